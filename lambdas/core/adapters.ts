@@ -1,0 +1,74 @@
+// Builds the ports once per process from validated config. The local stack passes its own endpoints.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoCommandLog } from './commands-dynamodb.js';
+import { loadEnv, type Env } from './config.js';
+import { DynamoEventHistory } from './events-dynamodb.js';
+import type { ErrorSink, IngestPorts, TelemetryStore } from './ports.js';
+import { DynamoDeviceRegistry } from './registry-dynamodb.js';
+import { DynamoTelemetryStore } from './timeseries-dynamodb.js';
+import { TimestreamTelemetryStore } from './timeseries-timestream.js';
+
+export interface Ports extends IngestPorts {
+  readonly errors: ErrorSink;
+}
+
+export function documentClient(dynamodb: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function buildIngestPorts(env: Env, dynamodb: DynamoDBClient): IngestPorts {
+  const doc = documentClient(dynamodb);
+  return {
+    telemetry: telemetryStore(env, doc),
+    registry: new DynamoDeviceRegistry(doc, env.DEVICES_TABLE),
+    events: new DynamoEventHistory(doc, env.EVENTS_TABLE),
+    commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
+  };
+}
+
+function telemetryStore(env: Env, doc: DynamoDBDocumentClient): TelemetryStore {
+  if (env.TIMESERIES_BACKEND === 'dynamodb') {
+    return new DynamoTelemetryStore({ client: doc, tableName: env.TIMESERIES_TABLE!, retentionDays: env.RETENTION_DAYS });
+  }
+  return new TimestreamTelemetryStore({
+    writeClient: new TimestreamWriteClient({}),
+    queryClient: new TimestreamQueryClient({}),
+    databaseName: env.TIMESTREAM_DATABASE!,
+  });
+}
+
+/** The dead-letter queue as the error sink: one JSON message per rejected input. */
+export class SqsErrorSink implements ErrorSink {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async reject(rejection: Parameters<ErrorSink['reject']>[0]) {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify({ ...rejection, at: new Date().toISOString() }),
+      }),
+    );
+  }
+}
+
+let lambdaPorts: Ports | undefined;
+
+/** The ports of a deployed Lambda, built on first use from its environment. */
+export function portsFromEnv(): Ports {
+  if (!lambdaPorts) {
+    const env = loadEnv();
+    if (!env.ERROR_QUEUE_URL) throw new Error('Invalid Lambda environment: ERROR_QUEUE_URL is required');
+    lambdaPorts = {
+      ...buildIngestPorts(env, new DynamoDBClient({})),
+      errors: new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL),
+    };
+  }
+  return lambdaPorts;
+}

@@ -1,0 +1,33 @@
+// A Lambda's environment is a schema: validated once at start-up, failing loudly, typed from then on.
+import { z } from 'zod';
+
+export const envSchema = z
+  .object({
+    DEVICES_TABLE: z.string().min(1),
+    EVENTS_TABLE: z.string().min(1),
+    COMMANDS_TABLE: z.string().min(1),
+    TIMESERIES_BACKEND: z.enum(['timestream', 'dynamodb']),
+    TIMESERIES_TABLE: z.string().min(1).optional(),
+    TIMESTREAM_DATABASE: z.string().min(1).optional(),
+    RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    ERROR_QUEUE_URL: z.string().url().optional(),
+  })
+  .refine((e) => e.TIMESERIES_BACKEND !== 'dynamodb' || e.TIMESERIES_TABLE, {
+    message: 'TIMESERIES_TABLE is required with TIMESERIES_BACKEND=dynamodb',
+    path: ['TIMESERIES_TABLE'],
+  })
+  .refine((e) => e.TIMESERIES_BACKEND !== 'timestream' || e.TIMESTREAM_DATABASE, {
+    message: 'TIMESTREAM_DATABASE is required with TIMESERIES_BACKEND=timestream',
+    path: ['TIMESTREAM_DATABASE'],
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid Lambda environment: ${detail}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,28 @@
+// Domain errors: each maps to one HTTP status (see the API handler) or one error-sink reason.
+
+/** Bad input: 400, the body names the field. */
+export class ValidationError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+/** Unknown id: 404. */
+export class NotFoundError extends Error {
+  constructor(what: string) {
+    super(`${what} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The time-series store refused records; retrying will not help. */
+export class RejectedRecordsError extends Error {
+  constructor(readonly rejected: readonly { index: number; reason: string }[]) {
+    super(`${rejected.length} record(s) rejected: ${rejected.map((r) => `#${r.index} ${r.reason}`).join('; ')}`);
+    this.name = 'RejectedRecordsError';
+  }
+}

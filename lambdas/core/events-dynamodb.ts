@@ -1,0 +1,42 @@
+// Event and ACK history on DynamoDB (`tables.events`), keyed so a resent ACK lands on the same item.
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { conditional } from './dynamo.js';
+import { decodeToken, encodeToken } from './page-token.js';
+import type { AckRecord, EventHistory, Page, TimeRange } from './ports.js';
+import type { Ack } from './schemas.js';
+
+export class DynamoEventHistory implements EventHistory {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  record({ venId, receivedAt, ack }: AckRecord): Promise<boolean> {
+    return conditional(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { venId, sk: `${iso(ack.ts * 1000)}#${ack.correlationId}`, receivedAt, ack },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      ),
+    );
+  }
+
+  async list(venId: string, range: TimeRange): Promise<Page<AckRecord>> {
+    const res = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'venId = :venId AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':venId': venId, ':from': iso(range.start), ':to': `${iso(range.end)}~` },
+        ScanIndexForward: false,
+        Limit: range.limit,
+        ExclusiveStartKey: range.next ? decodeToken(range.next) : undefined,
+      }),
+    );
+    const items = (res.Items ?? []).map((i) => ({ venId, receivedAt: i.receivedAt as number, ack: i.ack as Ack }));
+    return { items, ...(res.LastEvaluatedKey && { next: encodeToken(res.LastEvaluatedKey) }) };
+  }
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();

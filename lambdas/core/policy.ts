@@ -1,0 +1,33 @@
+// The device policy, defined once: the CDK stack renders it as an AWS IoT policy with
+// `${iot:Connection.Thing.ThingName}`, the local broker enforces it per connection.
+import { METERING_TOPIC } from './topics.js';
+
+/** `{thing}` is the connected thing's name; a trailing `*` matches any suffix, as in IoT policy resources. */
+export const devicePolicy = {
+  publish: [
+    METERING_TOPIC,
+    'ven/telemetry/{thing}',
+    'ven/ack/{thing}',
+    'ven/loads/{thing}',
+    'winter-river/{thing}/status',
+    '$aws/things/{thing}/shadow/update',
+    '$aws/things/{thing}/shadow/get',
+    '$aws/things/{thing}/shadow/delete',
+  ],
+  subscribe: ['ven/cmd/{thing}', 'winter-river/{thing}/command', '$aws/things/{thing}/shadow/*'],
+} as const;
+
+export type PolicyAction = keyof typeof devicePolicy;
+
+/**
+ * IoT policy semantics: a topic (publish) or a topic filter taken literally (subscribe) must match a
+ * resource pattern. `ven/cmd/+` is not `ven/cmd/ven-001`, so wildcards cannot widen a device's reach.
+ */
+export function isAllowed(action: PolicyAction, thingName: string, topicOrFilter: string): boolean {
+  return devicePolicy[action].some((pattern) => {
+    const resource = pattern.replaceAll('{thing}', thingName);
+    return resource.endsWith('*')
+      ? topicOrFilter.startsWith(resource.slice(0, -1))
+      : topicOrFilter === resource;
+  });
+}

@@ -1,0 +1,111 @@
+// The domain's ports. Adapters live beside this file; nothing else knows a table layout or a client.
+import type { Ack } from './schemas.js';
+import type { SeriesName } from './tables.js';
+
+export type MeasureValue = number | string | boolean;
+
+export interface SeriesRecord {
+  readonly series: SeriesName;
+  /** ven_id or node_id: the device the record belongs to. */
+  readonly deviceId: string;
+  /** Epoch milliseconds. */
+  readonly time: number;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly measures: Readonly<Record<string, MeasureValue>>;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  /** Opaque token for the next page; absent on the last page. */
+  readonly next?: string;
+}
+
+export interface TimeRange {
+  /** Epoch milliseconds, inclusive. */
+  readonly start: number;
+  readonly end: number;
+  readonly limit: number;
+  readonly next?: string;
+}
+
+export interface SeriesQuery extends TimeRange {
+  readonly series: SeriesName;
+  readonly deviceId: string;
+  /** Keep only records with this dimension value (e.g. `load_id`). */
+  readonly where?: { readonly dimension: string; readonly value: string };
+}
+
+/** Time-series port (Timestream or DynamoDB). Writes are idempotent per (series, device, time, dimensions). */
+export interface TelemetryStore {
+  write(records: readonly SeriesRecord[]): Promise<void>;
+  /** Newest first. */
+  query(query: SeriesQuery): Promise<Page<SeriesRecord>>;
+}
+
+export type DeviceKind = 'ven' | 'gateway' | 'winter-river';
+
+export interface Device {
+  readonly deviceId: string;
+  readonly kind?: DeviceKind;
+  readonly online: boolean;
+  readonly firstSeen?: string;
+  readonly lastSeen?: string;
+  readonly latest?: Record<string, unknown>;
+}
+
+export interface DeviceRegistry {
+  /** Registers the device if new, refreshes heartbeat and online, and keeps the newest summary. */
+  recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>): Promise<void>;
+  /** Applies a connect/disconnect unless a newer one was already applied. */
+  recordPresence(deviceId: string, online: boolean, at: number): Promise<void>;
+  get(deviceId: string): Promise<Device | undefined>;
+  list(kind: DeviceKind, page: { limit: number; next?: string; online?: boolean }): Promise<Page<Device>>;
+}
+
+export interface AckRecord {
+  readonly venId: string;
+  readonly receivedAt: number;
+  readonly ack: Ack;
+}
+
+export interface EventHistory {
+  /** Stores the ACK once per (venId, ts, correlationId); false when it was already stored. */
+  record(entry: AckRecord): Promise<boolean>;
+  /** Newest first, filtered on the ACK's own time. */
+  list(venId: string, range: TimeRange): Promise<Page<AckRecord>>;
+}
+
+export type CommandStatus = 'sent' | 'acked' | 'rejected' | 'timed-out';
+
+export interface CommandLog {
+  /** Moves a `sent` command addressed to `target` to its final status; false when there is none. */
+  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: Ack, at: number): Promise<boolean>;
+}
+
+export type RejectReason =
+  | 'malformed-json'
+  | 'oversize'
+  | 'schema'
+  | 'identity-mismatch'
+  | 'store-rejected'
+  | 'handler-failed';
+
+export interface Rejection {
+  readonly reason: RejectReason;
+  readonly message: string;
+  readonly topic?: string;
+  readonly clientId?: string;
+  /** The payload as received, cut to 4 KiB. */
+  readonly payload?: string;
+}
+
+export interface ErrorSink {
+  reject(rejection: Rejection): Promise<void>;
+}
+
+export interface IngestPorts {
+  readonly telemetry: TelemetryStore;
+  readonly registry: DeviceRegistry;
+  readonly events: EventHistory;
+  readonly commands: CommandLog;
+}

@@ -1,0 +1,218 @@
+// One validator per wire message; the TypeScript types are inferred from them.
+// Field names are the seeds' names, byte for byte.
+import { z } from 'zod';
+import { THING_NAME } from './topics.js';
+
+/** AWS IoT Core's message size limit; larger payloads go to the error sink. */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+
+const deviceId = z.string().regex(THING_NAME, 'must be 1-128 characters of a-z A-Z 0-9 : _ -');
+const id = z.string().min(1).max(128);
+const name = z.string().max(256);
+const kw = z.number().finite().min(0).max(1_000_000);
+const signedMw = z.number().finite().min(-10_000).max(10_000);
+const percent = z.number().finite().min(0).max(100);
+const positive = z.number().finite().positive().max(1_000_000);
+/** Epoch seconds from 2001 to 2286: catches milliseconds sent by mistake. */
+const epochSeconds = z.number().finite().min(1e9).max(1e10);
+const correlationId = z.string().min(1).max(128);
+
+export const circuitSchema = z.object({
+  id,
+  name: name.optional(),
+  breakerAmps: positive.optional(),
+  currentKw: kw,
+  currentAmps: kw.optional(),
+  enabled: z.boolean(),
+  critical: z.boolean().optional(),
+});
+
+export const loadSchema = z.object({
+  loadId: id,
+  name: name.optional(),
+  type: z.string().max(64).optional(),
+  capacityKw: kw.optional(),
+  currentPowerKw: kw,
+  shedCapabilityKw: kw.optional(),
+  enabled: z.boolean(),
+  priority: z.number().int().min(0).max(100).optional(),
+  critical: z.boolean().optional(),
+});
+
+export const meteringSchema = z.object({
+  venId: deviceId,
+  timestamp: epochSeconds,
+  usedPowerKw: kw,
+  shedPowerKw: kw.optional(),
+  requestedReductionKw: kw.optional(),
+  eventId: id.nullish(),
+  baselinePowerKw: kw.optional(),
+  batterySOC: percent.optional(),
+  panelAmperageRating: positive.optional(),
+  panelVoltage: positive.optional(),
+  panelMaxKw: positive.optional(),
+  currentAmps: kw.optional(),
+  panelUtilizationPercent: z.number().finite().min(0).max(1000).optional(),
+  circuits: z.array(circuitSchema).max(256).default([]),
+  loads: z.array(loadSchema).max(256).default([]),
+});
+export type Metering = z.infer<typeof meteringSchema>;
+
+/** `ven/telemetry/{venId}` carries the metering payload unchanged. */
+export const telemetrySchema = meteringSchema;
+
+export const loadsSnapshotSchema = z.object({
+  schemaVersion: z.literal('1.0'),
+  venId: deviceId,
+  timestamp: epochSeconds,
+  loads: z.array(loadSchema).max(256),
+});
+export type LoadsSnapshot = z.infer<typeof loadsSnapshotSchema>;
+
+const curtailedCircuit = z.object({ loadId: id, name: name.optional(), shedKw: kw });
+
+export const eventAckSchema = z.object({
+  op: z.literal('event'),
+  status: z.enum(['accepted', 'rejected']),
+  event_id: id,
+  requested_shed_kw: kw,
+  actual_shed_kw: kw,
+  circuits_curtailed: z.array(curtailedCircuit).max(256).default([]),
+  reason: z.string().max(512).optional(),
+  ts: epochSeconds,
+  correlationId,
+});
+
+export const restoreAckSchema = z.object({
+  op: z.literal('restore'),
+  status: z.enum(['success', 'failed']),
+  event_id: id.optional(),
+  reason: z.string().max(512).optional(),
+  ts: epochSeconds,
+  correlationId,
+});
+
+export const pingAckSchema = z.object({
+  op: z.literal('ping'),
+  status: z.literal('pong'),
+  ts: epochSeconds,
+  correlationId,
+});
+
+export const dispatchAckSchema = z.object({
+  op: z.literal('dispatch'),
+  status: z.enum(['accepted', 'rejected']),
+  dispatch_id: id.optional(),
+  site_id: id.optional(),
+  asset_id: id.optional(),
+  requested_mw: signedMw,
+  split: z.array(z.object({ asset_id: id, mw: signedMw })).max(256).default([]),
+  reason: z.string().max(512).optional(),
+  ts: epochSeconds,
+  correlationId,
+});
+
+export const ackSchema = z.discriminatedUnion('op', [eventAckSchema, restoreAckSchema, pingAckSchema, dispatchAckSchema]);
+export type Ack = z.infer<typeof ackSchema>;
+export type EventAck = z.infer<typeof eventAckSchema>;
+
+export const eventCommandSchema = z.object({
+  op: z.literal('event'),
+  event_id: id,
+  shed_kw: kw.refine((v) => v > 0, 'must be greater than 0'),
+  duration_sec: z.number().int().min(1).max(7 * 24 * 3600),
+  correlationId,
+  data: z.object({ requestedReductionKw: kw, duration_s: z.number().int().min(1) }).optional(),
+});
+export const restoreCommandSchema = z.object({ op: z.literal('restore'), correlationId });
+export const pingCommandSchema = z.object({ op: z.literal('ping'), correlationId });
+export const dispatchCommandSchema = z
+  .object({
+    op: z.literal('dispatch'),
+    dispatch_id: id.optional(),
+    asset_id: id.optional(),
+    site_id: id.optional(),
+    mw: signedMw,
+    correlationId,
+  })
+  .refine((c) => c.asset_id !== undefined || c.site_id !== undefined, {
+    message: 'asset_id or site_id is required',
+    path: ['asset_id'],
+  });
+
+export const commandSchema = z.union([eventCommandSchema, restoreCommandSchema, pingCommandSchema, dispatchCommandSchema]);
+export type Command = z.infer<typeof commandSchema>;
+export type EventCommand = z.infer<typeof eventCommandSchema>;
+export type DispatchCommand = z.infer<typeof dispatchCommandSchema>;
+
+export const shadowCircuitSchema = z.object({
+  id,
+  name: name.optional(),
+  enabled: z.boolean(),
+  available: z.boolean().optional(),
+  current_kw: kw,
+  breaker_amps: positive.optional(),
+  current_amps: kw.optional(),
+  critical: z.boolean().optional(),
+});
+
+export const shadowReportedSchema = z.object({
+  state: z.object({
+    reported: z.object({
+      power_kw: kw,
+      shed_kw: kw,
+      panel_amperage: positive.optional(),
+      panel_voltage: positive.optional(),
+      panel_max_kw: positive.optional(),
+      circuits: z.array(shadowCircuitSchema).max(256),
+      active_event: z.object({ event_id: id, shed_kw: kw, end_ts: epochSeconds }).nullable().optional(),
+      timestamp: epochSeconds,
+    }),
+  }),
+});
+export type ShadowReported = z.infer<typeof shadowReportedSchema>;
+
+/** ESP32 node status: `node_id` and `status` are tags, every numeric key is a field. */
+export const winterRiverStatusSchema = z
+  .object({
+    node_id: deviceId,
+    status: z.string().min(1).max(64),
+    voltage_in: z.number().finite().optional(),
+    current: z.number().finite().optional(),
+    power_kw: z.number().finite().optional(),
+    wifi_rssi: z.number().finite().optional(),
+    uptime: z.number().finite().min(0).optional(),
+  })
+  .catchall(z.unknown())
+  .refine((s) => Object.keys(s).length <= 64, { message: 'at most 64 keys', path: ['node_id'] });
+export type WinterRiverStatus = z.infer<typeof winterRiverStatusSchema>;
+
+export const winterRiverCommandSchema = z.object({
+  command: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a snake_case command name'),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+export type WinterRiverCommand = z.infer<typeof winterRiverCommandSchema>;
+
+/** IoT Core lifecycle event on `$aws/events/presence/{connected|disconnected}/{clientId}`. */
+export const presenceEventSchema = z.object({
+  clientId: z.string().min(1).max(128),
+  timestamp: z.number().int().nonnegative(),
+  eventType: z.enum(['connected', 'disconnected']),
+  sessionIdentifier: z.string().optional(),
+  principalIdentifier: z.string().optional(),
+  disconnectReason: z.string().optional(),
+  versionNumber: z.number().int().optional(),
+  ipAddress: z.string().optional(),
+});
+export type PresenceEvent = z.infer<typeof presenceEventSchema>;
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
+
+/** Validates `data`; on failure names the first offending field (`circuits.0.currentKw`). */
+export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResult<z.infer<T>> {
+  const result = schema.safeParse(data);
+  if (result.success) return { ok: true, value: result.data };
+  const issue = result.error.issues[0]!;
+  const field = issue.path.map(String).join('.') || '(root)';
+  return { ok: false, field, message: `${field}: ${issue.message}` };
+}

@@ -1,0 +1,32 @@
+// DynamoDB table layouts, defined once: CDK creates them, the local stack creates the same on start,
+// and only the adapters beside this file know the key shapes.
+
+export interface TableDefinition {
+  /** Environment variable a Lambda reads the table name from. */
+  readonly env: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  readonly timeToLive?: string;
+  readonly indexes?: readonly { name: string; partitionKey: string; sortKey?: string }[];
+}
+
+export const tables = {
+  /** VENs, gateways and Winter River nodes: metadata, heartbeat, online, latest summary. */
+  devices: {
+    env: 'DEVICES_TABLE',
+    partitionKey: 'deviceId',
+    indexes: [{ name: 'byKind', partitionKey: 'kind', sortKey: 'deviceId' }],
+  },
+  /** Event and command ACK history per VEN, newest first by `sk` = `{iso time}#{correlationId}`. */
+  events: { env: 'EVENTS_TABLE', partitionKey: 'venId', sortKey: 'sk' },
+  /** Commands and dispatches sent, with status `sent` → `acked` | `rejected` | `timed-out`. */
+  commands: { env: 'COMMANDS_TABLE', partitionKey: 'correlationId' },
+  /** The DynamoDB time-series adapter: one partition per series, device and UTC day; TTL retention. */
+  timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableName = keyof typeof tables;
+
+/** Timestream table names; the DynamoDB adapter uses them as series names. */
+export const SERIES = ['ven_telemetry', 'ven_load_sample', 'winter_river_status'] as const;
+export type SeriesName = (typeof SERIES)[number];

@@ -1,0 +1,123 @@
+// Time-series adapter on Amazon Timestream for LiveAnalytics: multi-measure records, ≤ 100 per WriteRecords,
+// rejected records surfaced as RejectedRecordsError. Reads go through the Timestream query API.
+import { QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import {
+  RejectedRecordsException,
+  WriteRecordsCommand,
+  type _Record,
+  type MeasureValueType,
+  type TimestreamWriteClient,
+} from '@aws-sdk/client-timestream-write';
+import { RejectedRecordsError, ValidationError } from './errors.js';
+import type { MeasureValue, Page, SeriesQuery, SeriesRecord, TelemetryStore } from './ports.js';
+import { SERIES, type SeriesName } from './tables.js';
+import { THING_NAME } from './topics.js';
+
+export const MAX_RECORDS_PER_WRITE = 100;
+
+export interface TimestreamTelemetryStoreProps {
+  readonly writeClient: TimestreamWriteClient;
+  readonly queryClient: TimestreamQueryClient;
+  readonly databaseName: string;
+}
+
+export class TimestreamTelemetryStore implements TelemetryStore {
+  constructor(private readonly props: TimestreamTelemetryStoreProps) {}
+
+  async write(records: readonly SeriesRecord[]): Promise<void> {
+    const rejected: { index: number; reason: string }[] = [];
+    for (const series of SERIES) {
+      const indexed = records.map((r, index) => ({ r, index })).filter(({ r }) => r.series === series);
+      for (let i = 0; i < indexed.length; i += MAX_RECORDS_PER_WRITE) {
+        const chunk = indexed.slice(i, i + MAX_RECORDS_PER_WRITE);
+        try {
+          await this.props.writeClient.send(
+            new WriteRecordsCommand({
+              DatabaseName: this.props.databaseName,
+              TableName: series,
+              Records: chunk.map(({ r }) => toTimestreamRecord(r)),
+            }),
+          );
+        } catch (err) {
+          if (!(err instanceof RejectedRecordsException)) throw err;
+          for (const rr of err.RejectedRecords ?? []) {
+            rejected.push({ index: chunk[rr.RecordIndex ?? 0]!.index, reason: rr.Reason ?? 'rejected' });
+          }
+        }
+      }
+    }
+    if (rejected.length > 0) throw new RejectedRecordsError(rejected);
+  }
+
+  async query(q: SeriesQuery): Promise<Page<SeriesRecord>> {
+    const deviceDimension = q.series === 'winter_river_status' ? 'node_id' : 'ven_id';
+    const where = [
+      `${deviceDimension} = ${literal(q.deviceId)}`,
+      `time BETWEEN from_milliseconds(${Math.trunc(q.start)}) AND from_milliseconds(${Math.trunc(q.end)})`,
+      ...(q.where ? [`${identifier(q.where.dimension)} = ${literal(q.where.value)}`] : []),
+    ];
+    const res = await this.props.queryClient.send(
+      new QueryCommand({
+        QueryString: `SELECT * FROM "${this.props.databaseName}"."${q.series}" WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT ${q.limit}`,
+        MaxRows: q.limit,
+        NextToken: q.next,
+      }),
+    );
+    const columns = res.ColumnInfo ?? [];
+    const items = (res.Rows ?? []).map((row) => {
+      const record = { series: q.series, deviceId: q.deviceId, time: 0, dimensions: {}, measures: {} } as {
+        series: SeriesName;
+        deviceId: string;
+        time: number;
+        dimensions: Record<string, string>;
+        measures: Record<string, MeasureValue>;
+      };
+      row.Data?.forEach((datum, i) => {
+        const column = columns[i];
+        const value = datum.ScalarValue;
+        if (!column?.Name || value === undefined || column.Name === 'measure_name') return;
+        if (column.Name === 'time') record.time = Date.parse(`${value.replace(' ', 'T').slice(0, 23)}Z`);
+        else if (DIMENSIONS.has(column.Name)) record.dimensions[column.Name] = value;
+        else record.measures[column.Name] = fromScalar(value, column.Type?.ScalarType);
+      });
+      return record;
+    });
+    return { items, ...(res.NextToken && { next: res.NextToken }) };
+  }
+}
+
+const DIMENSIONS = new Set(['ven_id', 'load_id', 'node_id', 'status']);
+
+export function toTimestreamRecord(r: SeriesRecord): _Record {
+  return {
+    Dimensions: Object.entries(r.dimensions).map(([Name, Value]) => ({ Name, Value, DimensionValueType: 'VARCHAR' })),
+    MeasureName: r.series,
+    MeasureValueType: 'MULTI',
+    MeasureValues: Object.entries(r.measures).map(([Name, v]) => ({ Name, Value: String(v), Type: measureType(v) })),
+    Time: String(r.time),
+    TimeUnit: 'MILLISECONDS',
+  };
+}
+
+function measureType(v: MeasureValue): MeasureValueType {
+  if (typeof v === 'number') return 'DOUBLE';
+  if (typeof v === 'boolean') return 'BOOLEAN';
+  return 'VARCHAR';
+}
+
+function fromScalar(value: string, type: string | undefined): MeasureValue {
+  if (type === 'DOUBLE' || type === 'BIGINT' || type === 'INTEGER') return Number(value);
+  if (type === 'BOOLEAN') return value === 'true';
+  return value;
+}
+
+/** Device ids and load ids are validated identifiers; anything else cannot reach the SQL. */
+function literal(value: string): string {
+  if (!THING_NAME.test(value)) throw new ValidationError('id', `id: ${JSON.stringify(value)} is not a valid identifier`);
+  return `'${value}'`;
+}
+
+function identifier(name: string): string {
+  if (!DIMENSIONS.has(name)) throw new ValidationError('dimension', `dimension: unknown dimension ${name}`);
+  return name;
+}
