@@ -16,9 +16,9 @@ export class DynamoCommandLog implements CommandLog {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { correlationId },
-          UpdateExpression: 'SET #status = :status, ack = :ack, completedAt = :at',
-          ConditionExpression: 'attribute_exists(correlationId) AND target = :target AND #status = :sent',
-          ExpressionAttributeNames: { '#status': 'status' },
+          UpdateExpression: 'SET #status = :status, #ack = :ack, completedAt = :at',
+          ConditionExpression: 'attribute_exists(correlationId) AND #target = :target AND #status = :sent',
+          ExpressionAttributeNames: { '#status': 'status', '#ack': 'ack', '#target': 'target' },
           ExpressionAttributeValues: { ':status': status, ':ack': ack, ':at': at, ':target': target, ':sent': 'sent' },
         }),
       ),

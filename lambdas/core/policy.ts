@@ -31,3 +31,11 @@ export function isAllowed(action: PolicyAction, thingName: string, topicOrFilter
       : topicOrFilter === resource;
   });
 }
+
+/** What the operator dashboard may subscribe to over MQTT-over-WebSocket (read only, no publish). */
+export const operatorSubscribeFilters = [
+  'volttron/metering',
+  'ven/ack/+',
+  'winter-river/+/status',
+  '$aws/things/+/shadow/update/documents',
+] as const;

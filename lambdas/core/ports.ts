@@ -83,6 +83,7 @@ export interface CommandLog {
 }
 
 export type RejectReason =
+  | 'not-authorized'
   | 'malformed-json'
   | 'oversize'
   | 'schema'
@@ -108,4 +109,9 @@ export interface IngestPorts {
   readonly registry: DeviceRegistry;
   readonly events: EventHistory;
   readonly commands: CommandLog;
+}
+
+/** Live device state, read from the shadow service itself, never from a copy. */
+export interface ShadowReader {
+  get(thingName: string): Promise<Record<string, unknown> | undefined>;
 }

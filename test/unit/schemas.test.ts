@@ -97,7 +97,7 @@ describe('bad input is refused and the field is named', () => {
   });
 
   it('shadow reported document without circuits', () => {
-    const doc = fixture<{ state: { reported: Record<string, unknown> } }>('seed-001-shadow-reported');
+    const doc = fixture('seed-001-shadow-reported') as { state: { reported: Record<string, unknown> } };
     delete doc.state.reported.circuits;
     expect(parse(shadowReportedSchema, doc)).toMatchObject({ ok: false, field: 'state.reported.circuits' });
   });

@@ -1,0 +1,128 @@
+// The local MQTT broker (aedes, MQTT 3.1.1) over mutual TLS, enforcing what the AWS IoT policy enforces:
+// client id = certificate CN = thing name, and each device reaches only its own topics.
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import tls from 'node:tls';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import { isAllowed, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
+import { topics } from '../../lambdas/core/topics.js';
+
+export interface BrokerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: { key: Buffer; cert: Buffer; ca: Buffer };
+  /** MQTT over WebSocket on `/mqtt` of this server, for the dashboard (password = the dev token). */
+  readonly httpServer: HttpServer;
+  readonly isOperatorToken: (password: string) => boolean;
+  /** Every publish the broker accepts, device or internal, in arrival order. */
+  readonly onPublish: (topic: string, payload: Buffer, clientId: string | undefined) => void;
+  /** A publish or subscribe the policy refused (AWS IoT logs these; locally they go to the error sink). */
+  readonly onRefused: (clientId: string, action: 'publish' | 'subscribe', topic: string) => void;
+}
+
+export interface Broker {
+  readonly port: number;
+  publish(topic: string, payload: Buffer | string, qos: 0 | 1): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Identity = { kind: 'device'; thingName: string; principal: string } | { kind: 'operator' };
+const identities = new WeakMap<Client, Identity>();
+
+const authError = (message: string): AuthenticateError =>
+  Object.assign(new Error(message), { returnCode: 5 /* not authorized */ }) as AuthenticateError;
+
+export async function startBroker(opts: BrokerOptions): Promise<Broker> {
+  let presenceVersion = 0;
+  const aedes = await Aedes.createBroker({
+    authenticate(client, _username, password, done) {
+      if (client.conn instanceof tls.TLSSocket) {
+        const cert = client.conn.getPeerCertificate();
+        const cn = cert?.subject?.CN;
+        if (!cn || cn !== client.id) return done(authError(`client id ${client.id} is not certificate ${cn}`), false);
+        identities.set(client, { kind: 'device', thingName: cn, principal: cert.fingerprint256.replaceAll(':', '') });
+        return done(null, true);
+      }
+      if (password && opts.isOperatorToken(password.toString())) {
+        identities.set(client, { kind: 'operator' });
+        return done(null, true);
+      }
+      done(authError('MQTT over WebSocket needs the operator token as password'), false);
+    },
+    authorizePublish(client, packet, callback) {
+      if (!client) return callback(null);
+      const id = identities.get(client);
+      if (id?.kind === 'device' && isAllowed('publish', id.thingName, packet.topic)) return callback(null);
+      opts.onRefused(client.id, 'publish', packet.topic);
+      callback(new Error(`${client.id} may not publish to ${packet.topic}`));
+    },
+    authorizeSubscribe(client, subscription, callback) {
+      const id = identities.get(client);
+      const allowed =
+        id?.kind === 'device'
+          ? isAllowed('subscribe', id.thingName, subscription.topic)
+          : (operatorSubscribeFilters as readonly string[]).includes(subscription.topic);
+      if (!allowed) opts.onRefused(client.id, 'subscribe', subscription.topic);
+      callback(null, allowed ? subscription : null);
+    },
+  });
+
+  const publish = (topic: string, payload: Buffer | string, qos: 0 | 1) =>
+    new Promise<void>((resolve, reject) =>
+      aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+
+  aedes.on('publish', (packet, client) => {
+    if (packet.topic.startsWith('$SYS/')) return;
+    opts.onPublish(packet.topic, Buffer.from(packet.payload), client?.id);
+  });
+
+  const presence = (client: Client, eventType: 'connected' | 'disconnected') => {
+    const id = identities.get(client);
+    if (id?.kind !== 'device') return;
+    const event = {
+      clientId: client.id,
+      timestamp: Date.now(),
+      eventType,
+      sessionIdentifier: randomUUID(),
+      principalIdentifier: id.principal,
+      versionNumber: ++presenceVersion,
+      ...(eventType === 'disconnected' && { clientInitiatedDisconnect: false, disconnectReason: 'CONNECTION_LOST' }),
+    };
+    publish(topics.presence(eventType, client.id), JSON.stringify(event), 1).catch(() => undefined);
+  };
+  aedes.on('clientReady', (client) => presence(client, 'connected'));
+  aedes.on('clientDisconnect', (client) => presence(client, 'disconnected'));
+
+  const server = tls.createServer(
+    { ...opts.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    (socket) => aedes.handle(socket),
+  );
+  server.on('tlsClientError', () => undefined);
+  server.listen(opts.port, opts.host);
+  await once(server, 'listening');
+
+  const wss = new WebSocketServer({ noServer: true });
+  const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://local').pathname !== '/mqtt') return;
+    wss.handleUpgrade(req, socket, head, (ws) => aedes.handle(createWebSocketStream(ws), req));
+  };
+  opts.httpServer.on('upgrade', onUpgrade);
+
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : opts.port,
+    publish,
+    async close() {
+      opts.httpServer.off('upgrade', onUpgrade);
+      for (const ws of wss.clients) ws.terminate();
+      server.close();
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// The local certificate authority under `.vpp/ca/`: it issues the broker's server certificate and one
+// client certificate per thing (CN = thing name), as AWS IoT's CreateKeysAndCertificate does in the cloud.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { THING_NAME } from '../../lambdas/core/topics.js';
+
+const run = promisify(execFile);
+
+export interface IssuedCertificate {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+}
+
+export class LocalCa {
+  readonly caFile: string;
+  private readonly caKey: string;
+
+  constructor(private readonly dir: string) {
+    this.caFile = join(dir, 'ca', 'ca.crt');
+    this.caKey = join(dir, 'ca', 'ca.key');
+  }
+
+  async ensure(): Promise<void> {
+    if (existsSync(this.caFile) && existsSync(this.caKey)) return;
+    await mkdir(join(this.dir, 'ca'), { recursive: true, mode: 0o700 });
+    await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', this.caKey, '-out', this.caFile, '-days', '3650', '-subj', '/CN=VPP Local CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  }
+
+  /** The broker's TLS certificate for 127.0.0.1 and localhost. */
+  server(): Promise<IssuedCertificate> {
+    return this.issue('server', 'vpp-local-broker', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
+  }
+
+  /** A device certificate whose CN is the thing name; re-used when it already exists. */
+  device(thingName: string): Promise<IssuedCertificate> {
+    if (!THING_NAME.test(thingName)) throw new Error(`not a valid thing name: ${JSON.stringify(thingName)}`);
+    return this.issue('certs', thingName, 'extendedKeyUsage=clientAuth');
+  }
+
+  private async issue(folder: string, cn: string, extensions: string): Promise<IssuedCertificate> {
+    const dir = join(this.dir, folder);
+    const certFile = join(dir, `${cn}.cert.pem`);
+    const keyFile = join(dir, `${cn}.private.key`);
+    if (!existsSync(certFile) || !existsSync(keyFile)) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const csr = join(dir, `${cn}.csr`);
+      const ext = join(dir, `${cn}.ext`);
+      await openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+        '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`);
+      await writeFile(ext, `${extensions}\n`);
+      await openssl('x509', '-req', '-in', csr, '-CA', this.caFile, '-CAkey', this.caKey, '-set_serial',
+        `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`, '-days', '825',
+        '-extfile', ext, '-out', certFile);
+      await Promise.all([rm(csr), rm(ext)]);
+    }
+    return { certFile, keyFile, caFile: this.caFile };
+  }
+}
+
+async function openssl(...args: string[]): Promise<void> {
+  await run('openssl', args, { timeout: 30_000 });
+}

@@ -1,0 +1,262 @@
+// The whole platform in one process: broker, rules engine, shadow service, DynamoDB, HTTP API and a
+// simulated fleet. The handlers, schemas and rules are the deployed ones; only the endpoints differ.
+import type { Context } from 'aws-lambda';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { apiHandler } from '../../lambdas/api/handler.js';
+import type { ApiPorts } from '../../lambdas/api/queries.js';
+import { buildIngestPorts, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import type { Env } from '../../lambdas/core/config.js';
+import { ingestByHandler, ruleHandler } from '../../lambdas/core/rule-handler.js';
+import { rules } from '../../lambdas/core/rules.js';
+import { IotDataShadowReader } from '../../lambdas/core/shadows-iot-data.js';
+import { tables, type TableName } from '../../lambdas/core/tables.js';
+import { parseShadowTopic } from '../../lambdas/core/topics.js';
+import { startBroker } from './broker.js';
+import { LocalCa } from './certs.js';
+import { dataPlaneRoutes } from './data-plane.js';
+import { ensureTables, startDynamo } from './dynamodb.js';
+import { FileErrorSink } from './error-sink-file.js';
+import { frontDoor, isToken } from './http-server.js';
+import { RulesEngine } from './rules-engine.js';
+import { ShadowService } from './shadow-service.js';
+import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const REGION = 'us-east-1';
+
+export interface LocalStackOptions {
+  /** State folder (CA, certificates, DynamoDB data, error sink); `.vpp` by default. */
+  readonly dir: string;
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly httpPort?: number;
+  readonly mqttPort?: number;
+  readonly fleet?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/** The content of `.vpp/local.json`. */
+export interface LocalConfig {
+  apiUrl: string;
+  token: string;
+  iotDataEndpoint: string;
+  wsUrl: string;
+  mqtt: { host: string; port: number; caFile: string };
+  credentials: { accessKeyId: string; secretAccessKey: string; region: string };
+  errorsFile: string;
+}
+
+export interface ProvisionResult {
+  thingName: string;
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  endpoint: string;
+  port: number;
+}
+
+export interface LocalStack {
+  readonly config: LocalConfig;
+  provision(thingName: string): Promise<ProvisionResult>;
+  /** Publishes as the backend does (IoT data plane Publish). */
+  publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>;
+  /** Resolves once every rule invocation under way has finished. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const localTableName = (name: string) => `vpp-${name}`;
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const dir = resolve(opts.dir);
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? (() => undefined);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const secrets = await loadSecrets(join(dir, 'secrets.json'));
+
+  const ca = new LocalCa(dir);
+  await ca.ensure();
+  const serverCert = await ca.server();
+
+  const dynamo = await startDynamo(join(dir, 'dynamodb'));
+  const tableNames = Object.fromEntries(Object.keys(tables).map((t) => [t, localTableName(t)])) as Record<TableName, string>;
+  await ensureTables(dynamo.client, {
+    ...Object.fromEntries(Object.entries(tables).map(([t, def]) => [localTableName(t), def])),
+    [localTableName('shadows')]: { env: 'SHADOWS_TABLE', ...SHADOW_TABLE },
+  });
+
+  const env: Env = {
+    DEVICES_TABLE: tableNames.devices,
+    EVENTS_TABLE: tableNames.events,
+    COMMANDS_TABLE: tableNames.commands,
+    TIMESERIES_BACKEND: 'dynamodb',
+    TIMESERIES_TABLE: tableNames.timeseries,
+    RETENTION_DAYS: 30,
+  };
+  const errors = new FileErrorSink(join(dir, 'errors.jsonl'));
+  const ports: Ports = { ...buildIngestPorts(env, dynamo.client), errors };
+
+  const httpServer = createServer();
+  let shadows: ShadowService | undefined;
+  let engine: RulesEngine | undefined;
+  const shadowWork = new Set<Promise<void>>();
+  const broker = await startBroker({
+    host,
+    port: opts.mqttPort ?? 8883,
+    tls: {
+      key: await readFile(serverCert.keyFile),
+      cert: await readFile(serverCert.certFile),
+      ca: await readFile(ca.caFile),
+    },
+    httpServer,
+    isOperatorToken: (password) => isToken(secrets.token, password),
+    onRefused(clientId, action, topic) {
+      void errors.reject({ reason: 'not-authorized', message: `${clientId} may not ${action} ${topic}`, topic, clientId });
+    },
+    onPublish(topic, payload, clientId) {
+      engine?.onPublish(topic, payload, clientId);
+      if (parseShadowTopic(topic) && shadows) {
+        const work = shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`));
+        shadowWork.add(work);
+        void work.finally(() => shadowWork.delete(work));
+      }
+    },
+  });
+  shadows = new ShadowService({
+    publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
+    store: new DynamoShadowStore(documentClient(dynamo.client), localTableName('shadows')),
+  });
+  engine = new RulesEngine(
+    rules.map((rule) => {
+      const handler = ruleHandler(ingestByHandler[rule.handler], () => ports);
+      return { name: rule.name, sql: rule.sql, invoke: (event) => handler(event as never, lambdaContext(rule.name)) };
+    }),
+    errors,
+  );
+
+  httpServer.listen(opts.httpPort ?? 3000, host);
+  await once(httpServer, 'listening');
+  const httpPort = (httpServer.address() as AddressInfo).port;
+  const baseUrl = `http://${host}:${httpPort}`;
+  const credentials = { ...secrets.credentials, region: REGION };
+
+  const apiPorts: ApiPorts = {
+    ...ports,
+    shadows: new IotDataShadowReader(
+      new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials }),
+    ),
+  };
+  const api = apiHandler(() => apiPorts);
+  httpServer.on(
+    'request',
+    frontDoor({
+      token: secrets.token,
+      api: (event) => api(event, lambdaContext('api')),
+      dataPlane: dataPlaneRoutes({
+        shadows,
+        publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
+        credentials: secrets.credentials,
+        region: REGION,
+      }),
+      health: async () => ({ http: true, broker: true, dynamodb: await dynamo.ping() }),
+      webDir: join(ROOT, 'web'),
+    }),
+  );
+
+  const config: LocalConfig = {
+    apiUrl: baseUrl,
+    token: secrets.token,
+    iotDataEndpoint: baseUrl,
+    wsUrl: `ws://${host}:${httpPort}/mqtt`,
+    mqtt: { host, port: broker.port, caFile: ca.caFile },
+    credentials,
+    errorsFile: errors.file,
+  };
+
+  const provision = async (thingName: string): Promise<ProvisionResult> => ({
+    thingName,
+    ...(await ca.device(thingName)),
+    endpoint: host,
+    port: broker.port,
+  });
+
+  const settle = async () => {
+    while (shadowWork.size > 0) await Promise.allSettled([...shadowWork]);
+    await engine.drain();
+  };
+
+  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, log) : undefined;
+
+  return {
+    config,
+    provision,
+    publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
+    settle,
+    async close() {
+      await fleet?.stop();
+      await broker.close();
+      await settle();
+      httpServer.closeAllConnections();
+      httpServer.close();
+      await dynamo.close();
+    },
+  };
+}
+
+async function startSimulatedFleet(
+  dir: string,
+  config: LocalConfig,
+  provision: (thing: string) => Promise<ProvisionResult>,
+  log: (line: string) => void,
+) {
+  const { startFleet, defaultFleet } = await import('../../device/fleet.js');
+  const devices = await Promise.all(
+    defaultFleet(ROOT).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
+  );
+  log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
+  return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });
+}
+
+interface Secrets {
+  token: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** The dev bearer token and the local data-plane credentials: made once, kept in `.vpp/secrets.json` (0600). */
+async function loadSecrets(file: string): Promise<Secrets> {
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Secrets;
+  const secrets: Secrets = {
+    token: randomBytes(32).toString('base64url'),
+    credentials: {
+      accessKeyId: `AKIAVPPLOCAL${randomBytes(4).toString('hex').toUpperCase()}`,
+      secretAccessKey: randomBytes(30).toString('base64url'),
+    },
+  };
+  await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  return secrets;
+}
+
+function lambdaContext(name: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `vpp-local-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:000000000000:function:vpp-local-${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/vpp-local-${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,41 @@
+// `npm run provision -- <thingName> [--aws --policy <policyName>]`: issues (or re-uses) a device certificate.
+// Locally from the `.vpp/` CA; with --aws through AWS IoT (CreateKeysAndCertificate, thing, policy attach).
+// The last stdout line is JSON: {"thingName","certFile","keyFile","caFile","endpoint","port"}.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { THING_NAME } from '../lambdas/core/topics.js';
+import { LocalCa } from './local/certs.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { aws: { type: 'boolean', default: false }, policy: { type: 'string' }, out: { type: 'string' } },
+});
+const thingName = positionals[0];
+if (!thingName || !THING_NAME.test(thingName)) {
+  console.error('usage: npm run provision -- <thingName> [--aws --policy <IoT policy name>] [--out <dir>]');
+  console.error('thingName: 1-128 characters of a-z A-Z 0-9 : _ -');
+  process.exit(2);
+}
+
+const dir = resolve(process.env.VPP_DIR ?? '.vpp');
+let result;
+if (values.aws) {
+  const { IoTClient } = await import('@aws-sdk/client-iot');
+  const { provisionAws } = await import('./provision-aws.js');
+  const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY;
+  if (!policyName) {
+    console.error('--policy <name> (or VPP_DEVICE_POLICY) is required with --aws: the stack output DevicePolicyName');
+    process.exit(2);
+  }
+  result = await provisionAws(thingName, { iot: new IoTClient({}), policyName, outDir: resolve(values.out ?? join(dir, 'aws-certs')) });
+} else {
+  const ca = new LocalCa(dir);
+  await ca.ensure();
+  const local = join(dir, 'local.json');
+  const mqtt = existsSync(local)
+    ? (JSON.parse(readFileSync(local, 'utf8')) as { mqtt: { host: string; port: number } }).mqtt
+    : { host: '127.0.0.1', port: Number(process.env.VPP_MQTT_PORT ?? 8883) };
+  result = { thingName, ...(await ca.device(thingName)), endpoint: mqtt.host, port: mqtt.port };
+}
+console.log(JSON.stringify(result));

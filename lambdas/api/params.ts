@@ -1,0 +1,46 @@
+// Query and path parameters, parsed at the edge: every failure is a ValidationError naming the field.
+import { ValidationError } from '../core/errors.js';
+import { THING_NAME } from '../core/topics.js';
+
+const DAY_MS = 86_400_000;
+export const MAX_WINDOW_DAYS = 31;
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+type Query = Record<string, string | undefined> | undefined;
+
+export function deviceIdParam(field: string, value: string | undefined): string {
+  if (!value || !THING_NAME.test(value)) throw new ValidationError(field, `${field}: must be a thing name (a-z A-Z 0-9 : _ -)`);
+  return value;
+}
+
+/** ISO-8601 or epoch seconds → epoch milliseconds. */
+export function timeParam(field: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw new ValidationError(field, `${field}: must be ISO-8601 or epoch seconds`);
+  return ms;
+}
+
+export function limitParam(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_LIMIT;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw new ValidationError('limit', `limit: must be an integer from 1 to ${MAX_LIMIT}`);
+  return n;
+}
+
+/** `start`, `end`, `limit`, `next`: the last 24 hours by default, at most 31 days. */
+export function rangeParams(query: Query, now = Date.now()) {
+  const end = timeParam('end', query?.end, now);
+  const start = timeParam('start', query?.start, end - DAY_MS);
+  if (start > end) throw new ValidationError('start', 'start: must not be after end');
+  if (end - start > MAX_WINDOW_DAYS * DAY_MS) throw new ValidationError('start', `start: the window is longer than ${MAX_WINDOW_DAYS} days`);
+  return { start, end, limit: limitParam(query?.limit), ...(query?.next && { next: query.next }) };
+}
+
+export function booleanParam(field: string, value: string | undefined): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ValidationError(field, `${field}: must be true or false`);
+}

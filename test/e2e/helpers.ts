@@ -1,0 +1,53 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalStack, type LocalStack } from '../../bin/local/stack.js';
+
+export async function startTestStack(fleet = false): Promise<LocalStack & { dir: string; api: ApiClient; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'vpp-test-'));
+  const stack = await startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet });
+  return Object.assign(stack, {
+    dir,
+    api: apiClient(stack.config.apiUrl, stack.config.token),
+    async dispose() {
+      await stack.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+export type ApiClient = (
+  path: string,
+  init?: { method?: string; body?: string; token?: string | null },
+) => Promise<{ status: number; body: any }>;
+
+export function apiClient(baseUrl: string, token: string): ApiClient {
+  return async (path, init = {}) => {
+    const headers: Record<string, string> = init.token === null ? {} : { authorization: `Bearer ${init.token ?? token}` };
+    if (init.body) headers['content-type'] = 'application/json';
+    const res = await fetch(`${baseUrl}${path}`, { method: init.method ?? 'GET', body: init.body, headers });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false) or the time runs out. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export async function errorSink(file: string): Promise<{ reason: string; message: string; topic?: string; clientId?: string }[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}

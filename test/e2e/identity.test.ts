@@ -1,0 +1,95 @@
+// Identity = certificate, and bad input never reaches the stores: proven over mutual TLS with the real device SDK.
+import { mqtt } from 'aws-iot-device-sdk-v2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProvisionResult } from '../../bin/local/stack.js';
+import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
+import { topics } from '../../lambdas/core/topics.js';
+import { fixture, fixtureText } from '../fixture.js';
+import { errorSink, eventually, startTestStack } from './helpers.js';
+import { connectDevice } from './sdk-client.js';
+
+let stack: Awaited<ReturnType<typeof startTestStack>>;
+let ven1: ProvisionResult;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  ven1 = await stack.provision('ven-001');
+  await stack.provision('ven-002');
+});
+afterAll(() => stack?.dispose());
+
+const reasons = async (clientId: string) =>
+  (await errorSink(stack.config.errorsFile)).filter((e) => e.clientId === clientId).map((e) => e.reason);
+
+describe('a device certificate for ven-001', () => {
+  it('cannot connect as ven-002', async () => {
+    await expect(connectDevice(ven1, 'ven-002')).rejects.toThrow();
+  });
+
+  it('cannot publish to ven/ack/ven-002: the broker drops the connection and records the refusal', async () => {
+    const device = await connectDevice(ven1, 'ven-001');
+    try {
+      await device.publish(topics.ack('ven-002'), fixtureText('seed-001-event-ack'), mqtt.QoS.AtMostOnce);
+      await eventually(async () => device.interrupted());
+      expect(await reasons('ven-001')).toContain('not-authorized');
+      await stack.settle();
+      expect((await stack.api('/api/vens/ven-002/events')).status).toBe(404);
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('cannot subscribe to ven/cmd/ven-002 and receives nothing sent there', async () => {
+    const device = await connectDevice(ven1, 'ven-001');
+    try {
+      const suback = await device.subscribe(topics.command('ven-002'));
+      expect(suback.qos).toBe(128);
+      const wildcard = await device.subscribe('ven/cmd/+');
+      expect(wildcard.qos).toBe(128);
+      await stack.publish(topics.command('ven-002'), fixtureText('seed-001-ping-command'));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(device.received).toEqual([]);
+    } finally {
+      await device.close();
+    }
+  });
+
+  it('cannot write metering for ven-002: the rule handler refuses it to the error sink', async () => {
+    const device = await connectDevice(ven1, 'ven-001');
+    try {
+      await device.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002' }));
+      await eventually(async () => (await reasons('ven-001')).includes('identity-mismatch'));
+      expect((await stack.api('/api/vens/ven-002')).status).toBe(404);
+    } finally {
+      await device.close();
+    }
+  });
+});
+
+describe('bad input', () => {
+  it('goes to the error sink with its reason and never stops the messages after it', async () => {
+    const device = await connectDevice(ven1, 'ven-001');
+    try {
+      const good = fixture('seed-001-metering');
+      await device.publish(topics.metering, '{"venId": "ven-001", "usedPowerKw": ');
+      await device.publish(topics.metering, JSON.stringify({ ...good, usedPowerKw: 'a lot' }));
+      await device.publish(topics.metering, JSON.stringify({ ...good, pad: 'x'.repeat(MAX_PAYLOAD_BYTES) }));
+      await device.publish(topics.ack('ven-001'), JSON.stringify({ op: 'event', status: 'accepted' }));
+      await device.publish(topics.metering, JSON.stringify({ ...good, timestamp: 1729700005, usedPowerKw: 7.5 }));
+      await stack.settle();
+      await eventually(async () => (await reasons('ven-001')).filter((r) => r !== 'identity-mismatch' && r !== 'not-authorized').length >= 4);
+      const sink = (await errorSink(stack.config.errorsFile)).filter((e) => e.clientId === 'ven-001');
+      expect(sink.map((e) => e.reason)).toEqual(expect.arrayContaining(['malformed-json', 'schema', 'oversize']));
+      expect(sink.find((e) => e.reason === 'schema' && e.topic === topics.metering)?.message).toMatch(/^usedPowerKw:/);
+      expect(sink.find((e) => e.reason === 'schema' && e.topic === topics.ack('ven-001'))?.message).toMatch(/^event_id:/);
+
+      const telemetry = await eventually(async () => {
+        const res = await stack.api('/api/vens/ven-001/telemetry?start=1729690000&end=1729710000');
+        return res.body.items.length > 0 && res.body.items;
+      });
+      expect(telemetry).toEqual([expect.objectContaining({ usedPowerKw: 7.5, timestamp: '2024-10-23T16:13:25.000Z' })]);
+    } finally {
+      await device.close();
+    }
+  });
+});
