@@ -1,11 +1,9 @@
 // `npm start`: the whole platform on this machine. Writes `.vpp/local.json` once ready.
+import './local/env-defaults.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startLocalStack } from './local/stack.js';
 
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-// the SDK's notice that it will need Node 22 from 2027 (Lambdas already run nodejs22.x)
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 const port = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
