@@ -37,7 +37,7 @@ describe('MQTT over WebSocket', () => {
     const operator = await connectOperator(stack.config.token);
     try {
       await expect(operator.subscribeAsync(topics.command('ven-001'))).rejects.toThrow(/Subscribe error/);
-      const closed = new Promise((resolve) => operator.once('close', resolve));
+      const closed = new Promise<void>((resolve) => operator.once('close', () => resolve()));
       operator.publish(topics.command('ven-001'), '{"op":"ping","correlationId":"x"}', { qos: 0 });
       await closed;
     } finally {
