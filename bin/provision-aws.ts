@@ -1,0 +1,117 @@
+// Issues a device identity in AWS IoT: the thing, a new key pair and certificate (AWS never returns the key again),
+// the stack's device policy on the certificate and the certificate on the thing. Called by `bin/provision.ts --aws`.
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  AddThingToThingGroupCommand,
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateKeysAndCertificateCommand,
+  CreateThingCommand,
+  DescribeEndpointCommand,
+  ResourceAlreadyExistsException,
+  type IoTClient,
+} from '@aws-sdk/client-iot';
+import { THING_NAME } from '../lambdas/core/topics.js';
+
+/** MQTT over TLS with X.509 client certificates. */
+export const MQTT_PORT = 8883;
+
+/** Amazon Root CA 1 (RSA 2048), the trust anchor of every `iot:Data-ATS` endpoint; valid until 2038-01-17. */
+export const AMAZON_ROOT_CA_1 = `-----BEGIN CERTIFICATE-----
+MIIDQTCCAimgAwIBAgITBmyfz5m/jAo54vB4ikPmljZbyjANBgkqhkiG9w0BAQsF
+ADA5MQswCQYDVQQGEwJVUzEPMA0GA1UEChMGQW1hem9uMRkwFwYDVQQDExBBbWF6
+b24gUm9vdCBDQSAxMB4XDTE1MDUyNjAwMDAwMFoXDTM4MDExNzAwMDAwMFowOTEL
+MAkGA1UEBhMCVVMxDzANBgNVBAoTBkFtYXpvbjEZMBcGA1UEAxMQQW1hem9uIFJv
+b3QgQ0EgMTCCASIwDQYJKoZIhvcNAQEBBQADggEPADCCAQoCggEBALJ4gHHKeNXj
+ca9HgFB0fW7Y14h29Jlo91ghYPl0hAEvrAIthtOgQ3pOsqTQNroBvo3bSMgHFzZM
+9O6II8c+6zf1tRn4SWiw3te5djgdYZ6k/oI2peVKVuRF4fn9tBb6dNqcmzU5L/qw
+IFAGbHrQgLKm+a/sRxmPUDgH3KKHOVj4utWp+UhnMJbulHheb4mjUcAwhmahRWa6
+VOujw5H5SNz/0egwLX0tdHA114gk957EWW67c4cX8jJGKLhD+rcdqsq08p8kDi1L
+93FcXmn/6pUCyziKrlA4b9v7LWIbxcceVOF34GfID5yHI9Y/QCB/IIDEgEw+OyQm
+jgSubJrIqg0CAwEAAaNCMEAwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMC
+AYYwHQYDVR0OBBYEFIQYzIU07LwMlJQuCFmcx7IQTgoIMA0GCSqGSIb3DQEBCwUA
+A4IBAQCY8jdaQZChGsV2USggNiMOruYou6r4lK5IpDB/G/wkjUu0yKGX9rbxenDI
+U5PMCCjjmCXPI6T53iHTfIUJrU6adTrCC2qJeHZERxhlbI1Bjjt/msv0tadQ1wUs
+N+gDS63pYaACbvXy8MWy7Vu33PqUXHeeE6V/Uq2V8viTO96LXFvKWlJbYK8U90vv
+o/ufQJVtMVT8QtPHRh8jrdkPSHCa2XV4cdFyQzR1bldZwgJcJmApzyMZFo6IQ6XU
+5MsI+yMRQ+hDKXJioaldXgjUkK642M4UwtBV8ob2xJNDd2ZhwLnoQdeXeGADbkpy
+rqXRfboQnoZsG4q5WTP468SQvvG5
+-----END CERTIFICATE-----
+`;
+
+export interface ProvisionAwsOptions {
+  readonly iot: IoTClient;
+  /** The stack output `DevicePolicyName`. */
+  readonly policyName: string;
+  /** Where the certificate, private key and CA are written. */
+  readonly outDir: string;
+  /** The stack output `ThingTypeName`, given to a thing this call creates. */
+  readonly thingTypeName?: string;
+  /** The stack output `ThingGroupName`: the thing is added to it. */
+  readonly thingGroupName?: string;
+}
+
+export interface ProvisionedDevice {
+  readonly thingName: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  readonly endpoint: string;
+  readonly port: number;
+}
+
+export async function provisionAws(thingName: string, opts: ProvisionAwsOptions): Promise<ProvisionedDevice> {
+  if (!THING_NAME.test(thingName)) {
+    throw new Error(`thingName "${thingName}" is invalid: 1-128 characters of a-z A-Z 0-9 : _ -`);
+  }
+  if (!opts.policyName) throw new Error('policyName is required: the stack output DevicePolicyName');
+  const { iot } = opts;
+
+  await createThing(iot, thingName, opts.thingTypeName);
+  if (opts.thingGroupName) {
+    await iot.send(new AddThingToThingGroupCommand({ thingGroupName: opts.thingGroupName, thingName }));
+  }
+  const cert = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+  const { certificateArn, certificateId, certificatePem } = cert;
+  const privateKey = cert.keyPair?.PrivateKey;
+  if (!certificateArn || !certificatePem || !privateKey) {
+    throw new Error('CreateKeysAndCertificate returned no certificate or key');
+  }
+  try {
+    await iot.send(new AttachPolicyCommand({ policyName: opts.policyName, target: certificateArn }));
+    await iot.send(new AttachThingPrincipalCommand({ thingName, principal: certificateArn }));
+  } catch (err) {
+    throw new Error(
+      `certificate ${certificateId} was created but not attached (${(err as Error).message}); ` +
+        `deactivate it: aws iot update-certificate --certificate-id ${certificateId} --new-status INACTIVE`,
+      { cause: err },
+    );
+  }
+  const { endpointAddress } = await iot.send(new DescribeEndpointCommand({ endpointType: 'iot:Data-ATS' }));
+  if (!endpointAddress) throw new Error('DescribeEndpoint returned no iot:Data-ATS endpoint');
+
+  const files = await writeIdentity(opts.outDir, thingName, certificatePem, privateKey);
+  return { thingName, ...files, endpoint: endpointAddress, port: MQTT_PORT };
+}
+
+/** CreateThing is idempotent for an identical thing; one that exists with other settings is kept as it is. */
+async function createThing(iot: IoTClient, thingName: string, thingTypeName?: string): Promise<void> {
+  try {
+    await iot.send(new CreateThingCommand({ thingName, ...(thingTypeName && { thingTypeName }) }));
+  } catch (err) {
+    if (!(err instanceof ResourceAlreadyExistsException)) throw err;
+  }
+}
+
+async function writeIdentity(outDir: string, thingName: string, certificatePem: string, privateKey: string) {
+  await mkdir(outDir, { recursive: true, mode: 0o700 });
+  const certFile = join(outDir, `${thingName}.cert.pem`);
+  const keyFile = join(outDir, `${thingName}.private.key`);
+  const caFile = join(outDir, 'AmazonRootCA1.pem');
+  await writeFile(keyFile, privateKey, { mode: 0o600 });
+  await chmod(keyFile, 0o600); // writeFile's mode applies only to a new file
+  await writeFile(certFile, certificatePem);
+  await writeFile(caFile, AMAZON_ROOT_CA_1);
+  return { certFile, keyFile, caFile };
+}

@@ -1,0 +1,180 @@
+// The operators' HTTP API: every route of lambdas/api/routes.ts on one Lambda, behind Cognito JWTs except the
+// routes the table marks public.
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  LogGroupLogDestination,
+  type HttpStage,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  AccountRecovery,
+  FeaturePlan,
+  Mfa,
+  StandardThreatProtectionMode,
+  UserPool,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { routes, type RouteDefinition } from '../lambdas/api/routes.js';
+import { topics } from '../lambdas/core/topics.js';
+import type { Fleet } from './fleet.js';
+import { HandlerFunction } from './handler-function.js';
+import { REGISTRY_TABLES, type Storage } from './storage.js';
+
+export interface ApiProps {
+  readonly storage: Storage;
+  readonly fleet: Fleet;
+  /** Browser origins allowed to call the API (the dashboard's, plus any given on the command line). */
+  readonly corsOrigins: string[];
+  /** Default stage throttling. @default 50 requests per second, bursts of 100 */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+export class Api extends Construct {
+  readonly userPool: UserPool;
+  readonly userPoolClient: UserPoolClient;
+  readonly handler: HandlerFunction;
+  readonly httpApi: HttpApi;
+  readonly stage: HttpStage;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    this.userPool = this.operatorPool();
+    this.userPoolClient = this.userPool.addClient('Dashboard', {
+      authFlows: { userSrp: true },
+      generateSecret: false,
+      preventUserExistenceErrors: true,
+      disableOAuth: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(1),
+    });
+
+    this.handler = new HandlerFunction(this, 'Handler', {
+      handler: 'api',
+      description: 'The operators HTTP API',
+      environment: { ...props.storage.environment, IOT_DATA_ENDPOINT: `https://${props.fleet.dataEndpoint}` },
+    });
+    this.grantHandler(props);
+
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      description: 'VPP operators API',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.corsOrigins,
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
+        allowHeaders: ['authorization', 'content-type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    this.addRoutes();
+  }
+
+  /** The API's base URL, without a trailing slash (the routes live on the `$default` stage). */
+  get url(): string {
+    return this.httpApi.apiEndpoint;
+  }
+
+  private operatorPool(): UserPool {
+    const pool = new UserPool(this, 'Operators', {
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      passwordPolicy: {
+        minLength: 14,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      featurePlan: FeaturePlan.PLUS,
+      standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(pool).acknowledge({
+      id: 'AwsSolutions-COG2',
+      reason: 'TOTP MFA is offered (optional) so that an admin-created operator can sign in before enrolling; Plus-tier threat protection is enforced. Switch to Mfa.REQUIRED once the dashboard enrols TOTP.',
+    });
+    return pool;
+  }
+
+  /** The shared route table (lambdas/api/routes.ts) is the API: the local stack serves the very same routes. */
+  private addRoutes(): void {
+    const integration = new HttpLambdaIntegration('Handler', this.handler.function);
+    const issuer = `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.userPool.userPoolId}`;
+    const authorizer = new HttpJwtAuthorizer('Cognito', issuer, { jwtAudience: [this.userPoolClient.userPoolClientId] });
+    for (const { method, path, public: isPublic } of routes as readonly RouteDefinition[]) {
+      const [route] = this.httpApi.addRoutes({
+        path,
+        methods: [HttpMethod[method]],
+        integration,
+        authorizer: isPublic ? new HttpNoneAuthorizer() : authorizer,
+      });
+      if (isPublic && route) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${method} ${path} is public by the shared route table (the liveness probe) and returns no fleet data.`,
+        });
+      }
+    }
+  }
+
+  /** What the operator API may touch, and which routes need it. */
+  private grantHandler({ storage, fleet }: ApiProps): void {
+    for (const table of REGISTRY_TABLES) storage.grantRead(this.handler, table); // every GET
+    storage.grantTimeseriesRead(this.handler); // telemetry, circuits/history
+    storage.grantWrite(this.handler, 'commands'); // send-event, restore, dispatch, node command
+    storage.grantWrite(this.handler, 'fleetEvents'); // POST /api/events
+    // POST /api/telemetry is the HTTP fallback of the metering rule: it records what the rule would.
+    storage.grantWrite(this.handler, 'devices');
+    storage.grantTimeseriesWrite(this.handler);
+    const commandTopics = [topics.command('*'), topics.winterRiverCommand('*')];
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),
+    );
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:Publish'], resources: commandTopics.map((t) => `${fleet.arnPrefix}:topic/${t}`) }),
+    );
+    const finding = (resource: string) =>
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${resource}]`;
+    Validations.of(this.handler).acknowledge(
+      {
+        id: finding('thing/*'),
+        reason: 'iot:GetThingShadow only: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME).',
+      },
+      {
+        id: finding(`topic/${commandTopics[0]}`),
+        reason: 'iot:Publish only, on the VEN/gateway command topics: operators may command any VEN or gateway by id.',
+      },
+      {
+        id: finding(`topic/${commandTopics[1]}`),
+        reason: 'iot:Publish only, on the Winter River command topics: operators may command any node by id.',
+      },
+    );
+  }
+}

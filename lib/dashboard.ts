@@ -1,0 +1,156 @@
+// The operator dashboard: a private bucket behind CloudFront (origin access control), with the build of web/
+// and a config.json that tells the browser where the API, IoT and Cognito are.
+import { existsSync } from 'node:fs';
+import { BOOTSTRAP_QUALIFIER_CONTEXT, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Distribution,
+  HttpVersion,
+  PriceClass,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { BucketDeployment, Source, type ISource } from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import { PROJECT_ROOT } from './handler-function.js';
+
+/** What the browser reads from `/config.json` at start-up. */
+export interface DashboardConfig {
+  readonly apiUrl: string;
+  readonly region: string;
+  readonly iotEndpoint: string;
+  readonly userPoolId: string;
+  readonly userPoolClientId: string;
+}
+
+export interface DashboardProps {
+  /** The built dashboard. @default `web/dist`; a placeholder page is published while it does not exist */
+  readonly siteDir?: string;
+}
+
+const PLACEHOLDER = `<!doctype html><html lang="en"><meta charset="utf-8"><title>VPP</title>
+<p>The dashboard is not built yet: build <code>web/</code> into <code>web/dist</code> and deploy again.</p></html>`;
+
+export class Dashboard extends Construct {
+  readonly bucket: Bucket;
+  readonly logBucket: Bucket;
+  readonly distribution: Distribution;
+  private readonly siteDir: string;
+
+  constructor(scope: Construct, id: string, props: DashboardProps = {}) {
+    super(scope, id);
+    this.siteDir = props.siteDir ?? `${PROJECT_ROOT}web/dist`;
+    this.logBucket = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // CloudFront standard logging writes through bucket ACLs.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      // Access logs are an audit trail: they outlive the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.bucket = new Bucket(this, 'Site', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: 's3/',
+      // Only build output lives here: `cdk destroy` may empty and remove it.
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+    this.distribution = new Distribution(this, 'Distribution', {
+      comment: 'VPP operator dashboard',
+      defaultRootObject: 'index.html',
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+      },
+      // The dashboard routes in the browser: unknown paths serve the app.
+      errorResponses: [403, 404].map((httpStatus) => ({
+        httpStatus,
+        responseHttpStatus: 200,
+        responsePagePath: '/index.html',
+        ttl: Duration.minutes(5),
+      })),
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      priceClass: PriceClass.PRICE_CLASS_100,
+      enableLogging: true,
+      logBucket: this.logBucket,
+      logFilePrefix: 'cloudfront/',
+    });
+    Validations.of(this.distribution).acknowledge(
+      {
+        id: 'AwsSolutions-CFR4',
+        reason: 'Served on the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes; attach a custom domain with an ACM certificate to set TLSv1.2_2021.',
+      },
+      {
+        id: 'AwsSolutions-CFR1',
+        reason: 'Static assets only, for operators wherever they are; the data behind them is gated by Cognito sign-in on the API.',
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason: 'Static assets only, no server-side logic to protect; the API is JWT-authorised and throttled. Add a WAF web ACL where policy requires one.',
+      },
+    );
+  }
+
+  get url(): string {
+    return `https://${this.distribution.distributionDomainName}`;
+  }
+
+  /** Publishes the site and its `config.json` in one deployment, so neither prunes the other. */
+  publish(config: DashboardConfig): BucketDeployment {
+    const site: ISource = existsSync(this.siteDir)
+      ? Source.asset(this.siteDir)
+      : Source.data('index.html', PLACEHOLDER);
+    const logGroup = new LogGroup(this, 'DeploymentLogs', { retention: RetentionDays.ONE_MONTH });
+    const role = new Role(this, 'DeploymentRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    const deployment = new BucketDeployment(this, 'Deployment', {
+      sources: [site, Source.jsonData('config.json', config)],
+      destinationBucket: this.bucket,
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+      outputObjectKeys: false,
+      memoryLimit: 512,
+      role,
+      logGroup,
+    });
+    this.acknowledgeDeployment(role);
+    return deployment;
+  }
+
+  private acknowledgeDeployment(role: Role): void {
+    const stack = Stack.of(this);
+    const qualifier = stack.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    const siteBucket = stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
+    const copy = 'BucketDeployment copies the build from the CDK asset bucket into the site bucket and prunes stale files';
+    const findings: Record<string, string> = {
+      'Action::s3:GetObject*': `${copy}: CDK's read grant on the asset object.`,
+      'Action::s3:GetBucket*': `${copy}: CDK's read grant on the asset bucket.`,
+      'Action::s3:List*': `${copy}: listing the source and the site bucket.`,
+      'Action::s3:DeleteObject*': `${copy}: pruning removes files of earlier builds from the site bucket only.`,
+      'Action::s3:Abort*': `${copy}: aborting a failed multipart upload to the site bucket.`,
+      [`Resource::arn:<AWS::Partition>:s3:::cdk-${qualifier}-assets-<AWS::AccountId>-<AWS::Region>/*`]:
+        `${copy}: the bootstrap asset bucket holds the zipped build under a content hash key.`,
+      [`Resource::<${siteBucket}.Arn>/*`]: `${copy}: every object of the site bucket is part of the site.`,
+      'Resource::*': 'cloudfront:CreateInvalidation/GetInvalidation, granted by CDK on "*"; invalidation is the only CloudFront action.',
+    };
+    for (const [finding, reason] of Object.entries(findings)) {
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    }
+    const provider = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (provider) {
+      Validations.of(provider).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: 'The BucketDeployment provider is aws-cdk-lib\'s own function; its runtime is chosen by, and upgraded with, aws-cdk-lib.',
+      });
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// The device fleet's identity side: thing type, thing group, the device policy and the account's data endpoint.
+// One certificate per device: `provisionAws` (bin/provision-aws.ts) creates the thing, a key pair and certificate,
+// attaches this policy to the certificate and the certificate to the thing.
+import { Aws, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnPolicy, CfnThingGroup, CfnThingType } from 'aws-cdk-lib/aws-iot';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { devicePolicy } from '../lambdas/core/policy.js';
+
+const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
+
+interface IotPolicyStatement {
+  readonly Effect: 'Allow';
+  readonly Action: string;
+  readonly Resource: string[];
+  readonly Condition?: Record<string, Record<string, string>>;
+}
+
+/**
+ * Renders the shared device policy. `arnPrefix` is `arn:<partition>:iot:<region>:<account>`. A device connects only
+ * as its own thing, with a certificate attached to it, and reaches only the topics the shared policy lists for it.
+ */
+export function devicePolicyDocument(arnPrefix: string): { Version: '2012-10-17'; Statement: IotPolicyStatement[] } {
+  const resources = (kind: 'topic' | 'topicfilter', patterns: readonly string[]) =>
+    patterns.map((p) => `${arnPrefix}:${kind}/${p.replaceAll('{thing}', THING_NAME_VARIABLE)}`);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: 'iot:Connect',
+        Resource: [`${arnPrefix}:client/${THING_NAME_VARIABLE}`],
+        Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
+      },
+      { Effect: 'Allow', Action: 'iot:Publish', Resource: resources('topic', devicePolicy.publish) },
+      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: resources('topicfilter', devicePolicy.subscribe) },
+      { Effect: 'Allow', Action: 'iot:Receive', Resource: resources('topic', devicePolicy.subscribe) },
+    ],
+  };
+}
+
+export class Fleet extends Construct {
+  readonly thingType: CfnThingType;
+  readonly thingGroup: CfnThingGroup;
+  readonly devicePolicy: CfnPolicy;
+  /** The account's `iot:Data-ATS` host name, for devices (MQTT) and the IoT data-plane API (shadows). */
+  readonly dataEndpoint: string;
+  /** `arn:<partition>:iot:<region>:<account>`: prefix of every IoT resource ARN in this stack's account. */
+  readonly arnPrefix = `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.thingType = new CfnThingType(this, 'DeviceType', {
+      thingTypeProperties: { thingTypeDescription: 'VPP device: VEN, site gateway or Winter River node' },
+    });
+    this.thingGroup = new CfnThingGroup(this, 'Devices', {
+      thingGroupProperties: { thingGroupDescription: 'Every VPP device' },
+    });
+    this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', { policyDocument: devicePolicyDocument(this.arnPrefix) });
+    this.dataEndpoint = this.describeDataEndpoint();
+  }
+
+  /** IoT has no CloudFormation attribute for the data endpoint: ask the API once at deploy. */
+  private describeDataEndpoint(): string {
+    const logGroup = new LogGroup(this, 'DataEndpointLookupLogs', { retention: RetentionDays.ONE_WEEK });
+    const role = new Role(this, 'DataEndpointLookupRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    const call = {
+      service: 'Iot',
+      action: 'describeEndpoint',
+      parameters: { endpointType: 'iot:Data-ATS' },
+      physicalResourceId: PhysicalResourceId.of('iot-data-ats-endpoint'),
+    };
+    const lookup = new AwsCustomResource(this, 'DataEndpointLookup', {
+      onCreate: call,
+      onUpdate: call,
+      policy: AwsCustomResourcePolicy.fromSdkCalls({ resources: AwsCustomResourcePolicy.ANY_RESOURCE }),
+      role,
+      logGroup,
+      installLatestAwsSdk: false,
+    });
+    Validations.of(lookup).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'iot:DescribeEndpoint has no resource-level permissions; the IAM reference lists only "*".',
+    });
+    return lookup.getResponseField('endpointAddress');
+  }
+}

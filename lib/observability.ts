@@ -1,0 +1,56 @@
+// Alarms on what must never pile up silently (dead letters, Lambda errors and throttles) and the Powertools
+// settings every Lambda logs with.
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export type PowertoolsLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface ObservabilityProps {
+  readonly deadLetterQueue: IQueue;
+  /** The project's Lambdas, keyed by a short name used in the alarm descriptions. */
+  readonly functions: Readonly<Record<string, { readonly function: LambdaFunction }>>;
+  /** @default 'vpp' */
+  readonly serviceName?: string;
+  /** @default 'INFO' */
+  readonly logLevel?: PowertoolsLogLevel;
+  /** Subscribed to the alarm topic when given. */
+  readonly alarmEmail?: string;
+}
+
+export class Observability extends Construct {
+  readonly alarmTopic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: 'VPP alarms', enforceSSL: true });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const deadLetters = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' });
+    this.alarm('DeadLetters', deadLetters, 'Messages wait in the dead-letter queue: refused input or failed actions');
+    for (const [name, { function: fn }] of Object.entries(props.functions)) {
+      fn.addEnvironment('POWERTOOLS_SERVICE_NAME', props.serviceName ?? 'vpp');
+      fn.addEnvironment('POWERTOOLS_LOG_LEVEL', props.logLevel ?? 'INFO');
+      this.alarm(`${name}Errors`, fn.metricErrors({ statistic: 'Sum' }), `The ${name} Lambda failed invocations`);
+      this.alarm(`${name}Throttles`, fn.metricThrottles({ statistic: 'Sum' }), `The ${name} Lambda was throttled`);
+    }
+  }
+
+  private alarm(id: string, metric: IMetric, description: string): void {
+    const alarm = new Alarm(this, id, {
+      metric,
+      alarmDescription: description,
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
+    this.alarms.push(alarm);
+  }
+}

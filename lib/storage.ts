@@ -1,0 +1,155 @@
+// DynamoDB tables from the shared layouts, and the time series on Timestream or on a DynamoDB table.
+import { Stack, Validations } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+  type CfnTable as CfnDynamoTable,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
+import { Construct, type IConstruct } from 'constructs';
+import { SERIES, tables, type SeriesName, type TableDefinition } from '../lambdas/core/tables.js';
+
+export type TimeseriesBackend = 'timestream' | 'dynamodb';
+/** Every table but the time series, which exists only with `timeseries: 'dynamodb'`. */
+export type RegistryTable = Exclude<keyof typeof tables, 'timeseries'>;
+export const REGISTRY_TABLES = (Object.keys(tables) as (keyof typeof tables)[]).filter(
+  (name): name is RegistryTable => name !== 'timeseries',
+);
+/** A Lambda (or anything with a role) that is also a construct, so grants can carry their nag acknowledgements. */
+export type Grantee = IGrantable & IConstruct;
+
+export interface StorageProps {
+  readonly timeseries: TimeseriesBackend;
+  /** How long time-series data is kept (Timestream magnetic store, DynamoDB TTL). */
+  readonly retentionDays: number;
+}
+
+/** Timestream keeps a day in memory for fast queries; a device's offline buffer replays older data to magnetic. */
+const MEMORY_STORE_HOURS = 24;
+
+export class Storage extends Construct {
+  readonly tables: Record<RegistryTable, Table>;
+  /** Set with `timeseries: 'dynamodb'`. */
+  readonly timeseriesTable?: Table;
+  /** Set with `timeseries: 'timestream'`. */
+  readonly timestreamDatabase?: CfnDatabase;
+  readonly timestreamTables: Partial<Record<SeriesName, CfnTable>> = {};
+
+  constructor(scope: Construct, id: string, private readonly props: StorageProps) {
+    super(scope, id);
+    this.tables = Object.fromEntries(
+      REGISTRY_TABLES.map((name) => [name, this.table(name[0]!.toUpperCase() + name.slice(1), tables[name])]),
+    ) as Record<RegistryTable, Table>;
+    if (props.timeseries === 'dynamodb') {
+      this.timeseriesTable = this.table('Timeseries', tables.timeseries);
+    } else {
+      this.timestreamDatabase = this.timestream(props.retentionDays);
+    }
+  }
+
+  /** The environment every Lambda reads its stores from (lambdas/core/config.ts). */
+  get environment(): Record<string, string> {
+    return {
+      ...Object.fromEntries(REGISTRY_TABLES.map((name) => [tables[name].env, this.tables[name].tableName])),
+      TIMESERIES_BACKEND: this.props.timeseries,
+      RETENTION_DAYS: String(this.props.retentionDays),
+      ...(this.timeseriesTable && { [tables.timeseries.env]: this.timeseriesTable.tableName }),
+      ...(this.timestreamDatabase && { TIMESTREAM_DATABASE: this.timestreamDatabase.ref }),
+    };
+  }
+
+  grantWrite(grantee: Grantee, table: RegistryTable): void {
+    this.tables[table].grantWriteData(grantee);
+    this.acknowledgeIndexes(grantee, table);
+  }
+
+  grantRead(grantee: Grantee, table: RegistryTable): void {
+    this.tables[table].grantReadData(grantee);
+    this.acknowledgeIndexes(grantee, table);
+  }
+
+  grantTimeseriesWrite(grantee: Grantee): void {
+    if (this.timeseriesTable) this.timeseriesTable.grantWriteData(grantee);
+    else this.grantTimestream(grantee, 'timestream:WriteRecords');
+  }
+
+  grantTimeseriesRead(grantee: Grantee): void {
+    if (this.timeseriesTable) this.timeseriesTable.grantReadData(grantee);
+    else this.grantTimestream(grantee, 'timestream:Select');
+  }
+
+  private grantTimestream(grantee: Grantee, action: string): void {
+    const tableArns = Object.values(this.timestreamTables).map((t) => t.attrArn);
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: [action], resources: tableArns }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['timestream:DescribeEndpoints'], resources: ['*'] }),
+    );
+    Validations.of(grantee).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'timestream:DescribeEndpoints (endpoint discovery, which the Timestream SDK requires) has no resource-level permissions: IAM accepts only "*".',
+    });
+  }
+
+  /** CDK's table grants include the table's own indexes, `<table>/index/*`, which nag reports as a wildcard. */
+  private acknowledgeIndexes(grantee: Grantee, name: RegistryTable): void {
+    const def: TableDefinition = tables[name];
+    if (!def.indexes?.length) return;
+    const table = this.tables[name];
+    const logicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnDynamoTable);
+    Validations.of(grantee).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
+      reason: `Only the global secondary indexes of the ${name} table (${def.indexes.map((i) => i.name).join(', ')}), added by CDK's table grant.`,
+    });
+  }
+
+  private table(id: string, def: TableDefinition): Table {
+    const table = new Table(this, id, {
+      partitionKey: { name: def.partitionKey, type: AttributeType.STRING },
+      sortKey: def.sortKey ? { name: def.sortKey, type: AttributeType.STRING } : undefined,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: def.timeToLive,
+    });
+    for (const index of def.indexes ?? []) {
+      table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: index.sortKey ? { name: index.sortKey, type: AttributeType.STRING } : undefined,
+        projectionType: ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+
+  private timestream(retentionDays: number): CfnDatabase {
+    const database = new CfnDatabase(this, 'TimestreamDatabase');
+    for (const series of SERIES) {
+      this.timestreamTables[series] = new CfnTable(this, `Timestream-${series}`, {
+        databaseName: database.ref,
+        tableName: series,
+        retentionProperties: {
+          MemoryStoreRetentionPeriodInHours: String(MEMORY_STORE_HOURS),
+          MagneticStoreRetentionPeriodInDays: String(retentionDays),
+        },
+        magneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
+      });
+    }
+    for (const resource of [database, ...Object.values(this.timestreamTables)]) {
+      Validations.of(resource).acknowledge({
+        id: 'CloudFormation-Validate::W3697',
+        reason: 'Timestream is in maintenance mode (closed to new accounts), so it is one choice, not the only one: deploy with -c timeseries=dynamodb where it cannot be created.',
+      });
+    }
+    Validations.of(database).acknowledge({
+      id: 'AwsSolutions-TS3',
+      reason: 'Encrypted at rest with the AWS managed Timestream key; a customer managed key adds cost and key administration that meter readings do not call for.',
+    });
+    return database;
+  }
+}

@@ -1,0 +1,119 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routes, type RouteDefinition } from '../../lambdas/api/routes.js';
+import type { VppStack } from '../../lib/vpp-stack.js';
+import { actionsOf, resourcesOf, synthVpp } from './synth.js';
+
+const routeKey = (r: RouteDefinition) => `${r.method} ${r.path}`;
+
+describe('given the stack, when synthesized, then the HTTP API', () => {
+  let stack: VppStack;
+  let template: Template;
+  let deployedRoutes: { RouteKey: string; AuthorizationType: string; AuthorizerId?: unknown; Target: unknown }[];
+
+  beforeAll(() => {
+    ({ stack, template } = synthVpp());
+    deployedRoutes = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties as never);
+  });
+
+  it('serves exactly the shared route table, every route on the one api Lambda', () => {
+    expect(deployedRoutes.map((r) => r.RouteKey).sort()).toEqual((routes as readonly RouteDefinition[]).map(routeKey).sort());
+    const [integration, ...others] = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Integration'));
+    expect(others).toHaveLength(0);
+    expect(integration!.Properties.IntegrationUri).toEqual(stack.resolve(stack.api.handler.function.functionArn));
+    for (const route of deployedRoutes) expect(JSON.stringify(route.Target)).toContain('integrations/');
+  });
+
+  it('puts the Cognito JWT authorizer on every route but GET /health', () => {
+    const [authorizerId] = Object.keys(resourcesOf(template, 'AWS::ApiGatewayV2::Authorizer'));
+    const guarded = deployedRoutes.filter((r) => r.RouteKey !== 'GET /health');
+    expect(guarded.length).toBeGreaterThan(0);
+    for (const route of guarded) {
+      expect(route, route.RouteKey).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    }
+    expect(deployedRoutes.find((r) => r.RouteKey === 'GET /health')).toMatchObject({ AuthorizationType: 'NONE' });
+    expect((routes as readonly RouteDefinition[]).filter((r) => r.public).map(routeKey)).toEqual(['GET /health']);
+  });
+
+  it('accepts only tokens the user pool issued for the dashboard client', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [stack.resolve(stack.api.userPoolClient.userPoolClientId)],
+        Issuer: {
+          'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', stack.resolve(stack.api.userPool.userPoolId)]],
+        },
+      },
+    });
+  });
+
+  it('has a user pool without self sign-up and with a strong password policy', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      Policies: {
+        PasswordPolicy: Match.objectLike({
+          MinimumLength: 14,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        }),
+      },
+      UserPoolTier: 'PLUS',
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
+  });
+
+  it('throttles the default stage, logs access and allows the dashboard origin', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: [stack.resolve(stack.dashboard.url)],
+        AllowHeaders: ['authorization', 'content-type'],
+      }),
+    });
+  });
+
+  it('adds origins given with -c corsOrigins', () => {
+    const { template: withLocal } = synthVpp({ corsOrigins: 'http://localhost:5173' });
+    withLocal.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({ AllowOrigins: [Match.anyValue(), 'http://localhost:5173'] }),
+    });
+  });
+
+  it('lets the api Lambda read shadows and publish commands, on scoped ARNs only', () => {
+    const iot = (resource: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource]],
+    });
+    const policy = {
+      Roles: [stack.resolve(stack.api.handler.role.roleName)],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'iot:GetThingShadow', Resource: iot(':thing/*') }),
+          Match.objectLike({ Action: 'iot:Publish', Resource: [iot(':topic/ven/cmd/*'), iot(':topic/winter-river/*/command')] }),
+        ]),
+      },
+    };
+    template.hasResourceProperties('AWS::IAM::Policy', policy);
+    const actions = actionsOf(template, stack.resolve(stack.api.handler.role.roleName));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem', 'timestream:Select']));
+    expect(actions.filter((a) => a.startsWith('iot:')).sort()).toEqual(['iot:GetThingShadow', 'iot:Publish']);
+  });
+
+  it('tells the api Lambda its IoT data endpoint as an https URL', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(stack.api.handler.role.roleArn),
+      Environment: {
+        Variables: Match.objectLike({
+          IOT_DATA_ENDPOINT: { 'Fn::Join': ['', ['https://', stack.resolve(stack.fleet.dataEndpoint)]] },
+        }),
+      },
+    });
+  });
+});

@@ -1,0 +1,28 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { createVppApp, stackPropsFromContext } from '../../lib/vpp-app.js';
+import { synthVpp } from './synth.js';
+
+describe('the CDK app', () => {
+  it('given no flags, deploys stack Vpp with Timestream, 30 days of retention and INFO logs', () => {
+    const { app, stack } = createVppApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(stack.stackName).toBe('Vpp');
+    expect(stackPropsFromContext(app.node)).toMatchObject({ timeseries: 'timestream', retentionDays: 30, logLevel: 'INFO' });
+  });
+
+  it.each([
+    [{ timeseries: 'influx' }, /timeseries=influx is invalid: expected timestream or dynamodb/],
+    [{ retentionDays: '0' }, /retentionDays=0 is invalid/],
+    [{ logLevel: 'chatty' }, /logLevel=chatty is invalid/],
+    [{ corsOrigins: 'localhost:5173' }, /corsOrigins=localhost:5173 is invalid/],
+  ])('given the bad flag %o, refuses to synthesize and names it', (context, message) => {
+    expect(() => synthVpp(context)).toThrow(message);
+  });
+
+  it('given a resource with an unacknowledged cdk-nag finding, fails the synth', () => {
+    const { stack } = createVppApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new Bucket(stack, 'Careless');
+    expect(() => Template.fromStack(stack)).toThrow(/AwsSolutions[\s\S]*Vpp\/Careless/);
+  });
+});

@@ -1,0 +1,96 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stage } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { VppStack } from '../../lib/vpp-stack.js';
+import { resourcesOf, synthVpp } from './synth.js';
+
+/** The files a BucketDeployment publishes, read back from the staged assets of the synthesized app. */
+function publishedFiles(stack: VppStack, template: Template): Record<string, string> {
+  const outdir = Stage.of(stack)!.outdir;
+  const [deployment] = Object.values(resourcesOf(template, 'Custom::CDKBucketDeployment'));
+  const keys = deployment!.Properties.SourceObjectKeys as string[];
+  const files: Record<string, string> = {};
+  for (const key of keys) {
+    const dir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+    for (const name of readdirSync(dir)) files[name] = readFileSync(join(dir, name), 'utf8');
+  }
+  return files;
+}
+
+describe('given the stack, when synthesized, then the dashboard hosting', () => {
+  let stack: VppStack;
+  let template: Template;
+  beforeAll(() => ({ stack, template } = synthVpp()));
+
+  it('serves a private bucket through CloudFront with origin access control', () => {
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always' }),
+    });
+    const [oacId] = Object.keys(resourcesOf(template, 'AWS::CloudFront::OriginAccessControl'));
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        Origins: [Match.objectLike({ OriginAccessControlId: { 'Fn::GetAtt': [oacId, 'Id'] } })],
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        Logging: Match.objectLike({ Bucket: Match.anyValue() }),
+      }),
+    });
+  });
+
+  it('blocks public access, requires TLS and logs access on the site bucket', () => {
+    const site = stack.resolve(stack.dashboard.bucket.bucketName);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: { DestinationBucketName: stack.resolve(stack.dashboard.logBucket.bucketName), LogFilePrefix: 's3/' },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: site,
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' }),
+        ]),
+      },
+    });
+  });
+
+  it('publishes config.json with the API URL, the IoT endpoint and the Cognito ids, resolved at deploy', () => {
+    const config = JSON.parse(publishedFiles(stack, template)['config.json']!) as Record<string, string>;
+    expect(Object.keys(config).sort()).toEqual(['apiUrl', 'iotEndpoint', 'region', 'userPoolClientId', 'userPoolId']);
+    const [deployment] = Object.values(resourcesOf(template, 'Custom::CDKBucketDeployment'));
+    const markers = Object.assign({}, ...(deployment!.Properties.SourceMarkers as Record<string, unknown>[]));
+    expect(markers[config.apiUrl!]).toEqual(stack.resolve(stack.api.url));
+    expect(markers[config.iotEndpoint!]).toEqual(stack.resolve(stack.fleet.dataEndpoint));
+    expect(markers[config.userPoolId!]).toEqual(stack.resolve(stack.api.userPool.userPoolId));
+    expect(markers[config.userPoolClientId!]).toEqual(stack.resolve(stack.api.userPoolClient.userPoolClientId));
+    expect(markers[config.region!]).toEqual({ Ref: 'AWS::Region' });
+  });
+});
+
+describe('given a built dashboard or none, when synthesized', () => {
+  const synthWithSite = (siteDir: string) => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new VppStack(app, 'Site', { timeseries: 'dynamodb', retentionDays: 30, siteDir });
+    return { stack, template: Template.fromStack(stack) };
+  };
+
+  it('then the build is published as it is', () => {
+    const dist = mkdtempSync(join(tmpdir(), 'dist-'));
+    writeFileSync(join(dist, 'index.html'), '<!doctype html><title>built</title>');
+    const { stack, template } = synthWithSite(dist);
+    expect(publishedFiles(stack, template)['index.html']).toContain('<title>built</title>');
+  });
+
+  it('then, without a build, a placeholder page is published and synth does not fail', () => {
+    const { stack, template } = synthWithSite(join(tmpdir(), 'no-such-dist'));
+    expect(publishedFiles(stack, template)['index.html']).toContain('not built yet');
+  });
+});

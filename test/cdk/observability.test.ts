@@ -1,0 +1,71 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { VppStack } from '../../lib/vpp-stack.js';
+import { synthVpp } from './synth.js';
+
+describe('given the stack, when synthesized, then observability', () => {
+  let stack: VppStack;
+  let template: Template;
+  let lambdas: [string, { functionName: string }][];
+  let alarmAction: unknown;
+
+  beforeAll(() => {
+    ({ stack, template } = synthVpp({ logLevel: 'debug' }));
+    lambdas = [
+      ...Object.entries(stack.ingest.functions).map(([name, f]) => [name, f.function] as [string, { functionName: string }]),
+      ['command-timeouts', stack.ingest.commandTimeouts.function],
+      ['api', stack.api.handler.function],
+    ];
+    alarmAction = [stack.resolve(stack.observability.alarmTopic.topicArn)];
+  });
+
+  it('alarms as soon as a message waits in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: stack.resolve(stack.ingest.deadLetterQueue.queueName) }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: alarmAction,
+    });
+  });
+
+  it('alarms on every Lambda error and throttle', () => {
+    expect(lambdas).toHaveLength(6);
+    for (const [name, fn] of lambdas) {
+      for (const MetricName of ['Errors', 'Throttles']) {
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/Lambda',
+          MetricName,
+          Dimensions: [{ Name: 'FunctionName', Value: stack.resolve(fn.functionName) }],
+          ComparisonOperator: 'GreaterThanThreshold',
+          Threshold: 0,
+          AlarmActions: alarmAction,
+          AlarmDescription: Match.stringLikeRegexp(name),
+        });
+      }
+    }
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1 + 2 * lambdas.length);
+  });
+
+  it('runs every project Lambda with the Powertools settings, log level from -c logLevel', () => {
+    const resources = template.toJSON().Resources as Record<string, { Properties: { Environment: { Variables: object } } }>;
+    for (const [name, fn] of lambdas) {
+      const { Ref } = stack.resolve(fn.functionName) as { Ref: string };
+      expect(resources[Ref]!.Properties.Environment.Variables, name).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: 'vpp',
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      });
+    }
+  });
+
+  it('accepts alarm publishes over TLS only', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});

@@ -1,0 +1,115 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SERIES, tables, type TableDefinition } from '../../lambdas/core/tables.js';
+import { REGISTRY_TABLES, type RegistryTable } from '../../lib/storage.js';
+import type { VppStack } from '../../lib/vpp-stack.js';
+import { resourcesOf, synthVpp } from './synth.js';
+
+const timestreamTypes = (template: Template) =>
+  Object.values(template.toJSON().Resources as Record<string, { Type: string }>)
+    .map((r) => r.Type)
+    .filter((t) => t.startsWith('AWS::Timestream::'));
+
+const lambdaEnvironments = (template: Template) =>
+  Object.values(resourcesOf(template, 'AWS::Lambda::Function'))
+    .map((f) => f.Properties.Environment?.Variables as Record<string, unknown> | undefined)
+    .filter((env): env is Record<string, unknown> => !!env?.DEVICES_TABLE);
+
+describe('given the default context (timeseries=timestream), when synthesized', () => {
+  let stack: VppStack;
+  let template: Template;
+  beforeAll(() => ({ stack, template } = synthVpp()));
+
+  it('then one Timestream database holds the three series tables, with retention and late writes', () => {
+    template.resourceCountIs('AWS::Timestream::Database', 1);
+    template.resourceCountIs('AWS::Timestream::Table', 3);
+    for (const series of SERIES) {
+      template.hasResourceProperties('AWS::Timestream::Table', {
+        TableName: series,
+        DatabaseName: stack.resolve(stack.storage.timestreamDatabase!.ref),
+        RetentionProperties: { MemoryStoreRetentionPeriodInHours: '24', MagneticStoreRetentionPeriodInDays: '30' },
+        MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
+      });
+    }
+  });
+
+  it('then there is no DynamoDB time-series table and the Lambdas are told to use Timestream', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', REGISTRY_TABLES.length);
+    for (const env of lambdaEnvironments(template)) {
+      expect(env).toMatchObject({ TIMESERIES_BACKEND: 'timestream', TIMESTREAM_DATABASE: stack.resolve(stack.storage.timestreamDatabase!.ref) });
+      expect(env).not.toHaveProperty('TIMESERIES_TABLE');
+    }
+  });
+
+  it('then writers may write only the three series tables, and discover endpoints', () => {
+    const arns = SERIES.map((s) => stack.resolve(stack.storage.timestreamTables[s]!.attrArn));
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Action: 'timestream:WriteRecords', Effect: 'Allow', Resource: arns },
+          { Action: 'timestream:DescribeEndpoints', Effect: 'Allow', Resource: '*' },
+        ]),
+      },
+    });
+  });
+
+  it('then -c retentionDays sets the magnetic store retention', () => {
+    const { template: longer } = synthVpp({ retentionDays: '365' });
+    longer.hasResourceProperties('AWS::Timestream::Table', {
+      RetentionProperties: Match.objectLike({ MagneticStoreRetentionPeriodInDays: '365' }),
+    });
+  });
+});
+
+describe('given -c timeseries=dynamodb, when synthesized', () => {
+  let stack: VppStack;
+  let template: Template;
+  beforeAll(() => ({ stack, template } = synthVpp({ timeseries: 'dynamodb' })));
+
+  it('then there is no Timestream resource at all', () => {
+    expect(timestreamTypes(template)).toEqual([]);
+  });
+
+  it('then the time series lives in a DynamoDB table with TTL retention, named to the Lambdas', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: tables.timeseries.partitionKey, KeyType: 'HASH' },
+        { AttributeName: tables.timeseries.sortKey, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: tables.timeseries.timeToLive, Enabled: true },
+    });
+    const timeseriesTable = stack.resolve(stack.storage.timeseriesTable!.tableName);
+    const envs = lambdaEnvironments(template);
+    expect(envs).toHaveLength(5);
+    for (const env of envs) expect(env).toMatchObject({ TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: timeseriesTable });
+  });
+
+  it('then every shared table exists, on demand, point-in-time recoverable, encrypted and unnamed', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', Object.keys(tables).length);
+    for (const table of Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'))) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      });
+      expect(table.Properties).not.toHaveProperty('TableName');
+    }
+  });
+
+  it.each(Object.entries(tables))('then table %s has the shared keys, indexes and TTL', (name, def: TableDefinition) => {
+    const table = name === 'timeseries' ? stack.storage.timeseriesTable! : stack.storage.tables[name as RegistryTable];
+    const { Ref } = stack.resolve(table.tableName) as { Ref: string };
+    const keys = (pk: string, sk?: string) => [
+      { AttributeName: pk, KeyType: 'HASH' },
+      ...(sk ? [{ AttributeName: sk, KeyType: 'RANGE' }] : []),
+    ];
+    const properties = (template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>)[Ref]!.Properties;
+    expect(properties.KeySchema).toEqual(keys(def.partitionKey, def.sortKey));
+    expect(properties.TimeToLiveSpecification).toEqual(
+      def.timeToLive ? { AttributeName: def.timeToLive, Enabled: true } : undefined,
+    );
+    expect(properties.GlobalSecondaryIndexes).toEqual(
+      def.indexes?.map((i) => ({ IndexName: i.name, KeySchema: keys(i.partitionKey, i.sortKey), Projection: { ProjectionType: 'ALL' } })),
+    );
+  });
+});

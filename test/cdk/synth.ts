@@ -1,0 +1,36 @@
+// Synthesizes the CDK app as `cdk synth` does, cdk-nag included: a finding nobody acknowledged fails the synth.
+import { Template } from 'aws-cdk-lib/assertions';
+import { createVppApp } from '../../lib/vpp-app.js';
+import type { VppStack } from '../../lib/vpp-stack.js';
+
+// CDK's built-in CloudFormation schema check takes seconds per synth; `npm run synth` keeps running it.
+process.env.CDK_VALIDATION = 'false';
+
+export interface Synthesized {
+  readonly stack: VppStack;
+  readonly template: Template;
+}
+
+/**
+ * `context` is what `-c key=value` passes. Bundling the Lambdas is the slow part of a synth, so it is skipped
+ * (CDK's own `aws:cdk:bundling-stacks` switch) unless a test is about the bundles.
+ */
+export function synthVpp(context: Record<string, string> = {}, { bundle = false } = {}): Synthesized {
+  const { stack } = createVppApp({
+    context: { ...context, ...(!bundle && { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The template's resources of one type, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, { Properties: Record<string, any> }> {
+  return template.findResources(type) as Record<string, { Properties: Record<string, any> }>;
+}
+
+/** Every IAM action the template grants the role with this name (its resolved `Ref`). */
+export function actionsOf(template: Template, roleRef: unknown): string[] {
+  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([roleRef]))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+    .flatMap((s) => [s.Action].flat());
+}
