@@ -11,12 +11,13 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiHandler } from '../../lambdas/api/handler.js';
-import type { ApiPorts } from '../../lambdas/api/queries.js';
+import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
+import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
 import { buildIngestPorts, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
 import { ingestByHandler, ruleHandler } from '../../lambdas/core/rule-handler.js';
 import { rules } from '../../lambdas/core/rules.js';
-import { IotDataShadowReader } from '../../lambdas/core/shadows-iot-data.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseShadowTopic } from '../../lambdas/core/topics.js';
 import { startBroker } from './broker.js';
@@ -41,6 +42,13 @@ export interface LocalStackOptions {
   readonly mqttPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
+  // ---- operator API (issue #3) ----
+  /** Asset inventory (seed 002 YAML). Default: env VPP_INVENTORY, else `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
+  readonly inventoryFile?: string;
+  /** Seconds a command waits for its ACK before it is `timed-out`. Default: env VPP_COMMAND_TIMEOUT_SEC, else 60. */
+  readonly commandTimeoutSec?: number;
+  /** How often the time-out sweep runs. Default: env VPP_COMMAND_SWEEP_MS, else 5000. */
+  readonly commandSweepMs?: number;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -148,12 +156,22 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const baseUrl = `http://${host}:${httpPort}`;
   const credentials = { ...secrets.credentials, region: REGION };
 
-  const apiPorts: ApiPorts = {
-    ...ports,
-    shadows: new IotDataShadowReader(
-      new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials }),
-    ),
-  };
+  // ---- operator API ports, inventory and command time-outs (issue #3) ----
+  const apiPorts: ApiPorts = buildApiPorts(
+    env,
+    {
+      INVENTORY_TABLE: tableNames.inventory,
+      FLEET_EVENTS_TABLE: tableNames.fleetEvents,
+      COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? numberEnv('VPP_COMMAND_TIMEOUT_SEC') ?? 60,
+    },
+    dynamo.client,
+    new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials }),
+  );
+  const inventoryFile = opts.inventoryFile ?? process.env.VPP_INVENTORY ?? defaultInventoryFile();
+  const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
+  log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
+  const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? numberEnv('VPP_COMMAND_SWEEP_MS') ?? 5000, log);
+  // ---- end issue #3 ----
   const api = apiHandler(() => apiPorts);
   httpServer.on(
     'request',
@@ -204,6 +222,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await fleet?.stop();
       await broker.close();
       await settle();
+      await commandSweep.stop();
       httpServer.closeAllConnections();
       httpServer.close();
       await dynamo.close();
@@ -224,6 +243,21 @@ async function startSimulatedFleet(
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
   return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });
 }
+
+// ---- issue #3 ----
+function defaultInventoryFile(): string {
+  const atRoot = join(ROOT, 'inventory.yaml');
+  return existsSync(atRoot) ? atRoot : join(ROOT, 'device', 'inventory.example.yaml');
+}
+
+function numberEnv(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: must be a positive number`);
+  return n;
+}
+// ---- end issue #3 ----
 
 interface Secrets {
   token: string;

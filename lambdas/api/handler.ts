@@ -4,14 +4,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { buildIngestPorts } from '../core/adapters.js';
-import { loadEnv } from '../core/config.js';
+import { apiEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
-import { IotDataShadowReader } from '../core/shadows-iot-data.js';
+import * as commands from './commands.js';
+import { getDispatch, postDispatch } from './dispatch.js';
+import { createFleetEvent, getFleetEvent, portfolio } from './fleet.js';
+import { listAgents, listAssets } from './inventory.js';
+import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
-import type { ApiPorts } from './queries.js';
+import { Reply } from './reply.js';
 import type { RouteKey } from './routes.js';
+import { postTelemetry } from './telemetry.js';
 
 type Route = (event: APIGatewayProxyEventV2, ports: ApiPorts) => Promise<unknown>;
 
@@ -25,6 +29,18 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/vens/{venId}/events': (e, p) => q.venEvents(p, e.pathParameters?.venId, e.queryStringParameters),
   'GET /api/vens/{venId}/shadow': (e, p) => q.venShadow(p, e.pathParameters?.venId),
   'GET /api/winter-river/nodes': (e, p) => q.listWinterRiverNodes(p, e.queryStringParameters),
+  'POST /api/vens/{venId}/send-event': (e, p) => commands.sendEvent(p, e.pathParameters?.venId, e),
+  'POST /api/vens/{venId}/restore': (e, p) => commands.restore(p, e.pathParameters?.venId, e),
+  'GET /api/commands/{correlationId}': (e, p) => commands.getCommand(p, e.pathParameters?.correlationId),
+  'POST /api/winter-river/nodes/{nodeId}/command': (e, p) => commands.winterRiverCommand(p, e.pathParameters?.nodeId, e),
+  'GET /api/assets': (e, p) => listAssets(p, e.queryStringParameters),
+  'GET /api/agents': (e, p) => listAgents(p, e.queryStringParameters),
+  'POST /dispatch': (e, p) => postDispatch(p, e),
+  'GET /api/dispatch/{id}': (e, p) => getDispatch(p, e.pathParameters?.id),
+  'POST /api/events': (e, p) => createFleetEvent(p, e),
+  'GET /api/events/{eventId}': (e, p) => getFleetEvent(p, e.pathParameters?.eventId),
+  'GET /api/portfolio': (_e, p) => portfolio(p),
+  'POST /api/telemetry': (e, p) => postTelemetry(p, e),
 };
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
@@ -37,7 +53,8 @@ export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPo
   const route = routeTable[event.routeKey as RouteKey];
   if (!route) return json(404, { error: 'NotFound', message: `no route ${event.routeKey}` });
   try {
-    return json(200, await route(event, ports));
+    const result = await route(event, ports);
+    return result instanceof Reply ? json(result.statusCode, result.body) : json(200, result);
   } catch (err) {
     if (err instanceof ValidationError) return json(400, { error: 'ValidationError', field: err.field, message: err.message });
     if (err instanceof NotFoundError) return json(404, { error: 'NotFound', message: err.message });
@@ -54,13 +71,8 @@ let ports: ApiPorts | undefined;
 
 function portsFromEnv(): ApiPorts {
   if (!ports) {
-    const env = loadEnv();
-    const endpoint = process.env.IOT_DATA_ENDPOINT;
-    if (!endpoint) throw new Error('Invalid Lambda environment: IOT_DATA_ENDPOINT is required');
-    ports = {
-      ...buildIngestPorts(env, new DynamoDBClient({})),
-      shadows: new IotDataShadowReader(new IoTDataPlaneClient({ endpoint })),
-    };
+    const api = loadEnvOf(apiEnvSchema);
+    ports = buildApiPorts(loadEnv(), api, new DynamoDBClient({}), new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }));
   }
   return ports;
 }

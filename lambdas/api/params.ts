@@ -14,6 +14,12 @@ export function deviceIdParam(field: string, value: string | undefined): string 
   return value;
 }
 
+/** An opaque id (correlationId, dispatch or event id): 1 to 128 characters. */
+export function idParam(field: string, value: string | undefined): string {
+  if (!value || value.length > 128) throw new ValidationError(field, `${field}: must be 1 to 128 characters`);
+  return value;
+}
+
 /** ISO-8601 or epoch seconds → epoch milliseconds. */
 export function timeParam(field: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;

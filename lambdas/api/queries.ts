@@ -1,19 +1,15 @@
 // The read side of the operator API: plain parameters in, response bodies out.
 import { NotFoundError } from '../core/errors.js';
-import type { Device, DeviceRegistry, EventHistory, Page, ShadowReader, TelemetryStore } from '../core/ports.js';
+import type { Device, Page } from '../core/ports.js';
 import { booleanParam, deviceIdParam, limitParam, rangeParams } from './params.js';
+import type { ApiPorts } from './ports.js';
 
-export interface ApiPorts {
-  readonly registry: DeviceRegistry;
-  readonly events: EventHistory;
-  readonly telemetry: TelemetryStore;
-  readonly shadows: ShadowReader;
-}
+export type { ApiPorts } from './ports.js';
 
 export type Query = Record<string, string | undefined> | undefined;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const page = <T, U>(p: Page<T>, map: (t: T) => U) => ({ items: p.items.map(map), ...(p.next && { next: p.next }) });
+export const page = <T, U>(p: Page<T>, map: (t: T) => U) => ({ items: p.items.map(map), ...(p.next && { next: p.next }) });
 
 const venView = ({ deviceId, kind: _kind, ...rest }: Device) => ({ venId: deviceId, ...rest });
 const nodeView = ({ deviceId, kind: _kind, ...rest }: Device) => ({
@@ -80,6 +76,6 @@ export async function listWinterRiverNodes(ports: ApiPorts, query: Query) {
   return page(result, nodeView);
 }
 
-async function existingVen(ports: ApiPorts, venId: string | undefined): Promise<string> {
+export async function existingVen(ports: ApiPorts, venId: string | undefined): Promise<string> {
   return (await getVen(ports, venId)).venId;
 }

@@ -17,9 +17,23 @@ export const routes = [
   { method: 'GET', path: '/api/vens/{venId}/events' },
   { method: 'GET', path: '/api/vens/{venId}/shadow' },
   { method: 'GET', path: '/api/winter-river/nodes' },
+  { method: 'POST', path: '/api/vens/{venId}/send-event' },
+  { method: 'POST', path: '/api/vens/{venId}/restore' },
+  { method: 'GET', path: '/api/commands/{correlationId}' },
+  { method: 'POST', path: '/api/winter-river/nodes/{nodeId}/command' },
+  { method: 'GET', path: '/api/assets' },
+  { method: 'GET', path: '/api/agents' },
+  { method: 'POST', path: '/dispatch' },
+  { method: 'GET', path: '/api/dispatch/{id}' },
+  { method: 'POST', path: '/api/events' },
+  { method: 'GET', path: '/api/events/{eventId}' },
+  { method: 'GET', path: '/api/portfolio' },
+  { method: 'POST', path: '/api/telemetry' },
 ] as const satisfies readonly RouteDefinition[];
 
-export type RouteKey = `${(typeof routes)[number]['method']} ${(typeof routes)[number]['path']}`;
+/** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */
+type KeyOf<R> = R extends { method: infer M extends string; path: infer P extends string } ? `${M} ${P}` : never;
+export type RouteKey = KeyOf<(typeof routes)[number]>;
 
 export const routeKey = (r: RouteDefinition) => `${r.method} ${r.path}` as RouteKey;
 

@@ -5,9 +5,11 @@ import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCommandLog } from './commands-dynamodb.js';
-import { loadEnv, type Env } from './config.js';
+import { loadEnv, type ApiEnv, type Env } from './config.js';
 import { DynamoEventHistory } from './events-dynamodb.js';
-import type { ErrorSink, IngestPorts, TelemetryStore } from './ports.js';
+import { DynamoFleetEventStore } from './fleet-events-dynamodb.js';
+import { DynamoInventoryStore } from './inventory-dynamodb.js';
+import type { CommandStore, ErrorSink, FleetEventStore, IngestPorts, InventoryStore, TelemetryStore } from './ports.js';
 import { DynamoDeviceRegistry } from './registry-dynamodb.js';
 import { DynamoTelemetryStore } from './timeseries-dynamodb.js';
 import { TimestreamTelemetryStore } from './timeseries-timestream.js';
@@ -27,6 +29,19 @@ export function buildIngestPorts(env: Env, dynamodb: DynamoDBClient): IngestPort
     registry: new DynamoDeviceRegistry(doc, env.DEVICES_TABLE),
     events: new DynamoEventHistory(doc, env.EVENTS_TABLE),
     commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
+  };
+}
+
+/** The command log, inventory and fleet events the operator API and the time-out sweep use. */
+export function buildCommandStores(
+  env: Pick<Env, 'COMMANDS_TABLE'> & Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE'>,
+  dynamodb: DynamoDBClient,
+): { commands: CommandStore; inventory: InventoryStore; fleetEvents: FleetEventStore } {
+  const doc = documentClient(dynamodb);
+  return {
+    commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
+    inventory: new DynamoInventoryStore(doc, env.INVENTORY_TABLE),
+    fleetEvents: new DynamoFleetEventStore(doc, env.FLEET_EVENTS_TABLE),
   };
 }
 

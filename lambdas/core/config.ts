@@ -31,3 +31,27 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   }
   return result.data;
 }
+
+/** What the API Lambda needs beside `envSchema`: the inventory and fleet-event tables, the IoT data endpoint. */
+export const apiEnvSchema = z.object({
+  INVENTORY_TABLE: z.string().min(1),
+  FLEET_EVENTS_TABLE: z.string().min(1),
+  /** `https://<account>-ats.iot.<region>.amazonaws.com`: shadow reads and command publishes. */
+  IOT_DATA_ENDPOINT: z.string().url(),
+  /** How long a command waits for its ACK before it is marked `timed-out`. */
+  COMMAND_TIMEOUT_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
+});
+export type ApiEnv = z.infer<typeof apiEnvSchema>;
+
+/** The command time-out sweep (lambdas/command-timeouts) needs only the command log. */
+export const commandTimeoutsEnvSchema = z.object({ COMMANDS_TABLE: z.string().min(1) });
+
+/** Validates a Lambda's environment against `schema`; fails loudly naming every missing or bad variable. */
+export function loadEnvOf<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid Lambda environment: ${detail}`);
+  }
+  return result.data;
+}

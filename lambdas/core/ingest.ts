@@ -8,6 +8,7 @@ import {
   winterRiverStatusSchema,
   type Metering,
 } from './schemas.js';
+import { shedCapability } from './shed-capability.js';
 
 /** A message as a rule delivers it: the device's JSON plus what the broker knows about it. */
 export interface RuleMessage {
@@ -15,6 +16,8 @@ export interface RuleMessage {
   readonly topic: string;
   readonly clientId: string;
   readonly receivedAt: number;
+  /** How it arrived: an IoT rule (default) or the operator API's HTTP fallback (`POST /api/telemetry`). */
+  readonly source?: 'mqtt' | 'http';
 }
 
 export type IngestResult =
@@ -40,6 +43,8 @@ export async function ingestMetering(msg: RuleMessage, ports: IngestPorts): Prom
     panelMaxKw: m.panelMaxKw ?? null,
     circuits: m.circuits.length,
     enabledCircuits: m.circuits.filter((c) => c.enabled).length,
+    ...shedCapability(m),
+    source: msg.source ?? 'mqtt',
   });
   return { ok: true, stored: true };
 }

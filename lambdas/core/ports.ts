@@ -1,5 +1,6 @@
 // The domain's ports. Adapters live beside this file; nothing else knows a table layout or a client.
-import type { Ack } from './schemas.js';
+import type { Inventory, InventoryAsset, InventorySite } from './inventory.js';
+import type { Ack, Command } from './schemas.js';
 import type { SeriesName } from './tables.js';
 
 export type MeasureValue = number | string | boolean;
@@ -114,4 +115,85 @@ export interface IngestPorts {
 /** Live device state, read from the shadow service itself, never from a copy. */
 export interface ShadowReader {
   get(thingName: string): Promise<Record<string, unknown> | undefined>;
+}
+
+// ---- Operator commands, dispatch, inventory and fleet events (issue #3) ----
+
+/** A command as sent and tracked: `sent` until an ACK (`acked` | `rejected`) or its expiry (`timed-out`). */
+export interface CommandRecord {
+  readonly correlationId: string;
+  /** The thing the command was published to (VEN, gateway). */
+  readonly target: string;
+  readonly topic: string;
+  readonly op: Command['op'];
+  readonly status: CommandStatus;
+  /** Epoch milliseconds. */
+  readonly sentAt: number;
+  readonly expiresAt: number;
+  readonly completedAt?: number;
+  /** The payload as published. */
+  readonly command: Command;
+  readonly ack?: Ack;
+  /** A dispatch's target and setpoints (before and after clamping). */
+  readonly dispatch?: DispatchInfo;
+  /** The fleet event a per-VEN `event` command belongs to. */
+  readonly fleetEventId?: string;
+}
+
+/** What a dispatch aimed at (`asset_id` or `site_id`, never both) and the setpoint before and after clamping. */
+export interface DispatchInfo {
+  readonly asset_id?: string;
+  readonly site_id?: string;
+  readonly mw_requested: number;
+  readonly mw_sent: number;
+}
+
+/** The command log as the API and the time-out sweep use it. */
+export interface CommandStore extends CommandLog {
+  /** Stores a new `sent` command; the correlationId must be new. */
+  record(command: CommandRecord): Promise<void>;
+  get(correlationId: string): Promise<CommandRecord | undefined>;
+  /** Removes a command that was never published (the publish failed); only while still `sent`. */
+  discard(correlationId: string): Promise<void>;
+  /** Commands still `sent` whose expiry is at or before `now`, oldest expiry first. */
+  listDue(now: number, page: { limit: number; next?: string }): Promise<Page<Pick<CommandRecord, 'correlationId' | 'expiresAt'>>>;
+  /** Moves a `sent` command to `timed-out`; false when an ACK got there first. */
+  timeOut(correlationId: string, at: number): Promise<boolean>;
+}
+
+/** Publishes to devices as the backend does (IoT data-plane Publish). */
+export interface CommandPublisher {
+  publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
+}
+
+export interface InventoryStore {
+  /** Makes the stored inventory exactly `inventory`: upserts every row, deletes rows no longer in it. */
+  replace(inventory: Inventory): Promise<void>;
+  listAssets(page: { limit: number; next?: string }): Promise<Page<InventoryAsset>>;
+  getAsset(assetId: string): Promise<InventoryAsset | undefined>;
+  getSite(siteId: string): Promise<InventorySite | undefined>;
+}
+
+export interface ShedAllocation {
+  readonly venId: string;
+  readonly shed_kw: number;
+}
+
+export interface FleetEventRecord {
+  readonly eventId: string;
+  readonly requested_kw: number;
+  readonly duration_sec: number;
+  /** Epoch milliseconds. */
+  readonly startedAt: number;
+  readonly endsAt: number;
+  readonly allocations: readonly (ShedAllocation & { readonly correlationId: string })[];
+  readonly shortfall_kw: number;
+  /** VENs asked for but left out, with why (offline, nothing to shed). */
+  readonly excluded: readonly { readonly venId: string; readonly reason: string }[];
+}
+
+export interface FleetEventStore {
+  /** Stores a new fleet event; false when the eventId is taken. */
+  create(event: FleetEventRecord): Promise<boolean>;
+  get(eventId: string): Promise<FleetEventRecord | undefined>;
 }

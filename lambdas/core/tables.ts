@@ -19,8 +19,19 @@ export const tables = {
   },
   /** Event and command ACK history per VEN, newest first by `sk` = `{iso time}#{correlationId}`. */
   events: { env: 'EVENTS_TABLE', partitionKey: 'venId', sortKey: 'sk' },
-  /** Commands and dispatches sent, with status `sent` → `acked` | `rejected` | `timed-out`. */
-  commands: { env: 'COMMANDS_TABLE', partitionKey: 'correlationId' },
+  /**
+   * Commands and dispatches sent, with status `sent` → `acked` | `rejected` | `timed-out`. `byDeadline` is sparse:
+   * only commands still `sent` carry `pending`, so the time-out sweep reads just the outstanding ones.
+   */
+  commands: {
+    env: 'COMMANDS_TABLE',
+    partitionKey: 'correlationId',
+    indexes: [{ name: 'byDeadline', partitionKey: 'pending', sortKey: 'expiresAt' }],
+  },
+  /** Asset and site inventory (seed 002): `kind` is `asset` or `site`, `id` the asset_id or site_id. */
+  inventory: { env: 'INVENTORY_TABLE', partitionKey: 'kind', sortKey: 'id' },
+  /** Fleet demand-response events: the request, the per-VEN allocation and the commands that carry it. */
+  fleetEvents: { env: 'FLEET_EVENTS_TABLE', partitionKey: 'eventId' },
   /** The DynamoDB time-series adapter: one partition per series, device and UTC day; TTL retention. */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' },
 } as const satisfies Record<string, TableDefinition>;

@@ -1,0 +1,50 @@
+// Operator commands: DR event and restore to a VEN, a command to a Winter River node, and a command's status.
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { commandView, eventCommand, restoreCommand, sendCommand } from '../core/commands.js';
+import { NotFoundError } from '../core/errors.js';
+import { winterRiverCommandSchema } from '../core/schemas.js';
+import { topics } from '../core/topics.js';
+import { jsonBody, parseBody } from './body.js';
+import { sendEventBodySchema } from './bodies.js';
+import { deviceIdParam, idParam } from './params.js';
+import { commandContext, type ApiPorts } from './ports.js';
+import { existingVen } from './queries.js';
+import { accepted } from './reply.js';
+
+export async function sendEvent(ports: ApiPorts, venId: string | undefined, event: APIGatewayProxyEventV2) {
+  deviceIdParam('venId', venId);
+  const body = parseBody(sendEventBodySchema, event);
+  const target = await existingVen(ports, venId);
+  const ctx = commandContext(ports);
+  const correlationId = ctx.newId();
+  const eventId = body.event_id ?? `evt-${ctx.newId()}`;
+  await sendCommand(ports, target, eventCommand(eventId, body.shed_kw, body.duration_sec, correlationId), ctx);
+  return accepted({ correlationId, status: 'sent', venId: target, event_id: eventId });
+}
+
+export async function restore(ports: ApiPorts, venId: string | undefined, event: APIGatewayProxyEventV2) {
+  deviceIdParam('venId', venId);
+  jsonBody(event, true);
+  const target = await existingVen(ports, venId);
+  const ctx = commandContext(ports);
+  const correlationId = ctx.newId();
+  await sendCommand(ports, target, restoreCommand(correlationId), ctx);
+  return accepted({ correlationId, status: 'sent', venId: target });
+}
+
+/** Seed 003: the node applies the command and answers with a fresh status, not an ACK, so nothing is tracked. */
+export async function winterRiverCommand(ports: ApiPorts, nodeId: string | undefined, event: APIGatewayProxyEventV2) {
+  const id = deviceIdParam('nodeId', nodeId);
+  const command = parseBody(winterRiverCommandSchema, event);
+  const node = await ports.registry.get(id);
+  if (node?.kind !== 'winter-river') throw new NotFoundError(`Winter River node ${id}`);
+  const topic = topics.winterRiverCommand(id);
+  await ports.publisher.publish(topic, JSON.stringify(command), 1);
+  return accepted({ nodeId: id, topic, status: 'sent', command });
+}
+
+export async function getCommand(ports: ApiPorts, correlationId: string | undefined) {
+  const command = await ports.commands.get(idParam('correlationId', correlationId));
+  if (!command) throw new NotFoundError(`command ${correlationId}`);
+  return commandView(command);
+}

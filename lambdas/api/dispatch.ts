@@ -1,0 +1,22 @@
+// `POST /dispatch` and `GET /api/dispatch/{id}` (seed 002).
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { dispatch, dispatchView } from '../core/dispatch.js';
+import { NotFoundError } from '../core/errors.js';
+import { parseBody } from './body.js';
+import { dispatchBodySchema } from './bodies.js';
+import { idParam } from './params.js';
+import { commandContext, type ApiPorts } from './ports.js';
+import { accepted } from './reply.js';
+
+export async function postDispatch(ports: ApiPorts, event: APIGatewayProxyEventV2) {
+  const body = parseBody(dispatchBodySchema, event);
+  const request = body.asset_id !== undefined ? { asset_id: body.asset_id, mw: body.mw } : { site_id: body.site_id!, mw: body.mw };
+  return accepted(await dispatch(request, ports, commandContext(ports)));
+}
+
+export async function getDispatch(ports: ApiPorts, id: string | undefined) {
+  const command = await ports.commands.get(idParam('id', id));
+  const view = command && dispatchView(command);
+  if (!view) throw new NotFoundError(`dispatch ${id}`);
+  return view;
+}

@@ -1,0 +1,52 @@
+// What the operator API runs on, built once per process: the ingest stores plus shadows, the command log and
+// publisher, the inventory and fleet events. The Lambda builds it from its environment, the local stack from its own.
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { buildCommandStores, buildIngestPorts } from '../core/adapters.js';
+import type { CommandContext } from '../core/commands.js';
+import type { ApiEnv, Env } from '../core/config.js';
+import type {
+  CommandPublisher,
+  CommandStore,
+  DeviceRegistry,
+  EventHistory,
+  FleetEventStore,
+  InventoryStore,
+  ShadowReader,
+  TelemetryStore,
+} from '../core/ports.js';
+import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
+import { IotDataShadowReader } from '../core/shadows-iot-data.js';
+
+export interface ApiPorts {
+  readonly registry: DeviceRegistry;
+  readonly events: EventHistory;
+  readonly telemetry: TelemetryStore;
+  readonly shadows: ShadowReader;
+  readonly commands: CommandStore;
+  readonly publisher: CommandPublisher;
+  readonly inventory: InventoryStore;
+  readonly fleetEvents: FleetEventStore;
+  readonly settings: { readonly commandTimeoutSec: number };
+}
+
+export function buildApiPorts(
+  env: Env,
+  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
+  dynamodb: DynamoDBClient,
+  iotData: IoTDataPlaneClient,
+): ApiPorts {
+  return {
+    ...buildIngestPorts(env, dynamodb),
+    ...buildCommandStores({ ...env, ...api }, dynamodb),
+    shadows: new IotDataShadowReader(iotData),
+    publisher: new IotDataCommandPublisher(iotData),
+    settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
+  };
+}
+
+/** The clock and ids of one request's commands. */
+export function commandContext(ports: ApiPorts): CommandContext {
+  return { now: Date.now(), timeoutSec: ports.settings.commandTimeoutSec, newId: randomUUID };
+}

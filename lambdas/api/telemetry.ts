@@ -1,0 +1,49 @@
+// `POST /api/telemetry`: the HTTP fallback for VENs that cannot reach MQTT (seeds 000/004). One metering payload
+// or `{items: [...]}` (at most 100), each through the very validation and stores of the `metering` rule.
+//
+// Identity: the caller holds an operator token, not a device certificate, so there is no client id to check
+// `venId` against. The operator is trusted to speak for any VEN: `venId` is taken as the identity and the registry
+// summary records `source: 'http'` so the path a reading took stays visible.
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { RejectedRecordsError, ValidationError } from '../core/errors.js';
+import { ingestMetering } from '../core/ingest.js';
+import { meteringSchema, parse } from '../core/schemas.js';
+import { topics } from '../core/topics.js';
+import { jsonBody } from './body.js';
+import { telemetryBatchSchema } from './bodies.js';
+import type { ApiPorts } from './ports.js';
+
+type ItemResult = { index: number; ok: true } | { index: number; ok: false; field?: string; reason: string };
+
+export async function postTelemetry(ports: ApiPorts, event: APIGatewayProxyEventV2) {
+  const body = jsonBody(event);
+  const isBatch = typeof body === 'object' && body !== null && 'items' in body;
+  const items = isBatch ? batchItems(body) : [body];
+  const receivedAt = Date.now();
+  const results: ItemResult[] = [];
+  for (const [index, item] of items.entries()) results.push(await ingestItem(ports, item, index, receivedAt));
+  const first = results[0]!;
+  if (!isBatch && !first.ok) throw new ValidationError(first.field ?? '(root)', first.reason);
+  return { accepted: results.filter((r) => r.ok).length, rejected: results.filter((r) => !r.ok).length, results };
+}
+
+function batchItems(body: unknown): unknown[] {
+  const batch = parse(telemetryBatchSchema, body);
+  if (!batch.ok) throw new ValidationError(batch.field, batch.message);
+  return batch.value.items;
+}
+
+async function ingestItem(ports: ApiPorts, item: unknown, index: number, receivedAt: number): Promise<ItemResult> {
+  const parsed = parse(meteringSchema, item);
+  if (!parsed.ok) return { index, ok: false, field: parsed.field, reason: parsed.message };
+  try {
+    const result = await ingestMetering(
+      { payload: item as Record<string, unknown>, topic: topics.metering, clientId: parsed.value.venId, receivedAt, source: 'http' },
+      ports,
+    );
+    return result.ok ? { index, ok: true } : { index, ok: false, reason: `${result.reason}: ${result.message}` };
+  } catch (err) {
+    if (err instanceof RejectedRecordsError) return { index, ok: false, reason: `store-rejected: ${err.message}` };
+    throw err;
+  }
+}

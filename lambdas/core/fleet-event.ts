@@ -1,0 +1,129 @@
+// Fleet demand-response events: one shed request split over VENs by what they can shed now (never critical
+// loads), one seed-001 `event` command per VEN under a shared event_id, and the report of requested vs
+// acknowledged vs measured shed.
+import { z } from 'zod';
+import { allocateShed, type ShedCandidate } from './allocation.js';
+import { BASELINE_DAYS, measureShed } from './baseline.js';
+import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from './commands.js';
+import { NotFoundError } from './errors.js';
+import { meterSamples } from './meter-samples.js';
+import type { Device, DeviceRegistry, FleetEventRecord, FleetEventStore, TelemetryStore } from './ports.js';
+import { listAll } from './registry-pages.js';
+import type { ShedTier } from './shed-capability.js';
+
+const DAY_MS = 86_400_000;
+
+export interface FleetEventRequest {
+  readonly shed_kw: number;
+  readonly duration_sec: number;
+  /** Default: every online VEN. */
+  readonly ven_ids?: readonly string[];
+}
+
+export interface FleetEventPorts extends CommandPorts {
+  readonly registry: DeviceRegistry;
+  readonly fleetEvents: FleetEventStore;
+  readonly telemetry: TelemetryStore;
+}
+
+export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts, ctx: CommandContext) {
+  const vens = req.ven_ids ? await namedVens(ports.registry, req.ven_ids) : await listAll(ports.registry, 'ven', true);
+  const excluded: FleetEventRecord['excluded'][number][] = [];
+  const candidates: ShedCandidate[] = [];
+  for (const ven of vens) {
+    const tiers = shedTiersOf(ven);
+    if (!ven.online) excluded.push({ venId: ven.deviceId, reason: 'offline' });
+    else if (tiers.length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
+    else candidates.push({ venId: ven.deviceId, tiers });
+  }
+  const plan = allocateShed(req.shed_kw, candidates);
+  const eventId = `evt-${ctx.newId()}`;
+  const event: FleetEventRecord = {
+    eventId,
+    requested_kw: req.shed_kw,
+    duration_sec: req.duration_sec,
+    startedAt: ctx.now,
+    endsAt: ctx.now + req.duration_sec * 1000,
+    allocations: plan.allocations.map((a) => ({ ...a, correlationId: ctx.newId() })),
+    shortfall_kw: plan.shortfall_kw,
+    excluded,
+  };
+  if (!(await ports.fleetEvents.create(event))) throw new Error(`event id ${eventId} already taken`);
+  const sent = await Promise.allSettled(
+    event.allocations.map((a) =>
+      sendCommand(ports, a.venId, eventCommand(eventId, a.shed_kw, req.duration_sec, a.correlationId), ctx, { fleetEventId: eventId }),
+    ),
+  );
+  const failed = sent.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed.length > 0 && failed.length === sent.length) throw failed[0]!.reason;
+  return {
+    eventId,
+    requested_kw: req.shed_kw,
+    allocated_kw: plan.allocated_kw,
+    shortfall_kw: plan.shortfall_kw,
+    allocations: event.allocations.map((a, i) => ({ ...a, status: sent[i]!.status === 'fulfilled' ? 'sent' : 'failed' })),
+    excluded,
+  };
+}
+
+export async function fleetEventReport(eventId: string, ports: FleetEventPorts, now: number) {
+  const event = await ports.fleetEvents.get(eventId);
+  if (!event) throw new NotFoundError(`event ${eventId}`);
+  const end = Math.min(event.endsAt, now);
+  const vens = await Promise.all(
+    event.allocations.map(async (a) => {
+      const command = await ports.commands.get(a.correlationId);
+      const ack = command?.ack?.op === 'event' ? command.ack : undefined;
+      const measured = measureShed(
+        await meterSamples(ports.telemetry, a.venId, event.startedAt, end),
+        await Promise.all(
+          Array.from({ length: BASELINE_DAYS }, (_, d) =>
+            meterSamples(ports.telemetry, a.venId, event.startedAt - (d + 1) * DAY_MS, end - (d + 1) * DAY_MS),
+          ),
+        ),
+      );
+      return {
+        ...a,
+        status: command?.status ?? 'not-sent',
+        actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
+        ...measured,
+      };
+    }),
+  );
+  const measured = vens.flatMap((v) => (v.measured_shed_kw !== null ? [v.measured_shed_kw] : []));
+  return {
+    eventId,
+    status: now < event.endsAt ? 'active' : 'ended',
+    start: new Date(event.startedAt).toISOString(),
+    end: new Date(event.endsAt).toISOString(),
+    duration_sec: event.duration_sec,
+    requested_kw: event.requested_kw,
+    allocated_kw: kw(event.allocations.reduce((s, a) => s + a.shed_kw, 0)),
+    shortfall_kw: event.shortfall_kw,
+    acknowledged_kw: kw(vens.reduce((s, v) => s + (v.actual_shed_kw ?? 0), 0)),
+    measured_shed_kw: measured.length ? kw(measured.reduce((s, v) => s + v, 0)) : null,
+    baseline_method: `mean load in the same window on up to ${BASELINE_DAYS} prior days (event samples excluded), else the VEN-reported baselinePowerKw`,
+    vens,
+    excluded: event.excluded,
+  };
+}
+
+const kw = (value: number) => Math.round(value * 1000) / 1000;
+
+const tiersSchema = z.array(z.object({ priority: z.number(), kw: z.number().nonnegative() }));
+
+/** The sheddable tiers of a VEN's latest metering summary (see shedCapability); none when it predates them. */
+export function shedTiersOf(ven: Device): ShedTier[] {
+  const tiers = tiersSchema.safeParse(ven.latest?.shedTiers);
+  return tiers.success ? tiers.data.filter((t) => t.kw > 0) : [];
+}
+
+async function namedVens(registry: DeviceRegistry, venIds: readonly string[]): Promise<Device[]> {
+  return Promise.all(
+    venIds.map(async (id) => {
+      const ven = await registry.get(id);
+      if (ven?.kind !== 'ven') throw new NotFoundError(`VEN ${id}`);
+      return ven;
+    }),
+  );
+}

@@ -1,0 +1,99 @@
+// The asset and site inventory on DynamoDB (`tables.inventory`): one partition per kind, one row per asset or site.
+import { BatchWriteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Inventory, InventoryAsset, InventorySite } from './inventory.js';
+import { decodeToken, encodeToken } from './page-token.js';
+import type { InventoryStore, Page } from './ports.js';
+
+type Kind = 'asset' | 'site';
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
+
+const BATCH = 25;
+const MAX_ATTEMPTS = 8;
+
+export class DynamoInventoryStore implements InventoryStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async replace(inventory: Inventory) {
+    const rows = [
+      ...inventory.sites.map((s) => ({ kind: 'site', id: s.site_id, ...s })),
+      ...inventory.assets.map((a) => ({ kind: 'asset', id: a.asset_id, ...a })),
+    ];
+    const keep = new Set(rows.map((r) => `${r.kind}#${r.id}`));
+    const stale = [...(await this.keys('site')), ...(await this.keys('asset'))].filter((k) => !keep.has(`${k.kind}#${k.id}`));
+    await this.write([
+      ...rows.map((Item): WriteRequest => ({ PutRequest: { Item } })),
+      ...stale.map((Key): WriteRequest => ({ DeleteRequest: { Key } })),
+    ]);
+  }
+
+  async listAssets(page: { limit: number; next?: string }): Promise<Page<InventoryAsset>> {
+    const res = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#kind = :kind',
+        ExpressionAttributeNames: { '#kind': 'kind' },
+        ExpressionAttributeValues: { ':kind': 'asset' },
+        Limit: page.limit,
+        ExclusiveStartKey: page.next ? decodeToken(page.next) : undefined,
+      }),
+    );
+    return {
+      items: (res.Items ?? []).map((i) => strip<InventoryAsset>(i)),
+      ...(res.LastEvaluatedKey && { next: encodeToken(res.LastEvaluatedKey) }),
+    };
+  }
+
+  getAsset(assetId: string) {
+    return this.getRow<InventoryAsset>('asset', assetId);
+  }
+
+  getSite(siteId: string) {
+    return this.getRow<InventorySite>('site', siteId);
+  }
+
+  private async getRow<T>(kind: Kind, id: string): Promise<T | undefined> {
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { kind, id } }));
+    return res.Item ? strip<T>(res.Item) : undefined;
+  }
+
+  private async keys(kind: Kind): Promise<{ kind: string; id: string }[]> {
+    const keys: { kind: string; id: string }[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#kind = :kind',
+          ExpressionAttributeNames: { '#kind': 'kind', '#id': 'id' },
+          ExpressionAttributeValues: { ':kind': kind },
+          ProjectionExpression: '#kind, #id',
+          ExclusiveStartKey: start,
+        }),
+      );
+      keys.push(...(res.Items ?? []).map((i) => ({ kind: i.kind as string, id: i.id as string })));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return keys;
+  }
+
+  /** BatchWriteItem in chunks of 25, resending what DynamoDB leaves unprocessed. */
+  private async write(requests: WriteRequest[]) {
+    for (let i = 0; i < requests.length; i += BATCH) {
+      let pending: WriteRequest[] = requests.slice(i, i + BATCH);
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > MAX_ATTEMPTS) throw new Error(`inventory: ${pending.length} write(s) left unprocessed`);
+        if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const res = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (res.UnprocessedItems?.[this.tableName] ?? []) as WriteRequest[];
+      }
+    }
+  }
+}
+
+function strip<T>(item: Record<string, unknown>): T {
+  const { kind: _kind, id: _id, ...rest } = item;
+  return rest as T;
+}

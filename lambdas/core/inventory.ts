@@ -1,0 +1,154 @@
+// The asset and site inventory (seed 002) as the backend sees it: the same YAML file the gateway agent serves
+// (device/inventory.example.yaml), validated here and flattened into one row per asset and per site.
+// Pure: the file arrives as text.
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { THING_NAME } from './topics.js';
+
+const id = z.string().min(1).max(128);
+const mw = z.number().finite().min(-10_000).max(10_000);
+const positive = z.number().finite().positive().max(1_000_000);
+const pct = z.number().finite().min(0).max(100);
+
+// The fields the gateway agent reads (device/site.ts) are accepted here too, so one file serves both sides.
+const assetFields = {
+  asset_id: id,
+  asset_name: z.string().min(1).max(256).optional(),
+  asset_type: z.literal('bess').default('bess'),
+  capacity_mw: positive.optional(),
+  energy_mwh: positive.optional(),
+  /** seed 002's name for energy_mwh. */
+  capacity_mwhr: positive.optional(),
+  min_mw: mw,
+  max_mw: mw,
+  min_soc_pct: pct.optional(),
+  max_soc_pct: pct.optional(),
+  initial_soc_pct: pct.optional(),
+  efficiency: z.number().finite().gt(0).max(1).optional(),
+  ramp_rate_mw_per_min: positive.optional(),
+};
+
+export const inventoryFileSchema = z.object({
+  sites: z
+    .array(
+      z.object({
+        site_id: id,
+        site_name: z.string().min(1).max(256).optional(),
+        /** Thing name of the gateway serving the site: where the backend publishes its dispatches. */
+        gateway_id: z.string().regex(THING_NAME, 'must be a thing name (a-z A-Z 0-9 : _ -)').optional(),
+        assets: z.array(z.object({ ...assetFields, site_id: id.optional() })).max(256).optional(),
+      }),
+    )
+    .min(1)
+    .max(1000),
+  assets: z.array(z.object({ ...assetFields, site_id: id })).max(10_000).optional(),
+});
+export type InventoryFile = z.infer<typeof inventoryFileSchema>;
+
+export interface InventoryAsset {
+  readonly asset_id: string;
+  readonly asset_name: string;
+  readonly asset_type: string;
+  readonly site_id: string;
+  readonly site_name: string;
+  /** The gateway thing serving the asset's site. */
+  readonly gateway: string;
+  readonly capacity_mw?: number;
+  readonly energy_mwh?: number;
+  readonly min_mw: number;
+  readonly max_mw: number;
+}
+
+export interface InventorySite {
+  readonly site_id: string;
+  readonly site_name: string;
+  readonly gateway: string;
+  readonly asset_ids: readonly string[];
+  /** Sums over the site's assets: a site setpoint is clamped to these. */
+  readonly min_mw: number;
+  readonly max_mw: number;
+  readonly capacity_mw?: number;
+}
+
+export interface Inventory {
+  readonly sites: readonly InventorySite[];
+  readonly assets: readonly InventoryAsset[];
+}
+
+export type InventoryResult = ({ ok: true } & Inventory) | { ok: false; field: string; message: string };
+
+const fail = (field: string, message: string): InventoryResult => ({ ok: false, field, message: `${field}: ${message}` });
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const sum = (values: readonly number[]) => Math.round(values.reduce((s, v) => s + v, 0) * 1000) / 1000;
+
+/** Parses and checks an inventory file (YAML or JSON text); an error names the offending field. */
+export function parseInventory(text: string): InventoryResult {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    return fail('(root)', `not YAML: ${(err as Error).message}`);
+  }
+  const parsed = inventoryFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return fail(issue.path.map(String).join('.') || '(root)', issue.message);
+  }
+  return flatten(parsed.data);
+}
+
+function flatten(file: InventoryFile): InventoryResult {
+  const sites = new Map<string, { field: string; site: InventoryFile['sites'][number]; assets: InventoryAsset[] }>();
+  const seen = new Set<string>();
+  for (const [i, s] of file.sites.entries()) {
+    if (sites.has(s.site_id)) return fail(`sites.${i}.site_id`, `duplicate site ${s.site_id}`);
+    if (!s.gateway_id) return fail(`sites.${i}.gateway_id`, 'required: the gateway thing the backend sends this site\'s dispatches to');
+    sites.set(s.site_id, { field: `sites.${i}`, site: s, assets: [] });
+  }
+  const entries = [
+    ...file.sites.flatMap((s, i) => (s.assets ?? []).map((a, j) => ({ field: `sites.${i}.assets.${j}`, a, siteId: s.site_id }))),
+    ...(file.assets ?? []).map((a, i) => ({ field: `assets.${i}`, a, siteId: a.site_id })),
+  ];
+  for (const { field, a, siteId } of entries) {
+    const entry = sites.get(siteId);
+    if (!entry) return fail(`${field}.site_id`, `unknown site ${siteId}`);
+    if (a.site_id !== undefined && a.site_id !== siteId) return fail(`${field}.site_id`, `is not ${siteId}`);
+    if (seen.has(a.asset_id)) return fail(`${field}.asset_id`, `duplicate asset ${a.asset_id}`);
+    if (a.min_mw > a.max_mw) return fail(`${field}.min_mw`, 'must not exceed max_mw');
+    const energy = a.energy_mwh ?? a.capacity_mwhr;
+    if (energy === undefined && a.capacity_mw === undefined) return fail(`${field}.capacity_mw`, 'capacity_mw or energy_mwh is required');
+    seen.add(a.asset_id);
+    entry.assets.push({
+      asset_id: a.asset_id,
+      asset_name: a.asset_name ?? a.asset_id,
+      asset_type: a.asset_type,
+      site_id: siteId,
+      site_name: entry.site.site_name ?? siteId,
+      gateway: entry.site.gateway_id!,
+      ...(a.capacity_mw !== undefined && { capacity_mw: a.capacity_mw }),
+      ...(energy !== undefined && { energy_mwh: energy }),
+      min_mw: a.min_mw,
+      max_mw: a.max_mw,
+    });
+  }
+  const outSites: InventorySite[] = [];
+  for (const { field, site, assets } of sites.values()) {
+    if (assets.length === 0) return fail(`${field}.assets`, `site ${site.site_id} has no assets`);
+    assets.sort((x, y) => byId(x.asset_id, y.asset_id));
+    const capacities = assets.map((a) => a.capacity_mw);
+    outSites.push({
+      site_id: site.site_id,
+      site_name: site.site_name ?? site.site_id,
+      gateway: site.gateway_id!,
+      asset_ids: assets.map((a) => a.asset_id),
+      min_mw: sum(assets.map((a) => a.min_mw)),
+      max_mw: sum(assets.map((a) => a.max_mw)),
+      ...(capacities.every((c) => c !== undefined) && { capacity_mw: sum(capacities as number[]) }),
+    });
+  }
+  return {
+    ok: true,
+    sites: outSites.sort((x, y) => byId(x.site_id, y.site_id)),
+    assets: [...sites.values()].flatMap((s) => s.assets).sort((x, y) => byId(x.asset_id, y.asset_id)),
+  };
+}

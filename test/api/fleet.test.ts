@@ -1,0 +1,211 @@
+// Fleet DR events and the portfolio through the local stack: three VENs on the real SDK report loads (some critical),
+// the event is split over them, each gets its own seed-001 command, ACKs it, and the report adds it all up.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../lambdas/core/topics.js';
+import { eventually } from '../e2e/helpers.js';
+import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
+import { fixture } from '../fixture.js';
+import { keyLayout, nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
+
+const DAY = 86_400;
+let stack: ApiTestStack;
+const vens: Record<string, TestDevice> = {};
+
+/** ven-f1: 4.5 kW sheddable (p4 1.5 + p2 3), a critical fridge drawing 10 kW that must never count. */
+const f1 = (timestamp: number, usedPowerKw = 14.5, extra = {}) => ({
+  venId: 'ven-f1',
+  timestamp,
+  usedPowerKw,
+  ...extra,
+  circuits: [
+    { id: 'hvac', currentKw: 3, enabled: true, critical: false },
+    { id: 'fridge', currentKw: 10, enabled: true, critical: true },
+    { id: 'pool', currentKw: 1.5, enabled: true },
+  ],
+  loads: [
+    { loadId: 'hvac', currentPowerKw: 3, shedCapabilityKw: 5, enabled: true, priority: 2 },
+    { loadId: 'fridge', currentPowerKw: 10, shedCapabilityKw: 10, enabled: true, priority: 9 },
+    { loadId: 'pool', currentPowerKw: 1.5, shedCapabilityKw: 1.5, enabled: true, priority: 4 },
+  ],
+});
+/** ven-f2: 6 kW at p5 (capped by the draw, not the 7.2 capability); a critical well pump flagged on the load. */
+const f2 = (timestamp: number, usedPowerKw = 8, extra = {}) => ({
+  venId: 'ven-f2',
+  timestamp,
+  usedPowerKw,
+  ...extra,
+  loads: [
+    { loadId: 'ev', currentPowerKw: 6, shedCapabilityKw: 7.2, enabled: true, priority: 5 },
+    { loadId: 'well', currentPowerKw: 2, shedCapabilityKw: 2, enabled: true, priority: 7, critical: true },
+  ],
+});
+/** ven-f3: circuits only: 2 kW non-critical, 5 kW critical, 1 kW switched off. */
+const f3 = (timestamp: number, usedPowerKw = 7, extra = {}) => ({
+  venId: 'ven-f3',
+  timestamp,
+  usedPowerKw,
+  ...extra,
+  circuits: [
+    { id: 'c1', currentKw: 2, enabled: true },
+    { id: 'c2', currentKw: 5, enabled: true, critical: true },
+    { id: 'c3', currentKw: 1, enabled: false },
+  ],
+});
+
+beforeAll(async () => {
+  stack = await startApiStack();
+  for (const id of ['ven-f1', 'ven-f2', 'ven-f3']) {
+    vens[id] = await connectDevice(await stack.provision(id), id);
+    await vens[id]!.subscribe(topics.command(id));
+  }
+  const t = nowSec();
+  await vens['ven-f1']!.publish(topics.metering, JSON.stringify(f1(t)));
+  await vens['ven-f2']!.publish(topics.metering, JSON.stringify(f2(t)));
+  await vens['ven-f3']!.publish(topics.metering, JSON.stringify(f3(t)));
+  await eventually(async () => (await stack.api('/api/vens?online=true')).body.items.length === 3);
+});
+
+afterAll(async () => {
+  for (const device of Object.values(vens)) await device.close();
+  await stack?.dispose();
+});
+
+const commandFor = (venId: string, correlationId: string) =>
+  eventually(async () => vens[venId]!.received.find((m) => m.payload.includes(correlationId)));
+
+describe('the registry summary', () => {
+  it('carries the sheddable kW per VEN, without critical or disabled loads', async () => {
+    const latest = async (id: string) => (await stack.api(`/api/vens/${id}`)).body.latest;
+    expect(await latest('ven-f1')).toMatchObject({ availableShedKw: 4.5, shedTiers: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], source: 'mqtt' });
+    expect(await latest('ven-f2')).toMatchObject({ availableShedKw: 6, shedTiers: [{ priority: 5, kw: 6 }] });
+    expect(await latest('ven-f3')).toMatchObject({ availableShedKw: 2, shedTiers: [{ priority: 0, kw: 2 }] });
+  });
+});
+
+describe('GET /api/portfolio', () => {
+  it('totals the online fleet', async () => {
+    const res = await stack.api('/api/portfolio');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ vens: { total: 3, online: 3 }, used_kw: 29.5, shed_kw: 0, available_shed_kw: 12.5, bess: null });
+    expect((await stack.api('/api/portfolio', { token: null })).status).toBe(401);
+  });
+});
+
+describe('POST /api/events', () => {
+  it('splits the request over every online VEN, highest load priority first, summing exactly', async () => {
+    const res = await stack.api('/api/events', post({ shed_kw: 8, duration_sec: 600 }));
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      requested_kw: 8,
+      allocated_kw: 8,
+      shortfall_kw: 0,
+      allocations: [
+        { venId: 'ven-f1', shed_kw: 2, status: 'sent' },
+        { venId: 'ven-f2', shed_kw: 6, status: 'sent' },
+      ],
+    });
+    const { eventId, allocations } = res.body;
+    for (const a of allocations) {
+      const message = await commandFor(a.venId, a.correlationId);
+      const payload = JSON.parse(message.payload);
+      expect(keyLayout(payload)).toEqual(keyLayout(fixture('seed-001-event-command')));
+      expect(payload).toEqual({
+        op: 'event',
+        event_id: eventId,
+        shed_kw: a.shed_kw,
+        duration_sec: 600,
+        correlationId: a.correlationId,
+        data: { requestedReductionKw: a.shed_kw, duration_s: 600 },
+      });
+    }
+    expect(vens['ven-f3']!.received.some((m) => m.payload.includes(eventId))).toBe(false);
+  });
+
+  it('reports the shortfall when the fleet cannot shed that much, critical loads never counted', async () => {
+    const res = await stack.api('/api/events', post({ shed_kw: 20, duration_sec: 60, ven_ids: ['ven-f3', 'ven-f1', 'ven-f2'] }));
+    expect(res.body).toMatchObject({
+      allocated_kw: 12.5,
+      shortfall_kw: 7.5,
+      allocations: [
+        { venId: 'ven-f1', shed_kw: 4.5 },
+        { venId: 'ven-f2', shed_kw: 6 },
+        { venId: 'ven-f3', shed_kw: 2 },
+      ],
+    });
+  });
+
+  it('reports requested vs acknowledged vs measured shed, with a 10-in-10 style baseline', async () => {
+    const res = await stack.api('/api/events', post({ shed_kw: 5, duration_sec: 3600, ven_ids: ['ven-f1', 'ven-f2'] }));
+    const { eventId, allocations } = res.body as { eventId: string; allocations: { venId: string; shed_kw: number; correlationId: string }[] };
+    expect(allocations.map((a) => [a.venId, a.shed_kw])).toEqual([['ven-f2', 5]]);
+    const [a] = allocations;
+    await commandFor('ven-f2', a!.correlationId);
+    await vens['ven-f2']!.publish(
+      topics.ack('ven-f2'),
+      JSON.stringify({ op: 'event', status: 'accepted', event_id: eventId, requested_shed_kw: 5, actual_shed_kw: 6, circuits_curtailed: [{ loadId: 'ev', shedKw: 6 }], ts: nowSec(), correlationId: a!.correlationId }),
+    );
+    // During the event, ven-f2 reports its load and its own baseline (no history: the payload baseline is used).
+    const during = Math.ceil(Date.now() / 1000);
+    await vens['ven-f2']!.publish(topics.metering, JSON.stringify(f2(during, 2.5, { eventId, baselinePowerKw: 8.5 })));
+    await vens['ven-f2']!.publish(topics.metering, JSON.stringify(f2(during + 0.5, 1.5, { eventId, baselinePowerKw: 7.5 })));
+    await stack.settle();
+    await eventually(async () => Date.now() > (during + 0.6) * 1000);
+
+    const report = await eventually(async () => {
+      const r = await stack.api(`/api/events/${eventId}`);
+      return r.body.acknowledged_kw === 6 && r.body.measured_shed_kw !== null && r.body;
+    });
+    expect(report).toMatchObject({
+      eventId,
+      status: 'active',
+      requested_kw: 5,
+      allocated_kw: 5,
+      shortfall_kw: 0,
+      acknowledged_kw: 6,
+      measured_shed_kw: 6,
+      vens: [
+        { venId: 'ven-f2', shed_kw: 5, status: 'acked', actual_shed_kw: 6, metered_kw: 2, baseline_kw: 8, baseline_source: 'payload', measured_shed_kw: 6, samples: 2 },
+      ],
+    });
+  });
+
+  it('uses the history baseline when there is one', async () => {
+    const res = await stack.api('/api/events', post({ shed_kw: 1, duration_sec: 600, ven_ids: ['ven-f1'] }));
+    const { eventId } = res.body;
+    const t = Math.ceil(Date.now() / 1000);
+    const f1Metering = (ts: number, kw: number, extra = {}) => vens['ven-f1']!.publish(topics.metering, JSON.stringify(f1(ts, kw, extra)));
+    // The same window yesterday: 14 and 16 kW, and one sample of another event there, which must not count.
+    await f1Metering(t - DAY, 14);
+    await f1Metering(t + 0.2 - DAY, 16);
+    await f1Metering(t + 0.4 - DAY, 1, { eventId: 'old-event' });
+    // Two days ago, outside the window: must not count either.
+    await f1Metering(t - 2 * DAY - 3600, 100);
+    await f1Metering(t, 11, { eventId, baselinePowerKw: 99 });
+    await stack.settle();
+    await eventually(async () => Date.now() > (t + 0.5) * 1000);
+    const report = await eventually(async () => {
+      const r = await stack.api(`/api/events/${eventId}`);
+      return r.body.vens[0].samples > 0 && r.body;
+    });
+    // Yesterday's window (15 kW on average, the event sample left out) is the baseline, not the payload's 99 kW.
+    expect(report.vens[0]).toMatchObject({ venId: 'ven-f1', baseline_source: 'history', baseline_days: 1, baseline_kw: 15, metered_kw: 11, measured_shed_kw: 4 });
+  });
+
+  it('answers 400 naming the field, 404 for an unknown VEN or event, 401 without the token', async () => {
+    const cases: [unknown, string][] = [
+      [{ duration_sec: 60 }, 'shed_kw'],
+      [{ shed_kw: 1 }, 'duration_sec'],
+      [{ shed_kw: 1, duration_sec: 60, ven_ids: [] }, 'ven_ids'],
+      [{ shed_kw: 1, duration_sec: 60, ven_ids: ['ven-f1', 'ven-f1'] }, 'ven_ids'],
+      [{ shed_kw: 1, duration_sec: 60, ven_ids: ['bad id'] }, 'ven_ids.0'],
+      ['nope', 'body'],
+    ];
+    for (const [body, field] of cases) {
+      expect(await stack.api('/api/events', post(body)), JSON.stringify(body)).toMatchObject({ status: 400, body: { field } });
+    }
+    expect((await stack.api('/api/events', post({ shed_kw: 1, duration_sec: 60, ven_ids: ['ven-nope'] }))).status).toBe(404);
+    expect((await stack.api('/api/events/evt-nope')).status).toBe(404);
+    expect((await stack.api('/api/events', { ...post({ shed_kw: 1, duration_sec: 60 }), token: null })).status).toBe(401);
+    expect((await stack.api('/api/events/evt-nope', { token: null })).status).toBe(401);
+  });
+});

@@ -1,0 +1,84 @@
+// POST /api/telemetry: the HTTP fallback of the metering rule, same validation, same stores.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture } from '../fixture.js';
+import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
+
+let stack: ApiTestStack;
+
+beforeAll(async () => {
+  stack = await startApiStack();
+});
+
+afterAll(async () => {
+  await stack?.dispose();
+});
+
+const metering = (venId: string, timestamp = nowSec()) => ({ ...fixture('seed-001-metering'), venId, timestamp });
+const window = (t: number) => `start=${t - 60}&end=${t + 60}`;
+
+describe('POST /api/telemetry', () => {
+  it('stores one seed metering payload as the rule would, marked as arrived over HTTP', async () => {
+    const t = nowSec();
+    const res = await stack.api('/api/telemetry', post(metering('ven-h1', t)));
+    expect(res).toMatchObject({ status: 200, body: { accepted: 1, rejected: 0, results: [{ index: 0, ok: true }] } });
+
+    const ven = await stack.api('/api/vens/ven-h1');
+    expect(ven.body).toMatchObject({ venId: 'ven-h1', online: true, latest: { usedPowerKw: 8.2, availableShedKw: 2.1, source: 'http' } });
+    const telemetry = await stack.api(`/api/vens/ven-h1/telemetry?${window(t)}`);
+    expect(telemetry.body.items).toEqual([expect.objectContaining({ usedPowerKw: 8.2, shedPowerKw: 4.8 })]);
+    const circuits = await stack.api(`/api/vens/ven-h1/circuits/history?${window(t)}`);
+    expect(circuits.body.items.map((c: { load_id: string }) => c.load_id).sort()).toEqual(['circuit_1', 'circuit_3']);
+  });
+
+  it('takes a batch and answers per item, storing only the valid ones', async () => {
+    const t = nowSec();
+    const res = await stack.api(
+      '/api/telemetry',
+      post({ items: [metering('ven-h2', t), { ...metering('ven-h3', t), usedPowerKw: -1 }, 42, { ...metering('ven-h2', t + 1), circuits: [{ id: 'x' }] }] }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      accepted: 1,
+      rejected: 3,
+      results: [
+        { index: 0, ok: true },
+        { index: 1, ok: false, field: 'usedPowerKw', reason: expect.stringContaining('usedPowerKw') },
+        { index: 2, ok: false, field: '(root)' },
+        { index: 3, ok: false, field: 'circuits.0.currentKw' },
+      ],
+    });
+    expect((await stack.api('/api/vens/ven-h2')).status).toBe(200);
+    expect((await stack.api('/api/vens/ven-h3')).status).toBe(404);
+    const telemetry = await stack.api(`/api/vens/ven-h2/telemetry?${window(t)}`);
+    expect(telemetry.body.items).toHaveLength(1);
+  });
+
+  it('stores a resent batch once', async () => {
+    const t = nowSec();
+    const batch = post({ items: [metering('ven-h4', t), metering('ven-h4', t)] });
+    expect((await stack.api('/api/telemetry', batch)).body.accepted).toBe(2);
+    expect((await stack.api('/api/telemetry', batch)).body.accepted).toBe(2);
+    expect((await stack.api(`/api/vens/ven-h4/telemetry?${window(t)}`)).body.items).toHaveLength(1);
+  });
+
+  it('answers 400 naming the field for a bad single payload or batch, and writes nothing', async () => {
+    const cases: [unknown, string][] = [
+      [{ ...metering('ven-h5'), venId: 'bad id' }, 'venId'],
+      [{ ...metering('ven-h5'), timestamp: Date.now() }, 'timestamp'],
+      [{ items: [] }, 'items'],
+      [{ items: Array.from({ length: 101 }, () => metering('ven-h5')) }, 'items'],
+      [{ items: 'nope' }, 'items'],
+      ['{"venId": ', 'body'],
+    ];
+    for (const [body, field] of cases) {
+      expect(await stack.api('/api/telemetry', post(body)), JSON.stringify(body).slice(0, 80)).toMatchObject({ status: 400, body: { field } });
+    }
+    expect(await stack.api('/api/telemetry', { method: 'POST' })).toMatchObject({ status: 400, body: { field: 'body' } });
+    expect((await stack.api('/api/vens/ven-h5')).status).toBe(404);
+  });
+
+  it('needs the token', async () => {
+    expect((await stack.api('/api/telemetry', { ...post(metering('ven-h6')), token: null })).status).toBe(401);
+    expect((await stack.api('/api/vens/ven-h6')).status).toBe(404);
+  });
+});
