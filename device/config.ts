@@ -1,0 +1,242 @@
+// The agent's configuration is a schema: seed 001's environment names, each overridable by a command-line flag,
+// validated once at start-up; an error names the variable and its flag.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { isAllowed, type PolicyAction } from '../lambdas/core/policy.js';
+import { THING_NAME } from '../lambdas/core/topics.js';
+import type { LogLevel } from './log.js';
+import type { DeviceMode } from './runtime.js';
+import { venTopics, type VenTopics } from './ven-topics.js';
+
+/** Flag → environment variable. */
+export const FLAGS = {
+  mode: 'AGENT_MODE',
+  endpoint: 'IOT_ENDPOINT',
+  port: 'IOT_PORT',
+  'client-id': 'CLIENT_ID',
+  cert: 'CERT_FILE',
+  key: 'KEY_FILE',
+  ca: 'CA_FILE',
+  'telemetry-topic': 'TELEMETRY_TOPIC',
+  'metering-topic': 'METERING_TOPIC',
+  'loads-topic': 'LOADS_TOPIC',
+  'cmd-topic': 'CMD_TOPIC',
+  'ack-topic': 'ACK_TOPIC',
+  'web-port': 'WEB_PORT',
+  'web-host': 'WEB_HOST',
+  'data-dir': 'DATA_DIR',
+  'buffer-max-bytes': 'BUFFER_MAX_BYTES',
+  'interval-sec': 'INTERVAL_SEC',
+  'shadow-interval-sec': 'SHADOW_INTERVAL_SEC',
+  'loads-interval-sec': 'LOADS_INTERVAL_SEC',
+  inventory: 'ASSETS_PATH',
+  site: 'GATEWAY_SITE_ID',
+  panel: 'PANEL_FILE',
+  'log-level': 'LOG_LEVEL',
+  'keep-alive-sec': 'KEEP_ALIVE_SEC',
+  'reconnect-min-sec': 'RECONNECT_MIN_SEC',
+  'reconnect-max-sec': 'RECONNECT_MAX_SEC',
+  'connect-timeout-sec': 'CONNECT_TIMEOUT_SEC',
+} as const;
+
+type EnvName = (typeof FLAGS)[keyof typeof FLAGS];
+const FLAG_OF = Object.fromEntries(Object.entries(FLAGS).map(([flag, env]) => [env, flag])) as Record<EnvName, string>;
+
+const file = z
+  .string()
+  .min(1)
+  .refine((p) => existsSync(p) && statSync(p).isFile(), 'file not found');
+const seconds = (fallback: number) => z.coerce.number().finite().positive().max(86_400).default(fallback);
+const topic = z.string().min(1).max(256).optional();
+
+export const envSchema = z
+  .object({
+    AGENT_MODE: z.enum(['ven', 'gateway', 'winter-river']).default('ven'),
+    IOT_ENDPOINT: z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name or IPv4 address'),
+    IOT_PORT: z.coerce.number().int().min(1).max(65_535).default(8883),
+    CLIENT_ID: z.string().regex(THING_NAME, 'must be the thing name: 1-128 characters of a-z A-Z 0-9 : _ -'),
+    CERT_FILE: file,
+    KEY_FILE: file,
+    CA_FILE: file,
+    TELEMETRY_TOPIC: topic,
+    METERING_TOPIC: topic,
+    LOADS_TOPIC: topic,
+    CMD_TOPIC: topic,
+    ACK_TOPIC: topic,
+    WEB_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)]).default(8080),
+    WEB_HOST: z.string().min(1).default('127.0.0.1'),
+    DATA_DIR: z.string().min(1).optional(),
+    BUFFER_MAX_BYTES: z.coerce.number().int().min(4096).max(2 ** 40).default(32 * 1024 * 1024),
+    INTERVAL_SEC: seconds(5),
+    SHADOW_INTERVAL_SEC: seconds(30),
+    LOADS_INTERVAL_SEC: z.coerce.number().finite().min(0).max(86_400).default(0),
+    ASSETS_PATH: file.optional(),
+    GATEWAY_SITE_ID: z.string().min(1).max(128).optional(),
+    PANEL_FILE: file.optional(),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    KEEP_ALIVE_SEC: z.coerce.number().int().min(5).max(1200).default(30),
+    RECONNECT_MIN_SEC: z.coerce.number().int().min(1).max(3600).default(1),
+    RECONNECT_MAX_SEC: z.coerce.number().int().min(1).max(3600).default(64),
+    CONNECT_TIMEOUT_SEC: seconds(10),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AGENT_MODE === 'gateway' && env.ASSETS_PATH === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ASSETS_PATH'], message: 'required in gateway mode' });
+    }
+    if (env.RECONNECT_MAX_SEC < env.RECONNECT_MIN_SEC) {
+      ctx.addIssue({ code: 'custom', path: ['RECONNECT_MAX_SEC'], message: 'must not be below RECONNECT_MIN_SEC' });
+    }
+    const checks: [EnvName, PolicyAction][] = [
+      ['TELEMETRY_TOPIC', 'publish'],
+      ['METERING_TOPIC', 'publish'],
+      ['LOADS_TOPIC', 'publish'],
+      ['ACK_TOPIC', 'publish'],
+      ['CMD_TOPIC', 'subscribe'],
+    ];
+    for (const [name, action] of checks) {
+      const value = env[name as keyof typeof env] as string | undefined;
+      if (value !== undefined && !isAllowed(action, env.CLIENT_ID, value)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `the device policy does not let ${env.CLIENT_ID} ${action} on ${value}` });
+      }
+    }
+  });
+
+export interface AgentConfig {
+  readonly mode: DeviceMode;
+  readonly thingName: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly broker: {
+    readonly host: string;
+    readonly port: number;
+    readonly caFile: string;
+    readonly keepAliveSec: number;
+    readonly reconnectMinSec: number;
+    readonly reconnectMaxSec: number;
+    readonly connectTimeoutMs: number;
+  };
+  /** This device's own directory (offline buffer). */
+  readonly dataDir: string;
+  readonly bufferMaxBytes: number;
+  readonly web: { readonly port: number; readonly host: string } | null;
+  readonly intervals: { readonly telemetryMs: number; readonly shadowMs: number; readonly loadsMs: number };
+  readonly venTopics: VenTopics;
+  readonly inventoryFile?: string;
+  readonly siteId?: string;
+  readonly panelFile?: string;
+  readonly logLevel: LogLevel;
+}
+
+export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; help?: boolean; errors: string[] };
+
+/** Reads flags over environment variables; unknown flags and invalid values are errors naming the field. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }]));
+    values = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+  } catch (error) {
+    return { ok: false, errors: [(error as Error).message] };
+  }
+  if (values['help']) return { ok: false, help: true, errors: [] };
+  const merged: Record<string, string> = {};
+  for (const name of Object.values(FLAGS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') merged[name] = value;
+  }
+  for (const [flag, name] of Object.entries(FLAGS)) {
+    const value = values[flag];
+    if (typeof value === 'string') merged[name] = value;
+  }
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '(root)');
+        const flag = FLAG_OF[name as EnvName];
+        return `${name}${flag ? ` (--${flag})` : ''}: ${i.message}`;
+      }),
+    };
+  }
+  const e = parsed.data;
+  const defaults = venTopics(e.CLIENT_ID);
+  return {
+    ok: true,
+    config: {
+      mode: e.AGENT_MODE,
+      thingName: e.CLIENT_ID,
+      certFile: e.CERT_FILE,
+      keyFile: e.KEY_FILE,
+      broker: {
+        host: e.IOT_ENDPOINT,
+        port: e.IOT_PORT,
+        caFile: e.CA_FILE,
+        keepAliveSec: e.KEEP_ALIVE_SEC,
+        reconnectMinSec: e.RECONNECT_MIN_SEC,
+        reconnectMaxSec: e.RECONNECT_MAX_SEC,
+        connectTimeoutMs: Math.round(e.CONNECT_TIMEOUT_SEC * 1000),
+      },
+      dataDir: e.DATA_DIR ?? join('.vpp', 'agent', e.CLIENT_ID),
+      bufferMaxBytes: e.BUFFER_MAX_BYTES,
+      web: e.WEB_PORT === 'off' ? null : { port: e.WEB_PORT, host: e.WEB_HOST },
+      intervals: {
+        telemetryMs: Math.round(e.INTERVAL_SEC * 1000),
+        shadowMs: Math.round(e.SHADOW_INTERVAL_SEC * 1000),
+        loadsMs: Math.round(e.LOADS_INTERVAL_SEC * 1000),
+      },
+      venTopics: {
+        metering: e.METERING_TOPIC ?? defaults.metering,
+        telemetry: e.TELEMETRY_TOPIC ?? defaults.telemetry,
+        loads: e.LOADS_TOPIC ?? defaults.loads,
+        command: e.CMD_TOPIC ?? defaults.command,
+        ack: e.ACK_TOPIC ?? defaults.ack,
+      },
+      ...(e.ASSETS_PATH !== undefined ? { inventoryFile: e.ASSETS_PATH } : {}),
+      ...(e.GATEWAY_SITE_ID !== undefined ? { siteId: e.GATEWAY_SITE_ID } : {}),
+      ...(e.PANEL_FILE !== undefined ? { panelFile: e.PANEL_FILE } : {}),
+      logLevel: e.LOG_LEVEL,
+    },
+  };
+}
+
+const HELP: Record<EnvName, string> = {
+  AGENT_MODE: 'ven | gateway | winter-river (default ven)',
+  IOT_ENDPOINT: 'broker host: the AWS IoT ATS endpoint, or 127.0.0.1 for the local stack',
+  IOT_PORT: 'default 8883',
+  CLIENT_ID: 'thing name = certificate CN = MQTT client id',
+  CERT_FILE: 'device certificate (PEM)',
+  KEY_FILE: 'its private key (PEM)',
+  CA_FILE: 'CA certificate the broker is checked against',
+  TELEMETRY_TOPIC: 'default ven/telemetry/<CLIENT_ID>',
+  METERING_TOPIC: 'default volttron/metering',
+  LOADS_TOPIC: 'default ven/loads/<CLIENT_ID>',
+  CMD_TOPIC: 'default ven/cmd/<CLIENT_ID>',
+  ACK_TOPIC: 'default ven/ack/<CLIENT_ID>',
+  WEB_PORT: 'status page port, 0 = any free one, off = none (default 8080)',
+  WEB_HOST: 'status page address (default 127.0.0.1)',
+  DATA_DIR: 'offline buffer directory (default .vpp/agent/<CLIENT_ID>)',
+  BUFFER_MAX_BYTES: 'offline buffer bound (default 33554432 = 32 MiB)',
+  INTERVAL_SEC: 'metering / gateway telemetry / node status period (default 5)',
+  SHADOW_INTERVAL_SEC: 'shadow report period (default 30)',
+  LOADS_INTERVAL_SEC: 'ven/loads snapshot period, 0 = off (default 0)',
+  ASSETS_PATH: 'gateway: site inventory YAML (device/inventory.example.yaml)',
+  GATEWAY_SITE_ID: 'gateway: which site of the inventory',
+  PANEL_FILE: 'ven: panel YAML (device/panel.example.yaml); a built-in panel otherwise',
+  LOG_LEVEL: 'debug | info | warn | error | silent (default info)',
+  KEEP_ALIVE_SEC: 'MQTT keep-alive (default 30)',
+  RECONNECT_MIN_SEC: 'reconnect backoff, first wait (default 1)',
+  RECONNECT_MAX_SEC: 'reconnect backoff, longest wait (default 64)',
+  CONNECT_TIMEOUT_SEC: 'first connect waits this long before going on offline (default 10)',
+};
+
+export const USAGE = `Usage: npm run agent -- --mode ven|gateway|winter-river --endpoint <host> --client-id <thing> \\
+         --cert <file> --key <file> --ca <file> [options]
+
+Every flag has an environment variable (flags win):
+${Object.entries(FLAGS)
+  .map(([flag, env]) => `  --${flag.padEnd(20)} ${env.padEnd(20)} ${HELP[env]}`)
+  .join('\n')}
+`;

@@ -1,0 +1,159 @@
+// Gateway mode (seed 002): one connection for every asset of a site. Dispatch setpoints arrive on the gateway's own
+// `ven/cmd/{gatewayThing}`; per-asset telemetry leaves on its own `ven/telemetry/{gatewayThing}`.
+import type { Ack, Command, DispatchCommand } from '../lambdas/core/schemas.js';
+import { topics } from '../lambdas/core/topics.js';
+import { readCommand, rejection } from './commands.js';
+import { hashString, round } from './random.js';
+import { RecentAcks, type Device, type DeviceRuntime, type DeviceStatus } from './runtime.js';
+import type { ScheduledTask } from './scheduler.js';
+import { BessModel, gatewayTelemetry, planDispatch, type SiteSpec } from './site.js';
+
+export interface GatewayOptions {
+  readonly runtime: DeviceRuntime;
+  readonly thingName: string;
+  readonly site: SiteSpec;
+  readonly telemetryMs: number;
+}
+
+export class GatewayDevice implements Device {
+  readonly mode = 'gateway' as const;
+  readonly thingName: string;
+  readonly site: SiteSpec;
+  readonly batteries: BessModel[];
+  private readonly rt: DeviceRuntime;
+
+  get runtime(): DeviceRuntime {
+    return this.rt;
+  }
+  private readonly telemetryMs: number;
+  private task: ScheduledTask | undefined;
+  private lastStepMs: number;
+  private readonly recent = new RecentAcks<Ack>();
+
+  constructor(options: GatewayOptions) {
+    this.rt = options.runtime;
+    this.thingName = options.thingName;
+    this.site = options.site;
+    this.telemetryMs = options.telemetryMs;
+    this.batteries = options.site.assets.map((a) => new BessModel(a));
+    this.lastStepMs = this.rt.now();
+    this.rt.on(topics.command(this.thingName), (p) => this.handleCommand(p));
+  }
+
+  async start(): Promise<boolean> {
+    this.rt.log.info('gateway serving site', { site_id: this.site.site_id, assets: this.site.assets.map((a) => a.asset_id) });
+    this.task = this.rt.scheduler.every(this.telemetryMs, () => this.tick(), hashString(this.thingName) % this.telemetryMs);
+    return this.rt.start();
+  }
+
+  async stop(): Promise<void> {
+    this.task?.cancel();
+    await this.rt.stop();
+  }
+
+  status(): DeviceStatus {
+    return {
+      thingName: this.thingName,
+      mode: this.mode,
+      ...this.rt.status(),
+      state: {
+        site_id: this.site.site_id,
+        assets: this.batteries.map((b) => ({
+          asset_id: b.asset.asset_id,
+          mw: round(b.mw, 3),
+          mw_setpoint: b.setpointMw,
+          soc_pct: round(b.socPct, 2),
+        })),
+      },
+    };
+  }
+
+  tick(): void {
+    const now = this.rt.now();
+    const dtSec = Math.max(0, (now - this.lastStepMs) / 1000);
+    this.lastStepMs = now;
+    for (const b of this.batteries) b.step(dtSec);
+    this.publishTelemetry(now);
+  }
+
+  handleCommand(payload: string): void {
+    const now = this.rt.now();
+    const inbound = readCommand(payload, now);
+    if (!inbound.ok) {
+      this.rt.log.warn('invalid command', { error: inbound.message, correlationId: inbound.correlationId, acked: !!inbound.reply });
+      if (inbound.reply) this.sendAck(inbound.reply);
+      return;
+    }
+    const cmd = inbound.command;
+    const seen = this.recent.get(cmd.correlationId);
+    if (seen) {
+      this.rt.log.info('command redelivered: same ACK again', { op: cmd.op, correlationId: cmd.correlationId });
+      this.sendAck(seen);
+      return;
+    }
+    const ack = this.apply(cmd, now);
+    this.recent.set(cmd.correlationId, ack);
+    this.sendAck(ack);
+    if (cmd.op === 'dispatch' || cmd.op === 'restore') this.publishTelemetry(now);
+  }
+
+  private apply(cmd: Command, now: number): Ack {
+    const ts = Math.floor(now / 1000);
+    switch (cmd.op) {
+      case 'dispatch':
+        return this.dispatch(cmd, ts);
+      case 'restore':
+        for (const b of this.batteries) b.setSetpoint(0);
+        this.rt.log.info('restored: every setpoint back to 0 MW', { correlationId: cmd.correlationId });
+        return { op: 'restore', status: 'success', ts, correlationId: cmd.correlationId };
+      case 'ping':
+        return { op: 'ping', status: 'pong', ts, correlationId: cmd.correlationId };
+      case 'event':
+        return rejection('event', cmd, cmd.correlationId, 'demand-response events are for VENs: this device is a site gateway', now)!;
+    }
+  }
+
+  private dispatch(cmd: DispatchCommand, ts: number): Ack {
+    const echo = {
+      ...(cmd.dispatch_id !== undefined ? { dispatch_id: cmd.dispatch_id } : {}),
+      ...(cmd.site_id !== undefined ? { site_id: cmd.site_id } : {}),
+      ...(cmd.asset_id !== undefined ? { asset_id: cmd.asset_id } : {}),
+    };
+    const plan = planDispatch(this.site, cmd);
+    if (!plan.ok) {
+      this.rt.log.warn('dispatch rejected', { correlationId: cmd.correlationId, ...echo, mw: cmd.mw, reason: plan.reason });
+      return { op: 'dispatch', status: 'rejected', ...echo, requested_mw: cmd.mw, split: [], reason: plan.reason, ts, correlationId: cmd.correlationId };
+    }
+    for (const a of plan.allocations) this.batteries.find((b) => b.asset.asset_id === a.asset_id)!.setSetpoint(a.mw);
+    const allocated = round(plan.allocations.reduce((s, a) => s + a.mw, 0), 3);
+    this.rt.log.info('dispatch split', {
+      correlationId: cmd.correlationId,
+      target: plan.target,
+      ...(cmd.site_id !== undefined && cmd.asset_id !== undefined ? { ignoredSiteId: cmd.site_id } : {}),
+      mw_total: cmd.mw,
+      mw_allocated: allocated,
+      num_assets: plan.allocations.length,
+      allocations: plan.allocations,
+    });
+    const short = Math.abs(allocated - cmd.mw) > 0.0005;
+    return {
+      op: 'dispatch',
+      status: 'accepted',
+      ...echo,
+      requested_mw: cmd.mw,
+      split: plan.allocations.map((a) => ({ asset_id: a.asset_id, mw: a.mw })),
+      ...(short ? { reason: `clamped to asset limits: ${allocated} of ${cmd.mw} MW allocated` } : {}),
+      ts,
+      correlationId: cmd.correlationId,
+    };
+  }
+
+  private publishTelemetry(now: number): void {
+    const doc = gatewayTelemetry(this.thingName, this.site, this.batteries, now);
+    this.rt.outbox.sendDurable(topics.telemetry(this.thingName), JSON.stringify(doc));
+  }
+
+  private sendAck(ack: Ack): void {
+    this.rt.outbox.sendDurable(topics.ack(this.thingName), JSON.stringify(ack));
+  }
+}

@@ -1,0 +1,102 @@
+// The fleet launcher: many devices of every kind in one process, each with its own certificate and connection.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultFleet, startFleet, type Fleet } from '../../device/fleet.js';
+import { memoryLog } from '../../device/log.js';
+import { gatewayTelemetrySchema } from '../../device/site.js';
+import { parse, winterRiverStatusSchema } from '../../lambdas/core/schemas.js';
+import { topics } from '../../lambdas/core/topics.js';
+import { eventually, json, on, startTestBroker, tempDir, type TestBroker } from './helpers.js';
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let broker: TestBroker;
+let fleet: Fleet;
+const log = memoryLog();
+const root = join(import.meta.dirname, '../..');
+
+beforeAll(async () => {
+  dir = await tempDir('vpp-fleet-');
+  broker = await startTestBroker(dir.path);
+  const devices = await Promise.all(defaultFleet(root).map(async (d) => ({ ...d, ...(await broker.issue(d.thingName)) })));
+  fleet = await startFleet({
+    host: broker.host,
+    port: broker.port,
+    caFile: broker.caFile,
+    dataDir: join(dir.path, 'fleet'),
+    devices,
+    intervals: { meteringMs: 300, gatewayMs: 300, winterRiverMs: 300, shadowMs: 1000 },
+    statusPort: 0,
+    log,
+  });
+});
+afterAll(async () => {
+  await fleet?.stop();
+  await broker?.close();
+  await dir?.remove();
+});
+
+const from = (thing: string, topic: string) => on(broker.published, topic).filter((p) => p.clientId === thing);
+
+describe('startFleet', () => {
+  it('runs the local stack fleet: 3 VENs, a gateway, 3 Winter River nodes, each on its own connection', async () => {
+    expect(fleet.connected).toBe(7);
+    expect(fleet.devices.map((d) => [d.thingName, d.mode])).toEqual([
+      ['ven-001', 'ven'],
+      ['ven-002', 'ven'],
+      ['ven-003', 'ven'],
+      ['gw-site-gt', 'gateway'],
+      ['pdu_a', 'winter-river'],
+      ['ups_a', 'winter-river'],
+      ['srv_a', 'winter-river'],
+    ]);
+    for (const ven of ['ven-001', 'ven-002', 'ven-003']) await eventually(() => from(ven, topics.metering).length > 0);
+    const gw = await eventually(() => from('gw-site-gt', topics.telemetry('gw-site-gt'))[0]);
+    expect(gatewayTelemetrySchema.safeParse(json(gw)).success).toBe(true);
+    for (const node of ['pdu_a', 'ups_a', 'srv_a']) {
+      const status = await eventually(() => from(node, topics.winterRiverStatus(node))[0]);
+      expect(parse(winterRiverStatusSchema, json(status))).toMatchObject({ ok: true, value: { node_id: node, status: 'ok' } });
+    }
+    expect(broker.refused).toEqual([]);
+  });
+
+  it('a Winter River node obeys set_fault with a fresh status at once', async () => {
+    const before = from('ups_a', topics.winterRiverStatus('ups_a')).length;
+    await broker.publish(topics.winterRiverCommand('ups_a'), { command: 'set_fault', params: { state: true } });
+    const fault = await eventually(() => from('ups_a', topics.winterRiverStatus('ups_a')).slice(before).map((p) => json(p)).find((s) => s['status'] === 'fault'), 2000);
+    expect(fault).toMatchObject({ node_id: 'ups_a', power_kw: 0 });
+    await broker.publish(topics.winterRiverCommand('ups_a'), { command: 'set_fault', params: { state: false } });
+    await eventually(() => fleet.device('ups_a')!.status().state['status'] === 'ok');
+    await broker.publish(topics.winterRiverCommand('ups_a'), '{"command":"Bad Name"}');
+    await eventually(() => log.entries.some((e) => e.message === 'invalid command' && e.fields['thingName'] === 'ups_a'));
+  });
+
+  it('staggers its devices: each VEN meters on its own phase of the shared timer', async () => {
+    await eventually(() => ['ven-001', 'ven-002', 'ven-003'].every((v) => from(v, topics.metering).length >= 3));
+    const arrivals = broker.published.filter((p) => p.topic === topics.metering).slice(-9).map((p) => p.clientId);
+    expect(new Set(arrivals).size).toBe(3);
+  });
+
+  it('serves one status page for the whole fleet', async () => {
+    const status = (await (await fetch(`${fleet.statusUrl}/status.json`)).json()) as { totals: Record<string, number>; devices: { thingName: string }[] };
+    expect(status.totals).toMatchObject({ devices: 7, online: 7, dropped: 0 });
+    expect(status.devices.map((d) => d.thingName)).toContain('gw-site-gt');
+  });
+
+  it('refuses a bad device list before connecting anything', async () => {
+    const base = { certFile: 'x', keyFile: 'y' };
+    const opts = { host: broker.host, port: broker.port, caFile: broker.caFile, dataDir: dir.path };
+    await expect(startFleet({ ...opts, devices: [{ mode: 'ven', thingName: 'a/b', ...base }] })).rejects.toThrow(/devices.0.thingName/);
+    await expect(startFleet({ ...opts, devices: [{ mode: 'ven', thingName: 'v', ...base }, { mode: 'ven', thingName: 'v', ...base }] })).rejects.toThrow(/devices.1.thingName: v appears twice/);
+    await expect(startFleet({ ...opts, devices: [{ mode: 'gateway', thingName: 'g', ...base }] })).rejects.toThrow(/devices.0.inventoryFile/);
+  });
+
+  it('stop disconnects every device; nothing is published afterwards', async () => {
+    await fleet.stop();
+    expect(fleet.devices.every((d) => d.status().connection.state === 'closed')).toBe(true);
+    const byDevices = () => broker.published.filter((p) => p.clientId !== undefined).length;
+    const count = byDevices();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(byDevices()).toBe(count);
+    await expect(fetch(`${fleet.statusUrl}/status.json`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,211 @@
+// A VEN agent (the one `npm run agent` starts) against the project's broker over mutual TLS.
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startAgent, type Agent } from '../../device/agent.js';
+import { loadConfig, type AgentConfig } from '../../device/config.js';
+import { memoryLog } from '../../device/log.js';
+import type { VenDevice } from '../../device/ven-device.js';
+import { ackSchema, loadsSnapshotSchema, meteringSchema, parse, shadowReportedSchema, type EventAck } from '../../lambdas/core/schemas.js';
+import { topics } from '../../lambdas/core/topics.js';
+import { fixture } from '../fixture.js';
+import { eventually, json, on, startTestBroker, tempDir, type TestBroker } from './helpers.js';
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let broker: TestBroker;
+const agents: Agent[] = [];
+
+beforeAll(async () => {
+  dir = await tempDir('vpp-ven-');
+  broker = await startTestBroker(dir.path);
+});
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+  if (!broker.running) await broker.start();
+});
+afterAll(async () => {
+  await broker.close();
+  await dir.remove();
+});
+
+async function configFor(thing: string, extra: string[] = []): Promise<AgentConfig> {
+  const files = await broker.issue(thing);
+  const result = loadConfig(
+    ['--mode', 'ven', '--web-port', '0', '--interval-sec', '0.2', '--shadow-interval-sec', '0.5', '--reconnect-max-sec', '1', '--data-dir', join(dir.path, 'data', thing), ...extra],
+    { IOT_ENDPOINT: broker.host, IOT_PORT: String(broker.port), CLIENT_ID: thing, CERT_FILE: files.certFile, KEY_FILE: files.keyFile, CA_FILE: broker.caFile },
+  );
+  if (!result.ok) throw new Error(result.errors.join('; '));
+  return result.config;
+}
+
+async function start(thing: string, extra: string[] = [], log = memoryLog()): Promise<Agent & { log: typeof log; ven: VenDevice }> {
+  const agent = await startAgent(await configFor(thing, extra), { log, flushTimeoutMs: 3000 });
+  agents.push(agent);
+  return Object.assign(agent, { log, ven: agent.device as VenDevice });
+}
+
+const fromThing = (thing: string, topic: string) => on(broker.published, topic).filter((p) => p.clientId === thing);
+const acks = (thing: string) => fromThing(thing, topics.ack(thing)).map((p) => json<Record<string, unknown>>(p));
+const command = (thing: string, body: object) => broker.publish(topics.command(thing), body);
+
+describe('VEN agent', () => {
+  it('meters on volttron/metering and ven/telemetry/{id} with the same seed-shaped payload, and reports its shadow', async () => {
+    const a = await start('ven-201');
+    expect(a.connected).toBe(true);
+    await eventually(() => fromThing('ven-201', topics.telemetry('ven-201')).length >= 2);
+    const metering = fromThing('ven-201', topics.metering);
+    const telemetry = fromThing('ven-201', topics.telemetry('ven-201')).map((p) => p.payload);
+    for (const t of telemetry) expect(metering.map((m) => m.payload)).toContain(t);
+    const first = json(metering[0]!);
+    expect(parse(meteringSchema, first)).toMatchObject({ ok: true });
+    expect(first).toMatchObject({ venId: 'ven-201', panelAmperageRating: 200, panelVoltage: 240 });
+    await eventually(() => fromThing('ven-201', topics.shadow('ven-201', 'update')).length >= 1);
+    expect(parse(shadowReportedSchema, json(fromThing('ven-201', topics.shadow('ven-201', 'update'))[0]!))).toMatchObject({ ok: true });
+    expect(fromThing('ven-201', topics.shadow('ven-201', 'get'))).toHaveLength(1);
+    expect(fromThing('ven-201', topics.loads('ven-201'))).toHaveLength(0);
+    expect(broker.refused.filter((r) => r.clientId === 'ven-201')).toEqual([]);
+  });
+
+  it('sheds at least the requested kW without touching critical loads, ACKs the circuits, and restores when the event ends', async () => {
+    const a = await start('ven-202');
+    await eventually(() => fromThing('ven-202', topics.metering).length >= 1);
+    await command('ven-202', { ...fixture('seed-001-event-command'), shed_kw: 4, duration_sec: 1, correlationId: 'corr-e1' });
+    const ack = (await eventually(() => acks('ven-202').find((x) => x['op'] === 'event'))) as EventAck;
+    expect(parse(ackSchema, ack)).toMatchObject({ ok: true });
+    expect(ack).toMatchObject({ status: 'accepted', event_id: 'evt-123', requested_shed_kw: 4, correlationId: 'corr-e1' });
+    expect(ack.actual_shed_kw).toBeGreaterThanOrEqual(4);
+    expect(ack.circuits_curtailed.length).toBeGreaterThan(0);
+    const critical = a.ven.panel.circuits.filter((c) => c.spec.critical).map((c) => c.spec.id);
+    expect(ack.circuits_curtailed.map((c) => c.loadId)).not.toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^(${critical.join('|')})$`))]));
+    const during = await eventually(() => fromThing('ven-202', topics.metering).map((p) => json(p)).find((m) => m['eventId'] === 'evt-123'));
+    expect(during).toMatchObject({ requestedReductionKw: 4 });
+    expect(during['shedPowerKw']).toBeGreaterThan(0);
+    expect(during['baselinePowerKw']).toBeCloseTo((during['usedPowerKw'] as number) + (during['shedPowerKw'] as number), 1);
+    expect((during['circuits'] as { critical: boolean; enabled: boolean }[]).filter((c) => c.critical).every((c) => c.enabled)).toBe(true);
+    const restore = await eventually(() => acks('ven-202').find((x) => x['op'] === 'restore'), 5000);
+    expect(restore).toMatchObject({ status: 'success', event_id: 'evt-123', correlationId: 'corr-e1' });
+    expect(a.ven.panel.event).toBeNull();
+    expect(a.ven.panel.circuits.every((c) => !c.shed)).toBe(true);
+  });
+
+  it('answers restore, ping and bad commands; a redelivered command gets the same ACK and is not applied twice', async () => {
+    const a = await start('ven-203');
+    await eventually(() => a.ven.runtime.connection.isOnline);
+    await command('ven-203', { op: 'event', event_id: 'e-9', shed_kw: 2, duration_sec: 600, correlationId: 'c-ev' });
+    await command('ven-203', { op: 'ping', correlationId: 'c-ping' });
+    await command('ven-203', { op: 'event', event_id: 'e-bad', shed_kw: 0, duration_sec: 60, correlationId: 'c-bad' });
+    await command('ven-203', { op: 'event', event_id: 'e-noid', shed_kw: 1, duration_sec: 60 });
+    await command('ven-203', { op: 'dispatch', site_id: 's', mw: 1, correlationId: 'c-disp' });
+    await eventually(() => acks('ven-203').length >= 4);
+    await command('ven-203', { op: 'restore', correlationId: 'c-res' });
+    await eventually(() => acks('ven-203').some((x) => x['correlationId'] === 'c-res'));
+    await command('ven-203', { op: 'event', event_id: 'e-9', shed_kw: 2, duration_sec: 600, correlationId: 'c-ev' });
+    await eventually(() => acks('ven-203').filter((x) => x['correlationId'] === 'c-ev').length === 2);
+    const byCorr = (c: string) => acks('ven-203').filter((x) => x['correlationId'] === c);
+    expect(byCorr('c-ping')).toEqual([expect.objectContaining({ op: 'ping', status: 'pong' })]);
+    expect(byCorr('c-bad')).toEqual([expect.objectContaining({ op: 'event', status: 'rejected', reason: expect.stringMatching(/^shed_kw:/) })]);
+    expect(byCorr('c-disp')).toEqual([expect.objectContaining({ op: 'dispatch', status: 'rejected', reason: expect.stringMatching(/gateway/) })]);
+    expect(byCorr('c-res')).toEqual([expect.objectContaining({ op: 'restore', status: 'success', event_id: 'e-9' })]);
+    const [first, again] = byCorr('c-ev');
+    expect(again).toEqual(first);
+    expect(a.ven.panel.event).toBeNull();
+    expect(acks('ven-203').every((x) => parse(ackSchema, x).ok)).toBe(true);
+    expect(a.log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'invalid command', fields: expect.objectContaining({ acked: false }) }));
+  });
+
+  it('applies shadow desired state (circuit switches, reporting interval) and reports it back', async () => {
+    const a = await start('ven-204');
+    await eventually(() => a.ven.runtime.connection.isOnline);
+    const delta = { version: 2, timestamp: 1_729_700_000, state: { reporting_interval_sec: 1, circuit_enabled: { circuit_4: false, circuit_2: false } } };
+    await broker.publish(topics.shadow('ven-204', 'update/delta'), delta);
+    const reported = await eventually(() =>
+      fromThing('ven-204', topics.shadow('ven-204', 'update'))
+        .map((p) => json<{ state: { reported: Record<string, unknown> } }>(p).state.reported)
+        .find((r) => r['reporting_interval_sec'] === 1),
+    );
+    expect(reported['circuit_enabled']).toMatchObject({ circuit_4: false, circuit_2: true });
+    expect(a.ven.panel.powerOf(a.ven.panel.circuits.find((c) => c.spec.id === 'circuit_4')!)).toBe(0);
+    const before = fromThing('ven-204', topics.metering).length;
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(fromThing('ven-204', topics.metering).length - before).toBeLessThanOrEqual(3);
+    await broker.publish(topics.shadow('ven-204', 'update/delta'), { state: { reporting_interval_sec: 0 } });
+    await eventually(() => a.log.entries.some((e) => e.message === 'shadow desired state ignored'));
+  });
+
+  it('publishes load snapshots when asked, and serves its status page: state, connection, buffer depth, dropped count', async () => {
+    const a = await start('ven-205', ['--loads-interval-sec', '0.3']);
+    await eventually(() => a.ven.runtime.connection.isOnline);
+    const loads = await eventually(() => fromThing('ven-205', topics.loads('ven-205'))[0]);
+    expect(parse(loadsSnapshotSchema, json(loads))).toMatchObject({ ok: true, value: { venId: 'ven-205', schemaVersion: '1.0' } });
+    expect(a.statusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const status = (await (await fetch(`${a.statusUrl}/status.json`)).json()) as Record<string, any>;
+    expect(status['devices'][0]).toMatchObject({
+      thingName: 'ven-205',
+      mode: 'ven',
+      connection: { state: 'online' },
+      outbox: { bufferDepth: expect.any(Number), dropped: 0 },
+      state: { circuits: expect.any(Array) },
+    });
+    const html = await (await fetch(`${a.statusUrl}/`)).text();
+    expect(html).toContain('ven-205');
+    expect(html).toContain('dropped by the buffer bound');
+    expect((await fetch(`${a.statusUrl}/nope`)).status).toBe(404);
+  });
+});
+
+describe('VEN store and forward', () => {
+  it('broker stopped mid-stream and restarted: every metering message produced arrives exactly once, in order', async () => {
+    const a = await start('ven-206');
+    const produced: string[] = [];
+    const outbox = a.ven.runtime.outbox;
+    const original = outbox.sendDurable.bind(outbox);
+    vi.spyOn(outbox, 'sendDurable').mockImplementation((topic, payload, qos) => {
+      if (topic === topics.metering) produced.push(payload);
+      original(topic, payload, qos);
+    });
+    const arrived = () => fromThing('ven-206', topics.metering).length;
+    const seen = arrived();
+    await eventually(() => arrived() >= seen + 3);
+    await broker.stop();
+    await eventually(() => a.status().devices[0]!.outbox.bufferDepth >= 4, 5000);
+    expect(a.status().devices[0]!.connection.state).toBe('offline');
+    await broker.start();
+    await eventually(() => a.ven.runtime.connection.isOnline && a.status().devices[0]!.outbox.bufferDepth === 0, 15_000);
+    await eventually(() => arrived() >= seen + produced.length - 1, 5000);
+    await a.stop();
+    const received = fromThing('ven-206', topics.metering).map((p) => p.payload);
+    const from = received.indexOf(produced[0]!);
+    expect(from).toBeGreaterThanOrEqual(0);
+    expect(received.slice(from)).toEqual(produced);
+    expect(new Set(received).size).toBe(received.length);
+    expect(a.log.entries).toContainEqual(expect.objectContaining({ message: 'buffer drained to the broker' }));
+  });
+
+  it('keeps what it could not send across an agent restart, and sends it first', async () => {
+    const first = await start('ven-207');
+    await eventually(() => first.ven.runtime.connection.isOnline);
+    await broker.stop();
+    await eventually(() => first.status().devices[0]!.outbox.bufferDepth >= 3, 5000);
+    await first.stop();
+    const kept = first.status().devices[0]!.outbox.bufferDepth;
+    expect(kept).toBeGreaterThanOrEqual(3);
+    const countBefore = fromThing('ven-207', topics.metering).length;
+    await broker.start();
+    const second = await start('ven-207');
+    await eventually(() => fromThing('ven-207', topics.metering).length >= countBefore + kept + 1, 10_000);
+    const after = fromThing('ven-207', topics.metering).slice(countBefore).map((p) => json(p));
+    const times = after.map((m) => m['timestamp'] as number);
+    expect([...times].sort((x, y) => x - y)).toEqual(times);
+    expect(second.log.entries).toContainEqual(expect.objectContaining({ message: 'offline buffer found on disk', fields: expect.objectContaining({ bufferDepth: kept }) }));
+  });
+
+  it('counts and reports what the buffer bound drops: status page and log', async () => {
+    const a = await start('ven-208', ['--buffer-max-bytes', '4096']);
+    await eventually(() => a.ven.runtime.connection.isOnline);
+    await broker.stop();
+    await eventually(() => a.status().devices[0]!.outbox.dropped >= 2, 5000);
+    const status = (await (await fetch(`${a.statusUrl}/status.json`)).json()) as Record<string, any>;
+    expect(status['totals']['dropped']).toBeGreaterThanOrEqual(2);
+    expect(status['devices'][0]['outbox']['bufferBytes']).toBeLessThanOrEqual(4096);
+    expect(a.log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'offline buffer full: oldest messages dropped' }));
+  });
+});

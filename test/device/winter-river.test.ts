@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { WinterRiverNode } from '../../device/winter-river.js';
+import { seededRng } from '../../device/random.js';
+import { parse, winterRiverStatusSchema, type WinterRiverCommand } from '../../lambdas/core/schemas.js';
+import { fixture } from '../fixture.js';
+
+const T0 = 1_729_700_000_000;
+
+describe('Winter River node', () => {
+  it('publishes the seed status keys, valid, with uptime from its start', () => {
+    const node = new WinterRiverNode('pdu_a', seededRng(1), T0);
+    const status = node.status(T0 + 3_600_000);
+    expect(parse(winterRiverStatusSchema, status)).toMatchObject({ ok: true });
+    expect(Object.keys(status).sort()).toEqual(Object.keys(fixture('seed-003-winter-river-status')).sort());
+    expect(status).toMatchObject({ node_id: 'pdu_a', status: 'ok', uptime: 3600 });
+    expect(status.voltage_in).toBeGreaterThan(470);
+    expect(status.power_kw).toBeGreaterThan(5);
+    expect(status.current).toBeCloseTo(((status.power_kw ?? 0) * 1000) / (status.voltage_in ?? 1), 1);
+  });
+
+  it('set_fault true reports fault with no load; false clears it', () => {
+    const node = new WinterRiverNode('ups_a', seededRng(2), T0);
+    expect(node.apply(fixture('seed-003-winter-river-command') as WinterRiverCommand)).toEqual({ ok: true, changed: true });
+    expect(node.status(T0)).toMatchObject({ status: 'fault', power_kw: 0, current: 0 });
+    expect(node.apply({ command: 'set_fault', params: { state: true } })).toEqual({ ok: true, changed: false });
+    node.apply({ command: 'set_fault', params: { state: false } });
+    expect(node.status(T0).status).toBe('ok');
+  });
+
+  it('refuses unknown commands and a set_fault without a boolean state', () => {
+    const node = new WinterRiverNode('srv_a', seededRng(3), T0);
+    expect(node.apply({ command: 'reboot' })).toMatchObject({ ok: false, message: 'unknown command reboot' });
+    expect(node.apply({ command: 'set_fault', params: { state: 'yes' } })).toMatchObject({ ok: false, message: expect.stringMatching(/params.state/) });
+    expect(node.fault).toBe(false);
+  });
+
+  it('takes its nominal voltage from the node kind', () => {
+    expect(new WinterRiverNode('srv_b', seededRng(1), T0).status(T0).voltage_in).toBeLessThan(220);
+    expect(new WinterRiverNode('util_a', seededRng(1), T0).status(T0).voltage_in).toBeGreaterThan(4000);
+  });
+});
