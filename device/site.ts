@@ -2,48 +2,11 @@
 // No I/O: the inventory arrives as text, time as arguments.
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { DispatchCommand } from '../lambdas/core/schemas.js';
+import type { AssetTelemetry, DispatchCommand, GatewayTelemetry } from '../lambdas/core/schemas.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 import { round } from './random.js';
 
-const id = z.string().min(1).max(128);
-const mw = z.number().finite().min(-10_000).max(10_000);
-const positive = z.number().finite().positive().max(1_000_000);
-const pct = z.number().finite().min(0).max(100);
-
-const assetFields = {
-  asset_id: id,
-  asset_name: z.string().min(1).max(256).optional(),
-  asset_type: z.literal('bess').default('bess'),
-  /** Power rating, the split weight when every asset of the site has one. */
-  capacity_mw: positive.optional(),
-  energy_mwh: positive.optional(),
-  /** seed 002's name for energy_mwh. */
-  capacity_mwhr: positive.optional(),
-  min_mw: mw,
-  max_mw: mw,
-  min_soc_pct: pct.default(0),
-  max_soc_pct: pct.default(100),
-  initial_soc_pct: pct.default(50),
-  efficiency: z.number().finite().gt(0).max(1).default(0.9),
-  ramp_rate_mw_per_min: positive.optional(),
-};
-
-const nestedAssetSchema = z.object({ ...assetFields, site_id: id.optional() });
-const flatAssetSchema = z.object({ ...assetFields, site_id: id });
-
-const siteSchema = z.object({
-  site_id: id,
-  site_name: z.string().min(1).max(256).optional(),
-  /** Thing name of the gateway serving the site. */
-  gateway_id: z.string().regex(THING_NAME).optional(),
-  assets: z.array(nestedAssetSchema).max(256).optional(),
-});
-
-export const inventorySchema = z.object({
-  sites: z.array(siteSchema).min(1).max(1000),
-  assets: z.array(flatAssetSchema).max(10_000).optional(),
-});
+import { inventoryFileSchema as inventorySchema, type InventoryFile } from '../lambdas/core/inventory.js';
 
 export interface AssetSpec {
   readonly asset_id: string;
@@ -89,7 +52,7 @@ export function parseInventory(text: string): InventoryResult {
     return fail(issue.path.map(String).join('.') || '(root)', issue.message);
   }
   const inv = parsed.data;
-  const bySite = new Map<string, { field: string; asset: z.infer<typeof nestedAssetSchema> }[]>();
+  const bySite = new Map<string, { field: string; asset: NonNullable<InventoryFile['sites'][number]['assets']>[number] }[]>();
   for (const [i, s] of inv.sites.entries()) {
     if (bySite.has(s.site_id)) return fail(`sites.${i}.site_id`, `duplicate site ${s.site_id}`);
     bySite.set(s.site_id, []);
@@ -241,34 +204,6 @@ export function planDispatch(site: SiteSpec, cmd: Pick<DispatchCommand, 'asset_i
   return { ok: true, target: 'site', allocations: splitSiteSetpoint(site.assets, cmd.mw) };
 }
 
-export const assetTelemetrySchema = z.object({
-  asset_id: id,
-  asset_name: z.string().optional(),
-  site_id: id,
-  asset_type: z.string(),
-  mw: mw,
-  mw_setpoint: mw,
-  soc_pct: pct,
-  soc_mwh: z.number().finite().min(0),
-  energy_mwh: positive,
-  capacity_mw: positive.optional(),
-  min_mw: mw,
-  max_mw: mw,
-  online: z.boolean(),
-  status: z.string(),
-});
-
-/** What a gateway publishes on `ven/telemetry/{gatewayThing}` (documented in device/README.md). */
-export const gatewayTelemetrySchema = z.object({
-  gatewayId: z.string().regex(THING_NAME),
-  site_id: id,
-  timestamp: z.number().finite().min(1e9).max(1e10),
-  mw: mw,
-  mw_setpoint: mw,
-  assets: z.array(assetTelemetrySchema).max(256),
-});
-export type AssetTelemetry = z.infer<typeof assetTelemetrySchema>;
-export type GatewayTelemetry = z.infer<typeof gatewayTelemetrySchema>;
 
 /**
  * A battery: follows its setpoint (ramp-limited when the inventory says so) while its state of charge allows.

@@ -10,21 +10,23 @@ const mw = z.number().finite().min(-10_000).max(10_000);
 const positive = z.number().finite().positive().max(1_000_000);
 const pct = z.number().finite().min(0).max(100);
 
-// The fields the gateway agent reads (device/site.ts) are accepted here too, so one file serves both sides.
+// One schema for both sides: the backend routes dispatches with it, the gateway agent (device/site.ts) runs its
+// BESS model from the same fields and defaults.
 const assetFields = {
   asset_id: id,
   asset_name: z.string().min(1).max(256).optional(),
   asset_type: z.literal('bess').default('bess'),
+  /** Power rating, the split weight when every asset of the site has one. */
   capacity_mw: positive.optional(),
   energy_mwh: positive.optional(),
   /** seed 002's name for energy_mwh. */
   capacity_mwhr: positive.optional(),
   min_mw: mw,
   max_mw: mw,
-  min_soc_pct: pct.optional(),
-  max_soc_pct: pct.optional(),
-  initial_soc_pct: pct.optional(),
-  efficiency: z.number().finite().gt(0).max(1).optional(),
+  min_soc_pct: pct.default(0),
+  max_soc_pct: pct.default(100),
+  initial_soc_pct: pct.default(50),
+  efficiency: z.number().finite().gt(0).max(1).default(0.9),
   ramp_rate_mw_per_min: positive.optional(),
 };
 

@@ -145,6 +145,35 @@ export type Command = z.infer<typeof commandSchema>;
 export type EventCommand = z.infer<typeof eventCommandSchema>;
 export type DispatchCommand = z.infer<typeof dispatchCommandSchema>;
 
+/** A gateway's site telemetry on its own `ven/telemetry/{gatewayThing}` (device/README.md). */
+export const assetTelemetrySchema = z.object({
+  asset_id: id,
+  asset_name: z.string().optional(),
+  site_id: id,
+  asset_type: z.string(),
+  mw: signedMw,
+  mw_setpoint: signedMw,
+  soc_pct: percent,
+  soc_mwh: z.number().finite().min(0),
+  energy_mwh: positive,
+  capacity_mw: positive.optional(),
+  min_mw: signedMw,
+  max_mw: signedMw,
+  online: z.boolean(),
+  status: z.string(),
+});
+
+export const gatewayTelemetrySchema = z.object({
+  gatewayId: deviceId,
+  site_id: id,
+  timestamp: epochSeconds,
+  mw: signedMw,
+  mw_setpoint: signedMw,
+  assets: z.array(assetTelemetrySchema).max(256),
+});
+export type AssetTelemetry = z.infer<typeof assetTelemetrySchema>;
+export type GatewayTelemetry = z.infer<typeof gatewayTelemetrySchema>;
+
 export const shadowCircuitSchema = z.object({
   id,
   name: name.optional(),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFleet, startFleet, type Fleet } from '../../device/fleet.js';
 import { memoryLog } from '../../device/log.js';
-import { gatewayTelemetrySchema } from '../../device/site.js';
+import { gatewayTelemetrySchema } from '../../lambdas/core/schemas.js';
 import { parse, winterRiverStatusSchema } from '../../lambdas/core/schemas.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { eventually, json, on, startTestBroker, tempDir, type TestBroker } from './helpers.js';

@@ -1,9 +1,9 @@
+import { gatewayTelemetrySchema } from '../../lambdas/core/schemas.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   BessModel,
   gatewayTelemetry,
-  gatewayTelemetrySchema,
   parseInventory,
   planDispatch,
   selectSite,
