@@ -1,11 +1,14 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack } from '../../bin/local/stack.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../bin/local/stack.js';
 
-export async function startTestStack(fleet = false): Promise<LocalStack & { dir: string; api: ApiClient; dispose(): Promise<void> }> {
+export type TestStack = LocalStack & { dir: string; api: ApiClient; dispose(): Promise<void> };
+
+/** A local stack in a fresh temporary folder on free ports, without the simulated fleet unless asked. */
+export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Promise<TestStack> {
   const dir = await mkdtemp(join(tmpdir(), 'vpp-test-'));
-  const stack = await startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet });
+  const stack = await startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet: false, ...opts });
   return Object.assign(stack, {
     dir,
     api: apiClient(stack.config.apiUrl, stack.config.token),
@@ -32,7 +35,10 @@ export function apiClient(baseUrl: string, token: string): ApiClient {
 }
 
 /** Polls until `check` returns a value (not undefined/false) or the time runs out. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {
@@ -42,7 +48,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
 }
