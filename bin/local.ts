@@ -5,11 +5,15 @@ import { join, resolve } from 'node:path';
 import { startLocalStack } from './local/stack.js';
 
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
-const port = (name: string, fallback: number) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number`);
-  return value;
+const numberEnv = (name: string, ok: (n: number) => boolean, what: string): number | undefined => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!ok(Number(value))) throw new Error(`${name} must be ${what}`);
+  return Number(value);
 };
+const port = (name: string, fallback: number) =>
+  numberEnv(name, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? fallback;
+const positive = (name: string) => numberEnv(name, (n) => Number.isFinite(n) && n > 0, 'a positive number');
 
 const started = Date.now();
 const stack = await startLocalStack({
@@ -18,6 +22,9 @@ const stack = await startLocalStack({
   httpPort: port('VPP_HTTP_PORT', 3000),
   mqttPort: port('VPP_MQTT_PORT', 8883),
   fleet: process.env.VPP_FLEET !== '0',
+  inventoryFile: process.env.VPP_INVENTORY || undefined,
+  commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),
+  commandSweepMs: positive('VPP_COMMAND_SWEEP_MS'),
   log: (line) => console.log(line),
 });
 // written whole, then renamed: whoever waits for the file never reads half of it

@@ -67,6 +67,7 @@ export class VppStack extends Stack {
     out('DevicePolicyName', this.fleet.devicePolicy.ref, 'IoT policy to attach to every device certificate');
     out('ThingTypeName', this.fleet.thingType.ref, 'Thing type of VPP devices');
     out('ThingGroupName', this.fleet.thingGroup.ref, 'Thing group of VPP devices');
+    out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
     out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Refused device input and failed rule actions');
     out('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'Alarms publish here; subscribe on-call to it');
   }

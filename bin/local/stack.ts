@@ -42,12 +42,11 @@ export interface LocalStackOptions {
   readonly mqttPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
-  // ---- operator API (issue #3) ----
-  /** Asset inventory (seed 002 YAML). Default: env VPP_INVENTORY, else `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
+  /** Asset inventory (seed 002 YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
   readonly inventoryFile?: string;
-  /** Seconds a command waits for its ACK before it is `timed-out`. Default: env VPP_COMMAND_TIMEOUT_SEC, else 60. */
+  /** Seconds a command waits for its ACK before it is `timed-out`. Default 60. */
   readonly commandTimeoutSec?: number;
-  /** How often the time-out sweep runs. Default: env VPP_COMMAND_SWEEP_MS, else 5000. */
+  /** How often the time-out sweep runs. Default 5000. */
   readonly commandSweepMs?: number;
 }
 
@@ -156,22 +155,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const baseUrl = `http://${host}:${httpPort}`;
   const credentials = { ...secrets.credentials, region: REGION };
 
-  // ---- operator API ports, inventory and command time-outs (issue #3) ----
+  // the operator API's own ports, the inventory it routes dispatches with, and the command time-out sweep
   const apiPorts: ApiPorts = buildApiPorts(
     env,
     {
       INVENTORY_TABLE: tableNames.inventory,
       FLEET_EVENTS_TABLE: tableNames.fleetEvents,
-      COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? numberEnv('VPP_COMMAND_TIMEOUT_SEC') ?? 60,
+      COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     dynamo.client,
     new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials }),
   );
-  const inventoryFile = opts.inventoryFile ?? process.env.VPP_INVENTORY ?? defaultInventoryFile();
+  const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
-  const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? numberEnv('VPP_COMMAND_SWEEP_MS') ?? 5000, log);
-  // ---- end issue #3 ----
+  const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? 5000, log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
     'request',
@@ -244,20 +242,11 @@ async function startSimulatedFleet(
   return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });
 }
 
-// ---- issue #3 ----
 function defaultInventoryFile(): string {
   const atRoot = join(ROOT, 'inventory.yaml');
   return existsSync(atRoot) ? atRoot : join(ROOT, 'device', 'inventory.example.yaml');
 }
 
-function numberEnv(name: string): number | undefined {
-  const value = process.env[name];
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: must be a positive number`);
-  return n;
-}
-// ---- end issue #3 ----
 
 interface Secrets {
   token: string;
