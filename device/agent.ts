@@ -42,6 +42,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
       ...(config.siteId !== undefined ? { siteId: config.siteId } : {}),
       ...(config.panelFile !== undefined ? { panelFile: config.panelFile } : {}),
       venTopics: config.venTopics,
+      metering: config.metering,
     },
     {
       broker: config.broker,

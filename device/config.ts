@@ -3,9 +3,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isAllowed, type PolicyAction } from '../lambdas/core/policy.js';
-import { THING_NAME } from '../lambdas/core/topics.js';
+import { MAX_METERING_BATCH } from '../lambdas/core/schemas.js';
+import { METERING_TOPIC, parseBasicIngestTopic, THING_NAME } from '../lambdas/core/topics.js';
 import type { LogLevel } from './log.js';
 import type { DeviceMode } from './runtime.js';
 import { venTopics, type VenTopics } from './ven-topics.js';
@@ -39,7 +40,13 @@ export const FLAGS = {
   'reconnect-min-sec': 'RECONNECT_MIN_SEC',
   'reconnect-max-sec': 'RECONNECT_MAX_SEC',
   'connect-timeout-sec': 'CONNECT_TIMEOUT_SEC',
+  'basic-ingest': 'BASIC_INGEST',
+  'metering-batch': 'METERING_BATCH',
 } as const;
+
+/** Flags that take no value (`--basic-ingest`); their variable takes 1/0, true/false, on/off. */
+const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['basic-ingest']);
+const OFF = 'off';
 
 type EnvName = (typeof FLAGS)[keyof typeof FLAGS];
 const FLAG_OF = Object.fromEntries(Object.entries(FLAGS).map(([flag, env]) => [env, flag])) as Record<EnvName, string>;
@@ -50,6 +57,10 @@ const file = z
   .refine((p) => existsSync(p) && statSync(p).isFile(), 'file not found');
 const seconds = (fallback: number) => z.coerce.number().finite().positive().max(86_400).default(fallback);
 const topic = z.string().min(1).max(256).optional();
+const onOff = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off'])
+  .default('0')
+  .transform((v) => v === '1' || v === 'true' || v === 'on');
 
 export const envSchema = z
   .object({
@@ -80,6 +91,8 @@ export const envSchema = z
     RECONNECT_MIN_SEC: z.coerce.number().int().min(1).max(3600).default(1),
     RECONNECT_MAX_SEC: z.coerce.number().int().min(1).max(3600).default(64),
     CONNECT_TIMEOUT_SEC: seconds(10),
+    BASIC_INGEST: onOff,
+    METERING_BATCH: z.coerce.number().int().min(1).max(MAX_METERING_BATCH).default(1),
   })
   .superRefine((env, ctx) => {
     if (env.AGENT_MODE === 'gateway' && env.ASSETS_PATH === undefined) {
@@ -95,8 +108,14 @@ export const envSchema = z
       ['ACK_TOPIC', 'publish'],
       ['CMD_TOPIC', 'subscribe'],
     ];
+    if (env.BASIC_INGEST && env.METERING_TOPIC !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['METERING_TOPIC'], message: 'set either METERING_TOPIC or BASIC_INGEST, not both' });
+    }
     for (const [name, action] of checks) {
       const value = env[name as keyof typeof env] as string | undefined;
+      if (name === 'TELEMETRY_TOPIC' && value === OFF) continue;
+      // Another stack's metering rule has its own name (the MeteringBasicIngestTopic output); its policy is the judge.
+      if (name === 'METERING_TOPIC' && value !== undefined && parseBasicIngestTopic(value)?.topic === METERING_TOPIC) continue;
       if (value !== undefined && !isAllowed(action, env.CLIENT_ID, value)) {
         ctx.addIssue({ code: 'custom', path: [name], message: `the device policy does not let ${env.CLIENT_ID} ${action} on ${value}` });
       }
@@ -123,6 +142,8 @@ export interface AgentConfig {
   readonly web: { readonly port: number; readonly host: string } | null;
   readonly intervals: { readonly telemetryMs: number; readonly shadowMs: number; readonly loadsMs: number };
   readonly venTopics: VenTopics;
+  /** VEN metering: samples per message (1 = seed 001's one message per sample) and whether the telemetry copy goes out. */
+  readonly metering: { readonly batch: number; readonly telemetryCopy: boolean };
   readonly inventoryFile?: string;
   readonly siteId?: string;
   readonly panelFile?: string;
@@ -135,7 +156,9 @@ export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; help
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ConfigResult {
   let values: Record<string, string | boolean | undefined>;
   try {
-    const options = Object.fromEntries(Object.keys(FLAGS).map((flag) => [flag, { type: 'string' as const }]));
+    const options = Object.fromEntries(
+      Object.keys(FLAGS).map((flag) => [flag, { type: BOOLEAN_FLAGS.has(flag) ? ('boolean' as const) : ('string' as const) }]),
+    );
     values = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
   } catch (error) {
     return { ok: false, errors: [(error as Error).message] };
@@ -149,6 +172,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   for (const [flag, name] of Object.entries(FLAGS)) {
     const value = values[flag];
     if (typeof value === 'string') merged[name] = value;
+    else if (value === true) merged[name] = 'true';
   }
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
@@ -162,7 +186,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     };
   }
   const e = parsed.data;
-  const defaults = venTopics(e.CLIENT_ID);
+  const defaults = venTopics(e.CLIENT_ID, { basicIngest: e.BASIC_INGEST });
+  const telemetryCopy = e.TELEMETRY_TOPIC !== OFF;
   return {
     ok: true,
     config: {
@@ -189,11 +214,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       },
       venTopics: {
         metering: e.METERING_TOPIC ?? defaults.metering,
-        telemetry: e.TELEMETRY_TOPIC ?? defaults.telemetry,
+        telemetry: telemetryCopy ? (e.TELEMETRY_TOPIC ?? defaults.telemetry) : defaults.telemetry,
         loads: e.LOADS_TOPIC ?? defaults.loads,
         command: e.CMD_TOPIC ?? defaults.command,
         ack: e.ACK_TOPIC ?? defaults.ack,
       },
+      metering: { batch: e.METERING_BATCH, telemetryCopy },
       ...(e.ASSETS_PATH !== undefined ? { inventoryFile: e.ASSETS_PATH } : {}),
       ...(e.GATEWAY_SITE_ID !== undefined ? { siteId: e.GATEWAY_SITE_ID } : {}),
       ...(e.PANEL_FILE !== undefined ? { panelFile: e.PANEL_FILE } : {}),
@@ -210,7 +236,7 @@ const HELP: Record<EnvName, string> = {
   CERT_FILE: 'device certificate (PEM)',
   KEY_FILE: 'its private key (PEM)',
   CA_FILE: 'CA certificate the broker is checked against',
-  TELEMETRY_TOPIC: 'default ven/telemetry/<CLIENT_ID>',
+  TELEMETRY_TOPIC: 'default ven/telemetry/<CLIENT_ID>; off = no copy of each metering sample',
   METERING_TOPIC: 'default volttron/metering',
   LOADS_TOPIC: 'default ven/loads/<CLIENT_ID>',
   CMD_TOPIC: 'default ven/cmd/<CLIENT_ID>',
@@ -230,6 +256,8 @@ const HELP: Record<EnvName, string> = {
   RECONNECT_MIN_SEC: 'reconnect backoff, first wait (default 1)',
   RECONNECT_MAX_SEC: 'reconnect backoff, longest wait (default 64)',
   CONNECT_TIMEOUT_SEC: 'first connect waits this long before going on offline (default 10)',
+  BASIC_INGEST: 'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (default 0; flag takes no value)',
+  METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (default 1 = one message per sample)`,
 };
 
 export const USAGE = `Usage: npm run agent -- --mode ven|gateway|winter-river --endpoint <host> --client-id <thing> \\

@@ -10,7 +10,7 @@ import { rngFor } from './random.js';
 import { DeviceRuntime, type BrokerOptions, type Device, type DeviceMode } from './runtime.js';
 import type { Scheduler } from './scheduler.js';
 import { parseInventory, selectSite, type SiteSpec } from './site.js';
-import { VenDevice } from './ven-device.js';
+import { VenDevice, type VenMetering } from './ven-device.js';
 import type { VenTopics } from './ven-topics.js';
 import { WinterRiverDevice } from './winter-river-device.js';
 
@@ -37,6 +37,8 @@ export interface DeviceSpec {
   /** VEN: a YAML panel description instead of the default panel. */
   readonly panelFile?: string;
   readonly venTopics?: VenTopics;
+  /** VEN: batching and the telemetry copy (see VenMetering). */
+  readonly metering?: VenMetering;
 }
 
 export interface SharedSetup {
@@ -88,6 +90,7 @@ export function createDevice(spec: DeviceSpec, shared: SharedSetup): Device {
         rng: rngFor(spec.thingName),
         intervals: { meteringMs: shared.intervals.meteringMs, shadowMs: shared.intervals.shadowMs, loadsMs: shared.intervals.loadsMs },
         ...(spec.venTopics ? { topics: spec.venTopics } : {}),
+        ...(spec.metering ? { metering: spec.metering } : {}),
       });
     }
     case 'gateway': {

@@ -1,11 +1,13 @@
 // Many simulated devices in one process (the local stack's fleet, load tests): one scheduler for all their timers,
 // connects spread out with a concurrency cap, each device with its own certificate, connection and buffer.
 import { join } from 'node:path';
-import { createDevice, defaultIntervals, type Intervals } from './create-device.js';
+import { createDevice, defaultIntervals, type DeviceSpec, type Intervals } from './create-device.js';
 import { jsonLog, type DeviceLog, type LogLevel } from './log.js';
 import type { Device, DeviceMode, DeviceStatus } from './runtime.js';
 import { Scheduler } from './scheduler.js';
 import { snapshot, startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
+import type { VenMetering } from './ven-device.js';
+import { venTopics } from './ven-topics.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 
 export interface FleetDeviceSpec {
@@ -40,6 +42,10 @@ export interface FleetOptions {
   readonly reconnectMaxSec?: number;
   readonly keepAliveSec?: number;
   readonly flushTimeoutMs?: number;
+  /** Every VEN's metering through Basic Ingest (`$aws/rules/metering/volttron/metering`); off by default. */
+  readonly basicIngest?: boolean;
+  /** Every VEN's metering batching and telemetry copy (see VenMetering); seed 001's defaults otherwise. */
+  readonly metering?: VenMetering;
 }
 
 export interface Fleet {
@@ -62,7 +68,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     onError: (error) => log.error('scheduled task failed', { error: String(error) }),
   });
   const devices = opts.devices.map((spec) =>
-    createDevice(spec, {
+    createDevice(spec.mode === 'ven' ? venSpec(spec, opts) : spec, {
       broker: {
         host: opts.host,
         port: opts.port,
@@ -107,6 +113,14 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     status: read,
     device: (thingName) => byName.get(thingName),
     stop: () => (stopping ??= stopAll()),
+  };
+}
+
+function venSpec(spec: FleetDeviceSpec, opts: FleetOptions): DeviceSpec {
+  return {
+    ...spec,
+    ...(opts.basicIngest ? { venTopics: venTopics(spec.thingName, { basicIngest: true }) } : {}),
+    ...(opts.metering ? { metering: opts.metering } : {}),
   };
 }
 

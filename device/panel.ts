@@ -1,6 +1,6 @@
 // A VEN's electrical panel: circuits with simulated demand, demand-response shedding and restore.
 // No I/O and no clock of its own: time comes in as arguments, randomness from an injected generator.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Ack, EventAck, EventCommand, LoadsSnapshot, Metering, ShadowReported } from '../lambdas/core/schemas.js';
 import { round, type Rng } from './random.js';
 

@@ -1,6 +1,6 @@
 // The classic shadow as a VEN uses it: which `desired` keys it obeys, read from `/update/delta` and
 // `/get/accepted`. The reported document itself is built by the panel (seed 001 shape).
-import { z } from 'zod';
+import * as z from 'zod';
 import { parse } from '../lambdas/core/schemas.js';
 
 /** `state.desired` keys a VEN applies and reports back under the same names (device/README.md). */

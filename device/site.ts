@@ -1,7 +1,7 @@
 // A site gateway's assets (seed 002): the YAML inventory, the dispatch split and the BESS model.
 // No I/O: the inventory arrives as text, time as arguments.
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AssetTelemetry, DispatchCommand, GatewayTelemetry } from '../lambdas/core/schemas.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 import { round } from './random.js';

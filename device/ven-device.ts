@@ -1,6 +1,6 @@
 // VEN mode (seed 001): a panel publishing metering, its shadow and (optionally) load snapshots, obeying
 // demand-response events, restore and ping on `ven/cmd/{venId}` and circuit switches from the shadow.
-import type { Ack, Command, EventCommand } from '../lambdas/core/schemas.js';
+import type { Ack, Command, EventCommand, Metering, MeteringBatch } from '../lambdas/core/schemas.js';
 import { topics } from '../lambdas/core/topics.js';
 import { readCommand, rejection } from './commands.js';
 import { PanelModel, type PanelSpec } from './panel.js';
@@ -17,6 +17,13 @@ export interface VenIntervals {
   readonly loadsMs: number;
 }
 
+export interface VenMetering {
+  /** Samples per metering message (`{venId, batch: [...]}` when above 1); default 1, seed 001's one per sample. */
+  readonly batch?: number;
+  /** Publish each sample again on `ven/telemetry/{venId}` (seed 001); default true. */
+  readonly telemetryCopy?: boolean;
+}
+
 export interface VenOptions {
   readonly runtime: DeviceRuntime;
   readonly thingName: string;
@@ -24,7 +31,11 @@ export interface VenOptions {
   readonly rng: Rng;
   readonly intervals: VenIntervals;
   readonly topics?: VenTopics;
+  readonly metering?: VenMetering;
 }
+
+/** A batch goes out before its JSON passes this, whatever its sample count (AWS IoT's limit is 128 KiB). */
+const MAX_BATCH_BYTES = 96 * 1024;
 
 export class VenDevice implements Device {
   readonly mode = 'ven' as const;
@@ -42,6 +53,10 @@ export class VenDevice implements Device {
   private meteringTask: ScheduledTask | undefined;
   private eventTimer: NodeJS.Timeout | undefined;
   private readonly recent = new RecentAcks<Ack>();
+  private readonly batchSize: number;
+  private readonly telemetryCopy: boolean;
+  private pending: Metering[] = [];
+  private pendingBytes = 0;
 
   constructor(options: VenOptions) {
     this.rt = options.runtime;
@@ -50,6 +65,8 @@ export class VenDevice implements Device {
     this.topics = options.topics ?? venTopics(options.thingName);
     this.intervals = options.intervals;
     this.meteringMs = options.intervals.meteringMs;
+    this.batchSize = options.metering?.batch ?? 1;
+    this.telemetryCopy = options.metering?.telemetryCopy ?? true;
     const shadow = (op: Parameters<typeof topics.shadow>[1]) => topics.shadow(this.thingName, op);
     this.rt.on(this.topics.command, (p) => this.handleCommand(p));
     this.rt.on(shadow('update/delta'), (p) => this.handleDesired(p, 'delta'));
@@ -77,6 +94,7 @@ export class VenDevice implements Device {
     for (const t of this.tasks) t.cancel();
     this.tasks = [];
     clearTimeout(this.eventTimer);
+    this.flushBatch();
     await this.rt.stop();
   }
 
@@ -98,12 +116,27 @@ export class VenDevice implements Device {
     };
   }
 
-  /** One metering sample: a simulation step, then the same payload on both topics (seed 001). */
+  /** One metering sample: a simulation step, then the same payload on both topics (seed 001), or into the batch. */
   publishMetering(): void {
     this.panel.step();
-    const payload = JSON.stringify(this.panel.metering(this.thingName, this.rt.now()));
-    this.rt.outbox.sendDurable(this.topics.metering, payload);
-    this.rt.outbox.sendLive(this.topics.telemetry, payload);
+    const sample = this.panel.metering(this.thingName, this.rt.now());
+    const payload = JSON.stringify(sample);
+    if (this.batchSize <= 1) this.rt.outbox.sendDurable(this.topics.metering, payload);
+    if (this.telemetryCopy) this.rt.outbox.sendLive(this.topics.telemetry, payload);
+    if (this.batchSize <= 1) return;
+    if (this.pendingBytes + payload.length > MAX_BATCH_BYTES) this.flushBatch();
+    this.pending.push(sample);
+    this.pendingBytes += payload.length + 1;
+    if (this.pending.length >= this.batchSize) this.flushBatch();
+  }
+
+  /** Sends the samples collected so far as one batched metering message (durable, like single metering). */
+  flushBatch(): void {
+    if (this.pending.length === 0) return;
+    const batch: MeteringBatch = { venId: this.thingName, batch: this.pending };
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.rt.outbox.sendDurable(this.topics.metering, JSON.stringify(batch));
   }
 
   reportShadow(): void {

@@ -9,8 +9,9 @@ export interface VenTopics {
   readonly ack: string;
 }
 
-export const venTopics = (venId: string): VenTopics => ({
-  metering: topics.metering,
+/** `basicIngest`: metering goes to `$aws/rules/metering/volttron/metering` (the rule only, no messaging charge). */
+export const venTopics = (venId: string, { basicIngest = false } = {}): VenTopics => ({
+  metering: basicIngest ? topics.meteringBasicIngest : topics.metering,
   telemetry: topics.telemetry(venId),
   loads: topics.loads(venId),
   command: topics.command(venId),

@@ -8,6 +8,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { devicePolicy } from '../lambdas/core/policy.js';
+import { basicIngestTopic, METERING_RULE, METERING_TOPIC, topics } from '../lambdas/core/topics.js';
 
 const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
 
@@ -21,10 +22,15 @@ interface IotPolicyStatement {
 /**
  * Renders the shared device policy. `arnPrefix` is `arn:<partition>:iot:<region>:<account>`. A device connects only
  * as its own thing, with a certificate attached to it, and reaches only the topics the shared policy lists for it.
+ * `meteringRule` is the deployed name of the metering rule, which its Basic Ingest topic carries.
  */
-export function devicePolicyDocument(arnPrefix: string): { Version: '2012-10-17'; Statement: IotPolicyStatement[] } {
+export function devicePolicyDocument(
+  arnPrefix: string,
+  meteringRule: string = METERING_RULE,
+): { Version: '2012-10-17'; Statement: IotPolicyStatement[] } {
+  const deployed = (p: string) => (p === topics.meteringBasicIngest ? basicIngestTopic(meteringRule, METERING_TOPIC) : p);
   const resources = (kind: 'topic' | 'topicfilter', patterns: readonly string[]) =>
-    patterns.map((p) => `${arnPrefix}:${kind}/${p.replaceAll('{thing}', THING_NAME_VARIABLE)}`);
+    patterns.map((p) => `${arnPrefix}:${kind}/${deployed(p).replaceAll('{thing}', THING_NAME_VARIABLE)}`);
   return {
     Version: '2012-10-17',
     Statement: [
@@ -41,6 +47,11 @@ export function devicePolicyDocument(arnPrefix: string): { Version: '2012-10-17'
   };
 }
 
+export interface FleetProps {
+  /** Deployed name of the metering rule (Basic Ingest). @default 'metering' */
+  readonly meteringRuleName?: string;
+}
+
 export class Fleet extends Construct {
   readonly thingType: CfnThingType;
   readonly thingGroup: CfnThingGroup;
@@ -50,15 +61,20 @@ export class Fleet extends Construct {
   /** `arn:<partition>:iot:<region>:<account>`: prefix of every IoT resource ARN in this stack's account. */
   readonly arnPrefix = `arn:${Aws.PARTITION}:iot:${Aws.REGION}:${Aws.ACCOUNT_ID}`;
 
-  constructor(scope: Construct, id: string) {
+  /** Where devices publish metering through Basic Ingest: `$aws/rules/{metering rule}/volttron/metering`. */
+  readonly meteringBasicIngestTopic: string;
+
+  constructor(scope: Construct, id: string, props: FleetProps = {}) {
     super(scope, id);
+    const meteringRule = props.meteringRuleName ?? METERING_RULE;
+    this.meteringBasicIngestTopic = basicIngestTopic(meteringRule, METERING_TOPIC);
     this.thingType = new CfnThingType(this, 'DeviceType', {
       thingTypeProperties: { thingTypeDescription: 'VPP device: VEN, site gateway or Winter River node' },
     });
     this.thingGroup = new CfnThingGroup(this, 'Devices', {
       thingGroupProperties: { thingGroupDescription: 'Every VPP device' },
     });
-    this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', { policyDocument: devicePolicyDocument(this.arnPrefix) });
+    this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', { policyDocument: devicePolicyDocument(this.arnPrefix, meteringRule) });
     this.dataEndpoint = this.describeDataEndpoint();
   }
 

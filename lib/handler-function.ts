@@ -15,7 +15,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
  * esbuild turns a CommonJS dependency's `require('node:…')` into a shim that throws in an ESM bundle; this banner
  * gives it a real `require`. No bundled dependency needs it today: it keeps the next one from failing at run time.
  */
-const ESM_REQUIRE_BANNER =
+export const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 export interface HandlerFunctionProps

@@ -16,6 +16,11 @@ import type { Storage } from './storage.js';
 
 export interface IngestProps {
   readonly storage: Storage;
+  /**
+   * Appended to every rule's shared name (`metering` + suffix): AWS rule names are unique per account and region,
+   * and Basic Ingest topics carry them (`$aws/rules/{name}/...`). @default '' (the names of lambdas/core/rules.ts)
+   */
+  readonly ruleNameSuffix?: string;
 }
 
 /** What each rule's Lambda may touch: ingest only ever writes. */
@@ -39,6 +44,8 @@ export class Ingest extends Construct {
   readonly deadLetterQueue: Queue;
   readonly functions: Record<RuleHandler, HandlerFunction>;
   readonly topicRules: Record<string, CfnTopicRule> = {};
+  /** Deployed AWS rule name of each shared rule, by its name in lambdas/core/rules.ts. */
+  readonly ruleNames: Record<string, string> = {};
   /** Marks `sent` commands past their expiry `timed-out` (lambdas/command-timeouts), once a minute. */
   readonly commandTimeouts: HandlerFunction;
 
@@ -62,7 +69,9 @@ export class Ingest extends Construct {
     this.functions = {} as Record<RuleHandler, HandlerFunction>;
     for (const rule of rules) {
       const fn = this.handlerFunction(rule, props.storage);
-      this.topicRules[rule.name] = this.topicRule(rule, fn, errorActionRole);
+      const ruleName = `${rule.name}${props.ruleNameSuffix ?? ''}`;
+      this.ruleNames[rule.name] = ruleName;
+      this.topicRules[rule.name] = this.topicRule(rule, ruleName, fn, errorActionRole);
     }
     this.commandTimeouts = this.commandSweep(props.storage);
   }
@@ -102,8 +111,10 @@ export class Ingest extends Construct {
     return fn;
   }
 
-  private topicRule(rule: RuleDefinition, fn: HandlerFunction, errorActionRole: Role): CfnTopicRule {
+  private topicRule(rule: RuleDefinition, ruleName: string, fn: HandlerFunction, errorActionRole: Role): CfnTopicRule {
     const topicRule = new CfnTopicRule(this, `${pascal(rule.name)}Rule`, {
+      // Named, not generated: devices address the metering rule by name through Basic Ingest.
+      ruleName,
       topicRulePayload: {
         description: rule.description,
         sql: rule.sql,

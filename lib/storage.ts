@@ -29,7 +29,7 @@ export interface StorageProps {
 }
 
 /** Timestream keeps a day in memory for fast queries; a device's offline buffer replays older data to magnetic. */
-const MEMORY_STORE_HOURS = 24;
+export const MEMORY_STORE_HOURS = 24;
 
 export class Storage extends Construct {
   readonly tables: Record<RegistryTable, Table>;

@@ -39,8 +39,12 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     fail('corsOrigins', 'comma-separated origins like http://localhost:5173');
   }
 
+  const stackName = flag('stackName');
   return {
-    stackName: flag('stackName'),
+    stackName,
+    // The default stack keeps the shared rule names (the Basic Ingest topic agents use by default); another stack in
+    // the same account and region gets its own (`metering_vppstaging`).
+    ruleNameSuffix: stackName === CONTEXT_FLAGS.stackName ? '' : `_${stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`,
     description: 'Virtual Power Plant on AWS IoT',
     timeseries,
     retentionDays,

@@ -7,6 +7,7 @@ import { Fleet } from './fleet.js';
 import { Ingest } from './ingest.js';
 import { Observability, type PowertoolsLogLevel } from './observability.js';
 import { Storage, type TimeseriesBackend } from './storage.js';
+import { METERING_RULE } from '../lambdas/core/topics.js';
 
 export interface VppStackProps extends StackProps {
   readonly timeseries: TimeseriesBackend;
@@ -20,6 +21,8 @@ export interface VppStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** The built dashboard. @default web/dist */
   readonly siteDir?: string;
+  /** Appended to the IoT rule names (unique per account and region). @default '' */
+  readonly ruleNameSuffix?: string;
 }
 
 export class VppStack extends Stack {
@@ -33,8 +36,8 @@ export class VppStack extends Stack {
   constructor(scope: Construct, id: string, props: VppStackProps) {
     super(scope, id, props);
     this.storage = new Storage(this, 'Storage', { timeseries: props.timeseries, retentionDays: props.retentionDays });
-    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage });
-    this.fleet = new Fleet(this, 'Fleet');
+    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix });
+    this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
     this.dashboard = new Dashboard(this, 'Dashboard', { siteDir: props.siteDir });
     this.api = new Api(this, 'Api', {
       storage: this.storage,
@@ -67,6 +70,7 @@ export class VppStack extends Stack {
     out('DevicePolicyName', this.fleet.devicePolicy.ref, 'IoT policy to attach to every device certificate');
     out('ThingTypeName', this.fleet.thingType.ref, 'Thing type of VPP devices');
     out('ThingGroupName', this.fleet.thingGroup.ref, 'Thing group of VPP devices');
+    out('MeteringBasicIngestTopic', this.fleet.meteringBasicIngestTopic, 'Metering without messaging charges (agent: BASIC_INGEST=1, or METERING_TOPIC=this)');
     out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
     out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Refused device input and failed rule actions');
     out('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'Alarms publish here; subscribe on-call to it');

@@ -1,9 +1,11 @@
 // DynamoDB served locally by dynalite (pure JS, the DynamoDB wire API, data on disk under `.vpp/dynamodb`).
 // It lacks TransactWriteItems, UpdateTimeToLive and PartiQL: the adapters use none of them.
+// dynalite runs in a worker thread: its request handling and LevelDB work (about as much CPU per metering message
+// as the rest of the stack together, see bench/REPORT.md) then use a second core instead of the broker's.
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { once } from 'node:events';
-import type { AddressInfo, Server } from 'node:net';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import type { TableDefinition } from '../../lambdas/core/tables.js';
 
 export interface LocalDynamo {
@@ -13,11 +15,31 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
+/** The worker: plain CommonJS (a TypeScript loader does not reach worker threads under every runner). */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dynalite = require(workerData.dynalite);
+const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on('message', (message) => {
+  if (message === 'close') server.close(() => parentPort.postMessage({ closed: true }));
+});
+`;
+
 export async function startDynamo(path: string): Promise<LocalDynamo> {
-  const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { path, dynalite: createRequire(import.meta.url).resolve('dynalite') },
+  });
+  const [started] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => [{ error: String(e) }])])) as [
+    { port?: number; error?: string },
+  ];
+  if (started.port === undefined) {
+    await worker.terminate();
+    throw new Error(`dynalite did not start: ${started.error}`);
+  }
+  const endpoint = `http://127.0.0.1:${started.port}`;
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -30,8 +52,10 @@ export async function startDynamo(path: string): Promise<LocalDynamo> {
     ping: () => client.send(new ListTablesCommand({ Limit: 1 })).then(() => true, () => false),
     async close() {
       client.destroy();
-      server.close();
-      await once(server, 'close');
+      const closed = once(worker, 'message');
+      worker.postMessage('close');
+      await closed;
+      await worker.terminate();
     },
   };
 }

@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   readonly commandTimeoutSec?: number;
   /** How often the time-out sweep runs. Default 5000. */
   readonly commandSweepMs?: number;
+  /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
+  readonly instrumentPorts?: (ports: Ports) => Ports;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -75,6 +77,11 @@ export interface LocalStack {
   provision(thingName: string): Promise<ProvisionResult>;
   /** Publishes as the backend does (IoT data plane Publish). */
   publish(topic: string, payload: string | Buffer, qos?: 0 | 1): Promise<void>;
+  /**
+   * Hands a message to the rules engine as the broker does with every publish it accepts, so another broker can
+   * front the same engine (bench/: Mosquitto). The caller vouches for `clientId`.
+   */
+  deliverToRules(topic: string, payload: Buffer, clientId: string | undefined): void;
   /** Resolves once every rule invocation under way has finished. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -109,7 +116,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     RETENTION_DAYS: 30,
   };
   const errors = new FileErrorSink(join(dir, 'errors.jsonl'));
-  const ports: Ports = { ...buildIngestPorts(env, dynamo.client), errors };
+  const built: Ports = { ...buildIngestPorts(env, dynamo.client), errors };
+  const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
 
   const httpServer = createServer();
   let shadows: ShadowService | undefined;
@@ -215,6 +223,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     config,
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
+    deliverToRules: (topic, payload, clientId) => engine.onPublish(topic, payload, clientId),
     settle,
     async close() {
       await fleet?.stop();

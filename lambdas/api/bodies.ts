@@ -1,5 +1,5 @@
 // The operator API's request bodies, one schema each, built from the wire schemas they turn into.
-import { z } from 'zod';
+import * as z from 'zod';
 import { dispatchCommandSchema, eventCommandSchema } from '../core/schemas.js';
 import { THING_NAME } from '../core/topics.js';
 

@@ -1,6 +1,6 @@
 // Request bodies, parsed at the edge: not JSON or not the schema is a ValidationError naming the field.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ValidationError } from '../core/errors.js';
 import { parse } from '../core/schemas.js';
 

@@ -1,5 +1,5 @@
 // A Lambda's environment is a schema: validated once at start-up, failing loudly, typed from then on.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const envSchema = z
   .object({

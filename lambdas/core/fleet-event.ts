@@ -1,7 +1,7 @@
 // Fleet demand-response events: one shed request split over VENs by what they can shed now (never critical
 // loads), one seed-001 `event` command per VEN under a shared event_id, and the report of requested vs
 // acknowledged vs measured shed.
-import { z } from 'zod';
+import * as z from 'zod';
 import { allocateShed, type ShedCandidate } from './allocation.js';
 import { BASELINE_DAYS, measureShed } from './baseline.js';
 import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from './commands.js';

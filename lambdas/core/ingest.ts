@@ -2,6 +2,7 @@
 import type { IngestPorts, MeasureValue, RejectReason, SeriesRecord } from './ports.js';
 import {
   ackSchema,
+  meteringBatchSchema,
   meteringSchema,
   parse,
   presenceEventSchema,
@@ -34,7 +35,40 @@ export async function ingestMetering(msg: RuleMessage, ports: IngestPorts): Prom
     return reject('identity-mismatch', `venId ${m.venId} was published by ${msg.clientId}`);
   }
   await ports.telemetry.write(meteringRecords(m));
-  await ports.registry.recordHeartbeat('ven', m.venId, m.timestamp * 1000, {
+  await ports.registry.recordHeartbeat('ven', m.venId, m.timestamp * 1000, heartbeatSummary(m, msg.source ?? 'mqtt'));
+  return { ok: true, stored: true };
+}
+
+/** What the `metering` rule receives: one metering payload, or a batch of them (`{venId, batch: [...]}`). */
+export function ingestMeteringMessage(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
+  return 'batch' in msg.payload ? ingestMeteringBatch(msg, ports) : ingestMetering(msg, ports);
+}
+
+/** Every sample's records in one store write; one registry heartbeat, from the newest sample. */
+export async function ingestMeteringBatch(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
+  const parsed = parse(meteringBatchSchema, msg.payload);
+  if (!parsed.ok) return reject('schema', parsed.message);
+  const { venId, batch } = parsed.value;
+  if (venId !== msg.clientId) {
+    return reject('identity-mismatch', `venId ${venId} was published by ${msg.clientId}`);
+  }
+  const records: SeriesRecord[] = [];
+  let newest = batch[0]!;
+  for (const sample of batch) {
+    for (const record of meteringRecords(sample)) records.push(record);
+    if (sample.timestamp > newest.timestamp) newest = sample;
+  }
+  await ports.telemetry.write(records);
+  await ports.registry.recordHeartbeat('ven', venId, newest.timestamp * 1000, heartbeatSummary(newest, msg.source ?? 'mqtt'));
+  return { ok: true, stored: true };
+}
+
+/** The registry's `latest` for one metering payload. */
+function heartbeatSummary(m: Metering, source: 'mqtt' | 'http'): Record<string, unknown> {
+  let enabledCircuits = 0;
+  for (const c of m.circuits) if (c.enabled) enabledCircuits++;
+  const shed = shedCapability(m);
+  return {
     timestamp: new Date(m.timestamp * 1000).toISOString(),
     usedPowerKw: m.usedPowerKw,
     shedPowerKw: m.shedPowerKw ?? 0,
@@ -42,37 +76,59 @@ export async function ingestMetering(msg: RuleMessage, ports: IngestPorts): Prom
     batterySOC: m.batterySOC ?? null,
     panelMaxKw: m.panelMaxKw ?? null,
     circuits: m.circuits.length,
-    enabledCircuits: m.circuits.filter((c) => c.enabled).length,
-    ...shedCapability(m),
-    source: msg.source ?? 'mqtt',
-  });
-  return { ok: true, stored: true };
+    enabledCircuits,
+    availableShedKw: shed.availableShedKw,
+    shedTiers: shed.shedTiers,
+    source,
+  };
 }
 
-/** One `ven_telemetry` record plus one `ven_load_sample` per circuit or load id (circuits and loads merged). */
+/** Payload keys that are not aggregate measures of `ven_telemetry`. */
+const NOT_AGGREGATE = new Set(['venId', 'timestamp', 'circuits', 'loads', 'eventId']);
+const CIRCUIT_ID = 'id';
+const LOAD_ID = 'loadId';
+
+/**
+ * One `ven_telemetry` record plus one `ven_load_sample` per circuit or load id (circuits and loads merged: a load's
+ * keys override its circuit's). Measures keep the payload's key order, `eventId` last; null and undefined are left out.
+ * Plain loops rather than rest/spread copies: this runs once per metering message (bench/metering-domain.ts).
+ */
 export function meteringRecords(m: Metering): SeriesRecord[] {
   const time = m.timestamp * 1000;
-  const { venId, timestamp, circuits, loads, eventId, ...aggregate } = m;
-  const telemetry: SeriesRecord = {
-    series: 'ven_telemetry',
-    deviceId: venId,
-    time,
-    dimensions: { ven_id: venId },
-    measures: definedOnly({ ...aggregate, eventId: eventId ?? undefined }),
-  };
+  const venId = m.venId;
+  const aggregate: Record<string, MeasureValue> = {};
+  for (const key in m) {
+    if (NOT_AGGREGATE.has(key)) continue;
+    const value = (m as Record<string, unknown>)[key];
+    if (value !== undefined && value !== null) aggregate[key] = value as MeasureValue;
+  }
+  if (m.eventId !== undefined && m.eventId !== null) aggregate.eventId = m.eventId;
+  const records: SeriesRecord[] = [
+    { series: 'ven_telemetry', deviceId: venId, time, dimensions: { ven_id: venId }, measures: aggregate },
+  ];
   const samples = new Map<string, Record<string, MeasureValue | undefined>>();
-  for (const { id, ...circuit } of circuits) samples.set(id, { ...circuit });
-  for (const { loadId, ...load } of loads) samples.set(loadId, { ...samples.get(loadId), ...load });
-  const loadRecords = [...samples].map(
-    ([loadId, measures]): SeriesRecord => ({
+  for (const circuit of m.circuits) samples.set(circuit.id, copyWithout(circuit, CIRCUIT_ID));
+  for (const load of m.loads) samples.set(load.loadId, copyWithout(load, LOAD_ID, samples.get(load.loadId)));
+  for (const [loadId, measures] of samples) {
+    records.push({
       series: 'ven_load_sample',
       deviceId: venId,
       time,
       dimensions: { ven_id: venId, load_id: loadId },
       measures: definedOnly(measures),
-    }),
-  );
-  return [telemetry, ...loadRecords];
+    });
+  }
+  return records;
+}
+
+/** `{ ...into, ...source }` without `source[skip]`, written into `into`: the later keys win, first positions stay. */
+function copyWithout(
+  source: object,
+  skip: string,
+  into: Record<string, MeasureValue | undefined> = {},
+): Record<string, MeasureValue | undefined> {
+  for (const key in source) if (key !== skip) into[key] = (source as Record<string, MeasureValue | undefined>)[key];
+  return into;
 }
 
 export async function ingestAck(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
@@ -131,7 +187,10 @@ export async function ingestPresence(msg: RuleMessage, ports: IngestPorts): Prom
 }
 
 function definedOnly(values: Record<string, MeasureValue | null | undefined>): Record<string, MeasureValue> {
-  return Object.fromEntries(
-    Object.entries(values).filter((e): e is [string, MeasureValue] => e[1] !== undefined && e[1] !== null),
-  );
+  const out: Record<string, MeasureValue> = {};
+  for (const key in values) {
+    const value = values[key];
+    if (value !== undefined && value !== null) out[key] = value;
+  }
+  return out;
 }

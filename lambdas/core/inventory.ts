@@ -2,7 +2,7 @@
 // (device/inventory.example.yaml), validated here and flattened into one row per asset and per site.
 // Pure: the file arrives as text.
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { THING_NAME } from './topics.js';
 
 const id = z.string().min(1).max(128);

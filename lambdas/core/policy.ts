@@ -1,11 +1,13 @@
 // The device policy, defined once: the CDK stack renders it as an AWS IoT policy with
 // `${iot:Connection.Thing.ThingName}`, the local broker enforces it per connection.
-import { METERING_TOPIC } from './topics.js';
+import { METERING_TOPIC, topics } from './topics.js';
 
 /** `{thing}` is the connected thing's name; a trailing `*` matches any suffix, as in IoT policy resources. */
 export const devicePolicy = {
   publish: [
     METERING_TOPIC,
+    // Basic Ingest to the metering rule only (the rule checks venId = client id as on the plain topic).
+    topics.meteringBasicIngest,
     'ven/telemetry/{thing}',
     'ven/ack/{thing}',
     'ven/loads/{thing}',

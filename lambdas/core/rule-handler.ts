@@ -5,7 +5,7 @@ import type { Ports } from './adapters.js';
 import { RejectedRecordsError } from './errors.js';
 import {
   ingestAck,
-  ingestMetering,
+  ingestMeteringMessage,
   ingestPresence,
   ingestWinterRiverStatus,
   type IngestResult,
@@ -19,7 +19,7 @@ export type Ingest = (msg: RuleMessage, ports: IngestPorts) => Promise<IngestRes
 
 /** The domain function behind each rule's Lambda (`rules[i].handler`). */
 export const ingestByHandler: Record<RuleHandler, Ingest> = {
-  metering: ingestMetering,
+  metering: ingestMeteringMessage,
   ack: ingestAck,
   'winter-river': ingestWinterRiverStatus,
   presence: ingestPresence,

@@ -1,6 +1,6 @@
 // The IoT rules, defined once: the CDK stack deploys them as AWS::IoT::TopicRule and the local
 // rules engine runs the very same SQL against the very same handlers.
-import { filters } from './topics.js';
+import { filters, METERING_RULE } from './topics.js';
 
 export const IOT_SQL_VERSION = '2016-03-23';
 
@@ -26,7 +26,7 @@ export interface RuleDefinition {
 
 export const rules: readonly RuleDefinition[] = [
   {
-    name: 'metering',
+    name: METERING_RULE,
     sql: `SELECT *, ${meta} FROM '${filters.metering}'`,
     handler: 'metering',
     description: 'VEN metering into the time series and the VEN registry',

@@ -1,6 +1,6 @@
 // One validator per wire message; the TypeScript types are inferred from them.
 // Field names are the seeds' names, byte for byte.
-import { z } from 'zod';
+import * as z from 'zod';
 import { THING_NAME } from './topics.js';
 
 /** AWS IoT Core's message size limit; larger payloads go to the error sink. */
@@ -57,6 +57,25 @@ export const meteringSchema = z.object({
   loads: z.array(loadSchema).max(256).default([]),
 });
 export type Metering = z.infer<typeof meteringSchema>;
+
+/** Most samples in one batched metering message: 40 of the agent's 8-circuit samples are ~100 KB, under 128 KiB. */
+export const MAX_METERING_BATCH = 40;
+
+/**
+ * Batched metering (the agent's `METERING_BATCH=n`): n seed-001 metering samples of one VEN in one message on the
+ * metering topic, stored exactly as n single messages would be. Fewer messages, rule runs, Lambda invocations and
+ * registry writes; the time-series records of the whole batch go to the store in one write.
+ */
+export const meteringBatchSchema = z
+  .object({
+    venId: deviceId,
+    batch: z.array(meteringSchema).min(1).max(MAX_METERING_BATCH),
+  })
+  .superRefine((b, ctx) => {
+    const i = b.batch.findIndex((sample) => sample.venId !== b.venId);
+    if (i >= 0) ctx.addIssue({ code: 'custom', path: ['batch', i, 'venId'], message: `must be the batch's venId ${b.venId}` });
+  });
+export type MeteringBatch = z.infer<typeof meteringBatchSchema>;
 
 /** `ven/telemetry/{venId}` carries the metering payload unchanged. */
 export const telemetrySchema = meteringSchema;

@@ -24,18 +24,7 @@ export class DynamoTelemetryStore implements TelemetryStore {
   async write(records: readonly SeriesRecord[]): Promise<void> {
     const { client, tableName, retentionDays } = this.props;
     for (let i = 0; i < records.length; i += BATCH) {
-      let pending = records.slice(i, i + BATCH).map((r) => ({
-        PutRequest: {
-          Item: {
-            pk: partitionKey(r.series, r.deviceId, day(r.time)),
-            sk: sortKey(r.time, r.dimensions.load_id),
-            time: r.time,
-            dimensions: r.dimensions,
-            measures: r.measures,
-            expiresAt: Math.floor(r.time / 1000) + retentionDays * 86_400,
-          },
-        },
-      }));
+      let pending = records.slice(i, i + BATCH).map((r) => ({ PutRequest: { Item: timeSeriesItem(r, retentionDays) } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt === 5) throw new Error(`DynamoDB left ${pending.length} time-series item(s) unprocessed`);
         if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
@@ -90,6 +79,18 @@ export class DynamoTelemetryStore implements TelemetryStore {
     const next = index < days.length ? encodeToken({ day: days[index], ...(key && { key }) }) : undefined;
     return { items, ...(next && { next }) };
   }
+}
+
+/** The item one record becomes (also what bench/cost-model.ts sizes for DynamoDB's write units). */
+export function timeSeriesItem(r: SeriesRecord, retentionDays: number) {
+  return {
+    pk: partitionKey(r.series, r.deviceId, day(r.time)),
+    sk: sortKey(r.time, r.dimensions.load_id),
+    time: r.time,
+    dimensions: r.dimensions,
+    measures: r.measures,
+    expiresAt: Math.floor(r.time / 1000) + retentionDays * 86_400,
+  };
 }
 
 const partitionKey = (series: string, deviceId: string, dayKey: string) => `${series}#${deviceId}#${dayKey}`;

@@ -2,8 +2,30 @@
 
 export const METERING_TOPIC = 'volttron/metering';
 
+/** The metering rule's name (rules.ts): its Basic Ingest topic carries it. */
+export const METERING_RULE = 'metering';
+
+/**
+ * Basic Ingest (AWS IoT Core): a publish on `$aws/rules/{ruleName}/{topic}` goes to that one rule and nowhere else,
+ * with no messaging charge. Nobody can subscribe to it; inside the rule, topic() is `{topic}` without the prefix.
+ */
+export const BASIC_INGEST_PREFIX = '$aws/rules/';
+
+export const basicIngestTopic = (ruleName: string, topic: string) => `${BASIC_INGEST_PREFIX}${ruleName}/${topic}`;
+
+/** `$aws/rules/{ruleName}/{topic}` → its parts, or undefined for any other topic. */
+export function parseBasicIngestTopic(topic: string): { ruleName: string; topic: string } | undefined {
+  if (!topic.startsWith(BASIC_INGEST_PREFIX)) return undefined;
+  const rest = topic.slice(BASIC_INGEST_PREFIX.length);
+  const slash = rest.indexOf('/');
+  const ruleName = slash < 0 ? rest : rest.slice(0, slash);
+  return ruleName ? { ruleName, topic: slash < 0 ? '' : rest.slice(slash + 1) } : undefined;
+}
+
 export const topics = {
   metering: METERING_TOPIC,
+  /** The same metering through Basic Ingest: rule `metering` only, no broker, no messaging charge. */
+  meteringBasicIngest: basicIngestTopic(METERING_RULE, METERING_TOPIC),
   telemetry: (venId: string) => `ven/telemetry/${venId}`,
   ack: (venId: string) => `ven/ack/${venId}`,
   loads: (venId: string) => `ven/loads/${venId}`,

@@ -1,6 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { devicePolicy } from '../../lambdas/core/policy.js';
+import { topics } from '../../lambdas/core/topics.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { resourcesOf, synthVpp } from './synth.js';
 
@@ -69,8 +70,30 @@ describe('given the stack, when synthesized, then the device IoT policy', () => 
         expect(resource, s.Action).not.toMatch(/[+#]/);
       }
     }
-    const perDevice = statements.flatMap((s) => s.Resource).filter((r) => !r.endsWith(':topic/volttron/metering'));
+    const shared = [':topic/volttron/metering', ':topic/$aws/rules/metering/volttron/metering'];
+    const perDevice = statements.flatMap((s) => s.Resource).filter((r) => !shared.some((t) => r.endsWith(t)));
     for (const resource of perDevice) expect(resource).toContain(THING);
+  });
+
+  it('lets a device publish metering through Basic Ingest to the metering rule, and subscribe to or receive nothing there', () => {
+    const basicIngest = `${ARN_PREFIX}topic/$aws/rules/metering/volttron/metering`;
+    expect(topics.meteringBasicIngest).toBe('$aws/rules/metering/volttron/metering');
+    expect(statement('iot:Publish').Resource).toContain(basicIngest);
+    expect(statement('iot:Publish').Resource.filter((r) => r.includes('$aws/rules/'))).toEqual([basicIngest]);
+    for (const action of ['iot:Subscribe', 'iot:Receive']) {
+      expect(statement(action).Resource.filter((r) => r.includes('$aws/rules'))).toEqual([]);
+    }
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.MeteringBasicIngestTopic!.Value).toBe('$aws/rules/metering/volttron/metering');
+  });
+
+  it("renders another stack's Basic Ingest resource with that stack's metering rule name", () => {
+    const { template: other } = synthVpp({ stackName: 'VppStaging' });
+    const [policy] = Object.values(resourcesOf(other, 'AWS::IoT::Policy'));
+    const publish = (policy!.Properties.PolicyDocument.Statement as Statement[]).find((s) => s.Action === 'iot:Publish')!;
+    expect(publish.Resource.map(flatten).filter((r) => r.includes('$aws/rules/'))).toEqual([
+      `${ARN_PREFIX}topic/$aws/rules/metering_vppstaging/volttron/metering`,
+    ]);
   });
 
   it('outputs the policy name, the thing type, the thing group and the data endpoint for provisioning', () => {

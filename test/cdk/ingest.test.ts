@@ -24,6 +24,18 @@ describe('given the stack, when synthesized, then ingest', () => {
     expect(deployed.sort()).toEqual(rules.map((r) => r.sql).sort());
   });
 
+  it('names each rule as lambdas/core/rules.ts does, so the metering rule answers its Basic Ingest topic', () => {
+    const names = Object.values(resourcesOf(template, 'AWS::IoT::TopicRule')).map((r) => r.Properties.RuleName);
+    expect(names.sort()).toEqual(rules.map((r) => r.name).sort());
+    expect(stack.ingest.ruleNames).toEqual(Object.fromEntries(rules.map((r) => [r.name, r.name])));
+  });
+
+  it('gives another stack in the same account its own rule names (AWS rule names are unique per region)', () => {
+    const { template: other } = synthVpp({ stackName: 'Vpp-Staging' });
+    const names = Object.values(resourcesOf(other, 'AWS::IoT::TopicRule')).map((r) => r.Properties.RuleName);
+    expect(names.sort()).toEqual(rules.map((r) => `${r.name}_vpp_staging`).sort());
+  });
+
   it.each(rules)('rule $name: SQL version 2016-03-23, its Lambda as action, the dead-letter queue as errorAction', (rule) => {
     expect(IOT_SQL_VERSION).toBe('2016-03-23');
     template.hasResourceProperties('AWS::IoT::TopicRule', {

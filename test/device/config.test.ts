@@ -84,6 +84,43 @@ describe('agent configuration', () => {
     expect(errors(argv, e as NodeJS.ProcessEnv)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
   });
 
+  it('--basic-ingest (or BASIC_INGEST=1) sends metering to the metering rule through Basic Ingest, the rest unchanged', () => {
+    const { METERING_TOPIC, ...rest } = env;
+    for (const [argv, e] of [[['--basic-ingest'], rest], [[], { ...rest, BASIC_INGEST: '1' }], [[], { ...rest, BASIC_INGEST: 'true' }]] as const) {
+      const r = loadConfig([...argv], e);
+      expect(r.ok && r.config.venTopics).toEqual({ ...(loadConfig([], env) as { config: { venTopics: object } }).config.venTopics, metering: '$aws/rules/metering/volttron/metering' });
+    }
+    expect(loadConfig([], { ...rest, BASIC_INGEST: '0' })).toMatchObject({ ok: true, config: { venTopics: { metering: 'volttron/metering' } } });
+  });
+
+  it("accepts another stack's Basic Ingest topic for metering (that stack's rule name), and no other $aws/rules topic", () => {
+    expect(loadConfig(['--metering-topic', '$aws/rules/metering_vppstaging/volttron/metering'], env)).toMatchObject({
+      ok: true,
+      config: { venTopics: { metering: '$aws/rules/metering_vppstaging/volttron/metering' } },
+    });
+    expect(errors(['--metering-topic', '$aws/rules/metering/ven/ack/ven-001'])).toEqual([expect.stringMatching(/^METERING_TOPIC .*device policy/)]);
+  });
+
+  it('batches metering samples with --metering-batch, and turns the telemetry copy off with TELEMETRY_TOPIC=off', () => {
+    expect(loadConfig([], env)).toMatchObject({ ok: true, config: { metering: { batch: 1, telemetryCopy: true } } });
+    expect(loadConfig(['--metering-batch', '12', '--telemetry-topic', 'off'], env)).toMatchObject({
+      ok: true,
+      config: { metering: { batch: 12, telemetryCopy: false }, venTopics: { telemetry: 'ven/telemetry/ven-001' } },
+    });
+  });
+
+  it.each([
+    ['Basic Ingest and a metering topic at once', ['--basic-ingest'], /^METERING_TOPIC \(--metering-topic\): set either METERING_TOPIC or BASIC_INGEST/],
+    ['a batch of 0', ['--metering-batch', '0'], /^METERING_BATCH \(--metering-batch\): /],
+    ['a batch over the limit', ['--metering-batch', '41'], /^METERING_BATCH \(--metering-batch\): /],
+  ])('refuses %s', (_name, argv, message) => {
+    expect(errors(argv)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
+
+  it('refuses BASIC_INGEST values other than 1/0, true/false, on/off', () => {
+    expect(errors([], { ...env, METERING_TOPIC: undefined, BASIC_INGEST: 'yes' })).toEqual([expect.stringMatching(/^BASIC_INGEST \(--basic-ingest\): /)]);
+  });
+
   it('refuses unknown flags', () => {
     expect(errors(['--colour', 'blue'])[0]).toMatch(/colour/);
   });

@@ -5,7 +5,7 @@ import { startAgent, type Agent } from '../../device/agent.js';
 import { loadConfig, type AgentConfig } from '../../device/config.js';
 import { memoryLog } from '../../device/log.js';
 import type { VenDevice } from '../../device/ven-device.js';
-import { ackSchema, loadsSnapshotSchema, meteringSchema, parse, shadowReportedSchema, type EventAck } from '../../lambdas/core/schemas.js';
+import { ackSchema, loadsSnapshotSchema, meteringBatchSchema, meteringSchema, parse, shadowReportedSchema, type EventAck } from '../../lambdas/core/schemas.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { fixture } from '../fixture.js';
 import { eventually, json, on, startTestBroker, tempDir, type TestBroker } from './helpers.js';
@@ -63,6 +63,21 @@ describe('VEN agent', () => {
     expect(fromThing('ven-201', topics.shadow('ven-201', 'get'))).toHaveLength(1);
     expect(fromThing('ven-201', topics.loads('ven-201'))).toHaveLength(0);
     expect(broker.refused.filter((r) => r.clientId === 'ven-201')).toEqual([]);
+  });
+
+  it('with --basic-ingest --metering-batch 3 --telemetry-topic off: batches of 3 samples to the metering rule, no copy, the rest sent on stop', async () => {
+    const a = await start('ven-209', ['--basic-ingest', '--metering-batch', '3', '--telemetry-topic', 'off']);
+    await eventually(() => fromThing('ven-209', topics.meteringBasicIngest).length >= 2);
+    a.ven.publishMetering();
+    await a.stop();
+    const batches = fromThing('ven-209', topics.meteringBasicIngest).map((p) => json<{ venId: string; batch: { timestamp: number }[] }>(p));
+    for (const b of batches) expect(parse(meteringBatchSchema, b)).toMatchObject({ ok: true, value: { venId: 'ven-209' } });
+    const sizes = batches.map((b) => b.batch.length);
+    expect(sizes.slice(0, -1).every((n) => n === 3)).toBe(true);
+    expect(sizes.at(-1)).toBeGreaterThanOrEqual(1);
+    expect(fromThing('ven-209', topics.metering)).toEqual([]);
+    expect(fromThing('ven-209', topics.telemetry('ven-209'))).toEqual([]);
+    expect(broker.refused.filter((r) => r.clientId === 'ven-209')).toEqual([]);
   });
 
   it('sheds at least the requested kW without touching critical loads, ACKs the circuits, and restores when the event ends', async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../lambdas/core/rules.js';
-import { evaluate, parseRuleSql } from '../../bin/local/rules-engine.js';
+import { evaluate, parseRuleSql, RulesEngine } from '../../bin/local/rules-engine.js';
 import { isAllowed } from '../../lambdas/core/policy.js';
+import type { Rejection } from '../../lambdas/core/ports.js';
+import { basicIngestTopic, parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
 
 const rule = (name: string) => parseRuleSql(rules.find((r) => r.name === name)!.sql);
 
@@ -47,6 +49,71 @@ describe('the local rules engine runs the deployed rule SQL', () => {
   });
 });
 
+describe('Basic Ingest in the local rules engine, as in AWS IoT Core', () => {
+  /** The deployed rules, each recording the events it is invoked with. */
+  function engine() {
+    const invoked: { rule: string; event: Record<string, unknown> }[] = [];
+    const rejected: Rejection[] = [];
+    const e = new RulesEngine(
+      rules.map((r) => ({ name: r.name, sql: r.sql, invoke: async (event) => void invoked.push({ rule: r.name, event }) })),
+      { reject: async (r) => void rejected.push(r) },
+    );
+    const publish = async (topic: string, payload: object, clientId = 'ven-001') => {
+      e.onPublish(topic, Buffer.from(JSON.stringify(payload)), clientId);
+      await e.drain();
+    };
+    return { invoked, rejected, publish };
+  }
+
+  it('parses $aws/rules/{rule}/{topic} into the rule name and the topic the rule sees', () => {
+    expect(topics.meteringBasicIngest).toBe('$aws/rules/metering/volttron/metering');
+    expect(parseBasicIngestTopic(topics.meteringBasicIngest)).toEqual({ ruleName: 'metering', topic: 'volttron/metering' });
+    expect(parseBasicIngestTopic('$aws/rules/metering')).toEqual({ ruleName: 'metering', topic: '' });
+    expect(parseBasicIngestTopic('volttron/metering')).toBeUndefined();
+    expect(parseBasicIngestTopic('$aws/things/ven-001/shadow/update')).toBeUndefined();
+    expect(basicIngestTopic('ack', 'ven/ack/ven-001')).toBe('$aws/rules/ack/ven/ack/ven-001');
+  });
+
+  it('invokes only the named rule, with topic() stripped of the $aws/rules/{rule}/ prefix', async () => {
+    const { invoked, publish } = engine();
+    await publish(topics.meteringBasicIngest, { venId: 'ven-001', usedPowerKw: 1 });
+    expect(invoked).toHaveLength(1);
+    expect(invoked[0]!.rule).toBe('metering');
+    expect(invoked[0]!.event).toMatchObject({ venId: 'ven-001', iot_topic: 'volttron/metering', iot_client_id: 'ven-001' });
+  });
+
+  it("does not apply the rule's FROM filter (a Basic Ingest rule may omit it), but does apply WHERE on the stripped topic", async () => {
+    const { invoked, publish } = engine();
+    await publish('$aws/rules/metering/any/topic/at/all', { venId: 'ven-001' });
+    await publish(basicIngestTopic('winter_river', 'winter-river/pdu_a/status'), { node_id: 'pdu_a' }, 'pdu_a');
+    await publish(basicIngestTopic('winter_river', 'winter-river/pdu_a/command'), { node_id: 'pdu_a' }, 'pdu_a');
+    expect(invoked.map((i) => [i.rule, i.event['iot_topic']])).toEqual([
+      ['metering', 'any/topic/at/all'],
+      ['winter_river', 'winter-river/pdu_a/status'],
+    ]);
+  });
+
+  it('drops a message for a rule that does not exist, and never runs a rule whose FROM merely matches the full topic', async () => {
+    const { invoked, rejected, publish } = engine();
+    await publish('$aws/rules/no_such_rule/volttron/metering', { venId: 'ven-001' });
+    await publish('$aws/rules/ack/ven/ack/ven-001', { op: 'ping' });
+    expect(invoked.map((i) => i.rule)).toEqual(['ack']);
+    expect(rejected).toEqual([]);
+  });
+
+  it('sends malformed Basic Ingest payloads to the error sink under the topic as published', async () => {
+    const invoked: string[] = [];
+    const rejected: Rejection[] = [];
+    const e = new RulesEngine([{ name: 'metering', sql: rules[0]!.sql, invoke: async () => void invoked.push('metering') }], {
+      reject: async (r) => void rejected.push(r),
+    });
+    e.onPublish(topics.meteringBasicIngest, Buffer.from('not json'), 'ven-001');
+    await e.drain();
+    expect(invoked).toEqual([]);
+    expect(rejected).toMatchObject([{ reason: 'malformed-json', topic: topics.meteringBasicIngest, clientId: 'ven-001' }]);
+  });
+});
+
 describe('the device policy', () => {
   it('lets a device publish only its own topics and the shared metering topic', () => {
     expect(isAllowed('publish', 'ven-001', 'volttron/metering')).toBe(true);
@@ -54,6 +121,15 @@ describe('the device policy', () => {
     expect(isAllowed('publish', 'ven-001', 'ven/ack/ven-002')).toBe(false);
     expect(isAllowed('publish', 'ven-001', 'ven/cmd/ven-001')).toBe(false);
     expect(isAllowed('publish', 'ven-001', '$aws/things/ven-002/shadow/update')).toBe(false);
+  });
+
+  it('lets a device publish metering through Basic Ingest to the metering rule only, and never subscribe there', () => {
+    expect(isAllowed('publish', 'ven-001', '$aws/rules/metering/volttron/metering')).toBe(true);
+    expect(isAllowed('publish', 'ven-001', '$aws/rules/ack/ven/ack/ven-001')).toBe(false);
+    expect(isAllowed('publish', 'ven-001', '$aws/rules/metering/ven/ack/ven-001')).toBe(false);
+    expect(isAllowed('publish', 'ven-001', '$aws/rules/metering/volttron/metering/x')).toBe(false);
+    expect(isAllowed('subscribe', 'ven-001', '$aws/rules/metering/volttron/metering')).toBe(false);
+    expect(isAllowed('subscribe', 'ven-001', '$aws/rules/#')).toBe(false);
   });
 
   it('takes subscription filters literally, so wildcards cannot widen a device reach', () => {

@@ -1,0 +1,82 @@
+// `npm run bench`: every benchmark on this machine, one after the other (they would skew each other side by side),
+// then the table, bench/results.json and bench/REPORT.md. `npm run bench -- dispatch bundles` runs only those and
+// writes nothing. Everything started is stopped, on failure and on Ctrl-C too.
+import './env.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createContext, ROOT, type BenchContext } from './harness.js';
+import { machine, report, table, type BenchResult } from './stats.js';
+
+type Bench = { id: string; run(ctx: BenchContext): Promise<BenchResult> };
+
+// Order matters: the cost model reads what the others measured.
+const BENCHES: Bench[] = [
+  { id: 'metering-domain', run: async () => (await import('./metering-domain.js')).run() },
+  { id: 'bundles', run: async (ctx) => (await import('./bundles.js')).run(ctx) },
+  { id: 'local-stack', run: async (ctx) => (await import('./local-stack.js')).run(ctx) },
+  { id: 'dispatch', run: async (ctx) => (await import('./dispatch.js')).run(ctx) },
+  { id: 'device-agent', run: async (ctx) => (await import('./device-agent.js')).run(ctx) },
+  { id: 'cost-model', run: async (ctx) => (await import('./cost-model.js')).run(ctx) },
+];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !BENCHES.some((b) => b.id === w));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.id).join(', ')}`);
+  process.exit(2);
+}
+const selected = wanted.length ? BENCHES.filter((b) => wanted.includes(b.id)) : BENCHES;
+
+const started = new Date();
+const dir = await mkdtemp(join(tmpdir(), 'vpp-bench-'));
+const log = (line: string) => console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const ctx = createContext(dir, log);
+
+let interrupted = false;
+const stopEverything = async () => {
+  await ctx.cleanup();
+  await rm(dir, { recursive: true, force: true });
+};
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  log('interrupted: stopping everything the bench started');
+  void stopEverything().finally(() => process.exit(130));
+});
+
+const results: BenchResult[] = [];
+let failed = false;
+try {
+  for (const bench of selected) {
+    log(`${bench.id}…`);
+    try {
+      const result = await bench.run(ctx);
+      results.push(result);
+      log(`${bench.id} done in ${Math.round(result.seconds)} s`);
+    } catch (error) {
+      failed = true;
+      log(`${bench.id} FAILED: ${(error as Error).stack ?? String(error)}`);
+    } finally {
+      await ctx.cleanup();
+    }
+  }
+} finally {
+  await stopEverything();
+}
+
+const totalSeconds = (Date.now() - started.getTime()) / 1000;
+console.log(`\n${table(results)}\n`);
+console.log(`total ${Math.round(totalSeconds)} s`);
+if (!wanted.length && !failed) {
+  const m = machine();
+  await writeFile(
+    join(ROOT, 'bench', 'results.json'),
+    `${JSON.stringify({ date: started.toISOString(), totalSeconds, machine: m, results }, null, 2)}\n`,
+  );
+  await writeFile(join(ROOT, 'bench', 'REPORT.md'), report(results, m, started, totalSeconds));
+  console.log('wrote bench/results.json and bench/REPORT.md');
+} else if (wanted.length) {
+  console.log('a partial run: bench/results.json and bench/REPORT.md left as they were');
+}
+process.exit(failed ? 1 : 0);
