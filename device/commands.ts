@@ -99,3 +99,34 @@ const optionalId = (key: string, v: unknown): Record<string, string> => (isId(v)
 
 const numberIn = (v: unknown, min: number, max: number): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : undefined;
+
+export interface CommandHandling {
+  readonly recent: { get(correlationId: string): Ack | undefined; set(correlationId: string, ack: Ack): void };
+  readonly log: { warn(message: string, fields?: Record<string, unknown>): void; info(message: string, fields?: Record<string, unknown>): void };
+  apply(command: Command, nowMs: number): Ack;
+  sendAck(ack: Ack): void;
+}
+
+/**
+ * One inbound command, end to end: parse it (an invalid one with a correlationId gets its rejection ACK), answer a
+ * QoS 1 redelivery with the ACK already sent, otherwise apply it once and ACK. Returns the command it applied.
+ */
+export function handleCommand(payload: string, nowMs: number, device: CommandHandling): Command | undefined {
+  const inbound = readCommand(payload, nowMs);
+  if (!inbound.ok) {
+    device.log.warn('invalid command', { error: inbound.message, correlationId: inbound.correlationId, acked: !!inbound.reply });
+    if (inbound.reply) device.sendAck(inbound.reply);
+    return undefined;
+  }
+  const cmd = inbound.command;
+  const seen = device.recent.get(cmd.correlationId);
+  if (seen) {
+    device.log.info('command redelivered: same ACK again', { op: cmd.op, correlationId: cmd.correlationId });
+    device.sendAck(seen);
+    return undefined;
+  }
+  const ack = device.apply(cmd, nowMs);
+  device.recent.set(cmd.correlationId, ack);
+  device.sendAck(ack);
+  return cmd;
+}

@@ -2,7 +2,7 @@
 // demand-response events, restore and ping on `ven/cmd/{venId}` and circuit switches from the shadow.
 import type { Ack, Command, EventCommand, Metering, MeteringBatch } from '../lambdas/core/schemas.js';
 import { topics } from '../lambdas/core/topics.js';
-import { readCommand, rejection } from './commands.js';
+import { handleCommand, rejection } from './commands.js';
 import { PanelModel, type PanelSpec } from './panel.js';
 import { hashString, type Rng } from './random.js';
 import { RecentAcks, type Device, type DeviceRuntime, type DeviceStatus } from './runtime.js';
@@ -150,23 +150,13 @@ export class VenDevice implements Device {
 
   handleCommand(payload: string): void {
     const now = this.rt.now();
-    const inbound = readCommand(payload, now);
-    if (!inbound.ok) {
-      this.rt.log.warn('invalid command', { error: inbound.message, correlationId: inbound.correlationId, acked: !!inbound.reply });
-      if (inbound.reply) this.sendAck(inbound.reply);
-      return;
-    }
-    const cmd = inbound.command;
-    const seen = this.recent.get(cmd.correlationId);
-    if (seen) {
-      this.rt.log.info('command redelivered: same ACK again', { op: cmd.op, correlationId: cmd.correlationId });
-      this.sendAck(seen);
-      return;
-    }
-    const ack = this.apply(cmd, now);
-    this.recent.set(cmd.correlationId, ack);
-    this.sendAck(ack);
-    if (cmd.op === 'event' || cmd.op === 'restore') this.reportShadow();
+    const cmd = handleCommand(payload, now, {
+      recent: this.recent,
+      log: this.rt.log,
+      apply: (c, at) => this.apply(c, at),
+      sendAck: (ack) => this.sendAck(ack),
+    });
+    if (cmd?.op === 'event' || cmd?.op === 'restore') this.reportShadow();
   }
 
   private apply(cmd: Command, now: number): Ack {
