@@ -3,23 +3,15 @@
 import { join } from 'node:path';
 import { createDevice, defaultIntervals, type DeviceSpec, type Intervals } from './create-device.js';
 import { jsonLog, type DeviceLog, type LogLevel } from './log.js';
-import type { Device, DeviceMode, DeviceStatus } from './runtime.js';
+import type { Device, DeviceStatus } from './runtime.js';
 import { Scheduler } from './scheduler.js';
 import { snapshot, startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 import type { VenMetering } from './ven-device.js';
 import { venTopics } from './ven-topics.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 
-export interface FleetDeviceSpec {
-  readonly mode: DeviceMode;
-  readonly thingName: string;
-  readonly certFile: string;
-  readonly keyFile: string;
-  /** Gateway: the site inventory (YAML, see device/inventory.example.yaml). */
-  readonly inventoryFile?: string;
-  /** Gateway: which site of the inventory, when it holds several. */
-  readonly siteId?: string;
-}
+/** One device of the fleet: its identity and, for a gateway, its inventory (see DeviceSpec). */
+export type FleetDeviceSpec = Pick<DeviceSpec, 'mode' | 'thingName' | 'certFile' | 'keyFile' | 'inventoryFile' | 'siteId'>;
 
 export interface FleetOptions {
   readonly host: string;
