@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { OPERATOR_CLIENT_PREFIX } from '../lambdas/core/policy.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 import { LocalCa } from './local/certs.js';
 
@@ -12,9 +13,9 @@ const { values, positionals } = parseArgs({
   options: { aws: { type: 'boolean', default: false }, policy: { type: 'string' }, out: { type: 'string' } },
 });
 const thingName = positionals[0];
-if (!thingName || !THING_NAME.test(thingName)) {
+if (!thingName || !THING_NAME.test(thingName) || thingName.startsWith(OPERATOR_CLIENT_PREFIX)) {
   console.error('usage: npm run provision -- <thingName> [--aws --policy <IoT policy name>] [--out <dir>]');
-  console.error('thingName: 1-128 characters of a-z A-Z 0-9 : _ -');
+  console.error(`thingName: 1-128 characters of a-z A-Z 0-9 : _ -, not starting with ${OPERATOR_CLIENT_PREFIX} (the dashboard's)`);
   process.exit(2);
 }
 

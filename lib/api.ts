@@ -1,6 +1,7 @@
 // The operators' HTTP API: every route of lambdas/api/routes.ts on one Lambda, behind Cognito JWTs except the
-// routes the table marks public.
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+// routes the table marks public; and the operators' sign-in: the user pool, its hosted domain and the dashboard's
+// app client (authorization code + PKCE).
+import { Aws, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
@@ -16,9 +17,12 @@ import {
   AccountRecovery,
   FeaturePlan,
   Mfa,
+  OAuthScope,
   StandardThreatProtectionMode,
   UserPool,
+  UserPoolClientIdentityProvider,
   type UserPoolClient,
+  type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -32,15 +36,44 @@ import { REGISTRY_TABLES, type Storage } from './storage.js';
 export interface ApiProps {
   readonly storage: Storage;
   readonly fleet: Fleet;
-  /** Browser origins allowed to call the API (the dashboard's, plus any given on the command line). */
+  /**
+   * Browser origins of the dashboard (its own first, plus any given on the command line, e.g. a Vite dev server):
+   * they may call the API, and Cognito sends operators back to `<origin>/` after sign-in and sign-out.
+   */
   readonly corsOrigins: string[];
+  /** Prefix of the hosted sign-in domain `https://<prefix>.auth.<region>.amazoncognito.com`. @default authDomainPrefix(stack) */
+  readonly authDomainPrefix?: string;
   /** Default stage throttling. @default 50 requests per second, bursts of 100 */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+const RESERVED_IN_DOMAIN_PREFIX = /aws|amazon|cognito/g;
+
+/**
+ * A Cognito prefix domain for this stack: `vpp-<stack name>-<8 hex digits of the stack's id>`. Prefixes are global
+ * across AWS accounts, so the stack id (a UUID per stack, known at deploy) makes it unique and keeps it stable over
+ * updates. Cognito allows `^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$` and no "aws", "amazon" or "cognito" in it.
+ */
+export function authDomainPrefix(stack: Stack): string {
+  const uuid = Fn.select(2, Fn.split('/', stack.stackId));
+  return `${authDomainName(stack.stackName)}-${Fn.select(0, Fn.split('-', uuid))}`;
+}
+
+/** The readable part of {@link authDomainPrefix}: the stack name made legal, at most 54 characters. */
+export function authDomainName(stackName: string): string {
+  let name = Token.isUnresolved(stackName) ? '' : stackName.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  // Removing one reserved word can join the letters around it into another ("awamazons"): until none is left.
+  for (let before = ''; before !== name; ) [before, name] = [name, name.replace(RESERVED_IN_DOMAIN_PREFIX, '')];
+  name = name.replace(/-+/g, '-').replace(/^-|-$/g, '');
+  if (!name.startsWith('vpp')) name = name ? `vpp-${name}` : 'vpp';
+  return name.slice(0, 63 - '-12345678'.length).replace(/-+$/, '');
 }
 
 export class Api extends Construct {
   readonly userPool: UserPool;
   readonly userPoolClient: UserPoolClient;
+  /** The hosted sign-in (managed login) domain: the dashboard's OAuth authorize, token and logout endpoints. */
+  readonly authDomain: UserPoolDomain;
   readonly handler: HandlerFunction;
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
@@ -48,11 +81,23 @@ export class Api extends Construct {
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     this.userPool = this.operatorPool();
+    this.authDomain = this.userPool.addDomain('HostedSignIn', {
+      cognitoDomain: { domainPrefix: props.authDomainPrefix ?? authDomainPrefix(Stack.of(this)) },
+    });
+    const dashboardUrls = props.corsOrigins.map((origin) => `${origin}/`);
     this.userPoolClient = this.userPool.addClient('Dashboard', {
       authFlows: { userSrp: true },
+      // A browser app cannot keep a secret: a public client, and PKCE protects its authorization codes.
       generateSecret: false,
       preventUserExistenceErrors: true,
-      disableOAuth: true,
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      oAuth: {
+        // Code grant only: the implicit grant puts tokens in the URL.
+        flows: { authorizationCodeGrant: true, implicitCodeGrant: false },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: dashboardUrls,
+        logoutUrls: dashboardUrls,
+      },
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(1),
@@ -94,6 +139,11 @@ export class Api extends Construct {
   /** The API's base URL, without a trailing slash (the routes live on the `$default` stage). */
   get url(): string {
     return this.httpApi.apiEndpoint;
+  }
+
+  /** `https://<prefix>.auth.<region>.amazoncognito.com`, without a trailing slash. */
+  get authUrl(): string {
+    return this.authDomain.baseUrl();
   }
 
   private operatorPool(): UserPool {

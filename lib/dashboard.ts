@@ -1,6 +1,7 @@
 // The operator dashboard: a private bucket behind CloudFront (origin access control), with the build of web/
 // and a config.json that tells the browser where the API, IoT and Cognito are.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BOOTSTRAP_QUALIFIER_CONTEXT, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   Distribution,
@@ -15,24 +16,26 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source, type ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { PROJECT_ROOT } from './handler-function.js';
 
 /** What the browser reads from `/config.json` at start-up. */
 export interface DashboardConfig {
+  /** The deployed platform (the local stack serves its own config). */
+  readonly mode: 'aws';
   readonly apiUrl: string;
   readonly region: string;
+  /** The account's `iot:Data-ATS` host: the live feed is `wss://<iotEndpoint>/mqtt?x-amz-customauthorizer-name=…&token=…`. */
   readonly iotEndpoint: string;
+  readonly iotAuthorizerName: string;
   readonly userPoolId: string;
   readonly userPoolClientId: string;
+  /** The hosted sign-in domain, `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  readonly authDomain: string;
 }
 
 export interface DashboardProps {
-  /** The built dashboard. @default `web/dist`; a placeholder page is published while it does not exist */
-  readonly siteDir?: string;
+  /** The built dashboard (`npm run web:build` writes `web/dist`); its `index.html` must exist at synth. */
+  readonly siteDir: string;
 }
-
-const PLACEHOLDER = `<!doctype html><html lang="en"><meta charset="utf-8"><title>VPP</title>
-<p>The dashboard is not built yet: build <code>web/</code> into <code>web/dist</code> and deploy again.</p></html>`;
 
 export class Dashboard extends Construct {
   readonly bucket: Bucket;
@@ -40,9 +43,13 @@ export class Dashboard extends Construct {
   readonly distribution: Distribution;
   private readonly siteDir: string;
 
-  constructor(scope: Construct, id: string, props: DashboardProps = {}) {
+  constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
-    this.siteDir = props.siteDir ?? `${PROJECT_ROOT}web/dist`;
+    // Never deploy a stand-in: a stack without the real dashboard would look deployed and not work.
+    if (!existsSync(join(props.siteDir, 'index.html'))) {
+      throw new Error(`No dashboard build at ${props.siteDir} (index.html is missing): build the dashboard: npm run web:build`);
+    }
+    this.siteDir = props.siteDir;
     this.logBucket = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
@@ -106,9 +113,7 @@ export class Dashboard extends Construct {
 
   /** Publishes the site and its `config.json` in one deployment, so neither prunes the other. */
   publish(config: DashboardConfig): BucketDeployment {
-    const site: ISource = existsSync(this.siteDir)
-      ? Source.asset(this.siteDir)
-      : Source.data('index.html', PLACEHOLDER);
+    const site: ISource = Source.asset(this.siteDir);
     const logGroup = new LogGroup(this, 'DeploymentLogs', { retention: RetentionDays.ONE_MONTH });
     const role = new Role(this, 'DeploymentRole', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     logGroup.grantWrite(role);

@@ -1,5 +1,6 @@
 // The IoT rules from the shared definitions, each invoking its handler Lambda, with one dead-letter queue as the
-// error sink for the rules (errorAction), the Lambdas' async failures (on-failure destination) and refused messages.
+// error sink for the rules (errorAction), the Lambdas' async failures (on-failure destination) and refused messages,
+// which the Lambdas also append to the refusals table.
 // Beside them, the sweep that closes commands no ACK answered in time.
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -106,6 +107,7 @@ export class Ingest extends Construct {
       onFailure: new SqsDestination(this.deadLetterQueue),
     });
     this.deadLetterQueue.grantSendMessages(fn);
+    storage.grantAppend(fn, 'refusals'); // every refusal is also logged for the operators (GET /api/refused)
     grants[rule.handler](fn, storage);
     this.functions[rule.handler] = fn;
     return fn;

@@ -72,6 +72,13 @@ export class Storage extends Construct {
     this.acknowledgeIndexes(grantee, table);
   }
 
+  /** PutItem only, on the table alone: for logs a Lambda appends to and never reads or changes. */
+  grantAppend(grantee: Grantee, table: RegistryTable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.tables[table].tableArn] }),
+    );
+  }
+
   grantTimeseriesWrite(grantee: Grantee): void {
     if (this.timeseriesTable) this.timeseriesTable.grantWriteData(grantee);
     else this.grantTimestream(grantee, 'timestream:WriteRecords');
@@ -108,9 +115,10 @@ export class Storage extends Construct {
   }
 
   private table(id: string, def: TableDefinition): Table {
+    const key = (name: string) => ({ name, type: def.numberKeys?.includes(name) ? AttributeType.NUMBER : AttributeType.STRING });
     const table = new Table(this, id, {
-      partitionKey: { name: def.partitionKey, type: AttributeType.STRING },
-      sortKey: def.sortKey ? { name: def.sortKey, type: AttributeType.STRING } : undefined,
+      partitionKey: key(def.partitionKey),
+      sortKey: def.sortKey ? key(def.sortKey) : undefined,
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
@@ -119,8 +127,8 @@ export class Storage extends Construct {
     for (const index of def.indexes ?? []) {
       table.addGlobalSecondaryIndex({
         indexName: index.name,
-        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
-        sortKey: index.sortKey ? { name: index.sortKey, type: AttributeType.STRING } : undefined,
+        partitionKey: key(index.partitionKey),
+        sortKey: index.sortKey ? key(index.sortKey) : undefined,
         projectionType: ProjectionType.ALL,
       });
     }

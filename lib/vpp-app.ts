@@ -14,6 +14,8 @@ export const CONTEXT_FLAGS = {
   logLevel: 'INFO',
   corsOrigins: '',
   alarmEmail: '',
+  /** '' = web/dist */
+  siteDir: '',
 } as const;
 
 const TIMESERIES: readonly TimeseriesBackend[] = ['timestream', 'dynamodb'];
@@ -51,6 +53,7 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     logLevel,
     extraCorsOrigins: corsOrigins,
     alarmEmail: flag('alarmEmail') || undefined,
+    siteDir: flag('siteDir') || undefined,
   };
 }
 

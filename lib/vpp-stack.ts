@@ -1,10 +1,13 @@
-// The platform in one stack: storage, ingest, fleet, API, dashboard hosting and observability.
+// The platform in one stack: storage, ingest, fleet, API and sign-in, dashboard hosting, its live feed and
+// observability.
 import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Api } from './api.js';
 import { Dashboard } from './dashboard.js';
 import { Fleet } from './fleet.js';
+import { PROJECT_ROOT } from './handler-function.js';
 import { Ingest } from './ingest.js';
+import { LiveFeed } from './live-feed.js';
 import { Observability, type PowertoolsLogLevel } from './observability.js';
 import { Storage, type TimeseriesBackend } from './storage.js';
 import { METERING_RULE } from '../lambdas/core/topics.js';
@@ -19,7 +22,7 @@ export interface VppStackProps extends StackProps {
   readonly extraCorsOrigins?: string[];
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
-  /** The built dashboard. @default web/dist */
+  /** The built dashboard; synth fails without its index.html. @default web/dist */
   readonly siteDir?: string;
   /** Appended to the IoT rule names (unique per account and region). @default '' */
   readonly ruleNameSuffix?: string;
@@ -31,6 +34,7 @@ export class VppStack extends Stack {
   readonly fleet: Fleet;
   readonly dashboard: Dashboard;
   readonly api: Api;
+  readonly liveFeed: LiveFeed;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: VppStackProps) {
@@ -38,22 +42,37 @@ export class VppStack extends Stack {
     this.storage = new Storage(this, 'Storage', { timeseries: props.timeseries, retentionDays: props.retentionDays });
     this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix });
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
-    this.dashboard = new Dashboard(this, 'Dashboard', { siteDir: props.siteDir });
+    // The dashboard's hosting comes first: its URL is the API's CORS origin and the sign-in's callback URL. Its
+    // config.json, which names the API, the app client and the authorizer, is published once they exist.
+    this.dashboard = new Dashboard(this, 'Dashboard', { siteDir: props.siteDir ?? `${PROJECT_ROOT}web/dist` });
     this.api = new Api(this, 'Api', {
       storage: this.storage,
       fleet: this.fleet,
       corsOrigins: [this.dashboard.url, ...(props.extraCorsOrigins ?? [])],
     });
+    this.liveFeed = new LiveFeed(this, 'LiveFeed', {
+      userPool: this.api.userPool,
+      userPoolClient: this.api.userPoolClient,
+      iotArnPrefix: this.fleet.arnPrefix,
+    });
     this.dashboard.publish({
+      mode: 'aws',
       apiUrl: this.api.url,
       region: Aws.REGION,
       iotEndpoint: this.fleet.dataEndpoint,
+      iotAuthorizerName: this.liveFeed.authorizerName,
       userPoolId: this.api.userPool.userPoolId,
       userPoolClientId: this.api.userPoolClient.userPoolClientId,
+      authDomain: this.api.authUrl,
     });
     this.observability = new Observability(this, 'Observability', {
       deadLetterQueue: this.ingest.deadLetterQueue,
-      functions: { ...this.ingest.functions, 'command-timeouts': this.ingest.commandTimeouts, api: this.api.handler },
+      functions: {
+        ...this.ingest.functions,
+        'command-timeouts': this.ingest.commandTimeouts,
+        api: this.api.handler,
+        'iot-authorizer': this.liveFeed.handler,
+      },
       logLevel: props.logLevel,
       alarmEmail: props.alarmEmail,
     });
@@ -66,6 +85,8 @@ export class VppStack extends Stack {
     out('DashboardUrl', this.dashboard.url, 'The operator dashboard');
     out('UserPoolId', this.api.userPool.userPoolId, 'Cognito user pool of the operators');
     out('UserPoolClientId', this.api.userPoolClient.userPoolClientId, 'Cognito app client of the dashboard');
+    out('AuthDomain', this.api.authUrl, 'Hosted sign-in of the operators (authorization code + PKCE)');
+    out('IotAuthorizerName', this.liveFeed.authorizerName, 'IoT custom authorizer of the dashboard live feed (x-amz-customauthorizer-name)');
     out('IotDataEndpoint', this.fleet.dataEndpoint, 'MQTT (8883) and device shadow endpoint of this account');
     out('DevicePolicyName', this.fleet.devicePolicy.ref, 'IoT policy to attach to every device certificate');
     out('ThingTypeName', this.fleet.thingType.ref, 'Thing type of VPP devices');

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { isAllowed, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
+import { isAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
 import { parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
 
 export interface BrokerOptions {
@@ -46,6 +46,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         return done(null, true);
       }
       if (password && opts.isOperatorToken(password.toString())) {
+        // as the AWS custom authorizer's policy: an operator never takes a device's client id (and its session)
+        if (!client.id.startsWith(OPERATOR_CLIENT_PREFIX)) return done(authError(`operator client ids start with ${OPERATOR_CLIENT_PREFIX}`), false);
         identities.set(client, { kind: 'operator' });
         return done(null, true);
       }

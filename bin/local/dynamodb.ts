@@ -2,7 +2,13 @@
 // It lacks TransactWriteItems, UpdateTimeToLive and PartiQL: the adapters use none of them.
 // dynalite runs in a worker thread: its request handling and LevelDB work (about as much CPU per metering message
 // as the rest of the stack together, see bench/REPORT.md) then use a second core instead of the broker's.
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -60,18 +66,27 @@ export async function startDynamo(path: string): Promise<LocalDynamo> {
   };
 }
 
-/** Creates the tables the stack would deploy, from the same definitions; existing tables are kept. */
-export async function ensureTables(client: DynamoDBClient, tables: Record<string, TableDefinition>): Promise<void> {
+/**
+ * Creates the tables the stack would deploy, from the same definitions; existing tables are kept. Returns the
+ * indexes (`table/index`) an existing table lacks: it predates them, and dynalite cannot add an index.
+ */
+export async function ensureTables(client: DynamoDBClient, tables: Record<string, TableDefinition>): Promise<string[]> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames);
+  const missing: string[] = [];
   for (const [name, t] of Object.entries(tables)) {
-    if (existing.has(name)) continue;
+    if (existing.has(name)) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+      const have = new Set(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName));
+      missing.push(...(t.indexes ?? []).filter((i) => !have.has(i.name)).map((i) => `${name}/${i.name}`));
+      continue;
+    }
     const keys = [t.partitionKey, t.sortKey, ...(t.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
     const input: CreateTableCommandInput = {
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [...new Set(keys.filter((k): k is string => !!k))].map((AttributeName) => ({
         AttributeName,
-        AttributeType: 'S',
+        AttributeType: t.numberKeys?.includes(AttributeName) ? 'N' : 'S',
       })),
       KeySchema: keySchema(t.partitionKey, t.sortKey),
       ...(t.indexes?.length && {
@@ -84,6 +99,7 @@ export async function ensureTables(client: DynamoDBClient, tables: Record<string
     };
     await client.send(new CreateTableCommand(input));
   }
+  return missing;
 }
 
 const keySchema = (partitionKey: string, sortKey?: string) => [

@@ -5,18 +5,28 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import { matchRoute } from '../../lambdas/api/routes.js';
 
 const MAX_BODY = 1024 * 1024;
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
 
 export interface FrontDoorOptions {
   readonly token: string;
   readonly api: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
   readonly dataPlane: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
   readonly health: () => Promise<Record<string, boolean>>;
+  /** The built dashboard (web/dist). */
   readonly webDir: string;
+  /** What `/config.json` tells the dashboard. */
+  readonly dashboardConfig: { mode: 'local'; apiUrl: string; wsUrl: string };
 }
 
 export function isToken(expected: string, presented: string): boolean {
@@ -35,6 +45,12 @@ export function frontDoor(opts: FrontDoorOptions) {
         const parts = await opts.health();
         return send(res, Object.values(parts).every(Boolean) ? 200 : 503, { status: 'ok', parts });
       }
+      if (url.pathname === '/config.json' && req.method === 'GET') return send(res, 200, opts.dashboardConfig, { 'cache-control': 'no-store' });
+      if (url.pathname === '/local/session' && req.method === 'POST') {
+        return isLoopbackPage(req)
+          ? send(res, 200, { token: opts.token }, { 'cache-control': 'no-store' })
+          : send(res, 403, { error: 'Forbidden', message: 'the dev session is handed only to a page on this stack\'s own loopback address' });
+      }
       if (await opts.dataPlane(req, res, body)) return;
       const match = matchRoute(req.method ?? 'GET', url.pathname);
       if (match) {
@@ -52,6 +68,28 @@ export function frontDoor(opts: FrontDoorOptions) {
       send(res, 500, { error: 'InternalError', message: (err as Error).message });
     }
   };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The dev token goes to the dashboard only when the request comes from this machine, names the stack by a loopback
+ * host (a rebinding DNS name does not), and is not cross-site: a page elsewhere, or on another machine, needs the token.
+ */
+export function isLoopbackPage(req: IncomingMessage): boolean {
+  const peer = req.socket.remoteAddress ?? '';
+  if (!(peer.startsWith('127.') || peer === '::1' || peer.startsWith('::ffff:127.'))) return false;
+  let host: URL;
+  try {
+    host = new URL(`http://${req.headers.host ?? ''}`);
+  } catch {
+    return false;
+  }
+  if (!LOOPBACK_HOSTS.has(host.hostname)) return false;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host}`) return false;
+  const site = req.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin';
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
@@ -103,13 +141,24 @@ function apiEvent(
   };
 }
 
-async function serveStatic(res: ServerResponse, webDir: string, path: string) {
-  const root = existsSync(join(webDir, 'dist')) ? join(webDir, 'dist') : webDir;
+// The dashboard runs no inline script and loads nothing from elsewhere; the live feed is this origin's /mqtt.
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+async function serveStatic(res: ServerResponse, root: string, path: string) {
   let file = normalize(join(root, path === '/' ? 'index.html' : path));
-  if (!file.startsWith(root) || !existsSync(file)) file = join(root, 'index.html');
+  // The dashboard routes in the browser: any other path is the app, as CloudFront answers.
+  if (!file.startsWith(root + sep) || !existsSync(file)) file = join(root, 'index.html');
   try {
     const content = await readFile(file);
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': file.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      ...PAGE_HEADERS,
+    });
     res.end(content);
   } catch {
     send(res, 404, { message: 'Not Found' });

@@ -14,6 +14,8 @@ import { apiHandler } from '../../lambdas/api/handler.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
 import { buildIngestPorts, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
+import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
 import { ingestByHandler, ruleHandler } from '../../lambdas/core/rule-handler.js';
@@ -23,6 +25,7 @@ import { parseShadowTopic } from '../../lambdas/core/topics.js';
 import { startBroker } from './broker.js';
 import { LocalCa } from './certs.js';
 import { dataPlaneRoutes } from './data-plane.js';
+import { ensureWebBuild } from '../../web/build.js';
 import { ensureTables, startDynamo } from './dynamodb.js';
 import { FileErrorSink } from './error-sink-file.js';
 import { frontDoor, isToken } from './http-server.js';
@@ -102,10 +105,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const dynamo = await startDynamo(join(dir, 'dynamodb'));
   const tableNames = Object.fromEntries(Object.keys(tables).map((t) => [t, localTableName(t)])) as Record<TableName, string>;
-  await ensureTables(dynamo.client, {
+  const missingIndexes = await ensureTables(dynamo.client, {
     ...Object.fromEntries(Object.entries(tables).map(([t, def]) => [localTableName(t), def])),
     [localTableName('shadows')]: { env: 'SHADOWS_TABLE', ...SHADOW_TABLE },
   });
+  for (const index of missingIndexes) {
+    log(`dynamodb: index ${index} is missing (the table is older): delete ${join(dir, 'dynamodb')} to recreate the tables`);
+  }
 
   const env: Env = {
     DEVICES_TABLE: tableNames.devices,
@@ -115,14 +121,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     TIMESERIES_TABLE: tableNames.timeseries,
     RETENTION_DAYS: 30,
   };
-  const errors = new FileErrorSink(join(dir, 'errors.jsonl'));
+  const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'));
+  // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
+  const errors = teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals));
   const built: Ports = { ...buildIngestPorts(env, dynamo.client), errors };
   const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
 
   const httpServer = createServer();
   let shadows: ShadowService | undefined;
   let engine: RulesEngine | undefined;
-  const shadowWork = new Set<Promise<void>>();
+  // shadow updates and broker refusals under way: close() waits for them before it stops the database
+  const work = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    work.add(p);
+    void p.finally(() => work.delete(p));
+  };
   const broker = await startBroker({
     host,
     port: opts.mqttPort ?? 8883,
@@ -134,14 +147,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     httpServer,
     isOperatorToken: (password) => isToken(secrets.token, password),
     onRefused(clientId, action, topic) {
-      void errors.reject({ reason: 'not-authorized', message: `${clientId} may not ${action} ${topic}`, topic, clientId });
+      track(
+        errors
+          .reject({ reason: 'not-authorized', message: `${clientId} may not ${action} ${topic}`, topic, clientId })
+          .catch((err: Error) => log(`error sink: ${err.message}`)),
+      );
     },
     onPublish(topic, payload, clientId) {
       engine?.onPublish(topic, payload, clientId);
       if (parseShadowTopic(topic) && shadows) {
-        const work = shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`));
-        shadowWork.add(work);
-        void work.finally(() => shadowWork.delete(work));
+        track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
     },
   });
@@ -169,6 +184,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     {
       INVENTORY_TABLE: tableNames.inventory,
       FLEET_EVENTS_TABLE: tableNames.fleetEvents,
+      REFUSALS_TABLE: tableNames.refusals,
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     dynamo.client,
@@ -191,7 +207,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         region: REGION,
       }),
       health: async () => ({ http: true, broker: true, dynamodb: await dynamo.ping() }),
-      webDir: join(ROOT, 'web'),
+      webDir: await ensureWebBuild(log),
+      dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
     }),
   );
 
@@ -202,7 +219,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     wsUrl: `ws://${host}:${httpPort}/mqtt`,
     mqtt: { host, port: broker.port, caFile: ca.caFile },
     credentials,
-    errorsFile: errors.file,
+    errorsFile: errorsFile.file,
   };
 
   const provision = async (thingName: string): Promise<ProvisionResult> => ({
@@ -213,7 +230,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   });
 
   const settle = async () => {
-    while (shadowWork.size > 0) await Promise.allSettled([...shadowWork]);
+    while (work.size > 0) await Promise.allSettled([...work]);
     await engine.drain();
   };
 

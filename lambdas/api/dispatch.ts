@@ -1,6 +1,6 @@
-// `POST /dispatch` and `GET /api/dispatch/{id}` (seed 002).
+// `POST /dispatch` (or its dry run) and `GET /api/dispatch/{id}` (seed 002).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { dispatch, dispatchView } from '../core/dispatch.js';
+import { dispatch, dispatchView, planDispatch } from '../core/dispatch.js';
 import { NotFoundError } from '../core/errors.js';
 import { parseBody } from './body.js';
 import { dispatchBodySchema } from './bodies.js';
@@ -11,6 +11,10 @@ import { accepted } from './reply.js';
 export async function postDispatch(ports: ApiPorts, event: APIGatewayProxyEventV2) {
   const body = parseBody(dispatchBodySchema, event);
   const request = body.asset_id !== undefined ? { asset_id: body.asset_id, mw: body.mw } : { site_id: body.site_id!, mw: body.mw };
+  if (body.dry_run) {
+    const { target, gateway, mw_requested, mw_sent, clamped } = await planDispatch(request, ports.inventory);
+    return { dry_run: true, ...target, gateway, mw_requested, mw_sent, clamped };
+  }
   return accepted(await dispatch(request, ports, commandContext(ports)));
 }
 

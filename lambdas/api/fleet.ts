@@ -1,17 +1,24 @@
-// Fleet-wide operations: `POST /api/events`, `GET /api/events/{eventId}` and `GET /api/portfolio`.
+// Fleet-wide operations: `POST /api/events` (or its dry run), `GET /api/events[/{eventId}]` and `GET /api/portfolio`.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { fleetEventReport, startFleetEvent } from '../core/fleet-event.js';
+import { fleetEventReport, fleetEventSummary, planFleetEvent, startFleetEvent } from '../core/fleet-event.js';
 import { summarizePortfolio } from '../core/portfolio.js';
 import { listAll } from '../core/registry-pages.js';
 import { parseBody } from './body.js';
 import { fleetEventBodySchema } from './bodies.js';
-import { idParam } from './params.js';
+import { idParam, limitParam } from './params.js';
 import { commandContext, type ApiPorts } from './ports.js';
+import { page, type Query } from './queries.js';
 import { accepted } from './reply.js';
 
 export async function createFleetEvent(ports: ApiPorts, event: APIGatewayProxyEventV2) {
-  const body = parseBody(fleetEventBodySchema, event);
-  return accepted(await startFleetEvent(body, ports, commandContext(ports)));
+  const { dry_run, ...request } = parseBody(fleetEventBodySchema, event);
+  if (dry_run) return { dry_run: true, ...(await planFleetEvent(request, ports.registry)) };
+  return accepted(await startFleetEvent(request, ports, commandContext(ports)));
+}
+
+export async function listFleetEvents(ports: ApiPorts, query: Query) {
+  const result = await ports.fleetEvents.list({ limit: limitParam(query?.limit), ...(query?.next && { next: query.next }) });
+  return page(result, fleetEventSummary);
 }
 
 export function getFleetEvent(ports: ApiPorts, eventId: string | undefined) {

@@ -9,10 +9,11 @@ import { NotFoundError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import * as commands from './commands.js';
 import { getDispatch, postDispatch } from './dispatch.js';
-import { createFleetEvent, getFleetEvent, portfolio } from './fleet.js';
+import { createFleetEvent, getFleetEvent, listFleetEvents, portfolio } from './fleet.js';
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
+import { listRefused } from './refused.js';
 import { Reply } from './reply.js';
 import type { RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
@@ -37,10 +38,12 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/agents': (e, p) => listAgents(p, e.queryStringParameters),
   'POST /dispatch': (e, p) => postDispatch(p, e),
   'GET /api/dispatch/{id}': (e, p) => getDispatch(p, e.pathParameters?.id),
+  'GET /api/events': (e, p) => listFleetEvents(p, e.queryStringParameters),
   'POST /api/events': (e, p) => createFleetEvent(p, e),
   'GET /api/events/{eventId}': (e, p) => getFleetEvent(p, e.pathParameters?.eventId),
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
+  'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
 };
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({

@@ -1,5 +1,5 @@
 // What the operator API runs on, built once per process: the ingest stores plus shadows, the command log and
-// publisher, the inventory and fleet events. The Lambda builds it from its environment, the local stack from its own.
+// publisher, the inventory, fleet events and the refusal log. The Lambda builds it from its environment, the local stack from its own.
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
@@ -13,6 +13,7 @@ import type {
   EventHistory,
   FleetEventStore,
   InventoryStore,
+  RefusalLog,
   ShadowReader,
   TelemetryStore,
 } from '../core/ports.js';
@@ -28,12 +29,13 @@ export interface ApiPorts {
   readonly publisher: CommandPublisher;
   readonly inventory: InventoryStore;
   readonly fleetEvents: FleetEventStore;
+  readonly refusals: RefusalLog;
   readonly settings: { readonly commandTimeoutSec: number };
 }
 
 export function buildApiPorts(
   env: Env,
-  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
+  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
 ): ApiPorts {

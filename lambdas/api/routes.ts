@@ -25,10 +25,12 @@ export const routes = [
   { method: 'GET', path: '/api/agents' },
   { method: 'POST', path: '/dispatch' },
   { method: 'GET', path: '/api/dispatch/{id}' },
+  { method: 'GET', path: '/api/events' },
   { method: 'POST', path: '/api/events' },
   { method: 'GET', path: '/api/events/{eventId}' },
   { method: 'GET', path: '/api/portfolio' },
   { method: 'POST', path: '/api/telemetry' },
+  { method: 'GET', path: '/api/refused' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

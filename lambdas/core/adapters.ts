@@ -6,10 +6,20 @@ import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCommandLog } from './commands-dynamodb.js';
 import { loadEnv, type ApiEnv, type Env } from './config.js';
+import { teeErrorSink } from './error-sink-tee.js';
 import { DynamoEventHistory } from './events-dynamodb.js';
 import { DynamoFleetEventStore } from './fleet-events-dynamodb.js';
 import { DynamoInventoryStore } from './inventory-dynamodb.js';
-import type { CommandStore, ErrorSink, FleetEventStore, IngestPorts, InventoryStore, TelemetryStore } from './ports.js';
+import type {
+  CommandStore,
+  ErrorSink,
+  FleetEventStore,
+  IngestPorts,
+  InventoryStore,
+  RefusalLog,
+  TelemetryStore,
+} from './ports.js';
+import { DynamoRefusalLog } from './refusals-dynamodb.js';
 import { DynamoDeviceRegistry } from './registry-dynamodb.js';
 import { DynamoTelemetryStore } from './timeseries-dynamodb.js';
 import { TimestreamTelemetryStore } from './timeseries-timestream.js';
@@ -32,16 +42,17 @@ export function buildIngestPorts(env: Env, dynamodb: DynamoDBClient): IngestPort
   };
 }
 
-/** The command log, inventory and fleet events the operator API and the time-out sweep use. */
+/** The command log, inventory, fleet events and refusal log the operator API and the time-out sweep use. */
 export function buildCommandStores(
-  env: Pick<Env, 'COMMANDS_TABLE'> & Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE'>,
+  env: Pick<Env, 'COMMANDS_TABLE'> & Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE'>,
   dynamodb: DynamoDBClient,
-): { commands: CommandStore; inventory: InventoryStore; fleetEvents: FleetEventStore } {
+): { commands: CommandStore; inventory: InventoryStore; fleetEvents: FleetEventStore; refusals: RefusalLog } {
   const doc = documentClient(dynamodb);
   return {
     commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
     inventory: new DynamoInventoryStore(doc, env.INVENTORY_TABLE),
     fleetEvents: new DynamoFleetEventStore(doc, env.FLEET_EVENTS_TABLE),
+    refusals: new DynamoRefusalLog(doc, env.REFUSALS_TABLE),
   };
 }
 
@@ -80,9 +91,14 @@ export function portsFromEnv(): Ports {
   if (!lambdaPorts) {
     const env = loadEnv();
     if (!env.ERROR_QUEUE_URL) throw new Error('Invalid Lambda environment: ERROR_QUEUE_URL is required');
+    if (!env.REFUSALS_TABLE) throw new Error('Invalid Lambda environment: REFUSALS_TABLE is required');
+    const dynamodb = new DynamoDBClient({});
     lambdaPorts = {
-      ...buildIngestPorts(env, new DynamoDBClient({})),
-      errors: new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL),
+      ...buildIngestPorts(env, dynamodb),
+      errors: teeErrorSink(
+        new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL),
+        new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE),
+      ),
     };
   }
   return lambdaPorts;

@@ -11,6 +11,8 @@ export const envSchema = z
     TIMESTREAM_DATABASE: z.string().min(1).optional(),
     RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     ERROR_QUEUE_URL: z.string().url().optional(),
+    /** The refusal log beside the dead-letter queue; the rule Lambdas require both. */
+    REFUSALS_TABLE: z.string().min(1).optional(),
   })
   .refine((e) => e.TIMESERIES_BACKEND !== 'dynamodb' || e.TIMESERIES_TABLE, {
     message: 'TIMESERIES_TABLE is required with TIMESERIES_BACKEND=dynamodb',
@@ -32,10 +34,11 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   return result.data;
 }
 
-/** What the API Lambda needs beside `envSchema`: the inventory and fleet-event tables, the IoT data endpoint. */
+/** What the API Lambda needs beside `envSchema`: the inventory, fleet-event and refusal tables, the IoT data endpoint. */
 export const apiEnvSchema = z.object({
   INVENTORY_TABLE: z.string().min(1),
   FLEET_EVENTS_TABLE: z.string().min(1),
+  REFUSALS_TABLE: z.string().min(1),
   /** `https://<account>-ats.iot.<region>.amazonaws.com`: shadow reads and command publishes. */
   IOT_DATA_ENDPOINT: z.string().url(),
   /** How long a command waits for its ACK before it is marked `timed-out`. */
@@ -55,3 +58,13 @@ export function loadEnvOf<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv
   }
   return result.data;
 }
+
+/** The IoT custom authorizer of the operators' live feed (lambdas/iot-authorizer). */
+export const iotAuthorizerEnvSchema = z.object({
+  /** The operators' user pool and the dashboard's app client: the only tokens the live feed accepts. */
+  USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/),
+  USER_POOL_CLIENT_ID: z.string().min(1),
+  /** `arn:<partition>:iot:<region>:<account>`, the prefix of the policy's resources. */
+  IOT_ARN_PREFIX: z.string().startsWith('arn:'),
+});
+export type IotAuthorizerEnv = z.infer<typeof iotAuthorizerEnvSchema>;

@@ -38,8 +38,13 @@ export interface DispatchPorts extends CommandPorts {
   readonly inventory: InventoryStore;
 }
 
+/** Where a dispatch would go and what would be sent, read from the inventory; sends nothing. */
+export async function planDispatch(req: DispatchRequest, inventory: InventoryStore): Promise<DispatchRoute> {
+  return routeDispatch(req.mw, await resolveTarget(req, inventory));
+}
+
 export async function dispatch(req: DispatchRequest, ports: DispatchPorts, ctx: CommandContext) {
-  const route = routeDispatch(req.mw, await resolveTarget(req, ports.inventory));
+  const route = await planDispatch(req, ports.inventory);
   const id = ctx.newId();
   const command = dispatchCommand(id, route.target, route.mw_sent, id);
   await sendCommand(ports, route.gateway, command, ctx, {

@@ -26,8 +26,9 @@ export interface FleetEventPorts extends CommandPorts {
   readonly telemetry: TelemetryStore;
 }
 
-export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts, ctx: CommandContext) {
-  const vens = req.ven_ids ? await namedVens(ports.registry, req.ven_ids) : await listAll(ports.registry, 'ven', true);
+/** Who would shed what: the allocation over the VENs asked for (default: every online one), and who is left out. */
+export async function planFleetEvent(req: FleetEventRequest, registry: DeviceRegistry) {
+  const vens = req.ven_ids ? await namedVens(registry, req.ven_ids) : await listAll(registry, 'ven', true);
   const excluded: FleetEventRecord['excluded'][number][] = [];
   const candidates: ShedCandidate[] = [];
   for (const ven of vens) {
@@ -36,7 +37,12 @@ export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventP
     else if (tiers.length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
     else candidates.push({ venId: ven.deviceId, tiers });
   }
-  const plan = allocateShed(req.shed_kw, candidates);
+  const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
+  return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded };
+}
+
+export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts, ctx: CommandContext) {
+  const plan = await planFleetEvent(req, ports.registry);
   const eventId = `evt-${ctx.newId()}`;
   const event: FleetEventRecord = {
     eventId,
@@ -46,7 +52,7 @@ export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventP
     endsAt: ctx.now + req.duration_sec * 1000,
     allocations: plan.allocations.map((a) => ({ ...a, correlationId: ctx.newId() })),
     shortfall_kw: plan.shortfall_kw,
-    excluded,
+    excluded: plan.excluded,
   };
   if (!(await ports.fleetEvents.create(event))) throw new Error(`event id ${eventId} already taken`);
   const sent = await Promise.allSettled(
@@ -58,11 +64,8 @@ export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventP
   if (failed.length > 0 && failed.length === sent.length) throw failed[0]!.reason;
   return {
     eventId,
-    requested_kw: req.shed_kw,
-    allocated_kw: plan.allocated_kw,
-    shortfall_kw: plan.shortfall_kw,
+    ...plan,
     allocations: event.allocations.map((a, i) => ({ ...a, status: sent[i]!.status === 'fulfilled' ? 'sent' : 'failed' })),
-    excluded,
   };
 }
 
@@ -98,7 +101,7 @@ export async function fleetEventReport(eventId: string, ports: FleetEventPorts, 
     end: new Date(event.endsAt).toISOString(),
     duration_sec: event.duration_sec,
     requested_kw: event.requested_kw,
-    allocated_kw: kw(event.allocations.reduce((s, a) => s + a.shed_kw, 0)),
+    allocated_kw: allocatedKw(event),
     shortfall_kw: event.shortfall_kw,
     acknowledged_kw: kw(vens.reduce((s, v) => s + (v.actual_shed_kw ?? 0), 0)),
     measured_shed_kw: measured.length ? kw(measured.reduce((s, v) => s + v, 0)) : null,
@@ -108,7 +111,22 @@ export async function fleetEventReport(eventId: string, ports: FleetEventPorts, 
   };
 }
 
+/** One line of `GET /api/events`. */
+export function fleetEventSummary(event: FleetEventRecord) {
+  return {
+    eventId: event.eventId,
+    requested_kw: event.requested_kw,
+    duration_sec: event.duration_sec,
+    startedAt: new Date(event.startedAt).toISOString(),
+    endsAt: new Date(event.endsAt).toISOString(),
+    allocated_kw: allocatedKw(event),
+    shortfall_kw: event.shortfall_kw,
+    vens: event.allocations.length,
+  };
+}
+
 const kw = (value: number) => Math.round(value * 1000) / 1000;
+const allocatedKw = (event: FleetEventRecord) => kw(event.allocations.reduce((s, a) => s + a.shed_kw, 0));
 
 const tiersSchema = z.array(z.object({ priority: z.number(), kw: z.number().nonnegative() }));
 

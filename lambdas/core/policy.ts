@@ -34,9 +34,18 @@ export function isAllowed(action: PolicyAction, thingName: string, topicOrFilter
   });
 }
 
-/** What the operator dashboard may subscribe to over MQTT-over-WebSocket (read only, no publish). */
+/** The dashboard's client ids (`operator-<random>`); no thing name may start so. */
+export const OPERATOR_CLIENT_PREFIX = 'operator-';
+
+/**
+ * What the operator dashboard may subscribe to over MQTT-over-WebSocket (read only, no publish), each filter taken
+ * literally as for devices. The local broker checks this list; in AWS the IoT custom authorizer
+ * (lambdas/iot-authorizer) renders it as the operator's policy.
+ */
 export const operatorSubscribeFilters = [
   'volttron/metering',
+  // Gateways publish their DER (BESS) telemetry here; the dashboard's live view reads it.
+  'ven/telemetry/+',
   'ven/ack/+',
   'winter-river/+/status',
   '$aws/things/+/shadow/update/documents',

@@ -105,6 +105,18 @@ export interface ErrorSink {
   reject(rejection: Rejection): Promise<void>;
 }
 
+export interface RefusalRecord extends Rejection {
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+/** Refusals kept readable for the operators (the error sink cannot be read back). */
+export interface RefusalLog {
+  record(rejection: Rejection, at: number): Promise<void>;
+  /** Newest first, over the last week; only the refusals of messages sent by `deviceId` when given. */
+  list(page: { limit: number; next?: string; deviceId?: string }): Promise<Page<RefusalRecord>>;
+}
+
 export interface IngestPorts {
   readonly telemetry: TelemetryStore;
   readonly registry: DeviceRegistry;
@@ -196,4 +208,6 @@ export interface FleetEventStore {
   /** Stores a new fleet event; false when the eventId is taken. */
   create(event: FleetEventRecord): Promise<boolean>;
   get(eventId: string): Promise<FleetEventRecord | undefined>;
+  /** Newest first by `startedAt`, over the last two years. */
+  list(page: { limit: number; next?: string }): Promise<Page<FleetEventRecord>>;
 }

@@ -261,6 +261,7 @@ export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResul
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0]!;
-  const field = issue.path.map(String).join('.') || '(root)';
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+  const field = path.map(String).join('.') || '(root)';
   return { ok: false, field, message: `${field}: ${issue.message}` };
 }

@@ -8,6 +8,8 @@ export interface TableDefinition {
   readonly sortKey?: string;
   readonly timeToLive?: string;
   readonly indexes?: readonly { name: string; partitionKey: string; sortKey?: string }[];
+  /** Key attributes (of the table or an index) that hold numbers; every other key is a string. */
+  readonly numberKeys?: readonly string[];
 }
 
 export const tables = {
@@ -30,8 +32,27 @@ export const tables = {
   },
   /** Asset and site inventory (seed 002): `kind` is `asset` or `site`, `id` the asset_id or site_id. */
   inventory: { env: 'INVENTORY_TABLE', partitionKey: 'kind', sortKey: 'id' },
-  /** Fleet demand-response events: the request, the per-VEN allocation and the commands that carry it. */
-  fleetEvents: { env: 'FLEET_EVENTS_TABLE', partitionKey: 'eventId' },
+  /**
+   * Fleet demand-response events: the request, the per-VEN allocation and the commands that carry it. `byMonth`
+   * lists them newest first one UTC month (`YYYY-MM`) at a time, so no index partition grows forever.
+   */
+  fleetEvents: {
+    env: 'FLEET_EVENTS_TABLE',
+    partitionKey: 'eventId',
+    indexes: [{ name: 'byMonth', partitionKey: 'month', sortKey: 'startedAt' }],
+    numberKeys: ['startedAt'],
+  },
+  /**
+   * Messages the platform refused, kept a week: one partition per UTC day (`day#YYYY-MM-DD`), `sk` =
+   * `{iso time}#{id}`; `byDevice` (sparse: only refusals with a client id) lists one sender's.
+   */
+  refusals: {
+    env: 'REFUSALS_TABLE',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    timeToLive: 'expiresAt',
+    indexes: [{ name: 'byDevice', partitionKey: 'device', sortKey: 'sk' }],
+  },
   /** The DynamoDB time-series adapter: one partition per series, device and UTC day; TTL retention. */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' },
 } as const satisfies Record<string, TableDefinition>;

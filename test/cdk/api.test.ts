@@ -1,8 +1,9 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routes, type RouteDefinition } from '../../lambdas/api/routes.js';
+import { authDomainName } from '../../lib/api.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
-import { actionsOf, resourcesOf, synthVpp } from './synth.js';
+import { actionsOf, resourcesOf, statementsOf, synthVpp } from './synth.js';
 
 const routeKey = (r: RouteDefinition) => `${r.method} ${r.path}`;
 
@@ -65,6 +66,66 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', { GenerateSecret: false });
   });
 
+  it('signs operators in on a hosted domain of the pool, named after the stack and unique per stack', () => {
+    const domains = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolDomain'));
+    expect(domains).toHaveLength(1);
+    expect(domains[0]!.Properties).toEqual({
+      UserPoolId: stack.resolve(stack.api.userPool.userPoolId),
+      // vpp-<first group of the stack's UUID>: resolved at deploy
+      Domain: {
+        'Fn::Join': [
+          '',
+          [
+            'vpp-',
+            { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] },
+          ],
+        ],
+      },
+    });
+  });
+
+  it('makes a legal domain prefix of any stack name', () => {
+    const legal = /^[a-z0-9](?:[a-z0-9-]{0,52}[a-z0-9])?$/; // 63 characters with "-" and 8 hex digits
+    const cases: [string, string][] = [
+      ['Vpp', 'vpp'],
+      ['VppStaging', 'vppstaging'],
+      ['Staging', 'vpp-staging'],
+      ['Vpp-Staging_2', 'vpp-staging-2'],
+      ['MyAwsCognitoAmazonStack', 'vpp-mystack'],
+      ['awamazons', 'vpp'],
+      ['A'.repeat(128), `vpp-${'a'.repeat(50)}`],
+    ];
+    for (const [stackName, prefix] of cases) {
+      expect(authDomainName(stackName), stackName).toBe(prefix);
+      expect(authDomainName(stackName)).toMatch(legal);
+      expect(authDomainName(stackName)).not.toMatch(/aws|amazon|cognito/);
+    }
+  });
+
+  it('lets the dashboard client sign in with the authorization code grant only, as a public client (PKCE)', () => {
+    const clients = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolClient'));
+    expect(clients).toHaveLength(1);
+    const client = clients[0]!.Properties;
+    expect(client).toMatchObject({
+      GenerateSecret: false,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      SupportedIdentityProviders: ['COGNITO'],
+      RefreshTokenValidity: 1440,
+    });
+    const dashboardRoot = { 'Fn::Join': ['', ['https://', stack.resolve(stack.dashboard.distribution.distributionDomainName), '/']] };
+    expect(client.CallbackURLs).toEqual([dashboardRoot]);
+    expect(client.LogoutURLs).toEqual([dashboardRoot]);
+  });
+
+  it('adds a callback and sign-out URL for each origin given with -c corsOrigins', () => {
+    const { template: withLocal } = synthVpp({ corsOrigins: 'http://localhost:5173' });
+    const [client] = Object.values(resourcesOf(withLocal, 'AWS::Cognito::UserPoolClient'));
+    expect(client!.Properties.CallbackURLs).toEqual([expect.anything(), 'http://localhost:5173/']);
+    expect(client!.Properties.LogoutURLs).toEqual([expect.anything(), 'http://localhost:5173/']);
+  });
+
   it('throttles the default stage, logs access and allows the dashboard origin', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
@@ -104,6 +165,20 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     const actions = actionsOf(template, stack.resolve(stack.api.handler.role.roleName));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem', 'timestream:Select']));
     expect(actions.filter((a) => a.startsWith('iot:')).sort()).toEqual(['iot:GetThingShadow', 'iot:Publish']);
+  });
+
+  it('lets the api Lambda read the refusal log and the fleet events by month, and names the refusals table to it', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(stack.api.handler.role.roleArn),
+      Environment: { Variables: Match.objectLike({ REFUSALS_TABLE: stack.resolve(stack.storage.tables.refusals.tableName) }) },
+    });
+    for (const table of [stack.storage.tables.refusals, stack.storage.tables.fleetEvents]) {
+      const arn = JSON.stringify(stack.resolve(table.tableArn));
+      const statements = statementsOf(template, stack.resolve(stack.api.handler.role.roleName)).filter((st) => JSON.stringify(st.Resource).includes(arn));
+      const actions = statements.flatMap((st) => [st.Action].flat());
+      expect(actions).toContain('dynamodb:Query');
+      expect(JSON.stringify(statements)).toContain('/index/*');
+    }
   });
 
   it('tells the api Lambda its IoT data endpoint as an https URL', () => {

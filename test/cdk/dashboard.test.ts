@@ -62,9 +62,20 @@ describe('given the stack, when synthesized, then the dashboard hosting', () => 
     });
   });
 
-  it('publishes config.json with the API URL, the IoT endpoint and the Cognito ids, resolved at deploy', () => {
+  it('publishes config.json with the API, IoT, authorizer and Cognito settings, resolved at deploy', () => {
     const config = JSON.parse(publishedFiles(stack, template)['config.json']!) as Record<string, string>;
-    expect(Object.keys(config).sort()).toEqual(['apiUrl', 'iotEndpoint', 'region', 'userPoolClientId', 'userPoolId']);
+    expect(Object.keys(config).sort()).toEqual([
+      'apiUrl',
+      'authDomain',
+      'iotAuthorizerName',
+      'iotEndpoint',
+      'mode',
+      'region',
+      'userPoolClientId',
+      'userPoolId',
+    ]);
+    expect(config.mode).toBe('aws');
+    // Each deploy-time value is a marker in the file that the deployment replaces with the value of its token.
     const [deployment] = Object.values(resourcesOf(template, 'Custom::CDKBucketDeployment'));
     const markers = Object.assign({}, ...(deployment!.Properties.SourceMarkers as Record<string, unknown>[]));
     expect(markers[config.apiUrl!]).toEqual(stack.resolve(stack.api.url));
@@ -72,6 +83,13 @@ describe('given the stack, when synthesized, then the dashboard hosting', () => 
     expect(markers[config.userPoolId!]).toEqual(stack.resolve(stack.api.userPool.userPoolId));
     expect(markers[config.userPoolClientId!]).toEqual(stack.resolve(stack.api.userPoolClient.userPoolClientId));
     expect(markers[config.region!]).toEqual({ Ref: 'AWS::Region' });
+    const [authorizerId] = Object.keys(resourcesOf(template, 'AWS::IoT::Authorizer'));
+    expect(markers[config.iotAuthorizerName!]).toEqual({ Ref: authorizerId });
+    const [domainId] = Object.keys(resourcesOf(template, 'AWS::Cognito::UserPoolDomain'));
+    const authDomain = /^https:\/\/(<<marker:[^>]+>>)\.auth\.(<<marker:[^>]+>>)\.amazoncognito\.com$/.exec(config.authDomain!);
+    expect(authDomain, config.authDomain).not.toBeNull();
+    expect(markers[authDomain![1]!]).toEqual({ Ref: domainId });
+    expect(markers[authDomain![2]!]).toEqual({ Ref: 'AWS::Region' });
   });
 });
 
@@ -89,8 +107,10 @@ describe('given a built dashboard or none, when synthesized', () => {
     expect(publishedFiles(stack, template)['index.html']).toContain('<title>built</title>');
   });
 
-  it('then, without a build, a placeholder page is published and synth does not fail', () => {
-    const { stack, template } = synthWithSite(join(tmpdir(), 'no-such-dist'));
-    expect(publishedFiles(stack, template)['index.html']).toContain('not built yet');
+  it('then, without a build, synth fails and says how to build it: nothing is ever deployed in its place', () => {
+    const hint = /index\.html is missing.*build the dashboard: npm run web:build/;
+    expect(() => synthWithSite(join(tmpdir(), 'no-such-dist'))).toThrow(hint);
+    expect(() => synthWithSite(mkdtempSync(join(tmpdir(), 'empty-dist-')))).toThrow(hint);
+    expect(() => synthVpp({ siteDir: join(tmpdir(), 'no-such-dist') })).toThrow(hint);
   });
 });

@@ -2,7 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IOT_SQL_VERSION, rules } from '../../lambdas/core/rules.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
-import { actionsOf, resourcesOf, synthVpp } from './synth.js';
+import { actionsOf, resourcesOf, statementsOf, synthVpp } from './synth.js';
 
 describe('given the stack, when synthesized, then ingest', () => {
   let stack: VppStack;
@@ -86,6 +86,20 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
+  it('lets every rule Lambda append to the refusal log (PutItem only) and names the table to it', () => {
+    const refusals = stack.storage.tables.refusals;
+    const arn = JSON.stringify(stack.resolve(refusals.tableArn));
+    for (const { handler } of rules) {
+      const fn = stack.ingest.functions[handler];
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: stack.resolve(fn.role.roleArn),
+        Environment: { Variables: Match.objectLike({ REFUSALS_TABLE: stack.resolve(refusals.tableName) }) },
+      });
+      const onRefusals = statementsOf(template, stack.resolve(fn.role.roleName)).filter((st) => JSON.stringify(st.Resource).includes(arn));
+      expect(onRefusals, handler).toEqual([expect.objectContaining({ Action: 'dynamodb:PutItem', Resource: stack.resolve(refusals.tableArn) })]);
+    }
+  });
+
   it('runs the command time-out sweep every minute, on the commands table only', () => {
     const sweep = stack.ingest.commandTimeouts;
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -98,9 +112,7 @@ describe('given the stack, when synthesized, then ingest', () => {
       Environment: { Variables: Match.objectLike({ COMMANDS_TABLE: stack.resolve(stack.storage.tables.commands.tableName) }) },
     });
     const commandsTable = JSON.stringify(stack.resolve(stack.storage.tables.commands.tableArn));
-    const resources = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
-      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([stack.resolve(sweep.role.roleName)]))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+    const resources = statementsOf(template, stack.resolve(sweep.role.roleName))
       .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')))
       .flatMap((st) => [st.Resource].flat());
     expect(resources.length).toBeGreaterThan(0);

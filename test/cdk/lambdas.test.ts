@@ -32,6 +32,7 @@ describe('given the stack, when synthesized with bundling (as `cdk synth` does)'
       ...Object.entries(stack.ingest.functions),
       ['command-timeouts', stack.ingest.commandTimeouts],
       ['api', stack.api.handler],
+      ['iot-authorizer', stack.liveFeed.handler],
     ];
   });
 

@@ -15,6 +15,7 @@ describe('given the stack, when synthesized, then observability', () => {
       ...Object.entries(stack.ingest.functions).map(([name, f]) => [name, f.function] as [string, { functionName: string }]),
       ['command-timeouts', stack.ingest.commandTimeouts.function],
       ['api', stack.api.handler.function],
+      ['iot-authorizer', stack.liveFeed.handler.function],
     ];
     alarmAction = [stack.resolve(stack.observability.alarmTopic.topicArn)];
   });
@@ -31,7 +32,7 @@ describe('given the stack, when synthesized, then observability', () => {
   });
 
   it('alarms on every Lambda error and throttle', () => {
-    expect(lambdas).toHaveLength(6);
+    expect(lambdas).toHaveLength(7);
     for (const [name, fn] of lambdas) {
       for (const MetricName of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {

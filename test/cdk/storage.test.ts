@@ -105,6 +105,12 @@ describe('given -c timeseries=dynamodb, when synthesized', () => {
     ];
     const properties = (template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>)[Ref]!.Properties;
     expect(properties.KeySchema).toEqual(keys(def.partitionKey, def.sortKey));
+    const keyNames = [def.partitionKey, def.sortKey, ...(def.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
+    expect(properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining(
+        [...new Set(keyNames.filter((k) => k !== undefined))].map((k) => ({ AttributeName: k, AttributeType: def.numberKeys?.includes(k) ? 'N' : 'S' })),
+      ),
+    );
     expect(properties.TimeToLiveSpecification).toEqual(
       def.timeToLive ? { AttributeName: def.timeToLive, Enabled: true } : undefined,
     );

@@ -1,4 +1,7 @@
 // Synthesizes the CDK app as `cdk synth` does, cdk-nag included: a finding nobody acknowledged fails the synth.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createVppApp } from '../../lib/vpp-app.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
@@ -11,13 +14,27 @@ export interface Synthesized {
   readonly template: Template;
 }
 
+/** A stand-in for `web/dist` (the stack refuses to synthesize without a dashboard build): one index.html. */
+export function fakeDashboardBuild(html = '<!doctype html><title>VPP test build</title>'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vpp-dist-'));
+  writeFileSync(join(dir, 'index.html'), html);
+  return dir;
+}
+
+let defaultSiteDir: string | undefined;
+
 /**
- * `context` is what `-c key=value` passes. Bundling the Lambdas is the slow part of a synth, so it is skipped
- * (CDK's own `aws:cdk:bundling-stacks` switch) unless a test is about the bundles.
+ * `context` is what `-c key=value` passes; `siteDir` defaults to a fake dashboard build. Bundling the Lambdas is the
+ * slow part of a synth, so it is skipped (CDK's own `aws:cdk:bundling-stacks` switch) unless a test is about the
+ * bundles.
  */
 export function synthVpp(context: Record<string, string> = {}, { bundle = false } = {}): Synthesized {
   const { stack } = createVppApp({
-    context: { ...context, ...(!bundle && { 'aws:cdk:bundling-stacks': [] }) },
+    context: {
+      siteDir: (defaultSiteDir ??= fakeDashboardBuild()),
+      ...context,
+      ...(!bundle && { 'aws:cdk:bundling-stacks': [] }),
+    },
   });
   return { stack, template: Template.fromStack(stack) };
 }
@@ -27,10 +44,14 @@ export function resourcesOf(template: Template, type: string): Record<string, { 
   return template.findResources(type) as Record<string, { Properties: Record<string, any> }>;
 }
 
-/** Every IAM action the template grants the role with this name (its resolved `Ref`). */
-export function actionsOf(template: Template, roleRef: unknown): string[] {
+/** Every IAM statement the template gives the role with this name (its resolved `Ref`). */
+export function statementsOf(template: Template, roleRef: unknown): { Action: string | string[]; Resource: unknown }[] {
   return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
     .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([roleRef]))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
-    .flatMap((s) => [s.Action].flat());
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+}
+
+/** Every IAM action the template grants the role with this name (its resolved `Ref`). */
+export function actionsOf(template: Template, roleRef: unknown): string[] {
+  return statementsOf(template, roleRef).flatMap((s) => [s.Action].flat());
 }

@@ -25,7 +25,7 @@ const metering = (venId: string, timestamp: number) => JSON.stringify({ ...fixtu
 
 describe('Basic Ingest ($aws/rules/metering/volttron/metering)', () => {
   it('stores metering through the metering rule, and no subscriber of volttron/metering receives it', async () => {
-    const operator = await mqttJs.connectAsync(stack.config.wsUrl, { username: 'operator', password: stack.config.token, reconnectPeriod: 0, protocolVersion: 4 });
+    const operator = await mqttJs.connectAsync(stack.config.wsUrl, { username: 'operator', password: stack.config.token, clientId: 'operator-basic-ingest', reconnectPeriod: 0, protocolVersion: 4 });
     const seen: string[] = [];
     operator.on('message', (_topic, payload) => seen.push(JSON.parse(payload.toString()).timestamp));
     const device = await connectDevice(ven1, 'ven-001');
@@ -69,7 +69,7 @@ describe('Basic Ingest ($aws/rules/metering/volttron/metering)', () => {
 
   it('lets no device or operator subscribe to $aws/rules/...', async () => {
     const device = await connectDevice(ven1, 'ven-001');
-    const operator = await mqttJs.connectAsync(stack.config.wsUrl, { username: 'operator', password: stack.config.token, reconnectPeriod: 0, protocolVersion: 4 });
+    const operator = await mqttJs.connectAsync(stack.config.wsUrl, { username: 'operator', password: stack.config.token, clientId: 'operator-basic-ingest', reconnectPeriod: 0, protocolVersion: 4 });
     try {
       expect((await device.subscribe(topics.meteringBasicIngest)).qos).toBe(128);
       expect((await device.subscribe('$aws/rules/#')).qos).toBe(128);

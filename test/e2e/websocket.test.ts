@@ -12,23 +12,40 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.dispose());
 
-const connectOperator = (password: string) =>
-  mqtt.connectAsync(stack.config.wsUrl, { username: 'operator', password, reconnectPeriod: 0, protocolVersion: 4 });
+const connectOperator = (password: string, clientId = `operator-${Math.random().toString(16).slice(2)}`) =>
+  mqtt.connectAsync(stack.config.wsUrl, { username: 'operator', password, clientId, reconnectPeriod: 0, protocolVersion: 4 });
 
 describe('MQTT over WebSocket', () => {
-  it('streams metering and shadow documents to an operator holding the token', async () => {
+  it('streams metering, DER telemetry and shadow documents to an operator holding the token', async () => {
     const operator = await connectOperator(stack.config.token);
     const received: string[] = [];
     operator.on('message', (topic) => received.push(topic));
     try {
-      await operator.subscribeAsync([topics.metering, '$aws/things/+/shadow/update/documents']);
+      await operator.subscribeAsync([topics.metering, 'ven/telemetry/+', '$aws/things/+/shadow/update/documents']);
       const ven = await connectDevice(await stack.provision('ven-001'), 'ven-001');
       await ven.publish(topics.metering, fixtureText('seed-001-metering'));
+      await ven.publish(topics.telemetry('ven-001'), fixtureText('seed-001-metering'));
       await ven.publish(topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'));
-      await eventually(async () => received.includes(topics.metering) && received.includes(topics.shadow('ven-001', 'update/documents')));
+      await eventually(
+        async () =>
+          received.includes(topics.metering) &&
+          received.includes(topics.telemetry('ven-001')) &&
+          received.includes(topics.shadow('ven-001', 'update/documents')),
+      );
       await ven.close();
     } finally {
       await operator.endAsync();
+    }
+  });
+
+  it("refuses an operator taking a device's client id, and the device stays connected", async () => {
+    const ven = await connectDevice(await stack.provision('ven-002'), 'ven-002');
+    try {
+      await expect(connectOperator(stack.config.token, 'ven-002')).rejects.toThrow(/Not authorized/i);
+      await ven.publish(topics.metering, fixtureText('seed-001-metering').replace('ven-001', 'ven-002'));
+      expect(ven.interrupted()).toBe(false);
+    } finally {
+      await ven.close();
     }
   });
 

@@ -1,0 +1,178 @@
+// The operator dashboard in a real browser against a real local stack with its simulated fleet: each view shows
+// the fleet, commands go out from the UI and their outcome comes back live, and the page survives the socket dropping.
+import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { topics } from '../../lambdas/core/topics.js';
+import { startTestStack, type TestStack } from '../e2e/helpers.js';
+import { expectAccessible, launchChromium, pageErrors, screenshot } from './browser.js';
+
+let stack: TestStack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let errors: string[];
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startTestStack({ fleet: true, commandSweepMs: 200 }), launchChromium()]);
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await stack?.dispose();
+});
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  errors = pageErrors(page);
+});
+afterEach(async () => {
+  await context.close();
+});
+
+const open = async (path: string) => {
+  await page.goto(`${stack.config.apiUrl}${path}`);
+  await page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 15_000 });
+};
+
+describe('dashboard', () => {
+  it('opens on the overview with the simulated VENs, the site and the Winter River nodes, no sign-in on loopback', async () => {
+    await open('/');
+    for (const ven of ['ven-001', 'ven-002', 'ven-003']) await page.getByRole('link', { name: ven, exact: true }).waitFor();
+    await page.getByText('Gateway Test Site').waitFor();
+    for (const node of ['pdu_a', 'ups_a', 'srv_a']) await page.getByText(new RegExp(`^${node}: `)).waitFor();
+    await page.getByText('3 / 3').waitFor({ timeout: 15_000 }); // online VENs tile
+    await screenshot(page, 'overview');
+    await page.getByRole('searchbox', { name: 'Search' }).fill('002');
+    await page.getByText('1 of 3').waitFor();
+    expect(await page.getByRole('link', { name: 'ven-001', exact: true }).count()).toBe(0);
+    expect(page.url()).toContain('q=002'); // the filter is in the link
+    await expectAccessible(page);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a VEN with its circuits and a telemetry chart with data', async () => {
+    await open('/vens/ven-001');
+    await page.getByRole('rowheader', { name: 'Main HVAC' }).waitFor({ timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.querySelector('figure.chart')?.getAttribute('data-points')) > 0, null, { timeout: 15_000 });
+    expect(await page.locator('figure.chart canvas').count()).toBeGreaterThan(0);
+    await expectAccessible(page);
+    await screenshot(page, 'ven');
+  });
+
+  it('sends an event from the VEN page after confirmation and shows the ACK', async () => {
+    await open('/vens/ven-002');
+    await page.getByLabel('Shed (kW)').fill('3');
+    await page.getByLabel('Duration (s)').fill('60');
+    await page.getByRole('button', { name: 'Send event…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Send a demand-response event?' });
+    await dialog.waitFor();
+    await expectAccessible(page);
+    await dialog.getByRole('button', { name: 'Send event' }).click();
+    await page.locator('.tracker[data-status="acked"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator('.tracker').innerText()).toMatch(/acked in \d+ ms/);
+  });
+
+  it('shows a refused API input next to its field', async () => {
+    await open('/vens/ven-002');
+    await page.getByLabel('Shed (kW)').fill('-1');
+    await page.getByLabel('Shed (kW)').evaluate((el: HTMLInputElement) => el.removeAttribute('min'));
+    await page.getByRole('button', { name: 'Send event…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Send event' }).click();
+    await page.locator('.field-error').filter({ hasText: 'shed_kw' }).waitFor();
+  });
+
+  it('dispatches a site after a clamped preview and shows the gateway split', async () => {
+    await open('/sites');
+    await page.getByRole('rowheader', { name: /GT-BESS-A/ }).waitFor();
+    await page.getByLabel('Target').selectOption({ label: 'Gateway Test Site (site)' });
+    await page.getByLabel('Setpoint (MW)').fill('50');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const preview = page.getByLabel('Dispatch preview');
+    await preview.getByText('clamped to the limits').waitFor();
+    expect(await preview.innerText()).toMatch(/9\.5 MW/); // the site's max_mw: 6 + 2 + 1.5
+    await preview.getByRole('button', { name: 'Dispatch…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Dispatch' }).click();
+    await page.locator('.tracker[data-status="acked"]').waitFor({ timeout: 15_000 });
+    const split = page.getByRole('table', { name: 'Split reported by the gateway' });
+    for (const asset of ['gt-bess-a', 'gt-bess-b', 'gt-bess-c']) await split.getByRole('rowheader', { name: asset }).waitFor();
+    await expectAccessible(page);
+    await screenshot(page, 'sites');
+  });
+
+  it('plans a fleet event, sends it, and follows acknowledged then measured shed', async () => {
+    await open('/events');
+    await page.getByLabel('Shed (kW)').fill('6');
+    await page.getByLabel('Duration (s)').fill('120');
+    await page.getByRole('button', { name: 'Preview allocation' }).click();
+    const plan = page.getByLabel('Allocation preview');
+    await plan.getByText('fully covered').waitFor();
+    expect(await plan.getByRole('rowheader').count()).toBeGreaterThan(0);
+    await plan.getByRole('button', { name: 'Send event…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Send event' }).click();
+    await page.waitForURL(/\/events\/[^/]+$/);
+    await page.waitForFunction(() => !/—|^0 kW/.test(document.querySelector('[data-testid="acknowledged"]')?.textContent ?? '—'), null, { timeout: 15_000 });
+    await page.waitForFunction(() => (document.querySelector('[data-testid="measured"]')?.textContent ?? '—') !== '—', null, { timeout: 30_000 });
+    await expectAccessible(page);
+    await screenshot(page, 'event');
+    await page.getByRole('link', { name: 'DR events' }).click();
+    await page.getByRole('table').getByRole('link').first().waitFor();
+    await screenshot(page, 'events');
+  }, 60_000);
+
+  it('turns a Winter River node red when it is set to fault, without a reload', async () => {
+    await open('/winter-river');
+    const node = page.getByRole('listitem', { name: /^pdu_a:/ });
+    await node.and(page.locator('[data-status="ok"]')).waitFor({ timeout: 15_000 });
+    const okColour = await node.evaluate((el) => getComputedStyle(el).backgroundColor);
+    await page.getByRole('combobox', { name: /^Node/ }).selectOption('pdu_a');
+    await page.getByRole('combobox', { name: /^Command/ }).selectOption({ label: 'Set fault' });
+    await page.getByRole('button', { name: 'Send…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
+    await node.and(page.locator('[data-status="fault"]')).waitFor({ timeout: 15_000 });
+    await page.waitForFunction((before) => getComputedStyle(document.querySelector('li.node[data-status="fault"]')!).backgroundColor !== before, okColour);
+    await expectAccessible(page);
+    await screenshot(page, 'winter-river');
+    await page.getByRole('combobox', { name: /^Command/ }).selectOption({ label: 'Clear fault' });
+    await page.getByRole('button', { name: 'Send…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
+    await node.and(page.locator('[data-status="ok"]')).waitFor({ timeout: 15_000 });
+  });
+
+  it('lists a refused message with its reason, device and topic', async () => {
+    stack.deliverToRules(topics.metering, Buffer.from('{"venId": "ven-003", "timestamp": '), 'ven-003');
+    await open('/refused');
+    const row = page.getByRole('row').filter({ hasText: 'malformed-json' }).filter({ hasText: 'ven-003' });
+    await row.first().waitFor({ timeout: 15_000 });
+    expect(await row.first().innerText()).toContain(topics.metering);
+    await expectAccessible(page);
+    await screenshot(page, 'refused');
+  });
+
+  it('renders device strings as text, never as HTML', async () => {
+    const html = '<img src=x onerror="window.__pwned=1">';
+    stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ venId: html })), 'ven-003');
+    await open('/refused');
+    await page.getByText('malformed-json').first().waitFor();
+    await page.getByRole('row').filter({ hasText: 'identity-mismatch' }).or(page.getByRole('row').filter({ hasText: 'schema' })).first().waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('img').count()).toBe(0);
+  });
+
+  it('falls back to polling when the live feed drops, and goes live again when it returns', async () => {
+    let blocked = false;
+    const sockets: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/mqtt$/, (ws) => {
+      if (blocked) return void ws.close({ code: 1011, reason: 'test: feed down' });
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    await open('/');
+    blocked = true;
+    for (const ws of sockets) await ws.close({ code: 1011, reason: 'test: feed down' });
+    await page.getByRole('status').filter({ hasText: 'Polling' }).waitFor();
+    const polled = await page.waitForRequest((r) => r.url().includes('/api/vens?'), { timeout: 10_000 });
+    expect(polled.method()).toBe('GET');
+    await screenshot(page, 'polling');
+    blocked = false;
+    await page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 20_000 });
+  }, 45_000);
+});

@@ -1,0 +1,70 @@
+// One typed client for the operator API. Errors carry the API's own message and field, for the forms to show.
+import type { Session } from '../auth/session.js';
+import type { ValidationErrorBody } from './types.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+
+export class Api {
+  /** Called on a 401: the session is no longer valid. */
+  onUnauthorized: () => void = () => undefined;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly session: Session,
+  ) {}
+
+  get<T>(path: string, query: Query = {}): Promise<T> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+    const qs = params.toString();
+    return this.request<T>('GET', qs ? `${path}?${qs}` : path);
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  /** Every page of a list, up to `max` items. */
+  async all<T>(path: string, query: Query = {}, max = 10_000): Promise<T[]> {
+    const items: T[] = [];
+    let next: string | undefined;
+    do {
+      const page = await this.get<{ items: T[]; next?: string }>(path, { ...query, limit: 1000, next });
+      items.push(...page.items);
+      next = page.next;
+    } while (next && items.length < max);
+    return items;
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const token = await this.session.token();
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    } catch {
+      throw new ApiError(0, 'The API cannot be reached: check your connection or that the platform is running.');
+    }
+    if (res.status === 401) this.onUnauthorized();
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) {
+      const err = (json ?? {}) as Partial<ValidationErrorBody>;
+      throw new ApiError(res.status, err.message ?? `${method} ${path} answered ${res.status}`, err.field);
+    }
+    return json as T;
+  }
+}

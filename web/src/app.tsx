@@ -1,0 +1,77 @@
+// The frame: navigation, the live-feed indicator, and the view of the current route.
+import { ConnectionIndicator } from './components/ui.js';
+import { useApp, useLive } from './context.js';
+import { useRoute, type Route } from './router.js';
+import { EventDetail, Events } from './views/events.js';
+import { Overview } from './views/overview.js';
+import { Refused } from './views/refused.js';
+import { Sites } from './views/sites.js';
+import { VenDetail } from './views/ven.js';
+import { WinterRiver } from './views/winter-river.js';
+
+const NAV: { href: string; label: string; views: Route['view'][] }[] = [
+  { href: '/', label: 'Overview', views: ['overview', 'ven'] },
+  { href: '/events', label: 'DR events', views: ['events', 'event'] },
+  { href: '/sites', label: 'Sites', views: ['sites'] },
+  { href: '/winter-river', label: 'Winter River', views: ['winter-river'] },
+  { href: '/refused', label: 'Refused input', views: ['refused'] },
+];
+
+export function App() {
+  const route = useRoute();
+  const live = useLive();
+  const { session } = useApp();
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">VPP</span>
+        <nav aria-label="Views">
+          {NAV.map((n) => (
+            <a href={n.href} aria-current={n.views.includes(route.view) ? 'page' : undefined}>
+              {n.label}
+            </a>
+          ))}
+        </nav>
+        <ConnectionIndicator state={live.connection} detail={live.connectionDetail} />
+        <button type="button" class="link" onClick={() => session.signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <View route={route} />
+      </main>
+    </>
+  );
+}
+
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case 'overview':
+    case 'signin':
+      return <Overview />;
+    case 'ven':
+      return <VenDetail key={route.venId} venId={route.venId} />;
+    case 'events':
+      return <Events />;
+    case 'event':
+      return <EventDetail key={route.eventId} eventId={route.eventId} />;
+    case 'sites':
+      return <Sites />;
+    case 'winter-river':
+      return <WinterRiver />;
+    case 'refused':
+      return <Refused />;
+    case 'not-found':
+      return (
+        <>
+          <h1>Not found</h1>
+          <p>
+            Nothing lives at {route.path}. <a href="/">Go to the overview</a>.
+          </p>
+        </>
+      );
+  }
+}

@@ -1,0 +1,84 @@
+// Small presentational pieces shared by the views. Device strings are passed as text children, never as HTML.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+import type { Connection } from '../live/store.js';
+
+export function Tile({ label, value, hint }: { label: string; value: string; hint?: string }) {
+  return (
+    <div class="tile">
+      <div class="tile-label">{label}</div>
+      <div class="tile-value">{value}</div>
+      {hint && <div class="tile-hint">{hint}</div>}
+    </div>
+  );
+}
+
+export function Badge({ tone, children }: { tone: 'ok' | 'warn' | 'bad' | 'muted' | 'info'; children: ComponentChildren }) {
+  return <span class={`badge badge-${tone}`}>{children}</span>;
+}
+
+const commandTones = { sent: 'info', acked: 'ok', rejected: 'bad', 'timed-out': 'warn', failed: 'bad', 'not-sent': 'muted' } as const;
+export function CommandStatus({ status }: { status: string }) {
+  return <Badge tone={commandTones[status as keyof typeof commandTones] ?? 'muted'}>{status}</Badge>;
+}
+
+const connectionText: Record<Connection, string> = { live: 'Live', polling: 'Polling', connecting: 'Connecting' };
+export function ConnectionIndicator({ state, detail }: { state: Connection; detail: string }) {
+  const title =
+    state === 'live' ? 'Updates are pushed over the live feed' : state === 'polling' ? `Live feed down (${detail}): polling the API every 5 s` : 'Opening the live feed';
+  return (
+    <span class={`conn conn-${state}`} role="status" aria-live="polite" title={title} data-connection={state}>
+      <span class="conn-dot" aria-hidden="true" />
+      {connectionText[state]}
+    </span>
+  );
+}
+
+export function ErrorNote({ error, action }: { error: string; action?: ComponentChildren }) {
+  return (
+    <p class="note note-error" role="alert">
+      {error} {action}
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <p class="note">{children}</p>;
+}
+
+/** A modal confirmation: nothing is sent until the operator says so. */
+export function Confirm(props: { title: string; children: ComponentChildren; confirm: string; onConfirm: () => void; onCancel: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    ref.current?.showModal();
+  }, []);
+  return (
+    <dialog ref={ref} class="dialog" aria-labelledby="confirm-title" onCancel={props.onCancel}>
+      <h2 id="confirm-title">{props.title}</h2>
+      <div>{props.children}</div>
+      <div class="actions">
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button type="button" class="primary" onClick={props.onConfirm}>
+          {props.confirm}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+export function Field(props: { label: string; error?: string | undefined; children: ComponentChildren; hint?: string }) {
+  return (
+    <label class="field">
+      <span class="field-label">{props.label}</span>
+      {props.children}
+      {props.hint && <span class="field-hint">{props.hint}</span>}
+      {props.error && (
+        <span class="field-error" role="alert">
+          {props.error}
+        </span>
+      )}
+    </label>
+  );
+}

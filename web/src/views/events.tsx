@@ -1,0 +1,264 @@
+// Fleet demand-response events: plan one (allocation and shortfall before sending), send it, follow it, list the past.
+import { useState } from 'preact/hooks';
+import { ApiError } from '../api/client.js';
+import type { FleetEventReport, FleetEventStart } from '../api/types.js';
+import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field } from '../components/ui.js';
+import { useApp, useAsync, useInterval, useLiveMessages } from '../context.js';
+import { DASH, kw, num, time } from '../format.js';
+import { hrefOf, navigate } from '../router.js';
+
+interface EventSummary {
+  eventId: string;
+  requested_kw: number;
+  allocated_kw: number;
+  shortfall_kw: number;
+  duration_sec: number;
+  startedAt: string;
+  endsAt: string;
+  vens: number;
+}
+
+type Plan = Pick<FleetEventStart, 'allocated_kw' | 'shortfall_kw' | 'excluded'> & {
+  allocations: readonly { venId: string; shed_kw: number }[];
+};
+
+export function Events() {
+  return (
+    <>
+      <h1>DR events</h1>
+      <NewEvent />
+      <PastEvents />
+    </>
+  );
+}
+
+function NewEvent() {
+  const { api } = useApp();
+  const [shed, setShed] = useState('20');
+  const [duration, setDuration] = useState('900');
+  const [vens, setVens] = useState('');
+  const [plan, setPlan] = useState<Plan>();
+  const [confirm, setConfirm] = useState(false);
+  const [error, setError] = useState<{ field?: string | undefined; message: string }>();
+  const body = () => ({
+    shed_kw: Number(shed),
+    duration_sec: Number(duration),
+    ...(vens.trim() && { ven_ids: vens.split(/[\s,]+/).filter(Boolean) }),
+  });
+  const fail = (err: unknown) => setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
+
+  const preview = async () => {
+    setError(undefined);
+    try {
+      setPlan(await api.post<Plan>('/api/events', { ...body(), dry_run: true }));
+    } catch (err) {
+      fail(err);
+    }
+  };
+  const send = async () => {
+    setConfirm(false);
+    try {
+      const started = await api.post<FleetEventStart>('/api/events', body());
+      navigate(hrefOf.event(started.eventId));
+    } catch (err) {
+      fail(err);
+    }
+  };
+  const fieldError = (f: string) => (error?.field?.startsWith(f) ? error.message : undefined);
+
+  return (
+    <section aria-labelledby="new-event-title">
+      <h2 id="new-event-title">New fleet event</h2>
+      <form
+        class="form-row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void preview();
+        }}
+        onInput={() => setPlan(undefined)}
+      >
+        <Field label="Shed (kW)" error={fieldError('shed_kw')}>
+          <input type="number" name="shed_kw" min="0.1" step="0.1" required value={shed} onInput={(e) => setShed(e.currentTarget.value)} />
+        </Field>
+        <Field label="Duration (s)" error={fieldError('duration_sec')}>
+          <input type="number" name="duration_sec" min="1" step="1" required value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />
+        </Field>
+        <Field label="VENs (optional)" hint="ids separated by commas; empty = every online VEN" error={fieldError('ven_ids')}>
+          <input type="text" name="ven_ids" value={vens} onInput={(e) => setVens(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Preview allocation</button>
+      </form>
+      {error && !error.field && <ErrorNote error={error.message} />}
+      {plan && (
+        <div class="plan" aria-label="Allocation preview">
+          <h3>Allocation preview</h3>
+          <PlanTable plan={plan} requested={Number(shed)} />
+          <button type="button" class="primary" onClick={() => setConfirm(true)} disabled={plan.allocations.length === 0}>
+            Send event…
+          </button>
+        </div>
+      )}
+      {confirm && plan && (
+        <Confirm title="Send this fleet event?" confirm="Send event" onConfirm={() => void send()} onCancel={() => setConfirm(false)}>
+          <p>
+            {plan.allocations.length} VENs will shed {kw(plan.allocated_kw)} in total for {num(Number(duration), 's', 0)}
+            {plan.shortfall_kw > 0 && <>, {kw(plan.shortfall_kw)} short of the request</>}.
+          </p>
+        </Confirm>
+      )}
+    </section>
+  );
+}
+
+function PlanTable({ plan, requested }: { plan: Plan; requested: number }) {
+  return (
+    <>
+      <p>
+        Requested {kw(requested)} · allocated {kw(plan.allocated_kw)} ·{' '}
+        {plan.shortfall_kw > 0 ? <Badge tone="warn">shortfall {kw(plan.shortfall_kw)}</Badge> : <Badge tone="ok">fully covered</Badge>}
+      </p>
+      <table class="grid">
+        <thead>
+          <tr>
+            <th scope="col">VEN</th>
+            <th scope="col">Allocated shed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {plan.allocations.map((a) => (
+            <tr key={a.venId}>
+              <th scope="row">{a.venId}</th>
+              <td class="num">{kw(a.shed_kw)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {plan.excluded.length > 0 && (
+        <p class="muted">
+          Left out: {plan.excluded.map((x) => `${x.venId} (${x.reason})`).join(', ')}
+        </p>
+      )}
+    </>
+  );
+}
+
+function PastEvents() {
+  const { api } = useApp();
+  const [pages, setPages] = useState<string[]>([]);
+  const next = pages[pages.length - 1];
+  const list = useAsync(() => api.get<{ items: EventSummary[]; next?: string }>('/api/events', { limit: 20, next }), [next]);
+  return (
+    <section aria-labelledby="past-title">
+      <h2 id="past-title">Past events</h2>
+      {list.error && <ErrorNote error={list.error} action={<button onClick={list.reload}>Retry</button>} />}
+      {list.data && list.data.items.length === 0 && <Empty>No fleet event yet. Preview and send one above.</Empty>}
+      {list.data && list.data.items.length > 0 && (
+        <table class="grid">
+          <thead>
+            <tr>
+              <th scope="col">Event</th>
+              <th scope="col">Started</th>
+              <th scope="col">Requested</th>
+              <th scope="col">Allocated</th>
+              <th scope="col">Shortfall</th>
+              <th scope="col">VENs</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((e) => (
+              <tr key={e.eventId}>
+                <th scope="row">
+                  <a href={hrefOf.event(e.eventId)}>{e.eventId}</a>
+                </th>
+                <td>{time(e.startedAt)}</td>
+                <td class="num">{kw(e.requested_kw)}</td>
+                <td class="num">{kw(e.allocated_kw)}</td>
+                <td class="num">{kw(e.shortfall_kw)}</td>
+                <td class="num">{e.vens}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="toolbar">
+        {pages.length > 0 && <button onClick={() => setPages((p) => p.slice(0, -1))}>Newer</button>}
+        {list.data?.next && <button onClick={() => setPages((p) => [...p, list.data!.next!])}>Older</button>}
+      </div>
+    </section>
+  );
+}
+
+export function EventDetail({ eventId }: { eventId: string }) {
+  const { api } = useApp();
+  const report = useAsync(() => api.get<FleetEventReport>(`/api/events/${encodeURIComponent(eventId)}`), [eventId]);
+  const r = report.data;
+  useInterval(report.reload, 5000, r?.status !== 'ended');
+  useLiveMessages((m) => m.topic.startsWith('ven/ack/') && r?.vens.some((v) => v.correlationId === (m.payload as { correlationId?: string }).correlationId) && report.reload(), [r]);
+  return (
+    <>
+      <h1>Event {eventId}</h1>
+      {report.error && <ErrorNote error={report.error} action={<a href="/events">All events</a>} />}
+      {r && (
+        <>
+          <p>
+            <Badge tone={r.status === 'active' ? 'info' : 'muted'}>{r.status}</Badge> {time(r.start)} → {time(r.end)}
+          </p>
+          <section aria-label="Event totals" class="tiles">
+            <div class="tile">
+              <div class="tile-label">Requested</div>
+              <div class="tile-value">{kw(r.requested_kw)}</div>
+            </div>
+            <div class="tile">
+              <div class="tile-label">Allocated</div>
+              <div class="tile-value">{kw(r.allocated_kw)}</div>
+              {r.shortfall_kw > 0 && <div class="tile-hint">shortfall {kw(r.shortfall_kw)}</div>}
+            </div>
+            <div class="tile">
+              <div class="tile-label">Acknowledged</div>
+              <div class="tile-value" data-testid="acknowledged">{kw(r.acknowledged_kw)}</div>
+            </div>
+            <div class="tile">
+              <div class="tile-label">Measured</div>
+              <div class="tile-value" data-testid="measured">{kw(r.measured_shed_kw)}</div>
+              <div class="tile-hint">against the baseline</div>
+            </div>
+          </section>
+          <p class="muted">Baseline: {r.baseline_method}.</p>
+          <table class="grid">
+            <caption>Per VEN</caption>
+            <thead>
+              <tr>
+                <th scope="col">VEN</th>
+                <th scope="col">Command</th>
+                <th scope="col">Allocated</th>
+                <th scope="col">Acknowledged</th>
+                <th scope="col">Baseline</th>
+                <th scope="col">Measured</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.vens.map((v) => {
+                const row = v as Record<string, unknown>;
+                return (
+                  <tr key={v.venId}>
+                    <th scope="row">
+                      <a href={hrefOf.ven(v.venId)}>{v.venId}</a>
+                    </th>
+                    <td>
+                      <CommandStatus status={v.status} />
+                    </td>
+                    <td class="num">{kw(v.shed_kw)}</td>
+                    <td class="num">{kw(v.actual_shed_kw)}</td>
+                    <td class="num">{kw(row.baseline_kw as number | null | undefined)}</td>
+                    <td class="num">{kw(v.measured_shed_kw)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          {r.excluded.length > 0 && <p class="muted">Left out: {r.excluded.map((x) => `${x.venId} (${x.reason})`).join(', ') || DASH}</p>}
+        </>
+      )}
+    </>
+  );
+}

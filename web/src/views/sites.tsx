@@ -1,0 +1,218 @@
+// DER sites (seed 002): assets per site with limits, connection and live output, and the dispatch console.
+import { useMemo, useState } from 'preact/hooks';
+import { ApiError } from '../api/client.js';
+import type { Agent, Asset, Dispatch } from '../api/types.js';
+import { useCommand } from '../components/command-tracker.js';
+import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field } from '../components/ui.js';
+import { useApp, useAsync, useInterval, useLive } from '../context.js';
+import { ago, DASH, mw, num, pct } from '../format.js';
+
+interface Preview {
+  mw_requested: number;
+  mw_sent: number;
+  clamped: boolean;
+  gateway: string;
+}
+
+export function Sites() {
+  const { api } = useApp();
+  const live = useLive();
+  const assets = useAsync(() => api.all<Asset>('/api/assets'), []);
+  const agents = useAsync(() => api.all<Agent>('/api/agents'), []);
+  useInterval(agents.reload, 15_000);
+  const sites = useMemo(() => {
+    const bySite = new Map<string, Asset[]>();
+    for (const a of assets.data ?? []) bySite.set(a.site_id, [...(bySite.get(a.site_id) ?? []), a]);
+    return [...bySite.entries()].sort(([a], [b]) => a.localeCompare(b));
+  }, [assets.data]);
+  const link = new Map((agents.data ?? []).map((a) => [a.asset_id, a]));
+
+  return (
+    <>
+      <h1>Sites and assets</h1>
+      {assets.error && <ErrorNote error={`The inventory could not be loaded: ${assets.error}`} action={<button onClick={assets.reload}>Retry</button>} />}
+      {assets.data && sites.length === 0 && <Empty>The inventory is empty. Load it with npm run inventory -- inventory.yaml.</Empty>}
+      {assets.data && sites.length > 0 && <DispatchConsole assets={assets.data} />}
+      {sites.map(([siteId, siteAssets]) => {
+        const gateway = siteAssets[0]!.gateway;
+        const telemetry = live.gateways.get(gateway);
+        const agent = link.get(siteAssets[0]!.asset_id);
+        return (
+          <section key={siteId} aria-labelledby={`site-${siteId}`}>
+            <h2 id={`site-${siteId}`}>{siteAssets[0]!.site_name}</h2>
+            <p>
+              Site {siteId} · gateway {gateway}{' '}
+              <Badge tone={agent?.connected ? 'ok' : 'muted'}>{agent?.connected ? 'connected' : 'disconnected'}</Badge> · last seen{' '}
+              {ago(agent?.last_seen ? Date.parse(agent.last_seen) : undefined)} · output {mw(telemetry?.mw)}
+            </p>
+            <table class="grid">
+              <thead>
+                <tr>
+                  <th scope="col">Asset</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Capacity</th>
+                  <th scope="col">Limits</th>
+                  <th scope="col">Output</th>
+                  <th scope="col">Setpoint</th>
+                  <th scope="col">State of charge</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {siteAssets.map((a) => {
+                  const t = telemetry?.assets.find((x) => x.asset_id === a.asset_id);
+                  return (
+                    <tr key={a.asset_id}>
+                      <th scope="row">
+                        {a.asset_name} <span class="muted small">{a.asset_id}</span>
+                      </th>
+                      <td>{a.asset_type}</td>
+                      <td class="num">
+                        {mw(a.capacity_mw)}
+                        {a.energy_mwh !== undefined && <> / {num(a.energy_mwh, 'MWh')}</>}
+                      </td>
+                      <td class="num">
+                        {mw(a.min_mw)} … {mw(a.max_mw)}
+                      </td>
+                      <td class="num">{mw(t?.mw)}</td>
+                      <td class="num">{mw(t?.mw_setpoint)}</td>
+                      <td class="num">{pct(t?.soc_pct)}</td>
+                      <td>{t ? <Badge tone={t.online ? 'ok' : 'bad'}>{t.status}</Badge> : DASH}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </section>
+        );
+      })}
+    </>
+  );
+}
+
+function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
+  const { api } = useApp();
+  const sites = [...new Map(assets.map((a) => [a.site_id, a.site_name])).entries()];
+  const [target, setTarget] = useState(`site:${sites[0]?.[0] ?? ''}`);
+  const [setpoint, setSetpoint] = useState('5');
+  const [preview, setPreview] = useState<Preview>();
+  const [confirm, setConfirm] = useState(false);
+  const [sent, setSent] = useState<string[]>([]);
+  const [error, setError] = useState<{ field?: string | undefined; message: string }>();
+  const [kind, id] = target.split(':') as ['site' | 'asset', string];
+  const body = () => ({ [kind === 'site' ? 'site_id' : 'asset_id']: id, mw: Number(setpoint) });
+  const fail = (err: unknown) => setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
+
+  return (
+    <section aria-labelledby="dispatch-title">
+      <h2 id="dispatch-title">Dispatch</h2>
+      <form
+        class="form-row"
+        onInput={() => setPreview(undefined)}
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(undefined);
+          try {
+            setPreview(await api.post<Preview>('/dispatch', { ...body(), dry_run: true }));
+          } catch (err) {
+            fail(err);
+          }
+        }}
+      >
+        <Field label="Target">
+          <select name="target" value={target} onChange={(e) => setTarget(e.currentTarget.value)}>
+            <optgroup label="Sites">
+              {sites.map(([siteId, name]) => (
+                <option value={`site:${siteId}`}>{name} (site)</option>
+              ))}
+            </optgroup>
+            <optgroup label="Assets">
+              {assets.map((a) => (
+                <option value={`asset:${a.asset_id}`}>{a.asset_name}</option>
+              ))}
+            </optgroup>
+          </select>
+        </Field>
+        <Field label="Setpoint (MW)" hint="+ discharge / export, − charge / import" error={error?.field === 'mw' ? error.message : undefined}>
+          <input type="number" name="mw" step="0.1" required value={setpoint} onInput={(e) => setSetpoint(e.currentTarget.value)} />
+        </Field>
+        <button type="submit">Preview</button>
+      </form>
+      {error && error.field !== 'mw' && <ErrorNote error={error.message} />}
+      {preview && (
+        <div class="plan" aria-label="Dispatch preview">
+          <p>
+            {mw(preview.mw_requested)} requested → <strong>{mw(preview.mw_sent)}</strong> sent to gateway {preview.gateway}
+            {preview.clamped && (
+              <>
+                {' '}
+                <Badge tone="warn">clamped to the limits</Badge>
+              </>
+            )}
+          </p>
+          <button type="button" class="primary" onClick={() => setConfirm(true)}>
+            Dispatch…
+          </button>
+        </div>
+      )}
+      {confirm && preview && (
+        <Confirm
+          title="Send this dispatch?"
+          confirm="Dispatch"
+          onCancel={() => setConfirm(false)}
+          onConfirm={async () => {
+            setConfirm(false);
+            try {
+              const res = await api.post<{ dispatch_id: string }>('/dispatch', body());
+              setSent((s) => [res.dispatch_id, ...s].slice(0, 5));
+              setPreview(undefined);
+            } catch (err) {
+              fail(err);
+            }
+          }}
+        >
+          <p>
+            {id} will be set to {mw(preview.mw_sent)}.
+          </p>
+        </Confirm>
+      )}
+      {sent.map((d) => (
+        <DispatchStatus key={d} id={d} />
+      ))}
+    </section>
+  );
+}
+
+function DispatchStatus({ id }: { id: string }) {
+  const dispatch = useCommand<Dispatch>(`/api/dispatch/${encodeURIComponent(id)}`, id);
+  const d = dispatch.data;
+  return (
+    <div class="tracker" aria-live="polite" data-status={d?.status ?? 'loading'}>
+      <p>
+        Dispatch {d ? `${'site_id' in d ? d.site_id : d.asset_id} ${mw(d.mw_sent)}` : id}: {d ? <CommandStatus status={d.status} /> : 'sending…'}
+        {d?.latency_ms != null && <span class="muted"> in {num(d.latency_ms, 'ms', 0)}</span>}
+        {d?.reason && <span> · {d.reason}</span>}
+      </p>
+      {d && d.split.length > 0 && (
+        <table class="grid compact">
+          <caption>Split reported by the gateway</caption>
+          <thead>
+            <tr>
+              <th scope="col">Asset</th>
+              <th scope="col">Setpoint</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.split.map((s) => (
+              <tr key={s.asset_id}>
+                <th scope="row">{s.asset_id}</th>
+                <td class="num">{mw(s.mw)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {dispatch.error && <ErrorNote error={dispatch.error} />}
+    </div>
+  );
+}

@@ -1,0 +1,118 @@
+// Winter River (seed 003): every node's status and readings, live, and a command to a node.
+import { useState } from 'preact/hooks';
+import { ApiError } from '../api/client.js';
+import { Confirm, Empty, ErrorNote, Field } from '../components/ui.js';
+import { useApp, useLive } from '../context.js';
+import { ago, num } from '../format.js';
+import type { NodeRow } from '../live/store.js';
+
+const READINGS: { key: string; label: string; unit: string; digits?: number }[] = [
+  { key: 'power_kw', label: 'Power', unit: 'kW' },
+  { key: 'voltage_in', label: 'Voltage', unit: 'V' },
+  { key: 'current', label: 'Current', unit: 'A' },
+  { key: 'wifi_rssi', label: 'RSSI', unit: 'dBm', digits: 0 },
+  { key: 'uptime', label: 'Uptime', unit: 's', digits: 0 },
+];
+
+const tone = (status: string | null) => (status === 'ok' ? 'ok' : status === null ? 'unknown' : 'bad');
+
+export function WinterRiver() {
+  const live = useLive();
+  const nodes = [...live.nodes.values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId));
+  return (
+    <>
+      <h1>Winter River</h1>
+      {nodes.length === 0 && <Empty>{live.loaded ? 'No Winter River node has reported yet. Start a node with npm run agent -- --mode winter-river.' : 'Loading…'}</Empty>}
+      <ul class="node-grid">
+        {nodes.map((n) => (
+          <NodeCard key={n.nodeId} node={n} />
+        ))}
+      </ul>
+      {nodes.length > 0 && <NodeCommand nodes={nodes} />}
+    </>
+  );
+}
+
+function NodeCard({ node }: { node: NodeRow }) {
+  return (
+    <li class={`node status-${tone(node.status)}`} aria-label={`${node.nodeId}: ${node.status ?? 'unknown'}`} data-status={node.status ?? ''}>
+      <div class="node-head">
+        <span class="node-name">{node.nodeId}</span>
+        <span class="node-status">{node.status ?? 'unknown'}</span>
+      </div>
+      <dl>
+        {READINGS.map((r) => (
+          <>
+            <dt>{r.label}</dt>
+            <dd>{num(node.fields[r.key] as number | undefined, r.unit, r.digits ?? 1)}</dd>
+          </>
+        ))}
+      </dl>
+      <div class="muted small">{node.online ? `updated ${ago(node.lastSeen)}` : 'offline'}</div>
+    </li>
+  );
+}
+
+const COMMANDS = {
+  fault_on: { label: 'Set fault', command: 'set_fault', params: { state: true } },
+  fault_off: { label: 'Clear fault', command: 'set_fault', params: { state: false } },
+} as const;
+
+function NodeCommand({ nodes }: { nodes: NodeRow[] }) {
+  const { api } = useApp();
+  const [nodeId, setNodeId] = useState(nodes[0]!.nodeId);
+  const [choice, setChoice] = useState<keyof typeof COMMANDS>('fault_on');
+  const [confirm, setConfirm] = useState(false);
+  const [result, setResult] = useState('');
+  const [error, setError] = useState('');
+  const cmd = COMMANDS[choice];
+  const send = async () => {
+    setConfirm(false);
+    setError('');
+    try {
+      await api.post(`/api/winter-river/nodes/${encodeURIComponent(nodeId)}/command`, { command: cmd.command, params: cmd.params });
+      setResult(`${cmd.label} sent to ${nodeId}; the node answers with a fresh status.`);
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  return (
+    <section aria-labelledby="node-command-title">
+      <h2 id="node-command-title">Command a node</h2>
+      <form
+        class="form-row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setConfirm(true);
+        }}
+      >
+        <Field label="Node">
+          <select value={nodeId} onChange={(e) => setNodeId(e.currentTarget.value)}>
+            {nodes.map((n) => (
+              <option value={n.nodeId}>{n.nodeId}</option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Command">
+          <select value={choice} onChange={(e) => setChoice(e.currentTarget.value as keyof typeof COMMANDS)}>
+            {Object.entries(COMMANDS).map(([k, c]) => (
+              <option value={k}>{c.label}</option>
+            ))}
+          </select>
+        </Field>
+        <button type="submit" class="primary">
+          Send…
+        </button>
+      </form>
+      {result && <p role="status">{result}</p>}
+      {error && <ErrorNote error={error} />}
+      {confirm && (
+        <Confirm title={`${cmd.label} on ${nodeId}?`} confirm="Send command" onConfirm={() => void send()} onCancel={() => setConfirm(false)}>
+          <p>
+            {nodeId} receives {cmd.command} {JSON.stringify(cmd.params)}.
+          </p>
+        </Confirm>
+      )}
+    </section>
+  );
+}
