@@ -40,6 +40,21 @@ describe('given the stack, when synthesized, then the dashboard hosting', () => 
     });
   });
 
+  it('answers with a content security policy that allows no inline script and only its own API, IoT and Cognito', () => {
+    const [policyId] = Object.keys(resourcesOf(template, 'AWS::CloudFront::ResponseHeadersPolicy'));
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ DefaultCacheBehavior: Match.objectLike({ ResponseHeadersPolicyId: { Ref: policyId } }) }),
+    });
+    const headers = resourcesOf(template, 'AWS::CloudFront::ResponseHeadersPolicy')[policyId!]!.Properties.ResponseHeadersPolicyConfig
+      .SecurityHeadersConfig;
+    const csp = JSON.stringify(stack.resolve(headers.ContentSecurityPolicy.ContentSecurityPolicy));
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toMatch(/wss:\/\/\*\.iot\./);
+    expect(headers.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+  });
+
   it('blocks public access, requires TLS and logs access on the site bucket', () => {
     const site = stack.resolve(stack.dashboard.bucket.bucketName);
     template.hasResourceProperties('AWS::S3::Bucket', {
