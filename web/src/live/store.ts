@@ -64,11 +64,15 @@ export class LiveStore {
   portfolio?: Portfolio;
   /** Set once the first REST load is in. */
   loaded = false;
+  /** Bumped on every change: views memoise on it. */
+  version = 0;
   loadError = '';
 
   private readonly listeners = new Set<() => void>();
   private readonly messageListeners = new Set<(m: LiveMessage) => void>();
   private notifyTimer?: ReturnType<typeof setTimeout>;
+  private lastNotify = 0;
+  private loading?: Promise<void>;
   private pollTimer?: ReturnType<typeof setInterval>;
   private reconcileTimer?: ReturnType<typeof setInterval>;
   private retryTimer?: ReturnType<typeof setTimeout>;
@@ -107,8 +111,14 @@ export class LiveStore {
     return () => this.messageListeners.delete(listener);
   }
 
-  /** Re-reads the REST API now (start-up, polling, reconciliation). */
-  async refresh(): Promise<void> {
+  /** Re-reads the REST API now (start-up, polling, reconciliation); one read at a time. */
+  refresh(): Promise<void> {
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const first = !this.loaded;
     try {
       const [vens, nodes, portfolio] = await Promise.all([
         this.api.all<Ven>('/api/vens'),
@@ -123,7 +133,7 @@ export class LiveStore {
     } catch (err) {
       this.loadError = (err as Error).message;
     }
-    this.changed();
+    this.changed(first);
   }
 
   private async openSocket(): Promise<void> {
@@ -144,7 +154,7 @@ export class LiveStore {
       this.connectionDetail = '';
       clearInterval(this.pollTimer);
       this.pollTimer = undefined;
-      void this.refresh();
+      if (this.loaded) void this.refresh(); // catch up on what the socket missed
     } catch (err) {
       this.socketDown((err as Error).message);
     }
@@ -243,11 +253,17 @@ export class LiveStore {
     this.nodes.set(n.nodeId, { nodeId: n.nodeId, online: n.online, ...(at !== undefined && { lastSeen: at }), status: n.status as string | null, fields });
   }
 
-  private changed() {
-    this.notifyTimer ??= setTimeout(() => {
+  /** Tells the views at once if they were last told NOTIFY_MS ago or more (or `now`), else at the end of that wait. */
+  private changed(now = false) {
+    this.version++;
+    const wait = now ? 0 : Math.max(0, this.lastNotify + NOTIFY_MS - Date.now());
+    if (wait === 0) clearTimeout(this.notifyTimer);
+    else if (this.notifyTimer) return;
+    this.notifyTimer = setTimeout(() => {
       this.notifyTimer = undefined;
+      this.lastNotify = Date.now();
       for (const listener of this.listeners) listener();
-    }, NOTIFY_MS);
+    }, wait);
   }
 }
 

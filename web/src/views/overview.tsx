@@ -91,6 +91,8 @@ function VenTable({ live }: { live: LiveStore }) {
   const [search, setSearch] = useQueryParam('q', '');
   const [filter, setFilter] = useQueryParam('state', 'all');
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'venId', dir: 1 });
+  const [clock, setClock] = useState(0);
+  useInterval(() => setClock((c) => c + 1), 5000); // "last seen" and staleness move on when nothing arrives
   const now = Date.now();
   const rows = useMemo(() => {
     const needle = search.trim().toLowerCase();
@@ -106,7 +108,7 @@ function VenTable({ live }: { live: LiveStore }) {
       if (y === undefined || y === null) return -1;
       return (x < y ? -1 : 1) * sort.dir;
     });
-  }, [live.vens.size, live.connection, search, filter, sort, Math.floor(now / 500)]);
+  }, [live.version, clock, search, filter, sort]);
 
   return (
     <section aria-labelledby="vens-title">
