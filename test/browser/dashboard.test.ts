@@ -49,6 +49,23 @@ describe('dashboard', () => {
     expect(errors).toEqual([]);
   });
 
+  it('fits a tablet and is operable from the keyboard alone', async () => {
+    await page.setViewportSize({ width: 820, height: 1180 });
+    await open('/vens/ven-001');
+    await page.getByRole('rowheader', { name: 'Main HVAC' }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(820);
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate(() => document.activeElement?.textContent === 'Send event…')) break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Send a demand-response event?' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    await expectAccessible(page);
+    await screenshot(page, 'ven-tablet');
+  });
+
   it('shows a VEN with its circuits and a telemetry chart with data', async () => {
     await open('/vens/ven-001');
     await page.getByRole('rowheader', { name: 'Main HVAC' }).waitFor({ timeout: 15_000 });

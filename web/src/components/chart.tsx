@@ -17,9 +17,11 @@ export interface ChartProps {
   /** [x (epoch seconds), ...one array per series]. */
   readonly data: readonly [Float64Array, ...(ArrayLike<number | null>)[]];
   readonly height?: number;
+  /** The x window [start, end] in epoch seconds; without it the data's own extent (one point would span years). */
+  readonly xRange?: readonly [number, number];
 }
 
-export function Chart({ title, series, data, height = 260 }: ChartProps) {
+export function Chart({ title, series, data, height = 260, xRange }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot>();
 
@@ -54,8 +56,11 @@ export function Chart({ title, series, data, height = 260 }: ChartProps) {
   }, [series, height]);
 
   useEffect(() => {
-    plot.current?.setData(data as unknown as uPlot.AlignedData);
-  }, [data]);
+    const p = plot.current;
+    if (!p) return;
+    p.setData(data as unknown as uPlot.AlignedData, !xRange);
+    if (xRange) p.setScale('x', { min: xRange[0], max: xRange[1] });
+  }, [data, xRange?.[0], xRange?.[1]]);
 
   return <figure class="chart" ref={box} aria-label={title} data-points={data[0].length} />;
 }

@@ -284,7 +284,12 @@ function Telemetry({ venId, win }: { venId: string; win: ReturnType<typeof useWi
       {!history.loading && data[0].length === 0 ? (
         <Empty>No telemetry in this window. Pick a longer window, or check that the VEN is reporting.</Empty>
       ) : (
-        <Chart title={`Used, shed and baseline power of ${venId}`} series={telemetrySeries} data={data} />
+        <Chart
+          title={`Used, shed and baseline power of ${venId}`}
+          series={telemetrySeries}
+          data={data}
+          xRange={[range.start / 1000, Math.max(range.end / 1000, data[0][data[0].length - 1] ?? 0)]}
+        />
       )}
     </section>
   );
@@ -334,7 +339,7 @@ function CircuitHistory({ venId, circuits, range }: { venId: string; circuits: r
       ) : !history.loading && data[0].length === 0 ? (
         <Empty>No samples of this circuit in the window.</Empty>
       ) : (
-        <Chart title={`Power of circuit ${loadId}`} series={circuitSeries} data={data} height={200} />
+        <Chart title={`Power of circuit ${loadId}`} series={circuitSeries} data={data} height={200} xRange={[range.start / 1000, range.end / 1000]} />
       )}
     </section>
   );
