@@ -6,18 +6,30 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { OPERATOR_CLIENT_PREFIX } from '../lambdas/core/policy.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
-import { LocalCa } from './local/certs.js';
+import { LocalCa, localThingNameProblem } from './local/certs.js';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { aws: { type: 'boolean', default: false }, policy: { type: 'string' }, out: { type: 'string' } },
-});
-const thingName = positionals[0];
-if (!thingName || !THING_NAME.test(thingName) || thingName.startsWith(OPERATOR_CLIENT_PREFIX)) {
-  console.error('usage: npm run provision -- <thingName> [--aws --policy <IoT policy name>] [--out <dir>]');
-  console.error(`thingName: 1-128 characters of a-z A-Z 0-9 : _ -, not starting with ${OPERATOR_CLIENT_PREFIX} (the dashboard's)`);
+const USAGE = 'usage: npm run provision -- <thingName> [--aws --policy <IoT policy name>] [--out <dir>]';
+function refuse(message: string): never {
+  console.error(message);
+  console.error(USAGE);
   process.exit(2);
 }
+
+let args;
+try {
+  args = parseArgs({
+    allowPositionals: true,
+    options: { aws: { type: 'boolean', default: false }, policy: { type: 'string' }, out: { type: 'string' } },
+  });
+} catch (err) {
+  refuse((err as Error).message);
+}
+const { values, positionals } = args;
+const thingName = positionals[0];
+if (!thingName) refuse('a thing name is required');
+if (positionals.length > 1) refuse(`one thing name at a time (got ${positionals.length})`);
+if (!THING_NAME.test(thingName)) refuse(`thing name ${JSON.stringify(thingName)}: 1-128 characters of a-z A-Z 0-9 : _ -`);
+if (thingName.startsWith(OPERATOR_CLIENT_PREFIX)) refuse(`thing name: may not start with ${OPERATOR_CLIENT_PREFIX} (the dashboard's client ids)`);
 
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 let result;
@@ -31,6 +43,8 @@ if (values.aws) {
   }
   result = await provisionAws(thingName, { iot: new IoTClient({}), policyName, outDir: resolve(values.out ?? join(dir, 'aws-certs')) });
 } else {
+  const problem = localThingNameProblem(thingName);
+  if (problem) refuse(`${problem}; AWS IoT takes up to 128 with --aws`);
   const ca = new LocalCa(dir);
   await ca.ensure();
   const local = join(dir, 'local.json');

@@ -1,6 +1,7 @@
 // The local certificate authority under `.vpp/ca/`: it issues the broker's server certificate and one
 // client certificate per thing (CN = thing name), as AWS IoT's CreateKeysAndCertificate does in the cloud.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,28 +40,59 @@ export class LocalCa {
 
   /** A device certificate whose CN is the thing name; re-used when it already exists. */
   device(thingName: string): Promise<IssuedCertificate> {
-    if (!THING_NAME.test(thingName)) throw new Error(`not a valid thing name: ${JSON.stringify(thingName)}`);
+    const problem = localThingNameProblem(thingName);
+    if (problem) throw new Error(problem);
     return this.issue('certs', thingName, 'extendedKeyUsage=clientAuth');
   }
 
   private async issue(folder: string, cn: string, extensions: string): Promise<IssuedCertificate> {
     const dir = join(this.dir, folder);
-    const certFile = join(dir, `${cn}.cert.pem`);
-    const keyFile = join(dir, `${cn}.private.key`);
+    const certFile = join(dir, `${fileName(cn)}.cert.pem`);
+    const keyFile = join(dir, `${fileName(cn)}.private.key`);
     if (!existsSync(certFile) || !existsSync(keyFile)) {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const csr = join(dir, `${cn}.csr`);
-      const ext = join(dir, `${cn}.ext`);
+      try {
+        await this.sign(dir, cn, extensions, certFile, keyFile);
+      } catch (err) {
+        // never leave a key without its certificate (or half of a pair) behind
+        await Promise.all([rm(certFile, { force: true }), rm(keyFile, { force: true })]);
+        throw err;
+      }
+    }
+    return { certFile, keyFile, caFile: this.caFile };
+  }
+
+  private async sign(dir: string, cn: string, extensions: string, certFile: string, keyFile: string) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const csr = `${certFile}.csr`;
+    const ext = `${certFile}.ext`;
+    try {
       await openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
         '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`);
       await writeFile(ext, `${extensions}\n`);
       await openssl('x509', '-req', '-in', csr, '-CA', this.caFile, '-CAkey', this.caKey, '-set_serial',
         `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`, '-days', '825',
         '-extfile', ext, '-out', certFile);
-      await Promise.all([rm(csr), rm(ext)]);
+    } finally {
+      await Promise.all([rm(csr, { force: true }), rm(ext, { force: true })]);
     }
-    return { certFile, keyFile, caFile: this.caFile };
   }
+}
+
+/** An X.509 common name holds at most 64 characters; AWS IoT thing names up to 128 (use --aws for those). */
+export const LOCAL_THING_NAME_MAX = 64;
+
+/** Why this thing name cannot have a local certificate, or undefined. */
+export function localThingNameProblem(thingName: string): string | undefined {
+  if (!THING_NAME.test(thingName)) return `thing name ${JSON.stringify(thingName)}: 1-128 characters of a-z A-Z 0-9 : _ -`;
+  if (thingName.length > LOCAL_THING_NAME_MAX) {
+    return `thing name of ${thingName.length} characters: the local CA puts it in the certificate's common name, at most ${LOCAL_THING_NAME_MAX}`;
+  }
+  return undefined;
+}
+
+/** Names that differ only by case get different files, also on a case-insensitive disk. */
+function fileName(name: string): string {
+  return name === name.toLowerCase() ? name : `${name.toLowerCase()}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
 async function openssl(...args: string[]): Promise<void> {
