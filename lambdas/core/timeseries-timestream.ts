@@ -1,6 +1,6 @@
 // Time-series adapter on Amazon Timestream for LiveAnalytics: multi-measure records, ≤ 100 per WriteRecords,
 // rejected records surfaced as RejectedRecordsError. Reads go through the Timestream query API.
-import { QueryCommand, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
+import { QueryCommand, type ColumnInfo, type Row, type TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import {
   RejectedRecordsException,
   WriteRecordsCommand,
@@ -9,6 +9,7 @@ import {
   type TimestreamWriteClient,
 } from '@aws-sdk/client-timestream-write';
 import { RejectedRecordsError, ValidationError } from './errors.js';
+import { decodeToken, encodeToken } from './page-token.js';
 import type { MeasureValue, Page, SeriesQuery, SeriesRecord, TelemetryStore } from './ports.js';
 import { SERIES, type SeriesName } from './tables.js';
 import { THING_NAME } from './topics.js';
@@ -49,41 +50,61 @@ export class TimestreamTelemetryStore implements TelemetryStore {
     if (rejected.length > 0) throw new RejectedRecordsError(rejected);
   }
 
+  /**
+   * Newest first, paged by time: the page token is the time of the page's last row and how many rows at that very
+   * time were already returned (rows sharing a time are ordered by their dimensions, so the order is stable).
+   * Timestream's own NextToken only walks the rows of one query, whose LIMIT would cap every later page.
+   */
   async query(q: SeriesQuery): Promise<Page<SeriesRecord>> {
+    const cursor = q.next ? timeCursor(q.next) : undefined;
     const deviceDimension = q.series === 'winter_river_status' ? 'node_id' : 'ven_id';
+    const until = cursor ? Math.min(cursor.t, Math.trunc(q.end)) : Math.trunc(q.end);
+    const skip = cursor?.s ?? 0;
     const where = [
       `${deviceDimension} = ${literal(q.deviceId)}`,
-      `time BETWEEN from_milliseconds(${Math.trunc(q.start)}) AND from_milliseconds(${Math.trunc(q.end)})`,
+      `time BETWEEN from_milliseconds(${Math.trunc(q.start)}) AND from_milliseconds(${until})`,
       ...(q.where ? [`${identifier(q.where.dimension)} = ${literal(q.where.value)}`] : []),
     ];
-    const res = await this.props.queryClient.send(
-      new QueryCommand({
-        QueryString: `SELECT * FROM "${this.props.databaseName}"."${q.series}" WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT ${q.limit}`,
-        MaxRows: q.limit,
-        NextToken: q.next,
-      }),
-    );
-    const columns = res.ColumnInfo ?? [];
-    const items = (res.Rows ?? []).map((row) => {
-      const record = { series: q.series, deviceId: q.deviceId, time: 0, dimensions: {}, measures: {} } as {
-        series: SeriesName;
-        deviceId: string;
-        time: number;
-        dimensions: Record<string, string>;
-        measures: Record<string, MeasureValue>;
-      };
-      row.Data?.forEach((datum, i) => {
-        const column = columns[i];
-        const value = datum.ScalarValue;
-        if (!column?.Name || value === undefined || column.Name === 'measure_name') return;
-        if (column.Name === 'time') record.time = Date.parse(`${value.replace(' ', 'T').slice(0, 23)}Z`);
-        else if (DIMENSIONS.has(column.Name)) record.dimensions[column.Name] = value;
-        else record.measures[column.Name] = fromScalar(value, column.Type?.ScalarType);
-      });
-      return record;
-    });
-    return { items, ...(res.NextToken && { next: res.NextToken }) };
+    const order = ['time DESC', ...(q.series === 'ven_load_sample' ? ['load_id'] : [])].join(', ');
+    const sql = `SELECT * FROM "${this.props.databaseName}"."${q.series}" WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${skip + q.limit + 1}`;
+    const rows: SeriesRecord[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.props.queryClient.send(new QueryCommand({ QueryString: sql, NextToken: token }));
+      rows.push(...(res.Rows ?? []).map((row) => toSeriesRecord(q, res.ColumnInfo ?? [], row)));
+      token = res.NextToken;
+    } while (token);
+    const items = rows.slice(skip, skip + q.limit);
+    const last = items.at(-1);
+    if (!last || rows.length <= skip + q.limit) return { items };
+    const atLast = items.filter((r) => r.time === last.time).length + (last.time === until ? skip : 0);
+    return { items, next: encodeToken({ t: last.time, s: atLast }) };
   }
+}
+
+function timeCursor(token: string): { t: number; s: number } {
+  const c = decodeToken<{ t?: unknown; s?: unknown }>(token);
+  if (Number.isSafeInteger(c.t) && Number.isSafeInteger(c.s) && (c.s as number) >= 0) return c as { t: number; s: number };
+  throw new ValidationError('next', 'next: not a page token this API issued');
+}
+
+function toSeriesRecord(q: SeriesQuery, columns: readonly ColumnInfo[], row: Row): SeriesRecord {
+  const record = { series: q.series, deviceId: q.deviceId, time: 0, dimensions: {}, measures: {} } as {
+    series: SeriesName;
+    deviceId: string;
+    time: number;
+    dimensions: Record<string, string>;
+    measures: Record<string, MeasureValue>;
+  };
+  row.Data?.forEach((datum, i) => {
+    const column = columns[i];
+    const value = datum.ScalarValue;
+    if (!column?.Name || value === undefined || column.Name === 'measure_name') return;
+    if (column.Name === 'time') record.time = Date.parse(`${value.replace(' ', 'T').slice(0, 23)}Z`);
+    else if (DIMENSIONS.has(column.Name)) record.dimensions[column.Name] = value;
+    else record.measures[column.Name] = fromScalar(value, column.Type?.ScalarType);
+  });
+  return record;
 }
 
 const DIMENSIONS = new Set(['ven_id', 'load_id', 'node_id', 'status']);
