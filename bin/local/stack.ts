@@ -14,6 +14,7 @@ import { apiHandler } from '../../lambdas/api/handler.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
 import { buildIngestPorts, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
@@ -121,9 +122,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     TIMESERIES_TABLE: tableNames.timeseries,
     RETENTION_DAYS: 30,
   };
-  const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'));
+  const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
-  const errors = teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals));
+  const errors = limitErrorSink(teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals)));
   const built: Ports = { ...buildIngestPorts(env, dynamo.client), errors };
   const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
 

@@ -6,6 +6,7 @@ import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCommandLog } from './commands-dynamodb.js';
 import { loadEnv, type ApiEnv, type Env } from './config.js';
+import { limitErrorSink } from './error-sink-limit.js';
 import { teeErrorSink } from './error-sink-tee.js';
 import { DynamoEventHistory } from './events-dynamodb.js';
 import { DynamoFleetEventStore } from './fleet-events-dynamodb.js';
@@ -95,9 +96,8 @@ export function portsFromEnv(): Ports {
     const dynamodb = new DynamoDBClient({});
     lambdaPorts = {
       ...buildIngestPorts(env, dynamodb),
-      errors: teeErrorSink(
-        new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL),
-        new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE),
+      errors: limitErrorSink(
+        teeErrorSink(new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL), new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE)),
       ),
     };
   }

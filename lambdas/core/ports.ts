@@ -99,6 +99,8 @@ export interface Rejection {
   readonly clientId?: string;
   /** The payload as received, cut to 4 KiB. */
   readonly payload?: string;
+  /** Refusals of the same device held back by the rate limit since its last recorded one. */
+  readonly suppressed?: number;
 }
 
 export interface ErrorSink {
