@@ -2,6 +2,8 @@
 // answered as AWS restJson does so `@aws-sdk/client-iot-data-plane` and `aws iot-data` work unchanged.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logger } from '../../lambdas/core/logger.js';
+import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
+import { parseBasicIngestTopic, parseShadowTopic } from '../../lambdas/core/topics.js';
 import type { ShadowResult, ShadowService } from './shadow-service.js';
 import { verifySigV4 } from './sigv4.js';
 
@@ -29,6 +31,15 @@ type ErrorStatus = keyof typeof ERROR_TYPES;
 
 /** AWS IoT's topic limit. */
 const MAX_TOPIC_BYTES = 256;
+
+/**
+ * Of the reserved topics, a caller may publish only requests, as in AWS IoT: a shadow's update/get/delete and Basic
+ * Ingest. Lifecycle events and the shadow service's answers (accepted, rejected, delta, documents) are IoT's own.
+ */
+function isPublishableReservedTopic(topic: string): boolean {
+  const shadow = parseShadowTopic(topic);
+  return (shadow !== undefined && !shadow.op.includes('/')) || parseBasicIngestTopic(topic) !== undefined;
+}
 
 type Route = { kind: 'shadow'; thingName: string } | { kind: 'publish'; topic: string };
 
@@ -99,6 +110,12 @@ async function publish(
   if (qos !== '0' && qos !== '1') return sendError(res, 400, 'qos must be 0 or 1');
   if (/[+#]/.test(topic) || Buffer.byteLength(topic) > MAX_TOPIC_BYTES) {
     return sendError(res, 400, `Invalid topic '${topic}': no wildcards, at most ${MAX_TOPIC_BYTES} bytes`);
+  }
+  if (topic.startsWith('$') && !isPublishableReservedTopic(topic)) {
+    return sendError(res, 403, `Publishing to the reserved topic ${topic} is not allowed`);
+  }
+  if (body.length > MAX_PAYLOAD_BYTES) {
+    return sendError(res, 413, `Payload of ${body.length} bytes is over AWS IoT's ${MAX_PAYLOAD_BYTES}`);
   }
   await opts.publish(topic, body, qos === '1' ? 1 : 0);
   send(res, 200, JSON.stringify({ message: 'OK' }));

@@ -161,7 +161,7 @@ describe('Publish', () => {
 
   it.each([
     ['a topic with slashes', topics.command('ven-001')],
-    ['a reserved $aws topic', topics.shadow('ven-001', 'update')],
+    ['a shadow update request', topics.shadow('ven-001', 'update')],
     ['a topic with spaces and sub-delimiters', topics.telemetry("site 1 (north)!*'")],
   ])('hands the broker %s, decoded, with the exact bytes', async (_name, topic) => {
     await client.send(new PublishCommand({ topic, qos: 1, payload: bytes }));
@@ -176,6 +176,29 @@ describe('Publish', () => {
     await client.send(new PublishCommand({ topic: topics.ack('ven-001'), payload: encode({ ok: true }) }));
 
     expect(published).toMatchObject([{ topic: topics.ack('ven-001'), qos: 0 }]);
+  });
+
+  it.each([
+    ['a presence event', '$aws/events/presence/connected/ven-001'],
+    ['a shadow delta', topics.shadow('ven-001', 'update/delta')],
+    ['a shadow answer', topics.shadow('ven-001', 'update/accepted')],
+  ])('refuses to fake %s: reserved topics take requests only', async (_name, topic) => {
+    await expect(client.send(new PublishCommand({ topic, payload: encode({}) }))).rejects.toBeInstanceOf(ForbiddenException);
+    expect(published).toEqual([]);
+  });
+
+  it('takes a Basic Ingest publish', async () => {
+    await client.send(new PublishCommand({ topic: `$aws/rules/metering/${topics.metering}`, payload: encode({}) }));
+    expect(published).toHaveLength(1);
+  });
+
+  it("refuses a payload over AWS IoT's 128 KiB", async () => {
+    const big = new Uint8Array(128 * 1024 + 1);
+    await expect(client.send(new PublishCommand({ topic: topics.telemetry('ven-001'), payload: big }))).rejects.toBeInstanceOf(
+      RequestEntityTooLargeException,
+    );
+    await client.send(new PublishCommand({ topic: topics.telemetry('ven-001'), payload: big.subarray(1) }));
+    expect(published).toHaveLength(1);
   });
 
   it('rejects wildcard topics', async () => {
