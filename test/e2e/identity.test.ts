@@ -23,17 +23,24 @@ const reasons = async (clientId: string) =>
 
 describe('a device certificate for ven-001', () => {
   it('cannot connect as ven-002', async () => {
-    await expect(connectDevice(ven1, 'ven-002')).rejects.toThrow();
+    await expect(connectDevice(ven1, 'ven-002')).rejects.toThrow(/Failed to connect/);
+    await stack.settle();
+    expect((await stack.api('/api/vens/ven-002')).status).toBe(404); // no presence, no registration
   });
 
   it('cannot publish to ven/ack/ven-002: the broker drops the connection and records the refusal', async () => {
+    // ven-002 exists (it reported), so an ACK stored for it would show in its event history
+    const own = { ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: 1729700100 };
+    stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify(own)), 'ven-002');
+    await stack.settle();
     const device = await connectDevice(ven1, 'ven-001');
     try {
       await device.publish(topics.ack('ven-002'), fixtureText('seed-001-event-ack'), mqtt.QoS.AtMostOnce);
       await eventually(async () => device.interrupted());
-      expect(await reasons('ven-001')).toContain('not-authorized');
+      await eventually(async () => (await reasons('ven-001')).includes('not-authorized'));
       await stack.settle();
-      expect((await stack.api('/api/vens/ven-002/events')).status).toBe(404);
+      const events = await stack.api('/api/vens/ven-002/events?start=2024-10-23T00:00:00Z&end=2024-10-24T23:59:59Z');
+      expect(events).toMatchObject({ status: 200, body: { items: [] } });
     } finally {
       await device.close();
     }
@@ -59,7 +66,9 @@ describe('a device certificate for ven-001', () => {
     try {
       await device.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002' }));
       await eventually(async () => (await reasons('ven-001')).includes('identity-mismatch'));
-      expect((await stack.api('/api/vens/ven-002')).status).toBe(404);
+      await stack.settle();
+      const stored = await stack.api('/api/vens/ven-002/telemetry?start=2024-10-23T00:00:00Z&end=2024-10-24T00:00:00Z');
+      expect(stored.body.items.map((i: { timestamp: string }) => i.timestamp)).toEqual(['2024-10-23T16:15:00.000Z']); // its own only
     } finally {
       await device.close();
     }

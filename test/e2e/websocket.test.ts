@@ -50,7 +50,7 @@ describe('MQTT over WebSocket', () => {
   });
 
   it('refuses a wrong token, commands topics and any publish', async () => {
-    await expect(connectOperator('not-the-token')).rejects.toThrow();
+    await expect(connectOperator('not-the-token')).rejects.toThrow(/Not authorized/);
     const operator = await connectOperator(stack.config.token);
     try {
       await expect(operator.subscribeAsync(topics.command('ven-001'))).rejects.toThrow(/Subscribe error/);
