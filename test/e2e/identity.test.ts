@@ -75,6 +75,37 @@ describe('a device certificate for ven-001', () => {
   });
 });
 
+describe('a device speaking for another', () => {
+  it("cannot report a Winter River status for another node: node_id must be the topic's", async () => {
+    const node = await connectDevice(await stack.provision('pdu_x'), 'pdu_x');
+    try {
+      await node.publish(topics.winterRiverStatus('pdu_x'), JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: 'pdu_y' }));
+      await eventually(async () => (await reasons('pdu_x')).includes('identity-mismatch'));
+      await stack.settle();
+      const nodes = (await stack.api('/api/winter-river/nodes')).body.items as { nodeId: string }[];
+      expect(nodes.map((n) => n.nodeId)).not.toContain('pdu_y');
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("cannot complete another device's command by reusing its correlationId", async () => {
+    stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) })), 'ven-002');
+    await stack.settle();
+    const sent = await stack.api('/api/vens/ven-002/send-event', { method: 'POST', body: JSON.stringify({ shed_kw: 1, duration_sec: 60 }) });
+    expect(sent.status).toBe(202);
+    const device = await connectDevice(ven1, 'ven-001');
+    try {
+      const ack = { ...fixture('seed-001-event-ack'), correlationId: sent.body.correlationId, ts: Math.floor(Date.now() / 1000) };
+      await device.publish(topics.ack('ven-001'), JSON.stringify(ack));
+      await stack.settle();
+      expect((await stack.api(`/api/commands/${sent.body.correlationId}`)).body).toMatchObject({ status: 'sent', target: 'ven-002', ack: null });
+    } finally {
+      await device.close();
+    }
+  });
+});
+
 describe('bad input', () => {
   it('goes to the error sink with its reason and never stops the messages after it', async () => {
     const device = await connectDevice(ven1, 'ven-001');

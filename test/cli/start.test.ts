@@ -1,0 +1,56 @@
+// `npm start` as a newcomer runs it: defaults (simulated fleet on) on free ports, local.json, /health, the fleet
+// reporting, a clean stop on SIGTERM; a bad setting refused by name.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from '../e2e/helpers.js';
+
+const dirs: string[] = [];
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempDir() {
+  const dir = await mkdtemp(join(tmpdir(), 'vpp-start-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('npm start', () => {
+  it('starts the whole platform with its fleet, writes local.json, answers /health, and stops cleanly', async () => {
+    const dir = await tempDir();
+    const child = spawn('node_modules/.bin/tsx', ['bin/local.ts'], {
+      env: { ...process.env, VPP_DIR: dir, VPP_HTTP_PORT: '0', VPP_MQTT_PORT: '0', VPP_FLEET: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    const config = await eventually(() => existsSync(join(dir, 'local.json')) && JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')), 45_000);
+    await eventually(() => /VPP local stack ready in \d+ ms/.test(output));
+    expect((await fetch(`${config.apiUrl}/health`)).status).toBe(200);
+    const vens = await eventually(async () => {
+      const res = await fetch(`${config.apiUrl}/api/vens?online=true`, { headers: { authorization: `Bearer ${config.token}` } });
+      const body = (await res.json()) as { items: { venId: string }[] };
+      return body.items.length === 3 && body.items.map((v) => v.venId).sort();
+    }, 20_000);
+    expect(vens).toEqual(['ven-001', 'ven-002', 'ven-003']);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  }, 90_000);
+
+  it('refuses a bad setting, naming it', async () => {
+    const run = promisify(execFile);
+    const result = await run('npx', ['tsx', 'bin/local.ts'], { env: { ...process.env, VPP_DIR: await tempDir(), VPP_HTTP_PORT: 'abc' } }).catch((e) => e);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('VPP_HTTP_PORT must be a port number');
+  }, 30_000);
+});
