@@ -47,7 +47,7 @@ const lambdaEnv = (sourceMaps: boolean): NodeJS.ProcessEnv => ({
   POWERTOOLS_LOG_LEVEL: 'ERROR',
   DEVICES_TABLE: 'd', EVENTS_TABLE: 'e', COMMANDS_TABLE: 'c', TIMESERIES_BACKEND: 'timestream', TIMESTREAM_DATABASE: 'db',
   RETENTION_DAYS: '30', ERROR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/q', INVENTORY_TABLE: 'i',
-  FLEET_EVENTS_TABLE: 'f', REFUSALS_TABLE: 'r', COMMAND_TIMEOUT_SEC: '60', IOT_DATA_ENDPOINT: 'https://example.iot.us-east-1.amazonaws.com',
+  FLEET_EVENTS_TABLE: 'f', REFUSALS_TABLE: 'r', IDEMPOTENCY_TABLE: 'k', COMMAND_TIMEOUT_SEC: '60', IOT_DATA_ENDPOINT: 'https://example.iot.us-east-1.amazonaws.com',
 });
 
 /** Milliseconds from `import()` of the bundle to its handler being ready, in a fresh `node` process. */

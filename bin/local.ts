@@ -31,7 +31,7 @@ const stack = await startLocalStack({
 await writeFile(join(dir, 'local.json.tmp'), `${JSON.stringify(stack.config, null, 2)}\n`, { mode: 0o600 });
 await rename(join(dir, 'local.json.tmp'), join(dir, 'local.json'));
 console.log(`VPP local stack ready in ${Date.now() - started} ms
-  HTTP API           ${stack.config.apiUrl}   (Authorization: Bearer <token from ${join(dir, 'local.json')}>)
+  HTTP API           ${stack.config.apiUrl}   (Authorization: Bearer <token from ${join(dir, 'local.json')}>: admin; tokens.viewer, tokens.operator)
   MQTT (mutual TLS)  ${stack.config.mqtt.host}:${stack.config.mqtt.port}   CA ${stack.config.mqtt.caFile}
   MQTT over WS       ${stack.config.wsUrl}
   Device certs       npm run provision -- <thingName>`);

@@ -1,6 +1,6 @@
 // The operators' HTTP API: every route of lambdas/api/routes.ts on one Lambda, behind Cognito JWTs except the
-// routes the table marks public; and the operators' sign-in: the user pool, its hosted domain and the dashboard's
-// app client (authorization code + PKCE).
+// routes the table marks public; and the operators' sign-in: the user pool, its role groups (the handler checks each
+// route's role against them), its hosted domain and the dashboard's app client (authorization code + PKCE).
 import { Aws, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
@@ -15,6 +15,7 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import {
   AccountRecovery,
+  CfnUserPoolGroup,
   FeaturePlan,
   Mfa,
   OAuthScope,
@@ -27,6 +28,8 @@ import {
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { IDEMPOTENCY_HEADER } from '../lambdas/api/idempotency.js';
+import { ROLES, type Role } from '../lambdas/api/roles.js';
 import { routes, type RouteDefinition } from '../lambdas/api/routes.js';
 import { topics } from '../lambdas/core/topics.js';
 import type { Fleet } from './fleet.js';
@@ -74,6 +77,8 @@ export class Api extends Construct {
   readonly userPoolClient: UserPoolClient;
   /** The hosted sign-in (managed login) domain: the dashboard's OAuth authorize, token and logout endpoints. */
   readonly authDomain: UserPoolDomain;
+  /** One group per role (`viewer`, `operator`, `admin`): add an operator to one to let them in. */
+  readonly groups: Record<Role, CfnUserPoolGroup>;
   readonly handler: HandlerFunction;
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
@@ -81,6 +86,7 @@ export class Api extends Construct {
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     this.userPool = this.operatorPool();
+    this.groups = this.roleGroups();
     this.authDomain = this.userPool.addDomain('HostedSignIn', {
       cognitoDomain: { domainPrefix: props.authDomainPrefix ?? authDomainPrefix(Stack.of(this)) },
     });
@@ -116,7 +122,7 @@ export class Api extends Construct {
       corsPreflight: {
         allowOrigins: props.corsOrigins,
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
-        allowHeaders: ['authorization', 'content-type'],
+        allowHeaders: ['authorization', 'content-type', IDEMPOTENCY_HEADER.toLowerCase()],
         maxAge: Duration.hours(1),
       },
     });
@@ -173,12 +179,37 @@ export class Api extends Construct {
     return pool;
   }
 
+  /**
+   * The roles as Cognito groups. Tokens carry the user's groups in `cognito:groups`, which the handler reads; a user
+   * in none of them is refused every route but /health. Precedence: the highest role first (0 = admin).
+   */
+  private roleGroups(): Record<Role, CfnUserPoolGroup> {
+    const descriptions: Record<Role, string> = {
+      viewer: 'Reads the fleet, its telemetry, events and refused input; sends nothing.',
+      operator: 'Also sends DR events, restores, dispatches and Winter River commands.',
+      admin: 'Also writes device data over HTTP (POST /api/telemetry), inventory and provisioning.',
+    };
+    const highestFirst = [...ROLES].reverse();
+    return Object.fromEntries(
+      highestFirst.map((role, precedence) => [
+        role,
+        new CfnUserPoolGroup(this, `Group-${role}`, {
+          userPoolId: this.userPool.userPoolId,
+          groupName: role,
+          description: descriptions[role],
+          precedence,
+        }),
+      ]),
+    ) as Record<Role, CfnUserPoolGroup>;
+  }
+
   /** The shared route table (lambdas/api/routes.ts) is the API: the local stack serves the very same routes. */
   private addRoutes(): void {
     const integration = new HttpLambdaIntegration('Handler', this.handler.function);
     const issuer = `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.userPool.userPoolId}`;
     const authorizer = new HttpJwtAuthorizer('Cognito', issuer, { jwtAudience: [this.userPoolClient.userPoolClientId] });
-    for (const { method, path, public: isPublic } of routes as readonly RouteDefinition[]) {
+    for (const { method, path, role } of routes as readonly RouteDefinition[]) {
+      const isPublic = role === 'public';
       const [route] = this.httpApi.addRoutes({
         path,
         methods: [HttpMethod[method]],
@@ -200,6 +231,7 @@ export class Api extends Construct {
     storage.grantTimeseriesRead(this.handler); // telemetry, circuits/history
     storage.grantWrite(this.handler, 'commands'); // send-event, restore, dispatch, node command
     storage.grantWrite(this.handler, 'fleetEvents'); // POST /api/events
+    storage.grantWrite(this.handler, 'idempotency'); // Idempotency-Key on the command routes: claim, complete, release
     // POST /api/telemetry is the HTTP fallback of the metering rule: it records what the rule would.
     storage.grantWrite(this.handler, 'devices');
     storage.grantTimeseriesWrite(this.handler);

@@ -73,6 +73,7 @@ export async function startDynamo(path: string): Promise<LocalDynamo> {
 export async function ensureTables(client: DynamoDBClient, tables: Record<string, TableDefinition>): Promise<string[]> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames);
   const missing: string[] = [];
+  const created: string[] = [];
   for (const [name, t] of Object.entries(tables)) {
     if (existing.has(name)) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
@@ -98,8 +99,20 @@ export async function ensureTables(client: DynamoDBClient, tables: Record<string
       }),
     };
     await client.send(new CreateTableCommand(input));
+    created.push(name);
   }
+  // dynalite answers CreateTable while the table is still CREATING, and refuses items until it is ACTIVE
+  for (const name of created) await untilActive(client, name);
   return missing;
+}
+
+async function untilActive(client: DynamoDBClient, name: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`dynamodb: table ${name} is not active after 2 s`);
 }
 
 const keySchema = (partitionKey: string, sortKey?: string) => [

@@ -1,12 +1,16 @@
 // The local stack's HTTP front door on 127.0.0.1: /health, the IoT data plane, the operator API (the same
-// handler API Gateway invokes, behind the dev bearer token in place of the JWT authorizer) and the dashboard.
+// handler API Gateway invokes, behind dev bearer tokens in place of the JWT authorizer) and the dashboard. Each dev
+// token stands for one role: the front door passes it on as the claims API Gateway would pass for a Cognito user in
+// that group, and the handler checks the route's role as it does in AWS.
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { matchRoute } from '../../lambdas/api/routes.js';
+import { ValidationError } from '../../lambdas/core/errors.js';
 
 const MAX_BODY = 1024 * 1024;
 const TYPES: Record<string, string> = {
@@ -19,7 +23,8 @@ const TYPES: Record<string, string> = {
 };
 
 export interface FrontDoorOptions {
-  readonly token: string;
+  /** The dev bearer token of each role; the admin's is the dev session handed to a loopback page. */
+  readonly tokens: Readonly<Record<Role, string>>;
   readonly api: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
   readonly dataPlane: (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
   readonly health: () => Promise<Record<string, boolean>>;
@@ -48,16 +53,17 @@ export function frontDoor(opts: FrontDoorOptions) {
       if (url.pathname === '/config.json' && req.method === 'GET') return send(res, 200, opts.dashboardConfig, { 'cache-control': 'no-store' });
       if (url.pathname === '/local/session' && req.method === 'POST') {
         return isLoopbackPage(req)
-          ? send(res, 200, { token: opts.token }, { 'cache-control': 'no-store' })
+          ? send(res, 200, { token: opts.tokens.admin }, { 'cache-control': 'no-store' })
           : send(res, 403, { error: 'Forbidden', message: 'the dev session is handed only to a page on this stack\'s own loopback address' });
       }
       if (await opts.dataPlane(req, res, body)) return;
       const match = matchRoute(req.method ?? 'GET', url.pathname);
       if (match) {
-        if (!match.route.public && !authorized(req, opts.token)) {
+        const role = match.route.role === 'public' ? undefined : roleOfRequest(req, opts.tokens);
+        if (match.route.role !== 'public' && !role) {
           return send(res, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
         }
-        const result = await opts.api(apiEvent(req, url, body, match.routeKey, match.pathParameters));
+        const result = await opts.api(apiEvent(req, url, body, match.routeKey, match.pathParameters, role));
         res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
         return res.end(result.body);
       }
@@ -65,6 +71,7 @@ export function frontDoor(opts: FrontDoorOptions) {
       if (req.method === 'GET') return serveStatic(res, opts.webDir, url.pathname);
       send(res, 405, { message: 'Method Not Allowed' });
     } catch (err) {
+      if (err instanceof ValidationError) return send(res, 400, { error: 'ValidationError', field: err.field, message: err.message });
       send(res, 500, { error: 'InternalError', message: (err as Error).message });
     }
   };
@@ -92,9 +99,22 @@ export function isLoopbackPage(req: IncomingMessage): boolean {
   return site === undefined || site === 'same-origin';
 }
 
-function authorized(req: IncomingMessage, token: string): boolean {
+/** The role whose dev token the request presents, if any. */
+export function roleOfToken(tokens: Readonly<Record<Role, string>>, presented: string): Role | undefined {
+  return ROLES.find((role) => isToken(tokens[role], presented));
+}
+
+function roleOfRequest(req: IncomingMessage, tokens: Readonly<Record<Role, string>>): Role | undefined {
   const header = req.headers.authorization ?? '';
-  return header.startsWith('Bearer ') && isToken(token, header.slice(7));
+  return header.startsWith('Bearer ') ? roleOfToken(tokens, header.slice(7)) : undefined;
+}
+
+/**
+ * What API Gateway's JWT authorizer passes for a Cognito user in the role's group: the claims as strings, arrays
+ * flattened to `[a b]`, as `requestContext.authorizer.jwt`.
+ */
+function localAuthorizer(role: Role) {
+  return { jwt: { claims: { sub: `local-${role}`, 'cognito:groups': `[${role}]`, token_use: 'access' }, scopes: null } };
 }
 
 function apiEvent(
@@ -103,6 +123,7 @@ function apiEvent(
   body: Buffer,
   routeKey: string,
   pathParameters: Record<string, string>,
+  role: Role | undefined,
 ): APIGatewayProxyEventV2 {
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
@@ -137,6 +158,7 @@ function apiEvent(
       stage: '$default',
       time: new Date(now).toUTCString(),
       timeEpoch: now,
+      ...(role && { authorizer: localAuthorizer(role) }),
     },
   };
 }

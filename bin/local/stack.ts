@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { apiHandler } from '../../lambdas/api/handler.js';
+import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
 import { buildIngestPorts, documentClient, type Ports } from '../../lambdas/core/adapters.js';
@@ -29,7 +30,7 @@ import { dataPlaneRoutes } from './data-plane.js';
 import { ensureWebBuild } from '../../web/build.js';
 import { ensureTables, startDynamo } from './dynamodb.js';
 import { FileErrorSink } from './error-sink-file.js';
-import { frontDoor, isToken } from './http-server.js';
+import { frontDoor, roleOfToken } from './http-server.js';
 import { RulesEngine } from './rules-engine.js';
 import { ShadowService } from './shadow-service.js';
 import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
@@ -59,7 +60,10 @@ export interface LocalStackOptions {
 /** The content of `.vpp/local.json`. */
 export interface LocalConfig {
   apiUrl: string;
+  /** The admin's dev bearer token (the dev session a loopback page gets). */
   token: string;
+  /** A dev bearer token per role: API calls with a token get its role's rights. */
+  tokens: Record<Role, string>;
   iotDataEndpoint: string;
   wsUrl: string;
   mqtt: { host: string; port: number; caFile: string };
@@ -146,7 +150,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ca: await readFile(ca.caFile),
     },
     httpServer,
-    isOperatorToken: (password) => isToken(secrets.token, password),
+    // the live feed is read only: any role may watch it
+    isOperatorToken: (password) => roleOfToken(secrets.tokens, password) !== undefined,
     onRefused(clientId, action, topic) {
       track(
         errors
@@ -186,6 +191,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       INVENTORY_TABLE: tableNames.inventory,
       FLEET_EVENTS_TABLE: tableNames.fleetEvents,
       REFUSALS_TABLE: tableNames.refusals,
+      IDEMPOTENCY_TABLE: tableNames.idempotency,
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     dynamo.client,
@@ -199,7 +205,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   httpServer.on(
     'request',
     frontDoor({
-      token: secrets.token,
+      tokens: secrets.tokens,
       api: (event) => api(event, lambdaContext('api')),
       dataPlane: dataPlaneRoutes({
         shadows,
@@ -215,7 +221,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const config: LocalConfig = {
     apiUrl: baseUrl,
-    token: secrets.token,
+    token: secrets.tokens.admin,
+    tokens: secrets.tokens,
     iotDataEndpoint: baseUrl,
     wsUrl: `ws://${host}:${httpPort}/mqtt`,
     mqtt: { host, port: broker.port, caFile: ca.caFile },
@@ -276,21 +283,31 @@ function defaultInventoryFile(): string {
 
 
 interface Secrets {
+  /** The admin's token: `token` in `local.json`, and the only token before roles came. */
   token: string;
+  tokens: Record<Role, string>;
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
-/** The dev bearer token and the local data-plane credentials: made once, kept in `.vpp/secrets.json` (0600). */
+const newToken = () => randomBytes(32).toString('base64url');
+
+/**
+ * The dev bearer tokens (one per role, the admin's is `token`) and the local data-plane credentials: made once, kept
+ * in `.vpp/secrets.json` (0600). A file from before roles gains the viewer and operator tokens and keeps its token.
+ */
 async function loadSecrets(file: string): Promise<Secrets> {
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Secrets;
+  const stored = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Partial<Secrets>) : {};
+  const token = stored.token ?? newToken();
+  const tokens = Object.fromEntries(ROLES.map((role) => [role, role === 'admin' ? token : (stored.tokens?.[role] ?? newToken())]));
   const secrets: Secrets = {
-    token: randomBytes(32).toString('base64url'),
-    credentials: {
+    token,
+    tokens: tokens as Record<Role, string>,
+    credentials: stored.credentials ?? {
       accessKeyId: `AKIAVPPLOCAL${randomBytes(4).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(30).toString('base64url'),
     },
   };
-  await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (JSON.stringify(secrets) !== JSON.stringify(stored)) await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 

@@ -1,8 +1,12 @@
-// Request bodies, parsed at the edge: not JSON or not the schema is a ValidationError naming the field.
+// Request bodies, parsed at the edge: not JSON, not the schema, nested too deep or holding a number the stores cannot
+// keep is a ValidationError naming the field.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import { ValidationError } from '../core/errors.js';
 import { parse } from '../core/schemas.js';
+
+/** How deep free-form JSON (a Winter River command's `params`) may nest; the seeds' documents nest 3 levels. */
+export const MAX_JSON_DEPTH = 32;
 
 export function jsonBody(event: APIGatewayProxyEventV2, optional = false): unknown {
   if (!event.body) {
@@ -10,15 +14,43 @@ export function jsonBody(event: APIGatewayProxyEventV2, optional = false): unkno
     throw new ValidationError('body', 'body: a JSON object is required');
   }
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new ValidationError('body', 'body: not valid JSON');
   }
+  checkJson(value, []);
+  return value;
 }
 
 export function parseBody<T extends z.ZodType>(schema: T, event: APIGatewayProxyEventV2): z.infer<T> {
   const result = parse(schema, jsonBody(event));
   if (!result.ok) throw new ValidationError(result.field, result.message);
   return result.value;
+}
+
+/**
+ * DynamoDB keeps 0 and magnitudes from 1e-130 up to (not including) 1e126, with at most 38 significant digits; a
+ * JavaScript number has at most 17, so only the magnitude can be out of range (and `1e999` parses to Infinity).
+ */
+export const isStorableNumber = (n: number): boolean => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
+
+const fieldOf = (path: readonly (string | number)[]) => path.join('.') || '(root)';
+
+/** Walks parsed JSON no deeper than MAX_JSON_DEPTH (so neither this nor any later step runs out of stack). */
+function checkJson(value: unknown, path: (string | number)[]): void {
+  if (typeof value === 'number') {
+    if (!isStorableNumber(value)) {
+      throw new ValidationError(fieldOf(path), `${fieldOf(path)}: must be 0 or of magnitude 1e-130 to 1e126`);
+    }
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (path.length >= MAX_JSON_DEPTH) {
+    const field = fieldOf(path.slice(0, 1));
+    throw new ValidationError(field, `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  for (const [key, child] of entries) checkJson(child, [...path, key]);
 }

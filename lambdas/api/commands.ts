@@ -1,8 +1,8 @@
 // Operator commands: DR event and restore to a VEN, a command to a Winter River node, and a command's status.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { commandView, eventCommand, restoreCommand, sendCommand } from '../core/commands.js';
-import { NotFoundError } from '../core/errors.js';
-import { winterRiverCommandSchema } from '../core/schemas.js';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { MAX_PAYLOAD_BYTES, winterRiverCommandSchema } from '../core/schemas.js';
 import { topics } from '../core/topics.js';
 import { jsonBody, parseBody } from './body.js';
 import { sendEventBodySchema } from './bodies.js';
@@ -36,10 +36,14 @@ export async function restore(ports: ApiPorts, venId: string | undefined, event:
 export async function winterRiverCommand(ports: ApiPorts, nodeId: string | undefined, event: APIGatewayProxyEventV2) {
   const id = deviceIdParam('nodeId', nodeId);
   const command = parseBody(winterRiverCommandSchema, event);
+  const payload = JSON.stringify(command);
+  if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
+    throw new ValidationError('params', `params: the command is over ${MAX_PAYLOAD_BYTES / 1024} KiB, the MQTT message limit`);
+  }
   const node = await ports.registry.get(id);
   if (node?.kind !== 'winter-river') throw new NotFoundError(`Winter River node ${id}`);
   const topic = topics.winterRiverCommand(id);
-  await ports.publisher.publish(topic, JSON.stringify(command), 1);
+  await ports.publisher.publish(topic, payload, 1);
   return accepted({ nodeId: id, topic, status: 'sent', command });
 }
 

@@ -1,27 +1,31 @@
-// The HTTP API Lambda (API Gateway HTTP API, payload v2): one route table, domain errors mapped to statuses.
+// The HTTP API Lambda (API Gateway HTTP API, payload v2): one route table, the caller's role checked against the
+// route's, `Idempotency-Key` on the command routes, domain errors mapped to statuses.
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
-import { NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import * as commands from './commands.js';
 import { getDispatch, postDispatch } from './dispatch.js';
+import { idempotent, type Response } from './idempotency.js';
 import { createFleetEvent, getFleetEvent, listFleetEvents, portfolio } from './fleet.js';
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
 import { listRefused } from './refused.js';
 import { Reply } from './reply.js';
-import type { RouteKey } from './routes.js';
+import { callerOf, hasRole, type Caller, type Role } from './roles.js';
+import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
 
 type Route = (event: APIGatewayProxyEventV2, ports: ApiPorts) => Promise<unknown>;
 
 const routeTable: Record<RouteKey, Route> = {
   'GET /health': async () => ({ status: 'ok' }),
+  'GET /api/me': async (e) => ({ role: callerOf(e).role }),
   'GET /api/vens': (e, p) => q.listVens(p, e.queryStringParameters),
   'GET /api/vens/{venId}': (e, p) => q.getVen(p, e.pathParameters?.venId),
   'GET /api/vens/{venId}/telemetry': (e, p) => q.venTelemetry(p, e.pathParameters?.venId, e.queryStringParameters),
@@ -46,25 +50,48 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
 };
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 => ({
-  statusCode,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });
 
-export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPorts) {
+export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPorts): Promise<APIGatewayProxyStructuredResultV2> {
   const route = routeTable[event.routeKey as RouteKey];
-  if (!route) return json(404, { error: 'NotFound', message: `no route ${event.routeKey}` });
+  const definition = routeOf(event.routeKey);
+  if (!route || !definition) return result(json(404, { error: 'NotFound', message: `no route ${event.routeKey}` }));
+  const run = () => route(event, ports).then(
+    (r) => (r instanceof Reply ? json(r.statusCode, r.body) : json(200, r)),
+    (err: unknown) => errorResponse(event, err),
+  );
   try {
-    const result = await route(event, ports);
-    return result instanceof Reply ? json(result.statusCode, result.body) : json(200, result);
+    const needed = definition.role;
+    if (needed === 'public') return result(await run());
+    const caller = authorize(event, needed);
+    return result(definition.idempotent ? await idempotent(event, caller, ports.idempotency, run) : await run());
   } catch (err) {
-    if (err instanceof ValidationError) return json(400, { error: 'ValidationError', field: err.field, message: err.message });
-    if (err instanceof NotFoundError) return json(404, { error: 'NotFound', message: err.message });
-    logger.error('request failed', { routeKey: event.routeKey, error: err as Error });
-    return json(500, { error: 'InternalError', message: 'internal error' });
+    return result(errorResponse(event, err));
   }
 }
+
+/** The caller, when its role is at least the route's; a ForbiddenError otherwise. */
+function authorize(event: APIGatewayProxyEventV2, needed: Role): Caller {
+  const caller = callerOf(event);
+  if (!hasRole(caller.role, needed)) throw new ForbiddenError(`${event.routeKey} needs the ${needed} role`);
+  return caller;
+}
+
+function errorResponse(event: APIGatewayProxyEventV2, err: unknown): Response {
+  if (err instanceof ValidationError) return json(400, { error: 'ValidationError', field: err.field, message: err.message });
+  if (err instanceof ForbiddenError) return json(403, { error: 'Forbidden', message: err.message });
+  if (err instanceof NotFoundError) return json(404, { error: 'NotFound', message: err.message });
+  if (err instanceof ConflictError) return json(409, { error: 'Conflict', message: err.message });
+  if (err instanceof UnprocessableError) return json(422, { error: 'Unprocessable', field: err.field, message: err.message });
+  logger.error('request failed', { routeKey: event.routeKey, error: err as Error });
+  return json(500, { error: 'InternalError', message: 'internal error' });
+}
+
+const result = ({ statusCode, body, headers }: Response): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body,
+});
 
 export function apiHandler(ports: () => ApiPorts) {
   return middy((event: APIGatewayProxyEventV2) => handleApiEvent(event, ports())).use(injectLambdaContext(logger));

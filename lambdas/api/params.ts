@@ -20,12 +20,19 @@ export function idParam(field: string, value: string | undefined): string {
   return value;
 }
 
-/** ISO-8601 or epoch seconds → epoch milliseconds. */
+/** The last instant an ISO-8601 year of four digits can name; later times cannot be written back out. */
+const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** ISO-8601 or epoch seconds → epoch milliseconds, from 1970 to the end of year 9999. */
 export function timeParam(field: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
+  const ms = /^\d+(\.\d+)?$/.test(value)
+    ? Math.round(Number(value) * 1000)
+    : /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
+      ? Date.parse(value)
+      : NaN;
   if (Number.isNaN(ms)) throw new ValidationError(field, `${field}: must be ISO-8601 or epoch seconds`);
+  if (ms < 0 || ms > MAX_TIME_MS) throw new ValidationError(field, `${field}: must be between 1970 and the end of 9999`);
   return ms;
 }
 

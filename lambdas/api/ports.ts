@@ -1,9 +1,10 @@
 // What the operator API runs on, built once per process: the ingest stores plus shadows, the command log and
-// publisher, the inventory, fleet events and the refusal log. The Lambda builds it from its environment, the local stack from its own.
+// publisher, the inventory, fleet events, the refusal log and the idempotency keys. The Lambda builds it from its
+// environment, the local stack from its own.
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { buildCommandStores, buildIngestPorts } from '../core/adapters.js';
+import { buildCommandStores, buildIngestPorts, documentClient } from '../core/adapters.js';
 import type { CommandContext } from '../core/commands.js';
 import type { ApiEnv, Env } from '../core/config.js';
 import type {
@@ -12,11 +13,13 @@ import type {
   DeviceRegistry,
   EventHistory,
   FleetEventStore,
+  IdempotencyStore,
   InventoryStore,
   RefusalLog,
   ShadowReader,
   TelemetryStore,
 } from '../core/ports.js';
+import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
 
@@ -30,12 +33,13 @@ export interface ApiPorts {
   readonly inventory: InventoryStore;
   readonly fleetEvents: FleetEventStore;
   readonly refusals: RefusalLog;
+  readonly idempotency: IdempotencyStore;
   readonly settings: { readonly commandTimeoutSec: number };
 }
 
 export function buildApiPorts(
   env: Env,
-  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
+  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
 ): ApiPorts {
@@ -44,6 +48,7 @@ export function buildApiPorts(
     ...buildCommandStores({ ...env, ...api }, dynamodb),
     shadows: new IotDataShadowReader(iotData),
     publisher: new IotDataCommandPublisher(iotData),
+    idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
   };
 }

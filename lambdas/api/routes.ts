@@ -1,36 +1,45 @@
-// The HTTP API's routes, defined once: the CDK stack creates them on API Gateway and the local
-// HTTP server matches requests against them to build the same event API Gateway sends.
+// The HTTP API's routes, defined once: the CDK stack creates them on API Gateway, the local HTTP server matches
+// requests against them to build the same event API Gateway sends, and the handler checks each route's role.
+import { ValidationError } from '../core/errors.js';
+import type { Access } from './roles.js';
 
 export interface RouteDefinition {
   readonly method: 'GET' | 'POST';
   readonly path: string;
-  /** Every route but /health needs `Authorization: Bearer <token>` (Cognito JWT in AWS). */
-  readonly public?: boolean;
+  /**
+   * The least role the route needs (roles.ts); `public` needs no token at all. Every other route needs
+   * `Authorization: Bearer <token>` (a Cognito JWT in AWS) and a caller in that group or a higher one.
+   */
+  readonly role: Access;
+  /** A command that leaves the platform: an `Idempotency-Key` header makes a retry answer the first response. */
+  readonly idempotent?: boolean;
 }
 
 export const routes = [
-  { method: 'GET', path: '/health', public: true },
-  { method: 'GET', path: '/api/vens' },
-  { method: 'GET', path: '/api/vens/{venId}' },
-  { method: 'GET', path: '/api/vens/{venId}/telemetry' },
-  { method: 'GET', path: '/api/vens/{venId}/circuits/history' },
-  { method: 'GET', path: '/api/vens/{venId}/events' },
-  { method: 'GET', path: '/api/vens/{venId}/shadow' },
-  { method: 'GET', path: '/api/winter-river/nodes' },
-  { method: 'POST', path: '/api/vens/{venId}/send-event' },
-  { method: 'POST', path: '/api/vens/{venId}/restore' },
-  { method: 'GET', path: '/api/commands/{correlationId}' },
-  { method: 'POST', path: '/api/winter-river/nodes/{nodeId}/command' },
-  { method: 'GET', path: '/api/assets' },
-  { method: 'GET', path: '/api/agents' },
-  { method: 'POST', path: '/dispatch' },
-  { method: 'GET', path: '/api/dispatch/{id}' },
-  { method: 'GET', path: '/api/events' },
-  { method: 'POST', path: '/api/events' },
-  { method: 'GET', path: '/api/events/{eventId}' },
-  { method: 'GET', path: '/api/portfolio' },
-  { method: 'POST', path: '/api/telemetry' },
-  { method: 'GET', path: '/api/refused' },
+  { method: 'GET', path: '/health', role: 'public' },
+  { method: 'GET', path: '/api/me', role: 'viewer' },
+  { method: 'GET', path: '/api/vens', role: 'viewer' },
+  { method: 'GET', path: '/api/vens/{venId}', role: 'viewer' },
+  { method: 'GET', path: '/api/vens/{venId}/telemetry', role: 'viewer' },
+  { method: 'GET', path: '/api/vens/{venId}/circuits/history', role: 'viewer' },
+  { method: 'GET', path: '/api/vens/{venId}/events', role: 'viewer' },
+  { method: 'GET', path: '/api/vens/{venId}/shadow', role: 'viewer' },
+  { method: 'GET', path: '/api/winter-river/nodes', role: 'viewer' },
+  { method: 'POST', path: '/api/vens/{venId}/send-event', role: 'operator', idempotent: true },
+  { method: 'POST', path: '/api/vens/{venId}/restore', role: 'operator', idempotent: true },
+  { method: 'GET', path: '/api/commands/{correlationId}', role: 'viewer' },
+  { method: 'POST', path: '/api/winter-river/nodes/{nodeId}/command', role: 'operator', idempotent: true },
+  { method: 'GET', path: '/api/assets', role: 'viewer' },
+  { method: 'GET', path: '/api/agents', role: 'viewer' },
+  { method: 'POST', path: '/dispatch', role: 'operator', idempotent: true },
+  { method: 'GET', path: '/api/dispatch/{id}', role: 'viewer' },
+  { method: 'GET', path: '/api/events', role: 'viewer' },
+  { method: 'POST', path: '/api/events', role: 'operator', idempotent: true },
+  { method: 'GET', path: '/api/events/{eventId}', role: 'viewer' },
+  { method: 'GET', path: '/api/portfolio', role: 'viewer' },
+  // Device data over HTTP, written as if the VEN had sent it: admin until devices use their certificates here.
+  { method: 'POST', path: '/api/telemetry', role: 'admin' },
+  { method: 'GET', path: '/api/refused', role: 'viewer' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */
@@ -39,7 +48,15 @@ export type RouteKey = KeyOf<(typeof routes)[number]>;
 
 export const routeKey = (r: RouteDefinition) => `${r.method} ${r.path}` as RouteKey;
 
-/** Finds the route for a request path, with its path parameters (`{venId}`), as API Gateway does. */
+const byKey = new Map<string, RouteDefinition>(routes.map((r) => [routeKey(r), r]));
+
+/** The route of an event's `routeKey`. */
+export const routeOf = (key: string): RouteDefinition | undefined => byKey.get(key);
+
+/**
+ * Finds the route for a request path, with its path parameters (`{venId}`) decoded, as API Gateway does. A path
+ * parameter that is not valid percent-encoding (`%E0%A4%A`) is a ValidationError naming `path`.
+ */
 export function matchRoute(method: string, path: string) {
   const parts = path.split('/');
   for (const route of routes) {
@@ -49,7 +66,7 @@ export function matchRoute(method: string, path: string) {
     const params: Record<string, string> = {};
     const ok = pattern.every((seg, i) => {
       if (seg.startsWith('{')) {
-        params[seg.slice(1, -1)] = decodeURIComponent(parts[i]!);
+        params[seg.slice(1, -1)] = decodePathSegment(parts[i]!);
         return parts[i] !== '';
       }
       return seg === parts[i];
@@ -57,4 +74,12 @@ export function matchRoute(method: string, path: string) {
     if (ok) return { route: route as RouteDefinition, routeKey: routeKey(route), pathParameters: params };
   }
   return undefined;
+}
+
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ValidationError('path', 'path: not valid percent-encoding (UTF-8)');
+  }
 }

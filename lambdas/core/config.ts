@@ -34,11 +34,13 @@ export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   return result.data;
 }
 
-/** What the API Lambda needs beside `envSchema`: the inventory, fleet-event and refusal tables, the IoT data endpoint. */
+/** What the API Lambda needs beside `envSchema`: the inventory, fleet-event, refusal and idempotency tables, the IoT data endpoint. */
 export const apiEnvSchema = z.object({
   INVENTORY_TABLE: z.string().min(1),
   FLEET_EVENTS_TABLE: z.string().min(1),
   REFUSALS_TABLE: z.string().min(1),
+  /** `Idempotency-Key`s of the command routes. */
+  IDEMPOTENCY_TABLE: z.string().min(1),
   /** `https://<account>-ats.iot.<region>.amazonaws.com`: shadow reads and command publishes. */
   IOT_DATA_ENDPOINT: z.string().url(),
   /** How long a command waits for its ACK before it is marked `timed-out`. */

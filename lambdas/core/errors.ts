@@ -26,3 +26,30 @@ export class RejectedRecordsError extends Error {
     this.name = 'RejectedRecordsError';
   }
 }
+
+/** The caller's role is below the route's: 403. */
+export class ForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** The request conflicts with one still under way (the same `Idempotency-Key`): 409, retry later. */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** Well-formed but not processable as asked (an `Idempotency-Key` reused for another request): 422. */
+export class UnprocessableError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnprocessableError';
+  }
+}

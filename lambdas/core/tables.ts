@@ -53,6 +53,11 @@ export const tables = {
     timeToLive: 'expiresAt',
     indexes: [{ name: 'byDevice', partitionKey: 'device', sortKey: 'sk' }],
   },
+  /**
+   * `Idempotency-Key`s of the command routes, one item per caller and key (`pk` = `{sub}#{key}`): the request's
+   * fingerprint, then its first response; TTL 24 h (`expiresAt`, epoch seconds, also checked on read: TTL deletes late).
+   */
+  idempotency: { env: 'IDEMPOTENCY_TABLE', partitionKey: 'pk', timeToLive: 'expiresAt' },
   /** The DynamoDB time-series adapter: one partition per series, device and UTC day; TTL retention. */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' },
 } as const satisfies Record<string, TableDefinition>;

@@ -60,6 +60,7 @@ beforeAll(async () => {
     if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
     apiBearers.push(req.headers.authorization ?? '');
     const path = new URL(req.url!, 'http://x').pathname;
+    if (path === '/api/me') return json(res, { role: 'operator' });
     if (path === '/api/portfolio') return json(res, { at: new Date().toISOString(), vens: { total: 0, online: 0 }, used_kw: 0, shed_kw: 0, available_shed_kw: 0, bess: null });
     json(res, { items: [] });
   });

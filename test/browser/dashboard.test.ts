@@ -88,6 +88,29 @@ describe('dashboard', () => {
     expect(await page.locator('.tracker').innerText()).toMatch(/acked in \d+ ms/);
   });
 
+  it('shows a viewer the fleet but no command, dispatch or event form, with a note instead', async () => {
+    // the token a non-loopback page asks for, as the sign-in form stores it
+    await page.addInitScript((token) => sessionStorage.setItem('vpp.localToken', token), stack.config.tokens.viewer);
+    const views: [string, string][] = [
+      ['/vens/ven-001', 'Send event…'],
+      ['/events', 'Preview allocation'],
+      ['/sites', 'Preview'],
+      ['/winter-river', 'Send…'],
+    ];
+    for (const [path, button] of views) {
+      await open(path);
+      const note = page.getByTestId('role-note');
+      await note.waitFor({ timeout: 15_000 });
+      expect(await note.innerText()).toMatch(/^Signed in as viewer: .+ needs the operator role/);
+      expect(await page.getByRole('button', { name: button, exact: true }).count(), path).toBe(0);
+      expect(await page.locator('main form').count(), path).toBe(0);
+    }
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('link', { name: 'ven-001', exact: true }).waitFor();
+    await expectAccessible(page);
+    expect(errors).toEqual([]);
+  });
+
   it('shows a refused API input next to its field', async () => {
     await open('/vens/ven-002');
     await page.getByLabel('Shed (kW)').fill('-1');

@@ -33,7 +33,7 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
       expect(route, route.RouteKey).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
     expect(deployedRoutes.find((r) => r.RouteKey === 'GET /health')).toMatchObject({ AuthorizationType: 'NONE' });
-    expect((routes as readonly RouteDefinition[]).filter((r) => r.public).map(routeKey)).toEqual(['GET /health']);
+    expect((routes as readonly RouteDefinition[]).filter((r) => r.role === 'public').map(routeKey)).toEqual(['GET /health']);
   });
 
   it('accepts only tokens the user pool issued for the dashboard client', () => {
@@ -136,7 +136,7 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: Match.objectLike({
         AllowOrigins: [stack.resolve(stack.dashboard.url)],
-        AllowHeaders: ['authorization', 'content-type'],
+        AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
       }),
     });
   });
@@ -179,6 +179,30 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
       expect(actions).toContain('dynamodb:Query');
       expect(JSON.stringify(statements)).toContain('/index/*');
     }
+  });
+
+  it('creates one Cognito group per role in the operators pool, the highest role first', () => {
+    const groups = Object.values(resourcesOf(template, 'AWS::Cognito::UserPoolGroup')).map((g) => g.Properties);
+    expect(groups.map((g) => [g.GroupName, g.Precedence])).toEqual([
+      ['admin', 0],
+      ['operator', 1],
+      ['viewer', 2],
+    ]);
+    for (const group of groups) {
+      expect(group.UserPoolId).toEqual(stack.resolve(stack.api.userPool.userPoolId));
+      expect(group.Description).toEqual(expect.any(String));
+    }
+  });
+
+  it('lets the api Lambda claim, read and complete idempotency keys, and names their table to it', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(stack.api.handler.role.roleArn),
+      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_TABLE: stack.resolve(stack.storage.tables.idempotency.tableName) }) },
+    });
+    const arn = JSON.stringify(stack.resolve(stack.storage.tables.idempotency.tableArn));
+    const statements = statementsOf(template, stack.resolve(stack.api.handler.role.roleName)).filter((st) => JSON.stringify(st.Resource).includes(arn));
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
   });
 
   it('tells the api Lambda its IoT data endpoint as an https URL', () => {

@@ -1,16 +1,24 @@
-// What every view reads: the API client, the live store, the session and the configuration.
+// What every view reads: the API client, the live store, the session, the operator's role and the configuration.
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import type { Role } from '../../lambdas/api/roles.js';
 import type { Api } from './api/client.js';
 import type { Session } from './auth/session.js';
 import type { DashboardConfig } from './config.js';
 import type { LiveMessage, LiveStore } from './live/store.js';
+
+/** The operator's role as `GET /api/me` tells it: `loading` until it answers, undefined `role` for none. */
+export interface RoleState {
+  readonly loading: boolean;
+  readonly role?: Role | undefined;
+}
 
 export interface AppContext {
   readonly api: Api;
   readonly live: LiveStore;
   readonly session: Session;
   readonly config: DashboardConfig;
+  readonly role: RoleState;
 }
 
 export const Ctx = createContext<AppContext>(undefined as never);

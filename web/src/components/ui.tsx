@@ -1,6 +1,8 @@
 // Small presentational pieces shared by the views. Device strings are passed as text children, never as HTML.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
+import { hasRole, type Role } from '../../../lambdas/api/roles.js';
+import { useApp } from '../context.js';
 import type { Connection } from '../live/store.js';
 
 export function Tile({ label, value, hint }: { label: string; value: string; hint?: string }) {
@@ -80,5 +82,21 @@ export function Field(props: { label: string; error?: string | undefined; childr
         </span>
       )}
     </label>
+  );
+}
+
+/**
+ * Renders its children only for an operator whose role allows them (the API refuses the rest anyway); others get
+ * a short note instead, and nothing shows while the role is being asked for.
+ */
+export function RequiresRole({ role, what, children }: { role: Role; what: string; children: ComponentChildren }) {
+  const { role: mine } = useApp();
+  if (mine.loading) return null;
+  if (hasRole(mine.role, role)) return <>{children}</>;
+  return (
+    <p class="note" data-testid="role-note">
+      {mine.role ? `Signed in as ${mine.role}` : 'Your account has no role'}: {what} needs the {role} role. Ask an administrator to add
+      you to the {role} group.
+    </p>
   );
 }

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { FleetEventReport, FleetEventStart } from '../api/types.js';
-import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field } from '../components/ui.js';
+import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLiveMessages } from '../context.js';
 import { DASH, kw, num, time } from '../format.js';
 import { hrefOf, navigate } from '../router.js';
@@ -26,7 +26,12 @@ export function Events() {
   return (
     <>
       <h1>DR events</h1>
-      <NewEvent />
+      <section aria-labelledby="new-event-title">
+        <h2 id="new-event-title">New fleet event</h2>
+        <RequiresRole role="operator" what="planning and sending a fleet event">
+          <NewEvent />
+        </RequiresRole>
+      </section>
       <PastEvents />
     </>
   );
@@ -67,8 +72,7 @@ function NewEvent() {
   const fieldError = (f: string) => (error?.field?.startsWith(f) ? error.message : undefined);
 
   return (
-    <section aria-labelledby="new-event-title">
-      <h2 id="new-event-title">New fleet event</h2>
+    <>
       <form
         class="form-row"
         onSubmit={(e) => {
@@ -106,7 +110,7 @@ function NewEvent() {
           </p>
         </Confirm>
       )}
-    </section>
+    </>
   );
 }
 

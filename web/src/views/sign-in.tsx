@@ -27,7 +27,8 @@ export function SignIn({ config, onSession, error }: { config: DashboardConfig; 
         >
           <p>
             This page is not on the local stack's own address, so it needs the dev token. On the machine running <code>npm start</code>:{' '}
-            <code>node -p 'require("./.vpp/local.json").token'</code>
+            <code>node -p 'require("./.vpp/local.json").token'</code> (admin), or <code>.tokens.operator</code> /{' '}
+            <code>.tokens.viewer</code> to try a lesser role.
           </p>
           <Field label="Dev token">
             <input type="password" autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} required />

@@ -3,7 +3,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { Agent, Asset, Dispatch } from '../api/types.js';
 import { useCommand } from '../components/command-tracker.js';
-import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field } from '../components/ui.js';
+import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLive } from '../context.js';
 import { ago, DASH, mw, num, pct } from '../format.js';
 
@@ -32,7 +32,14 @@ export function Sites() {
       <h1>Sites and assets</h1>
       {assets.error && <ErrorNote error={`The inventory could not be loaded: ${assets.error}`} action={<button onClick={assets.reload}>Retry</button>} />}
       {assets.data && sites.length === 0 && <Empty>The inventory is empty. Load it with npm run inventory -- inventory.yaml.</Empty>}
-      {assets.data && sites.length > 0 && <DispatchConsole assets={assets.data} />}
+      {assets.data && sites.length > 0 && (
+        <section aria-labelledby="dispatch-title">
+          <h2 id="dispatch-title">Dispatch</h2>
+          <RequiresRole role="operator" what="dispatching a site or an asset">
+            <DispatchConsole assets={assets.data} />
+          </RequiresRole>
+        </section>
+      )}
       {sites.map(([siteId, siteAssets]) => {
         const gateway = siteAssets[0]!.gateway;
         const telemetry = live.gateways.get(gateway);
@@ -104,8 +111,7 @@ function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
   const fail = (err: unknown) => setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
 
   return (
-    <section aria-labelledby="dispatch-title">
-      <h2 id="dispatch-title">Dispatch</h2>
+    <>
       <form
         class="form-row"
         onInput={() => setPreview(undefined)}
@@ -179,7 +185,7 @@ function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
       {sent.map((d) => (
         <DispatchStatus key={d} id={d} />
       ))}
-    </section>
+    </>
   );
 }
 

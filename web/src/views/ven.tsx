@@ -4,7 +4,7 @@ import { ApiError } from '../api/client.js';
 import type { CircuitPoint, SentCommand, TelemetryPoint, VenEvent } from '../api/types.js';
 import { Chart, type SeriesSpec } from '../components/chart.js';
 import { CommandTracker } from '../components/command-tracker.js';
-import { Badge, Confirm, Empty, ErrorNote, Field } from '../components/ui.js';
+import { Badge, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useLive, useLiveMessages } from '../context.js';
 import { ago, DASH, kw, num, time, timeZone } from '../format.js';
 import { useQueryParam } from '../router.js';
@@ -52,7 +52,12 @@ export function VenDetail({ venId }: { venId: string }) {
       <p class="muted">
         Last reading {ago(row?.lastSeen)} · used {kw(row?.usedPowerKw)} · shed {kw(row?.shedPowerKw)}
       </p>
-      <Commands venId={venId} />
+      <section aria-labelledby="commands-title">
+        <h2 id="commands-title">Commands</h2>
+        <RequiresRole role="operator" what="sending an event or a restore">
+          <Commands venId={venId} />
+        </RequiresRole>
+      </section>
       <Shadow venId={venId} reported={shadow.reported} error={shadow.error} loading={shadow.loading} />
       <Telemetry venId={venId} win={win} />
       <CircuitHistory venId={venId} circuits={shadow.reported?.circuits ?? []} range={win.range} />
@@ -84,8 +89,7 @@ function Commands({ venId }: { venId: string }) {
   };
 
   return (
-    <section aria-labelledby="commands-title">
-      <h2 id="commands-title">Commands</h2>
+    <>
       <form
         class="form-row"
         onSubmit={(e) => {
@@ -130,7 +134,7 @@ function Commands({ venId }: { venId: string }) {
           </li>
         ))}
       </ul>
-    </section>
+    </>
   );
 }
 

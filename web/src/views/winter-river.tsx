@@ -1,7 +1,7 @@
 // Winter River (seed 003): every node's status and readings, live, and a command to a node.
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
-import { Confirm, Empty, ErrorNote, Field } from '../components/ui.js';
+import { Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useLive } from '../context.js';
 import { ago, num } from '../format.js';
 import type { NodeRow } from '../live/store.js';
@@ -28,7 +28,14 @@ export function WinterRiver() {
           <NodeCard key={n.nodeId} node={n} />
         ))}
       </ul>
-      {nodes.length > 0 && <NodeCommand nodes={nodes} />}
+      {nodes.length > 0 && (
+        <section aria-labelledby="node-command-title">
+          <h2 id="node-command-title">Command a node</h2>
+          <RequiresRole role="operator" what="commanding a node">
+            <NodeCommand nodes={nodes} />
+          </RequiresRole>
+        </section>
+      )}
     </>
   );
 }
@@ -77,8 +84,7 @@ function NodeCommand({ nodes }: { nodes: NodeRow[] }) {
     }
   };
   return (
-    <section aria-labelledby="node-command-title">
-      <h2 id="node-command-title">Command a node</h2>
+    <>
       <form
         class="form-row"
         onSubmit={(e) => {
@@ -113,6 +119,6 @@ function NodeCommand({ nodes }: { nodes: NodeRow[] }) {
           </p>
         </Confirm>
       )}
-    </section>
+    </>
   );
 }
