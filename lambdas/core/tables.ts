@@ -53,8 +53,11 @@ export const tables = {
     timeToLive: 'expiresAt',
     indexes: [{ name: 'byDevice', partitionKey: 'device', sortKey: 'sk' }],
   },
-  /** The DynamoDB time-series adapter: one partition per series, device and UTC day; TTL retention. */
-  timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' },
+  /**
+   * The DynamoDB time-series adapter: one partition per series, device and UTC day, one item per 20-second `bucket`
+   * holding its samples packed; TTL retention (timeseries-dynamodb.ts).
+   */
+  timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'bucket', timeToLive: 'expiresAt' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof tables;
