@@ -13,17 +13,21 @@ export interface TableDefinition {
 }
 
 export const tables = {
-  /** VENs, gateways and Winter River nodes: metadata, heartbeat, online, latest summary. */
+  /**
+   * VENs, gateways and Winter River nodes, two items each (`part`): the identity (kind, firstSeen), written once and
+   * listed by `byKind` on a sharded key (`ven#07`), and the state (heartbeat, online, latest summary) in no index.
+   */
   devices: {
     env: 'DEVICES_TABLE',
     partitionKey: 'deviceId',
-    indexes: [{ name: 'byKind', partitionKey: 'kind', sortKey: 'deviceId' }],
+    sortKey: 'part',
+    indexes: [{ name: 'byKind', partitionKey: 'kindShard', sortKey: 'deviceId' }],
   },
   /** Event and command ACK history per VEN, newest first by `sk` = `{iso time}#{correlationId}`. */
   events: { env: 'EVENTS_TABLE', partitionKey: 'venId', sortKey: 'sk' },
   /**
    * Commands and dispatches sent, with status `sent` → `acked` | `rejected` | `timed-out`. `byDeadline` is sparse:
-   * only commands still `sent` carry `pending`, so the time-out sweep reads just the outstanding ones.
+   * only commands still `sent` carry `pending` (`sent#07`, sharded), so the time-out sweep reads just the outstanding ones.
    */
   commands: {
     env: 'COMMANDS_TABLE',
