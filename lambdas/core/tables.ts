@@ -58,7 +58,7 @@ export const tables = {
     indexes: [{ name: 'byDevice', partitionKey: 'device', sortKey: 'sk' }],
   },
   /**
-   * The DynamoDB time-series adapter: one partition per series, device and UTC day, one item per 20-second `bucket`
+   * The DynamoDB time-series adapter: one partition per series, device and UTC day, one item per 30-second `bucket`
    * holding its samples packed; TTL retention (timeseries-dynamodb.ts).
    */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'bucket', timeToLive: 'expiresAt' },

@@ -1,8 +1,8 @@
-// Time-series adapter on DynamoDB. One item per series, device and 20-second bucket (`pk` = series#device#UTC day,
+// Time-series adapter on DynamoDB. One item per series, device and 30-second bucket (`pk` = series#device#UTC day,
 // `bucket` = the bucket's start), one attribute per sample named by its offset in the bucket (ms), holding the
 // sample packed (timeseries-packing.ts). Templates are items of their own (`pk` = series#device#templates, `bucket` =
 // template id). Writing a sample sets its attribute, so a redelivered sample writes the same bytes again and two
-// batches of one bucket merge. Why 20 s and not a minute: README, "Storage".
+// batches of one bucket merge. Why 30 s and not a minute: README, "Storage".
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';

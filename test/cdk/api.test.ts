@@ -163,7 +163,7 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     };
     template.hasResourceProperties('AWS::IAM::Policy', policy);
     const actions = actionsOf(template, stack.resolve(stack.api.handler.role.roleName));
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:UpdateItem', 'timestream:Select']));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem']));
     expect(actions.filter((a) => a.startsWith('iot:')).sort()).toEqual(['iot:GetThingShadow', 'iot:Publish']);
   });
 
