@@ -12,7 +12,7 @@ import { ingestMeteringMessage, meteringRecords, type RuleMessage } from '../lam
 import type { IngestPorts, SeriesRecord } from '../lambdas/core/ports.js';
 import { meteringSchema, type Metering } from '../lambdas/core/schemas.js';
 import { tables } from '../lambdas/core/tables.js';
-import { timeSeriesItem } from '../lambdas/core/timeseries-dynamodb.js';
+import { timeSeriesWrites } from '../lambdas/core/timeseries-dynamodb.js';
 import { toTimestreamRecord } from '../lambdas/core/timeseries-timestream.js';
 import { topics } from '../lambdas/core/topics.js';
 import type { BenchContext } from './harness.js';
@@ -85,6 +85,34 @@ export function dynamoSize(value: unknown): number {
   return 3 + Object.entries(value as Record<string, unknown>).reduce((s, [k, v]) => s + 1 + utf8(k) + dynamoSize(v), 0);
 }
 const itemSize = (item: Record<string, unknown>) => Object.entries(item).reduce((s, [k, v]) => s + utf8(k) + dynamoSize(v), 0);
+
+/**
+ * The DynamoDB time series as DynamoTelemetryStore writes it, `batch` samples per write: each bucket update bills the
+ * larger of its item before and after. Per sample: write units, bytes held (+100 B per item), `ven_telemetry` bytes
+ * (what a telemetry page reads). The templates, written once per device, are left out.
+ */
+function dynamoTimeSeries(samples: readonly SeriesRecord[][], batch: number) {
+  const items = new Map<string, Record<string, unknown>>();
+  let wru = 0;
+  let written = 0;
+  for (let i = 0; i + batch <= samples.length; i += batch, written += batch) {
+    for (const b of timeSeriesWrites(samples.slice(i, i + batch).flat(), RETENTION_DAYS).buckets) {
+      const id = `${b.key.pk}#${b.key.bucket}`;
+      const before = items.get(id);
+      const after = { ...(before ?? b.key), ...b.samples, expiresAt: b.expiresAt };
+      wru += units(Math.max(before ? itemSize(before) : 0, itemSize(after)), KB);
+      items.set(id, after);
+    }
+  }
+  const bytes = (pick: (id: string) => boolean) =>
+    [...items].filter(([id]) => pick(id)).reduce((s, [, item]) => s + itemSize(item) + 100, 0) / written;
+  return {
+    wruPerSample: wru / written,
+    storedPerSample: bytes(() => true),
+    itemsPerSample: items.size / written,
+    telemetryBytesPerSample: bytes((id) => id.startsWith('ven_telemetry#')),
+  };
+}
 
 interface Path {
   readonly name: string;
@@ -189,9 +217,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const tsStoredPerSample = avg((r) => timestreamStoredBytes(r));
   const tsWritesBatchChanging = batchWrites(changingOnly);
   const tsStoredChanging = avgOf(changingOnly, (r) => timestreamStoredBytes(r));
-  const ddbItems = avg((r) => r.length);
-  const ddbWruPerSample = avg((r) => r.reduce((s, rec) => s + units(itemSize(timeSeriesItem(rec, RETENTION_DAYS)), KB), 0));
-  const ddbStoredPerSample = avg((r) => r.reduce((s, rec) => s + itemSize(timeSeriesItem(rec, RETENTION_DAYS)) + 100, 0));
+  const ddbSingle = dynamoTimeSeries(records, 1);
+  const ddbBatch = dynamoTimeSeries(records, BATCH);
   // The registry item the heartbeat writes (UpdateItem bills the larger of the item before and after: the same size here).
   let latest: Record<string, unknown> = {};
   await ingestMeteringMessage(
@@ -271,16 +298,17 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         },
       );
     } else {
+      const ddb = p.batch > 1 ? ddbBatch : ddbSingle;
       lines.push(
         {
           item: 'DynamoDB time-series writes (1 KB units per item)',
-          usage: `${Math.round(samplesPerMonth * ddbWruPerSample).toLocaleString()} WRU (${round(ddbItems, 1)} items per sample)`,
-          usd: samplesPerMonth * ddbWruPerSample * PRICES.dynamodb.wru,
+          usage: `${Math.round(samplesPerMonth * ddb.wruPerSample).toLocaleString()} WRU (${round(ddb.wruPerSample, 2)} per sample, ${round(ddb.itemsPerSample, 2)} items per sample)`,
+          usd: samplesPerMonth * ddb.wruPerSample * PRICES.dynamodb.wru,
         },
         {
           item: `DynamoDB time-series storage (${RETENTION_DAYS} days, TTL)`,
-          usage: `${round((ddbStoredPerSample * samplesPerMonth) / 1e6)} MB held`,
-          usd: ((ddbStoredPerSample * samplesPerMonth) / 1e9) * PRICES.dynamodb.storageGbMonth,
+          usage: `${round((ddb.storedPerSample * samplesPerMonth) / 1e6)} MB held`,
+          usd: ((ddb.storedPerSample * samplesPerMonth) / 1e9) * PRICES.dynamodb.storageGbMonth,
         },
       );
     }
@@ -289,7 +317,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       usage: `${Math.round(messages).toLocaleString()} × ${registryWru} WRU (item ${itemSize(registryItem)} B)`,
       usd: messages * registryWru * PRICES.dynamodb.wru,
     });
-    lines.push(operatorLine(itemSize(registryItem), p.store === 'dynamodb' ? itemSize(timeSeriesItem(records[0]![0]!, RETENTION_DAYS)) : 0));
+    lines.push(operatorLine(itemSize(registryItem), p.store === 'dynamodb' ? ddbSingle.telemetryBytesPerSample : 0));
     return lines;
   };
 
@@ -309,8 +337,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `DR event) average ${Math.round(meteringBytes)} B per metering message, ${Math.round(shadowBytes)} B per shadow document and ` +
       `${batchBytes} B per batch of ${BATCH}; every sample becomes ${round(recordsPerSample, 1)} time-series records (meteringRecords), sized ` +
       'with Timestream\'s metering rules (timestamp 8 B, dimension and measure names and values; a dimension repeated within one ' +
-      'WriteRecords charged once; each request rounded up to 1 KiB) and DynamoDB\'s item-size rules (the items DynamoTelemetryStore ' +
-      `writes; 1 KB write units per item; +100 B per stored item). Lambda duration is the metering handler measured here against local ` +
+      'WriteRecords charged once; each request rounded up to 1 KiB) and DynamoDB\'s item-size rules (the bucket items DynamoTelemetryStore ' +
+      `writes, one sample or one batch per write; an update bills the larger of its item before and after, in 1 KB units; +100 B per stored item). Lambda duration is the metering handler measured here against local ` +
       `DynamoDB (median ${round(handler.single, 1)} ms per message, ${round(handler.batch, 1)} ms per batch of ${BATCH}; real DynamoDB or ` +
       `Timestream round trips will be slower), init ${Math.round(initMs)} ms from bench 4. IoT messaging is billed per 5 KB of payload and ` +
       'topic; Basic Ingest messages are not charged as messages but still trigger the rule and its action. Operator API: one operator ' +
@@ -319,7 +347,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       'bench/cost-model.ts for the source of each); they are not live.',
     figures: {
       prices: PRICES,
-      measured: { meteringBytes, shadowBytes, batchBytes, recordsPerSample, tsWritesSingle, tsWritesBatch, tsStoredPerSample, ddbWruPerSample, ddbStoredPerSample, registryWru, handlerMs: handler, initMs },
+      measured: { meteringBytes, shadowBytes, batchBytes, recordsPerSample, tsWritesSingle, tsWritesBatch, tsStoredPerSample, ddbSingle, ddbBatch, registryWru, handlerMs: handler, initMs },
       paths: results.map((r) => ({ ...r.path, total: r.total, lines: r.lines })),
     },
     rows: [

@@ -9,7 +9,7 @@ import { VppStack, type VppStackProps } from './vpp-stack.js';
 /** The context flags the app understands, with their defaults. */
 export const CONTEXT_FLAGS = {
   stackName: 'Vpp',
-  timeseries: 'timestream',
+  timeseries: 'dynamodb',
   retentionDays: '30',
   logLevel: 'INFO',
   corsOrigins: '',
@@ -18,7 +18,7 @@ export const CONTEXT_FLAGS = {
   siteDir: '',
 } as const;
 
-const TIMESERIES: readonly TimeseriesBackend[] = ['timestream', 'dynamodb'];
+const TIMESERIES: readonly TimeseriesBackend[] = ['dynamodb', 'timestream'];
 const LOG_LEVELS: readonly PowertoolsLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 export function stackPropsFromContext(node: Node): VppStackProps & { stackName: string } {

@@ -67,18 +67,20 @@ export async function startDynamo(path: string): Promise<LocalDynamo> {
 }
 
 /**
- * Creates the tables the stack would deploy, from the same definitions; existing tables are kept. Returns the
- * indexes (`table/index`) an existing table lacks: it predates them, and dynalite cannot add an index.
+ * Creates the tables the stack would deploy, from the same definitions; existing tables are kept. Returns what an
+ * existing table lacks (`table` when its keys differ, `table/index` when an index is missing or keyed differently):
+ * it predates the layout, and dynalite can neither change keys nor add an index.
  */
 export async function ensureTables(client: DynamoDBClient, tables: Record<string, TableDefinition>): Promise<string[]> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames);
-  const missing: string[] = [];
+  const outdated: string[] = [];
   const created: string[] = [];
   for (const [name, t] of Object.entries(tables)) {
     if (existing.has(name)) {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
-      const have = new Set(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName));
-      missing.push(...(t.indexes ?? []).filter((i) => !have.has(i.name)).map((i) => `${name}/${i.name}`));
+      if (!sameKeys(Table?.KeySchema, t.partitionKey, t.sortKey)) outdated.push(name);
+      const have = new Map(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema]));
+      for (const i of t.indexes ?? []) if (!sameKeys(have.get(i.name), i.partitionKey, i.sortKey)) outdated.push(`${name}/${i.name}`);
       continue;
     }
     const keys = [t.partitionKey, t.sortKey, ...(t.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
@@ -103,7 +105,7 @@ export async function ensureTables(client: DynamoDBClient, tables: Record<string
   }
   // dynalite answers CreateTable while the table is still CREATING, and refuses items until it is ACTIVE
   for (const name of created) await untilActive(client, name);
-  return missing;
+  return outdated;
 }
 
 async function untilActive(client: DynamoDBClient, name: string): Promise<void> {
@@ -114,6 +116,9 @@ async function untilActive(client: DynamoDBClient, name: string): Promise<void> 
   }
   throw new Error(`dynamodb: table ${name} is not active after 2 s`);
 }
+
+const sameKeys = (have: { AttributeName?: string; KeyType?: string }[] | undefined, partitionKey: string, sortKey?: string) =>
+  JSON.stringify(have?.map((k) => [k.AttributeName, k.KeyType])) === JSON.stringify(keySchema(partitionKey, sortKey).map((k) => [k.AttributeName, k.KeyType]));
 
 const keySchema = (partitionKey: string, sortKey?: string) => [
   { AttributeName: partitionKey, KeyType: 'HASH' as const },

@@ -110,12 +110,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const dynamo = await startDynamo(join(dir, 'dynamodb'));
   const tableNames = Object.fromEntries(Object.keys(tables).map((t) => [t, localTableName(t)])) as Record<TableName, string>;
-  const missingIndexes = await ensureTables(dynamo.client, {
+  const outdated = await ensureTables(dynamo.client, {
     ...Object.fromEntries(Object.entries(tables).map(([t, def]) => [localTableName(t), def])),
     [localTableName('shadows')]: { env: 'SHADOWS_TABLE', ...SHADOW_TABLE },
   });
-  for (const index of missingIndexes) {
-    log(`dynamodb: index ${index} is missing (the table is older): delete ${join(dir, 'dynamodb')} to recreate the tables`);
+  for (const table of outdated) {
+    log(`dynamodb: ${table} has an older key layout than this version uses: delete ${join(dir, 'dynamodb')} to recreate the tables`);
   }
 
   const env: Env = {

@@ -1,11 +1,14 @@
-// Command and dispatch log on DynamoDB (`tables.commands`). Only commands still `sent` carry `pending`, which keys
-// the sparse `byDeadline` index the time-out sweep reads; every status change is conditional on `sent`, so an ACK
-// and a time-out can never overwrite each other.
+// Command and dispatch log on DynamoDB (`tables.commands`). Only commands still `sent` carry `pending` (`sent#07`,
+// one of 16 shards by correlationId, so no one index partition takes every command), which keys the sparse
+// `byDeadline` index the time-out sweep reads; every status change is conditional on `sent`, so an ACK and a
+// time-out can never overwrite each other.
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditional } from './dynamo.js';
+import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
 import type { CommandRecord, CommandStore } from './ports.js';
 import type { Ack } from './schemas.js';
+import { SHARDS, ShardMerge, shardKey, shardKeys } from './shards.js';
 
 const PENDING = 'sent';
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -36,7 +39,7 @@ export class DynamoCommandLog implements CommandStore {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...rest, expiresAt: iso(expiresAt), ...(command.status === 'sent' && { pending: PENDING }) },
+        Item: { ...rest, expiresAt: iso(expiresAt), ...(command.status === 'sent' && { pending: shardKey(PENDING, command.correlationId) }) },
         ConditionExpression: 'attribute_not_exists(correlationId)',
       }),
     );
@@ -63,22 +66,33 @@ export class DynamoCommandLog implements CommandStore {
     );
   }
 
+  /** Oldest expiry first, the shards merged; the page token holds where each shard goes on. */
   async listDue(now: number, page: { limit: number; next?: string }) {
-    const res = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'byDeadline',
-        KeyConditionExpression: 'pending = :pending AND expiresAt <= :now',
-        ExpressionAttributeValues: { ':pending': PENDING, ':now': iso(now) },
-        Limit: page.limit,
-        ExclusiveStartKey: page.next ? decodeToken(page.next) : undefined,
-      }),
+    const merge = new ShardMerge(
+      shardKeys(PENDING),
+      async (shard, startKey, limit) => {
+        const res = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'byDeadline',
+            KeyConditionExpression: 'pending = :pending AND expiresAt <= :now',
+            ExpressionAttributeValues: { ':pending': shard, ':now': iso(now) },
+            Limit: limit,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        return { items: res.Items ?? [], lastKey: res.LastEvaluatedKey };
+      },
+      (a, b) => ((a.expiresAt as string) < (b.expiresAt as string) ? -1 : 1),
+      (i) => ({ correlationId: i.correlationId, pending: i.pending, expiresAt: i.expiresAt }),
+      Math.ceil((1.5 * page.limit) / SHARDS) + 1,
+      page.next ? shardsOf(page.next) : undefined,
     );
-    const items = (res.Items ?? []).map((i) => ({
+    const items = (await merge.take(page.limit)).map((i) => ({
       correlationId: i.correlationId as string,
       expiresAt: Date.parse(i.expiresAt as string),
     }));
-    return { items, ...(res.LastEvaluatedKey && { next: encodeToken(res.LastEvaluatedKey) }) };
+    return { items, ...(!merge.exhausted && { next: encodeToken({ shards: merge.resume() }) }) };
   }
 
   timeOut(correlationId: string, at: number) {
@@ -95,4 +109,12 @@ export class DynamoCommandLog implements CommandStore {
       ),
     );
   }
+}
+
+function shardsOf(token: string): (Record<string, unknown> | null)[] {
+  const { shards } = decodeToken<{ shards?: unknown }>(token);
+  if (!Array.isArray(shards) || shards.length !== SHARDS || !shards.every((s) => s === null || (typeof s === 'object' && !Array.isArray(s)))) {
+    throw new ValidationError('next', 'next: not a page token this API issued');
+  }
+  return shards as (Record<string, unknown> | null)[];
 }

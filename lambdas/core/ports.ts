@@ -36,7 +36,10 @@ export interface SeriesQuery extends TimeRange {
   readonly where?: { readonly dimension: string; readonly value: string };
 }
 
-/** Time-series port (Timestream or DynamoDB). Writes are idempotent per (series, device, time, dimensions). */
+/**
+ * Time-series port (DynamoDB or Timestream). Writes are idempotent per (series, device, time): one write carries
+ * every record of a sample (one metering message's), and writing that time again replaces them.
+ */
 export interface TelemetryStore {
   write(records: readonly SeriesRecord[]): Promise<void>;
   /** Newest first. */

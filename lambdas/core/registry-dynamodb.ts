@@ -1,8 +1,18 @@
-// Device registry on DynamoDB (`tables.devices`): VENs, gateways and Winter River nodes.
-import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// Device registry on DynamoDB (`tables.devices`): VENs, gateways and Winter River nodes, two items each. The identity
+// (`part` = identity: kind, firstSeen) is written once and carries the `byKind` index key, sharded (`ven#07`); the
+// state (`part` = state: online, lastSeen, latest) takes every heartbeat and presence event and is in no index, so a
+// heartbeat is one unindexed write and no index partition takes every device's.
+import { BatchGetCommand, QueryCommand, UpdateCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditional } from './dynamo.js';
+import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
 import type { Device, DeviceKind, DeviceRegistry, Page } from './ports.js';
+import { SHARDS, ShardMerge, shardKey, shardKeys } from './shards.js';
+
+type Item = Record<string, unknown>;
+const IDENTITY = 'identity';
+const STATE = 'state';
+const BATCH_GET = 100;
 
 export class DynamoDeviceRegistry implements DeviceRegistry {
   constructor(
@@ -12,19 +22,22 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
 
   async recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>) {
     const iso = new Date(at).toISOString();
-    await conditional(() =>
-      this.client.send(
+    let before: Item | undefined;
+    const applied = await conditional(async () => {
+      const res = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { deviceId },
-          UpdateExpression:
-            'SET #kind = :kind, lastSeen = :iso, latestAt = :at, latest = :latest, #online = :true, firstSeen = if_not_exists(firstSeen, :iso)',
+          Key: { deviceId, part: STATE },
+          UpdateExpression: 'SET lastSeen = :iso, latestAt = :at, latest = :latest, #online = :true',
           ConditionExpression: 'attribute_not_exists(latestAt) OR latestAt <= :at',
-          ExpressionAttributeNames: { '#kind': 'kind', '#online': 'online' },
-          ExpressionAttributeValues: { ':kind': kind, ':iso': iso, ':at': at, ':latest': latest, ':true': true },
+          ExpressionAttributeNames: { '#online': 'online' },
+          ExpressionAttributeValues: { ':iso': iso, ':at': at, ':latest': latest, ':true': true },
+          ReturnValues: 'ALL_OLD',
         }),
-      ),
-    );
+      );
+      before = res.Attributes;
+    });
+    if (applied && before?.registered !== true) await this.register(kind, deviceId, iso);
   }
 
   async recordPresence(deviceId: string, online: boolean, at: number) {
@@ -32,7 +45,7 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { deviceId },
+          Key: { deviceId, part: STATE },
           UpdateExpression: `SET #online = :online, presenceAt = :at, ${online ? 'connectedAt' : 'disconnectedAt'} = :iso`,
           ConditionExpression: 'attribute_not_exists(presenceAt) OR presenceAt <= :at',
           ExpressionAttributeNames: { '#online': 'online' },
@@ -43,40 +56,106 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
   }
 
   async get(deviceId: string): Promise<Device | undefined> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { deviceId } }));
-    return res.Item ? toDevice(res.Item) : undefined;
+    const res = await this.client.send(
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'deviceId = :id', ExpressionAttributeValues: { ':id': deviceId } }),
+    );
+    const items = res.Items ?? [];
+    if (!items.length) return undefined;
+    return toDevice(deviceId, items.find((i) => i.part === IDENTITY), items.find((i) => i.part === STATE));
   }
 
+  /** In deviceId order, the shards merged; a page of n costs one Query per shard and one BatchGet per 100 devices. */
   async list(kind: DeviceKind, page: { limit: number; next?: string; online?: boolean }): Promise<Page<Device>> {
+    const after = page.next ? afterOf(page.next) : undefined;
+    const merge = new ShardMerge(
+      shardKeys(kind),
+      (shard, startKey, limit) => this.shard(shard, after, startKey, limit),
+      (a, b) => ((a.deviceId as string) < (b.deviceId as string) ? -1 : 1),
+      (i) => ({ deviceId: i.deviceId, part: i.part, kindShard: i.kindShard }),
+      Math.ceil((1.5 * page.limit) / SHARDS) + 1,
+    );
     const items: Device[] = [];
-    let key = page.next ? decodeToken<Record<string, unknown>>(page.next) : undefined;
-    do {
-      const res = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byKind',
-          KeyConditionExpression: '#kind = :kind',
-          ExpressionAttributeNames: { '#kind': 'kind', ...(page.online !== undefined && { '#online': 'online' }) },
-          ExpressionAttributeValues: { ':kind': kind, ...(page.online !== undefined && { ':online': page.online }) },
-          ...(page.online !== undefined && { FilterExpression: '#online = :online' }),
-          Limit: page.limit - items.length,
-          ExclusiveStartKey: key,
-        }),
-      );
-      items.push(...(res.Items ?? []).map(toDevice));
-      key = res.LastEvaluatedKey;
-    } while (key && items.length < page.limit);
-    return { items, ...(key && { next: encodeToken(key) }) };
+    let last: string | undefined;
+    while (items.length < page.limit && !merge.exhausted) {
+      const identities = await merge.take(page.limit - items.length);
+      const states = await this.states(identities.map((i) => i.deviceId as string));
+      for (const identity of identities) {
+        last = identity.deviceId as string;
+        const device = toDevice(last, identity, states.get(last));
+        if (page.online === undefined || device.online === page.online) items.push(device);
+      }
+    }
+    return { items, ...(last && !merge.exhausted && { next: encodeToken({ after: last }) }) };
+  }
+
+  /** Written once per device, after its first state write: the only write that touches the index. */
+  private async register(kind: DeviceKind, deviceId: string, iso: string) {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { deviceId, part: IDENTITY },
+        UpdateExpression: 'SET #kind = :kind, kindShard = :shard, firstSeen = if_not_exists(firstSeen, :iso)',
+        ExpressionAttributeNames: { '#kind': 'kind' },
+        ExpressionAttributeValues: { ':kind': kind, ':shard': shardKey(kind, deviceId), ':iso': iso },
+      }),
+    );
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { deviceId, part: STATE },
+        UpdateExpression: 'SET registered = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
+  }
+
+  private async shard(shard: string, after: string | undefined, startKey: Item | undefined, limit: number) {
+    const res = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byKind',
+        KeyConditionExpression: `kindShard = :shard${after ? ' AND deviceId > :after' : ''}`,
+        ExpressionAttributeValues: { ':shard': shard, ...(after && { ':after': after }) },
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return { items: res.Items ?? [], lastKey: res.LastEvaluatedKey };
+  }
+
+  private async states(deviceIds: string[]): Promise<Map<string, Item>> {
+    const states = new Map<string, Item>();
+    const chunks = [];
+    for (let i = 0; i < deviceIds.length; i += BATCH_GET) chunks.push(deviceIds.slice(i, i + BATCH_GET));
+    await Promise.all(
+      chunks.map(async (ids) => {
+        let keys: Item[] | undefined = ids.map((deviceId) => ({ deviceId, part: STATE }));
+        for (let attempt = 0; keys?.length; attempt++) {
+          if (attempt === 5) throw new Error(`DynamoDB left ${keys.length} registry key(s) unprocessed`);
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+          const res: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+          for (const item of res.Responses?.[this.tableName] ?? []) states.set(item.deviceId as string, item);
+          keys = res.UnprocessedKeys?.[this.tableName]?.Keys;
+        }
+      }),
+    );
+    return states;
   }
 }
 
-function toDevice(item: Record<string, unknown>): Device {
+function afterOf(token: string): string {
+  const { after } = decodeToken<{ after?: unknown }>(token);
+  if (typeof after !== 'string') throw new ValidationError('next', 'next: not a page token this API issued');
+  return after;
+}
+
+function toDevice(deviceId: string, identity: Item | undefined, state: Item | undefined): Device {
   return {
-    deviceId: item.deviceId as string,
-    kind: item.kind as DeviceKind | undefined,
-    online: item.online === true,
-    firstSeen: item.firstSeen as string | undefined,
-    lastSeen: item.lastSeen as string | undefined,
-    latest: item.latest as Record<string, unknown> | undefined,
+    deviceId,
+    kind: identity?.kind as DeviceKind | undefined,
+    online: state?.online === true,
+    firstSeen: identity?.firstSeen as string | undefined,
+    lastSeen: state?.lastSeen as string | undefined,
+    latest: state?.latest as Record<string, unknown> | undefined,
   };
 }

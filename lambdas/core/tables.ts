@@ -13,17 +13,21 @@ export interface TableDefinition {
 }
 
 export const tables = {
-  /** VENs, gateways and Winter River nodes: metadata, heartbeat, online, latest summary. */
+  /**
+   * VENs, gateways and Winter River nodes, two items each (`part`): the identity (kind, firstSeen), written once and
+   * listed by `byKind` on a sharded key (`ven#07`), and the state (heartbeat, online, latest summary) in no index.
+   */
   devices: {
     env: 'DEVICES_TABLE',
     partitionKey: 'deviceId',
-    indexes: [{ name: 'byKind', partitionKey: 'kind', sortKey: 'deviceId' }],
+    sortKey: 'part',
+    indexes: [{ name: 'byKind', partitionKey: 'kindShard', sortKey: 'deviceId' }],
   },
   /** Event and command ACK history per VEN, newest first by `sk` = `{iso time}#{correlationId}`. */
   events: { env: 'EVENTS_TABLE', partitionKey: 'venId', sortKey: 'sk' },
   /**
    * Commands and dispatches sent, with status `sent` → `acked` | `rejected` | `timed-out`. `byDeadline` is sparse:
-   * only commands still `sent` carry `pending`, so the time-out sweep reads just the outstanding ones.
+   * only commands still `sent` carry `pending` (`sent#07`, sharded), so the time-out sweep reads just the outstanding ones.
    */
   commands: {
     env: 'COMMANDS_TABLE',
@@ -58,8 +62,11 @@ export const tables = {
    * fingerprint, then its first response; TTL 24 h (`expiresAt`, epoch seconds, also checked on read: TTL deletes late).
    */
   idempotency: { env: 'IDEMPOTENCY_TABLE', partitionKey: 'pk', timeToLive: 'expiresAt' },
-  /** The DynamoDB time-series adapter: one partition per series, device and UTC day; TTL retention. */
-  timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' },
+  /**
+   * The DynamoDB time-series adapter: one partition per series, device and UTC day, one item per 30-second `bucket`
+   * holding its samples packed; TTL retention (timeseries-dynamodb.ts).
+   */
+  timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'bucket', timeToLive: 'expiresAt' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof tables;

@@ -5,14 +5,14 @@ import { createVppApp, stackPropsFromContext } from '../../lib/vpp-app.js';
 import { fakeDashboardBuild, synthVpp } from './synth.js';
 
 describe('the CDK app', () => {
-  it('given no flags, deploys stack Vpp with Timestream, 30 days of retention and INFO logs', () => {
+  it('given no flags, deploys stack Vpp with the time series on DynamoDB, 30 days of retention and INFO logs', () => {
     const { app, stack } = createVppApp({ context: { 'aws:cdk:bundling-stacks': [], siteDir: fakeDashboardBuild() } });
     expect(stack.stackName).toBe('Vpp');
-    expect(stackPropsFromContext(app.node)).toMatchObject({ timeseries: 'timestream', retentionDays: 30, logLevel: 'INFO' });
+    expect(stackPropsFromContext(app.node)).toMatchObject({ timeseries: 'dynamodb', retentionDays: 30, logLevel: 'INFO' });
   });
 
   it.each([
-    [{ timeseries: 'influx' }, /timeseries=influx is invalid: expected timestream or dynamodb/],
+    [{ timeseries: 'influx' }, /timeseries=influx is invalid: expected dynamodb or timestream/],
     [{ retentionDays: '0' }, /retentionDays=0 is invalid/],
     [{ logLevel: 'chatty' }, /logLevel=chatty is invalid/],
     [{ corsOrigins: 'localhost:5173' }, /corsOrigins=localhost:5173 is invalid/],

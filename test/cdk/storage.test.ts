@@ -15,10 +15,10 @@ const lambdaEnvironments = (template: Template) =>
     .map((f) => f.Properties.Environment?.Variables as Record<string, unknown> | undefined)
     .filter((env): env is Record<string, unknown> => !!env?.DEVICES_TABLE);
 
-describe('given the default context (timeseries=timestream), when synthesized', () => {
+describe('given -c timeseries=timestream, when synthesized', () => {
   let stack: VppStack;
   let template: Template;
-  beforeAll(() => ({ stack, template } = synthVpp()));
+  beforeAll(() => ({ stack, template } = synthVpp({ timeseries: 'timestream' })));
 
   it('then one Timestream database holds the three series tables, with retention and late writes', () => {
     template.resourceCountIs('AWS::Timestream::Database', 1);
@@ -54,17 +54,17 @@ describe('given the default context (timeseries=timestream), when synthesized', 
   });
 
   it('then -c retentionDays sets the magnetic store retention', () => {
-    const { template: longer } = synthVpp({ retentionDays: '365' });
+    const { template: longer } = synthVpp({ timeseries: 'timestream', retentionDays: '365' });
     longer.hasResourceProperties('AWS::Timestream::Table', {
       RetentionProperties: Match.objectLike({ MagneticStoreRetentionPeriodInDays: '365' }),
     });
   });
 });
 
-describe('given -c timeseries=dynamodb, when synthesized', () => {
+describe('given the default context (timeseries=dynamodb), when synthesized', () => {
   let stack: VppStack;
   let template: Template;
-  beforeAll(() => ({ stack, template } = synthVpp({ timeseries: 'dynamodb' })));
+  beforeAll(() => ({ stack, template } = synthVpp()));
 
   it('then there is no Timestream resource at all', () => {
     expect(timestreamTypes(template)).toEqual([]);
@@ -117,5 +117,23 @@ describe('given -c timeseries=dynamodb, when synthesized', () => {
     expect(properties.GlobalSecondaryIndexes).toEqual(
       def.indexes?.map((i) => ({ IndexName: i.name, KeySchema: keys(i.partitionKey, i.sortKey), Projection: { ProjectionType: 'ALL' } })),
     );
+  });
+
+  it('then the time series is keyed by series, device and day, and by bucket; the registry by device and part', () => {
+    const keysOf = (table: { tableName: string }) => {
+      const { Ref } = stack.resolve(table.tableName) as { Ref: string };
+      const { KeySchema, GlobalSecondaryIndexes } = (template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>)[Ref]!.Properties;
+      return { KeySchema, GlobalSecondaryIndexes };
+    };
+    expect(keysOf(stack.storage.timeseriesTable!)).toEqual({
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'bucket', KeyType: 'RANGE' }],
+      GlobalSecondaryIndexes: undefined,
+    });
+    expect(keysOf(stack.storage.tables.devices)).toEqual({
+      KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }, { AttributeName: 'part', KeyType: 'RANGE' }],
+      GlobalSecondaryIndexes: [
+        { IndexName: 'byKind', KeySchema: [{ AttributeName: 'kindShard', KeyType: 'HASH' }, { AttributeName: 'deviceId', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+      ],
+    });
   });
 });

@@ -46,7 +46,9 @@ export function resourcesOf(template: Template, type: string): Record<string, { 
 
 /** Every IAM statement the template gives the role with this name (its resolved `Ref`). */
 export function statementsOf(template: Template, roleRef: unknown): { Action: string | string[]; Resource: unknown }[] {
-  return Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
+  // CDK moves what does not fit in a role's inline policy into managed "overflow" policies: both count
+  const policies = { ...resourcesOf(template, 'AWS::IAM::Policy'), ...resourcesOf(template, 'AWS::IAM::ManagedPolicy') };
+  return Object.values(policies)
     .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([roleRef]))
     .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
 }

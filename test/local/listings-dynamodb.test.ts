@@ -102,10 +102,16 @@ describe('refusals by day and by device', () => {
   });
 });
 
-describe('a local table older than its index', () => {
+describe('a local table older than its layout', () => {
   it('is reported by ensureTables, which cannot add the index to it', async () => {
     const { indexes: _none, ...withoutIndex } = tables.fleetEvents;
     expect(await ensureTables(dynamo.client, { old: withoutIndex })).toEqual([]);
     expect(await ensureTables(dynamo.client, { old: tables.fleetEvents, events: tables.fleetEvents })).toEqual(['old/byMonth']);
+  });
+
+  it('is reported when its keys or an index\'s keys changed', async () => {
+    const before = { ...tables.devices, sortKey: undefined, indexes: [{ name: 'byKind', partitionKey: 'kind', sortKey: 'deviceId' }] };
+    expect(await ensureTables(dynamo.client, { olddevices: before })).toEqual([]);
+    expect(await ensureTables(dynamo.client, { olddevices: tables.devices })).toEqual(['olddevices', 'olddevices/byKind']);
   });
 });
