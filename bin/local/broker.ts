@@ -16,6 +16,12 @@ export interface BrokerOptions {
   /** MQTT over WebSocket on `/mqtt` of this server, for the dashboard (password = the dev token). */
   readonly httpServer: HttpServer;
   readonly isOperatorToken: (password: string) => boolean;
+  /**
+   * Every publish the policy allows, device or internal, before the broker takes it: the message is acknowledged
+   * (QoS 1 PUBACK) and forwarded only once this resolves, i.e. once it is durably in the rules' streams. While it is
+   * pending the broker reads nothing more from that publisher. A rejection drops the publisher's connection unacked.
+   */
+  readonly toRules?: (topic: string, payload: Buffer, clientId: string | undefined) => Promise<void>;
   /** Every publish the broker accepts, device or internal, in arrival order. */
   readonly onPublish: (topic: string, payload: Buffer, clientId: string | undefined) => void;
   /** A publish or subscribe the policy refused (AWS IoT logs these; locally they go to the error sink). */
@@ -56,7 +62,11 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null);
       const id = identities.get(client);
-      if (id?.kind === 'device' && isAllowed('publish', id.thingName, packet.topic)) return callback(null);
+      if (id?.kind === 'device' && isAllowed('publish', id.thingName, packet.topic)) {
+        // aedes writes the PUBACK right after this callback: hold it until the message is stored
+        if (!opts.toRules) return callback(null);
+        return void opts.toRules(packet.topic, Buffer.from(packet.payload), client.id).then(() => callback(null), (err: Error) => callback(err));
+      }
       opts.onRefused(client.id, 'publish', packet.topic);
       callback(new Error(`${client.id} may not publish to ${packet.topic}`));
     },
@@ -70,17 +80,19 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       if (!allowed) opts.onRefused(client.id, 'subscribe', subscription.topic);
       callback(null, allowed ? subscription : null);
     },
-    // Basic Ingest skips the broker: the message goes to its rule (onPublish) and to no subscriber.
+    // Basic Ingest skips the broker: the message goes to its rule (toRules) and to no subscriber.
     authorizeForward: (_client, packet) => (parseBasicIngestTopic(packet.topic) ? null : packet),
   });
 
-  const publish = (topic: string, payload: Buffer | string, qos: 0 | 1) =>
-    new Promise<void>((resolve, reject) =>
+  const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1) => {
+    await opts.toRules?.(topic, Buffer.from(payload), undefined);
+    return new Promise<void>((resolve, reject) =>
       aedes.publish(
         { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
         (err) => (err ? reject(err) : resolve()),
       ),
     );
+  };
 
   aedes.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$SYS/')) return;
