@@ -18,6 +18,7 @@ import {
   type Child,
   type StoreTimer,
 } from './harness.js';
+import { killUnderLoad, type KillRun } from './kill-under-load.js';
 import { INSTALL_HINT, mosquittoBinary, startBridge, startMosquitto, type Mosquitto } from './mosquitto.js';
 import { atLeast, atMost, int, mb, ms, notRun, round, summarize, type BenchResult, type Goal, type Summary } from './stats.js';
 
@@ -267,6 +268,80 @@ export async function rateSearch(
   return { target, connections: devices.length, steps, maxSustained: lastPass };
 }
 
+export interface BurstFigures {
+  readonly baseRate: number;
+  readonly burstRate: number;
+  readonly burstSec: number;
+  readonly sent: number;
+  readonly stored: number;
+  readonly rssBeforeBytes: number;
+  readonly rssPeakBytes: number;
+  readonly maxBacklog: number;
+  readonly maxWaiting: number;
+  readonly drainMs: number;
+}
+
+const BURST_BASE = 200;
+const BURST_SEC = QUICK ? 4 : 10;
+
+/**
+ * 10× burst: the soak's metering rate (200 msg/s), then ten times that for BURST_SEC, from the load generator's 100
+ * connections at QoS 1. The stack's RSS is sampled every 100 ms; the streams' bound (LocalStackOptions.streamBacklog)
+ * is what keeps it flat: past it the broker stops reading and the backlog waits in the publishers' sockets.
+ */
+async function burst(ctx: BenchContext, devices: { thingName: string; certFile: string; keyFile: string }[]): Promise<BurstFigures> {
+  ctx.log(`  10× burst: ${BURST_BASE} → ${BURST_BASE * 10} msg/s for ${BURST_SEC} s`);
+  const { stack, timer } = await startTimedStack(ctx);
+  const child = startChild(ctx, 'bench/load-child.ts');
+  const published = new Map<string, number>();
+  child.onMessage((m) => {
+    if (m.type !== 'tick') return;
+    for (const [venId, ts, t] of m.metering as [string, number, number][]) published.set(meteringKey(venId, ts), t);
+  });
+  child.send({ type: 'start', host: '127.0.0.1', port: stack.config.mqtt.port, caFile: ctx.ca.caFile, topic: topics.metering, devices });
+  const connected = await child.next<{ type: string; error?: string }>((m) => m.type === 'connected' || m.type === 'failed', 60_000);
+  if (connected.type === 'failed') throw new Error(`load generator: ${connected.error}`);
+  const step = async (rate: number, seconds: number) => {
+    child.send({ type: 'rate', rate, seconds });
+    await child.next((m) => m.type === 'stepped', (seconds + 60) * 1000);
+  };
+  await step(BURST_BASE, 5);
+  const rssBefore = procStats(process.pid).rssBytes;
+  let rssPeak = rssBefore;
+  let maxBacklog = 0;
+  let maxWaiting = 0;
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, procStats(process.pid).rssBytes);
+    const { backlog, waiting } = stack.streams();
+    maxBacklog = Math.max(maxBacklog, ...Object.values(backlog));
+    maxWaiting = Math.max(maxWaiting, waiting);
+  }, 100);
+  await step(BURST_BASE * 10, BURST_SEC);
+  const t = now();
+  await sleep(300);
+  const missing = await drain(published.keys(), timer, 180_000);
+  const drainMs = now() - t;
+  clearInterval(sampler);
+  child.send({ type: 'stop' });
+  await child.stop();
+  await stack.close();
+  return {
+    baseRate: BURST_BASE,
+    burstRate: BURST_BASE * 10,
+    burstSec: BURST_SEC,
+    sent: published.size,
+    stored: published.size - missing.length,
+    rssBeforeBytes: rssBefore,
+    rssPeakBytes: rssPeak,
+    maxBacklog,
+    maxWaiting,
+    drainMs,
+  };
+}
+
+const KILL_RATE = 1000;
+const KILL_AFTER_MS = QUICK ? 2000 : 5000;
+
 const lat = (s: Summary) => `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} (n = ${int(s.n)})`;
 const cpuLine = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}%`).join(', ');
 
@@ -291,6 +366,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const viaMosquitto = binary ? await soak(ctx, 'mosquitto', fleet, binary) : undefined;
   const rateEmbedded = await rateSearch(ctx, 'embedded', load);
   const rateMosquitto = binary ? await rateSearch(ctx, 'mosquitto', load, binary) : undefined;
+  const burstRun = await burst(ctx, load);
+  ctx.log(`  kill -9 under load: ${KILL_RATE} msg/s QoS 1, SIGKILL after ${KILL_AFTER_MS} ms, restart`);
+  const kill: KillRun = await killUnderLoad({ dir: join(ctx.dir, 'kill9'), rate: KILL_RATE, killAfterMs: KILL_AFTER_MS, timeoutMs: 120_000 });
+  ctx.log(`    sent ${kill.sent}, acked ${kill.acked}, lost ${kill.lost}, recovered in ${ms(kill.recoveryMs)}`);
 
   ctx.measured.handlerStoreMsP50 = embedded.handlerStoreMs.p50;
   ctx.measured.handlerStoreMsP99 = embedded.handlerStoreMs.p99;
@@ -311,6 +390,19 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       ...(embedded.lost > 0 && { note: `${embedded.lost} never stored within ${DRAIN_TIMEOUT_MS / 1000} s` }),
     },
     atLeast('max sustained metering rate, p99 ≤ 1 s (embedded)', rateEmbedded.maxSustained, 2000, 'msg/s', int),
+    {
+      name: `kill -9 at ${int(KILL_RATE)} msg/s QoS 1: acknowledged but lost`,
+      target: '0',
+      value: `${int(kill.lost)} of ${int(kill.acked)} acknowledged`,
+      met: kill.lost === 0 && kill.acked > 0,
+    },
+    atMost(`10× burst (${int(burstRun.burstRate)} msg/s for ${burstRun.burstSec} s): stack RSS growth`, (burstRun.rssPeakBytes - burstRun.rssBeforeBytes) / 2 ** 20, 256, 'MB', (v) => String(round(v, 1))),
+    {
+      name: '10× burst: everything sent is stored',
+      target: 'in = stored',
+      value: `${int(burstRun.sent)} in, ${int(burstRun.stored)} stored`,
+      met: burstRun.sent === burstRun.stored,
+    },
   ];
   if (viaMosquitto && rateMosquitto) {
     const p99Ratio = embedded.latencyMs.p99 / viaMosquitto.latencyMs.p99;
@@ -370,13 +462,19 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       'search with Mosquitto (mutual TLS with the local CA, the device policy as its ACL, ' +
       '`use_identity_as_username`) in place of the embedded broker, and one mqtt.js client in the bench process subscribed to ' +
       'volttron/metering that hands each message to the same rules engine (LocalStack.deliverToRules). CPU is per process, in % of one core.',
-    figures: { certificates: { count: names.length, seconds: issueSec }, embedded, mosquitto: viaMosquitto ?? 'not run', rateEmbedded, rateMosquitto: rateMosquitto ?? 'not run' },
+    figures: { certificates: { count: names.length, seconds: issueSec }, embedded, mosquitto: viaMosquitto ?? 'not run', rateEmbedded, rateMosquitto: rateMosquitto ?? 'not run', burst: burstRun, kill },
     rows: [
       ['certificates issued (openssl, 8 at a time)', `${names.length} in ${round(issueSec, 1)} s`],
       ...soakRows(embedded),
       ...(viaMosquitto ? soakRows(viaMosquitto) : [['mosquitto soak', `not run: install with \`${INSTALL_HINT}\``] as [string, string]]),
       ...rateRows(rateEmbedded),
       ...(rateMosquitto ? rateRows(rateMosquitto) : []),
+      ['10× burst: sent / stored, drained in', `${int(burstRun.sent)} / ${int(burstRun.stored)}, ${ms(burstRun.drainMs)} after the burst`],
+      ['10× burst: stack RSS before → peak', `${mb(burstRun.rssBeforeBytes)} → ${mb(burstRun.rssPeakBytes)}`],
+      ['10× burst: largest stream backlog, puts waiting for room', `${int(burstRun.maxBacklog)} records, ${int(burstRun.maxWaiting)} puts`],
+      ['kill -9: sent / acknowledged / acknowledged and stored / lost', `${int(kill.sent)} / ${int(kill.acked)} / ${int(kill.ackedStored)} / ${int(kill.lost)}`],
+      ['kill -9: unacknowledged but stored (would be resent)', `${int(kill.unackedStored)}`],
+      ['kill -9: restart → every acknowledged message stored', ms(kill.recoveryMs)],
       ...(viaMosquitto && rateMosquitto
         ? ([
             ['embedded / Mosquitto: soak p50, p99', `${round(embedded.latencyMs.p50 / viaMosquitto.latencyMs.p50, 2)}×, ${round(embedded.latencyMs.p99 / viaMosquitto.latencyMs.p99, 2)}×`],

@@ -4,9 +4,7 @@
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
-import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { startWorkerServer } from './worker-server.js';
 
 export interface LocalKinesis {
   readonly endpoint: string;
@@ -14,31 +12,9 @@ export interface LocalKinesis {
   close(): Promise<void>;
 }
 
-/** The worker: plain CommonJS, as bin/local/dynamodb.ts's. */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const kinesalite = require(workerData.kinesalite);
-const server = kinesalite({ path: workerData.path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
-server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on('message', (message) => {
-  if (message === 'close') server.close(() => parentPort.postMessage({ closed: true }));
-});
-`;
-
 export async function startKinesis(path: string): Promise<LocalKinesis> {
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: { path, kinesalite: createRequire(import.meta.url).resolve('kinesalite') },
-  });
-  const [started] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => [{ error: String(e) }])])) as [
-    { port?: number; error?: string },
-  ];
-  if (started.port === undefined) {
-    await worker.terminate();
-    throw new Error(`kinesalite did not start: ${started.error}`);
-  }
-  const endpoint = `http://127.0.0.1:${started.port}`;
+  const server = await startWorkerServer('kinesalite', { path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
+  const endpoint = server.endpoint;
   const client = new KinesisClient({
     endpoint,
     region: 'us-east-1',
@@ -52,10 +28,7 @@ export async function startKinesis(path: string): Promise<LocalKinesis> {
     client,
     async close() {
       client.destroy();
-      const closed = once(worker, 'message');
-      worker.postMessage('close');
-      await closed;
-      await worker.terminate();
+      await server.close();
     },
   };
 }
