@@ -134,6 +134,7 @@ export class Ingest extends Construct {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: rule.stream.batchSize,
         maxBatchingWindow: Duration.seconds(rule.stream.maxBatchingWindowSec),
+        parallelizationFactor: rule.stream.parallelization,
         // a failing batch is split in two until the failing record is alone; the handler names the records that
         // failed, so the retry starts at the first of them
         bisectBatchOnError: true,

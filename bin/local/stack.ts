@@ -160,6 +160,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         stream,
         region: REGION,
         batchSize: rule.stream.batchSize,
+        parallelization: rule.stream.parallelization,
         retryAttempts: rule.stream.retryAttempts,
         handler,
         context: () => lambdaContext(rule.handler),

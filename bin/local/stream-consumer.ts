@@ -48,6 +48,11 @@ export interface StreamConsumerOptions {
   readonly stream: string;
   readonly region: string;
   readonly batchSize: number;
+  /**
+   * Batches of one shard handled at once (the mapping's ParallelizationFactor): the records are split by partition
+   * key, so each device's stay in order. Default 1.
+   */
+  readonly parallelization?: number;
   readonly retryAttempts: number;
   readonly handler: (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse | void>;
   readonly context: () => Context;
@@ -139,9 +144,21 @@ export class StreamConsumer {
     }
   }
 
-  /** Runs one batch to its end: handled, or given up after the retries; checkpoints as it goes. */
+  /** Runs what one GetRecords returned to its end: handled, or given up after the retries. */
   private async deliver(shardId: string, records: _Record[]): Promise<void> {
-    let batch = records.map((r) => this.toLambdaRecord(shardId, r));
+    const batch = records.map((r) => this.toLambdaRecord(shardId, r));
+    const factor = Math.min(this.opts.parallelization ?? 1, batch.length);
+    if (factor <= 1) return this.runBatch(shardId, batch, true);
+    const parts: KinesisStreamRecord[][] = Array.from({ length: factor }, () => []);
+    for (const r of batch) parts[hash(r.kinesis.partitionKey) % factor]!.push(r);
+    // side by side, a part's failure cannot move the shard's checkpoint: it moves once every part is done
+    await Promise.all(parts.filter((p) => p.length > 0).map((p) => this.runBatch(shardId, p, false)));
+    if (!this.stopped) await this.checkpoint(shardId, batch.at(-1)!);
+  }
+
+  /** One handler batch with its retries; `checkpointing`: checkpoint before the first failed record as it goes. */
+  private async runBatch(shardId: string, records: KinesisStreamRecord[], checkpointing: boolean): Promise<void> {
+    let batch = records;
     for (let attempt = 0; ; attempt++) {
       let firstFailed: number;
       let error: string | undefined;
@@ -156,8 +173,8 @@ export class StreamConsumer {
         firstFailed = 0;
         error = (err as Error).message;
       }
-      if (firstFailed < 0) return this.checkpoint(shardId, batch.at(-1)!);
-      if (firstFailed > 0) await this.checkpoint(shardId, batch[firstFailed - 1]!);
+      if (firstFailed < 0) return checkpointing ? this.checkpoint(shardId, batch.at(-1)!) : undefined;
+      if (firstFailed > 0 && checkpointing) await this.checkpoint(shardId, batch[firstFailed - 1]!);
       batch = batch.slice(firstFailed);
       if (this.stopped) return; // not checkpointed: the next start delivers them again
       if (attempt >= this.opts.retryAttempts) {
@@ -169,7 +186,7 @@ export class StreamConsumer {
             payload: Buffer.from(r.kinesis.data, 'base64').subarray(0, 4096).toString('utf8'),
           });
         }
-        return this.checkpoint(shardId, batch.at(-1)!);
+        return checkpointing ? this.checkpoint(shardId, batch.at(-1)!) : undefined;
       }
       await this.pause(Math.min(1000, (this.opts.retryDelayMs ?? 100) * 2 ** attempt), false);
     }
@@ -210,4 +227,11 @@ export class StreamConsumer {
       eventSourceARN: `arn:aws:kinesis:${this.opts.region}:000000000000:stream/${this.opts.stream}`,
     };
   }
+}
+
+/** A partition key's bucket: FNV-1a, stable across runs. */
+function hash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }

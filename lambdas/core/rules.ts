@@ -28,6 +28,8 @@ export interface RuleStream {
   readonly batchSize: number;
   /** How long the event source mapping may wait to fill a batch (0: invoke as soon as records arrive). */
   readonly maxBatchingWindowSec: number;
+  /** Batches of one shard handled at once (ParallelizationFactor, 1–10); a device's records stay in order. */
+  readonly parallelization: number;
   /** Retries of a failing batch (its failed part) before the records are reported to the dead-letter queue. */
   readonly retryAttempts: number;
 }
@@ -49,10 +51,10 @@ export interface RuleDefinition {
 
 /** By the device's MQTT client id. */
 const BY_CLIENT = '${clientid()}';
-/** Telemetry: fill batches for up to a second (fewer invocations, fewer store requests per message). */
-const TELEMETRY_STREAM: RuleStream = { shards: 1, batchSize: 500, maxBatchingWindowSec: 1, retryAttempts: 10 };
+/** Telemetry: fill batches for up to a second (fewer invocations, fewer store requests per message), 4 at once per shard. */
+const TELEMETRY_STREAM: RuleStream = { shards: 1, batchSize: 500, maxBatchingWindowSec: 1, parallelization: 4, retryAttempts: 10 };
 /** ACKs and presence: small, latency-bound, so no batching window. */
-const CONTROL_STREAM: RuleStream = { shards: 1, batchSize: 100, maxBatchingWindowSec: 0, retryAttempts: 10 };
+const CONTROL_STREAM: RuleStream = { shards: 1, batchSize: 100, maxBatchingWindowSec: 0, parallelization: 1, retryAttempts: 10 };
 
 export const rules: readonly RuleDefinition[] = [
   {

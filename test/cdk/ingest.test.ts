@@ -83,6 +83,7 @@ describe('given the stack, when synthesized, then ingest', () => {
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: rule.stream.batchSize,
       MaximumBatchingWindowInSeconds: rule.stream.maxBatchingWindowSec,
+      ParallelizationFactor: rule.stream.parallelization,
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       MaximumRetryAttempts: rule.stream.retryAttempts,
@@ -91,9 +92,9 @@ describe('given the stack, when synthesized, then ingest', () => {
     });
   });
 
-  it('batches telemetry (up to 500 records, 1 s window) and invokes ACKs and presence as soon as they arrive', () => {
-    const byRule = Object.fromEntries(rules.map((r) => [r.name, [r.stream.batchSize, r.stream.maxBatchingWindowSec]]));
-    expect(byRule).toEqual({ metering: [500, 1], winter_river: [500, 1], ack: [100, 0], presence: [100, 0] });
+  it('batches telemetry (up to 500 records, 1 s window, 4 batches per shard at once) and invokes ACKs and presence as soon as they arrive', () => {
+    const byRule = Object.fromEntries(rules.map((r) => [r.name, [r.stream.batchSize, r.stream.maxBatchingWindowSec, r.stream.parallelization]]));
+    expect(byRule).toEqual({ metering: [500, 1, 4], winter_river: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
   });
 
   it('lets the rules put records into their streams and do nothing else; nobody invokes the rule Lambdas but their mappings', () => {

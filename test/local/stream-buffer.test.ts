@@ -127,14 +127,21 @@ describe('the stream consumer (the local event source mapping)', () => {
   beforeAll(async () => {
     dir = await tempDir();
     kinesis = await startKinesis(join(dir, 'kinesis'));
-    await ensureStreams(kinesis.client, ['s-partial', 's-poison']);
+    await ensureStreams(kinesis.client, ['s-partial', 's-poison', 's-parallel']);
   });
   afterAll(() => kinesis?.close());
 
-  const put = (stream: string, values: string[]) =>
-    kinesis.client.send(new PutRecordsCommand({ StreamName: stream, Records: values.map((v) => ({ PartitionKey: 'ven-1', Data: Buffer.from(v) })) }));
-  const consumer = (stream: string, checkpoints: CheckpointFile, handler: (e: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>, rejected: Rejection[] = []) =>
+  const put = (stream: string, values: string[], key = (_: string) => 'ven-1') =>
+    kinesis.client.send(new PutRecordsCommand({ StreamName: stream, Records: values.map((v) => ({ PartitionKey: key(v), Data: Buffer.from(v) })) }));
+  const consumer = (
+    stream: string,
+    checkpoints: CheckpointFile,
+    handler: (e: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>,
+    rejected: Rejection[] = [],
+    parallelization = 1,
+  ) =>
     new StreamConsumer({
+      parallelization,
       client: kinesis.client,
       stream,
       region: 'us-east-1',
@@ -199,5 +206,27 @@ describe('the stream consumer (the local event source mapping)', () => {
       ['handler-failed', 'poison'],
       ['handler-failed', 'after'],
     ]);
+  });
+
+  it('with a parallelization factor, handles the devices in batches side by side, each device in order, and checkpoints once all are done', async () => {
+    const checkpoints = await CheckpointFile.open(join(dir, 'parallel.json'));
+    const device = (v: string) => v.split(':')[0]!;
+    const { Records: put6 } = await put('s-parallel', ['a:1', 'b:1', 'a:2', 'b:2', 'a:3', 'b:3'], device);
+    const batches: string[][] = [];
+    let running = 0;
+    let most = 0;
+    const c = consumer('s-parallel', checkpoints, async (e) => {
+      most = Math.max(most, ++running);
+      await new Promise((r) => setTimeout(r, 50));
+      batches.push(values(e));
+      running--;
+      return { batchItemFailures: [] };
+    }, [], 2);
+    await c.start();
+    await eventually(() => c.idle && batches.length === 2);
+    await c.stop();
+    expect(most).toBe(2);
+    expect(batches.map((b) => b.join(' ')).sort()).toEqual(['a:1 a:2 a:3', 'b:1 b:2 b:3']);
+    expect(checkpoints.get('s-parallel', 'shardId-000000000000')).toBe(put6![5]!.SequenceNumber);
   });
 });
