@@ -150,9 +150,10 @@ export const cpuPercent = (before: { cpuSec: number }, after: { cpuSec: number }
 export const meteringKey = (venId: string, timestampSec: number) => `${venId}@${timestampSec}`;
 
 /**
- * Wraps the rule handlers' ports. A metering message counts as stored when its handler's last store write (the
- * registry heartbeat, after the time-series write) has completed; its store time runs from the start of the
- * time-series write to then. Also records when a command's ACK completes it (dispatch).
+ * Wraps the rule handlers' ports. A metering message counts as stored once the time-series write holding its
+ * records has completed and then a registry heartbeat of its VEN at or after its time (the handler writes one
+ * heartbeat per VEN per batch, with the newest sample); its store time runs from the start of that time-series write
+ * to then. Also records when a command's ACK completes it (dispatch).
  */
 export class StoreTimer {
   /** Key → wall-clock ms the metering message was stored. */
@@ -161,7 +162,8 @@ export class StoreTimer {
   readonly storeMs: number[] = [];
   /** correlationId → wall-clock ms the ACK completed the command. */
   readonly acked = new Map<string, number>();
-  private readonly writeStarted = new Map<string, number>();
+  /** VEN → its messages written to the time series and waiting for a heartbeat: [time ms, key, write start]. */
+  private readonly written = new Map<string, [number, string, number][]>();
   onStored: ((key: string, at: number) => void) | undefined;
   onAcked: ((correlationId: string, at: number) => void) | undefined;
 
@@ -169,10 +171,13 @@ export class StoreTimer {
     const telemetry: TelemetryStore = {
       write: async (records: readonly SeriesRecord[]) => {
         const started = now();
-        for (const r of records) {
-          if (r.series === 'ven_telemetry') this.writeStarted.set(meteringKey(r.deviceId, r.time / 1000), started);
-        }
         await ports.telemetry.write(records);
+        for (const r of records) {
+          if (r.series !== 'ven_telemetry') continue;
+          const list = this.written.get(r.deviceId) ?? [];
+          list.push([r.time, meteringKey(r.deviceId, r.time / 1000), started]);
+          this.written.set(r.deviceId, list);
+        }
       },
       query: (q) => ports.telemetry.query(q),
     };
@@ -181,13 +186,20 @@ export class StoreTimer {
         await ports.registry.recordHeartbeat(kind, deviceId, at, latest);
         if (kind !== 'ven') return;
         const t = now();
-        const key = meteringKey(deviceId, at / 1000);
-        if (this.stored.has(key)) return;
-        this.stored.set(key, t);
-        const started = this.writeStarted.get(key);
-        if (started !== undefined) this.storeMs.push(t - started);
-        this.writeStarted.delete(key);
-        this.onStored?.(key, t);
+        const waiting = this.written.get(deviceId) ?? [];
+        const left: typeof waiting = [];
+        for (const entry of waiting) {
+          const [time, key, started] = entry;
+          if (time > at) {
+            left.push(entry);
+            continue;
+          }
+          if (this.stored.has(key)) continue;
+          this.stored.set(key, t);
+          this.storeMs.push(t - started);
+          this.onStored?.(key, t);
+        }
+        this.written.set(deviceId, left);
       },
       recordPresence: (...a) => ports.registry.recordPresence(...a),
       get: (id) => ports.registry.get(id),

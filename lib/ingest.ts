@@ -1,13 +1,17 @@
-// The IoT rules from the shared definitions, each invoking its handler Lambda, with one dead-letter queue as the
-// error sink for the rules (errorAction), the Lambdas' async failures (on-failure destination) and refused messages,
-// which the Lambdas also append to the refusals table.
+// The IoT rules from the shared definitions. Store before processing: each rule's action puts the message into
+// its own Kinesis data stream (partition key = the device), and the rule's Lambda reads that stream in batches
+// (event source mapping with partial batch responses). One dead-letter queue is the error sink for the rules
+// (errorAction: a failed put), for batches the stream gave up on (the mapping's on-failure destination) and for
+// refused messages, which the Lambdas also append to the refusals table.
 // Beside them, the sweep that closes commands no ACK answered in time.
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IOT_SQL_VERSION, rules, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
@@ -44,6 +48,10 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
 export class Ingest extends Construct {
   readonly deadLetterQueue: Queue;
   readonly functions: Record<RuleHandler, HandlerFunction>;
+  /** Each rule's stream, by its name in lambdas/core/rules.ts. */
+  readonly streams: Record<string, Stream> = {};
+  /** May put records into the rules' streams, nothing else: the role of the rules' Kinesis actions. */
+  readonly ruleActionRole: Role;
   readonly topicRules: Record<string, CfnTopicRule> = {};
   /** Deployed AWS rule name of each shared rule, by its name in lambdas/core/rules.ts. */
   readonly ruleNames: Record<string, string> = {};
@@ -66,13 +74,18 @@ export class Ingest extends Construct {
       description: 'Lets IoT rules send failed actions to the dead-letter queue',
     });
     this.deadLetterQueue.grantSendMessages(errorActionRole);
+    this.ruleActionRole = new Role(this, 'RuleActionRole', {
+      assumedBy: new ServicePrincipal('iot.amazonaws.com'),
+      description: 'Lets the IoT rules put messages into their Kinesis streams',
+    });
 
     this.functions = {} as Record<RuleHandler, HandlerFunction>;
     for (const rule of rules) {
-      const fn = this.handlerFunction(rule, props.storage);
+      const stream = this.ruleStream(rule);
+      this.handlerFunction(rule, stream, props.storage);
       const ruleName = `${rule.name}${props.ruleNameSuffix ?? ''}`;
       this.ruleNames[rule.name] = ruleName;
-      this.topicRules[rule.name] = this.topicRule(rule, ruleName, fn, errorActionRole);
+      this.topicRules[rule.name] = this.topicRule(rule, ruleName, stream, errorActionRole);
     }
     this.commandTimeouts = this.commandSweep(props.storage);
   }
@@ -95,17 +108,43 @@ export class Ingest extends Construct {
     return fn;
   }
 
-  private handlerFunction(rule: RuleDefinition, storage: Storage): HandlerFunction {
-    const existing = this.functions[rule.handler];
-    if (existing) return existing;
+  /** Provisioned (a shard-hour is cheaper than on-demand's stream-hour at this volume), encrypted with aws/kinesis. */
+  private ruleStream(rule: RuleDefinition): Stream {
+    const stream = new Stream(this, `${pascal(rule.name)}Stream`, {
+      streamMode: StreamMode.PROVISIONED,
+      shardCount: rule.stream.shards,
+      encryption: StreamEncryption.MANAGED,
+      retentionPeriod: Duration.hours(24),
+    });
+    // PutRecord only: the IoT Kinesis action writes one record per message
+    this.ruleActionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['kinesis:PutRecord'], resources: [stream.streamArn] }));
+    this.streams[rule.name] = stream;
+    return stream;
+  }
+
+  private handlerFunction(rule: RuleDefinition, stream: Stream, storage: Storage): HandlerFunction {
+    if (this.functions[rule.handler]) throw new Error(`two rules share the handler ${rule.handler}: give each rule its own`);
     const fn = new HandlerFunction(this, pascal(rule.handler), {
       handler: rule.handler,
       description: rule.description,
       environment: { ...storage.environment, ERROR_QUEUE_URL: this.deadLetterQueue.queueUrl },
-      // IoT invokes asynchronously: after two retries the event goes to the queue instead of being dropped.
-      retryAttempts: 2,
-      onFailure: new SqsDestination(this.deadLetterQueue),
     });
+    fn.function.addEventSource(
+      new KinesisEventSource(stream, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: rule.stream.batchSize,
+        maxBatchingWindow: Duration.seconds(rule.stream.maxBatchingWindowSec),
+        parallelizationFactor: rule.stream.parallelization,
+        // a failing batch is split in two until the failing record is alone; the handler names the records that
+        // failed, so the retry starts at the first of them
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        retryAttempts: rule.stream.retryAttempts,
+        // the records stay in the stream for its 24 h retention: the dead-letter queue gets where they are
+        maxRecordAge: Duration.hours(6),
+        onFailure: new SqsDlq(this.deadLetterQueue),
+      }),
+    );
     this.deadLetterQueue.grantSendMessages(fn);
     storage.grantAppend(fn, 'refusals'); // every refusal is also logged for the operators (GET /api/refused)
     grants[rule.handler](fn, storage);
@@ -113,8 +152,8 @@ export class Ingest extends Construct {
     return fn;
   }
 
-  private topicRule(rule: RuleDefinition, ruleName: string, fn: HandlerFunction, errorActionRole: Role): CfnTopicRule {
-    const topicRule = new CfnTopicRule(this, `${pascal(rule.name)}Rule`, {
+  private topicRule(rule: RuleDefinition, ruleName: string, stream: Stream, errorActionRole: Role): CfnTopicRule {
+    return new CfnTopicRule(this, `${pascal(rule.name)}Rule`, {
       // Named, not generated: devices address the metering rule by name through Basic Ingest.
       ruleName,
       topicRulePayload: {
@@ -122,18 +161,12 @@ export class Ingest extends Construct {
         sql: rule.sql,
         awsIotSqlVersion: IOT_SQL_VERSION,
         ruleDisabled: false,
-        actions: [{ lambda: { functionArn: fn.function.functionArn } }],
+        actions: [{ kinesis: { streamName: stream.streamName, partitionKey: rule.partitionKey, roleArn: this.ruleActionRole.roleArn } }],
         errorAction: {
           sqs: { queueUrl: this.deadLetterQueue.queueUrl, roleArn: errorActionRole.roleArn, useBase64: false },
         },
       },
     });
-    fn.function.addPermission(`Invoke${pascal(rule.name)}Rule`, {
-      principal: new ServicePrincipal('iot.amazonaws.com'),
-      sourceArn: topicRule.attrArn,
-      sourceAccount: Stack.of(this).account,
-    });
-    return topicRule;
   }
 }
 

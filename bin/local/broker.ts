@@ -4,6 +4,7 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server as HttpServer } from 'node:http';
+import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { isAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
@@ -16,6 +17,12 @@ export interface BrokerOptions {
   /** MQTT over WebSocket on `/mqtt` of this server, for the dashboard (password = the dev token). */
   readonly httpServer: HttpServer;
   readonly isOperatorToken: (password: string) => boolean;
+  /**
+   * Every publish the policy allows, device or internal, before the broker takes it: the message is acknowledged
+   * (QoS 1 PUBACK) and forwarded only once this resolves, i.e. once it is durably in the rules' streams. While it is
+   * pending the broker reads nothing more from that publisher. A rejection drops the publisher's connection unacked.
+   */
+  readonly toRules?: (topic: string, payload: Buffer, clientId: string | undefined) => Promise<void>;
   /** Every publish the broker accepts, device or internal, in arrival order. */
   readonly onPublish: (topic: string, payload: Buffer, clientId: string | undefined) => void;
   /** A publish or subscribe the policy refused (AWS IoT logs these; locally they go to the error sink). */
@@ -28,6 +35,75 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/**
+ * Rule deliveries (toRules) a connection may have pending before the broker stops reading it. aedes itself keeps
+ * reading a socket while its packets are being handled, so a full stream would otherwise pile messages up in memory.
+ */
+export const MAX_PENDING_PER_CONNECTION = 32;
+
+/**
+ * A device's TLS socket as aedes sees it, with a brake: the socket is read only while aedes wants more data (the
+ * stream's own backpressure, which aedes' eager reading alone does not give) and the connection has fewer than
+ * MAX_PENDING_PER_CONNECTION rule deliveries pending. Otherwise it is paused: nothing more is read, the kernel's
+ * buffers fill and TCP pushes back on the publisher.
+ */
+class BrakedConnection extends Duplex {
+  private pending = 0;
+  private wanted = true;
+
+  constructor(readonly socket: tls.TLSSocket) {
+    super();
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) this.wanted = false;
+      this.flow();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err) => this.destroy(err));
+    socket.on('close', () => this.destroy());
+  }
+
+  /** Runs one delivery, braking while too many are pending. */
+  async deliver(run: () => Promise<void>): Promise<void> {
+    this.pending++;
+    this.flow();
+    try {
+      await run();
+    } finally {
+      this.pending--;
+      this.flow();
+    }
+  }
+
+  private flow(): void {
+    if (this.socket.destroyed) return;
+    if (this.wanted && this.pending < MAX_PENDING_PER_CONNECTION) this.socket.resume();
+    else this.socket.pause();
+  }
+
+  override _read(): void {
+    this.wanted = true;
+    this.flow();
+  }
+
+  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.socket.write(chunk, encoding, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.socket.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.socket.destroy();
+    callback(error);
+  }
+}
+
+/** The TLS socket under a client's connection, if it came in over TLS. */
+const tlsSocketOf = (client: Client) =>
+  client.conn instanceof BrakedConnection ? client.conn.socket : client.conn instanceof tls.TLSSocket ? client.conn : undefined;
+
 type Identity = { kind: 'device'; thingName: string; principal: string } | { kind: 'operator' };
 const identities = new WeakMap<Client, Identity>();
 
@@ -38,8 +114,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   let presenceVersion = 0;
   const aedes = await Aedes.createBroker({
     authenticate(client, _username, password, done) {
-      if (client.conn instanceof tls.TLSSocket) {
-        const cert = client.conn.getPeerCertificate();
+      const socket = tlsSocketOf(client);
+      if (socket) {
+        const cert = socket.getPeerCertificate();
         const cn = cert?.subject?.CN;
         if (!cn || cn !== client.id) return done(authError(`client id ${client.id} is not certificate ${cn}`), false);
         identities.set(client, { kind: 'device', thingName: cn, principal: cert.fingerprint256.replaceAll(':', '') });
@@ -56,7 +133,14 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null);
       const id = identities.get(client);
-      if (id?.kind === 'device' && isAllowed('publish', id.thingName, packet.topic)) return callback(null);
+      if (id?.kind === 'device' && isAllowed('publish', id.thingName, packet.topic)) {
+        // aedes writes the PUBACK right after this callback: hold it until the message is stored
+        const toRules = opts.toRules;
+        if (!toRules) return callback(null);
+        const deliver = () => toRules(packet.topic, Buffer.from(packet.payload), client.id);
+        const delivered = client.conn instanceof BrakedConnection ? client.conn.deliver(deliver) : deliver();
+        return void delivered.then(() => callback(null), (err: Error) => callback(err));
+      }
       opts.onRefused(client.id, 'publish', packet.topic);
       callback(new Error(`${client.id} may not publish to ${packet.topic}`));
     },
@@ -70,17 +154,19 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       if (!allowed) opts.onRefused(client.id, 'subscribe', subscription.topic);
       callback(null, allowed ? subscription : null);
     },
-    // Basic Ingest skips the broker: the message goes to its rule (onPublish) and to no subscriber.
+    // Basic Ingest skips the broker: the message goes to its rule (toRules) and to no subscriber.
     authorizeForward: (_client, packet) => (parseBasicIngestTopic(packet.topic) ? null : packet),
   });
 
-  const publish = (topic: string, payload: Buffer | string, qos: 0 | 1) =>
-    new Promise<void>((resolve, reject) =>
+  const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1) => {
+    await opts.toRules?.(topic, Buffer.from(payload), undefined);
+    return new Promise<void>((resolve, reject) =>
       aedes.publish(
         { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
         (err) => (err ? reject(err) : resolve()),
       ),
     );
+  };
 
   aedes.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$SYS/')) return;
@@ -107,7 +193,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const server = tls.createServer(
     // No Nagle: an MQTT packet is a whole message; holding it for the peer's delayed ACK adds up to 40 ms (bench 3).
     { ...opts.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', noDelay: true },
-    (socket) => aedes.handle(socket),
+    (socket) => aedes.handle(new BrakedConnection(socket)),
   );
   server.on('tlsClientError', () => undefined);
   server.listen(opts.port, opts.host);

@@ -9,10 +9,8 @@ import {
   ListTablesCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { once } from 'node:events';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import type { TableDefinition } from '../../lambdas/core/tables.js';
+import { startWorkerServer } from './worker-server.js';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -21,31 +19,9 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-/** The worker: plain CommonJS (a TypeScript loader does not reach worker threads under every runner). */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const dynalite = require(workerData.dynalite);
-const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on('message', (message) => {
-  if (message === 'close') server.close(() => parentPort.postMessage({ closed: true }));
-});
-`;
-
 export async function startDynamo(path: string): Promise<LocalDynamo> {
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: { path, dynalite: createRequire(import.meta.url).resolve('dynalite') },
-  });
-  const [started] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => [{ error: String(e) }])])) as [
-    { port?: number; error?: string },
-  ];
-  if (started.port === undefined) {
-    await worker.terminate();
-    throw new Error(`dynalite did not start: ${started.error}`);
-  }
-  const endpoint = `http://127.0.0.1:${started.port}`;
+  const server = await startWorkerServer('dynalite', { path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const endpoint = server.endpoint;
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -58,10 +34,7 @@ export async function startDynamo(path: string): Promise<LocalDynamo> {
     ping: () => client.send(new ListTablesCommand({ Limit: 1 })).then(() => true, () => false),
     async close() {
       client.destroy();
-      const closed = once(worker, 'message');
-      worker.postMessage('close');
-      await closed;
-      await worker.terminate();
+      await server.close();
     },
   };
 }

@@ -1,5 +1,7 @@
-// The local rules engine: evaluates the deployed rule SQL (the subset our rules use) on every publish and
-// invokes the rule's handler with the event IoT Core would send, asynchronously, with IoT's two retries.
+// The local rules engine: evaluates the deployed rule SQL (the subset our rules use) on every publish and runs the
+// rule's action with the event IoT Core would produce: locally, as in AWS, a put into the rule's Kinesis stream
+// (bin/local/stream-writer.ts), keyed by the rule's partition key template. A failed action goes to the error sink
+// (the rule's errorAction) and fails the publish, so the broker withholds its PUBACK.
 // Basic Ingest as IoT Core does it: `$aws/rules/{rule}/{topic}` reaches only that rule, its FROM filter is not
 // applied (a rule invoked only by Basic Ingest may omit FROM), WHERE and topic() see `{topic}` without the prefix.
 import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
@@ -65,48 +67,49 @@ export function evaluate(
 export interface EngineRule {
   readonly name: string;
   readonly sql: string;
-  readonly invoke: (event: Record<string, unknown>) => Promise<unknown>;
+  /** The Kinesis action's partition key, an IoT substitution template (`${clientid()}`, `${payloadKey}`). */
+  readonly partitionKey?: string;
+  /** The rule's action. */
+  readonly invoke: (event: Record<string, unknown>, partitionKey: string) => Promise<unknown>;
 }
 
-const RETRIES = 2;
-/**
- * Invocations running at once. Like a Lambda function's concurrency limit it keeps a burst from starting everything
- * together: the rest wait in arrival order, so a message's two or three store writes run back to back instead of
- * interleaving with every later message's (bench 2: that interleaving multiplied the tail latency near saturation).
- */
-export const RULE_CONCURRENCY = 16;
+/** The substitution templates our rules use: `${clientid()}` and `${key}` of the payload. */
+export function substitute(template: string, clientId: string, payload: Record<string, unknown>): string {
+  return template.replace(/\$\{([^}]+)\}/g, (_, expr: string) => {
+    if (/^clientid\(\)$/i.test(expr.trim())) return clientId;
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(expr.trim())) {
+      const value = payload[expr.trim()];
+      return value === undefined || value === null ? '' : String(value);
+    }
+    throw new Error(`unsupported substitution template \${${expr}}`);
+  });
+}
 
 export class RulesEngine {
   private readonly rules: (EngineRule & { parsed: ParsedRule })[];
   private readonly inFlight = new Set<Promise<void>>();
-  private running = 0;
-  private readonly queued: (() => void)[] = [];
 
   constructor(
     rules: readonly EngineRule[],
     private readonly errors: ErrorSink,
-    private readonly retryDelayMs = 200,
-    private readonly concurrency = RULE_CONCURRENCY,
   ) {
     this.rules = rules.map((r) => ({ ...r, parsed: parseRuleSql(r.sql) }));
   }
 
-  /** Called for every accepted publish; never throws and never blocks the broker. */
-  onPublish(topic: string, payload: Buffer, clientId: string | undefined): void {
+  /**
+   * Called for every accepted publish. Resolves once every matching rule's action is done (the message is in its
+   * stream) or the message is refused to the error sink; rejects when an action failed.
+   */
+  onPublish(topic: string, payload: Buffer, clientId: string | undefined): Promise<void> {
     const basicIngest = parseBasicIngestTopic(topic);
     const matching = basicIngest
       ? this.rules.filter((r) => r.name === basicIngest.ruleName)
       : this.rules.filter((r) => topicMatches(r.parsed.filter, topic));
-    if (matching.length === 0) return;
-    const track = (p: Promise<void>) => {
-      this.inFlight.add(p);
-      void p.finally(() => this.inFlight.delete(p));
-    };
+    if (matching.length === 0) return Promise.resolve();
     const sample = payload.subarray(0, 4096).toString('utf8');
     const base = { topic, ...(clientId && { clientId }), payload: sample };
     if (payload.length > MAX_PAYLOAD_BYTES) {
-      track(this.errors.reject({ ...base, reason: 'oversize', message: `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}` }));
-      return;
+      return this.track(this.errors.reject({ ...base, reason: 'oversize', message: `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}` }));
     }
     let json: unknown;
     try {
@@ -115,55 +118,43 @@ export class RulesEngine {
       json = undefined;
     }
     if (!json || typeof json !== 'object' || Array.isArray(json)) {
-      track(this.errors.reject({ ...base, reason: 'malformed-json', message: 'payload is not a JSON object' }));
-      return;
+      return this.track(this.errors.reject({ ...base, reason: 'malformed-json', message: 'payload is not a JSON object' }));
     }
     const now = Date.now();
+    const actions: Promise<void>[] = [];
     for (const rule of matching) {
       const event = basicIngest
         ? evaluate(rule.parsed, basicIngest.topic, json as Record<string, unknown>, clientId ?? '', now, true)
         : evaluate(rule.parsed, topic, json as Record<string, unknown>, clientId ?? '', now);
-      if (event) track(this.run(rule, event, base));
+      if (event) actions.push(this.track(this.run(rule, event, json as Record<string, unknown>, clientId ?? '', base)));
     }
+    return Promise.all(actions).then(() => undefined);
   }
 
-  /** Waits for every invocation under way (used on shutdown and by tests). */
+  /** Waits for every action under way (used on shutdown and by tests). */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async run(rule: EngineRule, event: Record<string, unknown>, base: { topic: string; clientId?: string; payload: string }) {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.slot();
-        try {
-          await rule.invoke(event);
-        } finally {
-          this.release();
-        }
-        return;
-      } catch (err) {
-        if (attempt === RETRIES) {
-          await this.errors.reject({ ...base, reason: 'handler-failed', message: `rule ${rule.name}: ${(err as Error).message}` });
-          return;
-        }
-        await new Promise((r) => setTimeout(r, this.retryDelayMs * (attempt + 1)));
-      }
-    }
+  private track(p: Promise<void>): Promise<void> {
+    const settled = p.catch(() => undefined);
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+    return p;
   }
 
-  /** Resolves when the invocation may run; a released slot goes straight to the oldest waiter. */
-  private slot(): Promise<void> {
-    if (this.running < this.concurrency) {
-      this.running++;
-      return Promise.resolve();
+  private async run(
+    rule: EngineRule,
+    event: Record<string, unknown>,
+    payload: Record<string, unknown>,
+    clientId: string,
+    base: { topic: string; clientId?: string; payload: string },
+  ): Promise<void> {
+    try {
+      await rule.invoke(event, substitute(rule.partitionKey ?? '${clientid()}', clientId, payload));
+    } catch (err) {
+      await this.errors.reject({ ...base, reason: 'handler-failed', message: `rule ${rule.name}: action failed: ${(err as Error).message}` });
+      throw err;
     }
-    return new Promise<void>((resolve) => this.queued.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.queued.shift();
-    if (next) next();
-    else this.running--;
   }
 }

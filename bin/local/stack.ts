@@ -1,4 +1,4 @@
-// The whole platform in one process: broker, rules engine, shadow service, DynamoDB, HTTP API and a
+// The whole platform in one process: broker, rules engine, Kinesis streams, shadow service, DynamoDB, HTTP API and a
 // simulated fleet. The handlers, schemas and rules are the deployed ones; only the endpoints differ.
 import type { Context } from 'aws-lambda';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
@@ -20,8 +20,8 @@ import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
-import { ingestByHandler, ruleHandler } from '../../lambdas/core/rule-handler.js';
 import { rules } from '../../lambdas/core/rules.js';
+import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseShadowTopic } from '../../lambdas/core/topics.js';
 import { startBroker } from './broker.js';
@@ -31,7 +31,10 @@ import { ensureWebBuild } from '../../web/build.js';
 import { ensureTables, startDynamo } from './dynamodb.js';
 import { FileErrorSink } from './error-sink-file.js';
 import { frontDoor, roleOfToken } from './http-server.js';
+import { ensureStreams, startKinesis } from './kinesis.js';
 import { RulesEngine } from './rules-engine.js';
+import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
+import { StreamWriter } from './stream-writer.js';
 import { ShadowService } from './shadow-service.js';
 import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
 
@@ -55,6 +58,11 @@ export interface LocalStackOptions {
   readonly commandSweepMs?: number;
   /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
   readonly instrumentPorts?: (ports: Ports) => Ports;
+  /**
+   * Records a rule's stream may hold that its consumer has not checkpointed yet; past it the broker withholds
+   * PUBACKs and stops reading from publishers until the consumer catches up. Default 10,000.
+   */
+  readonly streamBacklog?: number;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -89,13 +97,18 @@ export interface LocalStack {
    * Hands a message to the rules engine as the broker does with every publish it accepts, so another broker can
    * front the same engine (bench/: Mosquitto). The caller vouches for `clientId`.
    */
-  deliverToRules(topic: string, payload: Buffer, clientId: string | undefined): void;
-  /** Resolves once every rule invocation under way has finished. */
+  deliverToRules(topic: string, payload: Buffer, clientId: string | undefined): Promise<void>;
+  /** The rules' streams: records queued or not yet consumed, and puts waiting for room. */
+  streams(): { backlog: Record<string, number>; waiting: number };
+  /** Resolves once every message taken is stored or refused: rule actions done, every stream consumed. */
   settle(): Promise<void>;
+  /** Stops taking messages, drains the streams into the stores, then stops everything. */
   close(): Promise<void>;
 }
 
 const localTableName = (name: string) => `vpp-${name}`;
+/** The local stream of a rule (`rules[i].name`). */
+export const localStreamName = (rule: string) => `vpp-${rule}`;
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const dir = resolve(opts.dir);
@@ -132,9 +145,51 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const built: Ports = { ...buildIngestPorts(env, dynamo.client), errors };
   const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
 
+  // store before processing: every rule puts into its stream, and the rule's handler reads the stream in batches
+  const kinesis = await startKinesis(join(dir, 'kinesis'));
+  await ensureStreams(kinesis.client, rules.map((r) => localStreamName(r.name)));
+  const consumers = new Map<string, StreamConsumer>();
+  const writer = new StreamWriter({
+    client: kinesis.client,
+    maxBacklog: opts.streamBacklog ?? 10_000,
+    onWritten: (stream) => consumers.get(stream)?.wake(),
+  });
+  const checkpoints = await CheckpointFile.open(join(dir, 'kinesis-checkpoints.json'));
+  for (const rule of rules) {
+    const stream = localStreamName(rule.name);
+    const handler = streamHandler(rule.handler, () => ports);
+    consumers.set(
+      stream,
+      new StreamConsumer({
+        client: kinesis.client,
+        stream,
+        region: REGION,
+        batchSize: rule.stream.batchSize,
+        parallelization: rule.stream.parallelization,
+        retryAttempts: rule.stream.retryAttempts,
+        handler,
+        context: () => lambdaContext(rule.handler),
+        checkpoints,
+        onCheckpoint: (sequenceNumber) => writer.checkpointed(stream, sequenceNumber),
+        errors,
+        log,
+      }),
+    );
+  }
+  await Promise.all([...consumers.values()].map((c) => c.start()));
+  const engine = new RulesEngine(
+    rules.map((rule) => ({
+      name: rule.name,
+      sql: rule.sql,
+      partitionKey: rule.partitionKey,
+      // a record needs a partition key; IoT Core always knows the client, a bridged message may not (bench/)
+      invoke: (event, partitionKey) => writer.put(localStreamName(rule.name), partitionKey || 'unknown', Buffer.from(JSON.stringify(event))),
+    })),
+    errors,
+  );
+
   const httpServer = createServer();
   let shadows: ShadowService | undefined;
-  let engine: RulesEngine | undefined;
   // shadow updates and broker refusals under way: close() waits for them before it stops the database
   const work = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -159,8 +214,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
           .catch((err: Error) => log(`error sink: ${err.message}`)),
       );
     },
-    onPublish(topic, payload, clientId) {
-      engine?.onPublish(topic, payload, clientId);
+    toRules: (topic, payload, clientId) => engine.onPublish(topic, payload, clientId),
+    onPublish(topic, payload) {
       if (parseShadowTopic(topic) && shadows) {
         track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
@@ -170,14 +225,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
     store: new DynamoShadowStore(documentClient(dynamo.client), localTableName('shadows')),
   });
-  engine = new RulesEngine(
-    rules.map((rule) => {
-      const handler = ruleHandler(ingestByHandler[rule.handler], () => ports);
-      return { name: rule.name, sql: rule.sql, invoke: (event) => handler(event as never, lambdaContext(rule.name)) };
-    }),
-    errors,
-  );
-
   httpServer.listen(opts.httpPort ?? 3000, host);
   await once(httpServer, 'listening');
   const httpPort = (httpServer.address() as AddressInfo).port;
@@ -237,9 +284,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     port: broker.port,
   });
 
+  const streamsDrained = () => Object.values(writer.backlog()).every((n) => n === 0) && [...consumers.values()].every((c) => c.idle);
   const settle = async () => {
-    while (work.size > 0) await Promise.allSettled([...work]);
-    await engine.drain();
+    for (;;) {
+      while (work.size > 0) await Promise.allSettled([...work]);
+      await engine.drain();
+      if (streamsDrained() && work.size === 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
   };
 
   const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, log) : undefined;
@@ -248,15 +300,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     config,
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
-    deliverToRules: (topic, payload, clientId) => engine.onPublish(topic, payload, clientId),
+    deliverToRules: (topic, payload, clientId) =>
+      engine.onPublish(topic, payload, clientId).catch((err: Error) => log(`rules: ${err.message}`)),
+    streams: () => ({ backlog: writer.backlog(), waiting: writer.waiting() }),
     settle,
     async close() {
       await fleet?.stop();
       await broker.close();
       await settle();
+      await Promise.all([...consumers.values()].map((c) => c.stop()));
       await commandSweep.stop();
       httpServer.closeAllConnections();
       httpServer.close();
+      await kinesis.close();
       await dynamo.close();
     },
   };

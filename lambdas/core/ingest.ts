@@ -27,41 +27,71 @@ export type IngestResult =
 
 const reject = (reason: RejectReason, message: string): IngestResult => ({ ok: false, reason, message });
 
-export async function ingestMetering(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
-  const parsed = parse(meteringSchema, msg.payload);
-  if (!parsed.ok) return reject('schema', parsed.message);
-  const m = parsed.value;
-  if (m.venId !== msg.clientId) {
-    return reject('identity-mismatch', `venId ${m.venId} was published by ${msg.clientId}`);
+/** A metering message that passed its schema and identity checks: its VEN and its samples (one, or a batch). */
+export interface AcceptedMetering {
+  readonly venId: string;
+  readonly samples: readonly Metering[];
+  readonly source: 'mqtt' | 'http';
+}
+
+/** Validates one metering message (single, or `{venId, batch}` when allowed) and checks that its sender is the VEN it names. */
+export function acceptMetering(
+  msg: RuleMessage,
+  allowBatch = true,
+): { ok: true; value: AcceptedMetering } | Extract<IngestResult, { ok: false }> {
+  const parsed = allowBatch && 'batch' in msg.payload
+    ? parse(meteringBatchSchema, msg.payload)
+    : parse(meteringSchema, msg.payload);
+  if (!parsed.ok) return reject('schema', parsed.message) as Extract<IngestResult, { ok: false }>;
+  const venId = parsed.value.venId;
+  if (venId !== msg.clientId) {
+    return reject('identity-mismatch', `venId ${venId} was published by ${msg.clientId}`) as Extract<IngestResult, { ok: false }>;
   }
-  await ports.telemetry.write(meteringRecords(m));
-  await ports.registry.recordHeartbeat('ven', m.venId, m.timestamp * 1000, heartbeatSummary(m, msg.source ?? 'mqtt'));
-  return { ok: true, stored: true };
+  const samples = 'batch' in parsed.value ? parsed.value.batch : [parsed.value];
+  return { ok: true, value: { venId, samples, source: msg.source ?? 'mqtt' } };
+}
+
+/** One metering payload (the operator API's HTTP fallback takes no batches). */
+export function ingestMetering(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
+  return storeAccepted(acceptMetering(msg, false), ports);
 }
 
 /** What the `metering` rule receives: one metering payload, or a batch of them (`{venId, batch: [...]}`). */
 export function ingestMeteringMessage(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
-  return 'batch' in msg.payload ? ingestMeteringBatch(msg, ports) : ingestMetering(msg, ports);
+  return storeAccepted(acceptMetering(msg), ports);
 }
 
-/** Every sample's records in one store write; one registry heartbeat, from the newest sample. */
-export async function ingestMeteringBatch(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
-  const parsed = parse(meteringBatchSchema, msg.payload);
-  if (!parsed.ok) return reject('schema', parsed.message);
-  const { venId, batch } = parsed.value;
-  if (venId !== msg.clientId) {
-    return reject('identity-mismatch', `venId ${venId} was published by ${msg.clientId}`);
-  }
-  const records: SeriesRecord[] = [];
-  let newest = batch[0]!;
-  for (const sample of batch) {
-    for (const record of meteringRecords(sample)) records.push(record);
-    if (sample.timestamp > newest.timestamp) newest = sample;
-  }
-  await ports.telemetry.write(records);
-  await ports.registry.recordHeartbeat('ven', venId, newest.timestamp * 1000, heartbeatSummary(newest, msg.source ?? 'mqtt'));
+async function storeAccepted(accepted: ReturnType<typeof acceptMetering>, ports: IngestPorts): Promise<IngestResult> {
+  if (!accepted.ok) return accepted;
+  await storeMetering([accepted.value], ports);
   return { ok: true, stored: true };
 }
+
+/**
+ * Stores accepted metering messages, any number of VENs: every sample's records in one time-series write (a
+ * record repeated, e.g. a QoS 1 resend in the same batch, is written once), then one registry heartbeat per VEN with
+ * its newest sample. Idempotent: the same messages stored twice leave the same items.
+ */
+export async function storeMetering(messages: readonly AcceptedMetering[], ports: IngestPorts): Promise<void> {
+  const records = new Map<string, SeriesRecord>();
+  const newest = new Map<string, { sample: Metering; source: 'mqtt' | 'http' }>();
+  for (const { venId, samples, source } of messages) {
+    for (const sample of samples) {
+      for (const record of meteringRecords(sample)) records.set(recordKey(record), record);
+      const current = newest.get(venId);
+      if (!current || sample.timestamp >= current.sample.timestamp) newest.set(venId, { sample, source });
+    }
+  }
+  await ports.telemetry.write([...records.values()]);
+  await Promise.all(
+    [...newest].map(([venId, { sample, source }]) =>
+      ports.registry.recordHeartbeat('ven', venId, sample.timestamp * 1000, heartbeatSummary(sample, source)),
+    ),
+  );
+}
+
+/** A record's identity in the store: series, device, time and the load it belongs to. */
+const recordKey = (r: SeriesRecord) => `${r.series}\u0000${r.deviceId}\u0000${r.time}\u0000${r.dimensions.load_id ?? ''}`;
 
 /** The registry's `latest` for one metering payload. */
 function heartbeatSummary(m: Metering, source: 'mqtt' | 'http'): Record<string, unknown> {

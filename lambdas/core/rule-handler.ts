@@ -1,6 +1,5 @@
-// The one shape of every rule Lambda: split the rule event, run one domain function, send refusals to the error sink.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+// The one shape of every rule's processing: split the rule event, run one domain function, send refusals to the
+// error sink. The rules' Lambdas read their Kinesis streams in batches (rule-batch.ts, stream-handler.ts).
 import type { Ports } from './adapters.js';
 import { RejectedRecordsError } from './errors.js';
 import {
@@ -37,19 +36,22 @@ export async function handleRuleEvent(event: RuleEvent, ingest: Ingest, ports: P
     if (!(err instanceof RejectedRecordsError)) throw err;
     result = { ok: false, reason: 'store-rejected', message: err.message };
   }
-  if (!result.ok) {
-    logger.warn('message rejected', { reason: result.reason, detail: result.message, topic: msg.topic, clientId: msg.clientId });
-    await ports.errors.reject({
-      reason: result.reason,
-      message: result.message,
-      topic: msg.topic,
-      clientId: msg.clientId,
-      payload: JSON.stringify(msg.payload).slice(0, PAYLOAD_SAMPLE),
-    });
-  }
+  if (!result.ok) await refuse(msg, result, ports);
   return result;
 }
 
-export function ruleHandler(ingest: Ingest, ports: () => Ports) {
-  return middy((event: RuleEvent) => handleRuleEvent(event, ingest, ports())).use(injectLambdaContext(logger));
+/** A refused message to the error sink with its reason and the first 4 KiB of its payload. */
+export async function refuse(
+  msg: Pick<RuleMessage, 'topic' | 'clientId' | 'payload'>,
+  result: Extract<IngestResult, { ok: false }>,
+  ports: Pick<Ports, 'errors'>,
+): Promise<void> {
+  logger.warn('message rejected', { reason: result.reason, detail: result.message, topic: msg.topic, clientId: msg.clientId });
+  await ports.errors.reject({
+    reason: result.reason,
+    message: result.message,
+    topic: msg.topic,
+    clientId: msg.clientId,
+    payload: JSON.stringify(msg.payload).slice(0, PAYLOAD_SAMPLE),
+  });
 }

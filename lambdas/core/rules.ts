@@ -15,14 +15,46 @@ const meta = `topic() AS ${RULE_META.topic}, clientid() AS ${RULE_META.clientId}
 
 export type RuleHandler = 'metering' | 'ack' | 'winter-river' | 'presence';
 
+/**
+ * The durable buffer between a rule and its handler: one Kinesis data stream per rule, read in batches by the
+ * rule's Lambda (an event source mapping; locally bin/local/stream-consumer.ts with the same settings). One stream per
+ * rule so that ACKs and presence never queue behind a metering backlog: each stream has its own shard iterator and
+ * its own poller.
+ */
+export interface RuleStream {
+  /** Provisioned shards: each takes 1,000 records/s or 1 MB/s in. */
+  readonly shards: number;
+  /** Records per handler invocation, at most. */
+  readonly batchSize: number;
+  /** How long the event source mapping may wait to fill a batch (0: invoke as soon as records arrive). */
+  readonly maxBatchingWindowSec: number;
+  /** Batches of one shard handled at once (ParallelizationFactor, 1–10); a device's records stay in order. */
+  readonly parallelization: number;
+  /** Retries of a failing batch (its failed part) before the records are reported to the dead-letter queue. */
+  readonly retryAttempts: number;
+}
+
 export interface RuleDefinition {
   /** AWS rule name: letters, digits and underscores. */
   readonly name: string;
   readonly sql: string;
-  /** The Lambda folder under `lambdas/` that the rule invokes. */
+  /** The Lambda folder under `lambdas/` that reads the rule's stream. */
   readonly handler: RuleHandler;
   readonly description: string;
+  /**
+   * The Kinesis action's partition key, an IoT substitution template: the device, so one device's messages stay in
+   * order on one shard. Presence events come from IoT itself, so their device is the payload's `clientId`.
+   */
+  readonly partitionKey: string;
+  readonly stream: RuleStream;
 }
+
+/** By the device's MQTT client id. */
+const BY_CLIENT = '${clientid()}';
+/** Telemetry: fill batches for up to a second (fewer invocations, fewer store requests per message), 4 at once per shard. */
+const TELEMETRY_STREAM: RuleStream = { shards: 1, batchSize: 500, maxBatchingWindowSec: 1, parallelization: 4, retryAttempts: 10 };
+/** ACKs and presence: small, latency-bound, so no batching window. */
+const CONTROL_STREAM: RuleStream = { shards: 1, batchSize: 100, maxBatchingWindowSec: 0, parallelization: 1, retryAttempts: 10 };
 
 export const rules: readonly RuleDefinition[] = [
   {
@@ -30,24 +62,32 @@ export const rules: readonly RuleDefinition[] = [
     sql: `SELECT *, ${meta} FROM '${filters.metering}'`,
     handler: 'metering',
     description: 'VEN metering into the time series and the VEN registry',
+    partitionKey: BY_CLIENT,
+    stream: TELEMETRY_STREAM,
   },
   {
     name: 'ack',
     sql: `SELECT *, ${meta} FROM '${filters.ack}'`,
     handler: 'ack',
     description: 'Command acknowledgements into event history and the command log',
+    partitionKey: BY_CLIENT,
+    stream: CONTROL_STREAM,
   },
   {
     name: 'winter_river',
     sql: `SELECT *, ${meta} FROM '${filters.winterRiver}' WHERE topic(3) = 'status'`,
     handler: 'winter-river',
     description: 'Winter River node status into the time series and the node registry',
+    partitionKey: BY_CLIENT,
+    stream: TELEMETRY_STREAM,
   },
   {
     name: 'presence',
     sql: `SELECT *, ${meta} FROM '$aws/events/presence/+/+'`,
     handler: 'presence',
     description: 'Connect and disconnect lifecycle events into the registry',
+    partitionKey: '${clientId}',
+    stream: CONTROL_STREAM,
   },
 ];
 

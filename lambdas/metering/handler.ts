@@ -1,4 +1,4 @@
 import { portsFromEnv } from '../core/adapters.js';
-import { ingestByHandler, ruleHandler } from '../core/rule-handler.js';
+import { streamHandler } from '../core/stream-handler.js';
 
-export const handler = ruleHandler(ingestByHandler.metering, portsFromEnv);
+export const handler = streamHandler('metering', portsFromEnv);

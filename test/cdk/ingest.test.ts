@@ -36,35 +36,83 @@ describe('given the stack, when synthesized, then ingest', () => {
     expect(names.sort()).toEqual(rules.map((r) => `${r.name}_vpp_staging`).sort());
   });
 
-  it.each(rules)('rule $name: SQL version 2016-03-23, its Lambda as action, the dead-letter queue as errorAction', (rule) => {
+  const streamOf = (rule: string) => stack.resolve(stack.ingest.streams[rule]!.streamName);
+  const streamArnOf = (rule: string) => stack.resolve(stack.ingest.streams[rule]!.streamArn);
+
+  it.each(rules)('rule $name: SQL version 2016-03-23, a put into its own stream by device as action, the dead-letter queue as errorAction', (rule) => {
     expect(IOT_SQL_VERSION).toBe('2016-03-23');
     template.hasResourceProperties('AWS::IoT::TopicRule', {
       TopicRulePayload: Match.objectLike({
         Sql: rule.sql,
         AwsIotSqlVersion: '2016-03-23',
         RuleDisabled: false,
-        Actions: [{ Lambda: { FunctionArn: fnArn(rule.handler) } }],
+        Actions: [{ Kinesis: { StreamName: streamOf(rule.name), PartitionKey: rule.partitionKey, RoleArn: stack.resolve(stack.ingest.ruleActionRole.roleArn) } }],
         ErrorAction: { Sqs: Match.objectLike({ QueueUrl: deadLetterQueue, UseBase64: false }) },
       }),
     });
   });
 
-  it.each(rules)('rule $name: only that rule may invoke its Lambda (iot.amazonaws.com, by source ARN)', (rule) => {
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'iot.amazonaws.com',
-      FunctionName: fnArn(rule.handler),
-      SourceArn: stack.resolve(stack.ingest.topicRules[rule.name]!.attrArn),
-      SourceAccount: { Ref: 'AWS::AccountId' },
+  it('partitions every stream by device: the sender, or for presence events the client they describe', () => {
+    expect(Object.fromEntries(rules.map((r) => [r.name, r.partitionKey]))).toEqual({
+      metering: '${clientid()}',
+      ack: '${clientid()}',
+      winter_river: '${clientid()}',
+      presence: '${clientId}',
     });
   });
 
-  it.each(rules)('rule $name: async failures go to the dead-letter queue after two retries', (rule) => {
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+  it('gives every rule its own stream (ACKs and presence never wait behind metering), provisioned, encrypted with aws/kinesis', () => {
+    const streams = resourcesOf(template, 'AWS::Kinesis::Stream');
+    expect(Object.keys(streams)).toHaveLength(rules.length);
+    expect(new Set(rules.map((r) => JSON.stringify(streamOf(r.name)))).size).toBe(rules.length);
+    for (const rule of rules) {
+      template.hasResourceProperties('AWS::Kinesis::Stream', {
+        Name: Match.absent(),
+        ShardCount: rule.stream.shards,
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
+        RetentionPeriodHours: 24,
+      });
+    }
+  });
+
+  it.each(rules)('rule $name: its Lambda reads its stream in batches, reports partial failures, bisects, retries, then tells the dead-letter queue', (rule) => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: stack.resolve(stack.ingest.functions[rule.handler].function.functionName),
-      MaximumRetryAttempts: 2,
+      EventSourceArn: streamArnOf(rule.name),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: rule.stream.batchSize,
+      MaximumBatchingWindowInSeconds: rule.stream.maxBatchingWindowSec,
+      ParallelizationFactor: rule.stream.parallelization,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: rule.stream.retryAttempts,
+      MaximumRecordAgeInSeconds: 6 * 3600,
       DestinationConfig: { OnFailure: { Destination: deadLetterQueueArn } },
     });
+  });
+
+  it('batches telemetry (up to 500 records, 1 s window, 4 batches per shard at once) and invokes ACKs and presence as soon as they arrive', () => {
+    const byRule = Object.fromEntries(rules.map((r) => [r.name, [r.stream.batchSize, r.stream.maxBatchingWindowSec, r.stream.parallelization]]));
+    expect(byRule).toEqual({ metering: [500, 1, 4], winter_river: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
+  });
+
+  it('lets the rules put records into their streams and do nothing else; nobody invokes the rule Lambdas but their mappings', () => {
+    const statements = statementsOf(template, stack.resolve(stack.ingest.ruleActionRole.roleName));
+    expect(statements).toEqual(rules.map((r) => expect.objectContaining({ Action: 'kinesis:PutRecord', Resource: streamArnOf(r.name) })));
+    const ruleFunctions = rules.map((r) => JSON.stringify(fnArn(r.handler)));
+    const invokers = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).filter((p) => ruleFunctions.includes(JSON.stringify(p.Properties.FunctionName)));
+    expect(invokers).toEqual([]);
+  });
+
+  it.each(rules)('rule $name: its Lambda may read its own stream and no other', (rule) => {
+    const statements = statementsOf(template, stack.resolve(stack.ingest.functions[rule.handler].role.roleName));
+    const kinesis = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('kinesis:')));
+    expect(kinesis.length).toBeGreaterThan(0);
+    for (const st of kinesis) {
+      expect([st.Action].flat().filter((a) => /^kinesis:(Put|Delete|Create|Update|Merge|Split)/.test(a))).toEqual([]);
+      expect(JSON.stringify(st.Resource)).toBe(JSON.stringify(streamArnOf(rule.name)));
+    }
   });
 
   it('gives every rule Lambda the dead-letter queue as ERROR_QUEUE_URL, and lets it send there', () => {

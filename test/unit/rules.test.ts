@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../lambdas/core/rules.js';
-import { evaluate, parseRuleSql, RulesEngine } from '../../bin/local/rules-engine.js';
+import { evaluate, parseRuleSql, RulesEngine, substitute } from '../../bin/local/rules-engine.js';
 import { isAllowed } from '../../lambdas/core/policy.js';
 import type { Rejection } from '../../lambdas/core/ports.js';
 import { basicIngestTopic, parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
@@ -46,6 +46,48 @@ describe('the local rules engine runs the deployed rule SQL', () => {
   it('refuses SQL it cannot evaluate, so a rule change it cannot run fails here', () => {
     expect(() => parseRuleSql("SELECT state.reported.x FROM 'a/b'")).toThrow(/unsupported projection/);
     expect(() => parseRuleSql("SELECT * FROM 'a/b' WHERE x > 1")).toThrow(/unsupported rule SQL/);
+  });
+});
+
+describe("the rules' Kinesis action in the local engine", () => {
+  it("evaluates each rule's partition key template as IoT does: the sender, or the presence event's clientId", () => {
+    const keyOf = (name: string, clientId: string, payload: Record<string, unknown>) =>
+      substitute(rules.find((r) => r.name === name)!.partitionKey, clientId, payload);
+    expect(keyOf('metering', 'ven-001', { venId: 'ven-001' })).toBe('ven-001');
+    expect(keyOf('ack', 'ven-002', {})).toBe('ven-002');
+    expect(keyOf('presence', '', { clientId: 'ven-003', eventType: 'connected' })).toBe('ven-003');
+    expect(() => substitute('${topic(2)}', 'x', {})).toThrow(/unsupported substitution template/);
+  });
+
+  it('settles a publish only once its action has: a failed put goes to the error sink (errorAction) and fails the publish', async () => {
+    const rejected: Rejection[] = [];
+    let release: () => void = () => undefined;
+    const put = new Promise<void>((r) => (release = r));
+    const puts: [string, string][] = [];
+    const e = new RulesEngine(
+      [
+        {
+          name: 'metering',
+          sql: rules[0]!.sql,
+          partitionKey: rules[0]!.partitionKey,
+          invoke: async (event, key) => {
+            puts.push([key, String(event.iot_topic)]);
+            if (event.fail) throw new Error('stream unavailable');
+            await put;
+          },
+        },
+      ],
+      { reject: async (r) => void rejected.push(r) },
+    );
+    let settled = false;
+    const first = e.onPublish(topics.metering, Buffer.from('{"venId":"ven-001"}'), 'ven-001').then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    release();
+    await first;
+    expect(puts).toEqual([['ven-001', topics.metering]]);
+    await expect(e.onPublish(topics.metering, Buffer.from('{"venId":"ven-001","fail":true}'), 'ven-001')).rejects.toThrow(/stream unavailable/);
+    expect(rejected).toMatchObject([{ reason: 'handler-failed', topic: topics.metering, clientId: 'ven-001' }]);
   });
 });
 

@@ -1,0 +1,85 @@
+// A batch of one rule's messages, as its stream delivers them: refusals go to the error sink and never fail the
+// batch; a transient store failure fails only the messages it touched, which the stream then redelivers.
+import type { Ports } from './adapters.js';
+import { acceptMetering, storeMetering, type AcceptedMetering } from './ingest.js';
+import { handleRuleEvent, ingestByHandler, refuse } from './rule-handler.js';
+import { splitRuleEvent, type RuleEvent, type RuleHandler } from './rules.js';
+
+/** Per message of the batch, in its order: done (stored or refused), or failed and to be retried. */
+export type ItemOutcome = { readonly ok: true } | { readonly ok: false; readonly error: Error };
+
+const DONE: ItemOutcome = { ok: true };
+/** Devices whose messages are stored at once; each device's own messages stay in order. */
+const DEVICE_CONCURRENCY = 16;
+
+const failed = (err: unknown): ItemOutcome => ({ ok: false, error: err instanceof Error ? err : new Error(String(err)) });
+
+/**
+ * Metering: one time-series write for the whole batch and one registry heartbeat per VEN (its newest sample). If
+ * that fails, each message is stored on its own, so only the messages whose own writes fail are reported failed.
+ * ACKs, Winter River status and presence: message by message as before, in order per device, devices side by side;
+ * after a device's message fails, its later messages are left for the retry too (they must not overtake it).
+ */
+export async function handleRuleBatch(handler: RuleHandler, events: readonly RuleEvent[], ports: Ports): Promise<ItemOutcome[]> {
+  return handler === 'metering' ? meteringBatch(events, ports) : perDevice(handler, events, ports);
+}
+
+async function meteringBatch(events: readonly RuleEvent[], ports: Ports): Promise<ItemOutcome[]> {
+  const outcomes: ItemOutcome[] = events.map(() => DONE);
+  const accepted: { index: number; value: AcceptedMetering }[] = [];
+  await Promise.all(
+    events.map(async (event, index) => {
+      const msg = splitRuleEvent(event);
+      const result = acceptMetering(msg);
+      if (result.ok) accepted.push({ index, value: result.value });
+      else await refuse(msg, result, ports).catch((err: unknown) => (outcomes[index] = failed(err)));
+    }),
+  );
+  if (accepted.length === 0) return outcomes;
+  accepted.sort((a, b) => a.index - b.index);
+  try {
+    await storeMetering(accepted.map((a) => a.value), ports);
+  } catch {
+    // one message at a time: a record the store refuses becomes that message's refusal, a failing write its failure
+    await inParallel(accepted, DEVICE_CONCURRENCY, async ({ index }) => {
+      await handleRuleEvent(events[index]!, ingestByHandler.metering, ports).catch((err: unknown) => (outcomes[index] = failed(err)));
+    });
+  }
+  return outcomes;
+}
+
+async function perDevice(handler: RuleHandler, events: readonly RuleEvent[], ports: Ports): Promise<ItemOutcome[]> {
+  const outcomes: ItemOutcome[] = events.map(() => DONE);
+  const byDevice = new Map<string, number[]>();
+  events.forEach((event, index) => {
+    const device = deviceOf(event);
+    const list = byDevice.get(device);
+    if (list) list.push(index);
+    else byDevice.set(device, [index]);
+  });
+  await inParallel([...byDevice.values()], DEVICE_CONCURRENCY, async (indexes) => {
+    for (let i = 0; i < indexes.length; i++) {
+      try {
+        await handleRuleEvent(events[indexes[i]!]!, ingestByHandler[handler], ports);
+      } catch (err) {
+        for (const later of indexes.slice(i)) outcomes[later] = failed(err);
+        return;
+      }
+    }
+  });
+  return outcomes;
+}
+
+/** The device a message is about: its sender, or for IoT's own presence events the client they describe. */
+function deviceOf(event: RuleEvent): string {
+  const { clientId, payload } = splitRuleEvent(event);
+  return clientId || String(payload.clientId ?? '');
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
