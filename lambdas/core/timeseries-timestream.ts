@@ -17,7 +17,8 @@ export const MAX_RECORDS_PER_WRITE = 100;
 
 export interface TimestreamTelemetryStoreProps {
   readonly writeClient: TimestreamWriteClient;
-  readonly queryClient: TimestreamQueryClient;
+  /** Absent in the rule Lambdas, which only write. */
+  readonly queryClient?: TimestreamQueryClient;
   readonly databaseName: string;
 }
 
@@ -50,13 +51,15 @@ export class TimestreamTelemetryStore implements TelemetryStore {
   }
 
   async query(q: SeriesQuery): Promise<Page<SeriesRecord>> {
+    const { queryClient } = this.props;
+    if (!queryClient) throw new Error('this Timestream store was built to write only');
     const deviceDimension = q.series === 'winter_river_status' ? 'node_id' : 'ven_id';
     const where = [
       `${deviceDimension} = ${literal(q.deviceId)}`,
       `time BETWEEN from_milliseconds(${Math.trunc(q.start)}) AND from_milliseconds(${Math.trunc(q.end)})`,
       ...(q.where ? [`${identifier(q.where.dimension)} = ${literal(q.where.value)}`] : []),
     ];
-    const res = await this.props.queryClient.send(
+    const res = await queryClient.send(
       new QueryCommand({
         QueryString: `SELECT * FROM "${this.props.databaseName}"."${q.series}" WHERE ${where.join(' AND ')} ORDER BY time DESC LIMIT ${q.limit}`,
         MaxRows: q.limit,

@@ -1,4 +1,4 @@
-import { portsFromEnv } from '../core/adapters.js';
+import { rulePorts } from '../core/adapters.js';
 import { ingestByHandler, ruleHandler } from '../core/rule-handler.js';
 
-export const handler = ruleHandler(ingestByHandler.presence, portsFromEnv);
+export const handler = ruleHandler(ingestByHandler.presence, rulePorts());

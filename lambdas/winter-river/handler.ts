@@ -1,4 +1,5 @@
-import { portsFromEnv } from '../core/adapters.js';
+import { rulePorts } from '../core/adapters.js';
 import { ingestByHandler, ruleHandler } from '../core/rule-handler.js';
+import { telemetryWriter } from '../core/timeseries-store.js';
 
-export const handler = ruleHandler(ingestByHandler['winter-river'], portsFromEnv);
+export const handler = ruleHandler(ingestByHandler['winter-river'], rulePorts(telemetryWriter));
