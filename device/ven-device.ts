@@ -71,6 +71,8 @@ export class VenDevice implements Device {
   private pendingBytes = 0;
   /** Set on connect: the next sample goes out at once with whatever waits. */
   private flushNext = false;
+  /** Epoch seconds of the last sample taken. */
+  private lastTimestamp = -1;
   private readonly shadowOnChange: boolean;
   private lastShadow: { readonly reported: ReportedView; readonly at: number } | undefined;
 
@@ -138,20 +140,33 @@ export class VenDevice implements Device {
     };
   }
 
-  /** One metering sample: a simulation step, then the same payload on both topics (seed 001), or into the batch. */
+  /**
+   * One metering sample: a simulation step, then the same payload on both topics (seed 001), or into the batch
+   * (where a second sample within the same second is left out).
+   */
   publishMetering(): void {
     this.panel.step();
-    const sample = this.panel.metering(this.thingName, this.rt.now());
-    const payload = JSON.stringify(sample);
-    if (this.batchSize <= 1) this.rt.outbox.sendDurable(this.topics.metering, payload);
-    if (this.telemetryCopy) this.rt.outbox.sendLive(this.topics.telemetry, payload);
     if (this.shadowOnChange) this.checkShadow();
-    if (this.batchSize <= 1) return;
+    const sample = this.panel.metering(this.thingName, this.rt.now());
+    if (this.batchSize <= 1) {
+      const payload = JSON.stringify(sample);
+      this.rt.outbox.sendDurable(this.topics.metering, payload);
+      if (this.telemetryCopy) this.rt.outbox.sendLive(this.topics.telemetry, payload);
+      return;
+    }
+    // Two samples of one second share a time-series key; in one batch the store would refuse them both.
+    if (sample.timestamp !== this.lastTimestamp) this.addToBatch(sample);
+    if (this.pending.length >= this.batchSize || this.flushNext || this.panel.event) this.flushBatch();
+    this.flushNext = false;
+  }
+
+  private addToBatch(sample: Metering): void {
+    this.lastTimestamp = sample.timestamp;
+    const payload = JSON.stringify(sample);
+    if (this.telemetryCopy) this.rt.outbox.sendLive(this.topics.telemetry, payload);
     if (this.pendingBytes + payload.length > MAX_BATCH_BYTES) this.flushBatch();
     this.pending.push(sample);
     this.pendingBytes += payload.length + 1;
-    if (this.pending.length >= this.batchSize || this.flushNext || this.panel.event) this.flushBatch();
-    this.flushNext = false;
   }
 
   /** Sends the samples collected so far as one batched metering message (durable, like single metering). */

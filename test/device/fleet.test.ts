@@ -25,6 +25,8 @@ beforeAll(async () => {
     dataDir: join(dir.path, 'fleet'),
     devices,
     intervals: { meteringMs: 300, gatewayMs: 300, winterRiverMs: 300, shadowMs: 1000 },
+    // the default (economy) profile; batches of 3 whole-second samples, a message every 3 s here
+    metering: { batch: 3 },
     statusPort: 0,
     log,
   });
