@@ -115,6 +115,8 @@ process.on('message', (raw) => {
       log,
       connectConcurrency: opts.connectConcurrency ?? 32,
       connectTimeoutMs: 60_000,
+      // seed 001 (one metering message per sample, the shadow every 30 s): the load the soak and the latencies are defined on
+      profile: 'seed',
       ...(opts.basicIngest ? { basicIngest: true } : {}),
     }).then(
       (f) => {

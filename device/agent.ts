@@ -43,6 +43,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
       ...(config.panelFile !== undefined ? { panelFile: config.panelFile } : {}),
       venTopics: config.venTopics,
       metering: config.metering,
+      shadowOnChange: config.shadowOnChange,
     },
     {
       broker: config.broker,

@@ -8,12 +8,14 @@ import { isAllowed, type PolicyAction } from '../lambdas/core/policy.js';
 import { MAX_METERING_BATCH } from '../lambdas/core/schemas.js';
 import { METERING_TOPIC, parseBasicIngestTopic, THING_NAME } from '../lambdas/core/topics.js';
 import type { LogLevel } from './log.js';
+import { AGENT_PROFILES, PROFILES, type AgentProfile } from './profile.js';
 import type { DeviceMode } from './runtime.js';
 import { venTopics, type VenTopics } from './ven-topics.js';
 
 /** Flag → environment variable. */
 export const FLAGS = {
   mode: 'AGENT_MODE',
+  profile: 'AGENT_PROFILE',
   endpoint: 'IOT_ENDPOINT',
   port: 'IOT_PORT',
   'client-id': 'CLIENT_ID',
@@ -57,14 +59,16 @@ const file = z
   .refine((p) => existsSync(p) && statSync(p).isFile(), 'file not found');
 const seconds = (fallback: number) => z.coerce.number().finite().positive().max(86_400).default(fallback);
 const topic = z.string().min(1).max(256).optional();
+/** Unset: the profile decides. */
 const onOff = z
   .enum(['1', '0', 'true', 'false', 'on', 'off'])
-  .default('0')
-  .transform((v) => v === '1' || v === 'true' || v === 'on');
+  .transform((v) => v === '1' || v === 'true' || v === 'on')
+  .optional();
 
 export const envSchema = z
   .object({
     AGENT_MODE: z.enum(['ven', 'gateway', 'winter-river']).default('ven'),
+    AGENT_PROFILE: z.enum(AGENT_PROFILES as [AgentProfile, ...AgentProfile[]]).default('economy'),
     IOT_ENDPOINT: z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name or IPv4 address'),
     IOT_PORT: z.coerce.number().int().min(1).max(65_535).default(8883),
     CLIENT_ID: z.string().regex(THING_NAME, 'must be the thing name: 1-128 characters of a-z A-Z 0-9 : _ -'),
@@ -81,7 +85,7 @@ export const envSchema = z
     DATA_DIR: z.string().min(1).optional(),
     BUFFER_MAX_BYTES: z.coerce.number().int().min(4096).max(2 ** 40).default(32 * 1024 * 1024),
     INTERVAL_SEC: seconds(5),
-    SHADOW_INTERVAL_SEC: seconds(30),
+    SHADOW_INTERVAL_SEC: z.coerce.number().finite().positive().max(86_400).optional(),
     LOADS_INTERVAL_SEC: z.coerce.number().finite().min(0).max(86_400).default(0),
     ASSETS_PATH: file.optional(),
     GATEWAY_SITE_ID: z.string().min(1).max(128).optional(),
@@ -92,7 +96,7 @@ export const envSchema = z
     RECONNECT_MAX_SEC: z.coerce.number().int().min(1).max(3600).default(64),
     CONNECT_TIMEOUT_SEC: seconds(10),
     BASIC_INGEST: onOff,
-    METERING_BATCH: z.coerce.number().int().min(1).max(MAX_METERING_BATCH).default(1),
+    METERING_BATCH: z.coerce.number().int().min(1).max(MAX_METERING_BATCH).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AGENT_MODE === 'gateway' && env.ASSETS_PATH === undefined) {
@@ -140,10 +144,14 @@ export interface AgentConfig {
   readonly dataDir: string;
   readonly bufferMaxBytes: number;
   readonly web: { readonly port: number; readonly host: string } | null;
+  /** shadowMs: the shadow's period, or its heartbeat when `shadowOnChange`. */
   readonly intervals: { readonly telemetryMs: number; readonly shadowMs: number; readonly loadsMs: number };
+  /** How a VEN reports (device/profile.ts); the settings below are the profile's unless given one by one. */
+  readonly profile: AgentProfile;
   readonly venTopics: VenTopics;
   /** VEN metering: samples per message (1 = seed 001's one message per sample) and whether the telemetry copy goes out. */
   readonly metering: { readonly batch: number; readonly telemetryCopy: boolean };
+  readonly shadowOnChange: boolean;
   readonly inventoryFile?: string;
   readonly siteId?: string;
   readonly panelFile?: string;
@@ -186,8 +194,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     };
   }
   const e = parsed.data;
-  const defaults = venTopics(e.CLIENT_ID, { basicIngest: e.BASIC_INGEST });
-  const telemetryCopy = e.TELEMETRY_TOPIC !== OFF;
+  const profile = PROFILES[e.AGENT_PROFILE];
+  // An explicit METERING_TOPIC is the metering rule's topic of another stack, or no Basic Ingest at all.
+  const basicIngest = e.BASIC_INGEST ?? (profile.basicIngest && e.METERING_TOPIC === undefined);
+  const defaults = venTopics(e.CLIENT_ID, { basicIngest });
+  const telemetryCopy = e.TELEMETRY_TOPIC === undefined ? profile.telemetryCopy : e.TELEMETRY_TOPIC !== OFF;
   return {
     ok: true,
     config: {
@@ -209,17 +220,19 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       web: e.WEB_PORT === 'off' ? null : { port: e.WEB_PORT, host: e.WEB_HOST },
       intervals: {
         telemetryMs: Math.round(e.INTERVAL_SEC * 1000),
-        shadowMs: Math.round(e.SHADOW_INTERVAL_SEC * 1000),
+        shadowMs: e.SHADOW_INTERVAL_SEC !== undefined ? Math.round(e.SHADOW_INTERVAL_SEC * 1000) : profile.shadowMs,
         loadsMs: Math.round(e.LOADS_INTERVAL_SEC * 1000),
       },
+      profile: e.AGENT_PROFILE,
       venTopics: {
         metering: e.METERING_TOPIC ?? defaults.metering,
-        telemetry: telemetryCopy ? (e.TELEMETRY_TOPIC ?? defaults.telemetry) : defaults.telemetry,
+        telemetry: telemetryCopy && e.TELEMETRY_TOPIC !== undefined ? e.TELEMETRY_TOPIC : defaults.telemetry,
         loads: e.LOADS_TOPIC ?? defaults.loads,
         command: e.CMD_TOPIC ?? defaults.command,
         ack: e.ACK_TOPIC ?? defaults.ack,
       },
-      metering: { batch: e.METERING_BATCH, telemetryCopy },
+      metering: { batch: e.METERING_BATCH ?? profile.meteringBatch, telemetryCopy },
+      shadowOnChange: profile.shadowOnChange,
       ...(e.ASSETS_PATH !== undefined ? { inventoryFile: e.ASSETS_PATH } : {}),
       ...(e.GATEWAY_SITE_ID !== undefined ? { siteId: e.GATEWAY_SITE_ID } : {}),
       ...(e.PANEL_FILE !== undefined ? { panelFile: e.PANEL_FILE } : {}),
@@ -230,13 +243,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 const HELP: Record<EnvName, string> = {
   AGENT_MODE: 'ven | gateway | winter-river (default ven)',
+  AGENT_PROFILE: 'ven: economy (default: Basic Ingest, 12 samples a message, no telemetry copy, shadow on change + every 300 s) | seed (seed 001 exactly); a setting given wins',
   IOT_ENDPOINT: 'broker host: the AWS IoT ATS endpoint, or 127.0.0.1 for the local stack',
   IOT_PORT: 'default 8883',
   CLIENT_ID: 'thing name = certificate CN = MQTT client id',
   CERT_FILE: 'device certificate (PEM)',
   KEY_FILE: 'its private key (PEM)',
   CA_FILE: 'CA certificate the broker is checked against',
-  TELEMETRY_TOPIC: 'default ven/telemetry/<CLIENT_ID>; off = no copy of each metering sample',
+  TELEMETRY_TOPIC: 'ven/telemetry/<CLIENT_ID> = a copy of each metering sample (seed); off = none (economy)',
   METERING_TOPIC: 'default volttron/metering',
   LOADS_TOPIC: 'default ven/loads/<CLIENT_ID>',
   CMD_TOPIC: 'default ven/cmd/<CLIENT_ID>',
@@ -246,7 +260,7 @@ const HELP: Record<EnvName, string> = {
   DATA_DIR: 'offline buffer directory (default .vpp/agent/<CLIENT_ID>)',
   BUFFER_MAX_BYTES: 'offline buffer bound (default 33554432 = 32 MiB)',
   INTERVAL_SEC: 'metering / gateway telemetry / node status period (default 5)',
-  SHADOW_INTERVAL_SEC: 'shadow report period (default 30)',
+  SHADOW_INTERVAL_SEC: 'shadow report period (seed: 30); economy: heartbeat beside on-change reports (300)',
   LOADS_INTERVAL_SEC: 'ven/loads snapshot period, 0 = off (default 0)',
   ASSETS_PATH: 'gateway: site inventory YAML (device/inventory.example.yaml)',
   GATEWAY_SITE_ID: 'gateway: which site of the inventory',
@@ -256,8 +270,8 @@ const HELP: Record<EnvName, string> = {
   RECONNECT_MIN_SEC: 'reconnect backoff, first wait (default 1)',
   RECONNECT_MAX_SEC: 'reconnect backoff, longest wait (default 64)',
   CONNECT_TIMEOUT_SEC: 'first connect waits this long before going on offline (default 10)',
-  BASIC_INGEST: 'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (default 0; flag takes no value)',
-  METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (default 1 = one message per sample)`,
+  BASIC_INGEST: 'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (economy 1, seed 0; flag takes no value)',
+  METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (economy 12, seed 1 = one message per sample)`,
 };
 
 export const USAGE = `Usage: npm run agent -- --mode ven|gateway|winter-river --endpoint <host> --client-id <thing> \\

@@ -24,6 +24,7 @@ export interface Intervals {
   readonly winterRiverMs: number;
 }
 
+/** shadowMs: seed 001's period; the economy profile's heartbeat is PROFILES.economy.shadowMs. */
 export const defaultIntervals: Intervals = { meteringMs: 5000, shadowMs: 30_000, loadsMs: 0, gatewayMs: 5000, winterRiverMs: 5000 };
 
 export interface DeviceSpec {
@@ -39,6 +40,8 @@ export interface DeviceSpec {
   readonly venTopics?: VenTopics;
   /** VEN: batching and the telemetry copy (see VenMetering). */
   readonly metering?: VenMetering;
+  /** VEN: the shadow on change plus a heartbeat of `intervals.shadowMs` (see VenOptions). */
+  readonly shadowOnChange?: boolean;
 }
 
 export interface SharedSetup {
@@ -91,6 +94,7 @@ export function createDevice(spec: DeviceSpec, shared: SharedSetup): Device {
         intervals: { meteringMs: shared.intervals.meteringMs, shadowMs: shared.intervals.shadowMs, loadsMs: shared.intervals.loadsMs },
         ...(spec.venTopics ? { topics: spec.venTopics } : {}),
         ...(spec.metering ? { metering: spec.metering } : {}),
+        ...(spec.shadowOnChange ? { shadowOnChange: true } : {}),
       });
     }
     case 'gateway': {

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { createDevice, defaultIntervals, type DeviceSpec, type Intervals } from './create-device.js';
 import { jsonLog, type DeviceLog, type LogLevel } from './log.js';
+import { PROFILES, type AgentProfile } from './profile.js';
 import type { Device, DeviceStatus } from './runtime.js';
 import { Scheduler } from './scheduler.js';
 import { snapshot, startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
@@ -20,6 +21,8 @@ export interface FleetOptions {
   /** Each device keeps its offline buffer in `<dataDir>/<thingName>`. */
   readonly dataDir: string;
   readonly devices: readonly FleetDeviceSpec[];
+  /** How every VEN reports (device/profile.ts); economy by default. `basicIngest`, `metering` and `intervals.shadowMs` win over it. */
+  readonly profile?: AgentProfile;
   readonly intervals?: Partial<Intervals>;
   readonly bufferMaxBytes?: number;
   readonly log?: DeviceLog;
@@ -34,9 +37,9 @@ export interface FleetOptions {
   readonly reconnectMaxSec?: number;
   readonly keepAliveSec?: number;
   readonly flushTimeoutMs?: number;
-  /** Every VEN's metering through Basic Ingest (`$aws/rules/metering/volttron/metering`); off by default. */
+  /** Every VEN's metering through Basic Ingest (`$aws/rules/metering/volttron/metering`); the profile's by default. */
   readonly basicIngest?: boolean;
-  /** Every VEN's metering batching and telemetry copy (see VenMetering); seed 001's defaults otherwise. */
+  /** Every VEN's metering batching and telemetry copy (see VenMetering); the profile's by default. */
   readonly metering?: VenMetering;
 }
 
@@ -53,7 +56,8 @@ export interface Fleet {
 export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   checkSpecs(opts.devices);
   const log = opts.log ?? jsonLog(opts.logLevel ?? 'info', { fleet: true });
-  const intervals: Intervals = { ...defaultIntervals, ...opts.intervals };
+  const profile = PROFILES[opts.profile ?? 'economy'];
+  const intervals: Intervals = { ...defaultIntervals, shadowMs: profile.shadowMs, ...opts.intervals };
   const periods = [intervals.meteringMs, intervals.shadowMs, intervals.gatewayMs, intervals.winterRiverMs];
   const scheduler = new Scheduler({
     resolutionMs: Math.min(100, Math.max(5, Math.floor(Math.min(...periods) / 10))),
@@ -109,10 +113,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
 }
 
 function venSpec(spec: FleetDeviceSpec, opts: FleetOptions): DeviceSpec {
+  const profile = PROFILES[opts.profile ?? 'economy'];
   return {
     ...spec,
-    ...(opts.basicIngest ? { venTopics: venTopics(spec.thingName, { basicIngest: true }) } : {}),
-    ...(opts.metering ? { metering: opts.metering } : {}),
+    venTopics: venTopics(spec.thingName, { basicIngest: opts.basicIngest ?? profile.basicIngest }),
+    metering: { batch: profile.meteringBatch, telemetryCopy: profile.telemetryCopy, ...opts.metering },
+    shadowOnChange: profile.shadowOnChange,
   };
 }
 

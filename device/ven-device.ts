@@ -8,17 +8,23 @@ import { hashString, type Rng } from './random.js';
 import { RecentAcks, type Device, type DeviceRuntime, type DeviceStatus } from './runtime.js';
 import type { ScheduledTask } from './scheduler.js';
 import { readDesired, type VenDesired } from './shadow.js';
+import { shadowChange, type ReportedView } from './shadow-change.js';
 import { venTopics, type VenTopics } from './ven-topics.js';
 
 export interface VenIntervals {
   readonly meteringMs: number;
+  /** The shadow's period, or its heartbeat when reported on change. */
   readonly shadowMs: number;
   /** 0: no `ven/loads/{id}` snapshots (the default: nothing subscribes to them). */
   readonly loadsMs: number;
 }
 
 export interface VenMetering {
-  /** Samples per metering message (`{venId, batch: [...]}` when above 1); default 1, seed 001's one per sample. */
+  /**
+   * Samples per metering message (`{venId, batch: [...]}` when above 1); default 1, seed 001's one per sample. A
+   * batch goes out early on each connect (a sample is taken then: the platform sees the device at once) and with
+   * every sample while an event is active (its measured shed follows the event).
+   */
   readonly batch?: number;
   /** Publish each sample again on `ven/telemetry/{venId}` (seed 001); default true. */
   readonly telemetryCopy?: boolean;
@@ -32,6 +38,12 @@ export interface VenOptions {
   readonly intervals: VenIntervals;
   readonly topics?: VenTopics;
   readonly metering?: VenMetering;
+  /**
+   * Report the shadow when what it shows changes (device/shadow-change.ts: circuits, critical set, active event,
+   * reporting interval, a material power change), checked with every sample, and otherwise once every
+   * `intervals.shadowMs` (the heartbeat). Default false: seed 001's report every `shadowMs`.
+   */
+  readonly shadowOnChange?: boolean;
 }
 
 /** A batch goes out before its JSON passes this, whatever its sample count (AWS IoT's limit is 128 KiB). */
@@ -57,6 +69,12 @@ export class VenDevice implements Device {
   private readonly telemetryCopy: boolean;
   private pending: Metering[] = [];
   private pendingBytes = 0;
+  /** Set on connect: the next sample goes out at once with whatever waits. */
+  private flushNext = false;
+  /** Epoch seconds of the last sample taken. */
+  private lastTimestamp = -1;
+  private readonly shadowOnChange: boolean;
+  private lastShadow: { readonly reported: ReportedView; readonly at: number } | undefined;
 
   constructor(options: VenOptions) {
     this.rt = options.runtime;
@@ -67,6 +85,7 @@ export class VenDevice implements Device {
     this.meteringMs = options.intervals.meteringMs;
     this.batchSize = options.metering?.batch ?? 1;
     this.telemetryCopy = options.metering?.telemetryCopy ?? true;
+    this.shadowOnChange = options.shadowOnChange ?? false;
     const shadow = (op: Parameters<typeof topics.shadow>[1]) => topics.shadow(this.thingName, op);
     this.rt.on(this.topics.command, (p) => this.handleCommand(p));
     this.rt.on(shadow('update/delta'), (p) => this.handleDesired(p, 'delta'));
@@ -76,6 +95,10 @@ export class VenDevice implements Device {
     this.rt.onOnline(() => {
       this.rt.outbox.sendLive(shadow('get'), '{}', 1);
       this.reportShadow();
+      // batching: a sample now, sent at once with what waits, so that the platform has the device's reading
+      // (registry, latest numbers) without waiting for a batch to fill
+      this.flushNext = true;
+      if (this.batchSize > 1 && this.meteringTask) this.publishMetering();
     });
   }
 
@@ -83,7 +106,8 @@ export class VenDevice implements Device {
     const phase = (period: number) => hashString(this.thingName) % period;
     const s = this.rt.scheduler;
     this.meteringTask = s.every(this.meteringMs, () => this.publishMetering(), phase(this.meteringMs));
-    this.tasks.push(this.meteringTask, s.every(this.intervals.shadowMs, () => this.reportShadow(), phase(this.intervals.shadowMs)));
+    const shadowTask = this.shadowOnChange ? () => this.checkShadow() : () => this.reportShadow();
+    this.tasks.push(this.meteringTask, s.every(this.intervals.shadowMs, shadowTask, phase(this.intervals.shadowMs)));
     if (this.intervals.loadsMs > 0) {
       this.tasks.push(s.every(this.intervals.loadsMs, () => this.publishLoads(), phase(this.intervals.loadsMs)));
     }
@@ -116,18 +140,33 @@ export class VenDevice implements Device {
     };
   }
 
-  /** One metering sample: a simulation step, then the same payload on both topics (seed 001), or into the batch. */
+  /**
+   * One metering sample: a simulation step, then the same payload on both topics (seed 001), or into the batch
+   * (where a second sample within the same second is left out).
+   */
   publishMetering(): void {
     this.panel.step();
+    if (this.shadowOnChange) this.checkShadow();
     const sample = this.panel.metering(this.thingName, this.rt.now());
+    if (this.batchSize <= 1) {
+      const payload = JSON.stringify(sample);
+      this.rt.outbox.sendDurable(this.topics.metering, payload);
+      if (this.telemetryCopy) this.rt.outbox.sendLive(this.topics.telemetry, payload);
+      return;
+    }
+    // Two samples of one second share a time-series key; in one batch the store would refuse them both.
+    if (sample.timestamp !== this.lastTimestamp) this.addToBatch(sample);
+    if (this.pending.length >= this.batchSize || this.flushNext || this.panel.event) this.flushBatch();
+    this.flushNext = false;
+  }
+
+  private addToBatch(sample: Metering): void {
+    this.lastTimestamp = sample.timestamp;
     const payload = JSON.stringify(sample);
-    if (this.batchSize <= 1) this.rt.outbox.sendDurable(this.topics.metering, payload);
     if (this.telemetryCopy) this.rt.outbox.sendLive(this.topics.telemetry, payload);
-    if (this.batchSize <= 1) return;
     if (this.pendingBytes + payload.length > MAX_BATCH_BYTES) this.flushBatch();
     this.pending.push(sample);
     this.pendingBytes += payload.length + 1;
-    if (this.pending.length >= this.batchSize) this.flushBatch();
   }
 
   /** Sends the samples collected so far as one batched metering message (durable, like single metering). */
@@ -140,7 +179,22 @@ export class VenDevice implements Device {
   }
 
   reportShadow(): void {
-    const doc = this.panel.shadowReported(this.rt.now(), Math.round(this.meteringMs / 1000));
+    this.sendShadow(this.shadowDocument());
+  }
+
+  /** On-change reporting: the shadow goes out when it shows something new, or when the heartbeat is due. */
+  checkShadow(): void {
+    const doc = this.shadowDocument();
+    const due = this.lastShadow === undefined || this.rt.now() - this.lastShadow.at >= this.intervals.shadowMs;
+    if (due || shadowChange(this.lastShadow?.reported, doc.state.reported)) this.sendShadow(doc);
+  }
+
+  private shadowDocument() {
+    return this.panel.shadowReported(this.rt.now(), Math.round(this.meteringMs / 1000));
+  }
+
+  private sendShadow(doc: ReturnType<PanelModel['shadowReported']>): void {
+    this.lastShadow = { reported: doc.state.reported, at: this.rt.now() };
     this.rt.outbox.sendLive(topics.shadow(this.thingName, 'update'), JSON.stringify(doc), 1);
   }
 

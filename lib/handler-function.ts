@@ -7,6 +7,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { bundledTimeseriesDefine, type TimeseriesBackend } from '../lambdas/core/timeseries-bundle.js';
 
 /** The repository root, with a trailing slash. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -18,6 +19,42 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
+/**
+ * Parts of the AWS SDK a handler reaches only through a dynamic `import()` that never runs in Lambda: the credential
+ * providers after `fromEnv` (Lambda hands the role's credentials over in the environment) and the STS/SSO clients
+ * they use. Left out of the bundle (about 90 KB each); should one ever be reached, the nodejs22.x runtime's copy
+ * loads. Everything a handler imports statically stays bundled (see bundleAwsSDK below).
+ */
+export const LAZY_SDK_MODULES: readonly string[] = [
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+];
+
+/**
+ * The esbuild options a handler's bundle differs by: its time-series backend. A function whose environment names
+ * TIMESERIES_BACKEND (Storage.environment sets it from the stack's `timeseries` flag) gets a bundle with that
+ * backend's adapter and clients (lambdas/core/timeseries-store.ts), so the code cannot disagree with its
+ * configuration; the others never load a time-series adapter.
+ */
+export function bundleOptionsFor(environment: Record<string, string> | undefined): {
+  readonly timeseries?: TimeseriesBackend;
+  readonly define: Record<string, string>;
+} {
+  const backend = environment?.TIMESERIES_BACKEND;
+  if (backend === undefined) return { define: {} };
+  if (backend !== 'dynamodb' && backend !== 'timestream') {
+    throw new Error(`TIMESERIES_BACKEND=${backend}: expected dynamodb or timestream, known at synth time`);
+  }
+  return { timeseries: backend, define: bundledTimeseriesDefine(backend) };
+}
+
 export interface HandlerFunctionProps
   extends Pick<NodejsFunctionProps, 'description' | 'environment' | 'timeout' | 'memorySize' | 'onFailure' | 'retryAttempts'> {
   /** The folder under `lambdas/` holding `handler.ts`. */
@@ -28,12 +65,16 @@ export interface HandlerFunctionProps
 
 export class HandlerFunction extends Construct implements IGrantable {
   readonly function: NodejsFunction;
+  /** The time-series backend its bundle carries, if it carries one. */
+  readonly timeseries?: TimeseriesBackend;
   readonly role: Role;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
     const { handler, logRetention, environment, ...rest } = props;
+    const bundle = bundleOptionsFor(environment);
+    this.timeseries = bundle.timeseries;
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -60,10 +101,13 @@ export class HandlerFunction extends Construct implements IGrantable {
         target: 'node22',
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
+        define: bundle.define,
+        externalModules: [...LAZY_SDK_MODULES],
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        // Ship the SDK version the code was tested with rather than the one the runtime happens to carry.
+        // Ship the SDK version the code was tested with rather than the one the runtime happens to carry (and load
+        // it faster: bench/REPORT.md, bench 4); externalModules above replaces the '@aws-sdk/*' this would drop.
         bundleAwsSDK: true,
         forceDockerBundling: false,
       },

@@ -1,4 +1,4 @@
-import { portsFromEnv } from '../core/adapters.js';
+import { rulePorts } from '../core/adapters.js';
 import { streamHandler } from '../core/stream-handler.js';
 
-export const handler = streamHandler('ack', portsFromEnv);
+export const handler = streamHandler('ack', rulePorts());

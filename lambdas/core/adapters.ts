@@ -1,8 +1,8 @@
 // Builds the ports once per process from validated config. The local stack passes its own endpoints.
+// A Lambda's bundle carries what its handler asks for here: the time-series adapter (timeseries-store.ts) only in
+// the handlers that write or read time series, and no client of a store it does not use.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCommandLog } from './commands-dynamodb.js';
 import { loadEnv, type ApiEnv, type Env } from './config.js';
@@ -22,8 +22,7 @@ import type {
 } from './ports.js';
 import { DynamoRefusalLog } from './refusals-dynamodb.js';
 import { DynamoDeviceRegistry } from './registry-dynamodb.js';
-import { DynamoTelemetryStore } from './timeseries-dynamodb.js';
-import { TimestreamTelemetryStore } from './timeseries-timestream.js';
+import { telemetryStore } from './timeseries-store.js';
 
 export interface Ports extends IngestPorts {
   readonly errors: ErrorSink;
@@ -33,10 +32,23 @@ export function documentClient(dynamodb: DynamoDBClient): DynamoDBDocumentClient
   return DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
 }
 
+/** How a process builds its time-series store (timeseries-store.ts), or none for a Lambda that never touches one. */
+export type TelemetryFactory = (env: Env, doc: DynamoDBDocumentClient) => TelemetryStore;
+
+/** For the Lambdas that write no time series (ack, presence): their bundles carry no time-series adapter. */
+const noTelemetry: TelemetryFactory = () => ({
+  write: () => Promise.reject(new Error('this Lambda has no time-series store')),
+  query: () => Promise.reject(new Error('this Lambda has no time-series store')),
+});
+
+/** The ingest ports with a store that reads and writes time series (the local stack, the operator API). */
 export function buildIngestPorts(env: Env, dynamodb: DynamoDBClient): IngestPorts {
-  const doc = documentClient(dynamodb);
+  return ingestPorts(env, documentClient(dynamodb), telemetryStore);
+}
+
+function ingestPorts(env: Env, doc: DynamoDBDocumentClient, telemetry: TelemetryFactory): IngestPorts {
   return {
-    telemetry: telemetryStore(env, doc),
+    telemetry: telemetry(env, doc),
     registry: new DynamoDeviceRegistry(doc, env.DEVICES_TABLE),
     events: new DynamoEventHistory(doc, env.EVENTS_TABLE),
     commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
@@ -57,17 +69,6 @@ export function buildCommandStores(
   };
 }
 
-function telemetryStore(env: Env, doc: DynamoDBDocumentClient): TelemetryStore {
-  if (env.TIMESERIES_BACKEND === 'dynamodb') {
-    return new DynamoTelemetryStore({ client: doc, tableName: env.TIMESERIES_TABLE!, retentionDays: env.RETENTION_DAYS });
-  }
-  return new TimestreamTelemetryStore({
-    writeClient: new TimestreamWriteClient({}),
-    queryClient: new TimestreamQueryClient({}),
-    databaseName: env.TIMESTREAM_DATABASE!,
-  });
-}
-
 /** The dead-letter queue as the error sink: one JSON message per rejected input. */
 export class SqsErrorSink implements ErrorSink {
   constructor(
@@ -85,21 +86,24 @@ export class SqsErrorSink implements ErrorSink {
   }
 }
 
-let lambdaPorts: Ports | undefined;
+/**
+ * The ports of a deployed rule Lambda, built on first use from its environment. `telemetry`: how it builds its
+ * time-series store (metering, winter-river: `telemetryWriter`); without one the Lambda has none.
+ */
+export function rulePorts(telemetry: TelemetryFactory = noTelemetry): () => Ports {
+  let lambdaPorts: Ports | undefined;
+  return () => (lambdaPorts ??= rulePortsFromEnv(telemetry));
+}
 
-/** The ports of a deployed Lambda, built on first use from its environment. */
-export function portsFromEnv(): Ports {
-  if (!lambdaPorts) {
-    const env = loadEnv();
-    if (!env.ERROR_QUEUE_URL) throw new Error('Invalid Lambda environment: ERROR_QUEUE_URL is required');
-    if (!env.REFUSALS_TABLE) throw new Error('Invalid Lambda environment: REFUSALS_TABLE is required');
-    const dynamodb = new DynamoDBClient({});
-    lambdaPorts = {
-      ...buildIngestPorts(env, dynamodb),
-      errors: limitErrorSink(
-        teeErrorSink(new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL), new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE)),
-      ),
-    };
-  }
-  return lambdaPorts;
+function rulePortsFromEnv(telemetry: TelemetryFactory): Ports {
+  const env = loadEnv();
+  if (!env.ERROR_QUEUE_URL) throw new Error('Invalid Lambda environment: ERROR_QUEUE_URL is required');
+  if (!env.REFUSALS_TABLE) throw new Error('Invalid Lambda environment: REFUSALS_TABLE is required');
+  const dynamodb = new DynamoDBClient({});
+  return {
+    ...ingestPorts(env, documentClient(dynamodb), telemetry),
+    errors: limitErrorSink(
+      teeErrorSink(new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL), new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE)),
+    ),
+  };
 }

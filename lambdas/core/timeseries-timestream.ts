@@ -18,7 +18,8 @@ export const MAX_RECORDS_PER_WRITE = 100;
 
 export interface TimestreamTelemetryStoreProps {
   readonly writeClient: TimestreamWriteClient;
-  readonly queryClient: TimestreamQueryClient;
+  /** Absent in the rule Lambdas, which only write. */
+  readonly queryClient?: TimestreamQueryClient;
   readonly databaseName: string;
 }
 
@@ -56,6 +57,8 @@ export class TimestreamTelemetryStore implements TelemetryStore {
    * Timestream's own NextToken only walks the rows of one query, whose LIMIT would cap every later page.
    */
   async query(q: SeriesQuery): Promise<Page<SeriesRecord>> {
+    const { queryClient } = this.props;
+    if (!queryClient) throw new Error('this Timestream store was built to write only');
     const cursor = q.next ? timeCursor(q.next) : undefined;
     const deviceDimension = q.series === 'winter_river_status' ? 'node_id' : 'ven_id';
     const until = cursor ? Math.min(cursor.t, Math.trunc(q.end)) : Math.trunc(q.end);
@@ -70,7 +73,7 @@ export class TimestreamTelemetryStore implements TelemetryStore {
     const rows: SeriesRecord[] = [];
     let token: string | undefined;
     do {
-      const res = await this.props.queryClient.send(new QueryCommand({ QueryString: sql, NextToken: token }));
+      const res = await queryClient.send(new QueryCommand({ QueryString: sql, NextToken: token }));
       rows.push(...(res.Rows ?? []).map((row) => toSeriesRecord(q, res.ColumnInfo ?? [], row)));
       token = res.NextToken;
     } while (token);

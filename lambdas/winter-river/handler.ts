@@ -1,4 +1,5 @@
-import { portsFromEnv } from '../core/adapters.js';
+import { rulePorts } from '../core/adapters.js';
 import { streamHandler } from '../core/stream-handler.js';
+import { telemetryWriter } from '../core/timeseries-store.js';
 
-export const handler = streamHandler('winter-river', portsFromEnv);
+export const handler = streamHandler('winter-river', rulePorts(telemetryWriter));

@@ -2,38 +2,25 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Stage } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HandlerFunction } from '../../lib/handler-function.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
-import { synthVpp } from './synth.js';
-
-interface FunctionResource {
-  Properties: { Runtime: string; Architectures: string[]; Handler: string; Role: unknown; Code: { S3Key: string } };
-}
+import { bundleDir as bundleDirOf, functionResource, handlerFunctions, synthVpp, type Synthesized } from './synth.js';
 
 describe('given the stack, when synthesized with bundling (as `cdk synth` does)', () => {
+  let synth: Synthesized;
   let stack: VppStack;
   let template: Template;
   let handlers: [string, HandlerFunction][];
-  const resourceOf = (fn: HandlerFunction) => {
-    const { Ref } = stack.resolve(fn.function.functionName) as { Ref: string };
-    return (template.toJSON().Resources as Record<string, FunctionResource>)[Ref]!;
-  };
-  /** The staged asset: `<hash>.zip` in the template is the directory `asset.<hash>` of the cloud assembly. */
-  const bundleDir = (fn: HandlerFunction) =>
-    join(Stage.of(stack)!.outdir, `asset.${resourceOf(fn).Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+  const resourceOf = (fn: HandlerFunction) => functionResource(synth, fn);
+  const bundleDir = (fn: HandlerFunction) => bundleDirOf(synth, fn);
 
   beforeAll(() => {
     // cdk-nag runs in this synth: any finding nobody acknowledged makes it throw.
-    ({ stack, template } = synthVpp({}, { bundle: true }));
-    handlers = [
-      ...Object.entries(stack.ingest.functions),
-      ['command-timeouts', stack.ingest.commandTimeouts],
-      ['api', stack.api.handler],
-      ['iot-authorizer', stack.liveFeed.handler],
-    ];
+    synth = synthVpp({}, { bundle: true });
+    ({ stack, template } = synth);
+    handlers = handlerFunctions(stack);
   });
 
   it('then every project Lambda runs Node.js 22 on arm64 from its ESM bundle', () => {

@@ -2,7 +2,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { HandlerFunction } from '../../lib/handler-function.js';
 import { createVppApp } from '../../lib/vpp-app.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 
@@ -56,4 +58,29 @@ export function statementsOf(template: Template, roleRef: unknown): { Action: st
 /** Every IAM action the template grants the role with this name (its resolved `Ref`). */
 export function actionsOf(template: Template, roleRef: unknown): string[] {
   return statementsOf(template, roleRef).flatMap((s) => [s.Action].flat());
+}
+
+export interface FunctionResource {
+  Properties: { Runtime: string; Architectures: string[]; Handler: string; Role: unknown; Code: { S3Key: string } };
+}
+
+/** The template's resource of a project Lambda. */
+export function functionResource({ stack, template }: Synthesized, fn: HandlerFunction): FunctionResource {
+  const { Ref } = stack.resolve(fn.function.functionName) as { Ref: string };
+  return (template.toJSON().Resources as Record<string, FunctionResource>)[Ref]!;
+}
+
+/** The staged asset of a bundled Lambda: `<hash>.zip` in the template is the directory `asset.<hash>` of the cloud assembly. */
+export function bundleDir(synth: Synthesized, fn: HandlerFunction): string {
+  return join(Stage.of(synth.stack)!.outdir, `asset.${functionResource(synth, fn).Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+}
+
+/** Every project Lambda of the stack, by handler folder. */
+export function handlerFunctions(stack: VppStack): [string, HandlerFunction][] {
+  return [
+    ...Object.entries(stack.ingest.functions),
+    ['command-timeouts', stack.ingest.commandTimeouts],
+    ['api', stack.api.handler],
+    ['iot-authorizer', stack.liveFeed.handler],
+  ];
 }

@@ -90,7 +90,8 @@ describe('npm run agent', () => {
     const port = await freePort();
     const run = agent(['--mode', 'ven', '--web-port', String(port)], await venEnv('ven-cli-1'));
     try {
-      await eventually(() => on(broker.published, topics.metering).some((p) => p.clientId === 'ven-cli-1'), 20_000);
+      // the default (economy) profile: the first sample goes at once, through Basic Ingest
+      await eventually(() => on(broker.published, topics.meteringBasicIngest).some((p) => p.clientId === 'ven-cli-1'), 20_000);
       const status = (await (await fetch(`http://127.0.0.1:${port}/status.json`)).json()) as { devices: { connection: { state: string } }[] };
       expect(status.devices[0]!.connection.state).toBe('online');
       run.child.kill('SIGTERM');
@@ -103,7 +104,7 @@ describe('npm run agent', () => {
   });
 
   it('on SIGINT while the broker is down, keeps the unsent messages on disk for the next start', async () => {
-    const env = await venEnv('ven-cli-2');
+    const env: NodeJS.ProcessEnv = { ...(await venEnv('ven-cli-2')), AGENT_PROFILE: 'seed' }; // one message per sample: three in a second
     const run = agent(['--mode', 'ven', '--web-port', 'off'], env);
     try {
       await eventually(() => on(broker.published, topics.metering).some((p) => p.clientId === 'ven-cli-2'), 20_000);

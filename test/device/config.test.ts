@@ -46,7 +46,8 @@ describe('agent configuration', () => {
         thingName: 'ven-001',
         broker: { host: env.IOT_ENDPOINT, port: 8883, caFile: ca, keepAliveSec: 30, reconnectMinSec: 1, reconnectMaxSec: 64 },
         web: { port: 8080, host: '127.0.0.1' },
-        intervals: { telemetryMs: 5000, shadowMs: 30_000, loadsMs: 0 },
+        intervals: { telemetryMs: 5000, shadowMs: 300_000, loadsMs: 0 },
+        profile: 'economy',
         venTopics: { metering: 'volttron/metering', telemetry: 'ven/telemetry/ven-001', command: 'ven/cmd/ven-001', ack: 'ven/ack/ven-001', loads: 'ven/loads/ven-001' },
         dataDir: join('.vpp', 'agent', 'ven-001'),
         bufferMaxBytes: 32 * 1024 * 1024,
@@ -56,8 +57,63 @@ describe('agent configuration', () => {
 
   it('takes topics from the shared builders when not given', () => {
     const { TELEMETRY_TOPIC, METERING_TOPIC, LOADS_TOPIC, CMD_TOPIC, ACK_TOPIC, ...rest } = env;
-    const r = loadConfig(['--client-id', 'ven-042'], rest);
+    const r = loadConfig(['--client-id', 'ven-042', '--profile', 'seed'], rest);
     expect(r.ok && r.config.venTopics).toEqual({ metering: 'volttron/metering', telemetry: 'ven/telemetry/ven-042', loads: 'ven/loads/ven-042', command: 'ven/cmd/ven-042', ack: 'ven/ack/ven-042' });
+  });
+
+  describe('profiles', () => {
+    const { TELEMETRY_TOPIC, METERING_TOPIC, LOADS_TOPIC, CMD_TOPIC, ACK_TOPIC, ...bare } = env;
+    const reporting = (argv: string[], e: NodeJS.ProcessEnv = bare) => {
+      const r = loadConfig(argv, e);
+      if (!r.ok) throw new Error(r.errors.join('; '));
+      const { profile, metering, shadowOnChange, venTopics, intervals } = r.config;
+      return { profile, metering, shadowOnChange, meteringTopic: venTopics.metering, shadowMs: intervals.shadowMs, telemetryMs: intervals.telemetryMs };
+    };
+
+    it('economy by default: Basic Ingest, 12 samples a message (one a minute at 5 s), no telemetry copy, the shadow on change with a 5 min heartbeat', () => {
+      expect(reporting([])).toEqual({
+        profile: 'economy',
+        meteringTopic: '$aws/rules/metering/volttron/metering',
+        metering: { batch: 12, telemetryCopy: false },
+        shadowOnChange: true,
+        shadowMs: 300_000,
+        telemetryMs: 5000,
+      });
+    });
+
+    it('--profile seed (AGENT_PROFILE=seed) is seed 001 exactly: every sample on volttron/metering, its telemetry copy, the shadow every 30 s', () => {
+      const seed = {
+        profile: 'seed',
+        meteringTopic: 'volttron/metering',
+        metering: { batch: 1, telemetryCopy: true },
+        shadowOnChange: false,
+        shadowMs: 30_000,
+        telemetryMs: 5000,
+      };
+      expect(reporting(['--profile', 'seed'])).toEqual(seed);
+      expect(reporting([], { ...bare, AGENT_PROFILE: 'seed' })).toEqual(seed);
+    });
+
+    it('a setting given one by one wins over the profile', () => {
+      const economyOverridden = { ...bare, BASIC_INGEST: '0', METERING_BATCH: '1', TELEMETRY_TOPIC: 'ven/telemetry/ven-001', SHADOW_INTERVAL_SEC: '30' };
+      expect(reporting([], economyOverridden)).toMatchObject({
+        profile: 'economy',
+        meteringTopic: 'volttron/metering',
+        metering: { batch: 1, telemetryCopy: true },
+        shadowMs: 30_000,
+      });
+      expect(reporting(['--metering-topic', 'volttron/metering'])).toMatchObject({ meteringTopic: 'volttron/metering', metering: { batch: 12 } });
+      expect(reporting(['--profile', 'seed', '--basic-ingest', '--metering-batch', '6', '--telemetry-topic', 'off'])).toMatchObject({
+        profile: 'seed',
+        meteringTopic: '$aws/rules/metering/volttron/metering',
+        metering: { batch: 6, telemetryCopy: false },
+        shadowOnChange: false,
+      });
+    });
+
+    it('refuses an unknown profile, naming the variable and its flag', () => {
+      expect(errors(['--profile', 'cheap'])).toEqual([expect.stringMatching(/^AGENT_PROFILE \(--profile\): /)]);
+    });
   });
 
   it('lets flags override the environment', () => {
@@ -102,7 +158,7 @@ describe('agent configuration', () => {
   });
 
   it('batches metering samples with --metering-batch, and turns the telemetry copy off with TELEMETRY_TOPIC=off', () => {
-    expect(loadConfig([], env)).toMatchObject({ ok: true, config: { metering: { batch: 1, telemetryCopy: true } } });
+    expect(loadConfig(['--profile', 'seed'], env)).toMatchObject({ ok: true, config: { metering: { batch: 1, telemetryCopy: true } } });
     expect(loadConfig(['--metering-batch', '12', '--telemetry-topic', 'off'], env)).toMatchObject({
       ok: true,
       config: { metering: { batch: 12, telemetryCopy: false }, venTopics: { telemetry: 'ven/telemetry/ven-001' } },

@@ -44,6 +44,8 @@ beforeAll(async () => {
     dataDir: join(dir.path, 'fleet'),
     devices,
     intervals: { meteringMs: 1000, shadowMs: 2000, gatewayMs: 500, winterRiverMs: 500 },
+    // the default (economy) profile, with batches of 3 so that a batch goes out every 3 s here
+    metering: { batch: 3 },
     reconnectMinSec: 1,
     reconnectMaxSec: 1,
     log,
@@ -151,13 +153,14 @@ describe('a Winter River node, through the operator API', () => {
 });
 
 describe('store and forward through a broker restart', () => {
-  it('every metering message produced arrives exactly once, in order', { timeout: 60_000 }, async () => {
+  it('every metering sample produced arrives exactly once, in order (batched, through Basic Ingest)', { timeout: 60_000 }, async () => {
     const device = ven('ven-302');
-    const produced: { timestamp: number; usedPowerKw: number }[] = [];
+    type Sample = { timestamp: number; usedPowerKw: number };
+    const produced: Sample[] = [];
     const outbox = device.runtime.outbox;
     const send = outbox.sendDurable.bind(outbox);
     vi.spyOn(outbox, 'sendDurable').mockImplementation((topic, payload, qos) => {
-      if (topic === topics.metering) produced.push(JSON.parse(payload) as { timestamp: number; usedPowerKw: number });
+      if (topic === topics.meteringBasicIngest) produced.push(...(JSON.parse(payload) as { batch: Sample[] }).batch);
       send(topic, payload, qos);
     });
     const stored = async () => ((await api('/api/vens/ven-302/telemetry?limit=1000')).body['items'] as Json[] | undefined) ?? [];

@@ -217,7 +217,28 @@ export class LiveStore {
 
   private onShadow(thing: string, doc: ShadowDocuments) {
     const reported = doc.current?.state?.reported;
-    if (reported) this.shadows.set(thing, { reported, at: (doc.timestamp ?? Date.now() / 1000) * 1000 });
+    if (!reported) return;
+    const at = (doc.timestamp ?? Date.now() / 1000) * 1000;
+    this.shadows.set(thing, { reported, at });
+    this.onVenShadow(thing, reported, typeof reported.timestamp === 'number' ? reported.timestamp * 1000 : at);
+  }
+
+  /**
+   * A VEN's shadow carries its used and shed power. A VEN on the agent's economy profile meters through Basic Ingest,
+   * which this feed never sees, and reports its shadow on every material change: that is its live reading here.
+   */
+  private onVenShadow(venId: string, r: Record<string, unknown>, at: number) {
+    const used = num(r.power_kw);
+    if (used === undefined || !Array.isArray(r.circuits)) return;
+    const row = this.vens.get(venId) ?? { venId, online: true };
+    if (row.lastSeen !== undefined && at < row.lastSeen) return;
+    const event = r.active_event as { event_id?: unknown } | null | undefined;
+    row.online = true;
+    row.lastSeen = at;
+    row.usedPowerKw = used;
+    row.shedPowerKw = num(r.shed_kw) ?? 0;
+    row.eventId = typeof event?.event_id === 'string' ? event.event_id : null;
+    this.vens.set(venId, row);
   }
 
   private mergeVen(v: Ven) {

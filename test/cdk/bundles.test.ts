@@ -1,0 +1,78 @@
+// Each Lambda bundle carries the AWS clients its handler uses with the store the stack is configured for, and no
+// other: the assets `cdk synth` stages, read as text.
+import { readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleDir, handlerFunctions, synthVpp } from './synth.js';
+
+type Backend = 'dynamodb' | 'timestream';
+
+/** Strings only the code of one client carries (its endpoint rules or an operation name), as minified. */
+const CLIENT_MARKERS = {
+  'timestream-write': 'ingest.timestream',
+  'timestream-query': 'query.timestream',
+  'iot-data-plane': 'GetThingShadow',
+} as const;
+
+const clientsIn = (code: string) => Object.entries(CLIENT_MARKERS).flatMap(([client, marker]) => (code.includes(marker) ? [client] : []));
+
+describe('given a stack per time-series backend, when synthesized with bundling', () => {
+  const bundles = {} as Record<Backend, Record<string, string>>;
+  const backends = {} as Record<Backend, Record<string, string | undefined>>;
+
+  beforeAll(() => {
+    for (const backend of ['dynamodb', 'timestream'] as const) {
+      const synth = synthVpp({ timeseries: backend }, { bundle: true });
+      const fns = handlerFunctions(synth.stack);
+      bundles[backend] = Object.fromEntries(fns.map(([name, fn]) => [name, readFileSync(join(bundleDir(synth, fn), 'index.mjs'), 'utf8')]));
+      backends[backend] = Object.fromEntries(fns.map(([name, fn]) => [name, fn.timeseries]));
+    }
+  }, 120_000);
+
+  it('then no bundle of a dynamodb stack carries Timestream code, and in a timestream stack only the Lambdas that write or read time series do', () => {
+    const clients = (backend: Backend) => Object.fromEntries(Object.entries(bundles[backend]).map(([name, code]) => [name, clientsIn(code)]));
+    expect(clients('dynamodb')).toEqual({
+      metering: [],
+      ack: [],
+      'winter-river': [],
+      presence: [],
+      'command-timeouts': [],
+      api: ['iot-data-plane'],
+      'iot-authorizer': [],
+    });
+    expect(clients('timestream')).toEqual({
+      metering: ['timestream-write'],
+      ack: [],
+      'winter-river': ['timestream-write'],
+      presence: [],
+      'command-timeouts': [],
+      api: ['timestream-write', 'timestream-query', 'iot-data-plane'],
+      'iot-authorizer': [],
+    });
+  });
+
+  it('then each function built for a backend is the one whose environment names it', () => {
+    const expected = (backend: Backend) => ({
+      metering: backend,
+      ack: backend,
+      'winter-river': backend,
+      presence: backend,
+      'command-timeouts': undefined,
+      api: backend,
+      'iot-authorizer': undefined,
+    });
+    expect(backends.dynamodb).toEqual(expected('dynamodb'));
+    expect(backends.timestream).toEqual(expected('timestream'));
+  });
+
+  it('then a bundle imports nothing but Node built-ins when it loads: the SDK parts left out are reached by dynamic import() alone', () => {
+    for (const [name, code] of Object.entries(bundles.dynamodb)) {
+      const staticImports = [...code.matchAll(/(?:^|[;}\s])import\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+)["']/g)].map((m) => m[1]);
+      expect(staticImports.length, name).toBeGreaterThan(0);
+      expect(staticImports.filter((s) => !isBuiltin(s!)), name).toEqual([]);
+    }
+    const lazy = [...bundles.dynamodb.metering!.matchAll(/import\("(@[^"]+)"\)/g)].map((m) => m[1]);
+    expect(lazy).toContain('@aws-sdk/credential-provider-sso');
+  });
+});
