@@ -72,7 +72,7 @@ export const evTelemetrySchema = z.object({
 });
 
 /** An agent that knows nothing of asset types sends the core alone. */
-export const coreTelemetrySchema = z.object({ ...core, asset_type: z.undefined() });
+export const coreTelemetrySchema = z.object({ ...core, asset_type: z.undefined().optional() });
 
 export const derTelemetrySchema = z.discriminatedUnion(
   'asset_type',
