@@ -195,7 +195,8 @@ const staticBounds = (a: AssetSpec): Bounds => ({ lo: a.min_mw, hi: a.max_mw });
 /**
  * Splits a site setpoint over its assets by weight, clamps each share to its bounds ([min_mw, max_mw] unless told
  * otherwise) and hands what clamping left over to the assets still free, until the request is met or every asset is
- * at a limit. Only assets that can move in the requested direction take part; the others stay at 0. Deterministic:
+ * at a limit. An asset that cannot move the requested way (bounds ending at 0) is clamped to 0 in the first round
+ * and takes no part after, so the request goes only across those that can. Deterministic:
  * asset_id order, kW resolution, the rounding remainder on the first asset with room for it.
  */
 export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number, bounds: (a: AssetSpec) => Bounds = staticBounds): Allocation[] {
@@ -207,12 +208,7 @@ export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number,
   const hi = (a: AssetSpec) => limits.get(a.asset_id)!.hi;
   const fixed = new Map<string, number>();
   const atLimit = new Set<string>();
-  const canMove = (a: AssetSpec) => (totalMw > 0 ? hi(a) > 0 : totalMw < 0 ? lo(a) < 0 : true);
-  for (const a of order.filter((x) => !canMove(x))) {
-    fixed.set(a.asset_id, 0);
-    atLimit.add(a.asset_id);
-  }
-  let free = order.filter(canMove);
+  let free = order;
   let remaining = totalMw;
   while (free.length > 0) {
     const weight = free.reduce((s, a) => s + a.weight, 0);

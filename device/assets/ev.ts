@@ -43,10 +43,9 @@ export class EvModel extends AssetModel<EvSpec> {
     return this.asset.port_max_kw / 1000;
   }
 
-  /** What the sessions would draw with no limit but the station's (MW, positive). */
+  /** What the sessions would draw at their ports' limits (MW, positive); the station limit is the setpoint's floor. */
   get demandMw(): number {
-    const wanted = this.sessions.reduce((s, x) => s + (x.deliveredMwh < x.needMwh ? this.portMaxMw : 0), 0);
-    return Math.min(-this.asset.min_mw, wanted);
+    return this.sessions.reduce((s, x) => s + (x.deliveredMwh < x.needMwh ? this.portMaxMw : 0), 0);
   }
 
   capability(): Capability {
@@ -96,8 +95,8 @@ export class EvModel extends AssetModel<EvSpec> {
 
   /** Each session's draw: its port's limit, scaled down together to the station and applied limits. */
   private share(): void {
-    const allowed = this.online ? Math.min(this.demandMw, -this.appliedMw) : 0;
-    const wanted = this.sessions.reduce((s, x) => s + (x.deliveredMwh < x.needMwh ? this.portMaxMw : 0), 0);
+    const wanted = this.demandMw;
+    const allowed = this.online ? Math.min(wanted, -this.appliedMw) : 0;
     const scale = wanted > 0 ? Math.max(0, allowed) / wanted : 0;
     for (const s of this.sessions) s.drawMw = s.deliveredMwh < s.needMwh ? this.portMaxMw * scale : 0;
     this.mw = -this.sessions.reduce((sum, s) => sum + s.drawMw, 0);

@@ -84,7 +84,9 @@ describe('wind', () => {
 
 describe('EV sessions come and go within the station limit', () => {
   it('a day in 1-minute ticks: never more sessions than ports, a session never over its port, the station never over its limit', () => {
-    const e = new EvModel(ev('ev'), seededRng(5), at(0));
+    // 8 ports of 200 kW could draw 1.6 MW: the 0.5 MW station limit binds when three cars charge at once.
+    const e = new EvModel(ev('ev', { min_mw: -0.5, capacity_mw: 0.5, port_max_kw: 200 }), seededRng(5), at(0));
+    let limited = 0;
     let most = 0;
     let departures = 0;
     let busy = 0;
@@ -95,14 +97,16 @@ describe('EV sessions come and go within the station limit', () => {
       most = Math.max(most, e.sessions.length);
       if (e.mw < 0) busy++;
       expect(e.sessions.length).toBeLessThanOrEqual(8);
-      expect(-e.mw).toBeLessThanOrEqual(1.2 + 1e-9);
-      for (const s of e.sessions) expect(s.drawMw).toBeLessThanOrEqual(0.15 + 1e-9);
+      expect(-e.mw).toBeLessThanOrEqual(0.5 + 1e-9);
+      if (e.demandMw > 0.5) limited++;
+      for (const s of e.sessions) expect(s.drawMw).toBeLessThanOrEqual(0.2 + 1e-9);
       expect(new Set(e.sessions.map((s) => s.port)).size).toBe(e.sessions.length);
     }
     expect(most).toBeGreaterThanOrEqual(4);
+    expect(limited).toBeGreaterThan(0);
     expect(departures).toBeGreaterThan(10);
     expect(busy).toBeGreaterThan(300);
-    expect(e.energyDeliveredMwh).toBeGreaterThan(0.5);
+    expect(e.energyDeliveredMwh).toBeGreaterThan(0.3);
   });
 
   it('with more cars than the station can feed, they share its limit, and a charge limit holds them lower', () => {

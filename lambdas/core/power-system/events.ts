@@ -1,6 +1,6 @@
 // What changed between two evaluations of the power engine, and what the controller should tell the nodes.
 import type { NodeState, Source, SystemState } from './engine.js';
-import type { Topology } from './topology.js';
+import type { NodeKind, Topology } from './topology.js';
 
 export type PowerEvent =
   | { readonly type: 'power_lost'; readonly node_id: string; readonly at: number }
@@ -50,8 +50,8 @@ export function diff(
     const before = previous?.nodes[n.id];
     if (!before) continue;
     const now = next.nodes[n.id]!;
-    events.push(...transitions(n.id, n.kind === 'ups', before, now, at));
-    if (before.energized !== now.energized) commands.push({ node_id: n.id, command: 'set_energized', params: { state: now.energized } });
+    events.push(...transitions(n.id, n.kind, before, now, at));
+    if (n.kind !== 'generator' && before.energized !== now.energized) commands.push({ node_id: n.id, command: 'set_energized', params: { state: now.energized } });
     const picks = n.kind === 'ups' || (n.feeds.length > 1 && n.feed_mode === 'priority');
     if (picks && now.energized && (before.source !== now.source || before.feeds.join() !== now.feeds.join())) {
       commands.push({ node_id: n.id, command: 'set_source', params: { source: now.source!, ...(now.feeds[0] !== undefined && { feed: now.feeds[0] }) } });
@@ -60,15 +60,21 @@ export function diff(
   return { events, commands };
 }
 
-function transitions(node_id: string, isUps: boolean, before: NodeState, now: NodeState, at: number): PowerEvent[] {
+// A generator's power comes and goes with its own events (start requested, online, stopped).
+function transitions(node_id: string, kind: NodeKind, before: NodeState, now: NodeState, at: number): PowerEvent[] {
   const out: PowerEvent[] = [];
+  if (kind === 'generator') return overload(node_id, before, now, at);
   if (before.energized && !now.energized) out.push({ type: 'power_lost', node_id, at });
   if (!before.energized && now.energized) out.push({ type: 'power_restored', node_id, at, to: now.source! });
   if (before.energized && now.energized && before.source !== now.source) {
     out.push({ type: now.source === 'utility' ? 'restored_to_utility' : 'source_changed', node_id, at, from: before.source!, to: now.source! });
   }
-  if (isUps && now.source === 'ups' && before.source !== 'ups') out.push({ type: 'ups_on_battery', node_id, at });
-  if (now.overload && !before.overload) out.push({ type: 'overload', node_id, at, load_pct: now.load_pct });
-  if (!now.overload && before.overload) out.push({ type: 'overload_cleared', node_id, at, load_pct: now.load_pct });
-  return out;
+  if (kind === 'ups' && now.source === 'ups' && before.source !== 'ups') out.push({ type: 'ups_on_battery', node_id, at });
+  return [...out, ...overload(node_id, before, now, at)];
+}
+
+function overload(node_id: string, before: NodeState, now: NodeState, at: number): PowerEvent[] {
+  if (now.overload && !before.overload) return [{ type: 'overload', node_id, at, load_pct: now.load_pct }];
+  if (!now.overload && before.overload) return [{ type: 'overload_cleared', node_id, at, load_pct: now.load_pct }];
+  return [];
 }

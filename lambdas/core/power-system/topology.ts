@@ -19,7 +19,7 @@ const base = {
    */
   feed_mode: z.enum(['priority', 'shared']).optional(),
 };
-const feeds = z.array(z.string().min(1).max(128)).max(8);
+const feeds = z.array(z.string().min(1).max(128)).max(8).default([]);
 
 const nodeSchema = z.discriminatedUnion(
   'kind',
@@ -31,9 +31,9 @@ const nodeSchema = z.discriminatedUnion(
       feeds: z.array(z.string()).max(0, 'a generator is a source: it has no feeds').default([]),
       start_delay_s: z.number().finite().min(0).max(3600).default(10),
     }),
-    z.object({ ...base, kind: z.literal('ups'), feeds: feeds.min(1, 'a ups needs a feed'), battery_kwh: kw }),
+    z.object({ ...base, kind: z.literal('ups'), feeds, battery_kwh: kw }),
     ...(['transformer', 'switchgear', 'distribution', 'pdu', 'server'] as const).map((k) =>
-      z.object({ ...base, kind: z.literal(k), feeds: feeds.min(1, `a ${k} needs a feed`) }),
+      z.object({ ...base, kind: z.literal(k), feeds }),
     ),
   ],
   { error: `must be one of ${NODE_KINDS.join(', ')}` },
@@ -95,8 +95,9 @@ export function checkTopology(raw: unknown): TopologyResult {
   for (const n of order.nodes) {
     if (n.kind === 'utility' || n.kind === 'generator' || n.feeds.some((f) => reachable.has(f))) reachable.add(n.id);
   }
-  const stranded = nodes.find((n) => n.kind === 'server' && !reachable.has(n.id));
-  if (stranded) return fail(`nodes.${index.get(stranded.id)}.feeds`, `server ${stranded.id} has no path to a utility or generator`);
+  // A server first: it is what loses power; then anything else left hanging (a PDU with no feed).
+  const stranded = nodes.find((n) => n.kind === 'server' && !reachable.has(n.id)) ?? nodes.find((n) => !reachable.has(n.id));
+  if (stranded) return fail(`nodes.${index.get(stranded.id)}.feeds`, `${stranded.kind} ${stranded.id} has no path to a utility or generator`);
   return { ok: true, topology: { nodes: order.nodes, byId, children } };
 }
 
