@@ -60,6 +60,20 @@ export abstract class AssetModel<S extends AssetSpec = AssetSpec> {
     this.advance(dtSec, nowMs);
   }
 
+  /** PV and wind: a cap from 0 up to what they could produce now. */
+  protected curtailable(availableMw: number): Capability {
+    const a = this.asset;
+    if (!this.online) return this.offline(this.appliedMw);
+    return {
+      lo: 0,
+      hi: Math.min(a.max_mw, availableMw),
+      loReason: 'clamped:min_mw',
+      hiReason: availableMw < a.max_mw ? 'unavailable' : 'clamped:max_mw',
+      available_mw: availableMw,
+      applied_mw: this.appliedMw,
+    };
+  }
+
   protected offline(applied: number): Capability {
     return { lo: 0, hi: 0, loReason: 'unavailable', hiReason: 'unavailable', applied_mw: applied };
   }

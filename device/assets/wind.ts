@@ -36,16 +36,7 @@ export class WindModel extends AssetModel<WindSpec> {
   }
 
   capability(): Capability {
-    const a = this.asset;
-    if (!this.online) return this.offline(this.appliedMw);
-    return {
-      lo: 0,
-      hi: Math.min(a.max_mw, this.availableMw),
-      loReason: 'clamped:min_mw',
-      hiReason: this.availableMw < a.max_mw ? 'unavailable' : 'clamped:max_mw',
-      available_mw: this.availableMw,
-      applied_mw: this.appliedMw,
-    };
+    return this.curtailable(this.availableMw);
   }
 
   protected advance(dtSec: number): void {

@@ -2,8 +2,7 @@
 // field is optional so an older agent that sends only the core (or today's BESS-only gateway) still parses.
 // The gateway topic still uses gatewayTelemetrySchema (schemas.ts); these are what it moves to.
 import * as z from 'zod';
-import { dispatchAckSchema } from './schemas.js';
-import { THING_NAME } from './topics.js';
+import { dispatchAckSchema, gatewayTelemetrySchema } from './schemas.js';
 
 const id = z.string().min(1).max(128);
 const signedMw = z.number().finite().min(-10_000).max(10_000);
@@ -82,14 +81,7 @@ export const derTelemetrySchema = z.discriminatedUnion(
 export type DerTelemetry = z.infer<typeof derTelemetrySchema>;
 
 /** A gateway's site document with typed assets (what `ven/telemetry/{gatewayThing}` will carry). */
-export const derGatewayTelemetrySchema = z.object({
-  gatewayId: z.string().regex(THING_NAME, 'must be 1-128 characters of a-z A-Z 0-9 : _ -'),
-  site_id: id,
-  timestamp: epochSeconds,
-  mw: signedMw,
-  mw_setpoint: signedMw,
-  assets: z.array(derTelemetrySchema).max(256),
-});
+export const derGatewayTelemetrySchema = gatewayTelemetrySchema.extend({ assets: z.array(derTelemetrySchema).max(256) });
 export type DerGatewayTelemetry = z.infer<typeof derGatewayTelemetrySchema>;
 
 /** Why an asset's applied setpoint differs from what it was asked (device/README.md, "Guardrails"). */

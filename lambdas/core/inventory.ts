@@ -38,25 +38,24 @@ const bessFields = {
   soh_pct: pct.default(100),
 };
 
-const pvFields = {
+/** PV and wind: a nameplate, an export limit (max_mw, the nameplate by default), nothing consumed. */
+const generating = <T extends 'pv' | 'wind'>(type: T) => ({
   ...common,
-  asset_type: z.literal('pv'),
-  /** Nameplate. */
+  asset_type: z.literal(type),
   capacity_mw: positive,
-  min_mw: z.literal(0, 'a pv asset cannot consume: must be 0').default(0),
-  /** Export limit; defaults to the nameplate. */
+  min_mw: z.literal(0, `a ${type} asset cannot consume: must be 0`).default(0),
   max_mw: nonNegativeMw.optional(),
+});
+
+const pvFields = {
+  ...generating('pv'),
   /** Hours from UTC of the site's solar time: sunrise 06:00, noon 12:00, sunset 18:00 local. */
   utc_offset_h: z.number().finite().min(-14).max(14).default(0),
 };
 
 const speed = z.number().finite().positive().max(100);
 const windFields = {
-  ...common,
-  asset_type: z.literal('wind'),
-  capacity_mw: positive,
-  min_mw: z.literal(0, 'a wind asset cannot consume: must be 0').default(0),
-  max_mw: nonNegativeMw.optional(),
+  ...generating('wind'),
   cut_in_ms: speed.default(3),
   rated_ms: speed.default(12),
   cut_out_ms: speed.default(25),

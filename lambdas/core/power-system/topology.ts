@@ -2,6 +2,7 @@
 // Pure: the file arrives as text. Refused: a cycle, an unknown feed, a duplicate id, a server with no path to a source.
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
+import { parse } from '../schemas.js';
 import { THING_NAME } from '../topics.js';
 
 export const NODE_KINDS = ['utility', 'transformer', 'switchgear', 'generator', 'distribution', 'ups', 'pdu', 'server'] as const;
@@ -66,12 +67,9 @@ export function parseTopology(text: string): TopologyResult {
 
 /** Validates a topology given as data (parsed YAML or JSON). */
 export function checkTopology(raw: unknown): TopologyResult {
-  const parsed = topologyFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return fail(issue.path.map(String).join('.') || '(root)', issue.message);
-  }
-  const nodes = parsed.data.nodes.map((n) => ({ ...n, feed_mode: n.feed_mode ?? (n.kind === 'switchgear' ? 'priority' : 'shared') }) as TopologyNode);
+  const parsed = parse(topologyFileSchema, raw);
+  if (!parsed.ok) return parsed;
+  const nodes = parsed.value.nodes.map((n) => ({ ...n, feed_mode: n.feed_mode ?? (n.kind === 'switchgear' ? 'priority' : 'shared') }) as TopologyNode);
   const byId = new Map<string, TopologyNode>();
   const index = new Map<string, number>();
   for (const [i, n] of nodes.entries()) {
