@@ -153,7 +153,7 @@ export class GatewayDevice implements Device {
   }
 
   private publishTelemetry(now: number): void {
-    const doc = gatewayTelemetry(this.thingName, this.site, this.batteries, now);
+    const doc = gatewayTelemetry(this.thingName, this.site, this.assets, now);
     this.rt.outbox.sendDurable(topics.telemetry(this.thingName), JSON.stringify(doc));
   }
 
