@@ -1,12 +1,17 @@
 // Gateway mode (seed 002): one connection for every asset of a site. Dispatch setpoints arrive on the gateway's own
 // `ven/cmd/{gatewayThing}`; per-asset telemetry leaves on its own `ven/telemetry/{gatewayThing}`.
+import type { DerDispatchAck } from '../lambdas/core/der-schemas.js';
 import type { Ack, Command, DispatchCommand } from '../lambdas/core/schemas.js';
 import { topics } from '../lambdas/core/topics.js';
 import { handleCommand, rejection } from './commands.js';
 import { hashString, round } from './random.js';
 import { RecentAcks, type Device, type DeviceRuntime, type DeviceStatus } from './runtime.js';
 import type { ScheduledTask } from './scheduler.js';
-import { BessModel, gatewayTelemetry, planDispatch, type SiteSpec } from './site.js';
+import { createAssetModel } from './assets/index.js';
+import type { AssetModel } from './assets/model.js';
+import { BessModel } from './assets/bess.js';
+import { planGuardedDispatch } from './guardrails.js';
+import { gatewayTelemetry, type SiteSpec } from './site.js';
 
 export interface GatewayOptions {
   readonly runtime: DeviceRuntime;
@@ -19,8 +24,12 @@ export class GatewayDevice implements Device {
   readonly mode = 'gateway' as const;
   readonly thingName: string;
   readonly site: SiteSpec;
-  readonly batteries: BessModel[];
+  readonly assets: AssetModel[];
   private readonly rt: DeviceRuntime;
+
+  get batteries(): BessModel[] {
+    return this.assets.filter((m): m is BessModel => m instanceof BessModel);
+  }
 
   get runtime(): DeviceRuntime {
     return this.rt;
@@ -35,8 +44,8 @@ export class GatewayDevice implements Device {
     this.thingName = options.thingName;
     this.site = options.site;
     this.telemetryMs = options.telemetryMs;
-    this.batteries = options.site.assets.map((a) => new BessModel(a));
     this.lastStepMs = this.rt.now();
+    this.assets = options.site.assets.map((a) => createAssetModel(a, this.lastStepMs));
     this.rt.on(topics.command(this.thingName), (p) => this.handleCommand(p));
   }
 
@@ -58,11 +67,12 @@ export class GatewayDevice implements Device {
       ...this.rt.status(),
       state: {
         site_id: this.site.site_id,
-        assets: this.batteries.map((b) => ({
-          asset_id: b.asset.asset_id,
-          mw: round(b.mw, 3),
-          mw_setpoint: b.setpointMw,
-          soc_pct: round(b.socPct, 2),
+        assets: this.assets.map((m) => ({
+          asset_id: m.asset.asset_id,
+          asset_type: m.asset.asset_type,
+          mw: round(m.mw, 3),
+          mw_setpoint: m.setpointMw,
+          ...(m instanceof BessModel ? { soc_pct: round(m.socPct, 2) } : {}),
         })),
       },
     };
@@ -72,7 +82,7 @@ export class GatewayDevice implements Device {
     const now = this.rt.now();
     const dtSec = Math.max(0, (now - this.lastStepMs) / 1000);
     this.lastStepMs = now;
-    for (const b of this.batteries) b.step(dtSec);
+    for (const m of this.assets) m.step(dtSec, now);
     this.publishTelemetry(now);
   }
 
@@ -93,8 +103,8 @@ export class GatewayDevice implements Device {
       case 'dispatch':
         return this.dispatch(cmd, ts);
       case 'restore':
-        for (const b of this.batteries) b.setSetpoint(0);
-        this.rt.log.info('restored: every setpoint back to 0 MW', { correlationId: cmd.correlationId });
+        for (const m of this.assets) m.release();
+        this.rt.log.info('restored: batteries idle, PV and wind uncurtailed, EV charging unlimited', { correlationId: cmd.correlationId });
         return { op: 'restore', status: 'success', ts, correlationId: cmd.correlationId };
       case 'ping':
         return { op: 'ping', status: 'pong', ts, correlationId: cmd.correlationId };
@@ -109,41 +119,51 @@ export class GatewayDevice implements Device {
       ...(cmd.site_id !== undefined ? { site_id: cmd.site_id } : {}),
       ...(cmd.asset_id !== undefined ? { asset_id: cmd.asset_id } : {}),
     };
-    const plan = planDispatch(this.site, cmd);
+    const interval = this.telemetryMs / 1000;
+    const capabilities = new Map(this.assets.map((m) => [m.asset.asset_id, m.capability(interval)]));
+    const plan = planGuardedDispatch(this.site, cmd, capabilities);
     if (!plan.ok) {
       this.rt.log.warn('dispatch rejected', { correlationId: cmd.correlationId, ...echo, mw: cmd.mw, reason: plan.reason });
       return { op: 'dispatch', status: 'rejected', ...echo, requested_mw: cmd.mw, split: [], reason: plan.reason, ts, correlationId: cmd.correlationId };
     }
-    for (const a of plan.allocations) this.batteries.find((b) => b.asset.asset_id === a.asset_id)!.setSetpoint(a.mw);
-    const allocated = round(plan.allocations.reduce((s, a) => s + a.mw, 0), 3);
+    for (const a of plan.items) this.assets.find((m) => m.asset.asset_id === a.asset_id)!.setSetpoint(a.mw);
+    const allocated = round(plan.items.reduce((s, a) => s + a.mw, 0), 3);
+    const applied = round(plan.items.reduce((s, a) => s + a.applied_mw, 0), 3);
     this.rt.log.info('dispatch split', {
       correlationId: cmd.correlationId,
       target: plan.target,
       ...(cmd.site_id !== undefined && cmd.asset_id !== undefined ? { ignoredSiteId: cmd.site_id } : {}),
       mw_total: cmd.mw,
       mw_allocated: allocated,
-      num_assets: plan.allocations.length,
-      allocations: plan.allocations,
+      mw_applied: applied,
+      num_assets: plan.items.length,
+      allocations: plan.items,
     });
-    const short = Math.abs(allocated - cmd.mw) > 0.0005;
-    return {
+    const ack: DerDispatchAck = {
       op: 'dispatch',
       status: 'accepted',
       ...echo,
       requested_mw: cmd.mw,
-      split: plan.allocations.map((a) => ({ asset_id: a.asset_id, mw: a.mw })),
-      ...(short ? { reason: `clamped to asset limits: ${allocated} of ${cmd.mw} MW allocated` } : {}),
+      split: plan.items.map(({ weight: _, ...a }) => a),
+      ...(Math.abs(applied - cmd.mw) > 0.0005 ? { reason: shortfall(plan.items, cmd.mw, allocated, applied) } : {}),
       ts,
       correlationId: cmd.correlationId,
     };
+    return ack;
   }
 
   private publishTelemetry(now: number): void {
-    const doc = gatewayTelemetry(this.thingName, this.site, this.batteries, now);
+    const doc = gatewayTelemetry(this.thingName, this.site, this.assets, now);
     this.rt.outbox.sendDurable(topics.telemetry(this.thingName), JSON.stringify(doc));
   }
 
   private sendAck(ack: Ack): void {
     this.rt.outbox.sendDurable(topics.ack(this.thingName), JSON.stringify(ack));
   }
+}
+
+function shortfall(items: readonly { reasons: readonly string[] }[], requested: number, allocated: number, applied: number): string {
+  const reasons = [...new Set(items.flatMap((i) => i.reasons))].filter((r) => r !== 'ramp' && r !== 'curtailment');
+  if (reasons.every((r) => r.startsWith('clamped:'))) return `clamped to asset limits: ${allocated} of ${requested} MW allocated`;
+  return `limited by ${reasons.join(', ')}: ${applied} of ${requested} MW applied`;
 }

@@ -1,30 +1,60 @@
-// A site gateway's assets (seed 002): the YAML inventory, the dispatch split and the BESS model.
+// A site gateway's assets (seed 002): the YAML inventory and the dispatch split. The asset models are in assets/.
 // No I/O: the inventory arrives as text, time as arguments.
 import { parse as parseYaml } from 'yaml';
-import * as z from 'zod';
-import type { AssetTelemetry, DispatchCommand, GatewayTelemetry } from '../lambdas/core/schemas.js';
-import { THING_NAME } from '../lambdas/core/topics.js';
+import type { DispatchCommand } from '../lambdas/core/schemas.js';
+import type { DerGatewayTelemetry } from '../lambdas/core/der-schemas.js';
 import { round } from './random.js';
+import type { AssetModel } from './assets/model.js';
 
-import { inventoryFileSchema as inventorySchema, type InventoryFile } from '../lambdas/core/inventory.js';
+import { assetLimits, inventoryFileSchema as inventorySchema, type InventoryFileAsset } from '../lambdas/core/inventory.js';
 
-export interface AssetSpec {
+export { BessModel } from './assets/bess.js';
+
+interface AssetBase {
   readonly asset_id: string;
   readonly asset_name?: string;
   readonly site_id: string;
-  readonly asset_type: 'bess';
   readonly capacity_mw?: number;
-  readonly energy_mwh: number;
   readonly min_mw: number;
   readonly max_mw: number;
-  readonly min_soc_pct: number;
-  readonly max_soc_pct: number;
-  readonly initial_soc_pct: number;
-  readonly efficiency: number;
   readonly ramp_rate_mw_per_min?: number;
   /** Split weight: capacity_mw when every asset of the site has it, else energy_mwh. */
   readonly weight: number;
 }
+
+export interface BessSpec extends AssetBase {
+  readonly asset_type: 'bess';
+  readonly energy_mwh: number;
+  readonly min_soc_pct: number;
+  readonly max_soc_pct: number;
+  readonly initial_soc_pct: number;
+  readonly efficiency: number;
+  readonly soh_pct?: number;
+}
+
+export interface PvSpec extends AssetBase {
+  readonly asset_type: 'pv';
+  readonly capacity_mw: number;
+  readonly utc_offset_h: number;
+}
+
+export interface WindSpec extends AssetBase {
+  readonly asset_type: 'wind';
+  readonly capacity_mw: number;
+  readonly cut_in_ms: number;
+  readonly rated_ms: number;
+  readonly cut_out_ms: number;
+  readonly mean_wind_ms: number;
+}
+
+export interface EvSpec extends AssetBase {
+  readonly asset_type: 'ev';
+  readonly capacity_mw: number;
+  readonly ports: number;
+  readonly port_max_kw: number;
+}
+
+export type AssetSpec = BessSpec | PvSpec | WindSpec | EvSpec;
 
 export interface SiteSpec {
   readonly site_id: string;
@@ -52,7 +82,7 @@ export function parseInventory(text: string): InventoryResult {
     return fail(issue.path.map(String).join('.') || '(root)', issue.message);
   }
   const inv = parsed.data;
-  const bySite = new Map<string, { field: string; asset: NonNullable<InventoryFile['sites'][number]['assets']>[number] }[]>();
+  const bySite = new Map<string, { field: string; asset: InventoryFileAsset }[]>();
   for (const [i, s] of inv.sites.entries()) {
     if (bySite.has(s.site_id)) return fail(`sites.${i}.site_id`, `duplicate site ${s.site_id}`);
     bySite.set(s.site_id, []);
@@ -72,37 +102,22 @@ export function parseInventory(text: string): InventoryResult {
   for (const s of inv.sites) {
     const entries = bySite.get(s.site_id)!;
     if (entries.length === 0) return fail('sites', `site ${s.site_id} has no assets`);
-    const allHaveCapacity = entries.every((e) => e.asset.capacity_mw !== undefined);
+    const mixed = entries.some((e) => e.asset.asset_type !== undefined && e.asset.asset_type !== 'bess');
+    const allHaveCapacity = entries.every((e) => e.asset.capacity_mw !== undefined || e.asset.asset_type === 'ev');
     const assets: AssetSpec[] = [];
     for (const { field, asset: a } of entries) {
       if (seen.has(a.asset_id)) return fail(`${field}.asset_id`, `duplicate asset ${a.asset_id}`);
       seen.add(a.asset_id);
-      if (a.min_mw > a.max_mw) return fail(`${field}.min_mw`, 'must not exceed max_mw');
-      if (a.min_soc_pct > a.max_soc_pct) return fail(`${field}.min_soc_pct`, 'must not exceed max_soc_pct');
-      const energy = a.energy_mwh ?? a.capacity_mwhr;
-      if (energy === undefined && a.capacity_mw === undefined) {
-        return fail(`${field}.capacity_mw`, 'capacity_mw or energy_mwh is required');
+      const limits = assetLimits(a, field);
+      if (!limits.ok) return limits;
+      if (!allHaveCapacity && mixed && limits.capacity_mw === undefined) {
+        return fail(`${field}.capacity_mw`, `site ${s.site_id} mixes asset types and weighs its split by capacity_mw: every asset needs it`);
       }
-      if (!allHaveCapacity && energy === undefined) {
+      if (!allHaveCapacity && limits.energy_mwh === undefined && a.asset_type === undefined) {
         return fail(`${field}.energy_mwh`, `site ${s.site_id} weighs its split by energy_mwh: every asset needs it`);
       }
-      const energyMwh = energy ?? a.capacity_mw! * 2;
-      assets.push({
-        asset_id: a.asset_id,
-        ...(a.asset_name !== undefined ? { asset_name: a.asset_name } : {}),
-        site_id: s.site_id,
-        asset_type: a.asset_type,
-        ...(a.capacity_mw !== undefined ? { capacity_mw: a.capacity_mw } : {}),
-        energy_mwh: energyMwh,
-        min_mw: a.min_mw,
-        max_mw: a.max_mw,
-        min_soc_pct: a.min_soc_pct,
-        max_soc_pct: a.max_soc_pct,
-        initial_soc_pct: Math.min(a.max_soc_pct, Math.max(a.min_soc_pct, a.initial_soc_pct)),
-        efficiency: a.efficiency,
-        ...(a.ramp_rate_mw_per_min !== undefined ? { ramp_rate_mw_per_min: a.ramp_rate_mw_per_min } : {}),
-        weight: allHaveCapacity ? a.capacity_mw! : energyMwh,
-      });
+      const spec = assetSpec(a, s.site_id, limits);
+      assets.push({ ...spec, weight: allHaveCapacity ? limits.capacity_mw! : (spec as BessSpec).energy_mwh });
     }
     assets.sort((x, y) => (x.asset_id < y.asset_id ? -1 : x.asset_id > y.asset_id ? 1 : 0));
     sites.push({
@@ -113,6 +128,41 @@ export function parseInventory(text: string): InventoryResult {
     });
   }
   return { ok: true, sites };
+}
+
+type Limits = Extract<ReturnType<typeof assetLimits>, { ok: true }>;
+
+function assetSpec(a: InventoryFileAsset, siteId: string, limits: Limits): AssetSpec {
+  const base = {
+    asset_id: a.asset_id,
+    ...(a.asset_name !== undefined ? { asset_name: a.asset_name } : {}),
+    site_id: siteId,
+    ...(limits.capacity_mw !== undefined ? { capacity_mw: limits.capacity_mw } : {}),
+    min_mw: limits.min_mw,
+    max_mw: limits.max_mw,
+    ...(a.ramp_rate_mw_per_min !== undefined ? { ramp_rate_mw_per_min: a.ramp_rate_mw_per_min } : {}),
+    weight: 0,
+  };
+  switch (a.asset_type) {
+    case 'pv':
+      return { ...base, asset_type: 'pv', capacity_mw: a.capacity_mw, utc_offset_h: a.utc_offset_h };
+    case 'wind':
+      return { ...base, asset_type: 'wind', capacity_mw: a.capacity_mw, cut_in_ms: a.cut_in_ms, rated_ms: a.rated_ms, cut_out_ms: a.cut_out_ms, mean_wind_ms: a.mean_wind_ms };
+    case 'ev':
+      return { ...base, asset_type: 'ev', capacity_mw: limits.capacity_mw!, ports: a.ports, port_max_kw: a.port_max_kw ?? (-limits.min_mw * 1000) / a.ports };
+    default:
+      return {
+        ...base,
+        asset_type: 'bess',
+        // An untyped (older) file may describe a battery by its power alone: a 2-hour battery.
+        energy_mwh: limits.energy_mwh ?? limits.capacity_mw! * 2,
+        min_soc_pct: a.min_soc_pct,
+        max_soc_pct: a.max_soc_pct,
+        initial_soc_pct: Math.min(a.max_soc_pct, Math.max(a.min_soc_pct, a.initial_soc_pct)),
+        efficiency: a.efficiency,
+        ...(a.soh_pct !== 100 ? { soh_pct: a.soh_pct } : {}),
+      };
+  }
 }
 
 /** The site a gateway serves: the one named, else the one naming this gateway, else the only one. */
@@ -135,15 +185,27 @@ export interface Allocation {
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
+/** What an asset can be given: [lo, hi] MW, 0 always inside. */
+export interface Bounds {
+  readonly lo: number;
+  readonly hi: number;
+}
+const staticBounds = (a: AssetSpec): Bounds => ({ lo: a.min_mw, hi: a.max_mw });
+
 /**
- * Splits a site setpoint over its assets by weight, clamps each share to [min_mw, max_mw] and hands what clamping
- * left over to the assets still free, until the request is met or every asset is at a limit. Deterministic:
+ * Splits a site setpoint over its assets by weight, clamps each share to its bounds ([min_mw, max_mw] unless told
+ * otherwise) and hands what clamping left over to the assets still free, until the request is met or every asset is
+ * at a limit. An asset that cannot move the requested way (bounds ending at 0) is clamped to 0 in the first round
+ * and takes no part after, so the request goes only across those that can. Deterministic:
  * asset_id order, kW resolution, the rounding remainder on the first asset with room for it.
  */
-export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number): Allocation[] {
+export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number, bounds: (a: AssetSpec) => Bounds = staticBounds): Allocation[] {
   const order = [...assets].sort((a, b) => (a.asset_id < b.asset_id ? -1 : a.asset_id > b.asset_id ? 1 : 0));
   const totalWeight = order.reduce((s, a) => s + a.weight, 0);
   const raw = new Map(order.map((a) => [a.asset_id, totalWeight > 0 ? (totalMw * a.weight) / totalWeight : 0]));
+  const limits = new Map(order.map((a) => [a.asset_id, bounds(a)]));
+  const lo = (a: AssetSpec) => limits.get(a.asset_id)!.lo;
+  const hi = (a: AssetSpec) => limits.get(a.asset_id)!.hi;
   const fixed = new Map<string, number>();
   const atLimit = new Set<string>();
   let free = order;
@@ -151,13 +213,13 @@ export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number)
   while (free.length > 0) {
     const weight = free.reduce((s, a) => s + a.weight, 0);
     const share = new Map(free.map((a) => [a.asset_id, weight > 0 ? (remaining * a.weight) / weight : remaining / free.length]));
-    const violators = free.filter((a) => share.get(a.asset_id)! > a.max_mw || share.get(a.asset_id)! < a.min_mw);
+    const violators = free.filter((a) => share.get(a.asset_id)! > hi(a) || share.get(a.asset_id)! < lo(a));
     if (violators.length === 0) {
       for (const a of free) fixed.set(a.asset_id, share.get(a.asset_id)!);
       break;
     }
     for (const a of violators) {
-      const v = clamp(share.get(a.asset_id)!, a.min_mw, a.max_mw);
+      const v = clamp(share.get(a.asset_id)!, lo(a), hi(a));
       fixed.set(a.asset_id, v);
       atLimit.add(a.asset_id);
       remaining -= v;
@@ -170,7 +232,7 @@ export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number)
   for (let i = 0; i < order.length && remainder !== 0; i++) {
     const a = order[i]!;
     const adjusted = round(rounded[i]! + remainder, 3);
-    if (adjusted >= a.min_mw && adjusted <= a.max_mw) {
+    if (adjusted >= lo(a) && adjusted <= hi(a)) {
       rounded[i] = adjusted;
       remainder = 0;
     }
@@ -205,74 +267,14 @@ export function planDispatch(site: SiteSpec, cmd: Pick<DispatchCommand, 'asset_i
 }
 
 
-/**
- * A battery: follows its setpoint (ramp-limited when the inventory says so) while its state of charge allows.
- * Positive MW discharges (export), negative charges; charging stores `efficiency` of what it draws.
- */
-export class BessModel {
-  setpointMw = 0;
-  mw = 0;
-  socMwh: number;
-  /** The last step could not follow the setpoint because the battery was empty or full. */
-  limitedBySoc = false;
-
-  constructor(readonly asset: AssetSpec) {
-    this.socMwh = (asset.energy_mwh * asset.initial_soc_pct) / 100;
-  }
-
-  setSetpoint(value: number): number {
-    this.setpointMw = round(clamp(value, this.asset.min_mw, this.asset.max_mw), 3);
-    return this.setpointMw;
-  }
-
-  get socPct(): number {
-    return (this.socMwh / this.asset.energy_mwh) * 100;
-  }
-
-  step(dtSec: number): void {
-    const a = this.asset;
-    const maxStep = a.ramp_rate_mw_per_min !== undefined ? (a.ramp_rate_mw_per_min * dtSec) / 60 : Infinity;
-    let next = this.mw + clamp(this.setpointMw - this.mw, -maxStep, maxStep);
-    const hours = dtSec / 3600;
-    const floor = (a.energy_mwh * a.min_soc_pct) / 100;
-    const ceiling = (a.energy_mwh * a.max_soc_pct) / 100;
-    const wanted = next;
-    if (next > 0) next = Math.min(next, Math.max(0, (this.socMwh - floor) / hours));
-    if (next < 0) next = Math.max(next, -Math.max(0, (ceiling - this.socMwh) / (hours * a.efficiency)));
-    this.limitedBySoc = Math.abs(wanted - next) > 1e-9;
-    this.mw = next;
-    this.socMwh = clamp(this.socMwh - (next > 0 ? next * hours : next * hours * a.efficiency), 0, a.energy_mwh);
-  }
-
-  telemetry(): AssetTelemetry {
-    const a = this.asset;
-    return {
-      asset_id: a.asset_id,
-      ...(a.asset_name !== undefined ? { asset_name: a.asset_name } : {}),
-      site_id: a.site_id,
-      asset_type: a.asset_type,
-      mw: round(this.mw, 3),
-      mw_setpoint: this.setpointMw,
-      soc_pct: round(this.socPct, 2),
-      soc_mwh: round(this.socMwh, 3),
-      energy_mwh: a.energy_mwh,
-      ...(a.capacity_mw !== undefined ? { capacity_mw: a.capacity_mw } : {}),
-      min_mw: a.min_mw,
-      max_mw: a.max_mw,
-      online: true,
-      status: this.limitedBySoc ? (this.setpointMw > 0 ? 'soc_low' : 'soc_high') : 'ok',
-    };
-  }
-}
-
-export function gatewayTelemetry(gatewayId: string, site: SiteSpec, batteries: readonly BessModel[], nowMs: number): GatewayTelemetry {
-  const assets = batteries.map((b) => b.telemetry());
+export function gatewayTelemetry(gatewayId: string, site: SiteSpec, models: readonly AssetModel[], nowMs: number): DerGatewayTelemetry {
+  const assets = models.map((m) => m.telemetry(nowMs));
   return {
     gatewayId,
     site_id: site.site_id,
     timestamp: Math.floor(nowMs / 1000),
     mw: round(assets.reduce((s, a) => s + a.mw, 0), 3),
-    mw_setpoint: round(assets.reduce((s, a) => s + a.mw_setpoint, 0), 3),
+    mw_setpoint: round(assets.reduce((s, a) => s + (a.mw_setpoint ?? 0), 0), 3),
     assets,
   };
 }

@@ -37,7 +37,13 @@ describe('routeDispatch', () => {
 describe('parseInventory', () => {
   it("reads the gateway agent's own example, one format for both sides", () => {
     const example = parseInventory(readFileSync(new URL('../../device/inventory.example.yaml', import.meta.url), 'utf8'));
-    expect(example).toMatchObject({ ok: true, sites: [{ site_id: 'site-gt', gateway: 'gw-site-gt', asset_ids: ['gt-bess-a', 'gt-bess-b', 'gt-bess-c'] }] });
+    expect(example).toMatchObject({
+      ok: true,
+      sites: [
+        { site_id: 'site-gt', gateway: 'gw-site-gt', asset_ids: ['gt-bess-a', 'gt-bess-b', 'gt-bess-c'] },
+        { site_id: 'site-mx', gateway: 'gw-site-mx', asset_ids: ['mx-bess-1', 'mx-ev-1', 'mx-pv-1', 'mx-wind-1'], min_mw: -5.2, max_mw: 11.5 },
+      ],
+    });
   });
 
   it('names the field at fault', () => {

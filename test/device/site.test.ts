@@ -8,7 +8,7 @@ import {
   planDispatch,
   selectSite,
   splitSiteSetpoint,
-  type AssetSpec,
+  type BessSpec,
   type SiteSpec,
 } from '../../device/site.js';
 
@@ -20,7 +20,7 @@ function site(text: string): SiteSpec {
   return result.sites[0]!;
 }
 
-const asset = (id: string, weight: number, min: number, max: number): AssetSpec => ({
+const asset = (id: string, weight: number, min: number, max: number): BessSpec => ({
   asset_id: id,
   site_id: 's',
   asset_type: 'bess',
@@ -132,13 +132,13 @@ describe('dispatch target', () => {
 });
 
 describe('inventory', () => {
-  it('reads the example: one site, assets sorted by id, weights from capacity_mw', () => {
+  it('reads the example: site-gt first, assets sorted by id, weights from capacity_mw', () => {
     const result = parseInventory(example);
     expect(result).toMatchObject({ ok: true });
     if (!result.ok) return;
-    expect(result.sites).toHaveLength(1);
+    expect(result.sites.map((s) => s.site_id)).toEqual(['site-gt', 'site-mx']);
     expect(result.sites[0]).toMatchObject({ site_id: 'site-gt', gateway_id: 'gw-site-gt' });
-    expect(result.sites[0]!.assets.map((a) => [a.asset_id, a.weight, a.energy_mwh])).toEqual([
+    expect(result.sites[0]!.assets.map((a) => [a.asset_id, a.weight, a.asset_type === 'bess' && a.energy_mwh])).toEqual([
       ['gt-bess-a', 6, 12],
       ['gt-bess-b', 2, 4],
       ['gt-bess-c', 2, 4],
@@ -185,7 +185,7 @@ sites:
 });
 
 describe('BESS model', () => {
-  const a: AssetSpec = { ...asset('a', 1, -2, 2), energy_mwh: 1, min_soc_pct: 10, max_soc_pct: 90, initial_soc_pct: 50, efficiency: 0.9 };
+  const a: BessSpec = { ...asset('a', 1, -2, 2), energy_mwh: 1, min_soc_pct: 10, max_soc_pct: 90, initial_soc_pct: 50, efficiency: 0.9 };
 
   it('discharges at its setpoint and its SOC falls by MW × hours', () => {
     const b = new BessModel(a);
