@@ -1,5 +1,7 @@
-// 6. Cost model: $ per device-month at 5 s telemetry on AWS (us-east-1 list prices), line by line, for the default
-// path and for Basic Ingest with batched metering, each on both time-series stores.
+// 6. Cost and capacity model: $ per VEN-month at 5 s telemetry on AWS (us-east-1 list prices), line by line, for the
+// agent's economy profile and seed 001 exactly, on each time-series store, at 1k / 10k / 100k VENs; and, for every quota
+// and partition limit on the ingest path, the fleet size at which it binds.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,15 +10,19 @@ import { PanelModel, defaultPanel } from '../device/panel.js';
 import { rngFor } from '../device/random.js';
 import { MEMORY_STORE_HOURS } from '../lib/storage.js';
 import { buildIngestPorts } from '../lambdas/core/adapters.js';
-import { ingestMeteringMessage, meteringRecords, type RuleMessage } from '../lambdas/core/ingest.js';
+import { acceptMetering, ingestMeteringMessage, meteringRecords, storeMetering, type AcceptedMetering } from '../lambdas/core/ingest.js';
 import type { IngestPorts, SeriesRecord } from '../lambdas/core/ports.js';
 import { meteringSchema, type Metering } from '../lambdas/core/schemas.js';
+import { rules } from '../lambdas/core/rules.js';
 import { tables } from '../lambdas/core/tables.js';
 import { timeSeriesWrites } from '../lambdas/core/timeseries-dynamodb.js';
 import { toTimestreamRecord } from '../lambdas/core/timeseries-timestream.js';
 import { topics } from '../lambdas/core/topics.js';
+import { PROFILES } from '../device/profile.js';
+import { shadowChange } from '../device/shadow-change.js';
 import type { BenchContext } from './harness.js';
-import { atMost, median, round, usd, type BenchResult } from './stats.js';
+import { ROOT } from './harness.js';
+import { atLeast, atMost, median, round, usd, type BenchResult } from './stats.js';
 
 /**
  * us-east-1 list prices, on-demand, without free tiers. Taken on the date below from stored copies of AWS's pricing
@@ -27,26 +33,73 @@ import { atMost, median, round, usd, type BenchResult } from './stats.js';
  * (writes $0.50 per million 1 KiB, memory store $0.036 per GB-hour, magnetic $0.03 per GB-month). The rules engine
  * ($0.15 per million rules triggered and per million actions), Lambda arm64 ($0.20 per million requests, $0.0000133334
  * per GB-second), DynamoDB storage ($0.25 per GB-month) and API Gateway HTTP APIs ($1.00 per million) are AWS's
- * published list prices as generally quoted; the stored pages did not render them. Check the live pages before quoting.
+ * published list prices as generally quoted; the stored pages did not render them.
+ * Kinesis Data Streams, provisioned mode: the stored pricing pages (aws.amazon.com/kinesis/data-streams/pricing,
+ * searched 2026-11-24) confirm the billing units (shard-hour; PUT payload units of 25 KB per record, a 5 KB record is
+ * one unit, a 45 KB record two; 1 MB/s or 1,000 records/s in per shard; reads by a standard consumer not charged) but
+ * do not render the dollar figures: $0.015 per shard-hour and $0.014 per million PUT payload units are the us-east-1
+ * list prices as generally quoted, UNVERIFIED here. Retention is the included 24 h (lib/ingest.ts), so no extended
+ * retention charge. Check the live pages before quoting.
  */
 export const PRICES = {
   takenOn: '2026-11-23',
+  kinesisTakenOn: '2026-11-24 (units verified, dollar figures unverified)',
   iot: { connectionMinute: 0.08e-6, message: 1.0e-6, shadowOp: 1.25e-6, ruleTriggered: 0.15e-6, action: 0.15e-6 },
+  kinesis: { shardHour: 0.015, putPayloadUnit: 0.014e-6 },
   lambda: { request: 0.2e-6, gbSecond: 0.0000133334 },
   dynamodb: { wru: 0.625e-6, rru: 0.125e-6, storageGbMonth: 0.25 },
   timestream: { write1KiB: 0.5e-6, memoryGbHour: 0.036, magneticGbMonth: 0.03 },
   apiGateway: { request: 1.0e-6 },
 } as const;
 
+/**
+ * Default quotas and limits on the ingest path. Kinesis per shard (1 MB/s or 1,000 records/s in) and the event source
+ * mapping's ParallelizationFactor (1–10) are confirmed by the stored AWS pages (Kinesis pricing page; Lambda's Kinesis
+ * parameters page); 100 publishes/s per connection by AWS re:Post answers citing the IoT Core quotas page. The IoT Core
+ * account rates (connect 500/s, inbound publish 20,000/s, rules engine 20,000 inbound messages/s, us-east-1), Lambda's
+ * 1,000 concurrent executions per Region, Kinesis' 500 shards per Region (us-east-1) and DynamoDB's 1,000 write
+ * units/s per partition are AWS's published defaults as generally quoted: the stored quota pages were found
+ * (docs.aws.amazon.com/general/latest/gr/iot-core.html) but their tables did not render, so they are UNVERIFIED here.
+ * Every account quota here is adjustable through Service Quotas; the per-shard, per-partition and per-connection
+ * limits are not (more shards or partitions are the answer).
+ */
+export const QUOTAS = {
+  iotConnectsPerSec: 500,
+  iotInboundPublishPerSec: 20_000,
+  iotRulesInboundPerSec: 20_000,
+  iotPublishPerConnectionPerSec: 100,
+  iotConnections: 500_000,
+  kinesisShardBytesPerSec: 1_000_000,
+  kinesisShardRecordsPerSec: 1_000,
+  kinesisShardsPerRegion: 500,
+  lambdaConcurrency: 1_000,
+  dynamoPartitionWruPerSec: 1_000,
+} as const;
+
 const MONTH_SEC = 30 * 86_400;
 const INTERVAL_SEC = 5;
-const SHADOW_SEC = 30;
-const BATCH = 12;
+const SAMPLES_PER_MONTH = MONTH_SEC / INTERVAL_SEC;
 const RETENTION_DAYS = 30;
 const LAMBDA_GB = 0.5; // lib/handler-function.ts memorySize 512
-const FLEET = 1000;
+/** Fleet sizes priced; the goals are judged at the reference fleet. */
+const FLEETS = [1_000, 10_000, 100_000] as const;
+const REFERENCE_FLEET = 10_000;
+/** One operator, dashboard open 8 h a day, per this many VENs. */
+const VENS_PER_OPERATOR = 1000;
 /** Lambda does not publish an environment's lifetime; a few hours is what is commonly observed. */
 const ENVIRONMENT_LIFETIME_H = 2;
+/** Hours of demand-response events a VEN takes part in per month (during one, the economy agent sends every sample at once). */
+const EVENT_HOURS_PER_MONTH = 10;
+/** Shards are sized to run at most this full. */
+const SHARD_HEADROOM = 0.8;
+/** Stated, not measured: Powertools/middy and the batch response per invocation, beside the measured store time. */
+const INVOCATION_OVERHEAD_MS = 5;
+const STREAMS = rules.length;
+const METERING_STREAM = rules.find((r) => r.handler === 'metering')!.stream;
+/** Templates DynamoTelemetryStore remembers per Lambda environment (read from its source: it is not exported). */
+const TEMPLATE_CACHE = Number(
+  /const TEMPLATE_CACHE = ([\d_]+)/.exec(readFileSync(join(ROOT, 'lambdas/core/timeseries-dynamodb.ts'), 'utf8'))?.[1]?.replaceAll('_', '') ?? 10_000,
+);
 
 const KB = 1024;
 const units = (bytes: number, unit: number) => Math.max(1, Math.ceil(bytes / unit));
@@ -89,7 +142,7 @@ const itemSize = (item: Record<string, unknown>) => Object.entries(item).reduce(
 /**
  * The DynamoDB time series as DynamoTelemetryStore writes it, `batch` samples per write: each bucket update bills the
  * larger of its item before and after. Per sample: write units, bytes held (+100 B per item), `ven_telemetry` bytes
- * (what a telemetry page reads). The templates, written once per device, are left out.
+ * (what a telemetry page reads). The templates are priced apart (templateCost).
  */
 function dynamoTimeSeries(samples: readonly SeriesRecord[][], batch: number) {
   const items = new Map<string, Record<string, unknown>>();
@@ -114,32 +167,24 @@ function dynamoTimeSeries(samples: readonly SeriesRecord[][], batch: number) {
   };
 }
 
+type Profile = 'economy' | 'seed';
+type Store = 'dynamodb' | 'timestream';
+
 interface Path {
   readonly name: string;
-  readonly store: 'timestream' | 'dynamodb';
-  readonly basicIngest: boolean;
-  readonly batch: number;
-  readonly telemetryCopy: boolean;
-  /** A projection of changes not made: per-circuit records keep only what changes per sample. */
-  readonly changingMeasuresOnly?: boolean;
-  readonly memoryStoreHours?: number;
-  readonly shadowSec?: number;
+  readonly profile: Profile;
+  readonly store: Store;
 }
 
-/** What a circuit or load reports that changes from one sample to the next; the rest is its static description. */
-const CHANGING = new Set(['currentKw', 'currentAmps', 'enabled', 'currentPowerKw']);
-
 const PATHS: Path[] = [
-  { name: 'default, Timestream (the stack default)', store: 'timestream', basicIngest: false, batch: 1, telemetryCopy: true },
-  { name: 'default, -c timeseries=dynamodb', store: 'dynamodb', basicIngest: false, batch: 1, telemetryCopy: true },
-  // The agent's economy profile (device/profile.ts): its shadow goes out on change and every 5 min; priced at the heartbeat.
-  { name: `economy profile: Basic Ingest + batch ${BATCH}, shadow on change + every 5 min, Timestream`, store: 'timestream', basicIngest: true, batch: BATCH, telemetryCopy: false, shadowSec: 300 },
-  { name: `economy profile: Basic Ingest + batch ${BATCH}, shadow on change + every 5 min, DynamoDB`, store: 'dynamodb', basicIngest: true, batch: BATCH, telemetryCopy: false, shadowSec: 300 },
-  {
-    name: `projection, NOT implemented: (c) + changing measures only, 2 h memory store`,
-    store: 'timestream', basicIngest: true, batch: BATCH, telemetryCopy: false, changingMeasuresOnly: true, memoryStoreHours: 2, shadowSec: 300,
-  },
+  { name: 'economy profile (agent default), DynamoDB (stack default)', profile: 'economy', store: 'dynamodb' },
+  { name: 'seed 001 exactly, DynamoDB', profile: 'seed', store: 'dynamodb' },
+  { name: 'economy profile, Timestream', profile: 'economy', store: 'timestream' },
+  { name: 'seed 001 exactly, Timestream', profile: 'seed', store: 'timestream' },
 ];
+
+/** Lines the device's own traffic causes (messaging, shadow, connection); every other line is platform-controlled. */
+const DEVICE_SIDE = new Set(['IoT connectivity', 'IoT messaging: metering', 'IoT messaging: telemetry copy', 'IoT messaging: shadow updates', 'Device shadow operations']);
 
 /** The agent's own payloads over a simulated hour (its default 8-circuit panel, with a DR event part of the time). */
 function samplePayloads() {
@@ -156,8 +201,45 @@ function samplePayloads() {
   return { metering, shadowBytes: shadows.reduce((s, v) => s + v, 0) / shadows.length };
 }
 
-/** Median wall time of the metering handler (validation, records, both store writes) against local DynamoDB. */
-async function handlerMs(samples: Metering[]): Promise<{ single: number; batch: number }> {
+/**
+ * The economy agent's shadow reports over a simulated day, with VenDevice's logic: checked with every 5 s sample
+ * (device/shadow-change.ts), sent on a change or when the 300 s heartbeat is due, plus one report on an event's start
+ * and one on its end (VenDevice.handleCommand, endEvent). One 1 h event in the day; per hour, outside and inside it.
+ */
+function economyShadows(): { perHour: number; perEventHour: number } {
+  const panel = new PanelModel(defaultPanel, rngFor('ven-00077'));
+  const heartbeatMs = PROFILES.economy.shadowMs;
+  const t0 = 1729700000000;
+  const eventFrom = 12 * 720;
+  const eventTo = eventFrom + 720;
+  let last: { reported: ReturnType<PanelModel['shadowReported']>['state']['reported']; at: number } | undefined;
+  let normal = 0;
+  let inEvent = 0;
+  const send = (t: number, during: boolean) => {
+    last = { reported: panel.shadowReported(t, INTERVAL_SEC).state.reported, at: t };
+    if (during) inEvent++;
+    else normal++;
+  };
+  for (let i = 0; i < 24 * 720; i++) {
+    const t = t0 + i * INTERVAL_SEC * 1000;
+    const during = i >= eventFrom && i < eventTo;
+    if (i === eventFrom) {
+      panel.startEvent({ op: 'event', event_id: 'evt-day', shed_kw: 5, duration_sec: 3600, correlationId: 'c-day' }, t);
+      send(t, true);
+    }
+    if (i === eventTo) {
+      panel.restore('c-day', t);
+      send(t, true);
+    }
+    panel.step();
+    const doc = panel.shadowReported(t, INTERVAL_SEC).state.reported;
+    if (!last || t - last.at >= heartbeatMs || shadowChange(last.reported, doc)) send(t, during);
+  }
+  return { perHour: normal / 23, perEventHour: inEvent };
+}
+
+/** Median time of storeMetering over local DynamoDB, per message, for batches of messages from distinct VENs (a Kinesis batch). */
+async function perRecordMs(metering: Metering[]): Promise<{ seed: number; economy: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'vpp-cost-'));
   const dynamo = await startDynamo(join(dir, 'db'));
   try {
@@ -166,22 +248,61 @@ async function handlerMs(samples: Metering[]): Promise<{ single: number; batch: 
       { DEVICES_TABLE: 'vpp-devices', EVENTS_TABLE: 'vpp-events', COMMANDS_TABLE: 'vpp-commands', TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: 'vpp-timeseries', RETENTION_DAYS },
       dynamo.client,
     );
-    const time = async (payload: Record<string, unknown>) => {
-      const msg: RuleMessage = { payload, topic: topics.metering, clientId: 'ven-00042', receivedAt: Date.now() };
-      const t = performance.now();
-      const r = await ingestMeteringMessage(msg, ports);
-      if (!r.ok) throw new Error(r.message);
-      return performance.now() - t;
+    const as = (m: Metering, venId: string) => ({ ...m, venId });
+    const run = async (messages: number, rounds: number, payload: (ven: string, round: number) => Record<string, unknown>) => {
+      const times: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const t = performance.now();
+        const accepted: AcceptedMetering[] = [];
+        for (let v = 0; v < messages; v++) {
+          const venId = `ven-${String(v).padStart(5, '0')}`;
+          const a = acceptMetering({ payload: payload(venId, r), topic: topics.metering, clientId: venId, receivedAt: 0 });
+          if (!a.ok) throw new Error(a.message);
+          accepted.push(a.value);
+        }
+        await storeMetering(accepted, ports);
+        times.push((performance.now() - t) / messages);
+      }
+      return median(times.slice(2));
     };
-    const single: number[] = [];
-    for (const m of samples.slice(0, 240)) single.push(await time(m as unknown as Record<string, unknown>));
-    const batch: number[] = [];
-    for (let i = 240; i + BATCH <= samples.length; i += BATCH) batch.push(await time({ venId: 'ven-00042', batch: samples.slice(i, i + BATCH) }));
-    return { single: median(single.slice(20)), batch: median(batch.slice(2)) };
+    const seed = await run(50, 12, (ven, r) => as(metering[r]!, ven) as unknown as Record<string, unknown>);
+    const economy = await run(20, 8, (ven, r) => ({ venId: ven, batch: metering.slice(12 * (r + 20), 12 * (r + 21)).map((m) => as(m, ven)) }));
+    return { seed, economy };
   } finally {
     await dynamo.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The share of writes that put their templates again: DynamoTelemetryStore's rule (remember each template key; clear
+ * them all when TEMPLATE_CACHE are held) run for `fleet` VENs each sending `rounds` messages of `keys` templates, every
+ * message to one of `environments` Lambda environments at random (the service promises no affinity), the first half
+ * of the rounds as warm-up.
+ */
+function templateMissRate(fleet: number, environments: number, keys: number, rounds = 24): number {
+  if (fleet * keys <= TEMPLATE_CACHE) return 0;
+  const rng = rngFor(`templates-${fleet}`);
+  const caches = Array.from({ length: environments }, () => new Set<number>());
+  let misses = 0;
+  let counted = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (let v = 0; v < fleet; v++) {
+      const cache = caches[Math.floor(rng() * environments)]!;
+      const missed = !cache.has(v * keys);
+      if (missed) {
+        for (let k = 0; k < keys; k++) {
+          if (cache.size >= TEMPLATE_CACHE) cache.clear();
+          cache.add(v * keys + k);
+        }
+      }
+      if (r >= rounds / 2) {
+        counted++;
+        if (missed) misses++;
+      }
+    }
+  }
+  return misses / counted;
 }
 
 interface Line {
@@ -190,213 +311,505 @@ interface Line {
   readonly usd: number;
 }
 
+interface ProfileTraffic {
+  /** Metering messages per VEN-month (economy: batches, and single samples during events). */
+  readonly messages: number;
+  /** Samples per message, on average. */
+  readonly samplesPerMessage: number;
+  /** Bytes of one metering payload as published. */
+  readonly payloadBytes: number;
+  /** Bytes of the Kinesis record the rule puts (the payload plus the rule's metadata keys). */
+  readonly recordBytes: number;
+  readonly topic: string;
+  readonly shadowUpdates: number;
+  readonly telemetryCopy: boolean;
+  readonly basicIngest: boolean;
+  /** Measured store time per message in a Kinesis batch, ms. */
+  readonly perRecordMs: number;
+}
+
+/**
+ * Invocations per second of the metering Lambda for a fleet record rate: each shard's records go to
+ * `parallelization` lanes (by partition key); a lane invokes when it holds `batchSize` records or its batching window
+ * has passed with at least one record. Every lane is assumed active (the most invocations; Lambda may use fewer).
+ */
+function invocationsPerSec(recordsPerSec: number, shards: number) {
+  const { batchSize, maxBatchingWindowSec: window, parallelization } = METERING_STREAM;
+  const lanes = shards * parallelization;
+  const perLane = recordsPerSec / lanes;
+  if (perLane * window >= batchSize) return { perSec: recordsPerSec / batchSize, lanes, recordsPerBatch: batchSize };
+  const perSec = (lanes * (1 - Math.exp(-perLane * window))) / window;
+  return { perSec, lanes, recordsPerBatch: recordsPerSec / perSec };
+}
+
+/** Shards the metering stream needs at SHARD_HEADROOM for a fleet (at least the 1 it is provisioned with). */
+function shardsNeeded(fleet: number, t: ProfileTraffic) {
+  const recordsPerSec = (fleet * t.messages) / MONTH_SEC;
+  const bytesPerSec = recordsPerSec * t.recordBytes;
+  return {
+    recordsPerSec,
+    bytesPerSec,
+    shards: Math.max(1, Math.ceil(Math.max(recordsPerSec / QUOTAS.kinesisShardRecordsPerSec, bytesPerSec / QUOTAS.kinesisShardBytesPerSec) / SHARD_HEADROOM)),
+    vensPerShard: Math.floor((SHARD_HEADROOM * Math.min(QUOTAS.kinesisShardRecordsPerSec / t.messages, QUOTAS.kinesisShardBytesPerSec / (t.messages * t.recordBytes))) * MONTH_SEC),
+  };
+}
+
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const started = Date.now();
   const { metering, shadowBytes } = samplePayloads();
   const meteringBytes = metering.reduce((s, m) => s + utf8(JSON.stringify(m)), 0) / metering.length;
-  const batchBytes = utf8(JSON.stringify({ venId: 'ven-00042', batch: metering.slice(0, BATCH) }));
+  const batchBytes = utf8(JSON.stringify({ venId: 'ven-00042', batch: metering.slice(0, PROFILES.economy.meteringBatch) }));
+  const meta = { iot_topic: topics.metering, iot_client_id: 'ven-00042', iot_received_at: 1729700000000 };
+  const recordOf = (payload: object) => utf8(JSON.stringify({ ...payload, ...meta }));
+  const seedRecordBytes = metering.reduce((s, m) => s + recordOf(m), 0) / metering.length;
+  const batchRecordBytes = recordOf({ venId: 'ven-00042', batch: metering.slice(0, PROFILES.economy.meteringBatch) });
   const records = metering.map((m) => meteringRecords(m));
-  const changingOnly = records.map((rs) =>
-    rs.map((r) => (r.series === 'ven_load_sample' ? { ...r, measures: Object.fromEntries(Object.entries(r.measures).filter(([k]) => CHANGING.has(k))) } : r)),
-  );
-  const avgOf = (set: SeriesRecord[][], f: (r: SeriesRecord[]) => number) => set.reduce((s, r) => s + f(r), 0) / set.length;
-  const avg = (f: (r: SeriesRecord[]) => number) => avgOf(records, f);
+  const avg = (f: (r: SeriesRecord[]) => number) => records.reduce((s, r) => s + f(r), 0) / records.length;
   const recordsPerSample = avg((r) => r.length);
-  // One message: the adapter writes one WriteRecords per table (ven_telemetry, ven_load_sample).
+  const BATCH = PROFILES.economy.meteringBatch;
+  // Timestream: one WriteRecords per table and message.
   const tsWritesSingle = avg((r) => SERIES.reduce((s, series) => s + units(timestreamWriteBytes(r.filter((x) => x.series === series)), KB), 0));
-  const batchWrites = (set: SeriesRecord[][]) => {
-    let total = 0;
-    let n = 0;
-    for (let i = 0; i + BATCH <= set.length; i += BATCH) {
-      const all = set.slice(i, i + BATCH).flat();
-      total += SERIES.reduce((s, series) => s + units(timestreamWriteBytes(all.filter((x) => x.series === series)), KB), 0);
-      n++;
-    }
-    return total / n;
-  };
-  const tsWritesBatch = batchWrites(records);
+  let tsBatchTotal = 0;
+  let tsBatchN = 0;
+  for (let i = 0; i + BATCH <= records.length; i += BATCH, tsBatchN++) {
+    const all = records.slice(i, i + BATCH).flat();
+    tsBatchTotal += SERIES.reduce((s, series) => s + units(timestreamWriteBytes(all.filter((x) => x.series === series)), KB), 0);
+  }
+  const tsWritesBatch = tsBatchTotal / tsBatchN;
   const tsStoredPerSample = avg((r) => timestreamStoredBytes(r));
-  const tsWritesBatchChanging = batchWrites(changingOnly);
-  const tsStoredChanging = avgOf(changingOnly, (r) => timestreamStoredBytes(r));
   const ddbSingle = dynamoTimeSeries(records, 1);
   const ddbBatch = dynamoTimeSeries(records, BATCH);
-  // The registry item the heartbeat writes (UpdateItem bills the larger of the item before and after: the same size here).
+  // The templates one message needs, and the write units of putting them again (PutItem of the same item).
+  const templateSets = records.map((r) => timeSeriesWrites(r, RETENTION_DAYS).templates);
+  const templateWruPerMessage = templateSets.reduce((s, ts) => s + ts.reduce((w, t) => w + units(itemSize(t as unknown as Record<string, unknown>), KB), 0), 0) / templateSets.length;
+  const templatesPerVen = new Set(templateSets.flat().map((t) => `${t.pk}#${t.bucket}`)).size;
+  // the templates a VEN's writes keep using (its event template only during events)
+  const templatesPerMessage = templateSets.reduce((s, ts) => s + ts.length, 0) / templateSets.length;
+  // The registry state item the heartbeat updates (UpdateItem bills the larger of the item before and after: the same size).
   let latest: Record<string, unknown> = {};
   await ingestMeteringMessage(
     { payload: metering[400] as unknown as Record<string, unknown>, topic: topics.metering, clientId: 'ven-00042', receivedAt: 0 },
     { telemetry: { write: async () => undefined }, registry: { recordHeartbeat: async (_k: string, _d: string, _a: number, l: Record<string, unknown>) => void (latest = l) } } as unknown as IngestPorts,
   );
-  const registryItem = { deviceId: 'ven-00042', kind: 'ven', lastSeen: new Date().toISOString(), latestAt: Date.now(), latest, online: true, firstSeen: new Date().toISOString() };
+  const now = new Date().toISOString();
+  const registryItem = { deviceId: 'ven-00042', part: 'state', lastSeen: now, latestAt: Date.now(), latest, online: true, registered: true, presenceAt: Date.now(), connectedAt: now };
   const registryWru = units(itemSize(registryItem), KB);
-  const handler = await handlerMs(metering);
-  const initMs = ctx.measured.meteringInitMs ?? 170;
+  const shadows = economyShadows();
+  const measuredMs = await perRecordMs(metering);
+  const initMs = ctx.measured.meteringInitMs ?? 196;
 
-  const samplesPerMonth = MONTH_SEC / INTERVAL_SEC;
-  const costOf = (p: Path): Line[] => {
-    const shadowUpdates = MONTH_SEC / (p.shadowSec ?? SHADOW_SEC);
-    const memoryHours = p.memoryStoreHours ?? MEMORY_STORE_HOURS;
-    const stored = p.changingMeasuresOnly ? tsStoredChanging : tsStoredPerSample;
-    const messages = samplesPerMonth / p.batch;
-    const payload = p.batch > 1 ? batchBytes : meteringBytes;
-    const topic = p.basicIngest ? topics.meteringBasicIngest : topics.metering;
-    const per5k = units(payload + utf8(topic), 5 * KB);
-    const durationMs = p.batch > 1 ? handler.batch : handler.single;
+  const eventSamples = (EVENT_HOURS_PER_MONTH * 3600) / INTERVAL_SEC;
+  const traffic: Record<Profile, ProfileTraffic> = {
+    economy: {
+      messages: (SAMPLES_PER_MONTH - eventSamples) / BATCH + eventSamples,
+      samplesPerMessage: SAMPLES_PER_MONTH / ((SAMPLES_PER_MONTH - eventSamples) / BATCH + eventSamples),
+      payloadBytes: batchBytes,
+      recordBytes: batchRecordBytes,
+      topic: topics.meteringBasicIngest,
+      shadowUpdates: shadows.perHour * (720 - EVENT_HOURS_PER_MONTH) + shadows.perEventHour * EVENT_HOURS_PER_MONTH,
+      telemetryCopy: PROFILES.economy.telemetryCopy,
+      basicIngest: PROFILES.economy.basicIngest,
+      perRecordMs: measuredMs.economy,
+    },
+    seed: {
+      messages: SAMPLES_PER_MONTH,
+      samplesPerMessage: 1,
+      payloadBytes: meteringBytes,
+      recordBytes: seedRecordBytes,
+      topic: topics.metering,
+      shadowUpdates: MONTH_SEC / (PROFILES.seed.shadowMs / 1000),
+      telemetryCopy: PROFILES.seed.telemetryCopy,
+      basicIngest: PROFILES.seed.basicIngest,
+      perRecordMs: measuredMs.seed,
+    },
+  };
+  // During events the economy agent sends single samples: price the economy's messages as batches and singles.
+  const economyBatches = (SAMPLES_PER_MONTH - eventSamples) / BATCH;
+
+  const costOf = (p: Path, fleet: number): Line[] => {
+    const t = traffic[p.profile];
+    const economy = p.profile === 'economy';
+    const messageUnits = economy
+      ? economyBatches * units(batchBytes + utf8(t.topic), 5 * KB) + eventSamples * units(meteringBytes + utf8(t.topic), 5 * KB)
+      : t.messages * units(meteringBytes + utf8(t.topic), 5 * KB);
+    const putUnits = economy ? economyBatches * units(batchRecordBytes, 25 * KB) + eventSamples * units(seedRecordBytes, 25 * KB) : t.messages * units(seedRecordBytes, 25 * KB);
+    const need = shardsNeeded(fleet, t);
+    const shardHours = (need.shards + (STREAMS - 1)) * 720;
+    const inv = invocationsPerSec(need.recordsPerSec, need.shards);
+    const invocations = (inv.perSec * MONTH_SEC) / fleet;
+    const batchMs = INVOCATION_OVERHEAD_MS + inv.recordsPerBatch * t.perRecordMs;
+    const samples = SAMPLES_PER_MONTH;
     const lines: Line[] = [
       { item: 'IoT connectivity', usage: `${(MONTH_SEC / 60).toLocaleString()} connection-minutes`, usd: (MONTH_SEC / 60) * PRICES.iot.connectionMinute },
       {
         item: 'IoT messaging: metering',
-        usage: p.basicIngest ? `${Math.round(messages).toLocaleString()} messages through Basic Ingest: not charged` : `${Math.round(messages).toLocaleString()} × ${per5k} (5 KB units)`,
-        usd: p.basicIngest ? 0 : messages * per5k * PRICES.iot.message,
+        usage: t.basicIngest ? `${Math.round(t.messages).toLocaleString()} messages through Basic Ingest: not charged` : `${Math.round(t.messages).toLocaleString()} × ${units(meteringBytes + utf8(t.topic), 5 * KB)} (5 KB units)`,
+        usd: t.basicIngest ? 0 : messageUnits * PRICES.iot.message,
       },
       {
-        item: 'IoT messaging: telemetry copy (ven/telemetry/{id})',
-        usage: p.telemetryCopy ? `${samplesPerMonth.toLocaleString()} × ${units(meteringBytes, 5 * KB)}` : 'off (TELEMETRY_TOPIC=off)',
-        usd: p.telemetryCopy ? samplesPerMonth * units(meteringBytes, 5 * KB) * PRICES.iot.message : 0,
+        item: 'IoT messaging: telemetry copy',
+        usage: t.telemetryCopy ? `${samples.toLocaleString()} × ${units(meteringBytes, 5 * KB)} on ven/telemetry/{id}` : 'off',
+        usd: t.telemetryCopy ? samples * units(meteringBytes, 5 * KB) * PRICES.iot.message : 0,
       },
-      { item: 'IoT messaging: shadow updates', usage: `${shadowUpdates.toLocaleString()} × ${units(shadowBytes, 5 * KB)}`, usd: shadowUpdates * units(shadowBytes, 5 * KB) * PRICES.iot.message },
       {
-        item: 'Device shadow operations (1 KB units)',
-        usage: `${shadowUpdates.toLocaleString()} × ${units(shadowBytes, KB)} (document ${Math.round(shadowBytes)} B)`,
-        usd: shadowUpdates * units(shadowBytes, KB) * PRICES.iot.shadowOp,
+        item: 'IoT messaging: shadow updates',
+        usage: `${Math.round(t.shadowUpdates).toLocaleString()} × ${units(shadowBytes, 5 * KB)}${economy ? ` (on change + ${PROFILES.economy.shadowMs / 1000} s heartbeat: ${round(shadows.perHour, 1)}/h, ${shadows.perEventHour}/event hour, simulated)` : ` (every ${PROFILES.seed.shadowMs / 1000} s)`}`,
+        usd: t.shadowUpdates * units(shadowBytes, 5 * KB) * PRICES.iot.message,
       },
-      { item: 'Rules triggered (5 KB units)', usage: `${Math.round(messages).toLocaleString()} × ${per5k}`, usd: messages * per5k * PRICES.iot.ruleTriggered },
-      { item: 'Rule actions: Lambda (5 KB units)', usage: `${Math.round(messages).toLocaleString()} × ${per5k}`, usd: messages * per5k * PRICES.iot.action },
-      { item: 'Lambda requests', usage: `${Math.round(messages).toLocaleString()}`, usd: messages * PRICES.lambda.request },
+      {
+        item: 'Device shadow operations',
+        usage: `${Math.round(t.shadowUpdates).toLocaleString()} × ${units(shadowBytes, KB)} (1 KB units, document ${Math.round(shadowBytes)} B)`,
+        usd: t.shadowUpdates * units(shadowBytes, KB) * PRICES.iot.shadowOp,
+      },
+      { item: 'Rules triggered', usage: `${Math.round(messageUnits).toLocaleString()} (5 KB units of ${Math.round(t.messages).toLocaleString()} messages)`, usd: messageUnits * PRICES.iot.ruleTriggered },
+      { item: 'Rule actions: Kinesis PutRecord', usage: `${Math.round(messageUnits).toLocaleString()} (5 KB units)`, usd: messageUnits * PRICES.iot.action },
+      { item: 'Kinesis PUT payload units', usage: `${Math.round(putUnits).toLocaleString()} (25 KB units; record ${Math.round(t.recordBytes)} B)`, usd: putUnits * PRICES.kinesis.putPayloadUnit },
+      {
+        item: 'Kinesis shard-hours, fleet share',
+        usage: `${need.shards} metering shard(s) + ${STREAMS - 1} other streams × 1 shard, × 720 h over ${fleet.toLocaleString()} VENs`,
+        usd: (shardHours * PRICES.kinesis.shardHour) / fleet,
+      },
+      {
+        item: 'Lambda requests',
+        usage: `${Math.round(invocations).toLocaleString()} per VEN (fleet: ${round(inv.perSec, 1)} batches/s of ~${round(inv.recordsPerBatch, 1)} records over ${inv.lanes} lanes)`,
+        usd: invocations * PRICES.lambda.request,
+      },
       {
         item: 'Lambda duration (512 MB arm64)',
-        usage: `${Math.round(messages).toLocaleString()} × ${Math.ceil(durationMs)} ms (measured handler, local DynamoDB)`,
-        usd: messages * (Math.ceil(durationMs) / 1000) * LAMBDA_GB * PRICES.lambda.gbSecond,
+        usage: `${Math.round(invocations).toLocaleString()} × ${Math.ceil(batchMs)} ms (${INVOCATION_OVERHEAD_MS} ms stated + ${round(t.perRecordMs, 2)} ms measured per record)`,
+        usd: invocations * (Math.ceil(batchMs) / 1000) * LAMBDA_GB * PRICES.lambda.gbSecond,
       },
-      (() => {
-        const environments = Math.max(1, Math.ceil(((FLEET * messages) / MONTH_SEC) * (durationMs / 1000)));
-        const coldStarts = (environments * (30 * 24)) / ENVIRONMENT_LIFETIME_H;
-        return {
-          item: 'Lambda INIT (billed since Aug 2025), fleet share',
-          usage: `${environments} environment(s) for ${FLEET} devices, one cold start each per ~${ENVIRONMENT_LIFETIME_H} h, ${Math.round(initMs)} ms each`,
-          usd: (coldStarts * (initMs / 1000) * LAMBDA_GB * PRICES.lambda.gbSecond) / FLEET,
-        };
-      })(),
+      {
+        item: 'Lambda INIT, fleet share',
+        usage: `${inv.lanes} environment(s), one cold start each per ~${ENVIRONMENT_LIFETIME_H} h, ${Math.round(initMs)} ms`,
+        usd: ((inv.lanes * 720) / ENVIRONMENT_LIFETIME_H) * (initMs / 1000) * LAMBDA_GB * PRICES.lambda.gbSecond / fleet,
+      },
     ];
     if (p.store === 'timestream') {
-      const perMessage = p.batch > 1 ? (p.changingMeasuresOnly ? tsWritesBatchChanging : tsWritesBatch) : tsWritesSingle;
-      const writes = messages * perMessage;
-      const gbPerHour = (stored * (3600 / INTERVAL_SEC)) / 1e9;
+      const writes = economy ? economyBatches * tsWritesBatch + eventSamples * tsWritesSingle : t.messages * tsWritesSingle;
+      const gbPerHour = (tsStoredPerSample * (3600 / INTERVAL_SEC)) / 1e9;
       lines.push(
-        {
-          item: 'Timestream writes (1 KiB units, per request)',
-          usage: `${Math.round(writes).toLocaleString()} (${round(perMessage, 1)} per message, ${round(recordsPerSample, 1)} records per sample)`,
-          usd: writes * PRICES.timestream.write1KiB,
-        },
-        {
-          item: 'Timestream memory store',
-          usage: `${round(gbPerHour * memoryHours * 1000, 1)} MB held (${memoryHours} h) × 720 h`,
-          usd: gbPerHour * memoryHours * 720 * PRICES.timestream.memoryGbHour,
-        },
-        {
-          item: `Timestream magnetic store (${RETENTION_DAYS} days)`,
-          usage: `${round((stored * samplesPerMonth) / 1e6)} MB held`,
-          usd: ((stored * samplesPerMonth) / 1e9) * PRICES.timestream.magneticGbMonth,
-        },
+        { item: 'Timestream writes', usage: `${Math.round(writes).toLocaleString()} (1 KiB units per request; ${round(economy ? tsWritesBatch : tsWritesSingle, 1)} per message)`, usd: writes * PRICES.timestream.write1KiB },
+        { item: 'Timestream memory store', usage: `${round(gbPerHour * MEMORY_STORE_HOURS * 1000, 1)} MB held (${MEMORY_STORE_HOURS} h) × 720 h`, usd: gbPerHour * MEMORY_STORE_HOURS * 720 * PRICES.timestream.memoryGbHour },
+        { item: `Time-series storage (${RETENTION_DAYS} days)`, usage: `Timestream magnetic, ${round((tsStoredPerSample * samples) / 1e6)} MB`, usd: ((tsStoredPerSample * samples) / 1e9) * PRICES.timestream.magneticGbMonth },
       );
     } else {
-      const ddb = p.batch > 1 ? ddbBatch : ddbSingle;
+      const ddb = economy ? ddbBatch : ddbSingle;
+      const wru = economy ? economyBatches * BATCH * ddbBatch.wruPerSample + eventSamples * ddbSingle.wruPerSample : samples * ddbSingle.wruPerSample;
+      // Every environment sees every VEN: past TEMPLATE_CACHE templates the cache is cleared over and over and each
+      // write puts its templates again.
+      const inUse = Math.round(fleet * templatesPerMessage);
+      const missRate = templateMissRate(fleet, inv.lanes, Math.round(templatesPerMessage));
       lines.push(
+        { item: 'DynamoDB time-series writes', usage: `${Math.round(wru).toLocaleString()} WRU (${round(wru / samples, 2)} per sample; ${round(ddb.itemsPerSample, 2)} items per sample)`, usd: wru * PRICES.dynamodb.wru },
         {
-          item: 'DynamoDB time-series writes (1 KB units per item)',
-          usage: `${Math.round(samplesPerMonth * ddb.wruPerSample).toLocaleString()} WRU (${round(ddb.wruPerSample, 2)} per sample, ${round(ddb.itemsPerSample, 2)} items per sample)`,
-          usd: samplesPerMonth * ddb.wruPerSample * PRICES.dynamodb.wru,
+          item: 'DynamoDB template re-puts',
+          usage: missRate > 0
+            ? `${inUse.toLocaleString()} templates in use > the ${TEMPLATE_CACHE.toLocaleString()}-entry cache of each of ${inv.lanes} environments: ${round(100 * missRate)}% of writes (simulated) put theirs again, ${round(templateWruPerMessage, 1)} WRU`
+            : `none (${inUse.toLocaleString()} templates in use fit the ${TEMPLATE_CACHE.toLocaleString()}-entry cache)`,
+          usd: missRate * t.messages * templateWruPerMessage * PRICES.dynamodb.wru,
         },
-        {
-          item: `DynamoDB time-series storage (${RETENTION_DAYS} days, TTL)`,
-          usage: `${round((ddb.storedPerSample * samplesPerMonth) / 1e6)} MB held`,
-          usd: ((ddb.storedPerSample * samplesPerMonth) / 1e9) * PRICES.dynamodb.storageGbMonth,
-        },
+        { item: `Time-series storage (${RETENTION_DAYS} days)`, usage: `DynamoDB, ${round((ddb.storedPerSample * samples) / 1e6)} MB (TTL)`, usd: ((ddb.storedPerSample * samples) / 1e9) * PRICES.dynamodb.storageGbMonth },
       );
     }
     lines.push({
-      item: 'DynamoDB registry heartbeat (UpdateItem)',
-      usage: `${Math.round(messages).toLocaleString()} × ${registryWru} WRU (item ${itemSize(registryItem)} B)`,
-      usd: messages * registryWru * PRICES.dynamodb.wru,
+      item: 'DynamoDB registry heartbeat',
+      usage: `${Math.round(t.messages).toLocaleString()} × ${registryWru} WRU (one per VEN per batch; state item ${itemSize(registryItem)} B)`,
+      usd: t.messages * registryWru * PRICES.dynamodb.wru,
     });
     lines.push(operatorLine(itemSize(registryItem), p.store === 'dynamodb' ? ddbSingle.telemetryBytesPerSample : 0));
     return lines;
   };
 
-  const results = PATHS.map((p) => ({ path: p, lines: costOf(p), total: 0 }));
-  for (const r of results) r.total = r.lines.reduce((s, l) => s + l.usd, 0);
-  const [defaultTs, defaultDdb, cheapTs, cheapDdb, projection] = results as [typeof results[0], typeof results[0], typeof results[0], typeof results[0], typeof results[0]];
-  const cheapest = cheapTs.total <= cheapDdb.total ? cheapTs : cheapDdb;
-  const top = (r: typeof results[0], n = 3) =>
-    [...r.lines].sort((a, b) => b.usd - a.usd).slice(0, n).map((l) => `${l.item} ${usd(l.usd)}`).join(', ');
+  const sum = (lines: Line[]) => lines.reduce((s, l) => s + l.usd, 0);
+  const platformOf = (lines: Line[]) => sum(lines.filter((l) => !DEVICE_SIDE.has(l.item)));
+  const results = PATHS.map((p) => ({
+    path: p,
+    byFleet: FLEETS.map((fleet) => {
+      const lines = costOf(p, fleet);
+      return { fleet, lines, total: sum(lines), platform: platformOf(lines) };
+    }),
+  }));
+  const at = (i: number, fleet = REFERENCE_FLEET) => results[i]!.byFleet.find((f) => f.fleet === fleet)!;
+  const top = (lines: Line[], n = 3) => [...lines].sort((a, b) => b.usd - a.usd).slice(0, n).map((l) => `${l.item} ${usd(l.usd)}`).join(', ');
+  const topPlatform = (lines: Line[], n = 3) => top(lines.filter((l) => !DEVICE_SIDE.has(l.item)), n);
+  const letters = 'abcd';
+
+  const capacity = capacityModel(traffic, templatesPerVen);
+  const economyDdb = at(0);
+  const seedDdb = at(1);
+  const reputs = (f: { lines: Line[] }) => f.lines.find((l) => l.item === 'DynamoDB template re-puts')?.usd ?? 0;
+  const lineOf = (f: { lines: Line[] }, item: string) => f.lines.find((l) => l.item === item)?.usd ?? 0;
+  const seedRules = lineOf(seedDdb, 'Rules triggered') + lineOf(seedDdb, 'Rule actions: Kinesis PutRecord');
+  const seedIfBatched =
+    seedDdb.platform - reputs(seedDdb) - lineOf(seedDdb, 'DynamoDB time-series writes') - lineOf(seedDdb, 'DynamoDB registry heartbeat') +
+    SAMPLES_PER_MONTH * ddbBatch.wruPerSample * PRICES.dynamodb.wru + (SAMPLES_PER_MONTH / BATCH) * registryWru * PRICES.dynamodb.wru;
+  const withDominant = (g: ReturnType<typeof atMost>, lines: Line[]) => (g.met ? g : { ...g, note: `${g.note}; largest: ${top(lines, 2)}` });
 
   return {
     id: 'cost-model',
-    title: '6. Cost model: $ per device-month at 5 s telemetry (us-east-1)',
+    title: '6. Cost and capacity model: $ per VEN-month at 5 s (us-east-1), and where the ingest path binds',
     method:
-      `One VEN for 30 days: metering every ${INTERVAL_SEC} s (${samplesPerMonth.toLocaleString()} samples), its shadow every ${SHADOW_SEC} s, ` +
-      `always connected. Sizes are measured, not assumed: the agent's own payloads (default 8-circuit panel, an hour simulated with a ` +
-      `DR event) average ${Math.round(meteringBytes)} B per metering message, ${Math.round(shadowBytes)} B per shadow document and ` +
-      `${batchBytes} B per batch of ${BATCH}; every sample becomes ${round(recordsPerSample, 1)} time-series records (meteringRecords), sized ` +
-      'with Timestream\'s metering rules (timestamp 8 B, dimension and measure names and values; a dimension repeated within one ' +
-      'WriteRecords charged once; each request rounded up to 1 KiB) and DynamoDB\'s item-size rules (the bucket items DynamoTelemetryStore ' +
-      `writes, one sample or one batch per write; an update bills the larger of its item before and after, in 1 KB units; +100 B per stored item). Lambda duration is the metering handler measured here against local ` +
-      `DynamoDB (median ${round(handler.single, 1)} ms per message, ${round(handler.batch, 1)} ms per batch of ${BATCH}; real DynamoDB or ` +
-      `Timestream round trips will be slower), init ${Math.round(initMs)} ms from bench 4. IoT messaging is billed per 5 KB of payload and ` +
-      'topic; Basic Ingest messages are not charged as messages but still trigger the rule and its action. Operator API: one operator ' +
-      `per ${FLEET} devices, dashboard open 8 h a day (VEN list every 10 s, one VEN's telemetry page and shadow every 30 s), shared ` +
-      `over the fleet. Prices: us-east-1 list prices taken ${PRICES.takenOn} from stored copies of AWS's pricing pages (see PRICES in ` +
-      'bench/cost-model.ts for the source of each); they are not live.',
+      `One VEN for 30 days sampling every ${INTERVAL_SEC} s (${SAMPLES_PER_MONTH.toLocaleString()} samples), always connected, priced on a fleet ` +
+      `of ${FLEETS.map((f) => f.toLocaleString()).join(' / ')} VENs (the goals at ${REFERENCE_FLEET.toLocaleString()}). Profiles from device/profile.ts: ` +
+      `economy (Basic Ingest, batches of ${BATCH}, no telemetry copy, shadow on change + every ${PROFILES.economy.shadowMs / 1000} s; during events, ` +
+      `${EVENT_HOURS_PER_MONTH} h a month assumed, every sample at once) and seed 001 (volttron/metering QoS 0, the ven/telemetry copy, the shadow every ` +
+      `${PROFILES.seed.shadowMs / 1000} s). Sizes are measured: the agent's own payloads (default 8-circuit panel, an hour simulated with a DR event) ` +
+      `average ${Math.round(meteringBytes)} B per metering message, ${batchBytes} B per batch of ${BATCH}, ${Math.round(shadowBytes)} B per shadow document; ` +
+      `the Kinesis record is the rule's output (payload + iot_topic, iot_client_id, iot_received_at: ${Math.round(seedRecordBytes)} / ${batchRecordBytes} B). ` +
+      `The economy shadow count is VenDevice's logic run over a simulated day (shadowChange on every sample, the heartbeat, event start and end): ` +
+      `${round(shadows.perHour, 1)} reports an hour, ${shadows.perEventHour} in the event hour. DynamoDB write units come from the real adapter ` +
+      `(timeSeriesWrites: every bucket update billed at the larger of its item before and after, 1 KB units; templates apart), storage from the real ` +
+      `item sizes (+100 B per item). Kinesis: the metering stream's shards sized for the fleet at ≤ ${SHARD_HEADROOM * 100}% of 1 MB/s and 1,000 records/s ` +
+      `(at least the 1 it has), the other ${STREAMS - 1} streams 1 shard each, shard-hours spread over the fleet; PUT payload units of 25 KB. Lambda: ` +
+      `batches of ≤ ${METERING_STREAM.batchSize} records or a ${METERING_STREAM.maxBatchingWindowSec} s window per lane (ParallelizationFactor ${METERING_STREAM.parallelization}, ` +
+      `every lane assumed busy), invocations from the fleet's record rate; duration per batch ${INVOCATION_OVERHEAD_MS} ms stated + the measured store time ` +
+      `per record (storeMetering over local DynamoDB, batches of distinct VENs: ${round(measuredMs.seed, 2)} ms per seed message, ${round(measuredMs.economy, 2)} ms ` +
+      `per 12-sample batch; real DynamoDB round trips differ), init ${Math.round(initMs)} ms from bench 2. One registry heartbeat (1 UpdateItem) per VEN per batch. ` +
+      `IoT messaging, rules and actions in 5 KB units; Basic Ingest has no messaging charge. Operator API: one operator per ${VENS_PER_OPERATOR} VENs. ` +
+      `"Platform-controlled" is every line but the device's connection, messaging and shadow charges. Prices and quotas: PRICES and QUOTAS in ` +
+      `bench/cost-model.ts, with their sources (Kinesis dollar figures and IoT/Lambda account quotas unverified there).`,
     figures: {
       prices: PRICES,
-      measured: { meteringBytes, shadowBytes, batchBytes, recordsPerSample, tsWritesSingle, tsWritesBatch, tsStoredPerSample, ddbSingle, ddbBatch, registryWru, handlerMs: handler, initMs },
-      paths: results.map((r) => ({ ...r.path, total: r.total, lines: r.lines })),
+      whatIf: { seedPlatformIfBatched12: seedIfBatched, economyWithoutReputs: economyDdb.total - reputs(economyDdb) },
+      quotas: QUOTAS,
+      measured: { meteringBytes, batchBytes, shadowBytes, seedRecordBytes, batchRecordBytes, recordsPerSample, tsWritesSingle, tsWritesBatch, tsStoredPerSample, ddbSingle, ddbBatch, templatesPerVen, templatesPerMessage, templateWruPerMessage, registryWru, shadows, perRecordMs: measuredMs, initMs },
+      traffic,
+      paths: results.map((r) => ({ ...r.path, byFleet: r.byFleet })),
+      capacity,
     },
     rows: [
-      ['columns', results.map((r, i) => `(${'abcde'[i]}) ${r.path.name}`).join('; ')],
-      ...[...new Set(results.flatMap((r) => r.lines.map((l) => l.item)))].map((item): [string, string] => [
-        item,
-        results.map((r, i) => `(${'abcde'[i]}) ${(() => { const l = r.lines.find((x) => x.item === item); return l ? usd(l.usd) : '–'; })()}`).join(' · '),
+      ['columns', results.map((r, i) => `(${letters[i]}) ${r.path.name}`).join('; ')],
+      ...FLEETS.map((fleet): [string, string] => [
+        `TOTAL per VEN-month, ${fleet.toLocaleString()} VENs (platform-controlled)`,
+        results.map((r, i) => { const f = r.byFleet.find((x) => x.fleet === fleet)!; return `(${letters[i]}) ${usd(f.total)} (${usd(f.platform)})`; }).join(' · '),
       ]),
-      ['TOTAL per device-month', results.map((r, i) => `(${'abcde'[i]}) ${usd(r.total)}`).join(' · ')],
-      ...defaultTs.lines.map((l): [string, string] => [`usage, (a): ${l.item}`, l.usage]),
-      ...cheapTs.lines.filter((l) => !defaultTs.lines.some((d) => d.item === l.item && d.usage === l.usage)).map((l): [string, string] => [`usage, (c): ${l.item}`, l.usage]),
+      ...[...new Set(results.flatMap((r) => at(results.indexOf(r)).lines.map((l) => l.item)))].map((item): [string, string] => [
+        `${item}${DEVICE_SIDE.has(item) ? '' : ' *'}, ${REFERENCE_FLEET.toLocaleString()} VENs`,
+        results.map((r, i) => { const l = at(i).lines.find((x) => x.item === item); return `(${letters[i]}) ${l ? usd(l.usd) : '–'}`; }).join(' · '),
+      ]),
+      ...at(0).lines.map((l): [string, string] => [`usage, (a): ${l.item}`, l.usage]),
+      ...at(1).lines.filter((l) => !at(0).lines.some((d) => d.item === l.item && d.usage === l.usage)).map((l): [string, string] => [`usage, (b): ${l.item}`, l.usage]),
+      ...at(1, 100_000).lines.filter((l) => /Kinesis shard|Lambda requests|template/.test(l.item)).map((l): [string, string] => [`usage, (b) at 100,000 VENs: ${l.item}`, l.usage]),
+      ...capacity.rows,
     ],
     goals: [
-      atMost('default path, $/device-month', defaultTs.total, 1.0, '$', (v) => v.toFixed(2)),
-      atMost(`Basic Ingest + batched writes, $/device-month (${cheapest.path.store}, as implemented)`, cheapest.total, 0.4, '$', (v) => v.toFixed(2)),
+      withDominant(atMost(`economy profile, DynamoDB, $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`, economyDdb.total, 0.25, '$', (v) => v.toFixed(3)), economyDdb.lines),
+      withDominant(atMost(`seed 001 exactly, DynamoDB, $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`, seedDdb.total, 1.7, '$', (v) => v.toFixed(3)), seedDdb.lines),
+      withDominant(
+        atMost(`seed 001 exactly, DynamoDB, platform-controlled $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`, seedDdb.platform, 0.35, '$', (v) => v.toFixed(3)),
+        seedDdb.lines.filter((l) => !DEVICE_SIDE.has(l.item)),
+      ),
+      atLeast('capacity at 5 s: first limit that is not an account quota, as configured (metering stream: 1 shard)', capacity.fixedBindsAt, 100_000, 'VENs', (v) => Math.round(v).toLocaleString('en-US')),
     ],
     notes: [
-      `Default path: ${usd(defaultTs.total)} on Timestream, ${usd(defaultDdb.total)} on DynamoDB. Largest lines: ${top(defaultTs)}. ` +
-        'IoT messaging alone is about $1: the metering message and its telemetry copy (a second message nobody in the platform ' +
-        'subscribes to) are each ~$0.52 a month at 5 s.',
-      `The agent's economy profile, Basic Ingest + batches of ${BATCH} + no telemetry copy + the shadow on change and every 5 min: ` +
-        `${usd(cheapTs.total)} on Timestream, ${usd(cheapDdb.total)} on DynamoDB (shadow priced at its heartbeat: changes, events, ` +
-        'circuit switches, are few). ' +
-        `Largest lines: ${top(cheapest)}. What is left is the data itself: every 5 s the agent reports 8 circuits, each stored as a record ` +
-        `that repeats its static attributes (name, type, breaker, capacity, priority, critical), about ${Math.round(tsStoredPerSample)} B per ` +
-        'sample in Timestream; batching removes per-message charges and rounding, not bytes. Seed 001\'s shadow every 30 s (a message plus ' +
-        `${units(shadowBytes, KB)} operations for a ${Math.round(shadowBytes)} B document) costs about ${usd(defaultTs.lines.filter((l) => /shadow/i.test(l.item)).reduce((s, l) => s + l.usd, 0))} on its own.`,
-      `To reach $0.40, column (e) projects two changes this issue does not make: per-circuit records keep only what changes per ` +
-        `sample (${[...CHANGING].join(', ')}; the static description — name, type, breaker, capacity, priority, critical — would live in ` +
-        `the registry: ${Math.round(tsStoredPerSample)} → ${Math.round(tsStoredChanging)} B per sample), a 2 h Timestream memory store ` +
-        `instead of ${MEMORY_STORE_HOURS} h (later data is queried from the magnetic store): ${usd(projection.total)}, most of it Timestream writes ` +
-        `(${usd(projection.lines.find((l) => l.item.startsWith('Timestream writes'))?.usd ?? 0)}), i.e. the bytes themselves; under $0.40 takes ` +
-        'fewer of them (circuit samples only when they change, or a longer interval). Each changes behaviour (what GET …/circuits/history returns, query latency on ' +
-        'older data, dashboard freshness), so they are the lead\'s call; this file recomputes the lines for any of them.',
+      ...results.map((r, i) => {
+        const f = at(i);
+        return `(${letters[i]}) ${r.path.name}: ${FLEETS.map((fl) => { const x = r.byFleet.find((y) => y.fleet === fl)!; return `${usd(x.total)} (platform ${usd(x.platform)}) at ${fl.toLocaleString()}`; }).join(', ')} VENs. ` +
+          `Largest lines at ${REFERENCE_FLEET.toLocaleString()}: ${top(f.lines)}; platform: ${topPlatform(f.lines)}.`;
+      }),
+      `Economy vs seed on DynamoDB at ${REFERENCE_FLEET.toLocaleString()} VENs: ${usd(economyDdb.total)} vs ${usd(seedDdb.total)} (${round(seedDdb.total / economyDdb.total, 1)}×): ` +
+        `the device's own charges ${usd(economyDdb.total - economyDdb.platform)} vs ${usd(seedDdb.total - seedDdb.platform)} (metering and its telemetry copy ~$0.52 each at 5 s, the 30 s shadow), ` +
+        `the platform's ${usd(economyDdb.platform)} vs ${usd(seedDdb.platform)} (one sample per write and per heartbeat instead of 12).`,
+      `Template re-puts: DynamoTelemetryStore keeps at most ${TEMPLATE_CACHE.toLocaleString()} templates per Lambda environment and clears them all when full; ` +
+        `Lambda promises no affinity, so every environment sees every VEN (${round(templatesPerMessage, 1)} templates in use each): past ${Math.floor(TEMPLATE_CACHE / templatesPerMessage).toLocaleString()} VENs ` +
+        `the caches are cleared over and over and writes put their templates again (${round(templateWruPerMessage, 1)} WRU each; share simulated with the cache's rule): ` +
+        `${FLEETS.map((fl) => `${usd(reputs(results[1]!.byFleet.find((x) => x.fleet === fl)!))} seed / ${usd(reputs(results[0]!.byFleet.find((x) => x.fleet === fl)!))} economy at ${fl.toLocaleString()}`).join(', ')} VENs per VEN-month. The fix is in lambdas/core/timeseries-dynamodb.ts (not this file's): remember which ` +
+        'template keys were written in a set sized for the fleet (a key is ~60 B: 200,000 keys ≈ 12 MB), apart from the template cache the reads use.',
+      `What the targets would take, at ${REFERENCE_FLEET.toLocaleString()} VENs. Economy: ${usd(economyDdb.total - reputs(economyDdb))} without the template re-puts; ` +
+        `the rest is the time-series writes (${round(ddbBatch.wruPerSample, 2)} WRU per sample in batches of ${BATCH}), rules + actions on 6 units per 29 KB batch, ` +
+        `shard-hours and storage. Seed: its own messaging and 30 s shadow are ${usd(seedDdb.total - seedDdb.platform)} of the $1.70; the platform's part at one ` +
+        `sample per write is ${usd(seedDdb.platform - reputs(seedDdb))} without the re-puts (time series 2 WRU + heartbeat 1 WRU per message, rules + actions ` +
+        `${usd(seedRules)} on their own). If the metering stream's batches held each VEN's 12 samples (a 60 s batching window with batches of ~2,000 ` +
+        `records; ParallelizationFactor 10 to stay under Lambda's 6 MB payload), the same real adapter gives ${usd(seedIfBatched)} platform-controlled: still over $0.35, ` +
+        'because the seed VEN\'s 518,400 messages a month each trigger a rule and an action ($0.156) whatever the platform does with them.',
+      ...capacity.notes,
     ],
     seconds: (Date.now() - started) / 1000,
   };
 }
 
+interface Bind {
+  readonly limit: string;
+  readonly quota: string;
+  /** Fleet at which it binds at 5 s, economy and seed (Infinity: never, whatever the fleet). */
+  readonly economy: number;
+  readonly seed: number;
+  readonly raisable: 'account quota, raised on request' | 'fixed per shard/partition/connection' | 'our configuration';
+  readonly action: string;
+}
+
+/** For every quota and partition limit on the ingest path, the fleet size at 5 s at which it binds. */
+function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen: number) {
+  const perSec = (perMonth: number) => perMonth / MONTH_SEC;
+  const e = traffic.economy;
+  const s = traffic.seed;
+  // publishes a VEN makes per second: metering (+ copy) + shadow updates; ACKs and presence are rare
+  const publish = (t: ProfileTraffic) => perSec(t.messages * (t.telemetryCopy ? 2 : 1) + t.shadowUpdates);
+  const ruleMessages = (t: ProfileTraffic) => perSec(t.messages);
+  const eShards = shardsNeeded(1, e);
+  const sShards = shardsNeeded(1, s);
+  const at100k = { economy: shardsNeeded(100_000, e), seed: shardsNeeded(100_000, s) };
+  const lanes = (n: number) => n * METERING_STREAM.parallelization;
+  const otherLanes = rules.filter((r) => r.handler !== 'metering').reduce((sum, r) => sum + r.stream.shards * r.stream.parallelization, 0);
+  // concurrency: metering lanes for the shards a fleet needs + the other streams' lanes
+  const lambdaBinds = (t: ProfileTraffic) => {
+    const maxMeteringShards = Math.floor((QUOTAS.lambdaConcurrency - otherLanes) / METERING_STREAM.parallelization);
+    return maxMeteringShards * shardsNeeded(1, t).vensPerShard;
+  };
+  // a metering lane's busy time at 100,000 VENs: does one batch at a time keep up?
+  const busy = (t: ProfileTraffic, need: ReturnType<typeof shardsNeeded>) => {
+    const inv = invocationsPerSec(need.recordsPerSec, need.shards);
+    return (inv.perSec / inv.lanes) * ((INVOCATION_OVERHEAD_MS + inv.recordsPerBatch * t.perRecordMs) / 1000);
+  };
+  const tsWruPerSec = (t: ProfileTraffic) => perSec(t.messages) * 4; // ≤ 2 bucket updates of ≤ 2 WRU per message
+  const binds: Bind[] = [
+    {
+      limit: 'IoT Core connect requests/s per account',
+      quota: `${QUOTAS.iotConnectsPerSec}/s`,
+      economy: QUOTAS.iotConnectsPerSec * 60,
+      seed: QUOTAS.iotConnectsPerSec * 60,
+      raisable: 'account quota, raised on request',
+      action: `steady state never (connections persist); a whole-fleet reconnect takes N/${QUOTAS.iotConnectsPerSec} s (100,000 VENs: ${100_000 / QUOTAS.iotConnectsPerSec} s), so "binds" here = a reconnect storm longer than a minute; raise it, and reconnect with jittered back-off`,
+    },
+    {
+      limit: 'IoT Core concurrent connections per account',
+      quota: QUOTAS.iotConnections.toLocaleString(),
+      economy: QUOTAS.iotConnections,
+      seed: QUOTAS.iotConnections,
+      raisable: 'account quota, raised on request',
+      action: 'one connection per VEN',
+    },
+    {
+      limit: 'IoT Core inbound publish requests/s per account',
+      quota: `${QUOTAS.iotInboundPublishPerSec.toLocaleString()}/s`,
+      economy: QUOTAS.iotInboundPublishPerSec / publish(e),
+      seed: QUOTAS.iotInboundPublishPerSec / publish(s),
+      raisable: 'account quota, raised on request',
+      action: `a VEN publishes ${round(publish(e), 3)}/s (economy: Basic Ingest batches + shadow) or ${round(publish(s), 3)}/s (seed: metering, its copy, the shadow)`,
+    },
+    {
+      limit: 'IoT rules engine inbound messages/s per account (Basic Ingest included)',
+      quota: `${QUOTAS.iotRulesInboundPerSec.toLocaleString()}/s`,
+      economy: QUOTAS.iotRulesInboundPerSec / ruleMessages(e),
+      seed: QUOTAS.iotRulesInboundPerSec / ruleMessages(s),
+      raisable: 'account quota, raised on request',
+      action: `metering messages reaching the rule: ${round(ruleMessages(e), 4)}/s (economy) or ${round(ruleMessages(s), 2)}/s (seed) per VEN; Basic Ingest skips the broker's messaging charge, not this quota`,
+    },
+    {
+      limit: 'IoT publishes/s per connection',
+      quota: `${QUOTAS.iotPublishPerConnectionPerSec}/s`,
+      economy: Infinity,
+      seed: Infinity,
+      raisable: 'fixed per shard/partition/connection',
+      action: `a VEN publishes < 1/s`,
+    },
+    {
+      limit: 'Kinesis metering stream, 1 MB/s or 1,000 records/s per shard (provisioned: 1 shard)',
+      quota: `${METERING_STREAM.shards} shard`,
+      economy: eShards.vensPerShard * METERING_STREAM.shards,
+      seed: sShards.vensPerShard * METERING_STREAM.shards,
+      raisable: 'our configuration',
+      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); raise \`shards\` of the metering stream in lambdas/core/rules.ts to ⌈VENs / ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()}⌉ (at ≤ ${SHARD_HEADROOM * 100}%): 10,000 VENs ${shardsNeeded(10_000, s).shards}, 100,000 VENs ${Math.max(at100k.economy.shards, at100k.seed.shards)} shards`,
+    },
+    {
+      limit: 'Kinesis shards per Region (account)',
+      quota: QUOTAS.kinesisShardsPerRegion.toLocaleString(),
+      economy: (QUOTAS.kinesisShardsPerRegion - (STREAMS - 1)) * eShards.vensPerShard,
+      seed: (QUOTAS.kinesisShardsPerRegion - (STREAMS - 1)) * sShards.vensPerShard,
+      raisable: 'account quota, raised on request',
+      action: 'only once the metering stream is sized as above',
+    },
+    {
+      limit: 'Kinesis ack stream, 1,000 records/s (1 shard)',
+      quota: '1 shard',
+      economy: Infinity,
+      seed: Infinity,
+      raisable: 'our configuration',
+      action: `not by fleet size: by a fleet dispatch whose ACKs arrive faster than ${SHARD_HEADROOM * 1000}/s (a throttled put fails the rule action: the ACK goes to the dead-letter queue); a dispatch to N VENs at once needs ⌈N / ${SHARD_HEADROOM * 1000}⌉ ack shards per second of spread`,
+    },
+    {
+      limit: 'Kinesis presence stream, 1,000 records/s (1 shard)',
+      quota: '1 shard',
+      economy: Infinity,
+      seed: Infinity,
+      raisable: 'our configuration',
+      action: `never while connects are held to ${QUOTAS.iotConnectsPerSec}/s (a storm is ≤ ${QUOTAS.iotConnectsPerSec} connect + ${QUOTAS.iotConnectsPerSec} disconnect events/s); add a shard with a raised connect quota`,
+    },
+    {
+      limit: `Lambda concurrent executions per Region (metering: ${METERING_STREAM.parallelization} per shard)`,
+      quota: QUOTAS.lambdaConcurrency.toLocaleString(),
+      economy: lambdaBinds(e),
+      seed: lambdaBinds(s),
+      raisable: 'account quota, raised on request',
+      action: `${lanes(1)} lanes per metering shard + ${otherLanes} for the other streams + the API; at 100,000 VENs ${lanes(at100k.seed.shards) + otherLanes} lanes, each busy ${round(100 * busy(s, at100k.seed), 1)}% (seed) / ${round(100 * busy(e, at100k.economy), 1)}% (economy) of the time`,
+    },
+    {
+      limit: 'DynamoDB time series: 1,000 WRU/s per partition (series#device#day)',
+      quota: '1,000 WRU/s',
+      economy: Infinity,
+      seed: Infinity,
+      raisable: 'fixed per shard/partition/connection',
+      action: `one VEN's partition takes ≤ ${round(tsWruPerSec(s), 2)} WRU/s (templates: their own per-device partition, ${templatesPerVen} items)`,
+    },
+    {
+      limit: 'DynamoDB registry: state item per device',
+      quota: '1,000 WRU/s',
+      economy: Infinity,
+      seed: Infinity,
+      raisable: 'fixed per shard/partition/connection',
+      action: `≤ ${round(perSec(s.messages), 2)} heartbeats/s per device; the state item is in no index`,
+    },
+    {
+      limit: 'DynamoDB registry byKind index (16 shards): identity writes only',
+      quota: '16 × 1,000 WRU/s',
+      economy: Infinity,
+      seed: Infinity,
+      raisable: 'fixed per shard/partition/connection',
+      action: `once per device, at its first report: a whole fleet registering at the connect quota is ${QUOTAS.iotConnectsPerSec / 16} writes/s per shard`,
+    },
+    {
+      limit: 'DynamoDB commands byDeadline index (16 shards) during a fleet dispatch',
+      quota: '16 × 1,000 WRU/s',
+      economy: Infinity,
+      seed: Infinity,
+      raisable: 'fixed per shard/partition/connection',
+      action: 'not by fleet size: 2 index writes per command (sent, then acked/timed-out) over 16 shards cap a dispatch at ~8,000–16,000 commands/s (100,000 VENs: ≥ 6–13 s of writes); more shards in lambdas/core/shards.ts if faster is needed',
+    },
+    {
+      limit: 'DynamoDB refusal log: one partition per UTC day (only if the fleet\'s messages are all refused)',
+      quota: '1,000 WRU/s',
+      economy: QUOTAS.dynamoPartitionWruPerSec / ruleMessages(e),
+      seed: QUOTAS.dynamoPartitionWruPerSec / ruleMessages(s),
+      raisable: 'fixed per shard/partition/connection',
+      action: `only when the fleet's messages are refused (a bad firmware rollout): every metering message refused is one write to today's partition; error-sink-limit holds each device to 5/s per environment, above a VEN's rate, so it does not help; shard the day key (day#…#00–15) if that failure must be absorbed`,
+    },
+  ];
+  const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'never');
+  const rows = binds.map((b): [string, string] => [
+    `capacity: ${b.limit}`,
+    `${b.quota}; binds at economy ${fmt(b.economy)} / seed ${fmt(b.seed)} VENs; ${b.raisable}; ${b.action}`,
+  ]);
+  const normal = binds.filter((b) => !b.limit.includes('refusal'));
+  const fixedBindsAt = Math.min(...normal.filter((b) => b.raisable !== 'account quota, raised on request').map((b) => Math.min(b.economy, b.seed)));
+  const below = binds.filter((b) => Math.min(b.economy, b.seed) < 100_000);
+  const notes = [
+    `Capacity at 5 s: below 100,000 VENs, ${below.map((b) => `${b.limit} (${b.raisable}: economy ${fmt(b.economy)}, seed ${fmt(b.seed)})`).join('; ')}. ` +
+      `As configured today the metering stream's single shard is the first limit: it binds at ~${fmt(Math.min(eShards.vensPerShard, sShards.vensPerShard))} VENs; ` +
+      `with its shards raised per the fleet (the cost lines already price them) nothing but account quotas binds below 100,000 in normal operation.`,
+  ];
+  return { binds, rows, notes, fixedBindsAt, shardsAt100k: at100k };
+}
+
 const SERIES = ['ven_telemetry', 'ven_load_sample'] as const;
 
-/** One operator per FLEET devices, its dashboard open 8 h a day, shared over the fleet. */
+/** One operator per VENS_PER_OPERATOR VENs, its dashboard open 8 h a day, shared over them. */
 function operatorLine(registryItemBytes: number, timeseriesItemBytes: number): Line {
   const hours = 8 * 30;
   const listCalls = (hours * 3600) / 10;
   const detailCalls = (hours * 3600) / 30;
   const requests = listCalls + 2 * detailCalls;
-  const listRru = Math.ceil((FLEET * registryItemBytes) / (4 * KB)) * 0.5; // eventually consistent
+  const listRru = Math.ceil((VENS_PER_OPERATOR * registryItemBytes) / (4 * KB)) * 0.5; // eventually consistent
   const pageRru = timeseriesItemBytes ? Math.ceil((100 * timeseriesItemBytes) / (4 * KB)) * 0.5 : 0;
   const usdTotal =
     requests * (PRICES.apiGateway.request + PRICES.lambda.request + 0.02 * LAMBDA_GB * PRICES.lambda.gbSecond) +
@@ -404,7 +817,7 @@ function operatorLine(registryItemBytes: number, timeseriesItemBytes: number): L
     detailCalls * PRICES.iot.shadowOp;
   return {
     item: 'Operator API (fleet share)',
-    usage: `${Math.round(requests).toLocaleString()} calls a month by one operator per ${FLEET} devices (API Gateway, Lambda, reads, shadow gets)`,
-    usd: usdTotal / FLEET,
+    usage: `${Math.round(requests).toLocaleString()} calls a month by one operator per ${VENS_PER_OPERATOR} VENs (API Gateway, Lambda, reads, shadow gets)`,
+    usd: usdTotal / VENS_PER_OPERATOR,
   };
 }
