@@ -98,7 +98,7 @@ const STREAMS = rules.length;
 const METERING_STREAM = rules.find((r) => r.handler === 'metering')!.stream;
 /** Templates DynamoTelemetryStore remembers per Lambda environment (read from its source: it is not exported). */
 const TEMPLATE_CACHE = Number(
-  /const TEMPLATE_CACHE = ([\d_]+)/.exec(readFileSync(join(ROOT, 'lambdas/core/timeseries-dynamodb.ts'), 'utf8'))?.[1]?.replaceAll('_', '') ?? 10_000,
+  /const WRITTEN_KEYS = ([\d_]+)/.exec(readFileSync(join(ROOT, 'lambdas/core/timeseries-dynamodb.ts'), 'utf8'))?.[1]?.replaceAll('_', '') ?? 10_000,
 );
 
 const KB = 1024;
@@ -275,8 +275,8 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
 }
 
 /**
- * The share of writes that put their templates again: DynamoTelemetryStore's rule (remember each template key; clear
- * them all when TEMPLATE_CACHE are held) run for `fleet` VENs each sending `rounds` messages of `keys` templates, every
+ * The share of writes that put their templates again: DynamoTelemetryStore's rule (remember each template key written;
+ * forget the oldest when TEMPLATE_CACHE are held) run for `fleet` VENs each sending `rounds` messages of `keys` templates, every
  * message to one of `environments` Lambda environments at random (the service promises no affinity), the first half
  * of the rounds as warm-up.
  */
@@ -292,7 +292,7 @@ function templateMissRate(fleet: number, environments: number, keys: number, rou
       const missed = !cache.has(v * keys);
       if (missed) {
         for (let k = 0; k < keys; k++) {
-          if (cache.size >= TEMPLATE_CACHE) cache.clear();
+          if (cache.size >= TEMPLATE_CACHE) cache.delete(cache.values().next().value!);
           cache.add(v * keys + k);
         }
       }
@@ -611,11 +611,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `Economy vs seed on DynamoDB at ${REFERENCE_FLEET.toLocaleString()} VENs: ${usd(economyDdb.total)} vs ${usd(seedDdb.total)} (${round(seedDdb.total / economyDdb.total, 1)}×): ` +
         `the device's own charges ${usd(economyDdb.total - economyDdb.platform)} vs ${usd(seedDdb.total - seedDdb.platform)} (metering and its telemetry copy ~$0.52 each at 5 s, the 30 s shadow), ` +
         `the platform's ${usd(economyDdb.platform)} vs ${usd(seedDdb.platform)} (one sample per write and per heartbeat instead of 12).`,
-      `Template re-puts: DynamoTelemetryStore keeps at most ${TEMPLATE_CACHE.toLocaleString()} templates per Lambda environment and clears them all when full; ` +
+      `Template re-puts: DynamoTelemetryStore remembers the keys of up to ${TEMPLATE_CACHE.toLocaleString()} templates it wrote per Lambda environment (the oldest forgotten first); ` +
         `Lambda promises no affinity, so every environment sees every VEN (${round(templatesPerMessage, 1)} templates in use each): past ${Math.floor(TEMPLATE_CACHE / templatesPerMessage).toLocaleString()} VENs ` +
-        `the caches are cleared over and over and writes put their templates again (${round(templateWruPerMessage, 1)} WRU each; share simulated with the cache's rule): ` +
-        `${FLEETS.map((fl) => `${usd(reputs(results[1]!.byFleet.find((x) => x.fleet === fl)!))} seed / ${usd(reputs(results[0]!.byFleet.find((x) => x.fleet === fl)!))} economy at ${fl.toLocaleString()}`).join(', ')} VENs per VEN-month. The fix is in lambdas/core/timeseries-dynamodb.ts (not this file's): remember which ` +
-        'template keys were written in a set sized for the fleet (a key is ~60 B: 200,000 keys ≈ 12 MB), apart from the template cache the reads use.',
+        `writes would put their templates again (${round(templateWruPerMessage, 1)} WRU each; share simulated with the store's rule): ` +
+        `${FLEETS.map((fl) => `${usd(reputs(results[1]!.byFleet.find((x) => x.fleet === fl)!))} seed / ${usd(reputs(results[0]!.byFleet.find((x) => x.fleet === fl)!))} economy at ${fl.toLocaleString()}`).join(', ')} VENs per VEN-month.`,
       `What the targets would take, at ${REFERENCE_FLEET.toLocaleString()} VENs. Economy: ${usd(economyDdb.total - reputs(economyDdb))} without the template re-puts; ` +
         `the rest is the time-series writes (${round(ddbBatch.wruPerSample, 2)} WRU per sample in batches of ${BATCH}), rules + actions on 6 units per 29 KB batch, ` +
         `shard-hours and storage. Seed: its own messaging and 30 s shadow are ${usd(seedDdb.total - seedDdb.platform)} of the $1.70; the platform's part at one ` +

@@ -14,8 +14,14 @@ export const BUCKET_MS = 30_000;
 /** Samples set by one UpdateItem: keeps the update expression far below DynamoDB's 4 KB. */
 const SAMPLES_PER_UPDATE = 50;
 const KEYS = new Set(['pk', 'bucket', 'expiresAt']);
-/** Templates kept in memory per process, so a write puts a device's template once and a read fetches it once. */
+/** Templates kept in memory per process for reads, the least recently used forgotten first. */
 const TEMPLATE_CACHE = 10_000;
+/**
+ * Keys of the templates this process has written: a write puts a device's template once per process. Every Lambda
+ * environment sees every device, so this must hold the whole fleet's (two per VEN; ~100 B a key): forgetting them
+ * re-writes templates at 3 write units each (bench/cost-model.ts found it doubling the cost past 5,000 VENs).
+ */
+const WRITTEN_KEYS = 250_000;
 
 export interface DynamoTelemetryStoreProps {
   readonly client: DynamoDBDocumentClient;
@@ -65,14 +71,18 @@ interface Cursor {
 
 export class DynamoTelemetryStore implements TelemetryStore {
   private readonly templates = new Map<string, Template>();
+  private readonly written = new Set<string>();
 
   constructor(private readonly props: DynamoTelemetryStoreProps) {}
 
   async write(records: readonly SeriesRecord[]): Promise<void> {
     const { templates, buckets } = timeSeriesWrites(records, this.props.retentionDays);
-    const unknown = templates.filter((t) => !this.templates.has(`${t.pk}#${t.bucket}`));
+    const unknown = templates.filter((t) => !this.written.has(`${t.pk}#${t.bucket}`));
     await Promise.all(unknown.map((t) => this.props.client.send(new PutCommand({ TableName: this.props.tableName, Item: t }))));
-    for (const t of unknown) this.remember(t.pk, t.bucket, t.template);
+    for (const t of unknown) {
+      this.remember(t.pk, t.bucket, t.template);
+      bounded(this.written, WRITTEN_KEYS).add(`${t.pk}#${t.bucket}`);
+    }
     await Promise.all(buckets.map((b) => this.writeBucket(b)));
   }
 
@@ -166,8 +176,9 @@ export class DynamoTelemetryStore implements TelemetryStore {
   }
 
   private remember(pk: string, id: string, template: Template) {
-    if (this.templates.size >= TEMPLATE_CACHE) this.templates.clear();
-    this.templates.set(`${pk}#${id}`, template);
+    const key = `${pk}#${id}`;
+    this.templates.delete(key); // re-inserted last: Map order is recency
+    bounded(this.templates, TEMPLATE_CACHE).set(key, template);
   }
 
   private async writeBucket(b: BucketWrite): Promise<void> {
@@ -221,4 +232,10 @@ function dayStarts(start: number, end: number): number[] {
   const days: number[] = [];
   for (let t = Math.floor(end / DAY_MS) * DAY_MS; t >= Math.floor(start / DAY_MS) * DAY_MS; t -= DAY_MS) days.push(t);
   return days;
+}
+
+/** Makes room for one more entry by forgetting the oldest (insertion order). */
+function bounded<T extends Map<string, unknown> | Set<string>>(collection: T, max: number): T {
+  if (collection.size >= max) collection.delete(collection.keys().next().value!);
+  return collection;
 }
