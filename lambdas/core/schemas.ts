@@ -165,7 +165,7 @@ export type Command = z.infer<typeof commandSchema>;
 export type EventCommand = z.infer<typeof eventCommandSchema>;
 export type DispatchCommand = z.infer<typeof dispatchCommandSchema>;
 
-/** A gateway's site telemetry on its own `ven/telemetry/{gatewayThing}` (device/README.md). */
+/** A gateway's site telemetry (BESS-only shape); der-schemas.ts extends it for `der/telemetry/{gatewayThing}`. */
 export const assetTelemetrySchema = z.object({
   asset_id: id,
   asset_name: z.string().optional(),
