@@ -194,6 +194,7 @@ describe('the DER read routes', () => {
   });
 
   it('pages an asset\'s history newest first', async () => {
+    await eventually(async () => (await api('/api/assets/mx-bess-1/telemetry?limit=3')).body['items']?.length === 3, 10_000);
     const first = await api('/api/assets/mx-bess-1/telemetry?limit=2');
     expect(first.body['items']).toHaveLength(2);
     expect(first.body['next']).toEqual(expect.any(String));
