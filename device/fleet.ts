@@ -146,7 +146,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /**
- * The local stack's simulated fleet (3 VENs, 1 site gateway, 3 Winter River nodes), without certificates: the
+ * The local stack's simulated fleet (3 VENs, 2 site gateways, 3 Winter River nodes), without certificates: the
  * caller provisions each thing and adds certFile/keyFile. `root` is the project folder.
  */
 export function defaultFleet(root: string): Omit<FleetDeviceSpec, 'certFile' | 'keyFile'>[] {
@@ -155,6 +155,8 @@ export function defaultFleet(root: string): Omit<FleetDeviceSpec, 'certFile' | '
     { mode: 'ven', thingName: 'ven-002' },
     { mode: 'ven', thingName: 'ven-003' },
     { mode: 'gateway', thingName: 'gw-site-gt', inventoryFile: join(root, 'device', 'inventory.example.yaml') },
+    // the mixed site: a battery, PV, wind and an EV station behind one gateway
+    { mode: 'gateway', thingName: 'gw-site-mx', inventoryFile: join(root, 'device', 'inventory.example.yaml') },
     { mode: 'winter-river', thingName: 'pdu_a' },
     { mode: 'winter-river', thingName: 'ups_a' },
     { mode: 'winter-river', thingName: 'srv_a' },

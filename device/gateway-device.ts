@@ -1,5 +1,5 @@
 // Gateway mode (seed 002): one connection for every asset of a site. Dispatch setpoints arrive on the gateway's own
-// `ven/cmd/{gatewayThing}`; per-asset telemetry leaves on its own `ven/telemetry/{gatewayThing}`.
+// `ven/cmd/{gatewayThing}`; per-asset telemetry leaves on its own `der/telemetry/{gatewayThing}` (rule `der`).
 import type { DerDispatchAck } from '../lambdas/core/der-schemas.js';
 import type { Ack, Command, DispatchCommand } from '../lambdas/core/schemas.js';
 import { topics } from '../lambdas/core/topics.js';
@@ -154,7 +154,7 @@ export class GatewayDevice implements Device {
 
   private publishTelemetry(now: number): void {
     const doc = gatewayTelemetry(this.thingName, this.site, this.assets, now);
-    this.rt.outbox.sendDurable(topics.telemetry(this.thingName), JSON.stringify(doc));
+    this.rt.outbox.sendDurable(topics.derTelemetry(this.thingName), JSON.stringify(doc));
   }
 
   private sendAck(ack: Ack): void {

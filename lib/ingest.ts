@@ -43,6 +43,12 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
     storage.grantWrite(fn, 'devices');
   },
   presence: (fn, storage) => storage.grantWrite(fn, 'devices'),
+  // checks each reading's asset against the inventory of the sending gateway's site
+  der: (fn, storage) => {
+    storage.grantTimeseriesWrite(fn);
+    storage.grantWrite(fn, 'devices');
+    storage.grantRead(fn, 'inventory');
+  },
 };
 
 export class Ingest extends Construct {

@@ -18,6 +18,7 @@ import { buildIngestPorts, documentClient, type Ports } from '../../lambdas/core
 import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
+import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
 import { rules } from '../../lambdas/core/rules.js';
@@ -142,7 +143,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
   const errors = limitErrorSink(teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals)));
-  const built: Ports = { ...buildIngestPorts(env, dynamo.client), errors };
+  const built: Ports = {
+    ...buildIngestPorts(env, dynamo.client),
+    inventory: new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory),
+    errors,
+  };
   const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
 
   // store before processing: every rule puts into its stream, and the rule's handler reads the stream in batches

@@ -1,6 +1,7 @@
 // Fleet-wide operations: `POST /api/events` (or its dry run), `GET /api/events[/{eventId}]` and `GET /api/portfolio`.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { fleetEventReport, fleetEventSummary, planFleetEvent, startFleetEvent } from '../core/fleet-event.js';
+import type { InventoryAsset } from '../core/inventory.js';
 import { summarizePortfolio } from '../core/portfolio.js';
 import { listAll } from '../core/registry-pages.js';
 import { parseBody } from './body.js';
@@ -26,6 +27,21 @@ export function getFleetEvent(ports: ApiPorts, eventId: string | undefined) {
 }
 
 export async function portfolio(ports: ApiPorts) {
-  const [vens, gateways] = await Promise.all([listAll(ports.registry, 'ven'), listAll(ports.registry, 'gateway')]);
-  return summarizePortfolio(vens, gateways, Date.now());
+  const [vens, gateways, assets] = await Promise.all([
+    listAll(ports.registry, 'ven'),
+    listAll(ports.registry, 'gateway'),
+    allAssets(ports),
+  ]);
+  return summarizePortfolio(vens, gateways, Date.now(), assets);
+}
+
+async function allAssets(ports: ApiPorts): Promise<InventoryAsset[]> {
+  const all: InventoryAsset[] = [];
+  let next: string | undefined;
+  do {
+    const page = await ports.inventory.listAssets({ limit: 1000, ...(next && { next }) });
+    all.push(...page.items);
+    next = page.next;
+  } while (next);
+  return all;
 }

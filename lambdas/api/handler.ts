@@ -9,6 +9,7 @@ import { apiEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import * as commands from './commands.js';
+import * as der from './der.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
 import { createFleetEvent, getFleetEvent, listFleetEvents, portfolio } from './fleet.js';
@@ -39,6 +40,9 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/commands/{correlationId}': (e, p) => commands.getCommand(p, e.pathParameters?.correlationId),
   'POST /api/winter-river/nodes/{nodeId}/command': (e, p) => commands.winterRiverCommand(p, e.pathParameters?.nodeId, e),
   'GET /api/assets': (e, p) => listAssets(p, e.queryStringParameters),
+  'GET /api/assets/{assetId}': (e, p) => der.getAsset(p, e.pathParameters?.assetId),
+  'GET /api/assets/{assetId}/telemetry': (e, p) => der.assetTelemetry(p, e.pathParameters?.assetId, e.queryStringParameters),
+  'GET /api/sites/{siteId}': (e, p) => der.getSite(p, e.pathParameters?.siteId),
   'GET /api/agents': (e, p) => listAgents(p, e.queryStringParameters),
   'POST /dispatch': (e, p) => postDispatch(p, e),
   'GET /api/dispatch/{id}': (e, p) => getDispatch(p, e.pathParameters?.id),

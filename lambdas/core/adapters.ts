@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCommandLog } from './commands-dynamodb.js';
-import { loadEnv, type ApiEnv, type Env } from './config.js';
+import { apiEnvSchema, loadEnv, loadEnvOf, type ApiEnv, type Env } from './config.js';
 import { limitErrorSink } from './error-sink-limit.js';
 import { teeErrorSink } from './error-sink-tee.js';
 import { DynamoEventHistory } from './events-dynamodb.js';
@@ -90,18 +90,22 @@ export class SqsErrorSink implements ErrorSink {
  * The ports of a deployed rule Lambda, built on first use from its environment. `telemetry`: how it builds its
  * time-series store (metering, winter-river: `telemetryWriter`); without one the Lambda has none.
  */
-export function rulePorts(telemetry: TelemetryFactory = noTelemetry): () => Ports {
+export function rulePorts(telemetry: TelemetryFactory = noTelemetry, options: { inventory?: boolean } = {}): () => Ports {
   let lambdaPorts: Ports | undefined;
-  return () => (lambdaPorts ??= rulePortsFromEnv(telemetry));
+  return () => (lambdaPorts ??= rulePortsFromEnv(telemetry, options.inventory ?? false));
 }
 
-function rulePortsFromEnv(telemetry: TelemetryFactory): Ports {
+function rulePortsFromEnv(telemetry: TelemetryFactory, withInventory: boolean): Ports {
   const env = loadEnv();
   if (!env.ERROR_QUEUE_URL) throw new Error('Invalid Lambda environment: ERROR_QUEUE_URL is required');
   if (!env.REFUSALS_TABLE) throw new Error('Invalid Lambda environment: REFUSALS_TABLE is required');
   const dynamodb = new DynamoDBClient({});
+  const inventory = withInventory
+    ? { inventory: new DynamoInventoryStore(documentClient(dynamodb), loadEnvOf(apiEnvSchema.pick({ INVENTORY_TABLE: true })).INVENTORY_TABLE) }
+    : {};
   return {
     ...ingestPorts(env, documentClient(dynamodb), telemetry),
+    ...inventory,
     errors: limitErrorSink(
       teeErrorSink(new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL), new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE)),
     ),

@@ -1,6 +1,6 @@
 // Seed 002's DER telemetry: a common core every asset sends, and per asset type an extension. Every extension
 // field is optional so an older agent that sends only the core (or today's BESS-only gateway) still parses.
-// The gateway topic still uses gatewayTelemetrySchema (schemas.ts); these are what it moves to.
+// The gateway publishes derGatewayTelemetrySchema on `der/telemetry/{gatewayThing}`; rule `der` validates with it.
 import * as z from 'zod';
 import { dispatchAckSchema, gatewayTelemetrySchema } from './schemas.js';
 
@@ -80,28 +80,12 @@ export const derTelemetrySchema = z.discriminatedUnion(
 );
 export type DerTelemetry = z.infer<typeof derTelemetrySchema>;
 
-/** A gateway's site document with typed assets (what `ven/telemetry/{gatewayThing}` will carry). */
+/** A gateway's site document with typed assets, on `der/telemetry/{gatewayThing}` (rule `der`). */
 export const derGatewayTelemetrySchema = gatewayTelemetrySchema.extend({ assets: z.array(derTelemetrySchema).max(256) });
 export type DerGatewayTelemetry = z.infer<typeof derGatewayTelemetrySchema>;
 
-/** Why an asset's applied setpoint differs from what it was asked (device/README.md, "Guardrails"). */
-export const DISPATCH_REASONS = ['clamped:max_mw', 'clamped:min_mw', 'soc_floor', 'soc_ceiling', 'ramp', 'unavailable', 'curtailment'] as const;
-export type DispatchReason = (typeof DISPATCH_REASONS)[number];
+export { DISPATCH_REASONS, derSplitItemSchema, type DerSplitItem, type DispatchReason } from './dispatch-split.js';
 
-/**
- * One asset of a dispatch ACK's split. `mw` is the setpoint given (the field every backend reads); the rest say what
- * the asset was asked, what it will settle at under its physics now, and why those differ.
- */
-export const derSplitItemSchema = z.object({
-  asset_id: id,
-  mw: signedMw,
-  requested_mw: signedMw.optional(),
-  applied_mw: signedMw.optional(),
-  reasons: z.array(z.enum(DISPATCH_REASONS)).max(DISPATCH_REASONS.length).optional(),
-});
-export type DerSplitItem = z.infer<typeof derSplitItemSchema>;
-
-export const derDispatchAckSchema = dispatchAckSchema.extend({
-  split: z.array(derSplitItemSchema).max(256).default([]),
-});
+/** The dispatch ACK: its split items keep what each asset was asked, what it applies and why (dispatch-split.ts). */
+export const derDispatchAckSchema = dispatchAckSchema;
 export type DerDispatchAck = z.infer<typeof derDispatchAckSchema>;

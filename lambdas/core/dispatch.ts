@@ -84,7 +84,14 @@ export function dispatchView(c: CommandRecord) {
     gateway: c.target,
     mw_requested: c.dispatch.mw_requested,
     mw_sent: c.dispatch.mw_sent,
-    split: ack?.split ?? [],
+    // per asset: the setpoint given, what it was asked, what it applies now and why those differ (null: an older gateway)
+    split: (ack?.split ?? []).map((s) => ({
+      asset_id: s.asset_id,
+      mw: s.mw,
+      requested_mw: s.requested_mw ?? null,
+      applied_mw: s.applied_mw ?? null,
+      reasons: s.reasons ?? [],
+    })),
     reason: ack?.reason ?? null,
     sentAt: new Date(c.sentAt).toISOString(),
     expiresAt: new Date(c.expiresAt).toISOString(),

@@ -161,6 +161,9 @@ export interface InventoryAsset {
   readonly energy_mwh?: number;
   readonly min_mw: number;
   readonly max_mw: number;
+  /** BESS: the state-of-charge window the gateway keeps the battery in. */
+  readonly min_soc_pct?: number;
+  readonly max_soc_pct?: number;
 }
 
 export interface InventorySite {
@@ -232,6 +235,7 @@ function flatten(file: InventoryFile): InventoryResult {
       ...(limits.energy_mwh !== undefined && { energy_mwh: limits.energy_mwh }),
       min_mw: limits.min_mw,
       max_mw: limits.max_mw,
+      ...(limits.asset_type === 'bess' && 'min_soc_pct' in a && { min_soc_pct: a.min_soc_pct, max_soc_pct: a.max_soc_pct }),
     });
   }
   const outSites: InventorySite[] = [];

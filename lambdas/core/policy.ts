@@ -9,6 +9,7 @@ export const devicePolicy = {
     // Basic Ingest to the metering rule only (the rule checks venId = client id as on the plain topic).
     topics.meteringBasicIngest,
     'ven/telemetry/{thing}',
+    'der/telemetry/{thing}',
     'ven/ack/{thing}',
     'ven/loads/{thing}',
     'winter-river/{thing}/status',
@@ -44,8 +45,10 @@ export const OPERATOR_CLIENT_PREFIX = 'operator-';
  */
 export const operatorSubscribeFilters = [
   'volttron/metering',
-  // Gateways publish their DER (BESS) telemetry here; the dashboard's live view reads it.
+  // VENs' telemetry copy (seed profile); gateways before the der topic published their site here too.
   'ven/telemetry/+',
+  // Gateways publish their per-asset DER telemetry here; the dashboard's sites view reads it.
+  'der/telemetry/+',
   'ven/ack/+',
   'winter-river/+/status',
   '$aws/things/+/shadow/update/documents',

@@ -7,7 +7,7 @@ export type MeasureValue = number | string | boolean;
 
 export interface SeriesRecord {
   readonly series: SeriesName;
-  /** ven_id or node_id: the device the record belongs to. */
+  /** ven_id, node_id or (der_asset_sample) asset_id: the device the record belongs to. */
   readonly deviceId: string;
   /** Epoch milliseconds. */
   readonly time: number;
@@ -92,6 +92,8 @@ export type RejectReason =
   | 'oversize'
   | 'schema'
   | 'identity-mismatch'
+  /** A DER reading of an asset not in the inventory of the sending gateway's site. */
+  | 'unknown-asset'
   | 'store-rejected'
   | 'handler-failed';
 
@@ -127,7 +129,12 @@ export interface IngestPorts {
   readonly registry: DeviceRegistry;
   readonly events: EventHistory;
   readonly commands: CommandLog;
+  /** The asset inventory: only the `der` rule reads it (which assets a gateway's site has). */
+  readonly inventory?: InventoryReader;
 }
+
+/** The inventory as ingest reads it. */
+export type InventoryReader = Pick<InventoryStore, 'getAsset' | 'getSite'>;
 
 /** Live device state, read from the shadow service itself, never from a copy. */
 export interface ShadowReader {

@@ -1,6 +1,7 @@
 // The one shape of every rule's processing: split the rule event, run one domain function, send refusals to the
 // error sink. The rules' Lambdas read their Kinesis streams in batches (rule-batch.ts, stream-handler.ts).
 import type { Ports } from './adapters.js';
+import { ingestDerTelemetry } from './der.js';
 import { RejectedRecordsError } from './errors.js';
 import {
   ingestAck,
@@ -22,6 +23,7 @@ export const ingestByHandler: Record<RuleHandler, Ingest> = {
   ack: ingestAck,
   'winter-river': ingestWinterRiverStatus,
   presence: ingestPresence,
+  der: ingestDerTelemetry,
 };
 
 const PAYLOAD_SAMPLE = 4096;

@@ -13,7 +13,7 @@ export const RULE_META = {
 
 const meta = `topic() AS ${RULE_META.topic}, clientid() AS ${RULE_META.clientId}, timestamp() AS ${RULE_META.receivedAt}`;
 
-export type RuleHandler = 'metering' | 'ack' | 'winter-river' | 'presence';
+export type RuleHandler = 'metering' | 'ack' | 'winter-river' | 'presence' | 'der';
 
 /**
  * The durable buffer between a rule and its handler: one Kinesis data stream per rule, read in batches by the
@@ -78,6 +78,14 @@ export const rules: readonly RuleDefinition[] = [
     sql: `SELECT *, ${meta} FROM '${filters.winterRiver}' WHERE topic(3) = 'status'`,
     handler: 'winter-river',
     description: 'Winter River node status into the time series and the node registry',
+    partitionKey: BY_CLIENT,
+    stream: TELEMETRY_STREAM,
+  },
+  {
+    name: 'der',
+    sql: `SELECT *, ${meta} FROM '${filters.derTelemetry}'`,
+    handler: 'der',
+    description: 'Site gateways\' per-asset DER telemetry into the time series and the gateway registry',
     partitionKey: BY_CLIENT,
     stream: TELEMETRY_STREAM,
   },

@@ -1,6 +1,7 @@
 // One validator per wire message; the TypeScript types are inferred from them.
 // Field names are the seeds' names, byte for byte.
 import * as z from 'zod';
+import { derSplitItemSchema } from './dispatch-split.js';
 import { THING_NAME } from './topics.js';
 
 /** AWS IoT Core's message size limit; larger payloads go to the error sink. */
@@ -125,7 +126,7 @@ export const dispatchAckSchema = z.object({
   site_id: id.optional(),
   asset_id: id.optional(),
   requested_mw: signedMw,
-  split: z.array(z.object({ asset_id: id, mw: signedMw })).max(256).default([]),
+  split: z.array(derSplitItemSchema).max(256).default([]),
   reason: z.string().max(512).optional(),
   ts: epochSeconds,
   correlationId,
@@ -164,7 +165,7 @@ export type Command = z.infer<typeof commandSchema>;
 export type EventCommand = z.infer<typeof eventCommandSchema>;
 export type DispatchCommand = z.infer<typeof dispatchCommandSchema>;
 
-/** A gateway's site telemetry on its own `ven/telemetry/{gatewayThing}` (device/README.md). */
+/** A gateway's site telemetry (BESS-only shape); der-schemas.ts extends it for `der/telemetry/{gatewayThing}`. */
 export const assetTelemetrySchema = z.object({
   asset_id: id,
   asset_name: z.string().optional(),

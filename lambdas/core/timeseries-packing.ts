@@ -11,6 +11,8 @@ const STATIC_MEASURES: Record<SeriesName, ReadonlySet<string>> = {
   ven_telemetry: new Set(),
   ven_load_sample: new Set(['name', 'type', 'breakerAmps', 'capacityKw', 'priority', 'critical']),
   winter_river_status: new Set(),
+  // an asset's rating and limits, as its reading repeats them
+  der_asset_sample: new Set(['asset_name', 'capacity_mw', 'min_mw', 'max_mw', 'energy_mwh']),
 };
 
 /** One record of a sample: its dimensions, and its measures in order, `[name]` (stored per sample) or `[name, value]`. */

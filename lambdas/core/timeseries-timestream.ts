@@ -60,7 +60,7 @@ export class TimestreamTelemetryStore implements TelemetryStore {
     const { queryClient } = this.props;
     if (!queryClient) throw new Error('this Timestream store was built to write only');
     const cursor = q.next ? timeCursor(q.next) : undefined;
-    const deviceDimension = q.series === 'winter_river_status' ? 'node_id' : 'ven_id';
+    const deviceDimension = DEVICE_DIMENSION[q.series];
     const until = cursor ? Math.min(cursor.t, Math.trunc(q.end)) : Math.trunc(q.end);
     const skip = cursor?.s ?? 0;
     const where = [
@@ -110,7 +110,14 @@ function toSeriesRecord(q: SeriesQuery, columns: readonly ColumnInfo[], row: Row
   return record;
 }
 
-const DIMENSIONS = new Set(['ven_id', 'load_id', 'node_id', 'status']);
+const DIMENSIONS = new Set(['ven_id', 'load_id', 'node_id', 'status', 'asset_id', 'site_id', 'gateway_id', 'asset_type']);
+/** The dimension naming a record's `deviceId`, per series. */
+const DEVICE_DIMENSION: Record<SeriesName, string> = {
+  ven_telemetry: 'ven_id',
+  ven_load_sample: 'ven_id',
+  winter_river_status: 'node_id',
+  der_asset_sample: 'asset_id',
+};
 
 export function toTimestreamRecord(r: SeriesRecord): _Record {
   return {

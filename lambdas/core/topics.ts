@@ -27,6 +27,8 @@ export const topics = {
   /** The same metering through Basic Ingest: rule `metering` only, no broker, no messaging charge. */
   meteringBasicIngest: basicIngestTopic(METERING_RULE, METERING_TOPIC),
   telemetry: (venId: string) => `ven/telemetry/${venId}`,
+  /** A site gateway's per-asset DER telemetry (derGatewayTelemetrySchema): rule `der` and the dashboard's live feed. */
+  derTelemetry: (gatewayThing: string) => `der/telemetry/${gatewayThing}`,
   ack: (venId: string) => `ven/ack/${venId}`,
   loads: (venId: string) => `ven/loads/${venId}`,
   command: (venId: string) => `ven/cmd/${venId}`,
@@ -53,6 +55,7 @@ export type ShadowOp =
 export const filters = {
   metering: METERING_TOPIC,
   ack: 'ven/ack/+',
+  derTelemetry: 'der/telemetry/+',
   winterRiver: 'winter-river/#',
   presenceConnected: '$aws/events/presence/connected/+',
   presenceDisconnected: '$aws/events/presence/disconnected/+',

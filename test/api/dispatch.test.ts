@@ -40,9 +40,9 @@ describe('GET /api/assets and /api/agents', () => {
     const res = await stack.api('/api/assets');
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([
-      { asset_id: 'a-bess-1', asset_name: 'A-BESS-1', asset_type: 'bess', site_id: 'site-a', site_name: 'Site A', gateway: 'gw-a', capacity_mw: 4, energy_mwh: 8, min_mw: -4, max_mw: 4 },
-      { asset_id: 'a-bess-2', asset_name: 'A-BESS-2', asset_type: 'bess', site_id: 'site-a', site_name: 'Site A', gateway: 'gw-a', capacity_mw: 2, energy_mwh: 4, min_mw: -1, max_mw: 2 },
-      { asset_id: 'b-bess-1', asset_name: 'b-bess-1', asset_type: 'bess', site_id: 'site-b', site_name: 'Site B', gateway: 'gw-silent', capacity_mw: 1, min_mw: -1, max_mw: 1 },
+      { asset_id: 'a-bess-1', asset_name: 'A-BESS-1', asset_type: 'bess', site_id: 'site-a', site_name: 'Site A', gateway: 'gw-a', capacity_mw: 4, energy_mwh: 8, min_mw: -4, max_mw: 4, min_soc_pct: 0, max_soc_pct: 100 },
+      { asset_id: 'a-bess-2', asset_name: 'A-BESS-2', asset_type: 'bess', site_id: 'site-a', site_name: 'Site A', gateway: 'gw-a', capacity_mw: 2, energy_mwh: 4, min_mw: -1, max_mw: 2, min_soc_pct: 0, max_soc_pct: 100 },
+      { asset_id: 'b-bess-1', asset_name: 'b-bess-1', asset_type: 'bess', site_id: 'site-b', site_name: 'Site B', gateway: 'gw-silent', capacity_mw: 1, min_mw: -1, max_mw: 1, min_soc_pct: 0, max_soc_pct: 100 },
     ]);
     const firstPage = await stack.api('/api/assets?limit=2');
     expect(firstPage.body.items).toHaveLength(2);

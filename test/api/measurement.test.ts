@@ -33,7 +33,7 @@ describe('summarizePortfolio', () => {
       [],
       0,
     );
-    expect(p).toEqual({ at: '1970-01-01T00:00:00.000Z', vens: { total: 3, online: 2 }, used_kw: 9.3, shed_kw: 4.8, available_shed_kw: 2.1, bess: null });
+    expect(p).toEqual({ at: '1970-01-01T00:00:00.000Z', vens: { total: 3, online: 2 }, used_kw: 9.3, shed_kw: 4.8, available_shed_kw: 2.1, bess: null, der: null });
   });
 
   it('adds BESS MW and energy-weighted state of charge from gateway telemetry when there is some', () => {
@@ -41,9 +41,32 @@ describe('summarizePortfolio', () => {
       deviceId: 'gw',
       kind: 'gateway' as const,
       online: true,
-      latest: { mw: 3.5, assets: [{ soc_mwh: 6, energy_mwh: 12 }, { soc_mwh: 4, energy_mwh: 4 }] },
+      latest: { mw: 3.5, assets: [{ asset_id: 'a', mw: 2, soc_mwh: 6, energy_mwh: 12 }, { asset_id: 'b', asset_type: 'bess', mw: 1.5, soc_mwh: 4, energy_mwh: 4 }] },
     };
     expect(summarizePortfolio([], [gateway], 0).bess).toEqual({ gateways: 1, online: 1, mw: 3.5, energy_mwh: 16, soc_pct: 62.5 });
+  });
+
+  it('totals DER by type over the inventory, with each battery\'s SOC window; assets not reporting count with nothing', () => {
+    const gateway = {
+      deviceId: 'gw',
+      kind: 'gateway' as const,
+      online: true,
+      latest: {
+        assets: [
+          { asset_id: 'b', asset_type: 'bess', mw: 1, min_mw: -2, online: true, soc_mwh: 6, energy_mwh: 10 },
+          { asset_id: 'p', asset_type: 'pv', mw: 3, min_mw: 0, online: true },
+        ],
+      },
+    };
+    const row = (asset_id: string, asset_type: string, extra: object = {}) =>
+      ({ asset_id, asset_type, asset_name: asset_id, site_id: 's', site_name: 's', gateway: 'gw', min_mw: 0, max_mw: 5, ...extra });
+    const der = summarizePortfolio([], [gateway], 0, [row('b', 'bess', { min_mw: -2, energy_mwh: 10, min_soc_pct: 10, max_soc_pct: 90 }), row('p', 'pv'), row('w', 'wind')]).der;
+    expect(der).toMatchObject({ gateways: { reporting: 1, online: 1 }, assets: 3, online: 2, mw: 4, available_discharge_mwh: 5, charge_headroom_mwh: 3, charge_headroom_mw: 6 });
+    expect(der?.by_type).toEqual({
+      bess: { assets: 1, online: 1, mw: 1, available_discharge_mwh: 5, charge_headroom_mwh: 3, charge_headroom_mw: 3 },
+      pv: { assets: 1, online: 1, mw: 3, available_discharge_mwh: 0, charge_headroom_mwh: 0, charge_headroom_mw: 3 },
+      wind: { assets: 1, online: 0, mw: 0, available_discharge_mwh: 0, charge_headroom_mwh: 0, charge_headroom_mw: 0 },
+    });
   });
 });
 

@@ -134,6 +134,7 @@ describe('dashboard', () => {
     await page.locator('.tracker[data-status="acked"]').waitFor({ timeout: 15_000 });
     const split = page.getByRole('table', { name: 'Split reported by the gateway' });
     for (const asset of ['gt-bess-a', 'gt-bess-b', 'gt-bess-c']) await split.getByRole('rowheader', { name: asset }).waitFor();
+    for (const column of ['Requested', 'Applied', 'Why']) await split.getByRole('columnheader', { name: column }).waitFor();
     await expectAccessible(page);
     await screenshot(page, 'sites');
   });

@@ -58,6 +58,7 @@ describe('given the stack, when synthesized, then ingest', () => {
       ack: '${clientid()}',
       winter_river: '${clientid()}',
       presence: '${clientId}',
+      der: '${clientid()}',
     });
   });
 
@@ -94,7 +95,7 @@ describe('given the stack, when synthesized, then ingest', () => {
 
   it('batches telemetry (up to 500 records, 1 s window, 4 batches per shard at once) and invokes ACKs and presence as soon as they arrive', () => {
     const byRule = Object.fromEntries(rules.map((r) => [r.name, [r.stream.batchSize, r.stream.maxBatchingWindowSec, r.stream.parallelization]]));
-    expect(byRule).toEqual({ metering: [500, 1, 4], winter_river: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
+    expect(byRule).toEqual({ metering: [500, 1, 4], winter_river: [500, 1, 4], der: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
   });
 
   it('lets the rules put records into their streams and do nothing else; nobody invokes the rule Lambdas but their mappings', () => {
@@ -126,8 +127,8 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
-  it('lets ingest Lambdas write and never read: they only record what devices send', () => {
-    for (const { handler } of rules) {
+  it('lets ingest Lambdas write and never read: they only record what devices send (der reads the inventory alone)', () => {
+    for (const { handler } of rules.filter((r) => r.handler !== 'der')) {
       const actions = actionsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName));
       expect(actions.filter((a) => /^dynamodb:(Get|Query|Scan|BatchGet)/.test(a)), handler).toEqual([]);
       expect(actions.some((a) => /^dynamodb:(PutItem|UpdateItem|BatchWriteItem)$/.test(a)), handler).toBe(true);
@@ -165,5 +166,24 @@ describe('given the stack, when synthesized, then ingest', () => {
       .flatMap((st) => [st.Resource].flat());
     expect(resources.length).toBeGreaterThan(0);
     for (const resource of resources) expect(JSON.stringify(resource)).toContain(commandsTable.slice(1, -1));
+  });
+
+  it('deploys rule der on the gateways\' der/telemetry/+ into its own stream, its Lambda reading the inventory and nothing else', () => {
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      RuleName: 'der',
+      TopicRulePayload: Match.objectLike({ Sql: Match.stringLikeRegexp("FROM 'der/telemetry/\\+'$") }),
+    });
+    expect(stack.ingest.streams['der']).toBeDefined();
+    const fn = stack.ingest.functions.der;
+    const inventory = stack.storage.tables.inventory;
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      Role: stack.resolve(fn.role.roleArn),
+      Environment: { Variables: Match.objectLike({ INVENTORY_TABLE: stack.resolve(inventory.tableName) }) },
+    });
+    const statements = statementsOf(template, stack.resolve(fn.role.roleName));
+    const reads = statements.filter((st) => [st.Action].flat().some((a: string) => /^dynamodb:(Get|Query|Scan|BatchGet)/.test(a)));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const st of reads) expect(JSON.stringify(st.Resource)).toContain(JSON.stringify(stack.resolve(inventory.tableArn)).slice(1, -1));
   });
 });

@@ -32,7 +32,7 @@ describe('given the stack, when synthesized, then observability', () => {
   });
 
   it('alarms on every Lambda error and throttle', () => {
-    expect(lambdas).toHaveLength(7);
+    expect(lambdas).toHaveLength(8);
     for (const [name, fn] of lambdas) {
       for (const MetricName of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -40,13 +40,14 @@ afterAll(async () => {
 const from = (thing: string, topic: string) => on(broker.published, topic).filter((p) => p.clientId === thing);
 
 describe('startFleet', () => {
-  it('runs the local stack fleet: 3 VENs, a gateway, 3 Winter River nodes, each on its own connection', async () => {
-    expect(fleet.connected).toBe(7);
+  it('runs the local stack fleet: 3 VENs, 2 site gateways, 3 Winter River nodes, each on its own connection', async () => {
+    expect(fleet.connected).toBe(8);
     expect(fleet.devices.map((d) => [d.thingName, d.mode])).toEqual([
       ['ven-001', 'ven'],
       ['ven-002', 'ven'],
       ['ven-003', 'ven'],
       ['gw-site-gt', 'gateway'],
+      ['gw-site-mx', 'gateway'],
       ['pdu_a', 'winter-river'],
       ['ups_a', 'winter-river'],
       ['srv_a', 'winter-river'],
@@ -54,7 +55,7 @@ describe('startFleet', () => {
     // the default (economy) profile: metering through Basic Ingest, nothing on volttron/metering or ven/telemetry/{id}
     for (const ven of ['ven-001', 'ven-002', 'ven-003']) await eventually(() => from(ven, topics.meteringBasicIngest).length > 0);
     for (const ven of ['ven-001', 'ven-002', 'ven-003']) expect([from(ven, topics.metering), from(ven, topics.telemetry(ven))]).toEqual([[], []]);
-    const gw = await eventually(() => from('gw-site-gt', topics.telemetry('gw-site-gt'))[0]);
+    const gw = await eventually(() => from('gw-site-gt', topics.derTelemetry('gw-site-gt'))[0]);
     expect(gatewayTelemetrySchema.safeParse(json(gw)).success).toBe(true);
     for (const node of ['pdu_a', 'ups_a', 'srv_a']) {
       const status = await eventually(() => from(node, topics.winterRiverStatus(node))[0]);
@@ -82,7 +83,7 @@ describe('startFleet', () => {
 
   it('serves one status page for the whole fleet', async () => {
     const status = (await (await fetch(`${fleet.statusUrl}/status.json`)).json()) as { totals: Record<string, number>; devices: { thingName: string }[] };
-    expect(status.totals).toMatchObject({ devices: 7, online: 7, dropped: 0 });
+    expect(status.totals).toMatchObject({ devices: 8, online: 8, dropped: 0 });
     expect(status.devices.map((d) => d.thingName)).toContain('gw-site-gt');
   });
 

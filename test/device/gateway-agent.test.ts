@@ -35,11 +35,11 @@ afterAll(async () => {
 
 const acks = () => on(broker.published, topics.ack(GW)).map((p) => json(p));
 const ackFor = (correlationId: string) => eventually(() => acks().find((a) => a['correlationId'] === correlationId));
-const telemetry = () => on(broker.published, topics.telemetry(GW)).map((p) => json<GatewayTelemetry>(p));
+const telemetry = () => on(broker.published, topics.derTelemetry(GW)).map((p) => json<GatewayTelemetry>(p));
 const command = (body: object) => broker.publish(topics.command(GW), body);
 
 describe('gateway agent', () => {
-  it('publishes per-asset telemetry on its own ven/telemetry topic', async () => {
+  it('publishes per-asset telemetry on its own der/telemetry topic', async () => {
     expect(agent.connected).toBe(true);
     const doc = await eventually(() => telemetry()[0]);
     expect(gatewayTelemetrySchema.safeParse(doc).success).toBe(true);

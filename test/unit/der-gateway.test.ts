@@ -51,7 +51,7 @@ describe('the gateway of a mixed site', () => {
       ['mx-pv-1', 4.5],
       ['mx-wind-1', 3],
     ]);
-    const doc = sent.filter((m) => m.topic === topics.telemetry('gw-site-mx')).at(-1)!.body;
+    const doc = sent.filter((m) => m.topic === topics.derTelemetry('gw-site-mx')).at(-1)!.body;
     expect(parse(derGatewayTelemetrySchema, doc)).toMatchObject({ ok: true });
     expect((doc['assets'] as { asset_type: string }[]).map((x) => x.asset_type)).toEqual(['bess', 'ev', 'pv', 'wind']);
   });

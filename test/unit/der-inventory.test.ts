@@ -125,10 +125,11 @@ describe('the extended dispatch ACK', () => {
     expect(parse(derDispatchAckSchema, { ...ack, split: [{ ...ack.split[0], reasons: ['tired'] }] })).toMatchObject({ ok: false, field: 'split.0.reasons.0' });
   });
 
-  // The backend stores what dispatchAckSchema returns: until it takes these fields, it keeps only asset_id and mw.
-  it('still parses with the backend ACK schema, which drops the new fields', () => {
-    expect(parse(dispatchAckSchema, ack)).toMatchObject({ ok: true, value: { split: [{ asset_id: 'mx-bess-1', mw: 1.2 }] } });
+  // The backend stores what dispatchAckSchema returns: the split items are these (dispatch-split.ts).
+  it('parses with the backend ACK schema, which keeps the new fields, and an older gateway\'s split of mw alone', () => {
     const stored = parse(dispatchAckSchema, ack);
-    expect(stored.ok && stored.value.split[0]).toEqual({ asset_id: 'mx-bess-1', mw: 1.2 });
+    expect(stored.ok && stored.value.split[0]).toEqual(ack.split[0]);
+    const older = parse(dispatchAckSchema, { ...ack, split: [{ asset_id: 'mx-bess-1', mw: 1.2 }] });
+    expect(older.ok && older.value.split[0]).toEqual({ asset_id: 'mx-bess-1', mw: 1.2 });
   });
 });

@@ -94,6 +94,7 @@ const READ_ONLY_POLICY = {
       Resource: [
         `${ARN}:topicfilter/volttron/metering`,
         `${ARN}:topicfilter/ven/telemetry/+`,
+        `${ARN}:topicfilter/der/telemetry/+`,
         `${ARN}:topicfilter/ven/ack/+`,
         `${ARN}:topicfilter/winter-river/+/status`,
         `${ARN}:topicfilter/$aws/things/+/shadow/update/documents`,
@@ -105,6 +106,7 @@ const READ_ONLY_POLICY = {
       Resource: [
         `${ARN}:topic/volttron/metering`,
         `${ARN}:topic/ven/telemetry/*`,
+        `${ARN}:topic/der/telemetry/*`,
         `${ARN}:topic/ven/ack/*`,
         `${ARN}:topic/winter-river/*/status`,
         `${ARN}:topic/$aws/things/*/shadow/update/documents`,

@@ -13,6 +13,7 @@ describe('the local rules engine runs the deployed rule SQL', () => {
       'volttron/metering',
       'ven/ack/+',
       'winter-river/#',
+      'der/telemetry/+',
       '$aws/events/presence/+/+',
     ]);
   });

@@ -6,7 +6,8 @@ import type { InventoryAsset } from '../../../lambdas/core/inventory.js';
 import type { summarizePortfolio } from '../../../lambdas/core/portfolio.js';
 import type { listAgents } from '../../../lambdas/api/inventory.js';
 import type * as q from '../../../lambdas/api/queries.js';
-import type { Ack, GatewayTelemetry, Metering, ShadowReported, WinterRiverStatus } from '../../../lambdas/core/schemas.js';
+import type { DerGatewayTelemetry as GatewayTelemetry } from '../../../lambdas/core/der-schemas.js';
+import type { Ack, Metering, ShadowReported, WinterRiverStatus } from '../../../lambdas/core/schemas.js';
 
 type Body<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 type Item<F extends (...args: never[]) => unknown> = Body<F> extends { items: (infer T)[] } ? T : never;

@@ -42,6 +42,7 @@ export const LIVE_TOPICS = [
   'volttron/metering',
   'ven/ack/+',
   'ven/telemetry/+',
+  'der/telemetry/+',
   'winter-river/+/status',
   '$aws/things/+/shadow/update/documents',
 ] as const;
@@ -182,7 +183,7 @@ export class LiveStore {
     const parts = topic.split('/');
     if (topic === 'volttron/metering') this.onMetering(payload as Record<string, unknown>);
     else if (parts[0] === 'winter-river') this.onNodeStatus(parts[1]!, payload as Record<string, unknown>);
-    else if (parts[0] === 'ven' && parts[1] === 'telemetry') this.onGateway(payload as Partial<GatewayTelemetry>);
+    else if ((parts[0] === 'der' || parts[0] === 'ven') && parts[1] === 'telemetry') this.onGateway(payload as Partial<GatewayTelemetry>);
     else if (parts[0] === '$aws' && parts[3] === 'shadow') this.onShadow(parts[2]!, payload as ShadowDocuments);
     for (const listener of this.messageListeners) listener({ topic, payload });
     this.changed();

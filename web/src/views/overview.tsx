@@ -44,8 +44,9 @@ export function derTotals(live: LiveStore) {
   for (const g of gateways) {
     total += g.mw;
     for (const a of g.assets) {
-      stored += a.soc_mwh;
-      energy += a.energy_mwh;
+      if (a.asset_type !== 'bess') continue;
+      stored += a.soc_mwh ?? 0;
+      energy += a.energy_mwh ?? 0;
     }
   }
   return { mw: total, soc: energy > 0 ? (stored / energy) * 100 : null };

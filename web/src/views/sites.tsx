@@ -1,7 +1,7 @@
 // DER sites (seed 002): assets per site with limits, connection and live output, and the dispatch console.
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
-import type { Agent, Asset, Dispatch } from '../api/types.js';
+import type { Agent, Asset, Dispatch, GatewayTelemetry } from '../api/types.js';
 import { useCommand } from '../components/command-tracker.js';
 import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLive } from '../context.js';
@@ -62,6 +62,7 @@ export function Sites() {
                   <th scope="col">Output</th>
                   <th scope="col">Setpoint</th>
                   <th scope="col">State of charge</th>
+                  <th scope="col">Details</th>
                   <th scope="col">Status</th>
                 </tr>
               </thead>
@@ -83,7 +84,8 @@ export function Sites() {
                       </td>
                       <td class="num">{mw(t?.mw)}</td>
                       <td class="num">{mw(t?.mw_setpoint)}</td>
-                      <td class="num">{pct(t?.soc_pct)}</td>
+                      <td class="num">{pct(t?.asset_type === 'bess' ? t.soc_pct : undefined)}</td>
+                      <td>{t ? assetDetails(t) : DASH}</td>
                       <td>{t ? <Badge tone={t.online ? 'ok' : 'bad'}>{t.status}</Badge> : DASH}</td>
                     </tr>
                   );
@@ -206,6 +208,9 @@ function DispatchStatus({ id }: { id: string }) {
             <tr>
               <th scope="col">Asset</th>
               <th scope="col">Setpoint</th>
+              <th scope="col">Requested</th>
+              <th scope="col">Applied</th>
+              <th scope="col">Why</th>
             </tr>
           </thead>
           <tbody>
@@ -213,6 +218,9 @@ function DispatchStatus({ id }: { id: string }) {
               <tr key={s.asset_id}>
                 <th scope="row">{s.asset_id}</th>
                 <td class="num">{mw(s.mw)}</td>
+                <td class="num">{mw(s.requested_mw ?? undefined)}</td>
+                <td class="num">{mw(s.applied_mw ?? undefined)}</td>
+                <td>{s.reasons.length > 0 ? s.reasons.join(', ') : DASH}</td>
               </tr>
             ))}
           </tbody>
@@ -221,4 +229,20 @@ function DispatchStatus({ id }: { id: string }) {
       {dispatch.error && <ErrorNote error={dispatch.error} />}
     </div>
   );
+}
+
+/** An asset's type-specific fields from its reading: SOC for BESS, irradiance and curtailment for PV, wind, sessions. */
+function assetDetails(t: GatewayTelemetry['assets'][number]): string {
+  switch (t.asset_type) {
+    case 'bess':
+      return t.soc_mwh !== undefined ? `${num(t.soc_mwh, 'MWh')} stored` : DASH;
+    case 'pv':
+      return `${num(t.irradiance_wm2, 'W/m²', 0)}${t.curtailment_reason ? ` · curtailed (${t.curtailment_reason})` : ''}`;
+    case 'wind':
+      return `wind ${num(t.wind_speed_ms, 'm/s', 1)}${t.turbine_state ? ` · ${t.turbine_state}` : ''}`;
+    case 'ev':
+      return `${t.active_sessions ?? 0} session${t.active_sessions === 1 ? '' : 's'}${t.station_state ? ` · ${t.station_state}` : ''}`;
+    default:
+      return DASH;
+  }
 }
