@@ -41,7 +41,9 @@ async function ingestItem(ports: ApiPorts, item: unknown, index: number, receive
       { payload: item as Record<string, unknown>, topic: topics.metering, clientId: parsed.value.venId, receivedAt, source: 'http' },
       ports,
     );
-    return result.ok ? { index, ok: true } : { index, ok: false, reason: `${result.reason}: ${result.message}` };
+    if (result.ok) return { index, ok: true };
+    // a clock-skew refusal names the sample's `timestamp`, as a schema refusal names its field
+    return { index, ok: false, ...(result.reason === 'clock-skew' && { field: 'timestamp' }), reason: `${result.reason}: ${result.message}` };
   } catch (err) {
     if (err instanceof RejectedRecordsError) return { index, ok: false, reason: `store-rejected: ${err.message}` };
     throw err;

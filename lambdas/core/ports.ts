@@ -38,7 +38,8 @@ export interface SeriesQuery extends TimeRange {
 
 /**
  * Time-series port (DynamoDB or Timestream). Writes are idempotent per (series, device, time): one write carries
- * every record of a sample (one metering message's), and writing that time again replaces them.
+ * every record of a sample (one metering message's), and the first sample of a time is kept: writing it again changes
+ * nothing, another sample of that time is not stored (DynamoDB leaves it out, Timestream refuses it).
  */
 export interface TelemetryStore {
   write(records: readonly SeriesRecord[]): Promise<void>;
@@ -92,6 +93,7 @@ export type RejectReason =
   | 'oversize'
   | 'schema'
   | 'identity-mismatch'
+  | 'clock-skew'
   | 'store-rejected'
   | 'handler-failed';
 

@@ -1,5 +1,6 @@
 // POST /api/telemetry: the HTTP fallback of the metering rule, same validation, same stores.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorSink } from '../e2e/helpers.js';
 import { fixture } from '../fixture.js';
 import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
 
@@ -75,6 +76,29 @@ describe('POST /api/telemetry', () => {
     }
     expect(await stack.api('/api/telemetry', { method: 'POST' })).toMatchObject({ status: 400, body: { field: 'body' } });
     expect((await stack.api('/api/vens/ven-h5')).status).toBe(404);
+  });
+
+  it('refuses a sample from a year ahead (clock-skew, naming timestamp), so the next real one still becomes the latest', async () => {
+    const yearAhead = nowSec() + 365 * 86_400;
+    expect(await stack.api('/api/telemetry', post(metering('ven-h7', yearAhead)))).toMatchObject({
+      status: 400,
+      body: { field: 'timestamp', message: expect.stringContaining('clock-skew') },
+    });
+    const t = nowSec();
+    expect((await stack.api('/api/telemetry', post({ ...metering('ven-h7', t), usedPowerKw: 3.3 }))).status).toBe(200);
+    expect((await stack.api('/api/vens/ven-h7')).body.latest).toMatchObject({ usedPowerKw: 3.3, timestamp: new Date(t * 1000).toISOString() });
+  });
+
+  it('over MQTT too: a VEN whose clock jumped a year ahead is refused to the error sink and is not frozen', async () => {
+    const deliver = (timestamp: number, usedPowerKw: number) =>
+      stack.deliverToRules('volttron/metering', Buffer.from(JSON.stringify({ ...metering('ven-h8', timestamp), usedPowerKw })), 'ven-h8');
+    await deliver(nowSec() + 365 * 86_400, 1.1);
+    await deliver(nowSec(), 2.2);
+    await stack.settle();
+    expect((await stack.api('/api/vens/ven-h8')).body.latest).toMatchObject({ usedPowerKw: 2.2 });
+    expect(await errorSink(stack.config.errorsFile)).toContainEqual(
+      expect.objectContaining({ reason: 'clock-skew', clientId: 'ven-h8', message: expect.stringMatching(/^timestamp: /) }),
+    );
   });
 
   it('needs the token', async () => {
