@@ -101,6 +101,27 @@ describe('POST /api/telemetry', () => {
     );
   });
 
+  it("never replaces a reading the device sent itself: 409 naming timestamp; the series records each reading's path", async () => {
+    const t = nowSec();
+    await stack.deliverToRules('volttron/metering', Buffer.from(JSON.stringify({ ...metering('ven-h9', t), usedPowerKw: 4.4 })), 'ven-h9');
+    await stack.settle();
+    expect(await stack.api('/api/telemetry', post({ ...metering('ven-h9', t), usedPowerKw: 99 }))).toMatchObject({
+      status: 409,
+      body: { field: 'timestamp', message: expect.stringContaining('mqtt') },
+    });
+    const batch = await stack.api('/api/telemetry', post({ items: [{ ...metering('ven-h9', t), usedPowerKw: 99 }, metering('ven-h9', t + 1)] }));
+    expect(batch.body).toMatchObject({ accepted: 1, rejected: 1, results: [{ index: 0, ok: false, field: 'timestamp' }, { index: 1, ok: true }] });
+    const items = (await stack.api(`/api/vens/ven-h9/telemetry?${window(t)}`)).body.items;
+    expect(items.map((i: { usedPowerKw: number; source: string }) => [i.usedPowerKw, i.source])).toEqual([[8.2, 'http'], [4.4, 'mqtt']]);
+    // the fallback's own reading sent again is the same reading: accepted, stored once
+    expect((await stack.api('/api/telemetry', post(metering('ven-h9', t + 1)))).status).toBe(200);
+  });
+
+  it('is the admin\'s alone: an operator token may not write any VEN\'s metering', async () => {
+    expect((await stack.api('/api/telemetry', { ...post(metering('ven-h10')), token: stack.config.tokens.operator })).status).toBe(403);
+    expect((await stack.api('/api/vens/ven-h10')).status).toBe(404);
+  });
+
   it('needs the token', async () => {
     expect((await stack.api('/api/telemetry', { ...post(metering('ven-h6')), token: null })).status).toBe(401);
     expect((await stack.api('/api/vens/ven-h6')).status).toBe(404);
