@@ -20,7 +20,7 @@ import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
-import { rules } from '../../lambdas/core/rules.js';
+import { ruleJson, rules } from '../../lambdas/core/rules.js';
 import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseShadowTopic } from '../../lambdas/core/topics.js';
@@ -183,7 +183,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       sql: rule.sql,
       partitionKey: rule.partitionKey,
       // a record needs a partition key; IoT Core always knows the client, a bridged message may not (bench/)
-      invoke: (event, partitionKey) => writer.put(localStreamName(rule.name), partitionKey || 'unknown', Buffer.from(JSON.stringify(event))),
+      invoke: (event, partitionKey) => writer.put(localStreamName(rule.name), partitionKey || 'unknown', Buffer.from(ruleJson(event))),
     })),
     errors,
   );
@@ -207,10 +207,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     httpServer,
     // the live feed is read only: any role may watch it
     isOperatorToken: (password) => roleOfToken(secrets.tokens, password) !== undefined,
-    onRefused(clientId, action, topic) {
+    log,
+    onRefused(clientId, action, topic, why) {
       track(
         errors
-          .reject({ reason: 'not-authorized', message: `${clientId} may not ${action} ${topic}`, topic, clientId })
+          .reject({ reason: why?.reason ?? 'not-authorized', message: why?.message ?? `${clientId} may not ${action} ${topic}`, topic, clientId })
           .catch((err: Error) => log(`error sink: ${err.message}`)),
       );
     },
