@@ -33,6 +33,8 @@ export interface AcceptedMetering {
   readonly venId: string;
   readonly samples: readonly Metering[];
   readonly source: 'mqtt' | 'http';
+  /** When the message was received (IoT's `timestamp()`, or the API's clock). */
+  readonly receivedAt: number;
 }
 
 /** Validates one metering message (single, or `{venId, batch}` when allowed) and checks that its sender is the VEN it names. */
@@ -54,7 +56,7 @@ export function acceptMetering(
     const field = 'batch' in parsed.value ? `batch.${ahead}.timestamp` : 'timestamp';
     return reject('clock-skew', aheadMessage(field, samples[ahead]!.timestamp * 1000, msg.receivedAt)) as Extract<IngestResult, { ok: false }>;
   }
-  return { ok: true, value: { venId, samples, source: msg.source ?? 'mqtt' } };
+  return { ok: true, value: { venId, samples, source: msg.source ?? 'mqtt', receivedAt: msg.receivedAt } };
 }
 
 /**
@@ -89,7 +91,11 @@ export async function storeMetering(messages: readonly AcceptedMetering[], ports
   const records: SeriesRecord[] = [];
   const taken = new Set<string>();
   const newest = new Map<string, { sample: Metering; source: 'mqtt' | 'http' }>();
-  for (const { venId, samples, source } of messages) {
+  /** Per VEN, when it was last heard over its own connection (null: only over the HTTP fallback). */
+  const heard = new Map<string, number | null>();
+  for (const { venId, samples, source, receivedAt } of messages) {
+    if (source === 'mqtt') heard.set(venId, Math.max(receivedAt, heard.get(venId) ?? 0));
+    else if (!heard.has(venId)) heard.set(venId, null);
     for (const sample of samples) {
       // one sample per VEN and time: a QoS 1 resend, or another reading of that second, is the first one's (the store keeps the first too)
       const key = `${venId}\u0000${sample.timestamp}`;
@@ -103,7 +109,7 @@ export async function storeMetering(messages: readonly AcceptedMetering[], ports
   await ports.telemetry.write(records);
   await Promise.all(
     [...newest].map(([venId, { sample, source }]) =>
-      ports.registry.recordHeartbeat('ven', venId, sample.timestamp * 1000, heartbeatSummary(sample, source)),
+      ports.registry.recordHeartbeat('ven', venId, sample.timestamp * 1000, heartbeatSummary(sample, source), heard.get(venId)),
     ),
   );
 }

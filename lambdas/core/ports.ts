@@ -52,15 +52,23 @@ export type DeviceKind = 'ven' | 'gateway' | 'winter-river';
 export interface Device {
   readonly deviceId: string;
   readonly kind?: DeviceKind;
+  /** Connected (presence) and heard from within two of its reporting intervals, judged when read. */
   readonly online: boolean;
   readonly firstSeen?: string;
+  /** When its newest message was received (any path). */
   readonly lastSeen?: string;
+  /** How often it reports over its connection, as learnt from its heartbeats (a default until then). */
+  readonly reportIntervalMs?: number;
   readonly latest?: Record<string, unknown>;
 }
 
 export interface DeviceRegistry {
-  /** Registers the device if new, refreshes heartbeat and online, and keeps the newest summary. */
-  recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>): Promise<void>;
+  /**
+   * Registers the device if new, keeps the newest summary (`at`: the sample's time) and when it was heard: `seen`, the
+   * receive time of a message over its own connection (default `at`), or null for one that was not (the HTTP fallback),
+   * which leaves its online state and reporting interval alone. Never sets `online`: only presence does.
+   */
+  recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>, seen?: number | null): Promise<void>;
   /** Applies a connect/disconnect unless a newer one was already applied. */
   recordPresence(deviceId: string, online: boolean, at: number): Promise<void>;
   get(deviceId: string): Promise<Device | undefined>;

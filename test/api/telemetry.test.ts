@@ -1,6 +1,6 @@
 // POST /api/telemetry: the HTTP fallback of the metering rule, same validation, same stores.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorSink } from '../e2e/helpers.js';
+import { errorSink, presenceConnected } from '../e2e/helpers.js';
 import { fixture } from '../fixture.js';
 import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
 
@@ -24,7 +24,8 @@ describe('POST /api/telemetry', () => {
     expect(res).toMatchObject({ status: 200, body: { accepted: 1, rejected: 0, results: [{ index: 0, ok: true }] } });
 
     const ven = await stack.api('/api/vens/ven-h1');
-    expect(ven.body).toMatchObject({ venId: 'ven-h1', online: true, latest: { usedPowerKw: 8.2, availableShedKw: 2.1, source: 'http' } });
+    // a reading over HTTP says nothing about the device's connection: it is not online for it
+    expect(ven.body).toMatchObject({ venId: 'ven-h1', online: false, latest: { usedPowerKw: 8.2, availableShedKw: 2.1, source: 'http' } });
     const telemetry = await stack.api(`/api/vens/ven-h1/telemetry?${window(t)}`);
     expect(telemetry.body.items).toEqual([expect.objectContaining({ usedPowerKw: 8.2, shedPowerKw: 4.8 })]);
     const circuits = await stack.api(`/api/vens/ven-h1/circuits/history?${window(t)}`);
@@ -92,10 +93,11 @@ describe('POST /api/telemetry', () => {
   it('over MQTT too: a VEN whose clock jumped a year ahead is refused to the error sink and is not frozen', async () => {
     const deliver = (timestamp: number, usedPowerKw: number) =>
       stack.deliverToRules('volttron/metering', Buffer.from(JSON.stringify({ ...metering('ven-h8', timestamp), usedPowerKw })), 'ven-h8');
+    await presenceConnected(stack, 'ven-h8');
     await deliver(nowSec() + 365 * 86_400, 1.1);
     await deliver(nowSec(), 2.2);
     await stack.settle();
-    expect((await stack.api('/api/vens/ven-h8')).body.latest).toMatchObject({ usedPowerKw: 2.2 });
+    expect((await stack.api('/api/vens/ven-h8')).body).toMatchObject({ online: true, latest: { usedPowerKw: 2.2 } });
     expect(await errorSink(stack.config.errorsFile)).toContainEqual(
       expect.objectContaining({ reason: 'clock-skew', clientId: 'ven-h8', message: expect.stringMatching(/^timestamp: /) }),
     );
