@@ -3,8 +3,9 @@
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import type { Server as HttpServer } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as HttpServer, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
@@ -39,10 +40,17 @@ export interface BrokerOptions {
   ) => void;
   /** Operational lines (TLS handshakes that failed). */
   readonly log?: (line: string) => void;
+  /**
+   * IoT Core's HTTPS publish (`POST /topics/{topic}?qos=1` with the device certificate) on this port, on the broker's
+   * TLS settings: the certificate's CN is the device, checked and delivered as its MQTT publish would be. Off if absent.
+   */
+  readonly httpsPort?: number;
 }
 
 export interface Broker {
   readonly port: number;
+  /** The HTTPS publish port, when it is on. */
+  readonly httpsPort?: number;
   publish(topic: string, payload: Buffer | string, qos: 0 | 1): Promise<void>;
   close(): Promise<void>;
 }
@@ -223,8 +231,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     authorizeForward: (_client, packet) => (parseBasicIngestTopic(packet.topic) ? null : packet),
   });
 
-  const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1) => {
-    await opts.toRules?.(topic, Buffer.from(payload), undefined);
+  const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1, clientId?: string) => {
+    await opts.toRules?.(topic, Buffer.from(payload), clientId);
     return new Promise<void>((resolve, reject) =>
       aedes.publish(
         { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
@@ -278,6 +286,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   server.listen(opts.port, opts.host);
   await once(server, 'listening');
 
+  const https = opts.httpsPort === undefined ? undefined : await startHttpsPublish(opts, opts.httpsPort, publish);
+
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://local').pathname !== '/mqtt') return;
@@ -288,12 +298,69 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : opts.port,
-    publish,
+    ...(https && { httpsPort: (https.address() as AddressInfo).port }),
+    publish: (topic, payload, qos) => publish(topic, payload, qos),
     async close() {
+      https?.closeAllConnections();
+      https?.close();
       opts.httpServer.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.terminate();
       server.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
     },
   };
+}
+
+/**
+ * `POST /topics/{topic}?qos=0|1` over mutual TLS, as IoT Core's data endpoint on 8443: the client certificate's CN is
+ * the publisher, the device policy and the 128 KiB limit apply, and the message goes where its MQTT publish would
+ * (the rules, then subscribers). 200 once it is in the rules' streams; 403 refused by the policy; 413 too large.
+ */
+async function startHttpsPublish(
+  opts: BrokerOptions,
+  port: number,
+  publish: (topic: string, payload: Buffer, qos: 0 | 1, clientId: string) => Promise<void>,
+): Promise<HttpsServer> {
+  const reply = (res: ServerResponse, status: number, message: string) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message, traceId: randomUUID() }));
+  };
+  const server = createHttpsServer(
+    { ...opts.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    async (req, res) => {
+      const thing = String((req.socket as tls.TLSSocket).getPeerCertificate()?.subject?.CN ?? '');
+      const url = new URL(req.url ?? '/', 'https://local');
+      const topic = url.pathname.startsWith('/topics/') ? decodeURIComponent(url.pathname.slice('/topics/'.length)) : '';
+      if (req.method !== 'POST' || !topic) return reply(res, 404, 'POST /topics/{topic}');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_PAYLOAD_BYTES) {
+          opts.onRefused(thing, 'publish', topic, { reason: 'oversize', message: `over ${MAX_PAYLOAD_BYTES} bytes (HTTPS publish)` });
+          res.setHeader('connection', 'close');
+          return reply(res, 413, `payload over ${MAX_PAYLOAD_BYTES} bytes`);
+        }
+        chunks.push(chunk);
+      }
+      if (url.searchParams.has('retain') && url.searchParams.get('retain') !== 'false') {
+        opts.onRefused(thing, 'publish', topic, { reason: 'not-authorized', message: `${thing} may not retain (iot:RetainPublish) on ${topic}` });
+        return reply(res, 403, 'Forbidden');
+      }
+      if (!isAllowed('publish', thing, topic)) {
+        opts.onRefused(thing, 'publish', topic);
+        return reply(res, 403, 'Forbidden');
+      }
+      try {
+        await publish(topic, Buffer.concat(chunks), url.searchParams.get('qos') === '0' ? 0 : 1, thing);
+        reply(res, 200, 'OK');
+      } catch (err) {
+        reply(res, 503, (err as Error).message);
+      }
+    },
+  );
+  server.on('tlsClientError', (err, socket) => opts.log?.(`warning: TLS handshake (HTTPS publish) from ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`));
+  server.listen(port, opts.host);
+  await once(server, 'listening');
+  return server;
 }

@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   /** 0 picks a free port. */
   readonly httpPort?: number;
   readonly mqttPort?: number;
+  /** IoT Core's HTTPS publish with the device certificate (`POST /topics/{topic}`); 8443, or a free port when mqttPort is 0. */
+  readonly httpsPublishPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
   /** Asset inventory (seed 002 YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
@@ -74,7 +76,8 @@ export interface LocalConfig {
   tokens: Record<Role, string>;
   iotDataEndpoint: string;
   wsUrl: string;
-  mqtt: { host: string; port: number; caFile: string };
+  /** `httpsPort`: IoT Core's HTTPS publish (`POST https://host:httpsPort/topics/{topic}?qos=1` with the device certificate). */
+  mqtt: { host: string; port: number; caFile: string; httpsPort?: number };
   credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   errorsFile: string;
 }
@@ -199,6 +202,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const broker = await startBroker({
     host,
     port: opts.mqttPort ?? 8883,
+    httpsPort: opts.httpsPublishPort ?? (opts.mqttPort === 0 ? 0 : 8443),
     tls: {
       key: await readFile(serverCert.keyFile),
       cert: await readFile(serverCert.certFile),
@@ -273,7 +277,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     tokens: secrets.tokens,
     iotDataEndpoint: baseUrl,
     wsUrl: `ws://${host}:${httpPort}/mqtt`,
-    mqtt: { host, port: broker.port, caFile: ca.caFile },
+    mqtt: { host, port: broker.port, caFile: ca.caFile, ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }) },
     credentials,
     errorsFile: errorsFile.file,
   };

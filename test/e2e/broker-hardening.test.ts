@@ -2,6 +2,7 @@
 // (no iot:RetainPublish), payloads over 128 KiB on any topic (a huge packet is dropped unread), and it says who failed
 // a TLS handshake and why. The error sink keeps the payload's text, even numbers JSON has no value for.
 import { mqtt } from 'aws-iot-device-sdk-v2';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,13 @@ import { connectDevice } from './sdk-client.js';
 let stack: Awaited<ReturnType<typeof startTestStack>>;
 let ven: ProvisionResult;
 const lines: string[] = [];
+
+/** Runs a command with `input` on stdin; its stdout. */
+const run = (cmd: string, args: string[], input: string) =>
+  new Promise<string>((resolve, reject) => {
+    const child = execFile(cmd, args, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    child.stdin!.end(input);
+  });
 
 beforeAll(async () => {
   stack = await startTestStack({ log: (line) => lines.push(line) });
@@ -85,6 +93,29 @@ describe('the broker, as the AWS IoT policy and limits', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("IoT Core's HTTPS publish with the device certificate", () => {
+  const curl = (cert: ProvisionResult, topic: string, body: string) =>
+    run('curl', [
+      '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', stack.config.mqtt.caFile, '--cert', cert.certFile, '--key', cert.keyFile,
+      '-X', 'POST', '--data-binary', '@-', `https://127.0.0.1:${stack.config.mqtt.httpsPort}/topics/${encodeURIComponent(topic)}?qos=1`,
+    ], body);
+
+  it('takes metering as the certificate\'s device, through the same rules; refuses another device\'s topic (403, not-authorized)', async () => {
+    const timestamp = Math.floor(Date.now() / 1000);
+    expect(await curl(ven, topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-hard', timestamp, usedPowerKw: 6.5 }))).toBe('200');
+    await stack.settle();
+    const telemetry = await stack.api(`/api/vens/ven-hard/telemetry?start=${timestamp - 60}&end=${timestamp + 60}`);
+    expect(telemetry.body.items).toEqual([expect.objectContaining({ usedPowerKw: 6.5, source: 'mqtt' })]);
+
+    expect(await curl(ven, topics.ack('ven-other'), JSON.stringify(fixture('seed-001-event-ack')))).toBe('403');
+    expect((await refusals('ven-hard')).find((r) => r.topic === topics.ack('ven-other'))).toMatchObject({ reason: 'not-authorized' });
+    // a payload naming another VEN is the rule's refusal, as over MQTT
+    expect(await curl(ven, topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-victim', timestamp }))).toBe('200');
+    await stack.settle();
+    expect((await stack.api('/api/vens/ven-victim')).status).toBe(404);
   });
 });
 
