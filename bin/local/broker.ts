@@ -3,11 +3,14 @@
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { isAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
+import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
 import { parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
 
 export interface BrokerOptions {
@@ -25,12 +28,29 @@ export interface BrokerOptions {
   readonly toRules?: (topic: string, payload: Buffer, clientId: string | undefined) => Promise<void>;
   /** Every publish the broker accepts, device or internal, in arrival order. */
   readonly onPublish: (topic: string, payload: Buffer, clientId: string | undefined) => void;
-  /** A publish or subscribe the policy refused (AWS IoT logs these; locally they go to the error sink). */
-  readonly onRefused: (clientId: string, action: 'publish' | 'subscribe', topic: string) => void;
+  /**
+   * A publish or subscribe the policy refused, or a publish over AWS IoT's payload limit (AWS IoT logs these; locally
+   * they go to the error sink). `reason` and `message` say why when it is not the topic alone.
+   */
+  readonly onRefused: (
+    clientId: string,
+    action: 'publish' | 'subscribe',
+    topic: string,
+    why?: { reason: 'not-authorized' | 'oversize'; message: string },
+  ) => void;
+  /** Operational lines (TLS handshakes that failed). */
+  readonly log?: (line: string) => void;
+  /**
+   * IoT Core's HTTPS publish (`POST /topics/{topic}?qos=1` with the device certificate) on this port, on the broker's
+   * TLS settings: the certificate's CN is the device, checked and delivered as its MQTT publish would be. Off if absent.
+   */
+  readonly httpsPort?: number;
 }
 
 export interface Broker {
   readonly port: number;
+  /** The HTTPS publish port, when it is on. */
+  readonly httpsPort?: number;
   publish(topic: string, payload: Buffer | string, qos: 0 | 1): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,6 +62,14 @@ export interface Broker {
 export const MAX_PENDING_PER_CONNECTION = 32;
 
 /**
+ * The largest PUBLISH packet read at all: the 128 KiB payload plus AWS IoT's longest topic (256 bytes), its length
+ * and a packet id. A packet announcing more is refused from its fixed header, before its body is read into memory
+ * (mqtt-packet's parser, which aedes uses, has no size limit and would buffer it whole).
+ */
+export const MAX_PUBLISH_PACKET = MAX_PAYLOAD_BYTES + 256 + 4;
+const PUBLISH = 3;
+
+/**
  * A device's TLS socket as aedes sees it, with a brake: the socket is read only while aedes wants more data (the
  * stream's own backpressure, which aedes' eager reading alone does not give) and the connection has fewer than
  * MAX_PENDING_PER_CONNECTION rule deliveries pending. Otherwise it is paused: nothing more is read, the kernel's
@@ -50,16 +78,52 @@ export const MAX_PENDING_PER_CONNECTION = 32;
 class BrakedConnection extends Duplex {
   private pending = 0;
   private wanted = true;
+  /** Where the MQTT framing stands: bytes of the current packet's body still to pass, or its fixed header so far. */
+  private skip = 0;
+  private header: number[] = [];
 
-  constructor(readonly socket: tls.TLSSocket) {
+  constructor(
+    readonly socket: tls.TLSSocket,
+    private readonly onOversize: (bytes: number) => void,
+  ) {
     super();
     socket.on('data', (chunk: Buffer) => {
+      if (!this.withinLimit(chunk)) return;
       if (!this.push(chunk)) this.wanted = false;
       this.flow();
     });
     socket.on('end', () => this.push(null));
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => this.destroy());
+  }
+
+  /**
+   * Follows the MQTT framing (fixed header: type, then a 1-4 byte remaining length) through the bytes read; a PUBLISH
+   * longer than MAX_PUBLISH_PACKET drops the connection before any of it reaches aedes.
+   */
+  private withinLimit(chunk: Buffer): boolean {
+    for (let i = 0; i < chunk.length; ) {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, chunk.length - i);
+        this.skip -= n;
+        i += n;
+        continue;
+      }
+      const byte = chunk[i++]!;
+      this.header.push(byte);
+      if (this.header.length === 1 || (byte & 0x80 && this.header.length < 5)) continue;
+      let length = 0;
+      for (let k = this.header.length - 1; k >= 1; k--) length = length * 128 + (this.header[k]! & 0x7f);
+      const type = this.header[0]! >> 4;
+      this.header = [];
+      if (type === PUBLISH && length > MAX_PUBLISH_PACKET) {
+        this.onOversize(length);
+        this.destroy();
+        return false;
+      }
+      this.skip = length;
+    }
+    return true;
   }
 
   /** Runs one delivery, braking while too many are pending. */
@@ -133,6 +197,15 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null);
       const id = identities.get(client);
+      // as AWS IoT: no device policy grants iot:RetainPublish, and no payload is over 128 KiB; either drops the connection
+      if (packet.retain) {
+        opts.onRefused(client.id, 'publish', packet.topic, { reason: 'not-authorized', message: `${client.id} may not retain (iot:RetainPublish) on ${packet.topic}` });
+        return callback(new Error(`${client.id} may not retain messages`));
+      }
+      if (packet.payload.length > MAX_PAYLOAD_BYTES) {
+        opts.onRefused(client.id, 'publish', packet.topic, { reason: 'oversize', message: `${packet.payload.length} bytes > ${MAX_PAYLOAD_BYTES}` });
+        return callback(new Error(`${client.id} published ${packet.payload.length} bytes`));
+      }
       if (id?.kind === 'device' && isAllowed('publish', id.thingName, packet.topic)) {
         // aedes writes the PUBACK right after this callback: hold it until the message is stored
         const toRules = opts.toRules;
@@ -158,8 +231,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     authorizeForward: (_client, packet) => (parseBasicIngestTopic(packet.topic) ? null : packet),
   });
 
-  const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1) => {
-    await opts.toRules?.(topic, Buffer.from(payload), undefined);
+  const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1, clientId?: string) => {
+    await opts.toRules?.(topic, Buffer.from(payload), clientId);
     return new Promise<void>((resolve, reject) =>
       aedes.publish(
         { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
@@ -193,11 +266,27 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const server = tls.createServer(
     // No Nagle: an MQTT packet is a whole message; holding it for the peer's delayed ACK adds up to 40 ms (bench 3).
     { ...opts.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', noDelay: true },
-    (socket) => aedes.handle(new BrakedConnection(socket)),
+    (socket) => {
+      const cn = () => String(socket.getPeerCertificate()?.subject?.CN ?? socket.remoteAddress);
+      const conn = new BrakedConnection(socket, (bytes) =>
+        opts.onRefused(cn(), 'publish', '(not read)', { reason: 'oversize', message: `a ${bytes}-byte PUBLISH packet > ${MAX_PUBLISH_PACKET}: connection dropped unread` }),
+      );
+      aedes.handle(conn);
+    },
   );
-  server.on('tlsClientError', () => undefined);
+  // a foreign CA, an expired or revoked certificate, no certificate: the handshake fails before MQTT; say who and why
+  // (a failed handshake has often closed its socket already: the peer is taken when the connection comes in)
+  const peers = new WeakMap<Socket, string>();
+  server.on('connection', (raw: Socket) => peers.set(raw, `${raw.remoteAddress?.replace(/^::ffff:/, '')}:${raw.remotePort}`));
+  server.on('tlsClientError', (err, socket) => {
+    const raw = (socket as unknown as { _parent?: Socket })._parent;
+    const peer = (raw && peers.get(raw)) ?? `${socket.remoteAddress}:${socket.remotePort}`;
+    opts.log?.(`warning: TLS handshake from ${peer} failed: ${err.message}`);
+  });
   server.listen(opts.port, opts.host);
   await once(server, 'listening');
+
+  const https = opts.httpsPort === undefined ? undefined : await startHttpsPublish(opts, opts.httpsPort, publish);
 
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
@@ -209,12 +298,69 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : opts.port,
-    publish,
+    ...(https && { httpsPort: (https.address() as AddressInfo).port }),
+    publish: (topic, payload, qos) => publish(topic, payload, qos),
     async close() {
+      https?.closeAllConnections();
+      https?.close();
       opts.httpServer.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.terminate();
       server.close();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
     },
   };
+}
+
+/**
+ * `POST /topics/{topic}?qos=0|1` over mutual TLS, as IoT Core's data endpoint on 8443: the client certificate's CN is
+ * the publisher, the device policy and the 128 KiB limit apply, and the message goes where its MQTT publish would
+ * (the rules, then subscribers). 200 once it is in the rules' streams; 403 refused by the policy; 413 too large.
+ */
+async function startHttpsPublish(
+  opts: BrokerOptions,
+  port: number,
+  publish: (topic: string, payload: Buffer, qos: 0 | 1, clientId: string) => Promise<void>,
+): Promise<HttpsServer> {
+  const reply = (res: ServerResponse, status: number, message: string) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message, traceId: randomUUID() }));
+  };
+  const server = createHttpsServer(
+    { ...opts.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
+    async (req, res) => {
+      const thing = String((req.socket as tls.TLSSocket).getPeerCertificate()?.subject?.CN ?? '');
+      const url = new URL(req.url ?? '/', 'https://local');
+      const topic = url.pathname.startsWith('/topics/') ? decodeURIComponent(url.pathname.slice('/topics/'.length)) : '';
+      if (req.method !== 'POST' || !topic) return reply(res, 404, 'POST /topics/{topic}');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_PAYLOAD_BYTES) {
+          opts.onRefused(thing, 'publish', topic, { reason: 'oversize', message: `over ${MAX_PAYLOAD_BYTES} bytes (HTTPS publish)` });
+          res.setHeader('connection', 'close');
+          return reply(res, 413, `payload over ${MAX_PAYLOAD_BYTES} bytes`);
+        }
+        chunks.push(chunk);
+      }
+      if (url.searchParams.has('retain') && url.searchParams.get('retain') !== 'false') {
+        opts.onRefused(thing, 'publish', topic, { reason: 'not-authorized', message: `${thing} may not retain (iot:RetainPublish) on ${topic}` });
+        return reply(res, 403, 'Forbidden');
+      }
+      if (!isAllowed('publish', thing, topic)) {
+        opts.onRefused(thing, 'publish', topic);
+        return reply(res, 403, 'Forbidden');
+      }
+      try {
+        await publish(topic, Buffer.concat(chunks), url.searchParams.get('qos') === '0' ? 0 : 1, thing);
+        reply(res, 200, 'OK');
+      } catch (err) {
+        reply(res, 503, (err as Error).message);
+      }
+    },
+  );
+  server.on('tlsClientError', (err, socket) => opts.log?.(`warning: TLS handshake (HTTPS publish) from ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`));
+  server.listen(port, opts.host);
+  await once(server, 'listening');
+  return server;
 }

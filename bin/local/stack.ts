@@ -21,7 +21,7 @@ import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
-import { rules } from '../../lambdas/core/rules.js';
+import { ruleJson, rules } from '../../lambdas/core/rules.js';
 import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseShadowTopic } from '../../lambdas/core/topics.js';
@@ -49,6 +49,8 @@ export interface LocalStackOptions {
   /** 0 picks a free port. */
   readonly httpPort?: number;
   readonly mqttPort?: number;
+  /** IoT Core's HTTPS publish with the device certificate (`POST /topics/{topic}`); 8443, or a free port when mqttPort is 0. */
+  readonly httpsPublishPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
   /** Asset inventory (seed 002 YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
@@ -75,7 +77,8 @@ export interface LocalConfig {
   tokens: Record<Role, string>;
   iotDataEndpoint: string;
   wsUrl: string;
-  mqtt: { host: string; port: number; caFile: string };
+  /** `httpsPort`: IoT Core's HTTPS publish (`POST https://host:httpsPort/topics/{topic}?qos=1` with the device certificate). */
+  mqtt: { host: string; port: number; caFile: string; httpsPort?: number };
   credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   errorsFile: string;
 }
@@ -188,7 +191,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       sql: rule.sql,
       partitionKey: rule.partitionKey,
       // a record needs a partition key; IoT Core always knows the client, a bridged message may not (bench/)
-      invoke: (event, partitionKey) => writer.put(localStreamName(rule.name), partitionKey || 'unknown', Buffer.from(JSON.stringify(event))),
+      invoke: (event, partitionKey) => writer.put(localStreamName(rule.name), partitionKey || 'unknown', Buffer.from(ruleJson(event))),
     })),
     errors,
   );
@@ -204,6 +207,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const broker = await startBroker({
     host,
     port: opts.mqttPort ?? 8883,
+    httpsPort: opts.httpsPublishPort ?? (opts.mqttPort === 0 ? 0 : 8443),
     tls: {
       key: await readFile(serverCert.keyFile),
       cert: await readFile(serverCert.certFile),
@@ -212,10 +216,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     httpServer,
     // the live feed is read only: any role may watch it
     isOperatorToken: (password) => roleOfToken(secrets.tokens, password) !== undefined,
-    onRefused(clientId, action, topic) {
+    log,
+    onRefused(clientId, action, topic, why) {
       track(
         errors
-          .reject({ reason: 'not-authorized', message: `${clientId} may not ${action} ${topic}`, topic, clientId })
+          .reject({ reason: why?.reason ?? 'not-authorized', message: why?.message ?? `${clientId} may not ${action} ${topic}`, topic, clientId })
           .catch((err: Error) => log(`error sink: ${err.message}`)),
       );
     },
@@ -277,7 +282,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     tokens: secrets.tokens,
     iotDataEndpoint: baseUrl,
     wsUrl: `ws://${host}:${httpPort}/mqtt`,
-    mqtt: { host, port: broker.port, caFile: ca.caFile },
+    mqtt: { host, port: broker.port, caFile: ca.caFile, ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }) },
     credentials,
     errorsFile: errorsFile.file,
   };

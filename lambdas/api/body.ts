@@ -3,7 +3,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import { ValidationError } from '../core/errors.js';
-import { parse } from '../core/schemas.js';
+import { isStorableNumber, parse, STORABLE_MESSAGE } from '../core/schemas.js';
 
 /** How deep free-form JSON (a Winter River command's `params`) may nest; the seeds' documents nest 3 levels. */
 export const MAX_JSON_DEPTH = 32;
@@ -30,11 +30,6 @@ export function parseBody<T extends z.ZodType>(schema: T, event: APIGatewayProxy
   return result.value;
 }
 
-/**
- * DynamoDB keeps 0 and magnitudes from 1e-130 up to (not including) 1e126, with at most 38 significant digits; a
- * JavaScript number has at most 17, so only the magnitude can be out of range (and `1e999` parses to Infinity).
- */
-export const isStorableNumber = (n: number): boolean => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
 
 const fieldOf = (path: readonly (string | number)[]) => path.join('.') || '(root)';
 
@@ -42,7 +37,7 @@ const fieldOf = (path: readonly (string | number)[]) => path.join('.') || '(root
 function checkJson(value: unknown, path: (string | number)[]): void {
   if (typeof value === 'number') {
     if (!isStorableNumber(value)) {
-      throw new ValidationError(fieldOf(path), `${fieldOf(path)}: must be 0 or of magnitude 1e-130 to 1e126`);
+      throw new ValidationError(fieldOf(path), `${fieldOf(path)}: ${STORABLE_MESSAGE}`);
     }
     return;
   }

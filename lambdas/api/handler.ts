@@ -85,7 +85,7 @@ function errorResponse(event: APIGatewayProxyEventV2, err: unknown): Response {
   if (err instanceof ValidationError) return json(400, { error: 'ValidationError', field: err.field, message: err.message });
   if (err instanceof ForbiddenError) return json(403, { error: 'Forbidden', message: err.message });
   if (err instanceof NotFoundError) return json(404, { error: 'NotFound', message: err.message });
-  if (err instanceof ConflictError) return json(409, { error: 'Conflict', message: err.message });
+  if (err instanceof ConflictError) return json(409, { error: 'Conflict', ...(err.field && { field: err.field }), message: err.message });
   if (err instanceof UnprocessableError) return json(422, { error: 'Unprocessable', field: err.field, message: err.message });
   logger.error('request failed', { routeKey: event.routeKey, error: err as Error });
   return json(500, { error: 'InternalError', message: 'internal error' });

@@ -35,9 +35,13 @@ export class ForbiddenError extends Error {
   }
 }
 
-/** The request conflicts with one still under way (the same `Idempotency-Key`): 409, retry later. */
+/** The request conflicts with one still under way (the same `Idempotency-Key`: retry later) or with stored data: 409. */
 export class ConflictError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The field whose value conflicts, when there is one. */
+    readonly field?: string,
+  ) {
     super(message);
     this.name = 'ConflictError';
   }

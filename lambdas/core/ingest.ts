@@ -1,6 +1,7 @@
 // Pure ingest logic: plain typed data in, port calls out. Runs in Lambda, the local stack and unit tests.
 import type { IngestPorts, MeasureValue, RejectReason, SeriesRecord } from './ports.js';
 import {
+  MAX_CLOCK_SKEW_MS,
   ackSchema,
   meteringBatchSchema,
   meteringSchema,
@@ -32,6 +33,8 @@ export interface AcceptedMetering {
   readonly venId: string;
   readonly samples: readonly Metering[];
   readonly source: 'mqtt' | 'http';
+  /** When the message was received (IoT's `timestamp()`, or the API's clock). */
+  readonly receivedAt: number;
 }
 
 /** Validates one metering message (single, or `{venId, batch}` when allowed) and checks that its sender is the VEN it names. */
@@ -48,8 +51,20 @@ export function acceptMetering(
     return reject('identity-mismatch', `venId ${venId} was published by ${msg.clientId}`) as Extract<IngestResult, { ok: false }>;
   }
   const samples = 'batch' in parsed.value ? parsed.value.batch : [parsed.value];
-  return { ok: true, value: { venId, samples, source: msg.source ?? 'mqtt' } };
+  const ahead = samples.findIndex((s) => s.timestamp * 1000 > msg.receivedAt + MAX_CLOCK_SKEW_MS);
+  if (ahead >= 0) {
+    const field = 'batch' in parsed.value ? `batch.${ahead}.timestamp` : 'timestamp';
+    return reject('clock-skew', aheadMessage(field, samples[ahead]!.timestamp * 1000, msg.receivedAt)) as Extract<IngestResult, { ok: false }>;
+  }
+  return { ok: true, value: { venId, samples, source: msg.source ?? 'mqtt', receivedAt: msg.receivedAt } };
 }
+
+/**
+ * A device's time more than MAX_CLOCK_SKEW_MS ahead of when the message arrived: refused, since the registry keeps the
+ * newest sample and one from the future would hide every real one after it. Older samples are backfill and welcome.
+ */
+const aheadMessage = (field: string, at: number, receivedAt: number) =>
+  `${field}: ${new Date(at).toISOString()} is more than ${MAX_CLOCK_SKEW_MS / 60_000} min ahead of its receive time ${new Date(receivedAt).toISOString()}`;
 
 /** One metering payload (the operator API's HTTP fallback takes no batches). */
 export function ingestMetering(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
@@ -69,29 +84,35 @@ async function storeAccepted(accepted: ReturnType<typeof acceptMetering>, ports:
 
 /**
  * Stores accepted metering messages, any number of VENs: every sample's records in one time-series write (a
- * record repeated, e.g. a QoS 1 resend in the same batch, is written once), then one registry heartbeat per VEN with
+ * sample repeated, e.g. a QoS 1 resend in the same batch, is written once: the first of its VEN and time), then one registry heartbeat per VEN with
  * its newest sample. Idempotent: the same messages stored twice leave the same items.
  */
 export async function storeMetering(messages: readonly AcceptedMetering[], ports: IngestPorts): Promise<void> {
-  const records = new Map<string, SeriesRecord>();
+  const records: SeriesRecord[] = [];
+  const taken = new Set<string>();
   const newest = new Map<string, { sample: Metering; source: 'mqtt' | 'http' }>();
-  for (const { venId, samples, source } of messages) {
+  /** Per VEN, when it was last heard over its own connection (null: only over the HTTP fallback). */
+  const heard = new Map<string, number | null>();
+  for (const { venId, samples, source, receivedAt } of messages) {
+    if (source === 'mqtt') heard.set(venId, Math.max(receivedAt, heard.get(venId) ?? 0));
+    else if (!heard.has(venId)) heard.set(venId, null);
     for (const sample of samples) {
-      for (const record of meteringRecords(sample)) records.set(recordKey(record), record);
+      // one sample per VEN and time: a QoS 1 resend, or another reading of that second, is the first one's (the store keeps the first too)
+      const key = `${venId}\u0000${sample.timestamp}`;
+      if (taken.has(key)) continue;
+      taken.add(key);
+      records.push(...meteringRecords(sample, source));
       const current = newest.get(venId);
-      if (!current || sample.timestamp >= current.sample.timestamp) newest.set(venId, { sample, source });
+      if (!current || sample.timestamp > current.sample.timestamp) newest.set(venId, { sample, source });
     }
   }
-  await ports.telemetry.write([...records.values()]);
+  await ports.telemetry.write(records);
   await Promise.all(
     [...newest].map(([venId, { sample, source }]) =>
-      ports.registry.recordHeartbeat('ven', venId, sample.timestamp * 1000, heartbeatSummary(sample, source)),
+      ports.registry.recordHeartbeat('ven', venId, sample.timestamp * 1000, heartbeatSummary(sample, source), heard.get(venId)),
     ),
   );
 }
-
-/** A record's identity in the store: series, device, time and the load it belongs to. */
-const recordKey = (r: SeriesRecord) => `${r.series}\u0000${r.deviceId}\u0000${r.time}\u0000${r.dimensions.load_id ?? ''}`;
 
 /** The registry's `latest` for one metering payload. */
 function heartbeatSummary(m: Metering, source: 'mqtt' | 'http'): Record<string, unknown> {
@@ -120,10 +141,12 @@ const LOAD_ID = 'loadId';
 
 /**
  * One `ven_telemetry` record plus one `ven_load_sample` per circuit or load id (circuits and loads merged: a load's
- * keys override its circuit's). Measures keep the payload's key order, `eventId` last; null and undefined are left out.
+ * keys override its circuit's). Measures keep the payload's key order, `eventId` then `source` (the path the reading
+ * came by: `mqtt` from the device's own connection, `http` from the operator API's fallback) last; null and undefined
+ * are left out.
  * Plain loops rather than rest/spread copies: this runs once per metering message (bench/metering-domain.ts).
  */
-export function meteringRecords(m: Metering): SeriesRecord[] {
+export function meteringRecords(m: Metering, source?: 'mqtt' | 'http'): SeriesRecord[] {
   const time = m.timestamp * 1000;
   const venId = m.venId;
   const aggregate: Record<string, MeasureValue> = {};
@@ -133,6 +156,7 @@ export function meteringRecords(m: Metering): SeriesRecord[] {
     if (value !== undefined && value !== null) aggregate[key] = value as MeasureValue;
   }
   if (m.eventId !== undefined && m.eventId !== null) aggregate.eventId = m.eventId;
+  if (source) aggregate.source = source;
   const records: SeriesRecord[] = [
     { series: 'ven_telemetry', deviceId: venId, time, dimensions: { ven_id: venId }, measures: aggregate },
   ];
@@ -212,6 +236,7 @@ export async function ingestPresence(msg: RuleMessage, ports: IngestPorts): Prom
   const parsed = parse(presenceEventSchema, msg.payload);
   if (!parsed.ok) return reject('schema', parsed.message);
   const event = parsed.value;
+  if (event.timestamp > msg.receivedAt + MAX_CLOCK_SKEW_MS) return reject('clock-skew', aheadMessage('timestamp', event.timestamp, msg.receivedAt));
   await ports.registry.recordPresence(event.clientId, event.eventType === 'connected', event.timestamp);
   return { ok: true, stored: true };
 }

@@ -38,7 +38,8 @@ export interface SeriesQuery extends TimeRange {
 
 /**
  * Time-series port (DynamoDB or Timestream). Writes are idempotent per (series, device, time): one write carries
- * every record of a sample (one metering message's), and writing that time again replaces them.
+ * every record of a sample (one metering message's), and the first sample of a time is kept: writing it again changes
+ * nothing, another sample of that time is not stored (DynamoDB leaves it out, Timestream refuses it).
  */
 export interface TelemetryStore {
   write(records: readonly SeriesRecord[]): Promise<void>;
@@ -51,15 +52,23 @@ export type DeviceKind = 'ven' | 'gateway' | 'winter-river';
 export interface Device {
   readonly deviceId: string;
   readonly kind?: DeviceKind;
+  /** Connected (presence) and heard from within two of its reporting intervals, judged when read. */
   readonly online: boolean;
   readonly firstSeen?: string;
+  /** When its newest message was received (any path). */
   readonly lastSeen?: string;
+  /** How often it reports over its connection, as learnt from its heartbeats (a default until then). */
+  readonly reportIntervalMs?: number;
   readonly latest?: Record<string, unknown>;
 }
 
 export interface DeviceRegistry {
-  /** Registers the device if new, refreshes heartbeat and online, and keeps the newest summary. */
-  recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>): Promise<void>;
+  /**
+   * Registers the device if new, keeps the newest summary (`at`: the sample's time) and when it was heard: `seen`, the
+   * receive time of a message over its own connection (default `at`), or null for one that was not (the HTTP fallback),
+   * which leaves its online state and reporting interval alone. Never sets `online`: only presence does.
+   */
+  recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>, seen?: number | null): Promise<void>;
   /** Applies a connect/disconnect unless a newer one was already applied. */
   recordPresence(deviceId: string, online: boolean, at: number): Promise<void>;
   get(deviceId: string): Promise<Device | undefined>;
@@ -94,6 +103,7 @@ export type RejectReason =
   | 'identity-mismatch'
   /** A DER reading of an asset not in the inventory of the sending gateway's site. */
   | 'unknown-asset'
+  | 'clock-skew'
   | 'store-rejected'
   | 'handler-failed';
 

@@ -1,7 +1,8 @@
 // Device registry on DynamoDB (`tables.devices`): VENs, gateways and Winter River nodes, two items each. The identity
 // (`part` = identity: kind, firstSeen) is written once and carries the `byKind` index key, sharded (`ven#07`); the
-// state (`part` = state: online, lastSeen, latest) takes every heartbeat and presence event and is in no index, so a
-// heartbeat is one unindexed write and no index partition takes every device's.
+// state (`part` = state: connected and presenceAt from presence events; lastSeen, seenAt, reportIntervalMs, latest from
+// heartbeats) takes every heartbeat and presence event and is in no index, so a heartbeat is one unindexed write and
+// no index partition takes every device's. `online` is not stored: it is judged when read (isOnline).
 import { BatchGetCommand, QueryCommand, UpdateCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditional } from './dynamo.js';
 import { ValidationError } from './errors.js';
@@ -18,26 +19,66 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** The clock `online` is judged by. */
+    private readonly now: () => number = Date.now,
   ) {}
 
-  async recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>) {
-    const iso = new Date(at).toISOString();
+  async recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>, seen: number | null = at) {
+    const received = seen ?? Date.now();
+    const values = { ':iso': new Date(received).toISOString(), ...(seen !== null && { ':seen': seen }) };
+    const seenSet = `lastSeen = :iso${seen !== null ? ', seenAt = :seen' : ''}`;
     let before: Item | undefined;
     const applied = await conditional(async () => {
       const res = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { deviceId, part: STATE },
-          UpdateExpression: 'SET lastSeen = :iso, latestAt = :at, latest = :latest, #online = :true',
+          UpdateExpression: `SET ${seenSet}, latestAt = :at, latest = :latest`,
           ConditionExpression: 'attribute_not_exists(latestAt) OR latestAt <= :at',
-          ExpressionAttributeNames: { '#online': 'online' },
-          ExpressionAttributeValues: { ':iso': iso, ':at': at, ':latest': latest, ':true': true },
+          ExpressionAttributeValues: { ...values, ':at': at, ':latest': latest },
           ReturnValues: 'ALL_OLD',
         }),
       );
       before = res.Attributes;
     });
-    if (applied && before?.registered !== true) await this.register(kind, deviceId, iso);
+    if (!applied) {
+      // an older sample (backfill): it says nothing newer about the device, but the device was heard now
+      await conditional(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { deviceId, part: STATE },
+            UpdateExpression: `SET ${seenSet}`,
+            ConditionExpression: 'attribute_not_exists(lastSeen) OR lastSeen < :iso',
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+      return;
+    }
+    if (seen !== null) await this.learnInterval(deviceId, seen, before);
+    if (before?.registered !== true) await this.register(kind, deviceId, new Date(received).toISOString());
+  }
+
+  /**
+   * The device's reporting interval, learnt from the gaps between the heartbeats it sends over its connection
+   * (smoothed, each gap capped): written only when it moves by more than a tenth, so a steady device costs no write.
+   */
+  private async learnInterval(deviceId: string, seen: number, before: Item | undefined) {
+    const last = before?.seenAt;
+    if (typeof last !== 'number' || seen <= last) return;
+    const gap = Math.min(seen - last, MAX_REPORT_INTERVAL_MS);
+    const known = typeof before?.reportIntervalMs === 'number' ? before.reportIntervalMs : undefined;
+    const interval = known === undefined ? gap : Math.round(0.75 * known + 0.25 * gap);
+    if (known !== undefined && Math.abs(interval - known) <= known / 10) return;
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { deviceId, part: STATE },
+        UpdateExpression: 'SET reportIntervalMs = :interval',
+        ExpressionAttributeValues: { ':interval': interval },
+      }),
+    );
   }
 
   async recordPresence(deviceId: string, online: boolean, at: number) {
@@ -46,10 +87,11 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { deviceId, part: STATE },
-          UpdateExpression: `SET #online = :online, presenceAt = :at, ${online ? 'connectedAt' : 'disconnectedAt'} = :iso`,
+          // `connected` is the presence; whether the device is online is decided when it is read (isOnline)
+          UpdateExpression: `SET connected = :connected, presenceAt = :at, ${online ? 'connectedAt' : 'disconnectedAt'} = :iso REMOVE #online`,
           ConditionExpression: 'attribute_not_exists(presenceAt) OR presenceAt <= :at',
           ExpressionAttributeNames: { '#online': 'online' },
-          ExpressionAttributeValues: { ':online': online, ':at': at, ':iso': new Date(at).toISOString() },
+          ExpressionAttributeValues: { ':connected': online, ':at': at, ':iso': new Date(at).toISOString() },
         }),
       ),
     );
@@ -61,12 +103,13 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
     );
     const items = res.Items ?? [];
     if (!items.length) return undefined;
-    return toDevice(deviceId, items.find((i) => i.part === IDENTITY), items.find((i) => i.part === STATE));
+    return toDevice(deviceId, items.find((i) => i.part === IDENTITY), items.find((i) => i.part === STATE), this.now());
   }
 
   /** In deviceId order, the shards merged; a page of n costs one Query per shard and one BatchGet per 100 devices. */
   async list(kind: DeviceKind, page: { limit: number; next?: string; online?: boolean }): Promise<Page<Device>> {
     const after = page.next ? afterOf(page.next) : undefined;
+    const now = this.now();
     const merge = new ShardMerge(
       shardKeys(kind),
       (shard, startKey, limit) => this.shard(shard, after, startKey, limit),
@@ -81,7 +124,7 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
       const states = await this.states(identities.map((i) => i.deviceId as string));
       for (const identity of identities) {
         last = identity.deviceId as string;
-        const device = toDevice(last, identity, states.get(last));
+        const device = toDevice(last, identity, states.get(last), now);
         if (page.online === undefined || device.online === page.online) items.push(device);
       }
     }
@@ -149,13 +192,38 @@ function afterOf(token: string): string {
   return after;
 }
 
-function toDevice(deviceId: string, identity: Item | undefined, state: Item | undefined): Device {
+function toDevice(deviceId: string, identity: Item | undefined, state: Item | undefined, now: number): Device {
+  const reportIntervalMs = reportIntervalOf(state);
   return {
     deviceId,
     kind: identity?.kind as DeviceKind | undefined,
-    online: state?.online === true,
+    online: isOnline(state, now),
     firstSeen: identity?.firstSeen as string | undefined,
     lastSeen: state?.lastSeen as string | undefined,
+    ...(state && { reportIntervalMs }),
     latest: state?.latest as Record<string, unknown> | undefined,
   };
+}
+
+/** The reporting interval assumed until a device's own is learnt: the agent's economy profile sends a batch a minute. */
+export const DEFAULT_REPORT_INTERVAL_MS = 60_000;
+/** No gap counts for more than this when the interval is learnt (a device back from an outage is not a slow one). */
+export const MAX_REPORT_INTERVAL_MS = 10 * 60_000;
+/** Slack on top of two intervals: the ingest stream's batching and the handler's own time. */
+export const ONLINE_MARGIN_MS = 15_000;
+
+const reportIntervalOf = (state: Item | undefined): number =>
+  typeof state?.reportIntervalMs === 'number' && state.reportIntervalMs > 0 ? state.reportIntervalMs : DEFAULT_REPORT_INTERVAL_MS;
+
+/**
+ * Online = presence says connected (the newest connect/disconnect event, `connected`; `online` on items from before)
+ * AND the device was heard over its connection (a heartbeat's receive time, or its connect) within two of its
+ * reporting intervals: a device silent that long is offline whatever the presence events say (a broker killed with
+ * -9 sends no disconnects). Heartbeats never set it; the HTTP fallback's readings are not heard over a connection.
+ */
+export function isOnline(state: Item | undefined, now: number): boolean {
+  const connected = state?.connected ?? state?.online;
+  if (connected !== true) return false;
+  const heard = Math.max(Number(state?.seenAt ?? 0), Number(state?.presenceAt ?? 0));
+  return now - heard <= 2 * reportIntervalOf(state) + ONLINE_MARGIN_MS;
 }

@@ -13,7 +13,7 @@ import {
 } from './ingest.js';
 import { logger } from './logger.js';
 import type { IngestPorts } from './ports.js';
-import { splitRuleEvent, type RuleEvent, type RuleHandler } from './rules.js';
+import { ruleJson, splitRuleEvent, type RuleEvent, type RuleHandler } from './rules.js';
 
 export type Ingest = (msg: RuleMessage, ports: IngestPorts) => Promise<IngestResult>;
 
@@ -54,6 +54,6 @@ export async function refuse(
     message: result.message,
     topic: msg.topic,
     clientId: msg.clientId,
-    payload: JSON.stringify(msg.payload).slice(0, PAYLOAD_SAMPLE),
+    payload: ruleJson(msg.payload).slice(0, PAYLOAD_SAMPLE),
   });
 }

@@ -116,3 +116,10 @@ export function splitRuleEvent(event: RuleEvent): {
   const { iot_topic: topic, iot_client_id: clientId, iot_received_at: receivedAt, ...payload } = event;
   return { payload, topic, clientId, receivedAt };
 }
+
+/**
+ * JSON of a rule event or a payload that keeps what JSON has no number for as text: `1e999` parses to Infinity, which
+ * JSON.stringify writes as `null`, so a refusal would show (and a schema would judge) a value the device never sent.
+ */
+export const ruleJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));

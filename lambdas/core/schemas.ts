@@ -7,15 +7,27 @@ import { THING_NAME } from './topics.js';
 /** AWS IoT Core's message size limit; larger payloads go to the error sink. */
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
 
+/** How far ahead of its receive time a device's clock may run: a sample from further ahead is refused (`clock-skew`). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * DynamoDB keeps 0 and magnitudes from 1e-130 up to (not including) 1e126, with at most 38 significant digits; a
+ * JavaScript number has at most 17, so only the magnitude can be out of range (and `1e999` parses to Infinity).
+ */
+export const isStorableNumber = (n: number): boolean => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
+export const STORABLE_MESSAGE = 'must be 0 or of magnitude 1e-130 to 1e126';
+/** A number every store can keep whole: checked at the edge so that no message is stored half (one series, not the other). */
+export const storableNumber = () => z.number().finite().refine(isStorableNumber, STORABLE_MESSAGE);
+
 const deviceId = z.string().regex(THING_NAME, 'must be 1-128 characters of a-z A-Z 0-9 : _ -');
 const id = z.string().min(1).max(128);
 const name = z.string().max(256);
-const kw = z.number().finite().min(0).max(1_000_000);
-const signedMw = z.number().finite().min(-10_000).max(10_000);
-const percent = z.number().finite().min(0).max(100);
-const positive = z.number().finite().positive().max(1_000_000);
+const kw = storableNumber().min(0).max(1_000_000);
+const signedMw = storableNumber().min(-10_000).max(10_000);
+const percent = storableNumber().min(0).max(100);
+const positive = storableNumber().positive().max(1_000_000);
 /** Epoch seconds from 2001 to 2286: catches milliseconds sent by mistake. */
-const epochSeconds = z.number().finite().min(1e9).max(1e10);
+const epochSeconds = storableNumber().min(1e9).max(1e10);
 const correlationId = z.string().min(1).max(128);
 
 export const circuitSchema = z.object({
@@ -53,7 +65,7 @@ export const meteringSchema = z.object({
   panelVoltage: positive.optional(),
   panelMaxKw: positive.optional(),
   currentAmps: kw.optional(),
-  panelUtilizationPercent: z.number().finite().min(0).max(1000).optional(),
+  panelUtilizationPercent: storableNumber().min(0).max(1000).optional(),
   circuits: z.array(circuitSchema).max(256).default([]),
   loads: z.array(loadSchema).max(256).default([]),
 });
@@ -174,7 +186,7 @@ export const assetTelemetrySchema = z.object({
   mw: signedMw,
   mw_setpoint: signedMw,
   soc_pct: percent,
-  soc_mwh: z.number().finite().min(0),
+  soc_mwh: storableNumber().min(0),
   energy_mwh: positive,
   capacity_mw: positive.optional(),
   min_mw: signedMw,
@@ -226,14 +238,20 @@ export const winterRiverStatusSchema = z
   .object({
     node_id: deviceId,
     status: z.string().min(1).max(64),
-    voltage_in: z.number().finite().optional(),
-    current: z.number().finite().optional(),
-    power_kw: z.number().finite().optional(),
-    wifi_rssi: z.number().finite().optional(),
-    uptime: z.number().finite().min(0).optional(),
+    voltage_in: storableNumber().optional(),
+    current: storableNumber().optional(),
+    power_kw: storableNumber().optional(),
+    wifi_rssi: storableNumber().optional(),
+    uptime: storableNumber().min(0).optional(),
   })
   .catchall(z.unknown())
-  .refine((s) => Object.keys(s).length <= 64, { message: 'at most 64 keys', path: ['node_id'] });
+  .refine((s) => Object.keys(s).length <= 64, { message: 'at most 64 keys', path: ['node_id'] })
+  .superRefine((s, ctx) => {
+    // every numeric key is a stored field, named or not
+    for (const [key, value] of Object.entries(s)) {
+      if (typeof value === 'number' && !isStorableNumber(value)) ctx.addIssue({ code: 'custom', path: [key], message: STORABLE_MESSAGE });
+    }
+  });
 export type WinterRiverStatus = z.infer<typeof winterRiverStatusSchema>;
 
 export const winterRiverCommandSchema = z.object({

@@ -1,8 +1,8 @@
 // Time-series adapter on DynamoDB. One item per series, device and 30-second bucket (`pk` = series#device#UTC day,
 // `bucket` = the bucket's start), one attribute per sample named by its offset in the bucket (ms), holding the
 // sample packed (timeseries-packing.ts). Templates are items of their own (`pk` = series#device#templates, `bucket` =
-// template id). Writing a sample sets its attribute, so a redelivered sample writes the same bytes again and two
-// batches of one bucket merge. Why 30 s and not a minute: README, "Storage".
+// template id). Writing a sample sets its attribute unless the bucket has it already (the first sample of a time is
+// kept), so a redelivered sample changes nothing and two batches of one bucket merge. Why 30 s and not a minute: README, "Storage".
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
@@ -200,7 +200,9 @@ export class DynamoTelemetryStore implements TelemetryStore {
       new UpdateCommand({
         TableName: this.props.tableName,
         Key: key,
-        UpdateExpression: `SET expiresAt = :expiresAt, ${samples.map((_, i) => `#s${i} = :s${i}`).join(', ')}`,
+        // the first sample of a time is kept: a redelivery writes nothing new, another reading of that time (the HTTP
+        // fallback's beside the device's own) never silently replaces it (Timestream refuses such a record too)
+        UpdateExpression: `SET expiresAt = :expiresAt, ${samples.map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`).join(', ')}`,
         ExpressionAttributeNames: Object.fromEntries(samples.map(([name], i) => [`#s${i}`, name])),
         ExpressionAttributeValues: { ':expiresAt': expiresAt, ...Object.fromEntries(samples.map(([, value], i) => [`:s${i}`, value])) },
       }),

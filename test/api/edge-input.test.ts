@@ -3,7 +3,8 @@
 // nested thousands deep. Nothing is published for any of them.
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isStorableNumber, MAX_JSON_DEPTH } from '../../lambdas/api/body.js';
+import { MAX_JSON_DEPTH } from '../../lambdas/api/body.js';
+import { isStorableNumber } from '../../lambdas/core/schemas.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,25 @@ export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Pro
       await rm(dir, { recursive: true, force: true });
     },
   });
+}
+
+/**
+ * Tells the rules that these devices connected, as the broker does for a device over mutual TLS (the IoT lifecycle
+ * event on `$aws/events/presence/connected/{id}`): for tests that feed messages with `deliverToRules`, since a device
+ * is online only while connected.
+ */
+export async function presenceConnected(stack: LocalStack, ...clientIds: string[]): Promise<void> {
+  for (const clientId of clientIds) {
+    const event = {
+      clientId,
+      timestamp: Date.now(),
+      eventType: 'connected',
+      sessionIdentifier: randomUUID(),
+      principalIdentifier: 'test',
+      versionNumber: 0,
+    };
+    await stack.deliverToRules(`$aws/events/presence/connected/${clientId}`, Buffer.from(JSON.stringify(event)), undefined);
+  }
 }
 
 export type ApiClient = (

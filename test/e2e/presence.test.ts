@@ -33,6 +33,12 @@ describe('presence', () => {
       expect(await online(false)).toEqual(['ven-off']);
       expect((await stack.api('/api/vens/ven-off')).body).toMatchObject({ online: false });
 
+      // a metering message of ven-off still in the stream when its disconnect was processed does not bring it back
+      await stack.deliverToRules(topics.metering, Buffer.from(metering('ven-off')), 'ven-off');
+      await stack.settle();
+      expect((await stack.api('/api/vens/ven-off')).body).toMatchObject({ online: false, latest: { usedPowerKw: 8.2 } });
+      expect(await online(true)).toEqual(['ven-on']);
+
       const event = await stack.api('/api/events', { method: 'POST', body: JSON.stringify({ shed_kw: 1, duration_sec: 60, ven_ids: ['ven-on', 'ven-off'] }) });
       expect(event.status).toBe(202);
       expect(event.body.allocations.map((x: { venId: string }) => x.venId)).toEqual(['ven-on']);

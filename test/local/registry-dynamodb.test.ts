@@ -17,6 +17,8 @@ let dir: string;
 let dynamo: LocalDynamo;
 let registry: DynamoDeviceRegistry;
 const T = Date.UTC(2026, 0, 1);
+/** The registry's clock: shortly after the heartbeats below. */
+let now = T + 10_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const VENS = Array.from({ length: 40 }, (_, i) => `ven-${String(i).padStart(3, '0')}`);
 
@@ -42,7 +44,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-reg-'));
   dynamo = await startDynamo(join(dir, 'db'));
   await ensureTables(dynamo.client, { devices: tables.devices, commands: tables.commands });
-  registry = new DynamoDeviceRegistry(documentClient(dynamo.client), 'devices');
+  registry = new DynamoDeviceRegistry(documentClient(dynamo.client), 'devices', () => now);
+  // every VEN connected, then reported
+  for (const id of VENS) await registry.recordPresence(id, true, T - 1000);
   for (const [i, id] of VENS.entries()) await registry.recordHeartbeat('ven', id, T + i, { usedPowerKw: i });
   for (const id of ['gw-1', 'gw-2']) await registry.recordHeartbeat('gateway', id, T, { assets: 3 });
   // every third VEN has since disconnected
@@ -67,7 +71,7 @@ async function pages(kind: DeviceKind, limit: number, online?: boolean): Promise
 describe('device registry', () => {
   it('gets a device as one Device from its identity and state', async () => {
     expect(await registry.get('ven-001')).toEqual({
-      deviceId: 'ven-001', kind: 'ven', online: true, firstSeen: iso(T + 1), lastSeen: iso(T + 1), latest: { usedPowerKw: 1 },
+      deviceId: 'ven-001', kind: 'ven', online: true, firstSeen: iso(T + 1), lastSeen: iso(T + 1), reportIntervalMs: 60_000, latest: { usedPowerKw: 1 },
     });
     expect(await registry.get('ven-003')).toMatchObject({ online: false, lastSeen: iso(T + 3) });
     expect(await registry.get('nobody')).toBeUndefined();
@@ -80,10 +84,13 @@ describe('device registry', () => {
     const before = await identity();
     expect(before).toEqual({ deviceId: 'ven-005', part: 'identity', kind: 'ven', kindShard: expect.stringMatching(/^ven#\d\d$/), firstSeen: iso(T + 5) });
     await counting.recordHeartbeat('ven', 'ven-005', T + 60_000, { usedPowerKw: 9 });
-    await counting.recordHeartbeat('ven', 'ven-005', T + 30_000, { usedPowerKw: 7 });
-    expect(requests).toEqual({ UpdateCommand: 2 });
+    expect(requests).toEqual({ UpdateCommand: 2 }); // the heartbeat, and the interval it taught (60 s after the last)
+    await counting.recordHeartbeat('ven', 'ven-005', T + 120_000, { usedPowerKw: 8 });
+    expect(requests).toEqual({ UpdateCommand: 3 }); // a steady interval is not written again
+    await counting.recordHeartbeat('ven', 'ven-005', T + 30_000, { usedPowerKw: 7 }, T + 20_000);
+    expect(requests).toEqual({ UpdateCommand: 5 }); // an older sample: refused, then only when it was heard (not newer either)
     expect(await identity()).toEqual(before);
-    expect(await registry.get('ven-005')).toMatchObject({ lastSeen: iso(T + 60_000), latest: { usedPowerKw: 9 }, firstSeen: iso(T + 5) });
+    expect(await registry.get('ven-005')).toMatchObject({ lastSeen: iso(T + 120_000), latest: { usedPowerKw: 8 }, firstSeen: iso(T + 5), reportIntervalMs: 59_995 });
     const state = (await scan('devices')).find((i) => i.deviceId === 'ven-005' && i.part === 'state')!;
     expect(Object.keys(state)).not.toContain('kindShard');
   });
@@ -93,7 +100,9 @@ describe('device registry', () => {
     await registry.recordPresence('ven-010', false, T + 4000);
     expect(await registry.get('ven-010')).toMatchObject({ online: true });
     await registry.recordPresence('ghost', true, T);
-    expect(await registry.get('ghost')).toEqual({ deviceId: 'ghost', online: true, kind: undefined, firstSeen: undefined, lastSeen: undefined, latest: undefined });
+    expect(await registry.get('ghost')).toEqual({
+      deviceId: 'ghost', online: true, kind: undefined, firstSeen: undefined, lastSeen: undefined, reportIntervalMs: 60_000, latest: undefined,
+    });
     expect((await pages('ven', 1000)).flat()).not.toContain('ghost');
   });
 
@@ -119,6 +128,49 @@ describe('device registry', () => {
     const page = await new DynamoDeviceRegistry(client, 'devices').list('ven', { limit: 100 });
     expect(page.items).toHaveLength(40);
     expect(requests).toEqual({ QueryCommand: 16, BatchGetCommand: 1 });
+  });
+
+  it('online means connected: a heartbeat processed after the disconnect does not bring a device back', async () => {
+    await registry.recordPresence('ven-late', true, T);
+    await registry.recordPresence('ven-late', false, T + 2000);
+    await registry.recordHeartbeat('ven', 'ven-late', T + 1000, { usedPowerKw: 1 }, T + 1500); // sent before, processed after
+    expect(await registry.get('ven-late')).toMatchObject({ online: false, latest: { usedPowerKw: 1 } });
+  });
+
+  it('a connected device silent for two of its intervals is offline (a broker killed with -9 sends no disconnect)', async () => {
+    await registry.recordPresence('ven-quiet', true, T);
+    await registry.recordHeartbeat('ven', 'ven-quiet', T, { usedPowerKw: 1 });
+    const at = async (ms: number) => {
+      now = ms;
+      try {
+        return (await registry.get('ven-quiet'))!.online;
+      } finally {
+        now = T + 10_000;
+      }
+    };
+    expect(await at(T + 2 * 60_000 + 14_000)).toBe(true); // the default interval: the economy profile's minute
+    expect(await at(T + 2 * 60_000 + 16_000)).toBe(false);
+  });
+
+  it('learns a device\'s interval from its heartbeats: one reporting every 5 s is offline after some 25 s of silence', async () => {
+    await registry.recordPresence('ven-fast', true, T);
+    for (let i = 0; i <= 6; i++) await registry.recordHeartbeat('ven', 'ven-fast', T + 5000 * i, { usedPowerKw: i });
+    const last = T + 30_000;
+    expect(await registry.get('ven-fast')).toMatchObject({ reportIntervalMs: 5000 });
+    now = last + 20_000;
+    expect((await registry.get('ven-fast'))!.online).toBe(true);
+    now = last + 30_000;
+    expect((await registry.get('ven-fast'))!.online).toBe(false);
+    expect((await registry.list('ven', { limit: 1000, online: true })).items.map((d) => d.deviceId)).not.toContain('ven-fast');
+    now = T + 10_000;
+  });
+
+  it('a reading not heard over the connection (the HTTP fallback) keeps the summary but never makes a device online', async () => {
+    await registry.recordHeartbeat('ven', 'ven-http', T + 5000, { usedPowerKw: 2, source: 'http' }, null);
+    expect(await registry.get('ven-http')).toMatchObject({ online: false, latest: { usedPowerKw: 2 } });
+    await registry.recordPresence('ven-http2', true, T - 200_000);
+    await registry.recordHeartbeat('ven', 'ven-http2', T + 5000, { usedPowerKw: 2, source: 'http' }, null);
+    expect(await registry.get('ven-http2')).toMatchObject({ online: false });
   });
 
   it('refuses a page token it did not issue', async () => {

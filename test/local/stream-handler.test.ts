@@ -174,6 +174,45 @@ describe('the metering stream handler', () => {
     expect(await seriesOf('ven-p1')).toHaveLength(6);
   });
 
+  it('takes two different samples with the same key in one batch: nothing fails, the first is stored whole, not a mix', async () => {
+    const first = meteringEvent('ven-d1', 1729700000, 1.5);
+    const second = { ...meteringEvent('ven-d1', 1729700000, 7.5), circuits: [{ id: 'circuit_9', currentKw: 1, enabled: true }], loads: [] };
+    expect(await streamHandler('metering', () => real)(kinesisEvent([first, second]), context)).toEqual({ batchItemFailures: [] });
+    const stored = await seriesOf('ven-d1');
+    expect(stored.filter((r) => r.series === 'ven_telemetry').map((r) => r.measures.usedPowerKw)).toEqual([1.5]);
+    expect(stored.filter((r) => r.series === 'ven_load_sample').map((r) => r.dimensions.load_id).sort()).toEqual(['circuit_1', 'circuit_3']);
+    expect(rejected).toEqual([]);
+  });
+
+  it('keeps the first reading of a time: a later, different one of the same key (another batch) does not replace it', async () => {
+    const handler = streamHandler('metering', () => real);
+    await handler(kinesisEvent([meteringEvent('ven-d2', 1729700000, 1.5)]), context);
+    expect(await handler(kinesisEvent([meteringEvent('ven-d2', 1729700000, 7.5)]), context)).toEqual({ batchItemFailures: [] });
+    const telemetry = (await seriesOf('ven-d2')).filter((r) => r.series === 'ven_telemetry');
+    expect(telemetry.map((r) => [r.measures.usedPowerKw, r.measures.source])).toEqual([[1.5, 'mqtt']]);
+  });
+
+  it('a message half written (its aggregate stored, its circuits not) fails, and its retry completes it', async () => {
+    let failing = true;
+    const ports: Ports = {
+      ...real,
+      telemetry: {
+        write: async (records) => {
+          if (!failing) return real.telemetry.write(records);
+          await real.telemetry.write(records.filter((r) => r.series === 'ven_telemetry'));
+          throw new Error('ProvisionedThroughputExceededException (test)');
+        },
+        query: (q) => real.telemetry.query(q),
+      },
+    };
+    const event = kinesisEvent([meteringEvent('ven-h1', 1729700000)]);
+    await expect(streamHandler('metering', () => ports)(event, context)).rejects.toThrow(/All records failed/);
+    expect(await seriesOf('ven-h1')).toHaveLength(1);
+    failing = false;
+    expect(await streamHandler('metering', () => ports)(event, context)).toEqual({ batchItemFailures: [] });
+    expect(await seriesOf('ven-h1')).toHaveLength(3);
+  });
+
   it('fails the whole invocation when every record fails, so the mapping retries (and bisects) it', async () => {
     const { ports } = spied(() => true);
     const event = kinesisEvent([meteringEvent('ven-f1', 1729700000), meteringEvent('ven-f2', 1729700000)]);

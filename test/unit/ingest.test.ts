@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ingestMetering, ingestMeteringMessage, meteringRecords, type RuleMessage } from '../../lambdas/core/ingest.js';
+import { ingestMetering, ingestMeteringMessage, ingestPresence, meteringRecords, type RuleMessage } from '../../lambdas/core/ingest.js';
 import type { IngestPorts, SeriesRecord } from '../../lambdas/core/ports.js';
 import { MAX_METERING_BATCH, meteringSchema } from '../../lambdas/core/schemas.js';
 import { fixture } from '../fixture.js';
@@ -106,7 +106,8 @@ describe('batched metering (METERING_BATCH)', () => {
   it('takes a single payload on the same topic as before', async () => {
     const { ports, writes } = recordingPorts();
     expect(await ingestMeteringMessage(message(seed), ports)).toEqual({ ok: true, stored: true });
-    expect(writes).toEqual([meteringRecords(meteringSchema.parse(seed))]);
+    expect(writes).toEqual([meteringRecords(meteringSchema.parse(seed), 'mqtt')]);
+    expect(writes[0]![0]!.measures.source).toBe('mqtt');
   });
 
   it.each([
@@ -120,6 +121,51 @@ describe('batched metering (METERING_BATCH)', () => {
     const { ports, writes, heartbeats } = recordingPorts();
     const result = await ingestMeteringMessage(message(payload), ports);
     expect(result).toMatchObject({ ok: false, reason, message: expect.stringMatching(detail) });
+    expect(writes).toEqual([]);
+    expect(heartbeats).toEqual([]);
+  });
+});
+
+describe('issue #16: samples from the future and numbers no store keeps', () => {
+  const RECEIVED = 1729700000500;
+  const skewed = (aheadMs: number) => ({ ...seed, timestamp: Math.floor((RECEIVED + aheadMs) / 1000) });
+
+  it.each([
+    ['a sample a year ahead of its receive time', skewed(365 * 86_400_000), /^timestamp: .* ahead/],
+    ['a sample 6 min ahead', skewed(6 * 60_000), /^timestamp: /],
+    ['a batch with one sample ahead, naming it', { venId: 'ven-001', batch: [sample(0), skewed(400_000)] }, /^batch\.1\.timestamp: /],
+  ])('refuses %s as clock-skew and stores nothing', async (_name, payload, detail) => {
+    const { ports, writes, heartbeats } = recordingPorts();
+    expect(await ingestMeteringMessage(message(payload), ports)).toMatchObject({ ok: false, reason: 'clock-skew', message: expect.stringMatching(detail) });
+    expect(writes).toEqual([]);
+    expect(heartbeats).toEqual([]);
+  });
+
+  it('takes a sample up to 5 min ahead (a device clock a little fast) and any older one (backfill)', async () => {
+    const { ports, writes } = recordingPorts();
+    expect(await ingestMeteringMessage(message(skewed(4 * 60_000)), ports)).toEqual({ ok: true, stored: true });
+    expect(await ingestMeteringMessage(message(skewed(-30 * 86_400_000)), ports)).toEqual({ ok: true, stored: true });
+    expect(writes).toHaveLength(2);
+  });
+
+  it('refuses a presence event from more than 5 min ahead, applies one from now', async () => {
+    const presence: unknown[][] = [];
+    const ports = { registry: { recordPresence: async (...args: unknown[]) => void presence.push(args) } } as unknown as IngestPorts;
+    const event = (timestamp: number) =>
+      message({ clientId: 'ven-001', timestamp, eventType: 'connected', versionNumber: 1 }, '');
+    expect(await ingestPresence(event(RECEIVED + 86_400_000 * 365 * 100), ports)).toMatchObject({ ok: false, reason: 'clock-skew', message: expect.stringMatching(/^timestamp: /) });
+    expect(presence).toEqual([]);
+    expect(await ingestPresence(event(RECEIVED), ports)).toEqual({ ok: true, stored: true });
+    expect(presence).toHaveLength(1);
+  });
+
+  it.each([
+    ['a reading DynamoDB cannot hold (1e-200)', { ...seed, usedPowerKw: 1e-200 }, /^usedPowerKw: must be 0 or of magnitude/],
+    ['a circuit reading too small to store', { ...seed, circuits: [{ ...(seed.circuits as object[])[0], currentKw: 5e-324 }] }, /^circuits\.0\.currentKw: /],
+    ['a batched sample with one', { venId: 'ven-001', batch: [sample(0), { ...sample(1), batterySOC: 1e-131 }] }, /^batch\.1\.batterySOC: /],
+  ])('refuses %s whole at the edge, so neither series is written', async (_name, payload, detail) => {
+    const { ports, writes, heartbeats } = recordingPorts();
+    expect(await ingestMeteringMessage(message(payload), ports)).toMatchObject({ ok: false, reason: 'schema', message: expect.stringMatching(detail) });
     expect(writes).toEqual([]);
     expect(heartbeats).toEqual([]);
   });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Api } from '../../web/src/api/client.js';
 import { LiveStore, type Connect, type MqttWs } from '../../web/src/live/store.js';
+import { venState } from '../../web/src/live/ven-state.js';
 
 function storeWithFeed() {
   let deliver: (topic: string, payload: object) => void = () => {};
@@ -39,5 +40,16 @@ describe('LiveStore', () => {
     expect(store.vens.has('gw-1')).toBe(false);
     expect(store.shadows.has('gw-1')).toBe(true);
     store.stop();
+  });
+});
+
+describe('a VEN is stale past two of its own reporting intervals', () => {
+  it('follows the interval the API learnt (a minute for the economy profile), else two 5-s intervals', async () => {
+    const now = 1_729_700_100_000;
+    const row = { venId: 'v', online: true, lastSeen: now - 30_000 };
+    expect(venState(row, now)).toBe('stale');
+    expect(venState({ ...row, reportIntervalMs: 60_000 }, now)).toBe('online');
+    expect(venState({ ...row, reportIntervalMs: 60_000, lastSeen: now - 126_000 }, now)).toBe('stale');
+    expect(venState({ ...row, online: false, reportIntervalMs: 60_000 }, now)).toBe('offline');
   });
 });

@@ -92,6 +92,14 @@ describe('bad input is refused and the field is named', () => {
     expect(parse(winterRiverStatusSchema, { ...status, power_kw: 'six' })).toMatchObject({ ok: false, field: 'power_kw' });
   });
 
+  it('numbers DynamoDB cannot hold, named: in a status (its free numeric keys too) and in an ACK', () => {
+    const status = fixture('seed-003-winter-river-status');
+    expect(parse(winterRiverStatusSchema, { ...status, power_kw: 1e-200 })).toMatchObject({ ok: false, field: 'power_kw' });
+    expect(parse(winterRiverStatusSchema, { ...status, temperature_c: 1e300 })).toMatchObject({ ok: false, field: 'temperature_c' });
+    expect(parse(winterRiverStatusSchema, { ...status, temperature_c: 21.5 })).toMatchObject({ ok: true });
+    expect(parse(ackSchema, { ...fixture('seed-001-event-ack'), actual_shed_kw: 1e-140 })).toMatchObject({ ok: false, field: 'actual_shed_kw' });
+  });
+
   it('winter river command with a free-text name', () => {
     expect(parse(winterRiverCommandSchema, { command: 'rm -rf /' })).toMatchObject({ ok: false, field: 'command' });
   });

@@ -12,6 +12,8 @@ export interface VenRow {
   online: boolean;
   /** Epoch ms of the newest reading. */
   lastSeen?: number;
+  /** How often the VEN reports, as the API learnt it. */
+  reportIntervalMs?: number;
   usedPowerKw?: number;
   shedPowerKw?: number;
   availableShedKw?: number;
@@ -249,12 +251,14 @@ export class LiveStore {
     // A live reading newer than the REST one wins; online state is the registry's (presence).
     if (row?.lastSeen !== undefined && at !== undefined && row.lastSeen > at) {
       row.online = v.online;
+      row.reportIntervalMs = v.reportIntervalMs;
       row.availableShedKw = num(latest.availableShedKw);
       return;
     }
     this.vens.set(v.venId, {
       venId: v.venId,
       online: v.online,
+      ...(v.reportIntervalMs !== undefined && { reportIntervalMs: v.reportIntervalMs }),
       ...(at !== undefined && { lastSeen: at }),
       usedPowerKw: num(latest.usedPowerKw),
       shedPowerKw: num(latest.shedPowerKw),

@@ -6,14 +6,9 @@ import { VirtualRows } from '../components/virtual-rows.js';
 import { useApp, useAsync, useInterval, useLive } from '../context.js';
 import { ago, kw, mw, pct, DASH } from '../format.js';
 import type { LiveStore, VenRow } from '../live/store.js';
+import { venState } from '../live/ven-state.js';
 import { hrefOf, useQueryParam } from '../router.js';
 
-/** Two 5-s reporting intervals and a margin: past this a VEN's numbers are not current. */
-export const STALE_MS = 15_000;
-
-type State = 'online' | 'stale' | 'offline';
-export const venState = (v: VenRow, now: number): State =>
-  !v.online ? 'offline' : v.lastSeen === undefined || now - v.lastSeen > STALE_MS ? 'stale' : 'online';
 const stateTone = { online: 'ok', stale: 'warn', offline: 'muted' } as const;
 
 export function Overview() {

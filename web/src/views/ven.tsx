@@ -8,7 +8,7 @@ import { Badge, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../compon
 import { useApp, useAsync, useLive, useLiveMessages } from '../context.js';
 import { ago, DASH, kw, num, time, timeZone } from '../format.js';
 import { useQueryParam } from '../router.js';
-import { venState } from './overview.js';
+import { venState } from '../live/ven-state.js';
 
 const WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 const MAX_POINTS = 5000;
