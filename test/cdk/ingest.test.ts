@@ -31,7 +31,7 @@ describe('given the stack, when synthesized, then ingest', () => {
   });
 
   it('gives another stack in the same account its own rule names (AWS rule names are unique per region)', () => {
-    const { template: other } = synthVpp({ stackName: 'Vpp-Staging' });
+    const { template: other } = synthVpp({ stackName: 'Vpp-Staging', sharedAccount: 'true' });
     const names = Object.values(resourcesOf(other, 'AWS::IoT::TopicRule')).map((r) => r.Properties.RuleName);
     expect(names.sort()).toEqual(rules.map((r) => `${r.name}_vpp_staging`).sort());
   });
