@@ -146,7 +146,7 @@ export class Operations extends Construct {
       targetCheckNames: Object.keys(AUDIT_CHECKS),
     });
     // A scheduled audit may only name checks the account configuration has enabled.
-    scheduled.addDependency(configuration);
+    scheduled.addResourceDependency(configuration);
     return [configuration, scheduled];
   }
 

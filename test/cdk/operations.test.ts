@@ -102,7 +102,7 @@ describe('given the stack, when synthesized, then operations', () => {
     const taggable = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c));
     expect(taggable.length).toBeGreaterThan(40);
     for (const resource of taggable) {
-      expect(resource.tags.tagValues(), resource.node.path).toMatchObject({ project: 'vpp', stack: 'Vpp' });
+      expect(TagManager.of(resource)!.tagValues(), resource.node.path).toMatchObject({ project: 'vpp', stack: 'Vpp' });
     }
     const other = synthVpp({ stackName: 'VppStaging', sharedAccount: 'true' }).stack;
     expect(other.storage.tables.devices.node.defaultChild).toSatisfy((t: CfnResource) => TagManager.of(t)!.tagValues().stack === 'VppStaging');
