@@ -48,7 +48,27 @@ export interface ApiProps {
   readonly authDomainPrefix?: string;
   /** Default stage throttling. @default 50 requests per second, bursts of 100 */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** What `cdk destroy` does to the user pool (the operators' accounts). @default RemovalPolicy.RETAIN */
+  readonly userPoolRemovalPolicy?: RemovalPolicy;
 }
+
+/**
+ * One JSON line per request, in HTTP API `$context` variables: CDK's `jsonWithStandardFields()` names REST API ones
+ * (`$context.identity.caller`, `$context.resourcePath`, ...), which an HTTP API logs empty.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+  authorizerError: '$context.authorizer.error',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+} as const;
 
 const RESERVED_IN_DOMAIN_PREFIX = /aws|amazon|cognito/g;
 
@@ -85,7 +105,7 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    this.userPool = this.operatorPool();
+    this.userPool = this.operatorPool(props.userPoolRemovalPolicy ?? RemovalPolicy.RETAIN);
     this.groups = this.roleGroups();
     this.authDomain = this.userPool.addDomain('HostedSignIn', {
       cognitoDomain: { domainPrefix: props.authDomainPrefix ?? authDomainPrefix(Stack.of(this)) },
@@ -136,7 +156,7 @@ export class Api extends Construct {
       throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.jsonWithStandardFields(),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
     this.addRoutes();
@@ -152,7 +172,7 @@ export class Api extends Construct {
     return this.authDomain.baseUrl();
   }
 
-  private operatorPool(): UserPool {
+  private operatorPool(removalPolicy: RemovalPolicy): UserPool {
     const pool = new UserPool(this, 'Operators', {
       selfSignUpEnabled: false,
       signInAliases: { email: true },
@@ -170,7 +190,7 @@ export class Api extends Construct {
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       featurePlan: FeaturePlan.PLUS,
       standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy,
     });
     Validations.of(pool).acknowledge({
       id: 'AwsSolutions-COG2',

@@ -2,7 +2,7 @@
 // and a config.json that tells the browser where the API, IoT and Cognito are.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BOOTSTRAP_QUALIFIER_CONTEXT, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { BOOTSTRAP_QUALIFIER_CONTEXT, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import {
   Distribution,
   HttpVersion,
@@ -37,6 +37,11 @@ export interface DashboardConfig {
 export interface DashboardProps {
   /** The built dashboard (`npm run web:build` writes `web/dist`); its `index.html` must exist at synth. */
   readonly siteDir: string;
+  /**
+   * What `cdk destroy` does to the access-log bucket (the audit trail; the site bucket holds only build output and
+   * always goes). DESTROY empties it first. @default RemovalPolicy.RETAIN
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 export class Dashboard extends Construct {
@@ -52,6 +57,7 @@ export class Dashboard extends Construct {
       throw new Error(`No dashboard build at ${props.siteDir} (index.html is missing): build the dashboard: npm run web:build`);
     }
     this.siteDir = props.siteDir;
+    const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
     this.logBucket = new Bucket(this, 'AccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
@@ -59,8 +65,9 @@ export class Dashboard extends Construct {
       // CloudFront standard logging writes through bucket ACLs.
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(90) }],
-      // Access logs are an audit trail: they outlive the stack.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Access logs are an audit trail: they outlive the stack unless -c destroyData=true says otherwise.
+      removalPolicy: logRemovalPolicy,
+      autoDeleteObjects: logRemovalPolicy === RemovalPolicy.DESTROY,
     });
     this.bucket = new Bucket(this, 'Site', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -165,6 +172,8 @@ export class Dashboard extends Construct {
     const stack = Stack.of(this);
     const qualifier = stack.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
     const siteBucket = stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
+    // nag names the asset bucket as the template does: with literals once the stack's environment is known
+    const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
     const copy = 'BucketDeployment copies the build from the CDK asset bucket into the site bucket and prunes stale files';
     const findings: Record<string, string> = {
       'Action::s3:GetObject*': `${copy}: CDK's read grant on the asset object.`,
@@ -172,7 +181,7 @@ export class Dashboard extends Construct {
       'Action::s3:List*': `${copy}: listing the source and the site bucket.`,
       'Action::s3:DeleteObject*': `${copy}: pruning removes files of earlier builds from the site bucket only.`,
       'Action::s3:Abort*': `${copy}: aborting a failed multipart upload to the site bucket.`,
-      [`Resource::arn:<AWS::Partition>:s3:::cdk-${qualifier}-assets-<AWS::AccountId>-<AWS::Region>/*`]:
+      [`Resource::arn:${literal(stack.partition, 'Partition')}:s3:::cdk-${qualifier}-assets-${literal(stack.account, 'AccountId')}-${literal(stack.region, 'Region')}/*`]:
         `${copy}: the bootstrap asset bucket holds the zipped build under a content hash key.`,
       [`Resource::<${siteBucket}.Arn>/*`]: `${copy}: every object of the site bucket is part of the site.`,
       'Resource::*': 'cloudfront:CreateInvalidation/GetInvalidation, granted by CDK on "*"; invalidation is the only CloudFront action.',

@@ -11,10 +11,20 @@ import { devicePolicy } from '../lambdas/core/policy.js';
 import { basicIngestTopic, METERING_RULE, METERING_TOPIC, topics } from '../lambdas/core/topics.js';
 
 const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
+/**
+ * The topics' stand-in for the thing name. The Connect statement admits a client only with client id = its thing's
+ * name (`client/${iot:Connection.Thing.ThingName}`, certificate attached to that thing), so on every connection the
+ * policy lets exist `${iot:ClientId}` is that name: the same rights in 15 characters instead of 33, which keeps the
+ * document inside IoT's 2,048 characters in every partition (see DEVICE_POLICY_MAX_CHARS).
+ */
+const CLIENT_ID_VARIABLE = '${iot:ClientId}';
+
+/** IoT refuses a policy document over 2,048 characters (white space excluded); the stack keeps this much margin. */
+export const DEVICE_POLICY_MAX_CHARS = 1800;
 
 interface IotPolicyStatement {
   readonly Effect: 'Allow';
-  readonly Action: string;
+  readonly Action: string | string[];
   readonly Resource: string[];
   readonly Condition?: Record<string, Record<string, string>>;
 }
@@ -23,6 +33,9 @@ interface IotPolicyStatement {
  * Renders the shared device policy. `arnPrefix` is `arn:<partition>:iot:<region>:<account>`. A device connects only
  * as its own thing, with a certificate attached to it, and reaches only the topics the shared policy lists for it.
  * `meteringRule` is the deployed name of the metering rule, which its Basic Ingest topic carries.
+ *
+ * Subscribe and Receive share one statement: IoT checks Subscribe against `topicfilter/` ARNs only and Receive against
+ * `topic/` ARNs only, so each action still reaches exactly its own list (one statement less to fit the size limit).
  */
 export function devicePolicyDocument(
   arnPrefix: string,
@@ -30,7 +43,7 @@ export function devicePolicyDocument(
 ): { Version: '2012-10-17'; Statement: IotPolicyStatement[] } {
   const deployed = (p: string) => (p === topics.meteringBasicIngest ? basicIngestTopic(meteringRule, METERING_TOPIC) : p);
   const resources = (kind: 'topic' | 'topicfilter', patterns: readonly string[]) =>
-    patterns.map((p) => `${arnPrefix}:${kind}/${deployed(p).replaceAll('{thing}', THING_NAME_VARIABLE)}`);
+    patterns.map((p) => `${arnPrefix}:${kind}/${deployed(p).replaceAll('{thing}', CLIENT_ID_VARIABLE)}`);
   return {
     Version: '2012-10-17',
     Statement: [
@@ -41,10 +54,25 @@ export function devicePolicyDocument(
         Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } },
       },
       { Effect: 'Allow', Action: 'iot:Publish', Resource: resources('topic', devicePolicy.publish) },
-      { Effect: 'Allow', Action: 'iot:Subscribe', Resource: resources('topicfilter', devicePolicy.subscribe) },
-      { Effect: 'Allow', Action: 'iot:Receive', Resource: resources('topic', devicePolicy.subscribe) },
+      {
+        Effect: 'Allow',
+        Action: ['iot:Subscribe', 'iot:Receive'],
+        Resource: [...resources('topicfilter', devicePolicy.subscribe), ...resources('topic', devicePolicy.subscribe)],
+      },
     ],
   };
+}
+
+/** The longest `arn:<partition>:iot:<region>:<account>` of each partition the stack may deploy to. */
+export const LONGEST_ARN_PREFIXES = [
+  'arn:aws:iot:ap-southeast-5:123456789012',
+  'arn:aws-cn:iot:cn-northwest-1:123456789012',
+  'arn:aws-us-gov:iot:us-gov-west-1:123456789012',
+] as const;
+
+/** Characters IoT counts in a policy document: its JSON without white space. */
+export function policyChars(document: object): number {
+  return JSON.stringify(document).replace(/\s/g, '').length;
 }
 
 export interface FleetProps {
@@ -74,6 +102,12 @@ export class Fleet extends Construct {
     this.thingGroup = new CfnThingGroup(this, 'Devices', {
       thingGroupProperties: { thingGroupDescription: 'Every VPP device' },
     });
+    const longest = Math.max(...LONGEST_ARN_PREFIXES.map((prefix) => policyChars(devicePolicyDocument(prefix, meteringRule))));
+    if (longest > DEVICE_POLICY_MAX_CHARS) {
+      throw new Error(
+        `The device policy would take ${longest} characters with the metering rule ${meteringRule} (IoT's limit is 2,048, the stack keeps under ${DEVICE_POLICY_MAX_CHARS}): use a shorter stackName`,
+      );
+    }
     this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', { policyDocument: devicePolicyDocument(this.arnPrefix, meteringRule) });
     this.dataEndpoint = this.describeDataEndpoint();
   }

@@ -7,7 +7,8 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import { iotRulesPrincipal } from './iot-service-role.js';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -76,12 +77,12 @@ export class Ingest extends Construct {
       reason: 'This queue is the dead-letter queue: IoT rule errorActions, Lambda on-failure destinations and refused messages land here (nag only recognises SQS redrive and Lambda DeadLetterConfig).',
     });
     const errorActionRole = new Role(this, 'ErrorActionRole', {
-      assumedBy: new ServicePrincipal('iot.amazonaws.com'),
+      assumedBy: iotRulesPrincipal(),
       description: 'Lets IoT rules send failed actions to the dead-letter queue',
     });
     this.deadLetterQueue.grantSendMessages(errorActionRole);
     this.ruleActionRole = new Role(this, 'RuleActionRole', {
-      assumedBy: new ServicePrincipal('iot.amazonaws.com'),
+      assumedBy: iotRulesPrincipal(),
       description: 'Lets the IoT rules put messages into their Kinesis streams',
     });
 

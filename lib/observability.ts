@@ -3,7 +3,7 @@
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -42,15 +42,27 @@ export class Observability extends Construct {
   }
 
   private alarm(id: string, metric: IMetric, description: string): void {
-    const alarm = new Alarm(this, id, {
-      metric,
-      alarmDescription: description,
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new SnsAction(this.alarmTopic));
-    this.alarms.push(alarm);
+    this.alarms.push(alarmOn(this, id, { metric, description, topic: this.alarmTopic }));
   }
+}
+
+/**
+ * An alarm that publishes to `topic` when `metric` goes above `threshold` (default 0: any occurrence) in one period.
+ * No data is not a breach: these metrics only exist while something happens.
+ */
+export function alarmOn(
+  scope: Construct,
+  id: string,
+  props: { metric: IMetric; description: string; topic: ITopic; threshold?: number },
+): Alarm {
+  const alarm = new Alarm(scope, id, {
+    metric: props.metric,
+    alarmDescription: props.description,
+    threshold: props.threshold ?? 0,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new SnsAction(props.topic));
+  return alarm;
 }

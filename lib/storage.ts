@@ -1,5 +1,5 @@
 // DynamoDB tables from the shared layouts, and the time series on Timestream or on a DynamoDB table.
-import { Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -26,6 +26,11 @@ export interface StorageProps {
   readonly timeseries: TimeseriesBackend;
   /** How long time-series data is kept (Timestream magnetic store, DynamoDB TTL). */
   readonly retentionDays: number;
+  /**
+   * What `cdk destroy` (or a replacement) does to every table and the Timestream database: the data outlives the
+   * stack unless this says DESTROY (`-c destroyData=true`). @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** Timestream keeps a day in memory for fast queries; a device's offline buffer replays older data to magnetic. */
@@ -39,8 +44,12 @@ export class Storage extends Construct {
   readonly timestreamDatabase?: CfnDatabase;
   readonly timestreamTables: Partial<Record<SeriesName, CfnTable>> = {};
 
+  /** Of every table and the Timestream database. */
+  readonly removalPolicy: RemovalPolicy;
+
   constructor(scope: Construct, id: string, private readonly props: StorageProps) {
     super(scope, id);
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.tables = Object.fromEntries(
       REGISTRY_TABLES.map((name) => [name, this.table(name[0]!.toUpperCase() + name.slice(1), tables[name])]),
     ) as Record<RegistryTable, Table>;
@@ -123,6 +132,7 @@ export class Storage extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: def.timeToLive,
+      removalPolicy: this.removalPolicy,
     });
     for (const index of def.indexes ?? []) {
       table.addGlobalSecondaryIndex({
@@ -149,6 +159,8 @@ export class Storage extends Construct {
       });
     }
     for (const resource of [database, ...Object.values(this.timestreamTables)]) {
+      // An L1 resource is deleted with the stack unless told otherwise: the same rule as the DynamoDB tables.
+      resource.applyRemovalPolicy(this.removalPolicy);
       Validations.of(resource).acknowledge({
         id: 'CloudFormation-Validate::W3697',
         reason: 'Timestream is in maintenance mode (closed to new accounts), so it is one choice, not the only one: deploy with -c timeseries=dynamodb where it cannot be created.',

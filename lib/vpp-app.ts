@@ -3,6 +3,8 @@ import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Node } from 'constructs';
 import type { PowertoolsLogLevel } from './observability.js';
+import type { IotLogLevel } from './operations.js';
+import { checkRegionSupport } from './regions.js';
 import type { TimeseriesBackend } from './storage.js';
 import { VppStack, type VppStackProps } from './vpp-stack.js';
 
@@ -16,10 +18,26 @@ export const CONTEXT_FLAGS = {
   alarmEmail: '',
   /** '' = web/dist */
   siteDir: '',
+  /** '' = CDK_DEFAULT_REGION (the CLI's profile); neither = an environment-agnostic synth, unchecked. */
+  region: '',
+  /** 'true' acknowledges a second stack in an account and region that already has one (they cross-talk). */
+  sharedAccount: 'false',
+  /** 'true' lets `cdk destroy` delete the data stores; by default they outlive the stack. */
+  destroyData: 'false',
+  iotLogLevel: 'WARN',
 } as const;
 
 const TIMESERIES: readonly TimeseriesBackend[] = ['dynamodb', 'timestream'];
 const LOG_LEVELS: readonly PowertoolsLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+const IOT_LOG_LEVELS: readonly IotLogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'DISABLED'];
+const BOOLEANS = ['true', 'false'];
+
+/**
+ * Why a second stack name needs `-c sharedAccount=true`: topics, thing names, the device policy's reach and the IoT
+ * account settings are account-wide, so two stacks in one account and region see each other's devices.
+ */
+export const SHARED_ACCOUNT_REFUSAL =
+  'one environment is one AWS account: a second stack in the same account and region shares its devices (thing names, topics and policies are account-wide; both stacks\' rules read the same topics and both APIs command the same things). Deploy each environment to its own account with the default stackName, or pass -c sharedAccount=true to accept the cross-talk (README, "One environment, one account")';
 
 export function stackPropsFromContext(node: Node): VppStackProps & { stackName: string } {
   type Flag = keyof typeof CONTEXT_FLAGS;
@@ -41,9 +59,25 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     fail('corsOrigins', 'comma-separated origins like http://localhost:5173');
   }
 
+  const bool = (key: Flag): boolean => {
+    const value = flag(key).toLowerCase();
+    if (!BOOLEANS.includes(value)) fail(key, 'true or false');
+    return value === 'true';
+  };
+  const iotLogLevel = flag('iotLogLevel').toUpperCase() as IotLogLevel;
+  if (!IOT_LOG_LEVELS.includes(iotLogLevel)) fail('iotLogLevel', IOT_LOG_LEVELS.join(', '));
+  const region = flag('region') || process.env.CDK_DEFAULT_REGION || undefined;
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) fail('region', 'a region name like eu-west-1');
+
   const stackName = flag('stackName');
+  const sharedAccount = bool('sharedAccount');
+  if (stackName !== CONTEXT_FLAGS.stackName && !sharedAccount) {
+    throw new Error(`Context flag stackName=${stackName} is refused: ${SHARED_ACCOUNT_REFUSAL}`);
+  }
   return {
     stackName,
+    // A region known at synth is checked against the resource types the stack uses (lib/regions.ts).
+    env: region ? { account: process.env.CDK_DEFAULT_ACCOUNT, region } : undefined,
     // The default stack keeps the shared rule names (the Basic Ingest topic agents use by default); another stack in
     // the same account and region gets its own (`metering_vppstaging`).
     ruleNameSuffix: stackName === CONTEXT_FLAGS.stackName ? '' : `_${stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`,
@@ -54,6 +88,11 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     extraCorsOrigins: corsOrigins,
     alarmEmail: flag('alarmEmail') || undefined,
     siteDir: flag('siteDir') || undefined,
+    destroyData: bool('destroyData'),
+    iotLogLevel,
+    // The account-wide IoT settings (logging, Device Defender audit) have one owner per account and region: the stack
+    // with the default name. A second stack acknowledged with sharedAccount leaves them alone.
+    accountSettings: stackName === CONTEXT_FLAGS.stackName,
   };
 }
 
@@ -61,6 +100,7 @@ export function createVppApp(props?: AppProps): { app: App; stack: VppStack } {
   const app = new App(props);
   const { stackName, ...stackProps } = stackPropsFromContext(app.node);
   const stack = new VppStack(app, stackName, { stackName, ...stackProps });
+  checkRegionSupport(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

@@ -1,6 +1,6 @@
 // The platform in one stack: storage, ingest, fleet, API and sign-in, dashboard hosting, its live feed and
 // observability.
-import { Aws, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, RemovalPolicy, Stack, Tags, Token, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { Api } from './api.js';
 import { Dashboard } from './dashboard.js';
@@ -9,6 +9,8 @@ import { PROJECT_ROOT } from './handler-function.js';
 import { Ingest } from './ingest.js';
 import { LiveFeed } from './live-feed.js';
 import { Observability, type PowertoolsLogLevel } from './observability.js';
+import { DEFENDER_RESOURCE_TYPES, Operations, type IotLogLevel } from './operations.js';
+import { unavailableResourceTypes } from './regions.js';
 import { Storage, type TimeseriesBackend } from './storage.js';
 import { METERING_RULE } from '../lambdas/core/topics.js';
 
@@ -26,7 +28,16 @@ export interface VppStackProps extends StackProps {
   readonly siteDir?: string;
   /** Appended to the IoT rule names (unique per account and region). @default '' */
   readonly ruleNameSuffix?: string;
+  /** Let `cdk destroy` delete the tables, the Timestream database, the log bucket and the user pool. @default false */
+  readonly destroyData?: boolean;
+  /** IoT Core's log level. @default 'WARN' */
+  readonly iotLogLevel?: IotLogLevel;
+  /** Whether this stack owns the account's IoT logging and audit settings in its region. @default true */
+  readonly accountSettings?: boolean;
 }
+
+/** The cost allocation tags of every resource (activate them once in the Billing console to see costs by them). */
+export const COST_TAGS = { project: 'vpp', stack: (stackName: string) => stackName } as const;
 
 export class VppStack extends Stack {
   readonly storage: Storage;
@@ -36,19 +47,32 @@ export class VppStack extends Stack {
   readonly api: Api;
   readonly liveFeed: LiveFeed;
   readonly observability: Observability;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: VppStackProps) {
     super(scope, id, props);
-    this.storage = new Storage(this, 'Storage', { timeseries: props.timeseries, retentionDays: props.retentionDays });
+    Tags.of(this).add('project', COST_TAGS.project);
+    Tags.of(this).add('stack', COST_TAGS.stack(this.stackName));
+    // Data outlives the stack unless the operator says otherwise: one rule for every store.
+    const dataRemovalPolicy = props.destroyData ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    this.storage = new Storage(this, 'Storage', {
+      timeseries: props.timeseries,
+      retentionDays: props.retentionDays,
+      removalPolicy: dataRemovalPolicy,
+    });
     this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix });
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
     // The dashboard's hosting comes first: its URL is the API's CORS origin and the sign-in's callback URL. Its
     // config.json, which names the API, the app client and the authorizer, is published once they exist.
-    this.dashboard = new Dashboard(this, 'Dashboard', { siteDir: props.siteDir ?? `${PROJECT_ROOT}web/dist` });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      siteDir: props.siteDir ?? `${PROJECT_ROOT}web/dist`,
+      logRemovalPolicy: dataRemovalPolicy,
+    });
     this.api = new Api(this, 'Api', {
       storage: this.storage,
       fleet: this.fleet,
       corsOrigins: [this.dashboard.url, ...(props.extraCorsOrigins ?? [])],
+      userPoolRemovalPolicy: dataRemovalPolicy,
     });
     this.liveFeed = new LiveFeed(this, 'LiveFeed', {
       userPool: this.api.userPool,
@@ -76,7 +100,33 @@ export class VppStack extends Stack {
       logLevel: props.logLevel,
       alarmEmail: props.alarmEmail,
     });
+    this.operations = new Operations(this, 'Operations', {
+      ruleNames: this.ingest.ruleNames,
+      functions: Object.fromEntries(Object.entries(this.ingest.functions).map(([name, fn]) => [name, fn.function])),
+      streams: this.ingest.streams,
+      deadLetterQueue: this.ingest.deadLetterQueue,
+      thingGroup: this.fleet.thingGroup,
+      alarmTopic: this.observability.alarmTopic,
+      iotLogLevel: props.iotLogLevel,
+      accountSettings: props.accountSettings,
+      deviceDefender: this.offersDeviceDefender(),
+    });
     this.outputs();
+  }
+
+  /**
+   * Device Defender is a safeguard, not the platform: where CloudFormation lacks its types (sa-east-1, for one) the
+   * stack deploys without it and says so, rather than refusing the region. Unknown region: included (unchecked).
+   */
+  private offersDeviceDefender(): boolean {
+    if (Token.isUnresolved(this.region)) return true;
+    const missing = unavailableResourceTypes(DEFENDER_RESOURCE_TYPES, this.region);
+    if (missing.length === 0) return true;
+    Annotations.of(this).addWarningV2(
+      'vpp:no-device-defender',
+      `CloudFormation has no ${missing.join(', ')} in ${this.region}: deployed without the Device Defender audit and security profile; configure them in the console or CLI.`,
+    );
+    return false;
   }
 
   private outputs(): void {
@@ -95,5 +145,6 @@ export class VppStack extends Stack {
     out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
     out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Refused device input and failed rule actions');
     out('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'Alarms publish here; subscribe on-call to it');
+    out('OperationsDashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the ingest path');
   }
 }

@@ -2,11 +2,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { createVppApp, stackPropsFromContext } from '../../lib/vpp-app.js';
-import { fakeDashboardBuild, synthVpp } from './synth.js';
+import { appContext, fakeDashboardBuild, synthVpp } from './synth.js';
 
 describe('the CDK app', () => {
   it('given no flags, deploys stack Vpp with the time series on DynamoDB, 30 days of retention and INFO logs', () => {
-    const { app, stack } = createVppApp({ context: { 'aws:cdk:bundling-stacks': [], siteDir: fakeDashboardBuild() } });
+    const { app, stack } = createVppApp({ context: appContext({ siteDir: fakeDashboardBuild() }) });
     expect(stack.stackName).toBe('Vpp');
     expect(stackPropsFromContext(app.node)).toMatchObject({ timeseries: 'dynamodb', retentionDays: 30, logLevel: 'INFO' });
   });
@@ -21,7 +21,7 @@ describe('the CDK app', () => {
   });
 
   it('given a resource with an unacknowledged cdk-nag finding, fails the synth', () => {
-    const { stack } = createVppApp({ context: { 'aws:cdk:bundling-stacks': [], siteDir: fakeDashboardBuild() } });
+    const { stack } = createVppApp({ context: appContext({ siteDir: fakeDashboardBuild() }) });
     new Bucket(stack, 'Careless');
     expect(() => Template.fromStack(stack)).toThrow(/AwsSolutions[\s\S]*Vpp\/Careless/);
   });

@@ -31,7 +31,7 @@ describe('given the stack, when synthesized, then ingest', () => {
   });
 
   it('gives another stack in the same account its own rule names (AWS rule names are unique per region)', () => {
-    const { template: other } = synthVpp({ stackName: 'Vpp-Staging' });
+    const { template: other } = synthVpp({ stackName: 'Vpp-Staging', sharedAccount: 'true' });
     const names = Object.values(resourcesOf(other, 'AWS::IoT::TopicRule')).map((r) => r.Properties.RuleName);
     expect(names.sort()).toEqual(rules.map((r) => `${r.name}_vpp_staging`).sort());
   });
@@ -100,7 +100,8 @@ describe('given the stack, when synthesized, then ingest', () => {
 
   it('lets the rules put records into their streams and do nothing else; nobody invokes the rule Lambdas but their mappings', () => {
     const statements = statementsOf(template, stack.resolve(stack.ingest.ruleActionRole.roleName));
-    expect(statements).toEqual(rules.map((r) => expect.objectContaining({ Action: 'kinesis:PutRecord', Resource: streamArnOf(r.name) })));
+    expect(statements).toHaveLength(rules.length);
+    expect(statements).toEqual(expect.arrayContaining(rules.map((r) => expect.objectContaining({ Action: 'kinesis:PutRecord', Resource: streamArnOf(r.name) }))));
     const ruleFunctions = rules.map((r) => JSON.stringify(fnArn(r.handler)));
     const invokers = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).filter((p) => ruleFunctions.includes(JSON.stringify(p.Properties.FunctionName)));
     expect(invokers).toEqual([]);

@@ -21,6 +21,7 @@ describe('given the stack, when synthesized, then the dashboard live feed', () =
       SigningDisabled: true,
       Status: 'ACTIVE',
       EnableCachingForHttp: false,
+      Tags: expect.any(Array), // the stack's cost allocation tags (app.test.ts)
     });
     // No physical name: CloudFormation names it and config.json tells the browser.
     expect(authorizers[0]!.Properties).not.toHaveProperty('AuthorizerName');

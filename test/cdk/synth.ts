@@ -1,5 +1,5 @@
 // Synthesizes the CDK app as `cdk synth` does, cdk-nag included: a finding nobody acknowledged fails the synth.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stage } from 'aws-cdk-lib';
@@ -25,6 +25,16 @@ export function fakeDashboardBuild(html = '<!doctype html><title>VPP test build<
 
 let defaultSiteDir: string | undefined;
 
+/** The context `cdk synth` reads from cdk.json: the feature flags the stack is deployed with. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
+).context;
+
+/** What `cdk synth` gives the app (cdk.json's flags, `-c` on top), without bundling: for tests that build the app themselves. */
+export function appContext(context: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], siteDir: (defaultSiteDir ??= fakeDashboardBuild()), ...context };
+}
+
 /**
  * `context` is what `-c key=value` passes; `siteDir` defaults to a fake dashboard build. Bundling the Lambdas is the
  * slow part of a synth, so it is skipped (CDK's own `aws:cdk:bundling-stacks` switch) unless a test is about the
@@ -33,6 +43,7 @@ let defaultSiteDir: string | undefined;
 export function synthVpp(context: Record<string, string> = {}, { bundle = false } = {}): Synthesized {
   const { stack } = createVppApp({
     context: {
+      ...CDK_JSON_CONTEXT,
       siteDir: (defaultSiteDir ??= fakeDashboardBuild()),
       ...context,
       ...(!bundle && { 'aws:cdk:bundling-stacks': [] }),
@@ -46,18 +57,22 @@ export function resourcesOf(template: Template, type: string): Record<string, { 
   return template.findResources(type) as Record<string, { Properties: Record<string, any> }>;
 }
 
-/** Every IAM statement the template gives the role with this name (its resolved `Ref`). */
+/**
+ * Every IAM statement the template gives the role with this name (its resolved `Ref`), one per resource: the
+ * `@aws-cdk/aws-iam:minimizePolicies` flag merges statements of the same actions into one with a resource list.
+ */
 export function statementsOf(template: Template, roleRef: unknown): { Action: string | string[]; Resource: unknown }[] {
   // CDK moves what does not fit in a role's inline policy into managed "overflow" policies: both count
   const policies = { ...resourcesOf(template, 'AWS::IAM::Policy'), ...resourcesOf(template, 'AWS::IAM::ManagedPolicy') };
   return Object.values(policies)
     .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([roleRef]))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+    .flatMap((st) => (Array.isArray(st.Resource) ? st.Resource.map((Resource) => ({ ...st, Resource })) : [st]));
 }
 
 /** Every IAM action the template grants the role with this name (its resolved `Ref`). */
 export function actionsOf(template: Template, roleRef: unknown): string[] {
-  return statementsOf(template, roleRef).flatMap((s) => [s.Action].flat());
+  return [...new Set(statementsOf(template, roleRef).flatMap((s) => [s.Action].flat()))];
 }
 
 export interface FunctionResource {
