@@ -156,6 +156,7 @@ describe('dashboard', () => {
     await screenshot(page, 'event');
     await page.getByRole('link', { name: 'DR events' }).click();
     await page.getByRole('table').getByRole('link').first().waitFor();
+    await expectAccessible(page);
     await screenshot(page, 'events');
   }, 60_000);
 
