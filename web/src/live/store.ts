@@ -3,6 +3,7 @@
 // at most twice a second, however many messages arrive (1,000 VENs at 5 s is 200 messages a second).
 import type { Api } from '../api/client.js';
 import type { Ack, GatewayTelemetry, Portfolio, Ven, WinterRiverNode } from '../api/types.js';
+import { operatorSubscribeFilters } from '../../../lambdas/core/policy.js';
 import { MqttWs } from './mqtt-ws.js';
 
 export type Connection = 'connecting' | 'live' | 'polling';
@@ -40,14 +41,8 @@ export interface LiveMessage {
   readonly payload: unknown;
 }
 
-export const LIVE_TOPICS = [
-  'volttron/metering',
-  'ven/ack/+',
-  'ven/telemetry/+',
-  'der/telemetry/+',
-  'winter-river/+/status',
-  '$aws/things/+/shadow/update/documents',
-] as const;
+/** What the live feed subscribes to: exactly what the local broker and the AWS IoT custom authorizer allow operators. */
+export const LIVE_TOPICS = operatorSubscribeFilters;
 
 export const POLL_MS = 5_000;
 const RECONCILE_MS = 60_000;
