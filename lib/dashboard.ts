@@ -18,21 +18,10 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source, type ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import type { AwsDashboardConfig } from '../web/src/config.js';
 
-/** What the browser reads from `/config.json` at start-up. */
-export interface DashboardConfig {
-  /** The deployed platform (the local stack serves its own config). */
-  readonly mode: 'aws';
-  readonly apiUrl: string;
-  readonly region: string;
-  /** The account's `iot:Data-ATS` host: the live feed is `wss://<iotEndpoint>/mqtt?x-amz-customauthorizer-name=…&token=…`. */
-  readonly iotEndpoint: string;
-  readonly iotAuthorizerName: string;
-  readonly userPoolId: string;
-  readonly userPoolClientId: string;
-  /** The hosted sign-in domain, `https://<prefix>.auth.<region>.amazoncognito.com`. */
-  readonly authDomain: string;
-}
+/** What the browser reads from `/config.json` at start-up: the dashboard's own contract (web/src/config.ts). */
+export type DashboardConfig = AwsDashboardConfig;
 
 export interface DashboardProps {
   /** The built dashboard (`npm run web:build` writes `web/dist`); its `index.html` must exist at synth. */

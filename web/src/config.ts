@@ -9,10 +9,12 @@ export interface LocalDashboardConfig {
   readonly wsUrl: string;
 }
 
+/** What lib/dashboard.ts writes for a deployed stack. */
 export interface AwsDashboardConfig {
   readonly mode: 'aws';
   readonly apiUrl: string;
   readonly region: string;
+  /** The account's `iot:Data-ATS` host: the live feed is `wss://<iotEndpoint>/mqtt?x-amz-customauthorizer-name=…&token=…`. */
   readonly iotEndpoint: string;
   readonly iotAuthorizerName: string;
   readonly userPoolId: string;
