@@ -75,3 +75,15 @@ export function useInterval(fn: () => void, ms: number, enabled = true): void {
     return () => clearInterval(id);
   }, [ms, enabled]);
 }
+
+/** The page tokens walked so far of a newest-first list: `next` is the one to load now, undefined on the first page. */
+export function usePages() {
+  const [pages, setPages] = useState<string[]>([]);
+  return {
+    next: pages[pages.length - 1],
+    first: pages.length === 0,
+    older: (token: string) => setPages((p) => [...p, token]),
+    newer: () => setPages((p) => p.slice(0, -1)),
+    reset: () => setPages([]),
+  };
+}

@@ -100,3 +100,13 @@ export function RequiresRole({ role, what, children }: { role: Role; what: strin
     </p>
   );
 }
+
+/** Newer / Older buttons for a paged list. */
+export function Pager({ first, next, onNewer, onOlder }: { first: boolean; next?: string | undefined; onNewer: () => void; onOlder: (token: string) => void }) {
+  return (
+    <div class="toolbar">
+      {!first && <button onClick={onNewer}>Newer</button>}
+      {next && <button onClick={() => onOlder(next)}>Older</button>}
+    </div>
+  );
+}

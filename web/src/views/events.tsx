@@ -2,8 +2,8 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { FleetEventReport, FleetEventStart } from '../api/types.js';
-import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
-import { useApp, useAsync, useInterval, useLiveMessages } from '../context.js';
+import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, Pager, RequiresRole } from '../components/ui.js';
+import { useApp, useAsync, useInterval, useLiveMessages, usePages } from '../context.js';
 import { DASH, kw, num, time } from '../format.js';
 import { hrefOf, navigate } from '../router.js';
 
@@ -148,9 +148,8 @@ function PlanTable({ plan, requested }: { plan: Plan; requested: number }) {
 
 function PastEvents() {
   const { api } = useApp();
-  const [pages, setPages] = useState<string[]>([]);
-  const next = pages[pages.length - 1];
-  const list = useAsync(() => api.get<{ items: EventSummary[]; next?: string }>('/api/events', { limit: 20, next }), [next]);
+  const pages = usePages();
+  const list = useAsync(() => api.get<{ items: EventSummary[]; next?: string }>('/api/events', { limit: 20, next: pages.next }), [pages.next]);
   return (
     <section aria-labelledby="past-title">
       <h2 id="past-title">Past events</h2>
@@ -184,10 +183,7 @@ function PastEvents() {
           </tbody>
         </table>
       )}
-      <div class="toolbar">
-        {pages.length > 0 && <button onClick={() => setPages((p) => p.slice(0, -1))}>Newer</button>}
-        {list.data?.next && <button onClick={() => setPages((p) => [...p, list.data!.next!])}>Older</button>}
-      </div>
+      <Pager first={pages.first} next={list.data?.next} onNewer={pages.newer} onOlder={pages.older} />
     </section>
   );
 }

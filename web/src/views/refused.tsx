@@ -1,8 +1,7 @@
 // Messages the platform refused (bad payload, a device speaking for another, a topic it may not use), newest first,
 // so an operator sees a misbehaving device without reading logs.
-import { useState } from 'preact/hooks';
-import { Empty, ErrorNote } from '../components/ui.js';
-import { useApp, useAsync, useInterval } from '../context.js';
+import { Empty, ErrorNote, Pager } from '../components/ui.js';
+import { useApp, useAsync, useInterval, usePages } from '../context.js';
 import { DASH, time } from '../format.js';
 import { useQueryParam } from '../router.js';
 
@@ -18,10 +17,9 @@ interface Refusal {
 export function Refused() {
   const { api } = useApp();
   const [device, setDevice] = useQueryParam('device', '');
-  const [pages, setPages] = useState<string[]>([]);
-  const next = pages[pages.length - 1];
-  const list = useAsync(() => api.get<{ items: Refusal[]; next?: string }>('/api/refused', { limit: 50, device, next }), [device, next]);
-  useInterval(list.reload, 10_000, pages.length === 0);
+  const pages = usePages();
+  const list = useAsync(() => api.get<{ items: Refusal[]; next?: string }>('/api/refused', { limit: 50, device, next: pages.next }), [device, pages.next]);
+  useInterval(list.reload, 10_000, pages.first);
   const items = list.data?.items ?? [];
   return (
     <>
@@ -30,7 +28,7 @@ export function Refused() {
         class="toolbar"
         onSubmit={(e) => {
           e.preventDefault();
-          setPages([]);
+          pages.reset();
           setDevice(String(new FormData(e.currentTarget).get('device') ?? '').trim());
         }}
       >
@@ -74,10 +72,7 @@ export function Refused() {
           </tbody>
         </table>
       )}
-      <div class="toolbar">
-        {pages.length > 0 && <button onClick={() => setPages((p) => p.slice(0, -1))}>Newer</button>}
-        {list.data?.next && <button onClick={() => setPages((p) => [...p, list.data!.next!])}>Older</button>}
-      </div>
+      <Pager first={pages.first} next={list.data?.next} onNewer={pages.newer} onOlder={pages.older} />
     </>
   );
 }
