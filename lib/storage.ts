@@ -88,6 +88,13 @@ export class Storage extends Construct {
     );
   }
 
+  /** GetItem and PutItem on the table alone: for a single item read and conditionally rewritten (the power system). */
+  grantItem(grantee: Grantee, table: RegistryTable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [this.tables[table].tableArn] }),
+    );
+  }
+
   grantTimeseriesWrite(grantee: Grantee): void {
     if (this.timeseriesTable) this.timeseriesTable.grantWriteData(grantee);
     else this.grantTimestream(grantee, 'timestream:WriteRecords');

@@ -1,4 +1,5 @@
 // The domain's ports. Adapters live beside this file; nothing else knows a table layout or a client.
+import type { PowerSystem } from './power-system/controller.js';
 import type { Inventory, InventoryAsset, InventorySite } from './inventory.js';
 import type { Ack, Command } from './schemas.js';
 import type { SeriesName } from './tables.js';
@@ -103,6 +104,8 @@ export type RejectReason =
   | 'identity-mismatch'
   /** A DER reading of an asset not in the inventory of the sending gateway's site. */
   | 'unknown-asset'
+  /** A Winter River status of a node not in the topology. */
+  | 'unknown-node'
   | 'clock-skew'
   | 'store-rejected'
   | 'handler-failed';
@@ -141,6 +144,8 @@ export interface IngestPorts {
   readonly commands: CommandLog;
   /** The asset inventory: only the `der` rule reads it (which assets a gateway's site has). */
   readonly inventory?: InventoryReader;
+  /** The Winter River controller: only the `winter-river` rule runs it (power-system/controller.ts). */
+  readonly power?: PowerSystem;
 }
 
 /** The inventory as ingest reads it. */

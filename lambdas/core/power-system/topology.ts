@@ -126,3 +126,6 @@ function topologicalOrder(nodes: readonly TopologyNode[], byId: ReadonlyMap<stri
   }
   return { ok: true, nodes: out };
 }
+
+/** The topology as the Lambdas' `WINTER_RIVER_TOPOLOGY` carries it: checkTopology reads it back. */
+export const topologyJson = (topology: Topology): string => JSON.stringify({ nodes: topology.nodes });
