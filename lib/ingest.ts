@@ -47,7 +47,11 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
     storage.grantWrite(fn, 'devices');
     storage.grantItem(fn, 'powerSystem');
   },
-  presence: (fn, storage) => storage.grantWrite(fn, 'devices'),
+  // and reads back the device's state item to fold the event into its recent sessions
+  presence: (fn, storage) => {
+    storage.grantWrite(fn, 'devices');
+    storage.grantGetItem(fn, 'devices');
+  },
   // checks each reading's asset against the inventory of the sending gateway's site
   der: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);

@@ -270,7 +270,11 @@ export async function ingestPresence(msg: RuleMessage, ports: IngestPorts): Prom
   if (!parsed.ok) return reject('schema', parsed.message);
   const event = parsed.value;
   if (event.timestamp > msg.receivedAt + MAX_CLOCK_SKEW_MS) return reject('clock-skew', aheadMessage('timestamp', event.timestamp, msg.receivedAt));
-  await ports.registry.recordPresence(event.clientId, event.eventType === 'connected', event.timestamp);
+  await ports.registry.recordPresence(event.clientId, event.eventType === 'connected', event.timestamp, {
+    ...(event.sessionIdentifier !== undefined && { sessionId: event.sessionIdentifier }),
+    ...(event.ipAddress !== undefined && { peer: event.ipAddress }),
+    ...(event.disconnectReason !== undefined && { reason: event.disconnectReason }),
+  });
   return { ok: true, stored: true };
 }
 

@@ -128,15 +128,16 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
-  it('lets ingest Lambdas write and never read: they only record what devices send (der reads the inventory alone)', () => {
+  it('lets ingest Lambdas write and never query: they only record what devices send (der reads the inventory; two read back one item)', () => {
     for (const { handler } of rules.filter((r) => r.handler !== 'der')) {
       const statements = statementsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName));
       const reads = statements.filter((st) => [st.Action].flat().some((a: string) => /^dynamodb:(Get|Query|Scan|BatchGet)/.test(a)));
       const actions = actionsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName));
-      // the Winter River controller reads back the one system item it rewrites, and nothing else
-      const expected = handler === 'winter-river'
-        ? [expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: stack.resolve(stack.storage.tables.powerSystem.tableArn) })]
-        : [];
+      // the Winter River controller reads back the one system item it rewrites, presence a device's state item
+      const expected = {
+        'winter-river': [expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: stack.resolve(stack.storage.tables.powerSystem.tableArn) })],
+        presence: [expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(stack.storage.tables.devices.tableArn) })],
+      }[handler as string] ?? [];
       expect(reads, handler).toEqual(expected);
       expect(actions.some((a) => /^dynamodb:(PutItem|UpdateItem|BatchWriteItem)$/.test(a)), handler).toBe(true);
     }
