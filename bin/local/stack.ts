@@ -23,6 +23,7 @@ import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
+import { cachedInventory } from '../../lambdas/core/inventory-cache.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
 import { ruleJson, rules } from '../../lambdas/core/rules.js';
@@ -160,7 +161,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const power = buildPowerSystem(topology, tableNames.powerSystem, dynamo.client, publisher);
   const built: Ports = {
     ...buildIngestPorts(env, dynamo.client),
-    inventory: new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory),
+    inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory)),
     power,
     errors,
   };

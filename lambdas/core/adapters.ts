@@ -10,6 +10,7 @@ import { limitErrorSink } from './error-sink-limit.js';
 import { teeErrorSink } from './error-sink-tee.js';
 import { DynamoEventHistory } from './events-dynamodb.js';
 import { DynamoFleetEventStore } from './fleet-events-dynamodb.js';
+import { cachedInventory } from './inventory-cache.js';
 import { DynamoInventoryStore } from './inventory-dynamodb.js';
 import type {
   CommandPublisher,
@@ -126,7 +127,7 @@ function rulePortsFromEnv(telemetry: TelemetryFactory, withInventory: boolean, p
   if (!env.REFUSALS_TABLE) throw new Error('Invalid Lambda environment: REFUSALS_TABLE is required');
   const dynamodb = new DynamoDBClient({});
   const inventory = withInventory
-    ? { inventory: new DynamoInventoryStore(documentClient(dynamodb), loadEnvOf(apiEnvSchema.pick({ INVENTORY_TABLE: true })).INVENTORY_TABLE) }
+    ? { inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamodb), loadEnvOf(apiEnvSchema.pick({ INVENTORY_TABLE: true })).INVENTORY_TABLE)) }
     : {};
   return {
     ...ingestPorts(env, documentClient(dynamodb), telemetry),
