@@ -160,10 +160,14 @@ describe('dashboard', () => {
     await screenshot(page, 'events');
   }, 60_000);
 
-  it('turns a Winter River node red when it is set to fault, without a reload', async () => {
+  it('turns a Winter River node red when it is set to fault, without a reload, and the chain beside shows what lost power', async () => {
     await open('/winter-river');
     const node = page.getByRole('listitem', { name: /^pdu_a:/ });
     await node.and(page.locator('[data-status="ok"]')).waitFor({ timeout: 15_000 });
+    const chain = page.getByRole('list', { name: 'Power chain' });
+    const chainNode = (id: string, kind: string, state: string) => chain.getByRole('listitem', { name: `${id} (${kind}) ${state}`, exact: true });
+    await chainNode('srv_a', 'server', 'on utility').waitFor({ timeout: 15_000 });
+    await chainNode('util_a', 'utility', 'on utility').waitFor();
     const okColour = await node.evaluate((el) => getComputedStyle(el).backgroundColor);
     await page.getByRole('combobox', { name: /^Node/ }).selectOption('pdu_a');
     await page.getByRole('combobox', { name: /^Command/ }).selectOption({ label: 'Set fault' });
@@ -171,12 +175,19 @@ describe('dashboard', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
     await node.and(page.locator('[data-status="fault"]')).waitFor({ timeout: 15_000 });
     await page.waitForFunction((before) => getComputedStyle(document.querySelector('li.node[data-status="fault"]')!).backgroundColor !== before, okColour);
+    // the controller's view: the faulted PDU and the server below it have no power, the UPS above it still does
+    await chainNode('pdu_a', 'pdu', 'no power').waitFor({ timeout: 15_000 });
+    await chainNode('srv_a', 'server', 'no power').waitFor();
+    await chainNode('ups_a', 'ups', 'on utility').waitFor();
+    await page.getByRole('list', { name: 'Power events' }).getByText(/srv_a: power lost/).first().waitFor();
     await expectAccessible(page);
     await screenshot(page, 'winter-river');
     await page.getByRole('combobox', { name: /^Command/ }).selectOption({ label: 'Clear fault' });
     await page.getByRole('button', { name: 'Send…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
     await node.and(page.locator('[data-status="ok"]')).waitFor({ timeout: 15_000 });
+    await chainNode('srv_a', 'server', 'on utility').waitFor({ timeout: 15_000 });
+    expect(errors).toEqual([]);
   });
 
   it('lists a refused message with its reason, device and topic', async () => {
