@@ -210,6 +210,28 @@ describe('dashboard', () => {
     expect(await page.locator('img').count()).toBe(0);
   });
 
+  it('shows each site\'s output, connection and readings from the REST routes with no live feed at all', async () => {
+    await page.routeWebSocket(/\/mqtt$/, (ws) => void ws.close({ code: 1011, reason: 'test: feed down' }));
+    await page.goto(`${stack.config.apiUrl}/sites`);
+    await page.getByRole('status').filter({ hasText: 'Polling' }).waitFor({ timeout: 15_000 });
+    const site = page.getByRole('region', { name: 'Mixed DER Site' });
+    await site.getByText(/\bconnected · last seen .* · output -?\d+(\.\d+)? MW/).waitFor({ timeout: 15_000 });
+    for (const type of ['bess', 'pv', 'wind', 'ev']) {
+      const row = site.getByRole('row').filter({ has: page.getByRole('cell', { name: type, exact: true }) });
+      await row.getByRole('cell').nth(3).filter({ hasText: /-?\d+(\.\d+)? MW/ }).waitFor();
+    }
+    await expectAccessible(page);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the DER tiles by type on the overview from the portfolio', async () => {
+    await open('/');
+    const tiles = page.getByRole('region', { name: 'DER by type' });
+    for (const label of ['Batteries', 'PV', 'Wind', 'EV charging']) await tiles.getByText(label, { exact: true }).waitFor({ timeout: 15_000 });
+    await tiles.getByText(/MWh to discharge/).waitFor();
+    await expectAccessible(page);
+  });
+
   it('falls back to polling when the live feed drops, and goes live again when it returns', async () => {
     let blocked = false;
     const sockets: WebSocketRoute[] = [];

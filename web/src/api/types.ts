@@ -7,6 +7,7 @@ import type { summarizePortfolio } from '../../../lambdas/core/portfolio.js';
 import type { listAgents } from '../../../lambdas/api/inventory.js';
 import type * as q from '../../../lambdas/api/queries.js';
 import type { winterRiverSystem } from '../../../lambdas/api/winter-river.js';
+import type { getSite } from '../../../lambdas/api/der.js';
 import type { DerGatewayTelemetry as GatewayTelemetry } from '../../../lambdas/core/der-schemas.js';
 import type { Ack, Metering, ShadowReported, WinterRiverStatus } from '../../../lambdas/core/schemas.js';
 
@@ -31,6 +32,7 @@ export type FleetEventStart = Body<typeof startFleetEvent>;
 export type Asset = InventoryAsset;
 export type Agent = Item<typeof listAgents>;
 export type WinterRiverSystem = Body<typeof winterRiverSystem>;
+export type Site = Body<typeof getSite>;
 
 export interface SentCommand {
   correlationId: string;
