@@ -1,9 +1,10 @@
 // The Winter River power system end to end on the local stack: every node of the example topology runs as a
 // simulated ESP32 node over mutual TLS; an operator faults a node through the API; the controller in the ingest path
 // re-evaluates the chain, stores it and commands the nodes, which obey; GET /api/winter-river/system shows it.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack } from '../../bin/local/stack.js';
 import { startFleet, type Fleet } from '../../device/fleet.js';
 import { memoryLog } from '../../device/log.js';
 import type { WinterRiverDevice } from '../../device/winter-river-device.js';
@@ -157,5 +158,17 @@ describe('Winter River power system on the local stack', () => {
 
   it('refuses GET /api/winter-river/system without a token', async () => {
     expect((await stack.api('/api/winter-river/system', { token: null })).status).toBe(401);
+  });
+
+  it('stops the local stack before anything listens when its topology file has a cycle', async () => {
+    const file = join(topologyDir.path, 'cycle.yaml');
+    writeFileSync(file, 'nodes:\n  - { id: u, kind: utility, rated_kw: 1 }\n  - { id: a, kind: pdu, rated_kw: 1, feeds: [u, b] }\n  - { id: b, kind: pdu, rated_kw: 1, feeds: [a] }\n');
+    const dir = join(topologyDir.path, 'never');
+    try {
+      await expect(startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet: false, topologyFile: file })).rejects.toThrow(`${file}: nodes.1.feeds: cycle: a → b → a`);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });
