@@ -56,6 +56,14 @@ describe('the topology a Lambda is deployed with (WINTER_RIVER_TOPOLOGY)', () =>
     expect(topologyOf({ WINTER_RIVER_TOPOLOGY: topologyJson(example.topology) }).nodes).toEqual(example.topology.nodes);
   });
 
+  it('refuses at synth a chain too large for the Lambda environment, saying so', () => {
+    const big = checkTopology({
+      nodes: [{ id: 'util', kind: 'utility', rated_kw: 1000 }, ...Array.from({ length: 40 }, (_, i) => ({ id: `srv_${i}`, kind: 'server', rated_kw: 1, feeds: ['util'] }))],
+    });
+    if (!big.ok) throw new Error(big.message);
+    expect(() => topologyJson(big.topology)).toThrow(/bytes as JSON: at most 2500 fit in a Lambda's environment/);
+  });
+
   it.each([
     ['not JSON', '{nodes:', /WINTER_RIVER_TOPOLOGY: not JSON/],
     ['an unknown feed', JSON.stringify({ nodes: [{ id: 's', kind: 'server', rated_kw: 1, feeds: ['x'] }] }), /WINTER_RIVER_TOPOLOGY: nodes\.0\.feeds\.0: s is fed by unknown node x/],
