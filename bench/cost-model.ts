@@ -256,7 +256,10 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
         const accepted: AcceptedMetering[] = [];
         for (let v = 0; v < messages; v++) {
           const venId = `ven-${String(v).padStart(5, '0')}`;
-          const a = acceptMetering({ payload: payload(venId, r), topic: topics.metering, clientId: venId, receivedAt: 0 });
+          const message = payload(venId, r);
+          // received when its newest sample was taken, as a device with a good clock
+          const receivedAt = Math.max(...('batch' in message ? (message.batch as Metering[]) : [message as unknown as Metering]).map((m) => m.timestamp)) * 1000;
+          const a = acceptMetering({ payload: message, topic: topics.metering, clientId: venId, receivedAt });
           if (!a.ok) throw new Error(a.message);
           accepted.push(a.value);
         }
@@ -388,7 +391,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   // The registry state item the heartbeat updates (UpdateItem bills the larger of the item before and after: the same size).
   let latest: Record<string, unknown> = {};
   await ingestMeteringMessage(
-    { payload: metering[400] as unknown as Record<string, unknown>, topic: topics.metering, clientId: 'ven-00042', receivedAt: 0 },
+    { payload: metering[400] as unknown as Record<string, unknown>, topic: topics.metering, clientId: 'ven-00042', receivedAt: metering[400]!.timestamp * 1000 },
     { telemetry: { write: async () => undefined }, registry: { recordHeartbeat: async (_k: string, _d: string, _a: number, l: Record<string, unknown>) => void (latest = l) } } as unknown as IngestPorts,
   );
   const now = new Date().toISOString();
