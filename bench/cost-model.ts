@@ -13,7 +13,7 @@ import { buildIngestPorts } from '../lambdas/core/adapters.js';
 import { acceptMetering, ingestMeteringMessage, meteringRecords, storeMetering, type AcceptedMetering } from '../lambdas/core/ingest.js';
 import type { IngestPorts, SeriesRecord } from '../lambdas/core/ports.js';
 import { meteringSchema, type Metering } from '../lambdas/core/schemas.js';
-import { rules } from '../lambdas/core/rules.js';
+import { DEFAULT_FLEET_SIZE, rules, shardsFor, VENS_PER_METERING_SHARD } from '../lambdas/core/rules.js';
 import { tables } from '../lambdas/core/tables.js';
 import { timeSeriesWrites } from '../lambdas/core/timeseries-dynamodb.js';
 import { toTimestreamRecord } from '../lambdas/core/timeseries-timestream.js';
@@ -95,7 +95,10 @@ const SHARD_HEADROOM = 0.8;
 /** Stated, not measured: Powertools/middy and the batch response per invocation, beside the measured store time. */
 const INVOCATION_OVERHEAD_MS = 5;
 const STREAMS = rules.length;
-const METERING_STREAM = rules.find((r) => r.handler === 'metering')!.stream;
+const METERING_RULE_DEF = rules.find((r) => r.handler === 'metering')!;
+const METERING_STREAM = METERING_RULE_DEF.stream;
+/** The fleet the capacity goal is judged at, deployed as `-c fleetSize=100000`. */
+const CAPACITY_FLEET = 100_000;
 /** Templates DynamoTelemetryStore remembers per Lambda environment (read from its source: it is not exported). */
 const TEMPLATE_CACHE = Number(
   /const WRITTEN_KEYS = ([\d_]+)/.exec(readFileSync(join(ROOT, 'lambdas/core/timeseries-dynamodb.ts'), 'utf8'))?.[1]?.replaceAll('_', '') ?? 10_000,
@@ -345,14 +348,18 @@ function invocationsPerSec(recordsPerSec: number, shards: number) {
   return { perSec, lanes, recordsPerBatch: recordsPerSec / perSec };
 }
 
-/** Shards the metering stream needs at SHARD_HEADROOM for a fleet (at least the 1 it is provisioned with). */
+/**
+ * The metering stream of a fleet deployed with `-c fleetSize=<fleet>`: the shards the stack gives it (shardsFor), the
+ * shards the measured records need at SHARD_HEADROOM, and the VENs one shard carries at that headroom.
+ */
 function shardsNeeded(fleet: number, t: ProfileTraffic) {
   const recordsPerSec = (fleet * t.messages) / MONTH_SEC;
   const bytesPerSec = recordsPerSec * t.recordBytes;
   return {
     recordsPerSec,
     bytesPerSec,
-    shards: Math.max(1, Math.ceil(Math.max(recordsPerSec / QUOTAS.kinesisShardRecordsPerSec, bytesPerSec / QUOTAS.kinesisShardBytesPerSec) / SHARD_HEADROOM)),
+    shards: shardsFor(METERING_RULE_DEF, fleet),
+    needed: Math.max(1, Math.ceil(Math.max(recordsPerSec / QUOTAS.kinesisShardRecordsPerSec, bytesPerSec / QUOTAS.kinesisShardBytesPerSec) / SHARD_HEADROOM)),
     vensPerShard: Math.floor((SHARD_HEADROOM * Math.min(QUOTAS.kinesisShardRecordsPerSec / t.messages, QUOTAS.kinesisShardBytesPerSec / (t.messages * t.recordBytes))) * MONTH_SEC),
   };
 }
@@ -603,7 +610,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         atMost(`seed 001 exactly, DynamoDB, platform-controlled $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`, seedDdb.platform, 0.35, '$', (v) => v.toFixed(3)),
         seedDdb.lines.filter((l) => !DEVICE_SIDE.has(l.item)),
       ),
-      atLeast('capacity at 5 s: first limit that is not an account quota, as configured (metering stream: 1 shard)', capacity.fixedBindsAt, 100_000, 'VENs', (v) => Math.round(v).toLocaleString('en-US')),
+      atLeast(`capacity at 5 s: first limit that is not an account quota, deployed with -c fleetSize=${CAPACITY_FLEET.toLocaleString('en-US')}`, capacity.fixedBindsAt, 100_000, 'VENs', (v) => Math.round(v).toLocaleString('en-US')),
     ],
     notes: [
       ...results.map((r, i) => {
@@ -651,7 +658,8 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
   const ruleMessages = (t: ProfileTraffic) => perSec(t.messages);
   const eShards = shardsNeeded(1, e);
   const sShards = shardsNeeded(1, s);
-  const at100k = { economy: shardsNeeded(100_000, e), seed: shardsNeeded(100_000, s) };
+  const at100k = { economy: shardsNeeded(CAPACITY_FLEET, e), seed: shardsNeeded(CAPACITY_FLEET, s) };
+  const configuredShards = shardsFor(METERING_RULE_DEF, CAPACITY_FLEET);
   const lanes = (n: number) => n * METERING_STREAM.parallelization;
   const otherLanes = rules.filter((r) => r.handler !== 'metering').reduce((sum, r) => sum + r.stream.shards * r.stream.parallelization, 0);
   // concurrency: metering lanes for the shards a fleet needs + the other streams' lanes
@@ -707,12 +715,12 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       action: `a VEN publishes < 1/s`,
     },
     {
-      limit: 'Kinesis metering stream, 1 MB/s or 1,000 records/s per shard (provisioned: 1 shard)',
-      quota: `${METERING_STREAM.shards} shard`,
-      economy: eShards.vensPerShard * METERING_STREAM.shards,
-      seed: sShards.vensPerShard * METERING_STREAM.shards,
+      limit: `Kinesis metering stream, 1 MB/s or 1,000 records/s per shard (-c fleetSize=${CAPACITY_FLEET}: ${configuredShards} shards)`,
+      quota: `${configuredShards} shards`,
+      economy: eShards.vensPerShard * configuredShards,
+      seed: sShards.vensPerShard * configuredShards,
       raisable: 'our configuration',
-      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); raise \`shards\` of the metering stream in lambdas/core/rules.ts to ⌈VENs / ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()}⌉ (at ≤ ${SHARD_HEADROOM * 100}%): 10,000 VENs ${shardsNeeded(10_000, s).shards}, 100,000 VENs ${Math.max(at100k.economy.shards, at100k.seed.shards)} shards`,
+      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); the stack gives the metering stream ⌈fleetSize / ${VENS_PER_METERING_SHARD.toLocaleString()}⌉ shards (lambdas/core/rules.ts), a shard carries ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()} VENs at ≤ ${SHARD_HEADROOM * 100}% (measured records); default fleetSize ${DEFAULT_FLEET_SIZE.toLocaleString()} = ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard; 10,000 VENs ${shardsFor(METERING_RULE_DEF, 10_000)}, 100,000 VENs ${configuredShards} shards (the records need ${Math.max(at100k.economy.needed, at100k.seed.needed)}). Deploy with -c fleetSize=<VENs planned>: resharding later is an UpdateShardCount (at most doubling per call, a few per day)`,
     },
     {
       limit: 'Kinesis shards per Region (account)',
@@ -797,8 +805,8 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
   const below = binds.filter((b) => Math.min(b.economy, b.seed) < 100_000);
   const notes = [
     `Capacity at 5 s: below 100,000 VENs, ${below.map((b) => `${b.limit} (${b.raisable}: economy ${fmt(b.economy)}, seed ${fmt(b.seed)})`).join('; ')}. ` +
-      `As configured today the metering stream's single shard is the first limit: it binds at ~${fmt(Math.min(eShards.vensPerShard, sShards.vensPerShard))} VENs; ` +
-      `with its shards raised per the fleet (the cost lines already price them) nothing but account quotas binds below 100,000 in normal operation.`,
+      `The metering stream follows -c fleetSize (default ${DEFAULT_FLEET_SIZE.toLocaleString('en-US')} VENs: ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard, which binds at ~${fmt(Math.min(eShards.vensPerShard, sShards.vensPerShard) * shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE))} VENs); ` +
+      `deployed with -c fleetSize=${CAPACITY_FLEET.toLocaleString('en-US')} (${configuredShards} shards, priced in the cost lines at each fleet's own fleetSize) nothing but account quotas binds below 100,000 in normal operation.`,
   ];
   return { binds, rows, notes, fixedBindsAt, shardsAt100k: at100k };
 }

@@ -22,7 +22,7 @@ export type RuleHandler = 'metering' | 'ack' | 'winter-river' | 'presence' | 'de
  * its own poller.
  */
 export interface RuleStream {
-  /** Provisioned shards: each takes 1,000 records/s or 1 MB/s in. */
+  /** Provisioned shards, at least: each takes 1,000 records/s or 1 MB/s in (the metering stream's follow the fleet: shardsFor). */
   readonly shards: number;
   /** Records per handler invocation, at most. */
   readonly batchSize: number;
@@ -55,6 +55,22 @@ const BY_CLIENT = '${clientid()}';
 const TELEMETRY_STREAM: RuleStream = { shards: 1, batchSize: 500, maxBatchingWindowSec: 1, parallelization: 4, retryAttempts: 10 };
 /** ACKs and presence: small, latency-bound, so no batching window. */
 const CONTROL_STREAM: RuleStream = { shards: 1, batchSize: 100, maxBatchingWindowSec: 0, parallelization: 1, retryAttempts: 10 };
+
+/**
+ * VENs one metering shard carries at 5 s. A VEN puts ~510 B/s into the stream either way (seed 001: a 2.5 KB record
+ * every 5 s; the economy profile: a 29 KB batch a minute, single samples during events), so bytes bind before records:
+ * 1,250 VENs are ~64% of a shard's 1 MB/s, headroom for events and reconnect bursts. bench/cost-model.ts checks this
+ * figure against the record sizes it measures.
+ */
+export const VENS_PER_METERING_SHARD = 1_250;
+/** The fleet the stack is sized for unless told (`-c fleetSize=…`). */
+export const DEFAULT_FLEET_SIZE = 1_000;
+
+/** Shards of a rule's stream for a fleet of `fleetSize` VENs: the metering stream's follow the fleet, the others are fixed. */
+export function shardsFor(rule: RuleDefinition, fleetSize: number): number {
+  if (rule.handler !== 'metering') return rule.stream.shards;
+  return Math.max(rule.stream.shards, Math.ceil(fleetSize / VENS_PER_METERING_SHARD));
+}
 
 export const rules: readonly RuleDefinition[] = [
   {
