@@ -136,6 +136,7 @@ export function dynamoSize(value: unknown): number {
   if (value === null || value === undefined) return 1;
   if (typeof value === 'string') return utf8(value);
   if (typeof value === 'boolean') return 1;
+  if (value instanceof Uint8Array) return value.length;
   if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').replace(/^0+/, '').replace(/e.*$/, '').length / 2) + 1;
   if (Array.isArray(value)) return 3 + value.reduce((s: number, v) => s + 1 + dynamoSize(v), 0);
   return 3 + Object.entries(value as Record<string, unknown>).reduce((s, [k, v]) => s + 1 + utf8(k) + dynamoSize(v), 0);
@@ -143,30 +144,28 @@ export function dynamoSize(value: unknown): number {
 const itemSize = (item: Record<string, unknown>) => Object.entries(item).reduce((s, [k, v]) => s + utf8(k) + dynamoSize(v), 0);
 
 /**
- * The DynamoDB time series as DynamoTelemetryStore writes it, `batch` samples per write: each bucket update bills the
- * larger of its item before and after. Per sample: write units, bytes held (+100 B per item), `ven_telemetry` bytes
- * (what a telemetry page reads). The templates are priced apart (templateCost).
+ * The DynamoDB time series as DynamoTelemetryStore writes it, `batch` samples per write: one PutItem per device and
+ * write, billed on its own size. Per sample: write units, bytes held (+100 B per item), and the bytes a `/telemetry`
+ * page reads (the whole item: a device's series share it). The templates are priced apart (templateCost).
  */
 function dynamoTimeSeries(samples: readonly SeriesRecord[][], batch: number) {
-  const items = new Map<string, Record<string, unknown>>();
   let wru = 0;
+  let stored = 0;
+  let count = 0;
   let written = 0;
   for (let i = 0; i + batch <= samples.length; i += batch, written += batch) {
-    for (const b of timeSeriesWrites(samples.slice(i, i + batch).flat(), RETENTION_DAYS).buckets) {
-      const id = `${b.key.pk}#${b.key.bucket}`;
-      const before = items.get(id);
-      const after = { ...(before ?? b.key), ...b.samples, expiresAt: b.expiresAt };
-      wru += units(Math.max(before ? itemSize(before) : 0, itemSize(after)), KB);
-      items.set(id, after);
+    for (const item of timeSeriesWrites(samples.slice(i, i + batch).flat(), RETENTION_DAYS).items) {
+      const size = itemSize(item as unknown as Record<string, unknown>);
+      wru += units(size, KB);
+      stored += size + 100;
+      count++;
     }
   }
-  const bytes = (pick: (id: string) => boolean) =>
-    [...items].filter(([id]) => pick(id)).reduce((s, [, item]) => s + itemSize(item) + 100, 0) / written;
   return {
     wruPerSample: wru / written,
-    storedPerSample: bytes(() => true),
-    itemsPerSample: items.size / written,
-    telemetryBytesPerSample: bytes((id) => id.startsWith('ven_telemetry#')),
+    storedPerSample: stored / written,
+    itemsPerSample: count / written,
+    telemetryBytesPerSample: stored / written,
   };
 }
 
