@@ -81,6 +81,7 @@ const INTERVAL_SEC = 5;
 const SAMPLES_PER_MONTH = MONTH_SEC / INTERVAL_SEC;
 const RETENTION_DAYS = 30;
 const LAMBDA_GB = 0.5; // lib/handler-function.ts memorySize 512
+const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Fleet sizes priced; the goals are judged at the reference fleet. */
 const FLEETS = [1_000, 10_000, 100_000] as const;
 const REFERENCE_FLEET = 10_000;
@@ -240,7 +241,7 @@ function economyShadows(): { perHour: number; perEventHour: number } {
   return { perHour: normal / 23, perEventHour: inEvent };
 }
 
-/** Median time of storeMetering over local DynamoDB, per message, for batches of messages from distinct VENs (a Kinesis batch). */
+/** Median time of storeMetering over local DynamoDB, per message, for a Kinesis batch: 20 VENs, each with a minute of messages (seed: 12, economy: one batch). */
 async function perRecordMs(metering: Metering[]): Promise<{ seed: number; economy: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'vpp-cost-'));
   const dynamo = await startDynamo(join(dir, 'db'));
@@ -251,14 +252,14 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
       dynamo.client,
     );
     const as = (m: Metering, venId: string) => ({ ...m, venId });
-    const run = async (messages: number, rounds: number, payload: (ven: string, round: number) => Record<string, unknown>) => {
+    const run = async (vens: number, rounds: number, payload: (ven: string, round: number) => Record<string, unknown>, perVen = 1) => {
       const times: number[] = [];
       for (let r = 0; r < rounds; r++) {
         const t = performance.now();
         const accepted: AcceptedMetering[] = [];
-        for (let v = 0; v < messages; v++) {
-          const venId = `ven-${String(v).padStart(5, '0')}`;
-          const message = payload(venId, r);
+        for (let i = 0; i < vens * perVen; i++) {
+          const venId = `ven-${String(i % vens).padStart(5, '0')}`;
+          const message = payload(venId, r * perVen + Math.floor(i / vens));
           // received when its newest sample was taken, as a device with a good clock
           const receivedAt = Math.max(...('batch' in message ? (message.batch as Metering[]) : [message as unknown as Metering]).map((m) => m.timestamp)) * 1000;
           const a = acceptMetering({ payload: message, topic: topics.metering, clientId: venId, receivedAt });
@@ -266,11 +267,12 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
           accepted.push(a.value);
         }
         await storeMetering(accepted, ports);
-        times.push((performance.now() - t) / messages);
+        times.push((performance.now() - t) / accepted.length);
       }
       return median(times.slice(2));
     };
-    const seed = await run(50, 12, (ven, r) => as(metering[r]!, ven) as unknown as Record<string, unknown>);
+    // seed: a lane's minute, each VEN's 12 messages in the batch
+    const seed = await run(20, 8, (ven, i) => as(metering[i]!, ven) as unknown as Record<string, unknown>, 12);
     const economy = await run(20, 8, (ven, r) => ({ venId: ven, batch: metering.slice(12 * (r + 20), 12 * (r + 21)).map((m) => as(m, ven)) }));
     return { seed, economy };
   } finally {
@@ -338,13 +340,15 @@ interface ProfileTraffic {
  * `parallelization` lanes (by partition key); a lane invokes when it holds `batchSize` records or its batching window
  * has passed with at least one record. Every lane is assumed active (the most invocations; Lambda may use fewer).
  */
-function invocationsPerSec(recordsPerSec: number, shards: number) {
-  const { batchSize, maxBatchingWindowSec: window, parallelization } = METERING_STREAM;
+function invocationsPerSec(recordsPerSec: number, shards: number, recordBytes: number) {
+  const { maxBatchingWindowSec: window, parallelization } = METERING_STREAM;
+  // Lambda's 6 MB invocation payload caps a batch too: records are base64 in the event, with ~200 B of metadata each
+  const batchSize = Math.min(METERING_STREAM.batchSize, Math.floor(LAMBDA_PAYLOAD_BYTES / ((recordBytes * 4) / 3 + 200)));
   const lanes = shards * parallelization;
   const perLane = recordsPerSec / lanes;
-  if (perLane * window >= batchSize) return { perSec: recordsPerSec / batchSize, lanes, recordsPerBatch: batchSize };
+  if (perLane * window >= batchSize) return { perSec: recordsPerSec / batchSize, lanes, recordsPerBatch: batchSize, batchSec: batchSize / perLane };
   const perSec = (lanes * (1 - Math.exp(-perLane * window))) / window;
-  return { perSec, lanes, recordsPerBatch: recordsPerSec / perSec };
+  return { perSec, lanes, recordsPerBatch: recordsPerSec / perSec, batchSec: window };
 }
 
 /**
@@ -388,6 +392,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const tsStoredPerSample = avg((r) => timestreamStoredBytes(r));
   const ddbSingle = dynamoTimeSeries(records, 1);
   const ddbBatch = dynamoTimeSeries(records, BATCH);
+  const seedWriteSizes = new Map<number, ReturnType<typeof dynamoTimeSeries>>();
+  const seedWrites = (perWrite: number) => seedWriteSizes.get(perWrite) ?? seedWriteSizes.set(perWrite, dynamoTimeSeries(records, perWrite)).get(perWrite)!;
   // The templates one message needs, and the write units of putting them again (PutItem of the same item).
   const templateSets = records.map((r) => timeSeriesWrites(r, RETENTION_DAYS).templates);
   const templateWruPerMessage = templateSets.reduce((s, ts) => s + ts.reduce((w, t) => w + units(itemSize(t as unknown as Record<string, unknown>), KB), 0), 0) / templateSets.length;
@@ -444,7 +450,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const putUnits = economy ? economyBatches * units(batchRecordBytes, 25 * KB) + eventSamples * units(seedRecordBytes, 25 * KB) : t.messages * units(seedRecordBytes, 25 * KB);
     const need = shardsNeeded(fleet, t);
     const shardHours = (need.shards + (STREAMS - 1)) * 720;
-    const inv = invocationsPerSec(need.recordsPerSec, need.shards);
+    const inv = invocationsPerSec(need.recordsPerSec, need.shards, t.recordBytes);
+    // a VEN's messages in one batch, each written as one item and one heartbeat (economy: its minute is one message already)
+    const perWrite = economy ? 1 : Math.max(1, Math.floor((inv.batchSec * t.messages) / MONTH_SEC));
+    const writes = t.messages / perWrite;
     const invocations = (inv.perSec * MONTH_SEC) / fleet;
     const batchMs = INVOCATION_OVERHEAD_MS + inv.recordsPerBatch * t.perRecordMs;
     const samples = SAMPLES_PER_MONTH;
@@ -503,8 +512,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         { item: `Time-series storage (${RETENTION_DAYS} days)`, usage: `Timestream magnetic, ${round((tsStoredPerSample * samples) / 1e6)} MB`, usd: ((tsStoredPerSample * samples) / 1e9) * PRICES.timestream.magneticGbMonth },
       );
     } else {
-      const ddb = economy ? ddbBatch : ddbSingle;
-      const wru = economy ? economyBatches * BATCH * ddbBatch.wruPerSample + eventSamples * ddbSingle.wruPerSample : samples * ddbSingle.wruPerSample;
+      const ddb = economy ? ddbBatch : seedWrites(perWrite);
+      const wru = economy ? economyBatches * BATCH * ddbBatch.wruPerSample + eventSamples * ddbSingle.wruPerSample : samples * ddb.wruPerSample;
       // Every environment sees every VEN: past TEMPLATE_CACHE templates the cache is cleared over and over and each
       // write puts its templates again.
       const inUse = Math.round(fleet * templatesPerMessage);
@@ -516,15 +525,15 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
           usage: missRate > 0
             ? `${inUse.toLocaleString()} templates in use > the ${TEMPLATE_CACHE.toLocaleString()}-entry cache of each of ${inv.lanes} environments: ${round(100 * missRate)}% of writes (simulated) put theirs again, ${round(templateWruPerMessage, 1)} WRU`
             : `none (${inUse.toLocaleString()} templates in use fit the ${TEMPLATE_CACHE.toLocaleString()}-entry cache)`,
-          usd: missRate * t.messages * templateWruPerMessage * PRICES.dynamodb.wru,
+          usd: missRate * writes * templateWruPerMessage * PRICES.dynamodb.wru,
         },
         { item: `Time-series storage (${RETENTION_DAYS} days)`, usage: `DynamoDB, ${round((ddb.storedPerSample * samples) / 1e6)} MB (TTL)`, usd: ((ddb.storedPerSample * samples) / 1e9) * PRICES.dynamodb.storageGbMonth },
       );
     }
     lines.push({
       item: 'DynamoDB registry heartbeat',
-      usage: `${Math.round(t.messages).toLocaleString()} × ${registryWru} WRU (one per VEN per batch; state item ${itemSize(registryItem)} B)`,
-      usd: t.messages * registryWru * PRICES.dynamodb.wru,
+      usage: `${Math.round(writes).toLocaleString()} × ${registryWru} WRU (one per VEN per batch${perWrite > 1 ? `, which holds ${perWrite} of its messages` : ''}; state item ${itemSize(registryItem)} B)`,
+      usd: writes * registryWru * PRICES.dynamodb.wru,
     });
     lines.push(operatorLine(itemSize(registryItem), p.store === 'dynamodb' ? ddbSingle.telemetryBytesPerSample : 0));
     return lines;
@@ -550,9 +559,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const reputs = (f: { lines: Line[] }) => f.lines.find((l) => l.item === 'DynamoDB template re-puts')?.usd ?? 0;
   const lineOf = (f: { lines: Line[] }, item: string) => f.lines.find((l) => l.item === item)?.usd ?? 0;
   const seedRules = lineOf(seedDdb, 'Rules triggered') + lineOf(seedDdb, 'Rule actions: Kinesis PutRecord');
-  const seedIfBatched =
-    seedDdb.platform - reputs(seedDdb) - lineOf(seedDdb, 'DynamoDB time-series writes') - lineOf(seedDdb, 'DynamoDB registry heartbeat') +
-    SAMPLES_PER_MONTH * ddbBatch.wruPerSample * PRICES.dynamodb.wru + (SAMPLES_PER_MONTH / BATCH) * registryWru * PRICES.dynamodb.wru;
+  // the seed VEN if each of its messages were a write and a heartbeat of its own (a batching window of ~1 s)
+  const seedIfUnbatched =
+    seedDdb.platform - lineOf(seedDdb, 'DynamoDB time-series writes') - lineOf(seedDdb, 'DynamoDB registry heartbeat') +
+    SAMPLES_PER_MONTH * ddbSingle.wruPerSample * PRICES.dynamodb.wru + SAMPLES_PER_MONTH * registryWru * PRICES.dynamodb.wru;
   const withDominant = (g: ReturnType<typeof atMost>, lines: Line[]) => (g.met ? g : { ...g, note: `${g.note}; largest: ${top(lines, 2)}` });
 
   return {
@@ -568,19 +578,20 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `the Kinesis record is the rule's output (payload + iot_topic, iot_client_id, iot_received_at: ${Math.round(seedRecordBytes)} / ${batchRecordBytes} B). ` +
       `The economy shadow count is VenDevice's logic run over a simulated day (shadowChange on every sample, the heartbeat, event start and end): ` +
       `${round(shadows.perHour, 1)} reports an hour, ${shadows.perEventHour} in the event hour. DynamoDB write units come from the real adapter ` +
-      `(timeSeriesWrites: every bucket update billed at the larger of its item before and after, 1 KB units; templates apart), storage from the real ` +
-      `item sizes (+100 B per item). Kinesis: the metering stream's shards sized for the fleet at ≤ ${SHARD_HEADROOM * 100}% of 1 MB/s and 1,000 records/s ` +
-      `(at least the 1 it has), the other ${STREAMS - 1} streams 1 shard each, shard-hours spread over the fleet; PUT payload units of 25 KB. Lambda: ` +
-      `batches of ≤ ${METERING_STREAM.batchSize} records or a ${METERING_STREAM.maxBatchingWindowSec} s window per lane (ParallelizationFactor ${METERING_STREAM.parallelization}, ` +
+      `(timeSeriesWrites: one compressed PutItem per VEN and write, 1 KB units; templates apart), storage from the real ` +
+      `item sizes (+100 B per item). Kinesis: the metering stream's shards as the stack gives them for the fleet (-c fleetSize = the fleet: ⌈fleet / ${VENS_PER_METERING_SHARD.toLocaleString()}⌉), ` +
+      `the other ${STREAMS - 1} streams 1 shard each, shard-hours spread over the fleet; PUT payload units of 25 KB. Lambda: ` +
+      `batches of ≤ ${METERING_STREAM.batchSize} records (fewer where Lambda's 6 MB payload binds) or a ${METERING_STREAM.maxBatchingWindowSec} s window per lane (ParallelizationFactor ${METERING_STREAM.parallelization}, ` +
       `every lane assumed busy), invocations from the fleet's record rate; duration per batch ${INVOCATION_OVERHEAD_MS} ms stated + the measured store time ` +
-      `per record (storeMetering over local DynamoDB, batches of distinct VENs: ${round(measuredMs.seed, 2)} ms per seed message, ${round(measuredMs.economy, 2)} ms ` +
-      `per 12-sample batch; real DynamoDB round trips differ), init ${Math.round(initMs)} ms from bench 2. One registry heartbeat (1 UpdateItem) per VEN per batch. ` +
+      `per record (storeMetering over local DynamoDB, batches of 20 VENs' minutes: ${round(measuredMs.seed, 2)} ms per seed message, ${round(measuredMs.economy, 2)} ms ` +
+      `per 12-sample batch; real DynamoDB round trips differ), init ${Math.round(initMs)} ms from bench 2. A VEN's messages in one batch (the lane's batch ` +
+      `time × its rate; seed: 12) are one time-series item and one registry heartbeat (1 UpdateItem). ` +
       `IoT messaging, rules and actions in 5 KB units; Basic Ingest has no messaging charge. Operator API: one operator per ${VENS_PER_OPERATOR} VENs. ` +
       `"Platform-controlled" is every line but the device's connection, messaging and shadow charges. Prices and quotas: PRICES and QUOTAS in ` +
       `bench/cost-model.ts, with their sources (Kinesis dollar figures and IoT/Lambda account quotas unverified there).`,
     figures: {
       prices: PRICES,
-      whatIf: { seedPlatformIfBatched12: seedIfBatched, economyWithoutReputs: economyDdb.total - reputs(economyDdb) },
+      whatIf: { seedPlatformIfOneMessagePerWrite: seedIfUnbatched, economyWithoutReputs: economyDdb.total - reputs(economyDdb) },
       quotas: QUOTAS,
       measured: { meteringBytes, batchBytes, shadowBytes, seedRecordBytes, batchRecordBytes, recordsPerSample, tsWritesSingle, tsWritesBatch, tsStoredPerSample, ddbSingle, ddbBatch, templatesPerVen, templatesPerMessage, templateWruPerMessage, registryWru, shadows, perRecordMs: measuredMs, initMs },
       traffic,
@@ -619,18 +630,16 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       }),
       `Economy vs seed on DynamoDB at ${REFERENCE_FLEET.toLocaleString()} VENs: ${usd(economyDdb.total)} vs ${usd(seedDdb.total)} (${round(seedDdb.total / economyDdb.total, 1)}×): ` +
         `the device's own charges ${usd(economyDdb.total - economyDdb.platform)} vs ${usd(seedDdb.total - seedDdb.platform)} (metering and its telemetry copy ~$0.52 each at 5 s, the 30 s shadow), ` +
-        `the platform's ${usd(economyDdb.platform)} vs ${usd(seedDdb.platform)} (one sample per write and per heartbeat instead of 12).`,
+        `the platform's ${usd(economyDdb.platform)} vs ${usd(seedDdb.platform)} (twice the rule units: 12 messages of 1 unit against one batch of 6).`,
       `Template re-puts: DynamoTelemetryStore remembers the keys of up to ${TEMPLATE_CACHE.toLocaleString()} templates it wrote per Lambda environment (the oldest forgotten first); ` +
         `Lambda promises no affinity, so every environment sees every VEN (${round(templatesPerMessage, 1)} templates in use each): past ${Math.floor(TEMPLATE_CACHE / templatesPerMessage).toLocaleString()} VENs ` +
         `writes would put their templates again (${round(templateWruPerMessage, 1)} WRU each; share simulated with the store's rule): ` +
         `${FLEETS.map((fl) => `${usd(reputs(results[1]!.byFleet.find((x) => x.fleet === fl)!))} seed / ${usd(reputs(results[0]!.byFleet.find((x) => x.fleet === fl)!))} economy at ${fl.toLocaleString()}`).join(', ')} VENs per VEN-month.`,
-      `What the targets would take, at ${REFERENCE_FLEET.toLocaleString()} VENs. Economy: ${usd(economyDdb.total - reputs(economyDdb))} without the template re-puts; ` +
-        `the rest is the time-series writes (${round(ddbBatch.wruPerSample, 2)} WRU per sample in batches of ${BATCH}), rules + actions on 6 units per 29 KB batch, ` +
-        `shard-hours and storage. Seed: its own messaging and 30 s shadow are ${usd(seedDdb.total - seedDdb.platform)} of the $1.70; the platform's part at one ` +
-        `sample per write is ${usd(seedDdb.platform - reputs(seedDdb))} without the re-puts (time series 2 WRU + heartbeat 1 WRU per message, rules + actions ` +
-        `${usd(seedRules)} on their own). If the metering stream's batches held each VEN's 12 samples (a 60 s batching window with batches of ~2,000 ` +
-        `records; ParallelizationFactor 10 to stay under Lambda's 6 MB payload), the same real adapter gives ${usd(seedIfBatched)} platform-controlled: still over $0.35, ` +
-        'because the seed VEN\'s 518,400 messages a month each trigger a rule and an action ($0.156) whatever the platform does with them.',
+      `Where the money goes, at ${REFERENCE_FLEET.toLocaleString()} VENs. Economy: time-series writes ${round(ddbBatch.wruPerSample, 2)} WRU per sample (one compressed item per batch of ${BATCH}), ` +
+        `rules + actions on ${units(batchBytes + utf8(topics.meteringBasicIngest), 5 * KB)} units of 5 KB per ${Math.round(batchBytes / KB)} KB batch, shard-hours, registry and storage. ` +
+        `Seed: its own messaging and 30 s shadow are ${usd(seedDdb.total - seedDdb.platform)}; of the platform's ${usd(seedDdb.platform)}, rules + actions are ${usd(seedRules)} ` +
+        `whatever the platform does (518,400 messages a month each trigger a rule and an action at $0.15 per million each). The metering stream's 60 s batching window ` +
+        `puts a VEN's minute in one batch: one item and one heartbeat per 12 messages. With one per message (a ~1 s window) the seed platform part would be ${usd(seedIfUnbatched)}.`,
       ...capacity.notes,
     ],
     seconds: (Date.now() - started) / 1000,
@@ -668,10 +677,10 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
   };
   // a metering lane's busy time at 100,000 VENs: does one batch at a time keep up?
   const busy = (t: ProfileTraffic, need: ReturnType<typeof shardsNeeded>) => {
-    const inv = invocationsPerSec(need.recordsPerSec, need.shards);
+    const inv = invocationsPerSec(need.recordsPerSec, need.shards, t.recordBytes);
     return (inv.perSec / inv.lanes) * ((INVOCATION_OVERHEAD_MS + inv.recordsPerBatch * t.perRecordMs) / 1000);
   };
-  const tsWruPerSec = (t: ProfileTraffic) => perSec(t.messages) * 4; // ≤ 2 bucket updates of ≤ 2 WRU per message
+  const tsWruPerSec = (t: ProfileTraffic) => perSec(t.messages) * 2; // at most one item per message, ≤ 2 WRU
   const binds: Bind[] = [
     {
       limit: 'IoT Core connect requests/s per account',
@@ -754,7 +763,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       action: `${lanes(1)} lanes per metering shard + ${otherLanes} for the other streams + the API; at 100,000 VENs ${lanes(at100k.seed.shards) + otherLanes} lanes, each busy ${round(100 * busy(s, at100k.seed), 1)}% (seed) / ${round(100 * busy(e, at100k.economy), 1)}% (economy) of the time`,
     },
     {
-      limit: 'DynamoDB time series: 1,000 WRU/s per partition (series#device#day)',
+      limit: 'DynamoDB time series: 1,000 WRU/s per partition (samples#device#day)',
       quota: '1,000 WRU/s',
       economy: Infinity,
       seed: Infinity,

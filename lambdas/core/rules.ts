@@ -51,8 +51,15 @@ export interface RuleDefinition {
 
 /** By the device's MQTT client id. */
 const BY_CLIENT = '${clientid()}';
-/** Telemetry: fill batches for up to a second (fewer invocations, fewer store requests per message), 4 at once per shard. */
+/** Winter River and DER telemetry: fill batches for up to a second (fewer invocations, fewer store requests per message), 4 at once per shard. */
 const TELEMETRY_STREAM: RuleStream = { shards: 1, batchSize: 500, maxBatchingWindowSec: 1, parallelization: 4, retryAttempts: 10 };
+/**
+ * Metering: a lane waits up to 60 s, so a batch holds each VEN's minute (seed 001: 12 messages) and the handler writes
+ * one time-series item and one heartbeat per VEN per minute rather than per message; 10 lanes per shard keep a lane's
+ * minute (~125 VENs at VENS_PER_METERING_SHARD) under Lambda's 6 MB payload. In AWS a stored sample may be a minute
+ * old (the shadow and the live feed are not batched). The local stack polls without a window.
+ */
+const METERING_STREAM: RuleStream = { shards: 1, batchSize: 2_000, maxBatchingWindowSec: 60, parallelization: 10, retryAttempts: 10 };
 /** ACKs and presence: small, latency-bound, so no batching window. */
 const CONTROL_STREAM: RuleStream = { shards: 1, batchSize: 100, maxBatchingWindowSec: 0, parallelization: 1, retryAttempts: 10 };
 
@@ -79,7 +86,7 @@ export const rules: readonly RuleDefinition[] = [
     handler: 'metering',
     description: 'VEN metering into the time series and the VEN registry',
     partitionKey: BY_CLIENT,
-    stream: TELEMETRY_STREAM,
+    stream: METERING_STREAM,
   },
   {
     name: 'ack',

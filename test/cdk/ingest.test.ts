@@ -107,9 +107,20 @@ describe('given the stack, when synthesized, then ingest', () => {
     });
   });
 
-  it('batches telemetry (up to 500 records, 1 s window, 4 batches per shard at once) and invokes ACKs and presence as soon as they arrive', () => {
+  it('batches metering by the minute (2,000 records, 60 s window, 10 lanes per shard), other telemetry by the second, and invokes ACKs and presence as soon as they arrive', () => {
     const byRule = Object.fromEntries(rules.map((r) => [r.name, [r.stream.batchSize, r.stream.maxBatchingWindowSec, r.stream.parallelization]]));
-    expect(byRule).toEqual({ metering: [500, 1, 4], winter_river: [500, 1, 4], der: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
+    expect(byRule).toEqual({ metering: [2000, 60, 10], winter_river: [500, 1, 4], der: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: stack.resolve(stack.ingest.functions.metering.function.functionName),
+      BatchSize: 2000,
+      MaximumBatchingWindowInSeconds: 60,
+      ParallelizationFactor: 10,
+    });
+    // a lane's minute of seed-001 VENs (12 records of ~2.6 KB each, base64 in the event) fits one batch and Lambda's 6 MB
+    const metering = rules.find((r) => r.name === 'metering')!.stream;
+    const lanesMinute = (VENS_PER_METERING_SHARD / metering.parallelization) * 12;
+    expect(lanesMinute).toBeLessThanOrEqual(metering.batchSize);
+    expect(lanesMinute * (2_600 * 4 / 3 + 200)).toBeLessThan(6 * 1024 * 1024);
   });
 
   it('lets the rules put records into their streams and do nothing else; nobody invokes the rule Lambdas but their mappings', () => {
