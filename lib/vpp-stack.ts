@@ -35,6 +35,8 @@ export interface VppStackProps extends StackProps {
   readonly iotLogLevel?: IotLogLevel;
   /** The Winter River power chain (YAML); synth fails on a bad one. @default device/winter-river.topology.yaml */
   readonly topologyFile?: string;
+  /** VENs the ingest path is sized for (the metering stream's shards). @default 1,000 */
+  readonly fleetSize?: number;
   /** Whether this stack owns the account's IoT logging and audit settings in its region. @default true */
   readonly accountSettings?: boolean;
 }
@@ -63,7 +65,7 @@ export class VppStack extends Stack {
       retentionDays: props.retentionDays,
       removalPolicy: dataRemovalPolicy,
     });
-    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix });
+    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix, fleetSize: props.fleetSize });
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
     const topology = loadTopologyFile(props.topologyFile ?? `${PROJECT_ROOT}device/winter-river.topology.yaml`);
     this.ingest.connectWinterRiver({ arnPrefix: this.fleet.arnPrefix, dataEndpoint: this.fleet.dataEndpoint, topology });
