@@ -153,12 +153,36 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
-  it('lets ingest Lambdas write and never read: they only record what devices send (der reads the inventory alone)', () => {
+  it('lets ingest Lambdas write and never query: they only record what devices send (der reads the inventory; two read back one item)', () => {
     for (const { handler } of rules.filter((r) => r.handler !== 'der')) {
+      const statements = statementsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName));
+      const reads = statements.filter((st) => [st.Action].flat().some((a: string) => /^dynamodb:(Get|Query|Scan|BatchGet)/.test(a)));
       const actions = actionsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName));
-      expect(actions.filter((a) => /^dynamodb:(Get|Query|Scan|BatchGet)/.test(a)), handler).toEqual([]);
+      // the Winter River controller reads back the one system item it rewrites, presence a device's state item
+      const expected = {
+        'winter-river': [expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: stack.resolve(stack.storage.tables.powerSystem.tableArn) })],
+        presence: [expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(stack.storage.tables.devices.tableArn) })],
+      }[handler as string] ?? [];
+      expect(reads, handler).toEqual(expected);
       expect(actions.some((a) => /^dynamodb:(PutItem|UpdateItem|BatchWriteItem)$/.test(a)), handler).toBe(true);
     }
+  });
+
+  it('lets the Winter River controller publish only on the command topics of the nodes of its topology, and names the topology to it', () => {
+    const fn = stack.ingest.functions['winter-river'];
+    const publishes = statementsOf(template, stack.resolve(fn.role.roleName)).filter((st) => [st.Action].flat().includes('iot:Publish'));
+    const topicsOf = publishes.flatMap((st) => [st.Resource].flat()).map((r: unknown) => JSON.stringify(r).match(/:topic\/([^"]+)"/)?.[1]);
+    expect(topicsOf.sort()).toEqual(['dist_a', 'gen_a', 'pdu_a', 'srv_a', 'sw_a', 'trf_a', 'ups_a', 'util_a'].map((id) => `winter-river/${id}/command`));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(fn.role.roleArn),
+      Environment: {
+        Variables: Match.objectLike({
+          POWER_SYSTEM_TABLE: stack.resolve(stack.storage.tables.powerSystem.tableName),
+          WINTER_RIVER_TOPOLOGY: Match.stringLikeRegexp('"id":"util_a"'),
+          IOT_DATA_ENDPOINT: Match.anyValue(),
+        }),
+      },
+    });
   });
 
   it('lets every rule Lambda append to the refusal log (PutItem only) and names the table to it', () => {
