@@ -265,6 +265,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       FLEET_EVENTS_TABLE: tableNames.fleetEvents,
       REFUSALS_TABLE: tableNames.refusals,
       IDEMPOTENCY_TABLE: tableNames.idempotency,
+      METADATA_TABLE: tableNames.metadata,
+      LEDGER_TABLE: tableNames.ledger,
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     dynamo.client,

@@ -18,6 +18,7 @@ import { createFleetEvent, getFleetEvent, listFleetEvents, portfolio } from './f
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
+import * as metadata from './metadata.js';
 import { listRefused } from './refused.js';
 import { Reply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
@@ -56,6 +57,12 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
+  'POST /api/metadata': (e, p) => metadata.postMetadata(p, e),
+  'GET /api/metadata/{nodeId}': (e, p) => metadata.readMetadata(p, e.pathParameters?.nodeId),
+  'PATCH /api/metadata/{nodeId}': (e, p) => metadata.updateMetadata(p, e.pathParameters?.nodeId, e),
+  'GET /api/nodes/active': (e, p) => metadata.activeNodes(p, e.queryStringParameters),
+  'GET /api/nodes/by-type/{type}': (e, p) => metadata.nodesByType(p, e.pathParameters?.type, e.queryStringParameters),
+  'GET /api/nodes/nearby': (e, p) => metadata.nodesNearby(p, e.queryStringParameters),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });

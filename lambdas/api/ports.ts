@@ -21,6 +21,8 @@ import type {
 } from '../core/ports.js';
 import type { PowerSystem } from '../core/power-system/controller.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
+import type { MetadataStore } from '../core/metadata.js';
+import { DynamoMetadataStore } from '../core/metadata-dynamodb.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
 
@@ -35,6 +37,7 @@ export interface ApiPorts {
   readonly fleetEvents: FleetEventStore;
   readonly refusals: RefusalLog;
   readonly idempotency: IdempotencyStore;
+  readonly metadata: MetadataStore;
   readonly settings: { readonly commandTimeoutSec: number };
   /** The Winter River system as the controller stores it (read only here). */
   readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
@@ -42,7 +45,7 @@ export interface ApiPorts {
 
 export function buildApiPorts(
   env: Env,
-  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
+  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'METADATA_TABLE' | 'LEDGER_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
   power: Pick<PowerSystem, 'topology' | 'store'>,
@@ -53,6 +56,7 @@ export function buildApiPorts(
     shadows: new IotDataShadowReader(iotData),
     publisher: new IotDataCommandPublisher(iotData),
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
+    metadata: new DynamoMetadataStore(documentClient(dynamodb), api.METADATA_TABLE),
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
     powerSystem: power,
   };

@@ -7,3 +7,4 @@ export class Reply {
 }
 
 export const accepted = (body: unknown) => new Reply(202, body);
+export const created = (body: unknown) => new Reply(201, body);

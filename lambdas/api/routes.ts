@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import type { Access } from './roles.js';
 
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PATCH';
   readonly path: string;
   /**
    * The least role the route needs (roles.ts); `public` needs no token at all. Every other route needs
@@ -44,6 +44,12 @@ export const routes = [
   // Device data over HTTP, written as if the VEN had sent it: admin until devices use their certificates here.
   { method: 'POST', path: '/api/telemetry', role: 'admin' },
   { method: 'GET', path: '/api/refused', role: 'viewer' },
+  { method: 'POST', path: '/api/metadata', role: 'admin' },
+  { method: 'GET', path: '/api/metadata/{nodeId}', role: 'viewer' },
+  { method: 'PATCH', path: '/api/metadata/{nodeId}', role: 'admin' },
+  { method: 'GET', path: '/api/nodes/active', role: 'viewer' },
+  { method: 'GET', path: '/api/nodes/by-type/{type}', role: 'viewer' },
+  { method: 'GET', path: '/api/nodes/nearby', role: 'viewer' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

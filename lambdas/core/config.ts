@@ -41,6 +41,9 @@ export const apiEnvSchema = z.object({
   REFUSALS_TABLE: z.string().min(1),
   /** `Idempotency-Key`s of the command routes. */
   IDEMPOTENCY_TABLE: z.string().min(1),
+  /** Node metadata and the transaction ledger (seed 004). */
+  METADATA_TABLE: z.string().min(1),
+  LEDGER_TABLE: z.string().min(1),
   /** `https://<account>-ats.iot.<region>.amazonaws.com`: shadow reads and command publishes. */
   IOT_DATA_ENDPOINT: z.string().url(),
   /** How long a command waits for its ACK before it is marked `timed-out`. */
