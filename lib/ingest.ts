@@ -42,6 +42,7 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
   ack: (fn, storage) => {
     storage.grantWrite(fn, 'events');
     storage.grantWrite(fn, 'commands');
+    storage.grantChainAppend(fn, 'ledger'); // command outcomes: reads the node's head entry, then a conditional put
   },
   // and the power system's one item: read, then a conditional put (iot:Publish of its commands: connectWinterRiver)
   'winter-river': (fn, storage) => {

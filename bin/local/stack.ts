@@ -14,7 +14,7 @@ import { apiHandler } from '../../lambdas/api/handler.js';
 import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
-import { buildIngestPorts, buildPowerSystem, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, type Ports } from '../../lambdas/core/adapters.js';
 import type { CommandPublisher } from '../../lambdas/core/ports.js';
 import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
 import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
@@ -29,6 +29,7 @@ import type { Env } from '../../lambdas/core/config.js';
 import { ruleJson, rules } from '../../lambdas/core/rules.js';
 import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseShadowTopic } from '../../lambdas/core/topics.js';
 import { startBroker } from './broker.js';
 import { LocalCa } from './certs.js';
@@ -64,6 +65,10 @@ export interface LocalStackOptions {
   readonly topologyFile?: string;
   /** Seconds a command waits for its ACK before it is `timed-out`. Default 60. */
   readonly commandTimeoutSec?: number;
+  /** Telemetry retention in days (TTL). @default 30 */
+  readonly retentionDays?: number;
+  /** ACK history and ledger retention in days (TTL). @default 730 */
+  readonly archiveRetentionDays?: number;
   /** How often the time-out sweep runs. Default 5000. */
   readonly commandSweepMs?: number;
   /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
@@ -115,6 +120,8 @@ export interface LocalStack {
   settle(): Promise<void>;
   /** Stops taking messages, drains the streams into the stores, then stops everything. */
   close(): Promise<void>;
+  /** The local DynamoDB and the stack's table names, for tools and tests that look beneath the API. */
+  readonly dynamodb: { readonly client: DynamoDBClient; readonly tables: Record<TableName, string> };
 }
 
 const localTableName = (name: string) => `vpp-${name}`;
@@ -150,7 +157,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     COMMANDS_TABLE: tableNames.commands,
     TIMESERIES_BACKEND: 'dynamodb',
     TIMESERIES_TABLE: tableNames.timeseries,
-    RETENTION_DAYS: 30,
+    RETENTION_DAYS: opts.retentionDays ?? 30,
+    ARCHIVE_RETENTION_DAYS: opts.archiveRetentionDays ?? 730,
+    LEDGER_TABLE: tableNames.ledger,
   };
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
@@ -163,6 +172,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ...buildIngestPorts(env, dynamo.client),
     inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory)),
     power,
+    ledger: ledgerStore(env, tableNames.ledger, dynamo.client),
     errors,
   };
   const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
@@ -327,6 +337,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   return {
     config,
+    dynamodb: { client: dynamo.client, tables: tableNames },
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
     deliverToRules: (topic, payload, clientId) =>

@@ -24,6 +24,7 @@ import { Reply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
+import * as transactions from './transactions.js';
 import { winterRiverSystem } from './winter-river.js';
 
 type Route = (event: APIGatewayProxyEventV2, ports: ApiPorts) => Promise<unknown>;
@@ -63,6 +64,9 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/nodes/active': (e, p) => metadata.activeNodes(p, e.queryStringParameters),
   'GET /api/nodes/by-type/{type}': (e, p) => metadata.nodesByType(p, e.pathParameters?.type, e.queryStringParameters),
   'GET /api/nodes/nearby': (e, p) => metadata.nodesNearby(p, e.queryStringParameters),
+  'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
+  'GET /api/transactions/{nodeId}/verify': (e, p) => transactions.verifyTransactions(p, e.pathParameters?.nodeId),
+  'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { buildCommandStores, buildIngestPorts, documentClient } from '../core/adapters.js';
+import { buildCommandStores, buildIngestPorts, documentClient, ledgerStore } from '../core/adapters.js';
+import type { LedgerStore } from '../core/ledger.js';
 import type { CommandContext } from '../core/commands.js';
 import type { ApiEnv, Env } from '../core/config.js';
 import type {
@@ -38,6 +39,7 @@ export interface ApiPorts {
   readonly refusals: RefusalLog;
   readonly idempotency: IdempotencyStore;
   readonly metadata: MetadataStore;
+  readonly ledger: LedgerStore;
   readonly settings: { readonly commandTimeoutSec: number };
   /** The Winter River system as the controller stores it (read only here). */
   readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
@@ -57,6 +59,7 @@ export function buildApiPorts(
     publisher: new IotDataCommandPublisher(iotData),
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
     metadata: new DynamoMetadataStore(documentClient(dynamodb), api.METADATA_TABLE),
+    ledger: ledgerStore(env, api.LEDGER_TABLE, dynamodb),
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
     powerSystem: power,
   };

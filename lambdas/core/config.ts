@@ -10,6 +10,10 @@ export const envSchema = z
     TIMESERIES_TABLE: z.string().min(1).optional(),
     TIMESTREAM_DATABASE: z.string().min(1).optional(),
     RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** How long ACK history, fleet events and the ledger are kept (DynamoDB TTL): 2 years by default. */
+    ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+    /** The transaction ledger: the ack rule appends command outcomes to it. */
+    LEDGER_TABLE: z.string().min(1).optional(),
     ERROR_QUEUE_URL: z.string().url().optional(),
     /** The refusal log beside the dead-letter queue; the rule Lambdas require both. */
     REFUSALS_TABLE: z.string().min(1).optional(),

@@ -162,6 +162,8 @@ describe('given the stack, when synthesized, then ingest', () => {
       const expected = {
         'winter-river': [expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: stack.resolve(stack.storage.tables.powerSystem.tableArn) })],
         presence: [expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(stack.storage.tables.devices.tableArn) })],
+        // the ack rule appends command outcomes to the ledger: it reads the node's head entry, on that table only
+        ack: [expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })],
       }[handler as string] ?? [];
       expect(reads, handler).toEqual(expected);
       expect(actions.some((a) => /^dynamodb:(PutItem|UpdateItem|BatchWriteItem)$/.test(a)), handler).toBe(true);
@@ -183,6 +185,16 @@ describe('given the stack, when synthesized, then ingest', () => {
         }),
       },
     });
+  });
+
+  it('lets only the ack rule touch the ledger, with Query and PutItem on the table alone (no update, no delete, no index)', () => {
+    const ledgerArn = JSON.stringify(stack.resolve(stack.storage.tables.ledger.tableArn));
+    for (const { handler } of rules) {
+      const onLedger = statementsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName)).filter((st) => JSON.stringify(st.Resource).includes(ledgerArn));
+      expect(onLedger, handler).toEqual(
+        handler === 'ack' ? [expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })] : [],
+      );
+    }
   });
 
   it('lets every rule Lambda append to the refusal log (PutItem only) and names the table to it', () => {
