@@ -1,7 +1,7 @@
 // The transaction ledger through the local server and the local DynamoDB: external entries chain by hash, an entry
 // edited or removed underneath the API is named by verify, concurrent appends never fork, and the platform's own
 // write paths (send-event and its ACK, POST /api/events) append to the VEN's chain.
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { canonical, GENESIS, hashOf } from '../../lambdas/core/ledger.js';
@@ -66,6 +66,9 @@ describe('GET /api/transactions/{nodeId}/verify', () => {
     await doc().send(
       new UpdateCommand({ TableName: table(), Key: { nodeId: 'node-edit', seq: 2 }, UpdateExpression: 'SET #d.amount = :a', ExpressionAttributeNames: { '#d': 'data' }, ExpressionAttributeValues: { ':a': 1000 } }),
     );
+    const raw = await doc().send(new GetCommand({ TableName: table(), Key: { nodeId: 'node-edit', seq: 1 } }));
+    // TTL: the local stack's default archive retention, two years after the entry
+    expect(raw.Item!.expiresAt).toBe(Math.floor(Date.parse(raw.Item!.at) / 1000) + 730 * 86_400);
     expect((await stack.api('/api/transactions/node-edit/verify')).body).toMatchObject({
       ok: false,
       entries: 2,
