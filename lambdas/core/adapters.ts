@@ -68,14 +68,14 @@ export function ledgerStore(env: Pick<Env, 'ARCHIVE_RETENTION_DAYS'>, tableName:
 
 /** The command log, inventory, fleet events and refusal log the operator API and the time-out sweep use. */
 export function buildCommandStores(
-  env: Pick<Env, 'COMMANDS_TABLE'> & Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE'>,
+  env: Pick<Env, 'COMMANDS_TABLE' | 'ARCHIVE_RETENTION_DAYS'> & Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE'>,
   dynamodb: DynamoDBClient,
 ): { commands: CommandStore; inventory: InventoryStore; fleetEvents: FleetEventStore; refusals: RefusalLog } {
   const doc = documentClient(dynamodb);
   return {
     commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
     inventory: new DynamoInventoryStore(doc, env.INVENTORY_TABLE),
-    fleetEvents: new DynamoFleetEventStore(doc, env.FLEET_EVENTS_TABLE),
+    fleetEvents: new DynamoFleetEventStore(doc, env.FLEET_EVENTS_TABLE, Date.now, env.ARCHIVE_RETENTION_DAYS),
     refusals: new DynamoRefusalLog(doc, env.REFUSALS_TABLE),
   };
 }

@@ -41,11 +41,13 @@ export const tables = {
   inventory: { env: 'INVENTORY_TABLE', partitionKey: 'kind', sortKey: 'id' },
   /**
    * Fleet demand-response events: the request, the per-VEN allocation and the commands that carry it. `byMonth`
-   * lists them newest first one UTC month (`YYYY-MM`) at a time, so no index partition grows forever.
+   * lists them newest first one UTC month (`YYYY-MM`) at a time, so no index partition grows forever. TTL
+   * `expiresAt` (the archive retention).
    */
   fleetEvents: {
     env: 'FLEET_EVENTS_TABLE',
     partitionKey: 'eventId',
+    timeToLive: 'expiresAt',
     indexes: [{ name: 'byMonth', partitionKey: 'month', sortKey: 'startedAt' }],
     numberKeys: ['startedAt'],
   },

@@ -85,7 +85,7 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     for (const env of lambdaEnvironments(template)) expect(env).toMatchObject({ RETENTION_DAYS: '30', ARCHIVE_RETENTION_DAYS: '730' });
     const { template: other } = synthVpp({ retentionDays: '7', archiveRetentionDays: '3650' });
     for (const env of lambdaEnvironments(other)) expect(env).toMatchObject({ RETENTION_DAYS: '7', ARCHIVE_RETENTION_DAYS: '3650' });
-    for (const name of ['events', 'ledger'] as const) {
+    for (const name of ['events', 'fleetEvents', 'ledger'] as const) {
       const { Ref } = stack.resolve(stack.storage.tables[name].tableName) as { Ref: string };
       expect(resourcesOf(template, 'AWS::DynamoDB::Table')[Ref]!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     }
