@@ -286,7 +286,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
-  const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? 5000, log);
+  const commandSweep = startCommandSweep(apiPorts.commands, apiPorts.ledger, opts.commandSweepMs ?? 5000, log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
     'request',

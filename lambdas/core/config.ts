@@ -63,8 +63,12 @@ export const powerEnvSchema = z.object({
 });
 export type PowerEnv = z.infer<typeof powerEnvSchema>;
 
-/** The command time-out sweep (lambdas/command-timeouts) needs only the command log. */
-export const commandTimeoutsEnvSchema = z.object({ COMMANDS_TABLE: z.string().min(1) });
+/** The command time-out sweep (lambdas/command-timeouts): the command log, and the ledger it records time-outs in. */
+export const commandTimeoutsEnvSchema = z.object({
+  COMMANDS_TABLE: z.string().min(1),
+  LEDGER_TABLE: z.string().min(1),
+  ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+});
 
 /** Validates a Lambda's environment against `schema`; fails loudly naming every missing or bad variable. */
 export function loadEnvOf<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {

@@ -211,7 +211,7 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
-  it('runs the command time-out sweep every minute, on the commands table only', () => {
+  it('runs the command time-out sweep every minute, on the commands table, appending to the ledger', () => {
     const sweep = stack.ingest.commandTimeouts;
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -223,9 +223,11 @@ describe('given the stack, when synthesized, then ingest', () => {
       Environment: { Variables: Match.objectLike({ COMMANDS_TABLE: stack.resolve(stack.storage.tables.commands.tableName) }) },
     });
     const commandsTable = JSON.stringify(stack.resolve(stack.storage.tables.commands.tableArn));
-    const resources = statementsOf(template, stack.resolve(sweep.role.roleName))
-      .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')))
-      .flatMap((st) => [st.Resource].flat());
+    const ledgerTable = JSON.stringify(stack.resolve(stack.storage.tables.ledger.tableArn));
+    const statements = statementsOf(template, stack.resolve(sweep.role.roleName)).filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    const onLedger = statements.filter((st) => JSON.stringify(st.Resource).includes(ledgerTable));
+    expect(onLedger).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })]);
+    const resources = statements.filter((st) => !onLedger.includes(st)).flatMap((st) => [st.Resource].flat());
     expect(resources.length).toBeGreaterThan(0);
     for (const resource of resources) expect(JSON.stringify(resource)).toContain(commandsTable.slice(1, -1));
   });
