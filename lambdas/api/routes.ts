@@ -52,7 +52,7 @@ export const routes = [
   { method: 'GET', path: '/api/nodes/nearby', role: 'viewer' },
   { method: 'GET', path: '/api/transactions/{nodeId}', role: 'viewer' },
   { method: 'GET', path: '/api/transactions/{nodeId}/verify', role: 'viewer' },
-  { method: 'POST', path: '/api/transactions', role: 'admin' },
+  { method: 'POST', path: '/api/transactions', role: 'admin', idempotent: true },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

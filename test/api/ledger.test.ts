@@ -48,6 +48,20 @@ describe('POST and GET /api/transactions', () => {
     });
   });
 
+  it('books a settlement retried with the same Idempotency-Key once', async () => {
+    const send = () =>
+      fetch(`${stack.config.apiUrl}/api/transactions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.config.token}`, 'content-type': 'application/json', 'idempotency-key': 'settle-42' },
+        body: JSON.stringify(settlement('node-retry', 1)),
+      }).then(async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed'), body: await r.json() }));
+    const first = await send();
+    const retry = await send();
+    expect(first).toMatchObject({ status: 201, replayed: null, body: { seq: 1 } });
+    expect(retry).toEqual({ ...first, replayed: 'true' });
+    expect((await stack.api('/api/transactions/node-retry')).body.items).toHaveLength(1);
+  });
+
   it('names the field of a bad entry and writes nothing', async () => {
     for (const [field, body] of [
       ['type', { ...settlement('node-bad', 1), type: 'dispatch' }],
