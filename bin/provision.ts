@@ -1,6 +1,7 @@
-// `npm run provision -- <thingName> [--aws --policy <policyName>]`: issues (or re-uses) a device certificate.
-// Locally from the `.vpp/` CA; with --aws through AWS IoT (CreateKeysAndCertificate, thing, policy attach).
-// The last stdout line is JSON: {"thingName","certFile","keyFile","caFile","endpoint","port"}.
+// `npm run provision -- <thingName> [--csr <file>] [--aws --outputs <cdk outputs file> | --policy <policyName>]`:
+// issues (or re-uses) a device certificate. Locally from the `.vpp/` CA; with --aws through AWS IoT (the thing in the
+// stack's thing type and group, a certificate, the device policy attached). With --csr the device's own CSR is signed
+// and no private key is made here. The last stdout line is JSON: {"thingName","certFile","keyFile"?,"caFile","endpoint","port"}.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,7 +9,9 @@ import { OPERATOR_CLIENT_PREFIX } from '../lambdas/core/policy.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 import { LocalCa, localThingNameProblem } from './local/certs.js';
 
-const USAGE = 'usage: npm run provision -- <thingName> [--aws --policy <IoT policy name>] [--out <dir>]';
+const USAGE =
+  'usage: npm run provision -- <thingName> [--csr <device.csr>] [--out <dir>]\n' +
+  '       [--aws (--outputs <cdk-outputs.json> [--stack <name>] | --policy <name> [--thing-type <name>] [--thing-group <name>])]';
 function refuse(message: string): never {
   console.error(message);
   console.error(USAGE);
@@ -19,7 +22,16 @@ let args;
 try {
   args = parseArgs({
     allowPositionals: true,
-    options: { aws: { type: 'boolean', default: false }, policy: { type: 'string' }, out: { type: 'string' } },
+    options: {
+      aws: { type: 'boolean', default: false },
+      policy: { type: 'string' },
+      outputs: { type: 'string' },
+      stack: { type: 'string' },
+      'thing-type': { type: 'string' },
+      'thing-group': { type: 'string' },
+      csr: { type: 'string' },
+      out: { type: 'string' },
+    },
   });
 } catch (err) {
   refuse((err as Error).message);
@@ -32,16 +44,23 @@ if (!THING_NAME.test(thingName)) refuse(`thing name ${JSON.stringify(thingName)}
 if (thingName.startsWith(OPERATOR_CLIENT_PREFIX)) refuse(`thing name: may not start with ${OPERATOR_CLIENT_PREFIX} (the dashboard's client ids)`);
 
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
+const csr = values.csr === undefined ? undefined : readCsr(values.csr);
 let result;
 if (values.aws) {
   const { IoTClient } = await import('@aws-sdk/client-iot');
-  const { provisionAws } = await import('./provision-aws.js');
-  const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY;
-  if (!policyName) {
-    console.error('--policy <name> (or VPP_DEVICE_POLICY) is required with --aws: the stack output DevicePolicyName');
-    process.exit(2);
-  }
-  result = await provisionAws(thingName, { iot: new IoTClient({}), policyName, outDir: resolve(values.out ?? join(dir, 'aws-certs')) });
+  const { provisionAws, stackTargets } = await import('./provision-aws.js');
+  const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
+  const fromStack = outputs ? await stackTargets(outputs, values.stack).catch((err: Error) => refuse(err.message)) : {};
+  const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? fromStack.policyName;
+  if (!policyName) refuse('--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');
+  result = await provisionAws(thingName, {
+    iot: new IoTClient({}),
+    policyName,
+    thingTypeName: values['thing-type'] ?? fromStack.thingTypeName,
+    thingGroupName: values['thing-group'] ?? fromStack.thingGroupName,
+    csr,
+    outDir: resolve(values.out ?? join(dir, 'aws-certs')),
+  });
 } else {
   const problem = localThingNameProblem(thingName);
   if (problem) refuse(`${problem}; AWS IoT takes up to 128 with --aws`);
@@ -51,6 +70,18 @@ if (values.aws) {
   const mqtt = existsSync(local)
     ? (JSON.parse(readFileSync(local, 'utf8')) as { mqtt: { host: string; port: number } }).mqtt
     : { host: '127.0.0.1', port: Number(process.env.VPP_MQTT_PORT ?? 8883) };
-  result = { thingName, ...(await ca.device(thingName)), endpoint: mqtt.host, port: mqtt.port };
+  const issued = csr === undefined ? await ca.device(thingName) : await ca.deviceFromCsr(thingName, csr);
+  result = { thingName, ...issued, endpoint: mqtt.host, port: mqtt.port };
 }
 console.log(JSON.stringify(result));
+
+function readCsr(file: string): string {
+  let pem;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    refuse(`--csr ${file}: ${(err as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE REQUEST-----')) refuse(`--csr ${file}: not a PEM certificate signing request`);
+  return pem;
+}

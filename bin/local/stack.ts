@@ -37,6 +37,8 @@ import { RulesEngine } from './rules-engine.js';
 import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
 import { StreamWriter } from './stream-writer.js';
 import { ShadowService } from './shadow-service.js';
+import { ProvisioningService } from './provisioning-service.js';
+import { DynamoAllowList } from '../../lambdas/core/provisioning-hook.js';
 import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -81,7 +83,15 @@ export interface LocalConfig {
   mqtt: { host: string; port: number; caFile: string; httpsPort?: number };
   credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   errorsFile: string;
+  /**
+   * Fleet provisioning by claim: the template's name, and the allow-list table (`serial` = the thing name to be) on
+   * the local DynamoDB endpoint (`npm run provision -- allow <serial>` writes it).
+   */
+  provisioning: { templateName: string; allowListTable: string; dynamodbEndpoint: string };
 }
+
+/** The provisioning template the local stack serves (the deployed one's name is the stack output ProvisioningTemplateName). */
+export const LOCAL_PROVISIONING_TEMPLATE = 'vpp-devices';
 
 export interface ProvisionResult {
   thingName: string;
@@ -198,6 +208,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const httpServer = createServer();
   let shadows: ShadowService | undefined;
+  let provisioning: ProvisioningService | undefined;
   // shadow updates and broker refusals under way: close() waits for them before it stops the database
   const work = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -225,11 +236,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       );
     },
     toRules: (topic, payload, clientId) => engine.onPublish(topic, payload, clientId),
-    onPublish(topic, payload) {
+    onPublish(topic, payload, clientId) {
       if (parseShadowTopic(topic) && shadows) {
         track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
+      if (clientId && provisioning?.handles(topic)) {
+        track(provisioning.onMessage(topic, payload, clientId).catch((err: Error) => log(`provisioning: ${err.message}`)));
+      }
     },
+    certificate: (id) => ca.registry.get(id),
+    provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
+  });
+  provisioning = new ProvisioningService({
+    ca,
+    templateName: LOCAL_PROVISIONING_TEMPLATE,
+    allowList: new DynamoAllowList(documentClient(dynamo.client), tableNames.allowList),
+    reply: (clientId, topic, payload) => broker.publishTo(clientId, topic, payload),
+    log,
   });
   shadows = new ShadowService({
     publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
@@ -285,6 +308,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     mqtt: { host, port: broker.port, caFile: ca.caFile, ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }) },
     credentials,
     errorsFile: errorsFile.file,
+    provisioning: { templateName: LOCAL_PROVISIONING_TEMPLATE, allowListTable: tableNames.allowList, dynamodbEndpoint: dynamo.endpoint },
   };
 
   const provision = async (thingName: string): Promise<ProvisionResult> => ({
