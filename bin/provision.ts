@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OPERATOR_CLIENT_PREFIX } from '../lambdas/core/policy.js';
+import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from '../lambdas/core/policy.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 import { LocalCa, localThingNameProblem } from './local/certs.js';
 
@@ -42,6 +42,7 @@ if (!thingName) refuse('a thing name is required');
 if (positionals.length > 1) refuse(`one thing name at a time (got ${positionals.length})`);
 if (!THING_NAME.test(thingName)) refuse(`thing name ${JSON.stringify(thingName)}: 1-128 characters of a-z A-Z 0-9 : _ -`);
 if (thingName.startsWith(OPERATOR_CLIENT_PREFIX)) refuse(`thing name: may not start with ${OPERATOR_CLIENT_PREFIX} (the dashboard's client ids)`);
+if (thingName.startsWith(CLAIM_CLIENT_PREFIX)) refuse(`thing name: may not start with ${CLAIM_CLIENT_PREFIX} (devices provisioning by claim)`);
 
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 const csr = values.csr === undefined ? undefined : readCsr(values.csr);

@@ -1,6 +1,6 @@
 // First boot of a factory-made device (AWS IoT fleet provisioning by claim): it holds only the claim certificate that
 // every device of the batch shares. It makes its own key and CSR (the key never leaves it), connects with the claim
-// certificate (client id = its serial), exchanges the CSR for its own certificate (CreateCertificateFromCsr) and asks
+// certificate (client id `claim-<serial>`), exchanges the CSR for its own certificate (CreateCertificateFromCsr) and asks
 // the provisioning template to register it (RegisterThing, serial checked by the template's hook), through the device
 // SDK's iotidentity client. It then stores the certificate and key where the agent reads them and disconnects; the
 // agent connects with them as the thing the template named.
@@ -9,6 +9,7 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { iot, iotidentity, mqtt } from 'aws-iot-device-sdk-v2';
+import { CLAIM_CLIENT_PREFIX } from '../lambdas/core/policy.js';
 import type { DeviceLog } from './log.js';
 
 const run = promisify(execFile);
@@ -21,7 +22,7 @@ export interface ClaimProvisioningOptions {
   readonly claimKeyFile: string;
   /** The provisioning template's name (stack output ProvisioningTemplateName; locally `provisioning.templateName`). */
   readonly templateName: string;
-  /** The device's serial number: its client id while provisioning and the name of the thing the template makes. */
+  /** The device's serial number: the name of the thing the template makes (client id `claim-<serial>` meanwhile). */
   readonly serial: string;
   /** Where the device's own certificate and key are written. */
   readonly certFile: string;
@@ -42,7 +43,7 @@ export async function provisionByClaim(opts: ClaimProvisioningOptions): Promise<
       .with_certificate_authority_from_path(undefined, opts.caFile)
       .with_endpoint(opts.host)
       .with_port(opts.port)
-      .with_client_id(opts.serial)
+      .with_client_id(`${CLAIM_CLIENT_PREFIX}${opts.serial}`)
       .with_clean_session(true)
       .with_keep_alive_seconds(30)
       .build(),

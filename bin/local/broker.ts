@@ -9,7 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { isAllowed, isClaimAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
+import { CLAIM_CLIENT_PREFIX, isAllowed, isClaimAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
 import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
 import { parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
 import type { CertificateRecord } from './cert-registry.js';
@@ -204,7 +204,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         if (record) {
           if (record.status !== 'ACTIVE') return done(authError(`certificate ${principal} is ${record.status}`), false);
           if (record.policy === 'claim') {
-            if (client.id.startsWith(OPERATOR_CLIENT_PREFIX)) return done(authError(`client ids starting ${OPERATOR_CLIENT_PREFIX} are the dashboard's`), false);
+            if (!client.id.startsWith(CLAIM_CLIENT_PREFIX)) return done(authError(`a claim certificate connects only as ${CLAIM_CLIENT_PREFIX}<serial>`), false);
             identities.set(client, { kind: 'claim', principal });
             return done(null, true);
           }

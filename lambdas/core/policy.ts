@@ -36,6 +36,12 @@ export function isAllowed(action: PolicyAction, thingName: string, topicOrFilter
 }
 
 /**
+ * Client ids of devices provisioning with the claim certificate (`claim-<serial>`): the claim policy connects only
+ * these, so a holder of the shared claim certificate can never take a provisioned device's client id (and drop it).
+ */
+export const CLAIM_CLIENT_PREFIX = 'claim-';
+
+/**
  * The claim certificate's policy (fleet provisioning by claim): only the provisioning topics of one template, the CSR
  * exchange and RegisterThing, each request with its two answers. `{template}` is the provisioning template's name.
  */

@@ -4,6 +4,7 @@
 // certificate alone makes no device.
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from './policy.js';
 import { THING_NAME } from './topics.js';
 
 /** The provisioning template's parameter that carries the serial; the thing is named after it. */
@@ -31,7 +32,9 @@ export async function preProvisioningHook(event: unknown, allowList: AllowList):
   const parsed = preProvisioningEventSchema.safeParse(event);
   if (!parsed.success) return { allowProvisioning: false, reason: 'malformed hook event' };
   const serial = parsed.data.parameters?.[SERIAL_PARAMETER];
-  if (!serial || !THING_NAME.test(serial)) return { allowProvisioning: false, reason: `${SERIAL_PARAMETER}: missing or not a thing name` };
+  if (!serial || !THING_NAME.test(serial) || serial.startsWith(CLAIM_CLIENT_PREFIX) || serial.startsWith(OPERATOR_CLIENT_PREFIX)) {
+    return { allowProvisioning: false, reason: `${SERIAL_PARAMETER}: missing or not a device's thing name` };
+  }
   if (!(await allowList.allows(serial))) return { allowProvisioning: false, reason: `${SERIAL_PARAMETER} ${serial} is not on the allow-list` };
   return { allowProvisioning: true };
 }
