@@ -10,7 +10,7 @@ import { THING_NAME } from '../lambdas/core/topics.js';
 import { LocalCa, localThingNameProblem } from './local/certs.js';
 
 const USAGE =
-  'usage: npm run provision -- <thingName> [--csr <device.csr>] [--out <dir>]\n' +
+  'usage: npm run provision -- <thingName> [--csr <device.csr> | --revoke] [--out <dir>]\n' +
   '       [--aws (--outputs <cdk-outputs.json> [--stack <name>] | --policy <name> [--thing-type <name>] [--thing-group <name>])]';
 function refuse(message: string): never {
   console.error(message);
@@ -30,6 +30,7 @@ try {
       'thing-type': { type: 'string' },
       'thing-group': { type: 'string' },
       csr: { type: 'string' },
+      revoke: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
   });
@@ -45,6 +46,10 @@ if (thingName.startsWith(OPERATOR_CLIENT_PREFIX)) refuse(`thing name: may not st
 if (thingName.startsWith(CLAIM_CLIENT_PREFIX)) refuse(`thing name: may not start with ${CLAIM_CLIENT_PREFIX} (devices provisioning by claim)`);
 
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
+if (values.revoke) {
+  console.log(JSON.stringify(await revoke(thingName)));
+  process.exit(0);
+}
 const csr = values.csr === undefined ? undefined : readCsr(values.csr);
 let result;
 if (values.aws) {
@@ -75,6 +80,21 @@ if (values.aws) {
   result = { thingName, ...issued, endpoint: mqtt.host, port: mqtt.port };
 }
 console.log(JSON.stringify(result));
+
+/** Every certificate of the thing revoked (AWS IoT, or the local registry, which a running local stack enforces at once). */
+async function revoke(thing: string) {
+  if (!values.aws) {
+    const { LocalDeviceIdentities } = await import('./local/identities-local.js');
+    return new LocalDeviceIdentities(new LocalCa(dir).registry).revoke(thing).catch((err: Error) => refuse(err.message));
+  }
+  const { IoTClient } = await import('@aws-sdk/client-iot');
+  const { IotDeviceIdentities } = await import('../lambdas/core/identities.js');
+  const { stackTargets } = await import('./provision-aws.js');
+  const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
+  const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? (outputs ? (await stackTargets(outputs, values.stack)).policyName : undefined);
+  if (!policyName) refuse('--revoke --aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');
+  return new IotDeviceIdentities(new IoTClient({}), policyName).revoke(thing);
+}
 
 function readCsr(file: string): string {
   let pem;

@@ -30,6 +30,10 @@ export class CertificateRegistry {
     return this.read()[certificateId.toLowerCase()];
   }
 
+  all(): CertificateRecord[] {
+    return Object.values(this.read());
+  }
+
   /** The certificates attached to a thing. */
   ofThing(thingName: string): CertificateRecord[] {
     return Object.values(this.read()).filter((r) => r.thingName === thingName);

@@ -38,6 +38,7 @@ import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
 import { StreamWriter } from './stream-writer.js';
 import { ShadowService } from './shadow-service.js';
 import { ProvisioningService } from './provisioning-service.js';
+import { LocalDeviceIdentities } from './identities-local.js';
 import { DynamoAllowList } from '../../lambdas/core/provisioning-hook.js';
 import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
 
@@ -276,11 +277,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     },
     dynamo.client,
     new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials }),
+    new LocalDeviceIdentities(ca.registry, (id) => broker.disconnectCertificate(id)),
   );
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
   const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? 5000, log);
+  const revocations = watchRevocations(ca, broker, log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
     'request',
@@ -344,6 +347,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await settle();
       await Promise.all([...consumers.values()].map((c) => c.stop()));
       await commandSweep.stop();
+      clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();
       await kinesis.close();
@@ -364,6 +368,23 @@ async function startSimulatedFleet(
   );
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
   return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });
+}
+
+/**
+ * A certificate revoked or deactivated outside this process (`npm run provision -- <thing> --revoke`) loses its open
+ * connections within half a second; new ones the broker refuses on connect anyway.
+ */
+function watchRevocations(ca: LocalCa, broker: { disconnectCertificate(id: string): number }, log: (line: string) => void) {
+  const done = new Set(ca.registry.all().filter((r) => r.status !== 'ACTIVE').map((r) => r.certificateId));
+  const timer = setInterval(() => {
+    for (const { certificateId, status, thingName } of ca.registry.all()) {
+      if (status === 'ACTIVE' || done.has(certificateId)) continue;
+      done.add(certificateId);
+      if (broker.disconnectCertificate(certificateId) > 0) log(`broker: ${thingName ?? certificateId} disconnected: certificate ${status}`);
+    }
+  }, 500);
+  timer.unref();
+  return timer;
 }
 
 function defaultInventoryFile(): string {

@@ -1,6 +1,8 @@
 // The HTTP API Lambda (API Gateway HTTP API, payload v2): one route table, the caller's role checked against the
 // route's, `Idempotency-Key` on the command routes, domain errors mapped to statuses.
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { IotDeviceIdentities } from '../core/identities.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -17,6 +19,7 @@ import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
 import { listRefused } from './refused.js';
+import { revokeDevice } from './devices.js';
 import { Reply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
@@ -52,6 +55,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
+  'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });
@@ -106,7 +110,13 @@ let ports: ApiPorts | undefined;
 function portsFromEnv(): ApiPorts {
   if (!ports) {
     const api = loadEnvOf(apiEnvSchema);
-    ports = buildApiPorts(loadEnv(), api, new DynamoDBClient({}), new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }));
+    ports = buildApiPorts(
+      loadEnv(),
+      api,
+      new DynamoDBClient({}),
+      new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }),
+      new IotDeviceIdentities(new IoTClient({}), api.DEVICE_POLICY_NAME),
+    );
   }
   return ports;
 }

@@ -20,6 +20,7 @@ import type {
   TelemetryStore,
 } from '../core/ports.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
+import type { DeviceIdentities } from '../core/identities.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
 
@@ -34,6 +35,7 @@ export interface ApiPorts {
   readonly fleetEvents: FleetEventStore;
   readonly refusals: RefusalLog;
   readonly idempotency: IdempotencyStore;
+  readonly identities: DeviceIdentities;
   readonly settings: { readonly commandTimeoutSec: number };
 }
 
@@ -42,6 +44,7 @@ export function buildApiPorts(
   api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
+  identities: DeviceIdentities,
 ): ApiPorts {
   return {
     ...buildIngestPorts(env, dynamodb),
@@ -49,6 +52,7 @@ export function buildApiPorts(
     shadows: new IotDataShadowReader(iotData),
     publisher: new IotDataCommandPublisher(iotData),
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
+    identities,
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
   };
 }
