@@ -61,6 +61,7 @@ export interface StackTargets {
   readonly policyName?: string;
   readonly thingTypeName?: string;
   readonly thingGroupName?: string;
+  readonly allowListTableName?: string;
 }
 
 /**
@@ -74,7 +75,12 @@ export async function stackTargets(outputsFile: string, stackName?: string): Pro
   if (!name) throw new Error(`${outputsFile} holds the outputs of ${stacks.length} stacks (${stacks.join(', ')}): name one with --stack`);
   const out = outputs[name];
   if (!out) throw new Error(`${outputsFile} has no outputs of the stack ${name} (it has ${stacks.join(', ') || 'none'})`);
-  return { policyName: out.DevicePolicyName, thingTypeName: out.ThingTypeName, thingGroupName: out.ThingGroupName };
+  return {
+    policyName: out.DevicePolicyName,
+    thingTypeName: out.ThingTypeName,
+    thingGroupName: out.ThingGroupName,
+    allowListTableName: out.AllowListTableName,
+  };
 }
 
 export interface ProvisionedDevice {

@@ -8,9 +8,12 @@ import { parseArgs } from 'node:util';
 import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from '../lambdas/core/policy.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 import { LocalCa, localThingNameProblem } from './local/certs.js';
+import type { LocalConfig } from './local/stack.js';
+import { stackTargets } from './provision-aws.js';
 
 const USAGE =
-  'usage: npm run provision -- <thingName> [--csr <device.csr> | --revoke] [--out <dir>]\n' +
+  'usage: npm run provision -- <thingName> [--csr <device.csr> | --revoke | --allow] [--out <dir>]\n' +
+  '       npm run provision -- --claim   (the local stack\'s claim certificate)\n' +
   '       [--aws (--outputs <cdk-outputs.json> [--stack <name>] | --policy <name> [--thing-type <name>] [--thing-group <name>])]';
 function refuse(message: string): never {
   console.error(message);
@@ -31,6 +34,8 @@ try {
       'thing-group': { type: 'string' },
       csr: { type: 'string' },
       revoke: { type: 'boolean', default: false },
+      allow: { type: 'boolean', default: false },
+      claim: { type: 'boolean', default: false },
       out: { type: 'string' },
     },
   });
@@ -38,6 +43,15 @@ try {
   refuse((err as Error).message);
 }
 const { values, positionals } = args;
+const dir = resolve(process.env.VPP_DIR ?? '.vpp');
+if (values.claim) {
+  // the local stack's claim certificate (in AWS: aws iot create-keys-and-certificate + the ClaimPolicyName output)
+  if (values.aws) refuse('--claim is for the local stack; in AWS create the claim certificate with the AWS CLI (README)');
+  const ca = new LocalCa(dir);
+  await ca.ensure();
+  console.log(JSON.stringify({ ...(await ca.claim()), ...localMqtt() }));
+  process.exit(0);
+}
 const thingName = positionals[0];
 if (!thingName) refuse('a thing name is required');
 if (positionals.length > 1) refuse(`one thing name at a time (got ${positionals.length})`);
@@ -45,7 +59,11 @@ if (!THING_NAME.test(thingName)) refuse(`thing name ${JSON.stringify(thingName)}
 if (thingName.startsWith(OPERATOR_CLIENT_PREFIX)) refuse(`thing name: may not start with ${OPERATOR_CLIENT_PREFIX} (the dashboard's client ids)`);
 if (thingName.startsWith(CLAIM_CLIENT_PREFIX)) refuse(`thing name: may not start with ${CLAIM_CLIENT_PREFIX} (devices provisioning by claim)`);
 
-const dir = resolve(process.env.VPP_DIR ?? '.vpp');
+if (values.allow) {
+  await allow(thingName);
+  console.log(JSON.stringify({ serial: thingName, allowed: true }));
+  process.exit(0);
+}
 if (values.revoke) {
   console.log(JSON.stringify(await revoke(thingName)));
   process.exit(0);
@@ -54,7 +72,7 @@ const csr = values.csr === undefined ? undefined : readCsr(values.csr);
 let result;
 if (values.aws) {
   const { IoTClient } = await import('@aws-sdk/client-iot');
-  const { provisionAws, stackTargets } = await import('./provision-aws.js');
+  const { provisionAws } = await import('./provision-aws.js');
   const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
   const fromStack = outputs ? await stackTargets(outputs, values.stack).catch((err: Error) => refuse(err.message)) : {};
   const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? fromStack.policyName;
@@ -72,14 +90,42 @@ if (values.aws) {
   if (problem) refuse(`${problem}; AWS IoT takes up to 128 with --aws`);
   const ca = new LocalCa(dir);
   await ca.ensure();
+  const issued = csr === undefined ? await ca.device(thingName) : await ca.deviceFromCsr(thingName, csr);
+  result = { thingName, ...issued, ...localMqtt() };
+}
+console.log(JSON.stringify(result));
+
+/** Where the local broker listens: `.vpp/local.json` of a running (or last) `npm start`. */
+function localMqtt(): { endpoint: string; port: number } {
   const local = join(dir, 'local.json');
   const mqtt = existsSync(local)
     ? (JSON.parse(readFileSync(local, 'utf8')) as { mqtt: { host: string; port: number } }).mqtt
     : { host: '127.0.0.1', port: Number(process.env.VPP_MQTT_PORT ?? 8883) };
-  const issued = csr === undefined ? await ca.device(thingName) : await ca.deviceFromCsr(thingName, csr);
-  result = { thingName, ...issued, endpoint: mqtt.host, port: mqtt.port };
+  return { endpoint: mqtt.host, port: mqtt.port };
 }
-console.log(JSON.stringify(result));
+
+/** Puts the serial on the fleet provisioning allow-list: the local stack's table (it must be running), or the stack's. */
+async function allow(serial: string) {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+  const { documentClient } = await import('../lambdas/core/adapters.js');
+  let client;
+  let table;
+  if (values.aws) {
+    const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
+    if (!outputs) refuse('--allow --aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file>');
+    table = (await stackTargets(outputs, values.stack)).allowListTableName;
+    client = new DynamoDBClient({});
+  } else {
+    const local = join(dir, 'local.json');
+    if (!existsSync(local)) refuse('--allow writes the running local stack\'s allow-list: start it first (npm start)');
+    const config = JSON.parse(readFileSync(local, 'utf8')) as LocalConfig;
+    table = config.provisioning.allowListTable;
+    client = new DynamoDBClient({ endpoint: config.provisioning.dynamodbEndpoint, region: config.credentials.region, credentials: config.credentials });
+  }
+  if (!table) refuse('the stack outputs have no AllowListTableName');
+  await documentClient(client).send(new PutCommand({ TableName: table, Item: { serial } }));
+}
 
 /** Every certificate of the thing revoked (AWS IoT, or the local registry, which a running local stack enforces at once). */
 async function revoke(thing: string) {
@@ -89,7 +135,6 @@ async function revoke(thing: string) {
   }
   const { IoTClient } = await import('@aws-sdk/client-iot');
   const { IotDeviceIdentities } = await import('../lambdas/core/identities.js');
-  const { stackTargets } = await import('./provision-aws.js');
   const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
   const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? (outputs ? (await stackTargets(outputs, values.stack)).policyName : undefined);
   if (!policyName) refuse('--revoke --aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');

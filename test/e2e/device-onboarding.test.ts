@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,13 +28,19 @@ let ca: LocalCa;
 let claim: { certFile: string; keyFile: string; caFile: string };
 const agents: Agent[] = [];
 
+const provisionCli = async (...args: string[]) => {
+  const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', ...args], { env: { ...process.env, VPP_DIR: stack.dir } });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+};
+
 beforeAll(async () => {
   stack = await startTestStack();
+  await writeFile(join(stack.dir, 'local.json'), JSON.stringify(stack.config)); // as npm start does
   ca = new LocalCa(stack.dir);
-  claim = await ca.claim();
+  claim = await provisionCli('--claim');
+  expect(await provisionCli('ven-701', '--allow')).toEqual({ serial: 'ven-701', allowed: true });
   const { dynamodbEndpoint, allowListTable } = stack.config.provisioning;
   const doc = documentClient(new DynamoDBClient({ endpoint: dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
-  await doc.send(new PutCommand({ TableName: allowListTable, Item: { serial: 'ven-701' } }));
   await doc.send(new PutCommand({ TableName: allowListTable, Item: { serial: 'ven-703', disabled: true } }));
 });
 afterAll(async () => {
