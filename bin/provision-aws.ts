@@ -85,6 +85,8 @@ export async function stackTargets(outputsFile: string, stackName?: string): Pro
 
 export interface ProvisionedDevice {
   readonly thingName: string;
+  /** AWS IoT's id of the new certificate (deactivate the old one with it after a rotation). */
+  readonly certificateId?: string;
   readonly certFile: string;
   /** Absent when the device made its own key (CSR). */
   readonly keyFile?: string;
@@ -119,7 +121,7 @@ export async function provisionAws(thingName: string, opts: ProvisionAwsOptions)
   if (!endpointAddress) throw new Error('DescribeEndpoint returned no iot:Data-ATS endpoint');
 
   const files = await writeIdentity(opts.outDir, thingName, certificatePem, privateKey);
-  return { thingName, ...files, endpoint: endpointAddress, port: MQTT_PORT };
+  return { thingName, ...(certificateId && { certificateId }), ...files, endpoint: endpointAddress, port: MQTT_PORT };
 }
 
 async function createCertificate(iot: IoTClient, csr: string | undefined) {

@@ -9,11 +9,13 @@ import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from '../lambdas/core/pol
 import { THING_NAME } from '../lambdas/core/topics.js';
 import { LocalCa, localThingNameProblem } from './local/certs.js';
 import type { LocalConfig } from './local/stack.js';
+import type { DeviceIdentities } from '../lambdas/core/identities.js';
 import { stackTargets } from './provision-aws.js';
 
 const USAGE =
   'usage: npm run provision -- <thingName> [--csr <device.csr> | --revoke | --allow] [--out <dir>]\n' +
   '       npm run provision -- --claim   (the local stack\'s claim certificate)\n' +
+  '       npm run provision -- --deactivate <certificateId> [--aws --outputs <file>]   (the old certificate after a rotation)\n' +
   '       [--aws (--outputs <cdk-outputs.json> [--stack <name>] | --policy <name> [--thing-type <name>] [--thing-group <name>])]';
 function refuse(message: string): never {
   console.error(message);
@@ -34,6 +36,7 @@ try {
       'thing-group': { type: 'string' },
       csr: { type: 'string' },
       revoke: { type: 'boolean', default: false },
+      deactivate: { type: 'string' },
       allow: { type: 'boolean', default: false },
       claim: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -50,6 +53,13 @@ if (values.claim) {
   const ca = new LocalCa(dir);
   await ca.ensure();
   console.log(JSON.stringify({ ...(await ca.claim()), ...localMqtt() }));
+  process.exit(0);
+}
+if (values.deactivate !== undefined) {
+  const certificateId = values.deactivate;
+  if (!/^[0-9a-fA-F]{64}$/.test(certificateId)) refuse(`--deactivate ${certificateId}: a certificate id is 64 hex digits`);
+  await (await identities()).deactivate(certificateId).catch((err: Error) => refuse(err.message));
+  console.log(JSON.stringify({ certificateId, status: 'INACTIVE' }));
   process.exit(0);
 }
 const thingName = positionals[0];
@@ -129,16 +139,21 @@ async function allow(serial: string) {
 
 /** Every certificate of the thing revoked (AWS IoT, or the local registry, which a running local stack enforces at once). */
 async function revoke(thing: string) {
+  return (await identities()).revoke(thing).catch((err: Error) => refuse(err.message));
+}
+
+/** AWS IoT's identities with --aws, else the local registry's (a running local stack enforces its changes at once). */
+async function identities(): Promise<DeviceIdentities> {
   if (!values.aws) {
     const { LocalDeviceIdentities } = await import('./local/identities-local.js');
-    return new LocalDeviceIdentities(new LocalCa(dir).registry).revoke(thing).catch((err: Error) => refuse(err.message));
+    return new LocalDeviceIdentities(new LocalCa(dir).registry);
   }
   const { IoTClient } = await import('@aws-sdk/client-iot');
   const { IotDeviceIdentities } = await import('../lambdas/core/identities.js');
   const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
   const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? (outputs ? (await stackTargets(outputs, values.stack)).policyName : undefined);
-  if (!policyName) refuse('--revoke --aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');
-  return new IotDeviceIdentities(new IoTClient({}), policyName).revoke(thing);
+  if (!policyName) refuse('--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');
+  return new IotDeviceIdentities(new IoTClient({}), policyName);
 }
 
 function readCsr(file: string): string {

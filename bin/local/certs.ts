@@ -94,13 +94,13 @@ export class LocalCa {
   }
 
   /** `npm run provision -- <thing> --csr <file>`: the CSR signed into `certs/<thing>.cert.pem`; no key is written. */
-  async deviceFromCsr(thingName: string, csr: string): Promise<{ certFile: string; caFile: string }> {
-    const { certificatePem } = await this.fromCsr(csr, { thingName });
+  async deviceFromCsr(thingName: string, csr: string): Promise<{ certificateId: string; certFile: string; caFile: string }> {
+    const { certificatePem, record } = await this.fromCsr(csr, { thingName });
     const dir = join(this.dir, 'certs');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const certFile = join(dir, `${fileName(thingName)}.cert.pem`);
     await writeFile(certFile, certificatePem);
-    return { certFile, caFile: this.caFile };
+    return { certificateId: record.certificateId, certFile, caFile: this.caFile };
   }
 
   private async issue(folder: string, cn: string, extensions: string): Promise<IssuedCertificate> {

@@ -20,4 +20,10 @@ export class LocalDeviceIdentities implements DeviceIdentities {
     }
     return { thingName, certificateIds: records.map((r) => r.certificateId) };
   }
+
+  async deactivate(certificateId: string): Promise<void> {
+    if (!this.registry.get(certificateId)) throw new NotFoundError(`no certificate ${certificateId}`);
+    this.registry.update(certificateId.toLowerCase(), { status: 'INACTIVE' });
+    this.disconnect?.(certificateId);
+  }
 }

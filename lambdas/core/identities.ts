@@ -21,6 +21,8 @@ export interface RevokedDevice {
 export interface DeviceIdentities {
   /** Revokes every certificate of the thing; a NotFoundError for a thing that does not exist. */
   revoke(thingName: string): Promise<RevokedDevice>;
+  /** Deactivates one certificate (the old one after a rotation): refused from then on, its connections closed. */
+  deactivate(certificateId: string): Promise<void>;
 }
 
 /** AWS IoT: the thing's principals revoked and detached, the thing's `revoked` attribute set. */
@@ -57,5 +59,14 @@ export class IotDeviceIdentities implements DeviceIdentities {
       new UpdateThingCommand({ thingName, attributePayload: { attributes: { revoked: new Date().toISOString() }, merge: true } }),
     );
     return { thingName, certificateIds };
+  }
+
+  async deactivate(certificateId: string): Promise<void> {
+    try {
+      await this.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }));
+    } catch (err) {
+      if (err instanceof ResourceNotFoundException) throw new NotFoundError(`no certificate ${certificateId}`);
+      throw err;
+    }
   }
 }

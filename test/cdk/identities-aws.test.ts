@@ -23,6 +23,14 @@ function recordingIot(replies: Record<string, (input: any) => unknown>) {
   return { iot, requests: () => send.mock.calls.map(([c]) => [c.constructor.name, c.input]) };
 }
 
+describe('IotDeviceIdentities.deactivate', () => {
+  it('sets the one certificate INACTIVE (the old one after a rotation) and nothing else', async () => {
+    const { iot, requests } = recordingIot({});
+    await new IotDeviceIdentities(iot, 'p').deactivate('aaa');
+    expect(requests()).toEqual([[UpdateCertificateCommand.name, { certificateId: 'aaa', newStatus: 'INACTIVE' }]]);
+  });
+});
+
 describe('IotDeviceIdentities.revoke', () => {
   it('revokes, detaches from the policy and the thing every certificate of the thing (all pages), then marks the thing', async () => {
     vi.useFakeTimers({ now: new Date('2026-11-24T20:00:00Z'), toFake: ['Date'] });

@@ -71,6 +71,7 @@ describe('provisionAws', () => {
     ]);
     expect(result).toEqual({
       thingName: 'ven-001',
+      certificateId: 'abc123',
       certFile: join(outDir, 'ven-001.cert.pem'),
       keyFile: join(outDir, 'ven-001.private.key'),
       caFile: join(outDir, 'AmazonRootCA1.pem'),

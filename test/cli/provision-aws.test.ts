@@ -83,6 +83,7 @@ it('puts the thing in the stack\'s thing type and group, read from cdk deploy --
   const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
   expect(result).toEqual({
     thingName: 'ven-001',
+    certificateId: 'abc123',
     certFile: join(dir, 'aws-certs', 'ven-001.cert.pem'),
     caFile: join(dir, 'aws-certs', 'AmazonRootCA1.pem'),
     endpoint: 'a1-ats.iot.eu-west-1.amazonaws.com',

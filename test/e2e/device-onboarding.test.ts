@@ -123,7 +123,7 @@ describe('provisioning from a CSR', () => {
     const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', 'ven-801', '--csr', csrFile], { env: { ...process.env, VPP_DIR: stack.dir, VPP_MQTT_PORT: String(stack.config.mqtt.port) } });
 
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
-    expect(result).toEqual({ thingName: 'ven-801', certFile: join(stack.dir, 'certs', 'ven-801.cert.pem'), caFile: stack.config.mqtt.caFile, endpoint: '127.0.0.1', port: stack.config.mqtt.port });
+    expect(result).toEqual({ thingName: 'ven-801', certificateId: expect.stringMatching(/^[0-9a-f]{64}$/), certFile: join(stack.dir, 'certs', 'ven-801.cert.pem'), caFile: stack.config.mqtt.caFile, endpoint: '127.0.0.1', port: stack.config.mqtt.port });
     expect(existsSync(join(stack.dir, 'certs', 'ven-801.private.key'))).toBe(false);
     const device = await connectDevice({ ...mqttTarget(), certFile: result.certFile, keyFile }, 'ven-801');
     try {

@@ -1,8 +1,9 @@
-// Revoking a device over the local stack with the real device SDK: the admin route or `npm run provision -- --revoke`
+// Rotating a certificate and revoking a device over the local stack with the real device SDK: the admin route or `npm run provision -- --revoke`
 // marks its certificates REVOKED; the broker closes its open connection at once and refuses it from then on, while
 // other devices carry on.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateIdOf } from '../../bin/local/cert-registry.js';
@@ -51,6 +52,45 @@ async function revokedWhileConnected(thing: string, revoke: () => Promise<unknow
   expect(new LocalCa(stack.dir).registry.get(certificateId)).toMatchObject({ status: 'REVOKED', thingName: thing });
   return files;
 }
+
+describe('rotating a certificate', () => {
+  it('a second certificate from a new CSR, the device switches, the old one deactivated: no message lost, the old one refused', async () => {
+    const csr = (name: string) =>
+      run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(stack.dir, `${name}.key`), '-out', join(stack.dir, `${name}.csr`), '-subj', '/CN=ven-950']);
+    const provision = async (...args: string[]) => {
+      const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', ...args], { env: { ...process.env, VPP_DIR: stack.dir, VPP_MQTT_PORT: String(stack.config.mqtt.port) } });
+      return JSON.parse(stdout.trim().split('\n').at(-1)!);
+    };
+    const target = { endpoint: stack.config.mqtt.host, port: stack.config.mqtt.port, caFile: stack.config.mqtt.caFile };
+    await csr('old');
+    const old = await provision('ven-950', '--csr', join(stack.dir, 'old.csr'));
+    const oldCert = join(stack.dir, 'old-cert.pem'); // the device keeps its certificates apart: provision writes one file per thing
+    await copyFile(old.certFile, oldCert);
+    const before = await connectDevice({ ...target, certFile: oldCert, keyFile: join(stack.dir, 'old.key') }, 'ven-950');
+    await before.publish(topics.metering, await reported('ven-950', 1729700000));
+
+    await csr('new');
+    const renewed = await provision('ven-950', '--csr', join(stack.dir, 'new.csr'));
+    expect(renewed.certificateId).not.toBe(old.certificateId);
+    // the device switches: it sends with the old connection up to the moment it opens the new one
+    await before.publish(topics.metering, await reported('ven-950', 1729700005));
+    const after = await connectDevice({ ...target, certFile: renewed.certFile, keyFile: join(stack.dir, 'new.key') }, 'ven-950');
+    await before.close();
+    await after.publish(topics.metering, await reported('ven-950', 1729700010));
+    expect(await provision('--deactivate', old.certificateId)).toEqual({ certificateId: old.certificateId, status: 'INACTIVE' });
+    await after.publish(topics.metering, await reported('ven-950', 1729700015));
+
+    await eventually(async () => {
+      await stack.settle();
+      const stored = await stack.api('/api/vens/ven-950/telemetry?start=2024-10-23T00:00:00Z&end=2024-10-24T00:00:00Z');
+      return stored.body?.items?.length === 4;
+    });
+    expect(after.interrupted()).toBe(false);
+    await after.close();
+    await expect(connectDevice({ ...target, certFile: oldCert, keyFile: join(stack.dir, 'old.key') }, 'ven-950')).rejects.toThrow(/Failed to connect/);
+    expect(new LocalCa(stack.dir).registry.get(old.certificateId)).toMatchObject({ status: 'INACTIVE', thingName: 'ven-950' });
+  });
+});
 
 describe('revoking a device', () => {
   it('POST /api/devices/{thingName}/revoke (admin) closes its open connection at once and refuses it from then on', async () => {
