@@ -267,6 +267,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     // answer goes to the connection that asked only.
     authorizeForward: (client, packet) => {
       if (parseBasicIngestTopic(packet.topic)) return null;
+      if (recipients.size === 0 || !packet.topic.startsWith('$aws/')) return packet; // the hot path: no string built
       const recipient = recipients.get(recipientKey(packet.topic, packet.payload));
       return recipient === undefined || recipient === client?.id ? packet : null;
     },

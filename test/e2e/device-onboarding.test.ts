@@ -96,6 +96,26 @@ describe('fleet provisioning by claim', () => {
     expect((await stack.api(`/api/vens/${serial}`)).status).toBe(404);
   });
 
+  it('answers a provisioning request to the connection that asked only: another claim holder never sees the certificate', async () => {
+    const accepted = provisioningTopics.accepted(provisioningTopics.createFromCsr);
+    const spy = await connectDevice({ ...claim, ...mqttTarget() }, 'claim-spy');
+    const asker = await connectDevice({ ...claim, ...mqttTarget() }, 'claim-asker');
+    try {
+      await spy.subscribe(accepted);
+      await asker.subscribe(accepted);
+      const csrFile = join(stack.dir, 'asker.csr');
+      await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(stack.dir, 'asker.key'), '-out', csrFile, '-subj', '/CN=asker']);
+      await asker.publish(provisioningTopics.createFromCsr, JSON.stringify({ certificateSigningRequest: await readFile(csrFile, 'utf8') }));
+      const answer = await eventually(() => asker.received.find((m) => m.topic === accepted));
+      expect(JSON.parse(answer.payload)).toMatchObject({ certificateId: expect.stringMatching(/^[0-9a-f]{64}$/), certificatePem: expect.stringContaining('BEGIN CERTIFICATE'), certificateOwnershipToken: expect.any(String) });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(spy.received).toEqual([]);
+    } finally {
+      await spy.close();
+      await asker.close();
+    }
+  });
+
   it('the claim certificate reaches only the provisioning topics: metering with it drops the connection and is refused', async () => {
     // as a provisioned device's client id it may not even connect: it could drop that device
     await expect(connectDevice({ ...claim, ...mqttTarget() }, 'ven-701')).rejects.toThrow(/Failed to connect/);
