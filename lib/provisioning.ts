@@ -1,7 +1,7 @@
 // Fleet provisioning by claim: factory-made devices share a claim certificate that carries the claim policy (only the
 // provisioning topics of this template, as `claim-<serial>`). With it a device exchanges its own CSR for a
 // certificate and calls RegisterThing; the template's pre-provisioning hook (lambdas/provisioning-hook) allows only a
-// serial on the allow-list table, and the template then makes the thing (named after the serial, of the stack's thing
+// serial on the allow-list table, once, and the template then makes the thing (named after the serial, of the stack's thing
 // type, in its thing group) and attaches the device policy and the certificate. The same topics and hook logic run on
 // the local stack (bin/local/provisioning-service.ts).
 import { Aws, Stack, Validations } from 'aws-cdk-lib';
@@ -51,8 +51,8 @@ export class Provisioning extends Construct {
       environment: { [tables.allowList.env]: storage.tables.allowList.tableName },
       retryAttempts: 0,
     });
-    // one GetItem per RegisterThing: nothing else on the table
-    this.hook.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [storage.tables.allowList.tableArn] }));
+    // one conditional UpdateItem per RegisterThing (the serial claimed once): nothing else on the table
+    this.hook.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [storage.tables.allowList.tableArn] }));
 
     const iot = (resource: string) => `${fleet.arnPrefix}:${resource}`;
     this.role = new Role(this, 'Role', {

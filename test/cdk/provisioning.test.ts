@@ -49,10 +49,10 @@ describe('given the stack, when synthesized, then fleet provisioning by claim', 
     expect(body.Resources.policy.Properties).toEqual({ PolicyName: `{${stack.getLogicalId(stack.fleet.devicePolicy)}}` });
   });
 
-  it('lets the hook read one item of the allow-list table and nothing else', () => {
+  it('lets the hook update (claim) one item of the allow-list table and nothing else', () => {
     const hookRole = stack.resolve(stack.provisioning.hook.role.roleName);
     const statements = statementsOf(template, hookRole).filter((s) => !String(s.Action).startsWith('logs:'));
-    expect(statements.map((s) => [s.Action, s.Resource])).toEqual([['dynamodb:GetItem', stack.resolve(stack.storage.tables.allowList.tableArn)]]);
+    expect(statements.map((s) => [s.Action, s.Resource])).toEqual([['dynamodb:UpdateItem', stack.resolve(stack.storage.tables.allowList.tableArn)]]);
   });
 
   it('lets only this account\'s provisioning templates invoke the hook', () => {

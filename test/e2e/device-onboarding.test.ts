@@ -86,7 +86,7 @@ describe('fleet provisioning by claim', () => {
   ])('a serial %s is refused: no certificate is written and no certificate is attached to a thing of that name', async (_why, serial) => {
     const config = claimAgentConfig(serial);
 
-    await expect(startAgent(config, { log: silentLog })).rejects.toThrow(new RegExp(`RegisterThing rejected: .*${serial} is not on the allow-list \\(AccessDenied\\)`));
+    await expect(startAgent(config, { log: silentLog })).rejects.toThrow(new RegExp(`RegisterThing rejected: .*${serial} is not on the allow-list .*\\(AccessDenied\\)`));
 
     expect(existsSync(config.certFile)).toBe(false);
     expect(existsSync(config.keyFile)).toBe(false);
@@ -94,6 +94,15 @@ describe('fleet provisioning by claim', () => {
     expect(ca.registry.ofThing(serial)).toEqual([]);
     await stack.settle();
     expect((await stack.api(`/api/vens/${serial}`)).status).toBe(404);
+  });
+
+  it('a serial provisions once: a second claim of ven-701 (a copied claim certificate) gets no certificate for it', async () => {
+    const clone = { ...claimAgentConfig('ven-701'), certFile: join(stack.dir, 'clone.cert.pem'), keyFile: join(stack.dir, 'clone.private.key') };
+
+    await expect(startAgent(clone, { log: silentLog })).rejects.toThrow(/RegisterThing rejected: .*ven-701 .*provisioned already/);
+
+    expect(existsSync(clone.certFile)).toBe(false);
+    expect(ca.registry.ofThing('ven-701')).toHaveLength(1);
   });
 
   it('answers a provisioning request to the connection that asked only: another claim holder never sees the certificate', async () => {

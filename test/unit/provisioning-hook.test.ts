@@ -4,7 +4,7 @@ import { preProvisioningHook, type AllowList } from '../../lambdas/core/provisio
 
 const allowList = (...serials: string[]): AllowList & { asked: string[] } => {
   const asked: string[] = [];
-  return { asked, allows: async (serial) => (asked.push(serial), serials.includes(serial)) };
+  return { asked, claim: async (serial) => (asked.push(serial), serials.includes(serial)) };
 };
 const event = (parameters?: Record<string, string>) => ({ claimCertificateId: 'c1', certificateId: 'c2', parameters });
 
@@ -16,7 +16,7 @@ describe('preProvisioningHook', () => {
   it('refuses a serial not on it, naming it', async () => {
     expect(await preProvisioningHook(event({ SerialNumber: 'ven-102' }), allowList('ven-101'))).toEqual({
       allowProvisioning: false,
-      reason: 'SerialNumber ven-102 is not on the allow-list',
+      reason: 'SerialNumber ven-102 is not on the allow-list (or was provisioned already)',
     });
   });
 
