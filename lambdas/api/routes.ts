@@ -45,6 +45,8 @@ export const routes = [
   { method: 'GET', path: '/api/refused', role: 'viewer' },
   // Revokes every certificate of a device: it is refused at once, open connections included.
   { method: 'POST', path: '/api/devices/{thingName}/revoke', role: 'admin' },
+  // The last step of a rotation: the old certificate deactivated once the device uses its new one.
+  { method: 'POST', path: '/api/certificates/{certificateId}/deactivate', role: 'admin' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

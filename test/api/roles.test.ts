@@ -85,7 +85,7 @@ describe('the route table', () => {
         'POST /api/winter-river/nodes/{nodeId}/command',
       ].sort(),
     );
-    expect(keysNeeding('admin')).toEqual(['POST /api/devices/{thingName}/revoke', 'POST /api/telemetry']);
+    expect(keysNeeding('admin')).toEqual(['POST /api/certificates/{certificateId}/deactivate', 'POST /api/devices/{thingName}/revoke', 'POST /api/telemetry']);
     expect(table.filter((r) => r.idempotent).map(routeKey).sort()).toEqual(keysNeeding('operator'));
   });
 });

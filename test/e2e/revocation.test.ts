@@ -77,7 +77,11 @@ describe('rotating a certificate', () => {
     const after = await connectDevice({ ...target, certFile: renewed.certFile, keyFile: join(stack.dir, 'new.key') }, 'ven-950');
     await before.close();
     await after.publish(topics.metering, await reported('ven-950', 1729700010));
-    expect(await provision('--deactivate', old.certificateId)).toEqual({ certificateId: old.certificateId, status: 'INACTIVE' });
+    // (or npm run provision -- --deactivate <id>)
+    expect(await stack.api(`/api/certificates/${old.certificateId}/deactivate`, { method: 'POST' })).toEqual({
+      status: 200,
+      body: { certificateId: old.certificateId, status: 'INACTIVE' },
+    });
     await after.publish(topics.metering, await reported('ven-950', 1729700015));
 
     await eventually(async () => {
@@ -103,6 +107,16 @@ describe('revoking a device', () => {
 
   it('npm run provision -- <thing> --revoke does the same from another process, the running broker dropping the connection', async () => {
     await revokedWhileConnected('ven-902', () => run('npx', ['tsx', 'bin/provision.ts', 'ven-902', '--revoke'], { env: { ...process.env, VPP_DIR: stack.dir } }));
+  });
+
+  it('npm run provision -- --deactivate <id> deactivates one certificate; the route answers 404 for an unknown id and 400 naming certificateId for a malformed one', async () => {
+    const files = await stack.provision('ven-960');
+    const certificateId = certificateIdOf(await readFile(files.certFile));
+    const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', '--deactivate', certificateId], { env: { ...process.env, VPP_DIR: stack.dir } });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ certificateId, status: 'INACTIVE' });
+    await expect(connectDevice(files, 'ven-960')).rejects.toThrow(/Failed to connect/);
+    expect(await stack.api(`/api/certificates/${'0'.repeat(64)}/deactivate`, { method: 'POST' })).toMatchObject({ status: 404 });
+    expect(await stack.api('/api/certificates/abc/deactivate', { method: 'POST' })).toMatchObject({ status: 400, body: { field: 'certificateId' } });
   });
 
   it('answers 404 for a thing without a certificate and 400 naming thingName for a name that is no thing name', async () => {
