@@ -182,7 +182,7 @@ const tlsSocketOf = (client: Client) =>
   client.conn instanceof BrakedConnection ? client.conn.socket : client.conn instanceof tls.TLSSocket ? client.conn : undefined;
 
 type Identity =
-  | { kind: 'device'; thingName: string; principal: string }
+  | { kind: 'device'; thingName: string; principal: string; peer?: string }
   | { kind: 'claim'; principal: string }
   | { kind: 'operator' };
 const identities = new WeakMap<Client, Identity>();
@@ -200,6 +200,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       if (socket) {
         const cert = socket.getPeerCertificate();
         const principal = cert.fingerprint256.replaceAll(':', '').toLowerCase();
+        const peer = socket.remoteAddress?.replace(/^::ffff:/, '');
         const record = opts.certificate?.(principal);
         if (record) {
           if (record.status !== 'ACTIVE') return done(authError(`certificate ${principal} is ${record.status}`), false);
@@ -209,12 +210,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
             return done(null, true);
           }
           if (record.thingName !== client.id) return done(authError(`certificate ${principal} is attached to ${record.thingName ?? 'no thing'}, not ${client.id}`), false);
-          identities.set(client, { kind: 'device', thingName: record.thingName, principal });
+          identities.set(client, { kind: 'device', thingName: record.thingName, principal, ...(peer && { peer }) });
           return done(null, true);
         }
         const cn = cert?.subject?.CN;
         if (!cn || cn !== client.id) return done(authError(`client id ${client.id} is not certificate ${cn}`), false);
-        identities.set(client, { kind: 'device', thingName: cn, principal });
+        identities.set(client, { kind: 'device', thingName: cn, principal, ...(peer && { peer }) });
         return done(null, true);
       }
       if (password && opts.isOperatorToken(password.toString())) {
@@ -288,14 +289,18 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     opts.onPublish(packet.topic, Buffer.from(packet.payload), client?.id);
   });
 
+  // as IoT Core: one session id for a connection's connect and disconnect events, and the peer's address
+  const sessions = new WeakMap<Client, string>();
   const presence = (client: Client, eventType: 'connected' | 'disconnected') => {
     const id = identities.get(client);
     if (id?.kind !== 'device') return;
+    if (!sessions.has(client)) sessions.set(client, randomUUID());
     const event = {
       clientId: client.id,
       timestamp: Date.now(),
       eventType,
-      sessionIdentifier: randomUUID(),
+      sessionIdentifier: sessions.get(client)!,
+      ...(id.peer && { ipAddress: id.peer }),
       principalIdentifier: id.principal,
       versionNumber: ++presenceVersion,
       ...(eventType === 'disconnected' && { clientInitiatedDisconnect: false, disconnectReason: 'CONNECTION_LOST' }),

@@ -7,7 +7,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { apiEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
+import { documentClient, topologyOf } from '../core/adapters.js';
+import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema } from '../core/config.js';
+import { DynamoPowerSystemStore } from '../core/power-system/store-dynamodb.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import * as commands from './commands.js';
@@ -24,6 +26,7 @@ import { Reply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
+import { winterRiverSystem } from './winter-river.js';
 
 type Route = (event: APIGatewayProxyEventV2, ports: ApiPorts) => Promise<unknown>;
 
@@ -38,6 +41,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/vens/{venId}/events': (e, p) => q.venEvents(p, e.pathParameters?.venId, e.queryStringParameters),
   'GET /api/vens/{venId}/shadow': (e, p) => q.venShadow(p, e.pathParameters?.venId),
   'GET /api/winter-river/nodes': (e, p) => q.listWinterRiverNodes(p, e.queryStringParameters),
+  'GET /api/winter-river/system': (_e, p) => winterRiverSystem(p),
   'POST /api/vens/{venId}/send-event': (e, p) => commands.sendEvent(p, e.pathParameters?.venId, e),
   'POST /api/vens/{venId}/restore': (e, p) => commands.restore(p, e.pathParameters?.venId, e),
   'GET /api/commands/{correlationId}': (e, p) => commands.getCommand(p, e.pathParameters?.correlationId),
@@ -111,11 +115,15 @@ let ports: ApiPorts | undefined;
 function portsFromEnv(): ApiPorts {
   if (!ports) {
     const api = loadEnvOf(apiEnvSchema);
+    const powerEnv = loadEnvOf(powerEnvSchema);
+    const dynamodb = new DynamoDBClient({});
+    const power = { topology: topologyOf(powerEnv), store: new DynamoPowerSystemStore(documentClient(dynamodb), powerEnv.POWER_SYSTEM_TABLE) };
     ports = buildApiPorts(
       loadEnv(),
       api,
-      new DynamoDBClient({}),
+      dynamodb,
       new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }),
+      power,
       new IotDeviceIdentities(new IoTClient({}), api.DEVICE_POLICY_NAME),
     );
   }

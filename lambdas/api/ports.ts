@@ -19,6 +19,7 @@ import type {
   ShadowReader,
   TelemetryStore,
 } from '../core/ports.js';
+import type { PowerSystem } from '../core/power-system/controller.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
 import type { DeviceIdentities } from '../core/identities.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
@@ -37,6 +38,8 @@ export interface ApiPorts {
   readonly idempotency: IdempotencyStore;
   readonly identities: DeviceIdentities;
   readonly settings: { readonly commandTimeoutSec: number };
+  /** The Winter River system as the controller stores it (read only here). */
+  readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
 }
 
 export function buildApiPorts(
@@ -44,6 +47,7 @@ export function buildApiPorts(
   api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
+  power: Pick<PowerSystem, 'topology' | 'store'>,
   identities: DeviceIdentities,
 ): ApiPorts {
   return {
@@ -54,6 +58,7 @@ export function buildApiPorts(
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
     identities,
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
+    powerSystem: power,
   };
 }
 

@@ -25,6 +25,7 @@ export const routes = [
   { method: 'GET', path: '/api/vens/{venId}/events', role: 'viewer' },
   { method: 'GET', path: '/api/vens/{venId}/shadow', role: 'viewer' },
   { method: 'GET', path: '/api/winter-river/nodes', role: 'viewer' },
+  { method: 'GET', path: '/api/winter-river/system', role: 'viewer' },
   { method: 'POST', path: '/api/vens/{venId}/send-event', role: 'operator', idempotent: true },
   { method: 'POST', path: '/api/vens/{venId}/restore', role: 'operator', idempotent: true },
   { method: 'GET', path: '/api/commands/{correlationId}', role: 'viewer' },

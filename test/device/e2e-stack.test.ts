@@ -30,7 +30,7 @@ const things = [
   { mode: 'ven' as const, thingName: 'ven-301' },
   { mode: 'ven' as const, thingName: 'ven-302' },
   { mode: 'gateway' as const, thingName: 'gw-site-gt', inventoryFile: join(import.meta.dirname, '../../device/inventory.example.yaml') },
-  { mode: 'winter-river' as const, thingName: 'pdu_t' },
+  { mode: 'winter-river' as const, thingName: 'pdu_a' },
 ];
 
 beforeAll(async () => {
@@ -144,10 +144,10 @@ describe('a site gateway, through the operator API', () => {
 
 describe('a Winter River node, through the operator API', () => {
   it('obeys set_fault and publishes a fresh status at once', async () => {
-    await eventually(async () => ((await api('/api/winter-river/nodes')).body['items'] as Json[] | undefined)?.some((n) => n['nodeId'] === 'pdu_t'));
-    const sent = await api('/api/winter-river/nodes/pdu_t/command', { command: 'set_fault', params: { state: true } });
+    await eventually(async () => ((await api('/api/winter-river/nodes')).body['items'] as Json[] | undefined)?.some((n) => n['nodeId'] === 'pdu_a'));
+    const sent = await api('/api/winter-river/nodes/pdu_a/command', { command: 'set_fault', params: { state: true } });
     expect(sent.status).toBe(202);
-    const node = await eventually(async () => ((await api('/api/winter-river/nodes')).body['items'] as Json[]).find((n) => n['nodeId'] === 'pdu_t' && n['status'] === 'fault'), 3000);
+    const node = await eventually(async () => ((await api('/api/winter-river/nodes')).body['items'] as Json[]).find((n) => n['nodeId'] === 'pdu_a' && n['status'] === 'fault'), 3000);
     expect(node['latest']).toMatchObject({ power_kw: 0 });
   });
 });
