@@ -32,10 +32,10 @@ export async function planFleetEvent(req: FleetEventRequest, registry: DeviceReg
   const excluded: FleetEventRecord['excluded'][number][] = [];
   const candidates: ShedCandidate[] = [];
   for (const ven of vens) {
-    const tiers = shedTiersOf(ven);
+    const loads = shedLoadsOf(ven);
     if (!ven.online) excluded.push({ venId: ven.deviceId, reason: 'offline' });
-    else if (tiers.length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
-    else candidates.push({ venId: ven.deviceId, tiers });
+    else if (loads.length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
+    else candidates.push({ venId: ven.deviceId, loads });
   }
   const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
   return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded };
@@ -130,10 +130,13 @@ const allocatedKw = (event: FleetEventRecord) => kw(event.allocations.reduce((s,
 
 const tiersSchema = z.array(z.object({ priority: z.number(), kw: z.number().nonnegative() }));
 
-/** The sheddable tiers of a VEN's latest metering summary (see shedCapability); none when it predates them. */
-export function shedTiersOf(ven: Device): ShedTier[] {
-  const tiers = tiersSchema.safeParse(ven.latest?.shedTiers);
-  return tiers.success ? tiers.data.filter((t) => t.kw > 0) : [];
+/**
+ * The sheddable loads of a VEN's latest metering summary (see shedCapability); from a summary that predates them,
+ * one load per tier; none when it predates both.
+ */
+export function shedLoadsOf(ven: Device): ShedTier[] {
+  const loads = tiersSchema.safeParse(ven.latest?.shedLoads ?? ven.latest?.shedTiers);
+  return loads.success ? loads.data.filter((t) => t.kw > 0) : [];
 }
 
 async function namedVens(registry: DeviceRegistry, venIds: readonly string[]): Promise<Device[]> {

@@ -76,7 +76,7 @@ const commandFor = (venId: string, correlationId: string) =>
 describe('the registry summary', () => {
   it('carries the sheddable kW per VEN, without critical or disabled loads', async () => {
     const latest = async (id: string) => (await stack.api(`/api/vens/${id}`)).body.latest;
-    expect(await latest('ven-f1')).toMatchObject({ availableShedKw: 4.5, shedTiers: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], source: 'mqtt' });
+    expect(await latest('ven-f1')).toMatchObject({ availableShedKw: 4.5, shedTiers: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], shedLoads: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], source: 'mqtt' });
     expect(await latest('ven-f2')).toMatchObject({ availableShedKw: 6, shedTiers: [{ priority: 5, kw: 6 }] });
     expect(await latest('ven-f3')).toMatchObject({ availableShedKw: 2, shedTiers: [{ priority: 0, kw: 2 }] });
   });
@@ -92,15 +92,16 @@ describe('GET /api/portfolio', () => {
 });
 
 describe('POST /api/events', () => {
-  it('splits the request over every online VEN, highest load priority first, summing exactly', async () => {
+  it('splits the request over every online VEN in whole loads, highest load priority first', async () => {
+    // f2's EV 6 kW (p5), f1's pool 1.5 (p4); f1's HVAC 3 and f3's 2 kW would each overshoot by more than the 0.5 left
     const res = await stack.api('/api/events', post({ shed_kw: 8, duration_sec: 600 }));
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({
       requested_kw: 8,
-      allocated_kw: 8,
-      shortfall_kw: 0,
+      allocated_kw: 7.5,
+      shortfall_kw: 0.5,
       allocations: [
-        { venId: 'ven-f1', shed_kw: 2, status: 'sent' },
+        { venId: 'ven-f1', shed_kw: 1.5, status: 'sent' },
         { venId: 'ven-f2', shed_kw: 6, status: 'sent' },
       ],
     });
@@ -135,14 +136,14 @@ describe('POST /api/events', () => {
   });
 
   it('reports requested vs acknowledged vs measured shed, with a 10-in-10 style baseline', async () => {
-    const res = await stack.api('/api/events', post({ shed_kw: 5, duration_sec: 3600, ven_ids: ['ven-f1', 'ven-f2'] }));
+    const res = await stack.api('/api/events', post({ shed_kw: 6, duration_sec: 3600, ven_ids: ['ven-f1', 'ven-f2'] }));
     const { eventId, allocations } = res.body as { eventId: string; allocations: { venId: string; shed_kw: number; correlationId: string }[] };
-    expect(allocations.map((a) => [a.venId, a.shed_kw])).toEqual([['ven-f2', 5]]);
+    expect(allocations.map((a) => [a.venId, a.shed_kw])).toEqual([['ven-f2', 6]]);
     const [a] = allocations;
     await commandFor('ven-f2', a!.correlationId);
     await vens['ven-f2']!.publish(
       topics.ack('ven-f2'),
-      JSON.stringify({ op: 'event', status: 'accepted', event_id: eventId, requested_shed_kw: 5, actual_shed_kw: 6, circuits_curtailed: [{ loadId: 'ev', shedKw: 6 }], ts: nowSec(), correlationId: a!.correlationId }),
+      JSON.stringify({ op: 'event', status: 'accepted', event_id: eventId, requested_shed_kw: 6, actual_shed_kw: 6, circuits_curtailed: [{ loadId: 'ev', shedKw: 6 }], ts: nowSec(), correlationId: a!.correlationId }),
     );
     // During the event, ven-f2 reports its load and its own baseline (no history: the payload baseline is used).
     const during = Math.ceil(Date.now() / 1000);
@@ -158,13 +159,13 @@ describe('POST /api/events', () => {
     expect(report).toMatchObject({
       eventId,
       status: 'active',
-      requested_kw: 5,
-      allocated_kw: 5,
+      requested_kw: 6,
+      allocated_kw: 6,
       shortfall_kw: 0,
       acknowledged_kw: 6,
       measured_shed_kw: 6,
       vens: [
-        { venId: 'ven-f2', shed_kw: 5, status: 'acked', actual_shed_kw: 6, metered_kw: 2, baseline_kw: 8, baseline_source: 'payload', measured_shed_kw: 6, samples: 2 },
+        { venId: 'ven-f2', shed_kw: 6, status: 'acked', actual_shed_kw: 6, metered_kw: 2, baseline_kw: 8, baseline_source: 'payload', measured_shed_kw: 6, samples: 2 },
       ],
     });
   });

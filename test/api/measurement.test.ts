@@ -1,7 +1,7 @@
 // Measured shed (baseline method) and portfolio totals: pure functions.
 import { describe, expect, it } from 'vitest';
 import { measureShed } from '../../lambdas/core/baseline.js';
-import { shedTiersOf } from '../../lambdas/core/fleet-event.js';
+import { shedLoadsOf } from '../../lambdas/core/fleet-event.js';
 import { summarizePortfolio } from '../../lambdas/core/portfolio.js';
 
 describe('measureShed', () => {
@@ -70,9 +70,9 @@ describe('summarizePortfolio', () => {
   });
 });
 
-describe('shedTiersOf', () => {
+describe('shedLoadsOf', () => {
   it('reads the tiers of a registry summary, and none from one that predates them', () => {
-    expect(shedTiersOf({ deviceId: 'v', online: true, latest: { shedTiers: [{ priority: 2, kw: 1 }, { priority: 1, kw: 0 }] } })).toEqual([{ priority: 2, kw: 1 }]);
-    expect(shedTiersOf({ deviceId: 'v', online: true, latest: { usedPowerKw: 3 } })).toEqual([]);
+    expect(shedLoadsOf({ deviceId: 'v', online: true, latest: { shedTiers: [{ priority: 2, kw: 1 }, { priority: 1, kw: 0 }] } })).toEqual([{ priority: 2, kw: 1 }]);
+    expect(shedLoadsOf({ deviceId: 'v', online: true, latest: { usedPowerKw: 3 } })).toEqual([]);
   });
 });
