@@ -64,7 +64,7 @@ export const mean = (values: readonly number[]) => (values.length ? values.reduc
 export const kw = (value: number | null) => (value === null ? null : Math.round(value * 1000) / 1000);
 const loadIn = (samples: readonly MeterSample[], from: number, to: number) =>
   mean(samples.filter((s) => s.time >= from && s.time < to && s.eventId === undefined).map((s) => s.usedPowerKw));
-const isWeekend = (time: number) => [0, 6].includes(new Date(time).getUTCDay());
+export const isWeekend = (time: number) => [0, 6].includes(new Date(time).getUTCDay());
 const dayOf = (time: number) => new Date(time).toISOString().slice(0, 10);
 
 /** The event window in 5-minute intervals from its start; the last one may be shorter. */

@@ -11,6 +11,7 @@ import {
   computeBaseline,
   DAY_MS,
   INTERVAL_MS,
+  isWeekend,
   kw,
   LOOKBACK_DAYS,
   type BaselineInput,
@@ -133,18 +134,22 @@ const BASELINE_METHOD =
 
 const isoTimes = <T extends { start: number; end: number }>(iv: T) => ({ ...iv, start: new Date(iv.start).toISOString(), end: new Date(iv.end).toISOString() });
 
-/** The readings the baseline needs: the event, the adjustment window before it, and the same span on prior days. */
+/**
+ * The readings the baseline needs: the event, the adjustment window before it, and both again on each prior day of
+ * the event day's type (another type is never eligible: not read). Two reads a day, so that a long event's readings
+ * never crowd out the adjustment window (a read stops at MAX_SAMPLES, meter-samples.ts).
+ */
 async function readBaselineInput(telemetry: TelemetryStore, venId: string, start: number, end: number): Promise<BaselineInput> {
-  const from = start - ADJUSTMENT_FROM_MS;
   const read = (back: number, a: number, b: number) => meterSamples(telemetry, venId, a - back, b - back);
-  const weekend = (t: number) => [0, 6].includes(new Date(t).getUTCDay());
+  const readDay = async (back: number) => {
+    const [before, during] = await Promise.all([read(back, start - ADJUSTMENT_FROM_MS, start - ADJUSTMENT_TO_MS), read(back, start, end)]);
+    return [...before, ...during];
+  };
+  const backs = Array.from({ length: LOOKBACK_DAYS }, (_, i) => (i + 1) * DAY_MS);
   const [during, before, ...priorDays] = await Promise.all([
     read(0, start, end),
-    read(0, from, start - ADJUSTMENT_TO_MS),
-    // a day of the other type is never eligible: not read
-    ...Array.from({ length: LOOKBACK_DAYS }, (_, i) => (i + 1) * DAY_MS).map((back) =>
-      weekend(start - back) === weekend(start) ? read(back, from, end) : Promise.resolve([]),
-    ),
+    read(0, start - ADJUSTMENT_FROM_MS, start - ADJUSTMENT_TO_MS),
+    ...backs.map((back) => (isWeekend(start - back) === isWeekend(start) ? readDay(back) : Promise.resolve([]))),
   ]);
   return { start, end, before, during, priorDays };
 }

@@ -2,7 +2,7 @@
 import type { MeterSample } from './baseline.js';
 import type { TelemetryStore } from './ports.js';
 
-/** Samples read per window (a page is at most 1000): 6.9 hours of 5-second metering. */
+/** Samples read per window (a page is at most 1000), newest first: 6.9 hours of 5-second metering. */
 const MAX_SAMPLES = 5000;
 
 export async function meterSamples(store: TelemetryStore, venId: string, start: number, end: number): Promise<MeterSample[]> {
