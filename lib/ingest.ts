@@ -15,7 +15,7 @@ import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { IOT_SQL_VERSION, rules, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
+import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
 import { tables } from '../lambdas/core/tables.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Storage } from './storage.js';
@@ -27,6 +27,8 @@ export interface IngestProps {
    * and Basic Ingest topics carry them (`$aws/rules/{name}/...`). @default '' (the names of lambdas/core/rules.ts)
    */
   readonly ruleNameSuffix?: string;
+  /** VENs the ingest path is sized for: the metering stream gets ⌈fleetSize / VENS_PER_METERING_SHARD⌉ shards. @default DEFAULT_FLEET_SIZE */
+  readonly fleetSize?: number;
 }
 
 /** What each rule's Lambda may touch: ingest only ever writes. */
@@ -88,7 +90,7 @@ export class Ingest extends Construct {
 
     this.functions = {} as Record<RuleHandler, HandlerFunction>;
     for (const rule of rules) {
-      const stream = this.ruleStream(rule);
+      const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE));
       this.handlerFunction(rule, stream, props.storage);
       const ruleName = `${rule.name}${props.ruleNameSuffix ?? ''}`;
       this.ruleNames[rule.name] = ruleName;
@@ -116,10 +118,10 @@ export class Ingest extends Construct {
   }
 
   /** Provisioned (a shard-hour is cheaper than on-demand's stream-hour at this volume), encrypted with aws/kinesis. */
-  private ruleStream(rule: RuleDefinition): Stream {
+  private ruleStream(rule: RuleDefinition, shardCount: number): Stream {
     const stream = new Stream(this, `${pascal(rule.name)}Stream`, {
       streamMode: StreamMode.PROVISIONED,
-      shardCount: rule.stream.shards,
+      shardCount,
       encryption: StreamEncryption.MANAGED,
       retentionPeriod: Duration.hours(24),
     });

@@ -32,6 +32,8 @@ export interface VppStackProps extends StackProps {
   readonly destroyData?: boolean;
   /** IoT Core's log level. @default 'WARN' */
   readonly iotLogLevel?: IotLogLevel;
+  /** VENs the ingest path is sized for (the metering stream's shards). @default 1,000 */
+  readonly fleetSize?: number;
   /** Whether this stack owns the account's IoT logging and audit settings in its region. @default true */
   readonly accountSettings?: boolean;
 }
@@ -60,7 +62,7 @@ export class VppStack extends Stack {
       retentionDays: props.retentionDays,
       removalPolicy: dataRemovalPolicy,
     });
-    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix });
+    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix, fleetSize: props.fleetSize });
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
     // The dashboard's hosting comes first: its URL is the API's CORS origin and the sign-in's callback URL. Its
     // config.json, which names the API, the app client and the authorizer, is published once they exist.

@@ -63,8 +63,9 @@ export const tables = {
    */
   idempotency: { env: 'IDEMPOTENCY_TABLE', partitionKey: 'pk', timeToLive: 'expiresAt' },
   /**
-   * The DynamoDB time-series adapter: one partition per series, device and UTC day, one item per 30-second `bucket`
-   * holding its samples packed; TTL retention (timeseries-dynamodb.ts).
+   * The DynamoDB time-series adapter: one partition per device and UTC day, one immutable compressed item per write
+   * (`bucket` = its first sample's time and a content hash) holding its samples packed, templates apart; TTL retention
+   * (timeseries-dynamodb.ts).
    */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'bucket', timeToLive: 'expiresAt' },
 } as const satisfies Record<string, TableDefinition>;
