@@ -16,13 +16,13 @@ import * as commands from './commands.js';
 import * as der from './der.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
-import { createFleetEvent, getFleetEvent, listFleetEvents, portfolio } from './fleet.js';
+import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, portfolio } from './fleet.js';
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
 import { listRefused } from './refused.js';
 import { deactivateCertificate, revokeDevice } from './devices.js';
-import { Reply } from './reply.js';
+import { Reply, TextReply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
@@ -56,6 +56,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/events': (e, p) => listFleetEvents(p, e.queryStringParameters),
   'POST /api/events': (e, p) => createFleetEvent(p, e),
   'GET /api/events/{eventId}': (e, p) => getFleetEvent(p, e.pathParameters?.eventId),
+  'GET /api/events/{eventId}/report.csv': (e, p) => getFleetEventCsv(p, e.pathParameters?.eventId),
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
@@ -70,7 +71,12 @@ export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPo
   const definition = routeOf(event.routeKey);
   if (!route || !definition) return result(json(404, { error: 'NotFound', message: `no route ${event.routeKey}` }));
   const run = () => route(event, ports).then(
-    (r) => (r instanceof Reply ? json(r.statusCode, r.body) : json(200, r)),
+    (r): Response =>
+      r instanceof Reply
+        ? json(r.statusCode, r.body)
+        : r instanceof TextReply
+          ? { statusCode: 200, body: r.text, headers: { ...r.headers, 'content-type': r.contentType } }
+          : json(200, r),
     (err: unknown) => errorResponse(event, err),
   );
   try {

@@ -40,6 +40,7 @@ export const routes = [
   { method: 'GET', path: '/api/events', role: 'viewer' },
   { method: 'POST', path: '/api/events', role: 'operator', idempotent: true },
   { method: 'GET', path: '/api/events/{eventId}', role: 'viewer' },
+  { method: 'GET', path: '/api/events/{eventId}/report.csv', role: 'viewer' },
   { method: 'GET', path: '/api/portfolio', role: 'viewer' },
   // Device data over HTTP, written as if the VEN had sent it: admin until devices use their certificates here.
   { method: 'POST', path: '/api/telemetry', role: 'admin' },
