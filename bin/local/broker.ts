@@ -51,6 +51,8 @@ export interface Broker {
   readonly port: number;
   /** The HTTPS publish port, when it is on. */
   readonly httpsPort?: number;
+  /** Listening for devices. */
+  readonly up: boolean;
   publish(topic: string, payload: Buffer | string, qos: 0 | 1): Promise<void>;
   close(): Promise<void>;
 }
@@ -296,11 +298,17 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   opts.httpServer.on('upgrade', onUpgrade);
 
   const address = server.address();
+  let closed = false;
   return {
     port: typeof address === 'object' && address ? address.port : opts.port,
     ...(https && { httpsPort: (https.address() as AddressInfo).port }),
+    get up() {
+      return server.listening;
+    },
     publish: (topic, payload, qos) => publish(topic, payload, qos),
     async close() {
+      if (closed) return;
+      closed = true;
       https?.closeAllConnections();
       https?.close();
       opts.httpServer.off('upgrade', onUpgrade);

@@ -25,7 +25,7 @@ import { ruleJson, rules } from '../../lambdas/core/rules.js';
 import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseShadowTopic } from '../../lambdas/core/topics.js';
-import { startBroker } from './broker.js';
+import { startBroker, type BrokerOptions } from './broker.js';
 import { LocalCa } from './certs.js';
 import { dataPlaneRoutes } from './data-plane.js';
 import { ensureWebBuild } from '../../web/build.js';
@@ -66,6 +66,8 @@ export interface LocalStackOptions {
    * PUBACKs and stops reading from publishers until the consumer catches up. Default 10,000.
    */
   readonly streamBacklog?: number;
+  /** Retries of a failing batch before its records are dead-lettered. Default: the rule's (10, as deployed). */
+  readonly streamRetryAttempts?: number;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -81,6 +83,8 @@ export interface LocalConfig {
   mqtt: { host: string; port: number; caFile: string; httpsPort?: number };
   credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   errorsFile: string;
+  /** The rules' Kinesis streams (kinesalite): where `npm run redrive` puts dead letters back. */
+  kinesisEndpoint: string;
 }
 
 export interface ProvisionResult {
@@ -108,7 +112,14 @@ export interface LocalStack {
   settle(): Promise<void>;
   /** Stops taking messages, drains the streams into the stores, then stops everything. */
   close(): Promise<void>;
+  /**
+   * Takes a part down as an outage would and brings it back on the same port: the broker (every connection dropped,
+   * as a broker restart does), the DynamoDB store, the Kinesis streams. For the fault tests and `/health`.
+   */
+  readonly parts: Record<StackPart, { stop(): Promise<void>; start(): Promise<void> }>;
 }
+
+export type StackPart = 'broker' | 'dynamodb' | 'kinesis';
 
 const localTableName = (name: string) => `vpp-${name}`;
 /** The local stream of a rule (`rules[i].name`). */
@@ -145,7 +156,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
-  const errors = limitErrorSink(teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals)));
+  const unlimited = teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals));
+  const errors = limitErrorSink(unlimited);
   const built: Ports = {
     ...buildIngestPorts(env, dynamo.client),
     inventory: new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory),
@@ -174,12 +186,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         region: REGION,
         batchSize: rule.stream.batchSize,
         parallelization: rule.stream.parallelization,
-        retryAttempts: rule.stream.retryAttempts,
+        retryAttempts: opts.streamRetryAttempts ?? rule.stream.retryAttempts,
         handler,
         context: () => lambdaContext(rule.handler),
         checkpoints,
         onCheckpoint: (sequenceNumber) => writer.checkpointed(stream, sequenceNumber),
-        errors,
+        // dead letters are the store's failures, not a device's refusals: never rate-limited, every one redrivable
+        errors: unlimited,
         log,
       }),
     );
@@ -204,7 +217,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     work.add(p);
     void p.finally(() => work.delete(p));
   };
-  const broker = await startBroker({
+  const brokerOptions: BrokerOptions = {
     host,
     port: opts.mqttPort ?? 8883,
     httpsPort: opts.httpsPublishPort ?? (opts.mqttPort === 0 ? 0 : 8443),
@@ -230,7 +243,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
     },
-  });
+  };
+  let broker = await startBroker(brokerOptions);
   shadows = new ShadowService({
     publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
     store: new DynamoShadowStore(documentClient(dynamo.client), localTableName('shadows')),
@@ -270,7 +284,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         credentials: secrets.credentials,
         region: REGION,
       }),
-      health: async () => ({ http: true, broker: true, dynamodb: await dynamo.ping() }),
+      health: async () => ({ http: true, broker: broker.up, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
     }),
@@ -285,6 +299,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     mqtt: { host, port: broker.port, caFile: ca.caFile, ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }) },
     credentials,
     errorsFile: errorsFile.file,
+    kinesisEndpoint: kinesis.endpoint,
   };
 
   const provision = async (thingName: string): Promise<ProvisionResult> => ({
@@ -314,6 +329,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       engine.onPublish(topic, payload, clientId).catch((err: Error) => log(`rules: ${err.message}`)),
     streams: () => ({ backlog: writer.backlog(), waiting: writer.waiting() }),
     settle,
+    parts: {
+      broker: {
+        stop: () => broker.close(),
+        async start() {
+          if (!broker.up) broker = await startBroker({ ...brokerOptions, port: broker.port, httpsPort: broker.httpsPort });
+        },
+      },
+      dynamodb: dynamo,
+      kinesis,
+    },
     async close() {
       await fleet?.stop();
       await broker.close();
