@@ -319,7 +319,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
   };
 
-  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, log) : undefined;
+  // the fleet's info lines only where the stack's own lines go (not when embedded without a log: tests)
+  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, log, opts.log ? 'info' : 'warn') : undefined;
 
   return {
     config,
@@ -358,13 +359,14 @@ async function startSimulatedFleet(
   config: LocalConfig,
   provision: (thing: string) => Promise<ProvisionResult>,
   log: (line: string) => void,
+  logLevel: 'info' | 'warn',
 ) {
   const { startFleet, defaultFleet } = await import('../../device/fleet.js');
   const devices = await Promise.all(
     defaultFleet(ROOT).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
   );
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
-  return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });
+  return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices, logLevel });
 }
 
 function defaultInventoryFile(): string {
