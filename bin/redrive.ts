@@ -4,31 +4,20 @@
 // (each redriven once: `redriven.txt` beside it). `--aws --queue-url <DeadLetterQueueUrl>`: the dead-letter queue's
 // stream dead letters into the deployed streams, each deleted from the queue once put back.
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LocalConfig } from './local/stack.js';
-import { localDeadLetters, markRedriven, queuedDeadLetters, redrive } from './local/redrive.js';
+import { localDeadLetters, markRedriven, redrive, redriveQueue } from './local/redrive.js';
 
 const { values } = parseArgs({ options: { aws: { type: 'boolean' }, 'queue-url': { type: 'string' } }, strict: true });
 
 if (values.aws) {
   const queueUrl = values['queue-url'];
   if (!queueUrl) throw new Error('--aws needs --queue-url <the DeadLetterQueueUrl stack output>');
-  const sqs = new SQSClient({});
-  const kinesis = new KinesisClient({});
-  const queued = await queuedDeadLetters(sqs, queueUrl);
-  let redriven = 0;
-  const missing = [];
-  for (const letter of queued) {
-    const result = await redrive(kinesis, [letter.info]);
-    redriven += result.redriven;
-    missing.push(...result.missing);
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
-  }
-  console.log(JSON.stringify({ deadLetters: queued.length, redriven, missing }));
+  console.log(JSON.stringify(await redriveQueue(new SQSClient({}), new KinesisClient({}), queueUrl)));
 } else {
   const dir = resolve(process.env.VPP_DIR ?? '.vpp');
   const config = JSON.parse(await readFile(join(dir, 'local.json'), 'utf8').catch(() => {

@@ -4,7 +4,7 @@
 // from there and put again at the stream's end (same data, same partition key), so the rule's handler sees them once
 // more; the stores are idempotent, so one that had been stored after all is not doubled.
 import { GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { KinesisBatchInfo } from '../../lambdas/core/ports.js';
 
@@ -131,4 +131,18 @@ export async function queuedDeadLetters(sqs: SQSClient, queueUrl: string): Promi
       });
     }
   }
+}
+
+/** The AWS redrive: the queue's stream dead letters back into their streams, each deleted from the queue once done. */
+export async function redriveQueue(sqs: SQSClient, kinesis: KinesisClient, queueUrl: string): Promise<RedriveResult & { deadLetters: number }> {
+  const queued = await queuedDeadLetters(sqs, queueUrl);
+  let redriven = 0;
+  const missing: KinesisBatchInfo[] = [];
+  for (const letter of queued) {
+    const result = await redrive(kinesis, [letter.info]);
+    redriven += result.redriven;
+    missing.push(...result.missing);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
+  }
+  return { deadLetters: queued.length, redriven, missing };
 }
