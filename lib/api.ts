@@ -33,12 +33,15 @@ import { ROLES, type Role } from '../lambdas/api/roles.js';
 import { routes, type RouteDefinition } from '../lambdas/api/routes.js';
 import { topics } from '../lambdas/core/topics.js';
 import type { Fleet } from './fleet.js';
+import { topologyJson, type Topology } from '../lambdas/core/power-system/topology.js';
 import { HandlerFunction } from './handler-function.js';
 import { REGISTRY_TABLES, type Storage } from './storage.js';
 
 export interface ApiProps {
   readonly storage: Storage;
   readonly fleet: Fleet;
+  /** The Winter River power chain: GET /api/winter-river/system lists its nodes. */
+  readonly topology: Topology;
   /**
    * Browser origins of the dashboard (its own first, plus any given on the command line, e.g. a Vite dev server):
    * they may call the API, and Cognito sends operators back to `<origin>/` after sign-in and sign-out.
@@ -132,7 +135,12 @@ export class Api extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'api',
       description: 'The operators HTTP API',
-      environment: { ...props.storage.environment, IOT_DATA_ENDPOINT: `https://${props.fleet.dataEndpoint}` },
+      environment: {
+        ...props.storage.environment,
+        IOT_DATA_ENDPOINT: `https://${props.fleet.dataEndpoint}`,
+        DEVICE_POLICY_NAME: props.fleet.devicePolicy.ref,
+        WINTER_RIVER_TOPOLOGY: topologyJson(props.topology),
+      },
     });
     this.grantHandler(props);
 
@@ -259,6 +267,19 @@ export class Api extends Construct {
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),
     );
+    // POST /api/devices/{thingName}/revoke (admin): the thing's certificates revoked and detached, the thing marked
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['iot:ListThingPrincipals', 'iot:DetachThingPrincipal', 'iot:UpdateThing'],
+        resources: [`${fleet.arnPrefix}:thing/*`],
+      }),
+    );
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:UpdateCertificate'], resources: [`${fleet.arnPrefix}:cert/*`] }),
+    );
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:DetachPolicy'], resources: [`${fleet.arnPrefix}:policy/${fleet.devicePolicy.ref}`] }),
+    );
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:Publish'], resources: commandTopics.map((t) => `${fleet.arnPrefix}:topic/${t}`) }),
     );
@@ -267,7 +288,11 @@ export class Api extends Construct {
     Validations.of(this.handler).acknowledge(
       {
         id: finding('thing/*'),
-        reason: 'iot:GetThingShadow only: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME).',
+        reason: 'iot:GetThingShadow: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME); the revocation of any device by an admin (list, detach principals, mark the thing).',
+      },
+      {
+        id: finding('cert/*'),
+        reason: 'iot:UpdateCertificate only: an admin revokes the certificates of whichever device must be refused.',
       },
       {
         id: finding(`topic/${commandTopics[0]}`),

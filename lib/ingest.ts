@@ -15,18 +15,24 @@ import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { IOT_SQL_VERSION, rules, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
+import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
+import { METERING_RULE } from '../lambdas/core/topics.js';
 import { tables } from '../lambdas/core/tables.js';
+import { topologyJson, type Topology } from '../lambdas/core/power-system/topology.js';
+import { topics } from '../lambdas/core/topics.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Storage } from './storage.js';
 
 export interface IngestProps {
   readonly storage: Storage;
   /**
-   * Appended to every rule's shared name (`metering` + suffix): AWS rule names are unique per account and region,
-   * and Basic Ingest topics carry them (`$aws/rules/{name}/...`). @default '' (the names of lambdas/core/rules.ts)
+   * Appended to the metering rule's name (`metering` + suffix), the one rule with a fixed name: devices address it by
+   * its Basic Ingest topic (`$aws/rules/{name}/...`), and AWS rule names are unique per account and region. The other
+   * rules get names CloudFormation generates, so no two stacks or regions collide on them. @default ''
    */
   readonly ruleNameSuffix?: string;
+  /** VENs the ingest path is sized for: the metering stream gets ⌈fleetSize / VENS_PER_METERING_SHARD⌉ shards. @default DEFAULT_FLEET_SIZE */
+  readonly fleetSize?: number;
 }
 
 /** What each rule's Lambda may touch: ingest only ever writes. */
@@ -39,11 +45,17 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
     storage.grantWrite(fn, 'events');
     storage.grantWrite(fn, 'commands');
   },
+  // and the power system's one item: read, then a conditional put (iot:Publish of its commands: connectWinterRiver)
   'winter-river': (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
     storage.grantWrite(fn, 'devices');
+    storage.grantItem(fn, 'powerSystem');
   },
-  presence: (fn, storage) => storage.grantWrite(fn, 'devices'),
+  // and reads back the device's state item to fold the event into its recent sessions
+  presence: (fn, storage) => {
+    storage.grantWrite(fn, 'devices');
+    storage.grantGetItem(fn, 'devices');
+  },
   // checks each reading's asset against the inventory of the sending gateway's site
   der: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
@@ -60,7 +72,7 @@ export class Ingest extends Construct {
   /** May put records into the rules' streams, nothing else: the role of the rules' Kinesis actions. */
   readonly ruleActionRole: Role;
   readonly topicRules: Record<string, CfnTopicRule> = {};
-  /** Deployed AWS rule name of each shared rule, by its name in lambdas/core/rules.ts. */
+  /** Deployed AWS rule name of each shared rule (a token for the generated ones), by its name in lambdas/core/rules.ts. */
   readonly ruleNames: Record<string, string> = {};
   /** Marks `sent` commands past their expiry `timed-out` (lambdas/command-timeouts), once a minute. */
   readonly commandTimeouts: HandlerFunction;
@@ -88,13 +100,30 @@ export class Ingest extends Construct {
 
     this.functions = {} as Record<RuleHandler, HandlerFunction>;
     for (const rule of rules) {
-      const stream = this.ruleStream(rule);
+      const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE));
       this.handlerFunction(rule, stream, props.storage);
-      const ruleName = `${rule.name}${props.ruleNameSuffix ?? ''}`;
-      this.ruleNames[rule.name] = ruleName;
-      this.topicRules[rule.name] = this.topicRule(rule, ruleName, stream, errorActionRole);
+      const fixedName = rule.name === METERING_RULE ? `${rule.name}${props.ruleNameSuffix ?? ''}` : undefined;
+      const topicRule = this.topicRule(rule, fixedName, stream, errorActionRole);
+      this.topicRules[rule.name] = topicRule;
+      this.ruleNames[rule.name] = fixedName ?? topicRule.ref; // Ref of a topic rule is its name
     }
     this.commandTimeouts = this.commandSweep(props.storage);
+  }
+
+  /**
+   * The Winter River controller publishes its commands through the IoT data plane: to the command topic of each
+   * node of its topology, and no other (the fleet comes after ingest: it names the metering rule).
+   */
+  connectWinterRiver({ arnPrefix, dataEndpoint, topology }: { arnPrefix: string; dataEndpoint: string; topology: Topology }): void {
+    const fn = this.functions['winter-river'];
+    fn.function.addEnvironment('IOT_DATA_ENDPOINT', `https://${dataEndpoint}`);
+    fn.function.addEnvironment('WINTER_RIVER_TOPOLOGY', topologyJson(topology));
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['iot:Publish'],
+        resources: topology.nodes.map((n) => `${arnPrefix}:topic/${topics.winterRiverCommand(n.id)}`),
+      }),
+    );
   }
 
   private commandSweep(storage: Storage): HandlerFunction {
@@ -116,10 +145,10 @@ export class Ingest extends Construct {
   }
 
   /** Provisioned (a shard-hour is cheaper than on-demand's stream-hour at this volume), encrypted with aws/kinesis. */
-  private ruleStream(rule: RuleDefinition): Stream {
+  private ruleStream(rule: RuleDefinition, shardCount: number): Stream {
     const stream = new Stream(this, `${pascal(rule.name)}Stream`, {
       streamMode: StreamMode.PROVISIONED,
-      shardCount: rule.stream.shards,
+      shardCount,
       encryption: StreamEncryption.MANAGED,
       retentionPeriod: Duration.hours(24),
     });
@@ -159,10 +188,10 @@ export class Ingest extends Construct {
     return fn;
   }
 
-  private topicRule(rule: RuleDefinition, ruleName: string, stream: Stream, errorActionRole: Role): CfnTopicRule {
+  private topicRule(rule: RuleDefinition, ruleName: string | undefined, stream: Stream, errorActionRole: Role): CfnTopicRule {
     return new CfnTopicRule(this, `${pascal(rule.name)}Rule`, {
-      // Named, not generated: devices address the metering rule by name through Basic Ingest.
-      ruleName,
+      // Only the metering rule is named: devices address it by name through Basic Ingest. The others are generated.
+      ...(ruleName && { ruleName }),
       topicRulePayload: {
         description: rule.description,
         sql: rule.sql,

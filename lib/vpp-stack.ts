@@ -7,12 +7,14 @@ import { Dashboard } from './dashboard.js';
 import { Fleet } from './fleet.js';
 import { PROJECT_ROOT } from './handler-function.js';
 import { Ingest } from './ingest.js';
+import { Provisioning } from './provisioning.js';
 import { LiveFeed } from './live-feed.js';
 import { Observability, type PowertoolsLogLevel } from './observability.js';
 import { DEFENDER_RESOURCE_TYPES, Operations, type IotLogLevel } from './operations.js';
 import { unavailableResourceTypes } from './regions.js';
 import { Storage, type TimeseriesBackend } from './storage.js';
 import { METERING_RULE } from '../lambdas/core/topics.js';
+import { loadTopologyFile } from '../lambdas/core/power-system/topology-file.js';
 
 export interface VppStackProps extends StackProps {
   readonly timeseries: TimeseriesBackend;
@@ -32,6 +34,10 @@ export interface VppStackProps extends StackProps {
   readonly destroyData?: boolean;
   /** IoT Core's log level. @default 'WARN' */
   readonly iotLogLevel?: IotLogLevel;
+  /** The Winter River power chain (YAML); synth fails on a bad one. @default device/winter-river.topology.yaml */
+  readonly topologyFile?: string;
+  /** VENs the ingest path is sized for (the metering stream's shards). @default 1,000 */
+  readonly fleetSize?: number;
   /** Whether this stack owns the account's IoT logging and audit settings in its region. @default true */
   readonly accountSettings?: boolean;
 }
@@ -43,6 +49,7 @@ export class VppStack extends Stack {
   readonly storage: Storage;
   readonly ingest: Ingest;
   readonly fleet: Fleet;
+  readonly provisioning: Provisioning;
   readonly dashboard: Dashboard;
   readonly api: Api;
   readonly liveFeed: LiveFeed;
@@ -60,8 +67,11 @@ export class VppStack extends Stack {
       retentionDays: props.retentionDays,
       removalPolicy: dataRemovalPolicy,
     });
-    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix });
+    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix, fleetSize: props.fleetSize });
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
+    this.provisioning = new Provisioning(this, 'Provisioning', { fleet: this.fleet, storage: this.storage });
+    const topology = loadTopologyFile(props.topologyFile ?? `${PROJECT_ROOT}device/winter-river.topology.yaml`);
+    this.ingest.connectWinterRiver({ arnPrefix: this.fleet.arnPrefix, dataEndpoint: this.fleet.dataEndpoint, topology });
     // The dashboard's hosting comes first: its URL is the API's CORS origin and the sign-in's callback URL. Its
     // config.json, which names the API, the app client and the authorizer, is published once they exist.
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -71,6 +81,7 @@ export class VppStack extends Stack {
     this.api = new Api(this, 'Api', {
       storage: this.storage,
       fleet: this.fleet,
+      topology,
       corsOrigins: [this.dashboard.url, ...(props.extraCorsOrigins ?? [])],
       userPoolRemovalPolicy: dataRemovalPolicy,
     });
@@ -96,6 +107,7 @@ export class VppStack extends Stack {
         'command-timeouts': this.ingest.commandTimeouts,
         api: this.api.handler,
         'iot-authorizer': this.liveFeed.handler,
+        'provisioning-hook': this.provisioning.hook,
       },
       logLevel: props.logLevel,
       alarmEmail: props.alarmEmail,
@@ -141,6 +153,9 @@ export class VppStack extends Stack {
     out('DevicePolicyName', this.fleet.devicePolicy.ref, 'IoT policy to attach to every device certificate');
     out('ThingTypeName', this.fleet.thingType.ref, 'Thing type of VPP devices');
     out('ThingGroupName', this.fleet.thingGroup.ref, 'Thing group of VPP devices');
+    out('ProvisioningTemplateName', this.provisioning.template.ref, 'Fleet provisioning by claim (agent: PROVISIONING_TEMPLATE)');
+    out('ClaimPolicyName', this.provisioning.claimPolicy.ref, 'IoT policy of the claim certificate: the provisioning topics only');
+    out('AllowListTableName', this.storage.tables.allowList.tableName, 'Serials that may be provisioned by claim');
     out('MeteringBasicIngestTopic', this.fleet.meteringBasicIngestTopic, 'Metering without messaging charges (agent: BASIC_INGEST=1, or METERING_TOPIC=this)');
     out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
     out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Refused device input and failed rule actions');

@@ -14,11 +14,16 @@ import { apiHandler } from '../../lambdas/api/handler.js';
 import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
-import { buildIngestPorts, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import { buildIngestPorts, buildPowerSystem, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import type { CommandPublisher } from '../../lambdas/core/ports.js';
+import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
+import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
+import type { Topology } from '../../lambdas/core/power-system/topology.js';
 import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
+import { cachedInventory } from '../../lambdas/core/inventory-cache.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
 import { ruleJson, rules } from '../../lambdas/core/rules.js';
@@ -37,6 +42,9 @@ import { RulesEngine } from './rules-engine.js';
 import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
 import { StreamWriter } from './stream-writer.js';
 import { ShadowService } from './shadow-service.js';
+import { ProvisioningService } from './provisioning-service.js';
+import { LocalDeviceIdentities } from './identities-local.js';
+import { DynamoAllowList } from '../../lambdas/core/provisioning-hook.js';
 import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -55,6 +63,8 @@ export interface LocalStackOptions {
   readonly log?: (line: string) => void;
   /** Asset inventory (seed 002 YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
   readonly inventoryFile?: string;
+  /** The Winter River power chain the controller runs (and the simulated fleet's nodes). Default: device/winter-river.topology.yaml. */
+  readonly topologyFile?: string;
   /** Seconds a command waits for its ACK before it is `timed-out`. Default 60. */
   readonly commandTimeoutSec?: number;
   /** How often the time-out sweep runs. Default 5000. */
@@ -85,7 +95,15 @@ export interface LocalConfig {
   errorsFile: string;
   /** The rules' Kinesis streams (kinesalite): where `npm run redrive` puts dead letters back. */
   kinesisEndpoint: string;
+  /**
+   * Fleet provisioning by claim: the template's name, and the allow-list table (`serial` = the thing name to be) on
+   * the local DynamoDB endpoint (`npm run provision -- allow <serial>` writes it).
+   */
+  provisioning: { templateName: string; allowListTable: string; dynamodbEndpoint: string };
 }
+
+/** The provisioning template the local stack serves (the deployed one's name is the stack output ProvisioningTemplateName). */
+export const LOCAL_PROVISIONING_TEMPLATE = 'vpp-devices';
 
 export interface ProvisionResult {
   thingName: string;
@@ -129,6 +147,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const dir = resolve(opts.dir);
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => undefined);
+  // a bad topology stops the start before anything listens, naming the file and the field
+  const topology = loadTopologyFile(opts.topologyFile ?? join(ROOT, 'device', 'winter-river.topology.yaml'));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const secrets = await loadSecrets(join(dir, 'secrets.json'));
 
@@ -158,9 +178,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
   const unlimited = teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals));
   const errors = limitErrorSink(unlimited);
+  // the controller's commands leave through the data plane, as from the Lambda; it listens once the HTTP server does
+  let dataPlane: CommandPublisher | undefined;
+  const publisher: CommandPublisher = { publish: (...args) => dataPlane!.publish(...args) };
+  const power = buildPowerSystem(topology, tableNames.powerSystem, dynamo.client, publisher);
   const built: Ports = {
     ...buildIngestPorts(env, dynamo.client),
-    inventory: new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory),
+    inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory)),
+    power,
     errors,
   };
   const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
@@ -211,6 +236,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const httpServer = createServer();
   let shadows: ShadowService | undefined;
+  let provisioning: ProvisioningService | undefined;
   // shadow updates and broker refusals under way: close() waits for them before it stops the database
   const work = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -238,13 +264,25 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       );
     },
     toRules: (topic, payload, clientId) => engine.onPublish(topic, payload, clientId),
-    onPublish(topic, payload) {
+    onPublish(topic, payload, clientId) {
       if (parseShadowTopic(topic) && shadows) {
         track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
+      if (clientId && provisioning?.handles(topic)) {
+        track(provisioning.onMessage(topic, payload, clientId).catch((err: Error) => log(`provisioning: ${err.message}`)));
+      }
     },
+    certificate: (id) => ca.registry.get(id),
+    provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
   };
   let broker = await startBroker(brokerOptions);
+  provisioning = new ProvisioningService({
+    ca,
+    templateName: LOCAL_PROVISIONING_TEMPLATE,
+    allowList: new DynamoAllowList(documentClient(dynamo.client), tableNames.allowList),
+    reply: (clientId, topic, payload) => broker.publishTo(clientId, topic, payload),
+    log,
+  });
   shadows = new ShadowService({
     publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
     store: new DynamoShadowStore(documentClient(dynamo.client), localTableName('shadows')),
@@ -255,6 +293,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const baseUrl = `http://${host}:${httpPort}`;
   const credentials = { ...secrets.credentials, region: REGION };
 
+  const iotData = new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials });
+  dataPlane = new IotDataCommandPublisher(iotData);
   // the operator API's own ports, the inventory it routes dispatches with, and the command time-out sweep
   const apiPorts: ApiPorts = buildApiPorts(
     env,
@@ -266,12 +306,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     dynamo.client,
-    new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials }),
+    iotData,
+    power,
+    new LocalDeviceIdentities(ca.registry, (id) => broker.disconnectCertificate(id)),
   );
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
   const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? 5000, log);
+  const revocations = watchRevocations(ca, broker, log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
     'request',
@@ -300,6 +343,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     credentials,
     errorsFile: errorsFile.file,
     kinesisEndpoint: kinesis.endpoint,
+    provisioning: { templateName: LOCAL_PROVISIONING_TEMPLATE, allowListTable: tableNames.allowList, dynamodbEndpoint: dynamo.endpoint },
   };
 
   const provision = async (thingName: string): Promise<ProvisionResult> => ({
@@ -320,7 +364,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
 
   // the fleet's info lines only where the stack's own lines go (not when embedded without a log: tests)
-  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, log, opts.log ? 'info' : 'warn') : undefined;
+  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, topology, log, opts.log ? 'info' : 'warn') : undefined;
 
   return {
     config,
@@ -346,6 +390,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await settle();
       await Promise.all([...consumers.values()].map((c) => c.stop()));
       await commandSweep.stop();
+      clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();
       await kinesis.close();
@@ -358,15 +403,33 @@ async function startSimulatedFleet(
   dir: string,
   config: LocalConfig,
   provision: (thing: string) => Promise<ProvisionResult>,
+  topology: Topology,
   log: (line: string) => void,
   logLevel: 'info' | 'warn',
 ) {
   const { startFleet, defaultFleet } = await import('../../device/fleet.js');
   const devices = await Promise.all(
-    defaultFleet(ROOT).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
+    defaultFleet(ROOT, topology.nodes.map((n) => n.id)).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
   );
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
   return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices, logLevel });
+}
+
+/**
+ * A certificate revoked or deactivated outside this process (`npm run provision -- <thing> --revoke`) loses its open
+ * connections within half a second; new ones the broker refuses on connect anyway.
+ */
+function watchRevocations(ca: LocalCa, broker: { disconnectCertificate(id: string): number }, log: (line: string) => void) {
+  const done = new Set(ca.registry.all().filter((r) => r.status !== 'ACTIVE').map((r) => r.certificateId));
+  const timer = setInterval(() => {
+    for (const { certificateId, status, thingName } of ca.registry.all()) {
+      if (status === 'ACTIVE' || done.has(certificateId)) continue;
+      done.add(certificateId);
+      if (broker.disconnectCertificate(certificateId) > 0) log(`broker: ${thingName ?? certificateId} disconnected: certificate ${status}`);
+    }
+  }, 500);
+  timer.unref();
+  return timer;
 }
 
 function defaultInventoryFile(): string {

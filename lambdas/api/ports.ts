@@ -19,7 +19,9 @@ import type {
   ShadowReader,
   TelemetryStore,
 } from '../core/ports.js';
+import type { PowerSystem } from '../core/power-system/controller.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
+import type { DeviceIdentities } from '../core/identities.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
 
@@ -34,7 +36,10 @@ export interface ApiPorts {
   readonly fleetEvents: FleetEventStore;
   readonly refusals: RefusalLog;
   readonly idempotency: IdempotencyStore;
+  readonly identities: DeviceIdentities;
   readonly settings: { readonly commandTimeoutSec: number };
+  /** The Winter River system as the controller stores it (read only here). */
+  readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
 }
 
 export function buildApiPorts(
@@ -42,6 +47,8 @@ export function buildApiPorts(
   api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
+  power: Pick<PowerSystem, 'topology' | 'store'>,
+  identities: DeviceIdentities,
 ): ApiPorts {
   return {
     ...buildIngestPorts(env, dynamodb),
@@ -49,7 +56,9 @@ export function buildApiPorts(
     shadows: new IotDataShadowReader(iotData),
     publisher: new IotDataCommandPublisher(iotData),
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
+    identities,
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
+    powerSystem: power,
   };
 }
 
