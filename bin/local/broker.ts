@@ -60,6 +60,8 @@ export interface Broker {
   readonly port: number;
   /** The HTTPS publish port, when it is on. */
   readonly httpsPort?: number;
+  /** Listening for devices. */
+  readonly up: boolean;
   publish(topic: string, payload: Buffer | string, qos: 0 | 1): Promise<void>;
   /** Publishes to one client only, as IoT Core answers a provisioning request to the connection that made it. */
   publishTo(clientId: string, topic: string, payload: string): Promise<void>;
@@ -343,9 +345,13 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   opts.httpServer.on('upgrade', onUpgrade);
 
   const address = server.address();
+  let closed = false;
   return {
     port: typeof address === 'object' && address ? address.port : opts.port,
     ...(https && { httpsPort: (https.address() as AddressInfo).port }),
+    get up() {
+      return server.listening;
+    },
     publish: (topic, payload, qos) => publish(topic, payload, qos),
     async publishTo(clientId, topic, payload) {
       const key = recipientKey(topic, payload);
@@ -368,6 +374,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       return dropped;
     },
     async close() {
+      if (closed) return;
+      closed = true;
       https?.closeAllConnections();
       https?.close();
       opts.httpServer.off('upgrade', onUpgrade);

@@ -30,7 +30,7 @@ import { ruleJson, rules } from '../../lambdas/core/rules.js';
 import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseShadowTopic } from '../../lambdas/core/topics.js';
-import { startBroker } from './broker.js';
+import { startBroker, type BrokerOptions } from './broker.js';
 import { LocalCa } from './certs.js';
 import { dataPlaneRoutes } from './data-plane.js';
 import { ensureWebBuild } from '../../web/build.js';
@@ -76,6 +76,8 @@ export interface LocalStackOptions {
    * PUBACKs and stops reading from publishers until the consumer catches up. Default 10,000.
    */
   readonly streamBacklog?: number;
+  /** Retries of a failing batch before its records are dead-lettered. Default: the rule's (10, as deployed). */
+  readonly streamRetryAttempts?: number;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -91,6 +93,8 @@ export interface LocalConfig {
   mqtt: { host: string; port: number; caFile: string; httpsPort?: number };
   credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   errorsFile: string;
+  /** The rules' Kinesis streams (kinesalite): where `npm run redrive` puts dead letters back. */
+  kinesisEndpoint: string;
   /**
    * Fleet provisioning by claim: the template's name, and the allow-list table (`serial` = the thing name to be) on
    * the local DynamoDB endpoint (`npm run provision -- allow <serial>` writes it).
@@ -126,7 +130,14 @@ export interface LocalStack {
   settle(): Promise<void>;
   /** Stops taking messages, drains the streams into the stores, then stops everything. */
   close(): Promise<void>;
+  /**
+   * Takes a part down as an outage would and brings it back on the same port: the broker (every connection dropped,
+   * as a broker restart does), the DynamoDB store, the Kinesis streams. For the fault tests and `/health`.
+   */
+  readonly parts: Record<StackPart, { stop(): Promise<void>; start(): Promise<void> }>;
 }
+
+export type StackPart = 'broker' | 'dynamodb' | 'kinesis';
 
 const localTableName = (name: string) => `vpp-${name}`;
 /** The local stream of a rule (`rules[i].name`). */
@@ -165,7 +176,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
-  const errors = limitErrorSink(teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals)));
+  const unlimited = teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals));
+  const errors = limitErrorSink(unlimited);
   // the controller's commands leave through the data plane, as from the Lambda; it listens once the HTTP server does
   let dataPlane: CommandPublisher | undefined;
   const publisher: CommandPublisher = { publish: (...args) => dataPlane!.publish(...args) };
@@ -199,12 +211,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         region: REGION,
         batchSize: rule.stream.batchSize,
         parallelization: rule.stream.parallelization,
-        retryAttempts: rule.stream.retryAttempts,
+        retryAttempts: opts.streamRetryAttempts ?? rule.stream.retryAttempts,
         handler,
         context: () => lambdaContext(rule.handler),
         checkpoints,
         onCheckpoint: (sequenceNumber) => writer.checkpointed(stream, sequenceNumber),
-        errors,
+        // dead letters are the store's failures, not a device's refusals: never rate-limited, every one redrivable
+        errors: unlimited,
         log,
       }),
     );
@@ -230,7 +243,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     work.add(p);
     void p.finally(() => work.delete(p));
   };
-  const broker = await startBroker({
+  const brokerOptions: BrokerOptions = {
     host,
     port: opts.mqttPort ?? 8883,
     httpsPort: opts.httpsPublishPort ?? (opts.mqttPort === 0 ? 0 : 8443),
@@ -261,7 +274,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     },
     certificate: (id) => ca.registry.get(id),
     provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
-  });
+  };
+  let broker = await startBroker(brokerOptions);
   provisioning = new ProvisioningService({
     ca,
     templateName: LOCAL_PROVISIONING_TEMPLATE,
@@ -313,7 +327,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         credentials: secrets.credentials,
         region: REGION,
       }),
-      health: async () => ({ http: true, broker: true, dynamodb: await dynamo.ping() }),
+      health: async () => ({ http: true, broker: broker.up, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
     }),
@@ -328,6 +342,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     mqtt: { host, port: broker.port, caFile: ca.caFile, ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }) },
     credentials,
     errorsFile: errorsFile.file,
+    kinesisEndpoint: kinesis.endpoint,
     provisioning: { templateName: LOCAL_PROVISIONING_TEMPLATE, allowListTable: tableNames.allowList, dynamodbEndpoint: dynamo.endpoint },
   };
 
@@ -348,7 +363,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
   };
 
-  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, topology, log) : undefined;
+  // the fleet's info lines only where the stack's own lines go (not when embedded without a log: tests)
+  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, topology, log, opts.log ? 'info' : 'warn') : undefined;
 
   return {
     config,
@@ -358,6 +374,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       engine.onPublish(topic, payload, clientId).catch((err: Error) => log(`rules: ${err.message}`)),
     streams: () => ({ backlog: writer.backlog(), waiting: writer.waiting() }),
     settle,
+    parts: {
+      broker: {
+        stop: () => broker.close(),
+        async start() {
+          if (!broker.up) broker = await startBroker({ ...brokerOptions, port: broker.port, httpsPort: broker.httpsPort });
+        },
+      },
+      dynamodb: dynamo,
+      kinesis,
+    },
     async close() {
       await fleet?.stop();
       await broker.close();
@@ -379,13 +405,14 @@ async function startSimulatedFleet(
   provision: (thing: string) => Promise<ProvisionResult>,
   topology: Topology,
   log: (line: string) => void,
+  logLevel: 'info' | 'warn',
 ) {
   const { startFleet, defaultFleet } = await import('../../device/fleet.js');
   const devices = await Promise.all(
     defaultFleet(ROOT, topology.nodes.map((n) => n.id)).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
   );
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
-  return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });
+  return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices, logLevel });
 }
 
 /**

@@ -9,6 +9,7 @@ import { memoryLog } from '../../device/log.js';
 import type { VenDevice } from '../../device/ven-device.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { eventually, sleep, tempDir } from './helpers.js';
+import { apiClient } from '../e2e/helpers.js';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let stack: LocalStack;
@@ -16,15 +17,8 @@ let fleet: Fleet;
 const log = memoryLog();
 
 type Json = Record<string, any>;
-async function api(path: string, body?: object): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${stack.config.apiUrl}${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { authorization: `Bearer ${stack.config.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
+/** GET, or POST of `body`, as the admin. */
+const api = (path: string, body?: object) => apiClient(stack.config.apiUrl, stack.config.token)(path, body && { method: 'POST', body: JSON.stringify(body) });
 
 const things = [
   { mode: 'ven' as const, thingName: 'ven-301' },
