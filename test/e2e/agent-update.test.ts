@@ -1,0 +1,130 @@
+// Agent updates over IoT Jobs, end to end on the local stack: the bundled agent (plain node, under its launcher) takes
+// a job created with `npm run job`, downloads, verifies, swaps in and restarts into the new version, which reports
+// SUCCEEDED after its health check; a broken version is rolled back and FAILED; a tampered file is never run.
+import { DescribeJobExecutionCommand, IoTClient } from '@aws-sdk/client-iot';
+import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseAgent } from '../../bin/release-agent.js';
+import { eventually, startTestStack, type TestStack } from './helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const THING = 'ven-update';
+const run = promisify(execFile);
+
+describe('agent update over IoT Jobs', () => {
+  let stack: TestStack;
+  let launcher: ChildProcess;
+  let output = '';
+  let iot: IoTClient;
+  const keys = generateKeyPairSync('ed25519');
+  const privatePem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const dir = (...p: string[]) => join(stack.dir, 'test', ...p);
+  const install = (f: string) => dir('install', f);
+  const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+  /** A release folder as release:agent writes it, around any bytes (a broken build), optionally signed wrongly. */
+  async function fakeRelease(name: string, version: string, code: string, signBytes = code) {
+    await mkdir(dir(name), { recursive: true });
+    await writeFile(dir(name, 'agent.mjs'), code);
+    const release = {
+      version, file: 'agent.mjs', awsCrt: 'n/a',
+      sha256: createHash('sha256').update(code).digest('hex'),
+      signature: sign(null, Buffer.from(signBytes), keys.privateKey).toString('base64'),
+    };
+    await writeFile(dir(name, 'release.json'), JSON.stringify(release));
+  }
+
+  const job = async (jobId: string, release: string) =>
+    run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'create', '--release', dir(release), '--thing', THING, '--job-id', jobId], {
+      cwd: ROOT, env: { ...process.env, VPP_DIR: stack.dir },
+    });
+  const execution = async (jobId: string) =>
+    (await iot.send(new DescribeJobExecutionCommand({ jobId, thingName: THING }))).execution!;
+  const finished = (jobId: string) =>
+    eventually(async () => {
+      const e = await execution(jobId);
+      return e.status !== 'QUEUED' && e.status !== 'IN_PROGRESS' && e;
+    }, 60_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; execution ${JSON.stringify(await execution(jobId).catch(String))}; agent output:\n${output.slice(-4000)}`);
+    });
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const { credentials } = stack.config;
+    iot = new IoTClient({ endpoint: stack.config.apiUrl, region: credentials.region, credentials });
+    await writeFile(join(stack.dir, 'local.json'), JSON.stringify(stack.config));
+    await writeFile(dir('release.pub.pem').replace('/test/', '/'), keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    await releaseAgent({ version: '1.0.0', outDir: dir('r1'), signingKeyPem: privatePem });
+    await releaseAgent({ version: '1.1.0', outDir: dir('r2'), signingKeyPem: privatePem });
+    // installed as on a device: launcher and agent from the release, aws-crt from node_modules beside them
+    await mkdir(dir('install'), { recursive: true });
+    for (const f of ['launcher.mjs', 'agent.mjs']) await copyFile(dir('r1', f), install(f));
+    await symlink(join(ROOT, 'node_modules'), install('node_modules'));
+    const cert = await stack.provision(THING);
+    launcher = spawn(process.execPath, [
+      install('launcher.mjs'), '--mode', 'ven', '--endpoint', '127.0.0.1', '--port', String(stack.config.mqtt.port),
+      '--client-id', THING, '--cert', cert.certFile, '--key', cert.keyFile, '--ca', cert.caFile, '--web-port', 'off',
+      '--data-dir', dir('data'), '--release-key', join(stack.dir, 'release.pub.pem'), '--health-timeout-sec', '20',
+      '--reconnect-max-sec', '2',
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AGENT_INSTALL_DIR: '' } });
+    launcher.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    launcher.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  }, 120_000);
+
+  afterAll(async () => {
+    if (launcher && launcher.exitCode === null) {
+      launcher.kill('SIGTERM');
+      await new Promise((r) => launcher.once('exit', r));
+    }
+    await stack?.dispose();
+  });
+
+  const reportedVersion = async () => {
+    const { credentials } = stack.config;
+    const data = new IoTDataPlaneClient({ endpoint: stack.config.iotDataEndpoint, region: credentials.region, credentials });
+    const out = await data.send(new GetThingShadowCommand({ thingName: THING }));
+    return (JSON.parse(Buffer.from(out.payload!).toString()) as { state: { reported?: { agentVersion?: string } } }).state.reported?.agentVersion;
+  };
+
+  it('updates the bundled agent to a new version, which reports SUCCEEDED once healthy', async () => {
+    await job('update-1-1-0', 'r2');
+    const e = await finished('update-1-1-0');
+    expect(e.status, output).toBe('SUCCEEDED');
+    expect(e.statusDetails?.detailsMap).toEqual({ version: '1.1.0', from: '1.0.0' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(sha(install('agent.previous.mjs'))).toBe(sha(dir('r1', 'agent.mjs')));
+    expect(existsSync(install('update.json'))).toBe(false);
+    expect(await reportedVersion()).toBe('1.1.0');
+    expect(launcher.exitCode).toBeNull();
+  }, 90_000);
+
+  it('rolls a version that fails its health check back and reports FAILED with the reason', async () => {
+    await fakeRelease('broken', '1.2.0', "throw new Error('broken build: missing module');\n");
+    await job('update-broken', 'broken');
+    const e = await finished('update-broken');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toMatchObject({ version: '1.1.0', attempted: '1.2.0' });
+    expect(e.statusDetails?.detailsMap?.reason).toContain('broken build: missing module');
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(readFileSync(install('agent.failed.mjs'), 'utf8')).toContain('broken build');
+    expect(existsSync(install('update.json'))).toBe(false);
+    expect(launcher.exitCode).toBeNull();
+  }, 90_000);
+
+  it('refuses a file whose signature is not the release key\'s and keeps running the current version', async () => {
+    const code = "console.log('not from the release key');\n";
+    await fakeRelease('tampered', '1.3.0', code, `${code}// signed something else`);
+    await job('update-tampered', 'tampered');
+    const e = await finished('update-tampered');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toMatchObject({ version: '1.1.0', attempted: '1.3.0', reason: 'signature does not verify with the release key' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(output).not.toContain('not from the release key');
+  }, 90_000);
+});
