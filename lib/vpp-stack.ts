@@ -2,6 +2,7 @@
 // observability.
 import { Annotations, Aws, CfnOutput, RemovalPolicy, Stack, Tags, Token, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AgentUpdates } from './agent-updates.js';
 import { Api } from './api.js';
 import { Dashboard } from './dashboard.js';
 import { Fleet } from './fleet.js';
@@ -48,6 +49,7 @@ export class VppStack extends Stack {
   readonly liveFeed: LiveFeed;
   readonly observability: Observability;
   readonly operations: Operations;
+  readonly agentUpdates: AgentUpdates;
 
   constructor(scope: Construct, id: string, props: VppStackProps) {
     super(scope, id, props);
@@ -111,6 +113,10 @@ export class VppStack extends Stack {
       accountSettings: props.accountSettings,
       deviceDefender: this.offersDeviceDefender(),
     });
+    this.agentUpdates = new AgentUpdates(this, 'AgentUpdates', {
+      accessLogsBucket: this.dashboard.logBucket,
+      removalPolicy: dataRemovalPolicy,
+    });
     this.outputs();
   }
 
@@ -141,6 +147,9 @@ export class VppStack extends Stack {
     out('DevicePolicyName', this.fleet.devicePolicy.ref, 'IoT policy to attach to every device certificate');
     out('ThingTypeName', this.fleet.thingType.ref, 'Thing type of VPP devices');
     out('ThingGroupName', this.fleet.thingGroup.ref, 'Thing group of VPP devices');
+    out('ThingGroupArn', this.fleet.thingGroup.attrArn, 'Target of agent update jobs (npm run job -- create --aws --group-arn)');
+    out('AgentReleaseBucketName', this.agentUpdates.bucket.bucketName, 'Agent releases and their job document (README: Updating agents)');
+    out('AgentJobTemplateArn', this.agentUpdates.jobTemplate.attrArn, 'Job template of agent updates (npm run job -- create --aws --template)');
     out('MeteringBasicIngestTopic', this.fleet.meteringBasicIngestTopic, 'Metering without messaging charges (agent: BASIC_INGEST=1, or METERING_TOPIC=this)');
     out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
     out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Refused device input and failed rule actions');
