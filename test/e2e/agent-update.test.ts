@@ -1,7 +1,7 @@
 // Agent updates over IoT Jobs, end to end on the local stack: the bundled agent (plain node, under its launcher) takes
 // a job created with `npm run job`, downloads, verifies, swaps in and restarts into the new version, which reports
 // SUCCEEDED after its health check; a broken version is rolled back and FAILED; a tampered file is never run.
-import { DescribeJobExecutionCommand, IoTClient } from '@aws-sdk/client-iot';
+import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient } from '@aws-sdk/client-iot';
 import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
@@ -70,7 +70,7 @@ describe('agent update over IoT Jobs', () => {
     launcher = spawn(process.execPath, [
       install('launcher.mjs'), '--mode', 'ven', '--endpoint', '127.0.0.1', '--port', String(stack.config.mqtt.port),
       '--client-id', THING, '--cert', cert.certFile, '--key', cert.keyFile, '--ca', cert.caFile, '--web-port', 'off',
-      '--data-dir', dir('data'), '--release-key', join(stack.dir, 'release.pub.pem'), '--health-timeout-sec', '20',
+      '--data-dir', dir('data'), '--release-key', join(stack.dir, 'release.pub.pem'), '--health-timeout-sec', '10',
       '--reconnect-max-sec', '2',
     ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AGENT_INSTALL_DIR: '' } });
     launcher.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -91,6 +91,15 @@ describe('agent update over IoT Jobs', () => {
     const out = await data.send(new GetThingShadowCommand({ thingName: THING }));
     return (JSON.parse(Buffer.from(out.payload!).toString()) as { state: { reported?: { agentVersion?: string } } }).state.reported?.agentVersion;
   };
+
+  it('takes jobs only from signed requests, and names the field of a bad one', async () => {
+    const unsigned = await fetch(`${stack.config.apiUrl}/jobs/unsigned`, { method: 'PUT', body: JSON.stringify({ targets: [], document: '{}' }) });
+    expect(unsigned.status).toBe(403);
+    await expect(iot.send(new CreateJobCommand({ jobId: 'bad-target', targets: [THING], document: '{}' }))).rejects.toThrow(/^targets: /);
+    await expect(iot.send(new CreateJobCommand({ jobId: 'bad-doc', targets: [`arn:aws:iot:us-east-1:000000000000:thing/${THING}`], document: '{' }))).rejects.toThrow(/^document: /);
+    const e = await execution('bad-target').catch((err: Error) => err.name);
+    expect(e).toBe('ResourceNotFoundException');
+  });
 
   it('updates the bundled agent to a new version, which reports SUCCEEDED once healthy', async () => {
     await job('update-1-1-0', 'r2');
@@ -115,6 +124,15 @@ describe('agent update over IoT Jobs', () => {
     expect(readFileSync(install('agent.failed.mjs'), 'utf8')).toContain('broken build');
     expect(existsSync(install('update.json'))).toBe(false);
     expect(launcher.exitCode).toBeNull();
+  }, 90_000);
+
+  it('stops and rolls back a version that hangs without ever passing its health check', async () => {
+    await fakeRelease('hung', '1.2.1', 'setInterval(() => {}, 1000);\n');
+    await job('update-hung', 'hung');
+    const e = await finished('update-hung');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toMatchObject({ version: '1.1.0', attempted: '1.2.1', reason: 'did not pass its health check within 15 s: stopped' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
   }, 90_000);
 
   it('refuses a file whose signature is not the release key\'s and keeps running the current version', async () => {
