@@ -2,9 +2,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, symlinkSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { releaseAgent } from '../bin/release-agent.js';
 import { procStats, ROOT, sleep, startTimedStack, type BenchContext } from './harness.js';
 import { atMost, int, mb, ms, round, type BenchResult, type Goal } from './stats.js';
 
@@ -63,15 +62,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   ];
   // As device/README.md runs it on a Pi: node --import tsx bin/agent.ts
   const viaTsx = await runAgent(ctx, ['--import', 'tsx', join(ROOT, 'bin', 'agent.ts')], flags(join(ctx.dir, 'agent-tsx')));
-  // The same agent bundled to one ESM file (the device SDK and its native aws-crt stay in node_modules).
+  // The agent as `npm run release:agent` ships it: one ESM file, aws-crt (native) from node_modules beside it.
   const outDir = join(ctx.dir, 'agent-bundle');
-  await mkdir(outDir, { recursive: true });
+  await releaseAgent({ outDir });
   symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'));
-  await build({
-    entryPoints: [join(ROOT, 'bin', 'agent.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm',
-    outfile: join(outDir, 'agent.mjs'), minify: true, external: ['aws-crt', 'aws-iot-device-sdk-v2'], logLevel: 'error',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  });
   const bundled = await runAgent(ctx, [join(outDir, 'agent.mjs')], flags(join(ctx.dir, 'agent-bundled')));
   await stack.close();
 

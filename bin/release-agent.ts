@@ -9,10 +9,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sha256Hex } from '../device/update/artifact.js';
+import { ESM_REQUIRE_BANNER } from '../lib/handler-function.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** CommonJS packages inside an ESM bundle still call require(). */
-const REQUIRE_BANNER = "import { createRequire as __vppCreateRequire } from 'node:module'; const require = __vppCreateRequire(import.meta.url);";
 
 export interface Release {
   readonly version: string;
@@ -38,7 +37,8 @@ export async function releaseAgent(opts: { version?: string; outDir?: string; si
     minify: true,
     legalComments: 'none',
     logLevel: 'error',
-    banner: { js: REQUIRE_BANNER },
+    // CommonJS packages inside an ESM bundle still call require()
+    banner: { js: ESM_REQUIRE_BANNER },
   } as const;
   await build({
     ...common,
