@@ -10,6 +10,8 @@ import type { DeviceRuntime } from '../runtime.js';
 import { artifactProblem, download } from './artifact.js';
 import { clearState, readState, RESTART_EXIT_CODE, swapIn, type UpdateState } from './install-dir.js';
 
+const ANSWER_TIMEOUT_MS = 30_000;
+
 export interface UpdaterOptions {
   readonly runtime: DeviceRuntime;
   readonly thingName: string;
@@ -31,6 +33,8 @@ export class AgentUpdater {
   private healthToken = '';
   private healthTimer: NodeJS.Timeout | undefined;
   private confirmHealth: (() => void) | undefined;
+  /** Status updates awaiting IoT's answer, by clientToken. */
+  private readonly answers = new Map<string, (accepted: boolean) => void>();
 
   constructor(private readonly o: UpdaterOptions) {
     this.rt = o.runtime;
@@ -38,6 +42,8 @@ export class AgentUpdater {
     this.rt.on(jobs('notify-next'), (p) => this.onExecution(p));
     this.rt.on(jobs('$next/get/accepted'), (p) => this.onExecution(p));
     this.rt.on(jobs('$next/get/rejected'), (p) => this.rt.log.warn('jobs: $next/get rejected', { response: p.slice(0, 512) }));
+    this.rt.on(jobs('+/update/accepted'), (p) => this.onAnswer(p, true));
+    this.rt.on(jobs('+/update/rejected'), (p) => this.onAnswer(p, false));
     this.rt.on(topics.shadow(o.thingName, 'update/accepted'), (p) => this.onShadowAccepted(p));
     const state = readState(o.installDir);
     if (state?.phase === 'pending') this.awaitHealth(state);
@@ -89,6 +95,12 @@ export class AgentUpdater {
     this.rt.outbox.sendLive(topics.jobs(this.o.thingName, '$next/get'), JSON.stringify({ clientToken: randomUUID() }), 1);
   }
 
+  private onAnswer(payload: string, accepted: boolean): void {
+    const body = JSON.parse(payload) as { clientToken?: string; code?: string; message?: string };
+    if (!accepted) this.rt.log.warn('jobs: update rejected', { code: body.code, message: body.message });
+    if (body.clientToken) this.answers.get(body.clientToken)?.(accepted);
+  }
+
   private onExecution(payload: string): void {
     const execution = (JSON.parse(payload) as { execution?: unknown }).execution;
     if (execution === undefined || this.busy || readState(this.o.installDir)) return;
@@ -100,14 +112,17 @@ export class AgentUpdater {
       .finally(() => (this.busy = false));
   }
 
-  private async take(execution: JobExecution): Promise<void> {
+  private async take(execution: JobExecution): Promise<unknown> {
     const { jobId } = execution;
     const doc = parse(agentUpdateDocumentSchema, execution.jobDocument);
     if (!doc.ok) return this.report(jobId, { status: 'REJECTED', statusDetails: { reason: `job document ${doc.message}` } });
     const { version } = doc.value;
     if (version === this.o.version) return this.report(jobId, { status: 'SUCCEEDED', statusDetails: { version, from: version } });
+    // claim it at the version we saw: a stale copy of an execution (a QoS 1 redelivery after a restart, one that has
+    // ended meanwhile) is refused by IoT, and we do not act on it
+    const claimed = await this.report(jobId, { status: 'IN_PROGRESS', statusDetails: { step: 'downloading', version }, expectedVersion: execution.versionNumber }, true);
+    if (!claimed) return this.rt.log.warn('update: job not claimed (ended or changed meanwhile)', { jobId });
     this.rt.log.info('update: taking job', { jobId, version, from: this.o.version });
-    await this.report(jobId, { status: 'IN_PROGRESS', statusDetails: { step: 'downloading', version } });
     let bytes: Buffer;
     try {
       bytes = await download(doc.value.url);
@@ -122,8 +137,19 @@ export class AgentUpdater {
     this.o.exit(RESTART_EXIT_CODE);
   }
 
-  private async report(jobId: string, update: Omit<JobUpdateRequest, 'clientToken'>): Promise<void> {
+  /** Publishes a status update; with `answer`, resolves whether IoT accepted it (false after ANSWER_TIMEOUT_MS). */
+  private async report(jobId: string, update: Omit<JobUpdateRequest, 'clientToken'>, answer = false): Promise<boolean> {
     const body: JobUpdateRequest = { ...update, clientToken: randomUUID() };
+    const answered = answer
+      ? new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), ANSWER_TIMEOUT_MS);
+          this.answers.set(body.clientToken!, (accepted) => {
+            clearTimeout(timer);
+            resolve(accepted);
+          });
+        }).finally(() => this.answers.delete(body.clientToken!))
+      : Promise.resolve(true);
     await this.rt.connection.publish(topics.jobs(this.o.thingName, `${jobId}/update`), JSON.stringify(body), 1);
+    return answered;
   }
 }

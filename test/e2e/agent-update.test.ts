@@ -48,6 +48,7 @@ describe('agent update over IoT Jobs', () => {
     (await iot.send(new DescribeJobExecutionCommand({ jobId, thingName: THING }))).execution!;
   const finished = (jobId: string) =>
     eventually(async () => {
+      await new Promise((r) => setTimeout(r, 200)); // one request every ~0.2 s, not every 20 ms
       const e = await execution(jobId);
       return e.status !== 'QUEUED' && e.status !== 'IN_PROGRESS' && e;
     }, 60_000).catch(async (err: Error) => {
@@ -70,7 +71,7 @@ describe('agent update over IoT Jobs', () => {
     launcher = spawn(process.execPath, [
       install('launcher.mjs'), '--mode', 'ven', '--endpoint', '127.0.0.1', '--port', String(stack.config.mqtt.port),
       '--client-id', THING, '--cert', cert.certFile, '--key', cert.keyFile, '--ca', cert.caFile, '--web-port', 'off',
-      '--data-dir', dir('data'), '--release-key', join(stack.dir, 'release.pub.pem'), '--health-timeout-sec', '10',
+      '--data-dir', dir('data'), '--release-key', join(stack.dir, 'release.pub.pem'), '--health-timeout-sec', '15',
       '--reconnect-max-sec', '2',
     ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AGENT_INSTALL_DIR: '' } });
     launcher.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -131,7 +132,7 @@ describe('agent update over IoT Jobs', () => {
     await job('update-hung', 'hung');
     const e = await finished('update-hung');
     expect(e.status, output).toBe('FAILED');
-    expect(e.statusDetails?.detailsMap).toMatchObject({ version: '1.1.0', attempted: '1.2.1', reason: 'did not pass its health check within 15 s: stopped' });
+    expect(e.statusDetails?.detailsMap).toMatchObject({ version: '1.1.0', attempted: '1.2.1', reason: 'did not pass its health check within 20 s: stopped' });
     expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
   }, 90_000);
 
@@ -145,4 +146,15 @@ describe('agent update over IoT Jobs', () => {
     expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
     expect(output).not.toContain('not from the release key');
   }, 90_000);
+
+  it('ignores a stale copy of an execution that has ended (a QoS 1 redelivery after a restart): IoT refuses its claim', async () => {
+    // the hung job's execution as it was first queued, its document as `npm run job` made it
+    const jobDocument = JSON.parse((await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'document', '--release', dir('hung'), '--url', 'http://127.0.0.1/releases/x.mjs'], { cwd: ROOT })).stdout);
+    const stale = { jobId: 'update-hung', thingName: THING, status: 'QUEUED', versionNumber: 1, executionNumber: 1, queuedAt: 1, lastUpdatedAt: 1, jobDocument };
+    await stack.publish(`$aws/things/${THING}/jobs/notify-next`, JSON.stringify({ timestamp: 1, execution: stale }), 1);
+    await eventually(() => output.includes('job not claimed'), 20_000);
+    expect(output).toContain('InvalidStateTransition');
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect((await execution('update-hung')).status).toBe('FAILED');
+  }, 60_000);
 });
