@@ -97,7 +97,7 @@ export class AgentUpdater {
 
   private onAnswer(payload: string, accepted: boolean): void {
     const body = JSON.parse(payload) as { clientToken?: string; code?: string; message?: string };
-    if (!accepted) this.rt.log.warn('jobs: update rejected', { code: body.code, message: body.message });
+    if (!accepted) this.rt.log.warn('jobs: update rejected', { code: body.code, reason: body.message });
     if (body.clientToken) this.answers.get(body.clientToken)?.(accepted);
   }
 
