@@ -60,7 +60,7 @@ describe('agent update over IoT Jobs', () => {
     const { credentials } = stack.config;
     iot = new IoTClient({ endpoint: stack.config.apiUrl, region: credentials.region, credentials });
     await writeFile(join(stack.dir, 'local.json'), JSON.stringify(stack.config));
-    await writeFile(dir('release.pub.pem').replace('/test/', '/'), keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    await writeFile(join(stack.dir, 'release.pub.pem'), keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
     await releaseAgent({ version: '1.0.0', outDir: dir('r1'), signingKeyPem: privatePem });
     await releaseAgent({ version: '1.1.0', outDir: dir('r2'), signingKeyPem: privatePem });
     // installed as on a device: launcher and agent from the release, aws-crt from node_modules beside them
