@@ -13,7 +13,7 @@ import { buildIngestPorts } from '../lambdas/core/adapters.js';
 import { acceptMetering, ingestMeteringMessage, meteringRecords, storeMetering, type AcceptedMetering } from '../lambdas/core/ingest.js';
 import type { IngestPorts, SeriesRecord } from '../lambdas/core/ports.js';
 import { meteringSchema, type Metering } from '../lambdas/core/schemas.js';
-import { rules } from '../lambdas/core/rules.js';
+import { DEFAULT_FLEET_SIZE, rules, shardsFor, VENS_PER_METERING_SHARD } from '../lambdas/core/rules.js';
 import { tables } from '../lambdas/core/tables.js';
 import { timeSeriesWrites } from '../lambdas/core/timeseries-dynamodb.js';
 import { toTimestreamRecord } from '../lambdas/core/timeseries-timestream.js';
@@ -81,6 +81,7 @@ const INTERVAL_SEC = 5;
 const SAMPLES_PER_MONTH = MONTH_SEC / INTERVAL_SEC;
 const RETENTION_DAYS = 30;
 const LAMBDA_GB = 0.5; // lib/handler-function.ts memorySize 512
+const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Fleet sizes priced; the goals are judged at the reference fleet. */
 const FLEETS = [1_000, 10_000, 100_000] as const;
 const REFERENCE_FLEET = 10_000;
@@ -95,7 +96,10 @@ const SHARD_HEADROOM = 0.8;
 /** Stated, not measured: Powertools/middy and the batch response per invocation, beside the measured store time. */
 const INVOCATION_OVERHEAD_MS = 5;
 const STREAMS = rules.length;
-const METERING_STREAM = rules.find((r) => r.handler === 'metering')!.stream;
+const METERING_RULE_DEF = rules.find((r) => r.handler === 'metering')!;
+const METERING_STREAM = METERING_RULE_DEF.stream;
+/** The fleet the capacity goal is judged at, deployed as `-c fleetSize=100000`. */
+const CAPACITY_FLEET = 100_000;
 /** Templates DynamoTelemetryStore remembers per Lambda environment (read from its source: it is not exported). */
 const TEMPLATE_CACHE = Number(
   /const WRITTEN_KEYS = ([\d_]+)/.exec(readFileSync(join(ROOT, 'lambdas/core/timeseries-dynamodb.ts'), 'utf8'))?.[1]?.replaceAll('_', '') ?? 10_000,
@@ -133,6 +137,7 @@ export function dynamoSize(value: unknown): number {
   if (value === null || value === undefined) return 1;
   if (typeof value === 'string') return utf8(value);
   if (typeof value === 'boolean') return 1;
+  if (value instanceof Uint8Array) return value.length;
   if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').replace(/^0+/, '').replace(/e.*$/, '').length / 2) + 1;
   if (Array.isArray(value)) return 3 + value.reduce((s: number, v) => s + 1 + dynamoSize(v), 0);
   return 3 + Object.entries(value as Record<string, unknown>).reduce((s, [k, v]) => s + 1 + utf8(k) + dynamoSize(v), 0);
@@ -140,30 +145,28 @@ export function dynamoSize(value: unknown): number {
 const itemSize = (item: Record<string, unknown>) => Object.entries(item).reduce((s, [k, v]) => s + utf8(k) + dynamoSize(v), 0);
 
 /**
- * The DynamoDB time series as DynamoTelemetryStore writes it, `batch` samples per write: each bucket update bills the
- * larger of its item before and after. Per sample: write units, bytes held (+100 B per item), `ven_telemetry` bytes
- * (what a telemetry page reads). The templates are priced apart (templateCost).
+ * The DynamoDB time series as DynamoTelemetryStore writes it, `batch` samples per write: one PutItem per device and
+ * write, billed on its own size. Per sample: write units, bytes held (+100 B per item), and the bytes a `/telemetry`
+ * page reads (the whole item: a device's series share it). The templates are priced apart (templateCost).
  */
 function dynamoTimeSeries(samples: readonly SeriesRecord[][], batch: number) {
-  const items = new Map<string, Record<string, unknown>>();
   let wru = 0;
+  let stored = 0;
+  let count = 0;
   let written = 0;
   for (let i = 0; i + batch <= samples.length; i += batch, written += batch) {
-    for (const b of timeSeriesWrites(samples.slice(i, i + batch).flat(), RETENTION_DAYS).buckets) {
-      const id = `${b.key.pk}#${b.key.bucket}`;
-      const before = items.get(id);
-      const after = { ...(before ?? b.key), ...b.samples, expiresAt: b.expiresAt };
-      wru += units(Math.max(before ? itemSize(before) : 0, itemSize(after)), KB);
-      items.set(id, after);
+    for (const item of timeSeriesWrites(samples.slice(i, i + batch).flat(), RETENTION_DAYS).items) {
+      const size = itemSize(item as unknown as Record<string, unknown>);
+      wru += units(size, KB);
+      stored += size + 100;
+      count++;
     }
   }
-  const bytes = (pick: (id: string) => boolean) =>
-    [...items].filter(([id]) => pick(id)).reduce((s, [, item]) => s + itemSize(item) + 100, 0) / written;
   return {
     wruPerSample: wru / written,
-    storedPerSample: bytes(() => true),
-    itemsPerSample: items.size / written,
-    telemetryBytesPerSample: bytes((id) => id.startsWith('ven_telemetry#')),
+    storedPerSample: stored / written,
+    itemsPerSample: count / written,
+    telemetryBytesPerSample: stored / written,
   };
 }
 
@@ -238,7 +241,7 @@ function economyShadows(): { perHour: number; perEventHour: number } {
   return { perHour: normal / 23, perEventHour: inEvent };
 }
 
-/** Median time of storeMetering over local DynamoDB, per message, for batches of messages from distinct VENs (a Kinesis batch). */
+/** Median time of storeMetering over local DynamoDB, per message, for a Kinesis batch: 20 VENs, each with a minute of messages (seed: 12, economy: one batch). */
 async function perRecordMs(metering: Metering[]): Promise<{ seed: number; economy: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'vpp-cost-'));
   const dynamo = await startDynamo(join(dir, 'db'));
@@ -249,23 +252,27 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
       dynamo.client,
     );
     const as = (m: Metering, venId: string) => ({ ...m, venId });
-    const run = async (messages: number, rounds: number, payload: (ven: string, round: number) => Record<string, unknown>) => {
+    const run = async (vens: number, rounds: number, payload: (ven: string, round: number) => Record<string, unknown>, perVen = 1) => {
       const times: number[] = [];
       for (let r = 0; r < rounds; r++) {
         const t = performance.now();
         const accepted: AcceptedMetering[] = [];
-        for (let v = 0; v < messages; v++) {
-          const venId = `ven-${String(v).padStart(5, '0')}`;
-          const a = acceptMetering({ payload: payload(venId, r), topic: topics.metering, clientId: venId, receivedAt: 0 });
+        for (let i = 0; i < vens * perVen; i++) {
+          const venId = `ven-${String(i % vens).padStart(5, '0')}`;
+          const message = payload(venId, r * perVen + Math.floor(i / vens));
+          // received when its newest sample was taken, as a device with a good clock
+          const receivedAt = Math.max(...('batch' in message ? (message.batch as Metering[]) : [message as unknown as Metering]).map((m) => m.timestamp)) * 1000;
+          const a = acceptMetering({ payload: message, topic: topics.metering, clientId: venId, receivedAt });
           if (!a.ok) throw new Error(a.message);
           accepted.push(a.value);
         }
         await storeMetering(accepted, ports);
-        times.push((performance.now() - t) / messages);
+        times.push((performance.now() - t) / accepted.length);
       }
       return median(times.slice(2));
     };
-    const seed = await run(50, 12, (ven, r) => as(metering[r]!, ven) as unknown as Record<string, unknown>);
+    // seed: a lane's minute, each VEN's 12 messages in the batch
+    const seed = await run(20, 8, (ven, i) => as(metering[i]!, ven) as unknown as Record<string, unknown>, 12);
     const economy = await run(20, 8, (ven, r) => ({ venId: ven, batch: metering.slice(12 * (r + 20), 12 * (r + 21)).map((m) => as(m, ven)) }));
     return { seed, economy };
   } finally {
@@ -333,23 +340,29 @@ interface ProfileTraffic {
  * `parallelization` lanes (by partition key); a lane invokes when it holds `batchSize` records or its batching window
  * has passed with at least one record. Every lane is assumed active (the most invocations; Lambda may use fewer).
  */
-function invocationsPerSec(recordsPerSec: number, shards: number) {
-  const { batchSize, maxBatchingWindowSec: window, parallelization } = METERING_STREAM;
+function invocationsPerSec(recordsPerSec: number, shards: number, recordBytes: number) {
+  const { maxBatchingWindowSec: window, parallelization } = METERING_STREAM;
+  // Lambda's 6 MB invocation payload caps a batch too: records are base64 in the event, with ~200 B of metadata each
+  const batchSize = Math.min(METERING_STREAM.batchSize, Math.floor(LAMBDA_PAYLOAD_BYTES / ((recordBytes * 4) / 3 + 200)));
   const lanes = shards * parallelization;
   const perLane = recordsPerSec / lanes;
-  if (perLane * window >= batchSize) return { perSec: recordsPerSec / batchSize, lanes, recordsPerBatch: batchSize };
+  if (perLane * window >= batchSize) return { perSec: recordsPerSec / batchSize, lanes, recordsPerBatch: batchSize, batchSec: batchSize / perLane };
   const perSec = (lanes * (1 - Math.exp(-perLane * window))) / window;
-  return { perSec, lanes, recordsPerBatch: recordsPerSec / perSec };
+  return { perSec, lanes, recordsPerBatch: recordsPerSec / perSec, batchSec: window };
 }
 
-/** Shards the metering stream needs at SHARD_HEADROOM for a fleet (at least the 1 it is provisioned with). */
+/**
+ * The metering stream of a fleet deployed with `-c fleetSize=<fleet>`: the shards the stack gives it (shardsFor), the
+ * shards the measured records need at SHARD_HEADROOM, and the VENs one shard carries at that headroom.
+ */
 function shardsNeeded(fleet: number, t: ProfileTraffic) {
   const recordsPerSec = (fleet * t.messages) / MONTH_SEC;
   const bytesPerSec = recordsPerSec * t.recordBytes;
   return {
     recordsPerSec,
     bytesPerSec,
-    shards: Math.max(1, Math.ceil(Math.max(recordsPerSec / QUOTAS.kinesisShardRecordsPerSec, bytesPerSec / QUOTAS.kinesisShardBytesPerSec) / SHARD_HEADROOM)),
+    shards: shardsFor(METERING_RULE_DEF, fleet),
+    needed: Math.max(1, Math.ceil(Math.max(recordsPerSec / QUOTAS.kinesisShardRecordsPerSec, bytesPerSec / QUOTAS.kinesisShardBytesPerSec) / SHARD_HEADROOM)),
     vensPerShard: Math.floor((SHARD_HEADROOM * Math.min(QUOTAS.kinesisShardRecordsPerSec / t.messages, QUOTAS.kinesisShardBytesPerSec / (t.messages * t.recordBytes))) * MONTH_SEC),
   };
 }
@@ -379,6 +392,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const tsStoredPerSample = avg((r) => timestreamStoredBytes(r));
   const ddbSingle = dynamoTimeSeries(records, 1);
   const ddbBatch = dynamoTimeSeries(records, BATCH);
+  const seedWriteSizes = new Map<number, ReturnType<typeof dynamoTimeSeries>>();
+  const seedWrites = (perWrite: number) => seedWriteSizes.get(perWrite) ?? seedWriteSizes.set(perWrite, dynamoTimeSeries(records, perWrite)).get(perWrite)!;
   // The templates one message needs, and the write units of putting them again (PutItem of the same item).
   const templateSets = records.map((r) => timeSeriesWrites(r, RETENTION_DAYS).templates);
   const templateWruPerMessage = templateSets.reduce((s, ts) => s + ts.reduce((w, t) => w + units(itemSize(t as unknown as Record<string, unknown>), KB), 0), 0) / templateSets.length;
@@ -388,7 +403,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   // The registry state item the heartbeat updates (UpdateItem bills the larger of the item before and after: the same size).
   let latest: Record<string, unknown> = {};
   await ingestMeteringMessage(
-    { payload: metering[400] as unknown as Record<string, unknown>, topic: topics.metering, clientId: 'ven-00042', receivedAt: 0 },
+    { payload: metering[400] as unknown as Record<string, unknown>, topic: topics.metering, clientId: 'ven-00042', receivedAt: metering[400]!.timestamp * 1000 },
     { telemetry: { write: async () => undefined }, registry: { recordHeartbeat: async (_k: string, _d: string, _a: number, l: Record<string, unknown>) => void (latest = l) } } as unknown as IngestPorts,
   );
   const now = new Date().toISOString();
@@ -435,7 +450,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const putUnits = economy ? economyBatches * units(batchRecordBytes, 25 * KB) + eventSamples * units(seedRecordBytes, 25 * KB) : t.messages * units(seedRecordBytes, 25 * KB);
     const need = shardsNeeded(fleet, t);
     const shardHours = (need.shards + (STREAMS - 1)) * 720;
-    const inv = invocationsPerSec(need.recordsPerSec, need.shards);
+    const inv = invocationsPerSec(need.recordsPerSec, need.shards, t.recordBytes);
+    // a VEN's messages in one batch, each written as one item and one heartbeat (economy: its minute is one message already)
+    const perWrite = economy ? 1 : Math.max(1, Math.floor((inv.batchSec * t.messages) / MONTH_SEC));
+    const writes = t.messages / perWrite;
     const invocations = (inv.perSec * MONTH_SEC) / fleet;
     const batchMs = INVOCATION_OVERHEAD_MS + inv.recordsPerBatch * t.perRecordMs;
     const samples = SAMPLES_PER_MONTH;
@@ -494,8 +512,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         { item: `Time-series storage (${RETENTION_DAYS} days)`, usage: `Timestream magnetic, ${round((tsStoredPerSample * samples) / 1e6)} MB`, usd: ((tsStoredPerSample * samples) / 1e9) * PRICES.timestream.magneticGbMonth },
       );
     } else {
-      const ddb = economy ? ddbBatch : ddbSingle;
-      const wru = economy ? economyBatches * BATCH * ddbBatch.wruPerSample + eventSamples * ddbSingle.wruPerSample : samples * ddbSingle.wruPerSample;
+      const ddb = economy ? ddbBatch : seedWrites(perWrite);
+      const wru = economy ? economyBatches * BATCH * ddbBatch.wruPerSample + eventSamples * ddbSingle.wruPerSample : samples * ddb.wruPerSample;
       // Every environment sees every VEN: past TEMPLATE_CACHE templates the cache is cleared over and over and each
       // write puts its templates again.
       const inUse = Math.round(fleet * templatesPerMessage);
@@ -507,15 +525,15 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
           usage: missRate > 0
             ? `${inUse.toLocaleString()} templates in use > the ${TEMPLATE_CACHE.toLocaleString()}-entry cache of each of ${inv.lanes} environments: ${round(100 * missRate)}% of writes (simulated) put theirs again, ${round(templateWruPerMessage, 1)} WRU`
             : `none (${inUse.toLocaleString()} templates in use fit the ${TEMPLATE_CACHE.toLocaleString()}-entry cache)`,
-          usd: missRate * t.messages * templateWruPerMessage * PRICES.dynamodb.wru,
+          usd: missRate * writes * templateWruPerMessage * PRICES.dynamodb.wru,
         },
         { item: `Time-series storage (${RETENTION_DAYS} days)`, usage: `DynamoDB, ${round((ddb.storedPerSample * samples) / 1e6)} MB (TTL)`, usd: ((ddb.storedPerSample * samples) / 1e9) * PRICES.dynamodb.storageGbMonth },
       );
     }
     lines.push({
       item: 'DynamoDB registry heartbeat',
-      usage: `${Math.round(t.messages).toLocaleString()} × ${registryWru} WRU (one per VEN per batch; state item ${itemSize(registryItem)} B)`,
-      usd: t.messages * registryWru * PRICES.dynamodb.wru,
+      usage: `${Math.round(writes).toLocaleString()} × ${registryWru} WRU (one per VEN per batch${perWrite > 1 ? `, which holds ${perWrite} of its messages` : ''}; state item ${itemSize(registryItem)} B)`,
+      usd: writes * registryWru * PRICES.dynamodb.wru,
     });
     lines.push(operatorLine(itemSize(registryItem), p.store === 'dynamodb' ? ddbSingle.telemetryBytesPerSample : 0));
     return lines;
@@ -541,9 +559,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const reputs = (f: { lines: Line[] }) => f.lines.find((l) => l.item === 'DynamoDB template re-puts')?.usd ?? 0;
   const lineOf = (f: { lines: Line[] }, item: string) => f.lines.find((l) => l.item === item)?.usd ?? 0;
   const seedRules = lineOf(seedDdb, 'Rules triggered') + lineOf(seedDdb, 'Rule actions: Kinesis PutRecord');
-  const seedIfBatched =
-    seedDdb.platform - reputs(seedDdb) - lineOf(seedDdb, 'DynamoDB time-series writes') - lineOf(seedDdb, 'DynamoDB registry heartbeat') +
-    SAMPLES_PER_MONTH * ddbBatch.wruPerSample * PRICES.dynamodb.wru + (SAMPLES_PER_MONTH / BATCH) * registryWru * PRICES.dynamodb.wru;
+  // the seed VEN if each of its messages were a write and a heartbeat of its own (a batching window of ~1 s)
+  const seedIfUnbatched =
+    seedDdb.platform - lineOf(seedDdb, 'DynamoDB time-series writes') - lineOf(seedDdb, 'DynamoDB registry heartbeat') +
+    SAMPLES_PER_MONTH * ddbSingle.wruPerSample * PRICES.dynamodb.wru + SAMPLES_PER_MONTH * registryWru * PRICES.dynamodb.wru;
   const withDominant = (g: ReturnType<typeof atMost>, lines: Line[]) => (g.met ? g : { ...g, note: `${g.note}; largest: ${top(lines, 2)}` });
 
   return {
@@ -559,19 +578,20 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `the Kinesis record is the rule's output (payload + iot_topic, iot_client_id, iot_received_at: ${Math.round(seedRecordBytes)} / ${batchRecordBytes} B). ` +
       `The economy shadow count is VenDevice's logic run over a simulated day (shadowChange on every sample, the heartbeat, event start and end): ` +
       `${round(shadows.perHour, 1)} reports an hour, ${shadows.perEventHour} in the event hour. DynamoDB write units come from the real adapter ` +
-      `(timeSeriesWrites: every bucket update billed at the larger of its item before and after, 1 KB units; templates apart), storage from the real ` +
-      `item sizes (+100 B per item). Kinesis: the metering stream's shards sized for the fleet at ≤ ${SHARD_HEADROOM * 100}% of 1 MB/s and 1,000 records/s ` +
-      `(at least the 1 it has), the other ${STREAMS - 1} streams 1 shard each, shard-hours spread over the fleet; PUT payload units of 25 KB. Lambda: ` +
-      `batches of ≤ ${METERING_STREAM.batchSize} records or a ${METERING_STREAM.maxBatchingWindowSec} s window per lane (ParallelizationFactor ${METERING_STREAM.parallelization}, ` +
+      `(timeSeriesWrites: one compressed PutItem per VEN and write, 1 KB units; templates apart), storage from the real ` +
+      `item sizes (+100 B per item). Kinesis: the metering stream's shards as the stack gives them for the fleet (-c fleetSize = the fleet: ⌈fleet / ${VENS_PER_METERING_SHARD.toLocaleString()}⌉), ` +
+      `the other ${STREAMS - 1} streams 1 shard each, shard-hours spread over the fleet; PUT payload units of 25 KB. Lambda: ` +
+      `batches of ≤ ${METERING_STREAM.batchSize} records (fewer where Lambda's 6 MB payload binds) or a ${METERING_STREAM.maxBatchingWindowSec} s window per lane (ParallelizationFactor ${METERING_STREAM.parallelization}, ` +
       `every lane assumed busy), invocations from the fleet's record rate; duration per batch ${INVOCATION_OVERHEAD_MS} ms stated + the measured store time ` +
-      `per record (storeMetering over local DynamoDB, batches of distinct VENs: ${round(measuredMs.seed, 2)} ms per seed message, ${round(measuredMs.economy, 2)} ms ` +
-      `per 12-sample batch; real DynamoDB round trips differ), init ${Math.round(initMs)} ms from bench 2. One registry heartbeat (1 UpdateItem) per VEN per batch. ` +
+      `per record (storeMetering over local DynamoDB, batches of 20 VENs' minutes: ${round(measuredMs.seed, 2)} ms per seed message, ${round(measuredMs.economy, 2)} ms ` +
+      `per 12-sample batch; real DynamoDB round trips differ), init ${Math.round(initMs)} ms from bench 2. A VEN's messages in one batch (the lane's batch ` +
+      `time × its rate; seed: 12) are one time-series item and one registry heartbeat (1 UpdateItem). ` +
       `IoT messaging, rules and actions in 5 KB units; Basic Ingest has no messaging charge. Operator API: one operator per ${VENS_PER_OPERATOR} VENs. ` +
       `"Platform-controlled" is every line but the device's connection, messaging and shadow charges. Prices and quotas: PRICES and QUOTAS in ` +
       `bench/cost-model.ts, with their sources (Kinesis dollar figures and IoT/Lambda account quotas unverified there).`,
     figures: {
       prices: PRICES,
-      whatIf: { seedPlatformIfBatched12: seedIfBatched, economyWithoutReputs: economyDdb.total - reputs(economyDdb) },
+      whatIf: { seedPlatformIfOneMessagePerWrite: seedIfUnbatched, economyWithoutReputs: economyDdb.total - reputs(economyDdb) },
       quotas: QUOTAS,
       measured: { meteringBytes, batchBytes, shadowBytes, seedRecordBytes, batchRecordBytes, recordsPerSample, tsWritesSingle, tsWritesBatch, tsStoredPerSample, ddbSingle, ddbBatch, templatesPerVen, templatesPerMessage, templateWruPerMessage, registryWru, shadows, perRecordMs: measuredMs, initMs },
       traffic,
@@ -600,7 +620,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         atMost(`seed 001 exactly, DynamoDB, platform-controlled $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`, seedDdb.platform, 0.35, '$', (v) => v.toFixed(3)),
         seedDdb.lines.filter((l) => !DEVICE_SIDE.has(l.item)),
       ),
-      atLeast('capacity at 5 s: first limit that is not an account quota, as configured (metering stream: 1 shard)', capacity.fixedBindsAt, 100_000, 'VENs', (v) => Math.round(v).toLocaleString('en-US')),
+      atLeast(`capacity at 5 s: first limit that is not an account quota, deployed with -c fleetSize=${CAPACITY_FLEET.toLocaleString('en-US')}`, capacity.fixedBindsAt, 100_000, 'VENs', (v) => Math.round(v).toLocaleString('en-US')),
     ],
     notes: [
       ...results.map((r, i) => {
@@ -610,18 +630,16 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       }),
       `Economy vs seed on DynamoDB at ${REFERENCE_FLEET.toLocaleString()} VENs: ${usd(economyDdb.total)} vs ${usd(seedDdb.total)} (${round(seedDdb.total / economyDdb.total, 1)}×): ` +
         `the device's own charges ${usd(economyDdb.total - economyDdb.platform)} vs ${usd(seedDdb.total - seedDdb.platform)} (metering and its telemetry copy ~$0.52 each at 5 s, the 30 s shadow), ` +
-        `the platform's ${usd(economyDdb.platform)} vs ${usd(seedDdb.platform)} (one sample per write and per heartbeat instead of 12).`,
+        `the platform's ${usd(economyDdb.platform)} vs ${usd(seedDdb.platform)} (twice the rule units: 12 messages of 1 unit against one batch of 6).`,
       `Template re-puts: DynamoTelemetryStore remembers the keys of up to ${TEMPLATE_CACHE.toLocaleString()} templates it wrote per Lambda environment (the oldest forgotten first); ` +
         `Lambda promises no affinity, so every environment sees every VEN (${round(templatesPerMessage, 1)} templates in use each): past ${Math.floor(TEMPLATE_CACHE / templatesPerMessage).toLocaleString()} VENs ` +
         `writes would put their templates again (${round(templateWruPerMessage, 1)} WRU each; share simulated with the store's rule): ` +
         `${FLEETS.map((fl) => `${usd(reputs(results[1]!.byFleet.find((x) => x.fleet === fl)!))} seed / ${usd(reputs(results[0]!.byFleet.find((x) => x.fleet === fl)!))} economy at ${fl.toLocaleString()}`).join(', ')} VENs per VEN-month.`,
-      `What the targets would take, at ${REFERENCE_FLEET.toLocaleString()} VENs. Economy: ${usd(economyDdb.total - reputs(economyDdb))} without the template re-puts; ` +
-        `the rest is the time-series writes (${round(ddbBatch.wruPerSample, 2)} WRU per sample in batches of ${BATCH}), rules + actions on 6 units per 29 KB batch, ` +
-        `shard-hours and storage. Seed: its own messaging and 30 s shadow are ${usd(seedDdb.total - seedDdb.platform)} of the $1.70; the platform's part at one ` +
-        `sample per write is ${usd(seedDdb.platform - reputs(seedDdb))} without the re-puts (time series 2 WRU + heartbeat 1 WRU per message, rules + actions ` +
-        `${usd(seedRules)} on their own). If the metering stream's batches held each VEN's 12 samples (a 60 s batching window with batches of ~2,000 ` +
-        `records; ParallelizationFactor 10 to stay under Lambda's 6 MB payload), the same real adapter gives ${usd(seedIfBatched)} platform-controlled: still over $0.35, ` +
-        'because the seed VEN\'s 518,400 messages a month each trigger a rule and an action ($0.156) whatever the platform does with them.',
+      `Where the money goes, at ${REFERENCE_FLEET.toLocaleString()} VENs. Economy: time-series writes ${round(ddbBatch.wruPerSample, 2)} WRU per sample (one compressed item per batch of ${BATCH}), ` +
+        `rules + actions on ${units(batchBytes + utf8(topics.meteringBasicIngest), 5 * KB)} units of 5 KB per ${Math.round(batchBytes / KB)} KB batch, shard-hours, registry and storage. ` +
+        `Seed: its own messaging and 30 s shadow are ${usd(seedDdb.total - seedDdb.platform)}; of the platform's ${usd(seedDdb.platform)}, rules + actions are ${usd(seedRules)} ` +
+        `whatever the platform does (518,400 messages a month each trigger a rule and an action at $0.15 per million each). The metering stream's 60 s batching window ` +
+        `puts a VEN's minute in one batch: one item and one heartbeat per 12 messages. With one per message (a ~1 s window) the seed platform part would be ${usd(seedIfUnbatched)}.`,
       ...capacity.notes,
     ],
     seconds: (Date.now() - started) / 1000,
@@ -648,7 +666,8 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
   const ruleMessages = (t: ProfileTraffic) => perSec(t.messages);
   const eShards = shardsNeeded(1, e);
   const sShards = shardsNeeded(1, s);
-  const at100k = { economy: shardsNeeded(100_000, e), seed: shardsNeeded(100_000, s) };
+  const at100k = { economy: shardsNeeded(CAPACITY_FLEET, e), seed: shardsNeeded(CAPACITY_FLEET, s) };
+  const configuredShards = shardsFor(METERING_RULE_DEF, CAPACITY_FLEET);
   const lanes = (n: number) => n * METERING_STREAM.parallelization;
   const otherLanes = rules.filter((r) => r.handler !== 'metering').reduce((sum, r) => sum + r.stream.shards * r.stream.parallelization, 0);
   // concurrency: metering lanes for the shards a fleet needs + the other streams' lanes
@@ -658,10 +677,10 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
   };
   // a metering lane's busy time at 100,000 VENs: does one batch at a time keep up?
   const busy = (t: ProfileTraffic, need: ReturnType<typeof shardsNeeded>) => {
-    const inv = invocationsPerSec(need.recordsPerSec, need.shards);
+    const inv = invocationsPerSec(need.recordsPerSec, need.shards, t.recordBytes);
     return (inv.perSec / inv.lanes) * ((INVOCATION_OVERHEAD_MS + inv.recordsPerBatch * t.perRecordMs) / 1000);
   };
-  const tsWruPerSec = (t: ProfileTraffic) => perSec(t.messages) * 4; // ≤ 2 bucket updates of ≤ 2 WRU per message
+  const tsWruPerSec = (t: ProfileTraffic) => perSec(t.messages) * 2; // at most one item per message, ≤ 2 WRU
   const binds: Bind[] = [
     {
       limit: 'IoT Core connect requests/s per account',
@@ -704,12 +723,12 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       action: `a VEN publishes < 1/s`,
     },
     {
-      limit: 'Kinesis metering stream, 1 MB/s or 1,000 records/s per shard (provisioned: 1 shard)',
-      quota: `${METERING_STREAM.shards} shard`,
-      economy: eShards.vensPerShard * METERING_STREAM.shards,
-      seed: sShards.vensPerShard * METERING_STREAM.shards,
+      limit: `Kinesis metering stream, 1 MB/s or 1,000 records/s per shard (-c fleetSize=${CAPACITY_FLEET}: ${configuredShards} shards)`,
+      quota: `${configuredShards} shards`,
+      economy: eShards.vensPerShard * configuredShards,
+      seed: sShards.vensPerShard * configuredShards,
       raisable: 'our configuration',
-      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); raise \`shards\` of the metering stream in lambdas/core/rules.ts to ⌈VENs / ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()}⌉ (at ≤ ${SHARD_HEADROOM * 100}%): 10,000 VENs ${shardsNeeded(10_000, s).shards}, 100,000 VENs ${Math.max(at100k.economy.shards, at100k.seed.shards)} shards`,
+      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); the stack gives the metering stream ⌈fleetSize / ${VENS_PER_METERING_SHARD.toLocaleString()}⌉ shards (lambdas/core/rules.ts), a shard carries ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()} VENs at ≤ ${SHARD_HEADROOM * 100}% (measured records); default fleetSize ${DEFAULT_FLEET_SIZE.toLocaleString()} = ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard; 10,000 VENs ${shardsFor(METERING_RULE_DEF, 10_000)}, 100,000 VENs ${configuredShards} shards (the records need ${Math.max(at100k.economy.needed, at100k.seed.needed)}). Deploy with -c fleetSize=<VENs planned>: resharding later is an UpdateShardCount (at most doubling per call, a few per day)`,
     },
     {
       limit: 'Kinesis shards per Region (account)',
@@ -744,7 +763,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       action: `${lanes(1)} lanes per metering shard + ${otherLanes} for the other streams + the API; at 100,000 VENs ${lanes(at100k.seed.shards) + otherLanes} lanes, each busy ${round(100 * busy(s, at100k.seed), 1)}% (seed) / ${round(100 * busy(e, at100k.economy), 1)}% (economy) of the time`,
     },
     {
-      limit: 'DynamoDB time series: 1,000 WRU/s per partition (series#device#day)',
+      limit: 'DynamoDB time series: 1,000 WRU/s per partition (samples#device#day)',
       quota: '1,000 WRU/s',
       economy: Infinity,
       seed: Infinity,
@@ -794,8 +813,8 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
   const below = binds.filter((b) => Math.min(b.economy, b.seed) < 100_000);
   const notes = [
     `Capacity at 5 s: below 100,000 VENs, ${below.map((b) => `${b.limit} (${b.raisable}: economy ${fmt(b.economy)}, seed ${fmt(b.seed)})`).join('; ')}. ` +
-      `As configured today the metering stream's single shard is the first limit: it binds at ~${fmt(Math.min(eShards.vensPerShard, sShards.vensPerShard))} VENs; ` +
-      `with its shards raised per the fleet (the cost lines already price them) nothing but account quotas binds below 100,000 in normal operation.`,
+      `The metering stream follows -c fleetSize (default ${DEFAULT_FLEET_SIZE.toLocaleString('en-US')} VENs: ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard, which binds at ~${fmt(Math.min(eShards.vensPerShard, sShards.vensPerShard) * shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE))} VENs); ` +
+      `deployed with -c fleetSize=${CAPACITY_FLEET.toLocaleString('en-US')} (${configuredShards} shards, priced in the cost lines at each fleet's own fleetSize) nothing but account quotas binds below 100,000 in normal operation.`,
   ];
   return { binds, rows, notes, fixedBindsAt, shardsAt100k: at100k };
 }

@@ -18,6 +18,7 @@ const BENCHES: Bench[] = [
   { id: 'dispatch', run: async (ctx) => (await import('./dispatch.js')).run(ctx) },
   { id: 'device-agent', run: async (ctx) => (await import('./device-agent.js')).run(ctx) },
   { id: 'dashboard', run: async (ctx) => (await import('./dashboard.js')).run(ctx) },
+  { id: 'dr-accuracy', run: async (ctx) => (await import('./dr-accuracy.js')).run(ctx) },
   { id: 'cost-model', run: async (ctx) => (await import('./cost-model.js')).run(ctx) },
 ];
 

@@ -10,6 +10,7 @@ import { snapshot, startStatusServer, type StatusServer, type StatusSnapshot } f
 import type { VenMetering } from './ven-device.js';
 import { venTopics } from './ven-topics.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
+import { loadTopologyFile } from '../lambdas/core/power-system/topology-file.js';
 
 /** One device of the fleet: its identity and, for a gateway, its inventory (see DeviceSpec). */
 export type FleetDeviceSpec = Pick<DeviceSpec, 'mode' | 'thingName' | 'certFile' | 'keyFile' | 'inventoryFile' | 'siteId'>;
@@ -146,10 +147,13 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /**
- * The local stack's simulated fleet (3 VENs, 2 site gateways, 3 Winter River nodes), without certificates: the
- * caller provisions each thing and adds certFile/keyFile. `root` is the project folder.
+ * The local stack's simulated fleet (3 VENs, 2 site gateways, one Winter River node per node of the topology),
+ * without certificates: the caller provisions each thing and adds certFile/keyFile. `root` is the project folder.
  */
-export function defaultFleet(root: string): Omit<FleetDeviceSpec, 'certFile' | 'keyFile'>[] {
+export function defaultFleet(
+  root: string,
+  winterRiverNodes: readonly string[] = loadTopologyFile(join(root, 'device', 'winter-river.topology.yaml')).nodes.map((n) => n.id),
+): Omit<FleetDeviceSpec, 'certFile' | 'keyFile'>[] {
   return [
     { mode: 'ven', thingName: 'ven-001' },
     { mode: 'ven', thingName: 'ven-002' },
@@ -157,8 +161,6 @@ export function defaultFleet(root: string): Omit<FleetDeviceSpec, 'certFile' | '
     { mode: 'gateway', thingName: 'gw-site-gt', inventoryFile: join(root, 'device', 'inventory.example.yaml') },
     // the mixed site: a battery, PV, wind and an EV station behind one gateway
     { mode: 'gateway', thingName: 'gw-site-mx', inventoryFile: join(root, 'device', 'inventory.example.yaml') },
-    { mode: 'winter-river', thingName: 'pdu_a' },
-    { mode: 'winter-river', thingName: 'ups_a' },
-    { mode: 'winter-river', thingName: 'srv_a' },
+    ...winterRiverNodes.map((thingName) => ({ mode: 'winter-river' as const, thingName })),
   ];
 }

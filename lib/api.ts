@@ -33,12 +33,15 @@ import { ROLES, type Role } from '../lambdas/api/roles.js';
 import { routes, type RouteDefinition } from '../lambdas/api/routes.js';
 import { topics } from '../lambdas/core/topics.js';
 import type { Fleet } from './fleet.js';
+import { topologyJson, type Topology } from '../lambdas/core/power-system/topology.js';
 import { HandlerFunction } from './handler-function.js';
 import { REGISTRY_TABLES, type Storage } from './storage.js';
 
 export interface ApiProps {
   readonly storage: Storage;
   readonly fleet: Fleet;
+  /** The Winter River power chain: GET /api/winter-river/system lists its nodes. */
+  readonly topology: Topology;
   /**
    * Browser origins of the dashboard (its own first, plus any given on the command line, e.g. a Vite dev server):
    * they may call the API, and Cognito sends operators back to `<origin>/` after sign-in and sign-out.
@@ -132,7 +135,11 @@ export class Api extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'api',
       description: 'The operators HTTP API',
-      environment: { ...props.storage.environment, IOT_DATA_ENDPOINT: `https://${props.fleet.dataEndpoint}` },
+      environment: {
+        ...props.storage.environment,
+        IOT_DATA_ENDPOINT: `https://${props.fleet.dataEndpoint}`,
+        WINTER_RIVER_TOPOLOGY: topologyJson(props.topology),
+      },
     });
     this.grantHandler(props);
 

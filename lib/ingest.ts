@@ -15,8 +15,10 @@ import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { IOT_SQL_VERSION, rules, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
+import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
 import { tables } from '../lambdas/core/tables.js';
+import { topologyJson, type Topology } from '../lambdas/core/power-system/topology.js';
+import { topics } from '../lambdas/core/topics.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Storage } from './storage.js';
 
@@ -27,6 +29,8 @@ export interface IngestProps {
    * and Basic Ingest topics carry them (`$aws/rules/{name}/...`). @default '' (the names of lambdas/core/rules.ts)
    */
   readonly ruleNameSuffix?: string;
+  /** VENs the ingest path is sized for: the metering stream gets ⌈fleetSize / VENS_PER_METERING_SHARD⌉ shards. @default DEFAULT_FLEET_SIZE */
+  readonly fleetSize?: number;
 }
 
 /** What each rule's Lambda may touch: ingest only ever writes. */
@@ -39,11 +43,17 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
     storage.grantWrite(fn, 'events');
     storage.grantWrite(fn, 'commands');
   },
+  // and the power system's one item: read, then a conditional put (iot:Publish of its commands: connectWinterRiver)
   'winter-river': (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
     storage.grantWrite(fn, 'devices');
+    storage.grantItem(fn, 'powerSystem');
   },
-  presence: (fn, storage) => storage.grantWrite(fn, 'devices'),
+  // and reads back the device's state item to fold the event into its recent sessions
+  presence: (fn, storage) => {
+    storage.grantWrite(fn, 'devices');
+    storage.grantGetItem(fn, 'devices');
+  },
   // checks each reading's asset against the inventory of the sending gateway's site
   der: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
@@ -88,13 +98,29 @@ export class Ingest extends Construct {
 
     this.functions = {} as Record<RuleHandler, HandlerFunction>;
     for (const rule of rules) {
-      const stream = this.ruleStream(rule);
+      const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE));
       this.handlerFunction(rule, stream, props.storage);
       const ruleName = `${rule.name}${props.ruleNameSuffix ?? ''}`;
       this.ruleNames[rule.name] = ruleName;
       this.topicRules[rule.name] = this.topicRule(rule, ruleName, stream, errorActionRole);
     }
     this.commandTimeouts = this.commandSweep(props.storage);
+  }
+
+  /**
+   * The Winter River controller publishes its commands through the IoT data plane: to the command topic of each
+   * node of its topology, and no other (the fleet comes after ingest: it names the metering rule).
+   */
+  connectWinterRiver({ arnPrefix, dataEndpoint, topology }: { arnPrefix: string; dataEndpoint: string; topology: Topology }): void {
+    const fn = this.functions['winter-river'];
+    fn.function.addEnvironment('IOT_DATA_ENDPOINT', `https://${dataEndpoint}`);
+    fn.function.addEnvironment('WINTER_RIVER_TOPOLOGY', topologyJson(topology));
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['iot:Publish'],
+        resources: topology.nodes.map((n) => `${arnPrefix}:topic/${topics.winterRiverCommand(n.id)}`),
+      }),
+    );
   }
 
   private commandSweep(storage: Storage): HandlerFunction {
@@ -116,10 +142,10 @@ export class Ingest extends Construct {
   }
 
   /** Provisioned (a shard-hour is cheaper than on-demand's stream-hour at this volume), encrypted with aws/kinesis. */
-  private ruleStream(rule: RuleDefinition): Stream {
+  private ruleStream(rule: RuleDefinition, shardCount: number): Stream {
     const stream = new Stream(this, `${pascal(rule.name)}Stream`, {
       streamMode: StreamMode.PROVISIONED,
-      shardCount: rule.stream.shards,
+      shardCount,
       encryption: StreamEncryption.MANAGED,
       retentionPeriod: Duration.hours(24),
     });

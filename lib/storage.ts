@@ -88,6 +88,20 @@ export class Storage extends Construct {
     );
   }
 
+  /** GetItem and PutItem on the table alone: for a single item read and conditionally rewritten (the power system). */
+  grantItem(grantee: Grantee, table: RegistryTable): void {
+    this.grantItemActions(grantee, table, ['dynamodb:GetItem', 'dynamodb:PutItem']);
+  }
+
+  /** GetItem only, on the table alone: to read back the item about to be updated (no Query, no Scan). */
+  grantGetItem(grantee: Grantee, table: RegistryTable): void {
+    this.grantItemActions(grantee, table, ['dynamodb:GetItem']);
+  }
+
+  private grantItemActions(grantee: Grantee, table: RegistryTable, actions: string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [this.tables[table].tableArn] }));
+  }
+
   grantTimeseriesWrite(grantee: Grantee): void {
     if (this.timeseriesTable) this.timeseriesTable.grantWriteData(grantee);
     else this.grantTimestream(grantee, 'timestream:WriteRecords');

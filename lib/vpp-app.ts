@@ -25,6 +25,8 @@ export const CONTEXT_FLAGS = {
   /** 'true' lets `cdk destroy` delete the data stores; by default they outlive the stack. */
   destroyData: 'false',
   iotLogLevel: 'WARN',
+  /** VENs the ingest path is sized for: the metering stream's shards (lambdas/core/rules.ts, shardsFor). */
+  fleetSize: '1000',
 } as const;
 
 const TIMESERIES: readonly TimeseriesBackend[] = ['dynamodb', 'timestream'];
@@ -66,6 +68,8 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
   };
   const iotLogLevel = flag('iotLogLevel').toUpperCase() as IotLogLevel;
   if (!IOT_LOG_LEVELS.includes(iotLogLevel)) fail('iotLogLevel', IOT_LOG_LEVELS.join(', '));
+  const fleetSize = Number(flag('fleetSize'));
+  if (!Number.isInteger(fleetSize) || fleetSize < 1 || fleetSize > 1_000_000) fail('fleetSize', 'a whole number of VENs from 1 to 1000000');
   const region = flag('region') || process.env.CDK_DEFAULT_REGION || undefined;
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) fail('region', 'a region name like eu-west-1');
 
@@ -90,6 +94,7 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     siteDir: flag('siteDir') || undefined,
     destroyData: bool('destroyData'),
     iotLogLevel,
+    fleetSize,
     // The account-wide IoT settings (logging, Device Defender audit) have one owner per account and region: the stack
     // with the default name. A second stack acknowledged with sharedAccount leaves them alone.
     accountSettings: stackName === CONTEXT_FLAGS.stackName,

@@ -14,6 +14,7 @@ import { DEFENDER_RESOURCE_TYPES, Operations, type IotLogLevel } from './operati
 import { unavailableResourceTypes } from './regions.js';
 import { Storage, type TimeseriesBackend } from './storage.js';
 import { METERING_RULE } from '../lambdas/core/topics.js';
+import { loadTopologyFile } from '../lambdas/core/power-system/topology-file.js';
 
 export interface VppStackProps extends StackProps {
   readonly timeseries: TimeseriesBackend;
@@ -33,6 +34,10 @@ export interface VppStackProps extends StackProps {
   readonly destroyData?: boolean;
   /** IoT Core's log level. @default 'WARN' */
   readonly iotLogLevel?: IotLogLevel;
+  /** The Winter River power chain (YAML); synth fails on a bad one. @default device/winter-river.topology.yaml */
+  readonly topologyFile?: string;
+  /** VENs the ingest path is sized for (the metering stream's shards). @default 1,000 */
+  readonly fleetSize?: number;
   /** Whether this stack owns the account's IoT logging and audit settings in its region. @default true */
   readonly accountSettings?: boolean;
 }
@@ -62,8 +67,10 @@ export class VppStack extends Stack {
       retentionDays: props.retentionDays,
       removalPolicy: dataRemovalPolicy,
     });
-    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix });
+    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix, fleetSize: props.fleetSize });
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
+    const topology = loadTopologyFile(props.topologyFile ?? `${PROJECT_ROOT}device/winter-river.topology.yaml`);
+    this.ingest.connectWinterRiver({ arnPrefix: this.fleet.arnPrefix, dataEndpoint: this.fleet.dataEndpoint, topology });
     // The dashboard's hosting comes first: its URL is the API's CORS origin and the sign-in's callback URL. Its
     // config.json, which names the API, the app client and the authorizer, is published once they exist.
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -73,6 +80,7 @@ export class VppStack extends Stack {
     this.api = new Api(this, 'Api', {
       storage: this.storage,
       fleet: this.fleet,
+      topology,
       corsOrigins: [this.dashboard.url, ...(props.extraCorsOrigins ?? [])],
       userPoolRemovalPolicy: dataRemovalPolicy,
     });

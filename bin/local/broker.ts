@@ -168,7 +168,7 @@ class BrakedConnection extends Duplex {
 const tlsSocketOf = (client: Client) =>
   client.conn instanceof BrakedConnection ? client.conn.socket : client.conn instanceof tls.TLSSocket ? client.conn : undefined;
 
-type Identity = { kind: 'device'; thingName: string; principal: string } | { kind: 'operator' };
+type Identity = { kind: 'device'; thingName: string; principal: string; peer?: string } | { kind: 'operator' };
 const identities = new WeakMap<Client, Identity>();
 
 const authError = (message: string): AuthenticateError =>
@@ -183,7 +183,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         const cert = socket.getPeerCertificate();
         const cn = cert?.subject?.CN;
         if (!cn || cn !== client.id) return done(authError(`client id ${client.id} is not certificate ${cn}`), false);
-        identities.set(client, { kind: 'device', thingName: cn, principal: cert.fingerprint256.replaceAll(':', '') });
+        const peer = socket.remoteAddress?.replace(/^::ffff:/, '');
+        identities.set(client, { kind: 'device', thingName: cn, principal: cert.fingerprint256.replaceAll(':', ''), ...(peer && { peer }) });
         return done(null, true);
       }
       if (password && opts.isOperatorToken(password.toString())) {
@@ -246,14 +247,18 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     opts.onPublish(packet.topic, Buffer.from(packet.payload), client?.id);
   });
 
+  // as IoT Core: one session id for a connection's connect and disconnect events, and the peer's address
+  const sessions = new WeakMap<Client, string>();
   const presence = (client: Client, eventType: 'connected' | 'disconnected') => {
     const id = identities.get(client);
     if (id?.kind !== 'device') return;
+    if (!sessions.has(client)) sessions.set(client, randomUUID());
     const event = {
       clientId: client.id,
       timestamp: Date.now(),
       eventType,
-      sessionIdentifier: randomUUID(),
+      sessionIdentifier: sessions.get(client)!,
+      ...(id.peer && { ipAddress: id.peer }),
       principalIdentifier: id.principal,
       versionNumber: ++presenceVersion,
       ...(eventType === 'disconnected' && { clientInitiatedDisconnect: false, disconnectReason: 'CONNECTION_LOST' }),

@@ -14,11 +14,16 @@ import { apiHandler } from '../../lambdas/api/handler.js';
 import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
-import { buildIngestPorts, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import { buildIngestPorts, buildPowerSystem, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import type { CommandPublisher } from '../../lambdas/core/ports.js';
+import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
+import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
+import type { Topology } from '../../lambdas/core/power-system/topology.js';
 import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
+import { cachedInventory } from '../../lambdas/core/inventory-cache.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
 import { ruleJson, rules } from '../../lambdas/core/rules.js';
@@ -58,6 +63,8 @@ export interface LocalStackOptions {
   readonly log?: (line: string) => void;
   /** Asset inventory (seed 002 YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
   readonly inventoryFile?: string;
+  /** The Winter River power chain the controller runs (and the simulated fleet's nodes). Default: device/winter-river.topology.yaml. */
+  readonly topologyFile?: string;
   /** Seconds a command waits for its ACK before it is `timed-out`. Default 60. */
   readonly commandTimeoutSec?: number;
   /** How often the time-out sweep runs. Default 5000. */
@@ -121,6 +128,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const dir = resolve(opts.dir);
   const host = opts.host ?? '127.0.0.1';
   const log = opts.log ?? (() => undefined);
+  // a bad topology stops the start before anything listens, naming the file and the field
+  const topology = loadTopologyFile(opts.topologyFile ?? join(ROOT, 'device', 'winter-river.topology.yaml'));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const secrets = await loadSecrets(join(dir, 'secrets.json'));
 
@@ -150,9 +159,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
   const errors = limitErrorSink(teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals)));
+  // the controller's commands leave through the data plane, as from the Lambda; it listens once the HTTP server does
+  let dataPlane: CommandPublisher | undefined;
+  const publisher: CommandPublisher = { publish: (...args) => dataPlane!.publish(...args) };
+  const power = buildPowerSystem(topology, tableNames.powerSystem, dynamo.client, publisher);
   const built: Ports = {
     ...buildIngestPorts(env, dynamo.client),
-    inventory: new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory),
+    inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory)),
+    power,
     errors,
   };
   const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
@@ -251,6 +265,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const baseUrl = `http://${host}:${httpPort}`;
   const credentials = { ...secrets.credentials, region: REGION };
 
+  const iotData = new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials });
+  dataPlane = new IotDataCommandPublisher(iotData);
   // the operator API's own ports, the inventory it routes dispatches with, and the command time-out sweep
   const apiPorts: ApiPorts = buildApiPorts(
     env,
@@ -262,7 +278,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     dynamo.client,
-    new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials }),
+    iotData,
+    power,
   );
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
@@ -324,7 +341,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
   };
 
-  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, log) : undefined;
+  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, topology, log) : undefined;
 
   return {
     config,
@@ -358,11 +375,12 @@ async function startSimulatedFleet(
   dir: string,
   config: LocalConfig,
   provision: (thing: string) => Promise<ProvisionResult>,
+  topology: Topology,
   log: (line: string) => void,
 ) {
   const { startFleet, defaultFleet } = await import('../../device/fleet.js');
   const devices = await Promise.all(
-    defaultFleet(ROOT).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
+    defaultFleet(ROOT, topology.nodes.map((n) => n.id)).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
   );
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
   return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });

@@ -5,22 +5,25 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { apiEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
+import { documentClient, topologyOf } from '../core/adapters.js';
+import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema } from '../core/config.js';
+import { DynamoPowerSystemStore } from '../core/power-system/store-dynamodb.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import * as commands from './commands.js';
 import * as der from './der.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
-import { createFleetEvent, getFleetEvent, listFleetEvents, portfolio } from './fleet.js';
+import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, portfolio } from './fleet.js';
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
 import { listRefused } from './refused.js';
-import { Reply } from './reply.js';
+import { Reply, TextReply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
+import { winterRiverSystem } from './winter-river.js';
 
 type Route = (event: APIGatewayProxyEventV2, ports: ApiPorts) => Promise<unknown>;
 
@@ -35,6 +38,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/vens/{venId}/events': (e, p) => q.venEvents(p, e.pathParameters?.venId, e.queryStringParameters),
   'GET /api/vens/{venId}/shadow': (e, p) => q.venShadow(p, e.pathParameters?.venId),
   'GET /api/winter-river/nodes': (e, p) => q.listWinterRiverNodes(p, e.queryStringParameters),
+  'GET /api/winter-river/system': (_e, p) => winterRiverSystem(p),
   'POST /api/vens/{venId}/send-event': (e, p) => commands.sendEvent(p, e.pathParameters?.venId, e),
   'POST /api/vens/{venId}/restore': (e, p) => commands.restore(p, e.pathParameters?.venId, e),
   'GET /api/commands/{correlationId}': (e, p) => commands.getCommand(p, e.pathParameters?.correlationId),
@@ -49,6 +53,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/events': (e, p) => listFleetEvents(p, e.queryStringParameters),
   'POST /api/events': (e, p) => createFleetEvent(p, e),
   'GET /api/events/{eventId}': (e, p) => getFleetEvent(p, e.pathParameters?.eventId),
+  'GET /api/events/{eventId}/report.csv': (e, p) => getFleetEventCsv(p, e.pathParameters?.eventId),
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
@@ -61,7 +66,12 @@ export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPo
   const definition = routeOf(event.routeKey);
   if (!route || !definition) return result(json(404, { error: 'NotFound', message: `no route ${event.routeKey}` }));
   const run = () => route(event, ports).then(
-    (r) => (r instanceof Reply ? json(r.statusCode, r.body) : json(200, r)),
+    (r): Response =>
+      r instanceof Reply
+        ? json(r.statusCode, r.body)
+        : r instanceof TextReply
+          ? { statusCode: 200, body: r.text, headers: { ...r.headers, 'content-type': r.contentType } }
+          : json(200, r),
     (err: unknown) => errorResponse(event, err),
   );
   try {
@@ -106,7 +116,10 @@ let ports: ApiPorts | undefined;
 function portsFromEnv(): ApiPorts {
   if (!ports) {
     const api = loadEnvOf(apiEnvSchema);
-    ports = buildApiPorts(loadEnv(), api, new DynamoDBClient({}), new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }));
+    const powerEnv = loadEnvOf(powerEnvSchema);
+    const dynamodb = new DynamoDBClient({});
+    const power = { topology: topologyOf(powerEnv), store: new DynamoPowerSystemStore(documentClient(dynamodb), powerEnv.POWER_SYSTEM_TABLE) };
+    ports = buildApiPorts(loadEnv(), api, dynamodb, new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }), power);
   }
   return ports;
 }

@@ -41,6 +41,7 @@ async function gatewayLink(ports: ApiPorts, gateway: string) {
   return {
     connected: device?.online ?? false,
     last_seen: seen.length ? new Date(Math.max(...seen)).toISOString() : null,
+    sessions: device?.sessions ?? [],
   };
 }
 

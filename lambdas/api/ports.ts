@@ -19,6 +19,7 @@ import type {
   ShadowReader,
   TelemetryStore,
 } from '../core/ports.js';
+import type { PowerSystem } from '../core/power-system/controller.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
@@ -35,6 +36,8 @@ export interface ApiPorts {
   readonly refusals: RefusalLog;
   readonly idempotency: IdempotencyStore;
   readonly settings: { readonly commandTimeoutSec: number };
+  /** The Winter River system as the controller stores it (read only here). */
+  readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
 }
 
 export function buildApiPorts(
@@ -42,6 +45,7 @@ export function buildApiPorts(
   api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
+  power: Pick<PowerSystem, 'topology' | 'store'>,
 ): ApiPorts {
   return {
     ...buildIngestPorts(env, dynamodb),
@@ -50,6 +54,7 @@ export function buildApiPorts(
     publisher: new IotDataCommandPublisher(iotData),
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
+    powerSystem: power,
   };
 }
 

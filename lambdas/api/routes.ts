@@ -25,6 +25,7 @@ export const routes = [
   { method: 'GET', path: '/api/vens/{venId}/events', role: 'viewer' },
   { method: 'GET', path: '/api/vens/{venId}/shadow', role: 'viewer' },
   { method: 'GET', path: '/api/winter-river/nodes', role: 'viewer' },
+  { method: 'GET', path: '/api/winter-river/system', role: 'viewer' },
   { method: 'POST', path: '/api/vens/{venId}/send-event', role: 'operator', idempotent: true },
   { method: 'POST', path: '/api/vens/{venId}/restore', role: 'operator', idempotent: true },
   { method: 'GET', path: '/api/commands/{correlationId}', role: 'viewer' },
@@ -39,6 +40,7 @@ export const routes = [
   { method: 'GET', path: '/api/events', role: 'viewer' },
   { method: 'POST', path: '/api/events', role: 'operator', idempotent: true },
   { method: 'GET', path: '/api/events/{eventId}', role: 'viewer' },
+  { method: 'GET', path: '/api/events/{eventId}/report.csv', role: 'viewer' },
   { method: 'GET', path: '/api/portfolio', role: 'viewer' },
   // Device data over HTTP, written as if the VEN had sent it: admin until devices use their certificates here.
   { method: 'POST', path: '/api/telemetry', role: 'admin' },

@@ -5,13 +5,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCommandLog } from './commands-dynamodb.js';
-import { apiEnvSchema, loadEnv, loadEnvOf, type ApiEnv, type Env } from './config.js';
+import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema, type ApiEnv, type Env, type PowerEnv } from './config.js';
 import { limitErrorSink } from './error-sink-limit.js';
 import { teeErrorSink } from './error-sink-tee.js';
 import { DynamoEventHistory } from './events-dynamodb.js';
 import { DynamoFleetEventStore } from './fleet-events-dynamodb.js';
+import { cachedInventory } from './inventory-cache.js';
 import { DynamoInventoryStore } from './inventory-dynamodb.js';
 import type {
+  CommandPublisher,
   CommandStore,
   ErrorSink,
   FleetEventStore,
@@ -23,6 +25,9 @@ import type {
 import { DynamoRefusalLog } from './refusals-dynamodb.js';
 import { DynamoDeviceRegistry } from './registry-dynamodb.js';
 import { telemetryStore } from './timeseries-store.js';
+import type { PowerSystem } from './power-system/controller.js';
+import { DynamoPowerSystemStore } from './power-system/store-dynamodb.js';
+import { checkTopology, type Topology } from './power-system/topology.js';
 
 export interface Ports extends IngestPorts {
   readonly errors: ErrorSink;
@@ -69,6 +74,24 @@ export function buildCommandStores(
   };
 }
 
+/** The topology a Lambda was deployed with; a bad one fails the cold start loudly, naming the field. */
+export function topologyOf(env: Pick<PowerEnv, 'WINTER_RIVER_TOPOLOGY'>): Topology {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(env.WINTER_RIVER_TOPOLOGY);
+  } catch {
+    throw new Error('Invalid Lambda environment: WINTER_RIVER_TOPOLOGY: not JSON');
+  }
+  const checked = checkTopology(raw);
+  if (!checked.ok) throw new Error(`Invalid Lambda environment: WINTER_RIVER_TOPOLOGY: ${checked.message}`);
+  return checked.topology;
+}
+
+/** The Winter River controller's ports: its topology, the system item and the publisher its commands leave by. */
+export function buildPowerSystem(topology: Topology, tableName: string, dynamodb: DynamoDBClient, publisher: CommandPublisher): PowerSystem {
+  return { topology, store: new DynamoPowerSystemStore(documentClient(dynamodb), tableName), publisher };
+}
+
 /** The dead-letter queue as the error sink: one JSON message per rejected input. */
 export class SqsErrorSink implements ErrorSink {
   constructor(
@@ -90,22 +113,26 @@ export class SqsErrorSink implements ErrorSink {
  * The ports of a deployed rule Lambda, built on first use from its environment. `telemetry`: how it builds its
  * time-series store (metering, winter-river: `telemetryWriter`); without one the Lambda has none.
  */
-export function rulePorts(telemetry: TelemetryFactory = noTelemetry, options: { inventory?: boolean } = {}): () => Ports {
+export function rulePorts(
+  telemetry: TelemetryFactory = noTelemetry,
+  options: { inventory?: boolean; power?: (dynamodb: DynamoDBClient) => PowerSystem } = {},
+): () => Ports {
   let lambdaPorts: Ports | undefined;
-  return () => (lambdaPorts ??= rulePortsFromEnv(telemetry, options.inventory ?? false));
+  return () => (lambdaPorts ??= rulePortsFromEnv(telemetry, options.inventory ?? false, options.power));
 }
 
-function rulePortsFromEnv(telemetry: TelemetryFactory, withInventory: boolean): Ports {
+function rulePortsFromEnv(telemetry: TelemetryFactory, withInventory: boolean, power?: (dynamodb: DynamoDBClient) => PowerSystem): Ports {
   const env = loadEnv();
   if (!env.ERROR_QUEUE_URL) throw new Error('Invalid Lambda environment: ERROR_QUEUE_URL is required');
   if (!env.REFUSALS_TABLE) throw new Error('Invalid Lambda environment: REFUSALS_TABLE is required');
   const dynamodb = new DynamoDBClient({});
   const inventory = withInventory
-    ? { inventory: new DynamoInventoryStore(documentClient(dynamodb), loadEnvOf(apiEnvSchema.pick({ INVENTORY_TABLE: true })).INVENTORY_TABLE) }
+    ? { inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamodb), loadEnvOf(apiEnvSchema.pick({ INVENTORY_TABLE: true })).INVENTORY_TABLE)) }
     : {};
   return {
     ...ingestPorts(env, documentClient(dynamodb), telemetry),
     ...inventory,
+    ...(power && { power: power(dynamodb) }),
     errors: limitErrorSink(
       teeErrorSink(new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL), new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE)),
     ),

@@ -48,6 +48,14 @@ export const apiEnvSchema = z.object({
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
+/** The Winter River controller (the winter-river rule) and the system route of the API. */
+export const powerEnvSchema = z.object({
+  POWER_SYSTEM_TABLE: z.string().min(1),
+  /** The topology file's content as JSON (lib/power-system-topology.ts reads and checks it at synth). */
+  WINTER_RIVER_TOPOLOGY: z.string().min(2),
+});
+export type PowerEnv = z.infer<typeof powerEnvSchema>;
+
 /** The command time-out sweep (lambdas/command-timeouts) needs only the command log. */
 export const commandTimeoutsEnvSchema = z.object({ COMMANDS_TABLE: z.string().min(1) });
 

@@ -9,7 +9,9 @@ import {
   presenceEventSchema,
   winterRiverStatusSchema,
   type Metering,
+  type WinterRiverStatus,
 } from './schemas.js';
+import { applyStatuses } from './power-system/controller.js';
 import { shedCapability } from './shed-capability.js';
 
 /** A message as a rule delivers it: the device's JSON plus what the broker knows about it. */
@@ -130,6 +132,7 @@ function heartbeatSummary(m: Metering, source: 'mqtt' | 'http'): Record<string, 
     enabledCircuits,
     availableShedKw: shed.availableShedKw,
     shedTiers: shed.shedTiers,
+    shedLoads: shed.shedLoads,
     source,
   };
 }
@@ -201,17 +204,32 @@ export async function ingestAck(msg: RuleMessage, ports: IngestPorts): Promise<I
   return { ok: true, stored: isNew };
 }
 
-export async function ingestWinterRiverStatus(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
+/** A Winter River status that passed its identity, schema and topology checks, with its receive time. */
+export interface AcceptedStatus {
+  readonly status: WinterRiverStatus;
+  readonly receivedAt: number;
+}
+
+export function acceptWinterRiverStatus(
+  msg: RuleMessage,
+  ports: Pick<IngestPorts, 'power'>,
+): { ok: true; value: AcceptedStatus } | Extract<IngestResult, { ok: false }> {
+  const refuse = (reason: RejectReason, message: string) => reject(reason, message) as Extract<IngestResult, { ok: false }>;
   const nodeId = msg.topic.split('/')[1] ?? '';
-  if (nodeId !== msg.clientId) {
-    return reject('identity-mismatch', `${msg.topic} was published by ${msg.clientId}`);
-  }
+  if (nodeId !== msg.clientId) return refuse('identity-mismatch', `${msg.topic} was published by ${msg.clientId}`);
   const parsed = parse(winterRiverStatusSchema, msg.payload);
-  if (!parsed.ok) return reject('schema', parsed.message);
+  if (!parsed.ok) return refuse('schema', parsed.message);
   const status = parsed.value;
-  if (status.node_id !== nodeId) {
-    return reject('identity-mismatch', `node_id ${status.node_id} was published on ${msg.topic}`);
+  if (status.node_id !== nodeId) return refuse('identity-mismatch', `node_id ${status.node_id} was published on ${msg.topic}`);
+  if (ports.power && !ports.power.topology.byId.has(nodeId)) {
+    return refuse('unknown-node', `node_id: ${nodeId} is not a node of the Winter River topology`);
   }
+  return { ok: true, value: { status, receivedAt: msg.receivedAt } };
+}
+
+/** The status into the time series and the node registry (idempotent: a redelivery writes the same). */
+export async function storeWinterRiverStatus({ status, receivedAt }: AcceptedStatus, ports: IngestPorts): Promise<void> {
+  const nodeId = status.node_id;
   const fields = Object.fromEntries(
     Object.entries(status).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])),
   );
@@ -219,16 +237,32 @@ export async function ingestWinterRiverStatus(msg: RuleMessage, ports: IngestPor
     {
       series: 'winter_river_status',
       deviceId: nodeId,
-      time: msg.receivedAt,
+      time: receivedAt,
       dimensions: { node_id: nodeId, status: status.status },
       measures: fields,
     },
   ]);
-  await ports.registry.recordHeartbeat('winter-river', nodeId, msg.receivedAt, {
-    timestamp: new Date(msg.receivedAt).toISOString(),
+  await ports.registry.recordHeartbeat('winter-river', nodeId, receivedAt, {
+    timestamp: new Date(receivedAt).toISOString(),
     status: status.status,
     ...fields,
   });
+}
+
+/** What the power engine takes from a status: the node, whether it is in service, a server's load. */
+export const powerReport = ({ status, receivedAt }: AcceptedStatus) => ({
+  node_id: status.node_id,
+  status: status.status,
+  at: receivedAt,
+  ...(status.power_kw !== undefined && { power_kw: status.power_kw }),
+});
+
+/** One status on its own: stored, then (with a power system) folded into the system state. */
+export async function ingestWinterRiverStatus(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
+  const accepted = acceptWinterRiverStatus(msg, ports);
+  if (!accepted.ok) return accepted;
+  await storeWinterRiverStatus(accepted.value, ports);
+  if (ports.power) await applyStatuses(ports.power, [powerReport(accepted.value)]);
   return { ok: true, stored: true };
 }
 
@@ -237,7 +271,11 @@ export async function ingestPresence(msg: RuleMessage, ports: IngestPorts): Prom
   if (!parsed.ok) return reject('schema', parsed.message);
   const event = parsed.value;
   if (event.timestamp > msg.receivedAt + MAX_CLOCK_SKEW_MS) return reject('clock-skew', aheadMessage('timestamp', event.timestamp, msg.receivedAt));
-  await ports.registry.recordPresence(event.clientId, event.eventType === 'connected', event.timestamp);
+  await ports.registry.recordPresence(event.clientId, event.eventType === 'connected', event.timestamp, {
+    ...(event.sessionIdentifier !== undefined && { sessionId: event.sessionIdentifier }),
+    ...(event.ipAddress !== undefined && { peer: event.ipAddress }),
+    ...(event.disconnectReason !== undefined && { reason: event.disconnectReason }),
+  });
   return { ok: true, stored: true };
 }
 

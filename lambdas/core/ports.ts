@@ -1,4 +1,6 @@
 // The domain's ports. Adapters live beside this file; nothing else knows a table layout or a client.
+import type { PowerSystem } from './power-system/controller.js';
+import type { PresenceChange, Session } from './sessions.js';
 import type { Inventory, InventoryAsset, InventorySite } from './inventory.js';
 import type { Ack, Command } from './schemas.js';
 import type { SeriesName } from './tables.js';
@@ -60,6 +62,8 @@ export interface Device {
   /** How often it reports over its connection, as learnt from its heartbeats (a default until then). */
   readonly reportIntervalMs?: number;
   readonly latest?: Record<string, unknown>;
+  /** Its recent connections, newest first (presence events). */
+  readonly sessions?: readonly Session[];
 }
 
 export interface DeviceRegistry {
@@ -69,8 +73,8 @@ export interface DeviceRegistry {
    * which leaves its online state and reporting interval alone. Never sets `online`: only presence does.
    */
   recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>, seen?: number | null): Promise<void>;
-  /** Applies a connect/disconnect unless a newer one was already applied. */
-  recordPresence(deviceId: string, online: boolean, at: number): Promise<void>;
+  /** Applies a connect/disconnect unless a newer one was already applied; either way folds it into the recent sessions. */
+  recordPresence(deviceId: string, online: boolean, at: number, session?: Omit<PresenceChange, 'online' | 'at'>): Promise<void>;
   get(deviceId: string): Promise<Device | undefined>;
   list(kind: DeviceKind, page: { limit: number; next?: string; online?: boolean }): Promise<Page<Device>>;
 }
@@ -103,6 +107,8 @@ export type RejectReason =
   | 'identity-mismatch'
   /** A DER reading of an asset not in the inventory of the sending gateway's site. */
   | 'unknown-asset'
+  /** A Winter River status of a node not in the topology. */
+  | 'unknown-node'
   | 'clock-skew'
   | 'store-rejected'
   | 'handler-failed';
@@ -141,6 +147,8 @@ export interface IngestPorts {
   readonly commands: CommandLog;
   /** The asset inventory: only the `der` rule reads it (which assets a gateway's site has). */
   readonly inventory?: InventoryReader;
+  /** The Winter River controller: only the `winter-river` rule runs it (power-system/controller.ts). */
+  readonly power?: PowerSystem;
 }
 
 /** The inventory as ingest reads it. */

@@ -3,11 +3,12 @@
 // state (`part` = state: connected and presenceAt from presence events; lastSeen, seenAt, reportIntervalMs, latest from
 // heartbeats) takes every heartbeat and presence event and is in no index, so a heartbeat is one unindexed write and
 // no index partition takes every device's. `online` is not stored: it is judged when read (isOnline).
-import { BatchGetCommand, QueryCommand, UpdateCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditional } from './dynamo.js';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
 import type { Device, DeviceKind, DeviceRegistry, Page } from './ports.js';
+import { foldSession, type PresenceChange, type Session } from './sessions.js';
 import { SHARDS, ShardMerge, shardKey, shardKeys } from './shards.js';
 
 type Item = Record<string, unknown>;
@@ -81,20 +82,44 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
     );
   }
 
-  async recordPresence(deviceId: string, online: boolean, at: number) {
-    await conditional(() =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { deviceId, part: STATE },
-          // `connected` is the presence; whether the device is online is decided when it is read (isOnline)
-          UpdateExpression: `SET connected = :connected, presenceAt = :at, ${online ? 'connectedAt' : 'disconnectedAt'} = :iso REMOVE #online`,
-          ConditionExpression: 'attribute_not_exists(presenceAt) OR presenceAt <= :at',
-          ExpressionAttributeNames: { '#online': 'online' },
-          ExpressionAttributeValues: { ':connected': online, ':at': at, ':iso': new Date(at).toISOString() },
-        }),
-      ),
-    );
+  /**
+   * The presence (`connected`, unless a newer event was already applied) and the recent sessions (every event, matched
+   * by session id): read, folded, written back under the item's `presenceRev`, re-read if another event got there first.
+   */
+  async recordPresence(deviceId: string, online: boolean, at: number, session: Omit<PresenceChange, 'online' | 'at'> = {}) {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { deviceId, part: STATE }, ConsistentRead: true }));
+      const item = res.Item;
+      const rev = typeof item?.presenceRev === 'number' ? item.presenceRev : 0;
+      const newer = !(typeof item?.presenceAt === 'number' && item.presenceAt > at);
+      const sessions = foldSession((item?.sessions as Session[] | undefined) ?? [], { online, at, ...session });
+      if (!newer && !sessions) return;
+      const sets = [
+        'presenceRev = :next',
+        ...(newer ? ['connected = :connected', 'presenceAt = :at', `${online ? 'connectedAt' : 'disconnectedAt'} = :iso`] : []),
+        ...(sessions ? ['sessions = :sessions'] : []),
+      ];
+      const applied = await conditional(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { deviceId, part: STATE },
+            // `connected` is the presence; whether the device is online is decided when it is read (isOnline)
+            UpdateExpression: `SET ${sets.join(', ')}${newer ? ' REMOVE #online' : ''}`,
+            ConditionExpression: rev === 0 ? 'attribute_not_exists(presenceRev)' : 'presenceRev = :rev',
+            ...(newer && { ExpressionAttributeNames: { '#online': 'online' } }),
+            ExpressionAttributeValues: {
+              ':next': rev + 1,
+              ...(rev !== 0 && { ':rev': rev }),
+              ...(newer && { ':connected': online, ':at': at, ':iso': new Date(at).toISOString() }),
+              ...(sessions && { ':sessions': sessions }),
+            },
+          }),
+        ),
+      );
+      if (applied) return;
+    }
+    throw new Error(`presence of ${deviceId}: too many concurrent updates (retried)`);
   }
 
   async get(deviceId: string): Promise<Device | undefined> {
@@ -202,6 +227,7 @@ function toDevice(deviceId: string, identity: Item | undefined, state: Item | un
     lastSeen: state?.lastSeen as string | undefined,
     ...(state && { reportIntervalMs }),
     latest: state?.latest as Record<string, unknown> | undefined,
+    ...(Array.isArray(state?.sessions) && { sessions: state.sessions as Session[] }),
   };
 }
 

@@ -1,7 +1,8 @@
 // A batch of one rule's messages, as its stream delivers them: refusals go to the error sink and never fail the
 // batch; a transient store failure fails only the messages it touched, which the stream then redelivers.
 import type { Ports } from './adapters.js';
-import { acceptMetering, storeMetering, type AcceptedMetering } from './ingest.js';
+import { acceptMetering, acceptWinterRiverStatus, powerReport, storeMetering, storeWinterRiverStatus, type AcceptedMetering, type AcceptedStatus } from './ingest.js';
+import { applyStatuses } from './power-system/controller.js';
 import { handleRuleEvent, ingestByHandler, refuse } from './rule-handler.js';
 import { splitRuleEvent, type RuleEvent, type RuleHandler } from './rules.js';
 
@@ -21,7 +22,31 @@ const failed = (err: unknown): ItemOutcome => ({ ok: false, error: err instanceo
  * after a device's message fails, its later messages are left for the retry too (they must not overtake it).
  */
 export async function handleRuleBatch(handler: RuleHandler, events: readonly RuleEvent[], ports: Ports): Promise<ItemOutcome[]> {
-  return handler === 'metering' ? meteringBatch(events, ports) : perDevice(handler, events, ports);
+  if (handler === 'metering') return meteringBatch(events, ports);
+  if (handler === 'winter-river' && ports.power) return winterRiverBatch(events, ports);
+  return perDevice(events, (event) => handleRuleEvent(event, ingestByHandler[handler], ports));
+}
+
+/**
+ * Winter River: each status stored as before (in order per node), then the power system updated once for the
+ * whole batch. If that update fails, every status it carried is retried (storing them again writes nothing new).
+ */
+async function winterRiverBatch(events: readonly RuleEvent[], ports: Ports): Promise<ItemOutcome[]> {
+  const stored: { index: number; value: AcceptedStatus }[] = [];
+  const outcomes = await perDevice(events, async (event, index) => {
+    const msg = splitRuleEvent(event);
+    const accepted = acceptWinterRiverStatus(msg, ports);
+    if (!accepted.ok) return refuse(msg, accepted, ports);
+    await storeWinterRiverStatus(accepted.value, ports);
+    stored.push({ index, value: accepted.value });
+  });
+  if (stored.length === 0) return outcomes;
+  try {
+    await applyStatuses(ports.power!, stored.map((s) => powerReport(s.value)));
+  } catch (err) {
+    for (const { index } of stored) outcomes[index] = failed(err);
+  }
+  return outcomes;
 }
 
 async function meteringBatch(events: readonly RuleEvent[], ports: Ports): Promise<ItemOutcome[]> {
@@ -48,7 +73,7 @@ async function meteringBatch(events: readonly RuleEvent[], ports: Ports): Promis
   return outcomes;
 }
 
-async function perDevice(handler: RuleHandler, events: readonly RuleEvent[], ports: Ports): Promise<ItemOutcome[]> {
+async function perDevice(events: readonly RuleEvent[], handle: (event: RuleEvent, index: number) => Promise<unknown>): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = events.map(() => DONE);
   const byDevice = new Map<string, number[]>();
   events.forEach((event, index) => {
@@ -60,7 +85,7 @@ async function perDevice(handler: RuleHandler, events: readonly RuleEvent[], por
   await inParallel([...byDevice.values()], DEVICE_CONCURRENCY, async (indexes) => {
     for (let i = 0; i < indexes.length; i++) {
       try {
-        await handleRuleEvent(events[indexes[i]!]!, ingestByHandler[handler], ports);
+        await handle(events[indexes[i]!]!, indexes[i]!);
       } catch (err) {
         for (const later of indexes.slice(i)) outcomes[later] = failed(err);
         return;

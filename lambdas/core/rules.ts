@@ -22,7 +22,7 @@ export type RuleHandler = 'metering' | 'ack' | 'winter-river' | 'presence' | 'de
  * its own poller.
  */
 export interface RuleStream {
-  /** Provisioned shards: each takes 1,000 records/s or 1 MB/s in. */
+  /** Provisioned shards, at least: each takes 1,000 records/s or 1 MB/s in (the metering stream's follow the fleet: shardsFor). */
   readonly shards: number;
   /** Records per handler invocation, at most. */
   readonly batchSize: number;
@@ -51,10 +51,33 @@ export interface RuleDefinition {
 
 /** By the device's MQTT client id. */
 const BY_CLIENT = '${clientid()}';
-/** Telemetry: fill batches for up to a second (fewer invocations, fewer store requests per message), 4 at once per shard. */
+/** Winter River and DER telemetry: fill batches for up to a second (fewer invocations, fewer store requests per message), 4 at once per shard. */
 const TELEMETRY_STREAM: RuleStream = { shards: 1, batchSize: 500, maxBatchingWindowSec: 1, parallelization: 4, retryAttempts: 10 };
+/**
+ * Metering: a lane waits up to 60 s, so a batch holds each VEN's minute (seed 001: 12 messages) and the handler writes
+ * one time-series item and one heartbeat per VEN per minute rather than per message; 10 lanes per shard keep a lane's
+ * minute (~125 VENs at VENS_PER_METERING_SHARD) under Lambda's 6 MB payload. In AWS a stored sample may be a minute
+ * old (the shadow and the live feed are not batched). The local stack polls without a window.
+ */
+const METERING_STREAM: RuleStream = { shards: 1, batchSize: 2_000, maxBatchingWindowSec: 60, parallelization: 10, retryAttempts: 10 };
 /** ACKs and presence: small, latency-bound, so no batching window. */
 const CONTROL_STREAM: RuleStream = { shards: 1, batchSize: 100, maxBatchingWindowSec: 0, parallelization: 1, retryAttempts: 10 };
+
+/**
+ * VENs one metering shard carries at 5 s. A VEN puts ~510 B/s into the stream either way (seed 001: a 2.5 KB record
+ * every 5 s; the economy profile: a 29 KB batch a minute, single samples during events), so bytes bind before records:
+ * 1,250 VENs are ~64% of a shard's 1 MB/s, headroom for events and reconnect bursts. bench/cost-model.ts checks this
+ * figure against the record sizes it measures.
+ */
+export const VENS_PER_METERING_SHARD = 1_250;
+/** The fleet the stack is sized for unless told (`-c fleetSize=…`). */
+export const DEFAULT_FLEET_SIZE = 1_000;
+
+/** Shards of a rule's stream for a fleet of `fleetSize` VENs: the metering stream's follow the fleet, the others are fixed. */
+export function shardsFor(rule: RuleDefinition, fleetSize: number): number {
+  if (rule.handler !== 'metering') return rule.stream.shards;
+  return Math.max(rule.stream.shards, Math.ceil(fleetSize / VENS_PER_METERING_SHARD));
+}
 
 export const rules: readonly RuleDefinition[] = [
   {
@@ -63,7 +86,7 @@ export const rules: readonly RuleDefinition[] = [
     handler: 'metering',
     description: 'VEN metering into the time series and the VEN registry',
     partitionKey: BY_CLIENT,
-    stream: TELEMETRY_STREAM,
+    stream: METERING_STREAM,
   },
   {
     name: 'ack',

@@ -62,9 +62,12 @@ export const tables = {
    * fingerprint, then its first response; TTL 24 h (`expiresAt`, epoch seconds, also checked on read: TTL deletes late).
    */
   idempotency: { env: 'IDEMPOTENCY_TABLE', partitionKey: 'pk', timeToLive: 'expiresAt' },
+  /** The Winter River power system (seed 003): one item, the controller's state (power-system/store-dynamodb.ts). */
+  powerSystem: { env: 'POWER_SYSTEM_TABLE', partitionKey: 'pk' },
   /**
-   * The DynamoDB time-series adapter: one partition per series, device and UTC day, one item per 30-second `bucket`
-   * holding its samples packed; TTL retention (timeseries-dynamodb.ts).
+   * The DynamoDB time-series adapter: one partition per device and UTC day, one immutable compressed item per write
+   * (`bucket` = its first sample's time and a content hash) holding its samples packed, templates apart; TTL retention
+   * (timeseries-dynamodb.ts).
    */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'bucket', timeToLive: 'expiresAt' },
 } as const satisfies Record<string, TableDefinition>;

@@ -1,19 +1,24 @@
-// Time-series adapter on DynamoDB. One item per series, device and 30-second bucket (`pk` = series#device#UTC day,
-// `bucket` = the bucket's start), one attribute per sample named by its offset in the bucket (ms), holding the
-// sample packed (timeseries-packing.ts). Templates are items of their own (`pk` = series#device#templates, `bucket` =
-// template id). Writing a sample sets its attribute unless the bucket has it already (the first sample of a time is
-// kept), so a redelivered sample changes nothing and two batches of one bucket merge. Why 30 s and not a minute: README, "Storage".
-import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// Time-series adapter on DynamoDB. One immutable item per device and write: every sample of that device in one
+// `write()` (a metering message, or a Kinesis batch's worth), all series together, packed (timeseries-packing.ts),
+// JSON, Brotli-compressed. `pk` = samples#device#UTC day, `bucket` = the first sample's time, `#`, a hash of the
+// content; samples of one item lie within SPAN_MS of the first and in one day. Templates are items of their own
+// (`pk` = series#device#templates, `bucket` = template id). A write is one PutItem billed on its own size (an append to
+// a shared bucket item is billed on the whole bucket each time); the same write again has the same key and changes
+// nothing; where two items hold a sample of the same time, the one written first is read. Why: README, "Storage".
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
 import type { Page, SeriesQuery, SeriesRecord, TelemetryStore } from './ports.js';
-import { memberOf, pack, samplesOf, unpack, type PackedSample, type Template } from './timeseries-packing.js';
+import type { SeriesName } from './tables.js';
+import { memberOf, pack, samplesOf, unpack, type PackedSample, type Sample, type Template } from './timeseries-packing.js';
 
 const DAY_MS = 86_400_000;
-export const BUCKET_MS = 30_000;
-/** Samples set by one UpdateItem: keeps the update expression far below DynamoDB's 4 KB. */
-const SAMPLES_PER_UPDATE = 50;
-const KEYS = new Set(['pk', 'bucket', 'expiresAt']);
+/** The samples of one item lie within this of its first: a read looks back this far before its range. */
+export const SPAN_MS = 300_000;
+/** Compressed bytes per item, at most: far below DynamoDB's 400 KB with the keys. */
+const MAX_ITEM_BYTES = 300_000;
 /** Templates kept in memory per process for reads, the least recently used forgotten first. */
 const TEMPLATE_CACHE = 10_000;
 /**
@@ -35,38 +40,82 @@ export interface TemplateItem {
   readonly template: Template;
 }
 
-export interface BucketWrite {
-  readonly key: { readonly pk: string; readonly bucket: string };
-  /** Attribute name (the sample's offset in the bucket, ms) → the packed sample. */
-  readonly samples: Record<string, PackedSample>;
+/** What an item's `z` holds once decompressed: series → the sample's offset from the item's first (ms) → the sample. */
+type Contents = Partial<Record<SeriesName, Record<string, PackedSample>>>;
+
+/** One item as it is put. */
+export interface SamplesItem {
+  readonly pk: string;
+  readonly bucket: string;
+  /** When it was written (ms): of two samples of one time, the earlier write's is read. */
+  readonly w: number;
+  /** Brotli of the JSON of Contents. */
+  readonly z: Uint8Array;
   readonly expiresAt: number;
 }
 
-/** What one `write()` stores: the templates it needs and one update per bucket (also what bench/cost-model.ts sizes). */
-export function timeSeriesWrites(records: readonly SeriesRecord[], retentionDays: number): { templates: TemplateItem[]; buckets: BucketWrite[] } {
+/** What one `write()` stores: the templates it needs and one item per device (a few, for long or huge writes): also what bench/cost-model.ts sizes. */
+export function timeSeriesWrites(records: readonly SeriesRecord[], retentionDays: number, writtenAt = Date.now()): { templates: TemplateItem[]; items: SamplesItem[] } {
   const templates = new Map<string, TemplateItem>();
-  const buckets = new Map<string, BucketWrite>();
+  const byDevice = new Map<string, { sample: Sample; packed: PackedSample }[]>();
   for (const sample of samplesOf(records)) {
     const { templateId, template, packed } = pack(sample);
     const pk = templatesKey(sample.series, sample.deviceId);
     templates.set(`${pk}\u0000${templateId}`, { pk, bucket: templateId, template });
-    const start = bucketStart(sample.time);
-    const key = { pk: partitionKey(sample.series, sample.deviceId, sample.time), bucket: sortKey(start) };
-    const id = `${key.pk}\u0000${key.bucket}`;
-    let write = buckets.get(id);
-    if (!write) {
-      write = { key, samples: {}, expiresAt: Math.floor((start + BUCKET_MS) / 1000) + retentionDays * 86_400 };
-      buckets.set(id, write);
-    }
-    write.samples[String(sample.time - start)] = packed;
+    let list = byDevice.get(sample.deviceId);
+    if (!list) byDevice.set(sample.deviceId, (list = []));
+    list.push({ sample, packed });
   }
-  return { templates: [...templates.values()], buckets: [...buckets.values()] };
+  const items: SamplesItem[] = [];
+  for (const [deviceId, list] of byDevice) {
+    list.sort((a, b) => a.sample.time - b.sample.time);
+    let run: typeof list = [];
+    const flush = () => {
+      if (run.length) items.push(...itemsOf(deviceId, run, retentionDays, writtenAt));
+      run = [];
+    };
+    for (const entry of list) {
+      const first = run[0]?.sample.time;
+      if (first !== undefined && (entry.sample.time - first >= SPAN_MS || day(entry.sample.time) !== day(first))) flush();
+      run.push(entry);
+    }
+    flush();
+  }
+  return { templates: [...templates.values()], items };
+}
+
+/** One item for these samples of one device, or, past MAX_ITEM_BYTES compressed, two halves' items. */
+function itemsOf(deviceId: string, run: { sample: Sample; packed: PackedSample }[], retentionDays: number, writtenAt: number): SamplesItem[] {
+  const first = run[0]!.sample.time;
+  const contents: Contents = {};
+  for (const { sample, packed } of run) (contents[sample.series] ??= {})[String(sample.time - first)] = packed;
+  const json = JSON.stringify(contents);
+  const z = brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } });
+  if (z.length > MAX_ITEM_BYTES && run.length > 1) {
+    const half = Math.ceil(run.length / 2);
+    return [...itemsOf(deviceId, run.slice(0, half), retentionDays, writtenAt), ...itemsOf(deviceId, run.slice(half), retentionDays, writtenAt)];
+  }
+  const hash = createHash('sha256').update(json).digest('base64url').slice(0, 8);
+  return [{
+    pk: partitionKey(deviceId, first),
+    bucket: `${sortKey(first)}#${hash}`,
+    w: writtenAt,
+    z,
+    expiresAt: Math.floor(run.at(-1)!.sample.time / 1000) + retentionDays * 86_400,
+  }];
 }
 
 interface Cursor {
   /** The last record handed out: its time and member. */
   t: number;
   m: string;
+}
+
+/** A sample read, with what decides between two of the same time: its item's write time, then key. */
+interface Found {
+  readonly packed: PackedSample;
+  readonly w: number;
+  readonly key: string;
 }
 
 export class DynamoTelemetryStore implements TelemetryStore {
@@ -76,33 +125,53 @@ export class DynamoTelemetryStore implements TelemetryStore {
   constructor(private readonly props: DynamoTelemetryStoreProps) {}
 
   async write(records: readonly SeriesRecord[]): Promise<void> {
-    const { templates, buckets } = timeSeriesWrites(records, this.props.retentionDays);
+    const { templates, items } = timeSeriesWrites(records, this.props.retentionDays);
     const unknown = templates.filter((t) => !this.written.has(`${t.pk}#${t.bucket}`));
     await Promise.all(unknown.map((t) => this.props.client.send(new PutCommand({ TableName: this.props.tableName, Item: t }))));
     for (const t of unknown) {
       this.remember(t.pk, t.bucket, t.template);
       bounded(this.written, WRITTEN_KEYS).add(`${t.pk}#${t.bucket}`);
     }
-    await Promise.all(buckets.map((b) => this.writeBucket(b)));
+    await Promise.all(items.map((item) => this.put(item)));
+  }
+
+  /** Put once: the same samples again (a redelivered batch) have the same key and are left as they were. */
+  private async put(item: SamplesItem): Promise<void> {
+    try {
+      await this.props.client.send(
+        new PutCommand({ TableName: this.props.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+    } catch (err) {
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    }
   }
 
   async query(q: SeriesQuery): Promise<Page<SeriesRecord>> {
     const after = q.next ? cursorOf(q.next, q) : undefined;
     const end = after?.t ?? q.end;
     const items: SeriesRecord[] = [];
-    const take = (records: SeriesRecord[]) => {
-      for (const r of records) {
-        if (items.length === q.limit) return;
-        if (after && r.time === after.t && byteOrder(memberOf(r), after.m) >= 0) continue;
-        if (q.where && r.dimensions[q.where.dimension] !== q.where.value) continue;
-        items.push(r);
+    /** Samples read and not yet handed out, by time. */
+    const pending = new Map<number, Found>();
+    /** Hands out, newest first, the pending samples at or after `from` (no item still unread can hold one). */
+    const release = async (from: number) => {
+      for (const time of [...pending.keys()].filter((t) => t >= from).sort((a, b) => b - a)) {
+        const found = pending.get(time)!;
+        pending.delete(time);
+        if (items.length === q.limit) continue;
+        const template = await this.template(q, found.packed[0]);
+        const records = unpack({ series: q.series, deviceId: q.deviceId, time }, template, found.packed);
+        for (const r of records.sort((a, b) => byteOrder(memberOf(b), memberOf(a)))) {
+          if (items.length === q.limit) break;
+          if (after && r.time === after.t && byteOrder(memberOf(r), after.m) >= 0) continue;
+          if (q.where && r.dimensions[q.where.dimension] !== q.where.value) continue;
+          items.push(r);
+        }
       }
     };
     let perItem = 1;
     let read = 0;
-    for (const day of dayStarts(q.start, end)) {
+    for (const dayStart of dayStarts(q.start, end)) {
       let startKey: Record<string, unknown> | undefined;
-      let group: Record<string, unknown>[] = [];
       do {
         const res = await this.props.client.send(
           new QueryCommand({
@@ -110,9 +179,9 @@ export class DynamoTelemetryStore implements TelemetryStore {
             KeyConditionExpression: 'pk = :pk AND #bucket BETWEEN :from AND :to',
             ExpressionAttributeNames: { '#bucket': 'bucket' },
             ExpressionAttributeValues: {
-              ':pk': partitionKey(q.series, q.deviceId, day),
-              ':from': sortKey(bucketStart(Math.max(q.start, day))),
-              ':to': `${sortKey(bucketStart(Math.min(end, day + DAY_MS - 1)))}~`,
+              ':pk': partitionKey(q.deviceId, dayStart),
+              ':from': sortKey(Math.max(q.start - SPAN_MS + 1, dayStart)),
+              ':to': `${sortKey(Math.min(end, dayStart + DAY_MS - 1))}~`,
             },
             ScanIndexForward: false,
             Limit: Math.min(100, Math.ceil((q.limit - items.length) / perItem) + 1),
@@ -120,42 +189,30 @@ export class DynamoTelemetryStore implements TelemetryStore {
           }),
         );
         for (const item of res.Items ?? []) {
-          // a bucket's overflow items (`bucket#offset`) come before the bucket itself: read them all, then hand out
-          if (group.length && bucketOf(group[0]!) !== bucketOf(item)) {
-            take(await this.records(q, group, q.start, end));
-            group = [];
+          const first = Number((item.bucket as string).slice(0, 14));
+          const samples = contentsOf(item)[q.series] ?? {};
+          for (const [offset, packed] of Object.entries(samples)) {
+            const time = first + Number(offset);
+            if (time < q.start || time > end) continue;
+            const found: Found = { packed, w: item.w as number, key: item.bucket as string };
+            const held = pending.get(time);
+            if (!held || found.w < held.w || (found.w === held.w && found.key < held.key)) pending.set(time, found);
           }
-          group.push(item);
           read++;
+          // items still to come start at or before this one, so hold samples no later than SPAN_MS after it
+          await release(first + SPAN_MS);
+          if (items.length === q.limit) break;
         }
         perItem = Math.max(1, items.length / Math.max(1, read));
         startKey = res.LastEvaluatedKey;
       } while (startKey && items.length < q.limit);
-      if (group.length && items.length < q.limit) take(await this.records(q, group, q.start, end));
+      await release(-Infinity);
       if (items.length === q.limit) {
         const last = items.at(-1)!;
         return { items, next: encodeToken({ t: last.time, m: memberOf(last) } satisfies Cursor) };
       }
     }
     return { items };
-  }
-
-  /** A bucket's samples in [start, end], newest first, each sample's records by member, highest first. */
-  private async records(q: SeriesQuery, group: Record<string, unknown>[], start: number, end: number): Promise<SeriesRecord[]> {
-    const base = Number(bucketOf(group[0]!));
-    const samples = new Map<number, PackedSample>();
-    for (const item of group) {
-      for (const [name, value] of Object.entries(item)) if (!KEYS.has(name)) samples.set(base + Number(name), value as PackedSample);
-    }
-    const out: SeriesRecord[] = [];
-    for (const time of [...samples.keys()].sort((a, b) => b - a)) {
-      if (time < start || time > end) continue;
-      const packed = samples.get(time)!;
-      const template = await this.template(q, packed[0]);
-      const records = unpack({ series: q.series, deviceId: q.deviceId, time }, template, packed);
-      out.push(...records.sort((a, b) => byteOrder(memberOf(b), memberOf(a))));
-    }
-    return out;
   }
 
   private async template(q: SeriesQuery, id: string): Promise<Template> {
@@ -180,35 +237,11 @@ export class DynamoTelemetryStore implements TelemetryStore {
     this.templates.delete(key); // re-inserted last: Map order is recency
     bounded(this.templates, TEMPLATE_CACHE).set(key, template);
   }
-
-  private async writeBucket(b: BucketWrite): Promise<void> {
-    const entries = Object.entries(b.samples);
-    for (let i = 0; i < entries.length; i += SAMPLES_PER_UPDATE) {
-      const chunk = entries.slice(i, i + SAMPLES_PER_UPDATE);
-      try {
-        await this.update(b.key, chunk, b.expiresAt);
-      } catch (err) {
-        if (!isItemTooLarge(err)) throw err;
-        // the bucket is full (400 KB): each of these samples gets an item of its own beside it
-        for (const entry of chunk) await this.update({ pk: b.key.pk, bucket: `${b.key.bucket}#${entry[0]}` }, [entry], b.expiresAt);
-      }
-    }
-  }
-
-  private update(key: BucketWrite['key'], samples: [string, PackedSample][], expiresAt: number) {
-    return this.props.client.send(
-      new UpdateCommand({
-        TableName: this.props.tableName,
-        Key: key,
-        // the first sample of a time is kept: a redelivery writes nothing new, another reading of that time (the HTTP
-        // fallback's beside the device's own) never silently replaces it (Timestream refuses such a record too)
-        UpdateExpression: `SET expiresAt = :expiresAt, ${samples.map((_, i) => `#s${i} = if_not_exists(#s${i}, :s${i})`).join(', ')}`,
-        ExpressionAttributeNames: Object.fromEntries(samples.map(([name], i) => [`#s${i}`, name])),
-        ExpressionAttributeValues: { ':expiresAt': expiresAt, ...Object.fromEntries(samples.map(([, value], i) => [`:s${i}`, value])) },
-      }),
-    );
-  }
 }
+
+/** An item's samples, decompressed. */
+export const contentsOf = (item: Record<string, unknown>): Contents =>
+  JSON.parse(brotliDecompressSync(item.z as Uint8Array).toString('utf8')) as Contents;
 
 function cursorOf(token: string, q: SeriesQuery): Cursor {
   const c = decodeToken<Partial<Cursor>>(token);
@@ -220,12 +253,8 @@ function cursorOf(token: string, q: SeriesQuery): Cursor {
 
 /** DynamoDB's order of string keys (UTF-8 bytes), which the old one-item-per-record layout returned. */
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
-const isItemTooLarge = (err: unknown) =>
-  (err as Error).name === 'ValidationException' && /item size/i.test((err as Error).message);
-const bucketOf = (item: Record<string, unknown>) => (item.bucket as string).slice(0, 14);
-const bucketStart = (time: number) => Math.floor(time / BUCKET_MS) * BUCKET_MS;
 const day = (time: number) => new Date(time).toISOString().slice(0, 10);
-const partitionKey = (series: string, deviceId: string, time: number) => `${series}#${deviceId}#${day(time)}`;
+const partitionKey = (deviceId: string, time: number) => `samples#${deviceId}#${day(time)}`;
 const templatesKey = (series: string, deviceId: string) => `${series}#${deviceId}#templates`;
 const sortKey = (time: number) => String(time).padStart(14, '0');
 

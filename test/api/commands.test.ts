@@ -131,23 +131,23 @@ describe('GET /api/commands/{correlationId}', () => {
 
 describe('POST /api/winter-river/nodes/{nodeId}/command', () => {
   it('publishes the seed-003 command on the node topic', async () => {
-    const node = await connectDevice(await stack.provision('pdu_c'), 'pdu_c');
+    const node = await connectDevice(await stack.provision('srv_a'), 'srv_a');
     try {
-      await node.subscribe(topics.winterRiverCommand('pdu_c'));
-      await node.publish(topics.winterRiverStatus('pdu_c'), fixtureText('seed-003-winter-river-status').replace('pdu_a', 'pdu_c'), mqtt.QoS.AtMostOnce);
+      await node.subscribe(topics.winterRiverCommand('srv_a'));
+      await node.publish(topics.winterRiverStatus('srv_a'), fixtureText('seed-003-winter-river-status').replace('pdu_a', 'srv_a'), mqtt.QoS.AtMostOnce);
       await eventually(async () => (await stack.api('/api/winter-river/nodes')).body.items.length > 0);
 
-      const res = await stack.api('/api/winter-river/nodes/pdu_c/command', post(fixture('seed-003-winter-river-command')));
-      expect(res).toMatchObject({ status: 202, body: { nodeId: 'pdu_c', status: 'sent', topic: topics.winterRiverCommand('pdu_c') } });
-      const message = await eventually(async () => node.received.find((m) => m.topic === topics.winterRiverCommand('pdu_c')));
+      const res = await stack.api('/api/winter-river/nodes/srv_a/command', post(fixture('seed-003-winter-river-command')));
+      expect(res).toMatchObject({ status: 202, body: { nodeId: 'srv_a', status: 'sent', topic: topics.winterRiverCommand('srv_a') } });
+      const message = await eventually(async () => node.received.find((m) => m.topic === topics.winterRiverCommand('srv_a')));
       expect(message.payload).toBe(JSON.stringify(fixture('seed-003-winter-river-command')));
 
-      expect(await stack.api('/api/winter-river/nodes/pdu_c/command', post({ command: 'Set Fault' }))).toMatchObject({
+      expect(await stack.api('/api/winter-river/nodes/srv_a/command', post({ command: 'Set Fault' }))).toMatchObject({
         status: 400,
         body: { field: 'command' },
       });
       expect((await stack.api('/api/winter-river/nodes/pdu_zz/command', post({ command: 'reset' }))).status).toBe(404);
-      expect((await stack.api('/api/winter-river/nodes/pdu_c/command', { ...post({ command: 'reset' }), token: null })).status).toBe(401);
+      expect((await stack.api('/api/winter-river/nodes/srv_a/command', { ...post({ command: 'reset' }), token: null })).status).toBe(401);
     } finally {
       await node.close();
     }

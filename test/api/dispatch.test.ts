@@ -59,8 +59,8 @@ describe('GET /api/assets and /api/agents', () => {
     });
     expect(agents).toEqual([
       expect.objectContaining({ asset_id: 'a-bess-1', asset_name: 'A-BESS-1', site_id: 'site-a', site_name: 'Site A', peer: 'gw-a', connected: true }),
-      expect.objectContaining({ asset_id: 'a-bess-2', peer: 'gw-a', connected: true }),
-      { asset_id: 'b-bess-1', asset_name: 'b-bess-1', site_id: 'site-b', site_name: 'Site B', peer: 'gw-silent', connected: false, last_seen: null },
+      expect.objectContaining({ asset_id: 'a-bess-2', peer: 'gw-a', connected: true, sessions: [expect.objectContaining({ peer: '127.0.0.1', connected_at: expect.any(String) })] }),
+      { asset_id: 'b-bess-1', asset_name: 'b-bess-1', site_id: 'site-b', site_name: 'Site B', peer: 'gw-silent', connected: false, last_seen: null, sessions: [] },
     ]);
     expect((await stack.api('/api/agents', { token: null })).status).toBe(401);
   });

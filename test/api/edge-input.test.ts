@@ -15,7 +15,7 @@ let stack: ApiTestStack;
 let ven: TestDevice;
 let node: TestDevice;
 const VEN = 'ven-x1';
-const NODE = 'pdu_x';
+const NODE = 'pdu_a';
 
 beforeAll(async () => {
   stack = await startApiStack();

@@ -24,7 +24,7 @@ let ven: TestDevice;
 let node: TestDevice;
 const VEN = 'ven-i1';
 const OTHER = 'ven-i2';
-const NODE = 'pdu_i';
+const NODE = 'ups_a';
 
 beforeAll(async () => {
   stack = await startApiStack();

@@ -1,5 +1,6 @@
 // The operator dashboard in a real browser against a real local stack with its simulated fleet: each view shows
 // the fleet, commands go out from the UI and their outcome comes back live, and the page survives the socket dropping.
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/topics.js';
@@ -145,13 +146,27 @@ describe('dashboard', () => {
     await page.getByLabel('Duration (s)').fill('120');
     await page.getByRole('button', { name: 'Preview allocation' }).click();
     const plan = page.getByLabel('Allocation preview');
-    await plan.getByText('fully covered').waitFor();
+    await plan.getByText('covered within 10%').waitFor();
     expect(await plan.getByRole('rowheader').count()).toBeGreaterThan(0);
     await plan.getByRole('button', { name: 'Send event…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Send event' }).click();
     await page.waitForURL(/\/events\/[^/]+$/);
     await page.waitForFunction(() => !/—|^0 kW/.test(document.querySelector('[data-testid="acknowledged"]')?.textContent ?? '—'), null, { timeout: 15_000 });
     await page.waitForFunction(() => (document.querySelector('[data-testid="measured"]')?.textContent ?? '—') !== '—', null, { timeout: 30_000 });
+    // per interval: the fleet's baseline, metered load and shed against the request, passed or failed
+    const intervals = page.getByRole('table', { name: 'Performance per interval' });
+    const first = intervals.getByRole('row').nth(1);
+    await first.getByText(/^(pass|fail)$/).waitFor({ timeout: 15_000 });
+    const cells = await first.getByRole('cell').allTextContents();
+    expect(cells[4]).toBe('6 kW'); // the commitment: the request
+    // the CSV, fetched with the session's token and handed over as a file
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report (CSV)' }).click()]);
+    const eventId = page.url().split('/').pop()!;
+    expect(download.suggestedFilename()).toBe(`${eventId}.csv`);
+    const csv = (await readFile(await download.path(), 'utf8')).split('\r\n');
+    expect(csv[0]).toBe('scope,venId,interval_start,interval_end,samples,baseline_kw,metered_kw,shed_kw,commitment_kw,pass,baseline_method,baseline_days,adjustment_factor');
+    expect(csv[1]).toMatch(/^fleet,,[^,]+,[^,]+,\d+,[\d.]+,[\d.]+,[\d.-]+,6,(true|false),,,$/);
+    expect(csv.filter((line) => line.startsWith('ven,ven-00')).length).toBeGreaterThan(0);
     await expectAccessible(page);
     await screenshot(page, 'event');
     await page.getByRole('link', { name: 'DR events' }).click();
@@ -160,10 +175,14 @@ describe('dashboard', () => {
     await screenshot(page, 'events');
   }, 60_000);
 
-  it('turns a Winter River node red when it is set to fault, without a reload', async () => {
+  it('turns a Winter River node red when it is set to fault, without a reload, and the chain beside shows what lost power', async () => {
     await open('/winter-river');
     const node = page.getByRole('listitem', { name: /^pdu_a:/ });
     await node.and(page.locator('[data-status="ok"]')).waitFor({ timeout: 15_000 });
+    const chain = page.getByRole('list', { name: 'Power chain' });
+    const chainNode = (id: string, kind: string, state: string) => chain.getByRole('listitem', { name: `${id} (${kind}) ${state}`, exact: true });
+    await chainNode('srv_a', 'server', 'on utility').waitFor({ timeout: 15_000 });
+    await chainNode('util_a', 'utility', 'on utility').waitFor();
     const okColour = await node.evaluate((el) => getComputedStyle(el).backgroundColor);
     await page.getByRole('combobox', { name: /^Node/ }).selectOption('pdu_a');
     await page.getByRole('combobox', { name: /^Command/ }).selectOption({ label: 'Set fault' });
@@ -171,12 +190,19 @@ describe('dashboard', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
     await node.and(page.locator('[data-status="fault"]')).waitFor({ timeout: 15_000 });
     await page.waitForFunction((before) => getComputedStyle(document.querySelector('li.node[data-status="fault"]')!).backgroundColor !== before, okColour);
+    // the controller's view: the faulted PDU and the server below it have no power, the UPS above it still does
+    await chainNode('pdu_a', 'pdu', 'no power').waitFor({ timeout: 15_000 });
+    await chainNode('srv_a', 'server', 'no power').waitFor();
+    await chainNode('ups_a', 'ups', 'on utility').waitFor();
+    await page.getByRole('list', { name: 'Power events' }).getByText(/srv_a: power lost/).first().waitFor();
     await expectAccessible(page);
     await screenshot(page, 'winter-river');
     await page.getByRole('combobox', { name: /^Command/ }).selectOption({ label: 'Clear fault' });
     await page.getByRole('button', { name: 'Send…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
     await node.and(page.locator('[data-status="ok"]')).waitFor({ timeout: 15_000 });
+    await chainNode('srv_a', 'server', 'on utility').waitFor({ timeout: 15_000 });
+    expect(errors).toEqual([]);
   });
 
   it('lists a refused message with its reason, device and topic', async () => {
@@ -197,6 +223,28 @@ describe('dashboard', () => {
     await page.getByRole('row').filter({ hasText: 'identity-mismatch' }).or(page.getByRole('row').filter({ hasText: 'schema' })).first().waitFor({ timeout: 15_000 });
     expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
+  });
+
+  it('shows each site\'s output, connection and readings from the REST routes with no live feed at all', async () => {
+    await page.routeWebSocket(/\/mqtt$/, (ws) => void ws.close({ code: 1011, reason: 'test: feed down' }));
+    await page.goto(`${stack.config.apiUrl}/sites`);
+    await page.getByRole('status').filter({ hasText: 'Polling' }).waitFor({ timeout: 15_000 });
+    const site = page.getByRole('region', { name: 'Mixed DER Site' });
+    await site.getByText(/\bconnected · last seen .* · output -?\d+(\.\d+)? MW/).waitFor({ timeout: 15_000 });
+    for (const type of ['bess', 'pv', 'wind', 'ev']) {
+      const row = site.getByRole('row').filter({ has: page.getByRole('cell', { name: type, exact: true }) });
+      await row.getByRole('cell').nth(3).filter({ hasText: /-?\d+(\.\d+)? MW/ }).waitFor();
+    }
+    await expectAccessible(page);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the DER tiles by type on the overview from the portfolio', async () => {
+    await open('/');
+    const tiles = page.getByRole('region', { name: 'DER by type' });
+    for (const label of ['Batteries', 'PV', 'Wind', 'EV charging']) await tiles.getByText(label, { exact: true }).waitFor({ timeout: 15_000 });
+    await tiles.getByText(/MWh to discharge/).waitFor();
+    await expectAccessible(page);
   });
 
   it('falls back to polling when the live feed drops, and goes live again when it returns', async () => {

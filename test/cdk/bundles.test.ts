@@ -35,7 +35,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
     expect(clients('dynamodb')).toEqual({
       metering: [],
       ack: [],
-      'winter-river': [],
+      'winter-river': ['iot-data-plane'],
       presence: [],
       der: [],
       'command-timeouts': [],
@@ -45,7 +45,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
     expect(clients('timestream')).toEqual({
       metering: ['timestream-write'],
       ack: [],
-      'winter-river': ['timestream-write'],
+      'winter-river': ['timestream-write', 'iot-data-plane'],
       presence: [],
       der: ['timestream-write'],
       'command-timeouts': [],

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IOT_SQL_VERSION, rules } from '../../lambdas/core/rules.js';
+import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, VENS_PER_METERING_SHARD } from '../../lambdas/core/rules.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { actionsOf, resourcesOf, statementsOf, synthVpp } from './synth.js';
 
@@ -69,12 +69,26 @@ describe('given the stack, when synthesized, then ingest', () => {
     for (const rule of rules) {
       template.hasResourceProperties('AWS::Kinesis::Stream', {
         Name: Match.absent(),
-        ShardCount: rule.stream.shards,
+        ShardCount: shardsFor(rule, DEFAULT_FLEET_SIZE),
         StreamModeDetails: { StreamMode: 'PROVISIONED' },
         StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
         RetentionPeriodHours: 24,
       });
     }
+  });
+
+  it('sizes the metering stream for the fleet (-c fleetSize): 100,000 VENs get 80 shards, the other streams stay at theirs', () => {
+    const shardsOf = (t: Template) =>
+      Object.fromEntries(rules.map((r) => {
+        const id = stack.getLogicalId(stack.ingest.streams[r.name]!.node.defaultChild as never);
+        return [r.name, resourcesOf(t, 'AWS::Kinesis::Stream')[id]?.Properties.ShardCount];
+      }));
+    expect(shardsOf(template)).toEqual({ metering: 1, ack: 1, winter_river: 1, der: 1, presence: 1 });
+    const { template: big } = synthVpp({ fleetSize: '100000' });
+    expect(shardsOf(big)).toEqual({ metering: 80, ack: 1, winter_river: 1, der: 1, presence: 1 });
+    // what a shard carries, against the quota: ~510 B/s per VEN at 5 s (bench/cost-model.ts measures the records)
+    expect(VENS_PER_METERING_SHARD * 510).toBeLessThanOrEqual(0.8 * 1_000_000);
+    expect(synthVpp({ fleetSize: '1251' }).template.findResources('AWS::Kinesis::Stream', { Properties: { ShardCount: 2 } })).not.toEqual({});
   });
 
   it.each(rules)('rule $name: its Lambda reads its stream in batches, reports partial failures, bisects, retries, then tells the dead-letter queue', (rule) => {
@@ -93,9 +107,20 @@ describe('given the stack, when synthesized, then ingest', () => {
     });
   });
 
-  it('batches telemetry (up to 500 records, 1 s window, 4 batches per shard at once) and invokes ACKs and presence as soon as they arrive', () => {
+  it('batches metering by the minute (2,000 records, 60 s window, 10 lanes per shard), other telemetry by the second, and invokes ACKs and presence as soon as they arrive', () => {
     const byRule = Object.fromEntries(rules.map((r) => [r.name, [r.stream.batchSize, r.stream.maxBatchingWindowSec, r.stream.parallelization]]));
-    expect(byRule).toEqual({ metering: [500, 1, 4], winter_river: [500, 1, 4], der: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
+    expect(byRule).toEqual({ metering: [2000, 60, 10], winter_river: [500, 1, 4], der: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: stack.resolve(stack.ingest.functions.metering.function.functionName),
+      BatchSize: 2000,
+      MaximumBatchingWindowInSeconds: 60,
+      ParallelizationFactor: 10,
+    });
+    // a lane's minute of seed-001 VENs (12 records of ~2.6 KB each, base64 in the event) fits one batch and Lambda's 6 MB
+    const metering = rules.find((r) => r.name === 'metering')!.stream;
+    const lanesMinute = (VENS_PER_METERING_SHARD / metering.parallelization) * 12;
+    expect(lanesMinute).toBeLessThanOrEqual(metering.batchSize);
+    expect(lanesMinute * (2_600 * 4 / 3 + 200)).toBeLessThan(6 * 1024 * 1024);
   });
 
   it('lets the rules put records into their streams and do nothing else; nobody invokes the rule Lambdas but their mappings', () => {
@@ -128,12 +153,36 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
-  it('lets ingest Lambdas write and never read: they only record what devices send (der reads the inventory alone)', () => {
+  it('lets ingest Lambdas write and never query: they only record what devices send (der reads the inventory; two read back one item)', () => {
     for (const { handler } of rules.filter((r) => r.handler !== 'der')) {
+      const statements = statementsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName));
+      const reads = statements.filter((st) => [st.Action].flat().some((a: string) => /^dynamodb:(Get|Query|Scan|BatchGet)/.test(a)));
       const actions = actionsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName));
-      expect(actions.filter((a) => /^dynamodb:(Get|Query|Scan|BatchGet)/.test(a)), handler).toEqual([]);
+      // the Winter River controller reads back the one system item it rewrites, presence a device's state item
+      const expected = {
+        'winter-river': [expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: stack.resolve(stack.storage.tables.powerSystem.tableArn) })],
+        presence: [expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(stack.storage.tables.devices.tableArn) })],
+      }[handler as string] ?? [];
+      expect(reads, handler).toEqual(expected);
       expect(actions.some((a) => /^dynamodb:(PutItem|UpdateItem|BatchWriteItem)$/.test(a)), handler).toBe(true);
     }
+  });
+
+  it('lets the Winter River controller publish only on the command topics of the nodes of its topology, and names the topology to it', () => {
+    const fn = stack.ingest.functions['winter-river'];
+    const publishes = statementsOf(template, stack.resolve(fn.role.roleName)).filter((st) => [st.Action].flat().includes('iot:Publish'));
+    const topicsOf = publishes.flatMap((st) => [st.Resource].flat()).map((r: unknown) => JSON.stringify(r).match(/:topic\/([^"]+)"/)?.[1]);
+    expect(topicsOf.sort()).toEqual(['dist_a', 'gen_a', 'pdu_a', 'srv_a', 'sw_a', 'trf_a', 'ups_a', 'util_a'].map((id) => `winter-river/${id}/command`));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(fn.role.roleArn),
+      Environment: {
+        Variables: Match.objectLike({
+          POWER_SYSTEM_TABLE: stack.resolve(stack.storage.tables.powerSystem.tableName),
+          WINTER_RIVER_TOPOLOGY: Match.stringLikeRegexp('"id":"util_a"'),
+          IOT_DATA_ENDPOINT: Match.anyValue(),
+        }),
+      },
+    });
   });
 
   it('lets every rule Lambda append to the refusal log (PutItem only) and names the table to it', () => {

@@ -30,7 +30,7 @@ const things = [
   { mode: 'ven' as const, thingName: 'ven-301' },
   { mode: 'ven' as const, thingName: 'ven-302' },
   { mode: 'gateway' as const, thingName: 'gw-site-gt', inventoryFile: join(import.meta.dirname, '../../device/inventory.example.yaml') },
-  { mode: 'winter-river' as const, thingName: 'pdu_t' },
+  { mode: 'winter-river' as const, thingName: 'pdu_a' },
 ];
 
 beforeAll(async () => {
@@ -64,7 +64,7 @@ const gateway = () => fleet.device('gw-site-gt') as GatewayDevice;
 const setpoints = () => Object.fromEntries(gateway().batteries.map((b) => [b.asset.asset_id, b.setpointMw]));
 
 describe('a VEN, through the operator API', () => {
-  it('receives an event, sheds at least the requested kW without critical loads, ACKs its circuits, restores when it ends', async () => {
+  it('receives an event, sheds the requested kW (at most 5% short) without critical loads, ACKs its circuits, restores when it ends', async () => {
     await eventually(async () => (await api('/api/vens/ven-301')).status === 200);
     const sent = await api('/api/vens/ven-301/send-event', { shed_kw: 3, duration_sec: 2, event_id: 'evt-e2e' });
     expect(sent).toMatchObject({ status: 202, body: { status: 'sent', event_id: 'evt-e2e' } });
@@ -74,7 +74,7 @@ describe('a VEN, through the operator API', () => {
     });
     const ack = command['ack'] as Json;
     expect(ack).toMatchObject({ op: 'event', status: 'accepted', event_id: 'evt-e2e', requested_shed_kw: 3 });
-    expect(ack['actual_shed_kw']).toBeGreaterThanOrEqual(3);
+    expect(ack['actual_shed_kw']).toBeGreaterThanOrEqual(3 * 0.95);
     const critical = ven('ven-301').panel.circuits.filter((c) => c.spec.critical).map((c) => c.spec.id);
     const curtailed = (ack['circuits_curtailed'] as { loadId: string }[]).map((c) => c.loadId);
     expect(curtailed.length).toBeGreaterThan(0);
@@ -144,10 +144,10 @@ describe('a site gateway, through the operator API', () => {
 
 describe('a Winter River node, through the operator API', () => {
   it('obeys set_fault and publishes a fresh status at once', async () => {
-    await eventually(async () => ((await api('/api/winter-river/nodes')).body['items'] as Json[] | undefined)?.some((n) => n['nodeId'] === 'pdu_t'));
-    const sent = await api('/api/winter-river/nodes/pdu_t/command', { command: 'set_fault', params: { state: true } });
+    await eventually(async () => ((await api('/api/winter-river/nodes')).body['items'] as Json[] | undefined)?.some((n) => n['nodeId'] === 'pdu_a'));
+    const sent = await api('/api/winter-river/nodes/pdu_a/command', { command: 'set_fault', params: { state: true } });
     expect(sent.status).toBe(202);
-    const node = await eventually(async () => ((await api('/api/winter-river/nodes')).body['items'] as Json[]).find((n) => n['nodeId'] === 'pdu_t' && n['status'] === 'fault'), 3000);
+    const node = await eventually(async () => ((await api('/api/winter-river/nodes')).body['items'] as Json[]).find((n) => n['nodeId'] === 'pdu_a' && n['status'] === 'fault'), 3000);
     expect(node['latest']).toMatchObject({ power_kw: 0 });
   });
 });

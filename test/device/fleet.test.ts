@@ -40,17 +40,15 @@ afterAll(async () => {
 const from = (thing: string, topic: string) => on(broker.published, topic).filter((p) => p.clientId === thing);
 
 describe('startFleet', () => {
-  it('runs the local stack fleet: 3 VENs, 2 site gateways, 3 Winter River nodes, each on its own connection', async () => {
-    expect(fleet.connected).toBe(8);
+  it('runs the local stack fleet: 3 VENs, 2 site gateways, every node of the Winter River topology, each on its own connection', async () => {
+    expect(fleet.connected).toBe(13);
     expect(fleet.devices.map((d) => [d.thingName, d.mode])).toEqual([
       ['ven-001', 'ven'],
       ['ven-002', 'ven'],
       ['ven-003', 'ven'],
       ['gw-site-gt', 'gateway'],
       ['gw-site-mx', 'gateway'],
-      ['pdu_a', 'winter-river'],
-      ['ups_a', 'winter-river'],
-      ['srv_a', 'winter-river'],
+      ...['util_a', 'gen_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a'].map((id) => [id, 'winter-river']),
     ]);
     // the default (economy) profile: metering through Basic Ingest, nothing on volttron/metering or ven/telemetry/{id}
     for (const ven of ['ven-001', 'ven-002', 'ven-003']) await eventually(() => from(ven, topics.meteringBasicIngest).length > 0);
@@ -83,7 +81,7 @@ describe('startFleet', () => {
 
   it('serves one status page for the whole fleet', async () => {
     const status = (await (await fetch(`${fleet.statusUrl}/status.json`)).json()) as { totals: Record<string, number>; devices: { thingName: string }[] };
-    expect(status.totals).toMatchObject({ devices: 8, online: 8, dropped: 0 });
+    expect(status.totals).toMatchObject({ devices: 13, online: 13, dropped: 0 });
     expect(status.devices.map((d) => d.thingName)).toContain('gw-site-gt');
   });
 

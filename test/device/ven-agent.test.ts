@@ -87,15 +87,17 @@ describe('VEN agent', () => {
     expect(broker.refused.filter((r) => r.clientId === 'ven-209')).toEqual([]);
   });
 
-  it('sheds at least the requested kW without touching critical loads, ACKs the circuits, and restores when the event ends', async () => {
+  it('sheds the requested kW (at most 5% short, at most one circuit past) without touching critical loads, ACKs the circuits, and restores when the event ends', async () => {
     const a = await start('ven-202', SEED);
     await eventually(() => fromThing('ven-202', topics.metering).length >= 1);
     await command('ven-202', { ...fixture('seed-001-event-command'), shed_kw: 4, duration_sec: 1, correlationId: 'corr-e1' });
     const ack = (await eventually(() => acks('ven-202').find((x) => x['op'] === 'event'))) as EventAck;
     expect(parse(ackSchema, ack)).toMatchObject({ ok: true });
     expect(ack).toMatchObject({ status: 'accepted', event_id: 'evt-123', requested_shed_kw: 4, correlationId: 'corr-e1' });
-    expect(ack.actual_shed_kw).toBeGreaterThanOrEqual(4);
+    expect(ack.actual_shed_kw).toBeGreaterThanOrEqual(4 * 0.95);
     expect(ack.circuits_curtailed.length).toBeGreaterThan(0);
+    const smallest = Math.min(...ack.circuits_curtailed.map((c) => c.shedKw));
+    expect(ack.actual_shed_kw - smallest).toBeLessThan(4);
     const critical = a.ven.panel.circuits.filter((c) => c.spec.critical).map((c) => c.spec.id);
     expect(ack.circuits_curtailed.map((c) => c.loadId)).not.toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^(${critical.join('|')})$`))]));
     const during = await eventually(() => fromThing('ven-202', topics.metering).map((p) => json(p)).find((m) => m['eventId'] === 'evt-123'));

@@ -48,3 +48,37 @@ describe('presence', () => {
     }
   });
 });
+
+describe('agent sessions', () => {
+  it('/api/agents rows carry the gateway\'s recent sessions: connect and disconnect times, peer, duration, newest first', async () => {
+    const gateway = 'gw-site-gt';
+    const files = await stack.provision(gateway);
+    const first = await connectDevice(files, gateway);
+    await new Promise((r) => setTimeout(r, 1100));
+    await first.close();
+    const second = await connectDevice(files, gateway);
+    try {
+      const row = await eventually(async () => {
+        const rows = (await stack.api('/api/agents', { token: stack.config.tokens.viewer })).body.items as { peer: string; sessions: any[]; connected: boolean }[];
+        const mine = rows.find((r) => r.peer === gateway);
+        return mine?.sessions.length === 2 && mine;
+      });
+      const [now, before] = row.sessions;
+      expect(now).toEqual({ session_id: expect.any(String), peer: '127.0.0.1', connected_at: expect.any(String) });
+      expect(before).toEqual({
+        session_id: expect.any(String),
+        peer: '127.0.0.1',
+        connected_at: expect.any(String),
+        disconnected_at: expect.any(String),
+        duration_s: expect.any(Number),
+        disconnect_reason: expect.any(String),
+      });
+      expect(now.session_id).not.toBe(before.session_id);
+      expect(Date.parse(now.connected_at)).toBeGreaterThanOrEqual(Date.parse(before.disconnected_at));
+      expect(before.duration_s).toBeGreaterThanOrEqual(1);
+      expect(before.duration_s).toBe(Math.round((Date.parse(before.disconnected_at) - Date.parse(before.connected_at)) / 1000));
+    } finally {
+      await second.close();
+    }
+  });
+});

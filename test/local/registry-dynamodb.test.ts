@@ -72,6 +72,7 @@ describe('device registry', () => {
   it('gets a device as one Device from its identity and state', async () => {
     expect(await registry.get('ven-001')).toEqual({
       deviceId: 'ven-001', kind: 'ven', online: true, firstSeen: iso(T + 1), lastSeen: iso(T + 1), reportIntervalMs: 60_000, latest: { usedPowerKw: 1 },
+      sessions: [{ connected_at: iso(T - 1000) }],
     });
     expect(await registry.get('ven-003')).toMatchObject({ online: false, lastSeen: iso(T + 3) });
     expect(await registry.get('nobody')).toBeUndefined();
@@ -98,10 +99,15 @@ describe('device registry', () => {
   it('keeps the newest presence, and a device only seen connecting is not listed', async () => {
     await registry.recordPresence('ven-010', true, T + 5000);
     await registry.recordPresence('ven-010', false, T + 4000);
-    expect(await registry.get('ven-010')).toMatchObject({ online: true });
+    // the older disconnect leaves the presence alone, but closes its own session (the one open since T - 1000)
+    expect(await registry.get('ven-010')).toMatchObject({
+      online: true,
+      sessions: [{ connected_at: iso(T + 5000) }, { connected_at: iso(T - 1000), disconnected_at: iso(T + 4000), duration_s: 5 }],
+    });
     await registry.recordPresence('ghost', true, T);
     expect(await registry.get('ghost')).toEqual({
       deviceId: 'ghost', online: true, kind: undefined, firstSeen: undefined, lastSeen: undefined, reportIntervalMs: 60_000, latest: undefined,
+      sessions: [{ connected_at: iso(T) }],
     });
     expect((await pages('ven', 1000)).flat()).not.toContain('ghost');
   });

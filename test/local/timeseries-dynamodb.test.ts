@@ -1,7 +1,8 @@
-// The DynamoDB time-series adapter against a real local DynamoDB (dynalite): packed 30-second bucket items, what a
-// sample costs to write, newest first across days, opaque page tokens, TTL retention, idempotent rewrites, the
-// 400 KB item limit. (timeseries-equivalence.test.ts checks every read against the old layout.)
+// The DynamoDB time-series adapter against a real local DynamoDB (dynalite): one compressed item per device and write,
+// what a sample costs to write, newest first across days, opaque page tokens, TTL retention, idempotent rewrites, the
+// first sample of a time kept, the 400 KB item limit. (timeseries-equivalence.test.ts checks every read against the old layout.)
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { meteringRecords } from '../../lambdas/core/ingest.js';
 import type { SeriesRecord } from '../../lambdas/core/ports.js';
 import { meteringSchema } from '../../lambdas/core/schemas.js';
 import { tables } from '../../lambdas/core/tables.js';
-import { BUCKET_MS, DynamoTelemetryStore } from '../../lambdas/core/timeseries-dynamodb.js';
+import { contentsOf, DynamoTelemetryStore, SPAN_MS } from '../../lambdas/core/timeseries-dynamodb.js';
 import { fixture } from '../fixture.js';
 
 let dir: string;
@@ -72,14 +73,24 @@ describe('DynamoDB time-series adapter', () => {
     expect(page.next).toBeDefined();
   });
 
-  it('stores a re-delivered record once, with a TTL from the end of its bucket', async () => {
+  it('stores a re-delivered record once, with a TTL from its time', async () => {
     const t = DAY0 + 5 * 86_400_000 + 7_000;
     await store.write([sample(t, 'c9', 2)]);
     await store.write([sample(t, 'c9', 2)]);
-    const items = (await scan('series')).filter((i) => i.pk === 'ven_load_sample#ven-001#2026-01-06');
-    expect(items).toEqual([{ pk: 'ven_load_sample#ven-001#2026-01-06', bucket: String(t - 7_000).padStart(14, '0'), expiresAt: (t - 7_000 + BUCKET_MS) / 1000 + 30 * 86_400, '7000': [expect.any(String), 2, true] }]);
+    const items = (await scan('series')).filter((i) => i.pk === 'samples#ven-001#2026-01-06');
+    expect(items).toEqual([{ pk: 'samples#ven-001#2026-01-06', bucket: expect.stringMatching(new RegExp(`^${String(t).padStart(14, '0')}#[\\w-]{8}$`)), w: expect.any(Number), z: expect.any(Uint8Array), expiresAt: t / 1000 + 30 * 86_400 }]);
+    expect(contentsOf(items[0]!)).toEqual({ ven_load_sample: { '0': [expect.any(String), 2, true] } });
     const page = await store.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: t - 1, end: t + 1, limit: 10 });
     expect(page.items).toEqual([sample(t, 'c9', 2)]);
+  });
+
+  it('reads the sample of a time that was written first, when a later write brings another', async () => {
+    const t = DAY0 + 6 * 86_400_000;
+    await store.write([sample(t, 'c1', 1), sample(t + 5000, 'c1', 1)]);
+    await new Promise((r) => setTimeout(r, 5));
+    await store.write([sample(t - 5000, 'c1', 7), sample(t, 'c1', 7)]);
+    const page = await store.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: t - 60_000, end: t + 60_000, limit: 10 });
+    expect(page.items).toEqual([sample(t + 5000, 'c1', 1), sample(t, 'c1', 1), sample(t - 5000, 'c1', 7)]);
   });
 
   it('refuses a page token from elsewhere', async () => {
@@ -121,55 +132,44 @@ function metered(client: DynamoDBDocumentClient) {
 }
 
 describe('the packed layout', () => {
-  it('stores a metering sample as one item per series and bucket, its static circuit description once per device', async () => {
+  it('stores a metering sample as one compressed item, its static circuit description once per device', async () => {
     const one = new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: 'one', retentionDays: 30 });
     const seed = meteringSchema.parse(fixture('seed-001-metering'));
     await one.write(meteringRecords(seed));
     const items = await scan('one');
-    const telemetry = items.find((i) => i.pk === 'ven_telemetry#ven-001#2024-10-23');
-    // 1729700000 s is 20 s into the bucket that starts at 1729699980000 ms
-    expect(telemetry).toEqual({
-      pk: 'ven_telemetry#ven-001#2024-10-23',
-      bucket: '01729699980000',
-      expiresAt: 1729700010 + 30 * 86_400,
-      '20000': [expect.stringMatching(/^[\w-]{8}$/), 8.2, 4.8, 5, 13, 85.5, 200, 240, 48, 34.2, 17.1, 'evt-123'],
-    });
-    const loads = items.find((i) => i.pk === 'ven_load_sample#ven-001#2024-10-23')!;
+    const samples = items.filter((i) => i.pk === 'samples#ven-001#2024-10-23');
+    expect(samples).toEqual([{ pk: 'samples#ven-001#2024-10-23', bucket: expect.stringMatching(/^01729700000000#/), w: expect.any(Number), z: expect.any(Uint8Array), expiresAt: 1729700000 + 30 * 86_400 }]);
+    const contents = contentsOf(samples[0]!);
+    expect(contents.ven_telemetry).toEqual({ '0': [expect.stringMatching(/^[\w-]{8}$/), 8.2, 4.8, 5, 13, 85.5, 200, 240, 48, 34.2, 17.1, 'evt-123'] });
     // per circuit only what changes: currentKw, currentAmps, enabled (circuit_1 also its load's kW and shed)
-    expect(loads['20000']).toEqual([expect.any(String), 2.1, 8.75, true, 2.1, 5, 0, 0, false]);
+    expect(contents.ven_load_sample).toEqual({ '0': [expect.any(String), 2.1, 8.75, true, 2.1, 5, 0, 0, false] });
     const templates = items.filter((i) => (i.pk as string).endsWith('#templates'));
     expect(templates.map((t) => t.pk).sort()).toEqual(['ven_load_sample#ven-001#templates', 'ven_telemetry#ven-001#templates']);
     expect(JSON.stringify(templates)).toContain('"Main HVAC"');
-    expect(JSON.stringify([telemetry, loads])).not.toContain('Main HVAC');
-    expect(items).toHaveLength(4);
+    expect(JSON.stringify(contents)).not.toContain('Main HVAC');
+    expect(items).toHaveLength(3);
   });
 
-  it('writes a sample of the 8-circuit agent in 2 write units, a batch of 12 in at most 6, templates once', async () => {
+  it('writes a sample of the 8-circuit agent in 1 write unit, a batch of 12 in 1 too, templates once', async () => {
     const meter = metered(documentClient(dynamo.client));
     const cost = new DynamoTelemetryStore({ client: meter.client, tableName: 'cost', retentionDays: 30 });
-    const from = Math.ceil(DAY0 / BUCKET_MS) * BUCKET_MS + 2 * 86_400_000;
+    const from = DAY0 + 2 * 86_400_000;
     const samples = agentSamples(from, 30);
     await cost.write(samples[0]!);
-    expect(meter.seen.requests).toEqual({ PutCommand: 2, UpdateCommand: 2 });
+    expect(meter.seen.requests).toEqual({ PutCommand: 3 });
     meter.reset();
-    // one message at a time: each fills its two bucket items (telemetry, circuits) a little more, never past 1 KB
+    // one message at a time: a PutItem each, billed on its own ~200 B, whatever was written before
     for (const s of samples.slice(1, 6)) await cost.write(s);
-    expect(meter.seen).toEqual({ wru: 10, requests: { UpdateCommand: 10 } });
-    const full = (await scan('cost')).filter((i) => i.bucket === String(from).padStart(14, '0'));
-    expect(full.map((i) => Object.keys(i).length - 3)).toEqual([6, 6]);
-    const sampleBytes = full.map((i) => Math.max(...Object.entries(i).filter(([k]) => /^\d+$/.test(k)).map(([, v]) => JSON.stringify(v).length)));
-    // as JSON: ~50 B of aggregates and ~190 B for 8 circuits, against nine items of ~1 KB in the old layout
-    const [aggregate, circuits] = sampleBytes.sort((a, b) => a - b);
-    expect(aggregate).toBeLessThan(80);
-    expect(circuits).toBeLessThan(220);
+    expect(meter.seen).toEqual({ wru: 5, requests: { PutCommand: 5 } });
     meter.reset();
-    // a batch of 12 (one minute) straddling three buckets: one update per series and bucket
+    // a batch of 12 (one minute): one item of ~900 B
     await cost.write(samples.slice(13, 25).flat());
-    expect(meter.seen.requests).toEqual({ UpdateCommand: 6 });
-    expect(meter.seen.wru).toBeLessThanOrEqual(6);
+    expect(meter.seen).toEqual({ wru: 1, requests: { PutCommand: 1 } });
+    const batch = (await scan('cost')).find((i) => (i.bucket as string).startsWith(String(samples[13]![0]!.time).padStart(14, '0')))!;
+    expect((batch.z as Uint8Array).length).toBeLessThan(900);
   });
 
-  it('leaves the table as it was when a batch comes again, and merges overlapping batches', async () => {
+  it('leaves the table as it was when a batch comes again, and reads overlapping batches as one', async () => {
     const from = DAY0 + 3 * 86_400_000 + 2_000;
     const samples = agentSamples(from, 18);
     const one = new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: 'one', retentionDays: 30 });
@@ -179,25 +179,35 @@ describe('the packed layout', () => {
     await one.write(samples.slice(0, 12).flat());
     expect(sorted(await scan('one'))).toEqual(sorted(once));
     await one.write(samples.slice(6, 18).flat());
-    await two.write(samples.slice(0, 9).flat());
-    await two.write(samples.slice(9, 18).flat());
-    await two.write(meteringRecords(meteringSchema.parse(fixture('seed-001-metering'))));
-    expect(sorted(await scan('two'))).toEqual(sorted(await scan('one')));
-    const page = await two.query({ series: 'ven_telemetry', deviceId: 'ven-cost', start: from, end: from + 120_000, limit: 100 });
-    expect(page.items.map((r) => r.time)).toEqual(samples.map((s) => s[0]!.time).reverse());
+    await two.write(samples.flat());
+    for (const series of ['ven_telemetry', 'ven_load_sample'] as const) {
+      const q = { series, deviceId: 'ven-cost', start: from, end: from + 120_000, limit: 1000 };
+      const page = await one.query(q);
+      expect(page.items).toEqual((await two.query(q)).items);
+      expect(page.items).toHaveLength(18 * (series === 'ven_telemetry' ? 1 : 8));
+    }
   });
 
-  it('keeps every item under 400 KB: samples that no longer fit get items of their own beside their bucket', async () => {
+  it('splits a write that would pass 400 KB, and a long one into items of at most five minutes each', async () => {
     const t0 = DAY0 + 4 * 86_400_000;
+    const noise = Array.from({ length: 6 }, () => randomBytes(90_000).toString('base64'));
     const big = (i: number): SeriesRecord => ({
-      series: 'ven_telemetry', deviceId: 'ven-big', time: t0 + i * 1000, dimensions: { ven_id: 'ven-big' }, measures: { usedPowerKw: i, note: `${i}`.padEnd(120_000, 'x') },
+      series: 'ven_telemetry', deviceId: 'ven-big', time: t0 + i * 1000, dimensions: { ven_id: 'ven-big' }, measures: { usedPowerKw: i, note: noise[i]! },
     });
     await store.write([0, 1, 2, 3, 4].map(big));
     await store.write([big(2), big(5)]);
-    const items = (await scan('series')).filter((i) => (i.pk as string).startsWith('ven_telemetry#ven-big#'));
-    expect(items.length).toBeGreaterThan(1);
+    const items = (await scan('series')).filter((i) => (i.pk as string).startsWith('samples#ven-big#'));
+    expect(items.length).toBeGreaterThan(2);
+    expect(Math.max(...items.map((i) => (i.z as Uint8Array).length))).toBeLessThan(400_000);
     const page = await store.query({ series: 'ven_telemetry', deviceId: 'ven-big', start: t0, end: t0 + 60_000, limit: 4 });
     const rest = await store.query({ series: 'ven_telemetry', deviceId: 'ven-big', start: t0, end: t0 + 60_000, limit: 4, next: page.next! });
     expect([...page.items, ...rest.items]).toEqual([5, 4, 3, 2, 1, 0].map(big));
+    // an hour of samples in one write: twelve items, none spanning five minutes
+    const long = Array.from({ length: 720 }, (_, i) => sample(t0 + 3_600_000 + i * 5000, 'c1', i));
+    await store.write(long);
+    const firsts = (await scan('series')).filter((i) => i.pk === 'samples#ven-001#2026-01-05').map((i) => Number((i.bucket as string).slice(0, 14)));
+    expect(firsts.sort()).toEqual(Array.from({ length: 12 }, (_, i) => t0 + 3_600_000 + i * SPAN_MS));
+    const all = await store.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: t0 + 3_600_000, end: t0 + 7_200_000, limit: 1000 });
+    expect(all.items).toEqual([...long].reverse());
   });
 });

@@ -1,7 +1,9 @@
 // The Winter River topology file: what it accepts and, naming the node, what it refuses.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkTopology, parseTopology } from '../../lambdas/core/power-system/topology.js';
+import { topologyOf } from '../../lambdas/core/adapters.js';
+import { checkTopology, parseTopology, topologyJson } from '../../lambdas/core/power-system/topology.js';
 
 const example = readFileSync(new URL('../../device/winter-river.topology.yaml', import.meta.url), 'utf8');
 const util = { id: 'util', kind: 'utility', rated_kw: 100 };
@@ -43,5 +45,29 @@ describe('topology', () => {
   it('accepts A/B feeds and a server fed by a generator alone', () => {
     const raw = { nodes: [util, { id: 'gen', kind: 'generator', rated_kw: 5 }, { id: 'pa', kind: 'pdu', rated_kw: 1, feeds: ['util'] }, { id: 'pb', kind: 'pdu', rated_kw: 1, feeds: ['gen'] }, srv('s', ['pa', 'pb']), srv('t', ['pb'])] };
     expect(checkTopology(raw)).toMatchObject({ ok: true });
+  });
+});
+
+describe('the topology a Lambda is deployed with (WINTER_RIVER_TOPOLOGY)', () => {
+  const example = parseTopology(readFileSync(join(import.meta.dirname, '../../device/winter-river.topology.yaml'), 'utf8'));
+  if (!example.ok) throw new Error(example.message);
+
+  it('reads back what the stack wrote, node for node', () => {
+    expect(topologyOf({ WINTER_RIVER_TOPOLOGY: topologyJson(example.topology) }).nodes).toEqual(example.topology.nodes);
+  });
+
+  it('refuses at synth a chain too large for the Lambda environment, saying so', () => {
+    const big = checkTopology({
+      nodes: [{ id: 'util', kind: 'utility', rated_kw: 1000 }, ...Array.from({ length: 40 }, (_, i) => ({ id: `srv_${i}`, kind: 'server', rated_kw: 1, feeds: ['util'] }))],
+    });
+    if (!big.ok) throw new Error(big.message);
+    expect(() => topologyJson(big.topology)).toThrow(/bytes as JSON: at most 2500 fit in a Lambda's environment/);
+  });
+
+  it.each([
+    ['not JSON', '{nodes:', /WINTER_RIVER_TOPOLOGY: not JSON/],
+    ['an unknown feed', JSON.stringify({ nodes: [{ id: 's', kind: 'server', rated_kw: 1, feeds: ['x'] }] }), /WINTER_RIVER_TOPOLOGY: nodes\.0\.feeds\.0: s is fed by unknown node x/],
+  ])('fails the cold start loudly on %s', (_name, value, message) => {
+    expect(() => topologyOf({ WINTER_RIVER_TOPOLOGY: value })).toThrow(message);
   });
 });

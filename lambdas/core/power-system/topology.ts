@@ -126,3 +126,19 @@ function topologicalOrder(nodes: readonly TopologyNode[], byId: ReadonlyMap<stri
   }
   return { ok: true, nodes: out };
 }
+
+/**
+ * Lambda's environment holds 4 KB in all: the topology may take this much of it (about 25 nodes of the example's
+ * kind); a larger chain fails synth with this reason rather than the deployment.
+ */
+export const MAX_TOPOLOGY_ENV_BYTES = 2_500;
+
+/** The topology as the Lambdas' `WINTER_RIVER_TOPOLOGY` carries it: checkTopology reads it back. */
+export function topologyJson(topology: Topology): string {
+  const json = JSON.stringify({ nodes: topology.nodes });
+  const bytes = new TextEncoder().encode(json).length;
+  if (bytes > MAX_TOPOLOGY_ENV_BYTES) {
+    throw new Error(`the Winter River topology is ${bytes} bytes as JSON: at most ${MAX_TOPOLOGY_ENV_BYTES} fit in a Lambda's environment (WINTER_RIVER_TOPOLOGY)`);
+  }
+  return json;
+}

@@ -6,6 +6,8 @@ import type { InventoryAsset } from '../../../lambdas/core/inventory.js';
 import type { summarizePortfolio } from '../../../lambdas/core/portfolio.js';
 import type { listAgents } from '../../../lambdas/api/inventory.js';
 import type * as q from '../../../lambdas/api/queries.js';
+import type { winterRiverSystem } from '../../../lambdas/api/winter-river.js';
+import type { getSite } from '../../../lambdas/api/der.js';
 import type { DerGatewayTelemetry as GatewayTelemetry } from '../../../lambdas/core/der-schemas.js';
 import type { Ack, Metering, ShadowReported, WinterRiverStatus } from '../../../lambdas/core/schemas.js';
 
@@ -29,6 +31,8 @@ export type FleetEventReport = Body<typeof fleetEventReport>;
 export type FleetEventStart = Body<typeof startFleetEvent>;
 export type Asset = InventoryAsset;
 export type Agent = Item<typeof listAgents>;
+export type WinterRiverSystem = Body<typeof winterRiverSystem>;
+export type Site = Body<typeof getSite>;
 
 export interface SentCommand {
   correlationId: string;

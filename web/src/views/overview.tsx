@@ -4,7 +4,7 @@ import type { Agent } from '../api/types.js';
 import { Badge, Empty, ErrorNote, Tile } from '../components/ui.js';
 import { VirtualRows } from '../components/virtual-rows.js';
 import { useApp, useAsync, useInterval, useLive } from '../context.js';
-import { ago, kw, mw, pct, DASH } from '../format.js';
+import { ago, kw, mw, num, pct, DASH } from '../format.js';
 import type { LiveStore, VenRow } from '../live/store.js';
 import { venState } from '../live/ven-state.js';
 import { hrefOf, useQueryParam } from '../router.js';
@@ -18,6 +18,7 @@ export function Overview() {
       <h1>Overview</h1>
       {live.loadError && !live.loaded && <ErrorNote error={`The fleet could not be loaded: ${live.loadError}`} />}
       <PortfolioTiles live={live} />
+      <DerTiles live={live} />
       <VenTable live={live} />
       <div class="columns">
         <SitesSummary />
@@ -68,6 +69,26 @@ function PortfolioTiles({ live }: { live: LiveStore }) {
       <Tile label="VENs online" value={`${online} / ${live.vens.size}`} />
       <Tile label="DER output" value={mw(der?.mw)} hint="+ discharge, − charge" />
       <Tile label="DER state of charge" value={pct(der?.soc)} />
+    </section>
+  );
+}
+
+const DER_TYPES: Record<string, string> = { bess: 'Batteries', pv: 'PV', wind: 'Wind', ev: 'EV charging' };
+
+/** DER by asset type, from GET /api/portfolio (the inventory's assets, with what their gateways last reported). */
+function DerTiles({ live }: { live: LiveStore }) {
+  const byType = live.portfolio?.der?.by_type;
+  if (!byType || Object.keys(byType).length === 0) return null;
+  return (
+    <section aria-label="DER by type" class="tiles">
+      {Object.entries(byType).map(([type, t]) => (
+        <Tile
+          key={type}
+          label={DER_TYPES[type] ?? type}
+          value={mw(t.mw)}
+          hint={`${t.online} / ${t.assets} online${type === 'bess' ? ` · ${num(t.available_discharge_mwh, 'MWh', 1)} to discharge, ${num(t.charge_headroom_mwh, 'MWh', 1)} to charge` : ''}`}
+        />
+      ))}
     </section>
   );
 }

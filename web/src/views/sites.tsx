@@ -1,7 +1,7 @@
 // DER sites (seed 002): assets per site with limits, connection and live output, and the dispatch console.
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
-import type { Agent, Asset, Dispatch, GatewayTelemetry } from '../api/types.js';
+import type { Asset, Dispatch, GatewayTelemetry, Site } from '../api/types.js';
 import { useCommand } from '../components/command-tracker.js';
 import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLive } from '../context.js';
@@ -16,16 +16,12 @@ interface Preview {
 
 export function Sites() {
   const { api } = useApp();
-  const live = useLive();
   const assets = useAsync(() => api.all<Asset>('/api/assets'), []);
-  const agents = useAsync(() => api.all<Agent>('/api/agents'), []);
-  useInterval(agents.reload, 15_000);
   const sites = useMemo(() => {
     const bySite = new Map<string, Asset[]>();
     for (const a of assets.data ?? []) bySite.set(a.site_id, [...(bySite.get(a.site_id) ?? []), a]);
     return [...bySite.entries()].sort(([a], [b]) => a.localeCompare(b));
   }, [assets.data]);
-  const link = new Map((agents.data ?? []).map((a) => [a.asset_id, a]));
 
   return (
     <>
@@ -40,62 +36,82 @@ export function Sites() {
           </RequiresRole>
         </section>
       )}
-      {sites.map(([siteId, siteAssets]) => {
-        const gateway = siteAssets[0]!.gateway;
-        const telemetry = live.gateways.get(gateway);
-        const agent = link.get(siteAssets[0]!.asset_id);
-        return (
-          <section key={siteId} aria-labelledby={`site-${siteId}`}>
-            <h2 id={`site-${siteId}`}>{siteAssets[0]!.site_name}</h2>
-            <p>
-              Site {siteId} · gateway {gateway}{' '}
-              <Badge tone={agent?.connected ? 'ok' : 'muted'}>{agent?.connected ? 'connected' : 'disconnected'}</Badge> · last seen{' '}
-              {ago(agent?.last_seen ? Date.parse(agent.last_seen) : undefined)} · output {mw(telemetry?.mw)}
-            </p>
-            <table class="grid">
-              <thead>
-                <tr>
-                  <th scope="col">Asset</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Capacity</th>
-                  <th scope="col">Limits</th>
-                  <th scope="col">Output</th>
-                  <th scope="col">Setpoint</th>
-                  <th scope="col">State of charge</th>
-                  <th scope="col">Details</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {siteAssets.map((a) => {
-                  const t = telemetry?.assets.find((x) => x.asset_id === a.asset_id);
-                  return (
-                    <tr key={a.asset_id}>
-                      <th scope="row">
-                        {a.asset_name} <span class="muted small">{a.asset_id}</span>
-                      </th>
-                      <td>{a.asset_type}</td>
-                      <td class="num">
-                        {mw(a.capacity_mw)}
-                        {a.energy_mwh !== undefined && <> / {num(a.energy_mwh, 'MWh')}</>}
-                      </td>
-                      <td class="num">
-                        {mw(a.min_mw)} … {mw(a.max_mw)}
-                      </td>
-                      <td class="num">{mw(t?.mw)}</td>
-                      <td class="num">{mw(t?.mw_setpoint)}</td>
-                      <td class="num">{pct(t?.asset_type === 'bess' ? t.soc_pct : undefined)}</td>
-                      <td>{t ? assetDetails(t) : DASH}</td>
-                      <td>{t ? <Badge tone={t.online ? 'ok' : 'bad'}>{t.status}</Badge> : DASH}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </section>
-        );
-      })}
+      {sites.map(([siteId, siteAssets]) => (
+        <SiteSection key={siteId} siteId={siteId} assets={siteAssets} />
+      ))}
     </>
+  );
+}
+
+type Reading = GatewayTelemetry['assets'][number];
+
+/** A REST reading (`GET /api/sites/{id}`: core fields, type fields under `details`) in the live feed's shape. */
+const fromRest = (asset: Asset, latest: Record<string, unknown> | null | undefined): Reading | undefined =>
+  latest ? ({ asset_id: asset.asset_id, asset_type: asset.asset_type, ...latest, ...(latest.details as object) } as Reading) : undefined;
+
+/**
+ * One site: its row from GET /api/sites/{siteId} (connection, totals, each asset's latest reading), re-read every
+ * 10 s, with the live feed's site document over it when one has come in since.
+ */
+function SiteSection({ siteId, assets }: { siteId: string; assets: Asset[] }) {
+  const { api } = useApp();
+  const live = useLive();
+  const site = useAsync(() => api.get<Site>(`/api/sites/${encodeURIComponent(siteId)}`), [siteId]);
+  useInterval(site.reload, 10_000);
+  const gateway = assets[0]!.gateway;
+  const telemetry = live.gateways.get(gateway);
+  const rest = new Map((site.data?.assets ?? []).map((a) => [a.asset_id, a.latest]));
+  const connection = site.data?.connection;
+  return (
+    <section aria-labelledby={`site-${siteId}`}>
+      <h2 id={`site-${siteId}`}>{assets[0]!.site_name}</h2>
+      <p>
+        Site {siteId} · gateway {gateway}{' '}
+        <Badge tone={connection?.connected ? 'ok' : 'muted'}>{connection?.connected ? 'connected' : 'disconnected'}</Badge> · last seen{' '}
+        {ago(connection?.last_seen ? Date.parse(connection.last_seen) : undefined)} · output {mw(telemetry?.mw ?? site.data?.totals.mw)}
+      </p>
+      {site.error && <ErrorNote error={`The site could not be loaded: ${site.error}`} />}
+      <table class="grid">
+        <thead>
+          <tr>
+            <th scope="col">Asset</th>
+            <th scope="col">Type</th>
+            <th scope="col">Capacity</th>
+            <th scope="col">Limits</th>
+            <th scope="col">Output</th>
+            <th scope="col">Setpoint</th>
+            <th scope="col">State of charge</th>
+            <th scope="col">Details</th>
+            <th scope="col">Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {assets.map((a) => {
+            const t = telemetry?.assets.find((x) => x.asset_id === a.asset_id) ?? fromRest(a, rest.get(a.asset_id));
+            return (
+              <tr key={a.asset_id}>
+                <th scope="row">
+                  {a.asset_name} <span class="muted small">{a.asset_id}</span>
+                </th>
+                <td>{a.asset_type}</td>
+                <td class="num">
+                  {mw(a.capacity_mw)}
+                  {a.energy_mwh !== undefined && <> / {num(a.energy_mwh, 'MWh')}</>}
+                </td>
+                <td class="num">
+                  {mw(a.min_mw)} … {mw(a.max_mw)}
+                </td>
+                <td class="num">{mw(t?.mw)}</td>
+                <td class="num">{mw(t?.mw_setpoint)}</td>
+                <td class="num">{pct(t?.asset_type === 'bess' ? t.soc_pct : undefined)}</td>
+                <td>{t ? assetDetails(t) : DASH}</td>
+                <td>{t ? <Badge tone={t.online ? 'ok' : 'bad'}>{t.status}</Badge> : DASH}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

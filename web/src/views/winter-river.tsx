@@ -2,7 +2,9 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import { Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
-import { useApp, useLive } from '../context.js';
+import type { WinterRiverSystem } from '../api/types.js';
+import { PowerChain } from '../components/power-chain.js';
+import { useApp, useAsync, useInterval, useLive } from '../context.js';
 import { ago, num } from '../format.js';
 import type { NodeRow } from '../live/store.js';
 
@@ -18,16 +20,28 @@ const tone = (status: string | null) => (status === 'ok' ? 'ok' : status === nul
 
 export function WinterRiver() {
   const live = useLive();
+  const { api } = useApp();
+  const system = useAsync(() => api.get<WinterRiverSystem>('/api/winter-river/system'), []);
+  // the controller re-evaluates on every status: follow it while the view is open
+  useInterval(system.reload, 2_000);
   const nodes = [...live.nodes.values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId));
   return (
     <>
       <h1>Winter River</h1>
-      {nodes.length === 0 && <Empty>{live.loaded ? 'No Winter River node has reported yet. Start a node with npm run agent -- --mode winter-river.' : 'Loading…'}</Empty>}
-      <ul class="node-grid">
-        {nodes.map((n) => (
-          <NodeCard key={n.nodeId} node={n} />
-        ))}
-      </ul>
+      <div class="wr-layout">
+        <div>
+          {nodes.length === 0 && <Empty>{live.loaded ? 'No Winter River node has reported yet. Start a node with npm run agent -- --mode winter-river.' : 'Loading…'}</Empty>}
+          <ul class="node-grid">
+            {nodes.map((n) => (
+              <NodeCard key={n.nodeId} node={n} />
+            ))}
+          </ul>
+        </div>
+        <section aria-labelledby="chain-title" class="wr-chain">
+          <h2 id="chain-title">Power chain</h2>
+          {system.data ? <PowerChain system={system.data} /> : system.error ? <ErrorNote error={system.error} /> : <p class="muted">Loading…</p>}
+        </section>
+      </div>
       {nodes.length > 0 && (
         <section aria-labelledby="node-command-title">
           <h2 id="node-command-title">Command a node</h2>
