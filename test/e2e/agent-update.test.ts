@@ -40,8 +40,8 @@ describe('agent update over IoT Jobs', () => {
     await writeFile(dir(name, 'release.json'), JSON.stringify(release));
   }
 
-  const job = async (jobId: string, release: string) =>
-    run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'create', '--release', dir(release), '--thing', THING, '--job-id', jobId], {
+  const job = async (jobId: string, release: string, target = ['--thing', THING]) =>
+    run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'create', '--release', dir(release), ...target, '--job-id', jobId], {
       cwd: ROOT, env: { ...process.env, VPP_DIR: stack.dir },
     });
   const execution = async (jobId: string) =>
@@ -157,4 +157,14 @@ describe('agent update over IoT Jobs', () => {
     expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
     expect((await execution('update-hung')).status).toBe('FAILED');
   }, 60_000);
+
+  it('goes back fleet-wide through a job for the previous release, targeted at the group (every local thing)', async () => {
+    await job('back-to-1-0-0', 'r1', ['--group']);
+    const e = await finished('back-to-1-0-0');
+    expect(e.status, output).toBe('SUCCEEDED');
+    expect(e.statusDetails?.detailsMap).toEqual({ version: '1.0.0', from: '1.1.0' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r1', 'agent.mjs')));
+    const status = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'status', 'back-to-1-0-0'], { cwd: ROOT, env: { ...process.env, VPP_DIR: stack.dir } });
+    expect(JSON.parse(status.stdout.trim())).toEqual({ thingName: THING, status: 'SUCCEEDED', details: { version: '1.0.0', from: '1.1.0' } });
+  }, 90_000);
 });
