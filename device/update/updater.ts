@@ -139,7 +139,9 @@ export class AgentUpdater {
 
   /** Publishes a status update; with `answer`, resolves whether IoT accepted it (false after ANSWER_TIMEOUT_MS). */
   private async report(jobId: string, update: Omit<JobUpdateRequest, 'clientToken'>, answer = false): Promise<boolean> {
-    const body: JobUpdateRequest = { ...update, clientToken: randomUUID() };
+    // IoT takes status detail values of up to 1,024 characters: a long error must not get the report refused
+    const statusDetails = update.statusDetails && Object.fromEntries(Object.entries(update.statusDetails).map(([k, v]) => [k, v.slice(0, 1000)]));
+    const body: JobUpdateRequest = { ...update, ...(statusDetails && { statusDetails }), clientToken: randomUUID() };
     const answered = answer
       ? new Promise<boolean>((resolve) => {
           const timer = setTimeout(() => resolve(false), ANSWER_TIMEOUT_MS);
