@@ -1,5 +1,6 @@
 // One agent process: the device its configuration describes, its status page, and an orderly stop.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { provisionByClaim } from './claim-provisioning.js';
 import { createDevice, defaultIntervals } from './create-device.js';
 import type { AgentConfig } from './config.js';
 import { jsonLog, type DeviceLog } from './log.js';
@@ -32,6 +33,21 @@ export interface Agent {
 
 export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<Agent> {
   const log = deps.log ?? jsonLog(config.logLevel);
+  if (config.claim && !existsSync(config.certFile)) {
+    // first boot of a factory-made device: its own certificate for the shared claim certificate
+    await provisionByClaim({
+      host: config.broker.host,
+      port: config.broker.port,
+      caFile: config.broker.caFile,
+      claimCertFile: config.claim.certFile,
+      claimKeyFile: config.claim.keyFile,
+      templateName: config.claim.templateName,
+      serial: config.thingName,
+      certFile: config.certFile,
+      keyFile: config.keyFile,
+      log,
+    });
+  }
   const startedAt = Date.now();
   const periods = [config.intervals.telemetryMs, config.intervals.shadowMs];
   const scheduler = new Scheduler({

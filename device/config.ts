@@ -47,6 +47,9 @@ export const FLAGS = {
   'install-dir': 'AGENT_INSTALL_DIR',
   'release-key': 'RELEASE_PUBLIC_KEY',
   'health-timeout-sec': 'HEALTH_TIMEOUT_SEC',
+  'claim-cert': 'CLAIM_CERT_FILE',
+  'claim-key': 'CLAIM_KEY_FILE',
+  'provisioning-template': 'PROVISIONING_TEMPLATE',
 } as const;
 
 /** Flags that take no value (`--basic-ingest`); their variable takes 1/0, true/false, on/off. */
@@ -75,9 +78,13 @@ export const envSchema = z
     IOT_ENDPOINT: z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name or IPv4 address'),
     IOT_PORT: z.coerce.number().int().min(1).max(65_535).default(8883),
     CLIENT_ID: z.string().regex(THING_NAME, 'must be the thing name: 1-128 characters of a-z A-Z 0-9 : _ -'),
-    CERT_FILE: file,
-    KEY_FILE: file,
+    // without a claim certificate they must exist; with one, first boot writes them (device/claim-provisioning.ts)
+    CERT_FILE: z.string().min(1),
+    KEY_FILE: z.string().min(1),
     CA_FILE: file,
+    CLAIM_CERT_FILE: file.optional(),
+    CLAIM_KEY_FILE: file.optional(),
+    PROVISIONING_TEMPLATE: z.string().regex(/^[0-9A-Za-z_-]{1,36}$/, 'a provisioning template name').optional(),
     TELEMETRY_TOPIC: topic,
     METERING_TOPIC: topic,
     LOADS_TOPIC: topic,
@@ -105,6 +112,17 @@ export const envSchema = z
     METERING_BATCH: z.coerce.number().int().min(1).max(MAX_METERING_BATCH).optional(),
   })
   .superRefine((env, ctx) => {
+    const claim = env.CLAIM_CERT_FILE !== undefined;
+    if (claim && (env.CLAIM_KEY_FILE === undefined || env.PROVISIONING_TEMPLATE === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.CLAIM_KEY_FILE === undefined ? 'CLAIM_KEY_FILE' : 'PROVISIONING_TEMPLATE'], message: 'required with CLAIM_CERT_FILE' });
+    }
+    for (const name of ['CERT_FILE', 'KEY_FILE'] as const) {
+      const exists = existsSync(env[name]) && statSync(env[name]).isFile();
+      // with a claim certificate, a missing pair is made at first boot; half a pair is a fault either way
+      if (!exists && !(claim && !existsSync(env.CERT_FILE) && !existsSync(env.KEY_FILE))) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'file not found' });
+      }
+    }
     if (env.AGENT_MODE === 'gateway' && env.ASSETS_PATH === undefined) {
       ctx.addIssue({ code: 'custom', path: ['ASSETS_PATH'], message: 'required in gateway mode' });
     }
@@ -140,6 +158,8 @@ export interface AgentConfig {
   readonly thingName: string;
   readonly certFile: string;
   readonly keyFile: string;
+  /** Fleet provisioning by claim: used at first boot, while certFile and keyFile do not exist yet. */
+  readonly claim?: { readonly certFile: string; readonly keyFile: string; readonly templateName: string };
   readonly broker: {
     readonly host: string;
     readonly port: number;
@@ -217,6 +237,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       thingName: e.CLIENT_ID,
       certFile: e.CERT_FILE,
       keyFile: e.KEY_FILE,
+      ...(e.CLAIM_CERT_FILE !== undefined && {
+        claim: { certFile: e.CLAIM_CERT_FILE, keyFile: e.CLAIM_KEY_FILE!, templateName: e.PROVISIONING_TEMPLATE! },
+      }),
       broker: {
         host: e.IOT_ENDPOINT,
         port: e.IOT_PORT,
@@ -288,6 +311,9 @@ const HELP: Record<EnvName, string> = {
   AGENT_INSTALL_DIR: 'set by the launcher (dist/agent/launcher.mjs): its folder; turns on updates over IoT Jobs',
   RELEASE_PUBLIC_KEY: 'Ed25519 public key (PEM) that release signatures must verify with; required with AGENT_INSTALL_DIR',
   HEALTH_TIMEOUT_SEC: 'a new version not connected with its shadow accepted by then is rolled back (default 60)',
+  CLAIM_CERT_FILE: 'fleet provisioning by claim: the claim certificate; while CERT_FILE/KEY_FILE do not exist the agent makes a key and CSR and exchanges them for its own certificate',
+  CLAIM_KEY_FILE: 'the claim certificate\'s private key',
+  PROVISIONING_TEMPLATE: 'the provisioning template (stack output ProvisioningTemplateName; local stack: vpp-devices)',
   METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (economy 12, seed 1 = one message per sample)`,
 };
 

@@ -45,6 +45,9 @@ import { issuedThings, jobsApi } from './jobs-api.js';
 import { JobsService } from './jobs-service.js';
 import { DynamoJobsStore, JOBS_TABLE } from './jobs-store-dynamodb.js';
 import { ShadowService } from './shadow-service.js';
+import { ProvisioningService } from './provisioning-service.js';
+import { LocalDeviceIdentities } from './identities-local.js';
+import { DynamoAllowList } from '../../lambdas/core/provisioning-hook.js';
 import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -91,7 +94,15 @@ export interface LocalConfig {
   mqtt: { host: string; port: number; caFile: string; httpsPort?: number };
   credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   errorsFile: string;
+  /**
+   * Fleet provisioning by claim: the template's name, and the allow-list table (`serial` = the thing name to be) on
+   * the local DynamoDB endpoint (`npm run provision -- allow <serial>` writes it).
+   */
+  provisioning: { templateName: string; allowListTable: string; dynamodbEndpoint: string };
 }
+
+/** The provisioning template the local stack serves (the deployed one's name is the stack output ProvisioningTemplateName). */
+export const LOCAL_PROVISIONING_TEMPLATE = 'vpp-devices';
 
 export interface ProvisionResult {
   thingName: string;
@@ -217,6 +228,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const httpServer = createServer();
   let shadows: ShadowService | undefined;
   let jobs: JobsService | undefined;
+  let provisioning: ProvisioningService | undefined;
   // shadow updates and broker refusals under way: close() waits for them before it stops the database
   const work = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -244,12 +256,24 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       );
     },
     toRules: (topic, payload, clientId) => engine.onPublish(topic, payload, clientId),
-    onPublish(topic, payload) {
+    onPublish(topic, payload, clientId) {
       if (parseShadowTopic(topic) && shadows) {
         track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
       if (parseJobsTopic(topic) && jobs) track(jobs.onMessage(topic, payload).catch((err: Error) => log(`jobs: ${err.message}`)));
+      if (clientId && provisioning?.handles(topic)) {
+        track(provisioning.onMessage(topic, payload, clientId).catch((err: Error) => log(`provisioning: ${err.message}`)));
+      }
     },
+    certificate: (id) => ca.registry.get(id),
+    provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
+  });
+  provisioning = new ProvisioningService({
+    ca,
+    templateName: LOCAL_PROVISIONING_TEMPLATE,
+    allowList: new DynamoAllowList(documentClient(dynamo.client), tableNames.allowList),
+    reply: (clientId, topic, payload) => broker.publishTo(clientId, topic, payload),
+    log,
   });
   shadows = new ShadowService({
     publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
@@ -280,11 +304,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     dynamo.client,
     iotData,
     power,
+    new LocalDeviceIdentities(ca.registry, (id) => broker.disconnectCertificate(id)),
   );
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
   const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? 5000, log);
+  const revocations = watchRevocations(ca, broker, log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
     'request',
@@ -322,6 +348,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     mqtt: { host, port: broker.port, caFile: ca.caFile, ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }) },
     credentials,
     errorsFile: errorsFile.file,
+    provisioning: { templateName: LOCAL_PROVISIONING_TEMPLATE, allowListTable: tableNames.allowList, dynamodbEndpoint: dynamo.endpoint },
   };
 
   const provision = async (thingName: string): Promise<ProvisionResult> => ({
@@ -357,6 +384,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await settle();
       await Promise.all([...consumers.values()].map((c) => c.stop()));
       await commandSweep.stop();
+      clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();
       await kinesis.close();
@@ -384,6 +412,23 @@ async function startSimulatedFleet(
   );
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
   return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });
+}
+
+/**
+ * A certificate revoked or deactivated outside this process (`npm run provision -- <thing> --revoke`) loses its open
+ * connections within half a second; new ones the broker refuses on connect anyway.
+ */
+function watchRevocations(ca: LocalCa, broker: { disconnectCertificate(id: string): number }, log: (line: string) => void) {
+  const done = new Set(ca.registry.all().filter((r) => r.status !== 'ACTIVE').map((r) => r.certificateId));
+  const timer = setInterval(() => {
+    for (const { certificateId, status, thingName } of ca.registry.all()) {
+      if (status === 'ACTIVE' || done.has(certificateId)) continue;
+      done.add(certificateId);
+      if (broker.disconnectCertificate(certificateId) > 0) log(`broker: ${thingName ?? certificateId} disconnected: certificate ${status}`);
+    }
+  }, 500);
+  timer.unref();
+  return timer;
 }
 
 function defaultInventoryFile(): string {

@@ -1,6 +1,8 @@
 // The HTTP API Lambda (API Gateway HTTP API, payload v2): one route table, the caller's role checked against the
 // route's, `Idempotency-Key` on the command routes, domain errors mapped to statuses.
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { IotDeviceIdentities } from '../core/identities.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -19,6 +21,7 @@ import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
 import { listRefused } from './refused.js';
+import { deactivateCertificate, revokeDevice } from './devices.js';
 import { Reply, TextReply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
@@ -57,6 +60,8 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
+  'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName),
+  'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });
@@ -119,7 +124,14 @@ function portsFromEnv(): ApiPorts {
     const powerEnv = loadEnvOf(powerEnvSchema);
     const dynamodb = new DynamoDBClient({});
     const power = { topology: topologyOf(powerEnv), store: new DynamoPowerSystemStore(documentClient(dynamodb), powerEnv.POWER_SYSTEM_TABLE) };
-    ports = buildApiPorts(loadEnv(), api, dynamodb, new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }), power);
+    ports = buildApiPorts(
+      loadEnv(),
+      api,
+      dynamodb,
+      new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }),
+      power,
+      new IotDeviceIdentities(new IoTClient({}), api.DEVICE_POLICY_NAME),
+    );
   }
   return ports;
 }

@@ -21,6 +21,7 @@ import type {
 } from '../core/ports.js';
 import type { PowerSystem } from '../core/power-system/controller.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
+import type { DeviceIdentities } from '../core/identities.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
 
@@ -35,6 +36,7 @@ export interface ApiPorts {
   readonly fleetEvents: FleetEventStore;
   readonly refusals: RefusalLog;
   readonly idempotency: IdempotencyStore;
+  readonly identities: DeviceIdentities;
   readonly settings: { readonly commandTimeoutSec: number };
   /** The Winter River system as the controller stores it (read only here). */
   readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
@@ -46,6 +48,7 @@ export function buildApiPorts(
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
   power: Pick<PowerSystem, 'topology' | 'store'>,
+  identities: DeviceIdentities,
 ): ApiPorts {
   return {
     ...buildIngestPorts(env, dynamodb),
@@ -53,6 +56,7 @@ export function buildApiPorts(
     shadows: new IotDataShadowReader(iotData),
     publisher: new IotDataCommandPublisher(iotData),
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
+    identities,
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
     powerSystem: power,
   };

@@ -45,6 +45,10 @@ export const routes = [
   // Device data over HTTP, written as if the VEN had sent it: admin until devices use their certificates here.
   { method: 'POST', path: '/api/telemetry', role: 'admin' },
   { method: 'GET', path: '/api/refused', role: 'viewer' },
+  // Revokes every certificate of a device: it is refused at once, open connections included.
+  { method: 'POST', path: '/api/devices/{thingName}/revoke', role: 'admin' },
+  // The last step of a rotation: the old certificate deactivated once the device uses its new one.
+  { method: 'POST', path: '/api/certificates/{certificateId}/deactivate', role: 'admin' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

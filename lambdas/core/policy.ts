@@ -1,6 +1,6 @@
 // The device policy, defined once: the CDK stack renders it as an AWS IoT policy with
 // `${iot:Connection.Thing.ThingName}`, the local broker enforces it per connection.
-import { METERING_TOPIC, parseJobsTopic, parseShadowTopic, topics } from './topics.js';
+import { METERING_TOPIC, parseJobsTopic, parseShadowTopic, provisioningTopics, topics } from './topics.js';
 
 /** `{thing}` is the connected thing's name; a trailing `*` matches any suffix, as in IoT policy resources. */
 export const devicePolicy = {
@@ -46,6 +46,31 @@ export function isAllowed(action: PolicyAction, thingName: string, topicOrFilter
       ? topicOrFilter.startsWith(resource.slice(0, -1))
       : topicOrFilter === resource;
   });
+}
+
+/**
+ * Client ids of devices provisioning with the claim certificate (`claim-<serial>`): the claim policy connects only
+ * these, so a holder of the shared claim certificate can never take a provisioned device's client id (and drop it).
+ */
+export const CLAIM_CLIENT_PREFIX = 'claim-';
+
+/**
+ * The claim certificate's policy (fleet provisioning by claim): only the provisioning topics of one template, the CSR
+ * exchange and RegisterThing, each request with its two answers. `{template}` is the provisioning template's name.
+ */
+export const claimPolicy = {
+  publish: [provisioningTopics.createFromCsr, provisioningTopics.provision('{template}')],
+  subscribe: [
+    provisioningTopics.accepted(provisioningTopics.createFromCsr),
+    provisioningTopics.rejected(provisioningTopics.createFromCsr),
+    provisioningTopics.accepted(provisioningTopics.provision('{template}')),
+    provisioningTopics.rejected(provisioningTopics.provision('{template}')),
+  ],
+} as const;
+
+/** What a claim certificate may do: exactly the topics of `claimPolicy` for this template, filters taken literally. */
+export function isClaimAllowed(action: PolicyAction, template: string, topicOrFilter: string): boolean {
+  return claimPolicy[action].some((pattern) => pattern.replaceAll('{template}', template) === topicOrFilter);
 }
 
 /** The dashboard's client ids (`operator-<random>`); no thing name may start so. */

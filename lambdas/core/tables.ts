@@ -70,6 +70,11 @@ export const tables = {
    * (timeseries-dynamodb.ts).
    */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'bucket', timeToLive: 'expiresAt' },
+  /**
+   * Fleet provisioning's allow-list: one item per device serial (= its thing name to be) that may exchange the claim
+   * certificate for its own (provisioning-hook.ts); `disabled: true` withdraws it.
+   */
+  allowList: { env: 'ALLOW_LIST_TABLE', partitionKey: 'serial' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof tables;

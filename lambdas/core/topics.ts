@@ -66,6 +66,23 @@ export type ShadowOp =
   | 'delete/accepted'
   | 'delete/rejected';
 
+/**
+ * AWS IoT's fleet provisioning MQTT API (the device SDK's `iotidentity` client speaks it): a certificate from the
+ * device's CSR, then RegisterThing through a provisioning template. Each request is answered on `…/accepted` or
+ * `…/rejected`, to the requesting connection only. The local stack serves the same topics.
+ */
+export const provisioningTopics = {
+  createFromCsr: '$aws/certificates/create-from-csr/json',
+  provision: (template: string) => `$aws/provisioning-templates/${template}/provision/json`,
+  accepted: (request: string) => `${request}/accepted`,
+  rejected: (request: string) => `${request}/rejected`,
+} as const;
+
+/** `$aws/provisioning-templates/{template}/provision/json` → the template's name, or undefined. */
+export function parseProvisionTopic(topic: string): string | undefined {
+  return /^\$aws\/provisioning-templates\/([^/]+)\/provision\/json$/.exec(topic)?.[1];
+}
+
 /** Filters the backend's rules listen on. */
 export const filters = {
   metering: METERING_TOPIC,

@@ -74,7 +74,7 @@ describe('the route table', () => {
     expect(keysNeeding('public')).toEqual(['GET /health']);
   });
 
-  it('lets viewers read, operators command, dispatch and run DR events, and admins write device data', () => {
+  it('lets viewers read, operators command, dispatch and run DR events, and admins write device data and revoke devices', () => {
     expect(table.filter((r) => r.method === 'GET' && r.role !== 'public').every((r) => r.role === 'viewer')).toBe(true);
     expect(keysNeeding('operator')).toEqual(
       [
@@ -85,7 +85,7 @@ describe('the route table', () => {
         'POST /api/winter-river/nodes/{nodeId}/command',
       ].sort(),
     );
-    expect(keysNeeding('admin')).toEqual(['POST /api/telemetry']);
+    expect(keysNeeding('admin')).toEqual(['POST /api/certificates/{certificateId}/deactivate', 'POST /api/devices/{thingName}/revoke', 'POST /api/telemetry']);
     expect(table.filter((r) => r.idempotent).map(routeKey).sort()).toEqual(keysNeeding('operator'));
   });
 });
