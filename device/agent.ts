@@ -1,5 +1,5 @@
 // One agent process: the device its configuration describes, its status page, and an orderly stop.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { provisionByClaim } from './claim-provisioning.js';
 import { createDevice, defaultIntervals } from './create-device.js';
 import type { AgentConfig } from './config.js';
@@ -7,12 +7,17 @@ import { jsonLog, type DeviceLog } from './log.js';
 import type { Device } from './runtime.js';
 import { Scheduler } from './scheduler.js';
 import { snapshot, startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
+import { releaseKey } from './update/artifact.js';
+import { AgentUpdater } from './update/updater.js';
+import { AGENT_VERSION } from './version.js';
 
 export interface AgentDeps {
   readonly log?: DeviceLog;
   readonly now?: () => number;
   /** How long stop() waits for buffered messages to reach the broker. */
   readonly flushTimeoutMs?: number;
+  /** Ends the process once the agent stopped for an update (config.update). @default process.exit */
+  readonly exit?: (code: number) => void;
 }
 
 export interface Agent {
@@ -85,18 +90,33 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
   let server: StatusServer | undefined;
   if (config.web) server = await startStatusServer(config.web.port, config.web.host, read);
   if (server) log.info('status page', { url: server.url });
-  const connected = await device.start();
   let stopping: Promise<void> | undefined;
+  if (config.update) {
+    const exit = deps.exit ?? ((code: number) => process.exit(code));
+    new AgentUpdater({
+      runtime: device.runtime,
+      thingName: config.thingName,
+      installDir: config.update.installDir,
+      releaseKey: releaseKey(readFileSync(config.update.releaseKeyFile, 'utf8')),
+      version: AGENT_VERSION,
+      healthTimeoutMs: config.update.healthTimeoutMs,
+      exit: (code) => void stop().finally(() => exit(code)),
+    });
+  }
+  const connected = await device.start();
   return {
     device,
     statusUrl: server?.url ?? null,
     connected,
     status: read,
-    stop: () =>
-      (stopping ??= (async () => {
-        await device.stop();
-        scheduler.stop();
-        await server?.close();
-      })()),
+    stop,
   };
+
+  function stop(): Promise<void> {
+    return (stopping ??= (async () => {
+      await device.stop();
+      scheduler.stop();
+      await server?.close();
+    })());
+  }
 }

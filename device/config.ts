@@ -44,6 +44,9 @@ export const FLAGS = {
   'connect-timeout-sec': 'CONNECT_TIMEOUT_SEC',
   'basic-ingest': 'BASIC_INGEST',
   'metering-batch': 'METERING_BATCH',
+  'install-dir': 'AGENT_INSTALL_DIR',
+  'release-key': 'RELEASE_PUBLIC_KEY',
+  'health-timeout-sec': 'HEALTH_TIMEOUT_SEC',
   'claim-cert': 'CLAIM_CERT_FILE',
   'claim-key': 'CLAIM_KEY_FILE',
   'provisioning-template': 'PROVISIONING_TEMPLATE',
@@ -103,6 +106,9 @@ export const envSchema = z
     RECONNECT_MAX_SEC: z.coerce.number().int().min(1).max(3600).default(64),
     CONNECT_TIMEOUT_SEC: seconds(10),
     BASIC_INGEST: onOff,
+    AGENT_INSTALL_DIR: z.string().min(1).optional(),
+    RELEASE_PUBLIC_KEY: file.optional(),
+    HEALTH_TIMEOUT_SEC: seconds(60),
     METERING_BATCH: z.coerce.number().int().min(1).max(MAX_METERING_BATCH).optional(),
   })
   .superRefine((env, ctx) => {
@@ -119,6 +125,9 @@ export const envSchema = z
     }
     if (env.AGENT_MODE === 'gateway' && env.ASSETS_PATH === undefined) {
       ctx.addIssue({ code: 'custom', path: ['ASSETS_PATH'], message: 'required in gateway mode' });
+    }
+    if (env.AGENT_INSTALL_DIR !== undefined && env.RELEASE_PUBLIC_KEY === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['RELEASE_PUBLIC_KEY'], message: 'required to take updates (AGENT_INSTALL_DIR is set)' });
     }
     if (env.RECONNECT_MAX_SEC < env.RECONNECT_MIN_SEC) {
       ctx.addIssue({ code: 'custom', path: ['RECONNECT_MAX_SEC'], message: 'must not be below RECONNECT_MIN_SEC' });
@@ -176,6 +185,8 @@ export interface AgentConfig {
   readonly siteId?: string;
   readonly panelFile?: string;
   readonly logLevel: LogLevel;
+  /** Updates over IoT Jobs, when run by the launcher (bin/agent-launcher.ts). */
+  readonly update?: { readonly installDir: string; readonly releaseKeyFile: string; readonly healthTimeoutMs: number };
 }
 
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; help?: boolean; errors: string[] };
@@ -260,6 +271,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       ...(e.GATEWAY_SITE_ID !== undefined ? { siteId: e.GATEWAY_SITE_ID } : {}),
       ...(e.PANEL_FILE !== undefined ? { panelFile: e.PANEL_FILE } : {}),
       logLevel: e.LOG_LEVEL,
+      ...(e.AGENT_INSTALL_DIR !== undefined && e.RELEASE_PUBLIC_KEY !== undefined
+        ? { update: { installDir: e.AGENT_INSTALL_DIR, releaseKeyFile: e.RELEASE_PUBLIC_KEY, healthTimeoutMs: Math.round(e.HEALTH_TIMEOUT_SEC * 1000) } }
+        : {}),
     },
   };
 }
@@ -294,6 +308,9 @@ const HELP: Record<EnvName, string> = {
   RECONNECT_MAX_SEC: 'reconnect backoff, longest wait (default 64)',
   CONNECT_TIMEOUT_SEC: 'first connect waits this long before going on offline (default 10)',
   BASIC_INGEST: 'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (economy 1, seed 0; flag takes no value)',
+  AGENT_INSTALL_DIR: 'set by the launcher (dist/agent/launcher.mjs): its folder; turns on updates over IoT Jobs',
+  RELEASE_PUBLIC_KEY: 'Ed25519 public key (PEM) that release signatures must verify with; required with AGENT_INSTALL_DIR',
+  HEALTH_TIMEOUT_SEC: 'a new version not connected with its shadow accepted by then is rolled back (default 60)',
   CLAIM_CERT_FILE: 'fleet provisioning by claim: the claim certificate; while CERT_FILE/KEY_FILE do not exist the agent makes a key and CSR and exchanges them for its own certificate',
   CLAIM_KEY_FILE: 'the claim certificate\'s private key',
   PROVISIONING_TEMPLATE: 'the provisioning template (stack output ProvisioningTemplateName; local stack: vpp-devices)',

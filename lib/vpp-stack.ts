@@ -2,6 +2,7 @@
 // observability.
 import { Annotations, Aws, CfnOutput, RemovalPolicy, Stack, Tags, Token, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AgentUpdates } from './agent-updates.js';
 import { Api } from './api.js';
 import { Dashboard } from './dashboard.js';
 import { Fleet } from './fleet.js';
@@ -55,6 +56,7 @@ export class VppStack extends Stack {
   readonly liveFeed: LiveFeed;
   readonly observability: Observability;
   readonly operations: Operations;
+  readonly agentUpdates: AgentUpdates;
 
   constructor(scope: Construct, id: string, props: VppStackProps) {
     super(scope, id, props);
@@ -123,6 +125,10 @@ export class VppStack extends Stack {
       accountSettings: props.accountSettings,
       deviceDefender: this.offersDeviceDefender(),
     });
+    this.agentUpdates = new AgentUpdates(this, 'AgentUpdates', {
+      accessLogsBucket: this.dashboard.logBucket,
+      removalPolicy: dataRemovalPolicy,
+    });
     this.outputs();
   }
 
@@ -153,6 +159,9 @@ export class VppStack extends Stack {
     out('DevicePolicyName', this.fleet.devicePolicy.ref, 'IoT policy to attach to every device certificate');
     out('ThingTypeName', this.fleet.thingType.ref, 'Thing type of VPP devices');
     out('ThingGroupName', this.fleet.thingGroup.ref, 'Thing group of VPP devices');
+    out('ThingGroupArn', this.fleet.thingGroup.attrArn, 'Target of agent update jobs (npm run job -- create --aws --group-arn)');
+    out('AgentReleaseBucketName', this.agentUpdates.bucket.bucketName, 'Agent releases and their job document (README: Updating agents)');
+    out('AgentJobTemplateArn', this.agentUpdates.jobTemplate.attrArn, 'Job template of agent updates (npm run job -- create --aws --template)');
     out('ProvisioningTemplateName', this.provisioning.template.ref, 'Fleet provisioning by claim (agent: PROVISIONING_TEMPLATE)');
     out('ClaimPolicyName', this.provisioning.claimPolicy.ref, 'IoT policy of the claim certificate: the provisioning topics only');
     out('AllowListTableName', this.storage.tables.allowList.tableName, 'Serials that may be provisioned by claim');

@@ -5,7 +5,7 @@ import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -29,7 +29,7 @@ import type { Env } from '../../lambdas/core/config.js';
 import { ruleJson, rules } from '../../lambdas/core/rules.js';
 import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
-import { parseShadowTopic } from '../../lambdas/core/topics.js';
+import { parseJobsTopic, parseShadowTopic } from '../../lambdas/core/topics.js';
 import { startBroker, type BrokerOptions } from './broker.js';
 import { LocalCa } from './certs.js';
 import { dataPlaneRoutes } from './data-plane.js';
@@ -41,6 +41,9 @@ import { ensureStreams, startKinesis } from './kinesis.js';
 import { RulesEngine } from './rules-engine.js';
 import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
 import { StreamWriter } from './stream-writer.js';
+import { issuedThings, jobsApi } from './jobs-api.js';
+import { JobsService } from './jobs-service.js';
+import { DynamoJobsStore, JOBS_TABLE } from './jobs-store-dynamodb.js';
 import { ShadowService } from './shadow-service.js';
 import { ProvisioningService } from './provisioning-service.js';
 import { LocalDeviceIdentities } from './identities-local.js';
@@ -161,6 +164,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const outdated = await ensureTables(dynamo.client, {
     ...Object.fromEntries(Object.entries(tables).map(([t, def]) => [localTableName(t), def])),
     [localTableName('shadows')]: { env: 'SHADOWS_TABLE', ...SHADOW_TABLE },
+    [localTableName('jobs')]: { env: 'JOBS_TABLE', ...JOBS_TABLE },
   });
   for (const table of outdated) {
     log(`dynamodb: ${table} has an older key layout than this version uses: delete ${join(dir, 'dynamodb')} to recreate the tables`);
@@ -236,6 +240,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const httpServer = createServer();
   let shadows: ShadowService | undefined;
+  let jobs: JobsService | undefined;
   let provisioning: ProvisioningService | undefined;
   // shadow updates and broker refusals under way: close() waits for them before it stops the database
   const work = new Set<Promise<void>>();
@@ -268,6 +273,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       if (parseShadowTopic(topic) && shadows) {
         track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
+      if (parseJobsTopic(topic) && jobs) track(jobs.onMessage(topic, payload).catch((err: Error) => log(`jobs: ${err.message}`)));
       if (clientId && provisioning?.handles(topic)) {
         track(provisioning.onMessage(topic, payload, clientId).catch((err: Error) => log(`provisioning: ${err.message}`)));
       }
@@ -286,6 +292,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   shadows = new ShadowService({
     publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
     store: new DynamoShadowStore(documentClient(dynamo.client), localTableName('shadows')),
+  });
+  jobs = new JobsService({
+    publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
+    store: new DynamoJobsStore(documentClient(dynamo.client), localTableName('jobs')),
   });
   httpServer.listen(opts.httpPort ?? 3000, host);
   await once(httpServer, 'listening');
@@ -314,19 +324,29 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
   const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? 5000, log);
-  const revocations = watchRevocations(ca, broker, log);
+  const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
     'request',
     frontDoor({
       tokens: secrets.tokens,
       api: (event) => api(event, lambdaContext('api')),
-      dataPlane: dataPlaneRoutes({
-        shadows,
-        publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
-        credentials: secrets.credentials,
-        region: REGION,
-      }),
+      dataPlane: eitherOf(
+        jobsApi({
+          jobs,
+          credentials: secrets.credentials,
+          region: REGION,
+          arnPrefix: `arn:aws:iot:${REGION}:000000000000`,
+          groupMembers: () => issuedThings(join(dir, 'certs')),
+          releasesDir: join(dir, 'releases'),
+        }),
+        dataPlaneRoutes({
+          shadows,
+          publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
+          credentials: secrets.credentials,
+          region: REGION,
+        }),
+      ),
       health: async () => ({ http: true, broker: broker.up, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
@@ -399,6 +419,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
 }
 
+type Routes = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
+const eitherOf = (...routes: Routes[]): Routes => async (req, res, body) => {
+  for (const r of routes) if (await r(req, res, body)) return true;
+  return false;
+};
+
 async function startSimulatedFleet(
   dir: string,
   config: LocalConfig,
@@ -419,13 +445,14 @@ async function startSimulatedFleet(
  * A certificate revoked or deactivated outside this process (`npm run provision -- <thing> --revoke`) loses its open
  * connections within half a second; new ones the broker refuses on connect anyway.
  */
-function watchRevocations(ca: LocalCa, broker: { disconnectCertificate(id: string): number }, log: (line: string) => void) {
+/** `disconnect` reaches the broker running now (a restarted broker is another object). */
+function watchRevocations(ca: LocalCa, disconnect: (certificateId: string) => number, log: (line: string) => void) {
   const done = new Set(ca.registry.all().filter((r) => r.status !== 'ACTIVE').map((r) => r.certificateId));
   const timer = setInterval(() => {
     for (const { certificateId, status, thingName } of ca.registry.all()) {
       if (status === 'ACTIVE' || done.has(certificateId)) continue;
       done.add(certificateId);
-      if (broker.disconnectCertificate(certificateId) > 0) log(`broker: ${thingName ?? certificateId} disconnected: certificate ${status}`);
+      if (disconnect(certificateId) > 0) log(`broker: ${thingName ?? certificateId} disconnected: certificate ${status}`);
     }
   }, 500);
   timer.unref();

@@ -36,7 +36,22 @@ export const topics = {
   winterRiverCommand: (nodeId: string) => `winter-river/${nodeId}/command`,
   shadow: (thingName: string, op: ShadowOp) => `$aws/things/${thingName}/shadow/${op}`,
   presence: (event: 'connected' | 'disconnected', clientId: string) => `$aws/events/presence/${event}/${clientId}`,
+  /** IoT Jobs (device side): `{job}` is a job id or `$next`; see parseJobsTopic for the operations. */
+  jobs: (thingName: string, op: 'notify-next' | `${string}/${JobsOp}`) => `$aws/things/${thingName}/jobs/${op}`,
 } as const;
+
+/** The IoT Jobs operations on `$aws/things/{thing}/jobs/{jobId | $next}/…` a device requests (and their answers). */
+export type JobsOp = 'get' | 'get/accepted' | 'get/rejected' | 'update' | 'update/accepted' | 'update/rejected';
+
+/** `$aws/things/{thing}/jobs/{jobId|$next}/{op}` or `…/jobs/notify-next` → its parts, or undefined. */
+export function parseJobsTopic(
+  topic: string,
+): { thingName: string; op: 'notify-next' } | { thingName: string; jobId: string; op: JobsOp } | undefined {
+  const notify = /^\$aws\/things\/([^/]+)\/jobs\/notify-next$/.exec(topic);
+  if (notify) return { thingName: notify[1]!, op: 'notify-next' };
+  const m = /^\$aws\/things\/([^/]+)\/jobs\/([^/]+)\/((?:get|update)(?:\/(?:accepted|rejected))?)$/.exec(topic);
+  return m ? { thingName: m[1]!, jobId: m[2]!, op: m[3] as JobsOp } : undefined;
+}
 
 export type ShadowOp =
   | 'update'
