@@ -2,9 +2,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, symlinkSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { releaseAgent } from '../bin/release-agent.js';
 import { procStats, ROOT, sleep, startTimedStack, type BenchContext } from './harness.js';
 import { atMost, int, mb, ms, round, type BenchResult, type Goal } from './stats.js';
 
@@ -63,29 +62,25 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   ];
   // As device/README.md runs it on a Pi: node --import tsx bin/agent.ts
   const viaTsx = await runAgent(ctx, ['--import', 'tsx', join(ROOT, 'bin', 'agent.ts')], flags(join(ctx.dir, 'agent-tsx')));
-  // The same agent bundled to one ESM file (the device SDK and its native aws-crt stay in node_modules).
+  // The agent as `npm run release:agent` ships it: one ESM file, aws-crt (native) from node_modules beside it.
   const outDir = join(ctx.dir, 'agent-bundle');
-  await mkdir(outDir, { recursive: true });
+  await releaseAgent({ outDir });
   symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'));
-  await build({
-    entryPoints: [join(ROOT, 'bin', 'agent.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm',
-    outfile: join(outDir, 'agent.mjs'), minify: true, external: ['aws-crt', 'aws-iot-device-sdk-v2'], logLevel: 'error',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  });
   const bundled = await runAgent(ctx, [join(outDir, 'agent.mjs')], flags(join(ctx.dir, 'agent-bundled')));
   await stack.close();
 
   const m = ctx.measured;
   const fleetMeasured = m.fleetRssBytes !== undefined;
-  const goals: Goal[] = [atMost('one VEN agent process, RSS (node --import tsx bin/agent.ts)', viaTsx.rssMax / 2 ** 20, 80, 'MB')];
+  // devices run the release (npm run release:agent); tsx is the development path
+  const goals: Goal[] = [atMost('one VEN agent process, RSS (the release: node agent.mjs)', bundled.rssMax / 2 ** 20, 80, 'MB')];
   return {
     id: 'device-agent',
     title: '5. Device agent memory and CPU',
     method:
       `One VEN agent as device/README.md runs it (\`node --import tsx bin/agent.ts --mode ven …\`, status page off) against a local ` +
       `stack, for ${RUN_SEC} s (metering every 5 s, its shadow on connect): resident set size of the agent process sampled once a ` +
-      'second from /proc (the maximum is reported), plus any child process it starts. The same agent ' +
-      'bundled with esbuild into one file and run with plain `node`, for comparison. The fleet launcher figures come from the ' +
+      'second from /proc (the maximum is reported), plus any child process it starts. The same agent as devices run it: ' +
+      'released with `npm run release:agent` (one esbuild file, aws-crt beside it) and run with plain `node`; the goal is on this one. The fleet launcher figures come from the ' +
       'local-stack soak (its fleet child process during the 60 s window, 1,000 VENs + 1 gateway), read from /proc.',
     figures: { viaTsx, bundled, fleet: fleetMeasured ? { devices: m.fleetDevices, connected: m.fleetConnected, rssBytes: m.fleetRssBytes, cpuPercent: m.fleetCpuPercent, connectMs: m.fleetConnectMs, stopMs: m.fleetStopMs } : 'not measured (run the local-stack benchmark)' },
     rows: [
@@ -105,7 +100,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     notes: [
       `Most of one agent's memory is the runtime, not the agent: Node itself, the device SDK's native aws-crt (its event-loop threads ` +
         `and TLS context) and, via tsx, the TypeScript loader. Bundled and run with plain node the same agent needs ${mb(bundled.rssMax)} ` +
-        `against ${mb(viaTsx.rssMax)}; on a small device, shipping the bundle is the lever.`,
+        `against ${mb(viaTsx.rssMax)}: devices run the release (README: Updating agents).`,
     ],
     seconds: (Date.now() - started) / 1000,
   };

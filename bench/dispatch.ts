@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { FleetDeviceSpec } from '../device/fleet.js';
 import { topics } from '../lambdas/core/topics.js';
-import { now, ROOT, sleep, startChild, startTimedStack, type BenchContext, type StoreTimer } from './harness.js';
+import { apiCaller, now, ROOT, sleep, startChild, startTimedStack, type BenchContext, type StoreTimer } from './harness.js';
 import { atMost, int, ms, summarize, type BenchResult, type Summary } from './stats.js';
 
 const VENS = 100;
@@ -59,16 +59,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const names = [...Array.from({ length: VENS }, (_, i) => venName(i)), GATEWAY, plainVen];
   const certs = await ctx.issue(names);
   const { stack, timer } = await startTimedStack(ctx);
-  const api = async (path: string, body?: unknown) => {
-    const res = await fetch(`${stack.config.apiUrl}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${stack.config.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${text}`);
-    return JSON.parse(text) as Record<string, any>;
-  };
+  const api = apiCaller(stack.config);
 
   const devices: FleetDeviceSpec[] = names.filter((n) => n !== plainVen).map((thingName) => ({
     mode: thingName === GATEWAY ? 'gateway' : 'ven',

@@ -17,6 +17,20 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across the processes of this machine. */
 export const now = () => performance.timeOrigin + performance.now();
 
+/** The stack's HTTP API as the admin: GET, or POST with a JSON body; a status from 300 up throws. */
+export function apiCaller(config: { apiUrl: string; token: string }) {
+  return async (path: string, body?: unknown) => {
+    const res = await fetch(`${config.apiUrl}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${config.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as Record<string, any>;
+  };
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface BenchContext {

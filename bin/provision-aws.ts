@@ -1,11 +1,13 @@
-// Issues a device identity in AWS IoT: the thing, a new key pair and certificate (AWS never returns the key again),
+// Issues a device identity in AWS IoT: the thing (of the stack's thing type, in its thing group), a certificate — from
+// the device's own CSR, so its private key never leaves it, or else a new key pair (AWS never returns the key again) —
 // the stack's device policy on the certificate and the certificate on the thing. Called by `bin/provision.ts --aws`.
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AddThingToThingGroupCommand,
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
+  CreateCertificateFromCsrCommand,
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
   DescribeEndpointCommand,
@@ -50,12 +52,44 @@ export interface ProvisionAwsOptions {
   readonly thingTypeName?: string;
   /** The stack output `ThingGroupName`: the thing is added to it. */
   readonly thingGroupName?: string;
+  /** The device's certificate signing request (PEM): AWS signs it and no private key is made or written here. */
+  readonly csr?: string;
+}
+
+/** The stack outputs provisioning needs. */
+export interface StackTargets {
+  readonly policyName?: string;
+  readonly thingTypeName?: string;
+  readonly thingGroupName?: string;
+  readonly allowListTableName?: string;
+}
+
+/**
+ * The provisioning targets from the file `cdk deploy --outputs-file <file>` writes (`{"<stackName>": {"DevicePolicyName":
+ * …, "ThingTypeName": …, "ThingGroupName": …}}`): the stack named, or the only one in the file.
+ */
+export async function stackTargets(outputsFile: string, stackName?: string): Promise<StackTargets> {
+  const outputs = JSON.parse(await readFile(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
+  const stacks = Object.keys(outputs);
+  const name = stackName ?? (stacks.length === 1 ? stacks[0] : undefined);
+  if (!name) throw new Error(`${outputsFile} holds the outputs of ${stacks.length} stacks (${stacks.join(', ')}): name one with --stack`);
+  const out = outputs[name];
+  if (!out) throw new Error(`${outputsFile} has no outputs of the stack ${name} (it has ${stacks.join(', ') || 'none'})`);
+  return {
+    policyName: out.DevicePolicyName,
+    thingTypeName: out.ThingTypeName,
+    thingGroupName: out.ThingGroupName,
+    allowListTableName: out.AllowListTableName,
+  };
 }
 
 export interface ProvisionedDevice {
   readonly thingName: string;
+  /** AWS IoT's id of the new certificate (deactivate the old one with it after a rotation). */
+  readonly certificateId?: string;
   readonly certFile: string;
-  readonly keyFile: string;
+  /** Absent when the device made its own key (CSR). */
+  readonly keyFile?: string;
   readonly caFile: string;
   readonly endpoint: string;
   readonly port: number;
@@ -72,12 +106,7 @@ export async function provisionAws(thingName: string, opts: ProvisionAwsOptions)
   if (opts.thingGroupName) {
     await iot.send(new AddThingToThingGroupCommand({ thingGroupName: opts.thingGroupName, thingName }));
   }
-  const cert = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
-  const { certificateArn, certificateId, certificatePem } = cert;
-  const privateKey = cert.keyPair?.PrivateKey;
-  if (!certificateArn || !certificatePem || !privateKey) {
-    throw new Error('CreateKeysAndCertificate returned no certificate or key');
-  }
+  const { certificateArn, certificateId, certificatePem, privateKey } = await createCertificate(iot, opts.csr);
   try {
     await iot.send(new AttachPolicyCommand({ policyName: opts.policyName, target: certificateArn }));
     await iot.send(new AttachThingPrincipalCommand({ thingName, principal: certificateArn }));
@@ -92,7 +121,23 @@ export async function provisionAws(thingName: string, opts: ProvisionAwsOptions)
   if (!endpointAddress) throw new Error('DescribeEndpoint returned no iot:Data-ATS endpoint');
 
   const files = await writeIdentity(opts.outDir, thingName, certificatePem, privateKey);
-  return { thingName, ...files, endpoint: endpointAddress, port: MQTT_PORT };
+  return { thingName, ...(certificateId && { certificateId }), ...files, endpoint: endpointAddress, port: MQTT_PORT };
+}
+
+async function createCertificate(iot: IoTClient, csr: string | undefined) {
+  if (csr !== undefined) {
+    const cert = await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr, setAsActive: true }));
+    const { certificateArn, certificateId, certificatePem } = cert;
+    if (!certificateArn || !certificatePem) throw new Error('CreateCertificateFromCsr returned no certificate');
+    return { certificateArn, certificateId, certificatePem, privateKey: undefined };
+  }
+  const cert = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+  const { certificateArn, certificateId, certificatePem } = cert;
+  const privateKey = cert.keyPair?.PrivateKey;
+  if (!certificateArn || !certificatePem || !privateKey) {
+    throw new Error('CreateKeysAndCertificate returned no certificate or key');
+  }
+  return { certificateArn, certificateId, certificatePem, privateKey };
 }
 
 /** CreateThing is idempotent for an identical thing; one that exists with other settings is kept as it is. */
@@ -104,14 +149,17 @@ async function createThing(iot: IoTClient, thingName: string, thingTypeName?: st
   }
 }
 
-async function writeIdentity(outDir: string, thingName: string, certificatePem: string, privateKey: string) {
+/** Writes the certificate and CA, and the private key when AWS made it (with a CSR the key stays with the device). */
+async function writeIdentity(outDir: string, thingName: string, certificatePem: string, privateKey: string | undefined) {
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   const certFile = join(outDir, `${thingName}.cert.pem`);
-  const keyFile = join(outDir, `${thingName}.private.key`);
+  const keyFile = privateKey === undefined ? undefined : join(outDir, `${thingName}.private.key`);
   const caFile = join(outDir, 'AmazonRootCA1.pem');
-  await writeFile(keyFile, privateKey, { mode: 0o600 });
-  await chmod(keyFile, 0o600); // writeFile's mode applies only to a new file
+  if (keyFile) {
+    await writeFile(keyFile, privateKey!, { mode: 0o600 });
+    await chmod(keyFile, 0o600); // writeFile's mode applies only to a new file
+  }
   await writeFile(certFile, certificatePem);
   await writeFile(caFile, AMAZON_ROOT_CA_1);
-  return { certFile, keyFile, caFile };
+  return { certFile, ...(keyFile && { keyFile }), caFile };
 }

@@ -1,16 +1,23 @@
 // One agent process: the device its configuration describes, its status page, and an orderly stop.
+import { existsSync, readFileSync } from 'node:fs';
+import { provisionByClaim } from './claim-provisioning.js';
 import { createDevice, defaultIntervals } from './create-device.js';
 import type { AgentConfig } from './config.js';
 import { jsonLog, type DeviceLog } from './log.js';
 import type { Device } from './runtime.js';
 import { Scheduler } from './scheduler.js';
 import { snapshot, startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
+import { releaseKey } from './update/artifact.js';
+import { AgentUpdater } from './update/updater.js';
+import { AGENT_VERSION } from './version.js';
 
 export interface AgentDeps {
   readonly log?: DeviceLog;
   readonly now?: () => number;
   /** How long stop() waits for buffered messages to reach the broker. */
   readonly flushTimeoutMs?: number;
+  /** Ends the process once the agent stopped for an update (config.update). @default process.exit */
+  readonly exit?: (code: number) => void;
 }
 
 export interface Agent {
@@ -26,6 +33,21 @@ export interface Agent {
 
 export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<Agent> {
   const log = deps.log ?? jsonLog(config.logLevel);
+  if (config.claim && !existsSync(config.certFile)) {
+    // first boot of a factory-made device: its own certificate for the shared claim certificate
+    await provisionByClaim({
+      host: config.broker.host,
+      port: config.broker.port,
+      caFile: config.broker.caFile,
+      claimCertFile: config.claim.certFile,
+      claimKeyFile: config.claim.keyFile,
+      templateName: config.claim.templateName,
+      serial: config.thingName,
+      certFile: config.certFile,
+      keyFile: config.keyFile,
+      log,
+    });
+  }
   const startedAt = Date.now();
   const periods = [config.intervals.telemetryMs, config.intervals.shadowMs];
   const scheduler = new Scheduler({
@@ -68,18 +90,33 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
   let server: StatusServer | undefined;
   if (config.web) server = await startStatusServer(config.web.port, config.web.host, read);
   if (server) log.info('status page', { url: server.url });
-  const connected = await device.start();
   let stopping: Promise<void> | undefined;
+  if (config.update) {
+    const exit = deps.exit ?? ((code: number) => process.exit(code));
+    new AgentUpdater({
+      runtime: device.runtime,
+      thingName: config.thingName,
+      installDir: config.update.installDir,
+      releaseKey: releaseKey(readFileSync(config.update.releaseKeyFile, 'utf8')),
+      version: AGENT_VERSION,
+      healthTimeoutMs: config.update.healthTimeoutMs,
+      exit: (code) => void stop().finally(() => exit(code)),
+    });
+  }
+  const connected = await device.start();
   return {
     device,
     statusUrl: server?.url ?? null,
     connected,
     status: read,
-    stop: () =>
-      (stopping ??= (async () => {
-        await device.stop();
-        scheduler.stop();
-        await server?.close();
-      })()),
+    stop,
   };
+
+  function stop(): Promise<void> {
+    return (stopping ??= (async () => {
+      await device.stop();
+      scheduler.stop();
+      await server?.close();
+    })());
+  }
 }

@@ -44,6 +44,12 @@ export const FLAGS = {
   'connect-timeout-sec': 'CONNECT_TIMEOUT_SEC',
   'basic-ingest': 'BASIC_INGEST',
   'metering-batch': 'METERING_BATCH',
+  'install-dir': 'AGENT_INSTALL_DIR',
+  'release-key': 'RELEASE_PUBLIC_KEY',
+  'health-timeout-sec': 'HEALTH_TIMEOUT_SEC',
+  'claim-cert': 'CLAIM_CERT_FILE',
+  'claim-key': 'CLAIM_KEY_FILE',
+  'provisioning-template': 'PROVISIONING_TEMPLATE',
 } as const;
 
 /** Flags that take no value (`--basic-ingest`); their variable takes 1/0, true/false, on/off. */
@@ -72,9 +78,13 @@ export const envSchema = z
     IOT_ENDPOINT: z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name or IPv4 address'),
     IOT_PORT: z.coerce.number().int().min(1).max(65_535).default(8883),
     CLIENT_ID: z.string().regex(THING_NAME, 'must be the thing name: 1-128 characters of a-z A-Z 0-9 : _ -'),
-    CERT_FILE: file,
-    KEY_FILE: file,
+    // without a claim certificate they must exist; with one, first boot writes them (device/claim-provisioning.ts)
+    CERT_FILE: z.string().min(1),
+    KEY_FILE: z.string().min(1),
     CA_FILE: file,
+    CLAIM_CERT_FILE: file.optional(),
+    CLAIM_KEY_FILE: file.optional(),
+    PROVISIONING_TEMPLATE: z.string().regex(/^[0-9A-Za-z_-]{1,36}$/, 'a provisioning template name').optional(),
     TELEMETRY_TOPIC: topic,
     METERING_TOPIC: topic,
     LOADS_TOPIC: topic,
@@ -96,11 +106,28 @@ export const envSchema = z
     RECONNECT_MAX_SEC: z.coerce.number().int().min(1).max(3600).default(64),
     CONNECT_TIMEOUT_SEC: seconds(10),
     BASIC_INGEST: onOff,
+    AGENT_INSTALL_DIR: z.string().min(1).optional(),
+    RELEASE_PUBLIC_KEY: file.optional(),
+    HEALTH_TIMEOUT_SEC: seconds(60),
     METERING_BATCH: z.coerce.number().int().min(1).max(MAX_METERING_BATCH).optional(),
   })
   .superRefine((env, ctx) => {
+    const claim = env.CLAIM_CERT_FILE !== undefined;
+    if (claim && (env.CLAIM_KEY_FILE === undefined || env.PROVISIONING_TEMPLATE === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [env.CLAIM_KEY_FILE === undefined ? 'CLAIM_KEY_FILE' : 'PROVISIONING_TEMPLATE'], message: 'required with CLAIM_CERT_FILE' });
+    }
+    for (const name of ['CERT_FILE', 'KEY_FILE'] as const) {
+      const exists = existsSync(env[name]) && statSync(env[name]).isFile();
+      // with a claim certificate, a missing pair is made at first boot; half a pair is a fault either way
+      if (!exists && !(claim && !existsSync(env.CERT_FILE) && !existsSync(env.KEY_FILE))) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'file not found' });
+      }
+    }
     if (env.AGENT_MODE === 'gateway' && env.ASSETS_PATH === undefined) {
       ctx.addIssue({ code: 'custom', path: ['ASSETS_PATH'], message: 'required in gateway mode' });
+    }
+    if (env.AGENT_INSTALL_DIR !== undefined && env.RELEASE_PUBLIC_KEY === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['RELEASE_PUBLIC_KEY'], message: 'required to take updates (AGENT_INSTALL_DIR is set)' });
     }
     if (env.RECONNECT_MAX_SEC < env.RECONNECT_MIN_SEC) {
       ctx.addIssue({ code: 'custom', path: ['RECONNECT_MAX_SEC'], message: 'must not be below RECONNECT_MIN_SEC' });
@@ -131,6 +158,8 @@ export interface AgentConfig {
   readonly thingName: string;
   readonly certFile: string;
   readonly keyFile: string;
+  /** Fleet provisioning by claim: used at first boot, while certFile and keyFile do not exist yet. */
+  readonly claim?: { readonly certFile: string; readonly keyFile: string; readonly templateName: string };
   readonly broker: {
     readonly host: string;
     readonly port: number;
@@ -156,6 +185,8 @@ export interface AgentConfig {
   readonly siteId?: string;
   readonly panelFile?: string;
   readonly logLevel: LogLevel;
+  /** Updates over IoT Jobs, when run by the launcher (bin/agent-launcher.ts). */
+  readonly update?: { readonly installDir: string; readonly releaseKeyFile: string; readonly healthTimeoutMs: number };
 }
 
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; help?: boolean; errors: string[] };
@@ -206,6 +237,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       thingName: e.CLIENT_ID,
       certFile: e.CERT_FILE,
       keyFile: e.KEY_FILE,
+      ...(e.CLAIM_CERT_FILE !== undefined && {
+        claim: { certFile: e.CLAIM_CERT_FILE, keyFile: e.CLAIM_KEY_FILE!, templateName: e.PROVISIONING_TEMPLATE! },
+      }),
       broker: {
         host: e.IOT_ENDPOINT,
         port: e.IOT_PORT,
@@ -237,6 +271,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       ...(e.GATEWAY_SITE_ID !== undefined ? { siteId: e.GATEWAY_SITE_ID } : {}),
       ...(e.PANEL_FILE !== undefined ? { panelFile: e.PANEL_FILE } : {}),
       logLevel: e.LOG_LEVEL,
+      ...(e.AGENT_INSTALL_DIR !== undefined && e.RELEASE_PUBLIC_KEY !== undefined
+        ? { update: { installDir: e.AGENT_INSTALL_DIR, releaseKeyFile: e.RELEASE_PUBLIC_KEY, healthTimeoutMs: Math.round(e.HEALTH_TIMEOUT_SEC * 1000) } }
+        : {}),
     },
   };
 }
@@ -271,6 +308,12 @@ const HELP: Record<EnvName, string> = {
   RECONNECT_MAX_SEC: 'reconnect backoff, longest wait (default 64)',
   CONNECT_TIMEOUT_SEC: 'first connect waits this long before going on offline (default 10)',
   BASIC_INGEST: 'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (economy 1, seed 0; flag takes no value)',
+  AGENT_INSTALL_DIR: 'set by the launcher (dist/agent/launcher.mjs): its folder; turns on updates over IoT Jobs',
+  RELEASE_PUBLIC_KEY: 'Ed25519 public key (PEM) that release signatures must verify with; required with AGENT_INSTALL_DIR',
+  HEALTH_TIMEOUT_SEC: 'a new version not connected with its shadow accepted by then is rolled back (default 60)',
+  CLAIM_CERT_FILE: 'fleet provisioning by claim: the claim certificate; while CERT_FILE/KEY_FILE do not exist the agent makes a key and CSR and exchanges them for its own certificate',
+  CLAIM_KEY_FILE: 'the claim certificate\'s private key',
+  PROVISIONING_TEMPLATE: 'the provisioning template (stack output ProvisioningTemplateName; local stack: vpp-devices)',
   METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (economy 12, seed 1 = one message per sample)`,
 };
 

@@ -2,6 +2,7 @@
 // No I/O and no clock of its own: time comes in as arguments, randomness from an injected generator.
 import * as z from 'zod';
 import type { Ack, EventAck, EventCommand, LoadsSnapshot, Metering, ShadowReported } from '../lambdas/core/schemas.js';
+import { MET_TOLERANCE, planShed } from '../lambdas/core/shed-plan.js';
 import { round, type Rng } from './random.js';
 
 export type RestoreAck = Extract<Ack, { op: 'restore' }>;
@@ -67,37 +68,6 @@ export interface ActiveEvent {
   readonly requestedKw: number;
   readonly endsAtMs: number;
   readonly ack: EventAck;
-}
-
-export interface ShedCandidate {
-  readonly id: string;
-  readonly name: string;
-  readonly priority: number;
-  readonly critical: boolean;
-  readonly powerKw: number;
-}
-
-export interface ShedPlan {
-  readonly circuits: { loadId: string; name: string; shedKw: number }[];
-  readonly totalKw: number;
-}
-
-/**
- * Which circuits to turn off to shed `requestedKw`: non-critical circuits drawing power, highest priority number
- * first (ties: larger draw, then id), until the requested kW is reached. Never a critical circuit.
- */
-export function planShed(candidates: readonly ShedCandidate[], requestedKw: number): ShedPlan {
-  const order = candidates
-    .filter((c) => !c.critical && c.powerKw > 0)
-    .sort((a, b) => b.priority - a.priority || b.powerKw - a.powerKw || a.id.localeCompare(b.id));
-  const circuits: ShedPlan['circuits'] = [];
-  let total = 0;
-  for (const c of order) {
-    if (total >= requestedKw) break;
-    circuits.push({ loadId: c.id, name: c.name, shedKw: round(c.powerKw) });
-    total += c.powerKw;
-  }
-  return { circuits, totalKw: round(total) };
 }
 
 export interface DesiredCircuitResult {
@@ -171,7 +141,7 @@ export class PanelModel {
       status: 'accepted',
       actual_shed_kw: plan.totalKw,
       circuits_curtailed: plan.circuits,
-      ...(plan.totalKw < cmd.shed_kw ? { reason: `only ${plan.totalKw} kW of non-critical load available` } : {}),
+      ...(plan.totalKw < cmd.shed_kw ? { reason: shortReason(plan) } : {}),
     };
     this.event = {
       eventId: cmd.event_id,
@@ -301,6 +271,12 @@ export class PanelModel {
     const target = c.spec.capacityKw * c.spec.duty * (0.85 + this.rng() * 0.3);
     return Math.min(c.spec.capacityKw, Math.max(0, 0.6 * previous + 0.4 * target));
   }
+}
+
+function shortReason(plan: ReturnType<typeof planShed>): string {
+  return plan.totalKw >= plan.availableKw
+    ? `only ${plan.totalKw} kW of non-critical load available`
+    : `${plan.totalKw} kW shed, within ${MET_TOLERANCE * 100}% of the request: the next circuit would overshoot it`;
 }
 
 /** Keys of `state.reported` beyond seed 001, mirroring what `desired` may set (see device/README.md). */

@@ -1,6 +1,7 @@
 // What every simulated or real device has: one MQTT connection, one outbox over its on-disk buffer, a log, and the
 // shared scheduler. Device kinds (VEN, gateway, Winter River node) add their model and their topics on top.
 import { DeviceConnection, type ConnectionOptions, type ConnectionStatus } from './connection.js';
+import { topicMatches } from '../lambdas/core/topics.js';
 import type { DeviceLog } from './log.js';
 import { OfflineBuffer } from './offline-buffer.js';
 import { Outbox, type OutboxStatus } from './outbox.js';
@@ -75,7 +76,7 @@ export class DeviceRuntime {
     this.outbox = new Outbox(this.connection, buffer, this.log, { now: this.now });
   }
 
-  /** Routes messages on `topic` to `handler` and subscribes (QoS 1) on every connection. */
+  /** Routes messages on `topic` (a filter with `+`/`#` too) to `handler` and subscribes (QoS 1) on every connection. */
   on(topic: string, handler: (payload: string) => void): void {
     this.handlers.set(topic, handler);
     this.connection.subscribe(topic);
@@ -117,7 +118,8 @@ export class DeviceRuntime {
   }
 
   private handleMessage(topic: string, payload: string): void {
-    const handler = this.handlers.get(topic);
+    const handler =
+      this.handlers.get(topic) ?? [...this.handlers].find(([filter]) => /[+#]/.test(filter) && topicMatches(filter, topic))?.[1];
     if (!handler) {
       this.log.debug('message on an unexpected topic', { topic });
       return;

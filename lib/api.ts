@@ -138,6 +138,7 @@ export class Api extends Construct {
       environment: {
         ...props.storage.environment,
         IOT_DATA_ENDPOINT: `https://${props.fleet.dataEndpoint}`,
+        DEVICE_POLICY_NAME: props.fleet.devicePolicy.ref,
         WINTER_RIVER_TOPOLOGY: topologyJson(props.topology),
       },
     });
@@ -269,6 +270,19 @@ export class Api extends Construct {
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),
     );
+    // POST /api/devices/{thingName}/revoke (admin): the thing's certificates revoked and detached, the thing marked
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['iot:ListThingPrincipals', 'iot:DetachThingPrincipal', 'iot:UpdateThing'],
+        resources: [`${fleet.arnPrefix}:thing/*`],
+      }),
+    );
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:UpdateCertificate'], resources: [`${fleet.arnPrefix}:cert/*`] }),
+    );
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:DetachPolicy'], resources: [`${fleet.arnPrefix}:policy/${fleet.devicePolicy.ref}`] }),
+    );
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:Publish'], resources: commandTopics.map((t) => `${fleet.arnPrefix}:topic/${t}`) }),
     );
@@ -277,7 +291,11 @@ export class Api extends Construct {
     Validations.of(this.handler).acknowledge(
       {
         id: finding('thing/*'),
-        reason: 'iot:GetThingShadow only: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME).',
+        reason: 'iot:GetThingShadow: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME); the revocation of any device by an admin (list, detach principals, mark the thing).',
+      },
+      {
+        id: finding('cert/*'),
+        reason: 'iot:UpdateCertificate only: an admin revokes the certificates of whichever device must be refused.',
       },
       {
         id: finding(`topic/${commandTopics[0]}`),

@@ -16,6 +16,7 @@ import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
+import { METERING_RULE } from '../lambdas/core/topics.js';
 import { tables } from '../lambdas/core/tables.js';
 import { topologyJson, type Topology } from '../lambdas/core/power-system/topology.js';
 import { topics } from '../lambdas/core/topics.js';
@@ -25,8 +26,9 @@ import type { Storage } from './storage.js';
 export interface IngestProps {
   readonly storage: Storage;
   /**
-   * Appended to every rule's shared name (`metering` + suffix): AWS rule names are unique per account and region,
-   * and Basic Ingest topics carry them (`$aws/rules/{name}/...`). @default '' (the names of lambdas/core/rules.ts)
+   * Appended to the metering rule's name (`metering` + suffix), the one rule with a fixed name: devices address it by
+   * its Basic Ingest topic (`$aws/rules/{name}/...`), and AWS rule names are unique per account and region. The other
+   * rules get names CloudFormation generates, so no two stacks or regions collide on them. @default ''
    */
   readonly ruleNameSuffix?: string;
   /** VENs the ingest path is sized for: the metering stream gets ⌈fleetSize / VENS_PER_METERING_SHARD⌉ shards. @default DEFAULT_FLEET_SIZE */
@@ -71,7 +73,7 @@ export class Ingest extends Construct {
   /** May put records into the rules' streams, nothing else: the role of the rules' Kinesis actions. */
   readonly ruleActionRole: Role;
   readonly topicRules: Record<string, CfnTopicRule> = {};
-  /** Deployed AWS rule name of each shared rule, by its name in lambdas/core/rules.ts. */
+  /** Deployed AWS rule name of each shared rule (a token for the generated ones), by its name in lambdas/core/rules.ts. */
   readonly ruleNames: Record<string, string> = {};
   /** Marks `sent` commands past their expiry `timed-out` (lambdas/command-timeouts), once a minute. */
   readonly commandTimeouts: HandlerFunction;
@@ -101,9 +103,10 @@ export class Ingest extends Construct {
     for (const rule of rules) {
       const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE));
       this.handlerFunction(rule, stream, props.storage);
-      const ruleName = `${rule.name}${props.ruleNameSuffix ?? ''}`;
-      this.ruleNames[rule.name] = ruleName;
-      this.topicRules[rule.name] = this.topicRule(rule, ruleName, stream, errorActionRole);
+      const fixedName = rule.name === METERING_RULE ? `${rule.name}${props.ruleNameSuffix ?? ''}` : undefined;
+      const topicRule = this.topicRule(rule, fixedName, stream, errorActionRole);
+      this.topicRules[rule.name] = topicRule;
+      this.ruleNames[rule.name] = fixedName ?? topicRule.ref; // Ref of a topic rule is its name
     }
     this.commandTimeouts = this.commandSweep(props.storage);
   }
@@ -191,10 +194,10 @@ export class Ingest extends Construct {
     return fn;
   }
 
-  private topicRule(rule: RuleDefinition, ruleName: string, stream: Stream, errorActionRole: Role): CfnTopicRule {
+  private topicRule(rule: RuleDefinition, ruleName: string | undefined, stream: Stream, errorActionRole: Role): CfnTopicRule {
     return new CfnTopicRule(this, `${pascal(rule.name)}Rule`, {
-      // Named, not generated: devices address the metering rule by name through Basic Ingest.
-      ruleName,
+      // Only the metering rule is named: devices address it by name through Basic Ingest. The others are generated.
+      ...(ruleName && { ruleName }),
       topicRulePayload: {
         description: rule.description,
         sql: rule.sql,

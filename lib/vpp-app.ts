@@ -87,7 +87,7 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     stackName,
     // A region known at synth is checked against the resource types the stack uses (lib/regions.ts).
     env: region ? { account: process.env.CDK_DEFAULT_ACCOUNT, region } : undefined,
-    // The default stack keeps the shared rule names (the Basic Ingest topic agents use by default); another stack in
+    // The default stack keeps the shared metering rule name (the Basic Ingest topic agents use by default); another stack in
     // the same account and region gets its own (`metering_vppstaging`).
     ruleNameSuffix: stackName === CONTEXT_FLAGS.stackName ? '' : `_${stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`,
     description: 'Virtual Power Plant on AWS IoT',

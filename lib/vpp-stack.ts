@@ -2,11 +2,13 @@
 // observability.
 import { Annotations, Aws, CfnOutput, RemovalPolicy, Stack, Tags, Token, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { AgentUpdates } from './agent-updates.js';
 import { Api } from './api.js';
 import { Dashboard } from './dashboard.js';
 import { Fleet } from './fleet.js';
 import { PROJECT_ROOT } from './handler-function.js';
 import { Ingest } from './ingest.js';
+import { Provisioning } from './provisioning.js';
 import { LiveFeed } from './live-feed.js';
 import { Observability, type PowertoolsLogLevel } from './observability.js';
 import { DEFENDER_RESOURCE_TYPES, Operations, type IotLogLevel } from './operations.js';
@@ -50,11 +52,13 @@ export class VppStack extends Stack {
   readonly storage: Storage;
   readonly ingest: Ingest;
   readonly fleet: Fleet;
+  readonly provisioning: Provisioning;
   readonly dashboard: Dashboard;
   readonly api: Api;
   readonly liveFeed: LiveFeed;
   readonly observability: Observability;
   readonly operations: Operations;
+  readonly agentUpdates: AgentUpdates;
 
   constructor(scope: Construct, id: string, props: VppStackProps) {
     super(scope, id, props);
@@ -70,6 +74,7 @@ export class VppStack extends Stack {
     });
     this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix, fleetSize: props.fleetSize });
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
+    this.provisioning = new Provisioning(this, 'Provisioning', { fleet: this.fleet, storage: this.storage });
     const topology = loadTopologyFile(props.topologyFile ?? `${PROJECT_ROOT}device/winter-river.topology.yaml`);
     this.ingest.connectWinterRiver({ arnPrefix: this.fleet.arnPrefix, dataEndpoint: this.fleet.dataEndpoint, topology });
     // The dashboard's hosting comes first: its URL is the API's CORS origin and the sign-in's callback URL. Its
@@ -107,6 +112,7 @@ export class VppStack extends Stack {
         'command-timeouts': this.ingest.commandTimeouts,
         api: this.api.handler,
         'iot-authorizer': this.liveFeed.handler,
+        'provisioning-hook': this.provisioning.hook,
       },
       logLevel: props.logLevel,
       alarmEmail: props.alarmEmail,
@@ -121,6 +127,10 @@ export class VppStack extends Stack {
       iotLogLevel: props.iotLogLevel,
       accountSettings: props.accountSettings,
       deviceDefender: this.offersDeviceDefender(),
+    });
+    this.agentUpdates = new AgentUpdates(this, 'AgentUpdates', {
+      accessLogsBucket: this.dashboard.logBucket,
+      removalPolicy: dataRemovalPolicy,
     });
     this.outputs();
   }
@@ -152,6 +162,12 @@ export class VppStack extends Stack {
     out('DevicePolicyName', this.fleet.devicePolicy.ref, 'IoT policy to attach to every device certificate');
     out('ThingTypeName', this.fleet.thingType.ref, 'Thing type of VPP devices');
     out('ThingGroupName', this.fleet.thingGroup.ref, 'Thing group of VPP devices');
+    out('ThingGroupArn', this.fleet.thingGroup.attrArn, 'Target of agent update jobs (npm run job -- create --aws --group-arn)');
+    out('AgentReleaseBucketName', this.agentUpdates.bucket.bucketName, 'Agent releases and their job document (README: Updating agents)');
+    out('AgentJobTemplateArn', this.agentUpdates.jobTemplate.attrArn, 'Job template of agent updates (npm run job -- create --aws --template)');
+    out('ProvisioningTemplateName', this.provisioning.template.ref, 'Fleet provisioning by claim (agent: PROVISIONING_TEMPLATE)');
+    out('ClaimPolicyName', this.provisioning.claimPolicy.ref, 'IoT policy of the claim certificate: the provisioning topics only');
+    out('AllowListTableName', this.storage.tables.allowList.tableName, 'Serials that may be provisioned by claim');
     out('MeteringBasicIngestTopic', this.fleet.meteringBasicIngestTopic, 'Metering without messaging charges (agent: BASIC_INGEST=1, or METERING_TOPIC=this)');
     out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
     out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Refused device input and failed rule actions');

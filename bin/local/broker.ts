@@ -9,9 +9,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { isAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
+import { CLAIM_CLIENT_PREFIX, isAllowed, isClaimAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
 import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
 import { parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
+import type { CertificateRecord } from './cert-registry.js';
 
 export interface BrokerOptions {
   readonly host: string;
@@ -45,13 +46,27 @@ export interface BrokerOptions {
    * TLS settings: the certificate's CN is the device, checked and delivered as its MQTT publish would be. Off if absent.
    */
   readonly httpsPort?: number;
+  /**
+   * The certificate registry, as AWS IoT's: a registered certificate connects only while ACTIVE, as the thing it is
+   * attached to (a device certificate attached to none may not connect), or with the claim policy. A certificate the
+   * registry does not know (issued before it existed) connects as its CN.
+   */
+  readonly certificate?: (certificateId: string) => CertificateRecord | undefined;
+  /** The provisioning template claim certificates may use (`$aws/provisioning-templates/{name}/provision/json`). */
+  readonly provisioningTemplate?: string;
 }
 
 export interface Broker {
   readonly port: number;
   /** The HTTPS publish port, when it is on. */
   readonly httpsPort?: number;
+  /** Listening for devices. */
+  readonly up: boolean;
   publish(topic: string, payload: Buffer | string, qos: 0 | 1): Promise<void>;
+  /** Publishes to one client only, as IoT Core answers a provisioning request to the connection that made it. */
+  publishTo(clientId: string, topic: string, payload: string): Promise<void>;
+  /** Drops every connection made with this certificate (revoked or deactivated: IoT Core closes them at once). */
+  disconnectCertificate(certificateId: string): number;
   close(): Promise<void>;
 }
 
@@ -168,7 +183,10 @@ class BrakedConnection extends Duplex {
 const tlsSocketOf = (client: Client) =>
   client.conn instanceof BrakedConnection ? client.conn.socket : client.conn instanceof tls.TLSSocket ? client.conn : undefined;
 
-type Identity = { kind: 'device'; thingName: string; principal: string; peer?: string } | { kind: 'operator' };
+type Identity =
+  | { kind: 'device'; thingName: string; principal: string; peer?: string }
+  | { kind: 'claim'; principal: string }
+  | { kind: 'operator' };
 const identities = new WeakMap<Client, Identity>();
 
 const authError = (message: string): AuthenticateError =>
@@ -176,15 +194,30 @@ const authError = (message: string): AuthenticateError =>
 
 export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   let presenceVersion = 0;
+  const recipients = new Map<string, string>();
+  const recipientKey = (topic: string, payload: Buffer | string) => `${topic}\n${payload.toString()}`;
   const aedes = await Aedes.createBroker({
     authenticate(client, _username, password, done) {
       const socket = tlsSocketOf(client);
       if (socket) {
         const cert = socket.getPeerCertificate();
+        const principal = cert.fingerprint256.replaceAll(':', '').toLowerCase();
+        const peer = socket.remoteAddress?.replace(/^::ffff:/, '');
+        const record = opts.certificate?.(principal);
+        if (record) {
+          if (record.status !== 'ACTIVE') return done(authError(`certificate ${principal} is ${record.status}`), false);
+          if (record.policy === 'claim') {
+            if (!client.id.startsWith(CLAIM_CLIENT_PREFIX)) return done(authError(`a claim certificate connects only as ${CLAIM_CLIENT_PREFIX}<serial>`), false);
+            identities.set(client, { kind: 'claim', principal });
+            return done(null, true);
+          }
+          if (record.thingName !== client.id) return done(authError(`certificate ${principal} is attached to ${record.thingName ?? 'no thing'}, not ${client.id}`), false);
+          identities.set(client, { kind: 'device', thingName: record.thingName, principal, ...(peer && { peer }) });
+          return done(null, true);
+        }
         const cn = cert?.subject?.CN;
         if (!cn || cn !== client.id) return done(authError(`client id ${client.id} is not certificate ${cn}`), false);
-        const peer = socket.remoteAddress?.replace(/^::ffff:/, '');
-        identities.set(client, { kind: 'device', thingName: cn, principal: cert.fingerprint256.replaceAll(':', ''), ...(peer && { peer }) });
+        identities.set(client, { kind: 'device', thingName: cn, principal, ...(peer && { peer }) });
         return done(null, true);
       }
       if (password && opts.isOperatorToken(password.toString())) {
@@ -215,6 +248,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         const delivered = client.conn instanceof BrakedConnection ? client.conn.deliver(deliver) : deliver();
         return void delivered.then(() => callback(null), (err: Error) => callback(err));
       }
+      if (id?.kind === 'claim' && opts.provisioningTemplate && isClaimAllowed('publish', opts.provisioningTemplate, packet.topic)) {
+        return callback(null); // to the provisioning service (onPublish), never to the rules
+      }
       opts.onRefused(client.id, 'publish', packet.topic);
       callback(new Error(`${client.id} may not publish to ${packet.topic}`));
     },
@@ -224,12 +260,20 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         !parseBasicIngestTopic(subscription.topic) && // Basic Ingest topics are the rules' alone, as in IoT Core
         (id?.kind === 'device'
           ? isAllowed('subscribe', id.thingName, subscription.topic)
-          : (operatorSubscribeFilters as readonly string[]).includes(subscription.topic));
+          : id?.kind === 'claim'
+            ? opts.provisioningTemplate !== undefined && isClaimAllowed('subscribe', opts.provisioningTemplate, subscription.topic)
+            : (operatorSubscribeFilters as readonly string[]).includes(subscription.topic));
       if (!allowed) opts.onRefused(client.id, 'subscribe', subscription.topic);
       callback(null, allowed ? subscription : null);
     },
-    // Basic Ingest skips the broker: the message goes to its rule (toRules) and to no subscriber.
-    authorizeForward: (_client, packet) => (parseBasicIngestTopic(packet.topic) ? null : packet),
+    // Basic Ingest skips the broker: the message goes to its rule (toRules) and to no subscriber. A provisioning
+    // answer goes to the connection that asked only.
+    authorizeForward: (client, packet) => {
+      if (parseBasicIngestTopic(packet.topic)) return null;
+      if (recipients.size === 0 || !packet.topic.startsWith('$aws/')) return packet; // the hot path: no string built
+      const recipient = recipients.get(recipientKey(packet.topic, packet.payload));
+      return recipient === undefined || recipient === client?.id ? packet : null;
+    },
   });
 
   const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1, clientId?: string) => {
@@ -301,11 +345,37 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   opts.httpServer.on('upgrade', onUpgrade);
 
   const address = server.address();
+  let closed = false;
   return {
     port: typeof address === 'object' && address ? address.port : opts.port,
     ...(https && { httpsPort: (https.address() as AddressInfo).port }),
+    get up() {
+      return server.listening;
+    },
     publish: (topic, payload, qos) => publish(topic, payload, qos),
+    async publishTo(clientId, topic, payload) {
+      const key = recipientKey(topic, payload);
+      recipients.set(key, clientId);
+      try {
+        await publish(topic, payload, 1);
+      } finally {
+        recipients.delete(key);
+      }
+    },
+    disconnectCertificate(certificateId) {
+      let dropped = 0;
+      for (const client of Object.values((aedes as unknown as { clients: Record<string, Client> }).clients)) {
+        const id = identities.get(client);
+        if (id && id.kind !== 'operator' && id.principal === certificateId.toLowerCase()) {
+          client.close();
+          dropped++;
+        }
+      }
+      return dropped;
+    },
     async close() {
+      if (closed) return;
+      closed = true;
       https?.closeAllConnections();
       https?.close();
       opts.httpServer.off('upgrade', onUpgrade);

@@ -1,12 +1,16 @@
 // The local certificate authority under `.vpp/ca/`: it issues the broker's server certificate and one
-// client certificate per thing (CN = thing name), as AWS IoT's CreateKeysAndCertificate does in the cloud.
+// client certificate per thing (CN = thing name), as AWS IoT's CreateKeysAndCertificate does in the cloud, or signs a
+// device's own CSR, as CreateCertificateFromCsr does. Every device certificate goes into the registry
+// (`.vpp/certificates.json`), which the broker checks on connect.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { THING_NAME } from '../../lambdas/core/topics.js';
+import { CertificateRegistry, certificateIdOf, type CertificatePolicy, type CertificateRecord } from './cert-registry.js';
 
 const run = promisify(execFile);
 
@@ -18,11 +22,13 @@ export interface IssuedCertificate {
 
 export class LocalCa {
   readonly caFile: string;
+  readonly registry: CertificateRegistry;
   private readonly caKey: string;
 
   constructor(private readonly dir: string) {
     this.caFile = join(dir, 'ca', 'ca.crt');
     this.caKey = join(dir, 'ca', 'ca.key');
+    this.registry = new CertificateRegistry(join(dir, 'certificates.json'));
   }
 
   async ensure(): Promise<void> {
@@ -38,11 +44,63 @@ export class LocalCa {
     return this.issue('server', 'vpp-local-broker', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
   }
 
-  /** A device certificate whose CN is the thing name; re-used when it already exists. */
-  device(thingName: string): Promise<IssuedCertificate> {
+  /** A device certificate whose CN is the thing name, attached to it; re-used when it already exists. */
+  async device(thingName: string): Promise<IssuedCertificate> {
     const problem = localThingNameProblem(thingName);
     if (problem) throw new Error(problem);
-    return this.issue('certs', thingName, 'extendedKeyUsage=clientAuth');
+    const issued = await this.issue('certs', thingName, CLIENT_EXTENSIONS);
+    const pem = await readFile(issued.certFile, 'utf8');
+    if (!this.registry.get(certificateIdOf(pem))) this.registry.register(pem, { policy: 'device', thingName });
+    return issued;
+  }
+
+  /**
+   * The claim certificate factory-made devices share (fleet provisioning by claim): it may only call the provisioning
+   * topics; re-used when it exists.
+   */
+  async claim(): Promise<IssuedCertificate> {
+    const issued = await this.issue('claim', 'vpp-claim', CLIENT_EXTENSIONS);
+    const pem = await readFile(issued.certFile, 'utf8');
+    if (!this.registry.get(certificateIdOf(pem))) this.registry.register(pem, { policy: 'claim' });
+    return issued;
+  }
+
+  /**
+   * Signs a device's CSR (its key never leaves it), as AWS IoT's CreateCertificateFromCsr, and registers the
+   * certificate: attached to `thingName` when given (its CN is then the thing name), else to nothing yet.
+   */
+  async fromCsr(csr: string, props: { thingName?: string; policy?: CertificatePolicy } = {}): Promise<{ certificatePem: string; record: CertificateRecord }> {
+    if (props.thingName) {
+      const problem = localThingNameProblem(props.thingName);
+      if (problem) throw new Error(problem);
+    }
+    const work = join(tmpdir(), `vpp-csr-${randomUUID()}`);
+    await mkdir(work, { mode: 0o700 });
+    try {
+      const csrFile = join(work, 'device.csr');
+      const ext = join(work, 'ext');
+      const certFile = join(work, 'device.crt');
+      await writeFile(csrFile, csr);
+      await writeFile(ext, `${CLIENT_EXTENSIONS}\n`);
+      await openssl('req', '-in', csrFile, '-verify', '-noout'); // the requester holds the key
+      await openssl('x509', '-req', '-in', csrFile, '-CA', this.caFile, '-CAkey', this.caKey, '-set_serial', serial(), '-days', '825',
+        ...(props.thingName ? ['-subj', `/CN=${props.thingName}`] : []), '-extfile', ext, '-out', certFile);
+      const certificatePem = await readFile(certFile, 'utf8');
+      const record = this.registry.register(certificatePem, { policy: props.policy ?? 'device', thingName: props.thingName });
+      return { certificatePem, record };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** `npm run provision -- <thing> --csr <file>`: the CSR signed into `certs/<thing>.cert.pem`; no key is written. */
+  async deviceFromCsr(thingName: string, csr: string): Promise<{ certificateId: string; certFile: string; caFile: string }> {
+    const { certificatePem, record } = await this.fromCsr(csr, { thingName });
+    const dir = join(this.dir, 'certs');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const certFile = join(dir, `${fileName(thingName)}.cert.pem`);
+    await writeFile(certFile, certificatePem);
+    return { certificateId: record.certificateId, certFile, caFile: this.caFile };
   }
 
   private async issue(folder: string, cn: string, extensions: string): Promise<IssuedCertificate> {
@@ -69,14 +127,16 @@ export class LocalCa {
       await openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
         '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`);
       await writeFile(ext, `${extensions}\n`);
-      await openssl('x509', '-req', '-in', csr, '-CA', this.caFile, '-CAkey', this.caKey, '-set_serial',
-        `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`, '-days', '825',
+      await openssl('x509', '-req', '-in', csr, '-CA', this.caFile, '-CAkey', this.caKey, '-set_serial', serial(), '-days', '825',
         '-extfile', ext, '-out', certFile);
     } finally {
       await Promise.all([rm(csr, { force: true }), rm(ext, { force: true })]);
     }
   }
 }
+
+const CLIENT_EXTENSIONS = 'extendedKeyUsage=clientAuth';
+const serial = () => `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`;
 
 /** An X.509 common name holds at most 64 characters; AWS IoT thing names up to 128 (use --aws for those). */
 export const LOCAL_THING_NAME_MAX = 64;

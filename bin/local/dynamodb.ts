@@ -16,6 +16,9 @@ export interface LocalDynamo {
   readonly endpoint: string;
   readonly client: DynamoDBClient;
   ping(): Promise<boolean>;
+  /** Takes the database down (its port refuses connections), as an outage would; `start()` brings it back on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,6 +35,8 @@ export async function startDynamo(path: string): Promise<LocalDynamo> {
     endpoint,
     client,
     ping: () => client.send(new ListTablesCommand({ Limit: 1 })).then(() => true, () => false),
+    stop: () => server.stop(),
+    start: () => server.start(),
     async close() {
       client.destroy();
       await server.close();

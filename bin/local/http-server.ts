@@ -48,7 +48,8 @@ export function frontDoor(opts: FrontDoorOptions) {
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname === '/health') {
         const parts = await opts.health();
-        return send(res, Object.values(parts).every(Boolean) ? 200 : 503, { status: 'ok', parts });
+        const down = Object.keys(parts).filter((part) => !parts[part]);
+        return send(res, down.length ? 503 : 200, down.length ? { status: 'down', down, parts } : { status: 'ok', parts });
       }
       if (url.pathname === '/config.json' && req.method === 'GET') return send(res, 200, opts.dashboardConfig, { 'cache-control': 'no-store' });
       if (url.pathname === '/local/session' && req.method === 'POST') {

@@ -9,6 +9,10 @@ import { startWorkerServer } from './worker-server.js';
 export interface LocalKinesis {
   readonly endpoint: string;
   readonly client: KinesisClient;
+  ping(): Promise<boolean>;
+  /** Takes the streams down (the port refuses connections); `start()` brings them back on the same port, records kept. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -26,6 +30,9 @@ export async function startKinesis(path: string): Promise<LocalKinesis> {
   return {
     endpoint,
     client,
+    ping: () => client.send(new ListStreamsCommand({ Limit: 1 })).then(() => true, () => false),
+    stop: () => server.stop(),
+    start: () => server.start(),
     async close() {
       client.destroy();
       await server.close();

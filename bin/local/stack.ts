@@ -1,11 +1,12 @@
 // The whole platform in one process: broker, rules engine, Kinesis streams, shadow service, DynamoDB, HTTP API and a
 // simulated fleet. The handlers, schemas and rules are the deployed ones; only the endpoints differ.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -29,9 +30,8 @@ import type { Env } from '../../lambdas/core/config.js';
 import { ruleJson, rules } from '../../lambdas/core/rules.js';
 import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { parseShadowTopic } from '../../lambdas/core/topics.js';
-import { startBroker } from './broker.js';
+import { parseJobsTopic, parseShadowTopic } from '../../lambdas/core/topics.js';
+import { startBroker, type BrokerOptions } from './broker.js';
 import { LocalCa } from './certs.js';
 import { dataPlaneRoutes } from './data-plane.js';
 import { ensureWebBuild } from '../../web/build.js';
@@ -42,7 +42,13 @@ import { ensureStreams, startKinesis } from './kinesis.js';
 import { RulesEngine } from './rules-engine.js';
 import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
 import { StreamWriter } from './stream-writer.js';
+import { issuedThings, jobsApi } from './jobs-api.js';
+import { JobsService } from './jobs-service.js';
+import { DynamoJobsStore, JOBS_TABLE } from './jobs-store-dynamodb.js';
 import { ShadowService } from './shadow-service.js';
+import { ProvisioningService } from './provisioning-service.js';
+import { LocalDeviceIdentities } from './identities-local.js';
+import { DynamoAllowList } from '../../lambdas/core/provisioning-hook.js';
 import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,6 +84,8 @@ export interface LocalStackOptions {
    * PUBACKs and stops reading from publishers until the consumer catches up. Default 10,000.
    */
   readonly streamBacklog?: number;
+  /** Retries of a failing batch before its records are dead-lettered. Default: the rule's (10, as deployed). */
+  readonly streamRetryAttempts?: number;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -93,7 +101,17 @@ export interface LocalConfig {
   mqtt: { host: string; port: number; caFile: string; httpsPort?: number };
   credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   errorsFile: string;
+  /** The rules' Kinesis streams (kinesalite): where `npm run redrive` puts dead letters back. */
+  kinesisEndpoint: string;
+  /**
+   * Fleet provisioning by claim: the template's name, and the allow-list table (`serial` = the thing name to be) on
+   * the local DynamoDB endpoint (`npm run provision -- allow <serial>` writes it).
+   */
+  provisioning: { templateName: string; allowListTable: string; dynamodbEndpoint: string };
 }
+
+/** The provisioning template the local stack serves (the deployed one's name is the stack output ProvisioningTemplateName). */
+export const LOCAL_PROVISIONING_TEMPLATE = 'vpp-devices';
 
 export interface ProvisionResult {
   thingName: string;
@@ -122,7 +140,14 @@ export interface LocalStack {
   close(): Promise<void>;
   /** The local DynamoDB and the stack's table names, for tools and tests that look beneath the API. */
   readonly dynamodb: { readonly client: DynamoDBClient; readonly tables: Record<TableName, string> };
+  /**
+   * Takes a part down as an outage would and brings it back on the same port: the broker (every connection dropped,
+   * as a broker restart does), the DynamoDB store, the Kinesis streams. For the fault tests and `/health`.
+   */
+  readonly parts: Record<StackPart, { stop(): Promise<void>; start(): Promise<void> }>;
 }
+
+export type StackPart = 'broker' | 'dynamodb' | 'kinesis';
 
 const localTableName = (name: string) => `vpp-${name}`;
 /** The local stream of a rule (`rules[i].name`). */
@@ -146,6 +171,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const outdated = await ensureTables(dynamo.client, {
     ...Object.fromEntries(Object.entries(tables).map(([t, def]) => [localTableName(t), def])),
     [localTableName('shadows')]: { env: 'SHADOWS_TABLE', ...SHADOW_TABLE },
+    [localTableName('jobs')]: { env: 'JOBS_TABLE', ...JOBS_TABLE },
   });
   for (const table of outdated) {
     log(`dynamodb: ${table} has an older key layout than this version uses: delete ${join(dir, 'dynamodb')} to recreate the tables`);
@@ -163,7 +189,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
-  const errors = limitErrorSink(teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals)));
+  const unlimited = teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals));
+  const errors = limitErrorSink(unlimited);
   // the controller's commands leave through the data plane, as from the Lambda; it listens once the HTTP server does
   let dataPlane: CommandPublisher | undefined;
   const publisher: CommandPublisher = { publish: (...args) => dataPlane!.publish(...args) };
@@ -198,12 +225,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         region: REGION,
         batchSize: rule.stream.batchSize,
         parallelization: rule.stream.parallelization,
-        retryAttempts: rule.stream.retryAttempts,
+        retryAttempts: opts.streamRetryAttempts ?? rule.stream.retryAttempts,
         handler,
         context: () => lambdaContext(rule.handler),
         checkpoints,
         onCheckpoint: (sequenceNumber) => writer.checkpointed(stream, sequenceNumber),
-        errors,
+        // dead letters are the store's failures, not a device's refusals: never rate-limited, every one redrivable
+        errors: unlimited,
         log,
       }),
     );
@@ -222,13 +250,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const httpServer = createServer();
   let shadows: ShadowService | undefined;
+  let jobs: JobsService | undefined;
+  let provisioning: ProvisioningService | undefined;
   // shadow updates and broker refusals under way: close() waits for them before it stops the database
   const work = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
     work.add(p);
     void p.finally(() => work.delete(p));
   };
-  const broker = await startBroker({
+  const brokerOptions: BrokerOptions = {
     host,
     port: opts.mqttPort ?? 8883,
     httpsPort: opts.httpsPublishPort ?? (opts.mqttPort === 0 ? 0 : 8443),
@@ -249,15 +279,33 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       );
     },
     toRules: (topic, payload, clientId) => engine.onPublish(topic, payload, clientId),
-    onPublish(topic, payload) {
+    onPublish(topic, payload, clientId) {
       if (parseShadowTopic(topic) && shadows) {
         track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
+      if (parseJobsTopic(topic) && jobs) track(jobs.onMessage(topic, payload).catch((err: Error) => log(`jobs: ${err.message}`)));
+      if (clientId && provisioning?.handles(topic)) {
+        track(provisioning.onMessage(topic, payload, clientId).catch((err: Error) => log(`provisioning: ${err.message}`)));
+      }
     },
+    certificate: (id) => ca.registry.get(id),
+    provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
+  };
+  let broker = await startBroker(brokerOptions);
+  provisioning = new ProvisioningService({
+    ca,
+    templateName: LOCAL_PROVISIONING_TEMPLATE,
+    allowList: new DynamoAllowList(documentClient(dynamo.client), tableNames.allowList),
+    reply: (clientId, topic, payload) => broker.publishTo(clientId, topic, payload),
+    log,
   });
   shadows = new ShadowService({
     publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
     store: new DynamoShadowStore(documentClient(dynamo.client), localTableName('shadows')),
+  });
+  jobs = new JobsService({
+    publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
+    store: new DynamoJobsStore(documentClient(dynamo.client), localTableName('jobs')),
   });
   httpServer.listen(opts.httpPort ?? 3000, host);
   await once(httpServer, 'listening');
@@ -282,24 +330,36 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     dynamo.client,
     iotData,
     power,
+    new LocalDeviceIdentities(ca.registry, (id) => broker.disconnectCertificate(id)),
   );
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
   const commandSweep = startCommandSweep(apiPorts.commands, apiPorts.ledger, opts.commandSweepMs ?? 5000, log);
+  const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
     'request',
     frontDoor({
       tokens: secrets.tokens,
       api: (event) => api(event, lambdaContext('api')),
-      dataPlane: dataPlaneRoutes({
-        shadows,
-        publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
-        credentials: secrets.credentials,
-        region: REGION,
-      }),
-      health: async () => ({ http: true, broker: true, dynamodb: await dynamo.ping() }),
+      dataPlane: eitherOf(
+        jobsApi({
+          jobs,
+          credentials: secrets.credentials,
+          region: REGION,
+          arnPrefix: `arn:aws:iot:${REGION}:000000000000`,
+          groupMembers: () => issuedThings(join(dir, 'certs')),
+          releasesDir: join(dir, 'releases'),
+        }),
+        dataPlaneRoutes({
+          shadows,
+          publish: (topic, payload, qos) => broker.publish(topic, payload, qos),
+          credentials: secrets.credentials,
+          region: REGION,
+        }),
+      ),
+      health: async () => ({ http: true, broker: broker.up, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
     }),
@@ -314,6 +374,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     mqtt: { host, port: broker.port, caFile: ca.caFile, ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }) },
     credentials,
     errorsFile: errorsFile.file,
+    kinesisEndpoint: kinesis.endpoint,
+    provisioning: { templateName: LOCAL_PROVISIONING_TEMPLATE, allowListTable: tableNames.allowList, dynamodbEndpoint: dynamo.endpoint },
   };
 
   const provision = async (thingName: string): Promise<ProvisionResult> => ({
@@ -333,7 +395,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     }
   };
 
-  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, topology, log) : undefined;
+  // the fleet's info lines only where the stack's own lines go (not when embedded without a log: tests)
+  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, topology, log, opts.log ? 'info' : 'warn') : undefined;
 
   return {
     config,
@@ -344,12 +407,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       engine.onPublish(topic, payload, clientId).catch((err: Error) => log(`rules: ${err.message}`)),
     streams: () => ({ backlog: writer.backlog(), waiting: writer.waiting() }),
     settle,
+    parts: {
+      broker: {
+        stop: () => broker.close(),
+        async start() {
+          if (!broker.up) broker = await startBroker({ ...brokerOptions, port: broker.port, httpsPort: broker.httpsPort });
+        },
+      },
+      dynamodb: dynamo,
+      kinesis,
+    },
     async close() {
       await fleet?.stop();
       await broker.close();
       await settle();
       await Promise.all([...consumers.values()].map((c) => c.stop()));
       await commandSweep.stop();
+      clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();
       await kinesis.close();
@@ -358,19 +432,44 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
 }
 
+type Routes = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
+const eitherOf = (...routes: Routes[]): Routes => async (req, res, body) => {
+  for (const r of routes) if (await r(req, res, body)) return true;
+  return false;
+};
+
 async function startSimulatedFleet(
   dir: string,
   config: LocalConfig,
   provision: (thing: string) => Promise<ProvisionResult>,
   topology: Topology,
   log: (line: string) => void,
+  logLevel: 'info' | 'warn',
 ) {
   const { startFleet, defaultFleet } = await import('../../device/fleet.js');
   const devices = await Promise.all(
     defaultFleet(ROOT, topology.nodes.map((n) => n.id)).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
   );
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
-  return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices });
+  return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices, logLevel });
+}
+
+/**
+ * A certificate revoked or deactivated outside this process (`npm run provision -- <thing> --revoke`) loses its open
+ * connections within half a second; new ones the broker refuses on connect anyway.
+ */
+/** `disconnect` reaches the broker running now (a restarted broker is another object). */
+function watchRevocations(ca: LocalCa, disconnect: (certificateId: string) => number, log: (line: string) => void) {
+  const done = new Set(ca.registry.all().filter((r) => r.status !== 'ACTIVE').map((r) => r.certificateId));
+  const timer = setInterval(() => {
+    for (const { certificateId, status, thingName } of ca.registry.all()) {
+      if (status === 'ACTIVE' || done.has(certificateId)) continue;
+      done.add(certificateId);
+      if (disconnect(certificateId) > 0) log(`broker: ${thingName ?? certificateId} disconnected: certificate ${status}`);
+    }
+  }, 500);
+  timer.unref();
+  return timer;
 }
 
 function defaultInventoryFile(): string {

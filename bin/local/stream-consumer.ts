@@ -1,7 +1,8 @@
 // The local event source mapping: reads a Kinesis stream shard by shard, hands each batch to the rule's handler
 // (the very Lambda handler, with the event Lambda would send), and checkpoints after the handler has answered. A
 // partial batch response checkpoints before the first failed record and retries from it, with back-off; after
-// `retryAttempts` the records left go to the error sink (the mapping's on-failure destination). Checkpoints are kept
+// `retryAttempts` the records left go to the error sink (the mapping's on-failure destination), each with its place
+// in the stream, from where `npm run redrive` puts it back once the fault is mended. Checkpoints are kept
 // on disk, so a restart resumes where the last finished batch ended: at most that one batch is delivered again.
 import {
   GetRecordsCommand,
@@ -184,6 +185,7 @@ export class StreamConsumer {
             message: `stream ${this.opts.stream}: record ${r.kinesis.sequenceNumber} failed ${attempt + 1} times: ${error}`,
             clientId: r.kinesis.partitionKey,
             payload: Buffer.from(r.kinesis.data, 'base64').subarray(0, 4096).toString('utf8'),
+            kinesis: { stream: this.opts.stream, shardId, startSequenceNumber: r.kinesis.sequenceNumber, endSequenceNumber: r.kinesis.sequenceNumber },
           });
         }
         return checkpointing ? this.checkpoint(shardId, batch.at(-1)!) : undefined;

@@ -9,23 +9,50 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const server = require(workerData.module)(workerData.options);
 server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
-server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on('message', (message) => {
-  if (message === 'close') server.close(() => parentPort.postMessage({ closed: true }));
+  if (message === 'close') {
+    server.close(() => parentPort.postMessage({ closed: true }));
+    server.closeAllConnections(); // kept-alive sockets would hold the close (and a stopped part would still answer on them)
+  }
 });
 `;
 
 export interface WorkerServer {
   readonly endpoint: string;
+  /** Closes the server (and its database) and its worker: its port refuses connections, as in an outage. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, on the same data. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Starts `moduleName`'s server with `options` in a worker; `close()` closes the server (and its database), then the worker. */
+/** Starts `moduleName`'s server with `options` in a worker on a free port. */
 export async function startWorkerServer(moduleName: string, options: Record<string, unknown>): Promise<WorkerServer> {
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: { module: createRequire(import.meta.url).resolve(moduleName), options },
-  });
+  const module = createRequire(import.meta.url).resolve(moduleName);
+  let running: { worker: Worker; port: number } | undefined = await startWorker(moduleName, module, options, 0);
+  const port = running.port;
+  const stop = async () => {
+    if (!running) return;
+    const { worker } = running;
+    running = undefined;
+    const closed = once(worker, 'message');
+    worker.postMessage('close');
+    await closed;
+    await worker.terminate();
+  };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop,
+    async start() {
+      running ??= await startWorker(moduleName, module, options, port);
+    },
+    close: stop,
+  };
+}
+
+async function startWorker(moduleName: string, module: string, options: Record<string, unknown>, port: number): Promise<{ worker: Worker; port: number }> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, options, port } });
   const [started] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => [{ error: String(e) }])])) as [
     { port?: number; error?: string },
   ];
@@ -33,13 +60,5 @@ export async function startWorkerServer(moduleName: string, options: Record<stri
     await worker.terminate();
     throw new Error(`${moduleName} did not start: ${started.error}`);
   }
-  return {
-    endpoint: `http://127.0.0.1:${started.port}`,
-    async close() {
-      const closed = once(worker, 'message');
-      worker.postMessage('close');
-      await closed;
-      await worker.terminate();
-    },
-  };
+  return { worker, port: started.port };
 }

@@ -1,6 +1,6 @@
 // Fleet-wide operations: `POST /api/events` (or its dry run), `GET /api/events[/{eventId}]` and `GET /api/portfolio`.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { fleetEventReport, fleetEventSummary, planFleetEvent, startFleetEvent } from '../core/fleet-event.js';
+import { fleetEventReport, fleetEventSummary, planFleetEvent, startFleetEvent, type FleetEventReport } from '../core/fleet-event.js';
 import type { InventoryAsset } from '../core/inventory.js';
 import { summarizePortfolio } from '../core/portfolio.js';
 import { listAll } from '../core/registry-pages.js';
@@ -9,7 +9,8 @@ import { fleetEventBodySchema } from './bodies.js';
 import { idParam, limitParam } from './params.js';
 import { commandContext, type ApiPorts } from './ports.js';
 import { page, type Query } from './queries.js';
-import { accepted } from './reply.js';
+import { toCsv } from './csv.js';
+import { accepted, TextReply } from './reply.js';
 
 export async function createFleetEvent(ports: ApiPorts, event: APIGatewayProxyEventV2) {
   const { dry_run, ...request } = parseBody(fleetEventBodySchema, event);
@@ -24,6 +25,22 @@ export async function listFleetEvents(ports: ApiPorts, query: Query) {
 
 export function getFleetEvent(ports: ApiPorts, eventId: string | undefined) {
   return fleetEventReport(idParam('eventId', eventId), ports, Date.now());
+}
+
+/** The event report as CSV: the fleet's intervals, then each VEN's, with the baseline each used. */
+export async function getFleetEventCsv(ports: ApiPorts, eventId: string | undefined) {
+  const report = await getFleetEvent(ports, eventId);
+  const header = ['scope', 'venId', 'interval_start', 'interval_end', 'samples', 'baseline_kw', 'metered_kw', 'shed_kw', 'commitment_kw', 'pass', 'baseline_method', 'baseline_days', 'adjustment_factor'];
+  const row = (iv: FleetEventReport['vens'][number]['intervals'][number]) => [iv.start, iv.end, iv.samples, iv.baseline_kw, iv.metered_kw, iv.shed_kw, iv.commitment_kw, iv.pass];
+  const rows = [
+    header,
+    ...report.intervals.map((iv) => ['fleet', null, ...row(iv), null, null, null]),
+    ...report.vens.flatMap((v) =>
+      v.intervals.map((iv) => ['ven', v.venId, ...row(iv), v.baseline.method, v.baseline.days.join(' '), v.baseline.adjustment?.factor ?? null]),
+    ),
+  ];
+  const filename = `${report.eventId.replace(/[^A-Za-z0-9._-]/g, '_')}.csv`;
+  return new TextReply('text/csv; charset=utf-8', toCsv(rows), { 'content-disposition': `attachment; filename="${filename}"` });
 }
 
 export async function portfolio(ports: ApiPorts) {

@@ -1,6 +1,8 @@
 // The HTTP API Lambda (API Gateway HTTP API, payload v2): one route table, the caller's role checked against the
 // route's, `Idempotency-Key` on the command routes, domain errors mapped to statuses.
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { IotDeviceIdentities } from '../core/identities.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -14,13 +16,14 @@ import * as commands from './commands.js';
 import * as der from './der.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
-import { createFleetEvent, getFleetEvent, listFleetEvents, portfolio } from './fleet.js';
+import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, portfolio } from './fleet.js';
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
 import * as metadata from './metadata.js';
 import { listRefused } from './refused.js';
-import { Reply } from './reply.js';
+import { deactivateCertificate, revokeDevice } from './devices.js';
+import { Reply, TextReply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
@@ -55,6 +58,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/events': (e, p) => listFleetEvents(p, e.queryStringParameters),
   'POST /api/events': (e, p) => createFleetEvent(p, e),
   'GET /api/events/{eventId}': (e, p) => getFleetEvent(p, e.pathParameters?.eventId),
+  'GET /api/events/{eventId}/report.csv': (e, p) => getFleetEventCsv(p, e.pathParameters?.eventId),
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
@@ -67,6 +71,8 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}/verify': (e, p) => transactions.verifyTransactions(p, e.pathParameters?.nodeId),
   'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),
+  'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName),
+  'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });
@@ -76,7 +82,12 @@ export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPo
   const definition = routeOf(event.routeKey);
   if (!route || !definition) return result(json(404, { error: 'NotFound', message: `no route ${event.routeKey}` }));
   const run = () => route(event, ports).then(
-    (r) => (r instanceof Reply ? json(r.statusCode, r.body) : json(200, r)),
+    (r): Response =>
+      r instanceof Reply
+        ? json(r.statusCode, r.body)
+        : r instanceof TextReply
+          ? { statusCode: 200, body: r.text, headers: { ...r.headers, 'content-type': r.contentType } }
+          : json(200, r),
     (err: unknown) => errorResponse(event, err),
   );
   try {
@@ -124,7 +135,14 @@ function portsFromEnv(): ApiPorts {
     const powerEnv = loadEnvOf(powerEnvSchema);
     const dynamodb = new DynamoDBClient({});
     const power = { topology: topologyOf(powerEnv), store: new DynamoPowerSystemStore(documentClient(dynamodb), powerEnv.POWER_SYSTEM_TABLE) };
-    ports = buildApiPorts(loadEnv(), api, dynamodb, new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }), power);
+    ports = buildApiPorts(
+      loadEnv(),
+      api,
+      dynamodb,
+      new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }),
+      power,
+      new IotDeviceIdentities(new IoTClient({}), api.DEVICE_POLICY_NAME),
+    );
   }
   return ports;
 }

@@ -24,6 +24,7 @@ import type { PowerSystem } from '../core/power-system/controller.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
 import type { MetadataStore } from '../core/metadata.js';
 import { DynamoMetadataStore } from '../core/metadata-dynamodb.js';
+import type { DeviceIdentities } from '../core/identities.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
 
@@ -40,6 +41,7 @@ export interface ApiPorts {
   readonly idempotency: IdempotencyStore;
   readonly metadata: MetadataStore;
   readonly ledger: LedgerStore;
+  readonly identities: DeviceIdentities;
   readonly settings: { readonly commandTimeoutSec: number };
   /** The Winter River system as the controller stores it (read only here). */
   readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
@@ -51,6 +53,7 @@ export function buildApiPorts(
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
   power: Pick<PowerSystem, 'topology' | 'store'>,
+  identities: DeviceIdentities,
 ): ApiPorts {
   return {
     ...buildIngestPorts(env, dynamodb),
@@ -60,6 +63,7 @@ export function buildApiPorts(
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
     metadata: new DynamoMetadataStore(documentClient(dynamodb), api.METADATA_TABLE),
     ledger: ledgerStore(env, api.LEDGER_TABLE, dynamodb),
+    identities,
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
     powerSystem: power,
   };

@@ -40,6 +40,7 @@ export const routes = [
   { method: 'GET', path: '/api/events', role: 'viewer' },
   { method: 'POST', path: '/api/events', role: 'operator', idempotent: true },
   { method: 'GET', path: '/api/events/{eventId}', role: 'viewer' },
+  { method: 'GET', path: '/api/events/{eventId}/report.csv', role: 'viewer' },
   { method: 'GET', path: '/api/portfolio', role: 'viewer' },
   // Device data over HTTP, written as if the VEN had sent it: admin until devices use their certificates here.
   { method: 'POST', path: '/api/telemetry', role: 'admin' },
@@ -53,6 +54,10 @@ export const routes = [
   { method: 'GET', path: '/api/transactions/{nodeId}', role: 'viewer' },
   { method: 'GET', path: '/api/transactions/{nodeId}/verify', role: 'viewer' },
   { method: 'POST', path: '/api/transactions', role: 'admin', idempotent: true },
+  // Revokes every certificate of a device: it is refused at once, open connections included.
+  { method: 'POST', path: '/api/devices/{thingName}/revoke', role: 'admin' },
+  // The last step of a rotation: the old certificate deactivated once the device uses its new one.
+  { method: 'POST', path: '/api/certificates/{certificateId}/deactivate', role: 'admin' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

@@ -1,56 +1,71 @@
-// Splits a fleet shed request over VENs. Tier by tier, highest load priority first (the loads each VEN would shed
-// first), a tier is taken whole while the request needs it; the tier that covers the rest is shared in proportion
-// to each VEN's sheddable kW there. Works in whole watts with largest-remainder rounding, so the allocations sum to
-// exactly min(requested, available) and the shortfall is the rest. Deterministic: ties go by venId.
+// Splits a fleet shed request over VENs in whole loads, so that what the VENs shed adds up to the request.
+//
+// A VEN sheds whole circuits (shed-plan.ts), so a smooth kW split over-delivers: each VEN rounds its share up by a
+// circuit. Instead the allocation plans with every VEN's sheddable loads and gives each VEN a kW that is exactly the
+// sum of the loads it will shed for it. Greedy, knapsack-like:
+//   1. Walk every load of the fleet in shed order (highest priority number first; ties: larger load, then venId)
+//      and take each that still fits under the request. A VEN walks its loads in the same order, so given the sum
+//      of what it was given here it takes the very same loads (a load skipped here exceeded what was left, which is
+//      more than the VEN's later loads add up to).
+//   2. Then at most one load past the request: the one landing closest, if that is closer than stopping short and
+//      the VEN, asked for its kW plus that load, would shed exactly that (its rule, run here, decides).
+// So the plan lands within half a load of the request whenever the fleet has enough, and never gives a VEN a kW it
+// would overshoot. Works in whole watts. Deterministic.
 import type { ShedAllocation } from './ports.js';
 import type { ShedTier } from './shed-capability.js';
+import { planShed } from './shed-plan.js';
 
 export interface ShedCandidate {
   readonly venId: string;
-  readonly tiers: readonly ShedTier[];
+  /** Its sheddable loads (a VEN reporting tiers only: one per tier). */
+  readonly loads: readonly ShedTier[];
 }
 
 export interface ShedPlan {
   /** By venId; VENs given nothing are left out. */
   readonly allocations: ShedAllocation[];
   readonly allocated_kw: number;
+  /** What the request exceeds the allocation by (0 when the allocation lands past it). */
   readonly shortfall_kw: number;
+}
+
+interface Unit {
+  readonly ven: number;
+  readonly index: number;
+  readonly priority: number;
+  readonly w: number;
 }
 
 const watts = (kw: number) => Math.round(kw * 1000);
 const byVen = (a: { venId: string }, b: { venId: string }) => (a.venId < b.venId ? -1 : a.venId > b.venId ? 1 : 0);
-const total = (values: readonly number[]) => values.reduce((s, v) => s + v, 0);
 
 export function allocateShed(requestedKw: number, candidates: readonly ShedCandidate[]): ShedPlan {
   const requested = watts(requestedKw);
-  const given = new Map<string, number>();
-  let remaining = requested;
-  const priorities = [...new Set(candidates.flatMap((c) => c.tiers.map((t) => t.priority)))].sort((a, b) => b - a);
-  for (const priority of priorities) {
-    if (remaining <= 0) break;
-    const tier = candidates
-      .map((c) => ({ venId: c.venId, cap: watts(total(c.tiers.filter((t) => t.priority === priority).map((t) => t.kw))) }))
-      .filter((t) => t.cap > 0)
-      .sort(byVen);
-    const capacity = total(tier.map((t) => t.cap));
-    const shares = capacity <= remaining ? tier.map((t) => t.cap) : proportional(remaining, tier.map((t) => t.cap));
-    tier.forEach((t, i) => given.set(t.venId, (given.get(t.venId) ?? 0) + shares[i]!));
-    remaining -= total(shares);
+  const vens = [...candidates].sort(byVen).map((c) => ({
+    venId: c.venId,
+    loads: c.loads.filter((l) => watts(l.kw) > 0).map((l, i) => ({ id: String(i).padStart(4, '0'), priority: l.priority, powerKw: l.kw })),
+  }));
+  const units: Unit[] = vens
+    .flatMap((v, ven) => v.loads.map((l, index) => ({ ven, index, priority: l.priority, w: watts(l.powerKw) })))
+    .sort((a, b) => b.priority - a.priority || b.w - a.w || a.ven - b.ven || a.index - b.index);
+  const given = vens.map(() => 0);
+  const taken = new Set<Unit>();
+  let total = 0;
+  /** The VEN, asked for its kW so far plus `u`, sheds exactly that. */
+  const consistent = (u: Unit) => watts(planShed(vens[u.ven]!.loads, (given[u.ven]! + u.w) / 1000).totalKw) === given[u.ven]! + u.w;
+  const take = (u: Unit) => {
+    taken.add(u);
+    given[u.ven]! += u.w;
+    total += u.w;
+  };
+  for (const u of units) if (total + u.w <= requested) take(u);
+  let past: Unit | undefined;
+  for (const u of units) {
+    const over = total + u.w - requested;
+    if (taken.has(u) || over >= requested - total || (past && over >= total + past.w - requested)) continue;
+    if (consistent(u)) past = u;
   }
-  const allocations = [...given]
-    .filter(([, w]) => w > 0)
-    .map(([venId, w]) => ({ venId, shed_kw: w / 1000 }))
-    .sort(byVen);
-  const allocated = total([...given.values()]);
-  return { allocations, allocated_kw: allocated / 1000, shortfall_kw: (requested - allocated) / 1000 };
-}
-
-/** `amount` (< sum of caps) shared in proportion to `caps`, in whole units, largest remainders first. */
-export function proportional(amount: number, caps: readonly number[]): number[] {
-  const capacity = total(caps);
-  const exact = caps.map((c) => (amount * c) / capacity);
-  const shares = exact.map(Math.floor);
-  const order = exact.map((e, i) => ({ i, fraction: e - Math.floor(e) })).sort((a, b) => b.fraction - a.fraction || a.i - b.i);
-  for (let left = amount - total(shares), k = 0; left > 0; left--, k++) shares[order[k % order.length]!.i]! += 1;
-  return shares;
+  if (past) take(past);
+  const allocations = vens.flatMap((v, i) => (given[i]! > 0 ? [{ venId: v.venId, shed_kw: given[i]! / 1000 }] : []));
+  return { allocations, allocated_kw: total / 1000, shortfall_kw: Math.max(0, requested - total) / 1000 };
 }

@@ -52,6 +52,8 @@ export const apiEnvSchema = z.object({
   IOT_DATA_ENDPOINT: z.string().url(),
   /** How long a command waits for its ACK before it is marked `timed-out`. */
   COMMAND_TIMEOUT_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** The stack's device policy, detached from a revoked device's certificates. */
+  DEVICE_POLICY_NAME: z.string().min(1),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 

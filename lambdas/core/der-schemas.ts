@@ -2,14 +2,15 @@
 // field is optional so an older agent that sends only the core (or today's BESS-only gateway) still parses.
 // The gateway publishes derGatewayTelemetrySchema on `der/telemetry/{gatewayThing}`; rule `der` validates with it.
 import * as z from 'zod';
-import { dispatchAckSchema, gatewayTelemetrySchema } from './schemas.js';
+import { dispatchAckSchema, gatewayTelemetrySchema, storableNumber } from './schemas.js';
 
 const id = z.string().min(1).max(128);
-const signedMw = z.number().finite().min(-10_000).max(10_000);
-const nonNegative = z.number().finite().min(0).max(1_000_000);
-const percent = z.number().finite().min(0).max(100);
-const celsius = z.number().finite().min(-60).max(200);
-const epochSeconds = z.number().finite().min(1e9).max(1e10);
+// every number is a measure the stores must keep whole (schemas.ts: storableNumber)
+const signedMw = storableNumber().min(-10_000).max(10_000);
+const nonNegative = storableNumber().min(0).max(1_000_000);
+const percent = storableNumber().min(0).max(100);
+const celsius = storableNumber().min(-60).max(200);
+const epochSeconds = storableNumber().min(1e9).max(1e10);
 const state = z.string().min(1).max(64);
 
 export const ASSET_TYPES = ['bess', 'pv', 'wind', 'ev'] as const;
@@ -46,7 +47,7 @@ export const bessTelemetrySchema = z.object({
 export const pvTelemetrySchema = z.object({
   ...core,
   asset_type: z.literal('pv'),
-  irradiance_wm2: z.number().finite().min(0).max(2000).optional(),
+  irradiance_wm2: storableNumber().min(0).max(2000).optional(),
   module_temp_c: celsius.optional(),
   inverter_state: state.optional(),
   /** Why output is held below what the sun would give: `dispatch`, `export_limit`; null when it is not. */
@@ -56,8 +57,8 @@ export const pvTelemetrySchema = z.object({
 export const windTelemetrySchema = z.object({
   ...core,
   asset_type: z.literal('wind'),
-  wind_speed_ms: z.number().finite().min(0).max(100).optional(),
-  turbine_rpm: z.number().finite().min(0).max(1000).optional(),
+  wind_speed_ms: storableNumber().min(0).max(100).optional(),
+  turbine_rpm: storableNumber().min(0).max(1000).optional(),
   availability_pct: percent.optional(),
   turbine_state: state.optional(),
 });

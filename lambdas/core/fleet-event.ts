@@ -3,15 +3,27 @@
 // acknowledged vs measured shed.
 import * as z from 'zod';
 import { allocateShed, type ShedCandidate } from './allocation.js';
-import { BASELINE_DAYS, measureShed } from './baseline.js';
+import {
+  ADJUSTMENT_CAP,
+  ADJUSTMENT_FROM_MS,
+  ADJUSTMENT_TO_MS,
+  BASELINE_DAYS,
+  computeBaseline,
+  DAY_MS,
+  INTERVAL_MS,
+  isWeekend,
+  kw,
+  LOOKBACK_DAYS,
+  type BaselineInput,
+} from './baseline.js';
 import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from './commands.js';
 import { NotFoundError } from './errors.js';
+import { fleetIntervals, PERFORMANCE_TOLERANCE, venPerformance } from './event-performance.js';
 import { meterSamples } from './meter-samples.js';
 import type { Device, DeviceRegistry, FleetEventRecord, FleetEventStore, TelemetryStore } from './ports.js';
 import { listAll } from './registry-pages.js';
 import type { ShedTier } from './shed-capability.js';
 
-const DAY_MS = 86_400_000;
 
 export interface FleetEventRequest {
   readonly shed_kw: number;
@@ -32,10 +44,10 @@ export async function planFleetEvent(req: FleetEventRequest, registry: DeviceReg
   const excluded: FleetEventRecord['excluded'][number][] = [];
   const candidates: ShedCandidate[] = [];
   for (const ven of vens) {
-    const tiers = shedTiersOf(ven);
+    const loads = shedLoadsOf(ven);
     if (!ven.online) excluded.push({ venId: ven.deviceId, reason: 'offline' });
-    else if (tiers.length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
-    else candidates.push({ venId: ven.deviceId, tiers });
+    else if (loads.length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
+    else candidates.push({ venId: ven.deviceId, loads });
   }
   const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
   return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded };
@@ -72,27 +84,26 @@ export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventP
 export async function fleetEventReport(eventId: string, ports: FleetEventPorts, now: number) {
   const event = await ports.fleetEvents.get(eventId);
   if (!event) throw new NotFoundError(`event ${eventId}`);
-  const end = Math.min(event.endsAt, now);
-  const vens = await Promise.all(
+  // whole intervals up to the one in progress: its baseline is the whole interval's, its load what came so far
+  const end = Math.min(event.endsAt, event.startedAt + Math.max(1, Math.ceil((now - event.startedAt) / INTERVAL_MS)) * INTERVAL_MS);
+  const measuredVens = await Promise.all(
     event.allocations.map(async (a) => {
       const command = await ports.commands.get(a.correlationId);
       const ack = command?.ack?.op === 'event' ? command.ack : undefined;
-      const measured = measureShed(
-        await meterSamples(ports.telemetry, a.venId, event.startedAt, end),
-        await Promise.all(
-          Array.from({ length: BASELINE_DAYS }, (_, d) =>
-            meterSamples(ports.telemetry, a.venId, event.startedAt - (d + 1) * DAY_MS, end - (d + 1) * DAY_MS),
-          ),
-        ),
-      );
+      const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, end);
+      const baseline = computeBaseline(baselineInput);
       return {
         ...a,
         status: command?.status ?? 'not-sent',
         actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
-        ...measured,
+        ...venPerformance(baseline, baselineInput.during, a.shed_kw),
+        baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
+        baseline_days: baseline.days.length,
+        baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
       };
     }),
   );
+  const vens = measuredVens.map((v) => ({ ...v, intervals: v.intervals.map(isoTimes) }));
   const measured = vens.flatMap((v) => (v.measured_shed_kw !== null ? [v.measured_shed_kw] : []));
   return {
     eventId,
@@ -105,10 +116,42 @@ export async function fleetEventReport(eventId: string, ports: FleetEventPorts, 
     shortfall_kw: event.shortfall_kw,
     acknowledged_kw: kw(vens.reduce((s, v) => s + (v.actual_shed_kw ?? 0), 0)),
     measured_shed_kw: measured.length ? kw(measured.reduce((s, v) => s + v, 0)) : null,
-    baseline_method: `mean load in the same window on up to ${BASELINE_DAYS} prior days (event samples excluded), else the VEN-reported baselinePowerKw`,
+    baseline_method: BASELINE_METHOD,
+    tolerance: PERFORMANCE_TOLERANCE,
+    intervals: fleetIntervals(measuredVens, event.requested_kw).map(isoTimes),
     vens,
     excluded: event.excluded,
   };
+}
+
+export type FleetEventReport = Awaited<ReturnType<typeof fleetEventReport>>;
+
+const BASELINE_METHOD =
+  `per 5-minute interval, the mean load in the same interval on the ${BASELINE_DAYS} most recent prior days of the event day's type ` +
+  `(weekday or weekend, UTC) without an event, within ${LOOKBACK_DAYS} days ("n-of-${BASELINE_DAYS}" with fewer), scaled by the ` +
+  `event day's load from 4 h to 1 h before the start over those days' (capped to ±${ADJUSTMENT_CAP * 100}%); with no such day, ` +
+  `the VEN's own baselinePowerKw`;
+
+const isoTimes = <T extends { start: number; end: number }>(iv: T) => ({ ...iv, start: new Date(iv.start).toISOString(), end: new Date(iv.end).toISOString() });
+
+/**
+ * The readings the baseline needs: the event, the adjustment window before it, and both again on each prior day of
+ * the event day's type (another type is never eligible: not read). Two reads a day, so that a long event's readings
+ * never crowd out the adjustment window (a read stops at MAX_SAMPLES, meter-samples.ts).
+ */
+async function readBaselineInput(telemetry: TelemetryStore, venId: string, start: number, end: number): Promise<BaselineInput> {
+  const read = (back: number, a: number, b: number) => meterSamples(telemetry, venId, a - back, b - back);
+  const readDay = async (back: number) => {
+    const [before, during] = await Promise.all([read(back, start - ADJUSTMENT_FROM_MS, start - ADJUSTMENT_TO_MS), read(back, start, end)]);
+    return [...before, ...during];
+  };
+  const backs = Array.from({ length: LOOKBACK_DAYS }, (_, i) => (i + 1) * DAY_MS);
+  const [during, before, ...priorDays] = await Promise.all([
+    read(0, start, end),
+    read(0, start - ADJUSTMENT_FROM_MS, start - ADJUSTMENT_TO_MS),
+    ...backs.map((back) => (isWeekend(start - back) === isWeekend(start) ? readDay(back) : Promise.resolve([]))),
+  ]);
+  return { start, end, before, during, priorDays };
 }
 
 /** One line of `GET /api/events`. */
@@ -125,15 +168,17 @@ export function fleetEventSummary(event: FleetEventRecord) {
   };
 }
 
-const kw = (value: number) => Math.round(value * 1000) / 1000;
 const allocatedKw = (event: FleetEventRecord) => kw(event.allocations.reduce((s, a) => s + a.shed_kw, 0));
 
 const tiersSchema = z.array(z.object({ priority: z.number(), kw: z.number().nonnegative() }));
 
-/** The sheddable tiers of a VEN's latest metering summary (see shedCapability); none when it predates them. */
-export function shedTiersOf(ven: Device): ShedTier[] {
-  const tiers = tiersSchema.safeParse(ven.latest?.shedTiers);
-  return tiers.success ? tiers.data.filter((t) => t.kw > 0) : [];
+/**
+ * The sheddable loads of a VEN's latest metering summary (see shedCapability); from a summary that predates them,
+ * one load per tier; none when it predates both.
+ */
+export function shedLoadsOf(ven: Device): ShedTier[] {
+  const loads = tiersSchema.safeParse(ven.latest?.shedLoads ?? ven.latest?.shedTiers);
+  return loads.success ? loads.data.filter((t) => t.kw > 0) : [];
 }
 
 async function namedVens(registry: DeviceRegistry, venIds: readonly string[]): Promise<Device[]> {

@@ -133,6 +133,7 @@ function heartbeatSummary(m: Metering, source: 'mqtt' | 'http'): Record<string, 
     enabledCircuits,
     availableShedKw: shed.availableShedKw,
     shedTiers: shed.shedTiers,
+    shedLoads: shed.shedLoads,
     source,
   };
 }

@@ -2,8 +2,8 @@
 import type { MeterSample } from './baseline.js';
 import type { TelemetryStore } from './ports.js';
 
-/** Samples read per window (a page is at most 1000): 2.8 hours of 5-second metering. */
-const MAX_SAMPLES = 2000;
+/** Samples read per window (a page is at most 1000), newest first: 6.9 hours of 5-second metering. */
+const MAX_SAMPLES = 5000;
 
 export async function meterSamples(store: TelemetryStore, venId: string, start: number, end: number): Promise<MeterSample[]> {
   const out: MeterSample[] = [];
@@ -14,6 +14,7 @@ export async function meterSamples(store: TelemetryStore, venId: string, start: 
       const { usedPowerKw, baselinePowerKw, eventId } = r.measures;
       if (typeof usedPowerKw !== 'number') continue;
       out.push({
+        time: r.time,
         usedPowerKw,
         ...(typeof baselinePowerKw === 'number' && { baselinePowerKw }),
         ...(typeof eventId === 'string' && { eventId }),

@@ -1,6 +1,6 @@
 // The device policy, defined once: the CDK stack renders it as an AWS IoT policy with
 // `${iot:Connection.Thing.ThingName}`, the local broker enforces it per connection.
-import { METERING_TOPIC, topics } from './topics.js';
+import { METERING_TOPIC, parseJobsTopic, parseShadowTopic, provisioningTopics, topics } from './topics.js';
 
 /** `{thing}` is the connected thing's name; a trailing `*` matches any suffix, as in IoT policy resources. */
 export const devicePolicy = {
@@ -13,12 +13,24 @@ export const devicePolicy = {
     'ven/ack/{thing}',
     'ven/loads/{thing}',
     'winter-river/{thing}/status',
-    '$aws/things/{thing}/shadow/update',
-    '$aws/things/{thing}/shadow/get',
-    '$aws/things/{thing}/shadow/delete',
+    // its own shadow and jobs requests (IoT takes only requests there: see isDeviceRequest), in one resource so the
+    // rendered policy stays inside IoT's size limit
+    '$aws/things/{thing}/*',
   ],
-  subscribe: ['ven/cmd/{thing}', 'winter-river/{thing}/command', '$aws/things/{thing}/shadow/*'],
+  subscribe: ['ven/cmd/{thing}', 'winter-river/{thing}/command', '$aws/things/{thing}/*'],
 } as const;
+
+/**
+ * IoT Core's reserved topics under `$aws/things/{thing}/` take a device's publish only on request topics (shadow
+ * update/get/delete, jobs get/update); answers and notifications are IoT's own, whatever the policy says.
+ */
+export function isDeviceRequest(topic: string): boolean {
+  if (!topic.startsWith('$aws/things/')) return true;
+  const shadow = parseShadowTopic(topic);
+  if (shadow) return !shadow.op.includes('/');
+  const jobs = parseJobsTopic(topic);
+  return jobs !== undefined && (jobs.op === 'get' || jobs.op === 'update');
+}
 
 export type PolicyAction = keyof typeof devicePolicy;
 
@@ -27,12 +39,38 @@ export type PolicyAction = keyof typeof devicePolicy;
  * resource pattern. `ven/cmd/+` is not `ven/cmd/ven-001`, so wildcards cannot widen a device's reach.
  */
 export function isAllowed(action: PolicyAction, thingName: string, topicOrFilter: string): boolean {
+  if (action === 'publish' && !isDeviceRequest(topicOrFilter)) return false;
   return devicePolicy[action].some((pattern) => {
     const resource = pattern.replaceAll('{thing}', thingName);
     return resource.endsWith('*')
       ? topicOrFilter.startsWith(resource.slice(0, -1))
       : topicOrFilter === resource;
   });
+}
+
+/**
+ * Client ids of devices provisioning with the claim certificate (`claim-<serial>`): the claim policy connects only
+ * these, so a holder of the shared claim certificate can never take a provisioned device's client id (and drop it).
+ */
+export const CLAIM_CLIENT_PREFIX = 'claim-';
+
+/**
+ * The claim certificate's policy (fleet provisioning by claim): only the provisioning topics of one template, the CSR
+ * exchange and RegisterThing, each request with its two answers. `{template}` is the provisioning template's name.
+ */
+export const claimPolicy = {
+  publish: [provisioningTopics.createFromCsr, provisioningTopics.provision('{template}')],
+  subscribe: [
+    provisioningTopics.accepted(provisioningTopics.createFromCsr),
+    provisioningTopics.rejected(provisioningTopics.createFromCsr),
+    provisioningTopics.accepted(provisioningTopics.provision('{template}')),
+    provisioningTopics.rejected(provisioningTopics.provision('{template}')),
+  ],
+} as const;
+
+/** What a claim certificate may do: exactly the topics of `claimPolicy` for this template, filters taken literally. */
+export function isClaimAllowed(action: PolicyAction, template: string, topicOrFilter: string): boolean {
+  return claimPolicy[action].some((pattern) => pattern.replaceAll('{template}', template) === topicOrFilter);
 }
 
 /** The dashboard's client ids (`operator-<random>`); no thing name may start so. */

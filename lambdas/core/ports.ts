@@ -123,6 +123,18 @@ export interface Rejection {
   readonly payload?: string;
   /** Refusals of the same device held back by the rate limit since its last recorded one. */
   readonly suppressed?: number;
+  /**
+   * A dead letter's place in its stream (the records stay there for the stream's retention), as the event source
+   * mapping's on-failure destination gets it (`KinesisBatchInfo`): what `npm run redrive` puts back into the stream.
+   */
+  readonly kinesis?: KinesisBatchInfo;
+}
+
+export interface KinesisBatchInfo {
+  readonly stream: string;
+  readonly shardId: string;
+  readonly startSequenceNumber: string;
+  readonly endSequenceNumber: string;
 }
 
 export interface ErrorSink {

@@ -12,10 +12,12 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
  * DynamoDB keeps 0 and magnitudes from 1e-130 up to (not including) 1e126, with at most 38 significant digits; a
- * JavaScript number has at most 17, so only the magnitude can be out of range (and `1e999` parses to Infinity).
+ * JavaScript number has at most 17, so only the magnitude can be out of range (and `1e999` parses to Infinity). The
+ * SDK's document client, though, refuses to write a number past Number.MAX_SAFE_INTEGER and reads one back as a
+ * BigInt (or fails on `1E+125`): so a storable number stays within ±(2^53 - 1).
  */
-export const isStorableNumber = (n: number): boolean => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
-export const STORABLE_MESSAGE = 'must be 0 or of magnitude 1e-130 to 1e126';
+export const isStorableNumber = (n: number): boolean => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) <= Number.MAX_SAFE_INTEGER);
+export const STORABLE_MESSAGE = 'must be 0 or of magnitude 1e-130 to 9007199254740991 (2^53 - 1)';
 /** A number every store can keep whole: checked at the edge so that no message is stored half (one series, not the other). */
 export const storableNumber = () => z.number().finite().refine(isStorableNumber, STORABLE_MESSAGE);
 

@@ -93,6 +93,11 @@ export const tables = {
    * being free, so two writers cannot fork the chain (ledger.ts). TTL `expiresAt` (the archive retention).
    */
   ledger: { env: 'LEDGER_TABLE', partitionKey: 'nodeId', sortKey: 'seq', timeToLive: 'expiresAt', numberKeys: ['seq'] },
+  /**
+   * Fleet provisioning's allow-list: one item per device serial (= its thing name to be) that may exchange the claim
+   * certificate for its own (provisioning-hook.ts); `disabled: true` withdraws it.
+   */
+  allowList: { env: 'ALLOW_LIST_TABLE', partitionKey: 'serial' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof tables;

@@ -36,7 +36,22 @@ export const topics = {
   winterRiverCommand: (nodeId: string) => `winter-river/${nodeId}/command`,
   shadow: (thingName: string, op: ShadowOp) => `$aws/things/${thingName}/shadow/${op}`,
   presence: (event: 'connected' | 'disconnected', clientId: string) => `$aws/events/presence/${event}/${clientId}`,
+  /** IoT Jobs (device side): `{job}` is a job id or `$next`; see parseJobsTopic for the operations. */
+  jobs: (thingName: string, op: 'notify-next' | `${string}/${JobsOp}`) => `$aws/things/${thingName}/jobs/${op}`,
 } as const;
+
+/** The IoT Jobs operations on `$aws/things/{thing}/jobs/{jobId | $next}/…` a device requests (and their answers). */
+export type JobsOp = 'get' | 'get/accepted' | 'get/rejected' | 'update' | 'update/accepted' | 'update/rejected';
+
+/** `$aws/things/{thing}/jobs/{jobId|$next}/{op}` or `…/jobs/notify-next` → its parts, or undefined. */
+export function parseJobsTopic(
+  topic: string,
+): { thingName: string; op: 'notify-next' } | { thingName: string; jobId: string; op: JobsOp } | undefined {
+  const notify = /^\$aws\/things\/([^/]+)\/jobs\/notify-next$/.exec(topic);
+  if (notify) return { thingName: notify[1]!, op: 'notify-next' };
+  const m = /^\$aws\/things\/([^/]+)\/jobs\/([^/]+)\/((?:get|update)(?:\/(?:accepted|rejected))?)$/.exec(topic);
+  return m ? { thingName: m[1]!, jobId: m[2]!, op: m[3] as JobsOp } : undefined;
+}
 
 export type ShadowOp =
   | 'update'
@@ -50,6 +65,23 @@ export type ShadowOp =
   | 'delete'
   | 'delete/accepted'
   | 'delete/rejected';
+
+/**
+ * AWS IoT's fleet provisioning MQTT API (the device SDK's `iotidentity` client speaks it): a certificate from the
+ * device's CSR, then RegisterThing through a provisioning template. Each request is answered on `…/accepted` or
+ * `…/rejected`, to the requesting connection only. The local stack serves the same topics.
+ */
+export const provisioningTopics = {
+  createFromCsr: '$aws/certificates/create-from-csr/json',
+  provision: (template: string) => `$aws/provisioning-templates/${template}/provision/json`,
+  accepted: (request: string) => `${request}/accepted`,
+  rejected: (request: string) => `${request}/rejected`,
+} as const;
+
+/** `$aws/provisioning-templates/{template}/provision/json` → the template's name, or undefined. */
+export function parseProvisionTopic(topic: string): string | undefined {
+  return /^\$aws\/provisioning-templates\/([^/]+)\/provision\/json$/.exec(topic)?.[1];
+}
 
 /** Filters the backend's rules listen on. */
 export const filters = {

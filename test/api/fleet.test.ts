@@ -70,13 +70,19 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
+/** Days back (1–21) from `ms` of the same type (weekday or weekend, UTC), newest first: the days a baseline can use. */
+const sameTypeDaysBack = (ms: number) => {
+  const weekend = (t: number) => [0, 6].includes(new Date(t).getUTCDay());
+  return Array.from({ length: 21 }, (_, i) => i + 1).filter((k) => weekend(ms - k * DAY * 1000) === weekend(ms));
+};
+
 const commandFor = (venId: string, correlationId: string) =>
   eventually(async () => vens[venId]!.received.find((m) => m.payload.includes(correlationId)));
 
 describe('the registry summary', () => {
   it('carries the sheddable kW per VEN, without critical or disabled loads', async () => {
     const latest = async (id: string) => (await stack.api(`/api/vens/${id}`)).body.latest;
-    expect(await latest('ven-f1')).toMatchObject({ availableShedKw: 4.5, shedTiers: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], source: 'mqtt' });
+    expect(await latest('ven-f1')).toMatchObject({ availableShedKw: 4.5, shedTiers: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], shedLoads: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], source: 'mqtt' });
     expect(await latest('ven-f2')).toMatchObject({ availableShedKw: 6, shedTiers: [{ priority: 5, kw: 6 }] });
     expect(await latest('ven-f3')).toMatchObject({ availableShedKw: 2, shedTiers: [{ priority: 0, kw: 2 }] });
   });
@@ -92,15 +98,16 @@ describe('GET /api/portfolio', () => {
 });
 
 describe('POST /api/events', () => {
-  it('splits the request over every online VEN, highest load priority first, summing exactly', async () => {
+  it('splits the request over every online VEN in whole loads, highest load priority first', async () => {
+    // f2's EV 6 kW (p5), f1's pool 1.5 (p4); f1's HVAC 3 and f3's 2 kW would each overshoot by more than the 0.5 left
     const res = await stack.api('/api/events', post({ shed_kw: 8, duration_sec: 600 }));
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({
       requested_kw: 8,
-      allocated_kw: 8,
-      shortfall_kw: 0,
+      allocated_kw: 7.5,
+      shortfall_kw: 0.5,
       allocations: [
-        { venId: 'ven-f1', shed_kw: 2, status: 'sent' },
+        { venId: 'ven-f1', shed_kw: 1.5, status: 'sent' },
         { venId: 'ven-f2', shed_kw: 6, status: 'sent' },
       ],
     });
@@ -135,14 +142,14 @@ describe('POST /api/events', () => {
   });
 
   it('reports requested vs acknowledged vs measured shed, with a 10-in-10 style baseline', async () => {
-    const res = await stack.api('/api/events', post({ shed_kw: 5, duration_sec: 3600, ven_ids: ['ven-f1', 'ven-f2'] }));
+    const res = await stack.api('/api/events', post({ shed_kw: 6, duration_sec: 3600, ven_ids: ['ven-f1', 'ven-f2'] }));
     const { eventId, allocations } = res.body as { eventId: string; allocations: { venId: string; shed_kw: number; correlationId: string }[] };
-    expect(allocations.map((a) => [a.venId, a.shed_kw])).toEqual([['ven-f2', 5]]);
+    expect(allocations.map((a) => [a.venId, a.shed_kw])).toEqual([['ven-f2', 6]]);
     const [a] = allocations;
     await commandFor('ven-f2', a!.correlationId);
     await vens['ven-f2']!.publish(
       topics.ack('ven-f2'),
-      JSON.stringify({ op: 'event', status: 'accepted', event_id: eventId, requested_shed_kw: 5, actual_shed_kw: 6, circuits_curtailed: [{ loadId: 'ev', shedKw: 6 }], ts: nowSec(), correlationId: a!.correlationId }),
+      JSON.stringify({ op: 'event', status: 'accepted', event_id: eventId, requested_shed_kw: 6, actual_shed_kw: 6, circuits_curtailed: [{ loadId: 'ev', shedKw: 6 }], ts: nowSec(), correlationId: a!.correlationId }),
     );
     // During the event, ven-f2 reports its load and its own baseline (no history: the payload baseline is used).
     const during = Math.ceil(Date.now() / 1000);
@@ -158,13 +165,13 @@ describe('POST /api/events', () => {
     expect(report).toMatchObject({
       eventId,
       status: 'active',
-      requested_kw: 5,
-      allocated_kw: 5,
+      requested_kw: 6,
+      allocated_kw: 6,
       shortfall_kw: 0,
       acknowledged_kw: 6,
       measured_shed_kw: 6,
       vens: [
-        { venId: 'ven-f2', shed_kw: 5, status: 'acked', actual_shed_kw: 6, metered_kw: 2, baseline_kw: 8, baseline_source: 'payload', measured_shed_kw: 6, samples: 2 },
+        { venId: 'ven-f2', shed_kw: 6, status: 'acked', actual_shed_kw: 6, metered_kw: 2, baseline_kw: 8, baseline_source: 'payload', measured_shed_kw: 6, samples: 2 },
       ],
     });
   });
@@ -174,10 +181,13 @@ describe('POST /api/events', () => {
     const { eventId } = res.body;
     const t = Math.ceil(Date.now() / 1000);
     const f1Metering = (ts: number, kw: number, extra = {}) => vens['ven-f1']!.publish(topics.metering, JSON.stringify(f1(ts, kw, extra)));
-    // The same window yesterday: 14 and 16 kW, and one sample of another event there, which must not count.
-    await f1Metering(t - DAY, 14);
-    await f1Metering(t + 0.2 - DAY, 16);
-    await f1Metering(t + 0.4 - DAY, 1, { eventId: 'old-event' });
+    // The same window on the last day of today's type (weekday or weekend): 14 and 16 kW; a day before it, one
+    // sample of another event there, so that day must not count.
+    const [back, older] = sameTypeDaysBack(t * 1000);
+    await f1Metering(t - back! * DAY, 14);
+    await f1Metering(t + 0.2 - back! * DAY, 16);
+    await f1Metering(t - older! * DAY, 1);
+    await f1Metering(t + 0.4 - older! * DAY, 1, { eventId: 'old-event' });
     // Two days ago, outside the window: must not count either.
     await f1Metering(t - 2 * DAY - 3600, 100);
     await f1Metering(t, 11, { eventId, baselinePowerKw: 99 });
@@ -187,8 +197,9 @@ describe('POST /api/events', () => {
       const r = await stack.api(`/api/events/${eventId}`);
       return r.body.vens[0].samples > 0 && r.body;
     });
-    // Yesterday's window (15 kW on average, the event sample left out) is the baseline, not the payload's 99 kW.
+    // That day's window (15 kW on average; the event day left out) is the baseline, not the payload's 99 kW.
     expect(report.vens[0]).toMatchObject({ venId: 'ven-f1', baseline_source: 'history', baseline_days: 1, baseline_kw: 15, metered_kw: 11, measured_shed_kw: 4 });
+    expect(report.vens[0].baseline).toEqual({ method: '1-of-10', days: [new Date((t - back! * DAY) * 1000).toISOString().slice(0, 10)], adjustment: null });
   });
 
   it('answers 400 naming the field, 404 for an unknown VEN or event, 401 without the token', async () => {
@@ -207,5 +218,77 @@ describe('POST /api/events', () => {
     expect((await stack.api('/api/events/evt-nope')).status).toBe(404);
     expect((await stack.api('/api/events', { ...post({ shed_kw: 1, duration_sec: 60 }), token: null })).status).toBe(401);
     expect((await stack.api('/api/events/evt-nope', { token: null })).status).toBe(401);
+  });
+});
+
+describe('event performance', () => {
+  /** ven-f4: one 5 kW load (p5), nothing else. */
+  const f4 = (timestamp: number, usedPowerKw: number, extra = {}) => ({
+    venId: 'ven-f4',
+    timestamp,
+    usedPowerKw,
+    ...extra,
+    loads: [{ loadId: 'ev', currentPowerKw: 5, shedCapabilityKw: 5, enabled: true, priority: 5 }],
+  });
+
+  it('reports per 5-minute interval the shed against a 10-of-10 adjusted baseline, per VEN and in total, and as CSV', async () => {
+    vens['ven-f4'] = await connectDevice(await stack.provision('ven-f4'), 'ven-f4');
+    const send = (m: object) => vens['ven-f4']!.publish(topics.metering, JSON.stringify(m));
+    await send(f4(nowSec(), 5));
+    await eventually(async () => (await stack.api('/api/vens/ven-f4')).body?.latest?.shedLoads?.length === 1);
+    const res = await stack.api('/api/events', post({ shed_kw: 5, duration_sec: 600, ven_ids: ['ven-f4'] }));
+    expect(res.body.allocations).toMatchObject([{ venId: 'ven-f4', shed_kw: 5 }]);
+    const { eventId } = res.body;
+    const start = Date.parse((await stack.api(`/api/events/${eventId}`)).body.start) / 1000;
+
+    // History through the ingest path: on each of the 10 most recent days of today's type, 9 and 11 kW in the first
+    // interval (10) and 8 kW two hours before the start; the 11th such day drew 100 kW (not among the 10 most
+    // recent), and the most recent such day had an event (so the 10 are days 2–11).
+    const days = sameTypeDaysBack(start * 1000);
+    const [eventDay, ...rest] = days;
+    await send(f4(start - eventDay! * DAY + 30, 100, { eventId: 'evt-old' }));
+    for (const back of rest.slice(0, 10)) {
+      await send(f4(start - back * DAY + 30, 9));
+      await send(f4(start - back * DAY + 90, 11));
+      await send(f4(start - back * DAY - 7200, 8));
+    }
+    await send(f4(start - rest[10]! * DAY + 30, 100));
+    // Today: 9.2 kW two hours before (× 9.2 / 8 = 1.15: a baseline of 11.5), and 6 and 6.4 kW in the event
+    await send(f4(start - 7200, 9.2));
+    await send(f4(start + 1, 6, { eventId }));
+    await send(f4(start + 2, 6.4, { eventId }));
+    await stack.settle();
+    await eventually(async () => Date.now() > (start + 2.5) * 1000);
+
+    const report = await eventually(async () => {
+      const r = (await stack.api(`/api/events/${eventId}`)).body;
+      return r.vens[0].samples === 2 && r;
+    });
+    const firstInterval = { start: new Date(start * 1000).toISOString(), end: new Date((start + 300) * 1000).toISOString() };
+    // shed 11.5 − 6.2 = 5.3 against 5 committed: within 10%, a pass
+    expect(report.tolerance).toBe(0.1);
+    expect(report.intervals).toEqual([{ ...firstInterval, vens: 1, samples: 2, baseline_kw: 11.5, metered_kw: 6.2, shed_kw: 5.3, commitment_kw: 5, pass: true }]);
+    const dayList = rest.slice(0, 10).map((back) => new Date((start - back * DAY) * 1000).toISOString().slice(0, 10));
+    expect(report.vens[0]).toMatchObject({
+      venId: 'ven-f4',
+      baseline_kw: 11.5,
+      metered_kw: 6.2,
+      measured_shed_kw: 5.3,
+      baseline: { method: '10-of-10', days: dayList, adjustment: { factor: 1.15, uncapped: 1.15, capped: false } },
+      intervals: [{ ...firstInterval, samples: 2, baseline_kw: 11.5, metered_kw: 6.2, shed_kw: 5.3, commitment_kw: 5, pass: true }],
+    });
+
+    const csvUrl = `${stack.config.apiUrl}/api/events/${eventId}/report.csv`;
+    const csv = await fetch(csvUrl, { headers: { authorization: `Bearer ${stack.config.tokens.viewer}` } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="${eventId}.csv"`);
+    expect(await csv.text()).toBe(
+      'scope,venId,interval_start,interval_end,samples,baseline_kw,metered_kw,shed_kw,commitment_kw,pass,baseline_method,baseline_days,adjustment_factor\r\n' +
+        `fleet,,${firstInterval.start},${firstInterval.end},2,11.5,6.2,5.3,5,true,,,\r\n` +
+        `ven,ven-f4,${firstInterval.start},${firstInterval.end},2,11.5,6.2,5.3,5,true,10-of-10,${dayList.join(' ')},1.15\r\n`,
+    );
+    expect((await fetch(csvUrl)).status).toBe(401);
+    expect((await fetch(`${stack.config.apiUrl}/api/events/evt-nope/report.csv`, { headers: { authorization: `Bearer ${stack.config.tokens.viewer}` } })).status).toBe(404);
   });
 });

@@ -1,28 +1,7 @@
-// Measured shed (baseline method) and portfolio totals: pure functions.
+// A VEN's sheddable loads from its summary, and portfolio totals: pure functions.
 import { describe, expect, it } from 'vitest';
-import { measureShed } from '../../lambdas/core/baseline.js';
-import { shedTiersOf } from '../../lambdas/core/fleet-event.js';
+import { shedLoadsOf } from '../../lambdas/core/fleet-event.js';
 import { summarizePortfolio } from '../../lambdas/core/portfolio.js';
-
-describe('measureShed', () => {
-  it('takes the mean of the prior days that have non-event samples as the baseline', () => {
-    const m = measureShed(
-      [{ usedPowerKw: 4 }, { usedPowerKw: 6, baselinePowerKw: 50 }],
-      [[{ usedPowerKw: 10 }, { usedPowerKw: 12 }], [], [{ usedPowerKw: 14 }, { usedPowerKw: 0, eventId: 'e' }], [{ usedPowerKw: 1, eventId: 'e' }]],
-    );
-    expect(m).toEqual({ metered_kw: 5, baseline_kw: 12.5, baseline_source: 'history', baseline_days: 2, measured_shed_kw: 7.5, samples: 2 });
-  });
-
-  it("falls back to the VEN's own baselinePowerKw without history, and to nothing without data", () => {
-    expect(measureShed([{ usedPowerKw: 2, baselinePowerKw: 8 }, { usedPowerKw: 1, baselinePowerKw: 7 }], [[], []])).toMatchObject({
-      baseline_kw: 7.5,
-      baseline_source: 'payload',
-      measured_shed_kw: 6,
-    });
-    expect(measureShed([{ usedPowerKw: 2 }], [])).toMatchObject({ baseline_kw: null, baseline_source: null, measured_shed_kw: null });
-    expect(measureShed([], [[{ usedPowerKw: 3 }]])).toMatchObject({ metered_kw: null, baseline_kw: 3, measured_shed_kw: null, samples: 0 });
-  });
-});
 
 describe('summarizePortfolio', () => {
   const ven = (online: boolean, latest: Record<string, unknown>) => ({ deviceId: 'v', kind: 'ven' as const, online, latest });
@@ -70,9 +49,9 @@ describe('summarizePortfolio', () => {
   });
 });
 
-describe('shedTiersOf', () => {
+describe('shedLoadsOf', () => {
   it('reads the tiers of a registry summary, and none from one that predates them', () => {
-    expect(shedTiersOf({ deviceId: 'v', online: true, latest: { shedTiers: [{ priority: 2, kw: 1 }, { priority: 1, kw: 0 }] } })).toEqual([{ priority: 2, kw: 1 }]);
-    expect(shedTiersOf({ deviceId: 'v', online: true, latest: { usedPowerKw: 3 } })).toEqual([]);
+    expect(shedLoadsOf({ deviceId: 'v', online: true, latest: { shedTiers: [{ priority: 2, kw: 1 }, { priority: 1, kw: 0 }] } })).toEqual([{ priority: 2, kw: 1 }]);
+    expect(shedLoadsOf({ deviceId: 'v', online: true, latest: { usedPowerKw: 3 } })).toEqual([]);
   });
 });

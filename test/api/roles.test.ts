@@ -74,7 +74,7 @@ describe('the route table', () => {
     expect(keysNeeding('public')).toEqual(['GET /health']);
   });
 
-  it('lets viewers read, operators command, dispatch and run DR events, and admins write device data', () => {
+  it('lets viewers read, operators command, dispatch and run DR events, and admins write device data and revoke devices', () => {
     expect(table.filter((r) => r.method === 'GET' && r.role !== 'public').every((r) => r.role === 'viewer')).toBe(true);
     expect(keysNeeding('operator')).toEqual(
       [
@@ -86,7 +86,14 @@ describe('the route table', () => {
       ].sort(),
     );
     expect(keysNeeding('admin').sort()).toEqual(
-      ['POST /api/telemetry', 'POST /api/metadata', 'PATCH /api/metadata/{nodeId}', 'POST /api/transactions'].sort(),
+      [
+        'POST /api/telemetry',
+        'POST /api/metadata',
+        'PATCH /api/metadata/{nodeId}',
+        'POST /api/transactions',
+        'POST /api/devices/{thingName}/revoke',
+        'POST /api/certificates/{certificateId}/deactivate',
+      ].sort(),
     );
     // the commands, and the ledger's external entries: a retried settlement must not be booked twice
     expect(table.filter((r) => r.idempotent).map(routeKey).sort()).toEqual([...keysNeeding('operator'), 'POST /api/transactions'].sort());

@@ -1,5 +1,6 @@
 // The operator dashboard in a real browser against a real local stack with its simulated fleet: each view shows
 // the fleet, commands go out from the UI and their outcome comes back live, and the page survives the socket dropping.
+import { readFile } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/topics.js';
@@ -145,13 +146,27 @@ describe('dashboard', () => {
     await page.getByLabel('Duration (s)').fill('120');
     await page.getByRole('button', { name: 'Preview allocation' }).click();
     const plan = page.getByLabel('Allocation preview');
-    await plan.getByText('fully covered').waitFor();
+    await plan.getByText('covered within 10%').waitFor();
     expect(await plan.getByRole('rowheader').count()).toBeGreaterThan(0);
     await plan.getByRole('button', { name: 'Send event…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Send event' }).click();
     await page.waitForURL(/\/events\/[^/]+$/);
     await page.waitForFunction(() => !/—|^0 kW/.test(document.querySelector('[data-testid="acknowledged"]')?.textContent ?? '—'), null, { timeout: 15_000 });
     await page.waitForFunction(() => (document.querySelector('[data-testid="measured"]')?.textContent ?? '—') !== '—', null, { timeout: 30_000 });
+    // per interval: the fleet's baseline, metered load and shed against the request, passed or failed
+    const intervals = page.getByRole('table', { name: 'Performance per interval' });
+    const first = intervals.getByRole('row').nth(1);
+    await first.getByText(/^(pass|fail)$/).waitFor({ timeout: 15_000 });
+    const cells = await first.getByRole('cell').allTextContents();
+    expect(cells[4]).toBe('6 kW'); // the commitment: the request
+    // the CSV, fetched with the session's token and handed over as a file
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download report (CSV)' }).click()]);
+    const eventId = page.url().split('/').pop()!;
+    expect(download.suggestedFilename()).toBe(`${eventId}.csv`);
+    const csv = (await readFile(await download.path(), 'utf8')).split('\r\n');
+    expect(csv[0]).toBe('scope,venId,interval_start,interval_end,samples,baseline_kw,metered_kw,shed_kw,commitment_kw,pass,baseline_method,baseline_days,adjustment_factor');
+    expect(csv[1]).toMatch(/^fleet,,[^,]+,[^,]+,\d+,[\d.]+,[\d.]+,[\d.-]+,6,(true|false),,,$/);
+    expect(csv.filter((line) => line.startsWith('ven,ven-00')).length).toBeGreaterThan(0);
     await expectAccessible(page);
     await screenshot(page, 'event');
     await page.getByRole('link', { name: 'DR events' }).click();

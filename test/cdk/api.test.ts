@@ -148,20 +148,33 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     });
   });
 
-  it('lets the api Lambda read shadows and publish commands, on scoped ARNs only', () => {
+  it('lets the api Lambda read shadows, publish commands and revoke devices, on scoped ARNs only', () => {
     const iot = (resource: string) => ({
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource]],
     });
-    expect(statementsOf(template, stack.resolve(stack.api.handler.role.roleName))).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ Action: 'iot:GetThingShadow', Resource: iot(':thing/*') }),
-        expect.objectContaining({ Action: 'iot:Publish', Resource: iot(':topic/ven/cmd/*') }),
-        expect.objectContaining({ Action: 'iot:Publish', Resource: iot(':topic/winter-river/*/command') }),
-      ]),
+    const pairs = statementsOf(template, stack.resolve(stack.api.handler.role.roleName)).flatMap((st) =>
+      [st.Action].flat().filter((a) => a.startsWith('iot:')).map((a) => [a, st.Resource]),
     );
+    const devicePolicy = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':policy/', stack.resolve(stack.fleet.devicePolicy.ref)]],
+    };
+    const sorted = (list: unknown[][]) => list.map((p) => JSON.stringify(p)).sort();
+    expect(sorted(pairs)).toEqual(sorted([
+      ['iot:GetThingShadow', iot(':thing/*')],
+      ['iot:ListThingPrincipals', iot(':thing/*')],
+      ['iot:DetachThingPrincipal', iot(':thing/*')],
+      ['iot:UpdateThing', iot(':thing/*')],
+      ['iot:UpdateCertificate', iot(':cert/*')],
+      ['iot:DetachPolicy', devicePolicy],
+      ['iot:Publish', iot(':topic/ven/cmd/*')],
+      ['iot:Publish', iot(':topic/winter-river/*/command')],
+    ]));
     const actions = actionsOf(template, stack.resolve(stack.api.handler.role.roleName));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem']));
-    expect(actions.filter((a) => a.startsWith('iot:')).sort()).toEqual(['iot:GetThingShadow', 'iot:Publish']);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(stack.api.handler.role.roleArn),
+      Environment: { Variables: Match.objectLike({ DEVICE_POLICY_NAME: stack.resolve(stack.fleet.devicePolicy.ref) }) },
+    });
   });
 
   it('lets the api Lambda read the refusal log and the fleet events by month, and names the refusals table to it', () => {

@@ -13,6 +13,7 @@ const CLIENT_MARKERS = {
   'timestream-write': 'ingest.timestream',
   'timestream-query': 'query.timestream',
   'iot-data-plane': 'GetThingShadow',
+  iot: 'ListThingPrincipals',
 } as const;
 
 const clientsIn = (code: string) => Object.entries(CLIENT_MARKERS).flatMap(([client, marker]) => (code.includes(marker) ? [client] : []));
@@ -39,8 +40,9 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       presence: [],
       der: [],
       'command-timeouts': [],
-      api: ['iot-data-plane'],
+      api: ['iot-data-plane', 'iot'],
       'iot-authorizer': [],
+      'provisioning-hook': [],
     });
     expect(clients('timestream')).toEqual({
       metering: ['timestream-write'],
@@ -49,8 +51,9 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       presence: [],
       der: ['timestream-write'],
       'command-timeouts': [],
-      api: ['timestream-write', 'timestream-query', 'iot-data-plane'],
+      api: ['timestream-write', 'timestream-query', 'iot-data-plane', 'iot'],
       'iot-authorizer': [],
+      'provisioning-hook': [],
     });
   });
 
@@ -64,6 +67,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       'command-timeouts': undefined,
       api: backend,
       'iot-authorizer': undefined,
+      'provisioning-hook': undefined,
     });
     expect(backends.dynamodb).toEqual(expected('dynamodb'));
     expect(backends.timestream).toEqual(expected('timestream'));

@@ -1,8 +1,9 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
-import { devicePolicy, isAllowed, type PolicyAction } from '../../lambdas/core/policy.js';
-import { DEVICE_POLICY_MAX_CHARS, LONGEST_ARN_PREFIXES, devicePolicyDocument, policyChars } from '../../lib/fleet.js';
+import { Stack } from 'aws-cdk-lib';
+import { devicePolicy, isAllowed, isDeviceRequest, type PolicyAction } from '../../lambdas/core/policy.js';
+import { DEVICE_POLICY_MAX_CHARS, Fleet, LONGEST_ARN_PREFIXES, devicePolicyDocument, policyChars } from '../../lib/fleet.js';
 import { topics } from '../../lambdas/core/topics.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { resourcesOf, synthVpp } from './synth.js';
@@ -38,8 +39,11 @@ describe('given the stack, when synthesized, then the device IoT policy', () => 
 
   beforeAll(() => {
     ({ stack, template } = synthVpp());
-    const [policy, ...others] = Object.values(resourcesOf(template, 'AWS::IoT::Policy'));
-    expect(others).toHaveLength(0);
+    // beside it only the claim certificate's policy (provisioning.test.ts)
+    const [policy, ...others] = Object.entries(resourcesOf(template, 'AWS::IoT::Policy'))
+      .sort(([a]) => (a === stack.getLogicalId(stack.fleet.devicePolicy) ? -1 : 1))
+      .map(([, resource]) => resource);
+    expect(others).toHaveLength(1);
     statements = (policy!.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({
       ...s,
       Resource: s.Resource.map(flatten),
@@ -123,8 +127,12 @@ describe('given the stack, when synthesized, then the device IoT policy', () => 
   });
 });
 
-/** A device's rights under a rendered policy, as IoT evaluates it: `*` matches any characters, variables are the thing. */
+/**
+ * A device's rights under a rendered policy, as IoT evaluates it: `*` matches any characters, variables are the thing;
+ * on its reserved `$aws/things/…` topics IoT takes a device's publish only for requests, whatever the policy.
+ */
 function allowedByDocument(statements: Statement[], action: PolicyAction | 'receive', thing: string, topic: string): boolean {
+  if (action === 'publish' && !isDeviceRequest(topic)) return false;
   const [iotAction, kind] = { publish: ['iot:Publish', 'topic'], subscribe: ['iot:Subscribe', 'topicfilter'], receive: ['iot:Receive', 'topic'] }[action];
   const escape = (t: string) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   return statements
@@ -144,6 +152,12 @@ describe('given the device policy rendered for a deployment', () => {
     '$aws/things/ven-001/shadow/update/accepted',
     '$aws/things/ven-001/shadow/name/x/update',
     '$aws/things/ven-002/shadow/update/accepted',
+    '$aws/things/ven-001/jobs/notify-next',
+    '$aws/things/ven-001/jobs/$next/get',
+    '$aws/things/ven-001/jobs/$next/get/accepted',
+    '$aws/things/ven-001/jobs/update-1/update',
+    '$aws/things/ven-002/jobs/update-1/update',
+    '$aws/things/ven-002/jobs/notify-next',
     'ven/cmd/+',
     'ven/cmd/#',
     'ven/telemetry/ven-001/extra',
@@ -183,7 +197,23 @@ describe('given the device policy rendered for a deployment', () => {
     }
   });
 
-  it('when a stack name would push the document past the margin, then the synth refuses it', () => {
-    expect(() => synthVpp({ stackName: `Vpp${'x'.repeat(120)}`, sharedAccount: 'true' })).toThrow(/device policy would take \d+ characters/);
+  it('when the metering rule takes its longest name (128), then the document still stays under the margin', () => {
+    for (const prefix of LONGEST_ARN_PREFIXES) expect(policyChars(devicePolicyDocument(prefix, 'm'.repeat(128)))).toBeLessThanOrEqual(DEVICE_POLICY_MAX_CHARS);
+  });
+
+  it('when a rule name would push the document past the margin, then the synth refuses it', () => {
+    expect(() => new Fleet(new Stack(), 'Fleet', { meteringRuleName: 'm'.repeat(400) })).toThrow(/device policy would take \d+ characters/);
+  });
+
+  it('then a device may ask for its own jobs and take their answers, and never another thing\'s', () => {
+    expect(isAllowed('publish', thing, topics.jobs(thing, '$next/get'))).toBe(true);
+    expect(isAllowed('publish', thing, topics.jobs(thing, 'job-1/update'))).toBe(true);
+    expect(isAllowed('subscribe', thing, topics.jobs(thing, 'notify-next'))).toBe(true);
+    expect(isAllowed('subscribe', thing, topics.jobs(thing, '$next/get/accepted'))).toBe(true);
+    expect(isAllowed('publish', thing, topics.jobs(thing, 'notify-next'))).toBe(false);
+    expect(isAllowed('publish', thing, topics.jobs(thing, 'job-1/update/accepted'))).toBe(false);
+    expect(isAllowed('publish', thing, topics.jobs('ven-002', 'job-1/update'))).toBe(false);
+    expect(isAllowed('subscribe', thing, topics.jobs('ven-002', 'notify-next'))).toBe(false);
+    expect(isAllowed('subscribe', thing, '$aws/things/+/jobs/notify-next')).toBe(false);
   });
 });

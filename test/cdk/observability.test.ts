@@ -16,6 +16,7 @@ describe('given the stack, when synthesized, then observability', () => {
       ['command-timeouts', stack.ingest.commandTimeouts.function],
       ['api', stack.api.handler.function],
       ['iot-authorizer', stack.liveFeed.handler.function],
+      ['provisioning-hook', stack.provisioning.hook.function],
     ];
     alarmAction = [stack.resolve(stack.observability.alarmTopic.topicArn)];
   });
@@ -32,7 +33,7 @@ describe('given the stack, when synthesized, then observability', () => {
   });
 
   it('alarms on every Lambda error and throttle', () => {
-    expect(lambdas).toHaveLength(8);
+    expect(lambdas).toHaveLength(9);
     for (const [name, fn] of lambdas) {
       for (const MetricName of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -6,6 +6,7 @@ import {
   AddThingToThingGroupCommand,
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
+  CreateCertificateFromCsrCommand,
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
   DescribeEndpointCommand,
@@ -14,7 +15,7 @@ import {
   UnauthorizedException,
 } from '@aws-sdk/client-iot';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { AMAZON_ROOT_CA_1, provisionAws } from '../../bin/provision-aws.js';
+import { AMAZON_ROOT_CA_1, provisionAws, stackTargets } from '../../bin/provision-aws.js';
 
 const CERT_ARN = 'arn:aws:iot:eu-west-1:123456789012:cert/abc123';
 const CERT_PEM = '-----BEGIN CERTIFICATE-----\nDEVICE\n-----END CERTIFICATE-----\n';
@@ -38,6 +39,7 @@ function fakeIot(overrides: Record<string, Reply> = {}) {
     AttachPolicyCommand: () => ({}),
     AttachThingPrincipalCommand: () => ({}),
     DescribeEndpointCommand: () => ({ endpointAddress: ENDPOINT }),
+    CreateCertificateFromCsrCommand: () => ({ certificateArn: CERT_ARN, certificateId: 'abc123', certificatePem: CERT_PEM }),
     ...overrides,
   };
   const send = vi.spyOn(iot, 'send').mockImplementation((async (command: { constructor: { name: string }; input: unknown }) => {
@@ -69,6 +71,7 @@ describe('provisionAws', () => {
     ]);
     expect(result).toEqual({
       thingName: 'ven-001',
+      certificateId: 'abc123',
       certFile: join(outDir, 'ven-001.cert.pem'),
       keyFile: join(outDir, 'ven-001.private.key'),
       caFile: join(outDir, 'AmazonRootCA1.pem'),
@@ -83,8 +86,8 @@ describe('provisionAws', () => {
     const { certFile, keyFile, caFile } = await provisionAws('ven-001', { iot, policyName: 'p', outDir });
 
     expect(readFileSync(certFile, 'utf8')).toBe(CERT_PEM);
-    expect(readFileSync(keyFile, 'utf8')).toBe(KEY_PEM);
-    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(keyFile!, 'utf8')).toBe(KEY_PEM);
+    expect(statSync(keyFile!).mode & 0o777).toBe(0o600);
     const ca = new X509Certificate(readFileSync(caFile));
     expect(ca.subject).toBe('C=US\nO=Amazon\nCN=Amazon Root CA 1');
     expect(ca.fingerprint256).toBe(
@@ -100,8 +103,8 @@ describe('provisionAws', () => {
 
     const { keyFile } = await provisionAws('ven-001', { iot, policyName: 'p', outDir });
 
-    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-    expect(readFileSync(keyFile, 'utf8')).toBe(KEY_PEM);
+    expect(statSync(keyFile!).mode & 0o777).toBe(0o600);
+    expect(readFileSync(keyFile!, 'utf8')).toBe(KEY_PEM);
   });
 
   it('given a thing that already exists with other settings, keeps it and issues a new certificate', async () => {
@@ -132,6 +135,36 @@ describe('provisionAws', () => {
       [AddThingToThingGroupCommand.name, { thingGroupName: 'VppGroup', thingName: 'gw-01' }],
       [CreateKeysAndCertificateCommand.name, { setAsActive: true }],
     ]);
+  });
+
+  it('given the device\'s CSR, has AWS sign it and writes no private key: the key never leaves the device', async () => {
+    const { iot, requests } = fakeIot();
+    const csr = '-----BEGIN CERTIFICATE REQUEST-----\nCSR\n-----END CERTIFICATE REQUEST-----\n';
+
+    const result = await provisionAws('ven-001', { iot, policyName: 'p', outDir, csr, thingTypeName: 'T', thingGroupName: 'G' });
+
+    expect(requests()).toEqual([
+      [CreateThingCommand.name, { thingName: 'ven-001', thingTypeName: 'T' }],
+      [AddThingToThingGroupCommand.name, { thingGroupName: 'G', thingName: 'ven-001' }],
+      [CreateCertificateFromCsrCommand.name, { certificateSigningRequest: csr, setAsActive: true }],
+      [AttachPolicyCommand.name, { policyName: 'p', target: CERT_ARN }],
+      [AttachThingPrincipalCommand.name, { thingName: 'ven-001', principal: CERT_ARN }],
+      [DescribeEndpointCommand.name, { endpointType: 'iot:Data-ATS' }],
+    ]);
+    expect(result.keyFile).toBeUndefined();
+    expect(readFileSync(result.certFile, 'utf8')).toBe(CERT_PEM);
+    expect(existsSync(join(outDir, 'ven-001.private.key'))).toBe(false);
+  });
+
+  it('reads the policy, thing type and thing group from the file cdk deploy --outputs-file writes', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'outputs-')), 'cdk-outputs.json');
+    const vpp = { DevicePolicyName: 'Vpp-DevicePolicy', ThingTypeName: 'Vpp-Type', ThingGroupName: 'Vpp-Group', ApiUrl: 'x' };
+    writeFileSync(file, JSON.stringify({ Vpp: vpp }));
+    expect(await stackTargets(file)).toEqual({ policyName: 'Vpp-DevicePolicy', thingTypeName: 'Vpp-Type', thingGroupName: 'Vpp-Group' });
+    writeFileSync(file, JSON.stringify({ Vpp: vpp, VppStaging: {} }));
+    await expect(stackTargets(file)).rejects.toThrow(/outputs of 2 stacks \(Vpp, VppStaging\): name one with --stack/);
+    expect((await stackTargets(file, 'Vpp')).thingGroupName).toBe('Vpp-Group');
+    await expect(stackTargets(file, 'Prod')).rejects.toThrow(/no outputs of the stack Prod/);
   });
 
   it('given an invalid thing name, refuses before calling AWS', async () => {

@@ -97,5 +97,6 @@ export function handlerFunctions(stack: VppStack): [string, HandlerFunction][] {
     ['command-timeouts', stack.ingest.commandTimeouts],
     ['api', stack.api.handler],
     ['iot-authorizer', stack.liveFeed.handler],
+    ['provisioning-hook', stack.provisioning.hook],
   ];
 }

@@ -1,5 +1,5 @@
 // `npm start` as a newcomer runs it: defaults (simulated fleet on) on free ports, local.json, /health, the fleet
-// reporting, a clean stop on SIGTERM; a bad setting refused by name.
+// reporting, a clean stop on SIGTERM; its variables followed; a bad setting refused by name.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually } from '../e2e/helpers.js';
+import { apiClient, eventually } from '../e2e/helpers.js';
+import { fixture } from '../fixture.js';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -45,6 +46,41 @@ describe('npm start', () => {
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
+  }, 90_000);
+
+  it('follows its variables: VPP_FLEET=0, VPP_INVENTORY, VPP_COMMAND_TIMEOUT_SEC and VPP_COMMAND_SWEEP_MS', async () => {
+    const dir = await tempDir();
+    const child = spawn('node_modules/.bin/tsx', ['bin/local.ts'], {
+      env: {
+        ...process.env,
+        VPP_DIR: dir,
+        VPP_HTTP_PORT: '0',
+        VPP_MQTT_PORT: '0',
+        VPP_FLEET: '0',
+        VPP_INVENTORY: 'test/api/fixtures/inventory.yaml',
+        VPP_COMMAND_TIMEOUT_SEC: '1',
+        VPP_COMMAND_SWEEP_MS: '100',
+      },
+      stdio: 'ignore',
+    });
+    children.push(child);
+    const config = await eventually(() => existsSync(join(dir, 'local.json')) && JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')), 45_000);
+    const api = apiClient(config.apiUrl, config.token);
+    // the test inventory's site, not the example's; and no fleet
+    expect(await api('/api/sites/site-a')).toMatchObject({ status: 200, body: { site_id: 'site-a' } });
+    expect((await api('/api/sites/site-gt')).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await api('/api/vens')).body.items).toEqual([]);
+    // a command nobody answers is timed-out after 1 s, found by a sweep every 100 ms
+    const reading = { ...fixture('seed-001-metering'), venId: 'ven-009', timestamp: Math.floor(Date.now() / 1000) };
+    expect((await api('/api/telemetry', { method: 'POST', body: JSON.stringify(reading) })).status).toBeLessThan(300);
+    const sent = await api('/api/vens/ven-009/restore', { method: 'POST' });
+    expect(sent.status).toBe(202);
+    const started = Date.now();
+    await eventually(async () => (await api(`/api/commands/${sent.body.correlationId}`)).body.status === 'timed-out', 5000);
+    expect(Date.now() - started).toBeLessThan(3000);
+    child.kill('SIGTERM');
+    await once(child, 'exit');
   }, 90_000);
 
   it('refuses a bad setting, naming it', async () => {

@@ -7,7 +7,7 @@ import { startLocalStack, type LocalStack } from '../../bin/local/stack.js';
 import { startFleet, type Fleet } from '../../device/fleet.js';
 import { memoryLog } from '../../device/log.js';
 import { topics } from '../../lambdas/core/topics.js';
-import { errorSink } from '../e2e/helpers.js';
+import { apiClient, errorSink } from '../e2e/helpers.js';
 import { eventually, tempDir } from './helpers.js';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -17,15 +17,8 @@ const GATEWAY_MS = 1000;
 const inventoryFile = join(import.meta.dirname, '../../device/inventory.example.yaml');
 
 type Json = Record<string, any>;
-async function api(path: string, body?: object): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${stack.config.apiUrl}${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { authorization: `Bearer ${stack.config.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
+/** GET, or POST of `body`, as the admin. */
+const api = (path: string, body?: object) => apiClient(stack.config.apiUrl, stack.config.token)(path, body && { method: 'POST', body: JSON.stringify(body) });
 
 beforeAll(async () => {
   dir = await tempDir('vpp-der-wire-');

@@ -9,7 +9,8 @@ import {
   shadowReportedSchema,
   type EventCommand,
 } from '../../lambdas/core/schemas.js';
-import { PanelModel, defaultPanel, panelSpecSchema, planShed, type PanelSpec, type ShedCandidate } from '../../device/panel.js';
+import { PanelModel, defaultPanel, panelSpecSchema, type PanelSpec } from '../../device/panel.js';
+import { planShed, type ShedCandidate } from '../../lambdas/core/shed-plan.js';
 import { seededRng } from '../../device/random.js';
 import { loadPanel } from '../../device/create-device.js';
 import { fixture } from '../fixture.js';

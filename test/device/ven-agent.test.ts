@@ -87,15 +87,17 @@ describe('VEN agent', () => {
     expect(broker.refused.filter((r) => r.clientId === 'ven-209')).toEqual([]);
   });
 
-  it('sheds at least the requested kW without touching critical loads, ACKs the circuits, and restores when the event ends', async () => {
+  it('sheds the requested kW (at most 5% short, at most one circuit past) without touching critical loads, ACKs the circuits, and restores when the event ends', async () => {
     const a = await start('ven-202', SEED);
     await eventually(() => fromThing('ven-202', topics.metering).length >= 1);
     await command('ven-202', { ...fixture('seed-001-event-command'), shed_kw: 4, duration_sec: 1, correlationId: 'corr-e1' });
     const ack = (await eventually(() => acks('ven-202').find((x) => x['op'] === 'event'))) as EventAck;
     expect(parse(ackSchema, ack)).toMatchObject({ ok: true });
     expect(ack).toMatchObject({ status: 'accepted', event_id: 'evt-123', requested_shed_kw: 4, correlationId: 'corr-e1' });
-    expect(ack.actual_shed_kw).toBeGreaterThanOrEqual(4);
+    expect(ack.actual_shed_kw).toBeGreaterThanOrEqual(4 * 0.95);
     expect(ack.circuits_curtailed.length).toBeGreaterThan(0);
+    const smallest = Math.min(...ack.circuits_curtailed.map((c) => c.shedKw));
+    expect(ack.actual_shed_kw - smallest).toBeLessThan(4);
     const critical = a.ven.panel.circuits.filter((c) => c.spec.critical).map((c) => c.spec.id);
     expect(ack.circuits_curtailed.map((c) => c.loadId)).not.toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^(${critical.join('|')})$`))]));
     const during = await eventually(() => fromThing('ven-202', topics.metering).map((p) => json(p)).find((m) => m['eventId'] === 'evt-123'));
@@ -296,13 +298,14 @@ describe('VEN reporting profiles', () => {
     expect(changed.power_kw).toBeGreaterThan(2);
     a.ven.panel.circuits.find((c) => c.spec.id === 'ev')!.enabled = false; // back to a steady panel (reported below)
 
-    await command('ven-213', { op: 'event', event_id: 'evt-s', shed_kw: 0.2, duration_sec: 3, correlationId: 'corr-s' });
+    await command('ven-213', { op: 'event', event_id: 'evt-s', shed_kw: 0.2, duration_sec: 4, correlationId: 'corr-s' });
     await eventually(() => acks('ven-213').some((x) => x['correlationId'] === 'corr-s'));
     await eventually(() => reported('ven-213').some((r) => r.active_event?.event_id === 'evt-s'), 1000);
-    await eventually(() => acks('ven-213').some((x) => x['op'] === 'restore'), 5000);
+    await eventually(() => acks('ven-213').some((x) => x['op'] === 'restore'), 6000);
     await eventually(() => reported('ven-213').at(-1)!.active_event === null, 1000);
     // metering: batches of 12 (one sample a second here: samples are whole seconds), but while the event runs each
-    // sample goes at once (the first with what was waiting)
+    // sample goes at once (the first with what was waiting); a 4 s event holds at least 3 even if a loaded machine
+    // delays a tick
     const batches = fromThing('ven-213', topics.meteringBasicIngest).map((p) => json<{ batch: { eventId?: string; timestamp: number }[] }>(p).batch);
     const times = batches.flat().map((m) => m.timestamp);
     expect(new Set(times).size).toBe(times.length);

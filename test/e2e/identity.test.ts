@@ -21,10 +21,20 @@ const reasons = async (clientId: string) =>
   (await errorSink(stack.config.errorsFile)).filter((e) => e.clientId === clientId).map((e) => e.reason);
 
 describe('a device certificate for ven-001', () => {
-  it('cannot connect as ven-002', async () => {
-    await expect(connectDevice(ven1, 'ven-002')).rejects.toThrow(/Failed to connect/);
-    await stack.settle();
-    expect((await stack.api('/api/vens/ven-002')).status).toBe(404); // no presence, no registration
+  it('cannot connect as ven-002, nor knock the real ven-002 off', async () => {
+    const real = await connectDevice(await stack.provision('ven-002'), 'ven-002');
+    try {
+      await real.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) }));
+      await eventually(async () => (await stack.api('/api/vens/ven-002')).body?.online === true);
+      await expect(connectDevice(ven1, 'ven-002')).rejects.toThrow(/Failed to connect/);
+      await new Promise((r) => setTimeout(r, 300));
+      await stack.settle();
+      // a session taken over would have dropped the real device and recorded its disconnect
+      expect(real.interrupted()).toBe(false);
+      expect((await stack.api('/api/vens/ven-002')).body).toMatchObject({ online: true });
+    } finally {
+      await real.close();
+    }
   });
 
   it('cannot publish to ven/ack/ven-002: the broker drops the connection and records the refusal', async () => {

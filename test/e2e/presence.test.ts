@@ -39,7 +39,7 @@ describe('presence', () => {
       expect((await stack.api('/api/vens/ven-off')).body).toMatchObject({ online: false, latest: { usedPowerKw: 8.2 } });
       expect(await online(true)).toEqual(['ven-on']);
 
-      const event = await stack.api('/api/events', { method: 'POST', body: JSON.stringify({ shed_kw: 1, duration_sec: 60, ven_ids: ['ven-on', 'ven-off'] }) });
+      const event = await stack.api('/api/events', { method: 'POST', body: JSON.stringify({ shed_kw: 2, duration_sec: 60, ven_ids: ['ven-on', 'ven-off'] }) });
       expect(event.status).toBe(202);
       expect(event.body.allocations.map((x: { venId: string }) => x.venId)).toEqual(['ven-on']);
       expect(event.body.excluded).toEqual([{ venId: 'ven-off', reason: expect.stringMatching(/offline/) }]);

@@ -21,8 +21,11 @@ import { fixture } from '../fixture.js';
 import { LegacyTelemetryStore, legacyTable } from './legacy-timeseries.js';
 
 const DAY = 86_400_000;
-/** The event starts 3 minutes before a UTC midnight, so its window and every prior day's cross one. */
-const EVENT = Date.UTC(2026, 0, 11, 23, 57);
+/**
+ * The event starts 3 minutes before a UTC midnight, so its window and every prior day's cross one; a Thursday, so
+ * the baseline's weekdays among the 10 days before it are 8 (Monday the 12th had an event of its own).
+ */
+const EVENT = Date.UTC(2026, 0, 15, 23, 57);
 const EVENT_MS = 6 * 60_000;
 const VENS = ['ven-a', 'ven-b'];
 
@@ -144,8 +147,8 @@ describe('the packed time series against the one-item-per-record layout', () => 
     const report = (telemetry: TelemetryStore) =>
       fleetEventReport('evt-0', { telemetry, fleetEvents: { get: async () => event }, commands: { get: async () => undefined } } as unknown as FleetEventPorts, EVENT + DAY);
     const before = await report(legacy);
-    // day 3 had an event of its own in that window: its samples do not count
-    expect(before.vens.map((v) => [v.baseline_source, v.baseline_days])).toEqual([['history', 9], ['history', 9]]);
+    // of the 8 weekdays before it, day 3 had an event of its own in that window: its samples do not count
+    expect(before.vens.map((v) => [v.baseline_source, v.baseline_days])).toEqual([['history', 7], ['history', 7]]);
     expect(await report(packed)).toEqual(before);
   });
 

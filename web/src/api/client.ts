@@ -46,7 +46,17 @@ export class Api {
     return items;
   }
 
+  /** A body that is not JSON (a CSV download), as text. */
+  text(path: string): Promise<string> {
+    return this.send('GET', path);
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await this.send(method, path, body);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<string> {
     const token = await this.session.token();
     let res: Response;
     try {
@@ -60,11 +70,10 @@ export class Api {
     }
     if (res.status === 401) this.onUnauthorized();
     const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
     if (!res.ok) {
-      const err = (json ?? {}) as Partial<ValidationErrorBody>;
+      const err = (text ? (JSON.parse(text) as unknown) : {}) as Partial<ValidationErrorBody>;
       throw new ApiError(res.status, err.message ?? `${method} ${path} answered ${res.status}`, err.field);
     }
-    return json as T;
+    return text;
   }
 }

@@ -6,6 +6,7 @@ import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, Pager, Requires
 import { useApp, useAsync, useInterval, useLiveMessages, usePages } from '../context.js';
 import { DASH, kw, num, time } from '../format.js';
 import { hrefOf, navigate } from '../router.js';
+import { PERFORMANCE_TOLERANCE } from '../../../lambdas/core/event-performance.js';
 
 interface EventSummary {
   eventId: string;
@@ -17,6 +18,9 @@ interface EventSummary {
   endsAt: string;
   vens: number;
 }
+
+/** The allocation hands out whole loads: it lands near the request, within the events' tolerance when it can. */
+const TOLERANCE = PERFORMANCE_TOLERANCE;
 
 type Plan = Pick<FleetEventStart, 'allocated_kw' | 'shortfall_kw' | 'excluded'> & {
   allocations: readonly { venId: string; shed_kw: number }[];
@@ -119,7 +123,11 @@ function PlanTable({ plan, requested }: { plan: Plan; requested: number }) {
     <>
       <p>
         Requested {kw(requested)} · allocated {kw(plan.allocated_kw)} ·{' '}
-        {plan.shortfall_kw > 0 ? <Badge tone="warn">shortfall {kw(plan.shortfall_kw)}</Badge> : <Badge tone="ok">fully covered</Badge>}
+        {plan.shortfall_kw > requested * TOLERANCE ? (
+          <Badge tone="warn">shortfall {kw(plan.shortfall_kw)}</Badge>
+        ) : (
+          <Badge tone="ok">covered within {TOLERANCE * 100}%</Badge>
+        )}
       </p>
       <table class="grid">
         <thead>
@@ -224,6 +232,10 @@ export function EventDetail({ eventId }: { eventId: string }) {
             </div>
           </section>
           <p class="muted">Baseline: {r.baseline_method}.</p>
+          <IntervalTable report={r} />
+          <p>
+            <CsvDownload eventId={eventId} />
+          </p>
           <table class="grid">
             <caption>Per VEN</caption>
             <thead>
@@ -233,32 +245,107 @@ export function EventDetail({ eventId }: { eventId: string }) {
                 <th scope="col">Allocated</th>
                 <th scope="col">Acknowledged</th>
                 <th scope="col">Baseline</th>
+                <th scope="col">Baseline method</th>
                 <th scope="col">Measured</th>
+                <th scope="col">Intervals passed</th>
               </tr>
             </thead>
             <tbody>
-              {r.vens.map((v) => {
-                const row = v as Record<string, unknown>;
-                return (
-                  <tr key={v.venId}>
-                    <th scope="row">
-                      <a href={hrefOf.ven(v.venId)}>{v.venId}</a>
-                    </th>
-                    <td>
-                      <CommandStatus status={v.status} />
-                    </td>
-                    <td class="num">{kw(v.shed_kw)}</td>
-                    <td class="num">{kw(v.actual_shed_kw)}</td>
-                    <td class="num">{kw(row.baseline_kw as number | null | undefined)}</td>
-                    <td class="num">{kw(v.measured_shed_kw)}</td>
-                  </tr>
-                );
-              })}
+              {r.vens.map((v) => (
+                <tr key={v.venId}>
+                  <th scope="row">
+                    <a href={hrefOf.ven(v.venId)}>{v.venId}</a>
+                  </th>
+                  <td>
+                    <CommandStatus status={v.status} />
+                  </td>
+                  <td class="num">{kw(v.shed_kw)}</td>
+                  <td class="num">{kw(v.actual_shed_kw)}</td>
+                  <td class="num">{kw(v.baseline_kw)}</td>
+                  <td title={v.baseline.days.join(', ')}>{baselineMethod(v.baseline)}</td>
+                  <td class="num">{kw(v.measured_shed_kw)}</td>
+                  <td class="num">{passed(v.intervals)}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
           {r.excluded.length > 0 && <p class="muted">Left out: {r.excluded.map((x) => `${x.venId} (${x.reason})`).join(', ') || DASH}</p>}
         </>
       )}
+    </>
+  );
+}
+
+type Interval = FleetEventReport['intervals'][number];
+
+const baselineMethod = (b: FleetEventReport['vens'][number]['baseline']) =>
+  b.adjustment ? `${b.method} · ×${b.adjustment.factor}${b.adjustment.capped ? ' (capped)' : ''}` : b.method;
+
+const passed = (intervals: readonly { pass: boolean | null }[]) => {
+  const judged = intervals.filter((i) => i.pass !== null);
+  return judged.length ? `${judged.filter((i) => i.pass).length} / ${judged.length}` : DASH;
+};
+
+function IntervalTable({ report }: { report: FleetEventReport }) {
+  return (
+    <table class="grid" aria-label="Performance per interval">
+      <caption>
+        Per 5-minute interval: the fleet&apos;s measured shed against the request (pass within ±{report.tolerance * 100}%)
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Interval</th>
+          <th scope="col">VENs</th>
+          <th scope="col">Baseline</th>
+          <th scope="col">Metered</th>
+          <th scope="col">Measured shed</th>
+          <th scope="col">Commitment</th>
+          <th scope="col">Result</th>
+        </tr>
+      </thead>
+      <tbody>
+        {report.intervals.map((iv: Interval) => (
+          <tr key={iv.start}>
+            <th scope="row">
+              {time(iv.start)} → {time(iv.end)}
+            </th>
+            <td class="num">{iv.vens}</td>
+            <td class="num">{kw(iv.baseline_kw)}</td>
+            <td class="num">{kw(iv.metered_kw)}</td>
+            <td class="num">{kw(iv.shed_kw)}</td>
+            <td class="num">{kw(iv.commitment_kw)}</td>
+            <td>{iv.pass === null ? <Badge tone="muted">no data</Badge> : iv.pass ? <Badge tone="ok">pass</Badge> : <Badge tone="bad">fail</Badge>}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The CSV needs the bearer token: fetched by the API client, then handed to the browser as a file. */
+function CsvDownload({ eventId }: { eventId: string }) {
+  const { api } = useApp();
+  const [error, setError] = useState<string>();
+  const download = async () => {
+    setError(undefined);
+    try {
+      const text = await api.text(`/api/events/${encodeURIComponent(eventId)}/report.csv`);
+      const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${eventId}.csv`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 0);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <>
+      <button type="button" onClick={() => void download()}>
+        Download report (CSV)
+      </button>
+      {error && <ErrorNote error={error} />}
     </>
   );
 }

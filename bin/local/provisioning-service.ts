@@ -1,0 +1,93 @@
+// AWS IoT's fleet provisioning MQTT API on the local broker: `$aws/certificates/create-from-csr/json` signs the
+// device's CSR with the local CA (the key never leaves the device) and answers an ownership token;
+// `$aws/provisioning-templates/{name}/provision/json` (RegisterThing) runs the same pre-provisioning hook as the
+// deployed template (the serial on the allow-list), then attaches the certificate to the thing named by the serial.
+// Answers go to `…/accepted` or `…/rejected`, to the requesting connection only, in AWS IoT's shapes.
+import { randomBytes } from 'node:crypto';
+import { preProvisioningHook, SERIAL_PARAMETER, type AllowList } from '../../lambdas/core/provisioning-hook.js';
+import { parseProvisionTopic, provisioningTopics } from '../../lambdas/core/topics.js';
+import type { LocalCa } from './certs.js';
+
+/** AWS IoT's ownership tokens last an hour. */
+const TOKEN_TTL_MS = 60 * 60 * 1000;
+
+export interface ProvisioningServiceOptions {
+  readonly ca: LocalCa;
+  /** The one provisioning template the local stack serves. */
+  readonly templateName: string;
+  readonly allowList: AllowList;
+  /** Publishes to the requesting client only. */
+  readonly reply: (clientId: string, topic: string, payload: string) => Promise<void>;
+  readonly log?: (line: string) => void;
+}
+
+interface Rejection {
+  statusCode: number;
+  errorCode: string;
+  errorMessage: string;
+}
+
+export class ProvisioningService {
+  private readonly tokens = new Map<string, { certificateId: string; expiresAt: number }>();
+
+  constructor(private readonly opts: ProvisioningServiceOptions) {}
+
+  /** Whether the topic is a provisioning request this service answers. */
+  handles(topic: string): boolean {
+    return topic === provisioningTopics.createFromCsr || parseProvisionTopic(topic) !== undefined;
+  }
+
+  async onMessage(topic: string, payload: Buffer, clientId: string): Promise<void> {
+    const answer = await this.answer(topic, payload).catch((err: Error): { rejected: Rejection } => ({
+      rejected: { statusCode: 500, errorCode: 'InternalFailure', errorMessage: err.message },
+    }));
+    if ('rejected' in answer) this.opts.log?.(`provisioning: ${clientId} refused on ${topic}: ${answer.rejected.errorMessage}`);
+    const to = 'rejected' in answer ? provisioningTopics.rejected(topic) : provisioningTopics.accepted(topic);
+    await this.opts.reply(clientId, to, JSON.stringify('rejected' in answer ? answer.rejected : answer.accepted));
+  }
+
+  private async answer(topic: string, payload: Buffer): Promise<{ accepted: object } | { rejected: Rejection }> {
+    const body = parseObject(payload);
+    if (!body) return rejected(400, 'InvalidPayload', 'the payload is not a JSON object');
+    if (topic === provisioningTopics.createFromCsr) return this.createFromCsr(body);
+    const template = parseProvisionTopic(topic);
+    if (template !== this.opts.templateName) return rejected(404, 'ResourceNotFound', `no provisioning template ${template}`);
+    return this.registerThing(body);
+  }
+
+  private async createFromCsr(body: Record<string, unknown>): Promise<{ accepted: object } | { rejected: Rejection }> {
+    const csr = body.certificateSigningRequest;
+    if (typeof csr !== 'string' || !csr.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
+      return rejected(400, 'InvalidPayload', 'certificateSigningRequest: a PEM certificate signing request is required');
+    }
+    const signed = await this.opts.ca.fromCsr(csr).catch(() => undefined);
+    if (!signed) return rejected(400, 'InvalidCsr', 'certificateSigningRequest: not a valid, self-signed CSR');
+    const certificateOwnershipToken = randomBytes(32).toString('base64');
+    this.tokens.set(certificateOwnershipToken, { certificateId: signed.record.certificateId, expiresAt: Date.now() + TOKEN_TTL_MS });
+    return { accepted: { certificateId: signed.record.certificateId, certificatePem: signed.certificatePem, certificateOwnershipToken } };
+  }
+
+  private async registerThing(body: Record<string, unknown>): Promise<{ accepted: object } | { rejected: Rejection }> {
+    const token = typeof body.certificateOwnershipToken === 'string' ? this.tokens.get(body.certificateOwnershipToken) : undefined;
+    if (!token || token.expiresAt < Date.now()) return rejected(400, 'InvalidCertificateOwnershipToken', 'certificateOwnershipToken: unknown or expired');
+    const parameters = (body.parameters ?? {}) as Record<string, string>;
+    const hook = await preProvisioningHook({ parameters, certificateId: token.certificateId }, this.opts.allowList);
+    if (!hook.allowProvisioning) return rejected(403, 'AccessDenied', `the pre-provisioning hook refused: ${hook.reason}`);
+    const thingName = parameters[SERIAL_PARAMETER]!;
+    this.opts.ca.registry.update(token.certificateId, { thingName });
+    this.tokens.delete(body.certificateOwnershipToken as string);
+    this.opts.log?.(`provisioning: ${thingName} registered with certificate ${token.certificateId}`);
+    return { accepted: { thingName, deviceConfiguration: {} } };
+  }
+}
+
+const rejected = (statusCode: number, errorCode: string, errorMessage: string) => ({ rejected: { statusCode, errorCode, errorMessage } });
+
+function parseObject(payload: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(payload.toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,148 @@
+// Redrive: puts dead-lettered records back into their stream once the fault that failed them is mended. A dead
+// letter holds no message, only its place in the stream (`KinesisBatchInfo`, as a Kinesis event source mapping's
+// on-failure destination gets it); the records themselves stay in the stream for its retention (24 h). They are read
+// from there and put again at the stream's end (same data, same partition key), so the rule's handler sees them once
+// more; the stores are idempotent, so one that had been stored after all is not doubled.
+import { GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { appendFile, readFile } from 'node:fs/promises';
+import type { KinesisBatchInfo } from '../../lambdas/core/ports.js';
+
+export interface RedriveResult {
+  /** Records put back into their stream. */
+  readonly redriven: number;
+  /** Dead letters whose records the stream no longer holds (past its retention). */
+  readonly missing: KinesisBatchInfo[];
+}
+
+const key = (l: KinesisBatchInfo) => `${l.stream}/${l.shardId}/${l.startSequenceNumber}/${l.endSequenceNumber}`;
+
+/** The dead letters in the local error sink (`errors.jsonl.1`, then `errors.jsonl`), less those `doneFile` lists. */
+export async function localDeadLetters(errorsFile: string, doneFile: string): Promise<KinesisBatchInfo[]> {
+  const lines = async (file: string) => (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  const done = new Set(await lines(doneFile));
+  const letters = new Map<string, KinesisBatchInfo>();
+  for (const line of [...(await lines(`${errorsFile}.1`)), ...(await lines(errorsFile))]) {
+    let info: KinesisBatchInfo | undefined;
+    try {
+      info = (JSON.parse(line) as { kinesis?: KinesisBatchInfo }).kinesis;
+    } catch {
+      continue; // a line cut short by a full disk
+    }
+    if (info && !done.has(key(info))) letters.set(key(info), info);
+  }
+  return [...letters.values()];
+}
+
+/** Records that `doneFile` has redriven these dead letters: the next redrive skips them. */
+export async function markRedriven(doneFile: string, letters: readonly KinesisBatchInfo[]): Promise<void> {
+  if (letters.length > 0) await appendFile(doneFile, letters.map((l) => `${key(l)}\n`).join(''), { mode: 0o600 });
+}
+
+/** Reads each dead letter's records from its stream and puts them back, in order. */
+export async function redrive(client: KinesisClient, letters: readonly KinesisBatchInfo[]): Promise<RedriveResult> {
+  let redriven = 0;
+  const missing: KinesisBatchInfo[] = [];
+  for (const letter of letters) {
+    const records = await readRange(client, letter);
+    if (records.length === 0) {
+      missing.push(letter);
+      continue;
+    }
+    for (let i = 0; i < records.length; i += 500) {
+      const batch = records.slice(i, i + 500);
+      const res = await client.send(
+        new PutRecordsCommand({ StreamName: letter.stream, Records: batch.map((r) => ({ Data: r.Data!, PartitionKey: r.PartitionKey! })) }),
+      );
+      if (res.FailedRecordCount) throw new Error(`stream ${letter.stream}: ${res.FailedRecordCount} record(s) not put back: run redrive again`);
+      redriven += batch.length;
+    }
+  }
+  return { redriven, missing };
+}
+
+/** The records from `startSequenceNumber` to `endSequenceNumber` (both included) of one shard. */
+async function readRange(client: KinesisClient, letter: KinesisBatchInfo): Promise<_Record[]> {
+  const end = BigInt(letter.endSequenceNumber);
+  let iterator: string | undefined;
+  try {
+    iterator = (
+      await client.send(
+        new GetShardIteratorCommand({
+          StreamName: letter.stream,
+          ShardId: letter.shardId,
+          ShardIteratorType: 'AT_SEQUENCE_NUMBER',
+          StartingSequenceNumber: letter.startSequenceNumber,
+        }),
+      )
+    ).ShardIterator;
+  } catch (err) {
+    // the stream or shard is gone, or the sequence number is not (or no longer) one of the stream's
+    if (['ResourceNotFoundException', 'InvalidArgumentException'].includes((err as Error).name)) return [];
+    throw err;
+  }
+  const out: _Record[] = [];
+  while (iterator) {
+    const res = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
+    for (const r of res.Records ?? []) {
+      if (BigInt(r.SequenceNumber!) > end) return out;
+      out.push(r);
+    }
+    if (!res.Records?.length) return out;
+    iterator = res.NextShardIterator;
+  }
+  return out;
+}
+
+/** A dead letter in the dead-letter queue (AWS): the event source mapping's on-failure record, and its receipt. */
+export interface QueuedDeadLetter {
+  readonly info: KinesisBatchInfo;
+  readonly receiptHandle: string;
+}
+
+/**
+ * The stream dead letters in an SQS dead-letter queue: each message whose body carries `KinesisBatchInfo` (what a
+ * Kinesis event source mapping's on-failure destination sends). The queue's other messages (refusals, failed rule
+ * actions) are left where they are.
+ */
+export async function queuedDeadLetters(sqs: SQSClient, queueUrl: string): Promise<QueuedDeadLetter[]> {
+  const out: QueuedDeadLetter[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 300 }),
+    );
+    if (Messages.length === 0) return out;
+    for (const m of Messages) {
+      let batch: { shardId?: string; startSequenceNumber?: string; endSequenceNumber?: string; streamArn?: string } | undefined;
+      try {
+        batch = (JSON.parse(m.Body ?? '') as { KinesisBatchInfo?: typeof batch }).KinesisBatchInfo;
+      } catch {
+        batch = undefined;
+      }
+      if (!batch?.streamArn || !batch.shardId || !batch.startSequenceNumber || !batch.endSequenceNumber) continue;
+      out.push({
+        receiptHandle: m.ReceiptHandle!,
+        info: {
+          stream: batch.streamArn.slice(batch.streamArn.indexOf(':stream/') + ':stream/'.length),
+          shardId: batch.shardId,
+          startSequenceNumber: batch.startSequenceNumber,
+          endSequenceNumber: batch.endSequenceNumber,
+        },
+      });
+    }
+  }
+}
+
+/** The AWS redrive: the queue's stream dead letters back into their streams, each deleted from the queue once done. */
+export async function redriveQueue(sqs: SQSClient, kinesis: KinesisClient, queueUrl: string): Promise<RedriveResult & { deadLetters: number }> {
+  const queued = await queuedDeadLetters(sqs, queueUrl);
+  let redriven = 0;
+  const missing: KinesisBatchInfo[] = [];
+  for (const letter of queued) {
+    const result = await redrive(kinesis, [letter.info]);
+    redriven += result.redriven;
+    missing.push(...result.missing);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
+  }
+  return { deadLetters: queued.length, redriven, missing };
+}

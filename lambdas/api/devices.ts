@@ -1,0 +1,20 @@
+// Device identities, admin only: `POST /api/devices/{thingName}/revoke` (every certificate revoked, open connections
+// closed) and `POST /api/certificates/{certificateId}/deactivate` (one certificate, the old one after a rotation).
+import { THING_NAME } from '../core/topics.js';
+import { ValidationError } from '../core/errors.js';
+import type { ApiPorts } from './ports.js';
+
+export async function revokeDevice(ports: ApiPorts, thingName: string | undefined) {
+  if (!thingName || !THING_NAME.test(thingName)) throw new ValidationError('thingName', 'thingName: 1-128 characters of a-z A-Z 0-9 : _ -');
+  const revoked = await ports.identities.revoke(thingName);
+  return { ...revoked, status: 'revoked' };
+}
+
+/** AWS IoT's certificate ids are the SHA-256 of the certificate, 64 hex digits. */
+const CERTIFICATE_ID = /^[0-9a-fA-F]{64}$/;
+
+export async function deactivateCertificate(ports: ApiPorts, certificateId: string | undefined) {
+  if (!certificateId || !CERTIFICATE_ID.test(certificateId)) throw new ValidationError('certificateId', 'certificateId: 64 hex digits');
+  await ports.identities.deactivate(certificateId);
+  return { certificateId, status: 'INACTIVE' };
+}

@@ -1,0 +1,170 @@
+// Agent updates over IoT Jobs, end to end on the local stack: the bundled agent (plain node, under its launcher) takes
+// a job created with `npm run job`, downloads, verifies, swaps in and restarts into the new version, which reports
+// SUCCEEDED after its health check; a broken version is rolled back and FAILED; a tampered file is never run.
+import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient } from '@aws-sdk/client-iot';
+import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseAgent } from '../../bin/release-agent.js';
+import { eventually, startTestStack, type TestStack } from './helpers.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const THING = 'ven-update';
+const run = promisify(execFile);
+
+describe('agent update over IoT Jobs', () => {
+  let stack: TestStack;
+  let launcher: ChildProcess;
+  let output = '';
+  let iot: IoTClient;
+  const keys = generateKeyPairSync('ed25519');
+  const privatePem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const dir = (...p: string[]) => join(stack.dir, 'test', ...p);
+  const install = (f: string) => dir('install', f);
+  const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+  /** A release folder as release:agent writes it, around any bytes (a broken build), optionally signed wrongly. */
+  async function fakeRelease(name: string, version: string, code: string, signBytes = code) {
+    await mkdir(dir(name), { recursive: true });
+    await writeFile(dir(name, 'agent.mjs'), code);
+    const release = {
+      version, file: 'agent.mjs', awsCrt: 'n/a',
+      sha256: createHash('sha256').update(code).digest('hex'),
+      signature: sign(null, Buffer.from(signBytes), keys.privateKey).toString('base64'),
+    };
+    await writeFile(dir(name, 'release.json'), JSON.stringify(release));
+  }
+
+  const job = async (jobId: string, release: string, target = ['--thing', THING]) =>
+    run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'create', '--release', dir(release), ...target, '--job-id', jobId], {
+      cwd: ROOT, env: { ...process.env, VPP_DIR: stack.dir },
+    });
+  const execution = async (jobId: string) =>
+    (await iot.send(new DescribeJobExecutionCommand({ jobId, thingName: THING }))).execution!;
+  const finished = (jobId: string) =>
+    eventually(async () => {
+      await new Promise((r) => setTimeout(r, 200)); // one request every ~0.2 s, not every 20 ms
+      const e = await execution(jobId);
+      return e.status !== 'QUEUED' && e.status !== 'IN_PROGRESS' && e;
+    }, 60_000).catch(async (err: Error) => {
+      throw new Error(`${err.message}; execution ${JSON.stringify(await execution(jobId).catch(String))}; agent output:\n${output.slice(-4000)}`);
+    });
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const { credentials } = stack.config;
+    iot = new IoTClient({ endpoint: stack.config.apiUrl, region: credentials.region, credentials });
+    await writeFile(join(stack.dir, 'local.json'), JSON.stringify(stack.config));
+    await writeFile(join(stack.dir, 'release.pub.pem'), keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    await releaseAgent({ version: '1.0.0', outDir: dir('r1'), signingKeyPem: privatePem });
+    await releaseAgent({ version: '1.1.0', outDir: dir('r2'), signingKeyPem: privatePem });
+    // installed as on a device: launcher and agent from the release, aws-crt from node_modules beside them
+    await mkdir(dir('install'), { recursive: true });
+    for (const f of ['launcher.mjs', 'agent.mjs']) await copyFile(dir('r1', f), install(f));
+    await symlink(join(ROOT, 'node_modules'), install('node_modules'));
+    const cert = await stack.provision(THING);
+    launcher = spawn(process.execPath, [
+      install('launcher.mjs'), '--mode', 'ven', '--endpoint', '127.0.0.1', '--port', String(stack.config.mqtt.port),
+      '--client-id', THING, '--cert', cert.certFile, '--key', cert.keyFile, '--ca', cert.caFile, '--web-port', 'off',
+      '--data-dir', dir('data'), '--release-key', join(stack.dir, 'release.pub.pem'), '--health-timeout-sec', '15',
+      '--reconnect-max-sec', '2',
+    ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AGENT_INSTALL_DIR: '' } });
+    launcher.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    launcher.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  }, 120_000);
+
+  afterAll(async () => {
+    if (launcher && launcher.exitCode === null) {
+      launcher.kill('SIGTERM');
+      await new Promise((r) => launcher.once('exit', r));
+    }
+    await stack?.dispose();
+  });
+
+  const reportedVersion = async () => {
+    const { credentials } = stack.config;
+    const data = new IoTDataPlaneClient({ endpoint: stack.config.iotDataEndpoint, region: credentials.region, credentials });
+    const out = await data.send(new GetThingShadowCommand({ thingName: THING }));
+    return (JSON.parse(Buffer.from(out.payload!).toString()) as { state: { reported?: { agentVersion?: string } } }).state.reported?.agentVersion;
+  };
+
+  it('takes jobs only from signed requests, and names the field of a bad one', async () => {
+    const unsigned = await fetch(`${stack.config.apiUrl}/jobs/unsigned`, { method: 'PUT', body: JSON.stringify({ targets: [], document: '{}' }) });
+    expect(unsigned.status).toBe(403);
+    await expect(iot.send(new CreateJobCommand({ jobId: 'bad-target', targets: [THING], document: '{}' }))).rejects.toThrow(/^targets: /);
+    await expect(iot.send(new CreateJobCommand({ jobId: 'bad-doc', targets: [`arn:aws:iot:us-east-1:000000000000:thing/${THING}`], document: '{' }))).rejects.toThrow(/^document: /);
+    const e = await execution('bad-target').catch((err: Error) => err.name);
+    expect(e).toBe('ResourceNotFoundException');
+  });
+
+  it('updates the bundled agent to a new version, which reports SUCCEEDED once healthy', async () => {
+    await job('update-1-1-0', 'r2');
+    const e = await finished('update-1-1-0');
+    expect(e.status, output).toBe('SUCCEEDED');
+    expect(e.statusDetails?.detailsMap).toEqual({ version: '1.1.0', from: '1.0.0' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(sha(install('agent.previous.mjs'))).toBe(sha(dir('r1', 'agent.mjs')));
+    expect(existsSync(install('update.json'))).toBe(false);
+    expect(await reportedVersion()).toBe('1.1.0');
+    expect(launcher.exitCode).toBeNull();
+  }, 90_000);
+
+  it('rolls a version that fails its health check back and reports FAILED with the reason', async () => {
+    await fakeRelease('broken', '1.2.0', "throw new Error('broken build: missing module');\n");
+    await job('update-broken', 'broken');
+    const e = await finished('update-broken');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toMatchObject({ version: '1.1.0', attempted: '1.2.0' });
+    expect(e.statusDetails?.detailsMap?.reason).toContain('broken build: missing module');
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(readFileSync(install('agent.failed.mjs'), 'utf8')).toContain('broken build');
+    expect(existsSync(install('update.json'))).toBe(false);
+    expect(launcher.exitCode).toBeNull();
+  }, 90_000);
+
+  it('stops and rolls back a version that hangs without ever passing its health check', async () => {
+    await fakeRelease('hung', '1.2.1', 'setInterval(() => {}, 1000);\n');
+    await job('update-hung', 'hung');
+    const e = await finished('update-hung');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toMatchObject({ version: '1.1.0', attempted: '1.2.1', reason: 'did not pass its health check within 20 s: stopped' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+  }, 90_000);
+
+  it('refuses a file whose signature is not the release key\'s and keeps running the current version', async () => {
+    const code = "console.log('not from the release key');\n";
+    await fakeRelease('tampered', '1.3.0', code, `${code}// signed something else`);
+    await job('update-tampered', 'tampered');
+    const e = await finished('update-tampered');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toMatchObject({ version: '1.1.0', attempted: '1.3.0', reason: 'signature does not verify with the release key' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(output).not.toContain('not from the release key');
+  }, 90_000);
+
+  it('ignores a stale copy of an execution that has ended (a QoS 1 redelivery after a restart): IoT refuses its claim', async () => {
+    // the hung job's execution as it was first queued, its document as `npm run job` made it
+    const jobDocument = JSON.parse((await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'document', '--release', dir('hung'), '--url', 'http://127.0.0.1/releases/x.mjs'], { cwd: ROOT })).stdout);
+    const stale = { jobId: 'update-hung', thingName: THING, status: 'QUEUED', versionNumber: 1, executionNumber: 1, queuedAt: 1, lastUpdatedAt: 1, jobDocument };
+    await stack.publish(`$aws/things/${THING}/jobs/notify-next`, JSON.stringify({ timestamp: 1, execution: stale }), 1);
+    await eventually(() => output.includes('job not claimed'), 20_000);
+    expect(output).toMatch(/"code":"(VersionMismatch|InvalidStateTransition)"/);
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect((await execution('update-hung')).status).toBe('FAILED');
+  }, 60_000);
+
+  it('goes back fleet-wide through a job for the previous release, targeted at the group (every local thing)', async () => {
+    await job('back-to-1-0-0', 'r1', ['--group']);
+    const e = await finished('back-to-1-0-0');
+    expect(e.status, output).toBe('SUCCEEDED');
+    expect(e.statusDetails?.detailsMap).toEqual({ version: '1.0.0', from: '1.1.0' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r1', 'agent.mjs')));
+    const status = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'status', 'back-to-1-0-0'], { cwd: ROOT, env: { ...process.env, VPP_DIR: stack.dir } });
+    expect(JSON.parse(status.stdout.trim())).toEqual({ thingName: THING, status: 'SUCCEEDED', details: { version: '1.0.0', from: '1.1.0' } });
+  }, 90_000);
+});
