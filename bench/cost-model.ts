@@ -248,7 +248,7 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
   try {
     await ensureTables(dynamo.client, Object.fromEntries(Object.entries(tables).map(([t, d]) => [`vpp-${t}`, d])));
     const ports: IngestPorts = buildIngestPorts(
-      { DEVICES_TABLE: 'vpp-devices', EVENTS_TABLE: 'vpp-events', COMMANDS_TABLE: 'vpp-commands', TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: 'vpp-timeseries', RETENTION_DAYS },
+      { DEVICES_TABLE: 'vpp-devices', EVENTS_TABLE: 'vpp-events', COMMANDS_TABLE: 'vpp-commands', TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: 'vpp-timeseries', RETENTION_DAYS, ARCHIVE_RETENTION_DAYS: 730 },
       dynamo.client,
     );
     const as = (m: Metering, venId: string) => ({ ...m, venId });

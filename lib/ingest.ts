@@ -44,6 +44,7 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
   ack: (fn, storage) => {
     storage.grantWrite(fn, 'events');
     storage.grantWrite(fn, 'commands');
+    storage.grantChainAppend(fn, 'ledger'); // command outcomes: reads the node's head entry, then a conditional put
   },
   // and the power system's one item: read, then a conditional put (iot:Publish of its commands: connectWinterRiver)
   'winter-river': (fn, storage) => {
@@ -130,12 +131,17 @@ export class Ingest extends Construct {
     const fn = new HandlerFunction(this, 'CommandTimeouts', {
       handler: 'command-timeouts',
       description: 'Marks commands nobody acknowledged in time as timed-out',
-      environment: { [tables.commands.env]: storage.tables.commands.tableName },
+      environment: {
+        [tables.commands.env]: storage.tables.commands.tableName,
+        [tables.ledger.env]: storage.tables.ledger.tableName,
+        ARCHIVE_RETENTION_DAYS: storage.environment.ARCHIVE_RETENTION_DAYS!,
+      },
       // The next run a minute later is the retry; a failing sweep raises the Errors alarm.
       retryAttempts: 0,
     });
     storage.grantRead(fn, 'commands');
     storage.grantWrite(fn, 'commands');
+    storage.grantChainAppend(fn, 'ledger'); // each time-out in the target's ledger
     new Rule(this, 'CommandTimeoutsSchedule', {
       description: 'Runs the command time-out sweep',
       schedule: Schedule.rate(Duration.minutes(1)),

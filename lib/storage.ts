@@ -26,6 +26,8 @@ export interface StorageProps {
   readonly timeseries: TimeseriesBackend;
   /** How long time-series data is kept (Timestream magnetic store, DynamoDB TTL). */
   readonly retentionDays: number;
+  /** How long the ACK history and the transaction ledger are kept (DynamoDB TTL). @default 730 (2 years) */
+  readonly archiveRetentionDays?: number;
   /**
    * What `cdk destroy` (or a replacement) does to every table and the Timestream database: the data outlives the
    * stack unless this says DESTROY (`-c destroyData=true`). @default RemovalPolicy.RETAIN
@@ -66,6 +68,7 @@ export class Storage extends Construct {
       ...Object.fromEntries(REGISTRY_TABLES.map((name) => [tables[name].env, this.tables[name].tableName])),
       TIMESERIES_BACKEND: this.props.timeseries,
       RETENTION_DAYS: String(this.props.retentionDays),
+      ARCHIVE_RETENTION_DAYS: String(this.props.archiveRetentionDays ?? 730),
       ...(this.timeseriesTable && { [tables.timeseries.env]: this.timeseriesTable.tableName }),
       ...(this.timestreamDatabase && { TIMESTREAM_DATABASE: this.timestreamDatabase.ref }),
     };
@@ -81,7 +84,7 @@ export class Storage extends Construct {
     this.acknowledgeIndexes(grantee, table);
   }
 
-  /** PutItem only, on the table alone: for logs a Lambda appends to and never reads or changes. */
+  /** PutItem only, on the table alone: for logs a Lambda appends to, and documents replaced whole by a conditional put. */
   grantAppend(grantee: Grantee, table: RegistryTable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.tables[table].tableArn] }),
@@ -91,6 +94,11 @@ export class Storage extends Construct {
   /** GetItem and PutItem on the table alone: for a single item read and conditionally rewritten (the power system). */
   grantItem(grantee: Grantee, table: RegistryTable): void {
     this.grantItemActions(grantee, table, ['dynamodb:GetItem', 'dynamodb:PutItem']);
+  }
+
+  /** Query and PutItem on the table alone: to read a chain's head and append after it (the ledger), never rewrite. */
+  grantChainAppend(grantee: Grantee, table: RegistryTable): void {
+    this.grantItemActions(grantee, table, ['dynamodb:Query', 'dynamodb:PutItem']);
   }
 
   /** GetItem only, on the table alone: to read back the item about to be updated (no Query, no Scan). */

@@ -13,6 +13,8 @@ export const CONTEXT_FLAGS = {
   stackName: 'Vpp',
   timeseries: 'dynamodb',
   retentionDays: '30',
+  /** Days the ACK history and the transaction ledger are kept (DynamoDB TTL). */
+  archiveRetentionDays: '730',
   logLevel: 'INFO',
   corsOrigins: '',
   alarmEmail: '',
@@ -50,10 +52,13 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
 
   const timeseries = flag('timeseries') as TimeseriesBackend;
   if (!TIMESERIES.includes(timeseries)) fail('timeseries', TIMESERIES.join(' or '));
-  const retentionDays = Number(flag('retentionDays'));
-  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
-    fail('retentionDays', 'a whole number of days from 1 to 3650');
-  }
+  const days = (key: 'retentionDays' | 'archiveRetentionDays') => {
+    const n = Number(flag(key));
+    if (!Number.isInteger(n) || n < 1 || n > 3650) fail(key, 'a whole number of days from 1 to 3650');
+    return n;
+  };
+  const retentionDays = days('retentionDays');
+  const archiveRetentionDays = days('archiveRetentionDays');
   const logLevel = flag('logLevel').toUpperCase() as PowertoolsLogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('logLevel', LOG_LEVELS.join(', '));
   const corsOrigins = flag('corsOrigins').split(',').map((o) => o.trim()).filter(Boolean);
@@ -88,6 +93,7 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     description: 'Virtual Power Plant on AWS IoT',
     timeseries,
     retentionDays,
+    archiveRetentionDays,
     logLevel,
     extraCorsOrigins: corsOrigins,
     alarmEmail: flag('alarmEmail') || undefined,

@@ -21,6 +21,8 @@ export interface VppStackProps extends StackProps {
   readonly timeseries: TimeseriesBackend;
   /** Days of time-series data kept. */
   readonly retentionDays: number;
+  /** Days the ACK history and the ledger are kept. @default 730 */
+  readonly archiveRetentionDays?: number;
   /** @default 'INFO' */
   readonly logLevel?: PowertoolsLogLevel;
   /** Browser origins allowed beside the dashboard's own (e.g. a local Vite server). */
@@ -67,6 +69,7 @@ export class VppStack extends Stack {
     this.storage = new Storage(this, 'Storage', {
       timeseries: props.timeseries,
       retentionDays: props.retentionDays,
+      archiveRetentionDays: props.archiveRetentionDays,
       removalPolicy: dataRemovalPolicy,
     });
     this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix, fleetSize: props.fleetSize });

@@ -1,5 +1,6 @@
 // The whole platform in one process: broker, rules engine, Kinesis streams, shadow service, DynamoDB, HTTP API and a
 // simulated fleet. The handlers, schemas and rules are the deployed ones; only the endpoints differ.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -14,7 +15,7 @@ import { apiHandler } from '../../lambdas/api/handler.js';
 import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
-import { buildIngestPorts, buildPowerSystem, documentClient, type Ports } from '../../lambdas/core/adapters.js';
+import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, type Ports } from '../../lambdas/core/adapters.js';
 import type { CommandPublisher } from '../../lambdas/core/ports.js';
 import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
 import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
@@ -70,6 +71,10 @@ export interface LocalStackOptions {
   readonly topologyFile?: string;
   /** Seconds a command waits for its ACK before it is `timed-out`. Default 60. */
   readonly commandTimeoutSec?: number;
+  /** Telemetry retention in days (TTL). @default 30 */
+  readonly retentionDays?: number;
+  /** ACK history and ledger retention in days (TTL). @default 730 */
+  readonly archiveRetentionDays?: number;
   /** How often the time-out sweep runs. Default 5000. */
   readonly commandSweepMs?: number;
   /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
@@ -133,6 +138,8 @@ export interface LocalStack {
   settle(): Promise<void>;
   /** Stops taking messages, drains the streams into the stores, then stops everything. */
   close(): Promise<void>;
+  /** The local DynamoDB and the stack's table names, for tools and tests that look beneath the API. */
+  readonly dynamodb: { readonly client: DynamoDBClient; readonly tables: Record<TableName, string> };
   /**
    * Takes a part down as an outage would and brings it back on the same port: the broker (every connection dropped,
    * as a broker restart does), the DynamoDB store, the Kinesis streams. For the fault tests and `/health`.
@@ -176,7 +183,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     COMMANDS_TABLE: tableNames.commands,
     TIMESERIES_BACKEND: 'dynamodb',
     TIMESERIES_TABLE: tableNames.timeseries,
-    RETENTION_DAYS: 30,
+    RETENTION_DAYS: opts.retentionDays ?? 30,
+    ARCHIVE_RETENTION_DAYS: opts.archiveRetentionDays ?? 730,
+    LEDGER_TABLE: tableNames.ledger,
   };
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
@@ -190,6 +199,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ...buildIngestPorts(env, dynamo.client),
     inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory)),
     power,
+    ledger: ledgerStore(env, tableNames.ledger, dynamo.client),
     errors,
   };
   const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
@@ -313,6 +323,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       FLEET_EVENTS_TABLE: tableNames.fleetEvents,
       REFUSALS_TABLE: tableNames.refusals,
       IDEMPOTENCY_TABLE: tableNames.idempotency,
+      METADATA_TABLE: tableNames.metadata,
+      LEDGER_TABLE: tableNames.ledger,
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     dynamo.client,
@@ -323,7 +335,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
-  const commandSweep = startCommandSweep(apiPorts.commands, opts.commandSweepMs ?? 5000, log);
+  const commandSweep = startCommandSweep(apiPorts.commands, apiPorts.ledger, opts.commandSweepMs ?? 5000, log);
   const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
@@ -388,6 +400,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   return {
     config,
+    dynamodb: { client: dynamo.client, tables: tableNames },
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
     deliverToRules: (topic, payload, clientId) =>

@@ -20,12 +20,14 @@ import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, por
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
+import * as metadata from './metadata.js';
 import { listRefused } from './refused.js';
 import { deactivateCertificate, revokeDevice } from './devices.js';
 import { Reply, TextReply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
+import * as transactions from './transactions.js';
 import { winterRiverSystem } from './winter-river.js';
 
 type Route = (event: APIGatewayProxyEventV2, ports: ApiPorts) => Promise<unknown>;
@@ -60,6 +62,15 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
+  'POST /api/metadata': (e, p) => metadata.postMetadata(p, e),
+  'GET /api/metadata/{nodeId}': (e, p) => metadata.readMetadata(p, e.pathParameters?.nodeId),
+  'PATCH /api/metadata/{nodeId}': (e, p) => metadata.updateMetadata(p, e.pathParameters?.nodeId, e),
+  'GET /api/nodes/active': (e, p) => metadata.activeNodes(p, e.queryStringParameters),
+  'GET /api/nodes/by-type/{type}': (e, p) => metadata.nodesByType(p, e.pathParameters?.type, e.queryStringParameters),
+  'GET /api/nodes/nearby': (e, p) => metadata.nodesNearby(p, e.queryStringParameters),
+  'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
+  'GET /api/transactions/{nodeId}/verify': (e, p) => transactions.verifyTransactions(p, e.pathParameters?.nodeId),
+  'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),
   'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName),
   'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId),
 };

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { buildCommandStores, buildIngestPorts, documentClient } from '../core/adapters.js';
+import { buildCommandStores, buildIngestPorts, documentClient, ledgerStore } from '../core/adapters.js';
+import type { LedgerStore } from '../core/ledger.js';
 import type { CommandContext } from '../core/commands.js';
 import type { ApiEnv, Env } from '../core/config.js';
 import type {
@@ -21,6 +22,8 @@ import type {
 } from '../core/ports.js';
 import type { PowerSystem } from '../core/power-system/controller.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
+import type { MetadataStore } from '../core/metadata.js';
+import { DynamoMetadataStore } from '../core/metadata-dynamodb.js';
 import type { DeviceIdentities } from '../core/identities.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
@@ -36,6 +39,8 @@ export interface ApiPorts {
   readonly fleetEvents: FleetEventStore;
   readonly refusals: RefusalLog;
   readonly idempotency: IdempotencyStore;
+  readonly metadata: MetadataStore;
+  readonly ledger: LedgerStore;
   readonly identities: DeviceIdentities;
   readonly settings: { readonly commandTimeoutSec: number };
   /** The Winter River system as the controller stores it (read only here). */
@@ -44,7 +49,7 @@ export interface ApiPorts {
 
 export function buildApiPorts(
   env: Env,
-  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
+  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'METADATA_TABLE' | 'LEDGER_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
   power: Pick<PowerSystem, 'topology' | 'store'>,
@@ -56,6 +61,8 @@ export function buildApiPorts(
     shadows: new IotDataShadowReader(iotData),
     publisher: new IotDataCommandPublisher(iotData),
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
+    metadata: new DynamoMetadataStore(documentClient(dynamodb), api.METADATA_TABLE),
+    ledger: ledgerStore(env, api.LEDGER_TABLE, dynamodb),
     identities,
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
     powerSystem: power,

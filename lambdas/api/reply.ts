@@ -7,6 +7,7 @@ export class Reply {
 }
 
 export const accepted = (body: unknown) => new Reply(202, body);
+export const created = (body: unknown) => new Reply(201, body);
 
 /** A body that is not JSON (a CSV download): sent as is with its content type. */
 export class TextReply {

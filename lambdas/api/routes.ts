@@ -4,7 +4,7 @@ import { ValidationError } from '../core/errors.js';
 import type { Access } from './roles.js';
 
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PATCH';
   readonly path: string;
   /**
    * The least role the route needs (roles.ts); `public` needs no token at all. Every other route needs
@@ -45,6 +45,15 @@ export const routes = [
   // Device data over HTTP, written as if the VEN had sent it: admin until devices use their certificates here.
   { method: 'POST', path: '/api/telemetry', role: 'admin' },
   { method: 'GET', path: '/api/refused', role: 'viewer' },
+  { method: 'POST', path: '/api/metadata', role: 'admin' },
+  { method: 'GET', path: '/api/metadata/{nodeId}', role: 'viewer' },
+  { method: 'PATCH', path: '/api/metadata/{nodeId}', role: 'admin' },
+  { method: 'GET', path: '/api/nodes/active', role: 'viewer' },
+  { method: 'GET', path: '/api/nodes/by-type/{type}', role: 'viewer' },
+  { method: 'GET', path: '/api/nodes/nearby', role: 'viewer' },
+  { method: 'GET', path: '/api/transactions/{nodeId}', role: 'viewer' },
+  { method: 'GET', path: '/api/transactions/{nodeId}/verify', role: 'viewer' },
+  { method: 'POST', path: '/api/transactions', role: 'admin', idempotent: true },
   // Revokes every certificate of a device: it is refused at once, open connections included.
   { method: 'POST', path: '/api/devices/{thingName}/revoke', role: 'admin' },
   // The last step of a rotation: the old certificate deactivated once the device uses its new one.

@@ -1,4 +1,5 @@
 // The local stack's stand-in for the EventBridge schedule: the same sweep on an interval, one run at a time.
+import type { LedgerStore } from '../core/ledger.js';
 import type { CommandStore } from '../core/ports.js';
 import { sweepCommands } from './handler.js';
 
@@ -6,12 +7,12 @@ export interface CommandSweep {
   stop(): Promise<void>;
 }
 
-export function startCommandSweep(commands: CommandStore, everyMs: number, log: (line: string) => void): CommandSweep {
+export function startCommandSweep(commands: CommandStore, ledger: LedgerStore, everyMs: number, log: (line: string) => void): CommandSweep {
   let running: Promise<void> | undefined;
   let lastError = '';
   const run = async () => {
     try {
-      await sweepCommands(commands);
+      await sweepCommands(commands, ledger);
       lastError = '';
     } catch (err) {
       // Logged once per distinct failure, not on every tick.

@@ -9,6 +9,7 @@ import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema, type ApiEnv, type Env
 import { limitErrorSink } from './error-sink-limit.js';
 import { teeErrorSink } from './error-sink-tee.js';
 import { DynamoEventHistory } from './events-dynamodb.js';
+import { DynamoLedgerStore } from './ledger-dynamodb.js';
 import { DynamoFleetEventStore } from './fleet-events-dynamodb.js';
 import { cachedInventory } from './inventory-cache.js';
 import { DynamoInventoryStore } from './inventory-dynamodb.js';
@@ -55,21 +56,26 @@ function ingestPorts(env: Env, doc: DynamoDBDocumentClient, telemetry: Telemetry
   return {
     telemetry: telemetry(env, doc),
     registry: new DynamoDeviceRegistry(doc, env.DEVICES_TABLE),
-    events: new DynamoEventHistory(doc, env.EVENTS_TABLE),
+    events: new DynamoEventHistory(doc, env.EVENTS_TABLE, env.ARCHIVE_RETENTION_DAYS),
     commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
   };
 }
 
+/** The transaction ledger, kept `ARCHIVE_RETENTION_DAYS`. */
+export function ledgerStore(env: Pick<Env, 'ARCHIVE_RETENTION_DAYS'>, tableName: string, dynamodb: DynamoDBClient) {
+  return new DynamoLedgerStore(documentClient(dynamodb), tableName, env.ARCHIVE_RETENTION_DAYS);
+}
+
 /** The command log, inventory, fleet events and refusal log the operator API and the time-out sweep use. */
 export function buildCommandStores(
-  env: Pick<Env, 'COMMANDS_TABLE'> & Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE'>,
+  env: Pick<Env, 'COMMANDS_TABLE' | 'ARCHIVE_RETENTION_DAYS'> & Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE'>,
   dynamodb: DynamoDBClient,
 ): { commands: CommandStore; inventory: InventoryStore; fleetEvents: FleetEventStore; refusals: RefusalLog } {
   const doc = documentClient(dynamodb);
   return {
     commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
     inventory: new DynamoInventoryStore(doc, env.INVENTORY_TABLE),
-    fleetEvents: new DynamoFleetEventStore(doc, env.FLEET_EVENTS_TABLE),
+    fleetEvents: new DynamoFleetEventStore(doc, env.FLEET_EVENTS_TABLE, Date.now, env.ARCHIVE_RETENTION_DAYS),
     refusals: new DynamoRefusalLog(doc, env.REFUSALS_TABLE),
   };
 }
@@ -115,16 +121,22 @@ export class SqsErrorSink implements ErrorSink {
  */
 export function rulePorts(
   telemetry: TelemetryFactory = noTelemetry,
-  options: { inventory?: boolean; power?: (dynamodb: DynamoDBClient) => PowerSystem } = {},
+  options: { inventory?: boolean; ledger?: boolean; power?: (dynamodb: DynamoDBClient) => PowerSystem } = {},
 ): () => Ports {
   let lambdaPorts: Ports | undefined;
-  return () => (lambdaPorts ??= rulePortsFromEnv(telemetry, options.inventory ?? false, options.power));
+  return () => (lambdaPorts ??= rulePortsFromEnv(telemetry, options.inventory ?? false, options.power, options.ledger));
 }
 
-function rulePortsFromEnv(telemetry: TelemetryFactory, withInventory: boolean, power?: (dynamodb: DynamoDBClient) => PowerSystem): Ports {
+function rulePortsFromEnv(
+  telemetry: TelemetryFactory,
+  withInventory: boolean,
+  power?: (dynamodb: DynamoDBClient) => PowerSystem,
+  withLedger = false,
+): Ports {
   const env = loadEnv();
   if (!env.ERROR_QUEUE_URL) throw new Error('Invalid Lambda environment: ERROR_QUEUE_URL is required');
   if (!env.REFUSALS_TABLE) throw new Error('Invalid Lambda environment: REFUSALS_TABLE is required');
+  if (withLedger && !env.LEDGER_TABLE) throw new Error('Invalid Lambda environment: LEDGER_TABLE is required');
   const dynamodb = new DynamoDBClient({});
   const inventory = withInventory
     ? { inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamodb), loadEnvOf(apiEnvSchema.pick({ INVENTORY_TABLE: true })).INVENTORY_TABLE)) }
@@ -133,6 +145,7 @@ function rulePortsFromEnv(telemetry: TelemetryFactory, withInventory: boolean, p
     ...ingestPorts(env, documentClient(dynamodb), telemetry),
     ...inventory,
     ...(power && { power: power(dynamodb) }),
+    ...(withLedger && { ledger: ledgerStore(env, env.LEDGER_TABLE!, dynamodb) }),
     errors: limitErrorSink(
       teeErrorSink(new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL), new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE)),
     ),

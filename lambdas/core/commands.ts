@@ -1,5 +1,6 @@
 // Sending a command: the payloads exactly as seed 001 writes them, recorded as `sent` before they leave (so an ACK
 // that beats the write cannot be lost), then published QoS 1 on the target's command topic.
+import { recordEntry, type EntryInput, type LedgerStore } from './ledger.js';
 import { logger } from './logger.js';
 import type { CommandPublisher, CommandRecord, CommandStore } from './ports.js';
 import type { Command, DispatchCommand, EventCommand } from './schemas.js';
@@ -8,6 +9,8 @@ import { topics } from './topics.js';
 export interface CommandPorts {
   readonly commands: CommandStore;
   readonly publisher: CommandPublisher;
+  /** Where each command sent is recorded (the operator API has one; a test may leave it out). */
+  readonly ledger?: LedgerStore;
 }
 
 /** When and with which ids a command goes out; built at the edge so the domain stays deterministic in tests. */
@@ -65,7 +68,14 @@ export async function sendCommand(
     throw err;
   }
   logger.info('command sent', context);
+  await recordEntry(ports.ledger, commandEntry(record), ctx.now);
   return record;
+}
+
+/** A command in its target's ledger: a dispatch, a share of a DR event, or another command. */
+function commandEntry({ target, command, correlationId, fleetEventId }: CommandRecord): EntryInput {
+  const type = command.op === 'dispatch' ? 'dispatch' : command.op === 'event' ? 'dr-event' : 'command';
+  return { nodeId: target, type, ref: correlationId, data: { command, ...(fleetEventId && { fleetEventId }) } };
 }
 
 /** A command as the API shows it: ISO times, and the ACK latency once there is one. */

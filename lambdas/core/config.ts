@@ -10,6 +10,10 @@ export const envSchema = z
     TIMESERIES_TABLE: z.string().min(1).optional(),
     TIMESTREAM_DATABASE: z.string().min(1).optional(),
     RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** How long ACK history, fleet events and the ledger are kept (DynamoDB TTL): 2 years by default. */
+    ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+    /** The transaction ledger: the ack rule appends command outcomes to it. */
+    LEDGER_TABLE: z.string().min(1).optional(),
     ERROR_QUEUE_URL: z.string().url().optional(),
     /** The refusal log beside the dead-letter queue; the rule Lambdas require both. */
     REFUSALS_TABLE: z.string().min(1).optional(),
@@ -41,6 +45,9 @@ export const apiEnvSchema = z.object({
   REFUSALS_TABLE: z.string().min(1),
   /** `Idempotency-Key`s of the command routes. */
   IDEMPOTENCY_TABLE: z.string().min(1),
+  /** Node metadata and the transaction ledger (seed 004). */
+  METADATA_TABLE: z.string().min(1),
+  LEDGER_TABLE: z.string().min(1),
   /** `https://<account>-ats.iot.<region>.amazonaws.com`: shadow reads and command publishes. */
   IOT_DATA_ENDPOINT: z.string().url(),
   /** How long a command waits for its ACK before it is marked `timed-out`. */
@@ -58,8 +65,12 @@ export const powerEnvSchema = z.object({
 });
 export type PowerEnv = z.infer<typeof powerEnvSchema>;
 
-/** The command time-out sweep (lambdas/command-timeouts) needs only the command log. */
-export const commandTimeoutsEnvSchema = z.object({ COMMANDS_TABLE: z.string().min(1) });
+/** The command time-out sweep (lambdas/command-timeouts): the command log, and the ledger it records time-outs in. */
+export const commandTimeoutsEnvSchema = z.object({
+  COMMANDS_TABLE: z.string().min(1),
+  LEDGER_TABLE: z.string().min(1),
+  ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+});
 
 /** Validates a Lambda's environment against `schema`; fails loudly naming every missing or bad variable. */
 export function loadEnvOf<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {

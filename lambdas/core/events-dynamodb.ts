@@ -9,6 +9,8 @@ export class DynamoEventHistory implements EventHistory {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** TTL: kept this long after it was received. */
+    private readonly retentionDays = 730,
   ) {}
 
   record({ venId, receivedAt, ack }: AckRecord): Promise<boolean> {
@@ -16,7 +18,7 @@ export class DynamoEventHistory implements EventHistory {
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { venId, sk: `${iso(ack.ts * 1000)}#${ack.correlationId}`, receivedAt, ack },
+          Item: { venId, sk: `${iso(ack.ts * 1000)}#${ack.correlationId}`, receivedAt, ack, expiresAt: Math.floor(receivedAt / 1000) + this.retentionDays * 86_400 },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
       ),

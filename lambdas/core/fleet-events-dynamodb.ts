@@ -15,6 +15,8 @@ export class DynamoFleetEventStore implements FleetEventStore {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
     private readonly now: () => number = Date.now,
+    /** TTL: kept this long after it started. */
+    private readonly retentionDays = 730,
   ) {}
 
   create(event: FleetEventRecord) {
@@ -22,7 +24,7 @@ export class DynamoFleetEventStore implements FleetEventStore {
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...event, month: monthOf(event.startedAt) },
+          Item: { ...event, month: monthOf(event.startedAt), expiresAt: Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400 },
           ConditionExpression: 'attribute_not_exists(eventId)',
         }),
       ),
@@ -51,4 +53,4 @@ export class DynamoFleetEventStore implements FleetEventStore {
   }
 }
 
-const toRecord = ({ month: _month, ...event }: Record<string, unknown>) => event as unknown as FleetEventRecord;
+const toRecord = ({ month: _month, expiresAt: _expiresAt, ...event }: Record<string, unknown>) => event as unknown as FleetEventRecord;

@@ -1,4 +1,5 @@
 // Pure ingest logic: plain typed data in, port calls out. Runs in Lambda, the local stack and unit tests.
+import { recordEntry } from './ledger.js';
 import type { IngestPorts, MeasureValue, RejectReason, SeriesRecord } from './ports.js';
 import {
   MAX_CLOCK_SKEW_MS,
@@ -199,7 +200,11 @@ export async function ingestAck(msg: RuleMessage, ports: IngestPorts): Promise<I
   const isNew = ack.op === 'ping' || (await ports.events.record({ venId, receivedAt: msg.receivedAt, ack }));
   if (isNew) {
     const ok = ack.op === 'ping' || ack.status === 'accepted' || ack.status === 'success';
-    await ports.commands.complete(ack.correlationId, venId, ok ? 'acked' : 'rejected', ack, msg.receivedAt);
+    const status = ok ? 'acked' : 'rejected';
+    const completed = await ports.commands.complete(ack.correlationId, venId, status, ack, msg.receivedAt);
+    if (completed && ack.op !== 'ping') {
+      await recordEntry(ports.ledger, { nodeId: venId, type: 'command-outcome', ref: ack.correlationId, data: { status, ack } }, msg.receivedAt);
+    }
   }
   return { ok: true, stored: isNew };
 }

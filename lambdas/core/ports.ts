@@ -1,4 +1,5 @@
 // The domain's ports. Adapters live beside this file; nothing else knows a table layout or a client.
+import type { LedgerStore } from './ledger.js';
 import type { PowerSystem } from './power-system/controller.js';
 import type { PresenceChange, Session } from './sessions.js';
 import type { Inventory, InventoryAsset, InventorySite } from './inventory.js';
@@ -161,6 +162,8 @@ export interface IngestPorts {
   readonly inventory?: InventoryReader;
   /** The Winter River controller: only the `winter-river` rule runs it (power-system/controller.ts). */
   readonly power?: PowerSystem;
+  /** The transaction ledger: only the ack rule appends to it (command outcomes). */
+  readonly ledger?: LedgerStore;
 }
 
 /** The inventory as ingest reads it. */

@@ -23,8 +23,11 @@ export const tables = {
     sortKey: 'part',
     indexes: [{ name: 'byKind', partitionKey: 'kindShard', sortKey: 'deviceId' }],
   },
-  /** Event and command ACK history per VEN, newest first by `sk` = `{iso time}#{correlationId}`. */
-  events: { env: 'EVENTS_TABLE', partitionKey: 'venId', sortKey: 'sk' },
+  /**
+   * Event and command ACK history per VEN, newest first by `sk` = `{iso time}#{correlationId}`; TTL `expiresAt`
+   * (the archive retention, 2 years by default).
+   */
+  events: { env: 'EVENTS_TABLE', partitionKey: 'venId', sortKey: 'sk', timeToLive: 'expiresAt' },
   /**
    * Commands and dispatches sent, with status `sent` → `acked` | `rejected` | `timed-out`. `byDeadline` is sparse:
    * only commands still `sent` carry `pending` (`sent#07`, sharded), so the time-out sweep reads just the outstanding ones.
@@ -38,11 +41,13 @@ export const tables = {
   inventory: { env: 'INVENTORY_TABLE', partitionKey: 'kind', sortKey: 'id' },
   /**
    * Fleet demand-response events: the request, the per-VEN allocation and the commands that carry it. `byMonth`
-   * lists them newest first one UTC month (`YYYY-MM`) at a time, so no index partition grows forever.
+   * lists them newest first one UTC month (`YYYY-MM`) at a time, so no index partition grows forever. TTL
+   * `expiresAt` (the archive retention).
    */
   fleetEvents: {
     env: 'FLEET_EVENTS_TABLE',
     partitionKey: 'eventId',
+    timeToLive: 'expiresAt',
     indexes: [{ name: 'byMonth', partitionKey: 'month', sortKey: 'startedAt' }],
     numberKeys: ['startedAt'],
   },
@@ -70,6 +75,24 @@ export const tables = {
    * (timeseries-dynamodb.ts).
    */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'bucket', timeToLive: 'expiresAt' },
+  /**
+   * Node metadata (seed 004): one item per device id (VEN, DER asset, Winter River node). `byType` lists one
+   * technology type; `byCell` finds nodes near a point: `cell` is the geohash of precision 3 (~156 km), `geohash` the
+   * full one, so a small radius reads a few cells by prefix (geo.ts).
+   */
+  metadata: {
+    env: 'METADATA_TABLE',
+    partitionKey: 'nodeId',
+    indexes: [
+      { name: 'byType', partitionKey: 'technology', sortKey: 'nodeId' },
+      { name: 'byCell', partitionKey: 'cell', sortKey: 'geohash' },
+    ],
+  },
+  /**
+   * The transaction ledger: one hash chain per node, `seq` 1, 2, 3 …; an append is a put conditional on its `seq`
+   * being free, so two writers cannot fork the chain (ledger.ts). TTL `expiresAt` (the archive retention).
+   */
+  ledger: { env: 'LEDGER_TABLE', partitionKey: 'nodeId', sortKey: 'seq', timeToLive: 'expiresAt', numberKeys: ['seq'] },
   /**
    * Fleet provisioning's allow-list: one item per device serial (= its thing name to be) that may exchange the claim
    * certificate for its own (provisioning-hook.ts); `disabled: true` withdraws it.

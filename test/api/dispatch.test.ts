@@ -109,6 +109,9 @@ describe('POST /dispatch', () => {
     const timedOut = await dispatchStatus(id, 'timed-out');
     expect(timedOut.split).toEqual([]);
     expect(timedOut.completedAt).not.toBeNull();
+    // the gateway's ledger: the dispatch sent, then its time-out
+    const ledger = (await stack.api('/api/transactions/gw-silent')).body.items.filter((e: { ref: string }) => e.ref === timedOut.correlationId);
+    expect(ledger.map((e: { type: string; data: { status?: string } }) => [e.type, e.data.status])).toEqual([['command-outcome', 'timed-out'], ['dispatch', undefined]]);
 
     const late = await connectDevice(await stack.provision('gw-silent'), 'gw-silent');
     try {

@@ -54,10 +54,13 @@ describe('roles through the local server', () => {
         outcomes.push(`${role} ${routeKey(route)} ${allowed ? 'allowed' : 403}`);
       }
     }
-    // viewers are refused exactly the eight write routes, operators only the admin's
-    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(8);
+    // viewers are refused exactly the write routes, operators only the admin's
+    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(11);
     expect(outcomes.filter((o) => o.startsWith('operator') && o.endsWith('403'))).toEqual([
       'operator POST /api/telemetry 403',
+      'operator POST /api/metadata 403',
+      'operator PATCH /api/metadata/{nodeId} 403',
+      'operator POST /api/transactions 403',
       'operator POST /api/devices/{thingName}/revoke 403',
       'operator POST /api/certificates/{certificateId}/deactivate 403',
     ]);

@@ -215,6 +215,22 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
   });
 
+  it('lets the api Lambda put metadata and append to the ledger, and never update or delete either', () => {
+    for (const name of ['metadata', 'ledger'] as const) {
+      const table = stack.storage.tables[name];
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Role: stack.resolve(stack.api.handler.role.roleArn),
+        Environment: { Variables: Match.objectLike({ [name === 'ledger' ? 'LEDGER_TABLE' : 'METADATA_TABLE']: stack.resolve(table.tableName) }) },
+      });
+      const arn = JSON.stringify(stack.resolve(table.tableArn));
+      const actions = statementsOf(template, stack.resolve(stack.api.handler.role.roleName))
+        .filter((st) => JSON.stringify(st.Resource).includes(arn))
+        .flatMap((st) => [st.Action].flat());
+      expect(actions, name).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query']));
+      expect(actions.filter((a: string) => /UpdateItem|DeleteItem|BatchWriteItem/.test(a)), name).toEqual([]);
+    }
+  });
+
   it('tells the api Lambda its IoT data endpoint as an https URL', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Role: stack.resolve(stack.api.handler.role.roleArn),

@@ -14,6 +14,7 @@ describe('the CDK app', () => {
   it.each([
     [{ timeseries: 'influx' }, /timeseries=influx is invalid: expected dynamodb or timestream/],
     [{ retentionDays: '0' }, /retentionDays=0 is invalid/],
+    [{ archiveRetentionDays: '1.5' }, /archiveRetentionDays=1.5 is invalid: expected a whole number of days/],
     [{ fleetSize: '10k' }, /fleetSize=10k is invalid: expected a whole number of VENs/],
     [{ logLevel: 'chatty' }, /logLevel=chatty is invalid/],
     [{ corsOrigins: 'localhost:5173' }, /corsOrigins=localhost:5173 is invalid/],

@@ -168,6 +168,8 @@ describe('given the stack, when synthesized, then ingest', () => {
       const expected = {
         'winter-river': [expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: stack.resolve(stack.storage.tables.powerSystem.tableArn) })],
         presence: [expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(stack.storage.tables.devices.tableArn) })],
+        // the ack rule appends command outcomes to the ledger: it reads the node's head entry, on that table only
+        ack: [expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })],
       }[handler as string] ?? [];
       expect(reads, handler).toEqual(expected);
       expect(actions.some((a) => /^dynamodb:(PutItem|UpdateItem|BatchWriteItem)$/.test(a)), handler).toBe(true);
@@ -191,6 +193,16 @@ describe('given the stack, when synthesized, then ingest', () => {
     });
   });
 
+  it('lets only the ack rule touch the ledger, with Query and PutItem on the table alone (no update, no delete, no index)', () => {
+    const ledgerArn = JSON.stringify(stack.resolve(stack.storage.tables.ledger.tableArn));
+    for (const { handler } of rules) {
+      const onLedger = statementsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName)).filter((st) => JSON.stringify(st.Resource).includes(ledgerArn));
+      expect(onLedger, handler).toEqual(
+        handler === 'ack' ? [expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })] : [],
+      );
+    }
+  });
+
   it('lets every rule Lambda append to the refusal log (PutItem only) and names the table to it', () => {
     const refusals = stack.storage.tables.refusals;
     const arn = JSON.stringify(stack.resolve(refusals.tableArn));
@@ -205,7 +217,7 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
-  it('runs the command time-out sweep every minute, on the commands table only', () => {
+  it('runs the command time-out sweep every minute, on the commands table, appending to the ledger', () => {
     const sweep = stack.ingest.commandTimeouts;
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
@@ -217,9 +229,11 @@ describe('given the stack, when synthesized, then ingest', () => {
       Environment: { Variables: Match.objectLike({ COMMANDS_TABLE: stack.resolve(stack.storage.tables.commands.tableName) }) },
     });
     const commandsTable = JSON.stringify(stack.resolve(stack.storage.tables.commands.tableArn));
-    const resources = statementsOf(template, stack.resolve(sweep.role.roleName))
-      .filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')))
-      .flatMap((st) => [st.Resource].flat());
+    const ledgerTable = JSON.stringify(stack.resolve(stack.storage.tables.ledger.tableArn));
+    const statements = statementsOf(template, stack.resolve(sweep.role.roleName)).filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    const onLedger = statements.filter((st) => JSON.stringify(st.Resource).includes(ledgerTable));
+    expect(onLedger).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })]);
+    const resources = statements.filter((st) => !onLedger.includes(st)).flatMap((st) => [st.Resource].flat());
     expect(resources.length).toBeGreaterThan(0);
     for (const resource of resources) expect(JSON.stringify(resource)).toContain(commandsTable.slice(1, -1));
   });

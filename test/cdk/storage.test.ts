@@ -81,6 +81,16 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     for (const env of envs) expect(env).toMatchObject({ TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: timeseriesTable });
   });
 
+  it('then telemetry is kept 30 days and the ACK history and ledger 2 years, each changed by its own flag', () => {
+    for (const env of lambdaEnvironments(template)) expect(env).toMatchObject({ RETENTION_DAYS: '30', ARCHIVE_RETENTION_DAYS: '730' });
+    const { template: other } = synthVpp({ retentionDays: '7', archiveRetentionDays: '3650' });
+    for (const env of lambdaEnvironments(other)) expect(env).toMatchObject({ RETENTION_DAYS: '7', ARCHIVE_RETENTION_DAYS: '3650' });
+    for (const name of ['events', 'fleetEvents', 'ledger'] as const) {
+      const { Ref } = stack.resolve(stack.storage.tables[name].tableName) as { Ref: string };
+      expect(resourcesOf(template, 'AWS::DynamoDB::Table')[Ref]!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    }
+  });
+
   it('then every shared table exists, on demand, point-in-time recoverable, encrypted and unnamed', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', Object.keys(tables).length);
     for (const table of Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'))) {

@@ -1,6 +1,6 @@
 // The time-bucketed listings against a real local DynamoDB (dynalite): fleet events month by month (two years at
 // most), refusals day by day (a week at most) or per device, newest first across buckets, page tokens between.
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +66,9 @@ describe('fleet events by month', () => {
     expect((await ids(2)).flat()).toEqual(['e-jan-b', 'e-jan-a', 'e-dec', 'e-feb-2024']);
     expect((await ids(3))[0]).toEqual(['e-jan-b', 'e-jan-a', 'e-dec']);
     expect(await store.get('e-dec')).toEqual(fleetEvent('e-dec', starts['e-dec']));
+    // TTL: two years (the default archive retention) after it started; the attribute stays out of the record
+    const raw = await documentClient(dynamo.client).send(new GetCommand({ TableName: 'events', Key: { eventId: 'e-dec' } }));
+    expect(raw.Item!.expiresAt).toBe(Math.floor(starts['e-dec'] / 1000) + 730 * 86_400);
   });
 });
 

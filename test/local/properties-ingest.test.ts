@@ -34,7 +34,7 @@ let dir: string;
 let dynamo: LocalDynamo;
 let ports: Ports;
 let rejected: Rejection[] = [];
-const env: Env = { DEVICES_TABLE: 'devices', EVENTS_TABLE: 'events', COMMANDS_TABLE: 'commands', TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: 'series', RETENTION_DAYS: 30 };
+const env: Env = { DEVICES_TABLE: 'devices', EVENTS_TABLE: 'events', COMMANDS_TABLE: 'commands', TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: 'series', RETENTION_DAYS: 30, ARCHIVE_RETENTION_DAYS: 730 };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-props-'));

@@ -29,6 +29,7 @@ const env = (): Env => ({
   TIMESERIES_BACKEND: 'dynamodb',
   TIMESERIES_TABLE: 'series',
   RETENTION_DAYS: 30,
+  ARCHIVE_RETENTION_DAYS: 730,
 });
 
 beforeAll(async () => {
