@@ -140,8 +140,9 @@ describe('the write paths append to the ledger', () => {
     expect(entries[0]).toMatchObject({ seq: 2, type: 'command-outcome', ref: correlationId, data: { status: 'acked', ack: { status: 'accepted' } } });
     // a resent ACK (QoS 1 redelivery) records nothing twice
     await ven.publish(topics.ack(VEN), JSON.stringify({ ...fixture('seed-001-event-ack'), ts: nowSec(), correlationId }));
-    const fleet = await stack.api('/api/events', post({ shed_kw: 1, duration_sec: 60, ven_ids: [VEN] }));
+    const fleet = await stack.api('/api/events', post({ shed_kw: 2, duration_sec: 60, ven_ids: [VEN] }));
     expect(fleet.status).toBe(202);
+    expect(fleet.body.allocations.map((a: { venId: string }) => a.venId)).toEqual([VEN]); // whole loads: its one 2.1 kW load
     const after = (await stack.api(`/api/transactions/${VEN}`)).body.items;
     expect(after[0]).toMatchObject({ seq: 3, type: 'dr-event', data: { fleetEventId: fleet.body.eventId } });
     expect((await stack.api(`/api/transactions/${VEN}/verify`)).body).toMatchObject({ ok: true, entries: 3 });
