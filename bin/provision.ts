@@ -153,7 +153,7 @@ async function identities(): Promise<DeviceIdentities> {
   const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
   const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? (outputs ? (await stackTargets(outputs, values.stack)).policyName : undefined);
   if (!policyName) refuse('--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');
-  return new IotDeviceIdentities(new IoTClient({}), policyName);
+  return new IotDeviceIdentities(policyName, new IoTClient({}));
 }
 
 function readCsr(file: string): string {

@@ -20,12 +20,14 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 /**
- * Parts of the AWS SDK a handler reaches only through a dynamic `import()` that never runs in Lambda: the credential
- * providers after `fromEnv` (Lambda hands the role's credentials over in the environment) and the STS/SSO clients
- * they use. Left out of the bundle (about 90 KB each); should one ever be reached, the nodejs22.x runtime's copy
- * loads. Everything a handler imports statically stays bundled (see bundleAwsSDK below).
+ * Parts of the AWS SDK a handler reaches only through a dynamic `import()` that never or rarely runs in Lambda: the
+ * credential providers after `fromEnv` (Lambda hands the role's credentials over in the environment) and the STS/SSO
+ * clients they use, and the IoT control-plane client that only the admin's revocation routes load
+ * (core/identities.ts). Left out of the bundle (about 90–125 KB each); when one is reached, the nodejs22.x runtime's
+ * copy loads. Everything a handler imports statically stays bundled (see bundleAwsSDK below).
  */
 export const LAZY_SDK_MODULES: readonly string[] = [
+  '@aws-sdk/client-iot',
   '@aws-sdk/credential-provider-http',
   '@aws-sdk/credential-provider-ini',
   '@aws-sdk/credential-provider-login',

@@ -1,7 +1,6 @@
 // The HTTP API Lambda (API Gateway HTTP API, payload v2): one route table, the caller's role checked against the
 // route's, `Idempotency-Key` on the command routes, domain errors mapped to statuses.
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { IoTClient } from '@aws-sdk/client-iot';
 import { IotDeviceIdentities } from '../core/identities.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -141,7 +140,7 @@ function portsFromEnv(): ApiPorts {
       dynamodb,
       new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }),
       power,
-      new IotDeviceIdentities(new IoTClient({}), api.DEVICE_POLICY_NAME),
+      new IotDeviceIdentities(api.DEVICE_POLICY_NAME),
     );
   }
   return ports;

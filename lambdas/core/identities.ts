@@ -1,15 +1,7 @@
 // Device identities: revoking a device, which AWS IoT and the local stack both do at once — every certificate of the
 // thing REVOKED (IoT Core then refuses it and closes its open connections), the device policy and the thing detached
 // from it, and the thing marked `revoked` in the registry. The API route and `npm run provision -- --revoke` use it.
-import {
-  DetachPolicyCommand,
-  DetachThingPrincipalCommand,
-  ListThingPrincipalsCommand,
-  ResourceNotFoundException,
-  UpdateCertificateCommand,
-  UpdateThingCommand,
-  type IoTClient,
-} from '@aws-sdk/client-iot';
+import type { IoTClient } from '@aws-sdk/client-iot';
 import { NotFoundError } from './errors.js';
 
 export interface RevokedDevice {
@@ -25,20 +17,38 @@ export interface DeviceIdentities {
   deactivate(certificateId: string): Promise<void>;
 }
 
+/**
+ * The IoT control-plane client, loaded on first use: revocation is an admin's rare call, so the API's bundle leaves
+ * this client to the nodejs22.x runtime's copy of the SDK (RUNTIME_SDK_MODULES in lib/handler-function.ts).
+ */
+const iotSdk = () => import('@aws-sdk/client-iot');
+
 /** AWS IoT: the thing's principals revoked and detached, the thing's `revoked` attribute set. */
 export class IotDeviceIdentities implements DeviceIdentities {
+  private client?: Promise<IoTClient>;
+
   constructor(
-    private readonly iot: IoTClient,
     /** The stack's device policy (DevicePolicyName). */
     private readonly policyName: string,
-  ) {}
+    /** @default an IoTClient for the Lambda's region, made on first use */
+    iot?: IoTClient,
+  ) {
+    if (iot) this.client = Promise.resolve(iot);
+  }
+
+  private iot(): Promise<IoTClient> {
+    return (this.client ??= iotSdk().then(({ IoTClient }) => new IoTClient({})));
+  }
 
   async revoke(thingName: string): Promise<RevokedDevice> {
+    const { DetachPolicyCommand, DetachThingPrincipalCommand, ListThingPrincipalsCommand, ResourceNotFoundException, UpdateCertificateCommand, UpdateThingCommand } =
+      await iotSdk();
+    const iot = await this.iot();
     const principals: string[] = [];
     try {
       let nextToken: string | undefined;
       do {
-        const page = await this.iot.send(new ListThingPrincipalsCommand({ thingName, nextToken }));
+        const page = await iot.send(new ListThingPrincipalsCommand({ thingName, nextToken }));
         principals.push(...(page.principals ?? []));
         nextToken = page.nextToken;
       } while (nextToken);
@@ -50,20 +60,22 @@ export class IotDeviceIdentities implements DeviceIdentities {
     for (const principal of principals) {
       const certificateId = principal.split('/').at(-1)!;
       // revoked first: from here on IoT Core refuses the certificate, whatever else fails
-      await this.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'REVOKED' }));
-      await this.iot.send(new DetachPolicyCommand({ policyName: this.policyName, target: principal }));
-      await this.iot.send(new DetachThingPrincipalCommand({ thingName, principal }));
+      await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'REVOKED' }));
+      await iot.send(new DetachPolicyCommand({ policyName: this.policyName, target: principal }));
+      await iot.send(new DetachThingPrincipalCommand({ thingName, principal }));
       certificateIds.push(certificateId);
     }
-    await this.iot.send(
+    await iot.send(
       new UpdateThingCommand({ thingName, attributePayload: { attributes: { revoked: new Date().toISOString() }, merge: true } }),
     );
     return { thingName, certificateIds };
   }
 
   async deactivate(certificateId: string): Promise<void> {
+    const { ResourceNotFoundException, UpdateCertificateCommand } = await iotSdk();
+    const iot = await this.iot();
     try {
-      await this.iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }));
+      await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }));
     } catch (err) {
       if (err instanceof ResourceNotFoundException) throw new NotFoundError(`no certificate ${certificateId}`);
       throw err;

@@ -26,7 +26,7 @@ function recordingIot(replies: Record<string, (input: any) => unknown>) {
 describe('IotDeviceIdentities.deactivate', () => {
   it('sets the one certificate INACTIVE (the old one after a rotation) and nothing else', async () => {
     const { iot, requests } = recordingIot({});
-    await new IotDeviceIdentities(iot, 'p').deactivate('aaa');
+    await new IotDeviceIdentities('p', iot).deactivate('aaa');
     expect(requests()).toEqual([[UpdateCertificateCommand.name, { certificateId: 'aaa', newStatus: 'INACTIVE' }]]);
   });
 });
@@ -38,7 +38,7 @@ describe('IotDeviceIdentities.revoke', () => {
       ListThingPrincipalsCommand: (input) => (input.nextToken ? { principals: [ARN('bbb')] } : { principals: [ARN('aaa')], nextToken: 't1' }),
     });
 
-    const result = await new IotDeviceIdentities(iot, 'Vpp-DevicePolicy').revoke('ven-001');
+    const result = await new IotDeviceIdentities('Vpp-DevicePolicy', iot).revoke('ven-001');
 
     expect(result).toEqual({ thingName: 'ven-001', certificateIds: ['aaa', 'bbb'] });
     expect(requests()).toEqual([
@@ -61,7 +61,7 @@ describe('IotDeviceIdentities.revoke', () => {
         throw new ResourceNotFoundException({ message: 'no thing', $metadata: {} });
       },
     });
-    await expect(new IotDeviceIdentities(iot, 'p').revoke('ven-404')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(new IotDeviceIdentities('p', iot).revoke('ven-404')).rejects.toBeInstanceOf(NotFoundError);
     expect(requests().map(([name]) => name)).toEqual([ListThingPrincipalsCommand.name]);
   });
 });

@@ -1,6 +1,5 @@
 // The Winter River power chain (seed 003) as a graph: which node feeds which, each node's rating and losses.
 // Pure: the file arrives as text. Refused: a cycle, an unknown feed, a duplicate id, a server with no path to a source.
-import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 import { parse } from '../schemas.js';
 import { THING_NAME } from '../topics.js';
@@ -53,17 +52,7 @@ export interface Topology {
 
 export type TopologyResult = { ok: true; topology: Topology } | { ok: false; field: string; message: string };
 
-const fail = (field: string, message: string): TopologyResult => ({ ok: false, field, message: `${field}: ${message}` });
-
-export function parseTopology(text: string): TopologyResult {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    return fail('(root)', `not YAML: ${(error as Error).message}`);
-  }
-  return checkTopology(raw);
-}
+export const fail = (field: string, message: string): TopologyResult => ({ ok: false, field, message: `${field}: ${message}` });
 
 /** Validates a topology given as data (parsed YAML or JSON). */
 export function checkTopology(raw: unknown): TopologyResult {
