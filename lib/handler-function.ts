@@ -40,6 +40,13 @@ export const LAZY_SDK_MODULES: readonly string[] = [
 ];
 
 /**
+ * Ship the SDK version the code was tested with rather than the one the runtime happens to carry, and load it faster:
+ * init 55 ms bundled against 124 ms from the runtime's copy (bench/REPORT.md, bench 4), paid on every cold start, at
+ * the price of bundles over the 300 KB goal. externalModules (LAZY_SDK_MODULES) replaces the '@aws-sdk/*' this drops.
+ */
+export const BUNDLE_AWS_SDK = true;
+
+/**
  * The esbuild options a handler's bundle differs by: its time-series backend. A function whose environment names
  * TIMESERIES_BACKEND (Storage.environment sets it from the stack's `timeseries` flag) gets a bundle with that
  * backend's adapter and clients (lambdas/core/timeseries-store.ts), so the code cannot disagree with its
@@ -108,9 +115,7 @@ export class HandlerFunction extends Construct implements IGrantable {
         minify: true,
         sourceMap: true,
         sourcesContent: false,
-        // Ship the SDK version the code was tested with rather than the one the runtime happens to carry (and load
-        // it faster: bench/REPORT.md, bench 4); externalModules above replaces the '@aws-sdk/*' this would drop.
-        bundleAwsSDK: true,
+        bundleAwsSDK: BUNDLE_AWS_SDK,
         forceDockerBundling: false,
       },
       ...rest,
