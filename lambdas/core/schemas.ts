@@ -277,8 +277,29 @@ export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
 
+/**
+ * The path of the first `__proto__` key in parsed JSON, if any: JSON.parse keeps it as an own key, but every copy by
+ * assignment (a schema's catch-all, a record of measures) drops it, so such a message could never be stored whole.
+ * Walked without recursion, so a deeply nested message cannot exhaust the stack.
+ */
+function protoKeyPath(data: unknown): string | undefined {
+  const stack: [unknown, string][] = [[data, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    for (const key of Object.keys(value)) {
+      const at = path ? `${path}.${key}` : key;
+      if (key === '__proto__') return at;
+      stack.push([(value as Record<string, unknown>)[key], at]);
+    }
+  }
+  return undefined;
+}
+
 /** Validates `data`; on failure names the first offending field (`circuits.0.currentKw`). */
 export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResult<z.infer<T>> {
+  const proto = protoKeyPath(data);
+  if (proto !== undefined) return { ok: false, field: proto, message: `${proto}: __proto__ is not a field name` };
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0]!;
