@@ -278,10 +278,12 @@ export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
 
 /**
- * The path of the first `__proto__` key in parsed JSON, if any: JSON.parse keeps it as an own key, but every copy by
- * assignment (a schema's catch-all, a record of measures) drops it, so such a message could never be stored whole.
- * Walked without recursion, so a deeply nested message cannot exhaust the stack.
+ * The path of the first key in parsed JSON that JavaScript objects treat specially, if any: JSON.parse keeps
+ * `__proto__` as an own key but every copy by assignment (a schema's catch-all, a record of measures) drops it, and an
+ * own `constructor` makes the DynamoDB marshaller take the object for a class instance and throw, so such a message
+ * could never be stored whole. Walked without recursion, so a deeply nested message cannot exhaust the stack.
  */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 function protoKeyPath(data: unknown): string | undefined {
   const stack: [unknown, string][] = [[data, '']];
   while (stack.length > 0) {
@@ -289,7 +291,7 @@ function protoKeyPath(data: unknown): string | undefined {
     if (value === null || typeof value !== 'object') continue;
     for (const key of Object.keys(value)) {
       const at = path ? `${path}.${key}` : key;
-      if (key === '__proto__') return at;
+      if (RESERVED_KEYS.has(key)) return at;
       stack.push([(value as Record<string, unknown>)[key], at]);
     }
   }
@@ -299,7 +301,7 @@ function protoKeyPath(data: unknown): string | undefined {
 /** Validates `data`; on failure names the first offending field (`circuits.0.currentKw`). */
 export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResult<z.infer<T>> {
   const proto = protoKeyPath(data);
-  if (proto !== undefined) return { ok: false, field: proto, message: `${proto}: __proto__ is not a field name` };
+  if (proto !== undefined) return { ok: false, field: proto, message: `${proto}: not a field name (reserved in JavaScript)` };
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0]!;

@@ -100,12 +100,14 @@ describe('bad input is refused and the field is named', () => {
     expect(parse(ackSchema, { ...fixture('seed-001-event-ack'), actual_shed_kw: 1e-140 })).toMatchObject({ ok: false, field: 'actual_shed_kw' });
   });
 
-  it('a __proto__ key, which no copy of the message keeps, at the top or nested', () => {
+  it('a __proto__ or constructor key, which no copy or store of the message keeps, at the top or nested', () => {
     const status = fixture('seed-003-winter-river-status');
     const top = JSON.parse(JSON.stringify(status).replace('{', '{"__proto__":0,'));
     expect(parse(winterRiverStatusSchema, top)).toMatchObject({ ok: false, field: '__proto__' });
     const nested = { ...status, extra: JSON.parse('{"a":{"__proto__":{"polluted":true}}}') };
     expect(parse(winterRiverStatusSchema, nested)).toMatchObject({ ok: false, field: 'extra.a.__proto__' });
+    // an own `constructor` the DynamoDB marshaller cannot write (it takes the object for a class instance)
+    expect(parse(winterRiverStatusSchema, { ...status, constructor: 1 })).toMatchObject({ ok: false, field: 'constructor' });
   });
 
   it('winter river command with a free-text name', () => {
