@@ -83,10 +83,13 @@ describe('npm start', () => {
     await once(child, 'exit');
   }, 90_000);
 
-  it('refuses a bad setting, naming it', async () => {
+  it.each([
+    ['VPP_HTTP_PORT', 'abc', 'VPP_HTTP_PORT must be a port number'],
+    ['VPP_RETENTION_DAYS', '1.5', 'VPP_RETENTION_DAYS must be a whole number of days from 1 to 3650'],
+  ])('refuses a bad setting, naming it (%s=%s)', async (name, value, message) => {
     const run = promisify(execFile);
-    const result = await run('npx', ['tsx', 'bin/local.ts'], { env: { ...process.env, VPP_DIR: await tempDir(), VPP_HTTP_PORT: 'abc' } }).catch((e) => e);
+    const result = await run('npx', ['tsx', 'bin/local.ts'], { env: { ...process.env, VPP_DIR: await tempDir(), [name]: value } }).catch((e) => e);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('VPP_HTTP_PORT must be a port number');
+    expect(result.stderr).toContain(message);
   }, 30_000);
 });
