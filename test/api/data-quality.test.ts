@@ -17,6 +17,8 @@ let clock: number | undefined;
 /** The window's end (T) and start (A = T - 3 days): slot k is at A + k × STEP. */
 let T: number;
 let A: number;
+/** The first of the asset's three readings (epoch s). */
+let assetFirst: number;
 const at = (k: number) => A + k * STEP;
 
 const sample = (venId: string, ms: number) => ({ ...fixture('seed-001-metering'), venId, timestamp: ms / 1000 });
@@ -53,8 +55,8 @@ beforeAll(async () => {
   await presenceConnected(stack, 'ven-dq-2');
   await deliver(topics.metering, sample('ven-dq-2', Math.floor(Date.now() / 1000) * 1000), 'ven-dq-2');
   await deliver(topics.winterRiverStatus('pdu_a'), fixtureText('seed-003-winter-river-status'), 'pdu_a');
-  const now = Math.floor(Date.now() / 1000);
-  for (const t of [now - 120, now - 60, now]) {
+  assetFirst = Math.floor(Date.now() / 1000) - 120;
+  for (const t of [assetFirst, assetFirst + 60, assetFirst + 120]) {
     const doc = { gatewayId: 'gw-a', site_id: 'site-a', timestamp: t, mw: 1, mw_setpoint: 1, assets: [{ asset_id: 'a-bess-1', site_id: 'site-a', mw: 1, online: true }] };
     await deliver(topics.derTelemetry('gw-a'), doc, 'gw-a');
   }
@@ -104,7 +106,7 @@ describe('GET /api/data-quality/{nodeId}', () => {
   });
 
   it('reads DER assets from their series and Winter River nodes from theirs, heard or not', async () => {
-    const asset = (await stack.api(`/api/data-quality/a-bess-1?from=${iso(Date.now() - 180_000)}`)).body;
+    const asset = (await stack.api(`/api/data-quality/a-bess-1?from=${assetFirst - 30}&to=${assetFirst + 150}`)).body;
     expect(asset).toMatchObject({ nodeId: 'a-bess-1', kind: 'asset', expected_interval_sec: 60, received: 3, gaps: [] });
     expect((await stack.api('/api/data-quality/pdu_a')).body).toMatchObject({ kind: 'winter-river', received: 1, quiet: false });
     const silent = (await stack.api('/api/data-quality/srv_a')).body;
