@@ -23,6 +23,7 @@ import type { Topology } from '../../lambdas/core/power-system/topology.js';
 import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
+import { DynamoTelemetryStore } from '../../lambdas/core/timeseries-dynamodb.js';
 import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
 import { cachedInventory } from '../../lambdas/core/inventory-cache.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
@@ -79,6 +80,8 @@ export interface LocalStackOptions {
   readonly commandSweepMs?: number;
   /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
   readonly instrumentPorts?: (ports: Ports) => Ports;
+  /** The clock the rules' time-series writes are stamped with (their write time): tests simulate late arrivals. */
+  readonly telemetryClock?: () => number;
   /**
    * Records a rule's stream may hold that its consumer has not checkpointed yet; past it the broker withholds
    * PUBACKs and stops reading from publishers until the consumer catches up. Default 10,000.
@@ -202,7 +205,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ledger: ledgerStore(env, tableNames.ledger, dynamo.client),
     errors,
   };
-  const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
+  const clocked: Ports = opts.telemetryClock
+    ? { ...built, telemetry: new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: tableNames.timeseries, retentionDays: env.RETENTION_DAYS, now: opts.telemetryClock }) }
+    : built;
+  const ports = opts.instrumentPorts ? opts.instrumentPorts(clocked) : clocked;
 
   // store before processing: every rule puts into its stream, and the rule's handler reads the stream in batches
   const kinesis = await startKinesis(join(dir, 'kinesis'));

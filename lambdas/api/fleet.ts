@@ -52,7 +52,7 @@ export async function portfolio(ports: ApiPorts) {
   return summarizePortfolio(vens, gateways, Date.now(), assets);
 }
 
-async function allAssets(ports: ApiPorts): Promise<InventoryAsset[]> {
+export async function allAssets(ports: ApiPorts): Promise<InventoryAsset[]> {
   const all: InventoryAsset[] = [];
   let next: string | undefined;
   do {

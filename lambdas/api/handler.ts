@@ -13,6 +13,8 @@ import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, Valid
 import { logger } from '../core/logger.js';
 import * as commands from './commands.js';
 import * as der from './der.js';
+import { fleetDataQuality, nodeDataQuality } from './data-quality.js';
+import { latestTelemetry, realtimePortfolio } from './realtime.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
 import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, portfolio } from './fleet.js';
@@ -59,6 +61,10 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/events/{eventId}': (e, p) => getFleetEvent(p, e.pathParameters?.eventId),
   'GET /api/events/{eventId}/report.csv': (e, p) => getFleetEventCsv(p, e.pathParameters?.eventId),
   'GET /api/portfolio': (_e, p) => portfolio(p),
+  'GET /api/realtime/portfolio': (_e, p) => realtimePortfolio(p),
+  'GET /api/telemetry/{nodeId}/latest': (e, p) => latestTelemetry(p, e.pathParameters?.nodeId),
+  'GET /api/data-quality': (e, p) => fleetDataQuality(p, e.queryStringParameters),
+  'GET /api/data-quality/{nodeId}': (e, p) => nodeDataQuality(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
   'POST /api/metadata': (e, p) => metadata.postMetadata(p, e),

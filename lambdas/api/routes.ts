@@ -42,6 +42,10 @@ export const routes = [
   { method: 'GET', path: '/api/events/{eventId}', role: 'viewer' },
   { method: 'GET', path: '/api/events/{eventId}/report.csv', role: 'viewer' },
   { method: 'GET', path: '/api/portfolio', role: 'viewer' },
+  { method: 'GET', path: '/api/realtime/portfolio', role: 'viewer' },
+  { method: 'GET', path: '/api/telemetry/{nodeId}/latest', role: 'viewer' },
+  { method: 'GET', path: '/api/data-quality', role: 'viewer' },
+  { method: 'GET', path: '/api/data-quality/{nodeId}', role: 'viewer' },
   // Device data over HTTP, written as if the VEN had sent it: admin until devices use their certificates here.
   { method: 'POST', path: '/api/telemetry', role: 'admin' },
   { method: 'GET', path: '/api/refused', role: 'viewer' },

@@ -16,6 +16,8 @@ export interface SeriesRecord {
   readonly time: number;
   readonly dimensions: Readonly<Record<string, string>>;
   readonly measures: Readonly<Record<string, MeasureValue>>;
+  /** When the store wrote it (epoch ms): only on a query with `withWriteTime`, and only where the store keeps it (DynamoDB). */
+  readonly writtenAt?: number;
 }
 
 export interface Page<T> {
@@ -37,6 +39,8 @@ export interface SeriesQuery extends TimeRange {
   readonly deviceId: string;
   /** Keep only records with this dimension value (e.g. `load_id`). */
   readonly where?: { readonly dimension: string; readonly value: string };
+  /** Adds each record's `writtenAt` where the store keeps it (data quality: late and out-of-order samples). */
+  readonly withWriteTime?: boolean;
 }
 
 /**

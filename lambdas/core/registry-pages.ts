@@ -1,8 +1,8 @@
 // Reading a whole registry listing, page by page.
-import type { Device, DeviceRegistry } from './ports.js';
+import type { Device, DeviceKind, DeviceRegistry } from './ports.js';
 
 /** Every registered device of a kind, following the registry's pages. */
-export async function listAll(registry: DeviceRegistry, kind: 'ven' | 'gateway', online?: boolean): Promise<Device[]> {
+export async function listAll(registry: DeviceRegistry, kind: DeviceKind, online?: boolean): Promise<Device[]> {
   const all: Device[] = [];
   let next: string | undefined;
   do {
