@@ -143,6 +143,8 @@ export interface LocalStack {
   close(): Promise<void>;
   /** The local DynamoDB and the stack's table names, for tools and tests that look beneath the API. */
   readonly dynamodb: { readonly client: DynamoDBClient; readonly tables: Record<TableName, string> };
+  /** The stores the operator API and the housekeeping sweep run on, for tests and benches that drive them directly. */
+  readonly ports: ApiPorts;
   /**
    * Takes a part down as an outage would and brings it back on the same port: the broker (every connection dropped,
    * as a broker restart does), the DynamoDB store, the Kinesis streams. For the fault tests and `/health`.
@@ -404,6 +406,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   return {
     config,
     dynamodb: { client: dynamo.client, tables: tableNames },
+    ports: apiPorts,
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
     deliverToRules: (topic, payload, clientId) =>

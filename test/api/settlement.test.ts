@@ -3,13 +3,11 @@
 // stores the report and books one `settlement` entry per VEN in its ledger: delivered kWh × its tariff's shed price,
 // none for the VEN without a tariff. Sweeps racing and repeating add nothing; the chains verify; the stored report
 // answers as the live one did, and a sample landing after settlement leaves it (and the money) as it was.
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildIngestPorts, documentClient, ledgerStore } from '../../lambdas/core/adapters.js';
-import { DynamoCommandLog } from '../../lambdas/core/commands-dynamodb.js';
-import type { Env } from '../../lambdas/core/config.js';
-import { fleetEventReport, reportView } from '../../lambdas/core/fleet-event.js';
-import { DynamoFleetEventStore } from '../../lambdas/core/fleet-events-dynamodb.js';
-import { DynamoMetadataStore } from '../../lambdas/core/metadata-dynamodb.js';
+import { documentClient } from '../../lambdas/core/adapters.js';
+import { fleetEventReport, MAX_INLINE_VEN_INTERVALS, reportView } from '../../lambdas/core/fleet-event.js';
+import type { FleetEventRecord } from '../../lambdas/core/ports.js';
 import { settleDueEvents, settleEvent, type SettlementPorts } from '../../lambdas/core/settlement.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { eventually } from '../e2e/helpers.js';
@@ -40,25 +38,7 @@ const sample = (venId: VenId, timestamp: number, usedPowerKw: number) => ({
 
 beforeAll(async () => {
   stack = await startApiStack({ settlementGraceMs: 1000 });
-  const tableNames = stack.dynamodb.tables;
-  const env = {
-    DEVICES_TABLE: tableNames.devices,
-    EVENTS_TABLE: tableNames.events,
-    COMMANDS_TABLE: tableNames.commands,
-    TIMESERIES_BACKEND: 'dynamodb',
-    TIMESERIES_TABLE: tableNames.timeseries,
-    RETENTION_DAYS: 30,
-    ARCHIVE_RETENTION_DAYS: 730,
-  } satisfies Env;
-  const doc = documentClient(stack.dynamodb.client);
-  const ingest = buildIngestPorts(env, stack.dynamodb.client);
-  ports = {
-    commands: new DynamoCommandLog(doc, tableNames.commands),
-    telemetry: ingest.telemetry,
-    ledger: ledgerStore(env, tableNames.ledger, stack.dynamodb.client),
-    fleetEvents: new DynamoFleetEventStore(doc, tableNames.fleetEvents),
-    metadata: new DynamoMetadataStore(doc, tableNames.metadata),
-  };
+  ports = stack.ports;
   const tariff = (shed: number, currency: string) => ({ shed_price_per_kwh: shed, energy_price_per_kwh: 0.3, currency });
   const metadata = [
     { nodeId: 'ven-s1', location: { lat: 52.1, lon: 4.3 }, capacity_kw: 20, technology: 'ven', tariff: tariff(200, 'EUR') },
@@ -158,4 +138,56 @@ describe('an ended fleet event', () => {
     expect((await stack.api(`/api/events/${eventId}`)).body).toEqual(stored);
     expect((await settlements('ven-s1'))[0].data.amount).toBe(4);
   });
+});
+
+describe('a report too big to serve whole', () => {
+  it('serves each VEN\'s intervals only in the CSV, read back in order from the stored parts', async () => {
+    // 36 VENs × 288 intervals (24 h) = 10,368 per-VEN intervals, past MAX_INLINE_VEN_INTERVALS
+    const venIds = Array.from({ length: 36 }, (_, i) => `ven-big-${String(i).padStart(2, '0')}`);
+    expect(venIds.length * 288).toBeGreaterThan(MAX_INLINE_VEN_INTERVALS);
+    const startedAt = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
+    const event: FleetEventRecord = {
+      eventId: 'evt-big',
+      requested_kw: 36,
+      duration_sec: 86_400,
+      startedAt,
+      endsAt: startedAt + 86_400_000,
+      allocations: venIds.map((venId, i) => ({ venId, shed_kw: 1, correlationId: `big-${i}` })),
+      shortfall_kw: 0,
+      excluded: [],
+    };
+    // each VEN a reading per interval, its shed there a function of the VEN and the interval
+    await Promise.all(
+      venIds.map((venId, v) =>
+        ports.telemetry.write(
+          Array.from({ length: 288 }, (_, i) => ({
+            series: 'ven_telemetry' as const,
+            deviceId: venId,
+            time: startedAt + i * 300_000 + 1000,
+            dimensions: { venId },
+            measures: { usedPowerKw: 10 - ((v + i) % 7) * 0.5, baselinePowerKw: 10 },
+          })),
+        ),
+      ),
+    );
+    expect(await ports.fleetEvents.create(event)).toBe(true);
+    await eventually(async () => (await ports.fleetEvents.get('evt-big'))?.settledAt !== undefined, 60_000);
+
+    const head = await documentClient(stack.dynamodb.client).send(new GetCommand({ TableName: stack.dynamodb.tables.fleetEvents, Key: { eventId: 'evt-big/report' } }));
+    expect(head.Item!.parts.length).toBeGreaterThan(1);
+    const served = (await stack.api('/api/events/evt-big')).body;
+    expect(served.ven_intervals).toBe('csv');
+    expect(served.vens.map((v: any) => v.intervals)).toEqual(venIds.map(() => []));
+    expect(served.intervals).toHaveLength(288);
+
+    const csv = await fetch(`${stack.config.apiUrl}/api/events/evt-big/report.csv`, { headers: { authorization: `Bearer ${stack.config.token}` } });
+    const venRows = (await csv.text()).trim().split('\n').filter((r) => r.startsWith('ven,')).map((r) => r.split(','));
+    const live = await fleetEventReport('evt-big', ports, Date.parse(served.report_computed_at));
+    expect(venRows.map((r) => [r[1], r[2], Number(r[7])])).toEqual(live.vens.flatMap((v) => v.intervals.map((iv) => [v.venId, iv.start, iv.shed_kw])));
+    // hand-computed: ven-big-03 in interval 5 sheds ((3 + 5) % 7) × 0.5 = 0.5 kW
+    expect(venRows.find((r) => r[1] === 'ven-big-03' && r[2] === new Date(startedAt + 5 * 300_000).toISOString())![7]).toBe('0.5');
+    // and the settlement priced what the stored report says was delivered: no tariff here, so unpriced
+    const entry = (await settlements('ven-big-03'))[0];
+    expect(entry.data).toMatchObject({ eventId: 'evt-big', delivered_kwh: served.vens[3].delivered_kwh, amount: null });
+  }, 90_000);
 });
