@@ -50,7 +50,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       'winter-river': ['timestream-write', 'iot-data-plane'],
       presence: [],
       der: ['timestream-write'],
-      'command-timeouts': ['timestream-query'],
+      'command-timeouts': ['timestream-write', 'timestream-query'], // the store reads (settlement); its writer comes with it
       api: ['timestream-write', 'timestream-query', 'iot-data-plane'],
       'iot-authorizer': [],
       'provisioning-hook': [],
