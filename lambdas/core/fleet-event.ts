@@ -19,6 +19,7 @@ import {
 import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from './commands.js';
 import { NotFoundError } from './errors.js';
 import { fleetIntervals, PERFORMANCE_TOLERANCE, venPerformance } from './event-performance.js';
+import { mapLimited } from './map-limited.js';
 import { meterSamples } from './meter-samples.js';
 import type { Device, DeviceRegistry, FleetEventRecord, FleetEventStore, TelemetryStore } from './ports.js';
 import { listAll } from './registry-pages.js';
@@ -81,6 +82,9 @@ export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventP
   };
 }
 
+/** VENs whose metering a report reads at once. */
+const REPORT_PARALLEL = 16;
+
 /** What a report reads: the event, its commands' ACKs and the VENs' metering. */
 export type ReportPorts = Pick<FleetEventPorts, 'fleetEvents' | 'commands' | 'telemetry'>;
 
@@ -89,23 +93,22 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
   if (!event) throw new NotFoundError(`event ${eventId}`);
   // whole intervals up to the one in progress: its baseline is the whole interval's, its load what came so far
   const end = Math.min(event.endsAt, event.startedAt + Math.max(1, Math.ceil((now - event.startedAt) / INTERVAL_MS)) * INTERVAL_MS);
-  const measuredVens = await Promise.all(
-    event.allocations.map(async (a) => {
-      const command = await ports.commands.get(a.correlationId);
-      const ack = command?.ack?.op === 'event' ? command.ack : undefined;
-      const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, end);
-      const baseline = computeBaseline(baselineInput);
-      return {
-        ...a,
-        status: command?.status ?? 'not-sent',
-        actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
-        ...withDelivered(venPerformance(baseline, baselineInput.during, a.shed_kw)),
-        baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
-        baseline_days: baseline.days.length,
-        baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
-      };
-    }),
-  );
+  // a few VENs at a time: each reads up to 32 windows of metering
+  const measuredVens = await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
+    const command = await ports.commands.get(a.correlationId);
+    const ack = command?.ack?.op === 'event' ? command.ack : undefined;
+    const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, end);
+    const baseline = computeBaseline(baselineInput);
+    return {
+      ...a,
+      status: command?.status ?? 'not-sent',
+      actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
+      ...withDelivered(venPerformance(baseline, baselineInput.during, a.shed_kw)),
+      baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
+      baseline_days: baseline.days.length,
+      baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
+    };
+  });
   const vens = measuredVens.map((v) => ({ ...v, intervals: v.intervals.map(isoTimes) }));
   const measured = vens.flatMap((v) => (v.measured_shed_kw !== null ? [v.measured_shed_kw] : []));
   return {

@@ -7,6 +7,7 @@
 import { fleetEventReport, reportView, type FleetEventReport, type FleetEventReportView, type ReportPorts } from './fleet-event.js';
 import { appendOnce, type LedgerStore } from './ledger.js';
 import { logger } from './logger.js';
+import { mapLimited } from './map-limited.js';
 import type { MetadataStore } from './metadata.js';
 import type { FleetEventRecord } from './ports.js';
 
@@ -18,6 +19,9 @@ import type { FleetEventRecord } from './ports.js';
 export const SETTLEMENT_GRACE_MS = 5 * 60_000;
 /** How far back (by start) a sweep looks for events to settle: the longest event (7 days) and a week of sweeps down. */
 export const SETTLEMENT_LOOKBACK_MS = 14 * 86_400_000;
+
+/** VENs settled at once. */
+const SETTLE_PARALLEL = 8;
 
 export type SettlementPorts = ReportPorts & {
   readonly ledger: LedgerStore;
@@ -61,7 +65,8 @@ export async function settleDueEvents(ports: SettlementPorts, now: number, grace
 export async function settleEvent(event: FleetEventRecord, ports: SettlementPorts, now: number) {
   const { report } = await storedOrNewReport(event, ports, now);
   const vens = report.vens.map((v) => ({ venId: v.venId, delivered_kwh: v.delivered_kwh }));
-  for (const ven of vens) {
+  // VENs in parallel, a few at a time (each its own chain); one failing stops the event's settlement until the next run
+  await mapLimited(vens, SETTLE_PARALLEL, async (ven) => {
     const data = await settlementOf(ven, report, ports.metadata);
     const { appended } = await appendOnce(
       ports.ledger,
@@ -70,7 +75,7 @@ export async function settleEvent(event: FleetEventRecord, ports: SettlementPort
       new Date(event.endsAt).toISOString(),
     );
     if (appended) logger.info('settled', { eventId: event.eventId, venId: ven.venId, amount: data.amount, currency: data.currency });
-  }
+  });
   await ports.fleetEvents.markSettled(event.eventId, now);
 }
 
