@@ -2,8 +2,9 @@
 // settled), listed newest first through `byMonth` one UTC month at a time. The report stored at settlement sits beside
 // it in the same table, Brotli-compressed JSON, under keys no event id can take (`/`, which the routes' ids cannot
 // carry) and without `month`, so never listed: `<eventId>/report` (the report as served) and, when the per-VEN
-// intervals are too many to serve inline, `<eventId>/report/<computed at>/<n>` (their parts, for the CSV).
+// intervals are too many to serve inline, `<eventId>/report/<attempt>/<n>` (their parts, for the CSV).
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { monthsBack, newestFirst, walkBuckets } from './bucket-pages.js';
 import { conditional } from './dynamo.js';
@@ -56,16 +57,16 @@ export class DynamoFleetEventStore implements FleetEventStore {
   }
 
   async putReport(event: FleetEventRecord, report: StoredReport) {
-    const computedAt = Date.now();
-    const expiresAt = Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400;
-    const partKeys = chunked(report.parts).map((_, i) => `${event.eventId}/report/${computedAt}/${i}`);
-    await Promise.all(
-      chunked(report.parts).map((part, i) =>
-        this.client.send(new PutCommand({ TableName: this.tableName, Item: { eventId: partKeys[i], z: compress(part), expiresAt } })),
-      ),
-    );
     const z = compress(report.report);
     if (z.length > MAX_ITEM_BYTES) throw new Error(`the report of ${event.eventId} is ${z.length} bytes compressed: too big for one item`);
+    const expiresAt = Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400;
+    const parts = chunked(report.parts).flatMap(compressedParts);
+    // under keys of this attempt's own: a racing attempt's parts never mix with these (the loser's are left to TTL)
+    const attempt = randomUUID();
+    const partKeys = parts.map((_, i) => `${event.eventId}/report/${attempt}/${i}`);
+    await Promise.all(
+      parts.map((part, i) => this.client.send(new PutCommand({ TableName: this.tableName, Item: { eventId: partKeys[i], z: part, expiresAt } }))),
+    );
     return conditional(() =>
       this.client.send(
         new PutCommand({
@@ -124,6 +125,15 @@ const compress = (value: unknown) => {
   return brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } });
 };
 const decompress = (z: unknown) => JSON.parse(brotliDecompressSync(z as Uint8Array).toString('utf8')) as unknown;
+
+/** A run of parts compressed: one item's worth, or halves (and so on) when it compresses worse than expected. */
+function compressedParts(parts: unknown[]): Buffer[] {
+  const z = compress(parts);
+  if (z.length <= MAX_ITEM_BYTES) return [z];
+  if (parts.length === 1) throw new Error(`one VEN's intervals are ${z.length} bytes compressed: too big for one item`);
+  const half = Math.ceil(parts.length / 2);
+  return [...compressedParts(parts.slice(0, half)), ...compressedParts(parts.slice(half))];
+}
 
 /** The parts in consecutive runs of about PART_CHARS of JSON each. */
 function chunked(parts: readonly unknown[]): unknown[][] {
