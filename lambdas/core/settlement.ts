@@ -44,20 +44,30 @@ export interface SettlementData {
 
 export type StoredFleetEventReport = FleetEventReportView & { report_computed_at: string };
 
-/** Settles every event due at `now` (ended more than the grace ago, not settled yet); returns their ids. */
+/**
+ * Settles every event due at `now` (ended more than the grace ago, not settled yet); returns their ids. An event that
+ * fails is logged and left for the next run, after the others had their turn; the run then fails (the Errors alarm).
+ */
 export async function settleDueEvents(ports: SettlementPorts, now: number, grace = SETTLEMENT_GRACE_MS): Promise<string[]> {
   const settled: string[] = [];
+  const failed: string[] = [];
   let next: string | undefined;
-  do {
+  walk: do {
     const page = await ports.fleetEvents.list({ limit: 100, ...(next && { next }) });
     for (const event of page.items) {
-      if (event.startedAt < now - SETTLEMENT_LOOKBACK_MS) return settled;
+      if (event.startedAt < now - SETTLEMENT_LOOKBACK_MS) break walk;
       if (event.settledAt !== undefined || now < event.endsAt + grace) continue;
-      await settleEvent(event, ports, now);
-      settled.push(event.eventId);
+      try {
+        await settleEvent(event, ports, now);
+        settled.push(event.eventId);
+      } catch (err) {
+        logger.error('settlement failed', { eventId: event.eventId, error: err as Error });
+        failed.push(event.eventId);
+      }
     }
     next = page.next;
   } while (next);
+  if (failed.length > 0) throw new Error(`settlement failed for ${failed.join(', ')} (settled: ${settled.length})`);
   return settled;
 }
 

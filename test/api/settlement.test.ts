@@ -3,7 +3,7 @@
 // stores the report and books one `settlement` entry per VEN in its ledger: delivered kWh × its tariff's shed price,
 // none for the VEN without a tariff. Sweeps racing and repeating add nothing; the chains verify; the stored report
 // answers as the live one did, and a sample landing after settlement leaves it (and the money) as it was.
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { fleetEventReport, MAX_INLINE_VEN_INTERVALS, reportView } from '../../lambdas/core/fleet-event.js';
@@ -190,4 +190,24 @@ describe('a report too big to serve whole', () => {
     const entry = (await settlements('ven-big-03'))[0];
     expect(entry.data).toMatchObject({ eventId: 'evt-big', delivered_kwh: served.vens[3].delivered_kwh, amount: null });
   }, 180_000);
+});
+
+describe('an event that cannot be settled', () => {
+  it('is left for the next run, named, while the others are settled', async () => {
+    const hourAgo = Date.now() - 3_600_000;
+    const event = (eventId: string, startedAt: number, venId: string): FleetEventRecord => ({
+      eventId, requested_kw: 1, duration_sec: 300, startedAt, endsAt: startedAt + 300_000,
+      allocations: [{ venId, shed_kw: 1, correlationId: `${eventId}-c` }], shortfall_kw: 0, excluded: [],
+    });
+    // the newer one's stored report is corrupt (not Brotli): every attempt at it fails
+    await ports.fleetEvents.create(event('evt-good', hourAgo, 'ven-s2'));
+    await ports.fleetEvents.create(event('evt-bad', hourAgo + 60_000, 'ven-s1'));
+    const doc = documentClient(stack.dynamodb.client);
+    await doc.send(new PutCommand({ TableName: stack.dynamodb.tables.fleetEvents, Item: { eventId: 'evt-bad/report', z: Buffer.from('not brotli'), parts: [] } }));
+    await expect(settleDueEvents(ports, Date.now(), 1000)).rejects.toThrow(/settlement failed for evt-bad \(settled: [01]\)/);
+    await eventually(async () => (await ports.fleetEvents.get('evt-good'))?.settledAt !== undefined);
+    expect((await settlements('ven-s2')).map((e) => e.ref)).toContain('evt-good');
+    expect((await ports.fleetEvents.get('evt-bad'))?.settledAt).toBeUndefined();
+    expect((await settlements('ven-s1')).map((e) => e.ref)).not.toContain('evt-bad');
+  });
 });
