@@ -27,6 +27,7 @@ const stack = await startLocalStack({
   inventoryFile: process.env.VPP_INVENTORY || undefined,
   commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),
   commandSweepMs: positive('VPP_COMMAND_SWEEP_MS'),
+  settlementGraceMs: positive('VPP_SETTLEMENT_GRACE_MS'),
   retentionDays: days('VPP_RETENTION_DAYS'),
   archiveRetentionDays: days('VPP_ARCHIVE_RETENTION_DAYS'),
   log: (line) => console.log(line),

@@ -3,7 +3,7 @@
 // (event source mapping with partial batch responses). One dead-letter queue is the error sink for the rules
 // (errorAction: a failed put), for batches the stream gave up on (the mapping's on-failure destination) and for
 // refused messages, which the Lambdas also append to the refusals table.
-// Beside them, the sweep that closes commands no ACK answered in time.
+// Beside them, the housekeeping sweep: it closes commands no ACK answered in time and settles ended fleet DR events.
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -75,7 +75,7 @@ export class Ingest extends Construct {
   readonly topicRules: Record<string, CfnTopicRule> = {};
   /** Deployed AWS rule name of each shared rule (a token for the generated ones), by its name in lambdas/core/rules.ts. */
   readonly ruleNames: Record<string, string> = {};
-  /** Marks `sent` commands past their expiry `timed-out` (lambdas/command-timeouts), once a minute. */
+  /** The housekeeping sweep, once a minute: command time-outs, fleet event settlement (lambdas/command-timeouts). */
   readonly commandTimeouts: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: IngestProps) {
@@ -127,23 +127,34 @@ export class Ingest extends Construct {
     );
   }
 
+  /**
+   * The one-minute housekeeping (lambdas/command-timeouts): command time-outs, then the settlement of ended fleet DR
+   * events (lambdas/core/settlement.ts).
+   */
   private commandSweep(storage: Storage): HandlerFunction {
     const fn = new HandlerFunction(this, 'CommandTimeouts', {
       handler: 'command-timeouts',
-      description: 'Marks commands nobody acknowledged in time as timed-out',
-      environment: {
-        [tables.commands.env]: storage.tables.commands.tableName,
-        [tables.ledger.env]: storage.tables.ledger.tableName,
-        ARCHIVE_RETENTION_DAYS: storage.environment.ARCHIVE_RETENTION_DAYS!,
-      },
+      description: 'Marks commands nobody acknowledged in time as timed-out; settles ended fleet DR events',
+      environment: storage.environment,
+      // Settling a day-long event over a large fleet reads each VEN's metering: minutes, not seconds. A run still going
+      // when the next starts is harmless (the report is stored once, each entry appended once).
+      timeout: Duration.minutes(5),
       // The next run a minute later is the retry; a failing sweep raises the Errors alarm.
       retryAttempts: 0,
     });
     storage.grantRead(fn, 'commands');
     storage.grantWrite(fn, 'commands');
-    storage.grantChainAppend(fn, 'ledger'); // each time-out in the target's ledger
+    storage.grantChainAppend(fn, 'ledger'); // each time-out and each settlement in the node's ledger
+    storage.grantGetItem(fn, 'metadata'); // each VEN's tariff
+    storage.grantTimeseriesRead(fn); // the metering an event's report is computed from
+    const fleetEvents = storage.tables.fleetEvents;
+    // fleet events: listed by month, each read, its report stored beside it and the event marked settled; no Scan, no Delete
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${fleetEvents.tableArn}/index/byMonth`] }));
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [fleetEvents.tableArn] }),
+    );
     new Rule(this, 'CommandTimeoutsSchedule', {
-      description: 'Runs the command time-out sweep',
+      description: 'Runs the housekeeping sweep: command time-outs, fleet event settlement',
       schedule: Schedule.rate(Duration.minutes(1)),
       targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
     });

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { apiHandler } from '../../lambdas/api/handler.js';
 import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
-import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
+import { startHousekeeping } from '../../lambdas/command-timeouts/local-timer.js';
+import { SETTLEMENT_GRACE_MS } from '../../lambdas/core/settlement.js';
 import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, type Ports } from '../../lambdas/core/adapters.js';
 import type { CommandPublisher } from '../../lambdas/core/ports.js';
 import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
@@ -76,8 +77,10 @@ export interface LocalStackOptions {
   readonly retentionDays?: number;
   /** ACK history and ledger retention in days (TTL). @default 730 */
   readonly archiveRetentionDays?: number;
-  /** How often the time-out sweep runs. Default 5000. */
+  /** How often the housekeeping sweep (command time-outs, event settlement) runs. Default 5000. */
   readonly commandSweepMs?: number;
+  /** How long after a fleet event's end it is settled. Default SETTLEMENT_GRACE_MS (5 minutes). */
+  readonly settlementGraceMs?: number;
   /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
   readonly instrumentPorts?: (ports: Ports) => Ports;
   /** The clock the rules' time-series writes are stamped with (their write time): tests simulate late arrivals. */
@@ -143,6 +146,8 @@ export interface LocalStack {
   close(): Promise<void>;
   /** The local DynamoDB and the stack's table names, for tools and tests that look beneath the API. */
   readonly dynamodb: { readonly client: DynamoDBClient; readonly tables: Record<TableName, string> };
+  /** The stores the operator API and the housekeeping sweep run on, for tests and benches that drive them directly. */
+  readonly ports: ApiPorts;
   /**
    * Takes a part down as an outage would and brings it back on the same port: the broker (every connection dropped,
    * as a broker restart does), the DynamoDB store, the Kinesis streams. For the fault tests and `/health`.
@@ -321,7 +326,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const iotData = new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials });
   dataPlane = new IotDataCommandPublisher(iotData);
-  // the operator API's own ports, the inventory it routes dispatches with, and the command time-out sweep
+  // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
   const apiPorts: ApiPorts = buildApiPorts(
     env,
     {
@@ -341,7 +346,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
-  const commandSweep = startCommandSweep(apiPorts.commands, apiPorts.ledger, opts.commandSweepMs ?? 5000, log);
+  const housekeeping = startHousekeeping(apiPorts, opts.commandSweepMs ?? 5000, opts.settlementGraceMs ?? SETTLEMENT_GRACE_MS, log);
   const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
@@ -407,6 +412,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   return {
     config,
     dynamodb: { client: dynamo.client, tables: tableNames },
+    ports: apiPorts,
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
     deliverToRules: (topic, payload, clientId) =>
@@ -428,7 +434,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await broker.close();
       await settle();
       await Promise.all([...consumers.values()].map((c) => c.stop()));
-      await commandSweep.stop();
+      await housekeeping.stop();
       clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();

@@ -1,22 +1,21 @@
-// The local stack's stand-in for the EventBridge schedule: the same sweep on an interval, one run at a time.
-import type { LedgerStore } from '../core/ledger.js';
-import type { CommandStore } from '../core/ports.js';
-import { sweepCommands } from './handler.js';
+// The local stack's stand-in for the EventBridge schedule: the same housekeeping on an interval, one run at a time.
+import type { SettlementPorts } from '../core/settlement.js';
+import { housekeeping } from './handler.js';
 
-export interface CommandSweep {
+export interface Housekeeping {
   stop(): Promise<void>;
 }
 
-export function startCommandSweep(commands: CommandStore, ledger: LedgerStore, everyMs: number, log: (line: string) => void): CommandSweep {
+export function startHousekeeping(ports: SettlementPorts, everyMs: number, settlementGraceMs: number, log: (line: string) => void): Housekeeping {
   let running: Promise<void> | undefined;
   let lastError = '';
   const run = async () => {
     try {
-      await sweepCommands(commands, ledger);
+      await housekeeping(ports, Date.now(), settlementGraceMs);
       lastError = '';
     } catch (err) {
       // Logged once per distinct failure, not on every tick.
-      if ((err as Error).message !== lastError) log(`command time-outs: ${(err as Error).message}`);
+      if ((err as Error).message !== lastError) log(`housekeeping: ${(err as Error).message}`);
       lastError = (err as Error).message;
     } finally {
       running = undefined;

@@ -65,11 +65,14 @@ export const powerEnvSchema = z.object({
 });
 export type PowerEnv = z.infer<typeof powerEnvSchema>;
 
-/** The command time-out sweep (lambdas/command-timeouts): the command log, and the ledger it records time-outs in. */
-export const commandTimeoutsEnvSchema = z.object({
-  COMMANDS_TABLE: z.string().min(1),
+/**
+ * The housekeeping sweep (lambdas/command-timeouts) beside `envSchema`: the ledger it records time-outs and
+ * settlements in, the fleet events it settles, and the metadata their tariffs are in.
+ */
+export const housekeepingEnvSchema = z.object({
   LEDGER_TABLE: z.string().min(1),
-  ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+  FLEET_EVENTS_TABLE: z.string().min(1),
+  METADATA_TABLE: z.string().min(1),
 });
 
 /** Validates a Lambda's environment against `schema`; fails loudly naming every missing or bad variable. */

@@ -50,7 +50,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       'winter-river': ['timestream-write', 'iot-data-plane'],
       presence: [],
       der: ['timestream-write'],
-      'command-timeouts': [],
+      'command-timeouts': ['timestream-write', 'timestream-query'], // the store reads (settlement); its writer comes with it
       api: ['timestream-write', 'timestream-query', 'iot-data-plane'],
       'iot-authorizer': [],
       'provisioning-hook': [],
@@ -64,7 +64,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       'winter-river': backend,
       presence: backend,
       der: backend,
-      'command-timeouts': undefined,
+      'command-timeouts': backend,
       api: backend,
       'iot-authorizer': undefined,
       'provisioning-hook': undefined,

@@ -77,7 +77,7 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     });
     const timeseriesTable = stack.resolve(stack.storage.timeseriesTable!.tableName);
     const envs = lambdaEnvironments(template);
-    expect(envs).toHaveLength(6);
+    expect(envs).toHaveLength(7); // the rules' five, the API, the housekeeping sweep (it reads metering to settle events)
     for (const env of envs) expect(env).toMatchObject({ TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: timeseriesTable });
   });
 
