@@ -25,6 +25,7 @@ const stack = await startLocalStack({
   inventoryFile: process.env.VPP_INVENTORY || undefined,
   commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),
   commandSweepMs: positive('VPP_COMMAND_SWEEP_MS'),
+  rollupIntervalMs: positive('VPP_ROLLUP_INTERVAL_MS'),
   retentionDays: positive('VPP_RETENTION_DAYS'),
   archiveRetentionDays: positive('VPP_ARCHIVE_RETENTION_DAYS'),
   log: (line) => console.log(line),
