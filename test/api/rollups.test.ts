@@ -2,6 +2,7 @@
 // metering and der handlers, time series on the local DynamoDB), rolled up by the pass and read over HTTP.
 // The figures are worked out by hand from how the history is built (see `venKw` and `DER` below).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLLUP_GRACE_MS } from '../../lambdas/core/rollup-pass.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { apiClient, type ApiClient } from '../e2e/helpers.js';
 import { startApiStack, type ApiTestStack } from './stack.js';
@@ -174,6 +175,25 @@ describe('given three days of metering and DER history ingested late, when the r
     expect(after.portfolio[0]).toEqual({ ...before.portfolio[0], samples: 1441, import_kwh: 324.125, mean_kw: 13.505 });
     const changed = after.q.filter((r: unknown, n: number) => JSON.stringify(r) !== JSON.stringify(before.q[n]));
     expect(changed).toEqual([{ ...before.q.find((r: { start: string }) => r.start === iso(DAYS[2]! + 5 * INTERVAL)), samples: 4, import_kwh: 1.125, mean_kw: 4.5, peak_kw: 4.5 }]);
+  });
+});
+
+describe('given a reading on time, when the pass runs', () => {
+  it('then its bucket has no row until the bucket ends and the grace passes, and then it has, in the portfolio too', async () => {
+    const at = Date.now() - 1000;
+    const bucket = Math.floor(at / INTERVAL) * INTERVAL;
+    await deliver(topics.metering, 'ven-r9', [{ venId: 'ven-r9', timestamp: at / 1000, usedPowerKw: 8 }]);
+    await stack.settle();
+    const rows = async (node: string) =>
+      (await viewer(`/api/telemetry/${node}/historical?interval=15m&from=${iso(bucket)}&to=${iso(bucket + INTERVAL)}`)).body.items;
+    await stack.rollupPass();
+    expect(await rows('ven-r9')).toEqual([]);
+    await stack.rollupPass(bucket + INTERVAL + ROLLUP_GRACE_MS);
+    const expected = { start: iso(bucket), end: iso(bucket + INTERVAL), samples: 1, import_kwh: 2, export_kwh: 0, mean_kw: 8, peak_kw: 8, min_soc_pct: null, mean_soc_pct: null };
+    expect(await rows('ven-r9')).toEqual([{ ...expected, shed_kwh: 0, online_hours: 0.25 }]);
+    expect(await rows('portfolio')).toEqual([{ ...expected, shed_kwh: 0, online_hours: 0.25 }]);
+    const hour = (await viewer(`/api/telemetry/ven-r9/historical?interval=1h&from=${iso(bucket - 3_600_000)}&to=${iso(bucket + INTERVAL)}`)).body.items;
+    expect(hour).toMatchObject([{ samples: 1, import_kwh: 2, peak_kw: 8 }]);
   });
 });
 
