@@ -48,7 +48,8 @@ const PASS = { pk: 'pass', sk: 'watermark' };
 
 type Item = Record<string, unknown>;
 
-const itemOf = (nodeId: string, tier: Tier, r: RollupRow, expiresAt: number): Item => ({
+/** A row as it is stored (also what bench/rollup-cost.ts sizes). */
+export const rollupItem = (nodeId: string, tier: Tier, r: RollupRow, expiresAt: number): Item => ({
   pk: `${nodeId}#${tier}`,
   sk: iso(r.start),
   end: r.end,
@@ -90,7 +91,7 @@ export class DynamoRollupStore implements RollupStore {
   ) {}
 
   async put(nodeId: string, tier: Tier, rows: readonly RollupRow[]) {
-    const requests = rows.map((r) => ({ PutRequest: { Item: itemOf(nodeId, tier, r, Math.floor(r.end / 1000) + this.retentionDays * 86_400) } }));
+    const requests = rows.map((r) => ({ PutRequest: { Item: rollupItem(nodeId, tier, r, Math.floor(r.end / 1000) + this.retentionDays * 86_400) } }));
     for (let i = 0; i < requests.length; i += BATCH_WRITE) {
       let pending: typeof requests = requests.slice(i, i + BATCH_WRITE);
       for (let attempt = 1; pending.length > 0; attempt++) {
