@@ -17,6 +17,7 @@ const BENCHES: Bench[] = [
   { id: 'local-stack', run: async (ctx) => (await import('./local-stack.js')).run(ctx) },
   { id: 'dispatch', run: async (ctx) => (await import('./dispatch.js')).run(ctx) },
   { id: 'ledger', run: async () => (await import('./ledger.js')).run() },
+  { id: 'rollups-read', run: async (ctx) => (await import('./rollups-read.js')).run(ctx) },
   { id: 'device-agent', run: async (ctx) => (await import('./device-agent.js')).run(ctx) },
   { id: 'dashboard', run: async (ctx) => (await import('./dashboard.js')).run(ctx) },
   { id: 'dr-accuracy', run: async (ctx) => (await import('./dr-accuracy.js')).run(ctx) },
