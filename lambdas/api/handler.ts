@@ -70,6 +70,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/nodes/nearby': (e, p) => metadata.nodesNearby(p, e.queryStringParameters),
   'GET /api/analytics/{nodeId}/daily': (e, p) => analytics.nodeRollups(p, e.pathParameters?.nodeId, 'daily', e.queryStringParameters),
   'GET /api/analytics/{nodeId}/monthly': (e, p) => analytics.nodeRollups(p, e.pathParameters?.nodeId, 'monthly', e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/benchmarks': (e, p) => analytics.benchmarks(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/analytics/portfolio': (e, p) => analytics.portfolioRollups(p, e.queryStringParameters),
   'GET /api/telemetry/{nodeId}/historical': (e, p) => analytics.historical(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),

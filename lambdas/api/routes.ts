@@ -53,6 +53,7 @@ export const routes = [
   { method: 'GET', path: '/api/nodes/nearby', role: 'viewer' },
   { method: 'GET', path: '/api/analytics/{nodeId}/daily', role: 'viewer' },
   { method: 'GET', path: '/api/analytics/{nodeId}/monthly', role: 'viewer' },
+  { method: 'GET', path: '/api/analytics/{nodeId}/benchmarks', role: 'viewer' },
   { method: 'GET', path: '/api/analytics/portfolio', role: 'viewer' },
   { method: 'GET', path: '/api/telemetry/{nodeId}/historical', role: 'viewer' },
   { method: 'GET', path: '/api/transactions/{nodeId}', role: 'viewer' },

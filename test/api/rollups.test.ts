@@ -197,6 +197,38 @@ describe('given a reading on time, when the pass runs', () => {
   });
 });
 
+describe('given the history, when a node is compared with its peers', () => {
+  it('then a VEN gets its load factor, availability and shed ratio over the last 30 UTC days, each with its percentile among the VENs', async () => {
+    const res = await viewer('/api/analytics/ven-r1/benchmarks?days=30');
+    expect(res.status).toBe(200);
+    const to = Math.floor(Date.now() / DAY) * DAY;
+    expect(res.body).toEqual({
+      nodeId: 'ven-r1',
+      type: 'ven',
+      peers: 4, // ven-r1..3 and ven-r9, whose only reading is today's, outside the window
+      from: iso(to - 30 * DAY),
+      to: iso(to),
+      metrics: {
+        load_factor: { value: 0.7, percentile: 33 }, // 3.5 / 5 against 4.5 / 6 and 5.5 / 7 (ven-r9: none)
+        availability: { value: 0.1, percentile: 100 }, // 72 h of 720, as ven-r2 and ven-r3; ven-r9 0
+        shed_delivered_ratio: { value: null, percentile: null }, // no fleet event committed it to anything
+      },
+    });
+  });
+
+  it('then an asset is compared with the assets of its type and a site with the sites', async () => {
+    const bess = await viewer('/api/analytics/a-bess-2/benchmarks');
+    expect(bess.body).toMatchObject({ type: 'bess', peers: 3, metrics: { load_factor: { value: 0.667, percentile: 100 }, availability: { value: 0.1, percentile: 100 } } });
+    const site = await viewer('/api/analytics/site-a/benchmarks');
+    expect(site.body).toMatchObject({ type: 'site', peers: 2, metrics: { availability: { value: 0.2, percentile: 100 } } });
+  });
+
+  it('then bad days are a 400 naming days, an unknown node a 404', async () => {
+    expect([(await viewer('/api/analytics/ven-r1/benchmarks?days=0')).body.field, (await viewer('/api/analytics/ven-r1/benchmarks?days=x')).status]).toEqual(['days', 400]);
+    expect((await viewer('/api/analytics/ven-nobody/benchmarks')).status).toBe(404);
+  });
+});
+
 describe('the rollup routes at the edge', () => {
   it('answers bad input with a 400 naming the field', async () => {
     const cases: [string, string][] = [

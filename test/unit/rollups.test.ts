@@ -1,5 +1,6 @@
 // The rollup arithmetic on hand-computed figures: interval means, net import/export, demand peak, SOC, shed, groups.
 import { describe, expect, it } from 'vitest';
+import { committedKwh, nodeMetrics, percentileRank } from '../../lambdas/core/node-benchmarks.js';
 import { bucketEnd, bucketStart, combine, groupInterval, intervalRow, rollupSample, rollupView } from '../../lambdas/core/rollups.js';
 
 const T0 = Date.UTC(2026, 10, 1); // 2026-11-01T00:00Z
@@ -43,5 +44,16 @@ describe('rollup arithmetic', () => {
     expect(new Date(bucketStart('15m', t)).toISOString()).toBe('2026-02-14T13:30:00.000Z');
     expect(new Date(bucketStart('1mo', t)).toISOString()).toBe('2026-02-01T00:00:00.000Z');
     expect(new Date(bucketEnd('1mo', bucketStart('1mo', t))).toISOString()).toBe('2026-03-01T00:00:00.000Z');
+  });
+
+  it('benchmarks: committed shed counts only the part of an event inside the window; percentile rank counts ties', () => {
+    const event = { eventId: 'e', requested_kw: 5, duration_sec: 7200, startedAt: T0 - 3_600_000, endsAt: T0 + 3_600_000, shortfall_kw: 0, excluded: [],
+      allocations: [{ venId: 'v1', shed_kw: 3, correlationId: 'c1' }, { venId: 'v2', shed_kw: 2, correlationId: 'c2' }] };
+    expect([...committedKwh([event], T0, T0 + 86_400_000)]).toEqual([['v1', 3], ['v2', 2]]);
+    expect(percentileRank([0.1, 0.1, 0.5, null], 0.1)).toBe(67);
+    expect(percentileRank([0.1, 0.5], null)).toBeNull();
+    const day = combine('1d', T0, [intervalRow(T0, [{ time: T0, kw: 4, shedKw: 8 }], true)]); // 2 kWh shed
+    expect(nodeMetrics([day], 24, 4)).toEqual({ load_factor: 1, availability: 0.01, shed_delivered_ratio: 0.5 });
+    expect(nodeMetrics([], 24, undefined)).toEqual({ load_factor: null, availability: 0, shed_delivered_ratio: null });
   });
 });
