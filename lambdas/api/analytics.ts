@@ -4,7 +4,7 @@
 // site id. A node with no rows that the platform does not know (registry, inventory) is a 404; a known one with
 // no rows in the window answers `items: []`.
 import { NotFoundError, ValidationError } from '../core/errors.js';
-import { PORTFOLIO } from '../core/rollup-pass.js';
+import { PORTFOLIO, allAssets, allDeviceIds } from '../core/rollup-pass.js';
 import { committedKwh, nodeMetrics, percentileRank, type NodeMetrics } from '../core/node-benchmarks.js';
 import type { FleetEventRecord } from '../core/ports.js';
 import { bucketStart, rollupView, type Tier } from '../core/rollups.js';
@@ -112,23 +112,11 @@ export async function benchmarks(ports: ApiPorts, nodeId: string | undefined, qu
 async function peersOf(ports: ApiPorts, id: string): Promise<{ type: string; ids: string[] } | undefined> {
   const [device, asset, site] = await Promise.all([ports.registry.get(id), ports.inventory.getAsset(id), ports.inventory.getSite(id)]);
   if (device?.kind === 'ven' || device?.kind === 'winter-river') {
-    const ids: string[] = [];
-    let next: string | undefined;
-    do {
-      const page = await ports.registry.list(device.kind, { limit: 1000, ...(next && { next }) });
-      ids.push(...page.items.map((d) => d.deviceId));
-      next = page.next;
-    } while (next);
+    const ids = await allDeviceIds(ports.registry, device.kind);
     return { type: device.kind, ids: ids.includes(id) ? ids : [id, ...ids] };
   }
   if (!asset && !site) return undefined;
-  const assets: { asset_id: string; asset_type: string; site_id: string }[] = [];
-  let next: string | undefined;
-  do {
-    const page = await ports.inventory.listAssets({ limit: 1000, ...(next && { next }) });
-    assets.push(...page.items);
-    next = page.next;
-  } while (next);
+  const assets = await allAssets(ports.inventory);
   if (asset) return { type: asset.asset_type, ids: assets.filter((a) => a.asset_type === asset.asset_type).map((a) => a.asset_id) };
   return { type: 'site', ids: [...new Set(assets.map((a) => a.site_id))] };
 }

@@ -1,6 +1,7 @@
 // The rollup pass (every 15 minutes): closes the 15-minute buckets that ended before now − grace, recomputes the
 // buckets late samples marked dirty, then each touched node's hour, day and month from their children. Every row is
 // recomputed whole and put, so a pass may run again, late or twice, and leave the same rows.
+import type { InventoryAsset } from './inventory.js';
 import type { DeviceRegistry, InventoryStore, TelemetryStore } from './ports.js';
 import type { DirtyMarker, RollupStore } from './rollups-dynamodb.js';
 import {
@@ -61,26 +62,33 @@ export interface PassResult {
   readonly dirty: number;
 }
 
-/** The fleet from the registry (VENs, Winter River nodes) and the inventory (assets and their sites). */
-export async function rollupFleet(registry: DeviceRegistry, inventory: Pick<InventoryStore, 'listAssets'>): Promise<RollupFleet> {
-  const ids = async (kind: 'ven' | 'winter-river') => {
-    const out: string[] = [];
-    let next: string | undefined;
-    do {
-      const page = await registry.list(kind, { limit: 1000, ...(next && { next }) });
-      out.push(...page.items.map((d) => d.deviceId));
-      next = page.next;
-    } while (next);
-    return out;
-  };
-  const assets: { asset_id: string; site_id: string }[] = [];
+/** Every device of a kind in the registry, in pages of 1,000. */
+export async function allDeviceIds(registry: Pick<DeviceRegistry, 'list'>, kind: 'ven' | 'winter-river'): Promise<string[]> {
+  const out: string[] = [];
+  let next: string | undefined;
+  do {
+    const page = await registry.list(kind, { limit: 1000, ...(next && { next }) });
+    out.push(...page.items.map((d) => d.deviceId));
+    next = page.next;
+  } while (next);
+  return out;
+}
+
+/** Every asset of the inventory, in pages of 1,000. */
+export async function allAssets(inventory: Pick<InventoryStore, 'listAssets'>): Promise<InventoryAsset[]> {
+  const out: InventoryAsset[] = [];
   let next: string | undefined;
   do {
     const page = await inventory.listAssets({ limit: 1000, ...(next && { next }) });
-    assets.push(...page.items);
+    out.push(...page.items);
     next = page.next;
   } while (next);
-  const [vens, nodes] = await Promise.all([ids('ven'), ids('winter-river')]);
+  return out;
+}
+
+/** The fleet from the registry (VENs, Winter River nodes) and the inventory (assets and their sites). */
+export async function rollupFleet(registry: DeviceRegistry, inventory: Pick<InventoryStore, 'listAssets'>): Promise<RollupFleet> {
+  const [vens, nodes, assets] = await Promise.all([allDeviceIds(registry, 'ven'), allDeviceIds(registry, 'winter-river'), allAssets(inventory)]);
   const sites = new Map<string, string[]>();
   for (const a of assets) sites.set(a.site_id, [...(sites.get(a.site_id) ?? []), a.asset_id]);
   return {
