@@ -17,7 +17,7 @@ const DAY = 86_400_000;
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const started = Date.now();
-  const { stack } = await startTimedStack(ctx, { rollupIntervalMs: 3_600_000 });
+  const { stack } = await startTimedStack(ctx);
   const store = new DynamoRollupStore(documentClient(stack.dynamodb.client), stack.dynamodb.tables.rollups, 730);
   const today = bucketStart('1d', Date.now());
   const random = seededRng(30);
