@@ -106,6 +106,8 @@ export async function runRollupPass(ports: PassPorts, now = Date.now()): Promise
   const closeUntil = bucketStart('15m', now - ROLLUP_GRACE_MS);
   const from = (await ports.rollups.watermark()) ?? closeUntil - INTERVAL_MS;
   const to = Math.min(closeUntil, from + MAX_BUCKETS * INTERVAL_MS);
+  const markers = await ports.rollups.dirty(MAX_MARKERS);
+  if (to <= from && markers.length === 0) return { from, to, rows: 0, dirty: 0 };
   const fleet = await ports.fleet();
   /** Per node, the 15-minute buckets whose rows this pass put: the higher tiers to recompute. */
   const touched = new Map<string, Set<number>>();
@@ -136,7 +138,6 @@ export async function runRollupPass(ports: PassPorts, now = Date.now()): Promise
   }
 
   // late: the buckets marked dirty, each device's read in as few queries as its buckets allow
-  const markers = await ports.rollups.dirty(MAX_MARKERS);
   const byDevice = new Map<string, DirtyMarker[]>();
   for (const m of markers) byDevice.set(`${m.series}\u0000${m.deviceId}`, [...(byDevice.get(`${m.series}\u0000${m.deviceId}`) ?? []), m]);
   await inParallel([...byDevice.values()], async (list) => {
