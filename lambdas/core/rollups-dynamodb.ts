@@ -121,8 +121,9 @@ export class DynamoRollupStore implements RollupStore {
   async intervals(nodeIds: readonly string[], bucket: number) {
     const out = new Map<string, RollupRow>();
     const sk = iso(bucket);
-    for (let i = 0; i < nodeIds.length; i += BATCH_GET) {
-      let keys: Item[] = nodeIds.slice(i, i + BATCH_GET).map((id) => ({ pk: `${id}#15m`, sk }));
+    const ids = [...new Set(nodeIds)]; // BatchGetItem refuses a key twice
+    for (let i = 0; i < ids.length; i += BATCH_GET) {
+      let keys: Item[] = ids.slice(i, i + BATCH_GET).map((id) => ({ pk: `${id}#15m`, sk }));
       for (let attempt = 1; keys.length > 0; attempt++) {
         if (attempt > MAX_ATTEMPTS) throw new Error(`rollups: ${keys.length} read(s) left unprocessed`);
         if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
