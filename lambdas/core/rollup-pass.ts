@@ -98,7 +98,7 @@ export async function rollupFleet(registry: DeviceRegistry, inventory: Pick<Inve
       ...nodes.map((deviceId) => ({ deviceId, series: 'winter_river_status' as const })),
     ],
     sites,
-    portfolio: [...vens, ...assets.map((a) => a.asset_id)],
+    portfolio: [...new Set([...vens, ...assets.map((a) => a.asset_id)])],
   };
 }
 
