@@ -18,6 +18,7 @@ const BENCHES: Bench[] = [
   { id: 'dispatch', run: async (ctx) => (await import('./dispatch.js')).run(ctx) },
   { id: 'ledger', run: async () => (await import('./ledger.js')).run() },
   { id: 'event-report', run: async (ctx) => (await import('./event-report.js')).run(ctx) },
+  { id: 'rollups-read', run: async (ctx) => (await import('./rollups-read.js')).run(ctx) },
   { id: 'device-agent', run: async (ctx) => (await import('./device-agent.js')).run(ctx) },
   { id: 'dashboard', run: async (ctx) => (await import('./dashboard.js')).run(ctx) },
   { id: 'dr-accuracy', run: async (ctx) => (await import('./dr-accuracy.js')).run(ctx) },

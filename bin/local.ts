@@ -28,6 +28,7 @@ const stack = await startLocalStack({
   commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),
   commandSweepMs: positive('VPP_COMMAND_SWEEP_MS'),
   settlementGraceMs: positive('VPP_SETTLEMENT_GRACE_MS'),
+  rollupIntervalMs: positive('VPP_ROLLUP_INTERVAL_MS'),
   retentionDays: days('VPP_RETENTION_DAYS'),
   archiveRetentionDays: days('VPP_ARCHIVE_RETENTION_DAYS'),
   log: (line) => console.log(line),

@@ -3,7 +3,8 @@
 // (event source mapping with partial batch responses). One dead-letter queue is the error sink for the rules
 // (errorAction: a failed put), for batches the stream gave up on (the mapping's on-failure destination) and for
 // refused messages, which the Lambdas also append to the refusals table.
-// Beside them, the housekeeping sweep: it closes commands no ACK answered in time and settles ended fleet DR events.
+// Beside them, the housekeeping sweep (it closes commands no ACK answered in time and settles ended fleet DR events)
+// and the rollup pass every 15 minutes.
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -40,6 +41,7 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
   metering: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
     storage.grantWrite(fn, 'devices');
+    storage.grantAppend(fn, 'rollups'); // a late sample's bucket marked dirty (PutItem only)
   },
   ack: (fn, storage) => {
     storage.grantWrite(fn, 'events');
@@ -50,6 +52,7 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
   'winter-river': (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
     storage.grantWrite(fn, 'devices');
+    storage.grantAppend(fn, 'rollups');
     storage.grantItem(fn, 'powerSystem');
   },
   // and reads back the device's state item to fold the event into its recent sessions
@@ -61,6 +64,7 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
   der: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
     storage.grantWrite(fn, 'devices');
+    storage.grantAppend(fn, 'rollups');
     storage.grantRead(fn, 'inventory');
   },
 };
@@ -77,6 +81,8 @@ export class Ingest extends Construct {
   readonly ruleNames: Record<string, string> = {};
   /** The housekeeping sweep, once a minute: command time-outs, fleet event settlement (lambdas/command-timeouts). */
   readonly commandTimeouts: HandlerFunction;
+  /** The rollup pass (lambdas/rollups), every 15 minutes. */
+  readonly rollups: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
@@ -109,6 +115,7 @@ export class Ingest extends Construct {
       this.ruleNames[rule.name] = fixedName ?? topicRule.ref; // Ref of a topic rule is its name
     }
     this.commandTimeouts = this.commandSweep(props.storage);
+    this.rollups = this.rollupPass(props.storage);
   }
 
   /**
@@ -156,6 +163,28 @@ export class Ingest extends Construct {
     new Rule(this, 'CommandTimeoutsSchedule', {
       description: 'Runs the housekeeping sweep: command time-outs, fleet event settlement',
       schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
+    });
+    return fn;
+  }
+
+  private rollupPass(storage: Storage): HandlerFunction {
+    const fn = new HandlerFunction(this, 'Rollups', {
+      handler: 'rollups',
+      description: 'Closes the 15-minute rollup buckets, recomputes late ones, and the hours, days and months above them',
+      environment: storage.environment,
+      timeout: Duration.minutes(10),
+      // the next pass 15 minutes later is the retry: it starts from the watermark and finds the markers still there
+      retryAttempts: 0,
+    });
+    storage.grantRead(fn, 'rollups');
+    storage.grantWrite(fn, 'rollups');
+    storage.grantTimeseriesRead(fn);
+    storage.grantRead(fn, 'devices'); // the VENs and Winter River nodes (byKind)
+    storage.grantRead(fn, 'inventory'); // the DER assets and their sites
+    new Rule(this, 'RollupsSchedule', {
+      description: 'Runs the rollup pass',
+      schedule: Schedule.rate(Duration.minutes(15)),
       targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
     });
     return fn;

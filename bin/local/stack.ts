@@ -16,7 +16,9 @@ import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { startHousekeeping } from '../../lambdas/command-timeouts/local-timer.js';
 import { SETTLEMENT_GRACE_MS } from '../../lambdas/core/settlement.js';
-import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, type Ports } from '../../lambdas/core/adapters.js';
+import { startRollupTimer } from '../../lambdas/rollups/local-timer.js';
+import { rollupFleet } from '../../lambdas/core/rollup-pass.js';
+import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, rollupStore, type Ports } from '../../lambdas/core/adapters.js';
 import type { CommandPublisher } from '../../lambdas/core/ports.js';
 import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
 import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
@@ -81,6 +83,8 @@ export interface LocalStackOptions {
   readonly commandSweepMs?: number;
   /** How long after a fleet event's end it is settled. Default SETTLEMENT_GRACE_MS (5 minutes). */
   readonly settlementGraceMs?: number;
+  /** How often the rollup pass runs (AWS: every 15 minutes). Default 60,000. */
+  readonly rollupIntervalMs?: number;
   /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
   readonly instrumentPorts?: (ports: Ports) => Ports;
   /** The clock the rules' time-series writes are stamped with (their write time): tests simulate late arrivals. */
@@ -142,6 +146,8 @@ export interface LocalStack {
   streams(): { backlog: Record<string, number>; waiting: number };
   /** Resolves once every message taken is stored or refused: rule actions done, every stream consumed. */
   settle(): Promise<void>;
+  /** Runs a rollup pass now, as the schedule does (`now`: the pass's clock), after the one under way. */
+  rollupPass(now?: number): Promise<void>;
   /** Stops taking messages, drains the streams into the stores, then stops everything. */
   close(): Promise<void>;
   /** The local DynamoDB and the stack's table names, for tools and tests that look beneath the API. */
@@ -194,6 +200,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     RETENTION_DAYS: opts.retentionDays ?? 30,
     ARCHIVE_RETENTION_DAYS: opts.archiveRetentionDays ?? 730,
     LEDGER_TABLE: tableNames.ledger,
+    ROLLUPS_TABLE: tableNames.rollups,
   };
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
@@ -347,6 +354,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
   const housekeeping = startHousekeeping(apiPorts, opts.commandSweepMs ?? 5000, opts.settlementGraceMs ?? SETTLEMENT_GRACE_MS, log);
+  const rollups = startRollupTimer(
+    {
+      telemetry: apiPorts.telemetry,
+      rollups: rollupStore(env, documentClient(dynamo.client)),
+      fleet: () => rollupFleet(apiPorts.registry, apiPorts.inventory),
+    },
+    opts.rollupIntervalMs ?? 60_000,
+    log,
+  );
   const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
@@ -419,6 +435,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       engine.onPublish(topic, payload, clientId).catch((err: Error) => log(`rules: ${err.message}`)),
     streams: () => ({ backlog: writer.backlog(), waiting: writer.waiting() }),
     settle,
+    rollupPass: (now) => rollups.runNow(now),
     parts: {
       broker: {
         stop: () => broker.close(),
@@ -435,6 +452,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await settle();
       await Promise.all([...consumers.values()].map((c) => c.stop()));
       await housekeeping.stop();
+      await rollups.stop();
       clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();

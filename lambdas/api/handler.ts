@@ -11,6 +11,7 @@ import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema } from '../core/config
 import { DynamoPowerSystemStore } from '../core/power-system/store-dynamodb.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import * as analytics from './analytics.js';
 import * as commands from './commands.js';
 import * as der from './der.js';
 import { fleetDataQuality, nodeDataQuality } from './data-quality.js';
@@ -73,6 +74,11 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/nodes/active': (e, p) => metadata.activeNodes(p, e.queryStringParameters),
   'GET /api/nodes/by-type/{type}': (e, p) => metadata.nodesByType(p, e.pathParameters?.type, e.queryStringParameters),
   'GET /api/nodes/nearby': (e, p) => metadata.nodesNearby(p, e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/daily': (e, p) => analytics.nodeRollups(p, e.pathParameters?.nodeId, 'daily', e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/monthly': (e, p) => analytics.nodeRollups(p, e.pathParameters?.nodeId, 'monthly', e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/benchmarks': (e, p) => analytics.benchmarks(p, e.pathParameters?.nodeId, e.queryStringParameters),
+  'GET /api/analytics/portfolio': (e, p) => analytics.portfolioRollups(p, e.queryStringParameters),
+  'GET /api/telemetry/{nodeId}/historical': (e, p) => analytics.historical(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}/verify': (e, p) => transactions.verifyTransactions(p, e.pathParameters?.nodeId),
   'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),

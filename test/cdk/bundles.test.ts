@@ -40,6 +40,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       presence: [],
       der: [],
       'command-timeouts': [],
+      rollups: [],
       api: ['iot-data-plane'],
       'iot-authorizer': [],
       'provisioning-hook': [],
@@ -51,6 +52,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       presence: [],
       der: ['timestream-write'],
       'command-timeouts': ['timestream-write', 'timestream-query'], // the store reads (settlement); its writer comes with it
+      rollups: ['timestream-write', 'timestream-query'],
       api: ['timestream-write', 'timestream-query', 'iot-data-plane'],
       'iot-authorizer': [],
       'provisioning-hook': [],
@@ -65,6 +67,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       presence: backend,
       der: backend,
       'command-timeouts': backend,
+      rollups: backend,
       api: backend,
       'iot-authorizer': undefined,
       'provisioning-hook': undefined,
