@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { apiHandler } from '../../lambdas/api/handler.js';
 import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
-import { startHousekeeping } from '../../lambdas/command-timeouts/local-timer.js';
+import { housekeeping as housekeepingRun } from '../../lambdas/command-timeouts/handler.js';
+import { rollupPass } from '../../lambdas/rollups/handler.js';
+import { schedule } from './schedule.js';
 import { SETTLEMENT_GRACE_MS } from '../../lambdas/core/settlement.js';
-import { startRollupTimer } from '../../lambdas/rollups/local-timer.js';
 import { rollupFleet } from '../../lambdas/core/rollup-pass.js';
 import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, rollupStore, type Ports } from '../../lambdas/core/adapters.js';
 import type { CommandPublisher } from '../../lambdas/core/ports.js';
@@ -353,16 +354,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
-  const housekeeping = startHousekeeping(apiPorts, opts.commandSweepMs ?? 5000, opts.settlementGraceMs ?? SETTLEMENT_GRACE_MS, log);
-  const rollups = startRollupTimer(
-    {
-      telemetry: apiPorts.telemetry,
-      rollups: rollupStore(env, documentClient(dynamo.client)),
-      fleet: () => rollupFleet(apiPorts.registry, apiPorts.inventory),
-    },
-    opts.rollupIntervalMs ?? 60_000,
-    log,
-  );
+  const settlementGraceMs = opts.settlementGraceMs ?? SETTLEMENT_GRACE_MS;
+  const housekeeping = schedule('housekeeping', opts.commandSweepMs ?? 5000, () => housekeepingRun(apiPorts, Date.now(), settlementGraceMs), log);
+  const rollupPorts = {
+    telemetry: apiPorts.telemetry,
+    rollups: rollupStore(env, documentClient(dynamo.client)),
+    fleet: () => rollupFleet(apiPorts.registry, apiPorts.inventory),
+  };
+  const rollups = schedule('rollups', opts.rollupIntervalMs ?? 60_000, (now) => rollupPass(rollupPorts, now), log);
   const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(

@@ -4,7 +4,8 @@
 // site id. A node with no rows that the platform does not know (registry, inventory) is a 404; a known one with
 // no rows in the window answers `items: []`.
 import { NotFoundError, ValidationError } from '../core/errors.js';
-import { PORTFOLIO, allAssets, allDeviceIds } from '../core/rollup-pass.js';
+import { PORTFOLIO, allDeviceIds } from '../core/rollup-pass.js';
+import { allAssets } from '../core/registry-pages.js';
 import { committedKwh, nodeMetrics, percentileRank, type NodeMetrics } from '../core/node-benchmarks.js';
 import type { FleetEventRecord } from '../core/ports.js';
 import { bucketStart, rollupView, type Tier } from '../core/rollups.js';

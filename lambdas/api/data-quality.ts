@@ -6,10 +6,9 @@ import { dataQuality, type QualitySample } from '../core/data-quality.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { decodeToken, encodeToken } from '../core/page-token.js';
 import type { Device } from '../core/ports.js';
-import { listAll } from '../core/registry-pages.js';
+import { allAssets, listAll } from '../core/registry-pages.js';
 import { MAX_CLOCK_SKEW_MS } from '../core/schemas.js';
 import type { SeriesName } from '../core/tables.js';
-import { allAssets } from './fleet.js';
 import { deviceIdParam, limitParam, timeParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import type { Query } from './queries.js';
@@ -136,7 +135,7 @@ async function fleetNodes(ports: ApiPorts): Promise<NodeRef[]> {
     listAll(ports.registry, 'ven'),
     listAll(ports.registry, 'gateway'),
     listAll(ports.registry, 'winter-river'),
-    allAssets(ports),
+    allAssets(ports.inventory),
   ]);
   const gatewayOf = new Map(gateways.map((g) => [g.deviceId, g]));
   const byId = new Map(nodes.map((n) => [n.deviceId, n]));

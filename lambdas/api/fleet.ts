@@ -1,9 +1,8 @@
 // Fleet-wide operations: `POST /api/events` (or its dry run), `GET /api/events[/{eventId}]` and `GET /api/portfolio`.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { fleetEventSummary, planFleetEvent, startFleetEvent, type FleetEventReport } from '../core/fleet-event.js';
-import type { InventoryAsset } from '../core/inventory.js';
 import { summarizePortfolio } from '../core/portfolio.js';
-import { listAll } from '../core/registry-pages.js';
+import { allAssets, listAll } from '../core/registry-pages.js';
 import { readEventReport } from '../core/settlement.js';
 import { parseBody } from './body.js';
 import { fleetEventBodySchema } from './bodies.js';
@@ -49,18 +48,8 @@ export async function portfolio(ports: ApiPorts) {
   const [vens, gateways, assets] = await Promise.all([
     listAll(ports.registry, 'ven'),
     listAll(ports.registry, 'gateway'),
-    allAssets(ports),
+    allAssets(ports.inventory),
   ]);
   return summarizePortfolio(vens, gateways, Date.now(), assets);
 }
 
-export async function allAssets(ports: ApiPorts): Promise<InventoryAsset[]> {
-  const all: InventoryAsset[] = [];
-  let next: string | undefined;
-  do {
-    const page = await ports.inventory.listAssets({ limit: 1000, ...(next && { next }) });
-    all.push(...page.items);
-    next = page.next;
-  } while (next);
-  return all;
-}

@@ -1,7 +1,6 @@
 // The rollup pass (every 15 minutes): closes the 15-minute buckets that ended before now − grace, recomputes the
 // buckets late samples marked dirty, then each touched node's hour, day and month from their children. Every row is
 // recomputed whole and put, so a pass may run again, late or twice, and leave the same rows.
-import type { InventoryAsset } from './inventory.js';
 import type { DeviceRegistry, InventoryStore, TelemetryStore } from './ports.js';
 import type { DirtyMarker, RollupStore } from './rollups-dynamodb.js';
 import {
@@ -19,6 +18,7 @@ import {
   type RollupSeries,
   type Tier,
 } from './rollups.js';
+import { allAssets, listAll } from './registry-pages.js';
 import { rules } from './rules.js';
 
 /**
@@ -62,29 +62,9 @@ export interface PassResult {
   readonly dirty: number;
 }
 
-/** Every device of a kind in the registry, in pages of 1,000. */
-export async function allDeviceIds(registry: Pick<DeviceRegistry, 'list'>, kind: 'ven' | 'winter-river'): Promise<string[]> {
-  const out: string[] = [];
-  let next: string | undefined;
-  do {
-    const page = await registry.list(kind, { limit: 1000, ...(next && { next }) });
-    out.push(...page.items.map((d) => d.deviceId));
-    next = page.next;
-  } while (next);
-  return out;
-}
-
-/** Every asset of the inventory, in pages of 1,000. */
-export async function allAssets(inventory: Pick<InventoryStore, 'listAssets'>): Promise<InventoryAsset[]> {
-  const out: InventoryAsset[] = [];
-  let next: string | undefined;
-  do {
-    const page = await inventory.listAssets({ limit: 1000, ...(next && { next }) });
-    out.push(...page.items);
-    next = page.next;
-  } while (next);
-  return out;
-}
+/** The ids of every device of a kind in the registry. */
+export const allDeviceIds = async (registry: Pick<DeviceRegistry, 'list'>, kind: 'ven' | 'winter-river') =>
+  (await listAll(registry, kind)).map((d) => d.deviceId);
 
 /** The fleet from the registry (VENs, Winter River nodes) and the inventory (assets and their sites). */
 export async function rollupFleet(registry: DeviceRegistry, inventory: Pick<InventoryStore, 'listAssets'>): Promise<RollupFleet> {
