@@ -2,7 +2,9 @@
 // weekly shape plus seeded noise) written through the metering and der rules into the local stack.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/topics.js';
-import { startApiStack, type ApiTestStack } from './stack.js';
+import { presenceConnected } from '../e2e/helpers.js';
+import { fixture } from '../fixture.js';
+import { post, startApiStack, type ApiTestStack } from './stack.js';
 
 const MIN = 60_000;
 const SLOT = 15 * MIN;
@@ -84,6 +86,13 @@ beforeAll(async () => {
   // a VEN known to the registry whose only reading is older than the history a forecast reads
   await meter('ven-fc-old', [{ time: T0 - 40 * DAY, kw: 5 }]);
   await siteHistory();
+  // ven-fc-plan drew a flat 4 kW for five weeks (over HTTP: backfill, which leaves its reporting interval alone, so
+  // that it is online once connected); ven-fc-new has no history
+  const flat = Array.from({ length: 35 * 96 }, (_, i) => ({ venId: 'ven-fc-plan', timestamp: (T0 - (i + 1) * SLOT) / 1000, usedPowerKw: 4 }));
+  for (let i = 0; i < flat.length; i += 100) {
+    const items = flat.slice(i, i + 100);
+    expect((await stack.api('/api/telemetry', post({ items }))).body.accepted).toBe(items.length);
+  }
   await stack.settle();
 }, 180_000);
 
@@ -164,5 +173,31 @@ describe('GET /api/sites/{siteId}/forecast', () => {
 
   it('404 for an unknown site', async () => {
     expect(await stack.api('/api/sites/site-nowhere/forecast', { token: viewer() })).toMatchObject({ status: 404 });
+  });
+});
+
+describe('POST /api/events: the allocation weighs each VEN\'s loads by its forecast', () => {
+  /** Now: 8 kW drawn, 5 kW of it a sheddable load. */
+  const now = (venId: string) => {
+    const { eventId, ...seed } = fixture('seed-001-metering');
+    return { ...seed, venId, timestamp: Date.now() / 1000, usedPowerKw: 8, loads: [{ ...(seed.loads as object[])[0], currentPowerKw: 5, shedCapabilityKw: 5, priority: 3 }] };
+  };
+
+  it('a VEN forecast to draw less over the window counts for less, capped to -20%; one with no history as it draws now', async () => {
+    for (const venId of ['ven-fc-plan', 'ven-fc-new']) await stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify(now(venId))), venId);
+    await stack.settle();
+    await presenceConnected(stack, 'ven-fc-plan', 'ven-fc-new');
+    await stack.settle();
+    // 4 kW forecast over 8 kW now: 0.5, capped to 0.8: its 5 kW load is expected to give 4 kW
+    const plan = await stack.api('/api/events', post({ shed_kw: 4, duration_sec: 600, ven_ids: ['ven-fc-plan'], dry_run: true }));
+    expect(plan).toMatchObject({ status: 200, body: { allocated_kw: 4, shortfall_kw: 0, allocations: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }] } });
+    const fresh = await stack.api('/api/events', post({ shed_kw: 4, duration_sec: 600, ven_ids: ['ven-fc-new'], dry_run: true }));
+    expect(fresh.body).toMatchObject({ allocated_kw: 5, allocations: [{ venId: 'ven-fc-new', shed_kw: 5 }] });
+    expect(fresh.body.allocations[0].expected_kw).toBeUndefined();
+    // a real event keeps it: the VEN is sent its 5 kW, the event counts 4
+    const started = await stack.api('/api/events', post({ shed_kw: 4, duration_sec: 600, ven_ids: ['ven-fc-plan'] }));
+    expect(started).toMatchObject({ status: 202, body: { allocations: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }] } });
+    const report = await stack.api(`/api/events/${started.body.eventId}`);
+    expect(report.body).toMatchObject({ allocated_kw: 4, vens: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }] });
   });
 });
