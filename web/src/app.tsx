@@ -3,6 +3,7 @@ import { ConnectionIndicator } from './components/ui.js';
 import { useApp, useLive } from './context.js';
 import { useRoute, type Route } from './router.js';
 import { EventDetail, Events } from './views/events.js';
+import { Ledger } from './views/ledger.js';
 import { Overview } from './views/overview.js';
 import { Refused } from './views/refused.js';
 import { Sites } from './views/sites.js';
@@ -15,6 +16,7 @@ const NAV: { href: string; label: string; views: Route['view'][] }[] = [
   { href: '/sites', label: 'Sites', views: ['sites'] },
   { href: '/winter-river', label: 'Winter River', views: ['winter-river'] },
   { href: '/refused', label: 'Refused input', views: ['refused'] },
+  { href: '/ledger', label: 'Ledger', views: ['ledger'] },
 ];
 
 export function App() {
@@ -64,6 +66,8 @@ function View({ route }: { route: Route }) {
       return <WinterRiver />;
     case 'refused':
       return <Refused />;
+    case 'ledger':
+      return <Ledger key={route.nodeId} nodeId={route.nodeId} />;
     case 'not-found':
       return (
         <>

@@ -9,6 +9,7 @@ export type Route =
   | { view: 'sites' }
   | { view: 'winter-river' }
   | { view: 'refused' }
+  | { view: 'ledger'; nodeId?: string }
   | { view: 'signin' }
   | { view: 'not-found'; path: string };
 
@@ -22,6 +23,7 @@ export function parseRoute(path: string): Route {
   if (first === 'sites' && parts.length === 1) return { view: 'sites' };
   if (first === 'winter-river' && parts.length === 1) return { view: 'winter-river' };
   if (first === 'refused' && parts.length === 1) return { view: 'refused' };
+  if (first === 'ledger' && parts.length <= 2) return second ? { view: 'ledger', nodeId: second } : { view: 'ledger' };
   if (first === 'signin' && parts.length === 1) return { view: 'signin' };
   return { view: 'not-found', path };
 }
@@ -29,6 +31,7 @@ export function parseRoute(path: string): Route {
 export const hrefOf = {
   ven: (venId: string) => `/vens/${encodeURIComponent(venId)}`,
   event: (eventId: string) => `/events/${encodeURIComponent(eventId)}`,
+  ledger: (nodeId: string) => `/ledger/${encodeURIComponent(nodeId)}`,
 };
 
 export function navigate(href: string, replace = false): void {

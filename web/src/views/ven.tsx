@@ -7,7 +7,7 @@ import { CommandTracker } from '../components/command-tracker.js';
 import { Badge, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useLive, useLiveMessages } from '../context.js';
 import { ago, DASH, kw, num, time, timeZone } from '../format.js';
-import { useQueryParam } from '../router.js';
+import { hrefOf, useQueryParam } from '../router.js';
 import { venState } from '../live/ven-state.js';
 
 const WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
@@ -50,7 +50,7 @@ export function VenDetail({ venId }: { venId: string }) {
         VEN {venId} <Badge tone={state === 'online' ? 'ok' : state === 'stale' ? 'warn' : 'muted'}>{state}</Badge>
       </h1>
       <p class="muted">
-        Last reading {ago(row?.lastSeen)} · used {kw(row?.usedPowerKw)} · shed {kw(row?.shedPowerKw)}
+        Last reading {ago(row?.lastSeen)} · used {kw(row?.usedPowerKw)} · shed {kw(row?.shedPowerKw)} · <a href={hrefOf.ledger(venId)}>Ledger</a>
       </p>
       <section aria-labelledby="commands-title">
         <h2 id="commands-title">Commands</h2>
