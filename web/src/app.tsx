@@ -3,7 +3,9 @@ import { ConnectionIndicator } from './components/ui.js';
 import { useApp, useLive } from './context.js';
 import { useRoute, type Route } from './router.js';
 import { EventDetail, Events } from './views/events.js';
+import { NodeDetail, PortfolioAnalytics } from './views/analytics.js';
 import { Ledger } from './views/ledger.js';
+import { FleetQualityView } from './views/quality.js';
 import { Overview } from './views/overview.js';
 import { Refused } from './views/refused.js';
 import { Sites } from './views/sites.js';
@@ -16,6 +18,8 @@ const NAV: { href: string; label: string; views: Route['view'][] }[] = [
   { href: '/sites', label: 'Sites', views: ['sites'] },
   { href: '/winter-river', label: 'Winter River', views: ['winter-river'] },
   { href: '/refused', label: 'Refused input', views: ['refused'] },
+  { href: '/analytics', label: 'Analytics', views: ['analytics', 'node'] },
+  { href: '/data-quality', label: 'Data quality', views: ['quality'] },
   { href: '/ledger', label: 'Ledger', views: ['ledger'] },
 ];
 
@@ -66,6 +70,12 @@ function View({ route }: { route: Route }) {
       return <WinterRiver />;
     case 'refused':
       return <Refused />;
+    case 'node':
+      return <NodeDetail key={route.nodeId} nodeId={route.nodeId} />;
+    case 'analytics':
+      return <PortfolioAnalytics />;
+    case 'quality':
+      return <FleetQualityView />;
     case 'ledger':
       return <Ledger key={route.nodeId} nodeId={route.nodeId} />;
     case 'not-found':

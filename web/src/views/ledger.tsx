@@ -67,6 +67,9 @@ function NodeLedger({ nodeId }: { nodeId: string }) {
   const notFound = `No ledger for ${nodeId}`;
   return (
     <>
+      <p>
+        <a href={hrefOf.node(nodeId)}>Analytics and data quality of {nodeId}</a>
+      </p>
       <section aria-labelledby="verify-title">
         <h2 id="verify-title">Chain check</h2>
         <Loaded state={check} notFound={notFound}>
