@@ -3,14 +3,17 @@ import { ConnectionIndicator } from './components/ui.js';
 import { useApp, useLive } from './context.js';
 import { useRoute, type Route } from './router.js';
 import { EventDetail, Events } from './views/events.js';
-import { NodeDetail, PortfolioAnalytics } from './views/analytics.js';
-import { Ledger } from './views/ledger.js';
-import { FleetQualityView } from './views/quality.js';
+import { lazy } from './components/lazy.js';
 import { Overview } from './views/overview.js';
 import { Refused } from './views/refused.js';
 import { Sites } from './views/sites.js';
 import { VenDetail } from './views/ven.js';
 import { WinterRiver } from './views/winter-river.js';
+
+const Ledger = lazy(() => import('./views/ledger.js').then((m) => m.Ledger));
+const NodeDetail = lazy(() => import('./views/analytics.js').then((m) => m.NodeDetail));
+const PortfolioAnalytics = lazy(() => import('./views/analytics.js').then((m) => m.PortfolioAnalytics));
+const FleetQualityView = lazy(() => import('./views/quality.js').then((m) => m.FleetQualityView));
 
 const NAV: { href: string; label: string; views: Route['view'][] }[] = [
   { href: '/', label: 'Overview', views: ['overview', 'ven'] },
