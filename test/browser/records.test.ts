@@ -19,6 +19,8 @@ describe('ledger', () => {
     await append('ven-001', 'bid', 'bid-1', { kw: 4, price: 0.3 });
     const settled = await append('ven-001', 'settlement', 'evt-42', { eventId: 'evt-42', delivered_kwh: 12.5, tariff_per_kwh: 0.2, amount: 2.5, currency: 'EUR' });
     await append('ven-001', 'payment', '<img src=x onerror="window.__pwned=1">', { note: '<b>paid</b>' });
+    const unpriced = { eventId: 'evt-43', delivered_kwh: 3, tariff_per_kwh: null, amount: null, currency: null, note: 'no tariff in the VEN metadata' };
+    await append('ven-001', 'settlement', 'evt-43', unpriced);
 
     await open('/vens/ven-001');
     await ui.page.getByRole('link', { name: 'Ledger', exact: true }).first().waitFor();
@@ -28,15 +30,16 @@ describe('ledger', () => {
 
     const result = ui.page.getByTestId('verify-result');
     await result.getByText('intact').waitFor();
-    expect(await result.innerText()).toMatch(/All 3 entries check, oldest first; head seq 3, hash [0-9a-f]{64}/);
+    expect(await result.innerText()).toMatch(/All 4 entries check, oldest first; head seq 4, hash [0-9a-f]{64}/);
 
     const rows = ui.page.getByRole('table', { name: 'Ledger entries' }).getByRole('row');
-    await rows.nth(3).waitFor();
-    expect(await rows.nth(1).getByRole('rowheader').innerText()).toBe('3'); // newest first
+    await rows.nth(4).waitFor();
+    expect(await rows.nth(1).getByRole('rowheader').innerText()).toBe('4'); // newest first
     expect(await ui.page.getByText('fails the check').count()).toBe(0);
-    const settlement = rows.filter({ has: ui.page.getByText('settlement', { exact: true }) });
+    const settlement = rows.filter({ hasText: 'evt-42' });
     expect(await settlement.getByRole('cell').nth(3).innerText()).toBe('event evt-42 · delivered 12.5 kWh × 0.2 EUR/kWh = 2.5 EUR');
     expect(await settlement.getByRole('link', { name: 'evt-42' }).getAttribute('href')).toBe('/events/evt-42');
+    expect(await rows.filter({ hasText: 'evt-43' }).getByRole('cell').nth(3).innerText()).toBe('event evt-43 · delivered 3 kWh × — = — (no tariff in the VEN metadata)');
     // device- and admin-supplied strings are text
     await ui.page.getByText('<img src=x onerror="window.__pwned=1">').waitFor();
     await ui.page.getByText('note: <b>paid</b>').waitFor();

@@ -163,7 +163,10 @@ function Entries({ items, bad }: { items: readonly LedgerEntry[]; bad?: number |
   );
 }
 
-/** A settlement as the settlement job books it: the event, the energy delivered, the tariff and the amount. */
+/**
+ * A settlement as the settlement job books it: the event, the energy delivered, the tariff and the amount (null, with a
+ * `note` saying why, without a tariff or a measurement).
+ */
 function Settlement({ data }: { data: Record<string, unknown> }) {
   const n = (k: string) => (typeof data[k] === 'number' ? (data[k] as number) : undefined);
   const currency = typeof data.currency === 'string' ? data.currency : '';
@@ -177,6 +180,7 @@ function Settlement({ data }: { data: Record<string, unknown> }) {
       )}
       delivered {num(n('delivered_kwh'), 'kWh', 3)} × {num(n('tariff_per_kwh'), `${currency}/kWh`, 4)} ={' '}
       <strong data-testid="amount">{num(n('amount'), currency, 2)}</strong>
+      {typeof data.note === 'string' && ` (${data.note})`}
     </>
   );
 }

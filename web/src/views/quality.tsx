@@ -2,7 +2,7 @@
 // reason and whether it went quiet; and the fleet's summary at /data-quality, quiet devices first.
 import type { DataQuality, FleetQuality } from '../api/types.js';
 import { Badge, Empty, Loaded, Pager, Tile } from '../components/ui.js';
-import { useApp, useAsync, usePages } from '../context.js';
+import { useApp, useAsync, useLive, usePages } from '../context.js';
 import { DASH, num, time } from '../format.js';
 import { hrefOf } from '../router.js';
 
@@ -98,6 +98,7 @@ function Quality({ q }: { q: DataQuality }) {
 /** `/data-quality`: every device, quiet ones first, each linking to its page. */
 export function FleetQualityView() {
   const { api } = useApp();
+  const live = useLive();
   const pages = usePages();
   const fleet = useAsync(() => api.get<FleetQuality>('/api/data-quality', { next: pages.next }), [pages.next]);
   return (
@@ -105,6 +106,7 @@ export function FleetQualityView() {
       <h1>Data quality</h1>
       <Loaded state={fleet} notFound="No data quality summary">
         {(f) => {
+          const kinds = new Map(f.items.map((d) => [d.nodeId, d.kind]));
           const items = [...f.items].sort((a, b) => Number(b.quiet) - Number(a.quiet) || (a.completeness_pct ?? 101) - (b.completeness_pct ?? 101));
           return (
             <>
@@ -116,6 +118,20 @@ export function FleetQualityView() {
                 <Tile label="Completeness" value={pct(f.completeness_pct)} />
                 <Tile label="Quiet" value={String(f.quiet.length)} hint="no reading for two reporting intervals" />
               </div>
+              {f.quiet.length > 0 && (
+                <nav aria-label="Quiet devices">
+                  <h2>Quiet now</h2>
+                  <ul class="chips">
+                    {f.quiet.map((id) => (
+                      <li key={id}>
+                        <a class="chip" href={deviceHref(id, kinds.get(id) ?? (live.vens.has(id) ? 'ven' : ''))}>
+                          {id}
+                        </a>
+                      </li>
+                    ))}
+                  </ul>
+                </nav>
+              )}
               {items.length === 0 ? (
                 <Empty>No device has reported in this window.</Empty>
               ) : (
