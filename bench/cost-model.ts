@@ -21,6 +21,7 @@ import { topics } from '../lambdas/core/topics.js';
 import { PROFILES } from '../device/profile.js';
 import { shadowChange } from '../device/shadow-change.js';
 import type { BenchContext } from './harness.js';
+import { rollupCostLine } from './rollup-cost.js';
 import { ROOT } from './harness.js';
 import { atLeast, atMost, median, round, usd, type BenchResult } from './stats.js';
 
@@ -536,6 +537,17 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       usd: writes * registryWru * PRICES.dynamodb.wru,
     });
     lines.push(operatorLine(itemSize(registryItem), p.store === 'dynamodb' ? ddbSingle.telemetryBytesPerSample : 0));
+    lines.push(
+      rollupCostLine({
+        prices: PRICES,
+        timeseriesBytesPerSample: p.store === 'dynamodb' ? (economy ? ddbBatch : seedWrites(perWrite)).storedPerSample : 0,
+        samplesPer15Min: 900 / INTERVAL_SEC,
+        registryItemBytes: itemSize(registryItem),
+        archiveRetentionDays: 730,
+        lambdaGb: LAMBDA_GB,
+        itemSize,
+      }),
+    );
     return lines;
   };
 

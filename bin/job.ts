@@ -6,9 +6,9 @@
 import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient, ListJobExecutionsForJobCommand } from '@aws-sdk/client-iot';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AGENT_UPDATE_OPERATION, agentUpdateDocumentSchema, type AgentUpdateDocument } from '../lambdas/core/agent-update.js';
 import { parse } from '../lambdas/core/schemas.js';
+import { commandLine, refuse } from './cli.js';
 import type { Release } from './release-agent.js';
 
 const USAGE = `usage: npm run job -- document --release <dir> --url <https URL | s3://bucket/key>
@@ -17,24 +17,10 @@ const USAGE = `usage: npm run job -- document --release <dir> --url <https URL |
        npm run job -- status <jobId> [--aws]`;
 const LOCAL_ARN = 'arn:aws:iot:us-east-1:000000000000';
 
-function refuse(message: string): never {
-  console.error(`${message}\n${USAGE}`);
-  process.exit(2);
-}
-
-let args;
-try {
-  args = parseArgs({
-    allowPositionals: true,
-    options: {
-      release: { type: 'string' }, url: { type: 'string' }, thing: { type: 'string', multiple: true }, group: { type: 'boolean' },
-      'job-id': { type: 'string' }, aws: { type: 'boolean' }, template: { type: 'string' }, 'group-arn': { type: 'string' },
-    },
-  });
-} catch (err) {
-  refuse((err as Error).message);
-}
-const { values, positionals } = args;
+const { values, positionals } = commandLine(USAGE, {
+  release: { type: 'string' }, url: { type: 'string' }, thing: { type: 'string', multiple: true }, group: { type: 'boolean' },
+  'job-id': { type: 'string' }, aws: { type: 'boolean' }, template: { type: 'string' }, 'group-arn': { type: 'string' },
+});
 const [command, jobArg] = positionals;
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 

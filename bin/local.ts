@@ -14,6 +14,8 @@ const numberEnv = (name: string, ok: (n: number) => boolean, what: string): numb
 const port = (name: string, fallback: number) =>
   numberEnv(name, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? fallback;
 const positive = (name: string) => numberEnv(name, (n) => Number.isFinite(n) && n > 0, 'a positive number');
+// as the Lambdas' config takes them (lambdas/core/config.ts): whole days, up to 10 years
+const days = (name: string) => numberEnv(name, (n) => Number.isInteger(n) && n >= 1 && n <= 3650, 'a whole number of days from 1 to 3650');
 
 const started = Date.now();
 const stack = await startLocalStack({
@@ -25,8 +27,10 @@ const stack = await startLocalStack({
   inventoryFile: process.env.VPP_INVENTORY || undefined,
   commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),
   commandSweepMs: positive('VPP_COMMAND_SWEEP_MS'),
-  retentionDays: positive('VPP_RETENTION_DAYS'),
-  archiveRetentionDays: positive('VPP_ARCHIVE_RETENTION_DAYS'),
+  settlementGraceMs: positive('VPP_SETTLEMENT_GRACE_MS'),
+  rollupIntervalMs: positive('VPP_ROLLUP_INTERVAL_MS'),
+  retentionDays: days('VPP_RETENTION_DAYS'),
+  archiveRetentionDays: days('VPP_ARCHIVE_RETENTION_DAYS'),
   log: (line) => console.log(line),
 });
 // written whole, then renamed: whoever waits for the file never reads half of it

@@ -4,12 +4,12 @@
 // and no private key is made here. The last stdout line is JSON: {"thingName","certFile","keyFile"?,"caFile","endpoint","port"}.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from '../lambdas/core/policy.js';
 import { THING_NAME } from '../lambdas/core/topics.js';
 import { LocalCa, localThingNameProblem } from './local/certs.js';
 import type { LocalConfig } from './local/stack.js';
 import type { DeviceIdentities } from '../lambdas/core/identities.js';
+import { commandLine, refuse } from './cli.js';
 import { stackTargets } from './provision-aws.js';
 
 const USAGE =
@@ -17,35 +17,20 @@ const USAGE =
   '       npm run provision -- --claim   (the local stack\'s claim certificate)\n' +
   '       npm run provision -- --deactivate <certificateId> [--aws --outputs <file>]   (the old certificate after a rotation)\n' +
   '       [--aws (--outputs <cdk-outputs.json> [--stack <name>] | --policy <name> [--thing-type <name>] [--thing-group <name>])]';
-function refuse(message: string): never {
-  console.error(message);
-  console.error(USAGE);
-  process.exit(2);
-}
-
-let args;
-try {
-  args = parseArgs({
-    allowPositionals: true,
-    options: {
-      aws: { type: 'boolean', default: false },
-      policy: { type: 'string' },
-      outputs: { type: 'string' },
-      stack: { type: 'string' },
-      'thing-type': { type: 'string' },
-      'thing-group': { type: 'string' },
-      csr: { type: 'string' },
-      revoke: { type: 'boolean', default: false },
-      deactivate: { type: 'string' },
-      allow: { type: 'boolean', default: false },
-      claim: { type: 'boolean', default: false },
-      out: { type: 'string' },
-    },
-  });
-} catch (err) {
-  refuse((err as Error).message);
-}
-const { values, positionals } = args;
+const { values, positionals } = commandLine(USAGE, {
+  aws: { type: 'boolean', default: false },
+  policy: { type: 'string' },
+  outputs: { type: 'string' },
+  stack: { type: 'string' },
+  'thing-type': { type: 'string' },
+  'thing-group': { type: 'string' },
+  csr: { type: 'string' },
+  revoke: { type: 'boolean', default: false },
+  deactivate: { type: 'string' },
+  allow: { type: 'boolean', default: false },
+  claim: { type: 'boolean', default: false },
+  out: { type: 'string' },
+});
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 if (values.claim) {
   // the local stack's claim certificate (in AWS: aws iot create-keys-and-certificate + the ClaimPolicyName output)

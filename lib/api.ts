@@ -266,6 +266,7 @@ export class Api extends Construct {
     // POST /api/telemetry is the HTTP fallback of the metering rule: it records what the rule would.
     storage.grantWrite(this.handler, 'devices');
     storage.grantTimeseriesWrite(this.handler);
+    storage.grantAppend(this.handler, 'rollups'); // and marks a late reading's rollup bucket dirty, as the rule does
     const commandTopics = [topics.command('*'), topics.winterRiverCommand('*')];
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),

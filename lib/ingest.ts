@@ -3,7 +3,8 @@
 // (event source mapping with partial batch responses). One dead-letter queue is the error sink for the rules
 // (errorAction: a failed put), for batches the stream gave up on (the mapping's on-failure destination) and for
 // refused messages, which the Lambdas also append to the refusals table.
-// Beside them, the sweep that closes commands no ACK answered in time.
+// Beside them, the housekeeping sweep (it closes commands no ACK answered in time and settles ended fleet DR events)
+// and the rollup pass every 15 minutes.
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -40,6 +41,7 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
   metering: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
     storage.grantWrite(fn, 'devices');
+    storage.grantAppend(fn, 'rollups'); // a late sample's bucket marked dirty (PutItem only)
   },
   ack: (fn, storage) => {
     storage.grantWrite(fn, 'events');
@@ -50,6 +52,7 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
   'winter-river': (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
     storage.grantWrite(fn, 'devices');
+    storage.grantAppend(fn, 'rollups');
     storage.grantItem(fn, 'powerSystem');
   },
   // and reads back the device's state item to fold the event into its recent sessions
@@ -61,6 +64,7 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
   der: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
     storage.grantWrite(fn, 'devices');
+    storage.grantAppend(fn, 'rollups');
     storage.grantRead(fn, 'inventory');
   },
 };
@@ -75,8 +79,10 @@ export class Ingest extends Construct {
   readonly topicRules: Record<string, CfnTopicRule> = {};
   /** Deployed AWS rule name of each shared rule (a token for the generated ones), by its name in lambdas/core/rules.ts. */
   readonly ruleNames: Record<string, string> = {};
-  /** Marks `sent` commands past their expiry `timed-out` (lambdas/command-timeouts), once a minute. */
+  /** The housekeeping sweep, once a minute: command time-outs, fleet event settlement (lambdas/command-timeouts). */
   readonly commandTimeouts: HandlerFunction;
+  /** The rollup pass (lambdas/rollups), every 15 minutes. */
+  readonly rollups: HandlerFunction;
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
@@ -109,6 +115,7 @@ export class Ingest extends Construct {
       this.ruleNames[rule.name] = fixedName ?? topicRule.ref; // Ref of a topic rule is its name
     }
     this.commandTimeouts = this.commandSweep(props.storage);
+    this.rollups = this.rollupPass(props.storage);
   }
 
   /**
@@ -127,24 +134,57 @@ export class Ingest extends Construct {
     );
   }
 
+  /**
+   * The one-minute housekeeping (lambdas/command-timeouts): command time-outs, then the settlement of ended fleet DR
+   * events (lambdas/core/settlement.ts).
+   */
   private commandSweep(storage: Storage): HandlerFunction {
     const fn = new HandlerFunction(this, 'CommandTimeouts', {
       handler: 'command-timeouts',
-      description: 'Marks commands nobody acknowledged in time as timed-out',
-      environment: {
-        [tables.commands.env]: storage.tables.commands.tableName,
-        [tables.ledger.env]: storage.tables.ledger.tableName,
-        ARCHIVE_RETENTION_DAYS: storage.environment.ARCHIVE_RETENTION_DAYS!,
-      },
+      description: 'Marks commands nobody acknowledged in time as timed-out; settles ended fleet DR events',
+      environment: storage.environment,
+      // Settling a day-long event over a large fleet reads each VEN's metering: minutes, not seconds. A run still going
+      // when the next starts is harmless (the report is stored once, each entry appended once).
+      timeout: Duration.minutes(5),
       // The next run a minute later is the retry; a failing sweep raises the Errors alarm.
       retryAttempts: 0,
     });
     storage.grantRead(fn, 'commands');
     storage.grantWrite(fn, 'commands');
-    storage.grantChainAppend(fn, 'ledger'); // each time-out in the target's ledger
+    storage.grantChainAppend(fn, 'ledger'); // each time-out and each settlement in the node's ledger
+    storage.grantGetItem(fn, 'metadata'); // each VEN's tariff
+    storage.grantTimeseriesRead(fn); // the metering an event's report is computed from
+    const fleetEvents = storage.tables.fleetEvents;
+    // fleet events: listed by month, each read, its report stored beside it and the event marked settled; no Scan, no Delete
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${fleetEvents.tableArn}/index/byMonth`] }));
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [fleetEvents.tableArn] }),
+    );
     new Rule(this, 'CommandTimeoutsSchedule', {
-      description: 'Runs the command time-out sweep',
+      description: 'Runs the housekeeping sweep: command time-outs, fleet event settlement',
       schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
+    });
+    return fn;
+  }
+
+  private rollupPass(storage: Storage): HandlerFunction {
+    const fn = new HandlerFunction(this, 'Rollups', {
+      handler: 'rollups',
+      description: 'Closes the 15-minute rollup buckets, recomputes late ones, and the hours, days and months above them',
+      environment: storage.environment,
+      timeout: Duration.minutes(10),
+      // the next pass 15 minutes later is the retry: it starts from the watermark and finds the markers still there
+      retryAttempts: 0,
+    });
+    storage.grantRead(fn, 'rollups');
+    storage.grantWrite(fn, 'rollups');
+    storage.grantTimeseriesRead(fn);
+    storage.grantRead(fn, 'devices'); // the VENs and Winter River nodes (byKind)
+    storage.grantRead(fn, 'inventory'); // the DER assets and their sites
+    new Rule(this, 'RollupsSchedule', {
+      description: 'Runs the rollup pass',
+      schedule: Schedule.rate(Duration.minutes(15)),
       targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
     });
     return fn;

@@ -110,6 +110,7 @@ export class VppStack extends Stack {
       functions: {
         ...this.ingest.functions,
         'command-timeouts': this.ingest.commandTimeouts,
+        rollups: this.ingest.rollups,
         api: this.api.handler,
         'iot-authorizer': this.liveFeed.handler,
         'provisioning-hook': this.provisioning.hook,

@@ -14,8 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { apiHandler } from '../../lambdas/api/handler.js';
 import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
-import { startCommandSweep } from '../../lambdas/command-timeouts/local-timer.js';
-import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, type Ports } from '../../lambdas/core/adapters.js';
+import { housekeeping as housekeepingRun } from '../../lambdas/command-timeouts/handler.js';
+import { rollupPass } from '../../lambdas/rollups/handler.js';
+import { schedule } from './schedule.js';
+import { SETTLEMENT_GRACE_MS } from '../../lambdas/core/settlement.js';
+import { rollupFleet } from '../../lambdas/core/rollup-pass.js';
+import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, rollupStore, type Ports } from '../../lambdas/core/adapters.js';
 import type { CommandPublisher } from '../../lambdas/core/ports.js';
 import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
 import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
@@ -23,6 +27,7 @@ import type { Topology } from '../../lambdas/core/power-system/topology.js';
 import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
+import { DynamoTelemetryStore } from '../../lambdas/core/timeseries-dynamodb.js';
 import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
 import { cachedInventory } from '../../lambdas/core/inventory-cache.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
@@ -75,10 +80,16 @@ export interface LocalStackOptions {
   readonly retentionDays?: number;
   /** ACK history and ledger retention in days (TTL). @default 730 */
   readonly archiveRetentionDays?: number;
-  /** How often the time-out sweep runs. Default 5000. */
+  /** How often the housekeeping sweep (command time-outs, event settlement) runs. Default 5000. */
   readonly commandSweepMs?: number;
+  /** How long after a fleet event's end it is settled. Default SETTLEMENT_GRACE_MS (5 minutes). */
+  readonly settlementGraceMs?: number;
+  /** How often the rollup pass runs (AWS: every 15 minutes). Default 60,000. */
+  readonly rollupIntervalMs?: number;
   /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
   readonly instrumentPorts?: (ports: Ports) => Ports;
+  /** The clock the rules' time-series writes are stamped with (their write time): tests simulate late arrivals. */
+  readonly telemetryClock?: () => number;
   /**
    * Records a rule's stream may hold that its consumer has not checkpointed yet; past it the broker withholds
    * PUBACKs and stops reading from publishers until the consumer catches up. Default 10,000.
@@ -136,10 +147,14 @@ export interface LocalStack {
   streams(): { backlog: Record<string, number>; waiting: number };
   /** Resolves once every message taken is stored or refused: rule actions done, every stream consumed. */
   settle(): Promise<void>;
+  /** Runs a rollup pass now, as the schedule does (`now`: the pass's clock), after the one under way. */
+  rollupPass(now?: number): Promise<void>;
   /** Stops taking messages, drains the streams into the stores, then stops everything. */
   close(): Promise<void>;
   /** The local DynamoDB and the stack's table names, for tools and tests that look beneath the API. */
   readonly dynamodb: { readonly client: DynamoDBClient; readonly tables: Record<TableName, string> };
+  /** The stores the operator API and the housekeeping sweep run on, for tests and benches that drive them directly. */
+  readonly ports: ApiPorts;
   /**
    * Takes a part down as an outage would and brings it back on the same port: the broker (every connection dropped,
    * as a broker restart does), the DynamoDB store, the Kinesis streams. For the fault tests and `/health`.
@@ -186,6 +201,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     RETENTION_DAYS: opts.retentionDays ?? 30,
     ARCHIVE_RETENTION_DAYS: opts.archiveRetentionDays ?? 730,
     LEDGER_TABLE: tableNames.ledger,
+    ROLLUPS_TABLE: tableNames.rollups,
   };
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
@@ -202,7 +218,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ledger: ledgerStore(env, tableNames.ledger, dynamo.client),
     errors,
   };
-  const ports = opts.instrumentPorts ? opts.instrumentPorts(built) : built;
+  const clocked: Ports = opts.telemetryClock
+    ? { ...built, telemetry: new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: tableNames.timeseries, retentionDays: env.RETENTION_DAYS, now: opts.telemetryClock }) }
+    : built;
+  const ports = opts.instrumentPorts ? opts.instrumentPorts(clocked) : clocked;
 
   // store before processing: every rule puts into its stream, and the rule's handler reads the stream in batches
   const kinesis = await startKinesis(join(dir, 'kinesis'));
@@ -315,7 +334,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   const iotData = new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials });
   dataPlane = new IotDataCommandPublisher(iotData);
-  // the operator API's own ports, the inventory it routes dispatches with, and the command time-out sweep
+  // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
   const apiPorts: ApiPorts = buildApiPorts(
     env,
     {
@@ -335,7 +354,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
-  const commandSweep = startCommandSweep(apiPorts.commands, apiPorts.ledger, opts.commandSweepMs ?? 5000, log);
+  const settlementGraceMs = opts.settlementGraceMs ?? SETTLEMENT_GRACE_MS;
+  const housekeeping = schedule('housekeeping', opts.commandSweepMs ?? 5000, () => housekeepingRun(apiPorts, Date.now(), settlementGraceMs), log);
+  const rollupPorts = {
+    telemetry: apiPorts.telemetry,
+    rollups: rollupStore(env, documentClient(dynamo.client)),
+    fleet: () => rollupFleet(apiPorts.registry, apiPorts.inventory),
+  };
+  const rollups = schedule('rollups', opts.rollupIntervalMs ?? 60_000, (now) => rollupPass(rollupPorts, now), log);
   const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
   const api = apiHandler(() => apiPorts);
   httpServer.on(
@@ -401,12 +427,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   return {
     config,
     dynamodb: { client: dynamo.client, tables: tableNames },
+    ports: apiPorts,
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
     deliverToRules: (topic, payload, clientId) =>
       engine.onPublish(topic, payload, clientId).catch((err: Error) => log(`rules: ${err.message}`)),
     streams: () => ({ backlog: writer.backlog(), waiting: writer.waiting() }),
     settle,
+    rollupPass: (now) => rollups.runNow(now),
     parts: {
       broker: {
         stop: () => broker.close(),
@@ -422,7 +450,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await broker.close();
       await settle();
       await Promise.all([...consumers.values()].map((c) => c.stop()));
-      await commandSweep.stop();
+      await housekeeping.stop();
+      await rollups.stop();
       clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();

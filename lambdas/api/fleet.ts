@@ -1,9 +1,9 @@
 // Fleet-wide operations: `POST /api/events` (or its dry run), `GET /api/events[/{eventId}]` and `GET /api/portfolio`.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { fleetEventReport, fleetEventSummary, planFleetEvent, startFleetEvent, type FleetEventReport } from '../core/fleet-event.js';
-import type { InventoryAsset } from '../core/inventory.js';
+import { fleetEventSummary, planFleetEvent, startFleetEvent, type FleetEventReport } from '../core/fleet-event.js';
 import { summarizePortfolio } from '../core/portfolio.js';
-import { listAll } from '../core/registry-pages.js';
+import { allAssets, listAll } from '../core/registry-pages.js';
+import { readEventReport } from '../core/settlement.js';
 import { parseBody } from './body.js';
 import { fleetEventBodySchema } from './bodies.js';
 import { idParam, limitParam } from './params.js';
@@ -23,13 +23,14 @@ export async function listFleetEvents(ports: ApiPorts, query: Query) {
   return page(result, fleetEventSummary);
 }
 
+/** The event's report: stored once it is settled (settlement.ts), else computed now. */
 export function getFleetEvent(ports: ApiPorts, eventId: string | undefined) {
-  return fleetEventReport(idParam('eventId', eventId), ports, Date.now());
+  return readEventReport(idParam('eventId', eventId), ports, Date.now());
 }
 
-/** The event report as CSV: the fleet's intervals, then each VEN's, with the baseline each used. */
+/** The event report as CSV: the fleet's intervals, then each VEN's (always all of them), with the baseline each used. */
 export async function getFleetEventCsv(ports: ApiPorts, eventId: string | undefined) {
-  const report = await getFleetEvent(ports, eventId);
+  const report = await readEventReport(idParam('eventId', eventId), ports, Date.now(), true);
   const header = ['scope', 'venId', 'interval_start', 'interval_end', 'samples', 'baseline_kw', 'metered_kw', 'shed_kw', 'commitment_kw', 'pass', 'baseline_method', 'baseline_days', 'adjustment_factor'];
   const row = (iv: FleetEventReport['vens'][number]['intervals'][number]) => [iv.start, iv.end, iv.samples, iv.baseline_kw, iv.metered_kw, iv.shed_kw, iv.commitment_kw, iv.pass];
   const rows = [
@@ -47,18 +48,8 @@ export async function portfolio(ports: ApiPorts) {
   const [vens, gateways, assets] = await Promise.all([
     listAll(ports.registry, 'ven'),
     listAll(ports.registry, 'gateway'),
-    allAssets(ports),
+    allAssets(ports.inventory),
   ]);
   return summarizePortfolio(vens, gateways, Date.now(), assets);
 }
 
-async function allAssets(ports: ApiPorts): Promise<InventoryAsset[]> {
-  const all: InventoryAsset[] = [];
-  let next: string | undefined;
-  do {
-    const page = await ports.inventory.listAssets({ limit: 1000, ...(next && { next }) });
-    all.push(...page.items);
-    next = page.next;
-  } while (next);
-  return all;
-}

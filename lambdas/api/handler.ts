@@ -11,8 +11,11 @@ import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema } from '../core/config
 import { DynamoPowerSystemStore } from '../core/power-system/store-dynamodb.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import * as analytics from './analytics.js';
 import * as commands from './commands.js';
 import * as der from './der.js';
+import { fleetDataQuality, nodeDataQuality } from './data-quality.js';
+import { latestTelemetry, realtimePortfolio } from './realtime.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
 import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, portfolio } from './fleet.js';
@@ -59,6 +62,10 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/events/{eventId}': (e, p) => getFleetEvent(p, e.pathParameters?.eventId),
   'GET /api/events/{eventId}/report.csv': (e, p) => getFleetEventCsv(p, e.pathParameters?.eventId),
   'GET /api/portfolio': (_e, p) => portfolio(p),
+  'GET /api/realtime/portfolio': (_e, p) => realtimePortfolio(p),
+  'GET /api/telemetry/{nodeId}/latest': (e, p) => latestTelemetry(p, e.pathParameters?.nodeId),
+  'GET /api/data-quality': (e, p) => fleetDataQuality(p, e.queryStringParameters),
+  'GET /api/data-quality/{nodeId}': (e, p) => nodeDataQuality(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'POST /api/telemetry': (e, p) => postTelemetry(p, e),
   'GET /api/refused': (e, p) => listRefused(p, e.queryStringParameters),
   'POST /api/metadata': (e, p) => metadata.postMetadata(p, e),
@@ -67,6 +74,11 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/nodes/active': (e, p) => metadata.activeNodes(p, e.queryStringParameters),
   'GET /api/nodes/by-type/{type}': (e, p) => metadata.nodesByType(p, e.pathParameters?.type, e.queryStringParameters),
   'GET /api/nodes/nearby': (e, p) => metadata.nodesNearby(p, e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/daily': (e, p) => analytics.nodeRollups(p, e.pathParameters?.nodeId, 'daily', e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/monthly': (e, p) => analytics.nodeRollups(p, e.pathParameters?.nodeId, 'monthly', e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/benchmarks': (e, p) => analytics.benchmarks(p, e.pathParameters?.nodeId, e.queryStringParameters),
+  'GET /api/analytics/portfolio': (e, p) => analytics.portfolioRollups(p, e.queryStringParameters),
+  'GET /api/telemetry/{nodeId}/historical': (e, p) => analytics.historical(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}/verify': (e, p) => transactions.verifyTransactions(p, e.pathParameters?.nodeId),
   'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),

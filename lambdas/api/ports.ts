@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { buildCommandStores, buildIngestPorts, documentClient, ledgerStore } from '../core/adapters.js';
+import { buildCommandStores, buildIngestPorts, documentClient, ledgerStore, rollupStore } from '../core/adapters.js';
+import type { RollupStore } from '../core/rollups-dynamodb.js';
 import type { LedgerStore } from '../core/ledger.js';
 import type { CommandContext } from '../core/commands.js';
 import type { ApiEnv, Env } from '../core/config.js';
@@ -41,6 +42,7 @@ export interface ApiPorts {
   readonly idempotency: IdempotencyStore;
   readonly metadata: MetadataStore;
   readonly ledger: LedgerStore;
+  readonly rollups: RollupStore;
   readonly identities: DeviceIdentities;
   readonly settings: { readonly commandTimeoutSec: number };
   /** The Winter River system as the controller stores it (read only here). */
@@ -63,6 +65,7 @@ export function buildApiPorts(
     idempotency: new DynamoIdempotencyStore(documentClient(dynamodb), api.IDEMPOTENCY_TABLE),
     metadata: new DynamoMetadataStore(documentClient(dynamodb), api.METADATA_TABLE),
     ledger: ledgerStore(env, api.LEDGER_TABLE, dynamodb),
+    rollups: rollupStore(env, documentClient(dynamodb)),
     identities,
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
     powerSystem: power,

@@ -1,34 +1,44 @@
-// Scheduled (EventBridge) Lambda: marks `sent` commands past their expiry `timed-out`, and records each in the ledger.
-// Env: COMMANDS_TABLE, LEDGER_TABLE, ARCHIVE_RETENTION_DAYS.
+// Scheduled (EventBridge) Lambda, the platform's one-minute housekeeping: marks `sent` commands past their expiry
+// `timed-out` (each recorded in the ledger), then settles the fleet DR events that ended more than the settlement
+// grace ago (lambdas/core/settlement.ts). Env: the stores' (config.ts envSchema) and housekeepingEnvSchema.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { documentClient, ledgerStore } from '../core/adapters.js';
 import { expireCommands } from '../core/command-timeouts.js';
 import { DynamoCommandLog } from '../core/commands-dynamodb.js';
-import { commandTimeoutsEnvSchema, loadEnvOf } from '../core/config.js';
+import { housekeepingEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
+import { DynamoFleetEventStore } from '../core/fleet-events-dynamodb.js';
 import { logger } from '../core/logger.js';
-import type { LedgerStore } from '../core/ledger.js';
-import type { CommandStore } from '../core/ports.js';
+import { DynamoMetadataStore } from '../core/metadata-dynamodb.js';
+import { settleDueEvents, SETTLEMENT_GRACE_MS, type SettlementPorts } from '../core/settlement.js';
+import { telemetryStore } from '../core/timeseries-store.js';
 
-export async function sweepCommands(commands: CommandStore, ledger?: LedgerStore, now = Date.now()) {
-  const expired = await expireCommands(commands, now, ledger);
+/** One run: the command time-outs first (a failing settlement never holds them up), then the settlements. */
+export async function housekeeping(ports: SettlementPorts, now = Date.now(), settlementGraceMs = SETTLEMENT_GRACE_MS) {
+  const expired = await expireCommands(ports.commands, now, ports.ledger);
   if (expired.length > 0) logger.info('commands timed out', { count: expired.length, correlationIds: expired });
-  return { expired: expired.length };
+  const settled = await settleDueEvents(ports, now, settlementGraceMs);
+  if (settled.length > 0) logger.info('events settled', { count: settled.length, eventIds: settled });
+  return { expired: expired.length, settled: settled.length };
 }
 
-let stores: { commands: CommandStore; ledger: LedgerStore } | undefined;
+let ports: SettlementPorts | undefined;
 
-function storesFromEnv() {
-  if (!stores) {
-    const env = loadEnvOf(commandTimeoutsEnvSchema);
+function portsFromEnv(): SettlementPorts {
+  if (!ports) {
+    const env = { ...loadEnv(), ...loadEnvOf(housekeepingEnvSchema) };
     const dynamodb = new DynamoDBClient({});
-    stores = { commands: new DynamoCommandLog(documentClient(dynamodb), env.COMMANDS_TABLE), ledger: ledgerStore(env, env.LEDGER_TABLE, dynamodb) };
+    const doc = documentClient(dynamodb);
+    ports = {
+      commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
+      ledger: ledgerStore(env, env.LEDGER_TABLE, dynamodb),
+      fleetEvents: new DynamoFleetEventStore(doc, env.FLEET_EVENTS_TABLE, Date.now, env.ARCHIVE_RETENTION_DAYS),
+      metadata: new DynamoMetadataStore(doc, env.METADATA_TABLE),
+      telemetry: telemetryStore(env, doc),
+    };
   }
-  return stores;
+  return ports;
 }
 
-export const handler = middy(() => {
-  const { commands, ledger } = storesFromEnv();
-  return sweepCommands(commands, ledger);
-}).use(injectLambdaContext(logger));
+export const handler = middy(() => housekeeping(portsFromEnv())).use(injectLambdaContext(logger));

@@ -24,6 +24,8 @@ import type {
   TelemetryStore,
 } from './ports.js';
 import { DynamoRefusalLog } from './refusals-dynamodb.js';
+import { markingLateSamples } from './rollup-pass.js';
+import { DynamoRollupStore } from './rollups-dynamodb.js';
 import { DynamoDeviceRegistry } from './registry-dynamodb.js';
 import { telemetryStore } from './timeseries-store.js';
 import type { PowerSystem } from './power-system/controller.js';
@@ -53,12 +55,20 @@ export function buildIngestPorts(env: Env, dynamodb: DynamoDBClient): IngestPort
 }
 
 function ingestPorts(env: Env, doc: DynamoDBDocumentClient, telemetry: TelemetryFactory): IngestPorts {
+  const store = telemetry(env, doc);
   return {
-    telemetry: telemetry(env, doc),
+    // with the rollups, a sample stored after its bucket closed marks that bucket dirty for the next pass
+    telemetry: env.ROLLUPS_TABLE ? markingLateSamples(store, rollupStore(env, doc)) : store,
     registry: new DynamoDeviceRegistry(doc, env.DEVICES_TABLE),
     events: new DynamoEventHistory(doc, env.EVENTS_TABLE, env.ARCHIVE_RETENTION_DAYS),
     commands: new DynamoCommandLog(doc, env.COMMANDS_TABLE),
   };
+}
+
+/** The rollups, kept `ARCHIVE_RETENTION_DAYS`. */
+export function rollupStore(env: Pick<Env, 'ARCHIVE_RETENTION_DAYS' | 'ROLLUPS_TABLE'>, doc: DynamoDBDocumentClient): DynamoRollupStore {
+  if (!env.ROLLUPS_TABLE) throw new Error('Invalid Lambda environment: ROLLUPS_TABLE is required');
+  return new DynamoRollupStore(doc, env.ROLLUPS_TABLE, env.ARCHIVE_RETENTION_DAYS);
 }
 
 /** The transaction ledger, kept `ARCHIVE_RETENTION_DAYS`. */

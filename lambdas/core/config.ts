@@ -17,6 +17,8 @@ export const envSchema = z
     ERROR_QUEUE_URL: z.string().url().optional(),
     /** The refusal log beside the dead-letter queue; the rule Lambdas require both. */
     REFUSALS_TABLE: z.string().min(1).optional(),
+    /** The rollups: the ingest consumers mark late samples' buckets dirty in it (rollup-pass.ts). */
+    ROLLUPS_TABLE: z.string().min(1).optional(),
   })
   .refine((e) => e.TIMESERIES_BACKEND !== 'dynamodb' || e.TIMESERIES_TABLE, {
     message: 'TIMESERIES_TABLE is required with TIMESERIES_BACKEND=dynamodb',
@@ -65,11 +67,20 @@ export const powerEnvSchema = z.object({
 });
 export type PowerEnv = z.infer<typeof powerEnvSchema>;
 
-/** The command time-out sweep (lambdas/command-timeouts): the command log, and the ledger it records time-outs in. */
-export const commandTimeoutsEnvSchema = z.object({
-  COMMANDS_TABLE: z.string().min(1),
+/**
+ * The housekeeping sweep (lambdas/command-timeouts) beside `envSchema`: the ledger it records time-outs and
+ * settlements in, the fleet events it settles, and the metadata their tariffs are in.
+ */
+export const housekeepingEnvSchema = z.object({
   LEDGER_TABLE: z.string().min(1),
-  ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+  FLEET_EVENTS_TABLE: z.string().min(1),
+  METADATA_TABLE: z.string().min(1),
+});
+
+/** The rollup pass (lambdas/rollups): what it reads (time series, registry, inventory) and the rollups it writes. */
+export const rollupsEnvSchema = z.object({
+  ROLLUPS_TABLE: z.string().min(1),
+  INVENTORY_TABLE: z.string().min(1),
 });
 
 /** Validates a Lambda's environment against `schema`; fails loudly naming every missing or bad variable. */

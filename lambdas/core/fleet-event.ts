@@ -19,6 +19,7 @@ import {
 import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from './commands.js';
 import { NotFoundError } from './errors.js';
 import { fleetIntervals, PERFORMANCE_TOLERANCE, venPerformance } from './event-performance.js';
+import { mapLimited } from './map-limited.js';
 import { meterSamples } from './meter-samples.js';
 import type { Device, DeviceRegistry, FleetEventRecord, FleetEventStore, TelemetryStore } from './ports.js';
 import { listAll } from './registry-pages.js';
@@ -81,28 +82,33 @@ export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventP
   };
 }
 
-export async function fleetEventReport(eventId: string, ports: FleetEventPorts, now: number) {
+/** VENs whose metering a report reads at once. */
+const REPORT_PARALLEL = 16;
+
+/** What a report reads: the event, its commands' ACKs and the VENs' metering. */
+export type ReportPorts = Pick<FleetEventPorts, 'fleetEvents' | 'commands' | 'telemetry'>;
+
+export async function fleetEventReport(eventId: string, ports: ReportPorts, now: number) {
   const event = await ports.fleetEvents.get(eventId);
   if (!event) throw new NotFoundError(`event ${eventId}`);
   // whole intervals up to the one in progress: its baseline is the whole interval's, its load what came so far
   const end = Math.min(event.endsAt, event.startedAt + Math.max(1, Math.ceil((now - event.startedAt) / INTERVAL_MS)) * INTERVAL_MS);
-  const measuredVens = await Promise.all(
-    event.allocations.map(async (a) => {
-      const command = await ports.commands.get(a.correlationId);
-      const ack = command?.ack?.op === 'event' ? command.ack : undefined;
-      const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, end);
-      const baseline = computeBaseline(baselineInput);
-      return {
-        ...a,
-        status: command?.status ?? 'not-sent',
-        actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
-        ...venPerformance(baseline, baselineInput.during, a.shed_kw),
-        baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
-        baseline_days: baseline.days.length,
-        baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
-      };
-    }),
-  );
+  // a few VENs at a time: each reads up to 32 windows of metering
+  const measuredVens = await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
+    const command = await ports.commands.get(a.correlationId);
+    const ack = command?.ack?.op === 'event' ? command.ack : undefined;
+    const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, end);
+    const baseline = computeBaseline(baselineInput);
+    return {
+      ...a,
+      status: command?.status ?? 'not-sent',
+      actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
+      ...withDelivered(venPerformance(baseline, baselineInput.during, a.shed_kw)),
+      baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
+      baseline_days: baseline.days.length,
+      baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
+    };
+  });
   const vens = measuredVens.map((v) => ({ ...v, intervals: v.intervals.map(isoTimes) }));
   const measured = vens.flatMap((v) => (v.measured_shed_kw !== null ? [v.measured_shed_kw] : []));
   return {
@@ -116,6 +122,7 @@ export async function fleetEventReport(eventId: string, ports: FleetEventPorts, 
     shortfall_kw: event.shortfall_kw,
     acknowledged_kw: kw(vens.reduce((s, v) => s + (v.actual_shed_kw ?? 0), 0)),
     measured_shed_kw: measured.length ? kw(measured.reduce((s, v) => s + v, 0)) : null,
+    delivered_kwh: sumOrNull(vens.map((v) => v.delivered_kwh)),
     baseline_method: BASELINE_METHOD,
     tolerance: PERFORMANCE_TOLERANCE,
     intervals: fleetIntervals(measuredVens, event.requested_kw).map(isoTimes),
@@ -125,6 +132,40 @@ export async function fleetEventReport(eventId: string, ports: FleetEventPorts, 
 }
 
 export type FleetEventReport = Awaited<ReturnType<typeof fleetEventReport>>;
+
+/** Per-VEN intervals a report serves inline at most (all VENs together); past it, only the CSV has them. */
+export const MAX_INLINE_VEN_INTERVALS = 10_000;
+
+/**
+ * The report as `GET /api/events/{eventId}` serves it: whole, unless its VENs' intervals add up past
+ * MAX_INLINE_VEN_INTERVALS (a 24 h event over 1,000 VENs has 288,000: tens of MB of JSON); then each VEN's `intervals`
+ * is empty there and `ven_intervals` says `csv`: `/report.csv` has them all.
+ */
+export function reportView(report: FleetEventReport) {
+  const inline = report.vens.reduce((n, v) => n + v.intervals.length, 0) <= MAX_INLINE_VEN_INTERVALS;
+  return {
+    ...report,
+    ven_intervals: inline ? ('inline' as const) : ('csv' as const),
+    vens: inline ? report.vens : report.vens.map((v) => ({ ...v, intervals: [] as typeof v.intervals })),
+  };
+}
+
+export type FleetEventReportView = ReturnType<typeof reportView>;
+
+/**
+ * What a VEN delivered: each interval's measured shed × its length in hours (the last interval may be shorter),
+ * added up; an interval with nothing measured adds nothing, a negative shed (load above baseline) subtracts. Null when
+ * no interval was measured.
+ */
+function withDelivered<T extends { intervals: readonly { start: number; end: number; shed_kw: number | null }[] }>(perf: T) {
+  const kwh = perf.intervals.map((iv) => (iv.shed_kw === null ? null : (iv.shed_kw * (iv.end - iv.start)) / 3_600_000));
+  return { ...perf, delivered_kwh: sumOrNull(kwh) };
+}
+
+const sumOrNull = (values: readonly (number | null)[]) => {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length ? kw(known.reduce((s, v) => s + v, 0)) : null;
+};
 
 const BASELINE_METHOD =
   `per 5-minute interval, the mean load in the same interval on the ${BASELINE_DAYS} most recent prior days of the event day's type ` +

@@ -1,9 +1,14 @@
-// Fleet demand-response events on DynamoDB (`tables.fleetEvents`): one item per event, written once, listed newest
-// first through `byMonth` one UTC month at a time.
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// Fleet demand-response events on DynamoDB (`tables.fleetEvents`): one item per event, written once (then only marked
+// settled), listed newest first through `byMonth` one UTC month at a time. The report stored at settlement sits beside
+// it in the same table, Brotli-compressed JSON, under keys no event id can take (`/`, which the routes' ids cannot
+// carry) and without `month`, so never listed: `<eventId>/report` (the report as served) and, when the per-VEN
+// intervals are too many to serve inline, `<eventId>/report/<attempt>/<n>` (their parts, for the CSV).
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { monthsBack, newestFirst, walkBuckets } from './bucket-pages.js';
 import { conditional } from './dynamo.js';
-import type { FleetEventRecord, FleetEventStore } from './ports.js';
+import type { FleetEventRecord, FleetEventStore, StoredReport } from './ports.js';
 
 /** How far back the listing reads: two years of months. */
 export const LISTED_MONTHS = 24;
@@ -32,8 +37,65 @@ export class DynamoFleetEventStore implements FleetEventStore {
   }
 
   async get(eventId: string) {
+    if (eventId.includes('/')) return undefined; // a stored report's key, not an event
     const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId } }));
     return res.Item && toRecord(res.Item);
+  }
+
+  async markSettled(eventId: string, at: number) {
+    await conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { eventId },
+          UpdateExpression: 'SET settledAt = :at',
+          ConditionExpression: 'attribute_exists(eventId) AND attribute_not_exists(settledAt)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
+  }
+
+  async putReport(event: FleetEventRecord, report: StoredReport) {
+    const z = compress(report.report);
+    if (z.length > MAX_ITEM_BYTES) throw new Error(`the report of ${event.eventId} is ${z.length} bytes compressed: too big for one item`);
+    const expiresAt = Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400;
+    const parts = chunked(report.parts).flatMap(compressedParts);
+    // under keys of this attempt's own: a racing attempt's parts never mix with these (the loser's are left to TTL)
+    const attempt = randomUUID();
+    const partKeys = parts.map((_, i) => `${event.eventId}/report/${attempt}/${i}`);
+    await Promise.all(
+      parts.map((part, i) => this.client.send(new PutCommand({ TableName: this.tableName, Item: { eventId: partKeys[i], z: part, expiresAt } }))),
+    );
+    return conditional(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { eventId: `${event.eventId}/report`, z, parts: partKeys, expiresAt },
+          ConditionExpression: 'attribute_not_exists(eventId)',
+        }),
+      ),
+    );
+  }
+
+  async getReport(eventId: string, withParts: boolean): Promise<StoredReport | undefined> {
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: `${eventId}/report` } }));
+    if (!res.Item) return undefined;
+    const report = decompress(res.Item.z) as Record<string, unknown>;
+    const keys = (res.Item.parts ?? []) as string[];
+    if (!withParts || keys.length === 0) return { report, parts: [] };
+    const byKey = new Map<string, unknown[]>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
+        [this.tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ eventId: k })) },
+      };
+      while (request && Object.keys(request).length > 0) {
+        const got = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of got.Responses?.[this.tableName] ?? []) byKey.set(item.eventId as string, decompress(item.z) as unknown[]);
+        request = got.UnprocessedKeys as typeof request;
+      }
+    }
+    return { report, parts: keys.flatMap((k) => byKey.get(k) ?? []) };
   }
 
   async list(page: { limit: number; next?: string }) {
@@ -51,6 +113,42 @@ export class DynamoFleetEventStore implements FleetEventStore {
     );
     return { ...result, items: result.items.map(toRecord) };
   }
+}
+
+/** Compressed bytes per item, at most: far below DynamoDB's 400 KB with the keys. */
+const MAX_ITEM_BYTES = 300_000;
+/** JSON characters per part before compression: the per-VEN intervals compress well over 10:1. */
+const PART_CHARS = 1_500_000;
+
+const compress = (value: unknown) => {
+  const json = JSON.stringify(value);
+  return brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } });
+};
+const decompress = (z: unknown) => JSON.parse(brotliDecompressSync(z as Uint8Array).toString('utf8')) as unknown;
+
+/** A run of parts compressed: one item's worth, or halves (and so on) when it compresses worse than expected. */
+function compressedParts(parts: unknown[]): Buffer[] {
+  const z = compress(parts);
+  if (z.length <= MAX_ITEM_BYTES) return [z];
+  if (parts.length === 1) throw new Error(`one VEN's intervals are ${z.length} bytes compressed: too big for one item`);
+  const half = Math.ceil(parts.length / 2);
+  return [...compressedParts(parts.slice(0, half)), ...compressedParts(parts.slice(half))];
+}
+
+/** The parts in consecutive runs of about PART_CHARS of JSON each. */
+function chunked(parts: readonly unknown[]): unknown[][] {
+  const chunks: unknown[][] = [];
+  let size = Infinity;
+  for (const part of parts) {
+    const length = JSON.stringify(part).length;
+    if (size + length > PART_CHARS) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks.at(-1)!.push(part);
+    size += length;
+  }
+  return chunks;
 }
 
 const toRecord = ({ month: _month, expiresAt: _expiresAt, ...event }: Record<string, unknown>) => event as unknown as FleetEventRecord;

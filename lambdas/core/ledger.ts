@@ -75,14 +75,49 @@ const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
  * head. Still losing after MAX_ATTEMPTS is a ConflictError (409: retry).
  */
 export async function appendEntry(store: LedgerStore, input: EntryInput, now: number): Promise<LedgerEntry> {
+  return (await appendUnless(store, input, now, async () => undefined)).entry;
+}
+
+/**
+ * Appends the entry unless the node's chain already holds one of its `type` and `ref` written at or after `since`
+ * (ISO-8601): exactly once however many writers try, without a lock. The look-up covers the chain up to the head it
+ * read, and the append is conditional on the slot after that head, so a writer that looked before another's append
+ * loses the slot, reads again and finds it.
+ */
+export async function appendOnce(store: LedgerStore, input: EntryInput & { ref: string }, now: number, since: string) {
+  return appendUnless(store, input, now, () => findSince(store, input.nodeId, input.type, input.ref, since));
+}
+
+async function appendUnless(
+  store: LedgerStore,
+  input: EntryInput,
+  now: number,
+  existing: () => Promise<LedgerEntry | undefined>,
+): Promise<{ entry: LedgerEntry; appended: boolean }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const last = await store.last(input.nodeId);
+    const found = last && (await existing());
+    if (found) return { entry: found, appended: false };
     const body = { ...input, seq: (last?.seq ?? 0) + 1, at: new Date(now).toISOString(), prevHash: last?.hash ?? GENESIS };
     const entry: LedgerEntry = { ...body, hash: hashOf(body) };
-    if (await store.put(entry)) return entry;
+    if (await store.put(entry)) return { entry, appended: true };
     await backoff(attempt);
   }
   throw new ConflictError(`ledger of ${input.nodeId}: too many concurrent appends, retry`);
+}
+
+/** The node's newest entry of this type and ref among those written at or after `since`, newest first. */
+async function findSince(store: LedgerStore, nodeId: string, type: EntryType, ref: string, since: string) {
+  let next: string | undefined;
+  do {
+    const page = await store.list(nodeId, { limit: 50, ...(next && { next }) });
+    for (const entry of page.items) {
+      if (entry.at < since) return undefined;
+      if (entry.type === type && entry.ref === ref) return entry;
+    }
+    next = page.next;
+  } while (next);
+  return undefined;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface SeriesRecord {
   readonly time: number;
   readonly dimensions: Readonly<Record<string, string>>;
   readonly measures: Readonly<Record<string, MeasureValue>>;
+  /** When the store wrote it (epoch ms): only on a query with `withWriteTime`, and only where the store keeps it (DynamoDB). */
+  readonly writtenAt?: number;
 }
 
 export interface Page<T> {
@@ -37,6 +39,8 @@ export interface SeriesQuery extends TimeRange {
   readonly deviceId: string;
   /** Keep only records with this dimension value (e.g. `load_id`). */
   readonly where?: { readonly dimension: string; readonly value: string };
+  /** Adds each record's `writtenAt` where the store keeps it (data quality: late and out-of-order samples). */
+  readonly withWriteTime?: boolean;
 }
 
 /**
@@ -247,6 +251,15 @@ export interface FleetEventRecord {
   readonly shortfall_kw: number;
   /** VENs asked for but left out, with why (offline, nothing to shed). */
   readonly excluded: readonly { readonly venId: string; readonly reason: string }[];
+  /** Epoch milliseconds: when its settlement entries were all in the ledger (settlement.ts). */
+  readonly settledAt?: number;
+}
+
+/** An event's report as stored at settlement: the report as served, and the parts served only in the CSV. */
+export interface StoredReport {
+  readonly report: Record<string, unknown>;
+  /** Each VEN's intervals, in the order of `report.vens`, when the report serves them only in the CSV; else none. */
+  readonly parts: readonly unknown[];
 }
 
 export interface FleetEventStore {
@@ -255,6 +268,12 @@ export interface FleetEventStore {
   get(eventId: string): Promise<FleetEventRecord | undefined>;
   /** Newest first by `startedAt`, over the last two years. */
   list(page: { limit: number; next?: string }): Promise<Page<FleetEventRecord>>;
+  /** Stores the event's report unless one is stored already: false then (the first stays). */
+  putReport(event: FleetEventRecord, report: StoredReport): Promise<boolean>;
+  /** The stored report; its parts only when asked for (another read). */
+  getReport(eventId: string, withParts: boolean): Promise<StoredReport | undefined>;
+  /** Marks the event settled (once: a second mark keeps the first time). */
+  markSettled(eventId: string, at: number): Promise<void>;
 }
 
 /** The first response to an `Idempotency-Key`, kept for a retry to get again. */

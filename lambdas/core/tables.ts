@@ -98,6 +98,12 @@ export const tables = {
    * certificate for its own (provisioning-hook.ts); `disabled: true` withdraws it.
    */
   allowList: { env: 'ALLOW_LIST_TABLE', partitionKey: 'serial' },
+  /**
+   * Rollups (rollups-dynamodb.ts): a node's rows of one tier, `pk` = `{nodeId}#{tier}` (15m, 1h, 1d, 1mo), `sk` = the
+   * bucket's start (ISO), so a read is one Query; beside them the pass's watermark (`pass`) and late-data markers
+   * (`dirty`). TTL `expiresAt` (the archive retention).
+   */
+  rollups: { env: 'ROLLUPS_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof tables;

@@ -32,6 +32,8 @@ export interface DynamoTelemetryStoreProps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly retentionDays: number;
+  /** The clock an item's write time `w` is taken from (tests simulate when a sample arrived). */
+  readonly now?: () => number;
 }
 
 export interface TemplateItem {
@@ -125,7 +127,7 @@ export class DynamoTelemetryStore implements TelemetryStore {
   constructor(private readonly props: DynamoTelemetryStoreProps) {}
 
   async write(records: readonly SeriesRecord[]): Promise<void> {
-    const { templates, items } = timeSeriesWrites(records, this.props.retentionDays);
+    const { templates, items } = timeSeriesWrites(records, this.props.retentionDays, (this.props.now ?? Date.now)());
     const unknown = templates.filter((t) => !this.written.has(`${t.pk}#${t.bucket}`));
     await Promise.all(unknown.map((t) => this.props.client.send(new PutCommand({ TableName: this.props.tableName, Item: t }))));
     for (const t of unknown) {
@@ -159,7 +161,8 @@ export class DynamoTelemetryStore implements TelemetryStore {
         pending.delete(time);
         if (items.length === q.limit) continue;
         const template = await this.template(q, found.packed[0]);
-        const records = unpack({ series: q.series, deviceId: q.deviceId, time }, template, found.packed);
+        const unpacked = unpack({ series: q.series, deviceId: q.deviceId, time }, template, found.packed);
+        const records = q.withWriteTime ? unpacked.map((r) => ({ ...r, writtenAt: found.w })) : unpacked;
         for (const r of records.sort((a, b) => byteOrder(memberOf(b), memberOf(a)))) {
           if (items.length === q.limit) break;
           if (after && r.time === after.t && byteOrder(memberOf(r), after.m) >= 0) continue;

@@ -1,11 +1,9 @@
 // A fleet DR event lands on target (issue #18): the simulated fleet (device/fleet.ts: VEN agents on the device SDK
 // with the default panel, economy profile) over the local stack; the allocation hands out whole circuits and each VEN
 // sheds what it was given, so the acknowledged and the measured shed stay within ±10% of the request.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFleet, type Fleet } from '../../device/fleet.js';
-import { memoryLog } from '../../device/log.js';
-import { eventually } from '../e2e/helpers.js';
+import type { Fleet } from '../../device/fleet.js';
+import { eventually, startStackFleet } from '../e2e/helpers.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';
 
 const VENS = Array.from({ length: 6 }, (_, i) => `ven-acc-${i + 1}`);
@@ -14,16 +12,7 @@ let fleet: Fleet;
 
 beforeAll(async () => {
   stack = await startApiStack();
-  const devices = await Promise.all(VENS.map(async (thingName) => ({ mode: 'ven' as const, ...(await stack.provision(thingName)) })));
-  fleet = await startFleet({
-    host: stack.config.mqtt.host,
-    port: stack.config.mqtt.port,
-    caFile: stack.config.mqtt.caFile,
-    dataDir: join(stack.dir, 'fleet'),
-    devices,
-    intervals: { meteringMs: 500 },
-    log: memoryLog(),
-  });
+  fleet = await startStackFleet(stack, VENS.map((thingName) => ({ mode: 'ven' as const, thingName })), { intervals: { meteringMs: 500 } });
   await eventually(async () => {
     const { items } = (await stack.api('/api/vens?online=true&limit=100')).body;
     return items.length === VENS.length && items.every((v: any) => v.latest?.shedLoads?.length > 0);

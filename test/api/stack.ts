@@ -9,7 +9,7 @@ export const INVENTORY_FIXTURE = fileURLToPath(new URL('./fixtures/inventory.yam
 export type ApiTestStack = TestStack;
 
 export function startApiStack(
-  opts: Pick<LocalStackOptions, 'inventoryFile' | 'commandTimeoutSec' | 'commandSweepMs'> = {},
+  opts: Pick<LocalStackOptions, 'inventoryFile' | 'commandTimeoutSec' | 'commandSweepMs' | 'settlementGraceMs' | 'rollupIntervalMs'> = {},
 ): Promise<ApiTestStack> {
   return startTestStack({ inventoryFile: INVENTORY_FIXTURE, commandTimeoutSec: 30, commandSweepMs: 200, ...opts });
 }

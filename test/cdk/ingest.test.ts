@@ -217,25 +217,36 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
-  it('runs the command time-out sweep every minute, on the commands table, appending to the ledger', () => {
+  it('runs the housekeeping sweep every minute: commands, the ledger, and fleet events, metadata and time series read to settle', () => {
     const sweep = stack.ingest.commandTimeouts;
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: stack.resolve(sweep.function.functionArn) })],
     });
+    const t = stack.storage.tables;
     template.hasResourceProperties('AWS::Lambda::Function', {
       Role: stack.resolve(sweep.role.roleArn),
-      Environment: { Variables: Match.objectLike({ COMMANDS_TABLE: stack.resolve(stack.storage.tables.commands.tableName) }) },
+      Environment: {
+        Variables: Match.objectLike({
+          COMMANDS_TABLE: stack.resolve(t.commands.tableName),
+          LEDGER_TABLE: stack.resolve(t.ledger.tableName),
+          FLEET_EVENTS_TABLE: stack.resolve(t.fleetEvents.tableName),
+          METADATA_TABLE: stack.resolve(t.metadata.tableName),
+        }),
+      },
     });
-    const commandsTable = JSON.stringify(stack.resolve(stack.storage.tables.commands.tableArn));
-    const ledgerTable = JSON.stringify(stack.resolve(stack.storage.tables.ledger.tableArn));
+    const json = (x: unknown) => JSON.stringify(stack.resolve(x));
     const statements = statementsOf(template, stack.resolve(sweep.role.roleName)).filter((st) => [st.Action].flat().some((a) => a.startsWith('dynamodb:')));
-    const onLedger = statements.filter((st) => JSON.stringify(st.Resource).includes(ledgerTable));
-    expect(onLedger).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })]);
-    const resources = statements.filter((st) => !onLedger.includes(st)).flatMap((st) => [st.Resource].flat());
-    expect(resources.length).toBeGreaterThan(0);
-    for (const resource of resources) expect(JSON.stringify(resource)).toContain(commandsTable.slice(1, -1));
+    const on = (arn: string) => statements.filter((st) => JSON.stringify(st.Resource).includes(json(arn)));
+    expect(on(t.ledger.tableArn)).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(t.ledger.tableArn) })]);
+    expect(on(t.metadata.tableArn)).toEqual([expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(t.metadata.tableArn) })]);
+    const onEvents = on(t.fleetEvents.tableArn);
+    expect(onEvents.flatMap((st) => [st.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(JSON.stringify(onEvents.find((st) => st.Action === 'dynamodb:Query')!.Resource)).toContain('/index/byMonth');
+    const others = statements.filter((st) => ![t.ledger, t.metadata, t.fleetEvents, t.commands].some((table) => JSON.stringify(st.Resource).includes(json(table.tableArn))));
+    // the rest: the time series, read only
+    for (const st of others) expect([st.Action].flat().every((a: string) => !/Put|Update|Delete|Write/.test(a)), JSON.stringify(st.Action)).toBe(true);
   });
 
   it('deploys rule der on the gateways\' der/telemetry/+ into its own stream, its Lambda reading the inventory and nothing else', () => {

@@ -14,6 +14,7 @@ describe('given the stack, when synthesized, then observability', () => {
     lambdas = [
       ...Object.entries(stack.ingest.functions).map(([name, f]) => [name, f.function] as [string, { functionName: string }]),
       ['command-timeouts', stack.ingest.commandTimeouts.function],
+      ['rollups', stack.ingest.rollups.function],
       ['api', stack.api.handler.function],
       ['iot-authorizer', stack.liveFeed.handler.function],
       ['provisioning-hook', stack.provisioning.hook.function],
@@ -33,7 +34,7 @@ describe('given the stack, when synthesized, then observability', () => {
   });
 
   it('alarms on every Lambda error and throttle', () => {
-    expect(lambdas).toHaveLength(9);
+    expect(lambdas).toHaveLength(10);
     for (const [name, fn] of lambdas) {
       for (const MetricName of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {

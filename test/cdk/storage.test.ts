@@ -77,15 +77,15 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     });
     const timeseriesTable = stack.resolve(stack.storage.timeseriesTable!.tableName);
     const envs = lambdaEnvironments(template);
-    expect(envs).toHaveLength(6);
+    expect(envs).toHaveLength(8); // the rules' five, the API, the housekeeping sweep (it reads metering to settle events), the rollup pass
     for (const env of envs) expect(env).toMatchObject({ TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: timeseriesTable });
   });
 
-  it('then telemetry is kept 30 days and the ACK history and ledger 2 years, each changed by its own flag', () => {
+  it('then telemetry is kept 30 days and the ACK history, ledger and rollups 2 years, each changed by its own flag', () => {
     for (const env of lambdaEnvironments(template)) expect(env).toMatchObject({ RETENTION_DAYS: '30', ARCHIVE_RETENTION_DAYS: '730' });
     const { template: other } = synthVpp({ retentionDays: '7', archiveRetentionDays: '3650' });
     for (const env of lambdaEnvironments(other)) expect(env).toMatchObject({ RETENTION_DAYS: '7', ARCHIVE_RETENTION_DAYS: '3650' });
-    for (const name of ['events', 'fleetEvents', 'ledger'] as const) {
+    for (const name of ['events', 'fleetEvents', 'ledger', 'rollups'] as const) {
       const { Ref } = stack.resolve(stack.storage.tables[name].tableName) as { Ref: string };
       expect(resourcesOf(template, 'AWS::DynamoDB::Table')[Ref]!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     }

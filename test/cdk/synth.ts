@@ -95,6 +95,7 @@ export function handlerFunctions(stack: VppStack): [string, HandlerFunction][] {
   return [
     ...Object.entries(stack.ingest.functions),
     ['command-timeouts', stack.ingest.commandTimeouts],
+    ['rollups', stack.ingest.rollups],
     ['api', stack.api.handler],
     ['iot-authorizer', stack.liveFeed.handler],
     ['provisioning-hook', stack.provisioning.hook],

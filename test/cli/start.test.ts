@@ -48,7 +48,7 @@ describe('npm start', () => {
     expect(code).toBe(0);
   }, 90_000);
 
-  it('follows its variables: VPP_FLEET=0, VPP_INVENTORY, VPP_COMMAND_TIMEOUT_SEC and VPP_COMMAND_SWEEP_MS', async () => {
+  it('follows its variables: VPP_FLEET=0, VPP_INVENTORY, VPP_COMMAND_TIMEOUT_SEC, VPP_COMMAND_SWEEP_MS and VPP_ROLLUP_INTERVAL_MS', async () => {
     const dir = await tempDir();
     const child = spawn('node_modules/.bin/tsx', ['bin/local.ts'], {
       env: {
@@ -60,6 +60,7 @@ describe('npm start', () => {
         VPP_INVENTORY: 'test/api/fixtures/inventory.yaml',
         VPP_COMMAND_TIMEOUT_SEC: '1',
         VPP_COMMAND_SWEEP_MS: '100',
+        VPP_ROLLUP_INTERVAL_MS: '200',
       },
       stdio: 'ignore',
     });
@@ -79,14 +80,27 @@ describe('npm start', () => {
     const started = Date.now();
     await eventually(async () => (await api(`/api/commands/${sent.body.correlationId}`)).body.status === 'timed-out', 5000);
     expect(Date.now() - started).toBeLessThan(3000);
+    // a reading an hour old lands in a closed bucket: the next rollup pass, 200 ms away, rolls it up
+    const hourAgo = reading.timestamp - 3600;
+    expect((await api('/api/telemetry', { method: 'POST', body: JSON.stringify({ ...reading, timestamp: hourAgo }) })).status).toBeLessThan(300);
+    const bucket = Math.floor(hourAgo / 900) * 900;
+    const rows = await eventually(async () => {
+      const res = await api(`/api/telemetry/ven-009/historical?interval=15m&from=${bucket}&to=${bucket + 900}`);
+      return res.body.items?.length === 1 && res.body.items;
+    }, 5000);
+    const usedPowerKw = (reading as unknown as { usedPowerKw: number }).usedPowerKw;
+    expect(rows[0]).toMatchObject({ start: new Date(bucket * 1000).toISOString(), samples: 1, mean_kw: usedPowerKw });
     child.kill('SIGTERM');
     await once(child, 'exit');
   }, 90_000);
 
-  it('refuses a bad setting, naming it', async () => {
+  it.each([
+    ['VPP_HTTP_PORT', 'abc', 'VPP_HTTP_PORT must be a port number'],
+    ['VPP_RETENTION_DAYS', '1.5', 'VPP_RETENTION_DAYS must be a whole number of days from 1 to 3650'],
+  ])('refuses a bad setting, naming it (%s=%s)', async (name, value, message) => {
     const run = promisify(execFile);
-    const result = await run('npx', ['tsx', 'bin/local.ts'], { env: { ...process.env, VPP_DIR: await tempDir(), VPP_HTTP_PORT: 'abc' } }).catch((e) => e);
+    const result = await run('npx', ['tsx', 'bin/local.ts'], { env: { ...process.env, VPP_DIR: await tempDir(), [name]: value } }).catch((e) => e);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('VPP_HTTP_PORT must be a port number');
+    expect(result.stderr).toContain(message);
   }, 30_000);
 });

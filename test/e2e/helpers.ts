@@ -3,6 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../bin/local/stack.js';
+import { startFleet, type Fleet, type FleetDeviceSpec, type FleetOptions } from '../../device/fleet.js';
+import { memoryLog } from '../../device/log.js';
 
 export type TestStack = LocalStack & { dir: string; api: ApiClient; dispose(): Promise<void> };
 
@@ -18,6 +20,17 @@ export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Pro
       await rm(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** Real agents (the device SDK over mutual TLS) for these devices on a local stack, each provisioned from its CA. */
+export async function startStackFleet(
+  stack: LocalStack & { dir: string },
+  things: readonly Omit<FleetDeviceSpec, 'certFile' | 'keyFile'>[],
+  opts: Partial<Omit<FleetOptions, 'devices'>> = {},
+): Promise<Fleet> {
+  const devices = await Promise.all(things.map(async (t) => ({ ...t, ...(await stack.provision(t.thingName)) })));
+  const { host, port, caFile } = stack.config.mqtt;
+  return startFleet({ host, port, caFile, dataDir: join(stack.dir, 'fleet'), devices, log: memoryLog(), ...opts });
 }
 
 /**

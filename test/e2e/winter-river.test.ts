@@ -5,12 +5,11 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack } from '../../bin/local/stack.js';
-import { startFleet, type Fleet } from '../../device/fleet.js';
-import { memoryLog } from '../../device/log.js';
+import type { Fleet } from '../../device/fleet.js';
 import type { WinterRiverDevice } from '../../device/winter-river-device.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { fixture } from '../fixture.js';
-import { errorSink, eventually, startTestStack, type TestStack } from './helpers.js';
+import { errorSink, eventually, startStackFleet, startTestStack, type TestStack } from './helpers.js';
 import { tempDir } from '../device/helpers.js';
 import { connectDevice } from './sdk-client.js';
 
@@ -45,15 +44,8 @@ beforeAll(async () => {
   const topologyFile = join(topologyDir.path, 'winter-river.topology.yaml');
   writeFileSync(topologyFile, example.replace('start_delay_s: 10', `start_delay_s: ${START_DELAY_S}`));
   stack = await startTestStack({ topologyFile });
-  const devices = await Promise.all(NODES.map(async (thingName) => ({ ...(await stack.provision(thingName)), mode: 'winter-river' as const })));
-  fleet = await startFleet({
-    host: stack.config.mqtt.host,
-    port: stack.config.mqtt.port,
-    caFile: stack.config.mqtt.caFile,
-    dataDir: join(stack.dir, 'fleet'),
-    devices,
+  fleet = await startStackFleet(stack, NODES.map((thingName) => ({ mode: 'winter-river' as const, thingName })), {
     intervals: { meteringMs: 1000, shadowMs: 2000, gatewayMs: 1000, winterRiverMs: STATUS_MS },
-    log: memoryLog(),
   });
   expect(fleet.connected).toBe(NODES.length);
   // every node heard once: the whole chain on utility

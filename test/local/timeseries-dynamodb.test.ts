@@ -210,4 +210,16 @@ describe('the packed layout', () => {
     const all = await store.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: t0 + 3_600_000, end: t0 + 7_200_000, limit: 1000 });
     expect(all.items).toEqual([...long].reverse());
   });
+  it('gives each record its write time on request, the first write of a time winning (data quality: late, out of order)', async () => {
+    const clock = { now: DAY0 + 10 * MIN };
+    const clocked = new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: 'two', retentionDays: 30, now: () => clock.now });
+    const late = (t: number): SeriesRecord => ({ ...sample(t), deviceId: 'ven-w' });
+    await clocked.write([late(DAY0), late(DAY0 + MIN)]);
+    clock.now = DAY0 + 20 * MIN;
+    await clocked.write([late(DAY0 + MIN), late(DAY0 + 2 * MIN)]);
+    const q = { series: 'ven_load_sample' as const, deviceId: 'ven-w', start: DAY0, end: DAY0 + 5 * MIN, limit: 10 };
+    const { items } = await clocked.query({ ...q, withWriteTime: true });
+    expect(items.map((r) => [r.time - DAY0, r.writtenAt! - DAY0])).toEqual([[2 * MIN, 20 * MIN], [MIN, 10 * MIN], [0, 10 * MIN]]);
+    expect((await clocked.query(q)).items.every((r) => !('writtenAt' in r))).toBe(true);
+  });
 });
