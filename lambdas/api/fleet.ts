@@ -14,7 +14,7 @@ import { accepted, TextReply } from './reply.js';
 
 export async function createFleetEvent(ports: ApiPorts, event: APIGatewayProxyEventV2) {
   const { dry_run, ...request } = parseBody(fleetEventBodySchema, event);
-  if (dry_run) return { dry_run: true, ...(await planFleetEvent(request, ports.registry)) };
+  if (dry_run) return { dry_run: true, ...(await planFleetEvent(request, ports, Date.now())) };
   return accepted(await startFleetEvent(request, ports, commandContext(ports)));
 }
 

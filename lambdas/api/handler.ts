@@ -18,6 +18,7 @@ import { fleetDataQuality, nodeDataQuality } from './data-quality.js';
 import { latestTelemetry, realtimePortfolio } from './realtime.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
+import { siteForecast, venForecast } from './forecast.js';
 import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, portfolio } from './fleet.js';
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
@@ -44,6 +45,7 @@ const routeTable: Record<RouteKey, Route> = {
     q.circuitHistory(p, e.pathParameters?.venId, e.queryStringParameters),
   'GET /api/vens/{venId}/events': (e, p) => q.venEvents(p, e.pathParameters?.venId, e.queryStringParameters),
   'GET /api/vens/{venId}/shadow': (e, p) => q.venShadow(p, e.pathParameters?.venId),
+  'GET /api/vens/{venId}/forecast': (e, p) => venForecast(p, e.pathParameters?.venId),
   'GET /api/winter-river/nodes': (e, p) => q.listWinterRiverNodes(p, e.queryStringParameters),
   'GET /api/winter-river/system': (_e, p) => winterRiverSystem(p),
   'POST /api/vens/{venId}/send-event': (e, p) => commands.sendEvent(p, e.pathParameters?.venId, e),
@@ -54,6 +56,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/assets/{assetId}': (e, p) => der.getAsset(p, e.pathParameters?.assetId),
   'GET /api/assets/{assetId}/telemetry': (e, p) => der.assetTelemetry(p, e.pathParameters?.assetId, e.queryStringParameters),
   'GET /api/sites/{siteId}': (e, p) => der.getSite(p, e.pathParameters?.siteId),
+  'GET /api/sites/{siteId}/forecast': (e, p) => siteForecast(p, e.pathParameters?.siteId),
   'GET /api/agents': (e, p) => listAgents(p, e.queryStringParameters),
   'POST /dispatch': (e, p) => postDispatch(p, e),
   'GET /api/dispatch/{id}': (e, p) => getDispatch(p, e.pathParameters?.id),

@@ -1,6 +1,6 @@
 // How an event performed, per 5-minute interval: measured shed (baseline less metered load) against the commitment,
 // per VEN and for the fleet, each interval passing when the shed is within PERFORMANCE_TOLERANCE of the commitment.
-// A VEN's commitment is the kW it was allocated; the fleet's is the kW requested. Pure.
+// A VEN's commitment is what it was expected to shed (its expected_kw, else its allocated kW); the fleet's is the kW requested. Pure.
 import { kw, mean, type Baseline, type MeterSample } from './baseline.js';
 
 /** An interval passes when its measured shed is within ±10% of the commitment (the target the allocation aims at). */

@@ -23,6 +23,7 @@ import { mapLimited } from './map-limited.js';
 import { meterSamples } from './meter-samples.js';
 import type { Device, DeviceRegistry, FleetEventRecord, FleetEventStore, TelemetryStore } from './ports.js';
 import { listAll } from './registry-pages.js';
+import { shedFactors } from './shed-forecast.js';
 import type { ShedTier } from './shed-capability.js';
 
 
@@ -39,23 +40,27 @@ export interface FleetEventPorts extends CommandPorts {
   readonly telemetry: TelemetryStore;
 }
 
-/** Who would shed what: the allocation over the VENs asked for (default: every online one), and who is left out. */
-export async function planFleetEvent(req: FleetEventRequest, registry: DeviceRegistry) {
-  const vens = req.ven_ids ? await namedVens(registry, req.ven_ids) : await listAll(registry, 'ven', true);
+/**
+ * Who would shed what: the allocation over the VENs asked for (default: every online one), each VEN's loads weighed by
+ * its load forecast over the event window (shed-forecast.ts), and who is left out.
+ */
+export async function planFleetEvent(req: FleetEventRequest, ports: Pick<FleetEventPorts, 'registry' | 'telemetry'>, now: number) {
+  const vens = req.ven_ids ? await namedVens(ports.registry, req.ven_ids) : await listAll(ports.registry, 'ven', true);
   const excluded: FleetEventRecord['excluded'][number][] = [];
-  const candidates: ShedCandidate[] = [];
+  const sheddable: Device[] = [];
   for (const ven of vens) {
-    const loads = shedLoadsOf(ven);
     if (!ven.online) excluded.push({ venId: ven.deviceId, reason: 'offline' });
-    else if (loads.length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
-    else candidates.push({ venId: ven.deviceId, loads });
+    else if (shedLoadsOf(ven).length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
+    else sheddable.push(ven);
   }
+  const factors = await shedFactors(ports.telemetry, sheddable, now, req.duration_sec);
+  const candidates: ShedCandidate[] = sheddable.map((ven) => ({ venId: ven.deviceId, loads: shedLoadsOf(ven), factor: factors.get(ven.deviceId)! }));
   const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
   return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded };
 }
 
 export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts, ctx: CommandContext) {
-  const plan = await planFleetEvent(req, ports.registry);
+  const plan = await planFleetEvent(req, ports, ctx.now);
   const eventId = `evt-${ctx.newId()}`;
   const event: FleetEventRecord = {
     eventId,
@@ -103,7 +108,7 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
       ...a,
       status: command?.status ?? 'not-sent',
       actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
-      ...withDelivered(venPerformance(baseline, baselineInput.during, a.shed_kw)),
+      ...withDelivered(venPerformance(baseline, baselineInput.during, a.expected_kw ?? a.shed_kw)),
       baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
       baseline_days: baseline.days.length,
       baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
@@ -209,7 +214,7 @@ export function fleetEventSummary(event: FleetEventRecord) {
   };
 }
 
-const allocatedKw = (event: FleetEventRecord) => kw(event.allocations.reduce((s, a) => s + a.shed_kw, 0));
+const allocatedKw = (event: FleetEventRecord) => kw(event.allocations.reduce((s, a) => s + (a.expected_kw ?? a.shed_kw), 0));
 
 const tiersSchema = z.array(z.object({ priority: z.number(), kw: z.number().nonnegative() }));
 

@@ -237,7 +237,10 @@ export interface InventoryStore {
 
 export interface ShedAllocation {
   readonly venId: string;
+  /** What the VEN is sent: the sum of its loads' draw when planned. */
   readonly shed_kw: number;
+  /** What it is expected to shed over the event window, by its load forecast; absent: shed_kw (no forecast). */
+  readonly expected_kw?: number;
 }
 
 export interface FleetEventRecord {

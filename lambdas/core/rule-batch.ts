@@ -101,7 +101,8 @@ function deviceOf(event: RuleEvent): string {
   return clientId || String(payload.clientId ?? '');
 }
 
-async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+/** Runs `run` over `items`, at most `limit` at a time. */
+export async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await run(items[next++]!);
