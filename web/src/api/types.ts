@@ -124,6 +124,17 @@ export interface FleetQuality {
     out_of_order: number;
     refusals: number | Record<string, number>;
     quiet: boolean;
+    online?: boolean;
   }[];
   next?: string;
+}
+
+/** `GET /api/analytics/{nodeId}/benchmarks`: each metric with the node's percentile among its peers (null: not measurable). */
+export interface Benchmarks {
+  nodeId: string;
+  type: string;
+  peers: number;
+  from: string;
+  to: string;
+  metrics: Record<'load_factor' | 'availability' | 'shed_delivered_ratio', { value: number | null; percentile: number | null }>;
 }

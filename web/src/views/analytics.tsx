@@ -2,7 +2,7 @@
 // energy, power, shed and hours online, each chart with the same numbers in a table beside; and a node's own page.
 import type { JSX } from 'preact';
 import { useMemo } from 'preact/hooks';
-import type { Rollups, RollupRow } from '../api/types.js';
+import type { Benchmarks, Rollups, RollupRow } from '../api/types.js';
 import { Chart, type SeriesSpec } from '../components/chart.js';
 import { Empty, Loaded } from '../components/ui.js';
 import { useApp, useAsync, useLive, type Async } from '../context.js';
@@ -49,7 +49,52 @@ export function NodeRollups({ nodeId }: { nodeId: string }) {
       <h2 id="rollups-title">Energy and power ({period})</h2>
       {picker}
       <RollupCharts state={rollups} name={nodeId} notFound={`The platform has no rollups for ${nodeId}: it is not a known node`} />
+      <Peers nodeId={nodeId} />
     </section>
+  );
+}
+
+const METRICS = [
+  ['load_factor', 'Load factor', 'mean kW / peak 15-minute kW', (v: number) => num(v, '', 2)],
+  ['availability', 'Availability', 'hours online / hours', (v: number) => num(v * 100, '%', 1)],
+  ['shed_delivered_ratio', 'Shed delivered', 'of the shed committed in DR events', (v: number) => num(v * 100, '%', 1)],
+] as const;
+
+/** How the node compares with its peers over the last 30 whole UTC days. */
+function Peers({ nodeId }: { nodeId: string }) {
+  const { api } = useApp();
+  const bench = useAsync(() => api.get<Benchmarks>(`/api/analytics/${encodeURIComponent(nodeId)}/benchmarks`, { days: 30 }), [nodeId]);
+  return (
+    <Loaded state={bench} notFound={`No benchmarks for ${nodeId}`}>
+      {(b) => (
+        <table class="grid compact" aria-label="Compared with peers">
+          <caption>
+            Compared with its {b.peers} peers ({b.type}), the last 30 days
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Metric</th>
+              <th scope="col">Value</th>
+              <th scope="col">Percentile among peers</th>
+            </tr>
+          </thead>
+          <tbody>
+            {METRICS.map(([key, label, hint, show]) => {
+              const m = b.metrics[key];
+              return (
+                <tr key={key}>
+                  <th scope="row" title={hint}>
+                    {label}
+                  </th>
+                  <td class="num">{m.value === null ? DASH : show(m.value).trim()}</td>
+                  <td class="num">{m.percentile === null ? DASH : m.percentile}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </Loaded>
   );
 }
 

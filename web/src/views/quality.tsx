@@ -157,7 +157,7 @@ export function FleetQualityView() {
                           </th>
                           <td>{d.kind || DASH}</td>
                           <td>
-                            <QuietBadge quiet={d.quiet} />
+                            <QuietBadge quiet={d.quiet} online={d.online} />
                           </td>
                           <td class="num">{pct(d.completeness_pct)}</td>
                           <td class="num">{count(d.gaps)}</td>
