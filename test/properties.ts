@@ -80,5 +80,6 @@ export function nearlyValid<S>(seed: fc.Arbitrary<S>, base: (seed: S) => Json): 
     });
 }
 
-/** A refusal names the field it is about: `circuits.0.currentKw: …`, `venId …`, `timestamp: …`. */
-export const NAMES_A_FIELD = /^(\(root\)|[^\s:]+)[: ]/;
+/** A refusal names the field it is about: `circuits.0.currentKw: …`, `venId …`, `timestamp: …`, `tags." ": …` (an odd key quoted). */
+const STEP = String.raw`(?:[\w$-]+|"(?:[^"\\]|\\.)*")`;
+export const NAMES_A_FIELD = new RegExp(String.raw`^(\(root\)|${STEP}(?:\.${STEP})*)[: ]`);

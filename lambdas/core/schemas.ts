@@ -290,13 +290,16 @@ function protoKeyPath(data: unknown): string | undefined {
     const [value, path] = stack.pop()!;
     if (value === null || typeof value !== 'object') continue;
     for (const key of Object.keys(value)) {
-      const at = path ? `${path}.${key}` : key;
+      const at = path ? `${path}.${segment(key)}` : segment(key);
       if (RESERVED_KEYS.has(key)) return at;
       stack.push([(value as Record<string, unknown>)[key], at]);
     }
   }
   return undefined;
 }
+
+/** A field path's step as a refusal shows it: a name or index as it is, any other key quoted (`tags." "`). */
+const segment = (key: PropertyKey | undefined) => (typeof key === 'string' && !/^[\w$-]+$/.test(key) ? JSON.stringify(key) : String(key));
 
 /** Validates `data`; on failure names the first offending field (`circuits.0.currentKw`). */
 export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResult<z.infer<T>> {
@@ -306,6 +309,6 @@ export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResul
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0]!;
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
-  const field = path.map(String).join('.') || '(root)';
+  const field = path.map(segment).join('.') || '(root)';
   return { ok: false, field, message: `${field}: ${issue.message}` };
 }

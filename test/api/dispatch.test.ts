@@ -109,8 +109,11 @@ describe('POST /dispatch', () => {
     const timedOut = await dispatchStatus(id, 'timed-out');
     expect(timedOut.split).toEqual([]);
     expect(timedOut.completedAt).not.toBeNull();
-    // the gateway's ledger: the dispatch sent, then its time-out
-    const ledger = (await stack.api('/api/transactions/gw-silent')).body.items.filter((e: { ref: string }) => e.ref === timedOut.correlationId);
+    // the gateway's ledger: the dispatch sent, then its time-out (appended by the sweep just after it marks the command)
+    const ledger = await eventually(async () => {
+      const items = (await stack.api('/api/transactions/gw-silent')).body.items.filter((e: { ref: string }) => e.ref === timedOut.correlationId);
+      return items.length === 2 && items;
+    });
     expect(ledger.map((e: { type: string; data: { status?: string } }) => [e.type, e.data.status])).toEqual([['command-outcome', 'timed-out'], ['dispatch', undefined]]);
 
     const late = await connectDevice(await stack.provision('gw-silent'), 'gw-silent');

@@ -12,6 +12,7 @@ import {
   winterRiverCommandSchema,
   winterRiverStatusSchema,
 } from '../../lambdas/core/schemas.js';
+import { fleetEventBodySchema } from '../../lambdas/api/bodies.js';
 import { fixture } from '../fixture.js';
 
 const seeds = [
@@ -108,6 +109,13 @@ describe('bad input is refused and the field is named', () => {
     expect(parse(winterRiverStatusSchema, nested)).toMatchObject({ ok: false, field: 'extra.a.__proto__' });
     // an own `constructor` the DynamoDB marshaller cannot write (it takes the object for a class instance)
     expect(parse(winterRiverStatusSchema, { ...status, constructor: 1 })).toMatchObject({ ok: false, field: 'constructor' });
+  });
+
+  it('an unknown key that is not a plain name is quoted in the field it names (a property run found " ")', () => {
+    const event = { shed_kw: 5, duration_sec: 600 };
+    expect(parse(fleetEventBodySchema, { ...event, ' ': 0 })).toMatchObject({ ok: false, field: '" "' });
+    expect(parse(fleetEventBodySchema, { ...event, 'a.b': 0 })).toMatchObject({ ok: false, field: '"a.b"' });
+    expect(parse(fleetEventBodySchema, { ...event, extra_1: 0 })).toMatchObject({ ok: false, field: 'extra_1' });
   });
 
   it('winter river command with a free-text name', () => {
