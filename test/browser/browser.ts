@@ -4,8 +4,10 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import type { LocalStackOptions } from '../../bin/local/stack.js';
+import { startTestStack, type TestStack } from '../e2e/helpers.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
@@ -35,4 +37,42 @@ export function pageErrors(page: Page): string[] {
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   return errors;
+}
+
+export interface DashboardSession {
+  stack: TestStack;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** This test's page errors so far. */
+  errors: string[];
+  /** Opens a path of the dashboard and waits for the live feed. */
+  open(path: string): Promise<void>;
+}
+
+/**
+ * One local stack and one Chromium for the test file, a fresh 1280×900 page for each test: registers the hooks and
+ * returns the object they fill in (read its fields inside the tests).
+ */
+export function dashboardSession(opts: Partial<LocalStackOptions>): DashboardSession {
+  const s = {
+    async open(path: string) {
+      await s.page.goto(`${s.stack.config.apiUrl}${path}`);
+      await s.page.getByRole('status').filter({ hasText: 'Live' }).waitFor({ timeout: 15_000 });
+    },
+  } as DashboardSession;
+  beforeAll(async () => {
+    [s.stack, s.browser] = await Promise.all([startTestStack(opts), launchChromium()]);
+  }, 60_000);
+  afterAll(async () => {
+    await s.browser?.close();
+    await s.stack?.dispose();
+  });
+  beforeEach(async () => {
+    s.context = await s.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    s.page = await s.context.newPage();
+    s.errors = pageErrors(s.page);
+  });
+  afterEach(() => s.context?.close());
+  return s;
 }

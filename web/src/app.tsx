@@ -3,11 +3,17 @@ import { ConnectionIndicator } from './components/ui.js';
 import { useApp, useLive } from './context.js';
 import { useRoute, type Route } from './router.js';
 import { EventDetail, Events } from './views/events.js';
+import { lazy } from './components/lazy.js';
 import { Overview } from './views/overview.js';
 import { Refused } from './views/refused.js';
 import { Sites } from './views/sites.js';
 import { VenDetail } from './views/ven.js';
 import { WinterRiver } from './views/winter-river.js';
+
+const Ledger = lazy(() => import('./views/ledger.js').then((m) => m.Ledger));
+const NodeDetail = lazy(() => import('./views/analytics.js').then((m) => m.NodeDetail));
+const PortfolioAnalytics = lazy(() => import('./views/analytics.js').then((m) => m.PortfolioAnalytics));
+const FleetQualityView = lazy(() => import('./views/quality.js').then((m) => m.FleetQualityView));
 
 const NAV: { href: string; label: string; views: Route['view'][] }[] = [
   { href: '/', label: 'Overview', views: ['overview', 'ven'] },
@@ -15,6 +21,9 @@ const NAV: { href: string; label: string; views: Route['view'][] }[] = [
   { href: '/sites', label: 'Sites', views: ['sites'] },
   { href: '/winter-river', label: 'Winter River', views: ['winter-river'] },
   { href: '/refused', label: 'Refused input', views: ['refused'] },
+  { href: '/analytics', label: 'Analytics', views: ['analytics', 'node'] },
+  { href: '/data-quality', label: 'Data quality', views: ['quality'] },
+  { href: '/ledger', label: 'Ledger', views: ['ledger'] },
 ];
 
 export function App() {
@@ -64,6 +73,14 @@ function View({ route }: { route: Route }) {
       return <WinterRiver />;
     case 'refused':
       return <Refused />;
+    case 'node':
+      return <NodeDetail key={route.nodeId} nodeId={route.nodeId} />;
+    case 'analytics':
+      return <PortfolioAnalytics />;
+    case 'quality':
+      return <FleetQualityView />;
+    case 'ledger':
+      return <Ledger key={route.nodeId} nodeId={route.nodeId} />;
     case 'not-found':
       return (
         <>

@@ -42,20 +42,22 @@ export function useLiveMessages(listener: (m: LiveMessage) => void, deps: unknow
 export interface Async<T> {
   data?: T;
   error?: string;
+  /** The HTTP status of the error, when the API answered (404: no such thing). */
+  status?: number;
   loading: boolean;
   reload: () => void;
 }
 
 /** Loads once per change of `deps`; `reload` loads again keeping the data shown meanwhile. */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ data?: T; error?: string; status?: number; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let current = true;
     setState((s) => ({ ...s, loading: true }));
     load().then(
       (data) => current && setState({ data, loading: false }),
-      (err: Error) => current && setState((s) => ({ ...s, error: err.message, loading: false })),
+      (err: Error & { status?: number }) => current && setState((s) => ({ ...s, error: err.message, status: err.status, loading: false })),
     );
     return () => {
       current = false;

@@ -9,6 +9,10 @@ export type Route =
   | { view: 'sites' }
   | { view: 'winter-river' }
   | { view: 'refused' }
+  | { view: 'ledger'; nodeId?: string }
+  | { view: 'node'; nodeId: string }
+  | { view: 'analytics' }
+  | { view: 'quality' }
   | { view: 'signin' }
   | { view: 'not-found'; path: string };
 
@@ -22,6 +26,10 @@ export function parseRoute(path: string): Route {
   if (first === 'sites' && parts.length === 1) return { view: 'sites' };
   if (first === 'winter-river' && parts.length === 1) return { view: 'winter-river' };
   if (first === 'refused' && parts.length === 1) return { view: 'refused' };
+  if (first === 'ledger' && parts.length <= 2) return second ? { view: 'ledger', nodeId: second } : { view: 'ledger' };
+  if (first === 'nodes' && second && parts.length === 2) return { view: 'node', nodeId: second };
+  if (first === 'analytics' && parts.length === 1) return { view: 'analytics' };
+  if (first === 'data-quality' && parts.length === 1) return { view: 'quality' };
   if (first === 'signin' && parts.length === 1) return { view: 'signin' };
   return { view: 'not-found', path };
 }
@@ -29,6 +37,8 @@ export function parseRoute(path: string): Route {
 export const hrefOf = {
   ven: (venId: string) => `/vens/${encodeURIComponent(venId)}`,
   event: (eventId: string) => `/events/${encodeURIComponent(eventId)}`,
+  ledger: (nodeId: string) => `/ledger/${encodeURIComponent(nodeId)}`,
+  node: (nodeId: string) => `/nodes/${encodeURIComponent(nodeId)}`,
 };
 
 export function navigate(href: string, replace = false): void {

@@ -46,3 +46,95 @@ export interface ValidationErrorBody {
 }
 
 export type { Ack, GatewayTelemetry, Metering, ShadowReported, WinterRiverStatus };
+
+// Issue #18's analytics, data quality and forecast routes, as the shared contract gives their shapes.
+
+/** One rollup period of a node (or the portfolio): null where the node has no such measure. */
+export interface RollupRow {
+  start: string;
+  end: string;
+  samples: number;
+  import_kwh: number | null;
+  export_kwh: number | null;
+  mean_kw: number | null;
+  peak_kw: number | null;
+  min_soc_pct: number | null;
+  mean_soc_pct: number | null;
+  shed_kwh: number | null;
+  online_hours: number | null;
+}
+
+/** `GET /api/analytics/{nodeId}/daily|monthly`, `GET /api/analytics/portfolio?period=`: newest first. */
+export interface Rollups {
+  nodeId: string;
+  period: 'daily' | 'monthly';
+  items: RollupRow[];
+}
+
+/** `GET /api/vens/{venId}/forecast`: 96 quarter-hours oldest first, and its error on held-out days against naive. */
+export interface Forecast {
+  venId?: string;
+  siteId?: string;
+  method: string;
+  resolution: string;
+  generated_at: string;
+  points: { start: string; kw: number | null }[];
+  error: { held_out_days: number; mae_kw: number; naive_mae_kw: number } | null;
+  /** Why there are no points, when there are none. */
+  note?: string;
+}
+
+export interface Gap {
+  start: string;
+  end: string;
+  length_sec: number;
+}
+
+/** `GET /api/data-quality/{nodeId}`: one device over a window (default the last 24 h). */
+export interface DataQuality {
+  nodeId: string;
+  from: string;
+  to: string;
+  expected_interval_sec: number | null;
+  expected: number;
+  received: number;
+  completeness_pct: number | null;
+  gaps: Gap[];
+  late: number;
+  out_of_order: number;
+  refusals: Record<string, number>;
+  last_seen: string | null;
+  quiet: boolean;
+  online: boolean;
+}
+
+/** `GET /api/data-quality`: the fleet, a row per device. */
+export interface FleetQuality {
+  from: string;
+  to: string;
+  devices: number;
+  completeness_pct: number | null;
+  quiet: string[];
+  items: {
+    nodeId: string;
+    kind: string;
+    completeness_pct: number | null;
+    gaps: number | Gap[];
+    late: number;
+    out_of_order: number;
+    refusals: number | Record<string, number>;
+    quiet: boolean;
+    online?: boolean;
+  }[];
+  next?: string;
+}
+
+/** `GET /api/analytics/{nodeId}/benchmarks`: each metric with the node's percentile among its peers (null: not measurable). */
+export interface Benchmarks {
+  nodeId: string;
+  type: string;
+  peers: number;
+  from: string;
+  to: string;
+  metrics: Record<'load_factor' | 'availability' | 'shed_delivered_ratio', { value: number | null; percentile: number | null }>;
+}

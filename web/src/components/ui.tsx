@@ -2,7 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { hasRole, type Role } from '../../../lambdas/api/roles.js';
-import { useApp } from '../context.js';
+import { useApp, type Async } from '../context.js';
 import type { Connection } from '../live/store.js';
 
 export function Tile({ label, value, hint }: { label: string; value: string; hint?: string }) {
@@ -109,4 +109,15 @@ export function Pager({ first, next, onNewer, onOlder }: { first: boolean; next?
       {next && <button onClick={() => onOlder(next)}>Older</button>}
     </div>
   );
+}
+
+/**
+ * A section's loaded states in one place: loading, an error with a retry (a 404 says the thing is not known), then
+ * the content.
+ */
+export function Loaded<T>({ state, notFound, children }: { state: Async<T>; notFound: string; children: (data: T) => ComponentChildren }) {
+  if (state.error && state.status === 404) return <ErrorNote error={`${notFound} (${state.error})`} />;
+  if (state.error) return <ErrorNote error={state.error} action={<button onClick={state.reload}>Retry</button>} />;
+  if (state.data === undefined) return <p class="muted" aria-busy="true">Loading…</p>;
+  return <>{children(state.data)}</>;
 }

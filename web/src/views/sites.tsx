@@ -6,6 +6,7 @@ import { useCommand } from '../components/command-tracker.js';
 import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLive } from '../context.js';
 import { ago, DASH, mw, num, pct } from '../format.js';
+import { hrefOf } from '../router.js';
 
 interface Preview {
   mw_requested: number;
@@ -91,7 +92,10 @@ function SiteSection({ siteId, assets }: { siteId: string; assets: Asset[] }) {
             return (
               <tr key={a.asset_id}>
                 <th scope="row">
-                  {a.asset_name} <span class="muted small">{a.asset_id}</span>
+                  {a.asset_name}{' '}
+                  <a class="small" href={hrefOf.node(a.asset_id)} title="Its analytics, data quality and ledger">
+                    {a.asset_id}
+                  </a>
                 </th>
                 <td>{a.asset_type}</td>
                 <td class="num">

@@ -1,4 +1,5 @@
-// One VEN: the live shadow, its telemetry and circuit history, its event history, and the event and restore commands.
+// One VEN: the live shadow, its telemetry and circuit history, its event history, the event and restore commands,
+// and (loaded on first use) its forecast, rollups and data quality.
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { CircuitPoint, SentCommand, TelemetryPoint, VenEvent } from '../api/types.js';
@@ -7,8 +8,13 @@ import { CommandTracker } from '../components/command-tracker.js';
 import { Badge, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useLive, useLiveMessages } from '../context.js';
 import { ago, DASH, kw, num, time, timeZone } from '../format.js';
-import { useQueryParam } from '../router.js';
+import { hrefOf, useQueryParam } from '../router.js';
 import { venState } from '../live/ven-state.js';
+import { lazy } from '../components/lazy.js';
+
+const VenForecast = lazy(() => import('./forecast.js').then((m) => m.VenForecast));
+const NodeRollups = lazy(() => import('./analytics.js').then((m) => m.NodeRollups));
+const QualityPanel = lazy(() => import('./quality.js').then((m) => m.QualityPanel));
 
 const WINDOWS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 const MAX_POINTS = 5000;
@@ -50,7 +56,7 @@ export function VenDetail({ venId }: { venId: string }) {
         VEN {venId} <Badge tone={state === 'online' ? 'ok' : state === 'stale' ? 'warn' : 'muted'}>{state}</Badge>
       </h1>
       <p class="muted">
-        Last reading {ago(row?.lastSeen)} · used {kw(row?.usedPowerKw)} · shed {kw(row?.shedPowerKw)}
+        Last reading {ago(row?.lastSeen)} · used {kw(row?.usedPowerKw)} · shed {kw(row?.shedPowerKw)} · <a href={hrefOf.ledger(venId)}>Ledger</a>
       </p>
       <section aria-labelledby="commands-title">
         <h2 id="commands-title">Commands</h2>
@@ -62,6 +68,9 @@ export function VenDetail({ venId }: { venId: string }) {
       <Telemetry venId={venId} win={win} />
       <CircuitHistory venId={venId} circuits={shadow.reported?.circuits ?? []} range={win.range} />
       <EventHistory venId={venId} />
+      <VenForecast venId={venId} />
+      <NodeRollups nodeId={venId} />
+      <QualityPanel nodeId={venId} />
     </>
   );
 }
