@@ -3,7 +3,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import { ValidationError } from '../core/errors.js';
-import { isStorableNumber, parse, STORABLE_MESSAGE } from '../core/schemas.js';
+import { fieldPath, isStorableNumber, parse, STORABLE_MESSAGE } from '../core/schemas.js';
 
 /** How deep free-form JSON (a Winter River command's `params`) may nest; the seeds' documents nest 3 levels. */
 export const MAX_JSON_DEPTH = 32;
@@ -30,20 +30,17 @@ export function parseBody<T extends z.ZodType>(schema: T, event: APIGatewayProxy
   return result.value;
 }
 
-
-const fieldOf = (path: readonly (string | number)[]) => path.join('.') || '(root)';
-
 /** Walks parsed JSON no deeper than MAX_JSON_DEPTH (so neither this nor any later step runs out of stack). */
 function checkJson(value: unknown, path: (string | number)[]): void {
   if (typeof value === 'number') {
     if (!isStorableNumber(value)) {
-      throw new ValidationError(fieldOf(path), `${fieldOf(path)}: ${STORABLE_MESSAGE}`);
+      throw new ValidationError(fieldPath(path), `${fieldPath(path)}: ${STORABLE_MESSAGE}`);
     }
     return;
   }
   if (value === null || typeof value !== 'object') return;
   if (path.length >= MAX_JSON_DEPTH) {
-    const field = fieldOf(path.slice(0, 1));
+    const field = fieldPath(path.slice(0, 1));
     throw new ValidationError(field, `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);

@@ -3,6 +3,7 @@
 // Pure: the file arrives as text.
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
+import { fieldPath } from './schemas.js';
 import { THING_NAME } from './topics.js';
 
 const id = z.string().min(1).max(128);
@@ -199,7 +200,7 @@ export function parseInventory(text: string): InventoryResult {
   const parsed = inventoryFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return fail(issue.path.map(String).join('.') || '(root)', issue.message);
+    return fail(fieldPath(issue.path), issue.message);
   }
   return flatten(parsed.data);
 }

@@ -301,6 +301,9 @@ function protoKeyPath(data: unknown): string | undefined {
 /** A field path's step as a refusal shows it: a name or index as it is, any other key quoted (`tags." "`). */
 const segment = (key: PropertyKey | undefined) => (typeof key === 'string' && !/^[\w$-]+$/.test(key) ? JSON.stringify(key) : String(key));
 
+/** A field path as refusals name it: `circuits.0.currentKw`, `tags." "`, `(root)` for none. */
+export const fieldPath = (path: readonly (PropertyKey | undefined)[]) => path.map(segment).join('.') || '(root)';
+
 /** Validates `data`; on failure names the first offending field (`circuits.0.currentKw`). */
 export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResult<z.infer<T>> {
   const proto = protoKeyPath(data);
@@ -309,6 +312,6 @@ export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResul
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0]!;
   const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
-  const field = path.map(segment).join('.') || '(root)';
+  const field = fieldPath(path);
   return { ok: false, field, message: `${field}: ${issue.message}` };
 }

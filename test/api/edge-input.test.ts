@@ -108,6 +108,8 @@ describe('free-form JSON nested too deep', () => {
     const bigger = await stack.api(`/api/winter-river/nodes/${NODE}/command`, post({ command: 'set_fault', params: { blob: 'x'.repeat(130 * 1024) } }));
     expect(bigger).toMatchObject({ status: 400, body: { field: 'params' } });
     expect((await stack.api('/api/events', post(`{"shed_kw":1,"duration_sec":60,"dry_run":true,"deep":${nested(MAX_JSON_DEPTH + 1)}}`))).body).toMatchObject({ field: 'deep' });
+    // a key that is not a plain name is quoted, so the field reads as one (a property run found a key of one space)
+    expect((await stack.api('/api/events', post(`{"shed_kw":1,"duration_sec":60,"dry_run":true," ":${nested(MAX_JSON_DEPTH + 1)}}`))).body).toMatchObject({ field: '" "' });
     await stack.settle();
     expect(node.received.length).toBe(before);
   });
