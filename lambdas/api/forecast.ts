@@ -3,20 +3,20 @@
 import { kw } from '../core/baseline.js';
 import { NotFoundError } from '../core/errors.js';
 import { FORECAST_METHOD, forecastLoads, heldOutError, HISTORY_MS, slotOf, SLOT_MS, type QuarterHourLoads } from '../core/forecast.js';
-import { quarterHourLoads, siteLoads } from '../core/quarter-hour-loads.js';
+import { quarterHourLoads } from '../core/quarter-hour-loads.js';
 import { idParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import { existingVen } from './queries.js';
 
 export async function venForecast(ports: ApiPorts, venId: string | undefined) {
   const id = await existingVen(ports, venId);
-  return { venId: id, ...(await forecastView((from, to) => quarterHourLoads(ports.telemetry, { kind: 'ven', id }, from, to))) };
+  return { venId: id, ...(await forecastView((from, to) => quarterHourLoads(ports.rollups, 'ven', id, from, to))) };
 }
 
 export async function siteForecast(ports: ApiPorts, siteId: string | undefined) {
   const site = await ports.inventory.getSite(idParam('siteId', siteId));
   if (!site) throw new NotFoundError(`site ${siteId}`);
-  return { siteId: site.site_id, ...(await forecastView((from, to) => siteLoads(ports.telemetry, site.asset_ids, from, to))) };
+  return { siteId: site.site_id, ...(await forecastView((from, to) => quarterHourLoads(ports.rollups, 'site', site.site_id, from, to))) };
 }
 
 /** No reading in the history read: no points and no error, and `note` says why. */

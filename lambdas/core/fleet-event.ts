@@ -23,6 +23,7 @@ import { mapLimited } from './map-limited.js';
 import { meterSamples } from './meter-samples.js';
 import type { Device, DeviceRegistry, FleetEventRecord, FleetEventStore, TelemetryStore } from './ports.js';
 import { listAll } from './registry-pages.js';
+import type { RollupStore } from './rollups-dynamodb.js';
 import { shedFactors } from './shed-forecast.js';
 import type { ShedTier } from './shed-capability.js';
 
@@ -44,7 +45,7 @@ export interface FleetEventPorts extends CommandPorts {
  * Who would shed what: the allocation over the VENs asked for (default: every online one), each VEN's loads weighed by
  * its load forecast over the event window (shed-forecast.ts), and who is left out.
  */
-export async function planFleetEvent(req: FleetEventRequest, ports: Pick<FleetEventPorts, 'registry' | 'telemetry'>, now: number) {
+export async function planFleetEvent(req: FleetEventRequest, ports: Pick<FleetEventPorts, 'registry'> & { rollups: Pick<RollupStore, 'query'> }, now: number) {
   const vens = req.ven_ids ? await namedVens(ports.registry, req.ven_ids) : await listAll(ports.registry, 'ven', true);
   const excluded: FleetEventRecord['excluded'][number][] = [];
   const sheddable: Device[] = [];
@@ -53,13 +54,13 @@ export async function planFleetEvent(req: FleetEventRequest, ports: Pick<FleetEv
     else if (shedLoadsOf(ven).length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
     else sheddable.push(ven);
   }
-  const factors = await shedFactors(ports.telemetry, sheddable, now, req.duration_sec);
+  const factors = await shedFactors(ports.rollups, sheddable, now, req.duration_sec);
   const candidates: ShedCandidate[] = sheddable.map((ven) => ({ venId: ven.deviceId, loads: shedLoadsOf(ven), factor: factors.get(ven.deviceId)! }));
   const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
   return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded };
 }
 
-export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts, ctx: CommandContext) {
+export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts & { rollups: Pick<RollupStore, 'query'> }, ctx: CommandContext) {
   const plan = await planFleetEvent(req, ports, ctx.now);
   const eventId = `evt-${ctx.newId()}`;
   const event: FleetEventRecord = {

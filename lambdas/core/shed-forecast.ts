@@ -3,8 +3,9 @@
 // recent level alone says nothing of the window) or no load now keeps 1: its loads count as they draw now.
 import { ADJUSTMENT_CAP } from './baseline.js';
 import { forecastLoads, LEVEL_MS, meanLoad, PROFILE_WEEKS, SLOT_MS, slotOf, WEEK_MS } from './forecast.js';
-import type { Device, TelemetryStore } from './ports.js';
+import type { Device } from './ports.js';
 import { quarterHourLoads } from './quarter-hour-loads.js';
+import type { RollupStore } from './rollups-dynamodb.js';
 import { inParallel } from './rule-batch.js';
 
 export const SHED_FACTOR_CAP = ADJUSTMENT_CAP;
@@ -17,17 +18,17 @@ const VEN_CONCURRENCY = 32;
  * weeks before and the last 3 h. VENs in parallel, VEN_CONCURRENCY at a time. A forecast is kept for the rest of its
  * 15-minute slot, so that a dry run and the event after it read once.
  */
-export async function shedFactors(telemetry: TelemetryStore, vens: readonly Device[], now: number, durationSec: number): Promise<Map<string, number>> {
+export async function shedFactors(rollups: Pick<RollupStore, 'query'>, vens: readonly Device[], now: number, durationSec: number): Promise<Map<string, number>> {
   const origin = slotOf(now);
   const slots = Math.min(MAX_WINDOW_SLOTS, Math.ceil((now + durationSec * 1000 - origin) / SLOT_MS));
-  if (caches.get(telemetry)?.origin !== origin) caches.set(telemetry, { origin, forecasts: new Map() });
-  const { forecasts } = caches.get(telemetry)!;
+  if (caches.get(rollups)?.origin !== origin) caches.set(rollups, { origin, forecasts: new Map() });
+  const { forecasts } = caches.get(rollups)!;
   const out = new Map<string, number>();
   await inParallel(vens, VEN_CONCURRENCY, async (ven) => {
     const current = ven.latest?.usedPowerKw;
     if (typeof current !== 'number' || current <= 0) return void out.set(ven.deviceId, 1);
     const key = `${ven.deviceId}\u0000${slots}`;
-    if (!forecasts.has(key)) forecasts.set(key, await windowForecast(telemetry, ven.deviceId, origin, slots));
+    if (!forecasts.has(key)) forecasts.set(key, await windowForecast(rollups, ven.deviceId, origin, slots));
     const forecast = forecasts.get(key)!;
     out.set(ven.deviceId, forecast === null ? 1 : Math.min(1 + SHED_FACTOR_CAP, Math.max(1 - SHED_FACTOR_CAP, forecast / current)));
   });
@@ -35,11 +36,11 @@ export async function shedFactors(telemetry: TelemetryStore, vens: readonly Devi
 }
 
 /** Per store, this slot's window forecasts by VEN and window length. */
-const caches = new WeakMap<TelemetryStore, { origin: number; forecasts: Map<string, number | null> }>();
+const caches = new WeakMap<object, { origin: number; forecasts: Map<string, number | null> }>();
 
 /** The mean forecast load over the window's `slots` from `origin`; null without a profile to go on. */
-async function windowForecast(telemetry: TelemetryStore, venId: string, origin: number, slots: number): Promise<number | null> {
-  const read = (back: number, from: number, to: number) => quarterHourLoads(telemetry, { kind: 'ven', id: venId }, from - back, to - back);
+async function windowForecast(rollups: Pick<RollupStore, 'query'>, venId: string, origin: number, slots: number): Promise<number | null> {
+  const read = (back: number, from: number, to: number) => quarterHourLoads(rollups, 'ven', venId, from - back, to - back);
   const week = (k: number) => read(k * WEEK_MS, origin - LEVEL_MS, origin + slots * SLOT_MS);
   const lastWeek = await week(1);
   if (lastWeek.size === 0) return null;

@@ -1,5 +1,5 @@
 // GET /api/vens/{venId}/forecast and /api/sites/{siteId}/forecast over a generated five-week history (a daily and a
-// weekly shape plus seeded noise) written through the metering and der rules into the local stack.
+// weekly shape plus seeded noise) written through the metering and der rules into the local stack, then rolled up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/topics.js';
 import { presenceConnected } from '../e2e/helpers.js';
@@ -94,6 +94,8 @@ beforeAll(async () => {
     expect((await stack.api('/api/telemetry', post({ items }))).body.accepted).toBe(items.length);
   }
   await stack.settle();
+  // the history came in late (its buckets had closed): the rollup pass rolls it up, and forecasts read the rollups
+  await stack.rollupPass();
 }, 180_000);
 
 afterAll(async () => {
