@@ -53,7 +53,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     method:
       `The local stack (dynalite in a worker thread, the API over HTTP). ${int(VENS * DAYS)} daily rows (${VENS} VENs × ${DAYS} days) put ` +
       `straight into the rollups table; then ${READS} reads of GET /api/analytics/{nodeId}/daily (default window: the last 30 UTC days) ` +
-      'of random VENs (after ${WARMUP} not counted), one at a time, with the viewer token: each is one Query on the node\'s partition, 30 rows.',
+      `of random VENs (after ${WARMUP} not counted), one at a time, with the viewer token: each is one Query on the node's partition, 30 rows.`,
     figures: { read, vens: VENS, days: DAYS, reads: READS, writeSec },
     rows: [
       ['daily rollup read p50 / p99', `${ms(read.p50)} / ${ms(read.p99)}`],
