@@ -67,7 +67,9 @@ export function acceptMetering(
  * newest sample and one from the future would hide every real one after it. Older samples are backfill and welcome.
  */
 const aheadMessage = (field: string, at: number, receivedAt: number) =>
-  `${field}: ${new Date(at).toISOString()} is more than ${MAX_CLOCK_SKEW_MS / 60_000} min ahead of its receive time ${new Date(receivedAt).toISOString()}`;
+  `${field}: ${timeText(at)} is more than ${MAX_CLOCK_SKEW_MS / 60_000} min ahead of its receive time ${timeText(receivedAt)}`;
+/** ISO-8601, or the number itself past what a Date holds (±8.64e15 ms: a property run sent 2^53 − 1 ms). */
+const timeText = (ms: number) => (Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`);
 
 /** One metering payload (the operator API's HTTP fallback takes no batches). */
 export function ingestMetering(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
