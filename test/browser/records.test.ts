@@ -236,3 +236,41 @@ describe('forecast', () => {
     await screenshot(ui.page, 'ven-forecast');
   });
 });
+
+describe('a site', () => {
+  it('links from its section on the Sites view to its page: the forecast of its assets’ summed load and its daily rollups', async () => {
+    // two past UTC days of site-gt through the der rule, a reading a quarter-hour (a rollup is the mean of the readings
+    // in each quarter-hour it has any): its BESS charging 0.5 MW
+    const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
+    for (let t = today - 2 * DAY; t < today; t += 900) {
+      const asset = { asset_id: 'gt-bess-a', site_id: 'site-gt', asset_type: 'bess', mw: -0.5, online: true, soc_pct: 60 };
+      const doc = { gatewayId: 'gw-site-gt', site_id: 'site-gt', timestamp: t, mw: -0.5, mw_setpoint: -0.5, assets: [asset] };
+      await ui.stack.deliverToRules(topics.derTelemetry('gw-site-gt'), Buffer.from(JSON.stringify(doc)), 'gw-site-gt');
+    }
+    await ui.stack.settle();
+    await ui.stack.rollupPass();
+    const forecast = (await ui.stack.api('/api/sites/site-gt/forecast')).body as { points: { kw: number }[] };
+    expect(forecast.points).toHaveLength(96);
+    expect(forecast.points[0]!.kw).toBe(-500); // output: charging is negative
+
+    await open('/sites');
+    await ui.page.getByRole('region', { name: 'Gateway Test Site' }).getByRole('link', { name: 'forecast and rollups' }).click();
+    await ui.page.waitForURL(/\/sites\/site-gt$/);
+    await ui.page.getByRole('heading', { name: 'Site Gateway Test Site' }).waitFor();
+    await ui.page.waitForFunction(() => Number(document.querySelector('section[aria-labelledby="forecast-title"] figure.chart')?.getAttribute('data-points')) === 96, null, { timeout: 15_000 });
+    await ui.page.getByText(/^Output \(\+ discharge or generation, − charging/).waitFor();
+    const section = ui.page.getByRole('region', { name: 'Energy and power (daily)' });
+    await section.getByText(/^The figures/).click();
+    const day = section.getByRole('table', { name: 'Rollups daily' }).getByRole('row').filter({ has: ui.page.getByRole('rowheader', { name: dayLabel(today - DAY), exact: true }) });
+    // Imported, Exported, Shed, Peak, Mean, SOC (min / mean), Online, Samples: 500 kW charging all day
+    expect(await day.getByRole('cell').allInnerTexts()).toEqual(['12,000 kWh', '0 kWh', '—', '500 kW', '500 kW', '60 % / 60 %', '24 h', '96']);
+    await expectAccessible(ui.page);
+    await screenshot(ui.page, 'site');
+
+    expect(ui.errors).toEqual([]);
+
+    await open('/sites/site-nowhere');
+    await ui.page.getByText(/No site site-nowhere: it is not in the inventory/).waitFor();
+    expect(ui.errors).toEqual(['Failed to load resource: the server responded with a status of 404 (Not Found)']); // its GET /api/sites/site-nowhere
+  });
+});

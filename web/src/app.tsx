@@ -6,7 +6,7 @@ import { EventDetail, Events } from './views/events.js';
 import { lazy } from './components/lazy.js';
 import { Overview } from './views/overview.js';
 import { Refused } from './views/refused.js';
-import { Sites } from './views/sites.js';
+import { SiteDetail, Sites } from './views/sites.js';
 import { VenDetail } from './views/ven.js';
 import { WinterRiver } from './views/winter-river.js';
 
@@ -18,7 +18,7 @@ const FleetQualityView = lazy(() => import('./views/quality.js').then((m) => m.F
 const NAV: { href: string; label: string; views: Route['view'][] }[] = [
   { href: '/', label: 'Overview', views: ['overview', 'ven'] },
   { href: '/events', label: 'DR events', views: ['events', 'event'] },
-  { href: '/sites', label: 'Sites', views: ['sites'] },
+  { href: '/sites', label: 'Sites', views: ['sites', 'site'] },
   { href: '/winter-river', label: 'Winter River', views: ['winter-river'] },
   { href: '/refused', label: 'Refused input', views: ['refused'] },
   { href: '/analytics', label: 'Analytics', views: ['analytics', 'node'] },
@@ -69,6 +69,8 @@ function View({ route }: { route: Route }) {
       return <EventDetail key={route.eventId} eventId={route.eventId} />;
     case 'sites':
       return <Sites />;
+    case 'site':
+      return <SiteDetail key={route.siteId} siteId={route.siteId} />;
     case 'winter-river':
       return <WinterRiver />;
     case 'refused':

@@ -7,6 +7,7 @@ export type Route =
   | { view: 'events' }
   | { view: 'event'; eventId: string }
   | { view: 'sites' }
+  | { view: 'site'; siteId: string }
   | { view: 'winter-river' }
   | { view: 'refused' }
   | { view: 'ledger'; nodeId?: string }
@@ -24,6 +25,7 @@ export function parseRoute(path: string): Route {
   if (first === 'events' && parts.length === 1) return { view: 'events' };
   if (first === 'events' && second && parts.length === 2) return { view: 'event', eventId: second };
   if (first === 'sites' && parts.length === 1) return { view: 'sites' };
+  if (first === 'sites' && second && parts.length === 2) return { view: 'site', siteId: second };
   if (first === 'winter-river' && parts.length === 1) return { view: 'winter-river' };
   if (first === 'refused' && parts.length === 1) return { view: 'refused' };
   if (first === 'ledger' && parts.length <= 2) return second ? { view: 'ledger', nodeId: second } : { view: 'ledger' };
@@ -39,6 +41,7 @@ export const hrefOf = {
   event: (eventId: string) => `/events/${encodeURIComponent(eventId)}`,
   ledger: (nodeId: string) => `/ledger/${encodeURIComponent(nodeId)}`,
   node: (nodeId: string) => `/nodes/${encodeURIComponent(nodeId)}`,
+  site: (siteId: string) => `/sites/${encodeURIComponent(siteId)}`,
 };
 
 export function navigate(href: string, replace = false): void {

@@ -1,4 +1,4 @@
-// A VEN's load forecast for the next 24 h in quarter-hours, the method in words, and how it did on held-out days
+// A VEN's or a site's load forecast for the next 24 h in quarter-hours, the method in words, and how it did on held-out days
 // against the naive forecast (the last value carried forward).
 import { useMemo } from 'preact/hooks';
 import type { Forecast } from '../api/types.js';
@@ -10,9 +10,17 @@ import { num, time } from '../format.js';
 const series: SeriesSpec[] = [{ label: 'Forecast', color: '#6b3fa0', unit: 'kW' }];
 const QUARTER = 900;
 
-export function VenForecast({ venId }: { venId: string }) {
+/** Per kind: the API collection, the noun, what the kW are (a site's are its assets' output, signed as they report it). */
+const KINDS = {
+  ven: ['vens', 'VEN', 'Load'],
+  site: ['sites', 'site', 'Output (+ discharge or generation, − charging: the sign its assets report; the rollups count import +)'],
+} as const;
+
+/** `GET /api/vens/{id}/forecast` or `GET /api/sites/{id}/forecast` (a site: the sum of its assets). */
+export function LoadForecast({ kind, id }: { kind: keyof typeof KINDS; id: string }) {
   const { api } = useApp();
-  const forecast = useAsync(() => api.get<Forecast>(`/api/vens/${encodeURIComponent(venId)}/forecast`), [venId]);
+  const [collection, noun, what] = KINDS[kind];
+  const forecast = useAsync(() => api.get<Forecast>(`/api/${collection}/${encodeURIComponent(id)}/forecast`), [collection, id]);
   const data = useMemo(() => {
     const points = forecast.data?.points ?? [];
     return [new Float64Array(points.map((p) => Date.parse(p.start) / 1000)), points.map((p) => p.kw)] as const;
@@ -20,10 +28,10 @@ export function VenForecast({ venId }: { venId: string }) {
   return (
     <section aria-labelledby="forecast-title">
       <h2 id="forecast-title">Forecast (next 24 h)</h2>
-      <Loaded state={forecast} notFound={`No forecast for ${venId}: it is not a known VEN`}>
+      <Loaded state={forecast} notFound={`No forecast for ${id}: it is not a known ${noun}`}>
         {(f) =>
           f.points.length === 0 ? (
-            <Empty>No forecast yet: {f.note ?? `${venId} needs more history`}.</Empty>
+            <Empty>No forecast yet: {f.note ?? `${id} needs more history`}.</Empty>
           ) : (
             <>
               <p data-testid="forecast-error">
@@ -37,9 +45,9 @@ export function VenForecast({ venId }: { venId: string }) {
                   'Not yet checked on held-out history: too little history.'
                 )}
               </p>
-              <Chart title={`Forecast power of ${venId}, ${f.resolution} steps`} series={series} data={data} height={220} xRange={[data[0][0]!, data[0][data[0].length - 1]! + QUARTER]} />
+              <Chart title={`Forecast power of ${id}, ${f.resolution} steps`} series={series} data={data} height={220} xRange={[data[0][0]!, data[0][data[0].length - 1]! + QUARTER]} />
               <p class="muted">
-                Method: {f.method} Made {time(f.generated_at)}.
+                {what} in kW. Method: {f.method} Made {time(f.generated_at)}.
               </p>
             </>
           )

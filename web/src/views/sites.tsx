@@ -1,12 +1,17 @@
-// DER sites (seed 002): assets per site with limits, connection and live output, and the dispatch console.
+// DER sites (seed 002): assets per site with limits, connection and live output, and the dispatch console; and one
+// site's page with its load forecast and rollups (loaded on first use).
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { Asset, Dispatch, GatewayTelemetry, Site } from '../api/types.js';
 import { useCommand } from '../components/command-tracker.js';
-import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
+import { lazy } from '../components/lazy.js';
+import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, Loaded, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLive } from '../context.js';
 import { ago, DASH, mw, num, pct } from '../format.js';
 import { hrefOf } from '../router.js';
+
+const LoadForecast = lazy(() => import('./forecast.js').then((m) => m.LoadForecast));
+const NodeRollups = lazy(() => import('./analytics.js').then((m) => m.NodeRollups));
 
 interface Preview {
   mw_requested: number;
@@ -44,6 +49,31 @@ export function Sites() {
   );
 }
 
+/** One site: its assets' summed load for the next 24 h, and its rollups with its peers among the sites. */
+export function SiteDetail({ siteId }: { siteId: string }) {
+  const { api } = useApp();
+  const site = useAsync(() => api.get<Site>(`/api/sites/${encodeURIComponent(siteId)}`), [siteId]);
+  return (
+    <>
+      <h1>Site {site.data?.site_name ?? siteId}</h1>
+      <p>
+        <a href="/sites">All sites, their assets and dispatch</a>
+      </p>
+      <Loaded state={site} notFound={`No site ${siteId}: it is not in the inventory`}>
+        {(s) => (
+          <>
+            <p class="muted">
+              Site {siteId} · gateway {s.gateway} · {s.assets.length} {s.assets.length === 1 ? 'asset' : 'assets'}
+            </p>
+            <LoadForecast kind="site" id={siteId} />
+            <NodeRollups nodeId={siteId} />
+          </>
+        )}
+      </Loaded>
+    </>
+  );
+}
+
 type Reading = GatewayTelemetry['assets'][number];
 
 /** A REST reading (`GET /api/sites/{id}`: core fields, type fields under `details`) in the live feed's shape. */
@@ -67,7 +97,7 @@ function SiteSection({ siteId, assets }: { siteId: string; assets: Asset[] }) {
     <section aria-labelledby={`site-${siteId}`}>
       <h2 id={`site-${siteId}`}>{assets[0]!.site_name}</h2>
       <p>
-        Site {siteId} · gateway {gateway}{' '}
+        Site {siteId} · gateway {gateway} · <a href={hrefOf.site(siteId)}>forecast and rollups</a> ·{' '}
         <Badge tone={connection?.connected ? 'ok' : 'muted'}>{connection?.connected ? 'connected' : 'disconnected'}</Badge> · last seen{' '}
         {ago(connection?.last_seen ? Date.parse(connection.last_seen) : undefined)} · output {mw(telemetry?.mw ?? site.data?.totals.mw)}
       </p>

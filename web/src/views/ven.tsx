@@ -12,7 +12,7 @@ import { hrefOf, useQueryParam } from '../router.js';
 import { venState } from '../live/ven-state.js';
 import { lazy } from '../components/lazy.js';
 
-const VenForecast = lazy(() => import('./forecast.js').then((m) => m.VenForecast));
+const LoadForecast = lazy(() => import('./forecast.js').then((m) => m.LoadForecast));
 const NodeRollups = lazy(() => import('./analytics.js').then((m) => m.NodeRollups));
 const QualityPanel = lazy(() => import('./quality.js').then((m) => m.QualityPanel));
 
@@ -68,7 +68,7 @@ export function VenDetail({ venId }: { venId: string }) {
       <Telemetry venId={venId} win={win} />
       <CircuitHistory venId={venId} circuits={shadow.reported?.circuits ?? []} range={win.range} />
       <EventHistory venId={venId} />
-      <VenForecast venId={venId} />
+      <LoadForecast kind="ven" id={venId} />
       <NodeRollups nodeId={venId} />
       <QualityPanel nodeId={venId} />
     </>
