@@ -158,10 +158,14 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `The HTTP call itself (command log write, IoT data-plane Publish through the real SDK client) takes p50 ${ms(s.sendEventResponse.p50)}; the ` +
         `rest is the device and the ACK rule (event history and command log writes on dynalite). A device on mqtt.js answering the same ` +
         `commands brings send-event → ACK to p50 ${ms(s.plainClient.p50)} against ${ms(s.sendEvent.p50)} with the agent on ` +
-        'aws-iot-device-sdk-v2: tracing the broker showed the ACK bytes reaching it tens of milliseconds after the agent called publish ' +
-        '(TCP_NODELAY is set on both ends, checked with strace; deferring the publish out of the message callback changes nothing), so the ' +
-        'gap sits in the device SDK\'s send path, not in the platform. The broker now sets TCP_NODELAY on its sockets (it had Nagle on; ' +
-        'before that change this bench measured dispatch → ACK p50 88 ms on this machine).',
+        'aws-iot-device-sdk-v2. The gap is Nagle\'s algorithm in the device SDK: aws-crt never sets TCP_NODELAY on its socket (strace of ' +
+        'the agent: socket, SO_REUSEADDR, connect, no other option; 1.33.1, pinned by aws-iot-device-sdk-v2 1.28.0, and 1.33.2 alike), so ' +
+        'the ACK, written right after the PUBACK the SDK sends for the QoS 1 command, waits until that PUBACK is acknowledged, which the ' +
+        'receiving kernel delays up to 40 ms (delayed ACK). Measured on its own: device publish → broker 50 ms after a QoS 1 command, 6 ms ' +
+        'when the command subscription is QoS 0 (no PUBACK), whatever the ACK\'s own QoS. The agent keeps QoS 1: its persistent session ' +
+        'holds commands sent while it is offline. aws-c-io gained a TCP_NODELAY socket option in July 2026 (awslabs/aws-c-io#816; the ' +
+        'Java and C++ bindings turn it on by default): device/connection.ts should set it once aws-crt for Node exposes it. The broker ' +
+        'sets TCP_NODELAY on its own sockets (before it did, this bench measured dispatch → ACK p50 88 ms on this machine).',
     ],
     seconds: (Date.now() - started) / 1000,
   };
