@@ -160,11 +160,7 @@ export class Ingest extends Construct {
     fn.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [fleetEvents.tableArn] }),
     );
-    new Rule(this, 'CommandTimeoutsSchedule', {
-      description: 'Runs the housekeeping sweep: command time-outs, fleet event settlement',
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
-    });
+    this.schedule('CommandTimeoutsSchedule', fn, Duration.minutes(1), 'Runs the housekeeping sweep: command time-outs, fleet event settlement');
     return fn;
   }
 
@@ -182,12 +178,13 @@ export class Ingest extends Construct {
     storage.grantTimeseriesRead(fn);
     storage.grantRead(fn, 'devices'); // the VENs and Winter River nodes (byKind)
     storage.grantRead(fn, 'inventory'); // the DER assets and their sites
-    new Rule(this, 'RollupsSchedule', {
-      description: 'Runs the rollup pass',
-      schedule: Schedule.rate(Duration.minutes(15)),
-      targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
-    });
+    this.schedule('RollupsSchedule', fn, Duration.minutes(15), 'Runs the rollup pass');
     return fn;
+  }
+
+  /** Runs `fn` every `rate` (EventBridge); no retry: the next run is the retry. */
+  private schedule(id: string, fn: HandlerFunction, rate: Duration, description: string): void {
+    new Rule(this, id, { description, schedule: Schedule.rate(rate), targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })] });
   }
 
   /** Provisioned (a shard-hour is cheaper than on-demand's stream-hour at this volume), encrypted with aws/kinesis. */

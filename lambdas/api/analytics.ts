@@ -6,6 +6,7 @@
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { PORTFOLIO, allDeviceIds } from '../core/rollup-pass.js';
 import { allAssets } from '../core/registry-pages.js';
+import { mapLimited } from '../core/map-limited.js';
 import { committedKwh, nodeMetrics, percentileRank, type NodeMetrics } from '../core/node-benchmarks.js';
 import type { FleetEventRecord } from '../core/ports.js';
 import { bucketStart, rollupView, type Tier } from '../core/rollups.js';
@@ -86,14 +87,10 @@ export async function benchmarks(ports: ApiPorts, nodeId: string | undefined, qu
   const from = to - days * DAY_MS;
   const committed = peerSet.type === 'ven' ? committedKwh(await fleetEvents(ports, from), from, to) : undefined;
   const metrics = new Map<string, NodeMetrics>();
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(PEER_CONCURRENCY, peerSet.ids.length) }, async () => {
-    while (next < peerSet.ids.length) {
-      const peer = peerSet.ids[next++]!;
-      const page = await ports.rollups.query(peer, '1d', { from, to, limit: MAX_BENCHMARK_DAYS, oldestFirst: true });
-      metrics.set(peer, nodeMetrics(page.items, days * 24, committed ? (committed.get(peer) ?? 0) : undefined));
-    }
-  }));
+  await mapLimited(peerSet.ids, PEER_CONCURRENCY, async (peer) => {
+    const page = await ports.rollups.query(peer, '1d', { from, to, limit: MAX_BENCHMARK_DAYS, oldestFirst: true });
+    metrics.set(peer, nodeMetrics(page.items, days * 24, committed ? (committed.get(peer) ?? 0) : undefined));
+  });
   const own = metrics.get(id)!;
   const metric = (name: keyof NodeMetrics) => ({
     value: own[name],

@@ -3,6 +3,7 @@
 // core/data-quality.ts. A node is a VEN, a DER asset (inventory) or a Winter River node (registry or topology).
 import { DER_SERIES } from '../core/der.js';
 import { dataQuality, type QualitySample } from '../core/data-quality.js';
+import { mapLimited } from '../core/map-limited.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { decodeToken, encodeToken } from '../core/page-token.js';
 import type { Device } from '../core/ports.js';
@@ -157,7 +158,7 @@ export async function fleetDataQuality(ports: ApiPorts, query: Query) {
   const limit = limitParam(query?.limit);
   const after = query?.next ? afterOf(query.next) : undefined;
   const nodes = await fleetNodes(ports);
-  const figures = await mapBounded(nodes, FLEET_CONCURRENCY, (n) => qualityOf(ports, n, from, to, now));
+  const figures = await mapLimited(nodes, FLEET_CONCURRENCY, (n) => qualityOf(ports, n, from, to, now));
   const lines = nodes.map((n, i) => ({ node: n, q: figures[i]! }));
   const start = after === undefined ? 0 : lines.findIndex((l) => l.node.nodeId === after) + 1;
   if (after !== undefined && start === 0) throw new ValidationError('next', 'next: not a page token of this fleet');
@@ -191,17 +192,4 @@ function afterOf(token: string): string {
   const { after } = decodeToken<{ after?: unknown }>(token);
   if (typeof after !== 'string') throw new ValidationError('next', 'next: not a page token this API issued');
   return after;
-}
-
-async function mapBounded<T, U>(items: readonly T[], concurrency: number, fn: (t: T) => Promise<U>): Promise<U[]> {
-  const out: U[] = new Array(items.length);
-  let i = 0;
-  const worker = async () => {
-    while (i < items.length) {
-      const mine = i++;
-      out[mine] = await fn(items[mine]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return out;
 }

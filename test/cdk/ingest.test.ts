@@ -217,6 +217,17 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
+  it('schedules the housekeeping sweep every minute and the rollup pass every 15 minutes, each with no retry (the next run is the retry)', () => {
+    const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule')).map((r) => r.Properties);
+    const target = (fn: { function: { functionArn: string } }) => stack.resolve(fn.function.functionArn);
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ ScheduleExpression: 'rate(1 minute)', Targets: [expect.objectContaining({ Arn: target(stack.ingest.commandTimeouts), RetryPolicy: { MaximumRetryAttempts: 0 } })] }),
+        expect.objectContaining({ ScheduleExpression: 'rate(15 minutes)', Targets: [expect.objectContaining({ Arn: target(stack.ingest.rollups), RetryPolicy: { MaximumRetryAttempts: 0 } })] }),
+      ]),
+    );
+  });
+
   it('runs the housekeeping sweep every minute: commands, the ledger, and fleet events, metadata and time series read to settle', () => {
     const sweep = stack.ingest.commandTimeouts;
     template.hasResourceProperties('AWS::Events::Rule', {
