@@ -57,18 +57,22 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
       );
       return;
     }
-    if (seen !== null) await this.learnInterval(deviceId, seen, before);
+    if (seen !== null) await this.learnInterval(deviceId, seen, at, before);
     if (before?.registered !== true) await this.register(kind, deviceId, new Date(received).toISOString());
   }
 
   /**
    * The device's reporting interval, learnt from the gaps between the heartbeats it sends over its connection
    * (smoothed, each gap capped): written only when it moves by more than a tenth, so a steady device costs no write.
+   * A gap is the longer of the two heard apart and the two sampled apart: an offline buffer drained on reconnect
+   * arrives milliseconds apart but was sampled its interval apart, and must not teach milliseconds (the device would
+   * read offline until its next few heartbeats taught the interval back).
    */
-  private async learnInterval(deviceId: string, seen: number, before: Item | undefined) {
+  private async learnInterval(deviceId: string, seen: number, at: number, before: Item | undefined) {
     const last = before?.seenAt;
     if (typeof last !== 'number' || seen <= last) return;
-    const gap = Math.min(seen - last, MAX_REPORT_INTERVAL_MS);
+    const sampledGap = typeof before?.latestAt === 'number' ? at - before.latestAt : 0;
+    const gap = Math.min(Math.max(seen - last, sampledGap), MAX_REPORT_INTERVAL_MS);
     const known = typeof before?.reportIntervalMs === 'number' ? before.reportIntervalMs : undefined;
     const interval = known === undefined ? gap : Math.round(0.75 * known + 0.25 * gap);
     if (known !== undefined && Math.abs(interval - known) <= known / 10) return;

@@ -171,6 +171,22 @@ describe('device registry', () => {
     now = T + 10_000;
   });
 
+  it('keeps a device\'s interval through the drain of its offline buffer: batches sampled a minute apart, heard milliseconds apart', async () => {
+    await registry.recordPresence('ven-drain', true, T);
+    const batch = (i: number, heard: number) => registry.recordHeartbeat('ven', 'ven-drain', T + 60_000 * i, { usedPowerKw: i }, heard);
+    for (let i = 0; i <= 3; i++) await batch(i, T + 60_000 * i);
+    expect(await registry.get('ven-drain')).toMatchObject({ reportIntervalMs: 60_000 });
+    // ten minutes offline, then the ten batches it buffered, 5 ms apart, on reconnect
+    const back = T + 14 * 60_000;
+    for (let i = 4; i < 14; i++) await batch(i, back + (i - 4) * 5);
+    const { reportIntervalMs } = (await registry.get('ven-drain'))!;
+    expect(reportIntervalMs).toBeGreaterThanOrEqual(60_000);
+    expect(reportIntervalMs).toBeLessThan(2 * 60_000);
+    now = back + 60_000; // its next batch due
+    expect((await registry.get('ven-drain'))!.online).toBe(true);
+    now = T + 10_000;
+  });
+
   it('a reading not heard over the connection (the HTTP fallback) keeps the summary but never makes a device online', async () => {
     await registry.recordHeartbeat('ven', 'ven-http', T + 5000, { usedPowerKw: 2, source: 'http' }, null);
     expect(await registry.get('ven-http')).toMatchObject({ online: false, latest: { usedPowerKw: 2 } });
