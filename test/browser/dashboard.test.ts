@@ -25,21 +25,6 @@ describe('dashboard', () => {
     expect(ui.errors).toEqual([]);
   });
 
-  it('draws the VENs as soon as they arrive, without waiting for the slower portfolio read', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    await ui.page.route('**/api/portfolio', async (route) => {
-      await held;
-      await route.continue();
-    });
-    await open('/');
-    await ui.page.getByRole('link', { name: 'ven-001', exact: true }).waitFor();
-    expect(await ui.page.getByRole('region', { name: 'DER by type' }).count()).toBe(0); // its read still held
-    release();
-    await ui.page.getByRole('region', { name: 'DER by type' }).getByText('Batteries').waitFor();
-    expect(ui.errors).toEqual([]);
-  });
-
   it('fits a tablet and is operable from the keyboard alone', async () => {
     await ui.page.setViewportSize({ width: 820, height: 1180 });
     await open('/vens/ven-001');

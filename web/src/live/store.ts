@@ -117,18 +117,15 @@ export class LiveStore {
 
   private async load(): Promise<void> {
     const first = !this.loaded;
-    // each read is merged and drawn as it arrives: the VEN table does not wait for the portfolio
-    const part = <T>(read: Promise<T>, merge: (data: T) => void) =>
-      read.then((data) => {
-        merge(data);
-        this.changed(first);
-      });
     try {
-      await Promise.all([
-        part(this.api.all<Ven>('/api/vens'), (vens) => vens.forEach((v) => this.mergeVen(v))),
-        part(this.api.all<WinterRiverNode>('/api/winter-river/nodes'), (nodes) => nodes.forEach((n) => this.mergeNode(n))),
-        part(this.api.get<Portfolio>('/api/portfolio'), (portfolio) => (this.portfolio = portfolio)),
+      const [vens, nodes, portfolio] = await Promise.all([
+        this.api.all<Ven>('/api/vens'),
+        this.api.all<WinterRiverNode>('/api/winter-river/nodes'),
+        this.api.get<Portfolio>('/api/portfolio'),
       ]);
+      for (const v of vens) this.mergeVen(v);
+      for (const n of nodes) this.mergeNode(n);
+      this.portfolio = portfolio;
       this.loaded = true;
       this.loadError = '';
     } catch (err) {
