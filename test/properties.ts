@@ -50,17 +50,20 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 function apply(doc: Json, m: Mutation): void {
+  // a copy: the generators' objects are shared between runs, and a later mutation of one put in whole (a key added to
+  // a shared `{}` whose value is that `{}`) would make a cycle, and leak into the next runs
+  const value = 'value' in m ? structuredClone(m.value) : undefined;
   const all = paths(doc).filter((p) => p.length > 0 || m.kind === 'add');
   if (all.length === 0) return;
   const path = all[m.path % all.length]!;
   if (m.kind === 'add') {
     const target = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc);
-    if (target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+    if (target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value, enumerable: true, writable: true, configurable: true });
     return;
   }
   const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) as Record<string | number, unknown>;
   const key = path.at(-1)!;
-  if (m.kind === 'set') parent[key] = m.value;
+  if (m.kind === 'set') parent[key] = value;
   else if (Array.isArray(parent)) parent.splice(key as number, 1);
   else delete parent[key];
 }
