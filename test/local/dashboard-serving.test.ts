@@ -36,6 +36,14 @@ describe('dashboard serving', () => {
     }
   });
 
+  it('serves the production build, even one a test run made (Vitest sets NODE_ENV=test): no source paths of this machine in it', async () => {
+    const script = (await call('/')).body.match(/src="(\/assets\/index-[\w-]+\.js)"/)![1]!;
+    const js = (await call(script)).body;
+    expect(js.length).toBeGreaterThan(50_000);
+    expect(js).not.toContain('fileName');
+    expect(js).not.toContain(process.cwd());
+  });
+
   it('tells the app where the API and the live feed are', async () => {
     const res = await call('/config.json');
     expect(JSON.parse(res.body)).toEqual({ mode: 'local', apiUrl: '', wsUrl: '/mqtt' });
