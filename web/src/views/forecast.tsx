@@ -1,5 +1,5 @@
-// A VEN's or a site's load forecast for the next 24 h in quarter-hours, the method in words, and how it did on held-out days
-// against the naive forecast (the last value carried forward).
+// A VEN's or a site's forecast for the next 24 h in quarter-hours, the method in words, and how it did on held-out
+// days against the naive forecast (the last value carried forward).
 import { useMemo } from 'preact/hooks';
 import type { Forecast } from '../api/types.js';
 import { Chart, type SeriesSpec } from '../components/chart.js';
