@@ -131,11 +131,12 @@ describe('a live-feed client that stops reading', () => {
       console.log(
         `command latency ms: calm ${calm.map(Math.round)}, paused subscribers ${slow.map(Math.round)}; ` +
           `rss MB: before ${Math.round(rssBefore)}, during ${Math.round(rssDuring)}; flood acked ${ackedDuring}; ` +
-          `dropped after ms ${dropped.map((l) => l && Math.round(l.at - pausedAt))}; health ${healthDuring}`,
+          `dropped after ms ${dropped.map((l) => l && Math.round(l.at - pausedAt))}; ` +
+          `other feed's longest gap ms ${Math.round(longestGap(observer.arrivals, pausedAt, pausedWindowEnd))}; health ${healthDuring}`,
       );
 
       // (a) commands arrive within a bound while the paused clients are there
-      expect(Math.max(...slow)).toBeLessThan(3000);
+      expect(Math.max(...slow)).toBeLessThan(5000);
       // (b) the other live-feed client kept receiving the flood throughout
       expect(longestGap(observer.arrivals, pausedAt, pausedWindowEnd)).toBeLessThan(2000);
       // (c) memory stays bounded: each paused client may hold its outgoing bound, not the flood
@@ -151,7 +152,7 @@ describe('a live-feed client that stops reading', () => {
       for (const p of paused) p.socket().resume();
       await eventually(() => paused.every((p) => p.closed()), 10_000);
       const after = await commandLatency();
-      expect(after).toBeLessThan(3000);
+      expect(after).toBeLessThan(5000);
       expect(await health()).toBe(200);
       const before = observer.arrivals.length;
       await flooder.publish(topics.telemetry(FLOODER), '{"after":true}');
