@@ -12,6 +12,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import { CLAIM_CLIENT_PREFIX, isAllowed, isClaimAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
 import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
 import { parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
+import { boundOutgoing, deliveryProbe, guardEmitter, guardForward } from './broker-delivery.js';
 import type { CertificateRecord } from './cert-registry.js';
 
 export interface BrokerOptions {
@@ -62,6 +63,8 @@ export interface Broker {
   readonly httpsPort?: number;
   /** Listening for devices. */
   readonly up: boolean;
+  /** Delivering: a message published now reaches subscribers within a bound (the broker's own probe arrives). */
+  readonly delivering: boolean;
   publish(topic: string, payload: Buffer | string, qos: 0 | 1): Promise<void>;
   /** Publishes to one client only, as IoT Core answers a provisioning request to the connection that made it. */
   publishTo(clientId: string, topic: string, payload: string): Promise<void>;
@@ -275,6 +278,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       return recipient === undefined || recipient === client?.id ? packet : null;
     },
   });
+  // no delivery waits on one client, no exception in one escapes into the connection that published
+  const log = opts.log ?? (() => undefined);
+  guardEmitter(aedes, log);
+  guardForward(aedes, log);
+  const probe = deliveryProbe(aedes);
+  const slowClient = (id: () => string) => (bytes: number) => log(`warning: dropped slow client ${id()}: ${bytes} bytes not taken by its socket`);
 
   const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1, clientId?: string) => {
     await opts.toRules?.(topic, Buffer.from(payload), clientId);
@@ -288,7 +297,11 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
 
   aedes.on('publish', (packet, client) => {
     if (packet.topic.startsWith('$SYS/')) return;
-    opts.onPublish(packet.topic, Buffer.from(packet.payload), client?.id);
+    try {
+      opts.onPublish(packet.topic, Buffer.from(packet.payload), client?.id);
+    } catch (err) {
+      log(`error: broker onPublish ${packet.topic}: ${(err as Error).stack}`);
+    }
   });
 
   // as IoT Core: one session id for a connection's connect and disconnect events, and the peer's address
@@ -320,7 +333,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       const conn = new BrakedConnection(socket, (bytes) =>
         opts.onRefused(cn(), 'publish', '(not read)', { reason: 'oversize', message: `a ${bytes}-byte PUBLISH packet > ${MAX_PUBLISH_PACKET}: connection dropped unread` }),
       );
-      aedes.handle(conn);
+      aedes.handle(boundOutgoing(conn, slowClient(cn)));
     },
   );
   // a foreign CA, an expired or revoked certificate, no certificate: the handshake fails before MQTT; say who and why
@@ -340,7 +353,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://local').pathname !== '/mqtt') return;
-    wss.handleUpgrade(req, socket, head, (ws) => aedes.handle(createWebSocketStream(ws), req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = createWebSocketStream(ws);
+      aedes.handle(boundOutgoing(stream, slowClient(() => (stream as { client?: Client }).client?.id ?? 'live feed')), req);
+    });
   };
   opts.httpServer.on('upgrade', onUpgrade);
 
@@ -351,6 +367,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     ...(https && { httpsPort: (https.address() as AddressInfo).port }),
     get up() {
       return server.listening;
+    },
+    get delivering() {
+      return probe.delivering;
     },
     publish: (topic, payload, qos) => publish(topic, payload, qos),
     async publishTo(clientId, topic, payload) {
@@ -376,6 +395,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     async close() {
       if (closed) return;
       closed = true;
+      probe.stop();
       https?.closeAllConnections();
       https?.close();
       opts.httpServer.off('upgrade', onUpgrade);

@@ -385,7 +385,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
           region: REGION,
         }),
       ),
-      health: async () => ({ http: true, broker: broker.up, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
+      health: async () => ({ http: true, broker: broker.up && broker.delivering, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
     }),
