@@ -32,7 +32,8 @@ export interface AwsCall {
 export interface AwsCallsOptions {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  readonly dynamodbEndpoint: string;
+  /** The local DynamoDB: each function's client goes to its endpoint through its client's HTTP handler (one pool of sockets, as before). */
+  readonly dynamodb: { readonly endpoint: string; readonly client: DynamoDBClient };
   /**
    * The local value of each name a deployed function reads from its environment (a table name, the device policy):
    * `vpp-devices` → `DEVICES_TABLE`. Recorded as `${env:DEVICES_TABLE}`.
@@ -50,7 +51,8 @@ interface FunctionClients {
 
 export class AwsCalls {
   private readonly seen = new Map<string, AwsCall>();
-  private readonly clients = new Map<DeployedFunction, FunctionClients>();
+  /** By function; `undefined`: clients that record nothing, for tests and tools that drive the stores directly. */
+  private readonly clients = new Map<DeployedFunction | undefined, FunctionClients>();
   private dataPlaneEndpoint?: string;
 
   constructor(private readonly o: AwsCallsOptions) {}
@@ -65,8 +67,12 @@ export class AwsCalls {
     if (!this.seen.has(key)) this.seen.set(key, { fn, action, resource });
   }
 
+  /** The IoT clients' sockets; the DynamoDB clients share the local DynamoDB client's, closed with it. */
   destroy(): void {
-    for (const c of this.clients.values()) for (const client of Object.values(c)) client.destroy();
+    for (const c of this.clients.values()) {
+      c.iotData?.destroy();
+      c.iot?.destroy();
+    }
   }
 
   /** Where the IoT data plane and the IoT control plane are served (the local HTTP server), once it listens. */
@@ -74,35 +80,42 @@ export class AwsCalls {
     this.dataPlaneEndpoint = baseUrl;
   }
 
-  dynamodb(fn: DeployedFunction): DynamoDBClient {
+  dynamodb(fn: DeployedFunction | undefined): DynamoDBClient {
     const c = this.of(fn);
     if (!c.dynamodb) {
-      c.dynamodb = new DynamoDBClient({ endpoint: this.o.dynamodbEndpoint, region: this.o.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 });
-      this.recordOn(c.dynamodb, fn, (command, input) => this.dynamodbCalls(command, input));
+      const { endpoint, client } = this.o.dynamodb;
+      c.dynamodb = new DynamoDBClient({
+        endpoint,
+        region: client.config.region,
+        credentials: client.config.credentials,
+        maxAttempts: client.config.maxAttempts,
+        requestHandler: client.config.requestHandler,
+      });
+      if (fn) this.recordOn(c.dynamodb, fn, (command, input) => this.dynamodbCalls(command, input));
     }
     return c.dynamodb;
   }
 
-  iotData(fn: DeployedFunction): IoTDataPlaneClient {
+  iotData(fn: DeployedFunction | undefined): IoTDataPlaneClient {
     const c = this.of(fn);
     if (!c.iotData) {
       c.iotData = new IoTDataPlaneClient({ endpoint: this.endpoint(), region: this.o.region, credentials: this.o.credentials });
-      this.recordOn(c.iotData, fn, (command, input) => [[`iot:${command}`, iotDataResource(command, input)]]);
+      if (fn) this.recordOn(c.iotData, fn, (command, input) => [[`iot:${command}`, iotDataResource(command, input)]]);
     }
     return c.iotData;
   }
 
-  iot(fn: DeployedFunction): IoTClient {
+  iot(fn: DeployedFunction | undefined): IoTClient {
     const c = this.of(fn);
     if (!c.iot) {
       c.iot = new IoTClient({ endpoint: this.endpoint(), region: this.o.region, credentials: this.o.credentials });
-      this.recordOn(c.iot, fn, (command, input) => [[`iot:${command}`, this.iotResource(command, input)]]);
+      if (fn) this.recordOn(c.iot, fn, (command, input) => [[`iot:${command}`, this.iotResource(command, input)]]);
     }
     return c.iot;
   }
 
   /** Publishes through the function's IoT data-plane client, made once the HTTP server listens. */
-  publisher(fn: DeployedFunction): CommandPublisher {
+  publisher(fn: DeployedFunction | undefined): CommandPublisher {
     let publisher: CommandPublisher | undefined;
     return { publish: (...args) => (publisher ??= new IotDataCommandPublisher(this.iotData(fn))).publish(...args) };
   }
@@ -120,7 +133,7 @@ export class AwsCalls {
     };
   }
 
-  private of(fn: DeployedFunction): FunctionClients {
+  private of(fn: DeployedFunction | undefined): FunctionClients {
     let c = this.clients.get(fn);
     if (!c) this.clients.set(fn, (c = {}));
     return c;

@@ -214,11 +214,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const awsCalls = new AwsCalls({
     region: REGION,
     credentials: secrets.credentials,
-    dynamodbEndpoint: dynamo.endpoint,
+    dynamodb: dynamo,
     environment: { ...Object.fromEntries(Object.entries(tableNames).map(([t, name]) => [name, tables[t as TableName].env])), [LOCAL_DEVICE_POLICY]: 'DEVICE_POLICY_NAME' },
   });
   // the controller's commands leave through the data plane, as from the Lambda; it listens once the HTTP server does
-  const powerOf = (fn: DeployedFunction) => buildPowerSystem(topology, tableNames.powerSystem, awsCalls.dynamodb(fn), awsCalls.publisher(fn));
+  const powerOf = (fn: DeployedFunction | undefined) => buildPowerSystem(topology, tableNames.powerSystem, awsCalls.dynamodb(fn), awsCalls.publisher(fn));
   const rulePorts = (fn: RuleHandler): Ports => {
     const client = awsCalls.dynamodb(fn);
     const built: Ports = {
@@ -347,7 +347,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
   awsCalls.listening(baseUrl);
   // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
-  const portsOf = (fn: DeployedFunction): ApiPorts => buildApiPorts(
+  const portsOf = (fn: DeployedFunction | undefined): ApiPorts => buildApiPorts(
     env,
     {
       INVENTORY_TABLE: tableNames.inventory,
@@ -451,7 +451,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   return {
     config,
     dynamodb: { client: dynamo.client, tables: tableNames },
-    ports: apiPorts,
+    // the same stores on clients that record nothing: what a test does through them is no function's call
+    ports: portsOf(undefined),
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
     deliverToRules: (topic, payload, clientId) =>
