@@ -23,11 +23,11 @@ describe('the unused-grants report', () => {
     const calls = [{ fn: 'metering' as const, action: 'dynamodb:PutItem', resource: 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:TIMESERIES_TABLE}' }];
     const report = unusedGrantsReport(calls, policies, [{ fn: '*', action: 'logs:*', resource: '*log-group:${MeteringLogs}:*', reason: 'the runtime writes the logs' }]);
     expect(report).toEqual([
-      { fn: 'metering', action: 'dynamodb:Scan', resource: 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:TIMESERIES_TABLE}' },
-      { fn: 'metering', action: 'logs:PutLogEvents', resource: 'arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:${MeteringLogs}:*', reason: 'the runtime writes the logs' },
+      { statement: 'P[0]', fn: 'metering', action: 'dynamodb:Scan', resource: 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:TIMESERIES_TABLE}' },
+      { statement: 'P[1]', fn: 'metering', action: 'logs:PutLogEvents', resource: 'arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:${MeteringLogs}:*', reason: 'the runtime writes the logs' },
     ]);
     expect(formatReport(calls, policies, report).split('\n')[0]).toBe(
-      'IAM: 1 distinct AWS calls recorded; 3 grants (function × action × resource), 1 used, 2 unused (1 without a reason in test/iam/unused-grants.yaml).',
+      'IAM: 1 distinct AWS calls recorded; 3 grants (function × action × resource), 1 used, 2 unused (1 without a reason in test/iam/unused-grants.yaml); 1 of 2 Allow statements used.',
     );
   });
 

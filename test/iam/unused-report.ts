@@ -18,6 +18,8 @@ export interface Justification {
 }
 
 export interface UnusedGrant {
+  /** The statement that gives it (`<policy logical id>[<index>]`). */
+  readonly statement: string;
   readonly fn: string;
   readonly action: string;
   readonly resource: string;
@@ -43,7 +45,7 @@ export function unusedGrantsReport(calls: readonly AwsCall[], policies: RolePoli
   return unusedGrants(calls, policies).map((g) => {
     const resource = readableResource(g.resource, policies[g.fn]);
     const why = justifications.find((j) => wildcard(j.fn, g.fn) && wildcard(j.action, g.action) && wildcard(j.resource, resource));
-    return { fn: g.fn, action: g.action, resource, ...(why && { reason: why.reason }) };
+    return { statement: g.statement, fn: g.fn, action: g.action, resource, ...(why && { reason: why.reason }) };
   });
 }
 
@@ -59,11 +61,15 @@ export function runCalls(runDir: string): AwsCall[] {
 }
 
 export function formatReport(calls: readonly AwsCall[], policies: RolePolicies, report: readonly UnusedGrant[]): string {
-  const grants = Object.values(policies).reduce((n, p) => n + p.statements.filter((s) => s.effect === 'Allow').reduce((m, s) => m + (s.actions?.length ?? 0) * (s.resources?.length ?? 0), 0), 0);
+  const allows = Object.values(policies).flatMap((p) => p.statements.filter((s) => s.effect === 'Allow'));
+  const grants = allows.reduce((m, s) => m + (s.actions?.length ?? 0) * (s.resources?.length ?? 0), 0);
+  const unusedOf = new Map<string, number>();
+  for (const g of report) unusedOf.set(g.statement, (unusedOf.get(g.statement) ?? 0) + 1);
+  const usedStatements = allows.filter((s) => (unusedOf.get(s.id) ?? 0) < (s.actions?.length ?? 0) * (s.resources?.length ?? 0)).length;
   const unjustified = report.filter((g) => !g.reason);
   const line = (g: UnusedGrant) => `  ${g.fn}  ${g.action}  ${g.resource}${g.reason ? `  — ${g.reason}` : ''}`;
   return [
-    `IAM: ${calls.length} distinct AWS calls recorded; ${grants} grants (function × action × resource), ${grants - report.length} used, ${report.length} unused (${unjustified.length} without a reason in test/iam/unused-grants.yaml).`,
+    `IAM: ${calls.length} distinct AWS calls recorded; ${grants} grants (function × action × resource), ${grants - report.length} used, ${report.length} unused (${unjustified.length} without a reason in test/iam/unused-grants.yaml); ${usedStatements} of ${allows.length} Allow statements used.`,
     ...(unjustified.length > 0 ? ['Unused, no reason given:', ...unjustified.map(line)] : []),
     ...(report.length > unjustified.length ? ['Unused, with a reason:', ...report.filter((g) => g.reason).map(line)] : []),
   ].join('\n');
