@@ -274,15 +274,13 @@ export class Api extends Construct {
     // POST /api/devices/{thingName}/revoke (admin): the thing's certificates revoked and detached, the thing marked
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['iot:ListThingPrincipals', 'iot:DetachThingPrincipal', 'iot:UpdateThing'],
+        actions: ['iot:ListThingPrincipals', 'iot:UpdateThing'],
         resources: [`${fleet.arnPrefix}:thing/*`],
       }),
     );
+    // DetachPolicy and DetachThingPrincipal are authorized on the certificate (the target principal), not the policy or thing
     this.handler.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['iot:UpdateCertificate'], resources: [`${fleet.arnPrefix}:cert/*`] }),
-    );
-    this.handler.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['iot:DetachPolicy'], resources: [`${fleet.arnPrefix}:policy/${fleet.devicePolicy.ref}`] }),
+      new PolicyStatement({ actions: ['iot:UpdateCertificate', 'iot:DetachPolicy', 'iot:DetachThingPrincipal'], resources: [`${fleet.arnPrefix}:cert/*`] }),
     );
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:Publish'], resources: commandTopics.map((t) => `${fleet.arnPrefix}:topic/${t}`) }),
@@ -296,7 +294,7 @@ export class Api extends Construct {
       },
       {
         id: finding('cert/*'),
-        reason: 'iot:UpdateCertificate only: an admin revokes the certificates of whichever device must be refused.',
+        reason: 'iot:UpdateCertificate, iot:DetachPolicy, iot:DetachThingPrincipal only: an admin revokes and detaches the certificates of whichever device must be refused.',
       },
       {
         id: finding(`topic/${commandTopics[0]}`),

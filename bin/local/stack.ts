@@ -2,7 +2,6 @@
 // simulated fleet. The handlers, schemas and rules are the deployed ones; only the endpoints differ.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -20,8 +19,7 @@ import { schedule } from './schedule.js';
 import { SETTLEMENT_GRACE_MS } from '../../lambdas/core/settlement.js';
 import { rollupFleet } from '../../lambdas/core/rollup-pass.js';
 import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, rollupStore, type Ports } from '../../lambdas/core/adapters.js';
-import type { CommandPublisher } from '../../lambdas/core/ports.js';
-import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
+import { IotDeviceIdentities } from '../../lambdas/core/identities.js';
 import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
 import type { Topology } from '../../lambdas/core/power-system/topology.js';
 import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
@@ -32,7 +30,7 @@ import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
 import { cachedInventory } from '../../lambdas/core/inventory-cache.js';
 import { loadInventoryFile } from '../../lambdas/core/inventory-file.js';
 import type { Env } from '../../lambdas/core/config.js';
-import { ruleJson, rules } from '../../lambdas/core/rules.js';
+import { ruleJson, rules, type RuleHandler } from '../../lambdas/core/rules.js';
 import { streamHandler } from '../../lambdas/core/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseJobsTopic, parseShadowTopic } from '../../lambdas/core/topics.js';
@@ -52,12 +50,15 @@ import { JobsService } from './jobs-service.js';
 import { DynamoJobsStore, JOBS_TABLE } from './jobs-store-dynamodb.js';
 import { ShadowService } from './shadow-service.js';
 import { ProvisioningService } from './provisioning-service.js';
-import { LocalDeviceIdentities } from './identities-local.js';
+import { identitiesApi } from './identities-api.js';
+import { AwsCalls, type AwsCall, type DeployedFunction } from './aws-calls.js';
 import { DynamoAllowList } from '../../lambdas/core/provisioning-hook.js';
 import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REGION = 'us-east-1';
+/** The device policy's name locally (the deployed one's is DEVICE_POLICY_NAME); revocation detaches it. */
+const LOCAL_DEVICE_POLICY = 'vpp-device-policy';
 
 export interface LocalStackOptions {
   /** State folder (CA, certificates, DynamoDB data, error sink); `.vpp` by default. */
@@ -160,6 +161,8 @@ export interface LocalStack {
    * as a broker restart does), the DynamoDB store, the Kinesis streams. For the fault tests and `/health`.
    */
   readonly parts: Record<StackPart, { stop(): Promise<void>; start(): Promise<void> }>;
+  /** Every AWS call the deployed functions' code made here, as IAM sees it in AWS (aws-calls.ts). */
+  readonly awsCalls: { all(): AwsCall[] };
 }
 
 export type StackPart = 'broker' | 'dynamodb' | 'kinesis';
@@ -207,21 +210,30 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
   const unlimited = teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals));
   const errors = limitErrorSink(unlimited);
+  // each deployed function's code runs on its own SDK clients, which record its calls (aws-calls.ts)
+  const awsCalls = new AwsCalls({
+    region: REGION,
+    credentials: secrets.credentials,
+    dynamodb: dynamo,
+    environment: { ...Object.fromEntries(Object.entries(tableNames).map(([t, name]) => [name, tables[t as TableName].env])), [LOCAL_DEVICE_POLICY]: 'DEVICE_POLICY_NAME' },
+  });
   // the controller's commands leave through the data plane, as from the Lambda; it listens once the HTTP server does
-  let dataPlane: CommandPublisher | undefined;
-  const publisher: CommandPublisher = { publish: (...args) => dataPlane!.publish(...args) };
-  const power = buildPowerSystem(topology, tableNames.powerSystem, dynamo.client, publisher);
-  const built: Ports = {
-    ...buildIngestPorts(env, dynamo.client),
-    inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory)),
-    power,
-    ledger: ledgerStore(env, tableNames.ledger, dynamo.client),
-    errors,
+  const powerOf = (fn: DeployedFunction | undefined) => buildPowerSystem(topology, tableNames.powerSystem, awsCalls.dynamodb(fn), awsCalls.publisher(fn));
+  const rulePorts = (fn: RuleHandler): Ports => {
+    const client = awsCalls.dynamodb(fn);
+    const built: Ports = {
+      ...buildIngestPorts(env, client),
+      inventory: cachedInventory(new DynamoInventoryStore(documentClient(client), tableNames.inventory)),
+      power: powerOf(fn),
+      ledger: ledgerStore(env, tableNames.ledger, client),
+      // the dead-letter queue is the file here; the refusal log as deployed; rate-limited per function, as in AWS
+      errors: limitErrorSink(teeErrorSink(awsCalls.deadLetterQueue(fn, errorsFile), new DynamoRefusalLog(documentClient(client), tableNames.refusals))),
+    };
+    const clocked: Ports = opts.telemetryClock
+      ? { ...built, telemetry: new DynamoTelemetryStore({ client: documentClient(client), tableName: tableNames.timeseries, retentionDays: env.RETENTION_DAYS, now: opts.telemetryClock }) }
+      : built;
+    return opts.instrumentPorts ? opts.instrumentPorts(clocked) : clocked;
   };
-  const clocked: Ports = opts.telemetryClock
-    ? { ...built, telemetry: new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: tableNames.timeseries, retentionDays: env.RETENTION_DAYS, now: opts.telemetryClock }) }
-    : built;
-  const ports = opts.instrumentPorts ? opts.instrumentPorts(clocked) : clocked;
 
   // store before processing: every rule puts into its stream, and the rule's handler reads the stream in batches
   const kinesis = await startKinesis(join(dir, 'kinesis'));
@@ -235,6 +247,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const checkpoints = await CheckpointFile.open(join(dir, 'kinesis-checkpoints.json'));
   for (const rule of rules) {
     const stream = localStreamName(rule.name);
+    const ports = rulePorts(rule.handler);
     const handler = streamHandler(rule.handler, () => ports);
     consumers.set(
       stream,
@@ -314,7 +327,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   provisioning = new ProvisioningService({
     ca,
     templateName: LOCAL_PROVISIONING_TEMPLATE,
-    allowList: new DynamoAllowList(documentClient(dynamo.client), tableNames.allowList),
+    allowList: new DynamoAllowList(documentClient(awsCalls.dynamodb('provisioning-hook')), tableNames.allowList),
     reply: (clientId, topic, payload) => broker.publishTo(clientId, topic, payload),
     log,
   });
@@ -332,10 +345,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const baseUrl = `http://${host}:${httpPort}`;
   const credentials = { ...secrets.credentials, region: REGION };
 
-  const iotData = new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials });
-  dataPlane = new IotDataCommandPublisher(iotData);
+  awsCalls.listening(baseUrl);
   // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
-  const apiPorts: ApiPorts = buildApiPorts(
+  const portsOf = (fn: DeployedFunction | undefined): ApiPorts => buildApiPorts(
     env,
     {
       INVENTORY_TABLE: tableNames.inventory,
@@ -346,20 +358,25 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       LEDGER_TABLE: tableNames.ledger,
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
-    dynamo.client,
-    iotData,
-    power,
-    new LocalDeviceIdentities(ca.registry, (id) => broker.disconnectCertificate(id)),
+    awsCalls.dynamodb(fn),
+    awsCalls.iotData(fn),
+    powerOf(fn),
+    // the deployed adapter, on the local control plane (identities-api.ts)
+    new IotDeviceIdentities(LOCAL_DEVICE_POLICY, awsCalls.iot(fn)),
   );
+  const apiPorts = portsOf('api');
+  const housekeepingPorts = portsOf('command-timeouts');
+  const rollupsOwnPorts = portsOf('rollups');
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
-  const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
+  // as `npm run inventory` does with the operator's credentials: not a call of the API function
+  const inventory = await loadInventoryFile(inventoryFile, new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory));
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
   const settlementGraceMs = opts.settlementGraceMs ?? SETTLEMENT_GRACE_MS;
-  const housekeeping = schedule('housekeeping', opts.commandSweepMs ?? 5000, () => housekeepingRun(apiPorts, Date.now(), settlementGraceMs), log);
+  const housekeeping = schedule('housekeeping', opts.commandSweepMs ?? 5000, () => housekeepingRun(housekeepingPorts, Date.now(), settlementGraceMs), log);
   const rollupPorts = {
-    telemetry: apiPorts.telemetry,
-    rollups: rollupStore(env, documentClient(dynamo.client)),
-    fleet: () => rollupFleet(apiPorts.registry, apiPorts.inventory),
+    telemetry: rollupsOwnPorts.telemetry,
+    rollups: rollupStore(env, documentClient(awsCalls.dynamodb('rollups'))),
+    fleet: () => rollupFleet(rollupsOwnPorts.registry, rollupsOwnPorts.inventory),
   };
   const rollups = schedule('rollups', opts.rollupIntervalMs ?? 60_000, (now) => rollupPass(rollupPorts, now), log);
   const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
@@ -370,6 +387,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tokens: secrets.tokens,
       api: (event) => api(event, lambdaContext('api')),
       dataPlane: eitherOf(
+        identitiesApi({
+          registry: ca.registry,
+          disconnect: (id) => broker.disconnectCertificate(id),
+          credentials: secrets.credentials,
+          region: REGION,
+          arnPrefix: `arn:aws:iot:${REGION}:000000000000`,
+        }),
         jobsApi({
           jobs,
           credentials: secrets.credentials,
@@ -427,7 +451,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   return {
     config,
     dynamodb: { client: dynamo.client, tables: tableNames },
-    ports: apiPorts,
+    // the same stores on clients that record nothing: what a test does through them is no function's call
+    ports: portsOf(undefined),
     provision,
     publish: (topic, payload, qos = 1) => broker.publish(topic, payload, qos),
     deliverToRules: (topic, payload, clientId) =>
@@ -445,6 +470,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       dynamodb: dynamo,
       kinesis,
     },
+    awsCalls,
     async close() {
       await fleet?.stop();
       await broker.close();
@@ -456,6 +482,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       httpServer.closeAllConnections();
       httpServer.close();
       await kinesis.close();
+      awsCalls.destroy();
       await dynamo.close();
     },
   };

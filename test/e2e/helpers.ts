@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../bin/local/stack.js';
 import { startFleet, type Fleet, type FleetDeviceSpec, type FleetOptions } from '../../device/fleet.js';
 import { memoryLog } from '../../device/log.js';
+import { checkStackCalls } from '../iam/stack-calls.js';
 
 export type TestStack = LocalStack & { dir: string; api: ApiClient; dispose(): Promise<void> };
 
@@ -15,9 +16,11 @@ export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Pro
   return Object.assign(stack, {
     dir,
     api: apiClient(stack.config.apiUrl, stack.config.token),
+    /** Stops the stack, then fails if the deployed functions' roles would deny an AWS call it recorded (test/iam/). */
     async dispose() {
       await stack.close();
       await rm(dir, { recursive: true, force: true });
+      await checkStackCalls(stack.awsCalls.all());
     },
   });
 }
