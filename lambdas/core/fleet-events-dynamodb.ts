@@ -231,4 +231,6 @@ const toCommitment = (item: Record<string, unknown>): VenCommitment => ({
   shed_kw: item.shed_kw as number,
 });
 
-const toRecord = ({ month: _month, expiresAt: _expiresAt, ...event }: Record<string, unknown>) => event as unknown as FleetEventRecord;
+/** The event as stored, without the listing's and TTL's attributes, and without `released` while nothing is. */
+const toRecord = ({ month: _month, expiresAt: _expiresAt, released, ...event }: Record<string, unknown>) =>
+  ({ ...event, ...(released && Object.keys(released as object).length > 0 ? { released } : {}) }) as unknown as FleetEventRecord;
