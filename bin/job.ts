@@ -28,6 +28,7 @@ const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 async function jobDocument(releaseDir: string, url: string): Promise<AgentUpdateDocument> {
   const release = JSON.parse(await readFile(join(releaseDir, 'release.json'), 'utf8')) as Release;
   if (!release.signature) refuse(`${releaseDir}/release.json: unsigned (npm run release:agent -- --sign-key <key>): agents refuse unsigned releases`);
+  if (!release.manifest || !release.manifest_signature) refuse(`${releaseDir}/release.json: no signed manifest (release it again with npm run release:agent): agents refuse it`);
   const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
   const doc = parse(agentUpdateDocumentSchema, {
     operation: AGENT_UPDATE_OPERATION,
@@ -35,6 +36,8 @@ async function jobDocument(releaseDir: string, url: string): Promise<AgentUpdate
     url: s3 ? `https://s3.amazonaws.com/${s3[1]}/${s3[2]}` : url,
     sha256: release.sha256,
     signature: release.signature,
+    manifest: release.manifest,
+    manifest_signature: release.manifest_signature,
   });
   if (!doc.ok) refuse(doc.message);
   // IoT replaces the placeholder with a presigned URL (the job's presignedUrlConfig role) in each device's copy
@@ -73,7 +76,7 @@ switch (command) {
     await copyFile(join(values.release, release.file), join(dir, 'releases', name));
     const document = await jobDocument(values.release, `${apiUrl}/releases/${name}`);
     const targets = values.group ? [`${LOCAL_ARN}:thinggroup/devices`] : things.map((t) => `${LOCAL_ARN}:thing/${t}`);
-    const out = await iot.send(new CreateJobCommand({ jobId, targets, document: JSON.stringify(document), description: `agent ${release.version}` }));
+    const out = await iot.send(new CreateJobCommand({ jobId, targets, document: JSON.stringify(document), description: `agent ${release.version}${release.rollback ? ' (rollback)' : ''}` }));
     console.log(JSON.stringify({ jobId: out.jobId, version: release.version, url: document.url }));
     break;
   }

@@ -1,5 +1,7 @@
-// `npm run release:agent -- [--version v] [--out dist/agent] [--sign-key release-key.pem]`: the agent as one
-// bundled file for plain `node` (esbuild), its launcher, and `release.json` (version, sha256, Ed25519 signature).
+// `npm run release:agent -- [--version v] [--out dist/agent] [--sign-key release-key.pem] [--rollback]`: the agent as
+// one bundled file for plain `node` (esbuild), its launcher, and `release.json`: version, sha256, the file's Ed25519
+// signature, and the signed manifest (version and sha256 signed together; `--rollback` signs it as one a device on a
+// higher version may go back to, which agents otherwise refuse).
 // aws-crt stays outside the bundle: its native binary is found relative to its own package, so a device keeps
 // `node_modules/aws-crt` (npm install aws-crt@<release.json awsCrt>) beside the files; an update ships agent.mjs alone.
 import { build } from 'esbuild';
@@ -9,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sha256Hex } from '../device/update/artifact.js';
+import { manifestText, RELEASE_VERSION } from '../lambdas/core/agent-update.js';
 import { ESM_REQUIRE_BANNER } from '../lib/handler-function.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,14 +22,20 @@ export interface Release {
   readonly sha256: string;
   /** Base64 Ed25519 signature of the file, when a signing key was given. */
   readonly signature?: string;
+  /** A release signed on purpose to go back to: devices on a higher version take it. */
+  readonly rollback: boolean;
+  /** The manifest as signed (version, file, sha256, rollback), and its base64 Ed25519 signature, when signed. */
+  readonly manifest?: string;
+  readonly manifest_signature?: string;
   /** The aws-crt version to install beside it. */
   readonly awsCrt: string;
 }
 
-export async function releaseAgent(opts: { version?: string; outDir?: string; signingKeyPem?: string }): Promise<Release> {
+export async function releaseAgent(opts: { version?: string; outDir?: string; signingKeyPem?: string; rollback?: boolean }): Promise<Release> {
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
   const crt = JSON.parse(await readFile(join(ROOT, 'node_modules', 'aws-crt', 'package.json'), 'utf8')) as { version: string };
   const version = opts.version ?? pkg.version;
+  if (!RELEASE_VERSION.test(version)) throw new Error(`version ${version}: must be MAJOR.MINOR.PATCH (agents compare versions to refuse going back)`);
   const outDir = resolve(opts.outDir ?? join(ROOT, 'dist', 'agent'));
   await mkdir(outDir, { recursive: true });
   const common = {
@@ -49,11 +58,17 @@ export async function releaseAgent(opts: { version?: string; outDir?: string; si
   });
   await build({ ...common, entryPoints: [join(ROOT, 'bin', 'agent-launcher.ts')], outfile: join(outDir, 'launcher.mjs') });
   const bytes = await readFile(join(outDir, 'agent.mjs'));
+  const sha256 = sha256Hex(bytes);
+  const rollback = opts.rollback ?? false;
+  const key = opts.signingKeyPem === undefined ? undefined : createPrivateKey(opts.signingKeyPem);
+  const manifest = manifestText({ version, file: 'agent.mjs', sha256, rollback });
   const release: Release = {
     version,
     file: 'agent.mjs',
-    sha256: sha256Hex(bytes),
-    ...(opts.signingKeyPem !== undefined && { signature: sign(null, bytes, createPrivateKey(opts.signingKeyPem)).toString('base64') }),
+    sha256,
+    ...(key && { signature: sign(null, bytes, key).toString('base64') }),
+    rollback,
+    ...(key && { manifest, manifest_signature: sign(null, Buffer.from(manifest, 'utf8'), key).toString('base64') }),
     awsCrt: crt.version,
   };
   await writeFile(join(outDir, 'release.json'), `${JSON.stringify(release, null, 2)}\n`);
@@ -62,13 +77,14 @@ export async function releaseAgent(opts: { version?: string; outDir?: string; si
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
-    options: { version: { type: 'string' }, out: { type: 'string' }, 'sign-key': { type: 'string' } },
+    options: { version: { type: 'string' }, out: { type: 'string' }, 'sign-key': { type: 'string' }, rollback: { type: 'boolean' } },
     strict: true,
   });
   const keyFile = values['sign-key'] ?? process.env.RELEASE_SIGNING_KEY;
   const release = await releaseAgent({
     ...(values.version !== undefined && { version: values.version }),
     ...(values.out !== undefined && { outDir: values.out }),
+    ...(values.rollback && { rollback: true }),
     ...(keyFile !== undefined && { signingKeyPem: await readFile(keyFile, 'utf8') }),
   });
   if (!release.signature) process.stderr.write('warning: unsigned release (no --sign-key / RELEASE_SIGNING_KEY): agents refuse it as an update\n');

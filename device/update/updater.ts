@@ -7,8 +7,8 @@ import { agentUpdateDocumentSchema, jobExecutionSchema, type JobExecution, type 
 import { parse } from '../../lambdas/core/schemas.js';
 import { topics } from '../../lambdas/core/topics.js';
 import type { DeviceRuntime } from '../runtime.js';
-import { artifactProblem, download } from './artifact.js';
-import { clearState, readState, RESTART_EXIT_CODE, swapIn, type UpdateState } from './install-dir.js';
+import { artifactProblem, checkManifest, download } from './artifact.js';
+import { clearState, readState, RESTART_EXIT_CODE, rollBack, swapIn, type UpdateState } from './install-dir.js';
 
 const ANSWER_TIMEOUT_MS = 30_000;
 
@@ -62,11 +62,21 @@ export class AgentUpdater {
   private async online(state: UpdateState | undefined): Promise<void> {
     try {
       if (state?.phase === 'pending' && state.version === this.o.version) return await this.checkHealth(state);
+      if (state?.phase === 'pending') return this.restorePrevious(state);
       if (state) return await this.reportOutcome(state, undefined);
       this.rt.outbox.sendLive(topics.jobs(this.o.thingName, '$next/get'), JSON.stringify({ clientToken: randomUUID() }), 1);
     } catch (error) {
       this.rt.log.error('update: report failed', { error: String(error) });
     }
+  }
+
+  /** The file swapped in is not the version the job named: the previous file back, and started again to report it. */
+  private restorePrevious(state: UpdateState): void {
+    clearTimeout(this.healthTimer);
+    const reason = `the installed file runs version ${this.o.version}, not the ${state.version} the job named: restored ${state.from}`;
+    this.rt.log.error('update: wrong version installed, restoring the previous file', { jobId: state.jobId, version: this.o.version, expected: state.version });
+    if (!rollBack(this.o.installDir, reason)) return void this.reportOutcome(state, undefined);
+    this.o.exit(RESTART_EXIT_CODE);
   }
 
   /** Health: connected (we are called online) and a shadow report of our version accepted by the shadow service. */
@@ -117,11 +127,16 @@ export class AgentUpdater {
     const doc = parse(agentUpdateDocumentSchema, execution.jobDocument);
     if (!doc.ok) return this.report(jobId, { status: 'REJECTED', statusDetails: { reason: `job document ${doc.message}` } });
     const { version } = doc.value;
-    if (version === this.o.version) return this.report(jobId, { status: 'SUCCEEDED', statusDetails: { version, from: version } });
+    const checked = checkManifest(doc.value, this.o.version, this.o.releaseKey);
+    if ('manifest' in checked && version === this.o.version) return this.report(jobId, { status: 'SUCCEEDED', statusDetails: { version, from: version } });
     // claim it at the version we saw: a stale copy of an execution (a QoS 1 redelivery after a restart, one that has
     // ended meanwhile) is refused by IoT, and we do not act on it
     const claimed = await this.report(jobId, { status: 'IN_PROGRESS', statusDetails: { step: 'downloading', version }, expectedVersion: execution.versionNumber }, true);
     if (!claimed) return this.rt.log.warn('update: job not claimed (ended or changed meanwhile)', { jobId });
+    if ('problem' in checked) {
+      this.rt.log.warn('update: refused', { jobId, version, reason: checked.problem });
+      return this.report(jobId, { status: 'FAILED', statusDetails: { version: this.o.version, attempted: version, reason: checked.problem } });
+    }
     this.rt.log.info('update: taking job', { jobId, version, from: this.o.version });
     let bytes: Buffer;
     try {

@@ -29,7 +29,9 @@ export async function restore(ports: ApiPorts, venId: string | undefined, event:
   const ctx = commandContext(ports);
   const correlationId = ctx.newId();
   await sendCommand(ports, target, restoreCommand(correlationId), ctx);
-  return accepted({ correlationId, status: 'sent', venId: target });
+  // the VEN's commitment to a fleet event ends here: free for the next, measured for this one up to now
+  const released = await ports.fleetEvents.release(target, ctx.now);
+  return accepted({ correlationId, status: 'sent', venId: target, ...(released && { released_from: released }) });
 }
 
 /** Seed 003: the node applies the command and answers with a fresh status, not an ACK, so nothing is tracked. */

@@ -54,9 +54,10 @@ export function venPerformance(baseline: Baseline, during: readonly MeterSample[
 
 /** The fleet per interval: the VENs' baselines, loads and sheds added up (over the VENs measured there). */
 export function fleetIntervals(vens: readonly VenPerformance[], commitmentKw: number): (IntervalPerformance & { vens: number })[] {
-  const first = vens[0]?.intervals ?? [];
+  // a VEN released early has fewer intervals: the longest list spans the event
+  const first = vens.reduce<readonly IntervalPerformance[]>((longest, v) => (v.intervals.length > longest.length ? v.intervals : longest), []);
   return first.map((iv, i) => {
-    const measured = vens.map((v) => v.intervals[i]!).filter((x) => x.shed_kw !== null);
+    const measured = vens.flatMap((v) => v.intervals[i] ?? []).filter((x) => x.shed_kw !== null);
     const sum = (key: 'baseline_kw' | 'metered_kw' | 'shed_kw') => kw(measured.reduce((s, x) => s + x[key]!, 0));
     const shed = measured.length ? sum('shed_kw') : null;
     return {

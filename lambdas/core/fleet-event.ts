@@ -1,6 +1,9 @@
 // Fleet demand-response events: one shed request split over VENs by what they can shed now (never critical
 // loads), one seed-001 `event` command per VEN under a shared event_id, and the report of requested vs
-// acknowledged vs measured shed.
+// acknowledged vs measured shed. A VEN runs one event at a time (a new one replaces it), so an event commits each VEN
+// it allocates until its end: a VEN committed to another event still running is left out, named, and an event that
+// finds nothing left to allocate is refused (409). Commitments are conditional writes, so two requests racing never
+// both take a VEN: the one that loses plans again without it.
 import * as z from 'zod';
 import { allocateShed, type ShedCandidate } from './allocation.js';
 import {
@@ -17,11 +20,11 @@ import {
   type BaselineInput,
 } from './baseline.js';
 import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from './commands.js';
-import { NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError } from './errors.js';
 import { fleetIntervals, PERFORMANCE_TOLERANCE, venPerformance } from './event-performance.js';
 import { mapLimited } from './map-limited.js';
 import { meterSamples } from './meter-samples.js';
-import type { Device, DeviceRegistry, FleetEventRecord, FleetEventStore, TelemetryStore } from './ports.js';
+import type { Device, DeviceRegistry, FleetEventRecord, FleetEventStore, TelemetryStore, VenCommitment } from './ports.js';
 import { listAll } from './registry-pages.js';
 import type { RollupStore } from './rollups-dynamodb.js';
 import { shedFactors } from './shed-forecast.js';
@@ -43,44 +46,91 @@ export interface FleetEventPorts extends CommandPorts {
 
 /**
  * Who would shed what: the allocation over the VENs asked for (default: every online one), each VEN's loads weighed by
- * its load forecast over the event window (shed-forecast.ts), and who is left out.
+ * its load forecast over the event window (shed-forecast.ts), who is left out, and what is already committed to
+ * events still running (those VENs are left out too).
  */
-export async function planFleetEvent(req: FleetEventRequest, ports: Pick<FleetEventPorts, 'registry'> & { rollups: Pick<RollupStore, 'query'> }, now: number) {
+export async function planFleetEvent(
+  req: FleetEventRequest,
+  ports: Pick<FleetEventPorts, 'registry' | 'fleetEvents'> & { rollups: Pick<RollupStore, 'query'> },
+  now: number,
+) {
   const vens = req.ven_ids ? await namedVens(ports.registry, req.ven_ids) : await listAll(ports.registry, 'ven', true);
+  const held = await ports.fleetEvents.commitments(vens.filter((v) => v.online).map((v) => v.deviceId), now);
   const excluded: FleetEventRecord['excluded'][number][] = [];
   const sheddable: Device[] = [];
   for (const ven of vens) {
+    const commitment = held.get(ven.deviceId);
     if (!ven.online) excluded.push({ venId: ven.deviceId, reason: 'offline' });
+    else if (commitment) excluded.push({ venId: ven.deviceId, reason: `committed to ${commitment.eventId} until ${new Date(commitment.until).toISOString()}` });
     else if (shedLoadsOf(ven).length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
     else sheddable.push(ven);
   }
   const factors = await shedFactors(ports.rollups, sheddable, now, req.duration_sec);
   const candidates: ShedCandidate[] = sheddable.map((ven) => ({ venId: ven.deviceId, loads: shedLoadsOf(ven), factor: factors.get(ven.deviceId)! }));
   const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
-  return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded };
+  return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded, committed: [...held.values()].map(committedView) };
 }
 
+const committedView = (c: VenCommitment) => ({ venId: c.venId, eventId: c.eventId, shed_kw: c.shed_kw, until: new Date(c.until).toISOString() });
+
+/** Plans before giving up when other events keep taking the VENs planned with (each loss plans again without them). */
+const COMMIT_ATTEMPTS = 5;
+/** Commitments written at once. */
+const COMMIT_PARALLEL = 16;
+
 export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts & { rollups: Pick<RollupStore, 'query'> }, ctx: CommandContext) {
-  const plan = await planFleetEvent(req, ports, ctx.now);
   const eventId = `evt-${ctx.newId()}`;
+  const endsAt = ctx.now + req.duration_sec * 1000;
+  for (let attempt = 1; attempt <= COMMIT_ATTEMPTS; attempt++) {
+    const plan = await planFleetEvent(req, ports, ctx.now);
+    if (plan.allocations.length === 0 && plan.committed.length > 0) {
+      throw new ConflictError(
+        `nothing left to allocate: ${plan.committed.map((c) => `${c.venId} (${c.shed_kw} kW) is committed to ${c.eventId} until ${c.until}`).join('; ')}`,
+      );
+    }
+    const commitments = plan.allocations.map((a): VenCommitment => ({ venId: a.venId, eventId, since: ctx.now, until: endsAt, shed_kw: a.shed_kw }));
+    const lost = await mapLimited(commitments, COMMIT_PARALLEL, (c) => ports.fleetEvents.commit(c, ctx.now));
+    if (lost.every((l) => l === undefined)) return launch(eventId, req, plan, ports, ctx, endsAt);
+    // another event took some of them meanwhile: give back what this attempt took, plan again without them
+    await mapLimited(commitments, COMMIT_PARALLEL, (c, i) => (lost[i] ? Promise.resolve() : ports.fleetEvents.uncommit(c.venId, eventId)));
+    await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+  }
+  throw new ConflictError(`other events kept taking the VENs planned with (${COMMIT_ATTEMPTS} attempts): plan again`);
+}
+
+async function launch(
+  eventId: string,
+  req: FleetEventRequest,
+  plan: Awaited<ReturnType<typeof planFleetEvent>>,
+  ports: FleetEventPorts,
+  ctx: CommandContext,
+  endsAt: number,
+) {
   const event: FleetEventRecord = {
     eventId,
     requested_kw: req.shed_kw,
     duration_sec: req.duration_sec,
     startedAt: ctx.now,
-    endsAt: ctx.now + req.duration_sec * 1000,
+    endsAt,
     allocations: plan.allocations.map((a) => ({ ...a, correlationId: ctx.newId() })),
     shortfall_kw: plan.shortfall_kw,
     excluded: plan.excluded,
   };
-  if (!(await ports.fleetEvents.create(event))) throw new Error(`event id ${eventId} already taken`);
+  const release = () => mapLimited(event.allocations, COMMIT_PARALLEL, (a) => ports.fleetEvents.uncommit(a.venId, eventId));
+  if (!(await ports.fleetEvents.create(event))) {
+    await release();
+    throw new Error(`event id ${eventId} already taken`);
+  }
   const sent = await Promise.allSettled(
     event.allocations.map((a) =>
       sendCommand(ports, a.venId, eventCommand(eventId, a.shed_kw, req.duration_sec, a.correlationId), ctx, { fleetEventId: eventId }),
     ),
   );
   const failed = sent.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed.length > 0 && failed.length === sent.length) throw failed[0]!.reason;
+  if (failed.length > 0 && failed.length === sent.length) {
+    await release();
+    throw failed[0]!.reason;
+  }
   return {
     eventId,
     ...plan,
@@ -103,7 +153,10 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
   const measuredVens = await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
     const command = await ports.commands.get(a.correlationId);
     const ack = command?.ack?.op === 'event' ? command.ack : undefined;
-    const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, end);
+    // a VEN released early (restored) is measured up to its release: what it sheds after may be another event's
+    const released = event.released?.[a.venId];
+    const venEnd = released === undefined ? end : Math.max(event.startedAt + 1, Math.min(end, released));
+    const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, venEnd);
     const baseline = computeBaseline(baselineInput);
     return {
       ...a,
@@ -113,6 +166,7 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
       baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
       baseline_days: baseline.days.length,
       baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
+      ...(released !== undefined && { released_at: new Date(released).toISOString() }),
     };
   });
   const vens = measuredVens.map((v) => ({ ...v, intervals: v.intervals.map(isoTimes) }));

@@ -2,13 +2,14 @@
 // settled), listed newest first through `byMonth` one UTC month at a time. The report stored at settlement sits beside
 // it in the same table, Brotli-compressed JSON, under keys no event id can take (`/`, which the routes' ids cannot
 // carry) and without `month`, so never listed: `<eventId>/report` (the report as served) and, when the per-VEN
-// intervals are too many to serve inline, `<eventId>/report/<attempt>/<n>` (their parts, for the CSV).
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// intervals are too many to serve inline, `<eventId>/report/<attempt>/<n>` (their parts, for the CSV). Each VEN's
+// commitment to an event is one more such item, `commit/<venId>`, rewritten only when free (its `until` passed).
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { monthsBack, newestFirst, walkBuckets } from './bucket-pages.js';
 import { conditional } from './dynamo.js';
-import type { FleetEventRecord, FleetEventStore, StoredReport } from './ports.js';
+import type { FleetEventRecord, FleetEventStore, StoredReport, VenCommitment } from './ports.js';
 
 /** How far back the listing reads: two years of months. */
 export const LISTED_MONTHS = 24;
@@ -29,11 +30,81 @@ export class DynamoFleetEventStore implements FleetEventStore {
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...event, month: monthOf(event.startedAt), expiresAt: Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400 },
+          Item: { released: {}, ...event, month: monthOf(event.startedAt), expiresAt: Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400 },
           ConditionExpression: 'attribute_not_exists(eventId)',
         }),
       ),
     );
+  }
+
+  async commit(c: VenCommitment, now: number) {
+    const taken = await conditional(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { eventId: commitKey(c.venId), venId: c.venId, holder: c.eventId, since: c.since, until: c.until, shed_kw: c.shed_kw, expiresAt: Math.ceil(c.until / 1000) + 86_400 },
+          ConditionExpression: 'attribute_not_exists(eventId) OR #until <= :now OR holder = :holder',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now, ':holder': c.eventId },
+        }),
+      ),
+    );
+    if (taken) return undefined;
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(c.venId) }, ConsistentRead: true }));
+    // freed between the write and the read: still not ours (the caller plans again)
+    return res.Item ? toCommitment(res.Item) : { ...c, eventId: '', until: now };
+  }
+
+  async release(venId: string, now: number) {
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(venId) }, ConsistentRead: true }));
+    const held = res.Item && toCommitment(res.Item);
+    if (!held || held.until <= now) return undefined;
+    // first the event's record of it, so that a crash in between leaves the VEN committed, never counted twice
+    await conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { eventId: held.eventId },
+          UpdateExpression: 'SET released.#ven = :at',
+          ConditionExpression: 'attribute_exists(released) AND attribute_not_exists(released.#ven)',
+          ExpressionAttributeNames: { '#ven': venId },
+          ExpressionAttributeValues: { ':at': now },
+        }),
+      ),
+    );
+    await this.uncommit(venId, held.eventId);
+    return held.eventId;
+  }
+
+  async uncommit(venId: string, eventId: string) {
+    await conditional(() =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { eventId: commitKey(venId) },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': eventId },
+        }),
+      ),
+    );
+  }
+
+  async commitments(venIds: readonly string[], now: number) {
+    const found = new Map<string, VenCommitment>();
+    for (let i = 0; i < venIds.length; i += 100) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: { Keys: venIds.slice(i, i + 100).map((id) => ({ eventId: commitKey(id) })), ConsistentRead: true },
+      };
+      while (request && Object.keys(request).length > 0) {
+        const got = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of got.Responses?.[this.tableName] ?? []) {
+          const c = toCommitment(item);
+          if (c.until > now) found.set(c.venId, c);
+        }
+        request = got.UnprocessedKeys as typeof request;
+      }
+    }
+    return found;
   }
 
   async get(eventId: string) {
@@ -151,4 +222,15 @@ function chunked(parts: readonly unknown[]): unknown[][] {
   return chunks;
 }
 
-const toRecord = ({ month: _month, expiresAt: _expiresAt, ...event }: Record<string, unknown>) => event as unknown as FleetEventRecord;
+const commitKey = (venId: string) => `commit/${venId}`;
+const toCommitment = (item: Record<string, unknown>): VenCommitment => ({
+  venId: item.venId as string,
+  eventId: item.holder as string,
+  since: item.since as number,
+  until: item.until as number,
+  shed_kw: item.shed_kw as number,
+});
+
+/** The event as stored, without the listing's and TTL's attributes, and without `released` while nothing is. */
+const toRecord = ({ month: _month, expiresAt: _expiresAt, released, ...event }: Record<string, unknown>) =>
+  ({ ...event, ...(released && Object.keys(released as object).length > 0 ? { released } : {}) }) as unknown as FleetEventRecord;

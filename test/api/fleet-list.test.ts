@@ -51,6 +51,7 @@ describe('POST /api/events with dry_run', () => {
       shortfall_kw: 2,
       allocations: [{ venId: 'ven-l1', shed_kw: 3 }],
       excluded: [],
+      committed: [],
     });
     expect((await events()).body.items).toEqual([]);
     await new Promise((r) => setTimeout(r, 300));
@@ -108,6 +109,8 @@ describe('GET /api/events', () => {
     const created: string[] = [];
     for (const shed_kw of [1, 2, 4]) {
       await pause();
+      // each VEN runs one event at a time: the operator restores it, which frees it for the next
+      expect((await stack.api('/api/vens/ven-l1/restore', post({}))).status).toBe(202);
       created.unshift((await stack.api('/api/events', post({ shed_kw, duration_sec: 120 }))).body.eventId);
     }
     const all = await events();

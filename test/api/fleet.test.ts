@@ -76,6 +76,9 @@ const sameTypeDaysBack = (ms: number) => {
   return Array.from({ length: 21 }, (_, i) => i + 1).filter((k) => weekend(ms - k * DAY * 1000) === weekend(ms));
 };
 
+/** Ends the VENs' part in the events before (each VEN is committed to one event at a time): the operator's restore. */
+const restore = (...ids: string[]) => Promise.all(ids.map(async (id) => expect((await stack.api(`/api/vens/${id}/restore`, post({}))).status).toBe(202)));
+
 const commandFor = (venId: string, correlationId: string) =>
   eventually(async () => vens[venId]!.received.find((m) => m.payload.includes(correlationId)));
 
@@ -129,6 +132,7 @@ describe('POST /api/events', () => {
   });
 
   it('reports the shortfall when the fleet cannot shed that much, critical loads never counted', async () => {
+    await restore('ven-f1', 'ven-f2', 'ven-f3');
     const res = await stack.api('/api/events', post({ shed_kw: 20, duration_sec: 60, ven_ids: ['ven-f3', 'ven-f1', 'ven-f2'] }));
     expect(res.body).toMatchObject({
       allocated_kw: 12.5,
@@ -142,6 +146,7 @@ describe('POST /api/events', () => {
   });
 
   it('reports requested vs acknowledged vs measured shed, with a 10-in-10 style baseline', async () => {
+    await restore('ven-f1', 'ven-f2', 'ven-f3');
     const res = await stack.api('/api/events', post({ shed_kw: 6, duration_sec: 3600, ven_ids: ['ven-f1', 'ven-f2'] }));
     const { eventId, allocations } = res.body as { eventId: string; allocations: { venId: string; shed_kw: number; correlationId: string }[] };
     expect(allocations.map((a) => [a.venId, a.shed_kw])).toEqual([['ven-f2', 6]]);
@@ -177,6 +182,7 @@ describe('POST /api/events', () => {
   });
 
   it('uses the history baseline when there is one', async () => {
+    await restore('ven-f1', 'ven-f2', 'ven-f3');
     const res = await stack.api('/api/events', post({ shed_kw: 1, duration_sec: 600, ven_ids: ['ven-f1'] }));
     const { eventId } = res.body;
     const t = Math.ceil(Date.now() / 1000);

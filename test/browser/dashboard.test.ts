@@ -148,6 +148,12 @@ describe('dashboard', () => {
     await ui.page.getByRole('table').getByRole('link').first().waitFor();
     await expectAccessible(ui.page);
     await screenshot(ui.page, 'events');
+    // a second preview while it runs: its VENs are named as committed to it, not planned again
+    await ui.page.getByLabel('Shed (kW)').fill('6');
+    await ui.page.getByRole('button', { name: 'Preview allocation' }).click();
+    const committed = ui.page.getByLabel('Already committed');
+    await committed.waitFor();
+    expect(await committed.textContent()).toMatch(new RegExp(`^Already committed to active events \\(not allocated again\\): ven-00\\d [\\d.]+ kW to ${eventId} until `));
   }, 60_000);
 
   it('turns a Winter River node red when it is set to fault, without a reload, and the chain beside shows what lost power', async () => {

@@ -35,6 +35,18 @@ describe('given a signed release of the agent', () => {
     expect(verify(null, bytes, keys.publicKey, Buffer.from(release.signature!, 'base64'))).toBe(true);
   });
 
+  it('then its manifest signs the version and the file\'s sha256 together, not as a rollback unless asked', async () => {
+    expect(JSON.parse(release.manifest!)).toEqual({ version: '2.3.4', file: 'agent.mjs', sha256: release.sha256, rollback: false });
+    expect(verify(null, Buffer.from(release.manifest!), keys.publicKey, Buffer.from(release.manifest_signature!, 'base64'))).toBe(true);
+    // one byte of the manifest changed (another version) and the signature no longer holds
+    const relabelled = release.manifest!.replace('"2.3.4"', '"9.3.4"');
+    expect(verify(null, Buffer.from(relabelled), keys.publicKey, Buffer.from(release.manifest_signature!, 'base64'))).toBe(false);
+  });
+
+  it('then a version agents cannot compare is refused before anything is built', async () => {
+    await expect(releaseAgent({ version: 'latest', outDir: join(out.path, 'bad') })).rejects.toThrow('version latest: must be MAJOR.MINOR.PATCH');
+  });
+
   it('then the bundle imports nothing from the project or its TypeScript tooling, only node built-ins and aws-crt', async () => {
     const code = await readFile(join(out.path, 'agent.mjs'), 'utf8');
     const imports = new Set([...code.matchAll(/(?:from\s*|import\s*\(?\s*|require\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]!));

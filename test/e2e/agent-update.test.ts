@@ -1,6 +1,9 @@
 // Agent updates over IoT Jobs, end to end on the local stack: the bundled agent (plain node, under its launcher) takes
 // a job created with `npm run job`, downloads, verifies, swaps in and restarts into the new version, which reports
-// SUCCEEDED after its health check; a broken version is rolled back and FAILED; a tampered file is never run.
+// SUCCEEDED after its health check; a broken version is rolled back and FAILED; a tampered file is never run. The
+// release's signed manifest binds its version to its file: a lower version is refused unless signed as a rollback,
+// a job labelled with another version or an edited manifest is refused, and a file that turns out to run another
+// version than its manifest's is replaced by the previous one again.
 import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient } from '@aws-sdk/client-iot';
 import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -11,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseAgent } from '../../bin/release-agent.js';
+import { manifestText } from '../../lambdas/core/agent-update.js';
 import { eventually, startTestStack, type TestStack } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -29,13 +33,15 @@ describe('agent update over IoT Jobs', () => {
   const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
   /** A release folder as release:agent writes it, around any bytes (a broken build), optionally signed wrongly. */
-  async function fakeRelease(name: string, version: string, code: string, signBytes = code) {
+  async function fakeRelease(name: string, version: string, code: string | Buffer, signBytes = code) {
     await mkdir(dir(name), { recursive: true });
     await writeFile(dir(name, 'agent.mjs'), code);
+    const sha256 = createHash('sha256').update(code).digest('hex');
+    const manifest = manifestText({ version, file: 'agent.mjs', sha256, rollback: false });
     const release = {
-      version, file: 'agent.mjs', awsCrt: 'n/a',
-      sha256: createHash('sha256').update(code).digest('hex'),
+      version, file: 'agent.mjs', awsCrt: 'n/a', sha256, rollback: false,
       signature: sign(null, Buffer.from(signBytes), keys.privateKey).toString('base64'),
+      manifest, manifest_signature: sign(null, Buffer.from(manifest), keys.privateKey).toString('base64'),
     };
     await writeFile(dir(name, 'release.json'), JSON.stringify(release));
   }
@@ -158,12 +164,68 @@ describe('agent update over IoT Jobs', () => {
     expect((await execution('update-hung')).status).toBe('FAILED');
   }, 60_000);
 
-  it('goes back fleet-wide through a job for the previous release, targeted at the group (every local thing)', async () => {
-    await job('back-to-1-0-0', 'r1', ['--group']);
+  /** The job document `npm run job` makes for a release, its file served by the local stack; `edit` changes it. */
+  async function customJob(jobId: string, release: string, edit: (doc: Record<string, unknown>) => void) {
+    await mkdir(join(stack.dir, 'releases'), { recursive: true });
+    await copyFile(dir(release, 'agent.mjs'), join(stack.dir, 'releases', `custom-${jobId}.mjs`));
+    const url = `${stack.config.apiUrl}/releases/custom-${jobId}.mjs`;
+    const doc = JSON.parse((await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'document', '--release', dir(release), '--url', url], { cwd: ROOT })).stdout);
+    edit(doc);
+    await iot.send(new CreateJobCommand({ jobId, targets: [`arn:aws:iot:us-east-1:000000000000:thing/${THING}`], document: JSON.stringify(doc) }));
+  }
+
+  it('refuses a signed lower version that is not signed as a rollback: FAILED, the running version stays', async () => {
+    await job('downgrade-1-0-0', 'r1');
+    const e = await finished('downgrade-1-0-0');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toEqual({
+      version: '1.1.0', attempted: '1.0.0', reason: 'version 1.0.0 is older than the running 1.1.0 and its signed manifest is not a rollback',
+    });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(existsSync(install('update.json'))).toBe(false);
+    expect(await reportedVersion()).toBe('1.1.0');
+  }, 90_000);
+
+  it('refuses a job that names another version than its signed manifest, and installs nothing', async () => {
+    await customJob('mislabelled', 'r1', (doc) => (doc.version = '9.9.9'));
+    const e = await finished('mislabelled');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toEqual({ version: '1.1.0', attempted: '9.9.9', reason: "job version 9.9.9 is not the signed manifest's 1.0.0" });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(existsSync(install('update.json'))).toBe(false);
+  }, 90_000);
+
+  it('refuses a manifest edited after signing (a rollback flag added), and installs nothing', async () => {
+    await customJob('edited-manifest', 'r1', (doc) => (doc.manifest = (doc.manifest as string).replace('"rollback":false', '"rollback":true')));
+    const e = await finished('edited-manifest');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toEqual({ version: '1.1.0', attempted: '1.0.0', reason: 'manifest signature does not verify with the release key' });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+  }, 90_000);
+
+  it('puts the previous file back when the file installed runs another version than its signed manifest says', async () => {
+    // signed by the release key as 1.5.0, but the bytes are the 1.0.0 build: found out only once it runs
+    await fakeRelease('relabelled', '1.5.0', readFileSync(dir('r1', 'agent.mjs')));
+    await job('relabelled-1-5-0', 'relabelled');
+    const e = await finished('relabelled-1-5-0');
+    expect(e.status, output).toBe('FAILED');
+    expect(e.statusDetails?.detailsMap).toEqual({
+      version: '1.1.0', attempted: '1.5.0', reason: 'the installed file runs version 1.0.0, not the 1.5.0 the job named: restored 1.1.0',
+    });
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r2', 'agent.mjs')));
+    expect(sha(install('agent.failed.mjs'))).toBe(sha(dir('r1', 'agent.mjs')));
+    expect(existsSync(install('update.json'))).toBe(false);
+    await eventually(async () => (await reportedVersion()) === '1.1.0', 20_000);
+    expect(launcher.exitCode).toBeNull();
+  }, 90_000);
+
+  it('goes back fleet-wide through a job for a release signed as a rollback, targeted at the group (every local thing)', async () => {
+    await releaseAgent({ version: '1.0.0', outDir: dir('r1-rollback'), signingKeyPem: privatePem, rollback: true });
+    await job('back-to-1-0-0', 'r1-rollback', ['--group']);
     const e = await finished('back-to-1-0-0');
     expect(e.status, output).toBe('SUCCEEDED');
     expect(e.statusDetails?.detailsMap).toEqual({ version: '1.0.0', from: '1.1.0' });
-    expect(sha(install('agent.mjs'))).toBe(sha(dir('r1', 'agent.mjs')));
+    expect(sha(install('agent.mjs'))).toBe(sha(dir('r1-rollback', 'agent.mjs')));
     const status = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/job.ts'), 'status', 'back-to-1-0-0'], { cwd: ROOT, env: { ...process.env, VPP_DIR: stack.dir } });
     expect(JSON.parse(status.stdout.trim())).toEqual({ thingName: THING, status: 'SUCCEEDED', details: { version: '1.0.0', from: '1.1.0' } });
   }, 90_000);

@@ -22,7 +22,7 @@ interface EventSummary {
 /** The allocation hands out whole loads: it lands near the request, within the events' tolerance when it can. */
 const TOLERANCE = PERFORMANCE_TOLERANCE;
 
-type Plan = Pick<FleetEventStart, 'allocated_kw' | 'shortfall_kw' | 'excluded'> & {
+type Plan = Pick<FleetEventStart, 'allocated_kw' | 'shortfall_kw' | 'excluded' | 'committed'> & {
   allocations: readonly { venId: string; shed_kw: number }[];
 };
 
@@ -148,6 +148,12 @@ function PlanTable({ plan, requested }: { plan: Plan; requested: number }) {
       {plan.excluded.length > 0 && (
         <p class="muted">
           Left out: {plan.excluded.map((x) => `${x.venId} (${x.reason})`).join(', ')}
+        </p>
+      )}
+      {plan.committed.length > 0 && (
+        <p class="muted" aria-label="Already committed">
+          Already committed to active events (not allocated again):{' '}
+          {plan.committed.map((c) => `${c.venId} ${kw(c.shed_kw)} to ${c.eventId} until ${time(c.until)}`).join(', ')}
         </p>
       )}
     </>
