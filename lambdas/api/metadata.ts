@@ -47,8 +47,11 @@ export function nodesByType(ports: ApiPorts, type: string | undefined, query: Qu
 /** Active nodes of every type, one type after the other; `next` carries the type and the position in it. */
 export async function activeNodes(ports: ApiPorts, query: Query) {
   const limit = limitParam(query?.limit);
-  let { t = 0, k } = query?.next ? decodeToken<{ t?: number; k?: string }>(query.next) : {};
-  if (!Number.isInteger(t) || t < 0 || t >= TECHNOLOGIES.length) throw new ValidationError('next', 'next: not a page token this API issued');
+  const token = query?.next ? decodeToken<{ t?: unknown; k?: unknown }>(query.next) : { t: 0 };
+  const known = Number.isInteger(token.t) && (token.t as number) >= 0 && (token.t as number) < TECHNOLOGIES.length;
+  if (!known || (token.k !== undefined && typeof token.k !== 'string')) throw new ValidationError('next', 'next: not a page token this API issued');
+  let t = token.t as number;
+  let k = token.k as string | undefined;
   const items: MetadataRecord[] = [];
   while (t < TECHNOLOGIES.length && items.length < limit) {
     const page = await ports.metadata.listByType(TECHNOLOGIES[t]!, { limit: limit - items.length, ...(k && { next: k }) });
