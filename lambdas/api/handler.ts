@@ -86,8 +86,8 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}/verify': (e, p) => transactions.verifyTransactions(p, e.pathParameters?.nodeId),
   'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),
-  'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName),
-  'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId),
+  'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName, e),
+  'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId, e),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });

@@ -52,7 +52,7 @@ export const metadataPatchSchema = z
     active: fields.active,
   })
   .partial()
-  .refine((p) => Object.keys(p).length > 0, { message: 'at least one field to change', path: ['(root)'] });
+  .refine((p) => Object.keys(p).length > 0, { message: 'at least one field to change' });
 export type MetadataPatch = z.infer<typeof metadataPatchSchema>;
 
 /** A stored document: the metadata, when it was written and its version (each write bumps it). */
