@@ -3,10 +3,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import { ValidationError } from '../core/errors.js';
-import { fieldPath, isStorableNumber, parse, STORABLE_MESSAGE } from '../core/schemas.js';
+import { fieldPath, isStorableNumber, MAX_JSON_DEPTH, parse, STORABLE_MESSAGE } from '../core/schemas.js';
 
-/** How deep free-form JSON (a Winter River command's `params`) may nest; the seeds' documents nest 3 levels. */
-export const MAX_JSON_DEPTH = 32;
+export { MAX_JSON_DEPTH };
 
 export function jsonBody(event: APIGatewayProxyEventV2, optional = false): unknown {
   if (!event.body) {

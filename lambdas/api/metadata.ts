@@ -15,7 +15,7 @@ import {
 } from '../core/metadata.js';
 import { decodeToken, encodeToken } from '../core/page-token.js';
 import { parseBody } from './body.js';
-import { deviceIdParam, limitParam } from './params.js';
+import { deviceIdParam, limitParam, numberParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import type { Query } from './queries.js';
 import { created } from './reply.js';
@@ -67,10 +67,4 @@ export function nodesNearby(ports: ApiPorts, query: Query) {
   const lon = numberParam('lon', query?.lon, -180, 180);
   const radius = numberParam('radius_km', query?.radius_km, 0, MAX_RADIUS_KM);
   return nearbyNodes(ports.metadata, lat, lon, radius, limitParam(query?.limit));
-}
-
-function numberParam(field: string, value: string | undefined, min: number, max: number): number {
-  const n = value === undefined || value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new ValidationError(field, `${field}: must be a number from ${min} to ${max}`);
-  return n;
 }
