@@ -8,8 +8,8 @@ import { THING_NAME } from './topics.js';
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
 
 /**
- * How deep JSON may nest, from a device or in a request body: the seeds' documents nest 3 levels. Checked on the
- * text before it is parsed (`jsonDepthOver`), so no later step (a replacer, a schema, a marshaller) runs out of stack.
+ * How deep JSON may nest, from a device (the local rules engine checks the text before it parses it, so no later
+ * step runs out of stack) or in a request body: the seeds' documents nest 3 levels.
  */
 export const MAX_JSON_DEPTH = 32;
 

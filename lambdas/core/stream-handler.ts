@@ -9,14 +9,11 @@ import type { Ports } from './adapters.js';
 import { logger } from './logger.js';
 import { handleRuleBatch, type ItemOutcome } from './rule-batch.js';
 import { RULE_META, type RuleEvent, type RuleHandler } from './rules.js';
-import { jsonDepthOver } from './schemas.js';
 
 /** The rule event a Kinesis record carries (the rule's SQL result as JSON), or undefined when it is not one. */
 export function decodeRecord(record: KinesisStreamRecord): RuleEvent | undefined {
   try {
-    const text = Buffer.from(record.kinesis.data, 'base64').toString('utf8');
-    if (jsonDepthOver(text)) return undefined; // IoT Core's rules pass any depth on; nothing here may recurse that deep
-    const event = JSON.parse(text) as unknown;
+    const event = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as unknown;
     if (event && typeof event === 'object' && !Array.isArray(event) && typeof (event as RuleEvent)[RULE_META.topic] === 'string') {
       return event as RuleEvent;
     }

@@ -6,10 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KinesisStreamRecord } from 'aws-lambda';
-import { RULE_META } from '../../lambdas/core/rules.js';
 import { MAX_JSON_DEPTH } from '../../lambdas/core/schemas.js';
-import { decodeRecord } from '../../lambdas/core/stream-handler.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { errorSink, eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
@@ -65,13 +62,6 @@ describe('deeply nested JSON from a device', () => {
       { timeout: 10_000 },
     ).then(() => 0, (err: { code?: number }) => err.code ?? -1);
     expect(res).toBe(0);
-  });
-
-  it('is not a rule event to the stream Lambda either (IoT Core passes any depth on to Kinesis)', () => {
-    const record = (text: string) => ({ kinesis: { data: Buffer.from(text).toString('base64') } }) as KinesisStreamRecord;
-    const event = (depth: number) => deep(depth).replace(/^\{/, `{"${RULE_META.topic}":"${topics.metering}",`);
-    expect(decodeRecord(record(event(MAX_JSON_DEPTH - 1)))).toBeDefined();
-    expect(decodeRecord(record(event(60_000)))).toBeUndefined();
   });
 
   it('one level within the bound is not refused as malformed', async () => {
