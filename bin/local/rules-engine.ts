@@ -4,7 +4,7 @@
 // (the rule's errorAction) and fails the publish, so the broker withholds its PUBACK.
 // Basic Ingest as IoT Core does it: `$aws/rules/{rule}/{topic}` reaches only that rule, its FROM filter is not
 // applied (a rule invoked only by Basic Ingest may omit FROM), WHERE and topic() see `{topic}` without the prefix.
-import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
+import { jsonDepthOver, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
 import type { ErrorSink } from '../../lambdas/core/ports.js';
 import { parseBasicIngestTopic, topicMatches } from '../../lambdas/core/topics.js';
 
@@ -111,9 +111,13 @@ export class RulesEngine {
     if (payload.length > MAX_PAYLOAD_BYTES) {
       return this.track(this.errors.reject({ ...base, reason: 'oversize', message: `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}` }));
     }
+    const text = payload.toString('utf8');
+    if (jsonDepthOver(text)) {
+      return this.track(this.errors.reject({ ...base, reason: 'malformed-json', message: `payload nests deeper than ${MAX_JSON_DEPTH} levels` }));
+    }
     let json: unknown;
     try {
-      json = JSON.parse(payload.toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       json = undefined;
     }

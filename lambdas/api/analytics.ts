@@ -10,7 +10,7 @@ import { mapLimited } from '../core/map-limited.js';
 import { committedKwh, nodeMetrics, percentileRank, type NodeMetrics } from '../core/node-benchmarks.js';
 import type { FleetEventRecord } from '../core/ports.js';
 import { bucketStart, rollupView, type Tier } from '../core/rollups.js';
-import { deviceIdParam, limitParam, timeParam } from './params.js';
+import { deviceIdParam, limitParam, numberParam, timeParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import type { Query } from './queries.js';
 
@@ -77,10 +77,7 @@ const PEER_CONCURRENCY = 16;
  */
 export async function benchmarks(ports: ApiPorts, nodeId: string | undefined, query: Query) {
   const id = deviceIdParam('nodeId', nodeId);
-  const days = query?.days === undefined || query.days === '' ? 30 : Number(query.days);
-  if (!Number.isInteger(days) || days < 1 || days > MAX_BENCHMARK_DAYS) {
-    throw new ValidationError('days', `days: must be an integer from 1 to ${MAX_BENCHMARK_DAYS}`);
-  }
+  const days = query?.days === undefined || query.days === '' ? 30 : numberParam('days', query.days, 1, MAX_BENCHMARK_DAYS, true);
   const peerSet = await peersOf(ports, id);
   if (!peerSet) throw new NotFoundError(`node ${id}`);
   const to = bucketStart('1d', Date.now());

@@ -1,16 +1,29 @@
-// The operator API's request bodies, one schema each, built from the wire schemas they turn into.
+// The operator API's request bodies, one schema each, built from the wire schemas they turn into. Every body is
+// strict: an unknown key is a 400 naming it, so a misspelt `dry_run` (or any field) never acts for real.
 import * as z from 'zod';
-import { dispatchCommandSchema, eventCommandSchema } from '../core/schemas.js';
+import { dispatchCommandSchema, eventCommandSchema, meteringSchema, winterRiverCommandSchema } from '../core/schemas.js';
 import { THING_NAME } from '../core/topics.js';
 
 const { shed_kw, duration_sec, event_id } = eventCommandSchema.shape;
 const { asset_id, site_id, mw } = dispatchCommandSchema.shape;
 
-/** `POST /api/vens/{venId}/send-event`. */
-export const sendEventBodySchema = z.object({ shed_kw, duration_sec, event_id: event_id.optional() });
-
-/** Plan only, send nothing. Strict, as are the bodies that take it: a misspelt `dry_run` must not send for real. */
+/** Plan only, send nothing: the answer says what would be sent, and where. */
 const dry_run = z.boolean().optional();
+
+/** `POST /api/vens/{venId}/send-event`. */
+export const sendEventBodySchema = z.strictObject({ shed_kw, duration_sec, event_id: event_id.optional(), dry_run });
+
+/** `POST /api/vens/{venId}/restore`: no body, `{}` or `{"dry_run": true}`. */
+export const restoreBodySchema = z.strictObject({ dry_run });
+
+/** `POST /api/winter-river/nodes/{nodeId}/command`: the command as the node gets it, and `dry_run`. */
+export const winterRiverCommandBodySchema = z.strictObject({ ...winterRiverCommandSchema.shape, dry_run });
+
+/** The routes whose path says everything (revoke, deactivate): no body, or `{}`. */
+export const emptyBodySchema = z.strictObject({});
+
+/** `POST /api/telemetry`, one item: a metering payload as the device sends it, with no key the rule would drop. */
+export const telemetryItemSchema = meteringSchema.strict();
 
 /** `POST /dispatch` (seed 002): signed MW, positive = discharge/export; `asset_id` wins over `site_id`. */
 export const dispatchBodySchema = z
@@ -31,4 +44,4 @@ export const fleetEventBodySchema = z.strictObject({
 });
 
 /** `POST /api/telemetry` as a batch; a body without `items` is one metering payload. */
-export const telemetryBatchSchema = z.object({ items: z.array(z.unknown()).min(1).max(100) });
+export const telemetryBatchSchema = z.strictObject({ items: z.array(z.unknown()).min(1).max(100) });

@@ -3,10 +3,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod';
 import { ValidationError } from '../core/errors.js';
-import { fieldPath, isStorableNumber, parse, STORABLE_MESSAGE } from '../core/schemas.js';
+import { fieldPath, isStorableNumber, MAX_JSON_DEPTH, parse, STORABLE_MESSAGE } from '../core/schemas.js';
 
-/** How deep free-form JSON (a Winter River command's `params`) may nest; the seeds' documents nest 3 levels. */
-export const MAX_JSON_DEPTH = 32;
+export { MAX_JSON_DEPTH };
 
 export function jsonBody(event: APIGatewayProxyEventV2, optional = false): unknown {
   if (!event.body) {
@@ -24,10 +23,12 @@ export function jsonBody(event: APIGatewayProxyEventV2, optional = false): unkno
   return value;
 }
 
-export function parseBody<T extends z.ZodType>(schema: T, event: APIGatewayProxyEventV2): z.infer<T> {
-  const result = parse(schema, jsonBody(event));
-  if (!result.ok) throw new ValidationError(result.field, result.message);
-  return result.value;
+/** The body parsed by `schema`; `optional`: no body reads as `{}`. A failure of the whole body names `body`. */
+export function parseBody<T extends z.ZodType>(schema: T, event: APIGatewayProxyEventV2, optional = false): z.infer<T> {
+  const result = parse(schema, jsonBody(event, optional));
+  if (result.ok) return result.value;
+  if (result.field === '(root)') throw new ValidationError('body', `body: ${result.message.slice('(root): '.length)}`);
+  throw new ValidationError(result.field, result.message);
 }
 
 /** Walks parsed JSON no deeper than MAX_JSON_DEPTH (so neither this nor any later step runs out of stack). */

@@ -2,18 +2,35 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { commandView, eventCommand, restoreCommand, sendCommand } from '../core/commands.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
-import { MAX_PAYLOAD_BYTES, winterRiverCommandSchema } from '../core/schemas.js';
+import { MAX_PAYLOAD_BYTES } from '../core/schemas.js';
 import { topics } from '../core/topics.js';
-import { jsonBody, parseBody } from './body.js';
-import { sendEventBodySchema } from './bodies.js';
+import { parseBody } from './body.js';
+import { restoreBodySchema, sendEventBodySchema, winterRiverCommandBodySchema } from './bodies.js';
 import { deviceIdParam, idParam } from './params.js';
 import { commandContext, type ApiPorts } from './ports.js';
-import { existingVen } from './queries.js';
+import { existingVen, getVen } from './queries.js';
 import { accepted } from './reply.js';
+
+/**
+ * A dry run's answer: the command as it would be published (less the correlationId a real send issues), its topic,
+ * and whether the target is connected now. Nothing is recorded or published.
+ */
+const dryRun = (target: Record<string, string>, online: boolean | undefined, topic: string, command: object) => ({
+  dry_run: true,
+  ...target,
+  online: online ?? false,
+  topic,
+  command,
+});
 
 export async function sendEvent(ports: ApiPorts, venId: string | undefined, event: APIGatewayProxyEventV2) {
   deviceIdParam('venId', venId);
   const body = parseBody(sendEventBodySchema, event);
+  if (body.dry_run) {
+    const ven = await getVen(ports, venId);
+    const { event_id, correlationId: _issuedOnSend, ...command } = eventCommand(body.event_id ?? '', body.shed_kw, body.duration_sec, '');
+    return dryRun({ venId: ven.venId }, ven.online, topics.command(ven.venId), { ...command, ...(body.event_id && { event_id }) });
+  }
   const target = await existingVen(ports, venId);
   const ctx = commandContext(ports);
   const correlationId = ctx.newId();
@@ -24,7 +41,10 @@ export async function sendEvent(ports: ApiPorts, venId: string | undefined, even
 
 export async function restore(ports: ApiPorts, venId: string | undefined, event: APIGatewayProxyEventV2) {
   deviceIdParam('venId', venId);
-  jsonBody(event, true);
+  if (parseBody(restoreBodySchema, event, true).dry_run) {
+    const ven = await getVen(ports, venId);
+    return dryRun({ venId: ven.venId }, ven.online, topics.command(ven.venId), { op: restoreCommand('').op });
+  }
   const target = await existingVen(ports, venId);
   const ctx = commandContext(ports);
   const correlationId = ctx.newId();
@@ -37,7 +57,7 @@ export async function restore(ports: ApiPorts, venId: string | undefined, event:
 /** Seed 003: the node applies the command and answers with a fresh status, not an ACK, so nothing is tracked. */
 export async function winterRiverCommand(ports: ApiPorts, nodeId: string | undefined, event: APIGatewayProxyEventV2) {
   const id = deviceIdParam('nodeId', nodeId);
-  const command = parseBody(winterRiverCommandSchema, event);
+  const { dry_run, ...command } = parseBody(winterRiverCommandBodySchema, event);
   const payload = JSON.stringify(command);
   if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
     throw new ValidationError('params', `params: the command is over ${MAX_PAYLOAD_BYTES / 1024} KiB, the MQTT message limit`);
@@ -45,6 +65,7 @@ export async function winterRiverCommand(ports: ApiPorts, nodeId: string | undef
   const node = await ports.registry.get(id);
   if (node?.kind !== 'winter-river') throw new NotFoundError(`Winter River node ${id}`);
   const topic = topics.winterRiverCommand(id);
+  if (dry_run) return dryRun({ nodeId: id }, node.online, topic, command);
   await ports.publisher.publish(topic, payload, 1);
   return accepted({ nodeId: id, topic, status: 'sent', command });
 }

@@ -11,6 +11,7 @@ import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema } from '../core/config
 import { DynamoPowerSystemStore } from '../core/power-system/store-dynamodb.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
+import { bindToken, unbindToken } from '../core/page-token.js';
 import * as analytics from './analytics.js';
 import * as commands from './commands.js';
 import * as der from './der.js';
@@ -85,8 +86,8 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}/verify': (e, p) => transactions.verifyTransactions(p, e.pathParameters?.nodeId),
   'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),
-  'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName),
-  'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId),
+  'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName, e),
+  'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId, e),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });
@@ -95,13 +96,14 @@ export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPo
   const route = routeTable[event.routeKey as RouteKey];
   const definition = routeOf(event.routeKey);
   if (!route || !definition) return result(json(404, { error: 'NotFound', message: `no route ${event.routeKey}` }));
-  const run = () => route(event, ports).then(
+  const scope = pageScope(event);
+  const run = () => Promise.resolve().then(() => route(withStoreToken(event, scope), ports)).then(
     (r): Response =>
       r instanceof Reply
         ? json(r.statusCode, r.body)
         : r instanceof TextReply
           ? { statusCode: 200, body: r.text, headers: { ...r.headers, 'content-type': r.contentType } }
-          : json(200, r),
+          : json(200, withBoundToken(r, scope)),
     (err: unknown) => errorResponse(event, err),
   );
   try {
@@ -112,6 +114,29 @@ export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPo
   } catch (err) {
     return result(errorResponse(event, err));
   }
+}
+
+/**
+ * What a page token is bound to: the route, its path parameters, and its query parameters but `next` and `limit`.
+ * A token from another route, another item or another query is a 400 naming `next` before any store reads it.
+ */
+function pageScope(event: APIGatewayProxyEventV2): string {
+  const params = (p: Record<string, string | undefined> | undefined) =>
+    Object.entries(p ?? {})
+      .filter(([k, v]) => v !== undefined && v !== '' && k !== 'next' && k !== 'limit')
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([event.routeKey, params(event.pathParameters), params(event.queryStringParameters)]);
+}
+
+function withStoreToken(event: APIGatewayProxyEventV2, scope: string): APIGatewayProxyEventV2 {
+  const next = event.queryStringParameters?.next;
+  if (!next) return event;
+  return { ...event, queryStringParameters: { ...event.queryStringParameters, next: unbindToken(scope, next) } };
+}
+
+function withBoundToken(body: unknown, scope: string): unknown {
+  if (!body || typeof body !== 'object' || !('next' in body) || typeof body.next !== 'string') return body;
+  return { ...body, next: bindToken(scope, body.next) };
 }
 
 /** The caller, when its role is at least the route's; a ForbiddenError otherwise. */

@@ -15,7 +15,7 @@ import {
 } from '../core/metadata.js';
 import { decodeToken, encodeToken } from '../core/page-token.js';
 import { parseBody } from './body.js';
-import { deviceIdParam, limitParam } from './params.js';
+import { deviceIdParam, limitParam, numberParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import type { Query } from './queries.js';
 import { created } from './reply.js';
@@ -47,8 +47,11 @@ export function nodesByType(ports: ApiPorts, type: string | undefined, query: Qu
 /** Active nodes of every type, one type after the other; `next` carries the type and the position in it. */
 export async function activeNodes(ports: ApiPorts, query: Query) {
   const limit = limitParam(query?.limit);
-  let { t = 0, k } = query?.next ? decodeToken<{ t?: number; k?: string }>(query.next) : {};
-  if (!Number.isInteger(t) || t < 0 || t >= TECHNOLOGIES.length) throw new ValidationError('next', 'next: not a page token this API issued');
+  const token = query?.next ? decodeToken<{ t?: unknown; k?: unknown }>(query.next) : { t: 0 };
+  const known = Number.isInteger(token.t) && (token.t as number) >= 0 && (token.t as number) < TECHNOLOGIES.length;
+  if (!known || (token.k !== undefined && typeof token.k !== 'string')) throw new ValidationError('next', 'next: not a page token this API issued');
+  let t = token.t as number;
+  let k = token.k as string | undefined;
   const items: MetadataRecord[] = [];
   while (t < TECHNOLOGIES.length && items.length < limit) {
     const page = await ports.metadata.listByType(TECHNOLOGIES[t]!, { limit: limit - items.length, ...(k && { next: k }) });
@@ -64,10 +67,4 @@ export function nodesNearby(ports: ApiPorts, query: Query) {
   const lon = numberParam('lon', query?.lon, -180, 180);
   const radius = numberParam('radius_km', query?.radius_km, 0, MAX_RADIUS_KM);
   return nearbyNodes(ports.metadata, lat, lon, radius, limitParam(query?.limit));
-}
-
-function numberParam(field: string, value: string | undefined, min: number, max: number): number {
-  const n = value === undefined || value.trim() === '' ? NaN : Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new ValidationError(field, `${field}: must be a number from ${min} to ${max}`);
-  return n;
 }

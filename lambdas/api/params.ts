@@ -1,5 +1,6 @@
 // Query and path parameters, parsed at the edge: every failure is a ValidationError naming the field.
 import { ValidationError } from '../core/errors.js';
+import { circuitIdSchema, parse } from '../core/schemas.js';
 import { THING_NAME } from '../core/topics.js';
 
 const DAY_MS = 86_400_000;
@@ -36,11 +37,28 @@ export function timeParam(field: string, value: string | undefined, fallback: nu
   return ms;
 }
 
+/** A circuit or load id, by the rule the ingest applies to the ids devices send (schemas.ts). */
+export function circuitIdParam(field: string, value: string): string {
+  const result = parse(circuitIdSchema, value);
+  if (!result.ok) throw new ValidationError(field, `${field}: ${result.message.replace(/^\(root\): /, '')}`);
+  return result.value;
+}
+
+/** Plain decimal: an optional minus, digits, an optional fraction. No hex, exponent, spaces or signs `Number()` takes. */
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** A number written in plain decimal within [min, max] (`integer`: no fraction), or a ValidationError naming `field`. */
+export function numberParam(field: string, value: string | undefined, min: number, max: number, integer = false): number {
+  const n = value !== undefined && DECIMAL.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new ValidationError(field, `${field}: must be ${integer ? 'an integer' : 'a decimal number'} from ${min} to ${max}`);
+  }
+  return n;
+}
+
 export function limitParam(value: string | undefined): number {
   if (value === undefined || value === '') return DEFAULT_LIMIT;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) throw new ValidationError('limit', `limit: must be an integer from 1 to ${MAX_LIMIT}`);
-  return n;
+  return numberParam('limit', value, 1, MAX_LIMIT, true);
 }
 
 /** `start`, `end`, `limit`, `next`: the last 24 hours by default, at most 31 days. */

@@ -1,7 +1,7 @@
 // The read side of the operator API: plain parameters in, response bodies out.
 import { NotFoundError } from '../core/errors.js';
 import type { Device, Page } from '../core/ports.js';
-import { booleanParam, deviceIdParam, limitParam, rangeParams } from './params.js';
+import { booleanParam, circuitIdParam, deviceIdParam, limitParam, rangeParams } from './params.js';
 import type { ApiPorts } from './ports.js';
 
 export type { ApiPorts } from './ports.js';
@@ -41,7 +41,7 @@ export async function venTelemetry(ports: ApiPorts, venId: string | undefined, q
 
 export async function circuitHistory(ports: ApiPorts, venId: string | undefined, query: Query) {
   const id = await existingVen(ports, venId);
-  const loadId = query?.load_id ? deviceIdParam('load_id', query.load_id) : undefined;
+  const loadId = query?.load_id ? circuitIdParam('load_id', query.load_id) : undefined;
   const result = await ports.telemetry.query({
     series: 'ven_load_sample',
     deviceId: id,

@@ -9,10 +9,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ConflictError, RejectedRecordsError, ValidationError } from '../core/errors.js';
 import { ingestMetering } from '../core/ingest.js';
-import { meteringSchema, parse } from '../core/schemas.js';
+import { parse } from '../core/schemas.js';
 import { topics } from '../core/topics.js';
 import { jsonBody } from './body.js';
-import { telemetryBatchSchema } from './bodies.js';
+import { telemetryBatchSchema, telemetryItemSchema } from './bodies.js';
 import type { ApiPorts } from './ports.js';
 
 type ItemResult = { index: number; ok: true } | { index: number; ok: false; field?: string; reason: string; conflict?: true };
@@ -27,7 +27,8 @@ export async function postTelemetry(ports: ApiPorts, event: APIGatewayProxyEvent
   const first = results[0]!;
   if (!isBatch && !first.ok) {
     if (first.conflict) throw new ConflictError(first.reason, first.field);
-    throw new ValidationError(first.field ?? '(root)', first.reason);
+    const field = first.field === undefined || first.field === '(root)' ? 'body' : first.field;
+    throw new ValidationError(field, first.field === '(root)' ? `body: ${first.reason.slice('(root): '.length)}` : first.reason);
   }
   return { accepted: results.filter((r) => r.ok).length, rejected: results.filter((r) => !r.ok).length, results };
 }
@@ -39,7 +40,7 @@ function batchItems(body: unknown): unknown[] {
 }
 
 async function ingestItem(ports: ApiPorts, item: unknown, index: number, receivedAt: number): Promise<ItemResult> {
-  const parsed = parse(meteringSchema, item);
+  const parsed = parse(telemetryItemSchema, item);
   if (!parsed.ok) return { index, ok: false, field: parsed.field, reason: parsed.message };
   const other = await otherSource(ports, parsed.value.venId, parsed.value.timestamp * 1000);
   if (other) {

@@ -20,11 +20,20 @@ export function newestFirst(
   };
 }
 
-export async function walkBuckets(buckets: readonly string[], query: BucketQuery, limit: number, next?: string): Promise<Page<Key>> {
-  const token = next ? decodeToken<{ b?: unknown; k?: Key }>(next) : undefined;
+/** A token's start key checked against the Query of its bucket (`checkStartKey`). */
+export type StartKeyOf = (bucket: string, key: unknown) => Key;
+
+export async function walkBuckets(
+  buckets: readonly string[],
+  query: BucketQuery,
+  limit: number,
+  next: string | undefined,
+  startKeyOf: StartKeyOf,
+): Promise<Page<Key>> {
+  const token = next ? decodeToken<{ b?: unknown; k?: unknown }>(next) : undefined;
   let i = token ? buckets.indexOf(token.b as string) : 0;
   if (i < 0) throw new ValidationError('next', 'next: not a page token this API issued (or older than the listing reaches)');
-  let key = token?.k;
+  let key = token?.k === undefined ? undefined : startKeyOf(buckets[i]!, token.k);
   const items: Key[] = [];
   while (i < buckets.length && items.length < limit) {
     const res = await query(buckets[i]!, limit - items.length, key);

@@ -1,7 +1,8 @@
 // Event and ACK history on DynamoDB (`tables.events`), keyed so a resent ACK lands on the same item.
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditional } from './dynamo.js';
-import { decodeToken, encodeToken } from './page-token.js';
+import { decodeStartKey, encodeToken } from './page-token.js';
+import { tables } from './tables.js';
 import type { AckRecord, EventHistory, Page, TimeRange } from './ports.js';
 import type { Ack } from './schemas.js';
 
@@ -26,14 +27,15 @@ export class DynamoEventHistory implements EventHistory {
   }
 
   async list(venId: string, range: TimeRange): Promise<Page<AckRecord>> {
+    const [from, to] = [iso(range.start), `${iso(range.end)}~`];
     const res = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'venId = :venId AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':venId': venId, ':from': iso(range.start), ':to': `${iso(range.end)}~` },
+        ExpressionAttributeValues: { ':venId': venId, ':from': from, ':to': to },
         ScanIndexForward: false,
         Limit: range.limit,
-        ExclusiveStartKey: range.next ? decodeToken(range.next) : undefined,
+        ExclusiveStartKey: range.next ? decodeStartKey(range.next, tables.events, undefined, { partition: venId, from, to }) : undefined,
       }),
     );
     const items = (res.Items ?? []).map((i) => ({ venId, receivedAt: i.receivedAt as number, ack: i.ack as Ack }));

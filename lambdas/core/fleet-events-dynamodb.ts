@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { monthsBack, newestFirst, walkBuckets } from './bucket-pages.js';
 import { conditional } from './dynamo.js';
+import { checkStartKey } from './page-token.js';
+import { tables } from './tables.js';
 import type { FleetEventRecord, FleetEventStore, StoredReport, VenCommitment } from './ports.js';
 
 /** How far back the listing reads: two years of months. */
@@ -181,6 +183,7 @@ export class DynamoFleetEventStore implements FleetEventStore {
       })),
       page.limit,
       page.next,
+      (month, key) => checkStartKey(key, tables.fleetEvents, 'byMonth', { partition: month }),
     );
     return { ...result, items: result.items.map(toRecord) };
   }

@@ -6,8 +6,10 @@ const EARTH_RADIUS_KM = 6371.0088;
 export const CELL_PRECISION = 3;
 /** The precision stored in `geohash` (~5 m): the sort key a finer cell is a prefix of. */
 export const GEOHASH_PRECISION = 9;
-/** At most this many cells are read for one search; a larger radius is refused at the edge. */
+/** A search reads at most this many cells, at the finest precision that needs no more of them. */
 export const MAX_CELLS = 16;
+/** Where even the coarsest cells are too many to read (near a pole, most of a row of longitudes), a search is refused. */
+export const MAX_COARSE_CELLS = 64;
 export const MAX_RADIUS_KM = 200;
 
 export function geohash(lat: number, lon: number, precision = GEOHASH_PRECISION): string {
@@ -46,35 +48,42 @@ function cellSize(precision: number): { lat: number; lon: number } {
 
 /**
  * The geohash cells covering the circle's bounding box, at the finest precision (from 6 down to CELL_PRECISION)
- * that needs at most MAX_CELLS of them. Each is a prefix of the `geohash` of every node inside it.
+ * that needs at most MAX_CELLS of them; each is a prefix of the `geohash` of every node inside it. Undefined when
+ * even CELL_PRECISION needs more than MAX_COARSE_CELLS. The cells are counted from the box before any is built, so a
+ * box round a pole (millions of fine cells) costs microseconds, not seconds.
  */
-export function coveringCells(lat: number, lon: number, radiusKm: number): string[] {
+export function coveringCells(lat: number, lon: number, radiusKm: number): string[] | undefined {
   const dLat = (radiusKm / EARTH_RADIUS_KM) * (180 / Math.PI);
   const cosLat = Math.cos((lat * Math.PI) / 180);
   const dLon = cosLat < 1e-9 || Math.abs(lat) + dLat >= 90 ? 180 : Math.min(180, dLat / cosLat);
   const [south, north] = [Math.max(-90, lat - dLat), Math.min(90, lat + dLat)];
-  let cells: string[] = [];
   for (let precision = 6; precision >= CELL_PRECISION; precision--) {
     const size = cellSize(precision);
-    const rows = rangeOf(south + 90, north + 90, size.lat, Math.round(180 / size.lat), false);
-    const cols = rangeOf(lon - dLon + 180, lon + dLon + 180, size.lon, Math.round(360 / size.lon), true);
-    cells = [];
-    for (const r of rows) for (const c of cols) cells.push(geohash(-90 + (r + 0.5) * size.lat, -180 + (c + 0.5) * size.lon, precision));
-    if (cells.length <= MAX_CELLS) break;
+    const rows = spanOf(south + 90, north + 90, size.lat, Math.round(180 / size.lat), false);
+    const cols = spanOf(lon - dLon + 180, lon + dLon + 180, size.lon, Math.round(360 / size.lon), true);
+    const count = rows.length * cols.length;
+    if (count > (precision === CELL_PRECISION ? MAX_COARSE_CELLS : MAX_CELLS)) continue;
+    const cells: string[] = [];
+    for (const r of rows.indices()) for (const c of cols.indices()) cells.push(geohash(-90 + (r + 0.5) * size.lat, -180 + (c + 0.5) * size.lon, precision));
+    return [...new Set(cells)];
   }
-  return [...new Set(cells)];
+  return undefined;
 }
 
-/** Cell indices from `lo` to `hi` (offsets from the grid's origin), wrapping round the date line for longitude. */
-function rangeOf(lo: number, hi: number, size: number, count: number, wraps: boolean): number[] {
+/**
+ * Cell indices from `lo` to `hi` (offsets from the grid's origin), wrapping round the date line for longitude:
+ * how many there are, known before any is listed.
+ */
+function spanOf(lo: number, hi: number, size: number, count: number, wraps: boolean) {
   const first = Math.floor(lo / size);
   const last = Math.min(Math.floor(hi / size), first + count - 1);
-  const out: number[] = [];
-  for (let i = first; i <= last; i++) {
-    const index = wraps ? ((i % count) + count) % count : Math.min(count - 1, Math.max(0, i));
-    out.push(index);
-  }
-  return [...new Set(out)];
+  const [from, to] = wraps ? [first, last] : [Math.min(count - 1, Math.max(0, first)), Math.min(count - 1, Math.max(0, last))];
+  return {
+    length: to - from + 1,
+    *indices() {
+      for (let i = from; i <= to; i++) yield wraps ? ((i % count) + count) % count : i;
+    },
+  };
 }
 
 export function distanceKm(aLat: number, aLon: number, bLat: number, bLon: number): number {

@@ -1,7 +1,8 @@
 // The asset and site inventory on DynamoDB (`tables.inventory`): one partition per kind, one row per asset or site.
 import { BatchWriteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Inventory, InventoryAsset, InventorySite } from './inventory.js';
-import { decodeToken, encodeToken } from './page-token.js';
+import { decodeStartKey, encodeToken } from './page-token.js';
+import { tables } from './tables.js';
 import type { InventoryStore, Page } from './ports.js';
 
 type Kind = 'asset' | 'site';
@@ -37,7 +38,7 @@ export class DynamoInventoryStore implements InventoryStore {
         ExpressionAttributeNames: { '#kind': 'kind' },
         ExpressionAttributeValues: { ':kind': 'asset' },
         Limit: page.limit,
-        ExclusiveStartKey: page.next ? decodeToken(page.next) : undefined,
+        ExclusiveStartKey: page.next ? decodeStartKey(page.next, tables.inventory, undefined, { partition: 'asset' }) : undefined,
       }),
     );
     return {

@@ -3,7 +3,8 @@
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditional } from './dynamo.js';
 import type { LedgerEntry, LedgerStore } from './ledger.js';
-import { decodeToken, encodeToken } from './page-token.js';
+import { decodeStartKey, encodeToken } from './page-token.js';
+import { tables } from './tables.js';
 
 const entryOf = ({ expiresAt: _expiresAt, ...entry }: Record<string, unknown>) => entry as unknown as LedgerEntry;
 
@@ -29,7 +30,7 @@ export class DynamoLedgerStore implements LedgerStore {
   }
 
   async list(nodeId: string, page: { limit: number; next?: string }) {
-    const res = await this.query(nodeId, false, page.limit, page.next ? decodeToken<Record<string, unknown>>(page.next) : undefined);
+    const res = await this.query(nodeId, false, page.limit, page.next ? decodeStartKey(page.next, tables.ledger, undefined, { partition: nodeId }) : undefined);
     return {
       items: (res.Items ?? []).map(entryOf),
       ...(res.LastEvaluatedKey && { next: encodeToken(res.LastEvaluatedKey) }),

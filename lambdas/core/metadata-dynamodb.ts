@@ -3,7 +3,8 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { conditional } from './dynamo.js';
 import { indexKeys, type MetadataRecord, type MetadataStore, type Technology } from './metadata.js';
 import { CELL_PRECISION } from './geo.js';
-import { decodeToken, encodeToken } from './page-token.js';
+import { decodeStartKey, encodeToken } from './page-token.js';
+import { tables } from './tables.js';
 import type { Page } from './ports.js';
 
 type Item = MetadataRecord & ReturnType<typeof indexKeys>;
@@ -47,7 +48,7 @@ export class DynamoMetadataStore implements MetadataStore {
         KeyConditionExpression: 'technology = :t',
         ExpressionAttributeValues: { ':t': technology },
         Limit: page.limit,
-        ExclusiveStartKey: page.next ? decodeToken(page.next) : undefined,
+        ExclusiveStartKey: page.next ? decodeStartKey(page.next, tables.metadata, 'byType', { partition: technology }) : undefined,
       }),
     );
     return {

@@ -52,7 +52,7 @@ export const metadataPatchSchema = z
     active: fields.active,
   })
   .partial()
-  .refine((p) => Object.keys(p).length > 0, { message: 'at least one field to change', path: ['(root)'] });
+  .refine((p) => Object.keys(p).length > 0, { message: 'at least one field to change' });
 export type MetadataPatch = z.infer<typeof metadataPatchSchema>;
 
 /** A stored document: the metadata, when it was written and its version (each write bumps it). */
@@ -108,7 +108,7 @@ export interface NearbyNode extends MetadataRecord {
 /** Nodes within `radiusKm` of a point, nearest first: a few index cells read, then the exact distance kept. */
 export async function nearbyNodes(store: MetadataStore, lat: number, lon: number, radiusKm: number, limit: number) {
   const cells = coveringCells(lat, lon, radiusKm);
-  if (cells.length > 64) throw new ValidationError('radius_km', 'radius_km: too wide this close to a pole');
+  if (!cells) throw new ValidationError('radius_km', 'radius_km: too wide this close to a pole');
   const found = (await Promise.all(cells.map((c) => store.listInCell(c)))).flat();
   const near = found
     .map((m): NearbyNode => ({ ...m, distance_km: round3(distanceKm(lat, lon, m.location.lat, m.location.lon)) }))

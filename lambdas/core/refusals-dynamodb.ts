@@ -3,7 +3,9 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { daysBack, newestFirst, walkBuckets } from './bucket-pages.js';
+import { checkStartKey } from './page-token.js';
 import type { RefusalLog, RefusalRecord, Rejection } from './ports.js';
+import { tables } from './tables.js';
 
 export const REFUSAL_DAYS = 7;
 const DAY_MS = 86_400_000;
@@ -52,6 +54,7 @@ export class DynamoRefusalLog implements RefusalLog {
       })),
       page.limit,
       page.next,
+      (bucket, start) => checkStartKey(start, tables.refusals, key === 'device' ? 'byDevice' : undefined, { partition: bucket, from: since }),
     );
     return { ...result, items: result.items.map(toRecord) };
   }

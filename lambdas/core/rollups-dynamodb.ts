@@ -12,7 +12,8 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { conditional } from './dynamo.js';
-import { decodeToken, encodeToken } from './page-token.js';
+import { decodeStartKey, encodeToken } from './page-token.js';
+import { tables } from './tables.js';
 import type { Page } from './ports.js';
 import type { RollupRow, RollupSeries, Tier } from './rollups.js';
 
@@ -104,15 +105,16 @@ export class DynamoRollupStore implements RollupStore {
   }
 
   async query(nodeId: string, tier: Tier, range: { from: number; to: number; limit: number; next?: string; oldestFirst?: boolean }) {
+    // `to` is exclusive: the last millisecond before it
+    const condition = { partition: `${nodeId}#${tier}`, from: iso(range.from), to: iso(range.to - 1) };
     const res = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        // `to` is exclusive: the last millisecond before it
-        ExpressionAttributeValues: { ':pk': `${nodeId}#${tier}`, ':from': iso(range.from), ':to': iso(range.to - 1) },
+        ExpressionAttributeValues: { ':pk': condition.partition, ':from': condition.from, ':to': condition.to },
         ScanIndexForward: range.oldestFirst ?? false,
         Limit: range.limit,
-        ...(range.next && { ExclusiveStartKey: decodeToken<Record<string, unknown>>(range.next) }),
+        ...(range.next && { ExclusiveStartKey: decodeStartKey(range.next, tables.rollups, undefined, condition) }),
       }),
     );
     return { items: (res.Items ?? []).map(rowOf), ...(res.LastEvaluatedKey && { next: encodeToken(res.LastEvaluatedKey) }) };

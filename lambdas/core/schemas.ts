@@ -7,6 +7,29 @@ import { THING_NAME } from './topics.js';
 /** AWS IoT Core's message size limit; larger payloads go to the error sink. */
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
 
+/**
+ * How deep JSON may nest, from a device (the local rules engine checks the text before it parses it, so no later
+ * step runs out of stack) or in a request body: the seeds' documents nest 3 levels.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** Whether JSON text nests objects and arrays deeper than `max`: one pass over the text, no recursion. */
+export function jsonDepthOver(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 /** How far ahead of its receive time a device's clock may run: a sample from further ahead is refused (`clock-skew`). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -23,6 +46,11 @@ export const storableNumber = () => z.number().finite().refine(isStorableNumber,
 
 const deviceId = z.string().regex(THING_NAME, 'must be 1-128 characters of a-z A-Z 0-9 : _ -');
 const id = z.string().min(1).max(128);
+/**
+ * A circuit or load id (`circuits[].id`, `loads[].loadId`, `circuits_curtailed[].loadId`): the one rule the ingest
+ * applies and the API's `load_id` filter accepts, so every id a device may send can be queried back.
+ */
+export const circuitIdSchema = id;
 const name = z.string().max(256);
 const kw = storableNumber().min(0).max(1_000_000);
 const signedMw = storableNumber().min(-10_000).max(10_000);
@@ -33,7 +61,7 @@ const epochSeconds = storableNumber().min(1e9).max(1e10);
 const correlationId = z.string().min(1).max(128);
 
 export const circuitSchema = z.object({
-  id,
+  id: circuitIdSchema,
   name: name.optional(),
   breakerAmps: positive.optional(),
   currentKw: kw,
@@ -43,7 +71,7 @@ export const circuitSchema = z.object({
 });
 
 export const loadSchema = z.object({
-  loadId: id,
+  loadId: circuitIdSchema,
   name: name.optional(),
   type: z.string().max(64).optional(),
   capacityKw: kw.optional(),
@@ -103,7 +131,7 @@ export const loadsSnapshotSchema = z.object({
 });
 export type LoadsSnapshot = z.infer<typeof loadsSnapshotSchema>;
 
-const curtailedCircuit = z.object({ loadId: id, name: name.optional(), shedKw: kw });
+const curtailedCircuit = z.object({ loadId: circuitIdSchema, name: name.optional(), shedKw: kw });
 
 export const eventAckSchema = z.object({
   op: z.literal('event'),
@@ -209,7 +237,7 @@ export type AssetTelemetry = z.infer<typeof assetTelemetrySchema>;
 export type GatewayTelemetry = z.infer<typeof gatewayTelemetrySchema>;
 
 export const shadowCircuitSchema = z.object({
-  id,
+  id: circuitIdSchema,
   name: name.optional(),
   enabled: z.boolean(),
   available: z.boolean().optional(),
@@ -284,14 +312,24 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; field: string
  * could never be stored whole. Walked without recursion, so a deeply nested message cannot exhaust the stack.
  */
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-function protoKeyPath(data: unknown): string | undefined {
+/**
+ * A lone UTF-16 surrogate (JSON's `"\ud800"`) is no Unicode character: stored as UTF-8 it would change (and break a
+ * hash over it), and served back it is JSON that strict parsers refuse. Refused in every key and string value.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const NOT_UNICODE = 'not valid Unicode (a lone UTF-16 surrogate)';
+
+/** The first key JavaScript treats specially, or key or string that is not valid Unicode: its path and why. */
+function unsafeTextPath(data: unknown): { field: string; why: string } | undefined {
   const stack: [unknown, string][] = [[data, '']];
   while (stack.length > 0) {
     const [value, path] = stack.pop()!;
+    if (typeof value === 'string' && LONE_SURROGATE.test(value)) return { field: path || '(root)', why: NOT_UNICODE };
     if (value === null || typeof value !== 'object') continue;
     for (const key of Object.keys(value)) {
       const at = path ? `${path}.${segment(key)}` : segment(key);
-      if (RESERVED_KEYS.has(key)) return at;
+      if (RESERVED_KEYS.has(key)) return { field: at, why: 'not a field name (reserved in JavaScript)' };
+      if (LONE_SURROGATE.test(key)) return { field: path || '(root)', why: `a key is ${NOT_UNICODE}` };
       stack.push([(value as Record<string, unknown>)[key], at]);
     }
   }
@@ -299,15 +337,16 @@ function protoKeyPath(data: unknown): string | undefined {
 }
 
 /** A field path's step as a refusal shows it: a name or index as it is, any other key quoted (`tags." "`). */
-const segment = (key: PropertyKey | undefined) => (typeof key === 'string' && !/^[\w$-]+$/.test(key) ? JSON.stringify(key) : String(key));
+const segment = (key: PropertyKey | undefined) =>
+  typeof key === 'string' && !/^[\w$-]+$/.test(key) ? (LONE_SURROGATE.test(key) ? '(key)' : JSON.stringify(key)) : String(key);
 
 /** A field path as refusals name it: `circuits.0.currentKw`, `tags." "`, `(root)` for none. */
 export const fieldPath = (path: readonly (PropertyKey | undefined)[]) => path.map(segment).join('.') || '(root)';
 
 /** Validates `data`; on failure names the first offending field (`circuits.0.currentKw`). */
 export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResult<z.infer<T>> {
-  const proto = protoKeyPath(data);
-  if (proto !== undefined) return { ok: false, field: proto, message: `${proto}: not a field name (reserved in JavaScript)` };
+  const unsafe = unsafeTextPath(data);
+  if (unsafe !== undefined) return { ok: false, field: unsafe.field, message: `${unsafe.field}: ${unsafe.why}` };
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
   const issue = result.error.issues[0]!;
