@@ -2,6 +2,9 @@
 // publish, the device SDK, mosquitto_sub): a certificate speaks only while the registry holds it ACTIVE, as the thing
 // it is attached to, never as a name inside it; the claim certificate reaches the provisioning topics over MQTT only.
 import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient } from '@aws-sdk/client-iot';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { X509Certificate } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,10 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateIdOf } from '../../bin/local/cert-registry.js';
 import { LocalCa } from '../../bin/local/certs.js';
 import type { ProvisionResult } from '../../bin/local/stack.js';
+import { documentClient } from '../../lambdas/core/adapters.js';
+import { SERIAL_PARAMETER } from '../../lambdas/core/provisioning-hook.js';
 import { provisioningTopics, topics } from '../../lambdas/core/topics.js';
+import { CSR_BURST } from '../../bin/local/provisioning-service.js';
 import { fixture, fixtureText } from '../fixture.js';
 import { errorSink, eventually, startTestStack, type TestStack } from './helpers.js';
-import { connectDevice } from './sdk-client.js';
+import { connectDevice, type TestDevice } from './sdk-client.js';
 
 const run = promisify(execFile);
 let stack: TestStack;
@@ -42,17 +48,33 @@ const venStatus = async (venId: string) => {
   return (await stack.api(`/api/vens/${venId}`)).status;
 };
 
-/** A certificate minted with the shared claim certificate (CreateCertificateFromCsr), its CSR naming `cn`. */
-async function mint(cn: string): Promise<{ certFile: string; keyFile: string; certificateId: string }> {
+/** A CSR (and its key) whose subject is CN=`cn`. */
+async function csrNaming(cn: string): Promise<{ csr: string; keyFile: string }> {
   const keyFile = join(stack.dir, `minted-${cn}.key`);
   const csrFile = join(stack.dir, `minted-${cn}.csr`);
   await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${cn}`]);
+  return { csr: await readFile(csrFile, 'utf8'), keyFile };
+}
+
+/** A connection with the shared claim certificate, subscribed to the provisioning answers. */
+async function claimConnection(clientId: string): Promise<TestDevice> {
   const target = { endpoint: stack.config.mqtt.host, port: stack.config.mqtt.port, caFile: stack.config.mqtt.caFile };
-  const asker = await connectDevice({ ...claim, ...target }, `claim-${cn}`);
+  const conn = await connectDevice({ ...claim, ...target }, clientId);
+  const register = provisioningTopics.provision(stack.config.provisioning.templateName);
+  for (const request of [provisioningTopics.createFromCsr, register]) {
+    await conn.subscribe(provisioningTopics.accepted(request));
+    await conn.subscribe(provisioningTopics.rejected(request));
+  }
+  return conn;
+}
+
+/** A certificate minted with the shared claim certificate (CreateCertificateFromCsr), its CSR naming `cn`. */
+async function mint(cn: string): Promise<{ certFile: string; keyFile: string; certificateId: string }> {
+  const { csr, keyFile } = await csrNaming(cn);
+  const asker = await claimConnection(`claim-${cn}`);
   try {
     const accepted = provisioningTopics.accepted(provisioningTopics.createFromCsr);
-    await asker.subscribe(accepted);
-    await asker.publish(provisioningTopics.createFromCsr, JSON.stringify({ certificateSigningRequest: await readFile(csrFile, 'utf8') }));
+    await asker.publish(provisioningTopics.createFromCsr, JSON.stringify({ certificateSigningRequest: csr }));
     const answer = JSON.parse((await eventually(() => asker.received.find((m) => m.topic === accepted))).payload);
     const certFile = join(stack.dir, `minted-${cn}.crt`);
     await writeFile(certFile, answer.certificatePem);
@@ -158,6 +180,75 @@ describe("a revoked device's Last Will", () => {
       expect(await venStatus('hx-will')).toBe(404);
     } finally {
       sub.kill();
+    }
+  });
+});
+
+describe('claim provisioning', () => {
+  const answers = (conn: TestDevice, request: string) =>
+    conn.received.filter((m) => m.topic === provisioningTopics.accepted(request) || m.topic === provisioningTopics.rejected(request));
+
+  it("create-from-csr never copies the requester's subject: a CSR naming ven-001 gets AWS IoT's subject, PENDING_ACTIVATION, attached to nothing", async () => {
+    const minted = await mint('ven-001');
+    const subject = new X509Certificate(await readFile(minted.certFile)).subject;
+    expect(subject).toBe('CN=AWS IoT Certificate');
+    expect(new LocalCa(stack.dir).registry.get(minted.certificateId)).toMatchObject({ status: 'PENDING_ACTIVATION', policy: 'device' });
+  });
+
+  it(`create-from-csr is throttled per claim connection: of 20 at once, ${CSR_BURST} accepted, the rest ThrottlingException; /health stays fast`, async () => {
+    const conn = await claimConnection('claim-burst');
+    const { csr } = await csrNaming('burst');
+    const before = new LocalCa(stack.dir).registry.all().length;
+    const health: number[] = [];
+    await fetch(`${stack.config.apiUrl}/health`); // (the client's connection set up before it is timed)
+    let bursting = true;
+    const probe = (async () => {
+      while (bursting) {
+        const t = performance.now();
+        await fetch(`${stack.config.apiUrl}/health`);
+        health.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      await Promise.all(Array.from({ length: 20 }, () => conn.publish(provisioningTopics.createFromCsr, JSON.stringify({ certificateSigningRequest: csr }))));
+      const got = await eventually(() => answers(conn, provisioningTopics.createFromCsr).length >= 20 && answers(conn, provisioningTopics.createFromCsr), 30_000);
+      const accepted = got.filter((m) => m.topic.endsWith('/accepted'));
+      expect(accepted).toHaveLength(CSR_BURST);
+      expect(got.filter((m) => m.topic.endsWith('/rejected')).map((m) => JSON.parse(m.payload).errorCode)).toEqual(Array(20 - CSR_BURST).fill('ThrottlingException'));
+      expect(new LocalCa(stack.dir).registry.all().length - before).toBe(CSR_BURST);
+    } finally {
+      bursting = false;
+      await probe;
+      await conn.close();
+    }
+    console.log(`/health during the burst: ${health.length} probes, slowest ${Math.max(...health).toFixed(0)} ms`);
+    expect(Math.max(...health)).toBeLessThan(2000); // generous: two test files share 2 cores
+  });
+
+  it('an ownership token is accepted once: two RegisterThing with one token, the second is rejected and its serial stays unclaimed', async () => {
+    const { dynamodbEndpoint, allowListTable } = stack.config.provisioning;
+    const doc = documentClient(new DynamoDBClient({ endpoint: dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
+    for (const serial of ['hx-serial-3', 'hx-serial-4']) await doc.send(new PutCommand({ TableName: allowListTable, Item: { serial } }));
+    const conn = await claimConnection('claim-twice');
+    const register = provisioningTopics.provision(stack.config.provisioning.templateName);
+    try {
+      const { csr } = await csrNaming('twice');
+      await conn.publish(provisioningTopics.createFromCsr, JSON.stringify({ certificateSigningRequest: csr }));
+      const { certificateOwnershipToken, certificateId } = JSON.parse((await eventually(() => answers(conn, provisioningTopics.createFromCsr)[0])).payload);
+      // both sent before either is answered
+      await Promise.all(['hx-serial-3', 'hx-serial-4'].map((serial) =>
+        conn.publish(register, JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: serial } }))));
+      const got = await eventually(() => answers(conn, register).length >= 2 && answers(conn, register));
+      expect(got.map((m) => m.topic.split('/').at(-1)).sort()).toEqual(['accepted', 'rejected']);
+      const thing = JSON.parse(got.find((m) => m.topic.endsWith('/accepted'))!.payload).thingName;
+      expect(JSON.parse(got.find((m) => m.topic.endsWith('/rejected'))!.payload).errorCode).toBe('InvalidCertificateOwnershipToken');
+      expect(new LocalCa(stack.dir).registry.get(certificateId)).toMatchObject({ status: 'ACTIVE', thingName: thing });
+      const other = thing === 'hx-serial-3' ? 'hx-serial-4' : 'hx-serial-3';
+      const entry = await doc.send(new (await import('@aws-sdk/lib-dynamodb')).GetCommand({ TableName: allowListTable, Key: { serial: other } }));
+      expect(entry.Item).not.toHaveProperty('claimedAt');
+    } finally {
+      await conn.close();
     }
   });
 });
