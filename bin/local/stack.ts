@@ -66,7 +66,7 @@ export interface LocalStackOptions {
   /** 0 picks a free port. */
   readonly httpPort?: number;
   readonly mqttPort?: number;
-  /** IoT Core's HTTPS publish with the device certificate (`POST /topics/{topic}`); 8443, or a free port when mqttPort is 0. */
+  /** IoT Core's HTTPS publish with the device certificate (`POST /topics/{topic}`); 8443, or a free port when mqttPort is 0 (npm start: VPP_HTTPS_PORT). */
   readonly httpsPublishPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
