@@ -361,7 +361,11 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
 
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://local').pathname !== '/mqtt') return;
+    if (pathOf(req.url) !== '/mqtt') {
+      // an upgraded socket escapes the HTTP server's timeouts: answered and closed, never left open
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n', () => socket.destroy());
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => aedes.handle(createWebSocketStream(ws), req));
   };
   opts.httpServer.on('upgrade', onUpgrade);
@@ -469,6 +473,15 @@ async function startHttpsPublish(
   server.listen(port, opts.host);
   await once(server, 'listening');
   return server;
+}
+
+/** The path of a request's URL, or '' when it is not one. */
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://local').pathname;
+  } catch {
+    return '';
+  }
 }
 
 /** A percent-encoded path segment, or '' when it is not valid UTF-8 percent-encoding (a 404, never a thrown URIError). */

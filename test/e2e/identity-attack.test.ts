@@ -7,6 +7,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { X509Certificate } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -250,5 +251,20 @@ describe('claim provisioning', () => {
     } finally {
       await conn.close();
     }
+  });
+});
+
+describe('WebSocket upgrades', () => {
+  it('to a path other than /mqtt are answered 404 and closed, without a token', async () => {
+    const { port } = new URL(stack.config.apiUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString()));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write('GET /foo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open after 5 s'), 5_000))]);
+    socket.destroy();
+    expect(outcome).toBe('closed');
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
   });
 });
