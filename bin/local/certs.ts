@@ -44,13 +44,21 @@ export class LocalCa {
     return this.issue('server', 'vpp-local-broker', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
   }
 
-  /** A device certificate whose CN is the thing name, attached to it; re-used when it already exists. */
+  /**
+   * A device certificate whose CN is the thing name, attached to it; re-used when it exists and is ACTIVE. One revoked
+   * or deactivated stays so and the thing gets a new one, as AWS IoT's CreateKeysAndCertificate gives.
+   */
   async device(thingName: string): Promise<IssuedCertificate> {
     const problem = localThingNameProblem(thingName);
     if (problem) throw new Error(problem);
-    const issued = await this.issue('certs', thingName, CLIENT_EXTENSIONS);
-    const pem = await readFile(issued.certFile, 'utf8');
-    if (!this.registry.get(certificateIdOf(pem))) this.registry.register(pem, { policy: 'device', thingName });
+    let issued = await this.issue('certs', thingName, CLIENT_EXTENSIONS);
+    let record = this.registry.get(certificateIdOf(await readFile(issued.certFile, 'utf8')));
+    if (record && record.status !== 'ACTIVE') {
+      await Promise.all([rm(issued.certFile, { force: true }), rm(issued.keyFile, { force: true })]);
+      issued = await this.issue('certs', thingName, CLIENT_EXTENSIONS);
+      record = undefined;
+    }
+    if (!record) this.registry.register(await readFile(issued.certFile, 'utf8'), { policy: 'device', thingName });
     return issued;
   }
 

@@ -96,6 +96,21 @@ describe('HTTPS publish checks the certificate registry, as an MQTT connect does
     expect(await venStatus('hx-rev1')).toBe(200); // (its one message from before)
   });
 
+  it('npm run provision -- <revoked thing> issues a new certificate (exit 0); the revoked one stays refused', async () => {
+    const revoked = await stack.provision('hx-rev2');
+    const revokedId = await certificateId(revoked);
+    expect((await stack.api('/api/devices/hx-rev2/revoke', { method: 'POST' })).status).toBe(200);
+
+    const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', 'hx-rev2'], { env: { ...process.env, VPP_DIR: stack.dir } });
+    const renewed = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    const renewedId = await certificateId(renewed);
+    expect(renewedId).not.toBe(revokedId);
+    const registry = new LocalCa(stack.dir).registry;
+    expect(registry.get(renewedId)).toMatchObject({ status: 'ACTIVE', thingName: 'hx-rev2' });
+    expect(registry.get(revokedId)).toMatchObject({ status: 'REVOKED' });
+    expect(await httpsPublish(renewed, topics.metering, metering('hx-rev2'))).toBe('200');
+  });
+
   it('a deactivated certificate (the old one after a rotation) is refused (403)', async () => {
     const device = await stack.provision('hx-rot');
     const id = await certificateId(device);
