@@ -1,7 +1,7 @@
 // The local MQTT broker (aedes, MQTT 3.1.1) over mutual TLS, enforcing what the AWS IoT policy enforces:
 // client id = the thing the registry attaches the certificate to, and each device reaches only its own topics.
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -186,7 +186,7 @@ const tlsSocketOf = (client: Client) =>
 type Identity =
   | { kind: 'device'; thingName: string; principal: string; peer?: string }
   | { kind: 'claim'; principal: string }
-  | { kind: 'operator' };
+  | { kind: 'operator'; subject: string };
 const identities = new WeakMap<Client, Identity>();
 
 const authError = (message: string): AuthenticateError =>
@@ -235,7 +235,12 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       if (password && opts.isOperatorToken(password.toString())) {
         // as the AWS custom authorizer's policy: an operator never takes a device's client id (and its session)
         if (!client.id.startsWith(OPERATOR_CLIENT_PREFIX)) return done(authError(`operator client ids start with ${OPERATOR_CLIENT_PREFIX}`), false);
-        identities.set(client, { kind: 'operator' });
+        // the client id is bound to the token that holds it: another token's holder cannot take it (and knock it off)
+        const subject = createHash('sha256').update(password).digest('hex');
+        const holder = (aedes as unknown as { clients: Record<string, Client> }).clients[client.id];
+        const held = holder && identities.get(holder);
+        if (held?.kind === 'operator' && held.subject !== subject) return done(authError(`${client.id} is another operator's connection`), false);
+        identities.set(client, { kind: 'operator', subject });
         return done(null, true);
       }
       done(authError('MQTT over WebSocket needs the operator token as password'), false);

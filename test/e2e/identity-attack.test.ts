@@ -5,6 +5,7 @@ import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient } from '@aws-s
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { X509Certificate } from 'node:crypto';
+import mqtt from 'mqtt';
 import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -281,5 +282,24 @@ describe('WebSocket upgrades', () => {
     socket.destroy();
     expect(outcome).toBe('closed');
     expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+  });
+});
+
+describe("the live feed's operator client ids", () => {
+  const connectOperator = (password: string, clientId: string) =>
+    mqtt.connectAsync(stack.config.wsUrl, { username: 'operator', password, clientId, reconnectPeriod: 0, protocolVersion: 4 });
+
+  it("another token's holder cannot take a dashboard's operator-* client id and knock it off", async () => {
+    const first = await connectOperator(stack.config.tokens.admin, 'operator-dup');
+    let kicked = false;
+    first.on('close', () => (kicked = true));
+    try {
+      await expect(connectOperator(stack.config.tokens.viewer, 'operator-dup')).rejects.toThrow(/Not authorized/i);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(kicked).toBe(false);
+      expect(first.connected).toBe(true);
+    } finally {
+      await first.endAsync();
+    }
   });
 });
