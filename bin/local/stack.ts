@@ -38,6 +38,7 @@ import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseJobsTopic, parseShadowTopic } from '../../lambdas/core/topics.js';
 import { startBroker, type BrokerOptions } from './broker.js';
 import { LocalCa } from './certs.js';
+import { closeOrphanSessions } from './orphan-sessions.js';
 import { dataPlaneRoutes } from './data-plane.js';
 import { ensureWebBuild } from '../../web/build.js';
 import { ensureTables, startDynamo } from './dynamodb.js';
@@ -310,6 +311,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     certificate: (id) => ca.registry.get(id),
     provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
   };
+  const orphans = await closeOrphanSessions(ports.registry, (topic, payload) => engine.onPublish(topic, payload, undefined));
+  if (orphans > 0) log(`broker: ${orphans} session(s) left open by the last run closed`);
   let broker = await startBroker(brokerOptions);
   provisioning = new ProvisioningService({
     ca,
