@@ -112,6 +112,15 @@ describe('HTTPS publish checks the certificate registry, as an MQTT connect does
     expect(await httpsPublish(renewed, topics.metering, metering('hx-rev2'))).toBe('200');
   });
 
+  it('a topic that is not valid percent-encoding is a 404, and the endpoint carries on', async () => {
+    const device = await stack.provision('hx-enc');
+    const post = (path: string) =>
+      run('curl', ['-s', '-m', '10', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', stack.config.mqtt.caFile, '--cert', device.certFile, '--key', device.keyFile,
+        '-X', 'POST', '--data-binary', '{}', `https://127.0.0.1:${stack.config.mqtt.httpsPort}${path}`]);
+    expect((await post('/topics/%E0%A4?qos=1')).stdout).toBe('404');
+    expect(await httpsPublish(device, topics.metering, metering('hx-enc'))).toBe('200');
+  });
+
   it('a deactivated certificate (the old one after a rotation) is refused (403)', async () => {
     const device = await stack.provision('hx-rot');
     const id = await certificateId(device);
