@@ -67,7 +67,7 @@ export interface LocalStackOptions {
   /** 0 picks a free port. */
   readonly httpPort?: number;
   readonly mqttPort?: number;
-  /** IoT Core's HTTPS publish with the device certificate (`POST /topics/{topic}`); 8443, or a free port when mqttPort is 0 (npm start: VPP_HTTPS_PORT). */
+  /** IoT Core's HTTPS publish with the device certificate (`POST /topics/{topic}`); a free port by default (npm start: VPP_HTTPS_PORT, 8443). */
   readonly httpsPublishPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
@@ -281,7 +281,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const brokerOptions: BrokerOptions = {
     host,
     port: opts.mqttPort ?? 8883,
-    httpsPort: opts.httpsPublishPort ?? (opts.mqttPort === 0 ? 0 : 8443),
+    httpsPort: opts.httpsPublishPort ?? 0,
     tls: {
       key: await readFile(serverCert.keyFile),
       cert: await readFile(serverCert.certFile),
