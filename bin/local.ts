@@ -1,5 +1,5 @@
 // `npm start`: the whole platform on this machine. Writes `.vpp/local.json` once ready.
-import './local/env-defaults.js';
+import { DEFAULT_PORTS } from './local/env-defaults.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startLocalStack } from './local/stack.js';
@@ -18,11 +18,14 @@ const positive = (name: string) => numberEnv(name, (n) => Number.isFinite(n) && 
 const days = (name: string) => numberEnv(name, (n) => Number.isInteger(n) && n >= 1 && n <= 3650, 'a whole number of days from 1 to 3650');
 
 const started = Date.now();
+const ports = { VPP_HTTP_PORT: port('VPP_HTTP_PORT', DEFAULT_PORTS.VPP_HTTP_PORT), VPP_MQTT_PORT: port('VPP_MQTT_PORT', DEFAULT_PORTS.VPP_MQTT_PORT) };
+const httpsPort = port('VPP_HTTPS_PORT', ports.VPP_MQTT_PORT === 0 ? 0 : DEFAULT_PORTS.VPP_HTTPS_PORT);
 const stack = await startLocalStack({
   dir,
   host: process.env.VPP_HOST ?? '127.0.0.1',
-  httpPort: port('VPP_HTTP_PORT', 3000),
-  mqttPort: port('VPP_MQTT_PORT', 8883),
+  httpPort: ports.VPP_HTTP_PORT,
+  mqttPort: ports.VPP_MQTT_PORT,
+  httpsPublishPort: httpsPort,
   fleet: process.env.VPP_FLEET !== '0',
   inventoryFile: process.env.VPP_INVENTORY || undefined,
   commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),
@@ -32,6 +35,12 @@ const stack = await startLocalStack({
   retentionDays: days('VPP_RETENTION_DAYS'),
   archiveRetentionDays: days('VPP_ARCHIVE_RETENTION_DAYS'),
   log: (line) => console.log(line),
+}).catch((err: NodeJS.ErrnoException & { port?: number }) => {
+  if (err.code !== 'EADDRINUSE') throw err;
+  // one line naming the port and the variable that sets it, no stack trace
+  const named = Object.entries({ ...ports, VPP_HTTPS_PORT: httpsPort }).find(([, p]) => p === err.port)?.[0];
+  console.error(`port ${err.port} is in use${named ? `: set ${named} to a free port (0 picks one)` : ''}`);
+  process.exit(1);
 });
 // written whole, then renamed: whoever waits for the file never reads half of it
 await writeFile(join(dir, 'local.json.tmp'), `${JSON.stringify(stack.config, null, 2)}\n`, { mode: 0o600 });
@@ -39,6 +48,7 @@ await rename(join(dir, 'local.json.tmp'), join(dir, 'local.json'));
 console.log(`VPP local stack ready in ${Date.now() - started} ms
   HTTP API           ${stack.config.apiUrl}   (Authorization: Bearer <token from ${join(dir, 'local.json')}>: admin; tokens.viewer, tokens.operator)
   MQTT (mutual TLS)  ${stack.config.mqtt.host}:${stack.config.mqtt.port}   CA ${stack.config.mqtt.caFile}
+  HTTPS publish      https://${stack.config.mqtt.host}:${stack.config.mqtt.httpsPort}/topics/{topic}   (the device certificate)
   MQTT over WS       ${stack.config.wsUrl}
   Device certs       npm run provision -- <thingName>`);
 

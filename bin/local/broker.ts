@@ -1,7 +1,7 @@
 // The local MQTT broker (aedes, MQTT 3.1.1) over mutual TLS, enforcing what the AWS IoT policy enforces:
-// client id = certificate CN = thing name, and each device reaches only its own topics.
+// client id = the thing the registry attaches the certificate to, and each device reaches only its own topics.
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -48,11 +48,11 @@ export interface BrokerOptions {
    */
   readonly httpsPort?: number;
   /**
-   * The certificate registry, as AWS IoT's: a registered certificate connects only while ACTIVE, as the thing it is
-   * attached to (a device certificate attached to none may not connect), or with the claim policy. A certificate the
-   * registry does not know (issued before it existed) connects as its CN.
+   * The certificate registry, as AWS IoT's, checked on every way in (MQTT connect, every publish, HTTPS publish): a
+   * certificate is let in only while it is registered and ACTIVE, as the thing it is attached to (never a name inside
+   * it), or with the claim policy (the provisioning topics over MQTT only).
    */
-  readonly certificate?: (certificateId: string) => CertificateRecord | undefined;
+  readonly certificate: (certificateId: string) => CertificateRecord | undefined;
   /** The provisioning template claim certificates may use (`$aws/provisioning-templates/{name}/provision/json`). */
   readonly provisioningTemplate?: string;
 }
@@ -189,11 +189,30 @@ const tlsSocketOf = (client: Client) =>
 type Identity =
   | { kind: 'device'; thingName: string; principal: string; peer?: string }
   | { kind: 'claim'; principal: string }
-  | { kind: 'operator' };
+  | { kind: 'operator'; subject: string };
 const identities = new WeakMap<Client, Identity>();
 
 const authError = (message: string): AuthenticateError =>
   Object.assign(new Error(message), { returnCode: 5 /* not authorized */ }) as AuthenticateError;
+
+/** AWS IoT's certificate id of a TLS peer: the SHA-256 of its certificate's DER. */
+const principalOf = (socket: tls.TLSSocket) => socket.getPeerCertificate().fingerprint256.replaceAll(':', '').toLowerCase();
+
+/**
+ * The one identity check of a client certificate, for every way in: who the registry says it speaks for now, or why
+ * it may not. The identity is the thing the certificate is attached to, never the certificate's subject.
+ */
+export function identify(
+  certificate: BrokerOptions['certificate'],
+  principal: string,
+): { kind: 'device'; thingName: string } | { kind: 'claim' } | { refused: string } {
+  const record = certificate(principal);
+  if (!record) return { refused: `certificate ${principal} is not registered` };
+  if (record.status !== 'ACTIVE') return { refused: `certificate ${principal} is ${record.status}` };
+  if (record.policy === 'claim') return { kind: 'claim' };
+  if (!record.thingName) return { refused: `certificate ${principal} is attached to no thing` };
+  return { kind: 'device', thingName: record.thingName };
+}
 
 export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   let presenceVersion = 0;
@@ -203,30 +222,28 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     authenticate(client, _username, password, done) {
       const socket = tlsSocketOf(client);
       if (socket) {
-        const cert = socket.getPeerCertificate();
-        const principal = cert.fingerprint256.replaceAll(':', '').toLowerCase();
+        const principal = principalOf(socket);
         const peer = socket.remoteAddress?.replace(/^::ffff:/, '');
-        const record = opts.certificate?.(principal);
-        if (record) {
-          if (record.status !== 'ACTIVE') return done(authError(`certificate ${principal} is ${record.status}`), false);
-          if (record.policy === 'claim') {
-            if (!client.id.startsWith(CLAIM_CLIENT_PREFIX)) return done(authError(`a claim certificate connects only as ${CLAIM_CLIENT_PREFIX}<serial>`), false);
-            identities.set(client, { kind: 'claim', principal });
-            return done(null, true);
-          }
-          if (record.thingName !== client.id) return done(authError(`certificate ${principal} is attached to ${record.thingName ?? 'no thing'}, not ${client.id}`), false);
-          identities.set(client, { kind: 'device', thingName: record.thingName, principal, ...(peer && { peer }) });
+        const found = identify(opts.certificate, principal);
+        if ('refused' in found) return done(authError(found.refused), false);
+        if (found.kind === 'claim') {
+          if (!client.id.startsWith(CLAIM_CLIENT_PREFIX)) return done(authError(`a claim certificate connects only as ${CLAIM_CLIENT_PREFIX}<serial>`), false);
+          identities.set(client, { kind: 'claim', principal });
           return done(null, true);
         }
-        const cn = cert?.subject?.CN;
-        if (!cn || cn !== client.id) return done(authError(`client id ${client.id} is not certificate ${cn}`), false);
-        identities.set(client, { kind: 'device', thingName: cn, principal, ...(peer && { peer }) });
+        if (found.thingName !== client.id) return done(authError(`certificate ${principal} is attached to ${found.thingName}, not ${client.id}`), false);
+        identities.set(client, { kind: 'device', thingName: found.thingName, principal, ...(peer && { peer }) });
         return done(null, true);
       }
       if (password && opts.isOperatorToken(password.toString())) {
         // as the AWS custom authorizer's policy: an operator never takes a device's client id (and its session)
         if (!client.id.startsWith(OPERATOR_CLIENT_PREFIX)) return done(authError(`operator client ids start with ${OPERATOR_CLIENT_PREFIX}`), false);
-        identities.set(client, { kind: 'operator' });
+        // the client id is bound to the token that holds it: another token's holder cannot take it (and knock it off)
+        const subject = createHash('sha256').update(password).digest('hex');
+        const holder = (aedes as unknown as { clients: Record<string, Client> }).clients[client.id];
+        const held = holder && identities.get(holder);
+        if (held?.kind === 'operator' && held.subject !== subject) return done(authError(`${client.id} is another operator's connection`), false);
+        identities.set(client, { kind: 'operator', subject });
         return done(null, true);
       }
       done(authError('MQTT over WebSocket needs the operator token as password'), false);
@@ -234,6 +251,16 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     authorizePublish(client, packet, callback) {
       if (!client) return callback(null);
       const id = identities.get(client);
+      // the registry again on every publish, the Last Will included: a certificate revoked or deactivated since the
+      // connect publishes nothing more, even before its connection is dropped
+      if (id && id.kind !== 'operator') {
+        const now = identify(opts.certificate, id.principal);
+        if ('refused' in now || now.kind !== id.kind || (now.kind === 'device' && now.thingName !== client.id)) {
+          const message = 'refused' in now ? now.refused : `certificate ${id.principal} is no longer ${client.id}'s`;
+          opts.onRefused(client.id, 'publish', packet.topic, { reason: 'not-authorized', message });
+          return callback(new Error(`${client.id} may not publish any more`));
+        }
+      }
       // as AWS IoT: no device policy grants iot:RetainPublish, and no payload is over 128 KiB; either drops the connection
       if (packet.retain) {
         opts.onRefused(client.id, 'publish', packet.topic, { reason: 'not-authorized', message: `${client.id} may not retain (iot:RetainPublish) on ${packet.topic}` });
@@ -352,7 +379,15 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
 
   const wss = new WebSocketServer({ noServer: true });
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://local').pathname !== '/mqtt') return;
+    if (pathOf(req.url) !== '/mqtt') {
+      // an upgraded socket escapes the HTTP server's timeouts: answered and closed, never left open
+      socket.end('HTTP/1.1 404 Not Found
+connection: close
+content-length: 0
+
+', () => socket.destroy());
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
       aedes.handle(boundOutgoing(stream, slowClient(() => (stream as { client?: Client }).client?.id ?? 'live feed')), req);
@@ -407,9 +442,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
 }
 
 /**
- * `POST /topics/{topic}?qos=0|1` over mutual TLS, as IoT Core's data endpoint on 8443: the client certificate's CN is
- * the publisher, the device policy and the 128 KiB limit apply, and the message goes where its MQTT publish would
- * (the rules, then subscribers). 200 once it is in the rules' streams; 403 refused by the policy; 413 too large.
+ * `POST /topics/{topic}?qos=0|1` over mutual TLS, as IoT Core's data endpoint on 8443: the publisher is the thing the
+ * registry attaches the client certificate to (the same check as an MQTT connect; a claim certificate never publishes
+ * here), the device policy and the 128 KiB limit apply, and the message goes where its MQTT publish would (the rules,
+ * then subscribers). 200 once it is in the rules' streams; 403 refused; 413 too large.
  */
 async function startHttpsPublish(
   opts: BrokerOptions,
@@ -423,10 +459,18 @@ async function startHttpsPublish(
   const server = createHttpsServer(
     { ...opts.tls, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' },
     async (req, res) => {
-      const thing = String((req.socket as tls.TLSSocket).getPeerCertificate()?.subject?.CN ?? '');
+      const principal = principalOf(req.socket as tls.TLSSocket);
       const url = new URL(req.url ?? '/', 'https://local');
-      const topic = url.pathname.startsWith('/topics/') ? decodeURIComponent(url.pathname.slice('/topics/'.length)) : '';
+      const topic = url.pathname.startsWith('/topics/') ? decodedOrEmpty(url.pathname.slice('/topics/'.length)) : '';
       if (req.method !== 'POST' || !topic) return reply(res, 404, 'POST /topics/{topic}');
+      const found = identify(opts.certificate, principal);
+      if ('refused' in found || found.kind === 'claim') {
+        const message = 'refused' in found ? found.refused : `certificate ${principal} carries the claim policy: the provisioning topics over MQTT only`;
+        opts.onRefused(principal, 'publish', topic, { reason: 'not-authorized', message: `${message} (HTTPS publish)` });
+        res.setHeader('connection', 'close');
+        return reply(res, 403, 'Forbidden');
+      }
+      const thing = found.thingName;
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -458,4 +502,22 @@ async function startHttpsPublish(
   server.listen(port, opts.host);
   await once(server, 'listening');
   return server;
+}
+
+/** The path of a request's URL, or '' when it is not one. */
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://local').pathname;
+  } catch {
+    return '';
+  }
+}
+
+/** A percent-encoded path segment, or '' when it is not valid UTF-8 percent-encoding (a 404, never a thrown URIError). */
+function decodedOrEmpty(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
 }

@@ -5,7 +5,8 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 
-export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED';
+/** PENDING_ACTIVATION: issued by CreateCertificateFromCsr, not yet registered to a thing (it connects nowhere). */
+export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED' | 'PENDING_ACTIVATION';
 export type CertificatePolicy = 'device' | 'claim';
 
 export interface CertificateRecord {
@@ -39,10 +40,10 @@ export class CertificateRegistry {
     return Object.values(this.read()).filter((r) => r.thingName === thingName);
   }
 
-  register(pem: string, props: { policy: CertificatePolicy; thingName?: string }): CertificateRecord {
+  register(pem: string, props: { policy: CertificatePolicy; thingName?: string; status?: CertificateStatus }): CertificateRecord {
     const record: CertificateRecord = {
       certificateId: certificateIdOf(pem),
-      status: 'ACTIVE',
+      status: props.status ?? 'ACTIVE',
       policy: props.policy,
       ...(props.thingName && { thingName: props.thingName }),
       createdAt: new Date().toISOString(),
@@ -58,6 +59,14 @@ export class CertificateRegistry {
     const updated = { ...record, ...change };
     this.write({ ...records, [certificateId]: updated });
     return updated;
+  }
+
+  /** Forgets certificates (a provisioning certificate never registered to a thing, as AWS IoT deletes it). */
+  remove(certificateIds: readonly string[]): void {
+    const records = { ...this.read() };
+    const present = certificateIds.filter((id) => id in records);
+    for (const id of present) delete records[id];
+    if (present.length > 0) this.write(records);
   }
 
   private read(): Record<string, CertificateRecord> {

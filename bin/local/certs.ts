@@ -44,13 +44,21 @@ export class LocalCa {
     return this.issue('server', 'vpp-local-broker', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
   }
 
-  /** A device certificate whose CN is the thing name, attached to it; re-used when it already exists. */
+  /**
+   * A device certificate whose CN is the thing name, attached to it; re-used when it exists and is ACTIVE. One revoked
+   * or deactivated stays so and the thing gets a new one, as AWS IoT's CreateKeysAndCertificate gives.
+   */
   async device(thingName: string): Promise<IssuedCertificate> {
     const problem = localThingNameProblem(thingName);
     if (problem) throw new Error(problem);
-    const issued = await this.issue('certs', thingName, CLIENT_EXTENSIONS);
-    const pem = await readFile(issued.certFile, 'utf8');
-    if (!this.registry.get(certificateIdOf(pem))) this.registry.register(pem, { policy: 'device', thingName });
+    let issued = await this.issue('certs', thingName, CLIENT_EXTENSIONS);
+    let record = this.registry.get(certificateIdOf(await readFile(issued.certFile, 'utf8')));
+    if (record && record.status !== 'ACTIVE') {
+      await Promise.all([rm(issued.certFile, { force: true }), rm(issued.keyFile, { force: true })]);
+      issued = await this.issue('certs', thingName, CLIENT_EXTENSIONS);
+      record = undefined;
+    }
+    if (!record) this.registry.register(await readFile(issued.certFile, 'utf8'), { policy: 'device', thingName });
     return issued;
   }
 
@@ -67,7 +75,8 @@ export class LocalCa {
 
   /**
    * Signs a device's CSR (its key never leaves it), as AWS IoT's CreateCertificateFromCsr, and registers the
-   * certificate: attached to `thingName` when given (its CN is then the thing name), else to nothing yet.
+   * certificate: attached to `thingName` when given (its CN is then the thing name), else to nothing yet and
+   * PENDING_ACTIVATION, its CN the CA's own (UNATTACHED_SUBJECT): the subject the requester asked for is never copied.
    */
   async fromCsr(csr: string, props: { thingName?: string; policy?: CertificatePolicy } = {}): Promise<{ certificatePem: string; record: CertificateRecord }> {
     if (props.thingName) {
@@ -84,9 +93,13 @@ export class LocalCa {
       await writeFile(ext, `${CLIENT_EXTENSIONS}\n`);
       await openssl('req', '-in', csrFile, '-verify', '-noout'); // the requester holds the key
       await openssl('x509', '-req', '-in', csrFile, '-CA', this.caFile, '-CAkey', this.caKey, '-set_serial', serial(), '-days', '825',
-        ...(props.thingName ? ['-subj', `/CN=${props.thingName}`] : []), '-extfile', ext, '-out', certFile);
+        '-subj', `/CN=${props.thingName ?? UNATTACHED_SUBJECT}`, '-extfile', ext, '-out', certFile);
       const certificatePem = await readFile(certFile, 'utf8');
-      const record = this.registry.register(certificatePem, { policy: props.policy ?? 'device', thingName: props.thingName });
+      const record = this.registry.register(certificatePem, {
+        policy: props.policy ?? 'device',
+        thingName: props.thingName,
+        ...(!props.thingName && { status: 'PENDING_ACTIVATION' as const }),
+      });
       return { certificatePem, record };
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -136,6 +149,8 @@ export class LocalCa {
 }
 
 const CLIENT_EXTENSIONS = 'extendedKeyUsage=clientAuth';
+/** The subject of a certificate issued before it names a thing: AWS IoT's own, and no thing name (it has spaces). */
+export const UNATTACHED_SUBJECT = 'AWS IoT Certificate';
 const serial = () => `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`;
 
 /** An X.509 common name holds at most 64 characters; AWS IoT thing names up to 128 (use --aws for those). */

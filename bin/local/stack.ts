@@ -36,6 +36,7 @@ import { tables, type TableName } from '../../lambdas/core/tables.js';
 import { parseJobsTopic, parseShadowTopic } from '../../lambdas/core/topics.js';
 import { startBroker, type BrokerOptions } from './broker.js';
 import { LocalCa } from './certs.js';
+import { closeOrphanSessions } from './orphan-sessions.js';
 import { dataPlaneRoutes } from './data-plane.js';
 import { ensureWebBuild } from '../../web/build.js';
 import { ensureTables, startDynamo } from './dynamodb.js';
@@ -67,7 +68,7 @@ export interface LocalStackOptions {
   /** 0 picks a free port. */
   readonly httpPort?: number;
   readonly mqttPort?: number;
-  /** IoT Core's HTTPS publish with the device certificate (`POST /topics/{topic}`); 8443, or a free port when mqttPort is 0. */
+  /** IoT Core's HTTPS publish with the device certificate (`POST /topics/{topic}`); a free port by default (npm start: VPP_HTTPS_PORT, 8443). */
   readonly httpsPublishPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
@@ -293,7 +294,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const brokerOptions: BrokerOptions = {
     host,
     port: opts.mqttPort ?? 8883,
-    httpsPort: opts.httpsPublishPort ?? (opts.mqttPort === 0 ? 0 : 8443),
+    httpsPort: opts.httpsPublishPort ?? 0,
     tls: {
       key: await readFile(serverCert.keyFile),
       cert: await readFile(serverCert.certFile),
@@ -323,6 +324,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     certificate: (id) => ca.registry.get(id),
     provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
   };
+  const orphans = await closeOrphanSessions(ports.registry, (topic, payload) => engine.onPublish(topic, payload, undefined));
+  if (orphans > 0) log(`broker: ${orphans} session(s) left open by the last run closed`);
   let broker = await startBroker(brokerOptions);
   provisioning = new ProvisioningService({
     ca,

@@ -53,6 +53,7 @@ export async function startTestBroker(dir: string): Promise<TestBroker> {
       tls,
       httpServer: http,
       isOperatorToken: () => false,
+      certificate: (id) => ca.registry.get(id),
       onPublish: (topic, payload, clientId) => void published.push({ topic, payload: payload.toString('utf8'), clientId }),
       onRefused: (clientId, action, topic) => void refused.push({ clientId, action, topic }),
     });
