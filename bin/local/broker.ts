@@ -381,11 +381,7 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (pathOf(req.url) !== '/mqtt') {
       // an upgraded socket escapes the HTTP server's timeouts: answered and closed, never left open
-      socket.end('HTTP/1.1 404 Not Found
-connection: close
-content-length: 0
-
-', () => socket.destroy());
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n', () => socket.destroy());
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -324,7 +324,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     certificate: (id) => ca.registry.get(id),
     provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
   };
-  const orphans = await closeOrphanSessions(ports.registry, (topic, payload) => engine.onPublish(topic, payload, undefined));
+  // the broker's own knowledge of open sessions, as IoT Core has it: no function's call
+  const orphans = await closeOrphanSessions(buildIngestPorts(env, dynamo.client).registry, (topic, payload) => engine.onPublish(topic, payload, undefined));
   if (orphans > 0) log(`broker: ${orphans} session(s) left open by the last run closed`);
   let broker = await startBroker(brokerOptions);
   provisioning = new ProvisioningService({
