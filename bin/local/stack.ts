@@ -43,6 +43,7 @@ import { ensureWebBuild } from '../../web/build.js';
 import { ensureTables, startDynamo } from './dynamodb.js';
 import { FileErrorSink } from './error-sink-file.js';
 import { frontDoor, roleOfToken } from './http-server.js';
+import type { ApiLimits } from './aws-limits.js';
 import { ensureStreams, startKinesis } from './kinesis.js';
 import { RulesEngine } from './rules-engine.js';
 import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
@@ -97,6 +98,8 @@ export interface LocalStackOptions {
   readonly streamBacklog?: number;
   /** Retries of a failing batch before its records are dead-lettered. Default: the rule's (10, as deployed). */
   readonly streamRetryAttempts?: number;
+  /** AWS's HTTP API and Lambda limits the front door holds (aws-limits.ts); tests shorten the integration timeout. */
+  readonly apiLimits?: Partial<ApiLimits>;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -388,6 +391,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       health: async () => ({ http: true, broker: broker.up, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
+      limits: opts.apiLimits,
+      log,
     }),
   );
 
