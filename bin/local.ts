@@ -23,6 +23,7 @@ const stack = await startLocalStack({
   host: process.env.VPP_HOST ?? '127.0.0.1',
   httpPort: port('VPP_HTTP_PORT', 3000),
   mqttPort: port('VPP_MQTT_PORT', 8883),
+  s3Port: port('VPP_S3_PORT', 3001),
   fleet: process.env.VPP_FLEET !== '0',
   inventoryFile: process.env.VPP_INVENTORY || undefined,
   commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),

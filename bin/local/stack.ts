@@ -3,6 +3,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -44,6 +45,8 @@ import { ensureTables, startDynamo } from './dynamodb.js';
 import { FileErrorSink } from './error-sink-file.js';
 import { frontDoor, roleOfToken } from './http-server.js';
 import type { ApiLimits } from './aws-limits.js';
+import { startS3 } from './s3.js';
+import { S3ReportFiles } from '../../lambdas/core/report-files-s3.js';
 import { ensureStreams, startKinesis } from './kinesis.js';
 import { RulesEngine } from './rules-engine.js';
 import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
@@ -100,6 +103,8 @@ export interface LocalStackOptions {
   readonly streamRetryAttempts?: number;
   /** AWS's HTTP API and Lambda limits the front door holds (aws-limits.ts); tests shorten the integration timeout. */
   readonly apiLimits?: Partial<ApiLimits>;
+  /** The S3 endpoint of the event reports (presigned downloads); 3001, or a free port when httpPort is 0. */
+  readonly s3Port?: number;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -122,7 +127,12 @@ export interface LocalConfig {
    * the local DynamoDB endpoint (`npm run provision -- allow <serial>` writes it).
    */
   provisioning: { templateName: string; allowListTable: string; dynamodbEndpoint: string };
+  /** The event reports' bucket on the local S3 endpoint (path-style URLs), signed with `credentials`. */
+  reports: { s3Endpoint: string; bucket: string };
 }
+
+/** The bucket of the event reports on the local S3 endpoint (the deployed one's name is generated). */
+export const LOCAL_REPORTS_BUCKET = 'vpp-reports';
 
 /** The provisioning template the local stack serves (the deployed one's name is the stack output ProvisioningTemplateName). */
 export const LOCAL_PROVISIONING_TEMPLATE = 'vpp-devices';
@@ -335,6 +345,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const baseUrl = `http://${host}:${httpPort}`;
   const credentials = { ...secrets.credentials, region: REGION };
 
+  const s3 = await startS3({
+    dir: join(dir, 's3'),
+    host,
+    port: opts.s3Port ?? (opts.httpPort === 0 ? 0 : 3001),
+    buckets: [LOCAL_REPORTS_BUCKET],
+    credentials: secrets.credentials,
+    region: REGION,
+  });
+  const s3Client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: REGION, credentials: secrets.credentials });
   const iotData = new IoTDataPlaneClient({ endpoint: baseUrl, region: REGION, credentials: secrets.credentials });
   dataPlane = new IotDataCommandPublisher(iotData);
   // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
@@ -353,6 +372,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     iotData,
     power,
     new LocalDeviceIdentities(ca.registry, (id) => broker.disconnectCertificate(id)),
+    new S3ReportFiles(s3Client, LOCAL_REPORTS_BUCKET),
   );
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   const inventory = await loadInventoryFile(inventoryFile, apiPorts.inventory);
@@ -407,6 +427,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     errorsFile: errorsFile.file,
     kinesisEndpoint: kinesis.endpoint,
     provisioning: { templateName: LOCAL_PROVISIONING_TEMPLATE, allowListTable: tableNames.allowList, dynamodbEndpoint: dynamo.endpoint },
+    reports: { s3Endpoint: s3.endpoint, bucket: LOCAL_REPORTS_BUCKET },
   };
 
   const provision = async (thingName: string): Promise<ProvisionResult> => ({
@@ -460,6 +481,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();
+      s3Client.destroy();
+      await s3.close();
       await kinesis.close();
       await dynamo.close();
     },
