@@ -23,7 +23,8 @@ const stack = await startLocalStack({
   host: process.env.VPP_HOST ?? '127.0.0.1',
   httpPort: port('VPP_HTTP_PORT', 3000),
   mqttPort: port('VPP_MQTT_PORT', 8883),
-  s3Port: port('VPP_S3_PORT', 3001),
+  // unset: 3001, or a free port when VPP_HTTP_PORT is 0 (the stack's default)
+  s3Port: process.env.VPP_S3_PORT ? port('VPP_S3_PORT', 3001) : undefined,
   fleet: process.env.VPP_FLEET !== '0',
   inventoryFile: process.env.VPP_INVENTORY || undefined,
   commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),
