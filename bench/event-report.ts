@@ -1,12 +1,16 @@
 // The report of a settled 24 h fleet event over 1,000 VENs, read through the local stack's HTTP API: the history and
 // the event are written straight into the stores (a read bench: the ingest path has its own), the event is settled
-// (settlement.ts: the report computed once and stored, one ledger entry per VEN), then GET /api/events/{id} and its
-// CSV are timed.
+// (settlement.ts: the report computed once and stored, one ledger entry per VEN, its CSV written to S3), then
+// GET /api/events/{id} is timed and the CSV downloaded through the presigned link its route answers with. The CSV's
+// size as a Lambda response shows why it cannot come through the API (6 MB).
 import { join } from 'node:path';
 import { startLocalStack } from '../bin/local/stack.js';
 import { createMetadata } from '../lambdas/core/metadata.js';
 import type { FleetEventRecord, SeriesRecord } from '../lambdas/core/ports.js';
-import { settleEvent } from '../lambdas/core/settlement.js';
+import { readEventReport, settleEvent } from '../lambdas/core/settlement.js';
+import type { FleetEventReport } from '../lambdas/core/fleet-event.js';
+import { reportCsvLines } from '../lambdas/core/report-files.js';
+import { LAMBDA_LIMITS, payloadBytes } from '../bin/local/aws-limits.js';
 import { seededRng } from '../device/random.js';
 import type { BenchContext } from './harness.js';
 import { atMost, int, ms, summarize, type BenchResult } from './stats.js';
@@ -42,7 +46,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const writeStart = Date.now();
   let next = 0;
   await Promise.all(
-    Array.from({ length: 8 }, async () => {
+    Array.from({ length: Number(process.env.BENCH_REPORT_WRITERS ?? 8) }, async () => {
       while (next < venIds.length) {
         const venId = venIds[next++]!;
         const baseline = 3 + random() * 4;
@@ -61,10 +65,18 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const writeSeconds = (Date.now() - writeStart) / 1000;
   if (!(await ports.fleetEvents.create(event))) throw new Error('the bench event exists already');
 
-  ctx.log('event-report: settling (the report computed once and stored, one ledger entry per VEN)');
+  ctx.log('event-report: settling (the report computed once and stored, one ledger entry per VEN, the CSV written to S3)');
   const settleStart = Date.now();
-  await settleEvent(event, ports, Date.now());
+  const settleMemory = await peakMemory(() => settleEvent(event, ports, Date.now()));
   const settleSeconds = (Date.now() - settleStart) / 1000;
+  // the CSV write alone, again (the same bytes): the stored report read back with its parts, then streamed
+  const full = (await readEventReport(event.eventId, ports, Date.now(), true)) as FleetEventReport;
+  const writeCsvStart = performance.now();
+  let csvBytesWritten = 0;
+  const writeMemory = await peakMemory(async () => {
+    csvBytesWritten = (await ports.reports.put(event.eventId, () => reportCsvLines(full))).bytes;
+  });
+  const writeCsvMs = performance.now() - writeCsvStart;
   const entries = await ports.ledger.list(venIds[0]!, { limit: 10 });
   if (!entries.items.some((e) => e.type === 'settlement' && e.ref === event.eventId)) throw new Error('no settlement entry');
 
@@ -81,18 +93,31 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   if (!report.report_computed_at || report.vens.length !== VENS) throw new Error('GET did not serve the stored report');
   const jsonMs: number[] = [];
   for (let i = 0; i < JSON_READS; i++) jsonMs.push((await get(path)).ms);
+  // the download: the route's 302 followed to the presigned link (the token is not sent on to another origin)
   const csvFirst = await get(`${path}/report.csv`);
   const csvMs: number[] = [];
   for (let i = 0; i < CSV_READS; i++) csvMs.push((await get(`${path}/report.csv`)).ms);
   const csvRows = csvFirst.body.toString('utf8').trimEnd().split('\n').length - 1;
+  if (csvFirst.body.length !== csvBytesWritten) throw new Error(`downloaded ${csvFirst.body.length} bytes, written ${csvBytesWritten}`);
+  // what the old route returned: the CSV as the Lambda's response body, over Lambda's 6 MB (API Gateway: 500)
+  const oldResponseBytes = payloadBytes({
+    statusCode: 200,
+    headers: { 'content-disposition': `attachment; filename="${event.eventId}.csv"`, 'content-type': 'text/csv; charset=utf-8' },
+    body: csvFirst.body.toString('utf8'),
+  });
+  const oldPathFails = oldResponseBytes > LAMBDA_LIMITS.invokeResponseBytes;
+  // the largest fleet whose 24 h CSV the old route could still have returned
+  const oldPathMaxVens = Math.floor((VENS * LAMBDA_LIMITS.invokeResponseBytes) / oldResponseBytes);
 
   const json = summarize(jsonMs);
   const csv = summarize(csvMs);
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
   const rows: [string, string][] = [
     [`GET /api/events/{id} p50 / p99 (${JSON_READS} reads)`, `${ms(json.p50)} / ${ms(json.p99)}, ${mb(first.body.length)} (${report.intervals.length} fleet intervals; per-VEN intervals: ${report.ven_intervals})`],
-    [`GET …/report.csv p50 / p99 (${CSV_READS} reads)`, `${ms(csv.p50)} / ${ms(csv.p99)}, ${mb(csvFirst.body.length)}, ${int(csvRows)} rows`],
-    ['settle (report computed and stored, ledger entries)', `${Math.round(settleSeconds)} s`],
+    [`GET …/report.csv → 302 → presigned S3 GET, p50 / p99 (${CSV_READS} downloads)`, `${ms(csv.p50)} / ${ms(csv.p99)}, ${mb(csvFirst.body.length)}, ${int(csvRows)} rows`],
+    ['settle (report computed and stored, ledger entries, CSV to S3)', `${Math.round(settleSeconds)} s, peak RSS +${mb(settleMemory.rss)}, heap +${mb(settleMemory.heap)}`],
+    ['CSV write alone (streamed PutObject)', `${ms(writeCsvMs)}, ${mb(csvBytesWritten)}, peak RSS +${mb(writeMemory.rss)}, heap +${mb(writeMemory.heap)}`],
+    ['the old route (CSV as the API response)', `${mb(oldResponseBytes)} as a Lambda response: ${oldPathFails ? 'over' : 'under'} the 6,291,556-byte limit (${oldPathFails ? 'API Gateway answers 500' : 'served'}); fits up to about ${int(oldPathMaxVens)} VENs`],
     ['history written', `${Math.round(writeSeconds)} s`],
   ];
   for (const [label, value] of rows) ctx.log(`event-report: ${label}: ${value}`);
@@ -103,15 +128,41 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `The local stack (dynalite in a worker thread, the HTTP front door, the API handler). ${int(VENS)} VENs with a reading every ` +
       `5 minutes over one UTC day written straight into the time-series store, each with a tariff; a ${HOURS} h event over all of ` +
       `them settled once (settlement.ts: the report computed and stored Brotli-compressed beside the event, one ledger entry per ` +
-      `VEN); then ${JSON_READS} sequential GET ${path} and ${CSV_READS} GET …/report.csv over HTTP with the viewer token.`,
-    figures: { vens: VENS, json, csv, jsonBytes: first.body.length, csvBytes: csvFirst.body.length, csvRows, writeSeconds, settleSeconds, venIntervals: report.ven_intervals },
+      `VEN, its CSV streamed to the local S3 endpoint); then ${JSON_READS} sequential GET ${path} and ${CSV_READS} GET …/report.csv over ` +
+      `HTTP with the viewer token, each following the 302 to the presigned S3 link. Memory: the process's RSS and V8 heap sampled ` +
+      `every 20 ms, the peak over the value before (the stack's dynalite runs in a worker thread of this process).`,
+    figures: {
+      vens: VENS, json, csv, jsonBytes: first.body.length, csvBytes: csvFirst.body.length, csvRows, writeSeconds, settleSeconds, venIntervals: report.ven_intervals,
+      settlePeakRssBytes: settleMemory.rss, settlePeakHeapBytes: settleMemory.heap, writeCsvMs, writeCsvPeakRssBytes: writeMemory.rss, writeCsvPeakHeapBytes: writeMemory.heap,
+      oldResponseBytes, oldPathFails, oldPathMaxVens,
+    },
     rows,
     goals: [atMost(`24 h event report over ${int(VENS)} VENs, p99 (local)`, json.p99, 100, 'ms')],
     notes: [
       'The JSON report serves each VEN\'s totals and the fleet\'s intervals; past 10,000 per-VEN intervals (here 288 × VENs) each VEN\'s ' +
-        'intervals are served only in the CSV, which reads the stored parts (a few more items) and is tens of MB: its reads are fewer.',
+        'intervals are served only in the CSV, written to S3 at settlement and tens of MB: its downloads are fewer.',
       'The history is the event day alone (each VEN\'s own baselinePowerKw as its baseline): the reads measured do not depend on it.',
     ],
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+/** Runs `work`, sampling the process's RSS and heap; the peaks over the values before it. */
+async function peakMemory(work: () => Promise<unknown>): Promise<{ rss: number; heap: number }> {
+  globalThis.gc?.();
+  const before = process.memoryUsage();
+  let rss = before.rss;
+  let heap = before.heapUsed;
+  const timer = setInterval(() => {
+    const now = process.memoryUsage();
+    rss = Math.max(rss, now.rss);
+    heap = Math.max(heap, now.heapUsed);
+  }, 20);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  const after = process.memoryUsage();
+  return { rss: Math.max(rss, after.rss) - before.rss, heap: Math.max(heap, after.heapUsed) - before.heapUsed };
 }

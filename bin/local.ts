@@ -20,12 +20,15 @@ const days = (name: string) => numberEnv(name, (n) => Number.isInteger(n) && n >
 const started = Date.now();
 const ports = { VPP_HTTP_PORT: port('VPP_HTTP_PORT', DEFAULT_PORTS.VPP_HTTP_PORT), VPP_MQTT_PORT: port('VPP_MQTT_PORT', DEFAULT_PORTS.VPP_MQTT_PORT) };
 const httpsPort = port('VPP_HTTPS_PORT', ports.VPP_MQTT_PORT === 0 ? 0 : DEFAULT_PORTS.VPP_HTTPS_PORT);
+const s3Port = process.env.VPP_S3_PORT ? port('VPP_S3_PORT', 3001) : undefined;
 const stack = await startLocalStack({
   dir,
   host: process.env.VPP_HOST ?? '127.0.0.1',
   httpPort: ports.VPP_HTTP_PORT,
   mqttPort: ports.VPP_MQTT_PORT,
   httpsPublishPort: httpsPort,
+  // unset: 3001, or a free port when VPP_HTTP_PORT is 0 (the stack's default)
+  s3Port: s3Port,
   fleet: process.env.VPP_FLEET !== '0',
   inventoryFile: process.env.VPP_INVENTORY || undefined,
   commandTimeoutSec: positive('VPP_COMMAND_TIMEOUT_SEC'),
@@ -38,7 +41,7 @@ const stack = await startLocalStack({
 }).catch((err: NodeJS.ErrnoException & { port?: number }) => {
   if (err.code !== 'EADDRINUSE') throw err;
   // one line naming the port and the variable that sets it, no stack trace
-  const named = Object.entries({ ...ports, VPP_HTTPS_PORT: httpsPort }).find(([, p]) => p === err.port)?.[0];
+  const named = Object.entries({ ...ports, VPP_HTTPS_PORT: httpsPort, VPP_S3_PORT: s3Port ?? (ports.VPP_HTTP_PORT === 0 ? 0 : 3001) }).find(([, p]) => p === err.port)?.[0];
   console.error(`port ${err.port} is in use${named ? `: set ${named} to a free port (0 picks one)` : ''}`);
   process.exit(1);
 });

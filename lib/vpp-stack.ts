@@ -9,6 +9,7 @@ import { Fleet } from './fleet.js';
 import { PROJECT_ROOT } from './handler-function.js';
 import { Ingest } from './ingest.js';
 import { Provisioning } from './provisioning.js';
+import { Reports } from './reports.js';
 import { LiveFeed } from './live-feed.js';
 import { Observability, type PowertoolsLogLevel } from './observability.js';
 import { DEFENDER_RESOURCE_TYPES, Operations, type IotLogLevel } from './operations.js';
@@ -59,6 +60,7 @@ export class VppStack extends Stack {
   readonly observability: Observability;
   readonly operations: Operations;
   readonly agentUpdates: AgentUpdates;
+  readonly reports: Reports;
 
   constructor(scope: Construct, id: string, props: VppStackProps) {
     super(scope, id, props);
@@ -132,6 +134,13 @@ export class VppStack extends Stack {
     this.agentUpdates = new AgentUpdates(this, 'AgentUpdates', {
       accessLogsBucket: this.dashboard.logBucket,
       removalPolicy: dataRemovalPolicy,
+    });
+    this.reports = new Reports(this, 'Reports', {
+      accessLogsBucket: this.dashboard.logBucket,
+      retentionDays: props.archiveRetentionDays,
+      removalPolicy: dataRemovalPolicy,
+      writer: this.ingest.commandTimeouts,
+      reader: this.api.handler,
     });
     this.outputs();
   }

@@ -11,8 +11,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import { ROLES, type Role } from '../../lambdas/api/roles.js';
 import { matchRoute } from '../../lambdas/api/routes.js';
 import { ValidationError } from '../../lambdas/core/errors.js';
+import { AWS_API_LIMITS, HTTP_API_ANSWERS, payloadBytes, type ApiLimits, type LimitAnswer } from './aws-limits.js';
 
-const MAX_BODY = 1024 * 1024;
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript',
@@ -32,6 +32,10 @@ export interface FrontDoorOptions {
   readonly webDir: string;
   /** What `/config.json` tells the dashboard. */
   readonly dashboardConfig: { mode: 'local'; apiUrl: string; wsUrl: string };
+  /** AWS's limits (aws-limits.ts), on by default; a test may shorten one. */
+  readonly limits?: Partial<ApiLimits>;
+  /** Where a crossed limit is said, as Lambda's or API Gateway's log would say it. */
+  readonly log?: (line: string) => void;
 }
 
 export function isToken(expected: string, presented: string): boolean {
@@ -41,10 +45,12 @@ export function isToken(expected: string, presented: string): boolean {
 }
 
 export function frontDoor(opts: FrontDoorOptions) {
+  const limits: ApiLimits = { ...AWS_API_LIMITS, ...opts.limits };
+  const log = opts.log ?? (() => undefined);
   return async (req: IncomingMessage, res: ServerResponse) => {
     try {
-      const body = await readBody(req);
-      if (body === undefined) return send(res, 413, { error: 'PayloadTooLarge', message: `body over ${MAX_BODY} bytes` });
+      const body = await readBody(req, limits.requestBytes);
+      if (body === undefined) return answer(res, HTTP_API_ANSWERS.tooLarge);
       const url = new URL(req.url ?? '/', 'http://local');
       if (url.pathname === '/health') {
         const parts = await opts.health();
@@ -64,7 +70,9 @@ export function frontDoor(opts: FrontDoorOptions) {
         if (match.route.role !== 'public' && !role) {
           return send(res, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
         }
-        const result = await opts.api(apiEvent(req, url, body, match.routeKey, match.pathParameters, role));
+        const event = apiEvent(req, url, body, match.routeKey, match.pathParameters, role);
+        const result = await invokeApi(opts.api, event, limits, log);
+        if ('status' in result) return answer(res, result);
         res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
         return res.end(result.body);
       }
@@ -77,6 +85,42 @@ export function frontDoor(opts: FrontDoorOptions) {
     }
   };
 }
+
+/**
+ * The API function invoked as API Gateway invokes it: the event within Lambda's request payload, the answer within the
+ * integration timeout (the function runs on, as in Lambda), the return value within Lambda's response payload.
+ */
+async function invokeApi(
+  api: FrontDoorOptions['api'],
+  event: APIGatewayProxyEventV2,
+  limits: ApiLimits,
+  log: (line: string) => void,
+): Promise<APIGatewayProxyStructuredResultV2 | LimitAnswer> {
+  const eventBytes = payloadBytes(event);
+  if (eventBytes > limits.invokeRequestBytes) {
+    log(`api: ${event.routeKey}: RequestEntityTooLargeException: ${eventBytes} bytes, the request must be smaller than ${limits.invokeRequestBytes} bytes`);
+    return HTTP_API_ANSWERS.tooLarge;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timed-out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed-out'), limits.integrationTimeoutMs);
+  });
+  const invocation = api(event);
+  const result = await Promise.race([invocation, timedOut]).finally(() => clearTimeout(timer));
+  if (result === 'timed-out') {
+    invocation.catch(() => undefined);
+    log(`api: ${event.routeKey}: no answer within the ${limits.integrationTimeoutMs} ms integration timeout`);
+    return HTTP_API_ANSWERS.timedOut;
+  }
+  const resultBytes = payloadBytes(result);
+  if (resultBytes > limits.invokeResponseBytes) {
+    log(`api: ${event.routeKey}: Function.ResponseSizeTooLarge: ${resultBytes} bytes, over the maximum allowed payload size (${limits.invokeResponseBytes} bytes)`);
+    return HTTP_API_ANSWERS.functionError;
+  }
+  return result;
+}
+
+const answer = (res: ServerResponse, { status, body }: LimitAnswer) => send(res, status, body);
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -193,12 +237,12 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
+    if (size > maxBytes) return undefined;
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

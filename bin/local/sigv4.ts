@@ -19,7 +19,8 @@ export interface VerifyOptions {
   readonly now?: number;
 }
 
-export type VerifyResult = { ok: true } | { ok: false; message: string };
+/** `code`: the error code the service answers with (S3's XML `<Code>`). */
+export type VerifyResult = { ok: true } | { ok: false; message: string; code: string };
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -36,20 +37,57 @@ interface Authorization {
 
 export function verifySigV4(req: SignedRequest, opts: VerifyOptions): VerifyResult {
   const auth = parseAuthorization(header(req, 'authorization'));
-  if (!auth) return fail('Missing or malformed SigV4 Authorization header');
+  if (!auth) return fail('Missing or malformed SigV4 Authorization header', 'AccessDenied');
   const amzDate = header(req, 'x-amz-date') ?? '';
   const time = parseAmzDate(amzDate);
-  if (time === undefined) return fail('Missing or malformed X-Amz-Date header');
+  if (time === undefined) return fail('Missing or malformed X-Amz-Date header', 'AccessDenied');
   if (Math.abs((opts.now ?? Date.now()) - time) > MAX_SKEW_MS) {
-    return fail('Signature expired: X-Amz-Date is more than 15 minutes off');
+    return fail('Signature expired: X-Amz-Date is more than 15 minutes off', 'RequestTimeTooSkewed');
   }
   const scopeError = checkScope(auth, amzDate, opts);
-  if (scopeError) return fail(scopeError);
+  if (scopeError) return scopeError;
   const payloadHash = payloadHashOf(req);
-  if (!payloadHash) return fail('X-Amz-Content-Sha256 does not match the body');
-  if (!signatureMatches(req, auth, amzDate, payloadHash, opts.credentials.secretAccessKey)) {
-    return fail('The request signature we calculated does not match the signature you provided');
+  if (!payloadHash) return fail('X-Amz-Content-Sha256 does not match the body', 'XAmzContentSHA256Mismatch');
+  if (!signatureMatches(req, auth, amzDate, payloadHash, opts)) {
+    return fail('The request signature we calculated does not match the signature you provided', 'SignatureDoesNotMatch');
   }
+  return { ok: true };
+}
+
+/** The most a presigned URL may live: a week (S3's limit for SigV4 query signatures). */
+export const MAX_PRESIGNED_EXPIRES_SEC = 604_800;
+
+/**
+ * A request signed in its query string (a presigned URL), as S3 checks one
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html): the signature over the canonical
+ * request without X-Amz-Signature and with an unsigned payload, and the link refused once X-Amz-Date + X-Amz-Expires
+ * has passed.
+ */
+export function verifyPresigned(req: SignedRequest, opts: VerifyOptions): VerifyResult {
+  const params = new URLSearchParams(splitTarget(req.url)[1]);
+  const get = (name: string) => params.get(name) ?? undefined;
+  if (get('X-Amz-Algorithm') !== ALGORITHM) return fail(`X-Amz-Algorithm only supports "${ALGORITHM}"`, 'AuthorizationQueryParametersError');
+  const credential = (get('X-Amz-Credential') ?? '').split('/');
+  const signedHeaders = (get('X-Amz-SignedHeaders') ?? '').split(';');
+  const signature = get('X-Amz-Signature') ?? '';
+  const amzDate = get('X-Amz-Date') ?? '';
+  const time = parseAmzDate(amzDate);
+  const expires = Number(get('X-Amz-Expires'));
+  if (credential.length !== 5 || !/^[0-9a-f]{64}$/.test(signature) || time === undefined) {
+    return fail('Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.', 'AuthorizationQueryParametersError');
+  }
+  if (!Number.isInteger(expires) || expires < 1) return fail('X-Amz-Expires should be a number', 'AuthorizationQueryParametersError');
+  if (expires > MAX_PRESIGNED_EXPIRES_SEC) {
+    return fail(`X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_EXPIRES_SEC}`, 'AuthorizationQueryParametersError');
+  }
+  const [accessKeyId, date, region, service] = credential as [string, string, string, string, string];
+  const auth: Authorization = { accessKeyId, scope: credential.slice(1).join('/'), date, region, service, signedHeaders, signature };
+  const scopeError = checkScope(auth, amzDate, opts);
+  if (scopeError) return scopeError;
+  if (!signatureMatches(req, auth, amzDate, 'UNSIGNED-PAYLOAD', opts)) {
+    return fail('The request signature we calculated does not match the signature you provided. Check your key and signing method.', 'SignatureDoesNotMatch');
+  }
+  if ((opts.now ?? Date.now()) > time + expires * 1000) return fail('Request has expired', 'AccessDenied');
   return { ok: true };
 }
 
@@ -58,17 +96,17 @@ function signatureMatches(
   auth: Authorization,
   amzDate: string,
   payloadHash: string,
-  secret: string,
+  opts: VerifyOptions,
 ) {
-  const canonical = canonicalRequest(req, auth.signedHeaders, payloadHash);
+  const canonical = canonicalRequest(req, auth.signedHeaders, payloadHash, opts.service === 's3');
   const stringToSign = [ALGORITHM, amzDate, auth.scope, sha256(canonical)].join('\n');
-  const key = signingKey(secret, auth.date, auth.region, auth.service);
+  const key = signingKey(opts.credentials.secretAccessKey, auth.date, auth.region, auth.service);
   const expected = Buffer.from(createHmac('sha256', key).update(stringToSign).digest('hex'));
   const given = Buffer.from(auth.signature);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-const fail = (message: string): VerifyResult => ({ ok: false, message });
+const fail = (message: string, code: string): VerifyResult => ({ ok: false, message, code });
 
 function parseAuthorization(value: string | undefined): Authorization | undefined {
   const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(
@@ -89,13 +127,14 @@ function parseAuthorization(value: string | undefined): Authorization | undefine
   };
 }
 
-function checkScope(auth: Authorization, amzDate: string, opts: VerifyOptions): string | undefined {
-  if (auth.accessKeyId !== opts.credentials.accessKeyId) return 'The security token included in the request is invalid';
-  if (!auth.scope.endsWith('/aws4_request')) return 'Credential scope must end with aws4_request';
-  if (auth.date !== amzDate.slice(0, 8)) return 'Credential scope date does not match X-Amz-Date';
-  if (auth.region !== opts.region) return `Credential should be scoped to region '${opts.region}'`;
-  if (auth.service !== opts.service) return `Credential should be scoped to service '${opts.service}'`;
-  if (!auth.signedHeaders.includes('host')) return 'SignedHeaders must include host';
+function checkScope(auth: Authorization, amzDate: string, opts: VerifyOptions): VerifyResult | undefined {
+  if (auth.accessKeyId !== opts.credentials.accessKeyId) return fail('The security token included in the request is invalid', 'InvalidAccessKeyId');
+  const malformed = (message: string) => fail(message, 'AuthorizationHeaderMalformed');
+  if (!auth.scope.endsWith('/aws4_request')) return malformed('Credential scope must end with aws4_request');
+  if (auth.date !== amzDate.slice(0, 8)) return malformed('Credential scope date does not match X-Amz-Date');
+  if (auth.region !== opts.region) return malformed(`Credential should be scoped to region '${opts.region}'`);
+  if (auth.service !== opts.service) return malformed(`Credential should be scoped to service '${opts.service}'`);
+  if (!auth.signedHeaders.includes('host')) return fail('SignedHeaders must include host', 'AccessDenied');
   return undefined;
 }
 
@@ -107,20 +146,25 @@ function parseAmzDate(value: string): number | undefined {
   return Date.UTC(y, mo - 1, d, h, mi, s);
 }
 
+/** Payloads signed as not signed: the body is not hashed (S3's streaming uploads carry a checksum trailer instead). */
+const UNSIGNED_PAYLOADS = new Set(['UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER']);
+
 /** The client's declared payload hash, if it matches the body; undefined when it does not. */
 function payloadHashOf(req: SignedRequest): string | undefined {
-  const actual = sha256(req.body);
   const declared = header(req, 'x-amz-content-sha256');
+  if (declared !== undefined && UNSIGNED_PAYLOADS.has(declared)) return declared;
+  const actual = sha256(req.body);
   if (declared === undefined) return actual;
-  return declared === 'UNSIGNED-PAYLOAD' || declared === actual ? declared : undefined;
+  return declared === actual ? declared : undefined;
 }
 
-function canonicalRequest(req: SignedRequest, signedHeaders: readonly string[], payloadHash: string): string {
+/** S3 signs the path as it travels (encoded once, not normalized); the other services encode it once more. */
+function canonicalRequest(req: SignedRequest, signedHeaders: readonly string[], payloadHash: string, s3 = false): string {
   const [path = '', query = ''] = splitTarget(req.url);
   const headers = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(req.headers[name])}\n`).join('');
   return [
     req.method.toUpperCase(),
-    canonicalPath(path),
+    s3 ? path || '/' : canonicalPath(path),
     canonicalQuery(query),
     headers,
     signedHeaders.join(';'),

@@ -2,6 +2,7 @@
 // simulated fleet. The handlers, schemas and rules are the deployed ones; only the endpoints differ.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -42,6 +43,9 @@ import { ensureWebBuild } from '../../web/build.js';
 import { ensureTables, startDynamo } from './dynamodb.js';
 import { FileErrorSink } from './error-sink-file.js';
 import { frontDoor, roleOfToken } from './http-server.js';
+import type { ApiLimits } from './aws-limits.js';
+import { startS3 } from './s3.js';
+import { S3ReportFiles } from '../../lambdas/core/report-files-s3.js';
 import { ensureStreams, startKinesis } from './kinesis.js';
 import { RulesEngine } from './rules-engine.js';
 import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
@@ -99,6 +103,10 @@ export interface LocalStackOptions {
   readonly streamBacklog?: number;
   /** Retries of a failing batch before its records are dead-lettered. Default: the rule's (10, as deployed). */
   readonly streamRetryAttempts?: number;
+  /** AWS's HTTP API and Lambda limits the front door holds (aws-limits.ts); tests shorten the integration timeout. */
+  readonly apiLimits?: Partial<ApiLimits>;
+  /** The S3 endpoint of the event reports (presigned downloads); 3001, or a free port when httpPort is 0. */
+  readonly s3Port?: number;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -121,7 +129,12 @@ export interface LocalConfig {
    * the local DynamoDB endpoint (`npm run provision -- allow <serial>` writes it).
    */
   provisioning: { templateName: string; allowListTable: string; dynamodbEndpoint: string };
+  /** The event reports' bucket on the local S3 endpoint (path-style URLs), signed with `credentials`. */
+  reports: { s3Endpoint: string; bucket: string };
 }
+
+/** The bucket of the event reports on the local S3 endpoint (the deployed one's name is generated). */
+export const LOCAL_REPORTS_BUCKET = 'vpp-reports';
 
 /** The provisioning template the local stack serves (the deployed one's name is the stack output ProvisioningTemplateName). */
 export const LOCAL_PROVISIONING_TEMPLATE = 'vpp-devices';
@@ -350,6 +363,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const credentials = { ...secrets.credentials, region: REGION };
 
   awsCalls.listening(baseUrl);
+  const s3 = await startS3({
+    dir: join(dir, 's3'),
+    host,
+    port: opts.s3Port ?? (opts.httpPort === 0 ? 0 : 3001),
+    buckets: [LOCAL_REPORTS_BUCKET],
+    credentials: secrets.credentials,
+    region: REGION,
+  });
+  // not recorded: the housekeeping sweep's PutObject and the API's presigned GET (test/cdk/reports.test.ts checks their grants)
+  const s3Client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: REGION, credentials: secrets.credentials });
   // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
   const portsOf = (fn: DeployedFunction | undefined): ApiPorts => buildApiPorts(
     env,
@@ -367,6 +390,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     powerOf(fn),
     // the deployed adapter, on the local control plane (identities-api.ts)
     new IotDeviceIdentities(LOCAL_DEVICE_POLICY, awsCalls.iot(fn)),
+    new S3ReportFiles(s3Client, LOCAL_REPORTS_BUCKET),
   );
   const apiPorts = portsOf('api');
   const housekeepingPorts = portsOf('command-timeouts');
@@ -416,6 +440,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       health: async () => ({ http: true, broker: broker.up && broker.delivering, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
+      limits: opts.apiLimits,
+      log,
     }),
   );
 
@@ -430,6 +456,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     errorsFile: errorsFile.file,
     kinesisEndpoint: kinesis.endpoint,
     provisioning: { templateName: LOCAL_PROVISIONING_TEMPLATE, allowListTable: tableNames.allowList, dynamodbEndpoint: dynamo.endpoint },
+    reports: { s3Endpoint: s3.endpoint, bucket: LOCAL_REPORTS_BUCKET },
   };
 
   const provision = async (thingName: string): Promise<ProvisionResult> => ({
@@ -485,6 +512,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();
+      s3Client.destroy();
+      await s3.close();
       await kinesis.close();
       awsCalls.destroy();
       await dynamo.close();

@@ -1,16 +1,17 @@
 // Fleet-wide operations: `POST /api/events` (or its dry run), `GET /api/events[/{eventId}]` and `GET /api/portfolio`.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { fleetEventSummary, planFleetEvent, startFleetEvent, type FleetEventReport } from '../core/fleet-event.js';
+import { fleetEventSummary, planFleetEvent, startFleetEvent } from '../core/fleet-event.js';
 import { summarizePortfolio } from '../core/portfolio.js';
 import { allAssets, listAll } from '../core/registry-pages.js';
-import { readEventReport } from '../core/settlement.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
+import { REPORT_LINK_SEC } from '../core/report-files.js';
+import { readEventReport, SETTLEMENT_GRACE_MS } from '../core/settlement.js';
 import { parseBody } from './body.js';
 import { fleetEventBodySchema } from './bodies.js';
 import { idParam, limitParam } from './params.js';
 import { commandContext, type ApiPorts } from './ports.js';
 import { page, type Query } from './queries.js';
-import { toCsv } from './csv.js';
-import { accepted, TextReply } from './reply.js';
+import { accepted, found } from './reply.js';
 
 export async function createFleetEvent(ports: ApiPorts, event: APIGatewayProxyEventV2) {
   const { dry_run, ...request } = parseBody(fleetEventBodySchema, event);
@@ -28,20 +29,21 @@ export function getFleetEvent(ports: ApiPorts, eventId: string | undefined) {
   return readEventReport(idParam('eventId', eventId), ports, Date.now());
 }
 
-/** The event report as CSV: the fleet's intervals, then each VEN's (always all of them), with the baseline each used. */
-export async function getFleetEventCsv(ports: ApiPorts, eventId: string | undefined) {
-  const report = await readEventReport(idParam('eventId', eventId), ports, Date.now(), true);
-  const header = ['scope', 'venId', 'interval_start', 'interval_end', 'samples', 'baseline_kw', 'metered_kw', 'shed_kw', 'commitment_kw', 'pass', 'baseline_method', 'baseline_days', 'adjustment_factor'];
-  const row = (iv: FleetEventReport['vens'][number]['intervals'][number]) => [iv.start, iv.end, iv.samples, iv.baseline_kw, iv.metered_kw, iv.shed_kw, iv.commitment_kw, iv.pass];
-  const rows = [
-    header,
-    ...report.intervals.map((iv) => ['fleet', null, ...row(iv), null, null, null]),
-    ...report.vens.flatMap((v) =>
-      v.intervals.map((iv) => ['ven', v.venId, ...row(iv), v.baseline.method, v.baseline.days.join(' '), v.baseline.adjustment?.factor ?? null]),
-    ),
-  ];
-  const filename = `${report.eventId.replace(/[^A-Za-z0-9._-]/g, '_')}.csv`;
-  return new TextReply('text/csv; charset=utf-8', toCsv(rows), { 'content-disposition': `attachment; filename="${filename}"` });
+/**
+ * The event report as CSV (the fleet's intervals, then each VEN's, with the baseline each used): written to the report
+ * files when the event settles, downloaded from there through a link valid REPORT_LINK_SEC. A 302 to the link, or
+ * `{url, expiresAt}` to a client that asks for JSON (the dashboard); 409 until the event is settled.
+ */
+export async function getFleetEventCsv(ports: ApiPorts, eventId: string | undefined, accept: string | undefined) {
+  const id = idParam('eventId', eventId);
+  const event = await ports.fleetEvents.get(id);
+  if (!event) throw new NotFoundError(`event ${id}`);
+  if (event.settledAt === undefined) {
+    const readyAfter = new Date(event.endsAt + SETTLEMENT_GRACE_MS).toISOString();
+    throw new ConflictError(`the report of ${id} is not ready: its CSV is written when the event is settled, ${SETTLEMENT_GRACE_MS / 60_000} minutes after it ends (not before ${readyAfter})`);
+  }
+  const link = await ports.reports.link(id, REPORT_LINK_SEC);
+  return accept?.includes('application/json') ? link : found(link.url, link);
 }
 
 export async function portfolio(ports: ApiPorts) {

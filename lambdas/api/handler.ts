@@ -2,6 +2,8 @@
 // route's, `Idempotency-Key` on the command routes, domain errors mapped to statuses.
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { IotDeviceIdentities } from '../core/identities.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { S3ReportFiles } from '../core/report-files-s3.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -64,7 +66,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/events': (e, p) => listFleetEvents(p, e.queryStringParameters),
   'POST /api/events': (e, p) => createFleetEvent(p, e),
   'GET /api/events/{eventId}': (e, p) => getFleetEvent(p, e.pathParameters?.eventId),
-  'GET /api/events/{eventId}/report.csv': (e, p) => getFleetEventCsv(p, e.pathParameters?.eventId),
+  'GET /api/events/{eventId}/report.csv': (e, p) => getFleetEventCsv(p, e.pathParameters?.eventId, e.headers?.accept),
   'GET /api/portfolio': (_e, p) => portfolio(p),
   'GET /api/realtime/portfolio': (_e, p) => realtimePortfolio(p),
   'GET /api/telemetry/{nodeId}/latest': (e, p) => latestTelemetry(p, e.pathParameters?.nodeId),
@@ -100,7 +102,7 @@ export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPo
   const run = () => Promise.resolve().then(() => route(withStoreToken(event, scope), ports)).then(
     (r): Response =>
       r instanceof Reply
-        ? json(r.statusCode, r.body)
+        ? { ...json(r.statusCode, r.body), headers: { ...r.headers } }
         : r instanceof TextReply
           ? { statusCode: 200, body: r.text, headers: { ...r.headers, 'content-type': r.contentType } }
           : json(200, withBoundToken(r, scope)),
@@ -181,6 +183,7 @@ function portsFromEnv(): ApiPorts {
       new IoTDataPlaneClient({ endpoint: api.IOT_DATA_ENDPOINT }),
       power,
       new IotDeviceIdentities(api.DEVICE_POLICY_NAME),
+      new S3ReportFiles(new S3Client({}), api.REPORTS_BUCKET),
     );
   }
   return ports;

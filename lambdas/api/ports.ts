@@ -28,6 +28,7 @@ import { DynamoMetadataStore } from '../core/metadata-dynamodb.js';
 import type { DeviceIdentities } from '../core/identities.js';
 import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/shadows-iot-data.js';
+import type { ReportFiles } from '../core/report-files.js';
 
 export interface ApiPorts {
   readonly registry: DeviceRegistry;
@@ -47,6 +48,8 @@ export interface ApiPorts {
   readonly settings: { readonly commandTimeoutSec: number };
   /** The Winter River system as the controller stores it (read only here). */
   readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
+  /** The event reports' files: links to them (the housekeeping sweep writes them). */
+  readonly reports: ReportFiles;
 }
 
 export function buildApiPorts(
@@ -56,6 +59,7 @@ export function buildApiPorts(
   iotData: IoTDataPlaneClient,
   power: Pick<PowerSystem, 'topology' | 'store'>,
   identities: DeviceIdentities,
+  reports: ReportFiles,
 ): ApiPorts {
   return {
     ...buildIngestPorts(env, dynamodb),
@@ -69,6 +73,7 @@ export function buildApiPorts(
     identities,
     settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
     powerSystem: power,
+    reports,
   };
 }
 

@@ -1,7 +1,9 @@
 // Scheduled (EventBridge) Lambda, the platform's one-minute housekeeping: marks `sent` commands past their expiry
 // `timed-out` (each recorded in the ledger), then settles the fleet DR events that ended more than the settlement
-// grace ago (lambdas/core/settlement.ts). Env: the stores' (config.ts envSchema) and housekeepingEnvSchema.
+// grace ago (lambdas/core/settlement.ts), each with its report CSV in the reports bucket. Env: the stores' (config.ts
+// envSchema) and housekeepingEnvSchema.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { documentClient, ledgerStore } from '../core/adapters.js';
@@ -11,6 +13,7 @@ import { housekeepingEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
 import { DynamoFleetEventStore } from '../core/fleet-events-dynamodb.js';
 import { logger } from '../core/logger.js';
 import { DynamoMetadataStore } from '../core/metadata-dynamodb.js';
+import { S3ReportFiles } from '../core/report-files-s3.js';
 import { settleDueEvents, SETTLEMENT_GRACE_MS, type SettlementPorts } from '../core/settlement.js';
 import { telemetryStore } from '../core/timeseries-store.js';
 
@@ -36,6 +39,7 @@ function portsFromEnv(): SettlementPorts {
       fleetEvents: new DynamoFleetEventStore(doc, env.FLEET_EVENTS_TABLE, Date.now, env.ARCHIVE_RETENTION_DAYS),
       metadata: new DynamoMetadataStore(doc, env.METADATA_TABLE),
       telemetry: telemetryStore(env, doc),
+      reports: new S3ReportFiles(new S3Client({}), env.REPORTS_BUCKET),
     };
   }
   return ports;

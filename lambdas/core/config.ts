@@ -56,6 +56,8 @@ export const apiEnvSchema = z.object({
   COMMAND_TIMEOUT_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
   /** The stack's device policy, detached from a revoked device's certificates. */
   DEVICE_POLICY_NAME: z.string().min(1),
+  /** The event reports' bucket: the API presigns downloads of them. */
+  REPORTS_BUCKET: z.string().min(1),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 
@@ -75,6 +77,8 @@ export const housekeepingEnvSchema = z.object({
   LEDGER_TABLE: z.string().min(1),
   FLEET_EVENTS_TABLE: z.string().min(1),
   METADATA_TABLE: z.string().min(1),
+  /** Where a settled event's report CSV is written. */
+  REPORTS_BUCKET: z.string().min(1),
 });
 
 /** The rollup pass (lambdas/rollups): what it reads (time series, registry, inventory) and the rollups it writes. */

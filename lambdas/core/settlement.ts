@@ -3,13 +3,15 @@
 // `settlement` entry: the kWh it delivered (from that stored report) × the shed price of its tariff (its metadata).
 // Exactly once per event and VEN however many sweeps run, retry or race: the first stored report is the one every
 // sweep settles from, and each entry is appended with appendOnce (the chain's own conditional append, no lock); the
-// event is marked settled last, so a sweep that dies half-way leaves it for the next.
+// event is marked settled last, so a sweep that dies half-way leaves it for the next. Just before, the report's CSV is
+// written to the report files (report-files.ts) from that same stored report: a settled event always has its file.
 import { fleetEventReport, reportView, type FleetEventReport, type FleetEventReportView, type ReportPorts } from './fleet-event.js';
 import { appendOnce, type LedgerStore } from './ledger.js';
 import { logger } from './logger.js';
 import { mapLimited } from './map-limited.js';
 import type { MetadataStore } from './metadata.js';
 import type { FleetEventRecord } from './ports.js';
+import { reportCsvLines, type ReportFiles } from './report-files.js';
 
 /**
  * How long after an event's end it is settled: the metering rule batches up to 60 s before a sample is stored, and
@@ -26,6 +28,7 @@ const SETTLE_PARALLEL = 8;
 export type SettlementPorts = ReportPorts & {
   readonly ledger: LedgerStore;
   readonly metadata: Pick<MetadataStore, 'get'>;
+  readonly reports: Pick<ReportFiles, 'put'>;
 };
 
 /** What the ledger entry of a VEN's settlement carries (`data`); its `ref` is the event id. */
@@ -86,7 +89,15 @@ export async function settleEvent(event: FleetEventRecord, ports: SettlementPort
     );
     if (appended) logger.info('settled', { eventId: event.eventId, venId: ven.venId, amount: data.amount, currency: data.currency });
   });
+  await writeReportFile(event.eventId, ports, now);
   await ports.fleetEvents.markSettled(event.eventId, now);
+}
+
+/** The stored report, with each VEN's intervals, as the event's CSV file (the same bytes on every retry). */
+async function writeReportFile(eventId: string, ports: SettlementPorts, now: number) {
+  const report = (await readEventReport(eventId, ports, now, true)) as FleetEventReport;
+  const { bytes } = await ports.reports.put(eventId, () => reportCsvLines(report));
+  logger.info('report file written', { eventId, bytes });
 }
 
 async function storedOrNewReport(event: FleetEventRecord, ports: SettlementPorts, now: number) {

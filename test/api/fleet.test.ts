@@ -5,6 +5,7 @@ import { topics } from '../../lambdas/core/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';
+import { settleEvent } from '../../lambdas/core/settlement.js';
 import { keyLayout, nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
 
 const DAY = 86_400;
@@ -285,8 +286,16 @@ describe('event performance', () => {
     });
 
     const csvUrl = `${stack.config.apiUrl}/api/events/${eventId}/report.csv`;
-    const csv = await fetch(csvUrl, { headers: { authorization: `Bearer ${stack.config.tokens.viewer}` } });
+    const viewer = { authorization: `Bearer ${stack.config.tokens.viewer}` };
+    // the CSV is written when the event settles: until then, 409 saying when
+    const early = await fetch(csvUrl, { headers: viewer });
+    expect(early.status).toBe(409);
+    expect((await early.json()).message).toMatch(/not ready: its CSV is written when the event is settled, 5 minutes after it ends/);
+    await settleEvent((await stack.ports.fleetEvents.get(eventId))!, stack.ports, Date.now());
+    // then a redirect to a presigned link to the file, which fetch follows (without the bearer token: another origin)
+    const csv = await fetch(csvUrl, { headers: viewer });
     expect(csv.status).toBe(200);
+    expect(csv.url).toMatch(new RegExp(`^${stack.config.reports.s3Endpoint}/vpp-reports/events/${eventId}/report\\.csv\\?X-Amz-`));
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="${eventId}.csv"`);
     expect(await csv.text()).toBe(
@@ -294,6 +303,15 @@ describe('event performance', () => {
         `fleet,,${firstInterval.start},${firstInterval.end},2,11.5,6.2,5.3,5,true,,,\r\n` +
         `ven,ven-f4,${firstInterval.start},${firstInterval.end},2,11.5,6.2,5.3,5,true,10-of-10,${dayList.join(' ')},1.15\r\n`,
     );
+    const redirect = await fetch(csvUrl, { headers: viewer, redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    // the dashboard asks for the link as JSON; a link changed in any part, or without its signature, is S3's 403
+    const link = await (await fetch(csvUrl, { headers: { ...viewer, accept: 'application/json' } })).json();
+    expect(link).toEqual({ url: expect.stringMatching(/X-Amz-Expires=300&/), expiresAt: expect.any(String) });
+    expect(Date.parse(link.expiresAt) - Date.now()).toBeGreaterThan(200_000);
+    expect((await fetch(link.url)).status).toBe(200);
+    expect((await fetch(link.url.replace('X-Amz-Expires=300', 'X-Amz-Expires=3000'))).status).toBe(403);
+    expect((await fetch(link.url.split('?')[0]!)).status).toBe(403);
     expect((await fetch(csvUrl)).status).toBe(401);
     expect((await fetch(`${stack.config.apiUrl}/api/events/evt-nope/report.csv`, { headers: { authorization: `Bearer ${stack.config.tokens.viewer}` } })).status).toBe(404);
   });

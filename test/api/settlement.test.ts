@@ -124,7 +124,8 @@ describe('an ended fleet event', () => {
 
     const csv = await fetch(`${stack.config.apiUrl}/api/events/${eventId}/report.csv`, { headers: { authorization: `Bearer ${stack.config.token}` } });
     expect(csv.status).toBe(200);
-    const rows = (await csv.text()).trim().split('\n');
+    const written = await csv.text();
+    const rows = written.trim().split('\n');
     expect(rows.filter((r) => r.startsWith('ven,')).map((r) => r.split(',').slice(1, 2).concat(r.split(',')[7]!))).toEqual(
       stored.vens.map((v: any) => [v.venId, String(METERING[v.venId as VenId].shed)]),
     );
@@ -137,6 +138,9 @@ describe('an ended fleet event', () => {
     expect(moved.vens.find((v) => v.venId === 'ven-s1')!.measured_shed_kw).not.toBe(4);
     expect((await stack.api(`/api/events/${eventId}`)).body).toEqual(stored);
     expect((await settlements('ven-s1'))[0].data.amount).toBe(4);
+    // nor the file: the same bytes as written at settlement
+    const again = await fetch(`${stack.config.apiUrl}/api/events/${eventId}/report.csv`, { headers: { authorization: `Bearer ${stack.config.token}` } });
+    expect(await again.text()).toBe(written);
   });
 });
 

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { WebSocketRoute } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { settleEvent } from '../../lambdas/core/settlement.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { dashboardSession, expectAccessible, screenshot } from './browser.js';
 
@@ -134,9 +135,13 @@ describe('dashboard', () => {
     await first.getByText(/^(pass|fail)$/).waitFor({ timeout: 15_000 });
     const cells = await first.getByRole('cell').allTextContents();
     expect(cells[4]).toBe('6 kW'); // the commitment: the request
-    // the CSV, fetched with the session's token and handed over as a file
-    const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByRole('button', { name: 'Download report (CSV)' }).click()]);
+    // the CSV is written when the event settles: until then the page says so; settled here at once (the sweep would
+    // 5 minutes after the end), then the link the API hands over with the session's token downloads it from S3
+    await ui.page.getByText('The report CSV is written when the event is settled').waitFor();
     const eventId = ui.page.url().split('/').pop()!;
+    await settleEvent((await ui.stack.ports.fleetEvents.get(eventId))!, ui.stack.ports, Date.now());
+    await ui.page.reload();
+    const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByRole('button', { name: 'Download report (CSV)' }).click()]);
     expect(download.suggestedFilename()).toBe(`${eventId}.csv`);
     const csv = (await readFile(await download.path(), 'utf8')).split('\r\n');
     expect(csv[0]).toBe('scope,venId,interval_start,interval_end,samples,baseline_kw,metered_kw,shed_kw,commitment_kw,pass,baseline_method,baseline_days,adjustment_factor');

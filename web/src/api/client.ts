@@ -51,18 +51,23 @@ export class Api {
     return this.send('GET', path);
   }
 
+  /** A download link the API answers with (a presigned URL), asked for as JSON rather than followed. */
+  async link(path: string): Promise<{ url: string; expiresAt: string }> {
+    return JSON.parse(await this.send('GET', path, undefined, { accept: 'application/json' })) as { url: string; expiresAt: string };
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const text = await this.send(method, path, body);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<string> {
+  private async send(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<string> {
     const token = await this.session.token();
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${token}`, ...extraHeaders, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch {

@@ -206,7 +206,9 @@ export function EventDetail({ eventId }: { eventId: string }) {
   const { api } = useApp();
   const report = useAsync(() => api.get<FleetEventReport>(`/api/events/${encodeURIComponent(eventId)}`), [eventId]);
   const r = report.data;
-  useInterval(report.reload, 5000, r?.status !== 'ended');
+  // the stored report (report_computed_at) comes once the event is settled: its CSV is ready from then
+  const settled = r !== undefined && 'report_computed_at' in r;
+  useInterval(report.reload, r?.status === 'ended' ? 30_000 : 5000, !settled);
   useLiveMessages((m) => m.topic.startsWith('ven/ack/') && r?.vens.some((v) => v.correlationId === (m.payload as { correlationId?: string }).correlationId) && report.reload(), [r]);
   return (
     <>
@@ -240,7 +242,11 @@ export function EventDetail({ eventId }: { eventId: string }) {
           <p class="muted">Baseline: {r.baseline_method}.</p>
           <IntervalTable report={r} />
           <p>
-            <CsvDownload eventId={eventId} />
+            {settled ? (
+              <CsvDownload eventId={eventId} />
+            ) : (
+              <span class="muted">The report CSV is written when the event is settled, 5 minutes after it ends.</span>
+            )}
           </p>
           <table class="grid">
             <caption>Per VEN</caption>
@@ -328,20 +334,21 @@ function IntervalTable({ report }: { report: FleetEventReport }) {
   );
 }
 
-/** The CSV needs the bearer token: fetched by the API client, then handed to the browser as a file. */
+/**
+ * The CSV is a file the API links to (a presigned download, valid a few minutes): the link is asked for with the
+ * bearer token, then opened; the file itself says it is an attachment, so the page stays.
+ */
 function CsvDownload({ eventId }: { eventId: string }) {
   const { api } = useApp();
   const [error, setError] = useState<string>();
   const download = async () => {
     setError(undefined);
     try {
-      const text = await api.text(`/api/events/${encodeURIComponent(eventId)}/report.csv`);
-      const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+      const { url } = await api.link(`/api/events/${encodeURIComponent(eventId)}/report.csv`);
       const a = document.createElement('a');
       a.href = url;
-      a.download = `${eventId}.csv`;
+      a.rel = 'noopener';
       a.click();
-      setTimeout(() => URL.revokeObjectURL(url), 0);
     } catch (err) {
       setError((err as Error).message);
     }
