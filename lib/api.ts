@@ -233,7 +233,9 @@ export class Api extends Construct {
 
   /** The shared route table (lambdas/api/routes.ts) is the API: the local stack serves the very same routes. */
   private addRoutes(): void {
-    const integration = new HttpLambdaIntegration('Handler', this.handler.function);
+    // One permission for the whole API (`<api>/*/*`), not one per route: 50 route-scoped statements are about 21 KB,
+    // over Lambda's 20,480-byte resource-based policy limit, and the first deploy fails on it.
+    const integration = new HttpLambdaIntegration('Handler', this.handler.function, { scopePermissionToRoute: false });
     const issuer = `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.userPool.userPoolId}`;
     const authorizer = new HttpJwtAuthorizer('Cognito', issuer, { jwtAudience: [this.userPoolClient.userPoolClientId] });
     for (const { method, path, role } of routes as readonly RouteDefinition[]) {
@@ -271,18 +273,17 @@ export class Api extends Construct {
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),
     );
-    // POST /api/devices/{thingName}/revoke (admin): the thing's certificates revoked and detached, the thing marked
+    // POST /api/devices/{thingName}/revoke (admin): the thing's certificates revoked and detached, the thing marked.
+    // IAM scopes DetachPolicy and DetachThingPrincipal to the certificate (the target principal), not to the policy
+    // or the thing (Service Authorization Reference, AWS IoT).
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:ListThingPrincipals', 'iot:UpdateThing'], resources: [`${fleet.arnPrefix}:thing/*`] }),
+    );
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['iot:ListThingPrincipals', 'iot:DetachThingPrincipal', 'iot:UpdateThing'],
-        resources: [`${fleet.arnPrefix}:thing/*`],
+        actions: ['iot:UpdateCertificate', 'iot:DetachPolicy', 'iot:DetachThingPrincipal'],
+        resources: [`${fleet.arnPrefix}:cert/*`],
       }),
-    );
-    this.handler.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['iot:UpdateCertificate'], resources: [`${fleet.arnPrefix}:cert/*`] }),
-    );
-    this.handler.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['iot:DetachPolicy'], resources: [`${fleet.arnPrefix}:policy/${fleet.devicePolicy.ref}`] }),
     );
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:Publish'], resources: commandTopics.map((t) => `${fleet.arnPrefix}:topic/${t}`) }),
@@ -292,11 +293,11 @@ export class Api extends Construct {
     Validations.of(this.handler).acknowledge(
       {
         id: finding('thing/*'),
-        reason: 'iot:GetThingShadow: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME); the revocation of any device by an admin (list, detach principals, mark the thing).',
+        reason: 'iot:GetThingShadow: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME); the revocation of any device by an admin (list its principals, mark the thing).',
       },
       {
         id: finding('cert/*'),
-        reason: 'iot:UpdateCertificate only: an admin revokes the certificates of whichever device must be refused.',
+        reason: 'iot:UpdateCertificate, DetachPolicy and DetachThingPrincipal only: an admin revokes and detaches the certificates of whichever device must be refused.',
       },
       {
         id: finding(`topic/${commandTopics[0]}`),

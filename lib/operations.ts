@@ -21,6 +21,9 @@ import { Construct } from 'constructs';
 import { iotAccountPrincipal } from './iot-service-role.js';
 import { alarmOn } from './observability.js';
 
+/** The log group IoT Core writes to: fixed by AWS, one per account and region. */
+export const IOT_LOG_GROUP = 'AWSIotLogsV2';
+
 export type IotLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'DISABLED';
 
 /** Device Defender's CloudFormation types: not offered in every region where IoT Core is (lib/regions.ts). */
@@ -108,15 +111,16 @@ export class Operations extends Construct {
       assumedBy: iotAccountPrincipal(),
       description: 'Lets AWS IoT Core write its logs to CloudWatch Logs (AWSIotLogsV2)',
     });
-    const logGroup = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:AWSIotLogsV2`;
+    const logGroup = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${IOT_LOG_GROUP}`;
+    // each action on its own resource type: the group's actions on the group, the streams' on its streams
     role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:PutMetricFilter', 'logs:PutRetentionPolicy'],
-        resources: [logGroup, `${logGroup}:*`],
-      }),
+      new PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:PutMetricFilter', 'logs:PutRetentionPolicy'], resources: [logGroup] }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup}:log-stream:*`] }),
     );
     Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:AWSIotLogsV2:*]',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${IOT_LOG_GROUP}:log-stream:*]`,
       reason: 'IoT Core names its log streams itself, inside its one fixed log group AWSIotLogsV2: the streams cannot be listed in advance.',
     });
     return new CfnLogging(this, 'IotLogging', { accountId: Aws.ACCOUNT_ID, defaultLogLevel: level, roleArn: role.roleArn });

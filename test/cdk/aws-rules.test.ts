@@ -1,6 +1,6 @@
 // The deploy-time checker on small hand-made templates, one broken per rule, then on every synthesized template of
 // the app: the default, Timestream, and one account holding the stack in two regions and a second stack name.
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   checkAccount,
   checkTemplate,
@@ -11,6 +11,8 @@ import {
   type Deployment,
   type RuleId,
 } from './aws-rules.js';
+import { synthVpp } from './synth.js';
+import { createOnlyDigest } from '../../lib/create-only.js';
 
 const arnJoin = (...parts: unknown[]) => ({ 'Fn::Join': ['', parts] });
 const iotArn = (resource: string) =>
@@ -128,6 +130,10 @@ describe('given a hand-made template that breaks one rule, when checked, then th
     });
     expect(await rulesOf(template('Vpp-agent-update'))).toEqual(['create-only-fixed-name']);
     expect(await rulesOf(template())).toEqual([]);
+    // a name that carries the digest of the create-only values changes with them
+    const digest = createOnlyDigest(['agent update', 'https://x']);
+    expect(await rulesOf(template(`Vpp-agent-update-${digest}`))).toEqual([]);
+    expect(await rulesOf(template(`Vpp-agent-update-${createOnlyDigest(['agent update', 'https://y'])}`))).toEqual(['create-only-fixed-name']);
   });
 
   it('fails an alarm topic whose topic policy does not let CloudWatch publish', async () => {
@@ -164,5 +170,42 @@ describe('given a hand-made template that breaks one rule, when checked, then th
 
   it('prints findings one a line, rule first', () => {
     expect(formatFindings([{ rule: 'unique-names', where: 'a', message: 'b' }])).toBe('[unique-names] a: b');
+  });
+});
+
+describe('given every template the app synthesizes, when checked, then the checker', () => {
+  // One account: the stack in two regions, and a second stack name beside the first (sharedAccount).
+  let deployments: Record<'default' | 'timestream' | 'usEast1' | 'euWest1' | 'staging', Deployment>;
+
+  beforeAll(() => {
+    const synth = (context: Record<string, string>, region?: string): Deployment => {
+      const { stack, template } = synthVpp(context);
+      return { template: template.toJSON() as CfnTemplate, stackName: stack.stackName, region, label: `${stack.stackName}@${region ?? 'any region'}${context.timeseries ? ` (${context.timeseries})` : ''}` };
+    };
+    deployments = {
+      default: synth({}),
+      timestream: synth({ timeseries: 'timestream' }),
+      usEast1: synth({ region: 'us-east-1' }, 'us-east-1'),
+      euWest1: synth({ region: 'eu-west-1' }, 'eu-west-1'),
+      staging: synth({ region: 'us-east-1', stackName: 'VppStaging', sharedAccount: 'true' }, 'us-east-1'),
+    };
+  });
+
+  it('finds nothing in the default and the Timestream template (worst-case region)', async () => {
+    const findings = [...(await checkTemplate(deployments.default)), ...(await checkTemplate(deployments.timestream))];
+    expect(formatFindings(findings)).toBe('');
+  });
+
+  it('finds nothing across one account holding the stack in us-east-1 and eu-west-1 and a second stack', async () => {
+    const { usEast1, euWest1, staging } = deployments;
+    expect(formatFindings(await checkAccount([usEast1, euWest1, staging]))).toBe('');
+  });
+
+  it('keeps the API function\'s resource-based policy to one statement, far under the limit', () => {
+    for (const d of Object.values(deployments)) {
+      const sizes = Object.values(lambdaPolicySizes(d));
+      const largest = Math.max(...sizes.map((s) => s.bytes));
+      expect(largest, d.label).toBeLessThan(LIMITS.lambdaPolicyBytes / 10);
+    }
   });
 });

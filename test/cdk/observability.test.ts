@@ -63,6 +63,25 @@ describe('given the stack, when synthesized, then observability', () => {
     }
   });
 
+  it('lets this account\'s CloudWatch alarms publish to the alarm topic (its topic policy replaces the default)', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: stack.resolve(stack.observability.alarmTopic.topicArn),
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
   it('accepts alarm publishes over TLS only', () => {
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
