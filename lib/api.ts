@@ -193,16 +193,14 @@ export class Api extends Construct {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
-      mfa: Mfa.OPTIONAL,
+      // Operators dispatch DR events and admins revoke devices: a second factor always, TOTP only (no SMS). The hosted
+      // sign-in enrols the authenticator app (QR code) at the first sign-in. MFA required is set when the pool is made.
+      mfa: Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       featurePlan: FeaturePlan.PLUS,
       standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
       removalPolicy,
-    });
-    Validations.of(pool).acknowledge({
-      id: 'AwsSolutions-COG2',
-      reason: 'TOTP MFA is offered (optional) so that an admin-created operator can sign in before enrolling; Plus-tier threat protection is enforced. Switch to Mfa.REQUIRED once the dashboard enrols TOTP.',
     });
     return pool;
   }

@@ -34,7 +34,19 @@ export interface IngestProps {
   readonly ruleNameSuffix?: string;
   /** VENs the ingest path is sized for: the metering stream gets ⌈fleetSize / VENS_PER_METERING_SHARD⌉ shards. @default DEFAULT_FLEET_SIZE */
   readonly fleetSize?: number;
+  /** How long each rule's stream keeps its records: the window a failed batch can be redriven in. @default DEFAULT_STREAM_RETENTION_HOURS */
+  readonly streamRetentionHours?: number;
 }
+
+/**
+ * Seven days: a batch that failed on a Friday evening is still in the stream on Monday for `npm run redrive` (the
+ * dead-letter queue keeps only where the batch was). Kinesis prices retention beyond 24 h per shard-hour, the same
+ * for 25 h as for 168 h (0.02 USD in us-east-1: 5 one-shard streams, about 73 USD a month), so the longest of that
+ * tier. `-c streamRetentionHours=24` saves it and leaves 18 hours to redrive after the 6-hour maximum record age.
+ */
+export const DEFAULT_STREAM_RETENTION_HOURS = 168;
+/** The event source mapping gives up on a record this old and sends where it was to the dead-letter queue. */
+export const MAX_RECORD_AGE = Duration.hours(6);
 
 /** What each rule's Lambda may touch: ingest only ever writes. */
 const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => void> = {
@@ -107,7 +119,7 @@ export class Ingest extends Construct {
 
     this.functions = {} as Record<RuleHandler, HandlerFunction>;
     for (const rule of rules) {
-      const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE));
+      const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE), props.streamRetentionHours ?? DEFAULT_STREAM_RETENTION_HOURS);
       this.handlerFunction(rule, stream, props.storage);
       const fixedName = rule.name === METERING_RULE ? `${rule.name}${props.ruleNameSuffix ?? ''}` : undefined;
       const topicRule = this.topicRule(rule, fixedName, stream, errorActionRole);
@@ -188,12 +200,12 @@ export class Ingest extends Construct {
   }
 
   /** Provisioned (a shard-hour is cheaper than on-demand's stream-hour at this volume), encrypted with aws/kinesis. */
-  private ruleStream(rule: RuleDefinition, shardCount: number): Stream {
+  private ruleStream(rule: RuleDefinition, shardCount: number, retentionHours: number): Stream {
     const stream = new Stream(this, `${pascal(rule.name)}Stream`, {
       streamMode: StreamMode.PROVISIONED,
       shardCount,
       encryption: StreamEncryption.MANAGED,
-      retentionPeriod: Duration.hours(24),
+      retentionPeriod: Duration.hours(retentionHours),
     });
     // PutRecord only: the IoT Kinesis action writes one record per message
     this.ruleActionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['kinesis:PutRecord'], resources: [stream.streamArn] }));
@@ -219,8 +231,8 @@ export class Ingest extends Construct {
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         retryAttempts: rule.stream.retryAttempts,
-        // the records stay in the stream for its 24 h retention: the dead-letter queue gets where they are
-        maxRecordAge: Duration.hours(6),
+        // the records stay in the stream for its retention: the dead-letter queue gets where they are
+        maxRecordAge: MAX_RECORD_AGE,
         onFailure: new SqsDlq(this.deadLetterQueue),
       }),
     );

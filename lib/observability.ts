@@ -1,6 +1,6 @@
 // Alarms on what must never pile up silently (dead letters, Lambda errors and throttles) and the Powertools
 // settings every Lambda logs with.
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -22,6 +22,8 @@ export interface ObservabilityProps {
   readonly logLevel?: PowertoolsLogLevel;
   /** Subscribed to the alarm topic when given. */
   readonly alarmEmail?: string;
+  /** The live feed's IoT custom authorizer: public, so its invocations are watched. */
+  readonly authorizer?: { readonly function: LambdaFunction; readonly invocationsPer5Min: number };
 }
 
 export class Observability extends Construct {
@@ -56,10 +58,19 @@ export class Observability extends Construct {
       this.alarm(`${name}Errors`, fn.metricErrors({ statistic: 'Sum' }), `The ${name} Lambda failed invocations`);
       this.alarm(`${name}Throttles`, fn.metricThrottles({ statistic: 'Sum' }), `The ${name} Lambda was throttled`);
     }
+    if (props.authorizer) {
+      const { function: fn, invocationsPer5Min } = props.authorizer;
+      this.alarm(
+        'AuthorizerInvocations',
+        fn.metricInvocations({ statistic: 'Sum', period: Duration.minutes(5) }),
+        `More than ${invocationsPer5Min} live-feed authorizer invocations in 5 minutes: someone is connecting with bad tokens in a loop`,
+        invocationsPer5Min,
+      );
+    }
   }
 
-  private alarm(id: string, metric: IMetric, description: string): void {
-    this.alarms.push(alarmOn(this, id, { metric, description, topic: this.alarmTopic }));
+  private alarm(id: string, metric: IMetric, description: string, threshold?: number): void {
+    this.alarms.push(alarmOn(this, id, { metric, description, topic: this.alarmTopic, threshold }));
   }
 }
 

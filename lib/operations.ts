@@ -52,6 +52,9 @@ export const AUTH_FAILURES_PER_5_MIN = 5;
 /** Refused connects across the account in 5 minutes before an alarm: a few are a device with a stale certificate or an operator's expired token. */
 export const CONNECT_AUTH_ERRORS_PER_5_MIN = 10;
 
+/** How far behind its stream a Lambda may fall before an alarm: well inside the mapping's 6-hour maximum record age. */
+export const ITERATOR_AGE_ALARM = Duration.hours(1);
+
 export interface OperationsProps {
   /** Deployed name of each IoT rule (Ingest.ruleNames). */
   readonly ruleNames: Readonly<Record<string, string>>;
@@ -102,6 +105,7 @@ export class Operations extends Construct {
     }
     if (defender) this.securityProfile = this.deviceBehaviour();
     this.iotAlarms();
+    this.streamAlarms();
     this.dashboard = this.ingestDashboard();
   }
 
@@ -207,6 +211,24 @@ export class Operations extends Construct {
       this.iotQuery('RuleNotFound', ['RuleName'], 'RuleNotFound'),
       'Devices published to $aws/rules/<name> of a rule that does not exist (a wrong METERING_TOPIC): Basic Ingest drops those messages',
     );
+  }
+
+  /**
+   * A stream-fed Lambda falling behind: its oldest record waits longer than ITERATOR_AGE_ALARM. At 6 hours the mapping
+   * gives up on a record (the dead-letter queue gets where it was) and at the stream's retention it is gone.
+   */
+  private streamAlarms(): void {
+    for (const [name, fn] of Object.entries(this.props.functions)) {
+      const age = fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) });
+      this.alarms.push(
+        alarmOn(this, `${name}IteratorAge`, {
+          metric: age,
+          description: `The ${name} Lambda is more than ${ITERATOR_AGE_ALARM.toHumanString()} behind its stream: records wait (at 6 h they go to the dead-letter queue unprocessed)`,
+          topic: this.props.alarmTopic,
+          threshold: ITERATOR_AGE_ALARM.toMilliseconds(),
+        }),
+      );
+    }
   }
 
   /** Messages in, rule outcomes, the stream and the Lambdas behind it, and the dead letters, on one page. */

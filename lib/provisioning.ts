@@ -4,7 +4,7 @@
 // serial on the allow-list table, once, and the template then makes the thing (named after the serial, of the stack's thing
 // type, in its thing group) and attaches the device policy and the certificate. The same topics and hook logic run on
 // the local stack (bin/local/provisioning-service.ts).
-import { Aws, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnProvisioningTemplate } from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
@@ -48,6 +48,8 @@ export class Provisioning extends Construct {
       description: 'Fleet provisioning pre-provisioning hook: allows serials on the allow-list only',
       environment: { [tables.allowList.env]: storage.tables.allowList.tableName },
       retryAttempts: 0,
+      // IoT waits 5 s for a pre-provisioning hook and refuses the device after that: longer runs help nobody
+      timeout: Duration.seconds(5),
     });
     // one conditional UpdateItem per RegisterThing (the serial claimed once): nothing else on the table
     this.hook.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [storage.tables.allowList.tableArn] }));

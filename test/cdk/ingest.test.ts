@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, VENS_PER_METERING_SHARD } from '../../lambdas/core/rules.js';
+import { DEFAULT_STREAM_RETENTION_HOURS } from '../../lib/ingest.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { actionsOf, resourcesOf, statementsOf, synthVpp } from './synth.js';
 
@@ -78,7 +79,7 @@ describe('given the stack, when synthesized, then ingest', () => {
         ShardCount: shardsFor(rule, DEFAULT_FLEET_SIZE),
         StreamModeDetails: { StreamMode: 'PROVISIONED' },
         StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
-        RetentionPeriodHours: 24,
+        RetentionPeriodHours: DEFAULT_STREAM_RETENTION_HOURS,
       });
     }
   });
