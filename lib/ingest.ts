@@ -82,7 +82,13 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
 };
 
 export class Ingest extends Construct {
+  /** Real failures only: rule actions that failed (errorAction) and batches the stream gave up on (on-failure). Alarmed. */
   readonly deadLetterQueue: Queue;
+  /**
+   * Device input the Lambdas refused (a bad schema, a clock ahead, a foreign asset), each also in the refusals table
+   * the operators read. A device's mistake, not the platform's: no depth alarm, kept 4 days.
+   */
+  readonly refusalsQueue: Queue;
   readonly functions: Record<RuleHandler, HandlerFunction>;
   /** Each rule's stream, by its name in lambdas/core/rules.ts. */
   readonly streams: Record<string, Stream> = {};
@@ -105,7 +111,16 @@ export class Ingest extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue: IoT rule errorActions, Lambda on-failure destinations and refused messages land here (nag only recognises SQS redrive and Lambda DeadLetterConfig).',
+      reason: 'This queue is the dead-letter queue: IoT rule errorActions and Lambda on-failure destinations land here (nag only recognises SQS redrive and Lambda DeadLetterConfig).',
+    });
+    this.refusalsQueue = new Queue(this, 'RefusalsQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+    });
+    Validations.of(this.refusalsQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the sink of refused device input (ERROR_QUEUE_URL); nothing consumes it to fail again.',
     });
     const errorActionRole = new Role(this, 'ErrorActionRole', {
       assumedBy: iotRulesPrincipal(),
@@ -218,7 +233,8 @@ export class Ingest extends Construct {
     const fn = new HandlerFunction(this, pascal(rule.handler), {
       handler: rule.handler,
       description: rule.description,
-      environment: { ...storage.environment, ERROR_QUEUE_URL: this.deadLetterQueue.queueUrl },
+      // refusals go to their own queue: a device's bad message must not hold the failure alarm red
+      environment: { ...storage.environment, ERROR_QUEUE_URL: this.refusalsQueue.queueUrl },
     });
     fn.function.addEventSource(
       new KinesisEventSource(stream, {
@@ -236,7 +252,7 @@ export class Ingest extends Construct {
         onFailure: new SqsDlq(this.deadLetterQueue),
       }),
     );
-    this.deadLetterQueue.grantSendMessages(fn);
+    this.refusalsQueue.grantSendMessages(fn);
     storage.grantAppend(fn, 'refusals'); // every refusal is also logged for the operators (GET /api/refused)
     grants[rule.handler](fn, storage);
     this.functions[rule.handler] = fn;

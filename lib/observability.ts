@@ -51,7 +51,7 @@ export class Observability extends Construct {
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const deadLetters = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' });
-    this.alarm('DeadLetters', deadLetters, 'Messages wait in the dead-letter queue: refused input or failed actions');
+    this.alarm('DeadLetters', deadLetters, 'Messages wait in the dead-letter queue: a rule action failed or a stream batch was given up on (refused device input goes to the refusals queue)');
     for (const [name, { function: fn }] of Object.entries(props.functions)) {
       fn.addEnvironment('POWERTOOLS_SERVICE_NAME', props.serviceName ?? 'vpp');
       fn.addEnvironment('POWERTOOLS_LOG_LEVEL', props.logLevel ?? 'INFO');

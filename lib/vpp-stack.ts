@@ -182,7 +182,8 @@ export class VppStack extends Stack {
     out('AllowListTableName', this.storage.tables.allowList.tableName, 'Serials that may be provisioned by claim');
     out('MeteringBasicIngestTopic', this.fleet.meteringBasicIngestTopic, 'Metering without messaging charges (agent: BASIC_INGEST=1, or METERING_TOPIC=this)');
     out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
-    out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Refused device input and failed rule actions');
+    out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Failed rule actions and stream batches given up on (npm run redrive)');
+    out('RefusalsQueueUrl', this.ingest.refusalsQueue.queueUrl, 'Refused device input, as the refusals table and GET /api/refused also hold it');
     out('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'Alarms publish here; subscribe on-call to it');
     out('OperationsDashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the ingest path');
   }
