@@ -45,7 +45,7 @@ const BOOLEANS = ['true', 'false'];
  * account settings are account-wide, so two stacks in one account and region see each other's devices.
  */
 export const SHARED_ACCOUNT_REFUSAL =
-  'one environment is one AWS account: a second stack in the same account and region shares its devices (thing names, topics and policies are account-wide; both stacks\' rules read the same topics and both APIs command the same things). Deploy each environment to its own account with the default stackName, or pass -c sharedAccount=true to accept the cross-talk (README, "One environment, one account")';
+  'one environment is one AWS account: a second stack in the same account and region shares its devices (thing names, topics and policies are account-wide; both stacks\' rules read the same topics and both APIs command the same things). Deploy each environment to its own account with the default stackName, or pass -c sharedAccount=true to accept the cross-talk (docs/deploy.md, "One environment, one account")';
 
 export function stackPropsFromContext(node: Node): VppStackProps & { stackName: string } {
   type Flag = keyof typeof CONTEXT_FLAGS;

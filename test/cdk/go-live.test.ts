@@ -1,6 +1,8 @@
 // What the first production deploy needs beyond "it deploys": MFA, runtimes, time-outs AWS enforces, data that
 // survives a mistake, a redrive window, and an alarm on everything that can pile up.
+import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ITERATOR_AGE_ALARM } from '../../lib/operations.js';
 import { AUTHORIZER_INVOCATIONS_PER_5_MIN } from '../../lib/live-feed.js';
@@ -71,5 +73,17 @@ describe('given the stack with its defaults, when synthesized', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Role: stack.resolve(stack.liveFeed.handler.role.roleArn), ReservedConcurrentExecutions: Match.absent() });
     optedIn.hasResourceProperties('AWS::Lambda::Function', { Role: stack.resolve(stack.liveFeed.handler.role.roleArn), ReservedConcurrentExecutions: 5 });
     expect(handlerFunctions(stack).length).toBe(10);
+  });
+
+  it('then every alarm in the template has its runbook line in docs/operate.md', () => {
+    const alarms = stack.node.findAll().filter((c): c is Alarm => c instanceof Alarm);
+    expect(alarms).toHaveLength(Object.keys(resourcesOf(template, 'AWS::CloudWatch::Alarm')).length);
+    const runbook = readFileSync(new URL('../../docs/operate.md', import.meta.url), 'utf8');
+    const rows = runbook.split('\n').filter((line) => line.startsWith('| `'));
+    const documented = new Set(rows.flatMap((row) => [...row.split(' | ')[0]!.matchAll(/`([^`]+)`/g)].map((m) => m[1])));
+    const missing = alarms.map((a) => a.node.id).filter((id) => !documented.has(id));
+    expect(missing).toEqual([]);
+    // and each row says what it means and what to do
+    for (const row of rows) expect(row.split(' | ').length, row.slice(0, 40)).toBe(3);
   });
 });
