@@ -4,6 +4,7 @@
 // Exactly once per event and VEN however many sweeps run, retry or race: the first stored report is the one every
 // sweep settles from, and each entry is appended with appendOnce (the chain's own conditional append, no lock); the
 // event is marked settled last, so a sweep that dies half-way leaves it for the next.
+import { businessMetrics } from './metrics.js';
 import { fleetEventReport, reportView, type FleetEventReport, type FleetEventReportView, type ReportPorts } from './fleet-event.js';
 import { appendOnce, type LedgerStore } from './ledger.js';
 import { logger } from './logger.js';
@@ -67,6 +68,7 @@ export async function settleDueEvents(ports: SettlementPorts, now: number, grace
     }
     next = page.next;
   } while (next);
+  businessMetrics.settlementFailures(failed.length);
   if (failed.length > 0) throw new Error(`settlement failed for ${failed.join(', ')} (settled: ${settled.length})`);
   return settled;
 }

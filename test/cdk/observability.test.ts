@@ -49,8 +49,8 @@ describe('given the stack, when synthesized, then observability', () => {
       }
     }
     // the IoT alarms live in Operations (operations.test.ts)
-    // and the live-feed authorizer's invocations (go-live.test.ts)
-    expect(stack.observability.alarms).toHaveLength(1 + 2 * lambdas.length + 1);
+    // and the live-feed authorizer's invocations, settlement failures and rollup lag (go-live.test.ts)
+    expect(stack.observability.alarms).toHaveLength(1 + 2 * lambdas.length + 1 + 2);
   });
 
   it('runs every project Lambda with the Powertools settings, log level from -c logLevel', () => {
