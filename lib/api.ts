@@ -255,7 +255,8 @@ export class Api extends Construct {
 
   /** What the operator API may touch, and which routes need it. */
   private grantHandler({ storage, fleet }: ApiProps): void {
-    for (const table of REGISTRY_TABLES) storage.grantRead(this.handler, table); // every GET
+    // every GET; not the provisioning allow-list (serials only the hook and `npm run provision` touch)
+    for (const table of REGISTRY_TABLES.filter((t) => t !== 'allowList')) storage.grantRead(this.handler, table);
     storage.grantTimeseriesRead(this.handler); // telemetry, circuits/history
     storage.grantWrite(this.handler, 'commands'); // send-event, restore, dispatch, node command
     storage.grantWrite(this.handler, 'fleetEvents'); // POST /api/events

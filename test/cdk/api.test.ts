@@ -175,6 +175,12 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     });
   });
 
+  it('gives the api Lambda no access to the provisioning allow-list', () => {
+    const allowList = JSON.stringify(stack.resolve(stack.storage.tables.allowList.tableArn));
+    const statements = statementsOf(template, stack.resolve(stack.api.handler.role.roleName));
+    expect(statements.filter((st) => JSON.stringify(st.Resource).includes(allowList.slice(1, -1)))).toEqual([]);
+  });
+
   it('lets the api Lambda read the refusal log and the fleet events by month, and names the refusals table to it', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Role: stack.resolve(stack.api.handler.role.roleArn),
