@@ -8,6 +8,7 @@ import { PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { CfnJobTemplate } from 'aws-cdk-lib/aws-iot';
 import { BlockPublicAccess, Bucket, BucketEncryption, CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { createOnlyDigest } from './create-only.js';
 import { iotAccountPrincipal } from './iot-service-role.js';
 
 /** Where releases go in the bucket, and the job document the template reads when a job is created. */
@@ -73,8 +74,11 @@ export class AgentUpdates extends Construct {
       ThresholdPercentage: ROLLOUT.abortThresholdPercentage,
     });
     const rate = ROLLOUT.exponentialRate;
-    this.jobTemplate = new CfnJobTemplate(this, 'AgentUpdate', {
-      jobTemplateId: `${Stack.of(this).stackName}-agent-update`.slice(0, 64),
+    // Every property of a job template is create-only (a change replaces it) and CloudFormation requires its id: the
+    // id carries a digest of the other properties, so a changed template is a new one under a new id rather than a
+    // replacement CloudFormation refuses for a custom-named resource. Jobs name it by AgentJobTemplateArn.
+    const stack = Stack.of(this);
+    const template = {
       description: 'Update the VPP device agent: the job document names the release, its sha256 and Ed25519 signature',
       documentSource: `https://s3.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.bucket.bucketName}/${JOB_DOCUMENT_KEY}`,
       presignedUrlConfig: { RoleArn: this.presignRole.roleArn, ExpiresInSec: ROLLOUT.presignedUrlExpiresSec },
@@ -88,6 +92,14 @@ export class AgentUpdates extends Construct {
       },
       abortConfig: { CriteriaList: [failed('FAILED'), failed('TIMED_OUT')] },
       timeoutConfig: { InProgressTimeoutInMinutes: ROLLOUT.inProgressTimeoutMinutes },
+    };
+    // in CloudFormation's order of the create-only properties (test/cdk/aws-rules.ts, CREATE_ONLY)
+    const digest = createOnlyDigest(
+      stack.resolve([template.description, template.documentSource, template.timeoutConfig, template.jobExecutionsRolloutConfig, template.abortConfig, template.presignedUrlConfig]),
+    );
+    this.jobTemplate = new CfnJobTemplate(this, 'AgentUpdate', {
+      jobTemplateId: `${stack.stackName.slice(0, 64 - '-agent-update-12345678'.length)}-agent-update-${digest}`,
+      ...template,
     });
   }
 }

@@ -193,16 +193,14 @@ export class Api extends Construct {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
-      mfa: Mfa.OPTIONAL,
+      // Operators dispatch DR events and admins revoke devices: a second factor always, TOTP only (no SMS). The hosted
+      // sign-in enrols the authenticator app (QR code) at the first sign-in. MFA required is set when the pool is made.
+      mfa: Mfa.REQUIRED,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       featurePlan: FeaturePlan.PLUS,
       standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
       removalPolicy,
-    });
-    Validations.of(pool).acknowledge({
-      id: 'AwsSolutions-COG2',
-      reason: 'TOTP MFA is offered (optional) so that an admin-created operator can sign in before enrolling; Plus-tier threat protection is enforced. Switch to Mfa.REQUIRED once the dashboard enrols TOTP.',
     });
     return pool;
   }
@@ -233,7 +231,9 @@ export class Api extends Construct {
 
   /** The shared route table (lambdas/api/routes.ts) is the API: the local stack serves the very same routes. */
   private addRoutes(): void {
-    const integration = new HttpLambdaIntegration('Handler', this.handler.function);
+    // One permission for the whole API (`<api>/*/*`), not one per route: 50 route-scoped statements are about 21 KB,
+    // over Lambda's 20,480-byte resource-based policy limit, and the first deploy fails on it.
+    const integration = new HttpLambdaIntegration('Handler', this.handler.function, { scopePermissionToRoute: false });
     const issuer = `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.userPool.userPoolId}`;
     const authorizer = new HttpJwtAuthorizer('Cognito', issuer, { jwtAudience: [this.userPoolClient.userPoolClientId] });
     for (const { method, path, role } of routes as readonly RouteDefinition[]) {
@@ -255,7 +255,8 @@ export class Api extends Construct {
 
   /** What the operator API may touch, and which routes need it. */
   private grantHandler({ storage, fleet }: ApiProps): void {
-    for (const table of REGISTRY_TABLES) storage.grantRead(this.handler, table); // every GET
+    // every GET; not the provisioning allow-list (serials only the hook and `npm run provision` touch)
+    for (const table of REGISTRY_TABLES.filter((t) => t !== 'allowList')) storage.grantRead(this.handler, table);
     storage.grantTimeseriesRead(this.handler); // telemetry, circuits/history
     storage.grantWrite(this.handler, 'commands'); // send-event, restore, dispatch, node command
     storage.grantWrite(this.handler, 'fleetEvents'); // POST /api/events
@@ -271,16 +272,17 @@ export class Api extends Construct {
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),
     );
-    // POST /api/devices/{thingName}/revoke (admin): the thing's certificates revoked and detached, the thing marked
+    // POST /api/devices/{thingName}/revoke (admin): the thing's certificates revoked and detached, the thing marked.
+    // IAM scopes DetachPolicy and DetachThingPrincipal to the certificate (the target principal), not to the policy
+    // or the thing (Service Authorization Reference, AWS IoT).
+    this.handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:ListThingPrincipals', 'iot:UpdateThing'], resources: [`${fleet.arnPrefix}:thing/*`] }),
+    );
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['iot:ListThingPrincipals', 'iot:UpdateThing'],
-        resources: [`${fleet.arnPrefix}:thing/*`],
+        actions: ['iot:UpdateCertificate', 'iot:DetachPolicy', 'iot:DetachThingPrincipal'],
+        resources: [`${fleet.arnPrefix}:cert/*`],
       }),
-    );
-    // DetachPolicy and DetachThingPrincipal are authorized on the certificate (the target principal), not the policy or thing
-    this.handler.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['iot:UpdateCertificate', 'iot:DetachPolicy', 'iot:DetachThingPrincipal'], resources: [`${fleet.arnPrefix}:cert/*`] }),
     );
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:Publish'], resources: commandTopics.map((t) => `${fleet.arnPrefix}:topic/${t}`) }),
@@ -290,11 +292,11 @@ export class Api extends Construct {
     Validations.of(this.handler).acknowledge(
       {
         id: finding('thing/*'),
-        reason: 'iot:GetThingShadow: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME); the revocation of any device by an admin (list, detach principals, mark the thing).',
+        reason: 'iot:GetThingShadow: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME); the revocation of any device by an admin (list its principals, mark the thing).',
       },
       {
         id: finding('cert/*'),
-        reason: 'iot:UpdateCertificate, iot:DetachPolicy, iot:DetachThingPrincipal only: an admin revokes and detaches the certificates of whichever device must be refused.',
+        reason: 'iot:UpdateCertificate, DetachPolicy and DetachThingPrincipal only: an admin revokes and detaches the certificates of whichever device must be refused.',
       },
       {
         id: finding(`topic/${commandTopics[0]}`),

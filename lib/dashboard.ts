@@ -10,6 +10,8 @@ import {
   HeadersFrameOption,
   HeadersReferrerPolicy,
   ResponseHeadersPolicy,
+  S3OriginAccessControl,
+  Signing,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -31,6 +33,16 @@ export interface DashboardProps {
    * always goes). DESTROY empties it first. @default RemovalPolicy.RETAIN
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A name for a resource whose names are global to the account (CloudFront policies and origin access controls):
+ * `<stack>-<region>-<what>`, so the same stack deploys to a second region of the account. CloudFront allows 64
+ * characters for a response headers policy name and an origin access control name.
+ */
+export function globalName(stack: Stack, what: string): string {
+  const region = Token.isUnresolved(stack.region) ? 14 : stack.region.length; // the longest region name is 14 characters
+  return `${stack.stackName.slice(0, 64 - region - what.length - 2)}-${stack.region}-${what}`;
 }
 
 export class Dashboard extends Construct {
@@ -72,7 +84,12 @@ export class Dashboard extends Construct {
       comment: 'VPP operator dashboard',
       defaultRootObject: 'index.html',
       defaultBehavior: {
-        origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
+        origin: S3BucketOrigin.withOriginAccessControl(this.bucket, {
+          originAccessControl: new S3OriginAccessControl(this, 'OriginAccess', {
+            originAccessControlName: globalName(Stack.of(this), 'dashboard-oac'),
+            signing: Signing.SIGV4_ALWAYS,
+          }),
+        }),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         responseHeadersPolicy: this.securityHeaders(),
       },
@@ -122,6 +139,8 @@ export class Dashboard extends Construct {
       "form-action 'self'",
     ].join('; ');
     return new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      // CloudFront names are global to the account: the region keeps the same stack in two regions apart
+      responseHeadersPolicyName: globalName(Stack.of(this), 'dashboard-headers'),
       comment: 'VPP dashboard: CSP and the usual security headers',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: csp, override: true },

@@ -1,7 +1,7 @@
-// One way to build a Lambda from `lambdas/<name>/handler.ts`: local esbuild (no Docker), Node 22 on Graviton, ESM,
+// One way to build a Lambda from `lambdas/<name>/handler.ts`: local esbuild (no Docker), Node 24 on Graviton, ESM,
 // its own log group, and a role that may write that log group and nothing else until granted more.
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -23,7 +23,7 @@ export const ESM_REQUIRE_BANNER =
  * Parts of the AWS SDK a handler reaches only through a dynamic `import()` that never or rarely runs in Lambda: the
  * credential providers after `fromEnv` (Lambda hands the role's credentials over in the environment) and the STS/SSO
  * clients they use, and the IoT control-plane client that only the admin's revocation routes load
- * (core/identities.ts). Left out of the bundle (about 90–125 KB each); when one is reached, the nodejs22.x runtime's
+ * (core/identities.ts). Left out of the bundle (about 90–125 KB each); when one is reached, the nodejs24.x runtime's
  * copy loads. Everything a handler imports statically stays bundled (see bundleAwsSDK below).
  */
 export const LAZY_SDK_MODULES: readonly string[] = [
@@ -65,7 +65,7 @@ export function bundleOptionsFor(environment: Record<string, string> | undefined
 }
 
 export interface HandlerFunctionProps
-  extends Pick<NodejsFunctionProps, 'description' | 'environment' | 'timeout' | 'memorySize' | 'onFailure' | 'retryAttempts'> {
+  extends Pick<NodejsFunctionProps, 'description' | 'environment' | 'timeout' | 'memorySize' | 'onFailure' | 'retryAttempts' | 'reservedConcurrentExecutions'> {
   /** The folder under `lambdas/` holding `handler.ts`. */
   readonly handler: string;
   /** @default one month */
@@ -98,7 +98,7 @@ export class HandlerFunction extends Construct implements IGrantable {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.seconds(30),
@@ -107,7 +107,7 @@ export class HandlerFunction extends Construct implements IGrantable {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         define: bundle.define,
@@ -119,10 +119,6 @@ export class HandlerFunction extends Construct implements IGrantable {
         forceDockerBundling: false,
       },
       ...rest,
-    });
-    Validations.of(this.function).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'nodejs22.x is the platform\'s declared Lambda runtime (ARCHITECTURE.md), supported by AWS Lambda until 2027; moving to a newer Node is a deliberate, tested upgrade.',
     });
   }
 

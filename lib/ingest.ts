@@ -34,7 +34,19 @@ export interface IngestProps {
   readonly ruleNameSuffix?: string;
   /** VENs the ingest path is sized for: the metering stream gets ⌈fleetSize / VENS_PER_METERING_SHARD⌉ shards. @default DEFAULT_FLEET_SIZE */
   readonly fleetSize?: number;
+  /** How long each rule's stream keeps its records: the window a failed batch can be redriven in. @default DEFAULT_STREAM_RETENTION_HOURS */
+  readonly streamRetentionHours?: number;
 }
+
+/**
+ * Seven days: a batch that failed on a Friday evening is still in the stream on Monday for `npm run redrive` (the
+ * dead-letter queue keeps only where the batch was). Kinesis prices retention beyond 24 h per shard-hour, the same
+ * for 25 h as for 168 h (0.02 USD in us-east-1: 5 one-shard streams, about 73 USD a month), so the longest of that
+ * tier. `-c streamRetentionHours=24` saves it and leaves 18 hours to redrive after the 6-hour maximum record age.
+ */
+export const DEFAULT_STREAM_RETENTION_HOURS = 168;
+/** The event source mapping gives up on a record this old and sends where it was to the dead-letter queue. */
+export const MAX_RECORD_AGE = Duration.hours(6);
 
 /** What each rule's Lambda may touch: ingest only ever writes. */
 const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => void> = {
@@ -70,7 +82,13 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
 };
 
 export class Ingest extends Construct {
+  /** Real failures only: rule actions that failed (errorAction) and batches the stream gave up on (on-failure). Alarmed. */
   readonly deadLetterQueue: Queue;
+  /**
+   * Device input the Lambdas refused (a bad schema, a clock ahead, a foreign asset), each also in the refusals table
+   * the operators read. A device's mistake, not the platform's: no depth alarm, kept 4 days.
+   */
+  readonly refusalsQueue: Queue;
   readonly functions: Record<RuleHandler, HandlerFunction>;
   /** Each rule's stream, by its name in lambdas/core/rules.ts. */
   readonly streams: Record<string, Stream> = {};
@@ -93,7 +111,16 @@ export class Ingest extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue: IoT rule errorActions, Lambda on-failure destinations and refused messages land here (nag only recognises SQS redrive and Lambda DeadLetterConfig).',
+      reason: 'This queue is the dead-letter queue: IoT rule errorActions and Lambda on-failure destinations land here (nag only recognises SQS redrive and Lambda DeadLetterConfig).',
+    });
+    this.refusalsQueue = new Queue(this, 'RefusalsQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+    });
+    Validations.of(this.refusalsQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the sink of refused device input (ERROR_QUEUE_URL); nothing consumes it to fail again.',
     });
     const errorActionRole = new Role(this, 'ErrorActionRole', {
       assumedBy: iotRulesPrincipal(),
@@ -107,7 +134,7 @@ export class Ingest extends Construct {
 
     this.functions = {} as Record<RuleHandler, HandlerFunction>;
     for (const rule of rules) {
-      const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE));
+      const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE), props.streamRetentionHours ?? DEFAULT_STREAM_RETENTION_HOURS);
       this.handlerFunction(rule, stream, props.storage);
       const fixedName = rule.name === METERING_RULE ? `${rule.name}${props.ruleNameSuffix ?? ''}` : undefined;
       const topicRule = this.topicRule(rule, fixedName, stream, errorActionRole);
@@ -188,12 +215,12 @@ export class Ingest extends Construct {
   }
 
   /** Provisioned (a shard-hour is cheaper than on-demand's stream-hour at this volume), encrypted with aws/kinesis. */
-  private ruleStream(rule: RuleDefinition, shardCount: number): Stream {
+  private ruleStream(rule: RuleDefinition, shardCount: number, retentionHours: number): Stream {
     const stream = new Stream(this, `${pascal(rule.name)}Stream`, {
       streamMode: StreamMode.PROVISIONED,
       shardCount,
       encryption: StreamEncryption.MANAGED,
-      retentionPeriod: Duration.hours(24),
+      retentionPeriod: Duration.hours(retentionHours),
     });
     // PutRecord only: the IoT Kinesis action writes one record per message
     this.ruleActionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['kinesis:PutRecord'], resources: [stream.streamArn] }));
@@ -206,7 +233,8 @@ export class Ingest extends Construct {
     const fn = new HandlerFunction(this, pascal(rule.handler), {
       handler: rule.handler,
       description: rule.description,
-      environment: { ...storage.environment, ERROR_QUEUE_URL: this.deadLetterQueue.queueUrl },
+      // refusals go to their own queue: a device's bad message must not hold the failure alarm red
+      environment: { ...storage.environment, ERROR_QUEUE_URL: this.refusalsQueue.queueUrl },
     });
     fn.function.addEventSource(
       new KinesisEventSource(stream, {
@@ -219,12 +247,12 @@ export class Ingest extends Construct {
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         retryAttempts: rule.stream.retryAttempts,
-        // the records stay in the stream for its 24 h retention: the dead-letter queue gets where they are
-        maxRecordAge: Duration.hours(6),
+        // the records stay in the stream for its retention: the dead-letter queue gets where they are
+        maxRecordAge: MAX_RECORD_AGE,
         onFailure: new SqsDlq(this.deadLetterQueue),
       }),
     );
-    this.deadLetterQueue.grantSendMessages(fn);
+    this.refusalsQueue.grantSendMessages(fn);
     storage.grantAppend(fn, 'refusals'); // every refusal is also logged for the operators (GET /api/refused)
     grants[rule.handler](fn, storage);
     this.functions[rule.handler] = fn;

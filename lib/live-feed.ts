@@ -14,7 +14,16 @@ export interface LiveFeedProps {
   readonly userPoolClient: IUserPoolClient;
   /** `arn:<partition>:iot:<region>:<account>` (Fleet.arnPrefix): the account whose topics the policy covers. */
   readonly iotArnPrefix: string;
+  /**
+   * Reserved concurrency: keeps a flood of connects to the public authorizer from taking the whole account's Lambda
+   * concurrency (and the ingest path's with it). Opt-in: a new account's quota can be too small to reserve from.
+   * @default none
+   */
+  readonly reservedConcurrency?: number;
 }
+
+/** Authorizer invocations in 5 minutes above which someone is probing: each operator tab connects once and reconnects every 5 minutes. */
+export const AUTHORIZER_INVOCATIONS_PER_5_MIN = 300;
 
 export class LiveFeed extends Construct {
   readonly handler: HandlerFunction;
@@ -27,6 +36,7 @@ export class LiveFeed extends Construct {
       description: 'IoT custom authorizer of the operators live feed: Cognito access token to a read-only policy',
       // IoT Core waits at most 5 s for a custom authorizer.
       timeout: Duration.seconds(5),
+      reservedConcurrentExecutions: props.reservedConcurrency,
       environment: {
         USER_POOL_ID: props.userPool.userPoolId,
         USER_POOL_CLIENT_ID: props.userPoolClient.userPoolClientId,

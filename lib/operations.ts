@@ -21,6 +21,9 @@ import { Construct } from 'constructs';
 import { iotAccountPrincipal } from './iot-service-role.js';
 import { alarmOn } from './observability.js';
 
+/** The log group IoT Core writes to: fixed by AWS, one per account and region. */
+export const IOT_LOG_GROUP = 'AWSIotLogsV2';
+
 export type IotLogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'DISABLED';
 
 /** Device Defender's CloudFormation types: not offered in every region where IoT Core is (lib/regions.ts). */
@@ -48,6 +51,9 @@ export const MESSAGES_PER_5_MIN = 600;
 export const AUTH_FAILURES_PER_5_MIN = 5;
 /** Refused connects across the account in 5 minutes before an alarm: a few are a device with a stale certificate or an operator's expired token. */
 export const CONNECT_AUTH_ERRORS_PER_5_MIN = 10;
+
+/** How far behind its stream a Lambda may fall before an alarm: well inside the mapping's 6-hour maximum record age. */
+export const ITERATOR_AGE_ALARM = Duration.hours(1);
 
 export interface OperationsProps {
   /** Deployed name of each IoT rule (Ingest.ruleNames). */
@@ -99,6 +105,7 @@ export class Operations extends Construct {
     }
     if (defender) this.securityProfile = this.deviceBehaviour();
     this.iotAlarms();
+    this.streamAlarms();
     this.dashboard = this.ingestDashboard();
   }
 
@@ -108,15 +115,16 @@ export class Operations extends Construct {
       assumedBy: iotAccountPrincipal(),
       description: 'Lets AWS IoT Core write its logs to CloudWatch Logs (AWSIotLogsV2)',
     });
-    const logGroup = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:AWSIotLogsV2`;
+    const logGroup = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${IOT_LOG_GROUP}`;
+    // each action on its own resource type: the group's actions on the group, the streams' on its streams
     role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:PutMetricFilter', 'logs:PutRetentionPolicy'],
-        resources: [logGroup, `${logGroup}:*`],
-      }),
+      new PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:PutMetricFilter', 'logs:PutRetentionPolicy'], resources: [logGroup] }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup}:log-stream:*`] }),
     );
     Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:AWSIotLogsV2:*]',
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${IOT_LOG_GROUP}:log-stream:*]`,
       reason: 'IoT Core names its log streams itself, inside its one fixed log group AWSIotLogsV2: the streams cannot be listed in advance.',
     });
     return new CfnLogging(this, 'IotLogging', { accountId: Aws.ACCOUNT_ID, defaultLogLevel: level, roleArn: role.roleArn });
@@ -203,6 +211,24 @@ export class Operations extends Construct {
       this.iotQuery('RuleNotFound', ['RuleName'], 'RuleNotFound'),
       'Devices published to $aws/rules/<name> of a rule that does not exist (a wrong METERING_TOPIC): Basic Ingest drops those messages',
     );
+  }
+
+  /**
+   * A stream-fed Lambda falling behind: its oldest record waits longer than ITERATOR_AGE_ALARM. At 6 hours the mapping
+   * gives up on a record (the dead-letter queue gets where it was) and at the stream's retention it is gone.
+   */
+  private streamAlarms(): void {
+    for (const [name, fn] of Object.entries(this.props.functions)) {
+      const age = fn.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) });
+      this.alarms.push(
+        alarmOn(this, `${name}IteratorAge`, {
+          metric: age,
+          description: `The ${name} Lambda is more than ${ITERATOR_AGE_ALARM.toHumanString()} behind its stream: records wait (at 6 h they go to the dead-letter queue unprocessed)`,
+          topic: this.props.alarmTopic,
+          threshold: ITERATOR_AGE_ALARM.toMilliseconds(),
+        }),
+      );
+    }
   }
 
   /** Messages in, rule outcomes, the stream and the Lambdas behind it, and the dead letters, on one page. */

@@ -4,7 +4,7 @@
 // serial on the allow-list table, once, and the template then makes the thing (named after the serial, of the stack's thing
 // type, in its thing group) and attaches the device policy and the certificate. The same topics and hook logic run on
 // the local stack (bin/local/provisioning-service.ts).
-import { Aws, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnProvisioningTemplate } from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
@@ -21,20 +21,18 @@ export interface ProvisioningProps {
   readonly storage: Storage;
 }
 
-/** What RegisterThing does with this template's resources: create or update the thing, attach certificate and policy. */
-export const PROVISIONING_ROLE_ACTIONS = [
-  'iot:CreateThing',
-  'iot:DescribeThing',
-  'iot:UpdateThing',
-  'iot:AddThingToThingGroup',
-  'iot:ListThingGroupsForThing',
-  'iot:AttachThingPrincipal',
-  'iot:ListThingPrincipals',
-  'iot:DescribeCertificate',
-  'iot:UpdateCertificate',
-  'iot:AttachPolicy',
-  'iot:GetPolicy',
-] as const;
+/**
+ * What RegisterThing does with this template's resources (create or update the thing, attach certificate and
+ * policy), by the resource type IAM authorizes each action on (Service Authorization Reference, AWS IoT).
+ */
+export const PROVISIONING_ROLE_GRANTS = {
+  thing: ['iot:CreateThing', 'iot:DescribeThing', 'iot:UpdateThing', 'iot:ListThingGroupsForThing', 'iot:ListThingPrincipals', 'iot:AddThingToThingGroup'],
+  thinggroup: ['iot:AddThingToThingGroup'],
+  cert: ['iot:AttachThingPrincipal', 'iot:DescribeCertificate', 'iot:UpdateCertificate', 'iot:AttachPolicy'],
+  policy: ['iot:GetPolicy'],
+} as const;
+
+export const PROVISIONING_ROLE_ACTIONS = [...new Set(Object.values(PROVISIONING_ROLE_GRANTS).flat())];
 
 export class Provisioning extends Construct {
   readonly template: CfnProvisioningTemplate;
@@ -50,6 +48,8 @@ export class Provisioning extends Construct {
       description: 'Fleet provisioning pre-provisioning hook: allows serials on the allow-list only',
       environment: { [tables.allowList.env]: storage.tables.allowList.tableName },
       retryAttempts: 0,
+      // IoT waits 5 s for a pre-provisioning hook and refuses the device after that: longer runs help nobody
+      timeout: Duration.seconds(5),
     });
     // one conditional UpdateItem per RegisterThing (the serial claimed once): nothing else on the table
     this.hook.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [storage.tables.allowList.tableArn] }));
@@ -59,12 +59,16 @@ export class Provisioning extends Construct {
       assumedBy: iotAccountPrincipal(),
       description: 'Lets AWS IoT fleet provisioning create the things of this stack and attach certificate and policy',
     });
-    this.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: [...PROVISIONING_ROLE_ACTIONS],
-        resources: [iot('thing/*'), iot('cert/*'), fleet.thingGroup.attrArn, fleet.thingType.attrArn, iot(`policy/${fleet.devicePolicy.ref}`)],
-      }),
-    );
+    // The thing type needs no grant: CreateThing is authorized on the thing it creates.
+    const resources: Record<keyof typeof PROVISIONING_ROLE_GRANTS, string> = {
+      thing: iot('thing/*'),
+      thinggroup: fleet.thingGroup.attrArn,
+      cert: iot('cert/*'),
+      policy: iot(`policy/${fleet.devicePolicy.ref}`),
+    };
+    for (const [type, actions] of Object.entries(PROVISIONING_ROLE_GRANTS) as [keyof typeof PROVISIONING_ROLE_GRANTS, readonly string[]][]) {
+      this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [resources[type]] }));
+    }
 
     for (const resource of ['thing', 'cert']) {
       Validations.of(this.role).acknowledge({

@@ -77,7 +77,7 @@ export function checkRegionSupport(stack: Stack): void {
       return [
         `${stack.stackName} cannot deploy to ${stack.region}: CloudFormation has no ${missing.join(', ')} there` +
           (remedies.length ? `; ${remedies.join('; ')}` : '') +
-          '. Choose a supported region (README, "Supported regions").',
+          '. Choose a supported region (docs/deploy.md, "Supported regions").',
       ];
     },
   });

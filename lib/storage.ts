@@ -155,6 +155,8 @@ export class Storage extends Construct {
       encryption: TableEncryption.AWS_MANAGED,
       timeToLiveAttribute: def.timeToLive,
       removalPolicy: this.removalPolicy,
+      // RETAIN guards against `cdk destroy`; deletion protection against a console or API DeleteTable too
+      deletionProtection: this.removalPolicy !== RemovalPolicy.DESTROY,
     });
     for (const index of def.indexes ?? []) {
       table.addGlobalSecondaryIndex({

@@ -29,6 +29,10 @@ export const CONTEXT_FLAGS = {
   iotLogLevel: 'WARN',
   /** VENs the ingest path is sized for: the metering stream's shards (lambdas/core/rules.ts, shardsFor). */
   fleetSize: '1000',
+  /** Hours each rule's stream keeps records, the window to redrive a failed batch in (lib/ingest.ts, DEFAULT_STREAM_RETENTION_HOURS). */
+  streamRetentionHours: '168',
+  /** Reserved concurrency of the live-feed authorizer; '' = none (a new account's quota may leave no room: docs/operate.md). */
+  authorizerConcurrency: '',
 } as const;
 
 const TIMESERIES: readonly TimeseriesBackend[] = ['dynamodb', 'timestream'];
@@ -41,7 +45,7 @@ const BOOLEANS = ['true', 'false'];
  * account settings are account-wide, so two stacks in one account and region see each other's devices.
  */
 export const SHARED_ACCOUNT_REFUSAL =
-  'one environment is one AWS account: a second stack in the same account and region shares its devices (thing names, topics and policies are account-wide; both stacks\' rules read the same topics and both APIs command the same things). Deploy each environment to its own account with the default stackName, or pass -c sharedAccount=true to accept the cross-talk (README, "One environment, one account")';
+  'one environment is one AWS account: a second stack in the same account and region shares its devices (thing names, topics and policies are account-wide; both stacks\' rules read the same topics and both APIs command the same things). Deploy each environment to its own account with the default stackName, or pass -c sharedAccount=true to accept the cross-talk (docs/deploy.md, "One environment, one account")';
 
 export function stackPropsFromContext(node: Node): VppStackProps & { stackName: string } {
   type Flag = keyof typeof CONTEXT_FLAGS;
@@ -75,6 +79,15 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
   if (!IOT_LOG_LEVELS.includes(iotLogLevel)) fail('iotLogLevel', IOT_LOG_LEVELS.join(', '));
   const fleetSize = Number(flag('fleetSize'));
   if (!Number.isInteger(fleetSize) || fleetSize < 1 || fleetSize > 1_000_000) fail('fleetSize', 'a whole number of VENs from 1 to 1000000');
+  const streamRetentionHours = Number(flag('streamRetentionHours'));
+  if (!Number.isInteger(streamRetentionHours) || streamRetentionHours < 24 || streamRetentionHours > 8760) {
+    fail('streamRetentionHours', 'a whole number of hours from 24 to 8760');
+  }
+  const concurrency = flag('authorizerConcurrency');
+  const authorizerConcurrency = concurrency === '' ? undefined : Number(concurrency);
+  if (authorizerConcurrency !== undefined && (!Number.isInteger(authorizerConcurrency) || authorizerConcurrency < 1 || authorizerConcurrency > 1000)) {
+    fail('authorizerConcurrency', 'a whole number from 1 to 1000, or empty for none');
+  }
   const region = flag('region') || process.env.CDK_DEFAULT_REGION || undefined;
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) fail('region', 'a region name like eu-west-1');
 
@@ -101,6 +114,8 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     destroyData: bool('destroyData'),
     iotLogLevel,
     fleetSize,
+    streamRetentionHours,
+    authorizerConcurrency,
     // The account-wide IoT settings (logging, Device Defender audit) have one owner per account and region: the stack
     // with the default name. A second stack acknowledged with sharedAccount leaves them alone.
     accountSettings: stackName === CONTEXT_FLAGS.stackName,

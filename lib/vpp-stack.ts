@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from './handler-function.js';
 import { Ingest } from './ingest.js';
 import { Provisioning } from './provisioning.js';
 import { Reports } from './reports.js';
-import { LiveFeed } from './live-feed.js';
+import { AUTHORIZER_INVOCATIONS_PER_5_MIN, LiveFeed } from './live-feed.js';
 import { Observability, type PowertoolsLogLevel } from './observability.js';
 import { DEFENDER_RESOURCE_TYPES, Operations, type IotLogLevel } from './operations.js';
 import { unavailableResourceTypes } from './regions.js';
@@ -44,6 +44,10 @@ export interface VppStackProps extends StackProps {
   readonly fleetSize?: number;
   /** Whether this stack owns the account's IoT logging and audit settings in its region. @default true */
   readonly accountSettings?: boolean;
+  /** Hours each rule's stream keeps records. @default 168 */
+  readonly streamRetentionHours?: number;
+  /** Reserved concurrency of the live-feed authorizer. @default none */
+  readonly authorizerConcurrency?: number;
 }
 
 /** The cost allocation tags of every resource (activate them once in the Billing console to see costs by them). */
@@ -74,7 +78,12 @@ export class VppStack extends Stack {
       archiveRetentionDays: props.archiveRetentionDays,
       removalPolicy: dataRemovalPolicy,
     });
-    this.ingest = new Ingest(this, 'Ingest', { storage: this.storage, ruleNameSuffix: props.ruleNameSuffix, fleetSize: props.fleetSize });
+    this.ingest = new Ingest(this, 'Ingest', {
+      storage: this.storage,
+      ruleNameSuffix: props.ruleNameSuffix,
+      fleetSize: props.fleetSize,
+      streamRetentionHours: props.streamRetentionHours,
+    });
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
     this.provisioning = new Provisioning(this, 'Provisioning', { fleet: this.fleet, storage: this.storage });
     const topology = loadTopologyFile(props.topologyFile ?? `${PROJECT_ROOT}device/winter-river.topology.yaml`);
@@ -96,6 +105,7 @@ export class VppStack extends Stack {
       userPool: this.api.userPool,
       userPoolClient: this.api.userPoolClient,
       iotArnPrefix: this.fleet.arnPrefix,
+      reservedConcurrency: props.authorizerConcurrency,
     });
     this.dashboard.publish({
       mode: 'aws',
@@ -119,6 +129,7 @@ export class VppStack extends Stack {
       },
       logLevel: props.logLevel,
       alarmEmail: props.alarmEmail,
+      authorizer: { function: this.liveFeed.handler.function, invocationsPer5Min: AUTHORIZER_INVOCATIONS_PER_5_MIN },
     });
     this.operations = new Operations(this, 'Operations', {
       ruleNames: this.ingest.ruleNames,
@@ -180,7 +191,8 @@ export class VppStack extends Stack {
     out('AllowListTableName', this.storage.tables.allowList.tableName, 'Serials that may be provisioned by claim');
     out('MeteringBasicIngestTopic', this.fleet.meteringBasicIngestTopic, 'Metering without messaging charges (agent: BASIC_INGEST=1, or METERING_TOPIC=this)');
     out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
-    out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Refused device input and failed rule actions');
+    out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Failed rule actions and stream batches given up on (npm run redrive)');
+    out('RefusalsQueueUrl', this.ingest.refusalsQueue.queueUrl, 'Refused device input, as the refusals table and GET /api/refused also hold it');
     out('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'Alarms publish here; subscribe on-call to it');
     out('OperationsDashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the ingest path');
   }

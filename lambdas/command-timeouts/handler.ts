@@ -12,6 +12,7 @@ import { DynamoCommandLog } from '../core/commands-dynamodb.js';
 import { housekeepingEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
 import { DynamoFleetEventStore } from '../core/fleet-events-dynamodb.js';
 import { logger } from '../core/logger.js';
+import { businessMetrics } from '../core/metrics.js';
 import { DynamoMetadataStore } from '../core/metadata-dynamodb.js';
 import { S3ReportFiles } from '../core/report-files-s3.js';
 import { settleDueEvents, SETTLEMENT_GRACE_MS, type SettlementPorts } from '../core/settlement.js';
@@ -20,6 +21,7 @@ import { telemetryStore } from '../core/timeseries-store.js';
 /** One run: the command time-outs first (a failing settlement never holds them up), then the settlements. */
 export async function housekeeping(ports: SettlementPorts, now = Date.now(), settlementGraceMs = SETTLEMENT_GRACE_MS) {
   const expired = await expireCommands(ports.commands, now, ports.ledger);
+  businessMetrics.commandTimeouts(expired.length);
   if (expired.length > 0) logger.info('commands timed out', { count: expired.length, correlationIds: expired });
   const settled = await settleDueEvents(ports, now, settlementGraceMs);
   if (settled.length > 0) logger.info('events settled', { count: settled.length, eventIds: settled });

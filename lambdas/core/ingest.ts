@@ -1,5 +1,6 @@
 // Pure ingest logic: plain typed data in, port calls out. Runs in Lambda, the local stack and unit tests.
 import { recordEntry } from './ledger.js';
+import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from './policy.js';
 import type { IngestPorts, MeasureValue, RejectReason, SeriesRecord } from './ports.js';
 import {
   MAX_CLOCK_SKEW_MS,
@@ -278,6 +279,8 @@ export async function ingestPresence(msg: RuleMessage, ports: IngestPorts): Prom
   if (!parsed.ok) return reject('schema', parsed.message);
   const event = parsed.value;
   if (event.timestamp > msg.receivedAt + MAX_CLOCK_SKEW_MS) return reject('clock-skew', aheadMessage('timestamp', event.timestamp, msg.receivedAt));
+  // The dashboard's live feed (operator-…) and devices on their claim certificate (claim-…) connect too: not devices
+  if (event.clientId.startsWith(OPERATOR_CLIENT_PREFIX) || event.clientId.startsWith(CLAIM_CLIENT_PREFIX)) return { ok: true, stored: false };
   await ports.registry.recordPresence(event.clientId, event.eventType === 'connected', event.timestamp, {
     ...(event.sessionIdentifier !== undefined && { sessionId: event.sessionIdentifier }),
     ...(event.ipAddress !== undefined && { peer: event.ipAddress }),

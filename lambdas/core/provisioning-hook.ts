@@ -1,8 +1,10 @@
 // Fleet provisioning by claim: the pre-provisioning hook. AWS IoT calls it (a Lambda) before RegisterThing creates a
 // thing for a device holding the claim certificate; the local stack calls the same function. A device is provisioned
 // only if its serial number is on the allow-list (a DynamoDB table, `serial` = the thing name to be), and only once:
-// the hook marks the serial claimed, so a stolen claim certificate neither makes a new device nor a second
-// certificate for a device already provisioned (re-allow a serial by removing its `claimedAt`).
+// the hook marks the serial claimed by the device's new certificate, so a stolen claim certificate neither makes a
+// new device nor a second certificate for a device already provisioned (re-allow a serial by removing its
+// `claimedAt`). IoT calls the hook before it creates the thing: if RegisterThing then fails (throttling, a permission
+// gap), the device retries with the same certificate and is allowed again, so the serial is not burned by a failure.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -13,8 +15,11 @@ import { THING_NAME } from './topics.js';
 export const SERIAL_PARAMETER = 'SerialNumber';
 
 export interface AllowList {
-  /** Claims the serial for one provisioning: true when it is on the list, not withdrawn and not claimed before. */
-  claim(serial: string): Promise<boolean>;
+  /**
+   * Claims the serial for the certificate being provisioned: true when it is on the list, not withdrawn, and not
+   * claimed before or claimed by this same certificate (a retried RegisterThing).
+   */
+  claim(serial: string, certificateId: string): Promise<boolean>;
 }
 
 /** What AWS IoT sends the hook (the fields it reads). */
@@ -37,15 +42,18 @@ export async function preProvisioningHook(event: unknown, allowList: AllowList):
   if (!serial || !THING_NAME.test(serial) || serial.startsWith(CLAIM_CLIENT_PREFIX) || serial.startsWith(OPERATOR_CLIENT_PREFIX)) {
     return { allowProvisioning: false, reason: `${SERIAL_PARAMETER}: missing or not a device's thing name` };
   }
-  if (!(await allowList.claim(serial))) {
+  const certificateId = parsed.data.certificateId;
+  if (!certificateId) return { allowProvisioning: false, reason: 'certificateId: missing (the certificate being provisioned)' };
+  if (!(await allowList.claim(serial, certificateId))) {
     return { allowProvisioning: false, reason: `${SERIAL_PARAMETER} ${serial} is not on the allow-list (or was provisioned already)` };
   }
   return { allowProvisioning: true };
 }
 
 /**
- * The allow-list table (tables.allowList): one item per serial; `disabled: true` withdraws it, `claimedAt` is set by
- * the one provisioning it allowed. One conditional UpdateItem: two devices racing with one serial get one yes.
+ * The allow-list table (tables.allowList): one item per serial; `disabled: true` withdraws it, `claimedAt` and
+ * `claimedBy` (the certificate id) are set by the one provisioning it allowed. One conditional UpdateItem: two devices
+ * racing with one serial get one yes; the same certificate asking again gets yes again.
  */
 export class DynamoAllowList implements AllowList {
   constructor(
@@ -54,15 +62,16 @@ export class DynamoAllowList implements AllowList {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async claim(serial: string): Promise<boolean> {
+  async claim(serial: string, certificateId: string): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { serial },
-          UpdateExpression: 'SET claimedAt = :now',
-          ConditionExpression: 'attribute_exists(serial) AND attribute_not_exists(claimedAt) AND (attribute_not_exists(disabled) OR disabled <> :yes)',
-          ExpressionAttributeValues: { ':now': this.now().toISOString(), ':yes': true },
+          UpdateExpression: 'SET claimedAt = if_not_exists(claimedAt, :now), claimedBy = :cert',
+          ConditionExpression:
+            'attribute_exists(serial) AND (attribute_not_exists(claimedAt) OR claimedBy = :cert) AND (attribute_not_exists(disabled) OR disabled <> :yes)',
+          ExpressionAttributeValues: { ':now': this.now().toISOString(), ':cert': certificateId, ':yes': true },
         }),
       );
       return true;

@@ -1,5 +1,6 @@
 // The one shape of every rule's processing: split the rule event, run one domain function, send refusals to the
 // error sink. The rules' Lambdas read their Kinesis streams in batches (rule-batch.ts, stream-handler.ts).
+import { businessMetrics } from './metrics.js';
 import type { Ports } from './adapters.js';
 import { ingestDerTelemetry } from './der.js';
 import { RejectedRecordsError } from './errors.js';
@@ -49,6 +50,7 @@ export async function refuse(
   ports: Pick<Ports, 'errors'>,
 ): Promise<void> {
   logger.warn('message rejected', { reason: result.reason, detail: result.message, topic: msg.topic, clientId: msg.clientId });
+  businessMetrics.refusal(result.reason);
   await ports.errors.reject({
     reason: result.reason,
     message: result.message,

@@ -5,6 +5,7 @@
 // sweep settles from, and each entry is appended with appendOnce (the chain's own conditional append, no lock); the
 // event is marked settled last, so a sweep that dies half-way leaves it for the next. Just before, the report's CSV is
 // written to the report files (report-files.ts) from that same stored report: a settled event always has its file.
+import { businessMetrics } from './metrics.js';
 import { fleetEventReport, reportView, type FleetEventReport, type FleetEventReportView, type ReportPorts } from './fleet-event.js';
 import { appendOnce, type LedgerStore } from './ledger.js';
 import { logger } from './logger.js';
@@ -70,6 +71,7 @@ export async function settleDueEvents(ports: SettlementPorts, now: number, grace
     }
     next = page.next;
   } while (next);
+  businessMetrics.settlementFailures(failed.length);
   if (failed.length > 0) throw new Error(`settlement failed for ${failed.join(', ')} (settled: ${settled.length})`);
   return settled;
 }

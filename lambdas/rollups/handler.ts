@@ -7,12 +7,14 @@ import { documentClient, rollupStore } from '../core/adapters.js';
 import { loadEnv, loadEnvOf, rollupsEnvSchema } from '../core/config.js';
 import { DynamoInventoryStore } from '../core/inventory-dynamodb.js';
 import { logger } from '../core/logger.js';
+import { businessMetrics } from '../core/metrics.js';
 import { DynamoDeviceRegistry } from '../core/registry-dynamodb.js';
 import { rollupFleet, runRollupPass, type PassPorts } from '../core/rollup-pass.js';
 import { telemetryStore } from '../core/timeseries-store.js';
 
 export async function rollupPass(ports: PassPorts, now = Date.now()) {
   const result = await runRollupPass(ports, now);
+  businessMetrics.rollupLag(now - result.to);
   logger.info('rollup pass', { from: new Date(result.from).toISOString(), to: new Date(result.to).toISOString(), rows: result.rows, dirty: result.dirty });
   return result;
 }

@@ -159,10 +159,11 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     expect(sorted(pairs)).toEqual(sorted([
       ['iot:GetThingShadow', iot(':thing/*')],
       ['iot:ListThingPrincipals', iot(':thing/*')],
-      ['iot:DetachThingPrincipal', iot(':cert/*')],
       ['iot:UpdateThing', iot(':thing/*')],
+      // IAM authorizes both detaches on the certificate, the principal being detached
       ['iot:UpdateCertificate', iot(':cert/*')],
       ['iot:DetachPolicy', iot(':cert/*')],
+      ['iot:DetachThingPrincipal', iot(':cert/*')],
       ['iot:Publish', iot(':topic/ven/cmd/*')],
       ['iot:Publish', iot(':topic/winter-river/*/command')],
     ]));
@@ -172,6 +173,12 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
       Role: stack.resolve(stack.api.handler.role.roleArn),
       Environment: { Variables: Match.objectLike({ DEVICE_POLICY_NAME: stack.resolve(stack.fleet.devicePolicy.ref) }) },
     });
+  });
+
+  it('gives the api Lambda no access to the provisioning allow-list', () => {
+    const allowList = JSON.stringify(stack.resolve(stack.storage.tables.allowList.tableArn));
+    const statements = statementsOf(template, stack.resolve(stack.api.handler.role.roleName));
+    expect(statements.filter((st) => JSON.stringify(st.Resource).includes(allowList.slice(1, -1)))).toEqual([]);
   });
 
   it('lets the api Lambda read the refusal log and the fleet events by month, and names the refusals table to it', () => {

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, VENS_PER_METERING_SHARD } from '../../lambdas/core/rules.js';
+import { DEFAULT_STREAM_RETENTION_HOURS } from '../../lib/ingest.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { actionsOf, resourcesOf, statementsOf, synthVpp } from './synth.js';
 
@@ -78,7 +79,7 @@ describe('given the stack, when synthesized, then ingest', () => {
         ShardCount: shardsFor(rule, DEFAULT_FLEET_SIZE),
         StreamModeDetails: { StreamMode: 'PROVISIONED' },
         StreamEncryption: { EncryptionType: 'KMS', KeyId: 'alias/aws/kinesis' },
-        RetentionPeriodHours: 24,
+        RetentionPeriodHours: DEFAULT_STREAM_RETENTION_HOURS,
       });
     }
   });
@@ -148,15 +149,23 @@ describe('given the stack, when synthesized, then ingest', () => {
     }
   });
 
-  it('gives every rule Lambda the dead-letter queue as ERROR_QUEUE_URL, and lets it send there', () => {
+  it('gives every rule Lambda the refusals queue as ERROR_QUEUE_URL, not the dead-letter queue whose depth is alarmed', () => {
+    const refusalsQueue = stack.resolve(stack.ingest.refusalsQueue.queueUrl);
+    expect(refusalsQueue).not.toEqual(deadLetterQueue);
     for (const { handler } of rules) {
       const fn = stack.ingest.functions[handler];
       template.hasResourceProperties('AWS::Lambda::Function', {
         Role: stack.resolve(fn.role.roleArn),
-        Environment: { Variables: Match.objectLike({ ERROR_QUEUE_URL: deadLetterQueue }) },
+        Environment: { Variables: Match.objectLike({ ERROR_QUEUE_URL: refusalsQueue }) },
       });
-      expect(actionsOf(template, stack.resolve(fn.role.roleName))).toContain('sqs:SendMessage');
+      const sends = statementsOf(template, stack.resolve(fn.role.roleName)).filter((st) => [st.Action].flat().includes('sqs:SendMessage'));
+      expect(sends.map((st) => JSON.stringify(st.Resource)).sort()).toEqual(
+        [stack.resolve(stack.ingest.refusalsQueue.queueArn), stack.resolve(stack.ingest.deadLetterQueue.queueArn)].map((r) => JSON.stringify(r)).sort(),
+      );
     }
+    // the only queue-depth alarm is the dead-letter queue's
+    const depthAlarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(depthAlarms.map((a) => a.Properties.Dimensions)).toEqual([[{ Name: 'QueueName', Value: stack.resolve(stack.ingest.deadLetterQueue.queueName) }]]);
   });
 
   it('lets ingest Lambdas write and never query: they only record what devices send (der reads the inventory; two read back one item)', () => {

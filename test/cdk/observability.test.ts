@@ -49,7 +49,8 @@ describe('given the stack, when synthesized, then observability', () => {
       }
     }
     // the IoT alarms live in Operations (operations.test.ts)
-    expect(stack.observability.alarms).toHaveLength(1 + 2 * lambdas.length);
+    // and the live-feed authorizer's invocations, settlement failures and rollup lag (go-live.test.ts)
+    expect(stack.observability.alarms).toHaveLength(1 + 2 * lambdas.length + 1 + 2);
   });
 
   it('runs every project Lambda with the Powertools settings, log level from -c logLevel', () => {
@@ -61,6 +62,25 @@ describe('given the stack, when synthesized, then observability', () => {
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
       });
     }
+  });
+
+  it('lets this account\'s CloudWatch alarms publish to the alarm topic (its topic policy replaces the default)', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: stack.resolve(stack.observability.alarmTopic.topicArn),
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+            },
+          }),
+        ]),
+      },
+    });
   });
 
   it('accepts alarm publishes over TLS only', () => {

@@ -161,6 +161,14 @@ describe('issue #16: samples from the future and numbers no store keeps', () => 
     expect(presence).toHaveLength(1);
   });
 
+  it.each(['operator-3f9a2c', 'claim-ven-101'])('ignores the lifecycle events of %s: the live feed and claim connections are no devices', async (clientId) => {
+    const presence: unknown[][] = [];
+    const ports = { registry: { recordPresence: async (...args: unknown[]) => void presence.push(args) } } as unknown as IngestPorts;
+    const event = message({ clientId, timestamp: RECEIVED, eventType: 'connected', versionNumber: 1 }, '');
+    expect(await ingestPresence(event, ports)).toEqual({ ok: true, stored: false });
+    expect(presence).toEqual([]);
+  });
+
   it.each([
     ['a reading DynamoDB cannot hold (1e-200)', { ...seed, usedPowerKw: 1e-200 }, /^usedPowerKw: must be 0 or of magnitude/],
     ['a circuit reading too small to store', { ...seed, circuits: [{ ...(seed.circuits as object[])[0], currentKw: 5e-324 }] }, /^circuits\.0\.currentKw: /],
