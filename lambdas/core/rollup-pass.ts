@@ -139,7 +139,7 @@ export async function runRollupPass(ports: PassPorts, now = Date.now()): Promise
     for (const tier of ['1h', '1d', '1mo'] as const) {
       starts = [...new Set(starts.map((s) => bucketStart(tier, s)))];
       for (const start of starts) {
-        const children = await ports.rollups.query(nodeId, childTier(tier), { from: start, to: bucketEnd(tier, start), limit: 100, oldestFirst: true });
+        const children = await ports.rollups.query(nodeId, childTier(tier), { from: start, to: bucketEnd(tier, start), limit: 100, oldestFirst: true, consistent: true });
         if (children.items.length) await put(nodeId, tier, [combine(tier, start, children.items)]);
       }
     }
