@@ -1,6 +1,7 @@
 // Kinesis Data Streams served locally by kinesalite (pure JS, the Kinesis wire API, LevelDB on disk under
 // `.vpp/kinesis`), in a worker thread like dynalite. A PutRecords answer means the records are in LevelDB's log (a
-// write(2) per batch): they survive a kill -9 of the process (test/e2e/kill-under-load.test.ts).
+// write(2) per batch): they survive a kill -9 of the process (test/e2e/kill-under-load.test.ts), not a power cut
+// (no fsync; docs/develop-local-aws-rules.md).
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
