@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_FAULT_RATES } from '../../bin/local/aws-rules.js';
 import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/kinesis.js';
+import { redrive } from '../../bin/local/redrive.js';
 import { StreamWriter } from '../../bin/local/stream-writer.js';
 
 let dir: string;
@@ -25,12 +26,16 @@ afterAll(async () => {
 });
 
 async function readAll(client: KinesisClient, stream: string): Promise<string[]> {
+  return (await readRecords(client, stream)).map((r) => r.data);
+}
+
+async function readRecords(client: KinesisClient, stream: string): Promise<{ data: string; sequenceNumber: string; shardId: string }[]> {
   const { Shards } = await client.send(new ListShardsCommand({ StreamName: stream }));
   let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: Shards![0]!.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
-  const out: string[] = [];
+  const out: { data: string; sequenceNumber: string; shardId: string }[] = [];
   for (;;) {
     const res = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-    out.push(...(res.Records ?? []).map((r) => Buffer.from(r.Data!).toString()));
+    out.push(...(res.Records ?? []).map((r) => ({ data: Buffer.from(r.Data!).toString(), sequenceNumber: r.SequenceNumber!, shardId: Shards![0]!.ShardId! })));
     if (!res.Records?.length) return out;
     iterator = res.NextShardIterator;
   }
@@ -61,4 +66,19 @@ it('puts 400 records through partial failures: each stored once, each put resolv
   expect(stored.length).toBe(400);
   expect(new Set(stored).size).toBe(400);
   expect([...resolved].sort()).toEqual(records.map((r) => r.data).sort());
+});
+
+it('redrive puts a dead letter\'s records back through partial failures, each once', async () => {
+  await ensureStreams(kinesis.client, ['redriven']);
+  const writer = new StreamWriter({ client: kinesis.client, maxBacklog: 10_000 });
+  await Promise.all(Array.from({ length: 200 }, (_, i) => writer.put('redriven', `ven-${i % 4}`, Buffer.from(`d-${i}`))));
+  const first = await readRecords(kinesis.client, 'redriven');
+  const letter = { stream: 'redriven', shardId: first[0]!.shardId, startSequenceNumber: first[0]!.sequenceNumber, endSequenceNumber: first.at(-1)!.sequenceNumber };
+  const result = await redrive(kinesis.client, [letter]);
+  expect(result).toEqual({ redriven: 200, missing: [] });
+  const all = await readAll(kinesis.client, 'redriven');
+  const counts = new Map<string, number>();
+  for (const d of all) counts.set(d, (counts.get(d) ?? 0) + 1);
+  expect(all.length).toBe(400);
+  expect([...counts.values()].every((n) => n === 2)).toBe(true);
 });
