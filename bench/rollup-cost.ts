@@ -27,10 +27,18 @@ export interface RollupCostInput {
 export function rollupCostLine(c: RollupCostInput) {
   const row = intervalRow(Date.UTC(2026, 10, 1), [{ time: 0, kw: 1.234, socPct: 55.5, shedKw: 0.5 }], true);
   const rowBytes = c.itemSize(rollupItem('ven-00042', '15m', { ...row, kwSum: 1.2345678901234, importKwh: 0.30864197530864 }, 1_800_000_000));
-  const read = (bytes: number) => Math.max(1, Math.ceil(bytes / (4 * KB))) * 0.5; // eventually consistent
+  const units = (bytes: number) => Math.max(1, Math.ceil(bytes / (4 * KB)));
+  const read = (bytes: number) => units(bytes) * 0.5; // eventually consistent
+  const consistentRead = (bytes: number) => units(bytes); // the pass reads what it has just put, and the samples
   // 4 puts a pass (15m, 1h, 1d, 1mo: each ≤ 1 KB), the three child queries (4, ≤ 24 and ≤ 31 rows), the samples, the registry
   const wru = PASSES * 4 * Math.ceil(rowBytes / KB);
-  const rru = PASSES * (read(4 * rowBytes) + read(24 * rowBytes) + read(31 * rowBytes) + (c.timeseriesBytesPerSample ? read(c.samplesPer15Min * c.timeseriesBytesPerSample) : 0) + read(c.registryItemBytes));
+  const rru =
+    PASSES *
+    (consistentRead(4 * rowBytes) +
+      consistentRead(24 * rowBytes) +
+      consistentRead(31 * rowBytes) +
+      (c.timeseriesBytesPerSample ? consistentRead(c.samplesPer15Min * c.timeseriesBytesPerSample) : 0) +
+      read(c.registryItemBytes));
   const storedGb = (ROWS_PER_MONTH * (rowBytes + 100) * (c.archiveRetentionDays / 30)) / 1e9;
   const lambdaUsd = PASSES * (PASS_MS_PER_VEN / 1000) * c.lambdaGb * c.prices.lambda.gbSecond;
   return {

@@ -2,6 +2,8 @@
 // It lacks TransactWriteItems, UpdateTimeToLive and PartiQL: the adapters use none of them.
 // dynalite runs in a worker thread: its request handling and LevelDB work (about as much CPU per metering message
 // as the rest of the stack together, see bench/REPORT.md) then use a second core instead of the broker's.
+// A proxy in that worker holds DynamoDB's rules that dynalite does not (dynamodb-rules.ts, docs/develop-local-aws-rules.md):
+// eventually consistent reads and index queries lag behind writes; in fault mode, throttling and unprocessed items.
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -9,7 +11,9 @@ import {
   ListTablesCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { fileURLToPath } from 'node:url';
 import type { TableDefinition } from '../../lambdas/core/tables.js';
+import { awsRulesFromEnv, type AwsRules } from './aws-rules.js';
 import { startWorkerServer } from './worker-server.js';
 
 export interface LocalDynamo {
@@ -22,8 +26,10 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-export async function startDynamo(path: string): Promise<LocalDynamo> {
-  const server = await startWorkerServer('dynalite', { path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/** `rules`: from the environment by default (VPP_DYNAMODB_LAG_MS, VPP_AWS_FAULTS, VPP_AWS_FAULTS_SEED). */
+export async function startDynamo(path: string, rules: AwsRules = awsRulesFromEnv()): Promise<LocalDynamo> {
+  const proxy = rules.lagMs > 0 || rules.faults ? { file: fileURLToPath(new URL('./dynamodb-rules.ts', import.meta.url)), factory: 'dynamoRulesHandler', options: rules } : undefined;
+  const server = await startWorkerServer('dynalite', { path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }, proxy);
   const endpoint = server.endpoint;
   const client = new DynamoDBClient({
     endpoint,

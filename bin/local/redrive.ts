@@ -15,6 +15,13 @@ export interface RedriveResult {
   readonly missing: KinesisBatchInfo[];
 }
 
+const PUT_ATTEMPTS = 10;
+/** Half the capped exponential wait plus a random share of the other half. */
+const retryWait = (attempt: number) => {
+  const d = Math.min(2_000, 50 * 2 ** attempt);
+  return d / 2 + Math.random() * (d / 2);
+};
+
 const key = (l: KinesisBatchInfo) => `${l.stream}/${l.shardId}/${l.startSequenceNumber}/${l.endSequenceNumber}`;
 
 /** The dead letters in the local error sink (`errors.jsonl.1`, then `errors.jsonl`), less those `doneFile` lists. */
@@ -51,11 +58,20 @@ export async function redrive(client: KinesisClient, letters: readonly KinesisBa
     }
     for (let i = 0; i < records.length; i += 500) {
       const batch = records.slice(i, i + 500);
-      const res = await client.send(
-        new PutRecordsCommand({ StreamName: letter.stream, Records: batch.map((r) => ({ Data: r.Data!, PartitionKey: r.PartitionKey! })) }),
-      );
-      if (res.FailedRecordCount) throw new Error(`stream ${letter.stream}: ${res.FailedRecordCount} record(s) not put back: run redrive again`);
-      redriven += batch.length;
+      // a busy shard fails some records of a PutRecords: only those are put again
+      let pending = batch;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > 1) await new Promise((r) => setTimeout(r, retryWait(attempt - 1)));
+        const res = await client.send(
+          new PutRecordsCommand({ StreamName: letter.stream, Records: pending.map((r) => ({ Data: r.Data!, PartitionKey: r.PartitionKey! })) }),
+        );
+        const failed = pending.filter((_, j) => !res.Records?.[j]?.SequenceNumber || res.Records[j]!.ErrorCode);
+        redriven += pending.length - failed.length;
+        pending = failed;
+        if (pending.length > 0 && attempt === PUT_ATTEMPTS) {
+          throw new Error(`stream ${letter.stream}: ${pending.length} record(s) not put back after ${attempt} attempts: run redrive again`);
+        }
+      }
     }
   }
   return { redriven, missing };

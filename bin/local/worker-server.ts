@@ -1,6 +1,8 @@
 // A local AWS service emulator (dynalite, kinesalite) in a worker thread: its request handling and LevelDB work use
 // another core than the broker's. The worker is plain CommonJS (a TypeScript loader does not reach worker threads
-// under every runner); it serves `require(workerData.module)(options)` on a free port of 127.0.0.1.
+// under every runner); it serves `require(workerData.module)(options)` on a free port of 127.0.0.1, or, with a proxy,
+// the proxy there and the emulator behind it on another loopback port (the proxy's TypeScript is bundled for it).
+import { buildSync } from 'esbuild';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -9,21 +11,52 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const server = require(workerData.module)(workerData.options);
 server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
+let front = server;
 let closing = false;
 // A request still in flight when the server closes meets its database closed (dynalite leaves that promise unhandled):
 // the outage a stop means, not a crash of the test or the stack.
 process.on('unhandledRejection', (error) => {
   if (!(closing && /Database is closed/.test(String(error)))) throw error;
 });
-server.listen(workerData.port, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }));
+const listening = () => parentPort.postMessage({ port: front.address().port });
+if (workerData.proxy) {
+  server.listen(0, '127.0.0.1', () => {
+    const proxy = { exports: {} };
+    new Function('module', 'exports', 'require', workerData.proxy.code)(proxy, proxy.exports, require);
+    front = require('node:http').createServer(proxy.exports[workerData.proxy.factory]({ port: server.address().port }, workerData.proxy.options));
+    front.on('error', (error) => parentPort.postMessage({ error: String(error) }));
+    front.listen(workerData.port, '127.0.0.1', listening);
+  });
+} else server.listen(workerData.port, '127.0.0.1', listening);
+const closeServer = (s) => new Promise((resolve) => {
+  s.close(resolve);
+  s.closeAllConnections(); // kept-alive sockets would hold the close (and a stopped part would still answer on them)
+});
 parentPort.on('message', (message) => {
   if (message === 'close') {
     closing = true;
-    server.close(() => parentPort.postMessage({ closed: true }));
-    server.closeAllConnections(); // kept-alive sockets would hold the close (and a stopped part would still answer on them)
+    closeServer(front).then(() => front === server || closeServer(server)).then(() => parentPort.postMessage({ closed: true }));
   }
 });
 `;
+
+/** A request handler factory in a TypeScript file of Node-only imports, served in front of the emulator. */
+export interface WorkerProxy {
+  readonly file: string;
+  /** Its export `(upstream: { port }, options) => (req, res) => void`. */
+  readonly factory: string;
+  readonly options: unknown;
+}
+
+const bundles = new Map<string, string>();
+function bundle(file: string): string {
+  let code = bundles.get(file);
+  if (code === undefined) {
+    code = buildSync({ entryPoints: [file], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false }).outputFiles[0]!.text;
+    bundles.set(file, code);
+  }
+  return code;
+}
 
 export interface WorkerServer {
   readonly endpoint: string;
@@ -34,10 +67,11 @@ export interface WorkerServer {
   close(): Promise<void>;
 }
 
-/** Starts `moduleName`'s server with `options` in a worker on a free port. */
-export async function startWorkerServer(moduleName: string, options: Record<string, unknown>): Promise<WorkerServer> {
+/** Starts `moduleName`'s server with `options` in a worker on a free port, behind `proxy` when given. */
+export async function startWorkerServer(moduleName: string, options: Record<string, unknown>, proxy?: WorkerProxy): Promise<WorkerServer> {
   const module = createRequire(import.meta.url).resolve(moduleName);
-  let running: { worker: Worker; port: number } | undefined = await startWorker(moduleName, module, options, 0);
+  const proxied = proxy && { code: bundle(proxy.file), factory: proxy.factory, options: proxy.options };
+  let running: { worker: Worker; port: number } | undefined = await startWorker(moduleName, module, options, 0, proxied);
   const port = running.port;
   const stop = async () => {
     if (!running) return;
@@ -52,14 +86,20 @@ export async function startWorkerServer(moduleName: string, options: Record<stri
     endpoint: `http://127.0.0.1:${port}`,
     stop,
     async start() {
-      running ??= await startWorker(moduleName, module, options, port);
+      running ??= await startWorker(moduleName, module, options, port, proxied);
     },
     close: stop,
   };
 }
 
-async function startWorker(moduleName: string, module: string, options: Record<string, unknown>, port: number): Promise<{ worker: Worker; port: number }> {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, options, port } });
+async function startWorker(
+  moduleName: string,
+  module: string,
+  options: Record<string, unknown>,
+  port: number,
+  proxy: { code: string; factory: string; options: unknown } | undefined,
+): Promise<{ worker: Worker; port: number }> {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, options, port, proxy } });
   const [started] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => [{ error: String(e) }])])) as [
     { port?: number; error?: string },
   ];

@@ -4,11 +4,11 @@
 // carry) and without `month`, so never listed: `<eventId>/report` (the report as served) and, when the per-VEN
 // intervals are too many to serve inline, `<eventId>/report/<attempt>/<n>` (their parts, for the CSV). Each VEN's
 // commitment to an event is one more such item, `commit/<venId>`, rewritten only when free (its `until` passed).
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { monthsBack, newestFirst, walkBuckets } from './bucket-pages.js';
-import { conditional } from './dynamo.js';
+import { batchGetAll, conditional } from './dynamo.js';
 import { checkStartKey } from './page-token.js';
 import { tables } from './tables.js';
 import type { FleetEventRecord, FleetEventStore, StoredReport, VenCommitment } from './ports.js';
@@ -93,18 +93,10 @@ export class DynamoFleetEventStore implements FleetEventStore {
 
   async commitments(venIds: readonly string[], now: number) {
     const found = new Map<string, VenCommitment>();
-    for (let i = 0; i < venIds.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = {
-        [this.tableName]: { Keys: venIds.slice(i, i + 100).map((id) => ({ eventId: commitKey(id) })), ConsistentRead: true },
-      };
-      while (request && Object.keys(request).length > 0) {
-        const got = await this.client.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of got.Responses?.[this.tableName] ?? []) {
-          const c = toCommitment(item);
-          if (c.until > now) found.set(c.venId, c);
-        }
-        request = got.UnprocessedKeys as typeof request;
-      }
+    const keys = venIds.map((id) => ({ eventId: commitKey(id) }));
+    for (const item of await batchGetAll(this.client, this.tableName, keys, 'fleet event commitments', { consistentRead: true })) {
+      const c = toCommitment(item);
+      if (c.until > now) found.set(c.venId, c);
     }
     return found;
   }
@@ -158,17 +150,12 @@ export class DynamoFleetEventStore implements FleetEventStore {
     const keys = (res.Item.parts ?? []) as string[];
     if (!withParts || keys.length === 0) return { report, parts: [] };
     const byKey = new Map<string, unknown[]>();
-    for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = {
-        [this.tableName]: { Keys: keys.slice(i, i + 100).map((k) => ({ eventId: k })) },
-      };
-      while (request && Object.keys(request).length > 0) {
-        const got = await this.client.send(new BatchGetCommand({ RequestItems: request }));
-        for (const item of got.Responses?.[this.tableName] ?? []) byKey.set(item.eventId as string, decompress(item.z) as unknown[]);
-        request = got.UnprocessedKeys as typeof request;
-      }
-    }
-    return { report, parts: keys.flatMap((k) => byKey.get(k) ?? []) };
+    // consistent: the parts are put just before the report that names them
+    const items = await batchGetAll(this.client, this.tableName, keys.map((k) => ({ eventId: k })), 'fleet event report', { consistentRead: true });
+    for (const item of items) byKey.set(item.eventId as string, decompress(item.z) as unknown[]);
+    const missing = keys.filter((k) => !byKey.has(k));
+    if (missing.length > 0) throw new Error(`the stored report of ${eventId} names ${missing.length} part(s) that are not stored: ${missing[0]}`);
+    return { report, parts: keys.flatMap((k) => byKey.get(k)!) };
   }
 
   async list(page: { limit: number; next?: string }) {

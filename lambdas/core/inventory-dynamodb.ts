@@ -1,15 +1,12 @@
 // The asset and site inventory on DynamoDB (`tables.inventory`): one partition per kind, one row per asset or site.
-import { BatchWriteCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll, type BatchWriteRequest } from './dynamo.js';
 import type { Inventory, InventoryAsset, InventorySite } from './inventory.js';
 import { decodeStartKey, encodeToken } from './page-token.js';
 import { tables } from './tables.js';
 import type { InventoryStore, Page } from './ports.js';
 
 type Kind = 'asset' | 'site';
-type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Record<string, unknown> } };
-
-const BATCH = 25;
-const MAX_ATTEMPTS = 8;
 
 export class DynamoInventoryStore implements InventoryStore {
   constructor(
@@ -25,8 +22,8 @@ export class DynamoInventoryStore implements InventoryStore {
     const keep = new Set(rows.map((r) => `${r.kind}#${r.id}`));
     const stale = [...(await this.keys('site')), ...(await this.keys('asset'))].filter((k) => !keep.has(`${k.kind}#${k.id}`));
     await this.write([
-      ...rows.map((Item): WriteRequest => ({ PutRequest: { Item } })),
-      ...stale.map((Key): WriteRequest => ({ DeleteRequest: { Key } })),
+      ...rows.map((Item): BatchWriteRequest => ({ PutRequest: { Item } })),
+      ...stale.map((Key): BatchWriteRequest => ({ DeleteRequest: { Key } })),
     ]);
   }
 
@@ -71,6 +68,8 @@ export class DynamoInventoryStore implements InventoryStore {
           ExpressionAttributeNames: { '#kind': 'kind', '#id': 'id' },
           ExpressionAttributeValues: { ':kind': kind },
           ProjectionExpression: '#kind, #id',
+          // consistent: a replace just before this one has put rows that may now be stale
+          ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
@@ -80,17 +79,9 @@ export class DynamoInventoryStore implements InventoryStore {
     return keys;
   }
 
-  /** BatchWriteItem in chunks of 25, resending what DynamoDB leaves unprocessed. */
-  private async write(requests: WriteRequest[]) {
-    for (let i = 0; i < requests.length; i += BATCH) {
-      let pending: WriteRequest[] = requests.slice(i, i + BATCH);
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > MAX_ATTEMPTS) throw new Error(`inventory: ${pending.length} write(s) left unprocessed`);
-        if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        const res = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = (res.UnprocessedItems?.[this.tableName] ?? []) as WriteRequest[];
-      }
-    }
+  /** BatchWriteItem in chunks of 25, resending what DynamoDB leaves unprocessed (with backoff, then failing loudly). */
+  private write(requests: BatchWriteRequest[]) {
+    return batchWriteAll(this.client, this.tableName, requests, 'inventory');
   }
 }
 

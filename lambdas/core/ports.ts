@@ -41,6 +41,8 @@ export interface SeriesQuery extends TimeRange {
   readonly where?: { readonly dimension: string; readonly value: string };
   /** Adds each record's `writtenAt` where the store keeps it (data quality: late and out-of-order samples). */
   readonly withWriteTime?: boolean;
+  /** A strongly consistent read where the store has the choice (DynamoDB): every sample stored before it is seen. */
+  readonly consistent?: boolean;
 }
 
 /**

@@ -3,8 +3,8 @@
 // state (`part` = state: connected and presenceAt from presence events; lastSeen, seenAt, reportIntervalMs, latest from
 // heartbeats) takes every heartbeat and presence event and is in no index, so a heartbeat is one unindexed write and
 // no index partition takes every device's. `online` is not stored: it is judged when read (isOnline).
-import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { conditional } from './dynamo.js';
+import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGetAll, conditional } from './dynamo.js';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
 import type { Device, DeviceKind, DeviceRegistry, Page } from './ports.js';
@@ -201,14 +201,8 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
     for (let i = 0; i < deviceIds.length; i += BATCH_GET) chunks.push(deviceIds.slice(i, i + BATCH_GET));
     await Promise.all(
       chunks.map(async (ids) => {
-        let keys: Item[] | undefined = ids.map((deviceId) => ({ deviceId, part: STATE }));
-        for (let attempt = 0; keys?.length; attempt++) {
-          if (attempt === 5) throw new Error(`DynamoDB left ${keys.length} registry key(s) unprocessed`);
-          if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-          const res: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-          for (const item of res.Responses?.[this.tableName] ?? []) states.set(item.deviceId as string, item);
-          keys = res.UnprocessedKeys?.[this.tableName]?.Keys;
-        }
+        const items = await batchGetAll(this.client, this.tableName, ids.map((deviceId) => ({ deviceId, part: STATE })), 'registry');
+        for (const item of items) states.set(item.deviceId as string, item);
       }),
     );
     return states;

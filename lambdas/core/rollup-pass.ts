@@ -139,7 +139,7 @@ export async function runRollupPass(ports: PassPorts, now = Date.now()): Promise
     for (const tier of ['1h', '1d', '1mo'] as const) {
       starts = [...new Set(starts.map((s) => bucketStart(tier, s)))];
       for (const start of starts) {
-        const children = await ports.rollups.query(nodeId, childTier(tier), { from: start, to: bucketEnd(tier, start), limit: 100, oldestFirst: true });
+        const children = await ports.rollups.query(nodeId, childTier(tier), { from: start, to: bucketEnd(tier, start), limit: 100, oldestFirst: true, consistent: true });
         if (children.items.length) await put(nodeId, tier, [combine(tier, start, children.items)]);
       }
     }
@@ -155,7 +155,8 @@ async function deviceRows(telemetry: TelemetryStore, device: RollupDevice, from:
   const byBucket = new Map<number, RollupSample[]>();
   let next: string | undefined;
   do {
-    const page = await telemetry.query({ series: device.series, deviceId: device.deviceId, start: from, end: to - 1, limit: 1000, ...(next && { next }) });
+    // consistent: a sample stored just before the pass is on time, and would otherwise be left out for good
+    const page = await telemetry.query({ series: device.series, deviceId: device.deviceId, start: from, end: to - 1, limit: 1000, consistent: true, ...(next && { next }) });
     for (const record of page.items) {
       const sample = rollupSample(device.series, record);
       if (!sample) continue;

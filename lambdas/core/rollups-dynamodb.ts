@@ -3,15 +3,13 @@
 // them the pass's own items: its watermark (`pk` = `pass`) and the late-data markers (`pk` = `dirty`, `sk` =
 // `{bucket ISO}#{series}#{deviceId}`). TTL `expiresAt`: the archive retention.
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { conditional } from './dynamo.js';
+import { batchGetAll, batchWriteAll, conditional } from './dynamo.js';
 import { decodeStartKey, encodeToken } from './page-token.js';
 import { tables } from './tables.js';
 import type { Page } from './ports.js';
@@ -26,12 +24,22 @@ export interface DirtyMarker {
   readonly at: number;
 }
 
+export interface RowRange {
+  readonly from: number;
+  readonly to: number;
+  readonly limit: number;
+  readonly next?: string;
+  readonly oldestFirst?: boolean;
+  /** A strongly consistent read: sees every row put before it (the pass reads what it has just put). */
+  readonly consistent?: boolean;
+}
+
 /** The rollups' port: rows per node and tier, the pass's watermark and the late-data markers. */
 export interface RollupStore {
   put(nodeId: string, tier: Tier, rows: readonly RollupRow[]): Promise<void>;
   /** Rows with from ≤ start < to, newest first unless `oldestFirst`. */
-  query(nodeId: string, tier: Tier, range: { from: number; to: number; limit: number; next?: string; oldestFirst?: boolean }): Promise<Page<RollupRow>>;
-  /** The 15-minute rows of these nodes at this bucket (absent: no data). */
+  query(nodeId: string, tier: Tier, range: RowRange): Promise<Page<RollupRow>>;
+  /** The 15-minute rows of these nodes at this bucket (absent: no data), read consistently. */
   intervals(nodeIds: readonly string[], bucket: number): Promise<Map<string, RollupRow>>;
   markDirty(markers: readonly Omit<DirtyMarker, 'at'>[], at: number): Promise<void>;
   dirty(limit: number): Promise<DirtyMarker[]>;
@@ -41,9 +49,6 @@ export interface RollupStore {
   setWatermark(ms: number): Promise<void>;
 }
 
-const BATCH_WRITE = 25;
-const BATCH_GET = 100;
-const MAX_ATTEMPTS = 8;
 const iso = (ms: number) => new Date(ms).toISOString();
 const PASS = { pk: 'pass', sk: 'watermark' };
 
@@ -93,23 +98,16 @@ export class DynamoRollupStore implements RollupStore {
 
   async put(nodeId: string, tier: Tier, rows: readonly RollupRow[]) {
     const requests = rows.map((r) => ({ PutRequest: { Item: rollupItem(nodeId, tier, r, Math.floor(r.end / 1000) + this.retentionDays * 86_400) } }));
-    for (let i = 0; i < requests.length; i += BATCH_WRITE) {
-      let pending: typeof requests = requests.slice(i, i + BATCH_WRITE);
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > MAX_ATTEMPTS) throw new Error(`rollups: ${pending.length} write(s) left unprocessed`);
-        if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        const res = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
-        pending = (res.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-      }
-    }
+    await batchWriteAll(this.client, this.tableName, requests, 'rollups');
   }
 
-  async query(nodeId: string, tier: Tier, range: { from: number; to: number; limit: number; next?: string; oldestFirst?: boolean }) {
+  async query(nodeId: string, tier: Tier, range: RowRange) {
     // `to` is exclusive: the last millisecond before it
     const condition = { partition: `${nodeId}#${tier}`, from: iso(range.from), to: iso(range.to - 1) };
     const res = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
+        ...(range.consistent && { ConsistentRead: true }),
         KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':pk': condition.partition, ':from': condition.from, ':to': condition.to },
         ScanIndexForward: range.oldestFirst ?? false,
@@ -124,16 +122,9 @@ export class DynamoRollupStore implements RollupStore {
     const out = new Map<string, RollupRow>();
     const sk = iso(bucket);
     const ids = [...new Set(nodeIds)]; // BatchGetItem refuses a key twice
-    for (let i = 0; i < ids.length; i += BATCH_GET) {
-      let keys: Item[] = ids.slice(i, i + BATCH_GET).map((id) => ({ pk: `${id}#15m`, sk }));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > MAX_ATTEMPTS) throw new Error(`rollups: ${keys.length} read(s) left unprocessed`);
-        if (attempt > 1) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-        const res = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-        for (const item of res.Responses?.[this.tableName] ?? []) out.set((item.pk as string).slice(0, -'#15m'.length), rowOf(item));
-        keys = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
-      }
-    }
+    // consistent: the pass reads the rows it has just put
+    const items = await batchGetAll(this.client, this.tableName, ids.map((id) => ({ pk: `${id}#15m`, sk })), 'rollups', { consistentRead: true });
+    for (const item of items) out.set((item.pk as string).slice(0, -'#15m'.length), rowOf(item));
     return out;
   }
 

@@ -187,6 +187,7 @@ export class DynamoTelemetryStore implements TelemetryStore {
               ':to': `${sortKey(Math.min(end, dayStart + DAY_MS - 1))}~`,
             },
             ScanIndexForward: false,
+            ...(q.consistent && { ConsistentRead: true }),
             Limit: Math.min(100, Math.ceil((q.limit - items.length) / perItem) + 1),
             ExclusiveStartKey: startKey,
           }),
