@@ -182,10 +182,11 @@ export class Ingest extends Construct {
     storage.grantGetItem(fn, 'metadata'); // each VEN's tariff
     storage.grantTimeseriesRead(fn); // the metering an event's report is computed from
     const fleetEvents = storage.tables.fleetEvents;
-    // fleet events: listed by month, each read, its report stored beside it and the event marked settled; no Scan, no Delete
+    // fleet events: listed by month, each read, its report stored beside it (its parts read back for the CSV file) and the
+    // event marked settled; no Scan, no Delete
     fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${fleetEvents.tableArn}/index/byMonth`] }));
     fn.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [fleetEvents.tableArn] }),
+      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [fleetEvents.tableArn] }),
     );
     this.schedule('CommandTimeoutsSchedule', fn, Duration.minutes(1), 'Runs the housekeeping sweep: command time-outs, fleet event settlement');
     return fn;
