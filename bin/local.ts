@@ -2,13 +2,26 @@
 import './local/env-defaults.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { startLocalStack } from './local/stack.js';
+import { commandLine, fail, refuse } from './cli.js';
+
+const USAGE = `usage: npm start   (the whole platform on this machine; stop it with Ctrl-C)
+It takes no options; its settings are variables:
+  VPP_DIR                  its state, certificates and local.json (default .vpp)
+  VPP_HOST                 the address it listens on (default 127.0.0.1)
+  VPP_HTTP_PORT            the HTTP API (default 3000; 0: a free port)
+  VPP_MQTT_PORT            the MQTT broker, mutual TLS (default 8883; 0: a free port)
+  VPP_FLEET=0              no simulated fleet
+  VPP_INVENTORY            the inventory file to load (default: the example)
+  VPP_COMMAND_TIMEOUT_SEC, VPP_COMMAND_SWEEP_MS, VPP_SETTLEMENT_GRACE_MS, VPP_ROLLUP_INTERVAL_MS   positive numbers
+  VPP_RETENTION_DAYS, VPP_ARCHIVE_RETENTION_DAYS   whole days from 1 to 3650`;
+const { positionals } = commandLine(USAGE, {});
+if (positionals.length > 0) refuse(`unexpected argument ${positionals[0]}`);
 
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 const numberEnv = (name: string, ok: (n: number) => boolean, what: string): number | undefined => {
   const value = process.env[name];
   if (value === undefined || value === '') return undefined;
-  if (!ok(Number(value))) throw new Error(`${name} must be ${what}`);
+  if (!ok(Number(value))) refuse(`${name} must be ${what}`);
   return Number(value);
 };
 const port = (name: string, fallback: number) =>
@@ -18,6 +31,8 @@ const positive = (name: string) => numberEnv(name, (n) => Number.isFinite(n) && 
 const days = (name: string) => numberEnv(name, (n) => Number.isInteger(n) && n >= 1 && n <= 3650, 'a whole number of days from 1 to 3650');
 
 const started = Date.now();
+// loaded once the command line is read: --help and a bad option answer at once
+const { startLocalStack } = await import('./local/stack.js');
 const stack = await startLocalStack({
   dir,
   host: process.env.VPP_HOST ?? '127.0.0.1',
@@ -50,10 +65,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     console.log(`${signal}: stopping`);
     stack.close().then(
       () => process.exit(0),
-      (err: Error) => {
-        console.error(err);
-        process.exit(1);
-      },
+      (err: Error) => fail(err),
     );
   });
 }
