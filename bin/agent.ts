@@ -3,7 +3,7 @@ import { startAgent } from '../device/agent.js';
 import { loadConfig, USAGE } from '../device/config.js';
 import { DeviceSetupError } from '../device/create-device.js';
 import { jsonLog } from '../device/log.js';
-import { fail, runAsCommand, help, refuse } from './cli.js';
+import { fail, help, refuse, runAsCommand } from './cli.js';
 
 runAsCommand();
 const result = loadConfig(process.argv.slice(2));
