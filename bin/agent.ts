@@ -3,15 +3,13 @@ import { startAgent } from '../device/agent.js';
 import { loadConfig, USAGE } from '../device/config.js';
 import { DeviceSetupError } from '../device/create-device.js';
 import { jsonLog } from '../device/log.js';
+import { fail, help, refuse, runAsCommand } from './cli.js';
 
+runAsCommand();
 const result = loadConfig(process.argv.slice(2));
 if (!result.ok) {
-  if (result.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  process.stderr.write(`Invalid agent configuration:\n${result.errors.map((e) => `  ${e}`).join('\n')}\n\n${USAGE}`);
-  process.exit(2);
+  if (result.help) help(USAGE);
+  refuse(`Invalid agent configuration: ${result.errors.join('; ')}`, USAGE);
 }
 
 const config = result.config;
@@ -38,9 +36,7 @@ try {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 } catch (error) {
   if (error instanceof DeviceSetupError) {
-    process.stderr.write(`Invalid agent configuration:\n  ${error.message}\n`);
-    process.exit(2);
+    refuse(`Invalid agent configuration: ${error.message}`, USAGE);
   }
-  log.error('agent failed to start', { error: String(error) });
-  process.exit(1);
+  fail(error);
 }

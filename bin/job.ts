@@ -8,18 +8,20 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AGENT_UPDATE_OPERATION, agentUpdateDocumentSchema, type AgentUpdateDocument } from '../lambdas/core/agent-update.js';
 import { parse } from '../lambdas/core/schemas.js';
-import { commandLine, refuse } from './cli.js';
+import { commandLine, output, refuse } from './cli.js';
 import type { Release } from './release-agent.js';
 
 const USAGE = `usage: npm run job -- document --release <dir> --url <https URL | s3://bucket/key>
        npm run job -- create --release <dir> (--thing <name>... | --group) [--job-id <id>]
        npm run job -- create --aws --template <job template ARN> --group-arn <thing group ARN> [--job-id <id>]
-       npm run job -- status <jobId> [--aws]`;
+       npm run job -- status <jobId> [--aws]
+options: --json   the data alone on stdout, one JSON value a line`;
 const LOCAL_ARN = 'arn:aws:iot:us-east-1:000000000000';
 
 const { values, positionals } = commandLine(USAGE, {
   release: { type: 'string' }, url: { type: 'string' }, thing: { type: 'string', multiple: true }, group: { type: 'boolean' },
   'job-id': { type: 'string' }, aws: { type: 'boolean' }, template: { type: 'string' }, 'group-arn': { type: 'string' },
+  json: { type: 'boolean' },
 });
 const [command, jobArg] = positionals;
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
@@ -45,7 +47,11 @@ async function jobDocument(releaseDir: string, url: string): Promise<AgentUpdate
 }
 
 async function localClient(): Promise<{ iot: IoTClient; apiUrl: string }> {
-  const local = JSON.parse(await readFile(join(dir, 'local.json'), 'utf8')) as {
+  const file = join(dir, 'local.json');
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new Error(`no ${file}: start the local stack first (npm start), or use --aws`);
+  });
+  const local = JSON.parse(text) as {
     apiUrl: string;
     credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   };
@@ -56,14 +62,14 @@ const jobId = values['job-id'] ?? `agent-update-${Date.now()}`;
 switch (command) {
   case 'document': {
     if (!values.release || !values.url) refuse('document needs --release and --url');
-    console.log(JSON.stringify(await jobDocument(values.release, values.url), null, 2));
+    output(await jobDocument(values.release, values.url), true);
     break;
   }
   case 'create': {
     if (values.aws) {
       if (!values.template || !values['group-arn']) refuse('create --aws needs --template (stack output AgentJobTemplateArn) and --group-arn');
       const out = await new IoTClient({}).send(new CreateJobCommand({ jobId, jobTemplateArn: values.template, targets: [values['group-arn']] }));
-      console.log(JSON.stringify({ jobId: out.jobId, jobArn: out.jobArn }));
+      output({ jobId: out.jobId, jobArn: out.jobArn });
       break;
     }
     if (!values.release) refuse('create needs --release <dir> (npm run release:agent)');
@@ -77,7 +83,7 @@ switch (command) {
     const document = await jobDocument(values.release, `${apiUrl}/releases/${name}`);
     const targets = values.group ? [`${LOCAL_ARN}:thinggroup/devices`] : things.map((t) => `${LOCAL_ARN}:thing/${t}`);
     const out = await iot.send(new CreateJobCommand({ jobId, targets, document: JSON.stringify(document), description: `agent ${release.version}${release.rollback ? ' (rollback)' : ''}` }));
-    console.log(JSON.stringify({ jobId: out.jobId, version: release.version, url: document.url }));
+    output({ jobId: out.jobId, version: release.version, url: document.url });
     break;
   }
   case 'status': {
@@ -87,7 +93,7 @@ switch (command) {
     for (const summary of list.executionSummaries ?? []) {
       const thingName = summary.thingArn!.split('/').pop()!;
       const { execution } = await iot.send(new DescribeJobExecutionCommand({ jobId: jobArg, thingName }));
-      console.log(JSON.stringify({ thingName, status: execution?.status, details: execution?.statusDetails?.detailsMap ?? {} }));
+      output({ thingName, status: execution?.status, details: execution?.statusDetails?.detailsMap ?? {} });
     }
     break;
   }

@@ -9,14 +9,14 @@ import { THING_NAME } from '../lambdas/core/topics.js';
 import { LocalCa, localThingNameProblem } from './local/certs.js';
 import type { LocalConfig } from './local/stack.js';
 import type { DeviceIdentities } from '../lambdas/core/identities.js';
-import { commandLine, refuse } from './cli.js';
+import { commandLine, output, refuse } from './cli.js';
 import { stackTargets } from './provision-aws.js';
 
 const USAGE =
   'usage: npm run provision -- <thingName> [--csr <device.csr> | --revoke | --allow] [--out <dir>]\n' +
   '       npm run provision -- --claim   (the local stack\'s claim certificate)\n' +
   '       npm run provision -- --deactivate <certificateId> [--aws --outputs <file>]   (the old certificate after a rotation)\n' +
-  '       [--aws (--outputs <cdk-outputs.json> [--stack <name>] | --policy <name> [--thing-type <name>] [--thing-group <name>])]';
+  '       [--aws (--outputs <cdk-outputs.json> [--stack <name>] | --policy <name> [--thing-type <name>] [--thing-group <name>])] [--json]';
 const { values, positionals } = commandLine(USAGE, {
   aws: { type: 'boolean', default: false },
   policy: { type: 'string' },
@@ -30,6 +30,7 @@ const { values, positionals } = commandLine(USAGE, {
   allow: { type: 'boolean', default: false },
   claim: { type: 'boolean', default: false },
   out: { type: 'string' },
+  json: { type: 'boolean' },
 });
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 if (values.claim) {
@@ -37,14 +38,14 @@ if (values.claim) {
   if (values.aws) refuse('--claim is for the local stack; in AWS create the claim certificate with the AWS CLI (README)');
   const ca = new LocalCa(dir);
   await ca.ensure();
-  console.log(JSON.stringify({ ...(await ca.claim()), ...localMqtt() }));
+  output({ ...(await ca.claim()), ...localMqtt() });
   process.exit(0);
 }
 if (values.deactivate !== undefined) {
   const certificateId = values.deactivate;
   if (!/^[0-9a-fA-F]{64}$/.test(certificateId)) refuse(`--deactivate ${certificateId}: a certificate id is 64 hex digits`);
-  await (await identities()).deactivate(certificateId).catch((err: Error) => refuse(err.message));
-  console.log(JSON.stringify({ certificateId, status: 'INACTIVE' }));
+  await (await identities()).deactivate(certificateId);
+  output({ certificateId, status: 'INACTIVE' });
   process.exit(0);
 }
 const thingName = positionals[0];
@@ -56,11 +57,11 @@ if (thingName.startsWith(CLAIM_CLIENT_PREFIX)) refuse(`thing name: may not start
 
 if (values.allow) {
   await allow(thingName);
-  console.log(JSON.stringify({ serial: thingName, allowed: true }));
+  output({ serial: thingName, allowed: true });
   process.exit(0);
 }
 if (values.revoke) {
-  console.log(JSON.stringify(await revoke(thingName)));
+  output(await revoke(thingName));
   process.exit(0);
 }
 const csr = values.csr === undefined ? undefined : readCsr(values.csr);
@@ -69,7 +70,7 @@ if (values.aws) {
   const { IoTClient } = await import('@aws-sdk/client-iot');
   const { provisionAws } = await import('./provision-aws.js');
   const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
-  const fromStack = outputs ? await stackTargets(outputs, values.stack).catch((err: Error) => refuse(err.message)) : {};
+  const fromStack = outputs ? await stackTargets(outputs, values.stack) : {};
   const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? fromStack.policyName;
   if (!policyName) refuse('--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');
   result = await provisionAws(thingName, {
@@ -88,7 +89,7 @@ if (values.aws) {
   const issued = csr === undefined ? await ca.device(thingName) : await ca.deviceFromCsr(thingName, csr);
   result = { thingName, ...issued, ...localMqtt() };
 }
-console.log(JSON.stringify(result));
+output(result);
 
 /** Where the local broker listens: `.vpp/local.json` of a running (or last) `npm start`. */
 function localMqtt(): { endpoint: string; port: number } {
@@ -124,7 +125,7 @@ async function allow(serial: string) {
 
 /** Every certificate of the thing revoked (AWS IoT, or the local registry, which a running local stack enforces at once). */
 async function revoke(thing: string) {
-  return (await identities()).revoke(thing).catch((err: Error) => refuse(err.message));
+  return (await identities()).revoke(thing);
 }
 
 /** AWS IoT's identities with --aws, else the local registry's (a running local stack enforces its changes at once). */

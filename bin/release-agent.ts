@@ -9,10 +9,10 @@ import { createPrivateKey, sign } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { sha256Hex } from '../device/update/artifact.js';
 import { manifestText, RELEASE_VERSION } from '../lambdas/core/agent-update.js';
 import { ESM_REQUIRE_BANNER } from '../lib/handler-function.js';
+import { commandLine, output, refuse } from './cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -76,10 +76,21 @@ export async function releaseAgent(opts: { version?: string; outDir?: string; si
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({
-    options: { version: { type: 'string' }, out: { type: 'string' }, 'sign-key': { type: 'string' }, rollback: { type: 'boolean' } },
-    strict: true,
+  const usage = `usage: npm run release:agent -- [--version <MAJOR.MINOR.PATCH>] [--out <dir>] [--sign-key <Ed25519 key.pem>] [--rollback] [--json]
+  --version    the release's version (default: package.json's)
+  --out        where to write agent.mjs, launcher.mjs and release.json (default: dist/agent)
+  --sign-key   the release signing key (or RELEASE_SIGNING_KEY); agents refuse unsigned updates
+  --rollback   sign it as a release devices on a higher version may go back to
+  --json       the release alone on stdout, as JSON`;
+  const { values, positionals } = commandLine(usage, {
+    version: { type: 'string' },
+    out: { type: 'string' },
+    'sign-key': { type: 'string' },
+    rollback: { type: 'boolean' },
+    json: { type: 'boolean' },
   });
+  if (positionals.length > 0) refuse(`unexpected argument ${positionals[0]}`);
+  if (values.version !== undefined && !RELEASE_VERSION.test(values.version)) refuse(`--version ${values.version}: must be MAJOR.MINOR.PATCH`);
   const keyFile = values['sign-key'] ?? process.env.RELEASE_SIGNING_KEY;
   const release = await releaseAgent({
     ...(values.version !== undefined && { version: values.version }),
@@ -88,5 +99,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...(keyFile !== undefined && { signingKeyPem: await readFile(keyFile, 'utf8') }),
   });
   if (!release.signature) process.stderr.write('warning: unsigned release (no --sign-key / RELEASE_SIGNING_KEY): agents refuse it as an update\n');
-  process.stdout.write(`${JSON.stringify(release)}\n`);
+  output(release);
 }

@@ -4,7 +4,7 @@
 // from there and put again at the stream's end (same data, same partition key), so the rule's handler sees them once
 // more; the stores are idempotent, so one that had been stored after all is not doubled.
 import { GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
-import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { KinesisBatchInfo } from '../../lambdas/core/ports.js';
 
@@ -46,14 +46,18 @@ export async function markRedriven(doneFile: string, letters: readonly KinesisBa
   if (letters.length > 0) await appendFile(doneFile, letters.map((l) => `${key(l)}\n`).join(''), { mode: 0o600 });
 }
 
-/** Reads each dead letter's records from its stream and puts them back, in order. */
-export async function redrive(client: KinesisClient, letters: readonly KinesisBatchInfo[]): Promise<RedriveResult> {
+/** Reads each dead letter's records from its stream and puts them back, in order (`dryRun`: only counts them). */
+export async function redrive(client: KinesisClient, letters: readonly KinesisBatchInfo[], opts: { dryRun?: boolean } = {}): Promise<RedriveResult> {
   let redriven = 0;
   const missing: KinesisBatchInfo[] = [];
   for (const letter of letters) {
     const records = await readRange(client, letter);
     if (records.length === 0) {
       missing.push(letter);
+      continue;
+    }
+    if (opts.dryRun) {
+      redriven += records.length;
       continue;
     }
     for (let i = 0; i < records.length; i += 500) {
@@ -149,16 +153,22 @@ export async function queuedDeadLetters(sqs: SQSClient, queueUrl: string): Promi
   }
 }
 
-/** The AWS redrive: the queue's stream dead letters back into their streams, each deleted from the queue once done. */
-export async function redriveQueue(sqs: SQSClient, kinesis: KinesisClient, queueUrl: string): Promise<RedriveResult & { deadLetters: number }> {
+/**
+ * The AWS redrive: the queue's stream dead letters back into their streams, each deleted from the queue once done.
+ * `dryRun`: each counted and left in the queue, visible again at once.
+ */
+export async function redriveQueue(sqs: SQSClient, kinesis: KinesisClient, queueUrl: string, opts: { dryRun?: boolean } = {}): Promise<RedriveResult & { deadLetters: number; wouldRedrive?: KinesisBatchInfo[] }> {
   const queued = await queuedDeadLetters(sqs, queueUrl);
   let redriven = 0;
   const missing: KinesisBatchInfo[] = [];
+  const wouldRedrive: KinesisBatchInfo[] = [];
   for (const letter of queued) {
-    const result = await redrive(kinesis, [letter.info]);
+    const result = await redrive(kinesis, [letter.info], opts);
     redriven += result.redriven;
     missing.push(...result.missing);
-    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
+    if (result.missing.length === 0) wouldRedrive.push(letter.info);
+    if (opts.dryRun) await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
+    else await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
   }
-  return { deadLetters: queued.length, redriven, missing };
+  return { deadLetters: queued.length, redriven, missing, ...(opts.dryRun && { wouldRedrive }) };
 }

@@ -27,6 +27,14 @@ export class DynamoInventoryStore implements InventoryStore {
     ]);
   }
 
+  /** What `replace` would do, writing nothing: the rows (`kind:id`) it would create, replace and delete. */
+  async plan(inventory: Inventory): Promise<{ create: string[]; replace: string[]; delete: string[] }> {
+    const rows = [...inventory.sites.map((s) => `site:${s.site_id}`), ...inventory.assets.map((a) => `asset:${a.asset_id}`)];
+    const existing = new Set([...(await this.keys('site')), ...(await this.keys('asset'))].map((k) => `${k.kind}:${k.id}`));
+    const keep = new Set(rows);
+    return { create: rows.filter((r) => !existing.has(r)), replace: rows.filter((r) => existing.has(r)), delete: [...existing].filter((k) => !keep.has(k)) };
+  }
+
   async listAssets(page: { limit: number; next?: string }): Promise<Page<InventoryAsset>> {
     const res = await this.client.send(
       new QueryCommand({

@@ -62,7 +62,7 @@ describe('npm start and its ports', () => {
       const env = { VPP_HTTP_PORT: '0', VPP_MQTT_PORT: '0', VPP_HTTPS_PORT: '0', [variable]: String(portOf(taken)) };
       const { code, stderr } = await start(env);
       expect(code).toBe(1);
-      expect(stderr.trim()).toBe(`port ${portOf(taken)} is in use: set ${variable} to a free port (0 picks one)`);
+      expect(stderr.trim()).toBe(`error: port ${portOf(taken)} is in use (EADDRINUSE): set ${variable} to a free port (0 picks one)`);
     } finally {
       taken.close();
     }

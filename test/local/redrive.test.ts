@@ -90,3 +90,25 @@ describe('redrive from the dead-letter queue (AWS)', () => {
     expect(await streamContent()).toEqual(before);
   });
 });
+
+describe('redrive --dry-run from the dead-letter queue (AWS)', () => {
+  it('counts what it would put back, puts nothing and deletes nothing, and makes the messages visible again at once', async () => {
+    const [x, y] = await put(['x', 'y']);
+    const before = await streamContent();
+    const sqs = new SQSClient({ region: 'us-east-1' });
+    const sent: { name: string; input: unknown }[] = [];
+    const streamArn = 'arn:aws:kinesis:us-east-1:123456789012:stream/vpp-metering';
+    const pages = [[{ ReceiptHandle: 'r1', Body: JSON.stringify({ KinesisBatchInfo: { shardId: 'shardId-000000000000', startSequenceNumber: x, endSequenceNumber: y, streamArn } }) }], []];
+    vi.spyOn(sqs, 'send').mockImplementation((async (cmd: ReceiveMessageCommand) => {
+      sent.push({ name: cmd.constructor.name, input: cmd.input });
+      return { Messages: pages.shift() };
+    }) as never);
+
+    const result = await redriveQueue(sqs, kinesis.client, QUEUE, { dryRun: true });
+    const letter = { stream: 'vpp-metering', shardId: 'shardId-000000000000', startSequenceNumber: x, endSequenceNumber: y };
+    expect(result).toEqual({ deadLetters: 1, redriven: 2, missing: [], wouldRedrive: [letter] });
+    expect(sent.map((s) => s.name)).toEqual(['ReceiveMessageCommand', 'ReceiveMessageCommand', 'ChangeMessageVisibilityCommand']);
+    expect(sent[2]!.input).toEqual({ QueueUrl: QUEUE, ReceiptHandle: 'r1', VisibilityTimeout: 0 });
+    expect(await streamContent()).toEqual(before);
+  });
+});
