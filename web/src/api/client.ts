@@ -17,6 +17,8 @@ export type Query = Record<string, string | number | boolean | undefined>;
 export class Api {
   /** Called on a 401: the session is no longer valid. */
   onUnauthorized: () => void = () => undefined;
+  /** Called after every request: whether the API answered at all (any status) or could not be reached. */
+  onReachability: (answered: boolean) => void = () => undefined;
 
   constructor(
     private readonly baseUrl: string,
@@ -66,10 +68,15 @@ export class Api {
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch {
+      this.onReachability(false);
       throw new ApiError(0, 'The API cannot be reached: check your connection or that the platform is running.');
     }
     if (res.status === 401) this.onUnauthorized();
-    const text = await res.text();
+    const text = await res.text().catch(() => {
+      this.onReachability(false);
+      throw new ApiError(0, 'The API stopped answering mid-response: check your connection or that the platform is running.');
+    });
+    this.onReachability(res.status < 502 || res.status > 504); // a gateway's 502/503/504: the API behind it is down
     if (!res.ok) {
       const err = (text ? (JSON.parse(text) as unknown) : {}) as Partial<ValidationErrorBody>;
       throw new ApiError(res.status, err.message ?? `${method} ${path} answered ${res.status}`, err.field);
