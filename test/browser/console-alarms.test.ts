@@ -1,5 +1,6 @@
 // The dashboard as a control-room console, in Chromium against a real local stack with its simulated fleet: fleet
-// trouble alarms at the top of every view, and an honest outage state while the API cannot be reached.
+// trouble alarms at the top of every view, an honest outage state while the API cannot be reached, and commands sent
+// once however often the operator retries after the network failed.
 import { randomUUID } from 'node:crypto';
 import type { Route } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -76,4 +77,67 @@ describe('console alarms', () => {
     await ui.page.getByRole('status').filter({ hasText: 'Polling' }).waitFor();
     expect(await ui.page.locator('main.stale-data').count()).toBe(0);
   }, 60_000);
+
+  it('sends a fleet event once when the operator retries after the response was lost, with one key and the button disabled meanwhile', async () => {
+    const before = (await ui.stack.api('/api/events?limit=100')).body.items.length as number;
+    await ui.stack.api('/api/vens/ven-003/restore', { method: 'POST', body: '{}' }); // not committed elsewhere
+    await ui.page.goto(`${ui.stack.config.apiUrl}/events`);
+    await ui.page.getByLabel('Shed (kW)').fill('4');
+    await ui.page.getByLabel('Duration (s)').fill('60');
+    await ui.page.getByRole('button', { name: 'Preview allocation' }).click();
+    await ui.page.getByLabel('Allocation preview').getByRole('button', { name: 'Send event…' }).waitFor();
+
+    const keys: (string | undefined)[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await ui.page.route('**/api/events', async (route) => {
+      const body = route.request().postDataJSON() as { dry_run?: boolean } | null;
+      if (route.request().method() !== 'POST' || body?.dry_run) return route.continue();
+      keys.push(route.request().headers()['idempotency-key']);
+      if (keys.length > 1) return route.continue();
+      await route.fetch(); // the platform acts on it...
+      await held;
+      await route.abort('connectionreset'); // ...and the answer never reaches the operator
+    });
+    const sendButton = ui.page.getByLabel('Allocation preview').getByRole('button', { name: /^Send(ing)? event/ });
+    await sendButton.click();
+    await ui.page.getByRole('dialog').getByRole('button', { name: 'Send event' }).click();
+    await ui.page.getByLabel('Allocation preview').getByRole('button', { name: 'Sending…' }).and(ui.page.locator(':disabled')).waitFor();
+    release();
+    await ui.page.getByRole('alert').filter({ hasText: 'The API cannot be reached' }).waitFor({ timeout: 10_000 });
+
+    await sendButton.click(); // the operator retries the same event
+    await ui.page.getByRole('dialog').getByRole('button', { name: 'Send event' }).click();
+    await ui.page.waitForURL(/\/events\/[^/]+$/, { timeout: 15_000 });
+    const after = (await ui.stack.api('/api/events?limit=100')).body.items as { eventId: string }[];
+    expect(after.length - before).toBe(1); // one fleet event, not two
+    expect(after.map((e) => e.eventId)).toContain(ui.page.url().split('/').pop());
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+  }, 60_000);
+
+  it('sends an Idempotency-Key with every command the dashboard sends', async () => {
+    const keyed = new Map<string, string | undefined>();
+    ui.page.on('request', (r) => r.method() === 'POST' && keyed.set(new URL(r.url()).pathname, r.headers()['idempotency-key']));
+    await ui.page.goto(`${ui.stack.config.apiUrl}/vens/ven-001`);
+    await ui.page.getByRole('button', { name: 'Restore…' }).click();
+    await ui.page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
+    await ui.page.locator('.tracker').first().waitFor({ timeout: 15_000 });
+    await ui.page.goto(`${ui.stack.config.apiUrl}/winter-river`);
+    await ui.page.getByRole('combobox', { name: /^Command/ }).selectOption({ label: 'Clear fault' });
+    await ui.page.getByRole('button', { name: 'Send…' }).click();
+    await ui.page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
+    await ui.page.getByRole('status').filter({ hasText: 'sent to' }).waitFor({ timeout: 15_000 });
+    await ui.page.goto(`${ui.stack.config.apiUrl}/sites`);
+    await ui.page.getByLabel('Setpoint (MW)').fill('1');
+    await ui.page.getByRole('button', { name: 'Preview' }).click();
+    await ui.page.getByLabel('Dispatch preview').getByRole('button', { name: 'Dispatch…' }).click();
+    await ui.page.getByRole('dialog').getByRole('button', { name: 'Dispatch' }).click();
+    await ui.page.locator('.tracker').first().waitFor({ timeout: 15_000 });
+    for (const path of ['/api/vens/ven-001/restore', /\/api\/winter-river\/nodes\/[^/]+\/command/, '/dispatch'] as const) {
+      const hit = [...keyed].find(([p]) => (typeof path === 'string' ? p === path : path.test(p)));
+      expect(hit?.[1], String(path)).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  }, 45_000);
 });

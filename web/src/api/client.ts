@@ -32,8 +32,9 @@ export class Api {
     return this.request<T>('GET', qs ? `${path}?${qs}` : path);
   }
 
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.request<T>('POST', path, body);
+  /** A command with an `Idempotency-Key`: sent again with the same key, the API answers the first response. */
+  post<T>(path: string, body: unknown = {}, idempotencyKey?: string): Promise<T> {
+    return this.request<T>('POST', path, body, idempotencyKey);
   }
 
   /** Every page of a list, up to `max` items. */
@@ -53,18 +54,22 @@ export class Api {
     return this.send('GET', path);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const text = await this.send(method, path, body);
+  private async request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    const text = await this.send(method, path, body, idempotencyKey);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<string> {
+  private async send(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<string> {
     const token = await this.session.token();
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+          ...(idempotencyKey && { 'idempotency-key': idempotencyKey }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch {
