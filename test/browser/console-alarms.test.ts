@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Route } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../e2e/helpers.js';
 import { dashboardSession, expectAccessible, screenshot } from './browser.js';
 
 const ui = dashboardSession({ fleet: true, commandSweepMs: 200 });
@@ -55,6 +56,27 @@ describe('console alarms', () => {
     await alarms.waitFor({ state: 'detached', timeout: 30_000 });
     expect(await count.count()).toBe(0);
   }, 90_000);
+
+  it('names a VEN drop-out during a fleet event as critical and links to the event', async () => {
+    await noLiveFeed();
+    const started = await ui.stack.api('/api/events', { method: 'POST', body: JSON.stringify({ shed_kw: 2, duration_sec: 120, ven_ids: ['ven-002'] }) });
+    expect(started.status).toBe(202);
+    const eventId = started.body.eventId as string;
+    // the VEN's newest reading carries the event (what the dashboard knows of it)
+    await eventually(async () => (await ui.stack.api('/api/vens/ven-002')).body.latest?.eventId === eventId, 30_000);
+    await ui.page.goto(`${ui.stack.config.apiUrl}/sites`);
+    await presence('ven-002', 'disconnected');
+    const alarm = ui.page.getByRole('region', { name: 'Alarms' }).getByRole('alert').filter({ hasText: `1 of 3 VENs offline during event ${eventId}` });
+    await alarm.waitFor({ timeout: 20_000 });
+    expect(await alarm.getAttribute('data-alarm')).toBe(`vens-offline-event:${eventId}`);
+    expect(await alarm.getAttribute('class')).toContain('alarm-critical');
+    expect(await alarm.getByRole('link', { name: 'Open the event' }).getAttribute('href')).toBe(`/events/${eventId}`);
+    await screenshot(ui.page, 'alarms-event-dropout');
+    await expectAccessible(ui.page);
+    await presence('ven-002', 'connected');
+    await ui.stack.api('/api/vens/ven-002/restore', { method: 'POST', body: '{}' });
+    await alarm.waitFor({ state: 'detached', timeout: 20_000 });
+  }, 60_000);
 
   it('says "API unreachable since" with the values dimmed as of their time, and returns to normal by itself', async () => {
     await noLiveFeed();
