@@ -1,4 +1,5 @@
 // The frame: navigation, the live-feed indicator, and the view of the current route.
+import { AlarmBanner, AlarmCount, OutageBanner, useAlarms } from './components/alarms.js';
 import { ConnectionIndicator } from './components/ui.js';
 import { useApp, useLive } from './context.js';
 import { useRoute, type Route } from './router.js';
@@ -30,6 +31,8 @@ export function App() {
   const route = useRoute();
   const live = useLive();
   const { session } = useApp();
+  const alarms = useAlarms(live);
+  const down = live.apiDownSince !== undefined;
   return (
     <>
       <a class="skip" href="#main">
@@ -43,13 +46,16 @@ export function App() {
               {n.label}
             </a>
           ))}
+          <AlarmCount alarms={alarms} />
         </nav>
-        <ConnectionIndicator state={live.connection} detail={live.connectionDetail} />
+        <ConnectionIndicator state={down ? 'unreachable' : live.connection} detail={live.connectionDetail} since={live.apiDownSince} />
         <button type="button" class="link" onClick={() => session.signOut()}>
           Sign out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
+      <OutageBanner live={live} />
+      <AlarmBanner alarms={alarms} />
+      <main id="main" tabIndex={-1} class={down ? 'stale-data' : undefined} aria-describedby={down ? 'outage' : undefined}>
         <View route={route} />
       </main>
     </>

@@ -50,6 +50,7 @@ function Root({ config, initial, error }: { config: DashboardConfig; initial?: S
       setRole({ loading: true });
       setApp(undefined);
     };
+    app.api.onReachability = (answered) => app.live.reachable(answered);
     app.live.start();
     if (location.pathname === '/signin') navigate('/', true);
     return app;

@@ -17,6 +17,8 @@ export type Query = Record<string, string | number | boolean | undefined>;
 export class Api {
   /** Called on a 401: the session is no longer valid. */
   onUnauthorized: () => void = () => undefined;
+  /** Called after every request: whether the API answered at all (any status) or could not be reached. */
+  onReachability: (answered: boolean) => void = () => undefined;
 
   constructor(
     private readonly baseUrl: string,
@@ -30,8 +32,9 @@ export class Api {
     return this.request<T>('GET', qs ? `${path}?${qs}` : path);
   }
 
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.request<T>('POST', path, body);
+  /** A command with an `Idempotency-Key`: sent again with the same key, the API answers the first response. */
+  post<T>(path: string, body: unknown = {}, idempotencyKey?: string): Promise<T> {
+    return this.request<T>('POST', path, body, idempotencyKey);
   }
 
   /** Every page of a list, up to `max` items. */
@@ -56,8 +59,8 @@ export class Api {
     return JSON.parse(await this.send('GET', path, undefined, { accept: 'application/json' })) as { url: string; expiresAt: string };
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const text = await this.send(method, path, body);
+  private async request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    const text = await this.send(method, path, body, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -71,10 +74,15 @@ export class Api {
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch {
+      this.onReachability(false);
       throw new ApiError(0, 'The API cannot be reached: check your connection or that the platform is running.');
     }
     if (res.status === 401) this.onUnauthorized();
-    const text = await res.text();
+    const text = await res.text().catch(() => {
+      this.onReachability(false);
+      throw new ApiError(0, 'The API stopped answering mid-response: check your connection or that the platform is running.');
+    });
+    this.onReachability(res.status < 502 || res.status > 504); // a gateway's 502/503/504: the API behind it is down
     if (!res.ok) {
       const err = (text ? (JSON.parse(text) as unknown) : {}) as Partial<ValidationErrorBody>;
       throw new ApiError(res.status, err.message ?? `${method} ${path} answered ${res.status}`, err.field);

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { hasRole, type Role } from '../../../lambdas/api/roles.js';
 import { useApp, type Async } from '../context.js';
 import type { Connection } from '../live/store.js';
+import { clock24 } from './alarms.js';
 
 export function Tile({ label, value, hint }: { label: string; value: string; hint?: string }) {
   return (
@@ -24,14 +25,21 @@ export function CommandStatus({ status }: { status: string }) {
   return <Badge tone={commandTones[status as keyof typeof commandTones] ?? 'muted'}>{status}</Badge>;
 }
 
-const connectionText: Record<Connection, string> = { live: 'Live', polling: 'Polling', connecting: 'Connecting' };
-export function ConnectionIndicator({ state, detail }: { state: Connection; detail: string }) {
+const connectionText: Record<Connection | 'unreachable', string> = { live: 'Live', polling: 'Polling', connecting: 'Connecting', unreachable: 'API unreachable' };
+export function ConnectionIndicator({ state, detail, since }: { state: Connection | 'unreachable'; detail: string; since?: number | undefined }) {
   const title =
-    state === 'live' ? 'Updates are pushed over the live feed' : state === 'polling' ? `Live feed down (${detail}): polling the API every 5 s` : 'Opening the live feed';
+    state === 'live'
+      ? 'Updates are pushed over the live feed'
+      : state === 'polling'
+        ? `Live feed down (${detail}): polling the API every 5 s`
+        : state === 'unreachable'
+          ? 'The API does not answer: retrying every 5 s'
+          : 'Opening the live feed';
   return (
     <span class={`conn conn-${state}`} role="status" aria-live="polite" title={title} data-connection={state}>
       <span class="conn-dot" aria-hidden="true" />
       {connectionText[state]}
+      {state === 'unreachable' && since !== undefined && ` since ${clock24(since)}`}
     </span>
   );
 }

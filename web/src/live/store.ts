@@ -2,7 +2,7 @@
 // When the socket drops it polls the API every few seconds and keeps trying to reconnect; views are told of changes
 // at most twice a second, however many messages arrive (1,000 VENs at 5 s is 200 messages a second).
 import type { Api } from '../api/client.js';
-import type { Ack, GatewayTelemetry, Portfolio, Ven, WinterRiverNode } from '../api/types.js';
+import type { Ack, GatewayTelemetry, Portfolio, Ven, WinterRiverNode, WinterRiverSystem } from '../api/types.js';
 import { operatorSubscribeFilters } from '../../../lambdas/core/policy.js';
 import { MqttWs } from './mqtt-ws.js';
 
@@ -60,11 +60,17 @@ export class LiveStore {
   readonly gateways = new Map<string, GatewayTelemetry>();
   readonly shadows = new Map<string, ShadowState>();
   portfolio?: Portfolio;
+  /** The Winter River controller's view of the power chain (what runs on the UPS or the generator), for the alarms. */
+  system?: WinterRiverSystem;
   /** Set once the first REST load is in. */
   loaded = false;
   /** Bumped on every change: views memoise on it. */
   version = 0;
   loadError = '';
+  /** Epoch ms of the first failed request of an outage of the API (no answer at all); undefined while it answers. */
+  apiDownSince?: number;
+  /** Epoch ms of the last complete read of the fleet from the API: what the numbers are "as of" during an outage. */
+  asOf?: number;
 
   private readonly listeners = new Set<() => void>();
   private readonly messageListeners = new Set<(m: LiveMessage) => void>();
@@ -77,6 +83,8 @@ export class LiveStore {
   private socket?: MqttWs;
   private retries = 0;
   private stopped = false;
+  private probeTimer?: ReturnType<typeof setInterval>;
+  private systemReadAt = 0;
 
   constructor(
     private readonly api: Api,
@@ -94,6 +102,7 @@ export class LiveStore {
     clearInterval(this.pollTimer);
     clearInterval(this.reconcileTimer);
     clearTimeout(this.retryTimer);
+    clearInterval(this.probeTimer);
     this.socket?.close();
   }
 
@@ -128,10 +137,42 @@ export class LiveStore {
       this.portfolio = portfolio;
       this.loaded = true;
       this.loadError = '';
+      this.asOf = Date.now();
+      void this.readSystem();
     } catch (err) {
       this.loadError = (err as Error).message;
     }
     this.changed(first);
+  }
+
+  /**
+   * Told by the API client after every request whether the API answered at all. The first failure starts an outage
+   * (re-read every POLL_MS until it answers, even with the live feed up); the first answer ends it.
+   */
+  reachable(answered: boolean): void {
+    if (answered === (this.apiDownSince === undefined)) return;
+    if (answered) {
+      this.apiDownSince = undefined;
+      clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
+      void this.refresh();
+    } else {
+      this.apiDownSince = Date.now();
+      this.probeTimer ??= setInterval(() => void this.refresh(), POLL_MS);
+    }
+    this.changed(true);
+  }
+
+  /** Re-reads the power chain, at most every POLL_MS: a node's status on the live feed may mean it changed. */
+  private async readSystem(): Promise<void> {
+    if (Date.now() - this.systemReadAt < POLL_MS) return;
+    this.systemReadAt = Date.now();
+    try {
+      this.system = await this.api.get<WinterRiverSystem>('/api/winter-river/system');
+      this.changed();
+    } catch {
+      // the outage state says it when the API is down; the Winter River view shows any other error
+    }
   }
 
   private async openSocket(): Promise<void> {
@@ -207,6 +248,7 @@ export class LiveStore {
     if (s.node_id !== nodeId) return;
     const { node_id: _id, status, ...fields } = s;
     this.nodes.set(nodeId, { nodeId, online: true, lastSeen: Date.now(), status: typeof status === 'string' ? status : null, fields });
+    void this.readSystem();
   }
 
   private onGateway(t: Partial<GatewayTelemetry>) {

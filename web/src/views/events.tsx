@@ -1,6 +1,7 @@
 // Fleet demand-response events: plan one (allocation and shortfall before sending), send it, follow it, list the past.
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
+import { useSend } from '../components/use-send.js';
 import type { FleetEventReport, FleetEventStart } from '../api/types.js';
 import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, Pager, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLiveMessages, usePages } from '../context.js';
@@ -49,6 +50,7 @@ function NewEvent() {
   const [plan, setPlan] = useState<Plan>();
   const [confirm, setConfirm] = useState(false);
   const [error, setError] = useState<{ field?: string | undefined; message: string }>();
+  const { busy, send: post } = useSend();
   const body = () => ({
     shed_kw: Number(shed),
     duration_sec: Number(duration),
@@ -67,8 +69,9 @@ function NewEvent() {
   const send = async () => {
     setConfirm(false);
     try {
-      const started = await api.post<FleetEventStart>('/api/events', body());
-      navigate(hrefOf.event(started.eventId));
+      setError(undefined);
+      const started = await post<FleetEventStart>('/api/events', body());
+      if (started) navigate(hrefOf.event(started.eventId));
     } catch (err) {
       fail(err);
     }
@@ -101,8 +104,8 @@ function NewEvent() {
         <div class="plan" aria-label="Allocation preview">
           <h3>Allocation preview</h3>
           <PlanTable plan={plan} requested={Number(shed)} />
-          <button type="button" class="primary" onClick={() => setConfirm(true)} disabled={plan.allocations.length === 0}>
-            Send event…
+          <button type="button" class="primary" onClick={() => setConfirm(true)} disabled={busy || plan.allocations.length === 0}>
+            {busy ? 'Sending…' : 'Send event…'}
           </button>
         </div>
       )}

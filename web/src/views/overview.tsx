@@ -9,7 +9,7 @@ import type { LiveStore, VenRow } from '../live/store.js';
 import { venState } from '../live/ven-state.js';
 import { hrefOf, useQueryParam } from '../router.js';
 
-const stateTone = { online: 'ok', stale: 'warn', offline: 'muted' } as const;
+const stateTone = { online: 'ok', stale: 'warn', offline: 'bad' } as const; // offline is the loud one: grey reads calm
 
 export function Overview() {
   const live = useLive();

@@ -2,6 +2,7 @@
 // site's page with its load forecast and rollups (loaded on first use).
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
+import { useSend } from '../components/use-send.js';
 import type { Asset, Dispatch, GatewayTelemetry, Site } from '../api/types.js';
 import { useCommand } from '../components/command-tracker.js';
 import { lazy } from '../components/lazy.js';
@@ -158,6 +159,7 @@ function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
   const [confirm, setConfirm] = useState(false);
   const [sent, setSent] = useState<string[]>([]);
   const [error, setError] = useState<{ field?: string | undefined; message: string }>();
+  const { busy, send: post } = useSend();
   const [kind, id] = target.split(':') as ['site' | 'asset', string];
   const body = () => ({ [kind === 'site' ? 'site_id' : 'asset_id']: id, mw: Number(setpoint) });
   const fail = (err: unknown) => setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
@@ -208,8 +210,8 @@ function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
               </>
             )}
           </p>
-          <button type="button" class="primary" onClick={() => setConfirm(true)}>
-            Dispatch…
+          <button type="button" class="primary" onClick={() => setConfirm(true)} disabled={busy}>
+            {busy ? 'Sending…' : 'Dispatch…'}
           </button>
         </div>
       )}
@@ -221,7 +223,9 @@ function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
           onConfirm={async () => {
             setConfirm(false);
             try {
-              const res = await api.post<{ dispatch_id: string }>('/dispatch', body());
+              setError(undefined);
+              const res = await post<{ dispatch_id: string }>('/dispatch', body());
+              if (!res) return;
               setSent((s) => [res.dispatch_id, ...s].slice(0, 5));
               setPreview(undefined);
             } catch (err) {

@@ -2,6 +2,7 @@
 // and (loaded on first use) its forecast, rollups and data quality.
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
+import { useSend } from '../components/use-send.js';
 import type { CircuitPoint, SentCommand, TelemetryPoint, VenEvent } from '../api/types.js';
 import { Chart, type SeriesSpec } from '../components/chart.js';
 import { CommandTracker } from '../components/command-tracker.js';
@@ -76,7 +77,7 @@ export function VenDetail({ venId }: { venId: string }) {
 }
 
 function Commands({ venId }: { venId: string }) {
-  const { api } = useApp();
+  const { busy, send: post } = useSend();
   const [shed, setShed] = useState('5');
   const [duration, setDuration] = useState('900');
   const [confirm, setConfirm] = useState<'event' | 'restore'>();
@@ -89,7 +90,8 @@ function Commands({ venId }: { venId: string }) {
     try {
       const path = `/api/vens/${encodeURIComponent(venId)}/${kind === 'event' ? 'send-event' : 'restore'}`;
       const body = kind === 'event' ? { shed_kw: Number(shed), duration_sec: Number(duration) } : {};
-      const res = await api.post<SentCommand>(path, body);
+      const res = await post<SentCommand>(path, body);
+      if (!res) return;
       const label = kind === 'event' ? `Event ${shed} kW for ${duration} s` : 'Restore';
       setSent((s) => [{ correlationId: res.correlationId, label }, ...s].slice(0, 5));
     } catch (err) {
@@ -112,10 +114,10 @@ function Commands({ venId }: { venId: string }) {
         <Field label="Duration (s)" error={error?.field === 'duration_sec' ? error.message : undefined}>
           <input type="number" name="duration_sec" min="1" step="1" required value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />
         </Field>
-        <button type="submit" class="primary">
-          Send event…
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Sending…' : 'Send event…'}
         </button>
-        <button type="button" onClick={() => setConfirm('restore')}>
+        <button type="button" onClick={() => setConfirm('restore')} disabled={busy}>
           Restore…
         </button>
       </form>

@@ -1,6 +1,7 @@
 // Winter River (seed 003): every node's status and readings, live, and a command to a node.
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
+import { useSend } from '../components/use-send.js';
 import { Confirm, Empty, ErrorNote, Field, RequiresRole } from '../components/ui.js';
 import type { WinterRiverSystem } from '../api/types.js';
 import { PowerChain } from '../components/power-chain.js';
@@ -80,7 +81,7 @@ const COMMANDS = {
 } as const;
 
 function NodeCommand({ nodes }: { nodes: NodeRow[] }) {
-  const { api } = useApp();
+  const { busy, send: post } = useSend();
   const [nodeId, setNodeId] = useState(nodes[0]!.nodeId);
   const [choice, setChoice] = useState<keyof typeof COMMANDS>('fault_on');
   const [confirm, setConfirm] = useState(false);
@@ -91,7 +92,8 @@ function NodeCommand({ nodes }: { nodes: NodeRow[] }) {
     setConfirm(false);
     setError('');
     try {
-      await api.post(`/api/winter-river/nodes/${encodeURIComponent(nodeId)}/command`, { command: cmd.command, params: cmd.params });
+      const res = await post(`/api/winter-river/nodes/${encodeURIComponent(nodeId)}/command`, { command: cmd.command, params: cmd.params });
+      if (res === undefined) return;
       setResult(`${cmd.label} sent to ${nodeId}; the node answers with a fresh status.`);
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));
@@ -120,8 +122,8 @@ function NodeCommand({ nodes }: { nodes: NodeRow[] }) {
             ))}
           </select>
         </Field>
-        <button type="submit" class="primary">
-          Send…
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? 'Sending…' : 'Send…'}
         </button>
       </form>
       {result && <p role="status">{result}</p>}
