@@ -262,7 +262,7 @@ describe('given the stack, when synthesized, then ingest', () => {
     expect(on(t.ledger.tableArn)).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(t.ledger.tableArn) })]);
     expect(on(t.metadata.tableArn)).toEqual([expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(t.metadata.tableArn) })]);
     const onEvents = on(t.fleetEvents.tableArn);
-    expect(onEvents.flatMap((st) => [st.Action].flat()).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(onEvents.flatMap((st) => [st.Action].flat()).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(JSON.stringify(onEvents.find((st) => st.Action === 'dynamodb:Query')!.Resource)).toContain('/index/byMonth');
     const others = statements.filter((st) => ![t.ledger, t.metadata, t.fleetEvents, t.commands].some((table) => JSON.stringify(st.Resource).includes(json(table.tableArn))));
     // the rest: the time series, read only
