@@ -12,11 +12,15 @@ const { parentPort, workerData } = require('node:worker_threads');
 const server = require(workerData.module)(workerData.options);
 server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
 let front = server;
-let closing = false;
-// A request still in flight when the server closes meets its database closed (dynalite leaves that promise unhandled):
-// the outage a stop means, not a crash of the test or the stack.
+// A request still in flight when the server closes meets its database closed (dynalite leaves that promise unhandled,
+// and may settle it after the close began, in whatever order its LevelDB work ends): the outage a stop means, not a
+// crash of the test or the stack. The emulator's database closes only when it is stopped.
+const outage = (error) => /Database is closed/.test(String(error));
 process.on('unhandledRejection', (error) => {
-  if (!(closing && /Database is closed/.test(String(error)))) throw error;
+  if (!outage(error)) throw error;
+});
+process.on('uncaughtException', (error) => {
+  if (!outage(error)) throw error;
 });
 const listening = () => parentPort.postMessage({ port: front.address().port });
 if (workerData.proxy) {
@@ -34,7 +38,6 @@ const closeServer = (s) => new Promise((resolve) => {
 });
 parentPort.on('message', (message) => {
   if (message === 'close') {
-    closing = true;
     closeServer(front).then(() => front === server || closeServer(server)).then(() => parentPort.postMessage({ closed: true }));
   }
 });

@@ -1,34 +1,26 @@
 // Dry runs and strict bodies over HTTP against the local stack, with real devices (the device SDK over mutual TLS)
 // subscribed to their command topics: `dry_run: true` on send-event, restore and the Winter River command answers
 // what would be sent and publishes nothing; every POST and PATCH route refuses a key it does not know, by name.
-import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/topics.js';
 import { eventually } from '../e2e/helpers.js';
-import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
+import type { TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';
-import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
+import { nowSec, post, startWithListeningDevices, type ApiTestStack } from './stack.js';
 
 let stack: ApiTestStack;
 let ven: TestDevice;
 let node: TestDevice;
+let devices: Awaited<ReturnType<typeof startWithListeningDevices>> | undefined;
 const VEN = 'ven-dry';
 const NODE = 'pdu_a';
 
 beforeAll(async () => {
-  stack = await startApiStack();
-  [ven, node] = await Promise.all([connectDevice(await stack.provision(VEN), VEN), connectDevice(await stack.provision(NODE), NODE)]);
-  await ven.subscribe(topics.command(VEN));
-  await node.subscribe(topics.winterRiverCommand(NODE));
-  await ven.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() }));
-  await node.publish(topics.winterRiverStatus(NODE), JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: NODE }), mqtt.QoS.AtMostOnce);
-  await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
-  await eventually(async () => (await stack.api('/api/winter-river/nodes')).body.items.some((n: { nodeId: string }) => n.nodeId === NODE));
+  devices = await startWithListeningDevices(VEN);
+  ({ stack, ven, node } = devices);
 });
 afterAll(async () => {
-  await ven?.close();
-  await node?.close();
-  await stack?.dispose();
+  await devices?.dispose();
 });
 
 const commandsTo = (device: TestDevice) => device.received.map((m) => JSON.parse(m.payload) as Record<string, unknown>);

@@ -1,36 +1,28 @@
 // Input that used to crash the API with a 500 now gets a 400 naming the field, through the real local server: a
 // malformed percent-escape in the path, times no date can hold, numbers DynamoDB cannot store, and free-form JSON
 // nested thousands deep. Nothing is published for any of them.
-import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../lambdas/api/body.js';
 import { isStorableNumber } from '../../lambdas/core/schemas.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { eventually } from '../e2e/helpers.js';
-import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
+import type { TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';
-import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
+import { nowSec, post, startWithListeningDevices, type ApiTestStack } from './stack.js';
 
 let stack: ApiTestStack;
 let ven: TestDevice;
 let node: TestDevice;
+let devices: Awaited<ReturnType<typeof startWithListeningDevices>> | undefined;
 const VEN = 'ven-x1';
 const NODE = 'pdu_a';
 
 beforeAll(async () => {
-  stack = await startApiStack();
-  [ven, node] = await Promise.all([connectDevice(await stack.provision(VEN), VEN), connectDevice(await stack.provision(NODE), NODE)]);
-  await ven.subscribe(topics.command(VEN));
-  await node.subscribe(topics.winterRiverCommand(NODE));
-  await ven.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() }));
-  await node.publish(topics.winterRiverStatus(NODE), JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: NODE }), mqtt.QoS.AtMostOnce);
-  await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
-  await eventually(async () => (await stack.api('/api/winter-river/nodes')).body.items.some((n: { nodeId: string }) => n.nodeId === NODE));
+  devices = await startWithListeningDevices(VEN);
+  ({ stack, ven, node } = devices);
 });
 afterAll(async () => {
-  await ven?.close();
-  await node?.close();
-  await stack?.dispose();
+  await devices?.dispose();
 });
 
 /** `{"a":{"a":…1…}}`, `depth` objects deep, written out (a deep object would overflow JSON.stringify first). */
