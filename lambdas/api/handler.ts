@@ -29,7 +29,7 @@ import * as q from './queries.js';
 import * as metadata from './metadata.js';
 import { listRefused } from './refused.js';
 import { deactivateCertificate, revokeDevice } from './devices.js';
-import { Reply, TextReply } from './reply.js';
+import { Reply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from './roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
@@ -103,9 +103,7 @@ export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPo
     (r): Response =>
       r instanceof Reply
         ? { ...json(r.statusCode, r.body), headers: { ...r.headers } }
-        : r instanceof TextReply
-          ? { statusCode: 200, body: r.text, headers: { ...r.headers, 'content-type': r.contentType } }
-          : json(200, withBoundToken(r, scope)),
+        : json(200, withBoundToken(r, scope)),
     (err: unknown) => errorResponse(event, err),
   );
   try {

@@ -12,12 +12,3 @@ export const found = (location: string, body: unknown) => new Reply(302, body, {
 
 export const accepted = (body: unknown) => new Reply(202, body);
 export const created = (body: unknown) => new Reply(201, body);
-
-/** A body that is not JSON (a CSV download): sent as is with its content type. */
-export class TextReply {
-  constructor(
-    readonly contentType: string,
-    readonly text: string,
-    readonly headers: Readonly<Record<string, string>> = {},
-  ) {}
-}

@@ -1,7 +1,7 @@
 // The event report as a file: written once when the event settles (settlement.ts), then downloaded through a short-lived
 // link (`GET /api/events/{eventId}/report.csv`), never through the API's response, which Lambda caps at 6 MB (a 24 h
 // event over 1,000 VENs is about 30 MB of CSV). The CSV is made line by line: no whole report string in memory.
-import { csvCell } from '../api/csv.js';
+import { csvLine as line } from './csv.js';
 import type { FleetEventReport } from './fleet-event.js';
 
 /** Where the event reports are kept (an S3 bucket in AWS, the local stack's S3 endpoint locally). */
@@ -27,7 +27,6 @@ type ReportWithIntervals = Pick<FleetEventReport, 'intervals'> & {
 
 /** The report's CSV, one RFC 4180 line at a time: the fleet's intervals, then each VEN's with the baseline it used. */
 export function* reportCsvLines(report: ReportWithIntervals): Generator<string> {
-  const line = (cells: readonly (string | number | boolean | null)[]) => `${cells.map(csvCell).join(',')}\r\n`;
   const row = (iv: Interval) => [iv.start, iv.end, iv.samples, iv.baseline_kw, iv.metered_kw, iv.shed_kw, iv.commitment_kw, iv.pass];
   yield line(HEADER);
   for (const iv of report.intervals) yield line(['fleet', null, ...row(iv as Interval), null, null, null]);

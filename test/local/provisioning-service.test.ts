@@ -25,23 +25,29 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
+/** A provisioning service whose clock the test moves (`clock.now`), and the answers it published. */
+function serviceOnAClock() {
+  const clock = { now: 1_800_000_000_000 };
+  const answers: { topic: string; body: any }[] = [];
+  const service = new ProvisioningService({
+    ca,
+    templateName: 't',
+    allowList: { claim: async () => true },
+    reply: async (_client, topic, payload) => void answers.push({ topic, body: JSON.parse(payload) }),
+    now: () => clock.now,
+  });
+  return { service, answers, clock };
+}
+
 describe('ownership tokens', () => {
   it('expire after an hour: RegisterThing is then rejected, and the token and its unregistered certificate are pruned', async () => {
-    let now = 1_800_000_000_000;
-    const answers: { topic: string; body: any }[] = [];
-    const service = new ProvisioningService({
-      ca,
-      templateName: 't',
-      allowList: { claim: async () => true },
-      reply: async (_client, topic, payload) => void answers.push({ topic, body: JSON.parse(payload) }),
-      now: () => now,
-    });
+    const { service, answers, clock } = serviceOnAClock();
     await service.onMessage(provisioningTopics.createFromCsr, Buffer.from(JSON.stringify({ certificateSigningRequest: csr })), 'claim-a');
     const { certificateOwnershipToken, certificateId } = answers.at(-1)!.body;
     expect(ca.registry.get(certificateId)).toMatchObject({ status: 'PENDING_ACTIVATION' });
     expect(service.pendingTokens).toBe(1);
 
-    now += TOKEN_TTL_MS;
+    clock.now += TOKEN_TTL_MS;
     expect(service.pendingTokens).toBe(0);
     expect(ca.registry.get(certificateId)).toBeUndefined();
     await service.onMessage(provisioningTopics.provision('t'), Buffer.from(JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: 'ven-900' } })), 'claim-a');
@@ -50,23 +56,15 @@ describe('ownership tokens', () => {
   });
 
   it('a token used within the hour registers its certificate ACTIVE to the serial, once', async () => {
-    let now = 1_800_000_000_000;
-    const answers: { topic: string; body: any }[] = [];
-    const service = new ProvisioningService({
-      ca,
-      templateName: 't',
-      allowList: { claim: async () => true },
-      reply: async (_client, topic, payload) => void answers.push({ topic, body: JSON.parse(payload) }),
-      now: () => now,
-    });
+    const { service, answers, clock } = serviceOnAClock();
     await service.onMessage(provisioningTopics.createFromCsr, Buffer.from(JSON.stringify({ certificateSigningRequest: csr })), 'claim-b');
     const { certificateOwnershipToken, certificateId } = answers.at(-1)!.body;
-    now += TOKEN_TTL_MS - 1;
+    clock.now += TOKEN_TTL_MS - 1;
     await service.onMessage(provisioningTopics.provision('t'), Buffer.from(JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: 'ven-901' } })), 'claim-b');
     expect(answers.at(-1)!.body).toEqual({ thingName: 'ven-901', deviceConfiguration: {} });
     expect(ca.registry.get(certificateId)).toMatchObject({ status: 'ACTIVE', thingName: 'ven-901' });
     expect(service.pendingTokens).toBe(0);
-    now += TOKEN_TTL_MS;
+    clock.now += TOKEN_TTL_MS;
     expect(ca.registry.get(certificateId)).toMatchObject({ status: 'ACTIVE' }); // a registered certificate is never pruned
   });
 });
