@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { startLocalStack } from '../bin/local/stack.js';
 import { createMetadata } from '../lambdas/core/metadata.js';
-import type { FleetEventRecord, SeriesRecord } from '../lambdas/core/ports.js';
+import type { FleetEventRecord } from '../lambdas/core/fleet-event-store.js';
+import type { SeriesRecord } from '../lambdas/core/telemetry-store.js';
 import { readEventReport, settleEvent } from '../lambdas/core/settlement.js';
 import type { FleetEventReport } from '../lambdas/core/fleet-event.js';
 import { reportCsvLines } from '../lambdas/core/report-files.js';

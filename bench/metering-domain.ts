@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { PanelModel, defaultPanel } from '../device/panel.js';
 import { rngFor } from '../device/random.js';
-import type { Ports } from '../lambdas/core/adapters.js';
+import type { Ports } from '../lambdas/core/ingest-ports.js';
 import { handleRuleEvent, ingestByHandler } from '../lambdas/core/rule-handler.js';
 import { meteringSchema } from '../lambdas/core/schemas.js';
 import { topics } from '../lambdas/core/topics.js';

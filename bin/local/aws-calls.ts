@@ -6,7 +6,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import type { CommandPublisher, ErrorSink } from '../../lambdas/core/ports.js';
+import type { CommandPublisher } from '../../lambdas/core/command-store.js';
+import type { ErrorSink } from '../../lambdas/core/ingest-ports.js';
 import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
 
 /** The deployed functions whose calls are recorded, named as their `lambdas/` folder. */

@@ -5,7 +5,7 @@
 // Basic Ingest as IoT Core does it: `$aws/rules/{rule}/{topic}` reaches only that rule, its FROM filter is not
 // applied (a rule invoked only by Basic Ingest may omit FROM), WHERE and topic() see `{topic}` without the prefix.
 import { jsonDepthOver, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
-import type { ErrorSink } from '../../lambdas/core/ports.js';
+import type { ErrorSink } from '../../lambdas/core/ingest-ports.js';
 import { parseBasicIngestTopic, topicMatches } from '../../lambdas/core/topics.js';
 
 type Projection =

@@ -8,7 +8,7 @@ import { PORTFOLIO, allDeviceIds } from '../core/rollup-pass.js';
 import { allAssets } from '../core/registry-pages.js';
 import { mapLimited } from '../core/map-limited.js';
 import { committedKwh, nodeMetrics, percentileRank, type NodeMetrics } from '../core/node-benchmarks.js';
-import type { FleetEventRecord } from '../core/ports.js';
+import type { FleetEventRecord } from '../core/fleet-event-store.js';
 import { bucketStart, rollupView, type Tier } from '../core/rollups.js';
 import { deviceIdParam, limitParam, numberParam, timeParam } from './params.js';
 import type { ApiPorts } from './ports.js';

@@ -6,7 +6,7 @@ import { dataQuality, type QualitySample } from '../core/data-quality.js';
 import { mapLimited } from '../core/map-limited.js';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { decodeToken, encodeToken } from '../core/page-token.js';
-import type { Device } from '../core/ports.js';
+import type { Device } from '../core/registry.js';
 import { allAssets, listAll } from '../core/registry-pages.js';
 import { MAX_CLOCK_SKEW_MS } from '../core/schemas.js';
 import type { SeriesName } from '../core/tables.js';

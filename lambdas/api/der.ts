@@ -4,7 +4,7 @@
 import { DER_SERIES, derTotalsByType, readingsOf, readingView } from '../core/der.js';
 import { NotFoundError } from '../core/errors.js';
 import type { InventoryAsset } from '../core/inventory.js';
-import type { Device } from '../core/ports.js';
+import type { Device } from '../core/registry.js';
 import { idParam, rangeParams } from './params.js';
 import type { ApiPorts } from './ports.js';
 import { page, type Query } from './queries.js';

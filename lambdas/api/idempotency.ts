@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHash, randomUUID } from 'node:crypto';
 import { ConflictError, UnprocessableError, ValidationError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
-import type { IdempotencyStore, StoredResponse } from '../core/ports.js';
+import type { IdempotencyStore, StoredResponse } from '../core/idempotency-store.js';
 import type { Caller } from './roles.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';

@@ -9,18 +9,13 @@ import type { RollupStore } from '../core/rollups-dynamodb.js';
 import type { LedgerStore } from '../core/ledger.js';
 import type { CommandContext } from '../core/commands.js';
 import type { ApiEnv, Env } from '../core/config.js';
-import type {
-  CommandPublisher,
-  CommandStore,
-  DeviceRegistry,
-  EventHistory,
-  FleetEventStore,
-  IdempotencyStore,
-  InventoryStore,
-  RefusalLog,
-  ShadowReader,
-  TelemetryStore,
-} from '../core/ports.js';
+import type { CommandPublisher, CommandStore, EventHistory } from '../core/command-store.js';
+import type { DeviceRegistry, ShadowReader } from '../core/registry.js';
+import type { FleetEventStore } from '../core/fleet-event-store.js';
+import type { IdempotencyStore } from '../core/idempotency-store.js';
+import type { InventoryStore } from '../core/inventory-store.js';
+import type { RefusalLog } from '../core/ingest-ports.js';
+import type { TelemetryStore } from '../core/telemetry-store.js';
 import type { PowerSystem } from '../core/power-system/controller.js';
 import { DynamoIdempotencyStore } from '../core/idempotency-dynamodb.js';
 import type { MetadataStore } from '../core/metadata.js';

@@ -13,16 +13,11 @@ import { DynamoLedgerStore } from './ledger-dynamodb.js';
 import { DynamoFleetEventStore } from './fleet-events-dynamodb.js';
 import { cachedInventory } from './inventory-cache.js';
 import { DynamoInventoryStore } from './inventory-dynamodb.js';
-import type {
-  CommandPublisher,
-  CommandStore,
-  ErrorSink,
-  FleetEventStore,
-  IngestPorts,
-  InventoryStore,
-  RefusalLog,
-  TelemetryStore,
-} from './ports.js';
+import type { CommandPublisher, CommandStore } from './command-store.js';
+import type { ErrorSink, IngestPorts, Ports, RefusalLog } from './ingest-ports.js';
+import type { FleetEventStore } from './fleet-event-store.js';
+import type { InventoryStore } from './inventory-store.js';
+import type { TelemetryStore } from './telemetry-store.js';
 import { DynamoRefusalLog } from './refusals-dynamodb.js';
 import { markingLateSamples } from './rollup-pass.js';
 import { DynamoRollupStore } from './rollups-dynamodb.js';
@@ -31,10 +26,6 @@ import { telemetryStore } from './timeseries-store.js';
 import type { PowerSystem } from './power-system/controller.js';
 import { DynamoPowerSystemStore } from './power-system/store-dynamodb.js';
 import { checkTopology, type Topology } from './power-system/topology.js';
-
-export interface Ports extends IngestPorts {
-  readonly errors: ErrorSink;
-}
 
 export function documentClient(dynamodb: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });

@@ -14,7 +14,7 @@
 // A VEN's `factor` (its forecast load over the event window ÷ its load now, shed-forecast.ts) says what a load drawing
 // w kW now is expected to give over the window: the walk counts w × factor toward the request, while the VEN is still
 // sent the sum of its loads' kW now, so that it picks those very loads (one factor per VEN keeps its own order).
-import type { ShedAllocation } from './ports.js';
+import type { ShedAllocation } from './fleet-event-store.js';
 import type { ShedTier } from './shed-capability.js';
 import { planShed } from './shed-plan.js';
 

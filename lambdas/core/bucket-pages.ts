@@ -3,7 +3,7 @@
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
-import type { Page } from './ports.js';
+import type { Page } from './page.js';
 
 type Key = Record<string, unknown>;
 

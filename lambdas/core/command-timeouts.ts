@@ -1,7 +1,7 @@
 // Commands nobody answered: every `sent` command past its expiry becomes `timed-out`. The update is conditional on
 // `sent`, so an ACK that lands first always wins and a time-out never overwrites it.
 import { recordEntry, type LedgerStore } from './ledger.js';
-import type { CommandStore } from './ports.js';
+import type { CommandStore } from './command-store.js';
 
 const PAGE = 100;
 

@@ -6,7 +6,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { conditional } from './dynamo.js';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
-import type { CommandRecord, CommandStore } from './ports.js';
+import type { CommandRecord, CommandStore } from './command-store.js';
 import type { Ack } from './schemas.js';
 import { SHARDS, ShardMerge, shardKey, shardKeys } from './shards.js';
 

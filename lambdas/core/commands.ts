@@ -2,7 +2,7 @@
 // that beats the write cannot be lost), then published QoS 1 on the target's command topic.
 import { recordEntry, type EntryInput, type LedgerStore } from './ledger.js';
 import { logger } from './logger.js';
-import type { CommandPublisher, CommandRecord, CommandStore } from './ports.js';
+import type { CommandPublisher, CommandRecord, CommandStore } from './command-store.js';
 import type { Command, DispatchCommand, EventCommand } from './schemas.js';
 import { topics } from './topics.js';
 

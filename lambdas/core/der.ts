@@ -4,7 +4,8 @@
 import { coreTelemetrySchema, derGatewayTelemetrySchema, type DerTelemetry } from './der-schemas.js';
 import type { IngestResult, RuleMessage } from './ingest.js';
 import type { InventoryAsset } from './inventory.js';
-import type { IngestPorts, MeasureValue, SeriesRecord } from './ports.js';
+import type { IngestPorts } from './ingest-ports.js';
+import type { MeasureValue, SeriesRecord } from './telemetry-store.js';
 import { parse } from './schemas.js';
 
 export const DER_SERIES = 'der_asset_sample';

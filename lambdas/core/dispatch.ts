@@ -3,7 +3,8 @@
 import { dispatchCommand, sendCommand, type CommandContext, type CommandPorts } from './commands.js';
 import { NotFoundError } from './errors.js';
 import type { InventoryAsset, InventorySite } from './inventory.js';
-import type { CommandRecord, InventoryStore } from './ports.js';
+import type { CommandRecord } from './command-store.js';
+import type { InventoryStore } from './inventory-store.js';
 
 export interface DispatchRequest {
   readonly asset_id?: string;

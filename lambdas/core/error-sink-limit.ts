@@ -1,7 +1,7 @@
 // Refusals from one device are rate-limited: a misbehaving device cannot flood the dead-letter queue, the refusal
 // log or the local file (one device wrote 37 MB in 5 s). What is held back is counted and reported on the device's
 // next refusal that gets through (`suppressed`), so nothing is lost from the record but the repetition.
-import type { ErrorSink, Rejection } from './ports.js';
+import type { ErrorSink, Rejection } from './ingest-ports.js';
 
 export interface ErrorSinkLimit {
   /** Refusals per second per device, sustained. @default 5 */

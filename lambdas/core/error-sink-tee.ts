@@ -1,7 +1,7 @@
 // Every refusal to the error sink as before, and a copy to the refusal log the operators read. The log is a
 // convenience: a failure to write it is logged and swallowed, never the sink's failure (which still throws).
 import { logger } from './logger.js';
-import type { ErrorSink, RefusalLog, Rejection } from './ports.js';
+import type { ErrorSink, RefusalLog, Rejection } from './ingest-ports.js';
 
 export function teeErrorSink(primary: ErrorSink, log: RefusalLog, now: () => number = Date.now): ErrorSink {
   return {

@@ -3,7 +3,8 @@ import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { conditional } from './dynamo.js';
 import { decodeStartKey, encodeToken } from './page-token.js';
 import { tables } from './tables.js';
-import type { AckRecord, EventHistory, Page, TimeRange } from './ports.js';
+import type { AckRecord, EventHistory } from './command-store.js';
+import type { Page, TimeRange } from './page.js';
 import type { Ack } from './schemas.js';
 
 export class DynamoEventHistory implements EventHistory {

@@ -11,7 +11,7 @@ import { monthsBack, newestFirst, walkBuckets } from './bucket-pages.js';
 import { batchGetAll, conditional } from './dynamo.js';
 import { checkStartKey } from './page-token.js';
 import { tables } from './tables.js';
-import type { FleetEventRecord, FleetEventStore, StoredReport, VenCommitment } from './ports.js';
+import type { FleetEventRecord, FleetEventStore, StoredReport, VenCommitment } from './fleet-event-store.js';
 
 /** How far back the listing reads: two years of months. */
 export const LISTED_MONTHS = 24;

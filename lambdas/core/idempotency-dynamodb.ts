@@ -3,7 +3,7 @@
 // `expiresAt` is also part of every condition and read.
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { conditional } from './dynamo.js';
-import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from './ports.js';
+import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from './idempotency-store.js';
 
 /** How long a key is kept from its first request. */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;

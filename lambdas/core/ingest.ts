@@ -1,7 +1,8 @@
 // Pure ingest logic: plain typed data in, port calls out. Runs in Lambda, the local stack and unit tests.
 import { recordEntry } from './ledger.js';
 import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from './policy.js';
-import type { IngestPorts, MeasureValue, RejectReason, SeriesRecord } from './ports.js';
+import type { IngestPorts, RejectReason } from './ingest-ports.js';
+import type { MeasureValue, SeriesRecord } from './telemetry-store.js';
 import {
   MAX_CLOCK_SKEW_MS,
   ackSchema,

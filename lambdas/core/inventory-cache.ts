@@ -1,7 +1,7 @@
 // The der rule checks every asset of every reading against the inventory: without a cache, a site of n assets
 // reporting every 5 s costs n + 1 reads a message. Found sites and assets are kept for `ttlMs` (an inventory change
 // reaches the rule within that); a miss is not kept, so an asset added to the inventory is accepted at once.
-import type { InventoryReader } from './ports.js';
+import type { InventoryReader } from './inventory-store.js';
 
 export const INVENTORY_CACHE_TTL_MS = 60_000;
 

@@ -4,7 +4,8 @@ import { batchWriteAll, type BatchWriteRequest } from './dynamo.js';
 import type { Inventory, InventoryAsset, InventorySite } from './inventory.js';
 import { decodeStartKey, encodeToken } from './page-token.js';
 import { tables } from './tables.js';
-import type { InventoryStore, Page } from './ports.js';
+import type { InventoryStore } from './inventory-store.js';
+import type { Page } from './page.js';
 
 type Kind = 'asset' | 'site';
 

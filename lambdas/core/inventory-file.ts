@@ -1,7 +1,7 @@
 // Loads an inventory file (seed 002 YAML, the one the gateway agent reads) into the inventory store, replacing it.
 import { readFile } from 'node:fs/promises';
 import { parseInventory } from './inventory.js';
-import type { InventoryStore } from './ports.js';
+import type { InventoryStore } from './inventory-store.js';
 
 export async function loadInventoryFile(file: string, store: InventoryStore) {
   const inventory = parseInventory(await readFile(file, 'utf8'));

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ConflictError } from './errors.js';
 import { logger } from './logger.js';
-import type { Page } from './ports.js';
+import type { Page } from './page.js';
 import { THING_NAME } from './topics.js';
 
 /** `prevHash` of a node's first entry. */

@@ -5,7 +5,7 @@ import { indexKeys, type MetadataRecord, type MetadataStore, type Technology } f
 import { CELL_PRECISION } from './geo.js';
 import { decodeStartKey, encodeToken } from './page-token.js';
 import { tables } from './tables.js';
-import type { Page } from './ports.js';
+import type { Page } from './page.js';
 
 type Item = MetadataRecord & ReturnType<typeof indexKeys>;
 

@@ -3,7 +3,7 @@
 import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { CELL_PRECISION, coveringCells, distanceKm, geohash } from './geo.js';
-import type { Page } from './ports.js';
+import type { Page } from './page.js';
 import { THING_NAME } from './topics.js';
 
 export const TECHNOLOGIES = ['ven', 'bess', 'pv', 'wind', 'ev', 'datacenter', 'winter-river', 'gateway'] as const;

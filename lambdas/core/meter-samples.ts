@@ -1,6 +1,6 @@
 // A VEN's metering over a window, as the shed measurement needs it (see baseline.ts).
 import type { MeterSample } from './baseline.js';
-import type { TelemetryStore } from './ports.js';
+import type { TelemetryStore } from './telemetry-store.js';
 
 /** Samples read per window (a page is at most 1000), newest first: 6.9 hours of 5-second metering. */
 const MAX_SAMPLES = 5000;

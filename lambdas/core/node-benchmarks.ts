@@ -3,7 +3,7 @@
 // delivered / shed committed (fleet DR allocations × their overlap with the window), each with the node's
 // percentile rank among the peers that have a value. Pure.
 import { kw } from './baseline.js';
-import type { FleetEventRecord } from './ports.js';
+import type { FleetEventRecord } from './fleet-event-store.js';
 import { combine, type RollupRow } from './rollups.js';
 
 export interface NodeMetrics {

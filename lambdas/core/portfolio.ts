@@ -3,7 +3,7 @@
 // keeps its earlier shape (battery MW and energy-weighted state of charge) for clients that read it. Pure over the lists.
 import { derTotalsByType, readingsOf, type TotalsInput } from './der.js';
 import type { InventoryAsset } from './inventory.js';
-import type { Device } from './ports.js';
+import type { Device } from './registry.js';
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;

@@ -1,6 +1,6 @@
 // Commands leave through the IoT data-plane Publish API: AWS IoT Core in the cloud, the local data plane locally.
 import { PublishCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import type { CommandPublisher } from './ports.js';
+import type { CommandPublisher } from './command-store.js';
 
 export class IotDataCommandPublisher implements CommandPublisher {
   constructor(private readonly client: IoTDataPlaneClient) {}

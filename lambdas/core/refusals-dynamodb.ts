@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { daysBack, newestFirst, walkBuckets } from './bucket-pages.js';
 import { checkStartKey } from './page-token.js';
-import type { RefusalLog, RefusalRecord, Rejection } from './ports.js';
+import type { RefusalLog, RefusalRecord, Rejection } from './ingest-ports.js';
 import { tables } from './tables.js';
 
 export const REFUSAL_DAYS = 7;

@@ -7,7 +7,8 @@ import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } 
 import { batchGetAll, conditional } from './dynamo.js';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
-import type { Device, DeviceKind, DeviceRegistry, Page } from './ports.js';
+import type { Device, DeviceKind, DeviceRegistry } from './registry.js';
+import type { Page } from './page.js';
 import { foldSession, type PresenceChange, type Session } from './sessions.js';
 import { SHARDS, ShardMerge, shardKey, shardKeys } from './shards.js';
 

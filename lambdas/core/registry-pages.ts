@@ -1,6 +1,7 @@
 // Reading a whole listing (the registry's devices of a kind, the inventory's assets), page by page.
 import type { InventoryAsset } from './inventory.js';
-import type { Device, DeviceKind, DeviceRegistry, InventoryStore } from './ports.js';
+import type { Device, DeviceKind, DeviceRegistry } from './registry.js';
+import type { InventoryStore } from './inventory-store.js';
 
 /** Every registered device of a kind, following the registry's pages. */
 export async function listAll(registry: Pick<DeviceRegistry, 'list'>, kind: DeviceKind, online?: boolean): Promise<Device[]> {

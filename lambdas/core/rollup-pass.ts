@@ -1,7 +1,9 @@
 // The rollup pass (every 15 minutes): closes the 15-minute buckets that ended before now − grace, recomputes the
 // buckets late samples marked dirty, then each touched node's hour, day and month from their children. Every row is
 // recomputed whole and put, so a pass may run again, late or twice, and leave the same rows.
-import type { DeviceRegistry, InventoryStore, TelemetryStore } from './ports.js';
+import type { DeviceRegistry } from './registry.js';
+import type { InventoryStore } from './inventory-store.js';
+import type { TelemetryStore } from './telemetry-store.js';
 import type { DirtyMarker, RollupStore } from './rollups-dynamodb.js';
 import {
   INTERVAL_MS,

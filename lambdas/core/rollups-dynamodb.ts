@@ -12,7 +12,7 @@ import {
 import { batchGetAll, batchWriteAll, conditional } from './dynamo.js';
 import { decodeStartKey, encodeToken } from './page-token.js';
 import { tables } from './tables.js';
-import type { Page } from './ports.js';
+import type { Page } from './page.js';
 import type { RollupRow, RollupSeries, Tier } from './rollups.js';
 
 export interface DirtyMarker {

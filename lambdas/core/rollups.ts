@@ -2,7 +2,7 @@
 // higher tier and every group (site, portfolio) is computed from rows below it, never incremented, so recomputing
 // any bucket at any time gives the same row. Sign: + import / consumption, − export / generation. README, "Rollups".
 import { kw } from './baseline.js';
-import type { SeriesRecord } from './ports.js';
+import type { SeriesRecord } from './telemetry-store.js';
 import type { SeriesName } from './tables.js';
 
 export const TIERS = ['15m', '1h', '1d', '1mo'] as const;

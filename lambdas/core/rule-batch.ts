@@ -1,9 +1,10 @@
 // A batch of one rule's messages, as its stream delivers them: refusals go to the error sink and never fail the
 // batch; a transient store failure fails only the messages it touched, which the stream then redelivers.
-import type { Ports } from './adapters.js';
+import type { Ports } from './ingest-ports.js';
 import { acceptMetering, acceptWinterRiverStatus, powerReport, storeMetering, storeWinterRiverStatus, type AcceptedMetering, type AcceptedStatus } from './ingest.js';
 import { applyStatuses } from './power-system/controller.js';
 import { handleRuleEvent, ingestByHandler, refuse } from './rule-handler.js';
+import { mapLimited } from './map-limited.js';
 import { splitRuleEvent, type RuleEvent, type RuleHandler } from './rules.js';
 
 /** Per message of the batch, in its order: done (stored or refused), or failed and to be retried. */
@@ -66,7 +67,7 @@ async function meteringBatch(events: readonly RuleEvent[], ports: Ports): Promis
     await storeMetering(accepted.map((a) => a.value), ports);
   } catch {
     // one message at a time: a record the store refuses becomes that message's refusal, a failing write its failure
-    await inParallel(accepted, DEVICE_CONCURRENCY, async ({ index }) => {
+    await mapLimited(accepted, DEVICE_CONCURRENCY, async ({ index }) => {
       await handleRuleEvent(events[index]!, ingestByHandler.metering, ports).catch((err: unknown) => (outcomes[index] = failed(err)));
     });
   }
@@ -82,7 +83,7 @@ async function perDevice(events: readonly RuleEvent[], handle: (event: RuleEvent
     if (list) list.push(index);
     else byDevice.set(device, [index]);
   });
-  await inParallel([...byDevice.values()], DEVICE_CONCURRENCY, async (indexes) => {
+  await mapLimited([...byDevice.values()], DEVICE_CONCURRENCY, async (indexes) => {
     for (let i = 0; i < indexes.length; i++) {
       try {
         await handle(events[indexes[i]!]!, indexes[i]!);
@@ -99,13 +100,4 @@ async function perDevice(events: readonly RuleEvent[], handle: (event: RuleEvent
 function deviceOf(event: RuleEvent): string {
   const { clientId, payload } = splitRuleEvent(event);
   return clientId || String(payload.clientId ?? '');
-}
-
-/** Runs `run` over `items`, at most `limit` at a time. */
-export async function inParallel<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await run(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -1,7 +1,7 @@
 // The one shape of every rule's processing: split the rule event, run one domain function, send refusals to the
 // error sink. The rules' Lambdas read their Kinesis streams in batches (rule-batch.ts, stream-handler.ts).
 import { businessMetrics } from './metrics.js';
-import type { Ports } from './adapters.js';
+import type { Ports } from './ingest-ports.js';
 import { ingestDerTelemetry } from './der.js';
 import { RejectedRecordsError } from './errors.js';
 import {
@@ -13,7 +13,7 @@ import {
   type RuleMessage,
 } from './ingest.js';
 import { logger } from './logger.js';
-import type { IngestPorts } from './ports.js';
+import type { IngestPorts } from './ingest-ports.js';
 import { ruleJson, splitRuleEvent, type RuleEvent, type RuleHandler } from './rules.js';
 
 export type Ingest = (msg: RuleMessage, ports: IngestPorts) => Promise<IngestResult>;

@@ -11,7 +11,7 @@ import { appendOnce, type LedgerStore } from './ledger.js';
 import { logger } from './logger.js';
 import { mapLimited } from './map-limited.js';
 import type { MetadataStore } from './metadata.js';
-import type { FleetEventRecord } from './ports.js';
+import type { FleetEventRecord } from './fleet-event-store.js';
 import { reportCsvLines, type ReportFiles } from './report-files.js';
 
 /**

@@ -3,10 +3,10 @@
 // recent level alone says nothing of the window) or no load now keeps 1: its loads count as they draw now.
 import { ADJUSTMENT_CAP } from './baseline.js';
 import { forecastLoads, LEVEL_MS, meanLoad, PROFILE_WEEKS, SLOT_MS, slotOf, WEEK_MS } from './forecast.js';
-import type { Device } from './ports.js';
+import type { Device } from './registry.js';
 import { quarterHourLoads } from './quarter-hour-loads.js';
 import type { RollupStore } from './rollups-dynamodb.js';
-import { inParallel } from './rule-batch.js';
+import { mapLimited } from './map-limited.js';
 
 export const SHED_FACTOR_CAP = ADJUSTMENT_CAP;
 /** The window forecast at most: its first 4 h (a longer event is planned on those). */
@@ -24,7 +24,7 @@ export async function shedFactors(rollups: Pick<RollupStore, 'query'>, vens: rea
   if (caches.get(rollups)?.origin !== origin) caches.set(rollups, { origin, forecasts: new Map() });
   const { forecasts } = caches.get(rollups)!;
   const out = new Map<string, number>();
-  await inParallel(vens, VEN_CONCURRENCY, async (ven) => {
+  await mapLimited(vens, VEN_CONCURRENCY, async (ven) => {
     const current = ven.latest?.usedPowerKw;
     if (typeof current !== 'number' || current <= 0) return void out.set(ven.deviceId, 1);
     const key = `${ven.deviceId}\u0000${slots}`;

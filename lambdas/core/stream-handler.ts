@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { Ports } from './adapters.js';
+import type { Ports } from './ingest-ports.js';
 import { logger } from './logger.js';
 import { handleRuleBatch, type ItemOutcome } from './rule-batch.js';
 import { RULE_META, type RuleEvent, type RuleHandler } from './rules.js';

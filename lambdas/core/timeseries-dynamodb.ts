@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
-import type { Page, SeriesQuery, SeriesRecord, TelemetryStore } from './ports.js';
+import type { Page } from './page.js';
+import type { SeriesQuery, SeriesRecord, TelemetryStore } from './telemetry-store.js';
 import type { SeriesName } from './tables.js';
 import { memberOf, pack, samplesOf, unpack, type PackedSample, type Sample, type Template } from './timeseries-packing.js';
 

@@ -3,7 +3,7 @@
 // a circuit's name, type, breaker, capacity, priority, critical) is its template, stored once per device; the sample
 // keeps the template's id and, in order, the values that do change.
 import { createHash } from 'node:crypto';
-import type { MeasureValue, SeriesRecord } from './ports.js';
+import type { MeasureValue, SeriesRecord } from './telemetry-store.js';
 import type { SeriesName } from './tables.js';
 
 /** A circuit's or load's static description; every other measure is stored with each sample. */

@@ -6,7 +6,7 @@ import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Env } from './config.js';
-import type { TelemetryStore } from './ports.js';
+import type { TelemetryStore } from './telemetry-store.js';
 import './timeseries-bundle.js';
 import { DynamoTelemetryStore } from './timeseries-dynamodb.js';
 import { TimestreamTelemetryStore } from './timeseries-timestream.js';

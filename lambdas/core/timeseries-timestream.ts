@@ -10,7 +10,8 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { RejectedRecordsError, ValidationError } from './errors.js';
 import { decodeToken, encodeToken } from './page-token.js';
-import type { MeasureValue, Page, SeriesQuery, SeriesRecord, TelemetryStore } from './ports.js';
+import type { MeasureValue, SeriesQuery, SeriesRecord, TelemetryStore } from './telemetry-store.js';
+import type { Page } from './page.js';
 import { SERIES, type SeriesName } from './tables.js';
 import { THING_NAME } from './topics.js';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { expireCommands } from '../../lambdas/core/command-timeouts.js';
 import { clampMw, routeDispatch } from '../../lambdas/core/dispatch.js';
 import { parseInventory, type InventoryAsset } from '../../lambdas/core/inventory.js';
-import type { CommandStore } from '../../lambdas/core/ports.js';
+import type { CommandStore } from '../../lambdas/core/command-store.js';
 import { INVENTORY_FIXTURE } from './stack.js';
 
 const inventory = (() => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileErrorSink } from '../../bin/local/error-sink-file.js';
 import { limitErrorSink } from '../../lambdas/core/error-sink-limit.js';
-import type { Rejection } from '../../lambdas/core/ports.js';
+import type { Rejection } from '../../lambdas/core/ingest-ports.js';
 import { topics } from '../../lambdas/core/topics.js';
 import { startTestStack } from '../e2e/helpers.js';
 import { connectDevice } from '../e2e/sdk-client.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { DynamoFleetEventStore } from '../../lambdas/core/fleet-events-dynamodb.js';
-import type { FleetEventRecord, VenCommitment } from '../../lambdas/core/ports.js';
+import type { FleetEventRecord, VenCommitment } from '../../lambdas/core/fleet-event-store.js';
 import { tables } from '../../lambdas/core/tables.js';
 
 let dir: string;

@@ -3,7 +3,8 @@
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../lambdas/core/errors.js';
 import { decodeToken, encodeToken } from '../../lambdas/core/page-token.js';
-import type { Page, SeriesQuery, SeriesRecord, TelemetryStore } from '../../lambdas/core/ports.js';
+import type { Page } from '../../lambdas/core/page.js';
+import type { SeriesQuery, SeriesRecord, TelemetryStore } from '../../lambdas/core/telemetry-store.js';
 import type { TableDefinition } from '../../lambdas/core/tables.js';
 
 export const legacyTable: TableDefinition = { env: 'LEGACY', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' };

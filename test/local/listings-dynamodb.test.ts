@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { DynamoFleetEventStore } from '../../lambdas/core/fleet-events-dynamodb.js';
-import type { FleetEventRecord, Page } from '../../lambdas/core/ports.js';
+import type { FleetEventRecord } from '../../lambdas/core/fleet-event-store.js';
+import type { Page } from '../../lambdas/core/page.js';
 import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
 import { tables } from '../../lambdas/core/tables.js';
 

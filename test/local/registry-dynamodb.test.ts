@@ -9,7 +9,9 @@ import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dyn
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { DynamoCommandLog } from '../../lambdas/core/commands-dynamodb.js';
 import { ValidationError } from '../../lambdas/core/errors.js';
-import type { CommandRecord, Device, DeviceKind, Page } from '../../lambdas/core/ports.js';
+import type { CommandRecord } from '../../lambdas/core/command-store.js';
+import type { Device, DeviceKind } from '../../lambdas/core/registry.js';
+import type { Page } from '../../lambdas/core/page.js';
 import { DynamoDeviceRegistry } from '../../lambdas/core/registry-dynamodb.js';
 import { tables } from '../../lambdas/core/tables.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import type { SeriesRecord, TelemetryStore } from '../../lambdas/core/ports.js';
+import type { SeriesRecord, TelemetryStore } from '../../lambdas/core/telemetry-store.js';
 import { ROLLUP_GRACE_MS, markingLateSamples } from '../../lambdas/core/rollup-pass.js';
 import { DynamoRollupStore } from '../../lambdas/core/rollups-dynamodb.js';
 import { tables } from '../../lambdas/core/tables.js';

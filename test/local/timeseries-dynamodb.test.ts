@@ -13,7 +13,7 @@ import { ValidationError } from '../../lambdas/core/errors.js';
 import { defaultPanel, PanelModel } from '../../device/panel.js';
 import { rngFor } from '../../device/random.js';
 import { meteringRecords } from '../../lambdas/core/ingest.js';
-import type { SeriesRecord } from '../../lambdas/core/ports.js';
+import type { SeriesRecord } from '../../lambdas/core/telemetry-store.js';
 import { meteringSchema } from '../../lambdas/core/schemas.js';
 import { tables } from '../../lambdas/core/tables.js';
 import { contentsOf, DynamoTelemetryStore, SPAN_MS } from '../../lambdas/core/timeseries-dynamodb.js';

@@ -12,7 +12,8 @@ import { circuitHistory, venTelemetry, type ApiPorts, type Query } from '../../l
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { fleetEventReport, type FleetEventPorts } from '../../lambdas/core/fleet-event.js';
 import { meteringRecords } from '../../lambdas/core/ingest.js';
-import type { FleetEventRecord, SeriesRecord, TelemetryStore } from '../../lambdas/core/ports.js';
+import type { FleetEventRecord } from '../../lambdas/core/fleet-event-store.js';
+import type { SeriesRecord, TelemetryStore } from '../../lambdas/core/telemetry-store.js';
 import { DynamoDeviceRegistry } from '../../lambdas/core/registry-dynamodb.js';
 import { meteringSchema } from '../../lambdas/core/schemas.js';
 import { tables } from '../../lambdas/core/tables.js';

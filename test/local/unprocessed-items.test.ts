@@ -13,7 +13,7 @@ import { documentClient } from '../../lambdas/core/adapters.js';
 import { BATCH_RETRY, backoffMs, batchGetAll, batchWriteAll } from '../../lambdas/core/dynamo.js';
 import { DynamoFleetEventStore } from '../../lambdas/core/fleet-events-dynamodb.js';
 import { DynamoInventoryStore } from '../../lambdas/core/inventory-dynamodb.js';
-import type { FleetEventRecord } from '../../lambdas/core/ports.js';
+import type { FleetEventRecord } from '../../lambdas/core/fleet-event-store.js';
 import { DynamoDeviceRegistry } from '../../lambdas/core/registry-dynamodb.js';
 import { DynamoRollupStore } from '../../lambdas/core/rollups-dynamodb.js';
 import type { RollupRow } from '../../lambdas/core/rollups.js';

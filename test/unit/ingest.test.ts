@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ingestMetering, ingestMeteringMessage, ingestPresence, meteringRecords, type RuleMessage } from '../../lambdas/core/ingest.js';
-import type { IngestPorts, SeriesRecord } from '../../lambdas/core/ports.js';
+import type { IngestPorts } from '../../lambdas/core/ingest-ports.js';
+import type { SeriesRecord } from '../../lambdas/core/telemetry-store.js';
 import { MAX_METERING_BATCH, meteringSchema } from '../../lambdas/core/schemas.js';
 import { fixture } from '../fixture.js';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { cachedInventory } from '../../lambdas/core/inventory-cache.js';
 import type { InventoryAsset, InventorySite } from '../../lambdas/core/inventory.js';
-import type { InventoryReader } from '../../lambdas/core/ports.js';
+import type { InventoryReader } from '../../lambdas/core/inventory-store.js';
 
 function counting(assets: Record<string, InventoryAsset>) {
   const reads: string[] = [];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rules } from '../../lambdas/core/rules.js';
 import { evaluate, parseRuleSql, RulesEngine, substitute } from '../../bin/local/rules-engine.js';
 import { isAllowed } from '../../lambdas/core/policy.js';
-import type { Rejection } from '../../lambdas/core/ports.js';
+import type { Rejection } from '../../lambdas/core/ingest-ports.js';
 import { basicIngestTopic, parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
 
 const rule = (name: string) => parseRuleSql(rules.find((r) => r.name === name)!.sql);

@@ -3,7 +3,7 @@ import { RejectedRecordsException, TimestreamWriteClient, type WriteRecordsComma
 import { describe, expect, it, vi } from 'vitest';
 import { RejectedRecordsError, ValidationError } from '../../lambdas/core/errors.js';
 import { meteringRecords } from '../../lambdas/core/ingest.js';
-import type { SeriesRecord } from '../../lambdas/core/ports.js';
+import type { SeriesRecord } from '../../lambdas/core/telemetry-store.js';
 import { meteringSchema } from '../../lambdas/core/schemas.js';
 import { TimestreamTelemetryStore } from '../../lambdas/core/timeseries-timestream.js';
 import { fixture } from '../fixture.js';

@@ -3,7 +3,7 @@
 // Time advances with the statuses: each evaluation runs at the newest receive time seen, so with every node
 // reporting every few seconds a generator start delay or a UPS battery runs out within one status interval.
 import { topics } from '../topics.js';
-import type { CommandPublisher } from '../ports.js';
+import type { CommandPublisher } from '../command-store.js';
 import { evaluate, type NodeReport, type SystemState } from './engine.js';
 import type { ControllerCommand, PowerEvent } from './events.js';
 import type { Topology } from './topology.js';
