@@ -184,12 +184,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     ],
     notes: [
       'Each bundle carries the clients its handler uses: the time-series adapter only in metering, winter-river (write only, no ' +
-        'Timestream query client) and api, and only the one the stack\'s `timeseries` flag names (lambdas/core/timeseries-store.ts); ' +
+        'Timestream query client) and api, and only the one the stack\'s `timeseries` flag names (lambdas/core/timeseries/timeseries-store.ts); ' +
         'ack and presence no time-series code; the IoT data-plane client only in api and winter-river (the controller\'s commands); no credential provider beyond the environment ' +
         `one. Metering: ${kb(metering.d.bytes)} with timeseries=dynamodb, ${kb(metering.t.bytes)} with timestream.`,
       `What stays in the largest (${big.handler}, timeseries=dynamodb, ${kb(big.bytes)}): ${parts}. @smithy/core (the SDK's ` +
         'protocols, serde, retry, endpoints) comes with any client, and zod with the shared schemas; the size goal needs one of them ' +
-        'gone (zod/mini for lambdas/core/schemas.ts, or the SDK from the runtime).',
+        'gone (zod/mini for lambdas/core/contracts/schemas.ts, or the SDK from the runtime).',
       `External SDK: ${kb(e.bytes)} at most but init ${ms(e.initMs)}, because the SDK's many small files are resolved and compiled ` +
         `one by one at import; bundled (timeseries=dynamodb): ${kb(b.bytes)} and ${ms(b.initMs)}. External meets the size goal only by ` +
         `moving the SDK out of the bundle into the runtime, where loading it costs more (${ms(e.initMs - b.initMs)} on every cold start, ` +

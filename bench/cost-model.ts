@@ -10,15 +10,15 @@ import { PanelModel, defaultPanel } from '../device/panel.js';
 import { rngFor } from '../device/random.js';
 import { MEMORY_STORE_HOURS } from '../lib/storage.js';
 import { buildIngestPorts } from '../lambdas/core/adapters.js';
-import { acceptMetering, ingestMeteringMessage, meteringRecords, storeMetering, type AcceptedMetering } from '../lambdas/core/ingest.js';
-import type { IngestPorts } from '../lambdas/core/ingest-ports.js';
-import type { SeriesRecord } from '../lambdas/core/telemetry-store.js';
-import { meteringSchema, type Metering } from '../lambdas/core/schemas.js';
-import { DEFAULT_FLEET_SIZE, rules, shardsFor, VENS_PER_METERING_SHARD } from '../lambdas/core/rules.js';
-import { tables } from '../lambdas/core/tables.js';
-import { timeSeriesWrites } from '../lambdas/core/timeseries-dynamodb.js';
-import { toTimestreamRecord } from '../lambdas/core/timeseries-timestream.js';
-import { topics } from '../lambdas/core/topics.js';
+import { acceptMetering, ingestMeteringMessage, meteringRecords, storeMetering, type AcceptedMetering } from '../lambdas/core/ingest/ingest.js';
+import type { IngestPorts } from '../lambdas/core/ingest/ingest-ports.js';
+import type { SeriesRecord } from '../lambdas/core/timeseries/telemetry-store.js';
+import { meteringSchema, type Metering } from '../lambdas/core/contracts/schemas.js';
+import { DEFAULT_FLEET_SIZE, rules, shardsFor, VENS_PER_METERING_SHARD } from '../lambdas/core/contracts/rules.js';
+import { tables } from '../lambdas/core/contracts/tables.js';
+import { timeSeriesWrites } from '../lambdas/core/timeseries/timeseries-dynamodb.js';
+import { toTimestreamRecord } from '../lambdas/core/timeseries/timeseries-timestream.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import { PROFILES } from '../device/profile.js';
 import { shadowChange } from '../device/shadow-change.js';
 import type { BenchContext } from './harness.js';
@@ -104,7 +104,7 @@ const METERING_STREAM = METERING_RULE_DEF.stream;
 const CAPACITY_FLEET = 100_000;
 /** Templates DynamoTelemetryStore remembers per Lambda environment (read from its source: it is not exported). */
 const TEMPLATE_CACHE = Number(
-  /const WRITTEN_KEYS = ([\d_]+)/.exec(readFileSync(join(ROOT, 'lambdas/core/timeseries-dynamodb.ts'), 'utf8'))?.[1]?.replaceAll('_', '') ?? 10_000,
+  /const WRITTEN_KEYS = ([\d_]+)/.exec(readFileSync(join(ROOT, 'lambdas/core/timeseries/timeseries-dynamodb.ts'), 'utf8'))?.[1]?.replaceAll('_', '') ?? 10_000,
 );
 
 const KB = 1024;
@@ -741,7 +741,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       economy: eShards.vensPerShard * configuredShards,
       seed: sShards.vensPerShard * configuredShards,
       raisable: 'our configuration',
-      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); the stack gives the metering stream ⌈fleetSize / ${VENS_PER_METERING_SHARD.toLocaleString()}⌉ shards (lambdas/core/rules.ts), a shard carries ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()} VENs at ≤ ${SHARD_HEADROOM * 100}% (measured records); default fleetSize ${DEFAULT_FLEET_SIZE.toLocaleString()} = ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard; 10,000 VENs ${shardsFor(METERING_RULE_DEF, 10_000)}, 100,000 VENs ${configuredShards} shards (the records need ${Math.max(at100k.economy.needed, at100k.seed.needed)}). Deploy with -c fleetSize=<VENs planned>: resharding later is an UpdateShardCount (at most doubling per call, a few per day)`,
+      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); the stack gives the metering stream ⌈fleetSize / ${VENS_PER_METERING_SHARD.toLocaleString()}⌉ shards (lambdas/core/contracts/rules.ts), a shard carries ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()} VENs at ≤ ${SHARD_HEADROOM * 100}% (measured records); default fleetSize ${DEFAULT_FLEET_SIZE.toLocaleString()} = ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard; 10,000 VENs ${shardsFor(METERING_RULE_DEF, 10_000)}, 100,000 VENs ${configuredShards} shards (the records need ${Math.max(at100k.economy.needed, at100k.seed.needed)}). Deploy with -c fleetSize=<VENs planned>: resharding later is an UpdateShardCount (at most doubling per call, a few per day)`,
     },
     {
       limit: 'Kinesis shards per Region (account)',
@@ -805,7 +805,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       economy: Infinity,
       seed: Infinity,
       raisable: 'fixed per shard/partition/connection',
-      action: 'not by fleet size: 2 index writes per command (sent, then acked/timed-out) over 16 shards cap a dispatch at ~8,000–16,000 commands/s (100,000 VENs: ≥ 6–13 s of writes); more shards in lambdas/core/shards.ts if faster is needed',
+      action: 'not by fleet size: 2 index writes per command (sent, then acked/timed-out) over 16 shards cap a dispatch at ~8,000–16,000 commands/s (100,000 VENs: ≥ 6–13 s of writes); more shards in lambdas/core/common/shards.ts if faster is needed',
     },
     {
       limit: 'DynamoDB refusal log: one partition per UTC day (only if the fleet\'s messages are all refused)',

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { FleetDeviceSpec } from '../device/fleet.js';
-import { topics } from '../lambdas/core/topics.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import { apiCaller, now, ROOT, sleep, startChild, startTimedStack, type BenchContext, type StoreTimer } from './harness.js';
 import { atMost, int, ms, summarize, type BenchResult, type Summary } from './stats.js';
 

@@ -78,7 +78,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     notes: [
       'Before this change the allocation split kW smoothly and each VEN rounded its share up by a whole circuit: 20 kW ' +
         'requested came back as 26.7 kW acknowledged on the three-VEN local fleet (+33%). Now the allocation hands out whole ' +
-        'loads (lambdas/core/allocation.ts) and the VEN sheds exactly those (lambdas/core/shed-plan.ts); what remains is the ' +
+        'loads (lambdas/core/dr/allocation.ts) and the VEN sheds exactly those (lambdas/core/contracts/shed-plan.ts); what remains is the ' +
         'drift of the circuits\' draw between the metering the plan used and the event.',
     ],
     seconds: (Date.now() - started) / 1000,

@@ -5,12 +5,12 @@
 // size as a Lambda response shows why it cannot come through the API (6 MB).
 import { join } from 'node:path';
 import { startLocalStack } from '../bin/local/stack.js';
-import { createMetadata } from '../lambdas/core/metadata.js';
-import type { FleetEventRecord } from '../lambdas/core/fleet-event-store.js';
-import type { SeriesRecord } from '../lambdas/core/telemetry-store.js';
-import { readEventReport, settleEvent } from '../lambdas/core/settlement.js';
-import type { FleetEventReport } from '../lambdas/core/fleet-event.js';
-import { reportCsvLines } from '../lambdas/core/report-files.js';
+import { createMetadata } from '../lambdas/core/records/metadata.js';
+import type { FleetEventRecord } from '../lambdas/core/dr/fleet-event-store.js';
+import type { SeriesRecord } from '../lambdas/core/timeseries/telemetry-store.js';
+import { readEventReport, settleEvent } from '../lambdas/core/dr/settlement.js';
+import type { FleetEventReport } from '../lambdas/core/dr/fleet-event.js';
+import { reportCsvLines } from '../lambdas/core/dr/report-files.js';
 import { LAMBDA_LIMITS, payloadBytes } from '../bin/local/aws-limits.js';
 import { seededRng } from '../device/random.js';
 import type { BenchContext } from './harness.js';

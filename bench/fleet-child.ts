@@ -4,7 +4,7 @@
 import { startFleet, type Fleet, type FleetDeviceSpec } from '../device/fleet.js';
 import type { DeviceLog } from '../device/log.js';
 import { DeviceConnection } from '../device/connection.js';
-import { parseBasicIngestTopic, topics } from '../lambdas/core/topics.js';
+import { parseBasicIngestTopic, topics } from '../lambdas/core/contracts/topics.js';
 
 export interface FleetChildStart {
   readonly type: 'start';

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCa, type IssuedCertificate } from '../bin/local/certs.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../bin/local/stack.js';
-import type { Ports } from '../lambdas/core/ingest-ports.js';
-import type { DeviceKind, DeviceRegistry } from '../lambdas/core/registry.js';
-import type { SeriesRecord, TelemetryStore } from '../lambdas/core/telemetry-store.js';
+import type { Ports } from '../lambdas/core/ingest/ingest-ports.js';
+import type { DeviceKind, DeviceRegistry } from '../lambdas/core/fleet/registry.js';
+import type { SeriesRecord, TelemetryStore } from '../lambdas/core/timeseries/telemetry-store.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { LocalCa } from '../bin/local/certs.js';
 import type { LocalConfig } from '../bin/local/stack.js';
-import { topics } from '../lambdas/core/topics.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTables, startDynamo } from '../bin/local/dynamodb.js';
 import { documentClient } from '../lambdas/core/adapters.js';
-import { appendEntry, verifyChain } from '../lambdas/core/ledger.js';
-import { DynamoLedgerStore } from '../lambdas/core/ledger-dynamodb.js';
-import { createMetadata, nearbyNodes } from '../lambdas/core/metadata.js';
-import { DynamoMetadataStore } from '../lambdas/core/metadata-dynamodb.js';
-import { tables } from '../lambdas/core/tables.js';
+import { appendEntry, verifyChain } from '../lambdas/core/records/ledger.js';
+import { DynamoLedgerStore } from '../lambdas/core/records/ledger-dynamodb.js';
+import { createMetadata, nearbyNodes } from '../lambdas/core/records/metadata.js';
+import { DynamoMetadataStore } from '../lambdas/core/records/metadata-dynamodb.js';
+import { tables } from '../lambdas/core/contracts/tables.js';
 import { seededRng } from '../device/random.js';
 import { atMost, int, ms, summarize, type BenchResult } from './stats.js';
 

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { FleetDeviceSpec } from '../device/fleet.js';
 import type { LocalStack } from '../bin/local/stack.js';
-import { topics } from '../lambdas/core/topics.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import type { FleetTick } from './fleet-child.js';
 import {
   cpuPercent,

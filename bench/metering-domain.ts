@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { PanelModel, defaultPanel } from '../device/panel.js';
 import { rngFor } from '../device/random.js';
-import type { Ports } from '../lambdas/core/ingest-ports.js';
-import { handleRuleEvent, ingestByHandler } from '../lambdas/core/rule-handler.js';
-import { meteringSchema } from '../lambdas/core/schemas.js';
-import { topics } from '../lambdas/core/topics.js';
+import type { Ports } from '../lambdas/core/ingest/ingest-ports.js';
+import { handleRuleEvent, ingestByHandler } from '../lambdas/core/ingest/rule-handler.js';
+import { meteringSchema } from '../lambdas/core/contracts/schemas.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import { atLeast, atMost, int, median, round, type BenchResult } from './stats.js';
 
 const SEED = new URL('../test/fixtures/seed-001-metering.json', import.meta.url);

@@ -9,8 +9,8 @@ import { connect } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { LocalStack } from '../bin/local/stack.js';
-import { devicePolicy } from '../lambdas/core/policy.js';
-import { topics } from '../lambdas/core/topics.js';
+import { devicePolicy } from '../lambdas/core/contracts/policy.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import { freePort, procStats, sleep, type BenchContext } from './harness.js';
 
 export const INSTALL_HINT = 'apt-get update && apt-get install -y mosquitto';
@@ -30,7 +30,7 @@ export const BRIDGE_CLIENT = 'vpp-rules-bridge';
 export function aclFromPolicy(): string {
   const pattern = (p: string) => p.replaceAll('{thing}', '%u').replace(/\*$/, '#');
   return [
-    '# Generated from lambdas/core/policy.ts: what each device may publish (write) and subscribe to (read).',
+    '# Generated from lambdas/core/contracts/policy.ts: what each device may publish (write) and subscribe to (read).',
     ...devicePolicy.publish.map((p) => `pattern write ${pattern(p)}`),
     ...devicePolicy.subscribe.map((p) => `pattern read ${pattern(p)}`),
     '',

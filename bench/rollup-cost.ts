@@ -3,8 +3,8 @@
 // entry (the fleet listing), and the rows kept for the archive retention are stored. Late-data markers cost only
 // when a device replays old samples (an outage's offline buffer): one PutItem, one Query share and one DeleteItem per
 // replayed bucket, left out of the steady state priced here.
-import { rollupItem } from '../lambdas/core/rollups-dynamodb.js';
-import { intervalRow } from '../lambdas/core/rollups.js';
+import { rollupItem } from '../lambdas/core/analytics/rollups-dynamodb.js';
+import { intervalRow } from '../lambdas/core/analytics/rollups.js';
 
 const KB = 1024;
 const PASSES = (30 * 86_400) / 900;

@@ -1,9 +1,9 @@
 // Read latency of a 30-day daily rollup (`GET /api/analytics/{nodeId}/daily`, its default window) on a 1,000-VEN
 // history in the local stack: the rows are put straight into the rollups table (this times the read, not the pass),
 // then random VENs are read over HTTP, one request at a time, as a viewer.
-import { DynamoRollupStore } from '../lambdas/core/rollups-dynamodb.js';
+import { DynamoRollupStore } from '../lambdas/core/analytics/rollups-dynamodb.js';
 import { documentClient } from '../lambdas/core/adapters.js';
-import { bucketStart, combine, intervalRow } from '../lambdas/core/rollups.js';
+import { bucketStart, combine, intervalRow } from '../lambdas/core/analytics/rollups.js';
 import { seededRng } from '../device/random.js';
 import { startTimedStack, type BenchContext } from './harness.js';
 import { atMost, int, ms, percentile, summarize, type BenchResult } from './stats.js';

@@ -5,9 +5,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readFile } from 'node:fs/promises';
 import { documentClient } from '../lambdas/core/adapters.js';
-import { parseInventory } from '../lambdas/core/inventory.js';
-import { DynamoInventoryStore } from '../lambdas/core/inventory-dynamodb.js';
-import { loadInventoryFile } from '../lambdas/core/inventory-file.js';
+import { parseInventory } from '../lambdas/core/contracts/inventory.js';
+import { DynamoInventoryStore } from '../lambdas/core/inventory/inventory-dynamodb.js';
+import { loadInventoryFile } from '../lambdas/core/inventory/inventory-file.js';
 import { commandLine, output, refuse } from './cli.js';
 
 const USAGE = `usage: npm run inventory -- <inventory.yaml> --table <InventoryTableName stack output> [--dry-run] [--json]

@@ -6,8 +6,8 @@
 import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient, ListJobExecutionsForJobCommand } from '@aws-sdk/client-iot';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AGENT_UPDATE_OPERATION, agentUpdateDocumentSchema, type AgentUpdateDocument } from '../lambdas/core/agent-update.js';
-import { parse } from '../lambdas/core/schemas.js';
+import { AGENT_UPDATE_OPERATION, agentUpdateDocumentSchema, type AgentUpdateDocument } from '../lambdas/core/contracts/agent-update.js';
+import { parse } from '../lambdas/core/contracts/schemas.js';
 import { commandLine, output, refuse } from './cli.js';
 import type { Release } from './release-agent.js';
 

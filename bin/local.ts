@@ -31,7 +31,7 @@ const numberEnv = (name: string, ok: (n: number) => boolean, what: string): numb
 const port = (name: string, fallback: number) =>
   numberEnv(name, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? fallback;
 const positive = (name: string) => numberEnv(name, (n) => Number.isFinite(n) && n > 0, 'a positive number');
-// as the Lambdas' config takes them (lambdas/core/config.ts): whole days, up to 10 years
+// as the Lambdas' config takes them (lambdas/core/common/config.ts): whole days, up to 10 years
 const days = (name: string) => numberEnv(name, (n) => Number.isInteger(n) && n >= 1 && n <= 3650, 'a whole number of days from 1 to 3650');
 
 const started = Date.now();

@@ -14,7 +14,7 @@ import {
   ResourceAlreadyExistsException,
   type IoTClient,
 } from '@aws-sdk/client-iot';
-import { THING_NAME } from '../lambdas/core/topics.js';
+import { THING_NAME } from '../lambdas/core/contracts/topics.js';
 
 /** MQTT over TLS with X.509 client certificates. */
 export const MQTT_PORT = 8883;

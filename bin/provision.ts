@@ -4,11 +4,11 @@
 // and no private key is made here. The last stdout line is JSON: {"thingName","certFile","keyFile"?,"caFile","endpoint","port"}.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from '../lambdas/core/policy.js';
-import { THING_NAME } from '../lambdas/core/topics.js';
+import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from '../lambdas/core/contracts/policy.js';
+import { THING_NAME } from '../lambdas/core/contracts/topics.js';
 import { LocalCa, localThingNameProblem } from './local/certs.js';
 import type { LocalConfig } from './local/stack.js';
-import type { DeviceIdentities } from '../lambdas/core/identities.js';
+import type { DeviceIdentities } from '../lambdas/core/fleet/identities.js';
 import { commandLine, output, refuse } from './cli.js';
 import { stackTargets } from './provision-aws.js';
 
@@ -135,7 +135,7 @@ async function identities(): Promise<DeviceIdentities> {
     return new LocalDeviceIdentities(new LocalCa(dir).registry);
   }
   const { IoTClient } = await import('@aws-sdk/client-iot');
-  const { IotDeviceIdentities } = await import('../lambdas/core/identities.js');
+  const { IotDeviceIdentities } = await import('../lambdas/core/fleet/identities.js');
   const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
   const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? (outputs ? (await stackTargets(outputs, values.stack)).policyName : undefined);
   if (!policyName) refuse('--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256Hex } from '../device/update/artifact.js';
-import { manifestText, RELEASE_VERSION } from '../lambdas/core/agent-update.js';
+import { manifestText, RELEASE_VERSION } from '../lambdas/core/contracts/agent-update.js';
 import { ESM_REQUIRE_BANNER } from '../lib/handler-function.js';
 import { commandLine, output, refuse } from './cli.js';
 

@@ -9,7 +9,7 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { iot, iotidentity, mqtt } from 'aws-iot-device-sdk-v2';
-import { CLAIM_CLIENT_PREFIX } from '../lambdas/core/policy.js';
+import { CLAIM_CLIENT_PREFIX } from '../lambdas/core/contracts/policy.js';
 import type { DeviceLog } from './log.js';
 
 const run = promisify(execFile);

@@ -10,7 +10,7 @@ import {
   restoreCommandSchema,
   type Ack,
   type Command,
-} from '../lambdas/core/schemas.js';
+} from '../lambdas/core/contracts/schemas.js';
 
 export type Inbound =
   | { ok: true; command: Command }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parse } from '../lambdas/core/schemas.js';
+import { parse } from '../lambdas/core/contracts/schemas.js';
 import { GatewayDevice } from './gateway-device.js';
 import type { DeviceLog } from './log.js';
 import { defaultPanel, panelSpecSchema, type PanelSpec } from './panel.js';

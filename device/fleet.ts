@@ -9,8 +9,8 @@ import { Scheduler } from './scheduler.js';
 import { snapshot, startStatusServer, type StatusServer, type StatusSnapshot } from './status-server.js';
 import type { VenMetering } from './ven-device.js';
 import { venTopics } from './ven-topics.js';
-import { THING_NAME } from '../lambdas/core/topics.js';
-import { loadTopologyFile } from '../lambdas/core/power-system/topology-file.js';
+import { THING_NAME } from '../lambdas/core/contracts/topics.js';
+import { loadTopologyFile } from '../lambdas/core/contracts/topology-file.js';
 
 /** One device of the fleet: its identity and, for a gateway, its inventory (see DeviceSpec). */
 export type FleetDeviceSpec = Pick<DeviceSpec, 'mode' | 'thingName' | 'certFile' | 'keyFile' | 'inventoryFile' | 'siteId'>;

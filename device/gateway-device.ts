@@ -1,8 +1,8 @@
 // Gateway mode (seed 002): one connection for every asset of a site. Dispatch setpoints arrive on the gateway's own
 // `ven/cmd/{gatewayThing}`; per-asset telemetry leaves on its own `der/telemetry/{gatewayThing}` (rule `der`).
-import type { DerDispatchAck } from '../lambdas/core/der-schemas.js';
-import type { Ack, Command, DispatchCommand } from '../lambdas/core/schemas.js';
-import { topics } from '../lambdas/core/topics.js';
+import type { DerDispatchAck } from '../lambdas/core/contracts/der-schemas.js';
+import type { Ack, Command, DispatchCommand } from '../lambdas/core/contracts/schemas.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import { handleCommand, rejection } from './commands.js';
 import { hashString, round } from './random.js';
 import { RecentAcks, type Device, type DeviceRuntime, type DeviceStatus } from './runtime.js';

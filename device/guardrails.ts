@@ -2,8 +2,8 @@
 // rules stay: signed MW, clamped to [min_mw, max_mw], `asset_id` wins, a site setpoint is split by weight. On top,
 // each asset can be given only what it can do now (its Capability): a battery what its energy allows over the next
 // interval, PV and wind a cap up to what they could produce, an EV station a charge limit down to what its cars draw.
-import { DISPATCH_REASONS, type DerSplitItem, type DispatchReason } from '../lambdas/core/der-schemas.js';
-import type { DispatchCommand } from '../lambdas/core/schemas.js';
+import { DISPATCH_REASONS, type DerSplitItem, type DispatchReason } from '../lambdas/core/contracts/der-schemas.js';
+import type { DispatchCommand } from '../lambdas/core/contracts/schemas.js';
 import { clamp, type Capability } from './assets/model.js';
 import { round } from './random.js';
 import { splitSiteSetpoint, type AssetSpec, type SiteSpec } from './site.js';

@@ -1,8 +1,8 @@
 // A VEN's electrical panel: circuits with simulated demand, demand-response shedding and restore.
 // No I/O and no clock of its own: time comes in as arguments, randomness from an injected generator.
 import * as z from 'zod';
-import type { Ack, EventAck, EventCommand, LoadsSnapshot, Metering, ShadowReported } from '../lambdas/core/schemas.js';
-import { MET_TOLERANCE, planShed } from '../lambdas/core/shed-plan.js';
+import type { Ack, EventAck, EventCommand, LoadsSnapshot, Metering, ShadowReported } from '../lambdas/core/contracts/schemas.js';
+import { MET_TOLERANCE, planShed } from '../lambdas/core/contracts/shed-plan.js';
 import { round, type Rng } from './random.js';
 
 export type RestoreAck = Extract<Ack, { op: 'restore' }>;

@@ -1,7 +1,7 @@
 // What every simulated or real device has: one MQTT connection, one outbox over its on-disk buffer, a log, and the
 // shared scheduler. Device kinds (VEN, gateway, Winter River node) add their model and their topics on top.
 import { DeviceConnection, type ConnectionOptions, type ConnectionStatus } from './connection.js';
-import { topicMatches } from '../lambdas/core/topics.js';
+import { topicMatches } from '../lambdas/core/contracts/topics.js';
 import type { DeviceLog } from './log.js';
 import { OfflineBuffer } from './offline-buffer.js';
 import { Outbox, type OutboxStatus } from './outbox.js';

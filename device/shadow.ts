@@ -1,7 +1,7 @@
 // The classic shadow as a VEN uses it: which `desired` keys it obeys, read from `/update/delta` and
 // `/get/accepted`. The reported document itself is built by the panel (seed 001 shape).
 import * as z from 'zod';
-import { parse } from '../lambdas/core/schemas.js';
+import { parse } from '../lambdas/core/contracts/schemas.js';
 
 /** `state.desired` keys a VEN applies and reports back under the same names (device/README.md). */
 export const venDesiredSchema = z.object({

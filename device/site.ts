@@ -1,12 +1,12 @@
 // A site gateway's assets (seed 002): the YAML inventory and the dispatch split. The asset models are in assets/.
 // No I/O: the inventory arrives as text, time as arguments.
 import { parse as parseYaml } from 'yaml';
-import type { DispatchCommand } from '../lambdas/core/schemas.js';
-import type { DerGatewayTelemetry } from '../lambdas/core/der-schemas.js';
+import type { DispatchCommand } from '../lambdas/core/contracts/schemas.js';
+import type { DerGatewayTelemetry } from '../lambdas/core/contracts/der-schemas.js';
 import { round } from './random.js';
 import type { AssetModel } from './assets/model.js';
 
-import { assetLimits, inventoryFileSchema as inventorySchema, type InventoryFileAsset } from '../lambdas/core/inventory.js';
+import { assetLimits, inventoryFileSchema as inventorySchema, type InventoryFileAsset } from '../lambdas/core/contracts/inventory.js';
 
 export { BessModel } from './assets/bess.js';
 

@@ -1,7 +1,7 @@
 // VEN mode (seed 001): a panel publishing metering, its shadow and (optionally) load snapshots, obeying
 // demand-response events, restore and ping on `ven/cmd/{venId}` and circuit switches from the shadow.
-import type { Ack, Command, EventCommand, Metering, MeteringBatch } from '../lambdas/core/schemas.js';
-import { topics } from '../lambdas/core/topics.js';
+import type { Ack, Command, EventCommand, Metering, MeteringBatch } from '../lambdas/core/contracts/schemas.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import { handleCommand, rejection } from './commands.js';
 import { PanelModel, type PanelSpec } from './panel.js';
 import { hashString, type Rng } from './random.js';

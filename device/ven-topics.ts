@@ -1,5 +1,5 @@
 // A VEN's topics: the shared builders by default; seed 001 lets each be overridden (within the device policy).
-import { topics } from '../lambdas/core/topics.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 
 export interface VenTopics {
   readonly metering: string;

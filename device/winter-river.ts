@@ -1,7 +1,7 @@
 // A Winter River ESP32 node (seed 003): data-centre component telemetry, the operators' `set_fault` command and
 // the controller's commands (lambdas/core/power-system/events.ts): `set_energized`, `set_source`, `start_generator`,
 // `stop_generator`. No I/O: time comes in as arguments, randomness from an injected generator.
-import type { WinterRiverCommand, WinterRiverStatus } from '../lambdas/core/schemas.js';
+import type { WinterRiverCommand, WinterRiverStatus } from '../lambdas/core/contracts/schemas.js';
 import { jitter, round, type Rng } from './random.js';
 
 /** Nominal input voltage and load by node kind, the id's prefix (`pdu_a` is a PDU). */

@@ -29,11 +29,11 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_HEADER } from '../lambdas/api/idempotency.js';
-import { ROLES, type Role } from '../lambdas/api/roles.js';
+import { ROLES, type Role } from '../lambdas/core/contracts/roles.js';
 import { routes, type RouteDefinition } from '../lambdas/api/routes.js';
-import { topics } from '../lambdas/core/topics.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import type { Fleet } from './fleet.js';
-import { topologyJson, type Topology } from '../lambdas/core/power-system/topology.js';
+import { topologyJson, type Topology } from '../lambdas/core/contracts/topology.js';
 import { HandlerFunction } from './handler-function.js';
 import { REGISTRY_TABLES, type Storage } from './storage.js';
 

@@ -7,8 +7,8 @@ import { CfnPolicy, CfnThingGroup, CfnThingType } from 'aws-cdk-lib/aws-iot';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { devicePolicy } from '../lambdas/core/policy.js';
-import { basicIngestTopic, METERING_RULE, METERING_TOPIC, topics } from '../lambdas/core/topics.js';
+import { devicePolicy } from '../lambdas/core/contracts/policy.js';
+import { basicIngestTopic, METERING_RULE, METERING_TOPIC, topics } from '../lambdas/core/contracts/topics.js';
 
 const THING_NAME_VARIABLE = '${iot:Connection.Thing.ThingName}';
 /**

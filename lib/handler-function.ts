@@ -7,7 +7,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { bundledTimeseriesDefine, type TimeseriesBackend } from '../lambdas/core/timeseries-bundle.js';
+import { bundledTimeseriesDefine, type TimeseriesBackend } from '../lambdas/core/timeseries/timeseries-bundle.js';
 
 /** The repository root, with a trailing slash. */
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,7 +23,7 @@ export const ESM_REQUIRE_BANNER =
  * Parts of the AWS SDK a handler reaches only through a dynamic `import()` that never or rarely runs in Lambda: the
  * credential providers after `fromEnv` (Lambda hands the role's credentials over in the environment) and the STS/SSO
  * clients they use, and the IoT control-plane client that only the admin's revocation routes load
- * (core/identities.ts). Left out of the bundle (about 90–125 KB each); when one is reached, the nodejs24.x runtime's
+ * (core/fleet/identities.ts). Left out of the bundle (about 90–125 KB each); when one is reached, the nodejs24.x runtime's
  * copy loads. Everything a handler imports statically stays bundled (see bundleAwsSDK below).
  */
 export const LAZY_SDK_MODULES: readonly string[] = [
@@ -49,7 +49,7 @@ export const BUNDLE_AWS_SDK = true;
 /**
  * The esbuild options a handler's bundle differs by: its time-series backend. A function whose environment names
  * TIMESERIES_BACKEND (Storage.environment sets it from the stack's `timeseries` flag) gets a bundle with that
- * backend's adapter and clients (lambdas/core/timeseries-store.ts), so the code cannot disagree with its
+ * backend's adapter and clients (lambdas/core/timeseries/timeseries-store.ts), so the code cannot disagree with its
  * configuration; the others never load a time-series adapter.
  */
 export function bundleOptionsFor(environment: Record<string, string> | undefined): {

@@ -16,11 +16,11 @@ import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/rules.js';
-import { METERING_RULE } from '../lambdas/core/topics.js';
-import { tables } from '../lambdas/core/tables.js';
-import { topologyJson, type Topology } from '../lambdas/core/power-system/topology.js';
-import { topics } from '../lambdas/core/topics.js';
+import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/contracts/rules.js';
+import { METERING_RULE } from '../lambdas/core/contracts/topics.js';
+import { tables } from '../lambdas/core/contracts/tables.js';
+import { topologyJson, type Topology } from '../lambdas/core/contracts/topology.js';
+import { topics } from '../lambdas/core/contracts/topics.js';
 import { HandlerFunction } from './handler-function.js';
 import type { Storage } from './storage.js';
 
@@ -90,12 +90,12 @@ export class Ingest extends Construct {
    */
   readonly refusalsQueue: Queue;
   readonly functions: Record<RuleHandler, HandlerFunction>;
-  /** Each rule's stream, by its name in lambdas/core/rules.ts. */
+  /** Each rule's stream, by its name in lambdas/core/contracts/rules.ts. */
   readonly streams: Record<string, Stream> = {};
   /** May put records into the rules' streams, nothing else: the role of the rules' Kinesis actions. */
   readonly ruleActionRole: Role;
   readonly topicRules: Record<string, CfnTopicRule> = {};
-  /** Deployed AWS rule name of each shared rule (a token for the generated ones), by its name in lambdas/core/rules.ts. */
+  /** Deployed AWS rule name of each shared rule (a token for the generated ones), by its name in lambdas/core/contracts/rules.ts. */
   readonly ruleNames: Record<string, string> = {};
   /** The housekeeping sweep, once a minute: command time-outs, fleet event settlement (lambdas/command-timeouts). */
   readonly commandTimeouts: HandlerFunction;
@@ -163,7 +163,7 @@ export class Ingest extends Construct {
 
   /**
    * The one-minute housekeeping (lambdas/command-timeouts): command time-outs, then the settlement of ended fleet DR
-   * events (lambdas/core/settlement.ts).
+   * events (lambdas/core/dr/settlement.ts).
    */
   private commandSweep(storage: Storage): HandlerFunction {
     const fn = new HandlerFunction(this, 'CommandTimeouts', {

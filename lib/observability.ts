@@ -9,7 +9,7 @@ import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUSINESS_METRICS, metricsNamespace } from '../lambdas/core/metrics.js';
+import { BUSINESS_METRICS, metricsNamespace } from '../lambdas/core/common/metrics.js';
 
 /** The rollup pass runs every 15 minutes and closes a bucket 15 minutes after it ends: two hours behind is stuck. */
 export const ROLLUP_LAG_ALARM = Duration.hours(2);
@@ -65,7 +65,7 @@ export class Observability extends Construct {
       this.alarm(`${name}Errors`, fn.metricErrors({ statistic: 'Sum' }), `The ${name} Lambda failed invocations`);
       this.alarm(`${name}Throttles`, fn.metricThrottles({ statistic: 'Sum' }), `The ${name} Lambda was throttled`);
     }
-    // The business metrics the Lambdas write (lambdas/core/metrics.ts) where a value means money or stale data
+    // The business metrics the Lambdas write (lambdas/core/common/metrics.ts) where a value means money or stale data
     const business = (metricName: string, statistic: string, period: Duration) =>
       new Metric({ namespace, metricName, dimensionsMap: { service }, statistic, period });
     this.alarm(

@@ -1,4 +1,4 @@
-// The event reports' bucket: a settled event's CSV (lambdas/core/report-files.ts), written once by the housekeeping
+// The event reports' bucket: a settled event's CSV (lambdas/core/dr/report-files.ts), written once by the housekeeping
 // sweep, downloaded through a link the API presigns, never through the API's own response (Lambda caps that at 6 MB).
 // Private, SSE-S3, TLS only, public access blocked, access-logged, objects expired with the events they belong to.
 // The writer may only PutObject, the API only GetObject (the signature of its links), both on the report keys alone.

@@ -11,7 +11,7 @@ import {
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import { Construct, type IConstruct } from 'constructs';
-import { SERIES, tables, type SeriesName, type TableDefinition } from '../lambdas/core/tables.js';
+import { SERIES, tables, type SeriesName, type TableDefinition } from '../lambdas/core/contracts/tables.js';
 
 export type TimeseriesBackend = 'timestream' | 'dynamodb';
 /** Every table but the time series, which exists only with `timeseries: 'dynamodb'`. */
@@ -62,7 +62,7 @@ export class Storage extends Construct {
     }
   }
 
-  /** The environment every Lambda reads its stores from (lambdas/core/config.ts). */
+  /** The environment every Lambda reads its stores from (lambdas/core/common/config.ts). */
   get environment(): Record<string, string> {
     return {
       ...Object.fromEntries(REGISTRY_TABLES.map((name) => [tables[name].env, this.tables[name].tableName])),

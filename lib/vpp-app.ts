@@ -27,7 +27,7 @@ export const CONTEXT_FLAGS = {
   /** 'true' lets `cdk destroy` delete the data stores; by default they outlive the stack. */
   destroyData: 'false',
   iotLogLevel: 'WARN',
-  /** VENs the ingest path is sized for: the metering stream's shards (lambdas/core/rules.ts, shardsFor). */
+  /** VENs the ingest path is sized for: the metering stream's shards (lambdas/core/contracts/rules.ts, shardsFor). */
   fleetSize: '1000',
   /** Hours each rule's stream keeps records, the window to redrive a failed batch in (lib/ingest.ts, DEFAULT_STREAM_RETENTION_HOURS). */
   streamRetentionHours: '168',

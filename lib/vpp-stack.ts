@@ -15,8 +15,8 @@ import { Observability, type PowertoolsLogLevel } from './observability.js';
 import { DEFENDER_RESOURCE_TYPES, Operations, type IotLogLevel } from './operations.js';
 import { unavailableResourceTypes } from './regions.js';
 import { Storage, type TimeseriesBackend } from './storage.js';
-import { METERING_RULE } from '../lambdas/core/topics.js';
-import { loadTopologyFile } from '../lambdas/core/power-system/topology-file.js';
+import { METERING_RULE } from '../lambdas/core/contracts/topics.js';
+import { loadTopologyFile } from '../lambdas/core/contracts/topology-file.js';
 
 export interface VppStackProps extends StackProps {
   readonly timeseries: TimeseriesBackend;

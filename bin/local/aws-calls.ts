@@ -6,9 +6,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import type { CommandPublisher } from '../../lambdas/core/command-store.js';
-import type { ErrorSink } from '../../lambdas/core/ingest-ports.js';
-import { IotDataCommandPublisher } from '../../lambdas/core/publisher-iot-data.js';
+import type { CommandPublisher } from '../../lambdas/core/commands/command-store.js';
+import type { ErrorSink } from '../../lambdas/core/ingest/ingest-ports.js';
+import { IotDataCommandPublisher } from '../../lambdas/core/commands/publisher-iot-data.js';
 
 /** The deployed functions whose calls are recorded, named as their `lambdas/` folder. */
 export type DeployedFunction =

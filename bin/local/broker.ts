@@ -9,9 +9,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { CLAIM_CLIENT_PREFIX, isAllowed, isClaimAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/policy.js';
-import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
-import { parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
+import { CLAIM_CLIENT_PREFIX, isAllowed, isClaimAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../lambdas/core/contracts/policy.js';
+import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/contracts/schemas.js';
+import { parseBasicIngestTopic, topics } from '../../lambdas/core/contracts/topics.js';
 import { boundOutgoing, deliveryProbe, guardEmitter, guardForward } from './broker-delivery.js';
 import type { CertificateRecord } from './cert-registry.js';
 

@@ -9,7 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { THING_NAME } from '../../lambdas/core/topics.js';
+import { THING_NAME } from '../../lambdas/core/contracts/topics.js';
 import { CertificateRegistry, certificateIdOf, type CertificatePolicy, type CertificateRecord } from './cert-registry.js';
 
 const run = promisify(execFile);

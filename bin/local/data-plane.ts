@@ -1,9 +1,9 @@
 // The AWS IoT data-plane HTTP API of the local stack (GetThingShadow, UpdateThingShadow, DeleteThingShadow, Publish),
 // answered as AWS restJson does so `@aws-sdk/client-iot-data-plane` and `aws iot-data` work unchanged.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { logger } from '../../lambdas/core/logger.js';
-import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
-import { parseBasicIngestTopic, parseShadowTopic } from '../../lambdas/core/topics.js';
+import { logger } from '../../lambdas/core/common/logger.js';
+import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/contracts/schemas.js';
+import { parseBasicIngestTopic, parseShadowTopic } from '../../lambdas/core/contracts/topics.js';
 import type { ShadowResult, ShadowService } from './shadow-service.js';
 import { verifySigV4 } from './sigv4.js';
 

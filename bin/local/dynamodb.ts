@@ -12,7 +12,7 @@ import {
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { fileURLToPath } from 'node:url';
-import type { TableDefinition } from '../../lambdas/core/tables.js';
+import type { TableDefinition } from '../../lambdas/core/contracts/tables.js';
 import { awsRulesFromEnv, type AwsRules } from './aws-rules.js';
 import { startWorkerServer } from './worker-server.js';
 

@@ -2,7 +2,7 @@
 // fails ingest: a write that fails (full disk, the file gone) is counted and reported, and the file is rotated to
 // `errors.jsonl.1` when it reaches its size bound, so the two files together stay under twice that bound.
 import { appendFile, rename, stat } from 'node:fs/promises';
-import type { ErrorSink, Rejection } from '../../lambdas/core/ingest-ports.js';
+import type { ErrorSink, Rejection } from '../../lambdas/core/ingest/ingest-ports.js';
 
 export interface FileErrorSinkOptions {
   /** @default 10 MiB */

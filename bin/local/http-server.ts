@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { ROLES, type Role } from '../../lambdas/api/roles.js';
+import { ROLES, type Role } from '../../lambdas/core/contracts/roles.js';
 import { matchRoute } from '../../lambdas/api/routes.js';
-import { ValidationError } from '../../lambdas/core/errors.js';
+import { ValidationError } from '../../lambdas/core/contracts/errors.js';
 import { AWS_API_LIMITS, HTTP_API_ANSWERS, payloadBytes, type ApiLimits, type LimitAnswer } from './aws-limits.js';
 
 const TYPES: Record<string, string> = {

@@ -1,6 +1,6 @@
 // The local stack's slice of the AWS IoT control-plane API that revoking a device uses (ListThingPrincipals,
 // UpdateCertificate, DetachPolicy, DetachThingPrincipal, UpdateThing), SigV4-signed as restJson, so the API runs the
-// deployed adapter (lambdas/core/identities.ts) with `@aws-sdk/client-iot` and its calls are recorded as in AWS. The
+// deployed adapter (lambdas/core/fleet/identities.ts) with `@aws-sdk/client-iot` and its calls are recorded as in AWS. The
 // certificate registry is the state: a status change is kept (the broker refuses the certificate from then on) and
 // drops its open connections; the detaches and the thing's attributes have no local effect.
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -1,7 +1,7 @@
 // The local stack's device identities: the certificate registry (.vpp/certificates.json) marks the thing's
 // certificates REVOKED, which the broker checks on every connect; its open connections are dropped at once.
-import { NotFoundError } from '../../lambdas/core/errors.js';
-import type { DeviceIdentities, RevokedDevice } from '../../lambdas/core/identities.js';
+import { NotFoundError } from '../../lambdas/core/contracts/errors.js';
+import type { DeviceIdentities, RevokedDevice } from '../../lambdas/core/fleet/identities.js';
 import type { CertificateRegistry } from './cert-registry.js';
 
 export class LocalDeviceIdentities implements DeviceIdentities {

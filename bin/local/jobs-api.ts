@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { JOB_ID, type JobExecution } from '../../lambdas/core/agent-update.js';
-import { THING_NAME } from '../../lambdas/core/topics.js';
+import { JOB_ID, type JobExecution } from '../../lambdas/core/contracts/agent-update.js';
+import { THING_NAME } from '../../lambdas/core/contracts/topics.js';
 import { JobExistsError, type JobsService } from './jobs-service.js';
 import { verifySigV4 } from './sigv4.js';
 

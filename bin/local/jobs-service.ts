@@ -2,9 +2,9 @@
 // (https://docs.aws.amazon.com/iot/latest/developerguide/jobs-mqtt-api.html): a job queues one execution per target
 // thing; a device reads its next execution (`$next/get`), is told when it changes (`notify-next`) and moves it along
 // (`{jobId}/update` → accepted/rejected). Executions live in the local DynamoDB (jobs-store-dynamodb.ts).
-import { jobUpdateRequestSchema, TERMINAL_STATUSES, type JobExecution, type JobExecutionStatus } from '../../lambdas/core/agent-update.js';
-import { parse } from '../../lambdas/core/schemas.js';
-import { parseJobsTopic, topics } from '../../lambdas/core/topics.js';
+import { jobUpdateRequestSchema, TERMINAL_STATUSES, type JobExecution, type JobExecutionStatus } from '../../lambdas/core/contracts/agent-update.js';
+import { parse } from '../../lambdas/core/contracts/schemas.js';
+import { parseJobsTopic, topics } from '../../lambdas/core/contracts/topics.js';
 
 export interface JobRecord {
   readonly jobId: string;

@@ -1,7 +1,7 @@
 // Jobs and their executions on DynamoDB, one table: an execution per `{thingName, jobId}`, the job itself under the
 // thing name `#job` (no thing is so named), and an index by job for its executions.
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { JobExecution } from '../../lambdas/core/agent-update.js';
+import type { JobExecution } from '../../lambdas/core/contracts/agent-update.js';
 import type { JobRecord, JobsStore } from './jobs-service.js';
 
 /** The table's keys, for whoever creates it. */

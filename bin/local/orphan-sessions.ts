@@ -1,7 +1,7 @@
 // Sessions a stack left open when it did not stop (kill -9): the broker that starts holds no connection, so each one
 // still open is closed with a disconnect event through the presence rule, as IoT Core sends one for a connection it lost.
-import type { DeviceKind, DeviceRegistry } from '../../lambdas/core/registry.js';
-import { topics } from '../../lambdas/core/topics.js';
+import type { DeviceKind, DeviceRegistry } from '../../lambdas/core/fleet/registry.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 
 const KINDS: readonly DeviceKind[] = ['ven', 'gateway', 'winter-river'];
 

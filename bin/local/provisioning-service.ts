@@ -4,8 +4,8 @@
 // deployed template (the serial on the allow-list), then attaches the certificate to the thing named by the serial.
 // Answers go to `…/accepted` or `…/rejected`, to the requesting connection only, in AWS IoT's shapes.
 import { randomBytes } from 'node:crypto';
-import { preProvisioningHook, SERIAL_PARAMETER, type AllowList } from '../../lambdas/core/provisioning-hook.js';
-import { parseProvisionTopic, provisioningTopics } from '../../lambdas/core/topics.js';
+import { preProvisioningHook, SERIAL_PARAMETER, type AllowList } from '../../lambdas/core/fleet/provisioning-hook.js';
+import { parseProvisionTopic, provisioningTopics } from '../../lambdas/core/contracts/topics.js';
 import type { LocalCa } from './certs.js';
 
 /**

@@ -6,7 +6,7 @@
 import { GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { appendFile, readFile } from 'node:fs/promises';
-import type { KinesisBatchInfo } from '../../lambdas/core/ingest-ports.js';
+import type { KinesisBatchInfo } from '../../lambdas/core/ingest/ingest-ports.js';
 
 export interface RedriveResult {
   /** Records put back into their stream. */

@@ -4,9 +4,9 @@
 // (the rule's errorAction) and fails the publish, so the broker withholds its PUBACK.
 // Basic Ingest as IoT Core does it: `$aws/rules/{rule}/{topic}` reaches only that rule, its FROM filter is not
 // applied (a rule invoked only by Basic Ingest may omit FROM), WHERE and topic() see `{topic}` without the prefix.
-import { jsonDepthOver, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES } from '../../lambdas/core/schemas.js';
-import type { ErrorSink } from '../../lambdas/core/ingest-ports.js';
-import { parseBasicIngestTopic, topicMatches } from '../../lambdas/core/topics.js';
+import { jsonDepthOver, MAX_JSON_DEPTH, MAX_PAYLOAD_BYTES } from '../../lambdas/core/contracts/schemas.js';
+import type { ErrorSink } from '../../lambdas/core/ingest/ingest-ports.js';
+import { parseBasicIngestTopic, topicMatches } from '../../lambdas/core/contracts/topics.js';
 
 type Projection =
   | { kind: 'star' }

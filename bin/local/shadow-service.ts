@@ -1,7 +1,7 @@
 // The local Device Shadow service: classic (unnamed) shadows with AWS IoT's document semantics
 // (https://docs.aws.amazon.com/iot/latest/developerguide/device-shadow-document.html, device-shadow-mqtt.html).
 import { isDeepStrictEqual } from 'node:util';
-import { parseShadowTopic, THING_NAME, topics, type ShadowOp } from '../../lambdas/core/topics.js';
+import { parseShadowTopic, THING_NAME, topics, type ShadowOp } from '../../lambdas/core/contracts/topics.js';
 
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 export type JsonObject = { [key: string]: Json };

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { ErrorSink } from '../../lambdas/core/ingest-ports.js';
+import type { ErrorSink } from '../../lambdas/core/ingest/ingest-ports.js';
 
 /** Checkpoints of every local stream and shard in one JSON file, replaced atomically (write, then rename). */
 export class CheckpointFile {

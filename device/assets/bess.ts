@@ -1,6 +1,6 @@
 // A battery: follows its applied setpoint while its state of charge allows. Positive MW discharges (export),
 // negative charges; charging stores `efficiency` of what it draws.
-import type { DerTelemetry } from '../../lambdas/core/der-schemas.js';
+import type { DerTelemetry } from '../../lambdas/core/contracts/der-schemas.js';
 import { round } from '../random.js';
 import type { AssetSpec, BessSpec } from '../site.js';
 import { AssetModel, clamp, type Capability } from './model.js';

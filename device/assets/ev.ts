@@ -1,7 +1,7 @@
 // An EV charging station: cars arrive at free ports at random (seeded), each wanting some energy and staying a
 // while; each session draws up to its port's limit, the station as a whole up to its charge limit (-min_mw) and
 // its applied setpoint (a charge limit between min_mw and 0). Charging is import: mw is negative.
-import type { DerTelemetry } from '../../lambdas/core/der-schemas.js';
+import type { DerTelemetry } from '../../lambdas/core/contracts/der-schemas.js';
 import { round, type Rng } from '../random.js';
 import type { EvSpec } from '../site.js';
 import { AssetModel, type Capability } from './model.js';

@@ -1,6 +1,6 @@
 // What every simulated asset has: a target setpoint (clamped to its rating), an applied setpoint that moves toward
 // it at the ramp rate, what it actually does under its physics, and what it could be given now.
-import type { DerTelemetry, DispatchReason } from '../../lambdas/core/der-schemas.js';
+import type { DerTelemetry, DispatchReason } from '../../lambdas/core/contracts/der-schemas.js';
 import { round } from '../random.js';
 import type { AssetSpec } from '../site.js';
 

@@ -1,6 +1,6 @@
 // A PV plant: a clear-sky bell between 06:00 and 18:00 solar time, dimmed by slowly drifting haze (seeded, so
 // reproducible), less a temperature derating. Its setpoint is a curtailment cap: it produces min(cap, what the sun gives).
-import type { DerTelemetry } from '../../lambdas/core/der-schemas.js';
+import type { DerTelemetry } from '../../lambdas/core/contracts/der-schemas.js';
 import { round, type Rng } from '../random.js';
 import type { PvSpec } from '../site.js';
 import { AssetModel, clamp, type Capability } from './model.js';

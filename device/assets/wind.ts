@@ -1,7 +1,7 @@
 // A wind turbine (or farm): wind speed is a smooth seeded random walk pulled back toward the site's mean
 // (Ornstein-Uhlenbeck), turned into power by the turbine's curve: nothing below cut-in, cubic up to rated speed,
 // rated power up to cut-out, then a storm shutdown. Its setpoint is a curtailment cap.
-import type { DerTelemetry } from '../../lambdas/core/der-schemas.js';
+import type { DerTelemetry } from '../../lambdas/core/contracts/der-schemas.js';
 import { round, type Rng } from '../random.js';
 import type { WindSpec } from '../site.js';
 import { AssetModel, clamp, type Capability } from './model.js';

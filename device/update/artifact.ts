@@ -1,8 +1,8 @@
 // Fetching and checking an agent release: its bytes must hash to the job's sha256 and carry the release key's
 // Ed25519 signature, whatever the URL (a presigned S3 URL in AWS, the local stack's /releases/ over loopback).
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { agentManifestSchema, compareVersions, type AgentManifest, type AgentUpdateDocument } from '../../lambdas/core/agent-update.js';
-import { parse } from '../../lambdas/core/schemas.js';
+import { agentManifestSchema, compareVersions, type AgentManifest, type AgentUpdateDocument } from '../../lambdas/core/contracts/agent-update.js';
+import { parse } from '../../lambdas/core/contracts/schemas.js';
 
 /** A bundled agent is about 1.3 MB; anything far larger is not one. */
 export const MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;

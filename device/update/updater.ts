@@ -3,9 +3,9 @@
 // new version proves itself (connected, its shadow report accepted) before it reports SUCCEEDED; a version that
 // fails is rolled back by the launcher and the previous one reports FAILED with the reason.
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { agentUpdateDocumentSchema, jobExecutionSchema, type JobExecution, type JobUpdateRequest } from '../../lambdas/core/agent-update.js';
-import { parse } from '../../lambdas/core/schemas.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { agentUpdateDocumentSchema, jobExecutionSchema, type JobExecution, type JobUpdateRequest } from '../../lambdas/core/contracts/agent-update.js';
+import { parse } from '../../lambdas/core/contracts/schemas.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import type { DeviceRuntime } from '../runtime.js';
 import { artifactProblem, checkManifest, download } from './artifact.js';
 import { clearState, readState, RESTART_EXIT_CODE, rollBack, swapIn, type UpdateState } from './install-dir.js';

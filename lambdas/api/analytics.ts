@@ -3,13 +3,13 @@
 // Each is one Query on the rollups table (rollups-dynamodb.ts). nodeId: a VEN, DER asset, Winter River node or
 // site id. A node with no rows that the platform does not know (registry, inventory) is a 404; a known one with
 // no rows in the window answers `items: []`.
-import { NotFoundError, ValidationError } from '../core/errors.js';
-import { PORTFOLIO, allDeviceIds } from '../core/rollup-pass.js';
-import { allAssets } from '../core/registry-pages.js';
-import { mapLimited } from '../core/map-limited.js';
-import { committedKwh, nodeMetrics, percentileRank, type NodeMetrics } from '../core/node-benchmarks.js';
-import type { FleetEventRecord } from '../core/fleet-event-store.js';
-import { bucketStart, rollupView, type Tier } from '../core/rollups.js';
+import { NotFoundError, ValidationError } from '../core/contracts/errors.js';
+import { PORTFOLIO, allDeviceIds } from '../core/analytics/rollup-pass.js';
+import { allAssets } from '../core/fleet/registry-pages.js';
+import { mapLimited } from '../core/common/map-limited.js';
+import { committedKwh, nodeMetrics, percentileRank, type NodeMetrics } from '../core/analytics/node-benchmarks.js';
+import type { FleetEventRecord } from '../core/dr/fleet-event-store.js';
+import { bucketStart, rollupView, type Tier } from '../core/analytics/rollups.js';
 import { deviceIdParam, limitParam, numberParam, timeParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import type { Query } from './queries.js';

@@ -1,8 +1,8 @@
 // The operator API's request bodies, one schema each, built from the wire schemas they turn into. Every body is
 // strict: an unknown key is a 400 naming it, so a misspelt `dry_run` (or any field) never acts for real.
 import * as z from 'zod';
-import { dispatchCommandSchema, eventCommandSchema, meteringSchema, winterRiverCommandSchema } from '../core/schemas.js';
-import { THING_NAME } from '../core/topics.js';
+import { dispatchCommandSchema, eventCommandSchema, meteringSchema, winterRiverCommandSchema } from '../core/contracts/schemas.js';
+import { THING_NAME } from '../core/contracts/topics.js';
 
 const { shed_kw, duration_sec, event_id } = eventCommandSchema.shape;
 const { asset_id, site_id, mw } = dispatchCommandSchema.shape;

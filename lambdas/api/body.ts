@@ -2,8 +2,8 @@
 // keep is a ValidationError naming the field.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type * as z from 'zod';
-import { ValidationError } from '../core/errors.js';
-import { fieldPath, isStorableNumber, MAX_JSON_DEPTH, parse, STORABLE_MESSAGE } from '../core/schemas.js';
+import { ValidationError } from '../core/contracts/errors.js';
+import { fieldPath, isStorableNumber, MAX_JSON_DEPTH, parse, STORABLE_MESSAGE } from '../core/contracts/schemas.js';
 
 export { MAX_JSON_DEPTH };
 

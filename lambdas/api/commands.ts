@@ -1,9 +1,9 @@
 // Operator commands: DR event and restore to a VEN, a command to a Winter River node, and a command's status.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { commandView, eventCommand, restoreCommand, sendCommand } from '../core/commands.js';
-import { NotFoundError, ValidationError } from '../core/errors.js';
-import { MAX_PAYLOAD_BYTES } from '../core/schemas.js';
-import { topics } from '../core/topics.js';
+import { commandView, eventCommand, restoreCommand, sendCommand } from '../core/commands/commands.js';
+import { NotFoundError, ValidationError } from '../core/contracts/errors.js';
+import { MAX_PAYLOAD_BYTES } from '../core/contracts/schemas.js';
+import { topics } from '../core/contracts/topics.js';
 import { parseBody } from './body.js';
 import { restoreBodySchema, sendEventBodySchema, winterRiverCommandBodySchema } from './bodies.js';
 import { deviceIdParam, idParam } from './params.js';

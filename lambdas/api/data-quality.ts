@@ -1,15 +1,15 @@
 // `GET /api/data-quality/{nodeId}` and the fleet summary `GET /api/data-quality`: a device's raw samples over a
 // bounded window through the TelemetryStore port, its refusals through the refusal log, figured by
-// core/data-quality.ts. A node is a VEN, a DER asset (inventory) or a Winter River node (registry or topology).
-import { DER_SERIES } from '../core/der.js';
-import { dataQuality, type QualitySample } from '../core/data-quality.js';
-import { mapLimited } from '../core/map-limited.js';
-import { NotFoundError, ValidationError } from '../core/errors.js';
-import { decodeToken, encodeToken } from '../core/page-token.js';
-import type { Device } from '../core/registry.js';
-import { allAssets, listAll } from '../core/registry-pages.js';
-import { MAX_CLOCK_SKEW_MS } from '../core/schemas.js';
-import type { SeriesName } from '../core/tables.js';
+// core/analytics/data-quality.ts. A node is a VEN, a DER asset (inventory) or a Winter River node (registry or topology).
+import { DER_SERIES } from '../core/ingest/der.js';
+import { dataQuality, type QualitySample } from '../core/analytics/data-quality.js';
+import { mapLimited } from '../core/common/map-limited.js';
+import { NotFoundError, ValidationError } from '../core/contracts/errors.js';
+import { decodeToken, encodeToken } from '../core/common/page-token.js';
+import type { Device } from '../core/fleet/registry.js';
+import { allAssets, listAll } from '../core/fleet/registry-pages.js';
+import { MAX_CLOCK_SKEW_MS } from '../core/contracts/schemas.js';
+import type { SeriesName } from '../core/contracts/tables.js';
 import { deviceIdParam, limitParam, timeParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import type { Query } from './queries.js';

@@ -1,10 +1,10 @@
 // DER reads (seed 002): `GET /api/assets/{assetId}` (inventory and latest reading), its telemetry history, and
 // `GET /api/sites/{siteId}` (assets, totals, gateway, connection). The latest readings are the gateway's registry
 // summary (its last site document, one read); the history is the `der_asset_sample` series.
-import { DER_SERIES, derTotalsByType, readingsOf, readingView } from '../core/der.js';
-import { NotFoundError } from '../core/errors.js';
-import type { InventoryAsset } from '../core/inventory.js';
-import type { Device } from '../core/registry.js';
+import { DER_SERIES, derTotalsByType, readingsOf, readingView } from '../core/ingest/der.js';
+import { NotFoundError } from '../core/contracts/errors.js';
+import type { InventoryAsset } from '../core/contracts/inventory.js';
+import type { Device } from '../core/fleet/registry.js';
 import { idParam, rangeParams } from './params.js';
 import type { ApiPorts } from './ports.js';
 import { page, type Query } from './queries.js';

@@ -1,8 +1,8 @@
 // Device identities, admin only: `POST /api/devices/{thingName}/revoke` (every certificate revoked, open connections
 // closed) and `POST /api/certificates/{certificateId}/deactivate` (one certificate, the old one after a rotation).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { THING_NAME } from '../core/topics.js';
-import { ValidationError } from '../core/errors.js';
+import { THING_NAME } from '../core/contracts/topics.js';
+import { ValidationError } from '../core/contracts/errors.js';
 import { parseBody } from './body.js';
 import { emptyBodySchema } from './bodies.js';
 import type { ApiPorts } from './ports.js';

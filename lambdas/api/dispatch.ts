@@ -1,7 +1,7 @@
 // `POST /dispatch` (or its dry run) and `GET /api/dispatch/{id}` (seed 002).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { dispatch, dispatchView, planDispatch } from '../core/dispatch.js';
-import { NotFoundError } from '../core/errors.js';
+import { dispatch, dispatchView, planDispatch } from '../core/commands/dispatch.js';
+import { NotFoundError } from '../core/contracts/errors.js';
 import { parseBody } from './body.js';
 import { dispatchBodySchema } from './bodies.js';
 import { idParam } from './params.js';

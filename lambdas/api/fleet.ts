@@ -1,11 +1,11 @@
 // Fleet-wide operations: `POST /api/events` (or its dry run), `GET /api/events[/{eventId}]` and `GET /api/portfolio`.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { fleetEventSummary, planFleetEvent, startFleetEvent } from '../core/fleet-event.js';
-import { summarizePortfolio } from '../core/portfolio.js';
-import { allAssets, listAll } from '../core/registry-pages.js';
-import { ConflictError, NotFoundError } from '../core/errors.js';
-import { REPORT_LINK_SEC } from '../core/report-files.js';
-import { readEventReport, SETTLEMENT_GRACE_MS } from '../core/settlement.js';
+import { fleetEventSummary, planFleetEvent, startFleetEvent } from '../core/dr/fleet-event.js';
+import { summarizePortfolio } from '../core/analytics/portfolio.js';
+import { allAssets, listAll } from '../core/fleet/registry-pages.js';
+import { ConflictError, NotFoundError } from '../core/contracts/errors.js';
+import { REPORT_LINK_SEC } from '../core/dr/report-files.js';
+import { readEventReport, SETTLEMENT_GRACE_MS } from '../core/dr/settlement.js';
 import { parseBody } from './body.js';
 import { fleetEventBodySchema } from './bodies.js';
 import { idParam, limitParam } from './params.js';

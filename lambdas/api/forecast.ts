@@ -1,9 +1,9 @@
 // `GET /api/vens/{venId}/forecast` and `GET /api/sites/{siteId}/forecast`: the next 24 h of load from the next
-// 15-minute slot (core/forecast.ts), with the method's error on the last held-out days against a naive forecast.
-import { kw } from '../core/baseline.js';
-import { NotFoundError } from '../core/errors.js';
-import { FORECAST_METHOD, forecastLoads, heldOutError, HISTORY_MS, slotOf, SLOT_MS, type QuarterHourLoads } from '../core/forecast.js';
-import { quarterHourLoads } from '../core/quarter-hour-loads.js';
+// 15-minute slot (core/analytics/forecast.ts), with the method's error on the last held-out days against a naive forecast.
+import { kw } from '../core/analytics/baseline.js';
+import { NotFoundError } from '../core/contracts/errors.js';
+import { FORECAST_METHOD, forecastLoads, heldOutError, HISTORY_MS, slotOf, SLOT_MS, type QuarterHourLoads } from '../core/analytics/forecast.js';
+import { quarterHourLoads } from '../core/analytics/quarter-hour-loads.js';
 import { idParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import { existingVen } from './queries.js';

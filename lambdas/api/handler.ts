@@ -1,19 +1,19 @@
 // The HTTP API Lambda (API Gateway HTTP API, payload v2): one route table, the caller's role checked against the
 // route's, `Idempotency-Key` on the command routes, domain errors mapped to statuses.
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { IotDeviceIdentities } from '../core/identities.js';
+import { IotDeviceIdentities } from '../core/fleet/identities.js';
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3ReportFiles } from '../core/report-files-s3.js';
+import { S3ReportFiles } from '../core/dr/report-files-s3.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { documentClient, topologyOf } from '../core/adapters.js';
-import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema } from '../core/config.js';
+import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema } from '../core/common/config.js';
 import { DynamoPowerSystemStore } from '../core/power-system/store-dynamodb.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/errors.js';
-import { logger } from '../core/logger.js';
-import { bindToken, unbindToken } from '../core/page-token.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/contracts/errors.js';
+import { logger } from '../core/common/logger.js';
+import { bindToken, unbindToken } from '../core/common/page-token.js';
 import * as analytics from './analytics.js';
 import * as commands from './commands.js';
 import * as der from './der.js';
@@ -30,7 +30,7 @@ import * as metadata from './metadata.js';
 import { listRefused } from './refused.js';
 import { deactivateCertificate, revokeDevice } from './devices.js';
 import { Reply } from './reply.js';
-import { callerOf, hasRole, type Caller, type Role } from './roles.js';
+import { callerOf, hasRole, type Caller, type Role } from '../core/contracts/roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
 import * as transactions from './transactions.js';

@@ -3,10 +3,10 @@
 // one runs (a conditional put claims the key); the others wait for its response, or get a 409 if it takes too long.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHash, randomUUID } from 'node:crypto';
-import { ConflictError, UnprocessableError, ValidationError } from '../core/errors.js';
-import { logger } from '../core/logger.js';
-import type { IdempotencyStore, StoredResponse } from '../core/idempotency-store.js';
-import type { Caller } from './roles.js';
+import { ConflictError, UnprocessableError, ValidationError } from '../core/contracts/errors.js';
+import { logger } from '../core/common/logger.js';
+import type { IdempotencyStore, StoredResponse } from '../core/commands/idempotency-store.js';
+import type { Caller } from '../core/contracts/roles.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 const HEADER = IDEMPOTENCY_HEADER.toLowerCase();

@@ -1,5 +1,5 @@
 // `GET /api/assets` and `GET /api/agents` (seed 002): the inventory, and one row per asset with its gateway's link.
-import type { Device } from '../core/registry.js';
+import type { Device } from '../core/fleet/registry.js';
 import { limitParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import type { Query } from './queries.js';

@@ -1,7 +1,7 @@
 // `POST /api/metadata`, `GET|PATCH /api/metadata/{nodeId}` and the node queries: active, by type, nearby.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ValidationError } from '../core/errors.js';
-import { MAX_RADIUS_KM } from '../core/geo.js';
+import { ValidationError } from '../core/contracts/errors.js';
+import { MAX_RADIUS_KM } from '../core/records/geo.js';
 import {
   createMetadata,
   getMetadata,
@@ -12,8 +12,8 @@ import {
   TECHNOLOGIES,
   type MetadataRecord,
   type Technology,
-} from '../core/metadata.js';
-import { decodeToken, encodeToken } from '../core/page-token.js';
+} from '../core/records/metadata.js';
+import { decodeToken, encodeToken } from '../core/common/page-token.js';
 import { parseBody } from './body.js';
 import { deviceIdParam, limitParam, numberParam } from './params.js';
 import type { ApiPorts } from './ports.js';

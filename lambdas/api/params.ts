@@ -1,7 +1,7 @@
 // Query and path parameters, parsed at the edge: every failure is a ValidationError naming the field.
-import { ValidationError } from '../core/errors.js';
-import { circuitIdSchema, parse } from '../core/schemas.js';
-import { THING_NAME } from '../core/topics.js';
+import { ValidationError } from '../core/contracts/errors.js';
+import { circuitIdSchema, parse } from '../core/contracts/schemas.js';
+import { THING_NAME } from '../core/contracts/topics.js';
 
 const DAY_MS = 86_400_000;
 export const MAX_WINDOW_DAYS = 31;

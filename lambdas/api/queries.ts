@@ -1,7 +1,7 @@
 // The read side of the operator API: plain parameters in, response bodies out.
-import { NotFoundError } from '../core/errors.js';
-import type { Device } from '../core/registry.js';
-import type { Page } from '../core/page.js';
+import { NotFoundError } from '../core/contracts/errors.js';
+import type { Device } from '../core/fleet/registry.js';
+import type { Page } from '../core/common/page.js';
 import { booleanParam, circuitIdParam, deviceIdParam, limitParam, rangeParams } from './params.js';
 import type { ApiPorts } from './ports.js';
 

@@ -1,7 +1,7 @@
 // `GET /api/telemetry/{nodeId}/latest` (a node's newest sample) and `GET /api/realtime/portfolio` (the fleet's
 // totals now, from GET /api/portfolio's summary).
-import { readingsOf } from '../core/der.js';
-import { isQuiet } from '../core/data-quality.js';
+import { readingsOf } from '../core/ingest/der.js';
+import { isQuiet } from '../core/analytics/data-quality.js';
 import { MAX_DEVICE_WINDOW_MS, resolveNode, type NodeRef } from './data-quality.js';
 import { portfolio } from './fleet.js';
 import type { ApiPorts } from './ports.js';

@@ -1,7 +1,7 @@
 // The HTTP API's routes, defined once: the CDK stack creates them on API Gateway, the local HTTP server matches
 // requests against them to build the same event API Gateway sends, and the handler checks each route's role.
-import { ValidationError } from '../core/errors.js';
-import type { Access } from './roles.js';
+import { ValidationError } from '../core/contracts/errors.js';
+import type { Access } from '../core/contracts/roles.js';
 
 export interface RouteDefinition {
   readonly method: 'GET' | 'POST' | 'PATCH';

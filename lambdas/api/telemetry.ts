@@ -7,10 +7,10 @@
 // never replaces one the device sent itself: a time that already has an MQTT reading is a 409 naming `timestamp`.
 // Devices themselves should publish over IoT Core's HTTPS endpoint with their certificate (README).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ConflictError, RejectedRecordsError, ValidationError } from '../core/errors.js';
-import { ingestMetering } from '../core/ingest.js';
-import { parse } from '../core/schemas.js';
-import { topics } from '../core/topics.js';
+import { ConflictError, RejectedRecordsError, ValidationError } from '../core/contracts/errors.js';
+import { ingestMetering } from '../core/ingest/ingest.js';
+import { parse } from '../core/contracts/schemas.js';
+import { topics } from '../core/contracts/topics.js';
 import { jsonBody } from './body.js';
 import { telemetryBatchSchema, telemetryItemSchema } from './bodies.js';
 import type { ApiPorts } from './ports.js';

@@ -1,6 +1,6 @@
 // The transaction ledger over HTTP: a node's entries newest first, an external entry (admin), the chain re-checked.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { appendEntry, externalEntrySchema, verifyChain } from '../core/ledger.js';
+import { appendEntry, externalEntrySchema, verifyChain } from '../core/records/ledger.js';
 import { parseBody } from './body.js';
 import { deviceIdParam, limitParam } from './params.js';
 import type { ApiPorts } from './ports.js';

@@ -1,22 +1,22 @@
 // Scheduled (EventBridge) Lambda, the platform's one-minute housekeeping: marks `sent` commands past their expiry
 // `timed-out` (each recorded in the ledger), then settles the fleet DR events that ended more than the settlement
-// grace ago (lambdas/core/settlement.ts), each with its report CSV in the reports bucket. Env: the stores' (config.ts
+// grace ago (lambdas/core/dr/settlement.ts), each with its report CSV in the reports bucket. Env: the stores' (config.ts
 // envSchema) and housekeepingEnvSchema.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { documentClient, ledgerStore } from '../core/adapters.js';
-import { expireCommands } from '../core/command-timeouts.js';
-import { DynamoCommandLog } from '../core/commands-dynamodb.js';
-import { housekeepingEnvSchema, loadEnv, loadEnvOf } from '../core/config.js';
-import { DynamoFleetEventStore } from '../core/fleet-events-dynamodb.js';
-import { logger } from '../core/logger.js';
-import { businessMetrics } from '../core/metrics.js';
-import { DynamoMetadataStore } from '../core/metadata-dynamodb.js';
-import { S3ReportFiles } from '../core/report-files-s3.js';
-import { settleDueEvents, SETTLEMENT_GRACE_MS, type SettlementPorts } from '../core/settlement.js';
-import { telemetryStore } from '../core/timeseries-store.js';
+import { expireCommands } from '../core/commands/command-timeouts.js';
+import { DynamoCommandLog } from '../core/commands/commands-dynamodb.js';
+import { housekeepingEnvSchema, loadEnv, loadEnvOf } from '../core/common/config.js';
+import { DynamoFleetEventStore } from '../core/dr/fleet-events-dynamodb.js';
+import { logger } from '../core/common/logger.js';
+import { businessMetrics } from '../core/common/metrics.js';
+import { DynamoMetadataStore } from '../core/records/metadata-dynamodb.js';
+import { S3ReportFiles } from '../core/dr/report-files-s3.js';
+import { settleDueEvents, SETTLEMENT_GRACE_MS, type SettlementPorts } from '../core/dr/settlement.js';
+import { telemetryStore } from '../core/timeseries/timeseries-store.js';
 
 /** One run: the command time-outs first (a failing settlement never holds them up), then the settlements. */
 export async function housekeeping(ports: SettlementPorts, now = Date.now(), settlementGraceMs = SETTLEMENT_GRACE_MS) {

@@ -5,8 +5,8 @@ import type { IoTCustomAuthorizerEvent, IoTCustomAuthorizerResult, PolicyDocumen
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError } from 'aws-jwt-verify/error';
 import type { Jwks } from 'aws-jwt-verify/jwk';
-import { logger } from '../core/logger.js';
-import { OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../core/policy.js';
+import { logger } from '../core/common/logger.js';
+import { OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../core/contracts/policy.js';
 
 /** The query-string parameter of the WSS URL that carries the token (the authorizer name travels beside it). */
 export const TOKEN_PARAMETER = 'token';

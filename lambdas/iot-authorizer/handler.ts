@@ -2,8 +2,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { IoTCustomAuthorizerEvent } from 'aws-lambda';
-import { iotAuthorizerEnvSchema, loadEnvOf } from '../core/config.js';
-import { logger } from '../core/logger.js';
+import { iotAuthorizerEnvSchema, loadEnvOf } from '../core/common/config.js';
+import { logger } from '../core/common/logger.js';
 import { authorizeOperator, operatorTokenVerifier, type AuthorizeDeps } from './authorize.js';
 
 let deps: AuthorizeDeps | undefined;

@@ -1,4 +1,4 @@
 import { rulePorts } from '../core/adapters.js';
-import { streamHandler } from '../core/stream-handler.js';
+import { streamHandler } from '../core/ingest/stream-handler.js';
 
 export const handler = streamHandler('presence', rulePorts());

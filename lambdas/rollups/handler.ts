@@ -1,16 +1,16 @@
-// Scheduled (EventBridge, every 15 minutes) Lambda: the rollup pass (lambdas/core/rollup-pass.ts).
+// Scheduled (EventBridge, every 15 minutes) Lambda: the rollup pass (lambdas/core/analytics/rollup-pass.ts).
 // Env: ROLLUPS_TABLE, INVENTORY_TABLE, DEVICES_TABLE, the time series (TIMESERIES_*), ARCHIVE_RETENTION_DAYS.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { documentClient, rollupStore } from '../core/adapters.js';
-import { loadEnv, loadEnvOf, rollupsEnvSchema } from '../core/config.js';
-import { DynamoInventoryStore } from '../core/inventory-dynamodb.js';
-import { logger } from '../core/logger.js';
-import { businessMetrics } from '../core/metrics.js';
-import { DynamoDeviceRegistry } from '../core/registry-dynamodb.js';
-import { rollupFleet, runRollupPass, type PassPorts } from '../core/rollup-pass.js';
-import { telemetryStore } from '../core/timeseries-store.js';
+import { loadEnv, loadEnvOf, rollupsEnvSchema } from '../core/common/config.js';
+import { DynamoInventoryStore } from '../core/inventory/inventory-dynamodb.js';
+import { logger } from '../core/common/logger.js';
+import { businessMetrics } from '../core/common/metrics.js';
+import { DynamoDeviceRegistry } from '../core/fleet/registry-dynamodb.js';
+import { rollupFleet, runRollupPass, type PassPorts } from '../core/analytics/rollup-pass.js';
+import { telemetryStore } from '../core/timeseries/timeseries-store.js';
 
 export async function rollupPass(ports: PassPorts, now = Date.now()) {
   const result = await runRollupPass(ports, now);

@@ -1,9 +1,9 @@
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { buildPowerSystem, rulePorts, topologyOf } from '../core/adapters.js';
-import { loadEnvOf, powerEnvSchema } from '../core/config.js';
-import { IotDataCommandPublisher } from '../core/publisher-iot-data.js';
-import { streamHandler } from '../core/stream-handler.js';
-import { telemetryWriter } from '../core/timeseries-store.js';
+import { loadEnvOf, powerEnvSchema } from '../core/common/config.js';
+import { IotDataCommandPublisher } from '../core/commands/publisher-iot-data.js';
+import { streamHandler } from '../core/ingest/stream-handler.js';
+import { telemetryWriter } from '../core/timeseries/timeseries-store.js';
 import * as z from 'zod';
 
 // Beside the node statuses, the power system: its item, its topology, and IoT Core's data plane for the commands.

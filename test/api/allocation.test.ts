@@ -1,9 +1,9 @@
 // The fleet shed split and the per-VEN sheddable capability: pure functions.
 import { describe, expect, it } from 'vitest';
-import { allocateShed, type ShedCandidate } from '../../lambdas/core/allocation.js';
-import { planShed } from '../../lambdas/core/shed-plan.js';
-import { meteringSchema } from '../../lambdas/core/schemas.js';
-import { shedCapability } from '../../lambdas/core/shed-capability.js';
+import { allocateShed, type ShedCandidate } from '../../lambdas/core/dr/allocation.js';
+import { planShed } from '../../lambdas/core/contracts/shed-plan.js';
+import { meteringSchema } from '../../lambdas/core/contracts/schemas.js';
+import { shedCapability } from '../../lambdas/core/fleet/shed-capability.js';
 import { fixture } from '../fixture.js';
 
 const watts = (kw: number) => Math.round(kw * 1000);

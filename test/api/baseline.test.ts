@@ -1,8 +1,8 @@
 // The DR baseline (10-of-10 with a capped same-day adjustment, its fallbacks) and event performance per interval:
 // pure functions over hand-computed fixtures.
 import { describe, expect, it } from 'vitest';
-import { computeBaseline, DAY_MS, LOOKBACK_DAYS, type MeterSample } from '../../lambdas/core/baseline.js';
-import { fleetIntervals, venPerformance } from '../../lambdas/core/event-performance.js';
+import { computeBaseline, DAY_MS, LOOKBACK_DAYS, type MeterSample } from '../../lambdas/core/analytics/baseline.js';
+import { fleetIntervals, venPerformance } from '../../lambdas/core/dr/event-performance.js';
 
 // Wednesday 2024-10-23, 14:00–14:10 UTC: two 5-minute intervals.
 const S = Date.UTC(2024, 9, 23, 14, 0);

@@ -1,6 +1,6 @@
 // The read API's bounds: a window defaults to the last 24 hours and spans at most 31 days; `limit` is 1 to 1000.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { startApiStack, type ApiTestStack } from './stack.js';
 

@@ -1,6 +1,6 @@
 // CSV cells as RFC 4180 wants them, and never a formula for a spreadsheet.
 import { describe, expect, it } from 'vitest';
-import { csvCell, toCsv } from '../../lambdas/core/csv.js';
+import { csvCell, toCsv } from '../../lambdas/core/common/csv.js';
 
 describe('csv', () => {
   it('quotes cells with commas, quotes or line breaks, doubling the quotes', () => {

@@ -3,7 +3,7 @@
 // from a clock the test sets per delivery, so each sample "arrives" when the scenario says: on time (5 s after its
 // time), late (a tail sent half an hour after), or out of order (a gap backfilled after everything).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { presenceConnected, startTestStack, type TestStack } from '../e2e/helpers.js';
 import { fixture, fixtureText } from '../fixture.js';
 import { INVENTORY_FIXTURE } from './stack.js';

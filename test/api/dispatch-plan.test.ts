@@ -1,10 +1,10 @@
 // Dispatch routing and clamping, the inventory file and the time-out sweep: pure over their inputs and ports.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { expireCommands } from '../../lambdas/core/command-timeouts.js';
-import { clampMw, routeDispatch } from '../../lambdas/core/dispatch.js';
-import { parseInventory, type InventoryAsset } from '../../lambdas/core/inventory.js';
-import type { CommandStore } from '../../lambdas/core/command-store.js';
+import { expireCommands } from '../../lambdas/core/commands/command-timeouts.js';
+import { clampMw, routeDispatch } from '../../lambdas/core/commands/dispatch.js';
+import { parseInventory, type InventoryAsset } from '../../lambdas/core/contracts/inventory.js';
+import type { CommandStore } from '../../lambdas/core/commands/command-store.js';
 import { INVENTORY_FIXTURE } from './stack.js';
 
 const inventory = (() => {

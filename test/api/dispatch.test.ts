@@ -1,7 +1,7 @@
 // Inventory, agents and dispatch (seed 002) through the local stack: a test device plays the site gateway on the
 // real SDK, ACKs with a split, and a gateway that never answers ends `timed-out`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';

@@ -2,7 +2,7 @@
 // subscribed to their command topics: `dry_run: true` on send-event, restore and the Winter River command answers
 // what would be sent and publishes nothing; every POST and PATCH route refuses a key it does not know, by name.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import type { TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';

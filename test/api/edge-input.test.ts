@@ -3,8 +3,8 @@
 // nested thousands deep. Nothing is published for any of them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../../lambdas/api/body.js';
-import { isStorableNumber } from '../../lambdas/core/schemas.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { isStorableNumber } from '../../lambdas/core/contracts/schemas.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import type { TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';

@@ -1,7 +1,7 @@
 // `GET /api/events` and the dry runs through the local stack: fleet events listed newest first page by page, and
 // `dry_run` answering the plan while nothing is stored, recorded or published.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';

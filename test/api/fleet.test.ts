@@ -1,11 +1,11 @@
 // Fleet DR events and the portfolio through the local stack: three VENs on the real SDK report loads (some critical),
 // the event is split over them, each gets its own seed-001 command, ACKs it, and the report adds it all up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';
-import { settleEvent } from '../../lambdas/core/settlement.js';
+import { settleEvent } from '../../lambdas/core/dr/settlement.js';
 import { keyLayout, nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
 
 const DAY = 86_400;

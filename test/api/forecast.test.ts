@@ -1,7 +1,7 @@
 // GET /api/vens/{venId}/forecast and /api/sites/{siteId}/forecast over a generated five-week history (a daily and a
 // weekly shape plus seeded noise) written through the metering and der rules into the local stack, then rolled up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { presenceConnected } from '../e2e/helpers.js';
 import { fixture } from '../fixture.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';

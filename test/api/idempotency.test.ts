@@ -10,10 +10,10 @@ import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dyn
 import { documentClient } from '../../lambdas/core/adapters.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { idempotent } from '../../lambdas/api/idempotency.js';
-import { ConflictError } from '../../lambdas/core/errors.js';
-import { DynamoIdempotencyStore, IDEMPOTENCY_TTL_MS } from '../../lambdas/core/idempotency-dynamodb.js';
-import { tables } from '../../lambdas/core/tables.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { ConflictError } from '../../lambdas/core/contracts/errors.js';
+import { DynamoIdempotencyStore, IDEMPOTENCY_TTL_MS } from '../../lambdas/core/commands/idempotency-dynamodb.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';

@@ -4,8 +4,8 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { canonical, GENESIS, hashOf } from '../../lambdas/core/ledger.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { canonical, GENESIS, hashOf } from '../../lambdas/core/records/ledger.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';

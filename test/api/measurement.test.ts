@@ -1,7 +1,7 @@
 // A VEN's sheddable loads from its summary, and portfolio totals: pure functions.
 import { describe, expect, it } from 'vitest';
-import { shedLoadsOf } from '../../lambdas/core/fleet-event.js';
-import { summarizePortfolio } from '../../lambdas/core/portfolio.js';
+import { shedLoadsOf } from '../../lambdas/core/dr/fleet-event.js';
+import { summarizePortfolio } from '../../lambdas/core/analytics/portfolio.js';
 
 describe('summarizePortfolio', () => {
   const ven = (online: boolean, latest: Record<string, unknown>) => ({ deviceId: 'v', kind: 'ven' as const, online, latest });

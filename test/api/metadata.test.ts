@@ -1,7 +1,7 @@
 // Node metadata and the node queries through the local server and the local DynamoDB: validation names the field,
 // PATCH merges, by-type and active list, nearby returns exactly the nodes within the radius, nearest first.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coveringCells, distanceKm, geohash } from '../../lambdas/core/geo.js';
+import { coveringCells, distanceKm, geohash } from '../../lambdas/core/records/geo.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';
 
 let stack: ApiTestStack;

@@ -2,7 +2,7 @@
 // refusal costs microseconds of CPU (it cost 4–6 s enumerating millions of geohashes) and the event loop the API
 // shares with the broker stays free.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coveringCells, MAX_RADIUS_KM } from '../../lambdas/core/geo.js';
+import { coveringCells, MAX_RADIUS_KM } from '../../lambdas/core/records/geo.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';
 
 let stack: ApiTestStack;

@@ -2,8 +2,8 @@
 // loads; requests for fleet events arriving together (a double click, two operators) never commit one VEN to two
 // events, a dry run during an event says what is committed and plans without it, and one VEN's one shed is paid once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { settleDueEvents } from '../../lambdas/core/settlement.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { settleDueEvents } from '../../lambdas/core/dr/settlement.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';

@@ -4,9 +4,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PORTFOLIO } from '../../lambdas/core/rollup-pass.js';
-import { bucketStart, type RollupRow, type Tier } from '../../lambdas/core/rollups.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { PORTFOLIO } from '../../lambdas/core/analytics/rollup-pass.js';
+import { bucketStart, type RollupRow, type Tier } from '../../lambdas/core/analytics/rollups.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';

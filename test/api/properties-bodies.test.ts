@@ -3,7 +3,7 @@
 // stack. Each answer is a success (and a reading sent is read back equal) or a 400 naming a field: never a 500.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture, fixtureText } from '../fixture.js';
 import { presenceConnected } from '../e2e/helpers.js';
 import { NAMES_A_FIELD, nearlyValid } from '../properties.js';

@@ -2,7 +2,7 @@
 // readable newest first, per device and page by page, and still lands in the error sink as before.
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { errorSink, eventually } from '../e2e/helpers.js';
 import { connectDevice } from '../e2e/sdk-client.js';
 import { fixture, fixtureText } from '../fixture.js';

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRole, ROLES } from '../../lambdas/api/roles.js';
+import { hasRole, ROLES } from '../../lambdas/core/contracts/roles.js';
 import { routeKey, routes, type RouteDefinition } from '../../lambdas/api/routes.js';
 import { startLocalStack } from '../../bin/local/stack.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handleApiEvent } from '../../lambdas/api/handler.js';
 import type { ApiPorts } from '../../lambdas/api/ports.js';
-import { callerOf, groupsClaim, hasRole, roleOf, ROLES } from '../../lambdas/api/roles.js';
+import { callerOf, groupsClaim, hasRole, roleOf, ROLES } from '../../lambdas/core/contracts/roles.js';
 import { routeKey, routes, type RouteDefinition } from '../../lambdas/api/routes.js';
 
 /** An HTTP API (payload v2) event behind the JWT authorizer, with these claims. */

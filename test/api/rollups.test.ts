@@ -2,8 +2,8 @@
 // metering and der handlers, time series on the local DynamoDB), rolled up by the pass and read over HTTP.
 // The figures are worked out by hand from how the history is built (see `venKw` and `DER` below).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLLUP_GRACE_MS } from '../../lambdas/core/rollup-pass.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { ROLLUP_GRACE_MS } from '../../lambdas/core/analytics/rollup-pass.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { apiClient, type ApiClient } from '../e2e/helpers.js';
 import { startApiStack, type ApiTestStack } from './stack.js';
 

@@ -1,7 +1,7 @@
 // sendCommand over in-memory ports: recorded before it leaves, and removed again when the publish fails.
 import { describe, expect, it } from 'vitest';
-import { eventCommand, sendCommand } from '../../lambdas/core/commands.js';
-import type { CommandPublisher, CommandRecord, CommandStore } from '../../lambdas/core/command-store.js';
+import { eventCommand, sendCommand } from '../../lambdas/core/commands/commands.js';
+import type { CommandPublisher, CommandRecord, CommandStore } from '../../lambdas/core/commands/command-store.js';
 
 function ports(publish: CommandPublisher['publish']) {
   const calls: string[] = [];

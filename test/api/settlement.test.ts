@@ -6,10 +6,10 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { fleetEventReport, MAX_INLINE_VEN_INTERVALS, reportView } from '../../lambdas/core/fleet-event.js';
-import type { FleetEventRecord } from '../../lambdas/core/fleet-event-store.js';
-import { settleDueEvents, settleEvent, type SettlementPorts } from '../../lambdas/core/settlement.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { fleetEventReport, MAX_INLINE_VEN_INTERVALS, reportView } from '../../lambdas/core/dr/fleet-event.js';
+import type { FleetEventRecord } from '../../lambdas/core/dr/fleet-event-store.js';
+import { settleDueEvents, settleEvent, type SettlementPorts } from '../../lambdas/core/dr/settlement.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';

@@ -3,7 +3,7 @@
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { fileURLToPath } from 'node:url';
 import type { LocalStackOptions } from '../../bin/local/stack.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually, startTestStack, type TestStack } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { fixture } from '../fixture.js';

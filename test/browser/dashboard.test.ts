@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import type { WebSocketRoute } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { settleEvent } from '../../lambdas/core/settlement.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { settleEvent } from '../../lambdas/core/dr/settlement.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { dashboardSession, expectAccessible, screenshot } from './browser.js';
 
 const ui = dashboardSession({ fleet: true, commandSweepMs: 200 });

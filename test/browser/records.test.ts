@@ -4,7 +4,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { dashboardSession, expectAccessible, screenshot } from './browser.js';
 
 const ui = dashboardSession({ fleet: true });

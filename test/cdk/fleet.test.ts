@@ -2,9 +2,9 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Stack } from 'aws-cdk-lib';
-import { devicePolicy, isAllowed, isDeviceRequest, type PolicyAction } from '../../lambdas/core/policy.js';
+import { devicePolicy, isAllowed, isDeviceRequest, type PolicyAction } from '../../lambdas/core/contracts/policy.js';
 import { DEVICE_POLICY_MAX_CHARS, Fleet, LONGEST_ARN_PREFIXES, devicePolicyDocument, policyChars } from '../../lib/fleet.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { resourcesOf, synthVpp } from './synth.js';
 

@@ -9,8 +9,8 @@ import {
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
 import { describe, expect, it, vi } from 'vitest';
-import { NotFoundError } from '../../lambdas/core/errors.js';
-import { IotDeviceIdentities } from '../../lambdas/core/identities.js';
+import { NotFoundError } from '../../lambdas/core/contracts/errors.js';
+import { IotDeviceIdentities } from '../../lambdas/core/fleet/identities.js';
 
 const ARN = (id: string) => `arn:aws:iot:eu-west-1:123456789012:cert/${id}`;
 

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, VENS_PER_METERING_SHARD } from '../../lambdas/core/rules.js';
+import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, VENS_PER_METERING_SHARD } from '../../lambdas/core/contracts/rules.js';
 import { DEFAULT_STREAM_RETENTION_HOURS } from '../../lib/ingest.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { actionsOf, resourcesOf, statementsOf, synthVpp } from './synth.js';

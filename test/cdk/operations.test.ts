@@ -1,7 +1,7 @@
 import { CfnResource, TagManager } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { rules } from '../../lambdas/core/rules.js';
+import { rules } from '../../lambdas/core/contracts/rules.js';
 import { AUDIT_CHECKS, AUTH_FAILURES_PER_5_MIN, MESSAGES_PER_5_MIN } from '../../lib/operations.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { resourcesOf, synthVpp } from './synth.js';

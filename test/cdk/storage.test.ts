@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SERIES, tables, type TableDefinition } from '../../lambdas/core/tables.js';
+import { SERIES, tables, type TableDefinition } from '../../lambdas/core/contracts/tables.js';
 import { REGISTRY_TABLES, type RegistryTable } from '../../lib/storage.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { resourcesOf, statementsOf, synthVpp } from './synth.js';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/kinesis.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { tables } from '../../lambdas/core/tables.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 let dir: string;

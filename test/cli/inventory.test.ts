@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { tables } from '../../lambdas/core/tables.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
 
 const run = promisify(execFile);
 let dir: string;

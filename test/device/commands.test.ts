@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readCommand, rejection } from '../../device/commands.js';
-import { ackSchema, parse } from '../../lambdas/core/schemas.js';
+import { ackSchema, parse } from '../../lambdas/core/contracts/schemas.js';
 import { fixtureText } from '../fixture.js';
 
 const NOW = 1_729_700_000_000;

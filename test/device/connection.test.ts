@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceConnection, type ConnectionHandlers } from '../../device/connection.js';
 import { memoryLog } from '../../device/log.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually, startTestBroker, tempDir, type TestBroker } from './helpers.js';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../bin/local/stack.js';
 import { startFleet, type Fleet } from '../../device/fleet.js';
 import { memoryLog } from '../../device/log.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { apiClient, errorSink } from '../e2e/helpers.js';
 import { eventually, tempDir } from './helpers.js';
 

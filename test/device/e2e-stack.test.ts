@@ -7,7 +7,7 @@ import { startFleet, type Fleet } from '../../device/fleet.js';
 import type { GatewayDevice } from '../../device/gateway-device.js';
 import { memoryLog } from '../../device/log.js';
 import type { VenDevice } from '../../device/ven-device.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually, sleep, tempDir } from './helpers.js';
 import { apiClient } from '../e2e/helpers.js';
 

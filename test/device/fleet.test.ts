@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultFleet, startFleet, type Fleet } from '../../device/fleet.js';
 import { memoryLog } from '../../device/log.js';
 import { Scheduler } from '../../device/scheduler.js';
-import { gatewayTelemetrySchema } from '../../lambdas/core/schemas.js';
-import { parse, winterRiverStatusSchema } from '../../lambdas/core/schemas.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { gatewayTelemetrySchema } from '../../lambdas/core/contracts/schemas.js';
+import { parse, winterRiverStatusSchema } from '../../lambdas/core/contracts/schemas.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually, json, on, startTestBroker, tempDir, type TestBroker } from './helpers.js';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;

@@ -5,9 +5,9 @@ import { startAgent, type Agent } from '../../device/agent.js';
 import { loadConfig } from '../../device/config.js';
 import type { GatewayDevice } from '../../device/gateway-device.js';
 import { memoryLog } from '../../device/log.js';
-import { gatewayTelemetrySchema, type GatewayTelemetry } from '../../lambdas/core/schemas.js';
-import { ackSchema, dispatchAckSchema, parse } from '../../lambdas/core/schemas.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { gatewayTelemetrySchema, type GatewayTelemetry } from '../../lambdas/core/contracts/schemas.js';
+import { ackSchema, dispatchAckSchema, parse } from '../../lambdas/core/contracts/schemas.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually, json, on, startTestBroker, tempDir, type TestBroker } from './helpers.js';
 
 const GW = 'gw-site-gt';

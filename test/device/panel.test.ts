@@ -8,9 +8,9 @@ import {
   restoreAckSchema,
   shadowReportedSchema,
   type EventCommand,
-} from '../../lambdas/core/schemas.js';
+} from '../../lambdas/core/contracts/schemas.js';
 import { PanelModel, defaultPanel, panelSpecSchema, type PanelSpec } from '../../device/panel.js';
-import { planShed, type ShedCandidate } from '../../lambdas/core/shed-plan.js';
+import { planShed, type ShedCandidate } from '../../lambdas/core/contracts/shed-plan.js';
 import { seededRng } from '../../device/random.js';
 import { loadPanel } from '../../device/create-device.js';
 import { fixture } from '../fixture.js';

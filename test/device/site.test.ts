@@ -1,4 +1,4 @@
-import { gatewayTelemetrySchema } from '../../lambdas/core/schemas.js';
+import { gatewayTelemetrySchema } from '../../lambdas/core/contracts/schemas.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {

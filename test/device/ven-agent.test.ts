@@ -6,8 +6,8 @@ import { startAgent, type Agent } from '../../device/agent.js';
 import { loadConfig, type AgentConfig } from '../../device/config.js';
 import { memoryLog } from '../../device/log.js';
 import type { VenDevice } from '../../device/ven-device.js';
-import { ackSchema, loadsSnapshotSchema, meteringBatchSchema, meteringSchema, parse, shadowReportedSchema, type EventAck } from '../../lambdas/core/schemas.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { ackSchema, loadsSnapshotSchema, meteringBatchSchema, meteringSchema, parse, shadowReportedSchema, type EventAck } from '../../lambdas/core/contracts/schemas.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { eventually, json, on, sleep, startTestBroker, tempDir, type TestBroker } from './helpers.js';
 

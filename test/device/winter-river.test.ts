@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WinterRiverNode } from '../../device/winter-river.js';
 import { seededRng } from '../../device/random.js';
-import { parse, winterRiverStatusSchema, type WinterRiverCommand } from '../../lambdas/core/schemas.js';
+import { parse, winterRiverStatusSchema, type WinterRiverCommand } from '../../lambdas/core/contracts/schemas.js';
 import { fixture } from '../fixture.js';
 
 const T0 = 1_729_700_000_000;

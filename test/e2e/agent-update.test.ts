@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseAgent } from '../../bin/release-agent.js';
-import { manifestText } from '../../lambdas/core/agent-update.js';
+import { manifestText } from '../../lambdas/core/contracts/agent-update.js';
 import { eventually, startTestStack, type TestStack } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

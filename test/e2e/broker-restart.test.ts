@@ -7,7 +7,7 @@ import { startAgent, type Agent } from '../../device/agent.js';
 import { loadConfig } from '../../device/config.js';
 import { memoryLog } from '../../device/log.js';
 import type { VenDevice } from '../../device/ven-device.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually, startTestStack, type TestStack } from './helpers.js';
 
 const VENS = ['ven-r1', 'ven-r2', 'ven-r3'];

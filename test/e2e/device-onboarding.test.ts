@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateIdOf } from '../../bin/local/cert-registry.js';
 import { LocalCa } from '../../bin/local/certs.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { provisioningTopics, topics } from '../../lambdas/core/topics.js';
+import { provisioningTopics, topics } from '../../lambdas/core/contracts/topics.js';
 import { startAgent, type Agent } from '../../device/agent.js';
 import { loadConfig } from '../../device/config.js';
 import { silentLog } from '../../device/log.js';

@@ -2,7 +2,7 @@
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvisionResult } from '../../bin/local/stack.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture, fixtureText } from '../fixture.js';
 import { errorSink, eventually, startTestStack } from './helpers.js';
 import { connectDevice } from './sdk-client.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../bin/local/stack.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { apiClient, eventually, presenceConnected } from './helpers.js';
 

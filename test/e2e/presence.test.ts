@@ -1,7 +1,7 @@
 // Online means connected: a device that disconnects is offline, `?online=` filters on it, and a fleet event
 // leaves offline VENs out. Over mutual TLS with the real device SDK.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { eventually, startTestStack, type TestStack } from './helpers.js';
 import { connectDevice, type TestDevice } from './sdk-client.js';

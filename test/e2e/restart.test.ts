@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LocalConfig } from '../../bin/local/stack.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixtureText } from '../fixture.js';
 import { apiClient, eventually } from './helpers.js';
 import { connectDevice } from './sdk-client.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateIdOf } from '../../bin/local/cert-registry.js';
 import { LocalCa } from '../../bin/local/certs.js';
 import type { ProvisionResult } from '../../bin/local/stack.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { eventually, startTestStack, type TestStack } from './helpers.js';
 import { connectDevice } from './sdk-client.js';

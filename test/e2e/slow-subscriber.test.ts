@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { createWebSocketStream } from 'ws';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { eventually, startTestStack, type TestStack } from './helpers.js';
 import { connectDevice, type TestDevice } from './sdk-client.js';

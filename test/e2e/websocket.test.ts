@@ -1,7 +1,7 @@
 // MQTT over WebSocket on /mqtt: the dashboard's live feed. Operators read with the dev token; they never publish.
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixtureText } from '../fixture.js';
 import { eventually, startTestStack } from './helpers.js';
 import { connectDevice } from './sdk-client.js';

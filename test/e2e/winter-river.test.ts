@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack } from '../../bin/local/stack.js';
 import type { Fleet } from '../../device/fleet.js';
 import type { WinterRiverDevice } from '../../device/winter-river-device.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { errorSink, eventually, startStackFleet, startTestStack, type TestStack } from './helpers.js';
 import { tempDir } from '../device/helpers.js';

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { dataPlaneRoutes } from '../../bin/local/data-plane.js';
 import { ShadowService } from '../../bin/local/shadow-service.js';
 import { DynamoShadowStore, SHADOW_TABLE } from '../../bin/local/shadow-store-dynamodb.js';

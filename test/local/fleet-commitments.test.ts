@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { DynamoFleetEventStore } from '../../lambdas/core/fleet-events-dynamodb.js';
-import type { FleetEventRecord, VenCommitment } from '../../lambdas/core/fleet-event-store.js';
-import { tables } from '../../lambdas/core/tables.js';
+import { DynamoFleetEventStore } from '../../lambdas/core/dr/fleet-events-dynamodb.js';
+import type { FleetEventRecord, VenCommitment } from '../../lambdas/core/dr/fleet-event-store.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
 
 let dir: string;
 let dynamo: LocalDynamo;

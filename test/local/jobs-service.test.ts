@@ -2,7 +2,7 @@
 // it refuses (AWS IoT Jobs' MQTT API semantics).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { ensureTables, startDynamo } from '../../bin/local/dynamodb.js';
 import { JobsService } from '../../bin/local/jobs-service.js';
 import { DynamoJobsStore, JOBS_TABLE } from '../../bin/local/jobs-store-dynamodb.js';

@@ -1,11 +1,11 @@
 // The DynamoDB time-series adapter as it was before the packed layout (one ~1 KB item per record), kept only to
 // check that the packed one answers every read the same (timeseries-equivalence.test.ts).
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ValidationError } from '../../lambdas/core/errors.js';
-import { decodeToken, encodeToken } from '../../lambdas/core/page-token.js';
-import type { Page } from '../../lambdas/core/page.js';
-import type { SeriesQuery, SeriesRecord, TelemetryStore } from '../../lambdas/core/telemetry-store.js';
-import type { TableDefinition } from '../../lambdas/core/tables.js';
+import { ValidationError } from '../../lambdas/core/contracts/errors.js';
+import { decodeToken, encodeToken } from '../../lambdas/core/common/page-token.js';
+import type { Page } from '../../lambdas/core/common/page.js';
+import type { SeriesQuery, SeriesRecord, TelemetryStore } from '../../lambdas/core/timeseries/telemetry-store.js';
+import type { TableDefinition } from '../../lambdas/core/contracts/tables.js';
 
 export const legacyTable: TableDefinition = { env: 'LEGACY', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' };
 

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { DynamoFleetEventStore } from '../../lambdas/core/fleet-events-dynamodb.js';
-import type { FleetEventRecord } from '../../lambdas/core/fleet-event-store.js';
-import type { Page } from '../../lambdas/core/page.js';
-import { DynamoRefusalLog } from '../../lambdas/core/refusals-dynamodb.js';
-import { tables } from '../../lambdas/core/tables.js';
+import { DynamoFleetEventStore } from '../../lambdas/core/dr/fleet-events-dynamodb.js';
+import type { FleetEventRecord } from '../../lambdas/core/dr/fleet-event-store.js';
+import type { Page } from '../../lambdas/core/common/page.js';
+import { DynamoRefusalLog } from '../../lambdas/core/ingest/refusals-dynamodb.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
 
 let dir: string;
 let dynamo: LocalDynamo;

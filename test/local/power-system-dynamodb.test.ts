@@ -10,9 +10,9 @@ import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dyn
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { applyStatuses, type PowerSystem } from '../../lambdas/core/power-system/controller.js';
 import { DynamoPowerSystemStore } from '../../lambdas/core/power-system/store-dynamodb.js';
-import { parseTopology } from '../../lambdas/core/power-system/topology-file.js';
-import { type Topology } from '../../lambdas/core/power-system/topology.js';
-import { tables } from '../../lambdas/core/tables.js';
+import { parseTopology } from '../../lambdas/core/contracts/topology-file.js';
+import { type Topology } from '../../lambdas/core/contracts/topology.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
 
 let dir: string;
 let dynamo: LocalDynamo;

@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCa } from '../../bin/local/certs.js';
 import { ProvisioningService, TOKEN_TTL_MS } from '../../bin/local/provisioning-service.js';
-import { SERIAL_PARAMETER } from '../../lambdas/core/provisioning-hook.js';
-import { provisioningTopics } from '../../lambdas/core/topics.js';
+import { SERIAL_PARAMETER } from '../../lambdas/core/fleet/provisioning-hook.js';
+import { provisioningTopics } from '../../lambdas/core/contracts/topics.js';
 
 const run = promisify(execFile);
 let dir: string;

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { ROLLUP_GRACE_MS, runRollupPass } from '../../lambdas/core/rollup-pass.js';
-import { DynamoRollupStore } from '../../lambdas/core/rollups-dynamodb.js';
-import { tables } from '../../lambdas/core/tables.js';
-import { DynamoTelemetryStore } from '../../lambdas/core/timeseries-dynamodb.js';
+import { ROLLUP_GRACE_MS, runRollupPass } from '../../lambdas/core/analytics/rollup-pass.js';
+import { DynamoRollupStore } from '../../lambdas/core/analytics/rollups-dynamodb.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
+import { DynamoTelemetryStore } from '../../lambdas/core/timeseries/timeseries-dynamodb.js';
 
 const H = Date.UTC(2026, 0, 1, 10);
 let dir: string;

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import type { SeriesRecord, TelemetryStore } from '../../lambdas/core/telemetry-store.js';
-import { ROLLUP_GRACE_MS, markingLateSamples } from '../../lambdas/core/rollup-pass.js';
-import { DynamoRollupStore } from '../../lambdas/core/rollups-dynamodb.js';
-import { tables } from '../../lambdas/core/tables.js';
+import type { SeriesRecord, TelemetryStore } from '../../lambdas/core/timeseries/telemetry-store.js';
+import { ROLLUP_GRACE_MS, markingLateSamples } from '../../lambdas/core/analytics/rollup-pass.js';
+import { DynamoRollupStore } from '../../lambdas/core/analytics/rollups-dynamodb.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
 
 let dir: string;
 let dynamo: LocalDynamo;

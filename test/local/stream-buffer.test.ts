@@ -13,9 +13,9 @@ import { MAX_PENDING_PER_CONNECTION } from '../../bin/local/broker.js';
 import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/kinesis.js';
 import { startLocalStack, type LocalStack } from '../../bin/local/stack.js';
 import { CheckpointFile, StreamConsumer } from '../../bin/local/stream-consumer.js';
-import type { Ports } from '../../lambdas/core/ingest-ports.js';
-import type { Rejection } from '../../lambdas/core/ingest-ports.js';
-import { topics } from '../../lambdas/core/topics.js';
+import type { Ports } from '../../lambdas/core/ingest/ingest-ports.js';
+import type { Rejection } from '../../lambdas/core/ingest/ingest-ports.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { eventually } from '../e2e/helpers.js';
 

@@ -1,4 +1,4 @@
-// The rules' Lambda handler over a Kinesis batch (lambdas/core/stream-handler.ts) against real DynamoDB tables
+// The rules' Lambda handler over a Kinesis batch (lambdas/core/ingest/stream-handler.ts) against real DynamoDB tables
 // (dynalite): one time-series write and one heartbeat per VEN per batch, refusals never fail a batch, a batch
 // delivered twice is stored once, and a failing store write fails only the records it touched.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { buildIngestPorts, documentClient } from '../../lambdas/core/adapters.js';
-import { type Ports } from '../../lambdas/core/ingest-ports.js';
-import type { Env } from '../../lambdas/core/config.js';
-import type { Rejection } from '../../lambdas/core/ingest-ports.js';
-import type { SeriesRecord } from '../../lambdas/core/telemetry-store.js';
-import type { RuleEvent } from '../../lambdas/core/rules.js';
-import { streamHandler } from '../../lambdas/core/stream-handler.js';
-import { tables } from '../../lambdas/core/tables.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { type Ports } from '../../lambdas/core/ingest/ingest-ports.js';
+import type { Env } from '../../lambdas/core/common/config.js';
+import type { Rejection } from '../../lambdas/core/ingest/ingest-ports.js';
+import type { SeriesRecord } from '../../lambdas/core/timeseries/telemetry-store.js';
+import type { RuleEvent } from '../../lambdas/core/contracts/rules.js';
+import { streamHandler } from '../../lambdas/core/ingest/stream-handler.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 
 let dir: string;

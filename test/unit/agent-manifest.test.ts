@@ -1,7 +1,7 @@
 // The agent's check of a job against its release's signed manifest, and the version order it refuses to go back in.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AGENT_UPDATE_OPERATION, compareVersions, manifestText, type AgentUpdateDocument } from '../../lambdas/core/agent-update.js';
+import { AGENT_UPDATE_OPERATION, compareVersions, manifestText, type AgentUpdateDocument } from '../../lambdas/core/contracts/agent-update.js';
 import { checkManifest } from '../../device/update/artifact.js';
 
 const keys = generateKeyPairSync('ed25519');

@@ -1,6 +1,6 @@
-// Data-quality arithmetic (lambdas/core/data-quality.ts) on hand-made samples: the figures worked out by hand.
+// Data-quality arithmetic (lambdas/core/analytics/data-quality.ts) on hand-made samples: the figures worked out by hand.
 import { describe, expect, it } from 'vitest';
-import { dataQuality, sampleIntervalMs } from '../../lambdas/core/data-quality.js';
+import { dataQuality, sampleIntervalMs } from '../../lambdas/core/analytics/data-quality.js';
 
 const T0 = Date.UTC(2026, 10, 1);
 const MIN = 60_000;

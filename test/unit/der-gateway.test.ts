@@ -5,9 +5,9 @@ import { GatewayDevice } from '../../device/gateway-device.js';
 import { memoryLog } from '../../device/log.js';
 import type { DeviceRuntime } from '../../device/runtime.js';
 import { parseInventory } from '../../device/site.js';
-import { derDispatchAckSchema, derGatewayTelemetrySchema } from '../../lambdas/core/der-schemas.js';
-import { ackSchema, parse } from '../../lambdas/core/schemas.js';
-import { topics } from '../../lambdas/core/topics.js';
+import { derDispatchAckSchema, derGatewayTelemetrySchema } from '../../lambdas/core/contracts/der-schemas.js';
+import { ackSchema, parse } from '../../lambdas/core/contracts/schemas.js';
+import { topics } from '../../lambdas/core/contracts/topics.js';
 import { at } from './der-helpers.js';
 
 function gateway(nowMs: number) {

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createAssetModel } from '../../device/assets/index.js';
 import { gatewayTelemetry, parseInventory as parseSite } from '../../device/site.js';
-import { derDispatchAckSchema, derGatewayTelemetrySchema, derTelemetrySchema } from '../../lambdas/core/der-schemas.js';
-import { parseInventory } from '../../lambdas/core/inventory.js';
-import { dispatchAckSchema, gatewayTelemetrySchema, parse } from '../../lambdas/core/schemas.js';
+import { derDispatchAckSchema, derGatewayTelemetrySchema, derTelemetrySchema } from '../../lambdas/core/contracts/der-schemas.js';
+import { parseInventory } from '../../lambdas/core/contracts/inventory.js';
+import { dispatchAckSchema, gatewayTelemetrySchema, parse } from '../../lambdas/core/contracts/schemas.js';
 import { at } from './der-helpers.js';
 
 const example = readFileSync(new URL('../../device/inventory.example.yaml', import.meta.url), 'utf8');

@@ -1,7 +1,7 @@
 // The refusal log rides along the error sink: the sink sees every refusal as before, whatever the log does.
 import { describe, expect, it } from 'vitest';
-import { teeErrorSink } from '../../lambdas/core/error-sink-tee.js';
-import type { ErrorSink, RefusalLog, Rejection } from '../../lambdas/core/ingest-ports.js';
+import { teeErrorSink } from '../../lambdas/core/ingest/error-sink-tee.js';
+import type { ErrorSink, RefusalLog, Rejection } from '../../lambdas/core/ingest/ingest-ports.js';
 
 const rejection: Rejection = { reason: 'schema', message: 'venId: required', topic: 'volttron/metering', clientId: 'ven-1' };
 

@@ -1,7 +1,7 @@
 // The fleet's intervals over VENs measured over different spans: a VEN restored early (its commitment released) has
 // fewer intervals than the event, and its shed counts only in the intervals it was measured in.
 import { describe, expect, it } from 'vitest';
-import { fleetIntervals, type IntervalPerformance, type VenPerformance } from '../../lambdas/core/event-performance.js';
+import { fleetIntervals, type IntervalPerformance, type VenPerformance } from '../../lambdas/core/dr/event-performance.js';
 
 const iv = (start: number, end: number, shed: number | null): IntervalPerformance => ({
   start, end, samples: shed === null ? 0 : 1, baseline_kw: shed === null ? null : 10, metered_kw: shed === null ? null : 10 - shed,

@@ -1,8 +1,8 @@
 // The load forecast (weekly profile, same-day adjustment, fallbacks) and its held-out error: pure functions over
 // hand-computed fixtures.
 import { describe, expect, it } from 'vitest';
-import { DAY_MS } from '../../lambdas/core/baseline.js';
-import { forecastLoads, heldOutError, lastLoad, SLOT_MS, WEEK_MS } from '../../lambdas/core/forecast.js';
+import { DAY_MS } from '../../lambdas/core/analytics/baseline.js';
+import { forecastLoads, heldOutError, lastLoad, SLOT_MS, WEEK_MS } from '../../lambdas/core/analytics/forecast.js';
 
 // Wednesday 2024-10-23 00:00 UTC.
 const O = Date.UTC(2024, 9, 23);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ingestMetering, ingestMeteringMessage, ingestPresence, meteringRecords, type RuleMessage } from '../../lambdas/core/ingest.js';
-import type { IngestPorts } from '../../lambdas/core/ingest-ports.js';
-import type { SeriesRecord } from '../../lambdas/core/telemetry-store.js';
-import { MAX_METERING_BATCH, meteringSchema } from '../../lambdas/core/schemas.js';
+import { ingestMetering, ingestMeteringMessage, ingestPresence, meteringRecords, type RuleMessage } from '../../lambdas/core/ingest/ingest.js';
+import type { IngestPorts } from '../../lambdas/core/ingest/ingest-ports.js';
+import type { SeriesRecord } from '../../lambdas/core/timeseries/telemetry-store.js';
+import { MAX_METERING_BATCH, meteringSchema } from '../../lambdas/core/contracts/schemas.js';
 import { fixture } from '../fixture.js';
 
 /** Ports that answer at once and remember every call. */

@@ -1,8 +1,8 @@
 // The der rule's inventory cache: found sites and assets are read once per TTL, misses and failures every time.
 import { describe, expect, it } from 'vitest';
-import { cachedInventory } from '../../lambdas/core/inventory-cache.js';
-import type { InventoryAsset, InventorySite } from '../../lambdas/core/inventory.js';
-import type { InventoryReader } from '../../lambdas/core/inventory-store.js';
+import { cachedInventory } from '../../lambdas/core/inventory/inventory-cache.js';
+import type { InventoryAsset, InventorySite } from '../../lambdas/core/contracts/inventory.js';
+import type { InventoryReader } from '../../lambdas/core/inventory/inventory-store.js';
 
 function counting(assets: Record<string, InventoryAsset>) {
   const reads: string[] = [];

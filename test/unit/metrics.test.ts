@@ -1,7 +1,7 @@
 // The business metrics: EMF lines CloudWatch reads from a Lambda's stdout, nothing outside Lambda unless asked.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { refuse } from '../../lambdas/core/rule-handler.js';
-import { BUSINESS_METRICS, businessMetrics } from '../../lambdas/core/metrics.js';
+import { refuse } from '../../lambdas/core/ingest/rule-handler.js';
+import { BUSINESS_METRICS, businessMetrics } from '../../lambdas/core/common/metrics.js';
 
 function captureStdout(): { lines: () => Record<string, any>[]; restore: () => void } {
   const written: string[] = [];

@@ -6,8 +6,8 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { DynamoAllowList, preProvisioningHook, type AllowList } from '../../lambdas/core/provisioning-hook.js';
-import { tables } from '../../lambdas/core/tables.js';
+import { DynamoAllowList, preProvisioningHook, type AllowList } from '../../lambdas/core/fleet/provisioning-hook.js';
+import { tables } from '../../lambdas/core/contracts/tables.js';
 
 const allowList = (...serials: string[]): AllowList & { asked: string[] } => {
   const asked: string[] = [];

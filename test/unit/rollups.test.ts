@@ -1,7 +1,7 @@
 // The rollup arithmetic on hand-computed figures: interval means, net import/export, demand peak, SOC, shed, groups.
 import { describe, expect, it } from 'vitest';
-import { committedKwh, nodeMetrics, percentileRank } from '../../lambdas/core/node-benchmarks.js';
-import { bucketEnd, bucketStart, combine, groupInterval, intervalRow, rollupSample, rollupView } from '../../lambdas/core/rollups.js';
+import { committedKwh, nodeMetrics, percentileRank } from '../../lambdas/core/analytics/node-benchmarks.js';
+import { bucketEnd, bucketStart, combine, groupInterval, intervalRow, rollupSample, rollupView } from '../../lambdas/core/analytics/rollups.js';
 
 const T0 = Date.UTC(2026, 10, 1); // 2026-11-01T00:00Z
 const MIN = 60_000;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { rules } from '../../lambdas/core/rules.js';
+import { rules } from '../../lambdas/core/contracts/rules.js';
 import { evaluate, parseRuleSql, RulesEngine, substitute } from '../../bin/local/rules-engine.js';
-import { isAllowed } from '../../lambdas/core/policy.js';
-import type { Rejection } from '../../lambdas/core/ingest-ports.js';
-import { basicIngestTopic, parseBasicIngestTopic, topics } from '../../lambdas/core/topics.js';
+import { isAllowed } from '../../lambdas/core/contracts/policy.js';
+import type { Rejection } from '../../lambdas/core/ingest/ingest-ports.js';
+import { basicIngestTopic, parseBasicIngestTopic, topics } from '../../lambdas/core/contracts/topics.js';
 
 const rule = (name: string) => parseRuleSql(rules.find((r) => r.name === name)!.sql);
 

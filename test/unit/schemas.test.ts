@@ -11,7 +11,7 @@ import {
   telemetrySchema,
   winterRiverCommandSchema,
   winterRiverStatusSchema,
-} from '../../lambdas/core/schemas.js';
+} from '../../lambdas/core/contracts/schemas.js';
 import { fleetEventBodySchema } from '../../lambdas/api/bodies.js';
 import { fixture } from '../fixture.js';
 

@@ -1,7 +1,7 @@
 // Recent sessions folded from presence events (seed 002's GET /agents): table-driven over the event orders IoT Core
 // produces, redeliveries included.
 import { describe, expect, it } from 'vitest';
-import { RECENT_SESSIONS, foldSession, type PresenceChange, type Session } from '../../lambdas/core/sessions.js';
+import { RECENT_SESSIONS, foldSession, type PresenceChange, type Session } from '../../lambdas/core/fleet/sessions.js';
 
 const T = Date.UTC(2026, 0, 1);
 const iso = (s: number) => new Date(T + s * 1000).toISOString();

@@ -2,10 +2,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
-import { loadEnv } from '../../lambdas/core/config.js';
-import { DynamoTelemetryStore } from '../../lambdas/core/timeseries-dynamodb.js';
-import { telemetryStore, telemetryWriter } from '../../lambdas/core/timeseries-store.js';
-import { TimestreamTelemetryStore } from '../../lambdas/core/timeseries-timestream.js';
+import { loadEnv } from '../../lambdas/core/common/config.js';
+import { DynamoTelemetryStore } from '../../lambdas/core/timeseries/timeseries-dynamodb.js';
+import { telemetryStore, telemetryWriter } from '../../lambdas/core/timeseries/timeseries-store.js';
+import { TimestreamTelemetryStore } from '../../lambdas/core/timeseries/timeseries-timestream.js';
 
 const tables = { DEVICES_TABLE: 'd', EVENTS_TABLE: 'e', COMMANDS_TABLE: 'c' };
 const dynamo = loadEnv({ ...tables, TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: 't' });

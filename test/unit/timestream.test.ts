@@ -1,11 +1,11 @@
 import { TimestreamQueryClient, type QueryCommand } from '@aws-sdk/client-timestream-query';
 import { RejectedRecordsException, TimestreamWriteClient, type WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
 import { describe, expect, it, vi } from 'vitest';
-import { RejectedRecordsError, ValidationError } from '../../lambdas/core/errors.js';
-import { meteringRecords } from '../../lambdas/core/ingest.js';
-import type { SeriesRecord } from '../../lambdas/core/telemetry-store.js';
-import { meteringSchema } from '../../lambdas/core/schemas.js';
-import { TimestreamTelemetryStore } from '../../lambdas/core/timeseries-timestream.js';
+import { RejectedRecordsError, ValidationError } from '../../lambdas/core/contracts/errors.js';
+import { meteringRecords } from '../../lambdas/core/ingest/ingest.js';
+import type { SeriesRecord } from '../../lambdas/core/timeseries/telemetry-store.js';
+import { meteringSchema } from '../../lambdas/core/contracts/schemas.js';
+import { TimestreamTelemetryStore } from '../../lambdas/core/timeseries/timeseries-timestream.js';
 import { fixture } from '../fixture.js';
 
 // Timestream has no local form: the real SDK clients are used and their `send` is intercepted,

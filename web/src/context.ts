@@ -1,7 +1,7 @@
 // What every view reads: the API client, the live store, the session, the operator's role and the configuration.
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
-import type { Role } from '../../lambdas/api/roles.js';
+import type { Role } from '../../lambdas/core/contracts/roles.js';
 import type { Api } from './api/client.js';
 import type { Session } from './auth/session.js';
 import type { DashboardConfig } from './config.js';

@@ -1,7 +1,7 @@
 // Start-up: read /config.json, restore or start the session, then open the API client and the live feed.
 import { render } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
-import type { Role } from '../../lambdas/api/roles.js';
+import type { Role } from '../../lambdas/core/contracts/roles.js';
 import { Api } from './api/client.js';
 import { restoreSession, type Session } from './auth/session.js';
 import { liveUrl, loadConfig, type DashboardConfig } from './config.js';

@@ -2,11 +2,11 @@
 // run the power engine, store the state and recent events, and publish the resulting commands to the nodes.
 // Time advances with the statuses: each evaluation runs at the newest receive time seen, so with every node
 // reporting every few seconds a generator start delay or a UPS battery runs out within one status interval.
-import { topics } from '../topics.js';
-import type { CommandPublisher } from '../command-store.js';
+import { topics } from '../contracts/topics.js';
+import type { CommandPublisher } from '../commands/command-store.js';
 import { evaluate, type NodeReport, type SystemState } from './engine.js';
 import type { ControllerCommand, PowerEvent } from './events.js';
-import type { Topology } from './topology.js';
+import type { Topology } from '../contracts/topology.js';
 
 /** A node's newest status as the controller keeps it; `at`: when it was received (epoch ms). */
 export interface StoredReport extends NodeReport {

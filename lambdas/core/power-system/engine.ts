@@ -2,7 +2,7 @@
 // the previous system state, which nodes have power and from where, how much flows through each, what the UPS
 // batteries have left, and what changed since. Pure: no clock, no I/O; call it on every status and on a timer.
 import { diff, type ControllerCommand, type PowerEvent } from './events.js';
-import type { Topology, TopologyNode } from './topology.js';
+import type { Topology, TopologyNode } from '../contracts/topology.js';
 
 export type Source = 'utility' | 'generator' | 'ups';
 

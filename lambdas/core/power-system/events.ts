@@ -1,6 +1,6 @@
 // What changed between two evaluations of the power engine, and what the controller should tell the nodes.
 import type { NodeState, Source, SystemState } from './engine.js';
-import type { NodeKind, Topology } from './topology.js';
+import type { NodeKind, Topology } from '../contracts/topology.js';
 
 export type PowerEvent =
   | { readonly type: 'power_lost'; readonly node_id: string; readonly at: number }

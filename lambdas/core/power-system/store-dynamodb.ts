@@ -2,7 +2,7 @@
 // newest status, the engine's state, the recent events and the commands not yet published, written under a version
 // condition. One item keeps a batch's update atomic; it holds a chain of a few hundred nodes (400 KB item limit).
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { conditional } from '../dynamo.js';
+import { conditional } from '../common/dynamo.js';
 import type { PowerSystemRecord, PowerSystemStore } from './controller.js';
 
 const KEY = { pk: 'system' };

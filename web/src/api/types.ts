@@ -1,15 +1,15 @@
 // The API's response bodies, inferred from the very functions the Lambda runs, so the UI cannot drift from the API.
-import type { commandView } from '../../../lambdas/core/commands.js';
-import type { dispatchView } from '../../../lambdas/core/dispatch.js';
-import type { fleetEventReport, startFleetEvent } from '../../../lambdas/core/fleet-event.js';
-import type { InventoryAsset } from '../../../lambdas/core/inventory.js';
-import type { summarizePortfolio } from '../../../lambdas/core/portfolio.js';
+import type { commandView } from '../../../lambdas/core/commands/commands.js';
+import type { dispatchView } from '../../../lambdas/core/commands/dispatch.js';
+import type { fleetEventReport, startFleetEvent } from '../../../lambdas/core/dr/fleet-event.js';
+import type { InventoryAsset } from '../../../lambdas/core/contracts/inventory.js';
+import type { summarizePortfolio } from '../../../lambdas/core/analytics/portfolio.js';
 import type { listAgents } from '../../../lambdas/api/inventory.js';
 import type * as q from '../../../lambdas/api/queries.js';
 import type { winterRiverSystem } from '../../../lambdas/api/winter-river.js';
 import type { getSite } from '../../../lambdas/api/der.js';
-import type { DerGatewayTelemetry as GatewayTelemetry } from '../../../lambdas/core/der-schemas.js';
-import type { Ack, Metering, ShadowReported, WinterRiverStatus } from '../../../lambdas/core/schemas.js';
+import type { DerGatewayTelemetry as GatewayTelemetry } from '../../../lambdas/core/contracts/der-schemas.js';
+import type { Ack, Metering, ShadowReported, WinterRiverStatus } from '../../../lambdas/core/contracts/schemas.js';
 
 type Body<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 type Item<F extends (...args: never[]) => unknown> = Body<F> extends { items: (infer T)[] } ? T : never;

@@ -1,7 +1,7 @@
 // Small presentational pieces shared by the views. Device strings are passed as text children, never as HTML.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import { hasRole, type Role } from '../../../lambdas/api/roles.js';
+import { hasRole, type Role } from '../../../lambdas/core/contracts/roles.js';
 import { useApp, type Async } from '../context.js';
 import type { Connection } from '../live/store.js';
 import { clock24 } from './alarms.js';

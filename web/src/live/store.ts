@@ -3,7 +3,7 @@
 // at most twice a second, however many messages arrive (1,000 VENs at 5 s is 200 messages a second).
 import type { Api } from '../api/client.js';
 import type { Ack, GatewayTelemetry, Portfolio, Ven, WinterRiverNode, WinterRiverSystem } from '../api/types.js';
-import { operatorSubscribeFilters } from '../../../lambdas/core/policy.js';
+import { operatorSubscribeFilters } from '../../../lambdas/core/contracts/policy.js';
 import { MqttWs } from './mqtt-ws.js';
 
 export type Connection = 'connecting' | 'live' | 'polling';

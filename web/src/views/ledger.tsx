@@ -1,7 +1,7 @@
 // A node's transaction ledger: the API's re-check of its hash chain (intact up to its head, or broken at the first
 // entry that does not check), and its entries newest first, a settlement with its event, energy, tariff and amount.
 import { useState } from 'preact/hooks';
-import type { LedgerEntry, Verification } from '../../../lambdas/core/ledger.js';
+import type { LedgerEntry, Verification } from '../../../lambdas/core/records/ledger.js';
 import type { Page } from '../api/types.js';
 import { Badge, Empty, Field, Loaded, Pager } from '../components/ui.js';
 import { useApp, useAsync, useLive, usePages } from '../context.js';

@@ -1,0 +1,295 @@
+// Fleet demand-response events: one shed request split over VENs by what they can shed now (never critical
+// loads), one seed-001 `event` command per VEN under a shared event_id, and the report of requested vs
+// acknowledged vs measured shed. A VEN runs one event at a time (a new one replaces it), so an event commits each VEN
+// it allocates until its end: a VEN committed to another event still running is left out, named, and an event that
+// finds nothing left to allocate is refused (409). Commitments are conditional writes, so two requests racing never
+// both take a VEN: the one that loses plans again without it.
+import * as z from 'zod';
+import { allocateShed, type ShedCandidate } from './allocation.js';
+import {
+  ADJUSTMENT_CAP,
+  ADJUSTMENT_FROM_MS,
+  ADJUSTMENT_TO_MS,
+  BASELINE_DAYS,
+  computeBaseline,
+  DAY_MS,
+  INTERVAL_MS,
+  isWeekend,
+  kw,
+  LOOKBACK_DAYS,
+  type BaselineInput,
+} from '../analytics/baseline.js';
+import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from '../commands/commands.js';
+import { ConflictError, NotFoundError } from '../contracts/errors.js';
+import { fleetIntervals, PERFORMANCE_TOLERANCE, venPerformance } from './event-performance.js';
+import { mapLimited } from '../common/map-limited.js';
+import { meterSamples } from './meter-samples.js';
+import type { Device, DeviceRegistry } from '../fleet/registry.js';
+import type { FleetEventRecord, FleetEventStore, VenCommitment } from './fleet-event-store.js';
+import type { TelemetryStore } from '../timeseries/telemetry-store.js';
+import { listAll } from '../fleet/registry-pages.js';
+import type { RollupStore } from '../analytics/rollups-dynamodb.js';
+import { shedFactors } from './shed-forecast.js';
+import type { ShedTier } from '../fleet/shed-capability.js';
+
+
+export interface FleetEventRequest {
+  readonly shed_kw: number;
+  readonly duration_sec: number;
+  /** Default: every online VEN. */
+  readonly ven_ids?: readonly string[];
+}
+
+export interface FleetEventPorts extends CommandPorts {
+  readonly registry: DeviceRegistry;
+  readonly fleetEvents: FleetEventStore;
+  readonly telemetry: TelemetryStore;
+}
+
+/**
+ * Who would shed what: the allocation over the VENs asked for (default: every online one), each VEN's loads weighed by
+ * its load forecast over the event window (shed-forecast.ts), who is left out, and what is already committed to
+ * events still running (those VENs are left out too).
+ */
+export async function planFleetEvent(
+  req: FleetEventRequest,
+  ports: Pick<FleetEventPorts, 'registry' | 'fleetEvents'> & { rollups: Pick<RollupStore, 'query'> },
+  now: number,
+) {
+  const vens = req.ven_ids ? await namedVens(ports.registry, req.ven_ids) : await listAll(ports.registry, 'ven', true);
+  const held = await ports.fleetEvents.commitments(vens.filter((v) => v.online).map((v) => v.deviceId), now);
+  const excluded: FleetEventRecord['excluded'][number][] = [];
+  const sheddable: Device[] = [];
+  for (const ven of vens) {
+    const commitment = held.get(ven.deviceId);
+    if (!ven.online) excluded.push({ venId: ven.deviceId, reason: 'offline' });
+    else if (commitment) excluded.push({ venId: ven.deviceId, reason: `committed to ${commitment.eventId} until ${new Date(commitment.until).toISOString()}` });
+    else if (shedLoadsOf(ven).length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
+    else sheddable.push(ven);
+  }
+  const factors = await shedFactors(ports.rollups, sheddable, now, req.duration_sec);
+  const candidates: ShedCandidate[] = sheddable.map((ven) => ({ venId: ven.deviceId, loads: shedLoadsOf(ven), factor: factors.get(ven.deviceId)! }));
+  const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
+  return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded, committed: [...held.values()].map(committedView) };
+}
+
+const committedView = (c: VenCommitment) => ({ venId: c.venId, eventId: c.eventId, shed_kw: c.shed_kw, until: new Date(c.until).toISOString() });
+
+/** Plans before giving up when other events keep taking the VENs planned with (each loss plans again without them). */
+const COMMIT_ATTEMPTS = 5;
+/** Commitments written at once. */
+const COMMIT_PARALLEL = 16;
+
+export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts & { rollups: Pick<RollupStore, 'query'> }, ctx: CommandContext) {
+  const eventId = `evt-${ctx.newId()}`;
+  const endsAt = ctx.now + req.duration_sec * 1000;
+  for (let attempt = 1; attempt <= COMMIT_ATTEMPTS; attempt++) {
+    const plan = await planFleetEvent(req, ports, ctx.now);
+    if (plan.allocations.length === 0 && plan.committed.length > 0) {
+      throw new ConflictError(
+        `nothing left to allocate: ${plan.committed.map((c) => `${c.venId} (${c.shed_kw} kW) is committed to ${c.eventId} until ${c.until}`).join('; ')}`,
+      );
+    }
+    const commitments = plan.allocations.map((a): VenCommitment => ({ venId: a.venId, eventId, since: ctx.now, until: endsAt, shed_kw: a.shed_kw }));
+    const lost = await mapLimited(commitments, COMMIT_PARALLEL, (c) => ports.fleetEvents.commit(c, ctx.now));
+    if (lost.every((l) => l === undefined)) return launch(eventId, req, plan, ports, ctx, endsAt);
+    // another event took some of them meanwhile: give back what this attempt took, plan again without them
+    await mapLimited(commitments, COMMIT_PARALLEL, (c, i) => (lost[i] ? Promise.resolve() : ports.fleetEvents.uncommit(c.venId, eventId)));
+    await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+  }
+  throw new ConflictError(`other events kept taking the VENs planned with (${COMMIT_ATTEMPTS} attempts): plan again`);
+}
+
+async function launch(
+  eventId: string,
+  req: FleetEventRequest,
+  plan: Awaited<ReturnType<typeof planFleetEvent>>,
+  ports: FleetEventPorts,
+  ctx: CommandContext,
+  endsAt: number,
+) {
+  const event: FleetEventRecord = {
+    eventId,
+    requested_kw: req.shed_kw,
+    duration_sec: req.duration_sec,
+    startedAt: ctx.now,
+    endsAt,
+    allocations: plan.allocations.map((a) => ({ ...a, correlationId: ctx.newId() })),
+    shortfall_kw: plan.shortfall_kw,
+    excluded: plan.excluded,
+  };
+  const release = () => mapLimited(event.allocations, COMMIT_PARALLEL, (a) => ports.fleetEvents.uncommit(a.venId, eventId));
+  if (!(await ports.fleetEvents.create(event))) {
+    await release();
+    throw new Error(`event id ${eventId} already taken`);
+  }
+  const sent = await Promise.allSettled(
+    event.allocations.map((a) =>
+      sendCommand(ports, a.venId, eventCommand(eventId, a.shed_kw, req.duration_sec, a.correlationId), ctx, { fleetEventId: eventId }),
+    ),
+  );
+  const failed = sent.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed.length > 0 && failed.length === sent.length) {
+    await release();
+    throw failed[0]!.reason;
+  }
+  return {
+    eventId,
+    ...plan,
+    allocations: event.allocations.map((a, i) => ({ ...a, status: sent[i]!.status === 'fulfilled' ? 'sent' : 'failed' })),
+  };
+}
+
+/** VENs whose metering a report reads at once. */
+const REPORT_PARALLEL = 16;
+
+/** What a report reads: the event, its commands' ACKs and the VENs' metering. */
+export type ReportPorts = Pick<FleetEventPorts, 'fleetEvents' | 'commands' | 'telemetry'>;
+
+export async function fleetEventReport(eventId: string, ports: ReportPorts, now: number) {
+  const event = await ports.fleetEvents.get(eventId);
+  if (!event) throw new NotFoundError(`event ${eventId}`);
+  // whole intervals up to the one in progress: its baseline is the whole interval's, its load what came so far
+  const end = Math.min(event.endsAt, event.startedAt + Math.max(1, Math.ceil((now - event.startedAt) / INTERVAL_MS)) * INTERVAL_MS);
+  // a few VENs at a time: each reads up to 32 windows of metering
+  const measuredVens = await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
+    const command = await ports.commands.get(a.correlationId);
+    const ack = command?.ack?.op === 'event' ? command.ack : undefined;
+    // a VEN released early (restored) is measured up to its release: what it sheds after may be another event's
+    const released = event.released?.[a.venId];
+    const venEnd = released === undefined ? end : Math.max(event.startedAt + 1, Math.min(end, released));
+    const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, venEnd);
+    const baseline = computeBaseline(baselineInput);
+    return {
+      ...a,
+      status: command?.status ?? 'not-sent',
+      actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
+      ...withDelivered(venPerformance(baseline, baselineInput.during, a.expected_kw ?? a.shed_kw)),
+      baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
+      baseline_days: baseline.days.length,
+      baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
+      ...(released !== undefined && { released_at: new Date(released).toISOString() }),
+    };
+  });
+  const vens = measuredVens.map((v) => ({ ...v, intervals: v.intervals.map(isoTimes) }));
+  const measured = vens.flatMap((v) => (v.measured_shed_kw !== null ? [v.measured_shed_kw] : []));
+  return {
+    eventId,
+    status: now < event.endsAt ? 'active' : 'ended',
+    start: new Date(event.startedAt).toISOString(),
+    end: new Date(event.endsAt).toISOString(),
+    duration_sec: event.duration_sec,
+    requested_kw: event.requested_kw,
+    allocated_kw: allocatedKw(event),
+    shortfall_kw: event.shortfall_kw,
+    acknowledged_kw: kw(vens.reduce((s, v) => s + (v.actual_shed_kw ?? 0), 0)),
+    measured_shed_kw: measured.length ? kw(measured.reduce((s, v) => s + v, 0)) : null,
+    delivered_kwh: sumOrNull(vens.map((v) => v.delivered_kwh)),
+    baseline_method: BASELINE_METHOD,
+    tolerance: PERFORMANCE_TOLERANCE,
+    intervals: fleetIntervals(measuredVens, event.requested_kw).map(isoTimes),
+    vens,
+    excluded: event.excluded,
+  };
+}
+
+export type FleetEventReport = Awaited<ReturnType<typeof fleetEventReport>>;
+
+/** Per-VEN intervals a report serves inline at most (all VENs together); past it, only the CSV has them. */
+export const MAX_INLINE_VEN_INTERVALS = 10_000;
+
+/**
+ * The report as `GET /api/events/{eventId}` serves it: whole, unless its VENs' intervals add up past
+ * MAX_INLINE_VEN_INTERVALS (a 24 h event over 1,000 VENs has 288,000: tens of MB of JSON); then each VEN's `intervals`
+ * is empty there and `ven_intervals` says `csv`: `/report.csv` has them all.
+ */
+export function reportView(report: FleetEventReport) {
+  const inline = report.vens.reduce((n, v) => n + v.intervals.length, 0) <= MAX_INLINE_VEN_INTERVALS;
+  return {
+    ...report,
+    ven_intervals: inline ? ('inline' as const) : ('csv' as const),
+    vens: inline ? report.vens : report.vens.map((v) => ({ ...v, intervals: [] as typeof v.intervals })),
+  };
+}
+
+export type FleetEventReportView = ReturnType<typeof reportView>;
+
+/**
+ * What a VEN delivered: each interval's measured shed × its length in hours (the last interval may be shorter),
+ * added up; an interval with nothing measured adds nothing, a negative shed (load above baseline) subtracts. Null when
+ * no interval was measured.
+ */
+function withDelivered<T extends { intervals: readonly { start: number; end: number; shed_kw: number | null }[] }>(perf: T) {
+  const kwh = perf.intervals.map((iv) => (iv.shed_kw === null ? null : (iv.shed_kw * (iv.end - iv.start)) / 3_600_000));
+  return { ...perf, delivered_kwh: sumOrNull(kwh) };
+}
+
+const sumOrNull = (values: readonly (number | null)[]) => {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length ? kw(known.reduce((s, v) => s + v, 0)) : null;
+};
+
+const BASELINE_METHOD =
+  `per 5-minute interval, the mean load in the same interval on the ${BASELINE_DAYS} most recent prior days of the event day's type ` +
+  `(weekday or weekend, UTC) without an event, within ${LOOKBACK_DAYS} days ("n-of-${BASELINE_DAYS}" with fewer), scaled by the ` +
+  `event day's load from 4 h to 1 h before the start over those days' (capped to ±${ADJUSTMENT_CAP * 100}%); with no such day, ` +
+  `the VEN's own baselinePowerKw`;
+
+const isoTimes = <T extends { start: number; end: number }>(iv: T) => ({ ...iv, start: new Date(iv.start).toISOString(), end: new Date(iv.end).toISOString() });
+
+/**
+ * The readings the baseline needs: the event, the adjustment window before it, and both again on each prior day of
+ * the event day's type (another type is never eligible: not read). Two reads a day, so that a long event's readings
+ * never crowd out the adjustment window (a read stops at MAX_SAMPLES, meter-samples.ts).
+ */
+async function readBaselineInput(telemetry: TelemetryStore, venId: string, start: number, end: number): Promise<BaselineInput> {
+  const read = (back: number, a: number, b: number) => meterSamples(telemetry, venId, a - back, b - back);
+  const readDay = async (back: number) => {
+    const [before, during] = await Promise.all([read(back, start - ADJUSTMENT_FROM_MS, start - ADJUSTMENT_TO_MS), read(back, start, end)]);
+    return [...before, ...during];
+  };
+  const backs = Array.from({ length: LOOKBACK_DAYS }, (_, i) => (i + 1) * DAY_MS);
+  const [during, before, ...priorDays] = await Promise.all([
+    read(0, start, end),
+    read(0, start - ADJUSTMENT_FROM_MS, start - ADJUSTMENT_TO_MS),
+    ...backs.map((back) => (isWeekend(start - back) === isWeekend(start) ? readDay(back) : Promise.resolve([]))),
+  ]);
+  return { start, end, before, during, priorDays };
+}
+
+/** One line of `GET /api/events`. */
+export function fleetEventSummary(event: FleetEventRecord) {
+  return {
+    eventId: event.eventId,
+    requested_kw: event.requested_kw,
+    duration_sec: event.duration_sec,
+    startedAt: new Date(event.startedAt).toISOString(),
+    endsAt: new Date(event.endsAt).toISOString(),
+    allocated_kw: allocatedKw(event),
+    shortfall_kw: event.shortfall_kw,
+    vens: event.allocations.length,
+  };
+}
+
+const allocatedKw = (event: FleetEventRecord) => kw(event.allocations.reduce((s, a) => s + (a.expected_kw ?? a.shed_kw), 0));
+
+const tiersSchema = z.array(z.object({ priority: z.number(), kw: z.number().nonnegative() }));
+
+/**
+ * The sheddable loads of a VEN's latest metering summary (see shedCapability); from a summary that predates them,
+ * one load per tier; none when it predates both.
+ */
+export function shedLoadsOf(ven: Device): ShedTier[] {
+  const loads = tiersSchema.safeParse(ven.latest?.shedLoads ?? ven.latest?.shedTiers);
+  return loads.success ? loads.data.filter((t) => t.kw > 0) : [];
+}
+
+async function namedVens(registry: DeviceRegistry, venIds: readonly string[]): Promise<Device[]> {
+  return Promise.all(
+    venIds.map(async (id) => {
+      const ven = await registry.get(id);
+      if (ven?.kind !== 'ven') throw new NotFoundError(`VEN ${id}`);
+      return ven;
+    }),
+  );
+}

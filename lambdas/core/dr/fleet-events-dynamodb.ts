@@ -1,0 +1,226 @@
+// Fleet demand-response events on DynamoDB (`tables.fleetEvents`): one item per event, written once (then only marked
+// settled), listed newest first through `byMonth` one UTC month at a time. The report stored at settlement sits beside
+// it in the same table, Brotli-compressed JSON, under keys no event id can take (`/`, which the routes' ids cannot
+// carry) and without `month`, so never listed: `<eventId>/report` (the report as served) and, when the per-VEN
+// intervals are too many to serve inline, `<eventId>/report/<attempt>/<n>` (their parts, for the CSV). Each VEN's
+// commitment to an event is one more such item, `commit/<venId>`, rewritten only when free (its `until` passed).
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
+import { monthsBack, newestFirst, walkBuckets } from '../common/bucket-pages.js';
+import { batchGetAll, conditional } from '../common/dynamo.js';
+import { checkStartKey } from '../common/page-token.js';
+import { tables } from '../contracts/tables.js';
+import type { FleetEventRecord, FleetEventStore, StoredReport, VenCommitment } from './fleet-event-store.js';
+
+/** How far back the listing reads: two years of months. */
+export const LISTED_MONTHS = 24;
+
+const monthOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
+
+export class DynamoFleetEventStore implements FleetEventStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+    /** TTL: kept this long after it started. */
+    private readonly retentionDays = 730,
+  ) {}
+
+  create(event: FleetEventRecord) {
+    return conditional(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { released: {}, ...event, month: monthOf(event.startedAt), expiresAt: Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400 },
+          ConditionExpression: 'attribute_not_exists(eventId)',
+        }),
+      ),
+    );
+  }
+
+  async commit(c: VenCommitment, now: number) {
+    const taken = await conditional(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { eventId: commitKey(c.venId), venId: c.venId, holder: c.eventId, since: c.since, until: c.until, shed_kw: c.shed_kw, expiresAt: Math.ceil(c.until / 1000) + 86_400 },
+          ConditionExpression: 'attribute_not_exists(eventId) OR #until <= :now OR holder = :holder',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now, ':holder': c.eventId },
+        }),
+      ),
+    );
+    if (taken) return undefined;
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(c.venId) }, ConsistentRead: true }));
+    // freed between the write and the read: still not ours (the caller plans again)
+    return res.Item ? toCommitment(res.Item) : { ...c, eventId: '', until: now };
+  }
+
+  async release(venId: string, now: number) {
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(venId) }, ConsistentRead: true }));
+    const held = res.Item && toCommitment(res.Item);
+    if (!held || held.until <= now) return undefined;
+    // first the event's record of it, so that a crash in between leaves the VEN committed, never counted twice
+    await conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { eventId: held.eventId },
+          UpdateExpression: 'SET released.#ven = :at',
+          ConditionExpression: 'attribute_exists(released) AND attribute_not_exists(released.#ven)',
+          ExpressionAttributeNames: { '#ven': venId },
+          ExpressionAttributeValues: { ':at': now },
+        }),
+      ),
+    );
+    await this.uncommit(venId, held.eventId);
+    return held.eventId;
+  }
+
+  async uncommit(venId: string, eventId: string) {
+    await conditional(() =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { eventId: commitKey(venId) },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': eventId },
+        }),
+      ),
+    );
+  }
+
+  async commitments(venIds: readonly string[], now: number) {
+    const found = new Map<string, VenCommitment>();
+    const keys = venIds.map((id) => ({ eventId: commitKey(id) }));
+    for (const item of await batchGetAll(this.client, this.tableName, keys, 'fleet event commitments', { consistentRead: true })) {
+      const c = toCommitment(item);
+      if (c.until > now) found.set(c.venId, c);
+    }
+    return found;
+  }
+
+  async get(eventId: string) {
+    if (eventId.includes('/')) return undefined; // a stored report's key, not an event
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId } }));
+    return res.Item && toRecord(res.Item);
+  }
+
+  async markSettled(eventId: string, at: number) {
+    await conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { eventId },
+          UpdateExpression: 'SET settledAt = :at',
+          ConditionExpression: 'attribute_exists(eventId) AND attribute_not_exists(settledAt)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
+  }
+
+  async putReport(event: FleetEventRecord, report: StoredReport) {
+    const z = compress(report.report);
+    if (z.length > MAX_ITEM_BYTES) throw new Error(`the report of ${event.eventId} is ${z.length} bytes compressed: too big for one item`);
+    const expiresAt = Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400;
+    const parts = chunked(report.parts).flatMap(compressedParts);
+    // under keys of this attempt's own: a racing attempt's parts never mix with these (the loser's are left to TTL)
+    const attempt = randomUUID();
+    const partKeys = parts.map((_, i) => `${event.eventId}/report/${attempt}/${i}`);
+    await Promise.all(
+      parts.map((part, i) => this.client.send(new PutCommand({ TableName: this.tableName, Item: { eventId: partKeys[i], z: part, expiresAt } }))),
+    );
+    return conditional(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { eventId: `${event.eventId}/report`, z, parts: partKeys, expiresAt },
+          ConditionExpression: 'attribute_not_exists(eventId)',
+        }),
+      ),
+    );
+  }
+
+  async getReport(eventId: string, withParts: boolean): Promise<StoredReport | undefined> {
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: `${eventId}/report` } }));
+    if (!res.Item) return undefined;
+    const report = decompress(res.Item.z) as Record<string, unknown>;
+    const keys = (res.Item.parts ?? []) as string[];
+    if (!withParts || keys.length === 0) return { report, parts: [] };
+    const byKey = new Map<string, unknown[]>();
+    // consistent: the parts are put just before the report that names them
+    const items = await batchGetAll(this.client, this.tableName, keys.map((k) => ({ eventId: k })), 'fleet event report', { consistentRead: true });
+    for (const item of items) byKey.set(item.eventId as string, decompress(item.z) as unknown[]);
+    const missing = keys.filter((k) => !byKey.has(k));
+    if (missing.length > 0) throw new Error(`the stored report of ${eventId} names ${missing.length} part(s) that are not stored: ${missing[0]}`);
+    return { report, parts: keys.flatMap((k) => byKey.get(k)!) };
+  }
+
+  async list(page: { limit: number; next?: string }) {
+    const result = await walkBuckets(
+      monthsBack(this.now(), LISTED_MONTHS),
+      newestFirst(this.client, (month) => ({
+        TableName: this.tableName,
+        IndexName: 'byMonth',
+        KeyConditionExpression: '#month = :month',
+        ExpressionAttributeNames: { '#month': 'month' },
+        ExpressionAttributeValues: { ':month': month },
+      })),
+      page.limit,
+      page.next,
+      (month, key) => checkStartKey(key, tables.fleetEvents, 'byMonth', { partition: month }),
+    );
+    return { ...result, items: result.items.map(toRecord) };
+  }
+}
+
+/** Compressed bytes per item, at most: far below DynamoDB's 400 KB with the keys. */
+const MAX_ITEM_BYTES = 300_000;
+/** JSON characters per part before compression: the per-VEN intervals compress well over 10:1. */
+const PART_CHARS = 1_500_000;
+
+const compress = (value: unknown) => {
+  const json = JSON.stringify(value);
+  return brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } });
+};
+const decompress = (z: unknown) => JSON.parse(brotliDecompressSync(z as Uint8Array).toString('utf8')) as unknown;
+
+/** A run of parts compressed: one item's worth, or halves (and so on) when it compresses worse than expected. */
+function compressedParts(parts: unknown[]): Buffer[] {
+  const z = compress(parts);
+  if (z.length <= MAX_ITEM_BYTES) return [z];
+  if (parts.length === 1) throw new Error(`one VEN's intervals are ${z.length} bytes compressed: too big for one item`);
+  const half = Math.ceil(parts.length / 2);
+  return [...compressedParts(parts.slice(0, half)), ...compressedParts(parts.slice(half))];
+}
+
+/** The parts in consecutive runs of about PART_CHARS of JSON each. */
+function chunked(parts: readonly unknown[]): unknown[][] {
+  const chunks: unknown[][] = [];
+  let size = Infinity;
+  for (const part of parts) {
+    const length = JSON.stringify(part).length;
+    if (size + length > PART_CHARS) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks.at(-1)!.push(part);
+    size += length;
+  }
+  return chunks;
+}
+
+const commitKey = (venId: string) => `commit/${venId}`;
+const toCommitment = (item: Record<string, unknown>): VenCommitment => ({
+  venId: item.venId as string,
+  eventId: item.holder as string,
+  since: item.since as number,
+  until: item.until as number,
+  shed_kw: item.shed_kw as number,
+});
+
+/** The event as stored, without the listing's and TTL's attributes, and without `released` while nothing is. */
+const toRecord = ({ month: _month, expiresAt: _expiresAt, released, ...event }: Record<string, unknown>) =>
+  ({ ...event, ...(released && Object.keys(released as object).length > 0 ? { released } : {}) }) as unknown as FleetEventRecord;
