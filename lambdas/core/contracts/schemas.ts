@@ -354,6 +354,3 @@ export function parse<T extends z.ZodType>(schema: T, data: unknown): ParseResul
   const field = fieldPath(path);
   return { ok: false, field, message: `${field}: ${issue.message}` };
 }
-
-/** An event interval passes when its measured shed is within ±10% of the commitment (the target the allocation aims at). */
-export const PERFORMANCE_TOLERANCE = 0.1;

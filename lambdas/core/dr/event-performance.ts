@@ -2,7 +2,7 @@
 // per VEN and for the fleet, each interval passing when the shed is within PERFORMANCE_TOLERANCE of the commitment.
 // A VEN's commitment is what it was expected to shed (its expected_kw, else its allocated kW); the fleet's is the kW requested. Pure.
 import { kw, mean, type Baseline, type MeterSample } from '../analytics/baseline.js';
-import { PERFORMANCE_TOLERANCE } from '../contracts/schemas.js';
+import { PERFORMANCE_TOLERANCE } from '../contracts/performance.js';
 
 export { PERFORMANCE_TOLERANCE };
 

@@ -7,7 +7,7 @@ import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, Pager, Requires
 import { useApp, useAsync, useInterval, useLiveMessages, usePages } from '../context.js';
 import { DASH, kw, num, time } from '../format.js';
 import { hrefOf, navigate } from '../router.js';
-import { PERFORMANCE_TOLERANCE } from '../../../lambdas/core/contracts/schemas.js';
+import { PERFORMANCE_TOLERANCE } from '../../../lambdas/core/contracts/performance.js';
 
 interface EventSummary {
   eventId: string;
