@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { ensureTables, startDynamo } from '../bin/local/dynamodb.js';
+import { ensureTables, startDynamo } from '../bin/local/aws/dynamodb.js';
 import { PanelModel, defaultPanel } from '../device/panel.js';
 import { rngFor } from '../device/random.js';
 import { MEMORY_STORE_HOURS } from '../lib/storage.js';

@@ -11,7 +11,7 @@ import type { SeriesRecord } from '../lambdas/core/timeseries/telemetry-store.js
 import { readEventReport, settleEvent } from '../lambdas/core/dr/settlement.js';
 import type { FleetEventReport } from '../lambdas/core/dr/fleet-event.js';
 import { reportCsvLines } from '../lambdas/core/dr/report-files.js';
-import { LAMBDA_LIMITS, payloadBytes } from '../bin/local/aws-limits.js';
+import { LAMBDA_LIMITS, payloadBytes } from '../bin/local/aws/aws-limits.js';
 import { seededRng } from '../device/random.js';
 import type { BenchContext } from './harness.js';
 import { atMost, int, ms, summarize, type BenchResult } from './stats.js';

@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalCa, type IssuedCertificate } from '../bin/local/certs.js';
+import { LocalCa, type IssuedCertificate } from '../bin/local/iot/certs.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../bin/local/stack.js';
 import type { Ports } from '../lambdas/core/ingest/ingest-ports.js';
 import type { DeviceKind, DeviceRegistry } from '../lambdas/core/fleet/registry.js';

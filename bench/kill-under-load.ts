@@ -8,7 +8,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { LocalCa } from '../bin/local/certs.js';
+import { LocalCa } from '../bin/local/iot/certs.js';
 import type { LocalConfig } from '../bin/local/stack.js';
 import { topics } from '../lambdas/core/contracts/topics.js';
 

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureTables, startDynamo } from '../bin/local/dynamodb.js';
+import { ensureTables, startDynamo } from '../bin/local/aws/dynamodb.js';
 import { documentClient } from '../lambdas/core/adapters.js';
 import { appendEntry, verifyChain } from '../lambdas/core/records/ledger.js';
 import { DynamoLedgerStore } from '../lambdas/core/records/ledger-dynamodb.js';

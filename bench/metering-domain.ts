@@ -115,7 +115,7 @@ export async function run(): Promise<BenchResult> {
     notes: [
       'Before this issue, `meteringRecords` copied the payload with object rest/spread and `Object.fromEntries(Object.entries(...).filter(...))` ' +
         'per record; measured the same way on this machine it cost 25–30 µs per seed message, 3–4× the floor. It now builds each record with ' +
-        'plain loops (same records, same key order: test/unit/ingest.test.ts pins the output) and the heartbeat summary without spreads; ' +
+        'plain loops (same records, same key order: test/core/ingest/ingest.test.ts pins the output) and the heartbeat summary without spreads; ' +
         'zod is imported as a namespace (`import * as z`), which changes nothing at run time but lets esbuild drop its unused parts (bench 4).',
     ],
     seconds: (Date.now() - started) / 1000,

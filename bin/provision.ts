@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from '../lambdas/core/contracts/policy.js';
 import { THING_NAME } from '../lambdas/core/contracts/topics.js';
-import { LocalCa, localThingNameProblem } from './local/certs.js';
+import { LocalCa, localThingNameProblem } from './local/iot/certs.js';
 import type { LocalConfig } from './local/stack.js';
 import type { DeviceIdentities } from '../lambdas/core/fleet/identities.js';
 import { commandLine, output, refuse } from './cli.js';
@@ -131,7 +131,7 @@ async function revoke(thing: string) {
 /** AWS IoT's identities with --aws, else the local registry's (a running local stack enforces its changes at once). */
 async function identities(): Promise<DeviceIdentities> {
   if (!values.aws) {
-    const { LocalDeviceIdentities } = await import('./local/identities-local.js');
+    const { LocalDeviceIdentities } = await import('./local/iot/identities-local.js');
     return new LocalDeviceIdentities(new LocalCa(dir).registry);
   }
   const { IoTClient } = await import('@aws-sdk/client-iot');

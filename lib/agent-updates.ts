@@ -93,7 +93,7 @@ export class AgentUpdates extends Construct {
       abortConfig: { CriteriaList: [failed('FAILED'), failed('TIMED_OUT')] },
       timeoutConfig: { InProgressTimeoutInMinutes: ROLLOUT.inProgressTimeoutMinutes },
     };
-    // in CloudFormation's order of the create-only properties (test/cdk/aws-rules.ts, CREATE_ONLY)
+    // in CloudFormation's order of the create-only properties (test/lib/aws-rules.ts, CREATE_ONLY)
     const digest = createOnlyDigest(
       stack.resolve([template.description, template.documentSource, template.timeoutConfig, template.jobExecutionsRolloutConfig, template.abortConfig, template.presignedUrlConfig]),
     );

@@ -3,7 +3,7 @@
 // certificate and calls RegisterThing; the template's pre-provisioning hook (lambdas/provisioning-hook) allows only a
 // serial on the allow-list table, once, and the template then makes the thing (named after the serial, of the stack's thing
 // type, in its thing group) and attaches the device policy and the certificate. The same topics and hook logic run on
-// the local stack (bin/local/provisioning-service.ts).
+// the local stack (bin/local/iot/provisioning-service.ts).
 import { Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPolicy, CfnProvisioningTemplate } from 'aws-cdk-lib/aws-iot';

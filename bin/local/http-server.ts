@@ -11,7 +11,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { ROLES, type Role } from '../../lambdas/core/contracts/roles.js';
 import { matchRoute } from '../../lambdas/api/routes.js';
 import { ValidationError } from '../../lambdas/core/contracts/errors.js';
-import { AWS_API_LIMITS, HTTP_API_ANSWERS, payloadBytes, type ApiLimits, type LimitAnswer } from './aws-limits.js';
+import { AWS_API_LIMITS, HTTP_API_ANSWERS, payloadBytes, type ApiLimits, type LimitAnswer } from './aws/aws-limits.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -16,7 +16,7 @@ import { ROLES, type Role } from '../../lambdas/core/contracts/roles.js';
 import { buildApiPorts, type ApiPorts } from '../../lambdas/api/ports.js';
 import { housekeeping as housekeepingRun } from '../../lambdas/command-timeouts/handler.js';
 import { rollupPass } from '../../lambdas/rollups/handler.js';
-import { schedule } from './schedule.js';
+import { schedule } from './lambda/schedule.js';
 import { SETTLEMENT_GRACE_MS } from '../../lambdas/core/dr/settlement.js';
 import { rollupFleet } from '../../lambdas/core/analytics/rollup-pass.js';
 import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, rollupStore } from '../../lambdas/core/adapters.js';
@@ -36,30 +36,30 @@ import { ruleJson, rules, type RuleHandler } from '../../lambdas/core/contracts/
 import { streamHandler } from '../../lambdas/core/ingest/stream-handler.js';
 import { tables, type TableName } from '../../lambdas/core/contracts/tables.js';
 import { parseJobsTopic, parseShadowTopic } from '../../lambdas/core/contracts/topics.js';
-import { startBroker, type BrokerOptions } from './broker.js';
-import { LocalCa } from './certs.js';
-import { closeOrphanSessions } from './orphan-sessions.js';
-import { dataPlaneRoutes } from './data-plane.js';
+import { startBroker, type BrokerOptions } from './iot/broker.js';
+import { LocalCa } from './iot/certs.js';
+import { closeOrphanSessions } from './iot/orphan-sessions.js';
+import { dataPlaneRoutes } from './device-services/data-plane.js';
 import { ensureWebBuild } from '../../web/build.js';
-import { ensureTables, startDynamo } from './dynamodb.js';
-import { FileErrorSink } from './error-sink-file.js';
+import { ensureTables, startDynamo } from './aws/dynamodb.js';
+import { FileErrorSink } from './lambda/error-sink-file.js';
 import { frontDoor, roleOfToken } from './http-server.js';
-import type { ApiLimits } from './aws-limits.js';
-import { startS3 } from './s3.js';
+import type { ApiLimits } from './aws/aws-limits.js';
+import { startS3 } from './aws/s3.js';
 import { S3ReportFiles } from '../../lambdas/core/dr/report-files-s3.js';
-import { ensureStreams, startKinesis } from './kinesis.js';
-import { RulesEngine } from './rules-engine.js';
-import { CheckpointFile, StreamConsumer } from './stream-consumer.js';
-import { StreamWriter } from './stream-writer.js';
-import { issuedThings, jobsApi } from './jobs-api.js';
-import { JobsService } from './jobs-service.js';
-import { DynamoJobsStore, JOBS_TABLE } from './jobs-store-dynamodb.js';
-import { ShadowService } from './shadow-service.js';
-import { ProvisioningService } from './provisioning-service.js';
-import { identitiesApi } from './identities-api.js';
-import { AwsCalls, type AwsCall, type DeployedFunction } from './aws-calls.js';
+import { ensureStreams, startKinesis } from './aws/kinesis.js';
+import { RulesEngine } from './iot/rules-engine.js';
+import { CheckpointFile, StreamConsumer } from './lambda/stream-consumer.js';
+import { StreamWriter } from './lambda/stream-writer.js';
+import { issuedThings, jobsApi } from './device-services/jobs-api.js';
+import { JobsService } from './device-services/jobs-service.js';
+import { DynamoJobsStore, JOBS_TABLE } from './device-services/jobs-store-dynamodb.js';
+import { ShadowService } from './device-services/shadow-service.js';
+import { ProvisioningService } from './iot/provisioning-service.js';
+import { identitiesApi } from './iot/identities-api.js';
+import { AwsCalls, type AwsCall, type DeployedFunction } from './aws/aws-calls.js';
 import { DynamoAllowList } from '../../lambdas/core/fleet/provisioning-hook.js';
-import { DynamoShadowStore, SHADOW_TABLE } from './shadow-store-dynamodb.js';
+import { DynamoShadowStore, SHADOW_TABLE } from './device-services/shadow-store-dynamodb.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const REGION = 'us-east-1';
@@ -372,7 +372,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     credentials: secrets.credentials,
     region: REGION,
   });
-  // not recorded: the housekeeping sweep's PutObject and the API's presigned GET (test/cdk/reports.test.ts checks their grants)
+  // not recorded: the housekeeping sweep's PutObject and the API's presigned GET (test/lib/reports.test.ts checks their grants)
   const s3Client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: REGION, credentials: secrets.credentials });
   // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
   const portsOf = (fn: DeployedFunction | undefined): ApiPorts => buildApiPorts(

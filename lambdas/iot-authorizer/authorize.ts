@@ -1,6 +1,6 @@
 // The operators' live feed in AWS: an IoT Core custom authorizer that turns the dashboard's Cognito access token into
 // a read-only IoT policy, so the browser reaches IoT over MQTT-over-WSS without AWS keys. The local broker enforces
-// the same filters (bin/local/broker.ts).
+// the same filters (bin/local/iot/broker.ts).
 import type { IoTCustomAuthorizerEvent, IoTCustomAuthorizerResult, PolicyDocument } from 'aws-lambda';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { FetchError } from 'aws-jwt-verify/error';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
+import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/aws/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { idempotent } from '../../lambdas/api/idempotency.js';

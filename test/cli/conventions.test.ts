@@ -11,8 +11,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
-import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/kinesis.js';
+import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/aws/dynamodb.js';
+import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/aws/kinesis.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { tables } from '../../lambdas/core/contracts/tables.js';
 

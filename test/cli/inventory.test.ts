@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
+import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/aws/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { tables } from '../../lambdas/core/contracts/tables.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCa } from '../../bin/local/certs.js';
+import { LocalCa } from '../../bin/local/iot/certs.js';
 
 const run = promisify(execFile);
 let dir: string;

@@ -4,8 +4,8 @@ import { createServer } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBroker, type Broker } from '../../bin/local/broker.js';
-import { LocalCa } from '../../bin/local/certs.js';
+import { startBroker, type Broker } from '../../bin/local/iot/broker.js';
+import { LocalCa } from '../../bin/local/iot/certs.js';
 
 export interface Published {
   readonly topic: string;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCa } from '../../bin/local/certs.js';
+import { LocalCa } from '../../bin/local/iot/certs.js';
 import type { ProvisionResult } from '../../bin/local/stack.js';
 import { MAX_PAYLOAD_BYTES } from '../../lambdas/core/contracts/schemas.js';
 import { topics } from '../../lambdas/core/contracts/topics.js';

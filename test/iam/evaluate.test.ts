@@ -1,7 +1,7 @@
 // The IAM evaluation the local stack's recorded calls go through: IAM's wildcards, an explicit Deny over an Allow,
 // the function's environment resolving a symbolic name, conditions listed rather than evaluated, unused grants.
 import { describe, expect, it } from 'vitest';
-import type { AwsCall } from '../../bin/local/aws-calls.js';
+import type { AwsCall } from '../../bin/local/aws/aws-calls.js';
 import { evaluate, readableResource, resourceMatches, unusedGrants } from './evaluate.js';
 import { resolve, rolePoliciesOf, type RolePolicies } from './role-policies.js';
 

@@ -1,8 +1,8 @@
-// Evaluates the AWS calls the local stack recorded (bin/local/aws-calls.ts) against the synthesized role policy of the
+// Evaluates the AWS calls the local stack recorded (bin/local/aws/aws-calls.ts) against the synthesized role policy of the
 // function that made each, as IAM does for an identity policy alone: an explicit Deny wins, then an Allow whose
 // actions and resources match with IAM's wildcards (`*`, `?`); otherwise the implicit deny. Conditions are not
 // evaluated: a statement with one is taken as written and the call is listed with it.
-import type { AwsCall } from '../../bin/local/aws-calls.js';
+import type { AwsCall } from '../../bin/local/aws/aws-calls.js';
 import type { FunctionPolicy, RolePolicies, Statement } from './role-policies.js';
 
 export interface Verdict {

@@ -3,8 +3,8 @@
 // housekeeping sweep, the rollup pass and the API, the device revocation route included.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { certificateIdOf } from '../../bin/local/cert-registry.js';
-import type { AwsCall } from '../../bin/local/aws-calls.js';
+import { certificateIdOf } from '../../bin/local/iot/cert-registry.js';
+import type { AwsCall } from '../../bin/local/aws/aws-calls.js';
 import { fixture } from '../fixture.js';
 import { eventually, presenceConnected, startTestStack, type TestStack } from '../e2e/helpers.js';
 import { deniedCalls, describeDenied } from './evaluate.js';

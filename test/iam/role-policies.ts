@@ -1,5 +1,5 @@
 // The synthesized IAM policy of each deployed function, resolved to the symbolic form the local stack records its
-// calls in (bin/local/aws-calls.ts): `${AWS::Region}`, `${AWS::AccountId}`, a resource's generated name as
+// calls in (bin/local/aws/aws-calls.ts): `${AWS::Region}`, `${AWS::AccountId}`, a resource's generated name as
 // `${LogicalId}`, an ARN from Fn::GetAtt as the ARN that name gives. Synthesized once per test run: the first process
 // that needs it writes it to the run's temporary folder and the others read it.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -113,7 +113,7 @@ export async function deployedRolePolicies(): Promise<RolePolicies> {
   const runDir = process.env.TMPDIR?.includes('vpp-test-run-') ? tmpdir() : undefined;
   const file = runDir && join(runDir, 'vpp-iam-role-policies.json');
   if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as RolePolicies;
-  const { synthVpp, handlerFunctions } = await import('../cdk/synth.js');
+  const { synthVpp, handlerFunctions } = await import('../lib/synth.js');
   const { stack, template } = synthVpp();
   const ref = (v: unknown) => (stack.resolve(v) as { Ref: string }).Ref;
   const functions = Object.fromEntries(

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AwsCall } from '../../bin/local/aws-calls.js';
+import type { AwsCall } from '../../bin/local/aws/aws-calls.js';
 import { deniedCalls, describeDenied } from './evaluate.js';
 import { deployedRolePolicies } from './role-policies.js';
 

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { AwsCall } from '../../bin/local/aws-calls.js';
+import type { AwsCall } from '../../bin/local/aws/aws-calls.js';
 import { actionMatches, readableResource, unusedGrants } from './evaluate.js';
 import type { RolePolicies } from './role-policies.js';
 import { callsDir } from './stack-calls.js';

@@ -3,7 +3,7 @@
 // 6 MB, 503 past the integration timeout. The timeout is shortened here (8 s, not 30 s) so that the file runs in seconds.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_API_LIMITS, HTTP_API_LIMITS, LAMBDA_LIMITS } from '../../bin/local/aws-limits.js';
+import { AWS_API_LIMITS, HTTP_API_LIMITS, LAMBDA_LIMITS } from '../../bin/local/aws/aws-limits.js';
 import { startTestStack, type TestStack } from '../e2e/helpers.js';
 
 const TIMEOUT_MS = 8000;

@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FAULT_RATES, awsRulesFromEnv } from '../../bin/local/aws-rules.js';
-import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/dynamodb.js';
+import { DEFAULT_FAULT_RATES, awsRulesFromEnv } from '../../bin/local/aws/aws-rules.js';
+import { ensureTables, startDynamo, type LocalDynamo } from '../../bin/local/aws/dynamodb.js';
 import { documentClient } from '../../lambdas/core/adapters.js';
 
 const LAG = 1500; // generous: the reads right after a write must all fall within it on a loaded machine

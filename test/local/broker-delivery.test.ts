@@ -3,7 +3,7 @@
 // drops that subscriber instead of the process.
 import { Aedes } from 'aedes';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deliveryProbe, guardEmitter, guardForward } from '../../bin/local/broker-delivery.js';
+import { deliveryProbe, guardEmitter, guardForward } from '../../bin/local/iot/broker-delivery.js';
 import { eventually } from '../e2e/helpers.js';
 
 type Emitter = { on(topic: string, notify: (packet: unknown, done: () => void) => void): void; length: number };

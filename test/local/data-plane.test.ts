@@ -24,9 +24,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/contracts/topics.js';
-import { dataPlaneRoutes } from '../../bin/local/data-plane.js';
-import { ShadowService } from '../../bin/local/shadow-service.js';
-import { DynamoShadowStore, SHADOW_TABLE } from '../../bin/local/shadow-store-dynamodb.js';
+import { dataPlaneRoutes } from '../../bin/local/device-services/data-plane.js';
+import { ShadowService } from '../../bin/local/device-services/shadow-service.js';
+import { DynamoShadowStore, SHADOW_TABLE } from '../../bin/local/device-services/shadow-store-dynamodb.js';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'LOCALKEY0000EXAMPLE', secretAccessKey: 'local-secret-for-tests' };

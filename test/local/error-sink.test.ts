@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileErrorSink } from '../../bin/local/error-sink-file.js';
+import { FileErrorSink } from '../../bin/local/lambda/error-sink-file.js';
 import { limitErrorSink } from '../../lambdas/core/ingest/error-sink-limit.js';
 import type { Rejection } from '../../lambdas/core/ingest/ingest-ports.js';
 import { topics } from '../../lambdas/core/contracts/topics.js';

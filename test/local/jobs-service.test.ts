@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { topics } from '../../lambdas/core/contracts/topics.js';
-import { ensureTables, startDynamo } from '../../bin/local/dynamodb.js';
-import { JobsService } from '../../bin/local/jobs-service.js';
-import { DynamoJobsStore, JOBS_TABLE } from '../../bin/local/jobs-store-dynamodb.js';
+import { ensureTables, startDynamo } from '../../bin/local/aws/dynamodb.js';
+import { JobsService } from '../../bin/local/device-services/jobs-service.js';
+import { DynamoJobsStore, JOBS_TABLE } from '../../bin/local/device-services/jobs-store-dynamodb.js';
 import { tempDir } from '../device/helpers.js';
 
 const THING = 'ven-001';

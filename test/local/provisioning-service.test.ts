@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCa } from '../../bin/local/certs.js';
-import { ProvisioningService, TOKEN_TTL_MS } from '../../bin/local/provisioning-service.js';
+import { LocalCa } from '../../bin/local/iot/certs.js';
+import { ProvisioningService, TOKEN_TTL_MS } from '../../bin/local/iot/provisioning-service.js';
 import { SERIAL_PARAMETER } from '../../lambdas/core/fleet/provisioning-hook.js';
 import { provisioningTopics } from '../../lambdas/core/contracts/topics.js';
 

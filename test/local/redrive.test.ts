@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/kinesis.js';
+import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/aws/kinesis.js';
 import { redrive, redriveQueue } from '../../bin/local/redrive.js';
 
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/vpp-dlq';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3, type LocalS3 } from '../../bin/local/s3.js';
+import { startS3, type LocalS3 } from '../../bin/local/aws/s3.js';
 
 const credentials = { accessKeyId: 'AKIALOCALS3TEST', secretAccessKey: 'local-secret' };
 let dir: string;

@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { topics, type ShadowOp } from '../../lambdas/core/contracts/topics.js';
-import { ShadowService } from '../../bin/local/shadow-service.js';
-import { DynamoShadowStore, SHADOW_TABLE } from '../../bin/local/shadow-store-dynamodb.js';
+import { ShadowService } from '../../bin/local/device-services/shadow-service.js';
+import { DynamoShadowStore, SHADOW_TABLE } from '../../bin/local/device-services/shadow-store-dynamodb.js';
 import { fixture, fixtureText } from '../fixture.js';
 
 const TABLE = 'shadows';

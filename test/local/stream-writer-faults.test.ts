@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEFAULT_FAULT_RATES } from '../../bin/local/aws-rules.js';
-import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/kinesis.js';
+import { DEFAULT_FAULT_RATES } from '../../bin/local/aws/aws-rules.js';
+import { ensureStreams, startKinesis, type LocalKinesis } from '../../bin/local/aws/kinesis.js';
 import { redrive } from '../../bin/local/redrive.js';
-import { StreamWriter } from '../../bin/local/stream-writer.js';
+import { StreamWriter } from '../../bin/local/lambda/stream-writer.js';
 
 let dir: string;
 let kinesis: LocalKinesis;

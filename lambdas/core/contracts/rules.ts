@@ -17,7 +17,7 @@ export type RuleHandler = 'metering' | 'ack' | 'winter-river' | 'presence' | 'de
 
 /**
  * The durable buffer between a rule and its handler: one Kinesis data stream per rule, read in batches by the
- * rule's Lambda (an event source mapping; locally bin/local/stream-consumer.ts with the same settings). One stream per
+ * rule's Lambda (an event source mapping; locally bin/local/lambda/stream-consumer.ts with the same settings). One stream per
  * rule so that ACKs and presence never queue behind a metering backlog: each stream has its own shard iterator and
  * its own poller.
  */

@@ -1,4 +1,4 @@
-// A rule's Lambda: reads a batch of its Kinesis stream (event source mapping, or bin/local/stream-consumer.ts
+// A rule's Lambda: reads a batch of its Kinesis stream (event source mapping, or bin/local/lambda/stream-consumer.ts
 // locally), decodes each record back into the rule event IoT put there, runs the batch through the domain and
 // reports the records that failed (partial batch response), so that only they and what follows them are retried.
 import middy from '@middy/core';
