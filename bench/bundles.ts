@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLE_AWS_SDK, bundleOptionsFor, ESM_REQUIRE_BANNER, LAZY_SDK_MODULES } from '../lib/handler-function.js';
 import { ROOT, type BenchContext } from './harness.js';
-import { atMost, kb, median, ms, round, type BenchResult, type Goal } from './stats.js';
+import { atMost, kb, median, ms, type BenchResult, type Goal } from './stats.js';
 
 const RUNS = 7;
 const SIZE_LIMIT = 300 * 1024;

@@ -15,11 +15,10 @@ import {
   startChild,
   startTimedStack,
   type BenchContext,
-  type Child,
   type StoreTimer,
 } from './harness.js';
 import { killUnderLoad, type KillRun } from './kill-under-load.js';
-import { INSTALL_HINT, mosquittoBinary, startBridge, startMosquitto, type Mosquitto } from './mosquitto.js';
+import { INSTALL_HINT, mosquittoBinary, startBridge, startMosquitto } from './mosquitto.js';
 import { atLeast, atMost, int, mb, ms, notRun, round, summarize, type BenchResult, type Goal, type Summary } from './stats.js';
 
 /** VPP_BENCH_QUICK=1: a smoke run of the harness (100 VENs, 15 s); its figures are not the goals' conditions. */

@@ -87,7 +87,7 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   const startedAt = Date.now();
   const read = () => snapshot(devices.map((d): DeviceStatus => d.status()), startedAt);
   let server: StatusServer | undefined;
-  let connected = 0;
+  let connected: number;
   const stopAll = async () => {
     await Promise.all(devices.map((d) => d.stop().catch((error: unknown) => log.error('device stop failed', { thingName: d.thingName, error: String(error) }))));
     scheduler.stop();

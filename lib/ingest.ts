@@ -18,7 +18,6 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/contracts/rules.js';
 import { METERING_RULE } from '../lambdas/core/contracts/topics.js';
-import { tables } from '../lambdas/core/contracts/tables.js';
 import { topologyJson, type Topology } from '../lambdas/core/contracts/topology.js';
 import { topics } from '../lambdas/core/contracts/topics.js';
 import { HandlerFunction } from './handler-function.js';

@@ -5,7 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCommandLog } from './commands/commands-dynamodb.js';
-import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema, type ApiEnv, type Env, type PowerEnv } from './common/config.js';
+import { apiEnvSchema, loadEnv, loadEnvOf, type ApiEnv, type Env, type PowerEnv } from './common/config.js';
 import { limitErrorSink } from './ingest/error-sink-limit.js';
 import { teeErrorSink } from './ingest/error-sink-tee.js';
 import { DynamoEventHistory } from './commands/events-dynamodb.js';
