@@ -1,5 +1,6 @@
 // Battery schedules from the HiGHS LP (lambdas/core/optimise): hand-checkable optima, limits that bind and bend,
 // the naive rule and doing nothing on a generated week, and the tariff's slots on DST days.
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../lambdas/core/contracts/errors.js';
 import { generatedPrices } from '../../lambdas/core/optimise/price-series.js';
@@ -178,6 +179,68 @@ describe('against the naive rule and doing nothing', () => {
     const problems = batteries.map((b, i) => ({ battery: b, prices: week[i]!, soft_penalty_per_kwh: 0.5 }));
     const joint = optimiseSchedules(solver, problems);
     problems.forEach((p, i) => expect(joint[i]!.objective).toBeCloseTo(optimiseSchedule(solver, p).objective, 6));
+  });
+});
+
+describe('any problem the checks accept', () => {
+  const pct = fc.integer({ min: 0, max: 100 });
+  const problem = fc
+    .record({
+      energy: fc.double({ min: 0.5, max: 50_000, noNaN: true }),
+      charge: fc.double({ min: 0, max: 20_000, noNaN: true }),
+      discharge: fc.double({ min: 0, max: 20_000, noNaN: true }),
+      eta: fc.double({ min: 0.5, max: 1, noNaN: true }),
+      hard: fc.tuple(pct, pct).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const),
+      soft: fc.tuple(pct, pct).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const),
+      at: fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
+      prices: fc.array(fc.double({ min: -0.5, max: 5, noNaN: true }), { minLength: 96, maxLength: 96 }),
+      load: fc.option(fc.array(fc.double({ min: -500, max: 2000, noNaN: true }), { minLength: 96, maxLength: 96 }), { nil: undefined }),
+      importLimit: fc.option(fc.double({ min: 0, max: 3000, noNaN: true }), { nil: undefined }),
+      exportLimit: fc.option(fc.double({ min: 0, max: 3000, noNaN: true }), { nil: undefined }),
+      dr: fc.option(fc.tuple(fc.integer({ min: 0, max: 94 }), fc.integer({ min: 1, max: 8 }), fc.double({ min: 0.1, max: 5000, noNaN: true })), { nil: undefined }),
+      penalty: fc.double({ min: 0, max: 1000, noNaN: true }),
+    })
+    .map((r): ScheduleProblem => {
+      const [min, max] = r.hard;
+      const within = (f: number) => min + f * (max - min);
+      return {
+        battery: battery({
+          energy_kwh: r.energy,
+          max_charge_kw: r.charge,
+          max_discharge_kw: r.discharge,
+          round_trip_efficiency: r.eta,
+          min_soc_pct: min,
+          max_soc_pct: max,
+          soft_min_soc_pct: r.soft[0],
+          soft_max_soc_pct: r.soft[1],
+          initial_soc_pct: within(r.at[0]),
+          final_soc_pct: within(r.at[1]),
+        }),
+        prices: r.prices,
+        ...(r.load && { load_kw: r.load }),
+        ...(r.importLimit !== undefined && { import_limit_kw: r.importLimit }),
+        ...(r.exportLimit !== undefined && { export_limit_kw: r.exportLimit }),
+        ...(r.dr && { dr_commitments: [{ from_slot: r.dr[0], to_slot: Math.min(96, r.dr[0] + r.dr[1]), min_discharge_kw: r.dr[2] }] }),
+        soft_penalty_per_kwh: r.penalty,
+      };
+    });
+
+  it('gets a schedule within the power and hard SOC limits, never priced above the naive rule or doing nothing', () => {
+    fc.assert(
+      fc.property(problem, (p) => {
+        const s = optimiseSchedule(solver, p);
+        const b = p.battery;
+        const tol = 1e-6 * Math.max(1, b.energy_kwh);
+        expect(Math.min(...s.soc_kwh)).toBeGreaterThanOrEqual((b.energy_kwh * b.min_soc_pct) / 100 - tol);
+        expect(Math.max(...s.soc_kwh)).toBeLessThanOrEqual((b.energy_kwh * b.max_soc_pct) / 100 + tol);
+        expect(Math.max(...s.charge_kw)).toBeLessThanOrEqual(b.max_charge_kw);
+        expect(Math.max(...s.discharge_kw)).toBeLessThanOrEqual(b.max_discharge_kw);
+        const margin = 1e-6 * (1 + Math.abs(s.objective));
+        expect(s.objective).toBeLessThanOrEqual(naiveSchedule(p).objective + margin);
+        expect(s.objective).toBeLessThanOrEqual(doNothing(p).objective + margin);
+      }),
+      { numRuns: 40, seed: 20261207 },
+    );
   });
 });
 
