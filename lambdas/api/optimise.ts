@@ -38,7 +38,7 @@ export const optimiseBodySchema = z
   .strictObject({
     asset_id: z.string().min(1).max(128).optional(),
     battery: batterySchema.optional(),
-    /** Default: the asset's latest reading, else the middle of its SOC window. */
+    /** Default: the asset's latest reading (`soc_pct`, else `soc_mwh` ÷ energy), else the middle of its SOC window. */
     initial_soc_pct: pct.optional(),
     /** Default: the initial SOC. */
     final_soc_pct: pct.optional(),
@@ -95,8 +95,12 @@ async function batteryFromInventory(ports: ApiPorts, assetId: string): Promise<{
     soft_max_soc_pct: max,
   };
   const gateway = await ports.registry.get(asset.gateway);
-  const stored = readingsOf(gateway?.latest).get(assetId)?.soc_mwh;
-  const socPct = typeof stored === 'number' && Number.isFinite(stored) ? Math.min(max, Math.max(min, (stored / asset.energy_mwh) * 100)) : undefined;
+  const reading = readingsOf(gateway?.latest).get(assetId);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const stored = num(reading?.soc_mwh);
+  const reported = num(reading?.soc_pct) ?? (stored !== undefined ? (stored / (num(reading?.energy_mwh) || asset.energy_mwh)) * 100 : undefined);
+  // a reading outside the window the gateway keeps is held to it: the LP's hard limits must contain the start
+  const socPct = reported !== undefined ? Math.min(max, Math.max(min, reported)) : undefined;
   return { limits, ...(socPct !== undefined && { socPct }) };
 }
 

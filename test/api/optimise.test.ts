@@ -1,6 +1,8 @@
 // POST /api/optimise/schedule through the local stack: a battery from the body against a price series, an inventory
 // battery against a time-of-use tariff on a DST day, and the 400s that name the field.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../lambdas/core/contracts/topics.js';
+import { eventually } from '../e2e/helpers.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';
 
 let stack: ApiTestStack;
@@ -70,6 +72,25 @@ describe('POST /api/optimise/schedule', () => {
     expect(b.do_nothing.cost).toBe(0);
     expect(b.saving.vs_naive).toBeCloseTo(520, 2);
     expect(b.slots.at(-1).soc_kwh).toBeCloseTo(4000, 2);
+  });
+
+  it('starts an inventory battery at the SOC its gateway last reported', async () => {
+    // the gateway's site document through the der rule: a-bess-1 holds 2 of its 8 MWh, 25%
+    const doc = {
+      gatewayId: 'gw-a',
+      site_id: 'site-a',
+      timestamp: Math.floor(Date.now() / 1000),
+      mw: 0,
+      mw_setpoint: 0,
+      assets: [{ asset_id: 'a-bess-1', site_id: 'site-a', asset_type: 'bess', mw: 0, soc_mwh: 2, online: true }],
+    };
+    await stack.deliverToRules(topics.derTelemetry('gw-a'), Buffer.from(JSON.stringify(doc)), 'gw-a');
+    await eventually(async () => (await stack.api('/api/assets/a-bess-1', { token: operator() })).body.latest !== null);
+    const res = await schedule({ asset_id: 'a-bess-1', prices: twoPriceDay });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.initial_soc_source).toBe('telemetry');
+    expect(res.body.battery).toMatchObject({ initial_soc_pct: 25, final_soc_pct: 25 });
+    expect(res.body.slots.at(-1).soc_pct).toBeGreaterThanOrEqual(25 - 1e-3);
   });
 
   it('answers 400 naming the field: negative capacity, a price series of the wrong length, an unknown key, both or neither battery', async () => {
