@@ -13,6 +13,7 @@ const layers = [
   'ingest', // device messages in: rules, validation, refusals, DER telemetry
   'analytics', // baselines, rollups, forecasts, data quality, portfolio
   'dr', // fleet DR events: allocation, performance, settlement, reports
+  'optimise', // battery schedules against prices: the LP (HiGHS), tariffs, the naive rule
 ];
 const core = 'lambdas/core';
 const layerRules = layers.map((layer, i) => ({

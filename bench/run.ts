@@ -22,6 +22,7 @@ const BENCHES: Bench[] = [
   { id: 'device-agent', run: async (ctx) => (await import('./device-agent.js')).run(ctx) },
   { id: 'dashboard', run: async (ctx) => (await import('./dashboard.js')).run(ctx) },
   { id: 'dr-accuracy', run: async (ctx) => (await import('./dr-accuracy.js')).run(ctx) },
+  { id: 'optimise', run: async () => (await import('./optimise.js')).run() },
   { id: 'cost-model', run: async (ctx) => (await import('./cost-model.js')).run(ctx) },
 ];
 

@@ -1,5 +1,6 @@
 // One way to build a Lambda from `lambdas/<name>/handler.ts`: local esbuild (no Docker), Node 24 on Graviton, ESM,
 // its own log group, and a role that may write that log group and nothing else until granted more.
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
@@ -70,6 +71,8 @@ export interface HandlerFunctionProps
   readonly handler: string;
   /** @default one month */
   readonly logRetention?: RetentionDays;
+  /** Files (project-relative) copied beside the bundle's `index.mjs`, e.g. a WebAssembly module its code loads from there. */
+  readonly files?: readonly string[];
 }
 
 export class HandlerFunction extends Construct implements IGrantable {
@@ -81,7 +84,7 @@ export class HandlerFunction extends Construct implements IGrantable {
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
-    const { handler, logRetention, environment, ...rest } = props;
+    const { handler, logRetention, environment, files, ...rest } = props;
     const bundle = bundleOptionsFor(environment);
     this.timeseries = bundle.timeseries;
     this.logGroup = new LogGroup(this, 'Logs', {
@@ -117,6 +120,14 @@ export class HandlerFunction extends Construct implements IGrantable {
         sourcesContent: false,
         bundleAwsSDK: BUNDLE_AWS_SDK,
         forceDockerBundling: false,
+        ...(files?.length && {
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (inputDir: string, outputDir: string) =>
+              files.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${basename(f)}"`),
+          },
+        }),
       },
       ...rest,
     });

@@ -33,6 +33,7 @@ import { Reply } from './reply.js';
 import { callerOf, hasRole, type Caller, type Role } from '../core/contracts/roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
+import { postOptimiseSchedule } from './optimise.js';
 import * as transactions from './transactions.js';
 import { winterRiverSystem } from './winter-river.js';
 
@@ -90,6 +91,7 @@ const routeTable: Record<RouteKey, Route> = {
   'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),
   'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName, e),
   'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId, e),
+  'POST /api/optimise/schedule': (e, p) => postOptimiseSchedule(p, e),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });

@@ -69,6 +69,8 @@ export const routes = [
   { method: 'POST', path: '/api/devices/{thingName}/revoke', role: 'admin' },
   // The last step of a rotation: the old certificate deactivated once the device uses its new one.
   { method: 'POST', path: '/api/certificates/{certificateId}/deactivate', role: 'admin' },
+  // Battery schedules: plans a battery's cheapest day against prices; sends nothing to a device.
+  { method: 'POST', path: '/api/optimise/schedule', role: 'operator' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/handler-function.js';
 import { bundleDir, handlerFunctions, synthVpp } from './synth.js';
 
 type Backend = 'dynamodb' | 'timestream';
@@ -21,12 +22,14 @@ const clientsIn = (code: string) => Object.entries(CLIENT_MARKERS).flatMap(([cli
 describe('given a stack per time-series backend, when synthesized with bundling', () => {
   const bundles = {} as Record<Backend, Record<string, string>>;
   const backends = {} as Record<Backend, Record<string, string | undefined>>;
+  let apiDir = '';
 
   beforeAll(() => {
     for (const backend of ['dynamodb', 'timestream'] as const) {
       const synth = synthVpp({ timeseries: backend }, { bundle: true });
       const fns = handlerFunctions(synth.stack);
       bundles[backend] = Object.fromEntries(fns.map(([name, fn]) => [name, readFileSync(join(bundleDir(synth, fn), 'index.mjs'), 'utf8')]));
+      apiDir = bundleDir(synth, synth.stack.api.handler);
       backends[backend] = Object.fromEntries(fns.map(([name, fn]) => [name, fn.timeseries]));
     }
   }, 120_000);
@@ -86,6 +89,12 @@ describe('given a stack per time-series backend, when synthesized with bundling'
     expect(lazy('metering')).toContain('@aws-sdk/credential-provider-sso');
     // the IoT control plane only for the admin's revocation routes, from the runtime's SDK
     expect(lazy('api')).toContain('@aws-sdk/client-iot');
+  });
+
+  it('then the API bundle carries the LP solver\'s WebAssembly beside its index.mjs, where the bundled loader looks for it', () => {
+    const wasm = readFileSync(join(apiDir, 'highs.wasm'));
+    expect(wasm.equals(readFileSync(join(PROJECT_ROOT, 'node_modules/highs/build/highs.wasm')))).toBe(true);
+    expect(bundles.dynamodb.api).toContain('new URL("highs.wasm",import.meta.url)');
   });
 
   it('then no bundle carries a YAML parser: topologies and inventories reach the Lambdas as JSON', () => {
