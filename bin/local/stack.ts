@@ -384,6 +384,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       IDEMPOTENCY_TABLE: tableNames.idempotency,
       METADATA_TABLE: tableNames.metadata,
       LEDGER_TABLE: tableNames.ledger,
+      PROGRAMS_TABLE: tableNames.programs,
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     awsCalls.dynamodb(fn),

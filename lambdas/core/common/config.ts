@@ -58,6 +58,8 @@ export const apiEnvSchema = z.object({
   DEVICE_POLICY_NAME: z.string().min(1),
   /** The event reports' bucket: the API presigns downloads of them. */
   REPORTS_BUCKET: z.string().min(1),
+  /** DR programs. */
+  PROGRAMS_TABLE: z.string().min(1),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 

@@ -70,7 +70,7 @@ export const eventLimitsSchema = z
   .strictObject({
     /** How long before its start an event must be announced. */
     notice_min: minutes.default(0),
-    min_duration_min: z.number().int().min(1).max(7 * 1440).default(1),
+    min_duration_min: z.number().int().min(0).max(7 * 1440).default(0),
     max_duration_min: z.number().int().min(1).max(7 * 1440).default(7 * 1440),
     /** Events per local day of the program's time zone. */
     max_events_per_day: z.number().int().min(1).max(100).optional(),
