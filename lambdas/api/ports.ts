@@ -42,7 +42,7 @@ export interface ApiPorts {
   readonly ledger: LedgerStore;
   readonly rollups: RollupStore;
   readonly identities: DeviceIdentities;
-  readonly settings: { readonly commandTimeoutSec: number };
+  readonly settings: { readonly commandTimeoutSec: number; /** PORTFOLIO_TIME_ZONE: the rollups' days and months. */ readonly portfolioTimeZone: string };
   /** The Winter River system as the controller stores it (read only here). */
   readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
   /** The event reports' files: links to them (the housekeeping sweep writes them). */
@@ -69,7 +69,7 @@ export function buildApiPorts(
     ledger: ledgerStore(env, api.LEDGER_TABLE, dynamodb),
     rollups: rollupStore(env, documentClient(dynamodb)),
     identities,
-    settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
+    settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC, portfolioTimeZone: env.PORTFOLIO_TIME_ZONE ?? 'UTC' },
     powerSystem: power,
     reports,
     programs: new DynamoProgramStore(documentClient(dynamodb), api.PROGRAMS_TABLE),
