@@ -3,6 +3,10 @@
 // VENs under its limits, reports in its zone and settles at its price.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/contracts/topics.js';
+import { baselineRuleSchema } from '../../lambdas/core/contracts/programs.js';
+import { fleetEventReport } from '../../lambdas/core/dr/fleet-event.js';
+import type { FleetEventRecord } from '../../lambdas/core/dr/fleet-event-store.js';
+import { addDays, localDate, zonedInstant } from '../../lambdas/core/programs/market-time.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';
@@ -155,5 +159,46 @@ describe('events of a program', () => {
     const res = await stack.api('/api/events', post({ shed_kw: 6, duration_sec: 60, ven_ids: ['ven-p2'], dry_run: true }));
     expect(res.status).toBe(200);
     expect(res.body, JSON.stringify(res.body)).toMatchObject({ allocations: [{ venId: 'ven-p2' }] });
+  });
+});
+
+describe('the report of an event in a Pacific program, over history in the local time series', () => {
+  it('baselines the Monday after the autumn change on the 10 prior weekdays at 17:00 Pacific (Columbus Day out of reach)', async () => {
+    // Mon 2 Nov 2026 17:00 PST = Tue 3 Nov 01:00 UTC; one hour. ven-hist draws 10 kW from 17:00 to 18:00 local on
+    // weekdays, 4 kW on weekends and holidays, 20 kW at other hours (written from 13:00 to 18:00 local, every 15 min).
+    const LA = 'America/Los_Angeles';
+    const startedAt = Date.parse('2026-11-03T01:00:00Z');
+    const records = [];
+    for (let k = 1; k <= 21; k++) {
+      const date = addDays('2026-11-02', -k);
+      const day = new Date(`${date}T00:00:00Z`).getUTCDay();
+      const off = day === 0 || day === 6 || date === '2026-10-12';
+      for (let t = zonedInstant(date, 13 * 3_600_000, LA); t < zonedInstant(date, 18 * 3_600_000, LA); t += 900_000) {
+        const hour = Number(new Intl.DateTimeFormat('en-US', { timeZone: LA, hour: '2-digit', hourCycle: 'h23' }).format(t));
+        expect(localDate(t, LA)).toBe(date);
+        records.push({ series: 'ven_telemetry' as const, deviceId: 'ven-hist', time: t, dimensions: { venId: 'ven-hist' }, measures: { usedPowerKw: hour === 17 ? (off ? 4 : 10) : 20 } });
+      }
+    }
+    await stack.ports.telemetry.write(records);
+    const event: FleetEventRecord = {
+      eventId: 'evt-pacific',
+      requested_kw: 5,
+      duration_sec: 3600,
+      startedAt,
+      endsAt: startedAt + 3_600_000,
+      allocations: [{ venId: 'ven-hist', shed_kw: 5, correlationId: 'hist-1' }],
+      shortfall_kw: 0,
+      excluded: [],
+      program: { program_id: 'pacific-hist', time_zone: LA, holidays: 'us-federal', baseline: baselineRuleSchema.parse({}), price_per_kwh: 1, currency: 'USD' },
+    };
+    expect(await stack.ports.fleetEvents.create(event)).toBe(true);
+    const report = await fleetEventReport('evt-pacific', stack.ports, startedAt + 2 * 3_600_000);
+    const ven = report.vens[0]!;
+    // weekdays back from Fri 30 Oct: 30, 29, 28, 27, 26, 23, 22, 21, 20, 19 Oct (each 17:00 PDT: 73 h and more back)
+    expect(ven.baseline.days).toEqual(['2026-10-30', '2026-10-29', '2026-10-28', '2026-10-27', '2026-10-26', '2026-10-23', '2026-10-22', '2026-10-21', '2026-10-20', '2026-10-19']);
+    expect(ven.baseline.method).toBe('10-of-10');
+    // a reading every 15 minutes: the 5-minute intervals at :00, :15, :30 and :45 have history, each 10 kW (not 20: the hour is right)
+    expect(ven.intervals.filter((i) => i.baseline_kw !== null).map((i) => [i.start.slice(11, 16), i.baseline_kw])).toEqual([['01:00', 10], ['01:15', 10], ['01:30', 10], ['01:45', 10]]);
+    expect(report.program).toMatchObject({ program_id: 'pacific-hist', time_zone: LA });
   });
 });

@@ -94,8 +94,9 @@ export function computeBaseline(input: BaselineInput, terms: MarketTerms = DEFAU
     )
     .slice(0, m);
   // n of m: the n with the highest load in the event window, newest first still
-  const highest = new Set([...recent].sort((a, b) => loadIn(b.samples, start - b.back, end - b.back)! - loadIn(a.samples, start - a.back, end - a.back)!).slice(0, n));
-  const days = recent.filter((d) => highest.has(d));
+  const load = new Map(recent.length > n ? recent.map((d) => [d, loadIn(d.samples, start - d.back, end - d.back)!]) : []);
+  const highest = new Set([...recent].sort((a, b) => load.get(b)! - load.get(a)!).slice(0, n));
+  const days = recent.length > n ? recent.filter((d) => highest.has(d)) : recent;
   const adjustment = days.length ? adjust(input, days, market) : null;
   const factor = adjustment?.factor ?? 1;
   const intervals = eventIntervals(start, end).map((iv): BaselineInterval => {
