@@ -198,7 +198,7 @@ describe('the report of an event in a Pacific program, over history in the local
     expect(ven.baseline.days).toEqual(['2026-10-30', '2026-10-29', '2026-10-28', '2026-10-27', '2026-10-26', '2026-10-23', '2026-10-22', '2026-10-21', '2026-10-20', '2026-10-19']);
     expect(ven.baseline.method).toBe('10-of-10');
     // a reading every 15 minutes: the 5-minute intervals at :00, :15, :30 and :45 have history, each 10 kW (not 20: the hour is right)
-    expect(ven.intervals.filter((i) => i.baseline_kw !== null).map((i) => [i.start.slice(11, 16), i.baseline_kw])).toEqual([['01:00', 10], ['01:15', 10], ['01:30', 10], ['01:45', 10]]);
+    expect(ven.intervals.filter((i) => i.baseline_kw !== null).map((i) => [String(i.start).slice(11, 16), i.baseline_kw])).toEqual([['01:00', 10], ['01:15', 10], ['01:30', 10], ['01:45', 10]]);
     expect(report.program).toMatchObject({ program_id: 'pacific-hist', time_zone: LA });
   });
 });
