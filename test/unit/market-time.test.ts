@@ -5,7 +5,7 @@ import { baselineReads, computeBaseline, type MeterSample } from '../../lambdas/
 import { bucketEnd, bucketStart, combine, intervalRow, rollupView, type RollupRow } from '../../lambdas/core/analytics/rollups.js';
 import { baselineRuleSchema, type ProgramTerms } from '../../lambdas/core/contracts/programs.js';
 import { usFederalHolidays } from '../../lambdas/core/programs/holidays.js';
-import { localDate, localDayBounds, zonedInstant } from '../../lambdas/core/programs/market-time.js';
+import { addDays, localDate, localDayBounds, wallClockMs, zonedInstant } from '../../lambdas/core/programs/market-time.js';
 import { marketDays, type MarketTerms } from '../../lambdas/core/programs/market-days.js';
 
 const LA = 'America/Los_Angeles';
@@ -182,5 +182,29 @@ describe('program terms', () => {
     const terms: ProgramTerms = { program_id: 'p', time_zone: LA, holidays: 'none', baseline: baselineRuleSchema.parse({}), price_per_kwh: 1, currency: 'USD' };
     expect(marketDays(Date.parse('2026-03-07T01:00:00Z'), terms)).toMatchObject({ date: '2026-03-06', type: 'weekday' });
     expect(marketDays(Date.parse('2026-03-07T01:00:00Z'), { ...terms, time_zone: 'UTC' })).toMatchObject({ date: '2026-03-07', type: 'weekend_holiday' });
+  });
+});
+
+describe('local days in any zone', () => {
+  const zones = ['America/Los_Angeles', 'Europe/London', 'Australia/Lord_Howe', 'America/Santiago', 'Pacific/Chatham', 'Asia/Kolkata', 'UTC'];
+  it.each(zones)('%s: every hour of 2026 maps back to itself through its local date and wall clock (the repeated hour to its first pass), and every local day starts on that date', (zone) => {
+    let repeated = 0;
+    for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2027, 0, 1); t += 3_600_000) {
+      const back = zonedInstant(localDate(t, zone), wallClockMs(t, zone), zone);
+      if (back === t) continue;
+      // the autumn change repeats a stretch of wall clock: its second pass maps to its first, that much earlier
+      expect([localDate(back, zone), wallClockMs(back, zone)]).toEqual([localDate(t, zone), wallClockMs(t, zone)]);
+      expect(back).toBeLessThan(t);
+      repeated++;
+    }
+    expect(repeated).toBeLessThanOrEqual(2);
+    const lengths = new Set<number>();
+    for (let d = '2026-01-01'; d < '2027-01-01'; d = addDays(d, 1)) {
+      const { start, end } = localDayBounds(d, zone);
+      expect(localDate(start, zone)).toBe(d);
+      lengths.add((end - start) / H);
+    }
+    // Lord Howe moves its clocks by half an hour
+    expect([...lengths].every((h) => [23, 23.5, 24, 24.5, 25].includes(h))).toBe(true);
   });
 });

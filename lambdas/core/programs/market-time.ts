@@ -49,10 +49,11 @@ export const wallClockMs = (ms: number, zone: string) => ((wallAsUtc(ms, zone) %
 export function zonedInstant(date: LocalDate, wallMs: number, zone: string): number {
   const wall = Date.parse(`${date}T00:00:00Z`) + wallMs;
   if (zone === 'UTC') return wall;
-  const before = wall - offsetAt(wall - 86_400_000 / 2, zone);
-  const guess = wall - offsetAt(wall, zone);
-  // candidates from the offsets either side of a change; the earliest one whose wall clock is right
-  const found = [before, guess, wall - offsetAt(guess, zone)].sort((a, b) => a - b).find((t) => wallAsUtc(t, zone) === wall);
+  // the offsets a day and a half either side (a zone is within ±14 h of UTC; clocks change at most once in 3 days):
+  // the earliest candidate whose wall clock is right, else (a skipped time) the one at the offset before the change
+  const before = wall - offsetAt(wall - 129_600_000, zone);
+  const after = wall - offsetAt(wall + 129_600_000, zone);
+  const found = [before, after].sort((a, b) => a - b).find((t) => wallAsUtc(t, zone) === wall);
   return found ?? before;
 }
 
