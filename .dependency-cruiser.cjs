@@ -5,6 +5,7 @@ const layers = [
   'contracts', // wire formats, topics, rules, tables, policy, errors
   'common', // logger, metrics, config, DynamoDB helpers, pages
   'records', // ledger, device metadata, geo
+  'programs', // DR programs: market terms, local days, holiday calendars
   'timeseries', // the time-series port and its DynamoDB / Timestream adapters
   'inventory', // sites and DER assets
   'fleet', // registry, sessions, identities, shadows, agent updates, shed capability

@@ -3,6 +3,7 @@ import { DEFAULT_PORTS } from './local/env-defaults.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { commandLine, fail, refuse } from './cli.js';
+import { canonicalTimeZone } from '../lambdas/core/contracts/programs.js';
 
 const USAGE = `usage: npm start   (the whole platform on this machine; stop it with Ctrl-C)
 It takes no options; its settings are variables:
@@ -17,7 +18,8 @@ It takes no options; its settings are variables:
   VPP_FLEET=0              no simulated fleet
   VPP_INVENTORY            the inventory file to load (default: the example)
   VPP_COMMAND_TIMEOUT_SEC, VPP_COMMAND_SWEEP_MS, VPP_SETTLEMENT_GRACE_MS, VPP_ROLLUP_INTERVAL_MS   positive numbers
-  VPP_RETENTION_DAYS, VPP_ARCHIVE_RETENTION_DAYS   whole days from 1 to 3650`;
+  VPP_RETENTION_DAYS, VPP_ARCHIVE_RETENTION_DAYS   whole days from 1 to 3650
+  VPP_PORTFOLIO_TIME_ZONE  the IANA time zone of the daily and monthly rollups (default UTC)`;
 const { positionals } = commandLine(USAGE, {});
 if (positionals.length > 0) refuse(`unexpected argument ${positionals[0]}`);
 
@@ -33,6 +35,11 @@ const port = (name: string, fallback: number) =>
 const positive = (name: string) => numberEnv(name, (n) => Number.isFinite(n) && n > 0, 'a positive number');
 // as the Lambdas' config takes them (lambdas/core/common/config.ts): whole days, up to 10 years
 const days = (name: string) => numberEnv(name, (n) => Number.isInteger(n) && n >= 1 && n <= 3650, 'a whole number of days from 1 to 3650');
+const timeZone = (name: string) => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  return canonicalTimeZone(value) ?? refuse(`${name} must be an IANA time zone such as America/Los_Angeles or UTC`);
+};
 
 const started = Date.now();
 const ports = { VPP_HTTP_PORT: port('VPP_HTTP_PORT', DEFAULT_PORTS.VPP_HTTP_PORT), VPP_MQTT_PORT: port('VPP_MQTT_PORT', DEFAULT_PORTS.VPP_MQTT_PORT) };
@@ -56,6 +63,7 @@ const stack = await startLocalStack({
   rollupIntervalMs: positive('VPP_ROLLUP_INTERVAL_MS'),
   retentionDays: days('VPP_RETENTION_DAYS'),
   archiveRetentionDays: days('VPP_ARCHIVE_RETENTION_DAYS'),
+  portfolioTimeZone: timeZone('VPP_PORTFOLIO_TIME_ZONE'),
   log: (line) => console.log(line),
 }).catch((err: NodeJS.ErrnoException & { port?: number }) => {
   if (err.code !== 'EADDRINUSE') fail(err);

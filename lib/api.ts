@@ -151,7 +151,7 @@ export class Api extends Construct {
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: props.corsOrigins,
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PATCH, CorsHttpMethod.OPTIONS],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
         allowHeaders: ['authorization', 'content-type', IDEMPOTENCY_HEADER.toLowerCase()],
         maxAge: Duration.hours(1),
       },
@@ -262,6 +262,7 @@ export class Api extends Construct {
     storage.grantTimeseriesRead(this.handler); // telemetry, circuits/history
     storage.grantWrite(this.handler, 'commands'); // send-event, restore, dispatch, node command
     storage.grantWrite(this.handler, 'fleetEvents'); // POST /api/events
+    storage.grantWrite(this.handler, 'programs'); // POST, PATCH and DELETE /api/programs
     storage.grantAppend(this.handler, 'metadata'); // POST and PATCH /api/metadata: conditional puts only
     // POST /api/transactions and every command sent: read the head, append after it; never update or delete
     storage.grantChainAppend(this.handler, 'ledger');

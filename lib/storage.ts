@@ -28,6 +28,8 @@ export interface StorageProps {
   readonly retentionDays: number;
   /** How long the ACK history and the transaction ledger are kept (DynamoDB TTL). @default 730 (2 years) */
   readonly archiveRetentionDays?: number;
+  /** PORTFOLIO_TIME_ZONE of every Lambda: the rollups' local days and months. */
+  readonly portfolioTimeZone?: string;
   /**
    * What `cdk destroy` (or a replacement) does to every table and the Timestream database: the data outlives the
    * stack unless this says DESTROY (`-c destroyData=true`). @default RemovalPolicy.RETAIN
@@ -69,6 +71,7 @@ export class Storage extends Construct {
       TIMESERIES_BACKEND: this.props.timeseries,
       RETENTION_DAYS: String(this.props.retentionDays),
       ARCHIVE_RETENTION_DAYS: String(this.props.archiveRetentionDays ?? 730),
+      PORTFOLIO_TIME_ZONE: this.props.portfolioTimeZone ?? 'UTC',
       ...(this.timeseriesTable && { [tables.timeseries.env]: this.timeseriesTable.tableName }),
       ...(this.timestreamDatabase && { TIMESTREAM_DATABASE: this.timestreamDatabase.ref }),
     };

@@ -7,6 +7,7 @@ import type { IotLogLevel } from './operations.js';
 import { checkRegionSupport } from './regions.js';
 import type { TimeseriesBackend } from './storage.js';
 import { VppStack, type VppStackProps } from './vpp-stack.js';
+import { canonicalTimeZone } from '../lambdas/core/contracts/programs.js';
 
 /** The context flags the app understands, with their defaults. */
 export const CONTEXT_FLAGS = {
@@ -15,6 +16,8 @@ export const CONTEXT_FLAGS = {
   retentionDays: '30',
   /** Days the ACK history and the transaction ledger are kept (DynamoDB TTL). */
   archiveRetentionDays: '730',
+  /** The IANA time zone of the portfolio's daily and monthly rollups (a DST day is 23 or 25 hours). */
+  portfolioTimeZone: 'UTC',
   logLevel: 'INFO',
   corsOrigins: '',
   alarmEmail: '',
@@ -63,6 +66,7 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
   };
   const retentionDays = days('retentionDays');
   const archiveRetentionDays = days('archiveRetentionDays');
+  const portfolioTimeZone = canonicalTimeZone(flag('portfolioTimeZone')) ?? fail('portfolioTimeZone', 'an IANA time zone such as America/Los_Angeles or UTC');
   const logLevel = flag('logLevel').toUpperCase() as PowertoolsLogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('logLevel', LOG_LEVELS.join(', '));
   const corsOrigins = flag('corsOrigins').split(',').map((o) => o.trim()).filter(Boolean);
@@ -107,6 +111,7 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     timeseries,
     retentionDays,
     archiveRetentionDays,
+    portfolioTimeZone,
     logLevel,
     extraCorsOrigins: corsOrigins,
     alarmEmail: flag('alarmEmail') || undefined,

@@ -24,6 +24,8 @@ export interface VppStackProps extends StackProps {
   readonly retentionDays: number;
   /** Days the ACK history and the ledger are kept. @default 730 */
   readonly archiveRetentionDays?: number;
+  /** The portfolio's time zone: the days and months of the rollups (default UTC). */
+  readonly portfolioTimeZone?: string;
   /** @default 'INFO' */
   readonly logLevel?: PowertoolsLogLevel;
   /** Browser origins allowed beside the dashboard's own (e.g. a local Vite server). */
@@ -76,6 +78,7 @@ export class VppStack extends Stack {
       timeseries: props.timeseries,
       retentionDays: props.retentionDays,
       archiveRetentionDays: props.archiveRetentionDays,
+      portfolioTimeZone: props.portfolioTimeZone,
       removalPolicy: dataRemovalPolicy,
     });
     this.ingest = new Ingest(this, 'Ingest', {

@@ -93,6 +93,8 @@ export interface LocalStackOptions {
   readonly settlementGraceMs?: number;
   /** How often the rollup pass runs (AWS: every 15 minutes). Default 60,000. */
   readonly rollupIntervalMs?: number;
+  /** The portfolio's time zone (PORTFOLIO_TIME_ZONE): the rollups' local days and months. Default UTC. */
+  readonly portfolioTimeZone?: string;
   /** Wraps the rule handlers' ports, e.g. to time the store writes (bench/). */
   readonly instrumentPorts?: (ports: Ports) => Ports;
   /** The clock the rules' time-series writes are stamped with (their write time): tests simulate late arrivals. */
@@ -220,6 +222,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ARCHIVE_RETENTION_DAYS: opts.archiveRetentionDays ?? 730,
     LEDGER_TABLE: tableNames.ledger,
     ROLLUPS_TABLE: tableNames.rollups,
+    PORTFOLIO_TIME_ZONE: opts.portfolioTimeZone ?? 'UTC',
   };
   const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
@@ -384,6 +387,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       IDEMPOTENCY_TABLE: tableNames.idempotency,
       METADATA_TABLE: tableNames.metadata,
       LEDGER_TABLE: tableNames.ledger,
+      PROGRAMS_TABLE: tableNames.programs,
       COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
     },
     awsCalls.dynamodb(fn),
@@ -406,6 +410,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     telemetry: rollupsOwnPorts.telemetry,
     rollups: rollupStore(env, documentClient(awsCalls.dynamodb('rollups'))),
     fleet: () => rollupFleet(rollupsOwnPorts.registry, rollupsOwnPorts.inventory),
+    timeZone: env.PORTFOLIO_TIME_ZONE,
   };
   const rollups = schedule('rollups', opts.rollupIntervalMs ?? 60_000, (now) => rollupPass(rollupPorts, now), log);
   const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);

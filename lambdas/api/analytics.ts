@@ -10,6 +10,7 @@ import { mapLimited } from '../core/common/map-limited.js';
 import { committedKwh, nodeMetrics, percentileRank, type NodeMetrics } from '../core/analytics/node-benchmarks.js';
 import type { FleetEventRecord } from '../core/dr/fleet-event-store.js';
 import { bucketStart, rollupView, type Tier } from '../core/analytics/rollups.js';
+import { addDays, localDate, zonedInstant } from '../core/programs/market-time.js';
 import { deviceIdParam, limitParam, numberParam, timeParam } from './params.js';
 import type { ApiPorts } from './ports.js';
 import type { Query } from './queries.js';
@@ -17,26 +18,30 @@ import type { Query } from './queries.js';
 const DAY_MS = 86_400_000;
 const INTERVALS = { '15m': '15m', '1h': '1h', '1d': '1d' } as const satisfies Record<string, Tier>;
 /** The default window of each tier: ending now, starting this many of its buckets back. */
-const DEFAULT_BACK: Record<Tier, (now: number) => number> = {
+const DEFAULT_BACK: Record<Tier, (now: number, zone: string) => number> = {
   '15m': (now) => now - DAY_MS,
   '1h': (now) => now - 7 * DAY_MS,
-  '1d': (now) => bucketStart('1d', now) - 29 * DAY_MS,
-  '1mo': (now) => {
-    const d = new Date(now);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 11, 1);
+  // days and months are the portfolio's local ones (PORTFOLIO_TIME_ZONE)
+  '1d': (now, zone) => daysBack(now, 29, zone),
+  '1mo': (now, zone) => {
+    const [y, m] = localDate(now, zone).split('-').map(Number) as [number, number];
+    return zonedInstant(new Date(Date.UTC(y, m - 12, 1)).toISOString().slice(0, 10), 0, zone);
   },
 };
 
+/** Local midnight `n` local days before the day of `now`. */
+const daysBack = (now: number, n: number, zone: string) => zonedInstant(addDays(localDate(now, zone), -n), 0, zone);
+
 /** `from` and `to`: ISO-8601 or epoch seconds; `to` exclusive (default now), `from` the tier's default window before it. */
-function windowParams(tier: Tier, query: Query, now = Date.now()) {
+function windowParams(tier: Tier, query: Query, zone: string, now = Date.now()) {
   const to = timeParam('to', query?.to, now + 1);
-  const from = timeParam('from', query?.from, DEFAULT_BACK[tier](Math.min(to, now)));
+  const from = timeParam('from', query?.from, DEFAULT_BACK[tier](Math.min(to, now), zone));
   if (from >= to) throw new ValidationError('from', 'from: must be before to');
   return { from, to, limit: limitParam(query?.limit), ...(query?.next && { next: query.next }) };
 }
 
 async function rows(ports: ApiPorts, nodeId: string, tier: Tier, query: Query) {
-  const page = await ports.rollups.query(nodeId, tier, windowParams(tier, query));
+  const page = await ports.rollups.query(nodeId, tier, windowParams(tier, query, ports.settings.portfolioTimeZone));
   if (page.items.length === 0 && !query?.next && nodeId !== PORTFOLIO && !(await known(ports, nodeId))) {
     throw new NotFoundError(`node ${nodeId}`);
   }
@@ -80,8 +85,9 @@ export async function benchmarks(ports: ApiPorts, nodeId: string | undefined, qu
   const days = query?.days === undefined || query.days === '' ? 30 : numberParam('days', query.days, 1, MAX_BENCHMARK_DAYS, true);
   const peerSet = await peersOf(ports, id);
   if (!peerSet) throw new NotFoundError(`node ${id}`);
-  const to = bucketStart('1d', Date.now());
-  const from = to - days * DAY_MS;
+  const zone = ports.settings.portfolioTimeZone;
+  const to = bucketStart('1d', Date.now(), zone);
+  const from = daysBack(to, days, zone);
   const committed = peerSet.type === 'ven' ? committedKwh(await fleetEvents(ports, from), from, to) : undefined;
   const metrics = new Map<string, NodeMetrics>();
   await mapLimited(peerSet.ids, PEER_CONCURRENCY, async (peer) => {

@@ -40,6 +40,8 @@ export const fleetEventBodySchema = z.strictObject({
     .max(1000)
     .refine((ids) => new Set(ids).size === ids.length, 'must not repeat a VEN')
     .optional(),
+  /** The program the event runs in (docs/concepts.md, "Programs"); default: the built-in one. */
+  program_id: z.string().min(1).max(64).optional(),
   dry_run,
 });
 

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError } from '../core/contracts/errors.js';
 import { REPORT_LINK_SEC } from '../core/dr/report-files.js';
 import { readEventReport, SETTLEMENT_GRACE_MS } from '../core/dr/settlement.js';
 import { parseBody } from './body.js';
+import { programOfEvent } from '../core/dr/program-events.js';
 import { fleetEventBodySchema } from './bodies.js';
 import { idParam, limitParam } from './params.js';
 import { commandContext, type ApiPorts } from './ports.js';
@@ -14,9 +15,11 @@ import { page, type Query } from './queries.js';
 import { accepted, found } from './reply.js';
 
 export async function createFleetEvent(ports: ApiPorts, event: APIGatewayProxyEventV2) {
-  const { dry_run, ...request } = parseBody(fleetEventBodySchema, event);
-  if (dry_run) return { dry_run: true, ...(await planFleetEvent(request, ports, Date.now())) };
-  return accepted(await startFleetEvent(request, ports, commandContext(ports)));
+  const { dry_run, program_id, ...body } = parseBody(fleetEventBodySchema, event);
+  const ctx = commandContext(ports);
+  const request = { ...body, ...(await programOfEvent(ports, program_id, body, ctx.now)) };
+  if (dry_run) return { dry_run: true, ...(await planFleetEvent(request, ports, ctx.now)) };
+  return accepted(await startFleetEvent(request, ports, ctx));
 }
 
 export async function listFleetEvents(ports: ApiPorts, query: Query) {

@@ -27,6 +27,7 @@ import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
 import * as q from './queries.js';
 import * as metadata from './metadata.js';
+import * as programs from './programs.js';
 import { listRefused } from './refused.js';
 import { deactivateCertificate, revokeDevice } from './devices.js';
 import { Reply } from './reply.js';
@@ -92,6 +93,11 @@ const routeTable: Record<RouteKey, Route> = {
   'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName, e),
   'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId, e),
   'POST /api/optimise/schedule': (e, p) => postOptimiseSchedule(p, e),
+  'GET /api/programs': (e, p) => programs.list(p, e.queryStringParameters),
+  'POST /api/programs': (e, p) => programs.create(p, e),
+  'GET /api/programs/{programId}': (e, p) => programs.get(p, e.pathParameters?.programId),
+  'PATCH /api/programs/{programId}': (e, p) => programs.patch(p, e.pathParameters?.programId, e),
+  'DELETE /api/programs/{programId}': (e, p) => programs.remove(p, e.pathParameters?.programId),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });

@@ -24,6 +24,8 @@ import type { DeviceIdentities } from '../core/fleet/identities.js';
 import { IotDataCommandPublisher } from '../core/commands/publisher-iot-data.js';
 import { IotDataShadowReader } from '../core/fleet/shadows-iot-data.js';
 import type { ReportFiles } from '../core/dr/report-files.js';
+import type { ProgramStore } from '../core/programs/program-store.js';
+import { DynamoProgramStore } from '../core/programs/programs-dynamodb.js';
 
 export interface ApiPorts {
   readonly registry: DeviceRegistry;
@@ -40,16 +42,17 @@ export interface ApiPorts {
   readonly ledger: LedgerStore;
   readonly rollups: RollupStore;
   readonly identities: DeviceIdentities;
-  readonly settings: { readonly commandTimeoutSec: number };
+  readonly settings: { readonly commandTimeoutSec: number; /** PORTFOLIO_TIME_ZONE: the rollups' days and months. */ readonly portfolioTimeZone: string };
   /** The Winter River system as the controller stores it (read only here). */
   readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
   /** The event reports' files: links to them (the housekeeping sweep writes them). */
   readonly reports: ReportFiles;
+  readonly programs: ProgramStore;
 }
 
 export function buildApiPorts(
   env: Env,
-  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'METADATA_TABLE' | 'LEDGER_TABLE' | 'COMMAND_TIMEOUT_SEC'>,
+  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'METADATA_TABLE' | 'LEDGER_TABLE' | 'COMMAND_TIMEOUT_SEC' | 'PROGRAMS_TABLE'>,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
   power: Pick<PowerSystem, 'topology' | 'store'>,
@@ -66,9 +69,10 @@ export function buildApiPorts(
     ledger: ledgerStore(env, api.LEDGER_TABLE, dynamodb),
     rollups: rollupStore(env, documentClient(dynamodb)),
     identities,
-    settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC },
+    settings: { commandTimeoutSec: api.COMMAND_TIMEOUT_SEC, portfolioTimeZone: env.PORTFOLIO_TIME_ZONE ?? 'UTC' },
     powerSystem: power,
     reports,
+    programs: new DynamoProgramStore(documentClient(dynamodb), api.PROGRAMS_TABLE),
   };
 }
 

@@ -4,7 +4,7 @@ import { ValidationError } from '../core/contracts/errors.js';
 import type { Access } from '../core/contracts/roles.js';
 
 export interface RouteDefinition {
-  readonly method: 'GET' | 'POST' | 'PATCH';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly path: string;
   /**
    * The least role the route needs (roles.ts); `public` needs no token at all. Every other route needs
@@ -71,6 +71,12 @@ export const routes = [
   { method: 'POST', path: '/api/certificates/{certificateId}/deactivate', role: 'admin' },
   // Battery schedules: plans a battery's cheapest day against prices; sends nothing to a device.
   { method: 'POST', path: '/api/optimise/schedule', role: 'operator' },
+  // DR programs: the market terms events run under (viewers read, admins write).
+  { method: 'GET', path: '/api/programs', role: 'viewer' },
+  { method: 'POST', path: '/api/programs', role: 'admin' },
+  { method: 'GET', path: '/api/programs/{programId}', role: 'viewer' },
+  { method: 'PATCH', path: '/api/programs/{programId}', role: 'admin' },
+  { method: 'DELETE', path: '/api/programs/{programId}', role: 'admin' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

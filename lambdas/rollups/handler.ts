@@ -28,7 +28,7 @@ function portsFromEnv(): PassPorts {
     const doc = documentClient(new DynamoDBClient({}));
     const registry = new DynamoDeviceRegistry(doc, env.DEVICES_TABLE);
     const inventory = new DynamoInventoryStore(doc, own.INVENTORY_TABLE);
-    ports = { telemetry: telemetryStore(env, doc), rollups: rollupStore(env, doc), fleet: () => rollupFleet(registry, inventory) };
+    ports = { telemetry: telemetryStore(env, doc), rollups: rollupStore(env, doc), fleet: () => rollupFleet(registry, inventory), timeZone: env.PORTFOLIO_TIME_ZONE ?? 'UTC' };
   }
   return ports;
 }

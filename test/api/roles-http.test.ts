@@ -55,7 +55,7 @@ describe('roles through the local server', () => {
       }
     }
     // viewers are refused exactly the write routes, operators only the admin's
-    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(12);
+    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(15);
     expect(outcomes.filter((o) => o.startsWith('operator') && o.endsWith('403'))).toEqual([
       'operator POST /api/telemetry 403',
       'operator POST /api/metadata 403',
@@ -63,6 +63,9 @@ describe('roles through the local server', () => {
       'operator POST /api/transactions 403',
       'operator POST /api/devices/{thingName}/revoke 403',
       'operator POST /api/certificates/{certificateId}/deactivate 403',
+      'operator POST /api/programs 403',
+      'operator PATCH /api/programs/{programId} 403',
+      'operator DELETE /api/programs/{programId} 403',
     ]);
     expect(outcomes.filter((o) => o.startsWith('admin') && o.endsWith('403'))).toEqual([]);
   });

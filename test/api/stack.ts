@@ -13,7 +13,7 @@ export const INVENTORY_FIXTURE = fileURLToPath(new URL('./fixtures/inventory.yam
 export type ApiTestStack = TestStack;
 
 export function startApiStack(
-  opts: Pick<LocalStackOptions, 'inventoryFile' | 'commandTimeoutSec' | 'commandSweepMs' | 'settlementGraceMs' | 'rollupIntervalMs'> = {},
+  opts: Pick<LocalStackOptions, 'inventoryFile' | 'commandTimeoutSec' | 'commandSweepMs' | 'settlementGraceMs' | 'rollupIntervalMs' | 'portfolioTimeZone'> = {},
 ): Promise<ApiTestStack> {
   return startTestStack({ inventoryFile: INVENTORY_FIXTURE, commandTimeoutSec: 30, commandSweepMs: 200, ...opts });
 }

@@ -18,6 +18,7 @@ describe('the CDK app', () => {
     [{ fleetSize: '10k' }, /fleetSize=10k is invalid: expected a whole number of VENs/],
     [{ logLevel: 'chatty' }, /logLevel=chatty is invalid/],
     [{ corsOrigins: 'localhost:5173' }, /corsOrigins=localhost:5173 is invalid/],
+    [{ portfolioTimeZone: 'Mars/Olympus_Mons' }, /portfolioTimeZone=Mars\/Olympus_Mons is invalid: expected an IANA time zone/],
   ])('given the bad flag %o, refuses to synthesize and names it', (context, message) => {
     expect(() => synthVpp(context)).toThrow(message);
   });

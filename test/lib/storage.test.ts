@@ -82,9 +82,9 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
   });
 
   it('then telemetry is kept 30 days and the ACK history, ledger and rollups 2 years, each changed by its own flag', () => {
-    for (const env of lambdaEnvironments(template)) expect(env).toMatchObject({ RETENTION_DAYS: '30', ARCHIVE_RETENTION_DAYS: '730' });
-    const { template: other } = synthVpp({ retentionDays: '7', archiveRetentionDays: '3650' });
-    for (const env of lambdaEnvironments(other)) expect(env).toMatchObject({ RETENTION_DAYS: '7', ARCHIVE_RETENTION_DAYS: '3650' });
+    for (const env of lambdaEnvironments(template)) expect(env).toMatchObject({ RETENTION_DAYS: '30', ARCHIVE_RETENTION_DAYS: '730', PORTFOLIO_TIME_ZONE: 'UTC' });
+    const { template: other } = synthVpp({ retentionDays: '7', archiveRetentionDays: '3650', portfolioTimeZone: 'America/Los_Angeles' });
+    for (const env of lambdaEnvironments(other)) expect(env).toMatchObject({ RETENTION_DAYS: '7', ARCHIVE_RETENTION_DAYS: '3650', PORTFOLIO_TIME_ZONE: 'America/Los_Angeles' });
     for (const name of ['events', 'fleetEvents', 'ledger', 'rollups'] as const) {
       const { Ref } = stack.resolve(stack.storage.tables[name].tableName) as { Ref: string };
       expect(resourcesOf(template, 'AWS::DynamoDB::Table')[Ref]!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });

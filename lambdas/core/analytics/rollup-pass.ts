@@ -54,6 +54,8 @@ export interface PassPorts {
   readonly telemetry: TelemetryStore;
   readonly rollups: RollupStore;
   readonly fleet: () => Promise<RollupFleet>;
+  /** The portfolio's time zone: whose local hours, days and months the higher tiers are (default UTC). */
+  readonly timeZone?: string;
 }
 
 export interface PassResult {
@@ -135,14 +137,15 @@ export async function runRollupPass(ports: PassPorts, now = Date.now()): Promise
     await putGroups(fleet, bucket, (id) => members.get(id), put);
   }
 
-  // up the tiers, each from the one below (already put)
+  // up the tiers, each from the one below (already put), in the portfolio's local hours, days and months
+  const zone = ports.timeZone ?? 'UTC';
   await inParallel([...touched], async ([nodeId, buckets]) => {
     let starts = [...buckets];
     for (const tier of ['1h', '1d', '1mo'] as const) {
-      starts = [...new Set(starts.map((s) => bucketStart(tier, s)))];
+      starts = [...new Set(starts.map((s) => bucketStart(tier, s, zone)))];
       for (const start of starts) {
-        const children = await ports.rollups.query(nodeId, childTier(tier), { from: start, to: bucketEnd(tier, start), limit: 100, oldestFirst: true, consistent: true });
-        if (children.items.length) await put(nodeId, tier, [combine(tier, start, children.items)]);
+        const children = await ports.rollups.query(nodeId, childTier(tier), { from: start, to: bucketEnd(tier, start, zone), limit: 100, oldestFirst: true, consistent: true });
+        if (children.items.length) await put(nodeId, tier, [combine(tier, start, children.items, zone)]);
       }
     }
   });

@@ -4,6 +4,7 @@
 import { kw } from './baseline.js';
 import type { SeriesRecord } from '../timeseries/telemetry-store.js';
 import type { SeriesName } from '../contracts/tables.js';
+import { localDate, localDayBounds, localMonthBounds, offsetAt } from '../programs/market-time.js';
 
 export const TIERS = ['15m', '1h', '1d', '1mo'] as const;
 export type Tier = (typeof TIERS)[number];
@@ -55,21 +56,33 @@ export interface RollupView {
   online_hours: number;
 }
 
-export function bucketStart(tier: Tier, ms: number): number {
+/**
+ * The bucket of `ms` in a tier. Days and months (and hours, in a zone off UTC by a part hour) are the local ones of
+ * `zone` (the portfolio's, PORTFOLIO_TIME_ZONE): a DST day is 23 or 25 hours, 92 or 100 intervals.
+ */
+export function bucketStart(tier: Tier, ms: number, zone = 'UTC'): number {
   if (tier === '15m') return Math.floor(ms / INTERVAL_MS) * INTERVAL_MS;
+  if (zone !== 'UTC') {
+    if (tier === '1h') return ms - mod(ms + offsetAt(ms, zone), 3_600_000);
+    if (tier === '1d') return localDayBounds(localDate(ms, zone), zone).start;
+    return localMonthBounds(localDate(ms, zone), zone).start;
+  }
   if (tier === '1h') return Math.floor(ms / 3_600_000) * 3_600_000;
   if (tier === '1d') return Math.floor(ms / 86_400_000) * 86_400_000;
   const d = new Date(ms);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
-export function bucketEnd(tier: Tier, start: number): number {
+export function bucketEnd(tier: Tier, start: number, zone = 'UTC'): number {
   if (tier === '15m') return start + INTERVAL_MS;
   if (tier === '1h') return start + 3_600_000;
+  if (zone !== 'UTC') return (tier === '1d' ? localDayBounds : localMonthBounds)(localDate(start, zone), zone).end;
   if (tier === '1d') return start + 86_400_000;
   const d = new Date(start);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }
+
+const mod = (a: number, b: number) => ((a % b) + b) % b;
 
 /** The tier a tier is computed from. */
 export const childTier = (tier: Exclude<Tier, '15m'>): Tier => TIERS[TIERS.indexOf(tier) - 1]!;
@@ -125,13 +138,13 @@ export function groupInterval(start: number, members: readonly RollupRow[]): Rol
 }
 
 /** A higher tier's row from its child rows (at least one): sums, and the highest 15-minute mean as its peak. */
-export function combine(tier: Tier, start: number, children: readonly RollupRow[]): RollupRow {
+export function combine(tier: Tier, start: number, children: readonly RollupRow[], zone = 'UTC'): RollupRow {
   const sum = (f: (r: RollupRow) => number) => children.reduce((s, r) => s + f(r), 0);
   const socMins = children.filter((r) => r.socMin !== undefined).map((r) => r.socMin!);
   const sheds = children.filter((r) => r.shedKwh !== undefined);
   return {
     start,
-    end: bucketEnd(tier, start),
+    end: bucketEnd(tier, start, zone),
     samples: sum((r) => r.samples),
     intervals: sum((r) => r.intervals),
     importKwh: sum((r) => r.importKwh),

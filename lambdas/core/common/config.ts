@@ -1,5 +1,6 @@
 // A Lambda's environment is a schema: validated once at start-up, failing loudly, typed from then on.
 import * as z from 'zod';
+import { timeZoneSchema } from '../contracts/programs.js';
 
 export const envSchema = z
   .object({
@@ -19,6 +20,8 @@ export const envSchema = z
     REFUSALS_TABLE: z.string().min(1).optional(),
     /** The rollups: the ingest consumers mark late samples' buckets dirty in it (rollup-pass.ts). */
     ROLLUPS_TABLE: z.string().min(1).optional(),
+    /** The portfolio's IANA time zone: the local days and months of the daily and monthly rollups (absent: UTC). */
+    PORTFOLIO_TIME_ZONE: timeZoneSchema.optional(),
   })
   .refine((e) => e.TIMESERIES_BACKEND !== 'dynamodb' || e.TIMESERIES_TABLE, {
     message: 'TIMESERIES_TABLE is required with TIMESERIES_BACKEND=dynamodb',
@@ -58,6 +61,8 @@ export const apiEnvSchema = z.object({
   DEVICE_POLICY_NAME: z.string().min(1),
   /** The event reports' bucket: the API presigns downloads of them. */
   REPORTS_BUCKET: z.string().min(1),
+  /** DR programs. */
+  PROGRAMS_TABLE: z.string().min(1),
 });
 export type ApiEnv = z.infer<typeof apiEnvSchema>;
 

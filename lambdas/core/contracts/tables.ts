@@ -104,6 +104,8 @@ export const tables = {
    * (`dirty`). TTL `expiresAt` (the archive retention).
    */
   rollups: { env: 'ROLLUPS_TABLE', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' },
+  /** DR programs (programs-dynamodb.ts): one item per program, the document as `GET /api/programs/{id}` returns it. */
+  programs: { env: 'PROGRAMS_TABLE', partitionKey: 'programId' },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof tables;

@@ -1,5 +1,6 @@
 // The fleet DR event port: events, each VEN's commitment to one event at a time, and the report kept at settlement.
 import type { Page } from '../common/page.js';
+import type { ProgramTerms } from '../contracts/programs.js';
 
 export interface ShedAllocation {
   readonly venId: string;
@@ -24,6 +25,8 @@ export interface FleetEventRecord {
   readonly settledAt?: number;
   /** By venId, epoch milliseconds: VENs released before the end (restored); measured up to then. */
   readonly released?: Readonly<Record<string, number>>;
+  /** The terms of the program the event runs in, as they were at its start; absent: the built-in program. */
+  readonly program?: ProgramTerms;
 }
 
 /** An event's report as stored at settlement: the report as served, and the parts served only in the CSV. */

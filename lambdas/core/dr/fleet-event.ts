@@ -6,19 +6,9 @@
 // both take a VEN: the one that loses plans again without it.
 import * as z from 'zod';
 import { allocateShed, type ShedCandidate } from './allocation.js';
-import {
-  ADJUSTMENT_CAP,
-  ADJUSTMENT_FROM_MS,
-  ADJUSTMENT_TO_MS,
-  BASELINE_DAYS,
-  computeBaseline,
-  DAY_MS,
-  INTERVAL_MS,
-  isWeekend,
-  kw,
-  LOOKBACK_DAYS,
-  type BaselineInput,
-} from '../analytics/baseline.js';
+import { baselineReads, computeBaseline, INTERVAL_MS, kw, type BaselineInput } from '../analytics/baseline.js';
+import { DEFAULT_TERMS, type MarketTerms } from '../programs/market-days.js';
+import { DEFAULT_PROGRAM_ID, type ProgramTerms } from '../contracts/programs.js';
 import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from '../commands/commands.js';
 import { ConflictError, NotFoundError } from '../contracts/errors.js';
 import { fleetIntervals, PERFORMANCE_TOLERANCE, venPerformance } from './event-performance.js';
@@ -38,6 +28,8 @@ export interface FleetEventRequest {
   readonly duration_sec: number;
   /** Default: every online VEN. */
   readonly ven_ids?: readonly string[];
+  /** The program the event runs in (its terms are kept with the event); default: the built-in one. */
+  readonly program?: ProgramTerms;
 }
 
 export interface FleetEventPorts extends CommandPorts {
@@ -117,6 +109,7 @@ async function launch(
     allocations: plan.allocations.map((a) => ({ ...a, correlationId: ctx.newId() })),
     shortfall_kw: plan.shortfall_kw,
     excluded: plan.excluded,
+    ...(req.program && req.program.program_id !== DEFAULT_PROGRAM_ID && { program: req.program }),
   };
   const release = () => mapLimited(event.allocations, COMMIT_PARALLEL, (a) => ports.fleetEvents.uncommit(a.venId, eventId));
   if (!(await ports.fleetEvents.create(event))) {
@@ -150,6 +143,7 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
   const event = await ports.fleetEvents.get(eventId);
   if (!event) throw new NotFoundError(`event ${eventId}`);
   // whole intervals up to the one in progress: its baseline is the whole interval's, its load what came so far
+  const terms: MarketTerms = event.program ?? DEFAULT_TERMS;
   const end = Math.min(event.endsAt, event.startedAt + Math.max(1, Math.ceil((now - event.startedAt) / INTERVAL_MS)) * INTERVAL_MS);
   // a few VENs at a time: each reads up to 32 windows of metering
   const measuredVens = await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
@@ -158,8 +152,8 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
     // a VEN released early (restored) is measured up to its release: what it sheds after may be another event's
     const released = event.released?.[a.venId];
     const venEnd = released === undefined ? end : Math.max(event.startedAt + 1, Math.min(end, released));
-    const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, venEnd);
-    const baseline = computeBaseline(baselineInput);
+    const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, venEnd, terms);
+    const baseline = computeBaseline(baselineInput, terms);
     return {
       ...a,
       status: command?.status ?? 'not-sent',
@@ -176,6 +170,7 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
   return {
     eventId,
     status: now < event.endsAt ? 'active' : 'ended',
+    program: programView(event),
     start: new Date(event.startedAt).toISOString(),
     end: new Date(event.endsAt).toISOString(),
     duration_sec: event.duration_sec,
@@ -185,7 +180,7 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
     acknowledged_kw: kw(vens.reduce((s, v) => s + (v.actual_shed_kw ?? 0), 0)),
     measured_shed_kw: measured.length ? kw(measured.reduce((s, v) => s + v, 0)) : null,
     delivered_kwh: sumOrNull(vens.map((v) => v.delivered_kwh)),
-    baseline_method: BASELINE_METHOD,
+    baseline_method: baselineMethod(terms),
     tolerance: PERFORMANCE_TOLERANCE,
     intervals: fleetIntervals(measuredVens, event.requested_kw).map(isoTimes),
     vens,
@@ -229,30 +224,44 @@ const sumOrNull = (values: readonly (number | null)[]) => {
   return known.length ? kw(known.reduce((s, v) => s + v, 0)) : null;
 };
 
-const BASELINE_METHOD =
-  `per 5-minute interval, the mean load in the same interval on the ${BASELINE_DAYS} most recent prior days of the event day's type ` +
-  `(weekday or weekend, UTC) without an event, within ${LOOKBACK_DAYS} days ("n-of-${BASELINE_DAYS}" with fewer), scaled by the ` +
-  `event day's load from 4 h to 1 h before the start over those days' (capped to ±${ADJUSTMENT_CAP * 100}%); with no such day, ` +
-  `the VEN's own baselinePowerKw`;
+/** The program an event ran in, as its report names it: the price settles it (null: each VEN's tariff). */
+const programView = (event: FleetEventRecord) => {
+  const p = event.program;
+  return p
+    ? { program_id: p.program_id, time_zone: p.time_zone, price_per_kwh: p.price_per_kwh, currency: p.currency }
+    : { program_id: DEFAULT_PROGRAM_ID, time_zone: 'UTC', price_per_kwh: null, currency: null };
+};
+
+function baselineMethod(terms: MarketTerms) {
+  const { weekday, weekend_holiday, lookback_days, adjustment } = terms.baseline;
+  const holidays = terms.holidays === 'none' ? 'no holidays' : terms.holidays === 'us-federal' ? 'US federal holidays' : 'the program\'s holidays';
+  const pick = ({ n, m }: { n: number; m: number }) => (n === m ? `the ${m} most recent` : `the ${n} highest-load of the ${m} most recent`);
+  return (
+    `per 5-minute interval, the mean load in the same wall-clock interval on ${pick(weekday)} prior weekdays, or for an event ` +
+    `on a weekend day or holiday on ${pick(weekend_holiday)} prior weekend days and holidays (local days of ${terms.time_zone}, ` +
+    `${holidays}) without an event, within ${lookback_days} days ("n-of-m" with fewer), ` +
+    (adjustment
+      ? `scaled by the event day's load from ${adjustment.window_start_min / 60} h to ${adjustment.window_end_min / 60} h before the start over those days' (capped to ±${Math.round(adjustment.cap * 100)}%); `
+      : 'not adjusted; ') +
+    `with no such day, the VEN's own baselinePowerKw`
+  );
+}
 
 const isoTimes = <T extends { start: number; end: number }>(iv: T) => ({ ...iv, start: new Date(iv.start).toISOString(), end: new Date(iv.end).toISOString() });
 
 /**
- * The readings the baseline needs: the event, the adjustment window before it, and both again on each prior day of
- * the event day's type (another type is never eligible: not read). Two reads a day, so that a long event's readings
- * never crowd out the adjustment window (a read stops at MAX_SAMPLES, meter-samples.ts).
+ * The readings the baseline needs (baselineReads): the event, the adjustment window before it, and both again on each
+ * look-back day of the event day's type. Two reads a day, so that a long event's readings never crowd out the
+ * adjustment window (a read stops at MAX_SAMPLES, meter-samples.ts).
  */
-async function readBaselineInput(telemetry: TelemetryStore, venId: string, start: number, end: number): Promise<BaselineInput> {
-  const read = (back: number, a: number, b: number) => meterSamples(telemetry, venId, a - back, b - back);
-  const readDay = async (back: number) => {
-    const [before, during] = await Promise.all([read(back, start - ADJUSTMENT_FROM_MS, start - ADJUSTMENT_TO_MS), read(back, start, end)]);
-    return [...before, ...during];
-  };
-  const backs = Array.from({ length: LOOKBACK_DAYS }, (_, i) => (i + 1) * DAY_MS);
+async function readBaselineInput(telemetry: TelemetryStore, venId: string, start: number, end: number, terms: MarketTerms): Promise<BaselineInput> {
+  const plan = baselineReads(start, end, terms);
+  const read = (w: { from: number; to: number }) => meterSamples(telemetry, venId, w.from, w.to);
+  const readAll = async (windows: readonly { from: number; to: number }[]) => (await Promise.all(windows.map(read))).flat();
   const [during, before, ...priorDays] = await Promise.all([
-    read(0, start, end),
-    read(0, start - ADJUSTMENT_FROM_MS, start - ADJUSTMENT_TO_MS),
-    ...backs.map((back) => (isWeekend(start - back) === isWeekend(start) ? readDay(back) : Promise.resolve([]))),
+    read({ from: start, to: end }),
+    plan.before ? read(plan.before) : Promise.resolve([]),
+    ...plan.priorDays.map((windows) => (windows ? readAll(windows) : Promise.resolve([]))),
   ]);
   return { start, end, before, during, priorDays };
 }
@@ -268,6 +277,7 @@ export function fleetEventSummary(event: FleetEventRecord) {
     allocated_kw: allocatedKw(event),
     shortfall_kw: event.shortfall_kw,
     vens: event.allocations.length,
+    program_id: event.program?.program_id ?? DEFAULT_PROGRAM_ID,
   };
 }
 

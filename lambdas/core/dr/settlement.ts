@@ -1,6 +1,7 @@
 // Settlement of fleet DR events: once an event has ended and SETTLEMENT_GRACE_MS has passed, its report is computed
 // once and stored (what `GET /api/events/{eventId}` and its CSV then read), and each VEN's ledger gets one
-// `settlement` entry: the kWh it delivered (from that stored report) × the shed price of its tariff (its metadata).
+// `settlement` entry: the kWh it delivered (from that stored report) × the price of the event's program, or for the
+// built-in program (no price) the shed price of the VEN's tariff (its metadata).
 // Exactly once per event and VEN however many sweeps run, retry or race: the first stored report is the one every
 // sweep settles from, and each entry is appended with appendOnce (the chain's own conditional append, no lock); the
 // event is marked settled last, so a sweep that dies half-way leaves it for the next. Just before, the report's CSV is
@@ -36,7 +37,7 @@ export type SettlementPorts = ReportPorts & {
 export interface SettlementData {
   readonly eventId: string;
   readonly delivered_kwh: number | null;
-  /** The shed price of the VEN's tariff when settled; null without one. */
+  /** The program's price, else the shed price of the VEN's tariff when settled; null without one. */
   readonly tariff_per_kwh: number | null;
   /** delivered_kwh × tariff_per_kwh, to the cent; null without a tariff or without a measurement. */
   readonly amount: number | null;
@@ -119,8 +120,13 @@ async function settlementOf(
   report: StoredFleetEventReport,
   metadata: SettlementPorts['metadata'],
 ): Promise<SettlementData> {
-  const tariff = (await metadata.get(ven.venId))?.tariff;
   const base = { eventId: report.eventId, delivered_kwh: ven.delivered_kwh, report_computed_at: report.report_computed_at };
+  // an event of a priced program settles at the program's price; the built-in program at each VEN's tariff
+  const program = report.program as { program_id: string; price_per_kwh: number | null; currency: string | null } | undefined;
+  const tariff =
+    program?.price_per_kwh != null
+      ? { shed_price_per_kwh: program.price_per_kwh, currency: program.currency ?? 'USD' }
+      : (await metadata.get(ven.venId))?.tariff;
   if (!tariff) return { ...base, tariff_per_kwh: null, amount: null, currency: null, note: 'no tariff in the VEN metadata' };
   const priced = { ...base, tariff_per_kwh: tariff.shed_price_per_kwh, currency: tariff.currency };
   if (ven.delivered_kwh === null) return { ...priced, amount: null, note: 'nothing measured during the event' };

@@ -2,8 +2,8 @@
 // the naive rule and doing nothing on a generated week, and the tariff's slots on DST days.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lambdas/core/contracts/errors.js';
-import { generatedPrices } from '../../lambdas/core/optimise/price-series.js';
+import { ValidationError } from '../../../lambdas/core/contracts/errors.js';
+import { generatedPrices } from '../../../lambdas/core/optimise/price-series.js';
 import {
   checkProblem,
   doNothing,
@@ -13,9 +13,9 @@ import {
   optimiseSchedules,
   type Battery,
   type ScheduleProblem,
-} from '../../lambdas/core/optimise/schedule.js';
-import { loadSolver, type Solver } from '../../lambdas/core/optimise/solver.js';
-import { tariffPrices, type Tariff } from '../../lambdas/core/optimise/tariff.js';
+} from '../../../lambdas/core/optimise/schedule.js';
+import { loadSolver, type Solver } from '../../../lambdas/core/optimise/solver.js';
+import { tariffPrices, type Tariff } from '../../../lambdas/core/optimise/tariff.js';
 
 let solver: Solver;
 beforeAll(async () => {
