@@ -57,7 +57,9 @@ export function frontDoor(opts: FrontDoorOptions) {
       if (url.pathname === '/health') {
         const parts = await opts.health();
         const down = Object.keys(parts).filter((part) => !parts[part]);
-        return send(res, down.length ? 503 : 200, down.length ? { status: 'down', down, parts } : { status: 'ok', parts });
+        const [status, health] = down.length ? [503, { status: 'down', down, parts }] : [200, { status: 'ok', parts }];
+        if (req.method === 'GET') opts.onApiAnswer?.('GET /health', status, 'application/json', JSON.stringify(health));
+        return send(res, status, health);
       }
       if (url.pathname === '/config.json' && req.method === 'GET') return send(res, 200, opts.dashboardConfig, { 'cache-control': 'no-store' });
       if (url.pathname === '/local/session' && req.method === 'POST') {

@@ -37,7 +37,7 @@ export class ResponseCheck {
   private problemOf(routeKey: string, status: number, contentType: string | undefined, body: string): string | undefined {
     const [method, path] = routeKey.split(' ') as [string, string];
     const operation = (this.document.paths[path] as Record<string, { responses: Record<string, unknown> }> | undefined)?.[method.toLowerCase()];
-    if (!operation) return 'the route is not in the document';
+    if (!operation) return 'the route is not in the document: give it a contract in lambdas/api/contract.ts';
     if (!operation.responses[status]) return `status ${status} is not one the document gives this route (${Object.keys(operation.responses).join(', ')})`;
     if (!contentType?.startsWith('application/json')) return `content-type ${contentType ?? '(none)'}, not application/json`;
     let value: unknown;

@@ -27,7 +27,7 @@ const STATUS_TEXT: Record<number, string> = {
   422: `The ${IDEMPOTENCY_HEADER} was already used for another request`,
   429: 'Throttled: retry with backoff',
   500: 'Internal error',
-  503: 'Unavailable',
+  503: 'Unavailable: no answer within the integration timeout (30 s), or (`/health`) a part is down',
 };
 
 /** A path parameter by its name: device ids are thing names, the rest opaque ids. */
@@ -48,14 +48,15 @@ const errorRef = { $ref: '#/components/schemas/Error' };
 /** The error statuses a route can answer: shared ones from its definition, the rest from its contract. */
 export function errorStatuses(route: RouteDefinition, contract: RouteContract): number[] {
   const hasParams = route.path.includes('{');
-  const statuses = new Set<number>([500]);
+  // every route: an internal error, the integration timeout (503), the stage's throttle (429)
+  const statuses = new Set<number>([429, 500, 503]);
   if (hasParams || contract.query || contract.body || route.idempotent) statuses.add(400);
-  if (route.role !== 'public') [401, 403, 429].forEach((s) => statuses.add(s));
+  if (route.role !== 'public') [401, 403].forEach((s) => statuses.add(s));
   if (hasParams || contract.notFound) statuses.add(404);
   if (contract.conflict || route.idempotent) statuses.add(409);
   if (contract.body) statuses.add(413);
   if (route.idempotent) statuses.add(422);
-  return [...statuses].sort();
+  return [...statuses].sort((a, b) => a - b);
 }
 
 function operation(route: RouteDefinition, contract: RouteContract) {

@@ -104,11 +104,19 @@ export const sentWinterRiverSchema = z.object({ nodeId: z.string(), topic: z.str
 // --- DER: assets, sites, agents, dispatch -----------------------------------------------------------------------------
 
 export const assetSchema = z
-  .looseObject({
+  .object({
     asset_id: z.string(),
+    asset_name: z.string(),
     asset_type: z.string(),
     site_id: z.string(),
-    gateway: z.string(),
+    site_name: z.string(),
+    gateway: z.string().describe('the gateway thing serving its site'),
+    capacity_mw: num.optional(),
+    energy_mwh: num.optional(),
+    min_mw: num,
+    max_mw: num,
+    min_soc_pct: num.optional(),
+    max_soc_pct: num.optional(),
   })
   .describe('an inventory row: the asset file\'s fields with its limits filled in');
 
@@ -128,10 +136,14 @@ const derTotals = {
 };
 const derTotalsSchema = z.object(derTotals);
 
-export const siteSchema = z.looseObject({
+export const siteSchema = z.object({
   site_id: z.string(),
+  site_name: z.string(),
   gateway: z.string(),
   asset_ids: z.array(z.string()),
+  min_mw: num,
+  max_mw: num,
+  capacity_mw: num.optional(),
   connection: connectionSchema,
   reported_at: isoOrNull,
   totals: z.object({ ...derTotals, by_type: z.record(z.string(), derTotalsSchema) }),
@@ -158,7 +170,15 @@ export const dispatchDryRunSchema = z.object({
   mw_sent: num,
   clamped: z.boolean(),
 });
-export const dispatchSentSchema = z.looseObject({ dispatch_id: z.string(), correlationId: z.string(), status: z.literal('sent') });
+export const dispatchSentSchema = z.object({
+  dispatch_id: z.string(),
+  correlationId: z.string(),
+  status: z.literal('sent'),
+  ...dispatchTarget,
+  gateway: z.string(),
+  mw_requested: num,
+  mw_sent: num.describe('after clamping to the target\'s limits'),
+});
 export const dispatchViewSchema = z.object({
   dispatch_id: z.string(),
   correlationId: z.string(),
@@ -207,7 +227,17 @@ export const fleetEventSummarySchema = z.object({
   vens: num.describe('how many VENs were allocated a share'),
 });
 
-const intervalSchema = z.looseObject({ start: iso, end: iso });
+/** One 5-minute interval of a VEN's shed against its baseline; `pass` null: nothing measured in it. */
+const intervalSchema = z.object({
+  start: iso,
+  end: iso,
+  samples: num,
+  baseline_kw: numOrNull,
+  metered_kw: numOrNull,
+  shed_kw: numOrNull,
+  commitment_kw: num,
+  pass: z.boolean().nullable(),
+});
 export const fleetEventReportSchema = z.looseObject({
   eventId: z.string(),
   status: z.string().describe('active, ended, settled'),
@@ -222,7 +252,7 @@ export const fleetEventReportSchema = z.looseObject({
   delivered_kwh: numOrNull,
   baseline_method: z.string(),
   tolerance: num,
-  intervals: z.array(intervalSchema),
+  intervals: z.array(intervalSchema.extend({ vens: num.describe('VENs measured in the interval') })),
   vens: z.array(z.looseObject({ venId: z.string(), status: z.string(), intervals: z.array(intervalSchema) })),
   excluded: z.array(excludedSchema),
   ven_intervals: z.enum(['inline', 'csv']).describe('csv: too many intervals to serve inline; each VEN\'s `intervals` is empty and the CSV has them'),
@@ -316,7 +346,16 @@ export const telemetryResultSchema = z.object({
   ),
 });
 
-export const refusalSchema = z.looseObject({ at: iso, reason: z.string(), message: z.string() });
+export const refusalSchema = z.object({
+  at: iso,
+  reason: z.string(),
+  message: z.string(),
+  topic: z.string().optional(),
+  clientId: z.string().optional(),
+  payload: z.string().optional().describe('the payload as received, cut to 4 KiB'),
+  suppressed: num.optional().describe('refusals of the same device held back by the rate limit since the last one recorded'),
+  kinesis: z.looseObject({}).optional().describe('a dead letter\'s place in its stream'),
+});
 
 // --- metadata, ledger -------------------------------------------------------------------------------------------------
 
@@ -417,5 +456,5 @@ export const winterRiverSystemSchema = z.object({
   events: z.array(z.looseObject({ type: z.string(), node_id: z.string(), at: iso })).describe('newest first'),
 });
 
-export const revokedSchema = z.looseObject({ status: z.literal('revoked') });
+export const revokedSchema = z.object({ thingName: z.string(), certificateIds: z.array(z.string()), status: z.literal('revoked') });
 export const deactivatedSchema = z.object({ certificateId: z.string(), status: z.literal('INACTIVE') });

@@ -171,6 +171,13 @@ describe('GET /api/openapi.json on the local stack', () => {
     expect((await stack.api('/api/portfolio')).status).toBe(200);
     expect((await stack.api('/api/vens/nobody')).status).toBe(404);
     expect((await stack.api('/api/vens', { token: null })).status).toBe(401);
+    expect((await stack.api('/health', { token: null })).status).toBe(200);
+    // the DER reads, on the inventory the API stack loads
+    const assets = (await stack.api('/api/assets')).body.items as { asset_id: string; site_id: string }[];
+    expect(assets.length).toBeGreaterThan(0);
+    for (const path of [`/api/assets/${assets[0]!.asset_id}`, `/api/assets/${assets[0]!.asset_id}/telemetry`, `/api/sites/${assets[0]!.site_id}`, '/api/agents']) {
+      expect((await stack.api(path)).status, path).toBe(200);
+    }
     expect(stack.responseMismatches()).toEqual([]);
   });
 });
