@@ -249,7 +249,7 @@ export class Api extends Construct {
       if (isPublic && route) {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${method} ${path} is public by the shared route table (the liveness probe) and returns no fleet data.`,
+          reason: `${method} ${path} is public by the shared route table (${path === '/health' ? 'the liveness probe' : "the API's published contract"}) and returns no fleet data.`,
         });
       }
     }

@@ -36,6 +36,8 @@ export interface FrontDoorOptions {
   readonly limits?: Partial<ApiLimits>;
   /** Where a crossed limit is said, as Lambda's or API Gateway's log would say it. */
   readonly log?: (line: string) => void;
+  /** Told every answer of a route (the response check, response-check.ts): its status, content type and body. */
+  readonly onApiAnswer?: (routeKey: string, status: number, contentType: string | undefined, body: string) => void;
 }
 
 export function isToken(expected: string, presented: string): boolean {
@@ -55,7 +57,9 @@ export function frontDoor(opts: FrontDoorOptions) {
       if (url.pathname === '/health') {
         const parts = await opts.health();
         const down = Object.keys(parts).filter((part) => !parts[part]);
-        return send(res, down.length ? 503 : 200, down.length ? { status: 'down', down, parts } : { status: 'ok', parts });
+        const [status, health] = down.length ? [503, { status: 'down', down, parts }] : [200, { status: 'ok', parts }];
+        if (req.method === 'GET') opts.onApiAnswer?.('GET /health', status, 'application/json', JSON.stringify(health));
+        return send(res, status, health);
       }
       if (url.pathname === '/config.json' && req.method === 'GET') return send(res, 200, opts.dashboardConfig, { 'cache-control': 'no-store' });
       if (url.pathname === '/local/session' && req.method === 'POST') {
@@ -66,13 +70,19 @@ export function frontDoor(opts: FrontDoorOptions) {
       if (await opts.dataPlane(req, res, body)) return;
       const match = matchRoute(req.method ?? 'GET', url.pathname);
       if (match) {
+        const told = (status: number, contentType: string | undefined, text: string) => opts.onApiAnswer?.(match.routeKey, status, contentType, text);
         const role = match.route.role === 'public' ? undefined : roleOfRequest(req, opts.tokens);
         if (match.route.role !== 'public' && !role) {
+          told(401, 'application/json', JSON.stringify({ message: 'Unauthorized' }));
           return send(res, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
         }
         const event = apiEvent(req, url, body, match.routeKey, match.pathParameters, role);
         const result = await invokeApi(opts.api, event, limits, log);
-        if ('status' in result) return answer(res, result);
+        if ('status' in result) {
+          told(result.status, 'application/json', JSON.stringify(result.body));
+          return answer(res, result);
+        }
+        told(result.statusCode ?? 200, result.headers?.['content-type'] as string | undefined, result.body ?? '');
         res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
         return res.end(result.body);
       }

@@ -1,5 +1,6 @@
 // The whole platform in one process: broker, rules engine, Kinesis streams, shadow service, DynamoDB, HTTP API and a
 // simulated fleet. The handlers, schemas and rules are the deployed ones; only the endpoints differ.
+import type { ResponseMismatch } from './response-check.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -110,6 +111,8 @@ export interface LocalStackOptions {
   readonly apiLimits?: Partial<ApiLimits>;
   /** The S3 endpoint of the event reports (presigned downloads); 3001, or a free port when httpPort is 0. */
   readonly s3Port?: number;
+  /** Hold every API answer to the OpenAPI document (response-check.ts); the test stacks do. */
+  readonly checkResponses?: boolean;
 }
 
 /** The content of `.vpp/local.json`. */
@@ -180,6 +183,8 @@ export interface LocalStack {
   readonly parts: Record<StackPart, { stop(): Promise<void>; start(): Promise<void> }>;
   /** Every AWS call the deployed functions' code made here, as IAM sees it in AWS (aws-calls.ts). */
   readonly awsCalls: { all(): AwsCall[] };
+  /** The API answers that did not match the OpenAPI document (with `checkResponses`; none without). */
+  readonly responseMismatches: () => readonly ResponseMismatch[];
 }
 
 export type StackPart = 'broker' | 'dynamodb' | 'kinesis';
@@ -415,6 +420,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const rollups = schedule('rollups', opts.rollupIntervalMs ?? 60_000, (now) => rollupPass(rollupPorts, now), log);
   const revocations = watchRevocations(ca, (id) => broker.disconnectCertificate(id), log);
   const api = apiHandler(() => apiPorts);
+  const responseCheck = opts.checkResponses ? new (await import('./response-check.js')).ResponseCheck() : undefined;
   httpServer.on(
     'request',
     frontDoor({
@@ -447,6 +453,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
       limits: opts.apiLimits,
+      ...(responseCheck && { onApiAnswer: (key, status, type, body) => responseCheck.check(key, status, type, body) }),
       log,
     }),
   );
@@ -508,6 +515,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       kinesis,
     },
     awsCalls,
+    responseMismatches: () => responseCheck?.mismatches() ?? [],
     async close() {
       await fleet?.stop();
       await broker.close();

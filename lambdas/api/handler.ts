@@ -31,6 +31,7 @@ import * as programs from './programs.js';
 import { listRefused } from './refused.js';
 import { deactivateCertificate, revokeDevice } from './devices.js';
 import { Reply } from './reply.js';
+import { servedDocument } from './openapi.js';
 import { callerOf, hasRole, type Caller, type Role } from '../core/contracts/roles.js';
 import { routeOf, type RouteKey } from './routes.js';
 import { postTelemetry } from './telemetry.js';
@@ -42,6 +43,7 @@ type Route = (event: APIGatewayProxyEventV2, ports: ApiPorts) => Promise<unknown
 
 const routeTable: Record<RouteKey, Route> = {
   'GET /health': async () => ({ status: 'ok' }),
+  'GET /api/openapi.json': async () => new Reply(200, servedDocument(), { 'cache-control': 'public, max-age=300' }),
   'GET /api/me': async (e) => ({ role: callerOf(e).role }),
   'GET /api/vens': (e, p) => q.listVens(p, e.queryStringParameters),
   'GET /api/vens/{venId}': (e, p) => q.getVen(p, e.pathParameters?.venId),

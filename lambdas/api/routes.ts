@@ -17,6 +17,8 @@ export interface RouteDefinition {
 
 export const routes = [
   { method: 'GET', path: '/health', role: 'public' },
+  // The API's OpenAPI 3.1 document (openapi.ts), generated from this table.
+  { method: 'GET', path: '/api/openapi.json', role: 'public' },
   { method: 'GET', path: '/api/me', role: 'viewer' },
   { method: 'GET', path: '/api/vens', role: 'viewer' },
   { method: 'GET', path: '/api/vens/{venId}', role: 'viewer' },

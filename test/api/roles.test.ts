@@ -69,9 +69,9 @@ describe('the route table', () => {
   const table = routes as readonly RouteDefinition[];
   const keysNeeding = (role: string) => table.filter((r) => r.role === role).map(routeKey).sort();
 
-  it('gives every route a role; only /health is public', () => {
+  it('gives every route a role; only /health and the OpenAPI document are public', () => {
     for (const route of table) expect(['public', ...ROLES], routeKey(route)).toContain(route.role);
-    expect(keysNeeding('public')).toEqual(['GET /health']);
+    expect(keysNeeding('public').sort()).toEqual(['GET /api/openapi.json', 'GET /health']);
   });
 
   it('lets viewers read, operators command, dispatch and run DR events, and admins write device data and revoke devices', () => {
@@ -94,6 +94,9 @@ describe('the route table', () => {
         'POST /api/transactions',
         'POST /api/devices/{thingName}/revoke',
         'POST /api/certificates/{certificateId}/deactivate',
+        'POST /api/programs',
+        'PATCH /api/programs/{programId}',
+        'DELETE /api/programs/{programId}',
       ].sort(),
     );
     // the commands, and the ledger's external entries: a retried settlement must not be booked twice

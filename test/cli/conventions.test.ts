@@ -111,6 +111,13 @@ const COMMANDS: Command[] = [
     failing: () => [[], /local\.json: start the local stack first/],
   },
   {
+    name: 'contract',
+    file: 'bin/contract.ts',
+    usage: /^usage: npm run contract/,
+    bad: [['docs'], /^unexpected argument docs$/],
+    failing: () => [['--check', '--out', missing()], /^error: not what the code generates \(run npm run contract\): docs\/openapi\.json/],
+  },
+  {
     name: 'start',
     file: 'bin/local.ts',
     usage: /^usage: npm start/,

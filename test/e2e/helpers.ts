@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeMismatches } from '../../bin/local/response-check.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../bin/local/stack.js';
 import { startFleet, type Fleet, type FleetDeviceSpec, type FleetOptions } from '../../device/fleet.js';
 import { memoryLog } from '../../device/log.js';
@@ -12,15 +13,20 @@ export type TestStack = LocalStack & { dir: string; api: ApiClient; dispose(): P
 /** A local stack in a fresh temporary folder on free ports, without the simulated fleet unless asked. */
 export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Promise<TestStack> {
   const dir = await mkdtemp(join(tmpdir(), 'vpp-test-'));
-  const stack = await startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet: false, ...opts });
+  const stack = await startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet: false, checkResponses: process.env.VPP_NO_RESPONSE_CHECK !== '1', ...opts });
   return Object.assign(stack, {
     dir,
     api: apiClient(stack.config.apiUrl, stack.config.token),
-    /** Stops the stack, then fails if the deployed functions' roles would deny an AWS call it recorded (test/iam/). */
+    /**
+     * Stops the stack, then fails if the deployed functions' roles would deny an AWS call it recorded (test/iam/), or
+     * if an API answer did not match the published OpenAPI document (bin/local/response-check.ts).
+     */
     async dispose() {
       await stack.close();
       await rm(dir, { recursive: true, force: true });
       await checkStackCalls(stack.awsCalls.all());
+      const mismatches = stack.responseMismatches();
+      if (mismatches.length) throw new Error(`${mismatches.length} API answer(s) do not match the OpenAPI document:\n${describeMismatches(mismatches)}`);
     },
   });
 }

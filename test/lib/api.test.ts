@@ -25,15 +25,16 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     for (const route of deployedRoutes) expect(JSON.stringify(route.Target)).toContain('integrations/');
   });
 
-  it('puts the Cognito JWT authorizer on every route but GET /health', () => {
+  it('puts the Cognito JWT authorizer on every route but GET /health and GET /api/openapi.json', () => {
     const [authorizerId] = Object.keys(resourcesOf(template, 'AWS::ApiGatewayV2::Authorizer'));
-    const guarded = deployedRoutes.filter((r) => r.RouteKey !== 'GET /health');
+    const open = ['GET /health', 'GET /api/openapi.json'];
+    const guarded = deployedRoutes.filter((r) => !open.includes(r.RouteKey));
     expect(guarded.length).toBeGreaterThan(0);
     for (const route of guarded) {
       expect(route, route.RouteKey).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
-    expect(deployedRoutes.find((r) => r.RouteKey === 'GET /health')).toMatchObject({ AuthorizationType: 'NONE' });
-    expect((routes as readonly RouteDefinition[]).filter((r) => r.role === 'public').map(routeKey)).toEqual(['GET /health']);
+    for (const key of open) expect(deployedRoutes.find((r) => r.RouteKey === key), key).toMatchObject({ AuthorizationType: 'NONE' });
+    expect((routes as readonly RouteDefinition[]).filter((r) => r.role === 'public').map(routeKey)).toEqual(open);
   });
 
   it('accepts only tokens the user pool issued for the dashboard client', () => {

@@ -10,6 +10,8 @@ import type { winterRiverSystem } from '../../../lambdas/api/winter-river.js';
 import type { getSite } from '../../../lambdas/api/der.js';
 import type { DerGatewayTelemetry as GatewayTelemetry } from '../../../lambdas/core/contracts/der-schemas.js';
 import type { Ack, Metering, ShadowReported, WinterRiverStatus } from '../../../lambdas/core/contracts/schemas.js';
+import type * as r from '../../../lambdas/api/responses.js';
+import type * as z from 'zod';
 
 type Body<F extends (...args: never[]) => unknown> = Awaited<ReturnType<F>>;
 type Item<F extends (...args: never[]) => unknown> = Body<F> extends { items: (infer T)[] } ? T : never;
@@ -47,94 +49,19 @@ export interface ValidationErrorBody {
 
 export type { Ack, GatewayTelemetry, Metering, ShadowReported, WinterRiverStatus };
 
-// Issue #18's analytics, data quality and forecast routes, as the shared contract gives their shapes.
+// The analytics, data quality and forecast bodies, as the API's response schemas (lambdas/api/responses.ts) give them:
+// the very schemas the published OpenAPI document is generated from and the API's answers are checked against.
 
 /** One rollup period of a node (or the portfolio): null where the node has no such measure. */
-export interface RollupRow {
-  start: string;
-  end: string;
-  samples: number;
-  import_kwh: number | null;
-  export_kwh: number | null;
-  mean_kw: number | null;
-  peak_kw: number | null;
-  min_soc_pct: number | null;
-  mean_soc_pct: number | null;
-  shed_kwh: number | null;
-  online_hours: number | null;
-}
-
+export type RollupRow = z.infer<typeof r.rollupRowSchema>;
 /** `GET /api/analytics/{nodeId}/daily|monthly`, `GET /api/analytics/portfolio?period=`: newest first. */
-export interface Rollups {
-  nodeId: string;
-  period: 'daily' | 'monthly';
-  items: RollupRow[];
-}
-
-/** `GET /api/vens/{venId}/forecast`: 96 quarter-hours oldest first, and its error on held-out days against naive. */
-export interface Forecast {
-  venId?: string;
-  siteId?: string;
-  method: string;
-  resolution: string;
-  generated_at: string;
-  points: { start: string; kw: number | null }[];
-  error: { held_out_days: number; mae_kw: number; naive_mae_kw: number } | null;
-  /** Why there are no points, when there are none. */
-  note?: string;
-}
-
-export interface Gap {
-  start: string;
-  end: string;
-  length_sec: number;
-}
-
+export type Rollups = z.infer<typeof r.rollupsSchema>;
+/** `GET /api/vens/{venId}/forecast` or `GET /api/sites/{siteId}/forecast`: 96 quarter-hours oldest first. */
+export type Forecast = Omit<z.infer<typeof r.venForecastSchema>, 'venId'> & { venId?: string; siteId?: string };
+export type Gap = z.infer<typeof r.dataQualitySchema>['gaps'][number];
 /** `GET /api/data-quality/{nodeId}`: one device over a window (default the last 24 h). */
-export interface DataQuality {
-  nodeId: string;
-  from: string;
-  to: string;
-  expected_interval_sec: number | null;
-  expected: number;
-  received: number;
-  completeness_pct: number | null;
-  gaps: Gap[];
-  late: number;
-  out_of_order: number;
-  refusals: Record<string, number>;
-  last_seen: string | null;
-  quiet: boolean;
-  online: boolean;
-}
-
+export type DataQuality = z.infer<typeof r.dataQualitySchema>;
 /** `GET /api/data-quality`: the fleet, a row per device. */
-export interface FleetQuality {
-  from: string;
-  to: string;
-  devices: number;
-  completeness_pct: number | null;
-  quiet: string[];
-  items: {
-    nodeId: string;
-    kind: string;
-    completeness_pct: number | null;
-    gaps: number | Gap[];
-    late: number;
-    out_of_order: number;
-    refusals: number | Record<string, number>;
-    quiet: boolean;
-    online?: boolean;
-  }[];
-  next?: string;
-}
-
+export type FleetQuality = z.infer<typeof r.fleetQualitySchema>;
 /** `GET /api/analytics/{nodeId}/benchmarks`: each metric with the node's percentile among its peers (null: not measurable). */
-export interface Benchmarks {
-  nodeId: string;
-  type: string;
-  peers: number;
-  from: string;
-  to: string;
-  metrics: Record<'load_factor' | 'availability' | 'shed_delivered_ratio', { value: number | null; percentile: number | null }>;
-}
+export type Benchmarks = z.infer<typeof r.benchmarksSchema>;
