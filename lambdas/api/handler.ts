@@ -22,6 +22,7 @@ import { latestTelemetry, realtimePortfolio } from './realtime.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
 import { siteForecast, venForecast } from './forecast.js';
+import { cancelEvent, endEvent } from './event-lifecycle.js';
 import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, portfolio } from './fleet.js';
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
@@ -90,6 +91,8 @@ const routeTable: Record<RouteKey, Route> = {
   'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),
   'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName, e),
   'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId, e),
+  'POST /api/events/{eventId}/end': (e, p) => endEvent(p, e.pathParameters?.eventId, e),
+  'POST /api/events/{eventId}/cancel': (e, p) => cancelEvent(p, e.pathParameters?.eventId, e),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });

@@ -69,6 +69,9 @@ export const routes = [
   { method: 'POST', path: '/api/devices/{thingName}/revoke', role: 'admin' },
   // The last step of a rotation: the old certificate deactivated once the device uses its new one.
   { method: 'POST', path: '/api/certificates/{certificateId}/deactivate', role: 'admin' },
+  // A fleet event's life cycle: a running one ended now, a scheduled one cancelled before it starts.
+  { method: 'POST', path: '/api/events/{eventId}/end', role: 'operator', idempotent: true },
+  { method: 'POST', path: '/api/events/{eventId}/cancel', role: 'operator', idempotent: true },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

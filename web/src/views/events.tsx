@@ -220,7 +220,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
       {r && (
         <>
           <p>
-            <Badge tone={r.status === 'active' ? 'info' : 'muted'}>{r.status}</Badge> {time(r.start)} → {time(r.end)}
+            <Badge tone={r.status === 'running' ? 'info' : 'muted'}>{r.status}</Badge> {time(r.start)} → {time(r.end)}
           </p>
           <section aria-label="Event totals" class="tiles">
             <div class="tile">
