@@ -41,9 +41,15 @@ export async function listFleetEvents(ports: ApiPorts, query: Query) {
   return page(result, (e) => fleetEventSummary(e, now));
 }
 
-/** The event's report: stored once it is settled (settlement.ts), else computed now. */
-export function getFleetEvent(ports: ApiPorts, eventId: string | undefined) {
-  return readEventReport(idParam('eventId', eventId), ports, Date.now());
+/**
+ * The event's report: stored once it is settled (settlement.ts), else computed now; each VEN with whether it is online
+ * now (an ACK says what it did then, not that it is still there).
+ */
+export async function getFleetEvent(ports: ApiPorts, eventId: string | undefined) {
+  const id = idParam('eventId', eventId);
+  const [report, online] = await Promise.all([readEventReport(id, ports, Date.now()), listAll(ports.registry, 'ven', true)]);
+  const onlineNow = new Set(online.map((v) => v.deviceId));
+  return { ...report, vens: report.vens.map((v) => ({ ...v, online: onlineNow.has(v.venId) })) };
 }
 
 /**

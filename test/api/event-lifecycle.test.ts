@@ -102,6 +102,9 @@ describe('a scheduled event', () => {
     const event = (await stack.ports.fleetEvents.get(eventId))!;
     expect(event).toMatchObject({ launchedAt: runAt, allocations: [{ venId: 'ven-a' }], shortfall_kw: 3 });
     expect(event.excluded).toContainEqual({ venId: 'ven-b', reason: 'offline at the start' });
+    // each VEN with whether it is online now
+    const [a] = (await stack.api(`/api/events/${eventId}`)).body.vens;
+    expect(a).toMatchObject({ venId: 'ven-a', online: true });
     // a second sweep, or two racing, start it no second time
     expect((await Promise.all([housekeeping(stack.ports, runAt + 1000), housekeeping(stack.ports, runAt + 1000)])).map((r) => r.started)).toEqual([0, 0]);
     expect(ops('ven-a').filter((c) => c.event_id === eventId)).toHaveLength(1);
@@ -122,6 +125,10 @@ describe('a scheduled event', () => {
     await eventually(() => ops('ven-c').some((c) => c.event_id === event.eventId));
     expect((await listed(event.eventId)).status).toBe('running');
     expect((await stack.api('/api/vens/ven-c/restore', post({}))).status).toBe(202);
+    // a VEN that drops out is shown offline now beside what it did then
+    await vens['ven-c']!.close();
+    delete vens['ven-c'];
+    await eventually(async () => (await stack.api(`/api/events/${event.eventId}`)).body.vens[0]?.online === false);
   });
 });
 
@@ -223,7 +230,7 @@ describe('GET /api/events', () => {
     const single = await listed(sent.body.event_id);
     expect(single).toMatchObject({ kind: 'ven', venId: 'ven-a', status: 'running', requested_kw: 2, vens: 1, name: expect.stringMatching(/^ven-a · Shed 2 kW · /) });
     const report = (await stack.api(`/api/events/${sent.body.event_id}`)).body;
-    expect(report).toMatchObject({ kind: 'ven', status: 'running', vens: [{ venId: 'ven-a', correlationId: sent.body.correlationId }] });
+    expect(report).toMatchObject({ kind: 'ven', status: 'running', vens: [{ venId: 'ven-a', correlationId: sent.body.correlationId, online: true }] });
     expect(report.intervals[0]).toMatchObject({ result: 'running', pass: null });
     // a dry run lists nothing
     const dry = await stack.api('/api/vens/ven-a/send-event', post({ shed_kw: 2, duration_sec: 120, dry_run: true, event_id: 'evt-dry-single' }));
