@@ -1,9 +1,10 @@
 // Fleet demand-response events: one shed request split over VENs by what they can shed now (never critical
 // loads), one seed-001 `event` command per VEN under a shared event_id, and the report of requested vs
 // acknowledged vs measured shed. A VEN runs one event at a time (a new one replaces it), so an event commits each VEN
-// it allocates until its end: a VEN committed to another event still running is left out, named, and an event that
-// finds nothing left to allocate is refused (409). Commitments are conditional writes, so two requests racing never
-// both take a VEN: the one that loses plans again without it.
+// it allocates for its window (from its start, now or scheduled, to its end): a VEN committed to another event for
+// some of that window is left out, named, and an event that finds nothing left to allocate is refused (409).
+// Commitments are conditional writes, so two requests racing never both take a VEN: the one that loses plans again
+// without it. A scheduled event is sent by the housekeeping sweep at its start (event-lifecycle.ts).
 import * as z from 'zod';
 import { allocateShed, type ShedCandidate } from './allocation.js';
 import {

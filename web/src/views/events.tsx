@@ -302,7 +302,8 @@ export function EventDetail({ eventId }: { eventId: string }) {
   const r = report.data;
   // the stored report (report_computed_at) comes once the event is settled: its CSV is ready from then
   const settled = r !== undefined && 'report_computed_at' in r;
-  useInterval(report.reload, r?.status === 'ended' ? 30_000 : 5000, !settled);
+  // running: every 5 s; ended or scheduled: every 30 s (until settled, or the start); cancelled or settled: never
+  useInterval(report.reload, r?.status === 'running' || r === undefined ? 5000 : 30_000, !settled && r?.status !== 'cancelled');
   useLiveMessages((m) => m.topic.startsWith('ven/ack/') && r?.vens.some((v) => v.correlationId === (m.payload as { correlationId?: string }).correlationId) && report.reload(), [r]);
   return (
     <>
