@@ -77,7 +77,7 @@ export async function startDueEvents(ports: LifecyclePorts, ctx: CommandContext)
   const started: string[] = [];
   let next: string | undefined;
   walk: do {
-    const page = await ports.fleetEvents.list({ limit: 100, ...(next && { next }) });
+    const page = await ports.fleetEvents.list({ limit: 100, since: ctx.now - SETTLEMENT_LOOKBACK_MS, ...(next && { next }) });
     for (const event of page.items) {
       if (event.startedAt < ctx.now - SETTLEMENT_LOOKBACK_MS) break walk;
       const due = event.scheduled && event.launchedAt === undefined && event.cancelledAt === undefined && event.startedAt <= ctx.now;

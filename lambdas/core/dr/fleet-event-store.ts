@@ -99,8 +99,11 @@ export interface FleetEventStore {
   /** Stores a new fleet event; false when the eventId is taken. */
   create(event: FleetEventRecord): Promise<boolean>;
   get(eventId: string): Promise<FleetEventRecord | undefined>;
-  /** Newest first by `startedAt`, over the last two years. */
-  list(page: { limit: number; next?: string }): Promise<Page<FleetEventRecord>>;
+  /**
+   * Newest first by `startedAt`, over the last two years and the week ahead; `since` (epoch ms): only the months from
+   * the one holding it (the sweep's walks: a few Queries, not one per month of two years).
+   */
+  list(page: { limit: number; next?: string; since?: number }): Promise<Page<FleetEventRecord>>;
   /** Stores the event's report unless one is stored already: false then (the first stays). */
   putReport(event: FleetEventRecord, report: StoredReport): Promise<boolean>;
   /** The stored report; its parts only when asked for (another read). */

@@ -224,9 +224,10 @@ export class DynamoFleetEventStore implements FleetEventStore {
     return { report, parts: keys.flatMap((k) => byKey.get(k)!) };
   }
 
-  async list(page: { limit: number; next?: string }) {
+  async list(page: { limit: number; next?: string; since?: number }) {
+    const months = monthsBack(this.now() + MAX_SCHEDULE_AHEAD_MS, LISTED_MONTHS + 1);
     const result = await walkBuckets(
-      monthsBack(this.now() + MAX_SCHEDULE_AHEAD_MS, LISTED_MONTHS + 1),
+      page.since === undefined ? months : months.filter((m) => m >= monthOf(page.since!)),
       newestFirst(this.client, (month) => ({
         TableName: this.tableName,
         IndexName: 'byMonth',

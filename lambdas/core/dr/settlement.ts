@@ -57,7 +57,7 @@ export async function settleDueEvents(ports: SettlementPorts, now: number, grace
   const failed: string[] = [];
   let next: string | undefined;
   walk: do {
-    const page = await ports.fleetEvents.list({ limit: 100, ...(next && { next }) });
+    const page = await ports.fleetEvents.list({ limit: 100, since: now - SETTLEMENT_LOOKBACK_MS, ...(next && { next }) });
     for (const event of page.items) {
       if (event.startedAt < now - SETTLEMENT_LOOKBACK_MS) break walk;
       if (event.settledAt !== undefined || event.cancelledAt !== undefined || event.single || now < event.endsAt + grace) continue;
