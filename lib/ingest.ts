@@ -161,8 +161,23 @@ export class Ingest extends Construct {
   }
 
   /**
-   * The one-minute housekeeping (lambdas/command-timeouts): command time-outs, then the settlement of ended fleet DR
-   * events (lambdas/core/dr/settlement.ts).
+   * The housekeeping sweep starts scheduled fleet DR events: it publishes their VENs' commands (on the VEN command
+   * topics only) and reads whether each VEN is online (the fleet comes after ingest: it owns the data endpoint).
+   */
+  connectHousekeeping({ arnPrefix, dataEndpoint }: { arnPrefix: string; dataEndpoint: string }): void {
+    const fn = this.commandTimeouts;
+    fn.function.addEnvironment('IOT_DATA_ENDPOINT', `https://${dataEndpoint}`);
+    const venCommands = `topic/${topics.command('*')}`;
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['iot:Publish'], resources: [`${arnPrefix}:${venCommands}`] }));
+    Validations.of(fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${venCommands}]`,
+      reason: 'iot:Publish only, on the VEN command topics: a scheduled fleet event commands whichever VENs it was allocated.',
+    });
+  }
+
+  /**
+   * The one-minute housekeeping (lambdas/command-timeouts): command time-outs, the start of scheduled fleet DR events
+   * (connectHousekeeping), then the settlement of ended ones (lambdas/core/dr/settlement.ts).
    */
   private commandSweep(storage: Storage): HandlerFunction {
     const fn = new HandlerFunction(this, 'CommandTimeouts', {
@@ -180,6 +195,8 @@ export class Ingest extends Construct {
     storage.grantChainAppend(fn, 'ledger'); // each time-out and each settlement in the node's ledger
     storage.grantGetItem(fn, 'metadata'); // each VEN's tariff
     storage.grantTimeseriesRead(fn); // the metering an event's report is computed from
+    // whether a scheduled event's VENs are online at its start: one device's items (identity, state), by its key
+    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [storage.tables.devices.tableArn] }));
     const fleetEvents = storage.tables.fleetEvents;
     // fleet events: listed by month, each read, its report stored beside it (its parts read back for the CSV file) and the
     // event marked settled; no Scan, no Delete

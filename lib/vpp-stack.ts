@@ -91,6 +91,7 @@ export class VppStack extends Stack {
     this.provisioning = new Provisioning(this, 'Provisioning', { fleet: this.fleet, storage: this.storage });
     const topology = loadTopologyFile(props.topologyFile ?? `${PROJECT_ROOT}device/winter-river.topology.yaml`);
     this.ingest.connectWinterRiver({ arnPrefix: this.fleet.arnPrefix, dataEndpoint: this.fleet.dataEndpoint, topology });
+    this.ingest.connectHousekeeping({ arnPrefix: this.fleet.arnPrefix, dataEndpoint: this.fleet.dataEndpoint });
     // The dashboard's hosting comes first: its URL is the API's CORS origin and the sign-in's callback URL. Its
     // config.json, which names the API, the app client and the authorizer, is published once they exist.
     this.dashboard = new Dashboard(this, 'Dashboard', {

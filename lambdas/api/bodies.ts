@@ -42,8 +42,15 @@ export const fleetEventBodySchema = z.strictObject({
     .optional(),
   /** The program the event runs in (docs/concepts.md, "Programs"); default: the built-in one. */
   program_id: z.string().min(1).max(64).optional(),
+  /** ISO-8601 with a time zone: a scheduled start, at least a minute and at most 7 days ahead (checked on receipt). */
+  start_at: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time with a zone, e.g. 2026-12-08T17:00:00Z' }).optional(),
+  /** What operators call it; default "Shed 1.5 MW · Mon 17:00 UTC". */
+  name: z.string().trim().min(1).max(80).regex(/^[^\p{C}]*$/u, 'must be printable text').optional(),
   dry_run,
 });
+
+/** `POST /api/events/{eventId}/end` and `/cancel`: no body, `{}` or `{"dry_run": true}`. */
+export const eventActionBodySchema = z.strictObject({ dry_run });
 
 /** `POST /api/telemetry` as a batch; a body without `items` is one metering payload. */
 export const telemetryBatchSchema = z.strictObject({ items: z.array(z.unknown()).min(1).max(100) });

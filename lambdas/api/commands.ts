@@ -10,6 +10,7 @@ import { deviceIdParam, idParam } from './params.js';
 import { commandContext, type ApiPorts } from './ports.js';
 import { existingVen, getVen } from './queries.js';
 import { accepted } from './reply.js';
+import { recordVenEvent } from '../core/dr/fleet-event.js';
 
 /**
  * A dry run's answer: the command as it would be published (less the correlationId a real send issues), its topic,
@@ -36,6 +37,7 @@ export async function sendEvent(ports: ApiPorts, venId: string | undefined, even
   const correlationId = ctx.newId();
   const eventId = body.event_id ?? `evt-${ctx.newId()}`;
   await sendCommand(ports, target, eventCommand(eventId, body.shed_kw, body.duration_sec, correlationId), ctx);
+  await recordVenEvent(ports.fleetEvents, { venId: target, eventId, shed_kw: body.shed_kw, duration_sec: body.duration_sec, correlationId }, ctx.now);
   return accepted({ correlationId, status: 'sent', venId: target, event_id: eventId });
 }
 

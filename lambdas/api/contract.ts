@@ -7,6 +7,7 @@ import { metadataPatchSchema, metadataSchema, TECHNOLOGIES } from '../core/recor
 import {
   dispatchBodySchema,
   emptyBodySchema,
+  eventActionBodySchema,
   fleetEventBodySchema,
   restoreBodySchema,
   sendEventBodySchema,
@@ -16,6 +17,7 @@ import {
 } from './bodies.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, MAX_WINDOW_DAYS } from './params.js';
 import { optimiseBodySchema } from './optimise.js';
+import { cancelEventResponseSchema, endEventResponseSchema } from './event-lifecycle.js';
 import * as r from './responses.js';
 import { programBodySchema, programPatchSchema } from '../core/contracts/programs.js';
 import type { RouteKey } from './routes.js';
@@ -194,4 +196,18 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
   'PATCH /api/programs/{programId}': { summary: "Changes a program's terms for its next events", body: programPatchSchema, responses: { 200: r.programSchema }, conflict: true },
   'DELETE /api/programs/{programId}': { summary: 'Deletes a DR program', responses: { 200: r.programDeletedSchema }, conflict: true },
   'POST /api/optimise/schedule': { summary: "Plans a battery's cheapest day against prices; sends nothing", body: optimiseBodySchema, responses: { 200: r.scheduleSchema }, notFound: true },
+  'POST /api/events/{eventId}/end': {
+    summary: 'Ends a running event now: its VENs restored, measured and settled over what ran',
+    body: eventActionBodySchema,
+    bodyOptional: true,
+    responses: { 200: endEventResponseSchema, 202: endEventResponseSchema },
+    conflict: true,
+  },
+  'POST /api/events/{eventId}/cancel': {
+    summary: 'Cancels a scheduled event before it starts: nothing sent, never settled',
+    body: eventActionBodySchema,
+    bodyOptional: true,
+    responses: { 200: cancelEventResponseSchema },
+    conflict: true,
+  },
 };

@@ -22,6 +22,7 @@ import { latestTelemetry, realtimePortfolio } from './realtime.js';
 import { getDispatch, postDispatch } from './dispatch.js';
 import { idempotent, type Response } from './idempotency.js';
 import { siteForecast, venForecast } from './forecast.js';
+import { cancelEvent, endEvent } from './event-lifecycle.js';
 import { createFleetEvent, getFleetEvent, getFleetEventCsv, listFleetEvents, portfolio } from './fleet.js';
 import { listAgents, listAssets } from './inventory.js';
 import { buildApiPorts, type ApiPorts } from './ports.js';
@@ -100,6 +101,8 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/programs/{programId}': (e, p) => programs.get(p, e.pathParameters?.programId),
   'PATCH /api/programs/{programId}': (e, p) => programs.patch(p, e.pathParameters?.programId, e),
   'DELETE /api/programs/{programId}': (e, p) => programs.remove(p, e.pathParameters?.programId),
+  'POST /api/events/{eventId}/end': (e, p) => endEvent(p, e.pathParameters?.eventId, e),
+  'POST /api/events/{eventId}/cancel': (e, p) => cancelEvent(p, e.pathParameters?.eventId, e),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });

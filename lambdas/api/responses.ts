@@ -211,14 +211,33 @@ const plan = {
   excluded: z.array(excludedSchema),
   committed: z.array(committedSchema),
 };
-export const fleetEventPlanSchema = z.object({ dry_run: z.literal(true), ...plan, allocations: z.array(allocationSchema) });
+const eventStatus = z.enum(['scheduled', 'running', 'ended', 'cancelled', 'settled']);
+const eventResult = z.enum(['pass', 'fail', 'over']).nullable().describe('null: not settled yet, or nothing to judge');
+export const fleetEventPlanSchema = z.object({
+  dry_run: z.literal(true),
+  name: z.string(),
+  start: iso,
+  ...plan,
+  allocations: z.array(allocationSchema),
+});
 export const fleetEventStartSchema = z.object({
   eventId: z.string(),
+  name: z.string(),
+  status: z.enum(['scheduled', 'running']),
+  start: iso,
   ...plan,
-  allocations: z.array(allocationSchema.extend({ correlationId: z.string(), status: z.enum(['sent', 'failed']) })),
+  allocations: z.array(
+    allocationSchema.extend({ correlationId: z.string(), status: z.enum(['sent', 'failed', 'scheduled']).describe('scheduled: sent by the sweep at the start') }),
+  ),
 });
 export const fleetEventSummarySchema = z.object({
   eventId: z.string(),
+  name: z.string(),
+  kind: z.enum(['fleet', 'ven']).describe('ven: sent to one VEN with send-event'),
+  venId: z.string().nullable().optional().describe('the VEN of a `ven` event'),
+  status: eventStatus,
+  result: eventResult,
+  measured_shed_kw: numOrNull,
   requested_kw: num,
   duration_sec: num,
   startedAt: iso,
@@ -238,6 +257,10 @@ const intervalSchema = z.object({
   metered_kw: numOrNull,
   shed_kw: numOrNull,
   commitment_kw: num,
+  expected_samples: num.describe('readings expected: one every 5 s per VEN'),
+  coverage: numOrNull.describe('samples / expected_samples'),
+  result: z.enum(['running', 'pass', 'over', 'fail', 'insufficient', 'no-data']),
+  reason: z.string().optional().describe('why it is not a pass'),
   pass: z.boolean().nullable(),
 });
 export const fleetEventReportSchema = z.looseObject({

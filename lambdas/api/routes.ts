@@ -79,6 +79,9 @@ export const routes = [
   { method: 'GET', path: '/api/programs/{programId}', role: 'viewer' },
   { method: 'PATCH', path: '/api/programs/{programId}', role: 'admin' },
   { method: 'DELETE', path: '/api/programs/{programId}', role: 'admin' },
+  // A fleet event's life cycle: a running one ended now, a scheduled one cancelled before it starts.
+  { method: 'POST', path: '/api/events/{eventId}/end', role: 'operator', idempotent: true },
+  { method: 'POST', path: '/api/events/{eventId}/cancel', role: 'operator', idempotent: true },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

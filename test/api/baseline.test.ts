@@ -83,28 +83,32 @@ describe('computeBaseline', () => {
 describe('venPerformance and fleetIntervals', () => {
   const baseline = computeBaseline({ start: S, end: E, before: [], during: [], priorDays: history(tenOfTen()) });
 
-  it('measures shed per interval against the commitment, passing within ±10%', () => {
-    // interval 1: load 4 and 6 → 5, shed 14.5 − 5 = 9.5 (10 committed: within 1, pass); interval 2: 20.5 → 8.5 (fail)
-    const p = venPerformance(baseline, [at(0, 1, 4), at(0, 2, 6), at(0, 6, 20.5)], 10);
+  it('measures shed per interval against the commitment, judging no interval on a few readings', () => {
+    // interval 1: load 4 and 6 → 5, shed 14.5 − 5 = 9.5; interval 2: 20.5 → 8.5; 2 and 1 of 60 readings: not judged
+    const p = venPerformance(baseline, [at(0, 1, 4), at(0, 2, 6), at(0, 6, 20.5)], 10, E);
+    const few = (n: number) => ({ expected_samples: 60, coverage: Math.round((n / 60) * 100) / 100, result: 'insufficient', reason: `${n} of 60 readings: under 80% of them, not judged`, pass: null });
     expect(p.intervals).toEqual([
-      { start: S, end: S + 5 * MIN, samples: 2, baseline_kw: 14.5, metered_kw: 5, shed_kw: 9.5, commitment_kw: 10, pass: true },
-      { start: S + 5 * MIN, end: E, samples: 1, baseline_kw: 29, metered_kw: 20.5, shed_kw: 8.5, commitment_kw: 10, pass: false },
+      { start: S, end: S + 5 * MIN, samples: 2, baseline_kw: 14.5, metered_kw: 5, shed_kw: 9.5, commitment_kw: 10, ...few(2) },
+      { start: S + 5 * MIN, end: E, samples: 1, baseline_kw: 29, metered_kw: 20.5, shed_kw: 8.5, commitment_kw: 10, ...few(1) },
     ]);
     // over the event: load (4 + 6 + 20.5) / 3 = 10.167, baseline per sample (14.5 + 14.5 + 29) / 3 = 19.333: 9.167
     expect(p).toMatchObject({ metered_kw: 10.167, baseline_kw: 19.333, measured_shed_kw: 9.167, samples: 3 });
-    expect(venPerformance(baseline, [at(0, 1, 5.5)], 10).intervals[0]).toMatchObject({ shed_kw: 9, pass: true });
-    expect(venPerformance(baseline, [at(0, 1, 3.4)], 10).intervals[0]).toMatchObject({ shed_kw: 11.1, pass: false });
-    expect(venPerformance(baseline, [], 10).intervals[0]).toMatchObject({ samples: 0, shed_kw: null, pass: null });
+    // a reading every 5 s: judged, ±10% of the commitment passes, above it is over, below it fails
+    const every5s = (kw: number) => Array.from({ length: 60 }, (_, i) => ({ ...at(0, 0, kw), time: S + i * 5000 }));
+    expect(venPerformance(baseline, every5s(5.5), 10, E).intervals[0]).toMatchObject({ shed_kw: 9, coverage: 1, result: 'pass', pass: true });
+    expect(venPerformance(baseline, every5s(3.4), 10, E).intervals[0]).toMatchObject({ shed_kw: 11.1, result: 'over', pass: false });
+    expect(venPerformance(baseline, every5s(6.5), 10, E).intervals[0]).toMatchObject({ shed_kw: 8, result: 'fail', pass: false });
+    expect(venPerformance(baseline, [], 10, E).intervals[0]).toMatchObject({ samples: 0, shed_kw: null, result: 'no-data', pass: null });
   });
 
-  it('adds the VENs up per interval against the fleet commitment', () => {
-    const a = venPerformance(baseline, [at(0, 1, 5), at(0, 6, 20)], 10);
-    const b = venPerformance(baseline, [at(0, 2, 10.5)], 5);
-    expect(fleetIntervals([a, b], 15)).toEqual([
-      // 9.5 + 4 = 13.5 of 15: short by 1.5, exactly the tolerance: pass
-      { start: S, end: S + 5 * MIN, vens: 2, samples: 2, baseline_kw: 29, metered_kw: 15.5, shed_kw: 13.5, commitment_kw: 15, pass: true },
-      // only a measured: 9 of 15
-      { start: S + 5 * MIN, end: E, vens: 1, samples: 1, baseline_kw: 29, metered_kw: 20, shed_kw: 9, commitment_kw: 15, pass: false },
+  it('adds the VENs up per interval against the fleet commitment, coverage over every VEN', () => {
+    const a = venPerformance(baseline, [at(0, 1, 5), at(0, 6, 20)], 10, E);
+    const b = venPerformance(baseline, [at(0, 2, 10.5)], 5, E);
+    expect(fleetIntervals([a, b], 15, E)).toMatchObject([
+      // 9.5 + 4 = 13.5 of 15 on 2 of 120 readings
+      { start: S, end: S + 5 * MIN, vens: 2, samples: 2, baseline_kw: 29, metered_kw: 15.5, shed_kw: 13.5, commitment_kw: 15, expected_samples: 120, result: 'insufficient' },
+      // only a measured: 9 of 15, 1 of 120 readings
+      { start: S + 5 * MIN, end: E, vens: 1, samples: 1, baseline_kw: 29, metered_kw: 20, shed_kw: 9, commitment_kw: 15, expected_samples: 120, result: 'insufficient' },
     ]);
   });
 });

@@ -46,6 +46,8 @@ describe('POST /api/events with dry_run', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       dry_run: true,
+      name: expect.stringMatching(/^Shed 5 kW · (Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d:\d\d UTC$/),
+      start: expect.any(String),
       requested_kw: 5,
       allocated_kw: 3,
       shortfall_kw: 2,
@@ -59,8 +61,11 @@ describe('POST /api/events with dry_run', () => {
 
     const real = await stack.api('/api/events', post({ shed_kw: 5, duration_sec: 600 }));
     expect(real.status).toBe(202);
-    const { eventId: _id, allocations, ...rest } = real.body;
+    const { eventId: _id, allocations, status, ...rest } = real.body;
+    expect(status).toBe('running');
     const { dry_run: _dry, allocations: planned, ...plan } = res.body;
+    // its start and the name made from it are when it was planned: a moment apart
+    Object.assign(plan, { start: rest.start, name: rest.name });
     expect(rest).toEqual(plan);
     expect(allocations.map(({ venId, shed_kw }: { venId: string; shed_kw: number }) => ({ venId, shed_kw }))).toEqual(planned);
     await eventually(async () => ven.received.length === 1);
@@ -119,6 +124,11 @@ describe('GET /api/events', () => {
     const [newest] = all.body.items;
     expect(newest).toEqual({
       eventId: created[0],
+      name: expect.stringMatching(/^Shed 4 kW · /),
+      kind: 'fleet',
+      status: 'running',
+      result: null,
+      measured_shed_kw: null,
       requested_kw: 4,
       duration_sec: 120,
       startedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T.*Z$/),
@@ -126,6 +136,7 @@ describe('GET /api/events', () => {
       allocated_kw: 3,
       shortfall_kw: 1,
       vens: 1,
+      program_id: 'default',
     });
     const starts = all.body.items.map((e: { startedAt: string }) => e.startedAt);
     expect(starts).toEqual([...starts].sort().reverse());

@@ -77,7 +77,7 @@ describe('the OpenAPI document', () => {
   it('describes the request bodies the handlers parse: a misspelt field is refused', () => {
     const body = (operationOf('POST', '/api/events')!.requestBody as { content: Record<string, { schema: Record<string, unknown> }> }).content['application/json']!.schema;
     expect(body).toMatchObject({ type: 'object', required: ['shed_kw', 'duration_sec'], additionalProperties: false });
-    expect(Object.keys(body.properties as object)).toEqual(['shed_kw', 'duration_sec', 'ven_ids', 'program_id', 'dry_run']);
+    expect(Object.keys(body.properties as object)).toEqual(['shed_kw', 'duration_sec', 'ven_ids', 'program_id', 'start_at', 'name', 'dry_run']);
   });
 });
 

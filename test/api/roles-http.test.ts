@@ -55,7 +55,7 @@ describe('roles through the local server', () => {
       }
     }
     // viewers are refused exactly the write routes, operators only the admin's
-    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(15);
+    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(17);
     expect(outcomes.filter((o) => o.startsWith('operator') && o.endsWith('403'))).toEqual([
       'operator POST /api/telemetry 403',
       'operator POST /api/metadata 403',

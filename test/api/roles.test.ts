@@ -82,6 +82,8 @@ describe('the route table', () => {
         'POST /api/vens/{venId}/restore',
         'POST /dispatch',
         'POST /api/events',
+        'POST /api/events/{eventId}/end',
+        'POST /api/events/{eventId}/cancel',
         'POST /api/winter-river/nodes/{nodeId}/command',
         'POST /api/optimise/schedule',
       ].sort(),

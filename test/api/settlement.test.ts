@@ -102,7 +102,7 @@ describe('an ended fleet event', () => {
       expect(entries[0]).toMatchObject({ nodeId: id, type: 'settlement', ref: eventId, data: expected[id] });
       expect(report.vens.find((v: any) => v.venId === id)).toMatchObject({ measured_shed_kw: METERING[id].shed, delivered_kwh: expected[id].delivered_kwh });
     }
-    expect(report).toMatchObject({ status: 'ended', delivered_kwh: 0.06, ven_intervals: 'inline' });
+    expect(report).toMatchObject({ status: 'settled', delivered_kwh: 0.06, ven_intervals: 'inline' });
   }, 60_000);
 
   it('adds nothing on later sweeps, nor when the event is settled again, and every chain still verifies', async () => {
@@ -120,13 +120,15 @@ describe('an ended fleet event', () => {
     const stored = (await stack.api(`/api/events/${eventId}`)).body;
     const { report_computed_at: computedAt, ...rest } = stored;
     const live = reportView(await fleetEventReport(eventId, ports, Date.parse(computedAt)));
-    expect(rest).toEqual(JSON.parse(JSON.stringify(live)));
+    // the route adds whether each VEN is online now (not part of the report)
+    expect(rest.vens.map((v: any) => v.online)).toEqual([true, true, true]);
+    expect({ ...rest, vens: rest.vens.map(({ online: _now, ...v }: any) => v) }).toEqual(JSON.parse(JSON.stringify({ ...live, status: 'settled' })));
 
     const csv = await fetch(`${stack.config.apiUrl}/api/events/${eventId}/report.csv`, { headers: { authorization: `Bearer ${stack.config.token}` } });
     expect(csv.status).toBe(200);
     const written = await csv.text();
     const rows = written.trim().split('\n');
-    expect(rows.filter((r) => r.startsWith('ven,')).map((r) => r.split(',').slice(1, 2).concat(r.split(',')[7]!))).toEqual(
+    expect(rows.filter((r) => r.startsWith('ven,')).map((r) => r.split(',').slice(1, 2).concat(r.split(',')[8]!))).toEqual(
       stored.vens.map((v: any) => [v.venId, String(METERING[v.venId as VenId].shed)]),
     );
 
@@ -187,9 +189,9 @@ describe('a report too big to serve whole', () => {
     const csv = await fetch(`${stack.config.apiUrl}/api/events/evt-big/report.csv`, { headers: { authorization: `Bearer ${stack.config.token}` } });
     const venRows = (await csv.text()).trim().split('\n').filter((r) => r.startsWith('ven,')).map((r) => r.split(','));
     const live = await fleetEventReport('evt-big', ports, Date.parse(served.report_computed_at));
-    expect(venRows.map((r) => [r[1], r[2], Number(r[7])])).toEqual(live.vens.flatMap((v) => v.intervals.map((iv) => [v.venId, iv.start, iv.shed_kw])));
+    expect(venRows.map((r) => [r[1], r[2], Number(r[8])])).toEqual(live.vens.flatMap((v) => v.intervals.map((iv) => [v.venId, iv.start, iv.shed_kw])));
     // hand-computed: ven-big-03 in interval 5 sheds ((3 + 5) % 7) × 0.5 = 0.5 kW
-    expect(venRows.find((r) => r[1] === 'ven-big-03' && r[2] === new Date(startedAt + 5 * 300_000).toISOString())![7]).toBe('0.5');
+    expect(venRows.find((r) => r[1] === 'ven-big-03' && r[2] === new Date(startedAt + 5 * 300_000).toISOString())![8]).toBe('0.5');
     // and the settlement priced what the stored report says was delivered: no tariff here, so unpriced
     const entry = (await settlements('ven-big-03'))[0];
     expect(entry.data).toMatchObject({ eventId: 'evt-big', delivered_kwh: served.vens[3].delivered_kwh, amount: null });

@@ -84,6 +84,10 @@ export const housekeepingEnvSchema = z.object({
   METADATA_TABLE: z.string().min(1),
   /** Where a settled event's report CSV is written. */
   REPORTS_BUCKET: z.string().min(1),
+  /** `https://<account>-ats.iot.<region>.amazonaws.com`: a scheduled event's commands, published at its start. */
+  IOT_DATA_ENDPOINT: z.string().url(),
+  /** How long a scheduled event's commands wait for their ACKs. */
+  COMMAND_TIMEOUT_SEC: z.coerce.number().int().min(1).max(86_400).default(60),
 });
 
 /** The rollup pass (lambdas/rollups): what it reads (time series, registry, inventory) and the rollups it writes. */

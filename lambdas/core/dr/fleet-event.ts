@@ -1,9 +1,10 @@
 // Fleet demand-response events: one shed request split over VENs by what they can shed now (never critical
 // loads), one seed-001 `event` command per VEN under a shared event_id, and the report of requested vs
 // acknowledged vs measured shed. A VEN runs one event at a time (a new one replaces it), so an event commits each VEN
-// it allocates until its end: a VEN committed to another event still running is left out, named, and an event that
-// finds nothing left to allocate is refused (409). Commitments are conditional writes, so two requests racing never
-// both take a VEN: the one that loses plans again without it.
+// it allocates for its window (from its start, now or scheduled, to its end): a VEN committed to another event for
+// some of that window is left out, named, and an event that finds nothing left to allocate is refused (409).
+// Commitments are conditional writes, so two requests racing never both take a VEN: the one that loses plans again
+// without it. A scheduled event is sent by the housekeeping sweep at its start (event-lifecycle.ts).
 import * as z from 'zod';
 import { allocateShed, type ShedCandidate } from './allocation.js';
 import { baselineReads, computeBaseline, INTERVAL_MS, kw, type BaselineInput } from '../analytics/baseline.js';
@@ -11,11 +12,11 @@ import { DEFAULT_TERMS, type MarketTerms } from '../programs/market-days.js';
 import { DEFAULT_PROGRAM_ID, type ProgramTerms } from '../contracts/programs.js';
 import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from '../commands/commands.js';
 import { ConflictError, NotFoundError } from '../contracts/errors.js';
-import { fleetIntervals, PERFORMANCE_TOLERANCE, venPerformance } from './event-performance.js';
+import { eventResult, fleetIntervals, MIN_COVERAGE, PERFORMANCE_TOLERANCE, READING_MS, venPerformance } from './event-performance.js';
 import { mapLimited } from '../common/map-limited.js';
 import { meterSamples } from './meter-samples.js';
 import type { Device, DeviceRegistry } from '../fleet/registry.js';
-import type { FleetEventRecord, FleetEventStore, VenCommitment } from './fleet-event-store.js';
+import { fleetEventStatus, type FleetEventRecord, type FleetEventStore, type VenCommitment } from './fleet-event-store.js';
 import type { TelemetryStore } from '../timeseries/telemetry-store.js';
 import { listAll } from '../fleet/registry-pages.js';
 import type { RollupStore } from '../analytics/rollups-dynamodb.js';
@@ -30,6 +31,18 @@ export interface FleetEventRequest {
   readonly ven_ids?: readonly string[];
   /** The program the event runs in (its terms are kept with the event); default: the built-in one. */
   readonly program?: ProgramTerms;
+  /** Epoch milliseconds: a scheduled start (the housekeeping sweep sends it then); default now. */
+  readonly start_at?: number;
+  /** Default: "Shed 1.5 MW · Mon 17:00 UTC" (eventName). */
+  readonly name?: string;
+}
+
+/** An event's default name: what it sheds and when it starts (UTC), e.g. "Shed 1.5 MW · Mon 17:00 UTC". */
+export function eventName(shedKw: number, start: number): string {
+  const size = shedKw >= 1000 ? `${Number((shedKw / 1000).toFixed(2))} MW` : `${Number(shedKw.toFixed(1))} kW`;
+  const d = new Date(start);
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
+  return `Shed ${size} · ${day} ${d.toISOString().slice(11, 16)} UTC`;
 }
 
 export interface FleetEventPorts extends CommandPorts {
@@ -49,7 +62,9 @@ export async function planFleetEvent(
   now: number,
 ) {
   const vens = req.ven_ids ? await namedVens(ports.registry, req.ven_ids) : await listAll(ports.registry, 'ven', true);
-  const held = await ports.fleetEvents.commitments(vens.filter((v) => v.online).map((v) => v.deviceId), now);
+  const start = req.start_at ?? now;
+  // what holds a VEN for some of this event's window (a scheduled event's too)
+  const held = await ports.fleetEvents.commitments(vens.filter((v) => v.online).map((v) => v.deviceId), start, start + req.duration_sec * 1000);
   const excluded: FleetEventRecord['excluded'][number][] = [];
   const sheddable: Device[] = [];
   for (const ven of vens) {
@@ -59,7 +74,7 @@ export async function planFleetEvent(
     else if (shedLoadsOf(ven).length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
     else sheddable.push(ven);
   }
-  const factors = await shedFactors(ports.rollups, sheddable, now, req.duration_sec);
+  const factors = await shedFactors(ports.rollups, sheddable, start, req.duration_sec);
   const candidates: ShedCandidate[] = sheddable.map((ven) => ({ venId: ven.deviceId, loads: shedLoadsOf(ven), factor: factors.get(ven.deviceId)! }));
   const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
   return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded, committed: [...held.values()].map(committedView) };
@@ -74,7 +89,8 @@ const COMMIT_PARALLEL = 16;
 
 export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts & { rollups: Pick<RollupStore, 'query'> }, ctx: CommandContext) {
   const eventId = `evt-${ctx.newId()}`;
-  const endsAt = ctx.now + req.duration_sec * 1000;
+  const start = req.start_at ?? ctx.now;
+  const endsAt = start + req.duration_sec * 1000;
   for (let attempt = 1; attempt <= COMMIT_ATTEMPTS; attempt++) {
     const plan = await planFleetEvent(req, ports, ctx.now);
     if (plan.allocations.length === 0 && plan.committed.length > 0) {
@@ -82,7 +98,7 @@ export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventP
         `nothing left to allocate: ${plan.committed.map((c) => `${c.venId} (${c.shed_kw} kW) is committed to ${c.eventId} until ${c.until}`).join('; ')}`,
       );
     }
-    const commitments = plan.allocations.map((a): VenCommitment => ({ venId: a.venId, eventId, since: ctx.now, until: endsAt, shed_kw: a.shed_kw }));
+    const commitments = plan.allocations.map((a): VenCommitment => ({ venId: a.venId, eventId, since: start, until: endsAt, shed_kw: a.shed_kw }));
     const lost = await mapLimited(commitments, COMMIT_PARALLEL, (c) => ports.fleetEvents.commit(c, ctx.now));
     if (lost.every((l) => l === undefined)) return launch(eventId, req, plan, ports, ctx, endsAt);
     // another event took some of them meanwhile: give back what this attempt took, plan again without them
@@ -100,22 +116,29 @@ async function launch(
   ctx: CommandContext,
   endsAt: number,
 ) {
+  const scheduled = req.start_at !== undefined;
+  const startedAt = req.start_at ?? ctx.now;
   const event: FleetEventRecord = {
     eventId,
+    name: req.name ?? eventName(req.shed_kw, startedAt),
     requested_kw: req.shed_kw,
     duration_sec: req.duration_sec,
-    startedAt: ctx.now,
+    startedAt,
     endsAt,
     allocations: plan.allocations.map((a) => ({ ...a, correlationId: ctx.newId() })),
     shortfall_kw: plan.shortfall_kw,
     excluded: plan.excluded,
     ...(req.program && req.program.program_id !== DEFAULT_PROGRAM_ID && { program: req.program }),
+    ...(scheduled ? { scheduled: true } : { launchedAt: ctx.now }),
   };
   const release = () => mapLimited(event.allocations, COMMIT_PARALLEL, (a) => ports.fleetEvents.uncommit(a.venId, eventId));
   if (!(await ports.fleetEvents.create(event))) {
     await release();
     throw new Error(`event id ${eventId} already taken`);
   }
+  const head = { eventId, name: event.name!, status: scheduled ? ('scheduled' as const) : ('running' as const), start: new Date(startedAt).toISOString() };
+  // a scheduled event's VENs are held for its window; the housekeeping sweep sends them their commands at its start
+  if (scheduled) return { ...head, ...plan, allocations: event.allocations.map((a) => ({ ...a, status: 'scheduled' })) };
   const sent = await Promise.allSettled(
     event.allocations.map((a) =>
       sendCommand(ports, a.venId, eventCommand(eventId, a.shed_kw, req.duration_sec, a.correlationId), ctx, { fleetEventId: eventId }),
@@ -127,7 +150,7 @@ async function launch(
     throw failed[0]!.reason;
   }
   return {
-    eventId,
+    ...head,
     ...plan,
     allocations: event.allocations.map((a, i) => ({ ...a, status: sent[i]!.status === 'fulfilled' ? 'sent' : 'failed' })),
   };
@@ -142,11 +165,14 @@ export type ReportPorts = Pick<FleetEventPorts, 'fleetEvents' | 'commands' | 'te
 export async function fleetEventReport(eventId: string, ports: ReportPorts, now: number) {
   const event = await ports.fleetEvents.get(eventId);
   if (!event) throw new NotFoundError(`event ${eventId}`);
+  const status = fleetEventStatus(event, now);
+  // nothing was sent (yet): nothing to measure
+  const sent = status !== 'scheduled' && status !== 'cancelled';
   // whole intervals up to the one in progress: its baseline is the whole interval's, its load what came so far
   const terms: MarketTerms = event.program ?? DEFAULT_TERMS;
   const end = Math.min(event.endsAt, event.startedAt + Math.max(1, Math.ceil((now - event.startedAt) / INTERVAL_MS)) * INTERVAL_MS);
   // a few VENs at a time: each reads up to 32 windows of metering
-  const measuredVens = await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
+  const measuredVens = !sent ? [] : await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
     const command = await ports.commands.get(a.correlationId);
     const ack = command?.ack?.op === 'event' ? command.ack : undefined;
     // a VEN released early (restored) is measured up to its release: what it sheds after may be another event's
@@ -158,7 +184,7 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
       ...a,
       status: command?.status ?? 'not-sent',
       actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
-      ...withDelivered(venPerformance(baseline, baselineInput.during, a.expected_kw ?? a.shed_kw)),
+      ...withDelivered(venPerformance(baseline, baselineInput.during, a.expected_kw ?? a.shed_kw, now)),
       baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
       baseline_days: baseline.days.length,
       baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
@@ -167,13 +193,19 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
   });
   const vens = measuredVens.map((v) => ({ ...v, intervals: v.intervals.map(isoTimes) }));
   const measured = vens.flatMap((v) => (v.measured_shed_kw !== null ? [v.measured_shed_kw] : []));
+  const intervals = fleetIntervals(measuredVens, event.requested_kw, now);
   return {
     eventId,
-    status: now < event.endsAt ? 'active' : 'ended',
+    name: event.name ?? eventName(event.requested_kw, event.startedAt),
+    kind: event.single ? ('ven' as const) : ('fleet' as const),
+    status,
+    result: eventResult(intervals),
     program: programView(event),
     start: new Date(event.startedAt).toISOString(),
     end: new Date(event.endsAt).toISOString(),
     duration_sec: event.duration_sec,
+    ...(event.endedAt !== undefined && { ended_early_at: new Date(event.endedAt).toISOString() }),
+    ...(event.cancelledAt !== undefined && { cancelled_at: new Date(event.cancelledAt).toISOString() }),
     requested_kw: event.requested_kw,
     allocated_kw: allocatedKw(event),
     shortfall_kw: event.shortfall_kw,
@@ -182,11 +214,18 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
     delivered_kwh: sumOrNull(vens.map((v) => v.delivered_kwh)),
     baseline_method: baselineMethod(terms),
     tolerance: PERFORMANCE_TOLERANCE,
-    intervals: fleetIntervals(measuredVens, event.requested_kw).map(isoTimes),
+    coverage_rule: COVERAGE_RULE,
+    intervals: intervals.map(isoTimes),
     vens,
+    // before it is sent: who it holds
+    ...(!sent && { planned: event.allocations.map(({ venId, shed_kw, expected_kw }) => ({ venId, shed_kw, ...(expected_kw !== undefined && { expected_kw }) })) }),
     excluded: event.excluded,
   };
 }
+
+const COVERAGE_RULE =
+  `an interval is judged once it has closed and at least ${MIN_COVERAGE * 100}% of its expected readings (one every ` +
+  `${READING_MS / 1000} s per VEN) were used; with fewer it is "insufficient", not pass or fail`;
 
 export type FleetEventReport = Awaited<ReturnType<typeof fleetEventReport>>;
 
@@ -266,10 +305,37 @@ async function readBaselineInput(telemetry: TelemetryStore, venId: string, start
   return { start, end, before, during, priorDays };
 }
 
-/** One line of `GET /api/events`. */
-export function fleetEventSummary(event: FleetEventRecord) {
+/**
+ * A single-VEN event (`POST /api/vens/{venId}/send-event`) kept beside the fleet's so that it is listed and measured
+ * the same way (never settled, nothing committed). An event id already taken (one id sent to several VENs) keeps the
+ * first: false then.
+ */
+export function recordVenEvent(store: FleetEventStore, cmd: { venId: string; eventId: string; shed_kw: number; duration_sec: number; correlationId: string }, now: number) {
+  if (cmd.eventId.includes('/')) return Promise.resolve(false);
+  return store.create({
+    eventId: cmd.eventId,
+    name: `${cmd.venId} · ${eventName(cmd.shed_kw, now)}`,
+    requested_kw: cmd.shed_kw,
+    duration_sec: cmd.duration_sec,
+    startedAt: now,
+    endsAt: now + cmd.duration_sec * 1000,
+    launchedAt: now,
+    allocations: [{ venId: cmd.venId, shed_kw: cmd.shed_kw, correlationId: cmd.correlationId }],
+    shortfall_kw: 0,
+    excluded: [],
+    single: true,
+  });
+}
+
+/** One line of `GET /api/events`: its result and measured shed once settled (none yet before). */
+export function fleetEventSummary(event: FleetEventRecord, now: number) {
   return {
     eventId: event.eventId,
+    name: event.name ?? eventName(event.requested_kw, event.startedAt),
+    kind: event.single ? ('ven' as const) : ('fleet' as const),
+    status: fleetEventStatus(event, now),
+    result: event.outcome?.result ?? null,
+    measured_shed_kw: event.outcome?.measured_shed_kw ?? null,
     requested_kw: event.requested_kw,
     duration_sec: event.duration_sec,
     startedAt: new Date(event.startedAt).toISOString(),
@@ -278,6 +344,7 @@ export function fleetEventSummary(event: FleetEventRecord) {
     shortfall_kw: event.shortfall_kw,
     vens: event.allocations.length,
     program_id: event.program?.program_id ?? DEFAULT_PROGRAM_ID,
+    ...(event.single && { venId: event.allocations[0]?.venId ?? null }),
   };
 }
 

@@ -3,15 +3,16 @@
 // it in the same table, Brotli-compressed JSON, under keys no event id can take (`/`, which the routes' ids cannot
 // carry) and without `month`, so never listed: `<eventId>/report` (the report as served) and, when the per-VEN
 // intervals are too many to serve inline, `<eventId>/report/<attempt>/<n>` (their parts, for the CSV). Each VEN's
-// commitment to an event is one more such item, `commit/<venId>`, rewritten only when free (its `until` passed).
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// commitments to events are one more such item, `commit/<venId>`: their windows, rewritten whole on a version check
+// (a read, then a put conditional on the version read), windows past their `until` dropped on each write.
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { monthsBack, newestFirst, walkBuckets } from '../common/bucket-pages.js';
 import { batchGetAll, conditional } from '../common/dynamo.js';
 import { checkStartKey } from '../common/page-token.js';
 import { tables } from '../contracts/tables.js';
-import type { FleetEventRecord, FleetEventStore, StoredReport, VenCommitment } from './fleet-event-store.js';
+import { MAX_SCHEDULE_AHEAD_MS, type EventOutcome, type FleetEventRecord, type FleetEventStore, type StoredReport, type VenCommitment } from './fleet-event-store.js';
 
 /** How far back the listing reads: two years of months. */
 export const LISTED_MONTHS = 24;
@@ -40,27 +41,20 @@ export class DynamoFleetEventStore implements FleetEventStore {
   }
 
   async commit(c: VenCommitment, now: number) {
-    const taken = await conditional(() =>
-      this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { eventId: commitKey(c.venId), venId: c.venId, holder: c.eventId, since: c.since, until: c.until, shed_kw: c.shed_kw, expiresAt: Math.ceil(c.until / 1000) + 86_400 },
-          ConditionExpression: 'attribute_not_exists(eventId) OR #until <= :now OR holder = :holder',
-          ExpressionAttributeNames: { '#until': 'until' },
-          ExpressionAttributeValues: { ':now': now, ':holder': c.eventId },
-        }),
-      ),
-    );
-    if (taken) return undefined;
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(c.venId) }, ConsistentRead: true }));
-    // freed between the write and the read: still not ours (the caller plans again)
-    return res.Item ? toCommitment(res.Item) : { ...c, eventId: '', until: now };
+    for (let attempt = 0; ; attempt++) {
+      const held = await this.readCommitments(c.venId);
+      const windows = held.windows.filter((w) => w.until > now && w.eventId !== c.eventId);
+      const inTheWay = windows.find((w) => overlaps(w, c.since, c.until));
+      if (inTheWay) return inTheWay;
+      if (await this.writeCommitments(c.venId, held.version, [...windows, c])) return undefined;
+      await lostRace(attempt, c.venId);
+    }
   }
 
   async release(venId: string, now: number) {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(venId) }, ConsistentRead: true }));
-    const held = res.Item && toCommitment(res.Item);
-    if (!held || held.until <= now) return undefined;
+    const { windows } = await this.readCommitments(venId);
+    const held = windows.find((w) => w.since <= now && w.until > now);
+    if (!held) return undefined;
     // first the event's record of it, so that a crash in between leaves the VEN committed, never counted twice
     await conditional(() =>
       this.client.send(
@@ -79,26 +73,98 @@ export class DynamoFleetEventStore implements FleetEventStore {
   }
 
   async uncommit(venId: string, eventId: string) {
-    await conditional(() =>
+    for (let attempt = 0; ; attempt++) {
+      const held = await this.readCommitments(venId);
+      if (!held.windows.some((w) => w.eventId === eventId)) return;
+      if (await this.writeCommitments(venId, held.version, held.windows.filter((w) => w.eventId !== eventId))) return;
+      await lostRace(attempt, venId);
+    }
+  }
+
+  async commitments(venIds: readonly string[], from: number, to = from + 1) {
+    const found = new Map<string, VenCommitment>();
+    const keys = venIds.map((id) => ({ eventId: commitKey(id) }));
+    for (const item of await batchGetAll(this.client, this.tableName, keys, 'fleet event commitments', { consistentRead: true })) {
+      const first = windowsOf(item)
+        .filter((w) => overlaps(w, from, to))
+        .sort((a, b) => a.since - b.since)[0];
+      if (first) found.set(first.venId, first);
+    }
+    return found;
+  }
+
+  /** A VEN's commitments as stored, and the version a write of them is conditional on (null: no item yet). */
+  private async readCommitments(venId: string): Promise<{ windows: VenCommitment[]; version: number | null | 'legacy' }> {
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(venId) }, ConsistentRead: true }));
+    if (!res.Item) return { windows: [], version: null };
+    return { windows: windowsOf(res.Item), version: typeof res.Item.version === 'number' ? res.Item.version : 'legacy' };
+  }
+
+  /** Writes a VEN's commitments unless another writer changed them since they were read at `version`: false then. */
+  private writeCommitments(venId: string, version: number | null | 'legacy', windows: readonly VenCommitment[]) {
+    const next = typeof version === 'number' ? version + 1 : 1;
+    const last = windows.reduce((m, w) => Math.max(m, w.until), 0);
+    return conditional(() =>
       this.client.send(
-        new DeleteCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Key: { eventId: commitKey(venId) },
-          ConditionExpression: 'holder = :holder',
-          ExpressionAttributeValues: { ':holder': eventId },
+          Item: {
+            eventId: commitKey(venId),
+            venId,
+            version: next,
+            windows: windows.map((w) => ({ holder: w.eventId, since: w.since, until: w.until, shed_kw: w.shed_kw })),
+            expiresAt: Math.ceil(last / 1000) + 86_400,
+          },
+          ...(version === null
+            ? { ConditionExpression: 'attribute_not_exists(eventId)' }
+            : version === 'legacy'
+              ? { ConditionExpression: 'attribute_exists(eventId) AND attribute_not_exists(version)' }
+              : { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': version } }),
         }),
       ),
     );
   }
 
-  async commitments(venIds: readonly string[], now: number) {
-    const found = new Map<string, VenCommitment>();
-    const keys = venIds.map((id) => ({ eventId: commitKey(id) }));
-    for (const item of await batchGetAll(this.client, this.tableName, keys, 'fleet event commitments', { consistentRead: true })) {
-      const c = toCommitment(item);
-      if (c.until > now) found.set(c.venId, c);
-    }
-    return found;
+  launch(eventId: string, at: number, change: Pick<FleetEventRecord, 'allocations' | 'excluded' | 'shortfall_kw'>) {
+    return conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { eventId },
+          UpdateExpression: 'SET launchedAt = :at, allocations = :allocations, excluded = :excluded, shortfall_kw = :shortfall',
+          ConditionExpression: 'attribute_exists(eventId) AND attribute_not_exists(launchedAt) AND attribute_not_exists(cancelledAt)',
+          ExpressionAttributeValues: { ':at': at, ':allocations': change.allocations, ':excluded': change.excluded, ':shortfall': change.shortfall_kw },
+        }),
+      ),
+    );
+  }
+
+  cancel(eventId: string, at: number) {
+    return conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { eventId },
+          UpdateExpression: 'SET cancelledAt = :at',
+          ConditionExpression: 'attribute_exists(eventId) AND attribute_not_exists(launchedAt) AND attribute_not_exists(cancelledAt)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
+  }
+
+  end(eventId: string, at: number) {
+    return conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { eventId },
+          UpdateExpression: 'SET endsAt = :at, endedAt = :at',
+          ConditionExpression: '(attribute_exists(launchedAt) OR attribute_not_exists(scheduled)) AND startedAt <= :at AND endsAt > :at AND attribute_not_exists(cancelledAt)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
   }
 
   async get(eventId: string) {
@@ -107,15 +173,15 @@ export class DynamoFleetEventStore implements FleetEventStore {
     return res.Item && toRecord(res.Item);
   }
 
-  async markSettled(eventId: string, at: number) {
+  async markSettled(eventId: string, at: number, outcome?: EventOutcome) {
     await conditional(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { eventId },
-          UpdateExpression: 'SET settledAt = :at',
+          UpdateExpression: outcome ? 'SET settledAt = :at, outcome = :outcome' : 'SET settledAt = :at',
           ConditionExpression: 'attribute_exists(eventId) AND attribute_not_exists(settledAt)',
-          ExpressionAttributeValues: { ':at': at },
+          ExpressionAttributeValues: { ':at': at, ...(outcome && { ':outcome': outcome }) },
         }),
       ),
     );
@@ -158,9 +224,10 @@ export class DynamoFleetEventStore implements FleetEventStore {
     return { report, parts: keys.flatMap((k) => byKey.get(k)!) };
   }
 
-  async list(page: { limit: number; next?: string }) {
+  async list(page: { limit: number; next?: string; since?: number }) {
+    const months = monthsBack(this.now() + MAX_SCHEDULE_AHEAD_MS, LISTED_MONTHS + 1);
     const result = await walkBuckets(
-      monthsBack(this.now(), LISTED_MONTHS),
+      page.since === undefined ? months : months.filter((m) => m >= monthOf(page.since!)),
       newestFirst(this.client, (month) => ({
         TableName: this.tableName,
         IndexName: 'byMonth',
@@ -213,13 +280,29 @@ function chunked(parts: readonly unknown[]): unknown[][] {
 }
 
 const commitKey = (venId: string) => `commit/${venId}`;
-const toCommitment = (item: Record<string, unknown>): VenCommitment => ({
-  venId: item.venId as string,
-  eventId: item.holder as string,
-  since: item.since as number,
-  until: item.until as number,
-  shed_kw: item.shed_kw as number,
+const toCommitment = (venId: string, w: Record<string, unknown>): VenCommitment => ({
+  venId,
+  eventId: w.holder as string,
+  since: w.since as number,
+  until: w.until as number,
+  shed_kw: w.shed_kw as number,
 });
+
+/** A VEN's commitments item: its `windows`, or (written before there were windows) the one commitment it held. */
+const windowsOf = (item: Record<string, unknown>): VenCommitment[] =>
+  Array.isArray(item.windows)
+    ? (item.windows as Record<string, unknown>[]).map((w) => toCommitment(item.venId as string, w))
+    : [toCommitment(item.venId as string, item)];
+
+const overlaps = (w: VenCommitment, from: number, to: number) => w.since < to && w.until > from;
+
+/** Another writer changed the VEN's commitments between the read and the write: a short random wait, then again. */
+async function lostRace(attempt: number, venId: string) {
+  if (attempt >= MAX_COMMIT_ATTEMPTS) throw new Error(`the commitments of ${venId} kept changing (${MAX_COMMIT_ATTEMPTS} attempts)`);
+  await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** Math.min(attempt, 5)));
+}
+
+const MAX_COMMIT_ATTEMPTS = 40;
 
 /** The event as stored, without the listing's and TTL's attributes, and without `released` while nothing is. */
 const toRecord = ({ month: _month, expiresAt: _expiresAt, released, ...event }: Record<string, unknown>) =>

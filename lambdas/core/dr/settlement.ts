@@ -58,10 +58,10 @@ export async function settleDueEvents(ports: SettlementPorts, now: number, grace
   const failed: string[] = [];
   let next: string | undefined;
   walk: do {
-    const page = await ports.fleetEvents.list({ limit: 100, ...(next && { next }) });
+    const page = await ports.fleetEvents.list({ limit: 100, since: now - SETTLEMENT_LOOKBACK_MS, ...(next && { next }) });
     for (const event of page.items) {
       if (event.startedAt < now - SETTLEMENT_LOOKBACK_MS) break walk;
-      if (event.settledAt !== undefined || now < event.endsAt + grace) continue;
+      if (event.settledAt !== undefined || event.cancelledAt !== undefined || event.single || now < event.endsAt + grace) continue;
       try {
         await settleEvent(event, ports, now);
         settled.push(event.eventId);
@@ -93,7 +93,7 @@ export async function settleEvent(event: FleetEventRecord, ports: SettlementPort
     if (appended) logger.info('settled', { eventId: event.eventId, venId: ven.venId, amount: data.amount, currency: data.currency });
   });
   await writeReportFile(event.eventId, ports, now);
-  await ports.fleetEvents.markSettled(event.eventId, now);
+  await ports.fleetEvents.markSettled(event.eventId, now, { result: report.result ?? null, measured_shed_kw: report.measured_shed_kw });
 }
 
 /** The stored report, with each VEN's intervals, as the event's CSV file (the same bytes on every retry). */
@@ -147,7 +147,7 @@ export async function readEventReport(
 ): Promise<FleetEventReportView | StoredFleetEventReport | FleetEventReport> {
   const stored = await ports.fleetEvents.getReport(eventId, full);
   if (stored) {
-    const report = stored.report as StoredFleetEventReport;
+    const report = { ...(stored.report as StoredFleetEventReport), status: 'settled' as const };
     if (!full || report.ven_intervals === 'inline') return report;
     return { ...report, vens: report.vens.map((v, i) => ({ ...v, intervals: (stored.parts[i] ?? []) as typeof v.intervals })) };
   }

@@ -1,6 +1,6 @@
 // VEN commitments to fleet events against a real local DynamoDB (dynalite): the conditional write that lets one event
-// only take a VEN at a time, under concurrency, with takeover once the commitment has run out, an early release that
-// the event records, and a commitment given back only by the event holding it.
+// only take a VEN for a window at a time, under concurrency, windows ahead (scheduled events) beside the one running,
+// an early release that the event records, and a commitment given back only by the event holding it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,11 +36,41 @@ describe('VEN commitments', () => {
     expect(winners).toHaveLength(1);
     for (const a of answers.filter((x) => x !== undefined)) expect(a).toEqual(commitment('ven-race', winners[0]!));
     expect([...(await store.commitments(['ven-race', 'ven-free'], NOW)).values()]).toEqual([commitment('ven-race', winners[0]!)]);
-    // the holder may write it again (a retry); another event may take it only once it has run out
+    // the holder may write it again (a retry); another event may take it only for a window that does not overlap
     expect(await store.commit(commitment('ven-race', winners[0]!), NOW + 1)).toBeUndefined();
-    expect(await store.commit(commitment('ven-race', 'evt-late', NOW + 600_000, NOW + 900_000), NOW + 599_999)).toMatchObject({ eventId: winners[0] });
-    expect(await store.commit(commitment('ven-race', 'evt-late', NOW + 600_000, NOW + 900_000), NOW + 600_000)).toBeUndefined();
+    expect(await store.commit(commitment('ven-race', 'evt-late', NOW + 599_999, NOW + 900_000), NOW + 1)).toMatchObject({ eventId: winners[0] });
+    expect(await store.commit(commitment('ven-race', 'evt-late', NOW + 600_000, NOW + 900_000), NOW + 1)).toBeUndefined();
     expect((await store.commitments(['ven-race'], NOW + 600_000)).get('ven-race')?.eventId).toBe('evt-late');
+    expect((await store.commitments(['ven-race'], NOW)).get('ven-race')?.eventId).toBe(winners[0]);
+  });
+
+  it('hold a scheduled window ahead: events overlapping it are refused, events before it are not, and it stays', async () => {
+    const later = commitment('ven-sched', 'evt-tomorrow', NOW + 86_400_000, NOW + 86_400_000 + 3_600_000);
+    expect(await store.commit(later, NOW)).toBeUndefined();
+    // free now (nothing holds it at NOW), held over a window reaching into tomorrow's
+    expect((await store.commitments(['ven-sched'], NOW)).size).toBe(0);
+    expect((await store.commitments(['ven-sched'], NOW, NOW + 86_400_001)).get('ven-sched')).toEqual(later);
+    expect(await store.commit(commitment('ven-sched', 'evt-long', NOW, NOW + 86_400_001), NOW)).toEqual(later);
+    expect(await store.commit(commitment('ven-sched', 'evt-now', NOW, NOW + 600_000), NOW)).toBeUndefined();
+    // both held; giving one back leaves the other
+    expect((await store.commitments(['ven-sched'], NOW)).get('ven-sched')?.eventId).toBe('evt-now');
+    await store.uncommit('ven-sched', 'evt-now');
+    expect((await store.commitments(['ven-sched'], NOW, NOW + 2 * 86_400_000)).get('ven-sched')).toEqual(later);
+    // a release (restore) now touches only what runs now: tomorrow's stays
+    expect(await store.release('ven-sched', NOW)).toBeUndefined();
+    expect((await store.commitments(['ven-sched'], NOW + 86_400_000)).get('ven-sched')?.eventId).toBe('evt-tomorrow');
+  });
+
+  it('read a commitment written before windows existed (one per item), and replace it on the next write', async () => {
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    await documentClient(dynamo.client).send(
+      new PutCommand({ TableName: 'events', Item: { eventId: 'commit/ven-old', venId: 'ven-old', holder: 'evt-old', since: NOW, until: NOW + 600_000, shed_kw: 3 } }),
+    );
+    expect((await store.commitments(['ven-old'], NOW)).get('ven-old')).toEqual(commitment('ven-old', 'evt-old'));
+    expect(await store.commit(commitment('ven-old', 'evt-new'), NOW)).toEqual(commitment('ven-old', 'evt-old'));
+    expect(await store.commit(commitment('ven-old', 'evt-new', NOW + 600_000, NOW + 900_000), NOW)).toBeUndefined();
+    expect((await store.commitments(['ven-old'], NOW, NOW + 900_000)).get('ven-old')?.eventId).toBe('evt-old');
+    expect((await store.commitments(['ven-old'], NOW + 600_000)).get('ven-old')?.eventId).toBe('evt-new');
   });
 
   it('are given back only by the event holding them, and are never listed nor read as events', async () => {

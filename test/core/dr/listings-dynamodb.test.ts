@@ -71,6 +71,16 @@ describe('fleet events by month', () => {
     const raw = await documentClient(dynamo.client).send(new GetCommand({ TableName: 'events', Key: { eventId: 'e-dec' } }));
     expect(raw.Item!.expiresAt).toBe(Math.floor(starts['e-dec'] / 1000) + 730 * 86_400);
   });
+
+  it('lists an event scheduled into next month first, and only the months from `since` when asked (the sweep)', async () => {
+    const late = Date.UTC(2026, 0, 28, 12);
+    const store = new DynamoFleetEventStore(documentClient(dynamo.client), 'events', () => late);
+    expect(await store.create(fleetEvent('e-feb-scheduled', Date.UTC(2026, 1, 3, 17)))).toBe(true);
+    const ids = (since?: number) => pages((next) => store.list({ limit: 100, ...(since !== undefined && { since }), ...(next && { next }) }), (e) => e.eventId);
+    expect((await ids()).flat().slice(0, 3)).toEqual(['e-feb-scheduled', 'e-jan-b', 'e-jan-a']);
+    // 14 days back from the 28th: January and February only
+    expect((await ids(late - 14 * DAY)).flat()).toEqual(['e-feb-scheduled', 'e-jan-b', 'e-jan-a']);
+  });
 });
 
 describe('refusals by day and by device', () => {

@@ -1,7 +1,9 @@
 // The API's response bodies, inferred from the very functions the Lambda runs, so the UI cannot drift from the API.
 import type { commandView } from '../../../lambdas/core/commands/commands.js';
 import type { dispatchView } from '../../../lambdas/core/commands/dispatch.js';
-import type { fleetEventReport, startFleetEvent } from '../../../lambdas/core/dr/fleet-event.js';
+import type { fleetEventSummary, startFleetEvent } from '../../../lambdas/core/dr/fleet-event.js';
+import type { getFleetEvent } from '../../../lambdas/api/fleet.js';
+import type { cancelFleetEvent, endFleetEvent } from '../../../lambdas/core/dr/event-lifecycle.js';
 import type { InventoryAsset } from '../../../lambdas/core/contracts/inventory.js';
 import type { summarizePortfolio } from '../../../lambdas/core/analytics/portfolio.js';
 import type { listAgents } from '../../../lambdas/api/inventory.js';
@@ -29,7 +31,10 @@ export type VenEvent = Item<typeof q.venEvents>;
 export type Portfolio = ReturnType<typeof summarizePortfolio>;
 export type Command = ReturnType<typeof commandView>;
 export type Dispatch = NonNullable<ReturnType<typeof dispatchView>>;
-export type FleetEventReport = Body<typeof fleetEventReport>;
+export type FleetEventReport = Body<typeof getFleetEvent>;
+export type FleetEventSummary = ReturnType<typeof fleetEventSummary>;
+export type EventEnd = Body<typeof endFleetEvent>;
+export type EventCancel = Body<typeof cancelFleetEvent>;
 export type FleetEventStart = Body<typeof startFleetEvent>;
 export type Asset = InventoryAsset;
 export type Agent = Item<typeof listAgents>;

@@ -2,28 +2,19 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import { useSend } from '../components/use-send.js';
-import type { FleetEventReport, FleetEventStart } from '../api/types.js';
+import type { EventCancel, EventEnd, FleetEventReport, FleetEventStart, FleetEventSummary } from '../api/types.js';
 import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, Pager, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLiveMessages, usePages } from '../context.js';
 import { DASH, kw, num, time } from '../format.js';
 import { hrefOf, navigate } from '../router.js';
 import { PERFORMANCE_TOLERANCE } from '../../../lambdas/core/contracts/performance.js';
 
-interface EventSummary {
-  eventId: string;
-  requested_kw: number;
-  allocated_kw: number;
-  shortfall_kw: number;
-  duration_sec: number;
-  startedAt: string;
-  endsAt: string;
-  vens: number;
-}
+type EventSummary = FleetEventSummary;
 
 /** The allocation hands out whole loads: it lands near the request, within the events' tolerance when it can. */
 const TOLERANCE = PERFORMANCE_TOLERANCE;
 
-type Plan = Pick<FleetEventStart, 'allocated_kw' | 'shortfall_kw' | 'excluded' | 'committed'> & {
+type Plan = Pick<FleetEventStart, 'allocated_kw' | 'shortfall_kw' | 'excluded' | 'committed' | 'name' | 'start'> & {
   allocations: readonly { venId: string; shed_kw: number }[];
 };
 
@@ -47,6 +38,9 @@ function NewEvent() {
   const [shed, setShed] = useState('20');
   const [duration, setDuration] = useState('900');
   const [vens, setVens] = useState('');
+  const [name, setName] = useState('');
+  /** `datetime-local`: the operator's own time zone; empty = now. */
+  const [startAt, setStartAt] = useState('');
   const [plan, setPlan] = useState<Plan>();
   const [confirm, setConfirm] = useState(false);
   const [error, setError] = useState<{ field?: string | undefined; message: string }>();
@@ -55,6 +49,8 @@ function NewEvent() {
     shed_kw: Number(shed),
     duration_sec: Number(duration),
     ...(vens.trim() && { ven_ids: vens.split(/[\s,]+/).filter(Boolean) }),
+    ...(name.trim() && { name: name.trim() }),
+    ...(startAt && { start_at: new Date(startAt).toISOString() }),
   });
   const fail = (err: unknown) => setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
 
@@ -97,22 +93,37 @@ function NewEvent() {
         <Field label="VENs (optional)" hint="ids separated by commas; empty = every online VEN" error={fieldError('ven_ids')}>
           <input type="text" name="ven_ids" value={vens} onInput={(e) => setVens(e.currentTarget.value)} />
         </Field>
+        <Field label="Name (optional)" hint="default: what it sheds and when" error={fieldError('name')}>
+          <input type="text" name="name" maxLength={80} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        </Field>
+        <Field label="Start (optional)" hint="your local time; empty = now, else 1 min to 7 days ahead" error={fieldError('start_at')}>
+          <input type="datetime-local" name="start_at" value={startAt} onInput={(e) => setStartAt(e.currentTarget.value)} />
+        </Field>
         <button type="submit">Preview allocation</button>
       </form>
       {error && !error.field && <ErrorNote error={error.message} />}
       {plan && (
         <div class="plan" aria-label="Allocation preview">
           <h3>Allocation preview</h3>
+          <p>
+            <strong>{plan.name}</strong> · {startAt ? `starts ${time(plan.start)}` : 'starts now'}
+          </p>
           <PlanTable plan={plan} requested={Number(shed)} />
           <button type="button" class="primary" onClick={() => setConfirm(true)} disabled={busy || plan.allocations.length === 0}>
-            {busy ? 'Sending…' : 'Send event…'}
+            {busy ? 'Sending…' : startAt ? 'Schedule event…' : 'Send event…'}
           </button>
         </div>
       )}
       {confirm && plan && (
-        <Confirm title="Send this fleet event?" confirm="Send event" onConfirm={() => void send()} onCancel={() => setConfirm(false)}>
+        <Confirm
+          title={startAt ? 'Schedule this fleet event?' : 'Send this fleet event?'}
+          confirm={startAt ? 'Schedule event' : 'Send event'}
+          onConfirm={() => void send()}
+          onCancel={() => setConfirm(false)}
+        >
           <p>
-            {plan.allocations.length} VENs will shed {kw(plan.allocated_kw)} in total for {num(Number(duration), 's', 0)}
+            {plan.name}: {plan.allocations.length} VENs will shed {kw(plan.allocated_kw)} in total for {num(Number(duration), 's', 0)}
+            {startAt ? <>, from {time(plan.start)} (held for it until then)</> : null}
             {plan.shortfall_kw > 0 && <>, {kw(plan.shortfall_kw)} short of the request</>}.
           </p>
         </Confirm>
@@ -155,12 +166,21 @@ function PlanTable({ plan, requested }: { plan: Plan; requested: number }) {
       )}
       {plan.committed.length > 0 && (
         <p class="muted" aria-label="Already committed">
-          Already committed to active events (not allocated again):{' '}
+          Already committed to other events in this window (not allocated again):{' '}
           {plan.committed.map((c) => `${c.venId} ${kw(c.shed_kw)} to ${c.eventId} until ${time(c.until)}`).join(', ')}
         </p>
       )}
     </>
   );
+}
+
+const statusTones = { scheduled: 'info', running: 'info', ended: 'muted', cancelled: 'muted', settled: 'ok' } as const;
+const resultTones = { pass: 'ok', over: 'warn', fail: 'bad' } as const;
+
+/** An event's result: none while it has not closed, never for a cancelled one. */
+function ResultBadge({ result, status }: { result: 'pass' | 'fail' | 'over' | null; status: EventSummary['status'] }) {
+  if (result !== null) return <Badge tone={resultTones[result]}>{result}</Badge>;
+  return status === 'cancelled' ? <span class="muted">{DASH}</span> : <span class="muted">none yet</span>;
 }
 
 function PastEvents() {
@@ -169,31 +189,38 @@ function PastEvents() {
   const list = useAsync(() => api.get<{ items: EventSummary[]; next?: string }>('/api/events', { limit: 20, next: pages.next }), [pages.next]);
   return (
     <section aria-labelledby="past-title">
-      <h2 id="past-title">Past events</h2>
+      <h2 id="past-title">Events</h2>
       {list.error && <ErrorNote error={list.error} action={<button onClick={list.reload}>Retry</button>} />}
-      {list.data && list.data.items.length === 0 && <Empty>No fleet event yet. Preview and send one above.</Empty>}
+      {list.data && list.data.items.length === 0 && <Empty>No event yet. Preview and send one above.</Empty>}
       {list.data && list.data.items.length > 0 && (
-        <table class="grid">
+        <table class="grid" aria-label="Events">
           <thead>
             <tr>
               <th scope="col">Event</th>
-              <th scope="col">Started</th>
+              <th scope="col">Status</th>
+              <th scope="col">Start</th>
               <th scope="col">Requested</th>
-              <th scope="col">Allocated</th>
-              <th scope="col">Shortfall</th>
+              <th scope="col">Measured</th>
+              <th scope="col">Result</th>
               <th scope="col">VENs</th>
             </tr>
           </thead>
           <tbody>
             {list.data.items.map((e) => (
-              <tr key={e.eventId}>
+              <tr key={e.eventId} data-event={e.eventId}>
                 <th scope="row">
-                  <a href={hrefOf.event(e.eventId)}>{e.eventId}</a>
+                  <a href={hrefOf.event(e.eventId)}>{e.name}</a>
+                  {e.kind === 'ven' && <span class="muted"> · single VEN</span>}
                 </th>
+                <td>
+                  <Badge tone={statusTones[e.status]}>{e.status}</Badge>
+                </td>
                 <td>{time(e.startedAt)}</td>
                 <td class="num">{kw(e.requested_kw)}</td>
-                <td class="num">{kw(e.allocated_kw)}</td>
-                <td class="num">{kw(e.shortfall_kw)}</td>
+                <td class="num">{kw(e.measured_shed_kw)}</td>
+                <td>
+                  <ResultBadge result={e.result} status={e.status} />
+                </td>
                 <td class="num">{e.vens}</td>
               </tr>
             ))}
@@ -205,23 +232,93 @@ function PastEvents() {
   );
 }
 
+type Action = { kind: 'end'; preview: EventEnd } | { kind: 'cancel'; preview: EventCancel };
+
+/**
+ * End (a running event) or cancel (a scheduled one): a dry run first says what would happen, a dialog asks, then the
+ * command goes with an Idempotency-Key (useSend).
+ */
+function LifecycleActions({ report, onDone }: { report: FleetEventReport; onDone: () => void }) {
+  const { api } = useApp();
+  const { busy, send } = useSend();
+  const [action, setAction] = useState<Action>();
+  const [error, setError] = useState<string>();
+  const path = (kind: Action['kind']) => `/api/events/${encodeURIComponent(report.eventId)}/${kind}`;
+  const preview = async (kind: Action['kind']) => {
+    setError(undefined);
+    try {
+      const answer = await api.post<EventEnd & EventCancel>(path(kind), { dry_run: true });
+      setAction(kind === 'end' ? { kind, preview: answer } : { kind, preview: answer });
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const confirm = async () => {
+    const kind = action!.kind;
+    setAction(undefined);
+    try {
+      await send(path(kind), {});
+      onDone();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  if (report.status !== 'running' && report.status !== 'scheduled') return null;
+  return (
+    <RequiresRole role="operator" what="ending or cancelling an event">
+      <p>
+        {report.status === 'running' ? (
+          <button type="button" onClick={() => void preview('end')} disabled={busy}>
+            {busy ? 'Ending…' : 'End event now…'}
+          </button>
+        ) : (
+          <button type="button" onClick={() => void preview('cancel')} disabled={busy}>
+            {busy ? 'Cancelling…' : 'Cancel event…'}
+          </button>
+        )}
+      </p>
+      {error && <ErrorNote error={error} />}
+      {action?.kind === 'end' && (
+        <Confirm title="End this event now?" confirm="End event" onConfirm={() => void confirm()} onCancel={() => setAction(undefined)}>
+          <p>
+            {action.preview.restore.length} VENs will be sent a restore now; the event is measured and settled up to now.
+          </p>
+        </Confirm>
+      )}
+      {action?.kind === 'cancel' && (
+        <Confirm title="Cancel this scheduled event?" confirm="Cancel event" onConfirm={() => void confirm()} onCancel={() => setAction(undefined)}>
+          <p>
+            Nothing has been sent. Its {action.preview.vens.length} VENs are freed; nothing is settled.
+          </p>
+        </Confirm>
+      )}
+    </RequiresRole>
+  );
+}
+
 export function EventDetail({ eventId }: { eventId: string }) {
   const { api } = useApp();
   const report = useAsync(() => api.get<FleetEventReport>(`/api/events/${encodeURIComponent(eventId)}`), [eventId]);
   const r = report.data;
   // the stored report (report_computed_at) comes once the event is settled: its CSV is ready from then
   const settled = r !== undefined && 'report_computed_at' in r;
-  useInterval(report.reload, r?.status === 'ended' ? 30_000 : 5000, !settled);
+  // running: every 5 s; ended or scheduled: every 30 s (until settled, or the start); cancelled or settled: never
+  useInterval(report.reload, r?.status === 'running' || r === undefined ? 5000 : 30_000, !settled && r?.status !== 'cancelled');
   useLiveMessages((m) => m.topic.startsWith('ven/ack/') && r?.vens.some((v) => v.correlationId === (m.payload as { correlationId?: string }).correlationId) && report.reload(), [r]);
   return (
     <>
-      <h1>Event {eventId}</h1>
+      <h1>{r ? r.name : 'Event'}</h1>
       {report.error && <ErrorNote error={report.error} action={<a href="/events">All events</a>} />}
       {r && (
         <>
           <p>
-            <Badge tone={r.status === 'active' ? 'info' : 'muted'}>{r.status}</Badge> {time(r.start)} → {time(r.end)}
+            <Badge tone={statusTones[r.status]}>{r.status}</Badge> {time(r.start)} → {time(r.end)} · result: <ResultBadge result={r.result} status={r.status} />
+            <span class="muted">
+              {' · '}
+              {r.kind === 'ven' ? 'single-VEN event' : 'fleet event'} {eventId}
+            </span>
           </p>
+          <LifecycleActions report={r} onDone={report.reload} />
           <section aria-label="Event totals" class="tiles">
             <div class="tile">
               <div class="tile-label">Requested</div>
@@ -242,7 +339,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
               <div class="tile-hint">against the baseline</div>
             </div>
           </section>
-          <p class="muted">Baseline: {r.baseline_method}.</p>
+          <p class="muted">Baseline: {r.baseline_method}. Judged: {r.coverage_rule}.</p>
           <IntervalTable report={r} />
           <p>
             {settled ? (
@@ -259,6 +356,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
                 <th scope="col">Command</th>
                 <th scope="col">Allocated</th>
                 <th scope="col">Acknowledged</th>
+                <th scope="col">Online now</th>
                 <th scope="col">Baseline</th>
                 <th scope="col">Baseline method</th>
                 <th scope="col">Measured</th>
@@ -276,6 +374,7 @@ export function EventDetail({ eventId }: { eventId: string }) {
                   </td>
                   <td class="num">{kw(v.shed_kw)}</td>
                   <td class="num">{kw(v.actual_shed_kw)}</td>
+                  <td>{v.online ? <Badge tone="ok">online</Badge> : <Badge tone="warn">offline</Badge>}</td>
                   <td class="num">{kw(v.baseline_kw)}</td>
                   <td title={v.baseline.days.join(', ')}>{baselineMethod(v.baseline)}</td>
                   <td class="num">{kw(v.measured_shed_kw)}</td>
@@ -296,16 +395,30 @@ type Interval = FleetEventReport['intervals'][number];
 const baselineMethod = (b: FleetEventReport['vens'][number]['baseline']) =>
   b.adjustment ? `${b.method} · ×${b.adjustment.factor}${b.adjustment.capped ? ' (capped)' : ''}` : b.method;
 
-const passed = (intervals: readonly { pass: boolean | null }[]) => {
+const passed = (intervals: readonly { result?: string; pass: boolean | null }[]) => {
   const judged = intervals.filter((i) => i.pass !== null);
   return judged.length ? `${judged.filter((i) => i.pass).length} / ${judged.length}` : DASH;
 };
+
+const intervalTones = { running: 'info', pass: 'ok', over: 'warn', fail: 'bad', insufficient: 'warn', 'no-data': 'muted' } as const;
+const intervalWords = { running: 'running', pass: 'pass', over: 'over', fail: 'fail', insufficient: 'too few readings', 'no-data': 'no data' } as const;
+
+/** An interval's result (reports stored before results were kept have only `pass`). */
+function IntervalResult({ iv }: { iv: Interval }) {
+  const result = iv.result ?? (iv.pass === null ? 'no-data' : iv.pass ? 'pass' : 'fail');
+  return (
+    <>
+      <Badge tone={intervalTones[result]}>{intervalWords[result]}</Badge>
+      {iv.reason && <span class="muted"> {iv.reason}</span>}
+    </>
+  );
+}
 
 function IntervalTable({ report }: { report: FleetEventReport }) {
   return (
     <table class="grid" aria-label="Performance per interval">
       <caption>
-        Per 5-minute interval: the fleet&apos;s measured shed against the request (pass within ±{report.tolerance * 100}%)
+        Per 5-minute interval: the fleet&apos;s measured shed against the request (pass within ±{report.tolerance * 100}%, on enough readings)
       </caption>
       <thead>
         <tr>
@@ -315,6 +428,7 @@ function IntervalTable({ report }: { report: FleetEventReport }) {
           <th scope="col">Metered</th>
           <th scope="col">Measured shed</th>
           <th scope="col">Commitment</th>
+          <th scope="col">Readings</th>
           <th scope="col">Result</th>
         </tr>
       </thead>
@@ -329,7 +443,12 @@ function IntervalTable({ report }: { report: FleetEventReport }) {
             <td class="num">{kw(iv.metered_kw)}</td>
             <td class="num">{kw(iv.shed_kw)}</td>
             <td class="num">{kw(iv.commitment_kw)}</td>
-            <td>{iv.pass === null ? <Badge tone="muted">no data</Badge> : iv.pass ? <Badge tone="ok">pass</Badge> : <Badge tone="bad">fail</Badge>}</td>
+            <td class="num">
+              {iv.expected_samples === undefined ? iv.samples : `${iv.samples} / ${iv.expected_samples} (${Math.round((iv.coverage ?? 0) * 100)}%)`}
+            </td>
+            <td>
+              <IntervalResult iv={iv} />
+            </td>
           </tr>
         ))}
       </tbody>
