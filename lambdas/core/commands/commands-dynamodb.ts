@@ -50,8 +50,9 @@ export class DynamoCommandLog implements CommandStore {
     );
   }
 
+  /** Consistent: a caller polls a command it was just given the id of (the API's 202), which must not 404. */
   async get(correlationId: string): Promise<CommandRecord | undefined> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { correlationId } }));
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { correlationId }, ConsistentRead: true }));
     if (!res.Item) return undefined;
     const { pending: _pending, expiresAt, ...rest } = res.Item;
     return { ...rest, expiresAt: Date.parse(expiresAt as string) } as CommandRecord;
