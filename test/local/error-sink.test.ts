@@ -12,6 +12,10 @@ import { startTestStack } from '../e2e/helpers.js';
 import { connectDevice } from '../e2e/sdk-client.js';
 import { fixtureText } from '../fixture.js';
 
+// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
+// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
+process.env.VPP_DYNAMODB_LAG_MS = '0';
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-sink-'));
