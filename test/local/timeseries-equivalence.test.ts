@@ -19,11 +19,8 @@ import { meteringSchema } from '../../lambdas/core/contracts/schemas.js';
 import { tables } from '../../lambdas/core/contracts/tables.js';
 import { DynamoTelemetryStore } from '../../lambdas/core/timeseries/timeseries-dynamodb.js';
 import { fixture } from '../fixture.js';
+import { eventually } from '../e2e/helpers.js';
 import { LegacyTelemetryStore, legacyTable } from './legacy-timeseries.js';
-
-// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
-// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
-process.env.VPP_DYNAMODB_LAG_MS = '0';
 
 const DAY = 86_400_000;
 /**
@@ -94,6 +91,10 @@ beforeAll(async () => {
       i += n;
     }
   }
+  // the comparisons read eventually consistently: wait until the last VEN's newest samples (the last writes) show
+  const newest = { series: 'ven_telemetry' as const, deviceId: VENS.at(-1)!, start: EVENT - 12 * DAY, end: EVENT + 2 * DAY, limit: 50 };
+  const visible = JSON.stringify((await packed.query({ ...newest, consistent: true })).items);
+  await eventually(async () => JSON.stringify((await packed.query(newest)).items) === visible);
 }, 120_000);
 afterAll(async () => {
   await dynamo?.close();
