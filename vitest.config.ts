@@ -11,8 +11,8 @@ export default defineConfig({
     // Vitest's default is one fewer than the cores: one file at a time on a 2-core machine. The files mostly wait on
     // stacks, brokers and devices, so two at a time there halves the run (about 330 s against 570 s on 2 cores).
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    // the DynamoDB lag is off for the suite until the files docs/develop-local-aws-rules.md lists read their writes
-    // consistently or wait for them; the tests of the lag set it themselves (VPP_DYNAMODB_LAG_MS=300 turns it on)
-    env: { POWERTOOLS_LOG_LEVEL: 'ERROR', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', VPP_DYNAMODB_LAG_MS: process.env.VPP_DYNAMODB_LAG_MS ?? '0' },
+    // DynamoDB's eventual consistency on, as `npm start` has it (300 ms); the files docs/develop-local-aws-rules.md
+    // lists still turn it off themselves until they wait for their writes (VPP_DYNAMODB_LAG_MS=0 turns it off for all)
+    env: { POWERTOOLS_LOG_LEVEL: 'ERROR', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', VPP_DYNAMODB_LAG_MS: process.env.VPP_DYNAMODB_LAG_MS ?? '300' },
   },
 });

@@ -25,7 +25,7 @@ function instantPorts(): Ports & { records: number } {
       list: async () => ({ items: [] }),
     },
     events: { record: async () => true, list: async () => ({ items: [] }) },
-    commands: { complete: async () => true },
+    commands: { complete: async () => ({ op: 'event' as const, sentAt: 0 }) },
     errors: { reject: async () => undefined },
   };
   return counter;

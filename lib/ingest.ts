@@ -12,9 +12,9 @@ import { PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { iotRulesPrincipal } from './iot-service-role.js';
 import { CfnTopicRule } from 'aws-cdk-lib/aws-iot';
 import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { StartingPosition, type IEventSourceDlq } from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/contracts/rules.js';
 import { METERING_RULE } from '../lambdas/core/contracts/topics.js';
@@ -266,10 +266,11 @@ export class Ingest extends Construct {
         retryAttempts: rule.stream.retryAttempts,
         // the records stay in the stream for its retention: the dead-letter queue gets where they are
         maxRecordAge: MAX_RECORD_AGE,
-        onFailure: new SqsDlq(this.deadLetterQueue),
+        onFailure: sendOnlyDlq(this.deadLetterQueue),
       }),
     );
-    this.refusalsQueue.grantSendMessages(fn);
+    // SendMessage alone: grantSendMessages adds GetQueueAttributes and GetQueueUrl, which the handler never calls (it has the URL)
+    fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.refusalsQueue.queueArn] }));
     storage.grantAppend(fn, 'refusals'); // every refusal is also logged for the operators (GET /api/refused)
     grants[rule.handler](fn, storage);
     this.functions[rule.handler] = fn;
@@ -295,3 +296,16 @@ export class Ingest extends Construct {
 }
 
 const pascal = (name: string) => name.replace(/(^|[-_])(\w)/g, (_, __, c: string) => c.toUpperCase());
+
+/**
+ * The mapping's on-failure destination with sqs:SendMessage alone, all Lambda uses it for (CDK's SqsDlq grants
+ * GetQueueAttributes and GetQueueUrl too).
+ */
+function sendOnlyDlq(queue: IQueue): IEventSourceDlq {
+  return {
+    bind: (_mapping, handler) => {
+      handler.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+      return { destination: queue.queueArn };
+    },
+  };
+}

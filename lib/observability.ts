@@ -1,7 +1,7 @@
 // Alarms on what must never pile up silently (dead letters, Lambda errors and throttles) and the Powertools
 // settings every Lambda logs with.
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, GraphWidget, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -88,6 +88,21 @@ export class Observability extends Construct {
         invocationsPer5Min,
       );
     }
+  }
+
+  /**
+   * Command → ACK latency, p50 and p99 per command op (one line per op the fleet answered). No alarm: a slow ACK is
+   * the device's link; a slow ACK path shows as the ack Lambda's iterator age, which has one.
+   */
+  commandAckLatencyWidget(): GraphWidget {
+    const namespace = metricsNamespace(Stack.of(this).stackName);
+    const search = (statistic: string) =>
+      new MathExpression({
+        expression: `SEARCH('{${namespace},op,service} MetricName="${BUSINESS_METRICS.commandAckLatency}"', '${statistic}', 300)`,
+        label: statistic,
+        period: Duration.minutes(5),
+      });
+    return new GraphWidget({ title: 'Command → ACK latency (ms) by op', left: [search('p50'), search('p99')], width: 12 });
   }
 
   private alarm(id: string, metric: IMetric, description: string, threshold?: number): void {

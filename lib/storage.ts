@@ -77,13 +77,14 @@ export class Storage extends Construct {
     };
   }
 
+  /** Item writes on the table alone (an index is never written to); not CDK's grantWriteData, which adds DescribeTable. */
   grantWrite(grantee: Grantee, table: RegistryTable): void {
-    this.tables[table].grantWriteData(grantee);
-    this.acknowledgeIndexes(grantee, table);
+    this.grantItemActions(grantee, table, ITEM_WRITES);
   }
 
+  /** Item reads and queries, and queries of its indexes; not CDK's grantReadData, which adds Scan, DescribeTable, ConditionCheckItem and the stream reads. */
   grantRead(grantee: Grantee, table: RegistryTable): void {
-    this.tables[table].grantReadData(grantee);
+    grantReads(grantee, this.tables[table], tables[table]);
     this.acknowledgeIndexes(grantee, table);
   }
 
@@ -114,12 +115,12 @@ export class Storage extends Construct {
   }
 
   grantTimeseriesWrite(grantee: Grantee): void {
-    if (this.timeseriesTable) this.timeseriesTable.grantWriteData(grantee);
+    if (this.timeseriesTable) grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ITEM_WRITES, resources: [this.timeseriesTable.tableArn] }));
     else this.grantTimestream(grantee, 'timestream:WriteRecords');
   }
 
   grantTimeseriesRead(grantee: Grantee): void {
-    if (this.timeseriesTable) this.timeseriesTable.grantReadData(grantee);
+    if (this.timeseriesTable) grantReads(grantee, this.timeseriesTable, tables.timeseries);
     else this.grantTimestream(grantee, 'timestream:Select');
   }
 
@@ -136,7 +137,7 @@ export class Storage extends Construct {
     });
   }
 
-  /** CDK's table grants include the table's own indexes, `<table>/index/*`, which nag reports as a wildcard. */
+  /** A read grant queries the table's own indexes, `<table>/index/*`, which nag reports as a wildcard. */
   private acknowledgeIndexes(grantee: Grantee, name: RegistryTable): void {
     const def: TableDefinition = tables[name];
     if (!def.indexes?.length) return;
@@ -144,7 +145,7 @@ export class Storage extends Construct {
     const logicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnDynamoTable);
     Validations.of(grantee).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/index/*]`,
-      reason: `Only the global secondary indexes of the ${name} table (${def.indexes.map((i) => i.name).join(', ')}), added by CDK's table grant.`,
+      reason: `Only the global secondary indexes of the ${name} table (${def.indexes.map((i) => i.name).join(', ')}), Query only.`,
     });
   }
 
@@ -198,5 +199,17 @@ export class Storage extends Construct {
       reason: 'Encrypted at rest with the AWS managed Timestream key; a customer managed key adds cost and key administration that meter readings do not call for.',
     });
     return database;
+  }
+}
+
+/** The item writes the handlers make (lambdas/core/*-dynamodb.ts): no transactions, no table calls. */
+const ITEM_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+/** The item reads the handlers make: no Scan, no transactions. */
+const ITEM_READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+
+function grantReads(grantee: Grantee, table: Table, def: TableDefinition): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ITEM_READS, resources: [table.tableArn] }));
+  if (def.indexes?.length) {
+    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/*`] }));
   }
 }

@@ -146,6 +146,7 @@ export class VppStack extends Stack {
       accountSettings: props.accountSettings,
       deviceDefender: this.offersDeviceDefender(),
     });
+    this.operations.dashboard.addWidgets(this.observability.commandAckLatencyWidget());
     this.agentUpdates = new AgentUpdates(this, 'AgentUpdates', {
       accessLogsBucket: this.dashboard.logBucket,
       removalPolicy: dataRemovalPolicy,

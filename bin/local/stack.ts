@@ -3,7 +3,6 @@
 import type { ResponseMismatch } from './response-check.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -238,7 +237,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     region: REGION,
     credentials: secrets.credentials,
     dynamodb: dynamo,
-    environment: { ...Object.fromEntries(Object.entries(tableNames).map(([t, name]) => [name, tables[t as TableName].env])), [LOCAL_DEVICE_POLICY]: 'DEVICE_POLICY_NAME' },
+    environment: { ...Object.fromEntries(Object.entries(tableNames).map(([t, name]) => [name, tables[t as TableName].env])), [LOCAL_DEVICE_POLICY]: 'DEVICE_POLICY_NAME', [LOCAL_REPORTS_BUCKET]: 'REPORTS_BUCKET' },
   });
   // the controller's commands leave through the data plane, as from the Lambda; it listens once the HTTP server does
   const powerOf = (fn: DeployedFunction | undefined) => buildPowerSystem(topology, tableNames.powerSystem, awsCalls.dynamodb(fn), awsCalls.publisher(fn));
@@ -380,8 +379,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     credentials: secrets.credentials,
     region: REGION,
   });
-  // not recorded: the housekeeping sweep's PutObject and the API's presigned GET (test/lib/reports.test.ts checks their grants)
-  const s3Client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: REGION, credentials: secrets.credentials });
+  awsCalls.s3Listening(s3.endpoint);
   // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
   const portsOf = (fn: DeployedFunction | undefined): ApiPorts => buildApiPorts(
     env,
@@ -400,7 +398,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     powerOf(fn),
     // the deployed adapter, on the local control plane (identities-api.ts)
     new IotDeviceIdentities(LOCAL_DEVICE_POLICY, awsCalls.iot(fn)),
-    new S3ReportFiles(s3Client, LOCAL_REPORTS_BUCKET),
+    new S3ReportFiles(awsCalls.s3(fn), LOCAL_REPORTS_BUCKET),
   );
   const apiPorts = portsOf('api');
   const housekeepingPorts = portsOf('command-timeouts');
@@ -526,7 +524,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       clearInterval(revocations);
       httpServer.closeAllConnections();
       httpServer.close();
-      s3Client.destroy();
       await s3.close();
       await kinesis.close();
       awsCalls.destroy();

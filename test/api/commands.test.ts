@@ -1,7 +1,7 @@
 // send-event, restore and Winter River commands through the local stack's HTTP API to a device on the real SDK,
 // and the command lifecycle back through its ACK.
 import { mqtt } from 'aws-iot-device-sdk-v2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
@@ -120,6 +120,30 @@ describe('POST /api/vens/{venId}/restore', () => {
   it('answers 404 for an unknown VEN, 400 for a body that is not JSON', async () => {
     expect((await stack.api('/api/vens/ven-404/restore', { method: 'POST' })).status).toBe(404);
     expect(await stack.api(`/api/vens/${VEN}/restore`, post('nope'))).toMatchObject({ status: 400, body: { field: 'body' } });
+  });
+});
+
+describe('the ack rule\'s CommandAckLatency metric', () => {
+  it('writes one EMF line per ACKed command: its sent → ACK milliseconds, by command op, as the API reports them', async () => {
+    process.env.VPP_METRICS = 'stdout';
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      const { body } = await stack.api(`/api/vens/${VEN}/restore`, { method: 'POST' });
+      await eventually(async () => commandsTo(ven, topics.command(VEN)).find((m) => m.payload.includes(body.correlationId)));
+      await ven.publish(topics.ack(VEN), JSON.stringify({ ...fixture('seed-001-restore-ack'), ts: nowSec(), correlationId: body.correlationId }));
+      const command = await eventually(async () => {
+        const c = await stack.api(`/api/commands/${body.correlationId}`);
+        return c.body.status === 'acked' && c.body;
+      });
+      const lines = written.join('').split('\n').filter((l) => l.includes('"CommandAckLatency"')).map((l) => JSON.parse(l));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ op: 'restore', CommandAckLatency: command.latency_ms, _aws: { CloudWatchMetrics: [{ Metrics: [{ Name: 'CommandAckLatency', Unit: 'Milliseconds' }] }] } });
+      expect(lines[0]._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(expect.arrayContaining(['service', 'op']));
+    } finally {
+      spy.mockRestore();
+      delete process.env.VPP_METRICS;
+    }
   });
 });
 

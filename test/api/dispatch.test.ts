@@ -88,8 +88,8 @@ describe('POST /dispatch', () => {
     });
     expect(done.latency_ms).toBeGreaterThanOrEqual(0);
     expect(done.completedAt).not.toBeNull();
-    const agents = await stack.api('/api/agents');
-    expect(agents.body.items[0].last_seen).not.toBeNull();
+    // the listing reads eventually consistently: the ACK's heartbeat shows within the lag
+    await eventually(async () => (await stack.api('/api/agents')).body.items[0].last_seen !== null);
   });
 
   it('lets asset_id win over site_id and clamps to the asset limits (negative = charge)', async () => {
@@ -168,6 +168,8 @@ describe('GET /api/dispatch/{id}', () => {
     expect((await stack.api('/api/dispatch/unknown-id')).status).toBe(404);
     const metering = { venId: 'ven-d1', timestamp: nowSec(), usedPowerKw: 3 };
     expect((await stack.api('/api/telemetry', post(metering))).status).toBe(200);
+    // the VEN is known once its registration reaches the eventually consistent reads (as in AWS)
+    await eventually(async () => (await stack.api('/api/vens/ven-d1')).status === 200);
     const event = await stack.api('/api/vens/ven-d1/send-event', post({ shed_kw: 1, duration_sec: 60 }));
     expect(event.status).toBe(202);
     expect((await stack.api(`/api/commands/${event.body.correlationId}`)).status).toBe(200);

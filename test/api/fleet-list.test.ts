@@ -118,9 +118,12 @@ describe('GET /api/events', () => {
       expect((await stack.api('/api/vens/ven-l1/restore', post({}))).status).toBe(202);
       created.unshift((await stack.api('/api/events', post({ shed_kw, duration_sec: 120 }))).body.eventId);
     }
-    const all = await events();
+    // the listing is an index query, eventually consistent in AWS: the new events show within the lag
+    const all = await eventually(async () => {
+      const res = await events();
+      return res.body.items.length === before + 3 && res;
+    });
     expect(all.status).toBe(200);
-    expect(all.body.items).toHaveLength(before + 3);
     const [newest] = all.body.items;
     expect(newest).toEqual({
       eventId: created[0],

@@ -7,6 +7,10 @@ import { topics } from '../../lambdas/core/contracts/topics.js';
 import { apiClient, type ApiClient } from '../e2e/helpers.js';
 import { startApiStack, type ApiTestStack } from './stack.js';
 
+// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
+// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
+process.env.VPP_DYNAMODB_LAG_MS = '0';
+
 const DAY = 86_400_000;
 const INTERVAL = 900_000;
 const MIN = 60_000;

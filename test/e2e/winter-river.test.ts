@@ -15,8 +15,14 @@ import { connectDevice } from './sdk-client.js';
 
 const STATUS_MS = 500;
 const START_DELAY_S = 2;
+/**
+ * In fault mode (VPP_AWS_FAULTS=1) a status may wait for its failed PutRecords to be retried (jittered backoff) and for a
+ * throttled GetRecords (backoff up to 1 s), and a store write for the SDK's retry of a throttle: latency AWS adds on a
+ * bad day, with nothing lost (a late, older status of a node is ignored by the controller).
+ */
+const AWS_RETRIES_MS = process.env.VPP_AWS_FAULTS === '1' ? 6000 : 0;
 /** One status interval, and room for the stream, the store and the publish on a busy 2-core machine. */
-const ONE_CYCLE_MS = STATUS_MS + 2500;
+const ONE_CYCLE_MS = STATUS_MS + 2500 + AWS_RETRIES_MS;
 const NODES = ['util_a', 'gen_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a'];
 
 let stack: TestStack;
@@ -139,7 +145,8 @@ describe('Winter River power system on the local stack', () => {
       await stray.publish(topics.winterRiverStatus('pdu_zz'), JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: 'pdu_zz' }));
       const refusal = await eventually(async () => (await errorSink(stack.config.errorsFile)).find((r) => r.clientId === 'pdu_zz'));
       expect(refusal).toMatchObject({ reason: 'unknown-node', message: 'node_id: pdu_zz is not a node of the Winter River topology' });
-      await stack.settle();
+      // the refusal is the rule handler's answer to that record: nothing of it is stored after this (no settle(): with
+      // eight nodes reporting twice a second and, in fault mode, records retried, the streams are seldom all drained)
       const nodes = (await stack.api('/api/winter-river/nodes')).body.items as { nodeId: string }[];
       expect(nodes.map((n) => n.nodeId)).not.toContain('pdu_zz');
       expect((await system()).nodes.map((n) => n.node_id)).toEqual(NODES);

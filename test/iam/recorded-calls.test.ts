@@ -76,6 +76,37 @@ describe('the device revocation route against the API function policy', () => {
   });
 });
 
+describe('the event report in S3 against the deployed policies', () => {
+  it('the sweep puts the report object at settlement, the API presigns its GET: both on the object\'s ARN, both allowed', async () => {
+    const now = Date.now();
+    const eventId = 'evt-iam-report';
+    await stack.ports.fleetEvents.create({
+      eventId,
+      requested_kw: 1,
+      duration_sec: 60,
+      startedAt: now - 7 * 60_000,
+      endsAt: now - 6 * 60_000,
+      allocations: [{ venId: 'ven-iam-1', shed_kw: 1, correlationId: 'c-iam-report' }],
+      shortfall_kw: 0,
+      excluded: [],
+    });
+    const object = `arn:aws:s3:::\${env:REPORTS_BUCKET}/events/${eventId}/report.csv`;
+    await eventually(() => callsOf('command-timeouts').some((c) => c.action === 's3:PutObject' && c.resource === object), 20_000);
+    const link = await eventually(async () => {
+      const res = await fetch(`${stack.config.apiUrl}/api/events/${eventId}/report.csv`, {
+        headers: { authorization: `Bearer ${stack.config.token}`, accept: 'application/json' },
+      });
+      return res.status === 200 && ((await res.json()) as { url: string });
+    });
+    expect(link.url).toContain(`/events/${eventId}/report.csv?X-Amz-`);
+    expect(callsOf('api')).toContainEqual({ fn: 'api', action: 's3:GetObject', resource: object });
+    const s3 = stack.awsCalls.all().filter((c) => c.action.startsWith('s3:'));
+    expect(s3.map((c) => `${c.fn} ${c.action}`).sort()).toEqual(['api s3:GetObject', 'command-timeouts s3:PutObject']);
+    const denied = deniedCalls(s3, policies);
+    expect(denied, describeDenied(denied, policies)).toEqual([]);
+  });
+});
+
 describe('every call of the scenario against the deployed policies', () => {
   it('none would be denied', async () => {
     const denied = deniedCalls(stack.awsCalls.all(), policies);

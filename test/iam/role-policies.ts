@@ -35,6 +35,7 @@ const ARN_OF: Record<string, (id: string) => string> = {
   'AWS::Kinesis::Stream': (id) => `arn:aws:kinesis:\${AWS::Region}:\${AWS::AccountId}:stream/\${${id}}`,
   'AWS::Logs::LogGroup': (id) => `arn:aws:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:\${${id}}:*`,
   'AWS::IoT::Policy': (id) => `arn:aws:iot:\${AWS::Region}:\${AWS::AccountId}:policy/\${${id}}`,
+  'AWS::S3::Bucket': (id) => `arn:aws:s3:::\${${id}}`,
   'AWS::Lambda::Function': (id) => `arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:\${${id}}`,
 };
 

@@ -92,4 +92,14 @@ describe('given the stack, when synthesized, then observability', () => {
       },
     });
   });
+
+  it('graphs command → ACK latency per command op, p50 and p99, in the stack\'s business namespace, on the operations dashboard', () => {
+    const dashboard = stack.operations.dashboard.node.defaultChild as unknown as { dashboardBody: unknown };
+    const [, parts] = (stack.resolve(dashboard.dashboardBody) as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+    const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'REF')).join('')) as { widgets: { properties: { title?: string; metrics?: { expression: string }[][] } }[] };
+    const widget = body.widgets.find((w) => w.properties.title?.startsWith('Command → ACK latency'));
+    expect(widget?.properties.metrics?.map(([m]) => m!.expression)).toEqual(
+      ['p50', 'p99'].map((stat) => `SEARCH('{VPP/${stack.stackName},op,service} MetricName="CommandAckLatency"', '${stat}', 300)`),
+    );
+  });
 });

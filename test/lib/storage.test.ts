@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SERIES, tables, type TableDefinition } from '../../lambdas/core/contracts/tables.js';
 import { REGISTRY_TABLES, type RegistryTable } from '../../lib/storage.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
-import { resourcesOf, statementsOf, synthVpp } from './synth.js';
+import { handlerFunctions, resourcesOf, statementsOf, synthVpp } from './synth.js';
 
 const timestreamTypes = (template: Template) =>
   Object.values(template.toJSON().Resources as Record<string, { Type: string }>)
@@ -62,6 +62,17 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
   let stack: VppStack;
   let template: Template;
   beforeAll(() => ({ stack, template } = synthVpp()));
+
+  it('then every function gets only the DynamoDB item actions the handlers call, and writes never name an index', () => {
+    const used = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    for (const [name, fn] of handlerFunctions(stack)) {
+      for (const st of statementsOf(template, stack.resolve(fn.role.roleName))) {
+        const dynamo = [st.Action].flat().filter((a) => a.startsWith('dynamodb:'));
+        expect(dynamo.filter((a) => !used.includes(a)), `${name}: ${JSON.stringify(st.Resource)}`).toEqual([]);
+        if (JSON.stringify(st.Resource).includes('/index/')) expect(dynamo, `${name}: ${JSON.stringify(st.Resource)}`).toEqual(['dynamodb:Query']);
+      }
+    }
+  });
 
   it('then there is no Timestream resource at all', () => {
     expect(timestreamTypes(template)).toEqual([]);

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { CommandPublisher } from '../../../lambdas/core/commands/command-store.js';
 import type { ErrorSink } from '../../../lambdas/core/ingest/ingest-ports.js';
 import { IotDataCommandPublisher } from '../../../lambdas/core/commands/publisher-iot-data.js';
@@ -52,6 +53,7 @@ interface FunctionClients {
   dynamodb?: DynamoDBClient;
   iotData?: IoTDataPlaneClient;
   iot?: IoTClient;
+  s3?: S3Client;
 }
 
 export class AwsCalls {
@@ -59,6 +61,7 @@ export class AwsCalls {
   /** By function; `undefined`: clients that record nothing, for tests and tools that drive the stores directly. */
   private readonly clients = new Map<DeployedFunction | undefined, FunctionClients>();
   private dataPlaneEndpoint?: string;
+  private s3Endpoint?: string;
 
   constructor(private readonly o: AwsCallsOptions) {}
 
@@ -77,12 +80,33 @@ export class AwsCalls {
     for (const c of this.clients.values()) {
       c.iotData?.destroy();
       c.iot?.destroy();
+      c.s3?.destroy();
     }
   }
 
   /** Where the IoT data plane and the IoT control plane are served (the local HTTP server), once it listens. */
   listening(baseUrl: string): void {
     this.dataPlaneEndpoint = baseUrl;
+  }
+
+  /** Where the local S3 listens, once it does. */
+  s3Listening(endpoint: string): void {
+    this.s3Endpoint = endpoint;
+  }
+
+  /**
+   * The function's S3 client (path-style, on the local S3). An object call is authorized on the object's ARN, which
+   * has no region or account: `arn:aws:s3:::${env:REPORTS_BUCKET}/events/e1/report.csv`. A presigned URL runs the
+   * same middleware without sending, so the API's presigned GET is recorded as the `s3:GetObject` it lends.
+   */
+  s3(fn: DeployedFunction | undefined): S3Client {
+    const c = this.of(fn);
+    if (!c.s3) {
+      if (!this.s3Endpoint) throw new Error('the local S3 is not listening yet');
+      c.s3 = new S3Client({ endpoint: this.s3Endpoint, forcePathStyle: true, region: this.o.region, credentials: this.o.credentials });
+      if (fn) this.recordOn(c.s3, fn, (command, input) => [[`s3:${command}`, `arn:aws:s3:::${this.named(input.Bucket)}${input.Key === undefined ? '' : `/${input.Key}`}`]]);
+    }
+    return c.s3;
   }
 
   dynamodb(fn: DeployedFunction | undefined): DynamoDBClient {

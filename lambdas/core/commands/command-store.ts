@@ -18,9 +18,12 @@ export interface EventHistory {
 export type CommandStatus = 'sent' | 'acked' | 'rejected' | 'timed-out';
 
 export interface CommandLog {
-  /** Moves a `sent` command addressed to `target` to its final status; false when there is none. */
-  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: Ack, at: number): Promise<boolean>;
+  /** Moves a `sent` command addressed to `target` to its final status: its op and send time, or false when there is none. */
+  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: Ack, at: number): Promise<CompletedCommand | false>;
 }
+
+/** What the ACK path learns of the command it completed, from the write itself (no second read). */
+export type CompletedCommand = Pick<CommandRecord, 'op' | 'sentAt'>;
 
 /** A command as sent and tracked: `sent` until an ACK (`acked` | `rejected`) or its expiry (`timed-out`). */
 export interface CommandRecord {

@@ -6,7 +6,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { conditional } from '../common/dynamo.js';
 import { ValidationError } from '../contracts/errors.js';
 import { decodeToken, encodeToken } from '../common/page-token.js';
-import type { CommandRecord, CommandStore } from './command-store.js';
+import type { CommandRecord, CommandStore, CompletedCommand } from './command-store.js';
 import type { Ack } from '../contracts/schemas.js';
 import { SHARDS, ShardMerge, shardKey, shardKeys } from '../common/shards.js';
 
@@ -19,9 +19,11 @@ export class DynamoCommandLog implements CommandStore {
     private readonly tableName: string,
   ) {}
 
-  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: Ack, at: number) {
-    return conditional(() =>
-      this.client.send(
+  /** The command as it was comes back with the write (`ALL_OLD`): its op and send time, with no second read. */
+  async complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: Ack, at: number) {
+    let before: Record<string, unknown> | undefined;
+    const done = await conditional(async () => {
+      const res = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { correlationId },
@@ -29,9 +31,12 @@ export class DynamoCommandLog implements CommandStore {
           ConditionExpression: 'attribute_exists(correlationId) AND #target = :target AND #status = :sent',
           ExpressionAttributeNames: { '#status': 'status', '#ack': 'ack', '#target': 'target' },
           ExpressionAttributeValues: { ':status': status, ':ack': ack, ':at': at, ':target': target, ':sent': 'sent' },
+          ReturnValues: 'ALL_OLD',
         }),
-      ),
-    );
+      );
+      before = res.Attributes;
+    });
+    return done && before ? { op: before.op as CompletedCommand['op'], sentAt: before.sentAt as number } : false;
   }
 
   async record(command: CommandRecord) {
@@ -45,8 +50,9 @@ export class DynamoCommandLog implements CommandStore {
     );
   }
 
+  /** Consistent: a caller polls a command it was just given the id of (the API's 202), which must not 404. */
   async get(correlationId: string): Promise<CommandRecord | undefined> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { correlationId } }));
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { correlationId }, ConsistentRead: true }));
     if (!res.Item) return undefined;
     const { pending: _pending, expiresAt, ...rest } = res.Item;
     return { ...rest, expiresAt: Date.parse(expiresAt as string) } as CommandRecord;

@@ -6,6 +6,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** The metric names, as the alarms in lib/observability.ts read them. */
 export const BUSINESS_METRICS = {
+  commandAckLatency: 'CommandAckLatency',
   commandTimeouts: 'CommandTimeouts',
   refusals: 'Refusals',
   rollupLag: 'RollupLag',
@@ -28,6 +29,8 @@ function emit(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], 
 }
 
 export const businessMetrics = {
+  /** One command's time from its send to its ACK's arrival (acked or rejected), by the command's op. */
+  commandAckLatency: (op: string, ms: number) => emit(BUSINESS_METRICS.commandAckLatency, MetricUnit.Milliseconds, ms, { op }),
   /** Commands nobody acknowledged in time, per housekeeping run. */
   commandTimeouts: (count: number) => emit(BUSINESS_METRICS.commandTimeouts, MetricUnit.Count, count),
   /** One refused device message, by its reason. */

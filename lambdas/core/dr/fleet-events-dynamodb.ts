@@ -167,9 +167,10 @@ export class DynamoFleetEventStore implements FleetEventStore {
     );
   }
 
+  /** Consistent: the caller polls the event it was just given the id of (the API's 202), which must not 404. */
   async get(eventId: string) {
     if (eventId.includes('/')) return undefined; // a stored report's key, not an event
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId } }));
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId }, ConsistentRead: true }));
     return res.Item && toRecord(res.Item);
   }
 
@@ -209,8 +210,12 @@ export class DynamoFleetEventStore implements FleetEventStore {
     );
   }
 
+  /**
+   * Consistent: settlement reads the report another sweep's conditional put just refused to replace, and writes the
+   * CSV file from the report it has just put; an eventually consistent read may miss either.
+   */
   async getReport(eventId: string, withParts: boolean): Promise<StoredReport | undefined> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: `${eventId}/report` } }));
+    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: `${eventId}/report` }, ConsistentRead: true }));
     if (!res.Item) return undefined;
     const report = decompress(res.Item.z) as Record<string, unknown>;
     const keys = (res.Item.parts ?? []) as string[];

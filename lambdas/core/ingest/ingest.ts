@@ -1,5 +1,6 @@
 // Pure ingest logic: plain typed data in, port calls out. Runs in Lambda, the local stack and unit tests.
 import { recordEntry } from '../records/ledger.js';
+import { businessMetrics } from '../common/metrics.js';
 import { CLAIM_CLIENT_PREFIX, OPERATOR_CLIENT_PREFIX } from '../contracts/policy.js';
 import type { IngestPorts, RejectReason } from './ingest-ports.js';
 import type { MeasureValue, SeriesRecord } from '../timeseries/telemetry-store.js';
@@ -206,6 +207,7 @@ export async function ingestAck(msg: RuleMessage, ports: IngestPorts): Promise<I
     const ok = ack.op === 'ping' || ack.status === 'accepted' || ack.status === 'success';
     const status = ok ? 'acked' : 'rejected';
     const completed = await ports.commands.complete(ack.correlationId, venId, status, ack, msg.receivedAt);
+    if (completed) businessMetrics.commandAckLatency(completed.op, Math.max(0, msg.receivedAt - completed.sentAt));
     if (completed && ack.op !== 'ping') {
       await recordEntry(ports.ledger, { nodeId: venId, type: 'command-outcome', ref: ack.correlationId, data: { status, ack } }, msg.receivedAt);
     }

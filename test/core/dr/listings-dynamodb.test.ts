@@ -12,6 +12,7 @@ import type { FleetEventRecord } from '../../../lambdas/core/dr/fleet-event-stor
 import type { Page } from '../../../lambdas/core/common/page.js';
 import { DynamoRefusalLog } from '../../../lambdas/core/ingest/refusals-dynamodb.js';
 import { tables } from '../../../lambdas/core/contracts/tables.js';
+import { eventually } from '../../e2e/helpers.js';
 
 let dir: string;
 let dynamo: LocalDynamo;
@@ -63,6 +64,8 @@ describe('fleet events by month', () => {
     };
     for (const [id, at] of Object.entries(starts)) expect(await store.create(fleetEvent(id, at))).toBe(true);
     const ids = (limit: number) => pages((next) => store.list({ limit, ...(next && { next }) }), (e) => e.eventId);
+    // the listing is an index query, eventually consistent: the events show within the lag
+    await eventually(async () => (await ids(100)).flat().length === 4);
     expect(await ids(100)).toEqual([['e-jan-b', 'e-jan-a', 'e-dec', 'e-feb-2024']]);
     expect((await ids(2)).flat()).toEqual(['e-jan-b', 'e-jan-a', 'e-dec', 'e-feb-2024']);
     expect((await ids(3))[0]).toEqual(['e-jan-b', 'e-jan-a', 'e-dec']);
@@ -93,6 +96,9 @@ describe('refusals by day and by device', () => {
     await refusals.record({ reason: 'malformed-json', message: 'six days', clientId: 'ven-1' }, at.sixDays);
     await refusals.record({ reason: 'schema', message: 'eight days', clientId: 'ven-1' }, at.eightDays);
     await refusals.record({ reason: 'identity-mismatch', message: 'other', clientId: 'ven-2' }, at.yesterday + 1);
+    // the day partitions and the device index are read eventually consistently: wait for the newest write to show in both
+    await eventually(async () => (await refusals.list({ limit: 100 })).items.some((r) => r.message === 'other'));
+    await eventually(async () => (await refusals.list({ limit: 100, deviceId: 'ven-2' })).items.length === 1);
   });
 
   it('lists the last week newest first across days, page by page', async () => {

@@ -19,6 +19,7 @@ import { meteringSchema } from '../../../lambdas/core/contracts/schemas.js';
 import { tables } from '../../../lambdas/core/contracts/tables.js';
 import { DynamoTelemetryStore } from '../../../lambdas/core/timeseries/timeseries-dynamodb.js';
 import { fixture } from '../../fixture.js';
+import { eventually } from '../../e2e/helpers.js';
 import { LegacyTelemetryStore, legacyTable } from './legacy-timeseries.js';
 
 const DAY = 86_400_000;
@@ -90,6 +91,10 @@ beforeAll(async () => {
       i += n;
     }
   }
+  // the comparisons read eventually consistently: wait until the last VEN's newest samples (the last writes) show
+  const newest = { series: 'ven_telemetry' as const, deviceId: VENS.at(-1)!, start: EVENT - 12 * DAY, end: EVENT + 2 * DAY, limit: 50 };
+  const visible = JSON.stringify((await packed.query({ ...newest, consistent: true })).items);
+  await eventually(async () => JSON.stringify((await packed.query(newest)).items) === visible);
 }, 120_000);
 afterAll(async () => {
   await dynamo?.close();
