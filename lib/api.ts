@@ -268,7 +268,7 @@ export class Api extends Construct {
     storage.grantWrite(this.handler, 'devices');
     storage.grantTimeseriesWrite(this.handler);
     storage.grantAppend(this.handler, 'rollups'); // and marks a late reading's rollup bucket dirty, as the rule does
-    const commandTopics = [topics.command('*'), topics.winterRiverCommand('*')];
+    const commandTopics = [topics.command('*'), topics.winterRiverCommand('*'), topics.edgeControl('*')];
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),
     );
@@ -305,6 +305,10 @@ export class Api extends Construct {
       {
         id: finding(`topic/${commandTopics[1]}`),
         reason: 'iot:Publish only, on the Winter River command topics: operators may command any node by id.',
+      },
+      {
+        id: finding(`topic/${commandTopics[2]}`),
+        reason: 'iot:Publish only, on the edge nodes\' control topics: operators may command any edge node by id.',
       },
     );
   }

@@ -17,6 +17,7 @@ export type DeployedFunction =
   | 'ack'
   | 'presence'
   | 'der'
+  | 'edge'
   | 'winter-river'
   | 'command-timeouts'
   | 'rollups'

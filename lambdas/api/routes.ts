@@ -69,6 +69,14 @@ export const routes = [
   { method: 'POST', path: '/api/devices/{thingName}/revoke', role: 'admin' },
   // The last step of a rotation: the old certificate deactivated once the device uses its new one.
   { method: 'POST', path: '/api/certificates/{certificateId}/deactivate', role: 'admin' },
+  // Data-centre edge nodes: the fleet, a node, its telemetry, its commands (ACKed on edge/{dc_id}/ack).
+  { method: 'GET', path: '/api/edge', role: 'viewer' },
+  { method: 'GET', path: '/api/edge/{dcId}', role: 'viewer' },
+  { method: 'GET', path: '/api/edge/{dcId}/telemetry', role: 'viewer' },
+  { method: 'POST', path: '/api/edge/{dcId}/commands', role: 'operator', idempotent: true },
+  // The HTTP fallback's other shapes: a batch of any nodes' readings (all or none), one reading of one node.
+  { method: 'POST', path: '/api/telemetry/batch', role: 'admin' },
+  { method: 'POST', path: '/api/telemetry/{nodeId}', role: 'admin' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

@@ -6,8 +6,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { conditional } from '../common/dynamo.js';
 import { ValidationError } from '../contracts/errors.js';
 import { decodeToken, encodeToken } from '../common/page-token.js';
-import type { CommandRecord, CommandStore } from './command-store.js';
-import type { Ack } from '../contracts/schemas.js';
+import type { AnyAck, CommandRecord, CommandStore } from './command-store.js';
 import { SHARDS, ShardMerge, shardKey, shardKeys } from '../common/shards.js';
 
 const PENDING = 'sent';
@@ -19,7 +18,7 @@ export class DynamoCommandLog implements CommandStore {
     private readonly tableName: string,
   ) {}
 
-  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: Ack, at: number) {
+  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: AnyAck, at: number) {
     return conditional(() =>
       this.client.send(
         new UpdateCommand({
