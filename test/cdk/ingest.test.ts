@@ -180,8 +180,11 @@ describe('given the stack, when synthesized, then ingest', () => {
         presence: [expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(stack.storage.tables.devices.tableArn) })],
         // the ack rule appends command outcomes to the ledger: it reads the node's head entry, on that table only
         ack: [expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })],
-        // and so does the edge rule, for its nodes' command ACKs
-        edge: [expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })],
+        // and so does the edge rule, for its nodes' command ACKs; it reads a node's state item to fold its status in, as presence does
+        edge: [
+          expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: stack.resolve(stack.storage.tables.devices.tableArn) }),
+          expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) }),
+        ],
       }[handler as string] ?? [];
       expect(reads, handler).toEqual(expected);
       expect(actions.some((a) => /^dynamodb:(PutItem|UpdateItem|BatchWriteItem)$/.test(a)), handler).toBe(true);
