@@ -55,7 +55,7 @@ describe('roles through the local server', () => {
       }
     }
     // viewers are refused exactly the write routes, operators only the admin's
-    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(11);
+    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(14);
     expect(outcomes.filter((o) => o.startsWith('operator') && o.endsWith('403'))).toEqual([
       'operator POST /api/telemetry 403',
       'operator POST /api/metadata 403',
@@ -63,6 +63,8 @@ describe('roles through the local server', () => {
       'operator POST /api/transactions 403',
       'operator POST /api/devices/{thingName}/revoke 403',
       'operator POST /api/certificates/{certificateId}/deactivate 403',
+      'operator POST /api/telemetry/batch 403',
+      'operator POST /api/telemetry/{nodeId} 403',
     ]);
     expect(outcomes.filter((o) => o.startsWith('admin') && o.endsWith('403'))).toEqual([]);
   });
