@@ -148,6 +148,11 @@ describe('commands to an edge node', () => {
     expect(await post(AGENT, { action: 'defer_load', params: {} })).toMatchObject({ status: 400, body: { field: 'action' } });
     expect(await post(AGENT, { action: 'stop', dry: true })).toMatchObject({ status: 400, body: { field: 'dry' } });
     expect((await post(AGENT, { action: 'stop' }, 'viewer')).status).toBe(403);
+    // a dry run says what would go where, and sends nothing
+    expect(await post(AGENT, { action: 'set_power', params: { kw: -10 }, dry_run: true })).toMatchObject({
+      status: 200,
+      body: { dry_run: true, dcId: AGENT, online: true, topic: `edge/${AGENT}/control`, command: { action: 'set_power', params: { kw: -10 } } },
+    });
     expect((await post('dc-nowhere', { action: 'stop' })).status).toBe(404);
   });
 });
