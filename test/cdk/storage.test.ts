@@ -77,7 +77,7 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     });
     const timeseriesTable = stack.resolve(stack.storage.timeseriesTable!.tableName);
     const envs = lambdaEnvironments(template);
-    expect(envs).toHaveLength(8); // the rules' five, the API, the housekeeping sweep (it reads metering to settle events), the rollup pass
+    expect(envs).toHaveLength(9); // the rules' six, the API, the housekeeping sweep (it reads metering to settle events), the rollup pass
     for (const env of envs) expect(env).toMatchObject({ TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: timeseriesTable });
   });
 
