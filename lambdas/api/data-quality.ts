@@ -22,7 +22,7 @@ export const MAX_FLEET_WINDOW_MS = DAY_MS;
 const FLEET_CONCURRENCY = 8;
 const PAGE = 1000;
 
-export type NodeKind = 'ven' | 'asset' | 'winter-river';
+export type NodeKind = 'ven' | 'asset' | 'winter-river' | 'edge';
 
 /** A device as data quality reads it: its series, its registry entry (an asset's: its gateway's), who sends for it. */
 export interface NodeRef {
@@ -34,7 +34,7 @@ export interface NodeRef {
   readonly sender: string;
 }
 
-const SERIES_OF: Record<NodeKind, SeriesName> = { ven: 'ven_telemetry', asset: DER_SERIES, 'winter-river': 'winter_river_status' };
+const SERIES_OF: Record<NodeKind, SeriesName> = { ven: 'ven_telemetry', asset: DER_SERIES, 'winter-river': 'winter_river_status', edge: 'edge_telemetry' };
 const ref = (nodeId: string, kind: NodeKind, device: Device | undefined, sender = nodeId): NodeRef => ({
   nodeId,
   kind,
@@ -47,7 +47,7 @@ const ref = (nodeId: string, kind: NodeKind, device: Device | undefined, sender 
 export async function resolveNode(ports: ApiPorts, id: string | undefined): Promise<NodeRef> {
   const nodeId = deviceIdParam('nodeId', id);
   const device = await ports.registry.get(nodeId);
-  if (device?.kind === 'ven' || device?.kind === 'winter-river') return ref(nodeId, device.kind, device);
+  if (device?.kind === 'ven' || device?.kind === 'winter-river' || device?.kind === 'edge') return ref(nodeId, device.kind, device);
   const asset = await ports.inventory.getAsset(nodeId);
   if (asset) return ref(nodeId, 'asset', await ports.registry.get(asset.gateway), asset.gateway);
   if (ports.powerSystem.topology.byId.has(nodeId)) return ref(nodeId, 'winter-river', undefined);

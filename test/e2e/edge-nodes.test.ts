@@ -69,6 +69,8 @@ describe('edge telemetry over MQTT, wire-exact', () => {
 
     const one = await call('/api/edge/dc-fra-01');
     expect(one).toMatchObject({ status: 200, body: { dcId: 'dc-fra-01', capacity_kw: 180, battery_kwh: 215.4, latest: { source: 'mqtt', payload: SENT } } });
+    // and as the node's latest sample, beside the other kinds'
+    expect((await call('/api/telemetry/dc-fra-01/latest')).body).toMatchObject({ nodeId: 'dc-fra-01', kind: 'edge', time: '2026-11-30T12:00:05.123Z', values: SENT });
     const list = await call('/api/edge?limit=100');
     expect(list.body.items.map((n: { dcId: string }) => n.dcId)).toContain('dc-fra-01');
     // paginated like every listing
@@ -137,6 +139,8 @@ describe('commands to an edge node', () => {
       const latest = (await call(`/api/edge/${AGENT}`)).body.latest;
       return latest?.payload?.charge_rate_kw === 40;
     });
+    // the agent's data quality: its samples counted against its reporting interval
+    expect((await call(`/api/data-quality/${AGENT}`)).body).toMatchObject({ nodeId: AGENT, kind: 'edge', received: expect.any(Number), online: true });
     // a retry with the same key answers the first response, and sends nothing again
     const again = await call(`/api/edge/${AGENT}/commands`, { role: 'operator', body: { action: 'charge', params: { kw: 40 } }, headers: { 'idempotency-key': 'edge-charge-1' } });
     expect(again.body.correlationId).toBe(id);
