@@ -130,13 +130,14 @@ async function refusalsOf(ports: ApiPorts, sender: string, from: number, to: num
   return counts;
 }
 
-/** Every device of the fleet, in a stable order: registry VENs, inventory assets, Winter River topology nodes. */
+/** Every device of the fleet, in a stable order: registry VENs, inventory assets, Winter River topology nodes, edge nodes. */
 async function fleetNodes(ports: ApiPorts): Promise<NodeRef[]> {
-  const [vens, gateways, nodes, assets] = await Promise.all([
+  const [vens, gateways, nodes, assets, edges] = await Promise.all([
     listAll(ports.registry, 'ven'),
     listAll(ports.registry, 'gateway'),
     listAll(ports.registry, 'winter-river'),
     allAssets(ports.inventory),
+    listAll(ports.registry, 'edge'),
   ]);
   const gatewayOf = new Map(gateways.map((g) => [g.deviceId, g]));
   const byId = new Map(nodes.map((n) => [n.deviceId, n]));
@@ -145,6 +146,7 @@ async function fleetNodes(ports: ApiPorts): Promise<NodeRef[]> {
     ...sorted(vens, (v) => v.deviceId).map((v) => ref(v.deviceId, 'ven', v)),
     ...sorted(assets, (a) => a.asset_id).map((a) => ref(a.asset_id, 'asset', gatewayOf.get(a.gateway), a.gateway)),
     ...sorted(ports.powerSystem.topology.nodes.map((n) => n.id), (id) => id).map((id) => ref(id, 'winter-river', byId.get(id))),
+    ...sorted(edges, (e) => e.deviceId).map((e) => ref(e.deviceId, 'edge', e)),
   ];
 }
 

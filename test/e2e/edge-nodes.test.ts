@@ -141,6 +141,8 @@ describe('commands to an edge node', () => {
     });
     // the agent's data quality: its samples counted against its reporting interval
     expect((await call(`/api/data-quality/${AGENT}`)).body).toMatchObject({ nodeId: AGENT, kind: 'edge', received: expect.any(Number), online: true });
+    const fleetQuality = (await call('/api/data-quality?limit=1000')).body.items as { nodeId: string; kind: string }[];
+    expect(fleetQuality.filter((i) => i.kind === 'edge').map((i) => i.nodeId)).toContain(AGENT);
     // a retry with the same key answers the first response, and sends nothing again
     const again = await call(`/api/edge/${AGENT}/commands`, { role: 'operator', body: { action: 'charge', params: { kw: 40 } }, headers: { 'idempotency-key': 'edge-charge-1' } });
     expect(again.body.correlationId).toBe(id);
