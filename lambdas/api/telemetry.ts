@@ -9,7 +9,7 @@
 //
 // A data-centre edge node's payload (it carries `dc_id`) is taken the same way, through the validation and stores of
 // rule `edge`; so are `POST /api/telemetry/{nodeId}` (one reading of that node) and `POST /api/telemetry/batch`
-// (readings of any nodes, all stored or none: a bad field is a 400 naming it, `items.3.soc`).
+// (readings of any nodes: a bad field anywhere is a 400 naming it, `items.3.soc`, and nothing is stored).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ConflictError, RejectedRecordsError, ValidationError } from '../core/contracts/errors.js';
 import { ingestMetering } from '../core/ingest/ingest.js';
@@ -114,7 +114,7 @@ async function edgeConflict(ports: ApiPorts, { dcId, time }: AcceptedEdgeTelemet
 /** A single item's refusal as the route's error: 409 for a conflict, else a 400 naming the field. */
 function throwRefusal(result: Extract<ItemResult, { ok: false }>, prefix = ''): never {
   if (result.conflict) throw new ConflictError(result.reason, result.field);
-  const field = result.field === undefined || result.field === '(root)' ? (prefix || 'body') : `${prefix}${result.field}`;
+  const field = result.field === undefined || result.field === '(root)' ? (prefix ? prefix.slice(0, -1) : 'body') : `${prefix}${result.field}`;
   const why = result.reason.replace(/^(schema|identity-mismatch|clock-skew): /, '').replace(/^[^:\s]+: /, '');
   throw new ValidationError(field, `${field}: ${why}`);
 }
@@ -139,7 +139,11 @@ export async function postNodeTelemetry(ports: ApiPorts, nodeId: string | undefi
   return { accepted: 1, rejected: 0, results: [result] };
 }
 
-/** `POST /api/telemetry/batch`: `{items: [...]}`, up to 100 readings of any nodes; all checked first, then all stored. */
+/**
+ * `POST /api/telemetry/batch`: `{items: [...]}`, up to 100 readings of any nodes. All are checked first (schema, and an
+ * edge payload's clock): one bad item is a 400 naming it and nothing is stored. Then each is stored as a single one
+ * would be; what only the store can tell (a time already reported over MQTT) is that item's refusal in `results`.
+ */
 export async function postTelemetryBatch(ports: ApiPorts, event: APIGatewayProxyEventV2) {
   const items = batchItems(jsonBody(event));
   const receivedAt = Date.now();

@@ -204,6 +204,7 @@ describe('the HTTP fallback', () => {
     expect(await post('/api/telemetry/dc-bad-2', payloadOf('dc-other'))).toMatchObject({ status: 400, body: { field: 'dc_id' } });
     const batch = await post('/api/telemetry/batch', { items: [payloadOf('dc-bad-3'), payloadOf('dc-bad-4', { meta: { capacity_kw: -1, battery_kwh: 100 } })] });
     expect(batch).toMatchObject({ status: 400, body: { field: 'items.1.meta.capacity_kw' } });
+    expect(await post('/api/telemetry/batch', { items: [payloadOf('dc-bad-3'), 'soc'] })).toMatchObject({ status: 400, body: { field: 'items.1' } });
     for (const dcId of ['dc-bad-1', 'dc-bad-2', 'dc-bad-3', 'dc-bad-4']) expect((await call(`/api/edge/${dcId}`)).status, dcId).toBe(404);
   });
 
