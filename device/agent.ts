@@ -77,6 +77,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
         meteringMs: config.intervals.telemetryMs,
         gatewayMs: config.intervals.telemetryMs,
         winterRiverMs: config.intervals.telemetryMs,
+        edgeMs: config.intervals.telemetryMs,
         shadowMs: config.intervals.shadowMs,
         loadsMs: config.intervals.loadsMs,
       },

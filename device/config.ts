@@ -73,7 +73,7 @@ const onOff = z
 
 export const envSchema = z
   .object({
-    AGENT_MODE: z.enum(['ven', 'gateway', 'winter-river']).default('ven'),
+    AGENT_MODE: z.enum(['ven', 'gateway', 'winter-river', 'edge']).default('ven'),
     AGENT_PROFILE: z.enum(AGENT_PROFILES as [AgentProfile, ...AgentProfile[]]).default('economy'),
     IOT_ENDPOINT: z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name or IPv4 address'),
     IOT_PORT: z.coerce.number().int().min(1).max(65_535).default(8883),
@@ -279,7 +279,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 
 const HELP: Record<EnvName, string> = {
-  AGENT_MODE: 'ven | gateway | winter-river (default ven)',
+  AGENT_MODE: 'ven | gateway | winter-river | edge (default ven)',
   AGENT_PROFILE: 'ven: economy (default: Basic Ingest, 12 samples a message, no telemetry copy, shadow on change + every 300 s) | seed (seed 001 exactly); a setting given wins',
   IOT_ENDPOINT: 'broker host: the AWS IoT ATS endpoint, or 127.0.0.1 for the local stack',
   IOT_PORT: 'default 8883',
@@ -317,7 +317,7 @@ const HELP: Record<EnvName, string> = {
   METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (economy 12, seed 1 = one message per sample)`,
 };
 
-export const USAGE = `Usage: npm run agent -- --mode ven|gateway|winter-river --endpoint <host> --client-id <thing> \\
+export const USAGE = `Usage: npm run agent -- --mode ven|gateway|winter-river|edge --endpoint <host> --client-id <thing> \\
          --cert <file> --key <file> --ca <file> [options]
 
 Every flag has an environment variable (flags win):

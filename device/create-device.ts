@@ -13,6 +13,7 @@ import { parseInventory, selectSite, type SiteSpec } from './site.js';
 import { VenDevice, type VenMetering } from './ven-device.js';
 import type { VenTopics } from './ven-topics.js';
 import { WinterRiverDevice } from './winter-river-device.js';
+import { EdgeDevice } from './edge-device.js';
 
 export interface Intervals {
   /** VEN metering (and its telemetry mirror). */
@@ -22,6 +23,8 @@ export interface Intervals {
   readonly loadsMs: number;
   readonly gatewayMs: number;
   readonly winterRiverMs: number;
+  /** Edge nodes' telemetry (the edge software's 5 s unless set). */
+  readonly edgeMs?: number;
 }
 
 /** shadowMs: seed 001's period; the economy profile's heartbeat is PROFILES.economy.shadowMs. */
@@ -108,6 +111,13 @@ export function createDevice(spec: DeviceSpec, shared: SharedSetup): Device {
         thingName: spec.thingName,
         rng: rngFor(spec.thingName),
         statusMs: shared.intervals.winterRiverMs,
+      });
+    case 'edge':
+      return new EdgeDevice({
+        runtime: makeRuntime(),
+        thingName: spec.thingName,
+        rng: rngFor(spec.thingName),
+        telemetryMs: shared.intervals.edgeMs ?? 5000,
       });
   }
 }

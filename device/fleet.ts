@@ -147,7 +147,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /**
- * The local stack's simulated fleet (3 VENs, 2 site gateways, one Winter River node per node of the topology),
+ * The local stack's simulated fleet (3 VENs, 2 site gateways, one Winter River node per node of the topology, 2 edge nodes),
  * without certificates: the caller provisions each thing and adds certFile/keyFile. `root` is the project folder.
  */
 export function defaultFleet(
@@ -162,5 +162,8 @@ export function defaultFleet(
     // the mixed site: a battery, PV, wind and an EV station behind one gateway
     { mode: 'gateway', thingName: 'gw-site-mx', inventoryFile: join(root, 'device', 'inventory.example.yaml') },
     ...winterRiverNodes.map((thingName) => ({ mode: 'winter-river' as const, thingName })),
+    // two data-centre edge nodes, each with its site battery
+    { mode: 'edge', thingName: 'dc-edge-01' },
+    { mode: 'edge', thingName: 'dc-edge-02' },
   ];
 }

@@ -1,5 +1,5 @@
 // What every simulated or real device has: one MQTT connection, one outbox over its on-disk buffer, a log, and the
-// shared scheduler. Device kinds (VEN, gateway, Winter River node) add their model and their topics on top.
+// shared scheduler. Device kinds (VEN, gateway, Winter River node, edge node) add their model and their topics on top.
 import { DeviceConnection, type ConnectionOptions, type ConnectionStatus } from './connection.js';
 import { topicMatches } from '../lambdas/core/contracts/topics.js';
 import type { DeviceLog } from './log.js';
@@ -7,7 +7,7 @@ import { OfflineBuffer } from './offline-buffer.js';
 import { Outbox, type OutboxStatus } from './outbox.js';
 import type { Scheduler } from './scheduler.js';
 
-export type DeviceMode = 'ven' | 'gateway' | 'winter-river';
+export type DeviceMode = 'ven' | 'gateway' | 'winter-river' | 'edge';
 
 export interface DeviceStatus {
   readonly thingName: string;

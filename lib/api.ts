@@ -263,6 +263,7 @@ export class Api extends Construct {
     storage.grantWrite(this.handler, 'commands'); // send-event, restore, dispatch, node command
     storage.grantWrite(this.handler, 'fleetEvents'); // POST /api/events
     storage.grantWrite(this.handler, 'programs'); // POST, PATCH and DELETE /api/programs
+    storage.grantScan(this.handler, 'programs'); // GET /api/programs lists the few programs whole
     storage.grantAppend(this.handler, 'metadata'); // POST and PATCH /api/metadata: conditional puts only
     // POST /api/transactions and every command sent: read the head, append after it; never update or delete
     storage.grantChainAppend(this.handler, 'ledger');
@@ -271,7 +272,7 @@ export class Api extends Construct {
     storage.grantWrite(this.handler, 'devices');
     storage.grantTimeseriesWrite(this.handler);
     storage.grantAppend(this.handler, 'rollups'); // and marks a late reading's rollup bucket dirty, as the rule does
-    const commandTopics = [topics.command('*'), topics.winterRiverCommand('*')];
+    const commandTopics = [topics.command('*'), topics.winterRiverCommand('*'), topics.edgeControl('*')];
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),
     );
@@ -308,6 +309,10 @@ export class Api extends Construct {
       {
         id: finding(`topic/${commandTopics[1]}`),
         reason: 'iot:Publish only, on the Winter River command topics: operators may command any node by id.',
+      },
+      {
+        id: finding(`topic/${commandTopics[2]}`),
+        reason: 'iot:Publish only, on the edge nodes\' control topics: operators may command any edge node by id.',
       },
     );
   }

@@ -34,15 +34,16 @@ interface IotPolicyStatement {
  * as its own thing, with a certificate attached to it, and reaches only the topics the shared policy lists for it.
  * `meteringRule` is the deployed name of the metering rule, which its Basic Ingest topic carries.
  *
- * Subscribe and Receive share one statement: IoT checks Subscribe against `topicfilter/` ARNs only and Receive against
- * `topic/` ARNs only, so each action still reaches exactly its own list (one statement less to fit the size limit).
+ * Subscribe and Receive share one statement and one resource per filter: IoT checks Subscribe against `topicfilter/`
+ * ARNs only and Receive against `topic/` ARNs only, and the resource type `topic*` (an IoT policy wildcard, as in IAM)
+ * is both and no other, so each action still reaches exactly its own list (the document fits the size limit).
  */
 export function devicePolicyDocument(
   arnPrefix: string,
   meteringRule: string = METERING_RULE,
 ): { Version: '2012-10-17'; Statement: IotPolicyStatement[] } {
   const deployed = (p: string) => (p === topics.meteringBasicIngest ? basicIngestTopic(meteringRule, METERING_TOPIC) : p);
-  const resources = (kind: 'topic' | 'topicfilter', patterns: readonly string[]) =>
+  const resources = (kind: 'topic' | 'topic*', patterns: readonly string[]) =>
     patterns.map((p) => `${arnPrefix}:${kind}/${deployed(p).replaceAll('{thing}', CLIENT_ID_VARIABLE)}`);
   return {
     Version: '2012-10-17',
@@ -57,7 +58,7 @@ export function devicePolicyDocument(
       {
         Effect: 'Allow',
         Action: ['iot:Subscribe', 'iot:Receive'],
-        Resource: [...resources('topicfilter', devicePolicy.subscribe), ...resources('topic', devicePolicy.subscribe)],
+        Resource: resources('topic*', devicePolicy.subscribe),
       },
     ],
   };

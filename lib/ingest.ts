@@ -78,6 +78,15 @@ const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => voi
     storage.grantAppend(fn, 'rollups');
     storage.grantRead(fn, 'inventory');
   },
+  // an edge node's telemetry and status into the time series and the registry (a status is folded into its recent
+  // sessions as presence is: one GetItem of its state item); its ACKs complete its commands
+  edge: (fn, storage) => {
+    storage.grantTimeseriesWrite(fn);
+    storage.grantWrite(fn, 'devices');
+    storage.grantGetItem(fn, 'devices');
+    storage.grantWrite(fn, 'commands');
+    storage.grantChainAppend(fn, 'ledger');
+  },
 };
 
 export class Ingest extends Construct {

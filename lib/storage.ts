@@ -110,6 +110,11 @@ export class Storage extends Construct {
     this.grantItemActions(grantee, table, ['dynamodb:GetItem']);
   }
 
+  /** Scan on the table alone: for a small table listed whole (the DR programs, a few dozen items). */
+  grantScan(grantee: Grantee, table: RegistryTable): void {
+    this.grantItemActions(grantee, table, ['dynamodb:Scan']);
+  }
+
   private grantItemActions(grantee: Grantee, table: RegistryTable, actions: string[]): void {
     grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [this.tables[table].tableArn] }));
   }

@@ -4,6 +4,7 @@
 // `npm run contract` writes them into docs/; test/unit/contract-schemas.test.ts fails when the files on disk differ.
 import * as z from 'zod';
 import { openApiDocument, API_VERSION } from '../../lambdas/api/openapi.js';
+import { edgeAckSchema, edgeCommandSchema, edgeStatusSchema, edgeTelemetrySchema } from '../../lambdas/core/contracts/edge-schemas.js';
 import { derGatewayTelemetrySchema } from '../../lambdas/core/contracts/der-schemas.js';
 import { inventoryFileSchema } from '../../lambdas/core/contracts/inventory.js';
 import { rules } from '../../lambdas/core/contracts/rules.js';
@@ -47,6 +48,10 @@ export const payloadSchemas: readonly PayloadSchema[] = [
   { name: 'winter-river-status', title: 'Winter River node status', description: 'A Winter River node\'s status: `node_id` and `status`, every other numeric key a measure.', schema: winterRiverStatusSchema },
   { name: 'winter-river-command', title: 'Winter River node command', description: 'A command to a Winter River node.', schema: winterRiverCommandSchema },
   { name: 'presence-event', title: 'Presence event', description: 'AWS IoT Core\'s lifecycle event for a client connecting or disconnecting.', schema: presenceEventSchema },
+  { name: 'edge-telemetry', title: 'Edge node telemetry', description: "A data-centre edge node's sample every 5 s: power, battery, host load and its rating in `meta`.", schema: edgeTelemetrySchema },
+  { name: 'edge-status', title: 'Edge node status', description: 'A data-centre edge node going online or offline.', schema: edgeStatusSchema },
+  { name: 'edge-command', title: 'Edge node command', description: 'A battery command to an edge node: charge, discharge, set_power or stop.', schema: edgeCommandSchema },
+  { name: 'edge-ack', title: 'Edge node acknowledgement', description: "An edge node's answer to a command, by correlationId.", schema: edgeAckSchema },
   {
     name: 'inventory',
     title: 'Asset inventory file',
@@ -83,7 +88,7 @@ interface Channel {
 }
 
 /** The topic a device of this id uses, as the topic builders make it (so a renamed topic renames the channel). */
-const P = { venId: '{venId}', gatewayId: '{gatewayId}', nodeId: '{nodeId}', thingName: '{thingName}', clientId: '{clientId}' };
+const P = { venId: '{venId}', gatewayId: '{gatewayId}', nodeId: '{nodeId}', thingName: '{thingName}', clientId: '{clientId}', dcId: '{dcId}' };
 
 export const channels: readonly Channel[] = [
   { id: 'metering', address: topics.metering, description: 'VEN metering: the time series, the registry and the live feed.', publisher: 'device', qos: 1, payloads: ['metering', 'metering-batch'] },
@@ -110,6 +115,10 @@ export const channels: readonly Channel[] = [
   { id: 'derTelemetry', address: topics.derTelemetry(P.gatewayId), description: "A DER site gateway's telemetry.", publisher: 'device', qos: 1, payloads: ['der-gateway-telemetry'] },
   { id: 'winterRiverStatus', address: topics.winterRiverStatus(P.nodeId), description: "A Winter River node's status.", publisher: 'device', qos: 1, payloads: ['winter-river-status'] },
   { id: 'winterRiverCommand', address: topics.winterRiverCommand(P.nodeId), description: 'Commands to a Winter River node.', publisher: 'cloud', qos: 1, payloads: ['winter-river-command'] },
+  { id: 'edgeTelemetry', address: topics.edgeTelemetry(P.dcId), description: "A data-centre edge node's telemetry: the time series and the registry.", publisher: 'device', qos: 0, payloads: ['edge-telemetry'] },
+  { id: 'edgeStatus', address: topics.edgeStatus(P.dcId), description: 'A data-centre edge node online or offline.', publisher: 'device', qos: 1, payloads: ['edge-status'] },
+  { id: 'edgeControl', address: topics.edgeControl(P.dcId), description: 'Battery commands to an edge node.', publisher: 'cloud', qos: 1, payloads: ['edge-command'] },
+  { id: 'edgeAck', address: topics.edgeAck(P.dcId), description: "An edge node's acknowledgements of its commands.", publisher: 'device', qos: 1, payloads: ['edge-ack'] },
   { id: 'presenceConnected', address: topics.presence('connected', P.clientId), description: 'AWS IoT Core: a client connected.', publisher: 'aws-iot', qos: 1, payloads: ['presence-event'] },
   { id: 'presenceDisconnected', address: topics.presence('disconnected', P.clientId), description: 'AWS IoT Core: a client disconnected.', publisher: 'aws-iot', qos: 1, payloads: ['presence-event'] },
 ];

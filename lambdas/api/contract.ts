@@ -18,7 +18,9 @@ import {
 import { DEFAULT_LIMIT, MAX_LIMIT, MAX_WINDOW_DAYS } from './params.js';
 import { optimiseBodySchema } from './optimise.js';
 import { cancelEventResponseSchema, endEventResponseSchema } from './event-lifecycle.js';
+import { edgeCommandBodySchema } from './edge.js';
 import * as r from './responses.js';
+import { edgeTelemetrySchema } from '../core/contracts/edge-schemas.js';
 import { programBodySchema, programPatchSchema } from '../core/contracts/programs.js';
 import type { RouteKey } from './routes.js';
 
@@ -52,8 +54,9 @@ const windowQuery = z
 const qualityWindow = z.object({ from: time, to: time.describe('default: now; not in the future') }).partial();
 const online = z.boolean().describe('only the connected ones (true) or the others (false)');
 
-/** `POST /api/telemetry`: one metering payload, or up to 100 in `items`. */
-const telemetryBodySchema = z.union([telemetryItemSchema, telemetryBatchSchema.extend({ items: z.array(telemetryItemSchema).min(1).max(100) })]);
+/** `POST /api/telemetry`: one metering or edge payload, or up to 100 in `items`. */
+const reading = z.union([telemetryItemSchema, edgeTelemetrySchema]);
+const telemetryBodySchema = z.union([telemetryItemSchema, edgeTelemetrySchema, telemetryBatchSchema.extend({ items: z.array(reading).min(1).max(100) })]);
 
 export const contracts: Partial<Record<RouteKey, RouteContract>> = {
   'GET /health': { summary: 'Liveness: ok, or which parts are down', responses: { 200: r.healthSchema, 503: r.healthSchema } },
@@ -209,5 +212,25 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     bodyOptional: true,
     responses: { 200: cancelEventResponseSchema },
     conflict: true,
+  },
+  'GET /api/edge': { summary: 'Data-centre edge nodes', query: pageQuery.extend({ online: online.optional() }), responses: { 200: r.page(r.edgeNodeSchema) } },
+  'GET /api/edge/{dcId}': { summary: 'One edge node', responses: { 200: r.edgeNodeSchema } },
+  'GET /api/edge/{dcId}/telemetry': { summary: "An edge node's samples, newest first, each as sent", query: rangeQuery, responses: { 200: r.edgeTelemetrySchema } },
+  'POST /api/edge/{dcId}/commands': {
+    summary: 'Sends a battery command to an edge node (acknowledged on edge/{dc_id}/ack)',
+    body: edgeCommandBodySchema,
+    responses: { 200: r.edgeCommandPlanSchema, 202: r.edgeCommandSentSchema },
+  },
+  'POST /api/telemetry/batch': {
+    summary: "Up to 100 readings of any nodes over HTTP: all checked first, one bad item refuses the batch",
+    body: telemetryBatchSchema.extend({ items: z.array(reading).min(1).max(100) }),
+    conflict: true,
+    responses: { 200: r.telemetryResultSchema },
+  },
+  'POST /api/telemetry/{nodeId}': {
+    summary: "One reading of that node over HTTP (an edge payload or a VEN's metering)",
+    body: reading,
+    conflict: true,
+    responses: { 200: r.telemetryResultSchema },
   },
 };

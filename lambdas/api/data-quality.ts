@@ -22,7 +22,7 @@ export const MAX_FLEET_WINDOW_MS = DAY_MS;
 const FLEET_CONCURRENCY = 8;
 const PAGE = 1000;
 
-export type NodeKind = 'ven' | 'asset' | 'winter-river';
+export type NodeKind = 'ven' | 'asset' | 'winter-river' | 'edge';
 
 /** A device as data quality reads it: its series, its registry entry (an asset's: its gateway's), who sends for it. */
 export interface NodeRef {
@@ -34,7 +34,7 @@ export interface NodeRef {
   readonly sender: string;
 }
 
-const SERIES_OF: Record<NodeKind, SeriesName> = { ven: 'ven_telemetry', asset: DER_SERIES, 'winter-river': 'winter_river_status' };
+const SERIES_OF: Record<NodeKind, SeriesName> = { ven: 'ven_telemetry', asset: DER_SERIES, 'winter-river': 'winter_river_status', edge: 'edge_telemetry' };
 const ref = (nodeId: string, kind: NodeKind, device: Device | undefined, sender = nodeId): NodeRef => ({
   nodeId,
   kind,
@@ -47,7 +47,7 @@ const ref = (nodeId: string, kind: NodeKind, device: Device | undefined, sender 
 export async function resolveNode(ports: ApiPorts, id: string | undefined): Promise<NodeRef> {
   const nodeId = deviceIdParam('nodeId', id);
   const device = await ports.registry.get(nodeId);
-  if (device?.kind === 'ven' || device?.kind === 'winter-river') return ref(nodeId, device.kind, device);
+  if (device?.kind === 'ven' || device?.kind === 'winter-river' || device?.kind === 'edge') return ref(nodeId, device.kind, device);
   const asset = await ports.inventory.getAsset(nodeId);
   if (asset) return ref(nodeId, 'asset', await ports.registry.get(asset.gateway), asset.gateway);
   if (ports.powerSystem.topology.byId.has(nodeId)) return ref(nodeId, 'winter-river', undefined);
@@ -130,13 +130,14 @@ async function refusalsOf(ports: ApiPorts, sender: string, from: number, to: num
   return counts;
 }
 
-/** Every device of the fleet, in a stable order: registry VENs, inventory assets, Winter River topology nodes. */
+/** Every device of the fleet, in a stable order: registry VENs, inventory assets, Winter River topology nodes, edge nodes. */
 async function fleetNodes(ports: ApiPorts): Promise<NodeRef[]> {
-  const [vens, gateways, nodes, assets] = await Promise.all([
+  const [vens, gateways, nodes, assets, edges] = await Promise.all([
     listAll(ports.registry, 'ven'),
     listAll(ports.registry, 'gateway'),
     listAll(ports.registry, 'winter-river'),
     allAssets(ports.inventory),
+    listAll(ports.registry, 'edge'),
   ]);
   const gatewayOf = new Map(gateways.map((g) => [g.deviceId, g]));
   const byId = new Map(nodes.map((n) => [n.deviceId, n]));
@@ -145,6 +146,7 @@ async function fleetNodes(ports: ApiPorts): Promise<NodeRef[]> {
     ...sorted(vens, (v) => v.deviceId).map((v) => ref(v.deviceId, 'ven', v)),
     ...sorted(assets, (a) => a.asset_id).map((a) => ref(a.asset_id, 'asset', gatewayOf.get(a.gateway), a.gateway)),
     ...sorted(ports.powerSystem.topology.nodes.map((n) => n.id), (id) => id).map((id) => ref(id, 'winter-river', byId.get(id))),
+    ...sorted(edges, (e) => e.deviceId).map((e) => ref(e.deviceId, 'edge', e)),
   ];
 }
 

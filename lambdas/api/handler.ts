@@ -17,6 +17,7 @@ import { bindToken, unbindToken } from '../core/common/page-token.js';
 import * as analytics from './analytics.js';
 import * as commands from './commands.js';
 import * as der from './der.js';
+import * as edge from './edge.js';
 import { fleetDataQuality, nodeDataQuality } from './data-quality.js';
 import { latestTelemetry, realtimePortfolio } from './realtime.js';
 import { getDispatch, postDispatch } from './dispatch.js';
@@ -35,7 +36,7 @@ import { Reply } from './reply.js';
 import { servedDocument } from './openapi.js';
 import { callerOf, hasRole, type Caller, type Role } from '../core/contracts/roles.js';
 import { routeOf, type RouteKey } from './routes.js';
-import { postTelemetry } from './telemetry.js';
+import { postNodeTelemetry, postTelemetry, postTelemetryBatch } from './telemetry.js';
 import { postOptimiseSchedule } from './optimise.js';
 import * as transactions from './transactions.js';
 import { winterRiverSystem } from './winter-river.js';
@@ -103,6 +104,12 @@ const routeTable: Record<RouteKey, Route> = {
   'DELETE /api/programs/{programId}': (e, p) => programs.remove(p, e.pathParameters?.programId),
   'POST /api/events/{eventId}/end': (e, p) => endEvent(p, e.pathParameters?.eventId, e),
   'POST /api/events/{eventId}/cancel': (e, p) => cancelEvent(p, e.pathParameters?.eventId, e),
+  'GET /api/edge': (e, p) => edge.listEdgeNodes(p, e.queryStringParameters),
+  'GET /api/edge/{dcId}': (e, p) => edge.getEdgeNode(p, e.pathParameters?.dcId),
+  'GET /api/edge/{dcId}/telemetry': (e, p) => edge.edgeTelemetry(p, e.pathParameters?.dcId, e.queryStringParameters),
+  'POST /api/edge/{dcId}/commands': (e, p) => edge.edgeCommand(p, e.pathParameters?.dcId, e),
+  'POST /api/telemetry/batch': (e, p) => postTelemetryBatch(p, e),
+  'POST /api/telemetry/{nodeId}': (e, p) => postNodeTelemetry(p, e.pathParameters?.nodeId, e),
 };
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });

@@ -1,6 +1,7 @@
 // `GET /api/telemetry/{nodeId}/latest` (a node's newest sample) and `GET /api/realtime/portfolio` (the fleet's
 // totals now, from GET /api/portfolio's summary).
 import { readingsOf } from '../core/ingest/der.js';
+import { edgeReading } from '../core/ingest/edge.js';
 import { isQuiet } from '../core/analytics/data-quality.js';
 import { MAX_DEVICE_WINDOW_MS, resolveNode, type NodeRef } from './data-quality.js';
 import { portfolio } from './fleet.js';
@@ -17,7 +18,8 @@ export async function latestTelemetry(ports: ApiPorts, nodeId: string | undefine
   const summary = summaryOf(node);
   const raw = await ports.telemetry.query({ series: node.series, deviceId: node.nodeId, start: now - MAX_DEVICE_WINDOW_MS, end: now, limit: 1 });
   const sample = raw.items[0];
-  const newest = summary && (!sample || summary.time >= sample.time) ? summary : sample && { time: sample.time, values: { ...sample.dimensions, ...sample.measures } };
+  const rawValues = (s: NonNullable<typeof sample>) => (node.kind === 'edge' ? edgeReading(s).payload : { ...s.dimensions, ...s.measures });
+  const newest = summary && (!sample || summary.time >= sample.time) ? summary : sample && { time: sample.time, values: rawValues(sample) };
   return {
     nodeId: node.nodeId,
     kind: node.kind,
@@ -28,6 +30,12 @@ export async function latestTelemetry(ports: ApiPorts, nodeId: string | undefine
 }
 
 function summaryOf(node: NodeRef): { time: number; values: Record<string, unknown> } | undefined {
+  // an edge node's summary keeps its sample whole: the payload as sent, and its time
+  if (node.kind === 'edge') {
+    const { time, payload } = node.device?.latest ?? {};
+    const at = typeof time === 'string' ? Date.parse(time) : NaN;
+    return Number.isFinite(at) && payload && typeof payload === 'object' ? { time: at, values: payload as Record<string, unknown> } : undefined;
+  }
   const reading = node.kind === 'asset' ? readingsOf(node.device?.latest).get(node.nodeId) : node.device?.latest;
   if (!reading) return undefined;
   // an asset's reading without its own time has its site document's

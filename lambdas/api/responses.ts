@@ -4,6 +4,7 @@
 // for a body that carries what a device sent (readings, shadows, acknowledgements) next to the fields named here.
 import * as z from 'zod';
 import { baselineRuleSchema, eventLimitsSchema, holidaysSchema } from '../core/contracts/programs.js';
+import { edgeAckSchema, edgeCommandSchema } from '../core/contracts/edge-schemas.js';
 import { ackSchema, commandSchema } from '../core/contracts/schemas.js';
 
 const iso = z.string().describe('ISO-8601 UTC');
@@ -80,8 +81,8 @@ export const commandViewSchema = z.object({
   expiresAt: iso,
   completedAt: isoOrNull,
   latency_ms: numOrNull,
-  command: commandSchema,
-  ack: ackSchema.nullable(),
+  command: z.union([commandSchema, edgeCommandSchema]).describe('a VEN or gateway command, or an edge node\'s `{action, params}`'),
+  ack: z.union([ackSchema, edgeAckSchema]).nullable(),
 });
 
 export const dryRunSchema = z.object({
@@ -309,7 +310,7 @@ export const realtimePortfolioSchema = z.object({
 
 // --- telemetry, data quality, refusals --------------------------------------------------------------------------------
 
-const nodeKind = z.enum(['ven', 'winter-river', 'asset']);
+const nodeKind = z.enum(['ven', 'winter-river', 'asset', 'edge']);
 
 export const latestTelemetrySchema = z.object({
   nodeId: z.string(),
@@ -537,4 +538,34 @@ export const scheduleSchema = z.object({
   do_nothing: money,
   saving: z.object({ vs_naive: num, vs_do_nothing: num }),
   solver: z.object({ name: z.string(), version: z.string(), solve_ms: num }),
+});
+
+// --- data-centre edge nodes -------------------------------------------------------------------------------------------
+
+export const edgeNodeSchema = z.object({
+  dcId: z.string(),
+  capacity_kw: numOrNull.describe('from its last `meta`'),
+  battery_kwh: numOrNull.describe('from its last `meta`'),
+  online: z.boolean(),
+  firstSeen: iso.optional(),
+  lastSeen: iso.optional(),
+  reportIntervalMs: num.optional(),
+  sessions: z.array(sessionSchema).optional(),
+  latest: values.nullable().describe('its newest sample as sent (`payload`), with when it was received'),
+});
+
+export const edgeTelemetrySchema = z.object({
+  dcId: z.string(),
+  items: z.array(z.object({ time: iso, source: z.string().nullable().describe('mqtt or http'), payload: values })),
+  next: nextToken,
+});
+
+const edgeCommandView = z.object({ action: z.enum(['charge', 'discharge', 'set_power', 'stop']), params: values });
+export const edgeCommandPlanSchema = z.object({ dry_run: z.literal(true), dcId: z.string(), online: z.boolean(), topic: z.string(), command: edgeCommandView });
+export const edgeCommandSentSchema = z.object({
+  correlationId: z.string(),
+  status: z.literal('sent'),
+  dcId: z.string(),
+  topic: z.string(),
+  command: edgeCommandView.extend({ correlationId: z.string() }),
 });

@@ -82,6 +82,14 @@ export const routes = [
   // A fleet event's life cycle: a running one ended now, a scheduled one cancelled before it starts.
   { method: 'POST', path: '/api/events/{eventId}/end', role: 'operator', idempotent: true },
   { method: 'POST', path: '/api/events/{eventId}/cancel', role: 'operator', idempotent: true },
+  // Data-centre edge nodes: the fleet, a node, its telemetry, its commands (ACKed on edge/{dc_id}/ack).
+  { method: 'GET', path: '/api/edge', role: 'viewer' },
+  { method: 'GET', path: '/api/edge/{dcId}', role: 'viewer' },
+  { method: 'GET', path: '/api/edge/{dcId}/telemetry', role: 'viewer' },
+  { method: 'POST', path: '/api/edge/{dcId}/commands', role: 'operator', idempotent: true },
+  // The HTTP fallback's other shapes: a batch of any nodes' readings (all or none), one reading of one node.
+  { method: 'POST', path: '/api/telemetry/batch', role: 'admin' },
+  { method: 'POST', path: '/api/telemetry/{nodeId}', role: 'admin' },
 ] as const satisfies readonly RouteDefinition[];
 
 /** `METHOD /path` of each route (distributed per route, so no method is paired with another route's path). */

@@ -55,7 +55,7 @@ describe('roles through the local server', () => {
       }
     }
     // viewers are refused exactly the write routes, operators only the admin's
-    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(17);
+    expect(outcomes.filter((o) => o.startsWith('viewer') && o.endsWith('403'))).toHaveLength(20);
     expect(outcomes.filter((o) => o.startsWith('operator') && o.endsWith('403'))).toEqual([
       'operator POST /api/telemetry 403',
       'operator POST /api/metadata 403',
@@ -66,6 +66,8 @@ describe('roles through the local server', () => {
       'operator POST /api/programs 403',
       'operator PATCH /api/programs/{programId} 403',
       'operator DELETE /api/programs/{programId} 403',
+      'operator POST /api/telemetry/batch 403',
+      'operator POST /api/telemetry/{nodeId} 403',
     ]);
     expect(outcomes.filter((o) => o.startsWith('admin') && o.endsWith('403'))).toEqual([]);
   });

@@ -86,11 +86,14 @@ describe('the route table', () => {
         'POST /api/events/{eventId}/cancel',
         'POST /api/winter-river/nodes/{nodeId}/command',
         'POST /api/optimise/schedule',
+        'POST /api/edge/{dcId}/commands',
       ].sort(),
     );
     expect(keysNeeding('admin').sort()).toEqual(
       [
         'POST /api/telemetry',
+        'POST /api/telemetry/batch',
+        'POST /api/telemetry/{nodeId}',
         'POST /api/metadata',
         'PATCH /api/metadata/{nodeId}',
         'POST /api/transactions',

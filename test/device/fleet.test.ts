@@ -7,6 +7,7 @@ import { Scheduler } from '../../device/scheduler.js';
 import { gatewayTelemetrySchema } from '../../lambdas/core/contracts/schemas.js';
 import { parse, winterRiverStatusSchema } from '../../lambdas/core/contracts/schemas.js';
 import { topics } from '../../lambdas/core/contracts/topics.js';
+import { edgeTelemetrySchema } from '../../lambdas/core/contracts/edge-schemas.js';
 import { eventually, json, on, startTestBroker, tempDir, type TestBroker } from './helpers.js';
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
@@ -49,8 +50,8 @@ afterAll(async () => {
 const from = (thing: string, topic: string) => on(broker.published, topic).filter((p) => p.clientId === thing);
 
 describe('startFleet', () => {
-  it('runs the local stack fleet: 3 VENs, 2 site gateways, every node of the Winter River topology, each on its own connection', async () => {
-    expect(fleet.connected).toBe(13);
+  it('runs the local stack fleet: 3 VENs, 2 site gateways, every node of the Winter River topology, 2 edge nodes, each on its own connection', async () => {
+    expect(fleet.connected).toBe(15);
     expect(fleet.devices.map((d) => [d.thingName, d.mode])).toEqual([
       ['ven-001', 'ven'],
       ['ven-002', 'ven'],
@@ -58,6 +59,8 @@ describe('startFleet', () => {
       ['gw-site-gt', 'gateway'],
       ['gw-site-mx', 'gateway'],
       ...['util_a', 'gen_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a'].map((id) => [id, 'winter-river']),
+      ['dc-edge-01', 'edge'],
+      ['dc-edge-02', 'edge'],
     ]);
     // the default (economy) profile: metering through Basic Ingest, nothing on volttron/metering or ven/telemetry/{id}
     for (const ven of ['ven-001', 'ven-002', 'ven-003']) await eventually(() => from(ven, topics.meteringBasicIngest).length > 0);
@@ -67,6 +70,10 @@ describe('startFleet', () => {
     for (const node of ['pdu_a', 'ups_a', 'srv_a']) {
       const status = await eventually(() => from(node, topics.winterRiverStatus(node))[0]);
       expect(parse(winterRiverStatusSchema, json(status))).toMatchObject({ ok: true, value: { node_id: node, status: 'ok' } });
+    }
+    for (const node of ['dc-edge-01', 'dc-edge-02']) {
+      const telemetry = await eventually(() => from(node, topics.edgeTelemetry(node))[0]);
+      expect(parse(edgeTelemetrySchema, json(telemetry))).toMatchObject({ ok: true, value: { dc_id: node } });
     }
     expect(broker.refused).toEqual([]);
   });
@@ -92,7 +99,7 @@ describe('startFleet', () => {
 
   it('serves one status page for the whole fleet', async () => {
     const status = (await (await fetch(`${fleet.statusUrl}/status.json`)).json()) as { totals: Record<string, number>; devices: { thingName: string }[] };
-    expect(status.totals).toMatchObject({ devices: 13, online: 13, dropped: 0 });
+    expect(status.totals).toMatchObject({ devices: 15, online: 15, dropped: 0 });
     expect(status.devices.map((d) => d.thingName)).toContain('gw-site-gt');
   });
 

@@ -167,6 +167,7 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
       ['iot:DetachThingPrincipal', iot(':cert/*')],
       ['iot:Publish', iot(':topic/ven/cmd/*')],
       ['iot:Publish', iot(':topic/winter-river/*/command')],
+      ['iot:Publish', iot(':topic/edge/*/control')],
     ]));
     const actions = actionsOf(template, stack.resolve(stack.api.handler.role.roleName));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem']));

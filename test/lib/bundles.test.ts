@@ -42,6 +42,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       'winter-river': ['iot-data-plane'],
       presence: [],
       der: [],
+      edge: [],
       'command-timeouts': [],
       rollups: [],
       api: ['iot-data-plane'],
@@ -54,6 +55,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       'winter-river': ['timestream-write', 'iot-data-plane'],
       presence: [],
       der: ['timestream-write'],
+      edge: ['timestream-write'],
       'command-timeouts': ['timestream-write', 'timestream-query'], // the store reads (settlement); its writer comes with it
       rollups: ['timestream-write', 'timestream-query'],
       api: ['timestream-write', 'timestream-query', 'iot-data-plane'],
@@ -69,6 +71,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       'winter-river': backend,
       presence: backend,
       der: backend,
+      edge: backend,
       'command-timeouts': backend,
       rollups: backend,
       api: backend,

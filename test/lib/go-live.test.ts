@@ -72,7 +72,7 @@ describe('given the stack with its defaults, when synthesized', () => {
     });
     template.hasResourceProperties('AWS::Lambda::Function', { Role: stack.resolve(stack.liveFeed.handler.role.roleArn), ReservedConcurrentExecutions: Match.absent() });
     optedIn.hasResourceProperties('AWS::Lambda::Function', { Role: stack.resolve(stack.liveFeed.handler.role.roleArn), ReservedConcurrentExecutions: 5 });
-    expect(handlerFunctions(stack).length).toBe(10);
+    expect(handlerFunctions(stack).length).toBe(11);
   });
 
   it('then every alarm in the template has its runbook line in docs/operate.md', () => {

@@ -66,6 +66,7 @@ describe('given the stack, when synthesized, then ingest', () => {
       winter_river: '${clientid()}',
       presence: '${clientId}',
       der: '${clientid()}',
+      edge: '${clientid()}',
     });
   });
 
@@ -90,9 +91,9 @@ describe('given the stack, when synthesized, then ingest', () => {
         const id = stack.getLogicalId(stack.ingest.streams[r.name]!.node.defaultChild as never);
         return [r.name, resourcesOf(t, 'AWS::Kinesis::Stream')[id]?.Properties.ShardCount];
       }));
-    expect(shardsOf(template)).toEqual({ metering: 1, ack: 1, winter_river: 1, der: 1, presence: 1 });
+    expect(shardsOf(template)).toEqual({ metering: 1, ack: 1, winter_river: 1, der: 1, edge: 1, presence: 1 });
     const { template: big } = synthVpp({ fleetSize: '100000' });
-    expect(shardsOf(big)).toEqual({ metering: 80, ack: 1, winter_river: 1, der: 1, presence: 1 });
+    expect(shardsOf(big)).toEqual({ metering: 80, ack: 1, winter_river: 1, der: 1, edge: 1, presence: 1 });
     // what a shard carries, against the quota: ~510 B/s per VEN at 5 s (bench/cost-model.ts measures the records)
     expect(VENS_PER_METERING_SHARD * 510).toBeLessThanOrEqual(0.8 * 1_000_000);
     expect(synthVpp({ fleetSize: '1251' }).template.findResources('AWS::Kinesis::Stream', { Properties: { ShardCount: 2 } })).not.toEqual({});
@@ -116,7 +117,7 @@ describe('given the stack, when synthesized, then ingest', () => {
 
   it('batches metering by the minute (2,000 records, 60 s window, 10 lanes per shard), other telemetry by the second, and invokes ACKs and presence as soon as they arrive', () => {
     const byRule = Object.fromEntries(rules.map((r) => [r.name, [r.stream.batchSize, r.stream.maxBatchingWindowSec, r.stream.parallelization]]));
-    expect(byRule).toEqual({ metering: [2000, 60, 10], winter_river: [500, 1, 4], der: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
+    expect(byRule).toEqual({ metering: [2000, 60, 10], winter_river: [500, 1, 4], der: [500, 1, 4], edge: [500, 1, 4], ack: [100, 0, 1], presence: [100, 0, 1] });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: stack.resolve(stack.ingest.functions.metering.function.functionName),
       BatchSize: 2000,
@@ -189,6 +190,11 @@ describe('given the stack, when synthesized, then ingest', () => {
         presence: [{ Action: ['dynamodb:GetItem'], Resource: stack.resolve(stack.storage.tables.devices.tableArn) }],
         // the ack rule appends command outcomes to the ledger: it reads the node's head entry, on that table only
         ack: [{ Action: ['dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) }],
+        // and so does the edge rule, for its nodes' command ACKs; it reads a node's state item to fold its status in, as presence does
+        edge: [
+          expect.objectContaining({ Action: ['dynamodb:GetItem'], Resource: stack.resolve(stack.storage.tables.devices.tableArn) }),
+          expect.objectContaining({ Action: ['dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) }),
+        ],
       }[handler as string] ?? [];
       expect(reads, handler).toEqual(expected);
       expect(actions.some((a) => /^dynamodb:(PutItem|UpdateItem|BatchWriteItem)$/.test(a)), handler).toBe(true);
@@ -212,12 +218,12 @@ describe('given the stack, when synthesized, then ingest', () => {
     });
   });
 
-  it('lets only the ack rule touch the ledger, with Query and PutItem on the table alone (no update, no delete, no index)', () => {
+  it('lets only the ack rules (VENs\' and edge nodes\') touch the ledger, with Query and PutItem on the table alone (no update, no delete, no index)', () => {
     const ledgerArn = JSON.stringify(stack.resolve(stack.storage.tables.ledger.tableArn));
     for (const { handler } of rules) {
       const onLedger = statementsOf(template, stack.resolve(stack.ingest.functions[handler].role.roleName)).filter((st) => JSON.stringify(st.Resource).includes(ledgerArn));
       expect(onLedger, handler).toEqual(
-        handler === 'ack' ? [expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })] : [],
+        handler === 'ack' || handler === 'edge' ? [expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: stack.resolve(stack.storage.tables.ledger.tableArn) })] : [],
       );
     }
   });

@@ -34,7 +34,7 @@ describe('given the stack, when synthesized, then observability', () => {
   });
 
   it('alarms on every Lambda error and throttle', () => {
-    expect(lambdas).toHaveLength(10);
+    expect(lambdas).toHaveLength(11);
     for (const [name, fn] of lambdas) {
       for (const MetricName of ['Errors', 'Throttles']) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {

@@ -68,6 +68,9 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     for (const [name, fn] of handlerFunctions(stack)) {
       for (const st of statementsOf(template, stack.resolve(fn.role.roleName))) {
         const dynamo = [st.Action].flat().filter((a) => a.startsWith('dynamodb:'));
+        // one Scan: the API lists the few DR programs whole
+        const scansPrograms = name === 'api' && JSON.stringify(st.Resource).includes('Programs') && dynamo.join() === 'dynamodb:Scan';
+        if (scansPrograms) continue;
         expect(dynamo.filter((a) => !used.includes(a)), `${name}: ${JSON.stringify(st.Resource)}`).toEqual([]);
         if (JSON.stringify(st.Resource).includes('/index/')) expect(dynamo, `${name}: ${JSON.stringify(st.Resource)}`).toEqual(['dynamodb:Query']);
       }
@@ -88,7 +91,7 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     });
     const timeseriesTable = stack.resolve(stack.storage.timeseriesTable!.tableName);
     const envs = lambdaEnvironments(template);
-    expect(envs).toHaveLength(8); // the rules' five, the API, the housekeeping sweep (it reads metering to settle events), the rollup pass
+    expect(envs).toHaveLength(9); // the rules' six, the API, the housekeeping sweep (it reads metering to settle events), the rollup pass
     for (const env of envs) expect(env).toMatchObject({ TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: timeseriesTable });
   });
 

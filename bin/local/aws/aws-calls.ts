@@ -18,6 +18,7 @@ export type DeployedFunction =
   | 'ack'
   | 'presence'
   | 'der'
+  | 'edge'
   | 'winter-river'
   | 'command-timeouts'
   | 'rollups'

@@ -17,10 +17,13 @@ type Projection =
 export interface ParsedRule {
   readonly filter: string;
   readonly projections: readonly Projection[];
-  readonly where?: { level: number; equals: string };
+  /** Fires when any of these holds (`topic(n) = 'x' OR topic(m) = 'y'`). */
+  readonly where?: readonly { level: number; equals: string }[];
 }
 
-const SQL = /^SELECT\s+(.+?)\s+FROM\s+'([^']+)'(?:\s+WHERE\s+topic\((\d+)\)\s*=\s*'([^']*)')?$/i;
+const SQL = /^SELECT\s+(.+?)\s+FROM\s+'([^']+)'(?:\s+WHERE\s+(.+))?$/i;
+/** One WHERE term: `topic(n) = 'value'`; terms join with OR. */
+const TOPIC_EQUALS = /^topic\((\d+)\)\s*=\s*'([^']*)'$/i;
 const FUNCTION = /^(topic|clientid|timestamp)\((\d*)\)\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)$/i;
 
 /** Parses the SQL subset the local engine supports; anything else throws, so a rule it cannot run fails tests. */
@@ -37,7 +40,12 @@ export function parseRuleSql(sql: string): ParsedRule {
     if (f[2]) throw new Error(`${fn}() takes no argument in: ${sql}`);
     return { kind: fn, alias: f[3]! };
   });
-  return { filter: m[2]!, projections, ...(m[3] && { where: { level: Number(m[3]), equals: m[4]! } }) };
+  const where = m[3]?.split(/\s+OR\s+/i).map((term) => {
+    const t = TOPIC_EQUALS.exec(term.trim());
+    if (!t) throw new Error(`unsupported rule SQL: WHERE term "${term.trim()}" in: ${sql}`);
+    return { level: Number(t[1]), equals: t[2]! };
+  });
+  return { filter: m[2]!, projections, ...(where && { where }) };
 }
 
 /** IoT SQL's topic(n): 1-based level, undefined past the end. */
@@ -53,7 +61,7 @@ export function evaluate(
   basicIngest = false,
 ) {
   if (!basicIngest && !topicMatches(rule.filter, topic)) return undefined;
-  if (rule.where && topicLevel(topic, rule.where.level) !== rule.where.equals) return undefined;
+  if (rule.where && !rule.where.some((w) => topicLevel(topic, w.level) === w.equals)) return undefined;
   const event: Record<string, unknown> = {};
   for (const p of rule.projections) {
     if (p.kind === 'star') Object.assign(event, payload);

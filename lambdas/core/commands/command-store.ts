@@ -1,5 +1,13 @@
 // The command ports: commands as sent and tracked, the ACKs received, and how the backend publishes to devices.
 import type { Ack, Command } from '../contracts/schemas.js';
+import type { EdgeAck, EdgeCommand } from '../contracts/edge-schemas.js';
+
+/** What a tracked command may be: a VEN's or gateway's (`op`), or an edge node's (`action`, no `op`). */
+export type AnyCommand = Command | (EdgeCommand & { readonly op?: undefined });
+export type AnyAck = Ack | (EdgeAck & { readonly op?: undefined });
+/** A command's kind: its `op`, or an edge command's `action`. */
+export const opOf = (command: AnyCommand): CommandOp => command.op ?? command.action;
+export type CommandOp = Command['op'] | EdgeCommand['action'];
 import type { Page, TimeRange } from '../common/page.js';
 
 export interface AckRecord {
@@ -19,7 +27,7 @@ export type CommandStatus = 'sent' | 'acked' | 'rejected' | 'timed-out';
 
 export interface CommandLog {
   /** Moves a `sent` command addressed to `target` to its final status: its op and send time, or false when there is none. */
-  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: Ack, at: number): Promise<CompletedCommand | false>;
+  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: AnyAck, at: number): Promise<CompletedCommand | false>;
 }
 
 /** What the ACK path learns of the command it completed, from the write itself (no second read). */
@@ -28,18 +36,18 @@ export type CompletedCommand = Pick<CommandRecord, 'op' | 'sentAt'>;
 /** A command as sent and tracked: `sent` until an ACK (`acked` | `rejected`) or its expiry (`timed-out`). */
 export interface CommandRecord {
   readonly correlationId: string;
-  /** The thing the command was published to (VEN, gateway). */
+  /** The thing the command was published to (VEN, gateway, edge node). */
   readonly target: string;
   readonly topic: string;
-  readonly op: Command['op'];
+  readonly op: CommandOp;
   readonly status: CommandStatus;
   /** Epoch milliseconds. */
   readonly sentAt: number;
   readonly expiresAt: number;
   readonly completedAt?: number;
   /** The payload as published. */
-  readonly command: Command;
-  readonly ack?: Ack;
+  readonly command: AnyCommand;
+  readonly ack?: AnyAck;
   /** A dispatch's target and setpoints (before and after clamping). */
   readonly dispatch?: DispatchInfo;
   /** The fleet event a per-VEN `event` command belongs to. */

@@ -6,8 +6,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, typ
 import { conditional } from '../common/dynamo.js';
 import { ValidationError } from '../contracts/errors.js';
 import { decodeToken, encodeToken } from '../common/page-token.js';
-import type { CommandRecord, CommandStore, CompletedCommand } from './command-store.js';
-import type { Ack } from '../contracts/schemas.js';
+import type { AnyAck, CommandRecord, CommandStore, CompletedCommand } from './command-store.js';
 import { SHARDS, ShardMerge, shardKey, shardKeys } from '../common/shards.js';
 
 const PENDING = 'sent';
@@ -20,7 +19,7 @@ export class DynamoCommandLog implements CommandStore {
   ) {}
 
   /** The command as it was comes back with the write (`ALL_OLD`): its op and send time, with no second read. */
-  async complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: Ack, at: number) {
+  async complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: AnyAck, at: number) {
     let before: Record<string, unknown> | undefined;
     const done = await conditional(async () => {
       const res = await this.client.send(

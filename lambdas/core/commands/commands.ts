@@ -2,7 +2,7 @@
 // that beats the write cannot be lost), then published QoS 1 on the target's command topic.
 import { recordEntry, type EntryInput, type LedgerStore } from '../records/ledger.js';
 import { logger } from '../common/logger.js';
-import type { CommandPublisher, CommandRecord, CommandStore } from './command-store.js';
+import { opOf, type AnyCommand, type CommandPublisher, type CommandRecord, type CommandStore } from './command-store.js';
 import type { Command, DispatchCommand, EventCommand } from '../contracts/schemas.js';
 import { topics } from '../contracts/topics.js';
 
@@ -43,22 +43,23 @@ export const dispatchCommand = (
 export async function sendCommand(
   ports: CommandPorts,
   target: string,
-  command: Command,
+  command: AnyCommand,
   ctx: CommandContext,
   extra: Pick<CommandRecord, 'dispatch' | 'fleetEventId'> = {},
 ): Promise<CommandRecord> {
   const record: CommandRecord = {
     correlationId: command.correlationId,
     target,
-    topic: topics.command(target),
-    op: command.op,
+    // an edge node's `{action, params}` goes to its control topic; every other command to the VEN command topic
+    topic: command.op === undefined ? topics.edgeControl(target) : topics.command(target),
+    op: opOf(command),
     status: 'sent',
     sentAt: ctx.now,
     expiresAt: ctx.now + ctx.timeoutSec * 1000,
     command,
     ...extra,
   };
-  const context = { correlationId: record.correlationId, target, op: command.op };
+  const context = { correlationId: record.correlationId, target, op: record.op };
   await ports.commands.record(record);
   try {
     await ports.publisher.publish(record.topic, JSON.stringify(command), 1);

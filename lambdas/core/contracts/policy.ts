@@ -13,11 +13,15 @@ export const devicePolicy = {
     'ven/ack/{thing}',
     'ven/loads/{thing}',
     'winter-river/{thing}/status',
+    // a data-centre edge node: its telemetry, status and command ACKs, under its own name only
+    'edge/{thing}/telemetry',
+    'edge/{thing}/status',
+    'edge/{thing}/ack',
     // its own shadow and jobs requests (IoT takes only requests there: see isDeviceRequest), in one resource so the
     // rendered policy stays inside IoT's size limit
     '$aws/things/{thing}/*',
   ],
-  subscribe: ['ven/cmd/{thing}', 'winter-river/{thing}/command', '$aws/things/{thing}/*'],
+  subscribe: ['ven/cmd/{thing}', 'winter-river/{thing}/command', 'edge/{thing}/control', '$aws/things/{thing}/*'],
 } as const;
 
 /**

@@ -13,7 +13,7 @@ export const RULE_META = {
 
 const meta = `topic() AS ${RULE_META.topic}, clientid() AS ${RULE_META.clientId}, timestamp() AS ${RULE_META.receivedAt}`;
 
-export type RuleHandler = 'metering' | 'ack' | 'winter-river' | 'presence' | 'der';
+export type RuleHandler = 'metering' | 'ack' | 'winter-river' | 'presence' | 'der' | 'edge';
 
 /**
  * The durable buffer between a rule and its handler: one Kinesis data stream per rule, read in batches by the
@@ -109,6 +109,14 @@ export const rules: readonly RuleDefinition[] = [
     sql: `SELECT *, ${meta} FROM '${filters.derTelemetry}'`,
     handler: 'der',
     description: 'Site gateways\' per-asset DER telemetry into the time series and the gateway registry',
+    partitionKey: BY_CLIENT,
+    stream: TELEMETRY_STREAM,
+  },
+  {
+    name: 'edge',
+    sql: `SELECT *, ${meta} FROM '${filters.edge}' WHERE topic(3) = 'telemetry' OR topic(3) = 'status' OR topic(3) = 'ack'`,
+    handler: 'edge',
+    description: 'Data-centre edge nodes\' telemetry, status and command ACKs into the time series, the registry and the command log',
     partitionKey: BY_CLIENT,
     stream: TELEMETRY_STREAM,
   },

@@ -34,6 +34,11 @@ export const topics = {
   command: (venId: string) => `ven/cmd/${venId}`,
   winterRiverStatus: (nodeId: string) => `winter-river/${nodeId}/status`,
   winterRiverCommand: (nodeId: string) => `winter-river/${nodeId}/command`,
+  /** A data-centre edge node's telemetry (QoS 0), status, commands (QoS 1) and its ACKs of them (edge-schemas.ts). */
+  edgeTelemetry: (dcId: string) => `edge/${dcId}/telemetry`,
+  edgeStatus: (dcId: string) => `edge/${dcId}/status`,
+  edgeControl: (dcId: string) => `edge/${dcId}/control`,
+  edgeAck: (dcId: string) => `edge/${dcId}/ack`,
   shadow: (thingName: string, op: ShadowOp) => `$aws/things/${thingName}/shadow/${op}`,
   presence: (event: 'connected' | 'disconnected', clientId: string) => `$aws/events/presence/${event}/${clientId}`,
   /** IoT Jobs (device side): `{job}` is a job id or `$next`; see parseJobsTopic for the operations. */
@@ -89,6 +94,8 @@ export const filters = {
   ack: 'ven/ack/+',
   derTelemetry: 'der/telemetry/+',
   winterRiver: 'winter-river/#',
+  /** Edge nodes: rule `edge` takes `telemetry`, `status` and `ack` (never `control`, the backend's own). */
+  edge: 'edge/+/+',
   presenceConnected: '$aws/events/presence/connected/+',
   presenceDisconnected: '$aws/events/presence/disconnected/+',
 } as const;

@@ -2,7 +2,7 @@
 import type { PresenceChange, Session } from './sessions.js';
 import type { Page } from '../common/page.js';
 
-export type DeviceKind = 'ven' | 'gateway' | 'winter-river';
+export type DeviceKind = 'ven' | 'gateway' | 'winter-river' | 'edge';
 
 export interface Device {
   readonly deviceId: string;

@@ -3,6 +3,7 @@
 import { businessMetrics } from '../common/metrics.js';
 import type { Ports } from './ingest-ports.js';
 import { ingestDerTelemetry } from './der.js';
+import { ingestEdge } from './edge.js';
 import { RejectedRecordsError } from '../contracts/errors.js';
 import {
   ingestAck,
@@ -25,6 +26,7 @@ export const ingestByHandler: Record<RuleHandler, Ingest> = {
   'winter-river': ingestWinterRiverStatus,
   presence: ingestPresence,
   der: ingestDerTelemetry,
+  edge: ingestEdge,
 };
 
 const PAYLOAD_SAMPLE = 4096;

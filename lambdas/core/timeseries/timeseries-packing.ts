@@ -13,6 +13,7 @@ const STATIC_MEASURES: Record<SeriesName, ReadonlySet<string>> = {
   winter_river_status: new Set(),
   // an asset's rating and limits, as its reading repeats them
   der_asset_sample: new Set(['asset_name', 'capacity_mw', 'min_mw', 'max_mw', 'energy_mwh']),
+  edge_telemetry: new Set(),
 };
 
 /** One record of a sample: its dimensions, and its measures in order, `[name]` (stored per sample) or `[name, value]`. */

@@ -111,13 +111,14 @@ function toSeriesRecord(q: SeriesQuery, columns: readonly ColumnInfo[], row: Row
   return record;
 }
 
-const DIMENSIONS = new Set(['ven_id', 'load_id', 'node_id', 'status', 'asset_id', 'site_id', 'gateway_id', 'asset_type']);
+const DIMENSIONS = new Set(['ven_id', 'load_id', 'node_id', 'status', 'asset_id', 'site_id', 'gateway_id', 'asset_type', 'dc_id']);
 /** The dimension naming a record's `deviceId`, per series. */
 const DEVICE_DIMENSION: Record<SeriesName, string> = {
   ven_telemetry: 'ven_id',
   ven_load_sample: 'ven_id',
   winter_river_status: 'node_id',
   der_asset_sample: 'asset_id',
+  edge_telemetry: 'dc_id',
 };
 
 export function toTimestreamRecord(r: SeriesRecord): _Record {

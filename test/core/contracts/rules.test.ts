@@ -14,6 +14,7 @@ describe('the local rules engine runs the deployed rule SQL', () => {
       'ven/ack/+',
       'winter-river/#',
       'der/telemetry/+',
+      'edge/+/+',
       '$aws/events/presence/+/+',
     ]);
   });
@@ -37,6 +38,13 @@ describe('the local rules engine runs the deployed rule SQL', () => {
   it("winter-river: WHERE topic(3) = 'status' drops the backend's own commands", () => {
     expect(evaluate(rule('winter_river'), 'winter-river/pdu_a/status', {}, 'pdu_a', 1)).toBeDefined();
     expect(evaluate(rule('winter_river'), 'winter-river/pdu_a/command', {}, '', 1)).toBeUndefined();
+  });
+
+  it("edge: telemetry, status and ack of any node (OR of topic(3) terms), never the backend's own control topic", () => {
+    for (const kind of ['telemetry', 'status', 'ack']) expect(evaluate(rule('edge'), `edge/dc-1/${kind}`, {}, 'dc-1', 1)).toBeDefined();
+    expect(evaluate(rule('edge'), 'edge/dc-1/control', {}, '', 1)).toBeUndefined();
+    expect(evaluate(rule('edge'), 'edge/dc-1/telemetry/x', {}, 'dc-1', 1)).toBeUndefined();
+    expect(() => parseRuleSql("SELECT * FROM 'a/+' WHERE topic(2) = 'x' OR y = 1")).toThrow(/unsupported rule SQL/);
   });
 
   it('presence: both lifecycle events', () => {
