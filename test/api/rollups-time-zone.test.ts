@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/contracts/topics.js';
 import { addDays, localDate, zonedInstant } from '../../lambdas/core/programs/market-time.js';
+import { eventually } from '../e2e/helpers.js';
 import { startApiStack, type ApiTestStack } from './stack.js';
 
 const ZONE = 'Asia/Kolkata';
@@ -23,6 +24,9 @@ beforeAll(async () => {
   }
   await stack.settle();
   await stack.rollupPass();
+  // the API reads the rows eventually consistently, as a client of AWS would: wait for the pass's last writes to show
+  await eventually(async () => (await stack.api(`/api/analytics/ven-tz/daily?from=${iso(FROM - 86_400_000)}&to=${iso(TO + 86_400_000)}`)).body.items?.length === 2);
+  await eventually(async () => (await stack.api(`/api/telemetry/ven-tz/historical?interval=1h&from=${iso(FROM)}&to=${iso(FROM + 3 * 3_600_000)}`)).body.items?.length === 3);
 }, 120_000);
 afterAll(() => stack?.dispose());
 
