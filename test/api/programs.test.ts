@@ -133,6 +133,8 @@ describe('events of a program', () => {
     expect(res.status).toBe(202);
     expect(res.body.allocations.map((a: { venId: string }) => a.venId)).toEqual(['ven-p1']);
     const eventId = res.body.eventId as string;
+    // the day's count is read from the events' month index, eventually consistent as in AWS: the event shows within the lag
+    await eventually(async () => ((await stack.api('/api/events?limit=100')).body.items as { eventId: string }[]).some((e) => e.eventId === eventId));
     const again = await stack.api('/api/events', post({ shed_kw: 4, duration_sec: 9, program_id: 'priced', dry_run: true }));
     expect(again).toMatchObject({ status: 409, body: { field: 'program_id' } });
     expect(again.body.message).toMatch(/1 event\(s\) a day/);
