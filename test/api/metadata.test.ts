@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coveringCells, distanceKm, geohash } from '../../lambdas/core/records/geo.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';
+import { eventually } from '../e2e/helpers.js';
 
 let stack: ApiTestStack;
 beforeAll(async () => {
@@ -48,6 +49,8 @@ describe('metadata documents', () => {
 
   it('lists by type and only the active nodes, paging through every one', async () => {
     for (let i = 0; i < 5; i++) await stack.api('/api/metadata', post({ ...base, nodeId: `pv-${i}`, technology: 'pv', active: i !== 2 }));
+    // the listings are index queries, eventually consistent in AWS: they show the nodes once the last write has
+    await eventually(async () => (await stack.api('/api/nodes/by-type/pv?limit=10')).body.items.some((m: { nodeId: string }) => m.nodeId === 'pv-4'));
     const byType = await stack.api('/api/nodes/by-type/pv?limit=2');
     expect(byType.body.items.map((m: { nodeId: string }) => m.nodeId)).toEqual(['pv-0', 'pv-1']);
     expect((await stack.api('/api/nodes/by-type/fusion')).body).toMatchObject({ error: 'ValidationError', field: 'type' });
@@ -76,6 +79,11 @@ describe('GET /api/nodes/nearby', () => {
       const res = await stack.api('/api/metadata', post({ ...base, technology: 'ev', nodeId: g.nodeId, location: { lat: g.lat, lon: g.lon } }));
       expect(res.status).toBe(201);
     }
+    // the cells are an index, eventually consistent: wait until the last node written shows in a search round it
+    const last = grid.at(-1)!;
+    await eventually(async () =>
+      (await stack.api(`/api/nodes/nearby?lat=${last.lat}&lon=${last.lon}&radius_km=1`)).body.items?.some((m: { nodeId: string }) => m.nodeId === last.nodeId),
+    );
   });
 
   it.each([3, 15, 25, 40])('returns exactly the nodes within %s km, nearest first', async (radius) => {

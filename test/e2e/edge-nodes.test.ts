@@ -192,9 +192,18 @@ describe('the HTTP fallback', () => {
     expect(await post('/api/telemetry/dc-http-2', withoutId)).toMatchObject({ status: 200, body: { accepted: 1 } });
     expect(await post('/api/telemetry/batch', { items: [payloadOf('dc-http-3'), payloadOf('dc-http-4')] })).toMatchObject({ status: 200, body: { accepted: 2, rejected: 0 } });
     const mqtt = (await telemetryOf('dc-fra-01'))!.find((i) => i.time === '2026-11-30T12:00:05.123Z')!;
+    // the listings are eventually consistent reads, as in AWS: each shows once its write has
     for (const dcId of ['dc-http-1', 'dc-http-2', 'dc-http-3', 'dc-http-4']) {
-      expect(await telemetryOf(dcId), dcId).toEqual([{ ...mqtt, source: 'http', payload: payloadOf(dcId) }]);
-      expect((await call(`/api/edge/${dcId}`)).body, dcId).toMatchObject({ capacity_kw: 180, battery_kwh: 215.4, online: false });
+      const stored = await eventually(async () => {
+        const items = await telemetryOf(dcId);
+        return items?.length ? items : undefined;
+      });
+      expect(stored, dcId).toEqual([{ ...mqtt, source: 'http', payload: payloadOf(dcId) }]);
+      const node = await eventually(async () => {
+        const res = await call(`/api/edge/${dcId}`);
+        return res.status === 200 && res.body;
+      });
+      expect(node, dcId).toMatchObject({ capacity_kw: 180, battery_kwh: 215.4, online: false });
     }
   });
 
