@@ -43,7 +43,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       presence: [],
       der: [],
       edge: [],
-      'command-timeouts': [],
+      'command-timeouts': ['iot-data-plane'], // the sweep sends a scheduled event's commands at its start
       rollups: [],
       api: ['iot-data-plane'],
       'iot-authorizer': [],
@@ -56,7 +56,7 @@ describe('given a stack per time-series backend, when synthesized with bundling'
       presence: [],
       der: ['timestream-write'],
       edge: ['timestream-write'],
-      'command-timeouts': ['timestream-write', 'timestream-query'], // the store reads (settlement); its writer comes with it
+      'command-timeouts': ['timestream-write', 'timestream-query', 'iot-data-plane'], // the store reads (settlement), its writer with it; scheduled starts
       rollups: ['timestream-write', 'timestream-query'],
       api: ['timestream-write', 'timestream-query', 'iot-data-plane'],
       'iot-authorizer': [],
