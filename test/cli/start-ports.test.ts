@@ -36,7 +36,7 @@ const freePort = async () => {
 
 const start = (env: Record<string, string>) =>
   new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = execFile('node_modules/.bin/tsx', ['bin/local.ts'], { env: { ...process.env, VPP_DIR: dir, VPP_FLEET: '0', ...env }, timeout: 60_000 }, (err, _stdout, stderr) =>
+    const child = execFile(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { env: { ...process.env, VPP_DIR: dir, VPP_FLEET: '0', ...env }, timeout: 60_000 }, (err, _stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }));
     children.push(child);
   });
@@ -44,7 +44,7 @@ const start = (env: Record<string, string>) =>
 describe('npm start and its ports', () => {
   it('pins the HTTPS publish port with VPP_HTTPS_PORT and writes it to local.json', async () => {
     const [http, mqtt, https] = [await freePort(), await freePort(), await freePort()];
-    const child = spawn('node_modules/.bin/tsx', ['bin/local.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
       env: { ...process.env, VPP_DIR: dir, VPP_FLEET: '0', VPP_HTTP_PORT: String(http), VPP_MQTT_PORT: String(mqtt), VPP_HTTPS_PORT: String(https) },
       stdio: 'ignore',
     });

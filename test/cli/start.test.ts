@@ -27,7 +27,7 @@ async function tempDir() {
 describe('npm start', () => {
   it('starts the whole platform with its fleet, writes local.json, answers /health, and stops cleanly', async () => {
     const dir = await tempDir();
-    const child = spawn('node_modules/.bin/tsx', ['bin/local.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { // one process: a kill reaches the stack itself
       env: { ...process.env, VPP_DIR: dir, VPP_HTTP_PORT: '0', VPP_MQTT_PORT: '0', VPP_FLEET: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -50,7 +50,7 @@ describe('npm start', () => {
 
   it('follows its variables: VPP_FLEET=0, VPP_INVENTORY, VPP_COMMAND_TIMEOUT_SEC, VPP_COMMAND_SWEEP_MS and VPP_ROLLUP_INTERVAL_MS', async () => {
     const dir = await tempDir();
-    const child = spawn('node_modules/.bin/tsx', ['bin/local.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { // one process: a kill reaches the stack itself
       env: {
         ...process.env,
         VPP_DIR: dir,
