@@ -24,7 +24,7 @@ describe('dashboard', () => {
     expect(ui.page.url()).toContain('q=002'); // the filter is in the link
     await expectAccessible(ui.page);
     expect(ui.errors).toEqual([]);
-  });
+  }, 60_000); // the first page of a fresh clone: a cold browser profile and the fleet's first reports (30 s was not enough there)
 
   it('fits a tablet and is operable from the keyboard alone', async () => {
     await ui.page.setViewportSize({ width: 820, height: 1180 });
