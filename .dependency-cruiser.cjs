@@ -45,14 +45,16 @@ module.exports = {
     },
     {
       name: 'dashboard-imports-contracts-only',
-      comment: 'the dashboard runs code of the wire contract only; types it may take from anywhere (erased in the build)',
+      comment:
+        'the dashboard runs code of the wire contract only; types it may take from anywhere (erased in the build)',
       severity: 'error',
       from: { path: '^web/src/' },
       to: { path: `^(lambdas/(?!core/contracts/)|bin/|lib/|device/|test/)`, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'device-agent-imports-contracts-only',
-      comment: 'the device agent runs on a device: code of the wire contract only, never the cloud side; types from anywhere',
+      comment:
+        'the device agent runs on a device: code of the wire contract only, never the cloud side; types from anywhere',
       severity: 'error',
       from: { path: '^device/' },
       to: { path: `^(lambdas/(?!core/contracts/)|bin/|lib/|web/|test/)`, dependencyTypesNot: ['type-only'] },

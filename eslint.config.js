@@ -1,4 +1,4 @@
-// ESLint with typescript-eslint: `npm run lint` (in .ci/run through npm test's lint test). Formatting is Prettier's.
+// ESLint with typescript-eslint: `npm run lint`, and in npm test through test/layout/style.test.ts. Formatting is Prettier's.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -12,7 +12,10 @@ export default tseslint.config(
       // unused names are errors, except a leading underscore (a parameter a signature needs) and keys left out of a rest
       // a `let` assigned once after a closure that reads it was made (the local stack's services) stays a `let`
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
     },
   },
   {

@@ -13,6 +13,10 @@ export default defineConfig({
     maxWorkers: Math.max(2, availableParallelism() - 1),
     // DynamoDB's eventual consistency (the 300 ms lag `npm start` has) is on in the files that were gone through for it:
     // they set it at their top; the others still read right after writing (docs/develop-local-aws-rules.md lists both)
-    env: { POWERTOOLS_LOG_LEVEL: 'ERROR', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', VPP_DYNAMODB_LAG_MS: process.env.VPP_DYNAMODB_LAG_MS ?? '0' },
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      VPP_DYNAMODB_LAG_MS: process.env.VPP_DYNAMODB_LAG_MS ?? '0',
+    },
   },
 });

@@ -43,7 +43,12 @@ async function bundle(handler: string, variant: Variant, outDir: string) {
     logLevel: 'error',
     metafile: true,
   });
-  return { outfile, bytes: statSync(outfile).size, mapBytes: statSync(`${outfile}.map`).size, packages: packagesOf(result.metafile) };
+  return {
+    outfile,
+    bytes: statSync(outfile).size,
+    mapBytes: statSync(`${outfile}.map`).size,
+    packages: packagesOf(result.metafile),
+  };
 }
 
 /** Bytes in the bundle per npm package (the project's own code under its folder). */
@@ -66,9 +71,20 @@ const lambdaEnv = (sourceMaps: boolean, variant: Variant): NodeJS.ProcessEnv => 
   AWS_LAMBDA_FUNCTION_NAME: 'bench',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'ERROR',
-  DEVICES_TABLE: 'd', EVENTS_TABLE: 'e', COMMANDS_TABLE: 'c', TIMESERIES_BACKEND: backendOf(variant), TIMESTREAM_DATABASE: 'db', TIMESERIES_TABLE: 't',
-  RETENTION_DAYS: '30', ERROR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/q', INVENTORY_TABLE: 'i',
-  FLEET_EVENTS_TABLE: 'f', REFUSALS_TABLE: 'r', IDEMPOTENCY_TABLE: 'k', COMMAND_TIMEOUT_SEC: '60', IOT_DATA_ENDPOINT: 'https://example.iot.us-east-1.amazonaws.com',
+  DEVICES_TABLE: 'd',
+  EVENTS_TABLE: 'e',
+  COMMANDS_TABLE: 'c',
+  TIMESERIES_BACKEND: backendOf(variant),
+  TIMESTREAM_DATABASE: 'db',
+  TIMESERIES_TABLE: 't',
+  RETENTION_DAYS: '30',
+  ERROR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/q',
+  INVENTORY_TABLE: 'i',
+  FLEET_EVENTS_TABLE: 'f',
+  REFUSALS_TABLE: 'r',
+  IDEMPOTENCY_TABLE: 'k',
+  COMMAND_TIMEOUT_SEC: '60',
+  IOT_DATA_ENDPOINT: 'https://example.iot.us-east-1.amazonaws.com',
 });
 
 /** Milliseconds from `import()` of the bundle to its handler being ready, in a fresh `node` process. */
@@ -76,7 +92,12 @@ function initMs(outfile: string, sourceMaps: boolean, variant: Variant): number 
   const probe =
     `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(outfile).href)}); ` +
     "if (typeof m.handler !== 'function') throw new Error('no handler'); console.log(performance.now() - t);";
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', probe], { env: lambdaEnv(sourceMaps, variant), encoding: 'utf8' }).trim());
+  return Number(
+    execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+      env: lambdaEnv(sourceMaps, variant),
+      encoding: 'utf8',
+    }).trim(),
+  );
 }
 
 interface Measured {
@@ -165,12 +186,24 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       '(ESM, node22 target, minified, external source map without sources, main fields module/main, the createRequire banner, the AWS ' +
       'SDK bundled except the credential providers only a dynamic import reaches, LAZY_SDK_MODULES), once per time-series backend as ' +
       '`-c timeseries=dynamodb` and `-c timeseries=timestream` deploy it (the define that keeps one adapter), and once with every ' +
-      '@aws-sdk/* external (provided by the nodejs22.x runtime; here resolved from the project\'s node_modules, files on disk as in the ' +
-      'runtime). Init = time from `import()` to the module (handler exported) in a fresh `node` process started with the Lambda\'s ' +
+      "@aws-sdk/* external (provided by the nodejs22.x runtime; here resolved from the project's node_modules, files on disk as in the " +
+      "runtime). Init = time from `import()` to the module (handler exported) in a fresh `node` process started with the Lambda's " +
       `NODE_OPTIONS (--enable-source-maps) and environment; ${RUNS} runs per bundle, round-robin over all bundles, median. This is ` +
       `Node ${process.version} on this machine; Lambda runs Node 22 on Graviton, so absolute init times there differ. The Lambda ` +
-      'runtime\'s own start-up is not included.',
-    figures: { measured: measured.map(({ handler, variant, bytes, mapBytes, initMs, initMsNoSourceMaps, runs }) => ({ handler, variant, bytes, mapBytes, initMs, initMsNoSourceMaps, runs })), worst: { dynamodb: b, timestream: t, external: e }, kept: keep },
+      "runtime's own start-up is not included.",
+    figures: {
+      measured: measured.map(({ handler, variant, bytes, mapBytes, initMs, initMsNoSourceMaps, runs }) => ({
+        handler,
+        variant,
+        bytes,
+        mapBytes,
+        initMs,
+        initMsNoSourceMaps,
+        runs,
+      })),
+      worst: { dynamodb: b, timestream: t, external: e },
+      kept: keep,
+    },
     rows: [
       ...measured.map((m): [string, string] => [
         `${m.handler} (${label(m.variant)})`,
@@ -184,8 +217,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     ],
     notes: [
       'Each bundle carries the clients its handler uses: the time-series adapter only in metering, winter-river (write only, no ' +
-        'Timestream query client) and api, and only the one the stack\'s `timeseries` flag names (lambdas/core/timeseries/timeseries-store.ts); ' +
-        'ack and presence no time-series code; the IoT data-plane client only in api and winter-river (the controller\'s commands); no credential provider beyond the environment ' +
+        "Timestream query client) and api, and only the one the stack's `timeseries` flag names (lambdas/core/timeseries/timeseries-store.ts); " +
+        "ack and presence no time-series code; the IoT data-plane client only in api and winter-river (the controller's commands); no credential provider beyond the environment " +
         `one. Metering: ${kb(metering.d.bytes)} with timeseries=dynamodb, ${kb(metering.t.bytes)} with timestream.`,
       `What stays in the largest (${big.handler}, timeseries=dynamodb, ${kb(big.bytes)}): ${parts}. @smithy/core (the SDK's ` +
         'protocols, serde, retry, endpoints) comes with any client, and zod with the shared schemas; the size goal needs one of them ' +

@@ -10,7 +10,13 @@ import { PanelModel, defaultPanel } from '../device/panel.js';
 import { rngFor } from '../device/random.js';
 import { MEMORY_STORE_HOURS } from '../lib/storage.js';
 import { buildIngestPorts } from '../lambdas/core/adapters.js';
-import { acceptMetering, ingestMeteringMessage, meteringRecords, storeMetering, type AcceptedMetering } from '../lambdas/core/ingest/ingest.js';
+import {
+  acceptMetering,
+  ingestMeteringMessage,
+  meteringRecords,
+  storeMetering,
+  type AcceptedMetering,
+} from '../lambdas/core/ingest/ingest.js';
 import type { IngestPorts } from '../lambdas/core/ingest/ingest-ports.js';
 import type { SeriesRecord } from '../lambdas/core/timeseries/telemetry-store.js';
 import { meteringSchema, type Metering } from '../lambdas/core/contracts/schemas.js';
@@ -104,7 +110,9 @@ const METERING_STREAM = METERING_RULE_DEF.stream;
 const CAPACITY_FLEET = 100_000;
 /** Templates DynamoTelemetryStore remembers per Lambda environment (read from its source: it is not exported). */
 const TEMPLATE_CACHE = Number(
-  /const WRITTEN_KEYS = ([\d_]+)/.exec(readFileSync(join(ROOT, 'lambdas/core/timeseries/timeseries-dynamodb.ts'), 'utf8'))?.[1]?.replaceAll('_', '') ?? 10_000,
+  /const WRITTEN_KEYS = ([\d_]+)/
+    .exec(readFileSync(join(ROOT, 'lambdas/core/timeseries/timeseries-dynamodb.ts'), 'utf8'))?.[1]
+    ?.replaceAll('_', '') ?? 10_000,
 );
 
 const KB = 1024;
@@ -132,7 +140,8 @@ export function timestreamWriteBytes(records: readonly SeriesRecord[]): number {
 }
 
 /** Timestream's stored size (memory and magnetic): every record whole, dimensions included. */
-const timestreamStoredBytes = (records: readonly SeriesRecord[]) => records.reduce((s, r) => s + timestreamWriteBytes([r]), 0);
+const timestreamStoredBytes = (records: readonly SeriesRecord[]) =>
+  records.reduce((s, r) => s + timestreamWriteBytes([r]), 0);
 
 /** DynamoDB's item size: attribute names plus values (numbers ≈ 1 byte per 2 significant digits + 1; maps and lists 3 + 1 per element). */
 export function dynamoSize(value: unknown): number {
@@ -140,11 +149,15 @@ export function dynamoSize(value: unknown): number {
   if (typeof value === 'string') return utf8(value);
   if (typeof value === 'boolean') return 1;
   if (value instanceof Uint8Array) return value.length;
-  if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').replace(/^0+/, '').replace(/e.*$/, '').length / 2) + 1;
+  if (typeof value === 'number')
+    return (
+      Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').replace(/^0+/, '').replace(/e.*$/, '').length / 2) + 1
+    );
   if (Array.isArray(value)) return 3 + value.reduce((s: number, v) => s + 1 + dynamoSize(v), 0);
   return 3 + Object.entries(value as Record<string, unknown>).reduce((s, [k, v]) => s + 1 + utf8(k) + dynamoSize(v), 0);
 }
-const itemSize = (item: Record<string, unknown>) => Object.entries(item).reduce((s, [k, v]) => s + utf8(k) + dynamoSize(v), 0);
+const itemSize = (item: Record<string, unknown>) =>
+  Object.entries(item).reduce((s, [k, v]) => s + utf8(k) + dynamoSize(v), 0);
 
 /**
  * The DynamoDB time series as DynamoTelemetryStore writes it, `batch` samples per write: one PutItem per device and
@@ -189,7 +202,13 @@ const PATHS: Path[] = [
 ];
 
 /** Lines the device's own traffic causes (messaging, shadow, connection); every other line is platform-controlled. */
-const DEVICE_SIDE = new Set(['IoT connectivity', 'IoT messaging: metering', 'IoT messaging: telemetry copy', 'IoT messaging: shadow updates', 'Device shadow operations']);
+const DEVICE_SIDE = new Set([
+  'IoT connectivity',
+  'IoT messaging: metering',
+  'IoT messaging: telemetry copy',
+  'IoT messaging: shadow updates',
+  'Device shadow operations',
+]);
 
 /** The agent's own payloads over a simulated hour (its default 8-circuit panel, with a DR event part of the time). */
 function samplePayloads() {
@@ -198,7 +217,11 @@ function samplePayloads() {
   const shadows: number[] = [];
   const t0 = 1729700000000;
   for (let i = 0; i < 720; i++) {
-    if (i === 300) panel.startEvent({ op: 'event', event_id: 'evt-bench', shed_kw: 5, duration_sec: 1800, correlationId: 'c-bench' }, t0 + i * 5000);
+    if (i === 300)
+      panel.startEvent(
+        { op: 'event', event_id: 'evt-bench', shed_kw: 5, duration_sec: 1800, correlationId: 'c-bench' },
+        t0 + i * 5000,
+      );
     panel.step();
     metering.push(meteringSchema.parse(panel.metering('ven-00042', t0 + i * 5000)));
     if (i % 6 === 0) shadows.push(utf8(JSON.stringify(panel.shadowReported(t0 + i * 5000, INTERVAL_SEC))));
@@ -250,11 +273,24 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
   try {
     await ensureTables(dynamo.client, Object.fromEntries(Object.entries(tables).map(([t, d]) => [`vpp-${t}`, d])));
     const ports: IngestPorts = buildIngestPorts(
-      { DEVICES_TABLE: 'vpp-devices', EVENTS_TABLE: 'vpp-events', COMMANDS_TABLE: 'vpp-commands', TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: 'vpp-timeseries', RETENTION_DAYS, ARCHIVE_RETENTION_DAYS: 730 },
+      {
+        DEVICES_TABLE: 'vpp-devices',
+        EVENTS_TABLE: 'vpp-events',
+        COMMANDS_TABLE: 'vpp-commands',
+        TIMESERIES_BACKEND: 'dynamodb',
+        TIMESERIES_TABLE: 'vpp-timeseries',
+        RETENTION_DAYS,
+        ARCHIVE_RETENTION_DAYS: 730,
+      },
       dynamo.client,
     );
     const as = (m: Metering, venId: string) => ({ ...m, venId });
-    const run = async (vens: number, rounds: number, payload: (ven: string, round: number) => Record<string, unknown>, perVen = 1) => {
+    const run = async (
+      vens: number,
+      rounds: number,
+      payload: (ven: string, round: number) => Record<string, unknown>,
+      perVen = 1,
+    ) => {
       const times: number[] = [];
       for (let r = 0; r < rounds; r++) {
         const t = performance.now();
@@ -263,7 +299,12 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
           const venId = `ven-${String(i % vens).padStart(5, '0')}`;
           const message = payload(venId, r * perVen + Math.floor(i / vens));
           // received when its newest sample was taken, as a device with a good clock
-          const receivedAt = Math.max(...('batch' in message ? (message.batch as Metering[]) : [message as unknown as Metering]).map((m) => m.timestamp)) * 1000;
+          const receivedAt =
+            Math.max(
+              ...('batch' in message ? (message.batch as Metering[]) : [message as unknown as Metering]).map(
+                (m) => m.timestamp,
+              ),
+            ) * 1000;
           const a = acceptMetering({ payload: message, topic: topics.metering, clientId: venId, receivedAt });
           if (!a.ok) throw new Error(a.message);
           accepted.push(a.value);
@@ -275,7 +316,10 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
     };
     // seed: a lane's minute, each VEN's 12 messages in the batch
     const seed = await run(20, 8, (ven, i) => as(metering[i]!, ven) as unknown as Record<string, unknown>, 12);
-    const economy = await run(20, 8, (ven, r) => ({ venId: ven, batch: metering.slice(12 * (r + 20), 12 * (r + 21)).map((m) => as(m, ven)) }));
+    const economy = await run(20, 8, (ven, r) => ({
+      venId: ven,
+      batch: metering.slice(12 * (r + 20), 12 * (r + 21)).map((m) => as(m, ven)),
+    }));
     return { seed, economy };
   } finally {
     await dynamo.close();
@@ -345,10 +389,14 @@ interface ProfileTraffic {
 function invocationsPerSec(recordsPerSec: number, shards: number, recordBytes: number) {
   const { maxBatchingWindowSec: window, parallelization } = METERING_STREAM;
   // Lambda's 6 MB invocation payload caps a batch too: records are base64 in the event, with ~200 B of metadata each
-  const batchSize = Math.min(METERING_STREAM.batchSize, Math.floor(LAMBDA_PAYLOAD_BYTES / ((recordBytes * 4) / 3 + 200)));
+  const batchSize = Math.min(
+    METERING_STREAM.batchSize,
+    Math.floor(LAMBDA_PAYLOAD_BYTES / ((recordBytes * 4) / 3 + 200)),
+  );
   const lanes = shards * parallelization;
   const perLane = recordsPerSec / lanes;
-  if (perLane * window >= batchSize) return { perSec: recordsPerSec / batchSize, lanes, recordsPerBatch: batchSize, batchSec: batchSize / perLane };
+  if (perLane * window >= batchSize)
+    return { perSec: recordsPerSec / batchSize, lanes, recordsPerBatch: batchSize, batchSec: batchSize / perLane };
   const perSec = (lanes * (1 - Math.exp(-perLane * window))) / window;
   return { perSec, lanes, recordsPerBatch: recordsPerSec / perSec, batchSec: window };
 }
@@ -364,8 +412,21 @@ function shardsNeeded(fleet: number, t: ProfileTraffic) {
     recordsPerSec,
     bytesPerSec,
     shards: shardsFor(METERING_RULE_DEF, fleet),
-    needed: Math.max(1, Math.ceil(Math.max(recordsPerSec / QUOTAS.kinesisShardRecordsPerSec, bytesPerSec / QUOTAS.kinesisShardBytesPerSec) / SHARD_HEADROOM)),
-    vensPerShard: Math.floor((SHARD_HEADROOM * Math.min(QUOTAS.kinesisShardRecordsPerSec / t.messages, QUOTAS.kinesisShardBytesPerSec / (t.messages * t.recordBytes))) * MONTH_SEC),
+    needed: Math.max(
+      1,
+      Math.ceil(
+        Math.max(recordsPerSec / QUOTAS.kinesisShardRecordsPerSec, bytesPerSec / QUOTAS.kinesisShardBytesPerSec) /
+          SHARD_HEADROOM,
+      ),
+    ),
+    vensPerShard: Math.floor(
+      SHARD_HEADROOM *
+        Math.min(
+          QUOTAS.kinesisShardRecordsPerSec / t.messages,
+          QUOTAS.kinesisShardBytesPerSec / (t.messages * t.recordBytes),
+        ) *
+        MONTH_SEC,
+    ),
   };
 }
 
@@ -373,7 +434,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const started = Date.now();
   const { metering, shadowBytes } = samplePayloads();
   const meteringBytes = metering.reduce((s, m) => s + utf8(JSON.stringify(m)), 0) / metering.length;
-  const batchBytes = utf8(JSON.stringify({ venId: 'ven-00042', batch: metering.slice(0, PROFILES.economy.meteringBatch) }));
+  const batchBytes = utf8(
+    JSON.stringify({ venId: 'ven-00042', batch: metering.slice(0, PROFILES.economy.meteringBatch) }),
+  );
   const meta = { iot_topic: topics.metering, iot_client_id: 'ven-00042', iot_received_at: 1729700000000 };
   const recordOf = (payload: object) => utf8(JSON.stringify({ ...payload, ...meta }));
   const seedRecordBytes = metering.reduce((s, m) => s + recordOf(m), 0) / metering.length;
@@ -383,33 +446,63 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const recordsPerSample = avg((r) => r.length);
   const BATCH = PROFILES.economy.meteringBatch;
   // Timestream: one WriteRecords per table and message.
-  const tsWritesSingle = avg((r) => SERIES.reduce((s, series) => s + units(timestreamWriteBytes(r.filter((x) => x.series === series)), KB), 0));
+  const tsWritesSingle = avg((r) =>
+    SERIES.reduce((s, series) => s + units(timestreamWriteBytes(r.filter((x) => x.series === series)), KB), 0),
+  );
   let tsBatchTotal = 0;
   let tsBatchN = 0;
   for (let i = 0; i + BATCH <= records.length; i += BATCH, tsBatchN++) {
     const all = records.slice(i, i + BATCH).flat();
-    tsBatchTotal += SERIES.reduce((s, series) => s + units(timestreamWriteBytes(all.filter((x) => x.series === series)), KB), 0);
+    tsBatchTotal += SERIES.reduce(
+      (s, series) => s + units(timestreamWriteBytes(all.filter((x) => x.series === series)), KB),
+      0,
+    );
   }
   const tsWritesBatch = tsBatchTotal / tsBatchN;
   const tsStoredPerSample = avg((r) => timestreamStoredBytes(r));
   const ddbSingle = dynamoTimeSeries(records, 1);
   const ddbBatch = dynamoTimeSeries(records, BATCH);
   const seedWriteSizes = new Map<number, ReturnType<typeof dynamoTimeSeries>>();
-  const seedWrites = (perWrite: number) => seedWriteSizes.get(perWrite) ?? seedWriteSizes.set(perWrite, dynamoTimeSeries(records, perWrite)).get(perWrite)!;
+  const seedWrites = (perWrite: number) =>
+    seedWriteSizes.get(perWrite) ?? seedWriteSizes.set(perWrite, dynamoTimeSeries(records, perWrite)).get(perWrite)!;
   // The templates one message needs, and the write units of putting them again (PutItem of the same item).
   const templateSets = records.map((r) => timeSeriesWrites(r, RETENTION_DAYS).templates);
-  const templateWruPerMessage = templateSets.reduce((s, ts) => s + ts.reduce((w, t) => w + units(itemSize(t as unknown as Record<string, unknown>), KB), 0), 0) / templateSets.length;
+  const templateWruPerMessage =
+    templateSets.reduce(
+      (s, ts) => s + ts.reduce((w, t) => w + units(itemSize(t as unknown as Record<string, unknown>), KB), 0),
+      0,
+    ) / templateSets.length;
   const templatesPerVen = new Set(templateSets.flat().map((t) => `${t.pk}#${t.bucket}`)).size;
   // the templates a VEN's writes keep using (its event template only during events)
   const templatesPerMessage = templateSets.reduce((s, ts) => s + ts.length, 0) / templateSets.length;
   // The registry state item the heartbeat updates (UpdateItem bills the larger of the item before and after: the same size).
   let latest: Record<string, unknown> = {};
   await ingestMeteringMessage(
-    { payload: metering[400] as unknown as Record<string, unknown>, topic: topics.metering, clientId: 'ven-00042', receivedAt: metering[400]!.timestamp * 1000 },
-    { telemetry: { write: async () => undefined }, registry: { recordHeartbeat: async (_k: string, _d: string, _a: number, l: Record<string, unknown>) => void (latest = l) } } as unknown as IngestPorts,
+    {
+      payload: metering[400] as unknown as Record<string, unknown>,
+      topic: topics.metering,
+      clientId: 'ven-00042',
+      receivedAt: metering[400]!.timestamp * 1000,
+    },
+    {
+      telemetry: { write: async () => undefined },
+      registry: {
+        recordHeartbeat: async (_k: string, _d: string, _a: number, l: Record<string, unknown>) => void (latest = l),
+      },
+    } as unknown as IngestPorts,
   );
   const now = new Date().toISOString();
-  const registryItem = { deviceId: 'ven-00042', part: 'state', lastSeen: now, latestAt: Date.now(), latest, online: true, registered: true, presenceAt: Date.now(), connectedAt: now };
+  const registryItem = {
+    deviceId: 'ven-00042',
+    part: 'state',
+    lastSeen: now,
+    latestAt: Date.now(),
+    latest,
+    online: true,
+    registered: true,
+    presenceAt: Date.now(),
+    connectedAt: now,
+  };
   const registryWru = units(itemSize(registryItem), KB);
   const shadows = economyShadows();
   const measuredMs = await perRecordMs(metering);
@@ -447,9 +540,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const t = traffic[p.profile];
     const economy = p.profile === 'economy';
     const messageUnits = economy
-      ? economyBatches * units(batchBytes + utf8(t.topic), 5 * KB) + eventSamples * units(meteringBytes + utf8(t.topic), 5 * KB)
+      ? economyBatches * units(batchBytes + utf8(t.topic), 5 * KB) +
+        eventSamples * units(meteringBytes + utf8(t.topic), 5 * KB)
       : t.messages * units(meteringBytes + utf8(t.topic), 5 * KB);
-    const putUnits = economy ? economyBatches * units(batchRecordBytes, 25 * KB) + eventSamples * units(seedRecordBytes, 25 * KB) : t.messages * units(seedRecordBytes, 25 * KB);
+    const putUnits = economy
+      ? economyBatches * units(batchRecordBytes, 25 * KB) + eventSamples * units(seedRecordBytes, 25 * KB)
+      : t.messages * units(seedRecordBytes, 25 * KB);
     const need = shardsNeeded(fleet, t);
     const shardHours = (need.shards + (STREAMS - 1)) * 720;
     const inv = invocationsPerSec(need.recordsPerSec, need.shards, t.recordBytes);
@@ -460,15 +556,23 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const batchMs = INVOCATION_OVERHEAD_MS + inv.recordsPerBatch * t.perRecordMs;
     const samples = SAMPLES_PER_MONTH;
     const lines: Line[] = [
-      { item: 'IoT connectivity', usage: `${(MONTH_SEC / 60).toLocaleString()} connection-minutes`, usd: (MONTH_SEC / 60) * PRICES.iot.connectionMinute },
+      {
+        item: 'IoT connectivity',
+        usage: `${(MONTH_SEC / 60).toLocaleString()} connection-minutes`,
+        usd: (MONTH_SEC / 60) * PRICES.iot.connectionMinute,
+      },
       {
         item: 'IoT messaging: metering',
-        usage: t.basicIngest ? `${Math.round(t.messages).toLocaleString()} messages through Basic Ingest: not charged` : `${Math.round(t.messages).toLocaleString()} × ${units(meteringBytes + utf8(t.topic), 5 * KB)} (5 KB units)`,
+        usage: t.basicIngest
+          ? `${Math.round(t.messages).toLocaleString()} messages through Basic Ingest: not charged`
+          : `${Math.round(t.messages).toLocaleString()} × ${units(meteringBytes + utf8(t.topic), 5 * KB)} (5 KB units)`,
         usd: t.basicIngest ? 0 : messageUnits * PRICES.iot.message,
       },
       {
         item: 'IoT messaging: telemetry copy',
-        usage: t.telemetryCopy ? `${samples.toLocaleString()} × ${units(meteringBytes, 5 * KB)} on ven/telemetry/{id}` : 'off',
+        usage: t.telemetryCopy
+          ? `${samples.toLocaleString()} × ${units(meteringBytes, 5 * KB)} on ven/telemetry/{id}`
+          : 'off',
         usd: t.telemetryCopy ? samples * units(meteringBytes, 5 * KB) * PRICES.iot.message : 0,
       },
       {
@@ -481,9 +585,21 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         usage: `${Math.round(t.shadowUpdates).toLocaleString()} × ${units(shadowBytes, KB)} (1 KB units, document ${Math.round(shadowBytes)} B)`,
         usd: t.shadowUpdates * units(shadowBytes, KB) * PRICES.iot.shadowOp,
       },
-      { item: 'Rules triggered', usage: `${Math.round(messageUnits).toLocaleString()} (5 KB units of ${Math.round(t.messages).toLocaleString()} messages)`, usd: messageUnits * PRICES.iot.ruleTriggered },
-      { item: 'Rule actions: Kinesis PutRecord', usage: `${Math.round(messageUnits).toLocaleString()} (5 KB units)`, usd: messageUnits * PRICES.iot.action },
-      { item: 'Kinesis PUT payload units', usage: `${Math.round(putUnits).toLocaleString()} (25 KB units; record ${Math.round(t.recordBytes)} B)`, usd: putUnits * PRICES.kinesis.putPayloadUnit },
+      {
+        item: 'Rules triggered',
+        usage: `${Math.round(messageUnits).toLocaleString()} (5 KB units of ${Math.round(t.messages).toLocaleString()} messages)`,
+        usd: messageUnits * PRICES.iot.ruleTriggered,
+      },
+      {
+        item: 'Rule actions: Kinesis PutRecord',
+        usage: `${Math.round(messageUnits).toLocaleString()} (5 KB units)`,
+        usd: messageUnits * PRICES.iot.action,
+      },
+      {
+        item: 'Kinesis PUT payload units',
+        usage: `${Math.round(putUnits).toLocaleString()} (25 KB units; record ${Math.round(t.recordBytes)} B)`,
+        usd: putUnits * PRICES.kinesis.putPayloadUnit,
+      },
       {
         item: 'Kinesis shard-hours, fleet share',
         usage: `${need.shards} metering shard(s) + ${STREAMS - 1} other streams × 1 shard, × 720 h over ${fleet.toLocaleString()} VENs`,
@@ -502,34 +618,60 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       {
         item: 'Lambda INIT, fleet share',
         usage: `${inv.lanes} environment(s), one cold start each per ~${ENVIRONMENT_LIFETIME_H} h, ${Math.round(initMs)} ms`,
-        usd: ((inv.lanes * 720) / ENVIRONMENT_LIFETIME_H) * (initMs / 1000) * LAMBDA_GB * PRICES.lambda.gbSecond / fleet,
+        usd:
+          (((inv.lanes * 720) / ENVIRONMENT_LIFETIME_H) * (initMs / 1000) * LAMBDA_GB * PRICES.lambda.gbSecond) / fleet,
       },
     ];
     if (p.store === 'timestream') {
-      const writes = economy ? economyBatches * tsWritesBatch + eventSamples * tsWritesSingle : t.messages * tsWritesSingle;
+      const writes = economy
+        ? economyBatches * tsWritesBatch + eventSamples * tsWritesSingle
+        : t.messages * tsWritesSingle;
       const gbPerHour = (tsStoredPerSample * (3600 / INTERVAL_SEC)) / 1e9;
       lines.push(
-        { item: 'Timestream writes', usage: `${Math.round(writes).toLocaleString()} (1 KiB units per request; ${round(economy ? tsWritesBatch : tsWritesSingle, 1)} per message)`, usd: writes * PRICES.timestream.write1KiB },
-        { item: 'Timestream memory store', usage: `${round(gbPerHour * MEMORY_STORE_HOURS * 1000, 1)} MB held (${MEMORY_STORE_HOURS} h) × 720 h`, usd: gbPerHour * MEMORY_STORE_HOURS * 720 * PRICES.timestream.memoryGbHour },
-        { item: `Time-series storage (${RETENTION_DAYS} days)`, usage: `Timestream magnetic, ${round((tsStoredPerSample * samples) / 1e6)} MB`, usd: ((tsStoredPerSample * samples) / 1e9) * PRICES.timestream.magneticGbMonth },
+        {
+          item: 'Timestream writes',
+          usage: `${Math.round(writes).toLocaleString()} (1 KiB units per request; ${round(economy ? tsWritesBatch : tsWritesSingle, 1)} per message)`,
+          usd: writes * PRICES.timestream.write1KiB,
+        },
+        {
+          item: 'Timestream memory store',
+          usage: `${round(gbPerHour * MEMORY_STORE_HOURS * 1000, 1)} MB held (${MEMORY_STORE_HOURS} h) × 720 h`,
+          usd: gbPerHour * MEMORY_STORE_HOURS * 720 * PRICES.timestream.memoryGbHour,
+        },
+        {
+          item: `Time-series storage (${RETENTION_DAYS} days)`,
+          usage: `Timestream magnetic, ${round((tsStoredPerSample * samples) / 1e6)} MB`,
+          usd: ((tsStoredPerSample * samples) / 1e9) * PRICES.timestream.magneticGbMonth,
+        },
       );
     } else {
       const ddb = economy ? ddbBatch : seedWrites(perWrite);
-      const wru = economy ? economyBatches * BATCH * ddbBatch.wruPerSample + eventSamples * ddbSingle.wruPerSample : samples * ddb.wruPerSample;
+      const wru = economy
+        ? economyBatches * BATCH * ddbBatch.wruPerSample + eventSamples * ddbSingle.wruPerSample
+        : samples * ddb.wruPerSample;
       // Every environment sees every VEN: past TEMPLATE_CACHE templates the cache is cleared over and over and each
       // write puts its templates again.
       const inUse = Math.round(fleet * templatesPerMessage);
       const missRate = templateMissRate(fleet, inv.lanes, Math.round(templatesPerMessage));
       lines.push(
-        { item: 'DynamoDB time-series writes', usage: `${Math.round(wru).toLocaleString()} WRU (${round(wru / samples, 2)} per sample; ${round(ddb.itemsPerSample, 2)} items per sample)`, usd: wru * PRICES.dynamodb.wru },
+        {
+          item: 'DynamoDB time-series writes',
+          usage: `${Math.round(wru).toLocaleString()} WRU (${round(wru / samples, 2)} per sample; ${round(ddb.itemsPerSample, 2)} items per sample)`,
+          usd: wru * PRICES.dynamodb.wru,
+        },
         {
           item: 'DynamoDB template re-puts',
-          usage: missRate > 0
-            ? `${inUse.toLocaleString()} templates in use > the ${TEMPLATE_CACHE.toLocaleString()}-entry cache of each of ${inv.lanes} environments: ${round(100 * missRate)}% of writes (simulated) put theirs again, ${round(templateWruPerMessage, 1)} WRU`
-            : `none (${inUse.toLocaleString()} templates in use fit the ${TEMPLATE_CACHE.toLocaleString()}-entry cache)`,
+          usage:
+            missRate > 0
+              ? `${inUse.toLocaleString()} templates in use > the ${TEMPLATE_CACHE.toLocaleString()}-entry cache of each of ${inv.lanes} environments: ${round(100 * missRate)}% of writes (simulated) put theirs again, ${round(templateWruPerMessage, 1)} WRU`
+              : `none (${inUse.toLocaleString()} templates in use fit the ${TEMPLATE_CACHE.toLocaleString()}-entry cache)`,
           usd: missRate * writes * templateWruPerMessage * PRICES.dynamodb.wru,
         },
-        { item: `Time-series storage (${RETENTION_DAYS} days)`, usage: `DynamoDB, ${round((ddb.storedPerSample * samples) / 1e6)} MB (TTL)`, usd: ((ddb.storedPerSample * samples) / 1e9) * PRICES.dynamodb.storageGbMonth },
+        {
+          item: `Time-series storage (${RETENTION_DAYS} days)`,
+          usage: `DynamoDB, ${round((ddb.storedPerSample * samples) / 1e6)} MB (TTL)`,
+          usd: ((ddb.storedPerSample * samples) / 1e9) * PRICES.dynamodb.storageGbMonth,
+        },
       );
     }
     lines.push({
@@ -541,7 +683,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     lines.push(
       rollupCostLine({
         prices: PRICES,
-        timeseriesBytesPerSample: p.store === 'dynamodb' ? (economy ? ddbBatch : seedWrites(perWrite)).storedPerSample : 0,
+        timeseriesBytesPerSample:
+          p.store === 'dynamodb' ? (economy ? ddbBatch : seedWrites(perWrite)).storedPerSample : 0,
         samplesPer15Min: 900 / INTERVAL_SEC,
         registryItemBytes: itemSize(registryItem),
         archiveRetentionDays: 730,
@@ -562,8 +705,17 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     }),
   }));
   const at = (i: number, fleet = REFERENCE_FLEET) => results[i]!.byFleet.find((f) => f.fleet === fleet)!;
-  const top = (lines: Line[], n = 3) => [...lines].sort((a, b) => b.usd - a.usd).slice(0, n).map((l) => `${l.item} ${usd(l.usd)}`).join(', ');
-  const topPlatform = (lines: Line[], n = 3) => top(lines.filter((l) => !DEVICE_SIDE.has(l.item)), n);
+  const top = (lines: Line[], n = 3) =>
+    [...lines]
+      .sort((a, b) => b.usd - a.usd)
+      .slice(0, n)
+      .map((l) => `${l.item} ${usd(l.usd)}`)
+      .join(', ');
+  const topPlatform = (lines: Line[], n = 3) =>
+    top(
+      lines.filter((l) => !DEVICE_SIDE.has(l.item)),
+      n,
+    );
   const letters = 'abcd';
 
   const capacity = capacityModel(traffic, templatesPerVen);
@@ -574,9 +726,13 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const seedRules = lineOf(seedDdb, 'Rules triggered') + lineOf(seedDdb, 'Rule actions: Kinesis PutRecord');
   // the seed VEN if each of its messages were a write and a heartbeat of its own (a batching window of ~1 s)
   const seedIfUnbatched =
-    seedDdb.platform - lineOf(seedDdb, 'DynamoDB time-series writes') - lineOf(seedDdb, 'DynamoDB registry heartbeat') +
-    SAMPLES_PER_MONTH * ddbSingle.wruPerSample * PRICES.dynamodb.wru + SAMPLES_PER_MONTH * registryWru * PRICES.dynamodb.wru;
-  const withDominant = (g: ReturnType<typeof atMost>, lines: Line[]) => (g.met ? g : { ...g, note: `${g.note}; largest: ${top(lines, 2)}` });
+    seedDdb.platform -
+    lineOf(seedDdb, 'DynamoDB time-series writes') -
+    lineOf(seedDdb, 'DynamoDB registry heartbeat') +
+    SAMPLES_PER_MONTH * ddbSingle.wruPerSample * PRICES.dynamodb.wru +
+    SAMPLES_PER_MONTH * registryWru * PRICES.dynamodb.wru;
+  const withDominant = (g: ReturnType<typeof atMost>, lines: Line[]) =>
+    g.met ? g : { ...g, note: `${g.note}; largest: ${top(lines, 2)}` };
 
   return {
     id: 'cost-model',
@@ -604,9 +760,31 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `bench/cost-model.ts, with their sources (Kinesis dollar figures and IoT/Lambda account quotas unverified there).`,
     figures: {
       prices: PRICES,
-      whatIf: { seedPlatformIfOneMessagePerWrite: seedIfUnbatched, economyWithoutReputs: economyDdb.total - reputs(economyDdb) },
+      whatIf: {
+        seedPlatformIfOneMessagePerWrite: seedIfUnbatched,
+        economyWithoutReputs: economyDdb.total - reputs(economyDdb),
+      },
       quotas: QUOTAS,
-      measured: { meteringBytes, batchBytes, shadowBytes, seedRecordBytes, batchRecordBytes, recordsPerSample, tsWritesSingle, tsWritesBatch, tsStoredPerSample, ddbSingle, ddbBatch, templatesPerVen, templatesPerMessage, templateWruPerMessage, registryWru, shadows, perRecordMs: measuredMs, initMs },
+      measured: {
+        meteringBytes,
+        batchBytes,
+        shadowBytes,
+        seedRecordBytes,
+        batchRecordBytes,
+        recordsPerSample,
+        tsWritesSingle,
+        tsWritesBatch,
+        tsStoredPerSample,
+        ddbSingle,
+        ddbBatch,
+        templatesPerVen,
+        templatesPerMessage,
+        templateWruPerMessage,
+        registryWru,
+        shadows,
+        perRecordMs: measuredMs,
+        initMs,
+      },
       traffic,
       paths: results.map((r) => ({ ...r.path, byFleet: r.byFleet })),
       capacity,
@@ -615,31 +793,82 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       ['columns', results.map((r, i) => `(${letters[i]}) ${r.path.name}`).join('; ')],
       ...FLEETS.map((fleet): [string, string] => [
         `TOTAL per VEN-month, ${fleet.toLocaleString()} VENs (platform-controlled)`,
-        results.map((r, i) => { const f = r.byFleet.find((x) => x.fleet === fleet)!; return `(${letters[i]}) ${usd(f.total)} (${usd(f.platform)})`; }).join(' · '),
+        results
+          .map((r, i) => {
+            const f = r.byFleet.find((x) => x.fleet === fleet)!;
+            return `(${letters[i]}) ${usd(f.total)} (${usd(f.platform)})`;
+          })
+          .join(' · '),
       ]),
-      ...[...new Set(results.flatMap((r) => at(results.indexOf(r)).lines.map((l) => l.item)))].map((item): [string, string] => [
-        `${item}${DEVICE_SIDE.has(item) ? '' : ' *'}, ${REFERENCE_FLEET.toLocaleString()} VENs`,
-        results.map((r, i) => { const l = at(i).lines.find((x) => x.item === item); return `(${letters[i]}) ${l ? usd(l.usd) : '–'}`; }).join(' · '),
-      ]),
+      ...[...new Set(results.flatMap((r) => at(results.indexOf(r)).lines.map((l) => l.item)))].map(
+        (item): [string, string] => [
+          `${item}${DEVICE_SIDE.has(item) ? '' : ' *'}, ${REFERENCE_FLEET.toLocaleString()} VENs`,
+          results
+            .map((r, i) => {
+              const l = at(i).lines.find((x) => x.item === item);
+              return `(${letters[i]}) ${l ? usd(l.usd) : '–'}`;
+            })
+            .join(' · '),
+        ],
+      ),
       ...at(0).lines.map((l): [string, string] => [`usage, (a): ${l.item}`, l.usage]),
-      ...at(1).lines.filter((l) => !at(0).lines.some((d) => d.item === l.item && d.usage === l.usage)).map((l): [string, string] => [`usage, (b): ${l.item}`, l.usage]),
-      ...at(1, 100_000).lines.filter((l) => /Kinesis shard|Lambda requests|template/.test(l.item)).map((l): [string, string] => [`usage, (b) at 100,000 VENs: ${l.item}`, l.usage]),
+      ...at(1)
+        .lines.filter((l) => !at(0).lines.some((d) => d.item === l.item && d.usage === l.usage))
+        .map((l): [string, string] => [`usage, (b): ${l.item}`, l.usage]),
+      ...at(1, 100_000)
+        .lines.filter((l) => /Kinesis shard|Lambda requests|template/.test(l.item))
+        .map((l): [string, string] => [`usage, (b) at 100,000 VENs: ${l.item}`, l.usage]),
       ...capacity.rows,
     ],
     goals: [
-      withDominant(atMost(`economy profile, DynamoDB, $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`, economyDdb.total, 0.25, '$', (v) => v.toFixed(3)), economyDdb.lines),
-      withDominant(atMost(`seed 001 exactly, DynamoDB, $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`, seedDdb.total, 1.7, '$', (v) => v.toFixed(3)), seedDdb.lines),
       withDominant(
-        atMost(`seed 001 exactly, DynamoDB, platform-controlled $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`, seedDdb.platform, 0.35, '$', (v) => v.toFixed(3)),
+        atMost(
+          `economy profile, DynamoDB, $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`,
+          economyDdb.total,
+          0.25,
+          '$',
+          (v) => v.toFixed(3),
+        ),
+        economyDdb.lines,
+      ),
+      withDominant(
+        atMost(
+          `seed 001 exactly, DynamoDB, $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`,
+          seedDdb.total,
+          1.7,
+          '$',
+          (v) => v.toFixed(3),
+        ),
+        seedDdb.lines,
+      ),
+      withDominant(
+        atMost(
+          `seed 001 exactly, DynamoDB, platform-controlled $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`,
+          seedDdb.platform,
+          0.35,
+          '$',
+          (v) => v.toFixed(3),
+        ),
         seedDdb.lines.filter((l) => !DEVICE_SIDE.has(l.item)),
       ),
-      atLeast(`capacity at 5 s: first limit that is not an account quota, deployed with -c fleetSize=${CAPACITY_FLEET.toLocaleString('en-US')}`, capacity.fixedBindsAt, 100_000, 'VENs', (v) => Math.round(v).toLocaleString('en-US')),
+      atLeast(
+        `capacity at 5 s: first limit that is not an account quota, deployed with -c fleetSize=${CAPACITY_FLEET.toLocaleString('en-US')}`,
+        capacity.fixedBindsAt,
+        100_000,
+        'VENs',
+        (v) => Math.round(v).toLocaleString('en-US'),
+      ),
     ],
     notes: [
       ...results.map((r, i) => {
         const f = at(i);
-        return `(${letters[i]}) ${r.path.name}: ${FLEETS.map((fl) => { const x = r.byFleet.find((y) => y.fleet === fl)!; return `${usd(x.total)} (platform ${usd(x.platform)}) at ${fl.toLocaleString()}`; }).join(', ')} VENs. ` +
-          `Largest lines at ${REFERENCE_FLEET.toLocaleString()}: ${top(f.lines)}; platform: ${topPlatform(f.lines)}.`;
+        return (
+          `(${letters[i]}) ${r.path.name}: ${FLEETS.map((fl) => {
+            const x = r.byFleet.find((y) => y.fleet === fl)!;
+            return `${usd(x.total)} (platform ${usd(x.platform)}) at ${fl.toLocaleString()}`;
+          }).join(', ')} VENs. ` +
+          `Largest lines at ${REFERENCE_FLEET.toLocaleString()}: ${top(f.lines)}; platform: ${topPlatform(f.lines)}.`
+        );
       }),
       `Economy vs seed on DynamoDB at ${REFERENCE_FLEET.toLocaleString()} VENs: ${usd(economyDdb.total)} vs ${usd(seedDdb.total)} (${round(seedDdb.total / economyDdb.total, 1)}×): ` +
         `the device's own charges ${usd(economyDdb.total - economyDdb.platform)} vs ${usd(seedDdb.total - seedDdb.platform)} (metering and its telemetry copy ~$0.52 each at 5 s, the 30 s shadow), ` +
@@ -682,7 +911,9 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
   const at100k = { economy: shardsNeeded(CAPACITY_FLEET, e), seed: shardsNeeded(CAPACITY_FLEET, s) };
   const configuredShards = shardsFor(METERING_RULE_DEF, CAPACITY_FLEET);
   const lanes = (n: number) => n * METERING_STREAM.parallelization;
-  const otherLanes = rules.filter((r) => r.handler !== 'metering').reduce((sum, r) => sum + r.stream.shards * r.stream.parallelization, 0);
+  const otherLanes = rules
+    .filter((r) => r.handler !== 'metering')
+    .reduce((sum, r) => sum + r.stream.shards * r.stream.parallelization, 0);
   // concurrency: metering lanes for the shards a fleet needs + the other streams' lanes
   const lambdaBinds = (t: ProfileTraffic) => {
     const maxMeteringShards = Math.floor((QUOTAS.lambdaConcurrency - otherLanes) / METERING_STREAM.parallelization);
@@ -805,10 +1036,11 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       economy: Infinity,
       seed: Infinity,
       raisable: 'fixed per shard/partition/connection',
-      action: 'not by fleet size: 2 index writes per command (sent, then acked/timed-out) over 16 shards cap a dispatch at ~8,000–16,000 commands/s (100,000 VENs: ≥ 6–13 s of writes); more shards in lambdas/core/common/shards.ts if faster is needed',
+      action:
+        'not by fleet size: 2 index writes per command (sent, then acked/timed-out) over 16 shards cap a dispatch at ~8,000–16,000 commands/s (100,000 VENs: ≥ 6–13 s of writes); more shards in lambdas/core/common/shards.ts if faster is needed',
     },
     {
-      limit: 'DynamoDB refusal log: one partition per UTC day (only if the fleet\'s messages are all refused)',
+      limit: "DynamoDB refusal log: one partition per UTC day (only if the fleet's messages are all refused)",
       quota: '1,000 WRU/s',
       economy: QUOTAS.dynamoPartitionWruPerSec / ruleMessages(e),
       seed: QUOTAS.dynamoPartitionWruPerSec / ruleMessages(s),
@@ -822,7 +1054,9 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
     `${b.quota}; binds at economy ${fmt(b.economy)} / seed ${fmt(b.seed)} VENs; ${b.raisable}; ${b.action}`,
   ]);
   const normal = binds.filter((b) => !b.limit.includes('refusal'));
-  const fixedBindsAt = Math.min(...normal.filter((b) => b.raisable !== 'account quota, raised on request').map((b) => Math.min(b.economy, b.seed)));
+  const fixedBindsAt = Math.min(
+    ...normal.filter((b) => b.raisable !== 'account quota, raised on request').map((b) => Math.min(b.economy, b.seed)),
+  );
   const below = binds.filter((b) => Math.min(b.economy, b.seed) < 100_000);
   const notes = [
     `Capacity at 5 s: below 100,000 VENs, ${below.map((b) => `${b.limit} (${b.raisable}: economy ${fmt(b.economy)}, seed ${fmt(b.seed)})`).join('; ')}. ` +

@@ -54,7 +54,8 @@ function instrument() {
   window.__bench = bench;
   try {
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) bench.longtasks.push({ name: e.name, start: e.startTime, duration: e.duration });
+      for (const e of list.getEntries())
+        bench.longtasks.push({ name: e.name, start: e.startTime, duration: e.duration });
     }).observe({ type: 'longtask', buffered: true });
   } catch {
     /* not supported: none recorded */
@@ -67,7 +68,14 @@ function instrument() {
         blockingDuration: number;
         renderStart: number;
         styleAndLayoutStart: number;
-        scripts: { invoker: string; sourceURL: string; sourceFunctionName: string; sourceCharPosition: number; duration: number; forcedStyleAndLayoutDuration: number }[];
+        scripts: {
+          invoker: string;
+          sourceURL: string;
+          sourceFunctionName: string;
+          sourceCharPosition: number;
+          duration: number;
+          forcedStyleAndLayoutDuration: number;
+        }[];
       }[]) {
         if (e.duration <= 50) continue;
         bench.frames.push({
@@ -94,7 +102,9 @@ function instrument() {
 
 /** The overview has rendered the fleet: the "VENs online" tile reads `n / n` and the VEN table shows rows. */
 function overviewRendered(n: number): number | false {
-  const tile = Array.from(document.querySelectorAll('.tile')).find((t) => t.querySelector('.tile-label')?.textContent === 'VENs online');
+  const tile = Array.from(document.querySelectorAll('.tile')).find(
+    (t) => t.querySelector('.tile-label')?.textContent === 'VENs online',
+  );
   const value = tile?.querySelector('.tile-value')?.textContent ?? '';
   const rows = document.querySelectorAll('table.grid tbody tr th[scope="row"] a').length;
   return value === `${n} / ${n}` && rows >= 10 ? performance.now() : false;
@@ -119,7 +129,9 @@ function loadBreakdown() {
     nodesEnd: end(/^\/api\/winter-river\/nodes$/),
     portfolioEnd: end(/^\/api\/portfolio$/),
     /** Every GET /api/vens of the load: [start, end] (the store lists the fleet at start-up and again when its socket is up). */
-    vens: res.filter((r) => new URL(r.name).pathname === '/api/vens').map((r): [number, number] => [Math.round(r.startTime), Math.round(r.responseEnd)]),
+    vens: res
+      .filter((r) => new URL(r.name).pathname === '/api/vens')
+      .map((r): [number, number] => [Math.round(r.startTime), Math.round(r.responseEnd)]),
   };
 }
 
@@ -209,7 +221,9 @@ function selfTimes(profile: { nodes: ProfileNode[]; samples?: number[]; timeDelt
     if (!node) continue;
     const f = node.callFrame;
     const file = f.url ? f.url.split('/').pop() : '';
-    const key = file ? `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}:${f.columnNumber + 1}` : f.functionName;
+    const key = file
+      ? `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}:${f.columnNumber + 1}`
+      : f.functionName;
     self.set(key, (self.get(key) ?? 0) + (deltas[i + 1] ?? deltas[i] ?? 0) / 1000);
   }
   const total = [...self.values()].reduce((s, v) => s + v, 0);
@@ -236,13 +250,19 @@ function distScripts(): { file: string; bytes: number; gzipBytes: number; refere
     .filter((f) => f.endsWith('.js'))
     .map((f) => {
       const buf = readFileSync(join(dir, f));
-      return { file: f, bytes: buf.length, gzipBytes: gzipSync(buf, { level: 9 }).length, referenced: html.includes(`/assets/${f}`) };
+      return {
+        file: f,
+        bytes: buf.length,
+        gzipBytes: gzipSync(buf, { level: 9 }).length,
+        referenced: html.includes(`/assets/${f}`),
+      };
     });
 }
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const started = Date.now();
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   const names = [...Array.from({ length: VENS }, (_, i) => venName(i)), GATEWAY];
   const certs = await ctx.issue(names);
   ctx.log(`  ${names.length} certificates ready`);
@@ -266,10 +286,23 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   fleet.onMessage((m) => {
     if (m.type === 'tick') lastTick = m as unknown as { counts: Record<string, number> };
   });
-  fleet.send({ type: 'start', host: '127.0.0.1', port: stack.config.mqtt.port, caFile: ctx.ca.caFile, dataDir: join(ctx.dir, 'fleet-data', 'dashboard'), devices, connectConcurrency: 32 });
-  const up = await fleet.next<{ type: string; connected: number; ms: number; error?: string }>((m) => m.type === 'started' || m.type === 'failed', 240_000);
+  fleet.send({
+    type: 'start',
+    host: '127.0.0.1',
+    port: stack.config.mqtt.port,
+    caFile: ctx.ca.caFile,
+    dataDir: join(ctx.dir, 'fleet-data', 'dashboard'),
+    devices,
+    connectConcurrency: 32,
+  });
+  const up = await fleet.next<{ type: string; connected: number; ms: number; error?: string }>(
+    (m) => m.type === 'started' || m.type === 'failed',
+    240_000,
+  );
   if (up.type === 'failed') throw new Error(`fleet: ${up.error}`);
-  ctx.log(`  ${up.connected}/${devices.length} devices connected in ${Math.round(up.ms)} ms; waiting for every VEN online in the registry`);
+  ctx.log(
+    `  ${up.connected}/${devices.length} devices connected in ${Math.round(up.ms)} ms; waiting for every VEN online in the registry`,
+  );
   const fleetUpAt = Date.now();
   let online = 0;
   for (let i = 0; i < 240 && online < VENS; i++) {
@@ -292,7 +325,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       if (type !== 'script' && !/\.m?js(\?|$)/.test(new URL(res.url()).pathname)) return;
       pending.push(
         res.body().then(
-          (body) => void scripts.push({ url: new URL(res.url()).pathname, bytes: body.length, gzipBytes: gzipSync(body, { level: 9 }).length }),
+          (body) =>
+            void scripts.push({
+              url: new URL(res.url()).pathname,
+              bytes: body.length,
+              gzipBytes: gzipSync(body, { level: 9 }).length,
+            }),
           () => undefined,
         ),
       );
@@ -300,7 +338,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     const warm = await loadOverview(page, url);
     await sleep(2000); // anything loaded lazily after the first render
     await Promise.all(pending);
-    ctx.log(`  warm-up load: rendered at ${round(warm.renderedMs)} ms; ${scripts.length} script(s), ${kb(scripts.reduce((s, x) => s + x.gzipBytes, 0))} gzip`);
+    ctx.log(
+      `  warm-up load: rendered at ${round(warm.renderedMs)} ms; ${scripts.length} script(s), ${kb(scripts.reduce((s, x) => s + x.gzipBytes, 0))} gzip`,
+    );
     await context.close();
   }
   const jsGzip = scripts.reduce((s, x) => s + x.gzipBytes, 0);
@@ -343,13 +383,21 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       return false;
     }
   });
-  const cpu0 = { stack: procStats(process.pid), fleet: procStats(fleet.pid), chromium: { cpuSec: cpuSecOf(chromePids) } };
+  const cpu0 = {
+    stack: procStats(process.pid),
+    fleet: procStats(fleet.pid),
+    chromium: { cpuSec: cpuSecOf(chromePids) },
+  };
   const machine0 = machineJiffies();
   const t0 = Date.now();
   await sleep(WINDOW_SEC * 1000);
   const seconds = (Date.now() - t0) / 1000;
   const machine1 = machineJiffies();
-  const cpu1 = { stack: procStats(process.pid), fleet: procStats(fleet.pid), chromium: { cpuSec: cpuSecOf(chromePids) } };
+  const cpu1 = {
+    stack: procStats(process.pid),
+    fleet: procStats(fleet.pid),
+    chromium: { cpuSec: cpuSecOf(chromePids) },
+  };
   const windowEnd = await page.evaluate(() => performance.now());
   const m1 = await metrics(cdp);
   const counts1 = { ...lastTick?.counts };
@@ -367,10 +415,15 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const maxLongTask = durations.length ? Math.max(...durations) : 0;
   const tbt = durations.reduce((s, d) => s + Math.max(0, d - 50), 0);
   const busy = (k: string) => round((((m1[k] ?? 0) - (m0[k] ?? 0)) / seconds) * 100, 1);
-  const mainThread = { taskPercent: busy('TaskDuration'), scriptPercent: busy('ScriptDuration'), layoutPercent: busy('LayoutDuration'), stylePercent: busy('RecalcStyleDuration') };
+  const mainThread = {
+    taskPercent: busy('TaskDuration'),
+    scriptPercent: busy('ScriptDuration'),
+    layoutPercent: busy('LayoutDuration'),
+    stylePercent: busy('RecalcStyleDuration'),
+  };
   const rendered = await page.evaluate(() => document.querySelector('.tile-value') !== null);
   const renderedRows = await page.evaluate(() => document.querySelectorAll('table.grid tbody tr').length);
-  const liveMessagesPerSec = round((((counts1.metering ?? 0) - (counts0.metering ?? 0)) / seconds), 1);
+  const liveMessagesPerSec = round(((counts1.metering ?? 0) - (counts0.metering ?? 0)) / seconds, 1);
   const cpu = {
     stack: round(cpuPercent(cpu0.stack, cpu1.stack, seconds), 1),
     fleet: round(cpuPercent(cpu0.fleet, cpu1.fleet, seconds), 1),
@@ -385,10 +438,18 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `steady page loaded: ${longLoad.map((e) => round(e.duration)).join(', ') || 'none'}`,
   );
 
-  for (const f of [...longLoad, ...longTasks]) ctx.log(`    long task at ${round(f.start)} ms: ${round(f.duration)} ms${f.start < windowStart ? ' (page load)' : ''}`);
+  for (const f of [...longLoad, ...longTasks])
+    ctx.log(
+      `    long task at ${round(f.start)} ms: ${round(f.duration)} ms${f.start < windowStart ? ' (page load)' : ''}`,
+    );
   for (const f of entries.frames) {
-    const scripts = (f.scripts ?? []).map((x) => `${x.invoker} ${x.fn || '?'}@${x.source} ${round(x.duration)} ms${x.layout ? ` (forced layout ${round(x.layout)})` : ''}`);
-    ctx.log(`    long frame at ${round(f.start)} ms: ${round(f.duration)} ms, render ${round(f.render ?? 0)} (style+layout ${round(f.styleLayout ?? 0)}); ${scripts.join('; ') || 'no script'}`);
+    const scripts = (f.scripts ?? []).map(
+      (x) =>
+        `${x.invoker} ${x.fn || '?'}@${x.source} ${round(x.duration)} ms${x.layout ? ` (forced layout ${round(x.layout)})` : ''}`,
+    );
+    ctx.log(
+      `    long frame at ${round(f.start)} ms: ${round(f.duration)} ms, render ${round(f.render ?? 0)} (style+layout ${round(f.styleLayout ?? 0)}); ${scripts.join('; ') || 'no script'}`,
+    );
   }
 
   // A CPU profile of the same page after the window (not during it: the sampler costs time): where the main thread goes.
@@ -399,7 +460,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const { profile } = await cdp.send('Profiler.stop');
   const prof = selfTimes(profile as unknown as { nodes: ProfileNode[]; samples?: number[]; timeDeltas?: number[] });
   const mEnd = await metrics(cdp);
-  ctx.log(`  profile (${PROFILE_SEC} s): busy ${round(prof.busyMs)} ms; ${prof.top.slice(0, 8).map((t) => `${t.fn} ${t.selfMs}`).join('; ')}`);
+  ctx.log(
+    `  profile (${PROFILE_SEC} s): busy ${round(prof.busyMs)} ms; ${prof.top
+      .slice(0, 8)
+      .map((t) => `${t.fn} ${t.selfMs}`)
+      .join('; ')}`,
+  );
   await context.close();
   await browser.close();
 
@@ -416,7 +482,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       invokers.set(key, { count: cur.count + 1, ms: cur.ms + s.duration });
     }
   }
-  const topInvokers = [...invokers.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8).map(([k, v]) => ({ script: k, count: v.count, ms: round(v.ms) }));
+  const topInvokers = [...invokers.entries()]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 8)
+    .map(([k, v]) => ({ script: k, count: v.count, ms: round(v.ms) }));
 
   const p99Text = durations.length ? ms(lt.p99) : '— (none)';
   const goals: Goal[] = [
@@ -434,7 +503,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     if (!first) return Number.NaN;
     return rest.find(([start]) => start >= first[1])?.[1] ?? first[1];
   };
-  const restDone = (l: LoadRun) => Math.max(fleetListed(l), l.breakdown.nodesEnd ?? Number.NaN, l.breakdown.portfolioEnd ?? Number.NaN);
+  const restDone = (l: LoadRun) =>
+    Math.max(fleetListed(l), l.breakdown.nodesEnd ?? Number.NaN, l.breakdown.portfolioEnd ?? Number.NaN);
   const restDoneMedian = median(loads.map(restDone));
   const renderAfterRest = median(loads.map((l) => l.renderedMs - restDone(l)));
   const notes: string[] = [];
@@ -456,13 +526,16 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   notes.push(
     `Main thread at steady state (CDP Performance.getMetrics over the window): busy ${mainThread.taskPercent}% of the time ` +
       `(script ${mainThread.scriptPercent}%, style ${mainThread.stylePercent}%, layout ${mainThread.layoutPercent}%). CPU profile of ${PROFILE_SEC} s ` +
-      `after the window, self time: ${prof.top.slice(0, 6).map((t) => `${t.fn} ${t.selfMs} ms`).join('; ')}.`,
+      `after the window, self time: ${prof.top
+        .slice(0, 6)
+        .map((t) => `${t.fn} ${t.selfMs} ms`)
+        .join('; ')}.`,
   );
   notes.push(
     `On this ${cpus().length}-vCPU machine the stack (bench process), the ${VENS}-device fleet and Chromium share the cores (CPU in the ` +
       `window: stack ${cpu.stack}%, fleet ${cpu.fleet}%, Chromium ${cpu.chromium}%, the whole machine ${cpu.machine}% of one core, load ` +
       `average ${cpu.loadavg1m}): a long task is wall-clock time and includes any time the renderer waited for a core, and the REST ` +
-      'calls of a load wait behind the stack\'s metering work.',
+      "calls of a load wait behind the stack's metering work.",
   );
 
   return {
@@ -487,13 +560,30 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     figures: {
       vens: VENS,
       fleet: { connected: up.connected, devices: devices.length, connectMs: up.ms, meteringPerSec: liveMessagesPerSec },
-      jsShipped: { source: 'network responses of one overview load', totalGzipBytes: jsGzip, totalBytes: jsRaw, files: scripts, dist },
+      jsShipped: {
+        source: 'network responses of one overview load',
+        totalGzipBytes: jsGzip,
+        totalBytes: jsRaw,
+        files: scripts,
+        dist,
+      },
       load: {
         renderedMsMedian: renderedMedian,
         wallMsMedian: wallMedian,
         runs: loads,
         breakdownMedian: Object.fromEntries(
-          (['documentResponseEnd', 'scriptsEnd', 'domContentLoaded', 'configJsonEnd', 'sessionEnd', 'vensEnd', 'nodesEnd', 'portfolioEnd'] as const).map((k) => [k, round(bd(k), 1)]),
+          (
+            [
+              'documentResponseEnd',
+              'scriptsEnd',
+              'domContentLoaded',
+              'configJsonEnd',
+              'sessionEnd',
+              'vensEnd',
+              'nodesEnd',
+              'portfolioEnd',
+            ] as const
+          ).map((k) => [k, round(bd(k), 1)]),
         ),
         restDoneMedian,
         renderAfterRestMedian: renderAfterRest,
@@ -504,34 +594,69 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         renderedRows,
         rendered,
         steadyPageRenderedMs: steadyLoad.renderedMs,
-        longTasks: { count: longTasks.length, maxMs: maxLongTask, p99Ms: durations.length ? lt.p99 : null, totalBlockingMs: tbt, durations },
+        longTasks: {
+          count: longTasks.length,
+          maxMs: maxLongTask,
+          p99Ms: durations.length ? lt.p99 : null,
+          totalBlockingMs: tbt,
+          durations,
+        },
         longTasksDuringLoad: longLoad.map((e) => round(e.duration)),
         longAnimationFrames: { count: longFrames.length, topScripts: topInvokers },
         mainThread,
         heap: heap ?? { used: m1.JSHeapUsedSize, total: m1.JSHeapTotalSize },
-        cdpMetrics: { JSHeapUsedSize: mEnd.JSHeapUsedSize, JSHeapTotalSize: mEnd.JSHeapTotalSize, Nodes: mEnd.Nodes, JSEventListeners: mEnd.JSEventListeners },
+        cdpMetrics: {
+          JSHeapUsedSize: mEnd.JSHeapUsedSize,
+          JSHeapTotalSize: mEnd.JSHeapTotalSize,
+          Nodes: mEnd.Nodes,
+          JSEventListeners: mEnd.JSEventListeners,
+        },
         cpuPercent: cpu,
         profile: prof,
       },
     },
     rows: [
       ['devices connected / time', `${up.connected}/${devices.length} in ${ms(up.ms)}`],
-      ['JS shipped (network, gzip -9)', `${kb(jsGzip)} in ${scripts.length} file(s) (${kb(jsRaw)} raw): ${scripts.map((s) => `${s.url} ${kb(s.gzipBytes)}`).join(', ')}`],
-      ['web/dist/assets/*.js (gzip -9)', dist.map((d) => `${d.file} ${kb(d.gzipBytes)}${d.referenced ? ' (index.html)' : ' (lazy)'}`).join(', ') || '—'],
-      [`time to rendered overview, ${LOADS} loads`, `${loads.map((l) => round(l.renderedMs)).join(', ')} ms (median ${ms(renderedMedian)}; wall from goto ${ms(wallMedian)})`],
+      [
+        'JS shipped (network, gzip -9)',
+        `${kb(jsGzip)} in ${scripts.length} file(s) (${kb(jsRaw)} raw): ${scripts.map((s) => `${s.url} ${kb(s.gzipBytes)}`).join(', ')}`,
+      ],
+      [
+        'web/dist/assets/*.js (gzip -9)',
+        dist.map((d) => `${d.file} ${kb(d.gzipBytes)}${d.referenced ? ' (index.html)' : ' (lazy)'}`).join(', ') || '—',
+      ],
+      [
+        `time to rendered overview, ${LOADS} loads`,
+        `${loads.map((l) => round(l.renderedMs)).join(', ')} ms (median ${ms(renderedMedian)}; wall from goto ${ms(wallMedian)})`,
+      ],
       [
         'load breakdown (median, ms from navigation start)',
         `document ${round(bd('documentResponseEnd'))}, scripts ${round(bd('scriptsEnd'))}, DOMContentLoaded ${round(bd('domContentLoaded'))}, ` +
           `/config.json ${round(bd('configJsonEnd'))}, /local/session ${round(bd('sessionEnd'))}, /api/vens ${round(bd('vensEnd'))}, ` +
           `/api/portfolio ${round(bd('portfolioEnd'))}, rendered ${round(renderedMedian)}`,
       ],
-      ['steady window', `${round(seconds)} s, fleet up ${round(fleetSecAtWindow)} s at its start, ${liveMessagesPerSec} metering msg/s`],
-      ['long tasks in the window', `${longTasks.length}; max ${ms(maxLongTask)}; p99 ${p99Text}; total blocking ${ms(tbt)}`],
+      [
+        'steady window',
+        `${round(seconds)} s, fleet up ${round(fleetSecAtWindow)} s at its start, ${liveMessagesPerSec} metering msg/s`,
+      ],
+      [
+        'long tasks in the window',
+        `${longTasks.length}; max ${ms(maxLongTask)}; p99 ${p99Text}; total blocking ${ms(tbt)}`,
+      ],
       ['long tasks during the steady page load', longLoad.map((e) => ms(e.duration)).join(', ') || 'none'],
-      ['main thread busy (TaskDuration / window)', `${mainThread.taskPercent}% (script ${mainThread.scriptPercent}%, style ${mainThread.stylePercent}%, layout ${mainThread.layoutPercent}%)`],
-      ['JS heap at the end (usedJSHeapSize)', heap ? `${mb(heap.used)} of ${mb(heap.total)}` : `${mb(m1.JSHeapUsedSize ?? 0)} (CDP)`],
+      [
+        'main thread busy (TaskDuration / window)',
+        `${mainThread.taskPercent}% (script ${mainThread.scriptPercent}%, style ${mainThread.stylePercent}%, layout ${mainThread.layoutPercent}%)`,
+      ],
+      [
+        'JS heap at the end (usedJSHeapSize)',
+        heap ? `${mb(heap.used)} of ${mb(heap.total)}` : `${mb(m1.JSHeapUsedSize ?? 0)} (CDP)`,
+      ],
       ['DOM nodes / rows rendered', `${int(mEnd.Nodes ?? 0)} / ${renderedRows}`],
-      ['CPU in the window (% of one core)', `stack ${cpu.stack}%, fleet ${cpu.fleet}%, Chromium (all processes) ${cpu.chromium}%; whole machine ${cpu.machine}% of ${cpus().length * 100}% (load average ${cpu.loadavg1m})`],
+      [
+        'CPU in the window (% of one core)',
+        `stack ${cpu.stack}%, fleet ${cpu.fleet}%, Chromium (all processes) ${cpu.chromium}%; whole machine ${cpu.machine}% of ${cpus().length * 100}% (load average ${cpu.loadavg1m})`,
+      ],
     ],
     goals,
     notes,

@@ -56,12 +56,33 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const certs = (await ctx.issue([THING])).get(THING)!;
   const { stack } = await startTimedStack(ctx);
   const flags = (dataDir: string) => [
-    '--mode', 'ven', '--endpoint', '127.0.0.1', '--port', String(stack.config.mqtt.port), '--client-id', THING,
-    '--cert', certs.certFile, '--key', certs.keyFile, '--ca', ctx.ca.caFile, '--web-port', 'off', '--log-level', 'warn',
-    '--data-dir', dataDir,
+    '--mode',
+    'ven',
+    '--endpoint',
+    '127.0.0.1',
+    '--port',
+    String(stack.config.mqtt.port),
+    '--client-id',
+    THING,
+    '--cert',
+    certs.certFile,
+    '--key',
+    certs.keyFile,
+    '--ca',
+    ctx.ca.caFile,
+    '--web-port',
+    'off',
+    '--log-level',
+    'warn',
+    '--data-dir',
+    dataDir,
   ];
   // As device/README.md runs it on a Pi: node --import tsx bin/agent.ts
-  const viaTsx = await runAgent(ctx, ['--import', 'tsx', join(ROOT, 'bin', 'agent.ts')], flags(join(ctx.dir, 'agent-tsx')));
+  const viaTsx = await runAgent(
+    ctx,
+    ['--import', 'tsx', join(ROOT, 'bin', 'agent.ts')],
+    flags(join(ctx.dir, 'agent-tsx')),
+  );
   // The agent as `npm run release:agent` ships it: one ESM file, aws-crt (native) from node_modules beside it.
   const outDir = join(ctx.dir, 'agent-bundle');
   await releaseAgent({ outDir });
@@ -72,7 +93,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const m = ctx.measured;
   const fleetMeasured = m.fleetRssBytes !== undefined;
   // devices run the release (npm run release:agent); tsx is the development path
-  const goals: Goal[] = [atMost('one VEN agent process, RSS (the release: node agent.mjs)', bundled.rssMax / 2 ** 20, 80, 'MB')];
+  const goals: Goal[] = [
+    atMost('one VEN agent process, RSS (the release: node agent.mjs)', bundled.rssMax / 2 ** 20, 80, 'MB'),
+  ];
   return {
     id: 'device-agent',
     title: '5. Device agent memory and CPU',
@@ -82,15 +105,37 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       'second from /proc (the maximum is reported), plus any child process it starts. The same agent as devices run it: ' +
       'released with `npm run release:agent` (one esbuild file, aws-crt beside it) and run with plain `node`; the goal is on this one. The fleet launcher figures come from the ' +
       'local-stack soak (its fleet child process during the 60 s window, 1,000 VENs + 1 gateway), read from /proc.',
-    figures: { viaTsx, bundled, fleet: fleetMeasured ? { devices: m.fleetDevices, connected: m.fleetConnected, rssBytes: m.fleetRssBytes, cpuPercent: m.fleetCpuPercent, connectMs: m.fleetConnectMs, stopMs: m.fleetStopMs } : 'not measured (run the local-stack benchmark)' },
+    figures: {
+      viaTsx,
+      bundled,
+      fleet: fleetMeasured
+        ? {
+            devices: m.fleetDevices,
+            connected: m.fleetConnected,
+            rssBytes: m.fleetRssBytes,
+            cpuPercent: m.fleetCpuPercent,
+            connectMs: m.fleetConnectMs,
+            stopMs: m.fleetStopMs,
+          }
+        : 'not measured (run the local-stack benchmark)',
+    },
     rows: [
-      ['VEN agent via tsx: RSS (max over the run)', `${mb(viaTsx.rssMax)}${viaTsx.helperRss ? ` (+ ${mb(viaTsx.helperRss)} in child processes)` : ', no child processes'}`],
+      [
+        'VEN agent via tsx: RSS (max over the run)',
+        `${mb(viaTsx.rssMax)}${viaTsx.helperRss ? ` (+ ${mb(viaTsx.helperRss)} in child processes)` : ', no child processes'}`,
+      ],
       ['VEN agent via tsx: CPU', `${round(viaTsx.cpuPercent, 1)}% of one core (includes start-up)`],
       ['VEN agent bundled, plain node: RSS (max)', `${mb(bundled.rssMax)}; CPU ${round(bundled.cpuPercent, 1)}%`],
       ...(fleetMeasured
         ? ([
-            ['fleet launcher: devices connected / time', `${int(m.fleetConnected!)}/${int(m.fleetDevices!)} in ${ms(m.fleetConnectMs!)}`],
-            ['fleet launcher: RSS', `${mb(m.fleetRssBytes!)} (${round(m.fleetRssBytes! / m.fleetDevices! / 1024)} KB per device)`],
+            [
+              'fleet launcher: devices connected / time',
+              `${int(m.fleetConnected!)}/${int(m.fleetDevices!)} in ${ms(m.fleetConnectMs!)}`,
+            ],
+            [
+              'fleet launcher: RSS',
+              `${mb(m.fleetRssBytes!)} (${round(m.fleetRssBytes! / m.fleetDevices! / 1024)} KB per device)`,
+            ],
             ['fleet launcher: CPU at 5 s metering + 30 s shadow', `${m.fleetCpuPercent}% of one core`],
             ['fleet launcher: stop (flush and disconnect all)', ms(m.fleetStopMs!)],
           ] as [string, string][])

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { FleetDeviceSpec } from '../device/fleet.js';
 import { topics } from '../lambdas/core/contracts/topics.js';
-import { apiCaller, now, ROOT, sleep, startChild, startTimedStack, type BenchContext, type StoreTimer } from './harness.js';
+import {
+  apiCaller,
+  now,
+  ROOT,
+  sleep,
+  startChild,
+  startTimedStack,
+  type BenchContext,
+  type StoreTimer,
+} from './harness.js';
 import { atMost, int, ms, summarize, type BenchResult, type Summary } from './stats.js';
 
 const VENS = 100;
@@ -22,16 +31,37 @@ const venName = (i: number) => `ven-${String(i).padStart(5, '0')}`;
 /** A VEN on mqtt.js that registers with one metering message and ACKs every event command at once. */
 async function plainDevice(port: number, caFile: string, venId: string, cert: { certFile: string; keyFile: string }) {
   const client = await mqtt.connectAsync({
-    host: '127.0.0.1', port, protocol: 'mqtts', protocolVersion: 4, clientId: venId, reconnectPeriod: 0,
-    ca: readFileSync(caFile), cert: readFileSync(cert.certFile), key: readFileSync(cert.keyFile),
+    host: '127.0.0.1',
+    port,
+    protocol: 'mqtts',
+    protocolVersion: 4,
+    clientId: venId,
+    reconnectPeriod: 0,
+    ca: readFileSync(caFile),
+    cert: readFileSync(cert.certFile),
+    key: readFileSync(cert.keyFile),
   });
   await client.subscribeAsync(topics.command(venId), { qos: 1 });
   client.on('message', (_topic, payload) => {
     const c = JSON.parse(payload.toString()) as { event_id: string; shed_kw: number; correlationId: string };
-    const ack = { op: 'event', status: 'accepted', event_id: c.event_id, requested_shed_kw: c.shed_kw, actual_shed_kw: c.shed_kw, circuits_curtailed: [], ts: Math.floor(Date.now() / 1000), correlationId: c.correlationId };
+    const ack = {
+      op: 'event',
+      status: 'accepted',
+      event_id: c.event_id,
+      requested_shed_kw: c.shed_kw,
+      actual_shed_kw: c.shed_kw,
+      circuits_curtailed: [],
+      ts: Math.floor(Date.now() / 1000),
+      correlationId: c.correlationId,
+    };
     client.publish(topics.ack(venId), JSON.stringify(ack), { qos: 1 });
   });
-  const metering = { venId, timestamp: Math.floor(Date.now() / 1000), usedPowerKw: 5, circuits: [{ id: 'c1', currentKw: 5, enabled: true }] };
+  const metering = {
+    venId,
+    timestamp: Math.floor(Date.now() / 1000),
+    usedPowerKw: 5,
+    circuits: [{ id: 'c1', currentKw: 5, enabled: true }],
+  };
   await client.publishAsync(topics.metering, JSON.stringify(metering), { qos: 1 });
   return client;
 }
@@ -61,15 +91,27 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const { stack, timer } = await startTimedStack(ctx);
   const api = apiCaller(stack.config);
 
-  const devices: FleetDeviceSpec[] = names.filter((n) => n !== plainVen).map((thingName) => ({
-    mode: thingName === GATEWAY ? 'gateway' : 'ven',
-    thingName,
-    ...certs.get(thingName)!,
-    ...(thingName === GATEWAY && { inventoryFile: join(ROOT, 'device', 'inventory.example.yaml') }),
-  }));
+  const devices: FleetDeviceSpec[] = names
+    .filter((n) => n !== plainVen)
+    .map((thingName) => ({
+      mode: thingName === GATEWAY ? 'gateway' : 'ven',
+      thingName,
+      ...certs.get(thingName)!,
+      ...(thingName === GATEWAY && { inventoryFile: join(ROOT, 'device', 'inventory.example.yaml') }),
+    }));
   const fleet = startChild(ctx, 'bench/fleet-child.ts');
-  fleet.send({ type: 'start', host: '127.0.0.1', port: stack.config.mqtt.port, caFile: ctx.ca.caFile, dataDir: join(ctx.dir, 'fleet-data', 'dispatch'), devices });
-  const up = await fleet.next<{ type: string; connected: number; error?: string }>((m) => m.type === 'started' || m.type === 'failed', 120_000);
+  fleet.send({
+    type: 'start',
+    host: '127.0.0.1',
+    port: stack.config.mqtt.port,
+    caFile: ctx.ca.caFile,
+    dataDir: join(ctx.dir, 'fleet-data', 'dispatch'),
+    devices,
+  });
+  const up = await fleet.next<{ type: string; connected: number; error?: string }>(
+    (m) => m.type === 'started' || m.type === 'failed',
+    120_000,
+  );
   if (up.type === 'failed') throw new Error(`fleet: ${up.error}`);
   ctx.log(`  ${up.connected}/${devices.length} devices connected; waiting for every VEN's first metering`);
   for (let i = 0; i < 100; i++) {
@@ -87,7 +129,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     return { ack: acked - t0, response: t1 - t0, correlationId: res.correlationId as string };
   };
 
-  for (let i = 0; i < WARMUP; i++) await timed(`/api/vens/${venName(i)}/send-event`, { shed_kw: 1, duration_sec: 3600 });
+  for (let i = 0; i < WARMUP; i++)
+    await timed(`/api/vens/${venName(i)}/send-event`, { shed_kw: 1, duration_sec: 3600 });
   const sendEvent = { ack: [] as number[], response: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < VENS; i++) {
@@ -109,14 +152,19 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
 
   // A fleet-wide burst: one send-event to every VEN at once.
   const burstStart = now();
-  const burst = await Promise.all(Array.from({ length: VENS }, (_, i) => timed(`/api/vens/${venName(i)}/send-event`, { shed_kw: 1, duration_sec: 3600 })));
+  const burst = await Promise.all(
+    Array.from({ length: VENS }, (_, i) =>
+      timed(`/api/vens/${venName(i)}/send-event`, { shed_kw: 1, duration_sec: 3600 }),
+    ),
+  );
   const burstAll = now() - burstStart;
 
   // The same send-event path with a minimal device on mqtt.js instead of aws-iot-device-sdk-v2: the client's share.
   const plain = await plainDevice(stack.config.mqtt.port, ctx.ca.caFile, plainVen, certs.get(plainVen)!);
   await sleep(300);
   const plainAck: number[] = [];
-  for (let i = 0; i < PLAIN_CLIENT_EVENTS; i++) plainAck.push((await timed(`/api/vens/${plainVen}/send-event`, { shed_kw: 1, duration_sec: 3600 })).ack);
+  for (let i = 0; i < PLAIN_CLIENT_EVENTS; i++)
+    plainAck.push((await timed(`/api/vens/${plainVen}/send-event`, { shed_kw: 1, duration_sec: 3600 })).ack);
   await plain.endAsync();
 
   fleet.send({ type: 'stop' });
@@ -124,7 +172,14 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   await fleet.stop();
   await stack.close();
 
-  const s = { plainClient: summarize(plainAck), sendEvent: summarize(sendEvent.ack), sendEventResponse: summarize(sendEvent.response), dispatch: summarize(dispatch.ack), dispatchResponse: summarize(dispatch.response), burst: summarize(burst.map((b) => b.ack)) };
+  const s = {
+    plainClient: summarize(plainAck),
+    sendEvent: summarize(sendEvent.ack),
+    sendEventResponse: summarize(sendEvent.response),
+    dispatch: summarize(dispatch.ack),
+    dispatchResponse: summarize(dispatch.response),
+    burst: summarize(burst.map((b) => b.ack)),
+  };
   const lat = (x: Summary) => `p50 ${ms(x.p50)}, p99 ${ms(x.p99)}, max ${ms(x.max)} (n = ${int(x.n)})`;
   return {
     id: 'dispatch',
@@ -132,7 +187,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     method:
       `A local stack (bench process) and, in a child process, ${VENS} simulated VENs plus the site-gt gateway (device/fleet.ts, metering ` +
       'every 5 s as background load). One command at a time: t0 just before the HTTP request; done when the ACK handler has completed ' +
-      'the command in the command log (taken by wrapping the stack\'s ingest ports, i.e. the same moment `GET /api/commands/{correlationId}` ' +
+      "the command in the command log (taken by wrapping the stack's ingest ports, i.e. the same moment `GET /api/commands/{correlationId}` " +
       `would first show \`acked\`). send-event: ${ROUNDS} rounds over the ${VENS} VENs (a new event replaces the active one), after ` +
       `${WARMUP} warm-up calls. dispatch: ${DISPATCHES} calls, three in four to the site (split over its BESS), one in four to one asset. ` +
       `Then a burst: one send-event to each of the ${VENS} VENs at once. Path: HTTP API (SigV4-free dev token) → command log write → ` +
@@ -158,11 +213,11 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `The HTTP call itself (command log write, IoT data-plane Publish through the real SDK client) takes p50 ${ms(s.sendEventResponse.p50)}; the ` +
         `rest is the device and the ACK rule (event history and command log writes on dynalite). A device on mqtt.js answering the same ` +
         `commands brings send-event → ACK to p50 ${ms(s.plainClient.p50)} against ${ms(s.sendEvent.p50)} with the agent on ` +
-        'aws-iot-device-sdk-v2. The gap is Nagle\'s algorithm in the device SDK: aws-crt never sets TCP_NODELAY on its socket (strace of ' +
+        "aws-iot-device-sdk-v2. The gap is Nagle's algorithm in the device SDK: aws-crt never sets TCP_NODELAY on its socket (strace of " +
         'the agent: socket, SO_REUSEADDR, connect, no other option; 1.33.1, pinned by aws-iot-device-sdk-v2 1.28.0, and 1.33.2 alike), so ' +
         'the ACK, written right after the PUBACK the SDK sends for the QoS 1 command, waits until that PUBACK is acknowledged, which the ' +
         'receiving kernel delays up to 40 ms (delayed ACK). Measured on its own: device publish → broker 50 ms after a QoS 1 command, 6 ms ' +
-        'when the command subscription is QoS 0 (no PUBACK), whatever the ACK\'s own QoS. The agent keeps QoS 1: its persistent session ' +
+        "when the command subscription is QoS 0 (no PUBACK), whatever the ACK's own QoS. The agent keeps QoS 1: its persistent session " +
         'holds commands sent while it is offline. aws-c-io gained a TCP_NODELAY socket option in July 2026 (awslabs/aws-c-io#816; the ' +
         'Java and C++ bindings turn it on by default): device/connection.ts should set it once aws-crt for Node exposes it. The broker ' +
         'sets TCP_NODELAY on its own sockets (before it did, this bench measured dispatch → ACK p50 88 ms on this machine).',

@@ -42,7 +42,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   });
   ctx.onCleanup(() => fleet.stop());
   const fleetView = () => api('/api/vens?limit=1000').then((r) => r.items as Record<string, any>[]);
-  await until('every VEN reporting its loads', async () => (await fleetView()).filter((v) => v.online && v.latest?.shedLoads).length === VENS);
+  await until(
+    'every VEN reporting its loads',
+    async () => (await fleetView()).filter((v) => v.online && v.latest?.shedLoads).length === VENS,
+  );
   const available = round((await fleetView()).reduce((s, v) => s + (v.latest.availableShedKw as number), 0));
 
   const events: { requested: number; allocated: number; acknowledged: number; measured: number; vens: number }[] = [];
@@ -52,14 +55,22 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       const r = await api(`/api/events/${eventId}`);
       return r.status === 'ended' && r.vens.every((v: any) => v.status === 'acked') && r;
     });
-    events.push({ requested, allocated: report.allocated_kw, acknowledged: report.acknowledged_kw, measured: report.measured_shed_kw, vens: report.vens.length });
+    events.push({
+      requested,
+      allocated: report.allocated_kw,
+      acknowledged: report.acknowledged_kw,
+      measured: report.measured_shed_kw,
+      vens: report.vens.length,
+    });
     await until('the VENs to restore', async () => (await fleetView()).every((v) => v.latest?.eventId === null));
   }
   await fleet.stop();
   await stack.close();
 
-  const worst = (key: 'acknowledged' | 'measured') => Math.max(...events.map((e) => Math.abs(pct(e[key], e.requested))));
-  const signed = (v: number, target: number) => `${round(v)} kW (${pct(v, target) >= 0 ? '+' : ''}${round(pct(v, target), 1)}%)`;
+  const worst = (key: 'acknowledged' | 'measured') =>
+    Math.max(...events.map((e) => Math.abs(pct(e[key], e.requested))));
+  const signed = (v: number, target: number) =>
+    `${round(v)} kW (${pct(v, target) >= 0 ? '+' : ''}${round(pct(v, target), 1)}%)`;
   return {
     id: 'dr-accuracy',
     title: '8. DR events on target: requested vs acknowledged vs measured shed',
@@ -67,19 +78,22 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `A local stack and ${VENS} simulated VENs in the bench process (device/fleet.ts: the agent on aws-iot-device-sdk-v2, the ` +
       `default 8-circuit panel, economy profile, a sample a second), ${available} kW sheddable in all when it starts. One fleet ` +
       `event at a time (POST /api/events, ${EVENT_SEC} s) for each of ${REQUESTS_KW.join(', ')} kW; after it ends, the report of ` +
-      'GET /api/events/{eventId}: acknowledged = the VENs\' ACKed actual_shed_kw, measured = baseline less metered load over the ' +
-      'event (a fresh stack has no history, so the VENs\' own baselinePowerKw). The next event waits for every VEN to restore.',
+      "GET /api/events/{eventId}: acknowledged = the VENs' ACKed actual_shed_kw, measured = baseline less metered load over the " +
+      "event (a fresh stack has no history, so the VENs' own baselinePowerKw). The next event waits for every VEN to restore.",
     figures: { vens: VENS, availableKw: available, events },
     rows: events.map((e) => [
       `${e.requested} kW over ${e.vens} VENs`,
       `allocated ${signed(e.allocated, e.requested)}, acknowledged ${signed(e.acknowledged, e.requested)}, measured ${signed(e.measured, e.requested)}`,
     ]),
-    goals: [atMost('acknowledged shed, worst |error|', worst('acknowledged'), 10, '%'), atMost('measured shed, worst |error|', worst('measured'), 10, '%')],
+    goals: [
+      atMost('acknowledged shed, worst |error|', worst('acknowledged'), 10, '%'),
+      atMost('measured shed, worst |error|', worst('measured'), 10, '%'),
+    ],
     notes: [
       'Before this change the allocation split kW smoothly and each VEN rounded its share up by a whole circuit: 20 kW ' +
         'requested came back as 26.7 kW acknowledged on the three-VEN local fleet (+33%). Now the allocation hands out whole ' +
         'loads (lambdas/core/dr/allocation.ts) and the VEN sheds exactly those (lambdas/core/contracts/shed-plan.ts); what remains is the ' +
-        'drift of the circuits\' draw between the metering the plan used and the event.',
+        "drift of the circuits' draw between the metering the plan used and the event.",
     ],
     seconds: (Date.now() - started) / 1000,
   };

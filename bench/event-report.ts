@@ -25,7 +25,13 @@ const DAY_MS = 86_400_000;
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const started = Date.now();
-  const stack = await startLocalStack({ dir: join(ctx.dir, 'event-report'), httpPort: 0, mqttPort: 0, fleet: false, commandSweepMs: 3_600_000 });
+  const stack = await startLocalStack({
+    dir: join(ctx.dir, 'event-report'),
+    httpPort: 0,
+    mqttPort: 0,
+    fleet: false,
+    commandSweepMs: 3_600_000,
+  });
   ctx.onCleanup(() => stack.close());
   const { ports } = stack;
   const random = seededRng(18);
@@ -54,19 +60,31 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         const records: SeriesRecord[] = [];
         for (let t = startedAt + 60_000; t < event.endsAt; t += SAMPLE_MS) {
           const usedPowerKw = Math.round((baseline - 2 + (random() - 0.5)) * 1000) / 1000;
-          records.push({ series: 'ven_telemetry', deviceId: venId, time: t, dimensions: { venId }, measures: { usedPowerKw, baselinePowerKw: baseline } });
+          records.push({
+            series: 'ven_telemetry',
+            deviceId: venId,
+            time: t,
+            dimensions: { venId },
+            measures: { usedPowerKw, baselinePowerKw: baseline },
+          });
         }
         await ports.telemetry.write(records);
         const tariff = { shed_price_per_kwh: 0.25, energy_price_per_kwh: 0.3, currency: 'EUR' };
         const location = { lat: 51 + random() * 2, lon: 4 + random() * 2 };
-        await createMetadata(ports.metadata, { nodeId: venId, location, capacity_kw: 10, technology: 'ven', tariff, tags: {}, active: true }, Date.now());
+        await createMetadata(
+          ports.metadata,
+          { nodeId: venId, location, capacity_kw: 10, technology: 'ven', tariff, tags: {}, active: true },
+          Date.now(),
+        );
       }
     }),
   );
   const writeSeconds = (Date.now() - writeStart) / 1000;
   if (!(await ports.fleetEvents.create(event))) throw new Error('the bench event exists already');
 
-  ctx.log('event-report: settling (the report computed once and stored, one ledger entry per VEN, the CSV written to S3)');
+  ctx.log(
+    'event-report: settling (the report computed once and stored, one ledger entry per VEN, the CSV written to S3)',
+  );
   const settleStart = Date.now();
   const settleMemory = await peakMemory(() => settleEvent(event, ports, Date.now()));
   const settleSeconds = (Date.now() - settleStart) / 1000;
@@ -79,18 +97,26 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   });
   const writeCsvMs = performance.now() - writeCsvStart;
   const entries = await ports.ledger.list(venIds[0]!, { limit: 10 });
-  if (!entries.items.some((e) => e.type === 'settlement' && e.ref === event.eventId)) throw new Error('no settlement entry');
+  if (!entries.items.some((e) => e.type === 'settlement' && e.ref === event.eventId))
+    throw new Error('no settlement entry');
 
   const get = async (path: string) => {
     const t = performance.now();
-    const res = await fetch(`${stack.config.apiUrl}${path}`, { headers: { authorization: `Bearer ${stack.config.tokens.viewer}` } });
+    const res = await fetch(`${stack.config.apiUrl}${path}`, {
+      headers: { authorization: `Bearer ${stack.config.tokens.viewer}` },
+    });
     const body = Buffer.from(await res.arrayBuffer());
     if (res.status !== 200) throw new Error(`${path}: ${res.status} ${body.toString('utf8').slice(0, 200)}`);
     return { ms: performance.now() - t, body };
   };
   const path = `/api/events/${event.eventId}`;
   const first = await get(path);
-  const report = JSON.parse(first.body.toString('utf8')) as { report_computed_at?: string; vens: unknown[]; intervals: unknown[]; ven_intervals: string };
+  const report = JSON.parse(first.body.toString('utf8')) as {
+    report_computed_at?: string;
+    vens: unknown[];
+    intervals: unknown[];
+    ven_intervals: string;
+  };
   if (!report.report_computed_at || report.vens.length !== VENS) throw new Error('GET did not serve the stored report');
   const jsonMs: number[] = [];
   for (let i = 0; i < JSON_READS; i++) jsonMs.push((await get(path)).ms);
@@ -99,11 +125,15 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const csvMs: number[] = [];
   for (let i = 0; i < CSV_READS; i++) csvMs.push((await get(`${path}/report.csv`)).ms);
   const csvRows = csvFirst.body.toString('utf8').trimEnd().split('\n').length - 1;
-  if (csvFirst.body.length !== csvBytesWritten) throw new Error(`downloaded ${csvFirst.body.length} bytes, written ${csvBytesWritten}`);
+  if (csvFirst.body.length !== csvBytesWritten)
+    throw new Error(`downloaded ${csvFirst.body.length} bytes, written ${csvBytesWritten}`);
   // what the old route returned: the CSV as the Lambda's response body, over Lambda's 6 MB (API Gateway: 500)
   const oldResponseBytes = payloadBytes({
     statusCode: 200,
-    headers: { 'content-disposition': `attachment; filename="${event.eventId}.csv"`, 'content-type': 'text/csv; charset=utf-8' },
+    headers: {
+      'content-disposition': `attachment; filename="${event.eventId}.csv"`,
+      'content-type': 'text/csv; charset=utf-8',
+    },
     body: csvFirst.body.toString('utf8'),
   });
   const oldPathFails = oldResponseBytes > LAMBDA_LIMITS.invokeResponseBytes;
@@ -114,11 +144,26 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const csv = summarize(csvMs);
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
   const rows: [string, string][] = [
-    [`GET /api/events/{id} p50 / p99 (${JSON_READS} reads)`, `${ms(json.p50)} / ${ms(json.p99)}, ${mb(first.body.length)} (${report.intervals.length} fleet intervals; per-VEN intervals: ${report.ven_intervals})`],
-    [`GET …/report.csv → 302 → presigned S3 GET, p50 / p99 (${CSV_READS} downloads)`, `${ms(csv.p50)} / ${ms(csv.p99)}, ${mb(csvFirst.body.length)}, ${int(csvRows)} rows`],
-    ['settle (report computed and stored, ledger entries, CSV to S3)', `${Math.round(settleSeconds)} s, peak RSS +${mb(settleMemory.rss)}, heap +${mb(settleMemory.heap)}`],
-    ['CSV write alone (streamed PutObject)', `${ms(writeCsvMs)}, ${mb(csvBytesWritten)}, peak RSS +${mb(writeMemory.rss)}, heap +${mb(writeMemory.heap)}`],
-    ['the old route (CSV as the API response)', `${mb(oldResponseBytes)} as a Lambda response: ${oldPathFails ? 'over' : 'under'} the 6,291,556-byte limit (${oldPathFails ? 'API Gateway answers 500' : 'served'}); fits up to about ${int(oldPathMaxVens)} VENs`],
+    [
+      `GET /api/events/{id} p50 / p99 (${JSON_READS} reads)`,
+      `${ms(json.p50)} / ${ms(json.p99)}, ${mb(first.body.length)} (${report.intervals.length} fleet intervals; per-VEN intervals: ${report.ven_intervals})`,
+    ],
+    [
+      `GET …/report.csv → 302 → presigned S3 GET, p50 / p99 (${CSV_READS} downloads)`,
+      `${ms(csv.p50)} / ${ms(csv.p99)}, ${mb(csvFirst.body.length)}, ${int(csvRows)} rows`,
+    ],
+    [
+      'settle (report computed and stored, ledger entries, CSV to S3)',
+      `${Math.round(settleSeconds)} s, peak RSS +${mb(settleMemory.rss)}, heap +${mb(settleMemory.heap)}`,
+    ],
+    [
+      'CSV write alone (streamed PutObject)',
+      `${ms(writeCsvMs)}, ${mb(csvBytesWritten)}, peak RSS +${mb(writeMemory.rss)}, heap +${mb(writeMemory.heap)}`,
+    ],
+    [
+      'the old route (CSV as the API response)',
+      `${mb(oldResponseBytes)} as a Lambda response: ${oldPathFails ? 'over' : 'under'} the 6,291,556-byte limit (${oldPathFails ? 'API Gateway answers 500' : 'served'}); fits up to about ${int(oldPathMaxVens)} VENs`,
+    ],
     ['history written', `${Math.round(writeSeconds)} s`],
   ];
   for (const [label, value] of rows) ctx.log(`event-report: ${label}: ${value}`);
@@ -133,16 +178,30 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `HTTP with the viewer token, each following the 302 to the presigned S3 link. Memory: the process's RSS and V8 heap sampled ` +
       `every 20 ms, the peak over the value before (the stack's dynalite runs in a worker thread of this process).`,
     figures: {
-      vens: VENS, json, csv, jsonBytes: first.body.length, csvBytes: csvFirst.body.length, csvRows, writeSeconds, settleSeconds, venIntervals: report.ven_intervals,
-      settlePeakRssBytes: settleMemory.rss, settlePeakHeapBytes: settleMemory.heap, writeCsvMs, writeCsvPeakRssBytes: writeMemory.rss, writeCsvPeakHeapBytes: writeMemory.heap,
-      oldResponseBytes, oldPathFails, oldPathMaxVens,
+      vens: VENS,
+      json,
+      csv,
+      jsonBytes: first.body.length,
+      csvBytes: csvFirst.body.length,
+      csvRows,
+      writeSeconds,
+      settleSeconds,
+      venIntervals: report.ven_intervals,
+      settlePeakRssBytes: settleMemory.rss,
+      settlePeakHeapBytes: settleMemory.heap,
+      writeCsvMs,
+      writeCsvPeakRssBytes: writeMemory.rss,
+      writeCsvPeakHeapBytes: writeMemory.heap,
+      oldResponseBytes,
+      oldPathFails,
+      oldPathMaxVens,
     },
     rows,
     goals: [atMost(`24 h event report over ${int(VENS)} VENs, p99 (local)`, json.p99, 100, 'ms')],
     notes: [
-      'The JSON report serves each VEN\'s totals and the fleet\'s intervals; past 10,000 per-VEN intervals (here 288 × VENs) each VEN\'s ' +
+      "The JSON report serves each VEN's totals and the fleet's intervals; past 10,000 per-VEN intervals (here 288 × VENs) each VEN's " +
         'intervals are served only in the CSV, written to S3 at settlement and tens of MB: its downloads are fewer.',
-      'The history is the event day alone (each VEN\'s own baselinePowerKw as its baseline): the reads measured do not depend on it.',
+      "The history is the event day alone (each VEN's own baselinePowerKw as its baseline): the reads measured do not depend on it.",
     ],
     seconds: (Date.now() - started) / 1000,
   };

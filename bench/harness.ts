@@ -23,7 +23,10 @@ export function apiCaller(config: { apiUrl: string; token: string }) {
   return async (path: string, body?: unknown) => {
     const res = await fetch(`${config.apiUrl}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${config.token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${config.token}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -101,7 +104,12 @@ export interface Child {
 export function startChild(ctx: BenchContext, script: string, env: NodeJS.ProcessEnv = {}): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
     cwd: ROOT,
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: {
+      ...process.env,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const listeners = new Set<(m: Record<string, unknown>) => void>();
@@ -244,10 +252,20 @@ export async function startTimedStack(
   ctx: BenchContext,
   opts: Partial<LocalStackOptions> = {},
 ): Promise<{ stack: LocalStack; timer: StoreTimer }> {
-  await Promise.all(['dynamodb', 'errors.jsonl', 'fleet', 'shadows'].map((f) => rm(join(ctx.dir, f), { recursive: true, force: true })));
+  await Promise.all(
+    ['dynamodb', 'errors.jsonl', 'fleet', 'shadows'].map((f) => rm(join(ctx.dir, f), { recursive: true, force: true })),
+  );
   const timer = new StoreTimer();
   // the rollup pass (a minute locally) stays out of the timed runs unless a benchmark asks for it
-  const stack = await startLocalStack({ dir: ctx.dir, httpPort: 0, mqttPort: 0, fleet: false, instrumentPorts: timer.wrap, rollupIntervalMs: 3_600_000, ...opts });
+  const stack = await startLocalStack({
+    dir: ctx.dir,
+    httpPort: 0,
+    mqttPort: 0,
+    fleet: false,
+    instrumentPorts: timer.wrap,
+    rollupIntervalMs: 3_600_000,
+    ...opts,
+  });
   let closed = false;
   const close = stack.close.bind(stack);
   const closeOnce = async () => {
@@ -262,7 +280,10 @@ export async function startTimedStack(
 /** Errors recorded by the stack's error sink (refusals, failed handlers). */
 export function errorLines(file: string): { reason: string; message: string; topic?: string }[] {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   } catch {
     return [];
   }

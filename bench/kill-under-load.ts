@@ -98,7 +98,9 @@ export async function killUnderLoad(opts: KillOptions): Promise<KillRun> {
       reconnectPeriod: 0,
     });
     client.on('error', () => undefined);
-    const payload = JSON.parse(await readFile(join(ROOT, 'test', 'fixtures', 'seed-001-metering.json'), 'utf8')) as Record<string, unknown>;
+    const payload = JSON.parse(
+      await readFile(join(ROOT, 'test', 'fixtures', 'seed-001-metering.json'), 'utf8'),
+    ) as Record<string, unknown>;
     const t0 = Math.floor(Date.now() / 1000) - 3 * 86_400;
     const acked = new Set<number>();
     let sent = 0;

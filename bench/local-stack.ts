@@ -19,7 +19,19 @@ import {
 } from './harness.js';
 import { killUnderLoad, type KillRun } from './kill-under-load.js';
 import { INSTALL_HINT, mosquittoBinary, startBridge, startMosquitto } from './mosquitto.js';
-import { atLeast, atMost, int, mb, ms, notRun, round, summarize, type BenchResult, type Goal, type Summary } from './stats.js';
+import {
+  atLeast,
+  atMost,
+  int,
+  mb,
+  ms,
+  notRun,
+  round,
+  summarize,
+  type BenchResult,
+  type Goal,
+  type Summary,
+} from './stats.js';
 
 /** VPP_BENCH_QUICK=1: a smoke run of the harness (100 VENs, 15 s); its figures are not the goals' conditions. */
 const QUICK = process.env.VPP_BENCH_QUICK === '1';
@@ -89,7 +101,12 @@ export interface SoakFigures {
   readonly mosquittoVersion?: string;
 }
 
-export async function soak(ctx: BenchContext, target: Target, devices: FleetDeviceSpec[], binary?: string): Promise<SoakFigures> {
+export async function soak(
+  ctx: BenchContext,
+  target: Target,
+  devices: FleetDeviceSpec[],
+  binary?: string,
+): Promise<SoakFigures> {
   ctx.log(`  soak (${target}): ${devices.length} devices, ${SOAK_SEC} s`);
   const { stack, timer } = await startTimedStack(ctx);
   const broker = await brokerFor(ctx, target, stack, binary);
@@ -105,8 +122,19 @@ export async function soak(ctx: BenchContext, target: Target, devices: FleetDevi
     }
     lastTick = tick;
   });
-  child.send({ type: 'start', host: '127.0.0.1', port: broker.port, caFile: ctx.ca.caFile, dataDir: join(ctx.dir, 'fleet-data', target), devices, connectConcurrency: 32 });
-  const started = await child.next<{ type: string; connected: number; ms: number; error?: string }>((m) => m.type === 'started' || m.type === 'failed', 240_000);
+  child.send({
+    type: 'start',
+    host: '127.0.0.1',
+    port: broker.port,
+    caFile: ctx.ca.caFile,
+    dataDir: join(ctx.dir, 'fleet-data', target),
+    devices,
+    connectConcurrency: 32,
+  });
+  const started = await child.next<{ type: string; connected: number; ms: number; error?: string }>(
+    (m) => m.type === 'started' || m.type === 'failed',
+    240_000,
+  );
   if (started.type === 'failed') throw new Error(`fleet: ${started.error}`);
   ctx.log(`    ${started.connected}/${devices.length} connected in ${Math.round(started.ms)} ms`);
   await sleep(WARMUP_SEC * 1000);
@@ -147,14 +175,21 @@ export async function soak(ctx: BenchContext, target: Target, devices: FleetDevi
     connectMs: started.ms,
     windowSec: seconds,
     storedPerSec: storedInWindow / seconds,
-    devicePublishesPerSec: { metering: perSec('metering'), telemetry: perSec('telemetry'), shadow: perSec('shadow'), other: perSec('other') },
+    devicePublishesPerSec: {
+      metering: perSec('metering'),
+      telemetry: perSec('telemetry'),
+      shadow: perSec('shadow'),
+      other: perSec('other'),
+    },
     latencyMs: summarize(latencies),
     handlerStoreMs: summarize(timer.storeMs.slice(0, storeWindow)),
     meteringIn: published.size,
     meteringStored: published.size - missing.length,
     lost: missing.length,
     errorSink: errors.length,
-    cpuPercent: Object.fromEntries(Object.keys(pids).map((k) => [k, round(cpuPercent(before[k]!, after[k]!, seconds), 1)])),
+    cpuPercent: Object.fromEntries(
+      Object.keys(pids).map((k) => [k, round(cpuPercent(before[k]!, after[k]!, seconds), 1)]),
+    ),
     rssBytes: Object.fromEntries(Object.keys(pids).map((k) => [k, after[k]!.rssBytes])),
     fleetStopMs: stopped.ms,
     fleetWarnings: fleetTick?.warnings ?? 0,
@@ -199,8 +234,18 @@ export async function rateSearch(
     if (m.type !== 'tick') return;
     for (const [venId, ts, t] of m.metering as [string, number, number][]) published.set(meteringKey(venId, ts), t);
   });
-  child.send({ type: 'start', host: '127.0.0.1', port: broker.port, caFile: ctx.ca.caFile, topic: topics.metering, devices });
-  const connected = await child.next<{ type: string; error?: string }>((m) => m.type === 'connected' || m.type === 'failed', 60_000);
+  child.send({
+    type: 'start',
+    host: '127.0.0.1',
+    port: broker.port,
+    caFile: ctx.ca.caFile,
+    topic: topics.metering,
+    devices,
+  });
+  const connected = await child.next<{ type: string; error?: string }>(
+    (m) => m.type === 'connected' || m.type === 'failed',
+    60_000,
+  );
   if (connected.type === 'failed') throw new Error(`load generator: ${connected.error}`);
 
   const pids = { stack: process.pid, load: child.pid, ...(broker.mosquitto && { mosquitto: broker.mosquitto.pid }) };
@@ -210,7 +255,10 @@ export async function rateSearch(
     const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procStats(pid)]));
     const t0 = now();
     child.send({ type: 'rate', rate, seconds: STEP_SEC });
-    const done = await child.next<{ sent: number; seconds: number }>((m) => m.type === 'stepped', (STEP_SEC + 30) * 1000);
+    const done = await child.next<{ sent: number; seconds: number }>(
+      (m) => m.type === 'stepped',
+      (STEP_SEC + 30) * 1000,
+    );
     const t1 = now();
     const after = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procStats(pid)]));
     await sleep(300); // the last tick
@@ -233,10 +281,14 @@ export async function rateSearch(
       storedPerSec,
       latencyMs,
       unstoredAfterDrain: unstored.length,
-      cpuPercent: Object.fromEntries(Object.keys(pids).map((k) => [k, round(cpuPercent(before[k]!, after[k]!, (t1 - t0) / 1000), 1)])),
+      cpuPercent: Object.fromEntries(
+        Object.keys(pids).map((k) => [k, round(cpuPercent(before[k]!, after[k]!, (t1 - t0) / 1000), 1)]),
+      ),
       pass: latencyMs.p99 <= P99_LIMIT_MS && unstored.length === 0 && storedPerSec >= KEEP_UP * rate,
     };
-    ctx.log(`    ${rate} msg/s: stored ${int(step.storedPerSec)}/s, p50 ${round(latencyMs.p50)} ms, p99 ${round(latencyMs.p99)} ms, cpu ${JSON.stringify(step.cpuPercent)}${step.pass ? '' : ' → over the limit'}`);
+    ctx.log(
+      `    ${rate} msg/s: stored ${int(step.storedPerSec)}/s, p50 ${round(latencyMs.p50)} ms, p99 ${round(latencyMs.p99)} ms, cpu ${JSON.stringify(step.cpuPercent)}${step.pass ? '' : ' → over the limit'}`,
+    );
     await stack.settle();
     return step;
   };
@@ -291,7 +343,10 @@ const BURST_SEC = QUICK ? 4 : 10;
  * connections at QoS 1. The stack's RSS is sampled every 100 ms; the streams' bound (LocalStackOptions.streamBacklog)
  * is what keeps it flat: past it the broker stops reading and the backlog waits in the publishers' sockets.
  */
-async function burst(ctx: BenchContext, devices: { thingName: string; certFile: string; keyFile: string }[]): Promise<BurstFigures> {
+async function burst(
+  ctx: BenchContext,
+  devices: { thingName: string; certFile: string; keyFile: string }[],
+): Promise<BurstFigures> {
   ctx.log(`  10× burst: ${BURST_BASE} → ${BURST_BASE * 10} msg/s for ${BURST_SEC} s`);
   const { stack, timer } = await startTimedStack(ctx);
   const child = startChild(ctx, 'bench/load-child.ts');
@@ -300,8 +355,18 @@ async function burst(ctx: BenchContext, devices: { thingName: string; certFile: 
     if (m.type !== 'tick') return;
     for (const [venId, ts, t] of m.metering as [string, number, number][]) published.set(meteringKey(venId, ts), t);
   });
-  child.send({ type: 'start', host: '127.0.0.1', port: stack.config.mqtt.port, caFile: ctx.ca.caFile, topic: topics.metering, devices });
-  const connected = await child.next<{ type: string; error?: string }>((m) => m.type === 'connected' || m.type === 'failed', 60_000);
+  child.send({
+    type: 'start',
+    host: '127.0.0.1',
+    port: stack.config.mqtt.port,
+    caFile: ctx.ca.caFile,
+    topic: topics.metering,
+    devices,
+  });
+  const connected = await child.next<{ type: string; error?: string }>(
+    (m) => m.type === 'connected' || m.type === 'failed',
+    60_000,
+  );
   if (connected.type === 'failed') throw new Error(`load generator: ${connected.error}`);
   const step = async (rate: number, seconds: number) => {
     child.send({ type: 'rate', rate, seconds });
@@ -353,7 +418,10 @@ const KILL_RATE = 1000;
 const KILL_AFTER_MS = QUICK ? 2000 : 5000;
 
 const lat = (s: Summary) => `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)} (n = ${int(s.n)})`;
-const cpuLine = (c: Record<string, number>) => Object.entries(c).map(([k, v]) => `${k} ${v}%`).join(', ');
+const cpuLine = (c: Record<string, number>) =>
+  Object.entries(c)
+    .map(([k, v]) => `${k} ${v}%`)
+    .join(', ');
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const started = Date.now();
@@ -378,7 +446,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const rateMosquitto = binary ? await rateSearch(ctx, 'mosquitto', load, binary) : undefined;
   const burstRun = await burst(ctx, load);
   ctx.log(`  kill -9 under load: ${KILL_RATE} msg/s QoS 1, SIGKILL after ${KILL_AFTER_MS} ms, restart`);
-  const kill: KillRun = await killUnderLoad({ dir: join(ctx.dir, 'kill9'), rate: KILL_RATE, killAfterMs: KILL_AFTER_MS, timeoutMs: 120_000 });
+  const kill: KillRun = await killUnderLoad({
+    dir: join(ctx.dir, 'kill9'),
+    rate: KILL_RATE,
+    killAfterMs: KILL_AFTER_MS,
+    timeoutMs: 120_000,
+  });
   ctx.log(`    sent ${kill.sent}, acked ${kill.acked}, lost ${kill.lost}, recovered in ${ms(kill.recoveryMs)}`);
 
   ctx.measured.handlerStoreMsP50 = embedded.handlerStoreMs.p50;
@@ -422,10 +495,18 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   ];
   if (viaMosquitto && rateMosquitto) {
     const p99Ratio = embedded.latencyMs.p99 / viaMosquitto.latencyMs.p99;
-    goals.push(atMost('embedded vs Mosquitto: soak p99 latency (embedded / Mosquitto)', p99Ratio, 1.5, '×', (v) => String(round(v, 2))));
+    goals.push(
+      atMost('embedded vs Mosquitto: soak p99 latency (embedded / Mosquitto)', p99Ratio, 1.5, '×', (v) =>
+        String(round(v, 2)),
+      ),
+    );
     if (rateMosquitto.maxSustained > 0 && rateEmbedded.maxSustained > 0) {
       const rateRatio = rateMosquitto.maxSustained / rateEmbedded.maxSustained;
-      goals.push(atMost('embedded vs Mosquitto: max sustained rate (Mosquitto / embedded)', rateRatio, 1.5, '×', (v) => String(round(v, 2))));
+      goals.push(
+        atMost('embedded vs Mosquitto: max sustained rate (Mosquitto / embedded)', rateRatio, 1.5, '×', (v) =>
+          String(round(v, 2)),
+        ),
+      );
     } else {
       goals.push({
         name: 'embedded vs Mosquitto: max sustained rate (Mosquitto / embedded)',
@@ -437,19 +518,35 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     }
   } else {
     const why = `mosquitto is not installed; install it with \`${INSTALL_HINT}\` and rerun`;
-    goals.push(notRun('embedded vs Mosquitto: soak p99 latency ratio', '≤ 1.5×', why), notRun('embedded vs Mosquitto: max-rate ratio', '≤ 1.5×', why));
+    goals.push(
+      notRun('embedded vs Mosquitto: soak p99 latency ratio', '≤ 1.5×', why),
+      notRun('embedded vs Mosquitto: max-rate ratio', '≤ 1.5×', why),
+    );
   }
 
   const soakRows = (s: SoakFigures): [string, string][] => [
     [`${s.target}: devices connected / time`, `${s.connected}/${s.devices} in ${ms(s.connectMs)}`],
-    [`${s.target}: device publishes/s in the window`, Object.entries(s.devicePublishesPerSec).map(([k, v]) => `${k} ${v}`).join(', ')],
+    [
+      `${s.target}: device publishes/s in the window`,
+      Object.entries(s.devicePublishesPerSec)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
     [`${s.target}: metering stored/s (sustained)`, `${round(s.storedPerSec, 1)}`],
     [`${s.target}: publish→stored`, lat(s.latencyMs)],
     [`${s.target}: handler store time (series write start → heartbeat done)`, lat(s.handlerStoreMs)],
-    [`${s.target}: metering in / stored / lost (whole run)`, `${int(s.meteringIn)} / ${int(s.meteringStored)} / ${s.lost}`],
+    [
+      `${s.target}: metering in / stored / lost (whole run)`,
+      `${int(s.meteringIn)} / ${int(s.meteringStored)} / ${s.lost}`,
+    ],
     [`${s.target}: error sink lines`, `${s.errorSink}`],
     [`${s.target}: CPU (% of one core)`, cpuLine(s.cpuPercent)],
-    [`${s.target}: RSS`, Object.entries(s.rssBytes).map(([k, v]) => `${k} ${mb(v)}`).join(', ')],
+    [
+      `${s.target}: RSS`,
+      Object.entries(s.rssBytes)
+        .map(([k, v]) => `${k} ${mb(v)}`)
+        .join(', '),
+    ],
   ];
   const rateRows = (r: RateFigures): [string, string][] => [
     [`${r.target}: max sustained rate (p99 ≤ 1 s, keeping up, all stored)`, `${int(r.maxSustained)} msg/s`],
@@ -468,7 +565,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `shadow every 30 s) plus the gateway of site-gt; after all connect and ${WARMUP_SEC} s of warm-up, a ${SOAK_SEC} s window. ` +
       '"Published" is when a device hands a metering message to its MQTT client (the fleet process wraps DeviceConnection.publish); ' +
       '"stored" is when the time-series write holding the message and then a registry heartbeat of its VEN at or after its time have completed, taken ' +
-      'by wrapping the stack\'s ingest ports (LocalStackOptions.instrumentPorts). Both clocks are performance.timeOrigin + performance.now() ' +
+      "by wrapping the stack's ingest ports (LocalStackOptions.instrumentPorts). Both clocks are performance.timeOrigin + performance.now() " +
       'on one machine. Latency covers messages published in the window; "nothing lost" compares every metering message the fleet published ' +
       `from start to stop with those stored (after the fleet stopped and the stack settled, ${DRAIN_TIMEOUT_MS / 1000} s at most). ` +
       `Rate search: a child process with ${LOAD_CONNECTIONS} mqtt.js connections (one certificate and client id per VEN) publishes the agent's ` +
@@ -479,27 +576,55 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       '`use_identity_as_username`) in place of the embedded broker, and one mqtt.js client in the bench process subscribed to ' +
       'volttron/metering that hands each message to the same rules engine (LocalStack.deliverToRules). CPU is per process, in % of one core. ' +
       `10× burst: the load generator at ${BURST_BASE} msg/s for 5 s, then ${BURST_BASE * 10} msg/s for ${BURST_SEC} s; the stack's RSS sampled every ` +
-      '100 ms; bounded means its peak from the second half of the burst to the end of the drain is at most 64 MB above the first half\'s. ' +
+      "100 ms; bounded means its peak from the second half of the burst to the end of the drain is at most 64 MB above the first half's. " +
       `kill -9: bin/local.ts in a child process, one mqtt.js publisher at ${KILL_RATE} msg/s QoS 1 (each message its own timestamp), SIGKILL ` +
       `after ${KILL_AFTER_MS / 1000} s, a restart on the same folder, then every message acknowledged before the kill is looked for through ` +
       'GET /api/vens/{id}/telemetry (bench/kill-under-load.ts).',
-    figures: { certificates: { count: names.length, seconds: issueSec }, embedded, mosquitto: viaMosquitto ?? 'not run', rateEmbedded, rateMosquitto: rateMosquitto ?? 'not run', burst: burstRun, kill },
+    figures: {
+      certificates: { count: names.length, seconds: issueSec },
+      embedded,
+      mosquitto: viaMosquitto ?? 'not run',
+      rateEmbedded,
+      rateMosquitto: rateMosquitto ?? 'not run',
+      burst: burstRun,
+      kill,
+    },
     rows: [
       ['certificates issued (openssl, 8 at a time)', `${names.length} in ${round(issueSec, 1)} s`],
       ...soakRows(embedded),
-      ...(viaMosquitto ? soakRows(viaMosquitto) : [['mosquitto soak', `not run: install with \`${INSTALL_HINT}\``] as [string, string]]),
+      ...(viaMosquitto
+        ? soakRows(viaMosquitto)
+        : [['mosquitto soak', `not run: install with \`${INSTALL_HINT}\``] as [string, string]]),
       ...rateRows(rateEmbedded),
       ...(rateMosquitto ? rateRows(rateMosquitto) : []),
-      ['10× burst: sent / stored, drained in', `${int(burstRun.sent)} / ${int(burstRun.stored)}, ${ms(burstRun.drainMs)} after the burst`],
-      ['10× burst: stack RSS before → peak (first half of the burst; then to the end of the drain)', `${mb(burstRun.rssBeforeBytes)} → ${mb(burstRun.rssPeakFirstHalfBytes)}; ${mb(burstRun.rssPeakLaterBytes)}`],
-      ['10× burst: largest stream backlog, puts waiting for room', `${int(burstRun.maxBacklog)} records, ${int(burstRun.maxWaiting)} puts`],
-      ['kill -9: sent / acknowledged / acknowledged and stored / lost', `${int(kill.sent)} / ${int(kill.acked)} / ${int(kill.ackedStored)} / ${int(kill.lost)}`],
+      [
+        '10× burst: sent / stored, drained in',
+        `${int(burstRun.sent)} / ${int(burstRun.stored)}, ${ms(burstRun.drainMs)} after the burst`,
+      ],
+      [
+        '10× burst: stack RSS before → peak (first half of the burst; then to the end of the drain)',
+        `${mb(burstRun.rssBeforeBytes)} → ${mb(burstRun.rssPeakFirstHalfBytes)}; ${mb(burstRun.rssPeakLaterBytes)}`,
+      ],
+      [
+        '10× burst: largest stream backlog, puts waiting for room',
+        `${int(burstRun.maxBacklog)} records, ${int(burstRun.maxWaiting)} puts`,
+      ],
+      [
+        'kill -9: sent / acknowledged / acknowledged and stored / lost',
+        `${int(kill.sent)} / ${int(kill.acked)} / ${int(kill.ackedStored)} / ${int(kill.lost)}`,
+      ],
       ['kill -9: unacknowledged but stored (would be resent)', `${int(kill.unackedStored)}`],
       ['kill -9: restart → every acknowledged message stored', ms(kill.recoveryMs)],
       ...(viaMosquitto && rateMosquitto
         ? ([
-            ['embedded / Mosquitto: soak p50, p99', `${round(embedded.latencyMs.p50 / viaMosquitto.latencyMs.p50, 2)}×, ${round(embedded.latencyMs.p99 / viaMosquitto.latencyMs.p99, 2)}×`],
-            ['Mosquitto / embedded: max sustained rate', `${round(rateMosquitto.maxSustained / Math.max(1, rateEmbedded.maxSustained), 2)}×`],
+            [
+              'embedded / Mosquitto: soak p50, p99',
+              `${round(embedded.latencyMs.p50 / viaMosquitto.latencyMs.p50, 2)}×, ${round(embedded.latencyMs.p99 / viaMosquitto.latencyMs.p99, 2)}×`,
+            ],
+            [
+              'Mosquitto / embedded: max sustained rate',
+              `${round(rateMosquitto.maxSustained / Math.max(1, rateEmbedded.maxSustained), 2)}×`,
+            ],
             ['Mosquitto version', viaMosquitto.mosquittoVersion ?? '?'],
           ] as [string, string][])
         : []),
@@ -510,7 +635,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   };
 }
 
-function notesFor(embedded: SoakFigures, mosq: SoakFigures | undefined, rate: RateFigures, rateMosq: RateFigures | undefined): string[] {
+function notesFor(
+  embedded: SoakFigures,
+  mosq: SoakFigures | undefined,
+  rate: RateFigures,
+  rateMosq: RateFigures | undefined,
+): string[] {
   const notes: string[] = [];
   const failing = rate.steps.find((s) => !s.pass);
   notes.push(
@@ -531,10 +661,10 @@ function notesFor(embedded: SoakFigures, mosq: SoakFigures | undefined, rate: Ra
     );
   }
   notes.push(
-    'Durability: a QoS 1 PUBACK leaves the broker only once kinesalite has answered the put (the record is in LevelDB\'s log); the kill -9 ' +
+    "Durability: a QoS 1 PUBACK leaves the broker only once kinesalite has answered the put (the record is in LevelDB's log); the kill -9 " +
       'run counts the messages acknowledged before the SIGKILL that the restarted stack never stored. The burst run shows the stream bound ' +
       'at work: past LocalStackOptions.streamBacklog unconsumed records the broker withholds PUBACKs and stops reading, and the backlog ' +
-      'waits in the publishers\' sockets instead of the stack\'s memory; what the stack holds is the batches under way.',
+      "waits in the publishers' sockets instead of the stack's memory; what the stack holds is the batches under way.",
   );
   if (mosq) {
     notes.push(
@@ -545,11 +675,14 @@ function notesFor(embedded: SoakFigures, mosq: SoakFigures | undefined, rate: Ra
         'stacks as the issue defines them, and most of the difference is that extra work in an already busy process, not aedes.',
     );
   }
-  if (rateMosq) notes.push(`Max sustained rate through Mosquitto: ${int(rateMosq.maxSustained)} msg/s; embedded ${int(rate.maxSustained)} msg/s.`);
+  if (rateMosq)
+    notes.push(
+      `Max sustained rate through Mosquitto: ${int(rateMosq.maxSustained)} msg/s; embedded ${int(rate.maxSustained)} msg/s.`,
+    );
   notes.push(
     'Run-to-run spread: this close to saturation the tail moves with everything else on this 2-vCPU virtual machine. Over the full ' +
       'runs made while writing this benchmark, the embedded soak p99 was between 0.43 s and 1.05 s with the concurrency cap (2.2 s ' +
-      'before it), and the embedded / Mosquitto p99 ratio between 1.4× and 1.9×. Read one run\'s ratio as ±30%; the medians and the ' +
+      "before it), and the embedded / Mosquitto p99 ratio between 1.4× and 1.9×. Read one run's ratio as ±30%; the medians and the " +
       'maximum rates are steadier.',
   );
   return notes;

@@ -17,7 +17,10 @@ const ROUNDS = 15;
 function instantPorts(): Ports & { records: number } {
   const counter = {
     records: 0,
-    telemetry: { write: async (r: readonly unknown[]) => void (counter.records += r.length), query: async () => ({ items: [] }) },
+    telemetry: {
+      write: async (r: readonly unknown[]) => void (counter.records += r.length),
+      query: async () => ({ items: [] }),
+    },
     registry: {
       recordHeartbeat: async () => undefined,
       recordPresence: async () => undefined,
@@ -33,7 +36,12 @@ function instantPorts(): Ports & { records: number } {
 
 /** What the Lambda runtime hands the handler: the device's JSON plus the rule's topic(), clientid(), timestamp(). */
 const ruleEventJson = (payload: string, clientId: string) =>
-  JSON.stringify({ ...JSON.parse(payload), iot_topic: topics.metering, iot_client_id: clientId, iot_received_at: 1729700000123 });
+  JSON.stringify({
+    ...JSON.parse(payload),
+    iot_topic: topics.metering,
+    iot_client_id: clientId,
+    iot_received_at: 1729700000123,
+  });
 
 async function timeDomain(eventJson: string, ports: ReturnType<typeof instantPorts>): Promise<number> {
   const start = process.hrtime.bigint();
@@ -75,7 +83,15 @@ async function compare(payload: string, clientId: string) {
   }
   const floorUs = median(floor);
   const domainUs = median(domain);
-  return { floorUs, domainUs, ratio: domainUs / floorUs, msgPerSec: 1e6 / domainUs, floorRounds: floor, domainRounds: domain, bytes: payload.length };
+  return {
+    floorUs,
+    domainUs,
+    ratio: domainUs / floorUs,
+    msgPerSec: 1e6 / domainUs,
+    floorRounds: floor,
+    domainRounds: domain,
+    bytes: payload.length,
+  };
 }
 
 export async function run(): Promise<BenchResult> {
@@ -98,7 +114,7 @@ export async function run(): Promise<BenchResult> {
       'event (the seed plus `iot_topic`, `iot_client_id`, `iot_received_at`), then `handleRuleEvent` with the metering ingest (split the ' +
       'rule event, validate, check identity, map to time-series records, build the registry summary with the shed capability), with every ' +
       'store port resolving at once. One message at a time, each awaited, as one Lambda invocation would. Figures are medians of the rounds; ' +
-      'msg/s = 1 / median domain time. The same comparison on the agent\'s own payload (8 circuits, 8 loads) is shown for reference.',
+      "msg/s = 1 / median domain time. The same comparison on the agent's own payload (8 circuits, 8 loads) is shown for reference.",
     figures: { seed: s, agentPayload: a, perRound: PER_ROUND, rounds: ROUNDS },
     rows: [
       ['seed payload', `${s.bytes} bytes, 2 circuits, 1 load → 3 records`],
@@ -106,7 +122,10 @@ export async function run(): Promise<BenchResult> {
       ['domain per message, median', us(s.domainUs)],
       ['domain / floor (ratio of medians)', `${round(s.ratio, 2)}×`],
       ['domain throughput on one core', `${int(s.msgPerSec)} msg/s`],
-      ['agent payload (8 circuits + 8 loads, 9 records): floor / domain', `${us(a.floorUs)} / ${us(a.domainUs)} (${round(a.ratio, 2)}×, ${int(a.msgPerSec)} msg/s)`],
+      [
+        'agent payload (8 circuits + 8 loads, 9 records): floor / domain',
+        `${us(a.floorUs)} / ${us(a.domainUs)} (${round(a.ratio, 2)}×, ${int(a.msgPerSec)} msg/s)`,
+      ],
     ],
     goals: [
       atMost('domain cost vs floor (seed)', s.ratio, 2, '× floor', (v) => String(round(v, 2))),

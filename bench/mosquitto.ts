@@ -91,7 +91,13 @@ export async function startMosquitto(ctx: BenchContext, binary: string): Promise
 /** Until a TLS handshake with a device certificate succeeds on the port. */
 async function waitForTls(port: number, ctx: BenchContext): Promise<void> {
   const [probe] = (await ctx.issue([BRIDGE_CLIENT])).values();
-  const opts = { host: '127.0.0.1', port, ca: readFileSync(ctx.ca.caFile), cert: readFileSync(probe!.certFile), key: readFileSync(probe!.keyFile) };
+  const opts = {
+    host: '127.0.0.1',
+    port,
+    ca: readFileSync(ctx.ca.caFile),
+    cert: readFileSync(probe!.certFile),
+    key: readFileSync(probe!.keyFile),
+  };
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect(opts, () => {
@@ -113,7 +119,11 @@ const VEN_ID = /^\{"venId":"([^"]+)"/;
  * engine. Mosquitto does not tell a subscriber who published, so the bridge vouches for the payload's venId (the
  * metering rule's identity check then holds by construction; Mosquitto's ACL has already bound topics to certificates).
  */
-export async function startBridge(ctx: BenchContext, port: number, stack: LocalStack): Promise<{ client: MqttClient; stop(): Promise<void> }> {
+export async function startBridge(
+  ctx: BenchContext,
+  port: number,
+  stack: LocalStack,
+): Promise<{ client: MqttClient; stop(): Promise<void> }> {
   const cert = (await ctx.issue([BRIDGE_CLIENT])).get(BRIDGE_CLIENT)!;
   const client = await mqtt.connectAsync({
     host: '127.0.0.1',
@@ -127,7 +137,9 @@ export async function startBridge(ctx: BenchContext, port: number, stack: LocalS
     cert: readFileSync(cert.certFile),
     key: readFileSync(cert.keyFile),
   });
-  client.on('message', (topic, payload) => stack.deliverToRules(topic, payload, VEN_ID.exec(payload.toString('utf8', 0, 64))?.[1]));
+  client.on('message', (topic, payload) =>
+    stack.deliverToRules(topic, payload, VEN_ID.exec(payload.toString('utf8', 0, 64))?.[1]),
+  );
   const granted = await client.subscribeAsync(topics.metering, { qos: 1 });
   if (granted[0]?.qos !== 1) throw new Error(`mosquitto refused the bridge subscription: ${JSON.stringify(granted)}`);
   const stop = () => client.endAsync().catch(() => undefined);

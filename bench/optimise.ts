@@ -2,7 +2,13 @@
 // LP, and what the schedules cost against the naive rule and doing nothing on a generated week of prices.
 import { loadavg } from 'node:os';
 import { generatedPrices, seeded } from '../lambdas/core/optimise/price-series.js';
-import { doNothing, naiveSchedule, optimiseSchedule, optimiseSchedules, type ScheduleProblem } from '../lambdas/core/optimise/schedule.js';
+import {
+  doNothing,
+  naiveSchedule,
+  optimiseSchedule,
+  optimiseSchedules,
+  type ScheduleProblem,
+} from '../lambdas/core/optimise/schedule.js';
 import { loadSolver } from '../lambdas/core/optimise/solver.js';
 import { atMost, int, ms, round, summarize, type BenchResult } from './stats.js';
 
@@ -19,7 +25,9 @@ function fleet(): Omit<ScheduleProblem, 'prices'>[] {
     const power = round(energy * between(0.25, 1), 1);
     const initial = round(between(20, 80), 0);
     const peakLoad = energy * between(0.1, 0.5);
-    const load = Array.from({ length: 96 }, (_, t) => round(peakLoad * (0.4 + 0.6 * Math.exp(-(((t / 4 - 18.5) / 3) ** 2))), 2));
+    const load = Array.from({ length: 96 }, (_, t) =>
+      round(peakLoad * (0.4 + 0.6 * Math.exp(-(((t / 4 - 18.5) / 3) ** 2))), 2),
+    );
     return {
       battery: {
         energy_kwh: energy,
@@ -109,23 +117,45 @@ export async function run(): Promise<BenchResult> {
       `per battery for one day (build, solve, read back), then all ${BATTERIES} as one joint LP (${BATTERIES * 96 * 8} columns), ` +
       `${JOINT_ROUNDS} times. Cost: every battery on every day of the week, each day starting and ending at the battery's ` +
       'initial SOC; naive = full power into the cheapest slots until full, out in the dearest until empty, topped up to ' +
-      'the final SOC; do nothing = the battery idles. Costs are the sites\' energy bills (load included), in price units.',
+      "the final SOC; do nothing = the battery idles. Costs are the sites' energy bills (load included), in price units.",
     figures: {
       batteries: BATTERIES,
       slots: 96,
       eachMs: eachSummary,
       eachTotalMs: eachTotal,
       jointMs: jointSummary,
-      week: { days, optimum, naive, nothing, savingVsNothing, naiveSaving, costlierThanNaive, objectiveAboveNaive, penaltyDays },
+      week: {
+        days,
+        optimum,
+        naive,
+        nothing,
+        savingVsNothing,
+        naiveSaving,
+        costlierThanNaive,
+        objectiveAboveNaive,
+        penaltyDays,
+      },
       loadAverage: { before: loadBefore, after: loadAfter },
     },
     rows: [
-      [`one LP per battery: ${BATTERIES} solves`, `${ms(eachTotal)} in all; p50 ${ms(eachSummary.p50)}, p90 ${ms(eachSummary.p90)}, max ${ms(eachSummary.max)}`],
-      [`one joint LP of ${BATTERIES} batteries`, `median ${ms(jointSummary.p50)} (min ${ms(jointSummary.min)}, max ${ms(jointSummary.max)})`],
+      [
+        `one LP per battery: ${BATTERIES} solves`,
+        `${ms(eachTotal)} in all; p50 ${ms(eachSummary.p50)}, p90 ${ms(eachSummary.p90)}, max ${ms(eachSummary.max)}`,
+      ],
+      [
+        `one joint LP of ${BATTERIES} batteries`,
+        `median ${ms(jointSummary.p50)} (min ${ms(jointSummary.min)}, max ${ms(jointSummary.max)})`,
+      ],
       [`week cost, ${BATTERIES} sites: do nothing`, int(nothing)],
       ['week cost: naive rule', `${int(naive)} (saves ${int(naiveSaving)})`],
-      ['week cost: LP schedule', `${int(optimum)} (saves ${int(savingVsNothing)}, ${round((savingVsNothing / naiveSaving) * 100 - 100)}% more than naive)`],
-      ['battery-days where the LP costs more than a naive schedule without penalties', `${costlierThanNaive} of ${days}`],
+      [
+        'week cost: LP schedule',
+        `${int(optimum)} (saves ${int(savingVsNothing)}, ${round((savingVsNothing / naiveSaving) * 100 - 100)}% more than naive)`,
+      ],
+      [
+        'battery-days where the LP costs more than a naive schedule without penalties',
+        `${costlierThanNaive} of ${days}`,
+      ],
       ['load average (1 min) before / after', `${round(loadBefore)} / ${round(loadAfter)}`],
     ],
     goals: [
@@ -137,7 +167,7 @@ export async function run(): Promise<BenchResult> {
         `(cost + penalties) was above naive's on ${objectiveAboveNaive}: the optimum never is, by construction.`,
       'The joint LP is the same problem as the separate ones (the batteries share no constraint yet); it measures HiGHS on a larger model. ' +
         'A shared constraint (a feeder limit, a portfolio commitment) would need it.',
-      'The 30 s goal is the API Lambda\'s timeout: a whole fleet re-planned in one invocation. The machine is shared (see the load average).',
+      "The 30 s goal is the API Lambda's timeout: a whole fleet re-planned in one invocation. The machine is shared (see the load average).",
     ],
     seconds: (Date.now() - started) / 1000,
   };

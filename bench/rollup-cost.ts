@@ -26,7 +26,9 @@ export interface RollupCostInput {
 
 export function rollupCostLine(c: RollupCostInput) {
   const row = intervalRow(Date.UTC(2026, 10, 1), [{ time: 0, kw: 1.234, socPct: 55.5, shedKw: 0.5 }], true);
-  const rowBytes = c.itemSize(rollupItem('ven-00042', '15m', { ...row, kwSum: 1.2345678901234, importKwh: 0.30864197530864 }, 1_800_000_000));
+  const rowBytes = c.itemSize(
+    rollupItem('ven-00042', '15m', { ...row, kwSum: 1.2345678901234, importKwh: 0.30864197530864 }, 1_800_000_000),
+  );
   const units = (bytes: number) => Math.max(1, Math.ceil(bytes / (4 * KB)));
   const read = (bytes: number) => units(bytes) * 0.5; // eventually consistent
   const consistentRead = (bytes: number) => units(bytes); // the pass reads what it has just put, and the samples
@@ -47,6 +49,10 @@ export function rollupCostLine(c: RollupCostInput) {
       `${wru.toLocaleString()} WRU (4 rows of ${rowBytes} B a pass), ${rru.toLocaleString()} RRU (children, ${c.timeseriesBytesPerSample ? '15 min of samples, ' : ''}registry listing), ` +
       `${Math.round(storedGb * 1e6) / 1e3} MB held at steady state (${ROWS_PER_MONTH.toLocaleString()} rows a month kept ${c.archiveRetentionDays} days), Lambda ${PASS_MS_PER_VEN} ms a pass (stated)` +
       `${c.timeseriesBytesPerSample ? '' : '; Timestream queries of the pass not priced'}`,
-    usd: wru * c.prices.dynamodb.wru + rru * c.prices.dynamodb.rru + storedGb * c.prices.dynamodb.storageGbMonth + lambdaUsd,
+    usd:
+      wru * c.prices.dynamodb.wru +
+      rru * c.prices.dynamodb.rru +
+      storedGb * c.prices.dynamodb.storageGbMonth +
+      lambdaUsd,
   };
 }

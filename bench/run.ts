@@ -36,7 +36,8 @@ const selected = wanted.length ? BENCHES.filter((b) => wanted.includes(b.id)) : 
 
 const started = new Date();
 const dir = await mkdtemp(join(tmpdir(), 'vpp-bench-'));
-const log = (line: string) => console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const log = (line: string) =>
+  console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const ctx = createContext(dir, log);
 
 let interrupted = false;

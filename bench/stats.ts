@@ -32,7 +32,11 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
-export const median = (values: readonly number[]) => percentile([...values].sort((a, b) => a - b), 50);
+export const median = (values: readonly number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 /** A goal as the issue states it, and how the measurement did against it. */
 export interface Goal {
@@ -46,10 +50,17 @@ export interface Goal {
   readonly note?: string;
 }
 
-const withUnit = (v: string, unit: string) => (unit.startsWith('×') ? `${v}${unit}` : unit === '$' ? `$${v}` : `${v} ${unit}`.trim());
+const withUnit = (v: string, unit: string) =>
+  unit.startsWith('×') ? `${v}${unit}` : unit === '$' ? `$${v}` : `${v} ${unit}`.trim();
 
 /** `at most`: met when value ≤ limit; the note says by how much it missed. */
-export function atMost(name: string, value: number, limit: number, unit: string, fmt = (v: number) => String(round(v))): Goal {
+export function atMost(
+  name: string,
+  value: number,
+  limit: number,
+  unit: string,
+  fmt = (v: number) => String(round(v)),
+): Goal {
   const met = value <= limit;
   return {
     name,
@@ -60,7 +71,13 @@ export function atMost(name: string, value: number, limit: number, unit: string,
   };
 }
 
-export function atLeast(name: string, value: number, floor: number, unit: string, fmt = (v: number) => String(round(v))): Goal {
+export function atLeast(
+  name: string,
+  value: number,
+  floor: number,
+  unit: string,
+  fmt = (v: number) => String(round(v)),
+): Goal {
   const met = value >= floor;
   return {
     name,
@@ -71,7 +88,13 @@ export function atLeast(name: string, value: number, floor: number, unit: string
   };
 }
 
-export const notRun = (name: string, target: string, why: string): Goal => ({ name, target, value: 'not run', met: null, note: why });
+export const notRun = (name: string, target: string, why: string): Goal => ({
+  name,
+  target,
+  value: 'not run',
+  met: null,
+  note: why,
+});
 
 export interface BenchResult {
   readonly id: string;
@@ -107,7 +130,10 @@ export function machine(): Machine {
   };
 }
 
-export function round(v: number, digits = v !== 0 && Math.abs(v) < 10 ? 2 : v !== 0 && Math.abs(v) < 100 ? 1 : 0): number {
+export function round(
+  v: number,
+  digits = v !== 0 && Math.abs(v) < 10 ? 2 : v !== 0 && Math.abs(v) < 100 ? 1 : 0,
+): number {
   if (!Number.isFinite(v)) return v;
   const f = 10 ** digits;
   return Math.round(v * f) / f;
@@ -149,7 +175,8 @@ export function report(results: readonly BenchResult[], m: Machine, date: Date, 
     '| --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
-    for (const g of r.goals) out.push(`| ${r.id} | ${md(g.name)} | ${md(g.value)} | ${md(g.target)} | ${md(withNote(g, verdict(g)))} |`);
+    for (const g of r.goals)
+      out.push(`| ${r.id} | ${md(g.name)} | ${md(g.value)} | ${md(g.target)} | ${md(withNote(g, verdict(g)))} |`);
   }
   for (const r of results) {
     out.push('', `## ${r.title} (\`bench/${r.id}.ts\`, ${Math.round(r.seconds)} s)`, '', `**Method.** ${r.method}`, '');
@@ -157,7 +184,8 @@ export function report(results: readonly BenchResult[], m: Machine, date: Date, 
       out.push('| figure | value |', '| --- | --- |', ...r.rows.map(([k, v]) => `| ${md(k)} | ${md(v)} |`), '');
     }
     out.push('**Goals.**', '');
-    for (const g of r.goals) out.push(`- ${g.name}: ${g.value} (target ${g.target}): ${withNote(g, `**${verdict(g)}**`)}`);
+    for (const g of r.goals)
+      out.push(`- ${g.name}: ${g.value} (target ${g.target}): ${withNote(g, `**${verdict(g)}**`)}`);
     if (r.notes.length) out.push('', '**Notes.**', '', ...r.notes.map((n) => `- ${n}`));
   }
   return `${out.join('\n')}\n`;

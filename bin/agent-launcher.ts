@@ -12,7 +12,9 @@ const dir = process.env.AGENT_INSTALL_DIR || dirname(fileURLToPath(import.meta.u
 const args = process.argv.slice(2);
 /** The agent's own health timeout (its flag or variable), plus a grace for it to report and exit by itself. */
 const flag = args.findIndex((a) => a === '--health-timeout-sec' || a.startsWith('--health-timeout-sec='));
-const healthTimeoutSec = Number((flag < 0 ? undefined : args[flag]!.split('=')[1] ?? args[flag + 1]) ?? process.env.HEALTH_TIMEOUT_SEC ?? 60);
+const healthTimeoutSec = Number(
+  (flag < 0 ? undefined : (args[flag]!.split('=')[1] ?? args[flag + 1])) ?? process.env.HEALTH_TIMEOUT_SEC ?? 60,
+);
 const HANG_MS = (Number.isFinite(healthTimeoutSec) && healthTimeoutSec > 0 ? healthTimeoutSec : 60) * 1000 + 5_000;
 let child: ReturnType<typeof spawn> | undefined;
 let stopping = false;
@@ -31,13 +33,14 @@ function run(): void {
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   let hung = false;
-  const watchdog = readState(dir)?.phase === 'pending'
-    ? setTimeout(() => {
-        if (readState(dir)?.phase !== 'pending') return;
-        hung = true;
-        child?.kill('SIGKILL');
-      }, HANG_MS)
-    : undefined;
+  const watchdog =
+    readState(dir)?.phase === 'pending'
+      ? setTimeout(() => {
+          if (readState(dir)?.phase !== 'pending') return;
+          hung = true;
+          child?.kill('SIGKILL');
+        }, HANG_MS)
+      : undefined;
   child.stderr!.on('data', (chunk: Buffer) => {
     process.stderr.write(chunk);
     stderrTail.push(...chunk.toString().split('\n').filter(Boolean));

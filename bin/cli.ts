@@ -19,7 +19,9 @@ export function refuse(message: string, usage = usageText): never {
 /** A failure at run time: `error: …` on stderr (the stack with VPP_DEBUG=1); exit 1. */
 export function fail(err: unknown): never {
   const error = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`${process.env.VPP_DEBUG === '1' ? error.stack ?? error.message : `error: ${describe(error)}`}\n`);
+  process.stderr.write(
+    `${process.env.VPP_DEBUG === '1' ? (error.stack ?? error.message) : `error: ${describe(error)}`}\n`,
+  );
   process.exit(1);
 }
 
@@ -44,12 +46,20 @@ export function help(usage = usageText): never {
  * The script's options and positionals. `--help`/`-h` print the usage and exit; a bad option is refused with it.
  * Declaring `json` gives the command `--json`: stdout then carries only what `output` prints.
  */
-export function commandLine<const T extends NonNullable<ParseArgsConfig['options']>>(usage: string, options: T, args = process.argv.slice(2)) {
+export function commandLine<const T extends NonNullable<ParseArgsConfig['options']>>(
+  usage: string,
+  options: T,
+  args = process.argv.slice(2),
+) {
   usageText = usage;
   runAsCommand();
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } as T });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { ...options, help: { type: 'boolean', short: 'h' } } as T,
+    });
   } catch (err) {
     // Node's hint on positionals that start with '-' after the first sentence is not this command's usage
     return refuse((err as Error).message.replace(/\. To specify a positional argument[^]*$/, ''));
@@ -69,10 +79,19 @@ export function output(value: unknown, pretty = false): void {
 }
 
 function describe(error: Error): string {
-  const name = error.name && !['Error', 'TypeError'].includes(error.name) && !error.message.startsWith(error.name) ? `${error.name}: ` : '';
+  const name =
+    error.name && !['Error', 'TypeError'].includes(error.name) && !error.message.startsWith(error.name)
+      ? `${error.name}: `
+      : '';
   return oneLine(`${name}${error.message}`);
 }
 
 function oneLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') || 'failed';
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ') || 'failed'
+  );
 }

@@ -27,5 +27,10 @@ for (const [path, text] of Object.entries(files)) {
     await writeFile(file, text);
   }
 }
-if (values.check && stale.length) fail(new Error(`not what the code generates (run npm run contract): ${stale.join(', ')}`));
-process.stdout.write(values.check ? `${Object.keys(files).length} files up to date\n` : `${stale.length ? `wrote ${stale.join(', ')}` : 'nothing changed'}\n`);
+if (values.check && stale.length)
+  fail(new Error(`not what the code generates (run npm run contract): ${stale.join(', ')}`));
+process.stdout.write(
+  values.check
+    ? `${Object.keys(files).length} files up to date\n`
+    : `${stale.length ? `wrote ${stale.join(', ')}` : 'nothing changed'}\n`,
+);

@@ -3,10 +3,19 @@
 //   create --release dist/agent (--thing <name>… | --group) [--job-id <id>]   local stack: serve the release, create the job
 //   create --aws --template <job template ARN> --group-arn <thing group ARN> [--job-id <id>]   AWS: a job from the template
 //   status <jobId> [--aws]                                               each thing's execution status and details
-import { CreateJobCommand, DescribeJobExecutionCommand, IoTClient, ListJobExecutionsForJobCommand } from '@aws-sdk/client-iot';
+import {
+  CreateJobCommand,
+  DescribeJobExecutionCommand,
+  IoTClient,
+  ListJobExecutionsForJobCommand,
+} from '@aws-sdk/client-iot';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AGENT_UPDATE_OPERATION, agentUpdateDocumentSchema, type AgentUpdateDocument } from '../lambdas/core/contracts/agent-update.js';
+import {
+  AGENT_UPDATE_OPERATION,
+  agentUpdateDocumentSchema,
+  type AgentUpdateDocument,
+} from '../lambdas/core/contracts/agent-update.js';
 import { parse } from '../lambdas/core/contracts/schemas.js';
 import { commandLine, output, refuse } from './cli.js';
 import type { Release } from './release-agent.js';
@@ -19,8 +28,14 @@ options: --json   the data alone on stdout, one JSON value a line`;
 const LOCAL_ARN = 'arn:aws:iot:us-east-1:000000000000';
 
 const { values, positionals } = commandLine(USAGE, {
-  release: { type: 'string' }, url: { type: 'string' }, thing: { type: 'string', multiple: true }, group: { type: 'boolean' },
-  'job-id': { type: 'string' }, aws: { type: 'boolean' }, template: { type: 'string' }, 'group-arn': { type: 'string' },
+  release: { type: 'string' },
+  url: { type: 'string' },
+  thing: { type: 'string', multiple: true },
+  group: { type: 'boolean' },
+  'job-id': { type: 'string' },
+  aws: { type: 'boolean' },
+  template: { type: 'string' },
+  'group-arn': { type: 'string' },
   json: { type: 'boolean' },
 });
 const [command, jobArg] = positionals;
@@ -29,8 +44,14 @@ const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 /** The job document of a release: its version, where it is, its sha256 and signature. */
 async function jobDocument(releaseDir: string, url: string): Promise<AgentUpdateDocument> {
   const release = JSON.parse(await readFile(join(releaseDir, 'release.json'), 'utf8')) as Release;
-  if (!release.signature) refuse(`${releaseDir}/release.json: unsigned (npm run release:agent -- --sign-key <key>): agents refuse unsigned releases`);
-  if (!release.manifest || !release.manifest_signature) refuse(`${releaseDir}/release.json: no signed manifest (release it again with npm run release:agent): agents refuse it`);
+  if (!release.signature)
+    refuse(
+      `${releaseDir}/release.json: unsigned (npm run release:agent -- --sign-key <key>): agents refuse unsigned releases`,
+    );
+  if (!release.manifest || !release.manifest_signature)
+    refuse(
+      `${releaseDir}/release.json: no signed manifest (release it again with npm run release:agent): agents refuse it`,
+    );
   const s3 = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
   const doc = parse(agentUpdateDocumentSchema, {
     operation: AGENT_UPDATE_OPERATION,
@@ -55,7 +76,10 @@ async function localClient(): Promise<{ iot: IoTClient; apiUrl: string }> {
     apiUrl: string;
     credentials: { accessKeyId: string; secretAccessKey: string; region: string };
   };
-  return { iot: new IoTClient({ endpoint: local.apiUrl, region: local.credentials.region, credentials: local.credentials }), apiUrl: local.apiUrl };
+  return {
+    iot: new IoTClient({ endpoint: local.apiUrl, region: local.credentials.region, credentials: local.credentials }),
+    apiUrl: local.apiUrl,
+  };
 }
 
 const jobId = values['job-id'] ?? `agent-update-${Date.now()}`;
@@ -67,8 +91,11 @@ switch (command) {
   }
   case 'create': {
     if (values.aws) {
-      if (!values.template || !values['group-arn']) refuse('create --aws needs --template (stack output AgentJobTemplateArn) and --group-arn');
-      const out = await new IoTClient({}).send(new CreateJobCommand({ jobId, jobTemplateArn: values.template, targets: [values['group-arn']] }));
+      if (!values.template || !values['group-arn'])
+        refuse('create --aws needs --template (stack output AgentJobTemplateArn) and --group-arn');
+      const out = await new IoTClient({}).send(
+        new CreateJobCommand({ jobId, jobTemplateArn: values.template, targets: [values['group-arn']] }),
+      );
       output({ jobId: out.jobId, jobArn: out.jobArn });
       break;
     }
@@ -82,7 +109,14 @@ switch (command) {
     await copyFile(join(values.release, release.file), join(dir, 'releases', name));
     const document = await jobDocument(values.release, `${apiUrl}/releases/${name}`);
     const targets = values.group ? [`${LOCAL_ARN}:thinggroup/devices`] : things.map((t) => `${LOCAL_ARN}:thing/${t}`);
-    const out = await iot.send(new CreateJobCommand({ jobId, targets, document: JSON.stringify(document), description: `agent ${release.version}${release.rollback ? ' (rollback)' : ''}` }));
+    const out = await iot.send(
+      new CreateJobCommand({
+        jobId,
+        targets,
+        document: JSON.stringify(document),
+        description: `agent ${release.version}${release.rollback ? ' (rollback)' : ''}`,
+      }),
+    );
     output({ jobId: out.jobId, version: release.version, url: document.url });
     break;
   }

@@ -34,7 +34,8 @@ const port = (name: string, fallback: number) =>
   numberEnv(name, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number') ?? fallback;
 const positive = (name: string) => numberEnv(name, (n) => Number.isFinite(n) && n > 0, 'a positive number');
 // as the Lambdas' config takes them (lambdas/core/common/config.ts): whole days, up to 10 years
-const days = (name: string) => numberEnv(name, (n) => Number.isInteger(n) && n >= 1 && n <= 3650, 'a whole number of days from 1 to 3650');
+const days = (name: string) =>
+  numberEnv(name, (n) => Number.isInteger(n) && n >= 1 && n <= 3650, 'a whole number of days from 1 to 3650');
 const timeZone = (name: string) => {
   const value = process.env[name];
   if (value === undefined || value === '') return undefined;
@@ -42,7 +43,10 @@ const timeZone = (name: string) => {
 };
 
 const started = Date.now();
-const ports = { VPP_HTTP_PORT: port('VPP_HTTP_PORT', DEFAULT_PORTS.VPP_HTTP_PORT), VPP_MQTT_PORT: port('VPP_MQTT_PORT', DEFAULT_PORTS.VPP_MQTT_PORT) };
+const ports = {
+  VPP_HTTP_PORT: port('VPP_HTTP_PORT', DEFAULT_PORTS.VPP_HTTP_PORT),
+  VPP_MQTT_PORT: port('VPP_MQTT_PORT', DEFAULT_PORTS.VPP_MQTT_PORT),
+};
 const httpsPort = port('VPP_HTTPS_PORT', ports.VPP_MQTT_PORT === 0 ? 0 : DEFAULT_PORTS.VPP_HTTPS_PORT);
 const s3Port = process.env.VPP_S3_PORT ? port('VPP_S3_PORT', 3001) : undefined;
 // loaded once the command line is read: --help and a bad option answer at once
@@ -68,7 +72,11 @@ const stack = await startLocalStack({
 }).catch((err: NodeJS.ErrnoException & { port?: number }) => {
   if (err.code !== 'EADDRINUSE') fail(err);
   // one line naming the port and the variable that sets it, no stack trace
-  const named = Object.entries({ ...ports, VPP_HTTPS_PORT: httpsPort, VPP_S3_PORT: s3Port ?? (ports.VPP_HTTP_PORT === 0 ? 0 : 3001) }).find(([, p]) => p === err.port)?.[0];
+  const named = Object.entries({
+    ...ports,
+    VPP_HTTPS_PORT: httpsPort,
+    VPP_S3_PORT: s3Port ?? (ports.VPP_HTTP_PORT === 0 ? 0 : 3001),
+  }).find(([, p]) => p === err.port)?.[0];
   fail(`port ${err.port} is in use (EADDRINUSE)${named ? `: set ${named} to a free port (0 picks one)` : ''}`);
 });
 // written whole, then renamed: whoever waits for the file never reads half of it

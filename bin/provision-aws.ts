@@ -72,9 +72,13 @@ export async function stackTargets(outputsFile: string, stackName?: string): Pro
   const outputs = JSON.parse(await readFile(outputsFile, 'utf8')) as Record<string, Record<string, string>>;
   const stacks = Object.keys(outputs);
   const name = stackName ?? (stacks.length === 1 ? stacks[0] : undefined);
-  if (!name) throw new Error(`${outputsFile} holds the outputs of ${stacks.length} stacks (${stacks.join(', ')}): name one with --stack`);
+  if (!name)
+    throw new Error(
+      `${outputsFile} holds the outputs of ${stacks.length} stacks (${stacks.join(', ')}): name one with --stack`,
+    );
   const out = outputs[name];
-  if (!out) throw new Error(`${outputsFile} has no outputs of the stack ${name} (it has ${stacks.join(', ') || 'none'})`);
+  if (!out)
+    throw new Error(`${outputsFile} has no outputs of the stack ${name} (it has ${stacks.join(', ') || 'none'})`);
   return {
     policyName: out.DevicePolicyName,
     thingTypeName: out.ThingTypeName,
@@ -126,7 +130,9 @@ export async function provisionAws(thingName: string, opts: ProvisionAwsOptions)
 
 async function createCertificate(iot: IoTClient, csr: string | undefined) {
   if (csr !== undefined) {
-    const cert = await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr, setAsActive: true }));
+    const cert = await iot.send(
+      new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr, setAsActive: true }),
+    );
     const { certificateArn, certificateId, certificatePem } = cert;
     if (!certificateArn || !certificatePem) throw new Error('CreateCertificateFromCsr returned no certificate');
     return { certificateArn, certificateId, certificatePem, privateKey: undefined };
@@ -150,7 +156,12 @@ async function createThing(iot: IoTClient, thingName: string, thingTypeName?: st
 }
 
 /** Writes the certificate and CA, and the private key when AWS made it (with a CSR the key stays with the device). */
-async function writeIdentity(outDir: string, thingName: string, certificatePem: string, privateKey: string | undefined) {
+async function writeIdentity(
+  outDir: string,
+  thingName: string,
+  certificatePem: string,
+  privateKey: string | undefined,
+) {
   await mkdir(outDir, { recursive: true, mode: 0o700 });
   const certFile = join(outDir, `${thingName}.cert.pem`);
   const keyFile = privateKey === undefined ? undefined : join(outDir, `${thingName}.private.key`);

@@ -14,7 +14,7 @@ import { stackTargets } from './provision-aws.js';
 
 const USAGE =
   'usage: npm run provision -- <thingName> [--csr <device.csr> | --revoke | --allow] [--out <dir>]\n' +
-  '       npm run provision -- --claim   (the local stack\'s claim certificate)\n' +
+  "       npm run provision -- --claim   (the local stack's claim certificate)\n" +
   '       npm run provision -- --deactivate <certificateId> [--aws --outputs <file>]   (the old certificate after a rotation)\n' +
   '       [--aws (--outputs <cdk-outputs.json> [--stack <name>] | --policy <name> [--thing-type <name>] [--thing-group <name>])] [--json]';
 const { values, positionals } = commandLine(USAGE, {
@@ -35,7 +35,8 @@ const { values, positionals } = commandLine(USAGE, {
 const dir = resolve(process.env.VPP_DIR ?? '.vpp');
 if (values.claim) {
   // the local stack's claim certificate (in AWS: aws iot create-keys-and-certificate + the ClaimPolicyName output)
-  if (values.aws) refuse('--claim is for the local stack; in AWS create the claim certificate with the AWS CLI (README)');
+  if (values.aws)
+    refuse('--claim is for the local stack; in AWS create the claim certificate with the AWS CLI (README)');
   const ca = new LocalCa(dir);
   await ca.ensure();
   output({ ...(await ca.claim()), ...localMqtt() });
@@ -43,7 +44,8 @@ if (values.claim) {
 }
 if (values.deactivate !== undefined) {
   const certificateId = values.deactivate;
-  if (!/^[0-9a-fA-F]{64}$/.test(certificateId)) refuse(`--deactivate ${certificateId}: a certificate id is 64 hex digits`);
+  if (!/^[0-9a-fA-F]{64}$/.test(certificateId))
+    refuse(`--deactivate ${certificateId}: a certificate id is 64 hex digits`);
   await (await identities()).deactivate(certificateId);
   output({ certificateId, status: 'INACTIVE' });
   process.exit(0);
@@ -51,9 +53,12 @@ if (values.deactivate !== undefined) {
 const thingName = positionals[0];
 if (!thingName) refuse('a thing name is required');
 if (positionals.length > 1) refuse(`one thing name at a time (got ${positionals.length})`);
-if (!THING_NAME.test(thingName)) refuse(`thing name ${JSON.stringify(thingName)}: 1-128 characters of a-z A-Z 0-9 : _ -`);
-if (thingName.startsWith(OPERATOR_CLIENT_PREFIX)) refuse(`thing name: may not start with ${OPERATOR_CLIENT_PREFIX} (the dashboard's client ids)`);
-if (thingName.startsWith(CLAIM_CLIENT_PREFIX)) refuse(`thing name: may not start with ${CLAIM_CLIENT_PREFIX} (devices provisioning by claim)`);
+if (!THING_NAME.test(thingName))
+  refuse(`thing name ${JSON.stringify(thingName)}: 1-128 characters of a-z A-Z 0-9 : _ -`);
+if (thingName.startsWith(OPERATOR_CLIENT_PREFIX))
+  refuse(`thing name: may not start with ${OPERATOR_CLIENT_PREFIX} (the dashboard's client ids)`);
+if (thingName.startsWith(CLAIM_CLIENT_PREFIX))
+  refuse(`thing name: may not start with ${CLAIM_CLIENT_PREFIX} (devices provisioning by claim)`);
 
 if (values.allow) {
   await allow(thingName);
@@ -72,7 +77,10 @@ if (values.aws) {
   const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
   const fromStack = outputs ? await stackTargets(outputs, values.stack) : {};
   const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? fromStack.policyName;
-  if (!policyName) refuse('--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');
+  if (!policyName)
+    refuse(
+      '--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)',
+    );
   result = await provisionAws(thingName, {
     iot: new IoTClient({}),
     policyName,
@@ -114,10 +122,14 @@ async function allow(serial: string) {
     client = new DynamoDBClient({});
   } else {
     const local = join(dir, 'local.json');
-    if (!existsSync(local)) refuse('--allow writes the running local stack\'s allow-list: start it first (npm start)');
+    if (!existsSync(local)) refuse("--allow writes the running local stack's allow-list: start it first (npm start)");
     const config = JSON.parse(readFileSync(local, 'utf8')) as LocalConfig;
     table = config.provisioning.allowListTable;
-    client = new DynamoDBClient({ endpoint: config.provisioning.dynamodbEndpoint, region: config.credentials.region, credentials: config.credentials });
+    client = new DynamoDBClient({
+      endpoint: config.provisioning.dynamodbEndpoint,
+      region: config.credentials.region,
+      credentials: config.credentials,
+    });
   }
   if (!table) refuse('the stack outputs have no AllowListTableName');
   await documentClient(client).send(new PutCommand({ TableName: table, Item: { serial } }));
@@ -137,8 +149,14 @@ async function identities(): Promise<DeviceIdentities> {
   const { IoTClient } = await import('@aws-sdk/client-iot');
   const { IotDeviceIdentities } = await import('../lambdas/core/fleet/identities.js');
   const outputs = values.outputs ?? process.env.VPP_STACK_OUTPUTS;
-  const policyName = values.policy ?? process.env.VPP_DEVICE_POLICY ?? (outputs ? (await stackTargets(outputs, values.stack)).policyName : undefined);
-  if (!policyName) refuse('--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)');
+  const policyName =
+    values.policy ??
+    process.env.VPP_DEVICE_POLICY ??
+    (outputs ? (await stackTargets(outputs, values.stack)).policyName : undefined);
+  if (!policyName)
+    refuse(
+      '--aws needs the stack outputs: --outputs <file of cdk deploy --outputs-file> (or --policy <DevicePolicyName>)',
+    );
   return new IotDeviceIdentities(policyName, new IoTClient({}));
 }
 
@@ -149,6 +167,7 @@ function readCsr(file: string): string {
   } catch (err) {
     refuse(`--csr ${file}: ${(err as Error).message}`);
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE REQUEST-----')) refuse(`--csr ${file}: not a PEM certificate signing request`);
+  if (!pem.includes('-----BEGIN CERTIFICATE REQUEST-----'))
+    refuse(`--csr ${file}: not a PEM certificate signing request`);
   return pem;
 }

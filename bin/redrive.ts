@@ -29,14 +29,21 @@ const dryRun = values['dry-run'] === true;
 if (values.aws) {
   const queueUrl = values['queue-url'];
   if (!queueUrl) refuse('--aws needs --queue-url <the DeadLetterQueueUrl stack output>');
-  const { deadLetters, redriven, missing, wouldRedrive } = await redriveQueue(new SQSClient({}), new KinesisClient({}), queueUrl, { dryRun });
+  const { deadLetters, redriven, missing, wouldRedrive } = await redriveQueue(
+    new SQSClient({}),
+    new KinesisClient({}),
+    queueUrl,
+    { dryRun },
+  );
   if (dryRun) output({ dryRun, deadLetters, wouldRedrive, records: redriven, missing });
   else output({ deadLetters, redriven, missing });
 } else {
   const dir = resolve(process.env.VPP_DIR ?? '.vpp');
-  const config = JSON.parse(await readFile(join(dir, 'local.json'), 'utf8').catch(() => {
-    throw new Error(`no ${join(dir, 'local.json')}: start the local stack first (npm start)`);
-  })) as LocalConfig;
+  const config = JSON.parse(
+    await readFile(join(dir, 'local.json'), 'utf8').catch(() => {
+      throw new Error(`no ${join(dir, 'local.json')}: start the local stack first (npm start)`);
+    }),
+  ) as LocalConfig;
   const kinesis = new KinesisClient({
     endpoint: config.kinesisEndpoint,
     region: config.credentials.region,
@@ -46,8 +53,19 @@ if (values.aws) {
   const doneFile = join(dir, 'redriven.txt');
   const letters = await localDeadLetters(config.errorsFile, doneFile);
   const result = await redrive(kinesis, letters, { dryRun });
-  if (!dryRun) await markRedriven(doneFile, letters.filter((l) => !result.missing.includes(l)));
+  if (!dryRun)
+    await markRedriven(
+      doneFile,
+      letters.filter((l) => !result.missing.includes(l)),
+    );
   kinesis.destroy();
-  if (dryRun) output({ dryRun, deadLetters: letters.length, wouldRedrive: letters.filter((l) => !result.missing.includes(l)), records: result.redriven, missing: result.missing });
+  if (dryRun)
+    output({
+      dryRun,
+      deadLetters: letters.length,
+      wouldRedrive: letters.filter((l) => !result.missing.includes(l)),
+      records: result.redriven,
+      missing: result.missing,
+    });
   else output({ deadLetters: letters.length, redriven: result.redriven, missing: result.missing });
 }

@@ -31,11 +31,22 @@ export interface Release {
   readonly awsCrt: string;
 }
 
-export async function releaseAgent(opts: { version?: string; outDir?: string; signingKeyPem?: string; rollback?: boolean }): Promise<Release> {
-  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
-  const crt = JSON.parse(await readFile(join(ROOT, 'node_modules', 'aws-crt', 'package.json'), 'utf8')) as { version: string };
+export async function releaseAgent(opts: {
+  version?: string;
+  outDir?: string;
+  signingKeyPem?: string;
+  rollback?: boolean;
+}): Promise<Release> {
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies: Record<string, string>;
+  };
+  const crt = JSON.parse(await readFile(join(ROOT, 'node_modules', 'aws-crt', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   const version = opts.version ?? pkg.version;
-  if (!RELEASE_VERSION.test(version)) throw new Error(`version ${version}: must be MAJOR.MINOR.PATCH (agents compare versions to refuse going back)`);
+  if (!RELEASE_VERSION.test(version))
+    throw new Error(`version ${version}: must be MAJOR.MINOR.PATCH (agents compare versions to refuse going back)`);
   const outDir = resolve(opts.outDir ?? join(ROOT, 'dist', 'agent'));
   await mkdir(outDir, { recursive: true });
   const common = {
@@ -56,7 +67,11 @@ export async function releaseAgent(opts: { version?: string; outDir?: string; si
     external: ['aws-crt'],
     define: { __AGENT_VERSION__: JSON.stringify(version) },
   });
-  await build({ ...common, entryPoints: [join(ROOT, 'bin', 'agent-launcher.ts')], outfile: join(outDir, 'launcher.mjs') });
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, 'bin', 'agent-launcher.ts')],
+    outfile: join(outDir, 'launcher.mjs'),
+  });
   const bytes = await readFile(join(outDir, 'agent.mjs'));
   const sha256 = sha256Hex(bytes);
   const rollback = opts.rollback ?? false;
@@ -90,7 +105,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     json: { type: 'boolean' },
   });
   if (positionals.length > 0) refuse(`unexpected argument ${positionals[0]}`);
-  if (values.version !== undefined && !RELEASE_VERSION.test(values.version)) refuse(`--version ${values.version}: must be MAJOR.MINOR.PATCH`);
+  if (values.version !== undefined && !RELEASE_VERSION.test(values.version))
+    refuse(`--version ${values.version}: must be MAJOR.MINOR.PATCH`);
   const keyFile = values['sign-key'] ?? process.env.RELEASE_SIGNING_KEY;
   const release = await releaseAgent({
     ...(values.version !== undefined && { version: values.version }),
@@ -98,6 +114,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...(values.rollback && { rollback: true }),
     ...(keyFile !== undefined && { signingKeyPem: await readFile(keyFile, 'utf8') }),
   });
-  if (!release.signature) process.stderr.write('warning: unsigned release (no --sign-key / RELEASE_SIGNING_KEY): agents refuse it as an update\n');
+  if (!release.signature)
+    process.stderr.write(
+      'warning: unsigned release (no --sign-key / RELEASE_SIGNING_KEY): agents refuse it as an update\n',
+    );
   output(release);
 }

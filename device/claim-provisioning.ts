@@ -73,7 +73,11 @@ export async function provisionByClaim(opts: ClaimProvisioningOptions): Promise<
         ]),
       () =>
         identity.publishRegisterThing(
-          { templateName, certificateOwnershipToken: certificate.certificateOwnershipToken!, parameters: { SerialNumber: serial } },
+          {
+            templateName,
+            certificateOwnershipToken: certificate.certificateOwnershipToken!,
+            parameters: { SerialNumber: serial },
+          },
           mqtt.QoS.AtLeastOnce,
         ),
     );
@@ -102,8 +106,16 @@ async function exchange<T>(
   let settle!: { resolve: (value: T) => void; reject: (err: Error) => void };
   const answer = new Promise<T>((resolve, reject) => (settle = { resolve, reject }));
   await subscribe(
-    (error, response) => (error || !response ? settle.reject(new ClaimProvisioningError(`${what}: ${error?.message ?? 'empty answer'}`)) : settle.resolve(response)),
-    (error, response) => settle.reject(new ClaimProvisioningError(`${what} rejected: ${response?.errorMessage ?? error?.message} (${response?.errorCode ?? 'unknown'})`)),
+    (error, response) =>
+      error || !response
+        ? settle.reject(new ClaimProvisioningError(`${what}: ${error?.message ?? 'empty answer'}`))
+        : settle.resolve(response),
+    (error, response) =>
+      settle.reject(
+        new ClaimProvisioningError(
+          `${what} rejected: ${response?.errorMessage ?? error?.message} (${response?.errorCode ?? 'unknown'})`,
+        ),
+      ),
   );
   await publish();
   let timer: NodeJS.Timeout | undefined;
@@ -117,8 +129,25 @@ async function exchange<T>(
 async function makeKeyAndCsr(keyFile: string, cn: string): Promise<string> {
   const csrFile = `${keyFile}.csr`;
   try {
-    await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${cn}`], { timeout: 30_000 });
+    await run(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        csrFile,
+        '-subj',
+        `/CN=${cn}`,
+      ],
+      { timeout: 30_000 },
+    );
     await chmod(keyFile, 0o600);
     return await readFile(csrFile, 'utf8');
   } finally {

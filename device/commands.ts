@@ -13,8 +13,7 @@ import {
 } from '../lambdas/core/contracts/schemas.js';
 
 export type Inbound =
-  | { ok: true; command: Command }
-  | { ok: false; message: string; correlationId?: string; reply?: Ack };
+  { ok: true; command: Command } | { ok: false; message: string; correlationId?: string; reply?: Ack };
 
 const specific = {
   event: eventCommandSchema,
@@ -102,7 +101,10 @@ const numberIn = (v: unknown, min: number, max: number): number | undefined =>
 
 export interface CommandHandling {
   readonly recent: { get(correlationId: string): Ack | undefined; set(correlationId: string, ack: Ack): void };
-  readonly log: { warn(message: string, fields?: Record<string, unknown>): void; info(message: string, fields?: Record<string, unknown>): void };
+  readonly log: {
+    warn(message: string, fields?: Record<string, unknown>): void;
+    info(message: string, fields?: Record<string, unknown>): void;
+  };
   apply(command: Command, nowMs: number): Ack;
   sendAck(ack: Ack): void;
 }
@@ -114,7 +116,11 @@ export interface CommandHandling {
 export function handleCommand(payload: string, nowMs: number, device: CommandHandling): Command | undefined {
   const inbound = readCommand(payload, nowMs);
   if (!inbound.ok) {
-    device.log.warn('invalid command', { error: inbound.message, correlationId: inbound.correlationId, acked: !!inbound.reply });
+    device.log.warn('invalid command', {
+      error: inbound.message,
+      correlationId: inbound.correlationId,
+      acked: !!inbound.reply,
+    });
     if (inbound.reply) device.sendAck(inbound.reply);
     return undefined;
   }

@@ -75,7 +75,11 @@ export const envSchema = z
   .object({
     AGENT_MODE: z.enum(['ven', 'gateway', 'winter-river', 'edge']).default('ven'),
     AGENT_PROFILE: z.enum(AGENT_PROFILES as [AgentProfile, ...AgentProfile[]]).default('economy'),
-    IOT_ENDPOINT: z.string().min(1).max(253).regex(/^[A-Za-z0-9.-]+$/, 'must be a host name or IPv4 address'),
+    IOT_ENDPOINT: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9.-]+$/, 'must be a host name or IPv4 address'),
     IOT_PORT: z.coerce.number().int().min(1).max(65_535).default(8883),
     CLIENT_ID: z.string().regex(THING_NAME, 'must be the thing name: 1-128 characters of a-z A-Z 0-9 : _ -'),
     // without a claim certificate they must exist; with one, first boot writes them (device/claim-provisioning.ts)
@@ -84,7 +88,10 @@ export const envSchema = z
     CA_FILE: file,
     CLAIM_CERT_FILE: file.optional(),
     CLAIM_KEY_FILE: file.optional(),
-    PROVISIONING_TEMPLATE: z.string().regex(/^[0-9A-Za-z_-]{1,36}$/, 'a provisioning template name').optional(),
+    PROVISIONING_TEMPLATE: z
+      .string()
+      .regex(/^[0-9A-Za-z_-]{1,36}$/, 'a provisioning template name')
+      .optional(),
     TELEMETRY_TOPIC: topic,
     METERING_TOPIC: topic,
     LOADS_TOPIC: topic,
@@ -93,7 +100,12 @@ export const envSchema = z
     WEB_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)]).default(8080),
     WEB_HOST: z.string().min(1).default('127.0.0.1'),
     DATA_DIR: z.string().min(1).optional(),
-    BUFFER_MAX_BYTES: z.coerce.number().int().min(4096).max(2 ** 40).default(32 * 1024 * 1024),
+    BUFFER_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(4096)
+      .max(2 ** 40)
+      .default(32 * 1024 * 1024),
     INTERVAL_SEC: seconds(5),
     SHADOW_INTERVAL_SEC: z.coerce.number().finite().positive().max(86_400).optional(),
     LOADS_INTERVAL_SEC: z.coerce.number().finite().min(0).max(86_400).default(0),
@@ -114,7 +126,11 @@ export const envSchema = z
   .superRefine((env, ctx) => {
     const claim = env.CLAIM_CERT_FILE !== undefined;
     if (claim && (env.CLAIM_KEY_FILE === undefined || env.PROVISIONING_TEMPLATE === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [env.CLAIM_KEY_FILE === undefined ? 'CLAIM_KEY_FILE' : 'PROVISIONING_TEMPLATE'], message: 'required with CLAIM_CERT_FILE' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.CLAIM_KEY_FILE === undefined ? 'CLAIM_KEY_FILE' : 'PROVISIONING_TEMPLATE'],
+        message: 'required with CLAIM_CERT_FILE',
+      });
     }
     for (const name of ['CERT_FILE', 'KEY_FILE'] as const) {
       const exists = existsSync(env[name]) && statSync(env[name]).isFile();
@@ -127,7 +143,11 @@ export const envSchema = z
       ctx.addIssue({ code: 'custom', path: ['ASSETS_PATH'], message: 'required in gateway mode' });
     }
     if (env.AGENT_INSTALL_DIR !== undefined && env.RELEASE_PUBLIC_KEY === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['RELEASE_PUBLIC_KEY'], message: 'required to take updates (AGENT_INSTALL_DIR is set)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RELEASE_PUBLIC_KEY'],
+        message: 'required to take updates (AGENT_INSTALL_DIR is set)',
+      });
     }
     if (env.RECONNECT_MAX_SEC < env.RECONNECT_MIN_SEC) {
       ctx.addIssue({ code: 'custom', path: ['RECONNECT_MAX_SEC'], message: 'must not be below RECONNECT_MIN_SEC' });
@@ -140,15 +160,24 @@ export const envSchema = z
       ['CMD_TOPIC', 'subscribe'],
     ];
     if (env.BASIC_INGEST && env.METERING_TOPIC !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['METERING_TOPIC'], message: 'set either METERING_TOPIC or BASIC_INGEST, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METERING_TOPIC'],
+        message: 'set either METERING_TOPIC or BASIC_INGEST, not both',
+      });
     }
     for (const [name, action] of checks) {
       const value = env[name as keyof typeof env] as string | undefined;
       if (name === 'TELEMETRY_TOPIC' && value === OFF) continue;
       // Another stack's metering rule has its own name (the MeteringBasicIngestTopic output); its policy is the judge.
-      if (name === 'METERING_TOPIC' && value !== undefined && parseBasicIngestTopic(value)?.topic === METERING_TOPIC) continue;
+      if (name === 'METERING_TOPIC' && value !== undefined && parseBasicIngestTopic(value)?.topic === METERING_TOPIC)
+        continue;
       if (value !== undefined && !isAllowed(action, env.CLIENT_ID, value)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `the device policy does not let ${env.CLIENT_ID} ${action} on ${value}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `the device policy does not let ${env.CLIENT_ID} ${action} on ${value}`,
+        });
       }
     }
   });
@@ -196,9 +225,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(
-      Object.keys(FLAGS).map((flag) => [flag, { type: BOOLEAN_FLAGS.has(flag) ? ('boolean' as const) : ('string' as const) }]),
+      Object.keys(FLAGS).map((flag) => [
+        flag,
+        { type: BOOLEAN_FLAGS.has(flag) ? ('boolean' as const) : ('string' as const) },
+      ]),
     );
-    values = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
+    values = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }).values;
   } catch (error) {
     return { ok: false, errors: [(error as Error).message] };
   }
@@ -272,7 +308,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       ...(e.PANEL_FILE !== undefined ? { panelFile: e.PANEL_FILE } : {}),
       logLevel: e.LOG_LEVEL,
       ...(e.AGENT_INSTALL_DIR !== undefined && e.RELEASE_PUBLIC_KEY !== undefined
-        ? { update: { installDir: e.AGENT_INSTALL_DIR, releaseKeyFile: e.RELEASE_PUBLIC_KEY, healthTimeoutMs: Math.round(e.HEALTH_TIMEOUT_SEC * 1000) } }
+        ? {
+            update: {
+              installDir: e.AGENT_INSTALL_DIR,
+              releaseKeyFile: e.RELEASE_PUBLIC_KEY,
+              healthTimeoutMs: Math.round(e.HEALTH_TIMEOUT_SEC * 1000),
+            },
+          }
         : {}),
     },
   };
@@ -280,7 +322,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 const HELP: Record<EnvName, string> = {
   AGENT_MODE: 'ven | gateway | winter-river | edge (default ven)',
-  AGENT_PROFILE: 'ven: economy (default: Basic Ingest, 12 samples a message, no telemetry copy, shadow on change + every 300 s) | seed (seed 001 exactly); a setting given wins',
+  AGENT_PROFILE:
+    'ven: economy (default: Basic Ingest, 12 samples a message, no telemetry copy, shadow on change + every 300 s) | seed (seed 001 exactly); a setting given wins',
   IOT_ENDPOINT: 'broker host: the AWS IoT ATS endpoint, or 127.0.0.1 for the local stack',
   IOT_PORT: 'default 8883',
   CLIENT_ID: 'thing name = certificate CN = MQTT client id',
@@ -307,12 +350,15 @@ const HELP: Record<EnvName, string> = {
   RECONNECT_MIN_SEC: 'reconnect backoff, first wait (default 1)',
   RECONNECT_MAX_SEC: 'reconnect backoff, longest wait (default 64)',
   CONNECT_TIMEOUT_SEC: 'first connect waits this long before going on offline (default 10)',
-  BASIC_INGEST: 'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (economy 1, seed 0; flag takes no value)',
+  BASIC_INGEST:
+    'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (economy 1, seed 0; flag takes no value)',
   AGENT_INSTALL_DIR: 'set by the launcher (dist/agent/launcher.mjs): its folder; turns on updates over IoT Jobs',
-  RELEASE_PUBLIC_KEY: 'Ed25519 public key (PEM) that release signatures must verify with; required with AGENT_INSTALL_DIR',
+  RELEASE_PUBLIC_KEY:
+    'Ed25519 public key (PEM) that release signatures must verify with; required with AGENT_INSTALL_DIR',
   HEALTH_TIMEOUT_SEC: 'a new version not connected with its shadow accepted by then is rolled back (default 60)',
-  CLAIM_CERT_FILE: 'fleet provisioning by claim: the claim certificate; while CERT_FILE/KEY_FILE do not exist the agent makes a key and CSR and exchanges them for its own certificate',
-  CLAIM_KEY_FILE: 'the claim certificate\'s private key',
+  CLAIM_CERT_FILE:
+    'fleet provisioning by claim: the claim certificate; while CERT_FILE/KEY_FILE do not exist the agent makes a key and CSR and exchanges them for its own certificate',
+  CLAIM_KEY_FILE: "the claim certificate's private key",
   PROVISIONING_TEMPLATE: 'the provisioning template (stack output ProvisioningTemplateName; local stack: vpp-devices)',
   METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (economy 12, seed 1 = one message per sample)`,
 };

@@ -161,7 +161,9 @@ export class DeviceConnection {
       .with_keep_alive_seconds(o.keepAliveSec ?? 30)
       .with_reconnect_min_sec(o.reconnectMinSec ?? 1)
       .with_reconnect_max_sec(o.reconnectMaxSec ?? 64)
-      .with_socket_options(new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.IPV4, o.connectTimeoutMs ?? 10_000))
+      .with_socket_options(
+        new io.SocketOptions(io.SocketType.STREAM, io.SocketDomain.IPV4, o.connectTimeoutMs ?? 10_000),
+      )
       .build();
     const connection = new mqtt.MqttClient().new_connection(config);
     connection.on('connect', (sessionPresent) => this.handleConnect(sessionPresent));

@@ -28,7 +28,13 @@ export interface Intervals {
 }
 
 /** shadowMs: seed 001's period; the economy profile's heartbeat is PROFILES.economy.shadowMs. */
-export const defaultIntervals: Intervals = { meteringMs: 5000, shadowMs: 30_000, loadsMs: 0, gatewayMs: 5000, winterRiverMs: 5000 };
+export const defaultIntervals: Intervals = {
+  meteringMs: 5000,
+  shadowMs: 30_000,
+  loadsMs: 0,
+  gatewayMs: 5000,
+  winterRiverMs: 5000,
+};
 
 export interface DeviceSpec {
   readonly mode: DeviceMode;
@@ -94,16 +100,26 @@ export function createDevice(spec: DeviceSpec, shared: SharedSetup): Device {
         thingName: spec.thingName,
         panel,
         rng: rngFor(spec.thingName),
-        intervals: { meteringMs: shared.intervals.meteringMs, shadowMs: shared.intervals.shadowMs, loadsMs: shared.intervals.loadsMs },
+        intervals: {
+          meteringMs: shared.intervals.meteringMs,
+          shadowMs: shared.intervals.shadowMs,
+          loadsMs: shared.intervals.loadsMs,
+        },
         ...(spec.venTopics ? { topics: spec.venTopics } : {}),
         ...(spec.metering ? { metering: spec.metering } : {}),
         ...(spec.shadowOnChange ? { shadowOnChange: true } : {}),
       });
     }
     case 'gateway': {
-      if (!spec.inventoryFile) throw new DeviceSetupError('inventoryFile', `gateway ${spec.thingName} needs an inventory`);
+      if (!spec.inventoryFile)
+        throw new DeviceSetupError('inventoryFile', `gateway ${spec.thingName} needs an inventory`);
       const site = loadSite(spec.inventoryFile, spec.thingName, spec.siteId);
-      return new GatewayDevice({ runtime: makeRuntime(), thingName: spec.thingName, site, telemetryMs: shared.intervals.gatewayMs });
+      return new GatewayDevice({
+        runtime: makeRuntime(),
+        thingName: spec.thingName,
+        site,
+        telemetryMs: shared.intervals.gatewayMs,
+      });
     }
     case 'winter-river':
       return new WinterRiverDevice({
@@ -126,7 +142,8 @@ export function loadSite(inventoryFile: string, gatewayId: string, siteId?: stri
   const inventory = parseInventory(readFileSync(inventoryFile, 'utf8'));
   if (!inventory.ok) throw new DeviceSetupError(`${inventoryFile} ${inventory.field}`, inventory.message);
   const site = selectSite(inventory.sites, gatewayId, siteId);
-  if (typeof site === 'string') throw new DeviceSetupError(siteId !== undefined ? 'GATEWAY_SITE_ID' : inventoryFile, site);
+  if (typeof site === 'string')
+    throw new DeviceSetupError(siteId !== undefined ? 'GATEWAY_SITE_ID' : inventoryFile, site);
   return site;
 }
 

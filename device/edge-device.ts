@@ -39,7 +39,11 @@ export class EdgeDevice implements Device {
   }
 
   async start(): Promise<boolean> {
-    this.task = this.rt.scheduler.every(this.telemetryMs, () => this.publishTelemetry(), hashString(this.thingName) % this.telemetryMs);
+    this.task = this.rt.scheduler.every(
+      this.telemetryMs,
+      () => this.publishTelemetry(),
+      hashString(this.thingName) % this.telemetryMs,
+    );
     return this.rt.start();
   }
 
@@ -54,12 +58,20 @@ export class EdgeDevice implements Device {
       thingName: this.thingName,
       mode: this.mode,
       ...this.rt.status(),
-      state: { soc: Math.round(this.node.soc * 100) / 100, charge_rate_kw: this.node.chargeRateKw, battery_kwh: this.node.batteryKwh },
+      state: {
+        soc: Math.round(this.node.soc * 100) / 100,
+        charge_rate_kw: this.node.chargeRateKw,
+        battery_kwh: this.node.batteryKwh,
+      },
     };
   }
 
   publishTelemetry(): void {
-    this.rt.outbox.sendDurable(topics.edgeTelemetry(this.thingName), JSON.stringify(this.node.telemetry(this.rt.now())), 0);
+    this.rt.outbox.sendDurable(
+      topics.edgeTelemetry(this.thingName),
+      JSON.stringify(this.node.telemetry(this.rt.now())),
+      0,
+    );
   }
 
   private publishStatus(status: 'online' | 'offline'): void {
@@ -80,8 +92,18 @@ export class EdgeDevice implements Device {
       this.rt.log.warn('invalid command', { error: parsed.message });
       // a command it cannot read is still answered when it can say which one it was
       const { correlationId, action } = (raw ?? {}) as { correlationId?: unknown; action?: unknown };
-      if (typeof correlationId === 'string' && typeof action === 'string' && ['charge', 'discharge', 'set_power', 'stop'].includes(action)) {
-        this.sendAck({ correlationId, action: action as EdgeAck['action'], status: 'rejected', reason: parsed.message, ts: this.rt.now() / 1000 });
+      if (
+        typeof correlationId === 'string' &&
+        typeof action === 'string' &&
+        ['charge', 'discharge', 'set_power', 'stop'].includes(action)
+      ) {
+        this.sendAck({
+          correlationId,
+          action: action as EdgeAck['action'],
+          status: 'rejected',
+          reason: parsed.message,
+          ts: this.rt.now() / 1000,
+        });
       }
       return;
     }
@@ -91,10 +113,28 @@ export class EdgeDevice implements Device {
     const now = this.rt.now();
     const outcome = this.node.apply(command, now);
     const ack: EdgeAck = outcome.ok
-      ? { correlationId: command.correlationId, action: command.action, status: 'accepted', ts: now / 1000, charge_rate_kw: outcome.chargeRateKw, soc: Math.round(this.node.soc * 100) / 100 }
-      : { correlationId: command.correlationId, action: command.action, status: 'rejected', reason: outcome.reason, ts: now / 1000 };
+      ? {
+          correlationId: command.correlationId,
+          action: command.action,
+          status: 'accepted',
+          ts: now / 1000,
+          charge_rate_kw: outcome.chargeRateKw,
+          soc: Math.round(this.node.soc * 100) / 100,
+        }
+      : {
+          correlationId: command.correlationId,
+          action: command.action,
+          status: 'rejected',
+          reason: outcome.reason,
+          ts: now / 1000,
+        };
     this.acks.set(command.correlationId, ack);
-    this.rt.log.info('command', { action: command.action, params: command.params, status: ack.status, charge_rate_kw: this.node.chargeRateKw });
+    this.rt.log.info('command', {
+      action: command.action,
+      params: command.params,
+      status: ack.status,
+      charge_rate_kw: this.node.chargeRateKw,
+    });
     this.sendAck(ack);
     if (outcome.ok) this.publishTelemetry();
   }

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import type { EdgeCommand, EdgeTelemetry } from '../lambdas/core/contracts/edge-schemas.js';
 
 /** The payload as published: the wire fields (edgeTelemetrySchema) and the battery's power, `charge_rate_kw`. */
-export type EdgeTelemetryPayload = Pick<EdgeTelemetry, 'dc_id' | 'power_kw' | 'soc' | 'freq' | 'cpu' | 'ram' | 'disk' | 'meta' | 'battery'> & {
+export type EdgeTelemetryPayload = Pick<
+  EdgeTelemetry,
+  'dc_id' | 'power_kw' | 'soc' | 'freq' | 'cpu' | 'ram' | 'disk' | 'meta' | 'battery'
+> & {
   readonly timestamp: string;
   readonly charge_rate_kw: number;
 };
@@ -146,7 +149,12 @@ export class EdgeNodeModel {
       disk: diskPercent(),
       battery: hostBattery(),
       charge_rate_kw: round(this.chargeRateKw),
-      meta: { capacity_kw: this.capacityKw, battery_kwh: this.batteryKwh, sim: true, uptime: Math.round((now - this.startedAt) / 1000) },
+      meta: {
+        capacity_kw: this.capacityKw,
+        battery_kwh: this.batteryKwh,
+        sim: true,
+        uptime: Math.round((now - this.startedAt) / 1000),
+      },
     };
   }
 }

@@ -13,7 +13,10 @@ import { THING_NAME } from '../lambdas/core/contracts/topics.js';
 import { loadTopologyFile } from '../lambdas/core/contracts/topology-file.js';
 
 /** One device of the fleet: its identity and, for a gateway, its inventory (see DeviceSpec). */
-export type FleetDeviceSpec = Pick<DeviceSpec, 'mode' | 'thingName' | 'certFile' | 'keyFile' | 'inventoryFile' | 'siteId'>;
+export type FleetDeviceSpec = Pick<
+  DeviceSpec,
+  'mode' | 'thingName' | 'certFile' | 'keyFile' | 'inventoryFile' | 'siteId'
+>;
 
 export interface FleetOptions {
   readonly host: string;
@@ -85,16 +88,27 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
   );
   const byName = new Map(devices.map((d) => [d.thingName, d]));
   const startedAt = Date.now();
-  const read = () => snapshot(devices.map((d): DeviceStatus => d.status()), startedAt);
+  const read = () =>
+    snapshot(
+      devices.map((d): DeviceStatus => d.status()),
+      startedAt,
+    );
   let server: StatusServer | undefined;
   let connected: number;
   const stopAll = async () => {
-    await Promise.all(devices.map((d) => d.stop().catch((error: unknown) => log.error('device stop failed', { thingName: d.thingName, error: String(error) }))));
+    await Promise.all(
+      devices.map((d) =>
+        d
+          .stop()
+          .catch((error: unknown) => log.error('device stop failed', { thingName: d.thingName, error: String(error) })),
+      ),
+    );
     scheduler.stop();
     await server?.close();
   };
   try {
-    if (opts.statusPort !== undefined) server = await startStatusServer(opts.statusPort, opts.statusHost ?? '127.0.0.1', read);
+    if (opts.statusPort !== undefined)
+      server = await startStatusServer(opts.statusPort, opts.statusHost ?? '127.0.0.1', read);
     const results = await mapLimit(devices, opts.connectConcurrency ?? 16, (d) => d.start());
     connected = results.filter(Boolean).length;
   } catch (error) {
@@ -126,7 +140,8 @@ function venSpec(spec: FleetDeviceSpec, opts: FleetOptions): DeviceSpec {
 function checkSpecs(specs: readonly FleetDeviceSpec[]): void {
   const seen = new Set<string>();
   for (const [i, s] of specs.entries()) {
-    if (!THING_NAME.test(s.thingName)) throw new Error(`devices.${i}.thingName: ${s.thingName} is not a valid thing name`);
+    if (!THING_NAME.test(s.thingName))
+      throw new Error(`devices.${i}.thingName: ${s.thingName} is not a valid thing name`);
     if (seen.has(s.thingName)) throw new Error(`devices.${i}.thingName: ${s.thingName} appears twice`);
     seen.add(s.thingName);
     if (s.mode === 'gateway' && !s.inventoryFile) throw new Error(`devices.${i}.inventoryFile: required for a gateway`);
@@ -152,7 +167,9 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  */
 export function defaultFleet(
   root: string,
-  winterRiverNodes: readonly string[] = loadTopologyFile(join(root, 'device', 'winter-river.topology.yaml')).nodes.map((n) => n.id),
+  winterRiverNodes: readonly string[] = loadTopologyFile(join(root, 'device', 'winter-river.topology.yaml')).nodes.map(
+    (n) => n.id,
+  ),
 ): Omit<FleetDeviceSpec, 'certFile' | 'keyFile'>[] {
   return [
     { mode: 'ven', thingName: 'ven-001' },

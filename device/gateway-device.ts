@@ -50,8 +50,15 @@ export class GatewayDevice implements Device {
   }
 
   async start(): Promise<boolean> {
-    this.rt.log.info('gateway serving site', { site_id: this.site.site_id, assets: this.site.assets.map((a) => a.asset_id) });
-    this.task = this.rt.scheduler.every(this.telemetryMs, () => this.tick(), hashString(this.thingName) % this.telemetryMs);
+    this.rt.log.info('gateway serving site', {
+      site_id: this.site.site_id,
+      assets: this.site.assets.map((a) => a.asset_id),
+    });
+    this.task = this.rt.scheduler.every(
+      this.telemetryMs,
+      () => this.tick(),
+      hashString(this.thingName) % this.telemetryMs,
+    );
     return this.rt.start();
   }
 
@@ -104,12 +111,20 @@ export class GatewayDevice implements Device {
         return this.dispatch(cmd, ts);
       case 'restore':
         for (const m of this.assets) m.release();
-        this.rt.log.info('restored: batteries idle, PV and wind uncurtailed, EV charging unlimited', { correlationId: cmd.correlationId });
+        this.rt.log.info('restored: batteries idle, PV and wind uncurtailed, EV charging unlimited', {
+          correlationId: cmd.correlationId,
+        });
         return { op: 'restore', status: 'success', ts, correlationId: cmd.correlationId };
       case 'ping':
         return { op: 'ping', status: 'pong', ts, correlationId: cmd.correlationId };
       case 'event':
-        return rejection('event', cmd, cmd.correlationId, 'demand-response events are for VENs: this device is a site gateway', now)!;
+        return rejection(
+          'event',
+          cmd,
+          cmd.correlationId,
+          'demand-response events are for VENs: this device is a site gateway',
+          now,
+        )!;
     }
   }
 
@@ -123,12 +138,32 @@ export class GatewayDevice implements Device {
     const capabilities = new Map(this.assets.map((m) => [m.asset.asset_id, m.capability(interval)]));
     const plan = planGuardedDispatch(this.site, cmd, capabilities);
     if (!plan.ok) {
-      this.rt.log.warn('dispatch rejected', { correlationId: cmd.correlationId, ...echo, mw: cmd.mw, reason: plan.reason });
-      return { op: 'dispatch', status: 'rejected', ...echo, requested_mw: cmd.mw, split: [], reason: plan.reason, ts, correlationId: cmd.correlationId };
+      this.rt.log.warn('dispatch rejected', {
+        correlationId: cmd.correlationId,
+        ...echo,
+        mw: cmd.mw,
+        reason: plan.reason,
+      });
+      return {
+        op: 'dispatch',
+        status: 'rejected',
+        ...echo,
+        requested_mw: cmd.mw,
+        split: [],
+        reason: plan.reason,
+        ts,
+        correlationId: cmd.correlationId,
+      };
     }
     for (const a of plan.items) this.assets.find((m) => m.asset.asset_id === a.asset_id)!.setSetpoint(a.mw);
-    const allocated = round(plan.items.reduce((s, a) => s + a.mw, 0), 3);
-    const applied = round(plan.items.reduce((s, a) => s + a.applied_mw, 0), 3);
+    const allocated = round(
+      plan.items.reduce((s, a) => s + a.mw, 0),
+      3,
+    );
+    const applied = round(
+      plan.items.reduce((s, a) => s + a.applied_mw, 0),
+      3,
+    );
     this.rt.log.info('dispatch split', {
       correlationId: cmd.correlationId,
       target: plan.target,
@@ -162,8 +197,14 @@ export class GatewayDevice implements Device {
   }
 }
 
-function shortfall(items: readonly { reasons: readonly string[] }[], requested: number, allocated: number, applied: number): string {
+function shortfall(
+  items: readonly { reasons: readonly string[] }[],
+  requested: number,
+  allocated: number,
+  applied: number,
+): string {
   const reasons = [...new Set(items.flatMap((i) => i.reasons))].filter((r) => r !== 'ramp' && r !== 'curtailment');
-  if (reasons.every((r) => r.startsWith('clamped:'))) return `clamped to asset limits: ${allocated} of ${requested} MW allocated`;
+  if (reasons.every((r) => r.startsWith('clamped:')))
+    return `clamped to asset limits: ${allocated} of ${requested} MW allocated`;
   return `limited by ${reasons.join(', ')}: ${applied} of ${requested} MW applied`;
 }

@@ -24,10 +24,12 @@ export function planGuardedDispatch(
   cmd: Pick<DispatchCommand, 'asset_id' | 'site_id' | 'mw'>,
   capabilities: ReadonlyMap<string, Capability>,
 ): GuardedPlan {
-  const cap = (a: AssetSpec) => capabilities.get(a.asset_id) ?? { lo: 0, hi: 0, loReason: 'unavailable', hiReason: 'unavailable', applied_mw: 0 };
+  const cap = (a: AssetSpec) =>
+    capabilities.get(a.asset_id) ?? { lo: 0, hi: 0, loReason: 'unavailable', hiReason: 'unavailable', applied_mw: 0 };
   if (cmd.asset_id !== undefined) {
     const asset = site.assets.find((a) => a.asset_id === cmd.asset_id);
-    if (!asset) return { ok: false, reason: `asset ${cmd.asset_id} is not served by this gateway (site ${site.site_id})` };
+    if (!asset)
+      return { ok: false, reason: `asset ${cmd.asset_id} is not served by this gateway (site ${site.site_id})` };
     const c = cap(asset);
     const reasons = new Set<DispatchReason>();
     if (cmd.mw > asset.max_mw) reasons.add('clamped:max_mw');
@@ -50,9 +52,17 @@ export function planGuardedDispatch(
   return { ok: true, target: 'site', items };
 }
 
-function item(asset: AssetSpec, c: Capability, requested: number, mw: number, applied: number, reasons: Set<DispatchReason>): GuardedItem {
+function item(
+  asset: AssetSpec,
+  c: Capability,
+  requested: number,
+  mw: number,
+  applied: number,
+  reasons: Set<DispatchReason>,
+): GuardedItem {
   // Held below what it could produce (PV, wind), or its charging held below what its cars want (EV).
-  if (c.available_mw !== undefined && (asset.asset_type === 'ev' ? applied > c.lo + EPS : applied < c.hi - EPS)) reasons.add('curtailment');
+  if (c.available_mw !== undefined && (asset.asset_type === 'ev' ? applied > c.lo + EPS : applied < c.hi - EPS))
+    reasons.add('curtailment');
   if (asset.ramp_rate_mw_per_min !== undefined && Math.abs(applied - c.applied_mw) > EPS) reasons.add('ramp');
   return {
     asset_id: asset.asset_id,

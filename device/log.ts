@@ -14,7 +14,9 @@ export interface DeviceLog {
 }
 
 export function jsonLog(level: LogLevel = 'info', fields: LogFields = {}): DeviceLog {
-  return wrap(new Logger({ serviceName: 'vpp-device', logLevel: level.toUpperCase() as 'INFO', persistentKeys: fields }));
+  return wrap(
+    new Logger({ serviceName: 'vpp-device', logLevel: level.toUpperCase() as 'INFO', persistentKeys: fields }),
+  );
 }
 
 function wrap(logger: Logger): DeviceLog {

@@ -8,7 +8,20 @@
 //
 // Over the bound the oldest undelivered messages are dropped and counted. Delivery is at least once: messages
 // handed to the broker but not yet acknowledged when the process stops are sent again after a restart.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export interface BufferedMessage {
@@ -146,7 +159,10 @@ export class OfflineBuffer {
     const first = picked[0]!;
     const last = picked[picked.length - 1]!;
     const bytes = readRange(this.logPath(this.gen), first.offset, last.offset + last.length - first.offset);
-    return picked.map((e) => ({ seq: e.seq, ...decode(bytes.subarray(e.offset - first.offset, e.offset - first.offset + e.length).toString('utf8')) }));
+    return picked.map((e) => ({
+      seq: e.seq,
+      ...decode(bytes.subarray(e.offset - first.offset, e.offset - first.offset + e.length).toString('utf8')),
+    }));
   }
 
   /** The broker has the message: it leaves the buffer. */
@@ -170,7 +186,10 @@ export class OfflineBuffer {
   prepend(messages: readonly BufferedMessage[]): void {
     if (messages.length === 0) return;
     const live = this.entries.slice(this.head).filter((e) => e.state !== 'done');
-    const tail = live.length > 0 ? readRange(this.logPath(this.gen), this.cursorOffset, this.fileSize - this.cursorOffset) : Buffer.alloc(0);
+    const tail =
+      live.length > 0
+        ? readRange(this.logPath(this.gen), this.cursorOffset, this.fileSize - this.cursorOffset)
+        : Buffer.alloc(0);
     const head = Buffer.from(messages.map(encode).join(''));
     const next = this.gen + 1;
     writeFileSync(this.logPath(next), Buffer.concat([head, tail]));
@@ -338,7 +357,8 @@ export class OfflineBuffer {
     try {
       const raw = JSON.parse(readRange(join(this.options.dir, CURSOR)).toString('utf8')) as Partial<Cursor>;
       const ok = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-      if (ok(raw.gen) && ok(raw.offset) && ok(raw.dropped)) return { gen: raw.gen, offset: raw.offset, dropped: raw.dropped };
+      if (ok(raw.gen) && ok(raw.offset) && ok(raw.dropped))
+        return { gen: raw.gen, offset: raw.offset, dropped: raw.dropped };
     } catch {
       // no cursor yet: a fresh buffer
     }

@@ -206,7 +206,11 @@ export class Outbox {
         );
       }
     }
-    if (started > 0) this.log.info('buffer drained to the broker', { replayed: started - this.buffer.depth, bufferDepth: this.buffer.depth });
+    if (started > 0)
+      this.log.info('buffer drained to the broker', {
+        replayed: started - this.buffer.depth,
+        bufferDepth: this.buffer.depth,
+      });
   }
 
   /** A refused publish waits in its place for the next drain; one refused again and again is dropped. */

@@ -1,7 +1,14 @@
 // A VEN's electrical panel: circuits with simulated demand, demand-response shedding and restore.
 // No I/O and no clock of its own: time comes in as arguments, randomness from an injected generator.
 import * as z from 'zod';
-import type { Ack, EventAck, EventCommand, LoadsSnapshot, Metering, ShadowReported } from '../lambdas/core/contracts/schemas.js';
+import type {
+  Ack,
+  EventAck,
+  EventCommand,
+  LoadsSnapshot,
+  Metering,
+  ShadowReported,
+} from '../lambdas/core/contracts/schemas.js';
 import { MET_TOLERANCE, planShed } from '../lambdas/core/contracts/shed-plan.js';
 import { round, type Rng } from './random.js';
 
@@ -42,13 +49,47 @@ export const defaultPanel: PanelSpec = panelSpecSchema.parse({
   batteryKwh: 13.5,
   circuits: [
     { id: 'circuit_1', name: 'Main HVAC', type: 'hvac', breakerAmps: 30, capacityKw: 5.0, priority: 2, duty: 0.5 },
-    { id: 'circuit_2', name: 'Refrigerator', type: 'fridge', breakerAmps: 15, capacityKw: 0.8, priority: 1, critical: true, duty: 0.4 },
+    {
+      id: 'circuit_2',
+      name: 'Refrigerator',
+      type: 'fridge',
+      breakerAmps: 15,
+      capacityKw: 0.8,
+      priority: 1,
+      critical: true,
+      duty: 0.4,
+    },
     { id: 'circuit_3', name: 'Pool Pump', type: 'pool_pump', breakerAmps: 20, capacityKw: 1.5, priority: 4, duty: 0.8 },
     { id: 'circuit_4', name: 'EV Charger', type: 'ev', breakerAmps: 40, capacityKw: 7.2, priority: 5, duty: 0.9 },
-    { id: 'circuit_5', name: 'Water Heater', type: 'water_heater', breakerAmps: 30, capacityKw: 4.5, priority: 4, duty: 0.5 },
+    {
+      id: 'circuit_5',
+      name: 'Water Heater',
+      type: 'water_heater',
+      breakerAmps: 30,
+      capacityKw: 4.5,
+      priority: 4,
+      duty: 0.5,
+    },
     { id: 'circuit_6', name: 'Lighting', type: 'lighting', breakerAmps: 15, capacityKw: 1.2, priority: 3, duty: 0.4 },
-    { id: 'circuit_7', name: 'Kitchen Outlets', type: 'outlets', breakerAmps: 20, capacityKw: 1.8, priority: 3, duty: 0.3 },
-    { id: 'circuit_8', name: 'Well Pump', type: 'well_pump', breakerAmps: 20, capacityKw: 1.1, priority: 0, critical: true, duty: 0.3 },
+    {
+      id: 'circuit_7',
+      name: 'Kitchen Outlets',
+      type: 'outlets',
+      breakerAmps: 20,
+      capacityKw: 1.8,
+      priority: 3,
+      duty: 0.3,
+    },
+    {
+      id: 'circuit_8',
+      name: 'Well Pump',
+      type: 'well_pump',
+      breakerAmps: 20,
+      capacityKw: 1.1,
+      priority: 0,
+      critical: true,
+      duty: 0.3,
+    },
   ],
 });
 
@@ -122,7 +163,13 @@ export class PanelModel {
   startEvent(cmd: EventCommand, nowMs: number): EventAck {
     const candidates = this.circuits
       .filter((c) => c.enabled)
-      .map((c) => ({ id: c.spec.id, name: c.spec.name, priority: c.spec.priority, critical: c.spec.critical, powerKw: c.demandKw }));
+      .map((c) => ({
+        id: c.spec.id,
+        name: c.spec.name,
+        priority: c.spec.priority,
+        critical: c.spec.critical,
+        powerKw: c.demandKw,
+      }));
     const plan = planShed(candidates, cmd.shed_kw);
     const base = {
       op: 'event' as const,
@@ -132,7 +179,13 @@ export class PanelModel {
       correlationId: cmd.correlationId,
     };
     if (plan.circuits.length === 0) {
-      return { ...base, status: 'rejected', actual_shed_kw: 0, circuits_curtailed: [], reason: 'no non-critical load is drawing power' };
+      return {
+        ...base,
+        status: 'rejected',
+        actual_shed_kw: 0,
+        circuits_curtailed: [],
+        reason: 'no non-critical load is drawing power',
+      };
     }
     const shedIds = new Set(plan.circuits.map((c) => c.loadId));
     for (const c of this.circuits) c.shed = shedIds.has(c.spec.id);

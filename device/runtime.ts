@@ -66,7 +66,13 @@ export class DeviceRuntime {
       this.log.info('offline buffer found on disk', { bufferDepth: buffer.depth, dropped: buffer.dropped });
     }
     this.connection = new DeviceConnection(
-      { ...options.broker, thingName: options.thingName, certFile: options.certFile, keyFile: options.keyFile, log: this.log },
+      {
+        ...options.broker,
+        thingName: options.thingName,
+        certFile: options.certFile,
+        keyFile: options.keyFile,
+        log: this.log,
+      },
       {
         online: (sessionPresent) => this.handleOnline(sessionPresent),
         offline: () => this.outbox.setOnline(false),
@@ -119,7 +125,8 @@ export class DeviceRuntime {
 
   private handleMessage(topic: string, payload: string): void {
     const handler =
-      this.handlers.get(topic) ?? [...this.handlers].find(([filter]) => /[+#]/.test(filter) && topicMatches(filter, topic))?.[1];
+      this.handlers.get(topic) ??
+      [...this.handlers].find(([filter]) => /[+#]/.test(filter) && topicMatches(filter, topic))?.[1];
     if (!handler) {
       this.log.debug('message on an unexpected topic', { topic });
       return;

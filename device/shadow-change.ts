@@ -5,7 +5,11 @@
 export interface ReportedView {
   readonly power_kw: number;
   readonly shed_kw: number;
-  readonly circuits: readonly { readonly id: string; readonly enabled: boolean; readonly critical?: boolean | undefined }[];
+  readonly circuits: readonly {
+    readonly id: string;
+    readonly enabled: boolean;
+    readonly critical?: boolean | undefined;
+  }[];
   readonly active_event?: { readonly event_id: string } | null;
   readonly reporting_interval_sec: number;
   readonly circuit_enabled: Record<string, boolean>;
@@ -31,7 +35,10 @@ const criticalSet = (r: ReportedView) => r.circuits.flatMap((c) => (c.critical ?
 export function shadowChange(last: ReportedView | undefined, now: ReportedView): ShadowChange | null {
   if (!last) return 'first';
   if ((last.active_event?.event_id ?? null) !== (now.active_event?.event_id ?? null)) return 'event';
-  if (circuitState(last) !== circuitState(now) || JSON.stringify(last.circuit_enabled) !== JSON.stringify(now.circuit_enabled)) {
+  if (
+    circuitState(last) !== circuitState(now) ||
+    JSON.stringify(last.circuit_enabled) !== JSON.stringify(now.circuit_enabled)
+  ) {
     return 'circuits';
   }
   if (criticalSet(last) !== criticalSet(now)) return 'critical';

@@ -6,7 +6,11 @@ import type { DerGatewayTelemetry } from '../lambdas/core/contracts/der-schemas.
 import { round } from './random.js';
 import type { AssetModel } from './assets/model.js';
 
-import { assetLimits, inventoryFileSchema as inventorySchema, type InventoryFileAsset } from '../lambdas/core/contracts/inventory.js';
+import {
+  assetLimits,
+  inventoryFileSchema as inventorySchema,
+  type InventoryFileAsset,
+} from '../lambdas/core/contracts/inventory.js';
 
 export { BessModel } from './assets/bess.js';
 
@@ -66,7 +70,11 @@ export interface SiteSpec {
 
 export type InventoryResult = { ok: true; sites: SiteSpec[] } | { ok: false; field: string; message: string };
 
-const fail = (field: string, message: string): InventoryResult => ({ ok: false, field, message: `${field}: ${message}` });
+const fail = (field: string, message: string): InventoryResult => ({
+  ok: false,
+  field,
+  message: `${field}: ${message}`,
+});
 
 /** Parses and checks an inventory (YAML or JSON text); an error names the offending field. */
 export function parseInventory(text: string): InventoryResult {
@@ -111,7 +119,10 @@ export function parseInventory(text: string): InventoryResult {
       const limits = assetLimits(a, field);
       if (!limits.ok) return limits;
       if (!allHaveCapacity && mixed && limits.capacity_mw === undefined) {
-        return fail(`${field}.capacity_mw`, `site ${s.site_id} mixes asset types and weighs its split by capacity_mw: every asset needs it`);
+        return fail(
+          `${field}.capacity_mw`,
+          `site ${s.site_id} mixes asset types and weighs its split by capacity_mw: every asset needs it`,
+        );
       }
       if (!allHaveCapacity && limits.energy_mwh === undefined && a.asset_type === undefined) {
         return fail(`${field}.energy_mwh`, `site ${s.site_id} weighs its split by energy_mwh: every asset needs it`);
@@ -147,9 +158,23 @@ function assetSpec(a: InventoryFileAsset, siteId: string, limits: Limits): Asset
     case 'pv':
       return { ...base, asset_type: 'pv', capacity_mw: a.capacity_mw, utc_offset_h: a.utc_offset_h };
     case 'wind':
-      return { ...base, asset_type: 'wind', capacity_mw: a.capacity_mw, cut_in_ms: a.cut_in_ms, rated_ms: a.rated_ms, cut_out_ms: a.cut_out_ms, mean_wind_ms: a.mean_wind_ms };
+      return {
+        ...base,
+        asset_type: 'wind',
+        capacity_mw: a.capacity_mw,
+        cut_in_ms: a.cut_in_ms,
+        rated_ms: a.rated_ms,
+        cut_out_ms: a.cut_out_ms,
+        mean_wind_ms: a.mean_wind_ms,
+      };
     case 'ev':
-      return { ...base, asset_type: 'ev', capacity_mw: limits.capacity_mw!, ports: a.ports, port_max_kw: a.port_max_kw ?? (-limits.min_mw * 1000) / a.ports };
+      return {
+        ...base,
+        asset_type: 'ev',
+        capacity_mw: limits.capacity_mw!,
+        ports: a.ports,
+        port_max_kw: a.port_max_kw ?? (-limits.min_mw * 1000) / a.ports,
+      };
     default:
       return {
         ...base,
@@ -199,7 +224,11 @@ const staticBounds = (a: AssetSpec): Bounds => ({ lo: a.min_mw, hi: a.max_mw });
  * and takes no part after, so the request goes only across those that can. Deterministic:
  * asset_id order, kW resolution, the rounding remainder on the first asset with room for it.
  */
-export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number, bounds: (a: AssetSpec) => Bounds = staticBounds): Allocation[] {
+export function splitSiteSetpoint(
+  assets: readonly AssetSpec[],
+  totalMw: number,
+  bounds: (a: AssetSpec) => Bounds = staticBounds,
+): Allocation[] {
   const order = [...assets].sort((a, b) => (a.asset_id < b.asset_id ? -1 : a.asset_id > b.asset_id ? 1 : 0));
   const totalWeight = order.reduce((s, a) => s + a.weight, 0);
   const raw = new Map(order.map((a) => [a.asset_id, totalWeight > 0 ? (totalMw * a.weight) / totalWeight : 0]));
@@ -212,7 +241,9 @@ export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number,
   let remaining = totalMw;
   while (free.length > 0) {
     const weight = free.reduce((s, a) => s + a.weight, 0);
-    const share = new Map(free.map((a) => [a.asset_id, weight > 0 ? (remaining * a.weight) / weight : remaining / free.length]));
+    const share = new Map(
+      free.map((a) => [a.asset_id, weight > 0 ? (remaining * a.weight) / weight : remaining / free.length]),
+    );
     const violators = free.filter((a) => share.get(a.asset_id)! > hi(a) || share.get(a.asset_id)! < lo(a));
     if (violators.length === 0) {
       for (const a of free) fixed.set(a.asset_id, share.get(a.asset_id)!);
@@ -228,7 +259,13 @@ export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number,
   }
   const exact = order.map((a) => fixed.get(a.asset_id) ?? 0);
   const rounded = exact.map((v) => round(v, 3));
-  let remainder = round(round(exact.reduce((s, v) => s + v, 0), 3) - rounded.reduce((s, v) => s + v, 0), 3);
+  let remainder = round(
+    round(
+      exact.reduce((s, v) => s + v, 0),
+      3,
+    ) - rounded.reduce((s, v) => s + v, 0),
+    3,
+  );
   for (let i = 0; i < order.length && remainder !== 0; i++) {
     const a = order[i]!;
     const adjusted = round(rounded[i]! + remainder, 3);
@@ -247,14 +284,14 @@ export function splitSiteSetpoint(assets: readonly AssetSpec[], totalMw: number,
 }
 
 export type DispatchPlan =
-  | { ok: true; target: 'asset' | 'site'; allocations: Allocation[] }
-  | { ok: false; reason: string };
+  { ok: true; target: 'asset' | 'site'; allocations: Allocation[] } | { ok: false; reason: string };
 
 /** Where a dispatch goes: `asset_id` wins over `site_id` (no fan-out); a site setpoint is split. */
 export function planDispatch(site: SiteSpec, cmd: Pick<DispatchCommand, 'asset_id' | 'site_id' | 'mw'>): DispatchPlan {
   if (cmd.asset_id !== undefined) {
     const asset = site.assets.find((a) => a.asset_id === cmd.asset_id);
-    if (!asset) return { ok: false, reason: `asset ${cmd.asset_id} is not served by this gateway (site ${site.site_id})` };
+    if (!asset)
+      return { ok: false, reason: `asset ${cmd.asset_id} is not served by this gateway (site ${site.site_id})` };
     const v = round(clamp(cmd.mw, asset.min_mw, asset.max_mw), 3);
     return {
       ok: true,
@@ -266,15 +303,25 @@ export function planDispatch(site: SiteSpec, cmd: Pick<DispatchCommand, 'asset_i
   return { ok: true, target: 'site', allocations: splitSiteSetpoint(site.assets, cmd.mw) };
 }
 
-
-export function gatewayTelemetry(gatewayId: string, site: SiteSpec, models: readonly AssetModel[], nowMs: number): DerGatewayTelemetry {
+export function gatewayTelemetry(
+  gatewayId: string,
+  site: SiteSpec,
+  models: readonly AssetModel[],
+  nowMs: number,
+): DerGatewayTelemetry {
   const assets = models.map((m) => m.telemetry(nowMs));
   return {
     gatewayId,
     site_id: site.site_id,
     timestamp: Math.floor(nowMs / 1000),
-    mw: round(assets.reduce((s, a) => s + a.mw, 0), 3),
-    mw_setpoint: round(assets.reduce((s, a) => s + (a.mw_setpoint ?? 0), 0), 3),
+    mw: round(
+      assets.reduce((s, a) => s + a.mw, 0),
+      3,
+    ),
+    mw_setpoint: round(
+      assets.reduce((s, a) => s + (a.mw_setpoint ?? 0), 0),
+      3,
+    ),
     assets,
   };
 }

@@ -8,7 +8,12 @@ export interface StatusSnapshot {
   readonly startedAt: string;
   readonly uptimeSec: number;
   readonly devices: readonly DeviceStatus[];
-  readonly totals: { readonly devices: number; readonly online: number; readonly bufferDepth: number; readonly dropped: number };
+  readonly totals: {
+    readonly devices: number;
+    readonly online: number;
+    readonly bufferDepth: number;
+    readonly dropped: number;
+  };
 }
 
 export interface StatusServer {
@@ -38,9 +43,13 @@ export async function startStatusServer(port: number, host: string, read: () => 
       return;
     }
     if (path === '/status.json') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(read()));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify(read()));
     } else if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(renderHtml(read()));
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+        .end(renderHtml(read()));
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     }
@@ -67,7 +76,9 @@ const escape = (v: unknown): string =>
 export function renderHtml(s: StatusSnapshot): string {
   const rows = s.devices
     .map(
-      (d) => `<tr><td>${escape(d.thingName)}</td><td>${escape(d.mode)}</td><td class="${escape(d.connection.state)}">${escape(d.connection.state)}</td>
+      (
+        d,
+      ) => `<tr><td>${escape(d.thingName)}</td><td>${escape(d.mode)}</td><td class="${escape(d.connection.state)}">${escape(d.connection.state)}</td>
 <td>${escape(d.connection.endpoint)}</td><td>${d.outbox.bufferDepth}</td><td>${d.outbox.dropped}</td><td>${d.outbox.sent}</td>
 <td>${escape(d.connection.lastError ?? '')}</td><td><code>${escape(JSON.stringify(d.state))}</code></td></tr>`,
     )

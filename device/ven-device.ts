@@ -90,7 +90,9 @@ export class VenDevice implements Device {
     this.rt.on(this.topics.command, (p) => this.handleCommand(p));
     this.rt.on(shadow('update/delta'), (p) => this.handleDesired(p, 'delta'));
     this.rt.on(shadow('get/accepted'), (p) => this.handleDesired(p, 'document'));
-    this.rt.on(shadow('update/rejected'), (p) => this.rt.log.warn('shadow update rejected', { response: p.slice(0, 512) }));
+    this.rt.on(shadow('update/rejected'), (p) =>
+      this.rt.log.warn('shadow update rejected', { response: p.slice(0, 512) }),
+    );
     this.rt.on(shadow('get/rejected'), (p) => this.rt.log.debug('shadow get rejected', { response: p.slice(0, 512) }));
     this.rt.onOnline(() => {
       this.rt.outbox.sendLive(shadow('get'), '{}', 1);
@@ -135,7 +137,12 @@ export class VenDevice implements Device {
         activeEvent: event
           ? { eventId: event.eventId, requestedKw: event.requestedKw, endsAt: new Date(event.endsAtMs).toISOString() }
           : null,
-        circuits: this.panel.circuits.map((c) => ({ id: c.spec.id, enabled: c.enabled, shed: c.shed, critical: c.spec.critical })),
+        circuits: this.panel.circuits.map((c) => ({
+          id: c.spec.id,
+          enabled: c.enabled,
+          shed: c.shed,
+          critical: c.spec.critical,
+        })),
       },
     };
   }
@@ -226,7 +233,13 @@ export class VenDevice implements Device {
       case 'ping':
         return { op: 'ping', status: 'pong', ts: Math.floor(now / 1000), correlationId: cmd.correlationId };
       case 'dispatch':
-        return rejection('dispatch', cmd, cmd.correlationId, 'dispatch is for site gateways: this device is a VEN', now)!;
+        return rejection(
+          'dispatch',
+          cmd,
+          cmd.correlationId,
+          'dispatch is for site gateways: this device is a VEN',
+          now,
+        )!;
     }
   }
 
@@ -271,7 +284,8 @@ export class VenDevice implements Device {
   /** True when something changed, so that only a real change is reported back at once. */
   private applyDesired(desired: VenDesired): boolean {
     let changed = false;
-    const intervalMs = desired.reporting_interval_sec !== undefined ? desired.reporting_interval_sec * 1000 : this.meteringMs;
+    const intervalMs =
+      desired.reporting_interval_sec !== undefined ? desired.reporting_interval_sec * 1000 : this.meteringMs;
     if (intervalMs !== this.meteringMs) {
       this.meteringMs = intervalMs;
       this.meteringTask?.reschedule(intervalMs);
@@ -282,7 +296,10 @@ export class VenDevice implements Device {
       const before = JSON.stringify(this.panel.circuitEnabled());
       const result = this.panel.setCircuitsEnabled(desired.circuit_enabled);
       if (result.unknown.length > 0 || result.refusedCritical.length > 0) {
-        this.rt.log.warn('circuit switches not applied', { unknown: result.unknown, refusedCritical: result.refusedCritical });
+        this.rt.log.warn('circuit switches not applied', {
+          unknown: result.unknown,
+          refusedCritical: result.refusedCritical,
+        });
       }
       if (JSON.stringify(this.panel.circuitEnabled()) !== before) {
         this.rt.log.info('circuit switches applied', { circuits: result.applied });

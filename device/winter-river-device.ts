@@ -35,7 +35,11 @@ export class WinterRiverDevice implements Device {
   }
 
   async start(): Promise<boolean> {
-    this.task = this.rt.scheduler.every(this.statusMs, () => this.publishStatus(), hashString(this.thingName) % this.statusMs);
+    this.task = this.rt.scheduler.every(
+      this.statusMs,
+      () => this.publishStatus(),
+      hashString(this.thingName) % this.statusMs,
+    );
     return this.rt.start();
   }
 
@@ -76,7 +80,11 @@ export class WinterRiverDevice implements Device {
       this.rt.log.warn('command not applied', { command: parsed.value.command, error: outcome.message });
       return;
     }
-    this.rt.log.info('command applied', { command: parsed.value.command, params: parsed.value.params, status: this.node.fault ? 'fault' : 'ok' });
+    this.rt.log.info('command applied', {
+      command: parsed.value.command,
+      params: parsed.value.params,
+      status: this.node.fault ? 'fault' : 'ok',
+    });
     this.publishStatus();
   }
 }

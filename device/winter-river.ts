@@ -77,7 +77,8 @@ export class WinterRiverNode {
       case 'set_source': {
         const source = params['source'];
         const feed = params['feed'] ?? null;
-        if (!SOURCES.includes(source as Source)) return { ok: false, message: `params.source: must be one of ${SOURCES.join(', ')}` };
+        if (!SOURCES.includes(source as Source))
+          return { ok: false, message: `params.source: must be one of ${SOURCES.join(', ')}` };
         if (feed !== null && typeof feed !== 'string') return { ok: false, message: 'params.feed: must be a node id' };
         const changed = source !== this.source || feed !== this.feed;
         [this.source, this.feed] = [source as Source, feed];

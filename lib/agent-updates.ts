@@ -60,7 +60,10 @@ export class AgentUpdates extends Construct {
       description: 'AWS IoT Jobs presigns agent release URLs with this role',
     });
     this.presignRole.addToPolicy(
-      new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(`${RELEASES_PREFIX}agent-*.mjs`)] }),
+      new PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${RELEASES_PREFIX}agent-*.mjs`)],
+      }),
     );
     Validations.of(this.presignRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnBucket)}.Arn>/${RELEASES_PREFIX}agent-*.mjs]`,
@@ -95,7 +98,14 @@ export class AgentUpdates extends Construct {
     };
     // in CloudFormation's order of the create-only properties (test/lib/aws-rules.ts, CREATE_ONLY)
     const digest = createOnlyDigest(
-      stack.resolve([template.description, template.documentSource, template.timeoutConfig, template.jobExecutionsRolloutConfig, template.abortConfig, template.presignedUrlConfig]),
+      stack.resolve([
+        template.description,
+        template.documentSource,
+        template.timeoutConfig,
+        template.jobExecutionsRolloutConfig,
+        template.abortConfig,
+        template.presignedUrlConfig,
+      ]),
     );
     this.jobTemplate = new CfnJobTemplate(this, 'AgentUpdate', {
       jobTemplateId: `${stack.stackName.slice(0, 64 - '-agent-update-12345678'.length)}-agent-update-${digest}`,

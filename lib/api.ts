@@ -89,7 +89,7 @@ export function authDomainPrefix(stack: Stack): string {
 export function authDomainName(stackName: string): string {
   let name = Token.isUnresolved(stackName) ? '' : stackName.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   // Removing one reserved word can join the letters around it into another ("awamazons"): until none is left.
-  for (let before = ''; before !== name; ) [before, name] = [name, name.replace(RESERVED_IN_DOMAIN_PREFIX, '')];
+  for (let before = ''; before !== name;) [before, name] = [name, name.replace(RESERVED_IN_DOMAIN_PREFIX, '')];
   name = name.replace(/-+/g, '-').replace(/^-|-$/g, '');
   if (!name.startsWith('vpp')) name = name ? `vpp-${name}` : 'vpp';
   return name.slice(0, 63 - '-12345678'.length).replace(/-+$/, '');
@@ -151,7 +151,13 @@ export class Api extends Construct {
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: props.corsOrigins,
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PATCH, CorsHttpMethod.DELETE, CorsHttpMethod.OPTIONS],
+        allowMethods: [
+          CorsHttpMethod.GET,
+          CorsHttpMethod.POST,
+          CorsHttpMethod.PATCH,
+          CorsHttpMethod.DELETE,
+          CorsHttpMethod.OPTIONS,
+        ],
         allowHeaders: ['authorization', 'content-type', IDEMPOTENCY_HEADER.toLowerCase()],
         maxAge: Duration.hours(1),
       },
@@ -237,7 +243,9 @@ export class Api extends Construct {
     // over Lambda's 20,480-byte resource-based policy limit, and the first deploy fails on it.
     const integration = new HttpLambdaIntegration('Handler', this.handler.function, { scopePermissionToRoute: false });
     const issuer = `https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.userPool.userPoolId}`;
-    const authorizer = new HttpJwtAuthorizer('Cognito', issuer, { jwtAudience: [this.userPoolClient.userPoolClientId] });
+    const authorizer = new HttpJwtAuthorizer('Cognito', issuer, {
+      jwtAudience: [this.userPoolClient.userPoolClientId],
+    });
     for (const { method, path, role } of routes as readonly RouteDefinition[]) {
       const isPublic = role === 'public';
       const [route] = this.httpApi.addRoutes({
@@ -280,7 +288,10 @@ export class Api extends Construct {
     // IAM scopes DetachPolicy and DetachThingPrincipal to the certificate (the target principal), not to the policy
     // or the thing (Service Authorization Reference, AWS IoT).
     this.handler.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['iot:ListThingPrincipals', 'iot:UpdateThing'], resources: [`${fleet.arnPrefix}:thing/*`] }),
+      new PolicyStatement({
+        actions: ['iot:ListThingPrincipals', 'iot:UpdateThing'],
+        resources: [`${fleet.arnPrefix}:thing/*`],
+      }),
     );
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({
@@ -289,18 +300,23 @@ export class Api extends Construct {
       }),
     );
     this.handler.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['iot:Publish'], resources: commandTopics.map((t) => `${fleet.arnPrefix}:topic/${t}`) }),
+      new PolicyStatement({
+        actions: ['iot:Publish'],
+        resources: commandTopics.map((t) => `${fleet.arnPrefix}:topic/${t}`),
+      }),
     );
     const finding = (resource: string) =>
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${resource}]`;
     Validations.of(this.handler).acknowledge(
       {
         id: finding('thing/*'),
-        reason: 'iot:GetThingShadow: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME); the revocation of any device by an admin (list its principals, mark the thing).',
+        reason:
+          'iot:GetThingShadow: the dashboard shows the shadow of whichever device an operator opens (ids are checked against THING_NAME); the revocation of any device by an admin (list its principals, mark the thing).',
       },
       {
         id: finding('cert/*'),
-        reason: 'iot:UpdateCertificate, DetachPolicy and DetachThingPrincipal only: an admin revokes and detaches the certificates of whichever device must be refused.',
+        reason:
+          'iot:UpdateCertificate, DetachPolicy and DetachThingPrincipal only: an admin revokes and detaches the certificates of whichever device must be refused.',
       },
       {
         id: finding(`topic/${commandTopics[0]}`),
@@ -312,7 +328,7 @@ export class Api extends Construct {
       },
       {
         id: finding(`topic/${commandTopics[2]}`),
-        reason: 'iot:Publish only, on the edge nodes\' control topics: operators may command any edge node by id.',
+        reason: "iot:Publish only, on the edge nodes' control topics: operators may command any edge node by id.",
       },
     );
   }

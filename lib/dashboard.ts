@@ -2,7 +2,15 @@
 // and a config.json that tells the browser where the API, IoT and Cognito are.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BOOTSTRAP_QUALIFIER_CONTEXT, DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  BOOTSTRAP_QUALIFIER_CONTEXT,
+  DefaultStackSynthesizer,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import {
   Distribution,
   HttpVersion,
@@ -55,7 +63,9 @@ export class Dashboard extends Construct {
     super(scope, id);
     // Never deploy a stand-in: a stack without the real dashboard would look deployed and not work.
     if (!existsSync(join(props.siteDir, 'index.html'))) {
-      throw new Error(`No dashboard build at ${props.siteDir} (index.html is missing): build the dashboard: npm run web:build`);
+      throw new Error(
+        `No dashboard build at ${props.siteDir} (index.html is missing): build the dashboard: npm run web:build`,
+      );
     }
     this.siteDir = props.siteDir;
     const logRemovalPolicy = props.logRemovalPolicy ?? RemovalPolicy.RETAIN;
@@ -109,15 +119,18 @@ export class Dashboard extends Construct {
     Validations.of(this.distribution).acknowledge(
       {
         id: 'AwsSolutions-CFR4',
-        reason: 'Served on the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes; attach a custom domain with an ACM certificate to set TLSv1.2_2021.',
+        reason:
+          'Served on the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes; attach a custom domain with an ACM certificate to set TLSv1.2_2021.',
       },
       {
         id: 'AwsSolutions-CFR1',
-        reason: 'Static assets only, for operators wherever they are; the data behind them is gated by Cognito sign-in on the API.',
+        reason:
+          'Static assets only, for operators wherever they are; the data behind them is gated by Cognito sign-in on the API.',
       },
       {
         id: 'AwsSolutions-CFR2',
-        reason: 'Static assets only, no server-side logic to protect; the API is JWT-authorised and throttled. Add a WAF web ACL where policy requires one.',
+        reason:
+          'Static assets only, no server-side logic to protect; the API is JWT-authorised and throttled. Add a WAF web ACL where policy requires one.',
       },
     );
   }
@@ -178,21 +191,23 @@ export class Dashboard extends Construct {
 
   private acknowledgeDeployment(role: Role): void {
     const stack = Stack.of(this);
-    const qualifier = stack.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    const qualifier =
+      stack.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
     const siteBucket = stack.getLogicalId(this.bucket.node.defaultChild as CfnBucket);
     // nag names the asset bucket as the template does: with literals once the stack's environment is known
     const literal = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<AWS::${pseudo}>` : value);
-    const copy = 'BucketDeployment copies the build from the CDK asset bucket into the site bucket and prunes stale files';
+    const copy =
+      'BucketDeployment copies the build from the CDK asset bucket into the site bucket and prunes stale files';
     const findings: Record<string, string> = {
       'Action::s3:GetObject*': `${copy}: CDK's read grant on the asset object.`,
       'Action::s3:GetBucket*': `${copy}: CDK's read grant on the asset bucket.`,
       'Action::s3:List*': `${copy}: listing the source and the site bucket.`,
       'Action::s3:DeleteObject*': `${copy}: pruning removes files of earlier builds from the site bucket only.`,
       'Action::s3:Abort*': `${copy}: aborting a failed multipart upload to the site bucket.`,
-      [`Resource::arn:${literal(stack.partition, 'Partition')}:s3:::cdk-${qualifier}-assets-${literal(stack.account, 'AccountId')}-${literal(stack.region, 'Region')}/*`]:
-        `${copy}: the bootstrap asset bucket holds the zipped build under a content hash key.`,
+      [`Resource::arn:${literal(stack.partition, 'Partition')}:s3:::cdk-${qualifier}-assets-${literal(stack.account, 'AccountId')}-${literal(stack.region, 'Region')}/*`]: `${copy}: the bootstrap asset bucket holds the zipped build under a content hash key.`,
       [`Resource::<${siteBucket}.Arn>/*`]: `${copy}: every object of the site bucket is part of the site.`,
-      'Resource::*': 'cloudfront:CreateInvalidation/GetInvalidation, granted by CDK on "*"; invalidation is the only CloudFront action.',
+      'Resource::*':
+        'cloudfront:CreateInvalidation/GetInvalidation, granted by CDK on "*"; invalidation is the only CloudFront action.',
     };
     for (const [finding, reason] of Object.entries(findings)) {
       Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
@@ -201,7 +216,8 @@ export class Dashboard extends Construct {
     if (provider) {
       Validations.of(provider).acknowledge({
         id: 'AwsSolutions-L1',
-        reason: 'The BucketDeployment provider is aws-cdk-lib\'s own function; its runtime is chosen by, and upgraded with, aws-cdk-lib.',
+        reason:
+          "The BucketDeployment provider is aws-cdk-lib's own function; its runtime is chosen by, and upgraded with, aws-cdk-lib.",
       });
     }
   }

@@ -42,7 +42,8 @@ export function devicePolicyDocument(
   arnPrefix: string,
   meteringRule: string = METERING_RULE,
 ): { Version: '2012-10-17'; Statement: IotPolicyStatement[] } {
-  const deployed = (p: string) => (p === topics.meteringBasicIngest ? basicIngestTopic(meteringRule, METERING_TOPIC) : p);
+  const deployed = (p: string) =>
+    p === topics.meteringBasicIngest ? basicIngestTopic(meteringRule, METERING_TOPIC) : p;
   const resources = (kind: 'topic' | 'topic*', patterns: readonly string[]) =>
     patterns.map((p) => `${arnPrefix}:${kind}/${deployed(p).replaceAll('{thing}', CLIENT_ID_VARIABLE)}`);
   return {
@@ -103,13 +104,17 @@ export class Fleet extends Construct {
     this.thingGroup = new CfnThingGroup(this, 'Devices', {
       thingGroupProperties: { thingGroupDescription: 'Every VPP device' },
     });
-    const longest = Math.max(...LONGEST_ARN_PREFIXES.map((prefix) => policyChars(devicePolicyDocument(prefix, meteringRule))));
+    const longest = Math.max(
+      ...LONGEST_ARN_PREFIXES.map((prefix) => policyChars(devicePolicyDocument(prefix, meteringRule))),
+    );
     if (longest > DEVICE_POLICY_MAX_CHARS) {
       throw new Error(
         `The device policy would take ${longest} characters with the metering rule ${meteringRule} (IoT's limit is 2,048, the stack keeps under ${DEVICE_POLICY_MAX_CHARS}): use a shorter stackName`,
       );
     }
-    this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', { policyDocument: devicePolicyDocument(this.arnPrefix, meteringRule) });
+    this.devicePolicy = new CfnPolicy(this, 'DevicePolicy', {
+      policyDocument: devicePolicyDocument(this.arnPrefix, meteringRule),
+    });
     this.dataEndpoint = this.describeDataEndpoint();
   }
 

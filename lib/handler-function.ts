@@ -65,8 +65,16 @@ export function bundleOptionsFor(environment: Record<string, string> | undefined
   return { timeseries: backend, define: bundledTimeseriesDefine(backend) };
 }
 
-export interface HandlerFunctionProps
-  extends Pick<NodejsFunctionProps, 'description' | 'environment' | 'timeout' | 'memorySize' | 'onFailure' | 'retryAttempts' | 'reservedConcurrentExecutions'> {
+export interface HandlerFunctionProps extends Pick<
+  NodejsFunctionProps,
+  | 'description'
+  | 'environment'
+  | 'timeout'
+  | 'memorySize'
+  | 'onFailure'
+  | 'retryAttempts'
+  | 'reservedConcurrentExecutions'
+> {
   /** The folder under `lambdas/` holding `handler.ts`. */
   readonly handler: string;
   /** @default one month */

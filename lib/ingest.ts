@@ -16,7 +16,14 @@ import { StartingPosition, type IEventSourceDlq } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_FLEET_SIZE, IOT_SQL_VERSION, rules, shardsFor, type RuleDefinition, type RuleHandler } from '../lambdas/core/contracts/rules.js';
+import {
+  DEFAULT_FLEET_SIZE,
+  IOT_SQL_VERSION,
+  rules,
+  shardsFor,
+  type RuleDefinition,
+  type RuleHandler,
+} from '../lambdas/core/contracts/rules.js';
 import { METERING_RULE } from '../lambdas/core/contracts/topics.js';
 import { topologyJson, type Topology } from '../lambdas/core/contracts/topology.js';
 import { topics } from '../lambdas/core/contracts/topics.js';
@@ -119,7 +126,8 @@ export class Ingest extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue: IoT rule errorActions and Lambda on-failure destinations land here (nag only recognises SQS redrive and Lambda DeadLetterConfig).',
+      reason:
+        'This queue is the dead-letter queue: IoT rule errorActions and Lambda on-failure destinations land here (nag only recognises SQS redrive and Lambda DeadLetterConfig).',
     });
     this.refusalsQueue = new Queue(this, 'RefusalsQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -128,7 +136,8 @@ export class Ingest extends Construct {
     });
     Validations.of(this.refusalsQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the sink of refused device input (ERROR_QUEUE_URL); nothing consumes it to fail again.',
+      reason:
+        'This queue is itself the sink of refused device input (ERROR_QUEUE_URL); nothing consumes it to fail again.',
     });
     const errorActionRole = new Role(this, 'ErrorActionRole', {
       assumedBy: iotRulesPrincipal(),
@@ -142,7 +151,11 @@ export class Ingest extends Construct {
 
     this.functions = {} as Record<RuleHandler, HandlerFunction>;
     for (const rule of rules) {
-      const stream = this.ruleStream(rule, shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE), props.streamRetentionHours ?? DEFAULT_STREAM_RETENTION_HOURS);
+      const stream = this.ruleStream(
+        rule,
+        shardsFor(rule, props.fleetSize ?? DEFAULT_FLEET_SIZE),
+        props.streamRetentionHours ?? DEFAULT_STREAM_RETENTION_HOURS,
+      );
       this.handlerFunction(rule, stream, props.storage);
       const fixedName = rule.name === METERING_RULE ? `${rule.name}${props.ruleNameSuffix ?? ''}` : undefined;
       const topicRule = this.topicRule(rule, fixedName, stream, errorActionRole);
@@ -157,7 +170,15 @@ export class Ingest extends Construct {
    * The Winter River controller publishes its commands through the IoT data plane: to the command topic of each
    * node of its topology, and no other (the fleet comes after ingest: it names the metering rule).
    */
-  connectWinterRiver({ arnPrefix, dataEndpoint, topology }: { arnPrefix: string; dataEndpoint: string; topology: Topology }): void {
+  connectWinterRiver({
+    arnPrefix,
+    dataEndpoint,
+    topology,
+  }: {
+    arnPrefix: string;
+    dataEndpoint: string;
+    topology: Topology;
+  }): void {
     const fn = this.functions['winter-river'];
     fn.function.addEnvironment('IOT_DATA_ENDPOINT', `https://${dataEndpoint}`);
     fn.function.addEnvironment('WINTER_RIVER_TOPOLOGY', topologyJson(topology));
@@ -177,10 +198,13 @@ export class Ingest extends Construct {
     const fn = this.commandTimeouts;
     fn.function.addEnvironment('IOT_DATA_ENDPOINT', `https://${dataEndpoint}`);
     const venCommands = `topic/${topics.command('*')}`;
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['iot:Publish'], resources: [`${arnPrefix}:${venCommands}`] }));
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['iot:Publish'], resources: [`${arnPrefix}:${venCommands}`] }),
+    );
     Validations.of(fn).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${venCommands}]`,
-      reason: 'iot:Publish only, on the VEN command topics: a scheduled fleet event commands whichever VENs it was allocated.',
+      reason:
+        'iot:Publish only, on the VEN command topics: a scheduled fleet event commands whichever VENs it was allocated.',
     });
   }
 
@@ -205,22 +229,35 @@ export class Ingest extends Construct {
     storage.grantGetItem(fn, 'metadata'); // each VEN's tariff
     storage.grantTimeseriesRead(fn); // the metering an event's report is computed from
     // whether a scheduled event's VENs are online at its start: one device's items (identity, state), by its key
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [storage.tables.devices.tableArn] }));
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [storage.tables.devices.tableArn] }),
+    );
     const fleetEvents = storage.tables.fleetEvents;
     // fleet events: listed by month, each read, its report stored beside it (its parts read back for the CSV file) and the
     // event marked settled; no Scan, no Delete
-    fn.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${fleetEvents.tableArn}/index/byMonth`] }));
     fn.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [fleetEvents.tableArn] }),
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${fleetEvents.tableArn}/index/byMonth`] }),
     );
-    this.schedule('CommandTimeoutsSchedule', fn, Duration.minutes(1), 'Runs the housekeeping sweep: command time-outs, fleet event settlement');
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [fleetEvents.tableArn],
+      }),
+    );
+    this.schedule(
+      'CommandTimeoutsSchedule',
+      fn,
+      Duration.minutes(1),
+      'Runs the housekeeping sweep: command time-outs, fleet event settlement',
+    );
     return fn;
   }
 
   private rollupPass(storage: Storage): HandlerFunction {
     const fn = new HandlerFunction(this, 'Rollups', {
       handler: 'rollups',
-      description: 'Closes the 15-minute rollup buckets, recomputes late ones, and the hours, days and months above them',
+      description:
+        'Closes the 15-minute rollup buckets, recomputes late ones, and the hours, days and months above them',
       environment: storage.environment,
       timeout: Duration.minutes(10),
       // the next pass 15 minutes later is the retry: it starts from the watermark and finds the markers still there
@@ -237,7 +274,11 @@ export class Ingest extends Construct {
 
   /** Runs `fn` every `rate` (EventBridge); no retry: the next run is the retry. */
   private schedule(id: string, fn: HandlerFunction, rate: Duration, description: string): void {
-    new Rule(this, id, { description, schedule: Schedule.rate(rate), targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })] });
+    new Rule(this, id, {
+      description,
+      schedule: Schedule.rate(rate),
+      targets: [new LambdaFunction(fn.function, { retryAttempts: 0 })],
+    });
   }
 
   /** Provisioned (a shard-hour is cheaper than on-demand's stream-hour at this volume), encrypted with aws/kinesis. */
@@ -249,13 +290,16 @@ export class Ingest extends Construct {
       retentionPeriod: Duration.hours(retentionHours),
     });
     // PutRecord only: the IoT Kinesis action writes one record per message
-    this.ruleActionRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['kinesis:PutRecord'], resources: [stream.streamArn] }));
+    this.ruleActionRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['kinesis:PutRecord'], resources: [stream.streamArn] }),
+    );
     this.streams[rule.name] = stream;
     return stream;
   }
 
   private handlerFunction(rule: RuleDefinition, stream: Stream, storage: Storage): HandlerFunction {
-    if (this.functions[rule.handler]) throw new Error(`two rules share the handler ${rule.handler}: give each rule its own`);
+    if (this.functions[rule.handler])
+      throw new Error(`two rules share the handler ${rule.handler}: give each rule its own`);
     const fn = new HandlerFunction(this, pascal(rule.handler), {
       handler: rule.handler,
       description: rule.description,
@@ -279,14 +323,21 @@ export class Ingest extends Construct {
       }),
     );
     // SendMessage alone: grantSendMessages adds GetQueueAttributes and GetQueueUrl, which the handler never calls (it has the URL)
-    fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.refusalsQueue.queueArn] }));
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.refusalsQueue.queueArn] }),
+    );
     storage.grantAppend(fn, 'refusals'); // every refusal is also logged for the operators (GET /api/refused)
     grants[rule.handler](fn, storage);
     this.functions[rule.handler] = fn;
     return fn;
   }
 
-  private topicRule(rule: RuleDefinition, ruleName: string | undefined, stream: Stream, errorActionRole: Role): CfnTopicRule {
+  private topicRule(
+    rule: RuleDefinition,
+    ruleName: string | undefined,
+    stream: Stream,
+    errorActionRole: Role,
+  ): CfnTopicRule {
     return new CfnTopicRule(this, `${pascal(rule.name)}Rule`, {
       // Only the metering rule is named: devices address it by name through Basic Ingest. The others are generated.
       ...(ruleName && { ruleName }),
@@ -295,7 +346,15 @@ export class Ingest extends Construct {
         sql: rule.sql,
         awsIotSqlVersion: IOT_SQL_VERSION,
         ruleDisabled: false,
-        actions: [{ kinesis: { streamName: stream.streamName, partitionKey: rule.partitionKey, roleArn: this.ruleActionRole.roleArn } }],
+        actions: [
+          {
+            kinesis: {
+              streamName: stream.streamName,
+              partitionKey: rule.partitionKey,
+              roleArn: this.ruleActionRole.roleArn,
+            },
+          },
+        ],
         errorAction: {
           sqs: { queueUrl: this.deadLetterQueue.queueUrl, roleArn: errorActionRole.roleArn, useBase64: false },
         },

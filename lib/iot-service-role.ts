@@ -26,5 +26,7 @@ export function iotRulesPrincipal(): IPrincipal {
  * whose source ARN is not a rule: this account only.
  */
 export function iotAccountPrincipal(): IPrincipal {
-  return new ServicePrincipal('iot.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } });
+  return new ServicePrincipal('iot.amazonaws.com', {
+    conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+  });
 }

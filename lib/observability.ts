@@ -1,7 +1,15 @@
 // Alarms on what must never pile up silently (dead letters, Lambda errors and throttles) and the Powertools
 // settings every Lambda logs with.
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, GraphWidget, MathExpression, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -48,14 +56,25 @@ export class Observability extends Construct {
         resources: [this.alarmTopic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
         },
       }),
     );
     if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const deadLetters = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' });
-    this.alarm('DeadLetters', deadLetters, 'Messages wait in the dead-letter queue: a rule action failed or a stream batch was given up on (refused device input goes to the refusals queue)');
+    this.alarm(
+      'DeadLetters',
+      deadLetters,
+      'Messages wait in the dead-letter queue: a rule action failed or a stream batch was given up on (refused device input goes to the refusals queue)',
+    );
     const service = props.serviceName ?? 'vpp';
     const namespace = metricsNamespace(Stack.of(this).stackName);
     for (const [name, { function: fn }] of Object.entries(props.functions)) {
@@ -102,7 +121,11 @@ export class Observability extends Construct {
         label: statistic,
         period: Duration.minutes(5),
       });
-    return new GraphWidget({ title: 'Command → ACK latency (ms) by op', left: [search('p50'), search('p99')], width: 12 });
+    return new GraphWidget({
+      title: 'Command → ACK latency (ms) by op',
+      left: [search('p50'), search('p99')],
+      width: 12,
+    });
   }
 
   private alarm(id: string, metric: IMetric, description: string, threshold?: number): void {

@@ -12,7 +12,13 @@ import {
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { ManagedPolicy, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
-import { CfnAccountAuditConfiguration, CfnLogging, CfnScheduledAudit, CfnSecurityProfile, type CfnThingGroup } from 'aws-cdk-lib/aws-iot';
+import {
+  CfnAccountAuditConfiguration,
+  CfnLogging,
+  CfnScheduledAudit,
+  CfnSecurityProfile,
+  type CfnThingGroup,
+} from 'aws-cdk-lib/aws-iot';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -91,7 +97,11 @@ export class Operations extends Construct {
   /** Lets IoT (Device Defender) publish its alerts to the alarm topic. */
   readonly alertRole: Role;
 
-  constructor(scope: Construct, id: string, private readonly props: OperationsProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: OperationsProps,
+  ) {
     super(scope, id);
     this.alertRole = new Role(this, 'DefenderAlertRole', {
       assumedBy: iotAccountPrincipal(),
@@ -118,16 +128,27 @@ export class Operations extends Construct {
     const logGroup = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:${IOT_LOG_GROUP}`;
     // each action on its own resource type: the group's actions on the group, the streams' on its streams
     role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:PutMetricFilter', 'logs:PutRetentionPolicy'], resources: [logGroup] }),
+      new PolicyStatement({
+        actions: ['logs:CreateLogGroup', 'logs:PutMetricFilter', 'logs:PutRetentionPolicy'],
+        resources: [logGroup],
+      }),
     );
     role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup}:log-stream:*`] }),
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${logGroup}:log-stream:*`],
+      }),
     );
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${IOT_LOG_GROUP}:log-stream:*]`,
-      reason: 'IoT Core names its log streams itself, inside its one fixed log group AWSIotLogsV2: the streams cannot be listed in advance.',
+      reason:
+        'IoT Core names its log streams itself, inside its one fixed log group AWSIotLogsV2: the streams cannot be listed in advance.',
     });
-    return new CfnLogging(this, 'IotLogging', { accountId: Aws.ACCOUNT_ID, defaultLogLevel: level, roleArn: role.roleArn });
+    return new CfnLogging(this, 'IotLogging', {
+      accountId: Aws.ACCOUNT_ID,
+      defaultLogLevel: level,
+      roleArn: role.roleArn,
+    });
   }
 
   /** The checks enabled for the account and run daily; findings go to the alarm topic. */
@@ -139,12 +160,15 @@ export class Operations extends Construct {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit]',
-      reason: 'The audit reads certificates, policies and other IoT configuration across the account; AWS maintains the read-only policy as checks are added.',
+      reason:
+        'The audit reads certificates, policies and other IoT configuration across the account; AWS maintains the read-only policy as checks are added.',
     });
     const configuration = new CfnAccountAuditConfiguration(this, 'AuditConfiguration', {
       accountId: Aws.ACCOUNT_ID,
       roleArn: role.roleArn,
-      auditCheckConfigurations: Object.fromEntries(Object.values(AUDIT_CHECKS).map((check) => [check, { enabled: true }])),
+      auditCheckConfigurations: Object.fromEntries(
+        Object.values(AUDIT_CHECKS).map((check) => [check, { enabled: true }]),
+      ),
       auditNotificationTargetConfigurations: {
         sns: { targetArn: this.props.alarmTopic.topicArn, roleArn: this.alertRole.roleArn, enabled: true },
       },
@@ -172,7 +196,11 @@ export class Operations extends Construct {
       behaviors: [
         // two 5-minute windows in a row: a single burst (a reconnect replaying its buffer) is not a violation
         { name: 'MessagesSent', metric: 'aws:num-messages-sent', criteria: criteria(MESSAGES_PER_5_MIN, 2) },
-        { name: 'AuthorizationFailures', metric: 'aws:num-authorization-failures', criteria: criteria(AUTH_FAILURES_PER_5_MIN, 1) },
+        {
+          name: 'AuthorizationFailures',
+          metric: 'aws:num-authorization-failures',
+          criteria: criteria(AUTH_FAILURES_PER_5_MIN, 1),
+        },
       ],
       targetArns: [this.props.thingGroup.attrArn],
       alertTargets: { SNS: { alertTargetArn: this.props.alarmTopic.topicArn, roleArn: this.alertRole.roleArn } },
@@ -200,12 +228,36 @@ export class Operations extends Construct {
       `More than ${CONNECT_AUTH_ERRORS_PER_5_MIN} connections refused by IoT policy in 5 minutes: a device with a wrong certificate or policy, or someone probing`,
       CONNECT_AUTH_ERRORS_PER_5_MIN,
     );
-    alarm('ConnectThrottled', this.iotQuery('Connect.Throttle', ['Protocol'], 'Connect.Throttle'), 'IoT throttled connects: the account connect rate quota is reached (a reconnect storm?)');
-    alarm('PublishThrottled', this.iotQuery('PublishIn.Throttle', ['Protocol'], 'PublishIn.Throttle'), 'IoT throttled publishes: a device or the account passed its publish rate');
-    alarm('RuleActionFailures', this.iotQuery('Failure', ['ActionType', 'RuleName'], 'rule action Failure', rules), "A rule's action failed: the message went to the error action (the dead-letter queue)");
-    alarm('RuleErrorActionFailures', this.iotQuery('ErrorActionFailure', ['ActionType', 'RuleName'], 'ErrorActionFailure', rules), "A rule's action and its error action both failed: messages were lost");
-    alarm('RuleThrottled', this.iotQuery('RuleMessageThrottled', ['RuleName'], 'RuleMessageThrottled', rules), 'The rules engine throttled messages of our rules (account rules quota)');
-    alarm('RuleParseErrors', this.iotQuery('ParseError', ['RuleName'], 'ParseError', rules), 'Messages to our rules were not JSON: dropped before the rule ran');
+    alarm(
+      'ConnectThrottled',
+      this.iotQuery('Connect.Throttle', ['Protocol'], 'Connect.Throttle'),
+      'IoT throttled connects: the account connect rate quota is reached (a reconnect storm?)',
+    );
+    alarm(
+      'PublishThrottled',
+      this.iotQuery('PublishIn.Throttle', ['Protocol'], 'PublishIn.Throttle'),
+      'IoT throttled publishes: a device or the account passed its publish rate',
+    );
+    alarm(
+      'RuleActionFailures',
+      this.iotQuery('Failure', ['ActionType', 'RuleName'], 'rule action Failure', rules),
+      "A rule's action failed: the message went to the error action (the dead-letter queue)",
+    );
+    alarm(
+      'RuleErrorActionFailures',
+      this.iotQuery('ErrorActionFailure', ['ActionType', 'RuleName'], 'ErrorActionFailure', rules),
+      "A rule's action and its error action both failed: messages were lost",
+    );
+    alarm(
+      'RuleThrottled',
+      this.iotQuery('RuleMessageThrottled', ['RuleName'], 'RuleMessageThrottled', rules),
+      'The rules engine throttled messages of our rules (account rules quota)',
+    );
+    alarm(
+      'RuleParseErrors',
+      this.iotQuery('ParseError', ['RuleName'], 'ParseError', rules),
+      'Messages to our rules were not JSON: dropped before the rule ran',
+    );
     alarm(
       'BasicIngestRuleNotFound',
       this.iotQuery('RuleNotFound', ['RuleName'], 'RuleNotFound'),
@@ -240,12 +292,19 @@ export class Operations extends Construct {
       Object.entries(functions).map(([name, fn]) => metric(name, fn));
     const dashboard = new Dashboard(this, 'IngestDashboard', { defaultInterval: Duration.hours(6) });
     dashboard.addWidgets(
-      new TextWidget({ markdown: `# ${Stack.of(this).stackName}: device → IoT rule → stream → Lambda → store`, width: 24, height: 1 }),
+      new TextWidget({
+        markdown: `# ${Stack.of(this).stackName}: device → IoT rule → stream → Lambda → store`,
+        width: 24,
+        height: 1,
+      }),
     );
     dashboard.addWidgets(
       new GraphWidget({
         title: 'IoT messages in',
-        left: [this.iotQuery('PublishIn.Success', ['Protocol'], 'PublishIn.Success'), this.iotQuery('TopicMatch', ['RuleName'], 'rule matches', rules)],
+        left: [
+          this.iotQuery('PublishIn.Success', ['Protocol'], 'PublishIn.Success'),
+          this.iotQuery('TopicMatch', ['RuleName'], 'rule matches', rules),
+        ],
         width: 12,
       }),
       new GraphWidget({
@@ -261,7 +320,11 @@ export class Operations extends Construct {
       }),
     );
     dashboard.addWidgets(
-      new GraphWidget({ title: 'Lambda errors', left: perFunction((name, fn) => fn.metricErrors({ ...fiveMin, label: name })), width: 8 }),
+      new GraphWidget({
+        title: 'Lambda errors',
+        left: perFunction((name, fn) => fn.metricErrors({ ...fiveMin, label: name })),
+        width: 8,
+      }),
       new GraphWidget({
         title: 'Lambda duration p99',
         left: perFunction((name, fn) => fn.metricDuration({ ...fiveMin, statistic: 'p99', label: name })),
@@ -279,14 +342,22 @@ export class Operations extends Construct {
         ? [
             new GraphWidget({
               title: 'Stream records in',
-              left: streamEntries.map(([name, s]) => s.metricIncomingRecords({ ...fiveMin, statistic: 'Sum', label: name })),
+              left: streamEntries.map(([name, s]) =>
+                s.metricIncomingRecords({ ...fiveMin, statistic: 'Sum', label: name }),
+              ),
               width: 12,
             }),
           ]
         : []),
       new GraphWidget({
         title: 'Dead-letter queue',
-        left: [deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...fiveMin, statistic: 'Maximum', label: 'waiting' })],
+        left: [
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            ...fiveMin,
+            statistic: 'Maximum',
+            label: 'waiting',
+          }),
+        ],
         width: streamEntries.length ? 12 : 24,
       }),
     );

@@ -26,7 +26,14 @@ export interface ProvisioningProps {
  * policy), by the resource type IAM authorizes each action on (Service Authorization Reference, AWS IoT).
  */
 export const PROVISIONING_ROLE_GRANTS = {
-  thing: ['iot:CreateThing', 'iot:DescribeThing', 'iot:UpdateThing', 'iot:ListThingGroupsForThing', 'iot:ListThingPrincipals', 'iot:AddThingToThingGroup'],
+  thing: [
+    'iot:CreateThing',
+    'iot:DescribeThing',
+    'iot:UpdateThing',
+    'iot:ListThingGroupsForThing',
+    'iot:ListThingPrincipals',
+    'iot:AddThingToThingGroup',
+  ],
   thinggroup: ['iot:AddThingToThingGroup'],
   cert: ['iot:AttachThingPrincipal', 'iot:DescribeCertificate', 'iot:UpdateCertificate', 'iot:AttachPolicy'],
   policy: ['iot:GetPolicy'],
@@ -52,7 +59,9 @@ export class Provisioning extends Construct {
       timeout: Duration.seconds(5),
     });
     // one conditional UpdateItem per RegisterThing (the serial claimed once): nothing else on the table
-    this.hook.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [storage.tables.allowList.tableArn] }));
+    this.hook.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [storage.tables.allowList.tableArn] }),
+    );
 
     const iot = (resource: string) => `${fleet.arnPrefix}:${resource}`;
     this.role = new Role(this, 'Role', {
@@ -66,7 +75,10 @@ export class Provisioning extends Construct {
       cert: iot('cert/*'),
       policy: iot(`policy/${fleet.devicePolicy.ref}`),
     };
-    for (const [type, actions] of Object.entries(PROVISIONING_ROLE_GRANTS) as [keyof typeof PROVISIONING_ROLE_GRANTS, readonly string[]][]) {
+    for (const [type, actions] of Object.entries(PROVISIONING_ROLE_GRANTS) as [
+      keyof typeof PROVISIONING_ROLE_GRANTS,
+      readonly string[],
+    ][]) {
       this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [resources[type]] }));
     }
 
@@ -93,7 +105,9 @@ export class Provisioning extends Construct {
     });
     this.template.node.addDependency(this.role);
 
-    this.claimPolicy = new CfnPolicy(this, 'ClaimPolicy', { policyDocument: claimPolicyDocument(fleet.arnPrefix, this.template.ref) });
+    this.claimPolicy = new CfnPolicy(this, 'ClaimPolicy', {
+      policyDocument: claimPolicyDocument(fleet.arnPrefix, this.template.ref),
+    });
   }
 }
 
@@ -122,7 +136,11 @@ function templateBody(fleet: Fleet) {
     Resources: {
       thing: {
         Type: 'AWS::IoT::Thing',
-        Properties: { ThingName: { Ref: SERIAL_PARAMETER }, ThingTypeName: fleet.thingType.ref, ThingGroups: [fleet.thingGroup.ref] },
+        Properties: {
+          ThingName: { Ref: SERIAL_PARAMETER },
+          ThingTypeName: fleet.thingType.ref,
+          ThingGroups: [fleet.thingGroup.ref],
+        },
         OverrideSettings: { ThingTypeName: 'REPLACE', ThingGroups: 'MERGE', AttributePayload: 'MERGE' },
       },
       certificate: {

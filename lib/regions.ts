@@ -35,7 +35,9 @@ export function unavailableResourceTypes(types: Iterable<string>, region: string
   const unique = [...new Set(types)].sort();
   const { module, schemas } = schemaValidator();
   // A template of bare types: F3006 looks at the type alone, and property checks would only add noise here.
-  const template = JSON.stringify({ Resources: Object.fromEntries(unique.map((type, i) => [`R${i}`, { Type: type }])) });
+  const template = JSON.stringify({
+    Resources: Object.fromEntries(unique.map((type, i) => [`R${i}`, { Type: type }])),
+  });
   const missing = new Set<string>();
   for (const d of schemas.validate(new module.TemplateContent(template, 'types.json'), region)) {
     if (d.ruleId !== 'F3006') continue;
@@ -47,7 +49,14 @@ export function unavailableResourceTypes(types: Iterable<string>, region: string
 
 /** Every CloudFormation resource type under `scope`. */
 export function resourceTypesOf(scope: IConstruct): string[] {
-  return [...new Set(scope.node.findAll().filter(CfnResource.isCfnResource).map((r) => r.cfnResourceType))].sort();
+  return [
+    ...new Set(
+      scope.node
+        .findAll()
+        .filter(CfnResource.isCfnResource)
+        .map((r) => r.cfnResourceType),
+    ),
+  ].sort();
 }
 
 /** What to do about a type that is missing, where there is something to do. */

@@ -4,7 +4,14 @@
 // The writer may only PutObject, the API only GetObject (the signature of its links), both on the report keys alone.
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectOwnership,
+  type CfnBucket,
+  type IBucket,
+} from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { HandlerFunction } from './handler-function.js';
 
@@ -39,7 +46,12 @@ export class Reports extends Construct {
       serverAccessLogsPrefix: 'event-reports/',
       removalPolicy,
       autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
-      lifecycleRules: [{ expiration: Duration.days(props.retentionDays ?? 730), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      lifecycleRules: [
+        {
+          expiration: Duration.days(props.retentionDays ?? 730),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
     });
     const objects = this.bucket.arnForObjects(REPORT_OBJECTS);
     const logicalId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnBucket);

@@ -51,7 +51,11 @@ export class Storage extends Construct {
   /** Of every table and the Timestream database. */
   readonly removalPolicy: RemovalPolicy;
 
-  constructor(scope: Construct, id: string, private readonly props: StorageProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: StorageProps,
+  ) {
     super(scope, id);
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.tables = Object.fromEntries(
@@ -116,11 +120,16 @@ export class Storage extends Construct {
   }
 
   private grantItemActions(grantee: Grantee, table: RegistryTable, actions: string[]): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources: [this.tables[table].tableArn] }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions, resources: [this.tables[table].tableArn] }),
+    );
   }
 
   grantTimeseriesWrite(grantee: Grantee): void {
-    if (this.timeseriesTable) grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ITEM_WRITES, resources: [this.timeseriesTable.tableArn] }));
+    if (this.timeseriesTable)
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ITEM_WRITES, resources: [this.timeseriesTable.tableArn] }),
+      );
     else this.grantTimestream(grantee, 'timestream:WriteRecords');
   }
 
@@ -155,7 +164,10 @@ export class Storage extends Construct {
   }
 
   private table(id: string, def: TableDefinition): Table {
-    const key = (name: string) => ({ name, type: def.numberKeys?.includes(name) ? AttributeType.NUMBER : AttributeType.STRING });
+    const key = (name: string) => ({
+      name,
+      type: def.numberKeys?.includes(name) ? AttributeType.NUMBER : AttributeType.STRING,
+    });
     const table = new Table(this, id, {
       partitionKey: key(def.partitionKey),
       sortKey: def.sortKey ? key(def.sortKey) : undefined,
@@ -196,12 +208,14 @@ export class Storage extends Construct {
       resource.applyRemovalPolicy(this.removalPolicy);
       Validations.of(resource).acknowledge({
         id: 'CloudFormation-Validate::W3697',
-        reason: 'Timestream is in maintenance mode (closed to new accounts), so it is one choice, not the only one: deploy with -c timeseries=dynamodb where it cannot be created.',
+        reason:
+          'Timestream is in maintenance mode (closed to new accounts), so it is one choice, not the only one: deploy with -c timeseries=dynamodb where it cannot be created.',
       });
     }
     Validations.of(database).acknowledge({
       id: 'AwsSolutions-TS3',
-      reason: 'Encrypted at rest with the AWS managed Timestream key; a customer managed key adds cost and key administration that meter readings do not call for.',
+      reason:
+        'Encrypted at rest with the AWS managed Timestream key; a customer managed key adds cost and key administration that meter readings do not call for.',
     });
     return database;
   }
@@ -213,8 +227,12 @@ const ITEM_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Delete
 const ITEM_READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 
 function grantReads(grantee: Grantee, table: Table, def: TableDefinition): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ITEM_READS, resources: [table.tableArn] }));
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ITEM_READS, resources: [table.tableArn] }),
+  );
   if (def.indexes?.length) {
-    grantee.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/*`] }));
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/*`] }),
+    );
   }
 }

@@ -66,10 +66,15 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
   };
   const retentionDays = days('retentionDays');
   const archiveRetentionDays = days('archiveRetentionDays');
-  const portfolioTimeZone = canonicalTimeZone(flag('portfolioTimeZone')) ?? fail('portfolioTimeZone', 'an IANA time zone such as America/Los_Angeles or UTC');
+  const portfolioTimeZone =
+    canonicalTimeZone(flag('portfolioTimeZone')) ??
+    fail('portfolioTimeZone', 'an IANA time zone such as America/Los_Angeles or UTC');
   const logLevel = flag('logLevel').toUpperCase() as PowertoolsLogLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('logLevel', LOG_LEVELS.join(', '));
-  const corsOrigins = flag('corsOrigins').split(',').map((o) => o.trim()).filter(Boolean);
+  const corsOrigins = flag('corsOrigins')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   if (corsOrigins.some((origin) => !/^https?:\/\/[^/]+$/.test(origin))) {
     fail('corsOrigins', 'comma-separated origins like http://localhost:5173');
   }
@@ -82,14 +87,18 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
   const iotLogLevel = flag('iotLogLevel').toUpperCase() as IotLogLevel;
   if (!IOT_LOG_LEVELS.includes(iotLogLevel)) fail('iotLogLevel', IOT_LOG_LEVELS.join(', '));
   const fleetSize = Number(flag('fleetSize'));
-  if (!Number.isInteger(fleetSize) || fleetSize < 1 || fleetSize > 1_000_000) fail('fleetSize', 'a whole number of VENs from 1 to 1000000');
+  if (!Number.isInteger(fleetSize) || fleetSize < 1 || fleetSize > 1_000_000)
+    fail('fleetSize', 'a whole number of VENs from 1 to 1000000');
   const streamRetentionHours = Number(flag('streamRetentionHours'));
   if (!Number.isInteger(streamRetentionHours) || streamRetentionHours < 24 || streamRetentionHours > 8760) {
     fail('streamRetentionHours', 'a whole number of hours from 24 to 8760');
   }
   const concurrency = flag('authorizerConcurrency');
   const authorizerConcurrency = concurrency === '' ? undefined : Number(concurrency);
-  if (authorizerConcurrency !== undefined && (!Number.isInteger(authorizerConcurrency) || authorizerConcurrency < 1 || authorizerConcurrency > 1000)) {
+  if (
+    authorizerConcurrency !== undefined &&
+    (!Number.isInteger(authorizerConcurrency) || authorizerConcurrency < 1 || authorizerConcurrency > 1000)
+  ) {
     fail('authorizerConcurrency', 'a whole number from 1 to 1000, or empty for none');
   }
   const region = flag('region') || process.env.CDK_DEFAULT_REGION || undefined;
@@ -106,7 +115,8 @@ export function stackPropsFromContext(node: Node): VppStackProps & { stackName: 
     env: region ? { account: process.env.CDK_DEFAULT_ACCOUNT, region } : undefined,
     // The default stack keeps the shared metering rule name (the Basic Ingest topic agents use by default); another stack in
     // the same account and region gets its own (`metering_vppstaging`).
-    ruleNameSuffix: stackName === CONTEXT_FLAGS.stackName ? '' : `_${stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`,
+    ruleNameSuffix:
+      stackName === CONTEXT_FLAGS.stackName ? '' : `_${stackName.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`,
     description: 'Virtual Power Plant on AWS IoT',
     timeseries,
     retentionDays,

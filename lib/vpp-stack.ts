@@ -90,7 +90,11 @@ export class VppStack extends Stack {
     this.fleet = new Fleet(this, 'Fleet', { meteringRuleName: this.ingest.ruleNames[METERING_RULE] });
     this.provisioning = new Provisioning(this, 'Provisioning', { fleet: this.fleet, storage: this.storage });
     const topology = loadTopologyFile(props.topologyFile ?? `${PROJECT_ROOT}device/winter-river.topology.yaml`);
-    this.ingest.connectWinterRiver({ arnPrefix: this.fleet.arnPrefix, dataEndpoint: this.fleet.dataEndpoint, topology });
+    this.ingest.connectWinterRiver({
+      arnPrefix: this.fleet.arnPrefix,
+      dataEndpoint: this.fleet.dataEndpoint,
+      topology,
+    });
     this.ingest.connectHousekeeping({ arnPrefix: this.fleet.arnPrefix, dataEndpoint: this.fleet.dataEndpoint });
     // The dashboard's hosting comes first: its URL is the API's CORS origin and the sign-in's callback URL. Its
     // config.json, which names the API, the app client and the authorizer, is published once they exist.
@@ -183,21 +187,61 @@ export class VppStack extends Stack {
     out('UserPoolId', this.api.userPool.userPoolId, 'Cognito user pool of the operators');
     out('UserPoolClientId', this.api.userPoolClient.userPoolClientId, 'Cognito app client of the dashboard');
     out('AuthDomain', this.api.authUrl, 'Hosted sign-in of the operators (authorization code + PKCE)');
-    out('IotAuthorizerName', this.liveFeed.authorizerName, 'IoT custom authorizer of the dashboard live feed (x-amz-customauthorizer-name)');
+    out(
+      'IotAuthorizerName',
+      this.liveFeed.authorizerName,
+      'IoT custom authorizer of the dashboard live feed (x-amz-customauthorizer-name)',
+    );
     out('IotDataEndpoint', this.fleet.dataEndpoint, 'MQTT (8883) and device shadow endpoint of this account');
     out('DevicePolicyName', this.fleet.devicePolicy.ref, 'IoT policy to attach to every device certificate');
     out('ThingTypeName', this.fleet.thingType.ref, 'Thing type of VPP devices');
     out('ThingGroupName', this.fleet.thingGroup.ref, 'Thing group of VPP devices');
-    out('ThingGroupArn', this.fleet.thingGroup.attrArn, 'Target of agent update jobs (npm run job -- create --aws --group-arn)');
-    out('AgentReleaseBucketName', this.agentUpdates.bucket.bucketName, 'Agent releases and their job document (README: Updating agents)');
-    out('AgentJobTemplateArn', this.agentUpdates.jobTemplate.attrArn, 'Job template of agent updates (npm run job -- create --aws --template)');
-    out('ProvisioningTemplateName', this.provisioning.template.ref, 'Fleet provisioning by claim (agent: PROVISIONING_TEMPLATE)');
-    out('ClaimPolicyName', this.provisioning.claimPolicy.ref, 'IoT policy of the claim certificate: the provisioning topics only');
+    out(
+      'ThingGroupArn',
+      this.fleet.thingGroup.attrArn,
+      'Target of agent update jobs (npm run job -- create --aws --group-arn)',
+    );
+    out(
+      'AgentReleaseBucketName',
+      this.agentUpdates.bucket.bucketName,
+      'Agent releases and their job document (README: Updating agents)',
+    );
+    out(
+      'AgentJobTemplateArn',
+      this.agentUpdates.jobTemplate.attrArn,
+      'Job template of agent updates (npm run job -- create --aws --template)',
+    );
+    out(
+      'ProvisioningTemplateName',
+      this.provisioning.template.ref,
+      'Fleet provisioning by claim (agent: PROVISIONING_TEMPLATE)',
+    );
+    out(
+      'ClaimPolicyName',
+      this.provisioning.claimPolicy.ref,
+      'IoT policy of the claim certificate: the provisioning topics only',
+    );
     out('AllowListTableName', this.storage.tables.allowList.tableName, 'Serials that may be provisioned by claim');
-    out('MeteringBasicIngestTopic', this.fleet.meteringBasicIngestTopic, 'Metering without messaging charges (agent: BASIC_INGEST=1, or METERING_TOPIC=this)');
-    out('InventoryTableName', this.storage.tables.inventory.tableName, 'Load the asset inventory with npm run inventory');
-    out('DeadLetterQueueUrl', this.ingest.deadLetterQueue.queueUrl, 'Failed rule actions and stream batches given up on (npm run redrive)');
-    out('RefusalsQueueUrl', this.ingest.refusalsQueue.queueUrl, 'Refused device input, as the refusals table and GET /api/refused also hold it');
+    out(
+      'MeteringBasicIngestTopic',
+      this.fleet.meteringBasicIngestTopic,
+      'Metering without messaging charges (agent: BASIC_INGEST=1, or METERING_TOPIC=this)',
+    );
+    out(
+      'InventoryTableName',
+      this.storage.tables.inventory.tableName,
+      'Load the asset inventory with npm run inventory',
+    );
+    out(
+      'DeadLetterQueueUrl',
+      this.ingest.deadLetterQueue.queueUrl,
+      'Failed rule actions and stream batches given up on (npm run redrive)',
+    );
+    out(
+      'RefusalsQueueUrl',
+      this.ingest.refusalsQueue.queueUrl,
+      'Refused device input, as the refusals table and GET /api/refused also hold it',
+    );
     out('AlarmTopicArn', this.observability.alarmTopic.topicArn, 'Alarms publish here; subscribe on-call to it');
     out('OperationsDashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the ingest path');
   }

@@ -6,14 +6,42 @@ import fc from 'fast-check';
 
 /** Numbers at the edges of what DynamoDB keeps (0 or 1e-130 to 1e126) and of the schemas' ranges, and any double. */
 export const edgeNumber: fc.Arbitrary<number> = fc.oneof(
-  fc.constantFrom(0, -0, 1e-300, -1e-300, 1e-130, 9.99e-131, 1e125, 1e126, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 2 ** 53 + 1, 0.1, 1e9, 1e10, -1),
+  fc.constantFrom(
+    0,
+    -0,
+    1e-300,
+    -1e-300,
+    1e-130,
+    9.99e-131,
+    1e125,
+    1e126,
+    1e308,
+    -1e308,
+    Number.MAX_SAFE_INTEGER,
+    2 ** 53 + 1,
+    0.1,
+    1e9,
+    1e10,
+    -1,
+  ),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   fc.integer({ min: -1_000_000, max: 1_000_000 }),
 );
 
 /** Strings an attacker or a broken device might send: empty, long, markup, escapes, astral and control characters. */
 export const edgeString: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('', ' ', '<img src=x onerror=alert(1)>', '../../etc/passwd', '%E0%A4%A', '\u0000', '\ud83d\ude00', 'a'.repeat(300), 'ven-001', '$aws/things'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '<img src=x onerror=alert(1)>',
+    '../../etc/passwd',
+    '%E0%A4%A',
+    '\u0000',
+    '\ud83d\ude00',
+    'a'.repeat(300),
+    'ven-001',
+    '$aws/things',
+  ),
   fc.string({ maxLength: 70 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
 );
@@ -41,12 +69,23 @@ function paths(doc: unknown, at: (string | number)[] = []): (string | number)[][
   return [at, ...entries.flatMap(([k, v]) => paths(v, [...at, k]))];
 }
 
-type Mutation = { kind: 'set'; path: number; value: unknown } | { kind: 'delete'; path: number } | { kind: 'add'; path: number; key: string; value: unknown };
+type Mutation =
+  | { kind: 'set'; path: number; value: unknown }
+  | { kind: 'delete'; path: number }
+  | { kind: 'add'; path: number; key: string; value: unknown };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('set' as const), path: fc.nat(), value: edgeValue }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), path: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('add' as const), path: fc.nat(), key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor')), value: edgeValue }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('add' as const),
+      path: fc.nat(),
+      key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor')),
+      value: edgeValue,
+    }),
+  },
 );
 
 function apply(doc: Json, m: Mutation): void {
@@ -58,10 +97,14 @@ function apply(doc: Json, m: Mutation): void {
   const path = all[m.path % all.length]!;
   if (m.kind === 'add') {
     const target = path.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc);
-    if (target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value, enumerable: true, writable: true, configurable: true });
+    if (target && typeof target === 'object' && !Array.isArray(target))
+      Object.defineProperty(target, m.key, { value, enumerable: true, writable: true, configurable: true });
     return;
   }
-  const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) as Record<string | number, unknown>;
+  const parent = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], doc) as Record<
+    string | number,
+    unknown
+  >;
   const key = path.at(-1)!;
   if (m.kind === 'set') parent[key] = value;
   else if (Array.isArray(parent)) parent.splice(key as number, 1);
@@ -73,9 +116,18 @@ function apply(doc: Json, m: Mutation): void {
  * the runs are valid messages (stored whole), the rest mostly not (refused, naming a field). The result is what JSON
  * on the wire makes of it.
  */
-export function nearlyValid<S>(seed: fc.Arbitrary<S>, base: (seed: S) => Json): fc.Arbitrary<{ doc: Record<string, unknown>; mutations: Mutation[] }> {
+export function nearlyValid<S>(
+  seed: fc.Arbitrary<S>,
+  base: (seed: S) => Json,
+): fc.Arbitrary<{ doc: Record<string, unknown>; mutations: Mutation[] }> {
   return fc
-    .tuple(seed, fc.oneof({ weight: 1, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) }))
+    .tuple(
+      seed,
+      fc.oneof(
+        { weight: 1, arbitrary: fc.constant<Mutation[]>([]) },
+        { weight: 2, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) },
+      ),
+    )
     .map(([s, mutations]) => {
       const doc = base(s);
       for (const m of mutations) apply(doc, m);

@@ -61,16 +61,21 @@ export function frontDoor(opts: FrontDoorOptions) {
         if (req.method === 'GET') opts.onApiAnswer?.('GET /health', status, 'application/json', JSON.stringify(health));
         return send(res, status, health);
       }
-      if (url.pathname === '/config.json' && req.method === 'GET') return send(res, 200, opts.dashboardConfig, { 'cache-control': 'no-store' });
+      if (url.pathname === '/config.json' && req.method === 'GET')
+        return send(res, 200, opts.dashboardConfig, { 'cache-control': 'no-store' });
       if (url.pathname === '/local/session' && req.method === 'POST') {
         return isLoopbackPage(req)
           ? send(res, 200, { token: opts.tokens.admin }, { 'cache-control': 'no-store' })
-          : send(res, 403, { error: 'Forbidden', message: 'the dev session is handed only to a page on this stack\'s own loopback address' });
+          : send(res, 403, {
+              error: 'Forbidden',
+              message: "the dev session is handed only to a page on this stack's own loopback address",
+            });
       }
       if (await opts.dataPlane(req, res, body)) return;
       const match = matchRoute(req.method ?? 'GET', url.pathname);
       if (match) {
-        const told = (status: number, contentType: string | undefined, text: string) => opts.onApiAnswer?.(match.routeKey, status, contentType, text);
+        const told = (status: number, contentType: string | undefined, text: string) =>
+          opts.onApiAnswer?.(match.routeKey, status, contentType, text);
         const role = match.route.role === 'public' ? undefined : roleOfRequest(req, opts.tokens);
         if (match.route.role !== 'public' && !role) {
           told(401, 'application/json', JSON.stringify({ message: 'Unauthorized' }));
@@ -86,11 +91,13 @@ export function frontDoor(opts: FrontDoorOptions) {
         res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
         return res.end(result.body);
       }
-      if (url.pathname.startsWith('/api/') || url.pathname === '/dispatch') return send(res, 404, { message: 'Not Found' });
+      if (url.pathname.startsWith('/api/') || url.pathname === '/dispatch')
+        return send(res, 404, { message: 'Not Found' });
       if (req.method === 'GET') return serveStatic(res, opts.webDir, url.pathname);
       send(res, 405, { message: 'Method Not Allowed' });
     } catch (err) {
-      if (err instanceof ValidationError) return send(res, 400, { error: 'ValidationError', field: err.field, message: err.message });
+      if (err instanceof ValidationError)
+        return send(res, 400, { error: 'ValidationError', field: err.field, message: err.message });
       send(res, 500, { error: 'InternalError', message: (err as Error).message });
     }
   };
@@ -108,7 +115,9 @@ async function invokeApi(
 ): Promise<APIGatewayProxyStructuredResultV2 | LimitAnswer> {
   const eventBytes = payloadBytes(event);
   if (eventBytes > limits.invokeRequestBytes) {
-    log(`api: ${event.routeKey}: RequestEntityTooLargeException: ${eventBytes} bytes, the request must be smaller than ${limits.invokeRequestBytes} bytes`);
+    log(
+      `api: ${event.routeKey}: RequestEntityTooLargeException: ${eventBytes} bytes, the request must be smaller than ${limits.invokeRequestBytes} bytes`,
+    );
     return HTTP_API_ANSWERS.tooLarge;
   }
   let timer: NodeJS.Timeout | undefined;
@@ -124,7 +133,9 @@ async function invokeApi(
   }
   const resultBytes = payloadBytes(result);
   if (resultBytes > limits.invokeResponseBytes) {
-    log(`api: ${event.routeKey}: Function.ResponseSizeTooLarge: ${resultBytes} bytes, over the maximum allowed payload size (${limits.invokeResponseBytes} bytes)`);
+    log(
+      `api: ${event.routeKey}: Function.ResponseSizeTooLarge: ${resultBytes} bytes, over the maximum allowed payload size (${limits.invokeResponseBytes} bytes)`,
+    );
     return HTTP_API_ANSWERS.functionError;
   }
   return result;
@@ -169,7 +180,9 @@ function roleOfRequest(req: IncomingMessage, tokens: Readonly<Record<Role, strin
  * flattened to `[a b]`, as `requestContext.authorizer.jwt`.
  */
 function localAuthorizer(role: Role) {
-  return { jwt: { claims: { sub: `local-${role}`, 'cognito:groups': `[${role}]`, token_use: 'access' }, scopes: null } };
+  return {
+    jwt: { claims: { sub: `local-${role}`, 'cognito:groups': `[${role}]`, token_use: 'access' }, scopes: null },
+  };
 }
 
 function apiEvent(
@@ -220,7 +233,8 @@ function apiEvent(
 
 // The dashboard runs no inline script and loads nothing from elsewhere; the live feed is this origin's /mqtt.
 const PAGE_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };

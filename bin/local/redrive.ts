@@ -3,8 +3,19 @@
 // on-failure destination gets it); the records themselves stay in the stream for its retention (24 h). They are read
 // from there and put again at the stream's end (same data, same partition key), so the rule's handler sees them once
 // more; the stores are idempotent, so one that had been stored after all is not doubled.
-import { GetRecordsCommand, GetShardIteratorCommand, PutRecordsCommand, type KinesisClient, type _Record } from '@aws-sdk/client-kinesis';
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  PutRecordsCommand,
+  type KinesisClient,
+  type _Record,
+} from '@aws-sdk/client-kinesis';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { appendFile, readFile } from 'node:fs/promises';
 import type { KinesisBatchInfo } from '../../lambdas/core/ingest/ingest-ports.js';
 
@@ -47,7 +58,11 @@ export async function markRedriven(doneFile: string, letters: readonly KinesisBa
 }
 
 /** Reads each dead letter's records from its stream and puts them back, in order (`dryRun`: only counts them). */
-export async function redrive(client: KinesisClient, letters: readonly KinesisBatchInfo[], opts: { dryRun?: boolean } = {}): Promise<RedriveResult> {
+export async function redrive(
+  client: KinesisClient,
+  letters: readonly KinesisBatchInfo[],
+  opts: { dryRun?: boolean } = {},
+): Promise<RedriveResult> {
   let redriven = 0;
   const missing: KinesisBatchInfo[] = [];
   for (const letter of letters) {
@@ -67,13 +82,18 @@ export async function redrive(client: KinesisClient, letters: readonly KinesisBa
       for (let attempt = 1; pending.length > 0; attempt++) {
         if (attempt > 1) await new Promise((r) => setTimeout(r, retryWait(attempt - 1)));
         const res = await client.send(
-          new PutRecordsCommand({ StreamName: letter.stream, Records: pending.map((r) => ({ Data: r.Data!, PartitionKey: r.PartitionKey! })) }),
+          new PutRecordsCommand({
+            StreamName: letter.stream,
+            Records: pending.map((r) => ({ Data: r.Data!, PartitionKey: r.PartitionKey! })),
+          }),
         );
         const failed = pending.filter((_, j) => !res.Records?.[j]?.SequenceNumber || res.Records[j]!.ErrorCode);
         redriven += pending.length - failed.length;
         pending = failed;
         if (pending.length > 0 && attempt === PUT_ATTEMPTS) {
-          throw new Error(`stream ${letter.stream}: ${pending.length} record(s) not put back after ${attempt} attempts: run redrive again`);
+          throw new Error(
+            `stream ${letter.stream}: ${pending.length} record(s) not put back after ${attempt} attempts: run redrive again`,
+          );
         }
       }
     }
@@ -129,11 +149,17 @@ export async function queuedDeadLetters(sqs: SQSClient, queueUrl: string): Promi
   const out: QueuedDeadLetter[] = [];
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 300 }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 300,
+      }),
     );
     if (Messages.length === 0) return out;
     for (const m of Messages) {
-      let batch: { shardId?: string; startSequenceNumber?: string; endSequenceNumber?: string; streamArn?: string } | undefined;
+      let batch:
+        { shardId?: string; startSequenceNumber?: string; endSequenceNumber?: string; streamArn?: string } | undefined;
       try {
         batch = (JSON.parse(m.Body ?? '') as { KinesisBatchInfo?: typeof batch }).KinesisBatchInfo;
       } catch {
@@ -157,7 +183,12 @@ export async function queuedDeadLetters(sqs: SQSClient, queueUrl: string): Promi
  * The AWS redrive: the queue's stream dead letters back into their streams, each deleted from the queue once done.
  * `dryRun`: each counted and left in the queue, visible again at once.
  */
-export async function redriveQueue(sqs: SQSClient, kinesis: KinesisClient, queueUrl: string, opts: { dryRun?: boolean } = {}): Promise<RedriveResult & { deadLetters: number; wouldRedrive?: KinesisBatchInfo[] }> {
+export async function redriveQueue(
+  sqs: SQSClient,
+  kinesis: KinesisClient,
+  queueUrl: string,
+  opts: { dryRun?: boolean } = {},
+): Promise<RedriveResult & { deadLetters: number; wouldRedrive?: KinesisBatchInfo[] }> {
   const queued = await queuedDeadLetters(sqs, queueUrl);
   let redriven = 0;
   const missing: KinesisBatchInfo[] = [];
@@ -167,7 +198,14 @@ export async function redriveQueue(sqs: SQSClient, kinesis: KinesisClient, queue
     redriven += result.redriven;
     missing.push(...result.missing);
     if (result.missing.length === 0) wouldRedrive.push(letter.info);
-    if (opts.dryRun) await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
+    if (opts.dryRun)
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: letter.receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
     else await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
   }
   return { deadLetters: queued.length, redriven, missing, ...(opts.dryRun && { wouldRedrive }) };

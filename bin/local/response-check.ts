@@ -34,12 +34,21 @@ export class ResponseCheck {
     return this.found;
   }
 
-  private problemOf(routeKey: string, status: number, contentType: string | undefined, body: string): string | undefined {
+  private problemOf(
+    routeKey: string,
+    status: number,
+    contentType: string | undefined,
+    body: string,
+  ): string | undefined {
     const [method, path] = routeKey.split(' ') as [string, string];
-    const operation = (this.document.paths[path] as Record<string, { responses: Record<string, unknown> }> | undefined)?.[method.toLowerCase()];
+    const operation = (
+      this.document.paths[path] as Record<string, { responses: Record<string, unknown> }> | undefined
+    )?.[method.toLowerCase()];
     if (!operation) return 'the route is not in the document: give it a contract in lambdas/api/contract.ts';
-    if (!operation.responses[status]) return `status ${status} is not one the document gives this route (${Object.keys(operation.responses).join(', ')})`;
-    if (!contentType?.startsWith('application/json')) return `content-type ${contentType ?? '(none)'}, not application/json`;
+    if (!operation.responses[status])
+      return `status ${status} is not one the document gives this route (${Object.keys(operation.responses).join(', ')})`;
+    if (!contentType?.startsWith('application/json'))
+      return `content-type ${contentType ?? '(none)'}, not application/json`;
     let value: unknown;
     try {
       value = JSON.parse(body);
@@ -49,7 +58,12 @@ export class ResponseCheck {
     const validate = this.validator(path, method.toLowerCase(), status);
     if (!validate) return 'the document has no schema for this status';
     if (validate(value)) return undefined;
-    return (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`).join('; ');
+    return (validate.errors ?? [])
+      .map(
+        (e) =>
+          `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`,
+      )
+      .join('; ');
   }
 
   private validator(path: string, method: string, status: number): ValidateFunction | undefined {

@@ -19,7 +19,13 @@ import { rollupPass } from '../../lambdas/rollups/handler.js';
 import { schedule } from './lambda/schedule.js';
 import { SETTLEMENT_GRACE_MS } from '../../lambdas/core/dr/settlement.js';
 import { rollupFleet } from '../../lambdas/core/analytics/rollup-pass.js';
-import { buildIngestPorts, buildPowerSystem, documentClient, ledgerStore, rollupStore } from '../../lambdas/core/adapters.js';
+import {
+  buildIngestPorts,
+  buildPowerSystem,
+  documentClient,
+  ledgerStore,
+  rollupStore,
+} from '../../lambdas/core/adapters.js';
 import { type Ports } from '../../lambdas/core/ingest/ingest-ports.js';
 import { IotDeviceIdentities } from '../../lambdas/core/fleet/identities.js';
 import { loadTopologyFile } from '../../lambdas/core/contracts/topology-file.js';
@@ -206,14 +212,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const serverCert = await ca.server();
 
   const dynamo = await startDynamo(join(dir, 'dynamodb'));
-  const tableNames = Object.fromEntries(Object.keys(tables).map((t) => [t, localTableName(t)])) as Record<TableName, string>;
+  const tableNames = Object.fromEntries(Object.keys(tables).map((t) => [t, localTableName(t)])) as Record<
+    TableName,
+    string
+  >;
   const outdated = await ensureTables(dynamo.client, {
     ...Object.fromEntries(Object.entries(tables).map(([t, def]) => [localTableName(t), def])),
     [localTableName('shadows')]: { env: 'SHADOWS_TABLE', ...SHADOW_TABLE },
     [localTableName('jobs')]: { env: 'JOBS_TABLE', ...JOBS_TABLE },
   });
   for (const table of outdated) {
-    log(`dynamodb: ${table} has an older key layout than this version uses: delete ${join(dir, 'dynamodb')} to recreate the tables`);
+    log(
+      `dynamodb: ${table} has an older key layout than this version uses: delete ${join(dir, 'dynamodb')} to recreate the tables`,
+    );
   }
 
   const env: Env = {
@@ -228,7 +239,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ROLLUPS_TABLE: tableNames.rollups,
     PORTFOLIO_TIME_ZONE: opts.portfolioTimeZone ?? 'UTC',
   };
-  const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), { onFailure: (err) => log(`error sink: ${err.message}`) });
+  const errorsFile = new FileErrorSink(join(dir, 'errors.jsonl'), {
+    onFailure: (err) => log(`error sink: ${err.message}`),
+  });
   // every refusal (the broker's, the rules engine's, the handlers') to the file as before and to the readable log
   const unlimited = teeErrorSink(errorsFile, new DynamoRefusalLog(documentClient(dynamo.client), tableNames.refusals));
   const errors = limitErrorSink(unlimited);
@@ -237,10 +250,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     region: REGION,
     credentials: secrets.credentials,
     dynamodb: dynamo,
-    environment: { ...Object.fromEntries(Object.entries(tableNames).map(([t, name]) => [name, tables[t as TableName].env])), [LOCAL_DEVICE_POLICY]: 'DEVICE_POLICY_NAME', [LOCAL_REPORTS_BUCKET]: 'REPORTS_BUCKET' },
+    environment: {
+      ...Object.fromEntries(Object.entries(tableNames).map(([t, name]) => [name, tables[t as TableName].env])),
+      [LOCAL_DEVICE_POLICY]: 'DEVICE_POLICY_NAME',
+      [LOCAL_REPORTS_BUCKET]: 'REPORTS_BUCKET',
+    },
   });
   // the controller's commands leave through the data plane, as from the Lambda; it listens once the HTTP server does
-  const powerOf = (fn: DeployedFunction | undefined) => buildPowerSystem(topology, tableNames.powerSystem, awsCalls.dynamodb(fn), awsCalls.publisher(fn));
+  const powerOf = (fn: DeployedFunction | undefined) =>
+    buildPowerSystem(topology, tableNames.powerSystem, awsCalls.dynamodb(fn), awsCalls.publisher(fn));
   const rulePorts = (fn: RuleHandler): Ports => {
     const client = awsCalls.dynamodb(fn);
     const built: Ports = {
@@ -249,17 +267,33 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       power: powerOf(fn),
       ledger: ledgerStore(env, tableNames.ledger, client),
       // the dead-letter queue is the file here; the refusal log as deployed; rate-limited per function, as in AWS
-      errors: limitErrorSink(teeErrorSink(awsCalls.deadLetterQueue(fn, errorsFile), new DynamoRefusalLog(documentClient(client), tableNames.refusals))),
+      errors: limitErrorSink(
+        teeErrorSink(
+          awsCalls.deadLetterQueue(fn, errorsFile),
+          new DynamoRefusalLog(documentClient(client), tableNames.refusals),
+        ),
+      ),
     };
     const clocked: Ports = opts.telemetryClock
-      ? { ...built, telemetry: new DynamoTelemetryStore({ client: documentClient(client), tableName: tableNames.timeseries, retentionDays: env.RETENTION_DAYS, now: opts.telemetryClock }) }
+      ? {
+          ...built,
+          telemetry: new DynamoTelemetryStore({
+            client: documentClient(client),
+            tableName: tableNames.timeseries,
+            retentionDays: env.RETENTION_DAYS,
+            now: opts.telemetryClock,
+          }),
+        }
       : built;
     return opts.instrumentPorts ? opts.instrumentPorts(clocked) : clocked;
   };
 
   // store before processing: every rule puts into its stream, and the rule's handler reads the stream in batches
   const kinesis = await startKinesis(join(dir, 'kinesis'));
-  await ensureStreams(kinesis.client, rules.map((r) => localStreamName(r.name)));
+  await ensureStreams(
+    kinesis.client,
+    rules.map((r) => localStreamName(r.name)),
+  );
   const consumers = new Map<string, StreamConsumer>();
   const writer = new StreamWriter({
     client: kinesis.client,
@@ -297,7 +331,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       sql: rule.sql,
       partitionKey: rule.partitionKey,
       // a record needs a partition key; IoT Core always knows the client, a bridged message may not (bench/)
-      invoke: (event, partitionKey) => writer.put(localStreamName(rule.name), partitionKey || 'unknown', Buffer.from(ruleJson(event))),
+      invoke: (event, partitionKey) =>
+        writer.put(localStreamName(rule.name), partitionKey || 'unknown', Buffer.from(ruleJson(event))),
     })),
     errors,
   );
@@ -328,7 +363,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     onRefused(clientId, action, topic, why) {
       track(
         errors
-          .reject({ reason: why?.reason ?? 'not-authorized', message: why?.message ?? `${clientId} may not ${action} ${topic}`, topic, clientId })
+          .reject({
+            reason: why?.reason ?? 'not-authorized',
+            message: why?.message ?? `${clientId} may not ${action} ${topic}`,
+            topic,
+            clientId,
+          })
           .catch((err: Error) => log(`error sink: ${err.message}`)),
       );
     },
@@ -337,16 +377,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       if (parseShadowTopic(topic) && shadows) {
         track(shadows.onMessage(topic, payload).catch((err: Error) => log(`shadow: ${err.message}`)));
       }
-      if (parseJobsTopic(topic) && jobs) track(jobs.onMessage(topic, payload).catch((err: Error) => log(`jobs: ${err.message}`)));
+      if (parseJobsTopic(topic) && jobs)
+        track(jobs.onMessage(topic, payload).catch((err: Error) => log(`jobs: ${err.message}`)));
       if (clientId && provisioning?.handles(topic)) {
-        track(provisioning.onMessage(topic, payload, clientId).catch((err: Error) => log(`provisioning: ${err.message}`)));
+        track(
+          provisioning.onMessage(topic, payload, clientId).catch((err: Error) => log(`provisioning: ${err.message}`)),
+        );
       }
     },
     certificate: (id) => ca.registry.get(id),
     provisioningTemplate: LOCAL_PROVISIONING_TEMPLATE,
   };
   // the broker's own knowledge of open sessions, as IoT Core has it: no function's call
-  const orphans = await closeOrphanSessions(buildIngestPorts(env, dynamo.client).registry, (topic, payload) => engine.onPublish(topic, payload, undefined));
+  const orphans = await closeOrphanSessions(buildIngestPorts(env, dynamo.client).registry, (topic, payload) =>
+    engine.onPublish(topic, payload, undefined),
+  );
   if (orphans > 0) log(`broker: ${orphans} session(s) left open by the last run closed`);
   let broker = await startBroker(brokerOptions);
   provisioning = new ProvisioningService({
@@ -381,34 +426,43 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   });
   awsCalls.s3Listening(s3.endpoint);
   // the operator API's own ports, the inventory it routes dispatches with, and the housekeeping sweep
-  const portsOf = (fn: DeployedFunction | undefined): ApiPorts => buildApiPorts(
-    env,
-    {
-      INVENTORY_TABLE: tableNames.inventory,
-      FLEET_EVENTS_TABLE: tableNames.fleetEvents,
-      REFUSALS_TABLE: tableNames.refusals,
-      IDEMPOTENCY_TABLE: tableNames.idempotency,
-      METADATA_TABLE: tableNames.metadata,
-      LEDGER_TABLE: tableNames.ledger,
-      PROGRAMS_TABLE: tableNames.programs,
-      COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
-    },
-    awsCalls.dynamodb(fn),
-    awsCalls.iotData(fn),
-    powerOf(fn),
-    // the deployed adapter, on the local control plane (identities-api.ts)
-    new IotDeviceIdentities(LOCAL_DEVICE_POLICY, awsCalls.iot(fn)),
-    new S3ReportFiles(awsCalls.s3(fn), LOCAL_REPORTS_BUCKET),
-  );
+  const portsOf = (fn: DeployedFunction | undefined): ApiPorts =>
+    buildApiPorts(
+      env,
+      {
+        INVENTORY_TABLE: tableNames.inventory,
+        FLEET_EVENTS_TABLE: tableNames.fleetEvents,
+        REFUSALS_TABLE: tableNames.refusals,
+        IDEMPOTENCY_TABLE: tableNames.idempotency,
+        METADATA_TABLE: tableNames.metadata,
+        LEDGER_TABLE: tableNames.ledger,
+        PROGRAMS_TABLE: tableNames.programs,
+        COMMAND_TIMEOUT_SEC: opts.commandTimeoutSec ?? 60,
+      },
+      awsCalls.dynamodb(fn),
+      awsCalls.iotData(fn),
+      powerOf(fn),
+      // the deployed adapter, on the local control plane (identities-api.ts)
+      new IotDeviceIdentities(LOCAL_DEVICE_POLICY, awsCalls.iot(fn)),
+      new S3ReportFiles(awsCalls.s3(fn), LOCAL_REPORTS_BUCKET),
+    );
   const apiPorts = portsOf('api');
   const housekeepingPorts = portsOf('command-timeouts');
   const rollupsOwnPorts = portsOf('rollups');
   const inventoryFile = opts.inventoryFile ?? defaultInventoryFile();
   // as `npm run inventory` does with the operator's credentials: not a call of the API function
-  const inventory = await loadInventoryFile(inventoryFile, new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory));
+  const inventory = await loadInventoryFile(
+    inventoryFile,
+    new DynamoInventoryStore(documentClient(dynamo.client), tableNames.inventory),
+  );
   log(`inventory: ${inventory.sites} site(s), ${inventory.assets} asset(s) from ${inventoryFile}`);
   const settlementGraceMs = opts.settlementGraceMs ?? SETTLEMENT_GRACE_MS;
-  const housekeeping = schedule('housekeeping', opts.commandSweepMs ?? 5000, () => housekeepingRun(housekeepingPorts, Date.now(), settlementGraceMs), log);
+  const housekeeping = schedule(
+    'housekeeping',
+    opts.commandSweepMs ?? 5000,
+    () => housekeepingRun(housekeepingPorts, Date.now(), settlementGraceMs),
+    log,
+  );
   const rollupPorts = {
     telemetry: rollupsOwnPorts.telemetry,
     rollups: rollupStore(env, documentClient(awsCalls.dynamodb('rollups'))),
@@ -447,7 +501,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
           region: REGION,
         }),
       ),
-      health: async () => ({ http: true, broker: broker.up && broker.delivering, dynamodb: await dynamo.ping(), kinesis: await kinesis.ping() }),
+      health: async () => ({
+        http: true,
+        broker: broker.up && broker.delivering,
+        dynamodb: await dynamo.ping(),
+        kinesis: await kinesis.ping(),
+      }),
       webDir: await ensureWebBuild(log),
       dashboardConfig: { mode: 'local', apiUrl: '', wsUrl: '/mqtt' },
       limits: opts.apiLimits,
@@ -462,11 +521,20 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     tokens: secrets.tokens,
     iotDataEndpoint: baseUrl,
     wsUrl: `ws://${host}:${httpPort}/mqtt`,
-    mqtt: { host, port: broker.port, caFile: ca.caFile, ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }) },
+    mqtt: {
+      host,
+      port: broker.port,
+      caFile: ca.caFile,
+      ...(broker.httpsPort !== undefined && { httpsPort: broker.httpsPort }),
+    },
     credentials,
     errorsFile: errorsFile.file,
     kinesisEndpoint: kinesis.endpoint,
-    provisioning: { templateName: LOCAL_PROVISIONING_TEMPLATE, allowListTable: tableNames.allowList, dynamodbEndpoint: dynamo.endpoint },
+    provisioning: {
+      templateName: LOCAL_PROVISIONING_TEMPLATE,
+      allowListTable: tableNames.allowList,
+      dynamodbEndpoint: dynamo.endpoint,
+    },
     reports: { s3Endpoint: s3.endpoint, bucket: LOCAL_REPORTS_BUCKET },
   };
 
@@ -477,7 +545,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     port: broker.port,
   });
 
-  const streamsDrained = () => Object.values(writer.backlog()).every((n) => n === 0) && [...consumers.values()].every((c) => c.idle);
+  const streamsDrained = () =>
+    Object.values(writer.backlog()).every((n) => n === 0) && [...consumers.values()].every((c) => c.idle);
   const settle = async () => {
     for (;;) {
       while (work.size > 0) await Promise.allSettled([...work]);
@@ -488,7 +557,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   };
 
   // the fleet's info lines only where the stack's own lines go (not when embedded without a log: tests)
-  const fleet = opts.fleet ? await startSimulatedFleet(dir, config, provision, topology, log, opts.log ? 'info' : 'warn') : undefined;
+  const fleet = opts.fleet
+    ? await startSimulatedFleet(dir, config, provision, topology, log, opts.log ? 'info' : 'warn')
+    : undefined;
 
   return {
     config,
@@ -506,7 +577,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       broker: {
         stop: () => broker.close(),
         async start() {
-          if (!broker.up) broker = await startBroker({ ...brokerOptions, port: broker.port, httpsPort: broker.httpsPort });
+          if (!broker.up)
+            broker = await startBroker({ ...brokerOptions, port: broker.port, httpsPort: broker.httpsPort });
         },
       },
       dynamodb: dynamo,
@@ -533,10 +605,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 }
 
 type Routes = (req: IncomingMessage, res: ServerResponse, body: Buffer) => Promise<boolean>;
-const eitherOf = (...routes: Routes[]): Routes => async (req, res, body) => {
-  for (const r of routes) if (await r(req, res, body)) return true;
-  return false;
-};
+const eitherOf =
+  (...routes: Routes[]): Routes =>
+  async (req, res, body) => {
+    for (const r of routes) if (await r(req, res, body)) return true;
+    return false;
+  };
 
 async function startSimulatedFleet(
   dir: string,
@@ -548,10 +622,20 @@ async function startSimulatedFleet(
 ) {
   const { startFleet, defaultFleet } = await import('../../device/fleet.js');
   const devices = await Promise.all(
-    defaultFleet(ROOT, topology.nodes.map((n) => n.id)).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
+    defaultFleet(
+      ROOT,
+      topology.nodes.map((n) => n.id),
+    ).map(async (d) => ({ ...d, ...(await provision(d.thingName)) })),
   );
   log(`simulated fleet: ${devices.map((d) => d.thingName).join(', ')}`);
-  return startFleet({ host: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile, dataDir: join(dir, 'fleet'), devices, logLevel });
+  return startFleet({
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+    caFile: config.mqtt.caFile,
+    dataDir: join(dir, 'fleet'),
+    devices,
+    logLevel,
+  });
 }
 
 /**
@@ -560,12 +644,18 @@ async function startSimulatedFleet(
  */
 /** `disconnect` reaches the broker running now (a restarted broker is another object). */
 function watchRevocations(ca: LocalCa, disconnect: (certificateId: string) => number, log: (line: string) => void) {
-  const done = new Set(ca.registry.all().filter((r) => r.status !== 'ACTIVE').map((r) => r.certificateId));
+  const done = new Set(
+    ca.registry
+      .all()
+      .filter((r) => r.status !== 'ACTIVE')
+      .map((r) => r.certificateId),
+  );
   const timer = setInterval(() => {
     for (const { certificateId, status, thingName } of ca.registry.all()) {
       if (status === 'ACTIVE' || done.has(certificateId)) continue;
       done.add(certificateId);
-      if (disconnect(certificateId) > 0) log(`broker: ${thingName ?? certificateId} disconnected: certificate ${status}`);
+      if (disconnect(certificateId) > 0)
+        log(`broker: ${thingName ?? certificateId} disconnected: certificate ${status}`);
     }
   }, 500);
   timer.unref();
@@ -576,7 +666,6 @@ function defaultInventoryFile(): string {
   const atRoot = join(ROOT, 'inventory.yaml');
   return existsSync(atRoot) ? atRoot : join(ROOT, 'device', 'inventory.example.yaml');
 }
-
 
 interface Secrets {
   /** The admin's token: `token` in `local.json`, and the only token before roles came. */
@@ -594,7 +683,9 @@ const newToken = () => randomBytes(32).toString('base64url');
 async function loadSecrets(file: string): Promise<Secrets> {
   const stored = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Partial<Secrets>) : {};
   const token = stored.token ?? newToken();
-  const tokens = Object.fromEntries(ROLES.map((role) => [role, role === 'admin' ? token : (stored.tokens?.[role] ?? newToken())]));
+  const tokens = Object.fromEntries(
+    ROLES.map((role) => [role, role === 'admin' ? token : (stored.tokens?.[role] ?? newToken())]),
+  );
   const secrets: Secrets = {
     token,
     tokens: tokens as Record<Role, string>,
@@ -603,7 +694,8 @@ async function loadSecrets(file: string): Promise<Secrets> {
       secretAccessKey: randomBytes(30).toString('base64url'),
     },
   };
-  if (JSON.stringify(secrets) !== JSON.stringify(stored)) await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  if (JSON.stringify(secrets) !== JSON.stringify(stored))
+    await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
 

@@ -12,7 +12,10 @@ const VOLATILITY = 0.08;
 const SUBSTEP_SEC = 5;
 const RATED_RPM = 16;
 
-export function windPowerMw(spec: Pick<WindSpec, 'capacity_mw' | 'cut_in_ms' | 'rated_ms' | 'cut_out_ms'>, speedMs: number): number {
+export function windPowerMw(
+  spec: Pick<WindSpec, 'capacity_mw' | 'cut_in_ms' | 'rated_ms' | 'cut_out_ms'>,
+  speedMs: number,
+): number {
   if (speedMs < spec.cut_in_ms || speedMs >= spec.cut_out_ms) return 0;
   if (speedMs >= spec.rated_ms) return spec.capacity_mw;
   return (spec.capacity_mw * (speedMs ** 3 - spec.cut_in_ms ** 3)) / (spec.rated_ms ** 3 - spec.cut_in_ms ** 3);
@@ -43,7 +46,13 @@ export class WindModel extends AssetModel<WindSpec> {
     for (let left = dtSec; left > 0; left -= SUBSTEP_SEC) {
       const dt = Math.min(SUBSTEP_SEC, left);
       const shock = (this.rng() * 2 - 1) * Math.sqrt(3); // unit variance
-      this.windSpeedMs = clamp(this.windSpeedMs + ((this.asset.mean_wind_ms - this.windSpeedMs) * dt) / REVERSION_SEC + VOLATILITY * Math.sqrt(dt) * shock, 0, 40);
+      this.windSpeedMs = clamp(
+        this.windSpeedMs +
+          ((this.asset.mean_wind_ms - this.windSpeedMs) * dt) / REVERSION_SEC +
+          VOLATILITY * Math.sqrt(dt) * shock,
+        0,
+        40,
+      );
     }
     this.availableMw = this.online ? windPowerMw(this.asset, this.windSpeedMs) : 0;
     this.mw = Math.max(0, Math.min(this.appliedMw, this.asset.max_mw, this.availableMw));

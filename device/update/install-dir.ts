@@ -63,7 +63,13 @@ export function rollBack(dir: string, reason: string): UpdateState | undefined {
   if (state?.phase !== 'pending' || !existsSync(join(dir, PREVIOUS_FILE))) return undefined;
   if (existsSync(join(dir, AGENT_FILE))) renameSync(join(dir, AGENT_FILE), join(dir, FAILED_FILE));
   renameSync(join(dir, PREVIOUS_FILE), join(dir, AGENT_FILE));
-  const rolledBack: UpdateState = { jobId: state.jobId, version: state.version, from: state.from, phase: 'rolled-back', reason };
+  const rolledBack: UpdateState = {
+    jobId: state.jobId,
+    version: state.version,
+    from: state.from,
+    phase: 'rolled-back',
+    reason,
+  };
   writeState(dir, rolledBack);
   return rolledBack;
 }

@@ -3,7 +3,12 @@
 // new version proves itself (connected, its shadow report accepted) before it reports SUCCEEDED; a version that
 // fails is rolled back by the launcher and the previous one reports FAILED with the reason.
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { agentUpdateDocumentSchema, jobExecutionSchema, type JobExecution, type JobUpdateRequest } from '../../lambdas/core/contracts/agent-update.js';
+import {
+  agentUpdateDocumentSchema,
+  jobExecutionSchema,
+  type JobExecution,
+  type JobUpdateRequest,
+} from '../../lambdas/core/contracts/agent-update.js';
 import { parse } from '../../lambdas/core/contracts/schemas.js';
 import { topics } from '../../lambdas/core/contracts/topics.js';
 import type { DeviceRuntime } from '../runtime.js';
@@ -41,7 +46,9 @@ export class AgentUpdater {
     const jobs = (op: Parameters<typeof topics.jobs>[1]) => topics.jobs(o.thingName, op);
     this.rt.on(jobs('notify-next'), (p) => this.onExecution(p));
     this.rt.on(jobs('$next/get/accepted'), (p) => this.onExecution(p));
-    this.rt.on(jobs('$next/get/rejected'), (p) => this.rt.log.warn('jobs: $next/get rejected', { response: p.slice(0, 512) }));
+    this.rt.on(jobs('$next/get/rejected'), (p) =>
+      this.rt.log.warn('jobs: $next/get rejected', { response: p.slice(0, 512) }),
+    );
     this.rt.on(jobs('+/update/accepted'), (p) => this.onAnswer(p, true));
     this.rt.on(jobs('+/update/rejected'), (p) => this.onAnswer(p, false));
     this.rt.on(topics.shadow(o.thingName, 'update/accepted'), (p) => this.onShadowAccepted(p));
@@ -53,7 +60,10 @@ export class AgentUpdater {
   private awaitHealth(state: UpdateState): void {
     this.healthy = new Promise<void>((resolve) => (this.confirmHealth = resolve));
     this.healthTimer = setTimeout(() => {
-      this.rt.log.error('update: health check failed, handing back to the launcher', { version: this.o.version, jobId: state.jobId });
+      this.rt.log.error('update: health check failed, handing back to the launcher', {
+        version: this.o.version,
+        jobId: state.jobId,
+      });
       this.o.exit(1);
     }, this.o.healthTimeoutMs);
     this.healthTimer.unref();
@@ -64,7 +74,11 @@ export class AgentUpdater {
       if (state?.phase === 'pending' && state.version === this.o.version) return await this.checkHealth(state);
       if (state?.phase === 'pending') return this.restorePrevious(state);
       if (state) return await this.reportOutcome(state, undefined);
-      this.rt.outbox.sendLive(topics.jobs(this.o.thingName, '$next/get'), JSON.stringify({ clientToken: randomUUID() }), 1);
+      this.rt.outbox.sendLive(
+        topics.jobs(this.o.thingName, '$next/get'),
+        JSON.stringify({ clientToken: randomUUID() }),
+        1,
+      );
     } catch (error) {
       this.rt.log.error('update: report failed', { error: String(error) });
     }
@@ -74,7 +88,11 @@ export class AgentUpdater {
   private restorePrevious(state: UpdateState): void {
     clearTimeout(this.healthTimer);
     const reason = `the installed file runs version ${this.o.version}, not the ${state.version} the job named: restored ${state.from}`;
-    this.rt.log.error('update: wrong version installed, restoring the previous file', { jobId: state.jobId, version: this.o.version, expected: state.version });
+    this.rt.log.error('update: wrong version installed, restoring the previous file', {
+      jobId: state.jobId,
+      version: this.o.version,
+      expected: state.version,
+    });
     if (!rollBack(this.o.installDir, reason)) return void this.reportOutcome(state, undefined);
     this.o.exit(RESTART_EXIT_CODE);
   }
@@ -96,13 +114,26 @@ export class AgentUpdater {
 
   private async reportOutcome(state: UpdateState, healthy: 'healthy' | undefined): Promise<void> {
     const succeeded = healthy === 'healthy' && state.phase === 'pending';
-    const reason = state.phase === 'rolled-back' ? state.reason : `version ${state.version} did not start; running ${this.o.version}`;
-    await this.report(state.jobId, succeeded
-      ? { status: 'SUCCEEDED', statusDetails: { version: this.o.version, from: state.from } }
-      : { status: 'FAILED', statusDetails: { version: this.o.version, attempted: state.version, reason } });
+    const reason =
+      state.phase === 'rolled-back'
+        ? state.reason
+        : `version ${state.version} did not start; running ${this.o.version}`;
+    await this.report(
+      state.jobId,
+      succeeded
+        ? { status: 'SUCCEEDED', statusDetails: { version: this.o.version, from: state.from } }
+        : { status: 'FAILED', statusDetails: { version: this.o.version, attempted: state.version, reason } },
+    );
     clearState(this.o.installDir);
-    this.rt.log.info(succeeded ? 'update: succeeded' : 'update: rolled back', { jobId: state.jobId, version: this.o.version });
-    this.rt.outbox.sendLive(topics.jobs(this.o.thingName, '$next/get'), JSON.stringify({ clientToken: randomUUID() }), 1);
+    this.rt.log.info(succeeded ? 'update: succeeded' : 'update: rolled back', {
+      jobId: state.jobId,
+      version: this.o.version,
+    });
+    this.rt.outbox.sendLive(
+      topics.jobs(this.o.thingName, '$next/get'),
+      JSON.stringify({ clientToken: randomUUID() }),
+      1,
+    );
   }
 
   private onAnswer(payload: string, accepted: boolean): void {
@@ -118,34 +149,56 @@ export class AgentUpdater {
     if (!parsed.ok) return this.rt.log.warn('jobs: unreadable execution', { error: parsed.message });
     this.busy = true;
     this.take(parsed.value)
-      .catch((error: unknown) => this.rt.log.error('update: failed', { jobId: parsed.value.jobId, error: String(error) }))
+      .catch((error: unknown) =>
+        this.rt.log.error('update: failed', { jobId: parsed.value.jobId, error: String(error) }),
+      )
       .finally(() => (this.busy = false));
   }
 
   private async take(execution: JobExecution): Promise<unknown> {
     const { jobId } = execution;
     const doc = parse(agentUpdateDocumentSchema, execution.jobDocument);
-    if (!doc.ok) return this.report(jobId, { status: 'REJECTED', statusDetails: { reason: `job document ${doc.message}` } });
+    if (!doc.ok)
+      return this.report(jobId, { status: 'REJECTED', statusDetails: { reason: `job document ${doc.message}` } });
     const { version } = doc.value;
     const checked = checkManifest(doc.value, this.o.version, this.o.releaseKey);
-    if ('manifest' in checked && version === this.o.version) return this.report(jobId, { status: 'SUCCEEDED', statusDetails: { version, from: version } });
+    if ('manifest' in checked && version === this.o.version)
+      return this.report(jobId, { status: 'SUCCEEDED', statusDetails: { version, from: version } });
     // claim it at the version we saw: a stale copy of an execution (a QoS 1 redelivery after a restart, one that has
     // ended meanwhile) is refused by IoT, and we do not act on it
-    const claimed = await this.report(jobId, { status: 'IN_PROGRESS', statusDetails: { step: 'downloading', version }, expectedVersion: execution.versionNumber }, true);
+    const claimed = await this.report(
+      jobId,
+      {
+        status: 'IN_PROGRESS',
+        statusDetails: { step: 'downloading', version },
+        expectedVersion: execution.versionNumber,
+      },
+      true,
+    );
     if (!claimed) return this.rt.log.warn('update: job not claimed (ended or changed meanwhile)', { jobId });
     if ('problem' in checked) {
       this.rt.log.warn('update: refused', { jobId, version, reason: checked.problem });
-      return this.report(jobId, { status: 'FAILED', statusDetails: { version: this.o.version, attempted: version, reason: checked.problem } });
+      return this.report(jobId, {
+        status: 'FAILED',
+        statusDetails: { version: this.o.version, attempted: version, reason: checked.problem },
+      });
     }
     this.rt.log.info('update: taking job', { jobId, version, from: this.o.version });
     let bytes: Buffer;
     try {
       bytes = await download(doc.value.url);
     } catch (error) {
-      return this.report(jobId, { status: 'FAILED', statusDetails: { version: this.o.version, attempted: version, reason: String(error) } });
+      return this.report(jobId, {
+        status: 'FAILED',
+        statusDetails: { version: this.o.version, attempted: version, reason: String(error) },
+      });
     }
     const problem = artifactProblem(bytes, doc.value, this.o.releaseKey);
-    if (problem) return this.report(jobId, { status: 'FAILED', statusDetails: { version: this.o.version, attempted: version, reason: problem } });
+    if (problem)
+      return this.report(jobId, {
+        status: 'FAILED',
+        statusDetails: { version: this.o.version, attempted: version, reason: problem },
+      });
     swapIn(this.o.installDir, bytes, { jobId, version, from: this.o.version });
     await this.report(jobId, { status: 'IN_PROGRESS', statusDetails: { step: 'restarting', version } });
     this.rt.log.info('update: swapped in, restarting', { jobId, version });
@@ -155,7 +208,9 @@ export class AgentUpdater {
   /** Publishes a status update; with `answer`, resolves whether IoT accepted it (false after ANSWER_TIMEOUT_MS). */
   private async report(jobId: string, update: Omit<JobUpdateRequest, 'clientToken'>, answer = false): Promise<boolean> {
     // IoT takes status detail values of up to 1,024 characters: a long error must not get the report refused
-    const statusDetails = update.statusDetails && Object.fromEntries(Object.entries(update.statusDetails).map(([k, v]) => [k, v.slice(0, 1000)]));
+    const statusDetails =
+      update.statusDetails &&
+      Object.fromEntries(Object.entries(update.statusDetails).map(([k, v]) => [k, v.slice(0, 1000)]));
     const body: JobUpdateRequest = { ...update, ...(statusDetails && { statusDetails }), clientToken: randomUUID() };
     const answered = answer
       ? new Promise<boolean>((resolve) => {

@@ -49,18 +49,28 @@ async function rows(ports: ApiPorts, nodeId: string, tier: Tier, query: Query) {
 }
 
 async function known(ports: ApiPorts, nodeId: string): Promise<boolean> {
-  const [device, asset, site] = await Promise.all([ports.registry.get(nodeId), ports.inventory.getAsset(nodeId), ports.inventory.getSite(nodeId)]);
+  const [device, asset, site] = await Promise.all([
+    ports.registry.get(nodeId),
+    ports.inventory.getAsset(nodeId),
+    ports.inventory.getSite(nodeId),
+  ]);
   return Boolean(device ?? asset ?? site);
 }
 
-export async function nodeRollups(ports: ApiPorts, nodeId: string | undefined, period: 'daily' | 'monthly', query: Query) {
+export async function nodeRollups(
+  ports: ApiPorts,
+  nodeId: string | undefined,
+  period: 'daily' | 'monthly',
+  query: Query,
+) {
   const id = deviceIdParam('nodeId', nodeId);
   return { nodeId: id, period, ...(await rows(ports, id, period === 'daily' ? '1d' : '1mo', query)) };
 }
 
 export async function portfolioRollups(ports: ApiPorts, query: Query) {
   const period = query?.period ?? 'daily';
-  if (period !== 'daily' && period !== 'monthly') throw new ValidationError('period', 'period: must be daily or monthly');
+  if (period !== 'daily' && period !== 'monthly')
+    throw new ValidationError('period', 'period: must be daily or monthly');
   return { nodeId: PORTFOLIO, period, ...(await rows(ports, PORTFOLIO, period === 'daily' ? '1d' : '1mo', query)) };
 }
 
@@ -82,7 +92,8 @@ const PEER_CONCURRENCY = 16;
  */
 export async function benchmarks(ports: ApiPorts, nodeId: string | undefined, query: Query) {
   const id = deviceIdParam('nodeId', nodeId);
-  const days = query?.days === undefined || query.days === '' ? 30 : numberParam('days', query.days, 1, MAX_BENCHMARK_DAYS, true);
+  const days =
+    query?.days === undefined || query.days === '' ? 30 : numberParam('days', query.days, 1, MAX_BENCHMARK_DAYS, true);
   const peerSet = await peersOf(ports, id);
   if (!peerSet) throw new NotFoundError(`node ${id}`);
   const zone = ports.settings.portfolioTimeZone;
@@ -97,7 +108,10 @@ export async function benchmarks(ports: ApiPorts, nodeId: string | undefined, qu
   const own = metrics.get(id)!;
   const metric = (name: keyof NodeMetrics) => ({
     value: own[name],
-    percentile: percentileRank([...metrics.values()].map((m) => m[name]), own[name]),
+    percentile: percentileRank(
+      [...metrics.values()].map((m) => m[name]),
+      own[name],
+    ),
   });
   return {
     nodeId: id,
@@ -105,20 +119,32 @@ export async function benchmarks(ports: ApiPorts, nodeId: string | undefined, qu
     peers: peerSet.ids.length,
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
-    metrics: { load_factor: metric('load_factor'), availability: metric('availability'), shed_delivered_ratio: metric('shed_delivered_ratio') },
+    metrics: {
+      load_factor: metric('load_factor'),
+      availability: metric('availability'),
+      shed_delivered_ratio: metric('shed_delivered_ratio'),
+    },
   };
 }
 
 /** The node's type and its peers (itself included), or undefined for a node the platform does not know. */
 async function peersOf(ports: ApiPorts, id: string): Promise<{ type: string; ids: string[] } | undefined> {
-  const [device, asset, site] = await Promise.all([ports.registry.get(id), ports.inventory.getAsset(id), ports.inventory.getSite(id)]);
+  const [device, asset, site] = await Promise.all([
+    ports.registry.get(id),
+    ports.inventory.getAsset(id),
+    ports.inventory.getSite(id),
+  ]);
   if (device?.kind === 'ven' || device?.kind === 'winter-river') {
     const ids = await allDeviceIds(ports.registry, device.kind);
     return { type: device.kind, ids: ids.includes(id) ? ids : [id, ...ids] };
   }
   if (!asset && !site) return undefined;
   const assets = await allAssets(ports.inventory);
-  if (asset) return { type: asset.asset_type, ids: assets.filter((a) => a.asset_type === asset.asset_type).map((a) => a.asset_id) };
+  if (asset)
+    return {
+      type: asset.asset_type,
+      ids: assets.filter((a) => a.asset_type === asset.asset_type).map((a) => a.asset_id),
+    };
   return { type: 'site', ids: [...new Set(assets.map((a) => a.site_id))] };
 }
 

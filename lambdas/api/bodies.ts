@@ -1,7 +1,12 @@
 // The operator API's request bodies, one schema each, built from the wire schemas they turn into. Every body is
 // strict: an unknown key is a 400 naming it, so a misspelt `dry_run` (or any field) never acts for real.
 import * as z from 'zod';
-import { dispatchCommandSchema, eventCommandSchema, meteringSchema, winterRiverCommandSchema } from '../core/contracts/schemas.js';
+import {
+  dispatchCommandSchema,
+  eventCommandSchema,
+  meteringSchema,
+  winterRiverCommandSchema,
+} from '../core/contracts/schemas.js';
 import { THING_NAME } from '../core/contracts/topics.js';
 
 const { shed_kw, duration_sec, event_id } = eventCommandSchema.shape;
@@ -28,7 +33,10 @@ export const telemetryItemSchema = meteringSchema.strict();
 /** `POST /dispatch` (seed 002): signed MW, positive = discharge/export; `asset_id` wins over `site_id`. */
 export const dispatchBodySchema = z
   .strictObject({ asset_id, site_id, mw, dry_run })
-  .refine((b) => b.asset_id !== undefined || b.site_id !== undefined, { message: 'asset_id or site_id is required', path: ['asset_id'] });
+  .refine((b) => b.asset_id !== undefined || b.site_id !== undefined, {
+    message: 'asset_id or site_id is required',
+    path: ['asset_id'],
+  });
 
 /** `POST /api/events`: a fleet shed request; every online VEN unless `ven_ids` names them. */
 export const fleetEventBodySchema = z.strictObject({
@@ -43,9 +51,17 @@ export const fleetEventBodySchema = z.strictObject({
   /** The program the event runs in (docs/concepts.md, "Programs"); default: the built-in one. */
   program_id: z.string().min(1).max(64).optional(),
   /** ISO-8601 with a time zone: a scheduled start, at least a minute and at most 7 days ahead (checked on receipt). */
-  start_at: z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time with a zone, e.g. 2026-12-08T17:00:00Z' }).optional(),
+  start_at: z.iso
+    .datetime({ offset: true, message: 'must be an ISO-8601 time with a zone, e.g. 2026-12-08T17:00:00Z' })
+    .optional(),
   /** What operators call it; default "Shed 1.5 MW · Mon 17:00 UTC". */
-  name: z.string().trim().min(1).max(80).regex(/^[^\p{C}]*$/u, 'must be printable text').optional(),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(80)
+    .regex(/^[^\p{C}]*$/u, 'must be printable text')
+    .optional(),
   dry_run,
 });
 

@@ -44,6 +44,8 @@ function checkJson(value: unknown, path: (string | number)[]): void {
     const field = fieldPath(path.slice(0, 1));
     throw new ValidationError(field, `${field}: nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
-  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [i, v])
+    : Object.entries(value);
   for (const [key, child] of entries) checkJson(child, [...path, key]);
 }

@@ -29,15 +29,26 @@ export async function sendEvent(ports: ApiPorts, venId: string | undefined, even
   const body = parseBody(sendEventBodySchema, event);
   if (body.dry_run) {
     const ven = await getVen(ports, venId);
-    const { event_id, correlationId: _issuedOnSend, ...command } = eventCommand(body.event_id ?? '', body.shed_kw, body.duration_sec, '');
-    return dryRun({ venId: ven.venId }, ven.online, topics.command(ven.venId), { ...command, ...(body.event_id && { event_id }) });
+    const {
+      event_id,
+      correlationId: _issuedOnSend,
+      ...command
+    } = eventCommand(body.event_id ?? '', body.shed_kw, body.duration_sec, '');
+    return dryRun({ venId: ven.venId }, ven.online, topics.command(ven.venId), {
+      ...command,
+      ...(body.event_id && { event_id }),
+    });
   }
   const target = await existingVen(ports, venId);
   const ctx = commandContext(ports);
   const correlationId = ctx.newId();
   const eventId = body.event_id ?? `evt-${ctx.newId()}`;
   await sendCommand(ports, target, eventCommand(eventId, body.shed_kw, body.duration_sec, correlationId), ctx);
-  await recordVenEvent(ports.fleetEvents, { venId: target, eventId, shed_kw: body.shed_kw, duration_sec: body.duration_sec, correlationId }, ctx.now);
+  await recordVenEvent(
+    ports.fleetEvents,
+    { venId: target, eventId, shed_kw: body.shed_kw, duration_sec: body.duration_sec, correlationId },
+    ctx.now,
+  );
   return accepted({ correlationId, status: 'sent', venId: target, event_id: eventId });
 }
 
@@ -62,7 +73,10 @@ export async function winterRiverCommand(ports: ApiPorts, nodeId: string | undef
   const { dry_run, ...command } = parseBody(winterRiverCommandBodySchema, event);
   const payload = JSON.stringify(command);
   if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
-    throw new ValidationError('params', `params: the command is over ${MAX_PAYLOAD_BYTES / 1024} KiB, the MQTT message limit`);
+    throw new ValidationError(
+      'params',
+      `params: the command is over ${MAX_PAYLOAD_BYTES / 1024} KiB, the MQTT message limit`,
+    );
   }
   const node = await ports.registry.get(id);
   if (node?.kind !== 'winter-river') throw new NotFoundError(`Winter River node ${id}`);

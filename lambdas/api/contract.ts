@@ -49,17 +49,29 @@ const rangeQuery = z
   .partial()
   .describe(`at most ${MAX_WINDOW_DAYS} days`);
 const windowQuery = z
-  .object({ from: time.describe('inclusive; default: the tier\'s usual window'), to: time.describe('exclusive; default: now'), limit, next })
+  .object({
+    from: time.describe("inclusive; default: the tier's usual window"),
+    to: time.describe('exclusive; default: now'),
+    limit,
+    next,
+  })
   .partial();
 const qualityWindow = z.object({ from: time, to: time.describe('default: now; not in the future') }).partial();
 const online = z.boolean().describe('only the connected ones (true) or the others (false)');
 
 /** `POST /api/telemetry`: one metering or edge payload, or up to 100 in `items`. */
 const reading = z.union([telemetryItemSchema, edgeTelemetrySchema]);
-const telemetryBodySchema = z.union([telemetryItemSchema, edgeTelemetrySchema, telemetryBatchSchema.extend({ items: z.array(reading).min(1).max(100) })]);
+const telemetryBodySchema = z.union([
+  telemetryItemSchema,
+  edgeTelemetrySchema,
+  telemetryBatchSchema.extend({ items: z.array(reading).min(1).max(100) }),
+]);
 
 export const contracts: Partial<Record<RouteKey, RouteContract>> = {
-  'GET /health': { summary: 'Liveness: ok, or which parts are down', responses: { 200: r.healthSchema, 503: r.healthSchema } },
+  'GET /health': {
+    summary: 'Liveness: ok, or which parts are down',
+    responses: { 200: r.healthSchema, 503: r.healthSchema },
+  },
   'GET /api/openapi.json': { summary: 'This document', responses: { 200: r.openApiSchema } },
   'GET /api/me': { summary: "The caller's role", responses: { 200: r.meSchema } },
   'GET /api/vens': {
@@ -68,21 +80,35 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     responses: { 200: r.page(r.venSchema) },
   },
   'GET /api/vens/{venId}': { summary: 'One VEN', responses: { 200: r.venSchema } },
-  'GET /api/vens/{venId}/telemetry': { summary: "A VEN's metering, newest first", query: rangeQuery, responses: { 200: r.venTelemetrySchema } },
+  'GET /api/vens/{venId}/telemetry': {
+    summary: "A VEN's metering, newest first",
+    query: rangeQuery,
+    responses: { 200: r.venTelemetrySchema },
+  },
   'GET /api/vens/{venId}/circuits/history': {
     summary: "A VEN's per-load samples",
     query: rangeQuery.extend({ load_id: z.string().optional().describe('one load only') }),
     responses: { 200: r.circuitHistorySchema },
   },
-  'GET /api/vens/{venId}/events': { summary: "A VEN's acknowledgements, newest first", query: rangeQuery, responses: { 200: r.venEventsSchema } },
+  'GET /api/vens/{venId}/events': {
+    summary: "A VEN's acknowledgements, newest first",
+    query: rangeQuery,
+    responses: { 200: r.venEventsSchema },
+  },
   'GET /api/vens/{venId}/shadow': { summary: "A VEN's device shadow", responses: { 200: r.shadowSchema } },
-  'GET /api/vens/{venId}/forecast': { summary: "A VEN's load for the next 24 h", responses: { 200: r.venForecastSchema } },
+  'GET /api/vens/{venId}/forecast': {
+    summary: "A VEN's load for the next 24 h",
+    responses: { 200: r.venForecastSchema },
+  },
   'GET /api/winter-river/nodes': {
     summary: 'Winter River nodes',
     query: pageQuery.extend({ online: online.optional() }),
     responses: { 200: r.page(r.winterRiverNodeSchema) },
   },
-  'GET /api/winter-river/system': { summary: 'The Winter River power system as last evaluated', responses: { 200: r.winterRiverSystemSchema } },
+  'GET /api/winter-river/system': {
+    summary: 'The Winter River power system as last evaluated',
+    responses: { 200: r.winterRiverSystemSchema },
+  },
   'POST /api/vens/{venId}/send-event': {
     summary: 'Send a shed event to a VEN (or plan it: dry_run)',
     body: sendEventBodySchema,
@@ -94,26 +120,54 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     bodyOptional: true,
     responses: { 200: r.dryRunSchema, 202: r.sentRestoreSchema },
   },
-  'GET /api/commands/{correlationId}': { summary: "A command's status and acknowledgement", responses: { 200: r.commandViewSchema } },
+  'GET /api/commands/{correlationId}': {
+    summary: "A command's status and acknowledgement",
+    responses: { 200: r.commandViewSchema },
+  },
   'POST /api/winter-river/nodes/{nodeId}/command': {
     summary: 'Send a command to a Winter River node (or plan it: dry_run)',
     body: winterRiverCommandBodySchema,
     responses: { 200: r.dryRunSchema, 202: r.sentWinterRiverSchema },
   },
-  'GET /api/assets': { summary: 'The DER asset inventory', query: pageQuery, responses: { 200: r.page(r.assetSchema) } },
-  'GET /api/assets/{assetId}': { summary: 'One asset with its latest reading', responses: { 200: r.assetDetailSchema } },
-  'GET /api/assets/{assetId}/telemetry': { summary: "An asset's readings, newest first", query: rangeQuery, responses: { 200: r.assetTelemetrySchema } },
+  'GET /api/assets': {
+    summary: 'The DER asset inventory',
+    query: pageQuery,
+    responses: { 200: r.page(r.assetSchema) },
+  },
+  'GET /api/assets/{assetId}': {
+    summary: 'One asset with its latest reading',
+    responses: { 200: r.assetDetailSchema },
+  },
+  'GET /api/assets/{assetId}/telemetry': {
+    summary: "An asset's readings, newest first",
+    query: rangeQuery,
+    responses: { 200: r.assetTelemetrySchema },
+  },
   'GET /api/sites/{siteId}': { summary: 'A site: its assets, totals and gateway', responses: { 200: r.siteSchema } },
-  'GET /api/sites/{siteId}/forecast': { summary: "A site's load for the next 24 h", responses: { 200: r.siteForecastSchema } },
-  'GET /api/agents': { summary: "Each asset with its gateway's connection", query: pageQuery, responses: { 200: r.page(r.agentSchema) } },
+  'GET /api/sites/{siteId}/forecast': {
+    summary: "A site's load for the next 24 h",
+    responses: { 200: r.siteForecastSchema },
+  },
+  'GET /api/agents': {
+    summary: "Each asset with its gateway's connection",
+    query: pageQuery,
+    responses: { 200: r.page(r.agentSchema) },
+  },
   'POST /dispatch': {
     summary: 'Dispatch MW to an asset or a site (or plan it: dry_run)',
     body: dispatchBodySchema,
     notFound: true,
     responses: { 200: r.dispatchDryRunSchema, 202: r.dispatchSentSchema },
   },
-  'GET /api/dispatch/{id}': { summary: "A dispatch's status and per-asset split", responses: { 200: r.dispatchViewSchema } },
-  'GET /api/events': { summary: 'Fleet events, newest first', query: pageQuery, responses: { 200: r.page(r.fleetEventSummarySchema) } },
+  'GET /api/dispatch/{id}': {
+    summary: "A dispatch's status and per-asset split",
+    responses: { 200: r.dispatchViewSchema },
+  },
+  'GET /api/events': {
+    summary: 'Fleet events, newest first',
+    query: pageQuery,
+    responses: { 200: r.page(r.fleetEventSummarySchema) },
+  },
   'POST /api/events': {
     summary: 'Start a fleet shed event (or plan it: dry_run)',
     body: fleetEventBodySchema,
@@ -127,15 +181,25 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     conflict: true,
     responses: { 200: r.reportLinkSchema, 302: r.reportLinkSchema },
   },
-  'GET /api/portfolio': { summary: 'The fleet now: VENs, batteries, DER totals', responses: { 200: r.portfolioSchema } },
+  'GET /api/portfolio': {
+    summary: 'The fleet now: VENs, batteries, DER totals',
+    responses: { 200: r.portfolioSchema },
+  },
   'GET /api/realtime/portfolio': { summary: 'The fleet totals now', responses: { 200: r.realtimePortfolioSchema } },
-  'GET /api/telemetry/{nodeId}/latest': { summary: "A node's newest sample", responses: { 200: r.latestTelemetrySchema } },
+  'GET /api/telemetry/{nodeId}/latest': {
+    summary: "A node's newest sample",
+    responses: { 200: r.latestTelemetrySchema },
+  },
   'GET /api/data-quality': {
     summary: 'Data quality of every device (default: the last hour)',
     query: qualityWindow.extend(pageQuery.shape),
     responses: { 200: r.fleetQualitySchema },
   },
-  'GET /api/data-quality/{nodeId}': { summary: "One device's data quality (default: the last 24 h)", query: qualityWindow, responses: { 200: r.dataQualitySchema } },
+  'GET /api/data-quality/{nodeId}': {
+    summary: "One device's data quality (default: the last 24 h)",
+    query: qualityWindow,
+    responses: { 200: r.dataQualitySchema },
+  },
   'POST /api/telemetry': {
     summary: 'Metering over HTTP, as if the VEN had sent it',
     body: telemetryBodySchema,
@@ -147,10 +211,24 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     query: pageQuery.extend({ device: z.string().optional().describe('one sender only') }),
     responses: { 200: r.page(r.refusalSchema) },
   },
-  'POST /api/metadata': { summary: "Create a node's metadata", body: metadataSchema, conflict: true, responses: { 201: r.metadataRecordSchema } },
+  'POST /api/metadata': {
+    summary: "Create a node's metadata",
+    body: metadataSchema,
+    conflict: true,
+    responses: { 201: r.metadataRecordSchema },
+  },
   'GET /api/metadata/{nodeId}': { summary: "A node's metadata", responses: { 200: r.metadataRecordSchema } },
-  'PATCH /api/metadata/{nodeId}': { summary: "Change a node's metadata", body: metadataPatchSchema, conflict: true, responses: { 200: r.metadataRecordSchema } },
-  'GET /api/nodes/active': { summary: 'Active nodes of every type', query: pageQuery, responses: { 200: r.page(r.metadataRecordSchema) } },
+  'PATCH /api/metadata/{nodeId}': {
+    summary: "Change a node's metadata",
+    body: metadataPatchSchema,
+    conflict: true,
+    responses: { 200: r.metadataRecordSchema },
+  },
+  'GET /api/nodes/active': {
+    summary: 'Active nodes of every type',
+    query: pageQuery,
+    responses: { 200: r.page(r.metadataRecordSchema) },
+  },
   'GET /api/nodes/by-type/{type}': {
     summary: `Nodes of one technology (${TECHNOLOGIES.join(', ')})`,
     query: pageQuery,
@@ -158,11 +236,24 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
   },
   'GET /api/nodes/nearby': {
     summary: 'Nodes within a radius, nearest first',
-    query: z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180), radius_km: z.number().min(0), limit: limit.optional() }),
+    query: z.object({
+      lat: z.number().min(-90).max(90),
+      lon: z.number().min(-180).max(180),
+      radius_km: z.number().min(0),
+      limit: limit.optional(),
+    }),
     responses: { 200: r.nearbySchema },
   },
-  'GET /api/analytics/{nodeId}/daily': { summary: "A node's daily rollups, newest first", query: windowQuery, responses: { 200: r.rollupsSchema } },
-  'GET /api/analytics/{nodeId}/monthly': { summary: "A node's monthly rollups, newest first", query: windowQuery, responses: { 200: r.rollupsSchema } },
+  'GET /api/analytics/{nodeId}/daily': {
+    summary: "A node's daily rollups, newest first",
+    query: windowQuery,
+    responses: { 200: r.rollupsSchema },
+  },
+  'GET /api/analytics/{nodeId}/monthly': {
+    summary: "A node's monthly rollups, newest first",
+    query: windowQuery,
+    responses: { 200: r.rollupsSchema },
+  },
   'GET /api/analytics/{nodeId}/benchmarks': {
     summary: 'A node against its peers',
     query: z.object({ days: z.int().min(1).max(366).default(30) }).partial(),
@@ -178,11 +269,22 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     query: windowQuery.extend({ interval: z.enum(['15m', '1h', '1d']).default('15m').optional() }),
     responses: { 200: r.historicalSchema },
   },
-  'GET /api/transactions/{nodeId}': { summary: "A node's ledger, newest first", query: pageQuery, responses: { 200: r.page(r.ledgerEntrySchema) } },
-  'GET /api/transactions/{nodeId}/verify': { summary: "A node's hash chain, checked", responses: { 200: r.verificationSchema } },
-  'POST /api/transactions': { summary: 'Append an external entry to a node\'s ledger', body: externalEntrySchema, responses: { 201: r.ledgerEntrySchema } },
+  'GET /api/transactions/{nodeId}': {
+    summary: "A node's ledger, newest first",
+    query: pageQuery,
+    responses: { 200: r.page(r.ledgerEntrySchema) },
+  },
+  'GET /api/transactions/{nodeId}/verify': {
+    summary: "A node's hash chain, checked",
+    responses: { 200: r.verificationSchema },
+  },
+  'POST /api/transactions': {
+    summary: "Append an external entry to a node's ledger",
+    body: externalEntrySchema,
+    responses: { 201: r.ledgerEntrySchema },
+  },
   'POST /api/devices/{thingName}/revoke': {
-    summary: "Revoke every certificate of a device",
+    summary: 'Revoke every certificate of a device',
     body: emptyBodySchema,
     bodyOptional: true,
     responses: { 200: r.revokedSchema },
@@ -193,12 +295,35 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     bodyOptional: true,
     responses: { 200: r.deactivatedSchema },
   },
-  'GET /api/programs': { summary: 'DR programs, the built-in one first on the first page', query: pageQuery, responses: { 200: r.page(r.programSchema) } },
-  'POST /api/programs': { summary: 'Creates a DR program', body: programBodySchema, responses: { 201: r.programSchema }, conflict: true },
+  'GET /api/programs': {
+    summary: 'DR programs, the built-in one first on the first page',
+    query: pageQuery,
+    responses: { 200: r.page(r.programSchema) },
+  },
+  'POST /api/programs': {
+    summary: 'Creates a DR program',
+    body: programBodySchema,
+    responses: { 201: r.programSchema },
+    conflict: true,
+  },
   'GET /api/programs/{programId}': { summary: 'A DR program', responses: { 200: r.programSchema } },
-  'PATCH /api/programs/{programId}': { summary: "Changes a program's terms for its next events", body: programPatchSchema, responses: { 200: r.programSchema }, conflict: true },
-  'DELETE /api/programs/{programId}': { summary: 'Deletes a DR program', responses: { 200: r.programDeletedSchema }, conflict: true },
-  'POST /api/optimise/schedule': { summary: "Plans a battery's cheapest day against prices; sends nothing", body: optimiseBodySchema, responses: { 200: r.scheduleSchema }, notFound: true },
+  'PATCH /api/programs/{programId}': {
+    summary: "Changes a program's terms for its next events",
+    body: programPatchSchema,
+    responses: { 200: r.programSchema },
+    conflict: true,
+  },
+  'DELETE /api/programs/{programId}': {
+    summary: 'Deletes a DR program',
+    responses: { 200: r.programDeletedSchema },
+    conflict: true,
+  },
+  'POST /api/optimise/schedule': {
+    summary: "Plans a battery's cheapest day against prices; sends nothing",
+    body: optimiseBodySchema,
+    responses: { 200: r.scheduleSchema },
+    notFound: true,
+  },
   'POST /api/events/{eventId}/end': {
     summary: 'Ends a running event now: its VENs restored, measured and settled over what ran',
     body: eventActionBodySchema,
@@ -213,16 +338,24 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     responses: { 200: cancelEventResponseSchema },
     conflict: true,
   },
-  'GET /api/edge': { summary: 'Data-centre edge nodes', query: pageQuery.extend({ online: online.optional() }), responses: { 200: r.page(r.edgeNodeSchema) } },
+  'GET /api/edge': {
+    summary: 'Data-centre edge nodes',
+    query: pageQuery.extend({ online: online.optional() }),
+    responses: { 200: r.page(r.edgeNodeSchema) },
+  },
   'GET /api/edge/{dcId}': { summary: 'One edge node', responses: { 200: r.edgeNodeSchema } },
-  'GET /api/edge/{dcId}/telemetry': { summary: "An edge node's samples, newest first, each as sent", query: rangeQuery, responses: { 200: r.edgeTelemetrySchema } },
+  'GET /api/edge/{dcId}/telemetry': {
+    summary: "An edge node's samples, newest first, each as sent",
+    query: rangeQuery,
+    responses: { 200: r.edgeTelemetrySchema },
+  },
   'POST /api/edge/{dcId}/commands': {
     summary: 'Sends a battery command to an edge node (acknowledged on edge/{dc_id}/ack)',
     body: edgeCommandBodySchema,
     responses: { 200: r.edgeCommandPlanSchema, 202: r.edgeCommandSentSchema },
   },
   'POST /api/telemetry/batch': {
-    summary: "Up to 100 readings of any nodes over HTTP: all checked first, one bad item refuses the batch",
+    summary: 'Up to 100 readings of any nodes over HTTP: all checked first, one bad item refuses the batch',
     body: telemetryBatchSchema.extend({ items: z.array(reading).min(1).max(100) }),
     conflict: true,
     responses: { 200: r.telemetryResultSchema },

@@ -34,7 +34,12 @@ export interface NodeRef {
   readonly sender: string;
 }
 
-const SERIES_OF: Record<NodeKind, SeriesName> = { ven: 'ven_telemetry', asset: DER_SERIES, 'winter-river': 'winter_river_status', edge: 'edge_telemetry' };
+const SERIES_OF: Record<NodeKind, SeriesName> = {
+  ven: 'ven_telemetry',
+  asset: DER_SERIES,
+  'winter-river': 'winter_river_status',
+  edge: 'edge_telemetry',
+};
 const ref = (nodeId: string, kind: NodeKind, device: Device | undefined, sender = nodeId): NodeRef => ({
   nodeId,
   kind,
@@ -47,7 +52,8 @@ const ref = (nodeId: string, kind: NodeKind, device: Device | undefined, sender 
 export async function resolveNode(ports: ApiPorts, id: string | undefined): Promise<NodeRef> {
   const nodeId = deviceIdParam('nodeId', id);
   const device = await ports.registry.get(nodeId);
-  if (device?.kind === 'ven' || device?.kind === 'winter-river' || device?.kind === 'edge') return ref(nodeId, device.kind, device);
+  if (device?.kind === 'ven' || device?.kind === 'winter-river' || device?.kind === 'edge')
+    return ref(nodeId, device.kind, device);
   const asset = await ports.inventory.getAsset(nodeId);
   if (asset) return ref(nodeId, 'asset', await ports.registry.get(asset.gateway), asset.gateway);
   if (ports.powerSystem.topology.byId.has(nodeId)) return ref(nodeId, 'winter-river', undefined);
@@ -60,7 +66,11 @@ export function windowParams(query: Query, now: number, defaultMs: number, maxMs
   const from = timeParam('from', query?.from, to - defaultMs);
   if (to > now + MAX_CLOCK_SKEW_MS) throw new ValidationError('to', 'to: must not be in the future');
   if (from >= to) throw new ValidationError('from', 'from: must be before to');
-  if (to - from > maxMs) throw new ValidationError('from', `from: the window from ${new Date(from).toISOString()} to ${new Date(to).toISOString()} is longer than ${maxMs / HOUR_MS} hours`);
+  if (to - from > maxMs)
+    throw new ValidationError(
+      'from',
+      `from: the window from ${new Date(from).toISOString()} to ${new Date(to).toISOString()} is longer than ${maxMs / HOUR_MS} hours`,
+    );
   return { from, to };
 }
 
@@ -80,11 +90,21 @@ export async function nodeDataQuality(ports: ApiPorts, nodeId: string | undefine
 
 /** One node's figures over [from, to): every sample of the window, its newest sample and its sender's refusals. */
 export async function qualityOf(ports: ApiPorts, node: NodeRef, from: number, to: number, now: number) {
-  const [samples, refusals] = await Promise.all([windowSamples(ports, node, from, to), refusalsOf(ports, node.sender, from, to)]);
+  const [samples, refusals] = await Promise.all([
+    windowSamples(ports, node, from, to),
+    refusalsOf(ports, node.sender, from, to),
+  ]);
   // with the window reaching now its newest sample is the newest there is; otherwise one more read
   const windowNewest = samples.reduce((m, s) => Math.max(m, s.time), -Infinity);
   const lastSampleAt = to >= now && samples.length ? windowNewest : await newestSample(ports, node, now);
-  const figures = dataQuality({ from, to, now, samples, reportIntervalMs: node.device?.reportIntervalMs, lastSampleAt });
+  const figures = dataQuality({
+    from,
+    to,
+    now,
+    samples,
+    reportIntervalMs: node.device?.reportIntervalMs,
+    lastSampleAt,
+  });
   return {
     ...figures,
     refusals,
@@ -106,7 +126,8 @@ async function windowSamples(ports: ApiPorts, node: NodeRef, from: number, to: n
       withWriteTime: true,
       ...(next && { next }),
     });
-    for (const r of page.items) out.push({ time: r.time, ...(r.writtenAt !== undefined && { writtenAt: r.writtenAt }) });
+    for (const r of page.items)
+      out.push({ time: r.time, ...(r.writtenAt !== undefined && { writtenAt: r.writtenAt }) });
     next = page.next;
   } while (next);
   return out;
@@ -114,7 +135,13 @@ async function windowSamples(ports: ApiPorts, node: NodeRef, from: number, to: n
 
 /** The newest sample's time up to now, looking back as far as a window may reach. */
 async function newestSample(ports: ApiPorts, node: NodeRef, now: number): Promise<number | undefined> {
-  const { items } = await ports.telemetry.query({ series: node.series, deviceId: node.nodeId, start: now - MAX_DEVICE_WINDOW_MS, end: now, limit: 1 });
+  const { items } = await ports.telemetry.query({
+    series: node.series,
+    deviceId: node.nodeId,
+    start: now - MAX_DEVICE_WINDOW_MS,
+    end: now,
+    limit: 1,
+  });
   return items[0]?.time;
 }
 
@@ -141,11 +168,15 @@ async function fleetNodes(ports: ApiPorts): Promise<NodeRef[]> {
   ]);
   const gatewayOf = new Map(gateways.map((g) => [g.deviceId, g]));
   const byId = new Map(nodes.map((n) => [n.deviceId, n]));
-  const sorted = <T>(list: T[], id: (t: T) => string) => list.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+  const sorted = <T>(list: T[], id: (t: T) => string) =>
+    list.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
   return [
     ...sorted(vens, (v) => v.deviceId).map((v) => ref(v.deviceId, 'ven', v)),
     ...sorted(assets, (a) => a.asset_id).map((a) => ref(a.asset_id, 'asset', gatewayOf.get(a.gateway), a.gateway)),
-    ...sorted(ports.powerSystem.topology.nodes.map((n) => n.id), (id) => id).map((id) => ref(id, 'winter-river', byId.get(id))),
+    ...sorted(
+      ports.powerSystem.topology.nodes.map((n) => n.id),
+      (id) => id,
+    ).map((id) => ref(id, 'winter-river', byId.get(id))),
     ...sorted(edges, (e) => e.deviceId).map((e) => ref(e.deviceId, 'edge', e)),
   ];
 }

@@ -56,7 +56,9 @@ export async function getSite(ports: ApiPorts, siteId: string | undefined) {
     ...site,
     connection: connection(gateway),
     reported_at: typeof reportedAt === 'string' ? reportedAt : null,
-    totals: derTotalsByType(rows.map((a) => ({ asset_type: a.asset_type, reading: readings.get(a.asset_id), limits: a }))),
+    totals: derTotalsByType(
+      rows.map((a) => ({ asset_type: a.asset_type, reading: readings.get(a.asset_id), limits: a })),
+    ),
     assets: rows.map((a) => assetView(a, readings.get(a.asset_id))),
   };
 }

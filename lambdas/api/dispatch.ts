@@ -10,7 +10,8 @@ import { accepted } from './reply.js';
 
 export async function postDispatch(ports: ApiPorts, event: APIGatewayProxyEventV2) {
   const body = parseBody(dispatchBodySchema, event);
-  const request = body.asset_id !== undefined ? { asset_id: body.asset_id, mw: body.mw } : { site_id: body.site_id!, mw: body.mw };
+  const request =
+    body.asset_id !== undefined ? { asset_id: body.asset_id, mw: body.mw } : { site_id: body.site_id!, mw: body.mw };
   if (body.dry_run) {
     const { target, gateway, mw_requested, mw_sent, clamped } = await planDispatch(request, ports.inventory);
     return { dry_run: true, ...target, gateway, mw_requested, mw_sent, clamped };

@@ -71,7 +71,14 @@ export async function edgeCommand(ports: ApiPorts, dcId: string | undefined, eve
   }
   const node = await existingEdgeNode(ports, dcId);
   const topic = topics.edgeControl(node.deviceId);
-  if (dry_run) return { dry_run: true, dcId: node.deviceId, online: node.online, topic, command: { action, params: params.value } };
+  if (dry_run)
+    return {
+      dry_run: true,
+      dcId: node.deviceId,
+      online: node.online,
+      topic,
+      command: { action, params: params.value },
+    };
   const ctx = commandContext(ports);
   const command = { action, params: params.value, correlationId: ctx.newId() } as EdgeCommand;
   const record = await sendCommand(ports, node.deviceId, command, ctx);

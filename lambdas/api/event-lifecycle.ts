@@ -33,7 +33,11 @@ export const endEventResponseSchema = z.strictObject({
   endsAt: isoTime,
   status: z.enum(['running', 'ended']),
   restore: z.array(
-    z.strictObject({ venId: z.string(), correlationId: z.string().optional(), status: z.enum(['sent', 'failed']).optional() }),
+    z.strictObject({
+      venId: z.string(),
+      correlationId: z.string().optional(),
+      status: z.enum(['sent', 'failed']).optional(),
+    }),
   ),
 });
 

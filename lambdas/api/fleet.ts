@@ -24,7 +24,10 @@ export async function createFleetEvent(ports: ApiPorts, event: APIGatewayProxyEv
   const body = { ...rest, ...(start_at !== undefined && { start_at: scheduledStart(start_at, ctx.now) }) };
   const request = { ...body, ...(await programOfEvent(ports, program_id, body, ctx.now)) };
   if (dry_run) {
-    const head = { name: request.name ?? eventName(request.shed_kw, request.start_at ?? ctx.now), start: new Date(request.start_at ?? ctx.now).toISOString() };
+    const head = {
+      name: request.name ?? eventName(request.shed_kw, request.start_at ?? ctx.now),
+      start: new Date(request.start_at ?? ctx.now).toISOString(),
+    };
     return { dry_run: true, ...head, ...(await planFleetEvent(request, ports, ctx.now)) };
   }
   return accepted(await startFleetEvent(request, ports, ctx));
@@ -32,13 +35,17 @@ export async function createFleetEvent(ports: ApiPorts, event: APIGatewayProxyEv
 
 function scheduledStart(iso: string, now: number): number {
   const at = Date.parse(iso);
-  if (at < now + MIN_SCHEDULE_AHEAD_MS) throw new ValidationError('start_at', 'start_at: must be at least a minute ahead (leave it out to start now)');
+  if (at < now + MIN_SCHEDULE_AHEAD_MS)
+    throw new ValidationError('start_at', 'start_at: must be at least a minute ahead (leave it out to start now)');
   if (at > now + MAX_SCHEDULE_AHEAD_MS) throw new ValidationError('start_at', 'start_at: must be at most 7 days ahead');
   return at;
 }
 
 export async function listFleetEvents(ports: ApiPorts, query: Query) {
-  const result = await ports.fleetEvents.list({ limit: limitParam(query?.limit), ...(query?.next && { next: query.next }) });
+  const result = await ports.fleetEvents.list({
+    limit: limitParam(query?.limit),
+    ...(query?.next && { next: query.next }),
+  });
   const now = Date.now();
   return page(result, (e) => fleetEventSummary(e, now));
 }
@@ -49,7 +56,10 @@ export async function listFleetEvents(ports: ApiPorts, query: Query) {
  */
 export async function getFleetEvent(ports: ApiPorts, eventId: string | undefined) {
   const id = idParam('eventId', eventId);
-  const [report, online] = await Promise.all([readEventReport(id, ports, Date.now()), listAll(ports.registry, 'ven', true)]);
+  const [report, online] = await Promise.all([
+    readEventReport(id, ports, Date.now()),
+    listAll(ports.registry, 'ven', true),
+  ]);
   const onlineNow = new Set(online.map((v) => v.deviceId));
   return { ...report, vens: report.vens.map((v) => ({ ...v, online: onlineNow.has(v.venId) })) };
 }
@@ -65,7 +75,9 @@ export async function getFleetEventCsv(ports: ApiPorts, eventId: string | undefi
   if (!event) throw new NotFoundError(`event ${id}`);
   if (event.settledAt === undefined) {
     const readyAfter = new Date(event.endsAt + SETTLEMENT_GRACE_MS).toISOString();
-    throw new ConflictError(`the report of ${id} is not ready: its CSV is written when the event is settled, ${SETTLEMENT_GRACE_MS / 60_000} minutes after it ends (not before ${readyAfter})`);
+    throw new ConflictError(
+      `the report of ${id} is not ready: its CSV is written when the event is settled, ${SETTLEMENT_GRACE_MS / 60_000} minutes after it ends (not before ${readyAfter})`,
+    );
   }
   const link = await ports.reports.link(id, REPORT_LINK_SEC);
   return accept?.includes('application/json') ? link : found(link.url, link);
@@ -79,4 +91,3 @@ export async function portfolio(ports: ApiPorts) {
   ]);
   return summarizePortfolio(vens, gateways, Date.now(), assets);
 }
-

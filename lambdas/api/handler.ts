@@ -11,7 +11,13 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { documentClient, topologyOf } from '../core/adapters.js';
 import { apiEnvSchema, loadEnv, loadEnvOf, powerEnvSchema } from '../core/common/config.js';
 import { DynamoPowerSystemStore } from '../core/power-system/store-dynamodb.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, ValidationError } from '../core/contracts/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnprocessableError,
+  ValidationError,
+} from '../core/contracts/errors.js';
 import { logger } from '../core/common/logger.js';
 import { bindToken, unbindToken } from '../core/common/page-token.js';
 import * as analytics from './analytics.js';
@@ -60,10 +66,12 @@ const routeTable: Record<RouteKey, Route> = {
   'POST /api/vens/{venId}/send-event': (e, p) => commands.sendEvent(p, e.pathParameters?.venId, e),
   'POST /api/vens/{venId}/restore': (e, p) => commands.restore(p, e.pathParameters?.venId, e),
   'GET /api/commands/{correlationId}': (e, p) => commands.getCommand(p, e.pathParameters?.correlationId),
-  'POST /api/winter-river/nodes/{nodeId}/command': (e, p) => commands.winterRiverCommand(p, e.pathParameters?.nodeId, e),
+  'POST /api/winter-river/nodes/{nodeId}/command': (e, p) =>
+    commands.winterRiverCommand(p, e.pathParameters?.nodeId, e),
   'GET /api/assets': (e, p) => listAssets(p, e.queryStringParameters),
   'GET /api/assets/{assetId}': (e, p) => der.getAsset(p, e.pathParameters?.assetId),
-  'GET /api/assets/{assetId}/telemetry': (e, p) => der.assetTelemetry(p, e.pathParameters?.assetId, e.queryStringParameters),
+  'GET /api/assets/{assetId}/telemetry': (e, p) =>
+    der.assetTelemetry(p, e.pathParameters?.assetId, e.queryStringParameters),
   'GET /api/sites/{siteId}': (e, p) => der.getSite(p, e.pathParameters?.siteId),
   'GET /api/sites/{siteId}/forecast': (e, p) => siteForecast(p, e.pathParameters?.siteId),
   'GET /api/agents': (e, p) => listAgents(p, e.queryStringParameters),
@@ -86,16 +94,22 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/nodes/active': (e, p) => metadata.activeNodes(p, e.queryStringParameters),
   'GET /api/nodes/by-type/{type}': (e, p) => metadata.nodesByType(p, e.pathParameters?.type, e.queryStringParameters),
   'GET /api/nodes/nearby': (e, p) => metadata.nodesNearby(p, e.queryStringParameters),
-  'GET /api/analytics/{nodeId}/daily': (e, p) => analytics.nodeRollups(p, e.pathParameters?.nodeId, 'daily', e.queryStringParameters),
-  'GET /api/analytics/{nodeId}/monthly': (e, p) => analytics.nodeRollups(p, e.pathParameters?.nodeId, 'monthly', e.queryStringParameters),
-  'GET /api/analytics/{nodeId}/benchmarks': (e, p) => analytics.benchmarks(p, e.pathParameters?.nodeId, e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/daily': (e, p) =>
+    analytics.nodeRollups(p, e.pathParameters?.nodeId, 'daily', e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/monthly': (e, p) =>
+    analytics.nodeRollups(p, e.pathParameters?.nodeId, 'monthly', e.queryStringParameters),
+  'GET /api/analytics/{nodeId}/benchmarks': (e, p) =>
+    analytics.benchmarks(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/analytics/portfolio': (e, p) => analytics.portfolioRollups(p, e.queryStringParameters),
-  'GET /api/telemetry/{nodeId}/historical': (e, p) => analytics.historical(p, e.pathParameters?.nodeId, e.queryStringParameters),
-  'GET /api/transactions/{nodeId}': (e, p) => transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
+  'GET /api/telemetry/{nodeId}/historical': (e, p) =>
+    analytics.historical(p, e.pathParameters?.nodeId, e.queryStringParameters),
+  'GET /api/transactions/{nodeId}': (e, p) =>
+    transactions.listTransactions(p, e.pathParameters?.nodeId, e.queryStringParameters),
   'GET /api/transactions/{nodeId}/verify': (e, p) => transactions.verifyTransactions(p, e.pathParameters?.nodeId),
   'POST /api/transactions': (e, p) => transactions.postTransaction(p, e),
   'POST /api/devices/{thingName}/revoke': (e, p) => revokeDevice(p, e.pathParameters?.thingName, e),
-  'POST /api/certificates/{certificateId}/deactivate': (e, p) => deactivateCertificate(p, e.pathParameters?.certificateId, e),
+  'POST /api/certificates/{certificateId}/deactivate': (e, p) =>
+    deactivateCertificate(p, e.pathParameters?.certificateId, e),
   'POST /api/optimise/schedule': (e, p) => postOptimiseSchedule(p, e),
   'GET /api/programs': (e, p) => programs.list(p, e.queryStringParameters),
   'POST /api/programs': (e, p) => programs.create(p, e),
@@ -114,18 +128,24 @@ const routeTable: Record<RouteKey, Route> = {
 
 const json = (statusCode: number, body: unknown): Response => ({ statusCode, body: JSON.stringify(body) });
 
-export async function handleApiEvent(event: APIGatewayProxyEventV2, ports: ApiPorts): Promise<APIGatewayProxyStructuredResultV2> {
+export async function handleApiEvent(
+  event: APIGatewayProxyEventV2,
+  ports: ApiPorts,
+): Promise<APIGatewayProxyStructuredResultV2> {
   const route = routeTable[event.routeKey as RouteKey];
   const definition = routeOf(event.routeKey);
   if (!route || !definition) return result(json(404, { error: 'NotFound', message: `no route ${event.routeKey}` }));
   const scope = pageScope(event);
-  const run = () => Promise.resolve().then(() => route(withStoreToken(event, scope), ports)).then(
-    (r): Response =>
-      r instanceof Reply
-        ? { ...json(r.statusCode, r.body), headers: { ...r.headers } }
-        : json(200, withBoundToken(r, scope)),
-    (err: unknown) => errorResponse(event, err),
-  );
+  const run = () =>
+    Promise.resolve()
+      .then(() => route(withStoreToken(event, scope), ports))
+      .then(
+        (r): Response =>
+          r instanceof Reply
+            ? { ...json(r.statusCode, r.body), headers: { ...r.headers } }
+            : json(200, withBoundToken(r, scope)),
+        (err: unknown) => errorResponse(event, err),
+      );
   try {
     const needed = definition.role;
     if (needed === 'public') return result(await run());
@@ -167,11 +187,14 @@ function authorize(event: APIGatewayProxyEventV2, needed: Role): Caller {
 }
 
 function errorResponse(event: APIGatewayProxyEventV2, err: unknown): Response {
-  if (err instanceof ValidationError) return json(400, { error: 'ValidationError', field: err.field, message: err.message });
+  if (err instanceof ValidationError)
+    return json(400, { error: 'ValidationError', field: err.field, message: err.message });
   if (err instanceof ForbiddenError) return json(403, { error: 'Forbidden', message: err.message });
   if (err instanceof NotFoundError) return json(404, { error: 'NotFound', message: err.message });
-  if (err instanceof ConflictError) return json(409, { error: 'Conflict', ...(err.field && { field: err.field }), message: err.message });
-  if (err instanceof UnprocessableError) return json(422, { error: 'Unprocessable', field: err.field, message: err.message });
+  if (err instanceof ConflictError)
+    return json(409, { error: 'Conflict', ...(err.field && { field: err.field }), message: err.message });
+  if (err instanceof UnprocessableError)
+    return json(422, { error: 'Unprocessable', field: err.field, message: err.message });
   logger.error('request failed', { routeKey: event.routeKey, error: err as Error });
   return json(500, { error: 'InternalError', message: 'internal error' });
 }
@@ -193,7 +216,10 @@ function portsFromEnv(): ApiPorts {
     const api = loadEnvOf(apiEnvSchema);
     const powerEnv = loadEnvOf(powerEnvSchema);
     const dynamodb = new DynamoDBClient({});
-    const power = { topology: topologyOf(powerEnv), store: new DynamoPowerSystemStore(documentClient(dynamodb), powerEnv.POWER_SYSTEM_TABLE) };
+    const power = {
+      topology: topologyOf(powerEnv),
+      store: new DynamoPowerSystemStore(documentClient(dynamodb), powerEnv.POWER_SYSTEM_TABLE),
+    };
     ports = buildApiPorts(
       loadEnv(),
       api,

@@ -27,7 +27,8 @@ export async function idempotent(
 ): Promise<Response> {
   const key = event.headers?.[HEADER];
   if (key === undefined) return run();
-  if (!KEY.test(key)) throw new ValidationError(IDEMPOTENCY_HEADER, `${IDEMPOTENCY_HEADER}: must be 1 to 255 visible ASCII characters`);
+  if (!KEY.test(key))
+    throw new ValidationError(IDEMPOTENCY_HEADER, `${IDEMPOTENCY_HEADER}: must be 1 to 255 visible ASCII characters`);
   const pk = `${caller.subject}#${key}`;
   const fingerprint = fingerprintOf(event);
   const owner = randomUUID();
@@ -36,7 +37,10 @@ export async function idempotent(
     if (await store.claim(pk, owner, fingerprint, Date.now(), STALE_CLAIM_MS)) return runClaimed(store, pk, owner, run);
     const claim = await store.get(pk, Date.now());
     if (claim && claim.fingerprint !== fingerprint) {
-      throw new UnprocessableError(IDEMPOTENCY_HEADER, `${IDEMPOTENCY_HEADER}: already used for another request (method, path or body)`);
+      throw new UnprocessableError(
+        IDEMPOTENCY_HEADER,
+        `${IDEMPOTENCY_HEADER}: already used for another request (method, path or body)`,
+      );
     }
     if (claim?.response) return { ...claim.response, headers: { 'idempotent-replayed': 'true' } };
     if (Date.now() >= giveUpAt) {
@@ -47,7 +51,12 @@ export async function idempotent(
 }
 
 /** Keeps a success for retries; gives the key up after a failure, which sent nothing, so a retry runs afresh. */
-async function runClaimed(store: IdempotencyStore, pk: string, owner: string, run: () => Promise<Response>): Promise<Response> {
+async function runClaimed(
+  store: IdempotencyStore,
+  pk: string,
+  owner: string,
+  run: () => Promise<Response>,
+): Promise<Response> {
   let response: Response;
   try {
     response = await run();
@@ -64,6 +73,14 @@ async function runClaimed(store: IdempotencyStore, pk: string, owner: string, ru
 
 /** The request a key stands for: method, path and body, byte for byte. */
 function fingerprintOf(event: APIGatewayProxyEventV2): string {
-  const body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  return createHash('sha256').update(`${event.requestContext.http.method} ${event.rawPath}\n`).update(body).digest('base64url');
+  const body =
+    event.body === undefined
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  return createHash('sha256')
+    .update(`${event.requestContext.http.method} ${event.rawPath}\n`)
+    .update(body)
+    .digest('base64url');
 }

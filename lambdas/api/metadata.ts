@@ -41,7 +41,10 @@ export function technologyParam(value: string | undefined): Technology {
 }
 
 export function nodesByType(ports: ApiPorts, type: string | undefined, query: Query) {
-  return ports.metadata.listByType(technologyParam(type), { limit: limitParam(query?.limit), ...(query?.next && { next: query.next }) });
+  return ports.metadata.listByType(technologyParam(type), {
+    limit: limitParam(query?.limit),
+    ...(query?.next && { next: query.next }),
+  });
 }
 
 /** Active nodes of every type, one type after the other; `next` carries the type and the position in it. */
@@ -49,12 +52,16 @@ export async function activeNodes(ports: ApiPorts, query: Query) {
   const limit = limitParam(query?.limit);
   const token = query?.next ? decodeToken<{ t?: unknown; k?: unknown }>(query.next) : { t: 0 };
   const known = Number.isInteger(token.t) && (token.t as number) >= 0 && (token.t as number) < TECHNOLOGIES.length;
-  if (!known || (token.k !== undefined && typeof token.k !== 'string')) throw new ValidationError('next', 'next: not a page token this API issued');
+  if (!known || (token.k !== undefined && typeof token.k !== 'string'))
+    throw new ValidationError('next', 'next: not a page token this API issued');
   let t = token.t as number;
   let k = token.k as string | undefined;
   const items: MetadataRecord[] = [];
   while (t < TECHNOLOGIES.length && items.length < limit) {
-    const page = await ports.metadata.listByType(TECHNOLOGIES[t]!, { limit: limit - items.length, ...(k && { next: k }) });
+    const page = await ports.metadata.listByType(TECHNOLOGIES[t]!, {
+      limit: limit - items.length,
+      ...(k && { next: k }),
+    });
     items.push(...page.items.filter((m) => m.active));
     k = page.next;
     if (!k) t++;

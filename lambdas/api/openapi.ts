@@ -39,7 +39,11 @@ function pathParamSchema(name: string): JsonSchema {
 
 /** A zod schema as JSON Schema 2020-12 inside the document (no `$schema`; a named schema as a component `$ref`). */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _, ...out } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  const { $schema: _, ...out } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as JsonSchema;
   return out;
 }
 
@@ -60,30 +64,52 @@ export function errorStatuses(route: RouteDefinition, contract: RouteContract): 
 }
 
 function operation(route: RouteDefinition, contract: RouteContract) {
-  const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({ name: name!, in: 'path', required: true, schema: pathParamSchema(name!) }));
+  const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name: name!,
+    in: 'path',
+    required: true,
+    schema: pathParamSchema(name!),
+  }));
   const query = contract.query ? jsonSchema(contract.query, 'input') : undefined;
   const required = new Set((query?.required as string[] | undefined) ?? []);
-  const queryParams = Object.entries((query?.properties as Record<string, JsonSchema> | undefined) ?? {}).map(([name, schema]) => {
-    const { description, ...rest } = schema;
-    return { name, in: 'query', required: required.has(name), ...(description !== undefined && { description }), schema: rest };
-  });
+  const queryParams = Object.entries((query?.properties as Record<string, JsonSchema> | undefined) ?? {}).map(
+    ([name, schema]) => {
+      const { description, ...rest } = schema;
+      return {
+        name,
+        in: 'query',
+        required: required.has(name),
+        ...(description !== undefined && { description }),
+        schema: rest,
+      };
+    },
+  );
   const headerParams = route.idempotent
-    ? [{
-        name: IDEMPOTENCY_HEADER,
-        in: 'header',
-        required: false,
-        description: 'the same key with the same request within 24 h answers the first response again, without running it again',
-        schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
-      }]
+    ? [
+        {
+          name: IDEMPOTENCY_HEADER,
+          in: 'header',
+          required: false,
+          description:
+            'the same key with the same request within 24 h answers the first response again, without running it again',
+          schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+        },
+      ]
     : [];
   const responses: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(contract.responses)) {
     responses[status] = {
       description: STATUS_TEXT[Number(status)] ?? status,
       ...(status === '302' && { headers: { Location: { schema: { type: 'string' }, description: 'the file' } } }),
-      ...(route.idempotent && Number(status) < 300 && {
-        headers: { 'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, description: 'a replay of the first response to this key' } },
-      }),
+      ...(route.idempotent &&
+        Number(status) < 300 && {
+          headers: {
+            'Idempotent-Replayed': {
+              schema: { type: 'string', enum: ['true'] },
+              description: 'a replay of the first response to this key',
+            },
+          },
+        }),
       content: { 'application/json': { schema: jsonSchema(schema!, 'output') } },
     };
   }
@@ -100,13 +126,20 @@ function operation(route: RouteDefinition, contract: RouteContract) {
       : { security: [{ [SECURITY_SCHEME]: [route.role] }], 'x-least-role': route.role }),
     parameters: [...pathParams, ...queryParams, ...headerParams],
     ...(contract.body && {
-      requestBody: { required: !contract.bodyOptional, content: { 'application/json': { schema: jsonSchema(contract.body, 'input') } } },
+      requestBody: {
+        required: !contract.bodyOptional,
+        content: { 'application/json': { schema: jsonSchema(contract.body, 'input') } },
+      },
     }),
     responses,
   };
 }
 
-const tagOf = (path: string) => path.split('/').filter((s) => s && s !== 'api')[0]!.replace(/\W/g, '');
+const tagOf = (path: string) =>
+  path
+    .split('/')
+    .filter((s) => s && s !== 'api')[0]!
+    .replace(/\W/g, '');
 
 /** `GET /api/vens/{venId}/telemetry` → `getVensVenIdTelemetry`. */
 function operationId(route: RouteDefinition): string {
@@ -134,7 +167,7 @@ export function openApiDocument(table: readonly RouteDefinition[] = routes) {
         'The operator API of the VPP IoT platform. Every route but the public ones needs `Authorization: Bearer <token>`: ' +
         "a Cognito access token of a user in the viewer, operator or admin group. Each operation's security names the " +
         'least role it needs; a higher role passes too (viewer < operator < admin). Errors are `{error, field, message}` ' +
-        "from the API, `{message}` from the gateway in front of it. Versioning: see docs/api.md.",
+        'from the API, `{message}` from the gateway in front of it. Versioning: see docs/api.md.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/', description: 'this deployment (the API Gateway URL, or the local stack)' }],
@@ -146,7 +179,8 @@ export function openApiDocument(table: readonly RouteDefinition[] = routes) {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: "A Cognito access token (the user pool of the stack's outputs); its `cognito:groups` claim gives the role.",
+          description:
+            "A Cognito access token (the user pool of the stack's outputs); its `cognito:groups` claim gives the role.",
         },
       },
     },

@@ -6,7 +6,14 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { NotFoundError, UnprocessableError, ValidationError } from '../core/contracts/errors.js';
 import { readingsOf } from '../core/ingest/der.js';
-import { checkProblem, doNothing, naiveSchedule, optimiseSchedule, type Battery, type ScheduleProblem } from '../core/optimise/schedule.js';
+import {
+  checkProblem,
+  doNothing,
+  naiveSchedule,
+  optimiseSchedule,
+  type Battery,
+  type ScheduleProblem,
+} from '../core/optimise/schedule.js';
 import { loadSolver } from '../core/optimise/solver.js';
 import { SLOT_MINUTES, SLOT_MS, tariffPrices } from '../core/optimise/tariff.js';
 import { parseBody } from './body.js';
@@ -56,30 +63,52 @@ export const optimiseBodySchema = z
     load_kw: z.array(z.number().finite().min(-1_000_000).max(1_000_000)).max(1000).optional(),
     site: z.strictObject({ import_limit_kw: kw.optional(), export_limit_kw: kw.optional() }).optional(),
     dr_commitments: z
-      .array(z.strictObject({ from_slot: z.number().int().min(0), to_slot: z.number().int().min(1), min_discharge_kw: kw }))
+      .array(
+        z.strictObject({ from_slot: z.number().int().min(0), to_slot: z.number().int().min(1), min_discharge_kw: kw }),
+      )
       .max(100)
       .optional(),
     soft_penalty_per_kwh: z.number().finite().min(0).max(1_000_000).default(DEFAULT_SOFT_PENALTY),
   })
-  .refine((b) => (b.asset_id === undefined) !== (b.battery === undefined), { message: 'give either asset_id or battery', path: ['asset_id'] })
-  .refine((b) => (b.prices === undefined) !== (b.tariff === undefined), { message: 'give either prices or tariff', path: ['prices'] })
-  .refine((b) => b.tariff === undefined || b.start === undefined, { message: 'a tariff starts at local midnight of its date: leave start out', path: ['start'] });
+  .refine((b) => (b.asset_id === undefined) !== (b.battery === undefined), {
+    message: 'give either asset_id or battery',
+    path: ['asset_id'],
+  })
+  .refine((b) => (b.prices === undefined) !== (b.tariff === undefined), {
+    message: 'give either prices or tariff',
+    path: ['prices'],
+  })
+  .refine((b) => b.tariff === undefined || b.start === undefined, {
+    message: 'a tariff starts at local midnight of its date: leave start out',
+    path: ['start'],
+  });
 type OptimiseBody = z.infer<typeof optimiseBodySchema>;
 
 type BatteryLimits = Omit<Battery, 'initial_soc_pct' | 'final_soc_pct'>;
 
 /** The battery from the body, its soft limits defaulting to its hard ones. */
 function batteryFromBody(b: NonNullable<OptimiseBody['battery']>): BatteryLimits {
-  return { ...b, soft_min_soc_pct: b.soft_min_soc_pct ?? b.min_soc_pct, soft_max_soc_pct: b.soft_max_soc_pct ?? b.max_soc_pct };
+  return {
+    ...b,
+    soft_min_soc_pct: b.soft_min_soc_pct ?? b.min_soc_pct,
+    soft_max_soc_pct: b.soft_max_soc_pct ?? b.max_soc_pct,
+  };
 }
 
 /** An inventory BESS in kW and kWh; its SOC window is kept as both hard and soft limits. */
-async function batteryFromInventory(ports: ApiPorts, assetId: string): Promise<{ limits: BatteryLimits; socPct?: number }> {
+async function batteryFromInventory(
+  ports: ApiPorts,
+  assetId: string,
+): Promise<{ limits: BatteryLimits; socPct?: number }> {
   const asset = await ports.inventory.getAsset(assetId);
   if (!asset) throw new NotFoundError(`asset ${assetId}`);
-  if (asset.asset_type !== 'bess') throw new UnprocessableError('asset_id', `asset_id: ${assetId} is a ${asset.asset_type} asset, not a battery`);
+  if (asset.asset_type !== 'bess')
+    throw new UnprocessableError('asset_id', `asset_id: ${assetId} is a ${asset.asset_type} asset, not a battery`);
   if (asset.energy_mwh === undefined) {
-    throw new UnprocessableError('asset_id', `asset_id: ${assetId} has no energy_mwh in the inventory: give the battery in the body`);
+    throw new UnprocessableError(
+      'asset_id',
+      `asset_id: ${assetId} has no energy_mwh in the inventory: give the battery in the body`,
+    );
   }
   const min = asset.min_soc_pct ?? 0;
   const max = asset.max_soc_pct ?? 100;
@@ -98,7 +127,9 @@ async function batteryFromInventory(ports: ApiPorts, assetId: string): Promise<{
   const reading = readingsOf(gateway?.latest).get(assetId);
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const stored = num(reading?.soc_mwh);
-  const reported = num(reading?.soc_pct) ?? (stored !== undefined ? (stored / (num(reading?.energy_mwh) || asset.energy_mwh)) * 100 : undefined);
+  const reported =
+    num(reading?.soc_pct) ??
+    (stored !== undefined ? (stored / (num(reading?.energy_mwh) || asset.energy_mwh)) * 100 : undefined);
   // a reading outside the window the gateway keeps is held to it: the LP's hard limits must contain the start
   const socPct = reported !== undefined ? Math.min(max, Math.max(min, reported)) : undefined;
   return { limits, ...(socPct !== undefined && { socPct }) };
@@ -112,13 +143,18 @@ function priceSlots(body: OptimiseBody): { starts: number[]; prices: number[] } 
   }
   const prices = body.prices!;
   if (prices.length !== PRICE_SLOTS) {
-    throw new ValidationError('prices', `prices: must hold ${PRICE_SLOTS} prices, one per ${SLOT_MINUTES}-minute slot of 24 h (got ${prices.length})`);
+    throw new ValidationError(
+      'prices',
+      `prices: must hold ${PRICE_SLOTS} prices, one per ${SLOT_MINUTES}-minute slot of 24 h (got ${prices.length})`,
+    );
   }
   let start = Math.floor(Date.now() / SLOT_MS) * SLOT_MS;
   if (body.start !== undefined) {
     start = Date.parse(body.start);
-    if (!Number.isFinite(start) || !/^\d{4}-\d{2}-\d{2}T/.test(body.start)) throw new ValidationError('start', 'start: must be an ISO 8601 date-time');
-    if (start % SLOT_MS !== 0) throw new ValidationError('start', `start: must fall on a ${SLOT_MINUTES}-minute boundary`);
+    if (!Number.isFinite(start) || !/^\d{4}-\d{2}-\d{2}T/.test(body.start))
+      throw new ValidationError('start', 'start: must be an ISO 8601 date-time');
+    if (start % SLOT_MS !== 0)
+      throw new ValidationError('start', `start: must fall on a ${SLOT_MINUTES}-minute boundary`);
   }
   return { starts: prices.map((_, i) => start + i * SLOT_MS), prices };
 }
@@ -132,7 +168,8 @@ export async function postOptimiseSchedule(ports: ApiPorts, event: APIGatewayPro
   const fromAsset = body.asset_id !== undefined ? await batteryFromInventory(ports, body.asset_id) : undefined;
   const limits = fromAsset?.limits ?? batteryFromBody(body.battery!);
   const initial = body.initial_soc_pct ?? fromAsset?.socPct ?? (limits.min_soc_pct + limits.max_soc_pct) / 2;
-  const socSource = body.initial_soc_pct !== undefined ? 'body' : fromAsset?.socPct !== undefined ? 'telemetry' : 'default';
+  const socSource =
+    body.initial_soc_pct !== undefined ? 'body' : fromAsset?.socPct !== undefined ? 'telemetry' : 'default';
   const battery: Battery = { ...limits, initial_soc_pct: initial, final_soc_pct: body.final_soc_pct ?? initial };
   const problem: ScheduleProblem = {
     battery,

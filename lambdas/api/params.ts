@@ -11,7 +11,8 @@ export const MAX_LIMIT = 1000;
 type Query = Record<string, string | undefined> | undefined;
 
 export function deviceIdParam(field: string, value: string | undefined): string {
-  if (!value || !THING_NAME.test(value)) throw new ValidationError(field, `${field}: must be a thing name (a-z A-Z 0-9 : _ -)`);
+  if (!value || !THING_NAME.test(value))
+    throw new ValidationError(field, `${field}: must be a thing name (a-z A-Z 0-9 : _ -)`);
   return value;
 }
 
@@ -33,7 +34,8 @@ export function timeParam(field: string, value: string | undefined, fallback: nu
       ? Date.parse(value)
       : NaN;
   if (Number.isNaN(ms)) throw new ValidationError(field, `${field}: must be ISO-8601 or epoch seconds`);
-  if (ms < 0 || ms > MAX_TIME_MS) throw new ValidationError(field, `${field}: must be between 1970 and the end of 9999`);
+  if (ms < 0 || ms > MAX_TIME_MS)
+    throw new ValidationError(field, `${field}: must be between 1970 and the end of 9999`);
   return ms;
 }
 
@@ -48,10 +50,19 @@ export function circuitIdParam(field: string, value: string): string {
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 /** A number written in plain decimal within [min, max] (`integer`: no fraction), or a ValidationError naming `field`. */
-export function numberParam(field: string, value: string | undefined, min: number, max: number, integer = false): number {
+export function numberParam(
+  field: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+  integer = false,
+): number {
   const n = value !== undefined && DECIMAL.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new ValidationError(field, `${field}: must be ${integer ? 'an integer' : 'a decimal number'} from ${min} to ${max}`);
+    throw new ValidationError(
+      field,
+      `${field}: must be ${integer ? 'an integer' : 'a decimal number'} from ${min} to ${max}`,
+    );
   }
   return n;
 }
@@ -66,7 +77,8 @@ export function rangeParams(query: Query, now = Date.now()) {
   const end = timeParam('end', query?.end, now);
   const start = timeParam('start', query?.start, end - DAY_MS);
   if (start > end) throw new ValidationError('start', 'start: must not be after end');
-  if (end - start > MAX_WINDOW_DAYS * DAY_MS) throw new ValidationError('start', `start: the window is longer than ${MAX_WINDOW_DAYS} days`);
+  if (end - start > MAX_WINDOW_DAYS * DAY_MS)
+    throw new ValidationError('start', `start: the window is longer than ${MAX_WINDOW_DAYS} days`);
   return { start, end, limit: limitParam(query?.limit), ...(query?.next && { next: query.next }) };
 }
 

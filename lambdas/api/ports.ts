@@ -42,7 +42,10 @@ export interface ApiPorts {
   readonly ledger: LedgerStore;
   readonly rollups: RollupStore;
   readonly identities: DeviceIdentities;
-  readonly settings: { readonly commandTimeoutSec: number; /** PORTFOLIO_TIME_ZONE: the rollups' days and months. */ readonly portfolioTimeZone: string };
+  readonly settings: {
+    readonly commandTimeoutSec: number;
+    /** PORTFOLIO_TIME_ZONE: the rollups' days and months. */ readonly portfolioTimeZone: string;
+  };
   /** The Winter River system as the controller stores it (read only here). */
   readonly powerSystem: Pick<PowerSystem, 'topology' | 'store'>;
   /** The event reports' files: links to them (the housekeeping sweep writes them). */
@@ -52,7 +55,17 @@ export interface ApiPorts {
 
 export function buildApiPorts(
   env: Env,
-  api: Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE' | 'IDEMPOTENCY_TABLE' | 'METADATA_TABLE' | 'LEDGER_TABLE' | 'COMMAND_TIMEOUT_SEC' | 'PROGRAMS_TABLE'>,
+  api: Pick<
+    ApiEnv,
+    | 'INVENTORY_TABLE'
+    | 'FLEET_EVENTS_TABLE'
+    | 'REFUSALS_TABLE'
+    | 'IDEMPOTENCY_TABLE'
+    | 'METADATA_TABLE'
+    | 'LEDGER_TABLE'
+    | 'COMMAND_TIMEOUT_SEC'
+    | 'PROGRAMS_TABLE'
+  >,
   dynamodb: DynamoDBClient,
   iotData: IoTDataPlaneClient,
   power: Pick<PowerSystem, 'topology' | 'store'>,

@@ -11,7 +11,8 @@ import type { Query } from './queries.js';
 import { created } from './reply.js';
 
 function programIdParam(value: string | undefined): string {
-  if (!value || !PROGRAM_ID.test(value)) throw new ValidationError('programId', 'programId: must be 1-64 characters of a-z 0-9 -');
+  if (!value || !PROGRAM_ID.test(value))
+    throw new ValidationError('programId', 'programId: must be 1-64 characters of a-z 0-9 -');
   return value;
 }
 
@@ -21,9 +22,11 @@ export const list = (ports: ApiPorts, query: Query) =>
 export const create = async (ports: ApiPorts, event: APIGatewayProxyEventV2) =>
   created(await createProgram(ports.programs, parseBody(programBodySchema, event), Date.now(), randomUUID));
 
-export const get = (ports: ApiPorts, programId: string | undefined) => getProgram(ports.programs, programIdParam(programId));
+export const get = (ports: ApiPorts, programId: string | undefined) =>
+  getProgram(ports.programs, programIdParam(programId));
 
 export const patch = (ports: ApiPorts, programId: string | undefined, event: APIGatewayProxyEventV2) =>
   patchProgram(ports.programs, programIdParam(programId), parseBody(programPatchSchema, event), Date.now());
 
-export const remove = (ports: ApiPorts, programId: string | undefined) => deleteProgram(ports.programs, programIdParam(programId));
+export const remove = (ports: ApiPorts, programId: string | undefined) =>
+  deleteProgram(ports.programs, programIdParam(programId));

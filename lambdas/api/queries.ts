@@ -10,7 +10,10 @@ export type { ApiPorts } from './ports.js';
 export type Query = Record<string, string | undefined> | undefined;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-export const page = <T, U>(p: Page<T>, map: (t: T) => U) => ({ items: p.items.map(map), ...(p.next && { next: p.next }) });
+export const page = <T, U>(p: Page<T>, map: (t: T) => U) => ({
+  items: p.items.map(map),
+  ...(p.next && { next: p.next }),
+});
 
 const venView = ({ deviceId, kind: _kind, ...rest }: Device) => ({ venId: deviceId, ...rest });
 const nodeView = ({ deviceId, kind: _kind, ...rest }: Device) => ({
@@ -49,7 +52,10 @@ export async function circuitHistory(ports: ApiPorts, venId: string | undefined,
     ...rangeParams(query),
     ...(loadId && { where: { dimension: 'load_id', value: loadId } }),
   });
-  return { venId: id, ...page(result, (r) => ({ timestamp: iso(r.time), load_id: r.dimensions.load_id, ...r.measures })) };
+  return {
+    venId: id,
+    ...page(result, (r) => ({ timestamp: iso(r.time), load_id: r.dimensions.load_id, ...r.measures })),
+  };
 }
 
 export async function venEvents(ports: ApiPorts, venId: string | undefined, query: Query) {

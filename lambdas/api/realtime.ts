@@ -16,10 +16,20 @@ export async function latestTelemetry(ports: ApiPorts, nodeId: string | undefine
   const now = Date.now();
   const node = await resolveNode(ports, nodeId);
   const summary = summaryOf(node);
-  const raw = await ports.telemetry.query({ series: node.series, deviceId: node.nodeId, start: now - MAX_DEVICE_WINDOW_MS, end: now, limit: 1 });
+  const raw = await ports.telemetry.query({
+    series: node.series,
+    deviceId: node.nodeId,
+    start: now - MAX_DEVICE_WINDOW_MS,
+    end: now,
+    limit: 1,
+  });
   const sample = raw.items[0];
-  const rawValues = (s: NonNullable<typeof sample>) => (node.kind === 'edge' ? edgeReading(s).payload : { ...s.dimensions, ...s.measures });
-  const newest = summary && (!sample || summary.time >= sample.time) ? summary : sample && { time: sample.time, values: rawValues(sample) };
+  const rawValues = (s: NonNullable<typeof sample>) =>
+    node.kind === 'edge' ? edgeReading(s).payload : { ...s.dimensions, ...s.measures };
+  const newest =
+    summary && (!sample || summary.time >= sample.time)
+      ? summary
+      : sample && { time: sample.time, values: rawValues(sample) };
   return {
     nodeId: node.nodeId,
     kind: node.kind,
@@ -34,13 +44,16 @@ function summaryOf(node: NodeRef): { time: number; values: Record<string, unknow
   if (node.kind === 'edge') {
     const { time, payload } = node.device?.latest ?? {};
     const at = typeof time === 'string' ? Date.parse(time) : NaN;
-    return Number.isFinite(at) && payload && typeof payload === 'object' ? { time: at, values: payload as Record<string, unknown> } : undefined;
+    return Number.isFinite(at) && payload && typeof payload === 'object'
+      ? { time: at, values: payload as Record<string, unknown> }
+      : undefined;
   }
   const reading = node.kind === 'asset' ? readingsOf(node.device?.latest).get(node.nodeId) : node.device?.latest;
   if (!reading) return undefined;
   // an asset's reading without its own time has its site document's
   const { timestamp = node.device?.latest?.timestamp, ...values } = reading;
-  const time = typeof timestamp === 'number' ? timestamp * 1000 : typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
+  const time =
+    typeof timestamp === 'number' ? timestamp * 1000 : typeof timestamp === 'string' ? Date.parse(timestamp) : NaN;
   return Number.isFinite(time) ? { time, values } : undefined;
 }
 

@@ -15,12 +15,16 @@ const numOrNull = z.number().nullable();
 const values = z.record(z.string(), z.unknown());
 
 /** The error body of the API's own answers (`error`, `field`) and of API Gateway's (`message` only). */
-export const errorSchema = z
-  .object({
-    error: z.string().optional().describe('ValidationError, Forbidden, NotFound, Conflict, Unprocessable, InternalError'),
-    field: z.string().optional().describe('the request field at fault: a body path (`shed_kw`, `items.3.venId`), a query or path parameter, or a header'),
-    message: z.string(),
-  });
+export const errorSchema = z.object({
+  error: z.string().optional().describe('ValidationError, Forbidden, NotFound, Conflict, Unprocessable, InternalError'),
+  field: z
+    .string()
+    .optional()
+    .describe(
+      'the request field at fault: a body path (`shed_kw`, `items.3.venId`), a query or path parameter, or a header',
+    ),
+  message: z.string(),
+});
 
 const nextToken = z.string().optional().describe('the next page: pass it back as `next`; absent on the last page');
 export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), next: nextToken });
@@ -34,9 +38,15 @@ export const healthSchema = z.object({
   down: z.array(z.string()).optional(),
 });
 
-export const openApiSchema = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: values });
+export const openApiSchema = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: values,
+});
 
-export const meSchema = z.object({ role: z.enum(['viewer', 'operator', 'admin']).optional().describe('absent: a signed-in user in no group') });
+export const meSchema = z.object({
+  role: z.enum(['viewer', 'operator', 'admin']).optional().describe('absent: a signed-in user in no group'),
+});
 
 // --- devices ----------------------------------------------------------------------------------------------------------
 
@@ -59,13 +69,25 @@ const deviceFields = {
 };
 
 export const venSchema = z.object({ venId: z.string(), ...deviceFields });
-export const winterRiverNodeSchema = z.object({ nodeId: z.string(), status: z.unknown().describe('its last status, null before one'), ...deviceFields });
+export const winterRiverNodeSchema = z.object({
+  nodeId: z.string(),
+  status: z.unknown().describe('its last status, null before one'),
+  ...deviceFields,
+});
 
 const timed = { timestamp: iso };
 export const venTelemetrySchema = z.object({ venId: z.string(), ...page(z.looseObject(timed)).shape });
-export const circuitHistorySchema = z.object({ venId: z.string(), ...page(z.looseObject({ ...timed, load_id: z.string().optional() })).shape });
-export const venEventsSchema = z.object({ venId: z.string(), ...page(z.looseObject({ ...timed, receivedAt: iso, op: z.string() })).shape });
-export const shadowSchema = z.looseObject({}).describe('the device shadow document (state, metadata, version, timestamp)');
+export const circuitHistorySchema = z.object({
+  venId: z.string(),
+  ...page(z.looseObject({ ...timed, load_id: z.string().optional() })).shape,
+});
+export const venEventsSchema = z.object({
+  venId: z.string(),
+  ...page(z.looseObject({ ...timed, receivedAt: iso, op: z.string() })).shape,
+});
+export const shadowSchema = z
+  .looseObject({})
+  .describe('the device shadow document (state, metadata, version, timestamp)');
 
 // --- commands ---------------------------------------------------------------------------------------------------------
 
@@ -81,7 +103,9 @@ export const commandViewSchema = z.object({
   expiresAt: iso,
   completedAt: isoOrNull,
   latency_ms: numOrNull,
-  command: z.union([commandSchema, edgeCommandSchema]).describe('a VEN or gateway command, or an edge node\'s `{action, params}`'),
+  command: z
+    .union([commandSchema, edgeCommandSchema])
+    .describe("a VEN or gateway command, or an edge node's `{action, params}`"),
   ack: z.union([ackSchema, edgeAckSchema]).nullable(),
 });
 
@@ -94,14 +118,24 @@ export const dryRunSchema = z.object({
   command: values.describe('the command as it would be published'),
 });
 
-export const sentEventSchema = z.object({ correlationId: z.string(), status: z.literal('sent'), venId: z.string(), event_id: z.string() });
+export const sentEventSchema = z.object({
+  correlationId: z.string(),
+  status: z.literal('sent'),
+  venId: z.string(),
+  event_id: z.string(),
+});
 export const sentRestoreSchema = z.object({
   correlationId: z.string(),
   status: z.literal('sent'),
   venId: z.string(),
   released_from: z.string().optional().describe('the fleet event the VEN was committed to, now released'),
 });
-export const sentWinterRiverSchema = z.object({ nodeId: z.string(), topic: z.string(), status: z.literal('sent'), command: values });
+export const sentWinterRiverSchema = z.object({
+  nodeId: z.string(),
+  topic: z.string(),
+  status: z.literal('sent'),
+  command: values,
+});
 
 // --- DER: assets, sites, agents, dispatch -----------------------------------------------------------------------------
 
@@ -120,13 +154,19 @@ export const assetSchema = z
     min_soc_pct: num.optional(),
     max_soc_pct: num.optional(),
   })
-  .describe('an inventory row: the asset file\'s fields with its limits filled in');
+  .describe("an inventory row: the asset file's fields with its limits filled in");
 
-const readingSchema = z.looseObject({ timestamp: iso.optional(), details: values }).describe('a reading: the core fields, the rest in `details`');
+const readingSchema = z
+  .looseObject({ timestamp: iso.optional(), details: values })
+  .describe('a reading: the core fields, the rest in `details`');
 const connectionSchema = z.object({ connected: z.boolean(), last_seen: isoOrNull });
 
 export const assetDetailSchema = assetSchema.extend({ latest: readingSchema.nullable(), connection: connectionSchema });
-export const assetTelemetrySchema = z.object({ asset_id: z.string(), asset_type: z.string(), ...page(readingSchema).shape });
+export const assetTelemetrySchema = z.object({
+  asset_id: z.string(),
+  asset_type: z.string(),
+  ...page(readingSchema).shape,
+});
 
 const derTotals = {
   assets: num,
@@ -179,7 +219,7 @@ export const dispatchSentSchema = z.object({
   ...dispatchTarget,
   gateway: z.string(),
   mw_requested: num,
-  mw_sent: num.describe('after clamping to the target\'s limits'),
+  mw_sent: num.describe("after clamping to the target's limits"),
 });
 export const dispatchViewSchema = z.object({
   dispatch_id: z.string(),
@@ -190,7 +230,13 @@ export const dispatchViewSchema = z.object({
   mw_requested: num,
   mw_sent: num,
   split: z.array(
-    z.object({ asset_id: z.string(), mw: num, requested_mw: numOrNull, applied_mw: numOrNull, reasons: z.array(z.string()) }),
+    z.object({
+      asset_id: z.string(),
+      mw: num,
+      requested_mw: numOrNull,
+      applied_mw: numOrNull,
+      reasons: z.array(z.string()),
+    }),
   ),
   reason: z.string().nullable(),
   sentAt: iso,
@@ -228,7 +274,10 @@ export const fleetEventStartSchema = z.object({
   start: iso,
   ...plan,
   allocations: z.array(
-    allocationSchema.extend({ correlationId: z.string(), status: z.enum(['sent', 'failed', 'scheduled']).describe('scheduled: sent by the sweep at the start') }),
+    allocationSchema.extend({
+      correlationId: z.string(),
+      status: z.enum(['sent', 'failed', 'scheduled']).describe('scheduled: sent by the sweep at the start'),
+    }),
   ),
 });
 export const fleetEventSummarySchema = z.object({
@@ -281,7 +330,9 @@ export const fleetEventReportSchema = z.looseObject({
   intervals: z.array(intervalSchema.extend({ vens: num.describe('VENs measured in the interval') })),
   vens: z.array(z.looseObject({ venId: z.string(), status: z.string(), intervals: z.array(intervalSchema) })),
   excluded: z.array(excludedSchema),
-  ven_intervals: z.enum(['inline', 'csv']).describe('csv: too many intervals to serve inline; each VEN\'s `intervals` is empty and the CSV has them'),
+  ven_intervals: z
+    .enum(['inline', 'csv'])
+    .describe("csv: too many intervals to serve inline; each VEN's `intervals` is empty and the CSV has them"),
 });
 
 export const reportLinkSchema = z.object({ url: z.string(), expiresAt: iso });
@@ -294,7 +345,11 @@ export const portfolioSchema = z.object({
   available_shed_kw: num,
   bess: z.object({ gateways: num, online: num, mw: num, energy_mwh: num, soc_pct: numOrNull }).nullable(),
   der: z
-    .object({ gateways: z.object({ reporting: num, online: num }), ...derTotals, by_type: z.record(z.string(), derTotalsSchema) })
+    .object({
+      gateways: z.object({ reporting: num, online: num }),
+      ...derTotals,
+      by_type: z.record(z.string(), derTotalsSchema),
+    })
     .nullable(),
 });
 
@@ -368,7 +423,13 @@ export const telemetryResultSchema = z.object({
   accepted: num,
   rejected: num,
   results: z.array(
-    z.object({ index: num, ok: z.boolean(), field: z.string().optional(), reason: z.string().optional(), conflict: z.literal(true).optional() }),
+    z.object({
+      index: num,
+      ok: z.boolean(),
+      field: z.string().optional(),
+      reason: z.string().optional(),
+      conflict: z.literal(true).optional(),
+    }),
   ),
 });
 
@@ -379,8 +440,10 @@ export const refusalSchema = z.object({
   topic: z.string().optional(),
   clientId: z.string().optional(),
   payload: z.string().optional().describe('the payload as received, cut to 4 KiB'),
-  suppressed: num.optional().describe('refusals of the same device held back by the rate limit since the last one recorded'),
-  kinesis: z.looseObject({}).optional().describe('a dead letter\'s place in its stream'),
+  suppressed: num
+    .optional()
+    .describe('refusals of the same device held back by the rate limit since the last one recorded'),
+  kinesis: z.looseObject({}).optional().describe("a dead letter's place in its stream"),
 });
 
 // --- metadata, ledger -------------------------------------------------------------------------------------------------
@@ -437,8 +500,16 @@ export const rollupRowSchema = z.object({
   shed_kwh: numOrNull,
   online_hours: numOrNull,
 });
-export const rollupsSchema = z.object({ nodeId: z.string(), period: z.enum(['daily', 'monthly']), ...page(rollupRowSchema).shape });
-export const historicalSchema = z.object({ nodeId: z.string(), interval: z.enum(['15m', '1h', '1d']), ...page(rollupRowSchema).shape });
+export const rollupsSchema = z.object({
+  nodeId: z.string(),
+  period: z.enum(['daily', 'monthly']),
+  ...page(rollupRowSchema).shape,
+});
+export const historicalSchema = z.object({
+  nodeId: z.string(),
+  interval: z.enum(['15m', '1h', '1d']),
+  ...page(rollupRowSchema).shape,
+});
 
 const metricSchema = z.object({ value: numOrNull, percentile: numOrNull });
 export const benchmarksSchema = z.object({
@@ -454,7 +525,9 @@ const forecastFields = {
   method: z.string(),
   resolution: z.literal('15m'),
   generated_at: iso,
-  points: z.array(z.object({ start: iso, kw: numOrNull, source: z.string() })).describe('96 quarter-hours, oldest first'),
+  points: z
+    .array(z.object({ start: iso, kw: numOrNull, source: z.string() }))
+    .describe('96 quarter-hours, oldest first'),
   adjustment: z.object({ factor: numOrNull, uncapped: numOrNull, capped: z.boolean() }).nullable().optional(),
   error: z.object({ held_out_days: num, mae_kw: num, naive_mae_kw: num }).nullable(),
   note: z.string().optional().describe('why there are no points, when there are none'),
@@ -482,7 +555,11 @@ export const winterRiverSystemSchema = z.object({
   events: z.array(z.looseObject({ type: z.string(), node_id: z.string(), at: iso })).describe('newest first'),
 });
 
-export const revokedSchema = z.object({ thingName: z.string(), certificateIds: z.array(z.string()), status: z.literal('revoked') });
+export const revokedSchema = z.object({
+  thingName: z.string(),
+  certificateIds: z.array(z.string()),
+  status: z.literal('revoked'),
+});
 export const deactivatedSchema = z.object({ certificateId: z.string(), status: z.literal('INACTIVE') });
 
 // --- DR programs ------------------------------------------------------------------------------------------------------
@@ -528,7 +605,16 @@ export const scheduleSchema = z.object({
   slot_minutes: z.literal(15),
   start: iso,
   slots: z.array(
-    z.object({ start: iso, price: num, load_kw: num, charge_kw: num, discharge_kw: num, grid_kw: num, soc_kwh: num, soc_pct: num }),
+    z.object({
+      start: iso,
+      price: num,
+      load_kw: num,
+      charge_kw: num,
+      discharge_kw: num,
+      grid_kw: num,
+      soc_kwh: num,
+      soc_pct: num,
+    }),
   ),
   cost: num.describe('the energy bill of load and battery over the day'),
   objective: num.describe('the cost plus the penalties paid'),
@@ -561,7 +647,13 @@ export const edgeTelemetrySchema = z.object({
 });
 
 const edgeCommandView = z.object({ action: z.enum(['charge', 'discharge', 'set_power', 'stop']), params: values });
-export const edgeCommandPlanSchema = z.object({ dry_run: z.literal(true), dcId: z.string(), online: z.boolean(), topic: z.string(), command: edgeCommandView });
+export const edgeCommandPlanSchema = z.object({
+  dry_run: z.literal(true),
+  dcId: z.string(),
+  online: z.boolean(),
+  topic: z.string(),
+  command: edgeCommandView,
+});
 export const edgeCommandSentSchema = z.object({
   correlationId: z.string(),
   status: z.literal('sent'),

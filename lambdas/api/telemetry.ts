@@ -13,7 +13,12 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ConflictError, RejectedRecordsError, ValidationError } from '../core/contracts/errors.js';
 import { ingestMetering } from '../core/ingest/ingest.js';
-import { acceptEdgeTelemetry, EDGE_SERIES, storeEdgeTelemetry, type AcceptedEdgeTelemetry } from '../core/ingest/edge.js';
+import {
+  acceptEdgeTelemetry,
+  EDGE_SERIES,
+  storeEdgeTelemetry,
+  type AcceptedEdgeTelemetry,
+} from '../core/ingest/edge.js';
 import { deviceIdParam } from './params.js';
 import { parse } from '../core/contracts/schemas.js';
 import { topics } from '../core/contracts/topics.js';
@@ -21,7 +26,8 @@ import { jsonBody } from './body.js';
 import { telemetryBatchSchema, telemetryItemSchema } from './bodies.js';
 import type { ApiPorts } from './ports.js';
 
-type ItemResult = { index: number; ok: true } | { index: number; ok: false; field?: string; reason: string; conflict?: true };
+type ItemResult =
+  { index: number; ok: true } | { index: number; ok: false; field?: string; reason: string; conflict?: true };
 
 export async function postTelemetry(ports: ApiPorts, event: APIGatewayProxyEventV2) {
   const body = jsonBody(event);
@@ -34,7 +40,10 @@ export async function postTelemetry(ports: ApiPorts, event: APIGatewayProxyEvent
   if (!isBatch && !first.ok) {
     if (first.conflict) throw new ConflictError(first.reason, first.field);
     const field = first.field === undefined || first.field === '(root)' ? 'body' : first.field;
-    throw new ValidationError(field, first.field === '(root)' ? `body: ${first.reason.slice('(root): '.length)}` : first.reason);
+    throw new ValidationError(
+      field,
+      first.field === '(root)' ? `body: ${first.reason.slice('(root): '.length)}` : first.reason,
+    );
   }
   return { accepted: results.filter((r) => r.ok).length, rejected: results.filter((r) => !r.ok).length, results };
 }
@@ -46,7 +55,8 @@ function batchItems(body: unknown): unknown[] {
 }
 
 /** An edge node's payload (it names `dc_id`) rather than a VEN's metering. */
-const isEdgePayload = (item: unknown): item is Record<string, unknown> => typeof item === 'object' && item !== null && !Array.isArray(item) && 'dc_id' in item;
+const isEdgePayload = (item: unknown): item is Record<string, unknown> =>
+  typeof item === 'object' && item !== null && !Array.isArray(item) && 'dc_id' in item;
 
 async function ingestItem(ports: ApiPorts, item: unknown, index: number, receivedAt: number): Promise<ItemResult> {
   if (isEdgePayload(item)) return ingestEdgeItem(ports, item, index, receivedAt);
@@ -59,12 +69,23 @@ async function ingestItem(ports: ApiPorts, item: unknown, index: number, receive
   }
   try {
     const result = await ingestMetering(
-      { payload: item as Record<string, unknown>, topic: topics.metering, clientId: parsed.value.venId, receivedAt, source: 'http' },
+      {
+        payload: item as Record<string, unknown>,
+        topic: topics.metering,
+        clientId: parsed.value.venId,
+        receivedAt,
+        source: 'http',
+      },
       ports,
     );
     if (result.ok) return { index, ok: true };
     // a clock-skew refusal names the sample's `timestamp`, as a schema refusal names its field
-    return { index, ok: false, ...(result.reason === 'clock-skew' && { field: 'timestamp' }), reason: `${result.reason}: ${result.message}` };
+    return {
+      index,
+      ok: false,
+      ...(result.reason === 'clock-skew' && { field: 'timestamp' }),
+      reason: `${result.reason}: ${result.message}`,
+    };
   } catch (err) {
     if (err instanceof RejectedRecordsError) return { index, ok: false, reason: `store-rejected: ${err.message}` };
     throw err;
@@ -76,7 +97,13 @@ async function ingestItem(ports: ApiPorts, item: unknown, index: number, receive
  * from before readings carried their source). The store keeps the first reading of a time; this says so out loud.
  */
 async function otherSource(ports: ApiPorts, venId: string, time: number): Promise<string | undefined> {
-  const { items } = await ports.telemetry.query({ series: 'ven_telemetry', deviceId: venId, start: time, end: time, limit: 1 });
+  const { items } = await ports.telemetry.query({
+    series: 'ven_telemetry',
+    deviceId: venId,
+    start: time,
+    end: time,
+    limit: 1,
+  });
   const source = items[0]?.measures.source;
   return items.length && source !== 'http' ? String(source ?? 'mqtt') : undefined;
 }
@@ -84,14 +111,26 @@ async function otherSource(ports: ApiPorts, venId: string, time: number): Promis
 /** An edge payload as rule `edge` would take it from its node: the same checks, the same rows, `source: 'http'`. */
 function acceptEdgeItem(item: Record<string, unknown>, receivedAt: number) {
   const dcId = typeof item.dc_id === 'string' ? item.dc_id : '';
-  return acceptEdgeTelemetry({ payload: item, topic: topics.edgeTelemetry(dcId), clientId: dcId, receivedAt, source: 'http' });
+  return acceptEdgeTelemetry({
+    payload: item,
+    topic: topics.edgeTelemetry(dcId),
+    clientId: dcId,
+    receivedAt,
+    source: 'http',
+  });
 }
 
 const refusalField = (message: string) => /^([^:\s]+): /.exec(message)?.[1];
 
-async function ingestEdgeItem(ports: ApiPorts, item: Record<string, unknown>, index: number, receivedAt: number): Promise<ItemResult> {
+async function ingestEdgeItem(
+  ports: ApiPorts,
+  item: Record<string, unknown>,
+  index: number,
+  receivedAt: number,
+): Promise<ItemResult> {
   const accepted = acceptEdgeItem(item, receivedAt);
-  if (!accepted.ok) return { index, ok: false, field: refusalField(accepted.message) ?? 'dc_id', reason: accepted.message };
+  if (!accepted.ok)
+    return { index, ok: false, field: refusalField(accepted.message) ?? 'dc_id', reason: accepted.message };
   const conflict = await edgeConflict(ports, accepted.value);
   if (conflict) return { index, ok: false, field: 'timestamp', reason: conflict, conflict: true };
   try {
@@ -105,7 +144,13 @@ async function ingestEdgeItem(ports: ApiPorts, item: Record<string, unknown>, in
 
 /** As for a VEN: a time the node already sent over MQTT is not overwritten by the fallback, and says so. */
 async function edgeConflict(ports: ApiPorts, { dcId, time }: AcceptedEdgeTelemetry): Promise<string | undefined> {
-  const { items } = await ports.telemetry.query({ series: EDGE_SERIES, deviceId: dcId, start: time, end: time, limit: 1 });
+  const { items } = await ports.telemetry.query({
+    series: EDGE_SERIES,
+    deviceId: dcId,
+    start: time,
+    end: time,
+    limit: 1,
+  });
   const source = items[0]?.measures.source;
   if (!items.length || source === 'http') return undefined;
   return `conflict: timestamp: ${dcId} already has a reading at ${new Date(time).toISOString()} that came over ${String(source ?? 'mqtt')}`;
@@ -114,7 +159,12 @@ async function edgeConflict(ports: ApiPorts, { dcId, time }: AcceptedEdgeTelemet
 /** A single item's refusal as the route's error: 409 for a conflict, else a 400 naming the field. */
 function throwRefusal(result: Extract<ItemResult, { ok: false }>, prefix = ''): never {
   if (result.conflict) throw new ConflictError(result.reason, result.field);
-  const field = result.field === undefined || result.field === '(root)' ? (prefix ? prefix.slice(0, -1) : 'body') : `${prefix}${result.field}`;
+  const field =
+    result.field === undefined || result.field === '(root)'
+      ? prefix
+        ? prefix.slice(0, -1)
+        : 'body'
+      : `${prefix}${result.field}`;
   const why = result.reason.replace(/^(schema|identity-mismatch|clock-skew): /, '').replace(/^[^:\s]+: /, '');
   throw new ValidationError(field, `${field}: ${why}`);
 }
@@ -126,7 +176,8 @@ function throwRefusal(result: Extract<ItemResult, { ok: false }>, prefix = ''): 
 export async function postNodeTelemetry(ports: ApiPorts, nodeId: string | undefined, event: APIGatewayProxyEventV2) {
   const id = deviceIdParam('nodeId', nodeId);
   const body = jsonBody(event);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('body', 'body: must be a JSON object (one reading)');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new ValidationError('body', 'body: must be a JSON object (one reading)');
   const reading = body as Record<string, unknown>;
   const isVen = 'venId' in reading || 'usedPowerKw' in reading;
   const idField = isVen ? 'venId' : 'dc_id';
@@ -149,7 +200,16 @@ export async function postTelemetryBatch(ports: ApiPorts, event: APIGatewayProxy
   const receivedAt = Date.now();
   for (const [index, item] of items.entries()) {
     const check = isEdgePayload(item) ? acceptEdgeItem(item, receivedAt) : parse(telemetryItemSchema, item);
-    if (!check.ok) throwRefusal({ index, ok: false, field: 'field' in check ? check.field : refusalField(check.message), reason: check.message }, `items.${index}.`);
+    if (!check.ok)
+      throwRefusal(
+        {
+          index,
+          ok: false,
+          field: 'field' in check ? check.field : refusalField(check.message),
+          reason: check.message,
+        },
+        `items.${index}.`,
+      );
   }
   const results: ItemResult[] = [];
   for (const [index, item] of items.entries()) results.push(await ingestItem(ports, item, index, receivedAt));

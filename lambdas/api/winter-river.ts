@@ -26,8 +26,15 @@ export async function winterRiverSystem(ports: ApiPorts) {
       overload: node?.overload ?? null,
       status: report?.status ?? null,
       reported_at: report ? iso(report.at) : null,
-      ...(n.kind === 'ups' && { battery_kwh: n.battery_kwh, battery_kwh_left: node?.battery_kwh_left ?? null, minutes_left: node?.minutes_left ?? null }),
-      ...(n.kind === 'generator' && { running: state?.generators[n.id]?.online ?? false, start_delay_s: n.start_delay_s }),
+      ...(n.kind === 'ups' && {
+        battery_kwh: n.battery_kwh,
+        battery_kwh_left: node?.battery_kwh_left ?? null,
+        minutes_left: node?.minutes_left ?? null,
+      }),
+      ...(n.kind === 'generator' && {
+        running: state?.generators[n.id]?.online ?? false,
+        start_delay_s: n.start_delay_s,
+      }),
     };
   });
   return { at: state ? iso(state.at) : null, nodes, events: (record?.events ?? []).map(eventOut) };

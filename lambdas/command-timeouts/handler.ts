@@ -24,13 +24,18 @@ import { DynamoDeviceRegistry } from '../core/fleet/registry-dynamodb.js';
 import { settleDueEvents, SETTLEMENT_GRACE_MS, type SettlementPorts } from '../core/dr/settlement.js';
 import { telemetryStore } from '../core/timeseries/timeseries-store.js';
 
-export type HousekeepingPorts = SettlementPorts & LifecyclePorts & { readonly settings: { readonly commandTimeoutSec: number } };
+export type HousekeepingPorts = SettlementPorts &
+  LifecyclePorts & { readonly settings: { readonly commandTimeoutSec: number } };
 
 /**
  * One run: the command time-outs first (a failing settlement never holds them up), then the scheduled starts, then
  * the settlements (a failing start holds up neither; the run then fails).
  */
-export async function housekeeping(ports: HousekeepingPorts, now = Date.now(), settlementGraceMs = SETTLEMENT_GRACE_MS) {
+export async function housekeeping(
+  ports: HousekeepingPorts,
+  now = Date.now(),
+  settlementGraceMs = SETTLEMENT_GRACE_MS,
+) {
   const expired = await expireCommands(ports.commands, now, ports.ledger);
   businessMetrics.commandTimeouts(expired.length);
   if (expired.length > 0) logger.info('commands timed out', { count: expired.length, correlationIds: expired });
@@ -39,7 +44,8 @@ export async function housekeeping(ports: HousekeepingPorts, now = Date.now(), s
     (ids) => ({ ids, error: undefined }),
     (error: Error) => ({ ids: [] as string[], error }),
   );
-  if (starting.ids.length > 0) logger.info('scheduled events started', { count: starting.ids.length, eventIds: starting.ids });
+  if (starting.ids.length > 0)
+    logger.info('scheduled events started', { count: starting.ids.length, eventIds: starting.ids });
   const settled = await settleDueEvents(ports, now, settlementGraceMs);
   if (settled.length > 0) logger.info('events settled', { count: settled.length, eventIds: settled });
   if (starting.error) throw starting.error;

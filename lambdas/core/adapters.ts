@@ -57,7 +57,10 @@ function ingestPorts(env: Env, doc: DynamoDBDocumentClient, telemetry: Telemetry
 }
 
 /** The rollups, kept `ARCHIVE_RETENTION_DAYS`. */
-export function rollupStore(env: Pick<Env, 'ARCHIVE_RETENTION_DAYS' | 'ROLLUPS_TABLE'>, doc: DynamoDBDocumentClient): DynamoRollupStore {
+export function rollupStore(
+  env: Pick<Env, 'ARCHIVE_RETENTION_DAYS' | 'ROLLUPS_TABLE'>,
+  doc: DynamoDBDocumentClient,
+): DynamoRollupStore {
   if (!env.ROLLUPS_TABLE) throw new Error('Invalid Lambda environment: ROLLUPS_TABLE is required');
   return new DynamoRollupStore(doc, env.ROLLUPS_TABLE, env.ARCHIVE_RETENTION_DAYS);
 }
@@ -69,7 +72,8 @@ export function ledgerStore(env: Pick<Env, 'ARCHIVE_RETENTION_DAYS'>, tableName:
 
 /** The command log, inventory, fleet events and refusal log the operator API and the time-out sweep use. */
 export function buildCommandStores(
-  env: Pick<Env, 'COMMANDS_TABLE' | 'ARCHIVE_RETENTION_DAYS'> & Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE'>,
+  env: Pick<Env, 'COMMANDS_TABLE' | 'ARCHIVE_RETENTION_DAYS'> &
+    Pick<ApiEnv, 'INVENTORY_TABLE' | 'FLEET_EVENTS_TABLE' | 'REFUSALS_TABLE'>,
   dynamodb: DynamoDBClient,
 ): { commands: CommandStore; inventory: InventoryStore; fleetEvents: FleetEventStore; refusals: RefusalLog } {
   const doc = documentClient(dynamodb);
@@ -95,7 +99,12 @@ export function topologyOf(env: Pick<PowerEnv, 'WINTER_RIVER_TOPOLOGY'>): Topolo
 }
 
 /** The Winter River controller's ports: its topology, the system item and the publisher its commands leave by. */
-export function buildPowerSystem(topology: Topology, tableName: string, dynamodb: DynamoDBClient, publisher: CommandPublisher): PowerSystem {
+export function buildPowerSystem(
+  topology: Topology,
+  tableName: string,
+  dynamodb: DynamoDBClient,
+  publisher: CommandPublisher,
+): PowerSystem {
   return { topology, store: new DynamoPowerSystemStore(documentClient(dynamodb), tableName), publisher };
 }
 
@@ -140,7 +149,14 @@ function rulePortsFromEnv(
   if (withLedger && !env.LEDGER_TABLE) throw new Error('Invalid Lambda environment: LEDGER_TABLE is required');
   const dynamodb = new DynamoDBClient({});
   const inventory = withInventory
-    ? { inventory: cachedInventory(new DynamoInventoryStore(documentClient(dynamodb), loadEnvOf(apiEnvSchema.pick({ INVENTORY_TABLE: true })).INVENTORY_TABLE)) }
+    ? {
+        inventory: cachedInventory(
+          new DynamoInventoryStore(
+            documentClient(dynamodb),
+            loadEnvOf(apiEnvSchema.pick({ INVENTORY_TABLE: true })).INVENTORY_TABLE,
+          ),
+        ),
+      }
     : {};
   return {
     ...ingestPorts(env, documentClient(dynamodb), telemetry),
@@ -148,7 +164,10 @@ function rulePortsFromEnv(
     ...(power && { power: power(dynamodb) }),
     ...(withLedger && { ledger: ledgerStore(env, env.LEDGER_TABLE!, dynamodb) }),
     errors: limitErrorSink(
-      teeErrorSink(new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL), new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE)),
+      teeErrorSink(
+        new SqsErrorSink(new SQSClient({}), env.ERROR_QUEUE_URL),
+        new DynamoRefusalLog(documentClient(dynamodb), env.REFUSALS_TABLE),
+      ),
     ),
   };
 }

@@ -12,7 +12,10 @@ let deps: AuthorizeDeps | undefined;
 function depsFromEnv(): AuthorizeDeps {
   if (!deps) {
     const env = loadEnvOf(iotAuthorizerEnvSchema);
-    deps = { verifier: operatorTokenVerifier(env.USER_POOL_ID, env.USER_POOL_CLIENT_ID), iotArnPrefix: env.IOT_ARN_PREFIX };
+    deps = {
+      verifier: operatorTokenVerifier(env.USER_POOL_ID, env.USER_POOL_CLIENT_ID),
+      iotArnPrefix: env.IOT_ARN_PREFIX,
+    };
   }
   return deps;
 }

@@ -5,7 +5,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { documentClient } from '../core/adapters.js';
 import { logger } from '../core/common/logger.js';
-import { DynamoAllowList, preProvisioningHook, type AllowList, type PreProvisioningResponse } from '../core/fleet/provisioning-hook.js';
+import {
+  DynamoAllowList,
+  preProvisioningHook,
+  type AllowList,
+  type PreProvisioningResponse,
+} from '../core/fleet/provisioning-hook.js';
 import { tables } from '../core/contracts/tables.js';
 
 let allowList: AllowList | undefined;

@@ -15,7 +15,12 @@ import { telemetryStore } from '../core/timeseries/timeseries-store.js';
 export async function rollupPass(ports: PassPorts, now = Date.now()) {
   const result = await runRollupPass(ports, now);
   businessMetrics.rollupLag(now - result.to);
-  logger.info('rollup pass', { from: new Date(result.from).toISOString(), to: new Date(result.to).toISOString(), rows: result.rows, dirty: result.dirty });
+  logger.info('rollup pass', {
+    from: new Date(result.from).toISOString(),
+    to: new Date(result.to).toISOString(),
+    rows: result.rows,
+    dirty: result.dirty,
+  });
   return result;
 }
 
@@ -28,7 +33,12 @@ function portsFromEnv(): PassPorts {
     const doc = documentClient(new DynamoDBClient({}));
     const registry = new DynamoDeviceRegistry(doc, env.DEVICES_TABLE);
     const inventory = new DynamoInventoryStore(doc, own.INVENTORY_TABLE);
-    ports = { telemetry: telemetryStore(env, doc), rollups: rollupStore(env, doc), fleet: () => rollupFleet(registry, inventory), timeZone: env.PORTFOLIO_TIME_ZONE ?? 'UTC' };
+    ports = {
+      telemetry: telemetryStore(env, doc),
+      rollups: rollupStore(env, doc),
+      fleet: () => rollupFleet(registry, inventory),
+      timeZone: env.PORTFOLIO_TIME_ZONE ?? 'UTC',
+    };
   }
   return ports;
 }

@@ -11,32 +11,58 @@ const watts = (kw: number) => Math.round(kw * 1000);
 describe('allocateShed', () => {
   const fleet = [
     { venId: 'b', loads: [{ priority: 5, kw: 6 }] },
-    { venId: 'a', loads: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }] },
+    {
+      venId: 'a',
+      loads: [
+        { priority: 4, kw: 1.5 },
+        { priority: 2, kw: 3 },
+      ],
+    },
     { venId: 'c', loads: [{ priority: 0, kw: 2 }] },
   ];
   /** What each VEN sheds for the kW it is given, by its own rule (the agent's planShed). */
   const shedBy = (candidates: readonly ShedCandidate[], allocations: { venId: string; shed_kw: number }[]) =>
     allocations.map((a) => {
-      const loads = candidates.find((c) => c.venId === a.venId)!.loads.map((l, i) => ({ id: `l${i}`, priority: l.priority, powerKw: l.kw }));
+      const loads = candidates
+        .find((c) => c.venId === a.venId)!
+        .loads.map((l, i) => ({ id: `l${i}`, priority: l.priority, powerKw: l.kw }));
       return planShed(loads, a.shed_kw).totalKw;
     });
 
   it('takes whole loads, highest priority first, skipping one that would overshoot', () => {
     // 6 (b, p5) + 1.5 (a, p4) = 7.5; a's 3 kW would overshoot 8 by 1.5 > the 0.5 left, c's 2 kW by 1.5: stop short
     expect(allocateShed(8, fleet)).toEqual({
-      allocations: [{ venId: 'a', shed_kw: 1.5 }, { venId: 'b', shed_kw: 6 }],
+      allocations: [
+        { venId: 'a', shed_kw: 1.5 },
+        { venId: 'b', shed_kw: 6 },
+      ],
       allocated_kw: 7.5,
       shortfall_kw: 0.5,
     });
     // 9: 7.5, then c's 2 kW lands at 9.5, closer than 7.5 (one load past the request)
-    expect(allocateShed(9, fleet)).toMatchObject({ allocations: [{ venId: 'a', shed_kw: 1.5 }, { venId: 'b', shed_kw: 6 }, { venId: 'c', shed_kw: 2 }], allocated_kw: 9.5, shortfall_kw: 0 });
+    expect(allocateShed(9, fleet)).toMatchObject({
+      allocations: [
+        { venId: 'a', shed_kw: 1.5 },
+        { venId: 'b', shed_kw: 6 },
+        { venId: 'c', shed_kw: 2 },
+      ],
+      allocated_kw: 9.5,
+      shortfall_kw: 0,
+    });
     // 10.5: b 6 + a 1.5 + a 3 = 10.5 exactly
-    expect(allocateShed(10.5, fleet).allocations).toEqual([{ venId: 'a', shed_kw: 4.5 }, { venId: 'b', shed_kw: 6 }]);
+    expect(allocateShed(10.5, fleet).allocations).toEqual([
+      { venId: 'a', shed_kw: 4.5 },
+      { venId: 'b', shed_kw: 6 },
+    ]);
   });
 
   it('reports the shortfall when the fleet has too little', () => {
     expect(allocateShed(20, fleet)).toEqual({
-      allocations: [{ venId: 'a', shed_kw: 4.5 }, { venId: 'b', shed_kw: 6 }, { venId: 'c', shed_kw: 2 }],
+      allocations: [
+        { venId: 'a', shed_kw: 4.5 },
+        { venId: 'b', shed_kw: 6 },
+        { venId: 'c', shed_kw: 2 },
+      ],
       allocated_kw: 12.5,
       shortfall_kw: 7.5,
     });
@@ -49,10 +75,20 @@ describe('allocateShed', () => {
     // stop; its 2 kW load (2.5 asked, 2.5 shed: 5.6) is the closest the VENs will really deliver.
     const fleet = [
       { venId: 'w', loads: [{ priority: 6, kw: 3.1 }] },
-      { venId: 'v', loads: [{ priority: 5, kw: 2 }, { priority: 4, kw: 0.5 }, { priority: 3, kw: 1.6 }] },
+      {
+        venId: 'v',
+        loads: [
+          { priority: 5, kw: 2 },
+          { priority: 4, kw: 0.5 },
+          { priority: 3, kw: 1.6 },
+        ],
+      },
     ];
     const plan = allocateShed(5, fleet);
-    expect(plan.allocations).toEqual([{ venId: 'v', shed_kw: 2.5 }, { venId: 'w', shed_kw: 3.1 }]);
+    expect(plan.allocations).toEqual([
+      { venId: 'v', shed_kw: 2.5 },
+      { venId: 'w', shed_kw: 3.1 },
+    ]);
     expect(shedBy(fleet, plan.allocations)).toEqual([2.5, 3.1]);
   });
 
@@ -64,38 +100,59 @@ describe('allocateShed', () => {
     const plan = allocateShed(20, vens);
     // three EV chargers (19.44), then the one kitchen circuit that fits (0.54): 19.98
     expect(plan).toEqual({
-      allocations: [{ venId: 'ven-001', shed_kw: 7.02 }, { venId: 'ven-002', shed_kw: 6.48 }, { venId: 'ven-003', shed_kw: 6.48 }],
+      allocations: [
+        { venId: 'ven-001', shed_kw: 7.02 },
+        { venId: 'ven-002', shed_kw: 6.48 },
+        { venId: 'ven-003', shed_kw: 6.48 },
+      ],
       allocated_kw: 19.98,
       shortfall_kw: 0.02,
     });
     expect(shedBy(vens, plan.allocations)).toEqual([7.02, 6.48, 6.48]);
   });
 
-  it('counts a VEN\'s loads by what its forecast expects over the window, and still sends it its loads\' kW now', () => {
+  it("counts a VEN's loads by what its forecast expects over the window, and still sends it its loads' kW now", () => {
     // a draws 5 kW now, forecast to draw 20% less over the window: 4 kW expected; b's loads count as they draw
     const vens = [
       { venId: 'a', loads: [{ priority: 3, kw: 5 }], factor: 0.8 },
-      { venId: 'b', loads: [{ priority: 3, kw: 4 }, { priority: 3, kw: 1 }] },
+      {
+        venId: 'b',
+        loads: [
+          { priority: 3, kw: 4 },
+          { priority: 3, kw: 1 },
+        ],
+      },
     ];
     expect(allocateShed(8, vens)).toEqual({
-      allocations: [{ venId: 'a', shed_kw: 5, expected_kw: 4 }, { venId: 'b', shed_kw: 4 }],
+      allocations: [
+        { venId: 'a', shed_kw: 5, expected_kw: 4 },
+        { venId: 'b', shed_kw: 4 },
+      ],
       allocated_kw: 8,
       shortfall_kw: 0,
     });
     expect(shedBy(vens, allocateShed(8, vens).allocations)).toEqual([5, 4]);
     // by the loads now: 5 + 1, b's 4 kW would overshoot by 2: the window would see 4 + 1 = 5 kW shed of 8
-    expect(allocateShed(8, vens.map(({ factor, ...v }) => v))).toMatchObject({ allocated_kw: 6, shortfall_kw: 2 });
+    expect(
+      allocateShed(
+        8,
+        vens.map(({ factor, ...v }) => v),
+      ),
+    ).toMatchObject({ allocated_kw: 6, shortfall_kw: 2 });
   });
 
   it('on random fleets, some VENs with forecast factors: each VEN sheds exactly what it is sent, the fleet lands within 10% when it can cover the request (with factors: in 99% of the fleets)', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     let misses = 0;
     for (let run = 0; run < 600; run++) {
       const withFactors = run % 2 === 1;
       const candidates = Array.from({ length: 3 + Math.floor(rand() * 30) }, (_, i) => ({
         venId: `v${String(i).padStart(2, '0')}`,
-        loads: Array.from({ length: 1 + Math.floor(rand() * 8) }, () => ({ priority: Math.floor(rand() * 6), kw: Math.round(0.2 + rand() * 7_000) / 1000 })),
+        loads: Array.from({ length: 1 + Math.floor(rand() * 8) }, () => ({
+          priority: Math.floor(rand() * 6),
+          kw: Math.round(0.2 + rand() * 7_000) / 1000,
+        })),
         ...(withFactors && rand() < 0.7 && { factor: 0.8 + rand() * 0.4 }),
       }));
       /** What a VEN's load is expected to give over the window. */
@@ -121,14 +178,18 @@ describe('allocateShed', () => {
     }
     expect(misses).toBeLessThanOrEqual(3);
   });
-
 });
 
 describe('shedCapability', () => {
-  const metering = (over: Record<string, unknown>) => meteringSchema.parse({ venId: 'v', timestamp: 1729700000, usedPowerKw: 1, ...over });
+  const metering = (over: Record<string, unknown>) =>
+    meteringSchema.parse({ venId: 'v', timestamp: 1729700000, usedPowerKw: 1, ...over });
 
   it('gives what the seed-001 metering can shed: the HVAC draw, not its capability', () => {
-    expect(shedCapability(meteringSchema.parse(fixture('seed-001-metering')))).toEqual({ availableShedKw: 2.1, shedTiers: [{ priority: 2, kw: 2.1 }], shedLoads: [{ priority: 2, kw: 2.1 }] });
+    expect(shedCapability(meteringSchema.parse(fixture('seed-001-metering')))).toEqual({
+      availableShedKw: 2.1,
+      shedTiers: [{ priority: 2, kw: 2.1 }],
+      shedLoads: [{ priority: 2, kw: 2.1 }],
+    });
   });
 
   it('never counts critical loads, whether the load or its circuit says so', () => {
@@ -140,7 +201,11 @@ describe('shedCapability', () => {
         { loadId: 'ev', currentPowerKw: 6, shedCapabilityKw: 4, enabled: true, priority: 5 },
       ],
     });
-    expect(shedCapability(m)).toEqual({ availableShedKw: 4, shedTiers: [{ priority: 5, kw: 4 }], shedLoads: [{ priority: 5, kw: 4 }] });
+    expect(shedCapability(m)).toEqual({
+      availableShedKw: 4,
+      shedTiers: [{ priority: 5, kw: 4 }],
+      shedLoads: [{ priority: 5, kw: 4 }],
+    });
   });
 
   it('lists each load on its own in the order the VEN sheds them, beside the tiers', () => {
@@ -154,8 +219,16 @@ describe('shedCapability', () => {
     });
     expect(shedCapability(m)).toEqual({
       availableShedKw: 10.5,
-      shedTiers: [{ priority: 5, kw: 6 }, { priority: 3, kw: 4.5 }],
-      shedLoads: [{ priority: 5, kw: 6 }, { priority: 3, kw: 2.5 }, { priority: 3, kw: 1 }, { priority: 3, kw: 1 }],
+      shedTiers: [
+        { priority: 5, kw: 6 },
+        { priority: 3, kw: 4.5 },
+      ],
+      shedLoads: [
+        { priority: 5, kw: 6 },
+        { priority: 3, kw: 2.5 },
+        { priority: 3, kw: 1 },
+        { priority: 3, kw: 1 },
+      ],
     });
   });
 
@@ -168,6 +241,10 @@ describe('shedCapability', () => {
       ],
       loads: [{ loadId: 'pool', currentPowerKw: 1.5, enabled: true, priority: 4 }],
     });
-    expect(shedCapability(m)).toEqual({ availableShedKw: 2, shedTiers: [{ priority: 0, kw: 2 }], shedLoads: [{ priority: 0, kw: 2 }] });
+    expect(shedCapability(m)).toEqual({
+      availableShedKw: 2,
+      shedTiers: [{ priority: 0, kw: 2 }],
+      shedLoads: [{ priority: 0, kw: 2 }],
+    });
   });
 });

@@ -22,13 +22,19 @@ const iso = (s: number) => new Date(s * 1000).toISOString();
 describe('windows and limits', () => {
   it('reads the last 24 hours by default', async () => {
     const res = await telemetry('');
-    expect(res.body.items.map((i: { timestamp: string }) => i.timestamp)).toEqual([iso(now - 3600), iso(now - 23 * 3600)]);
+    expect(res.body.items.map((i: { timestamp: string }) => i.timestamp)).toEqual([
+      iso(now - 3600),
+      iso(now - 23 * 3600),
+    ]);
   });
 
   it('takes a window of exactly 31 days and refuses a second more, naming start', async () => {
     const end = now;
     expect((await telemetry(`?start=${end - 31 * 86_400}&end=${end}`)).body.items).toHaveLength(3);
-    expect(await telemetry(`?start=${end - 31 * 86_400 - 1}&end=${end}`)).toMatchObject({ status: 400, body: { field: 'start' } });
+    expect(await telemetry(`?start=${end - 31 * 86_400 - 1}&end=${end}`)).toMatchObject({
+      status: 400,
+      body: { field: 'start' },
+    });
     expect(await telemetry(`?start=${end}&end=${end - 1}`)).toMatchObject({ status: 400, body: { field: 'start' } });
   });
 

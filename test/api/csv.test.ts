@@ -20,6 +20,11 @@ describe('csv', () => {
   });
 
   it('writes null as empty, booleans and numbers as text, rows ending in CRLF', () => {
-    expect(toCsv([['a', null, true, 0.1], ['x,y', 2, false, null]])).toBe('a,,true,0.1\r\n"x,y",2,false,\r\n');
+    expect(
+      toCsv([
+        ['a', null, true, 0.1],
+        ['x,y', 2, false, null],
+      ]),
+    ).toBe('a,,true,0.1\r\n"x,y",2,false,\r\n');
   });
 });

@@ -31,7 +31,12 @@ async function deliver(topic: string, body: unknown, clientId: string, writtenAt
 }
 
 const meter = (venId: string, ks: number[], writtenAt: number) =>
-  deliver(topics.metering, ks.length === 1 ? sample(venId, at(ks[0]!)) : { venId, batch: ks.map((k) => sample(venId, at(k))) }, venId, writtenAt);
+  deliver(
+    topics.metering,
+    ks.length === 1 ? sample(venId, at(ks[0]!)) : { venId, batch: ks.map((k) => sample(venId, at(k))) },
+    venId,
+    writtenAt,
+  );
 
 /** Slots left out of the on-time history: a six-slot gap, one lone slot (exactly two intervals: no gap), three slots. */
 const missing = (k: number) => (k >= 50 && k < 56) || k === 200 || (k >= 300 && k < 303);
@@ -57,7 +62,14 @@ beforeAll(async () => {
   await deliver(topics.winterRiverStatus('pdu_a'), fixtureText('seed-003-winter-river-status'), 'pdu_a');
   assetFirst = Math.floor(Date.now() / 1000) - 120;
   for (const t of [assetFirst, assetFirst + 60, assetFirst + 120]) {
-    const doc = { gatewayId: 'gw-a', site_id: 'site-a', timestamp: t, mw: 1, mw_setpoint: 1, assets: [{ asset_id: 'a-bess-1', site_id: 'site-a', mw: 1, online: true }] };
+    const doc = {
+      gatewayId: 'gw-a',
+      site_id: 'site-a',
+      timestamp: t,
+      mw: 1,
+      mw_setpoint: 1,
+      assets: [{ asset_id: 'a-bess-1', site_id: 'site-a', mw: 1, online: true }],
+    };
     await deliver(topics.derTelemetry('gw-a'), doc, 'gw-a');
   }
 }, 240_000);
@@ -107,10 +119,27 @@ describe('GET /api/data-quality/{nodeId}', () => {
 
   it('reads DER assets from their series and Winter River nodes from theirs, heard or not', async () => {
     const asset = (await stack.api(`/api/data-quality/a-bess-1?from=${assetFirst - 30}&to=${assetFirst + 150}`)).body;
-    expect(asset).toMatchObject({ nodeId: 'a-bess-1', kind: 'asset', expected_interval_sec: 60, received: 3, gaps: [] });
-    expect((await stack.api('/api/data-quality/pdu_a')).body).toMatchObject({ kind: 'winter-river', received: 1, quiet: false });
+    expect(asset).toMatchObject({
+      nodeId: 'a-bess-1',
+      kind: 'asset',
+      expected_interval_sec: 60,
+      received: 3,
+      gaps: [],
+    });
+    expect((await stack.api('/api/data-quality/pdu_a')).body).toMatchObject({
+      kind: 'winter-river',
+      received: 1,
+      quiet: false,
+    });
     const silent = (await stack.api('/api/data-quality/srv_a')).body;
-    expect(silent).toMatchObject({ kind: 'winter-river', received: 0, completeness_pct: 0, quiet: true, online: false, last_seen: null });
+    expect(silent).toMatchObject({
+      kind: 'winter-river',
+      received: 0,
+      completeness_pct: 0,
+      quiet: true,
+      online: false,
+      last_seen: null,
+    });
     expect((await stack.api('/api/data-quality/nobody')).status).toBe(404);
   });
 
@@ -138,13 +167,17 @@ describe('GET /api/data-quality (the fleet)', () => {
     expect(first.quiet).toContain('ven-dq-1');
     expect(first.quiet).not.toContain('ven-dq-2');
     const items = [...first.items];
-    for (let next = first.next; next; ) {
+    for (let next = first.next; next;) {
       const page = (await stack.api(`/api/data-quality?limit=2&next=${next}`)).body;
       items.push(...page.items);
       next = page.next;
     }
     expect(items.length).toBe(first.devices);
-    expect(items.slice(2, 5).map((i) => [i.nodeId, i.kind])).toEqual([['a-bess-1', 'asset'], ['a-bess-2', 'asset'], ['b-bess-1', 'asset']]);
+    expect(items.slice(2, 5).map((i) => [i.nodeId, i.kind])).toEqual([
+      ['a-bess-1', 'asset'],
+      ['a-bess-2', 'asset'],
+      ['b-bess-1', 'asset'],
+    ]);
     expect(items.find((i) => i.nodeId === 'pdu_a')).toMatchObject({ kind: 'winter-river', quiet: false });
     expect(first.quiet).toEqual(items.filter((i) => i.quiet).map((i) => i.nodeId));
     const sum = (key: string) => items.reduce((s, i) => s + i[key], 0);
@@ -153,26 +186,58 @@ describe('GET /api/data-quality (the fleet)', () => {
 });
 
 describe('GET /api/telemetry/{nodeId}/latest and /api/realtime/portfolio', () => {
-  it('gives a node\'s newest sample with its time and whether it is online', async () => {
+  it("gives a node's newest sample with its time and whether it is online", async () => {
     const ven = (await stack.api('/api/telemetry/ven-dq-2/latest')).body;
     expect(ven).toMatchObject({ nodeId: 'ven-dq-2', kind: 'ven', online: true, values: { usedPowerKw: 8.2 } });
     // the backfilled slots are older: the newest stays slot 425
-    expect((await stack.api('/api/telemetry/ven-dq-1/latest')).body).toMatchObject({ time: iso(at(425)), online: false });
-    expect((await stack.api('/api/telemetry/a-bess-1/latest')).body).toMatchObject({ kind: 'asset', values: { mw: 1, online: true } });
-    expect((await stack.api('/api/telemetry/pdu_a/latest')).body).toMatchObject({ kind: 'winter-river', values: { status: 'ok', power_kw: 6 } });
-    expect((await stack.api('/api/telemetry/srv_a/latest')).body).toMatchObject({ time: null, online: false, values: null });
+    expect((await stack.api('/api/telemetry/ven-dq-1/latest')).body).toMatchObject({
+      time: iso(at(425)),
+      online: false,
+    });
+    expect((await stack.api('/api/telemetry/a-bess-1/latest')).body).toMatchObject({
+      kind: 'asset',
+      values: { mw: 1, online: true },
+    });
+    expect((await stack.api('/api/telemetry/pdu_a/latest')).body).toMatchObject({
+      kind: 'winter-river',
+      values: { status: 'ok', power_kw: 6 },
+    });
+    expect((await stack.api('/api/telemetry/srv_a/latest')).body).toMatchObject({
+      time: null,
+      online: false,
+      values: null,
+    });
   });
 
   it('totals the fleet now from the registry and the inventory', async () => {
     const res = await stack.api('/api/realtime/portfolio');
-    expect(res.body).toMatchObject({ vens: { total: 2, online: 1 }, assets: { total: 3 }, load_kw: 8.2, sheddable_kw: 2.1, generation_kw: 0 });
-    expect(Object.keys(res.body)).toEqual(['time', 'vens', 'assets', 'load_kw', 'sheddable_kw', 'generation_kw', 'mean_soc_pct']);
+    expect(res.body).toMatchObject({
+      vens: { total: 2, online: 1 },
+      assets: { total: 3 },
+      load_kw: 8.2,
+      sheddable_kw: 2.1,
+      generation_kw: 0,
+    });
+    expect(Object.keys(res.body)).toEqual([
+      'time',
+      'vens',
+      'assets',
+      'load_kw',
+      'sheddable_kw',
+      'generation_kw',
+      'mean_soc_pct',
+    ]);
   });
 });
 
 describe('roles', () => {
   it('lets a viewer read every data-quality route and refuses a caller without a token', async () => {
-    for (const path of ['/api/data-quality/ven-dq-2', '/api/data-quality', '/api/telemetry/ven-dq-2/latest', '/api/realtime/portfolio']) {
+    for (const path of [
+      '/api/data-quality/ven-dq-2',
+      '/api/data-quality',
+      '/api/telemetry/ven-dq-2/latest',
+      '/api/realtime/portfolio',
+    ]) {
       expect((await stack.api(path, { token: stack.config.tokens.viewer })).status).toBe(200);
       expect((await stack.api(path, { token: null })).status).toBe(401);
     }

@@ -17,16 +17,37 @@ const site = (id: string) => inventory.sites.find((s) => s.site_id === id)!;
 
 describe('routeDispatch', () => {
   it('clamps an asset setpoint to its own limits, both ways', () => {
-    expect(routeDispatch(5, { asset: asset('a-bess-2') })).toEqual({ gateway: 'gw-a', target: { asset_id: 'a-bess-2' }, mw_requested: 5, mw_sent: 2, clamped: true });
+    expect(routeDispatch(5, { asset: asset('a-bess-2') })).toEqual({
+      gateway: 'gw-a',
+      target: { asset_id: 'a-bess-2' },
+      mw_requested: 5,
+      mw_sent: 2,
+      clamped: true,
+    });
     expect(routeDispatch(-5, { asset: asset('a-bess-2') })).toMatchObject({ mw_sent: -1, clamped: true });
     expect(routeDispatch(1.25, { asset: asset('a-bess-2') })).toMatchObject({ mw_sent: 1.25, clamped: false });
   });
 
   it('clamps a site setpoint to the sums of its assets and routes it to the site gateway', () => {
-    expect(site('site-a')).toMatchObject({ min_mw: -5, max_mw: 6, capacity_mw: 6, asset_ids: ['a-bess-1', 'a-bess-2'] });
-    expect(routeDispatch(10, { site: site('site-a') })).toEqual({ gateway: 'gw-a', target: { site_id: 'site-a' }, mw_requested: 10, mw_sent: 6, clamped: true });
+    expect(site('site-a')).toMatchObject({
+      min_mw: -5,
+      max_mw: 6,
+      capacity_mw: 6,
+      asset_ids: ['a-bess-1', 'a-bess-2'],
+    });
+    expect(routeDispatch(10, { site: site('site-a') })).toEqual({
+      gateway: 'gw-a',
+      target: { site_id: 'site-a' },
+      mw_requested: 10,
+      mw_sent: 6,
+      clamped: true,
+    });
     expect(routeDispatch(-10, { site: site('site-a') })).toMatchObject({ mw_sent: -5 });
-    expect(routeDispatch(0.5, { site: site('site-b') })).toMatchObject({ gateway: 'gw-silent', mw_sent: 0.5, clamped: false });
+    expect(routeDispatch(0.5, { site: site('site-b') })).toMatchObject({
+      gateway: 'gw-silent',
+      mw_sent: 0.5,
+      clamped: false,
+    });
   });
 
   it('rounds to the kW', () => {
@@ -36,12 +57,20 @@ describe('routeDispatch', () => {
 
 describe('parseInventory', () => {
   it("reads the gateway agent's own example, one format for both sides", () => {
-    const example = parseInventory(readFileSync(new URL('../../device/inventory.example.yaml', import.meta.url), 'utf8'));
+    const example = parseInventory(
+      readFileSync(new URL('../../device/inventory.example.yaml', import.meta.url), 'utf8'),
+    );
     expect(example).toMatchObject({
       ok: true,
       sites: [
         { site_id: 'site-gt', gateway: 'gw-site-gt', asset_ids: ['gt-bess-a', 'gt-bess-b', 'gt-bess-c'] },
-        { site_id: 'site-mx', gateway: 'gw-site-mx', asset_ids: ['mx-bess-1', 'mx-ev-1', 'mx-pv-1', 'mx-wind-1'], min_mw: -5.2, max_mw: 11.5 },
+        {
+          site_id: 'site-mx',
+          gateway: 'gw-site-mx',
+          asset_ids: ['mx-bess-1', 'mx-ev-1', 'mx-pv-1', 'mx-wind-1'],
+          min_mw: -5.2,
+          max_mw: 11.5,
+        },
       ],
     });
   });
@@ -55,9 +84,15 @@ describe('parseInventory', () => {
       [`${site}assets:\n  - { asset_id: a, site_id: t, capacity_mw: 1, min_mw: -1, max_mw: 1 }`, 'assets.0.site_id'],
       [`${site}assets:\n  - { asset_id: a, site_id: s, capacity_mw: 1, min_mw: 2, max_mw: 1 }`, 'assets.0.min_mw'],
       [`${site}assets:\n  - { asset_id: a, site_id: s, min_mw: -1, max_mw: 1 }`, 'assets.0.capacity_mw'],
-      [`${site}assets:\n  - { asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }\n  - { asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }`, 'assets.1.asset_id'],
+      [
+        `${site}assets:\n  - { asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }\n  - { asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }`,
+        'assets.1.asset_id',
+      ],
       [site, 'sites.0.assets'],
-      ['sites:\n  - site_id: s\n    assets: [{ asset_id: a, capacity_mw: 1, min_mw: -1, max_mw: 1 }]', 'sites.0.gateway_id'],
+      [
+        'sites:\n  - site_id: s\n    assets: [{ asset_id: a, capacity_mw: 1, min_mw: -1, max_mw: 1 }]',
+        'sites.0.gateway_id',
+      ],
     ];
     for (const [text, field] of cases) expect(parseInventory(text), text).toMatchObject({ ok: false, field });
   });
@@ -65,7 +100,11 @@ describe('parseInventory', () => {
 
 describe('expireCommands', () => {
   it('times out only what is still sent, so an ACK that got there first wins', async () => {
-    const status = new Map<string, string>([['a', 'sent'], ['b', 'acked'], ['c', 'sent']]);
+    const status = new Map<string, string>([
+      ['a', 'sent'],
+      ['b', 'acked'],
+      ['c', 'sent'],
+    ]);
     const due = ['a', 'b', 'c'];
     const store = {
       listDue: async (_now: number, page: { limit: number; next?: string }) => {

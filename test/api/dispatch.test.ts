@@ -21,8 +21,22 @@ beforeAll(async () => {
     const command = JSON.parse(new TextDecoder().decode(payload));
     gateway.received.push({ topic, payload: JSON.stringify(command) });
     if (silent || command.op !== 'dispatch') return;
-    const split = command.site_id ? [{ asset_id: 'a-bess-1', mw: 4 }, { asset_id: 'a-bess-2', mw: command.mw - 4 }] : [{ asset_id: command.asset_id, mw: command.mw }];
-    const ack = { op: 'dispatch', status: 'accepted', dispatch_id: command.dispatch_id, ...(command.site_id ? { site_id: command.site_id } : { asset_id: command.asset_id }), requested_mw: command.mw, split, ts: nowSec(), correlationId: command.correlationId };
+    const split = command.site_id
+      ? [
+          { asset_id: 'a-bess-1', mw: 4 },
+          { asset_id: 'a-bess-2', mw: command.mw - 4 },
+        ]
+      : [{ asset_id: command.asset_id, mw: command.mw }];
+    const ack = {
+      op: 'dispatch',
+      status: 'accepted',
+      dispatch_id: command.dispatch_id,
+      ...(command.site_id ? { site_id: command.site_id } : { asset_id: command.asset_id }),
+      requested_mw: command.mw,
+      split,
+      ts: nowSec(),
+      correlationId: command.correlationId,
+    };
     gateway.publish(topics.ack('gw-a'), JSON.stringify(ack)).catch(() => undefined);
   });
 });
@@ -43,9 +57,47 @@ describe('GET /api/assets and /api/agents', () => {
     const res = await stack.api('/api/assets');
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([
-      { asset_id: 'a-bess-1', asset_name: 'A-BESS-1', asset_type: 'bess', site_id: 'site-a', site_name: 'Site A', gateway: 'gw-a', capacity_mw: 4, energy_mwh: 8, min_mw: -4, max_mw: 4, min_soc_pct: 0, max_soc_pct: 100 },
-      { asset_id: 'a-bess-2', asset_name: 'A-BESS-2', asset_type: 'bess', site_id: 'site-a', site_name: 'Site A', gateway: 'gw-a', capacity_mw: 2, energy_mwh: 4, min_mw: -1, max_mw: 2, min_soc_pct: 0, max_soc_pct: 100 },
-      { asset_id: 'b-bess-1', asset_name: 'b-bess-1', asset_type: 'bess', site_id: 'site-b', site_name: 'Site B', gateway: 'gw-silent', capacity_mw: 1, min_mw: -1, max_mw: 1, min_soc_pct: 0, max_soc_pct: 100 },
+      {
+        asset_id: 'a-bess-1',
+        asset_name: 'A-BESS-1',
+        asset_type: 'bess',
+        site_id: 'site-a',
+        site_name: 'Site A',
+        gateway: 'gw-a',
+        capacity_mw: 4,
+        energy_mwh: 8,
+        min_mw: -4,
+        max_mw: 4,
+        min_soc_pct: 0,
+        max_soc_pct: 100,
+      },
+      {
+        asset_id: 'a-bess-2',
+        asset_name: 'A-BESS-2',
+        asset_type: 'bess',
+        site_id: 'site-a',
+        site_name: 'Site A',
+        gateway: 'gw-a',
+        capacity_mw: 2,
+        energy_mwh: 4,
+        min_mw: -1,
+        max_mw: 2,
+        min_soc_pct: 0,
+        max_soc_pct: 100,
+      },
+      {
+        asset_id: 'b-bess-1',
+        asset_name: 'b-bess-1',
+        asset_type: 'bess',
+        site_id: 'site-b',
+        site_name: 'Site B',
+        gateway: 'gw-silent',
+        capacity_mw: 1,
+        min_mw: -1,
+        max_mw: 1,
+        min_soc_pct: 0,
+        max_soc_pct: 100,
+      },
     ]);
     const firstPage = await stack.api('/api/assets?limit=2');
     expect(firstPage.body.items).toHaveLength(2);
@@ -58,12 +110,36 @@ describe('GET /api/assets and /api/agents', () => {
   it('shows one row per asset with its gateway as peer and whether it is connected', async () => {
     const agents = await eventually(async () => {
       const res = await stack.api('/api/agents');
-      return res.body.items.find((a: { peer: string; connected: boolean }) => a.peer === 'gw-a' && a.connected) && res.body.items;
+      return (
+        res.body.items.find((a: { peer: string; connected: boolean }) => a.peer === 'gw-a' && a.connected) &&
+        res.body.items
+      );
     });
     expect(agents).toEqual([
-      expect.objectContaining({ asset_id: 'a-bess-1', asset_name: 'A-BESS-1', site_id: 'site-a', site_name: 'Site A', peer: 'gw-a', connected: true }),
-      expect.objectContaining({ asset_id: 'a-bess-2', peer: 'gw-a', connected: true, sessions: [expect.objectContaining({ peer: '127.0.0.1', connected_at: expect.any(String) })] }),
-      { asset_id: 'b-bess-1', asset_name: 'b-bess-1', site_id: 'site-b', site_name: 'Site B', peer: 'gw-silent', connected: false, last_seen: null, sessions: [] },
+      expect.objectContaining({
+        asset_id: 'a-bess-1',
+        asset_name: 'A-BESS-1',
+        site_id: 'site-a',
+        site_name: 'Site A',
+        peer: 'gw-a',
+        connected: true,
+      }),
+      expect.objectContaining({
+        asset_id: 'a-bess-2',
+        peer: 'gw-a',
+        connected: true,
+        sessions: [expect.objectContaining({ peer: '127.0.0.1', connected_at: expect.any(String) })],
+      }),
+      {
+        asset_id: 'b-bess-1',
+        asset_name: 'b-bess-1',
+        site_id: 'site-b',
+        site_name: 'Site B',
+        peer: 'gw-silent',
+        connected: false,
+        last_seen: null,
+        sessions: [],
+      },
     ]);
     expect((await stack.api('/api/agents', { token: null })).status).toBe(401);
   });
@@ -73,12 +149,20 @@ describe('POST /dispatch', () => {
   it('clamps a site setpoint to the sum of its assets, reaches the gateway, and shows the ACKed split', async () => {
     const res = await stack.api('/dispatch', post({ site_id: 'site-a', mw: 10 }));
     expect(res.status).toBe(202);
-    expect(res.body).toMatchObject({ status: 'sent', mw_requested: 10, mw_sent: 6, site_id: 'site-a', gateway: 'gw-a' });
+    expect(res.body).toMatchObject({
+      status: 'sent',
+      mw_requested: 10,
+      mw_sent: 6,
+      site_id: 'site-a',
+      gateway: 'gw-a',
+    });
     const { dispatch_id: id, correlationId } = res.body;
     expect(correlationId).toBe(id);
 
     const command = await eventually(async () => gateway.received.find((m) => m.payload.includes(id)));
-    expect(command.payload).toBe(JSON.stringify({ op: 'dispatch', dispatch_id: id, site_id: 'site-a', mw: 6, correlationId }));
+    expect(command.payload).toBe(
+      JSON.stringify({ op: 'dispatch', dispatch_id: id, site_id: 'site-a', mw: 6, correlationId }),
+    );
 
     const done = await dispatchStatus(id, 'acked');
     expect(done).toMatchObject({
@@ -87,7 +171,10 @@ describe('POST /dispatch', () => {
       gateway: 'gw-a',
       mw_requested: 10,
       mw_sent: 6,
-      split: [{ asset_id: 'a-bess-1', mw: 4 }, { asset_id: 'a-bess-2', mw: 2 }],
+      split: [
+        { asset_id: 'a-bess-1', mw: 4 },
+        { asset_id: 'a-bess-2', mw: 2 },
+      ],
     });
     expect(done.latency_ms).toBeGreaterThanOrEqual(0);
     expect(done.completedAt).not.toBeNull();
@@ -97,11 +184,27 @@ describe('POST /dispatch', () => {
 
   it('lets asset_id win over site_id and clamps to the asset limits (negative = charge)', async () => {
     const res = await stack.api('/dispatch', post({ asset_id: 'a-bess-2', site_id: 'site-b', mw: -3 }));
-    expect(res.body).toMatchObject({ status: 'sent', asset_id: 'a-bess-2', gateway: 'gw-a', mw_requested: -3, mw_sent: -1 });
+    expect(res.body).toMatchObject({
+      status: 'sent',
+      asset_id: 'a-bess-2',
+      gateway: 'gw-a',
+      mw_requested: -3,
+      mw_sent: -1,
+    });
     expect(res.body).not.toHaveProperty('site_id');
-    const command = await eventually(async () => gateway.received.find((m) => m.payload.includes(res.body.dispatch_id)));
-    expect(JSON.parse(command.payload)).toEqual({ op: 'dispatch', dispatch_id: res.body.dispatch_id, asset_id: 'a-bess-2', mw: -1, correlationId: res.body.correlationId });
-    expect(await dispatchStatus(res.body.dispatch_id, 'acked')).toMatchObject({ split: [{ asset_id: 'a-bess-2', mw: -1 }] });
+    const command = await eventually(async () =>
+      gateway.received.find((m) => m.payload.includes(res.body.dispatch_id)),
+    );
+    expect(JSON.parse(command.payload)).toEqual({
+      op: 'dispatch',
+      dispatch_id: res.body.dispatch_id,
+      asset_id: 'a-bess-2',
+      mw: -1,
+      correlationId: res.body.correlationId,
+    });
+    expect(await dispatchStatus(res.body.dispatch_id, 'acked')).toMatchObject({
+      split: [{ asset_id: 'a-bess-2', mw: -1 }],
+    });
   });
 
   it('ends timed-out when the gateway never answers, and a late ACK does not overwrite it', async () => {
@@ -114,17 +217,35 @@ describe('POST /dispatch', () => {
     expect(timedOut.completedAt).not.toBeNull();
     // the gateway's ledger: the dispatch sent, then its time-out (appended by the sweep just after it marks the command)
     const ledger = await eventually(async () => {
-      const items = (await stack.api('/api/transactions/gw-silent')).body.items.filter((e: { ref: string }) => e.ref === timedOut.correlationId);
+      const items = (await stack.api('/api/transactions/gw-silent')).body.items.filter(
+        (e: { ref: string }) => e.ref === timedOut.correlationId,
+      );
       return items.length === 2 && items;
     });
-    expect(ledger.map((e: { type: string; data: { status?: string } }) => [e.type, e.data.status])).toEqual([['command-outcome', 'timed-out'], ['dispatch', undefined]]);
+    expect(ledger.map((e: { type: string; data: { status?: string } }) => [e.type, e.data.status])).toEqual([
+      ['command-outcome', 'timed-out'],
+      ['dispatch', undefined],
+    ]);
 
     const late = await connectDevice(await stack.provision('gw-silent'), 'gw-silent');
     try {
-      await late.publish(topics.ack('gw-silent'), JSON.stringify({ op: 'dispatch', status: 'accepted', site_id: 'site-b', requested_mw: 0.5, split: [{ asset_id: 'b-bess-1', mw: 0.5 }], ts: nowSec(), correlationId: id }));
+      await late.publish(
+        topics.ack('gw-silent'),
+        JSON.stringify({
+          op: 'dispatch',
+          status: 'accepted',
+          site_id: 'site-b',
+          requested_mw: 0.5,
+          split: [{ asset_id: 'b-bess-1', mw: 0.5 }],
+          ts: nowSec(),
+          correlationId: id,
+        }),
+      );
       await eventually(async () => {
         const agents = await stack.api('/api/agents');
-        return agents.body.items.find((a: { asset_id: string; last_seen: string | null }) => a.asset_id === 'b-bess-1' && a.last_seen);
+        return agents.body.items.find(
+          (a: { asset_id: string; last_seen: string | null }) => a.asset_id === 'b-bess-1' && a.last_seen,
+        );
       });
       expect((await stack.api(`/api/dispatch/${id}`)).body).toMatchObject({ status: 'timed-out', split: [] });
     } finally {
@@ -151,7 +272,10 @@ describe('POST /dispatch', () => {
       ['[1,', 'body'],
     ];
     for (const [body, field] of cases) {
-      expect(await stack.api('/dispatch', post(body)), JSON.stringify(body)).toMatchObject({ status: 400, body: { field } });
+      expect(await stack.api('/dispatch', post(body)), JSON.stringify(body)).toMatchObject({
+        status: 400,
+        body: { field },
+      });
     }
     await new Promise((r) => setTimeout(r, 200));
     expect(gateway.received).toHaveLength(before);

@@ -27,7 +27,10 @@ const commandsTo = (device: TestDevice) => device.received.map((m) => JSON.parse
 
 describe('dry_run: true', () => {
   it('on send-event and restore answers the command and its topic, and publishes and records nothing', async () => {
-    const event = await stack.api(`/api/vens/${VEN}/send-event`, post({ shed_kw: 1, duration_sec: 60, event_id: 'evt-dry', dry_run: true }));
+    const event = await stack.api(
+      `/api/vens/${VEN}/send-event`,
+      post({ shed_kw: 1, duration_sec: 60, event_id: 'evt-dry', dry_run: true }),
+    );
     expect(event).toMatchObject({
       status: 200,
       body: {
@@ -35,13 +38,25 @@ describe('dry_run: true', () => {
         venId: VEN,
         online: true,
         topic: topics.command(VEN),
-        command: { op: 'event', event_id: 'evt-dry', shed_kw: 1, duration_sec: 60, data: { requestedReductionKw: 1, duration_s: 60 } },
+        command: {
+          op: 'event',
+          event_id: 'evt-dry',
+          shed_kw: 1,
+          duration_sec: 60,
+          data: { requestedReductionKw: 1, duration_s: 60 },
+        },
       },
     });
     expect(event.body.command).not.toHaveProperty('correlationId');
     const restore = await stack.api(`/api/vens/${VEN}/restore`, post({ dry_run: true }));
-    expect(restore).toMatchObject({ status: 200, body: { dry_run: true, venId: VEN, topic: topics.command(VEN), command: { op: 'restore' } } });
-    expect((await stack.api('/api/vens/nobody-here/send-event', post({ shed_kw: 1, duration_sec: 60, dry_run: true }))).status).toBe(404);
+    expect(restore).toMatchObject({
+      status: 200,
+      body: { dry_run: true, venId: VEN, topic: topics.command(VEN), command: { op: 'restore' } },
+    });
+    expect(
+      (await stack.api('/api/vens/nobody-here/send-event', post({ shed_kw: 1, duration_sec: 60, dry_run: true })))
+        .status,
+    ).toBe(404);
 
     // a real restore after them, with no body: the VEN gets it, and it is the only command it got (QoS 1, in order)
     const sent = await stack.api(`/api/vens/${VEN}/restore`, { method: 'POST' });
@@ -54,10 +69,19 @@ describe('dry_run: true', () => {
   });
 
   it('on a Winter River command answers the command and its topic, and publishes nothing', async () => {
-    const dry = await stack.api(`/api/winter-river/nodes/${NODE}/command`, post({ command: 'set_mode', params: { mode: 'island' }, dry_run: true }));
+    const dry = await stack.api(
+      `/api/winter-river/nodes/${NODE}/command`,
+      post({ command: 'set_mode', params: { mode: 'island' }, dry_run: true }),
+    );
     expect(dry).toMatchObject({
       status: 200,
-      body: { dry_run: true, nodeId: NODE, online: true, topic: topics.winterRiverCommand(NODE), command: { command: 'set_mode', params: { mode: 'island' } } },
+      body: {
+        dry_run: true,
+        nodeId: NODE,
+        online: true,
+        topic: topics.winterRiverCommand(NODE),
+        command: { command: 'set_mode', params: { mode: 'island' } },
+      },
     });
     const sent = await stack.api(`/api/winter-river/nodes/${NODE}/command`, post({ command: 'ping' }));
     expect(sent.status).toBe(202);
@@ -88,7 +112,10 @@ describe('strict bodies', () => {
     const before = ven.received.length + node.received.length;
     for (const extra of [{ bogus: 1 }, { dryRun: true }]) {
       const res = await stack.api(path, { method, body: JSON.stringify({ ...body, ...extra }) });
-      expect(res, `${method} ${path} ${JSON.stringify(extra)}`).toMatchObject({ status: 400, body: { error: 'ValidationError', field: Object.keys(extra)[0] } });
+      expect(res, `${method} ${path} ${JSON.stringify(extra)}`).toMatchObject({
+        status: 400,
+        body: { error: 'ValidationError', field: Object.keys(extra)[0] },
+      });
     }
     await new Promise((r) => setTimeout(r, 100));
     expect(ven.received.length + node.received.length).toBe(before);
@@ -100,12 +127,22 @@ describe('strict bodies', () => {
       [`/api/vens/${VEN}/restore`, {}],
       [`/api/winter-river/nodes/${NODE}/command`, { command: 'ping' }],
     ] as const) {
-      expect(await stack.api(path, post({ ...body, dry_run: 'yes' }))).toMatchObject({ status: 400, body: { field: 'dry_run' } });
+      expect(await stack.api(path, post({ ...body, dry_run: 'yes' }))).toMatchObject({
+        status: 400,
+        body: { field: 'dry_run' },
+      });
     }
   });
 
   it('names the body when a PATCH changes nothing', async () => {
-    expect((await stack.api('/api/metadata', post({ nodeId: 'strict-2', location: { lat: 1, lon: 1 }, capacity_kw: 1, technology: 'pv' }))).status).toBe(201);
+    expect(
+      (
+        await stack.api(
+          '/api/metadata',
+          post({ nodeId: 'strict-2', location: { lat: 1, lon: 1 }, capacity_kw: 1, technology: 'pv' }),
+        )
+      ).status,
+    ).toBe(201);
     expect(await stack.api('/api/metadata/strict-2', { method: 'PATCH', body: '{}' })).toMatchObject({
       status: 400,
       body: { field: 'body', message: 'body: at least one field to change' },

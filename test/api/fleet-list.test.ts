@@ -70,7 +70,9 @@ describe('POST /api/events with dry_run', () => {
     // its start and the name made from it are when it was planned: a moment apart
     Object.assign(plan, { start: rest.start, name: rest.name });
     expect(rest).toEqual(plan);
-    expect(allocations.map(({ venId, shed_kw }: { venId: string; shed_kw: number }) => ({ venId, shed_kw }))).toEqual(planned);
+    expect(allocations.map(({ venId, shed_kw }: { venId: string; shed_kw: number }) => ({ venId, shed_kw }))).toEqual(
+      planned,
+    );
     await eventually(async () => ven.received.length === 1);
   });
 
@@ -90,9 +92,26 @@ describe('POST /dispatch with dry_run', () => {
   it('answers 200 with the clamped setpoint and the gateway, and records and sends nothing', async () => {
     const res = await stack.api('/dispatch', post({ site_id: 'site-a', mw: 10, dry_run: true }));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ dry_run: true, site_id: 'site-a', gateway: 'gw-a', mw_requested: 10, mw_sent: 6, clamped: true });
-    const asset = await stack.api('/dispatch', post({ asset_id: 'a-bess-1', site_id: 'site-a', mw: -2, dry_run: true }));
-    expect(asset.body).toEqual({ dry_run: true, asset_id: 'a-bess-1', gateway: 'gw-a', mw_requested: -2, mw_sent: -2, clamped: false });
+    expect(res.body).toEqual({
+      dry_run: true,
+      site_id: 'site-a',
+      gateway: 'gw-a',
+      mw_requested: 10,
+      mw_sent: 6,
+      clamped: true,
+    });
+    const asset = await stack.api(
+      '/dispatch',
+      post({ asset_id: 'a-bess-1', site_id: 'site-a', mw: -2, dry_run: true }),
+    );
+    expect(asset.body).toEqual({
+      dry_run: true,
+      asset_id: 'a-bess-1',
+      gateway: 'gw-a',
+      mw_requested: -2,
+      mw_sent: -2,
+      clamped: false,
+    });
     expect((await stack.api('/dispatch', post({ asset_id: 'nope', mw: 1, dry_run: true }))).status).toBe(404);
     await new Promise((r) => setTimeout(r, 300));
     expect(gateway.received).toEqual([]);

@@ -82,7 +82,8 @@ const sameTypeDaysBack = (ms: number) => {
 };
 
 /** Ends the VENs' part in the events before (each VEN is committed to one event at a time): the operator's restore. */
-const restore = (...ids: string[]) => Promise.all(ids.map(async (id) => expect((await stack.api(`/api/vens/${id}/restore`, post({}))).status).toBe(202)));
+const restore = (...ids: string[]) =>
+  Promise.all(ids.map(async (id) => expect((await stack.api(`/api/vens/${id}/restore`, post({}))).status).toBe(202)));
 
 const commandFor = (venId: string, correlationId: string) =>
   eventually(async () => vens[venId]!.received.find((m) => m.payload.includes(correlationId)));
@@ -90,7 +91,18 @@ const commandFor = (venId: string, correlationId: string) =>
 describe('the registry summary', () => {
   it('carries the sheddable kW per VEN, without critical or disabled loads', async () => {
     const latest = async (id: string) => (await stack.api(`/api/vens/${id}`)).body.latest;
-    expect(await latest('ven-f1')).toMatchObject({ availableShedKw: 4.5, shedTiers: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], shedLoads: [{ priority: 4, kw: 1.5 }, { priority: 2, kw: 3 }], source: 'mqtt' });
+    expect(await latest('ven-f1')).toMatchObject({
+      availableShedKw: 4.5,
+      shedTiers: [
+        { priority: 4, kw: 1.5 },
+        { priority: 2, kw: 3 },
+      ],
+      shedLoads: [
+        { priority: 4, kw: 1.5 },
+        { priority: 2, kw: 3 },
+      ],
+      source: 'mqtt',
+    });
     expect(await latest('ven-f2')).toMatchObject({ availableShedKw: 6, shedTiers: [{ priority: 5, kw: 6 }] });
     expect(await latest('ven-f3')).toMatchObject({ availableShedKw: 2, shedTiers: [{ priority: 0, kw: 2 }] });
   });
@@ -100,7 +112,13 @@ describe('GET /api/portfolio', () => {
   it('totals the online fleet', async () => {
     const res = await stack.api('/api/portfolio');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ vens: { total: 3, online: 3 }, used_kw: 29.5, shed_kw: 0, available_shed_kw: 12.5, bess: null });
+    expect(res.body).toMatchObject({
+      vens: { total: 3, online: 3 },
+      used_kw: 29.5,
+      shed_kw: 0,
+      available_shed_kw: 12.5,
+      bess: null,
+    });
     expect((await stack.api('/api/portfolio', { token: null })).status).toBe(401);
   });
 });
@@ -138,7 +156,10 @@ describe('POST /api/events', () => {
 
   it('reports the shortfall when the fleet cannot shed that much, critical loads never counted', async () => {
     await restore('ven-f1', 'ven-f2', 'ven-f3');
-    const res = await stack.api('/api/events', post({ shed_kw: 20, duration_sec: 60, ven_ids: ['ven-f3', 'ven-f1', 'ven-f2'] }));
+    const res = await stack.api(
+      '/api/events',
+      post({ shed_kw: 20, duration_sec: 60, ven_ids: ['ven-f3', 'ven-f1', 'ven-f2'] }),
+    );
     expect(res.body).toMatchObject({
       allocated_kw: 12.5,
       shortfall_kw: 7.5,
@@ -153,18 +174,33 @@ describe('POST /api/events', () => {
   it('reports requested vs acknowledged vs measured shed, with a 10-in-10 style baseline', async () => {
     await restore('ven-f1', 'ven-f2', 'ven-f3');
     const res = await stack.api('/api/events', post({ shed_kw: 6, duration_sec: 3600, ven_ids: ['ven-f1', 'ven-f2'] }));
-    const { eventId, allocations } = res.body as { eventId: string; allocations: { venId: string; shed_kw: number; correlationId: string }[] };
+    const { eventId, allocations } = res.body as {
+      eventId: string;
+      allocations: { venId: string; shed_kw: number; correlationId: string }[];
+    };
     expect(allocations.map((a) => [a.venId, a.shed_kw])).toEqual([['ven-f2', 6]]);
     const [a] = allocations;
     await commandFor('ven-f2', a!.correlationId);
     await vens['ven-f2']!.publish(
       topics.ack('ven-f2'),
-      JSON.stringify({ op: 'event', status: 'accepted', event_id: eventId, requested_shed_kw: 6, actual_shed_kw: 6, circuits_curtailed: [{ loadId: 'ev', shedKw: 6 }], ts: nowSec(), correlationId: a!.correlationId }),
+      JSON.stringify({
+        op: 'event',
+        status: 'accepted',
+        event_id: eventId,
+        requested_shed_kw: 6,
+        actual_shed_kw: 6,
+        circuits_curtailed: [{ loadId: 'ev', shedKw: 6 }],
+        ts: nowSec(),
+        correlationId: a!.correlationId,
+      }),
     );
     // During the event, ven-f2 reports its load and its own baseline (no history: the payload baseline is used).
     const during = Math.ceil(Date.now() / 1000);
     await vens['ven-f2']!.publish(topics.metering, JSON.stringify(f2(during, 2.5, { eventId, baselinePowerKw: 8.5 })));
-    await vens['ven-f2']!.publish(topics.metering, JSON.stringify(f2(during + 0.5, 1.5, { eventId, baselinePowerKw: 7.5 })));
+    await vens['ven-f2']!.publish(
+      topics.metering,
+      JSON.stringify(f2(during + 0.5, 1.5, { eventId, baselinePowerKw: 7.5 })),
+    );
     await stack.settle();
     await eventually(async () => Date.now() > (during + 0.6) * 1000);
 
@@ -181,7 +217,17 @@ describe('POST /api/events', () => {
       acknowledged_kw: 6,
       measured_shed_kw: 6,
       vens: [
-        { venId: 'ven-f2', shed_kw: 6, status: 'acked', actual_shed_kw: 6, metered_kw: 2, baseline_kw: 8, baseline_source: 'payload', measured_shed_kw: 6, samples: 2 },
+        {
+          venId: 'ven-f2',
+          shed_kw: 6,
+          status: 'acked',
+          actual_shed_kw: 6,
+          metered_kw: 2,
+          baseline_kw: 8,
+          baseline_source: 'payload',
+          measured_shed_kw: 6,
+          samples: 2,
+        },
       ],
     });
   });
@@ -191,7 +237,8 @@ describe('POST /api/events', () => {
     const res = await stack.api('/api/events', post({ shed_kw: 1, duration_sec: 600, ven_ids: ['ven-f1'] }));
     const { eventId } = res.body;
     const t = Math.ceil(Date.now() / 1000);
-    const f1Metering = (ts: number, kw: number, extra = {}) => vens['ven-f1']!.publish(topics.metering, JSON.stringify(f1(ts, kw, extra)));
+    const f1Metering = (ts: number, kw: number, extra = {}) =>
+      vens['ven-f1']!.publish(topics.metering, JSON.stringify(f1(ts, kw, extra)));
     // The same window on the last day of today's type (weekday or weekend): 14 and 16 kW; a day before it, one
     // sample of another event there, so that day must not count.
     const [back, older] = sameTypeDaysBack(t * 1000);
@@ -209,8 +256,19 @@ describe('POST /api/events', () => {
       return r.body.vens[0].samples > 0 && r.body;
     });
     // That day's window (15 kW on average; the event day left out) is the baseline, not the payload's 99 kW.
-    expect(report.vens[0]).toMatchObject({ venId: 'ven-f1', baseline_source: 'history', baseline_days: 1, baseline_kw: 15, metered_kw: 11, measured_shed_kw: 4 });
-    expect(report.vens[0].baseline).toEqual({ method: '1-of-10', days: [new Date((t - back! * DAY) * 1000).toISOString().slice(0, 10)], adjustment: null });
+    expect(report.vens[0]).toMatchObject({
+      venId: 'ven-f1',
+      baseline_source: 'history',
+      baseline_days: 1,
+      baseline_kw: 15,
+      metered_kw: 11,
+      measured_shed_kw: 4,
+    });
+    expect(report.vens[0].baseline).toEqual({
+      method: '1-of-10',
+      days: [new Date((t - back! * DAY) * 1000).toISOString().slice(0, 10)],
+      adjustment: null,
+    });
   });
 
   it('answers 400 naming the field, 404 for an unknown VEN or event, 401 without the token', async () => {
@@ -223,11 +281,18 @@ describe('POST /api/events', () => {
       ['nope', 'body'],
     ];
     for (const [body, field] of cases) {
-      expect(await stack.api('/api/events', post(body)), JSON.stringify(body)).toMatchObject({ status: 400, body: { field } });
+      expect(await stack.api('/api/events', post(body)), JSON.stringify(body)).toMatchObject({
+        status: 400,
+        body: { field },
+      });
     }
-    expect((await stack.api('/api/events', post({ shed_kw: 1, duration_sec: 60, ven_ids: ['ven-nope'] }))).status).toBe(404);
+    expect((await stack.api('/api/events', post({ shed_kw: 1, duration_sec: 60, ven_ids: ['ven-nope'] }))).status).toBe(
+      404,
+    );
     expect((await stack.api('/api/events/evt-nope')).status).toBe(404);
-    expect((await stack.api('/api/events', { ...post({ shed_kw: 1, duration_sec: 60 }), token: null })).status).toBe(401);
+    expect((await stack.api('/api/events', { ...post({ shed_kw: 1, duration_sec: 60 }), token: null })).status).toBe(
+      401,
+    );
     expect((await stack.api('/api/events/evt-nope', { token: null })).status).toBe(401);
   });
 });
@@ -275,11 +340,30 @@ describe('event performance', () => {
       const r = (await stack.api(`/api/events/${eventId}`)).body;
       return r.vens[0].samples === 2 && r;
     });
-    const firstInterval = { start: new Date(start * 1000).toISOString(), end: new Date((start + 300) * 1000).toISOString() };
+    const firstInterval = {
+      start: new Date(start * 1000).toISOString(),
+      end: new Date((start + 300) * 1000).toISOString(),
+    };
     // shed 11.5 − 6.2 = 5.3 against 5 committed: within 10%, but the interval is still running: not judged yet
     expect(report.tolerance).toBe(0.1);
-    const running = { expected_samples: expect.any(Number), coverage: expect.any(Number), result: 'running', pass: null };
-    expect(report.intervals).toEqual([{ ...firstInterval, vens: 1, samples: 2, baseline_kw: 11.5, metered_kw: 6.2, shed_kw: 5.3, commitment_kw: 5, ...running }]);
+    const running = {
+      expected_samples: expect.any(Number),
+      coverage: expect.any(Number),
+      result: 'running',
+      pass: null,
+    };
+    expect(report.intervals).toEqual([
+      {
+        ...firstInterval,
+        vens: 1,
+        samples: 2,
+        baseline_kw: 11.5,
+        metered_kw: 6.2,
+        shed_kw: 5.3,
+        commitment_kw: 5,
+        ...running,
+      },
+    ]);
     expect(report.result).toBeNull();
     const dayList = rest.slice(0, 10).map((back) => new Date((start - back * DAY) * 1000).toISOString().slice(0, 10));
     expect(report.vens[0]).toMatchObject({
@@ -288,7 +372,17 @@ describe('event performance', () => {
       metered_kw: 6.2,
       measured_shed_kw: 5.3,
       baseline: { method: '10-of-10', days: dayList, adjustment: { factor: 1.15, uncapped: 1.15, capped: false } },
-      intervals: [{ ...firstInterval, samples: 2, baseline_kw: 11.5, metered_kw: 6.2, shed_kw: 5.3, commitment_kw: 5, ...running }],
+      intervals: [
+        {
+          ...firstInterval,
+          samples: 2,
+          baseline_kw: 11.5,
+          metered_kw: 6.2,
+          shed_kw: 5.3,
+          commitment_kw: 5,
+          ...running,
+        },
+      ],
     });
 
     const csvUrl = `${stack.config.apiUrl}/api/events/${eventId}/report.csv`;
@@ -296,12 +390,16 @@ describe('event performance', () => {
     // the CSV is written when the event settles: until then, 409 saying when
     const early = await fetch(csvUrl, { headers: viewer });
     expect(early.status).toBe(409);
-    expect((await early.json()).message).toMatch(/not ready: its CSV is written when the event is settled, 5 minutes after it ends/);
+    expect((await early.json()).message).toMatch(
+      /not ready: its CSV is written when the event is settled, 5 minutes after it ends/,
+    );
     await settleEvent((await stack.ports.fleetEvents.get(eventId))!, stack.ports, Date.now());
     // then a redirect to a presigned link to the file, which fetch follows (without the bearer token: another origin)
     const csv = await fetch(csvUrl, { headers: viewer });
     expect(csv.status).toBe(200);
-    expect(csv.url).toMatch(new RegExp(`^${stack.config.reports.s3Endpoint}/vpp-reports/events/${eventId}/report\\.csv\\?X-Amz-`));
+    expect(csv.url).toMatch(
+      new RegExp(`^${stack.config.reports.s3Endpoint}/vpp-reports/events/${eventId}/report\\.csv\\?X-Amz-`),
+    );
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="${eventId}.csv"`);
     // settled here while its interval still ran (a test's shortcut): `running`, no verdict
@@ -320,6 +418,12 @@ describe('event performance', () => {
     expect((await fetch(link.url.replace('X-Amz-Expires=300', 'X-Amz-Expires=3000'))).status).toBe(403);
     expect((await fetch(link.url.split('?')[0]!)).status).toBe(403);
     expect((await fetch(csvUrl)).status).toBe(401);
-    expect((await fetch(`${stack.config.apiUrl}/api/events/evt-nope/report.csv`, { headers: { authorization: `Bearer ${stack.config.tokens.viewer}` } })).status).toBe(404);
+    expect(
+      (
+        await fetch(`${stack.config.apiUrl}/api/events/evt-nope/report.csv`, {
+          headers: { authorization: `Bearer ${stack.config.tokens.viewer}` },
+        })
+      ).status,
+    ).toBe(404);
   });
 });

@@ -38,7 +38,8 @@ function shape(t: number): number {
 function readings(from: number, to: number, seed: number) {
   const rand = noise(seed);
   const out: { time: number; kw: number }[] = [];
-  for (let t = from; t < to; t += 5 * MIN) out.push({ time: t, kw: Math.round((shape(t) + 0.6 * rand()) * 1000) / 1000 });
+  for (let t = from; t < to; t += 5 * MIN)
+    out.push({ time: t, kw: Math.round((shape(t) + 0.6 * rand()) * 1000) / 1000 });
   return out;
 }
 
@@ -94,7 +95,11 @@ beforeAll(async () => {
   await siteHistory();
   // ven-fc-plan drew a flat 4 kW for five weeks (over HTTP: backfill, which leaves its reporting interval alone, so
   // that it is online once connected); ven-fc-new has no history
-  const flat = Array.from({ length: 35 * 96 }, (_, i) => ({ venId: 'ven-fc-plan', timestamp: (T0 - (i + 1) * SLOT) / 1000, usedPowerKw: 4 }));
+  const flat = Array.from({ length: 35 * 96 }, (_, i) => ({
+    venId: 'ven-fc-plan',
+    timestamp: (T0 - (i + 1) * SLOT) / 1000,
+    usedPowerKw: 4,
+  }));
   for (let i = 0; i < flat.length; i += 100) {
     const items = flat.slice(i, i + 100);
     expect((await stack.api('/api/telemetry', post({ items }))).body.accepted).toBe(items.length);
@@ -118,7 +123,9 @@ describe('GET /api/vens/{venId}/forecast', () => {
     expect(f).toMatchObject({ venId: 'ven-fc1', resolution: '15m', method: expect.stringContaining('same weekday') });
     const origin = slotOf(Date.parse(f.generated_at)) + SLOT;
     expect(f.points).toHaveLength(96);
-    expect(f.points.map((p: { start: string }) => Date.parse(p.start))).toEqual(Array.from({ length: 96 }, (_, i) => origin + i * SLOT));
+    expect(f.points.map((p: { start: string }) => Date.parse(p.start))).toEqual(
+      Array.from({ length: 96 }, (_, i) => origin + i * SLOT),
+    );
 
     // the reported error: seven held-out days, the method well under the naive forecast's
     expect(f.error.held_out_days).toBe(7);
@@ -142,7 +149,10 @@ describe('GET /api/vens/{venId}/forecast', () => {
     const truth = slotMeans(readings(origin, origin + DAY, 99));
     const lastValue = means.get(Math.max(...means.keys()))!;
     const mae = (predict: (i: number) => number) =>
-      f.points.reduce((s: number, p: { start: string }, i: number) => s + Math.abs(predict(i) - truth.get(Date.parse(p.start))!), 0) / 96;
+      f.points.reduce(
+        (s: number, p: { start: string }, i: number) => s + Math.abs(predict(i) - truth.get(Date.parse(p.start))!),
+        0,
+      ) / 96;
     const forecastMae = mae((i) => f.points[i].kw);
     expect(forecastMae).toBeLessThan(0.6 * mae(() => lastValue));
     expect(forecastMae).toBeLessThan(0.5);
@@ -150,19 +160,25 @@ describe('GET /api/vens/{venId}/forecast', () => {
 
   it('a VEN with no reading in the last 35 days: no points, no error and a note saying so', async () => {
     const res = await stack.api('/api/vens/ven-fc-old/forecast', { token: viewer() });
-    expect(res).toMatchObject({ status: 200, body: { venId: 'ven-fc-old', points: [], error: null, adjustment: null } });
+    expect(res).toMatchObject({
+      status: 200,
+      body: { venId: 'ven-fc-old', points: [], error: null, adjustment: null },
+    });
     expect(res.body.note).toMatch(/no load reading in the last 35 days/);
   });
 
   it('404 for an unknown VEN, 400 naming venId for a bad one, 401 without a token', async () => {
     expect(await stack.api('/api/vens/ven-nobody/forecast', { token: viewer() })).toMatchObject({ status: 404 });
-    expect(await stack.api('/api/vens/bad%20id/forecast', { token: viewer() })).toMatchObject({ status: 400, body: { field: 'venId' } });
+    expect(await stack.api('/api/vens/bad%20id/forecast', { token: viewer() })).toMatchObject({
+      status: 400,
+      body: { field: 'venId' },
+    });
     expect((await stack.api('/api/vens/ven-fc1/forecast', { token: null })).status).toBe(401);
   });
 });
 
 describe('GET /api/sites/{siteId}/forecast', () => {
-  it('forecasts the sum of the site\'s assets: the same as a VEN metering that sum', async () => {
+  it("forecasts the sum of the site's assets: the same as a VEN metering that sum", async () => {
     const [site, twin] = await Promise.all([
       stack.api('/api/sites/site-a/forecast', { token: viewer() }),
       stack.api('/api/vens/ven-fc-twin/forecast', { token: viewer() }),
@@ -172,7 +188,9 @@ describe('GET /api/sites/{siteId}/forecast', () => {
     expect(site.body.points).toHaveLength(96);
     // both read in the same slot (else the origins differ and this compares nothing)
     expect(site.body.points[0].start).toBe(twin.body.points[0].start);
-    site.body.points.forEach((p: { kw: number }, i: number) => expect(Math.abs(p.kw - twin.body.points[i].kw)).toBeLessThanOrEqual(0.001));
+    site.body.points.forEach((p: { kw: number }, i: number) =>
+      expect(Math.abs(p.kw - twin.body.points[i].kw)).toBeLessThanOrEqual(0.001),
+    );
     expect(site.body.error.held_out_days).toBe(twin.body.error.held_out_days);
     expect(Math.abs(site.body.error.mae_kw - twin.body.error.mae_kw)).toBeLessThanOrEqual(0.001);
     // a battery of ~1.2 to 2 MW: kW, not MW
@@ -184,28 +202,50 @@ describe('GET /api/sites/{siteId}/forecast', () => {
   });
 });
 
-describe('POST /api/events: the allocation weighs each VEN\'s loads by its forecast', () => {
+describe("POST /api/events: the allocation weighs each VEN's loads by its forecast", () => {
   /** Now: 8 kW drawn, 5 kW of it a sheddable load. */
   const now = (venId: string) => {
     const { eventId, ...seed } = fixture('seed-001-metering');
-    return { ...seed, venId, timestamp: Date.now() / 1000, usedPowerKw: 8, loads: [{ ...(seed.loads as object[])[0], currentPowerKw: 5, shedCapabilityKw: 5, priority: 3 }] };
+    return {
+      ...seed,
+      venId,
+      timestamp: Date.now() / 1000,
+      usedPowerKw: 8,
+      loads: [{ ...(seed.loads as object[])[0], currentPowerKw: 5, shedCapabilityKw: 5, priority: 3 }],
+    };
   };
 
   it('a VEN forecast to draw less over the window counts for less, capped to -20%; one with no history as it draws now', async () => {
-    for (const venId of ['ven-fc-plan', 'ven-fc-new']) await stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify(now(venId))), venId);
+    for (const venId of ['ven-fc-plan', 'ven-fc-new'])
+      await stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify(now(venId))), venId);
     await stack.settle();
     await presenceConnected(stack, 'ven-fc-plan', 'ven-fc-new');
     await stack.settle();
     // 4 kW forecast over 8 kW now: 0.5, capped to 0.8: its 5 kW load is expected to give 4 kW
-    const plan = await stack.api('/api/events', post({ shed_kw: 4, duration_sec: 600, ven_ids: ['ven-fc-plan'], dry_run: true }));
-    expect(plan).toMatchObject({ status: 200, body: { allocated_kw: 4, shortfall_kw: 0, allocations: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }] } });
-    const fresh = await stack.api('/api/events', post({ shed_kw: 4, duration_sec: 600, ven_ids: ['ven-fc-new'], dry_run: true }));
+    const plan = await stack.api(
+      '/api/events',
+      post({ shed_kw: 4, duration_sec: 600, ven_ids: ['ven-fc-plan'], dry_run: true }),
+    );
+    expect(plan).toMatchObject({
+      status: 200,
+      body: { allocated_kw: 4, shortfall_kw: 0, allocations: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }] },
+    });
+    const fresh = await stack.api(
+      '/api/events',
+      post({ shed_kw: 4, duration_sec: 600, ven_ids: ['ven-fc-new'], dry_run: true }),
+    );
     expect(fresh.body).toMatchObject({ allocated_kw: 5, allocations: [{ venId: 'ven-fc-new', shed_kw: 5 }] });
     expect(fresh.body.allocations[0].expected_kw).toBeUndefined();
     // a real event keeps it: the VEN is sent its 5 kW, the event counts 4
     const started = await stack.api('/api/events', post({ shed_kw: 4, duration_sec: 600, ven_ids: ['ven-fc-plan'] }));
-    expect(started).toMatchObject({ status: 202, body: { allocations: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }] } });
+    expect(started).toMatchObject({
+      status: 202,
+      body: { allocations: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }] },
+    });
     const report = await stack.api(`/api/events/${started.body.eventId}`);
-    expect(report.body).toMatchObject({ allocated_kw: 4, vens: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }] });
+    expect(report.body).toMatchObject({
+      allocated_kw: 4,
+      vens: [{ venId: 'ven-fc-plan', shed_kw: 5, expected_kw: 4 }],
+    });
   });
 });

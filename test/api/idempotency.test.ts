@@ -33,11 +33,23 @@ beforeAll(async () => {
   await ven.subscribe(topics.command(VEN));
   await node.subscribe(topics.winterRiverCommand(NODE));
   for (const [i, id] of [VEN, OTHER].entries()) {
-    await devices[i]!.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: id, timestamp: nowSec() }));
+    await devices[i]!.publish(
+      topics.metering,
+      JSON.stringify({ ...fixture('seed-001-metering'), venId: id, timestamp: nowSec() }),
+    );
   }
-  await node.publish(topics.winterRiverStatus(NODE), JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: NODE }), mqtt.QoS.AtMostOnce);
-  await eventually(async () => (await stack.api(`/api/vens/${OTHER}`)).status === 200 && (await stack.api(`/api/vens/${VEN}`)).status === 200);
-  await eventually(async () => (await stack.api('/api/winter-river/nodes')).body.items.some((n: { nodeId: string }) => n.nodeId === NODE));
+  await node.publish(
+    topics.winterRiverStatus(NODE),
+    JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: NODE }),
+    mqtt.QoS.AtMostOnce,
+  );
+  await eventually(
+    async () =>
+      (await stack.api(`/api/vens/${OTHER}`)).status === 200 && (await stack.api(`/api/vens/${VEN}`)).status === 200,
+  );
+  await eventually(async () =>
+    (await stack.api('/api/winter-river/nodes')).body.items.some((n: { nodeId: string }) => n.nodeId === NODE),
+  );
   await Promise.all(devices.slice(1, 2).map((d) => d.close()));
 });
 afterAll(async () => {
@@ -53,10 +65,19 @@ interface Answer {
 }
 
 /** A POST with an `Idempotency-Key` (undefined: none), as the operator unless another token is given. */
-async function postWithKey(path: string, body: unknown, key: string | undefined, token = stack.config.tokens.operator): Promise<Answer> {
+async function postWithKey(
+  path: string,
+  body: unknown,
+  key: string | undefined,
+  token = stack.config.tokens.operator,
+): Promise<Answer> {
   const res = await fetch(`${stack.config.apiUrl}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(key !== undefined && { 'idempotency-key': key }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      ...(key !== undefined && { 'idempotency-key': key }),
+    },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: await res.json(), replayed: res.headers.get('idempotent-replayed') === 'true' };
@@ -78,7 +99,11 @@ describe('Idempotency-Key on POST /api/vens/{venId}/send-event', () => {
   it('answers a retry with the first response and sends the command once', async () => {
     const key = newKey();
     const first = await postWithKey(`/api/vens/${VEN}/send-event`, event, key);
-    expect(first).toMatchObject({ status: 202, body: { status: 'sent', correlationId: expect.any(String) }, replayed: false });
+    expect(first).toMatchObject({
+      status: 202,
+      body: { status: 'sent', correlationId: expect.any(String) },
+      replayed: false,
+    });
     const again = await postWithKey(`/api/vens/${VEN}/send-event`, event, key);
     expect(again).toEqual({ ...first, replayed: true });
     expect(await delivered(first.body.correlationId)).toBe(1);
@@ -94,7 +119,10 @@ describe('Idempotency-Key on POST /api/vens/{venId}/send-event', () => {
       [`/api/vens/${OTHER}/send-event`, { ...event, event_id: 'evt-422' }],
       [`/api/vens/${VEN}/restore`, {}],
     ] as const) {
-      expect(await postWithKey(path, body, key), path).toMatchObject({ status: 422, body: { error: 'Unprocessable', field: 'Idempotency-Key' } });
+      expect(await postWithKey(path, body, key), path).toMatchObject({
+        status: 422,
+        body: { error: 'Unprocessable', field: 'Idempotency-Key' },
+      });
     }
     expect(await delivered('evt-422')).toBe(1);
   });
@@ -102,7 +130,9 @@ describe('Idempotency-Key on POST /api/vens/{venId}/send-event', () => {
   it('sends exactly one command for 20 identical concurrent requests, and all 20 get its response', async () => {
     const key = newKey();
     const body = { ...event, event_id: 'evt-twenty' };
-    const answers = await Promise.all(Array.from({ length: 20 }, () => postWithKey(`/api/vens/${VEN}/send-event`, body, key)));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => postWithKey(`/api/vens/${VEN}/send-event`, body, key)),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(202));
     expect(new Set(answers.map((a) => a.body.correlationId)).size).toBe(1);
     expect(answers.filter((a) => !a.replayed)).toHaveLength(1);
@@ -118,7 +148,10 @@ describe('Idempotency-Key on POST /api/vens/{venId}/send-event', () => {
 
     const key = newKey();
     expect((await postWithKey(`/api/vens/${VEN}/send-event`, { shed_kw: -1, duration_sec: 60 }, key)).status).toBe(400);
-    expect(await postWithKey(`/api/vens/${VEN}/send-event`, { ...event, event_id: 'evt-fixed' }, key)).toMatchObject({ status: 202, replayed: false });
+    expect(await postWithKey(`/api/vens/${VEN}/send-event`, { ...event, event_id: 'evt-fixed' }, key)).toMatchObject({
+      status: 202,
+      replayed: false,
+    });
   });
 
   it('keeps one caller’s key apart from another’s', async () => {
@@ -146,7 +179,11 @@ describe('Idempotency-Key on the other command routes', () => {
       [`/api/vens/${VEN}/restore`, {}, (b) => b.correlationId],
       ['/dispatch', { site_id: 'site-a', mw: 1 }, (b) => b.dispatch_id],
       ['/api/events', { shed_kw: 0.5, duration_sec: 60, ven_ids: [VEN] }, (b) => b.eventId],
-      [`/api/winter-river/nodes/${NODE}/command`, { command: 'set_fault', params: { state: true, n: 1 } }, (b) => JSON.stringify(b)],
+      [
+        `/api/winter-river/nodes/${NODE}/command`,
+        { command: 'set_fault', params: { state: true, n: 1 } },
+        (b) => JSON.stringify(b),
+      ],
     ];
     for (const [path, body, idOf] of cases) {
       const key = newKey();
@@ -158,7 +195,9 @@ describe('Idempotency-Key on the other command routes', () => {
     }
     await stack.settle();
     await new Promise((r) => setTimeout(r, 300));
-    expect(commandsTo(node, topics.winterRiverCommand(NODE)).filter((m) => m.payload.includes('"n":1'))).toHaveLength(1);
+    expect(commandsTo(node, topics.winterRiverCommand(NODE)).filter((m) => m.payload.includes('"n":1'))).toHaveLength(
+      1,
+    );
   });
 });
 
@@ -181,7 +220,9 @@ describe('a duplicate of a request still under way', () => {
       let runs = 0;
       const slow = () => {
         runs++;
-        return new Promise<{ statusCode: number; body: string }>((resolve) => (finish = () => resolve({ statusCode: 202, body: '"first"' })));
+        return new Promise<{ statusCode: number; body: string }>(
+          (resolve) => (finish = () => resolve({ statusCode: 202, body: '"first"' })),
+        );
       };
       const first = idempotent(event, caller, store, slow);
       await eventually(() => runs === 1);

@@ -23,7 +23,10 @@ beforeAll(async () => {
   stack = await startApiStack();
   files = await stack.provision(VEN);
   ven = await connectDevice(files, VEN);
-  await ven.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() - 60 }));
+  await ven.publish(
+    topics.metering,
+    JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() - 60 }),
+  );
   await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
 });
 afterAll(async () => {
@@ -31,9 +34,11 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
-const refusals = async (match: string) => (await errorSink(stack.config.errorsFile)).filter((e) => e.message.includes(match));
+const refusals = async (match: string) =>
+  (await errorSink(stack.config.errorsFile)).filter((e) => e.message.includes(match));
 /** A metering payload whose `extra` holds arrays `depth` deep, written out (no recursion builds it). */
-const deep = (depth: number) => `{"venId":"${VEN}","timestamp":${nowSec()},"usedPowerKw":1,"extra":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+const deep = (depth: number) =>
+  `{"venId":"${VEN}","timestamp":${nowSec()},"usedPowerKw":1,"extra":${'['.repeat(depth)}${']'.repeat(depth)}}`;
 /** A lone surrogate, as JSON.stringify writes one out (`\ud800`). */
 const LONE = /\\ud[89a-f][0-9a-f]{2}/i;
 const withTimeout = <T>(p: Promise<T>, ms: number) =>
@@ -44,23 +49,54 @@ describe('deeply nested JSON from a device', () => {
     for (const depth of [3_000, 60_000]) {
       const payload = deep(depth);
       expect(payload.length).toBeLessThan(128 * 1024);
-      expect(await withTimeout(ven.publish(topics.metering, payload, mqtt.QoS.AtLeastOnce), 10_000), `depth ${depth}`).toBe('acked');
+      expect(
+        await withTimeout(ven.publish(topics.metering, payload, mqtt.QoS.AtLeastOnce), 10_000),
+        `depth ${depth}`,
+      ).toBe('acked');
     }
     expect(ven.interrupted()).toBe(false);
     await eventually(async () => (await refusals(`nests deeper than ${MAX_JSON_DEPTH} levels`)).length === 2);
-    expect((await refusals(`nests deeper than ${MAX_JSON_DEPTH}`)).every((e) => e.reason === 'malformed-json' && e.clientId === VEN)).toBe(true);
+    expect(
+      (await refusals(`nests deeper than ${MAX_JSON_DEPTH}`)).every(
+        (e) => e.reason === 'malformed-json' && e.clientId === VEN,
+      ),
+    ).toBe(true);
     // the connection still carries messages
-    await ven.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() - 30 }));
+    await ven.publish(
+      topics.metering,
+      JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() - 30 }),
+    );
   });
 
   it('is acknowledged to mosquitto_pub at QoS 1 (exit 0, no resend loop)', async () => {
     const other = await stack.provision('ven-input-2');
     const res = await run(
       'mosquitto_pub',
-      ['-h', other.endpoint, '-p', String(other.port), '--cafile', other.caFile, '--cert', other.certFile, '--key', other.keyFile,
-        '-i', 'ven-input-2', '-q', '1', '-t', topics.metering, '-m', deep(40_000)],
+      [
+        '-h',
+        other.endpoint,
+        '-p',
+        String(other.port),
+        '--cafile',
+        other.caFile,
+        '--cert',
+        other.certFile,
+        '--key',
+        other.keyFile,
+        '-i',
+        'ven-input-2',
+        '-q',
+        '1',
+        '-t',
+        topics.metering,
+        '-m',
+        deep(40_000),
+      ],
       { timeout: 10_000 },
-    ).then(() => 0, (err: { code?: number }) => err.code ?? -1);
+    ).then(
+      () => 0,
+      (err: { code?: number }) => err.code ?? -1,
+    );
     expect(res).toBe(0);
   });
 
@@ -75,7 +111,10 @@ describe('deeply nested JSON from a device', () => {
 describe('circuit ids', () => {
   it('every id the ingest accepts can be asked for in circuits/history', async () => {
     const ids = ['circuit.1', 'Küche 2', 'x'.repeat(128)];
-    const sample = fixture('seed-001-metering') as { circuits: Record<string, unknown>[]; loads: Record<string, unknown>[] };
+    const sample = fixture('seed-001-metering') as {
+      circuits: Record<string, unknown>[];
+      loads: Record<string, unknown>[];
+    };
     await ven.publish(
       topics.metering,
       JSON.stringify({
@@ -93,18 +132,34 @@ describe('circuit ids', () => {
         return res.body.items.length > 0 && res.body.items.every((i: { load_id: string }) => i.load_id === id);
       });
     }
-    expect(await stack.api(`/api/vens/${VEN}/circuits/history?load_id=${'x'.repeat(129)}`)).toMatchObject({ status: 400, body: { field: 'load_id' } });
+    expect(await stack.api(`/api/vens/${VEN}/circuits/history?load_id=${'x'.repeat(129)}`)).toMatchObject({
+      status: 400,
+      body: { field: 'load_id' },
+    });
   });
 });
 
 describe('lone UTF-16 surrogates', () => {
   it('in a request body are a 400 naming the field', async () => {
-    const res = await stack.api('/api/transactions', post('{"nodeId":"ven-input","type":"payment","data":{"note":"\\u0000\\ud800"}}'));
+    const res = await stack.api(
+      '/api/transactions',
+      post('{"nodeId":"ven-input","type":"payment","data":{"note":"\\u0000\\ud800"}}'),
+    );
     expect(res).toMatchObject({ status: 400, body: { field: 'data.note' } });
     expect(res.body.message).toContain('lone UTF-16 surrogate');
-    expect((await stack.api('/api/transactions', post('{"nodeId":"ven-input","type":"payment","data":{"\\udc00":1}}'))).status).toBe(400);
+    expect(
+      (await stack.api('/api/transactions', post('{"nodeId":"ven-input","type":"payment","data":{"\\udc00":1}}')))
+        .status,
+    ).toBe(400);
     // a well-formed pair (an emoji) is fine
-    expect((await stack.api('/api/transactions', post('{"nodeId":"ven-input","type":"payment","data":{"note":"\\ud83d\\ude00"}}'))).status).toBe(201);
+    expect(
+      (
+        await stack.api(
+          '/api/transactions',
+          post('{"nodeId":"ven-input","type":"payment","data":{"note":"\\ud83d\\ude00"}}'),
+        )
+      ).status,
+    ).toBe(201);
     const served = JSON.stringify((await stack.api(`/api/transactions/${VEN}`)).body);
     expect(served).toContain('\u{1F600}');
     expect(LONE.test(served)).toBe(false);
@@ -112,7 +167,12 @@ describe('lone UTF-16 surrogates', () => {
 
   it('in a device message are refused into the error sink, naming the field, and never served', async () => {
     const sample = fixture('seed-001-metering') as { circuits: Record<string, unknown>[] };
-    const text = JSON.stringify({ ...sample, venId: VEN, timestamp: nowSec() - 10, circuits: [{ ...sample.circuits[0], name: 'X' }] }).replace('"name":"X"', '"name":"\\ud800"');
+    const text = JSON.stringify({
+      ...sample,
+      venId: VEN,
+      timestamp: nowSec() - 10,
+      circuits: [{ ...sample.circuits[0], name: 'X' }],
+    }).replace('"name":"X"', '"name":"\\ud800"');
     await ven.publish(topics.metering, text);
     await eventually(async () => (await refusals('circuits.0.name: not valid Unicode')).length === 1);
     await stack.settle();
@@ -133,7 +193,8 @@ describe('numbers in query parameters', () => {
       ['/api/nodes/nearby?lat=0&lon=0&radius_km=1e1', 'radius_km'],
       [`/api/analytics/${VEN}/benchmarks?days=0x10`, 'days'],
     ];
-    for (const [path, field] of cases) expect(await stack.api(path), path).toMatchObject({ status: 400, body: { field } });
+    for (const [path, field] of cases)
+      expect(await stack.api(path), path).toMatchObject({ status: 400, body: { field } });
     expect((await stack.api('/api/vens?limit=16')).status).toBe(200);
     expect((await stack.api('/api/nodes/nearby?lat=-33.5&lon=151.25&radius_km=0.5')).status).toBe(200);
   });

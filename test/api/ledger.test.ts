@@ -17,12 +17,18 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.dispose());
 
-const settlement = (nodeId: string, n: number) => ({ nodeId, type: 'settlement', ref: `mkt-${n}`, data: { kwh: 10 + n, price_per_kwh: 0.25, amount: (10 + n) * 0.25 } });
+const settlement = (nodeId: string, n: number) => ({
+  nodeId,
+  type: 'settlement',
+  ref: `mkt-${n}`,
+  data: { kwh: 10 + n, price_per_kwh: 0.25, amount: (10 + n) * 0.25 },
+});
 const table = () => stack.dynamodb.tables.ledger;
 const doc = () => documentClient(stack.dynamodb.client);
 
 async function append(nodeId: string, count: number) {
-  for (let n = 1; n <= count; n++) expect((await stack.api('/api/transactions', post(settlement(nodeId, n)))).status).toBe(201);
+  for (let n = 1; n <= count; n++)
+    expect((await stack.api('/api/transactions', post(settlement(nodeId, n)))).status).toBe(201);
 }
 
 describe('POST and GET /api/transactions', () => {
@@ -52,9 +58,17 @@ describe('POST and GET /api/transactions', () => {
     const send = () =>
       fetch(`${stack.config.apiUrl}/api/transactions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${stack.config.token}`, 'content-type': 'application/json', 'idempotency-key': 'settle-42' },
+        headers: {
+          authorization: `Bearer ${stack.config.token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'settle-42',
+        },
         body: JSON.stringify(settlement('node-retry', 1)),
-      }).then(async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed'), body: await r.json() }));
+      }).then(async (r) => ({
+        status: r.status,
+        replayed: r.headers.get('idempotent-replayed'),
+        body: await r.json(),
+      }));
     const first = await send();
     const retry = await send();
     expect(first).toMatchObject({ status: 201, replayed: null, body: { seq: 1 } });
@@ -68,7 +82,10 @@ describe('POST and GET /api/transactions', () => {
       ['nodeId', { ...settlement('node-bad', 1), nodeId: 'a b' }],
       ['data', { nodeId: 'node-bad', type: 'settlement' }],
     ] as const) {
-      expect((await stack.api('/api/transactions', post(body))).body).toMatchObject({ error: 'ValidationError', field });
+      expect((await stack.api('/api/transactions', post(body))).body).toMatchObject({
+        error: 'ValidationError',
+        field,
+      });
     }
     expect((await stack.api('/api/transactions/node-bad')).body).toEqual({ items: [] });
   });
@@ -78,7 +95,13 @@ describe('GET /api/transactions/{nodeId}/verify', () => {
   it('names the first entry edited in DynamoDB behind the API', async () => {
     await append('node-edit', 4);
     await doc().send(
-      new UpdateCommand({ TableName: table(), Key: { nodeId: 'node-edit', seq: 2 }, UpdateExpression: 'SET #d.amount = :a', ExpressionAttributeNames: { '#d': 'data' }, ExpressionAttributeValues: { ':a': 1000 } }),
+      new UpdateCommand({
+        TableName: table(),
+        Key: { nodeId: 'node-edit', seq: 2 },
+        UpdateExpression: 'SET #d.amount = :a',
+        ExpressionAttributeNames: { '#d': 'data' },
+        ExpressionAttributeValues: { ':a': 1000 },
+      }),
     );
     const raw = await doc().send(new GetCommand({ TableName: table(), Key: { nodeId: 'node-edit', seq: 1 } }));
     // TTL: the local stack's default archive retention, two years after the entry
@@ -97,23 +120,43 @@ describe('GET /api/transactions/{nodeId}/verify', () => {
     const second = list.find((e) => e.seq === 2)!;
     const forged = { ...second, data: { ...(second.data as object), amount: 0 } };
     const hash = hashOf(forged as never);
-    await doc().send(new UpdateCommand({ TableName: table(), Key: { nodeId: 'node-rehash', seq: 2 }, UpdateExpression: 'SET #d = :d, #h = :h', ExpressionAttributeNames: { '#d': 'data', '#h': 'hash' }, ExpressionAttributeValues: { ':d': forged.data, ':h': hash } }));
-    expect((await stack.api('/api/transactions/node-rehash/verify')).body).toMatchObject({ ok: false, firstBad: { seq: 3, reason: 'prevHash is not the hash of entry 2' } });
+    await doc().send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { nodeId: 'node-rehash', seq: 2 },
+        UpdateExpression: 'SET #d = :d, #h = :h',
+        ExpressionAttributeNames: { '#d': 'data', '#h': 'hash' },
+        ExpressionAttributeValues: { ':d': forged.data, ':h': hash },
+      }),
+    );
+    expect((await stack.api('/api/transactions/node-rehash/verify')).body).toMatchObject({
+      ok: false,
+      firstBad: { seq: 3, reason: 'prevHash is not the hash of entry 2' },
+    });
   });
 
   it('names a gap where an entry was deleted', async () => {
     await append('node-gap', 3);
     await doc().send(new DeleteCommand({ TableName: table(), Key: { nodeId: 'node-gap', seq: 2 } }));
-    expect((await stack.api('/api/transactions/node-gap/verify')).body).toMatchObject({ ok: false, firstBad: { seq: 3, reason: 'entries 2 to 2 are missing' } });
+    expect((await stack.api('/api/transactions/node-gap/verify')).body).toMatchObject({
+      ok: false,
+      firstBad: { seq: 3, reason: 'entries 2 to 2 are missing' },
+    });
   });
 });
 
 describe('concurrent appends', () => {
   it('never fork the chain: 24 writers at once make 24 entries in one line', async () => {
-    const results = await Promise.all(Array.from({ length: 24 }, (_, n) => stack.api('/api/transactions', post(settlement('node-race', n)))));
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, n) => stack.api('/api/transactions', post(settlement('node-race', n)))),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(24).fill(201));
     expect(new Set(results.map((r) => r.body.seq)).size).toBe(24);
-    expect((await stack.api('/api/transactions/node-race/verify')).body).toMatchObject({ ok: true, entries: 24, head: { seq: 24 } });
+    expect((await stack.api('/api/transactions/node-race/verify')).body).toMatchObject({
+      ok: true,
+      entries: 24,
+      head: { seq: 24 },
+    });
   });
 });
 
@@ -123,23 +166,49 @@ describe('the write paths append to the ledger', () => {
   beforeAll(async () => {
     ven = await connectDevice(await stack.provision(VEN), VEN);
     await ven.subscribe(topics.command(VEN));
-    await ven.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() }));
+    await ven.publish(
+      topics.metering,
+      JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() }),
+    );
     await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
   });
   afterAll(() => ven?.close());
 
   it('records the DR command sent and its ACK outcome, then a fleet event’s share, in the VEN’s chain', async () => {
-    const sent = await stack.api(`/api/vens/${VEN}/send-event`, post({ shed_kw: 5, duration_sec: 600, event_id: 'evt-ledger' }));
+    const sent = await stack.api(
+      `/api/vens/${VEN}/send-event`,
+      post({ shed_kw: 5, duration_sec: 600, event_id: 'evt-ledger' }),
+    );
     const { correlationId } = sent.body;
-    await ven.publish(topics.ack(VEN), JSON.stringify({ ...fixture('seed-001-event-ack'), ts: nowSec(), correlationId }));
+    await ven.publish(
+      topics.ack(VEN),
+      JSON.stringify({ ...fixture('seed-001-event-ack'), ts: nowSec(), correlationId }),
+    );
     const entries = await eventually(async () => {
-      const items = (await stack.api(`/api/transactions/${VEN}`)).body.items as { type: string; ref: string; data: any }[];
+      const items = (await stack.api(`/api/transactions/${VEN}`)).body.items as {
+        type: string;
+        ref: string;
+        data: any;
+      }[];
       return items.length === 2 ? items : undefined;
     });
-    expect(entries[1]).toMatchObject({ seq: 1, type: 'dr-event', ref: correlationId, data: { command: { op: 'event', event_id: 'evt-ledger', shed_kw: 5 } } });
-    expect(entries[0]).toMatchObject({ seq: 2, type: 'command-outcome', ref: correlationId, data: { status: 'acked', ack: { status: 'accepted' } } });
+    expect(entries[1]).toMatchObject({
+      seq: 1,
+      type: 'dr-event',
+      ref: correlationId,
+      data: { command: { op: 'event', event_id: 'evt-ledger', shed_kw: 5 } },
+    });
+    expect(entries[0]).toMatchObject({
+      seq: 2,
+      type: 'command-outcome',
+      ref: correlationId,
+      data: { status: 'acked', ack: { status: 'accepted' } },
+    });
     // a resent ACK (QoS 1 redelivery) records nothing twice
-    await ven.publish(topics.ack(VEN), JSON.stringify({ ...fixture('seed-001-event-ack'), ts: nowSec(), correlationId }));
+    await ven.publish(
+      topics.ack(VEN),
+      JSON.stringify({ ...fixture('seed-001-event-ack'), ts: nowSec(), correlationId }),
+    );
     const fleet = await stack.api('/api/events', post({ shed_kw: 2, duration_sec: 60, ven_ids: [VEN] }));
     expect(fleet.status).toBe(202);
     expect(fleet.body.allocations.map((a: { venId: string }) => a.venId)).toEqual([VEN]); // whole loads: its one 2.1 kW load
@@ -149,6 +218,8 @@ describe('the write paths append to the ledger', () => {
   });
 
   it('serialises canonically: key order does not change the hash', () => {
-    expect(canonical({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[1,{"y":2,"z":1}]},"b":1}');
+    expect(canonical({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: 'x' } })).toBe(
+      '{"a":{"c":"x","d":[1,{"y":2,"z":1}]},"b":1}',
+    );
   });
 });

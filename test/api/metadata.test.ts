@@ -23,7 +23,10 @@ describe('POST /api/metadata validation', () => {
     ['location.lon', { ...base, nodeId: 'v-lon', location: { lat: 0, lon: -180.5 } }],
     ['technology', { ...base, nodeId: 'v-type', technology: 'fusion' }],
     ['capacity_kw', { ...base, nodeId: 'v-cap', capacity_kw: -1 }],
-    ['tariff.shed_price_per_kwh', { ...base, nodeId: 'v-tariff', tariff: { shed_price_per_kwh: 'cheap', energy_price_per_kwh: 0.2 } }],
+    [
+      'tariff.shed_price_per_kwh',
+      { ...base, nodeId: 'v-tariff', tariff: { shed_price_per_kwh: 'cheap', energy_price_per_kwh: 0.2 } },
+    ],
     ['nodeId', { ...base, nodeId: 'bad id/with slash' }],
     ['colour', { ...base, nodeId: 'v-extra', colour: 'red' }],
   ];
@@ -38,25 +41,49 @@ describe('POST /api/metadata validation', () => {
 
 describe('metadata documents', () => {
   it('creates, reads, refuses a second create, and PATCH changes only the fields given', async () => {
-    const doc = { ...base, nodeId: 'asset-ams-1', tariff: { shed_price_per_kwh: 0.3, energy_price_per_kwh: 0.12 }, grid_connection_point: 'AMS-7', tags: { owner: 'acme' } };
+    const doc = {
+      ...base,
+      nodeId: 'asset-ams-1',
+      tariff: { shed_price_per_kwh: 0.3, energy_price_per_kwh: 0.12 },
+      grid_connection_point: 'AMS-7',
+      tags: { owner: 'acme' },
+    };
     const createdRes = await stack.api('/api/metadata', post(doc));
-    expect(createdRes).toMatchObject({ status: 201, body: { ...doc, tariff: { ...doc.tariff, currency: 'EUR' }, active: true, version: 1 } });
+    expect(createdRes).toMatchObject({
+      status: 201,
+      body: { ...doc, tariff: { ...doc.tariff, currency: 'EUR' }, active: true, version: 1 },
+    });
     expect((await stack.api('/api/metadata', post(doc))).body).toMatchObject({ error: 'Conflict', field: 'nodeId' });
     const patched = await stack.api('/api/metadata/asset-ams-1', patch({ capacity_kw: 300, tags: { owner: 'other' } }));
-    expect(patched).toMatchObject({ status: 200, body: { capacity_kw: 300, tags: { owner: 'other' }, grid_connection_point: 'AMS-7', version: 2 } });
+    expect(patched).toMatchObject({
+      status: 200,
+      body: { capacity_kw: 300, tags: { owner: 'other' }, grid_connection_point: 'AMS-7', version: 2 },
+    });
     expect((await stack.api('/api/metadata/asset-ams-1')).body).toEqual(patched.body);
-    expect((await stack.api('/api/metadata/asset-ams-1', patch({ location: { lat: -100, lon: 0 } }))).body).toMatchObject({ field: 'location.lat' });
-    expect((await stack.api('/api/metadata/asset-ams-1', patch({ nodeId: 'x' }))).body).toMatchObject({ field: 'nodeId' });
+    expect(
+      (await stack.api('/api/metadata/asset-ams-1', patch({ location: { lat: -100, lon: 0 } }))).body,
+    ).toMatchObject({ field: 'location.lat' });
+    expect((await stack.api('/api/metadata/asset-ams-1', patch({ nodeId: 'x' }))).body).toMatchObject({
+      field: 'nodeId',
+    });
     expect((await stack.api('/api/metadata/no-such-node', patch({ capacity_kw: 1 }))).status).toBe(404);
   });
 
   it('lists by type and only the active nodes, paging through every one', async () => {
-    for (let i = 0; i < 5; i++) await stack.api('/api/metadata', post({ ...base, nodeId: `pv-${i}`, technology: 'pv', active: i !== 2 }));
+    for (let i = 0; i < 5; i++)
+      await stack.api('/api/metadata', post({ ...base, nodeId: `pv-${i}`, technology: 'pv', active: i !== 2 }));
     // the listings are index queries, eventually consistent in AWS: they show the nodes once the last write has
-    await eventually(async () => (await stack.api('/api/nodes/by-type/pv?limit=10')).body.items.some((m: { nodeId: string }) => m.nodeId === 'pv-4'));
+    await eventually(async () =>
+      (await stack.api('/api/nodes/by-type/pv?limit=10')).body.items.some(
+        (m: { nodeId: string }) => m.nodeId === 'pv-4',
+      ),
+    );
     const byType = await stack.api('/api/nodes/by-type/pv?limit=2');
     expect(byType.body.items.map((m: { nodeId: string }) => m.nodeId)).toEqual(['pv-0', 'pv-1']);
-    expect((await stack.api('/api/nodes/by-type/fusion')).body).toMatchObject({ error: 'ValidationError', field: 'type' });
+    expect((await stack.api('/api/nodes/by-type/fusion')).body).toMatchObject({
+      error: 'ValidationError',
+      field: 'type',
+    });
     const active: string[] = [];
     let next: string | undefined;
     do {
@@ -79,13 +106,18 @@ describe('GET /api/nodes/nearby', () => {
 
   beforeAll(async () => {
     for (const g of grid) {
-      const res = await stack.api('/api/metadata', post({ ...base, technology: 'ev', nodeId: g.nodeId, location: { lat: g.lat, lon: g.lon } }));
+      const res = await stack.api(
+        '/api/metadata',
+        post({ ...base, technology: 'ev', nodeId: g.nodeId, location: { lat: g.lat, lon: g.lon } }),
+      );
       expect(res.status).toBe(201);
     }
     // the cells are an index, eventually consistent: wait until the last node written shows in a search round it
     const last = grid.at(-1)!;
     await eventually(async () =>
-      (await stack.api(`/api/nodes/nearby?lat=${last.lat}&lon=${last.lon}&radius_km=1`)).body.items?.some((m: { nodeId: string }) => m.nodeId === last.nodeId),
+      (await stack.api(`/api/nodes/nearby?lat=${last.lat}&lon=${last.lon}&radius_km=1`)).body.items?.some(
+        (m: { nodeId: string }) => m.nodeId === last.nodeId,
+      ),
     );
   });
 
@@ -107,7 +139,9 @@ describe('GET /api/nodes/nearby', () => {
   it('names the bad parameter', async () => {
     expect((await stack.api('/api/nodes/nearby?lat=95&lon=0&radius_km=1')).body).toMatchObject({ field: 'lat' });
     expect((await stack.api('/api/nodes/nearby?lat=0&lon=x&radius_km=1')).body).toMatchObject({ field: 'lon' });
-    expect((await stack.api('/api/nodes/nearby?lat=0&lon=0&radius_km=5000')).body).toMatchObject({ field: 'radius_km' });
+    expect((await stack.api('/api/nodes/nearby?lat=0&lon=0&radius_km=5000')).body).toMatchObject({
+      field: 'radius_km',
+    });
   });
 });
 
@@ -117,7 +151,12 @@ describe('geohash cells', () => {
   });
 
   it('covers every point of the circle, across the date line too', () => {
-    for (const [lat, lon, r] of [[52.09, 5.12, 40], [0.01, 179.99, 30], [-33.9, -179.9, 120], [64, 25, 200]] as const) {
+    for (const [lat, lon, r] of [
+      [52.09, 5.12, 40],
+      [0.01, 179.99, 30],
+      [-33.9, -179.9, 120],
+      [64, 25, 200],
+    ] as const) {
       const cells = coveringCells(lat, lon, r) ?? [];
       for (let k = 0; k < 400; k++) {
         const bearing = (k / 400) * 2 * Math.PI;
@@ -127,7 +166,10 @@ describe('geohash cells', () => {
         pLon = ((pLon + 540) % 360) - 180;
         if (distanceKm(lat, lon, pLat, pLon) > r) continue;
         const h = geohash(pLat, pLon);
-        expect(cells.some((c) => h.startsWith(c)), `${pLat},${pLon} near ${lat},${lon}`).toBe(true);
+        expect(
+          cells.some((c) => h.startsWith(c)),
+          `${pLat},${pLon} near ${lat},${lon}`,
+        ).toBe(true);
       }
     }
   });

@@ -15,7 +15,10 @@ const POLAR = [
 
 beforeAll(async () => {
   stack = await startApiStack();
-  await stack.api('/api/metadata', post({ nodeId: 'polar-1', location: { lat: 89.905, lon: 10 }, capacity_kw: 10, technology: 'pv' }));
+  await stack.api(
+    '/api/metadata',
+    post({ nodeId: 'polar-1', location: { lat: 89.905, lon: 10 }, capacity_kw: 10, technology: 'pv' }),
+  );
 });
 afterAll(async () => {
   await stack?.dispose();
@@ -31,7 +34,12 @@ async function cpuMs(work: () => unknown): Promise<number> {
 
 describe('a nearby search round a pole', () => {
   it('is refused by the cell count before any cell is built', async () => {
-    for (const [lat, lon] of [[90, 0], [-90, 0], [89.9999, 0], [-89.9999, 179.9]] as const) {
+    for (const [lat, lon] of [
+      [90, 0],
+      [-90, 0],
+      [89.9999, 0],
+      [-89.9999, 179.9],
+    ] as const) {
       let cells: string[] | undefined = [];
       const ms = await cpuMs(() => (cells = coveringCells(lat, lon, MAX_RADIUS_KM)));
       expect(cells, `${lat},${lon}`).toBeUndefined();
@@ -43,7 +51,10 @@ describe('a nearby search round a pole', () => {
     for (const query of POLAR) {
       let res: Awaited<ReturnType<ApiTestStack['api']>> | undefined;
       const ms = await cpuMs(async () => (res = await stack.api(`/api/nodes/nearby?${query}`)));
-      expect(res).toMatchObject({ status: 400, body: { field: 'radius_km', message: 'radius_km: too wide this close to a pole' } });
+      expect(res).toMatchObject({
+        status: 400,
+        body: { field: 'radius_km', message: 'radius_km: too wide this close to a pole' },
+      });
       expect(ms, `${query}: ${ms} ms of CPU`).toBeLessThan(100);
     }
   });

@@ -17,7 +17,8 @@ type Operation = {
   requestBody?: unknown;
 };
 const doc = openApiDocument();
-const operationOf = (method: string, path: string) => (doc.paths[path] as Record<string, Operation> | undefined)?.[method.toLowerCase()];
+const operationOf = (method: string, path: string) =>
+  (doc.paths[path] as Record<string, Operation> | undefined)?.[method.toLowerCase()];
 
 describe('the OpenAPI document', () => {
   it('validates as OpenAPI 3.1', async () => {
@@ -56,7 +57,10 @@ describe('the OpenAPI document', () => {
     for (const route of routes as readonly RouteDefinition[]) {
       const op = operationOf(route.method, route.path)!;
       const names = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-      expect(op.parameters.filter((p) => p.in === 'path').map((p) => p.name), route.path).toEqual(names);
+      expect(
+        op.parameters.filter((p) => p.in === 'path').map((p) => p.name),
+        route.path,
+      ).toEqual(names);
       const success = Object.keys(op.responses).filter((s) => Number(s) < 400);
       expect(success.length, `${route.method} ${route.path}: a success response`).toBeGreaterThan(0);
       for (const s of success) {
@@ -64,20 +68,37 @@ describe('the OpenAPI document', () => {
         expect(schema, `${route.method} ${route.path} ${s}`).toBeDefined();
         expect(Object.keys(schema!).length, `${route.method} ${route.path} ${s}: not {}`).toBeGreaterThan(0);
       }
-      if (route.role !== 'public') expect(Object.keys(op.responses), route.path).toEqual(expect.arrayContaining(['401', '403', '429']));
+      if (route.role !== 'public')
+        expect(Object.keys(op.responses), route.path).toEqual(expect.arrayContaining(['401', '403', '429']));
       if (names.length) expect(Object.keys(op.responses), route.path).toEqual(expect.arrayContaining(['400', '404']));
-      if (route.method !== 'GET' && route.method !== 'DELETE') expect(op.requestBody, `${route.method} ${route.path}: a body`).toBeDefined();
+      if (route.method !== 'GET' && route.method !== 'DELETE')
+        expect(op.requestBody, `${route.method} ${route.path}: a body`).toBeDefined();
       if (route.idempotent) {
-        expect(op.parameters.map((p) => p.name), route.path).toContain('Idempotency-Key');
+        expect(
+          op.parameters.map((p) => p.name),
+          route.path,
+        ).toContain('Idempotency-Key');
         expect(Object.keys(op.responses), route.path).toEqual(expect.arrayContaining(['409', '422']));
       }
     }
   });
 
   it('describes the request bodies the handlers parse: a misspelt field is refused', () => {
-    const body = (operationOf('POST', '/api/events')!.requestBody as { content: Record<string, { schema: Record<string, unknown> }> }).content['application/json']!.schema;
+    const body = (
+      operationOf('POST', '/api/events')!.requestBody as {
+        content: Record<string, { schema: Record<string, unknown> }>;
+      }
+    ).content['application/json']!.schema;
     expect(body).toMatchObject({ type: 'object', required: ['shed_kw', 'duration_sec'], additionalProperties: false });
-    expect(Object.keys(body.properties as object)).toEqual(['shed_kw', 'duration_sec', 'ven_ids', 'program_id', 'start_at', 'name', 'dry_run']);
+    expect(Object.keys(body.properties as object)).toEqual([
+      'shed_kw',
+      'duration_sec',
+      'ven_ids',
+      'program_id',
+      'start_at',
+      'name',
+      'dry_run',
+    ]);
   });
 });
 
@@ -87,7 +108,12 @@ describe('the response check', () => {
   it('passes an answer the document describes and records one that is not, naming the route and the field', () => {
     const check = new ResponseCheck();
     check.check('GET /api/vens/{venId}', 200, 'application/json', JSON.stringify(venBody));
-    check.check('GET /api/vens/{venId}', 404, 'application/json', JSON.stringify({ error: 'NotFound', message: 'VEN x' }));
+    check.check(
+      'GET /api/vens/{venId}',
+      404,
+      'application/json',
+      JSON.stringify({ error: 'NotFound', message: 'VEN x' }),
+    );
     expect(check.mismatches()).toEqual([]);
     check.check('GET /api/vens/{venId}', 200, 'application/json', JSON.stringify({ ...venBody, colour: 'red' }));
     check.check('GET /api/vens/{venId}', 200, 'application/json', JSON.stringify({ venId: 'ven-1' }));
@@ -105,7 +131,9 @@ describe('the response check', () => {
 
   it('catches a field the API answers that the document dropped', () => {
     const dropped = structuredClone(doc);
-    const schema = (dropped.paths['/api/vens/{venId}'] as Record<string, Operation>).get!.responses['200']!.content!['application/json']!.schema as {
+    const schema = (dropped.paths['/api/vens/{venId}'] as Record<string, Operation>).get!.responses['200']!.content![
+      'application/json'
+    ]!.schema as {
       properties: Record<string, unknown>;
     };
     delete schema.properties.lastSeen;
@@ -138,7 +166,7 @@ describe('the response check', () => {
     });
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-    it('checks every answer of a route, the gateway\'s 401 included, and still answers the caller', async () => {
+    it("checks every answer of a route, the gateway's 401 included, and still answers the caller", async () => {
       answer = { statusCode: 200, body: JSON.stringify(venBody) };
       expect((await fetch(`${base}/api/vens/ven-1`, { headers: { authorization: 'Bearer v' } })).status).toBe(200);
       expect((await fetch(`${base}/api/vens/ven-1`)).status).toBe(401);
@@ -146,7 +174,13 @@ describe('the response check', () => {
       answer = { statusCode: 200, body: JSON.stringify({ venId: 'ven-1' }) };
       const res = await fetch(`${base}/api/vens/ven-1`, { headers: { authorization: 'Bearer v' } });
       expect(res.status).toBe(200);
-      expect(check.mismatches()).toEqual([expect.objectContaining({ routeKey: 'GET /api/vens/{venId}', status: 200, problem: "(root) must have required property 'online'" })]);
+      expect(check.mismatches()).toEqual([
+        expect.objectContaining({
+          routeKey: 'GET /api/vens/{venId}',
+          status: 200,
+          problem: "(root) must have required property 'online'",
+        }),
+      ]);
     });
   });
 });
@@ -175,7 +209,12 @@ describe('GET /api/openapi.json on the local stack', () => {
     // the DER reads, on the inventory the API stack loads
     const assets = (await stack.api('/api/assets')).body.items as { asset_id: string; site_id: string }[];
     expect(assets.length).toBeGreaterThan(0);
-    for (const path of [`/api/assets/${assets[0]!.asset_id}`, `/api/assets/${assets[0]!.asset_id}/telemetry`, `/api/sites/${assets[0]!.site_id}`, '/api/agents']) {
+    for (const path of [
+      `/api/assets/${assets[0]!.asset_id}`,
+      `/api/assets/${assets[0]!.asset_id}/telemetry`,
+      `/api/sites/${assets[0]!.site_id}`,
+      '/api/agents',
+    ]) {
       expect((await stack.api(path)).status, path).toBe(200);
     }
     expect(stack.responseMismatches()).toEqual([]);

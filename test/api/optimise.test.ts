@@ -22,7 +22,13 @@ describe('POST /api/optimise/schedule', () => {
   it('plans a battery from the body: 96 slots, the hand-checked cost, and the naive and do-nothing costs on the same prices', async () => {
     // empty at the start and allowed to end empty: 100 kWh in at 0.10, 90 out at 0.40: −26.00. The naive rule
     // finds the same on this day; doing nothing costs 0.
-    const res = await schedule({ battery, initial_soc_pct: 0, final_soc_pct: 0, prices: twoPriceDay, start: '2026-12-08T00:00:00Z' });
+    const res = await schedule({
+      battery,
+      initial_soc_pct: 0,
+      final_soc_pct: 0,
+      prices: twoPriceDay,
+      start: '2026-12-08T00:00:00Z',
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const b = res.body;
     expect(b.slots).toHaveLength(96);
@@ -35,7 +41,13 @@ describe('POST /api/optimise/schedule', () => {
     const sum = (key: string) => b.slots.reduce((s: number, x: Record<string, number>) => s + x[key]!, 0) / 4;
     expect(sum('charge_kw')).toBeCloseTo(100, 3);
     expect(sum('discharge_kw')).toBeCloseTo(90, 3);
-    expect(b.battery).toMatchObject({ ...battery, min_soc_pct: 0, max_soc_pct: 100, soft_min_soc_pct: 0, soft_max_soc_pct: 100 });
+    expect(b.battery).toMatchObject({
+      ...battery,
+      min_soc_pct: 0,
+      max_soc_pct: 100,
+      soft_min_soc_pct: 0,
+      soft_max_soc_pct: 100,
+    });
     expect(b.initial_soc_source).toBe('body');
     expect(b.solver).toMatchObject({ name: 'HiGHS', version: expect.stringMatching(/^1\./) });
     expect(b.binding.map((x: { constraint: string }) => x.constraint)).toContain('soc_hard_max');
@@ -65,7 +77,13 @@ describe('POST /api/optimise/schedule', () => {
     const b = res.body;
     expect(b.slots).toHaveLength(100);
     expect(b.start).toBe('2026-10-24T23:00:00.000Z');
-    expect(b.battery).toMatchObject({ energy_kwh: 8000, max_charge_kw: 4000, max_discharge_kw: 4000, initial_soc_pct: 50, final_soc_pct: 50 });
+    expect(b.battery).toMatchObject({
+      energy_kwh: 8000,
+      max_charge_kw: 4000,
+      max_discharge_kw: 4000,
+      initial_soc_pct: 50,
+      final_soc_pct: 50,
+    });
     expect(b.initial_soc_source).toBe('default');
     expect(b.cost).toBeCloseTo(-2600, 2);
     expect(b.naive.cost).toBeCloseTo(-2080, 2);
@@ -98,12 +116,18 @@ describe('POST /api/optimise/schedule', () => {
       [{ battery: { ...battery, energy_kwh: -10 }, prices: twoPriceDay }, 'battery.energy_kwh'],
       [{ battery, prices: twoPriceDay.slice(0, 95) }, 'prices'],
       [{ battery, prices: twoPriceDay, load_kw: [1, 2, 3] }, 'load_kw'],
-      [{ battery, prices: twoPriceDay, dr_commitments: [{ from_slot: 90, to_slot: 100, min_discharge_kw: 5 }] }, 'dr_commitments.0.to_slot'],
+      [
+        { battery, prices: twoPriceDay, dr_commitments: [{ from_slot: 90, to_slot: 100, min_discharge_kw: 5 }] },
+        'dr_commitments.0.to_slot',
+      ],
       [{ battery: { ...battery, capacity: 1 }, prices: twoPriceDay }, 'battery.capacity'],
       [{ prices: twoPriceDay }, 'asset_id'],
       [{ battery }, 'prices'],
       [{ battery, prices: twoPriceDay, start: '2026-12-08T00:05:00Z' }, 'start'],
-      [{ battery, tariff: { time_zone: 'Nowhere/Else', date: '2026-10-25', default_price: 1, periods: [] } }, 'tariff.time_zone'],
+      [
+        { battery, tariff: { time_zone: 'Nowhere/Else', date: '2026-10-25', default_price: 1, periods: [] } },
+        'tariff.time_zone',
+      ],
     ];
     for (const [body, field] of cases) {
       const res = await schedule(body);

@@ -21,7 +21,15 @@ const sample = (venId: string, timestamp: number, usedPowerKw: number) => ({
   timestamp,
   usedPowerKw,
   baselinePowerKw: BASELINE_KW,
-  loads: [{ loadId: 'heat', currentPowerKw: Math.min(SHED_KW, usedPowerKw), shedCapabilityKw: SHED_KW, enabled: true, priority: 3 }],
+  loads: [
+    {
+      loadId: 'heat',
+      currentPowerKw: Math.min(SHED_KW, usedPowerKw),
+      shedCapabilityKw: SHED_KW,
+      enabled: true,
+      priority: 3,
+    },
+  ],
 });
 
 beforeAll(async () => {
@@ -48,7 +56,11 @@ describe('fleet events requested at once', () => {
 
   it('never commit one VEN to two events: each VEN is allocated once, and what is left out is named', async () => {
     // four at once, no Idempotency-Key: each asks for both VENs (12 kW)
-    const answers = await Promise.all(Array.from({ length: 4 }, () => stack.api('/api/events', post({ shed_kw: 12, duration_sec: 600, ven_ids: RACED }))));
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        stack.api('/api/events', post({ shed_kw: 12, duration_sec: 600, ven_ids: RACED })),
+      ),
+    );
     started = answers.filter((a) => a.status === 202).map((a) => a.body);
     const refused = answers.filter((a) => a.status !== 202);
     expect(started.length).toBeGreaterThanOrEqual(1);
@@ -70,7 +82,10 @@ describe('fleet events requested at once', () => {
     for (const id of RACED) {
       await eventually(() => vens[id]!.received.some((m) => m.topic === topics.command(id)));
       await new Promise((r) => setTimeout(r, 300));
-      expect(vens[id]!.received.filter((m) => m.topic === topics.command(id)), id).toHaveLength(1);
+      expect(
+        vens[id]!.received.filter((m) => m.topic === topics.command(id)),
+        id,
+      ).toHaveLength(1);
     }
   }, 30_000);
 
@@ -80,10 +95,18 @@ describe('fleet events requested at once', () => {
     expect(plan.body).toMatchObject({ dry_run: true, allocations: [], allocated_kw: 0, shortfall_kw: 12 });
     const holder = (venId: string) => started.find((e) => e.allocations.some((a: any) => a.venId === venId));
     expect(plan.body.committed.sort((a: any, b: any) => a.venId.localeCompare(b.venId))).toEqual(
-      RACED.map((venId) => ({ venId, eventId: holder(venId).eventId, shed_kw: SHED_KW, until: expect.stringMatching(/Z$/) })),
+      RACED.map((venId) => ({
+        venId,
+        eventId: holder(venId).eventId,
+        shed_kw: SHED_KW,
+        until: expect.stringMatching(/Z$/),
+      })),
     );
     for (const c of plan.body.committed) expect(Date.parse(c.until) - Date.now()).toBeGreaterThan(500_000);
-    expect(plan.body.excluded.map((x: any) => x.reason)).toEqual([expect.stringMatching(/^committed to evt-/), expect.stringMatching(/^committed to evt-/)]);
+    expect(plan.body.excluded.map((x: any) => x.reason)).toEqual([
+      expect.stringMatching(/^committed to evt-/),
+      expect.stringMatching(/^committed to evt-/),
+    ]);
     // every online VEN: only the free one is planned with
     const all = await stack.api('/api/events', post({ shed_kw: 12, duration_sec: 60, dry_run: true }));
     expect(all.body.allocations.map((a: any) => a.venId)).toEqual(['ven-o3']);
@@ -93,7 +116,9 @@ describe('fleet events requested at once', () => {
 describe('a VEN restored before its event ends', () => {
   it('is free for the next event at once, and its first event measures it only up to the restore', async () => {
     const reportOf = async (eventId: string) => (await stack.api(`/api/events/${eventId}`)).body;
-    const first = (await stack.api('/api/events', post({ shed_kw: 6, duration_sec: 600, ven_ids: ['ven-o1'], dry_run: true }))).body;
+    const first = (
+      await stack.api('/api/events', post({ shed_kw: 6, duration_sec: 600, ven_ids: ['ven-o1'], dry_run: true }))
+    ).body;
     const holder = first.committed[0].eventId;
     const restored = await stack.api('/api/vens/ven-o1/restore', post({}));
     expect(restored.body).toMatchObject({ status: 'sent', venId: 'ven-o1', released_from: holder });
@@ -131,11 +156,16 @@ describe('two overlapping events over one VEN with a tariff', () => {
     await eventually(async () => (await stack.ports.fleetEvents.get(event.eventId))?.settledAt !== undefined);
     const ledger = (await stack.api('/api/transactions/ven-o3?limit=100')).body.items as any[];
     const settlements = ledger.filter((e) => e.type === 'settlement');
-    expect(settlements.map((s) => s.ref), 'one payment for one shed').toEqual([event.eventId]);
+    expect(
+      settlements.map((s) => s.ref),
+      'one payment for one shed',
+    ).toEqual([event.eventId]);
     expect(settlements[0].data).toMatchObject({ currency: 'EUR', tariff_per_kwh: 100 });
     expect(settlements[0].data.delivered_kwh).toBeGreaterThan(0);
     expect(second.status, JSON.stringify(second.body)).toBe(409);
-    expect(second.body.message).toContain(`ven-o3 (6 kW) is committed to ${event.eventId} until ${new Date(event.endsAt).toISOString()}`);
+    expect(second.body.message).toContain(
+      `ven-o3 (6 kW) is committed to ${event.eventId} until ${new Date(event.endsAt).toISOString()}`,
+    );
     // once the first has ended the VEN is free again
     const after = await stack.api('/api/events', post({ ...body, dry_run: true }));
     expect(after.body).toMatchObject({ allocations: [{ venId: 'ven-o3' }], committed: [], excluded: [] });

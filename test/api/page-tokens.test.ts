@@ -20,8 +20,23 @@ const DAY = 86_400_000;
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 function row(start: number, tier: Tier): RollupRow {
-  const end = tier === '1mo' ? Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth() + 1, 1) : start + (tier === '1d' ? DAY : 900_000);
-  return { start, end, samples: 1, intervals: 1, importKwh: 1, exportKwh: 0, kwSum: 1, peakKw: 1, onlineHours: 1, socSum: 0, socN: 0 };
+  const end =
+    tier === '1mo'
+      ? Date.UTC(new Date(start).getUTCFullYear(), new Date(start).getUTCMonth() + 1, 1)
+      : start + (tier === '1d' ? DAY : 900_000);
+  return {
+    start,
+    end,
+    samples: 1,
+    intervals: 1,
+    importKwh: 1,
+    exportKwh: 0,
+    kwSum: 1,
+    peakKw: 1,
+    onlineHours: 1,
+    socSum: 0,
+    socN: 0,
+  };
 }
 
 beforeAll(async () => {
@@ -31,8 +46,14 @@ beforeAll(async () => {
     const device = await connectDevice(await stack.provision(ven), ven);
     devices.push(device);
     for (const [i, ts] of [nowSec() - 120, nowSec() - 60].entries()) {
-      await device.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: ven, timestamp: ts }));
-      await device.publish(topics.ack(ven), JSON.stringify({ ...fixture('seed-001-event-ack'), ts, correlationId: `${ven}-c${i}` }));
+      await device.publish(
+        topics.metering,
+        JSON.stringify({ ...fixture('seed-001-metering'), venId: ven, timestamp: ts }),
+      );
+      await device.publish(
+        topics.ack(ven),
+        JSON.stringify({ ...fixture('seed-001-event-ack'), ts, correlationId: `${ven}-c${i}` }),
+      );
       await device.publish(topics.metering, JSON.stringify({ venId: ven, timestamp: `not a time ${i}` })); // a refusal
     }
     for (let i = 0; i < 2; i++) {
@@ -40,14 +61,25 @@ beforeAll(async () => {
     }
   }
   for (const [i, technology] of ['bess', 'bess', 'pv', 'pv'].entries()) {
-    await stack.api('/api/metadata', post({ nodeId: `meta-${i}`, location: { lat: 52, lon: 4 }, capacity_kw: 10, technology }));
+    await stack.api(
+      '/api/metadata',
+      post({ nodeId: `meta-${i}`, location: { lat: 52, lon: 4 }, capacity_kw: 10, technology }),
+    );
   }
   const month = bucketStart('1mo', now);
   const lastMonth = Date.UTC(new Date(month).getUTCFullYear(), new Date(month).getUTCMonth() - 1, 1);
   for (const node of [...VENS, PORTFOLIO]) {
-    await stack.ports.rollups.put(node, '1d', [1, 2].map((d) => row(bucketStart('1d', now) - d * DAY, '1d')));
+    await stack.ports.rollups.put(
+      node,
+      '1d',
+      [1, 2].map((d) => row(bucketStart('1d', now) - d * DAY, '1d')),
+    );
     await stack.ports.rollups.put(node, '1mo', [row(lastMonth, '1mo'), row(month, '1mo')]);
-    await stack.ports.rollups.put(node, '15m', [1, 2].map((k) => row(bucketStart('15m', now) - k * 900_000, '15m')));
+    await stack.ports.rollups.put(
+      node,
+      '15m',
+      [1, 2].map((k) => row(bucketStart('15m', now) - k * 900_000, '15m')),
+    );
   }
   await stack.settle();
   for (const ven of VENS) {
@@ -75,19 +107,65 @@ interface Paged {
 const SHORT = (p: string) => `${p}${p.includes('?') ? '&' : '?'}limit=1`;
 
 const paged: Paged[] = [
-  { route: 'transactions', a: `/api/transactions/${VENS[0]}`, b: `/api/transactions/${VENS[1]}`, forged: { nodeId: VENS[1], seq: 1 } },
-  { route: 'analytics daily', a: `/api/analytics/${VENS[0]}/daily`, b: `/api/analytics/${VENS[1]}/daily`, forged: { pk: `${VENS[0]}#1d`, sk: '1999-01-01T00:00:00.000Z' } },
-  { route: 'analytics monthly', a: `/api/analytics/${VENS[0]}/monthly`, b: `/api/analytics/${VENS[1]}/monthly`, forged: { pk: `${VENS[1]}#1mo`, sk: '2020-01-01T00:00:00.000Z' } },
-  { route: 'analytics portfolio', a: '/api/analytics/portfolio', b: '/api/analytics/portfolio?period=monthly', forged: { pk: 'portfolio#1mo', sk: 'x' } },
-  { route: 'historical', a: `/api/telemetry/${VENS[0]}/historical`, b: `/api/telemetry/${VENS[1]}/historical`, forged: { pk: `${VENS[0]}#15m`, sk: 9 } },
+  {
+    route: 'transactions',
+    a: `/api/transactions/${VENS[0]}`,
+    b: `/api/transactions/${VENS[1]}`,
+    forged: { nodeId: VENS[1], seq: 1 },
+  },
+  {
+    route: 'analytics daily',
+    a: `/api/analytics/${VENS[0]}/daily`,
+    b: `/api/analytics/${VENS[1]}/daily`,
+    forged: { pk: `${VENS[0]}#1d`, sk: '1999-01-01T00:00:00.000Z' },
+  },
+  {
+    route: 'analytics monthly',
+    a: `/api/analytics/${VENS[0]}/monthly`,
+    b: `/api/analytics/${VENS[1]}/monthly`,
+    forged: { pk: `${VENS[1]}#1mo`, sk: '2020-01-01T00:00:00.000Z' },
+  },
+  {
+    route: 'analytics portfolio',
+    a: '/api/analytics/portfolio',
+    b: '/api/analytics/portfolio?period=monthly',
+    forged: { pk: 'portfolio#1mo', sk: 'x' },
+  },
+  {
+    route: 'historical',
+    a: `/api/telemetry/${VENS[0]}/historical`,
+    b: `/api/telemetry/${VENS[1]}/historical`,
+    forged: { pk: `${VENS[0]}#15m`, sk: 9 },
+  },
   { route: 'assets', a: '/api/assets', forged: { kind: 'site', id: 'site-a' } },
   { route: 'agents', a: '/api/agents', forged: { kind: 'asset', id: 'a-bess-1', extra: 1 } },
-  { route: 'VEN events', a: `/api/vens/${VENS[0]}/events`, b: `/api/vens/${VENS[1]}/events`, forged: { venId: VENS[0], sk: '2001-01-01T00:00:00.000Z#c' } },
-  { route: 'nodes by type', a: '/api/nodes/by-type/bess', b: '/api/nodes/by-type/pv', forged: { technology: 'pv', nodeId: 'meta-2' } },
+  {
+    route: 'VEN events',
+    a: `/api/vens/${VENS[0]}/events`,
+    b: `/api/vens/${VENS[1]}/events`,
+    forged: { venId: VENS[0], sk: '2001-01-01T00:00:00.000Z#c' },
+  },
+  {
+    route: 'nodes by type',
+    a: '/api/nodes/by-type/bess',
+    b: '/api/nodes/by-type/pv',
+    forged: { technology: 'pv', nodeId: 'meta-2' },
+  },
   { route: 'VENs', a: '/api/vens', b: '/api/vens?online=true', position: true },
   { route: 'active nodes', a: '/api/nodes/active', forged: { t: 99 } },
-  { route: 'refused', a: `/api/refused?device=${VENS[0]}`, b: `/api/refused?device=${VENS[1]}`, forged: { b: VENS[0], k: { pk: 'day#x', sk: 'x' } } },
-  { route: 'VEN telemetry', a: `/api/vens/${VENS[0]}/telemetry`, b: `/api/vens/${VENS[1]}/telemetry`, forged: { t: 1, m: 'x' }, position: true },
+  {
+    route: 'refused',
+    a: `/api/refused?device=${VENS[0]}`,
+    b: `/api/refused?device=${VENS[1]}`,
+    forged: { b: VENS[0], k: { pk: 'day#x', sk: 'x' } },
+  },
+  {
+    route: 'VEN telemetry',
+    a: `/api/vens/${VENS[0]}/telemetry`,
+    b: `/api/vens/${VENS[1]}/telemetry`,
+    forged: { t: 1, m: 'x' },
+    position: true,
+  },
 ];
 
 async function firstPage(path: string): Promise<{ next: string; items: unknown[] }> {
@@ -100,30 +178,36 @@ async function firstPage(path: string): Promise<{ next: string; items: unknown[]
 const refused = (res: { status: number; body: any }) => res.status === 400 && res.body?.field === 'next';
 
 describe('a page token on every paginated route', () => {
-  it.each(paged)('$route: anything but its own genuine token is a 400 naming next', async ({ a, b, forged, position }) => {
-    const own = await firstPage(a);
-    const otherRoute = await firstPage(a.includes('/api/assets') ? '/api/agents' : '/api/assets');
-    const [binding] = own.next.split('.');
-    const tokens: Record<string, string> = {
-      garbage: 'garbage!',
-      'not base64 JSON': 'bm90IGpzb24',
-      '{"x":1}': b64({ x: 1 }),
-      'an array': b64([1]),
-      'another route': otherRoute.next,
-      '{"x":1} in its own binding': `${binding}.${b64({ x: 1 })}`,
-      ...(forged !== undefined && { 'a forged key in its own binding': `${binding}.${b64(forged)}` }),
-      ...(b !== undefined && { 'another item or query': (await firstPage(b)).next }),
-      ...(b !== undefined && !position && { "another item's key in its own binding": `${binding}.${(await firstPage(b)).next.split('.')[1]}` }),
-    };
-    for (const [what, token] of Object.entries(tokens)) {
-      const res = await stack.api(`${SHORT(a)}&next=${encodeURIComponent(token)}`);
-      expect(refused(res), `${a} with ${what}: ${res.status} ${JSON.stringify(res.body)}`).toBe(true);
-    }
-    const second = await stack.api(`${SHORT(a)}&next=${encodeURIComponent(own.next)}`);
-    expect(second.status, a).toBe(200);
-    expect(second.body.items).toHaveLength(1);
-    expect(second.body.items[0]).not.toEqual(own.items[0]);
-  });
+  it.each(paged)(
+    '$route: anything but its own genuine token is a 400 naming next',
+    async ({ a, b, forged, position }) => {
+      const own = await firstPage(a);
+      const otherRoute = await firstPage(a.includes('/api/assets') ? '/api/agents' : '/api/assets');
+      const [binding] = own.next.split('.');
+      const tokens: Record<string, string> = {
+        garbage: 'garbage!',
+        'not base64 JSON': 'bm90IGpzb24',
+        '{"x":1}': b64({ x: 1 }),
+        'an array': b64([1]),
+        'another route': otherRoute.next,
+        '{"x":1} in its own binding': `${binding}.${b64({ x: 1 })}`,
+        ...(forged !== undefined && { 'a forged key in its own binding': `${binding}.${b64(forged)}` }),
+        ...(b !== undefined && { 'another item or query': (await firstPage(b)).next }),
+        ...(b !== undefined &&
+          !position && {
+            "another item's key in its own binding": `${binding}.${(await firstPage(b)).next.split('.')[1]}`,
+          }),
+      };
+      for (const [what, token] of Object.entries(tokens)) {
+        const res = await stack.api(`${SHORT(a)}&next=${encodeURIComponent(token)}`);
+        expect(refused(res), `${a} with ${what}: ${res.status} ${JSON.stringify(res.body)}`).toBe(true);
+      }
+      const second = await stack.api(`${SHORT(a)}&next=${encodeURIComponent(own.next)}`);
+      expect(second.status, a).toBe(200);
+      expect(second.body.items).toHaveLength(1);
+      expect(second.body.items[0]).not.toEqual(own.items[0]);
+    },
+  );
 
   it('the reported request, as curl sends it, is a 400 naming next', async () => {
     const { stdout } = await run('curl', [

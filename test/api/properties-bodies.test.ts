@@ -19,8 +19,16 @@ beforeAll(async () => {
   stack = await startApiStack();
   // a VEN and a Winter River node the commands can go to
   await presenceConnected(stack, 'ven-001');
-  await stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), timestamp: nowSec() })), 'ven-001');
-  await stack.deliverToRules(topics.winterRiverStatus('pdu_a'), Buffer.from(fixtureText('seed-003-winter-river-status')), 'pdu_a');
+  await stack.deliverToRules(
+    topics.metering,
+    Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), timestamp: nowSec() })),
+    'ven-001',
+  );
+  await stack.deliverToRules(
+    topics.winterRiverStatus('pdu_a'),
+    Buffer.from(fixtureText('seed-003-winter-river-status')),
+    'pdu_a',
+  );
   await stack.settle();
 });
 afterAll(() => stack?.dispose());
@@ -51,41 +59,60 @@ async function answer(path: string, doc: unknown, ok: number[]) {
 describe('property: every API body gets a success or a 400 naming the field', () => {
   it('POST /api/vens/{venId}/send-event and POST /api/events (plans)', async () => {
     await fc.assert(
-      fc.asyncProperty(nearlyValid(amount, (a) => ({ shed_kw: a.kw, duration_sec: a.sec, event_id: 'evt-prop' })), async ({ doc }) => {
-        await answer('/api/vens/ven-001/send-event', doc, [202]);
-      }),
+      fc.asyncProperty(
+        nearlyValid(amount, (a) => ({ shed_kw: a.kw, duration_sec: a.sec, event_id: 'evt-prop' })),
+        async ({ doc }) => {
+          await answer('/api/vens/ven-001/send-event', doc, [202]);
+        },
+      ),
       { numRuns: RUNS },
     );
     await fc.assert(
-      fc.asyncProperty(nearlyValid(amount, (a) => ({ shed_kw: a.kw, duration_sec: a.sec, ven_ids: ['ven-001'], dry_run: true })), async ({ doc }) => {
-        // 404: a VEN id mutated into one that does not exist; 409: `dry_run` mutated away, so an earlier run's event
-        // holds ven-001 and nothing is left to allocate
-        const res = await answer('/api/events', doc, [200, 202, 404, 409]);
-        if (res.status === 409) expect(res.body.message).toMatch(/nothing left to allocate: ven-001 .* is committed to /);
-      }),
+      fc.asyncProperty(
+        nearlyValid(amount, (a) => ({ shed_kw: a.kw, duration_sec: a.sec, ven_ids: ['ven-001'], dry_run: true })),
+        async ({ doc }) => {
+          // 404: a VEN id mutated into one that does not exist; 409: `dry_run` mutated away, so an earlier run's event
+          // holds ven-001 and nothing is left to allocate
+          const res = await answer('/api/events', doc, [200, 202, 404, 409]);
+          if (res.status === 409)
+            expect(res.body.message).toMatch(/nothing left to allocate: ven-001 .* is committed to /);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('POST /dispatch (dry runs) and the Winter River command', async () => {
     await fc.assert(
-      fc.asyncProperty(nearlyValid(amount, (a) => ({ site_id: 'site-a', mw: a.mw, dry_run: true })), async ({ doc }) => {
-        const res = await answer('/dispatch', doc, [200, 202, 404]); // 404: a site or asset id the inventory does not know
-        if (res.status === 200) expect(res.body.mw_requested).toBe(doc.mw);
-      }),
+      fc.asyncProperty(
+        nearlyValid(amount, (a) => ({ site_id: 'site-a', mw: a.mw, dry_run: true })),
+        async ({ doc }) => {
+          const res = await answer('/dispatch', doc, [200, 202, 404]); // 404: a site or asset id the inventory does not know
+          if (res.status === 200) expect(res.body.mw_requested).toBe(doc.mw);
+        },
+      ),
       { numRuns: RUNS },
     );
     await fc.assert(
-      fc.asyncProperty(nearlyValid(amount, (a) => ({ command: 'set_fault', params: { level: a.kw, note: 'x' } })), async ({ doc }) => {
-        await answer('/api/winter-river/nodes/pdu_a/command', doc, [202]);
-      }),
+      fc.asyncProperty(
+        nearlyValid(amount, (a) => ({ command: 'set_fault', params: { level: a.kw, note: 'x' } })),
+        async ({ doc }) => {
+          await answer('/api/winter-river/nodes/pdu_a/command', doc, [202]);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('POST /api/telemetry: a reading accepted is read back equal', async () => {
     let t = nowSec() - 3 * 24 * 3600;
-    const reading = (a: Amount) => ({ ...fixture('seed-001-metering'), venId: 'ven-http', timestamp: ++t, usedPowerKw: a.kw, shedPowerKw: a.kw / 2 });
+    const reading = (a: Amount) => ({
+      ...fixture('seed-001-metering'),
+      venId: 'ven-http',
+      timestamp: ++t,
+      usedPowerKw: a.kw,
+      shedPowerKw: a.kw / 2,
+    });
     await fc.assert(
       fc.asyncProperty(nearlyValid(amount, reading), async ({ doc }) => {
         const res = await answer('/api/telemetry', doc, [200, 201, 202]);
@@ -93,7 +120,8 @@ describe('property: every API body gets a success or a 400 naming the field', ()
         const at = doc.timestamp as number;
         const back = await stack.api(`/api/vens/${String(doc.venId)}/telemetry?start=${at}&end=${at}`);
         expect(back.body.items).toHaveLength(1);
-        for (const key of ['usedPowerKw', 'shedPowerKw', 'batterySOC', 'eventId'] as const) expect(back.body.items[0][key]).toEqual(doc[key] ?? undefined);
+        for (const key of ['usedPowerKw', 'shedPowerKw', 'batterySOC', 'eventId'] as const)
+          expect(back.body.items[0][key]).toEqual(doc[key] ?? undefined);
       }),
       { numRuns: RUNS },
     );

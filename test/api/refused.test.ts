@@ -17,7 +17,11 @@ beforeAll(async () => {
   stack.deliverToRules(topics.metering, Buffer.from('{"venId": "ven-r1", broken'), 'ven-r1');
   await stack.settle();
   await pause();
-  stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-other' })), 'ven-r2');
+  stack.deliverToRules(
+    topics.metering,
+    Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-other' })),
+    'ven-r2',
+  );
   await stack.settle();
   await pause();
   stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ venId: 'ven-r1' })), 'ven-r1');

@@ -28,7 +28,8 @@ describe('roles through the local server', () => {
   });
 
   it('answers GET /api/me with the role of the token presented', async () => {
-    for (const role of ROLES) expect(await stack.api('/api/me', { token: stack.config.tokens[role] })).toEqual({ status: 200, body: { role } });
+    for (const role of ROLES)
+      expect(await stack.api('/api/me', { token: stack.config.tokens[role] })).toEqual({ status: 200, body: { role } });
   });
 
   it('lets each role call the routes at or below it and answers 403 for the others', async () => {
@@ -75,15 +76,21 @@ describe('roles through the local server', () => {
   it('answers 401 without a token or with one that is no role’s, and serves /health without one', async () => {
     for (const route of (routes as readonly RouteDefinition[]).filter((r) => r.role !== 'public')) {
       expect((await stack.api(pathOf(route), { method: route.method, token: null })).status, routeKey(route)).toBe(401);
-      expect((await stack.api(pathOf(route), { method: route.method, token: `${stack.config.tokens.viewer}x` })).status).toBe(401);
+      expect(
+        (await stack.api(pathOf(route), { method: route.method, token: `${stack.config.tokens.viewer}x` })).status,
+      ).toBe(401);
     }
     expect((await stack.api('/health', { token: null })).status).toBe(200);
   });
 
   it('lets an operator send a command that a viewer may not', async () => {
     const body = post({ shed_kw: 1, duration_sec: 60 });
-    expect((await stack.api('/api/vens/ven-none/send-event', { ...body, token: stack.config.tokens.viewer })).status).toBe(403);
-    expect(await stack.api('/api/vens/ven-none/send-event', { ...body, token: stack.config.tokens.operator })).toMatchObject({
+    expect(
+      (await stack.api('/api/vens/ven-none/send-event', { ...body, token: stack.config.tokens.viewer })).status,
+    ).toBe(403);
+    expect(
+      await stack.api('/api/vens/ven-none/send-event', { ...body, token: stack.config.tokens.operator }),
+    ).toMatchObject({
       status: 404,
       body: { error: 'NotFound' },
     });
@@ -91,7 +98,13 @@ describe('roles through the local server', () => {
 
   it('lets any of the three tokens watch the live feed (read only) and no other', async () => {
     const connect = (password: string) =>
-      mqtt.connectAsync(stack.config.wsUrl, { username: 'operator', password, clientId: `operator-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0, protocolVersion: 4 });
+      mqtt.connectAsync(stack.config.wsUrl, {
+        username: 'operator',
+        password,
+        clientId: `operator-${Math.random().toString(16).slice(2)}`,
+        reconnectPeriod: 0,
+        protocolVersion: 4,
+      });
     for (const role of ROLES) await (await connect(stack.config.tokens[role])).endAsync();
     await expect(connect('not-a-token')).rejects.toThrow(/Not authorized|Bad username or password/i);
   });

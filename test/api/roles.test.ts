@@ -26,7 +26,14 @@ function awsEvent(key: string, claims?: Record<string, unknown>): APIGatewayProx
 }
 
 // Touching any store fails the test: a refused request must be refused before the route runs.
-const noPorts = new Proxy({}, { get: (_t, name) => { throw new Error(`the route touched ports.${String(name)}`); } }) as ApiPorts;
+const noPorts = new Proxy(
+  {},
+  {
+    get: (_t, name) => {
+      throw new Error(`the route touched ports.${String(name)}`);
+    },
+  },
+) as ApiPorts;
 
 describe('the cognito:groups claim', () => {
   it('reads API Gateway’s flattened string, a JSON array as a string or as an array, and a bare group', () => {
@@ -50,8 +57,13 @@ describe('the cognito:groups claim', () => {
   });
 
   it('gives the caller of an API Gateway event its subject and role, from an ID or an access token alike', () => {
-    expect(callerOf(awsEvent('GET /api/me', { sub: 'u-1', 'cognito:groups': '[viewer operator]', token_use: 'access' }))).toEqual({ subject: 'u-1', role: 'operator' });
-    expect(callerOf(awsEvent('GET /api/me', { sub: 'u-2', 'cognito:groups': '["admin"]', token_use: 'id' }))).toEqual({ subject: 'u-2', role: 'admin' });
+    expect(
+      callerOf(awsEvent('GET /api/me', { sub: 'u-1', 'cognito:groups': '[viewer operator]', token_use: 'access' })),
+    ).toEqual({ subject: 'u-1', role: 'operator' });
+    expect(callerOf(awsEvent('GET /api/me', { sub: 'u-2', 'cognito:groups': '["admin"]', token_use: 'id' }))).toEqual({
+      subject: 'u-2',
+      role: 'admin',
+    });
     expect(callerOf(awsEvent('GET /api/me', { sub: 'u-3' }))).toEqual({ subject: 'u-3' });
     expect(callerOf(awsEvent('GET /api/me'))).toEqual({ subject: '' });
   });
@@ -67,7 +79,11 @@ describe('the cognito:groups claim', () => {
 
 describe('the route table', () => {
   const table = routes as readonly RouteDefinition[];
-  const keysNeeding = (role: string) => table.filter((r) => r.role === role).map(routeKey).sort();
+  const keysNeeding = (role: string) =>
+    table
+      .filter((r) => r.role === role)
+      .map(routeKey)
+      .sort();
 
   it('gives every route a role; only /health and the OpenAPI document are public', () => {
     for (const route of table) expect(['public', ...ROLES], routeKey(route)).toContain(route.role);
@@ -107,15 +123,21 @@ describe('the route table', () => {
     // the commands, and the ledger's external entries: a retried settlement must not be booked twice
     // (a battery schedule only plans: it sends nothing, so a retry may simply plan again)
     const planOnly = ['POST /api/optimise/schedule'];
-    expect(table.filter((r) => r.idempotent).map(routeKey).sort()).toEqual(
-      [...keysNeeding('operator').filter((k) => !planOnly.includes(k)), 'POST /api/transactions'].sort(),
-    );
+    expect(
+      table
+        .filter((r) => r.idempotent)
+        .map(routeKey)
+        .sort(),
+    ).toEqual([...keysNeeding('operator').filter((k) => !planOnly.includes(k)), 'POST /api/transactions'].sort());
   });
 });
 
 describe('the handler, given the claims API Gateway passes', () => {
   it('answers GET /api/me with the role', async () => {
-    const res = await handleApiEvent(awsEvent('GET /api/me', { sub: 'u', 'cognito:groups': '[operator viewer]' }), noPorts);
+    const res = await handleApiEvent(
+      awsEvent('GET /api/me', { sub: 'u', 'cognito:groups': '[operator viewer]' }),
+      noPorts,
+    );
     expect(res).toMatchObject({ statusCode: 200 });
     expect(JSON.parse(res.body!)).toEqual({ role: 'operator' });
   });
@@ -128,8 +150,14 @@ describe('the handler, given the claims API Gateway passes', () => {
       expect(res.statusCode, key).toBe(403);
       expect(JSON.parse(res.body!)).toEqual({ error: 'Forbidden', message: `${key} needs the ${needed} role` });
     }
-    const operatorOnTelemetry = await handleApiEvent(awsEvent('POST /api/telemetry', { sub: 'u', 'cognito:groups': ['operator'] }), noPorts);
-    expect(JSON.parse(operatorOnTelemetry.body!)).toEqual({ error: 'Forbidden', message: 'POST /api/telemetry needs the admin role' });
+    const operatorOnTelemetry = await handleApiEvent(
+      awsEvent('POST /api/telemetry', { sub: 'u', 'cognito:groups': ['operator'] }),
+      noPorts,
+    );
+    expect(JSON.parse(operatorOnTelemetry.body!)).toEqual({
+      error: 'Forbidden',
+      message: 'POST /api/telemetry needs the admin role',
+    });
   });
 
   it('refuses a signed-in user in no role group every route but /health', async () => {

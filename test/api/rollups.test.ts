@@ -51,7 +51,14 @@ function gatewayDocs(): Record<string, unknown>[] {
   const docs = [];
   for (let t = DAY0; t < DAY0 + 3 * DAY; t += 5 * MIN) {
     const i = Math.floor((t % DAY) / INTERVAL);
-    const asset = (asset_id: string, mw: number, soc_pct: number) => ({ asset_id, site_id: 'site-a', asset_type: 'bess', mw, online: true, soc_pct });
+    const asset = (asset_id: string, mw: number, soc_pct: number) => ({
+      asset_id,
+      site_id: 'site-a',
+      asset_type: 'bess',
+      mw,
+      online: true,
+      soc_pct,
+    });
     docs.push({
       gatewayId: 'gw-a',
       site_id: 'site-a',
@@ -86,7 +93,7 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 describe('given three days of metering and DER history ingested late, when the rollup pass runs', () => {
-  it('then each VEN\'s daily rows are its hand-computed figures: 24k + 60 kWh, mean k + 2.5 kW, peak k + 4 kW, 24 h online', async () => {
+  it("then each VEN's daily rows are its hand-computed figures: 24k + 60 kWh, mean k + 2.5 kW, peak k + 4 kW, 24 h online", async () => {
     for (const k of VENS) {
       const res = await viewer(`/api/analytics/ven-r${k}/daily?${range}`);
       expect(res.status).toBe(200);
@@ -112,30 +119,72 @@ describe('given three days of metering and DER history ingested late, when the r
 
   it('then the 15-minute and hourly history of ven-r1 matches the intervals, the event hour showing its shed', async () => {
     const from = EVENT_FROM;
-    const q = await viewer(`/api/telemetry/ven-r1/historical?interval=15m&from=${iso(from)}&to=${iso(from + 3_600_000)}`);
+    const q = await viewer(
+      `/api/telemetry/ven-r1/historical?interval=15m&from=${iso(from)}&to=${iso(from + 3_600_000)}`,
+    );
     expect(q.status).toBe(200);
     expect(q.body.interval).toBe('15m');
-    expect(q.body.items.map((r: { start: string }) => r.start)).toEqual([3, 2, 1, 0].map((n) => iso(from + n * INTERVAL)));
+    expect(q.body.items.map((r: { start: string }) => r.start)).toEqual(
+      [3, 2, 1, 0].map((n) => iso(from + n * INTERVAL)),
+    );
     expect(q.body.items[3]).toEqual({
-      start: iso(from), end: iso(from + INTERVAL), samples: 3, import_kwh: 0.5, export_kwh: 0, mean_kw: 2, peak_kw: 2,
-      min_soc_pct: 45, mean_soc_pct: 50, shed_kwh: 0.5, online_hours: 0.25,
+      start: iso(from),
+      end: iso(from + INTERVAL),
+      samples: 3,
+      import_kwh: 0.5,
+      export_kwh: 0,
+      mean_kw: 2,
+      peak_kw: 2,
+      min_soc_pct: 45,
+      mean_soc_pct: 50,
+      shed_kwh: 0.5,
+      online_hours: 0.25,
     });
     const h = await viewer(`/api/telemetry/ven-r1/historical?interval=1h&from=${iso(from)}&to=${iso(from + 1)}`);
-    expect(h.body.items).toEqual([{
-      start: iso(from), end: iso(from + 3_600_000), samples: 12, import_kwh: 3.5, export_kwh: 0, mean_kw: 3.5, peak_kw: 5,
-      min_soc_pct: 45, mean_soc_pct: 65, shed_kwh: 2, online_hours: 1,
-    }]);
+    expect(h.body.items).toEqual([
+      {
+        start: iso(from),
+        end: iso(from + 3_600_000),
+        samples: 12,
+        import_kwh: 3.5,
+        export_kwh: 0,
+        mean_kw: 3.5,
+        peak_kw: 5,
+        min_soc_pct: 45,
+        mean_soc_pct: 65,
+        shed_kwh: 2,
+        online_hours: 1,
+      },
+    ]);
   });
 
   it('then DER assets roll up with generation as export, and their site nets them per interval (peak of the sum, not of the parts)', async () => {
     const bess1 = (await viewer(`/api/analytics/a-bess-1/daily?${range}`)).body.items[0];
-    expect(bess1).toMatchObject({ samples: 288, import_kwh: 0, export_kwh: 48, mean_kw: -2, peak_kw: -2, min_soc_pct: 60, shed_kwh: null });
+    expect(bess1).toMatchObject({
+      samples: 288,
+      import_kwh: 0,
+      export_kwh: 48,
+      mean_kw: -2,
+      peak_kw: -2,
+      min_soc_pct: 60,
+      shed_kwh: null,
+    });
     const bess2 = (await viewer(`/api/analytics/a-bess-2/daily?${range}`)).body.items[0];
     expect(bess2).toMatchObject({ import_kwh: 48, export_kwh: 0, mean_kw: 2, peak_kw: 3, min_soc_pct: 30 });
     const site = await viewer(`/api/analytics/site-a/daily?${range}`);
     expect(site.body.items).toHaveLength(3);
     for (const row of site.body.items) {
-      expect(row).toMatchObject({ samples: 576, import_kwh: 12, export_kwh: 12, mean_kw: 0, peak_kw: 1, min_soc_pct: 30, mean_soc_pct: 45, shed_kwh: null, online_hours: 48 });
+      expect(row).toMatchObject({
+        samples: 576,
+        import_kwh: 12,
+        export_kwh: 12,
+        mean_kw: 0,
+        peak_kw: 1,
+        min_soc_pct: 30,
+        mean_soc_pct: 45,
+        shed_kwh: null,
+        online_hours: 48,
+      });
     }
   });
 
@@ -143,9 +192,17 @@ describe('given three days of metering and DER history ingested late, when the r
     const res = await viewer(`/api/analytics/portfolio?period=daily&${range}`);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ nodeId: 'portfolio', period: 'daily' });
-    expect(res.body.items.map((r: Record<string, unknown>) => [r.start, r.import_kwh, r.export_kwh, r.peak_kw, r.shed_kwh, r.online_hours, r.samples])).toEqual(
-      [...DAYS].reverse().map((d) => [iso(d), 324, 0, 19, d === DAYS[1] ? 2 : 0, 120, 5 * 288]),
-    );
+    expect(
+      res.body.items.map((r: Record<string, unknown>) => [
+        r.start,
+        r.import_kwh,
+        r.export_kwh,
+        r.peak_kw,
+        r.shed_kwh,
+        r.online_hours,
+        r.samples,
+      ]),
+    ).toEqual([...DAYS].reverse().map((d) => [iso(d), 324, 0, 19, d === DAYS[1] ? 2 : 0, 120, 5 * 288]));
   });
 
   it('then monthly rows add up the days of each month', async () => {
@@ -162,15 +219,34 @@ describe('given three days of metering and DER history ingested late, when the r
   });
 
   it('then late samples change exactly the rows of their bucket, up the tiers and in the portfolio', async () => {
-    const daily = async (node: string) => (await viewer(node === 'portfolio' ? `/api/analytics/portfolio?period=daily&${range}` : `/api/analytics/${node}/daily?${range}`)).body.items;
-    const interval15 = async (from: number, to: number) => (await viewer(`/api/telemetry/ven-r2/historical?interval=15m&from=${iso(from)}&to=${iso(to)}&limit=1000`)).body.items;
-    const before = { ven: await daily('ven-r2'), portfolio: await daily('portfolio'), other: await daily('ven-r3'), q: await interval15(DAYS[2]!, DAYS[2]! + DAY) };
+    const daily = async (node: string) =>
+      (
+        await viewer(
+          node === 'portfolio'
+            ? `/api/analytics/portfolio?period=daily&${range}`
+            : `/api/analytics/${node}/daily?${range}`,
+        )
+      ).body.items;
+    const interval15 = async (from: number, to: number) =>
+      (await viewer(`/api/telemetry/ven-r2/historical?interval=15m&from=${iso(from)}&to=${iso(to)}&limit=1000`)).body
+        .items;
+    const before = {
+      ven: await daily('ven-r2'),
+      portfolio: await daily('portfolio'),
+      other: await daily('ven-r3'),
+      q: await interval15(DAYS[2]!, DAYS[2]! + DAY),
+    };
     // day 2, interval 5 (a = 2 + 1 + 1 = 4): a fourth sample of 6 kW moves its mean to 4.5 kW, +0.125 kWh
     const at = DAYS[2]! + 5 * INTERVAL + 12 * MIN;
     await deliver(topics.metering, 'ven-r2', [{ venId: 'ven-r2', timestamp: at / 1000, usedPowerKw: 6 }]);
     await stack.settle();
     await stack.rollupPass();
-    const after = { ven: await daily('ven-r2'), portfolio: await daily('portfolio'), other: await daily('ven-r3'), q: await interval15(DAYS[2]!, DAYS[2]! + DAY) };
+    const after = {
+      ven: await daily('ven-r2'),
+      portfolio: await daily('portfolio'),
+      other: await daily('ven-r3'),
+      q: await interval15(DAYS[2]!, DAYS[2]! + DAY),
+    };
     expect(after.other).toEqual(before.other);
     // newest first: day 2 is item 0
     expect(after.ven.slice(1)).toEqual(before.ven.slice(1));
@@ -178,12 +254,20 @@ describe('given three days of metering and DER history ingested late, when the r
     expect(after.portfolio.slice(1)).toEqual(before.portfolio.slice(1));
     expect(after.portfolio[0]).toEqual({ ...before.portfolio[0], samples: 1441, import_kwh: 324.125, mean_kw: 13.505 });
     const changed = after.q.filter((r: unknown, n: number) => JSON.stringify(r) !== JSON.stringify(before.q[n]));
-    expect(changed).toEqual([{ ...before.q.find((r: { start: string }) => r.start === iso(DAYS[2]! + 5 * INTERVAL)), samples: 4, import_kwh: 1.125, mean_kw: 4.5, peak_kw: 4.5 }]);
+    expect(changed).toEqual([
+      {
+        ...before.q.find((r: { start: string }) => r.start === iso(DAYS[2]! + 5 * INTERVAL)),
+        samples: 4,
+        import_kwh: 1.125,
+        mean_kw: 4.5,
+        peak_kw: 4.5,
+      },
+    ]);
   });
 });
 
 describe('given a reading on time, when the pass runs', () => {
-  it('then its bucket has no row until the bucket ends and the grace passes, and then it has, in the portfolio too (a Winter River node\'s: its own only)', async () => {
+  it("then its bucket has no row until the bucket ends and the grace passes, and then it has, in the portfolio too (a Winter River node's: its own only)", async () => {
     const at = Date.now() - 1000;
     const bucket = Math.floor(at / INTERVAL) * INTERVAL;
     await deliver(topics.metering, 'ven-r9', [{ venId: 'ven-r9', timestamp: at / 1000, usedPowerKw: 8 }]);
@@ -192,18 +276,56 @@ describe('given a reading on time, when the pass runs', () => {
     await deliver(topics.winterRiverStatus('srv_a'), 'srv_a', [{ node_id: 'srv_a', status: 'online', power_kw: 1.5 }]);
     await stack.settle();
     const rows = async (node: string) =>
-      (await viewer(`/api/telemetry/${node}/historical?interval=15m&from=${iso(bucket)}&to=${iso(bucket + INTERVAL)}`)).body.items;
+      (await viewer(`/api/telemetry/${node}/historical?interval=15m&from=${iso(bucket)}&to=${iso(bucket + INTERVAL)}`))
+        .body.items;
     await stack.rollupPass();
     expect(await rows('ven-r9')).toEqual([]);
     await stack.rollupPass(Math.max(bucket, wrBucket) + INTERVAL + ROLLUP_GRACE_MS);
-    const expected = { start: iso(bucket), end: iso(bucket + INTERVAL), samples: 1, import_kwh: 2, export_kwh: 0, mean_kw: 8, peak_kw: 8, min_soc_pct: null, mean_soc_pct: null };
+    const expected = {
+      start: iso(bucket),
+      end: iso(bucket + INTERVAL),
+      samples: 1,
+      import_kwh: 2,
+      export_kwh: 0,
+      mean_kw: 8,
+      peak_kw: 8,
+      min_soc_pct: null,
+      mean_soc_pct: null,
+    };
     expect(await rows('ven-r9')).toEqual([{ ...expected, shed_kwh: 0, online_hours: 0.25 }]);
     expect(await rows('portfolio')).toEqual([{ ...expected, shed_kwh: 0, online_hours: 0.25 }]);
-    const wr = (await viewer(`/api/telemetry/srv_a/historical?interval=15m&from=${iso(wrBucket)}&to=${iso(wrBucket + INTERVAL)}`)).body.items;
-    expect(wr).toEqual([{ start: iso(wrBucket), end: iso(wrBucket + INTERVAL), samples: 1, import_kwh: 0.375, export_kwh: 0, mean_kw: 1.5, peak_kw: 1.5, min_soc_pct: null, mean_soc_pct: null, shed_kwh: null, online_hours: 0.25 }]);
+    const wr = (
+      await viewer(`/api/telemetry/srv_a/historical?interval=15m&from=${iso(wrBucket)}&to=${iso(wrBucket + INTERVAL)}`)
+    ).body.items;
+    expect(wr).toEqual([
+      {
+        start: iso(wrBucket),
+        end: iso(wrBucket + INTERVAL),
+        samples: 1,
+        import_kwh: 0.375,
+        export_kwh: 0,
+        mean_kw: 1.5,
+        peak_kw: 1.5,
+        min_soc_pct: null,
+        mean_soc_pct: null,
+        shed_kwh: null,
+        online_hours: 0.25,
+      },
+    ]);
     // (the two readings almost always share a bucket; if not, the server's bucket has no portfolio row at all)
-    if (wrBucket !== bucket) expect((await viewer(`/api/telemetry/portfolio/historical?interval=15m&from=${iso(wrBucket)}&to=${iso(wrBucket + INTERVAL)}`)).body.items).toEqual([]);
-    const hour = (await viewer(`/api/telemetry/ven-r9/historical?interval=1h&from=${iso(bucket - 3_600_000)}&to=${iso(bucket + INTERVAL)}`)).body.items;
+    if (wrBucket !== bucket)
+      expect(
+        (
+          await viewer(
+            `/api/telemetry/portfolio/historical?interval=15m&from=${iso(wrBucket)}&to=${iso(wrBucket + INTERVAL)}`,
+          )
+        ).body.items,
+      ).toEqual([]);
+    const hour = (
+      await viewer(
+        `/api/telemetry/ven-r9/historical?interval=1h&from=${iso(bucket - 3_600_000)}&to=${iso(bucket + INTERVAL)}`,
+      )
+    ).body.items;
     expect(hour).toMatchObject([{ samples: 1, import_kwh: 2, peak_kw: 8 }]);
   });
 });
@@ -229,13 +351,24 @@ describe('given the history, when a node is compared with its peers', () => {
 
   it('then an asset is compared with the assets of its type and a site with the sites', async () => {
     const bess = await viewer('/api/analytics/a-bess-2/benchmarks');
-    expect(bess.body).toMatchObject({ type: 'bess', peers: 3, metrics: { load_factor: { value: 0.667, percentile: 100 }, availability: { value: 0.1, percentile: 100 } } });
+    expect(bess.body).toMatchObject({
+      type: 'bess',
+      peers: 3,
+      metrics: { load_factor: { value: 0.667, percentile: 100 }, availability: { value: 0.1, percentile: 100 } },
+    });
     const site = await viewer('/api/analytics/site-a/benchmarks');
-    expect(site.body).toMatchObject({ type: 'site', peers: 2, metrics: { availability: { value: 0.2, percentile: 100 } } });
+    expect(site.body).toMatchObject({
+      type: 'site',
+      peers: 2,
+      metrics: { availability: { value: 0.2, percentile: 100 } },
+    });
   });
 
   it('then bad days are a 400 naming days, an unknown node a 404', async () => {
-    expect([(await viewer('/api/analytics/ven-r1/benchmarks?days=0')).body.field, (await viewer('/api/analytics/ven-r1/benchmarks?days=x')).status]).toEqual(['days', 400]);
+    expect([
+      (await viewer('/api/analytics/ven-r1/benchmarks?days=0')).body.field,
+      (await viewer('/api/analytics/ven-r1/benchmarks?days=x')).status,
+    ]).toEqual(['days', 400]);
     expect((await viewer('/api/analytics/ven-nobody/benchmarks')).status).toBe(404);
   });
 });

@@ -10,7 +10,9 @@ function ports(publish: CommandPublisher['publish']) {
     record: async (r: CommandRecord) => void (calls.push(`record ${r.correlationId}`), records.set(r.correlationId, r)),
     discard: async (id: string) => void (calls.push(`discard ${id}`), records.delete(id)),
   } as unknown as CommandStore;
-  const publisher: CommandPublisher = { publish: async (topic, payload, qos) => (calls.push(`publish ${topic} qos${qos}`), publish(topic, payload, qos)) };
+  const publisher: CommandPublisher = {
+    publish: async (topic, payload, qos) => (calls.push(`publish ${topic} qos${qos}`), publish(topic, payload, qos)),
+  };
   return { calls, records, ports: { commands, publisher } };
 }
 
@@ -21,12 +23,24 @@ describe('sendCommand', () => {
     const { calls, records, ports: p } = ports(async () => undefined);
     const record = await sendCommand(p, 'ven-1', eventCommand('evt-1', 2, 60, 'c-1'), ctx);
     expect(calls).toEqual(['record c-1', 'publish ven/cmd/ven-1 qos1']);
-    expect(record).toMatchObject({ correlationId: 'c-1', target: 'ven-1', topic: 'ven/cmd/ven-1', op: 'event', status: 'sent', sentAt: ctx.now, expiresAt: ctx.now + 30_000 });
+    expect(record).toMatchObject({
+      correlationId: 'c-1',
+      target: 'ven-1',
+      topic: 'ven/cmd/ven-1',
+      op: 'event',
+      status: 'sent',
+      sentAt: ctx.now,
+      expiresAt: ctx.now + 30_000,
+    });
     expect(records.get('c-1')).toEqual(record);
   });
 
   it('discards the record and fails when the publish fails', async () => {
-    const { calls, records, ports: p } = ports(async () => {
+    const {
+      calls,
+      records,
+      ports: p,
+    } = ports(async () => {
       throw new Error('endpoint down');
     });
     await expect(sendCommand(p, 'ven-1', eventCommand('evt-1', 2, 60, 'c-2'), ctx)).rejects.toThrow('endpoint down');

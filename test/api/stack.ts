@@ -13,12 +13,23 @@ export const INVENTORY_FIXTURE = fileURLToPath(new URL('./fixtures/inventory.yam
 export type ApiTestStack = TestStack;
 
 export function startApiStack(
-  opts: Pick<LocalStackOptions, 'inventoryFile' | 'commandTimeoutSec' | 'commandSweepMs' | 'settlementGraceMs' | 'rollupIntervalMs' | 'portfolioTimeZone'> = {},
+  opts: Pick<
+    LocalStackOptions,
+    | 'inventoryFile'
+    | 'commandTimeoutSec'
+    | 'commandSweepMs'
+    | 'settlementGraceMs'
+    | 'rollupIntervalMs'
+    | 'portfolioTimeZone'
+  > = {},
 ): Promise<ApiTestStack> {
   return startTestStack({ inventoryFile: INVENTORY_FIXTURE, commandTimeoutSec: 30, commandSweepMs: 200, ...opts });
 }
 
-export const post = (body: unknown) => ({ method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+export const post = (body: unknown) => ({
+  method: 'POST',
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
 
 /** Keys of a JSON document in order, nested objects included: compares wire layouts, not just values. */
 export function keyLayout(value: unknown): unknown {
@@ -33,16 +44,27 @@ export const nowSec = () => Math.floor(Date.now() / 1000);
  * An API stack with a real VEN `venId` and the Winter River node `pdu_a` (the device SDK over mutual TLS), each
  * subscribed to its command topic and known to the registry: for tests that check what is (not) published.
  */
-export async function startWithListeningDevices(venId: string): Promise<{ stack: ApiTestStack; ven: TestDevice; node: TestDevice; dispose(): Promise<void> }> {
+export async function startWithListeningDevices(
+  venId: string,
+): Promise<{ stack: ApiTestStack; ven: TestDevice; node: TestDevice; dispose(): Promise<void> }> {
   const nodeId = 'pdu_a';
   const stack = await startApiStack();
-  const [ven, node] = await Promise.all([connectDevice(await stack.provision(venId), venId), connectDevice(await stack.provision(nodeId), nodeId)]);
+  const [ven, node] = await Promise.all([
+    connectDevice(await stack.provision(venId), venId),
+    connectDevice(await stack.provision(nodeId), nodeId),
+  ]);
   await ven.subscribe(topics.command(venId));
   await node.subscribe(topics.winterRiverCommand(nodeId));
   await ven.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: nowSec() }));
-  await node.publish(topics.winterRiverStatus(nodeId), JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: nodeId }), mqtt.QoS.AtMostOnce);
+  await node.publish(
+    topics.winterRiverStatus(nodeId),
+    JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: nodeId }),
+    mqtt.QoS.AtMostOnce,
+  );
   await eventually(async () => (await stack.api(`/api/vens/${venId}`)).status === 200);
-  await eventually(async () => (await stack.api('/api/winter-river/nodes')).body.items.some((n: { nodeId: string }) => n.nodeId === nodeId));
+  await eventually(async () =>
+    (await stack.api('/api/winter-river/nodes')).body.items.some((n: { nodeId: string }) => n.nodeId === nodeId),
+  );
   return {
     stack,
     ven,

@@ -25,7 +25,11 @@ describe('POST /api/telemetry', () => {
 
     const ven = await stack.api('/api/vens/ven-h1');
     // a reading over HTTP says nothing about the device's connection: it is not online for it
-    expect(ven.body).toMatchObject({ venId: 'ven-h1', online: false, latest: { usedPowerKw: 8.2, availableShedKw: 2.1, source: 'http' } });
+    expect(ven.body).toMatchObject({
+      venId: 'ven-h1',
+      online: false,
+      latest: { usedPowerKw: 8.2, availableShedKw: 2.1, source: 'http' },
+    });
     const telemetry = await stack.api(`/api/vens/ven-h1/telemetry?${window(t)}`);
     expect(telemetry.body.items).toEqual([expect.objectContaining({ usedPowerKw: 8.2, shedPowerKw: 4.8 })]);
     const circuits = await stack.api(`/api/vens/ven-h1/circuits/history?${window(t)}`);
@@ -36,7 +40,14 @@ describe('POST /api/telemetry', () => {
     const t = nowSec();
     const res = await stack.api(
       '/api/telemetry',
-      post({ items: [metering('ven-h2', t), { ...metering('ven-h3', t), usedPowerKw: -1 }, 42, { ...metering('ven-h2', t + 1), circuits: [{ id: 'x' }] }] }),
+      post({
+        items: [
+          metering('ven-h2', t),
+          { ...metering('ven-h3', t), usedPowerKw: -1 },
+          42,
+          { ...metering('ven-h2', t + 1), circuits: [{ id: 'x' }] },
+        ],
+      }),
     );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -73,9 +84,15 @@ describe('POST /api/telemetry', () => {
       ['{"venId": ', 'body'],
     ];
     for (const [body, field] of cases) {
-      expect(await stack.api('/api/telemetry', post(body)), JSON.stringify(body).slice(0, 80)).toMatchObject({ status: 400, body: { field } });
+      expect(await stack.api('/api/telemetry', post(body)), JSON.stringify(body).slice(0, 80)).toMatchObject({
+        status: 400,
+        body: { field },
+      });
     }
-    expect(await stack.api('/api/telemetry', { method: 'POST' })).toMatchObject({ status: 400, body: { field: 'body' } });
+    expect(await stack.api('/api/telemetry', { method: 'POST' })).toMatchObject({
+      status: 400,
+      body: { field: 'body' },
+    });
     expect((await stack.api('/api/vens/ven-h5')).status).toBe(404);
   });
 
@@ -87,40 +104,70 @@ describe('POST /api/telemetry', () => {
     });
     const t = nowSec();
     expect((await stack.api('/api/telemetry', post({ ...metering('ven-h7', t), usedPowerKw: 3.3 }))).status).toBe(200);
-    expect((await stack.api('/api/vens/ven-h7')).body.latest).toMatchObject({ usedPowerKw: 3.3, timestamp: new Date(t * 1000).toISOString() });
+    expect((await stack.api('/api/vens/ven-h7')).body.latest).toMatchObject({
+      usedPowerKw: 3.3,
+      timestamp: new Date(t * 1000).toISOString(),
+    });
   });
 
   it('over MQTT too: a VEN whose clock jumped a year ahead is refused to the error sink and is not frozen', async () => {
     const deliver = (timestamp: number, usedPowerKw: number) =>
-      stack.deliverToRules('volttron/metering', Buffer.from(JSON.stringify({ ...metering('ven-h8', timestamp), usedPowerKw })), 'ven-h8');
+      stack.deliverToRules(
+        'volttron/metering',
+        Buffer.from(JSON.stringify({ ...metering('ven-h8', timestamp), usedPowerKw })),
+        'ven-h8',
+      );
     await presenceConnected(stack, 'ven-h8');
     await deliver(nowSec() + 365 * 86_400, 1.1);
     await deliver(nowSec(), 2.2);
     await stack.settle();
     expect((await stack.api('/api/vens/ven-h8')).body).toMatchObject({ online: true, latest: { usedPowerKw: 2.2 } });
     expect(await errorSink(stack.config.errorsFile)).toContainEqual(
-      expect.objectContaining({ reason: 'clock-skew', clientId: 'ven-h8', message: expect.stringMatching(/^timestamp: /) }),
+      expect.objectContaining({
+        reason: 'clock-skew',
+        clientId: 'ven-h8',
+        message: expect.stringMatching(/^timestamp: /),
+      }),
     );
   });
 
   it("never replaces a reading the device sent itself: 409 naming timestamp; the series records each reading's path", async () => {
     const t = nowSec();
-    await stack.deliverToRules('volttron/metering', Buffer.from(JSON.stringify({ ...metering('ven-h9', t), usedPowerKw: 4.4 })), 'ven-h9');
+    await stack.deliverToRules(
+      'volttron/metering',
+      Buffer.from(JSON.stringify({ ...metering('ven-h9', t), usedPowerKw: 4.4 })),
+      'ven-h9',
+    );
     await stack.settle();
     expect(await stack.api('/api/telemetry', post({ ...metering('ven-h9', t), usedPowerKw: 99 }))).toMatchObject({
       status: 409,
       body: { field: 'timestamp', message: expect.stringContaining('mqtt') },
     });
-    const batch = await stack.api('/api/telemetry', post({ items: [{ ...metering('ven-h9', t), usedPowerKw: 99 }, metering('ven-h9', t + 1)] }));
-    expect(batch.body).toMatchObject({ accepted: 1, rejected: 1, results: [{ index: 0, ok: false, field: 'timestamp' }, { index: 1, ok: true }] });
+    const batch = await stack.api(
+      '/api/telemetry',
+      post({ items: [{ ...metering('ven-h9', t), usedPowerKw: 99 }, metering('ven-h9', t + 1)] }),
+    );
+    expect(batch.body).toMatchObject({
+      accepted: 1,
+      rejected: 1,
+      results: [
+        { index: 0, ok: false, field: 'timestamp' },
+        { index: 1, ok: true },
+      ],
+    });
     const items = (await stack.api(`/api/vens/ven-h9/telemetry?${window(t)}`)).body.items;
-    expect(items.map((i: { usedPowerKw: number; source: string }) => [i.usedPowerKw, i.source])).toEqual([[8.2, 'http'], [4.4, 'mqtt']]);
+    expect(items.map((i: { usedPowerKw: number; source: string }) => [i.usedPowerKw, i.source])).toEqual([
+      [8.2, 'http'],
+      [4.4, 'mqtt'],
+    ]);
     // the fallback's own reading sent again is the same reading: accepted, stored once
     expect((await stack.api('/api/telemetry', post(metering('ven-h9', t + 1)))).status).toBe(200);
   });
 
-  it('is the admin\'s alone: an operator token may not write any VEN\'s metering', async () => {
-    expect((await stack.api('/api/telemetry', { ...post(metering('ven-h10')), token: stack.config.tokens.operator })).status).toBe(403);
+  it("is the admin's alone: an operator token may not write any VEN's metering", async () => {
+    expect(
+      (await stack.api('/api/telemetry', { ...post(metering('ven-h10')), token: stack.config.tokens.operator })).status,
+    ).toBe(403);
     expect((await stack.api('/api/vens/ven-h10')).status).toBe(404);
   });
 

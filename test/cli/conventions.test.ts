@@ -78,8 +78,22 @@ const COMMANDS: Command[] = [
     bad: [['--mode', 'tractor'], /^Invalid agent configuration: .*AGENT_MODE/],
     failing: () => {
       const pem = join(dir, 'junk.pem');
-      const args = ['--mode', 'ven', '--endpoint', '127.0.0.1', '--port', '1', '--client-id', 'ven-1', '--web-port', 'off'];
-      return [[...args, '--cert', pem, '--key', pem, '--ca', pem, '--data-dir', join(dir, 'agent-data')], /AWS_ERROR|invalid/i];
+      const args = [
+        '--mode',
+        'ven',
+        '--endpoint',
+        '127.0.0.1',
+        '--port',
+        '1',
+        '--client-id',
+        'ven-1',
+        '--web-port',
+        'off',
+      ];
+      return [
+        [...args, '--cert', pem, '--key', pem, '--ca', pem, '--data-dir', join(dir, 'agent-data')],
+        /AWS_ERROR|invalid/i,
+      ];
     },
   },
   {
@@ -115,14 +129,21 @@ const COMMANDS: Command[] = [
     file: 'bin/contract.ts',
     usage: /^usage: npm run contract/,
     bad: [['docs'], /^unexpected argument docs$/],
-    failing: () => [['--check', '--out', missing()], /^error: not what the code generates \(run npm run contract\): docs\/openapi\.json/],
+    failing: () => [
+      ['--check', '--out', missing()],
+      /^error: not what the code generates \(run npm run contract\): docs\/openapi\.json/,
+    ],
   },
   {
     name: 'start',
     file: 'bin/local.ts',
     usage: /^usage: npm start/,
     bad: [[], /^VPP_HTTP_PORT must be a port number$/, { VPP_HTTP_PORT: 'abc' }],
-    failing: () => [[], /EADDRINUSE/, { VPP_DIR: join(dir, 'start'), VPP_HTTP_PORT: String(busyPort), VPP_MQTT_PORT: '0', VPP_FLEET: '0' }],
+    failing: () => [
+      [],
+      /EADDRINUSE/,
+      { VPP_DIR: join(dir, 'start'), VPP_HTTP_PORT: String(busyPort), VPP_MQTT_PORT: '0', VPP_FLEET: '0' },
+    ],
   },
 ];
 
@@ -130,42 +151,53 @@ const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
 describe.concurrent('every command', () => {
   // -h for the agent (its own parser) and one of those that share bin/cli.ts
-  const helps = COMMANDS.flatMap((c) => (['agent', 'redrive'].includes(c.name) ? ['--help', '-h'] : ['--help']).map((flag) => [c.name, flag, c] as const));
+  const helps = COMMANDS.flatMap((c) =>
+    (['agent', 'redrive'].includes(c.name) ? ['--help', '-h'] : ['--help']).map((flag) => [c.name, flag, c] as const),
+  );
   it.each(helps)('%s %s: the usage on stdout, exit 0', async (_n, flag, c) => {
     const result = await run(c.file, [flag]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(c.usage);
   });
 
-  it.each(COMMANDS.map((c) => [c.name, c] as const))('%s --no-such-option: why and the usage on stderr, nothing on stdout, exit 2', async (_n, c) => {
-    const result = await run(c.file, ['--no-such-option']);
-    expect(result).toMatchObject({ code: 2, stdout: '' });
-    const [first, ...rest] = result.stderr.split('\n');
-    expect(first).toMatch(/Unknown option '--no-such-option'$/);
-    expect(rest.join('\n')).toMatch(c.usage);
-    noStack(result.stderr);
-  });
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    '%s --no-such-option: why and the usage on stderr, nothing on stdout, exit 2',
+    async (_n, c) => {
+      const result = await run(c.file, ['--no-such-option']);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      const [first, ...rest] = result.stderr.split('\n');
+      expect(first).toMatch(/Unknown option '--no-such-option'$/);
+      expect(rest.join('\n')).toMatch(c.usage);
+      noStack(result.stderr);
+    },
+  );
 
-  it.each(COMMANDS.map((c) => [c.name, c] as const))('%s with a missing or invalid argument: named on one line, then the usage, exit 2', async (_n, c) => {
-    const [args, why, env] = c.bad;
-    const result = await run(c.file, args, env);
-    expect(result).toMatchObject({ code: 2, stdout: '' });
-    const [first, ...rest] = result.stderr.split('\n');
-    expect(first).toMatch(why);
-    expect(rest.join('\n')).toMatch(c.usage);
-    noStack(result.stderr);
-  });
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    '%s with a missing or invalid argument: named on one line, then the usage, exit 2',
+    async (_n, c) => {
+      const [args, why, env] = c.bad;
+      const result = await run(c.file, args, env);
+      expect(result).toMatchObject({ code: 2, stdout: '' });
+      const [first, ...rest] = result.stderr.split('\n');
+      expect(first).toMatch(why);
+      expect(rest.join('\n')).toMatch(c.usage);
+      noStack(result.stderr);
+    },
+  );
 
-  it.each(COMMANDS.map((c) => [c.name, c] as const))('%s failing at run time: one `error:` line on stderr, no stack trace, exit 1', async (_n, c) => {
-    const [args, why, env] = c.failing();
-    const result = await run(c.file, args, env);
-    expect(result).toMatchObject({ code: 1, stdout: '' });
-    const lines = result.stderr.split('\n').filter(Boolean);
-    expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: /);
-    expect(lines[0]).toMatch(why);
-    noStack(result.stderr);
-  });
+  it.each(COMMANDS.map((c) => [c.name, c] as const))(
+    '%s failing at run time: one `error:` line on stderr, no stack trace, exit 1',
+    async (_n, c) => {
+      const [args, why, env] = c.failing();
+      const result = await run(c.file, args, env);
+      expect(result).toMatchObject({ code: 1, stdout: '' });
+      const lines = result.stderr.split('\n').filter(Boolean);
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[0]).toMatch(why);
+      noStack(result.stderr);
+    },
+  );
 
   it('VPP_DEBUG=1 shows the stack trace of a run-time failure', async () => {
     const result = await run('bin/redrive.ts', [], { VPP_DEBUG: '1' });
@@ -179,7 +211,10 @@ describe.concurrent('every command', () => {
     expect(provision.code).toBe(0);
     const lines = provision.stdout.split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ thingName: 'ven-json', certFile: join(state, 'certs', 'ven-json.cert.pem') });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      thingName: 'ven-json',
+      certFile: join(state, 'certs', 'ven-json.cert.pem'),
+    });
   });
 });
 
@@ -188,7 +223,10 @@ describe('--dry-run', () => {
   let kinesis: LocalKinesis;
   beforeAll(async () => {
     [dynamo, kinesis] = await Promise.all([startDynamo(join(dir, 'db')), startKinesis(join(dir, 'kinesis'))]);
-    await Promise.all([ensureTables(dynamo.client, { 'vpp-inventory': tables.inventory }), ensureStreams(kinesis.client, ['vpp-metering'])]);
+    await Promise.all([
+      ensureTables(dynamo.client, { 'vpp-inventory': tables.inventory }),
+      ensureStreams(kinesis.client, ['vpp-metering']),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([dynamo?.close(), kinesis?.close()]);
@@ -201,18 +239,39 @@ describe('--dry-run', () => {
     AWS_SECRET_ACCESS_KEY: 'local',
   });
   const rows = async () =>
-    ((await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory' }))).Items ?? []).map((i) => `${i.kind}:${i.id}:${i.site_name ?? ''}`).sort();
+    ((await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory' }))).Items ?? [])
+      .map((i) => `${i.kind}:${i.id}:${i.site_name ?? ''}`)
+      .sort();
 
   it('inventory --dry-run says which rows it would create, replace and delete, and writes nothing', async () => {
     const doc = documentClient(dynamo.client);
-    await doc.send(new PutCommand({ TableName: 'vpp-inventory', Item: { kind: 'site', id: 'site-gt', site_id: 'site-gt', site_name: 'before' } }));
-    await doc.send(new PutCommand({ TableName: 'vpp-inventory', Item: { kind: 'site', id: 'site-gone', site_id: 'site-gone', site_name: 'before' } }));
+    await doc.send(
+      new PutCommand({
+        TableName: 'vpp-inventory',
+        Item: { kind: 'site', id: 'site-gt', site_id: 'site-gt', site_name: 'before' },
+      }),
+    );
+    await doc.send(
+      new PutCommand({
+        TableName: 'vpp-inventory',
+        Item: { kind: 'site', id: 'site-gone', site_id: 'site-gone', site_name: 'before' },
+      }),
+    );
     const before = await rows();
 
-    const dry = await run('bin/inventory.ts', ['device/inventory.example.yaml', '--table', 'vpp-inventory', '--dry-run', '--json'], aws());
+    const dry = await run(
+      'bin/inventory.ts',
+      ['device/inventory.example.yaml', '--table', 'vpp-inventory', '--dry-run', '--json'],
+      aws(),
+    );
     expect(dry.code, dry.stderr).toBe(0);
     const plan = JSON.parse(dry.stdout);
-    expect(plan).toMatchObject({ table: 'vpp-inventory', dryRun: true, replace: ['site:site-gt'], delete: ['site:site-gone'] });
+    expect(plan).toMatchObject({
+      table: 'vpp-inventory',
+      dryRun: true,
+      replace: ['site:site-gt'],
+      delete: ['site:site-gone'],
+    });
     expect(plan.create).toHaveLength(8);
     expect(plan.create).toContain('asset:mx-wind-1');
     expect(await rows()).toEqual(before);
@@ -229,23 +288,47 @@ describe('--dry-run', () => {
     const state = join(dir, 'redrive');
     await mkdir(state, { recursive: true });
     const put = await kinesis.client.send(
-      new PutRecordsCommand({ StreamName: 'vpp-metering', Records: ['a', 'b'].map((v) => ({ Data: Buffer.from(v), PartitionKey: `ven-${v}` })) }),
+      new PutRecordsCommand({
+        StreamName: 'vpp-metering',
+        Records: ['a', 'b'].map((v) => ({ Data: Buffer.from(v), PartitionKey: `ven-${v}` })),
+      }),
     );
     const [first, last] = put.Records!.map((r) => r.SequenceNumber!);
-    const letter = { stream: 'vpp-metering', shardId: 'shardId-000000000000', startSequenceNumber: first!, endSequenceNumber: last! };
+    const letter = {
+      stream: 'vpp-metering',
+      shardId: 'shardId-000000000000',
+      startSequenceNumber: first!,
+      endSequenceNumber: last!,
+    };
     const errorsFile = join(state, 'errors.jsonl');
-    await writeFile(errorsFile, `${JSON.stringify({ reason: 'handler-failed', message: 'stream vpp-metering: store down', kinesis: letter })}\n`);
-    await writeFile(join(state, 'local.json'), JSON.stringify({ kinesisEndpoint: kinesis.endpoint, errorsFile, credentials: { region: 'us-east-1' } }));
+    await writeFile(
+      errorsFile,
+      `${JSON.stringify({ reason: 'handler-failed', message: 'stream vpp-metering: store down', kinesis: letter })}\n`,
+    );
+    await writeFile(
+      join(state, 'local.json'),
+      JSON.stringify({ kinesisEndpoint: kinesis.endpoint, errorsFile, credentials: { region: 'us-east-1' } }),
+    );
     const streamLength = async () => {
       const { ShardIterator } = await kinesis.client.send(
-        new GetShardIteratorCommand({ StreamName: 'vpp-metering', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }),
+        new GetShardIteratorCommand({
+          StreamName: 'vpp-metering',
+          ShardId: 'shardId-000000000000',
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
       );
       return ((await kinesis.client.send(new GetRecordsCommand({ ShardIterator, Limit: 1000 }))).Records ?? []).length;
     };
 
     const dry = await run('bin/redrive.ts', ['--dry-run', '--json'], { VPP_DIR: state });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(JSON.parse(dry.stdout)).toEqual({ dryRun: true, deadLetters: 1, wouldRedrive: [letter], records: 2, missing: [] });
+    expect(JSON.parse(dry.stdout)).toEqual({
+      dryRun: true,
+      deadLetters: 1,
+      wouldRedrive: [letter],
+      records: 2,
+      missing: [],
+    });
     expect(await streamLength()).toBe(2);
     expect(existsSync(join(state, 'redriven.txt'))).toBe(false);
 

@@ -34,16 +34,32 @@ const env = () => ({
 });
 
 it('loads every site and asset of the file, and says so on its last line', async () => {
-  const { stdout } = await run('npx', ['tsx', 'bin/inventory.ts', 'device/inventory.example.yaml', '--table', 'vpp-inventory'], { env: env() });
+  const { stdout } = await run(
+    'npx',
+    ['tsx', 'bin/inventory.ts', 'device/inventory.example.yaml', '--table', 'vpp-inventory'],
+    { env: env() },
+  );
   expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ table: 'vpp-inventory', sites: 2, assets: 7 });
   const items = (await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory' }))).Items!;
-  expect(items.map((i) => `${i.kind}:${i.id}`).sort()).toEqual(['asset:gt-bess-a', 'asset:gt-bess-b', 'asset:gt-bess-c', 'asset:mx-bess-1', 'asset:mx-ev-1', 'asset:mx-pv-1', 'asset:mx-wind-1', 'site:site-gt', 'site:site-mx']);
+  expect(items.map((i) => `${i.kind}:${i.id}`).sort()).toEqual([
+    'asset:gt-bess-a',
+    'asset:gt-bess-b',
+    'asset:gt-bess-c',
+    'asset:mx-bess-1',
+    'asset:mx-ev-1',
+    'asset:mx-pv-1',
+    'asset:mx-wind-1',
+    'site:site-gt',
+    'site:site-mx',
+  ]);
 });
 
 it('refuses a file that is not an inventory, naming the field, and leaves the table as it was', async () => {
   const bad = join(dir, 'bad.yaml');
   await writeFile(bad, 'sites:\n  - site_name: no id\n');
-  await expect(run('npx', ['tsx', 'bin/inventory.ts', bad, '--table', 'vpp-inventory'], { env: env() })).rejects.toThrow(/site_id/);
+  await expect(
+    run('npx', ['tsx', 'bin/inventory.ts', bad, '--table', 'vpp-inventory'], { env: env() }),
+  ).rejects.toThrow(/site_id/);
   const items = (await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory' }))).Items!;
   expect(items).toHaveLength(9);
 });

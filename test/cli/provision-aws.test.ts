@@ -24,12 +24,19 @@ let requests: { method: string; path: string; body: unknown }[] = [];
 function answer(method: string, path: string): unknown {
   if (method === 'POST' && path.startsWith('/things/')) return { thingName: 'ven-001' };
   if (method === 'PUT' && path === '/thing-groups/addThingToThingGroup') return {};
-  if (method === 'POST' && path === '/certificates?setAsActive=true') return { certificateArn: CERT_ARN, certificateId: 'abc123', certificatePem: CERT_PEM };
+  if (method === 'POST' && path === '/certificates?setAsActive=true')
+    return { certificateArn: CERT_ARN, certificateId: 'abc123', certificatePem: CERT_PEM };
   if (method === 'POST' && path === '/keys-and-certificate?setAsActive=true') {
-    return { certificateArn: CERT_ARN, certificateId: 'abc123', certificatePem: CERT_PEM, keyPair: { PrivateKey: 'KEY' } };
+    return {
+      certificateArn: CERT_ARN,
+      certificateId: 'abc123',
+      certificatePem: CERT_PEM,
+      keyPair: { PrivateKey: 'KEY' },
+    };
   }
   if (method === 'PUT' && (path.startsWith('/target-policies/') || path.endsWith('/principals'))) return {};
-  if (method === 'GET' && path.startsWith('/endpoint')) return { endpointAddress: 'a1-ats.iot.eu-west-1.amazonaws.com' };
+  if (method === 'GET' && path.startsWith('/endpoint'))
+    return { endpointAddress: 'a1-ats.iot.eu-west-1.amazonaws.com' };
   return undefined;
 }
 
@@ -46,7 +53,12 @@ beforeAll(async () => {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  await writeFile(join(dir, 'cdk-outputs.json'), JSON.stringify({ Vpp: { DevicePolicyName: 'Vpp-DevicePolicy', ThingTypeName: 'Vpp-DeviceType', ThingGroupName: 'Vpp-Devices' } }));
+  await writeFile(
+    join(dir, 'cdk-outputs.json'),
+    JSON.stringify({
+      Vpp: { DevicePolicyName: 'Vpp-DevicePolicy', ThingTypeName: 'Vpp-DeviceType', ThingGroupName: 'Vpp-Devices' },
+    }),
+  );
   await writeFile(join(dir, 'ven-001.csr'), CSR);
 });
 afterAll(async () => {
@@ -69,12 +81,23 @@ const provision = (...args: string[]) =>
     },
   });
 
-it('puts the thing in the stack\'s thing type and group, read from cdk deploy --outputs-file, and signs the device\'s CSR', async () => {
-  const { stdout } = await provision('ven-001', '--aws', '--outputs', join(dir, 'cdk-outputs.json'), '--csr', join(dir, 'ven-001.csr'));
+it("puts the thing in the stack's thing type and group, read from cdk deploy --outputs-file, and signs the device's CSR", async () => {
+  const { stdout } = await provision(
+    'ven-001',
+    '--aws',
+    '--outputs',
+    join(dir, 'cdk-outputs.json'),
+    '--csr',
+    join(dir, 'ven-001.csr'),
+  );
 
   expect(requests).toEqual([
     { method: 'POST', path: '/things/ven-001', body: { thingTypeName: 'Vpp-DeviceType' } },
-    { method: 'PUT', path: '/thing-groups/addThingToThingGroup', body: { thingGroupName: 'Vpp-Devices', thingName: 'ven-001' } },
+    {
+      method: 'PUT',
+      path: '/thing-groups/addThingToThingGroup',
+      body: { thingGroupName: 'Vpp-Devices', thingName: 'ven-001' },
+    },
     { method: 'POST', path: '/certificates?setAsActive=true', body: { certificateSigningRequest: CSR } },
     { method: 'PUT', path: '/target-policies/Vpp-DevicePolicy', body: { target: CERT_ARN } },
     { method: 'PUT', path: '/things/ven-001/principals', body: undefined },
@@ -94,6 +117,9 @@ it('puts the thing in the stack\'s thing type and group, read from cdk deploy --
 });
 
 it('without the stack outputs or a policy, refuses before calling AWS', async () => {
-  await expect(provision('ven-002', '--aws')).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--outputs <file of cdk deploy --outputs-file>/) });
+  await expect(provision('ven-002', '--aws')).rejects.toMatchObject({
+    code: 2,
+    stderr: expect.stringMatching(/--outputs <file of cdk deploy --outputs-file>/),
+  });
   expect(requests).toEqual([]);
 });

@@ -17,7 +17,11 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 const provision = (...args: string[]) =>
   run('npx', ['tsx', 'bin/provision.ts', ...args], { env: { ...process.env, VPP_DIR: dir } }).then(
     ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({
+      code: err.code,
+      stdout: err.stdout,
+      stderr: err.stderr,
+    }),
   );
 const certFiles = async () => (await readdir(join(dir, 'certs')).catch(() => [] as string[])).sort();
 

@@ -36,8 +36,12 @@ const freePort = async () => {
 
 const start = (env: Record<string, string>) =>
   new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { env: { ...process.env, VPP_DIR: dir, VPP_FLEET: '0', ...env }, timeout: 60_000 }, (err, _stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }));
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bin/local.ts'],
+      { env: { ...process.env, VPP_DIR: dir, VPP_FLEET: '0', ...env }, timeout: 60_000 },
+      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr }),
+    );
     children.push(child);
   });
 
@@ -45,26 +49,42 @@ describe('npm start and its ports', () => {
   it('pins the HTTPS publish port with VPP_HTTPS_PORT and writes it to local.json', async () => {
     const [http, mqtt, https] = [await freePort(), await freePort(), await freePort()];
     const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
-      env: { ...process.env, VPP_DIR: dir, VPP_FLEET: '0', VPP_HTTP_PORT: String(http), VPP_MQTT_PORT: String(mqtt), VPP_HTTPS_PORT: String(https) },
+      env: {
+        ...process.env,
+        VPP_DIR: dir,
+        VPP_FLEET: '0',
+        VPP_HTTP_PORT: String(http),
+        VPP_MQTT_PORT: String(mqtt),
+        VPP_HTTPS_PORT: String(https),
+      },
       stdio: 'ignore',
     });
     children.push(child);
-    const config = await eventually(() => existsSync(join(dir, 'local.json')) && JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')), 45_000);
+    const config = await eventually(
+      () => existsSync(join(dir, 'local.json')) && JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')),
+      45_000,
+    );
     expect(config.mqtt).toMatchObject({ port: mqtt, httpsPort: https });
     expect(config.apiUrl).toBe(`http://127.0.0.1:${http}`);
     child.kill('SIGTERM');
     await once(child, 'exit');
   }, 60_000);
 
-  it.each(['VPP_HTTP_PORT', 'VPP_MQTT_PORT', 'VPP_HTTPS_PORT'])('a port taken for %s: one line naming the port and the variable, exit 1', async (variable) => {
-    const taken = await listening();
-    try {
-      const env = { VPP_HTTP_PORT: '0', VPP_MQTT_PORT: '0', VPP_HTTPS_PORT: '0', [variable]: String(portOf(taken)) };
-      const { code, stderr } = await start(env);
-      expect(code).toBe(1);
-      expect(stderr.trim()).toBe(`error: port ${portOf(taken)} is in use (EADDRINUSE): set ${variable} to a free port (0 picks one)`);
-    } finally {
-      taken.close();
-    }
-  }, 60_000);
+  it.each(['VPP_HTTP_PORT', 'VPP_MQTT_PORT', 'VPP_HTTPS_PORT'])(
+    'a port taken for %s: one line naming the port and the variable, exit 1',
+    async (variable) => {
+      const taken = await listening();
+      try {
+        const env = { VPP_HTTP_PORT: '0', VPP_MQTT_PORT: '0', VPP_HTTPS_PORT: '0', [variable]: String(portOf(taken)) };
+        const { code, stderr } = await start(env);
+        expect(code).toBe(1);
+        expect(stderr.trim()).toBe(
+          `error: port ${portOf(taken)} is in use (EADDRINUSE): set ${variable} to a free port (0 picks one)`,
+        );
+      } finally {
+        taken.close();
+      }
+    },
+    60_000,
+  );
 });

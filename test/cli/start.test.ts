@@ -27,18 +27,24 @@ async function tempDir() {
 describe('npm start', () => {
   it('starts the whole platform with its fleet, writes local.json, answers /health, and stops cleanly', async () => {
     const dir = await tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { // one process: a kill reaches the stack itself
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+      // one process: a kill reaches the stack itself
       env: { ...process.env, VPP_DIR: dir, VPP_HTTP_PORT: '0', VPP_MQTT_PORT: '0', VPP_FLEET: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
     let output = '';
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    const config = await eventually(() => existsSync(join(dir, 'local.json')) && JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')), 45_000);
+    const config = await eventually(
+      () => existsSync(join(dir, 'local.json')) && JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')),
+      45_000,
+    );
     await eventually(() => /VPP local stack ready in \d+ ms/.test(output));
     expect((await fetch(`${config.apiUrl}/health`)).status).toBe(200);
     const vens = await eventually(async () => {
-      const res = await fetch(`${config.apiUrl}/api/vens?online=true`, { headers: { authorization: `Bearer ${config.token}` } });
+      const res = await fetch(`${config.apiUrl}/api/vens?online=true`, {
+        headers: { authorization: `Bearer ${config.token}` },
+      });
       const body = (await res.json()) as { items: { venId: string }[] };
       return body.items.length === 3 && body.items.map((v) => v.venId).sort();
     }, 20_000);
@@ -50,7 +56,8 @@ describe('npm start', () => {
 
   it('follows its variables: VPP_FLEET=0, VPP_INVENTORY, VPP_COMMAND_TIMEOUT_SEC, VPP_COMMAND_SWEEP_MS and VPP_ROLLUP_INTERVAL_MS', async () => {
     const dir = await tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], { // one process: a kill reaches the stack itself
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+      // one process: a kill reaches the stack itself
       env: {
         ...process.env,
         VPP_DIR: dir,
@@ -65,7 +72,10 @@ describe('npm start', () => {
       stdio: 'ignore',
     });
     children.push(child);
-    const config = await eventually(() => existsSync(join(dir, 'local.json')) && JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')), 45_000);
+    const config = await eventually(
+      () => existsSync(join(dir, 'local.json')) && JSON.parse(readFileSync(join(dir, 'local.json'), 'utf8')),
+      45_000,
+    );
     const api = apiClient(config.apiUrl, config.token);
     // the test inventory's site, not the example's; and no fleet
     expect(await api('/api/sites/site-a')).toMatchObject({ status: 200, body: { site_id: 'site-a' } });
@@ -78,11 +88,17 @@ describe('npm start', () => {
     const sent = await api('/api/vens/ven-009/restore', { method: 'POST' });
     expect(sent.status).toBe(202);
     const started = Date.now();
-    await eventually(async () => (await api(`/api/commands/${sent.body.correlationId}`)).body.status === 'timed-out', 5000);
+    await eventually(
+      async () => (await api(`/api/commands/${sent.body.correlationId}`)).body.status === 'timed-out',
+      5000,
+    );
     expect(Date.now() - started).toBeLessThan(3000);
     // a reading an hour old lands in a closed bucket: the next rollup pass, 200 ms away, rolls it up
     const hourAgo = reading.timestamp - 3600;
-    expect((await api('/api/telemetry', { method: 'POST', body: JSON.stringify({ ...reading, timestamp: hourAgo }) })).status).toBeLessThan(300);
+    expect(
+      (await api('/api/telemetry', { method: 'POST', body: JSON.stringify({ ...reading, timestamp: hourAgo }) }))
+        .status,
+    ).toBeLessThan(300);
     const bucket = Math.floor(hourAgo / 900) * 900;
     const rows = await eventually(async () => {
       const res = await api(`/api/telemetry/ven-009/historical?interval=15m&from=${bucket}&to=${bucket + 900}`);
@@ -97,10 +113,16 @@ describe('npm start', () => {
   it.each([
     ['VPP_HTTP_PORT', 'abc', 'VPP_HTTP_PORT must be a port number'],
     ['VPP_RETENTION_DAYS', '1.5', 'VPP_RETENTION_DAYS must be a whole number of days from 1 to 3650'],
-  ])('refuses a bad setting, naming it (%s=%s)', async (name, value, message) => {
-    const run = promisify(execFile);
-    const result = await run('npx', ['tsx', 'bin/local.ts'], { env: { ...process.env, VPP_DIR: await tempDir(), [name]: value } }).catch((e) => e);
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain(message);
-  }, 30_000);
+  ])(
+    'refuses a bad setting, naming it (%s=%s)',
+    async (name, value, message) => {
+      const run = promisify(execFile);
+      const result = await run('npx', ['tsx', 'bin/local.ts'], {
+        env: { ...process.env, VPP_DIR: await tempDir(), [name]: value },
+      }).catch((e) => e);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(message);
+    },
+    30_000,
+  );
 });

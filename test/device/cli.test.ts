@@ -81,7 +81,10 @@ describe('npm run agent', () => {
 
   it('exits 2 when the gateway inventory is invalid, naming the field', async () => {
     const env = await venEnv('gw-cli');
-    const run = agent(['--mode', 'gateway', '--inventory', join(root, 'device', 'panel.example.yaml'), '--web-port', 'off'], env);
+    const run = agent(
+      ['--mode', 'gateway', '--inventory', join(root, 'device', 'panel.example.yaml'), '--web-port', 'off'],
+      env,
+    );
     expect(await run.exit).toBe(2);
     expect(run.stderr()).toMatch(/panel\.example\.yaml sites: /);
   });
@@ -91,8 +94,13 @@ describe('npm run agent', () => {
     const run = agent(['--mode', 'ven', '--web-port', String(port)], await venEnv('ven-cli-1'));
     try {
       // the default (economy) profile: the first sample goes at once, through Basic Ingest
-      await eventually(() => on(broker.published, topics.meteringBasicIngest).some((p) => p.clientId === 'ven-cli-1'), 20_000);
-      const status = (await (await fetch(`http://127.0.0.1:${port}/status.json`)).json()) as { devices: { connection: { state: string } }[] };
+      await eventually(
+        () => on(broker.published, topics.meteringBasicIngest).some((p) => p.clientId === 'ven-cli-1'),
+        20_000,
+      );
+      const status = (await (await fetch(`http://127.0.0.1:${port}/status.json`)).json()) as {
+        devices: { connection: { state: string } }[];
+      };
       expect(status.devices[0]!.connection.state).toBe('online');
       run.child.kill('SIGTERM');
       expect(await run.exit).toBe(0);

@@ -11,22 +11,40 @@ describe('readCommand', () => {
   });
 
   it('refuses an event with a bad field, with a rejected ACK that names the field and validates', () => {
-    const result = readCommand(JSON.stringify({ op: 'event', event_id: 'e1', shed_kw: -2, duration_sec: 60, correlationId: 'c1' }), NOW);
+    const result = readCommand(
+      JSON.stringify({ op: 'event', event_id: 'e1', shed_kw: -2, duration_sec: 60, correlationId: 'c1' }),
+      NOW,
+    );
     expect(result).toMatchObject({ ok: false, correlationId: 'c1', message: expect.stringMatching(/^shed_kw:/) });
     if (result.ok) return;
-    expect(result.reply).toMatchObject({ op: 'event', status: 'rejected', event_id: 'e1', requested_shed_kw: 0, actual_shed_kw: 0, correlationId: 'c1', ts: NOW / 1000 });
+    expect(result.reply).toMatchObject({
+      op: 'event',
+      status: 'rejected',
+      event_id: 'e1',
+      requested_shed_kw: 0,
+      actual_shed_kw: 0,
+      correlationId: 'c1',
+      ts: NOW / 1000,
+    });
     expect(result.reply && 'reason' in result.reply && result.reply.reason).toMatch(/shed_kw/);
     expect(parse(ackSchema, result.reply)).toMatchObject({ ok: true });
   });
 
   it('an event without event_id still gets a rejected ACK', () => {
     const result = readCommand(JSON.stringify({ op: 'event', shed_kw: 2, duration_sec: 60, correlationId: 'c1' }), NOW);
-    expect(result).toMatchObject({ ok: false, message: expect.stringMatching(/^event_id:/), reply: { status: 'rejected', event_id: 'unknown', requested_shed_kw: 2 } });
+    expect(result).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^event_id:/),
+      reply: { status: 'rejected', event_id: 'unknown', requested_shed_kw: 2 },
+    });
   });
 
   it('a dispatch without a target gets a rejected dispatch ACK', () => {
     const result = readCommand(JSON.stringify({ op: 'dispatch', mw: 3, correlationId: 'c2', dispatch_id: 'd1' }), NOW);
-    expect(result).toMatchObject({ ok: false, reply: { op: 'dispatch', status: 'rejected', requested_mw: 3, split: [], dispatch_id: 'd1' } });
+    expect(result).toMatchObject({
+      ok: false,
+      reply: { op: 'dispatch', status: 'rejected', requested_mw: 3, split: [], dispatch_id: 'd1' },
+    });
     expect(result.ok ? null : result.message).toMatch(/asset_id or site_id/);
   });
 

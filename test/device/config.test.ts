@@ -44,11 +44,24 @@ describe('agent configuration', () => {
       config: {
         mode: 'ven',
         thingName: 'ven-001',
-        broker: { host: env.IOT_ENDPOINT, port: 8883, caFile: ca, keepAliveSec: 30, reconnectMinSec: 1, reconnectMaxSec: 64 },
+        broker: {
+          host: env.IOT_ENDPOINT,
+          port: 8883,
+          caFile: ca,
+          keepAliveSec: 30,
+          reconnectMinSec: 1,
+          reconnectMaxSec: 64,
+        },
         web: { port: 8080, host: '127.0.0.1' },
         intervals: { telemetryMs: 5000, shadowMs: 300_000, loadsMs: 0 },
         profile: 'economy',
-        venTopics: { metering: 'volttron/metering', telemetry: 'ven/telemetry/ven-001', command: 'ven/cmd/ven-001', ack: 'ven/ack/ven-001', loads: 'ven/loads/ven-001' },
+        venTopics: {
+          metering: 'volttron/metering',
+          telemetry: 'ven/telemetry/ven-001',
+          command: 'ven/cmd/ven-001',
+          ack: 'ven/ack/ven-001',
+          loads: 'ven/loads/ven-001',
+        },
         dataDir: join('.vpp', 'agent', 'ven-001'),
         bufferMaxBytes: 32 * 1024 * 1024,
       },
@@ -58,7 +71,13 @@ describe('agent configuration', () => {
   it('takes topics from the shared builders when not given', () => {
     const { TELEMETRY_TOPIC, METERING_TOPIC, LOADS_TOPIC, CMD_TOPIC, ACK_TOPIC, ...rest } = env;
     const r = loadConfig(['--client-id', 'ven-042', '--profile', 'seed'], rest);
-    expect(r.ok && r.config.venTopics).toEqual({ metering: 'volttron/metering', telemetry: 'ven/telemetry/ven-042', loads: 'ven/loads/ven-042', command: 'ven/cmd/ven-042', ack: 'ven/ack/ven-042' });
+    expect(r.ok && r.config.venTopics).toEqual({
+      metering: 'volttron/metering',
+      telemetry: 'ven/telemetry/ven-042',
+      loads: 'ven/loads/ven-042',
+      command: 'ven/cmd/ven-042',
+      ack: 'ven/ack/ven-042',
+    });
   });
 
   describe('profiles', () => {
@@ -67,7 +86,14 @@ describe('agent configuration', () => {
       const r = loadConfig(argv, e);
       if (!r.ok) throw new Error(r.errors.join('; '));
       const { profile, metering, shadowOnChange, venTopics, intervals } = r.config;
-      return { profile, metering, shadowOnChange, meteringTopic: venTopics.metering, shadowMs: intervals.shadowMs, telemetryMs: intervals.telemetryMs };
+      return {
+        profile,
+        metering,
+        shadowOnChange,
+        meteringTopic: venTopics.metering,
+        shadowMs: intervals.shadowMs,
+        telemetryMs: intervals.telemetryMs,
+      };
     };
 
     it('economy by default: Basic Ingest, 12 samples a message (one a minute at 5 s), no telemetry copy, the shadow on change with a 5 min heartbeat', () => {
@@ -95,15 +121,26 @@ describe('agent configuration', () => {
     });
 
     it('a setting given one by one wins over the profile', () => {
-      const economyOverridden = { ...bare, BASIC_INGEST: '0', METERING_BATCH: '1', TELEMETRY_TOPIC: 'ven/telemetry/ven-001', SHADOW_INTERVAL_SEC: '30' };
+      const economyOverridden = {
+        ...bare,
+        BASIC_INGEST: '0',
+        METERING_BATCH: '1',
+        TELEMETRY_TOPIC: 'ven/telemetry/ven-001',
+        SHADOW_INTERVAL_SEC: '30',
+      };
       expect(reporting([], economyOverridden)).toMatchObject({
         profile: 'economy',
         meteringTopic: 'volttron/metering',
         metering: { batch: 1, telemetryCopy: true },
         shadowMs: 30_000,
       });
-      expect(reporting(['--metering-topic', 'volttron/metering'])).toMatchObject({ meteringTopic: 'volttron/metering', metering: { batch: 12 } });
-      expect(reporting(['--profile', 'seed', '--basic-ingest', '--metering-batch', '6', '--telemetry-topic', 'off'])).toMatchObject({
+      expect(reporting(['--metering-topic', 'volttron/metering'])).toMatchObject({
+        meteringTopic: 'volttron/metering',
+        metering: { batch: 12 },
+      });
+      expect(
+        reporting(['--profile', 'seed', '--basic-ingest', '--metering-batch', '6', '--telemetry-topic', 'off']),
+      ).toMatchObject({
         profile: 'seed',
         meteringTopic: '$aws/rules/metering/volttron/metering',
         metering: { batch: 6, telemetryCopy: false },
@@ -117,22 +154,74 @@ describe('agent configuration', () => {
   });
 
   it('lets flags override the environment', () => {
-    const r = loadConfig(['--mode', 'gateway', '--inventory', inventory, '--site', 's1', '--port', '18883', '--web-port', 'off', '--interval-sec', '0.5', '--data-dir', '/tmp/x'], env);
-    expect(r).toMatchObject({ ok: true, config: { mode: 'gateway', inventoryFile: inventory, siteId: 's1', broker: { port: 18883 }, web: null, intervals: { telemetryMs: 500 }, dataDir: '/tmp/x' } });
+    const r = loadConfig(
+      [
+        '--mode',
+        'gateway',
+        '--inventory',
+        inventory,
+        '--site',
+        's1',
+        '--port',
+        '18883',
+        '--web-port',
+        'off',
+        '--interval-sec',
+        '0.5',
+        '--data-dir',
+        '/tmp/x',
+      ],
+      env,
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      config: {
+        mode: 'gateway',
+        inventoryFile: inventory,
+        siteId: 's1',
+        broker: { port: 18883 },
+        web: null,
+        intervals: { telemetryMs: 500 },
+        dataDir: '/tmp/x',
+      },
+    });
   });
 
   it('ignores empty environment variables', () => {
-    expect(loadConfig([], { ...env, IOT_PORT: '', LOADS_TOPIC: '' })).toMatchObject({ ok: true, config: { broker: { port: 8883 } } });
+    expect(loadConfig([], { ...env, IOT_PORT: '', LOADS_TOPIC: '' })).toMatchObject({
+      ok: true,
+      config: { broker: { port: 8883 } },
+    });
   });
 
   it.each([
     ['a missing endpoint', [], { ...env, IOT_ENDPOINT: undefined }, /^IOT_ENDPOINT \(--endpoint\): /],
-    ['a client id that is not a thing name', ['--client-id', 'ven/001'], env, /^CLIENT_ID \(--client-id\): must be the thing name/],
-    ['a certificate that does not exist', ['--cert', join(dir, 'nope.crt')], env, /^CERT_FILE \(--cert\): file not found/],
+    [
+      'a client id that is not a thing name',
+      ['--client-id', 'ven/001'],
+      env,
+      /^CLIENT_ID \(--client-id\): must be the thing name/,
+    ],
+    [
+      'a certificate that does not exist',
+      ['--cert', join(dir, 'nope.crt')],
+      env,
+      /^CERT_FILE \(--cert\): file not found/,
+    ],
     ['a port out of range', ['--port', '70000'], env, /^IOT_PORT \(--port\): /],
     ['an unknown mode', ['--mode', 'meter'], env, /^AGENT_MODE \(--mode\): /],
-    ['gateway mode without an inventory', ['--mode', 'gateway'], env, /^ASSETS_PATH \(--inventory\): required in gateway mode/],
-    ['a topic outside the device policy', ['--ack-topic', 'ven/ack/ven-002'], env, /^ACK_TOPIC \(--ack-topic\): the device policy does not let ven-001 publish on ven\/ack\/ven-002/],
+    [
+      'gateway mode without an inventory',
+      ['--mode', 'gateway'],
+      env,
+      /^ASSETS_PATH \(--inventory\): required in gateway mode/,
+    ],
+    [
+      'a topic outside the device policy',
+      ['--ack-topic', 'ven/ack/ven-002'],
+      env,
+      /^ACK_TOPIC \(--ack-topic\): the device policy does not let ven-001 publish on ven\/ack\/ven-002/,
+    ],
     ['a command topic it may not subscribe to', ['--cmd-topic', 'ven/cmd/+'], env, /^CMD_TOPIC \(--cmd-topic\): /],
     ['reconnect max below min', ['--reconnect-min-sec', '10', '--reconnect-max-sec', '5'], env, /^RECONNECT_MAX_SEC/],
     ['a tiny buffer', ['--buffer-max-bytes', '10'], env, /^BUFFER_MAX_BYTES/],
@@ -142,11 +231,21 @@ describe('agent configuration', () => {
 
   it('--basic-ingest (or BASIC_INGEST=1) sends metering to the metering rule through Basic Ingest, the rest unchanged', () => {
     const { METERING_TOPIC, ...rest } = env;
-    for (const [argv, e] of [[['--basic-ingest'], rest], [[], { ...rest, BASIC_INGEST: '1' }], [[], { ...rest, BASIC_INGEST: 'true' }]] as const) {
+    for (const [argv, e] of [
+      [['--basic-ingest'], rest],
+      [[], { ...rest, BASIC_INGEST: '1' }],
+      [[], { ...rest, BASIC_INGEST: 'true' }],
+    ] as const) {
       const r = loadConfig([...argv], e);
-      expect(r.ok && r.config.venTopics).toEqual({ ...(loadConfig([], env) as { config: { venTopics: object } }).config.venTopics, metering: '$aws/rules/metering/volttron/metering' });
+      expect(r.ok && r.config.venTopics).toEqual({
+        ...(loadConfig([], env) as { config: { venTopics: object } }).config.venTopics,
+        metering: '$aws/rules/metering/volttron/metering',
+      });
     }
-    expect(loadConfig([], { ...rest, BASIC_INGEST: '0' })).toMatchObject({ ok: true, config: { venTopics: { metering: 'volttron/metering' } } });
+    expect(loadConfig([], { ...rest, BASIC_INGEST: '0' })).toMatchObject({
+      ok: true,
+      config: { venTopics: { metering: 'volttron/metering' } },
+    });
   });
 
   it("accepts another stack's Basic Ingest topic for metering (that stack's rule name), and no other $aws/rules topic", () => {
@@ -154,11 +253,16 @@ describe('agent configuration', () => {
       ok: true,
       config: { venTopics: { metering: '$aws/rules/metering_vppstaging/volttron/metering' } },
     });
-    expect(errors(['--metering-topic', '$aws/rules/metering/ven/ack/ven-001'])).toEqual([expect.stringMatching(/^METERING_TOPIC .*device policy/)]);
+    expect(errors(['--metering-topic', '$aws/rules/metering/ven/ack/ven-001'])).toEqual([
+      expect.stringMatching(/^METERING_TOPIC .*device policy/),
+    ]);
   });
 
   it('batches metering samples with --metering-batch, and turns the telemetry copy off with TELEMETRY_TOPIC=off', () => {
-    expect(loadConfig(['--profile', 'seed'], env)).toMatchObject({ ok: true, config: { metering: { batch: 1, telemetryCopy: true } } });
+    expect(loadConfig(['--profile', 'seed'], env)).toMatchObject({
+      ok: true,
+      config: { metering: { batch: 1, telemetryCopy: true } },
+    });
     expect(loadConfig(['--metering-batch', '12', '--telemetry-topic', 'off'], env)).toMatchObject({
       ok: true,
       config: { metering: { batch: 12, telemetryCopy: false }, venTopics: { telemetry: 'ven/telemetry/ven-001' } },
@@ -166,7 +270,11 @@ describe('agent configuration', () => {
   });
 
   it.each([
-    ['Basic Ingest and a metering topic at once', ['--basic-ingest'], /^METERING_TOPIC \(--metering-topic\): set either METERING_TOPIC or BASIC_INGEST/],
+    [
+      'Basic Ingest and a metering topic at once',
+      ['--basic-ingest'],
+      /^METERING_TOPIC \(--metering-topic\): set either METERING_TOPIC or BASIC_INGEST/,
+    ],
     ['a batch of 0', ['--metering-batch', '0'], /^METERING_BATCH \(--metering-batch\): /],
     ['a batch over the limit', ['--metering-batch', '41'], /^METERING_BATCH \(--metering-batch\): /],
   ])('refuses %s', (_name, argv, message) => {
@@ -174,7 +282,9 @@ describe('agent configuration', () => {
   });
 
   it('refuses BASIC_INGEST values other than 1/0, true/false, on/off', () => {
-    expect(errors([], { ...env, METERING_TOPIC: undefined, BASIC_INGEST: 'yes' })).toEqual([expect.stringMatching(/^BASIC_INGEST \(--basic-ingest\): /)]);
+    expect(errors([], { ...env, METERING_TOPIC: undefined, BASIC_INGEST: 'yes' })).toEqual([
+      expect.stringMatching(/^BASIC_INGEST \(--basic-ingest\): /),
+    ]);
   });
 
   it('refuses unknown flags', () => {
@@ -183,7 +293,13 @@ describe('agent configuration', () => {
 
   it('reports every problem at once', () => {
     expect(errors([], {})).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^IOT_ENDPOINT/), expect.stringMatching(/^CLIENT_ID/), expect.stringMatching(/^CERT_FILE/), expect.stringMatching(/^KEY_FILE/), expect.stringMatching(/^CA_FILE/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^IOT_ENDPOINT/),
+        expect.stringMatching(/^CLIENT_ID/),
+        expect.stringMatching(/^CERT_FILE/),
+        expect.stringMatching(/^KEY_FILE/),
+        expect.stringMatching(/^CA_FILE/),
+      ]),
     );
   });
 

@@ -28,7 +28,17 @@ function connection(thingName: string, files = ven) {
     message: (topic, payload) => messages.push({ topic, payload }),
   };
   const conn = new DeviceConnection(
-    { thingName, host: broker.host, port: broker.port, caFile: broker.caFile, ...files, reconnectMinSec: 1, reconnectMaxSec: 1, connectTimeoutMs: 3000, log: memoryLog() },
+    {
+      thingName,
+      host: broker.host,
+      port: broker.port,
+      caFile: broker.caFile,
+      ...files,
+      reconnectMinSec: 1,
+      reconnectMaxSec: 1,
+      connectTimeoutMs: 3000,
+      log: memoryLog(),
+    },
     handlers,
   );
   return { conn, events, messages };
@@ -43,7 +53,11 @@ describe('DeviceConnection', () => {
       expect(conn.status()).toMatchObject({ state: 'online', connects: 1, endpoint: `127.0.0.1:${broker.port}` });
       expect(events).toEqual(['online:false']);
       await conn.publish(topics.ack('ven-101'), '{"hello":1}', 1);
-      expect(broker.published).toContainEqual({ topic: topics.ack('ven-101'), payload: '{"hello":1}', clientId: 'ven-101' });
+      expect(broker.published).toContainEqual({
+        topic: topics.ack('ven-101'),
+        payload: '{"hello":1}',
+        clientId: 'ven-101',
+      });
       await eventually(async () => {
         await broker.publish(topics.command('ven-101'), '{"op":"ping","correlationId":"c"}');
         return messages.length > 0;

@@ -111,7 +111,13 @@ describe('EV sessions come and go within the station limit', () => {
 
   it('with more cars than the station can feed, they share its limit, and a charge limit holds them lower', () => {
     const e = new EvModel(ev('ev', { min_mw: -0.6 }), seededRng(5), at(0));
-    e.sessions = [0, 1, 2, 3, 4, 5].map((port) => ({ port, needMwh: 1, departsMs: at(10), deliveredMwh: 0, drawMw: 0 }));
+    e.sessions = [0, 1, 2, 3, 4, 5].map((port) => ({
+      port,
+      needMwh: 1,
+      departsMs: at(10),
+      deliveredMwh: 0,
+      drawMw: 0,
+    }));
     e.step(60, at(0) + 60_000);
     expect(e.mw).toBeCloseTo(-0.6, 9);
     e.setSetpoint(-0.3);

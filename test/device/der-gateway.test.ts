@@ -11,17 +11,28 @@ import { topics } from '../../lambdas/core/contracts/topics.js';
 import { at } from './der-helpers.js';
 
 function gateway(nowMs: number) {
-  const inventory = parseInventory(readFileSync(new URL('../../device/inventory.example.yaml', import.meta.url), 'utf8'));
+  const inventory = parseInventory(
+    readFileSync(new URL('../../device/inventory.example.yaml', import.meta.url), 'utf8'),
+  );
   if (!inventory.ok) throw new Error(inventory.message);
   const sent: { topic: string; body: Record<string, unknown> }[] = [];
   const runtime = {
     now: () => nowMs,
     on: () => undefined,
     log: memoryLog(),
-    outbox: { sendDurable: (topic: string, payload: string) => sent.push({ topic, body: JSON.parse(payload) as Record<string, unknown> }) },
+    outbox: {
+      sendDurable: (topic: string, payload: string) =>
+        sent.push({ topic, body: JSON.parse(payload) as Record<string, unknown> }),
+    },
   } as unknown as DeviceRuntime;
-  const gw = new GatewayDevice({ runtime, thingName: 'gw-site-mx', site: inventory.sites.find((s) => s.site_id === 'site-mx')!, telemetryMs: 5000 });
-  const ack = (correlationId: string) => sent.find((m) => m.topic === topics.ack('gw-site-mx') && m.body['correlationId'] === correlationId)!.body;
+  const gw = new GatewayDevice({
+    runtime,
+    thingName: 'gw-site-mx',
+    site: inventory.sites.find((s) => s.site_id === 'site-mx')!,
+    telemetryMs: 5000,
+  });
+  const ack = (correlationId: string) =>
+    sent.find((m) => m.topic === topics.ack('gw-site-mx') && m.body['correlationId'] === correlationId)!.body;
   return { gw, sent, ack };
 }
 
@@ -32,7 +43,9 @@ describe('the gateway of a mixed site', () => {
     const a = ack('c1');
     expect(parse(derDispatchAckSchema, a)).toMatchObject({ ok: true });
     expect(parse(ackSchema, a)).toMatchObject({ ok: true });
-    const items = Object.fromEntries((a['split'] as { asset_id: string; reasons: string[]; applied_mw: number }[]).map((i) => [i.asset_id, i]));
+    const items = Object.fromEntries(
+      (a['split'] as { asset_id: string; reasons: string[]; applied_mw: number }[]).map((i) => [i.asset_id, i]),
+    );
     expect(items['mx-pv-1']).toMatchObject({ applied_mw: 0, reasons: ['ramp', 'unavailable'] }); // its cap ramps down from 4.5 MW
     expect(items['mx-ev-1']).toMatchObject({ applied_mw: 0, reasons: ['clamped:max_mw'] });
     expect(items['mx-bess-1']).toMatchObject({ applied_mw: 4, reasons: ['clamped:max_mw', 'ramp'] });
@@ -43,7 +56,9 @@ describe('the gateway of a mixed site', () => {
   it('publishes typed telemetry for every asset, and restore releases every setpoint', () => {
     const { gw, sent, ack } = gateway(at(12));
     gw.handleCommand(JSON.stringify({ op: 'dispatch', asset_id: 'mx-pv-1', mw: 1, correlationId: 'c2' }));
-    expect(ack('c2')['split']).toEqual([{ asset_id: 'mx-pv-1', mw: 1, requested_mw: 1, applied_mw: 1, reasons: ['ramp', 'curtailment'] }]);
+    expect(ack('c2')['split']).toEqual([
+      { asset_id: 'mx-pv-1', mw: 1, requested_mw: 1, applied_mw: 1, reasons: ['ramp', 'curtailment'] },
+    ]);
     gw.handleCommand(JSON.stringify({ op: 'restore', correlationId: 'c3' }));
     expect(gw.assets.map((m) => [m.asset.asset_id, m.setpointMw])).toEqual([
       ['mx-bess-1', 0],

@@ -3,23 +3,36 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createAssetModel } from '../../device/assets/index.js';
 import { gatewayTelemetry, parseInventory as parseSite } from '../../device/site.js';
-import { derDispatchAckSchema, derGatewayTelemetrySchema, derTelemetrySchema } from '../../lambdas/core/contracts/der-schemas.js';
+import {
+  derDispatchAckSchema,
+  derGatewayTelemetrySchema,
+  derTelemetrySchema,
+} from '../../lambdas/core/contracts/der-schemas.js';
 import { parseInventory } from '../../lambdas/core/contracts/inventory.js';
 import { dispatchAckSchema, gatewayTelemetrySchema, parse } from '../../lambdas/core/contracts/schemas.js';
 import { at } from './der-helpers.js';
 
 const example = readFileSync(new URL('../../device/inventory.example.yaml', import.meta.url), 'utf8');
-const one = (asset: string) => `sites: [{ site_id: s, gateway_id: gw }]\nassets:\n  - { asset_id: a, site_id: s, ${asset} }\n`;
+const one = (asset: string) =>
+  `sites: [{ site_id: s, gateway_id: gw }]\nassets:\n  - { asset_id: a, site_id: s, ${asset} }\n`;
 
 describe('asset types in the inventory', () => {
   const refused: [string, string, string][] = [
     ['an unknown type', 'asset_type: hydro, capacity_mw: 1, min_mw: 0, max_mw: 1', 'assets.0.asset_type'],
-    ['a typed bess without energy_mwh', 'asset_type: bess, capacity_mw: 1, min_mw: -1, max_mw: 1', 'assets.0.energy_mwh'],
+    [
+      'a typed bess without energy_mwh',
+      'asset_type: bess, capacity_mw: 1, min_mw: -1, max_mw: 1',
+      'assets.0.energy_mwh',
+    ],
     ['a pv with a negative max_mw', 'asset_type: pv, capacity_mw: 5, max_mw: -1', 'assets.0.max_mw'],
     ['a pv that consumes', 'asset_type: pv, capacity_mw: 5, min_mw: -1', 'assets.0.min_mw'],
     ['a pv over its nameplate', 'asset_type: pv, capacity_mw: 5, max_mw: 6', 'assets.0.max_mw'],
     ['a pv without a nameplate', 'asset_type: pv, max_mw: 5', 'assets.0.capacity_mw'],
-    ['a wind asset rated below cut-in', 'asset_type: wind, capacity_mw: 3, cut_in_ms: 4, rated_ms: 3', 'assets.0.rated_ms'],
+    [
+      'a wind asset rated below cut-in',
+      'asset_type: wind, capacity_mw: 3, cut_in_ms: 4, rated_ms: 3',
+      'assets.0.rated_ms',
+    ],
     ['an ev station that exports', 'asset_type: ev, min_mw: 1, ports: 4', 'assets.0.min_mw'],
     ['an ev station with no charge limit', 'asset_type: ev, min_mw: 0, ports: 4', 'assets.0.min_mw'],
     ['an ev station without ports', 'asset_type: ev, min_mw: -1', 'assets.0.ports'],
@@ -49,7 +62,9 @@ describe('asset types in the inventory', () => {
     expect(mx.assets.find((a) => a.asset_type === 'ev')).toMatchObject({ ports: 8, port_max_kw: 150 });
     const backend = parseInventory(example);
     if (!backend.ok) throw new Error(backend.message);
-    expect(backend.assets.filter((a) => a.site_id === 'site-mx').map((a) => [a.asset_id, a.asset_type, a.capacity_mw])).toEqual([
+    expect(
+      backend.assets.filter((a) => a.site_id === 'site-mx').map((a) => [a.asset_id, a.asset_type, a.capacity_mw]),
+    ).toEqual([
       ['mx-bess-1', 'bess', 4],
       ['mx-ev-1', 'ev', 1.2],
       ['mx-pv-1', 'pv', 5],
@@ -79,7 +94,8 @@ describe('DER telemetry', () => {
       pv: ['irradiance_wm2', 'module_temp_c', 'inverter_state', 'curtailment_reason'],
       wind: ['wind_speed_ms', 'turbine_rpm', 'availability_pct', 'turbine_state'],
     };
-    for (const a of d.assets) expect(Object.keys(a), a.asset_id).toEqual(expect.arrayContaining([...core, ...extension[a.asset_type!]]));
+    for (const a of d.assets)
+      expect(Object.keys(a), a.asset_id).toEqual(expect.arrayContaining([...core, ...extension[a.asset_type!]]));
     expect(d.assets.find((a) => a.asset_type === 'pv')!.mw).toBeGreaterThan(3);
   });
 
@@ -89,9 +105,15 @@ describe('DER telemetry', () => {
   });
 
   const accepted: [string, object][] = [
-    ['an older agent sending only the core', { asset_id: 'x', site_id: 's', timestamp: 1_729_700_000, mw: 1.5, online: true }],
+    [
+      'an older agent sending only the core',
+      { asset_id: 'x', site_id: 's', timestamp: 1_729_700_000, mw: 1.5, online: true },
+    ],
     ['a pv without its extension', { asset_id: 'x', site_id: 's', asset_type: 'pv', mw: 2, online: true }],
-    ['an ev with nulls where nothing applies', { asset_id: 'x', site_id: 's', asset_type: 'ev', mw: -0.3, online: false, fault_code: null }],
+    [
+      'an ev with nulls where nothing applies',
+      { asset_id: 'x', site_id: 's', asset_type: 'ev', mw: -0.3, online: false, fault_code: null },
+    ],
   ];
   it.each(accepted)('accepts %s', (_name, msg) => {
     expect(parse(derTelemetrySchema, msg)).toMatchObject({ ok: true });
@@ -99,9 +121,17 @@ describe('DER telemetry', () => {
 
   const refused: [string, object, string][] = [
     ['an unknown type', { asset_id: 'x', site_id: 's', asset_type: 'hydro', mw: 1, online: true }, 'asset_type'],
-    ['negative irradiance', { asset_id: 'x', site_id: 's', asset_type: 'pv', mw: 1, online: true, irradiance_wm2: -5 }, 'irradiance_wm2'],
+    [
+      'negative irradiance',
+      { asset_id: 'x', site_id: 's', asset_type: 'pv', mw: 1, online: true, irradiance_wm2: -5 },
+      'irradiance_wm2',
+    ],
     ['SOC over 100', { asset_id: 'x', site_id: 's', asset_type: 'bess', mw: 1, online: true, soc_pct: 120 }, 'soc_pct'],
-    ['an unknown station state', { asset_id: 'x', site_id: 's', asset_type: 'ev', mw: 0, online: true, station_state: 'on' }, 'station_state'],
+    [
+      'an unknown station state',
+      { asset_id: 'x', site_id: 's', asset_type: 'ev', mw: 0, online: true, station_state: 'on' },
+      'station_state',
+    ],
     ['no mw', { asset_id: 'x', site_id: 's', asset_type: 'wind', online: true }, 'mw'],
   ];
   it.each(refused)('refuses %s, naming the field', (_name, msg, field) => {
@@ -121,12 +151,18 @@ describe('the extended dispatch ACK', () => {
   };
 
   it('carries requested, applied and why per asset', () => {
-    expect(parse(derDispatchAckSchema, ack)).toMatchObject({ ok: true, value: { split: [{ reasons: ['soc_floor', 'ramp'] }] } });
-    expect(parse(derDispatchAckSchema, { ...ack, split: [{ ...ack.split[0], reasons: ['tired'] }] })).toMatchObject({ ok: false, field: 'split.0.reasons.0' });
+    expect(parse(derDispatchAckSchema, ack)).toMatchObject({
+      ok: true,
+      value: { split: [{ reasons: ['soc_floor', 'ramp'] }] },
+    });
+    expect(parse(derDispatchAckSchema, { ...ack, split: [{ ...ack.split[0], reasons: ['tired'] }] })).toMatchObject({
+      ok: false,
+      field: 'split.0.reasons.0',
+    });
   });
 
   // The backend stores what dispatchAckSchema returns: the split items are these (dispatch-split.ts).
-  it('parses with the backend ACK schema, which keeps the new fields, and an older gateway\'s split of mw alone', () => {
+  it("parses with the backend ACK schema, which keeps the new fields, and an older gateway's split of mw alone", () => {
     const stored = parse(dispatchAckSchema, ack);
     expect(stored.ok && stored.value.split[0]).toEqual(ack.split[0]);
     const older = parse(dispatchAckSchema, { ...ack, split: [{ asset_id: 'mx-bess-1', mw: 1.2 }] });

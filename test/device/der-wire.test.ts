@@ -18,7 +18,8 @@ const inventoryFile = join(import.meta.dirname, '../../device/inventory.example.
 
 type Json = Record<string, any>;
 /** GET, or POST of `body`, as the admin. */
-const api = (path: string, body?: object) => apiClient(stack.config.apiUrl, stack.config.token)(path, body && { method: 'POST', body: JSON.stringify(body) });
+const api = (path: string, body?: object) =>
+  apiClient(stack.config.apiUrl, stack.config.token)(path, body && { method: 'POST', body: JSON.stringify(body) });
 
 beforeAll(async () => {
   dir = await tempDir('vpp-der-wire-');
@@ -48,14 +49,22 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-const MIXED = { 'mx-bess-1': 'soc_pct', 'mx-pv-1': 'irradiance_wm2', 'mx-wind-1': 'wind_speed_ms', 'mx-ev-1': 'active_sessions' } as const;
-const newest = async (assetId: string) => ((await api(`/api/assets/${assetId}/telemetry?limit=1`)).body['items'] as Json[] | undefined)?.[0];
+const MIXED = {
+  'mx-bess-1': 'soc_pct',
+  'mx-pv-1': 'irradiance_wm2',
+  'mx-wind-1': 'wind_speed_ms',
+  'mx-ev-1': 'active_sessions',
+} as const;
+const newest = async (assetId: string) =>
+  ((await api(`/api/assets/${assetId}/telemetry?limit=1`)).body['items'] as Json[] | undefined)?.[0];
 
 describe('asset telemetry, stored and served', () => {
   it('makes a reading of every asset type readable through the API within one reporting interval', async () => {
     // the agents are up: each asset has a first reading
     await eventually(async () => (await Promise.all(Object.keys(MIXED).map(newest))).every(Boolean), 10_000);
-    const before = Object.fromEntries(await Promise.all(Object.keys(MIXED).map(async (id) => [id, (await newest(id))!['timestamp']] as const)));
+    const before = Object.fromEntries(
+      await Promise.all(Object.keys(MIXED).map(async (id) => [id, (await newest(id))!['timestamp']] as const)),
+    );
     const since = Date.now();
     // the next reading of every asset: one gateway interval, plus the stream's batching window (1 s) and a poll
     const fresh = await eventually(async () => {
@@ -79,7 +88,10 @@ describe('asset telemetry, stored and served', () => {
         site_id: 'site-mx',
         gateway: 'gw-site-mx',
         max_mw: 4.5,
-        latest: { mw: expect.any(Number), details: { irradiance_wm2: expect.any(Number), inverter_state: expect.any(String) } },
+        latest: {
+          mw: expect.any(Number),
+          details: { irradiance_wm2: expect.any(Number), inverter_state: expect.any(String) },
+        },
         connection: { connected: true, last_seen: expect.any(String) },
       },
     });
@@ -90,7 +102,12 @@ describe('asset telemetry, stored and served', () => {
     const res = await api('/api/sites/site-mx');
     expect(res.status).toBe(200);
     const body = res.body;
-    expect(body).toMatchObject({ site_id: 'site-mx', gateway: 'gw-site-mx', connection: { connected: true }, reported_at: expect.any(String) });
+    expect(body).toMatchObject({
+      site_id: 'site-mx',
+      gateway: 'gw-site-mx',
+      connection: { connected: true },
+      reported_at: expect.any(String),
+    });
     expect((body['assets'] as Json[]).map((a) => [a['asset_id'], a['asset_type']])).toEqual([
       ['mx-bess-1', 'bess'],
       ['mx-ev-1', 'ev'],
@@ -107,9 +124,13 @@ describe('asset telemetry, stored and served', () => {
     expect(body['totals']['mw']).toBeCloseTo(sum, 2);
   });
 
-  it('gives /api/agents rows last_seen from the gateways\' telemetry, and the portfolio DER totals by type', async () => {
+  it("gives /api/agents rows last_seen from the gateways' telemetry, and the portfolio DER totals by type", async () => {
     const agents = (await api('/api/agents')).body['items'] as Json[];
-    for (const id of Object.keys(MIXED)) expect(agents.find((a) => a['asset_id'] === id)).toMatchObject({ peer: 'gw-site-mx', last_seen: expect.any(String) });
+    for (const id of Object.keys(MIXED))
+      expect(agents.find((a) => a['asset_id'] === id)).toMatchObject({
+        peer: 'gw-site-mx',
+        last_seen: expect.any(String),
+      });
     const portfolio = (await api('/api/portfolio')).body;
     expect(portfolio['der']).toMatchObject({ gateways: { reporting: 2, online: 2 }, assets: 7 });
     expect(Object.keys(portfolio['der']['by_type']).sort()).toEqual(['bess', 'ev', 'pv', 'wind']);
@@ -134,7 +155,12 @@ describe('a site dispatch to the mixed site', () => {
     expect(ev).toMatchObject({ mw: 0, reasons: ['clamped:max_mw'] });
     const others = split.filter((s) => s !== ev);
     expect(others.reduce((s, a) => s + a['mw'], 0)).toBeCloseTo(3, 3);
-    for (const s of split) expect(s).toMatchObject({ requested_mw: expect.any(Number), applied_mw: expect.any(Number), reasons: expect.any(Array) });
+    for (const s of split)
+      expect(s).toMatchObject({
+        requested_mw: expect.any(Number),
+        applied_mw: expect.any(Number),
+        reasons: expect.any(Array),
+      });
     await api('/dispatch', { site_id: 'site-mx', mw: 0 });
   });
 });
@@ -142,7 +168,14 @@ describe('a site dispatch to the mixed site', () => {
 describe('refused DER telemetry', () => {
   const T = Math.floor(Date.now() / 1000) - 3 * 3600; // older than anything the agents send in this test
   const window = `start=${T - 10}&end=${T + 10}`;
-  const doc = (gatewayId: string, siteId: string, assets: Json[], timestamp = T) => ({ gatewayId, site_id: siteId, timestamp, mw: 1, mw_setpoint: 1, assets });
+  const doc = (gatewayId: string, siteId: string, assets: Json[], timestamp = T) => ({
+    gatewayId,
+    site_id: siteId,
+    timestamp,
+    mw: 1,
+    mw_setpoint: 1,
+    assets,
+  });
   const core = (assetId: string, siteId: string) => ({ asset_id: assetId, site_id: siteId, mw: 1, online: true });
   const deliver = (topicGateway: string, sender: string, body: object) =>
     stack.deliverToRules(topics.derTelemetry(topicGateway), Buffer.from(JSON.stringify(body)), sender);
@@ -150,7 +183,11 @@ describe('refused DER telemetry', () => {
   it('refuses a reading naming another gateway, and an asset not in the site, with reasons, storing nothing', async () => {
     await deliver('gw-site-mx', 'gw-site-mx', doc('gw-site-gt', 'site-gt', [core('gt-bess-a', 'site-gt')]));
     await deliver('gw-site-mx', 'gw-site-mx', doc('gw-site-mx', 'site-gt', [core('gt-bess-a', 'site-gt')]));
-    await deliver('gw-site-mx', 'gw-site-mx', doc('gw-site-mx', 'site-mx', [core('mx-bess-1', 'site-mx'), core('mx-ghost', 'site-mx')]));
+    await deliver(
+      'gw-site-mx',
+      'gw-site-mx',
+      doc('gw-site-mx', 'site-mx', [core('mx-bess-1', 'site-mx'), core('mx-ghost', 'site-mx')]),
+    );
     await deliver('gw-site-mx', 'gw-site-gt', doc('gw-site-gt', 'site-gt', [core('gt-bess-a', 'site-gt')]));
     const refused = await eventually(async () => {
       const lines = (await errorSink(stack.config.errorsFile)).filter((e) => e.topic?.startsWith('der/telemetry/'));
@@ -164,13 +201,16 @@ describe('refused DER telemetry', () => {
         ['identity-mismatch', 'der/telemetry/gw-site-mx was published by gw-site-gt'],
       ]),
     );
-    for (const id of ['gt-bess-a', 'mx-bess-1']) expect((await api(`/api/assets/${id}/telemetry?${window}`)).body['items']).toEqual([]);
+    for (const id of ['gt-bess-a', 'mx-bess-1'])
+      expect((await api(`/api/assets/${id}/telemetry?${window}`)).body['items']).toEqual([]);
     expect((await api('/api/assets/mx-ghost')).status).toBe(404);
   });
 
   it('accepts an older agent that sends the core fields only, typed from the inventory', async () => {
     await deliver('gw-site-mx', 'gw-site-mx', doc('gw-site-mx', 'site-mx', [core('mx-wind-1', 'site-mx')], T + 1));
-    const stored = await eventually(async () => (await api(`/api/assets/mx-wind-1/telemetry?${window}`)).body['items']?.[0]);
+    const stored = await eventually(
+      async () => (await api(`/api/assets/mx-wind-1/telemetry?${window}`)).body['items']?.[0],
+    );
     expect(stored).toEqual({ timestamp: new Date((T + 1) * 1000).toISOString(), mw: 1, online: true, details: {} });
     // an older document does not replace the gateway's latest summary
     expect((await api('/api/assets/mx-wind-1')).body['latest']['details']).toHaveProperty('wind_speed_ms');
@@ -181,13 +221,19 @@ describe('the DER read routes', () => {
   it('answers 400 naming the field and 404 for what is not in the inventory', async () => {
     expect(await api(`/api/assets/${'a'.repeat(129)}`)).toMatchObject({ status: 400, body: { field: 'assetId' } });
     expect(await api('/api/assets/mx-pv-1/telemetry?limit=0')).toMatchObject({ status: 400, body: { field: 'limit' } });
-    expect(await api('/api/assets/mx-pv-1/telemetry?start=2030-01-02&end=2030-01-01')).toMatchObject({ status: 400, body: { field: 'start' } });
+    expect(await api('/api/assets/mx-pv-1/telemetry?start=2030-01-02&end=2030-01-01')).toMatchObject({
+      status: 400,
+      body: { field: 'start' },
+    });
     expect(await api('/api/assets/nope/telemetry')).toMatchObject({ status: 404 });
     expect(await api('/api/sites/nope')).toMatchObject({ status: 404 });
   });
 
-  it('pages an asset\'s history newest first', async () => {
-    await eventually(async () => (await api('/api/assets/mx-bess-1/telemetry?limit=3')).body['items']?.length === 3, 10_000);
+  it("pages an asset's history newest first", async () => {
+    await eventually(
+      async () => (await api('/api/assets/mx-bess-1/telemetry?limit=3')).body['items']?.length === 3,
+      10_000,
+    );
     const first = await api('/api/assets/mx-bess-1/telemetry?limit=2');
     expect(first.body['items']).toHaveLength(2);
     expect(first.body['next']).toEqual(expect.any(String));

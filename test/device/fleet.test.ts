@@ -27,7 +27,9 @@ beforeAll(async () => {
   });
   dir = await tempDir('vpp-fleet-');
   broker = await startTestBroker(dir.path);
-  const devices = await Promise.all(defaultFleet(root).map(async (d) => ({ ...d, ...(await broker.issue(d.thingName)) })));
+  const devices = await Promise.all(
+    defaultFleet(root).map(async (d) => ({ ...d, ...(await broker.issue(d.thingName)) })),
+  );
   fleet = await startFleet({
     host: broker.host,
     port: broker.port,
@@ -63,13 +65,18 @@ describe('startFleet', () => {
       ['dc-edge-02', 'edge'],
     ]);
     // the default (economy) profile: metering through Basic Ingest, nothing on volttron/metering or ven/telemetry/{id}
-    for (const ven of ['ven-001', 'ven-002', 'ven-003']) await eventually(() => from(ven, topics.meteringBasicIngest).length > 0);
-    for (const ven of ['ven-001', 'ven-002', 'ven-003']) expect([from(ven, topics.metering), from(ven, topics.telemetry(ven))]).toEqual([[], []]);
+    for (const ven of ['ven-001', 'ven-002', 'ven-003'])
+      await eventually(() => from(ven, topics.meteringBasicIngest).length > 0);
+    for (const ven of ['ven-001', 'ven-002', 'ven-003'])
+      expect([from(ven, topics.metering), from(ven, topics.telemetry(ven))]).toEqual([[], []]);
     const gw = await eventually(() => from('gw-site-gt', topics.derTelemetry('gw-site-gt'))[0]);
     expect(gatewayTelemetrySchema.safeParse(json(gw)).success).toBe(true);
     for (const node of ['pdu_a', 'ups_a', 'srv_a']) {
       const status = await eventually(() => from(node, topics.winterRiverStatus(node))[0]);
-      expect(parse(winterRiverStatusSchema, json(status))).toMatchObject({ ok: true, value: { node_id: node, status: 'ok' } });
+      expect(parse(winterRiverStatusSchema, json(status))).toMatchObject({
+        ok: true,
+        value: { node_id: node, status: 'ok' },
+      });
     }
     for (const node of ['dc-edge-01', 'dc-edge-02']) {
       const telemetry = await eventually(() => from(node, topics.edgeTelemetry(node))[0]);
@@ -81,12 +88,21 @@ describe('startFleet', () => {
   it('a Winter River node obeys set_fault with a fresh status at once', async () => {
     const before = from('ups_a', topics.winterRiverStatus('ups_a')).length;
     await broker.publish(topics.winterRiverCommand('ups_a'), { command: 'set_fault', params: { state: true } });
-    const fault = await eventually(() => from('ups_a', topics.winterRiverStatus('ups_a')).slice(before).map((p) => json(p)).find((s) => s['status'] === 'fault'), 2000);
+    const fault = await eventually(
+      () =>
+        from('ups_a', topics.winterRiverStatus('ups_a'))
+          .slice(before)
+          .map((p) => json(p))
+          .find((s) => s['status'] === 'fault'),
+      2000,
+    );
     expect(fault).toMatchObject({ node_id: 'ups_a', power_kw: 0 });
     await broker.publish(topics.winterRiverCommand('ups_a'), { command: 'set_fault', params: { state: false } });
     await eventually(() => fleet.device('ups_a')!.status().state['status'] === 'ok');
     await broker.publish(topics.winterRiverCommand('ups_a'), '{"command":"Bad Name"}');
-    await eventually(() => log.entries.some((e) => e.message === 'invalid command' && e.fields['thingName'] === 'ups_a'));
+    await eventually(() =>
+      log.entries.some((e) => e.message === 'invalid command' && e.fields['thingName'] === 'ups_a'),
+    );
   });
 
   it('staggers its devices: each VEN meters on its own phase of the shared timer', async () => {
@@ -94,11 +110,17 @@ describe('startFleet', () => {
     const vens = scheduled.filter((t) => t.periodMs === 300 && t.ven).map((t) => t.phaseMs);
     expect(vens).toHaveLength(3);
     expect(new Set(vens).size).toBe(3); // three phases: the VENs do not all fire in the same tick
-    await eventually(() => ['ven-001', 'ven-002', 'ven-003'].every((v) => from(v, topics.meteringBasicIngest).length >= 2), 10_000);
+    await eventually(
+      () => ['ven-001', 'ven-002', 'ven-003'].every((v) => from(v, topics.meteringBasicIngest).length >= 2),
+      10_000,
+    );
   });
 
   it('serves one status page for the whole fleet', async () => {
-    const status = (await (await fetch(`${fleet.statusUrl}/status.json`)).json()) as { totals: Record<string, number>; devices: { thingName: string }[] };
+    const status = (await (await fetch(`${fleet.statusUrl}/status.json`)).json()) as {
+      totals: Record<string, number>;
+      devices: { thingName: string }[];
+    };
     expect(status.totals).toMatchObject({ devices: 15, online: 15, dropped: 0 });
     expect(status.devices.map((d) => d.thingName)).toContain('gw-site-gt');
   });
@@ -106,9 +128,21 @@ describe('startFleet', () => {
   it('refuses a bad device list before connecting anything', async () => {
     const base = { certFile: 'x', keyFile: 'y' };
     const opts = { host: broker.host, port: broker.port, caFile: broker.caFile, dataDir: dir.path };
-    await expect(startFleet({ ...opts, devices: [{ mode: 'ven', thingName: 'a/b', ...base }] })).rejects.toThrow(/devices.0.thingName/);
-    await expect(startFleet({ ...opts, devices: [{ mode: 'ven', thingName: 'v', ...base }, { mode: 'ven', thingName: 'v', ...base }] })).rejects.toThrow(/devices.1.thingName: v appears twice/);
-    await expect(startFleet({ ...opts, devices: [{ mode: 'gateway', thingName: 'g', ...base }] })).rejects.toThrow(/devices.0.inventoryFile/);
+    await expect(startFleet({ ...opts, devices: [{ mode: 'ven', thingName: 'a/b', ...base }] })).rejects.toThrow(
+      /devices.0.thingName/,
+    );
+    await expect(
+      startFleet({
+        ...opts,
+        devices: [
+          { mode: 'ven', thingName: 'v', ...base },
+          { mode: 'ven', thingName: 'v', ...base },
+        ],
+      }),
+    ).rejects.toThrow(/devices.1.thingName: v appears twice/);
+    await expect(startFleet({ ...opts, devices: [{ mode: 'gateway', thingName: 'g', ...base }] })).rejects.toThrow(
+      /devices.0.inventoryFile/,
+    );
   });
 
   it('stop disconnects every device; nothing is published afterwards', async () => {

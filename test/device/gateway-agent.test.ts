@@ -21,8 +21,26 @@ beforeAll(async () => {
   broker = await startTestBroker(dir.path);
   const files = await broker.issue(GW);
   const config = loadConfig(
-    ['--mode', 'gateway', '--inventory', join(import.meta.dirname, '../../device/inventory.example.yaml'), '--web-port', 'off', '--interval-sec', '0.2', '--data-dir', join(dir.path, 'data')],
-    { IOT_ENDPOINT: broker.host, IOT_PORT: String(broker.port), CLIENT_ID: GW, CERT_FILE: files.certFile, KEY_FILE: files.keyFile, CA_FILE: broker.caFile },
+    [
+      '--mode',
+      'gateway',
+      '--inventory',
+      join(import.meta.dirname, '../../device/inventory.example.yaml'),
+      '--web-port',
+      'off',
+      '--interval-sec',
+      '0.2',
+      '--data-dir',
+      join(dir.path, 'data'),
+    ],
+    {
+      IOT_ENDPOINT: broker.host,
+      IOT_PORT: String(broker.port),
+      CLIENT_ID: GW,
+      CERT_FILE: files.certFile,
+      KEY_FILE: files.keyFile,
+      CA_FILE: broker.caFile,
+    },
   );
   if (!config.ok) throw new Error(config.errors.join('; '));
   agent = await startAgent(config.config, { log });
@@ -44,7 +62,14 @@ describe('gateway agent', () => {
     const doc = await eventually(() => telemetry()[0]);
     expect(gatewayTelemetrySchema.safeParse(doc).success).toBe(true);
     expect(doc.assets.map((a) => a.asset_id)).toEqual(['gt-bess-a', 'gt-bess-b', 'gt-bess-c']);
-    expect(doc.assets[0]).toMatchObject({ site_id: 'site-gt', soc_pct: 60, mw: 0, mw_setpoint: 0, online: true, status: 'ok' });
+    expect(doc.assets[0]).toMatchObject({
+      site_id: 'site-gt',
+      soc_pct: 60,
+      mw: 0,
+      mw_setpoint: 0,
+      online: true,
+      status: 'ok',
+    });
   });
 
   it('splits a site setpoint, ACKs the split (dispatch ACK schema), and the assets follow it', async () => {
@@ -66,13 +91,21 @@ describe('gateway agent', () => {
     });
     const following = await eventually(() => telemetry().find((t) => t.mw > 9));
     expect(following.mw_setpoint).toBe(9.5);
-    const a = await eventually(() => telemetry().map((t) => t.assets[0]!).find((x) => x.soc_pct < 60));
+    const a = await eventually(() =>
+      telemetry()
+        .map((t) => t.assets[0]!)
+        .find((x) => x.soc_pct < 60),
+    );
     expect(a.asset_id).toBe('gt-bess-a');
   });
 
   it('an asset setpoint changes only that asset', async () => {
     await command({ op: 'dispatch', asset_id: 'gt-bess-a', site_id: 'site-gt', mw: -2, correlationId: 'c-asset' });
-    expect(await ackFor('c-asset')).toMatchObject({ status: 'accepted', asset_id: 'gt-bess-a', split: [{ asset_id: 'gt-bess-a', mw: -2 }] });
+    expect(await ackFor('c-asset')).toMatchObject({
+      status: 'accepted',
+      asset_id: 'gt-bess-a',
+      split: [{ asset_id: 'gt-bess-a', mw: -2 }],
+    });
     const gw = agent.device as GatewayDevice;
     expect(gw.batteries.map((b) => b.setpointMw)).toEqual([-2, 2, 1.5]);
   });
@@ -83,13 +116,28 @@ describe('gateway agent', () => {
     await command({ op: 'event', event_id: 'e', shed_kw: 1, duration_sec: 5, correlationId: 'c-ev' });
     await command({ op: 'restore', correlationId: 'c-res' });
     await command({ op: 'ping', correlationId: 'c-ping' });
-    expect(await ackFor('c-x')).toMatchObject({ op: 'dispatch', status: 'rejected', split: [], reason: expect.stringMatching(/site-x/) });
+    expect(await ackFor('c-x')).toMatchObject({
+      op: 'dispatch',
+      status: 'rejected',
+      split: [],
+      reason: expect.stringMatching(/site-x/),
+    });
     expect(await ackFor('c-y')).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/asset other/) });
-    expect(await ackFor('c-ev')).toMatchObject({ op: 'event', status: 'rejected', reason: expect.stringMatching(/VENs/) });
+    expect(await ackFor('c-ev')).toMatchObject({
+      op: 'event',
+      status: 'rejected',
+      reason: expect.stringMatching(/VENs/),
+    });
     expect(await ackFor('c-res')).toMatchObject({ op: 'restore', status: 'success' });
     expect(await ackFor('c-ping')).toMatchObject({ op: 'ping', status: 'pong' });
     expect((agent.device as GatewayDevice).batteries.map((b) => b.setpointMw)).toEqual([0, 0, 0]);
     expect(acks().every((a) => parse(ackSchema, a).ok)).toBe(true);
-    expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'dispatch rejected', fields: expect.objectContaining({ correlationId: 'c-x' }) }));
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'dispatch rejected',
+        fields: expect.objectContaining({ correlationId: 'c-x' }),
+      }),
+    );
   });
 });

@@ -40,7 +40,11 @@ export async function startTestBroker(dir: string): Promise<TestBroker> {
   const ca = new LocalCa(dir);
   await ca.ensure();
   const server = await ca.server();
-  const tls = { key: await readFile(server.keyFile), cert: await readFile(server.certFile), ca: await readFile(ca.caFile) };
+  const tls = {
+    key: await readFile(server.keyFile),
+    cert: await readFile(server.certFile),
+    ca: await readFile(ca.caFile),
+  };
   const http = createServer();
   const published: Published[] = [];
   const refused: TestBroker['refused'] = [];
@@ -54,7 +58,8 @@ export async function startTestBroker(dir: string): Promise<TestBroker> {
       httpServer: http,
       isOperatorToken: () => false,
       certificate: (id) => ca.registry.get(id),
-      onPublish: (topic, payload, clientId) => void published.push({ topic, payload: payload.toString('utf8'), clientId }),
+      onPublish: (topic, payload, clientId) =>
+        void published.push({ topic, payload: payload.toString('utf8'), clientId }),
       onRefused: (clientId, action, topic) => void refused.push({ clientId, action, topic }),
     });
     port = broker.port;

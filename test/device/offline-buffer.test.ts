@@ -10,10 +10,15 @@ beforeEach(async () => {
 });
 afterEach(() => dir.remove());
 
-const msg = (n: number, topic = 'volttron/metering'): BufferedMessage => ({ topic, qos: 1, payload: JSON.stringify({ n }) });
+const msg = (n: number, topic = 'volttron/metering'): BufferedMessage => ({
+  topic,
+  qos: 1,
+  payload: JSON.stringify({ n }),
+});
 const n = (m: BufferedMessage) => (JSON.parse(m.payload) as { n: number }).n;
 /** The on-disk size of one message line, to set exact bounds. */
-const lineBytes = (m: BufferedMessage) => Buffer.byteLength(`${JSON.stringify({ t: m.topic, q: m.qos, p: m.payload })}\n`);
+const lineBytes = (m: BufferedMessage) =>
+  Buffer.byteLength(`${JSON.stringify({ t: m.topic, q: m.qos, p: m.payload })}\n`);
 
 const opened: OfflineBuffer[] = [];
 const open = (maxBytes = 1 << 20) => {

@@ -97,8 +97,12 @@ describe('Outbox', () => {
     broker.pending.shift()!.reject(new Error('refused'));
     await eventually(() => o.status().bufferDepth === 0);
     expect(broker.payloads()).toEqual(['poison', 'next', 'poison', 'poison']);
-    expect(log.entries.filter((e) => e.message === 'publish failed: message kept for the next attempt')).toHaveLength(2);
-    expect(log.entries).toContainEqual(expect.objectContaining({ level: 'error', message: 'publish refused repeatedly: message dropped' }));
+    expect(log.entries.filter((e) => e.message === 'publish failed: message kept for the next attempt')).toHaveLength(
+      2,
+    );
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({ level: 'error', message: 'publish refused repeatedly: message dropped' }),
+    );
   });
 
   it('skips live messages while offline and counts them', () => {
@@ -133,7 +137,11 @@ describe('Outbox', () => {
     for (let i = 0; i < 10; i++) o.sendDurable('volttron/metering', `message-${i}`);
     expect(o.status().dropped).toBeGreaterThan(0);
     expect(log.entries).toContainEqual(
-      expect.objectContaining({ level: 'warn', message: 'offline buffer full: oldest messages dropped', fields: expect.objectContaining({ droppedTotal: o.status().dropped }) }),
+      expect.objectContaining({
+        level: 'warn',
+        message: 'offline buffer full: oldest messages dropped',
+        fields: expect.objectContaining({ droppedTotal: o.status().dropped }),
+      }),
     );
   });
 

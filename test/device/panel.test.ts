@@ -39,7 +39,16 @@ function fixedPanel(circuits: { id: string; kw: number; priority: number; critic
   const spec: PanelSpec = panelSpecSchema.parse({
     amperage: 200,
     voltage: 240,
-    circuits: circuits.map((c) => ({ id: c.id, name: `Circuit ${c.id}`, type: 'misc', breakerAmps: 20, capacityKw: c.kw, priority: c.priority, critical: c.critical ?? false, duty: 1 })),
+    circuits: circuits.map((c) => ({
+      id: c.id,
+      name: `Circuit ${c.id}`,
+      type: 'misc',
+      breakerAmps: 20,
+      capacityKw: c.kw,
+      priority: c.priority,
+      critical: c.critical ?? false,
+      duty: 1,
+    })),
   });
   const panel = new PanelModel(spec, () => 0.5);
   for (const c of panel.circuits) c.demandKw = c.spec.capacityKw;
@@ -48,7 +57,10 @@ function fixedPanel(circuits: { id: string; kw: number; priority: number; critic
 
 describe('planShed', () => {
   it('sheds the highest priority number first until the request is met', () => {
-    const plan = planShed([candidate('a', 1, 3), candidate('b', 5, 2), candidate('c', 3, 2), candidate('d', 4, 1)], 2.5);
+    const plan = planShed(
+      [candidate('a', 1, 3), candidate('b', 5, 2), candidate('c', 3, 2), candidate('d', 4, 1)],
+      2.5,
+    );
     expect(plan.circuits.map((c) => c.loadId)).toEqual(['b', 'd']);
     expect(plan.totalKw).toBe(3);
   });
@@ -60,7 +72,10 @@ describe('planShed', () => {
   });
 
   it('skips circuits drawing nothing and breaks ties by draw, then id', () => {
-    const plan = planShed([candidate('z', 2, 1), candidate('y', 2, 1), candidate('big', 2, 4), candidate('idle', 9, 0)], 5.5);
+    const plan = planShed(
+      [candidate('z', 2, 1), candidate('y', 2, 1), candidate('big', 2, 4), candidate('idle', 9, 0)],
+      5.5,
+    );
     expect(plan.circuits.map((c) => c.loadId)).toEqual(['big', 'y', 'z']);
   });
 
@@ -104,7 +119,13 @@ describe('PanelModel events', () => {
     ]);
     panel.startEvent(event(1.5), T0);
     const m = panel.metering('ven-001', T0);
-    expect(m).toMatchObject({ eventId: 'evt-1', requestedReductionKw: 1.5, shedPowerKw: 2, usedPowerKw: 3, baselinePowerKw: 5 });
+    expect(m).toMatchObject({
+      eventId: 'evt-1',
+      requestedReductionKw: 1.5,
+      shedPowerKw: 2,
+      usedPowerKw: 3,
+      baselinePowerKw: 5,
+    });
     expect(m.circuits.find((c) => c.id === 'a')).toMatchObject({ enabled: false, currentKw: 0 });
   });
 
@@ -124,7 +145,11 @@ describe('PanelModel events', () => {
   it('accepts a partial shed and says so', () => {
     const panel = fixedPanel([{ id: 'a', kw: 1, priority: 5 }]);
     const ack = panel.startEvent(event(3), T0);
-    expect(ack).toMatchObject({ status: 'accepted', actual_shed_kw: 1, reason: 'only 1 kW of non-critical load available' });
+    expect(ack).toMatchObject({
+      status: 'accepted',
+      actual_shed_kw: 1,
+      reason: 'only 1 kW of non-critical load available',
+    });
   });
 
   it('a rejected event leaves an active one running', () => {
@@ -150,11 +175,22 @@ describe('PanelModel events', () => {
     const panel = fixedPanel([{ id: 'a', kw: 2, priority: 5 }]);
     panel.startEvent(event(1), T0);
     const ack = panel.restore('corr-9', T0 + 5000);
-    expect(ack).toEqual({ op: 'restore', status: 'success', event_id: 'evt-1', ts: T0 / 1000 + 5, correlationId: 'corr-9' });
+    expect(ack).toEqual({
+      op: 'restore',
+      status: 'success',
+      event_id: 'evt-1',
+      ts: T0 / 1000 + 5,
+      correlationId: 'corr-9',
+    });
     expect(parse(restoreAckSchema, ack)).toMatchObject({ ok: true });
     expect(panel.usedKw()).toBe(2);
     expect(panel.metering('ven-001', T0)).not.toHaveProperty('eventId');
-    expect(panel.restore('corr-10', T0)).toEqual({ op: 'restore', status: 'success', ts: T0 / 1000, correlationId: 'corr-10' });
+    expect(panel.restore('corr-10', T0)).toEqual({
+      op: 'restore',
+      status: 'success',
+      ts: T0 / 1000,
+      correlationId: 'corr-10',
+    });
   });
 
   it('restore keeps circuits the operator switched off', () => {
@@ -183,7 +219,10 @@ describe('PanelModel payloads', () => {
     const seedLoad = (seed['loads'] as Record<string, unknown>[])[0]!;
     expect(Object.keys(m.circuits[0]!).sort()).toEqual(Object.keys(seedCircuit).sort());
     expect(Object.keys(m.loads[0]!).sort()).toEqual(Object.keys(seedLoad).sort());
-    expect(m.usedPowerKw).toBeCloseTo(m.circuits.reduce((s, c) => s + c.currentKw, 0), 1);
+    expect(m.usedPowerKw).toBeCloseTo(
+      m.circuits.reduce((s, c) => s + c.currentKw, 0),
+      1,
+    );
     expect(m.currentAmps).toBeCloseTo((m.usedPowerKw * 1000) / 240, 1);
     expect(m.panelMaxKw).toBe(48);
     expect(m.circuits.filter((c) => c.critical).every((c) => c.enabled)).toBe(true);
@@ -193,7 +232,8 @@ describe('PanelModel payloads', () => {
   it('the shadow report validates and keeps the seed keys', () => {
     const doc = panel.shadowReported(T0, 5);
     expect(parse(shadowReportedSchema, doc)).toMatchObject({ ok: true });
-    const seed = (fixture('seed-001-shadow-reported') as { state: { reported: Record<string, unknown> } }).state.reported;
+    const seed = (fixture('seed-001-shadow-reported') as { state: { reported: Record<string, unknown> } }).state
+      .reported;
     expect(Object.keys(doc.state.reported)).toEqual(expect.arrayContaining(Object.keys(seed)));
     expect(doc.state.reported).toMatchObject({ active_event: null, reporting_interval_sec: 5, panel_max_kw: 48 });
     expect(doc.state.reported.circuit_enabled).toMatchObject({ circuit_1: true, circuit_2: true });
@@ -232,7 +272,10 @@ describe('panel spec', () => {
   });
 
   it('refuses duplicate circuit ids, naming the field', () => {
-    const result = parse(panelSpecSchema, { ...defaultPanel, circuits: [defaultPanel.circuits[0], defaultPanel.circuits[0]] });
+    const result = parse(panelSpecSchema, {
+      ...defaultPanel,
+      circuits: [defaultPanel.circuits[0], defaultPanel.circuits[0]],
+    });
     expect(result).toMatchObject({ ok: false, field: 'circuits' });
   });
 });

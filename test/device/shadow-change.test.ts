@@ -37,9 +37,13 @@ describe('shadowChange', () => {
     expect(shadowChange(base, during)).toBe('event');
     expect(shadowChange(during, base)).toBe('event');
     expect(shadowChange(during, { ...base, active_event: { event_id: 'e2' } })).toBe('event');
-    expect(shadowChange(base, { ...base, circuits: [{ id: 'c1', enabled: false, critical: false }, base.circuits[1]!] })).toBe('circuits');
+    expect(
+      shadowChange(base, { ...base, circuits: [{ id: 'c1', enabled: false, critical: false }, base.circuits[1]!] }),
+    ).toBe('circuits');
     expect(shadowChange(base, { ...base, circuit_enabled: { c1: false, c2: true } })).toBe('circuits');
-    expect(shadowChange(base, { ...base, circuits: [base.circuits[0]!, { id: 'c2', enabled: true, critical: false }] })).toBe('critical');
+    expect(
+      shadowChange(base, { ...base, circuits: [base.circuits[0]!, { id: 'c2', enabled: true, critical: false }] }),
+    ).toBe('critical');
     expect(shadowChange(base, { ...base, reporting_interval_sec: 10 })).toBe('interval');
   });
 });

@@ -56,7 +56,9 @@ describe('site split', () => {
   });
 
   it('is the same whatever order the inventory lists the assets in', () => {
-    const reordered = gatewayTest.replace(/ {2}- \{ asset_id: c[^\n]*\n/, '') + '  - { asset_id: c, site_id: site-1, capacity_mwhr: 40, min_mw: -10, max_mw: 10 }\n';
+    const reordered =
+      gatewayTest.replace(/ {2}- \{ asset_id: c[^\n]*\n/, '') +
+      '  - { asset_id: c, site_id: site-1, capacity_mwhr: 40, min_mw: -10, max_mw: 10 }\n';
     expect(reordered.indexOf('asset_id: c')).toBeGreaterThan(reordered.indexOf('asset_id: b'));
     expect(splitSiteSetpoint(site(reordered).assets, 12)).toEqual(splitSiteSetpoint(site(gatewayTest).assets, 12));
   });
@@ -116,7 +118,9 @@ describe('dispatch target', () => {
 
   it('an asset setpoint is clamped to that asset', () => {
     const plan = planDispatch(s, { asset_id: 'gt-bess-c', mw: 9 });
-    expect(plan.ok && plan.allocations).toEqual([{ asset_id: 'gt-bess-c', weight: 2, raw_mw: 9, mw: 1.5, clamped: true }]);
+    expect(plan.ok && plan.allocations).toEqual([
+      { asset_id: 'gt-bess-c', weight: 2, raw_mw: 9, mw: 1.5, clamped: true },
+    ]);
   });
 
   it('a site setpoint is split', () => {
@@ -126,8 +130,14 @@ describe('dispatch target', () => {
   });
 
   it('refuses an asset or a site this gateway does not serve', () => {
-    expect(planDispatch(s, { asset_id: 'other', site_id: 'site-gt', mw: 1 })).toMatchObject({ ok: false, reason: expect.stringMatching(/asset other/) });
-    expect(planDispatch(s, { site_id: 'site-x', mw: 1 })).toMatchObject({ ok: false, reason: expect.stringMatching(/site site-x/) });
+    expect(planDispatch(s, { asset_id: 'other', site_id: 'site-gt', mw: 1 })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/asset other/),
+    });
+    expect(planDispatch(s, { site_id: 'site-x', mw: 1 })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/site site-x/),
+    });
   });
 });
 
@@ -138,11 +148,13 @@ describe('inventory', () => {
     if (!result.ok) return;
     expect(result.sites.map((s) => s.site_id)).toEqual(['site-gt', 'site-mx']);
     expect(result.sites[0]).toMatchObject({ site_id: 'site-gt', gateway_id: 'gw-site-gt' });
-    expect(result.sites[0]!.assets.map((a) => [a.asset_id, a.weight, a.asset_type === 'bess' && a.energy_mwh])).toEqual([
-      ['gt-bess-a', 6, 12],
-      ['gt-bess-b', 2, 4],
-      ['gt-bess-c', 2, 4],
-    ]);
+    expect(result.sites[0]!.assets.map((a) => [a.asset_id, a.weight, a.asset_type === 'bess' && a.energy_mwh])).toEqual(
+      [
+        ['gt-bess-a', 6, 12],
+        ['gt-bess-b', 2, 4],
+        ['gt-bess-c', 2, 4],
+      ],
+    );
   });
 
   it('accepts assets nested under their site', () => {
@@ -157,12 +169,36 @@ sites:
   });
 
   const cases: [string, string, string][] = [
-    ['min above max', 'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, capacity_mw: 1, min_mw: 2, max_mw: 1 }]', 'assets.0.min_mw'],
-    ['unknown site', 'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: t, capacity_mw: 1, min_mw: -1, max_mw: 1 }]', 'assets.0.site_id'],
-    ['no capacity', 'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, min_mw: -1, max_mw: 1 }]', 'assets.0.capacity_mw'],
-    ['wrong type', 'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, capacity_mw: 1, min_mw: "-1", max_mw: 1 }]', 'assets.0.min_mw'],
-    ['duplicate asset', 'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }, { asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }]', 'assets.1.asset_id'],
-    ['mixed weights', 'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }, { asset_id: b, site_id: s, energy_mwh: 1, min_mw: -1, max_mw: 1 }]', 'assets.0.energy_mwh'],
+    [
+      'min above max',
+      'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, capacity_mw: 1, min_mw: 2, max_mw: 1 }]',
+      'assets.0.min_mw',
+    ],
+    [
+      'unknown site',
+      'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: t, capacity_mw: 1, min_mw: -1, max_mw: 1 }]',
+      'assets.0.site_id',
+    ],
+    [
+      'no capacity',
+      'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, min_mw: -1, max_mw: 1 }]',
+      'assets.0.capacity_mw',
+    ],
+    [
+      'wrong type',
+      'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, capacity_mw: 1, min_mw: "-1", max_mw: 1 }]',
+      'assets.0.min_mw',
+    ],
+    [
+      'duplicate asset',
+      'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }, { asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }]',
+      'assets.1.asset_id',
+    ],
+    [
+      'mixed weights',
+      'sites: [{ site_id: s }]\nassets: [{ asset_id: a, site_id: s, capacity_mw: 1, min_mw: -1, max_mw: 1 }, { asset_id: b, site_id: s, energy_mwh: 1, min_mw: -1, max_mw: 1 }]',
+      'assets.0.energy_mwh',
+    ],
     ['no sites', 'assets: []', 'sites'],
     ['not yaml', 'sites: [', '(root)'],
   ];
@@ -185,7 +221,14 @@ sites:
 });
 
 describe('BESS model', () => {
-  const a: BessSpec = { ...asset('a', 1, -2, 2), energy_mwh: 1, min_soc_pct: 10, max_soc_pct: 90, initial_soc_pct: 50, efficiency: 0.9 };
+  const a: BessSpec = {
+    ...asset('a', 1, -2, 2),
+    energy_mwh: 1,
+    min_soc_pct: 10,
+    max_soc_pct: 90,
+    initial_soc_pct: 50,
+    efficiency: 0.9,
+  };
 
   it('discharges at its setpoint and its SOC falls by MW × hours', () => {
     const b = new BessModel(a);
@@ -221,7 +264,12 @@ describe('BESS model', () => {
 
   it('gateway telemetry validates and lists every asset', () => {
     const s = site(example);
-    const doc = gatewayTelemetry('gw-site-gt', s, s.assets.map((x) => new BessModel(x)), 1_729_700_000_000);
+    const doc = gatewayTelemetry(
+      'gw-site-gt',
+      s,
+      s.assets.map((x) => new BessModel(x)),
+      1_729_700_000_000,
+    );
     expect(gatewayTelemetrySchema.safeParse(doc).success).toBe(true);
     expect(doc.assets.map((x) => x.asset_id)).toEqual(['gt-bess-a', 'gt-bess-b', 'gt-bess-c']);
     expect(doc).toMatchObject({ gatewayId: 'gw-site-gt', site_id: 'site-gt', timestamp: 1_729_700_000, mw: 0 });

@@ -6,7 +6,15 @@ import { startAgent, type Agent } from '../../device/agent.js';
 import { loadConfig, type AgentConfig } from '../../device/config.js';
 import { memoryLog } from '../../device/log.js';
 import type { VenDevice } from '../../device/ven-device.js';
-import { ackSchema, loadsSnapshotSchema, meteringBatchSchema, meteringSchema, parse, shadowReportedSchema, type EventAck } from '../../lambdas/core/contracts/schemas.js';
+import {
+  ackSchema,
+  loadsSnapshotSchema,
+  meteringBatchSchema,
+  meteringSchema,
+  parse,
+  shadowReportedSchema,
+  type EventAck,
+} from '../../lambdas/core/contracts/schemas.js';
 import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture } from '../fixture.js';
 import { eventually, json, on, sleep, startTestBroker, tempDir, type TestBroker } from './helpers.js';
@@ -33,14 +41,36 @@ async function configFor(thing: string, extra: string[] = [], asDeployed = false
   const files = await broker.issue(thing);
   const fast = asDeployed ? [] : ['--interval-sec', '0.2', '--shadow-interval-sec', '0.5'];
   const result = loadConfig(
-    ['--mode', 'ven', '--web-port', '0', ...fast, '--reconnect-max-sec', '1', '--data-dir', join(dir.path, 'data', thing), ...extra],
-    { IOT_ENDPOINT: broker.host, IOT_PORT: String(broker.port), CLIENT_ID: thing, CERT_FILE: files.certFile, KEY_FILE: files.keyFile, CA_FILE: broker.caFile },
+    [
+      '--mode',
+      'ven',
+      '--web-port',
+      '0',
+      ...fast,
+      '--reconnect-max-sec',
+      '1',
+      '--data-dir',
+      join(dir.path, 'data', thing),
+      ...extra,
+    ],
+    {
+      IOT_ENDPOINT: broker.host,
+      IOT_PORT: String(broker.port),
+      CLIENT_ID: thing,
+      CERT_FILE: files.certFile,
+      KEY_FILE: files.keyFile,
+      CA_FILE: broker.caFile,
+    },
   );
   if (!result.ok) throw new Error(result.errors.join('; '));
   return result.config;
 }
 
-async function start(thing: string, extra: string[] = [], { log = memoryLog(), asDeployed = false } = {}): Promise<Agent & { log: ReturnType<typeof memoryLog>; ven: VenDevice }> {
+async function start(
+  thing: string,
+  extra: string[] = [],
+  { log = memoryLog(), asDeployed = false } = {},
+): Promise<Agent & { log: ReturnType<typeof memoryLog>; ven: VenDevice }> {
   const agent = await startAgent(await configFor(thing, extra, asDeployed), { log, flushTimeoutMs: 3000 });
   agents.push(agent);
   return Object.assign(agent, { log, ven: agent.device as VenDevice });
@@ -65,19 +95,32 @@ describe('VEN agent', () => {
     expect(parse(meteringSchema, first)).toMatchObject({ ok: true });
     expect(first).toMatchObject({ venId: 'ven-201', panelAmperageRating: 200, panelVoltage: 240 });
     await eventually(() => fromThing('ven-201', topics.shadow('ven-201', 'update')).length >= 1);
-    expect(parse(shadowReportedSchema, json(fromThing('ven-201', topics.shadow('ven-201', 'update'))[0]!))).toMatchObject({ ok: true });
+    expect(
+      parse(shadowReportedSchema, json(fromThing('ven-201', topics.shadow('ven-201', 'update'))[0]!)),
+    ).toMatchObject({ ok: true });
     expect(fromThing('ven-201', topics.shadow('ven-201', 'get'))).toHaveLength(1);
     expect(fromThing('ven-201', topics.loads('ven-201'))).toHaveLength(0);
     expect(broker.refused.filter((r) => r.clientId === 'ven-201')).toEqual([]);
   });
 
   it('with --basic-ingest --metering-batch 3 --telemetry-topic off: the first sample at once, then batches of 3 to the metering rule, no copy, the rest sent on stop', async () => {
-    const a = await start('ven-209', ['--profile', 'seed', '--basic-ingest', '--metering-batch', '3', '--telemetry-topic', 'off']);
+    const a = await start('ven-209', [
+      '--profile',
+      'seed',
+      '--basic-ingest',
+      '--metering-batch',
+      '3',
+      '--telemetry-topic',
+      'off',
+    ]);
     await eventually(() => fromThing('ven-209', topics.meteringBasicIngest).length >= 2);
     a.ven.publishMetering();
     await a.stop();
-    const batches = fromThing('ven-209', topics.meteringBasicIngest).map((p) => json<{ venId: string; batch: { timestamp: number }[] }>(p));
-    for (const b of batches) expect(parse(meteringBatchSchema, b)).toMatchObject({ ok: true, value: { venId: 'ven-209' } });
+    const batches = fromThing('ven-209', topics.meteringBasicIngest).map((p) =>
+      json<{ venId: string; batch: { timestamp: number }[] }>(p),
+    );
+    for (const b of batches)
+      expect(parse(meteringBatchSchema, b)).toMatchObject({ ok: true, value: { venId: 'ven-209' } });
     const sizes = batches.map((b) => b.batch.length);
     expect(sizes[0]).toBeLessThan(3); // what was sampled before the connect, at most one period or two
     expect(sizes.slice(1, -1).every((n) => n === 3)).toBe(true);
@@ -90,21 +133,44 @@ describe('VEN agent', () => {
   it('sheds the requested kW (at most 5% short, at most one circuit past) without touching critical loads, ACKs the circuits, and restores when the event ends', async () => {
     const a = await start('ven-202', SEED);
     await eventually(() => fromThing('ven-202', topics.metering).length >= 1);
-    await command('ven-202', { ...fixture('seed-001-event-command'), shed_kw: 4, duration_sec: 1, correlationId: 'corr-e1' });
+    await command('ven-202', {
+      ...fixture('seed-001-event-command'),
+      shed_kw: 4,
+      duration_sec: 1,
+      correlationId: 'corr-e1',
+    });
     const ack = (await eventually(() => acks('ven-202').find((x) => x['op'] === 'event'))) as EventAck;
     expect(parse(ackSchema, ack)).toMatchObject({ ok: true });
-    expect(ack).toMatchObject({ status: 'accepted', event_id: 'evt-123', requested_shed_kw: 4, correlationId: 'corr-e1' });
+    expect(ack).toMatchObject({
+      status: 'accepted',
+      event_id: 'evt-123',
+      requested_shed_kw: 4,
+      correlationId: 'corr-e1',
+    });
     expect(ack.actual_shed_kw).toBeGreaterThanOrEqual(4 * 0.95);
     expect(ack.circuits_curtailed.length).toBeGreaterThan(0);
     const smallest = Math.min(...ack.circuits_curtailed.map((c) => c.shedKw));
     expect(ack.actual_shed_kw - smallest).toBeLessThan(4);
     const critical = a.ven.panel.circuits.filter((c) => c.spec.critical).map((c) => c.spec.id);
-    expect(ack.circuits_curtailed.map((c) => c.loadId)).not.toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^(${critical.join('|')})$`))]));
-    const during = await eventually(() => fromThing('ven-202', topics.metering).map((p) => json(p)).find((m) => m['eventId'] === 'evt-123'));
+    expect(ack.circuits_curtailed.map((c) => c.loadId)).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`^(${critical.join('|')})$`))]),
+    );
+    const during = await eventually(() =>
+      fromThing('ven-202', topics.metering)
+        .map((p) => json(p))
+        .find((m) => m['eventId'] === 'evt-123'),
+    );
     expect(during).toMatchObject({ requestedReductionKw: 4 });
     expect(during['shedPowerKw']).toBeGreaterThan(0);
-    expect(during['baselinePowerKw']).toBeCloseTo((during['usedPowerKw'] as number) + (during['shedPowerKw'] as number), 1);
-    expect((during['circuits'] as { critical: boolean; enabled: boolean }[]).filter((c) => c.critical).every((c) => c.enabled)).toBe(true);
+    expect(during['baselinePowerKw']).toBeCloseTo(
+      (during['usedPowerKw'] as number) + (during['shedPowerKw'] as number),
+      1,
+    );
+    expect(
+      (during['circuits'] as { critical: boolean; enabled: boolean }[])
+        .filter((c) => c.critical)
+        .every((c) => c.enabled),
+    ).toBe(true);
     const restore = await eventually(() => acks('ven-202').find((x) => x['op'] === 'restore'), 5000);
     expect(restore).toMatchObject({ status: 'success', event_id: 'evt-123', correlationId: 'corr-e1' });
     expect(a.ven.panel.event).toBeNull();
@@ -126,20 +192,34 @@ describe('VEN agent', () => {
     await eventually(() => acks('ven-203').filter((x) => x['correlationId'] === 'c-ev').length === 2);
     const byCorr = (c: string) => acks('ven-203').filter((x) => x['correlationId'] === c);
     expect(byCorr('c-ping')).toEqual([expect.objectContaining({ op: 'ping', status: 'pong' })]);
-    expect(byCorr('c-bad')).toEqual([expect.objectContaining({ op: 'event', status: 'rejected', reason: expect.stringMatching(/^shed_kw:/) })]);
-    expect(byCorr('c-disp')).toEqual([expect.objectContaining({ op: 'dispatch', status: 'rejected', reason: expect.stringMatching(/gateway/) })]);
+    expect(byCorr('c-bad')).toEqual([
+      expect.objectContaining({ op: 'event', status: 'rejected', reason: expect.stringMatching(/^shed_kw:/) }),
+    ]);
+    expect(byCorr('c-disp')).toEqual([
+      expect.objectContaining({ op: 'dispatch', status: 'rejected', reason: expect.stringMatching(/gateway/) }),
+    ]);
     expect(byCorr('c-res')).toEqual([expect.objectContaining({ op: 'restore', status: 'success', event_id: 'e-9' })]);
     const [first, again] = byCorr('c-ev');
     expect(again).toEqual(first);
     expect(a.ven.panel.event).toBeNull();
     expect(acks('ven-203').every((x) => parse(ackSchema, x).ok)).toBe(true);
-    expect(a.log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'invalid command', fields: expect.objectContaining({ acked: false }) }));
+    expect(a.log.entries).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'invalid command',
+        fields: expect.objectContaining({ acked: false }),
+      }),
+    );
   });
 
   it('applies shadow desired state (circuit switches, reporting interval) and reports it back', async () => {
     const a = await start('ven-204');
     await eventually(() => a.ven.runtime.connection.isOnline);
-    const delta = { version: 2, timestamp: 1_729_700_000, state: { reporting_interval_sec: 1, circuit_enabled: { circuit_4: false, circuit_2: false } } };
+    const delta = {
+      version: 2,
+      timestamp: 1_729_700_000,
+      state: { reporting_interval_sec: 1, circuit_enabled: { circuit_4: false, circuit_2: false } },
+    };
     await broker.publish(topics.shadow('ven-204', 'update/delta'), delta);
     const reported = await eventually(() =>
       fromThing('ven-204', topics.shadow('ven-204', 'update'))
@@ -159,7 +239,10 @@ describe('VEN agent', () => {
     const a = await start('ven-205', ['--loads-interval-sec', '0.3']);
     await eventually(() => a.ven.runtime.connection.isOnline);
     const loads = await eventually(() => fromThing('ven-205', topics.loads('ven-205'))[0]);
-    expect(parse(loadsSnapshotSchema, json(loads))).toMatchObject({ ok: true, value: { venId: 'ven-205', schemaVersion: '1.0' } });
+    expect(parse(loadsSnapshotSchema, json(loads))).toMatchObject({
+      ok: true,
+      value: { venId: 'ven-205', schemaVersion: '1.0' },
+    });
     expect(a.statusUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const status = (await (await fetch(`${a.statusUrl}/status.json`)).json()) as Record<string, any>;
     expect(status['devices'][0]).toMatchObject({
@@ -193,7 +276,10 @@ describe('VEN store and forward', () => {
     await eventually(() => a.status().devices[0]!.outbox.bufferDepth >= 4, 5000);
     expect(a.status().devices[0]!.connection.state).toBe('offline');
     await broker.start();
-    await eventually(() => a.ven.runtime.connection.isOnline && a.status().devices[0]!.outbox.bufferDepth === 0, 15_000);
+    await eventually(
+      () => a.ven.runtime.connection.isOnline && a.status().devices[0]!.outbox.bufferDepth === 0,
+      15_000,
+    );
     await eventually(() => arrived() >= seen + produced.length - 1, 5000);
     await a.stop();
     const received = fromThing('ven-206', topics.metering).map((p) => p.payload);
@@ -216,10 +302,17 @@ describe('VEN store and forward', () => {
     await broker.start();
     const second = await start('ven-207', SEED);
     await eventually(() => fromThing('ven-207', topics.metering).length >= countBefore + kept + 1, 10_000);
-    const after = fromThing('ven-207', topics.metering).slice(countBefore).map((p) => json(p));
+    const after = fromThing('ven-207', topics.metering)
+      .slice(countBefore)
+      .map((p) => json(p));
     const times = after.map((m) => m['timestamp'] as number);
     expect([...times].sort((x, y) => x - y)).toEqual(times);
-    expect(second.log.entries).toContainEqual(expect.objectContaining({ message: 'offline buffer found on disk', fields: expect.objectContaining({ bufferDepth: kept }) }));
+    expect(second.log.entries).toContainEqual(
+      expect.objectContaining({
+        message: 'offline buffer found on disk',
+        fields: expect.objectContaining({ bufferDepth: kept }),
+      }),
+    );
   });
 
   it('counts and reports what the buffer bound drops: status page and log', async () => {
@@ -230,14 +323,17 @@ describe('VEN store and forward', () => {
     const status = (await (await fetch(`${a.statusUrl}/status.json`)).json()) as Record<string, any>;
     expect(status['totals']['dropped']).toBeGreaterThanOrEqual(2);
     expect(status['devices'][0]['outbox']['bufferBytes']).toBeLessThanOrEqual(4096);
-    expect(a.log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'offline buffer full: oldest messages dropped' }));
+    expect(a.log.entries).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'offline buffer full: oldest messages dropped' }),
+    );
   });
 });
 
 describe('VEN reporting profiles', () => {
   const topicCounts = (thing: string, until: number) => {
     const counts: Record<string, number> = {};
-    for (const p of broker.published.slice(0, until)) if (p.clientId === thing) counts[p.topic] = (counts[p.topic] ?? 0) + 1;
+    for (const p of broker.published.slice(0, until))
+      if (p.clientId === thing) counts[p.topic] = (counts[p.topic] ?? 0) + 1;
     return counts;
   };
 
@@ -245,11 +341,16 @@ describe('VEN reporting profiles', () => {
     'over a minute at the deployed 5 s samples: economy (the default) sends its first sample at once and then one batch of 12 through Basic Ingest, its shadow once; --profile seed every sample twice and its shadow every 30 s',
     { timeout: 100_000 },
     async () => {
-      const [economy, seed] = await Promise.all([start('ven-211', [], { asDeployed: true }), start('ven-212', SEED, { asDeployed: true })]);
+      const [economy, seed] = await Promise.all([
+        start('ven-211', [], { asDeployed: true }),
+        start('ven-212', SEED, { asDeployed: true }),
+      ]);
       expect([economy.connected, seed.connected]).toEqual([true, true]);
       await eventually(() => fromThing('ven-211', topics.meteringBasicIngest).length >= 2, 75_000);
       const until = broker.published.length;
-      const batches = fromThing('ven-211', topics.meteringBasicIngest).map((p) => json<{ batch: unknown[] }>(p).batch.length);
+      const batches = fromThing('ven-211', topics.meteringBasicIngest).map(
+        (p) => json<{ batch: unknown[] }>(p).batch.length,
+      );
       expect(batches[0]).toBeLessThanOrEqual(2); // the first sample, with one taken before the connect on a slow day
       expect(batches.slice(1)).toEqual([12]);
       const shadowUpdates = (thing: string) => topicCounts(thing, until)[topics.shadow(thing, 'update')] ?? 0;
@@ -261,7 +362,14 @@ describe('VEN reporting profiles', () => {
         [topics.shadow('ven-211', 'update')]: shadowUpdates('ven-211'),
       });
       const s = topicCounts('ven-212', until);
-      expect(Object.keys(s).sort()).toEqual([topics.shadow('ven-212', 'get'), topics.shadow('ven-212', 'update'), topics.telemetry('ven-212'), topics.metering].sort());
+      expect(Object.keys(s).sort()).toEqual(
+        [
+          topics.shadow('ven-212', 'get'),
+          topics.shadow('ven-212', 'update'),
+          topics.telemetry('ven-212'),
+          topics.metering,
+        ].sort(),
+      );
       expect(s[topics.metering]).toBeGreaterThanOrEqual(10); // one per sample: 11 or 12 in the 57 s or so this took
       expect(s[topics.telemetry('ven-212')]).toBe(s[topics.metering]);
       expect(shadowUpdates('ven-212')).toBeGreaterThanOrEqual(3); // on connect, then every 30 s
@@ -285,7 +393,10 @@ describe('VEN reporting profiles', () => {
     return file;
   };
   type Reported = { power_kw: number; active_event: { event_id: string } | null };
-  const reported = (thing: string) => fromThing(thing, topics.shadow(thing, 'update')).map((p) => json<{ state: { reported: Reported } }>(p).state.reported);
+  const reported = (thing: string) =>
+    fromThing(thing, topics.shadow(thing, 'update')).map(
+      (p) => json<{ state: { reported: Reported } }>(p).state.reported,
+    );
 
   it('economy: no shadow update while nothing changes within the heartbeat; one on a material power change, one right after an event starts and one when it ends', async () => {
     const a = await start('ven-213', ['--panel', await steadyPanel(), '--interval-sec', '0.1'], { asDeployed: true });
@@ -298,7 +409,13 @@ describe('VEN reporting profiles', () => {
     expect(changed.power_kw).toBeGreaterThan(2);
     a.ven.panel.circuits.find((c) => c.spec.id === 'ev')!.enabled = false; // back to a steady panel (reported below)
 
-    await command('ven-213', { op: 'event', event_id: 'evt-s', shed_kw: 0.2, duration_sec: 4, correlationId: 'corr-s' });
+    await command('ven-213', {
+      op: 'event',
+      event_id: 'evt-s',
+      shed_kw: 0.2,
+      duration_sec: 4,
+      correlationId: 'corr-s',
+    });
     await eventually(() => acks('ven-213').some((x) => x['correlationId'] === 'corr-s'));
     await eventually(() => reported('ven-213').some((r) => r.active_event?.event_id === 'evt-s'), 1000);
     await eventually(() => acks('ven-213').some((x) => x['op'] === 'restore'), 6000);
@@ -306,7 +423,9 @@ describe('VEN reporting profiles', () => {
     // metering: batches of 12 (one sample a second here: samples are whole seconds), but while the event runs each
     // sample goes at once (the first with what was waiting); a 4 s event holds at least 3 even if a loaded machine
     // delays a tick
-    const batches = fromThing('ven-213', topics.meteringBasicIngest).map((p) => json<{ batch: { eventId?: string; timestamp: number }[] }>(p).batch);
+    const batches = fromThing('ven-213', topics.meteringBasicIngest).map(
+      (p) => json<{ batch: { eventId?: string; timestamp: number }[] }>(p).batch,
+    );
     const times = batches.flat().map((m) => m.timestamp);
     expect(new Set(times).size).toBe(times.length);
     const during = batches.filter((b) => b.some((m) => m.eventId === 'evt-s'));
@@ -319,7 +438,9 @@ describe('VEN reporting profiles', () => {
   });
 
   it('economy: with nothing changing, the shadow still goes out once per heartbeat (SHADOW_INTERVAL_SEC)', async () => {
-    await start('ven-214', ['--panel', await steadyPanel(), '--interval-sec', '0.1', '--shadow-interval-sec', '1'], { asDeployed: true });
+    await start('ven-214', ['--panel', await steadyPanel(), '--interval-sec', '0.1', '--shadow-interval-sec', '1'], {
+      asDeployed: true,
+    });
     await eventually(() => reported('ven-214').length === 1);
     await sleep(3200);
     expect(reported('ven-214').length).toBeGreaterThanOrEqual(3);

@@ -11,7 +11,9 @@ describe('Winter River node', () => {
     const node = new WinterRiverNode('pdu_a', seededRng(1), T0);
     const status = node.status(T0 + 3_600_000);
     expect(parse(winterRiverStatusSchema, status)).toMatchObject({ ok: true });
-    expect(Object.keys(status).sort()).toEqual([...Object.keys(fixture('seed-003-winter-river-status')), 'energized'].sort());
+    expect(Object.keys(status).sort()).toEqual(
+      [...Object.keys(fixture('seed-003-winter-river-status')), 'energized'].sort(),
+    );
     expect(status).toMatchObject({ node_id: 'pdu_a', status: 'ok', uptime: 3600 });
     expect(status.voltage_in).toBeGreaterThan(470);
     expect(status.power_kw).toBeGreaterThan(5);
@@ -20,7 +22,10 @@ describe('Winter River node', () => {
 
   it('set_fault true reports fault with no load; false clears it', () => {
     const node = new WinterRiverNode('ups_a', seededRng(2), T0);
-    expect(node.apply(fixture('seed-003-winter-river-command') as WinterRiverCommand)).toEqual({ ok: true, changed: true });
+    expect(node.apply(fixture('seed-003-winter-river-command') as WinterRiverCommand)).toEqual({
+      ok: true,
+      changed: true,
+    });
     expect(node.status(T0)).toMatchObject({ status: 'fault', power_kw: 0, current: 0 });
     expect(node.apply({ command: 'set_fault', params: { state: true } })).toEqual({ ok: true, changed: false });
     node.apply({ command: 'set_fault', params: { state: false } });
@@ -30,11 +35,14 @@ describe('Winter River node', () => {
   it('refuses unknown commands and a set_fault without a boolean state', () => {
     const node = new WinterRiverNode('srv_a', seededRng(3), T0);
     expect(node.apply({ command: 'reboot' })).toMatchObject({ ok: false, message: 'unknown command reboot' });
-    expect(node.apply({ command: 'set_fault', params: { state: 'yes' } })).toMatchObject({ ok: false, message: expect.stringMatching(/params.state/) });
+    expect(node.apply({ command: 'set_fault', params: { state: 'yes' } })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/params.state/),
+    });
     expect(node.fault).toBe(false);
   });
 
-  it("obeys the controller: set_energized, set_source, start_generator and stop_generator show in its status", () => {
+  it('obeys the controller: set_energized, set_source, start_generator and stop_generator show in its status', () => {
     const srv = new WinterRiverNode('srv_a', seededRng(4), T0);
     expect(srv.apply({ command: 'set_energized', params: { state: false } })).toEqual({ ok: true, changed: true });
     expect(srv.status(T0)).toMatchObject({ status: 'ok', energized: false, power_kw: 0, current: 0, voltage_in: 0 });
@@ -43,9 +51,15 @@ describe('Winter River node', () => {
     expect(srv.status(T0).power_kw).toBeGreaterThan(0.5);
 
     const sw = new WinterRiverNode('sw_a', seededRng(5), T0);
-    expect(sw.apply({ command: 'set_source', params: { source: 'generator', feed: 'gen_a' } })).toEqual({ ok: true, changed: true });
+    expect(sw.apply({ command: 'set_source', params: { source: 'generator', feed: 'gen_a' } })).toEqual({
+      ok: true,
+      changed: true,
+    });
     expect(sw.status(T0)).toMatchObject({ source: 'generator', feed: 'gen_a' });
-    expect(sw.apply({ command: 'set_source', params: { source: 'diesel' } })).toMatchObject({ ok: false, message: expect.stringMatching(/params.source/) });
+    expect(sw.apply({ command: 'set_source', params: { source: 'diesel' } })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/params.source/),
+    });
     const ups = new WinterRiverNode('ups_a', seededRng(6), T0);
     ups.apply({ command: 'set_source', params: { source: 'ups' } });
     expect(ups.status(T0)).toMatchObject({ source: 'ups', energized: true });

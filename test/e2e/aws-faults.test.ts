@@ -25,7 +25,10 @@ beforeAll(async () => {
   try {
     stack = await startTestStack();
   } finally {
-    for (const [k, v] of [['VPP_AWS_FAULTS', saved.faults], ['VPP_DYNAMODB_LAG_MS', saved.lag]] as const) {
+    for (const [k, v] of [
+      ['VPP_AWS_FAULTS', saved.faults],
+      ['VPP_DYNAMODB_LAG_MS', saved.lag],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -36,7 +39,13 @@ afterAll(() => stack?.dispose());
 
 it('is in fault mode: DynamoDB leaves batch items unprocessed', async () => {
   const res = await documentClient(stack.dynamodb.client).send(
-    new BatchWriteCommand({ RequestItems: { [stack.dynamodb.tables.allowList]: Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { serial: `probe-${i}` } } })) } }),
+    new BatchWriteCommand({
+      RequestItems: {
+        [stack.dynamodb.tables.allowList]: Array.from({ length: 25 }, (_, i) => ({
+          PutRequest: { Item: { serial: `probe-${i}` } },
+        })),
+      },
+    }),
   );
   expect(res.UnprocessedItems?.[stack.dynamodb.tables.allowList]?.length).toBeGreaterThan(0);
 });
@@ -48,7 +57,11 @@ it('stores every acknowledged sample once and rolls each up once, through thrott
       try {
         for (let i = 0; i < PER_VEN; i++) {
           // resolves on PUBACK: the record is in the stream
-          await device.publish(topics.meteringBasicIngest, JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: T + i * 5 }), 1);
+          await device.publish(
+            topics.meteringBasicIngest,
+            JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: T + i * 5 }),
+            1,
+          );
         }
       } finally {
         await device.close();
@@ -59,7 +72,13 @@ it('stores every acknowledged sample once and rolls each up once, through thrott
   for (const venId of VENS) {
     // the telemetry read is eventually consistent: the last samples show once the lag has passed
     const times = await eventually(async () => {
-      const page = await stack.ports.telemetry.query({ series: 'ven_telemetry', deviceId: venId, start: T * 1000, end: (T + 900) * 1000 - 1, limit: 1000 });
+      const page = await stack.ports.telemetry.query({
+        series: 'ven_telemetry',
+        deviceId: venId,
+        start: T * 1000,
+        end: (T + 900) * 1000 - 1,
+        limit: 1000,
+      });
       return page.items.length >= PER_VEN && page.items.map((r) => r.time);
     });
     expect(new Set(times).size).toBe(PER_VEN);
@@ -69,9 +88,19 @@ it('stores every acknowledged sample once and rolls each up once, through thrott
 
   await stack.rollupPass(T * 1000 + 900_000 + ROLLUP_GRACE_MS);
   for (const venId of VENS) {
-    const rows = await stack.ports.rollups.query(venId, '15m', { from: T * 1000, to: (T + 900) * 1000, limit: 10, consistent: true });
+    const rows = await stack.ports.rollups.query(venId, '15m', {
+      from: T * 1000,
+      to: (T + 900) * 1000,
+      limit: 10,
+      consistent: true,
+    });
     expect(rows.items.map((r) => r.samples)).toEqual([PER_VEN]);
   }
-  const portfolio = await stack.ports.rollups.query('portfolio', '15m', { from: T * 1000, to: (T + 900) * 1000, limit: 10, consistent: true });
+  const portfolio = await stack.ports.rollups.query('portfolio', '15m', {
+    from: T * 1000,
+    to: (T + 900) * 1000,
+    limit: 10,
+    consistent: true,
+  });
   expect(portfolio.items.map((r) => r.samples)).toEqual([PER_VEN * VENS.length]);
 });

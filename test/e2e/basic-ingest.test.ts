@@ -21,11 +21,18 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.dispose());
 
-const metering = (venId: string, timestamp: number) => JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp });
+const metering = (venId: string, timestamp: number) =>
+  JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp });
 
 describe('Basic Ingest ($aws/rules/metering/volttron/metering)', () => {
   it('stores metering through the metering rule, and no subscriber of volttron/metering receives it', async () => {
-    const operator = await mqttJs.connectAsync(stack.config.wsUrl, { username: 'operator', password: stack.config.token, clientId: 'operator-basic-ingest', reconnectPeriod: 0, protocolVersion: 4 });
+    const operator = await mqttJs.connectAsync(stack.config.wsUrl, {
+      username: 'operator',
+      password: stack.config.token,
+      clientId: 'operator-basic-ingest',
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+    });
     const seen: string[] = [];
     operator.on('message', (_topic, payload) => seen.push(JSON.parse(payload.toString()).timestamp));
     const device = await connectDevice(ven1, 'ven-001');
@@ -38,11 +45,17 @@ describe('Basic Ingest ($aws/rules/metering/volttron/metering)', () => {
         const res = await stack.api('/api/vens/ven-001/telemetry?start=1729699000&end=1729701000');
         return res.body?.items?.length === 2 && res.body.items;
       });
-      expect(telemetry.map((r: { timestamp: string }) => r.timestamp)).toEqual(['2024-10-23T16:13:25.000Z', '2024-10-23T16:13:20.000Z']);
+      expect(telemetry.map((r: { timestamp: string }) => r.timestamp)).toEqual([
+        '2024-10-23T16:13:25.000Z',
+        '2024-10-23T16:13:20.000Z',
+      ]);
       await eventually(async () => seen.length >= 1);
       await new Promise((r) => setTimeout(r, 200));
       expect(seen).toEqual([1729700005]);
-      expect((await stack.api('/api/vens/ven-001')).body).toMatchObject({ venId: 'ven-001', latest: { source: 'mqtt' } });
+      expect((await stack.api('/api/vens/ven-001')).body).toMatchObject({
+        venId: 'ven-001',
+        latest: { source: 'mqtt' },
+      });
     } finally {
       await device.close();
       await operator.endAsync();
@@ -69,7 +82,13 @@ describe('Basic Ingest ($aws/rules/metering/volttron/metering)', () => {
 
   it('lets no device or operator subscribe to $aws/rules/...', async () => {
     const device = await connectDevice(ven1, 'ven-001');
-    const operator = await mqttJs.connectAsync(stack.config.wsUrl, { username: 'operator', password: stack.config.token, clientId: 'operator-basic-ingest', reconnectPeriod: 0, protocolVersion: 4 });
+    const operator = await mqttJs.connectAsync(stack.config.wsUrl, {
+      username: 'operator',
+      password: stack.config.token,
+      clientId: 'operator-basic-ingest',
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+    });
     try {
       expect((await device.subscribe(topics.meteringBasicIngest)).qos).toBe(128);
       expect((await device.subscribe('$aws/rules/#')).qos).toBe(128);
@@ -86,7 +105,9 @@ describe('Basic Ingest ($aws/rules/metering/volttron/metering)', () => {
       await device.publish(topics.meteringBasicIngest, metering('ven-001', 1729700010));
       await stack.settle();
       const refusal = await eventually(async () =>
-        (await errorSink(stack.config.errorsFile)).find((e) => e.clientId === 'ven-002' && e.reason === 'identity-mismatch'),
+        (await errorSink(stack.config.errorsFile)).find(
+          (e) => e.clientId === 'ven-002' && e.reason === 'identity-mismatch',
+        ),
       );
       expect(refusal.topic).toBe(topics.metering);
     } finally {
@@ -97,9 +118,15 @@ describe('Basic Ingest ($aws/rules/metering/volttron/metering)', () => {
   it('refuses Basic Ingest to any other rule: the broker drops the connection and records it', async () => {
     const device = await connectDevice(ven2, 'ven-002');
     try {
-      await device.publish('$aws/rules/ack/ven/ack/ven-002', JSON.stringify({ op: 'ping', status: 'pong', ts: 1729700000, correlationId: 'c-1' }), mqtt.QoS.AtMostOnce);
+      await device.publish(
+        '$aws/rules/ack/ven/ack/ven-002',
+        JSON.stringify({ op: 'ping', status: 'pong', ts: 1729700000, correlationId: 'c-1' }),
+        mqtt.QoS.AtMostOnce,
+      );
       await eventually(async () => device.interrupted());
-      const refusals = (await errorSink(stack.config.errorsFile)).filter((e) => e.clientId === 'ven-002' && e.reason === 'not-authorized');
+      const refusals = (await errorSink(stack.config.errorsFile)).filter(
+        (e) => e.clientId === 'ven-002' && e.reason === 'not-authorized',
+      );
       expect(refusals.map((e) => e.topic)).toContain('$aws/rules/ack/ven/ack/ven-002');
     } finally {
       await device.close();

@@ -34,15 +34,20 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 type Refusal = { reason: string; message: string; topic?: string; clientId?: string; payload?: string };
-const refusals = async (clientId: string) => ((await errorSink(stack.config.errorsFile)) as Refusal[]).filter((e) => e.clientId === clientId);
+const refusals = async (clientId: string) =>
+  ((await errorSink(stack.config.errorsFile)) as Refusal[]).filter((e) => e.clientId === clientId);
 
 describe('the broker, as the AWS IoT policy and limits', () => {
   it('refuses a retained publish: drops the connection, records not-authorized naming retain, keeps nothing retained', async () => {
     const device = await connectDevice(ven, 'ven-hard');
     try {
-      void device.connection.publish(topics.ack('ven-hard'), '{"retained": true}', mqtt.QoS.AtLeastOnce, true).catch(() => undefined);
+      void device.connection
+        .publish(topics.ack('ven-hard'), '{"retained": true}', mqtt.QoS.AtLeastOnce, true)
+        .catch(() => undefined);
       await eventually(async () => device.interrupted());
-      const refusal = await eventually(async () => (await refusals('ven-hard')).find((r) => r.reason === 'not-authorized'));
+      const refusal = await eventually(async () =>
+        (await refusals('ven-hard')).find((r) => r.reason === 'not-authorized'),
+      );
       expect(refusal?.message).toMatch(/retain/);
     } finally {
       await device.close();
@@ -64,7 +69,9 @@ describe('the broker, as the AWS IoT policy and limits', () => {
     const thing = `ven-big-${size}`;
     const device = await connectDevice(await stack.provision(thing), thing);
     try {
-      void device.connection.publish(`$aws/things/${thing}/shadow/update`, 'x'.repeat(size), mqtt.QoS.AtLeastOnce).catch(() => undefined);
+      void device.connection
+        .publish(`$aws/things/${thing}/shadow/update`, 'x'.repeat(size), mqtt.QoS.AtLeastOnce)
+        .catch(() => undefined);
       await eventually(async () => device.interrupted());
       const refusal = await eventually(async () => (await refusals(thing)).find((r) => r.reason === 'oversize'));
       expect(refusal?.message).toMatch(message);
@@ -98,22 +105,54 @@ describe('the broker, as the AWS IoT policy and limits', () => {
 
 describe("IoT Core's HTTPS publish with the device certificate", () => {
   const curl = (cert: ProvisionResult, topic: string, body: string) =>
-    run('curl', [
-      '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', stack.config.mqtt.caFile, '--cert', cert.certFile, '--key', cert.keyFile,
-      '-X', 'POST', '--data-binary', '@-', `https://127.0.0.1:${stack.config.mqtt.httpsPort}/topics/${encodeURIComponent(topic)}?qos=1`,
-    ], body);
+    run(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--cacert',
+        stack.config.mqtt.caFile,
+        '--cert',
+        cert.certFile,
+        '--key',
+        cert.keyFile,
+        '-X',
+        'POST',
+        '--data-binary',
+        '@-',
+        `https://127.0.0.1:${stack.config.mqtt.httpsPort}/topics/${encodeURIComponent(topic)}?qos=1`,
+      ],
+      body,
+    );
 
-  it('takes metering as the certificate\'s device, through the same rules; refuses another device\'s topic (403, not-authorized)', async () => {
+  it("takes metering as the certificate's device, through the same rules; refuses another device's topic (403, not-authorized)", async () => {
     const timestamp = Math.floor(Date.now() / 1000);
-    expect(await curl(ven, topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-hard', timestamp, usedPowerKw: 6.5 }))).toBe('200');
+    expect(
+      await curl(
+        ven,
+        topics.metering,
+        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-hard', timestamp, usedPowerKw: 6.5 }),
+      ),
+    ).toBe('200');
     await stack.settle();
     const telemetry = await stack.api(`/api/vens/ven-hard/telemetry?start=${timestamp - 60}&end=${timestamp + 60}`);
     expect(telemetry.body.items).toEqual([expect.objectContaining({ usedPowerKw: 6.5, source: 'mqtt' })]);
 
     expect(await curl(ven, topics.ack('ven-other'), JSON.stringify(fixture('seed-001-event-ack')))).toBe('403');
-    expect((await refusals('ven-hard')).find((r) => r.topic === topics.ack('ven-other'))).toMatchObject({ reason: 'not-authorized' });
+    expect((await refusals('ven-hard')).find((r) => r.topic === topics.ack('ven-other'))).toMatchObject({
+      reason: 'not-authorized',
+    });
     // a payload naming another VEN is the rule's refusal, as over MQTT
-    expect(await curl(ven, topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-victim', timestamp }))).toBe('200');
+    expect(
+      await curl(
+        ven,
+        topics.metering,
+        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-victim', timestamp }),
+      ),
+    ).toBe('200');
     await stack.settle();
     expect((await stack.api('/api/vens/ven-victim')).status).toBe(404);
   });
@@ -121,7 +160,10 @@ describe("IoT Core's HTTPS publish with the device certificate", () => {
 
 describe('the error sink', () => {
   it("keeps a payload's text: a number JSON cannot hold (1e999) is shown as sent, not as null", async () => {
-    const text = JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-inf' }).replace('"usedPowerKw":8.2', '"usedPowerKw":1e999');
+    const text = JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-inf' }).replace(
+      '"usedPowerKw":8.2',
+      '"usedPowerKw":1e999',
+    );
     expect(text).toContain('1e999');
     await stack.deliverToRules(topics.metering, Buffer.from(text), 'ven-inf');
     await stack.settle();

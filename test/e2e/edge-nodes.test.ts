@@ -30,7 +30,11 @@ const payloadOf = (dcId: string, extra: Record<string, unknown> = {}) => ({ ...S
 
 beforeAll(async () => {
   stack = await startTestStack({ commandTimeoutSec: TIMEOUT_SEC, commandSweepMs: 250 });
-  fleet = await startStackFleet(stack, [{ mode: 'edge', thingName: AGENT }], { intervals: { edgeMs: 500 }, reconnectMinSec: 1, reconnectMaxSec: 1 });
+  fleet = await startStackFleet(stack, [{ mode: 'edge', thingName: AGENT }], {
+    intervals: { edgeMs: 500 },
+    reconnectMinSec: 1,
+    reconnectMaxSec: 1,
+  });
   expect(fleet.connected).toBe(1);
 }, 30_000);
 
@@ -40,14 +44,42 @@ afterAll(async () => {
 });
 
 function mosquittoPub(device: ProvisionResult, topic: string, message: string, qos: 0 | 1) {
-  return run('mosquitto_pub', [
-    '-h', device.endpoint, '-p', String(device.port), '--cafile', device.caFile, '--cert', device.certFile,
-    '--key', device.keyFile, '-i', device.thingName, '-q', String(qos), '-t', topic, '-m', message,
-  ], { timeout: 10_000 });
+  return run(
+    'mosquitto_pub',
+    [
+      '-h',
+      device.endpoint,
+      '-p',
+      String(device.port),
+      '--cafile',
+      device.caFile,
+      '--cert',
+      device.certFile,
+      '--key',
+      device.keyFile,
+      '-i',
+      device.thingName,
+      '-q',
+      String(qos),
+      '-t',
+      topic,
+      '-m',
+      message,
+    ],
+    { timeout: 10_000 },
+  );
 }
 
 /** A request with a role's token and any headers; the body as JSON. */
-async function call(path: string, init: { method?: string; body?: unknown; role?: 'viewer' | 'operator' | 'admin'; headers?: Record<string, string> } = {}) {
+async function call(
+  path: string,
+  init: {
+    method?: string;
+    body?: unknown;
+    role?: 'viewer' | 'operator' | 'admin';
+    headers?: Record<string, string>;
+  } = {},
+) {
   const res = await fetch(`${stack.config.apiUrl}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: {
@@ -61,19 +93,33 @@ async function call(path: string, init: { method?: string; body?: unknown; role?
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
 
-const telemetryOf = async (dcId: string) => (await call(`/api/edge/${dcId}/telemetry?${AROUND}`)).body?.items as { time: string; source: string; payload: unknown }[] | undefined;
+const telemetryOf = async (dcId: string) =>
+  (await call(`/api/edge/${dcId}/telemetry?${AROUND}`)).body?.items as
+    { time: string; source: string; payload: unknown }[] | undefined;
 
 describe('edge telemetry over MQTT, wire-exact', () => {
-  it('stores the edge software\'s payload published over mutual TLS (QoS 0) and serves it back exactly, the node registered from its meta', async () => {
+  it("stores the edge software's payload published over mutual TLS (QoS 0) and serves it back exactly, the node registered from its meta", async () => {
     const node = await stack.provision('dc-fra-01');
     await mosquittoPub(node, topics.edgeTelemetry('dc-fra-01'), fixtureText('edge-telemetry'), 0);
-    const items = await eventually(async () => (await telemetryOf('dc-fra-01'))?.length && (await telemetryOf('dc-fra-01')));
-    expect(items).toEqual([{ time: '2026-11-30T12:00:05.123Z', source: 'mqtt', payload: JSON.parse(fixtureText('edge-telemetry')) }]);
+    const items = await eventually(
+      async () => (await telemetryOf('dc-fra-01'))?.length && (await telemetryOf('dc-fra-01')),
+    );
+    expect(items).toEqual([
+      { time: '2026-11-30T12:00:05.123Z', source: 'mqtt', payload: JSON.parse(fixtureText('edge-telemetry')) },
+    ]);
 
     const one = await call('/api/edge/dc-fra-01');
-    expect(one).toMatchObject({ status: 200, body: { dcId: 'dc-fra-01', capacity_kw: 180, battery_kwh: 215.4, latest: { source: 'mqtt', payload: SENT } } });
+    expect(one).toMatchObject({
+      status: 200,
+      body: { dcId: 'dc-fra-01', capacity_kw: 180, battery_kwh: 215.4, latest: { source: 'mqtt', payload: SENT } },
+    });
     // and as the node's latest sample, beside the other kinds'
-    expect((await call('/api/telemetry/dc-fra-01/latest')).body).toMatchObject({ nodeId: 'dc-fra-01', kind: 'edge', time: '2026-11-30T12:00:05.123Z', values: SENT });
+    expect((await call('/api/telemetry/dc-fra-01/latest')).body).toMatchObject({
+      nodeId: 'dc-fra-01',
+      kind: 'edge',
+      time: '2026-11-30T12:00:05.123Z',
+      values: SENT,
+    });
     const list = await call('/api/edge?limit=100');
     expect(list.body.items.map((n: { dcId: string }) => n.dcId)).toContain('dc-fra-01');
     // paginated like every listing
@@ -82,9 +128,11 @@ describe('edge telemetry over MQTT, wire-exact', () => {
     expect(first.body.next).toEqual(expect.any(String));
   });
 
-  it('refuses a node that speaks for another: on another node\'s topic (the policy), or naming another dc_id on its own (the rule)', async () => {
+  it("refuses a node that speaks for another: on another node's topic (the policy), or naming another dc_id on its own (the rule)", async () => {
     const node = await stack.provision('dc-fra-02');
-    await mosquittoPub(node, topics.edgeTelemetry('dc-spoofed'), JSON.stringify(payloadOf('dc-spoofed')), 1).catch(() => undefined);
+    await mosquittoPub(node, topics.edgeTelemetry('dc-spoofed'), JSON.stringify(payloadOf('dc-spoofed')), 1).catch(
+      () => undefined,
+    );
     await mosquittoPub(node, topics.edgeTelemetry('dc-fra-02'), JSON.stringify(payloadOf('dc-spoofed')), 1);
     await stack.settle();
     const refusals = await eventually(async () => {
@@ -94,14 +142,18 @@ describe('edge telemetry over MQTT, wire-exact', () => {
     expect(refusals).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ reason: 'not-authorized', topic: 'edge/dc-spoofed/telemetry' }),
-        expect.objectContaining({ reason: 'identity-mismatch', topic: 'edge/dc-fra-02/telemetry', message: expect.stringMatching(/^dc_id: dc-spoofed/) }),
+        expect.objectContaining({
+          reason: 'identity-mismatch',
+          topic: 'edge/dc-fra-02/telemetry',
+          message: expect.stringMatching(/^dc_id: dc-spoofed/),
+        }),
       ]),
     );
     expect((await call('/api/edge/dc-spoofed')).status).toBe(404);
     expect((await call('/api/edge/dc-fra-02')).status).toBe(404);
   });
 
-  it('takes the node\'s status: online, then offline while still connected', async () => {
+  it("takes the node's status: online, then offline while still connected", async () => {
     const node = await stack.provision('dc-fra-01');
     const client = await mqtt.connectAsync(`mqtts://${node.endpoint}:${node.port}`, {
       clientId: node.thingName,
@@ -112,9 +164,14 @@ describe('edge telemetry over MQTT, wire-exact', () => {
       protocolVersion: 4,
     });
     try {
-      const status = (s: string) => JSON.stringify({ dc_id: 'dc-fra-01', status: s, timestamp: new Date().toISOString() });
+      const status = (s: string) =>
+        JSON.stringify({ dc_id: 'dc-fra-01', status: s, timestamp: new Date().toISOString() });
       await client.publishAsync(topics.edgeStatus('dc-fra-01'), status('online'), { qos: 1 });
-      await client.publishAsync(topics.edgeTelemetry('dc-fra-01'), JSON.stringify(payloadOf('dc-fra-01', { timestamp: new Date().toISOString() })), { qos: 0 });
+      await client.publishAsync(
+        topics.edgeTelemetry('dc-fra-01'),
+        JSON.stringify(payloadOf('dc-fra-01', { timestamp: new Date().toISOString() })),
+        { qos: 0 },
+      );
       await eventually(async () => (await call('/api/edge/dc-fra-01')).body.online === true);
       // the node says it goes offline before its connection ends
       await client.publishAsync(topics.edgeStatus('dc-fra-01'), status('offline'), { qos: 1 });
@@ -129,25 +186,51 @@ describe('edge telemetry over MQTT, wire-exact', () => {
 describe('commands to an edge node', () => {
   it('reaches the edge agent on its control topic and is acknowledged: acked in GET /api/commands/{id}, the battery charging', async () => {
     await eventually(async () => (await call(`/api/edge/${AGENT}`)).body?.online === true, 15_000);
-    const sent = await call(`/api/edge/${AGENT}/commands`, { role: 'operator', body: { action: 'charge', params: { kw: 40 } }, headers: { 'idempotency-key': 'edge-charge-1' } });
-    expect(sent).toMatchObject({ status: 202, body: { status: 'sent', dcId: AGENT, topic: `edge/${AGENT}/control`, command: { action: 'charge', params: { kw: 40 } } } });
+    const sent = await call(`/api/edge/${AGENT}/commands`, {
+      role: 'operator',
+      body: { action: 'charge', params: { kw: 40 } },
+      headers: { 'idempotency-key': 'edge-charge-1' },
+    });
+    expect(sent).toMatchObject({
+      status: 202,
+      body: {
+        status: 'sent',
+        dcId: AGENT,
+        topic: `edge/${AGENT}/control`,
+        command: { action: 'charge', params: { kw: 40 } },
+      },
+    });
     const id = sent.body.correlationId as string;
     const acked = await eventually(async () => {
       const c = await call(`/api/commands/${id}`);
       return c.body?.status === 'acked' && c.body;
     }, 10_000);
-    expect(acked).toMatchObject({ target: AGENT, topic: `edge/${AGENT}/control`, op: 'charge', ack: { correlationId: id, action: 'charge', status: 'accepted', charge_rate_kw: 40 } });
+    expect(acked).toMatchObject({
+      target: AGENT,
+      topic: `edge/${AGENT}/control`,
+      op: 'charge',
+      ack: { correlationId: id, action: 'charge', status: 'accepted', charge_rate_kw: 40 },
+    });
     // the node's next telemetry shows its battery charging
     await eventually(async () => {
       const latest = (await call(`/api/edge/${AGENT}`)).body.latest;
       return latest?.payload?.charge_rate_kw === 40;
     });
     // the agent's data quality: its samples counted against its reporting interval
-    expect((await call(`/api/data-quality/${AGENT}`)).body).toMatchObject({ nodeId: AGENT, kind: 'edge', received: expect.any(Number), online: true });
+    expect((await call(`/api/data-quality/${AGENT}`)).body).toMatchObject({
+      nodeId: AGENT,
+      kind: 'edge',
+      received: expect.any(Number),
+      online: true,
+    });
     const fleetQuality = (await call('/api/data-quality?limit=1000')).body.items as { nodeId: string; kind: string }[];
     expect(fleetQuality.filter((i) => i.kind === 'edge').map((i) => i.nodeId)).toContain(AGENT);
     // a retry with the same key answers the first response, and sends nothing again
-    const again = await call(`/api/edge/${AGENT}/commands`, { role: 'operator', body: { action: 'charge', params: { kw: 40 } }, headers: { 'idempotency-key': 'edge-charge-1' } });
+    const again = await call(`/api/edge/${AGENT}/commands`, {
+      role: 'operator',
+      body: { action: 'charge', params: { kw: 40 } },
+      headers: { 'idempotency-key': 'edge-charge-1' },
+    });
     expect(again.body.correlationId).toBe(id);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     // sent and its outcome, in the node's ledger
@@ -161,26 +244,44 @@ describe('commands to an edge node', () => {
     const sent = await call('/api/edge/dc-fra-01/commands', { role: 'operator', body: { action: 'stop' } });
     expect(sent.status).toBe(202);
     const id = sent.body.correlationId as string;
-    await eventually(async () => (await call(`/api/commands/${id}`)).body?.status === 'timed-out', (TIMEOUT_SEC + 5) * 1000);
+    await eventually(
+      async () => (await call(`/api/commands/${id}`)).body?.status === 'timed-out',
+      (TIMEOUT_SEC + 5) * 1000,
+    );
     // the sweep books the outcome right after it marks the command
     const outcome = await eventually(async () => {
       const ledger = await call('/api/transactions/dc-fra-01');
-      return (ledger.body.items as { type: string; ref: string; data: { status?: string } }[]).find((e) => e.ref === id && e.type === 'command-outcome');
+      return (ledger.body.items as { type: string; ref: string; data: { status?: string } }[]).find(
+        (e) => e.ref === id && e.type === 'command-outcome',
+      );
     });
     expect(outcome.data.status).toBe('timed-out');
   });
 
   it('refuses a bad command with a 400 naming the field, a viewer with a 403, an unknown node with a 404', async () => {
-    const post = (dcId: string, body: unknown, role: 'viewer' | 'operator' = 'operator') => call(`/api/edge/${dcId}/commands`, { role, body });
-    expect(await post(AGENT, { action: 'charge', params: { kw: -5 } })).toMatchObject({ status: 400, body: { field: 'params.kw' } });
+    const post = (dcId: string, body: unknown, role: 'viewer' | 'operator' = 'operator') =>
+      call(`/api/edge/${dcId}/commands`, { role, body });
+    expect(await post(AGENT, { action: 'charge', params: { kw: -5 } })).toMatchObject({
+      status: 400,
+      body: { field: 'params.kw' },
+    });
     expect(await post(AGENT, { action: 'charge' })).toMatchObject({ status: 400, body: { field: 'params.kw' } });
-    expect(await post(AGENT, { action: 'defer_load', params: {} })).toMatchObject({ status: 400, body: { field: 'action' } });
+    expect(await post(AGENT, { action: 'defer_load', params: {} })).toMatchObject({
+      status: 400,
+      body: { field: 'action' },
+    });
     expect(await post(AGENT, { action: 'stop', dry: true })).toMatchObject({ status: 400, body: { field: 'dry' } });
     expect((await post(AGENT, { action: 'stop' }, 'viewer')).status).toBe(403);
     // a dry run says what would go where, and sends nothing
     expect(await post(AGENT, { action: 'set_power', params: { kw: -10 }, dry_run: true })).toMatchObject({
       status: 200,
-      body: { dry_run: true, dcId: AGENT, online: true, topic: `edge/${AGENT}/control`, command: { action: 'set_power', params: { kw: -10 } } },
+      body: {
+        dry_run: true,
+        dcId: AGENT,
+        online: true,
+        topic: `edge/${AGENT}/control`,
+        command: { action: 'set_power', params: { kw: -10 } },
+      },
     });
     expect((await post('dc-nowhere', { action: 'stop' })).status).toBe(404);
   });
@@ -190,10 +291,15 @@ describe('the HTTP fallback', () => {
   const post = (path: string, body: unknown) => call(path, { role: 'admin', body });
 
   it('stores the same payload through POST /api/telemetry, /api/telemetry/{nodeId} and /api/telemetry/batch as over MQTT', async () => {
-    expect(await post('/api/telemetry', payloadOf('dc-http-1'))).toMatchObject({ status: 200, body: { accepted: 1, rejected: 0 } });
+    expect(await post('/api/telemetry', payloadOf('dc-http-1'))).toMatchObject({
+      status: 200,
+      body: { accepted: 1, rejected: 0 },
+    });
     const { dc_id: _id, ...withoutId } = SENT;
     expect(await post('/api/telemetry/dc-http-2', withoutId)).toMatchObject({ status: 200, body: { accepted: 1 } });
-    expect(await post('/api/telemetry/batch', { items: [payloadOf('dc-http-3'), payloadOf('dc-http-4')] })).toMatchObject({ status: 200, body: { accepted: 2, rejected: 0 } });
+    expect(
+      await post('/api/telemetry/batch', { items: [payloadOf('dc-http-3'), payloadOf('dc-http-4')] }),
+    ).toMatchObject({ status: 200, body: { accepted: 2, rejected: 0 } });
     const mqtt = (await telemetryOf('dc-fra-01'))!.find((i) => i.time === '2026-11-30T12:00:05.123Z')!;
     // the listings are eventually consistent reads, as in AWS: each shows once its write has
     for (const dcId of ['dc-http-1', 'dc-http-2', 'dc-http-3', 'dc-http-4']) {
@@ -211,17 +317,35 @@ describe('the HTTP fallback', () => {
   });
 
   it('answers a bad field with a 400 naming it, in each of the three shapes, and stores nothing of a refused batch', async () => {
-    expect(await post('/api/telemetry', payloadOf('dc-bad-1', { soc: 120 }))).toMatchObject({ status: 400, body: { error: 'ValidationError', field: 'soc' } });
-    expect(await post('/api/telemetry/dc-bad-2', { ...payloadOf('dc-bad-2'), freq: 'fifty' })).toMatchObject({ status: 400, body: { field: 'freq' } });
-    expect(await post('/api/telemetry/dc-bad-2', payloadOf('dc-other'))).toMatchObject({ status: 400, body: { field: 'dc_id' } });
-    const batch = await post('/api/telemetry/batch', { items: [payloadOf('dc-bad-3'), payloadOf('dc-bad-4', { meta: { capacity_kw: -1, battery_kwh: 100 } })] });
+    expect(await post('/api/telemetry', payloadOf('dc-bad-1', { soc: 120 }))).toMatchObject({
+      status: 400,
+      body: { error: 'ValidationError', field: 'soc' },
+    });
+    expect(await post('/api/telemetry/dc-bad-2', { ...payloadOf('dc-bad-2'), freq: 'fifty' })).toMatchObject({
+      status: 400,
+      body: { field: 'freq' },
+    });
+    expect(await post('/api/telemetry/dc-bad-2', payloadOf('dc-other'))).toMatchObject({
+      status: 400,
+      body: { field: 'dc_id' },
+    });
+    const batch = await post('/api/telemetry/batch', {
+      items: [payloadOf('dc-bad-3'), payloadOf('dc-bad-4', { meta: { capacity_kw: -1, battery_kwh: 100 } })],
+    });
     expect(batch).toMatchObject({ status: 400, body: { field: 'items.1.meta.capacity_kw' } });
-    expect(await post('/api/telemetry/batch', { items: [payloadOf('dc-bad-3'), 'soc'] })).toMatchObject({ status: 400, body: { field: 'items.1' } });
-    for (const dcId of ['dc-bad-1', 'dc-bad-2', 'dc-bad-3', 'dc-bad-4']) expect((await call(`/api/edge/${dcId}`)).status, dcId).toBe(404);
+    expect(await post('/api/telemetry/batch', { items: [payloadOf('dc-bad-3'), 'soc'] })).toMatchObject({
+      status: 400,
+      body: { field: 'items.1' },
+    });
+    for (const dcId of ['dc-bad-1', 'dc-bad-2', 'dc-bad-3', 'dc-bad-4'])
+      expect((await call(`/api/edge/${dcId}`)).status, dcId).toBe(404);
   });
 
   it('keeps the reading the node sent over MQTT: the same time again over HTTP is a 409 naming timestamp', async () => {
-    expect(await post('/api/telemetry', payloadOf('dc-fra-01', { soc: 12 }))).toMatchObject({ status: 409, body: { field: 'timestamp' } });
+    expect(await post('/api/telemetry', payloadOf('dc-fra-01', { soc: 12 }))).toMatchObject({
+      status: 409,
+      body: { field: 'timestamp' },
+    });
     expect((await telemetryOf('dc-fra-01'))!.find((i) => i.time === '2026-11-30T12:00:05.123Z')!.payload).toEqual(SENT);
   });
 });

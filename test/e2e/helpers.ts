@@ -13,7 +13,14 @@ export type TestStack = LocalStack & { dir: string; api: ApiClient; dispose(): P
 /** A local stack in a fresh temporary folder on free ports, without the simulated fleet unless asked. */
 export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Promise<TestStack> {
   const dir = await mkdtemp(join(tmpdir(), 'vpp-test-'));
-  const stack = await startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet: false, checkResponses: process.env.VPP_NO_RESPONSE_CHECK !== '1', ...opts });
+  const stack = await startLocalStack({
+    dir,
+    httpPort: 0,
+    mqttPort: 0,
+    fleet: false,
+    checkResponses: process.env.VPP_NO_RESPONSE_CHECK !== '1',
+    ...opts,
+  });
   return Object.assign(stack, {
     dir,
     api: apiClient(stack.config.apiUrl, stack.config.token),
@@ -26,7 +33,10 @@ export async function startTestStack(opts: Partial<LocalStackOptions> = {}): Pro
       await rm(dir, { recursive: true, force: true });
       await checkStackCalls(stack.awsCalls.all());
       const mismatches = stack.responseMismatches();
-      if (mismatches.length) throw new Error(`${mismatches.length} API answer(s) do not match the OpenAPI document:\n${describeMismatches(mismatches)}`);
+      if (mismatches.length)
+        throw new Error(
+          `${mismatches.length} API answer(s) do not match the OpenAPI document:\n${describeMismatches(mismatches)}`,
+        );
     },
   });
 }
@@ -57,7 +67,11 @@ export async function presenceConnected(stack: LocalStack, ...clientIds: string[
       principalIdentifier: 'test',
       versionNumber: 0,
     };
-    await stack.deliverToRules(`$aws/events/presence/connected/${clientId}`, Buffer.from(JSON.stringify(event)), undefined);
+    await stack.deliverToRules(
+      `$aws/events/presence/connected/${clientId}`,
+      Buffer.from(JSON.stringify(event)),
+      undefined,
+    );
   }
 }
 
@@ -68,7 +82,8 @@ export type ApiClient = (
 
 export function apiClient(baseUrl: string, token: string): ApiClient {
   return async (path, init = {}) => {
-    const headers: Record<string, string> = init.token === null ? {} : { authorization: `Bearer ${init.token ?? token}` };
+    const headers: Record<string, string> =
+      init.token === null ? {} : { authorization: `Bearer ${init.token ?? token}` };
     if (init.body) headers['content-type'] = 'application/json';
     const res = await fetch(`${baseUrl}${path}`, { method: init.method ?? 'GET', body: init.body, headers });
     const text = await res.text();
@@ -95,7 +110,12 @@ export async function eventually<T>(
   throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
 }
 
-export async function errorSink(file: string): Promise<{ reason: string; message: string; topic?: string; clientId?: string }[]> {
+export async function errorSink(
+  file: string,
+): Promise<{ reason: string; message: string; topic?: string; clientId?: string }[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

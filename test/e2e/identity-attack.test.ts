@@ -36,14 +36,33 @@ afterAll(() => stack?.dispose());
 /** `curl` POSTing to IoT Core's HTTPS publish with a client certificate: the HTTP status. */
 const httpsPublish = (cert: { certFile: string; keyFile: string }, topic: string, body: string) =>
   new Promise<string>((resolve, reject) => {
-    const child = execFile('curl', [
-      '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', stack.config.mqtt.caFile, '--cert', cert.certFile, '--key', cert.keyFile,
-      '-X', 'POST', '--data-binary', '@-', `https://127.0.0.1:${stack.config.mqtt.httpsPort}/topics/${encodeURIComponent(topic)}?qos=1`,
-    ], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--cacert',
+        stack.config.mqtt.caFile,
+        '--cert',
+        cert.certFile,
+        '--key',
+        cert.keyFile,
+        '-X',
+        'POST',
+        '--data-binary',
+        '@-',
+        `https://127.0.0.1:${stack.config.mqtt.httpsPort}/topics/${encodeURIComponent(topic)}?qos=1`,
+      ],
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    );
     child.stdin!.end(body);
   });
 
-const metering = (venId: string) => JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: Math.floor(Date.now() / 1000) });
+const metering = (venId: string) =>
+  JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: Math.floor(Date.now() / 1000) });
 const certificateId = async (files: { certFile: string }) => certificateIdOf(await readFile(files.certFile));
 const venStatus = async (venId: string) => {
   await stack.settle();
@@ -54,7 +73,21 @@ const venStatus = async (venId: string) => {
 async function csrNaming(cn: string): Promise<{ csr: string; keyFile: string }> {
   const keyFile = join(stack.dir, `minted-${cn}.key`);
   const csrFile = join(stack.dir, `minted-${cn}.csr`);
-  await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${cn}`]);
+  await run('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    csrFile,
+    '-subj',
+    `/CN=${cn}`,
+  ]);
   return { csr: await readFile(csrFile, 'utf8'), keyFile };
 }
 
@@ -93,7 +126,11 @@ describe('HTTPS publish checks the certificate registry, as an MQTT connect does
     expect((await stack.api('/api/devices/hx-rev1/revoke', { method: 'POST' })).status).toBe(200);
 
     expect(await httpsPublish(device, topics.metering, metering('hx-rev1'))).toBe('403');
-    await eventually(async () => (await errorSink(stack.config.errorsFile)).some((e) => e.reason === 'not-authorized' && /REVOKED \(HTTPS publish\)/.test(e.message)));
+    await eventually(async () =>
+      (await errorSink(stack.config.errorsFile)).some(
+        (e) => e.reason === 'not-authorized' && /REVOKED \(HTTPS publish\)/.test(e.message),
+      ),
+    );
     expect(await venStatus('hx-rev1')).toBe(200); // (its one message from before)
   });
 
@@ -102,7 +139,9 @@ describe('HTTPS publish checks the certificate registry, as an MQTT connect does
     const revokedId = await certificateId(revoked);
     expect((await stack.api('/api/devices/hx-rev2/revoke', { method: 'POST' })).status).toBe(200);
 
-    const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', 'hx-rev2'], { env: { ...process.env, VPP_DIR: stack.dir } });
+    const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', 'hx-rev2'], {
+      env: { ...process.env, VPP_DIR: stack.dir },
+    });
     const renewed = JSON.parse(stdout.trim().split('\n').at(-1)!);
     const renewedId = await certificateId(renewed);
     expect(renewedId).not.toBe(revokedId);
@@ -115,8 +154,26 @@ describe('HTTPS publish checks the certificate registry, as an MQTT connect does
   it('a topic that is not valid percent-encoding is a 404, and the endpoint carries on', async () => {
     const device = await stack.provision('hx-enc');
     const post = (path: string) =>
-      run('curl', ['-s', '-m', '10', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', stack.config.mqtt.caFile, '--cert', device.certFile, '--key', device.keyFile,
-        '-X', 'POST', '--data-binary', '{}', `https://127.0.0.1:${stack.config.mqtt.httpsPort}${path}`]);
+      run('curl', [
+        '-s',
+        '-m',
+        '10',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--cacert',
+        stack.config.mqtt.caFile,
+        '--cert',
+        device.certFile,
+        '--key',
+        device.keyFile,
+        '-X',
+        'POST',
+        '--data-binary',
+        '{}',
+        `https://127.0.0.1:${stack.config.mqtt.httpsPort}${path}`,
+      ]);
     expect((await post('/topics/%E0%A4?qos=1')).stdout).toBe('404');
     expect(await httpsPublish(device, topics.metering, metering('hx-enc'))).toBe('200');
   });
@@ -146,9 +203,17 @@ describe('a certificate minted with the claim certificate, its CSR naming a flee
   it("cannot rewrite ven-001's shadow (403); ven-001's own certificate still can", async () => {
     const forged = await mint('ven-001');
     expect(new LocalCa(stack.dir).registry.get(forged.certificateId)).not.toHaveProperty('thingName');
-    expect(await httpsPublish(ven1, topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'))).toBe('200');
+    expect(await httpsPublish(ven1, topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'))).toBe(
+      '200',
+    );
 
-    expect(await httpsPublish(forged, topics.shadow('ven-001', 'update'), JSON.stringify({ state: { reported: { hx_injected: '<img src=x>' } } }))).toBe('403');
+    expect(
+      await httpsPublish(
+        forged,
+        topics.shadow('ven-001', 'update'),
+        JSON.stringify({ state: { reported: { hx_injected: '<img src=x>' } } }),
+      ),
+    ).toBe('403');
     await stack.settle();
     const shadow = await eventually(async () => {
       const res = await stack.api('/api/vens/ven-001/shadow');
@@ -164,26 +229,50 @@ describe('a certificate minted with the claim certificate, its CSR naming a flee
     await stack.provision('hx-ven-a');
     await stack.deliverToRules(topics.metering, Buffer.from(metering('hx-ven-a')), 'hx-ven-a');
     await stack.settle();
-    const sent = await stack.api('/api/vens/hx-ven-a/send-event', { method: 'POST', body: JSON.stringify({ shed_kw: 1, duration_sec: 60 }) });
+    const sent = await stack.api('/api/vens/hx-ven-a/send-event', {
+      method: 'POST',
+      body: JSON.stringify({ shed_kw: 1, duration_sec: 60 }),
+    });
     expect(sent.status).toBe(202);
     const forged = await mint('hx-ven-a');
 
-    const ack = { ...fixture('seed-001-event-ack'), correlationId: sent.body.correlationId, actual_shed_kw: 99, ts: Math.floor(Date.now() / 1000) };
+    const ack = {
+      ...fixture('seed-001-event-ack'),
+      correlationId: sent.body.correlationId,
+      actual_shed_kw: 99,
+      ts: Math.floor(Date.now() / 1000),
+    };
     expect(await httpsPublish(forged, topics.ack('hx-ven-a'), JSON.stringify(ack))).toBe('403');
     await stack.settle();
-    expect((await stack.api(`/api/commands/${sent.body.correlationId}`)).body).toMatchObject({ status: 'sent', ack: null });
+    expect((await stack.api(`/api/commands/${sent.body.correlationId}`)).body).toMatchObject({
+      status: 'sent',
+      ack: null,
+    });
   });
 
   it("cannot mark another device's job SUCCEEDED (403): the execution stays QUEUED", async () => {
     const { credentials } = stack.config;
     const iot = new IoTClient({ endpoint: stack.config.apiUrl, region: credentials.region, credentials });
     await stack.provision('hx-ven-b');
-    await iot.send(new CreateJobCommand({ jobId: 'hx-sec-fix', targets: ['arn:aws:iot:us-east-1:000000000000:thing/hx-ven-b'], document: '{"operation":"noop"}' }));
+    await iot.send(
+      new CreateJobCommand({
+        jobId: 'hx-sec-fix',
+        targets: ['arn:aws:iot:us-east-1:000000000000:thing/hx-ven-b'],
+        document: '{"operation":"noop"}',
+      }),
+    );
     const forged = await mint('hx-ven-b');
 
-    expect(await httpsPublish(forged, '$aws/things/hx-ven-b/jobs/hx-sec-fix/update', JSON.stringify({ status: 'SUCCEEDED', statusDetails: { from: 'forged' } }))).toBe('403');
+    expect(
+      await httpsPublish(
+        forged,
+        '$aws/things/hx-ven-b/jobs/hx-sec-fix/update',
+        JSON.stringify({ status: 'SUCCEEDED', statusDetails: { from: 'forged' } }),
+      ),
+    ).toBe('403');
     await stack.settle();
-    const execution = (await iot.send(new DescribeJobExecutionCommand({ jobId: 'hx-sec-fix', thingName: 'hx-ven-b' }))).execution!;
+    const execution = (await iot.send(new DescribeJobExecutionCommand({ jobId: 'hx-sec-fix', thingName: 'hx-ven-b' })))
+      .execution!;
     expect(execution.status).toBe('QUEUED');
   });
 });
@@ -191,9 +280,31 @@ describe('a certificate minted with the claim certificate, its CSR naming a flee
 describe("a revoked device's Last Will", () => {
   it('is not published: mosquitto_sub with a will on metering, revoked while connected, leaves no VEN behind', async () => {
     const device = await stack.provision('hx-will');
-    const sub = spawn('stdbuf', [ // line-buffered: its debug lines say when it is subscribed
-      '-oL', 'mosquitto_sub', '-d', '-h', device.endpoint, '-p', String(device.port), '--cafile', device.caFile, '--cert', device.certFile, '--key', device.keyFile,
-      '-i', 'hx-will', '-t', topics.command('hx-will'), '--will-topic', topics.metering, '--will-payload', metering('hx-will'), '--will-qos', '1',
+    const sub = spawn('stdbuf', [
+      // line-buffered: its debug lines say when it is subscribed
+      '-oL',
+      'mosquitto_sub',
+      '-d',
+      '-h',
+      device.endpoint,
+      '-p',
+      String(device.port),
+      '--cafile',
+      device.caFile,
+      '--cert',
+      device.certFile,
+      '--key',
+      device.keyFile,
+      '-i',
+      'hx-will',
+      '-t',
+      topics.command('hx-will'),
+      '--will-topic',
+      topics.metering,
+      '--will-payload',
+      metering('hx-will'),
+      '--will-qos',
+      '1',
     ]);
     let output = '';
     sub.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -202,7 +313,12 @@ describe("a revoked device's Last Will", () => {
       await eventually(() => output.includes('SUBACK'));
       expect((await stack.api('/api/devices/hx-will/revoke', { method: 'POST' })).status).toBe(200);
       // either the will is refused (recorded) or it was taken and stored
-      await eventually(async () => (await errorSink(stack.config.errorsFile)).some((e) => e.clientId === 'hx-will' && e.topic === topics.metering) || (await venStatus('hx-will')) === 200);
+      await eventually(
+        async () =>
+          (await errorSink(stack.config.errorsFile)).some(
+            (e) => e.clientId === 'hx-will' && e.topic === topics.metering,
+          ) || (await venStatus('hx-will')) === 200,
+      );
       expect(await venStatus('hx-will')).toBe(404);
     } finally {
       sub.kill();
@@ -212,13 +328,18 @@ describe("a revoked device's Last Will", () => {
 
 describe('claim provisioning', () => {
   const answers = (conn: TestDevice, request: string) =>
-    conn.received.filter((m) => m.topic === provisioningTopics.accepted(request) || m.topic === provisioningTopics.rejected(request));
+    conn.received.filter(
+      (m) => m.topic === provisioningTopics.accepted(request) || m.topic === provisioningTopics.rejected(request),
+    );
 
   it("create-from-csr never copies the requester's subject: a CSR naming ven-001 gets AWS IoT's subject, PENDING_ACTIVATION, attached to nothing", async () => {
     const minted = await mint('ven-001');
     const subject = new X509Certificate(await readFile(minted.certFile)).subject;
     expect(subject).toBe('CN=AWS IoT Certificate');
-    expect(new LocalCa(stack.dir).registry.get(minted.certificateId)).toMatchObject({ status: 'PENDING_ACTIVATION', policy: 'device' });
+    expect(new LocalCa(stack.dir).registry.get(minted.certificateId)).toMatchObject({
+      status: 'PENDING_ACTIVATION',
+      policy: 'device',
+    });
   });
 
   it(`create-from-csr is throttled per claim connection: of 20 at once, ${CSR_BURST} accepted, the rest ThrottlingException; /health stays fast`, async () => {
@@ -237,11 +358,22 @@ describe('claim provisioning', () => {
       }
     })();
     try {
-      await Promise.all(Array.from({ length: 20 }, () => conn.publish(provisioningTopics.createFromCsr, JSON.stringify({ certificateSigningRequest: csr }))));
-      const got = await eventually(() => answers(conn, provisioningTopics.createFromCsr).length >= 20 && answers(conn, provisioningTopics.createFromCsr), 30_000);
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          conn.publish(provisioningTopics.createFromCsr, JSON.stringify({ certificateSigningRequest: csr })),
+        ),
+      );
+      const got = await eventually(
+        () =>
+          answers(conn, provisioningTopics.createFromCsr).length >= 20 &&
+          answers(conn, provisioningTopics.createFromCsr),
+        30_000,
+      );
       const accepted = got.filter((m) => m.topic.endsWith('/accepted'));
       expect(accepted).toHaveLength(CSR_BURST);
-      expect(got.filter((m) => m.topic.endsWith('/rejected')).map((m) => JSON.parse(m.payload).errorCode)).toEqual(Array(20 - CSR_BURST).fill('ThrottlingException'));
+      expect(got.filter((m) => m.topic.endsWith('/rejected')).map((m) => JSON.parse(m.payload).errorCode)).toEqual(
+        Array(20 - CSR_BURST).fill('ThrottlingException'),
+      );
       expect(new LocalCa(stack.dir).registry.all().length - before).toBe(CSR_BURST);
     } finally {
       bursting = false;
@@ -254,24 +386,43 @@ describe('claim provisioning', () => {
 
   it('an ownership token is accepted once: two RegisterThing with one token, the second is rejected and its serial stays unclaimed', async () => {
     const { dynamodbEndpoint, allowListTable } = stack.config.provisioning;
-    const doc = documentClient(new DynamoDBClient({ endpoint: dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }));
-    for (const serial of ['hx-serial-3', 'hx-serial-4']) await doc.send(new PutCommand({ TableName: allowListTable, Item: { serial } }));
+    const doc = documentClient(
+      new DynamoDBClient({
+        endpoint: dynamodbEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    for (const serial of ['hx-serial-3', 'hx-serial-4'])
+      await doc.send(new PutCommand({ TableName: allowListTable, Item: { serial } }));
     const conn = await claimConnection('claim-twice');
     const register = provisioningTopics.provision(stack.config.provisioning.templateName);
     try {
       const { csr } = await csrNaming('twice');
       await conn.publish(provisioningTopics.createFromCsr, JSON.stringify({ certificateSigningRequest: csr }));
-      const { certificateOwnershipToken, certificateId } = JSON.parse((await eventually(() => answers(conn, provisioningTopics.createFromCsr)[0])).payload);
+      const { certificateOwnershipToken, certificateId } = JSON.parse(
+        (await eventually(() => answers(conn, provisioningTopics.createFromCsr)[0])).payload,
+      );
       // both sent before either is answered
-      await Promise.all(['hx-serial-3', 'hx-serial-4'].map((serial) =>
-        conn.publish(register, JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: serial } }))));
+      await Promise.all(
+        ['hx-serial-3', 'hx-serial-4'].map((serial) =>
+          conn.publish(
+            register,
+            JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: serial } }),
+          ),
+        ),
+      );
       const got = await eventually(() => answers(conn, register).length >= 2 && answers(conn, register));
       expect(got.map((m) => m.topic.split('/').at(-1)).sort()).toEqual(['accepted', 'rejected']);
       const thing = JSON.parse(got.find((m) => m.topic.endsWith('/accepted'))!.payload).thingName;
-      expect(JSON.parse(got.find((m) => m.topic.endsWith('/rejected'))!.payload).errorCode).toBe('InvalidCertificateOwnershipToken');
+      expect(JSON.parse(got.find((m) => m.topic.endsWith('/rejected'))!.payload).errorCode).toBe(
+        'InvalidCertificateOwnershipToken',
+      );
       expect(new LocalCa(stack.dir).registry.get(certificateId)).toMatchObject({ status: 'ACTIVE', thingName: thing });
       const other = thing === 'hx-serial-3' ? 'hx-serial-4' : 'hx-serial-3';
-      const entry = await doc.send(new (await import('@aws-sdk/lib-dynamodb')).GetCommand({ TableName: allowListTable, Key: { serial: other } }));
+      const entry = await doc.send(
+        new (await import('@aws-sdk/lib-dynamodb')).GetCommand({ TableName: allowListTable, Key: { serial: other } }),
+      );
       expect(entry.Item).not.toHaveProperty('claimedAt');
     } finally {
       await conn.close();
@@ -286,8 +437,13 @@ describe('WebSocket upgrades', () => {
     let answer = '';
     socket.on('data', (d: Buffer) => (answer += d.toString()));
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-    socket.write('GET /foo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
-    const outcome = await Promise.race([closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open after 5 s'), 5_000))]);
+    socket.write(
+      'GET /foo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    const outcome = await Promise.race([
+      closed.then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open after 5 s'), 5_000)),
+    ]);
     socket.destroy();
     expect(outcome).toBe('closed');
     expect(answer).toMatch(/^HTTP\/1\.1 404 /);
@@ -296,7 +452,13 @@ describe('WebSocket upgrades', () => {
 
 describe("the live feed's operator client ids", () => {
   const connectOperator = (password: string, clientId: string) =>
-    mqtt.connectAsync(stack.config.wsUrl, { username: 'operator', password, clientId, reconnectPeriod: 0, protocolVersion: 4 });
+    mqtt.connectAsync(stack.config.wsUrl, {
+      username: 'operator',
+      password,
+      clientId,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+    });
 
   it("another token's holder cannot take a dashboard's operator-* client id and knock it off", async () => {
     const first = await connectOperator(stack.config.tokens.admin, 'operator-dup');

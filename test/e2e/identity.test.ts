@@ -24,7 +24,10 @@ describe('a device certificate for ven-001', () => {
   it('cannot connect as ven-002, nor knock the real ven-002 off', async () => {
     const real = await connectDevice(await stack.provision('ven-002'), 'ven-002');
     try {
-      await real.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) }));
+      await real.publish(
+        topics.metering,
+        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) }),
+      );
       await eventually(async () => (await stack.api('/api/vens/ven-002')).body?.online === true);
       await expect(connectDevice(ven1, 'ven-002')).rejects.toThrow(/Failed to connect/);
       await new Promise((r) => setTimeout(r, 300));
@@ -88,7 +91,10 @@ describe('a device speaking for another', () => {
   it("cannot report a Winter River status for another node: node_id must be the topic's", async () => {
     const node = await connectDevice(await stack.provision('pdu_x'), 'pdu_x');
     try {
-      await node.publish(topics.winterRiverStatus('pdu_x'), JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: 'pdu_y' }));
+      await node.publish(
+        topics.winterRiverStatus('pdu_x'),
+        JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: 'pdu_y' }),
+      );
       await eventually(async () => (await reasons('pdu_x')).includes('identity-mismatch'));
       await stack.settle();
       const nodes = (await stack.api('/api/winter-river/nodes')).body.items as { nodeId: string }[];
@@ -99,16 +105,33 @@ describe('a device speaking for another', () => {
   });
 
   it("cannot complete another device's command by reusing its correlationId", async () => {
-    stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) })), 'ven-002');
+    stack.deliverToRules(
+      topics.metering,
+      Buffer.from(
+        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) }),
+      ),
+      'ven-002',
+    );
     await stack.settle();
-    const sent = await stack.api('/api/vens/ven-002/send-event', { method: 'POST', body: JSON.stringify({ shed_kw: 1, duration_sec: 60 }) });
+    const sent = await stack.api('/api/vens/ven-002/send-event', {
+      method: 'POST',
+      body: JSON.stringify({ shed_kw: 1, duration_sec: 60 }),
+    });
     expect(sent.status).toBe(202);
     const device = await connectDevice(ven1, 'ven-001');
     try {
-      const ack = { ...fixture('seed-001-event-ack'), correlationId: sent.body.correlationId, ts: Math.floor(Date.now() / 1000) };
+      const ack = {
+        ...fixture('seed-001-event-ack'),
+        correlationId: sent.body.correlationId,
+        ts: Math.floor(Date.now() / 1000),
+      };
       await device.publish(topics.ack('ven-001'), JSON.stringify(ack));
       await stack.settle();
-      expect((await stack.api(`/api/commands/${sent.body.correlationId}`)).body).toMatchObject({ status: 'sent', target: 'ven-002', ack: null });
+      expect((await stack.api(`/api/commands/${sent.body.correlationId}`)).body).toMatchObject({
+        status: 'sent',
+        target: 'ven-002',
+        ack: null,
+      });
     } finally {
       await device.close();
     }
@@ -125,12 +148,17 @@ describe('bad input', () => {
       await device.publish(topics.ack('ven-001'), JSON.stringify({ op: 'event', status: 'accepted' }));
       await device.publish(topics.metering, JSON.stringify({ ...good, timestamp: 1729700005, usedPowerKw: 7.5 }));
       await stack.settle();
-      await eventually(async () => (await reasons('ven-001')).filter((r) => r !== 'identity-mismatch' && r !== 'not-authorized').length >= 3);
+      await eventually(
+        async () =>
+          (await reasons('ven-001')).filter((r) => r !== 'identity-mismatch' && r !== 'not-authorized').length >= 3,
+      );
       const sink = (await errorSink(stack.config.errorsFile)).filter((e) => e.clientId === 'ven-001');
       // (an oversized payload drops the connection at the broker, as AWS IoT: broker-hardening.test.ts)
       expect(sink.map((e) => e.reason)).toEqual(expect.arrayContaining(['malformed-json', 'schema']));
       expect(sink.find((e) => e.reason === 'schema' && e.topic === topics.metering)?.message).toMatch(/^usedPowerKw:/);
-      expect(sink.find((e) => e.reason === 'schema' && e.topic === topics.ack('ven-001'))?.message).toMatch(/^event_id:/);
+      expect(sink.find((e) => e.reason === 'schema' && e.topic === topics.ack('ven-001'))?.message).toMatch(
+        /^event_id:/,
+      );
 
       const telemetry = await eventually(async () => {
         const res = await stack.api('/api/vens/ven-001/telemetry?start=1729690000&end=1729710000');

@@ -43,15 +43,29 @@ describe('a VEN over the real device SDK', () => {
     const telemetry = await stack.api(`/api/vens/ven-001/telemetry?${window}`);
     expect(telemetry.status).toBe(200);
     expect(telemetry.body.items).toEqual([
-      expect.objectContaining({ timestamp: '2024-10-23T16:13:20.000Z', usedPowerKw: 8.2, shedPowerKw: 4.8, eventId: 'evt-123' }),
+      expect.objectContaining({
+        timestamp: '2024-10-23T16:13:20.000Z',
+        usedPowerKw: 8.2,
+        shedPowerKw: 4.8,
+        eventId: 'evt-123',
+      }),
     ]);
 
     const circuits = await stack.api(`/api/vens/ven-001/circuits/history?load_id=circuit_1&${window}`);
     expect(circuits.body.items).toEqual([
-      expect.objectContaining({ load_id: 'circuit_1', name: 'Main HVAC', currentKw: 2.1, shedCapabilityKw: 5, priority: 2 }),
+      expect.objectContaining({
+        load_id: 'circuit_1',
+        name: 'Main HVAC',
+        currentKw: 2.1,
+        shedCapabilityKw: 5,
+        priority: 2,
+      }),
     ]);
     const allCircuits = await stack.api(`/api/vens/ven-001/circuits/history?${window}`);
-    expect(allCircuits.body.items.map((c: { load_id: string }) => c.load_id).sort()).toEqual(['circuit_1', 'circuit_3']);
+    expect(allCircuits.body.items.map((c: { load_id: string }) => c.load_id).sort()).toEqual([
+      'circuit_1',
+      'circuit_3',
+    ]);
 
     const events = await eventually(async () => {
       const res = await stack.api(`/api/vens/ven-001/events?${window}`);
@@ -96,7 +110,11 @@ describe('a Winter River node', () => {
   it('publishes the seed status and the node is listed with it', async () => {
     const node = await connectDevice(await stack.provision('pdu_a'), 'pdu_a');
     try {
-      await node.publish(topics.winterRiverStatus('pdu_a'), fixtureText('seed-003-winter-river-status'), mqtt.QoS.AtMostOnce);
+      await node.publish(
+        topics.winterRiverStatus('pdu_a'),
+        fixtureText('seed-003-winter-river-status'),
+        mqtt.QoS.AtMostOnce,
+      );
       const nodes = await eventually(async () => {
         const res = await stack.api('/api/winter-river/nodes');
         return res.body.items.length > 0 && res.body.items;
@@ -106,7 +124,13 @@ describe('a Winter River node', () => {
           nodeId: 'pdu_a',
           status: 'ok',
           online: true,
-          latest: expect.objectContaining({ voltage_in: 480, current: 12.5, power_kw: 6, wifi_rssi: -62, uptime: 3600 }),
+          latest: expect.objectContaining({
+            voltage_in: 480,
+            current: 12.5,
+            power_kw: 6,
+            wifi_rssi: -62,
+            uptime: 3600,
+          }),
         }),
       ]);
     } finally {
@@ -131,8 +155,14 @@ describe('the API', () => {
   });
 
   it('answers 400 naming the field, and 404 for unknown VENs', async () => {
-    expect(await stack.api('/api/vens/ven-001/telemetry?start=yesterday')).toMatchObject({ status: 400, body: { field: 'start' } });
-    expect(await stack.api('/api/vens/ven-001/telemetry?limit=0')).toMatchObject({ status: 400, body: { field: 'limit' } });
+    expect(await stack.api('/api/vens/ven-001/telemetry?start=yesterday')).toMatchObject({
+      status: 400,
+      body: { field: 'start' },
+    });
+    expect(await stack.api('/api/vens/ven-001/telemetry?limit=0')).toMatchObject({
+      status: 400,
+      body: { field: 'limit' },
+    });
     expect(await stack.api('/api/vens?next=garbage')).toMatchObject({ status: 400, body: { field: 'next' } });
     expect((await stack.api('/api/vens/ven-404')).status).toBe(404);
     expect((await stack.api('/api/vens/ven-404/shadow')).status).toBe(404);

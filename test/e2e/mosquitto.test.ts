@@ -17,8 +17,24 @@ afterAll(() => stack?.dispose());
 
 function mosquittoPub(device: ProvisionResult, topic: string, message: string, clientId = device.thingName) {
   return run('mosquitto_pub', [
-    '-h', device.endpoint, '-p', String(device.port), '--cafile', device.caFile, '--cert', device.certFile,
-    '--key', device.keyFile, '-i', clientId, '-q', '1', '-t', topic, '-m', message,
+    '-h',
+    device.endpoint,
+    '-p',
+    String(device.port),
+    '--cafile',
+    device.caFile,
+    '--cert',
+    device.certFile,
+    '--key',
+    device.keyFile,
+    '-i',
+    clientId,
+    '-q',
+    '1',
+    '-t',
+    topic,
+    '-m',
+    message,
   ]);
 }
 
@@ -56,6 +72,8 @@ describe('mosquitto_pub over mutual TLS', () => {
 
   it('is refused when the client id is not the certificate', async () => {
     const ven = await stack.provision('ven-001');
-    await expect(mosquittoPub(ven, topics.metering, fixtureText('seed-001-metering'), 'ven-002')).rejects.toThrow(/not authori[sz]ed/i);
+    await expect(mosquittoPub(ven, topics.metering, fixtureText('seed-001-metering'), 'ven-002')).rejects.toThrow(
+      /not authori[sz]ed/i,
+    );
   });
 });

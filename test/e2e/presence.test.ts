@@ -36,10 +36,16 @@ describe('presence', () => {
       // a metering message of ven-off still in the stream when its disconnect was processed does not bring it back
       await stack.deliverToRules(topics.metering, Buffer.from(metering('ven-off')), 'ven-off');
       await stack.settle();
-      expect((await stack.api('/api/vens/ven-off')).body).toMatchObject({ online: false, latest: { usedPowerKw: 8.2 } });
+      expect((await stack.api('/api/vens/ven-off')).body).toMatchObject({
+        online: false,
+        latest: { usedPowerKw: 8.2 },
+      });
       expect(await online(true)).toEqual(['ven-on']);
 
-      const event = await stack.api('/api/events', { method: 'POST', body: JSON.stringify({ shed_kw: 2, duration_sec: 60, ven_ids: ['ven-on', 'ven-off'] }) });
+      const event = await stack.api('/api/events', {
+        method: 'POST',
+        body: JSON.stringify({ shed_kw: 2, duration_sec: 60, ven_ids: ['ven-on', 'ven-off'] }),
+      });
       expect(event.status).toBe(202);
       expect(event.body.allocations.map((x: { venId: string }) => x.venId)).toEqual(['ven-on']);
       expect(event.body.excluded).toEqual([{ venId: 'ven-off', reason: expect.stringMatching(/offline/) }]);
@@ -50,7 +56,7 @@ describe('presence', () => {
 });
 
 describe('agent sessions', () => {
-  it('/api/agents rows carry the gateway\'s recent sessions: connect and disconnect times, peer, duration, newest first', async () => {
+  it("/api/agents rows carry the gateway's recent sessions: connect and disconnect times, peer, duration, newest first", async () => {
     const gateway = 'gw-site-gt';
     const files = await stack.provision(gateway);
     const first = await connectDevice(files, gateway);
@@ -59,7 +65,11 @@ describe('agent sessions', () => {
     const second = await connectDevice(files, gateway);
     try {
       const row = await eventually(async () => {
-        const rows = (await stack.api('/api/agents', { token: stack.config.tokens.viewer })).body.items as { peer: string; sessions: any[]; connected: boolean }[];
+        const rows = (await stack.api('/api/agents', { token: stack.config.tokens.viewer })).body.items as {
+          peer: string;
+          sessions: any[];
+          connected: boolean;
+        }[];
         const mine = rows.find((r) => r.peer === gateway);
         return mine?.sessions.length === 2 && mine;
       });
@@ -76,7 +86,9 @@ describe('agent sessions', () => {
       expect(now.session_id).not.toBe(before.session_id);
       expect(Date.parse(now.connected_at)).toBeGreaterThanOrEqual(Date.parse(before.disconnected_at));
       expect(before.duration_s).toBeGreaterThanOrEqual(1);
-      expect(before.duration_s).toBe(Math.round((Date.parse(before.disconnected_at) - Date.parse(before.connected_at)) / 1000));
+      expect(before.duration_s).toBe(
+        Math.round((Date.parse(before.disconnected_at) - Date.parse(before.connected_at)) / 1000),
+      );
     } finally {
       await second.close();
     }

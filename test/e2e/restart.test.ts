@@ -44,7 +44,9 @@ describe('npm start', () => {
     await device.publish(topics.ack('ven-001'), fixtureText('seed-001-event-ack'));
     await device.publish(topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'));
     let api = apiClient(config.apiUrl, config.token);
-    await eventually(async () => (await api('/api/vens/ven-001/events?start=1729690000&end=1729710000')).body.items.length === 1);
+    await eventually(
+      async () => (await api('/api/vens/ven-001/events?start=1729690000&end=1729710000')).body.items.length === 1,
+    );
     await eventually(async () => (await api('/api/vens/ven-001/shadow')).status === 200);
     await device.close();
 
@@ -59,19 +61,35 @@ describe('npm start', () => {
     expect((await api(`/api/vens/ven-001/circuits/history?${window}`)).body.items).toHaveLength(2);
     expect((await api(`/api/vens/ven-001/events?${window}`)).body.items[0]).toMatchObject({ event_id: 'evt-123' });
     expect((await api('/api/vens/ven-001')).body).toMatchObject({ venId: 'ven-001', latest: { usedPowerKw: 8.2 } });
-    expect((await api('/api/vens/ven-001/shadow')).body).toMatchObject({ version: 1, state: { reported: { power_kw: 8.2 } } });
+    expect((await api('/api/vens/ven-001/shadow')).body).toMatchObject({
+      version: 1,
+      state: { reported: { power_kw: 8.2 } },
+    });
   });
 });
 
 /** `npm run provision -- ven-001`, as a user would run it; its last stdout line is JSON. */
 async function readProvisioned(config: LocalConfig) {
   const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn('npm', ['run', '--silent', 'provision', '--', 'ven-001'], { env: { ...process.env, VPP_DIR: dir } });
+    const p = spawn('npm', ['run', '--silent', 'provision', '--', 'ven-001'], {
+      env: { ...process.env, VPP_DIR: dir },
+    });
     let text = '';
     p.stdout.on('data', (d: Buffer) => (text += d.toString()));
     p.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`provision exited ${code}`))));
   });
-  const result = JSON.parse(out.trim().split('\n').at(-1)!) as { certFile: string; keyFile: string; caFile: string; endpoint: string; port: number };
-  expect(result).toMatchObject({ thingName: 'ven-001', endpoint: config.mqtt.host, port: config.mqtt.port, caFile: config.mqtt.caFile });
+  const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
+    certFile: string;
+    keyFile: string;
+    caFile: string;
+    endpoint: string;
+    port: number;
+  };
+  expect(result).toMatchObject({
+    thingName: 'ven-001',
+    endpoint: config.mqtt.host,
+    port: config.mqtt.port,
+    caFile: config.mqtt.caFile,
+  });
   return result;
 }

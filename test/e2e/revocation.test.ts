@@ -56,9 +56,25 @@ async function revokedWhileConnected(thing: string, revoke: () => Promise<unknow
 describe('rotating a certificate', () => {
   it('a second certificate from a new CSR, the device switches, the old one deactivated: no message lost, the old one refused', async () => {
     const csr = (name: string) =>
-      run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(stack.dir, `${name}.key`), '-out', join(stack.dir, `${name}.csr`), '-subj', '/CN=ven-950']);
+      run('openssl', [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(stack.dir, `${name}.key`),
+        '-out',
+        join(stack.dir, `${name}.csr`),
+        '-subj',
+        '/CN=ven-950',
+      ]);
     const provision = async (...args: string[]) => {
-      const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', ...args], { env: { ...process.env, VPP_DIR: stack.dir, VPP_MQTT_PORT: String(stack.config.mqtt.port) } });
+      const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', ...args], {
+        env: { ...process.env, VPP_DIR: stack.dir, VPP_MQTT_PORT: String(stack.config.mqtt.port) },
+      });
       return JSON.parse(stdout.trim().split('\n').at(-1)!);
     };
     const target = { endpoint: stack.config.mqtt.host, port: stack.config.mqtt.port, caFile: stack.config.mqtt.caFile };
@@ -66,7 +82,10 @@ describe('rotating a certificate', () => {
     const old = await provision('ven-950', '--csr', join(stack.dir, 'old.csr'));
     const oldCert = join(stack.dir, 'old-cert.pem'); // the device keeps its certificates apart: provision writes one file per thing
     await copyFile(old.certFile, oldCert);
-    const before = await connectDevice({ ...target, certFile: oldCert, keyFile: join(stack.dir, 'old.key') }, 'ven-950');
+    const before = await connectDevice(
+      { ...target, certFile: oldCert, keyFile: join(stack.dir, 'old.key') },
+      'ven-950',
+    );
     await before.publish(topics.metering, await reported('ven-950', 1729700000));
 
     await csr('new');
@@ -74,7 +93,10 @@ describe('rotating a certificate', () => {
     expect(renewed.certificateId).not.toBe(old.certificateId);
     // the device switches: it sends with the old connection up to the moment it opens the new one
     await before.publish(topics.metering, await reported('ven-950', 1729700005));
-    const after = await connectDevice({ ...target, certFile: renewed.certFile, keyFile: join(stack.dir, 'new.key') }, 'ven-950');
+    const after = await connectDevice(
+      { ...target, certFile: renewed.certFile, keyFile: join(stack.dir, 'new.key') },
+      'ven-950',
+    );
     await before.close();
     await after.publish(topics.metering, await reported('ven-950', 1729700010));
     // (or npm run provision -- --deactivate <id>)
@@ -91,8 +113,13 @@ describe('rotating a certificate', () => {
     });
     expect(after.interrupted()).toBe(false);
     await after.close();
-    await expect(connectDevice({ ...target, certFile: oldCert, keyFile: join(stack.dir, 'old.key') }, 'ven-950')).rejects.toThrow(/Failed to connect/);
-    expect(new LocalCa(stack.dir).registry.get(old.certificateId)).toMatchObject({ status: 'INACTIVE', thingName: 'ven-950' });
+    await expect(
+      connectDevice({ ...target, certFile: oldCert, keyFile: join(stack.dir, 'old.key') }, 'ven-950'),
+    ).rejects.toThrow(/Failed to connect/);
+    expect(new LocalCa(stack.dir).registry.get(old.certificateId)).toMatchObject({
+      status: 'INACTIVE',
+      thingName: 'ven-950',
+    });
   });
 });
 
@@ -101,26 +128,42 @@ describe('revoking a device', () => {
     await revokedWhileConnected('ven-901', async () => {
       const res = await stack.api('/api/devices/ven-901/revoke', { method: 'POST' });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ thingName: 'ven-901', status: 'revoked', certificateIds: [expect.stringMatching(/^[0-9a-f]{64}$/)] });
+      expect(res.body).toMatchObject({
+        thingName: 'ven-901',
+        status: 'revoked',
+        certificateIds: [expect.stringMatching(/^[0-9a-f]{64}$/)],
+      });
     });
   });
 
   it('npm run provision -- <thing> --revoke does the same from another process, the running broker dropping the connection', async () => {
-    await revokedWhileConnected('ven-902', () => run('npx', ['tsx', 'bin/provision.ts', 'ven-902', '--revoke'], { env: { ...process.env, VPP_DIR: stack.dir } }));
+    await revokedWhileConnected('ven-902', () =>
+      run('npx', ['tsx', 'bin/provision.ts', 'ven-902', '--revoke'], { env: { ...process.env, VPP_DIR: stack.dir } }),
+    );
   });
 
   it('npm run provision -- --deactivate <id> deactivates one certificate; the route answers 404 for an unknown id and 400 naming certificateId for a malformed one', async () => {
     const files = await stack.provision('ven-960');
     const certificateId = certificateIdOf(await readFile(files.certFile));
-    const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', '--deactivate', certificateId], { env: { ...process.env, VPP_DIR: stack.dir } });
+    const { stdout } = await run('npx', ['tsx', 'bin/provision.ts', '--deactivate', certificateId], {
+      env: { ...process.env, VPP_DIR: stack.dir },
+    });
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ certificateId, status: 'INACTIVE' });
     await expect(connectDevice(files, 'ven-960')).rejects.toThrow(/Failed to connect/);
-    expect(await stack.api(`/api/certificates/${'0'.repeat(64)}/deactivate`, { method: 'POST' })).toMatchObject({ status: 404 });
-    expect(await stack.api('/api/certificates/abc/deactivate', { method: 'POST' })).toMatchObject({ status: 400, body: { field: 'certificateId' } });
+    expect(await stack.api(`/api/certificates/${'0'.repeat(64)}/deactivate`, { method: 'POST' })).toMatchObject({
+      status: 404,
+    });
+    expect(await stack.api('/api/certificates/abc/deactivate', { method: 'POST' })).toMatchObject({
+      status: 400,
+      body: { field: 'certificateId' },
+    });
   });
 
   it('answers 404 for a thing without a certificate and 400 naming thingName for a name that is no thing name', async () => {
     expect(await stack.api('/api/devices/ven-nobody/revoke', { method: 'POST' })).toMatchObject({ status: 404 });
-    expect(await stack.api('/api/devices/ven%20x/revoke', { method: 'POST' })).toMatchObject({ status: 400, body: { field: 'thingName' } });
+    expect(await stack.api('/api/devices/ven%20x/revoke', { method: 'POST' })).toMatchObject({
+      status: 400,
+      body: { field: 'thingName' },
+    });
   });
 });

@@ -25,7 +25,10 @@ beforeAll(async () => {
   stack = await startTestStack({ log: (line) => lines.push({ at: performance.now(), line }) });
   ven = await connectDevice(await stack.provision(VEN), VEN);
   await ven.subscribe(topics.command(VEN));
-  await ven.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: Math.floor(Date.now() / 1000) }));
+  await ven.publish(
+    topics.metering,
+    JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: Math.floor(Date.now() / 1000) }),
+  );
   await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
   flooder = await connectDevice(await stack.provision(FLOODER), FLOODER);
 });
@@ -67,7 +70,10 @@ function flood() {
   let acked = 0;
   const lanes = Array.from({ length: 16 }, async () => {
     while (running) {
-      await flooder.publish(topics.telemetry(FLOODER), PAYLOAD).then(() => acked++, () => undefined);
+      await flooder.publish(topics.telemetry(FLOODER), PAYLOAD).then(
+        () => acked++,
+        () => undefined,
+      );
     }
   });
   return {
@@ -82,9 +88,18 @@ function flood() {
 /** From the API call to the command on the device agent's connection, in ms. */
 async function commandLatency(): Promise<number> {
   const started = performance.now();
-  const res = await stack.api(`/api/vens/${VEN}/send-event`, { method: 'POST', body: JSON.stringify({ shed_kw: 1, duration_sec: 60 }) });
-  if (res.status !== 202) throw new Error(`send-event answered ${res.status} after ${Math.round(performance.now() - started)} ms: ${JSON.stringify(res.body)}`);
-  await eventually(() => ven.received.some((m) => m.topic === topics.command(VEN) && m.payload.includes(res.body.correlationId)), 20_000);
+  const res = await stack.api(`/api/vens/${VEN}/send-event`, {
+    method: 'POST',
+    body: JSON.stringify({ shed_kw: 1, duration_sec: 60 }),
+  });
+  if (res.status !== 202)
+    throw new Error(
+      `send-event answered ${res.status} after ${Math.round(performance.now() - started)} ms: ${JSON.stringify(res.body)}`,
+    );
+  await eventually(
+    () => ven.received.some((m) => m.topic === topics.command(VEN) && m.payload.includes(res.body.correlationId)),
+    20_000,
+  );
   return performance.now() - started;
 }
 
@@ -114,7 +129,14 @@ describe('a live-feed client that stops reading', () => {
       for (const p of paused) p.socket().pause();
       const pausedAt = performance.now();
       const healthDuring: number[] = [];
-      const healthSampler = setInterval(() => void health().then((s) => healthDuring.push(s), () => healthDuring.push(0)), 250);
+      const healthSampler = setInterval(
+        () =>
+          void health().then(
+            (s) => healthDuring.push(s),
+            () => healthDuring.push(0),
+          ),
+        250,
+      );
       const slow: number[] = [];
       try {
         for (let i = 0; i < 3; i++) {
@@ -125,7 +147,9 @@ describe('a live-feed client that stops reading', () => {
         clearInterval(healthSampler);
       }
       const pausedWindowEnd = performance.now();
-      const dropped = ['operator-paused-1', 'operator-paused-2'].map((id) => lines.find((l) => l.line.includes(id) && /slow client/.test(l.line)));
+      const dropped = ['operator-paused-1', 'operator-paused-2'].map((id) =>
+        lines.find((l) => l.line.includes(id) && /slow client/.test(l.line)),
+      );
       const rssDuring = Math.max(...samples.slice(-Math.ceil((pausedWindowEnd - pausedAt) / 100)));
       const ackedDuring = load.acked();
       console.log(
@@ -159,7 +183,9 @@ describe('a live-feed client that stops reading', () => {
       await eventually(() => observer.arrivals.length > before);
     } finally {
       clearInterval(sampler);
-      console.log(`rss MB: first ${Math.round(samples[0] ?? 0)}, highest ${Math.round(Math.max(...samples))}; flood acked ${load.acked()}`);
+      console.log(
+        `rss MB: first ${Math.round(samples[0] ?? 0)}, highest ${Math.round(Math.max(...samples))}; flood acked ${load.acked()}`,
+      );
       await load.stop();
       await observer.client.endAsync(true);
     }

@@ -26,13 +26,20 @@ afterAll(async () => {
 });
 
 const start = Math.floor(Date.now() / 1000) - 600;
-const metering = (i: number) => JSON.stringify({ ...fixture('seed-001-metering'), timestamp: start + i * 5, usedPowerKw: i });
+const metering = (i: number) =>
+  JSON.stringify({ ...fixture('seed-001-metering'), timestamp: start + i * 5, usedPowerKw: i });
 const stored = async () =>
-  ((await stack.api(`/api/vens/ven-001/telemetry?start=${start - 1}&end=${start + 600}&limit=1000`)).body.items as { usedPowerKw: number }[])
+  (
+    (await stack.api(`/api/vens/ven-001/telemetry?start=${start - 1}&end=${start + 600}&limit=1000`)).body.items as {
+      usedPowerKw: number;
+    }[]
+  )
     .map((s) => s.usedPowerKw)
     .sort((a, b) => a - b);
 const redrive = async () => {
-  const { stdout } = await promisify(execFile)('npx', ['tsx', 'bin/redrive.ts'], { env: { ...process.env, VPP_DIR: stack.dir } });
+  const { stdout } = await promisify(execFile)('npx', ['tsx', 'bin/redrive.ts'], {
+    env: { ...process.env, VPP_DIR: stack.dir },
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as { deadLetters: number; redriven: number; missing: unknown[] };
 };
 /** Publishes message `i` after the redriven records and waits until it is stored: the stream, in order, has then handled them. */
@@ -46,43 +53,56 @@ const health = async () => {
 };
 
 describe('the store down, then redrive', () => {
-  it('dead-letters what failed past the retries and replays it once the store is back: nothing lost, nothing doubled', { timeout: 90_000 }, async () => {
-    for (const i of [0, 1, 2]) await device.publish(topics.metering, metering(i));
-    await eventually(async () => (await stored()).join() === '0,1,2');
+  it(
+    'dead-letters what failed past the retries and replays it once the store is back: nothing lost, nothing doubled',
+    { timeout: 90_000 },
+    async () => {
+      for (const i of [0, 1, 2]) await device.publish(topics.metering, metering(i));
+      await eventually(async () => (await stored()).join() === '0,1,2');
 
-    await stack.parts.dynamodb.stop();
-    expect(await health()).toEqual({ status: 503, body: expect.objectContaining({ status: 'down', down: ['dynamodb'] }) });
-    // acknowledged by the broker: the messages are in the stream, the store is not there to take them
-    for (const i of [3, 4, 5, 6, 7]) await device.publish(topics.metering, metering(i));
-    const streamDeadLetters = async () => (await errorSink(stack.config.errorsFile)).filter((r) => r.reason === 'handler-failed' && r.topic === undefined);
-    await eventually(async () => (await streamDeadLetters()).filter((r) => r.message.startsWith('stream vpp-metering')).length >= 5, 60_000);
-    // every stream retried and gave up: what is dead-lettered is all there is (a batch stored before the stop may be
-    // among it, when the stop caught its registry write: the redrive completes it)
-    await stack.settle();
-    const deadLetters = await streamDeadLetters();
-    expect(deadLetters[0]).toMatchObject({
-      message: expect.stringMatching(/^stream vpp-metering: record \d+ failed 3 times/),
-      clientId: 'ven-001',
-      kinesis: { stream: 'vpp-metering', shardId: expect.any(String), startSequenceNumber: expect.any(String) },
-    });
+      await stack.parts.dynamodb.stop();
+      expect(await health()).toEqual({
+        status: 503,
+        body: expect.objectContaining({ status: 'down', down: ['dynamodb'] }),
+      });
+      // acknowledged by the broker: the messages are in the stream, the store is not there to take them
+      for (const i of [3, 4, 5, 6, 7]) await device.publish(topics.metering, metering(i));
+      const streamDeadLetters = async () =>
+        (await errorSink(stack.config.errorsFile)).filter(
+          (r) => r.reason === 'handler-failed' && r.topic === undefined,
+        );
+      await eventually(
+        async () => (await streamDeadLetters()).filter((r) => r.message.startsWith('stream vpp-metering')).length >= 5,
+        60_000,
+      );
+      // every stream retried and gave up: what is dead-lettered is all there is (a batch stored before the stop may be
+      // among it, when the stop caught its registry write: the redrive completes it)
+      await stack.settle();
+      const deadLetters = await streamDeadLetters();
+      expect(deadLetters[0]).toMatchObject({
+        message: expect.stringMatching(/^stream vpp-metering: record \d+ failed 3 times/),
+        clientId: 'ven-001',
+        kinesis: { stream: 'vpp-metering', shardId: expect.any(String), startSequenceNumber: expect.any(String) },
+      });
 
-    await stack.parts.dynamodb.start();
-    // the first request may meet a socket the outage closed (the SDK's retry quota is spent by then): up again soon after
-    await eventually(async () => (await health()).status === 200);
-    await stack.settle();
-    expect(await stored()).toEqual([0, 1, 2]); // dead-lettered, not stored: until the redrive
+      await stack.parts.dynamodb.start();
+      // the first request may meet a socket the outage closed (the SDK's retry quota is spent by then): up again soon after
+      await eventually(async () => (await health()).status === 200);
+      await stack.settle();
+      expect(await stored()).toEqual([0, 1, 2]); // dead-lettered, not stored: until the redrive
 
-    expect(await redrive()).toMatchObject({ redriven: deadLetters.length, missing: [] });
-    await behindRedriven(8);
-    expect(await stored()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(await redrive()).toEqual({ deadLetters: 0, redriven: 0, missing: [] });
+      expect(await redrive()).toMatchObject({ redriven: deadLetters.length, missing: [] });
+      await behindRedriven(8);
+      expect(await stored()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(await redrive()).toEqual({ deadLetters: 0, redriven: 0, missing: [] });
 
-    // every dead letter again (as a redrive interrupted before it recorded what it did): the stores absorb them
-    await rm(join(stack.dir, 'redriven.txt'));
-    expect((await redrive()).redriven).toBe(deadLetters.length);
-    await behindRedriven(9);
-    expect(await stored()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  });
+      // every dead letter again (as a redrive interrupted before it recorded what it did): the stores absorb them
+      await rm(join(stack.dir, 'redriven.txt'));
+      expect((await redrive()).redriven).toBe(deadLetters.length);
+      await behindRedriven(9);
+      expect(await stored()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    },
+  );
 
   it('answers /health with 503 naming each part that is down', { timeout: 30_000 }, async () => {
     await stack.parts.dynamodb.start(); // whatever the test before left

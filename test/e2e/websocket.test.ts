@@ -13,7 +13,13 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 const connectOperator = (password: string, clientId = `operator-${Math.random().toString(16).slice(2)}`) =>
-  mqtt.connectAsync(stack.config.wsUrl, { username: 'operator', password, clientId, reconnectPeriod: 0, protocolVersion: 4 });
+  mqtt.connectAsync(stack.config.wsUrl, {
+    username: 'operator',
+    password,
+    clientId,
+    reconnectPeriod: 0,
+    protocolVersion: 4,
+  });
 
 describe('MQTT over WebSocket', () => {
   it('streams metering, DER telemetry and shadow documents to an operator holding the token', async () => {

@@ -29,7 +29,14 @@ let stack: TestStack;
 let fleet: Fleet;
 let topologyDir: Awaited<ReturnType<typeof tempDir>>;
 
-type SystemNode = { node_id: string; status: string | null; energized: boolean | null; source: string | null; flow_kw: number | null; minutes_left?: number | null };
+type SystemNode = {
+  node_id: string;
+  status: string | null;
+  energized: boolean | null;
+  source: string | null;
+  flow_kw: number | null;
+  minutes_left?: number | null;
+};
 type System = { at: string | null; nodes: SystemNode[]; events: { type: string; node_id: string; at: string }[] };
 
 async function system(): Promise<System> {
@@ -38,10 +45,14 @@ async function system(): Promise<System> {
   return res.body as System;
 }
 const node = (s: System, id: string) => s.nodes.find((n) => n.node_id === id)!;
-const sources = (s: System, ids: string[]) => Object.fromEntries(ids.map((id) => [id, node(s, id).energized ? node(s, id).source : 'dark']));
+const sources = (s: System, ids: string[]) =>
+  Object.fromEntries(ids.map((id) => [id, node(s, id).energized ? node(s, id).source : 'dark']));
 const device = (id: string) => (fleet.device(id) as WinterRiverDevice).node;
 const command = (id: string, state: boolean) =>
-  stack.api(`/api/winter-river/nodes/${id}/command`, { method: 'POST', body: JSON.stringify({ command: 'set_fault', params: { state } }) });
+  stack.api(`/api/winter-river/nodes/${id}/command`, {
+    method: 'POST',
+    body: JSON.stringify({ command: 'set_fault', params: { state } }),
+  });
 
 beforeAll(async () => {
   // the example topology with a short generator start delay, so the test waits seconds, not tens of seconds
@@ -50,14 +61,20 @@ beforeAll(async () => {
   const topologyFile = join(topologyDir.path, 'winter-river.topology.yaml');
   writeFileSync(topologyFile, example.replace('start_delay_s: 10', `start_delay_s: ${START_DELAY_S}`));
   stack = await startTestStack({ topologyFile });
-  fleet = await startStackFleet(stack, NODES.map((thingName) => ({ mode: 'winter-river' as const, thingName })), {
-    intervals: { meteringMs: 1000, shadowMs: 2000, gatewayMs: 1000, winterRiverMs: STATUS_MS },
-  });
+  fleet = await startStackFleet(
+    stack,
+    NODES.map((thingName) => ({ mode: 'winter-river' as const, thingName })),
+    {
+      intervals: { meteringMs: 1000, shadowMs: 2000, gatewayMs: 1000, winterRiverMs: STATUS_MS },
+    },
+  );
   expect(fleet.connected).toBe(NODES.length);
   // every node heard once: the whole chain on utility
   await eventually(async () => {
     const s = await system();
-    return s.nodes.every((n) => n.status === 'ok' && (n.node_id === 'gen_a' || (n.energized && n.source === 'utility')));
+    return s.nodes.every(
+      (n) => n.status === 'ok' && (n.node_id === 'gen_a' || (n.energized && n.source === 'utility')),
+    );
   }, 15_000);
 });
 
@@ -89,13 +106,19 @@ describe('Winter River power system on the local stack', () => {
     });
     expect(node(riding, 'ups_a').minutes_left).toBeGreaterThan(0);
     // the nodes obeyed the controller: the UPS runs from its battery, the generator was asked to start
-    await eventually(() => device('ups_a').source === 'ups' && !device('trf_a').energized && device('gen_a').running, ONE_CYCLE_MS);
+    await eventually(
+      () => device('ups_a').source === 'ups' && !device('trf_a').energized && device('gen_a').running,
+      ONE_CYCLE_MS,
+    );
 
     // after the start delay the transfer switch takes the generator and everything below runs from it
-    const onGenerator = await eventually(async () => {
-      const s = await system();
-      return node(s, 'srv_a').source === 'generator' && s;
-    }, START_DELAY_S * 1000 + ONE_CYCLE_MS);
+    const onGenerator = await eventually(
+      async () => {
+        const s = await system();
+        return node(s, 'srv_a').source === 'generator' && s;
+      },
+      START_DELAY_S * 1000 + ONE_CYCLE_MS,
+    );
     expect(sources(onGenerator, ['gen_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a'])).toEqual({
       gen_a: 'generator',
       sw_a: 'generator',
@@ -104,9 +127,22 @@ describe('Winter River power system on the local stack', () => {
       pdu_a: 'generator',
       srv_a: 'generator',
     });
-    await eventually(() => device('sw_a').source === 'generator' && device('sw_a').feed === 'gen_a' && device('ups_a').source === 'generator', ONE_CYCLE_MS);
+    await eventually(
+      () =>
+        device('sw_a').source === 'generator' &&
+        device('sw_a').feed === 'gen_a' &&
+        device('ups_a').source === 'generator',
+      ONE_CYCLE_MS,
+    );
     const types = onGenerator.events.map((e) => `${e.type} ${e.node_id}`);
-    expect(types).toEqual(expect.arrayContaining(['power_lost trf_a', 'ups_on_battery ups_a', 'generator_start_requested gen_a', 'generator_online gen_a']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'power_lost trf_a',
+        'ups_on_battery ups_a',
+        'generator_start_requested gen_a',
+        'generator_online gen_a',
+      ]),
+    );
 
     // utility back: everything returns to it within one status cycle and the generator is released
     expect((await command('util_a', false)).status).toBe(202);
@@ -114,10 +150,17 @@ describe('Winter River power system on the local stack', () => {
       const s = await system();
       return node(s, 'srv_a').source === 'utility' && s;
     }, ONE_CYCLE_MS);
-    expect(Object.values(sources(back, ['util_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a']))).toEqual(Array(7).fill('utility'));
+    expect(Object.values(sources(back, ['util_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a']))).toEqual(
+      Array(7).fill('utility'),
+    );
     expect(node(back, 'gen_a').energized).toBe(false);
-    expect(back.events.map((e) => `${e.type} ${e.node_id}`)).toEqual(expect.arrayContaining(['restored_to_utility srv_a', 'generator_stopped gen_a']));
-    await eventually(() => !device('gen_a').running && device('trf_a').energized && device('sw_a').feed === 'trf_a', ONE_CYCLE_MS);
+    expect(back.events.map((e) => `${e.type} ${e.node_id}`)).toEqual(
+      expect.arrayContaining(['restored_to_utility srv_a', 'generator_stopped gen_a']),
+    );
+    await eventually(
+      () => !device('gen_a').running && device('trf_a').energized && device('sw_a').feed === 'trf_a',
+      ONE_CYCLE_MS,
+    );
   });
 
   it('faulting trf_a de-energises what has no other source until the generator carries it', async () => {
@@ -127,13 +170,22 @@ describe('Winter River power system on the local stack', () => {
       return !node(s, 'trf_a').energized && node(s, 'srv_a').source === 'ups' && s;
     }, ONE_CYCLE_MS);
     // the utility keeps its power but carries nothing; below the transformer only the UPS side stays up
-    expect(sources(lost, ['util_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a'])).toEqual({ util_a: 'utility', trf_a: 'dark', sw_a: 'dark', dist_a: 'dark', ups_a: 'ups' });
+    expect(sources(lost, ['util_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a'])).toEqual({
+      util_a: 'utility',
+      trf_a: 'dark',
+      sw_a: 'dark',
+      dist_a: 'dark',
+      ups_a: 'ups',
+    });
     expect(node(lost, 'util_a').flow_kw).toBe(0);
     await eventually(() => !device('sw_a').energized && !device('dist_a').energized, ONE_CYCLE_MS);
-    const carried = await eventually(async () => {
-      const s = await system();
-      return node(s, 'sw_a').source === 'generator' && s;
-    }, START_DELAY_S * 1000 + ONE_CYCLE_MS);
+    const carried = await eventually(
+      async () => {
+        const s = await system();
+        return node(s, 'sw_a').source === 'generator' && s;
+      },
+      START_DELAY_S * 1000 + ONE_CYCLE_MS,
+    );
     expect(node(carried, 'trf_a').energized).toBe(false);
     expect((await command('trf_a', false)).status).toBe(202);
     await eventually(async () => node(await system(), 'srv_a').source === 'utility', ONE_CYCLE_MS);
@@ -142,9 +194,17 @@ describe('Winter River power system on the local stack', () => {
   it('refuses a status from a node that is not in the topology: reason unknown-node, nothing stored', async () => {
     const stray = await connectDevice(await stack.provision('pdu_zz'), 'pdu_zz');
     try {
-      await stray.publish(topics.winterRiverStatus('pdu_zz'), JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: 'pdu_zz' }));
-      const refusal = await eventually(async () => (await errorSink(stack.config.errorsFile)).find((r) => r.clientId === 'pdu_zz'));
-      expect(refusal).toMatchObject({ reason: 'unknown-node', message: 'node_id: pdu_zz is not a node of the Winter River topology' });
+      await stray.publish(
+        topics.winterRiverStatus('pdu_zz'),
+        JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: 'pdu_zz' }),
+      );
+      const refusal = await eventually(async () =>
+        (await errorSink(stack.config.errorsFile)).find((r) => r.clientId === 'pdu_zz'),
+      );
+      expect(refusal).toMatchObject({
+        reason: 'unknown-node',
+        message: 'node_id: pdu_zz is not a node of the Winter River topology',
+      });
       // the refusal is the rule handler's answer to that record: nothing of it is stored after this (no settle(): with
       // eight nodes reporting twice a second and, in fault mode, records retried, the streams are seldom all drained)
       const nodes = (await stack.api('/api/winter-river/nodes')).body.items as { nodeId: string }[];
@@ -161,10 +221,15 @@ describe('Winter River power system on the local stack', () => {
 
   it('stops the local stack before anything listens when its topology file has a cycle', async () => {
     const file = join(topologyDir.path, 'cycle.yaml');
-    writeFileSync(file, 'nodes:\n  - { id: u, kind: utility, rated_kw: 1 }\n  - { id: a, kind: pdu, rated_kw: 1, feeds: [u, b] }\n  - { id: b, kind: pdu, rated_kw: 1, feeds: [a] }\n');
+    writeFileSync(
+      file,
+      'nodes:\n  - { id: u, kind: utility, rated_kw: 1 }\n  - { id: a, kind: pdu, rated_kw: 1, feeds: [u, b] }\n  - { id: b, kind: pdu, rated_kw: 1, feeds: [a] }\n',
+    );
     const dir = join(topologyDir.path, 'never');
     try {
-      await expect(startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet: false, topologyFile: file })).rejects.toThrow(`${file}: nodes.1.feeds: cycle: a → b → a`);
+      await expect(
+        startLocalStack({ dir, httpPort: 0, mqttPort: 0, fleet: false, topologyFile: file }),
+      ).rejects.toThrow(`${file}: nodes.1.feeds: cycle: a → b → a`);
       expect(existsSync(dir)).toBe(false);
     } finally {
       rmSync(file, { force: true });

@@ -78,7 +78,9 @@ const overWss = (token: string): IoTCustomAuthorizerEvent => ({
 const withPassword = (token: string): IoTCustomAuthorizerEvent => ({
   signatureVerified: false,
   protocols: ['tls', 'mqtt'],
-  protocolData: { mqtt: { username: 'operator', password: Buffer.from(token).toString('base64'), clientId: 'operator-1' } },
+  protocolData: {
+    mqtt: { username: 'operator', password: Buffer.from(token).toString('base64'), clientId: 'operator-1' },
+  },
   connectionMetadata: { id: 'c0ffee' },
 });
 
@@ -161,8 +163,16 @@ describe('the live feed authorizer', () => {
 
   it.each([
     ['an expired token', () => accessToken({ exp: Math.floor(Date.now() / 1000) - 60 }), 'JwtExpiredError'],
-    ['a token of another app client', () => accessToken({ client_id: 'someotherclient' }), 'CognitoJwtInvalidClientIdError'],
-    ['an ID token of the dashboard client', () => accessToken({ token_use: 'id', aud: CLIENT_ID }), 'CognitoJwtInvalidTokenUseError'],
+    [
+      'a token of another app client',
+      () => accessToken({ client_id: 'someotherclient' }),
+      'CognitoJwtInvalidClientIdError',
+    ],
+    [
+      'an ID token of the dashboard client',
+      () => accessToken({ token_use: 'id', aud: CLIENT_ID }),
+      'CognitoJwtInvalidTokenUseError',
+    ],
     [
       'a token of another user pool',
       () => accessToken({ iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other' }),
@@ -184,11 +194,17 @@ describe('the live feed authorizer', () => {
   });
 
   it('reads the token from the query string before the password, and from either alone', () => {
-    expect(tokenOf({ protocolData: { http: { headers: {}, queryString: '?x-amz-customauthorizer-name=a&token=abc.def.ghi' } } })).toBe(
-      'abc.def.ghi',
-    );
-    expect(tokenOf({ protocolData: { mqtt: { clientId: 'operator-1', password: Buffer.from('xyz').toString('base64') } } })).toBe('xyz');
-    expect(tokenOf({ protocolData: { http: { headers: {}, queryString: '?x-amz-customauthorizer-name=a' } } })).toBeUndefined();
+    expect(
+      tokenOf({
+        protocolData: { http: { headers: {}, queryString: '?x-amz-customauthorizer-name=a&token=abc.def.ghi' } },
+      }),
+    ).toBe('abc.def.ghi');
+    expect(
+      tokenOf({ protocolData: { mqtt: { clientId: 'operator-1', password: Buffer.from('xyz').toString('base64') } } }),
+    ).toBe('xyz');
+    expect(
+      tokenOf({ protocolData: { http: { headers: {}, queryString: '?x-amz-customauthorizer-name=a' } } }),
+    ).toBeUndefined();
     expect(tokenOf({ protocolData: {} })).toBeUndefined();
   });
 });
@@ -197,7 +213,8 @@ describe('the live feed authorizer Lambda', () => {
   afterAll(() => vi.unstubAllEnvs());
 
   it('given its environment, wires the verifier and refuses a bad token without calling anything', async () => {
-    for (const [k, v] of Object.entries({ USER_POOL_ID, USER_POOL_CLIENT_ID: CLIENT_ID, IOT_ARN_PREFIX: ARN })) vi.stubEnv(k, v);
+    for (const [k, v] of Object.entries({ USER_POOL_ID, USER_POOL_CLIENT_ID: CLIENT_ID, IOT_ARN_PREFIX: ARN }))
+      vi.stubEnv(k, v);
     const { handler } = await import('../../lambdas/iot-authorizer/handler.js');
     const context = { functionName: 'authorizer', awsRequestId: 'r1', getRemainingTimeInMillis: () => 5000 };
     expect(await handler(overWss('not-a-jwt'), context as never)).toMatchObject({ isAuthenticated: false });

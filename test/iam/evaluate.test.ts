@@ -11,10 +11,26 @@ const policies: RolePolicies = {
     environment: { DEVICES_TABLE: '${Devices1A2B3C4D}' },
     managedPolicies: [],
     statements: [
-      { id: 'P[0]', effect: 'Allow', actions: ['dynamodb:Get*', 'dynamodb:Query'], resources: [TABLE, `${TABLE}/index/*`] },
-      { id: 'P[1]', effect: 'Allow', actions: ['iot:Publish'], resources: ['arn:aws:iot:${AWS::Region}:${AWS::AccountId}:topic/ven/cmd/?/x'] },
+      {
+        id: 'P[0]',
+        effect: 'Allow',
+        actions: ['dynamodb:Get*', 'dynamodb:Query'],
+        resources: [TABLE, `${TABLE}/index/*`],
+      },
+      {
+        id: 'P[1]',
+        effect: 'Allow',
+        actions: ['iot:Publish'],
+        resources: ['arn:aws:iot:${AWS::Region}:${AWS::AccountId}:topic/ven/cmd/?/x'],
+      },
       { id: 'P[2]', effect: 'Deny', actions: ['dynamodb:GetItem'], resources: [`${TABLE}/index/secret`] },
-      { id: 'P[3]', effect: 'Allow', actions: ['iot:UpdateThing'], resources: ['*'], condition: { StringEquals: { 'aws:ResourceTag/x': 'y' } } },
+      {
+        id: 'P[3]',
+        effect: 'Allow',
+        actions: ['iot:UpdateThing'],
+        resources: ['*'],
+        condition: { StringEquals: { 'aws:ResourceTag/x': 'y' } },
+      },
     ],
   },
 };
@@ -23,20 +39,37 @@ const table = 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:DEV
 
 describe('evaluating a recorded call against its function policy', () => {
   it('allows what a statement grants, resolving the table from the function environment and action wildcards case-insensitively', () => {
-    expect(evaluate(call('dynamodb:GetItem', table), policies)).toMatchObject({ allowed: true, why: 'allowed by P[0]' });
+    expect(evaluate(call('dynamodb:GetItem', table), policies)).toMatchObject({
+      allowed: true,
+      why: 'allowed by P[0]',
+    });
     expect(evaluate(call('DynamoDB:getitem', `${table}/index/byKind`), policies).allowed).toBe(true);
   });
 
   it('denies an action granted on other resources, saying where it is granted', () => {
-    const v = evaluate(call('dynamodb:Query', 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/other'), policies);
+    const v = evaluate(
+      call('dynamodb:Query', 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/other'),
+      policies,
+    );
     expect(v.allowed).toBe(false);
     expect(v.why).toContain(`granted only on ${TABLE}`);
   });
 
   it('denies an action no statement grants, an explicit Deny over an Allow, and a name the environment lacks', () => {
-    expect(evaluate(call('dynamodb:PutItem', table), policies)).toMatchObject({ allowed: false, why: 'no statement grants dynamodb:PutItem' });
-    expect(evaluate(call('dynamodb:GetItem', `${table}/index/secret`), policies)).toMatchObject({ allowed: false, why: 'explicitly denied by P[2]' });
-    expect(evaluate(call('dynamodb:GetItem', 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:LEDGER_TABLE}'), policies)).toMatchObject({
+    expect(evaluate(call('dynamodb:PutItem', table), policies)).toMatchObject({
+      allowed: false,
+      why: 'no statement grants dynamodb:PutItem',
+    });
+    expect(evaluate(call('dynamodb:GetItem', `${table}/index/secret`), policies)).toMatchObject({
+      allowed: false,
+      why: 'explicitly denied by P[2]',
+    });
+    expect(
+      evaluate(
+        call('dynamodb:GetItem', 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:LEDGER_TABLE}'),
+        policies,
+      ),
+    ).toMatchObject({
       allowed: false,
       why: 'the deployed function has no LEDGER_TABLE in its environment',
     });
@@ -61,7 +94,13 @@ describe('evaluating a recorded call against its function policy', () => {
 
 describe('unused grants', () => {
   it('lists each (action × resource) of an Allow no recorded call matched, in readable form', () => {
-    const unused = unusedGrants([call('dynamodb:GetItem', table), call('iot:Publish', 'arn:aws:iot:${AWS::Region}:${AWS::AccountId}:topic/ven/cmd/a/x')], policies);
+    const unused = unusedGrants(
+      [
+        call('dynamodb:GetItem', table),
+        call('iot:Publish', 'arn:aws:iot:${AWS::Region}:${AWS::AccountId}:topic/ven/cmd/a/x'),
+      ],
+      policies,
+    );
     expect(unused.map((g) => `${g.action} ${readableResource(g.resource, policies.api)}`)).toEqual([
       'dynamodb:Get* arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:DEVICES_TABLE}/index/*',
       'dynamodb:Query arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:DEVICES_TABLE}',
@@ -76,7 +115,10 @@ describe('resolving a synthesized template to the symbolic form', () => {
     const Resources = {
       T: { Type: 'AWS::DynamoDB::Table' },
       Q: { Type: 'AWS::SQS::Queue' },
-      F: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { T_TABLE: { Ref: 'T' }, N: '3' } } } },
+      F: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Environment: { Variables: { T_TABLE: { Ref: 'T' }, N: '3' } } },
+      },
       R: { Type: 'AWS::IAM::Role' },
       Other: { Type: 'AWS::IAM::Role' },
       P: {
@@ -85,25 +127,50 @@ describe('resolving a synthesized template to the symbolic form', () => {
           Roles: [{ Ref: 'R' }],
           PolicyDocument: {
             Statement: [
-              { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['T', 'Arn'] }, '/index/*']] } },
-              { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [{ 'Fn::GetAtt': ['Q', 'Arn'] }, { 'Fn::Sub': 'arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:thing/*' }] },
+              {
+                Effect: 'Allow',
+                Action: 'dynamodb:Query',
+                Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': ['T', 'Arn'] }, '/index/*']] },
+              },
+              {
+                Effect: 'Allow',
+                Action: ['sqs:SendMessage'],
+                Resource: [
+                  { 'Fn::GetAtt': ['Q', 'Arn'] },
+                  { 'Fn::Sub': 'arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:thing/*' },
+                ],
+              },
             ],
           },
         },
       },
-      P2: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'Other' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } } },
+      P2: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          Roles: [{ Ref: 'Other' }],
+          PolicyDocument: { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+        },
+      },
     };
     const resolved = rolePoliciesOf({ Resources }, { f: { functionId: 'F', roleId: 'R' } });
     expect(resolved.f).toEqual({
       environment: { T_TABLE: '${T}', N: '3' },
       managedPolicies: [],
       statements: [
-        { id: 'P[0]', effect: 'Allow', actions: ['dynamodb:Query'], resources: ['arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}/index/*'] },
+        {
+          id: 'P[0]',
+          effect: 'Allow',
+          actions: ['dynamodb:Query'],
+          resources: ['arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${T}/index/*'],
+        },
         {
           id: 'P[1]',
           effect: 'Allow',
           actions: ['sqs:SendMessage'],
-          resources: ['arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${Q}', 'arn:aws:iot:${AWS::Region}:${AWS::AccountId}:thing/*'],
+          resources: [
+            'arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:${Q}',
+            'arn:aws:iot:${AWS::Region}:${AWS::AccountId}:thing/*',
+          ],
         },
       ],
     });

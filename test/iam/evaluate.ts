@@ -20,7 +20,10 @@ function glob(pattern: string, flags = ''): RegExp {
   const key = `${flags}/${pattern}`;
   let re = globCache.get(key);
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     globCache.set(key, (re = new RegExp(`^${body}$`, flags)));
   }
   return re;
@@ -40,9 +43,13 @@ export function resourceMatches(pattern: string, arn: string): boolean {
 }
 
 function applies(st: Statement, action: string, resource: string): boolean {
-  const actionOk = st.actions ? st.actions.some((p) => actionMatches(p, action)) : !st.notActions!.some((p) => actionMatches(p, action));
+  const actionOk = st.actions
+    ? st.actions.some((p) => actionMatches(p, action))
+    : !st.notActions!.some((p) => actionMatches(p, action));
   if (!actionOk) return false;
-  return st.resources ? st.resources.some((p) => resourceMatches(p, resource)) : !st.notResources!.some((p) => resourceMatches(p, resource));
+  return st.resources
+    ? st.resources.some((p) => resourceMatches(p, resource))
+    : !st.notResources!.some((p) => resourceMatches(p, resource));
 }
 
 /** `${env:NAME}` as the deployed function's environment has it; undefined when it has no such variable. */
@@ -66,7 +73,9 @@ export function evaluate(call: AwsCall, policies: RolePolicies): Verdict {
     return { ...base, allowed: false, why: `the deployed function has no ${resource.missing} in its environment` };
   }
   const matching = policy.statements.filter((st) => applies(st, call.action, resource));
-  const conditional = matching.filter((st) => st.condition !== undefined).map((st) => `${st.id} ${JSON.stringify(st.condition)}`);
+  const conditional = matching
+    .filter((st) => st.condition !== undefined)
+    .map((st) => `${st.id} ${JSON.stringify(st.condition)}`);
   const verdict = { ...base, resource, unevaluatedConditions: conditional };
   const deny = matching.find((st) => st.effect === 'Deny' && st.condition === undefined);
   if (deny) return { ...verdict, allowed: false, why: `explicitly denied by ${deny.id}` };
@@ -78,7 +87,10 @@ export function evaluate(call: AwsCall, policies: RolePolicies): Verdict {
   return {
     ...verdict,
     allowed: false,
-    why: sameAction.length > 0 ? `${call.action} is granted only on ${[...new Set(sameAction)].join(', ')}` : `no statement grants ${call.action}`,
+    why:
+      sameAction.length > 0
+        ? `${call.action} is granted only on ${[...new Set(sameAction)].join(', ')}`
+        : `no statement grants ${call.action}`,
   };
 }
 
@@ -90,7 +102,9 @@ export function deniedCalls(calls: readonly AwsCall[], policies: RolePolicies): 
 export function describeDenied(denied: readonly Verdict[], policies: RolePolicies): string {
   return [
     `${denied.length} AWS call(s) made in this test would be denied by the deployed function's IAM policy:`,
-    ...denied.map((v) => `  ${v.call.fn}: ${v.call.action} on ${v.call.resource} — ${readableResource(v.why, policies[v.call.fn])}`),
+    ...denied.map(
+      (v) => `  ${v.call.fn}: ${v.call.action} on ${v.call.resource} — ${readableResource(v.why, policies[v.call.fn])}`,
+    ),
   ].join('\n');
 }
 
@@ -107,7 +121,9 @@ export function grantsOf(policies: RolePolicies): Grant[] {
   return Object.entries(policies).flatMap(([fn, p]) =>
     p.statements
       .filter((st) => st.effect === 'Allow' && st.actions && st.resources)
-      .flatMap((st) => st.actions!.flatMap((action) => st.resources!.map((resource) => ({ fn, action, resource, statement: st.id })))),
+      .flatMap((st) =>
+        st.actions!.flatMap((action) => st.resources!.map((resource) => ({ fn, action, resource, statement: st.id }))),
+      ),
   );
 }
 
@@ -119,7 +135,14 @@ export function unusedGrants(calls: readonly AwsCall[], policies: RolePolicies):
     return { fn: c.fn, action: c.action, resource: typeof r === 'string' ? r : undefined };
   });
   return grantsOf(policies).filter(
-    (g) => !resolved.some((c) => c.fn === g.fn && c.resource !== undefined && actionMatches(g.action, c.action) && resourceMatches(g.resource, c.resource)),
+    (g) =>
+      !resolved.some(
+        (c) =>
+          c.fn === g.fn &&
+          c.resource !== undefined &&
+          actionMatches(g.action, c.action) &&
+          resourceMatches(g.resource, c.resource),
+      ),
   );
 }
 

@@ -20,11 +20,15 @@ beforeAll(async () => {
   stack = await startTestStack({ commandSweepMs: 100 });
   certificateId = certificateIdOf(await readFile((await stack.provision('ven-iam-1')).certFile));
   await presenceConnected(stack, 'ven-iam-1');
-  const metering = (timestamp: number) => Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-iam-1', timestamp }));
+  const metering = (timestamp: number) =>
+    Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-iam-1', timestamp }));
   await stack.deliverToRules('volttron/metering', metering(T0), 'ven-iam-1');
   await stack.deliverToRules('volttron/metering', metering(T0 + 5), 'ven-iam-1');
   await stack.settle();
-  await eventually(async () => (await stack.api(`/api/vens/ven-iam-1/telemetry?start=${T0 - 100}&end=${T0 + 100}`)).body?.items?.length === 2);
+  await eventually(
+    async () =>
+      (await stack.api(`/api/vens/ven-iam-1/telemetry?start=${T0 - 100}&end=${T0 + 100}`)).body?.items?.length === 2,
+  );
   await stack.rollupPass();
 });
 afterAll(() => stack?.dispose());
@@ -34,12 +38,26 @@ const callsOf = (fn: AwsCall['fn']) => stack.awsCalls.all().filter((c) => c.fn =
 
 describe('each deployed function records its own calls', () => {
   it('the rules, the sweep and the rollup pass: each under its own function, with the table its environment names', async () => {
-    expect(callsOf('metering')).toContainEqual({ fn: 'metering', action: 'dynamodb:PutItem', resource: ARN('dynamodb', 'table/${env:TIMESERIES_TABLE}') });
+    expect(callsOf('metering')).toContainEqual({
+      fn: 'metering',
+      action: 'dynamodb:PutItem',
+      resource: ARN('dynamodb', 'table/${env:TIMESERIES_TABLE}'),
+    });
     expect(callsOf('presence').map((c) => c.resource)).toContain(ARN('dynamodb', 'table/${env:DEVICES_TABLE}'));
-    await eventually(() => callsOf('command-timeouts').some((c) => c.action === 'dynamodb:Query' && c.resource === ARN('dynamodb', 'table/${env:COMMANDS_TABLE}/index/byDeadline')));
+    await eventually(() =>
+      callsOf('command-timeouts').some(
+        (c) =>
+          c.action === 'dynamodb:Query' &&
+          c.resource === ARN('dynamodb', 'table/${env:COMMANDS_TABLE}/index/byDeadline'),
+      ),
+    );
     expect(callsOf('rollups').map((c) => c.action)).toContain('dynamodb:Query');
     // the API answered the telemetry reads; the rules never touch the API's tables
-    expect(callsOf('api')).toContainEqual({ fn: 'api', action: 'dynamodb:Query', resource: ARN('dynamodb', 'table/${env:TIMESERIES_TABLE}') });
+    expect(callsOf('api')).toContainEqual({
+      fn: 'api',
+      action: 'dynamodb:Query',
+      resource: ARN('dynamodb', 'table/${env:TIMESERIES_TABLE}'),
+    });
     expect(callsOf('metering').map((c) => c.resource)).not.toContain(ARN('dynamodb', 'table/${env:IDEMPOTENCY_TABLE}'));
   });
 
@@ -77,7 +95,7 @@ describe('the device revocation route against the API function policy', () => {
 });
 
 describe('the event report in S3 against the deployed policies', () => {
-  it('the sweep puts the report object at settlement, the API presigns its GET: both on the object\'s ARN, both allowed', async () => {
+  it("the sweep puts the report object at settlement, the API presigns its GET: both on the object's ARN, both allowed", async () => {
     const now = Date.now();
     const eventId = 'evt-iam-report';
     await stack.ports.fleetEvents.create({
@@ -91,7 +109,10 @@ describe('the event report in S3 against the deployed policies', () => {
       excluded: [],
     });
     const object = `arn:aws:s3:::\${env:REPORTS_BUCKET}/events/${eventId}/report.csv`;
-    await eventually(() => callsOf('command-timeouts').some((c) => c.action === 's3:PutObject' && c.resource === object), 20_000);
+    await eventually(
+      () => callsOf('command-timeouts').some((c) => c.action === 's3:PutObject' && c.resource === object),
+      20_000,
+    );
     const link = await eventually(async () => {
       const res = await fetch(`${stack.config.apiUrl}/api/events/${eventId}/report.csv`, {
         headers: { authorization: `Bearer ${stack.config.token}`, accept: 'application/json' },

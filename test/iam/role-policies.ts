@@ -66,9 +66,16 @@ export function resolve(value: unknown, resources: Resources): string {
       return parts.map((p) => resolve(p, resources)).join(sep);
     }
     if ('Fn::Sub' in v) {
-      const [text, vars = {}] = (Array.isArray(v['Fn::Sub']) ? v['Fn::Sub'] : [v['Fn::Sub']]) as [string, Record<string, unknown>?];
+      const [text, vars = {}] = (Array.isArray(v['Fn::Sub']) ? v['Fn::Sub'] : [v['Fn::Sub']]) as [
+        string,
+        Record<string, unknown>?,
+      ];
       return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) =>
-        name in vars ? resolve(vars[name], resources) : name.includes('.') ? resolve({ 'Fn::GetAtt': name.split('.') }, resources) : resolve({ Ref: name }, resources),
+        name in vars
+          ? resolve(vars[name], resources)
+          : name.includes('.')
+            ? resolve({ 'Fn::GetAtt': name.split('.') }, resources)
+            : resolve({ Ref: name }, resources),
       );
     }
   }
@@ -78,9 +85,14 @@ export function resolve(value: unknown, resources: Resources): string {
 const list = (v: unknown): unknown[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
 
 /** The role policies of every project Lambda, from a synthesized template and the function → (function, role) logical ids. */
-export function rolePoliciesOf(template: { Resources: Resources }, functions: Record<string, { functionId: string; roleId: string }>): RolePolicies {
+export function rolePoliciesOf(
+  template: { Resources: Resources },
+  functions: Record<string, { functionId: string; roleId: string }>,
+): RolePolicies {
   const resources = template.Resources;
-  const policies = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy');
+  const policies = Object.entries(resources).filter(
+    ([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy',
+  );
   const out: RolePolicies = {};
   for (const [name, { functionId, roleId }] of Object.entries(functions)) {
     const statements: Statement[] = [];
@@ -103,7 +115,9 @@ export function rolePoliciesOf(template: { Resources: Resources }, functions: Re
     out[name] = {
       statements,
       environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, resolve(v, resources)])),
-      managedPolicies: (resources[roleId]?.Properties?.ManagedPolicyArns ?? []).map((a: unknown) => resolve(a, resources)),
+      managedPolicies: (resources[roleId]?.Properties?.ManagedPolicyArns ?? []).map((a: unknown) =>
+        resolve(a, resources),
+      ),
     };
   }
   return out;
@@ -118,7 +132,10 @@ export async function deployedRolePolicies(): Promise<RolePolicies> {
   const { stack, template } = synthVpp();
   const ref = (v: unknown) => (stack.resolve(v) as { Ref: string }).Ref;
   const functions = Object.fromEntries(
-    handlerFunctions(stack).map(([name, fn]) => [name, { functionId: ref(fn.function.functionName), roleId: ref(fn.role.roleName) }]),
+    handlerFunctions(stack).map(([name, fn]) => [
+      name,
+      { functionId: ref(fn.function.functionName), roleId: ref(fn.role.roleName) },
+    ]),
   );
   const policies = rolePoliciesOf(template.toJSON() as { Resources: Resources }, functions);
   if (file) {

@@ -12,19 +12,48 @@ const policies: RolePolicies = {
     environment: { TIMESERIES_TABLE: '${Timeseries0A1B2C3D}' },
     managedPolicies: [],
     statements: [
-      { id: 'P[0]', effect: 'Allow', actions: ['dynamodb:PutItem', 'dynamodb:Scan'], resources: ['arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Timeseries0A1B2C3D}'] },
-      { id: 'P[1]', effect: 'Allow', actions: ['logs:PutLogEvents'], resources: ['arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:${MeteringLogs9F8E7D6C}:*'] },
+      {
+        id: 'P[0]',
+        effect: 'Allow',
+        actions: ['dynamodb:PutItem', 'dynamodb:Scan'],
+        resources: ['arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Timeseries0A1B2C3D}'],
+      },
+      {
+        id: 'P[1]',
+        effect: 'Allow',
+        actions: ['logs:PutLogEvents'],
+        resources: ['arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:${MeteringLogs9F8E7D6C}:*'],
+      },
     ],
   },
 };
 
 describe('the unused-grants report', () => {
   it('lists what no call used, readable, with the reason that justifies it or none', () => {
-    const calls = [{ fn: 'metering' as const, action: 'dynamodb:PutItem', resource: 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:TIMESERIES_TABLE}' }];
-    const report = unusedGrantsReport(calls, policies, [{ fn: '*', action: 'logs:*', resource: '*log-group:${MeteringLogs}:*', reason: 'the runtime writes the logs' }]);
+    const calls = [
+      {
+        fn: 'metering' as const,
+        action: 'dynamodb:PutItem',
+        resource: 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:TIMESERIES_TABLE}',
+      },
+    ];
+    const report = unusedGrantsReport(calls, policies, [
+      { fn: '*', action: 'logs:*', resource: '*log-group:${MeteringLogs}:*', reason: 'the runtime writes the logs' },
+    ]);
     expect(report).toEqual([
-      { statement: 'P[0]', fn: 'metering', action: 'dynamodb:Scan', resource: 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:TIMESERIES_TABLE}' },
-      { statement: 'P[1]', fn: 'metering', action: 'logs:PutLogEvents', resource: 'arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:${MeteringLogs}:*', reason: 'the runtime writes the logs' },
+      {
+        statement: 'P[0]',
+        fn: 'metering',
+        action: 'dynamodb:Scan',
+        resource: 'arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${env:TIMESERIES_TABLE}',
+      },
+      {
+        statement: 'P[1]',
+        fn: 'metering',
+        action: 'logs:PutLogEvents',
+        resource: 'arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:${MeteringLogs}:*',
+        reason: 'the runtime writes the logs',
+      },
     ]);
     expect(formatReport(calls, policies, report).split('\n')[0]).toBe(
       'IAM: 1 distinct AWS calls recorded; 3 grants (function × action × resource), 1 used, 2 unused (1 without a reason in test/iam/unused-grants.yaml); 1 of 2 Allow statements used.',

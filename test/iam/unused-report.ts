@@ -41,10 +41,16 @@ export function loadJustifications(file: URL | string = JUSTIFICATIONS_FILE): Ju
 const wildcard = (pattern: string, value: string) => actionMatches(pattern, value);
 
 /** The run's unused grants, each with the reason that justifies it if any. */
-export function unusedGrantsReport(calls: readonly AwsCall[], policies: RolePolicies, justifications: readonly Justification[]): UnusedGrant[] {
+export function unusedGrantsReport(
+  calls: readonly AwsCall[],
+  policies: RolePolicies,
+  justifications: readonly Justification[],
+): UnusedGrant[] {
   return unusedGrants(calls, policies).map((g) => {
     const resource = readableResource(g.resource, policies[g.fn]);
-    const why = justifications.find((j) => wildcard(j.fn, g.fn) && wildcard(j.action, g.action) && wildcard(j.resource, resource));
+    const why = justifications.find(
+      (j) => wildcard(j.fn, g.fn) && wildcard(j.action, g.action) && wildcard(j.resource, resource),
+    );
     return { statement: g.statement, fn: g.fn, action: g.action, resource, ...(why && { reason: why.reason }) };
   });
 }
@@ -55,22 +61,31 @@ export function runCalls(runDir: string): AwsCall[] {
   if (!existsSync(dir)) return [];
   const seen = new Map<string, AwsCall>();
   for (const file of readdirSync(dir)) {
-    for (const c of JSON.parse(readFileSync(join(dir, file), 'utf8')) as AwsCall[]) seen.set(`${c.fn} ${c.action} ${c.resource}`, c);
+    for (const c of JSON.parse(readFileSync(join(dir, file), 'utf8')) as AwsCall[])
+      seen.set(`${c.fn} ${c.action} ${c.resource}`, c);
   }
   return [...seen.values()];
 }
 
-export function formatReport(calls: readonly AwsCall[], policies: RolePolicies, report: readonly UnusedGrant[]): string {
+export function formatReport(
+  calls: readonly AwsCall[],
+  policies: RolePolicies,
+  report: readonly UnusedGrant[],
+): string {
   const allows = Object.values(policies).flatMap((p) => p.statements.filter((s) => s.effect === 'Allow'));
   const grants = allows.reduce((m, s) => m + (s.actions?.length ?? 0) * (s.resources?.length ?? 0), 0);
   const unusedOf = new Map<string, number>();
   for (const g of report) unusedOf.set(g.statement, (unusedOf.get(g.statement) ?? 0) + 1);
-  const usedStatements = allows.filter((s) => (unusedOf.get(s.id) ?? 0) < (s.actions?.length ?? 0) * (s.resources?.length ?? 0)).length;
+  const usedStatements = allows.filter(
+    (s) => (unusedOf.get(s.id) ?? 0) < (s.actions?.length ?? 0) * (s.resources?.length ?? 0),
+  ).length;
   const unjustified = report.filter((g) => !g.reason);
   const line = (g: UnusedGrant) => `  ${g.fn}  ${g.action}  ${g.resource}${g.reason ? `  — ${g.reason}` : ''}`;
   return [
     `IAM: ${calls.length} distinct AWS calls recorded; ${grants} grants (function × action × resource), ${grants - report.length} used, ${report.length} unused (${unjustified.length} without a reason in test/iam/unused-grants.yaml); ${usedStatements} of ${allows.length} Allow statements used.`,
     ...(unjustified.length > 0 ? ['Unused, no reason given:', ...unjustified.map(line)] : []),
-    ...(report.length > unjustified.length ? ['Unused, with a reason:', ...report.filter((g) => g.reason).map(line)] : []),
+    ...(report.length > unjustified.length
+      ? ['Unused, with a reason:', ...report.filter((g) => g.reason).map(line)]
+      : []),
   ].join('\n');
 }

@@ -9,12 +9,27 @@ import { describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const cruise = (...paths: string[]) =>
-  run(process.execPath, [path.join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), '--config', '.dependency-cruiser.cjs', '--output-type', 'json', ...paths], {
-    cwd: root,
-    maxBuffer: 64 * 1024 * 1024,
-  }).then(
-    ({ stdout }) => JSON.parse(stdout) as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } },
-    (error: { stdout?: string }) => JSON.parse(error.stdout ?? '{}') as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } },
+  run(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+      '--config',
+      '.dependency-cruiser.cjs',
+      '--output-type',
+      'json',
+      ...paths,
+    ],
+    {
+      cwd: root,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  ).then(
+    ({ stdout }) =>
+      JSON.parse(stdout) as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } },
+    (error: { stdout?: string }) =>
+      JSON.parse(error.stdout ?? '{}') as {
+        summary: { violations: { rule: { name: string }; from: string; to: string }[] };
+      },
   );
 
 describe('the import rule', () => {
@@ -26,7 +41,10 @@ describe('the import rule', () => {
   it('names an import that runs back up (a contract importing a capability)', async () => {
     const dir = mkdtempSync(path.join(root, 'lambdas/core/contracts/.probe-'));
     try {
-      writeFileSync(path.join(dir, 'upward.ts'), "import { mapLimited } from '../../common/map-limited.js';\nexport const probe = mapLimited;\n");
+      writeFileSync(
+        path.join(dir, 'upward.ts'),
+        "import { mapLimited } from '../../common/map-limited.js';\nexport const probe = mapLimited;\n",
+      );
       const { summary } = await cruise(path.relative(root, dir));
       expect(summary.violations.map((v) => v.rule.name)).toContain('contracts-import-no-code-of-ours');
     } finally {

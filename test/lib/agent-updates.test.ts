@@ -21,13 +21,28 @@ describe('given the stack, when synthesized, then agent updates', () => {
   it('keep releases in a bucket that is encrypted, private, TLS only, versioned and logged', () => {
     const bucketRef = stack.resolve(stack.agentUpdates.bucket.bucketName);
     const bucket = template.toJSON().Resources[bucketRef.Ref].Properties;
-    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
-    expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(
+      bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
+    ).toBe('AES256');
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(bucket.LoggingConfiguration.DestinationBucketName).toEqual(stack.resolve(stack.dashboard.logBucket.bucketName));
-    const policies = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).filter((p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(bucketRef));
+    expect(bucket.LoggingConfiguration.DestinationBucketName).toEqual(
+      stack.resolve(stack.dashboard.logBucket.bucketName),
+    );
+    const policies = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).filter(
+      (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(bucketRef),
+    );
     expect(policies[0]!.Properties.PolicyDocument.Statement).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
     );
     expect(template.toJSON().Resources[bucketRef.Ref].DeletionPolicy).toBe('Retain');
   });
@@ -35,8 +50,13 @@ describe('given the stack, when synthesized, then agent updates', () => {
   it('have a job template reading the job document from the bucket, presigning through a read-only role for this account', () => {
     const t = only('AWS::IoT::JobTemplate');
     expect(JSON.stringify(t.DocumentSource)).toContain(JOB_DOCUMENT_KEY);
-    expect(JSON.stringify(t.DocumentSource)).toContain(JSON.stringify(stack.resolve(stack.agentUpdates.bucket.bucketName)).slice(1, -1));
-    expect(t.PresignedUrlConfig).toEqual({ RoleArn: stack.resolve(stack.agentUpdates.presignRole.roleArn), ExpiresInSec: 3600 });
+    expect(JSON.stringify(t.DocumentSource)).toContain(
+      JSON.stringify(stack.resolve(stack.agentUpdates.bucket.bucketName)).slice(1, -1),
+    );
+    expect(t.PresignedUrlConfig).toEqual({
+      RoleArn: stack.resolve(stack.agentUpdates.presignRole.roleArn),
+      ExpiresInSec: 3600,
+    });
     const roleRef = stack.resolve(stack.agentUpdates.presignRole.roleName);
     const role = template.toJSON().Resources[roleRef.Ref].Properties;
     expect(role.AssumeRolePolicyDocument.Statement[0]).toMatchObject({
@@ -51,17 +71,29 @@ describe('given the stack, when synthesized, then agent updates', () => {
   it('roll out gradually, cancel a job when too many devices fail or time out, and time a stuck device out', () => {
     const t = only('AWS::IoT::JobTemplate');
     expect(t.JobExecutionsRolloutConfig).toEqual({
-      ExponentialRolloutRate: { BaseRatePerMinute: 5, IncrementFactor: 2, RateIncreaseCriteria: { NumberOfSucceededThings: 5 } },
+      ExponentialRolloutRate: {
+        BaseRatePerMinute: 5,
+        IncrementFactor: 2,
+        RateIncreaseCriteria: { NumberOfSucceededThings: 5 },
+      },
       MaximumPerMinute: ROLLOUT.maximumPerMinute,
     });
     expect(t.AbortConfig.CriteriaList).toEqual(
-      ['FAILED', 'TIMED_OUT'].map((FailureType) => ({ Action: 'CANCEL', FailureType, MinNumberOfExecutedThings: 5, ThresholdPercentage: 10 })),
+      ['FAILED', 'TIMED_OUT'].map((FailureType) => ({
+        Action: 'CANCEL',
+        FailureType,
+        MinNumberOfExecutedThings: 5,
+        ThresholdPercentage: 10,
+      })),
     );
     expect(t.TimeoutConfig).toEqual({ InProgressTimeoutInMinutes: 15 });
   });
 
   it('let a device use its own jobs topics only (${iot:ClientId}), with no S3 right at all', () => {
-    const policy = JSON.stringify(resourcesOf(template, 'AWS::IoT::Policy')[stack.getLogicalId(stack.fleet.devicePolicy)]!.Properties.PolicyDocument);
+    const policy = JSON.stringify(
+      resourcesOf(template, 'AWS::IoT::Policy')[stack.getLogicalId(stack.fleet.devicePolicy)]!.Properties
+        .PolicyDocument,
+    );
     expect(policy).toContain('topic/$aws/things/${iot:ClientId}/*');
     expect(policy).toContain('topic*/$aws/things/${iot:ClientId}/*');
     expect(policy).not.toMatch(/\$aws\/things\/\*|\$aws\/things\/\+|s3:/);

@@ -18,7 +18,9 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
   });
 
   it('serves exactly the shared route table, every route on the one api Lambda', () => {
-    expect(deployedRoutes.map((r) => r.RouteKey).sort()).toEqual((routes as readonly RouteDefinition[]).map(routeKey).sort());
+    expect(deployedRoutes.map((r) => r.RouteKey).sort()).toEqual(
+      (routes as readonly RouteDefinition[]).map(routeKey).sort(),
+    );
     const [integration, ...others] = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Integration'));
     expect(others).toHaveLength(0);
     expect(integration!.Properties.IntegrationUri).toEqual(stack.resolve(stack.api.handler.function.functionArn));
@@ -33,7 +35,11 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
     for (const route of guarded) {
       expect(route, route.RouteKey).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
-    for (const key of open) expect(deployedRoutes.find((r) => r.RouteKey === key), key).toMatchObject({ AuthorizationType: 'NONE' });
+    for (const key of open)
+      expect(
+        deployedRoutes.find((r) => r.RouteKey === key),
+        key,
+      ).toMatchObject({ AuthorizationType: 'NONE' });
     expect((routes as readonly RouteDefinition[]).filter((r) => r.role === 'public').map(routeKey)).toEqual(open);
   });
 
@@ -44,7 +50,17 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
       JwtConfiguration: {
         Audience: [stack.resolve(stack.api.userPoolClient.userPoolClientId)],
         Issuer: {
-          'Fn::Join': ['', ['https://cognito-idp.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/', stack.resolve(stack.api.userPool.userPoolId)]],
+          'Fn::Join': [
+            '',
+            [
+              'https://cognito-idp.',
+              { Ref: 'AWS::Region' },
+              '.',
+              { Ref: 'AWS::URLSuffix' },
+              '/',
+              stack.resolve(stack.api.userPool.userPoolId),
+            ],
+          ],
         },
       },
     });
@@ -78,7 +94,12 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
           '',
           [
             'vpp-',
-            { 'Fn::Select': [0, { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] }] },
+            {
+              'Fn::Select': [
+                0,
+                { 'Fn::Split': ['-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }] },
+              ],
+            },
           ],
         ],
       },
@@ -115,7 +136,9 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
       SupportedIdentityProviders: ['COGNITO'],
       RefreshTokenValidity: 1440,
     });
-    const dashboardRoot = { 'Fn::Join': ['', ['https://', stack.resolve(stack.dashboard.distribution.distributionDomainName), '/']] };
+    const dashboardRoot = {
+      'Fn::Join': ['', ['https://', stack.resolve(stack.dashboard.distribution.distributionDomainName), '/']],
+    };
     expect(client.CallbackURLs).toEqual([dashboardRoot]);
     expect(client.LogoutURLs).toEqual([dashboardRoot]);
   });
@@ -151,24 +174,32 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
 
   it('lets the api Lambda read shadows, publish commands and revoke devices, on scoped ARNs only', () => {
     const iot = (resource: string) => ({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource]],
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource],
+      ],
     });
     const pairs = statementsOf(template, stack.resolve(stack.api.handler.role.roleName)).flatMap((st) =>
-      [st.Action].flat().filter((a) => a.startsWith('iot:')).map((a) => [a, st.Resource]),
+      [st.Action]
+        .flat()
+        .filter((a) => a.startsWith('iot:'))
+        .map((a) => [a, st.Resource]),
     );
     const sorted = (list: unknown[][]) => list.map((p) => JSON.stringify(p)).sort();
-    expect(sorted(pairs)).toEqual(sorted([
-      ['iot:GetThingShadow', iot(':thing/*')],
-      ['iot:ListThingPrincipals', iot(':thing/*')],
-      ['iot:UpdateThing', iot(':thing/*')],
-      // IAM authorizes both detaches on the certificate, the principal being detached
-      ['iot:UpdateCertificate', iot(':cert/*')],
-      ['iot:DetachPolicy', iot(':cert/*')],
-      ['iot:DetachThingPrincipal', iot(':cert/*')],
-      ['iot:Publish', iot(':topic/ven/cmd/*')],
-      ['iot:Publish', iot(':topic/winter-river/*/command')],
-      ['iot:Publish', iot(':topic/edge/*/control')],
-    ]));
+    expect(sorted(pairs)).toEqual(
+      sorted([
+        ['iot:GetThingShadow', iot(':thing/*')],
+        ['iot:ListThingPrincipals', iot(':thing/*')],
+        ['iot:UpdateThing', iot(':thing/*')],
+        // IAM authorizes both detaches on the certificate, the principal being detached
+        ['iot:UpdateCertificate', iot(':cert/*')],
+        ['iot:DetachPolicy', iot(':cert/*')],
+        ['iot:DetachThingPrincipal', iot(':cert/*')],
+        ['iot:Publish', iot(':topic/ven/cmd/*')],
+        ['iot:Publish', iot(':topic/winter-river/*/command')],
+        ['iot:Publish', iot(':topic/edge/*/control')],
+      ]),
+    );
     const actions = actionsOf(template, stack.resolve(stack.api.handler.role.roleName));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem']));
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -186,11 +217,15 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
   it('lets the api Lambda read the refusal log and the fleet events by month, and names the refusals table to it', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Role: stack.resolve(stack.api.handler.role.roleArn),
-      Environment: { Variables: Match.objectLike({ REFUSALS_TABLE: stack.resolve(stack.storage.tables.refusals.tableName) }) },
+      Environment: {
+        Variables: Match.objectLike({ REFUSALS_TABLE: stack.resolve(stack.storage.tables.refusals.tableName) }),
+      },
     });
     for (const table of [stack.storage.tables.refusals, stack.storage.tables.fleetEvents]) {
       const arn = JSON.stringify(stack.resolve(table.tableArn));
-      const statements = statementsOf(template, stack.resolve(stack.api.handler.role.roleName)).filter((st) => JSON.stringify(st.Resource).includes(arn));
+      const statements = statementsOf(template, stack.resolve(stack.api.handler.role.roleName)).filter((st) =>
+        JSON.stringify(st.Resource).includes(arn),
+      );
       const actions = statements.flatMap((st) => [st.Action].flat());
       expect(actions).toContain('dynamodb:Query');
       expect(JSON.stringify(statements)).toContain('/index/*');
@@ -213,12 +248,18 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
   it('lets the api Lambda claim, read and complete idempotency keys, and names their table to it', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Role: stack.resolve(stack.api.handler.role.roleArn),
-      Environment: { Variables: Match.objectLike({ IDEMPOTENCY_TABLE: stack.resolve(stack.storage.tables.idempotency.tableName) }) },
+      Environment: {
+        Variables: Match.objectLike({ IDEMPOTENCY_TABLE: stack.resolve(stack.storage.tables.idempotency.tableName) }),
+      },
     });
     const arn = JSON.stringify(stack.resolve(stack.storage.tables.idempotency.tableArn));
-    const statements = statementsOf(template, stack.resolve(stack.api.handler.role.roleName)).filter((st) => JSON.stringify(st.Resource).includes(arn));
+    const statements = statementsOf(template, stack.resolve(stack.api.handler.role.roleName)).filter((st) =>
+      JSON.stringify(st.Resource).includes(arn),
+    );
     const actions = statements.flatMap((st) => [st.Action].flat());
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']),
+    );
   });
 
   it('lets the api Lambda put metadata and append to the ledger, and never update or delete either', () => {
@@ -226,14 +267,21 @@ describe('given the stack, when synthesized, then the HTTP API', () => {
       const table = stack.storage.tables[name];
       template.hasResourceProperties('AWS::Lambda::Function', {
         Role: stack.resolve(stack.api.handler.role.roleArn),
-        Environment: { Variables: Match.objectLike({ [name === 'ledger' ? 'LEDGER_TABLE' : 'METADATA_TABLE']: stack.resolve(table.tableName) }) },
+        Environment: {
+          Variables: Match.objectLike({
+            [name === 'ledger' ? 'LEDGER_TABLE' : 'METADATA_TABLE']: stack.resolve(table.tableName),
+          }),
+        },
       });
       const arn = JSON.stringify(stack.resolve(table.tableArn));
       const actions = statementsOf(template, stack.resolve(stack.api.handler.role.roleName))
         .filter((st) => JSON.stringify(st.Resource).includes(arn))
         .flatMap((st) => [st.Action].flat());
       expect(actions, name).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query']));
-      expect(actions.filter((a: string) => /UpdateItem|DeleteItem|BatchWriteItem/.test(a)), name).toEqual([]);
+      expect(
+        actions.filter((a: string) => /UpdateItem|DeleteItem|BatchWriteItem/.test(a)),
+        name,
+      ).toEqual([]);
     }
   });
 

@@ -8,7 +8,11 @@ describe('the CDK app', () => {
   it('given no flags, deploys stack Vpp with the time series on DynamoDB, 30 days of retention and INFO logs', () => {
     const { app, stack } = createVppApp({ context: appContext({ siteDir: fakeDashboardBuild() }) });
     expect(stack.stackName).toBe('Vpp');
-    expect(stackPropsFromContext(app.node)).toMatchObject({ timeseries: 'dynamodb', retentionDays: 30, logLevel: 'INFO' });
+    expect(stackPropsFromContext(app.node)).toMatchObject({
+      timeseries: 'dynamodb',
+      retentionDays: 30,
+      logLevel: 'INFO',
+    });
   });
 
   it.each([
@@ -18,7 +22,10 @@ describe('the CDK app', () => {
     [{ fleetSize: '10k' }, /fleetSize=10k is invalid: expected a whole number of VENs/],
     [{ logLevel: 'chatty' }, /logLevel=chatty is invalid/],
     [{ corsOrigins: 'localhost:5173' }, /corsOrigins=localhost:5173 is invalid/],
-    [{ portfolioTimeZone: 'Mars/Olympus_Mons' }, /portfolioTimeZone=Mars\/Olympus_Mons is invalid: expected an IANA time zone/],
+    [
+      { portfolioTimeZone: 'Mars/Olympus_Mons' },
+      /portfolioTimeZone=Mars\/Olympus_Mons is invalid: expected an IANA time zone/,
+    ],
   ])('given the bad flag %o, refuses to synthesize and names it', (context, message) => {
     expect(() => synthVpp(context)).toThrow(message);
   });

@@ -16,7 +16,15 @@ import { createOnlyDigest } from '../../lib/create-only.js';
 
 const arnJoin = (...parts: unknown[]) => ({ 'Fn::Join': ['', parts] });
 const iotArn = (resource: string) =>
-  arnJoin('arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:${resource}`);
+  arnJoin(
+    'arn:',
+    { Ref: 'AWS::Partition' },
+    ':iot:',
+    { Ref: 'AWS::Region' },
+    ':',
+    { Ref: 'AWS::AccountId' },
+    `:${resource}`,
+  );
 
 const rulesOf = async (template: CfnTemplate, stackName = 'Vpp') =>
   (await checkTemplate({ template, stackName })).map((f) => f.rule);
@@ -33,7 +41,15 @@ function functionWith(permissions: number, variables: Record<string, unknown> = 
         Action: 'lambda:InvokeFunction',
         FunctionName: { 'Fn::GetAtt': ['Handler', 'Arn'] },
         Principal: 'apigateway.amazonaws.com',
-        SourceArn: arnJoin('arn:aws:execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: 'HttpApi' }, `/*/*/api/route/${i}/{id}`),
+        SourceArn: arnJoin(
+          'arn:aws:execute-api:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':',
+          { Ref: 'HttpApi' },
+          `/*/*/api/route/${i}/{id}`,
+        ),
       },
     };
   }
@@ -43,7 +59,10 @@ function functionWith(permissions: number, variables: Record<string, unknown> = 
 const policyTemplate = (statements: unknown[], extra: CfnTemplate['Resources'] = {}): CfnTemplate => ({
   Resources: {
     Role: { Type: 'AWS::IAM::Role', Properties: {} },
-    Policy: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Version: '2012-10-17', Statement: statements } } },
+    Policy: {
+      Type: 'AWS::IAM::Policy',
+      Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Version: '2012-10-17', Statement: statements } },
+    },
     ...extra,
   },
 });
@@ -69,33 +88,69 @@ describe('given a hand-made template that breaks one rule, when checked, then th
     const findings = await checkTemplate({ template: wrong, stackName: 'Vpp' });
     expect(findings.map((f) => f.rule)).toEqual(['iam-resource-type', 'iam-resource-type']);
     expect(findings[0]!.message).toMatch(/iot:DetachPolicy .*policy\/DevicePolicy.*cert, thinggroup/);
-    const right = policyTemplate([{ Effect: 'Allow', Action: ['iot:DetachPolicy', 'iot:DetachThingPrincipal', 'iot:UpdateCertificate'], Resource: iotArn('cert/*') }]);
+    const right = policyTemplate([
+      {
+        Effect: 'Allow',
+        Action: ['iot:DetachPolicy', 'iot:DetachThingPrincipal', 'iot:UpdateCertificate'],
+        Resource: iotArn('cert/*'),
+      },
+    ]);
     expect(await rulesOf(right)).toEqual([]);
   });
 
   it('resolves GetAtt and Ref to the ARN form of the referenced resource type', async () => {
-    const extra: CfnTemplate['Resources'] = { Table: { Type: 'AWS::DynamoDB::Table', Properties: {} }, Stream: { Type: 'AWS::Kinesis::Stream', Properties: {} } };
-    const onTable = policyTemplate([{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': ['Table', 'Arn'] } }], extra);
+    const extra: CfnTemplate['Resources'] = {
+      Table: { Type: 'AWS::DynamoDB::Table', Properties: {} },
+      Stream: { Type: 'AWS::Kinesis::Stream', Properties: {} },
+    };
+    const onTable = policyTemplate(
+      [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': ['Table', 'Arn'] } }],
+      extra,
+    );
     expect(await rulesOf(onTable)).toEqual([]);
-    const onStream = policyTemplate([{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': ['Stream', 'Arn'] } }], extra);
+    const onStream = policyTemplate(
+      [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': ['Stream', 'Arn'] } }],
+      extra,
+    );
     expect(await rulesOf(onStream)).toEqual(['iam-resource-type']);
   });
 
   it('accepts an action without resource types on "*" only', async () => {
-    expect(await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:DescribeEndpoint', Resource: '*' }]))).toEqual([]);
-    expect(await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:DescribeEndpoint', Resource: iotArn('thing/*') }]))).toEqual(['iam-resource-type']);
+    expect(await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:DescribeEndpoint', Resource: '*' }]))).toEqual(
+      [],
+    );
+    expect(
+      await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:DescribeEndpoint', Resource: iotArn('thing/*') }])),
+    ).toEqual(['iam-resource-type']);
   });
 
   it('fails a wildcard action when none of the actions it stands for can use the resource, and an unknown action', async () => {
-    expect(await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:Detach*', Resource: iotArn('cert/*') }]))).toEqual([]);
-    expect(await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:Detach*', Resource: iotArn('topic/x') }]))).toEqual(['iam-resource-type']);
-    expect(await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:DetachEverything', Resource: '*' }]))).toEqual(['iam-resource-type']);
+    expect(
+      await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:Detach*', Resource: iotArn('cert/*') }])),
+    ).toEqual([]);
+    expect(
+      await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:Detach*', Resource: iotArn('topic/x') }])),
+    ).toEqual(['iam-resource-type']);
+    expect(await rulesOf(policyTemplate([{ Effect: 'Allow', Action: 'iot:DetachEverything', Resource: '*' }]))).toEqual(
+      ['iam-resource-type'],
+    );
   });
 
   it('checks inline role policies and managed policies too', async () => {
     const statement = { Effect: 'Allow', Action: 'iot:DetachPolicy', Resource: iotArn('thing/*') };
-    const inline: CfnTemplate = { Resources: { Role: { Type: 'AWS::IAM::Role', Properties: { Policies: [{ PolicyName: 'p', PolicyDocument: { Statement: [statement] } }] } } } };
-    const managed: CfnTemplate = { Resources: { Managed: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: { Statement: [statement] } } } } };
+    const inline: CfnTemplate = {
+      Resources: {
+        Role: {
+          Type: 'AWS::IAM::Role',
+          Properties: { Policies: [{ PolicyName: 'p', PolicyDocument: { Statement: [statement] } }] },
+        },
+      },
+    };
+    const managed: CfnTemplate = {
+      Resources: {
+        Managed: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: { Statement: [statement] } } },
+      },
+    };
     expect(await rulesOf(inline)).toEqual(['iam-resource-type']);
     expect(await rulesOf(managed)).toEqual(['iam-resource-type']);
   });
@@ -106,7 +161,10 @@ describe('given a hand-made template that breaks one rule, when checked, then th
       region,
       template: {
         Resources: {
-          Headers: { Type: 'AWS::CloudFront::ResponseHeadersPolicy', Properties: { ResponseHeadersPolicyConfig: { Name: 'VppDashboardSecurityHeaders' } } },
+          Headers: {
+            Type: 'AWS::CloudFront::ResponseHeadersPolicy',
+            Properties: { ResponseHeadersPolicyConfig: { Name: 'VppDashboardSecurityHeaders' } },
+          },
           Rule: { Type: 'AWS::IoT::TopicRule', Properties: { RuleName: 'metering' } },
         },
       },
@@ -115,10 +173,14 @@ describe('given a hand-made template that breaks one rule, when checked, then th
     expect(findings.map((f) => f.rule)).toEqual(['unique-names']);
     expect(findings[0]!.message).toMatch(/ResponseHeadersPolicy named VppDashboardSecurityHeaders/);
     const sameRegion = await checkAccount([named('us-east-1'), { ...named('us-east-1'), stackName: 'VppStaging' }]);
-    expect(sameRegion.map((f) => f.message).join('\n')).toMatch(/TopicRule named metering twice in one account and region/);
+    expect(sameRegion.map((f) => f.message).join('\n')).toMatch(
+      /TopicRule named metering twice in one account and region/,
+    );
     const withRegion = (region: string): Deployment => {
       const d = named(region);
-      d.template.Resources.Headers!.Properties!.ResponseHeadersPolicyConfig.Name = { 'Fn::Join': ['', ['VppHeaders-', { Ref: 'AWS::Region' }]] };
+      d.template.Resources.Headers!.Properties!.ResponseHeadersPolicyConfig.Name = {
+        'Fn::Join': ['', ['VppHeaders-', { Ref: 'AWS::Region' }]],
+      };
       return d;
     };
     expect(await checkAccount([withRegion('us-east-1'), withRegion('eu-west-1')])).toEqual([]);
@@ -126,26 +188,47 @@ describe('given a hand-made template that breaks one rule, when checked, then th
 
   it('fails a create-only property on a resource with a fixed name, and not on a generated one', async () => {
     const template = (id?: string): CfnTemplate => ({
-      Resources: { Template: { Type: 'AWS::IoT::JobTemplate', Properties: { ...(id && { JobTemplateId: id }), Description: 'agent update', DocumentSource: 'https://x' } } },
+      Resources: {
+        Template: {
+          Type: 'AWS::IoT::JobTemplate',
+          Properties: { ...(id && { JobTemplateId: id }), Description: 'agent update', DocumentSource: 'https://x' },
+        },
+      },
     });
     expect(await rulesOf(template('Vpp-agent-update'))).toEqual(['create-only-fixed-name']);
     expect(await rulesOf(template())).toEqual([]);
     // a name that carries the digest of the create-only values changes with them
     const digest = createOnlyDigest(['agent update', 'https://x']);
     expect(await rulesOf(template(`Vpp-agent-update-${digest}`))).toEqual([]);
-    expect(await rulesOf(template(`Vpp-agent-update-${createOnlyDigest(['agent update', 'https://y'])}`))).toEqual(['create-only-fixed-name']);
+    expect(await rulesOf(template(`Vpp-agent-update-${createOnlyDigest(['agent update', 'https://y'])}`))).toEqual([
+      'create-only-fixed-name',
+    ]);
   });
 
   it('fails an alarm topic whose topic policy does not let CloudWatch publish', async () => {
     const withStatements = (statements: unknown[]): CfnTemplate => ({
       Resources: {
         Topic: { Type: 'AWS::SNS::Topic', Properties: {} },
-        TopicPolicy: { Type: 'AWS::SNS::TopicPolicy', Properties: { Topics: [{ Ref: 'Topic' }], PolicyDocument: { Statement: statements } } },
+        TopicPolicy: {
+          Type: 'AWS::SNS::TopicPolicy',
+          Properties: { Topics: [{ Ref: 'Topic' }], PolicyDocument: { Statement: statements } },
+        },
         Alarm: { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmActions: [{ Ref: 'Topic' }] } },
       },
     });
-    const tlsOnly = { Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: { Ref: 'Topic' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } };
-    const cloudWatch = { Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: 'Topic' } };
+    const tlsOnly = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sns:Publish',
+      Resource: { Ref: 'Topic' },
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    };
+    const cloudWatch = {
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: 'Topic' },
+    };
     expect(await rulesOf(withStatements([tlsOnly]))).toEqual(['alarm-topic-policy']);
     expect(await rulesOf(withStatements([tlsOnly, cloudWatch]))).toEqual([]);
     const noPolicy = withStatements([]);
@@ -155,17 +238,31 @@ describe('given a hand-made template that breaks one rule, when checked, then th
 
   it('fails a Lambda environment over 4 KB with its tokens resolved', async () => {
     expect(await rulesOf(functionWith(0, { A: 'x'.repeat(4000) }))).toEqual([]);
-    expect(await rulesOf(functionWith(0, { A: 'x'.repeat(4070), B: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }]] } }))).toEqual([
-      'lambda-environment-size',
-    ]);
+    expect(
+      await rulesOf(
+        functionWith(0, {
+          A: 'x'.repeat(4070),
+          B: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }]] },
+        }),
+      ),
+    ).toEqual(['lambda-environment-size']);
   });
 
-  it('fails a template near CloudFormation\'s resource, output, parameter and size limits', async () => {
-    const many = (n: number, make: (i: number) => any): Record<string, any> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`X${i}`, make(i)]));
-    expect(await rulesOf({ Resources: many(460, () => ({ Type: 'AWS::SNS::Topic', Properties: {} })) })).toEqual(['template-quotas']);
+  it("fails a template near CloudFormation's resource, output, parameter and size limits", async () => {
+    const many = (n: number, make: (i: number) => any): Record<string, any> =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`X${i}`, make(i)]));
+    expect(await rulesOf({ Resources: many(460, () => ({ Type: 'AWS::SNS::Topic', Properties: {} })) })).toEqual([
+      'template-quotas',
+    ]);
     expect(await rulesOf({ Resources: {}, Outputs: many(190, () => ({ Value: 'x' })) })).toEqual(['template-quotas']);
-    expect(await rulesOf({ Resources: {}, Parameters: many(190, () => ({ Type: 'String' })) })).toEqual(['template-quotas']);
-    expect(await rulesOf({ Resources: { T: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'x'.repeat(1_000_000) } } } })).toEqual(['template-quotas']);
+    expect(await rulesOf({ Resources: {}, Parameters: many(190, () => ({ Type: 'String' })) })).toEqual([
+      'template-quotas',
+    ]);
+    expect(
+      await rulesOf({
+        Resources: { T: { Type: 'AWS::SNS::Topic', Properties: { DisplayName: 'x'.repeat(1_000_000) } } },
+      }),
+    ).toEqual(['template-quotas']);
   });
 
   it('prints findings one a line, rule first', () => {
@@ -180,7 +277,12 @@ describe('given every template the app synthesizes, when checked, then the check
   beforeAll(() => {
     const synth = (context: Record<string, string>, region?: string): Deployment => {
       const { stack, template } = synthVpp(context);
-      return { template: template.toJSON() as CfnTemplate, stackName: stack.stackName, region, label: `${stack.stackName}@${region ?? 'any region'}${context.timeseries ? ` (${context.timeseries})` : ''}` };
+      return {
+        template: template.toJSON() as CfnTemplate,
+        stackName: stack.stackName,
+        region,
+        label: `${stack.stackName}@${region ?? 'any region'}${context.timeseries ? ` (${context.timeseries})` : ''}`,
+      };
     };
     deployments = {
       default: synth({}),
@@ -201,7 +303,7 @@ describe('given every template the app synthesizes, when checked, then the check
     expect(formatFindings(await checkAccount([usEast1, euWest1, staging]))).toBe('');
   });
 
-  it('keeps the API function\'s resource-based policy to one statement, far under the limit', () => {
+  it("keeps the API function's resource-based policy to one statement, far under the limit", () => {
     for (const d of Object.values(deployments)) {
       const sizes = Object.values(lambdaPolicySizes(d));
       const largest = Math.max(...sizes.map((s) => s.bytes));

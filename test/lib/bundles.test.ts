@@ -17,7 +17,8 @@ const CLIENT_MARKERS = {
   iot: '/things/{thingName}/principals',
 } as const;
 
-const clientsIn = (code: string) => Object.entries(CLIENT_MARKERS).flatMap(([client, marker]) => (code.includes(marker) ? [client] : []));
+const clientsIn = (code: string) =>
+  Object.entries(CLIENT_MARKERS).flatMap(([client, marker]) => (code.includes(marker) ? [client] : []));
 
 describe('given a stack per time-series backend, when synthesized with bundling', () => {
   const bundles = {} as Record<Backend, Record<string, string>>;
@@ -28,14 +29,17 @@ describe('given a stack per time-series backend, when synthesized with bundling'
     for (const backend of ['dynamodb', 'timestream'] as const) {
       const synth = synthVpp({ timeseries: backend }, { bundle: true });
       const fns = handlerFunctions(synth.stack);
-      bundles[backend] = Object.fromEntries(fns.map(([name, fn]) => [name, readFileSync(join(bundleDir(synth, fn), 'index.mjs'), 'utf8')]));
+      bundles[backend] = Object.fromEntries(
+        fns.map(([name, fn]) => [name, readFileSync(join(bundleDir(synth, fn), 'index.mjs'), 'utf8')]),
+      );
       apiDir = bundleDir(synth, synth.stack.api.handler);
       backends[backend] = Object.fromEntries(fns.map(([name, fn]) => [name, fn.timeseries]));
     }
   }, 120_000);
 
   it('then no bundle of a dynamodb stack carries Timestream code, and in a timestream stack only the Lambdas that write or read time series do', () => {
-    const clients = (backend: Backend) => Object.fromEntries(Object.entries(bundles[backend]).map(([name, code]) => [name, clientsIn(code)]));
+    const clients = (backend: Backend) =>
+      Object.fromEntries(Object.entries(bundles[backend]).map(([name, code]) => [name, clientsIn(code)]));
     expect(clients('dynamodb')).toEqual({
       metering: [],
       ack: [],
@@ -84,9 +88,14 @@ describe('given a stack per time-series backend, when synthesized with bundling'
 
   it('then a bundle imports nothing but Node built-ins when it loads: the SDK parts left out are reached by dynamic import() alone', () => {
     for (const [name, code] of Object.entries(bundles.dynamodb)) {
-      const staticImports = [...code.matchAll(/(?:^|[;}\s])import\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+)["']/g)].map((m) => m[1]);
+      const staticImports = [...code.matchAll(/(?:^|[;}\s])import\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+)["']/g)].map(
+        (m) => m[1],
+      );
       expect(staticImports.length, name).toBeGreaterThan(0);
-      expect(staticImports.filter((s) => !isBuiltin(s!)), name).toEqual([]);
+      expect(
+        staticImports.filter((s) => !isBuiltin(s!)),
+        name,
+      ).toEqual([]);
     }
     const lazy = (name: string) => [...bundles.dynamodb[name]!.matchAll(/import\("(@[^"]+)"\)/g)].map((m) => m[1]);
     expect(lazy('metering')).toContain('@aws-sdk/credential-provider-sso');
@@ -94,13 +103,14 @@ describe('given a stack per time-series backend, when synthesized with bundling'
     expect(lazy('api')).toContain('@aws-sdk/client-iot');
   });
 
-  it('then the API bundle carries the LP solver\'s WebAssembly beside its index.mjs, where the bundled loader looks for it', () => {
+  it("then the API bundle carries the LP solver's WebAssembly beside its index.mjs, where the bundled loader looks for it", () => {
     const wasm = readFileSync(join(apiDir, 'highs.wasm'));
     expect(wasm.equals(readFileSync(join(PROJECT_ROOT, 'node_modules/highs/build/highs.wasm')))).toBe(true);
     expect(bundles.dynamodb.api).toContain('new URL("highs.wasm",import.meta.url)');
   });
 
   it('then no bundle carries a YAML parser: topologies and inventories reach the Lambdas as JSON', () => {
-    for (const [name, code] of Object.entries(bundles.dynamodb)) expect(code.includes('tag:yaml.org,2002'), name).toBe(false);
+    for (const [name, code] of Object.entries(bundles.dynamodb))
+      expect(code.includes('tag:yaml.org,2002'), name).toBe(false);
   });
 });

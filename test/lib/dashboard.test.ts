@@ -43,10 +43,12 @@ describe('given the stack, when synthesized, then the dashboard hosting', () => 
   it('answers with a content security policy that allows no inline script and only its own API, IoT and Cognito', () => {
     const [policyId] = Object.keys(resourcesOf(template, 'AWS::CloudFront::ResponseHeadersPolicy'));
     template.hasResourceProperties('AWS::CloudFront::Distribution', {
-      DistributionConfig: Match.objectLike({ DefaultCacheBehavior: Match.objectLike({ ResponseHeadersPolicyId: { Ref: policyId } }) }),
+      DistributionConfig: Match.objectLike({
+        DefaultCacheBehavior: Match.objectLike({ ResponseHeadersPolicyId: { Ref: policyId } }),
+      }),
     });
-    const headers = resourcesOf(template, 'AWS::CloudFront::ResponseHeadersPolicy')[policyId!]!.Properties.ResponseHeadersPolicyConfig
-      .SecurityHeadersConfig;
+    const headers = resourcesOf(template, 'AWS::CloudFront::ResponseHeadersPolicy')[policyId!]!.Properties
+      .ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     const csp = JSON.stringify(stack.resolve(headers.ContentSecurityPolicy.ContentSecurityPolicy));
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).toContain("default-src 'self'");
@@ -64,14 +66,21 @@ describe('given the stack, when synthesized, then the dashboard hosting', () => 
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       },
-      LoggingConfiguration: { DestinationBucketName: stack.resolve(stack.dashboard.logBucket.bucketName), LogFilePrefix: 's3/' },
+      LoggingConfiguration: {
+        DestinationBucketName: stack.resolve(stack.dashboard.logBucket.bucketName),
+        LogFilePrefix: 's3/',
+      },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: site,
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudfront.amazonaws.com' },
+            Action: 's3:GetObject',
+          }),
         ]),
       },
     });
@@ -101,7 +110,9 @@ describe('given the stack, when synthesized, then the dashboard hosting', () => 
     const [authorizerId] = Object.keys(resourcesOf(template, 'AWS::IoT::Authorizer'));
     expect(markers[config.iotAuthorizerName!]).toEqual({ Ref: authorizerId });
     const [domainId] = Object.keys(resourcesOf(template, 'AWS::Cognito::UserPoolDomain'));
-    const authDomain = /^https:\/\/(<<marker:[^>]+>>)\.auth\.(<<marker:[^>]+>>)\.amazoncognito\.com$/.exec(config.authDomain!);
+    const authDomain = /^https:\/\/(<<marker:[^>]+>>)\.auth\.(<<marker:[^>]+>>)\.amazoncognito\.com$/.exec(
+      config.authDomain!,
+    );
     expect(authDomain, config.authDomain).not.toBeNull();
     expect(markers[authDomain![1]!]).toEqual({ Ref: domainId });
     expect(markers[authDomain![2]!]).toEqual({ Ref: 'AWS::Region' });

@@ -3,7 +3,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Stack } from 'aws-cdk-lib';
 import { devicePolicy, isAllowed, isDeviceRequest, type PolicyAction } from '../../lambdas/core/contracts/policy.js';
-import { DEVICE_POLICY_MAX_CHARS, Fleet, LONGEST_ARN_PREFIXES, devicePolicyDocument, policyChars } from '../../lib/fleet.js';
+import {
+  DEVICE_POLICY_MAX_CHARS,
+  Fleet,
+  LONGEST_ARN_PREFIXES,
+  devicePolicyDocument,
+  policyChars,
+} from '../../lib/fleet.js';
 import { topics } from '../../lambdas/core/contracts/topics.js';
 import type { VppStack } from '../../lib/vpp-stack.js';
 import { resourcesOf, synthVpp } from './synth.js';
@@ -68,7 +74,9 @@ describe('given the stack, when synthesized, then the device IoT policy', () => 
   it('renders every shared subscribe pattern once, as a topic filter (Subscribe) and a topic (Receive): `topic*/`, in one statement of those two actions', () => {
     expect(statement('iot:Subscribe')).toBe(statement('iot:Receive'));
     expect(statement('iot:Subscribe').Action).toEqual(['iot:Subscribe', 'iot:Receive']);
-    expect(statement('iot:Subscribe').Resource).toEqual(devicePolicy.subscribe.map((p) => `${ARN_PREFIX}topic*/${p.replaceAll('{thing}', CLIENT)}`));
+    expect(statement('iot:Subscribe').Resource).toEqual(
+      devicePolicy.subscribe.map((p) => `${ARN_PREFIX}topic*/${p.replaceAll('{thing}', CLIENT)}`),
+    );
   });
 
   it('never grants a bare wildcard, and scopes every per-device topic to the connected thing', () => {
@@ -100,7 +108,9 @@ describe('given the stack, when synthesized, then the device IoT policy', () => 
   it("renders another stack's Basic Ingest resource with that stack's metering rule name", () => {
     const { template: other } = synthVpp({ stackName: 'VppStaging', sharedAccount: 'true' });
     const [policy] = Object.values(resourcesOf(other, 'AWS::IoT::Policy'));
-    const publish = (policy!.Properties.PolicyDocument.Statement as Statement[]).find((s) => s.Action === 'iot:Publish')!;
+    const publish = (policy!.Properties.PolicyDocument.Statement as Statement[]).find(
+      (s) => s.Action === 'iot:Publish',
+    )!;
     expect(publish.Resource.map(flatten).filter((r) => r.includes('$aws/rules/'))).toEqual([
       `${ARN_PREFIX}topic/$aws/rules/metering_vppstaging/volttron/metering`,
     ]);
@@ -130,9 +140,18 @@ describe('given the stack, when synthesized, then the device IoT policy', () => 
  * A device's rights under a rendered policy, as IoT evaluates it: `*` matches any characters, variables are the thing;
  * on its reserved `$aws/things/…` topics IoT takes a device's publish only for requests, whatever the policy.
  */
-function allowedByDocument(statements: Statement[], action: PolicyAction | 'receive', thing: string, topic: string): boolean {
+function allowedByDocument(
+  statements: Statement[],
+  action: PolicyAction | 'receive',
+  thing: string,
+  topic: string,
+): boolean {
   if (action === 'publish' && !isDeviceRequest(topic)) return false;
-  const [iotAction, kind] = { publish: ['iot:Publish', 'topic'], subscribe: ['iot:Subscribe', 'topicfilter'], receive: ['iot:Receive', 'topic'] }[action];
+  const [iotAction, kind] = {
+    publish: ['iot:Publish', 'topic'],
+    subscribe: ['iot:Subscribe', 'topicfilter'],
+    receive: ['iot:Receive', 'topic'],
+  }[action];
   const escape = (t: string) => t.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   // the whole ARN against each resource, `*` any characters (the resource type's too: `topic*`)
   const arn = `arn:aws:iot:eu-west-1:123456789012:${kind}/${topic}`;
@@ -147,7 +166,10 @@ describe('given the device policy rendered for a deployment', () => {
   const statements = devicePolicyDocument('arn:aws:iot:eu-west-1:123456789012').Statement as Statement[];
   const thing = 'ven-001';
   const topicsToTry = [
-    ...[...devicePolicy.publish, ...devicePolicy.subscribe].flatMap((p) => [p.replaceAll('{thing}', thing), p.replaceAll('{thing}', 'ven-002')]),
+    ...[...devicePolicy.publish, ...devicePolicy.subscribe].flatMap((p) => [
+      p.replaceAll('{thing}', thing),
+      p.replaceAll('{thing}', 'ven-002'),
+    ]),
     '$aws/things/ven-001/shadow/update/accepted',
     '$aws/things/ven-001/shadow/name/x/update',
     '$aws/things/ven-002/shadow/update/accepted',
@@ -164,11 +186,16 @@ describe('given the device policy rendered for a deployment', () => {
     '$aws/rules/ack/ven/ack/ven-001',
   ];
 
-  it.each(['publish', 'subscribe'] as const)('when a device tries to %s, then IoT allows exactly what the local broker allows (isAllowed)', (action) => {
-    for (const topic of topicsToTry) {
-      expect(allowedByDocument(statements, action, thing, topic), `${action} ${topic}`).toBe(isAllowed(action, thing, topic));
-    }
-  });
+  it.each(['publish', 'subscribe'] as const)(
+    'when a device tries to %s, then IoT allows exactly what the local broker allows (isAllowed)',
+    (action) => {
+      for (const topic of topicsToTry) {
+        expect(allowedByDocument(statements, action, thing, topic), `${action} ${topic}`).toBe(
+          isAllowed(action, thing, topic),
+        );
+      }
+    },
+  );
 
   it('when the broker delivers to a device, then it receives exactly the topics it may subscribe to', () => {
     for (const topic of topicsToTry) {
@@ -177,34 +204,44 @@ describe('given the device policy rendered for a deployment', () => {
   });
 
   const partitions = ['aws', 'aws-cn', 'aws-us-gov'];
-  it.each(partitions)('in every region of partition %s, then the document stays under 1,800 characters (IoT refuses over 2,048)', (partition) => {
-    const regions = RegionInfo.regions.filter((r) => r.partition === partition).map((r) => r.name);
-    expect(regions.length).toBeGreaterThan(1);
-    for (const region of regions) {
-      for (const rule of ['metering', 'metering_vppstaging']) {
-        const chars = policyChars(devicePolicyDocument(`arn:${partition}:iot:${region}:123456789012`, rule));
-        expect(chars, `${region} ${rule}`).toBeLessThanOrEqual(DEVICE_POLICY_MAX_CHARS);
+  it.each(partitions)(
+    'in every region of partition %s, then the document stays under 1,800 characters (IoT refuses over 2,048)',
+    (partition) => {
+      const regions = RegionInfo.regions.filter((r) => r.partition === partition).map((r) => r.name);
+      expect(regions.length).toBeGreaterThan(1);
+      for (const region of regions) {
+        for (const rule of ['metering', 'metering_vppstaging']) {
+          const chars = policyChars(devicePolicyDocument(`arn:${partition}:iot:${region}:123456789012`, rule));
+          expect(chars, `${region} ${rule}`).toBeLessThanOrEqual(DEVICE_POLICY_MAX_CHARS);
+        }
       }
-    }
-    expect(DEVICE_POLICY_MAX_CHARS).toBeLessThanOrEqual(1800);
-  });
+      expect(DEVICE_POLICY_MAX_CHARS).toBeLessThanOrEqual(1800);
+    },
+  );
 
   it('then the synth-time guard measures the longest ARN prefix of each partition', () => {
     for (const partition of partitions) {
-      const longest = Math.max(...RegionInfo.regions.filter((r) => r.partition === partition).map((r) => `arn:${partition}:iot:${r.name}:123456789012`.length));
+      const longest = Math.max(
+        ...RegionInfo.regions
+          .filter((r) => r.partition === partition)
+          .map((r) => `arn:${partition}:iot:${r.name}:123456789012`.length),
+      );
       expect(LONGEST_ARN_PREFIXES.find((p) => p.startsWith(`arn:${partition}:`))!.length).toBe(longest);
     }
   });
 
   it('when the metering rule takes its longest name (128), then the document still stays under the margin', () => {
-    for (const prefix of LONGEST_ARN_PREFIXES) expect(policyChars(devicePolicyDocument(prefix, 'm'.repeat(128)))).toBeLessThanOrEqual(DEVICE_POLICY_MAX_CHARS);
+    for (const prefix of LONGEST_ARN_PREFIXES)
+      expect(policyChars(devicePolicyDocument(prefix, 'm'.repeat(128)))).toBeLessThanOrEqual(DEVICE_POLICY_MAX_CHARS);
   });
 
   it('when a rule name would push the document past the margin, then the synth refuses it', () => {
-    expect(() => new Fleet(new Stack(), 'Fleet', { meteringRuleName: 'm'.repeat(400) })).toThrow(/device policy would take \d+ characters/);
+    expect(() => new Fleet(new Stack(), 'Fleet', { meteringRuleName: 'm'.repeat(400) })).toThrow(
+      /device policy would take \d+ characters/,
+    );
   });
 
-  it('then a device may ask for its own jobs and take their answers, and never another thing\'s', () => {
+  it("then a device may ask for its own jobs and take their answers, and never another thing's", () => {
     expect(isAllowed('publish', thing, topics.jobs(thing, '$next/get'))).toBe(true);
     expect(isAllowed('publish', thing, topics.jobs(thing, 'job-1/update'))).toBe(true);
     expect(isAllowed('subscribe', thing, topics.jobs(thing, 'notify-next'))).toBe(true);

@@ -26,9 +26,13 @@ describe('given the stack with its defaults, when synthesized', () => {
     });
   });
 
-  it('then every Node.js Lambda runs nodejs24.x, ours and CDK\'s own', () => {
-    const runtimes = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).map((f) => f.Properties.Runtime as string);
-    expect(runtimes.filter((r) => r.startsWith('nodejs')).length).toBeGreaterThanOrEqual(handlerFunctions(stack).length);
+  it("then every Node.js Lambda runs nodejs24.x, ours and CDK's own", () => {
+    const runtimes = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).map(
+      (f) => f.Properties.Runtime as string,
+    );
+    expect(runtimes.filter((r) => r.startsWith('nodejs')).length).toBeGreaterThanOrEqual(
+      handlerFunctions(stack).length,
+    );
     for (const runtime of runtimes.filter((r) => r.startsWith('nodejs'))) expect(runtime).toBe('nodejs24.x');
   });
 
@@ -43,15 +47,18 @@ describe('given the stack with its defaults, when synthesized', () => {
     const tables = Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'));
     expect(tables.length).toBeGreaterThan(10);
     for (const table of tables) expect(table.Properties.DeletionProtectionEnabled).toBe(true);
-    for (const table of Object.values(resourcesOf(optedIn, 'AWS::DynamoDB::Table'))) expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+    for (const table of Object.values(resourcesOf(optedIn, 'AWS::DynamoDB::Table')))
+      expect(table.Properties.DeletionProtectionEnabled).toBe(false);
   });
 
   it('then each stream keeps its records 7 days for the redrive path, 24 h with -c streamRetentionHours=24', () => {
-    for (const s of Object.values(resourcesOf(template, 'AWS::Kinesis::Stream'))) expect(s.Properties.RetentionPeriodHours).toBe(168);
-    for (const s of Object.values(resourcesOf(optedIn, 'AWS::Kinesis::Stream'))) expect(s.Properties.RetentionPeriodHours).toBe(24);
+    for (const s of Object.values(resourcesOf(template, 'AWS::Kinesis::Stream')))
+      expect(s.Properties.RetentionPeriodHours).toBe(168);
+    for (const s of Object.values(resourcesOf(optedIn, 'AWS::Kinesis::Stream')))
+      expect(s.Properties.RetentionPeriodHours).toBe(24);
   });
 
-  it('then an alarm watches each stream-fed Lambda\'s iterator age', () => {
+  it("then an alarm watches each stream-fed Lambda's iterator age", () => {
     for (const [, fn] of Object.entries(stack.ingest.functions)) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/Lambda',
@@ -63,15 +70,21 @@ describe('given the stack with its defaults, when synthesized', () => {
     }
   });
 
-  it('then an alarm watches the public live-feed authorizer\'s invocations; reserved concurrency only when asked', () => {
+  it("then an alarm watches the public live-feed authorizer's invocations; reserved concurrency only when asked", () => {
     const authorizer = stack.resolve(stack.liveFeed.handler.function.functionName);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Invocations',
       Dimensions: [{ Name: 'FunctionName', Value: authorizer }],
       Threshold: AUTHORIZER_INVOCATIONS_PER_5_MIN,
     });
-    template.hasResourceProperties('AWS::Lambda::Function', { Role: stack.resolve(stack.liveFeed.handler.role.roleArn), ReservedConcurrentExecutions: Match.absent() });
-    optedIn.hasResourceProperties('AWS::Lambda::Function', { Role: stack.resolve(stack.liveFeed.handler.role.roleArn), ReservedConcurrentExecutions: 5 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(stack.liveFeed.handler.role.roleArn),
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+    optedIn.hasResourceProperties('AWS::Lambda::Function', {
+      Role: stack.resolve(stack.liveFeed.handler.role.roleArn),
+      ReservedConcurrentExecutions: 5,
+    });
     expect(handlerFunctions(stack).length).toBe(11);
   });
 
@@ -79,9 +92,14 @@ describe('given the stack with its defaults, when synthesized', () => {
     const alarms = stack.node.findAll().filter((c): c is Alarm => c instanceof Alarm);
     expect(alarms).toHaveLength(Object.keys(resourcesOf(template, 'AWS::CloudWatch::Alarm')).length);
     const operate = readFileSync(new URL('../../docs/operate.md', import.meta.url), 'utf8');
-    const runbook = operate.slice(operate.indexOf('## Runbook'), operate.indexOf('\n## ', operate.indexOf('## Runbook') + 1));
+    const runbook = operate.slice(
+      operate.indexOf('## Runbook'),
+      operate.indexOf('\n## ', operate.indexOf('## Runbook') + 1),
+    );
     const rows = runbook.split('\n').filter((line) => line.startsWith('| `'));
-    const documented = new Set(rows.flatMap((row) => [...row.split(' | ')[0]!.matchAll(/`([^`]+)`/g)].map((m) => m[1])));
+    const documented = new Set(
+      rows.flatMap((row) => [...row.split(' | ')[0]!.matchAll(/`([^`]+)`/g)].map((m) => m[1])),
+    );
     const missing = alarms.map((a) => a.node.id).filter((id) => !documented.has(id));
     expect(missing).toEqual([]);
     // and each row says what it means and what to do

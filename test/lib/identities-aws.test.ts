@@ -16,7 +16,10 @@ const ARN = (id: string) => `arn:aws:iot:eu-west-1:123456789012:cert/${id}`;
 
 function recordingIot(replies: Record<string, (input: any) => unknown>) {
   const iot = new IoTClient({ region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const send = vi.spyOn(iot, 'send').mockImplementation((async (command: { constructor: { name: string }; input: unknown }) => {
+  const send = vi.spyOn(iot, 'send').mockImplementation((async (command: {
+    constructor: { name: string };
+    input: unknown;
+  }) => {
     const reply = replies[command.constructor.name] ?? (() => ({}));
     return reply(command.input);
   }) as never);
@@ -35,7 +38,8 @@ describe('IotDeviceIdentities.revoke', () => {
   it('revokes, detaches from the policy and the thing every certificate of the thing (all pages), then marks the thing', async () => {
     vi.useFakeTimers({ now: new Date('2026-11-24T20:00:00Z'), toFake: ['Date'] });
     const { iot, requests } = recordingIot({
-      ListThingPrincipalsCommand: (input) => (input.nextToken ? { principals: [ARN('bbb')] } : { principals: [ARN('aaa')], nextToken: 't1' }),
+      ListThingPrincipalsCommand: (input) =>
+        input.nextToken ? { principals: [ARN('bbb')] } : { principals: [ARN('aaa')], nextToken: 't1' },
     });
 
     const result = await new IotDeviceIdentities('Vpp-DevicePolicy', iot).revoke('ven-001');
@@ -50,7 +54,13 @@ describe('IotDeviceIdentities.revoke', () => {
       [UpdateCertificateCommand.name, { certificateId: 'bbb', newStatus: 'REVOKED' }],
       [DetachPolicyCommand.name, { policyName: 'Vpp-DevicePolicy', target: ARN('bbb') }],
       [DetachThingPrincipalCommand.name, { thingName: 'ven-001', principal: ARN('bbb') }],
-      [UpdateThingCommand.name, { thingName: 'ven-001', attributePayload: { attributes: { revoked: '2026-11-24T20:00:00.000Z' }, merge: true } }],
+      [
+        UpdateThingCommand.name,
+        {
+          thingName: 'ven-001',
+          attributePayload: { attributes: { revoked: '2026-11-24T20:00:00.000Z' }, merge: true },
+        },
+      ],
     ]);
     vi.useRealTimers();
   });

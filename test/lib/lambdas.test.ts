@@ -54,7 +54,7 @@ describe('given the stack, when synthesized with bundling (as `cdk synth` does)'
     expect(out.trim().split('\n')).toEqual(handlers.map(() => 'function'));
   });
 
-  it('then each Lambda role is the function\'s own, with no AWS managed policy', () => {
+  it("then each Lambda role is the function's own, with no AWS managed policy", () => {
     for (const [name, fn] of handlers) {
       expect(resourceOf(fn).Properties.Role, name).toEqual(stack.resolve(fn.role.roleArn));
       const role = (template.toJSON().Resources as Record<string, { Properties: object }>)[

@@ -29,7 +29,9 @@ describe('given the stack, when synthesized, then the dashboard live feed', () =
 
   it('lets IoT invoke the Lambda for this authorizer only, from this account', () => {
     const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).filter(
-      (p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify(stack.resolve(stack.liveFeed.handler.function.functionArn)),
+      (p) =>
+        JSON.stringify(p.Properties.FunctionName) ===
+        JSON.stringify(stack.resolve(stack.liveFeed.handler.function.functionArn)),
     );
     expect(permissions.map((p) => p.Properties)).toEqual([
       {
@@ -42,7 +44,7 @@ describe('given the stack, when synthesized, then the dashboard live feed', () =
     ]);
   });
 
-  it('tells the Lambda the user pool, the dashboard client and the account\'s IoT ARN prefix, and gives it 5 s', () => {
+  it("tells the Lambda the user pool, the dashboard client and the account's IoT ARN prefix, and gives it 5 s", () => {
     const fn = resourcesOf(template, 'AWS::Lambda::Function')[
       (stack.resolve(stack.liveFeed.handler.function.functionName) as { Ref: string }).Ref
     ]!;

@@ -12,7 +12,9 @@ describe('given the stack, when synthesized, then observability', () => {
   beforeAll(() => {
     ({ stack, template } = synthVpp({ logLevel: 'debug' }));
     lambdas = [
-      ...Object.entries(stack.ingest.functions).map(([name, f]) => [name, f.function] as [string, { functionName: string }]),
+      ...Object.entries(stack.ingest.functions).map(
+        ([name, f]) => [name, f.function] as [string, { functionName: string }],
+      ),
       ['command-timeouts', stack.ingest.commandTimeouts.function],
       ['rollups', stack.ingest.rollups.function],
       ['api', stack.api.handler.function],
@@ -54,7 +56,10 @@ describe('given the stack, when synthesized, then observability', () => {
   });
 
   it('runs every project Lambda with the Powertools settings, log level from -c logLevel', () => {
-    const resources = template.toJSON().Resources as Record<string, { Properties: { Environment: { Variables: object } } }>;
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Properties: { Environment: { Variables: object } } }
+    >;
     for (const [name, fn] of lambdas) {
       const { Ref } = stack.resolve(fn.functionName) as { Ref: string };
       expect(resources[Ref]!.Properties.Environment.Variables, name).toMatchObject({
@@ -64,7 +69,7 @@ describe('given the stack, when synthesized, then observability', () => {
     }
   });
 
-  it('lets this account\'s CloudWatch alarms publish to the alarm topic (its topic policy replaces the default)', () => {
+  it("lets this account's CloudWatch alarms publish to the alarm topic (its topic policy replaces the default)", () => {
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -75,7 +80,22 @@ describe('given the stack, when synthesized, then observability', () => {
             Resource: stack.resolve(stack.observability.alarmTopic.topicArn),
             Condition: {
               StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-              ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+              ArnLike: {
+                'aws:SourceArn': {
+                  'Fn::Join': [
+                    '',
+                    [
+                      'arn:',
+                      { Ref: 'AWS::Partition' },
+                      ':cloudwatch:',
+                      { Ref: 'AWS::Region' },
+                      ':',
+                      { Ref: 'AWS::AccountId' },
+                      ':alarm:*',
+                    ],
+                  ],
+                },
+              },
             },
           }),
         ]),
@@ -93,13 +113,17 @@ describe('given the stack, when synthesized, then observability', () => {
     });
   });
 
-  it('graphs command → ACK latency per command op, p50 and p99, in the stack\'s business namespace, on the operations dashboard', () => {
+  it("graphs command → ACK latency per command op, p50 and p99, in the stack's business namespace, on the operations dashboard", () => {
     const dashboard = stack.operations.dashboard.node.defaultChild as unknown as { dashboardBody: unknown };
     const [, parts] = (stack.resolve(dashboard.dashboardBody) as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-    const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'REF')).join('')) as { widgets: { properties: { title?: string; metrics?: { expression: string }[][] } }[] };
+    const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'REF')).join('')) as {
+      widgets: { properties: { title?: string; metrics?: { expression: string }[][] } }[];
+    };
     const widget = body.widgets.find((w) => w.properties.title?.startsWith('Command → ACK latency'));
     expect(widget?.properties.metrics?.map(([m]) => m!.expression)).toEqual(
-      ['p50', 'p99'].map((stat) => `SEARCH('{VPP/${stack.stackName},op,service} MetricName="CommandAckLatency"', '${stat}', 300)`),
+      ['p50', 'p99'].map(
+        (stat) => `SEARCH('{VPP/${stack.stackName},op,service} MetricName="CommandAckLatency"', '${stat}', 300)`,
+      ),
     );
   });
 });

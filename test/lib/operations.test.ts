@@ -12,7 +12,9 @@ describe('given the stack, when synthesized, then operations', () => {
   let alarmTopic: unknown;
   const accountOnly = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } };
   const roleTrust = (roleArn: unknown) => {
-    const { 'Fn::GetAtt': [id] } = roleArn as { 'Fn::GetAtt': [string] };
+    const {
+      'Fn::GetAtt': [id],
+    } = roleArn as { 'Fn::GetAtt': [string] };
     return (template.toJSON().Resources[id!].Properties.AssumeRolePolicyDocument.Statement as unknown[])[0];
   };
 
@@ -25,18 +27,27 @@ describe('given the stack, when synthesized, then operations', () => {
     const [logging, ...others] = Object.values(resourcesOf(template, 'AWS::IoT::Logging'));
     expect(others).toEqual([]);
     expect(logging!.Properties).toMatchObject({ AccountId: { Ref: 'AWS::AccountId' }, DefaultLogLevel: 'WARN' });
-    expect(roleTrust(logging!.Properties.RoleArn)).toMatchObject({ Principal: { Service: 'iot.amazonaws.com' }, Condition: accountOnly });
+    expect(roleTrust(logging!.Properties.RoleArn)).toMatchObject({
+      Principal: { Service: 'iot.amazonaws.com' },
+      Condition: accountOnly,
+    });
   });
 
   it('takes the IoT log level from -c iotLogLevel, and refuses one IoT does not know', () => {
-    synthVpp({ iotLogLevel: 'error' }).template.hasResourceProperties('AWS::IoT::Logging', { DefaultLogLevel: 'ERROR' });
-    expect(() => synthVpp({ iotLogLevel: 'verbose' })).toThrow(/iotLogLevel=verbose is invalid: expected DEBUG, INFO, WARN, ERROR, DISABLED/);
+    synthVpp({ iotLogLevel: 'error' }).template.hasResourceProperties('AWS::IoT::Logging', {
+      DefaultLogLevel: 'ERROR',
+    });
+    expect(() => synthVpp({ iotLogLevel: 'verbose' })).toThrow(
+      /iotLogLevel=verbose is invalid: expected DEBUG, INFO, WARN, ERROR, DISABLED/,
+    );
   });
 
   it('enables the Device Defender audit checks for the account and runs them daily, findings to the alarm topic', () => {
     template.hasResourceProperties('AWS::IoT::AccountAuditConfiguration', {
       AccountId: { Ref: 'AWS::AccountId' },
-      AuditCheckConfigurations: Object.fromEntries(Object.values(AUDIT_CHECKS).map((c) => [c[0]!.toUpperCase() + c.slice(1), { Enabled: true }])),
+      AuditCheckConfigurations: Object.fromEntries(
+        Object.values(AUDIT_CHECKS).map((c) => [c[0]!.toUpperCase() + c.slice(1), { Enabled: true }]),
+      ),
       AuditNotificationTargetConfigurations: { Sns: Match.objectLike({ TargetArn: alarmTopic, Enabled: true }) },
     });
     expect(Object.keys(AUDIT_CHECKS).sort()).toEqual([
@@ -45,7 +56,10 @@ describe('given the stack, when synthesized, then operations', () => {
       'IOT_POLICY_OVERLY_PERMISSIVE_CHECK',
       'REVOKED_DEVICE_CERTIFICATE_STILL_ACTIVE_CHECK',
     ]);
-    const [audit] = Object.values(template.findResources('AWS::IoT::ScheduledAudit')) as { Properties: any; DependsOn: string[] }[];
+    const [audit] = Object.values(template.findResources('AWS::IoT::ScheduledAudit')) as {
+      Properties: any;
+      DependsOn: string[];
+    }[];
     expect(audit!.Properties).toMatchObject({ Frequency: 'DAILY', TargetCheckNames: Object.keys(AUDIT_CHECKS) });
     expect(audit!.DependsOn).toContain(stack.getLogicalId(stack.operations.auditConfiguration!));
   });
@@ -54,8 +68,22 @@ describe('given the stack, when synthesized, then operations', () => {
     template.hasResourceProperties('AWS::IoT::SecurityProfile', {
       TargetArns: [stack.resolve(stack.fleet.thingGroup.attrArn)],
       Behaviors: [
-        Match.objectLike({ Metric: 'aws:num-messages-sent', Criteria: Match.objectLike({ ComparisonOperator: 'greater-than', Value: { Count: String(MESSAGES_PER_5_MIN) }, DurationSeconds: 300 }) }),
-        Match.objectLike({ Metric: 'aws:num-authorization-failures', Criteria: Match.objectLike({ ComparisonOperator: 'greater-than', Value: { Count: String(AUTH_FAILURES_PER_5_MIN) }, DurationSeconds: 300 }) }),
+        Match.objectLike({
+          Metric: 'aws:num-messages-sent',
+          Criteria: Match.objectLike({
+            ComparisonOperator: 'greater-than',
+            Value: { Count: String(MESSAGES_PER_5_MIN) },
+            DurationSeconds: 300,
+          }),
+        }),
+        Match.objectLike({
+          Metric: 'aws:num-authorization-failures',
+          Criteria: Match.objectLike({
+            ComparisonOperator: 'greater-than',
+            Value: { Count: String(AUTH_FAILURES_PER_5_MIN) },
+            DurationSeconds: 300,
+          }),
+        }),
       ],
       AlertTargets: { SNS: { AlertTargetArn: alarmTopic, RoleArn: stack.resolve(stack.operations.alertRole.roleArn) } },
     });
@@ -91,7 +119,8 @@ describe('given the stack, when synthesized, then operations', () => {
     const query = rendered(alarm!.Properties.Metrics[0].Expression);
     expect(query).toMatch(new RegExp(`^SELECT SUM\\("${metric.replace('.', '\\.')}"\\) FROM SCHEMA\\("AWS/IoT"`));
     // the metering rule by its fixed name, the others by the names CloudFormation gives them
-    const ruleName = (name: string) => (name === 'metering' ? name : `{${stack.getLogicalId(stack.ingest.topicRules[name]!)}}`);
+    const ruleName = (name: string) =>
+      name === 'metering' ? name : `{${stack.getLogicalId(stack.ingest.topicRules[name]!)}}`;
     const ours = ` WHERE ${rules.map((r) => `RuleName = '${ruleName(r.name)}'`).join(' OR ')}`;
     expect(query.endsWith(ours), query).toBe(ourRules);
     if (!ourRules) expect(query).not.toContain('WHERE');
@@ -100,21 +129,38 @@ describe('given the stack, when synthesized, then operations', () => {
   it('draws the ingest path on a dashboard: IoT in, rule failures, each ingest Lambda and stream, the dead letters', () => {
     const [dashboard] = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(stack.resolve(dashboard!.Properties.DashboardBody));
-    for (const metric of ['PublishIn.Success', 'TopicMatch', 'ErrorActionFailure', 'IteratorAge', 'Duration', 'Errors', 'IncomingRecords', 'ApproximateNumberOfMessagesVisible']) {
+    for (const metric of [
+      'PublishIn.Success',
+      'TopicMatch',
+      'ErrorActionFailure',
+      'IteratorAge',
+      'Duration',
+      'Errors',
+      'IncomingRecords',
+      'ApproximateNumberOfMessagesVisible',
+    ]) {
       expect(body, metric).toContain(metric);
     }
-    for (const fn of Object.values(stack.ingest.functions)) expect(body).toContain(JSON.stringify(stack.resolve(fn.function.functionName)).slice(1, -1));
-    for (const stream of Object.values(stack.ingest.streams)) expect(body).toContain(JSON.stringify(stack.resolve(stream.streamName)).slice(1, -1));
-    expect(template.toJSON().Outputs.OperationsDashboardName.Value).toEqual(stack.resolve(stack.operations.dashboard.dashboardName));
+    for (const fn of Object.values(stack.ingest.functions))
+      expect(body).toContain(JSON.stringify(stack.resolve(fn.function.functionName)).slice(1, -1));
+    for (const stream of Object.values(stack.ingest.streams))
+      expect(body).toContain(JSON.stringify(stack.resolve(stream.streamName)).slice(1, -1));
+    expect(template.toJSON().Outputs.OperationsDashboardName.Value).toEqual(
+      stack.resolve(stack.operations.dashboard.dashboardName),
+    );
   });
 
   it('tags every taggable resource with the cost allocation tags project and stack', () => {
-    const taggable = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c));
+    const taggable = stack.node
+      .findAll()
+      .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && TagManager.isTaggable(c));
     expect(taggable.length).toBeGreaterThan(40);
     for (const resource of taggable) {
       expect(TagManager.of(resource)!.tagValues(), resource.node.path).toMatchObject({ project: 'vpp', stack: 'Vpp' });
     }
     const other = synthVpp({ stackName: 'VppStaging', sharedAccount: 'true' }).stack;
-    expect(other.storage.tables.devices.node.defaultChild).toSatisfy((t: CfnResource) => TagManager.of(t)!.tagValues().stack === 'VppStaging');
+    expect(other.storage.tables.devices.node.defaultChild).toSatisfy(
+      (t: CfnResource) => TagManager.of(t)!.tagValues().stack === 'VppStaging',
+    );
   });
 });

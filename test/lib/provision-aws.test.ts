@@ -39,10 +39,17 @@ function fakeIot(overrides: Record<string, Reply> = {}) {
     AttachPolicyCommand: () => ({}),
     AttachThingPrincipalCommand: () => ({}),
     DescribeEndpointCommand: () => ({ endpointAddress: ENDPOINT }),
-    CreateCertificateFromCsrCommand: () => ({ certificateArn: CERT_ARN, certificateId: 'abc123', certificatePem: CERT_PEM }),
+    CreateCertificateFromCsrCommand: () => ({
+      certificateArn: CERT_ARN,
+      certificateId: 'abc123',
+      certificatePem: CERT_PEM,
+    }),
     ...overrides,
   };
-  const send = vi.spyOn(iot, 'send').mockImplementation((async (command: { constructor: { name: string }; input: unknown }) => {
+  const send = vi.spyOn(iot, 'send').mockImplementation((async (command: {
+    constructor: { name: string };
+    input: unknown;
+  }) => {
     const reply = replies[command.constructor.name];
     if (!reply) throw new Error(`unexpected ${command.constructor.name}`);
     return reply(command.input);
@@ -137,11 +144,18 @@ describe('provisionAws', () => {
     ]);
   });
 
-  it('given the device\'s CSR, has AWS sign it and writes no private key: the key never leaves the device', async () => {
+  it("given the device's CSR, has AWS sign it and writes no private key: the key never leaves the device", async () => {
     const { iot, requests } = fakeIot();
     const csr = '-----BEGIN CERTIFICATE REQUEST-----\nCSR\n-----END CERTIFICATE REQUEST-----\n';
 
-    const result = await provisionAws('ven-001', { iot, policyName: 'p', outDir, csr, thingTypeName: 'T', thingGroupName: 'G' });
+    const result = await provisionAws('ven-001', {
+      iot,
+      policyName: 'p',
+      outDir,
+      csr,
+      thingTypeName: 'T',
+      thingGroupName: 'G',
+    });
 
     expect(requests()).toEqual([
       [CreateThingCommand.name, { thingName: 'ven-001', thingTypeName: 'T' }],
@@ -158,9 +172,18 @@ describe('provisionAws', () => {
 
   it('reads the policy, thing type and thing group from the file cdk deploy --outputs-file writes', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'outputs-')), 'cdk-outputs.json');
-    const vpp = { DevicePolicyName: 'Vpp-DevicePolicy', ThingTypeName: 'Vpp-Type', ThingGroupName: 'Vpp-Group', ApiUrl: 'x' };
+    const vpp = {
+      DevicePolicyName: 'Vpp-DevicePolicy',
+      ThingTypeName: 'Vpp-Type',
+      ThingGroupName: 'Vpp-Group',
+      ApiUrl: 'x',
+    };
     writeFileSync(file, JSON.stringify({ Vpp: vpp }));
-    expect(await stackTargets(file)).toEqual({ policyName: 'Vpp-DevicePolicy', thingTypeName: 'Vpp-Type', thingGroupName: 'Vpp-Group' });
+    expect(await stackTargets(file)).toEqual({
+      policyName: 'Vpp-DevicePolicy',
+      thingTypeName: 'Vpp-Type',
+      thingGroupName: 'Vpp-Group',
+    });
     writeFileSync(file, JSON.stringify({ Vpp: vpp, VppStaging: {} }));
     await expect(stackTargets(file)).rejects.toThrow(/outputs of 2 stacks \(Vpp, VppStaging\): name one with --stack/);
     expect((await stackTargets(file, 'Vpp')).thingGroupName).toBe('Vpp-Group');
@@ -170,7 +193,9 @@ describe('provisionAws', () => {
   it('given an invalid thing name, refuses before calling AWS', async () => {
     const { iot, requests } = fakeIot();
 
-    await expect(provisionAws('ven/001', { iot, policyName: 'p', outDir })).rejects.toThrow(/thingName "ven\/001" is invalid/);
+    await expect(provisionAws('ven/001', { iot, policyName: 'p', outDir })).rejects.toThrow(
+      /thingName "ven\/001" is invalid/,
+    );
     await expect(provisionAws('x'.repeat(129), { iot, policyName: 'p', outDir })).rejects.toThrow(/is invalid/);
     expect(requests()).toEqual([]);
   });

@@ -11,10 +11,18 @@ import { resourcesOf, synthVpp } from './synth.js';
 
 describe('given a target region, when synthesized', () => {
   it.each([
-    ['ap-southeast-1', 'timestream', /Vpp cannot deploy to ap-southeast-1: CloudFormation has no AWS::Timestream::Database, AWS::Timestream::Table there; deploy with -c timeseries=dynamodb/],
+    [
+      'ap-southeast-1',
+      'timestream',
+      /Vpp cannot deploy to ap-southeast-1: CloudFormation has no AWS::Timestream::Database, AWS::Timestream::Table there; deploy with -c timeseries=dynamodb/,
+    ],
     ['sa-east-1', 'timestream', /cannot deploy to sa-east-1: .*AWS::Timestream::Database/],
     ['eu-north-1', 'timestream', /cannot deploy to eu-north-1: .*AWS::Timestream::Database/],
-    ['af-south-1', 'dynamodb', /cannot deploy to af-south-1: CloudFormation has no .*AWS::IoT::ThingGroup, AWS::IoT::ThingType/],
+    [
+      'af-south-1',
+      'dynamodb',
+      /cannot deploy to af-south-1: CloudFormation has no .*AWS::IoT::ThingGroup, AWS::IoT::ThingType/,
+    ],
     ['ca-west-1', 'dynamodb', /cannot deploy to ca-west-1: .*AWS::IoT::ThingType/],
   ])('then in %s with -c timeseries=%s the synth fails and names what is missing', (region, timeseries, message) => {
     expect(() => synthVpp({ region, timeseries })).toThrow(message);
@@ -39,14 +47,21 @@ describe('given a target region, when synthesized', () => {
   });
 
   it('then the check sees the types CloudFormation lacks in a region, and none where all exist', () => {
-    expect(unavailableResourceTypes(['AWS::Timestream::Database', 'AWS::DynamoDB::Table'], 'ap-southeast-1')).toEqual(['AWS::Timestream::Database']);
-    expect(unavailableResourceTypes(['AWS::IoT::ThingType', 'AWS::IoT::Policy'], 'mx-central-1')).toEqual(['AWS::IoT::ThingType']);
+    expect(unavailableResourceTypes(['AWS::Timestream::Database', 'AWS::DynamoDB::Table'], 'ap-southeast-1')).toEqual([
+      'AWS::Timestream::Database',
+    ]);
+    expect(unavailableResourceTypes(['AWS::IoT::ThingType', 'AWS::IoT::Policy'], 'mx-central-1')).toEqual([
+      'AWS::IoT::ThingType',
+    ]);
     expect(unavailableResourceTypes(['AWS::Timestream::Database', 'AWS::IoT::ThingType'], 'us-east-1')).toEqual([]);
   });
 
   it('given no region (environment-agnostic), then it passes and says it could not check', () => {
     const { stack } = synthVpp({ timeseries: 'timestream' });
-    Annotations.fromStack(stack).hasWarning('/Vpp', Match.stringLikeRegexp('region is not known at synth.*not checked'));
+    Annotations.fromStack(stack).hasWarning(
+      '/Vpp',
+      Match.stringLikeRegexp('region is not known at synth.*not checked'),
+    );
   });
 
   it('given a malformed region, then the synth refuses it', () => {
@@ -56,7 +71,9 @@ describe('given a target region, when synthesized', () => {
 
 describe('given a second stack name, when synthesized', () => {
   it('then without -c sharedAccount=true the synth refuses it: one environment is one account', () => {
-    expect(() => synthVpp({ stackName: 'VppStaging' })).toThrow(/stackName=VppStaging is refused: one environment is one AWS account.*-c sharedAccount=true/);
+    expect(() => synthVpp({ stackName: 'VppStaging' })).toThrow(
+      /stackName=VppStaging is refused: one environment is one AWS account.*-c sharedAccount=true/,
+    );
   });
 
   it('then with -c sharedAccount=true it deploys, and leaves the account-wide IoT settings to the stack Vpp', () => {
@@ -75,29 +92,45 @@ describe('given a second stack name, when synthesized', () => {
 
 describe('given teardown, when synthesized', () => {
   const dataStores = (template: Template) => {
-    const resources = template.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string; Properties: any }>;
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Type: string; DeletionPolicy?: string; UpdateReplacePolicy?: string; Properties: any }
+    >;
     return Object.entries(resources).filter(
       ([, r]) =>
-        ['AWS::DynamoDB::Table', 'AWS::Timestream::Database', 'AWS::Timestream::Table', 'AWS::Cognito::UserPool'].includes(r.Type) ||
+        [
+          'AWS::DynamoDB::Table',
+          'AWS::Timestream::Database',
+          'AWS::Timestream::Table',
+          'AWS::Cognito::UserPool',
+        ].includes(r.Type) ||
         // the bucket with data: the access logs (the site bucket holds only build output)
         (r.Type === 'AWS::S3::Bucket' && !r.Properties?.LoggingConfiguration),
     );
   };
 
-  it.each(['dynamodb', 'timestream'])('then by default every data store outlives the stack (timeseries=%s)', (timeseries) => {
-    const stores = dataStores(synthVpp({ timeseries }).template);
-    expect(stores.length).toBeGreaterThanOrEqual(timeseries === 'dynamodb' ? 10 : 13);
-    for (const [id, store] of stores) {
-      expect([store.DeletionPolicy, store.UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
-    }
-  });
+  it.each(['dynamodb', 'timestream'])(
+    'then by default every data store outlives the stack (timeseries=%s)',
+    (timeseries) => {
+      const stores = dataStores(synthVpp({ timeseries }).template);
+      expect(stores.length).toBeGreaterThanOrEqual(timeseries === 'dynamodb' ? 10 : 13);
+      for (const [id, store] of stores) {
+        expect([store.DeletionPolicy, store.UpdateReplacePolicy], id).toEqual(['Retain', 'Retain']);
+      }
+    },
+  );
 
-  it.each(['dynamodb', 'timestream'])('then with -c destroyData=true every data store is deleted with it, the log bucket emptied first (timeseries=%s)', (timeseries) => {
-    const { stack, template } = synthVpp({ timeseries, destroyData: 'true' });
-    for (const [id, store] of dataStores(template)) expect(store.DeletionPolicy, id).toBe('Delete');
-    const logBucket = stack.resolve(stack.dashboard.logBucket.bucketName);
-    expect(Object.values(resourcesOf(template, 'Custom::S3AutoDeleteObjects')).map((r) => r.Properties.BucketName)).toContainEqual(logBucket);
-  });
+  it.each(['dynamodb', 'timestream'])(
+    'then with -c destroyData=true every data store is deleted with it, the log bucket emptied first (timeseries=%s)',
+    (timeseries) => {
+      const { stack, template } = synthVpp({ timeseries, destroyData: 'true' });
+      for (const [id, store] of dataStores(template)) expect(store.DeletionPolicy, id).toBe('Delete');
+      const logBucket = stack.resolve(stack.dashboard.logBucket.bucketName);
+      expect(
+        Object.values(resourcesOf(template, 'Custom::S3AutoDeleteObjects')).map((r) => r.Properties.BucketName),
+      ).toContainEqual(logBucket);
+    },
+  );
 });
 
 describe('given the HTTP API, when synthesized, then its access log', () => {
@@ -117,14 +150,22 @@ describe('given the HTTP API, when synthesized, then its access log', () => {
       userAgent: '$context.identity.userAgent',
     });
     // REST API variables an HTTP API logs empty (what jsonWithStandardFields() wrote)
-    for (const rest of ['$context.identity.caller', '$context.identity.user', '$context.resourcePath', '$context.httpMethod']) {
+    for (const rest of [
+      '$context.identity.caller',
+      '$context.identity.user',
+      '$context.resourcePath',
+      '$context.httpMethod',
+    ]) {
       expect(Object.values(format), rest).not.toContain(rest);
     }
   });
 });
 
 describe('given a role for IoT topic rules', () => {
-  const trustOf = (template: Template) => Object.values(resourcesOf(template, 'AWS::IAM::Role')).map((r) => r.Properties.AssumeRolePolicyDocument.Statement[0]);
+  const trustOf = (template: Template) =>
+    Object.values(resourcesOf(template, 'AWS::IAM::Role')).map(
+      (r) => r.Properties.AssumeRolePolicyDocument.Statement[0],
+    );
 
   it('when built with iotRulesPrincipal(), then IoT may assume it only for this account and its topic rules', () => {
     const stack = new Stack(new App(), 'Trust');
@@ -137,7 +178,20 @@ describe('given a role for IoT topic rules', () => {
         Condition: {
           StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
           ArnLike: {
-            'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':rule/*']] },
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':iot:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':rule/*',
+                ],
+              ],
+            },
           },
         },
       },

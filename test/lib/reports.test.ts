@@ -22,15 +22,36 @@ describe('given the stack, when synthesized, then the event reports', () => {
   it('are kept in a private, encrypted, TLS-only, logged bucket whose objects expire with their events', () => {
     const resource = template.toJSON().Resources[bucketRef.Ref];
     const bucket = resource.Properties;
-    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
-    expect(bucket.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(
+      bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
+    ).toBe('AES256');
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     expect(bucket.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
-    expect(bucket.LoggingConfiguration.DestinationBucketName).toEqual(stack.resolve(stack.dashboard.logBucket.bucketName));
-    expect(bucket.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 730, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } })]);
+    expect(bucket.LoggingConfiguration.DestinationBucketName).toEqual(
+      stack.resolve(stack.dashboard.logBucket.bucketName),
+    );
+    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({
+        Status: 'Enabled',
+        ExpirationInDays: 730,
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      }),
+    ]);
     expect(resource.DeletionPolicy).toBe('Retain');
-    const policies = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).filter((p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(bucketRef));
+    const policies = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).filter(
+      (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify(bucketRef),
+    );
     expect(policies[0]!.Properties.PolicyDocument.Statement).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
     );
   });
 
@@ -40,14 +61,20 @@ describe('given the stack, when synthesized, then the event reports', () => {
       [stack.ingest.commandTimeouts, 's3:PutObject'],
       [stack.api.handler, 's3:GetObject'],
     ] as const) {
-      const s3 = statementsOf(template, stack.resolve(fn.role.roleName)).filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+      const s3 = statementsOf(template, stack.resolve(fn.role.roleName)).filter((s) =>
+        [s.Action].flat().some((a) => a.startsWith('s3:')),
+      );
       expect(s3.map((s) => s.Action)).toEqual([action]);
       expect(JSON.stringify(s3[0]!.Resource)).toBe(objects);
-      const env = functionResource(synth, fn).Properties as unknown as { Environment: { Variables: Record<string, unknown> } };
+      const env = functionResource(synth, fn).Properties as unknown as {
+        Environment: { Variables: Record<string, unknown> };
+      };
       expect(env.Environment.Variables.REPORTS_BUCKET).toEqual(bucketRef);
     }
     // nobody else touches the bucket
-    const others = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties).includes(bucketRef.Ref));
+    const others = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties).includes(bucketRef.Ref),
+    );
     expect(others).toHaveLength(2);
   });
 });

@@ -36,7 +36,10 @@ describe('given -c timeseries=timestream, when synthesized', () => {
   it('then there is no DynamoDB time-series table and the Lambdas are told to use Timestream', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', REGISTRY_TABLES.length);
     for (const env of lambdaEnvironments(template)) {
-      expect(env).toMatchObject({ TIMESERIES_BACKEND: 'timestream', TIMESTREAM_DATABASE: stack.resolve(stack.storage.timestreamDatabase!.ref) });
+      expect(env).toMatchObject({
+        TIMESERIES_BACKEND: 'timestream',
+        TIMESTREAM_DATABASE: stack.resolve(stack.storage.timestreamDatabase!.ref),
+      });
       expect(env).not.toHaveProperty('TIMESERIES_TABLE');
     }
   });
@@ -45,9 +48,14 @@ describe('given -c timeseries=timestream, when synthesized', () => {
     const arns = SERIES.map((s) => JSON.stringify(stack.resolve(stack.storage.timestreamTables[s]!.attrArn)));
     const writer = stack.ingest.functions.metering.role;
     const grants = statementsOf(template, stack.resolve(writer.roleName)).flatMap((st) =>
-      [st.Action].flat().filter((a) => a.startsWith('timestream:')).map((action) => [action, JSON.stringify(st.Resource)]),
+      [st.Action]
+        .flat()
+        .filter((a) => a.startsWith('timestream:'))
+        .map((action) => [action, JSON.stringify(st.Resource)]),
     );
-    expect(grants.sort()).toEqual([...arns.map((arn) => ['timestream:WriteRecords', arn]), ['timestream:DescribeEndpoints', '"*"']].sort());
+    expect(grants.sort()).toEqual(
+      [...arns.map((arn) => ['timestream:WriteRecords', arn]), ['timestream:DescribeEndpoints', '"*"']].sort(),
+    );
   });
 
   it('then -c retentionDays sets the magnetic store retention', () => {
@@ -64,15 +72,28 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
   beforeAll(() => ({ stack, template } = synthVpp()));
 
   it('then every function gets only the DynamoDB item actions the handlers call, and writes never name an index', () => {
-    const used = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    const used = [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ];
     for (const [name, fn] of handlerFunctions(stack)) {
       for (const st of statementsOf(template, stack.resolve(fn.role.roleName))) {
         const dynamo = [st.Action].flat().filter((a) => a.startsWith('dynamodb:'));
         // one Scan: the API lists the few DR programs whole
-        const scansPrograms = name === 'api' && JSON.stringify(st.Resource).includes('Programs') && dynamo.join() === 'dynamodb:Scan';
+        const scansPrograms =
+          name === 'api' && JSON.stringify(st.Resource).includes('Programs') && dynamo.join() === 'dynamodb:Scan';
         if (scansPrograms) continue;
-        expect(dynamo.filter((a) => !used.includes(a)), `${name}: ${JSON.stringify(st.Resource)}`).toEqual([]);
-        if (JSON.stringify(st.Resource).includes('/index/')) expect(dynamo, `${name}: ${JSON.stringify(st.Resource)}`).toEqual(['dynamodb:Query']);
+        expect(
+          dynamo.filter((a) => !used.includes(a)),
+          `${name}: ${JSON.stringify(st.Resource)}`,
+        ).toEqual([]);
+        if (JSON.stringify(st.Resource).includes('/index/'))
+          expect(dynamo, `${name}: ${JSON.stringify(st.Resource)}`).toEqual(['dynamodb:Query']);
       }
     }
   });
@@ -92,16 +113,30 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     const timeseriesTable = stack.resolve(stack.storage.timeseriesTable!.tableName);
     const envs = lambdaEnvironments(template);
     expect(envs).toHaveLength(9); // the rules' six, the API, the housekeeping sweep (it reads metering to settle events), the rollup pass
-    for (const env of envs) expect(env).toMatchObject({ TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: timeseriesTable });
+    for (const env of envs)
+      expect(env).toMatchObject({ TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: timeseriesTable });
   });
 
   it('then telemetry is kept 30 days and the ACK history, ledger and rollups 2 years, each changed by its own flag', () => {
-    for (const env of lambdaEnvironments(template)) expect(env).toMatchObject({ RETENTION_DAYS: '30', ARCHIVE_RETENTION_DAYS: '730', PORTFOLIO_TIME_ZONE: 'UTC' });
-    const { template: other } = synthVpp({ retentionDays: '7', archiveRetentionDays: '3650', portfolioTimeZone: 'America/Los_Angeles' });
-    for (const env of lambdaEnvironments(other)) expect(env).toMatchObject({ RETENTION_DAYS: '7', ARCHIVE_RETENTION_DAYS: '3650', PORTFOLIO_TIME_ZONE: 'America/Los_Angeles' });
+    for (const env of lambdaEnvironments(template))
+      expect(env).toMatchObject({ RETENTION_DAYS: '30', ARCHIVE_RETENTION_DAYS: '730', PORTFOLIO_TIME_ZONE: 'UTC' });
+    const { template: other } = synthVpp({
+      retentionDays: '7',
+      archiveRetentionDays: '3650',
+      portfolioTimeZone: 'America/Los_Angeles',
+    });
+    for (const env of lambdaEnvironments(other))
+      expect(env).toMatchObject({
+        RETENTION_DAYS: '7',
+        ARCHIVE_RETENTION_DAYS: '3650',
+        PORTFOLIO_TIME_ZONE: 'America/Los_Angeles',
+      });
     for (const name of ['events', 'fleetEvents', 'ledger', 'rollups'] as const) {
       const { Ref } = stack.resolve(stack.storage.tables[name].tableName) as { Ref: string };
-      expect(resourcesOf(template, 'AWS::DynamoDB::Table')[Ref]!.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+      expect(resourcesOf(template, 'AWS::DynamoDB::Table')[Ref]!.Properties.TimeToLiveSpecification).toEqual({
+        AttributeName: 'expiresAt',
+        Enabled: true,
+      });
     }
   });
 
@@ -117,43 +152,74 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
     }
   });
 
-  it.each(Object.entries(tables))('then table %s has the shared keys, indexes and TTL', (name, def: TableDefinition) => {
-    const table = name === 'timeseries' ? stack.storage.timeseriesTable! : stack.storage.tables[name as RegistryTable];
-    const { Ref } = stack.resolve(table.tableName) as { Ref: string };
-    const keys = (pk: string, sk?: string) => [
-      { AttributeName: pk, KeyType: 'HASH' },
-      ...(sk ? [{ AttributeName: sk, KeyType: 'RANGE' }] : []),
-    ];
-    const properties = (template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>)[Ref]!.Properties;
-    expect(properties.KeySchema).toEqual(keys(def.partitionKey, def.sortKey));
-    const keyNames = [def.partitionKey, def.sortKey, ...(def.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
-    expect(properties.AttributeDefinitions).toEqual(
-      expect.arrayContaining(
-        [...new Set(keyNames.filter((k) => k !== undefined))].map((k) => ({ AttributeName: k, AttributeType: def.numberKeys?.includes(k) ? 'N' : 'S' })),
-      ),
-    );
-    expect(properties.TimeToLiveSpecification).toEqual(
-      def.timeToLive ? { AttributeName: def.timeToLive, Enabled: true } : undefined,
-    );
-    expect(properties.GlobalSecondaryIndexes).toEqual(
-      def.indexes?.map((i) => ({ IndexName: i.name, KeySchema: keys(i.partitionKey, i.sortKey), Projection: { ProjectionType: 'ALL' } })),
-    );
-  });
+  it.each(Object.entries(tables))(
+    'then table %s has the shared keys, indexes and TTL',
+    (name, def: TableDefinition) => {
+      const table =
+        name === 'timeseries' ? stack.storage.timeseriesTable! : stack.storage.tables[name as RegistryTable];
+      const { Ref } = stack.resolve(table.tableName) as { Ref: string };
+      const keys = (pk: string, sk?: string) => [
+        { AttributeName: pk, KeyType: 'HASH' },
+        ...(sk ? [{ AttributeName: sk, KeyType: 'RANGE' }] : []),
+      ];
+      const properties = (template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>)[Ref]!
+        .Properties;
+      expect(properties.KeySchema).toEqual(keys(def.partitionKey, def.sortKey));
+      const keyNames = [
+        def.partitionKey,
+        def.sortKey,
+        ...(def.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey]),
+      ];
+      expect(properties.AttributeDefinitions).toEqual(
+        expect.arrayContaining(
+          [...new Set(keyNames.filter((k) => k !== undefined))].map((k) => ({
+            AttributeName: k,
+            AttributeType: def.numberKeys?.includes(k) ? 'N' : 'S',
+          })),
+        ),
+      );
+      expect(properties.TimeToLiveSpecification).toEqual(
+        def.timeToLive ? { AttributeName: def.timeToLive, Enabled: true } : undefined,
+      );
+      expect(properties.GlobalSecondaryIndexes).toEqual(
+        def.indexes?.map((i) => ({
+          IndexName: i.name,
+          KeySchema: keys(i.partitionKey, i.sortKey),
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      );
+    },
+  );
 
   it('then the time series is keyed by series, device and day, and by bucket; the registry by device and part', () => {
     const keysOf = (table: { tableName: string }) => {
       const { Ref } = stack.resolve(table.tableName) as { Ref: string };
-      const { KeySchema, GlobalSecondaryIndexes } = (template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>)[Ref]!.Properties;
+      const { KeySchema, GlobalSecondaryIndexes } = (
+        template.toJSON().Resources as Record<string, { Properties: Record<string, unknown> }>
+      )[Ref]!.Properties;
       return { KeySchema, GlobalSecondaryIndexes };
     };
     expect(keysOf(stack.storage.timeseriesTable!)).toEqual({
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'bucket', KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'bucket', KeyType: 'RANGE' },
+      ],
       GlobalSecondaryIndexes: undefined,
     });
     expect(keysOf(stack.storage.tables.devices)).toEqual({
-      KeySchema: [{ AttributeName: 'deviceId', KeyType: 'HASH' }, { AttributeName: 'part', KeyType: 'RANGE' }],
+      KeySchema: [
+        { AttributeName: 'deviceId', KeyType: 'HASH' },
+        { AttributeName: 'part', KeyType: 'RANGE' },
+      ],
       GlobalSecondaryIndexes: [
-        { IndexName: 'byKind', KeySchema: [{ AttributeName: 'kindShard', KeyType: 'HASH' }, { AttributeName: 'deviceId', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+        {
+          IndexName: 'byKind',
+          KeySchema: [
+            { AttributeName: 'kindShard', KeyType: 'HASH' },
+            { AttributeName: 'deviceId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
       ],
     });
   });

@@ -32,7 +32,12 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
 
 /** What `cdk synth` gives the app (cdk.json's flags, `-c` on top), without bundling: for tests that build the app themselves. */
 export function appContext(context: Record<string, unknown> = {}): Record<string, unknown> {
-  return { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], siteDir: (defaultSiteDir ??= fakeDashboardBuild()), ...context };
+  return {
+    ...CDK_JSON_CONTEXT,
+    'aws:cdk:bundling-stacks': [],
+    siteDir: (defaultSiteDir ??= fakeDashboardBuild()),
+    ...context,
+  };
 }
 
 /**
@@ -63,7 +68,10 @@ export function resourcesOf(template: Template, type: string): Record<string, { 
  */
 export function statementsOf(template: Template, roleRef: unknown): { Action: string | string[]; Resource: unknown }[] {
   // CDK moves what does not fit in a role's inline policy into managed "overflow" policies: both count
-  const policies = { ...resourcesOf(template, 'AWS::IAM::Policy'), ...resourcesOf(template, 'AWS::IAM::ManagedPolicy') };
+  const policies = {
+    ...resourcesOf(template, 'AWS::IAM::Policy'),
+    ...resourcesOf(template, 'AWS::IAM::ManagedPolicy'),
+  };
   return Object.values(policies)
     .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([roleRef]))
     .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
@@ -87,7 +95,10 @@ export function functionResource({ stack, template }: Synthesized, fn: HandlerFu
 
 /** The staged asset of a bundled Lambda: `<hash>.zip` in the template is the directory `asset.<hash>` of the cloud assembly. */
 export function bundleDir(synth: Synthesized, fn: HandlerFunction): string {
-  return join(Stage.of(synth.stack)!.outdir, `asset.${functionResource(synth, fn).Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+  return join(
+    Stage.of(synth.stack)!.outdir,
+    `asset.${functionResource(synth, fn).Properties.Code.S3Key.replace(/\.zip$/, '')}`,
+  );
 }
 
 /** Every project Lambda of the stack, by handler folder. */

@@ -16,11 +16,19 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 const request = (path: string, init: RequestInit = {}) =>
-  fetch(`${stack.config.apiUrl}${path}`, { ...init, headers: { authorization: `Bearer ${stack.config.tokens.admin}`, ...init.headers } });
+  fetch(`${stack.config.apiUrl}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${stack.config.tokens.admin}`, ...init.headers },
+  });
 
 describe('the limits AWS holds, on by default', () => {
-  it('are HTTP API\'s 10 MB and 30 s and Lambda\'s 6 MB each way', () => {
-    expect(AWS_API_LIMITS).toEqual({ requestBytes: 10_485_760, integrationTimeoutMs: 30_000, invokeRequestBytes: 6_291_456, invokeResponseBytes: 6_291_556 });
+  it("are HTTP API's 10 MB and 30 s and Lambda's 6 MB each way", () => {
+    expect(AWS_API_LIMITS).toEqual({
+      requestBytes: 10_485_760,
+      integrationTimeoutMs: 30_000,
+      invokeRequestBytes: 6_291_456,
+      invokeResponseBytes: 6_291_556,
+    });
     expect(HTTP_API_LIMITS.requestBytes).toBe(AWS_API_LIMITS.requestBytes);
     expect(LAMBDA_LIMITS.invokeResponseBytes - LAMBDA_LIMITS.invokeRequestBytes).toBe(100);
   });
@@ -32,29 +40,40 @@ describe('a request body', () => {
 
   it('over 10 MB is refused by API Gateway with 413, without a token too', async () => {
     for (const headers of [{}, { authorization: '' }] as Record<string, string>[]) {
-      const res = await request('/api/metadata', { method: 'POST', body: body(HTTP_API_LIMITS.requestBytes + 1), headers });
+      const res = await request('/api/metadata', {
+        method: 'POST',
+        body: body(HTTP_API_LIMITS.requestBytes + 1),
+        headers,
+      });
       expect(res.status).toBe(413);
       expect(await res.json()).toEqual({ message: 'Request Entity Too Large' });
     }
   });
 
-  it('under 10 MB but making an event over Lambda\'s 6 MB is refused with 413; a little under 6 MB reaches the handler', async () => {
-    const over = await request('/api/metadata', { method: 'POST', body: body(LAMBDA_LIMITS.invokeRequestBytes + 10_000) });
+  it("under 10 MB but making an event over Lambda's 6 MB is refused with 413; a little under 6 MB reaches the handler", async () => {
+    const over = await request('/api/metadata', {
+      method: 'POST',
+      body: body(LAMBDA_LIMITS.invokeRequestBytes + 10_000),
+    });
     expect(over.status).toBe(413);
     expect(await over.json()).toEqual({ message: 'Request Entity Too Large' });
     expect(lines.some((l) => /RequestEntityTooLargeException: \d+ bytes/.test(l))).toBe(true);
 
-    const under = await request('/api/metadata', { method: 'POST', body: body(LAMBDA_LIMITS.invokeRequestBytes - 10_000) });
+    const under = await request('/api/metadata', {
+      method: 'POST',
+      body: body(LAMBDA_LIMITS.invokeRequestBytes - 10_000),
+    });
     expect(under.status).toBe(400);
     expect(await under.json()).toMatchObject({ error: 'ValidationError' });
   });
 });
 
 describe('a response', () => {
-  it('over Lambda\'s 6 MB is API Gateway\'s 500; a page of it under 6 MB is served', async () => {
+  it("over Lambda's 6 MB is API Gateway's 500; a page of it under 6 MB is served", async () => {
     // 150 VENs whose latest summary is 45 KB each: a page of 100 is 4.5 MB, all 150 are 6.75 MB
     const blob = 'x'.repeat(45_000);
-    for (let i = 0; i < 150; i++) await stack.ports.registry.recordHeartbeat('ven', `ven-big-${String(i).padStart(3, '0')}`, Date.now(), { blob });
+    for (let i = 0; i < 150; i++)
+      await stack.ports.registry.recordHeartbeat('ven', `ven-big-${String(i).padStart(3, '0')}`, Date.now(), { blob });
 
     const page = await request('/api/vens?limit=100');
     expect(page.status).toBe(200);

@@ -13,11 +13,14 @@ afterAll(() => stack?.dispose());
 function call(path: string, opts: { method?: string; headers?: Record<string, string> } = {}) {
   const url = new URL(stack.config.apiUrl);
   return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path, method: opts.method ?? 'GET', headers: opts.headers },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -50,7 +53,10 @@ describe('dashboard serving', () => {
   });
 
   it('hands the dev token to a same-origin page on loopback', async () => {
-    const res = await call('/local/session', { method: 'POST', headers: { host: own(), origin: `http://${own()}`, 'sec-fetch-site': 'same-origin' } });
+    const res = await call('/local/session', {
+      method: 'POST',
+      headers: { host: own(), origin: `http://${own()}`, 'sec-fetch-site': 'same-origin' },
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ token: stack.config.token });
   });

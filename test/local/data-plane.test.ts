@@ -183,7 +183,9 @@ describe('Publish', () => {
     ['a shadow delta', topics.shadow('ven-001', 'update/delta')],
     ['a shadow answer', topics.shadow('ven-001', 'update/accepted')],
   ])('refuses to fake %s: reserved topics take requests only', async (_name, topic) => {
-    await expect(client.send(new PublishCommand({ topic, payload: encode({}) }))).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(client.send(new PublishCommand({ topic, payload: encode({}) }))).rejects.toBeInstanceOf(
+      ForbiddenException,
+    );
     expect(published).toEqual([]);
   });
 
@@ -194,9 +196,9 @@ describe('Publish', () => {
 
   it("refuses a payload over AWS IoT's 128 KiB", async () => {
     const big = new Uint8Array(128 * 1024 + 1);
-    await expect(client.send(new PublishCommand({ topic: topics.telemetry('ven-001'), payload: big }))).rejects.toBeInstanceOf(
-      RequestEntityTooLargeException,
-    );
+    await expect(
+      client.send(new PublishCommand({ topic: topics.telemetry('ven-001'), payload: big })),
+    ).rejects.toBeInstanceOf(RequestEntityTooLargeException);
     await client.send(new PublishCommand({ topic: topics.telemetry('ven-001'), payload: big.subarray(1) }));
     expect(published).toHaveLength(1);
   });

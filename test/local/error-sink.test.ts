@@ -21,13 +21,21 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const refusal = (clientId: string, i = 0): Rejection => ({ reason: 'schema', message: `bad ${i}`, clientId, topic: topics.metering });
+const refusal = (clientId: string, i = 0): Rejection => ({
+  reason: 'schema',
+  message: `bad ${i}`,
+  clientId,
+  topic: topics.metering,
+});
 
 describe('limitErrorSink', () => {
   it('lets a burst through, holds back the rest of one device, and counts what it held back', async () => {
     const recorded: Rejection[] = [];
     let now = 0;
-    const sink = limitErrorSink({ reject: async (r) => void recorded.push(r) }, { perSecond: 5, burst: 20, now: () => now });
+    const sink = limitErrorSink(
+      { reject: async (r) => void recorded.push(r) },
+      { perSecond: 5, burst: 20, now: () => now },
+    );
     for (let i = 0; i < 100; i++) await sink.reject(refusal('ven-flood', i));
     await sink.reject(refusal('ven-quiet'));
     expect(recorded.filter((r) => r.clientId === 'ven-flood')).toHaveLength(20);

@@ -57,7 +57,9 @@ describe('given the local Jobs service', () => {
   it('when the device finishes one, then the update is accepted and it is told of the next', async () => {
     await request('job-a', 'update', { status: 'IN_PROGRESS', clientToken: 't2' });
     await request('job-a', 'update', { status: 'SUCCEEDED', statusDetails: { version: '1.1.0' }, expectedVersion: 2 });
-    expect(last(topics.jobs(THING, 'job-a/update/accepted'))).toMatchObject({ executionState: { status: 'SUCCEEDED', versionNumber: 3, statusDetails: { version: '1.1.0' } } });
+    expect(last(topics.jobs(THING, 'job-a/update/accepted'))).toMatchObject({
+      executionState: { status: 'SUCCEEDED', versionNumber: 3, statusDetails: { version: '1.1.0' } },
+    });
     expect(last(notify)).toMatchObject({ execution: { jobId: 'job-b', status: 'QUEUED' } });
     // a job's status is summed from its executions by an index query (eventually consistent, as AWS's DescribeJob lags too)
     const status = await eventually(async () => {
@@ -67,13 +69,19 @@ describe('given the local Jobs service', () => {
     expect(status).toMatchObject({ status: 'COMPLETED', counts: { SUCCEEDED: 1 } });
   });
 
-  it('when an update is out of turn, malformed or for no execution, then it is rejected with IoT\'s code and nothing changes', async () => {
+  it("when an update is out of turn, malformed or for no execution, then it is rejected with IoT's code and nothing changes", async () => {
     await request('job-a', 'update', { status: 'FAILED', clientToken: 'late' });
-    expect(last(topics.jobs(THING, 'job-a/update/rejected'))).toMatchObject({ code: 'InvalidStateTransition', clientToken: 'late' });
+    expect(last(topics.jobs(THING, 'job-a/update/rejected'))).toMatchObject({
+      code: 'InvalidStateTransition',
+      clientToken: 'late',
+    });
     await request('job-b', 'update', { status: 'IN_PROGRESS', expectedVersion: 7 });
     expect(last(topics.jobs(THING, 'job-b/update/rejected'))).toMatchObject({ code: 'VersionMismatch' });
     await request('job-b', 'update', { status: 'QUEUED' });
-    expect(last(topics.jobs(THING, 'job-b/update/rejected'))).toMatchObject({ code: 'InvalidRequest', message: expect.stringContaining('status') });
+    expect(last(topics.jobs(THING, 'job-b/update/rejected'))).toMatchObject({
+      code: 'InvalidRequest',
+      message: expect.stringContaining('status'),
+    });
     await request('job-z', 'update', { status: 'SUCCEEDED' });
     expect(last(topics.jobs(THING, 'job-z/update/rejected'))).toMatchObject({ code: 'ResourceNotFound' });
     expect(await jobs.describeExecution(THING, 'job-a')).toMatchObject({ status: 'SUCCEEDED', versionNumber: 3 });

@@ -20,7 +20,21 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-provisioning-'));
   ca = new LocalCa(dir);
   await ca.ensure();
-  await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'd.key'), '-out', join(dir, 'd.csr'), '-subj', '/CN=x']);
+  await run('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    join(dir, 'd.key'),
+    '-out',
+    join(dir, 'd.csr'),
+    '-subj',
+    '/CN=x',
+  ]);
   csr = await readFile(join(dir, 'd.csr'), 'utf8');
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -42,7 +56,11 @@ function serviceOnAClock() {
 describe('ownership tokens', () => {
   it('expire after an hour: RegisterThing is then rejected, and the token and its unregistered certificate are pruned', async () => {
     const { service, answers, clock } = serviceOnAClock();
-    await service.onMessage(provisioningTopics.createFromCsr, Buffer.from(JSON.stringify({ certificateSigningRequest: csr })), 'claim-a');
+    await service.onMessage(
+      provisioningTopics.createFromCsr,
+      Buffer.from(JSON.stringify({ certificateSigningRequest: csr })),
+      'claim-a',
+    );
     const { certificateOwnershipToken, certificateId } = answers.at(-1)!.body;
     expect(ca.registry.get(certificateId)).toMatchObject({ status: 'PENDING_ACTIVATION' });
     expect(service.pendingTokens).toBe(1);
@@ -50,17 +68,32 @@ describe('ownership tokens', () => {
     clock.now += TOKEN_TTL_MS;
     expect(service.pendingTokens).toBe(0);
     expect(ca.registry.get(certificateId)).toBeUndefined();
-    await service.onMessage(provisioningTopics.provision('t'), Buffer.from(JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: 'ven-900' } })), 'claim-a');
-    expect(answers.at(-1)).toMatchObject({ topic: provisioningTopics.rejected(provisioningTopics.provision('t')), body: { errorCode: 'InvalidCertificateOwnershipToken' } });
+    await service.onMessage(
+      provisioningTopics.provision('t'),
+      Buffer.from(JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: 'ven-900' } })),
+      'claim-a',
+    );
+    expect(answers.at(-1)).toMatchObject({
+      topic: provisioningTopics.rejected(provisioningTopics.provision('t')),
+      body: { errorCode: 'InvalidCertificateOwnershipToken' },
+    });
     expect(ca.registry.ofThing('ven-900')).toEqual([]);
   });
 
   it('a token used within the hour registers its certificate ACTIVE to the serial, once', async () => {
     const { service, answers, clock } = serviceOnAClock();
-    await service.onMessage(provisioningTopics.createFromCsr, Buffer.from(JSON.stringify({ certificateSigningRequest: csr })), 'claim-b');
+    await service.onMessage(
+      provisioningTopics.createFromCsr,
+      Buffer.from(JSON.stringify({ certificateSigningRequest: csr })),
+      'claim-b',
+    );
     const { certificateOwnershipToken, certificateId } = answers.at(-1)!.body;
     clock.now += TOKEN_TTL_MS - 1;
-    await service.onMessage(provisioningTopics.provision('t'), Buffer.from(JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: 'ven-901' } })), 'claim-b');
+    await service.onMessage(
+      provisioningTopics.provision('t'),
+      Buffer.from(JSON.stringify({ certificateOwnershipToken, parameters: { [SERIAL_PARAMETER]: 'ven-901' } })),
+      'claim-b',
+    );
     expect(answers.at(-1)!.body).toEqual({ thingName: 'ven-901', deviceConfiguration: {} });
     expect(ca.registry.get(certificateId)).toMatchObject({ status: 'ACTIVE', thingName: 'ven-901' });
     expect(service.pendingTokens).toBe(0);

@@ -45,7 +45,7 @@ describe('fleet events', () => {
     expect(await store().get(event.eventId)).toMatchObject({ eventId: 'evt-ryw', requested_kw: 2 });
   });
 
-  it('two settlement runs race: the loser reads the winner\'s stored report, with its parts, and settles with it', async () => {
+  it("two settlement runs race: the loser reads the winner's stored report, with its parts, and settles with it", async () => {
     const first = { report: { eventId: 'evt-ryw', delivered_kwh: 1 }, parts: [[{ start: 'a' }], [{ start: 'b' }]] };
     expect(await store().putReport(event, first)).toBe(true);
     expect(await store().putReport(event, { report: { eventId: 'evt-ryw', delivered_kwh: 9 }, parts: [] })).toBe(false);
@@ -58,13 +58,35 @@ describe('commands', () => {
   it('a command just sent is found by its id, and its ACK learns its op and send time from the write itself', async () => {
     const log = new DynamoCommandLog(documentClient(dynamo.client), 'commands');
     const command: CommandRecord = {
-      correlationId: 'c-ryw', target: 'ven-1', topic: 'ven/cmd/ven-1', op: 'restore', status: 'sent', sentAt: T, expiresAt: T + 60_000,
+      correlationId: 'c-ryw',
+      target: 'ven-1',
+      topic: 'ven/cmd/ven-1',
+      op: 'restore',
+      status: 'sent',
+      sentAt: T,
+      expiresAt: T + 60_000,
       command: { op: 'restore', correlationId: 'c-ryw' } as CommandRecord['command'],
     };
     await log.record(command);
     expect(await log.get('c-ryw')).toMatchObject({ status: 'sent', op: 'restore', sentAt: T });
-    expect(await log.complete('c-ryw', 'ven-1', 'acked', { op: 'restore', status: 'success', correlationId: 'c-ryw' } as never, T + 250)).toEqual({ op: 'restore', sentAt: T });
-    expect(await log.complete('c-ryw', 'ven-1', 'acked', { op: 'restore', status: 'success', correlationId: 'c-ryw' } as never, T + 300)).toBe(false);
+    expect(
+      await log.complete(
+        'c-ryw',
+        'ven-1',
+        'acked',
+        { op: 'restore', status: 'success', correlationId: 'c-ryw' } as never,
+        T + 250,
+      ),
+    ).toEqual({ op: 'restore', sentAt: T });
+    expect(
+      await log.complete(
+        'c-ryw',
+        'ven-1',
+        'acked',
+        { op: 'restore', status: 'success', correlationId: 'c-ryw' } as never,
+        T + 300,
+      ),
+    ).toBe(false);
     expect(await log.get('c-ryw')).toMatchObject({ status: 'acked', completedAt: T + 250 });
   });
 });

@@ -26,13 +26,20 @@ afterAll(async () => {
 const put = async (values: string[]) =>
   (
     await kinesis.client.send(
-      new PutRecordsCommand({ StreamName: 'vpp-metering', Records: values.map((v) => ({ Data: Buffer.from(v), PartitionKey: `ven-${v}` })) }),
+      new PutRecordsCommand({
+        StreamName: 'vpp-metering',
+        Records: values.map((v) => ({ Data: Buffer.from(v), PartitionKey: `ven-${v}` })),
+      }),
     )
   ).Records!.map((r) => r.SequenceNumber!);
 
 async function streamContent(): Promise<string[]> {
   const { ShardIterator } = await kinesis.client.send(
-    new GetShardIteratorCommand({ StreamName: 'vpp-metering', ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }),
+    new GetShardIteratorCommand({
+      StreamName: 'vpp-metering',
+      ShardId: 'shardId-000000000000',
+      ShardIteratorType: 'TRIM_HORIZON',
+    }),
   );
   const { Records = [] } = await kinesis.client.send(new GetRecordsCommand({ ShardIterator, Limit: 100 }));
   return Records.map((r) => `${r.PartitionKey}:${Buffer.from(r.Data!).toString()}`);
@@ -77,7 +84,16 @@ describe('redrive from the dead-letter queue (AWS)', () => {
       { name: 'DeleteMessageCommand', input: { QueueUrl: QUEUE, ReceiptHandle: 'r1' } },
     ]);
     expect(result).toEqual({ deadLetters: 1, redriven: 3, missing: [] });
-    expect(await streamContent()).toEqual(['ven-a:a', 'ven-b:b', 'ven-c:c', 'ven-d:d', 'ven-e:e', 'ven-b:b', 'ven-c:c', 'ven-d:d']);
+    expect(await streamContent()).toEqual([
+      'ven-a:a',
+      'ven-b:b',
+      'ven-c:c',
+      'ven-d:d',
+      'ven-e:e',
+      'ven-b:b',
+      'ven-c:c',
+      'ven-d:d',
+    ]);
   });
 
   it('reports a dead letter whose records the stream no longer holds as missing, and puts nothing', async () => {
@@ -86,7 +102,10 @@ describe('redrive from the dead-letter queue (AWS)', () => {
     const at = { shardId: 'shardId-000000000000', startSequenceNumber: last!, endSequenceNumber: last! };
     const goneStream = { ...at, stream: 'vpp-deleted' };
     const notOfTheStream = { ...at, stream: 'vpp-metering', startSequenceNumber: '1', endSequenceNumber: '1' };
-    expect(await redrive(kinesis.client, [goneStream, notOfTheStream])).toEqual({ redriven: 0, missing: [goneStream, notOfTheStream] });
+    expect(await redrive(kinesis.client, [goneStream, notOfTheStream])).toEqual({
+      redriven: 0,
+      missing: [goneStream, notOfTheStream],
+    });
     expect(await streamContent()).toEqual(before);
   });
 });
@@ -98,16 +117,40 @@ describe('redrive --dry-run from the dead-letter queue (AWS)', () => {
     const sqs = new SQSClient({ region: 'us-east-1' });
     const sent: { name: string; input: unknown }[] = [];
     const streamArn = 'arn:aws:kinesis:us-east-1:123456789012:stream/vpp-metering';
-    const pages = [[{ ReceiptHandle: 'r1', Body: JSON.stringify({ KinesisBatchInfo: { shardId: 'shardId-000000000000', startSequenceNumber: x, endSequenceNumber: y, streamArn } }) }], []];
+    const pages = [
+      [
+        {
+          ReceiptHandle: 'r1',
+          Body: JSON.stringify({
+            KinesisBatchInfo: {
+              shardId: 'shardId-000000000000',
+              startSequenceNumber: x,
+              endSequenceNumber: y,
+              streamArn,
+            },
+          }),
+        },
+      ],
+      [],
+    ];
     vi.spyOn(sqs, 'send').mockImplementation((async (cmd: ReceiveMessageCommand) => {
       sent.push({ name: cmd.constructor.name, input: cmd.input });
       return { Messages: pages.shift() };
     }) as never);
 
     const result = await redriveQueue(sqs, kinesis.client, QUEUE, { dryRun: true });
-    const letter = { stream: 'vpp-metering', shardId: 'shardId-000000000000', startSequenceNumber: x, endSequenceNumber: y };
+    const letter = {
+      stream: 'vpp-metering',
+      shardId: 'shardId-000000000000',
+      startSequenceNumber: x,
+      endSequenceNumber: y,
+    };
     expect(result).toEqual({ deadLetters: 1, redriven: 2, missing: [], wouldRedrive: [letter] });
-    expect(sent.map((s) => s.name)).toEqual(['ReceiveMessageCommand', 'ReceiveMessageCommand', 'ChangeMessageVisibilityCommand']);
+    expect(sent.map((s) => s.name)).toEqual([
+      'ReceiveMessageCommand',
+      'ReceiveMessageCommand',
+      'ChangeMessageVisibilityCommand',
+    ]);
     expect(sent[2]!.input).toEqual({ QueueUrl: QUEUE, ReceiptHandle: 'r1', VisibilityTimeout: 0 });
     expect(await streamContent()).toEqual(before);
   });

@@ -323,7 +323,9 @@ describe('rejections', () => {
   });
 
   it('accepts exactly 6 levels of nesting', async () => {
-    expect(await service.update(newThing(), JSON.stringify({ state: { reported: deep.a } }))).toMatchObject({ ok: true });
+    expect(await service.update(newThing(), JSON.stringify({ state: { reported: deep.a } }))).toMatchObject({
+      ok: true,
+    });
   });
 
   it('rejects a payload over 8 KiB with 413', async () => {

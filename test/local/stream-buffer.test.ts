@@ -77,7 +77,8 @@ async function connect(stack: LocalStack, venId: string): Promise<MqttClient> {
   });
 }
 
-const metering = (venId: string, timestamp: number) => JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp });
+const metering = (venId: string, timestamp: number) =>
+  JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp });
 
 describe('the broker in front of a full stream', () => {
   let stack: LocalStack | undefined;
@@ -86,62 +87,88 @@ describe('the broker in front of a full stream', () => {
     stack = undefined;
   });
 
-  it('withholds PUBACKs and stops reading from publishers at the bound, then resumes when the consumer drains', { timeout: 60_000 }, async () => {
-    const BOUND = 20;
-    const CLIENTS = 4;
-    const PER_CLIENT = 500;
-    const store = gated();
-    stack = await startLocalStack({ dir: await tempDir(), httpPort: 0, mqttPort: 0, fleet: false, streamBacklog: BOUND, instrumentPorts: store.wrap });
-    const devices = await Promise.all(Array.from({ length: CLIENTS }, (_, c) => connect(stack!, `ven-bp${c}`)));
-    const acked = new Set<string>();
-    const t0 = 1729700000;
-    let most = { waiting: 0, backlog: 0, ackedNotStored: 0 };
-    const sample = () => {
-      const { backlog, waiting } = stack!.streams();
-      most = {
-        waiting: Math.max(most.waiting, waiting),
-        backlog: Math.max(most.backlog, backlog['vpp-metering'] ?? 0),
-        ackedNotStored: Math.max(most.ackedNotStored, acked.size - store.stored.size),
-      };
-    };
-    const sampler = setInterval(sample, 10);
-    // a consumer far slower than the publishers: one batch write every 100 ms
-    const slow = setInterval(() => store.step(), 100);
-    // each publisher keeps sending, 25 messages every 50 ms, so the broker is offered new data all along
-    for (let burst = 0; burst < PER_CLIENT / 25; burst++) {
-      devices.forEach((device, c) => {
-        for (let i = burst * 25; i < (burst + 1) * 25; i++) {
-          device.publish(topics.metering, metering(`ven-bp${c}`, t0 + i), { qos: 1 }, (err) => !err && acked.add(`ven-bp${c}@${t0 + i}`));
-        }
+  it(
+    'withholds PUBACKs and stops reading from publishers at the bound, then resumes when the consumer drains',
+    { timeout: 60_000 },
+    async () => {
+      const BOUND = 20;
+      const CLIENTS = 4;
+      const PER_CLIENT = 500;
+      const store = gated();
+      stack = await startLocalStack({
+        dir: await tempDir(),
+        httpPort: 0,
+        mqttPort: 0,
+        fleet: false,
+        streamBacklog: BOUND,
+        instrumentPorts: store.wrap,
       });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    clearInterval(slow);
-    sample();
+      const devices = await Promise.all(Array.from({ length: CLIENTS }, (_, c) => connect(stack!, `ven-bp${c}`)));
+      const acked = new Set<string>();
+      const t0 = 1729700000;
+      let most = { waiting: 0, backlog: 0, ackedNotStored: 0 };
+      const sample = () => {
+        const { backlog, waiting } = stack!.streams();
+        most = {
+          waiting: Math.max(most.waiting, waiting),
+          backlog: Math.max(most.backlog, backlog['vpp-metering'] ?? 0),
+          ackedNotStored: Math.max(most.ackedNotStored, acked.size - store.stored.size),
+        };
+      };
+      const sampler = setInterval(sample, 10);
+      // a consumer far slower than the publishers: one batch write every 100 ms
+      const slow = setInterval(() => store.step(), 100);
+      // each publisher keeps sending, 25 messages every 50 ms, so the broker is offered new data all along
+      for (let burst = 0; burst < PER_CLIENT / 25; burst++) {
+        devices.forEach((device, c) => {
+          for (let i = burst * 25; i < (burst + 1) * 25; i++) {
+            device.publish(
+              topics.metering,
+              metering(`ven-bp${c}`, t0 + i),
+              { qos: 1 },
+              (err) => !err && acked.add(`ven-bp${c}@${t0 + i}`),
+            );
+          }
+        });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      clearInterval(slow);
+      sample();
 
-    expect(most.backlog).toBe(BOUND);
-    // acknowledged means in the stream: never more than the bound ahead of the store (plus the batch being written)
-    expect(most.ackedNotStored).toBeLessThanOrEqual(2 * BOUND);
-    expect(acked.size).toBeLessThan(CLIENTS * PER_CLIENT / 2);
-    // what the broker has read and holds is bounded per connection, not the 2,000 messages offered
-    expect(most.waiting).toBeLessThanOrEqual(CLIENTS * (MAX_PENDING_PER_CONNECTION + 64));
+      expect(most.backlog).toBe(BOUND);
+      // acknowledged means in the stream: never more than the bound ahead of the store (plus the batch being written)
+      expect(most.ackedNotStored).toBeLessThanOrEqual(2 * BOUND);
+      expect(acked.size).toBeLessThan((CLIENTS * PER_CLIENT) / 2);
+      // what the broker has read and holds is bounded per connection, not the 2,000 messages offered
+      expect(most.waiting).toBeLessThanOrEqual(CLIENTS * (MAX_PENDING_PER_CONNECTION + 64));
 
-    store.release();
-    await eventually(() => acked.size === CLIENTS * PER_CLIENT, 40_000);
-    clearInterval(sampler);
-    await stack.settle();
-    expect([...acked].every((key) => store.stored.has(key))).toBe(true);
-    expect(store.stored.size).toBe(CLIENTS * PER_CLIENT);
-    await Promise.all(devices.map((d) => d.endAsync()));
-  });
+      store.release();
+      await eventually(() => acked.size === CLIENTS * PER_CLIENT, 40_000);
+      clearInterval(sampler);
+      await stack.settle();
+      expect([...acked].every((key) => store.stored.has(key))).toBe(true);
+      expect(store.stored.size).toBe(CLIENTS * PER_CLIENT);
+      await Promise.all(devices.map((d) => d.endAsync()));
+    },
+  );
 
   it('drains on close: every acknowledged message is stored before close() resolves', { timeout: 60_000 }, async () => {
     const store = gated();
-    stack = await startLocalStack({ dir: await tempDir(), httpPort: 0, mqttPort: 0, fleet: false, instrumentPorts: store.wrap });
+    stack = await startLocalStack({
+      dir: await tempDir(),
+      httpPort: 0,
+      mqttPort: 0,
+      fleet: false,
+      instrumentPorts: store.wrap,
+    });
     const device = await connect(stack, 'ven-dr1');
     const t0 = 1729800000;
-    await Promise.all(Array.from({ length: 200 }, (_, i) => device.publishAsync(topics.metering, metering('ven-dr1', t0 + i), { qos: 1 })));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        device.publishAsync(topics.metering, metering('ven-dr1', t0 + i), { qos: 1 }),
+      ),
+    );
     await device.endAsync();
     expect(store.stored.size).toBe(0);
     const closing = stack.close();
@@ -163,7 +190,12 @@ describe('the stream consumer (the local event source mapping)', () => {
   afterAll(() => kinesis?.close());
 
   const put = (stream: string, values: string[], key = (_: string) => 'ven-1') =>
-    kinesis.client.send(new PutRecordsCommand({ StreamName: stream, Records: values.map((v) => ({ PartitionKey: key(v), Data: Buffer.from(v) })) }));
+    kinesis.client.send(
+      new PutRecordsCommand({
+        StreamName: stream,
+        Records: values.map((v) => ({ PartitionKey: key(v), Data: Buffer.from(v) })),
+      }),
+    );
   const consumer = (
     stream: string,
     checkpoints: CheckpointFile,
@@ -204,7 +236,10 @@ describe('the stream consumer (the local event source mapping)', () => {
     await first.start();
     await eventually(() => first.idle && delivered.length === 2);
     await first.stop();
-    expect(delivered).toEqual([['a', 'b', 'c', 'd', 'e'], ['c', 'd', 'e']]);
+    expect(delivered).toEqual([
+      ['a', 'b', 'c', 'd', 'e'],
+      ['c', 'd', 'e'],
+    ]);
 
     await put('s-partial', ['f']);
     const again: string[][] = [];
@@ -222,16 +257,25 @@ describe('the stream consumer (the local event source mapping)', () => {
     const rejected: Rejection[] = [];
     await put('s-poison', ['ok', 'poison', 'after']);
     const delivered: string[][] = [];
-    const c = consumer('s-poison', await CheckpointFile.open(join(dir, 'poison.json')), async (e) => {
-      delivered.push(values(e));
-      const poison = e.Records.find((r) => Buffer.from(r.kinesis.data, 'base64').toString() === 'poison');
-      if (poison) throw new Error('store down (test)');
-      return { batchItemFailures: [] };
-    }, rejected);
+    const c = consumer(
+      's-poison',
+      await CheckpointFile.open(join(dir, 'poison.json')),
+      async (e) => {
+        delivered.push(values(e));
+        const poison = e.Records.find((r) => Buffer.from(r.kinesis.data, 'base64').toString() === 'poison');
+        if (poison) throw new Error('store down (test)');
+        return { batchItemFailures: [] };
+      },
+      rejected,
+    );
     await c.start();
     await eventually(() => c.idle && rejected.length === 3);
     await c.stop();
-    expect(delivered).toEqual([['ok', 'poison', 'after'], ['ok', 'poison', 'after'], ['ok', 'poison', 'after']]);
+    expect(delivered).toEqual([
+      ['ok', 'poison', 'after'],
+      ['ok', 'poison', 'after'],
+      ['ok', 'poison', 'after'],
+    ]);
     expect(rejected.map((r) => [r.reason, r.payload])).toEqual([
       ['handler-failed', 'ok'],
       ['handler-failed', 'poison'],
@@ -246,13 +290,19 @@ describe('the stream consumer (the local event source mapping)', () => {
     const batches: string[][] = [];
     let running = 0;
     let most = 0;
-    const c = consumer('s-parallel', checkpoints, async (e) => {
-      most = Math.max(most, ++running);
-      await new Promise((r) => setTimeout(r, 50));
-      batches.push(values(e));
-      running--;
-      return { batchItemFailures: [] };
-    }, [], 2);
+    const c = consumer(
+      's-parallel',
+      checkpoints,
+      async (e) => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 50));
+        batches.push(values(e));
+        running--;
+        return { batchItemFailures: [] };
+      },
+      [],
+      2,
+    );
     await c.start();
     await eventually(() => c.idle && batches.length === 2);
     await c.stop();

@@ -1,7 +1,13 @@
 // The local IoT Kinesis action against the local Kinesis in fault mode (30 % of a PutRecords' records fail with
 // ProvisionedThroughputExceededException and are not stored; GetRecords is throttled at times): every put resolves
 // only once its record is stored, failed records are put again, and the stream holds each record exactly once.
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  type KinesisClient,
+  type PutRecordsCommandOutput,
+} from '@aws-sdk/client-kinesis';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +22,10 @@ let kinesis: LocalKinesis;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-stream-faults-'));
-  kinesis = await startKinesis(join(dir, 'kinesis'), { lagMs: 0, faults: { ...DEFAULT_FAULT_RATES, kinesisRecordFailure: 0.3, kinesisThrottle: 0.2, seed: 5 } });
+  kinesis = await startKinesis(join(dir, 'kinesis'), {
+    lagMs: 0,
+    faults: { ...DEFAULT_FAULT_RATES, kinesisRecordFailure: 0.3, kinesisThrottle: 0.2, seed: 5 },
+  });
   await ensureStreams(kinesis.client, ['faulty']);
 });
 
@@ -29,13 +38,30 @@ async function readAll(client: KinesisClient, stream: string): Promise<string[]>
   return (await readRecords(client, stream)).map((r) => r.data);
 }
 
-async function readRecords(client: KinesisClient, stream: string): Promise<{ data: string; sequenceNumber: string; shardId: string }[]> {
+async function readRecords(
+  client: KinesisClient,
+  stream: string,
+): Promise<{ data: string; sequenceNumber: string; shardId: string }[]> {
   const { Shards } = await client.send(new ListShardsCommand({ StreamName: stream }));
-  let iterator = (await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: Shards![0]!.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+  let iterator = (
+    await client.send(
+      new GetShardIteratorCommand({
+        StreamName: stream,
+        ShardId: Shards![0]!.ShardId!,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    )
+  ).ShardIterator;
   const out: { data: string; sequenceNumber: string; shardId: string }[] = [];
   for (;;) {
     const res = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-    out.push(...(res.Records ?? []).map((r) => ({ data: Buffer.from(r.Data!).toString(), sequenceNumber: r.SequenceNumber!, shardId: Shards![0]!.ShardId! })));
+    out.push(
+      ...(res.Records ?? []).map((r) => ({
+        data: Buffer.from(r.Data!).toString(),
+        sequenceNumber: r.SequenceNumber!,
+        shardId: Shards![0]!.ShardId!,
+      })),
+    );
     if (!res.Records?.length) return out;
     iterator = res.NextShardIterator;
   }
@@ -57,10 +83,12 @@ it('puts 400 records through partial failures: each stored once, each put resolv
   const writer = new StreamWriter({ client, maxBacklog: 10_000 });
   const resolved: string[] = [];
   const records = Array.from({ length: 400 }, (_, i) => ({ pk: `ven-${i % 4}`, data: `r-${i}` }));
-  await Promise.all(records.map(async (r) => {
-    await writer.put('faulty', r.pk, Buffer.from(r.data));
-    resolved.push(r.data);
-  }));
+  await Promise.all(
+    records.map(async (r) => {
+      await writer.put('faulty', r.pk, Buffer.from(r.data));
+      resolved.push(r.data);
+    }),
+  );
   expect(failedRecords).toBeGreaterThan(50); // the fault mode did fail records
   const stored = await readAll(kinesis.client, 'faulty');
   expect(stored.length).toBe(400);
@@ -68,12 +96,19 @@ it('puts 400 records through partial failures: each stored once, each put resolv
   expect([...resolved].sort()).toEqual(records.map((r) => r.data).sort());
 });
 
-it('redrive puts a dead letter\'s records back through partial failures, each once', async () => {
+it("redrive puts a dead letter's records back through partial failures, each once", async () => {
   await ensureStreams(kinesis.client, ['redriven']);
   const writer = new StreamWriter({ client: kinesis.client, maxBacklog: 10_000 });
-  await Promise.all(Array.from({ length: 200 }, (_, i) => writer.put('redriven', `ven-${i % 4}`, Buffer.from(`d-${i}`))));
+  await Promise.all(
+    Array.from({ length: 200 }, (_, i) => writer.put('redriven', `ven-${i % 4}`, Buffer.from(`d-${i}`))),
+  );
   const first = await readRecords(kinesis.client, 'redriven');
-  const letter = { stream: 'redriven', shardId: first[0]!.shardId, startSequenceNumber: first[0]!.sequenceNumber, endSequenceNumber: first.at(-1)!.sequenceNumber };
+  const letter = {
+    stream: 'redriven',
+    shardId: first[0]!.shardId,
+    startSequenceNumber: first[0]!.sequenceNumber,
+    endSequenceNumber: first.at(-1)!.sequenceNumber,
+  };
   const result = await redrive(kinesis.client, [letter]);
   expect(result).toEqual({ redriven: 200, missing: [] });
   const all = await readAll(kinesis.client, 'redriven');

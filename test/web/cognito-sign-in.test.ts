@@ -32,7 +32,8 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse, body:
 }
 
 const cors = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization, content-type' };
-const json = (res: ServerResponse, body: unknown) => res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(JSON.stringify(body));
+const json = (res: ServerResponse, body: unknown) =>
+  res.writeHead(200, { 'content-type': 'application/json', ...cors }).end(JSON.stringify(body));
 
 beforeAll(async () => {
   await ensureWebBuild();
@@ -51,9 +52,15 @@ beforeAll(async () => {
       tokenRequests.push(new URLSearchParams(body));
       issued++;
       // the first token expires in 5 minutes: the dashboard must refresh it before using it for long
-      return json(res, { access_token: `access-${issued}`, id_token: `id-${issued}`, refresh_token: issued === 1 ? 'refresh-1' : undefined, expires_in: issued === 1 ? 300 : 3600 });
+      return json(res, {
+        access_token: `access-${issued}`,
+        id_token: `id-${issued}`,
+        refresh_token: issued === 1 ? 'refresh-1' : undefined,
+        expires_in: issued === 1 ? 300 : 3600,
+      });
     }
-    if (url.pathname === '/logout') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<title>signed out</title>');
+    if (url.pathname === '/logout')
+      return void res.writeHead(200, { 'content-type': 'text/html' }).end('<title>signed out</title>');
     res.writeHead(404).end();
   });
   const api = await listen((req, res) => {
@@ -61,7 +68,15 @@ beforeAll(async () => {
     apiBearers.push(req.headers.authorization ?? '');
     const path = new URL(req.url!, 'http://x').pathname;
     if (path === '/api/me') return json(res, { role: 'operator' });
-    if (path === '/api/portfolio') return json(res, { at: new Date().toISOString(), vens: { total: 0, online: 0 }, used_kw: 0, shed_kw: 0, available_shed_kw: 0, bess: null });
+    if (path === '/api/portfolio')
+      return json(res, {
+        at: new Date().toISOString(),
+        vens: { total: 0, online: 0 },
+        used_kw: 0,
+        shed_kw: 0,
+        available_shed_kw: 0,
+        bess: null,
+      });
     json(res, { items: [] });
   });
   const config = {
@@ -79,7 +94,9 @@ beforeAll(async () => {
     if (path === '/config.json') return json(res, config);
     const file = path.startsWith('/assets/') ? join(DIST_DIR, path) : join(DIST_DIR, 'index.html');
     const types: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html' };
-    res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+    res
+      .writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' })
+      .end(await readFile(file));
   });
 }, 60_000);
 
@@ -120,14 +137,21 @@ describe('Cognito sign-in (authorization code + PKCE)', () => {
 
     // 300 s left is under the 6-minute margin: the first API call refreshes first
     await expect.poll(() => tokenRequests.length).toBe(2);
-    expect(Object.fromEntries(tokenRequests[1]!)).toEqual({ client_id: CLIENT_ID, grant_type: 'refresh_token', refresh_token: 'refresh-1' });
+    expect(Object.fromEntries(tokenRequests[1]!)).toEqual({
+      client_id: CLIENT_ID,
+      grant_type: 'refresh_token',
+      refresh_token: 'refresh-1',
+    });
     await expect.poll(() => apiBearers.length).toBeGreaterThan(0);
     expect(new Set(apiBearers)).toEqual(new Set(['Bearer access-2']));
     await page.getByRole('status').filter({ hasText: 'Polling' }).waitFor({ timeout: 15_000 });
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${cognito}/logout?*`);
-    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ client_id: CLIENT_ID, logout_uri: `${site}/` });
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({
+      client_id: CLIENT_ID,
+      logout_uri: `${site}/`,
+    });
     await page.close();
   }, 45_000);
 

@@ -13,15 +13,28 @@ const ui = dashboardSession({ fleet: true, commandSweepMs: 200 });
 const presence = (clientId: string, eventType: 'connected' | 'disconnected') =>
   ui.stack.deliverToRules(
     `$aws/events/presence/${eventType}/${clientId}`,
-    Buffer.from(JSON.stringify({ clientId, timestamp: Date.now(), eventType, sessionIdentifier: randomUUID(), principalIdentifier: 'test', versionNumber: 0 })),
+    Buffer.from(
+      JSON.stringify({
+        clientId,
+        timestamp: Date.now(),
+        eventType,
+        sessionIdentifier: randomUUID(),
+        principalIdentifier: 'test',
+        versionNumber: 0,
+      }),
+    ),
     undefined,
   );
 
 /** Keeps the live feed down, so the page reads the fleet from the REST API alone (as the registry has it). */
-const noLiveFeed = () => ui.page.routeWebSocket(/\/mqtt$/, (ws) => void ws.close({ code: 1011, reason: 'test: feed down' }));
+const noLiveFeed = () =>
+  ui.page.routeWebSocket(/\/mqtt$/, (ws) => void ws.close({ code: 1011, reason: 'test: feed down' }));
 
 const wrCommand = (nodeId: string, fault: boolean) =>
-  ui.stack.api(`/api/winter-river/nodes/${nodeId}/command`, { method: 'POST', body: JSON.stringify({ command: 'set_fault', params: { state: fault } }) });
+  ui.stack.api(`/api/winter-river/nodes/${nodeId}/command`, {
+    method: 'POST',
+    body: JSON.stringify({ command: 'set_fault', params: { state: fault } }),
+  });
 
 describe('console alarms', () => {
   it('alarms in operators’ words at the top of every view when a VEN drops out or a Winter River node faults', async () => {
@@ -37,7 +50,11 @@ describe('console alarms', () => {
     await alarms.getByRole('alert').filter({ hasText: '1 of 3 VENs offline' }).waitFor({ timeout: 20_000 });
     await alarms.getByRole('alert').filter({ hasText: 'Winter River: util_a faulted' }).waitFor({ timeout: 20_000 });
     // the controller moves the chain below the dead utility onto the UPS battery, then the generator
-    await alarms.getByRole('alert').filter({ hasText: /^Winter River on (UPS|generator): / }).first().waitFor({ timeout: 30_000 });
+    await alarms
+      .getByRole('alert')
+      .filter({ hasText: /^Winter River on (UPS|generator): / })
+      .first()
+      .waitFor({ timeout: 30_000 });
     const count = ui.page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: /^\d+ alarms?$/ });
     expect(Number((await count.innerText()).split(' ')[0])).toBeGreaterThanOrEqual(2);
     // offline in a salient colour, not calm grey; the alarm links to where to look
@@ -45,7 +62,11 @@ describe('console alarms', () => {
     await row.locator('.badge-bad').filter({ hasText: 'offline' }).waitFor();
     await screenshot(ui.page, 'alarms-overview');
     await expectAccessible(ui.page);
-    await alarms.getByRole('alert').filter({ hasText: 'faulted' }).getByRole('link', { name: 'Open Winter River' }).click();
+    await alarms
+      .getByRole('alert')
+      .filter({ hasText: 'faulted' })
+      .getByRole('link', { name: 'Open Winter River' })
+      .click();
     await ui.page.waitForURL(/\/winter-river$/);
     await alarms.getByRole('alert').filter({ hasText: '1 of 3 VENs offline' }).waitFor(); // on every view
     await screenshot(ui.page, 'alarms-winter-river');
@@ -59,14 +80,20 @@ describe('console alarms', () => {
 
   it('names a VEN drop-out during a fleet event as critical and links to the event', async () => {
     await noLiveFeed();
-    const started = await ui.stack.api('/api/events', { method: 'POST', body: JSON.stringify({ shed_kw: 2, duration_sec: 120, ven_ids: ['ven-002'] }) });
+    const started = await ui.stack.api('/api/events', {
+      method: 'POST',
+      body: JSON.stringify({ shed_kw: 2, duration_sec: 120, ven_ids: ['ven-002'] }),
+    });
     expect(started.status).toBe(202);
     const eventId = started.body.eventId as string;
     // the VEN's newest reading carries the event (what the dashboard knows of it)
     await eventually(async () => (await ui.stack.api('/api/vens/ven-002')).body.latest?.eventId === eventId, 30_000);
     await ui.page.goto(`${ui.stack.config.apiUrl}/sites`);
     await presence('ven-002', 'disconnected');
-    const alarm = ui.page.getByRole('region', { name: 'Alarms' }).getByRole('alert').filter({ hasText: `1 of 3 VENs offline during event ${eventId}` });
+    const alarm = ui.page
+      .getByRole('region', { name: 'Alarms' })
+      .getByRole('alert')
+      .filter({ hasText: `1 of 3 VENs offline during event ${eventId}` });
     await alarm.waitFor({ timeout: 20_000 });
     expect(await alarm.getAttribute('data-alarm')).toBe(`vens-offline-event:${eventId}`);
     expect(await alarm.getAttribute('class')).toContain('alarm-critical');
@@ -87,10 +114,17 @@ describe('console alarms', () => {
     const status = ui.page.getByRole('status').filter({ hasText: /^API unreachable since \d\d:\d\d:\d\d$/ });
     await status.waitFor({ timeout: 15_000 });
     expect(await ui.page.getByRole('status').filter({ hasText: 'Polling' }).count()).toBe(0);
-    const banner = ui.page.getByRole('alert').filter({ hasText: /^API unreachable since \d\d:\d\d:\d\d\. Values below are as of \d\d:\d\d:\d\d/ });
+    const banner = ui.page
+      .getByRole('alert')
+      .filter({ hasText: /^API unreachable since \d\d:\d\d:\d\d\. Values below are as of \d\d:\d\d:\d\d/ });
     await banner.waitFor();
     expect(await ui.page.locator('main.stale-data').count()).toBe(1);
-    expect(await ui.page.locator('main .tiles').first().evaluate((el) => getComputedStyle(el).filter)).toBe('grayscale(1)');
+    expect(
+      await ui.page
+        .locator('main .tiles')
+        .first()
+        .evaluate((el) => getComputedStyle(el).filter),
+    ).toBe('grayscale(1)');
     await screenshot(ui.page, 'api-unreachable');
     await expectAccessible(ui.page);
 
@@ -124,7 +158,11 @@ describe('console alarms', () => {
     const sendButton = ui.page.getByLabel('Allocation preview').getByRole('button', { name: /^Send(ing)? event/ });
     await sendButton.click();
     await ui.page.getByRole('dialog').getByRole('button', { name: 'Send event' }).click();
-    await ui.page.getByLabel('Allocation preview').getByRole('button', { name: 'Sending…' }).and(ui.page.locator(':disabled')).waitFor();
+    await ui.page
+      .getByLabel('Allocation preview')
+      .getByRole('button', { name: 'Sending…' })
+      .and(ui.page.locator(':disabled'))
+      .waitFor();
     release();
     await ui.page.getByRole('alert').filter({ hasText: 'The API cannot be reached' }).waitFor({ timeout: 10_000 });
 
@@ -141,7 +179,10 @@ describe('console alarms', () => {
 
   it('sends an Idempotency-Key with every command the dashboard sends', async () => {
     const keyed = new Map<string, string | undefined>();
-    ui.page.on('request', (r) => r.method() === 'POST' && keyed.set(new URL(r.url()).pathname, r.headers()['idempotency-key']));
+    ui.page.on(
+      'request',
+      (r) => r.method() === 'POST' && keyed.set(new URL(r.url()).pathname, r.headers()['idempotency-key']),
+    );
     await ui.page.goto(`${ui.stack.config.apiUrl}/vens/ven-001`);
     await ui.page.getByRole('button', { name: 'Restore…' }).click();
     await ui.page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
@@ -157,7 +198,11 @@ describe('console alarms', () => {
     await ui.page.getByLabel('Dispatch preview').getByRole('button', { name: 'Dispatch…' }).click();
     await ui.page.getByRole('dialog').getByRole('button', { name: 'Dispatch' }).click();
     await ui.page.locator('.tracker').first().waitFor({ timeout: 15_000 });
-    for (const path of ['/api/vens/ven-001/restore', /\/api\/winter-river\/nodes\/[^/]+\/command/, '/dispatch'] as const) {
+    for (const path of [
+      '/api/vens/ven-001/restore',
+      /\/api\/winter-river\/nodes\/[^/]+\/command/,
+      '/dispatch',
+    ] as const) {
       const hit = [...keyed].find(([p]) => (typeof path === 'string' ? p === path : path.test(p)));
       expect(hit?.[1], String(path)).toMatch(/^[0-9a-f-]{36}$/);
     }

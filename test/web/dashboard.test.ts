@@ -13,7 +13,8 @@ const { open } = ui;
 describe('dashboard', () => {
   it('opens on the overview with the simulated VENs, the site and the Winter River nodes, no sign-in on loopback', async () => {
     await open('/');
-    for (const ven of ['ven-001', 'ven-002', 'ven-003']) await ui.page.getByRole('link', { name: ven, exact: true }).waitFor();
+    for (const ven of ['ven-001', 'ven-002', 'ven-003'])
+      await ui.page.getByRole('link', { name: ven, exact: true }).waitFor();
     await ui.page.getByText('Gateway Test Site').waitFor();
     for (const node of ['pdu_a', 'ups_a', 'srv_a']) await ui.page.getByText(new RegExp(`^${node}: `)).waitFor();
     await ui.page.getByText('3 / 3').waitFor({ timeout: 15_000 }); // online VENs tile
@@ -46,7 +47,11 @@ describe('dashboard', () => {
   it('shows a VEN with its circuits and a telemetry chart with data', async () => {
     await open('/vens/ven-001');
     await ui.page.getByRole('rowheader', { name: 'Main HVAC' }).waitFor({ timeout: 15_000 });
-    await ui.page.waitForFunction(() => Number(document.querySelector('figure.chart')?.getAttribute('data-points')) > 0, null, { timeout: 15_000 });
+    await ui.page.waitForFunction(
+      () => Number(document.querySelector('figure.chart')?.getAttribute('data-points')) > 0,
+      null,
+      { timeout: 15_000 },
+    );
     expect(await ui.page.locator('figure.chart canvas').count()).toBeGreaterThan(0);
     await expectAccessible(ui.page);
     await screenshot(ui.page, 'ven');
@@ -67,7 +72,10 @@ describe('dashboard', () => {
 
   it('shows a viewer the fleet but no command, dispatch or event form, with a note instead', async () => {
     // the token a non-loopback page asks for, as the sign-in form stores it
-    await ui.page.addInitScript((token) => sessionStorage.setItem('vpp.localToken', token), ui.stack.config.tokens.viewer);
+    await ui.page.addInitScript(
+      (token) => sessionStorage.setItem('vpp.localToken', token),
+      ui.stack.config.tokens.viewer,
+    );
     const views: [string, string][] = [
       ['/vens/ven-001', 'Send event…'],
       ['/events', 'Preview allocation'],
@@ -110,8 +118,10 @@ describe('dashboard', () => {
     await ui.page.getByRole('dialog').getByRole('button', { name: 'Dispatch' }).click();
     await ui.page.locator('.tracker[data-status="acked"]').waitFor({ timeout: 15_000 });
     const split = ui.page.getByRole('table', { name: 'Split reported by the gateway' });
-    for (const asset of ['gt-bess-a', 'gt-bess-b', 'gt-bess-c']) await split.getByRole('rowheader', { name: asset }).waitFor();
-    for (const column of ['Requested', 'Applied', 'Why']) await split.getByRole('columnheader', { name: column }).waitFor();
+    for (const asset of ['gt-bess-a', 'gt-bess-b', 'gt-bess-c'])
+      await split.getByRole('rowheader', { name: asset }).waitFor();
+    for (const column of ['Requested', 'Applied', 'Why'])
+      await split.getByRole('columnheader', { name: column }).waitFor();
     await expectAccessible(ui.page);
     await screenshot(ui.page, 'sites');
   });
@@ -127,8 +137,16 @@ describe('dashboard', () => {
     await plan.getByRole('button', { name: 'Send event…' }).click();
     await ui.page.getByRole('dialog').getByRole('button', { name: 'Send event' }).click();
     await ui.page.waitForURL(/\/events\/[^/]+$/);
-    await ui.page.waitForFunction(() => !/—|^0 kW/.test(document.querySelector('[data-testid="acknowledged"]')?.textContent ?? '—'), null, { timeout: 15_000 });
-    await ui.page.waitForFunction(() => (document.querySelector('[data-testid="measured"]')?.textContent ?? '—') !== '—', null, { timeout: 30_000 });
+    await ui.page.waitForFunction(
+      () => !/—|^0 kW/.test(document.querySelector('[data-testid="acknowledged"]')?.textContent ?? '—'),
+      null,
+      { timeout: 15_000 },
+    );
+    await ui.page.waitForFunction(
+      () => (document.querySelector('[data-testid="measured"]')?.textContent ?? '—') !== '—',
+      null,
+      { timeout: 30_000 },
+    );
     // per interval: the fleet's baseline, metered load and shed against the request, not judged while it runs
     const intervals = ui.page.getByRole('table', { name: 'Performance per interval' });
     const first = intervals.getByRole('row').nth(1);
@@ -141,10 +159,15 @@ describe('dashboard', () => {
     const eventId = ui.page.url().split('/').pop()!;
     await settleEvent((await ui.stack.ports.fleetEvents.get(eventId))!, ui.stack.ports, Date.now());
     await ui.page.reload();
-    const [download] = await Promise.all([ui.page.waitForEvent('download'), ui.page.getByRole('button', { name: 'Download report (CSV)' }).click()]);
+    const [download] = await Promise.all([
+      ui.page.waitForEvent('download'),
+      ui.page.getByRole('button', { name: 'Download report (CSV)' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe(`${eventId}.csv`);
     const csv = (await readFile(await download.path(), 'utf8')).split('\r\n');
-    expect(csv[0]).toBe('scope,venId,interval_start,interval_end,samples,expected_samples,baseline_kw,metered_kw,shed_kw,commitment_kw,pass,result,baseline_method,baseline_days,adjustment_factor');
+    expect(csv[0]).toBe(
+      'scope,venId,interval_start,interval_end,samples,expected_samples,baseline_kw,metered_kw,shed_kw,commitment_kw,pass,result,baseline_method,baseline_days,adjustment_factor',
+    );
     // settled here while its interval still ran (a test's shortcut): `running`, no verdict
     expect(csv[1]).toMatch(/^fleet,,[^,]+,[^,]+,\d+,\d+,[\d.]+,[\d.]+,[\d.-]+,6,,running,,,$/);
     expect(csv.filter((line) => line.startsWith('ven,ven-00')).length).toBeGreaterThan(0);
@@ -159,7 +182,11 @@ describe('dashboard', () => {
     await ui.page.getByRole('button', { name: 'Preview allocation' }).click();
     const committed = ui.page.getByLabel('Already committed');
     await committed.waitFor();
-    expect(await committed.textContent()).toMatch(new RegExp(`^Already committed to other events in this window \\(not allocated again\\): ven-00\\d [\\d.]+ kW to ${eventId} until `));
+    expect(await committed.textContent()).toMatch(
+      new RegExp(
+        `^Already committed to other events in this window \\(not allocated again\\): ven-00\\d [\\d.]+ kW to ${eventId} until `,
+      ),
+    );
   }, 60_000);
 
   it('turns a Winter River node red when it is set to fault, without a reload, and the chain beside shows what lost power', async () => {
@@ -167,7 +194,8 @@ describe('dashboard', () => {
     const node = ui.page.getByRole('listitem', { name: /^pdu_a:/ });
     await node.and(ui.page.locator('[data-status="ok"]')).waitFor({ timeout: 15_000 });
     const chain = ui.page.getByRole('list', { name: 'Power chain' });
-    const chainNode = (id: string, kind: string, state: string) => chain.getByRole('listitem', { name: `${id} (${kind}) ${state}`, exact: true });
+    const chainNode = (id: string, kind: string, state: string) =>
+      chain.getByRole('listitem', { name: `${id} (${kind}) ${state}`, exact: true });
     await chainNode('srv_a', 'server', 'on utility').waitFor({ timeout: 15_000 });
     await chainNode('util_a', 'utility', 'on utility').waitFor();
     const okColour = await node.evaluate((el) => getComputedStyle(el).backgroundColor);
@@ -176,12 +204,19 @@ describe('dashboard', () => {
     await ui.page.getByRole('button', { name: 'Send…' }).click();
     await ui.page.getByRole('dialog').getByRole('button', { name: 'Send command' }).click();
     await node.and(ui.page.locator('[data-status="fault"]')).waitFor({ timeout: 15_000 });
-    await ui.page.waitForFunction((before) => getComputedStyle(document.querySelector('li.node[data-status="fault"]')!).backgroundColor !== before, okColour);
+    await ui.page.waitForFunction(
+      (before) => getComputedStyle(document.querySelector('li.node[data-status="fault"]')!).backgroundColor !== before,
+      okColour,
+    );
     // the controller's view: the faulted PDU and the server below it have no power, the UPS above it still does
     await chainNode('pdu_a', 'pdu', 'no power').waitFor({ timeout: 15_000 });
     await chainNode('srv_a', 'server', 'no power').waitFor();
     await chainNode('ups_a', 'ups', 'on utility').waitFor();
-    await ui.page.getByRole('list', { name: 'Power events' }).getByText(/srv_a: power lost/).first().waitFor();
+    await ui.page
+      .getByRole('list', { name: 'Power events' })
+      .getByText(/srv_a: power lost/)
+      .first()
+      .waitFor();
     await expectAccessible(ui.page);
     await screenshot(ui.page, 'winter-river');
     await ui.page.getByRole('combobox', { name: /^Command/ }).selectOption({ label: 'Clear fault' });
@@ -207,12 +242,17 @@ describe('dashboard', () => {
     ui.stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ venId: html })), 'ven-003');
     await open('/refused');
     await ui.page.getByText('malformed-json').first().waitFor();
-    await ui.page.getByRole('row').filter({ hasText: 'identity-mismatch' }).or(ui.page.getByRole('row').filter({ hasText: 'schema' })).first().waitFor({ timeout: 15_000 });
+    await ui.page
+      .getByRole('row')
+      .filter({ hasText: 'identity-mismatch' })
+      .or(ui.page.getByRole('row').filter({ hasText: 'schema' }))
+      .first()
+      .waitFor({ timeout: 15_000 });
     expect(await ui.page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await ui.page.locator('img').count()).toBe(0);
   });
 
-  it('shows each site\'s output, connection and readings from the REST routes with no live feed at all', async () => {
+  it("shows each site's output, connection and readings from the REST routes with no live feed at all", async () => {
     await ui.page.routeWebSocket(/\/mqtt$/, (ws) => void ws.close({ code: 1011, reason: 'test: feed down' }));
     await ui.page.goto(`${ui.stack.config.apiUrl}/sites`);
     await ui.page.getByRole('status').filter({ hasText: 'Polling' }).waitFor({ timeout: 15_000 });
@@ -220,7 +260,11 @@ describe('dashboard', () => {
     await site.getByText(/\bconnected · last seen .* · output -?\d+(\.\d+)? MW/).waitFor({ timeout: 15_000 });
     for (const type of ['bess', 'pv', 'wind', 'ev']) {
       const row = site.getByRole('row').filter({ has: ui.page.getByRole('cell', { name: type, exact: true }) });
-      await row.getByRole('cell').nth(3).filter({ hasText: /-?\d+(\.\d+)? MW/ }).waitFor();
+      await row
+        .getByRole('cell')
+        .nth(3)
+        .filter({ hasText: /-?\d+(\.\d+)? MW/ })
+        .waitFor();
     }
     await expectAccessible(ui.page);
     expect(ui.errors).toEqual([]);
@@ -229,7 +273,8 @@ describe('dashboard', () => {
   it('shows the DER tiles by type on the overview from the portfolio', async () => {
     await open('/');
     const tiles = ui.page.getByRole('region', { name: 'DER by type' });
-    for (const label of ['Batteries', 'PV', 'Wind', 'EV charging']) await tiles.getByText(label, { exact: true }).waitFor({ timeout: 15_000 });
+    for (const label of ['Batteries', 'PV', 'Wind', 'EV charging'])
+      await tiles.getByText(label, { exact: true }).waitFor({ timeout: 15_000 });
     await tiles.getByText(/MWh to discharge/).waitFor();
     await expectAccessible(ui.page);
   });

@@ -14,7 +14,10 @@ beforeAll(async () => {
   ven = await connectDevice(await ui.stack.provision('ven-ui'), 'ven-ui');
   await ven.subscribe(topics.command('ven-ui'));
   const metering = {
-    venId: 'ven-ui', timestamp: Math.floor(Date.now() / 1000), usedPowerKw: 7, baselinePowerKw: 10,
+    venId: 'ven-ui',
+    timestamp: Math.floor(Date.now() / 1000),
+    usedPowerKw: 7,
+    baselinePowerKw: 10,
     loads: [{ loadId: 'hvac', currentPowerKw: 3, shedCapabilityKw: 3, enabled: true, priority: 2 }],
   };
   await ven.publish(topics.metering, JSON.stringify(metering));
@@ -28,7 +31,10 @@ const statusOf = async (eventId: string) => (await ui.stack.api(`/api/events/${e
 describe('event life cycle in the dashboard', () => {
   it('cancels a scheduled event from its page, after a confirm that can be backed out of', async () => {
     const start_at = new Date(Date.now() + 30 * 60_000).toISOString();
-    const created = await ui.stack.api('/api/events', post({ shed_kw: 3, duration_sec: 600, ven_ids: ['ven-ui'], start_at, name: 'Evening peak' }));
+    const created = await ui.stack.api(
+      '/api/events',
+      post({ shed_kw: 3, duration_sec: 600, ven_ids: ['ven-ui'], start_at, name: 'Evening peak' }),
+    );
     expect(created.status).toBe(202);
     const { eventId } = created.body;
 
@@ -59,7 +65,10 @@ describe('event life cycle in the dashboard', () => {
   }, 60_000);
 
   it('ends a running event from its page: the VEN is sent its restore and the event shows ended', async () => {
-    const created = await ui.stack.api('/api/events', post({ shed_kw: 3, duration_sec: 3600, ven_ids: ['ven-ui'], name: 'Long shed' }));
+    const created = await ui.stack.api(
+      '/api/events',
+      post({ shed_kw: 3, duration_sec: 3600, ven_ids: ['ven-ui'], name: 'Long shed' }),
+    );
     expect(created.status).toBe(202);
     const { eventId } = created.body;
     await eventually(() => ven.received.some((m) => m.payload.includes(eventId)));
@@ -67,7 +76,10 @@ describe('event life cycle in the dashboard', () => {
     await ui.open(`/events/${eventId}`);
     await ui.page.getByRole('heading', { level: 1, name: 'Long shed' }).waitFor();
     // an interval still running says so, with its readings so far
-    await ui.page.getByRole('table', { name: 'Performance per interval' }).getByText('running', { exact: true }).waitFor();
+    await ui.page
+      .getByRole('table', { name: 'Performance per interval' })
+      .getByText('running', { exact: true })
+      .waitFor();
     await ui.page.getByRole('button', { name: 'End event now…' }).click();
     const dialog = ui.page.getByRole('dialog', { name: 'End this event now?' });
     await dialog.getByText('1 VENs will be sent a restore now').waitFor();

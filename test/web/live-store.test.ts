@@ -10,7 +10,10 @@ function storeWithFeed() {
   const api = { all: async () => [], get: async () => ({}) } as unknown as Api;
   const connect: Connect = async ({ onMessage }) => {
     deliver = (topic, payload) => onMessage(topic, new TextEncoder().encode(JSON.stringify(payload)));
-    return { subscribe: async (filters: readonly string[]) => filters.map(() => 1), close: () => {} } as unknown as MqttWs;
+    return {
+      subscribe: async (filters: readonly string[]) => filters.map(() => 1),
+      close: () => {},
+    } as unknown as MqttWs;
   };
   const store = new LiveStore(api, connect);
   store.start();
@@ -21,14 +24,35 @@ const documents = (thing: string) => `$aws/things/${thing}/shadow/update/documen
 const shadow = (reported: object, timestamp = 1_729_700_000) => ({ current: { state: { reported } }, timestamp });
 
 describe('LiveStore', () => {
-  it('takes a VEN\'s used and shed kW and active event from its shadow documents, newest wins', async () => {
+  it("takes a VEN's used and shed kW and active event from its shadow documents, newest wins", async () => {
     const { store, deliver } = storeWithFeed();
     await new Promise((r) => setTimeout(r, 0));
-    deliver(documents('ven-9'), shadow({ power_kw: 12.3, shed_kw: 1.5, circuits: [], active_event: { event_id: 'e1' }, timestamp: 1_729_700_010 }));
-    expect(store.vens.get('ven-9')).toMatchObject({ online: true, usedPowerKw: 12.3, shedPowerKw: 1.5, eventId: 'e1', lastSeen: 1_729_700_010_000 });
-    deliver(documents('ven-9'), shadow({ power_kw: 3, shed_kw: 0, circuits: [], active_event: null, timestamp: 1_729_700_005 }));
+    deliver(
+      documents('ven-9'),
+      shadow({
+        power_kw: 12.3,
+        shed_kw: 1.5,
+        circuits: [],
+        active_event: { event_id: 'e1' },
+        timestamp: 1_729_700_010,
+      }),
+    );
+    expect(store.vens.get('ven-9')).toMatchObject({
+      online: true,
+      usedPowerKw: 12.3,
+      shedPowerKw: 1.5,
+      eventId: 'e1',
+      lastSeen: 1_729_700_010_000,
+    });
+    deliver(
+      documents('ven-9'),
+      shadow({ power_kw: 3, shed_kw: 0, circuits: [], active_event: null, timestamp: 1_729_700_005 }),
+    );
     expect(store.vens.get('ven-9')).toMatchObject({ usedPowerKw: 12.3, eventId: 'e1' });
-    deliver(documents('ven-9'), shadow({ power_kw: 10, shed_kw: 0, circuits: [], active_event: null, timestamp: 1_729_700_020 }));
+    deliver(
+      documents('ven-9'),
+      shadow({ power_kw: 10, shed_kw: 0, circuits: [], active_event: null, timestamp: 1_729_700_020 }),
+    );
     expect(store.vens.get('ven-9')).toMatchObject({ usedPowerKw: 10, shedPowerKw: 0, eventId: null });
     store.stop();
   });

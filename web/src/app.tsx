@@ -48,14 +48,23 @@ export function App() {
           ))}
           <AlarmCount alarms={alarms} />
         </nav>
-        <ConnectionIndicator state={down ? 'unreachable' : live.connection} detail={live.connectionDetail} since={live.apiDownSince} />
+        <ConnectionIndicator
+          state={down ? 'unreachable' : live.connection}
+          detail={live.connectionDetail}
+          since={live.apiDownSince}
+        />
         <button type="button" class="link" onClick={() => session.signOut()}>
           Sign out
         </button>
       </header>
       <OutageBanner live={live} />
       <AlarmBanner alarms={alarms} />
-      <main id="main" tabIndex={-1} class={down ? 'stale-data' : undefined} aria-describedby={down ? 'outage' : undefined}>
+      <main
+        id="main"
+        tabIndex={-1}
+        class={down ? 'stale-data' : undefined}
+        aria-describedby={down ? 'outage' : undefined}
+      >
         <View route={route} />
       </main>
     </>

@@ -50,14 +50,17 @@ export interface Async<T> {
 
 /** Loads once per change of `deps`; `reload` loads again keeping the data shown meanwhile. */
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[]): Async<T> {
-  const [state, setState] = useState<{ data?: T; error?: string; status?: number; loading: boolean }>({ loading: true });
+  const [state, setState] = useState<{ data?: T; error?: string; status?: number; loading: boolean }>({
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let current = true;
     setState((s) => ({ ...s, loading: true }));
     load().then(
       (data) => current && setState({ data, loading: false }),
-      (err: Error & { status?: number }) => current && setState((s) => ({ ...s, error: err.message, status: err.status, loading: false })),
+      (err: Error & { status?: number }) =>
+        current && setState((s) => ({ ...s, error: err.message, status: err.status, loading: false })),
     );
     return () => {
       current = false;

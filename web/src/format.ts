@@ -3,14 +3,20 @@
 const numberFormats = new Map<number, Intl.NumberFormat>();
 const fmt = (digits: number) => {
   let f = numberFormats.get(digits);
-  if (!f) numberFormats.set(digits, (f = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits, minimumFractionDigits: 0 })));
+  if (!f)
+    numberFormats.set(
+      digits,
+      (f = new Intl.NumberFormat(undefined, { maximumFractionDigits: digits, minimumFractionDigits: 0 })),
+    );
   return f;
 };
 
 export const DASH = '—';
 
 export function num(value: number | null | undefined, unit: string, digits = 1): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? DASH : `${fmt(digits).format(value)} ${unit}`;
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? DASH
+    : `${fmt(digits).format(value)} ${unit}`;
 }
 
 export const kw = (v: number | null | undefined) => num(v, 'kW');

@@ -34,7 +34,9 @@ function connect(config: DashboardConfig, session: Session): Omit<AppContext, 'r
 
 function Root({ config, initial, error }: { config: DashboardConfig; initial?: Session; error?: string }) {
   const [role, setRole] = useState<RoleState>({ loading: true });
-  const [app, setApp] = useState<Omit<AppContext, 'role'> | undefined>(() => (initial ? start(config, initial) : undefined));
+  const [app, setApp] = useState<Omit<AppContext, 'role'> | undefined>(() =>
+    initial ? start(config, initial) : undefined,
+  );
   const ctx = useMemo(() => app && { ...app, role }, [app, role]);
   const [signInError, setSignInError] = useState(error);
   function start(c: DashboardConfig, session: Session) {

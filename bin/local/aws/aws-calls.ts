@@ -104,8 +104,19 @@ export class AwsCalls {
     const c = this.of(fn);
     if (!c.s3) {
       if (!this.s3Endpoint) throw new Error('the local S3 is not listening yet');
-      c.s3 = new S3Client({ endpoint: this.s3Endpoint, forcePathStyle: true, region: this.o.region, credentials: this.o.credentials });
-      if (fn) this.recordOn(c.s3, fn, (command, input) => [[`s3:${command}`, `arn:aws:s3:::${this.named(input.Bucket)}${input.Key === undefined ? '' : `/${input.Key}`}`]]);
+      c.s3 = new S3Client({
+        endpoint: this.s3Endpoint,
+        forcePathStyle: true,
+        region: this.o.region,
+        credentials: this.o.credentials,
+      });
+      if (fn)
+        this.recordOn(c.s3, fn, (command, input) => [
+          [
+            `s3:${command}`,
+            `arn:aws:s3:::${this.named(input.Bucket)}${input.Key === undefined ? '' : `/${input.Key}`}`,
+          ],
+        ]);
     }
     return c.s3;
   }
@@ -129,7 +140,11 @@ export class AwsCalls {
   iotData(fn: DeployedFunction | undefined): IoTDataPlaneClient {
     const c = this.of(fn);
     if (!c.iotData) {
-      c.iotData = new IoTDataPlaneClient({ endpoint: this.endpoint(), region: this.o.region, credentials: this.o.credentials });
+      c.iotData = new IoTDataPlaneClient({
+        endpoint: this.endpoint(),
+        region: this.o.region,
+        credentials: this.o.credentials,
+      });
       if (fn) this.recordOn(c.iotData, fn, (command, input) => [[`iot:${command}`, iotDataResource(command, input)]]);
     }
     return c.iotData;
@@ -180,11 +195,12 @@ export class AwsCalls {
     calls: (command: string, input: AwsInput) => [action: string, resource: string][],
   ): void {
     client.middlewareStack.add(
-      ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: { input: AwsInput }) => {
-        const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
-        for (const [action, resource] of calls(command, args.input)) this.record(fn, action, resource);
-        return next(args);
-      }) as never,
+      ((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+        async (args: { input: AwsInput }) => {
+          const command = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+          for (const [action, resource] of calls(command, args.input)) this.record(fn, action, resource);
+          return next(args);
+        }) as never,
       { step: 'initialize', name: 'recordAwsCall' },
     );
   }
@@ -204,9 +220,18 @@ export class AwsCalls {
       return Object.keys(input.RequestItems ?? {}).map((t) => [`dynamodb:${command}`, this.table(t)]);
     }
     if (command === 'TransactWriteItems' || command === 'TransactGetItems') {
-      const ITEM = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' } as const;
+      const ITEM = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+        Get: 'GetItem',
+      } as const;
       return (input.TransactItems ?? []).flatMap((item: Record<string, { TableName: string }>) =>
-        Object.entries(item).map(([kind, op]) => [`dynamodb:${ITEM[kind as keyof typeof ITEM] ?? kind}`, this.table(op.TableName)] as [string, string]),
+        Object.entries(item).map(
+          ([kind, op]) =>
+            [`dynamodb:${ITEM[kind as keyof typeof ITEM] ?? kind}`, this.table(op.TableName)] as [string, string],
+        ),
       );
     }
     const index = command === 'Query' || command === 'Scan' ? input.IndexName : undefined;

@@ -35,9 +35,11 @@ export const DEFAULT_FAULT_RATES: FaultRates = {
 export function awsRulesFromEnv(env: NodeJS.ProcessEnv = process.env): AwsRules {
   const lag = env.VPP_DYNAMODB_LAG_MS;
   const lagMs = lag === undefined || lag === '' ? DEFAULT_LAG_MS : Number(lag);
-  if (!Number.isInteger(lagMs) || lagMs < 0) throw new Error(`VPP_DYNAMODB_LAG_MS: not a whole number of milliseconds ≥ 0: ${lag}`);
+  if (!Number.isInteger(lagMs) || lagMs < 0)
+    throw new Error(`VPP_DYNAMODB_LAG_MS: not a whole number of milliseconds ≥ 0: ${lag}`);
   const faults = env.VPP_AWS_FAULTS;
-  if (faults !== undefined && faults !== '' && faults !== '0' && faults !== '1') throw new Error(`VPP_AWS_FAULTS: 1 or 0, not ${faults}`);
+  if (faults !== undefined && faults !== '' && faults !== '0' && faults !== '1')
+    throw new Error(`VPP_AWS_FAULTS: 1 or 0, not ${faults}`);
   if (faults !== '1') return { lagMs };
   const seed = Number(env.VPP_AWS_FAULTS_SEED ?? 1);
   if (!Number.isInteger(seed)) throw new Error(`VPP_AWS_FAULTS_SEED: not a whole number: ${env.VPP_AWS_FAULTS_SEED}`);

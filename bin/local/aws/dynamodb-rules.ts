@@ -25,9 +25,21 @@ const CONTENT_TYPE = 'application/x-amz-json-1.0';
 const THROTTLED = 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException';
 const THROTTLED_MESSAGE =
   'Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html';
-const DATA_PLANE = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem']);
+const DATA_PLANE = new Set([
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+]);
 
-export function dynamoRulesHandler(upstream: Upstream, rules: AwsRules): (req: IncomingMessage, res: ServerResponse) => void {
+export function dynamoRulesHandler(
+  upstream: Upstream,
+  rules: AwsRules,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const call = upstreamCaller(upstream);
   const dice = rules.faults && new FaultDice(rules.faults.seed);
   const schemas = new Map<string, Promise<KeySchema>>();
@@ -42,7 +54,9 @@ export function dynamoRulesHandler(upstream: Upstream, rules: AwsRules): (req: I
         const t = (JSON.parse(a.body.toString()) as { Table: TableDescription }).Table;
         return {
           keys: t.KeySchema.map((k) => k.AttributeName),
-          indexes: new Map((t.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.KeySchema.map((k) => k.AttributeName)])),
+          indexes: new Map(
+            (t.GlobalSecondaryIndexes ?? []).map((i) => [i.IndexName, i.KeySchema.map((k) => k.AttributeName)]),
+          ),
         };
       });
       s.catch(() => schemas.delete(table));
@@ -171,7 +185,8 @@ export function dynamoRulesHandler(upstream: Upstream, rules: AwsRules): (req: I
               continue;
             }
             changed = true;
-            const sameIndexKeys = !indexKeys || indexKeys.every((k) => JSON.stringify(old.before?.[k]) === JSON.stringify(item[k]));
+            const sameIndexKeys =
+              !indexKeys || indexKeys.every((k) => JSON.stringify(old.before?.[k]) === JSON.stringify(item[k]));
             if (old.before && sameIndexKeys) seen.push(project(old.before, input));
           }
           if (!changed) return reply(res, a);
@@ -188,12 +203,21 @@ export function dynamoRulesHandler(upstream: Upstream, rules: AwsRules): (req: I
   }
 
   async function consistentGet(headers: IncomingHttpHeaders, table: string, key: Item): Promise<Item | null> {
-    const a = await call(headers, JSON.stringify({ TableName: table, Key: key, ConsistentRead: true }), 'DynamoDB_20120810.GetItem');
+    const a = await call(
+      headers,
+      JSON.stringify({ TableName: table, Key: key, ConsistentRead: true }),
+      'DynamoDB_20120810.GetItem',
+    );
     if (a.status !== 200) throw new Error(`GetItem ${table}: ${a.status}`);
     return ((JSON.parse(a.body.toString()) as Json).Item as Item | undefined) ?? null;
   }
 
-  async function batchWrite(headers: IncomingHttpHeaders, input: Json, res: ServerResponse, state: { wrote: boolean }): Promise<void> {
+  async function batchWrite(
+    headers: IncomingHttpHeaders,
+    input: Json,
+    res: ServerResponse,
+    state: { wrote: boolean },
+  ): Promise<void> {
     const requested = input.RequestItems as Record<string, WriteRequest[]>;
     const process: Record<string, WriteRequest[]> = {};
     const unprocessed: Record<string, WriteRequest[]> = {};
@@ -216,7 +240,9 @@ export function dynamoRulesHandler(upstream: Upstream, rules: AwsRules): (req: I
     const left = (out.UnprocessedItems as Record<string, WriteRequest[]> | undefined) ?? {};
     for (const [table, reqs] of Object.entries(process)) {
       const schema = await schemaOf(headers, table);
-      const leftKeys = new Set((left[table] ?? []).map((r) => keyOf(schema, r.PutRequest ? r.PutRequest.Item : r.DeleteRequest!.Key)));
+      const leftKeys = new Set(
+        (left[table] ?? []).map((r) => keyOf(schema, r.PutRequest ? r.PutRequest.Item : r.DeleteRequest!.Key)),
+      );
       for (const r of reqs) {
         const key = keyOf(schema, r.PutRequest ? r.PutRequest.Item : r.DeleteRequest!.Key)!;
         if (!leftKeys.has(key) && befores.has(table)) remember(table, key, befores.get(table)!.get(key) ?? null);
@@ -263,15 +289,27 @@ export function dynamoRulesHandler(upstream: Upstream, rules: AwsRules): (req: I
     return reply(res, a, out);
   }
 
-  async function consistentBatchGet(headers: IncomingHttpHeaders, table: string, schema: KeySchema, keys: Item[]): Promise<Map<string, Item | null>> {
+  async function consistentBatchGet(
+    headers: IncomingHttpHeaders,
+    table: string,
+    schema: KeySchema,
+    keys: Item[],
+  ): Promise<Map<string, Item | null>> {
     const byKey = new Map<string, Item | null>();
     const unique = [...new Map(keys.map((k) => [keyOf(schema, k)!, k])).values()];
     for (let i = 0; i < unique.length; i += 100) {
       let pending: Item[] = unique.slice(i, i + 100);
       while (pending.length > 0) {
-        const a = await call(headers, JSON.stringify({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }), 'DynamoDB_20120810.BatchGetItem');
+        const a = await call(
+          headers,
+          JSON.stringify({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+          'DynamoDB_20120810.BatchGetItem',
+        );
         if (a.status !== 200) throw new Error(`BatchGetItem ${table}: ${a.status}`);
-        const out = JSON.parse(a.body.toString()) as { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, KeysAndAttributes> };
+        const out = JSON.parse(a.body.toString()) as {
+          Responses?: Record<string, Item[]>;
+          UnprocessedKeys?: Record<string, KeysAndAttributes>;
+        };
         for (const item of out.Responses?.[table] ?? []) byKey.set(keyOf(schema, item)!, item);
         pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
       }
@@ -290,7 +328,8 @@ export function dynamoRulesHandler(upstream: Upstream, rules: AwsRules): (req: I
 
   return (req, res) => {
     handle(req, res).catch((err: Error) => {
-      if (!res.headersSent) replyError(res, CONTENT_TYPE, 'com.amazonaws.dynamodb.v20120810#InternalServerError', err.message);
+      if (!res.headersSent)
+        replyError(res, CONTENT_TYPE, 'com.amazonaws.dynamodb.v20120810#InternalServerError', err.message);
       else res.destroy();
     });
   };
@@ -317,7 +356,8 @@ const pickKeys = (schema: KeySchema, item: Item): Item => Object.fromEntries(sch
 /** The item as the request's ProjectionExpression (or AttributesToGet) would have returned it. */
 export function project(item: Item, input: Json): Item {
   const names = (input.ExpressionAttributeNames as Record<string, string> | undefined) ?? {};
-  if (Array.isArray(input.AttributesToGet)) return Object.fromEntries((input.AttributesToGet as string[]).filter((n) => n in item).map((n) => [n, item[n]]));
+  if (Array.isArray(input.AttributesToGet))
+    return Object.fromEntries((input.AttributesToGet as string[]).filter((n) => n in item).map((n) => [n, item[n]]));
   if (typeof input.ProjectionExpression !== 'string') return item;
   const out: Item = {};
   for (const path of input.ProjectionExpression.split(',')) {

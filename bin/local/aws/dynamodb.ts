@@ -28,8 +28,19 @@ export interface LocalDynamo {
 
 /** `rules`: from the environment by default (VPP_DYNAMODB_LAG_MS, VPP_AWS_FAULTS, VPP_AWS_FAULTS_SEED). */
 export async function startDynamo(path: string, rules: AwsRules = awsRulesFromEnv()): Promise<LocalDynamo> {
-  const proxy = rules.lagMs > 0 || rules.faults ? { file: fileURLToPath(new URL('./dynamodb-rules.ts', import.meta.url)), factory: 'dynamoRulesHandler', options: rules } : undefined;
-  const server = await startWorkerServer('dynalite', { path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }, proxy);
+  const proxy =
+    rules.lagMs > 0 || rules.faults
+      ? {
+          file: fileURLToPath(new URL('./dynamodb-rules.ts', import.meta.url)),
+          factory: 'dynamoRulesHandler',
+          options: rules,
+        }
+      : undefined;
+  const server = await startWorkerServer(
+    'dynalite',
+    { path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 },
+    proxy,
+  );
   const endpoint = server.endpoint;
   const client = new DynamoDBClient({
     endpoint,
@@ -40,7 +51,11 @@ export async function startDynamo(path: string, rules: AwsRules = awsRulesFromEn
   return {
     endpoint,
     client,
-    ping: () => client.send(new ListTablesCommand({ Limit: 1 })).then(() => true, () => false),
+    ping: () =>
+      client.send(new ListTablesCommand({ Limit: 1 })).then(
+        () => true,
+        () => false,
+      ),
     stop: () => server.stop(),
     start: () => server.start(),
     async close() {
@@ -64,7 +79,8 @@ export async function ensureTables(client: DynamoDBClient, tables: Record<string
       const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
       if (!sameKeys(Table?.KeySchema, t.partitionKey, t.sortKey)) outdated.push(name);
       const have = new Map(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema]));
-      for (const i of t.indexes ?? []) if (!sameKeys(have.get(i.name), i.partitionKey, i.sortKey)) outdated.push(`${name}/${i.name}`);
+      for (const i of t.indexes ?? [])
+        if (!sameKeys(have.get(i.name), i.partitionKey, i.sortKey)) outdated.push(`${name}/${i.name}`);
       continue;
     }
     const keys = [t.partitionKey, t.sortKey, ...(t.indexes ?? []).flatMap((i) => [i.partitionKey, i.sortKey])];
@@ -101,8 +117,13 @@ async function untilActive(client: DynamoDBClient, name: string): Promise<void> 
   throw new Error(`dynamodb: table ${name} is not active after 2 s`);
 }
 
-const sameKeys = (have: { AttributeName?: string; KeyType?: string }[] | undefined, partitionKey: string, sortKey?: string) =>
-  JSON.stringify(have?.map((k) => [k.AttributeName, k.KeyType])) === JSON.stringify(keySchema(partitionKey, sortKey).map((k) => [k.AttributeName, k.KeyType]));
+const sameKeys = (
+  have: { AttributeName?: string; KeyType?: string }[] | undefined,
+  partitionKey: string,
+  sortKey?: string,
+) =>
+  JSON.stringify(have?.map((k) => [k.AttributeName, k.KeyType])) ===
+  JSON.stringify(keySchema(partitionKey, sortKey).map((k) => [k.AttributeName, k.KeyType]));
 
 const keySchema = (partitionKey: string, sortKey?: string) => [
   { AttributeName: partitionKey, KeyType: 'HASH' as const },

@@ -8,14 +8,18 @@ import { readBody, reply, replyError, upstreamCaller, type Json, type Upstream }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const THROTTLED = 'ProvisionedThroughputExceededException';
-const rateExceeded = (stream: string) => `Rate exceeded for shard shardId-000000000000 in stream ${stream} under account 000000000000.`;
+const rateExceeded = (stream: string) =>
+  `Rate exceeded for shard shardId-000000000000 in stream ${stream} under account 000000000000.`;
 
 interface PutRecordsRequestEntry {
   PartitionKey: string;
   Data: string;
 }
 
-export function kinesisRulesHandler(upstream: Upstream, rules: AwsRules): (req: IncomingMessage, res: ServerResponse) => void {
+export function kinesisRulesHandler(
+  upstream: Upstream,
+  rules: AwsRules,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const call = upstreamCaller(upstream);
   const faults = rules.faults;
   const dice = faults && new FaultDice(faults.seed);
@@ -41,11 +45,15 @@ export function kinesisRulesHandler(upstream: Upstream, rules: AwsRules): (req: 
     const stream = String(input.StreamName ?? '');
     const records = input.Records as PutRecordsRequestEntry[] | undefined;
     if (!Array.isArray(records) || records.length === 0) return reply(res, await call(req.headers, raw));
-    const failed = records.map((r) => dice.hits(`PutRecords|${stream}|${r.PartitionKey}|${r.Data}`, faults!.kinesisRecordFailure));
+    const failed = records.map((r) =>
+      dice.hits(`PutRecords|${stream}|${r.PartitionKey}|${r.Data}`, faults!.kinesisRecordFailure),
+    );
     const kept = records.filter((_, i) => !failed[i]);
     const failure = { ErrorCode: THROTTLED, ErrorMessage: rateExceeded(stream) };
     if (kept.length === 0) {
-      const body = Buffer.from(JSON.stringify({ FailedRecordCount: records.length, Records: records.map(() => failure) }));
+      const body = Buffer.from(
+        JSON.stringify({ FailedRecordCount: records.length, Records: records.map(() => failure) }),
+      );
       res.writeHead(200, { 'content-type': CONTENT_TYPE, 'content-length': String(body.length) });
       res.end(body);
       return;

@@ -2,7 +2,12 @@
 // `.vpp/kinesis`), in a worker thread like dynalite. A PutRecords answer means the records are in LevelDB's log (a
 // write(2) per batch): they survive a kill -9 of the process (test/e2e/kill-under-load.test.ts), not a power cut
 // (no fsync; docs/develop-local-aws-rules.md).
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  ListStreamsCommand,
+} from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +26,18 @@ export interface LocalKinesis {
 
 /** `rules`: from the environment by default; in fault mode a proxy fails records and throttles (kinesis-rules.ts). */
 export async function startKinesis(path: string, rules: AwsRules = awsRulesFromEnv()): Promise<LocalKinesis> {
-  const proxy = rules.faults ? { file: fileURLToPath(new URL('./kinesis-rules.ts', import.meta.url)), factory: 'kinesisRulesHandler', options: rules } : undefined;
-  const server = await startWorkerServer('kinesalite', { path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 }, proxy);
+  const proxy = rules.faults
+    ? {
+        file: fileURLToPath(new URL('./kinesis-rules.ts', import.meta.url)),
+        factory: 'kinesisRulesHandler',
+        options: rules,
+      }
+    : undefined;
+  const server = await startWorkerServer(
+    'kinesalite',
+    { path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 },
+    proxy,
+  );
   const endpoint = server.endpoint;
   const client = new KinesisClient({
     endpoint,
@@ -35,7 +50,11 @@ export async function startKinesis(path: string, rules: AwsRules = awsRulesFromE
   return {
     endpoint,
     client,
-    ping: () => client.send(new ListStreamsCommand({ Limit: 1 })).then(() => true, () => false),
+    ping: () =>
+      client.send(new ListStreamsCommand({ Limit: 1 })).then(
+        () => true,
+        () => false,
+      ),
     stop: () => server.stop(),
     start: () => server.start(),
     async close() {

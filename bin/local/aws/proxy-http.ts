@@ -30,12 +30,16 @@ export function upstreamCaller(upstream: Upstream) {
     new Promise((resolve, reject) => {
       const data = typeof body === 'string' ? Buffer.from(body) : body;
       const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(headers)) if (v !== undefined && k !== 'content-length' && k !== 'host' && k !== 'connection') out[k] = v;
+      for (const [k, v] of Object.entries(headers))
+        if (v !== undefined && k !== 'content-length' && k !== 'host' && k !== 'connection') out[k] = v;
       if (target) out['x-amz-target'] = target;
       out['content-length'] = String(data.length);
-      const req = request({ host: '127.0.0.1', port: upstream.port, method: 'POST', path: '/', headers: out, agent }, (res) => {
-        readBody(res).then((b) => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: b }), reject);
-      });
+      const req = request(
+        { host: '127.0.0.1', port: upstream.port, method: 'POST', path: '/', headers: out, agent },
+        (res) => {
+          readBody(res).then((b) => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: b }), reject);
+        },
+      );
       req.on('error', reject);
       req.end(data);
     });
@@ -46,7 +50,14 @@ export function reply(res: ServerResponse, answer: Answer, json?: unknown): void
   const body = json === undefined ? answer.body : Buffer.from(JSON.stringify(json));
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(answer.headers)) {
-    if (v === undefined || k === 'content-length' || k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding') continue;
+    if (
+      v === undefined ||
+      k === 'content-length' ||
+      k === 'connection' ||
+      k === 'keep-alive' ||
+      k === 'transfer-encoding'
+    )
+      continue;
     if (json !== undefined && k === 'x-amz-crc32') continue;
     headers[k] = v;
   }
@@ -58,8 +69,13 @@ export function reply(res: ServerResponse, answer: Answer, json?: unknown): void
 /** An AWS JSON error as the service sends it. */
 export function replyError(res: ServerResponse, contentType: string, type: string, message: string): void {
   const body = Buffer.from(JSON.stringify({ __type: type, message }));
-  res.writeHead(400, { 'content-type': contentType, 'content-length': String(body.length), 'x-amzn-requestid': requestId() });
+  res.writeHead(400, {
+    'content-type': contentType,
+    'content-length': String(body.length),
+    'x-amzn-requestid': requestId(),
+  });
   res.end(body);
 }
 
-const requestId = () => Array.from({ length: 52 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[Math.floor(Math.random() * 36)]).join('');
+const requestId = () =>
+  Array.from({ length: 52 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[Math.floor(Math.random() * 36)]).join('');

@@ -79,7 +79,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: LocalS3Op
   const streaming = req.headers['x-amz-content-sha256'] === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
   // a signed payload hash needs the body before the signature can be checked; other bodies stream to disk afterwards
   const body = !presigned && req.method === 'PUT' && !streaming ? await readAll(req) : Buffer.alloc(0);
-  if (body.length > MAX_PUT_BYTES) return sendError(res, req, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+  if (body.length > MAX_PUT_BYTES)
+    return sendError(res, req, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
 
   const signed = { method: req.method ?? 'GET', url, headers: req.headersDistinct, body };
   const verify = { credentials: opts.credentials, region: opts.region, service: 's3', now: (opts.now ?? Date.now)() };
@@ -89,12 +90,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: LocalS3Op
       ? verifySigV4(signed, verify)
       : { ok: false, code: 'AccessDenied', message: 'Access Denied' };
   if (!auth.ok) {
-    const status = auth.code === 'AuthorizationQueryParametersError' || auth.code === 'AuthorizationHeaderMalformed' ? 400 : 403;
+    const status =
+      auth.code === 'AuthorizationQueryParametersError' || auth.code === 'AuthorizationHeaderMalformed' ? 400 : 403;
     const extra = auth.message === 'Request has expired' ? expiredDetail(query, verify.now) : {};
     return sendError(res, req, status, auth.code, auth.message, extra);
   }
-  if (!opts.buckets.includes(bucket)) return sendError(res, req, 404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
-  if (!key) return sendError(res, req, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+  if (!opts.buckets.includes(bucket))
+    return sendError(res, req, 404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+  if (!key)
+    return sendError(res, req, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
   const files = objectFiles(opts.dir, bucket, key);
   switch (req.method) {
     case 'PUT':
@@ -114,7 +118,13 @@ function objectFiles(dir: string, bucket: string, key: string) {
   return { data: join(dir, bucket, `${name}.object`), meta: join(dir, bucket, `${name}.json`) };
 }
 
-async function putObject(req: IncomingMessage, res: ServerResponse, files: ReturnType<typeof objectFiles>, key: string, body: Buffer | undefined) {
+async function putObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  files: ReturnType<typeof objectFiles>,
+  key: string,
+  body: Buffer | undefined,
+) {
   const partial = `${files.data}.${randomUUID()}.part`;
   const md5 = createHash('md5');
   let size = 0;
@@ -127,7 +137,14 @@ async function putObject(req: IncomingMessage, res: ServerResponse, files: Retur
         done(size > MAX_PUT_BYTES ? new Error('EntityTooLarge') : null, chunk);
       },
     });
-    if (body) await pipeline(async function* () { yield body; }, count, createWriteStream(partial));
+    if (body)
+      await pipeline(
+        async function* () {
+          yield body;
+        },
+        count,
+        createWriteStream(partial),
+      );
     else {
       const decoder = new AwsChunkedDecoder();
       await pipeline(req, decoder, count, createWriteStream(partial));
@@ -135,7 +152,13 @@ async function putObject(req: IncomingMessage, res: ServerResponse, files: Retur
     }
     const declared = Number(req.headers['x-amz-decoded-content-length'] ?? size);
     if (!body && declared !== size) {
-      return sendError(res, req, 400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+      return sendError(
+        res,
+        req,
+        400,
+        'IncompleteBody',
+        'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+      );
     }
     const crc = trailer['x-amz-checksum-crc32'] ?? (req.headers['x-amz-checksum-crc32'] as string | undefined);
     if (crc !== undefined && crc !== (await crc32Of(partial))) {
@@ -151,17 +174,34 @@ async function putObject(req: IncomingMessage, res: ServerResponse, files: Retur
     };
     await rename(partial, files.data);
     await writeFile(files.meta, JSON.stringify(meta));
-    res.writeHead(200, { etag: meta.etag, 'x-amz-server-side-encryption': 'AES256', ...(crc && { 'x-amz-checksum-crc32': crc }) });
+    res.writeHead(200, {
+      etag: meta.etag,
+      'x-amz-server-side-encryption': 'AES256',
+      ...(crc && { 'x-amz-checksum-crc32': crc }),
+    });
     res.end();
   } catch (err) {
-    if ((err as Error).message === 'EntityTooLarge') return sendError(res, req, 400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+    if ((err as Error).message === 'EntityTooLarge')
+      return sendError(
+        res,
+        req,
+        400,
+        'EntityTooLarge',
+        'Your proposed upload exceeds the maximum allowed object size.',
+      );
     throw err;
   } finally {
     await rm(partial, { force: true });
   }
 }
 
-async function getObject(req: IncomingMessage, res: ServerResponse, files: ReturnType<typeof objectFiles>, query: URLSearchParams, signed: boolean) {
+async function getObject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  files: ReturnType<typeof objectFiles>,
+  query: URLSearchParams,
+  signed: boolean,
+) {
   if (!existsSync(files.meta)) return sendError(res, req, 404, 'NoSuchKey', 'The specified key does not exist.');
   const meta = JSON.parse(await readFile(files.meta, 'utf8')) as ObjectMeta;
   const { size } = await stat(files.data);
@@ -182,16 +222,31 @@ async function getObject(req: IncomingMessage, res: ServerResponse, files: Retur
 
 function expiredDetail(query: URLSearchParams, now: number): Record<string, string> {
   const date = query.get('X-Amz-Date') ?? '';
-  const start = Date.parse(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`);
+  const start = Date.parse(
+    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+  );
   const expires = Number(query.get('X-Amz-Expires'));
-  return { 'X-Amz-Expires': String(expires), Expires: new Date(start + expires * 1000).toISOString(), ServerTime: new Date(now).toISOString() };
+  return {
+    'X-Amz-Expires': String(expires),
+    Expires: new Date(start + expires * 1000).toISOString(),
+    ServerTime: new Date(now).toISOString(),
+  };
 }
 
 /** S3's XML error body; a HEAD gets the status alone, as from S3. */
-function sendError(res: ServerResponse, req: IncomingMessage, status: number, code: string, message: string, extra: Record<string, string> = {}) {
+function sendError(
+  res: ServerResponse,
+  req: IncomingMessage,
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, string> = {},
+) {
   const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
   const fields = { Code: code, Message: message, ...extra, RequestId: requestId };
-  const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${Object.entries(fields).map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`).join('')}</Error>`;
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${Object.entries(fields)
+    .map(([k, v]) => `<${k}>${escapeXml(v)}</${k}>`)
+    .join('')}</Error>`;
   res.writeHead(status, { 'content-type': 'application/xml', 'x-amz-request-id': requestId });
   res.end(req.method === 'HEAD' ? undefined : xml);
 }

@@ -49,7 +49,10 @@ export function verifySigV4(req: SignedRequest, opts: VerifyOptions): VerifyResu
   const payloadHash = payloadHashOf(req);
   if (!payloadHash) return fail('X-Amz-Content-Sha256 does not match the body', 'XAmzContentSHA256Mismatch');
   if (!signatureMatches(req, auth, amzDate, payloadHash, opts)) {
-    return fail('The request signature we calculated does not match the signature you provided', 'SignatureDoesNotMatch');
+    return fail(
+      'The request signature we calculated does not match the signature you provided',
+      'SignatureDoesNotMatch',
+    );
   }
   return { ok: true };
 }
@@ -66,7 +69,8 @@ export const MAX_PRESIGNED_EXPIRES_SEC = 604_800;
 export function verifyPresigned(req: SignedRequest, opts: VerifyOptions): VerifyResult {
   const params = new URLSearchParams(splitTarget(req.url)[1]);
   const get = (name: string) => params.get(name) ?? undefined;
-  if (get('X-Amz-Algorithm') !== ALGORITHM) return fail(`X-Amz-Algorithm only supports "${ALGORITHM}"`, 'AuthorizationQueryParametersError');
+  if (get('X-Amz-Algorithm') !== ALGORITHM)
+    return fail(`X-Amz-Algorithm only supports "${ALGORITHM}"`, 'AuthorizationQueryParametersError');
   const credential = (get('X-Amz-Credential') ?? '').split('/');
   const signedHeaders = (get('X-Amz-SignedHeaders') ?? '').split(';');
   const signature = get('X-Amz-Signature') ?? '';
@@ -74,18 +78,36 @@ export function verifyPresigned(req: SignedRequest, opts: VerifyOptions): Verify
   const time = parseAmzDate(amzDate);
   const expires = Number(get('X-Amz-Expires'));
   if (credential.length !== 5 || !/^[0-9a-f]{64}$/.test(signature) || time === undefined) {
-    return fail('Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.', 'AuthorizationQueryParametersError');
+    return fail(
+      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+      'AuthorizationQueryParametersError',
+    );
   }
-  if (!Number.isInteger(expires) || expires < 1) return fail('X-Amz-Expires should be a number', 'AuthorizationQueryParametersError');
+  if (!Number.isInteger(expires) || expires < 1)
+    return fail('X-Amz-Expires should be a number', 'AuthorizationQueryParametersError');
   if (expires > MAX_PRESIGNED_EXPIRES_SEC) {
-    return fail(`X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_EXPIRES_SEC}`, 'AuthorizationQueryParametersError');
+    return fail(
+      `X-Amz-Expires must be less than a week (in seconds) that is ${MAX_PRESIGNED_EXPIRES_SEC}`,
+      'AuthorizationQueryParametersError',
+    );
   }
   const [accessKeyId, date, region, service] = credential as [string, string, string, string, string];
-  const auth: Authorization = { accessKeyId, scope: credential.slice(1).join('/'), date, region, service, signedHeaders, signature };
+  const auth: Authorization = {
+    accessKeyId,
+    scope: credential.slice(1).join('/'),
+    date,
+    region,
+    service,
+    signedHeaders,
+    signature,
+  };
   const scopeError = checkScope(auth, amzDate, opts);
   if (scopeError) return scopeError;
   if (!signatureMatches(req, auth, amzDate, 'UNSIGNED-PAYLOAD', opts)) {
-    return fail('The request signature we calculated does not match the signature you provided. Check your key and signing method.', 'SignatureDoesNotMatch');
+    return fail(
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      'SignatureDoesNotMatch',
+    );
   }
   if ((opts.now ?? Date.now()) > time + expires * 1000) return fail('Request has expired', 'AccessDenied');
   return { ok: true };
@@ -128,7 +150,8 @@ function parseAuthorization(value: string | undefined): Authorization | undefine
 }
 
 function checkScope(auth: Authorization, amzDate: string, opts: VerifyOptions): VerifyResult | undefined {
-  if (auth.accessKeyId !== opts.credentials.accessKeyId) return fail('The security token included in the request is invalid', 'InvalidAccessKeyId');
+  if (auth.accessKeyId !== opts.credentials.accessKeyId)
+    return fail('The security token included in the request is invalid', 'InvalidAccessKeyId');
   const malformed = (message: string) => fail(message, 'AuthorizationHeaderMalformed');
   if (!auth.scope.endsWith('/aws4_request')) return malformed('Credential scope must end with aws4_request');
   if (auth.date !== amzDate.slice(0, 8)) return malformed('Credential scope date does not match X-Amz-Date');
@@ -159,7 +182,12 @@ function payloadHashOf(req: SignedRequest): string | undefined {
 }
 
 /** S3 signs the path as it travels (encoded once, not normalized); the other services encode it once more. */
-function canonicalRequest(req: SignedRequest, signedHeaders: readonly string[], payloadHash: string, s3 = false): string {
+function canonicalRequest(
+  req: SignedRequest,
+  signedHeaders: readonly string[],
+  payloadHash: string,
+  s3 = false,
+): string {
   const [path = '', query = ''] = splitTarget(req.url);
   const headers = signedHeaders.map((name) => `${name}:${canonicalHeaderValue(req.headers[name])}\n`).join('');
   return [

@@ -55,7 +55,14 @@ const bundles = new Map<string, string>();
 function bundle(file: string): string {
   let code = bundles.get(file);
   if (code === undefined) {
-    code = buildSync({ entryPoints: [file], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false }).outputFiles[0]!.text;
+    code = buildSync({
+      entryPoints: [file],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      write: false,
+    }).outputFiles[0]!.text;
     bundles.set(file, code);
   }
   return code;
@@ -71,10 +78,20 @@ export interface WorkerServer {
 }
 
 /** Starts `moduleName`'s server with `options` in a worker on a free port, behind `proxy` when given. */
-export async function startWorkerServer(moduleName: string, options: Record<string, unknown>, proxy?: WorkerProxy): Promise<WorkerServer> {
+export async function startWorkerServer(
+  moduleName: string,
+  options: Record<string, unknown>,
+  proxy?: WorkerProxy,
+): Promise<WorkerServer> {
   const module = createRequire(import.meta.url).resolve(moduleName);
   const proxied = proxy && { code: bundle(proxy.file), factory: proxy.factory, options: proxy.options };
-  let running: { worker: Worker; port: number } | undefined = await startWorker(moduleName, module, options, 0, proxied);
+  let running: { worker: Worker; port: number } | undefined = await startWorker(
+    moduleName,
+    module,
+    options,
+    0,
+    proxied,
+  );
   const port = running.port;
   const stop = async () => {
     if (!running) return;
@@ -103,9 +120,10 @@ async function startWorker(
   proxy: { code: string; factory: string; options: unknown } | undefined,
 ): Promise<{ worker: Worker; port: number }> {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, options, port, proxy } });
-  const [started] = (await Promise.race([once(worker, 'message'), once(worker, 'error').then(([e]) => [{ error: String(e) }])])) as [
-    { port?: number; error?: string },
-  ];
+  const [started] = (await Promise.race([
+    once(worker, 'message'),
+    once(worker, 'error').then(([e]) => [{ error: String(e) }]),
+  ])) as [{ port?: number; error?: string }];
   if (started.port === undefined) {
     await worker.terminate();
     throw new Error(`${moduleName} did not start: ${started.error}`);

@@ -25,7 +25,12 @@ export interface JobsApiOptions {
 }
 
 const RELEASE_FILE = /^\/releases\/([A-Za-z0-9][A-Za-z0-9._-]{0,127}\.mjs)$/;
-const ERRORS = { 400: 'InvalidRequestException', 403: 'UnauthorizedException', 404: 'ResourceNotFoundException', 409: 'ResourceAlreadyExistsException' } as const;
+const ERRORS = {
+  400: 'InvalidRequestException',
+  403: 'UnauthorizedException',
+  404: 'ResourceNotFoundException',
+  409: 'ResourceAlreadyExistsException',
+} as const;
 
 export function jobsApi(o: JobsApiOptions) {
   return async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> => {
@@ -57,7 +62,12 @@ export function jobsApi(o: JobsApiOptions) {
       return send(res, 200, {
         executionSummaries: executions.map((e) => ({
           thingArn: `${o.arnPrefix}:thing/${e.thingName}`,
-          jobExecutionSummary: { status: e.status, queuedAt: e.queuedAt, lastUpdatedAt: e.lastUpdatedAt, executionNumber: e.executionNumber },
+          jobExecutionSummary: {
+            status: e.status,
+            queuedAt: e.queuedAt,
+            lastUpdatedAt: e.lastUpdatedAt,
+            executionNumber: e.executionNumber,
+          },
         })),
       });
     }
@@ -67,13 +77,21 @@ export function jobsApi(o: JobsApiOptions) {
       const n = (status: keyof typeof found.counts) => found.counts[status] ?? 0;
       return send(res, 200, {
         job: {
-          jobArn: `${o.arnPrefix}:job/${jobId}`, jobId, status: found.status, targets: found.job.targets.map((t) => `${o.arnPrefix}:thing/${t}`),
+          jobArn: `${o.arnPrefix}:job/${jobId}`,
+          jobId,
+          status: found.status,
+          targets: found.job.targets.map((t) => `${o.arnPrefix}:thing/${t}`),
           ...(found.job.description !== undefined && { description: found.job.description }),
           createdAt: found.job.createdAt,
           jobProcessDetails: {
-            numberOfQueuedThings: n('QUEUED'), numberOfInProgressThings: n('IN_PROGRESS'), numberOfSucceededThings: n('SUCCEEDED'),
-            numberOfFailedThings: n('FAILED'), numberOfRejectedThings: n('REJECTED'), numberOfTimedOutThings: n('TIMED_OUT'),
-            numberOfCanceledThings: n('CANCELED'), numberOfRemovedThings: n('REMOVED'),
+            numberOfQueuedThings: n('QUEUED'),
+            numberOfInProgressThings: n('IN_PROGRESS'),
+            numberOfSucceededThings: n('SUCCEEDED'),
+            numberOfFailedThings: n('FAILED'),
+            numberOfRejectedThings: n('REJECTED'),
+            numberOfTimedOutThings: n('TIMED_OUT'),
+            numberOfCanceledThings: n('CANCELED'),
+            numberOfRemovedThings: n('REMOVED'),
           },
         },
       });
@@ -91,8 +109,10 @@ async function createJob(o: JobsApiOptions, jobId: string, body: Buffer, res: Se
   } catch {
     return error(res, 400, 'body: not JSON');
   }
-  if (!Array.isArray(request.targets) || request.targets.length === 0) return error(res, 400, 'targets: one or more thing or thing group ARNs');
-  if (typeof request.document !== 'string') return error(res, 400, 'document: required (documentSource is not served locally)');
+  if (!Array.isArray(request.targets) || request.targets.length === 0)
+    return error(res, 400, 'targets: one or more thing or thing group ARNs');
+  if (typeof request.document !== 'string')
+    return error(res, 400, 'document: required (documentSource is not served locally)');
   let document: unknown;
   try {
     document = JSON.parse(request.document);
@@ -109,7 +129,9 @@ async function createJob(o: JobsApiOptions, jobId: string, body: Buffer, res: Se
   }
   try {
     await o.jobs.createJob({
-      jobId, document, targets: [...new Set(things)],
+      jobId,
+      document,
+      targets: [...new Set(things)],
       ...(typeof request.description === 'string' && { description: request.description }),
     });
   } catch (err) {
@@ -134,10 +156,12 @@ const describe = (e: JobExecution, arnPrefix: string) => ({
 export async function issuedThings(certsDir: string): Promise<string[]> {
   if (!existsSync(certsDir)) return [];
   const names = await Promise.all(
-    (await readdir(certsDir)).filter((f) => f.endsWith('.cert.pem')).map(async (f) => {
-      const cn = /(?:^|\n)CN=([^\n]+)/.exec(new X509Certificate(await readFile(join(certsDir, f))).subject)?.[1];
-      return cn && THING_NAME.test(cn) ? cn : undefined;
-    }),
+    (await readdir(certsDir))
+      .filter((f) => f.endsWith('.cert.pem'))
+      .map(async (f) => {
+        const cn = /(?:^|\n)CN=([^\n]+)/.exec(new X509Certificate(await readFile(join(certsDir, f))).subject)?.[1];
+        return cn && THING_NAME.test(cn) ? cn : undefined;
+      }),
   );
   return names.filter((n): n is string => n !== undefined).sort();
 }

@@ -2,7 +2,12 @@
 // (https://docs.aws.amazon.com/iot/latest/developerguide/jobs-mqtt-api.html): a job queues one execution per target
 // thing; a device reads its next execution (`$next/get`), is told when it changes (`notify-next`) and moves it along
 // (`{jobId}/update` → accepted/rejected). Executions live in the local DynamoDB (jobs-store-dynamodb.ts).
-import { jobUpdateRequestSchema, TERMINAL_STATUSES, type JobExecution, type JobExecutionStatus } from '../../../lambdas/core/contracts/agent-update.js';
+import {
+  jobUpdateRequestSchema,
+  TERMINAL_STATUSES,
+  type JobExecution,
+  type JobExecutionStatus,
+} from '../../../lambdas/core/contracts/agent-update.js';
 import { parse } from '../../../lambdas/core/contracts/schemas.js';
 import { parseJobsTopic, topics } from '../../../lambdas/core/contracts/topics.js';
 
@@ -39,7 +44,9 @@ const isPending = (e: JobExecution) => e.status === 'QUEUED' || e.status === 'IN
 const nextOf = (executions: JobExecution[]) =>
   executions
     .filter(isPending)
-    .sort((a, b) => Number(b.status === 'IN_PROGRESS') - Number(a.status === 'IN_PROGRESS') || a.queuedAt - b.queuedAt)[0];
+    .sort(
+      (a, b) => Number(b.status === 'IN_PROGRESS') - Number(a.status === 'IN_PROGRESS') || a.queuedAt - b.queuedAt,
+    )[0];
 
 export class JobsService {
   constructor(private readonly o: JobsServiceOptions) {}
@@ -56,8 +63,14 @@ export class JobsService {
       const before = nextOf(await this.o.store.executionsOfThing(thingName));
       const now = this.seconds();
       await this.o.store.putExecution({
-        jobId: job.jobId, thingName, status: 'QUEUED', jobDocument: job.document,
-        queuedAt: now, lastUpdatedAt: now, versionNumber: 1, executionNumber: 1,
+        jobId: job.jobId,
+        thingName,
+        status: 'QUEUED',
+        jobDocument: job.document,
+        queuedAt: now,
+        lastUpdatedAt: now,
+        versionNumber: 1,
+        executionNumber: 1,
       });
       if (!before) await this.notifyNext(thingName);
     }
@@ -72,22 +85,35 @@ export class JobsService {
     const body = parseObject(payload);
     const clientToken = typeof body?.clientToken === 'string' ? { clientToken: body.clientToken } : {};
     const reply = (suffix: 'accepted' | 'rejected', message: object) =>
-      this.o.publish(topics.jobs(thingName, `${jobId}/${op}/${suffix}` as `${string}/get/accepted`), JSON.stringify({ ...message, ...clientToken, timestamp: this.seconds() }), 1);
+      this.o.publish(
+        topics.jobs(thingName, `${jobId}/${op}/${suffix}` as `${string}/get/accepted`),
+        JSON.stringify({ ...message, ...clientToken, timestamp: this.seconds() }),
+        1,
+      );
     if (op === 'get') {
-      const execution = jobId === '$next'
-        ? nextOf(await this.o.store.executionsOfThing(thingName))
-        : await this.o.store.getExecution(thingName, jobId);
-      if (!execution && jobId !== '$next') return reply('rejected', { code: 'ResourceNotFound', message: `no execution of job ${jobId} for ${thingName}` });
+      const execution =
+        jobId === '$next'
+          ? nextOf(await this.o.store.executionsOfThing(thingName))
+          : await this.o.store.getExecution(thingName, jobId);
+      if (!execution && jobId !== '$next')
+        return reply('rejected', {
+          code: 'ResourceNotFound',
+          message: `no execution of job ${jobId} for ${thingName}`,
+        });
       return reply('accepted', execution ? { execution } : {});
     }
     if (op !== 'update' || jobId === '$next') return;
     const request = parse(jobUpdateRequestSchema, body);
     if (!request.ok) return reply('rejected', { code: 'InvalidRequest', message: request.message });
     const current = await this.o.store.getExecution(thingName, jobId);
-    if (!current) return reply('rejected', { code: 'ResourceNotFound', message: `no execution of job ${jobId} for ${thingName}` });
+    if (!current)
+      return reply('rejected', { code: 'ResourceNotFound', message: `no execution of job ${jobId} for ${thingName}` });
     const { status, statusDetails, expectedVersion } = request.value;
     if (expectedVersion !== undefined && expectedVersion !== current.versionNumber) {
-      return reply('rejected', { code: 'VersionMismatch', message: `execution is at version ${current.versionNumber}` });
+      return reply('rejected', {
+        code: 'VersionMismatch',
+        message: `execution is at version ${current.versionNumber}`,
+      });
     }
     if (TERMINAL_STATUSES.includes(current.status)) {
       return reply('rejected', { code: 'InvalidStateTransition', message: `execution is ${current.status}` });
@@ -102,12 +128,23 @@ export class JobsService {
     if (!(await this.o.store.replaceExecution(next, current.versionNumber))) {
       return reply('rejected', { code: 'VersionMismatch', message: 'execution changed meanwhile' });
     }
-    await reply('accepted', { executionState: { status: next.status, statusDetails: next.statusDetails ?? {}, versionNumber: next.versionNumber } });
+    await reply('accepted', {
+      executionState: {
+        status: next.status,
+        statusDetails: next.statusDetails ?? {},
+        versionNumber: next.versionNumber,
+      },
+    });
     if (TERMINAL_STATUSES.includes(status)) await this.notifyNext(thingName);
   }
 
   /** The job's state as DescribeJob sums it up: IN_PROGRESS until every execution has ended. */
-  async jobStatus(jobId: string): Promise<{ job: JobRecord; status: 'IN_PROGRESS' | 'COMPLETED'; counts: Partial<Record<JobExecutionStatus, number>> } | undefined> {
+  async jobStatus(
+    jobId: string,
+  ): Promise<
+    | { job: JobRecord; status: 'IN_PROGRESS' | 'COMPLETED'; counts: Partial<Record<JobExecutionStatus, number>> }
+    | undefined
+  > {
     const job = await this.o.store.getJob(jobId);
     if (!job) return undefined;
     const counts: Partial<Record<JobExecutionStatus, number>> = {};
@@ -126,14 +163,20 @@ export class JobsService {
 
   private async notifyNext(thingName: string): Promise<void> {
     const execution = nextOf(await this.o.store.executionsOfThing(thingName));
-    await this.o.publish(topics.jobs(thingName, 'notify-next'), JSON.stringify({ timestamp: this.seconds(), ...(execution && { execution }) }), 1);
+    await this.o.publish(
+      topics.jobs(thingName, 'notify-next'),
+      JSON.stringify({ timestamp: this.seconds(), ...(execution && { execution }) }),
+      1,
+    );
   }
 }
 
 function parseObject(payload: Buffer): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(payload.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

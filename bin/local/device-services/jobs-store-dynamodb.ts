@@ -5,7 +5,11 @@ import type { JobExecution } from '../../../lambdas/core/contracts/agent-update.
 import type { JobRecord, JobsStore } from './jobs-service.js';
 
 /** The table's keys, for whoever creates it. */
-export const JOBS_TABLE = { partitionKey: 'thingName', sortKey: 'jobId', indexes: [{ name: 'byJob', partitionKey: 'jobId', sortKey: 'thingName' }] };
+export const JOBS_TABLE = {
+  partitionKey: 'thingName',
+  sortKey: 'jobId',
+  indexes: [{ name: 'byJob', partitionKey: 'jobId', sortKey: 'thingName' }],
+};
 const JOB = '#job';
 
 export class DynamoJobsStore implements JobsStore {
@@ -16,11 +20,13 @@ export class DynamoJobsStore implements JobsStore {
 
   async putJob(job: JobRecord): Promise<boolean> {
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { thingName: JOB, jobId: job.jobId, job: JSON.stringify(job) },
-        ConditionExpression: 'attribute_not_exists(jobId)',
-      }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { thingName: JOB, jobId: job.jobId, job: JSON.stringify(job) },
+          ConditionExpression: 'attribute_not_exists(jobId)',
+        }),
+      );
       return true;
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') return false;
@@ -29,7 +35,9 @@ export class DynamoJobsStore implements JobsStore {
   }
 
   async getJob(jobId: string): Promise<JobRecord | undefined> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { thingName: JOB, jobId }, ConsistentRead: true }));
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { thingName: JOB, jobId }, ConsistentRead: true }),
+    );
     return typeof res.Item?.job === 'string' ? (JSON.parse(res.Item.job) as JobRecord) : undefined;
   }
 
@@ -39,12 +47,14 @@ export class DynamoJobsStore implements JobsStore {
 
   async replaceExecution(execution: JobExecution, versionNumber: number): Promise<boolean> {
     try {
-      await this.client.send(new PutCommand({
-        TableName: this.tableName,
-        Item: item(execution),
-        ConditionExpression: 'versionNumber = :v',
-        ExpressionAttributeValues: { ':v': versionNumber },
-      }));
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item(execution),
+          ConditionExpression: 'versionNumber = :v',
+          ExpressionAttributeValues: { ':v': versionNumber },
+        }),
+      );
       return true;
     } catch (err) {
       if ((err as Error).name === 'ConditionalCheckFailedException') return false;
@@ -53,30 +63,39 @@ export class DynamoJobsStore implements JobsStore {
   }
 
   async getExecution(thingName: string, jobId: string): Promise<JobExecution | undefined> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { thingName, jobId }, ConsistentRead: true }));
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { thingName, jobId }, ConsistentRead: true }),
+    );
     return res.Item && thingName !== JOB ? execution(res.Item) : undefined;
   }
 
   async executionsOfThing(thingName: string): Promise<JobExecution[]> {
-    const res = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      KeyConditionExpression: 'thingName = :t',
-      ExpressionAttributeValues: { ':t': thingName },
-      ConsistentRead: true,
-    }));
+    const res = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'thingName = :t',
+        ExpressionAttributeValues: { ':t': thingName },
+        ConsistentRead: true,
+      }),
+    );
     return (res.Items ?? []).map(execution);
   }
 
   async executionsOfJob(jobId: string): Promise<JobExecution[]> {
-    const res = await this.client.send(new QueryCommand({
-      TableName: this.tableName,
-      IndexName: 'byJob',
-      KeyConditionExpression: 'jobId = :j',
-      ExpressionAttributeValues: { ':j': jobId },
-    }));
+    const res = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byJob',
+        KeyConditionExpression: 'jobId = :j',
+        ExpressionAttributeValues: { ':j': jobId },
+      }),
+    );
     return (res.Items ?? []).filter((i) => i.thingName !== JOB).map(execution);
   }
 }
 
 const item = (e: JobExecution) => ({ ...e, jobDocument: JSON.stringify(e.jobDocument ?? null) });
-const execution = (i: Record<string, unknown>): JobExecution => ({ ...(i as JobExecution), jobDocument: JSON.parse(i.jobDocument as string) as unknown });
+const execution = (i: Record<string, unknown>): JobExecution => ({
+  ...(i as JobExecution),
+  jobDocument: JSON.parse(i.jobDocument as string) as unknown,
+});

@@ -18,7 +18,11 @@ export const MAX_OUTGOING_BYTES = 1024 * 1024;
  * waits for the client's `drain`: the stream's own buffer is the client's queue, drained by its socket. When the queue
  * passes `maxBytes` the connection is destroyed (aedes then closes the client and frees what it held).
  */
-export function boundOutgoing<T extends Writable>(conn: T, onOverflow: (queuedBytes: number) => void, maxBytes = MAX_OUTGOING_BYTES): T {
+export function boundOutgoing<T extends Writable>(
+  conn: T,
+  onOverflow: (queuedBytes: number) => void,
+  maxBytes = MAX_OUTGOING_BYTES,
+): T {
   const write = conn.write as (...args: unknown[]) => boolean;
   conn.write = function boundedWrite(this: T, ...args: unknown[]): boolean {
     write.apply(this, args);
@@ -99,7 +103,10 @@ export function deliveryProbe(aedes: Aedes, opts: { intervalMs?: number; stallMs
   const timer = setInterval(() => {
     if (sentAt !== undefined || aedes.closed) return;
     sentAt = Date.now();
-    aedes.publish({ cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: false, dup: false }, () => undefined);
+    aedes.publish(
+      { cmd: 'publish', topic, payload: Buffer.alloc(0), qos: 0, retain: false, dup: false },
+      () => undefined,
+    );
   }, intervalMs);
   timer.unref();
   const stalledMs = () => (sentAt === undefined ? 0 : Date.now() - sentAt);

@@ -9,7 +9,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { CLAIM_CLIENT_PREFIX, isAllowed, isClaimAllowed, OPERATOR_CLIENT_PREFIX, operatorSubscribeFilters } from '../../../lambdas/core/contracts/policy.js';
+import {
+  CLAIM_CLIENT_PREFIX,
+  isAllowed,
+  isClaimAllowed,
+  OPERATOR_CLIENT_PREFIX,
+  operatorSubscribeFilters,
+} from '../../../lambdas/core/contracts/policy.js';
 import { MAX_PAYLOAD_BYTES } from '../../../lambdas/core/contracts/schemas.js';
 import { parseBasicIngestTopic, topics } from '../../../lambdas/core/contracts/topics.js';
 import { boundOutgoing, deliveryProbe, guardEmitter, guardForward } from './broker-delivery.js';
@@ -120,7 +126,7 @@ class BrakedConnection extends Duplex {
    * longer than MAX_PUBLISH_PACKET drops the connection before any of it reaches aedes.
    */
   private withinLimit(chunk: Buffer): boolean {
-    for (let i = 0; i < chunk.length; ) {
+    for (let i = 0; i < chunk.length;) {
       if (this.skip > 0) {
         const n = Math.min(this.skip, chunk.length - i);
         this.skip -= n;
@@ -184,7 +190,11 @@ class BrakedConnection extends Duplex {
 
 /** The TLS socket under a client's connection, if it came in over TLS. */
 const tlsSocketOf = (client: Client) =>
-  client.conn instanceof BrakedConnection ? client.conn.socket : client.conn instanceof tls.TLSSocket ? client.conn : undefined;
+  client.conn instanceof BrakedConnection
+    ? client.conn.socket
+    : client.conn instanceof tls.TLSSocket
+      ? client.conn
+      : undefined;
 
 type Identity =
   | { kind: 'device'; thingName: string; principal: string; peer?: string }
@@ -196,7 +206,8 @@ const authError = (message: string): AuthenticateError =>
   Object.assign(new Error(message), { returnCode: 5 /* not authorized */ }) as AuthenticateError;
 
 /** AWS IoT's certificate id of a TLS peer: the SHA-256 of its certificate's DER. */
-const principalOf = (socket: tls.TLSSocket) => socket.getPeerCertificate().fingerprint256.replaceAll(':', '').toLowerCase();
+const principalOf = (socket: tls.TLSSocket) =>
+  socket.getPeerCertificate().fingerprint256.replaceAll(':', '').toLowerCase();
 
 /**
  * The one identity check of a client certificate, for every way in: who the registry says it speaks for now, or why
@@ -227,22 +238,26 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         const found = identify(opts.certificate, principal);
         if ('refused' in found) return done(authError(found.refused), false);
         if (found.kind === 'claim') {
-          if (!client.id.startsWith(CLAIM_CLIENT_PREFIX)) return done(authError(`a claim certificate connects only as ${CLAIM_CLIENT_PREFIX}<serial>`), false);
+          if (!client.id.startsWith(CLAIM_CLIENT_PREFIX))
+            return done(authError(`a claim certificate connects only as ${CLAIM_CLIENT_PREFIX}<serial>`), false);
           identities.set(client, { kind: 'claim', principal });
           return done(null, true);
         }
-        if (found.thingName !== client.id) return done(authError(`certificate ${principal} is attached to ${found.thingName}, not ${client.id}`), false);
+        if (found.thingName !== client.id)
+          return done(authError(`certificate ${principal} is attached to ${found.thingName}, not ${client.id}`), false);
         identities.set(client, { kind: 'device', thingName: found.thingName, principal, ...(peer && { peer }) });
         return done(null, true);
       }
       if (password && opts.isOperatorToken(password.toString())) {
         // as the AWS custom authorizer's policy: an operator never takes a device's client id (and its session)
-        if (!client.id.startsWith(OPERATOR_CLIENT_PREFIX)) return done(authError(`operator client ids start with ${OPERATOR_CLIENT_PREFIX}`), false);
+        if (!client.id.startsWith(OPERATOR_CLIENT_PREFIX))
+          return done(authError(`operator client ids start with ${OPERATOR_CLIENT_PREFIX}`), false);
         // the client id is bound to the token that holds it: another token's holder cannot take it (and knock it off)
         const subject = createHash('sha256').update(password).digest('hex');
         const holder = (aedes as unknown as { clients: Record<string, Client> }).clients[client.id];
         const held = holder && identities.get(holder);
-        if (held?.kind === 'operator' && held.subject !== subject) return done(authError(`${client.id} is another operator's connection`), false);
+        if (held?.kind === 'operator' && held.subject !== subject)
+          return done(authError(`${client.id} is another operator's connection`), false);
         identities.set(client, { kind: 'operator', subject });
         return done(null, true);
       }
@@ -263,11 +278,17 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
       }
       // as AWS IoT: no device policy grants iot:RetainPublish, and no payload is over 128 KiB; either drops the connection
       if (packet.retain) {
-        opts.onRefused(client.id, 'publish', packet.topic, { reason: 'not-authorized', message: `${client.id} may not retain (iot:RetainPublish) on ${packet.topic}` });
+        opts.onRefused(client.id, 'publish', packet.topic, {
+          reason: 'not-authorized',
+          message: `${client.id} may not retain (iot:RetainPublish) on ${packet.topic}`,
+        });
         return callback(new Error(`${client.id} may not retain messages`));
       }
       if (packet.payload.length > MAX_PAYLOAD_BYTES) {
-        opts.onRefused(client.id, 'publish', packet.topic, { reason: 'oversize', message: `${packet.payload.length} bytes > ${MAX_PAYLOAD_BYTES}` });
+        opts.onRefused(client.id, 'publish', packet.topic, {
+          reason: 'oversize',
+          message: `${packet.payload.length} bytes > ${MAX_PAYLOAD_BYTES}`,
+        });
         return callback(new Error(`${client.id} published ${packet.payload.length} bytes`));
       }
       if (id?.kind === 'device' && isAllowed('publish', id.thingName, packet.topic)) {
@@ -276,9 +297,16 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         if (!toRules) return callback(null);
         const deliver = () => toRules(packet.topic, Buffer.from(packet.payload), client.id);
         const delivered = client.conn instanceof BrakedConnection ? client.conn.deliver(deliver) : deliver();
-        return void delivered.then(() => callback(null), (err: Error) => callback(err));
+        return void delivered.then(
+          () => callback(null),
+          (err: Error) => callback(err),
+        );
       }
-      if (id?.kind === 'claim' && opts.provisioningTemplate && isClaimAllowed('publish', opts.provisioningTemplate, packet.topic)) {
+      if (
+        id?.kind === 'claim' &&
+        opts.provisioningTemplate &&
+        isClaimAllowed('publish', opts.provisioningTemplate, packet.topic)
+      ) {
         return callback(null); // to the provisioning service (onPublish), never to the rules
       }
       opts.onRefused(client.id, 'publish', packet.topic);
@@ -291,7 +319,8 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
         (id?.kind === 'device'
           ? isAllowed('subscribe', id.thingName, subscription.topic)
           : id?.kind === 'claim'
-            ? opts.provisioningTemplate !== undefined && isClaimAllowed('subscribe', opts.provisioningTemplate, subscription.topic)
+            ? opts.provisioningTemplate !== undefined &&
+              isClaimAllowed('subscribe', opts.provisioningTemplate, subscription.topic)
             : (operatorSubscribeFilters as readonly string[]).includes(subscription.topic));
       if (!allowed) opts.onRefused(client.id, 'subscribe', subscription.topic);
       callback(null, allowed ? subscription : null);
@@ -310,14 +339,14 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   guardEmitter(aedes, log);
   guardForward(aedes, log);
   const probe = deliveryProbe(aedes);
-  const slowClient = (id: () => string) => (bytes: number) => log(`warning: dropped slow client ${id()}: ${bytes} bytes not taken by its socket`);
+  const slowClient = (id: () => string) => (bytes: number) =>
+    log(`warning: dropped slow client ${id()}: ${bytes} bytes not taken by its socket`);
 
   const publish = async (topic: string, payload: Buffer | string, qos: 0 | 1, clientId?: string) => {
     await opts.toRules?.(topic, Buffer.from(payload), clientId);
     return new Promise<void>((resolve, reject) =>
-      aedes.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
-        (err) => (err ? reject(err) : resolve()),
+      aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
       ),
     );
   };
@@ -358,7 +387,10 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     (socket) => {
       const cn = () => String(socket.getPeerCertificate()?.subject?.CN ?? socket.remoteAddress);
       const conn = new BrakedConnection(socket, (bytes) =>
-        opts.onRefused(cn(), 'publish', '(not read)', { reason: 'oversize', message: `a ${bytes}-byte PUBLISH packet > ${MAX_PUBLISH_PACKET}: connection dropped unread` }),
+        opts.onRefused(cn(), 'publish', '(not read)', {
+          reason: 'oversize',
+          message: `a ${bytes}-byte PUBLISH packet > ${MAX_PUBLISH_PACKET}: connection dropped unread`,
+        }),
       );
       aedes.handle(boundOutgoing(conn, slowClient(cn)));
     },
@@ -366,7 +398,9 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
   // a foreign CA, an expired or revoked certificate, no certificate: the handshake fails before MQTT; say who and why
   // (a failed handshake has often closed its socket already: the peer is taken when the connection comes in)
   const peers = new WeakMap<Socket, string>();
-  server.on('connection', (raw: Socket) => peers.set(raw, `${raw.remoteAddress?.replace(/^::ffff:/, '')}:${raw.remotePort}`));
+  server.on('connection', (raw: Socket) =>
+    peers.set(raw, `${raw.remoteAddress?.replace(/^::ffff:/, '')}:${raw.remotePort}`),
+  );
   server.on('tlsClientError', (err, socket) => {
     const raw = (socket as unknown as { _parent?: Socket })._parent;
     const peer = (raw && peers.get(raw)) ?? `${socket.remoteAddress}:${socket.remotePort}`;
@@ -386,7 +420,13 @@ export async function startBroker(opts: BrokerOptions): Promise<Broker> {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
-      aedes.handle(boundOutgoing(stream, slowClient(() => (stream as { client?: Client }).client?.id ?? 'live feed')), req);
+      aedes.handle(
+        boundOutgoing(
+          stream,
+          slowClient(() => (stream as { client?: Client }).client?.id ?? 'live feed'),
+        ),
+        req,
+      );
     });
   };
   opts.httpServer.on('upgrade', onUpgrade);
@@ -461,8 +501,14 @@ async function startHttpsPublish(
       if (req.method !== 'POST' || !topic) return reply(res, 404, 'POST /topics/{topic}');
       const found = identify(opts.certificate, principal);
       if ('refused' in found || found.kind === 'claim') {
-        const message = 'refused' in found ? found.refused : `certificate ${principal} carries the claim policy: the provisioning topics over MQTT only`;
-        opts.onRefused(principal, 'publish', topic, { reason: 'not-authorized', message: `${message} (HTTPS publish)` });
+        const message =
+          'refused' in found
+            ? found.refused
+            : `certificate ${principal} carries the claim policy: the provisioning topics over MQTT only`;
+        opts.onRefused(principal, 'publish', topic, {
+          reason: 'not-authorized',
+          message: `${message} (HTTPS publish)`,
+        });
         res.setHeader('connection', 'close');
         return reply(res, 403, 'Forbidden');
       }
@@ -472,14 +518,20 @@ async function startHttpsPublish(
       for await (const chunk of req as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (size > MAX_PAYLOAD_BYTES) {
-          opts.onRefused(thing, 'publish', topic, { reason: 'oversize', message: `over ${MAX_PAYLOAD_BYTES} bytes (HTTPS publish)` });
+          opts.onRefused(thing, 'publish', topic, {
+            reason: 'oversize',
+            message: `over ${MAX_PAYLOAD_BYTES} bytes (HTTPS publish)`,
+          });
           res.setHeader('connection', 'close');
           return reply(res, 413, `payload over ${MAX_PAYLOAD_BYTES} bytes`);
         }
         chunks.push(chunk);
       }
       if (url.searchParams.has('retain') && url.searchParams.get('retain') !== 'false') {
-        opts.onRefused(thing, 'publish', topic, { reason: 'not-authorized', message: `${thing} may not retain (iot:RetainPublish) on ${topic}` });
+        opts.onRefused(thing, 'publish', topic, {
+          reason: 'not-authorized',
+          message: `${thing} may not retain (iot:RetainPublish) on ${topic}`,
+        });
         return reply(res, 403, 'Forbidden');
       }
       if (!isAllowed('publish', thing, topic)) {
@@ -494,7 +546,11 @@ async function startHttpsPublish(
       }
     },
   );
-  server.on('tlsClientError', (err, socket) => opts.log?.(`warning: TLS handshake (HTTPS publish) from ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`));
+  server.on('tlsClientError', (err, socket) =>
+    opts.log?.(
+      `warning: TLS handshake (HTTPS publish) from ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}`,
+    ),
+  );
   server.listen(port, opts.host);
   await once(server, 'listening');
   return server;

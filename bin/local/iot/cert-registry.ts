@@ -40,7 +40,10 @@ export class CertificateRegistry {
     return Object.values(this.read()).filter((r) => r.thingName === thingName);
   }
 
-  register(pem: string, props: { policy: CertificatePolicy; thingName?: string; status?: CertificateStatus }): CertificateRecord {
+  register(
+    pem: string,
+    props: { policy: CertificatePolicy; thingName?: string; status?: CertificateStatus },
+  ): CertificateRecord {
     const record: CertificateRecord = {
       certificateId: certificateIdOf(pem),
       status: props.status ?? 'ACTIVE',

@@ -10,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { THING_NAME } from '../../../lambdas/core/contracts/topics.js';
-import { CertificateRegistry, certificateIdOf, type CertificatePolicy, type CertificateRecord } from './cert-registry.js';
+import {
+  CertificateRegistry,
+  certificateIdOf,
+  type CertificatePolicy,
+  type CertificateRecord,
+} from './cert-registry.js';
 
 const run = promisify(execFile);
 
@@ -34,14 +39,36 @@ export class LocalCa {
   async ensure(): Promise<void> {
     if (existsSync(this.caFile) && existsSync(this.caKey)) return;
     await mkdir(join(this.dir, 'ca'), { recursive: true, mode: 0o700 });
-    await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', this.caKey, '-out', this.caFile, '-days', '3650', '-subj', '/CN=VPP Local CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    await openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      this.caKey,
+      '-out',
+      this.caFile,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=VPP Local CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
   }
 
   /** The broker's TLS certificate for 127.0.0.1 and localhost. */
   server(): Promise<IssuedCertificate> {
-    return this.issue('server', 'vpp-local-broker', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
+    return this.issue(
+      'server',
+      'vpp-local-broker',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth',
+    );
   }
 
   /**
@@ -78,7 +105,10 @@ export class LocalCa {
    * certificate: attached to `thingName` when given (its CN is then the thing name), else to nothing yet and
    * PENDING_ACTIVATION, its CN the CA's own (UNATTACHED_SUBJECT): the subject the requester asked for is never copied.
    */
-  async fromCsr(csr: string, props: { thingName?: string; policy?: CertificatePolicy } = {}): Promise<{ certificatePem: string; record: CertificateRecord }> {
+  async fromCsr(
+    csr: string,
+    props: { thingName?: string; policy?: CertificatePolicy } = {},
+  ): Promise<{ certificatePem: string; record: CertificateRecord }> {
     if (props.thingName) {
       const problem = localThingNameProblem(props.thingName);
       if (problem) throw new Error(problem);
@@ -92,8 +122,26 @@ export class LocalCa {
       await writeFile(csrFile, csr);
       await writeFile(ext, `${CLIENT_EXTENSIONS}\n`);
       await openssl('req', '-in', csrFile, '-verify', '-noout'); // the requester holds the key
-      await openssl('x509', '-req', '-in', csrFile, '-CA', this.caFile, '-CAkey', this.caKey, '-set_serial', serial(), '-days', '825',
-        '-subj', `/CN=${props.thingName ?? UNATTACHED_SUBJECT}`, '-extfile', ext, '-out', certFile);
+      await openssl(
+        'x509',
+        '-req',
+        '-in',
+        csrFile,
+        '-CA',
+        this.caFile,
+        '-CAkey',
+        this.caKey,
+        '-set_serial',
+        serial(),
+        '-days',
+        '825',
+        '-subj',
+        `/CN=${props.thingName ?? UNATTACHED_SUBJECT}`,
+        '-extfile',
+        ext,
+        '-out',
+        certFile,
+      );
       const certificatePem = await readFile(certFile, 'utf8');
       const record = this.registry.register(certificatePem, {
         policy: props.policy ?? 'device',
@@ -107,7 +155,10 @@ export class LocalCa {
   }
 
   /** `npm run provision -- <thing> --csr <file>`: the CSR signed into `certs/<thing>.cert.pem`; no key is written. */
-  async deviceFromCsr(thingName: string, csr: string): Promise<{ certificateId: string; certFile: string; caFile: string }> {
+  async deviceFromCsr(
+    thingName: string,
+    csr: string,
+  ): Promise<{ certificateId: string; certFile: string; caFile: string }> {
     const { certificatePem, record } = await this.fromCsr(csr, { thingName });
     const dir = join(this.dir, 'certs');
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -137,11 +188,40 @@ export class LocalCa {
     const csr = `${certFile}.csr`;
     const ext = `${certFile}.ext`;
     try {
-      await openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`);
+      await openssl(
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        csr,
+        '-subj',
+        `/CN=${cn}`,
+      );
       await writeFile(ext, `${extensions}\n`);
-      await openssl('x509', '-req', '-in', csr, '-CA', this.caFile, '-CAkey', this.caKey, '-set_serial', serial(), '-days', '825',
-        '-extfile', ext, '-out', certFile);
+      await openssl(
+        'x509',
+        '-req',
+        '-in',
+        csr,
+        '-CA',
+        this.caFile,
+        '-CAkey',
+        this.caKey,
+        '-set_serial',
+        serial(),
+        '-days',
+        '825',
+        '-extfile',
+        ext,
+        '-out',
+        certFile,
+      );
     } finally {
       await Promise.all([rm(csr, { force: true }), rm(ext, { force: true })]);
     }
@@ -158,7 +238,8 @@ export const LOCAL_THING_NAME_MAX = 64;
 
 /** Why this thing name cannot have a local certificate, or undefined. */
 export function localThingNameProblem(thingName: string): string | undefined {
-  if (!THING_NAME.test(thingName)) return `thing name ${JSON.stringify(thingName)}: 1-128 characters of a-z A-Z 0-9 : _ -`;
+  if (!THING_NAME.test(thingName))
+    return `thing name ${JSON.stringify(thingName)}: 1-128 characters of a-z A-Z 0-9 : _ -`;
   if (thingName.length > LOCAL_THING_NAME_MAX) {
     return `thing name of ${thingName.length} characters: the local CA puts it in the certificate's common name, at most ${LOCAL_THING_NAME_MAX}`;
   }
@@ -167,7 +248,9 @@ export function localThingNameProblem(thingName: string): string | undefined {
 
 /** Names that differ only by case get different files, also on a case-insensitive disk. */
 function fileName(name: string): string {
-  return name === name.toLowerCase() ? name : `${name.toLowerCase()}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+  return name === name.toLowerCase()
+    ? name
+    : `${name.toLowerCase()}.${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
 }
 
 async function openssl(...args: string[]): Promise<void> {

@@ -38,15 +38,20 @@ export function identitiesApi(o: IdentitiesApiOptions) {
     );
     if (!auth.ok) return error(res, 403, 'UnauthorizedException', auth.message);
     const thingName = decodeURIComponent((principals ?? thing)?.[1] ?? '');
-    if (thingName && o.registry.ofThing(thingName).length === 0) return error(res, 404, 'ResourceNotFoundException', `no thing ${thingName}`);
+    if (thingName && o.registry.ofThing(thingName).length === 0)
+      return error(res, 404, 'ResourceNotFoundException', `no thing ${thingName}`);
     if (principals && req.method === 'GET') {
-      return send(res, { principals: o.registry.ofThing(thingName).map((r) => `${o.arnPrefix}:cert/${r.certificateId}`) });
+      return send(res, {
+        principals: o.registry.ofThing(thingName).map((r) => `${o.arnPrefix}:cert/${r.certificateId}`),
+      });
     }
     if (certificate) {
       const certificateId = decodeURIComponent(certificate[1]!);
       const status = url.searchParams.get('newStatus') ?? '';
-      if (!STATUSES.has(status)) return error(res, 400, 'InvalidRequestException', `newStatus: expected ACTIVE, INACTIVE or REVOKED`);
-      if (!o.registry.get(certificateId)) return error(res, 404, 'ResourceNotFoundException', `no certificate ${certificateId}`);
+      if (!STATUSES.has(status))
+        return error(res, 400, 'InvalidRequestException', `newStatus: expected ACTIVE, INACTIVE or REVOKED`);
+      if (!o.registry.get(certificateId))
+        return error(res, 404, 'ResourceNotFoundException', `no certificate ${certificateId}`);
       o.registry.update(certificateId.toLowerCase(), { status: status as 'ACTIVE' | 'INACTIVE' | 'REVOKED' });
       if (status !== 'ACTIVE') o.disconnect(certificateId);
     }

@@ -19,7 +19,13 @@ export async function closeOrphanSessions(
       for (const device of page.items) {
         for (const session of device.sessions ?? []) {
           if (session.disconnected_at || session.connected_at === null || session.session_id === undefined) continue;
-          const event = { clientId: device.deviceId, timestamp: now, eventType: 'disconnected', sessionIdentifier: session.session_id, disconnectReason: 'SERVER_ERROR' };
+          const event = {
+            clientId: device.deviceId,
+            timestamp: now,
+            eventType: 'disconnected',
+            sessionIdentifier: session.session_id,
+            disconnectReason: 'SERVER_ERROR',
+          };
           await deliver(topics.presence('disconnected', device.deviceId), Buffer.from(JSON.stringify(event)));
           closed++;
         }

@@ -4,7 +4,11 @@
 // deployed template (the serial on the allow-list), then attaches the certificate to the thing named by the serial.
 // Answers go to `…/accepted` or `…/rejected`, to the requesting connection only, in AWS IoT's shapes.
 import { randomBytes } from 'node:crypto';
-import { preProvisioningHook, SERIAL_PARAMETER, type AllowList } from '../../../lambdas/core/fleet/provisioning-hook.js';
+import {
+  preProvisioningHook,
+  SERIAL_PARAMETER,
+  type AllowList,
+} from '../../../lambdas/core/fleet/provisioning-hook.js';
 import { parseProvisionTopic, provisioningTopics } from '../../../lambdas/core/contracts/topics.js';
 import type { LocalCa } from './certs.js';
 
@@ -62,36 +66,59 @@ export class ProvisioningService {
     const answer = await this.answer(topic, payload, clientId).catch((err: Error): { rejected: Rejection } => ({
       rejected: { statusCode: 500, errorCode: 'InternalFailure', errorMessage: err.message },
     }));
-    if ('rejected' in answer) this.opts.log?.(`provisioning: ${clientId} refused on ${topic}: ${answer.rejected.errorMessage}`);
+    if ('rejected' in answer)
+      this.opts.log?.(`provisioning: ${clientId} refused on ${topic}: ${answer.rejected.errorMessage}`);
     const to = 'rejected' in answer ? provisioningTopics.rejected(topic) : provisioningTopics.accepted(topic);
     await this.opts.reply(clientId, to, JSON.stringify('rejected' in answer ? answer.rejected : answer.accepted));
   }
 
-  private async answer(topic: string, payload: Buffer, clientId: string): Promise<{ accepted: object } | { rejected: Rejection }> {
+  private async answer(
+    topic: string,
+    payload: Buffer,
+    clientId: string,
+  ): Promise<{ accepted: object } | { rejected: Rejection }> {
     this.prune();
     const body = parseObject(payload);
     if (!body) return rejected(400, 'InvalidPayload', 'the payload is not a JSON object');
     if (topic === provisioningTopics.createFromCsr) {
       if (!this.takeCsrToken(clientId)) {
-        return rejected(429, 'ThrottlingException', `${clientId}: at most ${CSR_BURST} certificates at once, then one each ${CSR_REFILL_MS / 1000} s`);
+        return rejected(
+          429,
+          'ThrottlingException',
+          `${clientId}: at most ${CSR_BURST} certificates at once, then one each ${CSR_REFILL_MS / 1000} s`,
+        );
       }
       return this.createFromCsr(body);
     }
     const template = parseProvisionTopic(topic);
-    if (template !== this.opts.templateName) return rejected(404, 'ResourceNotFound', `no provisioning template ${template}`);
+    if (template !== this.opts.templateName)
+      return rejected(404, 'ResourceNotFound', `no provisioning template ${template}`);
     return this.registerThing(body);
   }
 
   private async createFromCsr(body: Record<string, unknown>): Promise<{ accepted: object } | { rejected: Rejection }> {
     const csr = body.certificateSigningRequest;
     if (typeof csr !== 'string' || !csr.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
-      return rejected(400, 'InvalidPayload', 'certificateSigningRequest: a PEM certificate signing request is required');
+      return rejected(
+        400,
+        'InvalidPayload',
+        'certificateSigningRequest: a PEM certificate signing request is required',
+      );
     }
     const signed = await this.opts.ca.fromCsr(csr).catch(() => undefined);
     if (!signed) return rejected(400, 'InvalidCsr', 'certificateSigningRequest: not a valid, self-signed CSR');
     const certificateOwnershipToken = randomBytes(32).toString('base64');
-    this.tokens.set(certificateOwnershipToken, { certificateId: signed.record.certificateId, expiresAt: this.now() + TOKEN_TTL_MS });
-    return { accepted: { certificateId: signed.record.certificateId, certificatePem: signed.certificatePem, certificateOwnershipToken } };
+    this.tokens.set(certificateOwnershipToken, {
+      certificateId: signed.record.certificateId,
+      expiresAt: this.now() + TOKEN_TTL_MS,
+    });
+    return {
+      accepted: {
+        certificateId: signed.record.certificateId,
+        certificatePem: signed.certificatePem,
+        certificateOwnershipToken,
+      },
+    };
   }
 
   private async registerThing(body: Record<string, unknown>): Promise<{ accepted: object } | { rejected: Rejection }> {
@@ -99,7 +126,8 @@ export class ProvisioningService {
     const key = typeof body.certificateOwnershipToken === 'string' ? body.certificateOwnershipToken : undefined;
     const token = key === undefined ? undefined : this.tokens.get(key);
     if (key !== undefined) this.tokens.delete(key);
-    if (!token || token.expiresAt <= this.now()) return rejected(400, 'InvalidCertificateOwnershipToken', 'certificateOwnershipToken: unknown, used or expired');
+    if (!token || token.expiresAt <= this.now())
+      return rejected(400, 'InvalidCertificateOwnershipToken', 'certificateOwnershipToken: unknown, used or expired');
     const parameters = (body.parameters ?? {}) as Record<string, string>;
     const hook = await preProvisioningHook({ parameters, certificateId: token.certificateId }, this.opts.allowList);
     if (!hook.allowProvisioning) {
@@ -131,7 +159,8 @@ export class ProvisioningService {
     for (const [key, token] of this.tokens) {
       if (token.expiresAt > t) continue;
       this.tokens.delete(key);
-      if (this.opts.ca.registry.get(token.certificateId)?.status === 'PENDING_ACTIVATION') expired.push(token.certificateId);
+      if (this.opts.ca.registry.get(token.certificateId)?.status === 'PENDING_ACTIVATION')
+        expired.push(token.certificateId);
     }
     this.opts.ca.registry.remove(expired);
     for (const [clientId, bucket] of this.csrBuckets) {
@@ -140,7 +169,9 @@ export class ProvisioningService {
   }
 }
 
-const rejected = (statusCode: number, errorCode: string, errorMessage: string) => ({ rejected: { statusCode, errorCode, errorMessage } });
+const rejected = (statusCode: number, errorCode: string, errorMessage: string) => ({
+  rejected: { statusCode, errorCode, errorMessage },
+});
 
 function parseObject(payload: Buffer): Record<string, unknown> | undefined {
   try {

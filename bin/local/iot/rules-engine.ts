@@ -117,11 +117,19 @@ export class RulesEngine {
     const sample = payload.subarray(0, 4096).toString('utf8');
     const base = { topic, ...(clientId && { clientId }), payload: sample };
     if (payload.length > MAX_PAYLOAD_BYTES) {
-      return this.track(this.errors.reject({ ...base, reason: 'oversize', message: `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}` }));
+      return this.track(
+        this.errors.reject({ ...base, reason: 'oversize', message: `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}` }),
+      );
     }
     const text = payload.toString('utf8');
     if (jsonDepthOver(text)) {
-      return this.track(this.errors.reject({ ...base, reason: 'malformed-json', message: `payload nests deeper than ${MAX_JSON_DEPTH} levels` }));
+      return this.track(
+        this.errors.reject({
+          ...base,
+          reason: 'malformed-json',
+          message: `payload nests deeper than ${MAX_JSON_DEPTH} levels`,
+        }),
+      );
     }
     let json: unknown;
     try {
@@ -130,7 +138,9 @@ export class RulesEngine {
       json = undefined;
     }
     if (!json || typeof json !== 'object' || Array.isArray(json)) {
-      return this.track(this.errors.reject({ ...base, reason: 'malformed-json', message: 'payload is not a JSON object' }));
+      return this.track(
+        this.errors.reject({ ...base, reason: 'malformed-json', message: 'payload is not a JSON object' }),
+      );
     }
     const now = Date.now();
     const actions: Promise<void>[] = [];
@@ -165,7 +175,11 @@ export class RulesEngine {
     try {
       await rule.invoke(event, substitute(rule.partitionKey ?? '${clientid()}', clientId, payload));
     } catch (err) {
-      await this.errors.reject({ ...base, reason: 'handler-failed', message: `rule ${rule.name}: action failed: ${(err as Error).message}` });
+      await this.errors.reject({
+        ...base,
+        reason: 'handler-failed',
+        message: `rule ${rule.name}: action failed: ${(err as Error).message}`,
+      });
       throw err;
     }
   }

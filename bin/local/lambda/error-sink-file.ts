@@ -34,7 +34,10 @@ export class FileErrorSink implements ErrorSink {
 
   private async append(line: string): Promise<void> {
     try {
-      this.size ??= await stat(this.file).then((s) => s.size, () => 0);
+      this.size ??= await stat(this.file).then(
+        (s) => s.size,
+        () => 0,
+      );
       if (this.size > 0 && this.size + line.length > this.maxBytes) {
         await rename(this.file, `${this.file}.1`);
         this.size = 0;

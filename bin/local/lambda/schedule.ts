@@ -7,7 +7,12 @@ export interface Schedule {
   stop(): Promise<void>;
 }
 
-export function schedule(name: string, everyMs: number, work: (now?: number) => Promise<unknown>, log: (line: string) => void): Schedule {
+export function schedule(
+  name: string,
+  everyMs: number,
+  work: (now?: number) => Promise<unknown>,
+  log: (line: string) => void,
+): Schedule {
   let running: Promise<void> = Promise.resolve();
   let busy = false;
   let lastError = '';
@@ -25,7 +30,9 @@ export function schedule(name: string, everyMs: number, work: (now?: number) => 
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    run().catch(() => undefined).finally(() => (busy = false));
+    run()
+      .catch(() => undefined)
+      .finally(() => (busy = false));
   }, everyMs);
   timer.unref();
   return {

@@ -115,7 +115,9 @@ export class StreamConsumer {
               new GetShardIteratorCommand({
                 StreamName: stream,
                 ShardId: shardId,
-                ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+                ...(after
+                  ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+                  : { ShardIteratorType: 'TRIM_HORIZON' }),
               }),
             )
           ).ShardIterator;
@@ -185,7 +187,12 @@ export class StreamConsumer {
             message: `stream ${this.opts.stream}: record ${r.kinesis.sequenceNumber} failed ${attempt + 1} times: ${error}`,
             clientId: r.kinesis.partitionKey,
             payload: Buffer.from(r.kinesis.data, 'base64').subarray(0, 4096).toString('utf8'),
-            kinesis: { stream: this.opts.stream, shardId, startSequenceNumber: r.kinesis.sequenceNumber, endSequenceNumber: r.kinesis.sequenceNumber },
+            kinesis: {
+              stream: this.opts.stream,
+              shardId,
+              startSequenceNumber: r.kinesis.sequenceNumber,
+              endSequenceNumber: r.kinesis.sequenceNumber,
+            },
           });
         }
         return checkpointing ? this.checkpoint(shardId, batch.at(-1)!) : undefined;

@@ -112,7 +112,8 @@ export class StreamWriter {
       while (state.queued.length > 0) {
         let bytes = 0;
         let n = 0;
-        while (n < state.queued.length && n < MAX_RECORDS && bytes + state.queued[n]!.data.length <= MAX_BYTES) bytes += state.queued[n++]!.data.length;
+        while (n < state.queued.length && n < MAX_RECORDS && bytes + state.queued[n]!.data.length <= MAX_BYTES)
+          bytes += state.queued[n++]!.data.length;
         await this.putBatch(stream, state, state.queued.slice(0, Math.max(n, 1)));
       }
     } finally {
@@ -128,7 +129,10 @@ export class StreamWriter {
       let lastError: Error | undefined;
       try {
         const res = await this.opts.client.send(
-          new PutRecordsCommand({ StreamName: stream, Records: pending.map((e) => ({ PartitionKey: e.partitionKey, Data: e.data })) }),
+          new PutRecordsCommand({
+            StreamName: stream,
+            Records: pending.map((e) => ({ PartitionKey: e.partitionKey, Data: e.data })),
+          }),
         );
         failed = [];
         res.Records?.forEach((r, i) => {
@@ -155,7 +159,8 @@ export class StreamWriter {
       pending = failed;
       if (pending.length > 0 && attempt >= RECORD_ATTEMPTS) {
         state.queued.splice(0, batch.length);
-        for (const e of pending) e.reject(lastError ?? new Error(`kinesis: ${pending.length} record(s) not stored after ${attempt} attempts`));
+        for (const e of pending)
+          e.reject(lastError ?? new Error(`kinesis: ${pending.length} record(s) not stored after ${attempt} attempts`));
         this.admit(state);
         return;
       }

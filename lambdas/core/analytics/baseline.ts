@@ -65,7 +65,8 @@ export interface Baseline {
   readonly intervals: BaselineInterval[];
 }
 
-export const mean = (values: readonly number[]) => (values.length ? values.reduce((s, v) => s + v, 0) / values.length : null);
+export const mean = (values: readonly number[]) =>
+  values.length ? values.reduce((s, v) => s + v, 0) / values.length : null;
 export const kw = (value: number | null) => (value === null ? null : Math.round(value * 1000) / 1000);
 const loadIn = (samples: readonly MeterSample[], from: number, to: number) =>
   mean(samples.filter((s) => s.time >= from && s.time < to && s.eventId === undefined).map((s) => s.usedPowerKw));
@@ -87,14 +88,17 @@ export function computeBaseline(input: BaselineInput, terms: MarketTerms = DEFAU
   const { n, m } = market.rule[market.type];
   const recent = market.prior
     .map((day) => ({ ...day, samples: input.priorDays[day.k - 1] ?? [] }))
-    .filter(({ type, back, samples }) =>
-      type === market.type &&
-      !samples.some((s) => s.eventId !== undefined) &&
-      loadIn(samples, start - back, end - back) !== null,
+    .filter(
+      ({ type, back, samples }) =>
+        type === market.type &&
+        !samples.some((s) => s.eventId !== undefined) &&
+        loadIn(samples, start - back, end - back) !== null,
     )
     .slice(0, m);
   // n of m: the n with the highest load in the event window, newest first still
-  const load = new Map(recent.length > n ? recent.map((d) => [d, loadIn(d.samples, start - d.back, end - d.back)!]) : []);
+  const load = new Map(
+    recent.length > n ? recent.map((d) => [d, loadIn(d.samples, start - d.back, end - d.back)!]) : [],
+  );
   const highest = new Set([...recent].sort((a, b) => load.get(b)! - load.get(a)!).slice(0, n));
   const days = recent.length > n ? recent.filter((d) => highest.has(d)) : recent;
   const adjustment = days.length ? adjust(input, days, market) : null;
@@ -102,7 +106,11 @@ export function computeBaseline(input: BaselineInput, terms: MarketTerms = DEFAU
   const intervals = eventIntervals(start, end).map((iv): BaselineInterval => {
     const history = mean(days.flatMap(({ back, samples }) => loadIn(samples, iv.start - back, iv.end - back) ?? []));
     if (history !== null) return { ...iv, baseline_kw: kw(history * factor), source: 'history' };
-    const own = mean(input.during.filter((s) => s.time >= iv.start && s.time < iv.end && s.baselinePowerKw !== undefined).map((s) => s.baselinePowerKw!));
+    const own = mean(
+      input.during
+        .filter((s) => s.time >= iv.start && s.time < iv.end && s.baselinePowerKw !== undefined)
+        .map((s) => s.baselinePowerKw!),
+    );
     return { ...iv, baseline_kw: kw(own), source: own === null ? null : 'payload' };
   });
   const method = days.length
@@ -119,7 +127,11 @@ export function adjustmentWindow(start: number, rule: MarketDays['rule']): { fro
   return a ? { from: start - a.window_start_min * 60_000, to: start - a.window_end_min * 60_000 } : null;
 }
 
-function adjust(input: BaselineInput, days: readonly { back: number; samples: readonly MeterSample[] }[], market: MarketDays): Baseline['adjustment'] {
+function adjust(
+  input: BaselineInput,
+  days: readonly { back: number; samples: readonly MeterSample[] }[],
+  market: MarketDays,
+): Baseline['adjustment'] {
   const window = adjustmentWindow(input.start, market.rule);
   if (!window) return null;
   const { from, to } = window;
@@ -146,7 +158,10 @@ export function baselineReads(start: number, end: number, terms: MarketTerms = D
     priorDays: market.prior.map((day) =>
       day.type !== market.type
         ? null
-        : [...(window ? [{ from: window.from - day.back, to: window.to - day.back }] : []), { from: start - day.back, to: end - day.back }],
+        : [
+            ...(window ? [{ from: window.from - day.back, to: window.to - day.back }] : []),
+            { from: start - day.back, to: end - day.back },
+          ],
     ),
   };
 }

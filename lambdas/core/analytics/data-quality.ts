@@ -58,8 +58,13 @@ export function sampleIntervalMs(times: readonly number[], reportIntervalMs?: nu
     counts.set(sec, (counts.get(sec) ?? 0) + 1);
   }
   let best: [number, number] | undefined;
-  for (const [sec, n] of counts) if (n >= 2 && (!best || n > best[1] || (n === best[1] && sec < best[0]))) best = [sec, n];
-  return best ? best[0] * 1000 : reportIntervalMs && reportIntervalMs > 0 ? reportIntervalMs : DEFAULT_REPORT_INTERVAL_MS;
+  for (const [sec, n] of counts)
+    if (n >= 2 && (!best || n > best[1] || (n === best[1] && sec < best[0]))) best = [sec, n];
+  return best
+    ? best[0] * 1000
+    : reportIntervalMs && reportIntervalMs > 0
+      ? reportIntervalMs
+      : DEFAULT_REPORT_INTERVAL_MS;
 }
 
 /** Heard from within two reporting intervals (and the registry's margin for batching and handling), as isOnline judges. */
@@ -85,7 +90,9 @@ export function dataQuality(input: QualityInput): QualityFigures {
     received: times.length,
     completeness_pct: round2(Math.min(100, (times.length / expected) * 100)),
     gaps: gapsOf([input.from, ...times, end], 2 * interval),
-    late: inWindow.every((s) => s.writtenAt !== undefined) ? inWindow.filter((s) => s.writtenAt! - s.time > silence).length : null,
+    late: inWindow.every((s) => s.writtenAt !== undefined)
+      ? inWindow.filter((s) => s.writtenAt! - s.time > silence).length
+      : null,
     late_after_sec: silence / 1000,
     out_of_order: outOfOrder(inWindow),
     quiet: isQuiet(input.now, newest > -Infinity ? newest : undefined, reporting),
@@ -111,7 +118,7 @@ function outOfOrder(samples: readonly QualitySample[]): number | null {
   const byWrite = [...samples].sort((a, b) => a.writtenAt! - b.writtenAt!);
   let count = 0;
   let newestBefore = -Infinity;
-  for (let i = 0; i < byWrite.length; ) {
+  for (let i = 0; i < byWrite.length;) {
     let j = i;
     let newestHere = -Infinity;
     for (; j < byWrite.length && byWrite[j]!.writtenAt === byWrite[i]!.writtenAt; j++) {

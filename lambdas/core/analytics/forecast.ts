@@ -79,7 +79,9 @@ export function lastLoad(loads: QuarterHourLoads, origin: number): number | null
 
 /** `slots` points from `origin` (a slot start), from the history before it only. */
 export function forecastLoads(loads: QuarterHourLoads, origin: number, slots = HORIZON_SLOTS): Forecast {
-  const recent = Array.from({ length: LEVEL_MS / SLOT_MS }, (_, i) => origin - LEVEL_MS + i * SLOT_MS).filter((t) => loads.has(t));
+  const recent = Array.from({ length: LEVEL_MS / SLOT_MS }, (_, i) => origin - LEVEL_MS + i * SLOT_MS).filter((t) =>
+    loads.has(t),
+  );
   const level = mean(recent.map((t) => loads.get(t)!)) ?? lastLoad(loads, origin);
   if (level === null) return { points: [], adjustment: null };
   const adjustment = adjust(loads, origin, recent);

@@ -12,7 +12,11 @@ export interface NodeMetrics {
 }
 
 /** A node's metrics from its daily rows in the window; `committedKwh` undefined: the node takes no DR events. */
-export function nodeMetrics(days: readonly RollupRow[], windowHours: number, committedKwh: number | undefined): NodeMetrics {
+export function nodeMetrics(
+  days: readonly RollupRow[],
+  windowHours: number,
+  committedKwh: number | undefined,
+): NodeMetrics {
   const total = days.length ? combine('1mo', days[0]!.start, days) : undefined;
   const mean = total && total.intervals ? total.kwSum / total.intervals : undefined;
   const delivered = total?.shedKwh ?? 0;

@@ -9,7 +9,12 @@ const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 const sum = (devices: readonly Device[], key: string) => round(devices.reduce((s, d) => s + num(d.latest?.[key]), 0));
 
-export function summarizePortfolio(vens: readonly Device[], gateways: readonly Device[], now: number, inventory: readonly InventoryAsset[] = []) {
+export function summarizePortfolio(
+  vens: readonly Device[],
+  gateways: readonly Device[],
+  now: number,
+  inventory: readonly InventoryAsset[] = [],
+) {
   const online = vens.filter((v) => v.online);
   const reporting = gateways.filter((g) => readingsOf(g.latest).size > 0);
   return {
@@ -24,7 +29,8 @@ export function summarizePortfolio(vens: readonly Device[], gateways: readonly D
 }
 
 /** Readings with no asset_type come from files that describe batteries only. */
-const typeOf = (reading: Record<string, unknown>) => (typeof reading.asset_type === 'string' ? reading.asset_type : 'bess');
+const typeOf = (reading: Record<string, unknown>) =>
+  typeof reading.asset_type === 'string' ? reading.asset_type : 'bess';
 
 function bessSummary(reporting: readonly Device[]) {
   if (reporting.length === 0) return null;

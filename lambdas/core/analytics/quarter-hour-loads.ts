@@ -10,14 +10,27 @@ import type { RollupStore } from './rollups-dynamodb.js';
 export type LoadNodeKind = 'ven' | 'asset' | 'site';
 
 const HOURS = INTERVAL_MS / 3_600_000;
-const loadOf = (kind: LoadNodeKind, row: RollupRow) => (kind === 'ven' ? row.kwSum + (row.shedKwh ?? 0) / HOURS : -row.kwSum);
+const loadOf = (kind: LoadNodeKind, row: RollupRow) =>
+  kind === 'ven' ? row.kwSum + (row.shedKwh ?? 0) / HOURS : -row.kwSum;
 
 /** Slot start → the node's mean kW there, over [from, to) (from rounded down to a slot). */
-export async function quarterHourLoads(rollups: Pick<RollupStore, 'query'>, kind: LoadNodeKind, nodeId: string, from: number, to: number): Promise<QuarterHourLoads> {
+export async function quarterHourLoads(
+  rollups: Pick<RollupStore, 'query'>,
+  kind: LoadNodeKind,
+  nodeId: string,
+  from: number,
+  to: number,
+): Promise<QuarterHourLoads> {
   const out = new Map<number, number>();
   let next: string | undefined;
   do {
-    const page = await rollups.query(nodeId, '15m', { from: slotOf(from), to, limit: 1000, oldestFirst: true, ...(next && { next }) });
+    const page = await rollups.query(nodeId, '15m', {
+      from: slotOf(from),
+      to,
+      limit: 1000,
+      oldestFirst: true,
+      ...(next && { next }),
+    });
     for (const row of page.items) out.set(row.start, loadOf(kind, row));
     next = page.next;
   } while (next);

@@ -71,8 +71,15 @@ export const allDeviceIds = async (registry: Pick<DeviceRegistry, 'list'>, kind:
   (await listAll(registry, kind)).map((d) => d.deviceId);
 
 /** The fleet from the registry (VENs, Winter River nodes) and the inventory (assets and their sites). */
-export async function rollupFleet(registry: DeviceRegistry, inventory: Pick<InventoryStore, 'listAssets'>): Promise<RollupFleet> {
-  const [vens, nodes, assets] = await Promise.all([allDeviceIds(registry, 'ven'), allDeviceIds(registry, 'winter-river'), allAssets(inventory)]);
+export async function rollupFleet(
+  registry: DeviceRegistry,
+  inventory: Pick<InventoryStore, 'listAssets'>,
+): Promise<RollupFleet> {
+  const [vens, nodes, assets] = await Promise.all([
+    allDeviceIds(registry, 'ven'),
+    allDeviceIds(registry, 'winter-river'),
+    allAssets(inventory),
+  ]);
   const sites = new Map<string, string[]>();
   for (const a of assets) sites.set(a.site_id, [...(sites.get(a.site_id) ?? []), a.asset_id]);
   return {
@@ -123,13 +130,18 @@ export async function runRollupPass(ports: PassPorts, now = Date.now()): Promise
 
   // late: the buckets marked dirty, each device's read in as few queries as its buckets allow
   const byDevice = new Map<string, DirtyMarker[]>();
-  for (const m of markers) byDevice.set(`${m.series}\u0000${m.deviceId}`, [...(byDevice.get(`${m.series}\u0000${m.deviceId}`) ?? []), m]);
+  for (const m of markers)
+    byDevice.set(`${m.series}\u0000${m.deviceId}`, [...(byDevice.get(`${m.series}\u0000${m.deviceId}`) ?? []), m]);
   await inParallel([...byDevice.values()], async (list) => {
     const device = { deviceId: list[0]!.deviceId, series: list[0]!.series };
     const wanted = new Set(list.map((m) => m.bucket));
     for (const [start, end] of spans([...wanted])) {
       const computed = await deviceRows(ports.telemetry, device, start, end);
-      await put(device.deviceId, '15m', [...computed.values()].filter((r) => wanted.has(r.start)));
+      await put(
+        device.deviceId,
+        '15m',
+        [...computed.values()].filter((r) => wanted.has(r.start)),
+      );
     }
   });
   for (const bucket of new Set(markers.map((m) => m.bucket))) {
@@ -144,7 +156,13 @@ export async function runRollupPass(ports: PassPorts, now = Date.now()): Promise
     for (const tier of ['1h', '1d', '1mo'] as const) {
       starts = [...new Set(starts.map((s) => bucketStart(tier, s, zone)))];
       for (const start of starts) {
-        const children = await ports.rollups.query(nodeId, childTier(tier), { from: start, to: bucketEnd(tier, start, zone), limit: 100, oldestFirst: true, consistent: true });
+        const children = await ports.rollups.query(nodeId, childTier(tier), {
+          from: start,
+          to: bucketEnd(tier, start, zone),
+          limit: 100,
+          oldestFirst: true,
+          consistent: true,
+        });
         if (children.items.length) await put(nodeId, tier, [combine(tier, start, children.items, zone)]);
       }
     }
@@ -156,12 +174,25 @@ export async function runRollupPass(ports: PassPorts, now = Date.now()): Promise
 }
 
 /** A device's 15-minute rows over [from, to) from its samples (buckets without samples have no row). */
-async function deviceRows(telemetry: TelemetryStore, device: RollupDevice, from: number, to: number): Promise<Map<number, RollupRow>> {
+async function deviceRows(
+  telemetry: TelemetryStore,
+  device: RollupDevice,
+  from: number,
+  to: number,
+): Promise<Map<number, RollupRow>> {
   const byBucket = new Map<number, RollupSample[]>();
   let next: string | undefined;
   do {
     // consistent: a sample stored just before the pass is on time, and would otherwise be left out for good
-    const page = await telemetry.query({ series: device.series, deviceId: device.deviceId, start: from, end: to - 1, limit: 1000, consistent: true, ...(next && { next }) });
+    const page = await telemetry.query({
+      series: device.series,
+      deviceId: device.deviceId,
+      start: from,
+      end: to - 1,
+      limit: 1000,
+      consistent: true,
+      ...(next && { next }),
+    });
     for (const record of page.items) {
       const sample = rollupSample(device.series, record);
       if (!sample) continue;
@@ -215,7 +246,11 @@ async function inParallel<T>(items: readonly T[], run: (item: T) => Promise<unkn
  * The time-series store as the ingest consumers use it: after each write (never before: a pass that read before the
  * write would miss it), the 15-minute buckets of its samples that had already closed are marked dirty.
  */
-export function markingLateSamples(store: TelemetryStore, rollups: Pick<RollupStore, 'markDirty'>, clock: () => number = Date.now): TelemetryStore {
+export function markingLateSamples(
+  store: TelemetryStore,
+  rollups: Pick<RollupStore, 'markDirty'>,
+  clock: () => number = Date.now,
+): TelemetryStore {
   const series = new Set<string>(['ven_telemetry', 'der_asset_sample', 'winter_river_status']);
   return {
     query: (q) => store.query(q),
@@ -227,7 +262,11 @@ export function markingLateSamples(store: TelemetryStore, rollups: Pick<RollupSt
         if (!series.has(r.series)) continue;
         const bucket = bucketStart('15m', r.time);
         if (bucket + INTERVAL_MS + ROLLUP_GRACE_MS > now) continue;
-        late.set(`${bucket}#${r.series}#${r.deviceId}`, { deviceId: r.deviceId, series: r.series as RollupSeries, bucket });
+        late.set(`${bucket}#${r.series}#${r.deviceId}`, {
+          deviceId: r.deviceId,
+          series: r.series as RollupSeries,
+          bucket,
+        });
       }
       if (late.size) await rollups.markDirty([...late.values()], now);
     },

@@ -97,7 +97,9 @@ export class DynamoRollupStore implements RollupStore {
   ) {}
 
   async put(nodeId: string, tier: Tier, rows: readonly RollupRow[]) {
-    const requests = rows.map((r) => ({ PutRequest: { Item: rollupItem(nodeId, tier, r, Math.floor(r.end / 1000) + this.retentionDays * 86_400) } }));
+    const requests = rows.map((r) => ({
+      PutRequest: { Item: rollupItem(nodeId, tier, r, Math.floor(r.end / 1000) + this.retentionDays * 86_400) },
+    }));
     await batchWriteAll(this.client, this.tableName, requests, 'rollups');
   }
 
@@ -115,7 +117,10 @@ export class DynamoRollupStore implements RollupStore {
         ...(range.next && { ExclusiveStartKey: decodeStartKey(range.next, tables.rollups, undefined, condition) }),
       }),
     );
-    return { items: (res.Items ?? []).map(rowOf), ...(res.LastEvaluatedKey && { next: encodeToken(res.LastEvaluatedKey) }) };
+    return {
+      items: (res.Items ?? []).map(rowOf),
+      ...(res.LastEvaluatedKey && { next: encodeToken(res.LastEvaluatedKey) }),
+    };
   }
 
   async intervals(nodeIds: readonly string[], bucket: number) {
@@ -123,7 +128,13 @@ export class DynamoRollupStore implements RollupStore {
     const sk = iso(bucket);
     const ids = [...new Set(nodeIds)]; // BatchGetItem refuses a key twice
     // consistent: the pass reads the rows it has just put
-    const items = await batchGetAll(this.client, this.tableName, ids.map((id) => ({ pk: `${id}#15m`, sk })), 'rollups', { consistentRead: true });
+    const items = await batchGetAll(
+      this.client,
+      this.tableName,
+      ids.map((id) => ({ pk: `${id}#15m`, sk })),
+      'rollups',
+      { consistentRead: true },
+    );
     for (const item of items) out.set((item.pk as string).slice(0, -'#15m'.length), rowOf(item));
     return out;
   }
@@ -163,7 +174,12 @@ export class DynamoRollupStore implements RollupStore {
       );
       for (const item of res.Items ?? []) {
         const [bucket, series, ...device] = (item.sk as string).split('#');
-        out.push({ bucket: Date.parse(bucket!), series: series as RollupSeries, deviceId: device.join('#'), at: item.at as number });
+        out.push({
+          bucket: Date.parse(bucket!),
+          series: series as RollupSeries,
+          deviceId: device.join('#'),
+          at: item.at as number,
+        });
       }
       start = res.LastEvaluatedKey;
     } while (start && out.length < limit);

@@ -182,7 +182,10 @@ export function rollupView(row: RollupRow): RollupView {
  */
 export type RollupSeries = Extract<SeriesName, 'ven_telemetry' | 'der_asset_sample' | 'winter_river_status'>;
 
-export function rollupSample(series: RollupSeries, record: Pick<SeriesRecord, 'time' | 'measures'>): RollupSample | undefined {
+export function rollupSample(
+  series: RollupSeries,
+  record: Pick<SeriesRecord, 'time' | 'measures'>,
+): RollupSample | undefined {
   const m = record.measures;
   const num = (key: string) => (typeof m[key] === 'number' ? (m[key] as number) : undefined);
   if (series === 'ven_telemetry') {

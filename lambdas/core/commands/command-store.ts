@@ -27,7 +27,13 @@ export type CommandStatus = 'sent' | 'acked' | 'rejected' | 'timed-out';
 
 export interface CommandLog {
   /** Moves a `sent` command addressed to `target` to its final status: its op and send time, or false when there is none. */
-  complete(correlationId: string, target: string, status: 'acked' | 'rejected', ack: AnyAck, at: number): Promise<CompletedCommand | false>;
+  complete(
+    correlationId: string,
+    target: string,
+    status: 'acked' | 'rejected',
+    ack: AnyAck,
+    at: number,
+  ): Promise<CompletedCommand | false>;
 }
 
 /** What the ACK path learns of the command it completed, from the write itself (no second read). */
@@ -70,7 +76,10 @@ export interface CommandStore extends CommandLog {
   /** Removes a command that was never published (the publish failed); only while still `sent`. */
   discard(correlationId: string): Promise<void>;
   /** Commands still `sent` whose expiry is at or before `now`, oldest expiry first. */
-  listDue(now: number, page: { limit: number; next?: string }): Promise<Page<Pick<CommandRecord, 'correlationId' | 'expiresAt'>>>;
+  listDue(
+    now: number,
+    page: { limit: number; next?: string },
+  ): Promise<Page<Pick<CommandRecord, 'correlationId' | 'expiresAt'>>>;
   /** Moves a `sent` command to `timed-out`; false when an ACK got there first. */
   timeOut(correlationId: string, at: number): Promise<boolean>;
 }

@@ -2,7 +2,14 @@
 // one of 16 shards by correlationId, so no one index partition takes every command), which keys the sparse
 // `byDeadline` index the time-out sweep reads; every status change is conditional on `sent`, so an ACK and a
 // time-out can never overwrite each other.
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { conditional } from '../common/dynamo.js';
 import { ValidationError } from '../contracts/errors.js';
 import { decodeToken, encodeToken } from '../common/page-token.js';
@@ -43,7 +50,11 @@ export class DynamoCommandLog implements CommandStore {
     await this.client.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...rest, expiresAt: iso(expiresAt), ...(command.status === 'sent' && { pending: shardKey(PENDING, command.correlationId) }) },
+        Item: {
+          ...rest,
+          expiresAt: iso(expiresAt),
+          ...(command.status === 'sent' && { pending: shardKey(PENDING, command.correlationId) }),
+        },
         ConditionExpression: 'attribute_not_exists(correlationId)',
       }),
     );
@@ -51,7 +62,9 @@ export class DynamoCommandLog implements CommandStore {
 
   /** Consistent: a caller polls a command it was just given the id of (the API's 202), which must not 404. */
   async get(correlationId: string): Promise<CommandRecord | undefined> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { correlationId }, ConsistentRead: true }));
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { correlationId }, ConsistentRead: true }),
+    );
     if (!res.Item) return undefined;
     const { pending: _pending, expiresAt, ...rest } = res.Item;
     return { ...rest, expiresAt: Date.parse(expiresAt as string) } as CommandRecord;
@@ -118,7 +131,11 @@ export class DynamoCommandLog implements CommandStore {
 
 function shardsOf(token: string): (Record<string, unknown> | null)[] {
   const { shards } = decodeToken<{ shards?: unknown }>(token);
-  if (!Array.isArray(shards) || shards.length !== SHARDS || !shards.every((s) => s === null || (typeof s === 'object' && !Array.isArray(s)))) {
+  if (
+    !Array.isArray(shards) ||
+    shards.length !== SHARDS ||
+    !shards.every((s) => s === null || (typeof s === 'object' && !Array.isArray(s)))
+  ) {
     throw new ValidationError('next', 'next: not a page token this API issued');
   }
   return shards as (Record<string, unknown> | null)[];

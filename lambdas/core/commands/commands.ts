@@ -2,7 +2,13 @@
 // that beats the write cannot be lost), then published QoS 1 on the target's command topic.
 import { recordEntry, type EntryInput, type LedgerStore } from '../records/ledger.js';
 import { logger } from '../common/logger.js';
-import { opOf, type AnyCommand, type CommandPublisher, type CommandRecord, type CommandStore } from './command-store.js';
+import {
+  opOf,
+  type AnyCommand,
+  type CommandPublisher,
+  type CommandRecord,
+  type CommandStore,
+} from './command-store.js';
 import type { Command, DispatchCommand, EventCommand } from '../contracts/schemas.js';
 import { topics } from '../contracts/topics.js';
 
@@ -22,7 +28,12 @@ export interface CommandContext {
   newId(): string;
 }
 
-export const eventCommand = (eventId: string, shedKw: number, durationSec: number, correlationId: string): EventCommand => ({
+export const eventCommand = (
+  eventId: string,
+  shedKw: number,
+  durationSec: number,
+  correlationId: string,
+): EventCommand => ({
   op: 'event',
   event_id: eventId,
   shed_kw: shedKw,

@@ -20,7 +20,8 @@ export interface DispatchRoute {
   readonly clamped: boolean;
 }
 
-export const clampMw = (mw: number, min: number, max: number) => Math.round(Math.min(max, Math.max(min, mw)) * 1000) / 1000;
+export const clampMw = (mw: number, min: number, max: number) =>
+  Math.round(Math.min(max, Math.max(min, mw)) * 1000) / 1000;
 
 /** Where a setpoint goes and what is left of it after clamping: an asset to its limits, a site to their sums. */
 export function routeDispatch(mw: number, to: { asset: InventoryAsset } | { site: InventorySite }): DispatchRoute {

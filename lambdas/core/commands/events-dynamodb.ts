@@ -20,7 +20,13 @@ export class DynamoEventHistory implements EventHistory {
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { venId, sk: `${iso(ack.ts * 1000)}#${ack.correlationId}`, receivedAt, ack, expiresAt: Math.floor(receivedAt / 1000) + this.retentionDays * 86_400 },
+          Item: {
+            venId,
+            sk: `${iso(ack.ts * 1000)}#${ack.correlationId}`,
+            receivedAt,
+            ack,
+            expiresAt: Math.floor(receivedAt / 1000) + this.retentionDays * 86_400,
+          },
           ConditionExpression: 'attribute_not_exists(sk)',
         }),
       ),
@@ -36,7 +42,9 @@ export class DynamoEventHistory implements EventHistory {
         ExpressionAttributeValues: { ':venId': venId, ':from': from, ':to': to },
         ScanIndexForward: false,
         Limit: range.limit,
-        ExclusiveStartKey: range.next ? decodeStartKey(range.next, tables.events, undefined, { partition: venId, from, to }) : undefined,
+        ExclusiveStartKey: range.next
+          ? decodeStartKey(range.next, tables.events, undefined, { partition: venId, from, to })
+          : undefined,
       }),
     );
     const items = (res.Items ?? []).map((i) => ({ venId, receivedAt: i.receivedAt as number, ack: i.ack as Ack }));

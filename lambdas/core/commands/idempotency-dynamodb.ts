@@ -1,7 +1,13 @@
 // Idempotency keys on DynamoDB (`tables.idempotency`): one item per caller and key, claimed by a conditional put,
 // so of any number of concurrent requests with one key exactly one runs. TTL deletes an item up to days late, so
 // `expiresAt` is also part of every condition and read.
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { conditional } from '../common/dynamo.js';
 import type { IdempotencyClaim, IdempotencyStore, StoredResponse } from './idempotency-store.js';
 
@@ -19,7 +25,13 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk, owner, fingerprint, expiresAt: Math.floor((now + IDEMPOTENCY_TTL_MS) / 1000), lockedUntil: now + staleAfterMs },
+          Item: {
+            pk,
+            owner,
+            fingerprint,
+            expiresAt: Math.floor((now + IDEMPOTENCY_TTL_MS) / 1000),
+            lockedUntil: now + staleAfterMs,
+          },
           // new, expired, or the same request left unfinished by a caller that stopped answering
           ConditionExpression:
             'attribute_not_exists(pk) OR expiresAt < :nowSec OR (attribute_not_exists(statusCode) AND lockedUntil < :now AND fingerprint = :fingerprint)',
@@ -30,7 +42,9 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
   }
 
   async get(pk: string, now: number): Promise<IdempotencyClaim | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }));
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk }, ConsistentRead: true }),
+    );
     if (!Item || (Item.expiresAt as number) < Math.floor(now / 1000)) return undefined;
     const response: StoredResponse | undefined =
       typeof Item.statusCode === 'number' ? { statusCode: Item.statusCode, body: Item.body as string } : undefined;

@@ -7,7 +7,11 @@ import type { Page } from './page.js';
 
 type Key = Record<string, unknown>;
 
-export type BucketQuery = (bucket: string, limit: number, startKey: Key | undefined) => Promise<{ items: Key[]; lastKey?: Key }>;
+export type BucketQuery = (
+  bucket: string,
+  limit: number,
+  startKey: Key | undefined,
+) => Promise<{ items: Key[]; lastKey?: Key }>;
 
 /** One newest-first DynamoDB Query per bucket; `input` names the table, index and key condition of a bucket. */
 export function newestFirst(
@@ -15,7 +19,9 @@ export function newestFirst(
   input: (bucket: string) => Omit<QueryCommandInput, 'ScanIndexForward' | 'Limit' | 'ExclusiveStartKey'>,
 ): BucketQuery {
   return async (bucket, limit, startKey) => {
-    const res = await client.send(new QueryCommand({ ...input(bucket), ScanIndexForward: false, Limit: limit, ExclusiveStartKey: startKey }));
+    const res = await client.send(
+      new QueryCommand({ ...input(bucket), ScanIndexForward: false, Limit: limit, ExclusiveStartKey: startKey }),
+    );
     return { items: res.Items ?? [], lastKey: res.LastEvaluatedKey };
   };
 }
@@ -32,7 +38,8 @@ export async function walkBuckets(
 ): Promise<Page<Key>> {
   const token = next ? decodeToken<{ b?: unknown; k?: unknown }>(next) : undefined;
   let i = token ? buckets.indexOf(token.b as string) : 0;
-  if (i < 0) throw new ValidationError('next', 'next: not a page token this API issued (or older than the listing reaches)');
+  if (i < 0)
+    throw new ValidationError('next', 'next: not a page token this API issued (or older than the listing reaches)');
   let key = token?.k === undefined ? undefined : startKeyOf(buckets[i]!, token.k);
   const items: Key[] = [];
   while (i < buckets.length && items.length < limit) {
@@ -47,7 +54,9 @@ export async function walkBuckets(
 /** UTC months `YYYY-MM`, the one holding `now` first, `count` in all. */
 export function monthsBack(now: number, count: number): string[] {
   const d = new Date(now);
-  return Array.from({ length: count }, (_, i) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - i, 1)).toISOString().slice(0, 7));
+  return Array.from({ length: count }, (_, i) =>
+    new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - i, 1)).toISOString().slice(0, 7),
+  );
 }
 
 /** UTC days `YYYY-MM-DD`, the one holding `now` first, `count` in all. */

@@ -14,4 +14,5 @@ export function csvCell(value: Cell): string {
 /** One line of cells, with its CRLF. */
 export const csvLine = (cells: readonly Cell[]) => `${cells.map(csvCell).join(',')}\r\n`;
 
-export const toCsv = (rows: readonly (readonly Cell[])[]) => rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+export const toCsv = (rows: readonly (readonly Cell[])[]) =>
+  rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';

@@ -25,7 +25,8 @@ export interface BatchRetry {
 export const BATCH_RETRY: BatchRetry = { attempts: 8, baseMs: 50, capMs: 2_000 };
 
 /** The wait before call `attempt` (1 = the first resend): AWS's "full jitter". */
-export const backoffMs = (attempt: number, retry: BatchRetry = BATCH_RETRY) => Math.random() * Math.min(retry.capMs, retry.baseMs * 2 ** attempt);
+export const backoffMs = (attempt: number, retry: BatchRetry = BATCH_RETRY) =>
+  Math.random() * Math.min(retry.capMs, retry.baseMs * 2 ** attempt);
 
 type Item = Record<string, unknown>;
 export type BatchWriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: Item } };
@@ -44,7 +45,8 @@ export async function batchWriteAll(
   for (let i = 0; i < requests.length; i += 25) {
     let pending = requests.slice(i, i + 25) as BatchWriteRequest[];
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === retry.attempts) throw new Error(`${what}: DynamoDB left ${pending.length} write(s) unprocessed after ${attempt} attempts`);
+      if (attempt === retry.attempts)
+        throw new Error(`${what}: DynamoDB left ${pending.length} write(s) unprocessed after ${attempt} attempts`);
       if (attempt > 0) await sleep(backoffMs(attempt, retry));
       const res = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
       pending = (res.UnprocessedItems?.[tableName] ?? []) as BatchWriteRequest[];
@@ -68,10 +70,13 @@ export async function batchGetAll(
   for (let i = 0; i < keys.length; i += 100) {
     let pending = keys.slice(i, i + 100) as Item[];
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === retry.attempts) throw new Error(`${what}: DynamoDB left ${pending.length} key(s) unprocessed after ${attempt} attempts`);
+      if (attempt === retry.attempts)
+        throw new Error(`${what}: DynamoDB left ${pending.length} key(s) unprocessed after ${attempt} attempts`);
       if (attempt > 0) await sleep(backoffMs(attempt, retry));
       const res = await client.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ...(opts.consistentRead && { ConsistentRead: true }) } } }),
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: pending, ...(opts.consistentRead && { ConsistentRead: true }) } },
+        }),
       );
       items.push(...(res.Responses?.[tableName] ?? []));
       pending = (res.UnprocessedKeys?.[tableName]?.Keys ?? []) as Item[];

@@ -20,9 +20,17 @@ let metrics: Metrics | undefined;
 
 const enabled = () => Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME) || process.env.VPP_METRICS === 'stdout';
 
-function emit(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, dimensions: Record<string, string> = {}): void {
+function emit(
+  name: string,
+  unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+  value: number,
+  dimensions: Record<string, string> = {},
+): void {
   if (!enabled()) return;
-  metrics ??= new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'VPP', serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vpp' });
+  metrics ??= new Metrics({
+    namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'VPP',
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'vpp',
+  });
   const single = metrics.singleMetric();
   for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
   single.addMetric(name, unit, value);
@@ -30,7 +38,8 @@ function emit(name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], 
 
 export const businessMetrics = {
   /** One command's time from its send to its ACK's arrival (acked or rejected), by the command's op. */
-  commandAckLatency: (op: string, ms: number) => emit(BUSINESS_METRICS.commandAckLatency, MetricUnit.Milliseconds, ms, { op }),
+  commandAckLatency: (op: string, ms: number) =>
+    emit(BUSINESS_METRICS.commandAckLatency, MetricUnit.Milliseconds, ms, { op }),
   /** Commands nobody acknowledged in time, per housekeeping run. */
   commandTimeouts: (count: number) => emit(BUSINESS_METRICS.commandTimeouts, MetricUnit.Count, count),
   /** One refused device message, by its reason. */

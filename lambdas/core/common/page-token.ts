@@ -33,11 +33,13 @@ export function bindToken(scope: string, token: string): string {
 /** The store's token inside `token`, when `token` was bound to this scope; a ValidationError naming `next` otherwise. */
 export function unbindToken(scope: string, token: string): string {
   const dot = token.indexOf('.');
-  if (dot < 0 || token.slice(0, dot) !== scopeDigest(scope)) return refuseToken('it was issued for another route, item or query');
+  if (dot < 0 || token.slice(0, dot) !== scopeDigest(scope))
+    return refuseToken('it was issued for another route, item or query');
   return token.slice(dot + 1);
 }
 
-const scopeDigest = (scope: string) => createHash('sha256').update(scope).digest().subarray(0, 12).toString('base64url');
+const scopeDigest = (scope: string) =>
+  createHash('sha256').update(scope).digest().subarray(0, 12).toString('base64url');
 
 /** What a Query's key condition allows: its partition key's value, and the bounds (inclusive) on its sort key. */
 export interface KeyCondition {
@@ -56,7 +58,12 @@ const MAX_KEY_BYTES = { partition: 2048, sort: 1024 };
  * attributes of the table and the index, each of its schema type and size, in the queried partition and within the
  * sort key's bounds. Anything else would be a DynamoDB ValidationException (a 500); here it is a 400 naming `next`.
  */
-export function checkStartKey(key: unknown, table: TableDefinition, indexName: string | undefined, condition: KeyCondition): Key {
+export function checkStartKey(
+  key: unknown,
+  table: TableDefinition,
+  indexName: string | undefined,
+  condition: KeyCondition,
+): Key {
   if (!key || typeof key !== 'object' || Array.isArray(key)) return refuseToken();
   const index = indexName === undefined ? undefined : table.indexes?.find((i) => i.name === indexName);
   if (indexName !== undefined && !index) throw new Error(`page token: ${indexName} is not an index of its table`);
@@ -88,7 +95,12 @@ export function checkStartKey(key: unknown, table: TableDefinition, indexName: s
 }
 
 /** The start key a store's token holds (a bare LastEvaluatedKey), checked as `checkStartKey` does. */
-export function decodeStartKey(token: string, table: TableDefinition, indexName: string | undefined, condition: KeyCondition): Key {
+export function decodeStartKey(
+  token: string,
+  table: TableDefinition,
+  indexName: string | undefined,
+  condition: KeyCondition,
+): Key {
   return checkStartKey(decodeToken(token), table, indexName, condition);
 }
 

@@ -18,7 +18,11 @@ export function shardKeys(prefix: string): string[] {
 const pad = (i: number) => String(i).padStart(2, '0');
 
 /** One Query of one shard, from `startKey` (ExclusiveStartKey), at most `limit` items in the index's order. */
-export type ShardQuery = (shard: string, startKey: Key | undefined, limit: number) => Promise<{ items: Key[]; lastKey?: Key }>;
+export type ShardQuery = (
+  shard: string,
+  startKey: Key | undefined,
+  limit: number,
+) => Promise<{ items: Key[]; lastKey?: Key }>;
 
 interface ShardState {
   readonly shard: string;
@@ -56,7 +60,8 @@ export class ShardMerge {
     while (out.length < n) {
       await Promise.all(this.states.filter((s) => s.buffer.length === 0 && s.more).map((s) => this.fill(s)));
       let best: ShardState | undefined;
-      for (const s of this.states) if (s.buffer.length && (!best || this.order(s.buffer[0]!, best.buffer[0]!) < 0)) best = s;
+      for (const s of this.states)
+        if (s.buffer.length && (!best || this.order(s.buffer[0]!, best.buffer[0]!) < 0)) best = s;
       if (!best) break;
       const item = best.buffer.shift()!;
       best.position = this.keyOf(item);

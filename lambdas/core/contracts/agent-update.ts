@@ -7,7 +7,9 @@ export const AGENT_UPDATE_OPERATION = 'agent-update';
 /** Ed25519 signatures are 64 bytes: 88 characters of base64. */
 const BASE64_SIGNATURE = /^[A-Za-z0-9+/]{86}==$/;
 
-const version = z.string().regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/, 'must be 1-64 characters of 0-9 A-Z a-z . + _ -');
+const version = z
+  .string()
+  .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/, 'must be 1-64 characters of 0-9 A-Z a-z . + _ -');
 /** What a release version looks like: MAJOR.MINOR.PATCH, an optional -prerelease and +build. */
 export const RELEASE_VERSION = /^(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 
@@ -27,7 +29,8 @@ export const agentManifestSchema = z
 export type AgentManifest = z.infer<typeof agentManifestSchema>;
 
 /** The manifest as signed: its JSON, keys in this order. */
-export const manifestText = (m: AgentManifest) => JSON.stringify({ version: m.version, file: m.file, sha256: m.sha256, rollback: m.rollback });
+export const manifestText = (m: AgentManifest) =>
+  JSON.stringify({ version: m.version, file: m.file, sha256: m.sha256, rollback: m.rollback });
 
 /** Release versions compared (semver precedence); undefined when either is not one (a `dev` build from source). */
 export function compareVersions(a: string, b: string): number | undefined {
@@ -72,7 +75,14 @@ export type AgentUpdateDocument = z.infer<typeof agentUpdateDocumentSchema>;
 export const DEVICE_JOB_STATUSES = ['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'REJECTED'] as const;
 export const JOB_EXECUTION_STATUSES = ['QUEUED', ...DEVICE_JOB_STATUSES, 'TIMED_OUT', 'CANCELED', 'REMOVED'] as const;
 export type JobExecutionStatus = (typeof JOB_EXECUTION_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly JobExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'CANCELED', 'REMOVED'];
+export const TERMINAL_STATUSES: readonly JobExecutionStatus[] = [
+  'SUCCEEDED',
+  'FAILED',
+  'REJECTED',
+  'TIMED_OUT',
+  'CANCELED',
+  'REMOVED',
+];
 
 /** `statusDetails`: IoT Jobs takes string values only. */
 const statusDetails = z.record(z.string().regex(/^[A-Za-z0-9:_-]{1,128}$/), z.string().max(1024));

@@ -82,7 +82,9 @@ export const derTelemetrySchema = z.discriminatedUnion(
 export type DerTelemetry = z.infer<typeof derTelemetrySchema>;
 
 /** A gateway's site document with typed assets, on `der/telemetry/{gatewayThing}` (rule `der`). */
-export const derGatewayTelemetrySchema = gatewayTelemetrySchema.extend({ assets: z.array(derTelemetrySchema).max(256) });
+export const derGatewayTelemetrySchema = gatewayTelemetrySchema.extend({
+  assets: z.array(derTelemetrySchema).max(256),
+});
 export type DerGatewayTelemetry = z.infer<typeof derGatewayTelemetrySchema>;
 
 export { DISPATCH_REASONS, derSplitItemSchema, type DerSplitItem, type DispatchReason } from './dispatch-split.js';

@@ -3,7 +3,15 @@
 import * as z from 'zod';
 
 /** Why an asset's applied setpoint differs from what it was asked (device/README.md, "Guardrails"). */
-export const DISPATCH_REASONS = ['clamped:max_mw', 'clamped:min_mw', 'soc_floor', 'soc_ceiling', 'ramp', 'unavailable', 'curtailment'] as const;
+export const DISPATCH_REASONS = [
+  'clamped:max_mw',
+  'clamped:min_mw',
+  'soc_floor',
+  'soc_ceiling',
+  'ramp',
+  'unavailable',
+  'curtailment',
+] as const;
 export type DispatchReason = (typeof DISPATCH_REASONS)[number];
 
 const signedMw = z.number().finite().min(-10_000).max(10_000);

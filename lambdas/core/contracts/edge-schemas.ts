@@ -17,7 +17,10 @@ export const edgeTimestampSchema = z.union([
   z
     .string()
     .max(40)
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/, 'must be ISO-8601 with a zone (2026-01-01T00:00:00Z) or epoch seconds')
+    .regex(
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})$/,
+      'must be ISO-8601 with a zone (2026-01-01T00:00:00Z) or epoch seconds',
+    )
     .refine((s) => Number.isFinite(Date.parse(s)), 'must be a real date'),
   storableNumber().min(1e9).max(1e10),
 ]);
@@ -70,8 +73,10 @@ export const edgeTelemetrySchema = z
   .refine((t) => Object.keys(t).length <= 64, { message: 'at most 64 keys', path: ['dc_id'] })
   .superRefine((t, ctx) => {
     for (const [key, value] of Object.entries(t)) {
-      if (reserved.has(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'is a name the platform keeps for itself' });
-      if (typeof value === 'number' && !isStorableNumber(value)) ctx.addIssue({ code: 'custom', path: [key], message: STORABLE_MESSAGE });
+      if (reserved.has(key))
+        ctx.addIssue({ code: 'custom', path: [key], message: 'is a name the platform keeps for itself' });
+      if (typeof value === 'number' && !isStorableNumber(value))
+        ctx.addIssue({ code: 'custom', path: [key], message: STORABLE_MESSAGE });
     }
   });
 export type EdgeTelemetry = z.infer<typeof edgeTelemetrySchema>;

@@ -117,7 +117,11 @@ export type AssetLimits =
  * give capacity_mw alone; one typed `bess` must give its energy.
  */
 export function assetLimits(a: InventoryFileAsset, field: string): AssetLimits {
-  const refuse = (key: string, message: string): AssetLimits => ({ ok: false, field: `${field}.${key}`, message: `${field}.${key}: ${message}` });
+  const refuse = (key: string, message: string): AssetLimits => ({
+    ok: false,
+    field: `${field}.${key}`,
+    message: `${field}.${key}: ${message}`,
+  });
   switch (a.asset_type) {
     case 'pv':
     case 'wind': {
@@ -135,8 +139,10 @@ export function assetLimits(a: InventoryFileAsset, field: string): AssetLimits {
       if (a.min_mw > a.max_mw) return refuse('min_mw', 'must not exceed max_mw');
       if (a.min_soc_pct > a.max_soc_pct) return refuse('min_soc_pct', 'must not exceed max_soc_pct');
       const energy = a.energy_mwh ?? a.capacity_mwhr;
-      if (a.asset_type === 'bess' && energy === undefined) return refuse('energy_mwh', 'a bess needs its energy (energy_mwh)');
-      if (energy === undefined && a.capacity_mw === undefined) return refuse('capacity_mw', 'capacity_mw or energy_mwh is required');
+      if (a.asset_type === 'bess' && energy === undefined)
+        return refuse('energy_mwh', 'a bess needs its energy (energy_mwh)');
+      if (energy === undefined && a.capacity_mw === undefined)
+        return refuse('capacity_mw', 'capacity_mw or energy_mwh is required');
       return {
         ok: true,
         asset_type: 'bess',
@@ -185,7 +191,11 @@ export interface Inventory {
 
 export type InventoryResult = ({ ok: true } & Inventory) | { ok: false; field: string; message: string };
 
-const fail = (field: string, message: string): InventoryResult => ({ ok: false, field, message: `${field}: ${message}` });
+const fail = (field: string, message: string): InventoryResult => ({
+  ok: false,
+  field,
+  message: `${field}: ${message}`,
+});
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const sum = (values: readonly number[]) => Math.round(values.reduce((s, v) => s + v, 0) * 1000) / 1000;
 
@@ -210,11 +220,14 @@ function flatten(file: InventoryFile): InventoryResult {
   const seen = new Set<string>();
   for (const [i, s] of file.sites.entries()) {
     if (sites.has(s.site_id)) return fail(`sites.${i}.site_id`, `duplicate site ${s.site_id}`);
-    if (!s.gateway_id) return fail(`sites.${i}.gateway_id`, 'required: the gateway thing the backend sends this site\'s dispatches to');
+    if (!s.gateway_id)
+      return fail(`sites.${i}.gateway_id`, "required: the gateway thing the backend sends this site's dispatches to");
     sites.set(s.site_id, { field: `sites.${i}`, site: s, assets: [] });
   }
   const entries = [
-    ...file.sites.flatMap((s, i) => (s.assets ?? []).map((a, j) => ({ field: `sites.${i}.assets.${j}`, a, siteId: s.site_id }))),
+    ...file.sites.flatMap((s, i) =>
+      (s.assets ?? []).map((a, j) => ({ field: `sites.${i}.assets.${j}`, a, siteId: s.site_id })),
+    ),
     ...(file.assets ?? []).map((a, i) => ({ field: `assets.${i}`, a, siteId: a.site_id })),
   ];
   for (const { field, a, siteId } of entries) {
@@ -236,7 +249,8 @@ function flatten(file: InventoryFile): InventoryResult {
       ...(limits.energy_mwh !== undefined && { energy_mwh: limits.energy_mwh }),
       min_mw: limits.min_mw,
       max_mw: limits.max_mw,
-      ...(limits.asset_type === 'bess' && 'min_soc_pct' in a && { min_soc_pct: a.min_soc_pct, max_soc_pct: a.max_soc_pct }),
+      ...(limits.asset_type === 'bess' &&
+        'min_soc_pct' in a && { min_soc_pct: a.min_soc_pct, max_soc_pct: a.max_soc_pct }),
     });
   }
   const outSites: InventorySite[] = [];

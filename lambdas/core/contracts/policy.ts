@@ -46,9 +46,7 @@ export function isAllowed(action: PolicyAction, thingName: string, topicOrFilter
   if (action === 'publish' && !isDeviceRequest(topicOrFilter)) return false;
   return devicePolicy[action].some((pattern) => {
     const resource = pattern.replaceAll('{thing}', thingName);
-    return resource.endsWith('*')
-      ? topicOrFilter.startsWith(resource.slice(0, -1))
-      : topicOrFilter === resource;
+    return resource.endsWith('*') ? topicOrFilter.startsWith(resource.slice(0, -1)) : topicOrFilter === resource;
   });
 }
 

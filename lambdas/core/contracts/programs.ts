@@ -19,7 +19,10 @@ export const timeZoneSchema = z
   .transform((zone, ctx) => {
     const canonical = canonicalTimeZone(zone);
     if (canonical === undefined) {
-      ctx.addIssue({ code: 'custom', message: `unknown time zone ${JSON.stringify(zone)}: an IANA name such as America/Los_Angeles or UTC` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown time zone ${JSON.stringify(zone)}: an IANA name such as America/Los_Angeles or UTC`,
+      });
       return z.NEVER;
     }
     return canonical;
@@ -55,7 +58,10 @@ export const baselineRuleSchema = z.strictObject({
       window_end_min: z.number().int().min(0).max(1439).default(60),
       cap: z.number().min(0).max(1).default(0.2),
     })
-    .refine((a) => a.window_end_min < a.window_start_min, { message: 'must be less than window_start_min', path: ['window_end_min'] })
+    .refine((a) => a.window_end_min < a.window_start_min, {
+      message: 'must be less than window_start_min',
+      path: ['window_end_min'],
+    })
     .nullable()
     .default({ window_start_min: 240, window_end_min: 60, cap: 0.2 }),
 });
@@ -65,23 +71,43 @@ export type BaselineRule = z.infer<typeof baselineRuleSchema>;
 export const holidaysSchema = z.union([z.enum(['us-federal', 'none']), z.array(isoDateSchema).max(1000)]);
 export type Holidays = z.infer<typeof holidaysSchema>;
 
-const minutes = z.number().int().min(0).max(7 * 1440);
+const minutes = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 1440);
 export const eventLimitsSchema = z
   .strictObject({
     /** How long before its start an event must be announced. */
     notice_min: minutes.default(0),
-    min_duration_min: z.number().int().min(0).max(7 * 1440).default(0),
-    max_duration_min: z.number().int().min(1).max(7 * 1440).default(7 * 1440),
+    min_duration_min: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 1440)
+      .default(0),
+    max_duration_min: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 1440)
+      .default(7 * 1440),
     /** Events per local day of the program's time zone. */
     max_events_per_day: z.number().int().min(1).max(100).optional(),
     /** Events per season (`season`, else the calendar year, in local days). */
     max_events_per_season: z.number().int().min(1).max(10_000).optional(),
     /** The season, month and day inclusive (`06-01` to `09-30`); may wrap the year end. */
     season: z
-      .strictObject({ from: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'), to: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD') })
+      .strictObject({
+        from: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'),
+        to: z.string().regex(/^\d{2}-\d{2}$/, 'must be MM-DD'),
+      })
       .optional(),
   })
-  .refine((l) => l.min_duration_min <= l.max_duration_min, { message: 'must not exceed max_duration_min', path: ['min_duration_min'] });
+  .refine((l) => l.min_duration_min <= l.max_duration_min, {
+    message: 'must not exceed max_duration_min',
+    path: ['min_duration_min'],
+  });
 export type EventLimits = z.infer<typeof eventLimitsSchema>;
 
 const thingName = z.string().regex(THING_NAME, 'must be a thing name (a-z A-Z 0-9 : _ -)');
@@ -105,7 +131,10 @@ const programFields = {
   limits: eventLimitsSchema.default(eventLimitsSchema.parse({})),
   /** What a delivered kWh earns in an event of the program. */
   price_per_kwh: z.number().min(0).max(1_000_000),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD').default('USD'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+    .default('USD'),
   ven_ids: unique(thingName, 10_000, 'VEN').default([]),
   site_ids: unique(z.string().min(1).max(128), 10_000, 'site').default([]),
 };
@@ -150,7 +179,10 @@ export interface Program extends Omit<ProgramBody, 'program_id' | 'price_per_kwh
 }
 
 /** The market terms an event keeps from its program when it starts (its report and settlement use these). */
-export type ProgramTerms = Pick<Program, 'program_id' | 'time_zone' | 'baseline' | 'holidays' | 'price_per_kwh' | 'currency'>;
+export type ProgramTerms = Pick<
+  Program,
+  'program_id' | 'time_zone' | 'baseline' | 'holidays' | 'price_per_kwh' | 'currency'
+>;
 
 export const DEFAULT_PROGRAM: Program = {
   program_id: DEFAULT_PROGRAM_ID,

@@ -38,7 +38,10 @@ export function groupsClaim(value: unknown): string[] {
     } catch {
       // not JSON: API Gateway's `[a b]`
     }
-    return text.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean);
+    return text
+      .replace(/^\[|\]$/g, '')
+      .split(/[\s,]+/)
+      .filter(Boolean);
   }
   return text ? [text] : [];
 }

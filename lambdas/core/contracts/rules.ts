@@ -52,16 +52,34 @@ export interface RuleDefinition {
 /** By the device's MQTT client id. */
 const BY_CLIENT = '${clientid()}';
 /** Winter River and DER telemetry: fill batches for up to a second (fewer invocations, fewer store requests per message), 4 at once per shard. */
-const TELEMETRY_STREAM: RuleStream = { shards: 1, batchSize: 500, maxBatchingWindowSec: 1, parallelization: 4, retryAttempts: 10 };
+const TELEMETRY_STREAM: RuleStream = {
+  shards: 1,
+  batchSize: 500,
+  maxBatchingWindowSec: 1,
+  parallelization: 4,
+  retryAttempts: 10,
+};
 /**
  * Metering: a lane waits up to 60 s, so a batch holds each VEN's minute (seed 001: 12 messages) and the handler writes
  * one time-series item and one heartbeat per VEN per minute rather than per message; 10 lanes per shard keep a lane's
  * minute (~125 VENs at VENS_PER_METERING_SHARD) under Lambda's 6 MB payload. In AWS a stored sample may be a minute
  * old (the shadow and the live feed are not batched). The local stack polls without a window.
  */
-const METERING_STREAM: RuleStream = { shards: 1, batchSize: 2_000, maxBatchingWindowSec: 60, parallelization: 10, retryAttempts: 10 };
+const METERING_STREAM: RuleStream = {
+  shards: 1,
+  batchSize: 2_000,
+  maxBatchingWindowSec: 60,
+  parallelization: 10,
+  retryAttempts: 10,
+};
 /** ACKs and presence: small, latency-bound, so no batching window. */
-const CONTROL_STREAM: RuleStream = { shards: 1, batchSize: 100, maxBatchingWindowSec: 0, parallelization: 1, retryAttempts: 10 };
+const CONTROL_STREAM: RuleStream = {
+  shards: 1,
+  batchSize: 100,
+  maxBatchingWindowSec: 0,
+  parallelization: 1,
+  retryAttempts: 10,
+};
 
 /**
  * VENs one metering shard carries at 5 s. A VEN puts ~510 B/s into the stream either way (seed 001: a 2.5 KB record
@@ -108,7 +126,7 @@ export const rules: readonly RuleDefinition[] = [
     name: 'der',
     sql: `SELECT *, ${meta} FROM '${filters.derTelemetry}'`,
     handler: 'der',
-    description: 'Site gateways\' per-asset DER telemetry into the time series and the gateway registry',
+    description: "Site gateways' per-asset DER telemetry into the time series and the gateway registry",
     partitionKey: BY_CLIENT,
     stream: TELEMETRY_STREAM,
   },
@@ -116,7 +134,8 @@ export const rules: readonly RuleDefinition[] = [
     name: 'edge',
     sql: `SELECT *, ${meta} FROM '${filters.edge}' WHERE topic(3) = 'telemetry' OR topic(3) = 'status' OR topic(3) = 'ack'`,
     handler: 'edge',
-    description: 'Data-centre edge nodes\' telemetry, status and command ACKs into the time series, the registry and the command log',
+    description:
+      "Data-centre edge nodes' telemetry, status and command ACKs into the time series, the registry and the command log",
     partitionKey: BY_CLIENT,
     stream: TELEMETRY_STREAM,
   },

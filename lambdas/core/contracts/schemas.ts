@@ -20,7 +20,8 @@ export function jsonDepthOver(text: string, max = MAX_JSON_DEPTH): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
@@ -39,7 +40,8 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
  * SDK's document client, though, refuses to write a number past Number.MAX_SAFE_INTEGER and reads one back as a
  * BigInt (or fails on `1E+125`): so a storable number stays within ±(2^53 - 1).
  */
-export const isStorableNumber = (n: number): boolean => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) <= Number.MAX_SAFE_INTEGER);
+export const isStorableNumber = (n: number): boolean =>
+  n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) <= Number.MAX_SAFE_INTEGER);
 export const STORABLE_MESSAGE = 'must be 0 or of magnitude 1e-130 to 9007199254740991 (2^53 - 1)';
 /** A number every store can keep whole: checked at the edge so that no message is stored half (one series, not the other). */
 export const storableNumber = () => z.number().finite().refine(isStorableNumber, STORABLE_MESSAGE);
@@ -116,7 +118,8 @@ export const meteringBatchSchema = z
   })
   .superRefine((b, ctx) => {
     const i = b.batch.findIndex((sample) => sample.venId !== b.venId);
-    if (i >= 0) ctx.addIssue({ code: 'custom', path: ['batch', i, 'venId'], message: `must be the batch's venId ${b.venId}` });
+    if (i >= 0)
+      ctx.addIssue({ code: 'custom', path: ['batch', i, 'venId'], message: `must be the batch's venId ${b.venId}` });
   });
 export type MeteringBatch = z.infer<typeof meteringBatchSchema>;
 
@@ -174,7 +177,12 @@ export const dispatchAckSchema = z.object({
   correlationId,
 });
 
-export const ackSchema = z.discriminatedUnion('op', [eventAckSchema, restoreAckSchema, pingAckSchema, dispatchAckSchema]);
+export const ackSchema = z.discriminatedUnion('op', [
+  eventAckSchema,
+  restoreAckSchema,
+  pingAckSchema,
+  dispatchAckSchema,
+]);
 export type Ack = z.infer<typeof ackSchema>;
 export type EventAck = z.infer<typeof eventAckSchema>;
 
@@ -182,7 +190,11 @@ export const eventCommandSchema = z.object({
   op: z.literal('event'),
   event_id: id,
   shed_kw: kw.refine((v) => v > 0, 'must be greater than 0'),
-  duration_sec: z.number().int().min(1).max(7 * 24 * 3600),
+  duration_sec: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600),
   correlationId,
   data: z.object({ requestedReductionKw: kw, duration_s: z.number().int().min(1) }).optional(),
 });
@@ -202,7 +214,12 @@ export const dispatchCommandSchema = z
     path: ['asset_id'],
   });
 
-export const commandSchema = z.union([eventCommandSchema, restoreCommandSchema, pingCommandSchema, dispatchCommandSchema]);
+export const commandSchema = z.union([
+  eventCommandSchema,
+  restoreCommandSchema,
+  pingCommandSchema,
+  dispatchCommandSchema,
+]);
 export type Command = z.infer<typeof commandSchema>;
 export type EventCommand = z.infer<typeof eventCommandSchema>;
 export type DispatchCommand = z.infer<typeof dispatchCommandSchema>;
@@ -279,7 +296,8 @@ export const winterRiverStatusSchema = z
   .superRefine((s, ctx) => {
     // every numeric key is a stored field, named or not
     for (const [key, value] of Object.entries(s)) {
-      if (typeof value === 'number' && !isStorableNumber(value)) ctx.addIssue({ code: 'custom', path: [key], message: STORABLE_MESSAGE });
+      if (typeof value === 'number' && !isStorableNumber(value))
+        ctx.addIssue({ code: 'custom', path: [key], message: STORABLE_MESSAGE });
     }
   });
 export type WinterRiverStatus = z.infer<typeof winterRiverStatusSchema>;
@@ -338,7 +356,11 @@ function unsafeTextPath(data: unknown): { field: string; why: string } | undefin
 
 /** A field path's step as a refusal shows it: a name or index as it is, any other key quoted (`tags." "`). */
 const segment = (key: PropertyKey | undefined) =>
-  typeof key === 'string' && !/^[\w$-]+$/.test(key) ? (LONE_SURROGATE.test(key) ? '(key)' : JSON.stringify(key)) : String(key);
+  typeof key === 'string' && !/^[\w$-]+$/.test(key)
+    ? LONE_SURROGATE.test(key)
+      ? '(key)'
+      : JSON.stringify(key)
+    : String(key);
 
 /** A field path as refusals name it: `circuits.0.currentKw`, `tags." "`, `(root)` for none. */
 export const fieldPath = (path: readonly (PropertyKey | undefined)[]) => path.map(segment).join('.') || '(root)';

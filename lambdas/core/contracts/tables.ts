@@ -111,5 +111,11 @@ export const tables = {
 export type TableName = keyof typeof tables;
 
 /** Timestream table names; the DynamoDB adapter uses them as series names. */
-export const SERIES = ['ven_telemetry', 'ven_load_sample', 'winter_river_status', 'der_asset_sample', 'edge_telemetry'] as const;
+export const SERIES = [
+  'ven_telemetry',
+  'ven_load_sample',
+  'winter_river_status',
+  'der_asset_sample',
+  'edge_telemetry',
+] as const;
 export type SeriesName = (typeof SERIES)[number];

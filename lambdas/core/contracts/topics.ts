@@ -102,9 +102,8 @@ export const filters = {
 
 /** `$aws/things/{thing}/shadow/{op}` → its parts, or undefined for any other topic (named shadows included). */
 export function parseShadowTopic(topic: string): { thingName: string; op: ShadowOp } | undefined {
-  const m = /^\$aws\/things\/([^/]+)\/shadow\/((?:update|get|delete)(?:\/(?:accepted|rejected|delta|documents))?)$/.exec(
-    topic,
-  );
+  const m =
+    /^\$aws\/things\/([^/]+)\/shadow\/((?:update|get|delete)(?:\/(?:accepted|rejected|delta|documents))?)$/.exec(topic);
   return m ? { thingName: m[1]!, op: m[2] as ShadowOp } : undefined;
 }
 

@@ -4,7 +4,16 @@ import * as z from 'zod';
 import { parse } from './schemas.js';
 import { THING_NAME } from './topics.js';
 
-export const NODE_KINDS = ['utility', 'transformer', 'switchgear', 'generator', 'distribution', 'ups', 'pdu', 'server'] as const;
+export const NODE_KINDS = [
+  'utility',
+  'transformer',
+  'switchgear',
+  'generator',
+  'distribution',
+  'ups',
+  'pdu',
+  'server',
+] as const;
 export type NodeKind = (typeof NODE_KINDS)[number];
 
 const kw = z.number().finite().positive().max(1_000_000);
@@ -24,7 +33,11 @@ const feeds = z.array(z.string().min(1).max(128)).max(8).default([]);
 const nodeSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ ...base, kind: z.literal('utility'), feeds: z.array(z.string()).max(0, 'a utility is a source: it has no feeds').default([]) }),
+    z.object({
+      ...base,
+      kind: z.literal('utility'),
+      feeds: z.array(z.string()).max(0, 'a utility is a source: it has no feeds').default([]),
+    }),
     z.object({
       ...base,
       kind: z.literal('generator'),
@@ -52,13 +65,19 @@ export interface Topology {
 
 export type TopologyResult = { ok: true; topology: Topology } | { ok: false; field: string; message: string };
 
-export const fail = (field: string, message: string): TopologyResult => ({ ok: false, field, message: `${field}: ${message}` });
+export const fail = (field: string, message: string): TopologyResult => ({
+  ok: false,
+  field,
+  message: `${field}: ${message}`,
+});
 
 /** Validates a topology given as data (parsed YAML or JSON). */
 export function checkTopology(raw: unknown): TopologyResult {
   const parsed = parse(topologyFileSchema, raw);
   if (!parsed.ok) return parsed;
-  const nodes = parsed.value.nodes.map((n) => ({ ...n, feed_mode: n.feed_mode ?? (n.kind === 'switchgear' ? 'priority' : 'shared') }) as TopologyNode);
+  const nodes = parsed.value.nodes.map(
+    (n) => ({ ...n, feed_mode: n.feed_mode ?? (n.kind === 'switchgear' ? 'priority' : 'shared') }) as TopologyNode,
+  );
   const byId = new Map<string, TopologyNode>();
   const index = new Map<string, number>();
   for (const [i, n] of nodes.entries()) {
@@ -71,7 +90,8 @@ export function checkTopology(raw: unknown): TopologyResult {
     for (const [j, f] of n.feeds.entries()) {
       const feed = byId.get(f);
       if (!feed) return fail(`nodes.${i}.feeds.${j}`, `${n.id} is fed by unknown node ${f}`);
-      if (feed.kind === 'server') return fail(`nodes.${i}.feeds.${j}`, `${n.id} is fed by server ${f}: a server feeds nothing`);
+      if (feed.kind === 'server')
+        return fail(`nodes.${i}.feeds.${j}`, `${n.id} is fed by server ${f}: a server feeds nothing`);
       if (n.feeds.indexOf(f) !== j) return fail(`nodes.${i}.feeds.${j}`, `${n.id} lists feed ${f} twice`);
       children.get(f)!.push(n.id);
     }
@@ -83,8 +103,13 @@ export function checkTopology(raw: unknown): TopologyResult {
     if (n.kind === 'utility' || n.kind === 'generator' || n.feeds.some((f) => reachable.has(f))) reachable.add(n.id);
   }
   // A server first: it is what loses power; then anything else left hanging (a PDU with no feed).
-  const stranded = nodes.find((n) => n.kind === 'server' && !reachable.has(n.id)) ?? nodes.find((n) => !reachable.has(n.id));
-  if (stranded) return fail(`nodes.${index.get(stranded.id)}.feeds`, `${stranded.kind} ${stranded.id} has no path to a utility or generator`);
+  const stranded =
+    nodes.find((n) => n.kind === 'server' && !reachable.has(n.id)) ?? nodes.find((n) => !reachable.has(n.id));
+  if (stranded)
+    return fail(
+      `nodes.${index.get(stranded.id)}.feeds`,
+      `${stranded.kind} ${stranded.id} has no path to a utility or generator`,
+    );
   return { ok: true, topology: { nodes: order.nodes, byId, children } };
 }
 
@@ -127,7 +152,9 @@ export function topologyJson(topology: Topology): string {
   const json = JSON.stringify({ nodes: topology.nodes });
   const bytes = new TextEncoder().encode(json).length;
   if (bytes > MAX_TOPOLOGY_ENV_BYTES) {
-    throw new Error(`the Winter River topology is ${bytes} bytes as JSON: at most ${MAX_TOPOLOGY_ENV_BYTES} fit in a Lambda's environment (WINTER_RIVER_TOPOLOGY)`);
+    throw new Error(
+      `the Winter River topology is ${bytes} bytes as JSON: at most ${MAX_TOPOLOGY_ENV_BYTES} fit in a Lambda's environment (WINTER_RIVER_TOPOLOGY)`,
+    );
   }
   return json;
 }

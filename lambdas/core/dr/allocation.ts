@@ -52,17 +52,28 @@ export function allocateShed(requestedKw: number, candidates: readonly ShedCandi
   const vens = [...candidates].sort(byVen).map((c) => ({
     venId: c.venId,
     factor: c.factor ?? 1,
-    loads: c.loads.filter((l) => watts(l.kw) > 0).map((l, i) => ({ id: String(i).padStart(4, '0'), priority: l.priority, powerKw: l.kw })),
+    loads: c.loads
+      .filter((l) => watts(l.kw) > 0)
+      .map((l, i) => ({ id: String(i).padStart(4, '0'), priority: l.priority, powerKw: l.kw })),
   }));
   const units: Unit[] = vens
-    .flatMap((v, ven) => v.loads.map((l, index) => ({ ven, index, priority: l.priority, w: watts(l.powerKw), e: Math.round(watts(l.powerKw) * v.factor) })))
+    .flatMap((v, ven) =>
+      v.loads.map((l, index) => ({
+        ven,
+        index,
+        priority: l.priority,
+        w: watts(l.powerKw),
+        e: Math.round(watts(l.powerKw) * v.factor),
+      })),
+    )
     .sort((a, b) => b.priority - a.priority || b.e - a.e || a.ven - b.ven || a.index - b.index);
   const given = vens.map(() => 0);
   const expected = vens.map(() => 0);
   const taken = new Set<Unit>();
   let total = 0;
   /** The VEN, asked for its kW so far plus `u`, sheds exactly that. */
-  const consistent = (u: Unit) => watts(planShed(vens[u.ven]!.loads, (given[u.ven]! + u.w) / 1000).totalKw) === given[u.ven]! + u.w;
+  const consistent = (u: Unit) =>
+    watts(planShed(vens[u.ven]!.loads, (given[u.ven]! + u.w) / 1000).totalKw) === given[u.ven]! + u.w;
   const take = (u: Unit) => {
     taken.add(u);
     given[u.ven]! += u.w;
@@ -78,7 +89,9 @@ export function allocateShed(requestedKw: number, candidates: readonly ShedCandi
   }
   if (past) take(past);
   const allocations = vens.flatMap((v, i) =>
-    given[i]! > 0 ? [{ venId: v.venId, shed_kw: given[i]! / 1000, ...(v.factor !== 1 && { expected_kw: expected[i]! / 1000 }) }] : [],
+    given[i]! > 0
+      ? [{ venId: v.venId, shed_kw: given[i]! / 1000, ...(v.factor !== 1 && { expected_kw: expected[i]! / 1000 }) }]
+      : [],
   );
   return { allocations, allocated_kw: total / 1000, shortfall_kw: Math.max(0, requested - total) / 1000 };
 }

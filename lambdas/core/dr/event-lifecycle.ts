@@ -23,18 +23,22 @@ async function eventOf(ports: Pick<LifecyclePorts, 'fleetEvents'>, eventId: stri
 }
 
 /** The VENs an end sends a restore: those allocated and not restored already. */
-const stillCommitted = (event: FleetEventRecord) => event.allocations.filter((a) => event.released?.[a.venId] === undefined);
+const stillCommitted = (event: FleetEventRecord) =>
+  event.allocations.filter((a) => event.released?.[a.venId] === undefined);
 
 /** `POST /api/events/{eventId}/end`: 409 unless running. A dry run says what would be sent; nothing changes. */
 export async function endFleetEvent(eventId: string, ports: LifecyclePorts, ctx: CommandContext, dryRun = false) {
   const event = await eventOf(ports, eventId);
   const status = fleetEventStatus(event, ctx.now);
-  if (status === 'scheduled') throw new ConflictError(`event ${eventId} has not started (it starts ${iso(event.startedAt)}): cancel it instead`);
+  if (status === 'scheduled')
+    throw new ConflictError(`event ${eventId} has not started (it starts ${iso(event.startedAt)}): cancel it instead`);
   if (status !== 'running') throw new ConflictError(`event ${eventId} is ${status}: only a running event can be ended`);
   const vens = stillCommitted(event);
   const head = { eventId, name: event.name ?? null, endsAt: iso(ctx.now) };
-  if (dryRun) return { dry_run: true, ...head, status: 'running' as const, restore: vens.map((a) => ({ venId: a.venId })) };
-  if (!(await ports.fleetEvents.end(eventId, ctx.now))) throw new ConflictError(`event ${eventId} was not running at ${iso(ctx.now)} (ended or cancelled meanwhile)`);
+  if (dryRun)
+    return { dry_run: true, ...head, status: 'running' as const, restore: vens.map((a) => ({ venId: a.venId })) };
+  if (!(await ports.fleetEvents.end(eventId, ctx.now)))
+    throw new ConflictError(`event ${eventId} was not running at ${iso(ctx.now)} (ended or cancelled meanwhile)`);
   const sent = await mapLimited(vens, PARALLEL, async (a) => {
     const correlationId = ctx.newId();
     try {
@@ -56,13 +60,29 @@ export async function cancelFleetEvent(eventId: string, ports: LifecyclePorts, n
   const event = await eventOf(ports, eventId);
   const status = fleetEventStatus(event, now);
   if (status === 'running') throw new ConflictError(`event ${eventId} is running: end it instead`);
-  if (status !== 'scheduled') throw new ConflictError(`event ${eventId} is ${status}: only a scheduled event can be cancelled`);
-  const head = { eventId, name: event.name ?? null, start: iso(event.startedAt), vens: event.allocations.map((a) => a.venId) };
+  if (status !== 'scheduled')
+    throw new ConflictError(`event ${eventId} is ${status}: only a scheduled event can be cancelled`);
+  const head = {
+    eventId,
+    name: event.name ?? null,
+    start: iso(event.startedAt),
+    vens: event.allocations.map((a) => a.venId),
+  };
   if (dryRun) return { dry_run: true, ...head, status: 'scheduled' as const };
-  if (!(await ports.fleetEvents.cancel(eventId, now))) throw new ConflictError(`event ${eventId} started or was cancelled meanwhile`);
+  if (!(await ports.fleetEvents.cancel(eventId, now)))
+    throw new ConflictError(`event ${eventId} started or was cancelled meanwhile`);
   await mapLimited(event.allocations, PARALLEL, async (a) => {
     await ports.fleetEvents.uncommit(a.venId, eventId);
-    await recordEntry(ports.ledger, { nodeId: a.venId, type: 'dr-event', ref: eventId, data: { fleetEventId: eventId, cancelled: true, shed_kw: a.shed_kw } }, now);
+    await recordEntry(
+      ports.ledger,
+      {
+        nodeId: a.venId,
+        type: 'dr-event',
+        ref: eventId,
+        data: { fleetEventId: eventId, cancelled: true, shed_kw: a.shed_kw },
+      },
+      now,
+    );
   });
   logger.info('fleet event cancelled', { eventId, vens: event.allocations.length });
   return { ...head, status: 'cancelled' as const };
@@ -77,10 +97,18 @@ export async function startDueEvents(ports: LifecyclePorts, ctx: CommandContext)
   const started: string[] = [];
   let next: string | undefined;
   walk: do {
-    const page = await ports.fleetEvents.list({ limit: 100, since: ctx.now - SETTLEMENT_LOOKBACK_MS, ...(next && { next }) });
+    const page = await ports.fleetEvents.list({
+      limit: 100,
+      since: ctx.now - SETTLEMENT_LOOKBACK_MS,
+      ...(next && { next }),
+    });
     for (const event of page.items) {
       if (event.startedAt < ctx.now - SETTLEMENT_LOOKBACK_MS) break walk;
-      const due = event.scheduled && event.launchedAt === undefined && event.cancelledAt === undefined && event.startedAt <= ctx.now;
+      const due =
+        event.scheduled &&
+        event.launchedAt === undefined &&
+        event.cancelledAt === undefined &&
+        event.startedAt <= ctx.now;
       if (!due) continue;
       if (ctx.now >= event.endsAt) {
         logger.error('scheduled event never started in its window: cancelled', { eventId: event.eventId });
@@ -95,22 +123,40 @@ export async function startDueEvents(ports: LifecyclePorts, ctx: CommandContext)
 }
 
 async function launchScheduled(event: FleetEventRecord, ports: LifecyclePorts, ctx: CommandContext): Promise<boolean> {
-  const online = await mapLimited(event.allocations, PARALLEL, async (a) => (await ports.registry.get(a.venId))?.online === true);
+  const online = await mapLimited(
+    event.allocations,
+    PARALLEL,
+    async (a) => (await ports.registry.get(a.venId))?.online === true,
+  );
   const sending = event.allocations.filter((_, i) => online[i]);
   const left = event.allocations.filter((_, i) => !online[i]);
   const excluded = [...event.excluded, ...left.map((a) => ({ venId: a.venId, reason: 'offline at the start' }))];
   const shortfall = kw(event.shortfall_kw + left.reduce((s, a) => s + (a.expected_kw ?? a.shed_kw), 0)) ?? 0;
   // claimed first: of two sweeps racing, one sends
-  if (!(await ports.fleetEvents.launch(event.eventId, ctx.now, { allocations: sending, excluded, shortfall_kw: shortfall }))) return false;
+  if (
+    !(await ports.fleetEvents.launch(event.eventId, ctx.now, {
+      allocations: sending,
+      excluded,
+      shortfall_kw: shortfall,
+    }))
+  )
+    return false;
   await mapLimited(left, PARALLEL, (a) => ports.fleetEvents.uncommit(a.venId, event.eventId));
   const remainingSec = Math.max(1, Math.round((event.endsAt - ctx.now) / 1000));
   const sent = await Promise.allSettled(
     sending.map((a) =>
-      sendCommand(ports, a.venId, eventCommand(event.eventId, a.shed_kw, remainingSec, a.correlationId), ctx, { fleetEventId: event.eventId }),
+      sendCommand(ports, a.venId, eventCommand(event.eventId, a.shed_kw, remainingSec, a.correlationId), ctx, {
+        fleetEventId: event.eventId,
+      }),
     ),
   );
   const failed = sent.filter((s) => s.status === 'rejected').length;
-  logger.info('scheduled event started', { eventId: event.eventId, sent: sending.length - failed, failed, offline: left.map((a) => a.venId) });
+  logger.info('scheduled event started', {
+    eventId: event.eventId,
+    sent: sending.length - failed,
+    failed,
+    offline: left.map((a) => a.venId),
+  });
   return true;
 }
 

@@ -48,7 +48,8 @@ export interface VenPerformance {
 }
 
 /** How many readings an interval should have by `now`. */
-export const expectedSamples = (start: number, end: number, now: number) => Math.max(1, Math.floor((Math.min(end, now) - start) / READING_MS));
+export const expectedSamples = (start: number, end: number, now: number) =>
+  Math.max(1, Math.floor((Math.min(end, now) - start) / READING_MS));
 
 /** The judgement of an interval: see IntervalResult. */
 export function judge(
@@ -58,27 +59,56 @@ export function judge(
   const coverage = Math.min(1, Math.round((iv.samples / iv.expected_samples) * 100) / 100);
   const shares = `${iv.samples} of ${iv.expected_samples} readings`;
   if (now < iv.end) return { coverage, result: 'running', pass: null };
-  if (iv.samples === 0 || iv.shed_kw === null) return { coverage, result: 'no-data', reason: 'no readings in the interval', pass: null };
+  if (iv.samples === 0 || iv.shed_kw === null)
+    return { coverage, result: 'no-data', reason: 'no readings in the interval', pass: null };
   if (iv.samples < MIN_COVERAGE * iv.expected_samples) {
-    return { coverage, result: 'insufficient', reason: `${shares}: under ${MIN_COVERAGE * 100}% of them, not judged`, pass: null };
+    return {
+      coverage,
+      result: 'insufficient',
+      reason: `${shares}: under ${MIN_COVERAGE * 100}% of them, not judged`,
+      pass: null,
+    };
   }
   const high = iv.commitment_kw * (1 + PERFORMANCE_TOLERANCE);
   const low = iv.commitment_kw * (1 - PERFORMANCE_TOLERANCE);
   if (iv.shed_kw > high + 1e-9) {
-    return { coverage, result: 'over', reason: `shed ${iv.shed_kw} kW is above the commitment ${iv.commitment_kw} kW + ${PERFORMANCE_TOLERANCE * 100}% (${kw(high)} kW)`, pass: false };
+    return {
+      coverage,
+      result: 'over',
+      reason: `shed ${iv.shed_kw} kW is above the commitment ${iv.commitment_kw} kW + ${PERFORMANCE_TOLERANCE * 100}% (${kw(high)} kW)`,
+      pass: false,
+    };
   }
   if (iv.shed_kw < low - 1e-9) {
-    return { coverage, result: 'fail', reason: `shed ${iv.shed_kw} kW is below the commitment ${iv.commitment_kw} kW − ${PERFORMANCE_TOLERANCE * 100}% (${kw(low)} kW)`, pass: false };
+    return {
+      coverage,
+      result: 'fail',
+      reason: `shed ${iv.shed_kw} kW is below the commitment ${iv.commitment_kw} kW − ${PERFORMANCE_TOLERANCE * 100}% (${kw(low)} kW)`,
+      pass: false,
+    };
   }
   return { coverage, result: 'pass', pass: true };
 }
 
-export function venPerformance(baseline: Baseline, during: readonly MeterSample[], commitmentKw: number, now: number): VenPerformance {
+export function venPerformance(
+  baseline: Baseline,
+  during: readonly MeterSample[],
+  commitmentKw: number,
+  now: number,
+): VenPerformance {
   const intervals = baseline.intervals.map((iv): IntervalPerformance => {
     const inside = during.filter((s) => s.time >= iv.start && s.time < iv.end);
     const metered = mean(inside.map((s) => s.usedPowerKw));
     const shed = metered !== null && iv.baseline_kw !== null ? kw(iv.baseline_kw - metered) : null;
-    const measured = { start: iv.start, end: iv.end, samples: inside.length, baseline_kw: iv.baseline_kw, metered_kw: kw(metered), shed_kw: shed, commitment_kw: commitmentKw };
+    const measured = {
+      start: iv.start,
+      end: iv.end,
+      samples: inside.length,
+      baseline_kw: iv.baseline_kw,
+      metered_kw: kw(metered),
+      shed_kw: shed,
+      commitment_kw: commitmentKw,
+    };
     const expected = { ...measured, expected_samples: expectedSamples(iv.start, iv.end, now) };
     return { ...expected, ...judge(expected, now) };
   });
@@ -101,9 +131,16 @@ export function venPerformance(baseline: Baseline, during: readonly MeterSample[
  * The fleet per interval: the VENs' baselines, loads and sheds added up (over the VENs measured there); its coverage
  * over every VEN in the interval, so VENs that dropped out count against it.
  */
-export function fleetIntervals(vens: readonly VenPerformance[], commitmentKw: number, now: number): (IntervalPerformance & { vens: number })[] {
+export function fleetIntervals(
+  vens: readonly VenPerformance[],
+  commitmentKw: number,
+  now: number,
+): (IntervalPerformance & { vens: number })[] {
   // a VEN released early has fewer intervals: the longest list spans the event
-  const first = vens.reduce<readonly IntervalPerformance[]>((longest, v) => (v.intervals.length > longest.length ? v.intervals : longest), []);
+  const first = vens.reduce<readonly IntervalPerformance[]>(
+    (longest, v) => (v.intervals.length > longest.length ? v.intervals : longest),
+    [],
+  );
   return first.map((iv, i) => {
     const present = vens.flatMap((v) => v.intervals[i] ?? []);
     const measured = present.filter((x) => x.shed_kw !== null);
@@ -118,7 +155,10 @@ export function fleetIntervals(vens: readonly VenPerformance[], commitmentKw: nu
       metered_kw: measured.length ? sum('metered_kw') : null,
       shed_kw: shed,
       commitment_kw: commitmentKw,
-      expected_samples: Math.max(1, present.reduce((s, x) => s + x.expected_samples, 0)),
+      expected_samples: Math.max(
+        1,
+        present.reduce((s, x) => s + x.expected_samples, 0),
+      ),
     };
     return { ...fleet, ...judge(fleet, now) };
   });
@@ -128,7 +168,9 @@ export function fleetIntervals(vens: readonly VenPerformance[], commitmentKw: nu
  * An event's result from its fleet intervals: none while any runs (or none exists); `pass` when every one passed;
  * `fail` when any failed or could not be judged (no data, too few readings); else `over`.
  */
-export function eventResult(intervals: readonly Pick<IntervalPerformance, 'result'>[]): 'pass' | 'fail' | 'over' | null {
+export function eventResult(
+  intervals: readonly Pick<IntervalPerformance, 'result'>[],
+): 'pass' | 'fail' | 'over' | null {
   if (intervals.length === 0 || intervals.some((iv) => iv.result === 'running')) return null;
   if (intervals.every((iv) => iv.result === 'pass')) return 'pass';
   return intervals.some((iv) => iv.result !== 'pass' && iv.result !== 'over') ? 'fail' : 'over';

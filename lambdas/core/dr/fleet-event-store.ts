@@ -112,7 +112,11 @@ export interface FleetEventStore {
   /** The stored report; its parts only when asked for (another read). */
   getReport(eventId: string, withParts: boolean): Promise<StoredReport | undefined>;
   /** Marks a scheduled event sent (once: false when it was sent or cancelled already), with who was sent and left out. */
-  launch(eventId: string, at: number, change: Pick<FleetEventRecord, 'allocations' | 'excluded' | 'shortfall_kw'>): Promise<boolean>;
+  launch(
+    eventId: string,
+    at: number,
+    change: Pick<FleetEventRecord, 'allocations' | 'excluded' | 'shortfall_kw'>,
+  ): Promise<boolean>;
   /** Cancels a scheduled event not sent yet: false when it was sent or cancelled already. */
   cancel(eventId: string, at: number): Promise<boolean>;
   /** Ends a running event at `at` (its `endsAt` becomes `at`): false when it was not running then. */

@@ -12,17 +12,28 @@ import { DEFAULT_TERMS, type MarketTerms } from '../programs/market-days.js';
 import { DEFAULT_PROGRAM_ID, type ProgramTerms } from '../contracts/programs.js';
 import { eventCommand, sendCommand, type CommandContext, type CommandPorts } from '../commands/commands.js';
 import { ConflictError, NotFoundError } from '../contracts/errors.js';
-import { eventResult, fleetIntervals, MIN_COVERAGE, PERFORMANCE_TOLERANCE, READING_MS, venPerformance } from './event-performance.js';
+import {
+  eventResult,
+  fleetIntervals,
+  MIN_COVERAGE,
+  PERFORMANCE_TOLERANCE,
+  READING_MS,
+  venPerformance,
+} from './event-performance.js';
 import { mapLimited } from '../common/map-limited.js';
 import { meterSamples } from './meter-samples.js';
 import type { Device, DeviceRegistry } from '../fleet/registry.js';
-import { fleetEventStatus, type FleetEventRecord, type FleetEventStore, type VenCommitment } from './fleet-event-store.js';
+import {
+  fleetEventStatus,
+  type FleetEventRecord,
+  type FleetEventStore,
+  type VenCommitment,
+} from './fleet-event-store.js';
 import type { TelemetryStore } from '../timeseries/telemetry-store.js';
 import { listAll } from '../fleet/registry-pages.js';
 import type { RollupStore } from '../analytics/rollups-dynamodb.js';
 import { shedFactors } from './shed-forecast.js';
 import type { ShedTier } from '../fleet/shed-capability.js';
-
 
 export interface FleetEventRequest {
   readonly shed_kw: number;
@@ -64,30 +75,59 @@ export async function planFleetEvent(
   const vens = req.ven_ids ? await namedVens(ports.registry, req.ven_ids) : await listAll(ports.registry, 'ven', true);
   const start = req.start_at ?? now;
   // what holds a VEN for some of this event's window (a scheduled event's too)
-  const held = await ports.fleetEvents.commitments(vens.filter((v) => v.online).map((v) => v.deviceId), start, start + req.duration_sec * 1000);
+  const held = await ports.fleetEvents.commitments(
+    vens.filter((v) => v.online).map((v) => v.deviceId),
+    start,
+    start + req.duration_sec * 1000,
+  );
   const excluded: FleetEventRecord['excluded'][number][] = [];
   const sheddable: Device[] = [];
   for (const ven of vens) {
     const commitment = held.get(ven.deviceId);
     if (!ven.online) excluded.push({ venId: ven.deviceId, reason: 'offline' });
-    else if (commitment) excluded.push({ venId: ven.deviceId, reason: `committed to ${commitment.eventId} until ${new Date(commitment.until).toISOString()}` });
-    else if (shedLoadsOf(ven).length === 0) excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
+    else if (commitment)
+      excluded.push({
+        venId: ven.deviceId,
+        reason: `committed to ${commitment.eventId} until ${new Date(commitment.until).toISOString()}`,
+      });
+    else if (shedLoadsOf(ven).length === 0)
+      excluded.push({ venId: ven.deviceId, reason: 'no sheddable load reported' });
     else sheddable.push(ven);
   }
   const factors = await shedFactors(ports.rollups, sheddable, start, req.duration_sec);
-  const candidates: ShedCandidate[] = sheddable.map((ven) => ({ venId: ven.deviceId, loads: shedLoadsOf(ven), factor: factors.get(ven.deviceId)! }));
+  const candidates: ShedCandidate[] = sheddable.map((ven) => ({
+    venId: ven.deviceId,
+    loads: shedLoadsOf(ven),
+    factor: factors.get(ven.deviceId)!,
+  }));
   const { allocations, allocated_kw, shortfall_kw } = allocateShed(req.shed_kw, candidates);
-  return { requested_kw: req.shed_kw, allocated_kw, shortfall_kw, allocations, excluded, committed: [...held.values()].map(committedView) };
+  return {
+    requested_kw: req.shed_kw,
+    allocated_kw,
+    shortfall_kw,
+    allocations,
+    excluded,
+    committed: [...held.values()].map(committedView),
+  };
 }
 
-const committedView = (c: VenCommitment) => ({ venId: c.venId, eventId: c.eventId, shed_kw: c.shed_kw, until: new Date(c.until).toISOString() });
+const committedView = (c: VenCommitment) => ({
+  venId: c.venId,
+  eventId: c.eventId,
+  shed_kw: c.shed_kw,
+  until: new Date(c.until).toISOString(),
+});
 
 /** Plans before giving up when other events keep taking the VENs planned with (each loss plans again without them). */
 const COMMIT_ATTEMPTS = 5;
 /** Commitments written at once. */
 const COMMIT_PARALLEL = 16;
 
-export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventPorts & { rollups: Pick<RollupStore, 'query'> }, ctx: CommandContext) {
+export async function startFleetEvent(
+  req: FleetEventRequest,
+  ports: FleetEventPorts & { rollups: Pick<RollupStore, 'query'> },
+  ctx: CommandContext,
+) {
   const eventId = `evt-${ctx.newId()}`;
   const start = req.start_at ?? ctx.now;
   const endsAt = start + req.duration_sec * 1000;
@@ -98,11 +138,19 @@ export async function startFleetEvent(req: FleetEventRequest, ports: FleetEventP
         `nothing left to allocate: ${plan.committed.map((c) => `${c.venId} (${c.shed_kw} kW) is committed to ${c.eventId} until ${c.until}`).join('; ')}`,
       );
     }
-    const commitments = plan.allocations.map((a): VenCommitment => ({ venId: a.venId, eventId, since: start, until: endsAt, shed_kw: a.shed_kw }));
+    const commitments = plan.allocations.map((a): VenCommitment => ({
+      venId: a.venId,
+      eventId,
+      since: start,
+      until: endsAt,
+      shed_kw: a.shed_kw,
+    }));
     const lost = await mapLimited(commitments, COMMIT_PARALLEL, (c) => ports.fleetEvents.commit(c, ctx.now));
     if (lost.every((l) => l === undefined)) return launch(eventId, req, plan, ports, ctx, endsAt);
     // another event took some of them meanwhile: give back what this attempt took, plan again without them
-    await mapLimited(commitments, COMMIT_PARALLEL, (c, i) => (lost[i] ? Promise.resolve() : ports.fleetEvents.uncommit(c.venId, eventId)));
+    await mapLimited(commitments, COMMIT_PARALLEL, (c, i) =>
+      lost[i] ? Promise.resolve() : ports.fleetEvents.uncommit(c.venId, eventId),
+    );
     await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
   }
   throw new ConflictError(`other events kept taking the VENs planned with (${COMMIT_ATTEMPTS} attempts): plan again`);
@@ -131,17 +179,26 @@ async function launch(
     ...(req.program && req.program.program_id !== DEFAULT_PROGRAM_ID && { program: req.program }),
     ...(scheduled ? { scheduled: true } : { launchedAt: ctx.now }),
   };
-  const release = () => mapLimited(event.allocations, COMMIT_PARALLEL, (a) => ports.fleetEvents.uncommit(a.venId, eventId));
+  const release = () =>
+    mapLimited(event.allocations, COMMIT_PARALLEL, (a) => ports.fleetEvents.uncommit(a.venId, eventId));
   if (!(await ports.fleetEvents.create(event))) {
     await release();
     throw new Error(`event id ${eventId} already taken`);
   }
-  const head = { eventId, name: event.name!, status: scheduled ? ('scheduled' as const) : ('running' as const), start: new Date(startedAt).toISOString() };
+  const head = {
+    eventId,
+    name: event.name!,
+    status: scheduled ? ('scheduled' as const) : ('running' as const),
+    start: new Date(startedAt).toISOString(),
+  };
   // a scheduled event's VENs are held for its window; the housekeeping sweep sends them their commands at its start
-  if (scheduled) return { ...head, ...plan, allocations: event.allocations.map((a) => ({ ...a, status: 'scheduled' })) };
+  if (scheduled)
+    return { ...head, ...plan, allocations: event.allocations.map((a) => ({ ...a, status: 'scheduled' })) };
   const sent = await Promise.allSettled(
     event.allocations.map((a) =>
-      sendCommand(ports, a.venId, eventCommand(eventId, a.shed_kw, req.duration_sec, a.correlationId), ctx, { fleetEventId: eventId }),
+      sendCommand(ports, a.venId, eventCommand(eventId, a.shed_kw, req.duration_sec, a.correlationId), ctx, {
+        fleetEventId: eventId,
+      }),
     ),
   );
   const failed = sent.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -152,7 +209,10 @@ async function launch(
   return {
     ...head,
     ...plan,
-    allocations: event.allocations.map((a, i) => ({ ...a, status: sent[i]!.status === 'fulfilled' ? 'sent' : 'failed' })),
+    allocations: event.allocations.map((a, i) => ({
+      ...a,
+      status: sent[i]!.status === 'fulfilled' ? 'sent' : 'failed',
+    })),
   };
 }
 
@@ -170,27 +230,36 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
   const sent = status !== 'scheduled' && status !== 'cancelled';
   // whole intervals up to the one in progress: its baseline is the whole interval's, its load what came so far
   const terms: MarketTerms = event.program ?? DEFAULT_TERMS;
-  const end = Math.min(event.endsAt, event.startedAt + Math.max(1, Math.ceil((now - event.startedAt) / INTERVAL_MS)) * INTERVAL_MS);
+  const end = Math.min(
+    event.endsAt,
+    event.startedAt + Math.max(1, Math.ceil((now - event.startedAt) / INTERVAL_MS)) * INTERVAL_MS,
+  );
   // a few VENs at a time: each reads up to 32 windows of metering
-  const measuredVens = !sent ? [] : await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
-    const command = await ports.commands.get(a.correlationId);
-    const ack = command?.ack?.op === 'event' ? command.ack : undefined;
-    // a VEN released early (restored) is measured up to its release: what it sheds after may be another event's
-    const released = event.released?.[a.venId];
-    const venEnd = released === undefined ? end : Math.max(event.startedAt + 1, Math.min(end, released));
-    const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, venEnd, terms);
-    const baseline = computeBaseline(baselineInput, terms);
-    return {
-      ...a,
-      status: command?.status ?? 'not-sent',
-      actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
-      ...withDelivered(venPerformance(baseline, baselineInput.during, a.expected_kw ?? a.shed_kw, now)),
-      baseline_source: baseline.days.length ? ('history' as const) : baseline.method === 'payload' ? ('payload' as const) : null,
-      baseline_days: baseline.days.length,
-      baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
-      ...(released !== undefined && { released_at: new Date(released).toISOString() }),
-    };
-  });
+  const measuredVens = !sent
+    ? []
+    : await mapLimited(event.allocations, REPORT_PARALLEL, async (a) => {
+        const command = await ports.commands.get(a.correlationId);
+        const ack = command?.ack?.op === 'event' ? command.ack : undefined;
+        // a VEN released early (restored) is measured up to its release: what it sheds after may be another event's
+        const released = event.released?.[a.venId];
+        const venEnd = released === undefined ? end : Math.max(event.startedAt + 1, Math.min(end, released));
+        const baselineInput = await readBaselineInput(ports.telemetry, a.venId, event.startedAt, venEnd, terms);
+        const baseline = computeBaseline(baselineInput, terms);
+        return {
+          ...a,
+          status: command?.status ?? 'not-sent',
+          actual_shed_kw: ack?.status === 'accepted' ? ack.actual_shed_kw : null,
+          ...withDelivered(venPerformance(baseline, baselineInput.during, a.expected_kw ?? a.shed_kw, now)),
+          baseline_source: baseline.days.length
+            ? ('history' as const)
+            : baseline.method === 'payload'
+              ? ('payload' as const)
+              : null,
+          baseline_days: baseline.days.length,
+          baseline: { method: baseline.method, days: baseline.days, adjustment: baseline.adjustment },
+          ...(released !== undefined && { released_at: new Date(released).toISOString() }),
+        };
+      });
   const vens = measuredVens.map((v) => ({ ...v, intervals: v.intervals.map(isoTimes) }));
   const measured = vens.flatMap((v) => (v.measured_shed_kw !== null ? [v.measured_shed_kw] : []));
   const intervals = fleetIntervals(measuredVens, event.requested_kw, now);
@@ -218,7 +287,13 @@ export async function fleetEventReport(eventId: string, ports: ReportPorts, now:
     intervals: intervals.map(isoTimes),
     vens,
     // before it is sent: who it holds
-    ...(!sent && { planned: event.allocations.map(({ venId, shed_kw, expected_kw }) => ({ venId, shed_kw, ...(expected_kw !== undefined && { expected_kw }) })) }),
+    ...(!sent && {
+      planned: event.allocations.map(({ venId, shed_kw, expected_kw }) => ({
+        venId,
+        shed_kw,
+        ...(expected_kw !== undefined && { expected_kw }),
+      })),
+    }),
     excluded: event.excluded,
   };
 }
@@ -253,7 +328,9 @@ export type FleetEventReportView = ReturnType<typeof reportView>;
  * added up; an interval with nothing measured adds nothing, a negative shed (load above baseline) subtracts. Null when
  * no interval was measured.
  */
-function withDelivered<T extends { intervals: readonly { start: number; end: number; shed_kw: number | null }[] }>(perf: T) {
+function withDelivered<T extends { intervals: readonly { start: number; end: number; shed_kw: number | null }[] }>(
+  perf: T,
+) {
   const kwh = perf.intervals.map((iv) => (iv.shed_kw === null ? null : (iv.shed_kw * (iv.end - iv.start)) / 3_600_000));
   return { ...perf, delivered_kwh: sumOrNull(kwh) };
 }
@@ -273,8 +350,14 @@ const programView = (event: FleetEventRecord) => {
 
 function baselineMethod(terms: MarketTerms) {
   const { weekday, weekend_holiday, lookback_days, adjustment } = terms.baseline;
-  const holidays = terms.holidays === 'none' ? 'no holidays' : terms.holidays === 'us-federal' ? 'US federal holidays' : 'the program\'s holidays';
-  const pick = ({ n, m }: { n: number; m: number }) => (n === m ? `the ${m} most recent` : `the ${n} highest-load of the ${m} most recent`);
+  const holidays =
+    terms.holidays === 'none'
+      ? 'no holidays'
+      : terms.holidays === 'us-federal'
+        ? 'US federal holidays'
+        : "the program's holidays";
+  const pick = ({ n, m }: { n: number; m: number }) =>
+    n === m ? `the ${m} most recent` : `the ${n} highest-load of the ${m} most recent`;
   return (
     `per 5-minute interval, the mean load in the same wall-clock interval on ${pick(weekday)} prior weekdays, or for an event ` +
     `on a weekend day or holiday on ${pick(weekend_holiday)} prior weekend days and holidays (local days of ${terms.time_zone}, ` +
@@ -286,17 +369,28 @@ function baselineMethod(terms: MarketTerms) {
   );
 }
 
-const isoTimes = <T extends { start: number; end: number }>(iv: T) => ({ ...iv, start: new Date(iv.start).toISOString(), end: new Date(iv.end).toISOString() });
+const isoTimes = <T extends { start: number; end: number }>(iv: T) => ({
+  ...iv,
+  start: new Date(iv.start).toISOString(),
+  end: new Date(iv.end).toISOString(),
+});
 
 /**
  * The readings the baseline needs (baselineReads): the event, the adjustment window before it, and both again on each
  * look-back day of the event day's type. Two reads a day, so that a long event's readings never crowd out the
  * adjustment window (a read stops at MAX_SAMPLES, meter-samples.ts).
  */
-async function readBaselineInput(telemetry: TelemetryStore, venId: string, start: number, end: number, terms: MarketTerms): Promise<BaselineInput> {
+async function readBaselineInput(
+  telemetry: TelemetryStore,
+  venId: string,
+  start: number,
+  end: number,
+  terms: MarketTerms,
+): Promise<BaselineInput> {
   const plan = baselineReads(start, end, terms);
   const read = (w: { from: number; to: number }) => meterSamples(telemetry, venId, w.from, w.to);
-  const readAll = async (windows: readonly { from: number; to: number }[]) => (await Promise.all(windows.map(read))).flat();
+  const readAll = async (windows: readonly { from: number; to: number }[]) =>
+    (await Promise.all(windows.map(read))).flat();
   const [during, before, ...priorDays] = await Promise.all([
     read({ from: start, to: end }),
     plan.before ? read(plan.before) : Promise.resolve([]),
@@ -310,7 +404,11 @@ async function readBaselineInput(telemetry: TelemetryStore, venId: string, start
  * the same way (never settled, nothing committed). An event id already taken (one id sent to several VENs) keeps the
  * first: false then.
  */
-export function recordVenEvent(store: FleetEventStore, cmd: { venId: string; eventId: string; shed_kw: number; duration_sec: number; correlationId: string }, now: number) {
+export function recordVenEvent(
+  store: FleetEventStore,
+  cmd: { venId: string; eventId: string; shed_kw: number; duration_sec: number; correlationId: string },
+  now: number,
+) {
   if (cmd.eventId.includes('/')) return Promise.resolve(false);
   return store.create({
     eventId: cmd.eventId,
@@ -348,7 +446,8 @@ export function fleetEventSummary(event: FleetEventRecord, now: number) {
   };
 }
 
-const allocatedKw = (event: FleetEventRecord) => kw(event.allocations.reduce((s, a) => s + (a.expected_kw ?? a.shed_kw), 0));
+const allocatedKw = (event: FleetEventRecord) =>
+  kw(event.allocations.reduce((s, a) => s + (a.expected_kw ?? a.shed_kw), 0));
 
 const tiersSchema = z.array(z.object({ priority: z.number(), kw: z.number().nonnegative() }));
 

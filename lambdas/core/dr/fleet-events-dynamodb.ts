@@ -12,7 +12,14 @@ import { monthsBack, newestFirst, walkBuckets } from '../common/bucket-pages.js'
 import { batchGetAll, conditional } from '../common/dynamo.js';
 import { checkStartKey } from '../common/page-token.js';
 import { tables } from '../contracts/tables.js';
-import { MAX_SCHEDULE_AHEAD_MS, type EventOutcome, type FleetEventRecord, type FleetEventStore, type StoredReport, type VenCommitment } from './fleet-event-store.js';
+import {
+  MAX_SCHEDULE_AHEAD_MS,
+  type EventOutcome,
+  type FleetEventRecord,
+  type FleetEventStore,
+  type StoredReport,
+  type VenCommitment,
+} from './fleet-event-store.js';
 
 /** How far back the listing reads: two years of months. */
 export const LISTED_MONTHS = 24;
@@ -33,7 +40,12 @@ export class DynamoFleetEventStore implements FleetEventStore {
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { released: {}, ...event, month: monthOf(event.startedAt), expiresAt: Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400 },
+          Item: {
+            released: {},
+            ...event,
+            month: monthOf(event.startedAt),
+            expiresAt: Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400,
+          },
           ConditionExpression: 'attribute_not_exists(eventId)',
         }),
       ),
@@ -76,7 +88,14 @@ export class DynamoFleetEventStore implements FleetEventStore {
     for (let attempt = 0; ; attempt++) {
       const held = await this.readCommitments(venId);
       if (!held.windows.some((w) => w.eventId === eventId)) return;
-      if (await this.writeCommitments(venId, held.version, held.windows.filter((w) => w.eventId !== eventId))) return;
+      if (
+        await this.writeCommitments(
+          venId,
+          held.version,
+          held.windows.filter((w) => w.eventId !== eventId),
+        )
+      )
+        return;
       await lostRace(attempt, venId);
     }
   }
@@ -84,7 +103,9 @@ export class DynamoFleetEventStore implements FleetEventStore {
   async commitments(venIds: readonly string[], from: number, to = from + 1) {
     const found = new Map<string, VenCommitment>();
     const keys = venIds.map((id) => ({ eventId: commitKey(id) }));
-    for (const item of await batchGetAll(this.client, this.tableName, keys, 'fleet event commitments', { consistentRead: true })) {
+    for (const item of await batchGetAll(this.client, this.tableName, keys, 'fleet event commitments', {
+      consistentRead: true,
+    })) {
       const first = windowsOf(item)
         .filter((w) => overlaps(w, from, to))
         .sort((a, b) => a.since - b.since)[0];
@@ -94,10 +115,17 @@ export class DynamoFleetEventStore implements FleetEventStore {
   }
 
   /** A VEN's commitments as stored, and the version a write of them is conditional on (null: no item yet). */
-  private async readCommitments(venId: string): Promise<{ windows: VenCommitment[]; version: number | null | 'legacy' }> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(venId) }, ConsistentRead: true }));
+  private async readCommitments(
+    venId: string,
+  ): Promise<{ windows: VenCommitment[]; version: number | null | 'legacy' }> {
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { eventId: commitKey(venId) }, ConsistentRead: true }),
+    );
     if (!res.Item) return { windows: [], version: null };
-    return { windows: windowsOf(res.Item), version: typeof res.Item.version === 'number' ? res.Item.version : 'legacy' };
+    return {
+      windows: windowsOf(res.Item),
+      version: typeof res.Item.version === 'number' ? res.Item.version : 'legacy',
+    };
   }
 
   /** Writes a VEN's commitments unless another writer changed them since they were read at `version`: false then. */
@@ -131,9 +159,16 @@ export class DynamoFleetEventStore implements FleetEventStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { eventId },
-          UpdateExpression: 'SET launchedAt = :at, allocations = :allocations, excluded = :excluded, shortfall_kw = :shortfall',
-          ConditionExpression: 'attribute_exists(eventId) AND attribute_not_exists(launchedAt) AND attribute_not_exists(cancelledAt)',
-          ExpressionAttributeValues: { ':at': at, ':allocations': change.allocations, ':excluded': change.excluded, ':shortfall': change.shortfall_kw },
+          UpdateExpression:
+            'SET launchedAt = :at, allocations = :allocations, excluded = :excluded, shortfall_kw = :shortfall',
+          ConditionExpression:
+            'attribute_exists(eventId) AND attribute_not_exists(launchedAt) AND attribute_not_exists(cancelledAt)',
+          ExpressionAttributeValues: {
+            ':at': at,
+            ':allocations': change.allocations,
+            ':excluded': change.excluded,
+            ':shortfall': change.shortfall_kw,
+          },
         }),
       ),
     );
@@ -146,7 +181,8 @@ export class DynamoFleetEventStore implements FleetEventStore {
           TableName: this.tableName,
           Key: { eventId },
           UpdateExpression: 'SET cancelledAt = :at',
-          ConditionExpression: 'attribute_exists(eventId) AND attribute_not_exists(launchedAt) AND attribute_not_exists(cancelledAt)',
+          ConditionExpression:
+            'attribute_exists(eventId) AND attribute_not_exists(launchedAt) AND attribute_not_exists(cancelledAt)',
           ExpressionAttributeValues: { ':at': at },
         }),
       ),
@@ -160,7 +196,8 @@ export class DynamoFleetEventStore implements FleetEventStore {
           TableName: this.tableName,
           Key: { eventId },
           UpdateExpression: 'SET endsAt = :at, endedAt = :at',
-          ConditionExpression: '(attribute_exists(launchedAt) OR attribute_not_exists(scheduled)) AND startedAt <= :at AND endsAt > :at AND attribute_not_exists(cancelledAt)',
+          ConditionExpression:
+            '(attribute_exists(launchedAt) OR attribute_not_exists(scheduled)) AND startedAt <= :at AND endsAt > :at AND attribute_not_exists(cancelledAt)',
           ExpressionAttributeValues: { ':at': at },
         }),
       ),
@@ -170,7 +207,9 @@ export class DynamoFleetEventStore implements FleetEventStore {
   /** Consistent: the caller polls the event it was just given the id of (the API's 202), which must not 404. */
   async get(eventId: string) {
     if (eventId.includes('/')) return undefined; // a stored report's key, not an event
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId }, ConsistentRead: true }));
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { eventId }, ConsistentRead: true }),
+    );
     return res.Item && toRecord(res.Item);
   }
 
@@ -190,14 +229,19 @@ export class DynamoFleetEventStore implements FleetEventStore {
 
   async putReport(event: FleetEventRecord, report: StoredReport) {
     const z = compress(report.report);
-    if (z.length > MAX_ITEM_BYTES) throw new Error(`the report of ${event.eventId} is ${z.length} bytes compressed: too big for one item`);
+    if (z.length > MAX_ITEM_BYTES)
+      throw new Error(`the report of ${event.eventId} is ${z.length} bytes compressed: too big for one item`);
     const expiresAt = Math.floor(event.startedAt / 1000) + this.retentionDays * 86_400;
     const parts = chunked(report.parts).flatMap(compressedParts);
     // under keys of this attempt's own: a racing attempt's parts never mix with these (the loser's are left to TTL)
     const attempt = randomUUID();
     const partKeys = parts.map((_, i) => `${event.eventId}/report/${attempt}/${i}`);
     await Promise.all(
-      parts.map((part, i) => this.client.send(new PutCommand({ TableName: this.tableName, Item: { eventId: partKeys[i], z: part, expiresAt } }))),
+      parts.map((part, i) =>
+        this.client.send(
+          new PutCommand({ TableName: this.tableName, Item: { eventId: partKeys[i], z: part, expiresAt } }),
+        ),
+      ),
     );
     return conditional(() =>
       this.client.send(
@@ -215,17 +259,28 @@ export class DynamoFleetEventStore implements FleetEventStore {
    * CSV file from the report it has just put; an eventually consistent read may miss either.
    */
   async getReport(eventId: string, withParts: boolean): Promise<StoredReport | undefined> {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { eventId: `${eventId}/report` }, ConsistentRead: true }));
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { eventId: `${eventId}/report` }, ConsistentRead: true }),
+    );
     if (!res.Item) return undefined;
     const report = decompress(res.Item.z) as Record<string, unknown>;
     const keys = (res.Item.parts ?? []) as string[];
     if (!withParts || keys.length === 0) return { report, parts: [] };
     const byKey = new Map<string, unknown[]>();
     // consistent: the parts are put just before the report that names them
-    const items = await batchGetAll(this.client, this.tableName, keys.map((k) => ({ eventId: k })), 'fleet event report', { consistentRead: true });
+    const items = await batchGetAll(
+      this.client,
+      this.tableName,
+      keys.map((k) => ({ eventId: k })),
+      'fleet event report',
+      { consistentRead: true },
+    );
     for (const item of items) byKey.set(item.eventId as string, decompress(item.z) as unknown[]);
     const missing = keys.filter((k) => !byKey.has(k));
-    if (missing.length > 0) throw new Error(`the stored report of ${eventId} names ${missing.length} part(s) that are not stored: ${missing[0]}`);
+    if (missing.length > 0)
+      throw new Error(
+        `the stored report of ${eventId} names ${missing.length} part(s) that are not stored: ${missing[0]}`,
+      );
     return { report, parts: keys.flatMap((k) => byKey.get(k)!) };
   }
 
@@ -255,7 +310,9 @@ const PART_CHARS = 1_500_000;
 
 const compress = (value: unknown) => {
   const json = JSON.stringify(value);
-  return brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } });
+  return brotliCompressSync(json, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_SIZE_HINT]: json.length },
+  });
 };
 const decompress = (z: unknown) => JSON.parse(brotliDecompressSync(z as Uint8Array).toString('utf8')) as unknown;
 
@@ -303,7 +360,8 @@ const overlaps = (w: VenCommitment, from: number, to: number) => w.since < to &&
 
 /** Another writer changed the VEN's commitments between the read and the write: a short random wait, then again. */
 async function lostRace(attempt: number, venId: string) {
-  if (attempt >= MAX_COMMIT_ATTEMPTS) throw new Error(`the commitments of ${venId} kept changing (${MAX_COMMIT_ATTEMPTS} attempts)`);
+  if (attempt >= MAX_COMMIT_ATTEMPTS)
+    throw new Error(`the commitments of ${venId} kept changing (${MAX_COMMIT_ATTEMPTS} attempts)`);
   await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** Math.min(attempt, 5)));
 }
 
@@ -311,4 +369,7 @@ const MAX_COMMIT_ATTEMPTS = 40;
 
 /** The event as stored, without the listing's and TTL's attributes, and without `released` while nothing is. */
 const toRecord = ({ month: _month, expiresAt: _expiresAt, released, ...event }: Record<string, unknown>) =>
-  ({ ...event, ...(released && Object.keys(released as object).length > 0 ? { released } : {}) }) as unknown as FleetEventRecord;
+  ({
+    ...event,
+    ...(released && Object.keys(released as object).length > 0 ? { released } : {}),
+  }) as unknown as FleetEventRecord;

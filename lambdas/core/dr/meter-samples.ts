@@ -5,11 +5,23 @@ import type { TelemetryStore } from '../timeseries/telemetry-store.js';
 /** Samples read per window (a page is at most 1000), newest first: 6.9 hours of 5-second metering. */
 const MAX_SAMPLES = 5000;
 
-export async function meterSamples(store: TelemetryStore, venId: string, start: number, end: number): Promise<MeterSample[]> {
+export async function meterSamples(
+  store: TelemetryStore,
+  venId: string,
+  start: number,
+  end: number,
+): Promise<MeterSample[]> {
   const out: MeterSample[] = [];
   let next: string | undefined;
   do {
-    const page = await store.query({ series: 'ven_telemetry', deviceId: venId, start, end, limit: 1000, ...(next && { next }) });
+    const page = await store.query({
+      series: 'ven_telemetry',
+      deviceId: venId,
+      start,
+      end,
+      limit: 1000,
+      ...(next && { next }),
+    });
     for (const r of page.items) {
       const { usedPowerKw, baselinePowerKw, eventId } = r.measures;
       if (typeof usedPowerKw !== 'number') continue;

@@ -11,18 +11,24 @@ export async function programOfEvent(
   req: { ven_ids?: readonly string[]; duration_sec: number; start_at?: number },
   now: number,
 ): Promise<{ ven_ids?: readonly string[]; program?: ProgramTerms }> {
-  if (programId === undefined || programId === DEFAULT_PROGRAM_ID) return { ...(req.ven_ids && { ven_ids: req.ven_ids }) };
+  if (programId === undefined || programId === DEFAULT_PROGRAM_ID)
+    return { ...(req.ven_ids && { ven_ids: req.ven_ids }) };
   const program = await getProgram(ports.programs, programId);
   // a scheduled event is held to the program's notice, day and season at its own start
   const start = req.start_at ?? now;
   const venIds = programEventVens(program, { ...req, start }, now);
   const since = countsSince(program, start);
-  if (since !== undefined) checkEventCounts(program, start, await programEventStarts(ports.fleetEvents, programId, since));
+  if (since !== undefined)
+    checkEventCounts(program, start, await programEventStarts(ports.fleetEvents, programId, since));
   return { ...(venIds && { ven_ids: venIds }), program: termsOf(program) };
 }
 
 /** The starts of a program's events since `since`, newest first. */
-async function programEventStarts(fleetEvents: Pick<FleetEventStore, 'list'>, programId: string, since: number): Promise<number[]> {
+async function programEventStarts(
+  fleetEvents: Pick<FleetEventStore, 'list'>,
+  programId: string,
+  since: number,
+): Promise<number[]> {
   const starts: number[] = [];
   let next: string | undefined;
   walk: do {

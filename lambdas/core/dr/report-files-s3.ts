@@ -34,10 +34,14 @@ export class S3ReportFiles implements ReportFiles {
 
   async link(eventId: string, expiresInSec: number) {
     const signedAt = this.now();
-    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: reportKey(eventId) }), {
-      expiresIn: expiresInSec,
-      signingDate: new Date(signedAt),
-    });
+    const url = await getSignedUrl(
+      this.client,
+      new GetObjectCommand({ Bucket: this.bucket, Key: reportKey(eventId) }),
+      {
+        expiresIn: expiresInSec,
+        signingDate: new Date(signedAt),
+      },
+    );
     return { url, expiresAt: new Date(Math.floor(signedAt / 1000) * 1000 + expiresInSec * 1000).toISOString() };
   }
 }

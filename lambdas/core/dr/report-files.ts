@@ -18,7 +18,23 @@ export const REPORT_LINK_SEC = 300;
 export const reportKey = (eventId: string) => `events/${eventId}/report.csv`;
 export const reportFilename = (eventId: string) => `${eventId.replace(/[^A-Za-z0-9._-]/g, '_')}.csv`;
 
-const HEADER = ['scope', 'venId', 'interval_start', 'interval_end', 'samples', 'expected_samples', 'baseline_kw', 'metered_kw', 'shed_kw', 'commitment_kw', 'pass', 'result', 'baseline_method', 'baseline_days', 'adjustment_factor'];
+const HEADER = [
+  'scope',
+  'venId',
+  'interval_start',
+  'interval_end',
+  'samples',
+  'expected_samples',
+  'baseline_kw',
+  'metered_kw',
+  'shed_kw',
+  'commitment_kw',
+  'pass',
+  'result',
+  'baseline_method',
+  'baseline_days',
+  'adjustment_factor',
+];
 
 type Interval = FleetEventReport['vens'][number]['intervals'][number];
 type ReportWithIntervals = Pick<FleetEventReport, 'intervals'> & {
@@ -28,7 +44,18 @@ type ReportWithIntervals = Pick<FleetEventReport, 'intervals'> & {
 /** The report's CSV, one RFC 4180 line at a time: the fleet's intervals, then each VEN's with the baseline it used. */
 export function* reportCsvLines(report: ReportWithIntervals): Generator<string> {
   // reports stored before coverage was kept have no expected_samples nor result: empty cells
-  const row = (iv: Interval) => [iv.start, iv.end, iv.samples, iv.expected_samples ?? null, iv.baseline_kw, iv.metered_kw, iv.shed_kw, iv.commitment_kw, iv.pass, iv.result ?? null];
+  const row = (iv: Interval) => [
+    iv.start,
+    iv.end,
+    iv.samples,
+    iv.expected_samples ?? null,
+    iv.baseline_kw,
+    iv.metered_kw,
+    iv.shed_kw,
+    iv.commitment_kw,
+    iv.pass,
+    iv.result ?? null,
+  ];
   yield line(HEADER);
   for (const iv of report.intervals) yield line(['fleet', null, ...row(iv as Interval), null, null, null]);
   for (const v of report.vens) {

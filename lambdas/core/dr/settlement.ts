@@ -7,7 +7,13 @@
 // event is marked settled last, so a sweep that dies half-way leaves it for the next. Just before, the report's CSV is
 // written to the report files (report-files.ts) from that same stored report: a settled event always has its file.
 import { businessMetrics } from '../common/metrics.js';
-import { fleetEventReport, reportView, type FleetEventReport, type FleetEventReportView, type ReportPorts } from './fleet-event.js';
+import {
+  fleetEventReport,
+  reportView,
+  type FleetEventReport,
+  type FleetEventReportView,
+  type ReportPorts,
+} from './fleet-event.js';
 import { appendOnce, type LedgerStore } from '../records/ledger.js';
 import { logger } from '../common/logger.js';
 import { mapLimited } from '../common/map-limited.js';
@@ -53,15 +59,29 @@ export type StoredFleetEventReport = FleetEventReportView & { report_computed_at
  * Settles every event due at `now` (ended more than the grace ago, not settled yet); returns their ids. An event that
  * fails is logged and left for the next run, after the others had their turn; the run then fails (the Errors alarm).
  */
-export async function settleDueEvents(ports: SettlementPorts, now: number, grace = SETTLEMENT_GRACE_MS): Promise<string[]> {
+export async function settleDueEvents(
+  ports: SettlementPorts,
+  now: number,
+  grace = SETTLEMENT_GRACE_MS,
+): Promise<string[]> {
   const settled: string[] = [];
   const failed: string[] = [];
   let next: string | undefined;
   walk: do {
-    const page = await ports.fleetEvents.list({ limit: 100, since: now - SETTLEMENT_LOOKBACK_MS, ...(next && { next }) });
+    const page = await ports.fleetEvents.list({
+      limit: 100,
+      since: now - SETTLEMENT_LOOKBACK_MS,
+      ...(next && { next }),
+    });
     for (const event of page.items) {
       if (event.startedAt < now - SETTLEMENT_LOOKBACK_MS) break walk;
-      if (event.settledAt !== undefined || event.cancelledAt !== undefined || event.single || now < event.endsAt + grace) continue;
+      if (
+        event.settledAt !== undefined ||
+        event.cancelledAt !== undefined ||
+        event.single ||
+        now < event.endsAt + grace
+      )
+        continue;
       try {
         await settleEvent(event, ports, now);
         settled.push(event.eventId);
@@ -90,10 +110,19 @@ export async function settleEvent(event: FleetEventRecord, ports: SettlementPort
       now,
       new Date(event.endsAt).toISOString(),
     );
-    if (appended) logger.info('settled', { eventId: event.eventId, venId: ven.venId, amount: data.amount, currency: data.currency });
+    if (appended)
+      logger.info('settled', {
+        eventId: event.eventId,
+        venId: ven.venId,
+        amount: data.amount,
+        currency: data.currency,
+      });
   });
   await writeReportFile(event.eventId, ports, now);
-  await ports.fleetEvents.markSettled(event.eventId, now, { result: report.result ?? null, measured_shed_kw: report.measured_shed_kw });
+  await ports.fleetEvents.markSettled(event.eventId, now, {
+    result: report.result ?? null,
+    measured_shed_kw: report.measured_shed_kw,
+  });
 }
 
 /** The stored report, with each VEN's intervals, as the event's CSV file (the same bytes on every retry). */
@@ -120,14 +149,20 @@ async function settlementOf(
   report: StoredFleetEventReport,
   metadata: SettlementPorts['metadata'],
 ): Promise<SettlementData> {
-  const base = { eventId: report.eventId, delivered_kwh: ven.delivered_kwh, report_computed_at: report.report_computed_at };
+  const base = {
+    eventId: report.eventId,
+    delivered_kwh: ven.delivered_kwh,
+    report_computed_at: report.report_computed_at,
+  };
   // an event of a priced program settles at the program's price; the built-in program at each VEN's tariff
-  const program = report.program as { program_id: string; price_per_kwh: number | null; currency: string | null } | undefined;
+  const program = report.program as
+    { program_id: string; price_per_kwh: number | null; currency: string | null } | undefined;
   const tariff =
     program?.price_per_kwh != null
       ? { shed_price_per_kwh: program.price_per_kwh, currency: program.currency ?? 'USD' }
       : (await metadata.get(ven.venId))?.tariff;
-  if (!tariff) return { ...base, tariff_per_kwh: null, amount: null, currency: null, note: 'no tariff in the VEN metadata' };
+  if (!tariff)
+    return { ...base, tariff_per_kwh: null, amount: null, currency: null, note: 'no tariff in the VEN metadata' };
   const priced = { ...base, tariff_per_kwh: tariff.shed_price_per_kwh, currency: tariff.currency };
   if (ven.delivered_kwh === null) return { ...priced, amount: null, note: 'nothing measured during the event' };
   return { ...priced, amount: cents(ven.delivered_kwh * tariff.shed_price_per_kwh) };
@@ -149,7 +184,10 @@ export async function readEventReport(
   if (stored) {
     const report = { ...(stored.report as StoredFleetEventReport), status: 'settled' as const };
     if (!full || report.ven_intervals === 'inline') return report;
-    return { ...report, vens: report.vens.map((v, i) => ({ ...v, intervals: (stored.parts[i] ?? []) as typeof v.intervals })) };
+    return {
+      ...report,
+      vens: report.vens.map((v, i) => ({ ...v, intervals: (stored.parts[i] ?? []) as typeof v.intervals })),
+    };
   }
   const live = await fleetEventReport(eventId, ports, now);
   return full ? live : reportView(live);

@@ -18,7 +18,12 @@ const VEN_CONCURRENCY = 32;
  * weeks before and the last 3 h. VENs in parallel, VEN_CONCURRENCY at a time. A forecast is kept for the rest of its
  * 15-minute slot, so that a dry run and the event after it read once.
  */
-export async function shedFactors(rollups: Pick<RollupStore, 'query'>, vens: readonly Device[], now: number, durationSec: number): Promise<Map<string, number>> {
+export async function shedFactors(
+  rollups: Pick<RollupStore, 'query'>,
+  vens: readonly Device[],
+  now: number,
+  durationSec: number,
+): Promise<Map<string, number>> {
   const origin = slotOf(now);
   const slots = Math.min(MAX_WINDOW_SLOTS, Math.ceil((now + durationSec * 1000 - origin) / SLOT_MS));
   if (caches.get(rollups)?.origin !== origin) caches.set(rollups, { origin, forecasts: new Map() });
@@ -30,7 +35,10 @@ export async function shedFactors(rollups: Pick<RollupStore, 'query'>, vens: rea
     const key = `${ven.deviceId}\u0000${slots}`;
     if (!forecasts.has(key)) forecasts.set(key, await windowForecast(rollups, ven.deviceId, origin, slots));
     const forecast = forecasts.get(key)!;
-    out.set(ven.deviceId, forecast === null ? 1 : Math.min(1 + SHED_FACTOR_CAP, Math.max(1 - SHED_FACTOR_CAP, forecast / current)));
+    out.set(
+      ven.deviceId,
+      forecast === null ? 1 : Math.min(1 + SHED_FACTOR_CAP, Math.max(1 - SHED_FACTOR_CAP, forecast / current)),
+    );
   });
   return out;
 }
@@ -39,8 +47,14 @@ export async function shedFactors(rollups: Pick<RollupStore, 'query'>, vens: rea
 const caches = new WeakMap<object, { origin: number; forecasts: Map<string, number | null> }>();
 
 /** The mean forecast load over the window's `slots` from `origin`; null without a profile to go on. */
-async function windowForecast(rollups: Pick<RollupStore, 'query'>, venId: string, origin: number, slots: number): Promise<number | null> {
-  const read = (back: number, from: number, to: number) => quarterHourLoads(rollups, 'ven', venId, from - back, to - back);
+async function windowForecast(
+  rollups: Pick<RollupStore, 'query'>,
+  venId: string,
+  origin: number,
+  slots: number,
+): Promise<number | null> {
+  const read = (back: number, from: number, to: number) =>
+    quarterHourLoads(rollups, 'ven', venId, from - back, to - back);
   const week = (k: number) => read(k * WEEK_MS, origin - LEVEL_MS, origin + slots * SLOT_MS);
   const lastWeek = await week(1);
   if (lastWeek.size === 0) return null;

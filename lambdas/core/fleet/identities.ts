@@ -41,8 +41,14 @@ export class IotDeviceIdentities implements DeviceIdentities {
   }
 
   async revoke(thingName: string): Promise<RevokedDevice> {
-    const { DetachPolicyCommand, DetachThingPrincipalCommand, ListThingPrincipalsCommand, ResourceNotFoundException, UpdateCertificateCommand, UpdateThingCommand } =
-      await iotSdk();
+    const {
+      DetachPolicyCommand,
+      DetachThingPrincipalCommand,
+      ListThingPrincipalsCommand,
+      ResourceNotFoundException,
+      UpdateCertificateCommand,
+      UpdateThingCommand,
+    } = await iotSdk();
     const iot = await this.iot();
     const principals: string[] = [];
     try {
@@ -66,7 +72,10 @@ export class IotDeviceIdentities implements DeviceIdentities {
       certificateIds.push(certificateId);
     }
     await iot.send(
-      new UpdateThingCommand({ thingName, attributePayload: { attributes: { revoked: new Date().toISOString() }, merge: true } }),
+      new UpdateThingCommand({
+        thingName,
+        attributePayload: { attributes: { revoked: new Date().toISOString() }, merge: true },
+      }),
     );
     return { thingName, certificateIds };
   }

@@ -35,17 +35,29 @@ export interface PreProvisioningResponse {
 }
 
 /** Allows a serial that is a valid thing name and on the allow-list; anything else, malformed events included, is refused. */
-export async function preProvisioningHook(event: unknown, allowList: AllowList): Promise<PreProvisioningResponse & { reason?: string }> {
+export async function preProvisioningHook(
+  event: unknown,
+  allowList: AllowList,
+): Promise<PreProvisioningResponse & { reason?: string }> {
   const parsed = preProvisioningEventSchema.safeParse(event);
   if (!parsed.success) return { allowProvisioning: false, reason: 'malformed hook event' };
   const serial = parsed.data.parameters?.[SERIAL_PARAMETER];
-  if (!serial || !THING_NAME.test(serial) || serial.startsWith(CLAIM_CLIENT_PREFIX) || serial.startsWith(OPERATOR_CLIENT_PREFIX)) {
+  if (
+    !serial ||
+    !THING_NAME.test(serial) ||
+    serial.startsWith(CLAIM_CLIENT_PREFIX) ||
+    serial.startsWith(OPERATOR_CLIENT_PREFIX)
+  ) {
     return { allowProvisioning: false, reason: `${SERIAL_PARAMETER}: missing or not a device's thing name` };
   }
   const certificateId = parsed.data.certificateId;
-  if (!certificateId) return { allowProvisioning: false, reason: 'certificateId: missing (the certificate being provisioned)' };
+  if (!certificateId)
+    return { allowProvisioning: false, reason: 'certificateId: missing (the certificate being provisioned)' };
   if (!(await allowList.claim(serial, certificateId))) {
-    return { allowProvisioning: false, reason: `${SERIAL_PARAMETER} ${serial} is not on the allow-list (or was provisioned already)` };
+    return {
+      allowProvisioning: false,
+      reason: `${SERIAL_PARAMETER} ${serial} is not on the allow-list (or was provisioned already)`,
+    };
   }
   return { allowProvisioning: true };
 }

@@ -25,7 +25,13 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>, seen: number | null = at) {
+  async recordHeartbeat(
+    kind: DeviceKind,
+    deviceId: string,
+    at: number,
+    latest: Record<string, unknown>,
+    seen: number | null = at,
+  ) {
     const received = seen ?? Date.now();
     const values = { ':iso': new Date(received).toISOString(), ...(seen !== null && { ':seen': seen }) };
     const seenSet = `lastSeen = :iso${seen !== null ? ', seenAt = :seen' : ''}`;
@@ -91,9 +97,16 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
    * The presence (`connected`, unless a newer event was already applied) and the recent sessions (every event, matched
    * by session id): read, folded, written back under the item's `presenceRev`, re-read if another event got there first.
    */
-  async recordPresence(deviceId: string, online: boolean, at: number, session: Omit<PresenceChange, 'online' | 'at'> = {}) {
+  async recordPresence(
+    deviceId: string,
+    online: boolean,
+    at: number,
+    session: Omit<PresenceChange, 'online' | 'at'> = {},
+  ) {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { deviceId, part: STATE }, ConsistentRead: true }));
+      const res = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { deviceId, part: STATE }, ConsistentRead: true }),
+      );
       const item = res.Item;
       const rev = typeof item?.presenceRev === 'number' ? item.presenceRev : 0;
       const newer = !(typeof item?.presenceAt === 'number' && item.presenceAt > at);
@@ -101,7 +114,9 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
       if (!newer && !sessions) return;
       const sets = [
         'presenceRev = :next',
-        ...(newer ? ['connected = :connected', 'presenceAt = :at', `${online ? 'connectedAt' : 'disconnectedAt'} = :iso`] : []),
+        ...(newer
+          ? ['connected = :connected', 'presenceAt = :at', `${online ? 'connectedAt' : 'disconnectedAt'} = :iso`]
+          : []),
         ...(sessions ? ['sessions = :sessions'] : []),
       ];
       const applied = await conditional(() =>
@@ -129,11 +144,20 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
 
   async get(deviceId: string): Promise<Device | undefined> {
     const res = await this.client.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'deviceId = :id', ExpressionAttributeValues: { ':id': deviceId } }),
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'deviceId = :id',
+        ExpressionAttributeValues: { ':id': deviceId },
+      }),
     );
     const items = res.Items ?? [];
     if (!items.length) return undefined;
-    return toDevice(deviceId, items.find((i) => i.part === IDENTITY), items.find((i) => i.part === STATE), this.now());
+    return toDevice(
+      deviceId,
+      items.find((i) => i.part === IDENTITY),
+      items.find((i) => i.part === STATE),
+      this.now(),
+    );
   }
 
   /** In deviceId order, the shards merged; a page of n costs one Query per shard and one BatchGet per 100 devices. */
@@ -202,7 +226,12 @@ export class DynamoDeviceRegistry implements DeviceRegistry {
     for (let i = 0; i < deviceIds.length; i += BATCH_GET) chunks.push(deviceIds.slice(i, i + BATCH_GET));
     await Promise.all(
       chunks.map(async (ids) => {
-        const items = await batchGetAll(this.client, this.tableName, ids.map((deviceId) => ({ deviceId, part: STATE })), 'registry');
+        const items = await batchGetAll(
+          this.client,
+          this.tableName,
+          ids.map((deviceId) => ({ deviceId, part: STATE })),
+          'registry',
+        );
         for (const item of items) states.set(item.deviceId as string, item);
       }),
     );
@@ -238,7 +267,9 @@ export const MAX_REPORT_INTERVAL_MS = 10 * 60_000;
 export const ONLINE_MARGIN_MS = 15_000;
 
 const reportIntervalOf = (state: Item | undefined): number =>
-  typeof state?.reportIntervalMs === 'number' && state.reportIntervalMs > 0 ? state.reportIntervalMs : DEFAULT_REPORT_INTERVAL_MS;
+  typeof state?.reportIntervalMs === 'number' && state.reportIntervalMs > 0
+    ? state.reportIntervalMs
+    : DEFAULT_REPORT_INTERVAL_MS;
 
 /**
  * Online = presence says connected (the newest connect/disconnect event, `connected`; `online` on items from before)

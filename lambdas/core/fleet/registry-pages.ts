@@ -4,11 +4,19 @@ import type { Device, DeviceKind, DeviceRegistry } from './registry.js';
 import type { InventoryStore } from '../inventory/inventory-store.js';
 
 /** Every registered device of a kind, following the registry's pages. */
-export async function listAll(registry: Pick<DeviceRegistry, 'list'>, kind: DeviceKind, online?: boolean): Promise<Device[]> {
+export async function listAll(
+  registry: Pick<DeviceRegistry, 'list'>,
+  kind: DeviceKind,
+  online?: boolean,
+): Promise<Device[]> {
   const all: Device[] = [];
   let next: string | undefined;
   do {
-    const page = await registry.list(kind, { limit: 1000, ...(online !== undefined && { online }), ...(next && { next }) });
+    const page = await registry.list(kind, {
+      limit: 1000,
+      ...(online !== undefined && { online }),
+      ...(next && { next }),
+    });
     all.push(...page.items);
     next = page.next;
   } while (next);

@@ -25,9 +25,20 @@ export interface DeviceRegistry {
    * receive time of a message over its own connection (default `at`), or null for one that was not (the HTTP fallback),
    * which leaves its online state and reporting interval alone. Never sets `online`: only presence does.
    */
-  recordHeartbeat(kind: DeviceKind, deviceId: string, at: number, latest: Record<string, unknown>, seen?: number | null): Promise<void>;
+  recordHeartbeat(
+    kind: DeviceKind,
+    deviceId: string,
+    at: number,
+    latest: Record<string, unknown>,
+    seen?: number | null,
+  ): Promise<void>;
   /** Applies a connect/disconnect unless a newer one was already applied; either way folds it into the recent sessions. */
-  recordPresence(deviceId: string, online: boolean, at: number, session?: Omit<PresenceChange, 'online' | 'at'>): Promise<void>;
+  recordPresence(
+    deviceId: string,
+    online: boolean,
+    at: number,
+    session?: Omit<PresenceChange, 'online' | 'at'>,
+  ): Promise<void>;
   get(deviceId: string): Promise<Device | undefined>;
   list(kind: DeviceKind, page: { limit: number; next?: string; online?: boolean }): Promise<Page<Device>>;
 }

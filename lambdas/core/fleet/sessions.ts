@@ -30,7 +30,8 @@ export function foldSession(sessions: readonly Session[], change: PresenceChange
   const at = iso(change.at);
   const sameSession = (s: Session) => (change.sessionId !== undefined ? s.session_id === change.sessionId : false);
   if (change.online) {
-    if (sessions.some((s) => (change.sessionId !== undefined ? sameSession(s) : s.connected_at === at))) return undefined;
+    if (sessions.some((s) => (change.sessionId !== undefined ? sameSession(s) : s.connected_at === at)))
+      return undefined;
     const opened: Session = {
       ...(change.sessionId !== undefined && { session_id: change.sessionId }),
       ...(change.peer !== undefined && { peer: change.peer }),
@@ -38,11 +39,17 @@ export function foldSession(sessions: readonly Session[], change: PresenceChange
     };
     return byNewest([opened, ...sessions]);
   }
-  const index = sessions.findIndex((s) => sameSession(s) || (change.sessionId === undefined && !s.disconnected_at && s.connected_at !== null && s.connected_at <= at));
+  const index = sessions.findIndex(
+    (s) =>
+      sameSession(s) ||
+      (change.sessionId === undefined && !s.disconnected_at && s.connected_at !== null && s.connected_at <= at),
+  );
   const closed = (s: Session): Session => ({
     ...s,
     disconnected_at: at,
-    ...(s.connected_at !== null && { duration_s: Math.max(0, Math.round((change.at - Date.parse(s.connected_at)) / 1000)) }),
+    ...(s.connected_at !== null && {
+      duration_s: Math.max(0, Math.round((change.at - Date.parse(s.connected_at)) / 1000)),
+    }),
     ...(change.reason !== undefined && { disconnect_reason: change.reason }),
     ...(s.peer === undefined && change.peer !== undefined && { peer: change.peer }),
   });
@@ -50,9 +57,15 @@ export function foldSession(sessions: readonly Session[], change: PresenceChange
     if (sessions[index]!.disconnected_at) return undefined;
     return sessions.map((s, i) => (i === index ? closed(s) : s));
   }
-  const orphan = closed({ ...(change.sessionId !== undefined && { session_id: change.sessionId }), connected_at: null });
+  const orphan = closed({
+    ...(change.sessionId !== undefined && { session_id: change.sessionId }),
+    connected_at: null,
+  });
   return byNewest([orphan, ...sessions]);
 }
 
 const started = (s: Session) => s.connected_at ?? s.disconnected_at ?? '';
-const byNewest = (sessions: Session[]) => [...sessions].sort((a, b) => (started(a) < started(b) ? 1 : started(a) > started(b) ? -1 : 0)).slice(0, RECENT_SESSIONS);
+const byNewest = (sessions: Session[]) =>
+  [...sessions]
+    .sort((a, b) => (started(a) < started(b) ? 1 : started(a) > started(b) ? -1 : 0))
+    .slice(0, RECENT_SESSIONS);

@@ -1,5 +1,9 @@
 // Shadow reads through the IoT data-plane API (AWS IoT Core in the cloud, the local shadow service locally).
-import { GetThingShadowCommand, ResourceNotFoundException, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import {
+  GetThingShadowCommand,
+  ResourceNotFoundException,
+  type IoTDataPlaneClient,
+} from '@aws-sdk/client-iot-data-plane';
 import type { ShadowReader } from './registry.js';
 
 export class IotDataShadowReader implements ShadowReader {

@@ -12,7 +12,11 @@ export const DER_SERIES = 'der_asset_sample';
 /** The registry kind of a site gateway. */
 export const GATEWAY_KIND = 'gateway';
 
-const refuse = (reason: Extract<IngestResult, { ok: false }>['reason'], message: string): IngestResult => ({ ok: false, reason, message });
+const refuse = (reason: Extract<IngestResult, { ok: false }>['reason'], message: string): IngestResult => ({
+  ok: false,
+  reason,
+  message,
+});
 
 /**
  * One gateway document: the sender must be the gateway of the topic and of `gatewayId`, the site must be that
@@ -21,24 +25,38 @@ const refuse = (reason: Extract<IngestResult, { ok: false }>['reason'], message:
 export async function ingestDerTelemetry(msg: RuleMessage, ports: IngestPorts): Promise<IngestResult> {
   if (!ports.inventory) throw new Error('the der rule needs the inventory (INVENTORY_TABLE)');
   const topicGateway = msg.topic.split('/')[2] ?? '';
-  if (topicGateway !== msg.clientId) return refuse('identity-mismatch', `${msg.topic} was published by ${msg.clientId}`);
+  if (topicGateway !== msg.clientId)
+    return refuse('identity-mismatch', `${msg.topic} was published by ${msg.clientId}`);
   const parsed = parse(derGatewayTelemetrySchema, msg.payload);
   if (!parsed.ok) return refuse('schema', parsed.message);
   const doc = parsed.value;
-  if (doc.gatewayId !== msg.clientId) return refuse('identity-mismatch', `gatewayId: ${doc.gatewayId} was published by ${msg.clientId}`);
+  if (doc.gatewayId !== msg.clientId)
+    return refuse('identity-mismatch', `gatewayId: ${doc.gatewayId} was published by ${msg.clientId}`);
   const site = await ports.inventory.getSite(doc.site_id);
   if (!site) return refuse('unknown-asset', `site_id: ${doc.site_id} is not in the inventory`);
-  if (site.gateway !== doc.gatewayId) return refuse('identity-mismatch', `site_id: ${doc.site_id} is served by ${site.gateway}, not ${doc.gatewayId}`);
+  if (site.gateway !== doc.gatewayId)
+    return refuse('identity-mismatch', `site_id: ${doc.site_id} is served by ${site.gateway}, not ${doc.gatewayId}`);
   const known = new Set(site.asset_ids);
   for (const [i, a] of doc.assets.entries()) {
-    if (a.site_id !== doc.site_id) return refuse('unknown-asset', `assets.${i}.site_id: ${a.site_id} is not the document's site ${doc.site_id}`);
-    if (!known.has(a.asset_id)) return refuse('unknown-asset', `assets.${i}.asset_id: ${a.asset_id} is not an asset of site ${doc.site_id}`);
+    if (a.site_id !== doc.site_id)
+      return refuse('unknown-asset', `assets.${i}.site_id: ${a.site_id} is not the document's site ${doc.site_id}`);
+    if (!known.has(a.asset_id))
+      return refuse('unknown-asset', `assets.${i}.asset_id: ${a.asset_id} is not an asset of site ${doc.site_id}`);
   }
   const assets = await Promise.all(doc.assets.map((a) => ports.inventory!.getAsset(a.asset_id)));
-  const types = new Map(assets.filter((a): a is InventoryAsset => a !== undefined).map((a) => [a.asset_id, a.asset_type]));
+  const types = new Map(
+    assets.filter((a): a is InventoryAsset => a !== undefined).map((a) => [a.asset_id, a.asset_type]),
+  );
   const at = doc.timestamp * 1000;
   await ports.telemetry.write(
-    doc.assets.map((a) => derRecord(a, doc.gatewayId, types.get(a.asset_id) ?? a.asset_type ?? 'unknown', (a.timestamp ?? doc.timestamp) * 1000)),
+    doc.assets.map((a) =>
+      derRecord(
+        a,
+        doc.gatewayId,
+        types.get(a.asset_id) ?? a.asset_type ?? 'unknown',
+        (a.timestamp ?? doc.timestamp) * 1000,
+      ),
+    ),
   );
   await ports.registry.recordHeartbeat(GATEWAY_KIND, doc.gatewayId, at, {
     timestamp: new Date(at).toISOString(),
@@ -141,7 +159,9 @@ export function derTotalsByType(inputs: readonly TotalsInput[]): DerTotals & { b
   for (const input of inputs) byType.set(input.asset_type, [...(byType.get(input.asset_type) ?? []), input]);
   return {
     ...derTotals(inputs),
-    by_type: Object.fromEntries([...byType].sort(([a], [b]) => (a < b ? -1 : 1)).map(([type, list]) => [type, derTotals(list)])),
+    by_type: Object.fromEntries(
+      [...byType].sort(([a], [b]) => (a < b ? -1 : 1)).map(([type, list]) => [type, derTotals(list)]),
+    ),
   };
 }
 

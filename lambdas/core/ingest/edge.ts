@@ -47,10 +47,14 @@ export function acceptEdgeTelemetry(msg: RuleMessage): { ok: true; value: Accept
   const parsed = parse(edgeTelemetrySchema, msg.payload);
   if (!parsed.ok) return refuse('schema', parsed.message);
   const telemetry = parsed.value;
-  if (telemetry.dc_id !== dcId) return refuse('identity-mismatch', `dc_id: ${telemetry.dc_id} was published on ${msg.topic} by ${msg.clientId}`);
+  if (telemetry.dc_id !== dcId)
+    return refuse('identity-mismatch', `dc_id: ${telemetry.dc_id} was published on ${msg.topic} by ${msg.clientId}`);
   const time = telemetry.timestamp === undefined ? msg.receivedAt : edgeTimeMs(telemetry.timestamp);
   if (time > msg.receivedAt + MAX_CLOCK_SKEW_MS) {
-    return refuse('clock-skew', `timestamp: ${new Date(time).toISOString()} is more than ${MAX_CLOCK_SKEW_MS / 60_000} min ahead of its receive time ${new Date(msg.receivedAt).toISOString()}`);
+    return refuse(
+      'clock-skew',
+      `timestamp: ${new Date(time).toISOString()} is more than ${MAX_CLOCK_SKEW_MS / 60_000} min ahead of its receive time ${new Date(msg.receivedAt).toISOString()}`,
+    );
   }
   return { ok: true, value: { dcId, telemetry, time, receivedAt: msg.receivedAt, source: msg.source ?? 'mqtt' } };
 }
@@ -94,7 +98,10 @@ const parseJson = (text: string): unknown => {
 };
 
 /** Into the time series, then the registry: registered on first sight, its rating and battery from `meta`. */
-export async function storeEdgeTelemetry(accepted: AcceptedEdgeTelemetry, ports: Pick<IngestPorts, 'telemetry' | 'registry'>): Promise<void> {
+export async function storeEdgeTelemetry(
+  accepted: AcceptedEdgeTelemetry,
+  ports: Pick<IngestPorts, 'telemetry' | 'registry'>,
+): Promise<void> {
   const record = edgeRecord(accepted);
   await ports.telemetry.write([record]);
   const { meta } = accepted.telemetry;
@@ -124,7 +131,9 @@ export async function ingestEdgeStatus(msg: RuleMessage, ports: IngestPorts): Pr
   if (parsed.value.dc_id !== undefined && parsed.value.dc_id !== dcId) {
     return refuse('identity-mismatch', `dc_id: ${parsed.value.dc_id} was published on ${msg.topic} by ${msg.clientId}`);
   }
-  await ports.registry.recordPresence(dcId, parsed.value.status === 'online', msg.receivedAt, { reason: `status ${parsed.value.status}` });
+  await ports.registry.recordPresence(dcId, parsed.value.status === 'online', msg.receivedAt, {
+    reason: `status ${parsed.value.status}`,
+  });
   return { ok: true, stored: true };
 }
 
@@ -138,7 +147,11 @@ export async function ingestEdgeAck(msg: RuleMessage, ports: IngestPorts): Promi
   const status = ack.status === 'accepted' ? 'acked' : 'rejected';
   const completed = await ports.commands.complete(ack.correlationId, dcId, status, ack, msg.receivedAt);
   if (completed) {
-    await recordEntry(ports.ledger, { nodeId: dcId, type: 'command-outcome', ref: ack.correlationId, data: { status, ack } }, msg.receivedAt);
+    await recordEntry(
+      ports.ledger,
+      { nodeId: dcId, type: 'command-outcome', ref: ack.correlationId, data: { status, ack } },
+      msg.receivedAt,
+    );
   }
   return { ok: true, stored: completed !== false };
 }

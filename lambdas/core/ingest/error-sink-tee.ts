@@ -10,8 +10,12 @@ export function teeErrorSink(primary: ErrorSink, log: RefusalLog, now: () => num
       const logged = Promise.resolve()
         .then(() => log.record(rejection, at))
         .catch((err: unknown) => {
-        logger.warn('refusal log write failed', { reason: rejection.reason, topic: rejection.topic, error: err as Error });
-      });
+          logger.warn('refusal log write failed', {
+            reason: rejection.reason,
+            topic: rejection.topic,
+            error: err as Error,
+          });
+        });
       try {
         await primary.reject(rejection);
       } finally {

@@ -28,9 +28,7 @@ export interface RuleMessage {
   readonly source?: 'mqtt' | 'http';
 }
 
-export type IngestResult =
-  | { ok: true; stored: boolean }
-  | { ok: false; reason: RejectReason; message: string };
+export type IngestResult = { ok: true; stored: boolean } | { ok: false; reason: RejectReason; message: string };
 
 const reject = (reason: RejectReason, message: string): IngestResult => ({ ok: false, reason, message });
 
@@ -48,19 +46,24 @@ export function acceptMetering(
   msg: RuleMessage,
   allowBatch = true,
 ): { ok: true; value: AcceptedMetering } | Extract<IngestResult, { ok: false }> {
-  const parsed = allowBatch && 'batch' in msg.payload
-    ? parse(meteringBatchSchema, msg.payload)
-    : parse(meteringSchema, msg.payload);
+  const parsed =
+    allowBatch && 'batch' in msg.payload ? parse(meteringBatchSchema, msg.payload) : parse(meteringSchema, msg.payload);
   if (!parsed.ok) return reject('schema', parsed.message) as Extract<IngestResult, { ok: false }>;
   const venId = parsed.value.venId;
   if (venId !== msg.clientId) {
-    return reject('identity-mismatch', `venId ${venId} was published by ${msg.clientId}`) as Extract<IngestResult, { ok: false }>;
+    return reject('identity-mismatch', `venId ${venId} was published by ${msg.clientId}`) as Extract<
+      IngestResult,
+      { ok: false }
+    >;
   }
   const samples = 'batch' in parsed.value ? parsed.value.batch : [parsed.value];
   const ahead = samples.findIndex((s) => s.timestamp * 1000 > msg.receivedAt + MAX_CLOCK_SKEW_MS);
   if (ahead >= 0) {
     const field = 'batch' in parsed.value ? `batch.${ahead}.timestamp` : 'timestamp';
-    return reject('clock-skew', aheadMessage(field, samples[ahead]!.timestamp * 1000, msg.receivedAt)) as Extract<IngestResult, { ok: false }>;
+    return reject('clock-skew', aheadMessage(field, samples[ahead]!.timestamp * 1000, msg.receivedAt)) as Extract<
+      IngestResult,
+      { ok: false }
+    >;
   }
   return { ok: true, value: { venId, samples, source: msg.source ?? 'mqtt', receivedAt: msg.receivedAt } };
 }
@@ -117,7 +120,13 @@ export async function storeMetering(messages: readonly AcceptedMetering[], ports
   await ports.telemetry.write(records);
   await Promise.all(
     [...newest].map(([venId, { sample, source }]) =>
-      ports.registry.recordHeartbeat('ven', venId, sample.timestamp * 1000, heartbeatSummary(sample, source), heard.get(venId)),
+      ports.registry.recordHeartbeat(
+        'ven',
+        venId,
+        sample.timestamp * 1000,
+        heartbeatSummary(sample, source),
+        heard.get(venId),
+      ),
     ),
   );
 }
@@ -209,7 +218,11 @@ export async function ingestAck(msg: RuleMessage, ports: IngestPorts): Promise<I
     const completed = await ports.commands.complete(ack.correlationId, venId, status, ack, msg.receivedAt);
     if (completed) businessMetrics.commandAckLatency(completed.op, Math.max(0, msg.receivedAt - completed.sentAt));
     if (completed && ack.op !== 'ping') {
-      await recordEntry(ports.ledger, { nodeId: venId, type: 'command-outcome', ref: ack.correlationId, data: { status, ack } }, msg.receivedAt);
+      await recordEntry(
+        ports.ledger,
+        { nodeId: venId, type: 'command-outcome', ref: ack.correlationId, data: { status, ack } },
+        msg.receivedAt,
+      );
     }
   }
   return { ok: true, stored: isNew };
@@ -225,13 +238,15 @@ export function acceptWinterRiverStatus(
   msg: RuleMessage,
   ports: Pick<IngestPorts, 'power'>,
 ): { ok: true; value: AcceptedStatus } | Extract<IngestResult, { ok: false }> {
-  const refuse = (reason: RejectReason, message: string) => reject(reason, message) as Extract<IngestResult, { ok: false }>;
+  const refuse = (reason: RejectReason, message: string) =>
+    reject(reason, message) as Extract<IngestResult, { ok: false }>;
   const nodeId = msg.topic.split('/')[1] ?? '';
   if (nodeId !== msg.clientId) return refuse('identity-mismatch', `${msg.topic} was published by ${msg.clientId}`);
   const parsed = parse(winterRiverStatusSchema, msg.payload);
   if (!parsed.ok) return refuse('schema', parsed.message);
   const status = parsed.value;
-  if (status.node_id !== nodeId) return refuse('identity-mismatch', `node_id ${status.node_id} was published on ${msg.topic}`);
+  if (status.node_id !== nodeId)
+    return refuse('identity-mismatch', `node_id ${status.node_id} was published on ${msg.topic}`);
   if (ports.power && !ports.power.topology.byId.has(nodeId)) {
     return refuse('unknown-node', `node_id: ${nodeId} is not a node of the Winter River topology`);
   }
@@ -239,7 +254,10 @@ export function acceptWinterRiverStatus(
 }
 
 /** The status into the time series and the node registry (idempotent: a redelivery writes the same). */
-export async function storeWinterRiverStatus({ status, receivedAt }: AcceptedStatus, ports: IngestPorts): Promise<void> {
+export async function storeWinterRiverStatus(
+  { status, receivedAt }: AcceptedStatus,
+  ports: IngestPorts,
+): Promise<void> {
   const nodeId = status.node_id;
   const fields = Object.fromEntries(
     Object.entries(status).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])),
@@ -281,9 +299,11 @@ export async function ingestPresence(msg: RuleMessage, ports: IngestPorts): Prom
   const parsed = parse(presenceEventSchema, msg.payload);
   if (!parsed.ok) return reject('schema', parsed.message);
   const event = parsed.value;
-  if (event.timestamp > msg.receivedAt + MAX_CLOCK_SKEW_MS) return reject('clock-skew', aheadMessage('timestamp', event.timestamp, msg.receivedAt));
+  if (event.timestamp > msg.receivedAt + MAX_CLOCK_SKEW_MS)
+    return reject('clock-skew', aheadMessage('timestamp', event.timestamp, msg.receivedAt));
   // The dashboard's live feed (operator-…) and devices on their claim certificate (claim-…) connect too: not devices
-  if (event.clientId.startsWith(OPERATOR_CLIENT_PREFIX) || event.clientId.startsWith(CLAIM_CLIENT_PREFIX)) return { ok: true, stored: false };
+  if (event.clientId.startsWith(OPERATOR_CLIENT_PREFIX) || event.clientId.startsWith(CLAIM_CLIENT_PREFIX))
+    return { ok: true, stored: false };
   await ports.registry.recordPresence(event.clientId, event.eventType === 'connected', event.timestamp, {
     ...(event.sessionIdentifier !== undefined && { sessionId: event.sessionIdentifier }),
     ...(event.ipAddress !== undefined && { peer: event.ipAddress }),

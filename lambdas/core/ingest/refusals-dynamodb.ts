@@ -42,7 +42,8 @@ export class DynamoRefusalLog implements RefusalLog {
     const now = this.now();
     const since = iso(now - REFUSAL_DAYS * DAY_MS);
     const key = page.deviceId !== undefined ? 'device' : 'pk';
-    const buckets = page.deviceId !== undefined ? [page.deviceId] : daysBack(now, REFUSAL_DAYS + 1).map((d) => `day#${d}`);
+    const buckets =
+      page.deviceId !== undefined ? [page.deviceId] : daysBack(now, REFUSAL_DAYS + 1).map((d) => `day#${d}`);
     const result = await walkBuckets(
       buckets,
       newestFirst(this.client, (bucket) => ({
@@ -54,7 +55,11 @@ export class DynamoRefusalLog implements RefusalLog {
       })),
       page.limit,
       page.next,
-      (bucket, start) => checkStartKey(start, tables.refusals, key === 'device' ? 'byDevice' : undefined, { partition: bucket, from: since }),
+      (bucket, start) =>
+        checkStartKey(start, tables.refusals, key === 'device' ? 'byDevice' : undefined, {
+          partition: bucket,
+          from: since,
+        }),
     );
     return { ...result, items: result.items.map(toRecord) };
   }

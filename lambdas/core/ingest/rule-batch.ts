@@ -1,7 +1,15 @@
 // A batch of one rule's messages, as its stream delivers them: refusals go to the error sink and never fail the
 // batch; a transient store failure fails only the messages it touched, which the stream then redelivers.
 import type { Ports } from './ingest-ports.js';
-import { acceptMetering, acceptWinterRiverStatus, powerReport, storeMetering, storeWinterRiverStatus, type AcceptedMetering, type AcceptedStatus } from './ingest.js';
+import {
+  acceptMetering,
+  acceptWinterRiverStatus,
+  powerReport,
+  storeMetering,
+  storeWinterRiverStatus,
+  type AcceptedMetering,
+  type AcceptedStatus,
+} from './ingest.js';
 import { applyStatuses } from '../power-system/controller.js';
 import { handleRuleEvent, ingestByHandler, refuse } from './rule-handler.js';
 import { mapLimited } from '../common/map-limited.js';
@@ -14,7 +22,10 @@ const DONE: ItemOutcome = { ok: true };
 /** Devices whose messages are stored at once; each device's own messages stay in order. */
 const DEVICE_CONCURRENCY = 16;
 
-const failed = (err: unknown): ItemOutcome => ({ ok: false, error: err instanceof Error ? err : new Error(String(err)) });
+const failed = (err: unknown): ItemOutcome => ({
+  ok: false,
+  error: err instanceof Error ? err : new Error(String(err)),
+});
 
 /**
  * Metering: one time-series write for the whole batch and one registry heartbeat per VEN (its newest sample). If
@@ -22,7 +33,11 @@ const failed = (err: unknown): ItemOutcome => ({ ok: false, error: err instanceo
  * ACKs, Winter River status and presence: message by message as before, in order per device, devices side by side;
  * after a device's message fails, its later messages are left for the retry too (they must not overtake it).
  */
-export async function handleRuleBatch(handler: RuleHandler, events: readonly RuleEvent[], ports: Ports): Promise<ItemOutcome[]> {
+export async function handleRuleBatch(
+  handler: RuleHandler,
+  events: readonly RuleEvent[],
+  ports: Ports,
+): Promise<ItemOutcome[]> {
   if (handler === 'metering') return meteringBatch(events, ports);
   if (handler === 'winter-river' && ports.power) return winterRiverBatch(events, ports);
   return perDevice(events, (event) => handleRuleEvent(event, ingestByHandler[handler], ports));
@@ -43,7 +58,10 @@ async function winterRiverBatch(events: readonly RuleEvent[], ports: Ports): Pro
   });
   if (stored.length === 0) return outcomes;
   try {
-    await applyStatuses(ports.power!, stored.map((s) => powerReport(s.value)));
+    await applyStatuses(
+      ports.power!,
+      stored.map((s) => powerReport(s.value)),
+    );
   } catch (err) {
     for (const { index } of stored) outcomes[index] = failed(err);
   }
@@ -64,17 +82,25 @@ async function meteringBatch(events: readonly RuleEvent[], ports: Ports): Promis
   if (accepted.length === 0) return outcomes;
   accepted.sort((a, b) => a.index - b.index);
   try {
-    await storeMetering(accepted.map((a) => a.value), ports);
+    await storeMetering(
+      accepted.map((a) => a.value),
+      ports,
+    );
   } catch {
     // one message at a time: a record the store refuses becomes that message's refusal, a failing write its failure
     await mapLimited(accepted, DEVICE_CONCURRENCY, async ({ index }) => {
-      await handleRuleEvent(events[index]!, ingestByHandler.metering, ports).catch((err: unknown) => (outcomes[index] = failed(err)));
+      await handleRuleEvent(events[index]!, ingestByHandler.metering, ports).catch(
+        (err: unknown) => (outcomes[index] = failed(err)),
+      );
     });
   }
   return outcomes;
 }
 
-async function perDevice(events: readonly RuleEvent[], handle: (event: RuleEvent, index: number) => Promise<unknown>): Promise<ItemOutcome[]> {
+async function perDevice(
+  events: readonly RuleEvent[],
+  handle: (event: RuleEvent, index: number) => Promise<unknown>,
+): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = events.map(() => DONE);
   const byDevice = new Map<string, number[]>();
   events.forEach((event, index) => {

@@ -51,7 +51,12 @@ export async function refuse(
   result: Extract<IngestResult, { ok: false }>,
   ports: Pick<Ports, 'errors'>,
 ): Promise<void> {
-  logger.warn('message rejected', { reason: result.reason, detail: result.message, topic: msg.topic, clientId: msg.clientId });
+  logger.warn('message rejected', {
+    reason: result.reason,
+    detail: result.message,
+    topic: msg.topic,
+    clientId: msg.clientId,
+  });
   businessMetrics.refusal(result.reason);
   await ports.errors.reject({
     reason: result.reason,

@@ -14,7 +14,12 @@ import { RULE_META, type RuleEvent, type RuleHandler } from '../contracts/rules.
 export function decodeRecord(record: KinesisStreamRecord): RuleEvent | undefined {
   try {
     const event = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as unknown;
-    if (event && typeof event === 'object' && !Array.isArray(event) && typeof (event as RuleEvent)[RULE_META.topic] === 'string') {
+    if (
+      event &&
+      typeof event === 'object' &&
+      !Array.isArray(event) &&
+      typeof (event as RuleEvent)[RULE_META.topic] === 'string'
+    ) {
       return event as RuleEvent;
     }
   } catch {
@@ -24,7 +29,11 @@ export function decodeRecord(record: KinesisStreamRecord): RuleEvent | undefined
 }
 
 /** Runs the records of one invocation as one batch; each record's outcome resolves once the batch has run. */
-export async function processRecords(handler: RuleHandler, records: readonly KinesisStreamRecord[], ports: Ports): Promise<ItemOutcome[]> {
+export async function processRecords(
+  handler: RuleHandler,
+  records: readonly KinesisStreamRecord[],
+  ports: Ports,
+): Promise<ItemOutcome[]> {
   const outcomes: ItemOutcome[] = records.map(() => ({ ok: true }));
   const events: RuleEvent[] = [];
   const positions: number[] = [];
@@ -38,7 +47,12 @@ export async function processRecords(handler: RuleHandler, records: readonly Kin
     // IoT only ever puts rule events here: anything else is refused, never retried
     const payload = Buffer.from(record.kinesis.data, 'base64').subarray(0, 4096).toString('utf8');
     await ports.errors
-      .reject({ reason: 'malformed-json', message: `stream record ${record.kinesis.sequenceNumber} is not a rule event`, clientId: record.kinesis.partitionKey, payload })
+      .reject({
+        reason: 'malformed-json',
+        message: `stream record ${record.kinesis.sequenceNumber} is not a rule event`,
+        clientId: record.kinesis.partitionKey,
+        payload,
+      })
       .catch((err: unknown) => (outcomes[i] = { ok: false, error: err as Error }));
   }
   const results = await handleRuleBatch(handler, events, ports);

@@ -5,8 +5,15 @@ import type { InventoryReader } from './inventory-store.js';
 
 export const INVENTORY_CACHE_TTL_MS = 60_000;
 
-export function cachedInventory(reader: InventoryReader, ttlMs = INVENTORY_CACHE_TTL_MS, now: () => number = Date.now): InventoryReader {
-  return { getAsset: cached((id) => reader.getAsset(id), ttlMs, now), getSite: cached((id) => reader.getSite(id), ttlMs, now) };
+export function cachedInventory(
+  reader: InventoryReader,
+  ttlMs = INVENTORY_CACHE_TTL_MS,
+  now: () => number = Date.now,
+): InventoryReader {
+  return {
+    getAsset: cached((id) => reader.getAsset(id), ttlMs, now),
+    getSite: cached((id) => reader.getSite(id), ttlMs, now),
+  };
 }
 
 function cached<T>(load: (id: string) => Promise<T | undefined>, ttlMs: number, now: () => number) {

@@ -21,7 +21,9 @@ export class DynamoInventoryStore implements InventoryStore {
       ...inventory.assets.map((a) => ({ kind: 'asset', id: a.asset_id, ...a })),
     ];
     const keep = new Set(rows.map((r) => `${r.kind}#${r.id}`));
-    const stale = [...(await this.keys('site')), ...(await this.keys('asset'))].filter((k) => !keep.has(`${k.kind}#${k.id}`));
+    const stale = [...(await this.keys('site')), ...(await this.keys('asset'))].filter(
+      (k) => !keep.has(`${k.kind}#${k.id}`),
+    );
     await this.write([
       ...rows.map((Item): BatchWriteRequest => ({ PutRequest: { Item } })),
       ...stale.map((Key): BatchWriteRequest => ({ DeleteRequest: { Key } })),
@@ -30,10 +32,19 @@ export class DynamoInventoryStore implements InventoryStore {
 
   /** What `replace` would do, writing nothing: the rows (`kind:id`) it would create, replace and delete. */
   async plan(inventory: Inventory): Promise<{ create: string[]; replace: string[]; delete: string[] }> {
-    const rows = [...inventory.sites.map((s) => `site:${s.site_id}`), ...inventory.assets.map((a) => `asset:${a.asset_id}`)];
-    const existing = new Set([...(await this.keys('site')), ...(await this.keys('asset'))].map((k) => `${k.kind}:${k.id}`));
+    const rows = [
+      ...inventory.sites.map((s) => `site:${s.site_id}`),
+      ...inventory.assets.map((a) => `asset:${a.asset_id}`),
+    ];
+    const existing = new Set(
+      [...(await this.keys('site')), ...(await this.keys('asset'))].map((k) => `${k.kind}:${k.id}`),
+    );
     const keep = new Set(rows);
-    return { create: rows.filter((r) => !existing.has(r)), replace: rows.filter((r) => existing.has(r)), delete: [...existing].filter((k) => !keep.has(k)) };
+    return {
+      create: rows.filter((r) => !existing.has(r)),
+      replace: rows.filter((r) => existing.has(r)),
+      delete: [...existing].filter((k) => !keep.has(k)),
+    };
   }
 
   async listAssets(page: { limit: number; next?: string }): Promise<Page<InventoryAsset>> {
@@ -44,7 +55,9 @@ export class DynamoInventoryStore implements InventoryStore {
         ExpressionAttributeNames: { '#kind': 'kind' },
         ExpressionAttributeValues: { ':kind': 'asset' },
         Limit: page.limit,
-        ExclusiveStartKey: page.next ? decodeStartKey(page.next, tables.inventory, undefined, { partition: 'asset' }) : undefined,
+        ExclusiveStartKey: page.next
+          ? decodeStartKey(page.next, tables.inventory, undefined, { partition: 'asset' })
+          : undefined,
       }),
     );
     return {

@@ -29,6 +29,9 @@ export function priceShape(day: number, slot: number): number {
 export function generatedPrices(seed: number, days = 7, noise = 0.15): number[][] {
   const rand = seeded(seed);
   return Array.from({ length: days }, (_, day) =>
-    Array.from({ length: SLOTS_PER_DAY }, (_, slot) => Math.round(priceShape(day, slot) * (1 + noise * (2 * rand() - 1)) * 1000) / 1000),
+    Array.from(
+      { length: SLOTS_PER_DAY },
+      (_, slot) => Math.round(priceShape(day, slot) * (1 + noise * (2 * rand() - 1)) * 1000) / 1000,
+    ),
   );
 }

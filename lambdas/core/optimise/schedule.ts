@@ -93,13 +93,16 @@ export function checkProblem(p: ScheduleProblem, slots = p.prices.length): void 
   const fail = (field: string, message: string): never => {
     throw new ValidationError(field, `${field}: ${message}`);
   };
-  if (p.prices.length !== slots) fail('prices', `must hold ${slots} prices, one per ${SLOT_MINUTES}-minute slot (got ${p.prices.length})`);
+  if (p.prices.length !== slots)
+    fail('prices', `must hold ${slots} prices, one per ${SLOT_MINUTES}-minute slot (got ${p.prices.length})`);
   if (slots < 1) fail('prices', 'must hold at least one price');
-  if (p.load_kw && p.load_kw.length !== slots) fail('load_kw', `must hold ${slots} values, one per slot (got ${p.load_kw.length})`);
+  if (p.load_kw && p.load_kw.length !== slots)
+    fail('load_kw', `must hold ${slots} values, one per slot (got ${p.load_kw.length})`);
   if (!(b.energy_kwh > 0)) fail('battery.energy_kwh', 'must be positive');
   if (!(b.max_charge_kw >= 0)) fail('battery.max_charge_kw', 'must not be negative');
   if (!(b.max_discharge_kw >= 0)) fail('battery.max_discharge_kw', 'must not be negative');
-  if (!(b.round_trip_efficiency > 0 && b.round_trip_efficiency <= 1)) fail('battery.round_trip_efficiency', 'must be in (0, 1]');
+  if (!(b.round_trip_efficiency > 0 && b.round_trip_efficiency <= 1))
+    fail('battery.round_trip_efficiency', 'must be in (0, 1]');
   if (b.min_soc_pct > b.max_soc_pct) fail('battery.min_soc_pct', 'must not exceed max_soc_pct');
   if (b.soft_min_soc_pct > b.soft_max_soc_pct) fail('battery.soft_min_soc_pct', 'must not exceed soft_max_soc_pct');
   if (b.initial_soc_pct < b.min_soc_pct || b.initial_soc_pct > b.max_soc_pct) {
@@ -108,10 +111,13 @@ export function checkProblem(p: ScheduleProblem, slots = p.prices.length): void 
   if (b.final_soc_pct < b.min_soc_pct || b.final_soc_pct > b.max_soc_pct) {
     fail('final_soc_pct', `must be within the hard limits ${b.min_soc_pct}–${b.max_soc_pct} %`);
   }
-  if (p.import_limit_kw !== undefined && !(p.import_limit_kw >= 0)) fail('site.import_limit_kw', 'must not be negative');
-  if (p.export_limit_kw !== undefined && !(p.export_limit_kw >= 0)) fail('site.export_limit_kw', 'must not be negative');
+  if (p.import_limit_kw !== undefined && !(p.import_limit_kw >= 0))
+    fail('site.import_limit_kw', 'must not be negative');
+  if (p.export_limit_kw !== undefined && !(p.export_limit_kw >= 0))
+    fail('site.export_limit_kw', 'must not be negative');
   for (const [i, c] of (p.dr_commitments ?? []).entries()) {
-    if (!Number.isInteger(c.from_slot) || c.from_slot < 0 || c.from_slot >= slots) fail(`dr_commitments.${i}.from_slot`, `must be a slot 0–${slots - 1}`);
+    if (!Number.isInteger(c.from_slot) || c.from_slot < 0 || c.from_slot >= slots)
+      fail(`dr_commitments.${i}.from_slot`, `must be a slot 0–${slots - 1}`);
     if (!Number.isInteger(c.to_slot) || c.to_slot <= c.from_slot || c.to_slot > slots) {
       fail(`dr_commitments.${i}.to_slot`, `must be a slot after from_slot, at most ${slots}`);
     }
@@ -266,9 +272,24 @@ function addBattery(lp: LpBuilder, q: Prepared, inf: number): Layout {
     // soc[t] − soc[t−1] − ηin·h·charge + h/ηout·discharge = 0 (soc[−1] is the initial SOC)
     const previous: [number, number][] = t === 0 ? [] : [[at(t - 1, COL.soc), -1]];
     const rhs = t === 0 ? q.initial : 0;
-    lp.row(rhs, rhs, [[at(t, COL.soc), 1], ...previous, [at(t, COL.charge), -q.etaIn * h], [at(t, COL.discharge), h / q.etaOut]]);
-    rows.softMin.push(lp.row(q.softMin, inf, [[at(t, COL.soc), 1], [at(t, COL.below), 1]]));
-    rows.softMax.push(lp.row(-inf, q.softMax, [[at(t, COL.soc), 1], [at(t, COL.above), -1]]));
+    lp.row(rhs, rhs, [
+      [at(t, COL.soc), 1],
+      ...previous,
+      [at(t, COL.charge), -q.etaIn * h],
+      [at(t, COL.discharge), h / q.etaOut],
+    ]);
+    rows.softMin.push(
+      lp.row(q.softMin, inf, [
+        [at(t, COL.soc), 1],
+        [at(t, COL.below), 1],
+      ]),
+    );
+    rows.softMax.push(
+      lp.row(-inf, q.softMax, [
+        [at(t, COL.soc), 1],
+        [at(t, COL.above), -1],
+      ]),
+    );
     const load = q.load[t]!;
     rows.site.push(
       lp.row(hasExport ? -q.exportLimit - load : -inf, hasImport ? q.importLimit - load : inf, [
@@ -279,17 +300,34 @@ function addBattery(lp: LpBuilder, q: Prepared, inf: number): Layout {
       ]),
     );
     if (q.commitment[t]! > 0) {
-      rows.dr.set(t, lp.row(q.commitment[t]!, inf, [[at(t, COL.discharge), 1], [at(t, COL.charge), -1], [at(t, COL.short), 1]]));
+      rows.dr.set(
+        t,
+        lp.row(q.commitment[t]!, inf, [
+          [at(t, COL.discharge), 1],
+          [at(t, COL.charge), -1],
+          [at(t, COL.short), 1],
+        ]),
+      );
     }
   }
-  rows.final = lp.row(q.final, inf, [[at(q.n - 1, COL.soc), 1], [finalShort, 1]]);
+  rows.final = lp.row(q.final, inf, [
+    [at(q.n - 1, COL.soc), 1],
+    [finalShort, 1],
+  ]);
   return { q, firstCol, rows };
 }
 
 const TOL = 1e-7;
 
 /** The constraints with a non-zero dual, per slot: relaxing them would lower the objective. */
-function bindingOf(layout: Layout, x: Float64Array, colDual: Float64Array, rowValue: Float64Array, rowDual: Float64Array, lp: LpBuilder) {
+function bindingOf(
+  layout: Layout,
+  x: Float64Array,
+  colDual: Float64Array,
+  rowValue: Float64Array,
+  rowDual: Float64Array,
+  lp: LpBuilder,
+) {
   const { q, firstCol, rows } = layout;
   const found = new Map<ConstraintName, number[]>();
   const add = (name: ConstraintName, t: number) => found.set(name, [...(found.get(name) ?? []), t]);
@@ -299,7 +337,8 @@ function bindingOf(layout: Layout, x: Float64Array, colDual: Float64Array, rowVa
     const col = (k: number) => firstCol + t * PER_SLOT + k;
     const cd = (k: number) => colDual[col(k)]!;
     if (tight(cd(COL.charge)) && q.charge > 0 && near(x[col(COL.charge)]!, q.charge)) add('charge_power', t);
-    if (tight(cd(COL.discharge)) && q.discharge > 0 && near(x[col(COL.discharge)]!, q.discharge)) add('discharge_power', t);
+    if (tight(cd(COL.discharge)) && q.discharge > 0 && near(x[col(COL.discharge)]!, q.discharge))
+      add('discharge_power', t);
     if (tight(cd(COL.soc)) && near(x[col(COL.soc)]!, q.hardMin)) add('soc_hard_min', t);
     if (tight(cd(COL.soc)) && near(x[col(COL.soc)]!, q.hardMax)) add('soc_hard_max', t);
     // a soft slack at its upper bound means the hard limit holds the SOC there
@@ -343,7 +382,9 @@ export function optimiseSchedules(solver: Solver, problems: readonly SchedulePro
     model.run();
     const status = model.getModelStatus();
     if (status !== solver.constants.modelStatus.optimal) {
-      throw new Error(`HiGHS ended with model status ${status}, not optimal: the schedule LP is built never to be infeasible`);
+      throw new Error(
+        `HiGHS ended with model status ${status}, not optimal: the schedule LP is built never to be infeasible`,
+      );
     }
     const { colValue, colDual, rowValue, rowDual } = model.getSolution();
     const objective = model.getObjectiveValue();
@@ -352,7 +393,9 @@ export function optimiseSchedules(solver: Solver, problems: readonly SchedulePro
     // what the solver's feasibility tolerance (1e-7 per row) may be worth at the penalties' prices
     const slack = layouts.reduce((s, l) => s + l.q.big * l.q.n * 1e-7, 0);
     if (Math.abs(total - objective) > 1e-6 * (1 + Math.abs(objective)) + slack) {
-      throw new Error(`the LP's objective ${objective} is not the schedule's price ${total}: the LP and evaluate() disagree`);
+      throw new Error(
+        `the LP's objective ${objective} is not the schedule's price ${total}: the LP and evaluate() disagree`,
+      );
     }
     return schedules;
   } finally {
@@ -365,7 +408,14 @@ export function optimiseSchedule(solver: Solver, problem: ScheduleProblem): Sche
   return optimiseSchedules(solver, [problem])[0]!;
 }
 
-function readSchedule(layout: Layout, x: Float64Array, colDual: Float64Array, rowValue: Float64Array, rowDual: Float64Array, lp: LpBuilder): Schedule {
+function readSchedule(
+  layout: Layout,
+  x: Float64Array,
+  colDual: Float64Array,
+  rowValue: Float64Array,
+  rowDual: Float64Array,
+  lp: LpBuilder,
+): Schedule {
   const { q, firstCol } = layout;
   const clamp = (v: number, max: number) => Math.min(max, Math.max(0, Math.abs(v) < 1e-9 ? 0 : v));
   const charge: number[] = [];
@@ -402,9 +452,16 @@ export function naiveSchedule(p: ScheduleProblem): Evaluation & { charge_kw: num
   const hi = q.softMax;
   const usable = Math.max(0, hi - lo);
   const byPrice = [...q.prices.keys()].sort((a, b) => q.prices[a]! - q.prices[b]! || a - b);
-  const chargeSlots = new Set(q.charge > 0 ? byPrice.slice(0, Math.ceil(usable / (q.etaIn * q.charge * h) - 1e-9)) : []);
+  const chargeSlots = new Set(
+    q.charge > 0 ? byPrice.slice(0, Math.ceil(usable / (q.etaIn * q.charge * h) - 1e-9)) : [],
+  );
   const dischargeCount = q.discharge > 0 ? Math.ceil((usable * q.etaOut) / (q.discharge * h) - 1e-9) : 0;
-  const dischargeSlots = new Set(byPrice.filter((t) => !chargeSlots.has(t)).reverse().slice(0, dischargeCount));
+  const dischargeSlots = new Set(
+    byPrice
+      .filter((t) => !chargeSlots.has(t))
+      .reverse()
+      .slice(0, dischargeCount),
+  );
   const importRoom = (t: number, d: number) => Math.max(0, q.importLimit - q.load[t]! + d);
   const exportRoom = (t: number, c: number) => Math.max(0, q.exportLimit + q.load[t]! + c);
 
@@ -413,7 +470,11 @@ export function naiveSchedule(p: ScheduleProblem): Evaluation & { charge_kw: num
   let s = q.initial;
   for (let t = 0; t < q.n; t++) {
     if (q.commitment[t]! > 0) {
-      discharge[t] = Math.min(q.discharge, Math.max(q.commitment[t]!, dischargeSlots.has(t) ? q.discharge : 0), Math.max(0, ((s - q.hardMin) * q.etaOut) / h));
+      discharge[t] = Math.min(
+        q.discharge,
+        Math.max(q.commitment[t]!, dischargeSlots.has(t) ? q.discharge : 0),
+        Math.max(0, ((s - q.hardMin) * q.etaOut) / h),
+      );
     } else if (chargeSlots.has(t)) {
       charge[t] = Math.min(q.charge, Math.max(0, (hi - s) / (q.etaIn * h)), importRoom(t, 0));
     } else if (dischargeSlots.has(t)) {
@@ -428,7 +489,12 @@ export function naiveSchedule(p: ScheduleProblem): Evaluation & { charge_kw: num
     if (discharge[t]! > 0 || q.commitment[t]! > 0) continue;
     const soc = evaluatePrepared(q, charge, discharge).soc_kwh;
     const headroom = Math.min(...soc.slice(t).map((v) => hi - v));
-    const add = Math.min(q.charge - charge[t]!, importRoom(t, 0) - charge[t]!, deficit / (q.etaIn * h), Math.max(0, headroom) / (q.etaIn * h));
+    const add = Math.min(
+      q.charge - charge[t]!,
+      importRoom(t, 0) - charge[t]!,
+      deficit / (q.etaIn * h),
+      Math.max(0, headroom) / (q.etaIn * h),
+    );
     if (add <= 0) continue;
     charge[t] = charge[t]! + add;
     deficit -= add * q.etaIn * h;

@@ -20,9 +20,11 @@ let loading: Promise<Solver> | undefined;
 
 /** The HiGHS runtime, instantiated on first use (about 150 ms) and shared after. */
 export function loadSolver(): Promise<Solver> {
-  loading ??= import('highs').then((m) => loaderOf(m)()).catch((err: unknown) => {
-    loading = undefined;
-    throw err;
-  });
+  loading ??= import('highs')
+    .then((m) => loaderOf(m)())
+    .catch((err: unknown) => {
+      loading = undefined;
+      throw err;
+    });
   return loading;
 }

@@ -68,7 +68,11 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 
 /** Local wall-clock fields of an instant in a zone. */
 function wallClock(timeZone: string, instant: number) {
-  const parts = Object.fromEntries(formatter(timeZone).formatToParts(instant).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
   return { y: +parts.year!, mo: +parts.month!, d: +parts.day!, h: +parts.hour!, mi: +parts.minute!, s: +parts.second! };
 }
 
@@ -113,7 +117,9 @@ export function tariffPrices(tariff: Tariff, date: string): PricedDay {
   for (let t = start; t < end; t += SLOT_MS) {
     const w = wallClock(tariff.time_zone, t);
     const minute = w.h * 60 + w.mi;
-    const period = periods.find((p) => (p.from <= p.to ? minute >= p.from && minute < p.to : minute >= p.from || minute < p.to));
+    const period = periods.find((p) =>
+      p.from <= p.to ? minute >= p.from && minute < p.to : minute >= p.from || minute < p.to,
+    );
     slots.push({ start: t, price: period ? period.price : tariff.default_price });
   }
   return { start, slots };

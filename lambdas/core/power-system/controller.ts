@@ -49,7 +49,10 @@ export interface ControllerOutcome {
  * Applies the statuses (any order; per node only one newer than the stored one counts, so a redelivered batch
  * changes nothing) and publishes the commands. Every node must be in the topology (the ingest checks it).
  */
-export async function applyStatuses(system: PowerSystem, statuses: readonly (StoredReport & { node_id: string })[]): Promise<ControllerOutcome> {
+export async function applyStatuses(
+  system: PowerSystem,
+  statuses: readonly (StoredReport & { node_id: string })[],
+): Promise<ControllerOutcome> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const before = await system.store.get();
     const next = step(system.topology, before, statuses);
@@ -64,7 +67,11 @@ export async function applyStatuses(system: PowerSystem, statuses: readonly (Sto
   throw new Error(`power system: ${ATTEMPTS} concurrent writers in a row, giving up (the batch is retried)`);
 }
 
-function step(topology: Topology, before: PowerSystemRecord | undefined, statuses: readonly (StoredReport & { node_id: string })[]) {
+function step(
+  topology: Topology,
+  before: PowerSystemRecord | undefined,
+  statuses: readonly (StoredReport & { node_id: string })[],
+) {
   const reports: Record<string, StoredReport> = { ...before?.reports };
   let changed = false;
   for (const s of statuses) {

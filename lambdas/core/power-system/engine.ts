@@ -66,7 +66,12 @@ export function evaluate(
   const inService = (n: TopologyNode) => reports[n.id]?.status !== 'fault';
   const generators = generatorStates(topology, inService, nowMs, previous);
   const { ups, exhaustedAt } = drainBatteries(topology, nowMs, previous);
-  const live = energize(topology, inService, (g) => generators[g]?.online ?? false, (u) => ups[u]!.battery_kwh_left > 0);
+  const live = energize(
+    topology,
+    inService,
+    (g) => generators[g]?.online ?? false,
+    (u) => ups[u]!.battery_kwh_left > 0,
+  );
   const flows = flowsOf(topology, live, reports);
   const nodes: Record<string, NodeState> = {};
   const upsOut: Record<string, UpsState> = {};
@@ -77,10 +82,23 @@ export function evaluate(
     if (n.kind === 'ups') {
       const u = ups[n.id]!;
       const onBattery = l.source === 'ups';
-      upsOut[n.id] = { battery_kwh_left: u.battery_kwh_left, on_battery_since: onBattery ? (u.on_battery_since ?? nowMs) : null, load_kw: flow };
-      Object.assign(extra, { battery_kwh_left: round(u.battery_kwh_left), minutes_left: flow > 0 ? round((u.battery_kwh_left / flow) * 60, 2) : null });
+      upsOut[n.id] = {
+        battery_kwh_left: u.battery_kwh_left,
+        on_battery_since: onBattery ? (u.on_battery_since ?? nowMs) : null,
+        load_kw: flow,
+      };
+      Object.assign(extra, {
+        battery_kwh_left: round(u.battery_kwh_left),
+        minutes_left: flow > 0 ? round((u.battery_kwh_left / flow) * 60, 2) : null,
+      });
     }
-    nodes[n.id] = { ...l, flow_kw: round(flow), load_pct: round((flow / n.rated_kw) * 100, 1), overload: flow > n.rated_kw + 1e-9, ...extra };
+    nodes[n.id] = {
+      ...l,
+      flow_kw: round(flow),
+      load_pct: round((flow / n.rated_kw) * 100, 1),
+      overload: flow > n.rated_kw + 1e-9,
+      ...extra,
+    };
   }
   const state: SystemState = { at: nowMs, nodes, generators, ups: upsOut };
   return { state, ...diff(topology, previous, state, exhaustedAt) };
@@ -100,7 +118,8 @@ function energize(
   for (const n of topology.nodes) {
     if (!inService(n)) live.set(n.id, dark);
     else if (n.kind === 'utility') live.set(n.id, { energized: true, source: 'utility', feeds: [] });
-    else if (n.kind === 'generator') live.set(n.id, generatorOnline(n.id) ? { energized: true, source: 'generator', feeds: [] } : dark);
+    else if (n.kind === 'generator')
+      live.set(n.id, generatorOnline(n.id) ? { energized: true, source: 'generator', feeds: [] } : dark);
     else {
       const fed = n.feeds.filter((f) => live.get(f)!.energized);
       const from = n.feed_mode === 'priority' ? fed.slice(0, 1) : fed;
@@ -113,7 +132,11 @@ function energize(
 }
 
 /** Server loads as reported, carried up the chain with each node's losses; shared equally across live A/B feeds. */
-function flowsOf(topology: Topology, live: ReadonlyMap<string, Live>, reports: Readonly<Record<string, NodeReport | undefined>>): Map<string, number> {
+function flowsOf(
+  topology: Topology,
+  live: ReadonlyMap<string, Live>,
+  reports: Readonly<Record<string, NodeReport | undefined>>,
+): Map<string, number> {
   const drawn = new Map<string, number>(topology.nodes.map((n) => [n.id, 0]));
   const flows = new Map<string, number>();
   for (const n of [...topology.nodes].reverse()) {
@@ -130,8 +153,18 @@ function flowsOf(topology: Topology, live: ReadonlyMap<string, Live>, reports: R
  * A generator is needed while a node it feeds has no utility power on its other feeds; it is online once its start
  * delay has passed since the engine asked for it (and it is not faulted), and released when utility power is back.
  */
-function generatorStates(topology: Topology, inService: (n: TopologyNode) => boolean, nowMs: number, previous?: SystemState): Record<string, GeneratorState> {
-  const utilityOnly = energize(topology, inService, () => false, () => false);
+function generatorStates(
+  topology: Topology,
+  inService: (n: TopologyNode) => boolean,
+  nowMs: number,
+  previous?: SystemState,
+): Record<string, GeneratorState> {
+  const utilityOnly = energize(
+    topology,
+    inService,
+    () => false,
+    () => false,
+  );
   const out: Record<string, GeneratorState> = {};
   for (const g of topology.nodes) {
     if (g.kind !== 'generator') continue;
@@ -140,7 +173,10 @@ function generatorStates(topology: Topology, inService: (n: TopologyNode) => boo
       return inService(child) && !child.feeds.some((f) => f !== g.id && utilityOnly.get(f)!.energized);
     });
     const requestedAt = needed ? (previous?.generators[g.id]?.requested_at ?? nowMs) : null;
-    out[g.id] = { requested_at: requestedAt, online: requestedAt !== null && inService(g) && nowMs - requestedAt >= g.start_delay_s * 1000 };
+    out[g.id] = {
+      requested_at: requestedAt,
+      online: requestedAt !== null && inService(g) && nowMs - requestedAt >= g.start_delay_s * 1000,
+    };
   }
   return out;
 }

@@ -5,10 +5,25 @@ import type { NodeKind, Topology } from '../contracts/topology.js';
 export type PowerEvent =
   | { readonly type: 'power_lost'; readonly node_id: string; readonly at: number }
   | { readonly type: 'power_restored'; readonly node_id: string; readonly at: number; readonly to: Source }
-  | { readonly type: 'source_changed' | 'restored_to_utility'; readonly node_id: string; readonly at: number; readonly from: Source; readonly to: Source }
+  | {
+      readonly type: 'source_changed' | 'restored_to_utility';
+      readonly node_id: string;
+      readonly at: number;
+      readonly from: Source;
+      readonly to: Source;
+    }
   | { readonly type: 'ups_on_battery' | 'ups_battery_exhausted'; readonly node_id: string; readonly at: number }
-  | { readonly type: 'generator_start_requested' | 'generator_online' | 'generator_stopped'; readonly node_id: string; readonly at: number }
-  | { readonly type: 'overload' | 'overload_cleared'; readonly node_id: string; readonly at: number; readonly load_pct: number };
+  | {
+      readonly type: 'generator_start_requested' | 'generator_online' | 'generator_stopped';
+      readonly node_id: string;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'overload' | 'overload_cleared';
+      readonly node_id: string;
+      readonly at: number;
+      readonly load_pct: number;
+    };
 
 /**
  * The controller's commands, sent on `winter-river/{node_id}/command` (device/README.md, "Power engine"):
@@ -19,7 +34,11 @@ export type PowerEvent =
  */
 export type ControllerCommand =
   | { readonly node_id: string; readonly command: 'start_generator' | 'stop_generator' }
-  | { readonly node_id: string; readonly command: 'set_source'; readonly params: { readonly source: Source; readonly feed?: string } }
+  | {
+      readonly node_id: string;
+      readonly command: 'set_source';
+      readonly params: { readonly source: Source; readonly feed?: string };
+    }
   | { readonly node_id: string; readonly command: 'set_energized'; readonly params: { readonly state: boolean } };
 
 export function diff(
@@ -51,10 +70,15 @@ export function diff(
     if (!before) continue;
     const now = next.nodes[n.id]!;
     events.push(...transitions(n.id, n.kind, before, now, at));
-    if (n.kind !== 'generator' && before.energized !== now.energized) commands.push({ node_id: n.id, command: 'set_energized', params: { state: now.energized } });
+    if (n.kind !== 'generator' && before.energized !== now.energized)
+      commands.push({ node_id: n.id, command: 'set_energized', params: { state: now.energized } });
     const picks = n.kind === 'ups' || (n.feeds.length > 1 && n.feed_mode === 'priority');
     if (picks && now.energized && (before.source !== now.source || before.feeds.join() !== now.feeds.join())) {
-      commands.push({ node_id: n.id, command: 'set_source', params: { source: now.source!, ...(now.feeds[0] !== undefined && { feed: now.feeds[0] }) } });
+      commands.push({
+        node_id: n.id,
+        command: 'set_source',
+        params: { source: now.source!, ...(now.feeds[0] !== undefined && { feed: now.feeds[0] }) },
+      });
     }
   }
   return { events, commands };
@@ -67,9 +91,16 @@ function transitions(node_id: string, kind: NodeKind, before: NodeState, now: No
   if (before.energized && !now.energized) out.push({ type: 'power_lost', node_id, at });
   if (!before.energized && now.energized) out.push({ type: 'power_restored', node_id, at, to: now.source! });
   if (before.energized && now.energized && before.source !== now.source) {
-    out.push({ type: now.source === 'utility' ? 'restored_to_utility' : 'source_changed', node_id, at, from: before.source!, to: now.source! });
+    out.push({
+      type: now.source === 'utility' ? 'restored_to_utility' : 'source_changed',
+      node_id,
+      at,
+      from: before.source!,
+      to: now.source!,
+    });
   }
-  if (kind === 'ups' && now.source === 'ups' && before.source !== 'ups') out.push({ type: 'ups_on_battery', node_id, at });
+  if (kind === 'ups' && now.source === 'ups' && before.source !== 'ups')
+    out.push({ type: 'ups_on_battery', node_id, at });
   return [...out, ...overload(node_id, before, now, at)];
 }
 

@@ -15,7 +15,8 @@ function nthWeekday(y: number, m: number, weekday: number, nth: number): LocalDa
   return addDays(first, ((weekday - dayOfWeek(first) + 7) % 7) + (nth - 1) * 7);
 }
 
-const observed = (date: LocalDate) => (dayOfWeek(date) === 6 ? addDays(date, -1) : dayOfWeek(date) === 0 ? addDays(date, 1) : date);
+const observed = (date: LocalDate) =>
+  dayOfWeek(date) === 6 ? addDays(date, -1) : dayOfWeek(date) === 0 ? addDays(date, 1) : date;
 
 /** The year's US federal holidays as observed, with their names; a New Year's Day on a Saturday is observed on 31 December before. */
 export function usFederalHolidays(year: number): { date: LocalDate; name: string }[] {
@@ -32,7 +33,9 @@ export function usFederalHolidays(year: number): { date: LocalDate; name: string
     { date: nthWeekday(y, 11, 4, 4), name: 'Thanksgiving Day' },
     { date: observed(iso(y, 12, 25)), name: 'Christmas Day' },
   ];
-  return [...rules(year), ...rules(year + 1)].filter((h) => h.date.startsWith(`${year}-`)).sort((a, b) => (a.date < b.date ? -1 : 1));
+  return [...rules(year), ...rules(year + 1)]
+    .filter((h) => h.date.startsWith(`${year}-`))
+    .sort((a, b) => (a.date < b.date ? -1 : 1));
 }
 
 /** Whether `date` is a holiday of the calendar. */

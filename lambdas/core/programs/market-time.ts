@@ -36,7 +36,8 @@ function wallAsUtc(ms: number, zone: string): number {
 export const offsetAt = (ms: number, zone: string) => wallAsUtc(ms, zone) - ms;
 
 /** The local calendar date of `ms`. */
-export const localDate = (ms: number, zone: string): LocalDate => new Date(wallAsUtc(ms, zone)).toISOString().slice(0, 10);
+export const localDate = (ms: number, zone: string): LocalDate =>
+  new Date(wallAsUtc(ms, zone)).toISOString().slice(0, 10);
 
 /** Milliseconds since local midnight by the wall clock (17:00 is 61,200,000 whatever the day's length). */
 export const wallClockMs = (ms: number, zone: string) => ((wallAsUtc(ms, zone) % 86_400_000) + 86_400_000) % 86_400_000;

@@ -28,23 +28,46 @@ export class DynamoProgramStore implements ProgramStore {
   }
 
   delete(programId: string, expectedVersion: number) {
-    return conditional(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { programId }, ...ifVersion(expectedVersion) })));
+    return conditional(() =>
+      this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { programId }, ...ifVersion(expectedVersion) }),
+      ),
+    );
   }
 
   private put(program: Program, condition: object) {
-    return conditional(() => this.client.send(new PutCommand({ TableName: this.tableName, Item: { programId: program.program_id, ...program }, ...condition })));
+    return conditional(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { programId: program.program_id, ...program },
+          ...condition,
+        }),
+      ),
+    );
   }
 
   async get(programId: string) {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { programId }, ConsistentRead: true }));
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { programId }, ConsistentRead: true }),
+    );
     return res.Item && recordOf(res.Item);
   }
 
   async list(page: { limit: number; next?: string }) {
     const start = page.next ? decodeToken<{ programId?: unknown }>(page.next) : undefined;
-    if (start && (typeof start.programId !== 'string' || !PROGRAM_ID.test(start.programId) || Object.keys(start).length !== 1)) refuseToken('not a key of this list');
+    if (
+      start &&
+      (typeof start.programId !== 'string' || !PROGRAM_ID.test(start.programId) || Object.keys(start).length !== 1)
+    )
+      refuseToken('not a key of this list');
     const res = await this.client.send(
-      new ScanCommand({ TableName: this.tableName, Limit: page.limit, ConsistentRead: true, ...(start && { ExclusiveStartKey: start }) }),
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: page.limit,
+        ConsistentRead: true,
+        ...(start && { ExclusiveStartKey: start }),
+      }),
     );
     return {
       items: (res.Items ?? []).map(recordOf),

@@ -13,11 +13,23 @@ import type { Page } from '../common/page.js';
 import type { ProgramStore } from './program-store.js';
 import { localDate, zonedInstant, type LocalDate } from './market-time.js';
 
-export async function createProgram(store: ProgramStore, body: ProgramBody, now: number, newId: () => string): Promise<Program> {
+export async function createProgram(
+  store: ProgramStore,
+  body: ProgramBody,
+  now: number,
+  newId: () => string,
+): Promise<Program> {
   const { program_id, ...fields } = body;
   const at = new Date(now).toISOString();
-  const program: Program = { program_id: program_id ?? `prg-${newId().slice(0, 8)}`, ...fields, version: 1, created_at: at, updated_at: at };
-  if (!(await store.create(program))) throw new ConflictError(`program ${program.program_id} exists already`, 'program_id');
+  const program: Program = {
+    program_id: program_id ?? `prg-${newId().slice(0, 8)}`,
+    ...fields,
+    version: 1,
+    created_at: at,
+    updated_at: at,
+  };
+  if (!(await store.create(program)))
+    throw new ConflictError(`program ${program.program_id} exists already`, 'program_id');
   return program;
 }
 
@@ -29,25 +41,41 @@ export async function getProgram(store: Pick<ProgramStore, 'get'>, programId: st
   return program;
 }
 
-const builtIn = () => new ConflictError(`${DEFAULT_PROGRAM_ID} is the built-in program (UTC days, each VEN's tariff): it cannot be changed or deleted`);
+const builtIn = () =>
+  new ConflictError(
+    `${DEFAULT_PROGRAM_ID} is the built-in program (UTC days, each VEN's tariff): it cannot be changed or deleted`,
+  );
 
-export async function patchProgram(store: ProgramStore, programId: string, patch: z.infer<typeof programPatchSchema>, now: number): Promise<Program> {
+export async function patchProgram(
+  store: ProgramStore,
+  programId: string,
+  patch: z.infer<typeof programPatchSchema>,
+  now: number,
+): Promise<Program> {
   if (programId === DEFAULT_PROGRAM_ID) throw builtIn();
   const current = await getProgram(store, programId);
   const next: Program = { ...current, ...patch, version: current.version + 1, updated_at: new Date(now).toISOString() };
-  if (!(await store.replace(next, current.version))) throw new ConflictError(`program ${programId} was changed meanwhile: read it again`);
+  if (!(await store.replace(next, current.version)))
+    throw new ConflictError(`program ${programId} was changed meanwhile: read it again`);
   return next;
 }
 
-export async function deleteProgram(store: ProgramStore, programId: string): Promise<{ program_id: string; deleted: true }> {
+export async function deleteProgram(
+  store: ProgramStore,
+  programId: string,
+): Promise<{ program_id: string; deleted: true }> {
   if (programId === DEFAULT_PROGRAM_ID) throw builtIn();
   const current = await getProgram(store, programId);
-  if (!(await store.delete(programId, current.version))) throw new ConflictError(`program ${programId} was changed meanwhile: read it again`);
+  if (!(await store.delete(programId, current.version)))
+    throw new ConflictError(`program ${programId} was changed meanwhile: read it again`);
   return { program_id: programId, deleted: true };
 }
 
 /** The programs, the built-in one first on the first page. */
-export async function listPrograms(store: ProgramStore, page: { limit: number; next?: string }): Promise<Page<Program>> {
+export async function listPrograms(
+  store: ProgramStore,
+  page: { limit: number; next?: string },
+): Promise<Page<Program>> {
   const stored = await store.list(page);
   return { ...stored, items: page.next ? stored.items : [DEFAULT_PROGRAM, ...stored.items] };
 }
@@ -63,19 +91,31 @@ export interface ProgramEventRequest {
  * The VENs an event of the program runs on, once its terms allow it: named VENs must be enrolled; none named, every
  * enrolled one (the built-in program: every VEN, as before programs). Duration and notice checked against its limits.
  */
-export function programEventVens(program: Program, req: ProgramEventRequest, now: number): readonly string[] | undefined {
+export function programEventVens(
+  program: Program,
+  req: ProgramEventRequest,
+  now: number,
+): readonly string[] | undefined {
   if (program.program_id === DEFAULT_PROGRAM_ID) return req.ven_ids;
   const enrolled = new Set(program.ven_ids);
   const stray = req.ven_ids?.find((v) => !enrolled.has(v));
-  if (stray !== undefined) throw new ValidationError('ven_ids', `ven_ids: ${stray} is not enrolled in program ${program.program_id}`);
-  if (!req.ven_ids && enrolled.size === 0) throw new ConflictError(`program ${program.program_id} has no VENs enrolled`, 'program_id');
+  if (stray !== undefined)
+    throw new ValidationError('ven_ids', `ven_ids: ${stray} is not enrolled in program ${program.program_id}`);
+  if (!req.ven_ids && enrolled.size === 0)
+    throw new ConflictError(`program ${program.program_id} has no VENs enrolled`, 'program_id');
   const { limits } = program;
   const minutes = req.duration_sec / 60;
   if (minutes < limits.min_duration_min || minutes > limits.max_duration_min) {
-    throw new ValidationError('duration_sec', `duration_sec: program ${program.program_id} runs events of ${limits.min_duration_min} to ${limits.max_duration_min} minutes`);
+    throw new ValidationError(
+      'duration_sec',
+      `duration_sec: program ${program.program_id} runs events of ${limits.min_duration_min} to ${limits.max_duration_min} minutes`,
+    );
   }
   if (req.start - now < limits.notice_min * 60_000) {
-    throw new ConflictError(`program ${program.program_id} needs ${limits.notice_min} minutes' notice before an event starts`, 'program_id');
+    throw new ConflictError(
+      `program ${program.program_id} needs ${limits.notice_min} minutes' notice before an event starts`,
+      'program_id',
+    );
   }
   return req.ven_ids ?? program.ven_ids;
 }
@@ -86,7 +126,10 @@ export function seasonOf(program: Program, date: LocalDate): { from: LocalDate; 
   const year = Number(date.slice(0, 4));
   if (!season) return { from: `${year}-01-01`, to: `${year}-12-31` };
   const md = date.slice(5);
-  if (season.from <= season.to) return md >= season.from && md <= season.to ? { from: `${year}-${season.from}`, to: `${year}-${season.to}` } : undefined;
+  if (season.from <= season.to)
+    return md >= season.from && md <= season.to
+      ? { from: `${year}-${season.from}`, to: `${year}-${season.to}` }
+      : undefined;
   // wraps the year end: 11-01 to 03-31
   if (md >= season.from) return { from: `${year}-${season.from}`, to: `${year + 1}-${season.to}` };
   if (md <= season.to) return { from: `${year - 1}-${season.from}`, to: `${year}-${season.to}` };
@@ -103,7 +146,11 @@ export function countsSince(program: Program, start: number): number | undefined
   const zone = program.time_zone;
   const date = localDate(start, zone);
   const season = seasonOf(program, date);
-  if (!season) throw new ConflictError(`program ${program.program_id} runs events from ${program.limits.season!.from} to ${program.limits.season!.to} only`, 'program_id');
+  if (!season)
+    throw new ConflictError(
+      `program ${program.program_id} runs events from ${program.limits.season!.from} to ${program.limits.season!.to} only`,
+      'program_id',
+    );
   return Math.min(zonedInstant(season.from, 0, zone), zonedInstant(date, 0, zone));
 }
 
@@ -115,9 +162,19 @@ export function checkEventCounts(program: Program, start: number, starts: readon
   const { max_events_per_day, max_events_per_season } = program.limits;
   const dates = starts.map((s) => localDate(s, zone));
   if (max_events_per_day !== undefined && dates.filter((d) => d === date).length >= max_events_per_day) {
-    throw new ConflictError(`program ${program.program_id} allows ${max_events_per_day} event(s) a day: ${date} has had them`, 'program_id');
+    throw new ConflictError(
+      `program ${program.program_id} allows ${max_events_per_day} event(s) a day: ${date} has had them`,
+      'program_id',
+    );
   }
-  if (season && max_events_per_season !== undefined && dates.filter((d) => d >= season.from && d <= season.to).length >= max_events_per_season) {
-    throw new ConflictError(`program ${program.program_id} allows ${max_events_per_season} event(s) a season (${season.from} to ${season.to}): it has had them`, 'program_id');
+  if (
+    season &&
+    max_events_per_season !== undefined &&
+    dates.filter((d) => d >= season.from && d <= season.to).length >= max_events_per_season
+  ) {
+    throw new ConflictError(
+      `program ${program.program_id} allows ${max_events_per_season} event(s) a season (${season.from} to ${season.to}): it has had them`,
+      'program_id',
+    );
   }
 }

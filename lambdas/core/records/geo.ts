@@ -64,7 +64,9 @@ export function coveringCells(lat: number, lon: number, radiusKm: number): strin
     const count = rows.length * cols.length;
     if (count > (precision === CELL_PRECISION ? MAX_COARSE_CELLS : MAX_CELLS)) continue;
     const cells: string[] = [];
-    for (const r of rows.indices()) for (const c of cols.indices()) cells.push(geohash(-90 + (r + 0.5) * size.lat, -180 + (c + 0.5) * size.lon, precision));
+    for (const r of rows.indices())
+      for (const c of cols.indices())
+        cells.push(geohash(-90 + (r + 0.5) * size.lat, -180 + (c + 0.5) * size.lon, precision));
     return [...new Set(cells)];
   }
   return undefined;
@@ -77,7 +79,9 @@ export function coveringCells(lat: number, lon: number, radiusKm: number): strin
 function spanOf(lo: number, hi: number, size: number, count: number, wraps: boolean) {
   const first = Math.floor(lo / size);
   const last = Math.min(Math.floor(hi / size), first + count - 1);
-  const [from, to] = wraps ? [first, last] : [Math.min(count - 1, Math.max(0, first)), Math.min(count - 1, Math.max(0, last))];
+  const [from, to] = wraps
+    ? [first, last]
+    : [Math.min(count - 1, Math.max(0, first)), Math.min(count - 1, Math.max(0, last))];
   return {
     length: to - from + 1,
     *indices() {

@@ -24,13 +24,22 @@ export class DynamoLedgerStore implements LedgerStore {
     const expiresAt = Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400;
     return conditional(() =>
       this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: { ...entry, expiresAt }, ConditionExpression: 'attribute_not_exists(seq)' }),
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...entry, expiresAt },
+          ConditionExpression: 'attribute_not_exists(seq)',
+        }),
       ),
     );
   }
 
   async list(nodeId: string, page: { limit: number; next?: string }) {
-    const res = await this.query(nodeId, false, page.limit, page.next ? decodeStartKey(page.next, tables.ledger, undefined, { partition: nodeId }) : undefined);
+    const res = await this.query(
+      nodeId,
+      false,
+      page.limit,
+      page.next ? decodeStartKey(page.next, tables.ledger, undefined, { partition: nodeId }) : undefined,
+    );
     return {
       items: (res.Items ?? []).map(entryOf),
       ...(res.LastEvaluatedKey && { next: encodeToken(res.LastEvaluatedKey) }),

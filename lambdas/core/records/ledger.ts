@@ -56,7 +56,9 @@ export interface LedgerStore {
 export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -68,7 +70,8 @@ export function hashOf(entry: Omit<LedgerEntry, 'hash'>): string {
 }
 
 const MAX_ATTEMPTS = 30;
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** Math.min(attempt, 5)));
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * 2 ** Math.min(attempt, 5)));
 
 /**
  * Appends after the node's newest entry; on a lost race, waits a little (random, growing) and tries again on the new
@@ -98,7 +101,12 @@ async function appendUnless(
     const last = await store.last(input.nodeId);
     const found = last && (await existing());
     if (found) return { entry: found, appended: false };
-    const body = { ...input, seq: (last?.seq ?? 0) + 1, at: new Date(now).toISOString(), prevHash: last?.hash ?? GENESIS };
+    const body = {
+      ...input,
+      seq: (last?.seq ?? 0) + 1,
+      at: new Date(now).toISOString(),
+      prevHash: last?.hash ?? GENESIS,
+    };
     const entry: LedgerEntry = { ...body, hash: hashOf(body) };
     if (await store.put(entry)) return { entry, appended: true };
     await backoff(attempt);
@@ -129,7 +137,12 @@ export async function recordEntry(store: LedgerStore | undefined, input: EntryIn
   try {
     await appendEntry(store, input, now);
   } catch (err) {
-    logger.error('ledger append failed', { nodeId: input.nodeId, type: input.type, ref: input.ref, error: err as Error });
+    logger.error('ledger append failed', {
+      nodeId: input.nodeId,
+      type: input.type,
+      ref: input.ref,
+      error: err as Error,
+    });
   }
 }
 
@@ -152,7 +165,8 @@ export async function verifyChain(store: LedgerStore, nodeId: string): Promise<V
   for await (const entry of store.scan(nodeId)) {
     entries++;
     const reason = checkEntry(entry, prev);
-    if (reason) return { nodeId, ok: false, entries, firstBad: { seq: entry.seq, reason }, ...(prev && { head: headOf(prev) }) };
+    if (reason)
+      return { nodeId, ok: false, entries, firstBad: { seq: entry.seq, reason }, ...(prev && { head: headOf(prev) }) };
     prev = entry;
   }
   return { nodeId, ok: true, entries, ...(prev && { head: headOf(prev) }) };
@@ -162,7 +176,8 @@ const headOf = (e: LedgerEntry) => ({ seq: e.seq, hash: e.hash });
 
 function checkEntry(entry: LedgerEntry, prev: LedgerEntry | undefined): string | undefined {
   if (prev && entry.seq !== prev.seq + 1) return `entries ${prev.seq + 1} to ${entry.seq - 1} are missing`;
-  if (!prev && entry.seq === 1 && entry.prevHash !== GENESIS) return 'the first entry does not start from the genesis hash';
+  if (!prev && entry.seq === 1 && entry.prevHash !== GENESIS)
+    return 'the first entry does not start from the genesis hash';
   if (prev && entry.prevHash !== prev.hash) return `prevHash is not the hash of entry ${prev.seq}`;
   if (hashOf(entry) !== entry.hash) return 'its content does not match its hash (edited)';
   return undefined;

@@ -9,7 +9,10 @@ import type { Page } from '../common/page.js';
 
 type Item = MetadataRecord & ReturnType<typeof indexKeys>;
 
-const recordOf = ({ technology, cell: _cell, geohash: _geohash, ...rest }: Item): MetadataRecord => ({ ...rest, technology });
+const recordOf = ({ technology, cell: _cell, geohash: _geohash, ...rest }: Item): MetadataRecord => ({
+  ...rest,
+  technology,
+});
 
 export class DynamoMetadataStore implements MetadataStore {
   constructor(
@@ -31,12 +34,16 @@ export class DynamoMetadataStore implements MetadataStore {
 
   private put(record: MetadataRecord, condition: object): Promise<boolean> {
     return conditional(() =>
-      this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...record, ...indexKeys(record) }, ...condition })),
+      this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: { ...record, ...indexKeys(record) }, ...condition }),
+      ),
     );
   }
 
   async get(nodeId: string) {
-    const res = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { nodeId }, ConsistentRead: true }));
+    const res = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { nodeId }, ConsistentRead: true }),
+    );
     return res.Item && recordOf(res.Item as Item);
   }
 
@@ -48,7 +55,9 @@ export class DynamoMetadataStore implements MetadataStore {
         KeyConditionExpression: 'technology = :t',
         ExpressionAttributeValues: { ':t': technology },
         Limit: page.limit,
-        ExclusiveStartKey: page.next ? decodeStartKey(page.next, tables.metadata, 'byType', { partition: technology }) : undefined,
+        ExclusiveStartKey: page.next
+          ? decodeStartKey(page.next, tables.metadata, 'byType', { partition: technology })
+          : undefined,
       }),
     );
     return {
@@ -65,8 +74,12 @@ export class DynamoMetadataStore implements MetadataStore {
         new QueryCommand({
           TableName: this.tableName,
           IndexName: 'byCell',
-          KeyConditionExpression: cell.length > CELL_PRECISION ? 'cell = :c AND begins_with(geohash, :prefix)' : 'cell = :c',
-          ExpressionAttributeValues: { ':c': cell.slice(0, CELL_PRECISION), ...(cell.length > CELL_PRECISION && { ':prefix': cell }) },
+          KeyConditionExpression:
+            cell.length > CELL_PRECISION ? 'cell = :c AND begins_with(geohash, :prefix)' : 'cell = :c',
+          ExpressionAttributeValues: {
+            ':c': cell.slice(0, CELL_PRECISION),
+            ...(cell.length > CELL_PRECISION && { ':prefix': cell }),
+          },
           ExclusiveStartKey: start,
         }),
       );

@@ -17,7 +17,10 @@ const fields = {
   tariff: z.strictObject({
     shed_price_per_kwh: price,
     energy_price_per_kwh: price,
-    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code (EUR, USD …)').default('EUR'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code (EUR, USD …)')
+      .default('EUR'),
   }),
   grid_connection_point: z.string().min(1).max(128),
   tags: z
@@ -79,10 +82,15 @@ export function indexKeys(m: NodeMetadata) {
   return { technology: m.technology, cell: hash.slice(0, CELL_PRECISION), geohash: hash };
 }
 
-export async function createMetadata(store: MetadataStore, metadata: NodeMetadata, now: number): Promise<MetadataRecord> {
+export async function createMetadata(
+  store: MetadataStore,
+  metadata: NodeMetadata,
+  now: number,
+): Promise<MetadataRecord> {
   const at = new Date(now).toISOString();
   const record: MetadataRecord = { ...metadata, version: 1, createdAt: at, updatedAt: at };
-  if (!(await store.create(record))) throw new ConflictError(`node ${metadata.nodeId} already has metadata: PATCH it`, 'nodeId');
+  if (!(await store.create(record)))
+    throw new ConflictError(`node ${metadata.nodeId} already has metadata: PATCH it`, 'nodeId');
   return record;
 }
 
@@ -92,10 +100,20 @@ export async function getMetadata(store: MetadataStore, nodeId: string): Promise
   return record;
 }
 
-export async function patchMetadata(store: MetadataStore, nodeId: string, patch: MetadataPatch, now: number): Promise<MetadataRecord> {
+export async function patchMetadata(
+  store: MetadataStore,
+  nodeId: string,
+  patch: MetadataPatch,
+  now: number,
+): Promise<MetadataRecord> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await getMetadata(store, nodeId);
-    const next: MetadataRecord = { ...current, ...patch, version: current.version + 1, updatedAt: new Date(now).toISOString() };
+    const next: MetadataRecord = {
+      ...current,
+      ...patch,
+      version: current.version + 1,
+      updatedAt: new Date(now).toISOString(),
+    };
     if (await store.replace(next, current.version)) return next;
   }
   throw new ConflictError(`metadata of ${nodeId} is being changed by another request: retry`);

@@ -13,7 +13,15 @@ import { decodeToken, encodeToken } from '../common/page-token.js';
 import type { Page } from '../common/page.js';
 import type { SeriesQuery, SeriesRecord, TelemetryStore } from './telemetry-store.js';
 import type { SeriesName } from '../contracts/tables.js';
-import { memberOf, pack, samplesOf, unpack, type PackedSample, type Sample, type Template } from './timeseries-packing.js';
+import {
+  memberOf,
+  pack,
+  samplesOf,
+  unpack,
+  type PackedSample,
+  type Sample,
+  type Template,
+} from './timeseries-packing.js';
 
 const DAY_MS = 86_400_000;
 /** The samples of one item lie within this of its first: a read looks back this far before its range. */
@@ -58,7 +66,11 @@ export interface SamplesItem {
 }
 
 /** What one `write()` stores: the templates it needs and one item per device (a few, for long or huge writes): also what bench/cost-model.ts sizes. */
-export function timeSeriesWrites(records: readonly SeriesRecord[], retentionDays: number, writtenAt = Date.now()): { templates: TemplateItem[]; items: SamplesItem[] } {
+export function timeSeriesWrites(
+  records: readonly SeriesRecord[],
+  retentionDays: number,
+  writtenAt = Date.now(),
+): { templates: TemplateItem[]; items: SamplesItem[] } {
   const templates = new Map<string, TemplateItem>();
   const byDevice = new Map<string, { sample: Sample; packed: PackedSample }[]>();
   for (const sample of samplesOf(records)) {
@@ -79,7 +91,8 @@ export function timeSeriesWrites(records: readonly SeriesRecord[], retentionDays
     };
     for (const entry of list) {
       const first = run[0]?.sample.time;
-      if (first !== undefined && (entry.sample.time - first >= SPAN_MS || day(entry.sample.time) !== day(first))) flush();
+      if (first !== undefined && (entry.sample.time - first >= SPAN_MS || day(entry.sample.time) !== day(first)))
+        flush();
       run.push(entry);
     }
     flush();
@@ -88,24 +101,36 @@ export function timeSeriesWrites(records: readonly SeriesRecord[], retentionDays
 }
 
 /** One item for these samples of one device, or, past MAX_ITEM_BYTES compressed, two halves' items. */
-function itemsOf(deviceId: string, run: { sample: Sample; packed: PackedSample }[], retentionDays: number, writtenAt: number): SamplesItem[] {
+function itemsOf(
+  deviceId: string,
+  run: { sample: Sample; packed: PackedSample }[],
+  retentionDays: number,
+  writtenAt: number,
+): SamplesItem[] {
   const first = run[0]!.sample.time;
   const contents: Contents = {};
   for (const { sample, packed } of run) (contents[sample.series] ??= {})[String(sample.time - first)] = packed;
   const json = JSON.stringify(contents);
-  const z = brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } });
+  const z = brotliCompressSync(json, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 6, [constants.BROTLI_PARAM_SIZE_HINT]: json.length },
+  });
   if (z.length > MAX_ITEM_BYTES && run.length > 1) {
     const half = Math.ceil(run.length / 2);
-    return [...itemsOf(deviceId, run.slice(0, half), retentionDays, writtenAt), ...itemsOf(deviceId, run.slice(half), retentionDays, writtenAt)];
+    return [
+      ...itemsOf(deviceId, run.slice(0, half), retentionDays, writtenAt),
+      ...itemsOf(deviceId, run.slice(half), retentionDays, writtenAt),
+    ];
   }
   const hash = createHash('sha256').update(json).digest('base64url').slice(0, 8);
-  return [{
-    pk: partitionKey(deviceId, first),
-    bucket: `${sortKey(first)}#${hash}`,
-    w: writtenAt,
-    z,
-    expiresAt: Math.floor(run.at(-1)!.sample.time / 1000) + retentionDays * 86_400,
-  }];
+  return [
+    {
+      pk: partitionKey(deviceId, first),
+      bucket: `${sortKey(first)}#${hash}`,
+      w: writtenAt,
+      z,
+      expiresAt: Math.floor(run.at(-1)!.sample.time / 1000) + retentionDays * 86_400,
+    },
+  ];
 }
 
 interface Cursor {
@@ -130,7 +155,9 @@ export class DynamoTelemetryStore implements TelemetryStore {
   async write(records: readonly SeriesRecord[]): Promise<void> {
     const { templates, items } = timeSeriesWrites(records, this.props.retentionDays, (this.props.now ?? Date.now)());
     const unknown = templates.filter((t) => !this.written.has(`${t.pk}#${t.bucket}`));
-    await Promise.all(unknown.map((t) => this.props.client.send(new PutCommand({ TableName: this.props.tableName, Item: t }))));
+    await Promise.all(
+      unknown.map((t) => this.props.client.send(new PutCommand({ TableName: this.props.tableName, Item: t }))),
+    );
     for (const t of unknown) {
       this.remember(t.pk, t.bucket, t.template);
       bounded(this.written, WRITTEN_KEYS).add(`${t.pk}#${t.bucket}`);
@@ -142,7 +169,11 @@ export class DynamoTelemetryStore implements TelemetryStore {
   private async put(item: SamplesItem): Promise<void> {
     try {
       await this.props.client.send(
-        new PutCommand({ TableName: this.props.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.props.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
     } catch (err) {
       if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
@@ -226,7 +257,12 @@ export class DynamoTelemetryStore implements TelemetryStore {
       let startKey: Record<string, unknown> | undefined;
       do {
         const res = await this.props.client.send(
-          new QueryCommand({ TableName: this.props.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: startKey }),
+          new QueryCommand({
+            TableName: this.props.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+            ExclusiveStartKey: startKey,
+          }),
         );
         for (const item of res.Items ?? []) this.remember(pk, item.bucket as string, item.template as Template);
         startKey = res.LastEvaluatedKey;

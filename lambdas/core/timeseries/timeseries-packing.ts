@@ -92,4 +92,5 @@ export function unpack(sample: Omit<Sample, 'records'>, template: Template, pack
 }
 
 /** 48 bits of SHA-256: ids only need to differ among one device's templates. */
-const templateIdOf = (template: Template) => createHash('sha256').update(JSON.stringify(template)).digest('base64url').slice(0, 8);
+const templateIdOf = (template: Template) =>
+  createHash('sha256').update(JSON.stringify(template)).digest('base64url').slice(0, 8);

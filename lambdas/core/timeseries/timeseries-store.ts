@@ -14,7 +14,11 @@ import { TimestreamTelemetryStore } from './timeseries-timestream.js';
 /** Reads and writes: the operator API (and its HTTP telemetry fallback), the local stack. */
 export function telemetryStore(env: Env, doc: DynamoDBDocumentClient): TelemetryStore {
   // the test of the bundled backend is repeated here so that a dynamodb bundle folds the query client away too
-  return store(env, doc, globalThis.VPP_BUNDLED_TIMESERIES !== 'dynamodb' ? () => new TimestreamQueryClient({}) : undefined);
+  return store(
+    env,
+    doc,
+    globalThis.VPP_BUNDLED_TIMESERIES !== 'dynamodb' ? () => new TimestreamQueryClient({}) : undefined,
+  );
 }
 
 /** Writes only: the rule Lambdas, which never query (no Timestream query client in their bundles). */
@@ -24,7 +28,11 @@ export function telemetryWriter(env: Env, doc: DynamoDBDocumentClient): Telemetr
 
 function store(env: Env, doc: DynamoDBDocumentClient, queryClient?: () => TimestreamQueryClient): TelemetryStore {
   if (env.TIMESERIES_BACKEND === 'dynamodb' && globalThis.VPP_BUNDLED_TIMESERIES !== 'timestream') {
-    return new DynamoTelemetryStore({ client: doc, tableName: env.TIMESERIES_TABLE!, retentionDays: env.RETENTION_DAYS });
+    return new DynamoTelemetryStore({
+      client: doc,
+      tableName: env.TIMESERIES_TABLE!,
+      retentionDays: env.RETENTION_DAYS,
+    });
   }
   if (env.TIMESERIES_BACKEND === 'timestream' && globalThis.VPP_BUNDLED_TIMESERIES !== 'dynamodb') {
     return new TimestreamTelemetryStore({

@@ -88,7 +88,8 @@ export class TimestreamTelemetryStore implements TelemetryStore {
 
 function timeCursor(token: string): { t: number; s: number } {
   const c = decodeToken<{ t?: unknown; s?: unknown }>(token);
-  if (Number.isSafeInteger(c.t) && Number.isSafeInteger(c.s) && (c.s as number) >= 0) return c as { t: number; s: number };
+  if (Number.isSafeInteger(c.t) && Number.isSafeInteger(c.s) && (c.s as number) >= 0)
+    return c as { t: number; s: number };
   throw new ValidationError('next', 'next: not a page token this API issued');
 }
 
@@ -111,7 +112,17 @@ function toSeriesRecord(q: SeriesQuery, columns: readonly ColumnInfo[], row: Row
   return record;
 }
 
-const DIMENSIONS = new Set(['ven_id', 'load_id', 'node_id', 'status', 'asset_id', 'site_id', 'gateway_id', 'asset_type', 'dc_id']);
+const DIMENSIONS = new Set([
+  'ven_id',
+  'load_id',
+  'node_id',
+  'status',
+  'asset_id',
+  'site_id',
+  'gateway_id',
+  'asset_type',
+  'dc_id',
+]);
 /** The dimension naming a record's `deviceId`, per series. */
 const DEVICE_DIMENSION: Record<SeriesName, string> = {
   ven_telemetry: 'ven_id',
@@ -146,7 +157,8 @@ function fromScalar(value: string, type: string | undefined): MeasureValue {
 
 /** Device ids and load ids are validated identifiers; anything else cannot reach the SQL. */
 function literal(value: string): string {
-  if (!THING_NAME.test(value)) throw new ValidationError('id', `id: ${JSON.stringify(value)} is not a valid identifier`);
+  if (!THING_NAME.test(value))
+    throw new ValidationError('id', `id: ${JSON.stringify(value)} is not a valid identifier`);
   return `'${value}'`;
 }
 

@@ -25,7 +25,15 @@ describe('dataQuality', () => {
 
   it('counts expected, received, completeness and the gaps longer than two intervals', () => {
     const q = dataQuality({ from: T0, to: T0 + 60 * MIN, now: T0 + 60 * MIN, samples: onTime });
-    expect(q).toMatchObject({ expected_interval_sec: 60, expected: 60, received: 54, completeness_pct: 90, late: 0, out_of_order: 0, quiet: false });
+    expect(q).toMatchObject({
+      expected_interval_sec: 60,
+      expected: 60,
+      received: 54,
+      completeness_pct: 90,
+      late: 0,
+      out_of_order: 0,
+      quiet: false,
+    });
     // 9 → 15 is six minutes; 29 → 31 is exactly two intervals: not a gap
     expect(q.gaps).toEqual([{ start: iso(T0 + 9 * MIN), end: iso(T0 + 15 * MIN), length_sec: 360 }]);
   });
@@ -59,13 +67,24 @@ describe('dataQuality', () => {
   });
 
   it('says null for late and out-of-order where the store keeps no write times (Timestream)', () => {
-    const q = dataQuality({ from: T0, to: T0 + 60 * MIN, now: T0 + 60 * MIN, samples: onTime.map(({ time }) => ({ time })) });
+    const q = dataQuality({
+      from: T0,
+      to: T0 + 60 * MIN,
+      now: T0 + 60 * MIN,
+      samples: onTime.map(({ time }) => ({ time })),
+    });
     expect(q.late).toBeNull();
     expect(q.out_of_order).toBeNull();
   });
 
   it('caps completeness at 100% and counts a time given twice once', () => {
-    const q = dataQuality({ from: T0, to: T0 + 2 * MIN, now: T0 + 2 * MIN, samples: [0, 20_000, 40_000, 60_000, 60_000, 80_000, 100_000].map((d) => ({ time: T0 + d })), reportIntervalMs: 60_000 });
+    const q = dataQuality({
+      from: T0,
+      to: T0 + 2 * MIN,
+      now: T0 + 2 * MIN,
+      samples: [0, 20_000, 40_000, 60_000, 60_000, 80_000, 100_000].map((d) => ({ time: T0 + d })),
+      reportIntervalMs: 60_000,
+    });
     expect(q).toMatchObject({ expected_interval_sec: 20, expected: 6, received: 6, completeness_pct: 100 });
   });
 });

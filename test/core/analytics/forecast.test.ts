@@ -11,7 +11,14 @@ const loads = (entries: [number, number][]) => new Map(entries);
 
 describe('forecastLoads', () => {
   it('96 points from the origin; per slot the mean of the same weekday slot over the weeks there are', () => {
-    const f = forecastLoads(loads([[O - WEEK_MS, 10], [O - 2 * WEEK_MS, 20], [O + SLOT_MS - WEEK_MS, 4]]), O);
+    const f = forecastLoads(
+      loads([
+        [O - WEEK_MS, 10],
+        [O - 2 * WEEK_MS, 20],
+        [O + SLOT_MS - WEEK_MS, 4],
+      ]),
+      O,
+    );
     expect(f.points).toHaveLength(96);
     expect(f.points[95]!.start).toBe(O + 95 * SLOT_MS);
     // no reading in the last 3 h: no adjustment
@@ -24,7 +31,12 @@ describe('forecastLoads', () => {
 
   it('scales profile points by the last 3 h over their profile, capped to ±20%', () => {
     const last = O - SLOT_MS;
-    const history: [number, number][] = [[O - WEEK_MS, 10], [O - 2 * WEEK_MS, 20], [last - WEEK_MS, 14], [last - 2 * WEEK_MS, 16]];
+    const history: [number, number][] = [
+      [O - WEEK_MS, 10],
+      [O - 2 * WEEK_MS, 20],
+      [last - WEEK_MS, 14],
+      [last - 2 * WEEK_MS, 16],
+    ];
     // 18 kW now over a usual 15: × 1.2 (not capped); the level fallback is left unscaled
     const f = forecastLoads(loads([...history, [last, 18]]), O);
     expect(f.adjustment).toEqual({ factor: 1.2, uncapped: 1.2, capped: false });
@@ -39,7 +51,15 @@ describe('forecastLoads', () => {
   });
 
   it('falls back to the same slot on the last days, then to the mean of the last 3 h', () => {
-    const f = forecastLoads(loads([[O - DAY_MS, 6], [O - 2 * DAY_MS, 9], [O - 2 * H, 2], [O - H, 4]]), O);
+    const f = forecastLoads(
+      loads([
+        [O - DAY_MS, 6],
+        [O - 2 * DAY_MS, 9],
+        [O - 2 * H, 2],
+        [O - H, 4],
+      ]),
+      O,
+    );
     // slot 0: Tue 6 and Mon 9 → 7.5, with no profile for the last 3 h no adjustment; slot 1: the last 3 h's mean, 3
     expect(f.points.slice(0, 2)).toEqual([
       { start: O, kw: 7.5, source: 'daily' },
@@ -48,11 +68,27 @@ describe('forecastLoads', () => {
   });
 
   it('reads nothing at or after the origin, and forecasts nothing from no history', () => {
-    const f = forecastLoads(loads([[O, 100], [O + WEEK_MS, 100], [O - WEEK_MS, 5]]), O);
+    const f = forecastLoads(
+      loads([
+        [O, 100],
+        [O + WEEK_MS, 100],
+        [O - WEEK_MS, 5],
+      ]),
+      O,
+    );
     expect(f.points[0]!.kw).toBe(5);
     expect(f.points[1]!.kw).toBe(5);
     expect(forecastLoads(loads([[O, 100]]), O)).toEqual({ points: [], adjustment: null });
-    expect(lastLoad(loads([[O, 1], [O - H, 2], [O - 2 * H, 3]]), O)).toBe(2);
+    expect(
+      lastLoad(
+        loads([
+          [O, 1],
+          [O - H, 2],
+          [O - 2 * H, 3],
+        ]),
+        O,
+      ),
+    ).toBe(2);
   });
 });
 
@@ -71,7 +107,14 @@ describe('heldOutError', () => {
     // readings on the last day only: day 1 has none before it
     expect(heldOutError(loads([[O - 3 * SLOT_MS, 4]]), O)).toBeNull();
     // day 1 (Tue) has readings and one before it; day 2 has none before it
-    const e = heldOutError(loads([[O - DAY_MS - SLOT_MS, 4], [O - DAY_MS, 6], [O - DAY_MS + SLOT_MS, 2]]), O);
+    const e = heldOutError(
+      loads([
+        [O - DAY_MS - SLOT_MS, 4],
+        [O - DAY_MS, 6],
+        [O - DAY_MS + SLOT_MS, 2],
+      ]),
+      O,
+    );
     // forecast: the last 3 h before Tue 00:00 (4 kW) flat, and so is naive: |4 − 6| and |4 − 2|
     expect(e).toEqual({ held_out_days: 1, mae_kw: 2, naive_mae_kw: 2 });
   });

@@ -33,17 +33,33 @@ afterAll(async () => {
 });
 
 it('an hour built right after its quarters were put has all four of them', async () => {
-  const telemetry = new DynamoTelemetryStore({ client: documentClient(plain.client), tableName: 'timeseries', retentionDays: 30, now: () => H + 60_000 });
+  const telemetry = new DynamoTelemetryStore({
+    client: documentClient(plain.client),
+    tableName: 'timeseries',
+    retentionDays: 30,
+    now: () => H + 60_000,
+  });
   // a sample every 5 minutes: three per quarter, twelve in the hour
   await telemetry.write(
-    Array.from({ length: 12 }, (_, i) => ({ series: 'ven_telemetry' as const, deviceId: 'ven-1', time: H + i * 300_000, dimensions: {}, measures: { usedPowerKw: 4 } })),
+    Array.from({ length: 12 }, (_, i) => ({
+      series: 'ven_telemetry' as const,
+      deviceId: 'ven-1',
+      time: H + i * 300_000,
+      dimensions: {},
+      measures: { usedPowerKw: 4 },
+    })),
   );
   const rollups = new DynamoRollupStore(documentClient(lagging.client), 'rollups', 730);
   await rollups.setWatermark(H);
-  const fleet = async () => ({ devices: [{ deviceId: 'ven-1', series: 'ven_telemetry' as const }], sites: new Map(), portfolio: ['ven-1'] });
+  const fleet = async () => ({
+    devices: [{ deviceId: 'ven-1', series: 'ven_telemetry' as const }],
+    sites: new Map(),
+    portfolio: ['ven-1'],
+  });
   const result = await runRollupPass({ telemetry, rollups, fleet }, H + 3_600_000 + ROLLUP_GRACE_MS);
   expect([result.from, result.to]).toEqual([H, H + 3_600_000]);
-  const read = (tier: '15m' | '1h') => rollups.query('ven-1', tier, { from: H, to: H + 3_600_000, limit: 10, oldestFirst: true, consistent: true });
+  const read = (tier: '15m' | '1h') =>
+    rollups.query('ven-1', tier, { from: H, to: H + 3_600_000, limit: 10, oldestFirst: true, consistent: true });
   expect((await read('15m')).items.map((r) => r.samples)).toEqual([3, 3, 3, 3]);
   expect((await read('1h')).items.map((r) => [r.start, r.samples, r.intervals])).toEqual([[H, 12, 4]]);
 });
@@ -52,13 +68,28 @@ it('samples stored just before the pass are in its rows', async () => {
   const H2 = H + 86_400_000;
   // the samples in the lagging store too: the pass runs right after they were stored
   await ensureTables(lagging.client, { timeseries: tables.timeseries });
-  const telemetry = new DynamoTelemetryStore({ client: documentClient(lagging.client), tableName: 'timeseries', retentionDays: 30, now: () => H2 + 60_000 });
+  const telemetry = new DynamoTelemetryStore({
+    client: documentClient(lagging.client),
+    tableName: 'timeseries',
+    retentionDays: 30,
+    now: () => H2 + 60_000,
+  });
   await telemetry.write(
-    Array.from({ length: 3 }, (_, i) => ({ series: 'ven_telemetry' as const, deviceId: 'ven-2', time: H2 + i * 300_000, dimensions: {}, measures: { usedPowerKw: 4 } })),
+    Array.from({ length: 3 }, (_, i) => ({
+      series: 'ven_telemetry' as const,
+      deviceId: 'ven-2',
+      time: H2 + i * 300_000,
+      dimensions: {},
+      measures: { usedPowerKw: 4 },
+    })),
   );
   const rollups = new DynamoRollupStore(documentClient(lagging.client), 'rollups', 730);
   await rollups.setWatermark(H2);
-  const fleet = async () => ({ devices: [{ deviceId: 'ven-2', series: 'ven_telemetry' as const }], sites: new Map(), portfolio: ['ven-2'] });
+  const fleet = async () => ({
+    devices: [{ deviceId: 'ven-2', series: 'ven_telemetry' as const }],
+    sites: new Map(),
+    portfolio: ['ven-2'],
+  });
   await runRollupPass({ telemetry, rollups, fleet }, H2 + 900_000 + ROLLUP_GRACE_MS);
   const rows = await rollups.query('ven-2', '15m', { from: H2, to: H2 + 900_000, limit: 10, consistent: true });
   expect(rows.items.map((r) => r.samples)).toEqual([3]);

@@ -46,7 +46,13 @@ describe('late-data markers', () => {
     const inner: TelemetryStore = { write: async () => void order.push('write'), query: async () => ({ items: [] }) };
     const marking = { markDirty: async (m: readonly unknown[]) => void order.push(`mark ${m.length}`) };
     const now = T + 3_600_000;
-    const record = (time: number): SeriesRecord => ({ series: 'ven_telemetry', deviceId: 'ven-1', time, dimensions: {}, measures: { usedPowerKw: 1 } });
+    const record = (time: number): SeriesRecord => ({
+      series: 'ven_telemetry',
+      deviceId: 'ven-1',
+      time,
+      dimensions: {},
+      measures: { usedPowerKw: 1 },
+    });
     const late = markingLateSamples(inner, marking, () => now);
     // two samples of one closed bucket (one marker), one of a bucket that ended just inside the grace (none)
     await late.write([record(T), record(T + 60_000), record(now - ROLLUP_GRACE_MS - 1000)]);

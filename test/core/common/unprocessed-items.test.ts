@@ -29,8 +29,16 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-unprocessed-'));
   // lag 0: these tests are about the batches; consistency has its own tests
   half = await startDynamo(join(dir, 'half'), { lagMs: 0, faults: { ...NO_THROTTLE, unprocessed: 0.3, seed: 3 } });
-  stubborn = await startDynamo(join(dir, 'stubborn'), { lagMs: 0, faults: { ...NO_THROTTLE, unprocessed: 0.99, seed: 3 } });
-  const defs = { rollups: tables.rollups, inventory: tables.inventory, devices: tables.devices, fleetEvents: tables.fleetEvents };
+  stubborn = await startDynamo(join(dir, 'stubborn'), {
+    lagMs: 0,
+    faults: { ...NO_THROTTLE, unprocessed: 0.99, seed: 3 },
+  });
+  const defs = {
+    rollups: tables.rollups,
+    inventory: tables.inventory,
+    devices: tables.devices,
+    fleetEvents: tables.fleetEvents,
+  };
   await ensureTables(half.client, defs);
   await ensureTables(stubborn.client, { rollups: tables.rollups });
 });
@@ -41,7 +49,19 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const row = (start: number, kwh: number): RollupRow => ({ start, end: start + 900_000, samples: 3, intervals: 1, importKwh: kwh, exportKwh: 0, kwSum: kwh * 4, peakKw: kwh * 4, onlineHours: 0.25, socSum: 0, socN: 0 });
+const row = (start: number, kwh: number): RollupRow => ({
+  start,
+  end: start + 900_000,
+  samples: 3,
+  intervals: 1,
+  importKwh: kwh,
+  exportKwh: 0,
+  kwSum: kwh * 4,
+  peakKw: kwh * 4,
+  onlineHours: 0.25,
+  socSum: 0,
+  socN: 0,
+});
 
 describe('every batch path resends what DynamoDB leaves unprocessed', () => {
   it('rollups: 150 rows put and read back (BatchWriteItem, consistent BatchGetItem)', async () => {
@@ -53,14 +73,24 @@ describe('every batch path resends what DynamoDB leaves unprocessed', () => {
     const got = await store.intervals(ids, T);
     expect([...got.keys()].sort()).toEqual([...ids].sort());
     expect(got.get('node-42')?.importKwh).toBe(42);
-    const back = await store.query('node-many', '15m', { from: T, to: T + 60 * 900_000, limit: 100, oldestFirst: true, consistent: true });
+    const back = await store.query('node-many', '15m', {
+      from: T,
+      to: T + 60 * 900_000,
+      limit: 100,
+      oldestFirst: true,
+      consistent: true,
+    });
     expect(back.items.map((r) => r.importKwh)).toEqual(many.map((r) => r.importKwh));
   });
 
   it('inventory: 80 assets replaced, then 30 of them removed (puts and deletes in one batch stream)', async () => {
     const store = new DynamoInventoryStore(documentClient(half.client), 'inventory');
-    const asset = (i: number) => ({ asset_id: `a-${i}`, site_id: 's-1', technology: 'battery', capacity_kw: i + 1 }) as never;
-    await store.replace({ sites: [{ site_id: 's-1' } as never], assets: Array.from({ length: 80 }, (_, i) => asset(i)) });
+    const asset = (i: number) =>
+      ({ asset_id: `a-${i}`, site_id: 's-1', technology: 'battery', capacity_kw: i + 1 }) as never;
+    await store.replace({
+      sites: [{ site_id: 's-1' } as never],
+      assets: Array.from({ length: 80 }, (_, i) => asset(i)),
+    });
     const all = async () => {
       const ids: string[] = [];
       let next: string | undefined;
@@ -72,11 +102,14 @@ describe('every batch path resends what DynamoDB leaves unprocessed', () => {
       return ids.sort();
     };
     expect((await all()).length).toBe(80);
-    await store.replace({ sites: [{ site_id: 's-1' } as never], assets: Array.from({ length: 50 }, (_, i) => asset(i)) });
+    await store.replace({
+      sites: [{ site_id: 's-1' } as never],
+      assets: Array.from({ length: 50 }, (_, i) => asset(i)),
+    });
     expect(await all()).toEqual(Array.from({ length: 50 }, (_, i) => `a-${i}`).sort());
   });
 
-  it('registry: the listing reads 110 devices\' states in batches and loses none', async () => {
+  it("registry: the listing reads 110 devices' states in batches and loses none", async () => {
     const registry = new DynamoDeviceRegistry(documentClient(half.client), 'devices', () => T + 10_000);
     const ids = Array.from({ length: 110 }, (_, i) => `ven-${String(i).padStart(3, '0')}`);
     for (const id of ids) await registry.recordHeartbeat('ven', id, T, { usedPowerKw: 1 });
@@ -99,7 +132,8 @@ describe('every batch path resends what DynamoDB leaves unprocessed', () => {
     expect(await store.putReport(event, { report: { total: 1 }, parts })).toBe(true);
     const stored = await store.getReport('evt-1', true);
     expect(stored?.parts).toEqual(parts);
-    const keys = (await client.send(new GetCommand({ TableName: 'fleetEvents', Key: { eventId: 'evt-1/report' } }))).Item!.parts as string[];
+    const keys = (await client.send(new GetCommand({ TableName: 'fleetEvents', Key: { eventId: 'evt-1/report' } })))
+      .Item!.parts as string[];
     expect(keys.length).toBeGreaterThan(1);
     await client.send(new DeleteCommand({ TableName: 'fleetEvents', Key: { eventId: keys[0]! } }));
     await expect(store.getReport('evt-1', true)).rejects.toThrow(`names 1 part(s) that are not stored: ${keys[0]}`);
@@ -111,9 +145,13 @@ describe('a batch DynamoDB keeps refusing fails loudly', () => {
     const client = documentClient(stubborn.client);
     const requests = Array.from({ length: 25 }, (_, i) => ({ PutRequest: { Item: { pk: 'x', sk: String(i) } } }));
     const retry = { attempts: 4, baseMs: 1, capMs: 5 };
-    await expect(batchWriteAll(client, 'rollups', requests, 'rollups', retry)).rejects.toThrow(/^rollups: DynamoDB left \d+ write\(s\) unprocessed after 4 attempts$/);
+    await expect(batchWriteAll(client, 'rollups', requests, 'rollups', retry)).rejects.toThrow(
+      /^rollups: DynamoDB left \d+ write\(s\) unprocessed after 4 attempts$/,
+    );
     const keys = Array.from({ length: 25 }, (_, i) => ({ pk: 'x', sk: String(i) }));
-    await expect(batchGetAll(client, 'rollups', keys, 'rollups', {}, retry)).rejects.toThrow(/^rollups: DynamoDB left \d+ key\(s\) unprocessed after 4 attempts$/);
+    await expect(batchGetAll(client, 'rollups', keys, 'rollups', {}, retry)).rejects.toThrow(
+      /^rollups: DynamoDB left \d+ key\(s\) unprocessed after 4 attempts$/,
+    );
   });
 
   it('waits a jittered, growing, capped backoff between resends', () => {

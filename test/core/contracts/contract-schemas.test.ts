@@ -52,9 +52,16 @@ describe('the generated contract files', () => {
         return true;
       }
     });
-    expect(stale.map(([path]) => path), 'run `npm run contract` and commit docs/').toEqual([]);
+    expect(
+      stale.map(([path]) => path),
+      'run `npm run contract` and commit docs/',
+    ).toEqual([]);
     const schemaFiles = readdirSync(new URL('docs/schemas/', root)).map((f) => `docs/schemas/${f}`);
-    expect(schemaFiles.sort(), 'a file in docs/schemas/ that nothing generates').toEqual(Object.keys(files).filter((p) => p.startsWith('docs/schemas/')).sort());
+    expect(schemaFiles.sort(), 'a file in docs/schemas/ that nothing generates').toEqual(
+      Object.keys(files)
+        .filter((p) => p.startsWith('docs/schemas/'))
+        .sort(),
+    );
   });
 
   it('notices a schema that changed in the code', () => {
@@ -71,43 +78,66 @@ describe('the payload JSON Schemas', () => {
 
   it('validate a metering batch of the seed sample, and the DER gateway document the gateway agent publishes', () => {
     const sample = fixture('seed-001-metering');
-    expect(errorsOf('metering-batch', { venId: sample.venId, batch: [sample, { ...sample, timestamp: (sample.timestamp as number) + 5 }] })).toEqual([]);
+    expect(
+      errorsOf('metering-batch', {
+        venId: sample.venId,
+        batch: [sample, { ...sample, timestamp: (sample.timestamp as number) + 5 }],
+      }),
+    ).toEqual([]);
     const inventory = parseInventory(onDisk('device/inventory.example.yaml'));
     if (!inventory.ok) throw new Error(inventory.message);
     const now = Date.UTC(2026, 5, 1, 12);
     for (const site of inventory.sites) {
       const models = site.assets.map((a) => createAssetModel(a, now));
-      expect(errorsOf('der-gateway-telemetry', gatewayTelemetry(`gw-${site.site_id}`, site, models, now)), site.site_id).toEqual([]);
+      expect(
+        errorsOf('der-gateway-telemetry', gatewayTelemetry(`gw-${site.site_id}`, site, models, now)),
+        site.site_id,
+      ).toEqual([]);
     }
   });
 
-  it('validate the inventory files (the example and the tests\')', () => {
+  it("validate the inventory files (the example and the tests')", () => {
     for (const file of ['device/inventory.example.yaml', 'test/api/fixtures/inventory.yaml']) {
       expect(errorsOf('inventory', parseYaml(onDisk(file))), file).toEqual([]);
     }
   });
 
   it('refuse a payload of the wrong type, naming the field', () => {
-    expect(errorsOf('metering', { ...fixture('seed-001-metering'), usedPowerKw: '5.2' })).toEqual(['/usedPowerKw must be number']);
+    expect(errorsOf('metering', { ...fixture('seed-001-metering'), usedPowerKw: '5.2' })).toEqual([
+      '/usedPowerKw must be number',
+    ]);
     const { venId: _, ...noVen } = fixture('seed-001-metering');
     expect(errorsOf('metering', noVen)).toEqual(["(root) must have required property 'venId'"]);
     expect(errorsOf('ack', { ...fixture('seed-001-event-ack'), status: 'maybe' })).not.toEqual([]);
-    expect(errorsOf('winter-river-status', { ...fixture('seed-003-winter-river-status'), node_id: 'has space' })).toEqual([
-      '/node_id must match pattern "^[a-zA-Z0-9:_-]{1,128}$"',
-    ]);
-    expect(errorsOf('inventory', { sites: [{ site_id: 's1', assets: [{ asset_id: 'a', asset_type: 'pv', capacity_mw: 'big' }] }] })).not.toEqual([]);
+    expect(
+      errorsOf('winter-river-status', { ...fixture('seed-003-winter-river-status'), node_id: 'has space' }),
+    ).toEqual(['/node_id must match pattern "^[a-zA-Z0-9:_-]{1,128}$"']);
+    expect(
+      errorsOf('inventory', {
+        sites: [{ site_id: 's1', assets: [{ asset_id: 'a', asset_type: 'pv', capacity_mw: 'big' }] }],
+      }),
+    ).not.toEqual([]);
   });
 });
 
 describe('the AsyncAPI document', () => {
   const doc = JSON.parse(onDisk('docs/asyncapi.json')) as {
-    channels: Record<string, { address: string; messages: Record<string, { $ref: string }>; 'x-publisher': string; 'x-rules': string[] }>;
+    channels: Record<
+      string,
+      { address: string; messages: Record<string, { $ref: string }>; 'x-publisher': string; 'x-rules': string[] }
+    >;
     operations: Record<string, { action: string; bindings: { mqtt: { qos: number } } }>;
     components: { schemas: Record<string, object> };
   };
 
   it('validates as AsyncAPI 3.0', () => {
-    const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false, meta: false, validateSchema: false }).compile(specs.schemas['3.0.0'] as object);
+    const validate = new Ajv({
+      strict: false,
+      allErrors: true,
+      validateFormats: false,
+      meta: false,
+      validateSchema: false,
+    }).compile(specs.schemas['3.0.0'] as object);
     const ok = validate(asyncApiDocument());
     expect(validate.errors ?? [], JSON.stringify(validate.errors?.slice(0, 3))).toEqual([]);
     expect(ok).toBe(true);
@@ -119,8 +149,16 @@ describe('the AsyncAPI document', () => {
 
   it('has every topic with who publishes, its QoS, its payloads and the rule that reads it', () => {
     expect(Object.keys(doc.channels)).toEqual(channels.map((c) => c.id));
-    expect(doc.channels.metering).toMatchObject({ address: 'volttron/metering', 'x-publisher': 'device', 'x-rules': ['metering'] });
-    expect(doc.channels.venCommand).toMatchObject({ address: 'ven/cmd/{venId}', 'x-publisher': 'cloud', 'x-rules': [] });
+    expect(doc.channels.metering).toMatchObject({
+      address: 'volttron/metering',
+      'x-publisher': 'device',
+      'x-rules': ['metering'],
+    });
+    expect(doc.channels.venCommand).toMatchObject({
+      address: 'ven/cmd/{venId}',
+      'x-publisher': 'cloud',
+      'x-rules': [],
+    });
     expect(doc.channels.winterRiverStatus!['x-rules']).toEqual(['winter_river']);
     expect(doc.channels.winterRiverCommand!['x-rules']).toEqual([]);
     expect(doc.operations.publishMetering).toMatchObject({ action: 'send', bindings: { mqtt: { qos: 1 } } });
@@ -137,6 +175,8 @@ describe('the AsyncAPI document', () => {
       const validate = draft7.compile(doc.components.schemas[camel(schema)]!);
       expect(validate(JSON.parse(fixtureText(name))), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
-    expect(Object.keys(doc.components.schemas)).toEqual(payloadSchemas.filter((p) => p.name !== 'inventory').map((p) => camel(p.name)));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      payloadSchemas.filter((p) => p.name !== 'inventory').map((p) => camel(p.name)),
+    );
   });
 });

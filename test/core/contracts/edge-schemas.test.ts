@@ -45,7 +45,9 @@ describe('edge telemetry, as the edge software sends it', () => {
     expect(refusal({ ...sample(), meta: { battery_kwh: 200 } })).toBe('meta.capacity_kw');
     expect(refusal({ ...sample(), meta: { capacity_kw: 100, battery_kwh: -2 } })).toBe('meta.battery_kwh');
     expect(refusal({ ...sample(), battery: { percent: 140, plugged: true } })).toBe('battery.percent');
-    expect(refusal({ ...sample(), meta: { capacity_kw: 100, battery_kwh: 2, system: { os: 'linux' } } })).toBe('meta.system');
+    expect(refusal({ ...sample(), meta: { capacity_kw: 100, battery_kwh: 2, system: { os: 'linux' } } })).toBe(
+      'meta.system',
+    );
   });
 
   it('requires the measured fields; timestamp and battery may be left out', () => {
@@ -85,11 +87,21 @@ describe('an accepted sample, stored and read back', () => {
       const accepted = accept(payload);
       if (!accepted.ok) throw new Error(accepted.message);
       const record = edgeRecord(accepted.value);
-      expect(Object.values(record.measures).every((v) => ['number', 'string', 'boolean'].includes(typeof v))).toBe(true);
-      expect(record).toMatchObject({ series: 'edge_telemetry', deviceId: 'dc-fra-01', dimensions: { dc_id: 'dc-fra-01' } });
+      expect(Object.values(record.measures).every((v) => ['number', 'string', 'boolean'].includes(typeof v))).toBe(
+        true,
+      );
+      expect(record).toMatchObject({
+        series: 'edge_telemetry',
+        deviceId: 'dc-fra-01',
+        dimensions: { dc_id: 'dc-fra-01' },
+      });
       // through JSON, as a store keeps it
       const stored = JSON.parse(JSON.stringify(record));
-      expect(edgeReading(stored)).toEqual({ time: new Date(accepted.value.time).toISOString(), source: 'mqtt', payload });
+      expect(edgeReading(stored)).toEqual({
+        time: new Date(accepted.value.time).toISOString(),
+        source: 'mqtt',
+        payload,
+      });
     }
   });
 
@@ -99,35 +111,67 @@ describe('an accepted sample, stored and read back', () => {
     expect(accepted.ok && accepted.value.time).toBe(receivedAt);
   });
 
-  it('refuses a sender that is not the node of the topic, or a dc_id that is not the topic\'s', () => {
+  it("refuses a sender that is not the node of the topic, or a dc_id that is not the topic's", () => {
     expect(accept(sample(), 'dc-other')).toMatchObject({ ok: false, reason: 'identity-mismatch' });
-    expect(accept({ ...sample(), dc_id: 'dc-other' })).toMatchObject({ ok: false, reason: 'identity-mismatch', message: expect.stringMatching(/^dc_id: dc-other/) });
+    expect(accept({ ...sample(), dc_id: 'dc-other' })).toMatchObject({
+      ok: false,
+      reason: 'identity-mismatch',
+      message: expect.stringMatching(/^dc_id: dc-other/),
+    });
   });
 
   it('refuses a sample from more than 5 minutes ahead of its receive time', () => {
-    expect(accept({ ...sample(), timestamp: '2026-11-30T12:06:07Z' })).toMatchObject({ ok: false, reason: 'clock-skew' });
+    expect(accept({ ...sample(), timestamp: '2026-11-30T12:06:07Z' })).toMatchObject({
+      ok: false,
+      reason: 'clock-skew',
+    });
     expect(accept({ ...sample(), timestamp: '2026-11-30T12:04:00Z' }).ok).toBe(true);
   });
 });
 
 describe('edge status, commands and ACKs', () => {
   it('status: online or offline', () => {
-    expect(parse(edgeStatusSchema, { dc_id: 'dc-1', status: 'offline', timestamp: '2026-11-30T12:00:00Z' }).ok).toBe(true);
+    expect(parse(edgeStatusSchema, { dc_id: 'dc-1', status: 'offline', timestamp: '2026-11-30T12:00:00Z' }).ok).toBe(
+      true,
+    );
     expect(parse(edgeStatusSchema, { status: 'asleep' })).toMatchObject({ ok: false, field: 'status' });
   });
 
   it('commands: {action, params} with the correlationId their ACK carries; stop takes no params', () => {
     expect(parse(edgeCommandSchema, { action: 'charge', params: { kw: 40 }, correlationId: 'c-1' }).ok).toBe(true);
     expect(parse(edgeCommandSchema, { action: 'set_power', params: { kw: -25 }, correlationId: 'c-2' }).ok).toBe(true);
-    expect(parse(edgeCommandSchema, { action: 'stop', correlationId: 'c-3' })).toEqual({ ok: true, value: { action: 'stop', params: {}, correlationId: 'c-3' } });
-    expect(parse(edgeCommandSchema, { action: 'discharge', params: { kw: 0 }, correlationId: 'c-4' })).toMatchObject({ ok: false, field: 'params.kw' });
-    expect(parse(edgeCommandSchema, { action: 'charge', params: {}, correlationId: 'c-5' })).toMatchObject({ ok: false, field: 'params.kw' });
-    expect(parse(edgeCommandSchema, { action: 'defer_load', params: {}, correlationId: 'c-6' })).toMatchObject({ ok: false, field: 'action' });
+    expect(parse(edgeCommandSchema, { action: 'stop', correlationId: 'c-3' })).toEqual({
+      ok: true,
+      value: { action: 'stop', params: {}, correlationId: 'c-3' },
+    });
+    expect(parse(edgeCommandSchema, { action: 'discharge', params: { kw: 0 }, correlationId: 'c-4' })).toMatchObject({
+      ok: false,
+      field: 'params.kw',
+    });
+    expect(parse(edgeCommandSchema, { action: 'charge', params: {}, correlationId: 'c-5' })).toMatchObject({
+      ok: false,
+      field: 'params.kw',
+    });
+    expect(parse(edgeCommandSchema, { action: 'defer_load', params: {}, correlationId: 'c-6' })).toMatchObject({
+      ok: false,
+      field: 'action',
+    });
   });
 
   it('ACKs: accepted or rejected, epoch seconds', () => {
-    expect(parse(edgeAckSchema, { correlationId: 'c-1', action: 'charge', status: 'accepted', ts: 1_764_504_005.2, charge_rate_kw: 40, soc: 71 }).ok).toBe(true);
-    expect(parse(edgeAckSchema, { correlationId: 'c-1', action: 'charge', status: 'ok', ts: 1_764_504_005 })).toMatchObject({ ok: false, field: 'status' });
+    expect(
+      parse(edgeAckSchema, {
+        correlationId: 'c-1',
+        action: 'charge',
+        status: 'accepted',
+        ts: 1_764_504_005.2,
+        charge_rate_kw: 40,
+        soc: 71,
+      }).ok,
+    ).toBe(true);
+    expect(
+      parse(edgeAckSchema, { correlationId: 'c-1', action: 'charge', status: 'ok', ts: 1_764_504_005 }),
+    ).toMatchObject({ ok: false, field: 'status' });
   });
 });
 
@@ -141,8 +185,14 @@ describe("the edge agent's battery", () => {
     const soc = m.soc;
     // an hour at 50 kW into a 200 kWh battery: +25 points
     expect(m.telemetry(t0 + 3_600_000).soc).toBeCloseTo(soc + (50 / m.batteryKwh) * 100, 1);
-    expect(m.apply({ action: 'discharge', params: { kw: 10_000 } }, t0 + 3_600_000)).toEqual({ ok: true, chargeRateKw: -m.maxBatteryKw });
-    expect(m.apply({ action: 'set_power', params: { kw: 12 } }, t0 + 3_600_000)).toEqual({ ok: true, chargeRateKw: 12 });
+    expect(m.apply({ action: 'discharge', params: { kw: 10_000 } }, t0 + 3_600_000)).toEqual({
+      ok: true,
+      chargeRateKw: -m.maxBatteryKw,
+    });
+    expect(m.apply({ action: 'set_power', params: { kw: 12 } }, t0 + 3_600_000)).toEqual({
+      ok: true,
+      chargeRateKw: 12,
+    });
     expect(m.apply({ action: 'stop', params: {} }, t0 + 3_600_000)).toEqual({ ok: true, chargeRateKw: 0 });
   });
 
@@ -152,7 +202,10 @@ describe("the edge agent's battery", () => {
     const t = m.telemetry(t0 + 10 * 3_600_000);
     expect(t.soc).toBe(100);
     expect(t.charge_rate_kw).toBe(0);
-    expect(m.apply({ action: 'charge', params: { kw: 1 } }, t0 + 10 * 3_600_000)).toEqual({ ok: false, reason: 'battery full' });
+    expect(m.apply({ action: 'charge', params: { kw: 1 } }, t0 + 10 * 3_600_000)).toEqual({
+      ok: false,
+      reason: 'battery full',
+    });
     expect(parse(edgeTelemetrySchema, JSON.parse(JSON.stringify(t))).ok).toBe(true);
     expect(t.ram).toBeGreaterThan(0);
     expect(t.disk).toBeGreaterThan(0);

@@ -21,7 +21,13 @@ describe('the local rules engine runs the deployed rule SQL', () => {
 
   it('metering: the payload plus topic, client id and receive time', () => {
     const event = evaluate(rule('metering'), 'volttron/metering', { venId: 'ven-001', usedPowerKw: 1 }, 'ven-001', 42);
-    expect(event).toEqual({ venId: 'ven-001', usedPowerKw: 1, iot_topic: 'volttron/metering', iot_client_id: 'ven-001', iot_received_at: 42 });
+    expect(event).toEqual({
+      venId: 'ven-001',
+      usedPowerKw: 1,
+      iot_topic: 'volttron/metering',
+      iot_client_id: 'ven-001',
+      iot_received_at: 42,
+    });
   });
 
   it('metering: a payload key named like the metadata is overwritten by the broker facts', () => {
@@ -41,7 +47,8 @@ describe('the local rules engine runs the deployed rule SQL', () => {
   });
 
   it("edge: telemetry, status and ack of any node (OR of topic(3) terms), never the backend's own control topic", () => {
-    for (const kind of ['telemetry', 'status', 'ack']) expect(evaluate(rule('edge'), `edge/dc-1/${kind}`, {}, 'dc-1', 1)).toBeDefined();
+    for (const kind of ['telemetry', 'status', 'ack'])
+      expect(evaluate(rule('edge'), `edge/dc-1/${kind}`, {}, 'dc-1', 1)).toBeDefined();
     expect(evaluate(rule('edge'), 'edge/dc-1/control', {}, '', 1)).toBeUndefined();
     expect(evaluate(rule('edge'), 'edge/dc-1/telemetry/x', {}, 'dc-1', 1)).toBeUndefined();
     expect(() => parseRuleSql("SELECT * FROM 'a/+' WHERE topic(2) = 'x' OR y = 1")).toThrow(/unsupported rule SQL/);
@@ -89,13 +96,17 @@ describe("the rules' Kinesis action in the local engine", () => {
       { reject: async (r) => void rejected.push(r) },
     );
     let settled = false;
-    const first = e.onPublish(topics.metering, Buffer.from('{"venId":"ven-001"}'), 'ven-001').then(() => (settled = true));
+    const first = e
+      .onPublish(topics.metering, Buffer.from('{"venId":"ven-001"}'), 'ven-001')
+      .then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 20));
     expect(settled).toBe(false);
     release();
     await first;
     expect(puts).toEqual([['ven-001', topics.metering]]);
-    await expect(e.onPublish(topics.metering, Buffer.from('{"venId":"ven-001","fail":true}'), 'ven-001')).rejects.toThrow(/stream unavailable/);
+    await expect(
+      e.onPublish(topics.metering, Buffer.from('{"venId":"ven-001","fail":true}'), 'ven-001'),
+    ).rejects.toThrow(/stream unavailable/);
     expect(rejected).toMatchObject([{ reason: 'handler-failed', topic: topics.metering, clientId: 'ven-001' }]);
   });
 });
@@ -106,7 +117,11 @@ describe('Basic Ingest in the local rules engine, as in AWS IoT Core', () => {
     const invoked: { rule: string; event: Record<string, unknown> }[] = [];
     const rejected: Rejection[] = [];
     const e = new RulesEngine(
-      rules.map((r) => ({ name: r.name, sql: r.sql, invoke: async (event) => void invoked.push({ rule: r.name, event }) })),
+      rules.map((r) => ({
+        name: r.name,
+        sql: r.sql,
+        invoke: async (event) => void invoked.push({ rule: r.name, event }),
+      })),
       { reject: async (r) => void rejected.push(r) },
     );
     const publish = async (topic: string, payload: object, clientId = 'ven-001') => {
@@ -118,7 +133,10 @@ describe('Basic Ingest in the local rules engine, as in AWS IoT Core', () => {
 
   it('parses $aws/rules/{rule}/{topic} into the rule name and the topic the rule sees', () => {
     expect(topics.meteringBasicIngest).toBe('$aws/rules/metering/volttron/metering');
-    expect(parseBasicIngestTopic(topics.meteringBasicIngest)).toEqual({ ruleName: 'metering', topic: 'volttron/metering' });
+    expect(parseBasicIngestTopic(topics.meteringBasicIngest)).toEqual({
+      ruleName: 'metering',
+      topic: 'volttron/metering',
+    });
     expect(parseBasicIngestTopic('$aws/rules/metering')).toEqual({ ruleName: 'metering', topic: '' });
     expect(parseBasicIngestTopic('volttron/metering')).toBeUndefined();
     expect(parseBasicIngestTopic('$aws/things/ven-001/shadow/update')).toBeUndefined();
@@ -130,7 +148,11 @@ describe('Basic Ingest in the local rules engine, as in AWS IoT Core', () => {
     await publish(topics.meteringBasicIngest, { venId: 'ven-001', usedPowerKw: 1 });
     expect(invoked).toHaveLength(1);
     expect(invoked[0]!.rule).toBe('metering');
-    expect(invoked[0]!.event).toMatchObject({ venId: 'ven-001', iot_topic: 'volttron/metering', iot_client_id: 'ven-001' });
+    expect(invoked[0]!.event).toMatchObject({
+      venId: 'ven-001',
+      iot_topic: 'volttron/metering',
+      iot_client_id: 'ven-001',
+    });
   });
 
   it("does not apply the rule's FROM filter (a Basic Ingest rule may omit it), but does apply WHERE on the stripped topic", async () => {
@@ -155,13 +177,18 @@ describe('Basic Ingest in the local rules engine, as in AWS IoT Core', () => {
   it('sends malformed Basic Ingest payloads to the error sink under the topic as published', async () => {
     const invoked: string[] = [];
     const rejected: Rejection[] = [];
-    const e = new RulesEngine([{ name: 'metering', sql: rules[0]!.sql, invoke: async () => void invoked.push('metering') }], {
-      reject: async (r) => void rejected.push(r),
-    });
+    const e = new RulesEngine(
+      [{ name: 'metering', sql: rules[0]!.sql, invoke: async () => void invoked.push('metering') }],
+      {
+        reject: async (r) => void rejected.push(r),
+      },
+    );
     e.onPublish(topics.meteringBasicIngest, Buffer.from('not json'), 'ven-001');
     await e.drain();
     expect(invoked).toEqual([]);
-    expect(rejected).toMatchObject([{ reason: 'malformed-json', topic: topics.meteringBasicIngest, clientId: 'ven-001' }]);
+    expect(rejected).toMatchObject([
+      { reason: 'malformed-json', topic: topics.meteringBasicIngest, clientId: 'ven-001' },
+    ]);
   });
 });
 

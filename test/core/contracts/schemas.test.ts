@@ -53,7 +53,11 @@ describe('bad input is refused and the field is named', () => {
     ['SOC over 100', { ...metering, batterySOC: 140 }, 'batterySOC'],
     ['timestamp in milliseconds', { ...metering, timestamp: 1729700000000 }, 'timestamp'],
     ['circuit without currentKw', { ...metering, circuits: [{ id: 'c1', enabled: true }] }, 'circuits.0.currentKw'],
-    ['load priority not an integer', { ...metering, loads: [{ loadId: 'l', currentPowerKw: 1, enabled: true, priority: 1.5 }] }, 'loads.0.priority'],
+    [
+      'load priority not an integer',
+      { ...metering, loads: [{ loadId: 'l', currentPowerKw: 1, enabled: true, priority: 1.5 }] },
+      'loads.0.priority',
+    ],
   ];
   it.each(cases)('metering: %s', (_name, input, field) => {
     const result = parse(meteringSchema, input);
@@ -66,7 +70,10 @@ describe('bad input is refused and the field is named', () => {
   });
 
   it('ack with an unknown op', () => {
-    expect(parse(ackSchema, { ...fixture('seed-001-restore-ack'), op: 'reboot' })).toMatchObject({ ok: false, field: 'op' });
+    expect(parse(ackSchema, { ...fixture('seed-001-restore-ack'), op: 'reboot' })).toMatchObject({
+      ok: false,
+      field: 'op',
+    });
   });
 
   it('event command with zero shed', () => {
@@ -89,16 +96,31 @@ describe('bad input is refused and the field is named', () => {
 
   it('winter river status without node_id, or with a string reading', () => {
     const status = fixture('seed-003-winter-river-status');
-    expect(parse(winterRiverStatusSchema, { ...status, node_id: undefined })).toMatchObject({ ok: false, field: 'node_id' });
-    expect(parse(winterRiverStatusSchema, { ...status, power_kw: 'six' })).toMatchObject({ ok: false, field: 'power_kw' });
+    expect(parse(winterRiverStatusSchema, { ...status, node_id: undefined })).toMatchObject({
+      ok: false,
+      field: 'node_id',
+    });
+    expect(parse(winterRiverStatusSchema, { ...status, power_kw: 'six' })).toMatchObject({
+      ok: false,
+      field: 'power_kw',
+    });
   });
 
   it('numbers DynamoDB cannot hold, named: in a status (its free numeric keys too) and in an ACK', () => {
     const status = fixture('seed-003-winter-river-status');
-    expect(parse(winterRiverStatusSchema, { ...status, power_kw: 1e-200 })).toMatchObject({ ok: false, field: 'power_kw' });
-    expect(parse(winterRiverStatusSchema, { ...status, temperature_c: 1e300 })).toMatchObject({ ok: false, field: 'temperature_c' });
+    expect(parse(winterRiverStatusSchema, { ...status, power_kw: 1e-200 })).toMatchObject({
+      ok: false,
+      field: 'power_kw',
+    });
+    expect(parse(winterRiverStatusSchema, { ...status, temperature_c: 1e300 })).toMatchObject({
+      ok: false,
+      field: 'temperature_c',
+    });
     expect(parse(winterRiverStatusSchema, { ...status, temperature_c: 21.5 })).toMatchObject({ ok: true });
-    expect(parse(ackSchema, { ...fixture('seed-001-event-ack'), actual_shed_kw: 1e-140 })).toMatchObject({ ok: false, field: 'actual_shed_kw' });
+    expect(parse(ackSchema, { ...fixture('seed-001-event-ack'), actual_shed_kw: 1e-140 })).toMatchObject({
+      ok: false,
+      field: 'actual_shed_kw',
+    });
   });
 
   it('a __proto__ or constructor key, which no copy or store of the message keeps, at the top or nested', () => {
@@ -108,7 +130,10 @@ describe('bad input is refused and the field is named', () => {
     const nested = { ...status, extra: JSON.parse('{"a":{"__proto__":{"polluted":true}}}') };
     expect(parse(winterRiverStatusSchema, nested)).toMatchObject({ ok: false, field: 'extra.a.__proto__' });
     // an own `constructor` the DynamoDB marshaller cannot write (it takes the object for a class instance)
-    expect(parse(winterRiverStatusSchema, { ...status, constructor: 1 })).toMatchObject({ ok: false, field: 'constructor' });
+    expect(parse(winterRiverStatusSchema, { ...status, constructor: 1 })).toMatchObject({
+      ok: false,
+      field: 'constructor',
+    });
   });
 
   it('an unknown key that is not a plain name is quoted in the field it names (a property run found " ")', () => {

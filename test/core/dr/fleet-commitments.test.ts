@@ -27,19 +27,33 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const commitment = (venId: string, eventId: string, since = NOW, until = NOW + 600_000): VenCommitment => ({ venId, eventId, since, until, shed_kw: 3 });
+const commitment = (venId: string, eventId: string, since = NOW, until = NOW + 600_000): VenCommitment => ({
+  venId,
+  eventId,
+  since,
+  until,
+  shed_kw: 3,
+});
 
 describe('VEN commitments', () => {
   it('go to exactly one of 20 events racing for a VEN; the others are told which event holds it', async () => {
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => store.commit(commitment('ven-race', `evt-${i}`), NOW)));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.commit(commitment('ven-race', `evt-${i}`), NOW)),
+    );
     const winners = answers.flatMap((a, i) => (a === undefined ? [`evt-${i}`] : []));
     expect(winners).toHaveLength(1);
     for (const a of answers.filter((x) => x !== undefined)) expect(a).toEqual(commitment('ven-race', winners[0]!));
-    expect([...(await store.commitments(['ven-race', 'ven-free'], NOW)).values()]).toEqual([commitment('ven-race', winners[0]!)]);
+    expect([...(await store.commitments(['ven-race', 'ven-free'], NOW)).values()]).toEqual([
+      commitment('ven-race', winners[0]!),
+    ]);
     // the holder may write it again (a retry); another event may take it only for a window that does not overlap
     expect(await store.commit(commitment('ven-race', winners[0]!), NOW + 1)).toBeUndefined();
-    expect(await store.commit(commitment('ven-race', 'evt-late', NOW + 599_999, NOW + 900_000), NOW + 1)).toMatchObject({ eventId: winners[0] });
-    expect(await store.commit(commitment('ven-race', 'evt-late', NOW + 600_000, NOW + 900_000), NOW + 1)).toBeUndefined();
+    expect(await store.commit(commitment('ven-race', 'evt-late', NOW + 599_999, NOW + 900_000), NOW + 1)).toMatchObject(
+      { eventId: winners[0] },
+    );
+    expect(
+      await store.commit(commitment('ven-race', 'evt-late', NOW + 600_000, NOW + 900_000), NOW + 1),
+    ).toBeUndefined();
     expect((await store.commitments(['ven-race'], NOW + 600_000)).get('ven-race')?.eventId).toBe('evt-late');
     expect((await store.commitments(['ven-race'], NOW)).get('ven-race')?.eventId).toBe(winners[0]);
   });
@@ -64,7 +78,17 @@ describe('VEN commitments', () => {
   it('read a commitment written before windows existed (one per item), and replace it on the next write', async () => {
     const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
     await documentClient(dynamo.client).send(
-      new PutCommand({ TableName: 'events', Item: { eventId: 'commit/ven-old', venId: 'ven-old', holder: 'evt-old', since: NOW, until: NOW + 600_000, shed_kw: 3 } }),
+      new PutCommand({
+        TableName: 'events',
+        Item: {
+          eventId: 'commit/ven-old',
+          venId: 'ven-old',
+          holder: 'evt-old',
+          since: NOW,
+          until: NOW + 600_000,
+          shed_kw: 3,
+        },
+      }),
     );
     expect((await store.commitments(['ven-old'], NOW)).get('ven-old')).toEqual(commitment('ven-old', 'evt-old'));
     expect(await store.commit(commitment('ven-old', 'evt-new'), NOW)).toEqual(commitment('ven-old', 'evt-old'));
@@ -85,8 +109,14 @@ describe('VEN commitments', () => {
 
   it('end early on release: the event records when, once, and the VEN is free', async () => {
     const event: FleetEventRecord = {
-      eventId: 'evt-rel', requested_kw: 3, duration_sec: 600, startedAt: NOW, endsAt: NOW + 600_000,
-      allocations: [{ venId: 'ven-rel', shed_kw: 3, correlationId: 'c-1' }], shortfall_kw: 0, excluded: [],
+      eventId: 'evt-rel',
+      requested_kw: 3,
+      duration_sec: 600,
+      startedAt: NOW,
+      endsAt: NOW + 600_000,
+      allocations: [{ venId: 'ven-rel', shed_kw: 3, correlationId: 'c-1' }],
+      shortfall_kw: 0,
+      excluded: [],
     };
     expect(await store.create(event)).toBe(true);
     expect(await store.get('evt-rel')).toEqual(event);

@@ -66,7 +66,11 @@ describe('fleet events by month', () => {
       'e-dec-2023': Date.UTC(2023, 11, 10),
     };
     for (const [id, at] of Object.entries(starts)) expect(await store.create(fleetEvent(id, at))).toBe(true);
-    const ids = (limit: number) => pages((next) => store.list({ limit, ...(next && { next }) }), (e) => e.eventId);
+    const ids = (limit: number) =>
+      pages(
+        (next) => store.list({ limit, ...(next && { next }) }),
+        (e) => e.eventId,
+      );
     // the listing is an index query, eventually consistent: the events show within the lag
     await eventually(async () => (await ids(100)).flat().length === 4);
     expect(await ids(100)).toEqual([['e-jan-b', 'e-jan-a', 'e-dec', 'e-feb-2024']]);
@@ -74,7 +78,9 @@ describe('fleet events by month', () => {
     expect((await ids(3))[0]).toEqual(['e-jan-b', 'e-jan-a', 'e-dec']);
     expect(await store.get('e-dec')).toEqual(fleetEvent('e-dec', starts['e-dec']));
     // TTL: two years (the default archive retention) after it started; the attribute stays out of the record
-    const raw = await documentClient(dynamo.client).send(new GetCommand({ TableName: 'events', Key: { eventId: 'e-dec' } }));
+    const raw = await documentClient(dynamo.client).send(
+      new GetCommand({ TableName: 'events', Key: { eventId: 'e-dec' } }),
+    );
     expect(raw.Item!.expiresAt).toBe(Math.floor(starts['e-dec'] / 1000) + 730 * 86_400);
   });
 
@@ -82,7 +88,11 @@ describe('fleet events by month', () => {
     const late = Date.UTC(2026, 0, 28, 12);
     const store = new DynamoFleetEventStore(documentClient(dynamo.client), 'events', () => late);
     expect(await store.create(fleetEvent('e-feb-scheduled', Date.UTC(2026, 1, 3, 17)))).toBe(true);
-    const ids = (since?: number) => pages((next) => store.list({ limit: 100, ...(since !== undefined && { since }), ...(next && { next }) }), (e) => e.eventId);
+    const ids = (since?: number) =>
+      pages(
+        (next) => store.list({ limit: 100, ...(since !== undefined && { since }), ...(next && { next }) }),
+        (e) => e.eventId,
+      );
     // an index query again: the event just created shows within the lag
     await eventually(async () => (await ids()).flat().includes('e-feb-scheduled'));
     expect((await ids()).flat().slice(0, 3)).toEqual(['e-feb-scheduled', 'e-jan-b', 'e-jan-a']);
@@ -96,7 +106,10 @@ describe('refusals by day and by device', () => {
   beforeAll(async () => {
     refusals = new DynamoRefusalLog(documentClient(dynamo.client), 'refusals', () => NOW);
     const at = { today: NOW - 1000, yesterday: NOW - DAY, sixDays: NOW - 6 * DAY - 3600_000, eightDays: NOW - 8 * DAY };
-    await refusals.record({ reason: 'schema', message: 'today', clientId: 'ven-1', topic: 'volttron/metering' }, at.today);
+    await refusals.record(
+      { reason: 'schema', message: 'today', clientId: 'ven-1', topic: 'volttron/metering' },
+      at.today,
+    );
     await refusals.record({ reason: 'oversize', message: 'yesterday', topic: 'volttron/metering' }, at.yesterday);
     await refusals.record({ reason: 'malformed-json', message: 'six days', clientId: 'ven-1' }, at.sixDays);
     await refusals.record({ reason: 'schema', message: 'eight days', clientId: 'ven-1' }, at.eightDays);
@@ -108,7 +121,10 @@ describe('refusals by day and by device', () => {
 
   it('lists the last week newest first across days, page by page', async () => {
     const messages = (limit: number, deviceId?: string) =>
-      pages((next) => refusals.list({ limit, ...(deviceId && { deviceId }), ...(next && { next }) }), (r) => r.message);
+      pages(
+        (next) => refusals.list({ limit, ...(deviceId && { deviceId }), ...(next && { next }) }),
+        (r) => r.message,
+      );
     expect(await messages(100)).toEqual([['today', 'other', 'yesterday', 'six days']]);
     expect((await messages(1)).flat()).toEqual(['today', 'other', 'yesterday', 'six days']);
     expect(await messages(100, 'ven-1')).toEqual([['today', 'six days']]);
@@ -118,10 +134,20 @@ describe('refusals by day and by device', () => {
 
   it('keeps the refusal as given, with a time-to-live a week on, and no device key without a client id', async () => {
     const [first] = (await refusals.list({ limit: 1 })).items;
-    expect(first).toEqual({ at: NOW - 1000, reason: 'schema', message: 'today', topic: 'volttron/metering', clientId: 'ven-1' });
+    expect(first).toEqual({
+      at: NOW - 1000,
+      reason: 'schema',
+      message: 'today',
+      topic: 'volttron/metering',
+      clientId: 'ven-1',
+    });
     const items = (await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'refusals' }))).Items ?? [];
     const today = items.find((i) => i.message === 'today')!;
-    expect(today).toMatchObject({ pk: 'day#2026-01-15', device: 'ven-1', expiresAt: Math.floor((NOW - 1000 + 7 * DAY) / 1000) });
+    expect(today).toMatchObject({
+      pk: 'day#2026-01-15',
+      device: 'ven-1',
+      expiresAt: Math.floor((NOW - 1000 + 7 * DAY) / 1000),
+    });
     expect(today.sk).toMatch(/^2026-01-15T11:59:59\.000Z#[0-9a-f]{12}$/);
     expect(items.find((i) => i.message === 'yesterday')).not.toHaveProperty('device');
   });
@@ -131,12 +157,21 @@ describe('a local table older than its layout', () => {
   it('is reported by ensureTables, which cannot add the index to it', async () => {
     const { indexes: _none, ...withoutIndex } = tables.fleetEvents;
     expect(await ensureTables(dynamo.client, { old: withoutIndex })).toEqual([]);
-    expect(await ensureTables(dynamo.client, { old: tables.fleetEvents, events: tables.fleetEvents })).toEqual(['old/byMonth']);
+    expect(await ensureTables(dynamo.client, { old: tables.fleetEvents, events: tables.fleetEvents })).toEqual([
+      'old/byMonth',
+    ]);
   });
 
-  it('is reported when its keys or an index\'s keys changed', async () => {
-    const before = { ...tables.devices, sortKey: undefined, indexes: [{ name: 'byKind', partitionKey: 'kind', sortKey: 'deviceId' }] };
+  it("is reported when its keys or an index's keys changed", async () => {
+    const before = {
+      ...tables.devices,
+      sortKey: undefined,
+      indexes: [{ name: 'byKind', partitionKey: 'kind', sortKey: 'deviceId' }],
+    };
     expect(await ensureTables(dynamo.client, { olddevices: before })).toEqual([]);
-    expect(await ensureTables(dynamo.client, { olddevices: tables.devices })).toEqual(['olddevices', 'olddevices/byKind']);
+    expect(await ensureTables(dynamo.client, { olddevices: tables.devices })).toEqual([
+      'olddevices',
+      'olddevices/byKind',
+    ]);
   });
 });

@@ -17,7 +17,9 @@ const event = (parameters?: Record<string, string>) => ({ claimCertificateId: 'c
 
 describe('preProvisioningHook', () => {
   it('allows a serial on the allow-list', async () => {
-    expect(await preProvisioningHook(event({ SerialNumber: 'ven-101' }), allowList('ven-101'))).toEqual({ allowProvisioning: true });
+    expect(await preProvisioningHook(event({ SerialNumber: 'ven-101' }), allowList('ven-101'))).toEqual({
+      allowProvisioning: true,
+    });
   });
 
   it('refuses a serial not on it, naming it', async () => {
@@ -31,7 +33,10 @@ describe('preProvisioningHook', () => {
     ['no parameters', event()],
     ['no serial', event({ Other: 'x' })],
     ['a serial that is no thing name', event({ SerialNumber: 'ven/101' })],
-    ['the claim client prefix (a thing named so could be taken over by claim holders)', event({ SerialNumber: 'claim-101' })],
+    [
+      'the claim client prefix (a thing named so could be taken over by claim holders)',
+      event({ SerialNumber: 'claim-101' }),
+    ],
     ["the dashboard's client prefix", event({ SerialNumber: 'operator-1' })],
     ['a malformed event', { parameters: 'ven-101' }],
     ['no certificate id', { parameters: { SerialNumber: 'ven-101' } }],
@@ -46,14 +51,16 @@ describe('given the allow-list table (local DynamoDB), when a device provisions 
   let dir: string;
   let dynamo: LocalDynamo;
   let allow: DynamoAllowList;
-  const hook = (serial: string, certificateId: string) => preProvisioningHook({ parameters: { SerialNumber: serial }, certificateId }, allow);
+  const hook = (serial: string, certificateId: string) =>
+    preProvisioningHook({ parameters: { SerialNumber: serial }, certificateId }, allow);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vpp-allow-'));
     dynamo = await startDynamo(join(dir, 'db'));
     await ensureTables(dynamo.client, { allowList: tables.allowList });
     const doc = documentClient(dynamo.client);
-    for (const serial of ['ven-201', 'ven-202']) await doc.send(new PutCommand({ TableName: 'allowList', Item: { serial } }));
+    for (const serial of ['ven-201', 'ven-202'])
+      await doc.send(new PutCommand({ TableName: 'allowList', Item: { serial } }));
     allow = new DynamoAllowList(doc, 'allowList');
   });
 

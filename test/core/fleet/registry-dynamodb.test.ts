@@ -44,7 +44,8 @@ function counted(client: DynamoDBDocumentClient) {
   return { client: proxy, requests };
 }
 
-const scan = async (table: string) => (await documentClient(dynamo.client).send(new ScanCommand({ TableName: table }))).Items ?? [];
+const scan = async (table: string) =>
+  (await documentClient(dynamo.client).send(new ScanCommand({ TableName: table }))).Items ?? [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-reg-'));
@@ -67,7 +68,11 @@ async function pages(kind: DeviceKind, limit: number, online?: boolean): Promise
   const all: string[][] = [];
   let next: string | undefined;
   do {
-    const page: Page<Device> = await registry.list(kind, { limit, ...(online !== undefined && { online }), ...(next && { next }) });
+    const page: Page<Device> = await registry.list(kind, {
+      limit,
+      ...(online !== undefined && { online }),
+      ...(next && { next }),
+    });
     all.push(page.items.map((d) => d.deviceId));
     next = page.next;
   } while (next && all.length < 100);
@@ -77,7 +82,13 @@ async function pages(kind: DeviceKind, limit: number, online?: boolean): Promise
 describe('device registry', () => {
   it('gets a device as one Device from its identity and state', async () => {
     expect(await registry.get('ven-001')).toEqual({
-      deviceId: 'ven-001', kind: 'ven', online: true, firstSeen: iso(T + 1), lastSeen: iso(T + 1), reportIntervalMs: 60_000, latest: { usedPowerKw: 1 },
+      deviceId: 'ven-001',
+      kind: 'ven',
+      online: true,
+      firstSeen: iso(T + 1),
+      lastSeen: iso(T + 1),
+      reportIntervalMs: 60_000,
+      latest: { usedPowerKw: 1 },
       sessions: [{ connected_at: iso(T - 1000) }],
     });
     expect(await registry.get('ven-003')).toMatchObject({ online: false, lastSeen: iso(T + 3) });
@@ -89,7 +100,13 @@ describe('device registry', () => {
     const counting = new DynamoDeviceRegistry(client, 'devices');
     const identity = async () => (await scan('devices')).find((i) => i.deviceId === 'ven-005' && i.part === 'identity');
     const before = await identity();
-    expect(before).toEqual({ deviceId: 'ven-005', part: 'identity', kind: 'ven', kindShard: expect.stringMatching(/^ven#\d\d$/), firstSeen: iso(T + 5) });
+    expect(before).toEqual({
+      deviceId: 'ven-005',
+      part: 'identity',
+      kind: 'ven',
+      kindShard: expect.stringMatching(/^ven#\d\d$/),
+      firstSeen: iso(T + 5),
+    });
     await counting.recordHeartbeat('ven', 'ven-005', T + 60_000, { usedPowerKw: 9 });
     expect(requests).toEqual({ UpdateCommand: 2 }); // the heartbeat, and the interval it taught (60 s after the last)
     await counting.recordHeartbeat('ven', 'ven-005', T + 120_000, { usedPowerKw: 8 });
@@ -97,7 +114,12 @@ describe('device registry', () => {
     await counting.recordHeartbeat('ven', 'ven-005', T + 30_000, { usedPowerKw: 7 }, T + 20_000);
     expect(requests).toEqual({ UpdateCommand: 5 }); // an older sample: refused, then only when it was heard (not newer either)
     expect(await identity()).toEqual(before);
-    expect(await registry.get('ven-005')).toMatchObject({ lastSeen: iso(T + 120_000), latest: { usedPowerKw: 8 }, firstSeen: iso(T + 5), reportIntervalMs: 59_995 });
+    expect(await registry.get('ven-005')).toMatchObject({
+      lastSeen: iso(T + 120_000),
+      latest: { usedPowerKw: 8 },
+      firstSeen: iso(T + 5),
+      reportIntervalMs: 59_995,
+    });
     const state = (await scan('devices')).find((i) => i.deviceId === 'ven-005' && i.part === 'state')!;
     expect(Object.keys(state)).not.toContain('kindShard');
   });
@@ -108,11 +130,20 @@ describe('device registry', () => {
     // the older disconnect leaves the presence alone, but closes its own session (the one open since T - 1000)
     expect(await registry.get('ven-010')).toMatchObject({
       online: true,
-      sessions: [{ connected_at: iso(T + 5000) }, { connected_at: iso(T - 1000), disconnected_at: iso(T + 4000), duration_s: 5 }],
+      sessions: [
+        { connected_at: iso(T + 5000) },
+        { connected_at: iso(T - 1000), disconnected_at: iso(T + 4000), duration_s: 5 },
+      ],
     });
     await registry.recordPresence('ghost', true, T);
     expect(await registry.get('ghost')).toEqual({
-      deviceId: 'ghost', online: true, kind: undefined, firstSeen: undefined, lastSeen: undefined, reportIntervalMs: 60_000, latest: undefined,
+      deviceId: 'ghost',
+      online: true,
+      kind: undefined,
+      firstSeen: undefined,
+      lastSeen: undefined,
+      reportIntervalMs: 60_000,
+      latest: undefined,
       sessions: [{ connected_at: iso(T) }],
     });
     expect((await pages('ven', 1000)).flat()).not.toContain('ghost');
@@ -135,7 +166,9 @@ describe('device registry', () => {
     await registry.recordPresence('ven-009', true, T + 9000);
     expect((await pages('ven', 100, false)).flat()).toEqual(offline.filter((id) => id !== 'ven-010'));
     expect((await pages('ven', 3, false)).flat()).toEqual(offline.filter((id) => id !== 'ven-010'));
-    expect((await pages('ven', 5, true)).flat()).toEqual(VENS.filter((id) => !offline.includes(id) || id === 'ven-010'));
+    expect((await pages('ven', 5, true)).flat()).toEqual(
+      VENS.filter((id) => !offline.includes(id) || id === 'ven-010'),
+    );
     const { client, requests } = counted(documentClient(dynamo.client));
     const page = await new DynamoDeviceRegistry(client, 'devices').list('ven', { limit: 100 });
     expect(page.items).toHaveLength(40);
@@ -164,7 +197,7 @@ describe('device registry', () => {
     expect(await at(T + 2 * 60_000 + 16_000)).toBe(false);
   });
 
-  it('learns a device\'s interval from its heartbeats: one reporting every 5 s is offline after some 25 s of silence', async () => {
+  it("learns a device's interval from its heartbeats: one reporting every 5 s is offline after some 25 s of silence", async () => {
     await registry.recordPresence('ven-fast', true, T);
     for (let i = 0; i <= 6; i++) await registry.recordHeartbeat('ven', 'ven-fast', T + 5000 * i, { usedPowerKw: i });
     const last = T + 30_000;
@@ -173,13 +206,16 @@ describe('device registry', () => {
     expect((await registry.get('ven-fast'))!.online).toBe(true);
     now = last + 30_000;
     expect((await registry.get('ven-fast'))!.online).toBe(false);
-    expect((await registry.list('ven', { limit: 1000, online: true })).items.map((d) => d.deviceId)).not.toContain('ven-fast');
+    expect((await registry.list('ven', { limit: 1000, online: true })).items.map((d) => d.deviceId)).not.toContain(
+      'ven-fast',
+    );
     now = T + 10_000;
   });
 
-  it('keeps a device\'s interval through the drain of its offline buffer: batches sampled a minute apart, heard milliseconds apart', async () => {
+  it("keeps a device's interval through the drain of its offline buffer: batches sampled a minute apart, heard milliseconds apart", async () => {
     await registry.recordPresence('ven-drain', true, T);
-    const batch = (i: number, heard: number) => registry.recordHeartbeat('ven', 'ven-drain', T + 60_000 * i, { usedPowerKw: i }, heard);
+    const batch = (i: number, heard: number) =>
+      registry.recordHeartbeat('ven', 'ven-drain', T + 60_000 * i, { usedPowerKw: i }, heard);
     for (let i = 0; i <= 3; i++) await batch(i, T + 60_000 * i);
     expect(await registry.get('ven-drain')).toMatchObject({ reportIntervalMs: 60_000 });
     // ten minutes offline, then the ten batches it buffered, 5 ms apart, on reconnect
@@ -203,7 +239,9 @@ describe('device registry', () => {
 
   it('refuses a page token it did not issue', async () => {
     await expect(registry.list('ven', { limit: 5, next: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
-    await expect(registry.list('ven', { limit: 5, next: Buffer.from('{"deviceId":"ven-001"}').toString('base64url') })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      registry.list('ven', { limit: 5, next: Buffer.from('{"deviceId":"ven-001"}').toString('base64url') }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 });
 
@@ -211,7 +249,13 @@ describe('command log: commands due, over sharded index keys', () => {
   it('lists every due command oldest expiry first across shards, page by page, and drops completed ones', async () => {
     const log = new DynamoCommandLog(documentClient(dynamo.client), 'commands');
     const command = (i: number): CommandRecord => ({
-      correlationId: `c-${i}`, target: 'ven-001', topic: 'ven/cmd/ven-001', op: 'ping', status: 'sent', sentAt: T, expiresAt: T + i * 1000,
+      correlationId: `c-${i}`,
+      target: 'ven-001',
+      topic: 'ven/cmd/ven-001',
+      op: 'ping',
+      status: 'sent',
+      sentAt: T,
+      expiresAt: T + i * 1000,
       command: { op: 'ping', correlationId: `c-${i}` } as CommandRecord['command'],
     });
     for (let i = 0; i < 30; i++) await log.record(command(i));

@@ -10,8 +10,16 @@ describe('SqsErrorSink', () => {
   it('sends one JSON message per refusal, with its reason, topic, device, payload sample and time', async () => {
     const client = new SQSClient({ region: 'us-east-1' });
     const sent: SendMessageCommand['input'][] = [];
-    vi.spyOn(client, 'send').mockImplementation((async (cmd: SendMessageCommand) => void sent.push(cmd.input)) as never);
-    await new SqsErrorSink(client, QUEUE).reject({ reason: 'schema', message: 'usedPowerKw: expected number', topic: 'volttron/metering', clientId: 'ven-001', payload: '{"usedPowerKw":"x"}' });
+    vi.spyOn(client, 'send').mockImplementation(
+      (async (cmd: SendMessageCommand) => void sent.push(cmd.input)) as never,
+    );
+    await new SqsErrorSink(client, QUEUE).reject({
+      reason: 'schema',
+      message: 'usedPowerKw: expected number',
+      topic: 'volttron/metering',
+      clientId: 'ven-001',
+      payload: '{"usedPowerKw":"x"}',
+    });
     expect(sent).toHaveLength(1);
     expect(sent[0]!.QueueUrl).toBe(QUEUE);
     expect(JSON.parse(sent[0]!.MessageBody!)).toEqual({
@@ -27,6 +35,8 @@ describe('SqsErrorSink', () => {
   it('fails when SQS does, so the invocation is retried rather than the refusal lost', async () => {
     const client = new SQSClient({ region: 'us-east-1' });
     vi.spyOn(client, 'send').mockRejectedValue(new Error('throttled') as never);
-    await expect(new SqsErrorSink(client, QUEUE).reject({ reason: 'schema', message: 'x' })).rejects.toThrow('throttled');
+    await expect(new SqsErrorSink(client, QUEUE).reject({ reason: 'schema', message: 'x' })).rejects.toThrow(
+      'throttled',
+    );
   });
 });

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { teeErrorSink } from '../../../lambdas/core/ingest/error-sink-tee.js';
 import type { ErrorSink, RefusalLog, Rejection } from '../../../lambdas/core/ingest/ingest-ports.js';
 
-const rejection: Rejection = { reason: 'schema', message: 'venId: required', topic: 'volttron/metering', clientId: 'ven-1' };
+const rejection: Rejection = {
+  reason: 'schema',
+  message: 'venId: required',
+  topic: 'volttron/metering',
+  clientId: 'ven-1',
+};
 
 const sink = (fail = false) => {
   const seen: Rejection[] = [];
@@ -39,8 +44,18 @@ describe('teeErrorSink', () => {
 
   it('does not fail when the log fails, asynchronously or at once: the sink still has the refusal', async () => {
     const primary = sink();
-    await expect(teeErrorSink(primary, log(async () => Promise.reject(new Error('table gone')))).reject(rejection)).resolves.toBeUndefined();
-    const throwing: RefusalLog = { record: () => { throw new Error('bad client'); }, list: async () => ({ items: [] }) };
+    await expect(
+      teeErrorSink(
+        primary,
+        log(async () => Promise.reject(new Error('table gone'))),
+      ).reject(rejection),
+    ).resolves.toBeUndefined();
+    const throwing: RefusalLog = {
+      record: () => {
+        throw new Error('bad client');
+      },
+      list: async () => ({ items: [] }),
+    };
     await expect(teeErrorSink(primary, throwing).reject(rejection)).resolves.toBeUndefined();
     expect(primary.seen).toEqual([rejection, rejection]);
   });

@@ -40,15 +40,33 @@ let dir: string;
 let dynamo: LocalDynamo;
 let ports: Ports;
 let rejected: Rejection[] = [];
-const env: Env = { DEVICES_TABLE: 'devices', EVENTS_TABLE: 'events', COMMANDS_TABLE: 'commands', TIMESERIES_BACKEND: 'dynamodb', TIMESERIES_TABLE: 'series', RETENTION_DAYS: 30, ARCHIVE_RETENTION_DAYS: 730 };
+const env: Env = {
+  DEVICES_TABLE: 'devices',
+  EVENTS_TABLE: 'events',
+  COMMANDS_TABLE: 'commands',
+  TIMESERIES_BACKEND: 'dynamodb',
+  TIMESERIES_TABLE: 'series',
+  RETENTION_DAYS: 30,
+  ARCHIVE_RETENTION_DAYS: 730,
+};
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-props-'));
   dynamo = await startDynamo(join(dir, 'db'));
-  await ensureTables(dynamo.client, { devices: tables.devices, events: tables.events, commands: tables.commands, series: tables.timeseries, inventory: tables.inventory });
+  await ensureTables(dynamo.client, {
+    devices: tables.devices,
+    events: tables.events,
+    commands: tables.commands,
+    series: tables.timeseries,
+    inventory: tables.inventory,
+  });
   const inventory = new DynamoInventoryStore(documentClient(dynamo.client), 'inventory');
   await loadInventoryFile(INVENTORY_FIXTURE, inventory);
-  ports = { ...buildIngestPorts(env, dynamo.client), inventory, errors: { reject: async (r) => void rejected.push(r) } };
+  ports = {
+    ...buildIngestPorts(env, dynamo.client),
+    inventory,
+    errors: { reject: async (r) => void rejected.push(r) },
+  };
 });
 afterAll(async () => {
   await dynamo?.close();
@@ -61,11 +79,30 @@ const fresh = (prefix: string) => `${prefix}-${++n}`;
 const nowSec = () => Math.floor(Date.now() / 1000);
 
 /** One message through the rule's real Lambda handler, as its stream delivers it. */
-async function deliver(handler: RuleHandler, payload: Record<string, unknown>, topic: string, clientId: string, receivedAt = Date.now()) {
+async function deliver(
+  handler: RuleHandler,
+  payload: Record<string, unknown>,
+  topic: string,
+  clientId: string,
+  receivedAt = Date.now(),
+) {
   rejected = [];
-  const data = Buffer.from(JSON.stringify({ ...payload, iot_topic: topic, iot_client_id: clientId, iot_received_at: receivedAt })).toString('base64');
+  const data = Buffer.from(
+    JSON.stringify({ ...payload, iot_topic: topic, iot_client_id: clientId, iot_received_at: receivedAt }),
+  ).toString('base64');
   const event = {
-    Records: [{ kinesis: { partitionKey: clientId, sequenceNumber: String(++n), data, kinesisSchemaVersion: '1.0', approximateArrivalTimestamp: receivedAt / 1000 }, eventID: `s:${n}` }],
+    Records: [
+      {
+        kinesis: {
+          partitionKey: clientId,
+          sequenceNumber: String(++n),
+          data,
+          kinesisSchemaVersion: '1.0',
+          approximateArrivalTimestamp: receivedAt / 1000,
+        },
+        eventID: `s:${n}`,
+      },
+    ],
   } as KinesisStreamEvent;
   const rule = rules.find((r) => r.handler === handler)!;
   const res = await streamHandler(rule.handler, () => ports)(event, { awsRequestId: 'props' } as Context);
@@ -86,14 +123,17 @@ async function anythingOf(device: string): Promise<unknown[]> {
   const found: unknown[] = [];
   for (const TableName of ['series', 'devices', 'events', 'commands']) {
     const { Items = [] } = await doc.send(new ScanCommand({ TableName }));
-    found.push(...Items.filter((i) => JSON.stringify(i).includes(`"${device}`) || JSON.stringify(i).includes(`#${device}#`)));
+    found.push(
+      ...Items.filter((i) => JSON.stringify(i).includes(`"${device}`) || JSON.stringify(i).includes(`#${device}#`)),
+    );
   }
   return found;
 }
 
 const read = async (series: SeriesName, deviceId: string, time: number) =>
   (await ports.telemetry.query({ series, deviceId, start: time, end: time, limit: 1000 })).items;
-const byLoad = (records: SeriesRecord[]) => [...records].sort((a, b) => String(a.dimensions.load_id).localeCompare(String(b.dimensions.load_id)));
+const byLoad = (records: SeriesRecord[]) =>
+  [...records].sort((a, b) => String(a.dimensions.load_id).localeCompare(String(b.dimensions.load_id)));
 
 /** A valid reading in range: what the generated part of a valid message varies. */
 const reading = fc.record({
@@ -108,7 +148,13 @@ const VEN = 'ven-prop';
 
 describe('property: every wire message is stored whole or refused naming a field', () => {
   it('metering (seed 001)', async () => {
-    const meteringDoc = (r: Reading) => ({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() - r.age, usedPowerKw: r.kw, batterySOC: r.soc });
+    const meteringDoc = (r: Reading) => ({
+      ...fixture('seed-001-metering'),
+      venId: VEN,
+      timestamp: nowSec() - r.age,
+      usedPowerKw: r.kw,
+      batterySOC: r.soc,
+    });
     await fc.assert(
       fc.asyncProperty(nearlyValid(reading, meteringDoc), async ({ doc }) => {
         const venId = fresh('ven-m');
@@ -132,7 +178,12 @@ describe('property: every wire message is stored whole or refused naming a field
 
   it('batched metering', async () => {
     const batchDoc = (r: Reading) => {
-      const sample = (i: number) => ({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() - r.age - i * 5, usedPowerKw: r.kw / (i + 1) });
+      const sample = (i: number) => ({
+        ...fixture('seed-001-metering'),
+        venId: VEN,
+        timestamp: nowSec() - r.age - i * 5,
+        usedPowerKw: r.kw / (i + 1),
+      });
       return { venId: VEN, batch: [sample(0), sample(1), sample(2)] };
     };
     await fc.assert(
@@ -162,7 +213,12 @@ describe('property: every wire message is stored whole or refused naming a field
   });
 
   it('Winter River status (seed 003)', async () => {
-    const statusDoc = (r: Reading) => ({ ...fixture('seed-003-winter-river-status'), node_id: 'node-prop', power_kw: r.kw, uptime: r.age });
+    const statusDoc = (r: Reading) => ({
+      ...fixture('seed-003-winter-river-status'),
+      node_id: 'node-prop',
+      power_kw: r.kw,
+      uptime: r.age,
+    });
     await fc.assert(
       fc.asyncProperty(nearlyValid(reading, statusDoc), async ({ doc }) => {
         const nodeId = fresh('node');
@@ -178,7 +234,13 @@ describe('property: every wire message is stored whole or refused naming a field
         expect(parsed.ok).toBe(true);
         const numbers = Object.fromEntries(Object.entries(doc).filter(([, v]) => typeof v === 'number'));
         expect(await read('winter_river_status', nodeId, at)).toEqual([
-          { series: 'winter_river_status', deviceId: nodeId, time: at, dimensions: { node_id: nodeId, status: doc.status }, measures: numbers },
+          {
+            series: 'winter_river_status',
+            deviceId: nodeId,
+            time: at,
+            dimensions: { node_id: nodeId, status: doc.status },
+            measures: numbers,
+          },
         ]);
       }),
       { numRuns: RUNS },
@@ -187,8 +249,23 @@ describe('property: every wire message is stored whole or refused naming a field
 
   it('DER site telemetry (seed 002)', async () => {
     let t = nowSec() - 4 * 24 * 3600;
-    const asset = (id: string, r: Reading) => ({ asset_id: id, site_id: 'site-a', asset_type: 'bess', mw: r.mw / 4, online: true, soc_pct: r.soc, status: 'ok' });
-    const siteDoc = (r: Reading) => ({ gatewayId: 'gw-a', site_id: 'site-a', timestamp: ++t, mw: r.mw, mw_setpoint: 0, assets: [asset('a-bess-1', r), asset('a-bess-2', r)] });
+    const asset = (id: string, r: Reading) => ({
+      asset_id: id,
+      site_id: 'site-a',
+      asset_type: 'bess',
+      mw: r.mw / 4,
+      online: true,
+      soc_pct: r.soc,
+      status: 'ok',
+    });
+    const siteDoc = (r: Reading) => ({
+      gatewayId: 'gw-a',
+      site_id: 'site-a',
+      timestamp: ++t,
+      mw: r.mw,
+      mw_setpoint: 0,
+      assets: [asset('a-bess-1', r), asset('a-bess-2', r)],
+    });
     await fc.assert(
       fc.asyncProperty(nearlyValid(reading, siteDoc), async ({ doc }) => {
         const before = await anythingOfTime(doc.timestamp);
@@ -212,7 +289,12 @@ describe('property: every wire message is stored whole or refused naming a field
   });
 
   it('ACKs and presence events: stored or refused naming a field, never a failed batch', async () => {
-    const ackDoc = (r: Reading) => ({ ...fixture('seed-001-event-ack'), ts: nowSec() - r.age, actual_shed_kw: r.kw, correlationId: 'c-prop' });
+    const ackDoc = (r: Reading) => ({
+      ...fixture('seed-001-event-ack'),
+      ts: nowSec() - r.age,
+      actual_shed_kw: r.kw,
+      correlationId: 'c-prop',
+    });
     await fc.assert(
       fc.asyncProperty(nearlyValid(reading, ackDoc), async ({ doc }) => {
         const venId = fresh('ven-a');
@@ -223,11 +305,20 @@ describe('property: every wire message is stored whole or refused naming a field
           return;
         }
         const history = await ports.events.list(venId, { start: 0, end: Date.now() + 1e10, limit: 10 });
-        expect(history.items.map((a) => a.ack)).toEqual(doc.op === 'ping' ? [] : [expect.objectContaining({ correlationId: doc.correlationId, ts: doc.ts })]);
+        expect(history.items.map((a) => a.ack)).toEqual(
+          doc.op === 'ping' ? [] : [expect.objectContaining({ correlationId: doc.correlationId, ts: doc.ts })],
+        );
       }),
       { numRuns: RUNS },
     );
-    const presenceDoc = (r: Reading) => ({ clientId: 'ven-presence', timestamp: Date.now() - r.age, eventType: 'connected', sessionIdentifier: 's', principalIdentifier: 'p', versionNumber: 1 });
+    const presenceDoc = (r: Reading) => ({
+      clientId: 'ven-presence',
+      timestamp: Date.now() - r.age,
+      eventType: 'connected',
+      sessionIdentifier: 's',
+      principalIdentifier: 'p',
+      versionNumber: 1,
+    });
     await fc.assert(
       fc.asyncProperty(nearlyValid(reading, presenceDoc), async ({ doc }) => {
         const refusals = await deliver('presence', doc, topics.presence('connected', 'ven-presence'), '');
@@ -243,6 +334,7 @@ async function anythingOfTime(timestamp: unknown): Promise<unknown[]> {
   // a time the schema could accept (epoch seconds 1e9 to 1e10): what else could have been stored at all
   if (typeof timestamp !== 'number' || !(timestamp >= 1e9 && timestamp <= 1e10)) return [];
   const items: unknown[] = [];
-  for (const assetId of ['a-bess-1', 'a-bess-2']) items.push(...(await read('der_asset_sample', assetId, timestamp * 1000).catch(() => [])));
+  for (const assetId of ['a-bess-1', 'a-bess-2'])
+    items.push(...(await read('der_asset_sample', assetId, timestamp * 1000).catch(() => [])));
   return items;
 }

@@ -41,7 +41,12 @@ const env = (): Env => ({
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-stream-'));
   dynamo = await startDynamo(join(dir, 'db'));
-  await ensureTables(dynamo.client, { devices: tables.devices, events: tables.events, commands: tables.commands, series: tables.timeseries });
+  await ensureTables(dynamo.client, {
+    devices: tables.devices,
+    events: tables.events,
+    commands: tables.commands,
+    series: tables.timeseries,
+  });
   real = { ...buildIngestPorts(env(), dynamo.client), errors: { reject: async (r) => void rejected.push(r) } };
 });
 afterAll(async () => {
@@ -94,7 +99,11 @@ const scan = async (table: string) =>
 const seriesOf = async (venId: string) => {
   const records = [];
   for (const series of ['ven_telemetry', 'ven_load_sample'] as const) {
-    records.push(...(await real.telemetry.query({ series, deviceId: venId, start: 1729690000000, end: 1729710000000, limit: 1000 })).items);
+    records.push(
+      ...(
+        await real.telemetry.query({ series, deviceId: venId, start: 1729690000000, end: 1729710000000, limit: 1000 })
+      ).items,
+    );
   }
   return records;
 };
@@ -151,7 +160,11 @@ describe('the metering stream handler', () => {
   });
 
   it('stores a batch delivered twice (a retry, a restart before the checkpoint) once', async () => {
-    const event = kinesisEvent([meteringEvent('ven-i1', 1729700000), meteringEvent('ven-i1', 1729700005), meteringEvent('ven-i1', 1729700000)]);
+    const event = kinesisEvent([
+      meteringEvent('ven-i1', 1729700000),
+      meteringEvent('ven-i1', 1729700005),
+      meteringEvent('ven-i1', 1729700000),
+    ]);
     const handler = streamHandler('metering', () => real);
     expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
     const once = { series: await seriesOf('ven-i1'), device: await real.registry.get('ven-i1') };
@@ -165,7 +178,11 @@ describe('the metering stream handler', () => {
     let failing = true;
     const poisoned = 1729700005_000;
     const { ports, calls } = spied((records) => failing && records.some((r) => r.time === poisoned));
-    const event = kinesisEvent([meteringEvent('ven-p1', 1729700000), meteringEvent('ven-p2', 1729700005), meteringEvent('ven-p1', 1729700010)]);
+    const event = kinesisEvent([
+      meteringEvent('ven-p1', 1729700000),
+      meteringEvent('ven-p2', 1729700005),
+      meteringEvent('ven-p1', 1729700010),
+    ]);
     const handler = streamHandler('metering', () => ports);
     const res = await handler(event, context);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: seqs(event)[1] }]);
@@ -183,18 +200,31 @@ describe('the metering stream handler', () => {
 
   it('takes two different samples with the same key in one batch: nothing fails, the first is stored whole, not a mix', async () => {
     const first = meteringEvent('ven-d1', 1729700000, 1.5);
-    const second = { ...meteringEvent('ven-d1', 1729700000, 7.5), circuits: [{ id: 'circuit_9', currentKw: 1, enabled: true }], loads: [] };
-    expect(await streamHandler('metering', () => real)(kinesisEvent([first, second]), context)).toEqual({ batchItemFailures: [] });
+    const second = {
+      ...meteringEvent('ven-d1', 1729700000, 7.5),
+      circuits: [{ id: 'circuit_9', currentKw: 1, enabled: true }],
+      loads: [],
+    };
+    expect(await streamHandler('metering', () => real)(kinesisEvent([first, second]), context)).toEqual({
+      batchItemFailures: [],
+    });
     const stored = await seriesOf('ven-d1');
     expect(stored.filter((r) => r.series === 'ven_telemetry').map((r) => r.measures.usedPowerKw)).toEqual([1.5]);
-    expect(stored.filter((r) => r.series === 'ven_load_sample').map((r) => r.dimensions.load_id).sort()).toEqual(['circuit_1', 'circuit_3']);
+    expect(
+      stored
+        .filter((r) => r.series === 'ven_load_sample')
+        .map((r) => r.dimensions.load_id)
+        .sort(),
+    ).toEqual(['circuit_1', 'circuit_3']);
     expect(rejected).toEqual([]);
   });
 
   it('keeps the first reading of a time: a later, different one of the same key (another batch) does not replace it', async () => {
     const handler = streamHandler('metering', () => real);
     await handler(kinesisEvent([meteringEvent('ven-d2', 1729700000, 1.5)]), context);
-    expect(await handler(kinesisEvent([meteringEvent('ven-d2', 1729700000, 7.5)]), context)).toEqual({ batchItemFailures: [] });
+    expect(await handler(kinesisEvent([meteringEvent('ven-d2', 1729700000, 7.5)]), context)).toEqual({
+      batchItemFailures: [],
+    });
     const telemetry = (await seriesOf('ven-d2')).filter((r) => r.series === 'ven_telemetry');
     expect(telemetry.map((r) => [r.measures.usedPowerKw, r.measures.source])).toEqual([[1.5, 'mqtt']]);
   });

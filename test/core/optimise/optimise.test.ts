@@ -62,7 +62,11 @@ describe('a two-price day', () => {
 
   it('a hard SOC maximum of 80% binds: 80 kWh in, 72 out, cost −20.80', () => {
     // by hand: 80 × 0.10 − 80 × 0.9 × 0.40 = 8.00 − 28.80 = −20.80
-    const s = optimiseSchedule(solver, { battery: battery({ max_soc_pct: 80, soft_max_soc_pct: 80 }), prices: twoPriceDay, soft_penalty_per_kwh: 1 });
+    const s = optimiseSchedule(solver, {
+      battery: battery({ max_soc_pct: 80, soft_max_soc_pct: 80 }),
+      prices: twoPriceDay,
+      soft_penalty_per_kwh: 1,
+    });
     expect(energy(s.charge_kw)).toBeCloseTo(80, 6);
     expect(energy(s.discharge_kw)).toBeCloseTo(72, 6);
     expect(s.cost).toBeCloseTo(-20.8, 6);
@@ -77,7 +81,11 @@ describe('a two-price day', () => {
     // from 50 kWh, ending ≥ 50: the same 100 kWh cycle is not possible (only 50 kWh of room before 06:00) … by
     // hand: draw 50 kWh at 0.10 (5.00), deliver the whole 100 × 0.9 = 90 kWh at 0.40 (36.00), draw 50 kWh back
     // after 21:00 at 0.25 (12.50): cost −18.50
-    const s = optimiseSchedule(solver, { battery: battery({ initial_soc_pct: 50, final_soc_pct: 50 }), prices: twoPriceDay, soft_penalty_per_kwh: 1 });
+    const s = optimiseSchedule(solver, {
+      battery: battery({ initial_soc_pct: 50, final_soc_pct: 50 }),
+      prices: twoPriceDay,
+      soft_penalty_per_kwh: 1,
+    });
     expect(s.soc_kwh.at(-1)).toBeGreaterThanOrEqual(50 - 1e-6);
     expect(s.cost).toBeCloseTo(-18.5, 6);
     expect(s.binding.map((b) => b.constraint)).toContain('final_soc');
@@ -91,7 +99,14 @@ describe('a soft limit that must bend', () => {
     // exactly the commitment (SOC 40, 30, 20, 10 kWh), charge back to 20 in slot 4 at once (10 kWh below for one
     // slot: penalty 10 × 2.00 = 20.00), and back to 50 by the end. Energy: 40 kWh out and 40 in at one price, 0.00.
     const problem: ScheduleProblem = {
-      battery: battery({ round_trip_efficiency: 1, initial_soc_pct: 50, final_soc_pct: 50, soft_min_soc_pct: 20, max_charge_kw: 100, max_discharge_kw: 100 }),
+      battery: battery({
+        round_trip_efficiency: 1,
+        initial_soc_pct: 50,
+        final_soc_pct: 50,
+        soft_min_soc_pct: 20,
+        max_charge_kw: 100,
+        max_discharge_kw: 100,
+      }),
       prices: new Array(96).fill(0.2),
       dr_commitments: [{ from_slot: 0, to_slot: 4, min_discharge_kw: 40 }],
       soft_penalty_per_kwh: 2,
@@ -126,7 +141,13 @@ describe('the site connection', () => {
     // 30 kW load, 45 kW import limit: charging is capped at 15 kW, so the cheap hours fill only 90 kWh (the limit
     // binds there); from 17 to 21 the load is 60 kW and the battery must cover at least 15 kW of it
     const load = Array.from({ length: 96 }, (_, t) => (inHours(t, 17, 21) ? 60 : 30));
-    const s = optimiseSchedule(solver, { battery: battery(), prices: twoPriceDay, load_kw: load, import_limit_kw: 45, soft_penalty_per_kwh: 1 });
+    const s = optimiseSchedule(solver, {
+      battery: battery(),
+      prices: twoPriceDay,
+      load_kw: load,
+      import_limit_kw: 45,
+      soft_penalty_per_kwh: 1,
+    });
     const grid = load.map((l, t) => l + s.charge_kw[t]! - s.discharge_kw[t]!);
     expect(Math.max(...grid)).toBeLessThanOrEqual(45 + 1e-6);
     expect(Math.max(...s.charge_kw)).toBeLessThanOrEqual(15 + 1e-6);
@@ -140,9 +161,31 @@ describe('the site connection', () => {
 describe('against the naive rule and doing nothing', () => {
   const week = generatedPrices(20261207);
   const batteries: Battery[] = [
-    battery({ initial_soc_pct: 50, final_soc_pct: 50, min_soc_pct: 5, max_soc_pct: 95, soft_min_soc_pct: 10, soft_max_soc_pct: 90, round_trip_efficiency: 0.88 }),
-    battery({ energy_kwh: 2000, max_charge_kw: 500, max_discharge_kw: 1000, initial_soc_pct: 20, final_soc_pct: 20, round_trip_efficiency: 0.92 }),
-    battery({ energy_kwh: 13.5, max_charge_kw: 5, max_discharge_kw: 5, initial_soc_pct: 80, final_soc_pct: 30, soft_min_soc_pct: 20 }),
+    battery({
+      initial_soc_pct: 50,
+      final_soc_pct: 50,
+      min_soc_pct: 5,
+      max_soc_pct: 95,
+      soft_min_soc_pct: 10,
+      soft_max_soc_pct: 90,
+      round_trip_efficiency: 0.88,
+    }),
+    battery({
+      energy_kwh: 2000,
+      max_charge_kw: 500,
+      max_discharge_kw: 1000,
+      initial_soc_pct: 20,
+      final_soc_pct: 20,
+      round_trip_efficiency: 0.92,
+    }),
+    battery({
+      energy_kwh: 13.5,
+      max_charge_kw: 5,
+      max_discharge_kw: 5,
+      initial_soc_pct: 80,
+      final_soc_pct: 30,
+      soft_min_soc_pct: 20,
+    }),
   ];
 
   it('never costs more on any day of a generated week, and beats the naive rule over the week', () => {
@@ -194,10 +237,19 @@ describe('any problem the checks accept', () => {
       soft: fc.tuple(pct, pct).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const),
       at: fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
       prices: fc.array(fc.double({ min: -0.5, max: 5, noNaN: true }), { minLength: 96, maxLength: 96 }),
-      load: fc.option(fc.array(fc.double({ min: -500, max: 2000, noNaN: true }), { minLength: 96, maxLength: 96 }), { nil: undefined }),
+      load: fc.option(fc.array(fc.double({ min: -500, max: 2000, noNaN: true }), { minLength: 96, maxLength: 96 }), {
+        nil: undefined,
+      }),
       importLimit: fc.option(fc.double({ min: 0, max: 3000, noNaN: true }), { nil: undefined }),
       exportLimit: fc.option(fc.double({ min: 0, max: 3000, noNaN: true }), { nil: undefined }),
-      dr: fc.option(fc.tuple(fc.integer({ min: 0, max: 94 }), fc.integer({ min: 1, max: 8 }), fc.double({ min: 0.1, max: 5000, noNaN: true })), { nil: undefined }),
+      dr: fc.option(
+        fc.tuple(
+          fc.integer({ min: 0, max: 94 }),
+          fc.integer({ min: 1, max: 8 }),
+          fc.double({ min: 0.1, max: 5000, noNaN: true }),
+        ),
+        { nil: undefined },
+      ),
       penalty: fc.double({ min: 0, max: 1000, noNaN: true }),
     })
     .map((r): ScheduleProblem => {
@@ -220,7 +272,9 @@ describe('any problem the checks accept', () => {
         ...(r.load && { load_kw: r.load }),
         ...(r.importLimit !== undefined && { import_limit_kw: r.importLimit }),
         ...(r.exportLimit !== undefined && { export_limit_kw: r.exportLimit }),
-        ...(r.dr && { dr_commitments: [{ from_slot: r.dr[0], to_slot: Math.min(96, r.dr[0] + r.dr[1]), min_discharge_kw: r.dr[2] }] }),
+        ...(r.dr && {
+          dr_commitments: [{ from_slot: r.dr[0], to_slot: Math.min(96, r.dr[0] + r.dr[1]), min_discharge_kw: r.dr[2] }],
+        }),
         soft_penalty_per_kwh: r.penalty,
       };
     });
@@ -260,8 +314,12 @@ describe('input the optimiser refuses', () => {
     expect(refused({ ...ok, battery: battery({ energy_kwh: -5 }) })).toBe('battery.energy_kwh');
     expect(refused({ ...ok, prices: twoPriceDay.slice(1) })).toBe('prices');
     expect(refused({ ...ok, load_kw: [1, 2] })).toBe('load_kw');
-    expect(refused({ ...ok, battery: battery({ initial_soc_pct: 50, max_soc_pct: 40, soft_max_soc_pct: 40 }) })).toBe('initial_soc_pct');
-    expect(refused({ ...ok, dr_commitments: [{ from_slot: 90, to_slot: 97, min_discharge_kw: 5 }] })).toBe('dr_commitments.0.to_slot');
+    expect(refused({ ...ok, battery: battery({ initial_soc_pct: 50, max_soc_pct: 40, soft_max_soc_pct: 40 }) })).toBe(
+      'initial_soc_pct',
+    );
+    expect(refused({ ...ok, dr_commitments: [{ from_slot: 90, to_slot: 97, min_discharge_kw: 5 }] })).toBe(
+      'dr_commitments.0.to_slot',
+    );
   });
 });
 
@@ -274,7 +332,8 @@ describe('tariff prices in a time zone', () => {
       { start: '23:00', end: '06:00', price: 0.1 },
     ],
   };
-  const count = (day: ReturnType<typeof tariffPrices>, price: number) => day.slots.filter((s) => s.price === price).length;
+  const count = (day: ReturnType<typeof tariffPrices>, price: number) =>
+    day.slots.filter((s) => s.price === price).length;
 
   it('a winter day: 96 slots from local midnight (UTC), the night period wrapping midnight', () => {
     const day = tariffPrices(tariff, '2026-01-15');
@@ -301,7 +360,7 @@ describe('tariff prices in a time zone', () => {
     expect(autumn.slots.at(-1)!.start + 15 * 60_000).toBe(Date.parse('2026-10-26T00:00:00Z'));
   });
 
-  it('a schedule runs on a DST day\'s 100 slots', () => {
+  it("a schedule runs on a DST day's 100 slots", () => {
     const autumn = tariffPrices(tariff, '2026-10-25');
     const prices = autumn.slots.map((s) => s.price);
     const s = optimiseSchedule(solver, { battery: battery(), prices, soft_penalty_per_kwh: 1 });
@@ -320,6 +379,8 @@ describe('tariff prices in a time zone', () => {
     };
     expect(field(() => tariffPrices({ ...tariff, time_zone: 'Mars/Olympus' }, '2026-01-15'))).toBe('tariff.time_zone');
     expect(field(() => tariffPrices(tariff, '2026-02-30'))).toBe('tariff.date');
-    expect(field(() => tariffPrices({ ...tariff, periods: [{ start: '25:00', end: '06:00', price: 1 }] }, '2026-01-15'))).toBe('tariff.periods.0.start');
+    expect(
+      field(() => tariffPrices({ ...tariff, periods: [{ start: '25:00', end: '06:00', price: 1 }] }, '2026-01-15')),
+    ).toBe('tariff.periods.0.start');
   });
 });

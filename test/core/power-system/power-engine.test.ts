@@ -42,7 +42,9 @@ describe('single feed', () => {
   ]);
   it('carries the server load up the chain with each node’s losses, all from the utility', () => {
     const r = controller(t, { srv: server(10) }).at(0);
-    expect(Object.fromEntries(Object.entries(r.state.nodes).map(([id, n]) => [id, [n.energized, n.source, n.flow_kw]]))).toEqual({
+    expect(
+      Object.fromEntries(Object.entries(r.state.nodes).map(([id, n]) => [id, [n.energized, n.source, n.flow_kw]])),
+    ).toEqual({
       util: [true, 'utility', 10.302],
       trf: [true, 'utility', 10.302],
       pdu: [true, 'utility', 10.1],
@@ -60,7 +62,9 @@ describe('single feed', () => {
     expect(types(r.events)).toEqual(['power_lost trf', 'power_lost pdu', 'power_lost srv']);
     expect(r.node('util')).toMatchObject({ energized: true, flow_kw: 0 });
     expect(r.node('srv')).toMatchObject({ energized: false, source: null, flow_kw: 0 });
-    expect(r.commands).toEqual(['trf', 'pdu', 'srv'].map((node_id) => ({ node_id, command: 'set_energized', params: { state: false } })));
+    expect(r.commands).toEqual(
+      ['trf', 'pdu', 'srv'].map((node_id) => ({ node_id, command: 'set_energized', params: { state: false } })),
+    );
   });
 });
 
@@ -74,9 +78,24 @@ describe('A/B feeds', () => {
   ]);
   const cases: [string, Record<string, NodeReport>, Record<string, number>, string[]][] = [
     ['both sides up: half each', {}, { pdu_a: 5, pdu_b: 5, util_a: 5, util_b: 5 }, []],
-    ['pdu_a faulted: side B carries it all', { pdu_a: fault }, { pdu_a: 0, pdu_b: 10, util_a: 0, util_b: 10 }, ['power_lost pdu_a']],
-    ['util_a faulted: the same', { util_a: fault }, { pdu_a: 0, pdu_b: 10, util_a: 0, util_b: 10 }, ['power_lost util_a', 'power_lost pdu_a']],
-    ['both sides faulted: the server goes dark', { pdu_a: fault, util_b: fault }, { pdu_a: 0, pdu_b: 0, util_a: 0, util_b: 0 }, ['power_lost util_b', 'power_lost pdu_a', 'power_lost pdu_b', 'power_lost srv']],
+    [
+      'pdu_a faulted: side B carries it all',
+      { pdu_a: fault },
+      { pdu_a: 0, pdu_b: 10, util_a: 0, util_b: 10 },
+      ['power_lost pdu_a'],
+    ],
+    [
+      'util_a faulted: the same',
+      { util_a: fault },
+      { pdu_a: 0, pdu_b: 10, util_a: 0, util_b: 10 },
+      ['power_lost util_a', 'power_lost pdu_a'],
+    ],
+    [
+      'both sides faulted: the server goes dark',
+      { pdu_a: fault, util_b: fault },
+      { pdu_a: 0, pdu_b: 0, util_a: 0, util_b: 0 },
+      ['power_lost util_b', 'power_lost pdu_a', 'power_lost pdu_b', 'power_lost srv'],
+    ],
   ];
   it.each(cases)('%s', (_name, faults, flows, events) => {
     const c = controller(t, { srv: server(10) });
@@ -101,7 +120,14 @@ describe('generator backup with a start delay', () => {
     const c = controller(topology(nodes(true)), { srv: server(20) });
     c.at(0);
     const lost = c.at(10, { util: fault });
-    expect(types(lost.events)).toEqual(['power_lost util', 'generator_start_requested gen', 'power_lost sw', 'source_changed ups', 'ups_on_battery ups', 'source_changed srv']);
+    expect(types(lost.events)).toEqual([
+      'power_lost util',
+      'generator_start_requested gen',
+      'power_lost sw',
+      'source_changed ups',
+      'ups_on_battery ups',
+      'source_changed srv',
+    ]);
     expect(lost.commands).toEqual([
       { node_id: 'util', command: 'set_energized', params: { state: false } },
       { node_id: 'gen', command: 'start_generator' },
@@ -113,18 +139,45 @@ describe('generator backup with a start delay', () => {
 
     expect(c.at(39).node('gen').energized).toBe(false);
     const online = c.at(40);
-    expect(types(online.events)).toEqual(['generator_online gen', 'power_restored sw', 'source_changed ups', 'source_changed srv']);
-    expect(online.commands).toContainEqual({ node_id: 'sw', command: 'set_source', params: { source: 'generator', feed: 'gen' } });
-    expect(online.commands).toContainEqual({ node_id: 'ups', command: 'set_source', params: { source: 'generator', feed: 'sw' } });
+    expect(types(online.events)).toEqual([
+      'generator_online gen',
+      'power_restored sw',
+      'source_changed ups',
+      'source_changed srv',
+    ]);
+    expect(online.commands).toContainEqual({
+      node_id: 'sw',
+      command: 'set_source',
+      params: { source: 'generator', feed: 'gen' },
+    });
+    expect(online.commands).toContainEqual({
+      node_id: 'ups',
+      command: 'set_source',
+      params: { source: 'generator', feed: 'sw' },
+    });
     expect(online.node('srv')).toMatchObject({ energized: true, source: 'generator' });
     expect(online.node('gen').flow_kw).toBe(20);
     expect(online.node('ups').battery_kwh_left).toBeCloseTo(10 - (20 * 30) / 3600, 3);
 
     const back = c.at(100, { util: ok });
-    expect(types(back.events)).toEqual(['power_restored util', 'generator_stopped gen', 'restored_to_utility sw', 'restored_to_utility ups', 'restored_to_utility srv']);
+    expect(types(back.events)).toEqual([
+      'power_restored util',
+      'generator_stopped gen',
+      'restored_to_utility sw',
+      'restored_to_utility ups',
+      'restored_to_utility srv',
+    ]);
     expect(back.commands).toContainEqual({ node_id: 'gen', command: 'stop_generator' });
-    expect(back.commands).toContainEqual({ node_id: 'sw', command: 'set_source', params: { source: 'utility', feed: 'util' } });
-    expect(Object.values(back.state.nodes).filter((n) => n.energized).every((n) => n.source === 'utility')).toBe(true);
+    expect(back.commands).toContainEqual({
+      node_id: 'sw',
+      command: 'set_source',
+      params: { source: 'utility', feed: 'util' },
+    });
+    expect(
+      Object.values(back.state.nodes)
+        .filter((n) => n.energized)
+        .every((n) => n.source === 'utility'),
+    ).toBe(true);
   });
 
   it('without a UPS the load drops for the start delay', () => {
@@ -196,29 +249,49 @@ describe('overload', () => {
     expect(over.node('pdu')).toMatchObject({ overload: true, load_pct: 120 });
     expect(over.events).toEqual([{ type: 'overload', node_id: 'pdu', at: sec(5), load_pct: 120 }]);
     expect(c.at(10).events).toEqual([]);
-    expect(c.at(15, { srv: server(9) }).events).toEqual([{ type: 'overload_cleared', node_id: 'pdu', at: sec(15), load_pct: 90 }]);
+    expect(c.at(15, { srv: server(9) }).events).toEqual([
+      { type: 'overload_cleared', node_id: 'pdu', at: sec(15), load_pct: 90 },
+    ]);
   });
 });
 
 describe('the Winter River example (seed 003)', () => {
-  const result = parseTopology(readFileSync(new URL('../../../device/winter-river.topology.yaml', import.meta.url), 'utf8'));
+  const result = parseTopology(
+    readFileSync(new URL('../../../device/winter-river.topology.yaml', import.meta.url), 'utf8'),
+  );
   if (!result.ok) throw new Error(result.message);
   const winterRiver = result.topology;
   const reports = () => Object.fromEntries(winterRiver.nodes.map((n) => [n.id, n.id === 'srv_a' ? server(0.8) : ok]));
-  const sources = (state: SystemState) => Object.fromEntries(Object.entries(state.nodes).map(([id, n]) => [id, n.source]));
+  const sources = (state: SystemState) =>
+    Object.fromEntries(Object.entries(state.nodes).map(([id, n]) => [id, n.source]));
   const all = (source: string | null, ids: string[]) => Object.fromEntries(ids.map((id) => [id, source]));
 
   it('faulting util_a moves what is downstream to the UPS, then the generator; clearing it returns all to utility', () => {
     const c = controller(winterRiver, reports());
-    expect(sources(c.at(0).state)).toEqual({ ...all('utility', ['util_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a']), gen_a: null });
+    expect(sources(c.at(0).state)).toEqual({
+      ...all('utility', ['util_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a']),
+      gen_a: null,
+    });
     const lost = c.at(60, { util_a: fault });
-    expect(sources(lost.state)).toEqual({ ...all(null, ['util_a', 'trf_a', 'sw_a', 'dist_a', 'gen_a']), ...all('ups', ['ups_a', 'pdu_a', 'srv_a']) });
+    expect(sources(lost.state)).toEqual({
+      ...all(null, ['util_a', 'trf_a', 'sw_a', 'dist_a', 'gen_a']),
+      ...all('ups', ['ups_a', 'pdu_a', 'srv_a']),
+    });
     expect(lost.commands).toContainEqual({ node_id: 'gen_a', command: 'start_generator' });
     const gen = c.at(70);
-    expect(sources(gen.state)).toEqual({ util_a: null, trf_a: null, ...all('generator', ['gen_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a']) });
+    expect(sources(gen.state)).toEqual({
+      util_a: null,
+      trf_a: null,
+      ...all('generator', ['gen_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a']),
+    });
     const back = c.at(300, { util_a: ok });
-    expect(sources(back.state)).toEqual({ ...all('utility', ['util_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a']), gen_a: null });
-    expect(types(back.events).filter((e) => e.startsWith('restored_to_utility'))).toEqual(['sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a'].map((id) => `restored_to_utility ${id}`));
+    expect(sources(back.state)).toEqual({
+      ...all('utility', ['util_a', 'trf_a', 'sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a']),
+      gen_a: null,
+    });
+    expect(types(back.events).filter((e) => e.startsWith('restored_to_utility'))).toEqual(
+      ['sw_a', 'dist_a', 'ups_a', 'pdu_a', 'srv_a'].map((id) => `restored_to_utility ${id}`),
+    );
     expect(back.commands).toContainEqual({ node_id: 'gen_a', command: 'stop_generator' });
   });
 
@@ -226,10 +299,19 @@ describe('the Winter River example (seed 003)', () => {
     const c = controller(winterRiver, reports());
     c.at(0);
     const lost = c.at(60, { trf_a: fault });
-    expect(Object.entries(lost.state.nodes).filter(([, n]) => !n.energized).map(([id]) => id).sort()).toEqual(['dist_a', 'gen_a', 'sw_a', 'trf_a']);
+    expect(
+      Object.entries(lost.state.nodes)
+        .filter(([, n]) => !n.energized)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['dist_a', 'gen_a', 'sw_a', 'trf_a']);
     expect(lost.node('util_a')).toMatchObject({ energized: true, flow_kw: 0 });
     const gen = c.at(70);
-    expect(Object.entries(gen.state.nodes).filter(([, n]) => !n.energized).map(([id]) => id)).toEqual(['trf_a']);
+    expect(
+      Object.entries(gen.state.nodes)
+        .filter(([, n]) => !n.energized)
+        .map(([id]) => id),
+    ).toEqual(['trf_a']);
     expect(gen.node('srv_a')).toMatchObject({ energized: true, source: 'generator' });
   });
 });

@@ -18,7 +18,9 @@ let dir: string;
 let dynamo: LocalDynamo;
 let table = 0;
 const T = Date.UTC(2026, 0, 1);
-const parsed = parseTopology(readFileSync(join(import.meta.dirname, '../../../device/winter-river.topology.yaml'), 'utf8'));
+const parsed = parseTopology(
+  readFileSync(join(import.meta.dirname, '../../../device/winter-river.topology.yaml'), 'utf8'),
+);
 if (!parsed.ok) throw new Error(parsed.message);
 const topology: Topology = parsed.topology;
 
@@ -26,8 +28,14 @@ const sent: { topic: string; payload: unknown }[] = [];
 let failPublish = false;
 let system: PowerSystem;
 
-const status = (node_id: string, at: number, s = 'ok', power_kw?: number) => ({ node_id, status: s, at, ...(power_kw !== undefined && { power_kw }) });
-const everyNodeOk = (at: number) => topology.nodes.map((n) => status(n.id, at, 'ok', n.kind === 'server' ? 1 : undefined));
+const status = (node_id: string, at: number, s = 'ok', power_kw?: number) => ({
+  node_id,
+  status: s,
+  at,
+  ...(power_kw !== undefined && { power_kw }),
+});
+const everyNodeOk = (at: number) =>
+  topology.nodes.map((n) => status(n.id, at, 'ok', n.kind === 'server' ? 1 : undefined));
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-power-'));
@@ -72,7 +80,9 @@ describe('the power system on DynamoDB', () => {
     const record = (await system.store.get())!;
     expect(record.state.nodes['srv_a']).toMatchObject({ energized: true, source: 'ups' });
     expect(record.unsent).toEqual([]);
-    expect(record.events.map((e) => `${e.type} ${e.node_id}`)).toEqual(expect.arrayContaining(['power_lost trf_a', 'ups_on_battery ups_a']));
+    expect(record.events.map((e) => `${e.type} ${e.node_id}`)).toEqual(
+      expect.arrayContaining(['power_lost trf_a', 'ups_on_battery ups_a']),
+    );
 
     // time advances with the next status of any node: the generator is online after its 10 s start delay
     await applyStatuses(system, [status('pdu_a', T + 12_000)]);
@@ -98,9 +108,13 @@ describe('the power system on DynamoDB', () => {
   it('concurrent batches of different nodes all land: the version condition makes the later writer re-read', async () => {
     await applyStatuses(system, everyNodeOk(T));
     const ids = topology.nodes.map((n) => n.id);
-    await Promise.all(ids.map((id, i) => applyStatuses(system, [status(id, T + 1000 + i, 'ok', id === 'srv_a' ? 2 : undefined)])));
+    await Promise.all(
+      ids.map((id, i) => applyStatuses(system, [status(id, T + 1000 + i, 'ok', id === 'srv_a' ? 2 : undefined)])),
+    );
     const record = (await system.store.get())!;
-    expect(Object.fromEntries(ids.map((id) => [id, record.reports[id]!.at]))).toEqual(Object.fromEntries(ids.map((id, i) => [id, T + 1000 + i])));
+    expect(Object.fromEntries(ids.map((id) => [id, record.reports[id]!.at]))).toEqual(
+      Object.fromEntries(ids.map((id, i) => [id, T + 1000 + i])),
+    );
     expect(record.version).toBe(1 + ids.length);
     expect(record.state.nodes['srv_a']!.flow_kw).toBe(2);
   });
@@ -113,7 +127,11 @@ describe('the power system on DynamoDB', () => {
     failPublish = false;
     // the retried batch is a duplicate: nothing new to evaluate, but the stored commands go out
     await applyStatuses(system, [status('trf_a', T + 1000, 'fault')]);
-    expect(sent).toEqual(expect.arrayContaining([{ topic: 'winter-river/trf_a/command', payload: { command: 'set_energized', params: { state: false } } }]));
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        { topic: 'winter-river/trf_a/command', payload: { command: 'set_energized', params: { state: false } } },
+      ]),
+    );
     expect((await system.store.get())!.unsent).toEqual([]);
   });
 });

@@ -2,10 +2,23 @@
 // calendar by rule, and daily rollups of 23- and 25-hour days in the portfolio's zone.
 import { describe, expect, it } from 'vitest';
 import { baselineReads, computeBaseline, type MeterSample } from '../../../lambdas/core/analytics/baseline.js';
-import { bucketEnd, bucketStart, combine, intervalRow, rollupView, type RollupRow } from '../../../lambdas/core/analytics/rollups.js';
+import {
+  bucketEnd,
+  bucketStart,
+  combine,
+  intervalRow,
+  rollupView,
+  type RollupRow,
+} from '../../../lambdas/core/analytics/rollups.js';
 import { baselineRuleSchema, type ProgramTerms } from '../../../lambdas/core/contracts/programs.js';
 import { usFederalHolidays } from '../../../lambdas/core/programs/holidays.js';
-import { addDays, localDate, localDayBounds, wallClockMs, zonedInstant } from '../../../lambdas/core/programs/market-time.js';
+import {
+  addDays,
+  localDate,
+  localDayBounds,
+  wallClockMs,
+  zonedInstant,
+} from '../../../lambdas/core/programs/market-time.js';
 import { marketDays, type MarketTerms } from '../../../lambdas/core/programs/market-days.js';
 
 const LA = 'America/Los_Angeles';
@@ -31,19 +44,28 @@ function meter(holidays: readonly string[], loads: Readonly<Record<string, numbe
     return out;
   };
 }
-const wallHour = (t: number) => Number(new Intl.DateTimeFormat('en-US', { timeZone: LA, hour: '2-digit', hourCycle: 'h23' }).format(t));
+const wallHour = (t: number) =>
+  Number(new Intl.DateTimeFormat('en-US', { timeZone: LA, hour: '2-digit', hourCycle: 'h23' }).format(t));
 
 /** The baseline of a one-hour event at `start` as the report computes it: what baselineReads asks for, read from the meter. */
-function baselineOf(start: number, terms: MarketTerms, holidays: readonly string[], loads: Readonly<Record<string, number>> = {}) {
+function baselineOf(
+  start: number,
+  terms: MarketTerms,
+  holidays: readonly string[],
+  loads: Readonly<Record<string, number>> = {},
+) {
   const end = start + H;
   const read = meter(holidays, loads);
   const plan = baselineReads(start, end, terms);
   const priorDays = plan.priorDays.map((windows) => (windows ?? []).flatMap((w) => read(w.from, w.to)));
-  return computeBaseline({ start, end, before: plan.before ? read(plan.before.from, plan.before.to) : [], during: [], priorDays }, terms);
+  return computeBaseline(
+    { start, end, before: plan.before ? read(plan.before.from, plan.before.to) : [], during: [], priorDays },
+    terms,
+  );
 }
 const levels = (b: ReturnType<typeof computeBaseline>) => [...new Set(b.intervals.map((i) => i.baseline_kw))];
 
-describe('baselines in a program\'s local days', () => {
+describe("baselines in a program's local days", () => {
   it('a Friday 17:00 Pacific event before the spring change is a weekday: the 10 prior weekdays, Presidents Day never reached', () => {
     // Fri 6 Mar 2026 17:00 PST (UTC−8) = Sat 7 Mar 01:00 UTC: a Saturday in UTC. Spring forward: Sun 8 Mar 2026.
     const start = Date.parse('2026-03-07T01:00:00Z');
@@ -51,7 +73,18 @@ describe('baselines in a program\'s local days', () => {
     const b = baselineOf(start, pacific, []);
     // Weekdays back from Thu 5 Mar: 5, 4, 3, 2 Mar; Fri 27, 26, 25, 24, 23 Feb; Fri 20 Feb (10th). Mon 16 Feb
     // (Washington's Birthday) would be the 14th: not reached.
-    expect(b.days).toEqual(['2026-03-05', '2026-03-04', '2026-03-03', '2026-03-02', '2026-02-27', '2026-02-26', '2026-02-25', '2026-02-24', '2026-02-23', '2026-02-20']);
+    expect(b.days).toEqual([
+      '2026-03-05',
+      '2026-03-04',
+      '2026-03-03',
+      '2026-03-02',
+      '2026-02-27',
+      '2026-02-26',
+      '2026-02-25',
+      '2026-02-24',
+      '2026-02-23',
+      '2026-02-20',
+    ]);
     expect(b.method).toBe('10-of-10');
     expect(levels(b)).toEqual([10]);
     expect(b.adjustment).toEqual({ factor: 1, uncapped: 1, capped: false }); // 13:00–16:00 local: 20 kW every day
@@ -67,7 +100,18 @@ describe('baselines in a program\'s local days', () => {
     expect(days.prior.find((d) => d.date === '2026-03-05')!.back).toBe(95 * H);
     const b = baselineOf(start, pacific, []);
     // Fri 6, 5, 4, 3, 2 Mar; Fri 27, 26, 25, 24, 23 Feb.
-    expect(b.days).toEqual(['2026-03-06', '2026-03-05', '2026-03-04', '2026-03-03', '2026-03-02', '2026-02-27', '2026-02-26', '2026-02-25', '2026-02-24', '2026-02-23']);
+    expect(b.days).toEqual([
+      '2026-03-06',
+      '2026-03-05',
+      '2026-03-04',
+      '2026-03-03',
+      '2026-03-02',
+      '2026-02-27',
+      '2026-02-26',
+      '2026-02-25',
+      '2026-02-24',
+      '2026-02-23',
+    ]);
     expect(levels(b)).toEqual([10]);
   });
 
@@ -77,7 +121,18 @@ describe('baselines in a program\'s local days', () => {
     const start = Date.parse('2026-11-03T01:00:00Z');
     expect(marketDays(start, pacific).prior.find((d) => d.date === '2026-10-30')!.back).toBe(73 * H);
     const b = baselineOf(start, pacific, []);
-    expect(b.days).toEqual(['2026-10-30', '2026-10-29', '2026-10-28', '2026-10-27', '2026-10-26', '2026-10-23', '2026-10-22', '2026-10-21', '2026-10-20', '2026-10-19']);
+    expect(b.days).toEqual([
+      '2026-10-30',
+      '2026-10-29',
+      '2026-10-28',
+      '2026-10-27',
+      '2026-10-26',
+      '2026-10-23',
+      '2026-10-22',
+      '2026-10-21',
+      '2026-10-20',
+      '2026-10-19',
+    ]);
     expect(levels(b)).toEqual([10]);
   });
 
@@ -86,7 +141,18 @@ describe('baselines in a program\'s local days', () => {
     // Weekdays back, not 25 May: Fri 22, 21, 20, 19, 18 May; Fri 15, 14, 13, 12, 11 May.
     const start = Date.parse('2026-05-27T00:00:00Z');
     const b = baselineOf(start, pacific, ['2026-05-25']);
-    expect(b.days).toEqual(['2026-05-22', '2026-05-21', '2026-05-20', '2026-05-19', '2026-05-18', '2026-05-15', '2026-05-14', '2026-05-13', '2026-05-12', '2026-05-11']);
+    expect(b.days).toEqual([
+      '2026-05-22',
+      '2026-05-21',
+      '2026-05-20',
+      '2026-05-19',
+      '2026-05-18',
+      '2026-05-15',
+      '2026-05-14',
+      '2026-05-13',
+      '2026-05-12',
+      '2026-05-11',
+    ]);
     expect(levels(b)).toEqual([10]); // with the holiday's 4 kW in, 9.4
   });
 
@@ -107,7 +173,13 @@ describe('baselines in a program\'s local days', () => {
     // mean, (16 + 14 + 12) / 3 = 14 kW.
     const start = Date.parse('2026-05-27T00:00:00Z');
     const terms: MarketTerms = { ...pacific, baseline: baselineRuleSchema.parse({ weekday: { n: 3, m: 5 } }) };
-    const b = baselineOf(start, terms, ['2026-05-25'], { '2026-05-22': 10, '2026-05-21': 14, '2026-05-20': 12, '2026-05-19': 8, '2026-05-18': 16 });
+    const b = baselineOf(start, terms, ['2026-05-25'], {
+      '2026-05-22': 10,
+      '2026-05-21': 14,
+      '2026-05-20': 12,
+      '2026-05-19': 8,
+      '2026-05-18': 16,
+    });
     expect(b.method).toBe('3-of-5');
     expect(b.days).toEqual(['2026-05-21', '2026-05-20', '2026-05-18']);
     expect(levels(b)).toEqual([14]);
@@ -140,7 +212,7 @@ describe('the US federal holiday calendar', () => {
   });
 });
 
-describe('daily rollups in the portfolio\'s time zone', () => {
+describe("daily rollups in the portfolio's time zone", () => {
   /** A node drawing `kw` in every 15-minute interval of the local day, rolled up 15m → 1h → 1d as the pass does. */
   function day(date: string, kw: number) {
     const { start, end } = localDayBounds(date, LA);
@@ -179,32 +251,56 @@ describe('daily rollups in the portfolio\'s time zone', () => {
 
 describe('program terms', () => {
   it('a Friday evening in Los Angeles is a Friday weekday, though a Saturday in UTC', () => {
-    const terms: ProgramTerms = { program_id: 'p', time_zone: LA, holidays: 'none', baseline: baselineRuleSchema.parse({}), price_per_kwh: 1, currency: 'USD' };
-    expect(marketDays(Date.parse('2026-03-07T01:00:00Z'), terms)).toMatchObject({ date: '2026-03-06', type: 'weekday' });
-    expect(marketDays(Date.parse('2026-03-07T01:00:00Z'), { ...terms, time_zone: 'UTC' })).toMatchObject({ date: '2026-03-07', type: 'weekend_holiday' });
+    const terms: ProgramTerms = {
+      program_id: 'p',
+      time_zone: LA,
+      holidays: 'none',
+      baseline: baselineRuleSchema.parse({}),
+      price_per_kwh: 1,
+      currency: 'USD',
+    };
+    expect(marketDays(Date.parse('2026-03-07T01:00:00Z'), terms)).toMatchObject({
+      date: '2026-03-06',
+      type: 'weekday',
+    });
+    expect(marketDays(Date.parse('2026-03-07T01:00:00Z'), { ...terms, time_zone: 'UTC' })).toMatchObject({
+      date: '2026-03-07',
+      type: 'weekend_holiday',
+    });
   });
 });
 
 describe('local days in any zone', () => {
-  const zones = ['America/Los_Angeles', 'Europe/London', 'Australia/Lord_Howe', 'America/Santiago', 'Pacific/Chatham', 'Asia/Kolkata', 'UTC'];
-  it.each(zones)('%s: every hour of 2026 maps back to itself through its local date and wall clock (the repeated hour to its first pass), and every local day starts on that date', (zone) => {
-    let repeated = 0;
-    for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2027, 0, 1); t += 3_600_000) {
-      const back = zonedInstant(localDate(t, zone), wallClockMs(t, zone), zone);
-      if (back === t) continue;
-      // the autumn change repeats a stretch of wall clock: its second pass maps to its first, that much earlier
-      expect([localDate(back, zone), wallClockMs(back, zone)]).toEqual([localDate(t, zone), wallClockMs(t, zone)]);
-      expect(back).toBeLessThan(t);
-      repeated++;
-    }
-    expect(repeated).toBeLessThanOrEqual(2);
-    const lengths = new Set<number>();
-    for (let d = '2026-01-01'; d < '2027-01-01'; d = addDays(d, 1)) {
-      const { start, end } = localDayBounds(d, zone);
-      expect(localDate(start, zone)).toBe(d);
-      lengths.add((end - start) / H);
-    }
-    // Lord Howe moves its clocks by half an hour
-    expect([...lengths].every((h) => [23, 23.5, 24, 24.5, 25].includes(h))).toBe(true);
-  });
+  const zones = [
+    'America/Los_Angeles',
+    'Europe/London',
+    'Australia/Lord_Howe',
+    'America/Santiago',
+    'Pacific/Chatham',
+    'Asia/Kolkata',
+    'UTC',
+  ];
+  it.each(zones)(
+    '%s: every hour of 2026 maps back to itself through its local date and wall clock (the repeated hour to its first pass), and every local day starts on that date',
+    (zone) => {
+      let repeated = 0;
+      for (let t = Date.UTC(2026, 0, 1); t < Date.UTC(2027, 0, 1); t += 3_600_000) {
+        const back = zonedInstant(localDate(t, zone), wallClockMs(t, zone), zone);
+        if (back === t) continue;
+        // the autumn change repeats a stretch of wall clock: its second pass maps to its first, that much earlier
+        expect([localDate(back, zone), wallClockMs(back, zone)]).toEqual([localDate(t, zone), wallClockMs(t, zone)]);
+        expect(back).toBeLessThan(t);
+        repeated++;
+      }
+      expect(repeated).toBeLessThanOrEqual(2);
+      const lengths = new Set<number>();
+      for (let d = '2026-01-01'; d < '2027-01-01'; d = addDays(d, 1)) {
+        const { start, end } = localDayBounds(d, zone);
+        expect(localDate(start, zone)).toBe(d);
+        lengths.add((end - start) / H);
+      }
+      // Lord Howe moves its clocks by half an hour
+      expect([...lengths].every((h) => [23, 23.5, 24, 24.5, 25].includes(h))).toBe(true);
+    },
+  );
 });

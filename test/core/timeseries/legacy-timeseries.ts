@@ -7,7 +7,12 @@ import type { Page } from '../../../lambdas/core/common/page.js';
 import type { SeriesQuery, SeriesRecord, TelemetryStore } from '../../../lambdas/core/timeseries/telemetry-store.js';
 import type { TableDefinition } from '../../../lambdas/core/contracts/tables.js';
 
-export const legacyTable: TableDefinition = { env: 'LEGACY', partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' };
+export const legacyTable: TableDefinition = {
+  env: 'LEGACY',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  timeToLive: 'expiresAt',
+};
 
 const DAY_MS = 86_400_000;
 const BATCH = 25;
@@ -29,7 +34,9 @@ export class LegacyTelemetryStore implements TelemetryStore {
   async write(records: readonly SeriesRecord[]): Promise<void> {
     const { client, tableName, retentionDays } = this.props;
     for (let i = 0; i < records.length; i += BATCH) {
-      let pending = records.slice(i, i + BATCH).map((r) => ({ PutRequest: { Item: timeSeriesItem(r, retentionDays) } }));
+      let pending = records
+        .slice(i, i + BATCH)
+        .map((r) => ({ PutRequest: { Item: timeSeriesItem(r, retentionDays) } }));
       for (let attempt = 0; pending.length > 0; attempt++) {
         if (attempt === 5) throw new Error(`DynamoDB left ${pending.length} time-series item(s) unprocessed`);
         if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));

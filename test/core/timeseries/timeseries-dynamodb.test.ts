@@ -32,7 +32,10 @@ const MIN = 60_000;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-ts-'));
   dynamo = await startDynamo(join(dir, 'db'));
-  await ensureTables(dynamo.client, Object.fromEntries(['series', 'one', 'two', 'cost'].map((t) => [t, tables.timeseries])));
+  await ensureTables(
+    dynamo.client,
+    Object.fromEntries(['series', 'one', 'two', 'cost'].map((t) => [t, tables.timeseries])),
+  );
   store = new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: 'series', retentionDays: 30 });
 });
 afterAll(async () => {
@@ -57,7 +60,14 @@ describe('DynamoDB time-series adapter', () => {
     let next: string | undefined;
     let pages = 0;
     do {
-      const page = await store.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: DAY0 - 2 * 3_600_000, end: DAY0 + 2 * 3_600_000, limit: 70, next });
+      const page = await store.query({
+        series: 'ven_load_sample',
+        deviceId: 'ven-001',
+        start: DAY0 - 2 * 3_600_000,
+        end: DAY0 + 2 * 3_600_000,
+        limit: 70,
+        next,
+      });
       seen.push(...page.items);
       next = page.next;
       pages++;
@@ -69,7 +79,11 @@ describe('DynamoDB time-series adapter', () => {
 
   it('filters on a dimension and keeps the limit', async () => {
     const page = await store.query({
-      series: 'ven_load_sample', deviceId: 'ven-001', start: DAY0 - 3_600_000, end: DAY0 + 3_600_000, limit: 5,
+      series: 'ven_load_sample',
+      deviceId: 'ven-001',
+      start: DAY0 - 3_600_000,
+      end: DAY0 + 3_600_000,
+      limit: 5,
       where: { dimension: 'load_id', value: 'c2' },
     });
     expect(page.items).toHaveLength(5);
@@ -82,9 +96,23 @@ describe('DynamoDB time-series adapter', () => {
     await store.write([sample(t, 'c9', 2)]);
     await store.write([sample(t, 'c9', 2)]);
     const items = (await scan('series')).filter((i) => i.pk === 'samples#ven-001#2026-01-06');
-    expect(items).toEqual([{ pk: 'samples#ven-001#2026-01-06', bucket: expect.stringMatching(new RegExp(`^${String(t).padStart(14, '0')}#[\\w-]{8}$`)), w: expect.any(Number), z: expect.any(Uint8Array), expiresAt: t / 1000 + 30 * 86_400 }]);
+    expect(items).toEqual([
+      {
+        pk: 'samples#ven-001#2026-01-06',
+        bucket: expect.stringMatching(new RegExp(`^${String(t).padStart(14, '0')}#[\\w-]{8}$`)),
+        w: expect.any(Number),
+        z: expect.any(Uint8Array),
+        expiresAt: t / 1000 + 30 * 86_400,
+      },
+    ]);
     expect(contentsOf(items[0]!)).toEqual({ ven_load_sample: { '0': [expect.any(String), 2, true] } });
-    const page = await store.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: t - 1, end: t + 1, limit: 10 });
+    const page = await store.query({
+      series: 'ven_load_sample',
+      deviceId: 'ven-001',
+      start: t - 1,
+      end: t + 1,
+      limit: 10,
+    });
     expect(page.items).toEqual([sample(t, 'c9', 2)]);
   });
 
@@ -93,18 +121,27 @@ describe('DynamoDB time-series adapter', () => {
     await store.write([sample(t, 'c1', 1), sample(t + 5000, 'c1', 1)]);
     await new Promise((r) => setTimeout(r, 5));
     await store.write([sample(t - 5000, 'c1', 7), sample(t, 'c1', 7)]);
-    const page = await store.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: t - 60_000, end: t + 60_000, limit: 10 });
+    const page = await store.query({
+      series: 'ven_load_sample',
+      deviceId: 'ven-001',
+      start: t - 60_000,
+      end: t + 60_000,
+      limit: 10,
+    });
     expect(page.items).toEqual([sample(t + 5000, 'c1', 1), sample(t, 'c1', 1), sample(t - 5000, 'c1', 7)]);
   });
 
   it('refuses a page token from elsewhere', async () => {
     const q = { series: 'ven_load_sample' as const, deviceId: 'ven-001', start: DAY0, end: DAY0 + 1, limit: 1 };
     await expect(store.query({ ...q, next: 'garbage' })).rejects.toBeInstanceOf(ValidationError);
-    await expect(store.query({ ...q, next: Buffer.from('{"day":"1999-01-01"}').toString('base64url') })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      store.query({ ...q, next: Buffer.from('{"day":"1999-01-01"}').toString('base64url') }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 });
 
-const scan = async (table: string) => (await documentClient(dynamo.client).send(new ScanCommand({ TableName: table }))).Items ?? [];
+const scan = async (table: string) =>
+  (await documentClient(dynamo.client).send(new ScanCommand({ TableName: table }))).Items ?? [];
 const sorted = (items: Record<string, unknown>[]) => items.map((i) => JSON.stringify(i)).sort();
 
 /** The agent's own metering (default 8-circuit panel) every 5 s from `from`, as records, one array per sample. */
@@ -119,7 +156,9 @@ function agentSamples(from: number, count: number): SeriesRecord[][] {
 /** A document client that counts requests by command and the write units dynalite reports for them. */
 function metered(client: DynamoDBDocumentClient) {
   const seen = { wru: 0, requests: {} as Record<string, number> };
-  const send = client.send.bind(client) as (command: unknown) => Promise<{ ConsumedCapacity?: { CapacityUnits?: number } }>;
+  const send = client.send.bind(client) as (
+    command: unknown,
+  ) => Promise<{ ConsumedCapacity?: { CapacityUnits?: number } }>;
   const proxy = new Proxy(client, {
     get: (target, prop) =>
       prop === 'send'
@@ -137,18 +176,35 @@ function metered(client: DynamoDBDocumentClient) {
 
 describe('the packed layout', () => {
   it('stores a metering sample as one compressed item, its static circuit description once per device', async () => {
-    const one = new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: 'one', retentionDays: 30 });
+    const one = new DynamoTelemetryStore({
+      client: documentClient(dynamo.client),
+      tableName: 'one',
+      retentionDays: 30,
+    });
     const seed = meteringSchema.parse(fixture('seed-001-metering'));
     await one.write(meteringRecords(seed));
     const items = await scan('one');
     const samples = items.filter((i) => i.pk === 'samples#ven-001#2024-10-23');
-    expect(samples).toEqual([{ pk: 'samples#ven-001#2024-10-23', bucket: expect.stringMatching(/^01729700000000#/), w: expect.any(Number), z: expect.any(Uint8Array), expiresAt: 1729700000 + 30 * 86_400 }]);
+    expect(samples).toEqual([
+      {
+        pk: 'samples#ven-001#2024-10-23',
+        bucket: expect.stringMatching(/^01729700000000#/),
+        w: expect.any(Number),
+        z: expect.any(Uint8Array),
+        expiresAt: 1729700000 + 30 * 86_400,
+      },
+    ]);
     const contents = contentsOf(samples[0]!);
-    expect(contents.ven_telemetry).toEqual({ '0': [expect.stringMatching(/^[\w-]{8}$/), 8.2, 4.8, 5, 13, 85.5, 200, 240, 48, 34.2, 17.1, 'evt-123'] });
+    expect(contents.ven_telemetry).toEqual({
+      '0': [expect.stringMatching(/^[\w-]{8}$/), 8.2, 4.8, 5, 13, 85.5, 200, 240, 48, 34.2, 17.1, 'evt-123'],
+    });
     // per circuit only what changes: currentKw, currentAmps, enabled (circuit_1 also its load's kW and shed)
     expect(contents.ven_load_sample).toEqual({ '0': [expect.any(String), 2.1, 8.75, true, 2.1, 5, 0, 0, false] });
     const templates = items.filter((i) => (i.pk as string).endsWith('#templates'));
-    expect(templates.map((t) => t.pk).sort()).toEqual(['ven_load_sample#ven-001#templates', 'ven_telemetry#ven-001#templates']);
+    expect(templates.map((t) => t.pk).sort()).toEqual([
+      'ven_load_sample#ven-001#templates',
+      'ven_telemetry#ven-001#templates',
+    ]);
     expect(JSON.stringify(templates)).toContain('"Main HVAC"');
     expect(JSON.stringify(contents)).not.toContain('Main HVAC');
     expect(items).toHaveLength(3);
@@ -169,15 +225,25 @@ describe('the packed layout', () => {
     // a batch of 12 (one minute): one item of ~900 B
     await cost.write(samples.slice(13, 25).flat());
     expect(meter.seen).toEqual({ wru: 1, requests: { PutCommand: 1 } });
-    const batch = (await scan('cost')).find((i) => (i.bucket as string).startsWith(String(samples[13]![0]!.time).padStart(14, '0')))!;
+    const batch = (await scan('cost')).find((i) =>
+      (i.bucket as string).startsWith(String(samples[13]![0]!.time).padStart(14, '0')),
+    )!;
     expect((batch.z as Uint8Array).length).toBeLessThan(900);
   });
 
   it('leaves the table as it was when a batch comes again, and reads overlapping batches as one', async () => {
     const from = DAY0 + 3 * 86_400_000 + 2_000;
     const samples = agentSamples(from, 18);
-    const one = new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: 'one', retentionDays: 30 });
-    const two = new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: 'two', retentionDays: 30 });
+    const one = new DynamoTelemetryStore({
+      client: documentClient(dynamo.client),
+      tableName: 'one',
+      retentionDays: 30,
+    });
+    const two = new DynamoTelemetryStore({
+      client: documentClient(dynamo.client),
+      tableName: 'two',
+      retentionDays: 30,
+    });
     await one.write(samples.slice(0, 12).flat());
     const once = await scan('one');
     await one.write(samples.slice(0, 12).flat());
@@ -196,34 +262,68 @@ describe('the packed layout', () => {
     const t0 = DAY0 + 4 * 86_400_000;
     const noise = Array.from({ length: 6 }, () => randomBytes(90_000).toString('base64'));
     const big = (i: number): SeriesRecord => ({
-      series: 'ven_telemetry', deviceId: 'ven-big', time: t0 + i * 1000, dimensions: { ven_id: 'ven-big' }, measures: { usedPowerKw: i, note: noise[i]! },
+      series: 'ven_telemetry',
+      deviceId: 'ven-big',
+      time: t0 + i * 1000,
+      dimensions: { ven_id: 'ven-big' },
+      measures: { usedPowerKw: i, note: noise[i]! },
     });
     await store.write([0, 1, 2, 3, 4].map(big));
     await store.write([big(2), big(5)]);
     const items = (await scan('series')).filter((i) => (i.pk as string).startsWith('samples#ven-big#'));
     expect(items.length).toBeGreaterThan(2);
     expect(Math.max(...items.map((i) => (i.z as Uint8Array).length))).toBeLessThan(400_000);
-    const page = await store.query({ series: 'ven_telemetry', deviceId: 'ven-big', start: t0, end: t0 + 60_000, limit: 4 });
-    const rest = await store.query({ series: 'ven_telemetry', deviceId: 'ven-big', start: t0, end: t0 + 60_000, limit: 4, next: page.next! });
+    const page = await store.query({
+      series: 'ven_telemetry',
+      deviceId: 'ven-big',
+      start: t0,
+      end: t0 + 60_000,
+      limit: 4,
+    });
+    const rest = await store.query({
+      series: 'ven_telemetry',
+      deviceId: 'ven-big',
+      start: t0,
+      end: t0 + 60_000,
+      limit: 4,
+      next: page.next!,
+    });
     expect([...page.items, ...rest.items]).toEqual([5, 4, 3, 2, 1, 0].map(big));
     // an hour of samples in one write: twelve items, none spanning five minutes
     const long = Array.from({ length: 720 }, (_, i) => sample(t0 + 3_600_000 + i * 5000, 'c1', i));
     await store.write(long);
-    const firsts = (await scan('series')).filter((i) => i.pk === 'samples#ven-001#2026-01-05').map((i) => Number((i.bucket as string).slice(0, 14)));
+    const firsts = (await scan('series'))
+      .filter((i) => i.pk === 'samples#ven-001#2026-01-05')
+      .map((i) => Number((i.bucket as string).slice(0, 14)));
     expect(firsts.sort()).toEqual(Array.from({ length: 12 }, (_, i) => t0 + 3_600_000 + i * SPAN_MS));
-    const all = await store.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: t0 + 3_600_000, end: t0 + 7_200_000, limit: 1000 });
+    const all = await store.query({
+      series: 'ven_load_sample',
+      deviceId: 'ven-001',
+      start: t0 + 3_600_000,
+      end: t0 + 7_200_000,
+      limit: 1000,
+    });
     expect(all.items).toEqual([...long].reverse());
   });
   it('gives each record its write time on request, the first write of a time winning (data quality: late, out of order)', async () => {
     const clock = { now: DAY0 + 10 * MIN };
-    const clocked = new DynamoTelemetryStore({ client: documentClient(dynamo.client), tableName: 'two', retentionDays: 30, now: () => clock.now });
+    const clocked = new DynamoTelemetryStore({
+      client: documentClient(dynamo.client),
+      tableName: 'two',
+      retentionDays: 30,
+      now: () => clock.now,
+    });
     const late = (t: number): SeriesRecord => ({ ...sample(t), deviceId: 'ven-w' });
     await clocked.write([late(DAY0), late(DAY0 + MIN)]);
     clock.now = DAY0 + 20 * MIN;
     await clocked.write([late(DAY0 + MIN), late(DAY0 + 2 * MIN)]);
     const q = { series: 'ven_load_sample' as const, deviceId: 'ven-w', start: DAY0, end: DAY0 + 5 * MIN, limit: 10 };
     const { items } = await clocked.query({ ...q, withWriteTime: true });
-    expect(items.map((r) => [r.time - DAY0, r.writtenAt! - DAY0])).toEqual([[2 * MIN, 20 * MIN], [MIN, 10 * MIN], [0, 10 * MIN]]);
+    expect(items.map((r) => [r.time - DAY0, r.writtenAt! - DAY0])).toEqual([
+      [2 * MIN, 20 * MIN],
+      [MIN, 10 * MIN],
+      [0, 10 * MIN],
+    ]);
     expect((await clocked.query(q)).items.every((r) => !('writtenAt' in r))).toBe(true);
   });
 });

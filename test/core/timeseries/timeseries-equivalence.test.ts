@@ -48,7 +48,16 @@ function traffic(venId: string): SeriesRecord[][] {
     const from = EVENT - d * DAY - 90_000;
     for (let t = from; t <= EVENT - d * DAY + EVENT_MS + 90_000; t += 5000) {
       if (t === EVENT - d * DAY && (d === 0 || d === 3)) {
-        panel.startEvent({ op: 'event', event_id: `evt-${d}`, shed_kw: 4, duration_sec: EVENT_MS / 1000, correlationId: `c-${venId}-${d}` }, t);
+        panel.startEvent(
+          {
+            op: 'event',
+            event_id: `evt-${d}`,
+            shed_kw: 4,
+            duration_sec: EVENT_MS / 1000,
+            correlationId: `c-${venId}-${d}`,
+          },
+          t,
+        );
       }
       if (t === EVENT - d * DAY + EVENT_MS + 5000) panel.restore(`r-${venId}-${d}`, t);
       panel.step();
@@ -95,7 +104,13 @@ beforeAll(async () => {
     }
   }
   // the comparisons read eventually consistently: wait until the last VEN's newest samples (the last writes) show
-  const newest = { series: 'ven_telemetry' as const, deviceId: VENS.at(-1)!, start: EVENT - 12 * DAY, end: EVENT + 2 * DAY, limit: 50 };
+  const newest = {
+    series: 'ven_telemetry' as const,
+    deviceId: VENS.at(-1)!,
+    start: EVENT - 12 * DAY,
+    end: EVENT + 2 * DAY,
+    limit: 50,
+  };
   const visible = JSON.stringify((await packed.query({ ...newest, consistent: true })).items);
   await eventually(async () => JSON.stringify((await packed.query(newest)).items) === visible);
 }, 120_000);
@@ -107,7 +122,11 @@ afterAll(async () => {
 const portsWith = (telemetry: TelemetryStore) => ({ registry, telemetry }) as unknown as ApiPorts;
 
 /** Every page's body of a listing; a last page emptied by a `next` that had nothing behind it is left out. */
-async function walk(read: (ports: ApiPorts, query: Query) => Promise<{ items: unknown[]; next?: string }>, telemetry: TelemetryStore, query: Query) {
+async function walk(
+  read: (ports: ApiPorts, query: Query) => Promise<{ items: unknown[]; next?: string }>,
+  telemetry: TelemetryStore,
+  query: Query,
+) {
   const pages: unknown[] = [];
   let next: string | undefined;
   do {
@@ -124,12 +143,28 @@ const around = { start: sec(EVENT - 2 * 60_000), end: sec(EVENT + 3 * 60_000) };
 describe('the packed time series against the one-item-per-record layout', () => {
   it.each([
     ['telemetry, event window over midnight, limit 7', venTelemetry, { ...around, limit: '7' }],
-    ['telemetry, 11 days, limit 1000', venTelemetry, { start: sec(EVENT - 11 * DAY), end: sec(EVENT + DAY), limit: '1000' }],
-    ['telemetry, window inside one bucket, limit 1', venTelemetry, { start: sec(EVENT + 5_000), end: sec(EVENT + 20_000), limit: '1' }],
+    [
+      'telemetry, 11 days, limit 1000',
+      venTelemetry,
+      { start: sec(EVENT - 11 * DAY), end: sec(EVENT + DAY), limit: '1000' },
+    ],
+    [
+      'telemetry, window inside one bucket, limit 1',
+      venTelemetry,
+      { start: sec(EVENT + 5_000), end: sec(EVENT + 20_000), limit: '1' },
+    ],
     ['circuits, every load over midnight, limit 10', circuitHistory, { ...around, limit: '10' }],
-    ['circuits, every load, limit 4 (pages end inside a sample)', circuitHistory, { start: sec(EVENT - 30_000), end: sec(EVENT + 90_000), limit: '4' }],
+    [
+      'circuits, every load, limit 4 (pages end inside a sample)',
+      circuitHistory,
+      { start: sec(EVENT - 30_000), end: sec(EVENT + 90_000), limit: '4' },
+    ],
     ['circuits, one load, limit 6', circuitHistory, { ...around, load_id: 'circuit_4', limit: '6' }],
-    ['circuits, a load only the seed payload has', circuitHistory, { start: sec(EVENT - DAY), end: sec(EVENT + DAY), load_id: 'battery', limit: '3' }],
+    [
+      'circuits, a load only the seed payload has',
+      circuitHistory,
+      { start: sec(EVENT - DAY), end: sec(EVENT + DAY), load_id: 'battery', limit: '3' },
+    ],
     ['circuits, a load nobody has', circuitHistory, { ...around, load_id: 'nothing', limit: '5' }],
   ] as const)('answers the same: %s', async (_name, read, query) => {
     for (const venId of VENS) {
@@ -154,10 +189,21 @@ describe('the packed time series against the one-item-per-record layout', () => 
       excluded: [],
     };
     const report = (telemetry: TelemetryStore) =>
-      fleetEventReport('evt-0', { telemetry, fleetEvents: { get: async () => event }, commands: { get: async () => undefined } } as unknown as FleetEventPorts, EVENT + DAY);
+      fleetEventReport(
+        'evt-0',
+        {
+          telemetry,
+          fleetEvents: { get: async () => event },
+          commands: { get: async () => undefined },
+        } as unknown as FleetEventPorts,
+        EVENT + DAY,
+      );
     const before = await report(legacy);
     // of the 8 weekdays before it, day 3 had an event of its own in that window: its samples do not count
-    expect(before.vens.map((v) => [v.baseline_source, v.baseline_days])).toEqual([['history', 7], ['history', 7]]);
+    expect(before.vens.map((v) => [v.baseline_source, v.baseline_days])).toEqual([
+      ['history', 7],
+      ['history', 7],
+    ]);
     expect(await report(packed)).toEqual(before);
   });
 
@@ -166,7 +212,14 @@ describe('the packed time series against the one-item-per-record layout', () => 
       const pages: SeriesRecord[][] = [];
       let next: string | undefined;
       do {
-        const page = await store.query({ series: 'winter_river_status', deviceId: 'pdu_a', start: EVENT - DAY, end: EVENT + DAY, limit: 6, ...(next && { next }) });
+        const page = await store.query({
+          series: 'winter_river_status',
+          deviceId: 'pdu_a',
+          start: EVENT - DAY,
+          end: EVENT + DAY,
+          limit: 6,
+          ...(next && { next }),
+        });
         if (page.items.length) pages.push(page.items);
         next = page.next;
       } while (next);

@@ -23,15 +23,19 @@ describe('time-series store from the environment', () => {
     expect(telemetryStore(timestream, doc)).toBeInstanceOf(TimestreamTelemetryStore);
   });
 
-  it('the rule Lambdas\' writer has no Timestream query client', async () => {
+  it("the rule Lambdas' writer has no Timestream query client", async () => {
     await expect(telemetryWriter(timestream, doc).query(query)).rejects.toThrow(/write only/);
   });
 
   it('a bundle built for one backend refuses the other, naming TIMESERIES_BACKEND', () => {
     globalThis.VPP_BUNDLED_TIMESERIES = 'dynamodb';
     expect(telemetryWriter(dynamo, doc)).toBeInstanceOf(DynamoTelemetryStore);
-    expect(() => telemetryWriter(timestream, doc)).toThrow(/TIMESERIES_BACKEND=timestream, but this bundle was built for dynamodb/);
+    expect(() => telemetryWriter(timestream, doc)).toThrow(
+      /TIMESERIES_BACKEND=timestream, but this bundle was built for dynamodb/,
+    );
     globalThis.VPP_BUNDLED_TIMESERIES = 'timestream';
-    expect(() => telemetryStore(dynamo, doc)).toThrow(/TIMESERIES_BACKEND=dynamodb, but this bundle was built for timestream/);
+    expect(() => telemetryStore(dynamo, doc)).toThrow(
+      /TIMESERIES_BACKEND=dynamodb, but this bundle was built for timestream/,
+    );
   });
 });

@@ -1,5 +1,9 @@
 import { TimestreamQueryClient, type QueryCommand } from '@aws-sdk/client-timestream-query';
-import { RejectedRecordsException, TimestreamWriteClient, type WriteRecordsCommand } from '@aws-sdk/client-timestream-write';
+import {
+  RejectedRecordsException,
+  TimestreamWriteClient,
+  type WriteRecordsCommand,
+} from '@aws-sdk/client-timestream-write';
 import { describe, expect, it, vi } from 'vitest';
 import { RejectedRecordsError, ValidationError } from '../../../lambdas/core/contracts/errors.js';
 import { meteringRecords } from '../../../lambdas/core/ingest/ingest.js';
@@ -10,7 +14,10 @@ import { fixture } from '../../fixture.js';
 
 // Timestream has no local form: the real SDK clients are used and their `send` is intercepted,
 // so these tests assert the exact requests the adapter makes.
-function store(onWrite: (input: WriteRecordsCommand['input']) => unknown = () => ({}), onQuery?: (input: QueryCommand['input']) => unknown) {
+function store(
+  onWrite: (input: WriteRecordsCommand['input']) => unknown = () => ({}),
+  onQuery?: (input: QueryCommand['input']) => unknown,
+) {
   const writeClient = new TimestreamWriteClient({ region: 'us-east-1' });
   const queryClient = new TimestreamQueryClient({ region: 'us-east-1' });
   const writes: WriteRecordsCommand['input'][] = [];
@@ -105,7 +112,13 @@ describe('Timestream adapter', () => {
 
   it('batches at most 100 records per WriteRecords, one table per request', async () => {
     const { store: s, writes } = store();
-    const telemetry: SeriesRecord = { series: 'ven_telemetry', deviceId: 'ven-001', time: 1, dimensions: { ven_id: 'ven-001' }, measures: { usedPowerKw: 1 } };
+    const telemetry: SeriesRecord = {
+      series: 'ven_telemetry',
+      deviceId: 'ven-001',
+      time: 1,
+      dimensions: { ven_id: 'ven-001' },
+      measures: { usedPowerKw: 1 },
+    };
     await s.write([telemetry, ...Array.from({ length: 250 }, (_, i) => loadRecord(i))]);
     expect(writes.map((w) => [w.TableName, w.Records?.length])).toEqual([
       ['ven_telemetry', 1],
@@ -122,7 +135,9 @@ describe('Timestream adapter', () => {
         throw new RejectedRecordsException({
           message: 'One or more records have been rejected',
           $metadata: {},
-          RejectedRecords: [{ RecordIndex: 5, Reason: 'The record timestamp is outside the time range of the data ingestion window.' }],
+          RejectedRecords: [
+            { RecordIndex: 5, Reason: 'The record timestamp is outside the time range of the data ingestion window.' },
+          ],
         });
       }
       return {};
@@ -145,7 +160,18 @@ describe('Timestream adapter', () => {
         { Name: 'currentKw', Type: { ScalarType: 'DOUBLE' } },
         { Name: 'enabled', Type: { ScalarType: 'BOOLEAN' } },
       ],
-      Rows: [{ Data: [{ ScalarValue: 'ven-001' }, { ScalarValue: 'circuit_1' }, { ScalarValue: 'ven_load_sample' }, { ScalarValue: '2024-10-23 16:13:20.000000000' }, { ScalarValue: '2.1' }, { ScalarValue: 'true' }] }],
+      Rows: [
+        {
+          Data: [
+            { ScalarValue: 'ven-001' },
+            { ScalarValue: 'circuit_1' },
+            { ScalarValue: 'ven_load_sample' },
+            { ScalarValue: '2024-10-23 16:13:20.000000000' },
+            { ScalarValue: '2.1' },
+            { ScalarValue: 'true' },
+          ],
+        },
+      ],
     }));
     const page = await s.query({
       series: 'ven_load_sample',
@@ -158,18 +184,29 @@ describe('Timestream adapter', () => {
     expect(queries).toEqual([
       {
         QueryString:
-          "SELECT * FROM \"vpp\".\"ven_load_sample\" WHERE ven_id = 'ven-001' AND time BETWEEN from_milliseconds(1729700000000) AND from_milliseconds(1729786400000) AND load_id = 'circuit_1' ORDER BY time DESC, load_id LIMIT 11",
+          'SELECT * FROM "vpp"."ven_load_sample" WHERE ven_id = \'ven-001\' AND time BETWEEN from_milliseconds(1729700000000) AND from_milliseconds(1729786400000) AND load_id = \'circuit_1\' ORDER BY time DESC, load_id LIMIT 11',
         NextToken: undefined,
       },
     ]);
     expect(page).toEqual({
-      items: [{ series: 'ven_load_sample', deviceId: 'ven-001', time: 1729700000000, dimensions: { ven_id: 'ven-001', load_id: 'circuit_1' }, measures: { currentKw: 2.1, enabled: true } }],
+      items: [
+        {
+          series: 'ven_load_sample',
+          deviceId: 'ven-001',
+          time: 1729700000000,
+          dimensions: { ven_id: 'ven-001', load_id: 'circuit_1' },
+          measures: { currentKw: 2.1, enabled: true },
+        },
+      ],
     });
   });
 
   it('pages by time past the first page, rows sharing a time included, each row once, in order', async () => {
     // 25 load samples: 5 times x 5 loads, answered as Timestream would answer the SQL the adapter sends
-    const rows = Array.from({ length: 25 }, (_, i) => ({ time: 1729700000000 + Math.floor(i / 5) * 5000, load: `circuit_${i % 5}` }));
+    const rows = Array.from({ length: 25 }, (_, i) => ({
+      time: 1729700000000 + Math.floor(i / 5) * 5000,
+      load: `circuit_${i % 5}`,
+    }));
     const columns = [
       { Name: 'ven_id', Type: { ScalarType: 'VARCHAR' } },
       { Name: 'load_id', Type: { ScalarType: 'VARCHAR' } },
@@ -182,28 +219,51 @@ describe('Timestream adapter', () => {
         .filter((r) => r.time >= from! && r.time <= to!)
         .sort((a, b) => b.time - a.time || a.load.localeCompare(b.load))
         .slice(0, limit)
-        .map((r) => ({ Data: [{ ScalarValue: 'ven-001' }, { ScalarValue: r.load }, { ScalarValue: new Date(r.time).toISOString().replace('T', ' ').replace('Z', '000000') }] }));
+        .map((r) => ({
+          Data: [
+            { ScalarValue: 'ven-001' },
+            { ScalarValue: r.load },
+            { ScalarValue: new Date(r.time).toISOString().replace('T', ' ').replace('Z', '000000') },
+          ],
+        }));
       // Timestream may split one answer: the adapter must follow its NextToken within the query
-      return input.NextToken ? { ColumnInfo: columns, Rows: answer.slice(3) } : { ColumnInfo: columns, Rows: answer.slice(0, 3), NextToken: 'more' };
+      return input.NextToken
+        ? { ColumnInfo: columns, Rows: answer.slice(3) }
+        : { ColumnInfo: columns, Rows: answer.slice(0, 3), NextToken: 'more' };
     });
     const seen: string[] = [];
     let next: string | undefined;
     let pages = 0;
     do {
-      const page = await s.query({ series: 'ven_load_sample', deviceId: 'ven-001', start: 0, end: 1729800000000, limit: 7, ...(next && { next }) });
+      const page = await s.query({
+        series: 'ven_load_sample',
+        deviceId: 'ven-001',
+        start: 0,
+        end: 1729800000000,
+        limit: 7,
+        ...(next && { next }),
+      });
       seen.push(...page.items.map((r) => `${r.time}/${r.dimensions.load_id}`));
       next = page.next;
       pages++;
     } while (next && pages < 10);
     expect(pages).toBe(4);
-    expect(seen).toEqual(rows.sort((a, b) => b.time - a.time || a.load.localeCompare(b.load)).map((r) => `${r.time}/${r.load}`));
-    expect(queries[2]!.QueryString).toContain(`from_milliseconds(${1729700000000 + 15000}) ORDER BY time DESC, load_id LIMIT 10`);
-    await expect(s.query({ series: 'ven_telemetry', deviceId: 'ven-001', start: 0, end: 1, limit: 1, next: 'bm90IGEgdG9rZW4' })).rejects.toBeInstanceOf(ValidationError);
+    expect(seen).toEqual(
+      rows.sort((a, b) => b.time - a.time || a.load.localeCompare(b.load)).map((r) => `${r.time}/${r.load}`),
+    );
+    expect(queries[2]!.QueryString).toContain(
+      `from_milliseconds(${1729700000000 + 15000}) ORDER BY time DESC, load_id LIMIT 10`,
+    );
+    await expect(
+      s.query({ series: 'ven_telemetry', deviceId: 'ven-001', start: 0, end: 1, limit: 1, next: 'bm90IGEgdG9rZW4' }),
+    ).rejects.toBeInstanceOf(ValidationError);
   });
 
   it('never puts an unvalidated id into the SQL', async () => {
     const { store: s, queries } = store();
-    await expect(s.query({ series: 'ven_telemetry', deviceId: "x' OR '1'='1", start: 0, end: 1, limit: 1 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      s.query({ series: 'ven_telemetry', deviceId: "x' OR '1'='1", start: 0, end: 1, limit: 1 }),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(queries).toEqual([]);
   });
 });

@@ -56,7 +56,10 @@ export class Api {
 
   /** A download link the API answers with (a presigned URL), asked for as JSON rather than followed. */
   async link(path: string): Promise<{ url: string; expiresAt: string }> {
-    return JSON.parse(await this.send('GET', path, undefined, { accept: 'application/json' })) as { url: string; expiresAt: string };
+    return JSON.parse(await this.send('GET', path, undefined, { accept: 'application/json' })) as {
+      url: string;
+      expiresAt: string;
+    };
   }
 
   private async request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
@@ -64,13 +67,22 @@ export class Api {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  private async send(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<string> {
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<string> {
     const token = await this.session.token();
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...extraHeaders, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...extraHeaders,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch {
@@ -80,7 +92,10 @@ export class Api {
     if (res.status === 401) this.onUnauthorized();
     const text = await res.text().catch(() => {
       this.onReachability(false);
-      throw new ApiError(0, 'The API stopped answering mid-response: check your connection or that the platform is running.');
+      throw new ApiError(
+        0,
+        'The API stopped answering mid-response: check your connection or that the platform is running.',
+      );
     });
     this.onReachability(res.status < 502 || res.status > 504); // a gateway's 502/503/504: the API behind it is down
     if (!res.ok) {

@@ -23,7 +23,10 @@ const PENDING = 'vpp.cognito.pending';
 const SCOPES = 'openid email profile';
 
 const base64url = (bytes: ArrayBuffer | Uint8Array) =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 const randomString = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
 const redirectUri = () => `${location.origin}/`;
 
@@ -35,9 +38,14 @@ export async function cognitoSession(config: AwsDashboardConfig): Promise<Cognit
   const params = new URLSearchParams(location.search);
   const code = params.get('code');
   if (code) {
-    const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as { state: string; verifier: string; path: string } | null;
+    const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as {
+      state: string;
+      verifier: string;
+      path: string;
+    } | null;
     sessionStorage.removeItem(PENDING);
-    if (!pending || pending.state !== params.get('state')) throw new Error('The sign-in answer does not match the request: sign in again.');
+    if (!pending || pending.state !== params.get('state'))
+      throw new Error('The sign-in answer does not match the request: sign in again.');
     const tokens = await tokenRequest(config, {
       grant_type: 'authorization_code',
       code,

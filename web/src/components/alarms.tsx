@@ -4,7 +4,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { fleetAlarms, type Alarm } from '../live/alarms.js';
 import type { LiveStore } from '../live/store.js';
 
-const hms = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+const hms = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+});
 export const clock24 = (ms: number) => hms.format(ms);
 
 /** The alarms now, recomputed on every change of the store and every 5 s (a VEN's "recently seen" moves on). */
@@ -46,8 +51,10 @@ export function OutageBanner({ live }: { live: LiveStore }) {
   return (
     <p id="outage" class="alarm alarm-critical outage" role="alert">
       <strong>API unreachable since {clock24(live.apiDownSince)}.</strong>{' '}
-      {live.asOf !== undefined ? `Values below are as of ${clock24(live.asOf)} and may be out of date.` : 'No values have loaded yet.'} The
-      dashboard keeps trying and returns to normal by itself.
+      {live.asOf !== undefined
+        ? `Values below are as of ${clock24(live.asOf)} and may be out of date.`
+        : 'No values have loaded yet.'}{' '}
+      The dashboard keeps trying and returns to normal by itself.
     </p>
   );
 }

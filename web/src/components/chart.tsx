@@ -15,7 +15,7 @@ export interface ChartProps {
   readonly title: string;
   readonly series: readonly SeriesSpec[];
   /** [x (epoch seconds), ...one array per series]. */
-  readonly data: readonly [Float64Array, ...(ArrayLike<number | null>)[]];
+  readonly data: readonly [Float64Array, ...ArrayLike<number | null>[]];
   readonly height?: number;
   /** The x window [start, end] in epoch seconds; without it the data's own extent (one point would span years). */
   readonly xRange?: readonly [number, number];

@@ -22,7 +22,9 @@ export function CommandTracker({ correlationId, label }: { correlationId: string
     <div class="tracker" aria-live="polite" data-status={c?.status ?? 'loading'}>
       <span>{label}: </span>
       {c ? <CommandStatus status={c.status} /> : 'sending…'}
-      {c?.latency_ms !== null && c?.latency_ms !== undefined && <span class="muted"> in {num(c.latency_ms, 'ms', 0)}</span>}
+      {c?.latency_ms !== null && c?.latency_ms !== undefined && (
+        <span class="muted"> in {num(c.latency_ms, 'ms', 0)}</span>
+      )}
       {c?.ack?.op === 'event' && c.ack.status === 'accepted' && (
         <span>
           {' '}

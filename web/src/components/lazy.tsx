@@ -25,7 +25,12 @@ export function lazy<P extends object>(load: () => Promise<ComponentType<P>>): C
       );
     }, []);
     if (error) return <ErrorNote error={error} />;
-    if (!loaded) return <p class="muted" aria-busy="true">Loading…</p>;
+    if (!loaded)
+      return (
+        <p class="muted" aria-busy="true">
+          Loading…
+        </p>
+      );
     const C = loaded;
     return <C {...props} />;
   };

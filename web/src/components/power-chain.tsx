@@ -7,13 +7,16 @@ import { Badge } from './ui.js';
 
 type SystemNode = WinterRiverSystem['nodes'][number];
 
-const sourceLabel = (n: SystemNode) => (n.energized === null ? 'not evaluated' : n.energized ? `on ${n.source}` : 'no power');
-const tone = (n: SystemNode) => (n.energized === null ? 'muted' : !n.energized ? 'bad' : n.overload ? 'warn' : n.source === 'utility' ? 'ok' : 'info');
+const sourceLabel = (n: SystemNode) =>
+  n.energized === null ? 'not evaluated' : n.energized ? `on ${n.source}` : 'no power';
+const tone = (n: SystemNode) =>
+  n.energized === null ? 'muted' : !n.energized ? 'bad' : n.overload ? 'warn' : n.source === 'utility' ? 'ok' : 'info';
 
 /** Depth from the sources: the nodes come sources first, every node after its feeds. */
 function depths(nodes: readonly SystemNode[]): Map<string, number> {
   const depth = new Map<string, number>();
-  for (const n of nodes) depth.set(n.node_id, n.feeds.length ? 1 + Math.max(...n.feeds.map((f) => depth.get(f) ?? 0)) : 0);
+  for (const n of nodes)
+    depth.set(n.node_id, n.feeds.length ? 1 + Math.max(...n.feeds.map((f) => depth.get(f) ?? 0)) : 0);
   return depth;
 }
 
@@ -41,7 +44,9 @@ export function PowerChain({ system }: { system: WinterRiverSystem }) {
               {n.feeds.length > 0 && <span class="muted">fed by {n.feeds.join(', ')} · </span>}
               {num(n.flow_kw, 'kW', 2)} of {num(n.rated_kw, 'kW', 0)}
               {n.overload && <strong> · overload {num(n.load_pct, '%', 0)}</strong>}
-              {'minutes_left' in n && n.energized && n.source === 'ups' && <span> · battery {num(n.minutes_left, 'min', 1)} left</span>}
+              {'minutes_left' in n && n.energized && n.source === 'ups' && (
+                <span> · battery {num(n.minutes_left, 'min', 1)} left</span>
+              )}
               {'running' in n && <span> · {n.running ? 'running' : 'stopped'}</span>}
             </div>
           </li>

@@ -16,17 +16,43 @@ export function Tile({ label, value, hint }: { label: string; value: string; hin
   );
 }
 
-export function Badge({ tone, children }: { tone: 'ok' | 'warn' | 'bad' | 'muted' | 'info'; children: ComponentChildren }) {
+export function Badge({
+  tone,
+  children,
+}: {
+  tone: 'ok' | 'warn' | 'bad' | 'muted' | 'info';
+  children: ComponentChildren;
+}) {
   return <span class={`badge badge-${tone}`}>{children}</span>;
 }
 
-const commandTones = { sent: 'info', acked: 'ok', rejected: 'bad', 'timed-out': 'warn', failed: 'bad', 'not-sent': 'muted' } as const;
+const commandTones = {
+  sent: 'info',
+  acked: 'ok',
+  rejected: 'bad',
+  'timed-out': 'warn',
+  failed: 'bad',
+  'not-sent': 'muted',
+} as const;
 export function CommandStatus({ status }: { status: string }) {
   return <Badge tone={commandTones[status as keyof typeof commandTones] ?? 'muted'}>{status}</Badge>;
 }
 
-const connectionText: Record<Connection | 'unreachable', string> = { live: 'Live', polling: 'Polling', connecting: 'Connecting', unreachable: 'API unreachable' };
-export function ConnectionIndicator({ state, detail, since }: { state: Connection | 'unreachable'; detail: string; since?: number | undefined }) {
+const connectionText: Record<Connection | 'unreachable', string> = {
+  live: 'Live',
+  polling: 'Polling',
+  connecting: 'Connecting',
+  unreachable: 'API unreachable',
+};
+export function ConnectionIndicator({
+  state,
+  detail,
+  since,
+}: {
+  state: Connection | 'unreachable';
+  detail: string;
+  since?: number | undefined;
+}) {
   const title =
     state === 'live'
       ? 'Updates are pushed over the live feed'
@@ -57,7 +83,13 @@ export function Empty({ children }: { children: ComponentChildren }) {
 }
 
 /** A modal confirmation: nothing is sent until the operator says so. */
-export function Confirm(props: { title: string; children: ComponentChildren; confirm: string; onConfirm: () => void; onCancel: () => void }) {
+export function Confirm(props: {
+  title: string;
+  children: ComponentChildren;
+  confirm: string;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     ref.current?.showModal();
@@ -78,7 +110,12 @@ export function Confirm(props: { title: string; children: ComponentChildren; con
   );
 }
 
-export function Field(props: { label: string; error?: string | undefined; children: ComponentChildren; hint?: string }) {
+export function Field(props: {
+  label: string;
+  error?: string | undefined;
+  children: ComponentChildren;
+  hint?: string;
+}) {
   return (
     <label class="field">
       <span class="field-label">{props.label}</span>
@@ -103,14 +140,24 @@ export function RequiresRole({ role, what, children }: { role: Role; what: strin
   if (hasRole(mine.role, role)) return <>{children}</>;
   return (
     <p class="note" data-testid="role-note">
-      {mine.role ? `Signed in as ${mine.role}` : 'Your account has no role'}: {what} needs the {role} role. Ask an administrator to add
-      you to the {role} group.
+      {mine.role ? `Signed in as ${mine.role}` : 'Your account has no role'}: {what} needs the {role} role. Ask an
+      administrator to add you to the {role} group.
     </p>
   );
 }
 
 /** Newer / Older buttons for a paged list. */
-export function Pager({ first, next, onNewer, onOlder }: { first: boolean; next?: string | undefined; onNewer: () => void; onOlder: (token: string) => void }) {
+export function Pager({
+  first,
+  next,
+  onNewer,
+  onOlder,
+}: {
+  first: boolean;
+  next?: string | undefined;
+  onNewer: () => void;
+  onOlder: (token: string) => void;
+}) {
   return (
     <div class="toolbar">
       {!first && <button onClick={onNewer}>Newer</button>}
@@ -123,9 +170,22 @@ export function Pager({ first, next, onNewer, onOlder }: { first: boolean; next?
  * A section's loaded states in one place: loading, an error with a retry (a 404 says the thing is not known), then
  * the content.
  */
-export function Loaded<T>({ state, notFound, children }: { state: Async<T>; notFound: string; children: (data: T) => ComponentChildren }) {
+export function Loaded<T>({
+  state,
+  notFound,
+  children,
+}: {
+  state: Async<T>;
+  notFound: string;
+  children: (data: T) => ComponentChildren;
+}) {
   if (state.error && state.status === 404) return <ErrorNote error={`${notFound} (${state.error})`} />;
   if (state.error) return <ErrorNote error={state.error} action={<button onClick={state.reload}>Retry</button>} />;
-  if (state.data === undefined) return <p class="muted" aria-busy="true">Loading…</p>;
+  if (state.data === undefined)
+    return (
+      <p class="muted" aria-busy="true">
+        Loading…
+      </p>
+    );
   return <>{children(state.data)}</>;
 }

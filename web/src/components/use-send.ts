@@ -6,7 +6,8 @@ import { ApiError } from '../api/client.js';
 import { useApp } from '../context.js';
 
 /** Worth retrying with the same key: no answer at all, or the first request with this key is still under way. */
-const unsettled = (err: unknown) => err instanceof ApiError && (err.status === 0 || err.status === 409 || err.status >= 502);
+const unsettled = (err: unknown) =>
+  err instanceof ApiError && (err.status === 0 || err.status === 409 || err.status >= 502);
 
 export function useSend() {
   const { api } = useApp();

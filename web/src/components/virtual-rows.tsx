@@ -15,7 +15,14 @@ export function VirtualRows<T>(props: {
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - 10);
   const last = Math.min(rows.length, Math.ceil((scrollTop + height) / rowHeight) + 10);
   return (
-    <div class="scroller" style={{ maxHeight: `${height}px` }} onScroll={(e) => setScrollTop((e.currentTarget as HTMLElement).scrollTop)} tabIndex={0} aria-label={props.caption} role="region">
+    <div
+      class="scroller"
+      style={{ maxHeight: `${height}px` }}
+      onScroll={(e) => setScrollTop((e.currentTarget as HTMLElement).scrollTop)}
+      tabIndex={0}
+      aria-label={props.caption}
+      role="region"
+    >
       <table class="grid" aria-rowcount={rows.length + 1}>
         <caption class="sr-only">{props.caption}</caption>
         <thead>{props.head}</thead>

@@ -19,7 +19,11 @@ export const RECENT_MS = 24 * 3600_000;
 export const ONLINE_SHARE = 0.9;
 
 export function fleetAlarms(live: Pick<LiveStore, 'vens' | 'nodes' | 'system'>, now: number): Alarm[] {
-  return [...venAlarms([...live.vens.values()], now), ...nodeAlarms([...live.nodes.values()]), ...chainAlarms(live.system)];
+  return [
+    ...venAlarms([...live.vens.values()], now),
+    ...nodeAlarms([...live.nodes.values()]),
+    ...chainAlarms(live.system),
+  ];
 }
 
 function venAlarms(vens: VenRow[], now: number): Alarm[] {
@@ -70,7 +74,10 @@ function chainAlarms(system: WinterRiverSystem | undefined): Alarm[] {
 
 function nodeAlarms(nodes: NodeRow[]): Alarm[] {
   const alarms: Alarm[] = [];
-  const faulted = nodes.filter((n) => n.status === 'fault').map((n) => n.nodeId).sort();
+  const faulted = nodes
+    .filter((n) => n.status === 'fault')
+    .map((n) => n.nodeId)
+    .sort();
   if (faulted.length > 0) {
     alarms.push({
       id: `wr-fault:${faulted.join(',')}`,

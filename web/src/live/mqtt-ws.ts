@@ -118,7 +118,10 @@ export class MqttWs {
   /** Subscribes at QoS 0 (a display re-reads the API on reconnect: no PUBACK per message); resolves with the granted QoS per filter (0x80 = refused). */
   subscribe(filters: readonly string[]): Promise<number[]> {
     const id = this.packetId();
-    const body = concat([new Uint8Array([id >> 8, id & 0xff]), ...filters.flatMap((f) => [str(f), new Uint8Array([0])])]);
+    const body = concat([
+      new Uint8Array([id >> 8, id & 0xff]),
+      ...filters.flatMap((f) => [str(f), new Uint8Array([0])]),
+    ]);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
       this.send(packet(0x82, body));

@@ -49,7 +49,10 @@ const RECONCILE_MS = 60_000;
 const NOTIFY_MS = 500;
 const decoder = new TextDecoder();
 
-export type Connect = (handlers: { onMessage: (topic: string, payload: Uint8Array) => void; onClose: (reason: string) => void }) => Promise<MqttWs>;
+export type Connect = (handlers: {
+  onMessage: (topic: string, payload: Uint8Array) => void;
+  onClose: (reason: string) => void;
+}) => Promise<MqttWs>;
 
 export class LiveStore {
   connection: Connection = 'connecting';
@@ -221,7 +224,8 @@ export class LiveStore {
     const parts = topic.split('/');
     if (topic === 'volttron/metering') this.onMetering(payload as Record<string, unknown>);
     else if (parts[0] === 'winter-river') this.onNodeStatus(parts[1]!, payload as Record<string, unknown>);
-    else if ((parts[0] === 'der' || parts[0] === 'ven') && parts[1] === 'telemetry') this.onGateway(payload as Partial<GatewayTelemetry>);
+    else if ((parts[0] === 'der' || parts[0] === 'ven') && parts[1] === 'telemetry')
+      this.onGateway(payload as Partial<GatewayTelemetry>);
     else if (parts[0] === '$aws' && parts[3] === 'shadow') this.onShadow(parts[2]!, payload as ShadowDocuments);
     for (const listener of this.messageListeners) listener({ topic, payload });
     this.changed();
@@ -247,12 +251,19 @@ export class LiveStore {
   private onNodeStatus(nodeId: string, s: Record<string, unknown>) {
     if (s.node_id !== nodeId) return;
     const { node_id: _id, status, ...fields } = s;
-    this.nodes.set(nodeId, { nodeId, online: true, lastSeen: Date.now(), status: typeof status === 'string' ? status : null, fields });
+    this.nodes.set(nodeId, {
+      nodeId,
+      online: true,
+      lastSeen: Date.now(),
+      status: typeof status === 'string' ? status : null,
+      fields,
+    });
     void this.readSystem();
   }
 
   private onGateway(t: Partial<GatewayTelemetry>) {
-    if (typeof t.gatewayId === 'string' && Array.isArray(t.assets)) this.gateways.set(t.gatewayId, t as GatewayTelemetry);
+    if (typeof t.gatewayId === 'string' && Array.isArray(t.assets))
+      this.gateways.set(t.gatewayId, t as GatewayTelemetry);
   }
 
   private onShadow(thing: string, doc: ShadowDocuments) {
@@ -313,7 +324,13 @@ export class LiveStore {
       row.online = n.online;
       return;
     }
-    this.nodes.set(n.nodeId, { nodeId: n.nodeId, online: n.online, ...(at !== undefined && { lastSeen: at }), status: n.status as string | null, fields });
+    this.nodes.set(n.nodeId, {
+      nodeId: n.nodeId,
+      online: n.online,
+      ...(at !== undefined && { lastSeen: at }),
+      status: n.status as string | null,
+      fields,
+    });
   }
 
   /** Tells the views at once if they were last told NOTIFY_MS ago or more (or `now`), else at the end of that wait. */

@@ -6,7 +6,8 @@ import type { VenRow } from './store.js';
 export const STALE_MS = 15_000;
 /** Past two of the VEN's own reporting intervals (as the API learnt them) and this margin, its numbers are not current. */
 const STALE_MARGIN_MS = 5_000;
-export const staleAfterMs = (v: VenRow): number => (v.reportIntervalMs ? 2 * v.reportIntervalMs + STALE_MARGIN_MS : STALE_MS);
+export const staleAfterMs = (v: VenRow): number =>
+  v.reportIntervalMs ? 2 * v.reportIntervalMs + STALE_MARGIN_MS : STALE_MS;
 
 export type VenState = 'online' | 'stale' | 'offline';
 export const venState = (v: VenRow, now: number): VenState =>

@@ -43,12 +43,19 @@ function usePeriod(): [Period, JSX.Element] {
 export function NodeRollups({ nodeId }: { nodeId: string }) {
   const { api } = useApp();
   const [period, picker] = usePeriod();
-  const rollups = useAsync(() => api.get<Rollups>(`/api/analytics/${encodeURIComponent(nodeId)}/${period}`), [nodeId, period]);
+  const rollups = useAsync(
+    () => api.get<Rollups>(`/api/analytics/${encodeURIComponent(nodeId)}/${period}`),
+    [nodeId, period],
+  );
   return (
     <section aria-labelledby="rollups-title">
       <h2 id="rollups-title">Energy and power ({period})</h2>
       {picker}
-      <RollupCharts state={rollups} name={nodeId} notFound={`The platform has no rollups for ${nodeId}: it is not a known node`} />
+      <RollupCharts
+        state={rollups}
+        name={nodeId}
+        notFound={`The platform has no rollups for ${nodeId}: it is not a known node`}
+      />
       <Peers nodeId={nodeId} />
     </section>
   );
@@ -63,7 +70,10 @@ const METRICS = [
 /** How the node compares with its peers over the last 30 whole UTC days. */
 function Peers({ nodeId }: { nodeId: string }) {
   const { api } = useApp();
-  const bench = useAsync(() => api.get<Benchmarks>(`/api/analytics/${encodeURIComponent(nodeId)}/benchmarks`, { days: 30 }), [nodeId]);
+  const bench = useAsync(
+    () => api.get<Benchmarks>(`/api/analytics/${encodeURIComponent(nodeId)}/benchmarks`, { days: 30 }),
+    [nodeId],
+  );
   return (
     <Loaded state={bench} notFound={`No benchmarks for ${nodeId}`}>
       {(b) => (
@@ -106,7 +116,9 @@ export function PortfolioAnalytics() {
   return (
     <>
       <h1>Portfolio analytics</h1>
-      <p class="muted">Every VEN and DER asset together; a node&apos;s own figures are on its page (VEN, asset or Winter River node).</p>
+      <p class="muted">
+        Every VEN and DER asset together; a node&apos;s own figures are on its page (VEN, asset or Winter River node).
+      </p>
       {picker}
       <RollupCharts state={rollups} name="the portfolio" notFound="No portfolio rollups" />
     </>
@@ -139,20 +151,46 @@ function RollupCharts({ state, name, notFound }: { state: Async<Rollups>; name: 
     const x = new Float64Array(rows.map((r) => Date.parse(r.start) / 1000));
     const col = (k: keyof RollupRow) => rows.map((r) => (typeof r[k] === 'number' ? (r[k] as number) : null));
     const range: [number, number] = rows.length ? [x[0]!, Date.parse(rows[rows.length - 1]!.end) / 1000] : [0, 0];
-    return { rows, range, energy: [x, col('import_kwh'), col('export_kwh'), col('shed_kwh')] as const, power: [x, col('peak_kw'), col('mean_kw')] as const, online: [x, col('online_hours')] as const };
+    return {
+      rows,
+      range,
+      energy: [x, col('import_kwh'), col('export_kwh'), col('shed_kwh')] as const,
+      power: [x, col('peak_kw'), col('mean_kw')] as const,
+      online: [x, col('online_hours')] as const,
+    };
   }, [state.data]);
   return (
     <Loaded state={state} notFound={notFound}>
       {(r) =>
         r.items.length === 0 ? (
-          <Empty>No {r.period} rollups for {name} yet: they are computed as its telemetry arrives.</Empty>
+          <Empty>
+            No {r.period} rollups for {name} yet: they are computed as its telemetry arrives.
+          </Empty>
         ) : (
           <>
             <div class="columns">
-              <Chart title={`Energy imported, exported and shed per ${r.period === 'daily' ? 'day' : 'month'}, ${name}`} series={energySeries} data={charts.energy} height={220} xRange={charts.range} />
-              <Chart title={`Peak and mean power per ${r.period === 'daily' ? 'day' : 'month'}, ${name}`} series={powerSeries} data={charts.power} height={220} xRange={charts.range} />
+              <Chart
+                title={`Energy imported, exported and shed per ${r.period === 'daily' ? 'day' : 'month'}, ${name}`}
+                series={energySeries}
+                data={charts.energy}
+                height={220}
+                xRange={charts.range}
+              />
+              <Chart
+                title={`Peak and mean power per ${r.period === 'daily' ? 'day' : 'month'}, ${name}`}
+                series={powerSeries}
+                data={charts.power}
+                height={220}
+                xRange={charts.range}
+              />
             </div>
-            <Chart title={`Hours online per ${r.period === 'daily' ? 'day' : 'month'}, ${name}`} series={onlineSeries} data={charts.online} height={150} xRange={charts.range} />
+            <Chart
+              title={`Hours online per ${r.period === 'daily' ? 'day' : 'month'}, ${name}`}
+              series={onlineSeries}
+              data={charts.online}
+              height={150}
+              xRange={charts.range}
+            />
             <RollupTable rows={r.items} period={r.period} />
           </>
         )
@@ -169,7 +207,9 @@ function RollupTable({ rows, period }: { rows: readonly RollupRow[]; period: Per
   const kwh = (v: number | null) => num(v, 'kWh', 3);
   return (
     <details>
-      <summary>The figures ({rows.length} {period === 'daily' ? 'days' : 'months'}, UTC, newest first)</summary>
+      <summary>
+        The figures ({rows.length} {period === 'daily' ? 'days' : 'months'}, UTC, newest first)
+      </summary>
       <div class="scroller">
         <table class="grid" aria-label={`Rollups ${period}`}>
           <thead>
@@ -194,7 +234,11 @@ function RollupTable({ rows, period }: { rows: readonly RollupRow[]; period: Per
                 <td class="num">{kwh(r.shed_kwh)}</td>
                 <td class="num">{num(r.peak_kw, 'kW', 3)}</td>
                 <td class="num">{num(r.mean_kw, 'kW', 3)}</td>
-                <td class="num">{r.min_soc_pct === null && r.mean_soc_pct === null ? DASH : `${num(r.min_soc_pct, '%', 0)} / ${num(r.mean_soc_pct, '%', 0)}`}</td>
+                <td class="num">
+                  {r.min_soc_pct === null && r.mean_soc_pct === null
+                    ? DASH
+                    : `${num(r.min_soc_pct, '%', 0)} / ${num(r.mean_soc_pct, '%', 0)}`}
+                </td>
                 <td class="num">{num(r.online_hours, 'h', 1)}</td>
                 <td class="num">{r.samples}</td>
               </tr>

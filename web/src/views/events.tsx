@@ -52,7 +52,8 @@ function NewEvent() {
     ...(name.trim() && { name: name.trim() }),
     ...(startAt && { start_at: new Date(startAt).toISOString() }),
   });
-  const fail = (err: unknown) => setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
+  const fail = (err: unknown) =>
+    setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
 
   const preview = async () => {
     setError(undefined);
@@ -85,19 +86,48 @@ function NewEvent() {
         onInput={() => setPlan(undefined)}
       >
         <Field label="Shed (kW)" error={fieldError('shed_kw')}>
-          <input type="number" name="shed_kw" min="0.1" step="0.1" required value={shed} onInput={(e) => setShed(e.currentTarget.value)} />
+          <input
+            type="number"
+            name="shed_kw"
+            min="0.1"
+            step="0.1"
+            required
+            value={shed}
+            onInput={(e) => setShed(e.currentTarget.value)}
+          />
         </Field>
         <Field label="Duration (s)" error={fieldError('duration_sec')}>
-          <input type="number" name="duration_sec" min="1" step="1" required value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />
+          <input
+            type="number"
+            name="duration_sec"
+            min="1"
+            step="1"
+            required
+            value={duration}
+            onInput={(e) => setDuration(e.currentTarget.value)}
+          />
         </Field>
-        <Field label="VENs (optional)" hint="ids separated by commas; empty = every online VEN" error={fieldError('ven_ids')}>
+        <Field
+          label="VENs (optional)"
+          hint="ids separated by commas; empty = every online VEN"
+          error={fieldError('ven_ids')}
+        >
           <input type="text" name="ven_ids" value={vens} onInput={(e) => setVens(e.currentTarget.value)} />
         </Field>
         <Field label="Name (optional)" hint="default: what it sheds and when" error={fieldError('name')}>
           <input type="text" name="name" maxLength={80} value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </Field>
-        <Field label="Start (optional)" hint="your local time; empty = now, else 1 min to 7 days ahead" error={fieldError('start_at')}>
-          <input type="datetime-local" name="start_at" value={startAt} onInput={(e) => setStartAt(e.currentTarget.value)} />
+        <Field
+          label="Start (optional)"
+          hint="your local time; empty = now, else 1 min to 7 days ahead"
+          error={fieldError('start_at')}
+        >
+          <input
+            type="datetime-local"
+            name="start_at"
+            value={startAt}
+            onInput={(e) => setStartAt(e.currentTarget.value)}
+          />
         </Field>
         <button type="submit">Preview allocation</button>
       </form>
@@ -109,7 +139,12 @@ function NewEvent() {
             <strong>{plan.name}</strong> · {startAt ? `starts ${time(plan.start)}` : 'starts now'}
           </p>
           <PlanTable plan={plan} requested={Number(shed)} />
-          <button type="button" class="primary" onClick={() => setConfirm(true)} disabled={busy || plan.allocations.length === 0}>
+          <button
+            type="button"
+            class="primary"
+            onClick={() => setConfirm(true)}
+            disabled={busy || plan.allocations.length === 0}
+          >
             {busy ? 'Sending…' : startAt ? 'Schedule event…' : 'Send event…'}
           </button>
         </div>
@@ -122,7 +157,8 @@ function NewEvent() {
           onCancel={() => setConfirm(false)}
         >
           <p>
-            {plan.name}: {plan.allocations.length} VENs will shed {kw(plan.allocated_kw)} in total for {num(Number(duration), 's', 0)}
+            {plan.name}: {plan.allocations.length} VENs will shed {kw(plan.allocated_kw)} in total for{' '}
+            {num(Number(duration), 's', 0)}
             {startAt ? <>, from {time(plan.start)} (held for it until then)</> : null}
             {plan.shortfall_kw > 0 && <>, {kw(plan.shortfall_kw)} short of the request</>}.
           </p>
@@ -160,9 +196,7 @@ function PlanTable({ plan, requested }: { plan: Plan; requested: number }) {
         </tbody>
       </table>
       {plan.excluded.length > 0 && (
-        <p class="muted">
-          Left out: {plan.excluded.map((x) => `${x.venId} (${x.reason})`).join(', ')}
-        </p>
+        <p class="muted">Left out: {plan.excluded.map((x) => `${x.venId} (${x.reason})`).join(', ')}</p>
       )}
       {plan.committed.length > 0 && (
         <p class="muted" aria-label="Already committed">
@@ -186,7 +220,10 @@ function ResultBadge({ result, status }: { result: 'pass' | 'fail' | 'over' | nu
 function PastEvents() {
   const { api } = useApp();
   const pages = usePages();
-  const list = useAsync(() => api.get<{ items: EventSummary[]; next?: string }>('/api/events', { limit: 20, next: pages.next }), [pages.next]);
+  const list = useAsync(
+    () => api.get<{ items: EventSummary[]; next?: string }>('/api/events', { limit: 20, next: pages.next }),
+    [pages.next],
+  );
   return (
     <section aria-labelledby="past-title">
       <h2 id="past-title">Events</h2>
@@ -279,17 +316,26 @@ function LifecycleActions({ report, onDone }: { report: FleetEventReport; onDone
       </p>
       {error && <ErrorNote error={error} />}
       {action?.kind === 'end' && (
-        <Confirm title="End this event now?" confirm="End event" onConfirm={() => void confirm()} onCancel={() => setAction(undefined)}>
+        <Confirm
+          title="End this event now?"
+          confirm="End event"
+          onConfirm={() => void confirm()}
+          onCancel={() => setAction(undefined)}
+        >
           <p>
-            {action.preview.restore.length} VENs will be sent a restore now; the event is measured and settled up to now.
+            {action.preview.restore.length} VENs will be sent a restore now; the event is measured and settled up to
+            now.
           </p>
         </Confirm>
       )}
       {action?.kind === 'cancel' && (
-        <Confirm title="Cancel this scheduled event?" confirm="Cancel event" onConfirm={() => void confirm()} onCancel={() => setAction(undefined)}>
-          <p>
-            Nothing has been sent. Its {action.preview.vens.length} VENs are freed; nothing is settled.
-          </p>
+        <Confirm
+          title="Cancel this scheduled event?"
+          confirm="Cancel event"
+          onConfirm={() => void confirm()}
+          onCancel={() => setAction(undefined)}
+        >
+          <p>Nothing has been sent. Its {action.preview.vens.length} VENs are freed; nothing is settled.</p>
         </Confirm>
       )}
     </RequiresRole>
@@ -303,8 +349,18 @@ export function EventDetail({ eventId }: { eventId: string }) {
   // the stored report (report_computed_at) comes once the event is settled: its CSV is ready from then
   const settled = r !== undefined && 'report_computed_at' in r;
   // running: every 5 s; ended or scheduled: every 30 s (until settled, or the start); cancelled or settled: never
-  useInterval(report.reload, r?.status === 'running' || r === undefined ? 5000 : 30_000, !settled && r?.status !== 'cancelled');
-  useLiveMessages((m) => m.topic.startsWith('ven/ack/') && r?.vens.some((v) => v.correlationId === (m.payload as { correlationId?: string }).correlationId) && report.reload(), [r]);
+  useInterval(
+    report.reload,
+    r?.status === 'running' || r === undefined ? 5000 : 30_000,
+    !settled && r?.status !== 'cancelled',
+  );
+  useLiveMessages(
+    (m) =>
+      m.topic.startsWith('ven/ack/') &&
+      r?.vens.some((v) => v.correlationId === (m.payload as { correlationId?: string }).correlationId) &&
+      report.reload(),
+    [r],
+  );
   return (
     <>
       <h1>{r ? r.name : 'Event'}</h1>
@@ -312,7 +368,8 @@ export function EventDetail({ eventId }: { eventId: string }) {
       {r && (
         <>
           <p>
-            <Badge tone={statusTones[r.status]}>{r.status}</Badge> {time(r.start)} → {time(r.end)} · result: <ResultBadge result={r.result} status={r.status} />
+            <Badge tone={statusTones[r.status]}>{r.status}</Badge> {time(r.start)} → {time(r.end)} · result:{' '}
+            <ResultBadge result={r.result} status={r.status} />
             <span class="muted">
               {' · '}
               {r.kind === 'ven' ? 'single-VEN event' : 'fleet event'} {eventId}
@@ -331,15 +388,21 @@ export function EventDetail({ eventId }: { eventId: string }) {
             </div>
             <div class="tile">
               <div class="tile-label">Acknowledged</div>
-              <div class="tile-value" data-testid="acknowledged">{kw(r.acknowledged_kw)}</div>
+              <div class="tile-value" data-testid="acknowledged">
+                {kw(r.acknowledged_kw)}
+              </div>
             </div>
             <div class="tile">
               <div class="tile-label">Measured</div>
-              <div class="tile-value" data-testid="measured">{kw(r.measured_shed_kw)}</div>
+              <div class="tile-value" data-testid="measured">
+                {kw(r.measured_shed_kw)}
+              </div>
               <div class="tile-hint">against the baseline</div>
             </div>
           </section>
-          <p class="muted">Baseline: {r.baseline_method}. Judged: {r.coverage_rule}.</p>
+          <p class="muted">
+            Baseline: {r.baseline_method}. Judged: {r.coverage_rule}.
+          </p>
           <IntervalTable report={r} />
           <p>
             {settled ? (
@@ -383,7 +446,9 @@ export function EventDetail({ eventId }: { eventId: string }) {
               ))}
             </tbody>
           </table>
-          {r.excluded.length > 0 && <p class="muted">Left out: {r.excluded.map((x) => `${x.venId} (${x.reason})`).join(', ') || DASH}</p>}
+          {r.excluded.length > 0 && (
+            <p class="muted">Left out: {r.excluded.map((x) => `${x.venId} (${x.reason})`).join(', ') || DASH}</p>
+          )}
         </>
       )}
     </>
@@ -400,8 +465,22 @@ const passed = (intervals: readonly { result?: string; pass: boolean | null }[])
   return judged.length ? `${judged.filter((i) => i.pass).length} / ${judged.length}` : DASH;
 };
 
-const intervalTones = { running: 'info', pass: 'ok', over: 'warn', fail: 'bad', insufficient: 'warn', 'no-data': 'muted' } as const;
-const intervalWords = { running: 'running', pass: 'pass', over: 'over', fail: 'fail', insufficient: 'too few readings', 'no-data': 'no data' } as const;
+const intervalTones = {
+  running: 'info',
+  pass: 'ok',
+  over: 'warn',
+  fail: 'bad',
+  insufficient: 'warn',
+  'no-data': 'muted',
+} as const;
+const intervalWords = {
+  running: 'running',
+  pass: 'pass',
+  over: 'over',
+  fail: 'fail',
+  insufficient: 'too few readings',
+  'no-data': 'no data',
+} as const;
 
 /** An interval's result (reports stored before results were kept have only `pass`). */
 function IntervalResult({ iv }: { iv: Interval }) {
@@ -418,7 +497,8 @@ function IntervalTable({ report }: { report: FleetEventReport }) {
   return (
     <table class="grid" aria-label="Performance per interval">
       <caption>
-        Per 5-minute interval: the fleet&apos;s measured shed against the request (pass within ±{report.tolerance * 100}%, on enough readings)
+        Per 5-minute interval: the fleet&apos;s measured shed against the request (pass within ±{report.tolerance * 100}
+        %, on enough readings)
       </caption>
       <thead>
         <tr>
@@ -444,7 +524,9 @@ function IntervalTable({ report }: { report: FleetEventReport }) {
             <td class="num">{kw(iv.shed_kw)}</td>
             <td class="num">{kw(iv.commitment_kw)}</td>
             <td class="num">
-              {iv.expected_samples === undefined ? iv.samples : `${iv.samples} / ${iv.expected_samples} (${Math.round((iv.coverage ?? 0) * 100)}%)`}
+              {iv.expected_samples === undefined
+                ? iv.samples
+                : `${iv.samples} / ${iv.expected_samples} (${Math.round((iv.coverage ?? 0) * 100)}%)`}
             </td>
             <td>
               <IntervalResult iv={iv} />

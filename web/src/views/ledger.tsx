@@ -89,7 +89,16 @@ function NodeLedger({ nodeId }: { nodeId: string }) {
       <section aria-labelledby="entries-title">
         <h2 id="entries-title">Entries</h2>
         <Loaded state={list} notFound={notFound}>
-          {(page) => (page.items.length === 0 ? <Empty>No entries for {nodeId}{pages.first ? '' : ' on this page'}.</Empty> : <Entries items={page.items} bad={check.data?.firstBad?.seq} />)}
+          {(page) =>
+            page.items.length === 0 ? (
+              <Empty>
+                No entries for {nodeId}
+                {pages.first ? '' : ' on this page'}.
+              </Empty>
+            ) : (
+              <Entries items={page.items} bad={check.data?.firstBad?.seq} />
+            )
+          }
         </Loaded>
         <Pager first={pages.first} next={list.data?.next} onNewer={pages.newer} onOlder={pages.older} />
       </section>
@@ -106,8 +115,8 @@ function VerifyResult({ v }: { v: Verification }) {
   );
   return v.ok ? (
     <p data-testid="verify-result">
-      <Badge tone="ok">intact</Badge> All {v.entries} entries check, oldest first; {head}. Keep the head elsewhere (a statement, an export):
-      the check cannot see the newest entries removed.
+      <Badge tone="ok">intact</Badge> All {v.entries} entries check, oldest first; {head}. Keep the head elsewhere (a
+      statement, an export): the check cannot see the newest entries removed.
     </p>
   ) : (
     <p data-testid="verify-result">
@@ -117,7 +126,13 @@ function VerifyResult({ v }: { v: Verification }) {
   );
 }
 
-const typeTones: Record<string, 'ok' | 'info' | 'muted' | 'warn'> = { settlement: 'ok', payment: 'ok', 'dr-event': 'info', dispatch: 'info', adjustment: 'warn' };
+const typeTones: Record<string, 'ok' | 'info' | 'muted' | 'warn'> = {
+  settlement: 'ok',
+  payment: 'ok',
+  'dr-event': 'info',
+  dispatch: 'info',
+  adjustment: 'warn',
+};
 
 /** `bad`: the seq the chain check names, marked in the list. */
 function Entries({ items, bad }: { items: readonly LedgerEntry[]; bad?: number | undefined }) {

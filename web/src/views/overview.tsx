@@ -149,7 +149,11 @@ function VenTable({ live }: { live: LiveStore }) {
         </span>
       </div>
       {live.vens.size === 0 ? (
-        <Empty>{live.loaded ? 'No VEN has reported yet. Start a device agent (npm run agent) or the simulated fleet.' : 'Loading the fleet…'}</Empty>
+        <Empty>
+          {live.loaded
+            ? 'No VEN has reported yet. Start a device agent (npm run agent) or the simulated fleet.'
+            : 'Loading the fleet…'}
+        </Empty>
       ) : (
         <VirtualRows
           caption="VENs"
@@ -206,7 +210,12 @@ function SitesSummary() {
       <h2 id="sites-title">
         <a href="/sites">Sites</a>
       </h2>
-      {agents.error && <ErrorNote error={`Sites could not be loaded: ${agents.error}`} action={<button onClick={agents.reload}>Retry</button>} />}
+      {agents.error && (
+        <ErrorNote
+          error={`Sites could not be loaded: ${agents.error}`}
+          action={<button onClick={agents.reload}>Retry</button>}
+        />
+      )}
       {agents.data && sites.length === 0 && <Empty>No site in the inventory. Load one with npm run inventory.</Empty>}
       <ul class="cards">
         {sites.map((s) => {
@@ -215,7 +224,8 @@ function SitesSummary() {
             <li class="card" key={s.site_id}>
               <div class="card-title">{s.site_name}</div>
               <div>
-                Gateway {s.gateway} <Badge tone={s.connected ? 'ok' : 'muted'}>{s.connected ? 'connected' : 'disconnected'}</Badge>
+                Gateway {s.gateway}{' '}
+                <Badge tone={s.connected ? 'ok' : 'muted'}>{s.connected ? 'connected' : 'disconnected'}</Badge>
               </div>
               <div>
                 {s.assets.length} assets · {mw(telemetry?.mw)}
@@ -230,9 +240,18 @@ function SitesSummary() {
 }
 
 export function groupSites(agents: readonly Agent[]) {
-  const sites = new Map<string, { site_id: string; site_name: string; gateway: string; connected: boolean; assets: Agent[] }>();
+  const sites = new Map<
+    string,
+    { site_id: string; site_name: string; gateway: string; connected: boolean; assets: Agent[] }
+  >();
   for (const a of agents) {
-    const site = sites.get(a.site_id) ?? { site_id: a.site_id, site_name: a.site_name, gateway: a.peer, connected: a.connected, assets: [] };
+    const site = sites.get(a.site_id) ?? {
+      site_id: a.site_id,
+      site_name: a.site_name,
+      gateway: a.peer,
+      connected: a.connected,
+      assets: [],
+    };
     site.assets.push(a);
     sites.set(a.site_id, site);
   }

@@ -7,9 +7,14 @@ import { DASH, num, time } from '../format.js';
 import { hrefOf } from '../router.js';
 
 const pct = (v: number | null) => num(v, '%', 1);
-const duration = (sec: number) => (sec < 90 ? `${sec} s` : sec < 5400 ? `${Math.round(sec / 60)} min` : `${num(sec / 3600, 'h', 1)}`);
+const duration = (sec: number) =>
+  sec < 90 ? `${sec} s` : sec < 5400 ? `${Math.round(sec / 60)} min` : `${num(sec / 3600, 'h', 1)}`;
 const count = (v: number | readonly unknown[] | Record<string, number>) =>
-  typeof v === 'number' ? v : Array.isArray(v) ? v.length : Object.values(v as Record<string, number>).reduce((a, b) => a + b, 0);
+  typeof v === 'number'
+    ? v
+    : Array.isArray(v)
+      ? v.length
+      : Object.values(v as Record<string, number>).reduce((a, b) => a + b, 0);
 /** A device's page: its VEN page, or the node page for anything else. */
 const deviceHref = (nodeId: string, kind: string) => (kind === 'ven' ? hrefOf.ven(nodeId) : hrefOf.node(nodeId));
 
@@ -107,7 +112,9 @@ export function FleetQualityView() {
       <Loaded state={fleet} notFound="No data quality summary">
         {(f) => {
           const kinds = new Map(f.items.map((d) => [d.nodeId, d.kind]));
-          const items = [...f.items].sort((a, b) => Number(b.quiet) - Number(a.quiet) || (a.completeness_pct ?? 101) - (b.completeness_pct ?? 101));
+          const items = [...f.items].sort(
+            (a, b) => Number(b.quiet) - Number(a.quiet) || (a.completeness_pct ?? 101) - (b.completeness_pct ?? 101),
+          );
           return (
             <>
               <p class="muted">

@@ -18,7 +18,10 @@ export function Refused() {
   const { api } = useApp();
   const [device, setDevice] = useQueryParam('device', '');
   const pages = usePages();
-  const list = useAsync(() => api.get<{ items: Refusal[]; next?: string }>('/api/refused', { limit: 50, device, next: pages.next }), [device, pages.next]);
+  const list = useAsync(
+    () => api.get<{ items: Refusal[]; next?: string }>('/api/refused', { limit: 50, device, next: pages.next }),
+    [device, pages.next],
+  );
   useInterval(list.reload, 10_000, pages.first);
   const items = list.data?.items ?? [];
   return (
@@ -38,8 +41,15 @@ export function Refused() {
         </label>
         <button type="submit">Filter</button>
       </form>
-      {list.error && <ErrorNote error={`Refusals could not be loaded: ${list.error}`} action={<button onClick={list.reload}>Retry</button>} />}
-      {list.data && items.length === 0 && <Empty>Nothing refused{device ? ` from ${device}` : ''} in the last 7 days.</Empty>}
+      {list.error && (
+        <ErrorNote
+          error={`Refusals could not be loaded: ${list.error}`}
+          action={<button onClick={list.reload}>Retry</button>}
+        />
+      )}
+      {list.data && items.length === 0 && (
+        <Empty>Nothing refused{device ? ` from ${device}` : ''} in the last 7 days.</Empty>
+      )}
       {items.length > 0 && (
         <table class="grid">
           <thead>

@@ -5,7 +5,15 @@ import { rememberPastedToken, type Session } from '../auth/session.js';
 import { ErrorNote, Field } from '../components/ui.js';
 import type { DashboardConfig } from '../config.js';
 
-export function SignIn({ config, onSession, error }: { config: DashboardConfig; onSession: (s: Session) => void; error?: string }) {
+export function SignIn({
+  config,
+  onSession,
+  error,
+}: {
+  config: DashboardConfig;
+  onSession: (s: Session) => void;
+  error?: string;
+}) {
   const [token, setToken] = useState('');
   return (
     <main class="signin">
@@ -26,12 +34,18 @@ export function SignIn({ config, onSession, error }: { config: DashboardConfig; 
           }}
         >
           <p>
-            This page is not on the local stack's own address, so it needs the dev token. On the machine running <code>npm start</code>:{' '}
-            <code>node -p 'require("./.vpp/local.json").token'</code> (admin), or <code>.tokens.operator</code> /{' '}
-            <code>.tokens.viewer</code> to try a lesser role.
+            This page is not on the local stack's own address, so it needs the dev token. On the machine running{' '}
+            <code>npm start</code>: <code>node -p 'require("./.vpp/local.json").token'</code> (admin), or{' '}
+            <code>.tokens.operator</code> / <code>.tokens.viewer</code> to try a lesser role.
           </p>
           <Field label="Dev token">
-            <input type="password" autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} required />
+            <input
+              type="password"
+              autocomplete="off"
+              value={token}
+              onInput={(e) => setToken(e.currentTarget.value)}
+              required
+            />
           </Field>
           <button type="submit" class="primary">
             Open the dashboard

@@ -33,8 +33,15 @@ export function Sites() {
   return (
     <>
       <h1>Sites and assets</h1>
-      {assets.error && <ErrorNote error={`The inventory could not be loaded: ${assets.error}`} action={<button onClick={assets.reload}>Retry</button>} />}
-      {assets.data && sites.length === 0 && <Empty>The inventory is empty. Load it with npm run inventory -- inventory.yaml.</Empty>}
+      {assets.error && (
+        <ErrorNote
+          error={`The inventory could not be loaded: ${assets.error}`}
+          action={<button onClick={assets.reload}>Retry</button>}
+        />
+      )}
+      {assets.data && sites.length === 0 && (
+        <Empty>The inventory is empty. Load it with npm run inventory -- inventory.yaml.</Empty>
+      )}
       {assets.data && sites.length > 0 && (
         <section aria-labelledby="dispatch-title">
           <h2 id="dispatch-title">Dispatch</h2>
@@ -79,7 +86,9 @@ type Reading = GatewayTelemetry['assets'][number];
 
 /** A REST reading (`GET /api/sites/{id}`: core fields, type fields under `details`) in the live feed's shape. */
 const fromRest = (asset: Asset, latest: Record<string, unknown> | null | undefined): Reading | undefined =>
-  latest ? ({ asset_id: asset.asset_id, asset_type: asset.asset_type, ...latest, ...(latest.details as object) } as Reading) : undefined;
+  latest
+    ? ({ asset_id: asset.asset_id, asset_type: asset.asset_type, ...latest, ...(latest.details as object) } as Reading)
+    : undefined;
 
 /**
  * One site: its row from GET /api/sites/{siteId} (connection, totals, each asset's latest reading), re-read every
@@ -99,8 +108,11 @@ function SiteSection({ siteId, assets }: { siteId: string; assets: Asset[] }) {
       <h2 id={`site-${siteId}`}>{assets[0]!.site_name}</h2>
       <p>
         Site {siteId} · gateway {gateway} · <a href={hrefOf.site(siteId)}>forecast and rollups</a> ·{' '}
-        <Badge tone={connection?.connected ? 'ok' : 'muted'}>{connection?.connected ? 'connected' : 'disconnected'}</Badge> · last seen{' '}
-        {ago(connection?.last_seen ? Date.parse(connection.last_seen) : undefined)} · output {mw(telemetry?.mw ?? site.data?.totals.mw)}
+        <Badge tone={connection?.connected ? 'ok' : 'muted'}>
+          {connection?.connected ? 'connected' : 'disconnected'}
+        </Badge>{' '}
+        · last seen {ago(connection?.last_seen ? Date.parse(connection.last_seen) : undefined)} · output{' '}
+        {mw(telemetry?.mw ?? site.data?.totals.mw)}
       </p>
       {site.error && <ErrorNote error={`The site could not be loaded: ${site.error}`} />}
       <table class="grid">
@@ -162,7 +174,8 @@ function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
   const { busy, send: post } = useSend();
   const [kind, id] = target.split(':') as ['site' | 'asset', string];
   const body = () => ({ [kind === 'site' ? 'site_id' : 'asset_id']: id, mw: Number(setpoint) });
-  const fail = (err: unknown) => setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
+  const fail = (err: unknown) =>
+    setError({ field: err instanceof ApiError ? err.field : undefined, message: (err as Error).message });
 
   return (
     <>
@@ -193,8 +206,19 @@ function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
             </optgroup>
           </select>
         </Field>
-        <Field label="Setpoint (MW)" hint="+ discharge / export, − charge / import" error={error?.field === 'mw' ? error.message : undefined}>
-          <input type="number" name="mw" step="0.1" required value={setpoint} onInput={(e) => setSetpoint(e.currentTarget.value)} />
+        <Field
+          label="Setpoint (MW)"
+          hint="+ discharge / export, − charge / import"
+          error={error?.field === 'mw' ? error.message : undefined}
+        >
+          <input
+            type="number"
+            name="mw"
+            step="0.1"
+            required
+            value={setpoint}
+            onInput={(e) => setSetpoint(e.currentTarget.value)}
+          />
         </Field>
         <button type="submit">Preview</button>
       </form>
@@ -202,7 +226,8 @@ function DispatchConsole({ assets }: { assets: readonly Asset[] }) {
       {preview && (
         <div class="plan" aria-label="Dispatch preview">
           <p>
-            {mw(preview.mw_requested)} requested → <strong>{mw(preview.mw_sent)}</strong> sent to gateway {preview.gateway}
+            {mw(preview.mw_requested)} requested → <strong>{mw(preview.mw_sent)}</strong> sent to gateway{' '}
+            {preview.gateway}
             {preview.clamped && (
               <>
                 {' '}
@@ -251,7 +276,8 @@ function DispatchStatus({ id }: { id: string }) {
   return (
     <div class="tracker" aria-live="polite" data-status={d?.status ?? 'loading'}>
       <p>
-        Dispatch {d ? `${'site_id' in d ? d.site_id : d.asset_id} ${mw(d.mw_sent)}` : id}: {d ? <CommandStatus status={d.status} /> : 'sending…'}
+        Dispatch {d ? `${'site_id' in d ? d.site_id : d.asset_id} ${mw(d.mw_sent)}` : id}:{' '}
+        {d ? <CommandStatus status={d.status} /> : 'sending…'}
         {d?.latency_ms != null && <span class="muted"> in {num(d.latency_ms, 'ms', 0)}</span>}
         {d?.reason && <span> · {d.reason}</span>}
       </p>

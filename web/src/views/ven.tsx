@@ -57,7 +57,8 @@ export function VenDetail({ venId }: { venId: string }) {
         VEN {venId} <Badge tone={state === 'online' ? 'ok' : state === 'stale' ? 'warn' : 'muted'}>{state}</Badge>
       </h1>
       <p class="muted">
-        Last reading {ago(row?.lastSeen)} · used {kw(row?.usedPowerKw)} · shed {kw(row?.shedPowerKw)} · <a href={hrefOf.ledger(venId)}>Ledger</a>
+        Last reading {ago(row?.lastSeen)} · used {kw(row?.usedPowerKw)} · shed {kw(row?.shedPowerKw)} ·{' '}
+        <a href={hrefOf.ledger(venId)}>Ledger</a>
       </p>
       <section aria-labelledby="commands-title">
         <h2 id="commands-title">Commands</h2>
@@ -109,10 +110,26 @@ function Commands({ venId }: { venId: string }) {
         }}
       >
         <Field label="Shed (kW)" error={error?.field === 'shed_kw' ? error.message : undefined}>
-          <input type="number" name="shed_kw" min="0.1" step="0.1" required value={shed} onInput={(e) => setShed(e.currentTarget.value)} />
+          <input
+            type="number"
+            name="shed_kw"
+            min="0.1"
+            step="0.1"
+            required
+            value={shed}
+            onInput={(e) => setShed(e.currentTarget.value)}
+          />
         </Field>
         <Field label="Duration (s)" error={error?.field === 'duration_sec' ? error.message : undefined}>
-          <input type="number" name="duration_sec" min="1" step="1" required value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />
+          <input
+            type="number"
+            name="duration_sec"
+            min="1"
+            step="1"
+            required
+            value={duration}
+            onInput={(e) => setDuration(e.currentTarget.value)}
+          />
         </Field>
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Sending…' : 'Send event…'}
@@ -165,7 +182,16 @@ function useShadow(venId: string) {
   return { reported, error: fetched.error, loading: fetched.loading };
 }
 
-function Shadow({ reported, error, loading }: { venId: string; reported?: Reported | undefined; error?: string | undefined; loading: boolean }) {
+function Shadow({
+  reported,
+  error,
+  loading,
+}: {
+  venId: string;
+  reported?: Reported | undefined;
+  error?: string | undefined;
+  loading: boolean;
+}) {
   return (
     <section aria-labelledby="shadow-title">
       <h2 id="shadow-title">Live state (shadow)</h2>
@@ -174,13 +200,14 @@ function Shadow({ reported, error, loading }: { venId: string; reported?: Report
       {reported && (
         <>
           <p>
-            Power {kw(reported.power_kw)} · shed {kw(reported.shed_kw)} · reported {time((reported.timestamp ?? 0) * 1000)}
+            Power {kw(reported.power_kw)} · shed {kw(reported.shed_kw)} · reported{' '}
+            {time((reported.timestamp ?? 0) * 1000)}
           </p>
           <p>
             {reported.active_event ? (
               <>
-                Active event <strong>{reported.active_event.event_id}</strong>: shed {kw(reported.active_event.shed_kw)} until{' '}
-                {time(reported.active_event.end_ts * 1000)}
+                Active event <strong>{reported.active_event.event_id}</strong>: shed {kw(reported.active_event.shed_kw)}{' '}
+                until {time(reported.active_event.end_ts * 1000)}
               </>
             ) : (
               'No active event.'
@@ -258,7 +285,12 @@ function Telemetry({ venId, win }: { venId: string; win: ReturnType<typeof useWi
   const { api } = useApp();
   const { range, picker, relative } = win;
   const history = useAsync(
-    () => api.all<TelemetryPoint>(`/api/vens/${encodeURIComponent(venId)}/telemetry`, { start: new Date(range.start).toISOString(), end: new Date(range.end).toISOString() }, MAX_POINTS),
+    () =>
+      api.all<TelemetryPoint>(
+        `/api/vens/${encodeURIComponent(venId)}/telemetry`,
+        { start: new Date(range.start).toISOString(), end: new Date(range.end).toISOString() },
+        MAX_POINTS,
+      ),
     [venId, range.start, range.end],
   );
   const [extra, setExtra] = useState<TelemetryPoint[]>([]);
@@ -266,7 +298,10 @@ function Telemetry({ venId, win }: { venId: string; win: ReturnType<typeof useWi
     (m) => {
       const p = m.payload as { venId?: string; timestamp?: number };
       if (relative && m.topic === 'volttron/metering' && p.venId === venId && typeof p.timestamp === 'number') {
-        setExtra((e) => [...e.slice(-2000), { ...(m.payload as object), timestamp: new Date(p.timestamp! * 1000).toISOString() } as TelemetryPoint]);
+        setExtra((e) => [
+          ...e.slice(-2000),
+          { ...(m.payload as object), timestamp: new Date(p.timestamp! * 1000).toISOString() } as TelemetryPoint,
+        ]);
       }
     },
     [venId, relative],
@@ -295,7 +330,9 @@ function Telemetry({ venId, win }: { venId: string; win: ReturnType<typeof useWi
       <h2 id="telemetry-title">Telemetry</h2>
       {picker}
       {history.error && <ErrorNote error={history.error} action={<button onClick={history.reload}>Retry</button>} />}
-      {history.data && history.data.length >= MAX_POINTS && <p class="muted">Showing the newest {MAX_POINTS} readings of this window.</p>}
+      {history.data && history.data.length >= MAX_POINTS && (
+        <p class="muted">Showing the newest {MAX_POINTS} readings of this window.</p>
+      )}
       {!history.loading && data[0].length === 0 ? (
         <Empty>No telemetry in this window. Pick a longer window, or check that the VEN is reporting.</Empty>
       ) : (
@@ -312,14 +349,26 @@ function Telemetry({ venId, win }: { venId: string; win: ReturnType<typeof useWi
 
 const circuitSeries: SeriesSpec[] = [{ label: 'Current', color: '#1f5fbf', unit: 'kW' }];
 
-function CircuitHistory({ venId, circuits, range }: { venId: string; circuits: readonly ShadowCircuit[]; range: { start: number; end: number } }) {
+function CircuitHistory({
+  venId,
+  circuits,
+  range,
+}: {
+  venId: string;
+  circuits: readonly ShadowCircuit[];
+  range: { start: number; end: number };
+}) {
   const { api } = useApp();
   const [load, setLoad] = useQueryParam('load', '');
   const loadId = load || circuits[0]?.id || '';
   const history = useAsync(
     () =>
       loadId
-        ? api.all<CircuitPoint>(`/api/vens/${encodeURIComponent(venId)}/circuits/history`, { load_id: loadId, start: new Date(range.start).toISOString(), end: new Date(range.end).toISOString() }, MAX_POINTS)
+        ? api.all<CircuitPoint>(
+            `/api/vens/${encodeURIComponent(venId)}/circuits/history`,
+            { load_id: loadId, start: new Date(range.start).toISOString(), end: new Date(range.end).toISOString() },
+            MAX_POINTS,
+          )
         : Promise.resolve([]),
     [venId, loadId, range.start, range.end],
   );
@@ -354,7 +403,13 @@ function CircuitHistory({ venId, circuits, range }: { venId: string; circuits: r
       ) : !history.loading && data[0].length === 0 ? (
         <Empty>No samples of this circuit in the window.</Empty>
       ) : (
-        <Chart title={`Power of circuit ${loadId}`} series={circuitSeries} data={data} height={200} xRange={[range.start / 1000, range.end / 1000]} />
+        <Chart
+          title={`Power of circuit ${loadId}`}
+          series={circuitSeries}
+          data={data}
+          height={200}
+          xRange={[range.start / 1000, range.end / 1000]}
+        />
       )}
     </section>
   );
@@ -362,7 +417,10 @@ function CircuitHistory({ venId, circuits, range }: { venId: string; circuits: r
 
 function EventHistory({ venId }: { venId: string }) {
   const { api } = useApp();
-  const history = useAsync(() => api.get<{ items: VenEvent[] }>(`/api/vens/${encodeURIComponent(venId)}/events`, { limit: 50 }), [venId]);
+  const history = useAsync(
+    () => api.get<{ items: VenEvent[] }>(`/api/vens/${encodeURIComponent(venId)}/events`, { limit: 50 }),
+    [venId],
+  );
   useLiveMessages((m) => m.topic === `ven/ack/${venId}` && history.reload(), [venId]);
   const items = history.data?.items ?? [];
   return (
@@ -385,7 +443,9 @@ function EventHistory({ venId }: { venId: string }) {
           <tbody>
             {items.map((e) => {
               const r = e as Record<string, unknown>;
-              const curtailed = Array.isArray(r.circuits_curtailed) ? (r.circuits_curtailed as { name?: string; loadId: string }[]) : [];
+              const curtailed = Array.isArray(r.circuits_curtailed)
+                ? (r.circuits_curtailed as { name?: string; loadId: string }[])
+                : [];
               return (
                 <tr key={`${e.correlationId}-${e.timestamp}`}>
                   <td>{time(e.timestamp)}</td>

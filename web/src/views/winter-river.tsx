@@ -31,7 +31,13 @@ export function WinterRiver() {
       <h1>Winter River</h1>
       <div class="wr-layout">
         <div>
-          {nodes.length === 0 && <Empty>{live.loaded ? 'No Winter River node has reported yet. Start a node with npm run agent -- --mode winter-river.' : 'Loading…'}</Empty>}
+          {nodes.length === 0 && (
+            <Empty>
+              {live.loaded
+                ? 'No Winter River node has reported yet. Start a node with npm run agent -- --mode winter-river.'
+                : 'Loading…'}
+            </Empty>
+          )}
           <ul class="node-grid">
             {nodes.map((n) => (
               <NodeCard key={n.nodeId} node={n} />
@@ -40,7 +46,13 @@ export function WinterRiver() {
         </div>
         <section aria-labelledby="chain-title" class="wr-chain">
           <h2 id="chain-title">Power chain</h2>
-          {system.data ? <PowerChain system={system.data} /> : system.error ? <ErrorNote error={system.error} /> : <p class="muted">Loading…</p>}
+          {system.data ? (
+            <PowerChain system={system.data} />
+          ) : system.error ? (
+            <ErrorNote error={system.error} />
+          ) : (
+            <p class="muted">Loading…</p>
+          )}
         </section>
       </div>
       {nodes.length > 0 && (
@@ -57,7 +69,11 @@ export function WinterRiver() {
 
 function NodeCard({ node }: { node: NodeRow }) {
   return (
-    <li class={`node status-${tone(node.status)}`} aria-label={`${node.nodeId}: ${node.status ?? 'unknown'}`} data-status={node.status ?? ''}>
+    <li
+      class={`node status-${tone(node.status)}`}
+      aria-label={`${node.nodeId}: ${node.status ?? 'unknown'}`}
+      data-status={node.status ?? ''}
+    >
       <div class="node-head">
         <span class="node-name">{node.nodeId}</span>
         <span class="node-status">{node.status ?? 'unknown'}</span>
@@ -92,7 +108,10 @@ function NodeCommand({ nodes }: { nodes: NodeRow[] }) {
     setConfirm(false);
     setError('');
     try {
-      const res = await post(`/api/winter-river/nodes/${encodeURIComponent(nodeId)}/command`, { command: cmd.command, params: cmd.params });
+      const res = await post(`/api/winter-river/nodes/${encodeURIComponent(nodeId)}/command`, {
+        command: cmd.command,
+        params: cmd.params,
+      });
       if (res === undefined) return;
       setResult(`${cmd.label} sent to ${nodeId}; the node answers with a fresh status.`);
     } catch (err) {
@@ -129,7 +148,12 @@ function NodeCommand({ nodes }: { nodes: NodeRow[] }) {
       {result && <p role="status">{result}</p>}
       {error && <ErrorNote error={error} />}
       {confirm && (
-        <Confirm title={`${cmd.label} on ${nodeId}?`} confirm="Send command" onConfirm={() => void send()} onCancel={() => setConfirm(false)}>
+        <Confirm
+          title={`${cmd.label} on ${nodeId}?`}
+          confirm="Send command"
+          onConfirm={() => void send()}
+          onCancel={() => setConfirm(false)}
+        >
           <p>
             {nodeId} receives {cmd.command} {JSON.stringify(cmd.params)}.
           </p>
