@@ -1,8 +1,9 @@
 // A time-of-use tariff turned into one price per 15-minute slot of a local calendar day, in the tariff's IANA time
-// zone. The slots are the real quarter-hours between one local midnight and the next: 96 on most days, 92 on the day
+// zone (local days as `programs/market-time.ts` reads them). The slots are the real quarter-hours between one local midnight and the next: 96 on most days, 92 on the day
 // clocks go forward and 100 on the day they go back (the repeated hour takes its wall-clock period's price twice).
 // Pure: no clock, no I/O.
 import { ValidationError } from '../contracts/errors.js';
+import { localDayBounds, wallClockMs } from '../programs/market-time.js';
 
 export const SLOT_MINUTES = 15;
 export const SLOT_MS = SLOT_MINUTES * 60_000;
@@ -42,55 +43,13 @@ export function minutesOf(hhmm: string, field: string): number {
   return minutes;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-GB', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
-    } catch {
-      throw new ValidationError('tariff.time_zone', `tariff.time_zone: ${timeZone} is not an IANA time zone`);
-    }
-    formatters.set(timeZone, f);
+/** Refuses a zone Intl does not know, naming the field. */
+function checkZone(timeZone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    throw new ValidationError('tariff.time_zone', `tariff.time_zone: ${timeZone} is not an IANA time zone`);
   }
-  return f;
-}
-
-/** Local wall-clock fields of an instant in a zone. */
-function wallClock(timeZone: string, instant: number) {
-  const parts = Object.fromEntries(
-    formatter(timeZone)
-      .formatToParts(instant)
-      .map((p) => [p.type, p.value]),
-  );
-  return { y: +parts.year!, mo: +parts.month!, d: +parts.day!, h: +parts.hour!, mi: +parts.minute!, s: +parts.second! };
-}
-
-/** The zone's offset from UTC at an instant, in ms. */
-function offsetAt(timeZone: string, instant: number): number {
-  const w = wallClock(timeZone, instant);
-  return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - Math.floor(instant / 1000) * 1000;
-}
-
-/** The UTC instant of local midnight starting `y-mo-d` (the first instant of that day where midnight is skipped). */
-function localMidnight(timeZone: string, y: number, mo: number, d: number): number {
-  const wall = Date.UTC(y, mo - 1, d);
-  let t = wall - offsetAt(timeZone, wall);
-  t = wall - offsetAt(timeZone, t);
-  // a zone that skips midnight itself: the day starts at the first instant whose local date is that day
-  const w = wallClock(timeZone, t);
-  if (Date.UTC(w.y, w.mo - 1, w.d) < wall) t += (24 * 60 - (w.h * 60 + w.mi)) * 60_000;
-  return t;
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -110,13 +69,11 @@ export function tariffPrices(tariff: Tariff, date: string): PricedDay {
     to: minutesOf(p.end, `tariff.periods.${i}.end`),
     price: p.price,
   }));
-  const start = localMidnight(tariff.time_zone, y, mo, d);
-  const next = new Date(Date.UTC(y, mo - 1, d + 1));
-  const end = localMidnight(tariff.time_zone, next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
+  checkZone(tariff.time_zone);
+  const { start, end } = localDayBounds(date, tariff.time_zone);
   const slots: { start: number; price: number }[] = [];
   for (let t = start; t < end; t += SLOT_MS) {
-    const w = wallClock(tariff.time_zone, t);
-    const minute = w.h * 60 + w.mi;
+    const minute = Math.floor(wallClockMs(t, tariff.time_zone) / 60_000);
     const period = periods.find((p) =>
       p.from <= p.to ? minute >= p.from && minute < p.to : minute >= p.from || minute < p.to,
     );
