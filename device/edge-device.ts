@@ -5,9 +5,9 @@ import { edgeCommandSchema, type EdgeAck } from '../lambdas/core/contracts/edge-
 import { parse } from '../lambdas/core/contracts/schemas.js';
 import { topics } from '../lambdas/core/contracts/topics.js';
 import { EdgeNodeModel } from './edge-node.js';
-import { hashString, type Rng } from './random.js';
-import { RecentAcks, type Device, type DeviceRuntime, type DeviceStatus } from './runtime.js';
-import type { ScheduledTask } from './scheduler.js';
+import { PeriodicDevice } from './periodic-device.js';
+import type { Rng } from './random.js';
+import { RecentAcks, type DeviceRuntime } from './runtime.js';
 
 export interface EdgeOptions {
   readonly runtime: DeviceRuntime;
@@ -16,54 +16,34 @@ export interface EdgeOptions {
   readonly telemetryMs: number;
 }
 
-export class EdgeDevice implements Device {
+export class EdgeDevice extends PeriodicDevice {
   readonly mode = 'edge' as const;
-  readonly thingName: string;
   readonly node: EdgeNodeModel;
-  private readonly rt: DeviceRuntime;
-  private readonly telemetryMs: number;
   private readonly acks = new RecentAcks<EdgeAck>();
-  private task: ScheduledTask | undefined;
-
-  get runtime(): DeviceRuntime {
-    return this.rt;
-  }
 
   constructor(options: EdgeOptions) {
-    this.rt = options.runtime;
-    this.thingName = options.thingName;
-    this.telemetryMs = options.telemetryMs;
+    super(options.runtime, options.thingName, options.telemetryMs);
     this.node = new EdgeNodeModel(options.thingName, options.rng, this.rt.now());
     this.rt.on(topics.edgeControl(this.thingName), (p) => this.handleCommand(p));
     this.rt.onOnline(() => this.publishStatus('online'));
   }
 
-  async start(): Promise<boolean> {
-    this.task = this.rt.scheduler.every(
-      this.telemetryMs,
-      () => this.publishTelemetry(),
-      hashString(this.thingName) % this.telemetryMs,
-    );
-    return this.rt.start();
-  }
-
-  async stop(): Promise<void> {
-    this.task?.cancel();
+  /** Says `offline` on its status topic before a clean stop (its Last Will says so after an unclean one). */
+  override async stop(): Promise<void> {
     if (this.rt.connection.isOnline) this.publishStatus('offline');
-    await this.rt.stop();
+    await super.stop();
   }
 
-  status(): DeviceStatus {
+  protected state(): Record<string, unknown> {
     return {
-      thingName: this.thingName,
-      mode: this.mode,
-      ...this.rt.status(),
-      state: {
-        soc: Math.round(this.node.soc * 100) / 100,
-        charge_rate_kw: this.node.chargeRateKw,
-        battery_kwh: this.node.batteryKwh,
-      },
+      soc: Math.round(this.node.soc * 100) / 100,
+      charge_rate_kw: this.node.chargeRateKw,
+      battery_kwh: this.node.batteryKwh,
     };
+  }
+
+  protected tick(): void {
+    this.publishTelemetry();
   }
 
   publishTelemetry(): void {

@@ -4,9 +4,9 @@ import type { DerDispatchAck } from '../lambdas/core/contracts/der-schemas.js';
 import type { Ack, Command, DispatchCommand } from '../lambdas/core/contracts/schemas.js';
 import { topics } from '../lambdas/core/contracts/topics.js';
 import { handleCommand, rejection } from './commands.js';
-import { hashString, round } from './random.js';
-import { RecentAcks, type Device, type DeviceRuntime, type DeviceStatus } from './runtime.js';
-import type { ScheduledTask } from './scheduler.js';
+import { PeriodicDevice } from './periodic-device.js';
+import { round } from './random.js';
+import { RecentAcks, type DeviceRuntime } from './runtime.js';
 import { createAssetModel } from './assets/index.js';
 import type { AssetModel } from './assets/model.js';
 import { BessModel } from './assets/bess.js';
@@ -20,68 +20,44 @@ export interface GatewayOptions {
   readonly telemetryMs: number;
 }
 
-export class GatewayDevice implements Device {
+export class GatewayDevice extends PeriodicDevice {
   readonly mode = 'gateway' as const;
-  readonly thingName: string;
   readonly site: SiteSpec;
   readonly assets: AssetModel[];
-  private readonly rt: DeviceRuntime;
 
   get batteries(): BessModel[] {
     return this.assets.filter((m): m is BessModel => m instanceof BessModel);
   }
 
-  get runtime(): DeviceRuntime {
-    return this.rt;
-  }
-  private readonly telemetryMs: number;
-  private task: ScheduledTask | undefined;
   private lastStepMs: number;
   private readonly recent = new RecentAcks<Ack>();
 
   constructor(options: GatewayOptions) {
-    this.rt = options.runtime;
-    this.thingName = options.thingName;
+    super(options.runtime, options.thingName, options.telemetryMs);
     this.site = options.site;
-    this.telemetryMs = options.telemetryMs;
     this.lastStepMs = this.rt.now();
     this.assets = options.site.assets.map((a) => createAssetModel(a, this.lastStepMs));
     this.rt.on(topics.command(this.thingName), (p) => this.handleCommand(p));
   }
 
-  async start(): Promise<boolean> {
+  override async start(): Promise<boolean> {
     this.rt.log.info('gateway serving site', {
       site_id: this.site.site_id,
       assets: this.site.assets.map((a) => a.asset_id),
     });
-    this.task = this.rt.scheduler.every(
-      this.telemetryMs,
-      () => this.tick(),
-      hashString(this.thingName) % this.telemetryMs,
-    );
-    return this.rt.start();
+    return super.start();
   }
 
-  async stop(): Promise<void> {
-    this.task?.cancel();
-    await this.rt.stop();
-  }
-
-  status(): DeviceStatus {
+  protected state(): Record<string, unknown> {
     return {
-      thingName: this.thingName,
-      mode: this.mode,
-      ...this.rt.status(),
-      state: {
-        site_id: this.site.site_id,
-        assets: this.assets.map((m) => ({
-          asset_id: m.asset.asset_id,
-          asset_type: m.asset.asset_type,
-          mw: round(m.mw, 3),
-          mw_setpoint: m.setpointMw,
-          ...(m instanceof BessModel ? { soc_pct: round(m.socPct, 2) } : {}),
-        })),
-      },
+      site_id: this.site.site_id,
+      assets: this.assets.map((m) => ({
+        asset_id: m.asset.asset_id,
+        asset_type: m.asset.asset_type,
+        mw: round(m.mw, 3),
+        mw_setpoint: m.setpointMw,
+        ...(m instanceof BessModel ? { soc_pct: round(m.socPct, 2) } : {}),
+      })),
     };
   }
 
@@ -134,7 +110,7 @@ export class GatewayDevice implements Device {
       ...(cmd.site_id !== undefined ? { site_id: cmd.site_id } : {}),
       ...(cmd.asset_id !== undefined ? { asset_id: cmd.asset_id } : {}),
     };
-    const interval = this.telemetryMs / 1000;
+    const interval = this.periodMs / 1000;
     const capabilities = new Map(this.assets.map((m) => [m.asset.asset_id, m.capability(interval)]));
     const plan = planGuardedDispatch(this.site, cmd, capabilities);
     if (!plan.ok) {

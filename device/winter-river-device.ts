@@ -2,9 +2,9 @@
 // seconds on `winter-river/{id}/status`, commands on `winter-river/{id}/command` answered by a fresh status.
 import { parse, winterRiverCommandSchema } from '../lambdas/core/contracts/schemas.js';
 import { topics } from '../lambdas/core/contracts/topics.js';
-import { hashString, type Rng } from './random.js';
-import type { Device, DeviceRuntime, DeviceStatus } from './runtime.js';
-import type { ScheduledTask } from './scheduler.js';
+import { PeriodicDevice } from './periodic-device.js';
+import type { Rng } from './random.js';
+import type { DeviceRuntime } from './runtime.js';
 import { WinterRiverNode } from './winter-river.js';
 
 export interface WinterRiverOptions {
@@ -14,47 +14,22 @@ export interface WinterRiverOptions {
   readonly statusMs: number;
 }
 
-export class WinterRiverDevice implements Device {
+export class WinterRiverDevice extends PeriodicDevice {
   readonly mode = 'winter-river' as const;
-  readonly thingName: string;
   readonly node: WinterRiverNode;
-  private readonly rt: DeviceRuntime;
-
-  get runtime(): DeviceRuntime {
-    return this.rt;
-  }
-  private readonly statusMs: number;
-  private task: ScheduledTask | undefined;
 
   constructor(options: WinterRiverOptions) {
-    this.rt = options.runtime;
-    this.thingName = options.thingName;
-    this.statusMs = options.statusMs;
+    super(options.runtime, options.thingName, options.statusMs);
     this.node = new WinterRiverNode(options.thingName, options.rng, this.rt.now());
     this.rt.on(topics.winterRiverCommand(this.thingName), (p) => this.handleCommand(p));
   }
 
-  async start(): Promise<boolean> {
-    this.task = this.rt.scheduler.every(
-      this.statusMs,
-      () => this.publishStatus(),
-      hashString(this.thingName) % this.statusMs,
-    );
-    return this.rt.start();
+  protected state(): Record<string, unknown> {
+    return { status: this.node.fault ? 'fault' : 'ok' };
   }
 
-  async stop(): Promise<void> {
-    this.task?.cancel();
-    await this.rt.stop();
-  }
-
-  status(): DeviceStatus {
-    return {
-      thingName: this.thingName,
-      mode: this.mode,
-      ...this.rt.status(),
-      state: { status: this.node.fault ? 'fault' : 'ok' },
-    };
+  protected tick(): void {
+    this.publishStatus();
   }
 
   publishStatus(): void {
