@@ -47,7 +47,7 @@ describe('event life cycle in the dashboard', () => {
 
     await ui.page.getByRole('button', { name: 'Cancel event…' }).click();
     const dialog = ui.page.getByRole('dialog', { name: 'Cancel this scheduled event?' });
-    await dialog.getByText('Nothing has been sent. Its 1 VENs are freed; nothing is settled.').waitFor();
+    await dialog.getByText('Nothing has been sent. 1 VEN freed for other events; nothing is settled.').waitFor();
     await expectAccessible(ui.page);
     await screenshot(ui.page, 'event-cancel-confirm');
     // backing out changes nothing
@@ -82,7 +82,7 @@ describe('event life cycle in the dashboard', () => {
       .waitFor();
     await ui.page.getByRole('button', { name: 'End event now…' }).click();
     const dialog = ui.page.getByRole('dialog', { name: 'End this event now?' });
-    await dialog.getByText('1 VENs will be sent a restore now').waitFor();
+    await dialog.getByText('1 VEN will be sent a restore now').waitFor();
     await expectAccessible(ui.page);
     await screenshot(ui.page, 'event-end-confirm');
     await dialog.getByRole('button', { name: 'End event' }).click();

@@ -13,6 +13,10 @@ const fmt = (digits: number) => {
 
 export const DASH = '—';
 
+/** `1 VEN`, `3 VENs`: a count with its noun, plural unless one. */
+export const count = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
 export function num(value: number | null | undefined, unit: string, digits = 1): string {
   return value === null || value === undefined || !Number.isFinite(value)
     ? DASH

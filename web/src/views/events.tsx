@@ -5,7 +5,7 @@ import { useSend } from '../components/use-send.js';
 import type { EventCancel, EventEnd, FleetEventReport, FleetEventStart, FleetEventSummary } from '../api/types.js';
 import { Badge, CommandStatus, Confirm, Empty, ErrorNote, Field, Pager, RequiresRole } from '../components/ui.js';
 import { useApp, useAsync, useInterval, useLiveMessages, usePages } from '../context.js';
-import { DASH, kw, num, time } from '../format.js';
+import { count, DASH, kw, num, time } from '../format.js';
 import { hrefOf, navigate } from '../router.js';
 import { PERFORMANCE_TOLERANCE } from '../../../lambdas/core/contracts/performance.js';
 
@@ -157,7 +157,7 @@ function NewEvent() {
           onCancel={() => setConfirm(false)}
         >
           <p>
-            {plan.name}: {plan.allocations.length} VENs will shed {kw(plan.allocated_kw)} in total for{' '}
+            {plan.name}: {count(plan.allocations.length, 'VEN')} will shed {kw(plan.allocated_kw)} in total for{' '}
             {num(Number(duration), 's', 0)}
             {startAt ? <>, from {time(plan.start)} (held for it until then)</> : null}
             {plan.shortfall_kw > 0 && <>, {kw(plan.shortfall_kw)} short of the request</>}.
@@ -323,8 +323,8 @@ function LifecycleActions({ report, onDone }: { report: FleetEventReport; onDone
           onCancel={() => setAction(undefined)}
         >
           <p>
-            {action.preview.restore.length} VENs will be sent a restore now; the event is measured and settled up to
-            now.
+            {count(action.preview.restore.length, 'VEN')} will be sent a restore now; the event is measured and settled
+            up to now.
           </p>
         </Confirm>
       )}
@@ -335,7 +335,10 @@ function LifecycleActions({ report, onDone }: { report: FleetEventReport; onDone
           onConfirm={() => void confirm()}
           onCancel={() => setAction(undefined)}
         >
-          <p>Nothing has been sent. Its {action.preview.vens.length} VENs are freed; nothing is settled.</p>
+          <p>
+            Nothing has been sent. {count(action.preview.vens.length, 'VEN')} freed for other events; nothing is
+            settled.
+          </p>
         </Confirm>
       )}
     </RequiresRole>
