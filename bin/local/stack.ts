@@ -83,7 +83,7 @@ export interface LocalStackOptions {
   readonly httpsPublishPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
-  /** Asset inventory (seed 002 YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
+  /** Asset inventory (DER gateway YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
   readonly inventoryFile?: string;
   /** The Winter River power chain the controller runs (and the simulated fleet's nodes). Default: device/winter-river.topology.yaml. */
   readonly topologyFile?: string;

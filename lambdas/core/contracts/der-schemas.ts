@@ -1,4 +1,4 @@
-// Seed 002's DER telemetry: a common core every asset sends, and per asset type an extension. Every extension
+// The DER gateway's DER telemetry: a common core every asset sends, and per asset type an extension. Every extension
 // field is optional so an older agent that sends only the core (or today's BESS-only gateway) still parses.
 // The gateway publishes derGatewayTelemetrySchema on `der/telemetry/{gatewayThing}`; rule `der` validates with it.
 import * as z from 'zod';

@@ -1,4 +1,4 @@
-// One asset of a dispatch ACK's split (seed 002): its own module so that both the ACK schema (schemas.ts) and the
+// One asset of a dispatch ACK's split (DER gateway): its own module so that both the ACK schema (schemas.ts) and the
 // DER schemas (der-schemas.ts) use it without importing each other.
 import * as z from 'zod';
 

@@ -107,7 +107,7 @@ export type Metering = z.infer<typeof meteringSchema>;
 export const MAX_METERING_BATCH = 40;
 
 /**
- * Batched metering (the agent's `METERING_BATCH=n`): n seed-001 metering samples of one VEN in one message on the
+ * Batched metering (the agent's `METERING_BATCH=n`): n VOLTTRON metering samples of one VEN in one message on the
  * metering topic, stored exactly as n single messages would be. Fewer messages, rule runs, Lambda invocations and
  * registry writes; the time-series records of the whole batch go to the store in one write.
  */

@@ -11,7 +11,7 @@ const util = { id: 'util', kind: 'utility', rated_kw: 100 };
 const srv = (id: string, feeds: string[]) => ({ id, kind: 'server', rated_kw: 1, feeds });
 
 describe('topology', () => {
-  it('reads the example: seed 003 nodes, every node after its feeds, switchgear as a transfer switch', () => {
+  it('reads the example: Winter River nodes, every node after its feeds, switchgear as a transfer switch', () => {
     const result = parseTopology(example);
     if (!result.ok) throw new Error(result.message);
     const ids = result.topology.nodes.map((n) => n.id);

@@ -255,7 +255,7 @@ describe('overload', () => {
   });
 });
 
-describe('the Winter River example (seed 003)', () => {
+describe('the Winter River example (Winter River)', () => {
   const result = parseTopology(
     readFileSync(new URL('../../../device/winter-river.topology.yaml', import.meta.url), 'utf8'),
   );
