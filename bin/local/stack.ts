@@ -28,7 +28,7 @@ import {
 } from '../../lambdas/core/adapters.js';
 import { type Ports } from '../../lambdas/core/ingest/ingest-ports.js';
 import { IotDeviceIdentities } from '../../lambdas/core/fleet/identities.js';
-import { loadTopologyFile } from '../../lambdas/core/contracts/topology-file.js';
+import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
 import type { Topology } from '../../lambdas/core/contracts/topology.js';
 import { limitErrorSink } from '../../lambdas/core/ingest/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/ingest/error-sink-tee.js';

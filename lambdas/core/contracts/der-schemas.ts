@@ -87,8 +87,8 @@ export const derGatewayTelemetrySchema = gatewayTelemetrySchema.extend({
 });
 export type DerGatewayTelemetry = z.infer<typeof derGatewayTelemetrySchema>;
 
-export { DISPATCH_REASONS, derSplitItemSchema, type DerSplitItem, type DispatchReason } from './dispatch-split.js';
+export { DISPATCH_REASONS, derSplitItemSchema, type DerSplitItem, type DispatchReason } from './schemas.js';
 
-/** The dispatch ACK: its split items keep what each asset was asked, what it applies and why (dispatch-split.ts). */
+/** The dispatch ACK: its split items keep what each asset was asked, what it applies and why (schemas.ts). */
 export const derDispatchAckSchema = dispatchAckSchema;
 export type DerDispatchAck = z.infer<typeof derDispatchAckSchema>;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { topologyOf } from '../../../lambdas/core/adapters.js';
-import { parseTopology } from '../../../lambdas/core/contracts/topology-file.js';
+import { parseTopology } from '../../../lambdas/core/power-system/topology-file.js';
 import { checkTopology, topologyJson } from '../../../lambdas/core/contracts/topology.js';
 
 const example = readFileSync(new URL('../../../device/winter-river.topology.yaml', import.meta.url), 'utf8');
