@@ -1,5 +1,5 @@
 // 6. Cost and capacity model: $ per VEN-month at 5 s telemetry on AWS (us-east-1 list prices), line by line, for the
-// agent's economy profile and seed 001 exactly, on each time-series store, at 1k / 10k / 100k VENs; and, for every quota
+// agent's economy profile and the VOLTTRON VEN exactly, on each time-series store, at 1k / 10k / 100k VENs; and, for every quota
 // and partition limit on the ingest path, the fleet size at which it binds.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -185,7 +185,7 @@ function dynamoTimeSeries(samples: readonly SeriesRecord[][], batch: number) {
   };
 }
 
-type Profile = 'economy' | 'seed';
+type Profile = 'economy' | 'volttron';
 type Store = 'dynamodb' | 'timestream';
 
 interface Path {
@@ -196,9 +196,9 @@ interface Path {
 
 const PATHS: Path[] = [
   { name: 'economy profile (agent default), DynamoDB (stack default)', profile: 'economy', store: 'dynamodb' },
-  { name: 'seed 001 exactly, DynamoDB', profile: 'seed', store: 'dynamodb' },
+  { name: 'volttron profile, DynamoDB', profile: 'volttron', store: 'dynamodb' },
   { name: 'economy profile, Timestream', profile: 'economy', store: 'timestream' },
-  { name: 'seed 001 exactly, Timestream', profile: 'seed', store: 'timestream' },
+  { name: 'volttron profile, Timestream', profile: 'volttron', store: 'timestream' },
 ];
 
 /** Lines the device's own traffic causes (messaging, shadow, connection); every other line is platform-controlled. */
@@ -266,8 +266,8 @@ function economyShadows(): { perHour: number; perEventHour: number } {
   return { perHour: normal / 23, perEventHour: inEvent };
 }
 
-/** Median time of storeMetering over local DynamoDB, per message, for a Kinesis batch: 20 VENs, each with a minute of messages (seed: 12, economy: one batch). */
-async function perRecordMs(metering: Metering[]): Promise<{ seed: number; economy: number }> {
+/** Median time of storeMetering over local DynamoDB, per message, for a Kinesis batch: 20 VENs, each with a minute of messages (volttron: 12, economy: one batch). */
+async function perRecordMs(metering: Metering[]): Promise<{ volttron: number; economy: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'vpp-cost-'));
   const dynamo = await startDynamo(join(dir, 'db'));
   try {
@@ -314,13 +314,13 @@ async function perRecordMs(metering: Metering[]): Promise<{ seed: number; econom
       }
       return median(times.slice(2));
     };
-    // seed: a lane's minute, each VEN's 12 messages in the batch
-    const seed = await run(20, 8, (ven, i) => as(metering[i]!, ven) as unknown as Record<string, unknown>, 12);
+    // volttron: a lane's minute, each VEN's 12 messages in the batch
+    const volttron = await run(20, 8, (ven, i) => as(metering[i]!, ven) as unknown as Record<string, unknown>, 12);
     const economy = await run(20, 8, (ven, r) => ({
       venId: ven,
       batch: metering.slice(12 * (r + 20), 12 * (r + 21)).map((m) => as(m, ven)),
     }));
-    return { seed, economy };
+    return { volttron, economy };
   } finally {
     await dynamo.close();
     await rm(dir, { recursive: true, force: true });
@@ -439,7 +439,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   );
   const meta = { iot_topic: topics.metering, iot_client_id: 'ven-00042', iot_received_at: 1729700000000 };
   const recordOf = (payload: object) => utf8(JSON.stringify({ ...payload, ...meta }));
-  const seedRecordBytes = metering.reduce((s, m) => s + recordOf(m), 0) / metering.length;
+  const volttronRecordBytes = metering.reduce((s, m) => s + recordOf(m), 0) / metering.length;
   const batchRecordBytes = recordOf({ venId: 'ven-00042', batch: metering.slice(0, PROFILES.economy.meteringBatch) });
   const records = metering.map((m) => meteringRecords(m));
   const avg = (f: (r: SeriesRecord[]) => number) => records.reduce((s, r) => s + f(r), 0) / records.length;
@@ -462,9 +462,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const tsStoredPerSample = avg((r) => timestreamStoredBytes(r));
   const ddbSingle = dynamoTimeSeries(records, 1);
   const ddbBatch = dynamoTimeSeries(records, BATCH);
-  const seedWriteSizes = new Map<number, ReturnType<typeof dynamoTimeSeries>>();
-  const seedWrites = (perWrite: number) =>
-    seedWriteSizes.get(perWrite) ?? seedWriteSizes.set(perWrite, dynamoTimeSeries(records, perWrite)).get(perWrite)!;
+  const volttronWriteSizes = new Map<number, ReturnType<typeof dynamoTimeSeries>>();
+  const volttronWrites = (perWrite: number) =>
+    volttronWriteSizes.get(perWrite) ??
+    volttronWriteSizes.set(perWrite, dynamoTimeSeries(records, perWrite)).get(perWrite)!;
   // The templates one message needs, and the write units of putting them again (PutItem of the same item).
   const templateSets = records.map((r) => timeSeriesWrites(r, RETENTION_DAYS).templates);
   const templateWruPerMessage =
@@ -521,16 +522,16 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       basicIngest: PROFILES.economy.basicIngest,
       perRecordMs: measuredMs.economy,
     },
-    seed: {
+    volttron: {
       messages: SAMPLES_PER_MONTH,
       samplesPerMessage: 1,
       payloadBytes: meteringBytes,
-      recordBytes: seedRecordBytes,
+      recordBytes: volttronRecordBytes,
       topic: topics.metering,
-      shadowUpdates: MONTH_SEC / (PROFILES.seed.shadowMs / 1000),
-      telemetryCopy: PROFILES.seed.telemetryCopy,
-      basicIngest: PROFILES.seed.basicIngest,
-      perRecordMs: measuredMs.seed,
+      shadowUpdates: MONTH_SEC / (PROFILES.volttron.shadowMs / 1000),
+      telemetryCopy: PROFILES.volttron.telemetryCopy,
+      basicIngest: PROFILES.volttron.basicIngest,
+      perRecordMs: measuredMs.volttron,
     },
   };
   // During events the economy agent sends single samples: price the economy's messages as batches and singles.
@@ -544,8 +545,8 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         eventSamples * units(meteringBytes + utf8(t.topic), 5 * KB)
       : t.messages * units(meteringBytes + utf8(t.topic), 5 * KB);
     const putUnits = economy
-      ? economyBatches * units(batchRecordBytes, 25 * KB) + eventSamples * units(seedRecordBytes, 25 * KB)
-      : t.messages * units(seedRecordBytes, 25 * KB);
+      ? economyBatches * units(batchRecordBytes, 25 * KB) + eventSamples * units(volttronRecordBytes, 25 * KB)
+      : t.messages * units(volttronRecordBytes, 25 * KB);
     const need = shardsNeeded(fleet, t);
     const shardHours = (need.shards + (STREAMS - 1)) * 720;
     const inv = invocationsPerSec(need.recordsPerSec, need.shards, t.recordBytes);
@@ -577,7 +578,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       },
       {
         item: 'IoT messaging: shadow updates',
-        usage: `${Math.round(t.shadowUpdates).toLocaleString()} × ${units(shadowBytes, 5 * KB)}${economy ? ` (on change + ${PROFILES.economy.shadowMs / 1000} s heartbeat: ${round(shadows.perHour, 1)}/h, ${shadows.perEventHour}/event hour, simulated)` : ` (every ${PROFILES.seed.shadowMs / 1000} s)`}`,
+        usage: `${Math.round(t.shadowUpdates).toLocaleString()} × ${units(shadowBytes, 5 * KB)}${economy ? ` (on change + ${PROFILES.economy.shadowMs / 1000} s heartbeat: ${round(shadows.perHour, 1)}/h, ${shadows.perEventHour}/event hour, simulated)` : ` (every ${PROFILES.volttron.shadowMs / 1000} s)`}`,
         usd: t.shadowUpdates * units(shadowBytes, 5 * KB) * PRICES.iot.message,
       },
       {
@@ -645,7 +646,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         },
       );
     } else {
-      const ddb = economy ? ddbBatch : seedWrites(perWrite);
+      const ddb = economy ? ddbBatch : volttronWrites(perWrite);
       const wru = economy
         ? economyBatches * BATCH * ddbBatch.wruPerSample + eventSamples * ddbSingle.wruPerSample
         : samples * ddb.wruPerSample;
@@ -684,7 +685,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       rollupCostLine({
         prices: PRICES,
         timeseriesBytesPerSample:
-          p.store === 'dynamodb' ? (economy ? ddbBatch : seedWrites(perWrite)).storedPerSample : 0,
+          p.store === 'dynamodb' ? (economy ? ddbBatch : volttronWrites(perWrite)).storedPerSample : 0,
         samplesPer15Min: 900 / INTERVAL_SEC,
         registryItemBytes: itemSize(registryItem),
         archiveRetentionDays: 730,
@@ -720,15 +721,15 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
 
   const capacity = capacityModel(traffic, templatesPerVen);
   const economyDdb = at(0);
-  const seedDdb = at(1);
+  const volttronDdb = at(1);
   const reputs = (f: { lines: Line[] }) => f.lines.find((l) => l.item === 'DynamoDB template re-puts')?.usd ?? 0;
   const lineOf = (f: { lines: Line[] }, item: string) => f.lines.find((l) => l.item === item)?.usd ?? 0;
-  const seedRules = lineOf(seedDdb, 'Rules triggered') + lineOf(seedDdb, 'Rule actions: Kinesis PutRecord');
-  // the seed VEN if each of its messages were a write and a heartbeat of its own (a batching window of ~1 s)
-  const seedIfUnbatched =
-    seedDdb.platform -
-    lineOf(seedDdb, 'DynamoDB time-series writes') -
-    lineOf(seedDdb, 'DynamoDB registry heartbeat') +
+  const volttronRules = lineOf(volttronDdb, 'Rules triggered') + lineOf(volttronDdb, 'Rule actions: Kinesis PutRecord');
+  // the volttron VEN if each of its messages were a write and a heartbeat of its own (a batching window of ~1 s)
+  const volttronIfUnbatched =
+    volttronDdb.platform -
+    lineOf(volttronDdb, 'DynamoDB time-series writes') -
+    lineOf(volttronDdb, 'DynamoDB registry heartbeat') +
     SAMPLES_PER_MONTH * ddbSingle.wruPerSample * PRICES.dynamodb.wru +
     SAMPLES_PER_MONTH * registryWru * PRICES.dynamodb.wru;
   const withDominant = (g: ReturnType<typeof atMost>, lines: Line[]) =>
@@ -741,10 +742,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `One VEN for 30 days sampling every ${INTERVAL_SEC} s (${SAMPLES_PER_MONTH.toLocaleString()} samples), always connected, priced on a fleet ` +
       `of ${FLEETS.map((f) => f.toLocaleString()).join(' / ')} VENs (the goals at ${REFERENCE_FLEET.toLocaleString()}). Profiles from device/profile.ts: ` +
       `economy (Basic Ingest, batches of ${BATCH}, no telemetry copy, shadow on change + every ${PROFILES.economy.shadowMs / 1000} s; during events, ` +
-      `${EVENT_HOURS_PER_MONTH} h a month assumed, every sample at once) and seed 001 (volttron/metering QoS 0, the ven/telemetry copy, the shadow every ` +
-      `${PROFILES.seed.shadowMs / 1000} s). Sizes are measured: the agent's own payloads (default 8-circuit panel, an hour simulated with a DR event) ` +
+      `${EVENT_HOURS_PER_MONTH} h a month assumed, every sample at once) and the VOLTTRON VEN (volttron/metering QoS 0, the ven/telemetry copy, the shadow every ` +
+      `${PROFILES.volttron.shadowMs / 1000} s). Sizes are measured: the agent's own payloads (default 8-circuit panel, an hour simulated with a DR event) ` +
       `average ${Math.round(meteringBytes)} B per metering message, ${batchBytes} B per batch of ${BATCH}, ${Math.round(shadowBytes)} B per shadow document; ` +
-      `the Kinesis record is the rule's output (payload + iot_topic, iot_client_id, iot_received_at: ${Math.round(seedRecordBytes)} / ${batchRecordBytes} B). ` +
+      `the Kinesis record is the rule's output (payload + iot_topic, iot_client_id, iot_received_at: ${Math.round(volttronRecordBytes)} / ${batchRecordBytes} B). ` +
       `The economy shadow count is VenDevice's logic run over a simulated day (shadowChange on every sample, the heartbeat, event start and end): ` +
       `${round(shadows.perHour, 1)} reports an hour, ${shadows.perEventHour} in the event hour. DynamoDB write units come from the real adapter ` +
       `(timeSeriesWrites: one compressed PutItem per VEN and write, 1 KB units; templates apart), storage from the real ` +
@@ -752,16 +753,16 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       `the other ${STREAMS - 1} streams 1 shard each, shard-hours spread over the fleet; PUT payload units of 25 KB. Lambda: ` +
       `batches of ≤ ${METERING_STREAM.batchSize} records (fewer where Lambda's 6 MB payload binds) or a ${METERING_STREAM.maxBatchingWindowSec} s window per lane (ParallelizationFactor ${METERING_STREAM.parallelization}, ` +
       `every lane assumed busy), invocations from the fleet's record rate; duration per batch ${INVOCATION_OVERHEAD_MS} ms stated + the measured store time ` +
-      `per record (storeMetering over local DynamoDB, batches of 20 VENs' minutes: ${round(measuredMs.seed, 2)} ms per seed message, ${round(measuredMs.economy, 2)} ms ` +
+      `per record (storeMetering over local DynamoDB, batches of 20 VENs' minutes: ${round(measuredMs.volttron, 2)} ms per volttron message, ${round(measuredMs.economy, 2)} ms ` +
       `per 12-sample batch; real DynamoDB round trips differ), init ${Math.round(initMs)} ms from bench 2. A VEN's messages in one batch (the lane's batch ` +
-      `time × its rate; seed: 12) are one time-series item and one registry heartbeat (1 UpdateItem). ` +
+      `time × its rate; volttron: 12) are one time-series item and one registry heartbeat (1 UpdateItem). ` +
       `IoT messaging, rules and actions in 5 KB units; Basic Ingest has no messaging charge. Operator API: one operator per ${VENS_PER_OPERATOR} VENs. ` +
       `"Platform-controlled" is every line but the device's connection, messaging and shadow charges. Prices and quotas: PRICES and QUOTAS in ` +
       `bench/cost-model.ts, with their sources (Kinesis dollar figures and IoT/Lambda account quotas unverified there).`,
     figures: {
       prices: PRICES,
       whatIf: {
-        seedPlatformIfOneMessagePerWrite: seedIfUnbatched,
+        volttronPlatformIfOneMessagePerWrite: volttronIfUnbatched,
         economyWithoutReputs: economyDdb.total - reputs(economyDdb),
       },
       quotas: QUOTAS,
@@ -769,7 +770,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         meteringBytes,
         batchBytes,
         shadowBytes,
-        seedRecordBytes,
+        volttronRecordBytes,
         batchRecordBytes,
         recordsPerSample,
         tsWritesSingle,
@@ -833,23 +834,23 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       ),
       withDominant(
         atMost(
-          `seed 001 exactly, DynamoDB, $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`,
-          seedDdb.total,
+          `volttron profile, DynamoDB, $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`,
+          volttronDdb.total,
           1.7,
           '$',
           (v) => v.toFixed(3),
         ),
-        seedDdb.lines,
+        volttronDdb.lines,
       ),
       withDominant(
         atMost(
-          `seed 001 exactly, DynamoDB, platform-controlled $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`,
-          seedDdb.platform,
+          `volttron profile, DynamoDB, platform-controlled $/VEN-month (${REFERENCE_FLEET.toLocaleString()} VENs)`,
+          volttronDdb.platform,
           0.35,
           '$',
           (v) => v.toFixed(3),
         ),
-        seedDdb.lines.filter((l) => !DEVICE_SIDE.has(l.item)),
+        volttronDdb.lines.filter((l) => !DEVICE_SIDE.has(l.item)),
       ),
       atLeast(
         `capacity at 5 s: first limit that is not an account quota, deployed with -c fleetSize=${CAPACITY_FLEET.toLocaleString('en-US')}`,
@@ -870,18 +871,18 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
           `Largest lines at ${REFERENCE_FLEET.toLocaleString()}: ${top(f.lines)}; platform: ${topPlatform(f.lines)}.`
         );
       }),
-      `Economy vs seed on DynamoDB at ${REFERENCE_FLEET.toLocaleString()} VENs: ${usd(economyDdb.total)} vs ${usd(seedDdb.total)} (${round(seedDdb.total / economyDdb.total, 1)}×): ` +
-        `the device's own charges ${usd(economyDdb.total - economyDdb.platform)} vs ${usd(seedDdb.total - seedDdb.platform)} (metering and its telemetry copy ~$0.52 each at 5 s, the 30 s shadow), ` +
-        `the platform's ${usd(economyDdb.platform)} vs ${usd(seedDdb.platform)} (twice the rule units: 12 messages of 1 unit against one batch of 6).`,
+      `Economy vs volttron on DynamoDB at ${REFERENCE_FLEET.toLocaleString()} VENs: ${usd(economyDdb.total)} vs ${usd(volttronDdb.total)} (${round(volttronDdb.total / economyDdb.total, 1)}×): ` +
+        `the device's own charges ${usd(economyDdb.total - economyDdb.platform)} vs ${usd(volttronDdb.total - volttronDdb.platform)} (metering and its telemetry copy ~$0.52 each at 5 s, the 30 s shadow), ` +
+        `the platform's ${usd(economyDdb.platform)} vs ${usd(volttronDdb.platform)} (twice the rule units: 12 messages of 1 unit against one batch of 6).`,
       `Template re-puts: DynamoTelemetryStore remembers the keys of up to ${TEMPLATE_CACHE.toLocaleString()} templates it wrote per Lambda environment (the oldest forgotten first); ` +
         `Lambda promises no affinity, so every environment sees every VEN (${round(templatesPerMessage, 1)} templates in use each): past ${Math.floor(TEMPLATE_CACHE / templatesPerMessage).toLocaleString()} VENs ` +
         `writes would put their templates again (${round(templateWruPerMessage, 1)} WRU each; share simulated with the store's rule): ` +
-        `${FLEETS.map((fl) => `${usd(reputs(results[1]!.byFleet.find((x) => x.fleet === fl)!))} seed / ${usd(reputs(results[0]!.byFleet.find((x) => x.fleet === fl)!))} economy at ${fl.toLocaleString()}`).join(', ')} VENs per VEN-month.`,
+        `${FLEETS.map((fl) => `${usd(reputs(results[1]!.byFleet.find((x) => x.fleet === fl)!))} volttron / ${usd(reputs(results[0]!.byFleet.find((x) => x.fleet === fl)!))} economy at ${fl.toLocaleString()}`).join(', ')} VENs per VEN-month.`,
       `Where the money goes, at ${REFERENCE_FLEET.toLocaleString()} VENs. Economy: time-series writes ${round(ddbBatch.wruPerSample, 2)} WRU per sample (one compressed item per batch of ${BATCH}), ` +
         `rules + actions on ${units(batchBytes + utf8(topics.meteringBasicIngest), 5 * KB)} units of 5 KB per ${Math.round(batchBytes / KB)} KB batch, shard-hours, registry and storage. ` +
-        `Seed: its own messaging and 30 s shadow are ${usd(seedDdb.total - seedDdb.platform)}; of the platform's ${usd(seedDdb.platform)}, rules + actions are ${usd(seedRules)} ` +
+        `Volttron: its own messaging and 30 s shadow are ${usd(volttronDdb.total - volttronDdb.platform)}; of the platform's ${usd(volttronDdb.platform)}, rules + actions are ${usd(volttronRules)} ` +
         `whatever the platform does (518,400 messages a month each trigger a rule and an action at $0.15 per million each). The metering stream's 60 s batching window ` +
-        `puts a VEN's minute in one batch: one item and one heartbeat per 12 messages. With one per message (a ~1 s window) the seed platform part would be ${usd(seedIfUnbatched)}.`,
+        `puts a VEN's minute in one batch: one item and one heartbeat per 12 messages. With one per message (a ~1 s window) the volttron platform part would be ${usd(volttronIfUnbatched)}.`,
       ...capacity.notes,
     ],
     seconds: (Date.now() - started) / 1000,
@@ -891,9 +892,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
 interface Bind {
   readonly limit: string;
   readonly quota: string;
-  /** Fleet at which it binds at 5 s, economy and seed (Infinity: never, whatever the fleet). */
+  /** Fleet at which it binds at 5 s, economy and volttron (Infinity: never, whatever the fleet). */
   readonly economy: number;
-  readonly seed: number;
+  readonly volttron: number;
   readonly raisable: 'account quota, raised on request' | 'fixed per shard/partition/connection' | 'our configuration';
   readonly action: string;
 }
@@ -902,13 +903,13 @@ interface Bind {
 function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen: number) {
   const perSec = (perMonth: number) => perMonth / MONTH_SEC;
   const e = traffic.economy;
-  const s = traffic.seed;
+  const s = traffic.volttron;
   // publishes a VEN makes per second: metering (+ copy) + shadow updates; ACKs and presence are rare
   const publish = (t: ProfileTraffic) => perSec(t.messages * (t.telemetryCopy ? 2 : 1) + t.shadowUpdates);
   const ruleMessages = (t: ProfileTraffic) => perSec(t.messages);
   const eShards = shardsNeeded(1, e);
   const sShards = shardsNeeded(1, s);
-  const at100k = { economy: shardsNeeded(CAPACITY_FLEET, e), seed: shardsNeeded(CAPACITY_FLEET, s) };
+  const at100k = { economy: shardsNeeded(CAPACITY_FLEET, e), volttron: shardsNeeded(CAPACITY_FLEET, s) };
   const configuredShards = shardsFor(METERING_RULE_DEF, CAPACITY_FLEET);
   const lanes = (n: number) => n * METERING_STREAM.parallelization;
   const otherLanes = rules
@@ -930,7 +931,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: 'IoT Core connect requests/s per account',
       quota: `${QUOTAS.iotConnectsPerSec}/s`,
       economy: QUOTAS.iotConnectsPerSec * 60,
-      seed: QUOTAS.iotConnectsPerSec * 60,
+      volttron: QUOTAS.iotConnectsPerSec * 60,
       raisable: 'account quota, raised on request',
       action: `steady state never (connections persist); a whole-fleet reconnect takes N/${QUOTAS.iotConnectsPerSec} s (100,000 VENs: ${100_000 / QUOTAS.iotConnectsPerSec} s), so "binds" here = a reconnect storm longer than a minute; raise it, and reconnect with jittered back-off`,
     },
@@ -938,7 +939,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: 'IoT Core concurrent connections per account',
       quota: QUOTAS.iotConnections.toLocaleString(),
       economy: QUOTAS.iotConnections,
-      seed: QUOTAS.iotConnections,
+      volttron: QUOTAS.iotConnections,
       raisable: 'account quota, raised on request',
       action: 'one connection per VEN',
     },
@@ -946,23 +947,23 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: 'IoT Core inbound publish requests/s per account',
       quota: `${QUOTAS.iotInboundPublishPerSec.toLocaleString()}/s`,
       economy: QUOTAS.iotInboundPublishPerSec / publish(e),
-      seed: QUOTAS.iotInboundPublishPerSec / publish(s),
+      volttron: QUOTAS.iotInboundPublishPerSec / publish(s),
       raisable: 'account quota, raised on request',
-      action: `a VEN publishes ${round(publish(e), 3)}/s (economy: Basic Ingest batches + shadow) or ${round(publish(s), 3)}/s (seed: metering, its copy, the shadow)`,
+      action: `a VEN publishes ${round(publish(e), 3)}/s (economy: Basic Ingest batches + shadow) or ${round(publish(s), 3)}/s (volttron: metering, its copy, the shadow)`,
     },
     {
       limit: 'IoT rules engine inbound messages/s per account (Basic Ingest included)',
       quota: `${QUOTAS.iotRulesInboundPerSec.toLocaleString()}/s`,
       economy: QUOTAS.iotRulesInboundPerSec / ruleMessages(e),
-      seed: QUOTAS.iotRulesInboundPerSec / ruleMessages(s),
+      volttron: QUOTAS.iotRulesInboundPerSec / ruleMessages(s),
       raisable: 'account quota, raised on request',
-      action: `metering messages reaching the rule: ${round(ruleMessages(e), 4)}/s (economy) or ${round(ruleMessages(s), 2)}/s (seed) per VEN; Basic Ingest skips the broker's messaging charge, not this quota`,
+      action: `metering messages reaching the rule: ${round(ruleMessages(e), 4)}/s (economy) or ${round(ruleMessages(s), 2)}/s (volttron) per VEN; Basic Ingest skips the broker's messaging charge, not this quota`,
     },
     {
       limit: 'IoT publishes/s per connection',
       quota: `${QUOTAS.iotPublishPerConnectionPerSec}/s`,
       economy: Infinity,
-      seed: Infinity,
+      volttron: Infinity,
       raisable: 'fixed per shard/partition/connection',
       action: `a VEN publishes < 1/s`,
     },
@@ -970,15 +971,15 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: `Kinesis metering stream, 1 MB/s or 1,000 records/s per shard (-c fleetSize=${CAPACITY_FLEET}: ${configuredShards} shards)`,
       quota: `${configuredShards} shards`,
       economy: eShards.vensPerShard * configuredShards,
-      seed: sShards.vensPerShard * configuredShards,
+      volttron: sShards.vensPerShard * configuredShards,
       raisable: 'our configuration',
-      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); the stack gives the metering stream ⌈fleetSize / ${VENS_PER_METERING_SHARD.toLocaleString()}⌉ shards (lambdas/core/contracts/rules.ts), a shard carries ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()} VENs at ≤ ${SHARD_HEADROOM * 100}% (measured records); default fleetSize ${DEFAULT_FLEET_SIZE.toLocaleString()} = ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard; 10,000 VENs ${shardsFor(METERING_RULE_DEF, 10_000)}, 100,000 VENs ${configuredShards} shards (the records need ${Math.max(at100k.economy.needed, at100k.seed.needed)}). Deploy with -c fleetSize=<VENs planned>: resharding later is an UpdateShardCount (at most doubling per call, a few per day)`,
+      action: `bytes bind first (a record is ${Math.round(e.recordBytes)} B a minute or ${Math.round(s.recordBytes)} B every 5 s: ~${Math.round(e.recordBytes / 60)} B/s per VEN either way); the stack gives the metering stream ⌈fleetSize / ${VENS_PER_METERING_SHARD.toLocaleString()}⌉ shards (lambdas/core/contracts/rules.ts), a shard carries ${Math.min(eShards.vensPerShard, sShards.vensPerShard).toLocaleString()} VENs at ≤ ${SHARD_HEADROOM * 100}% (measured records); default fleetSize ${DEFAULT_FLEET_SIZE.toLocaleString()} = ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard; 10,000 VENs ${shardsFor(METERING_RULE_DEF, 10_000)}, 100,000 VENs ${configuredShards} shards (the records need ${Math.max(at100k.economy.needed, at100k.volttron.needed)}). Deploy with -c fleetSize=<VENs planned>: resharding later is an UpdateShardCount (at most doubling per call, a few per day)`,
     },
     {
       limit: 'Kinesis shards per Region (account)',
       quota: QUOTAS.kinesisShardsPerRegion.toLocaleString(),
       economy: (QUOTAS.kinesisShardsPerRegion - (STREAMS - 1)) * eShards.vensPerShard,
-      seed: (QUOTAS.kinesisShardsPerRegion - (STREAMS - 1)) * sShards.vensPerShard,
+      volttron: (QUOTAS.kinesisShardsPerRegion - (STREAMS - 1)) * sShards.vensPerShard,
       raisable: 'account quota, raised on request',
       action: 'only once the metering stream is sized as above',
     },
@@ -986,7 +987,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: 'Kinesis ack stream, 1,000 records/s (1 shard)',
       quota: '1 shard',
       economy: Infinity,
-      seed: Infinity,
+      volttron: Infinity,
       raisable: 'our configuration',
       action: `not by fleet size: by a fleet dispatch whose ACKs arrive faster than ${SHARD_HEADROOM * 1000}/s (a throttled put fails the rule action: the ACK goes to the dead-letter queue); a dispatch to N VENs at once needs ⌈N / ${SHARD_HEADROOM * 1000}⌉ ack shards per second of spread`,
     },
@@ -994,7 +995,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: 'Kinesis presence stream, 1,000 records/s (1 shard)',
       quota: '1 shard',
       economy: Infinity,
-      seed: Infinity,
+      volttron: Infinity,
       raisable: 'our configuration',
       action: `never while connects are held to ${QUOTAS.iotConnectsPerSec}/s (a storm is ≤ ${QUOTAS.iotConnectsPerSec} connect + ${QUOTAS.iotConnectsPerSec} disconnect events/s); add a shard with a raised connect quota`,
     },
@@ -1002,15 +1003,15 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: `Lambda concurrent executions per Region (metering: ${METERING_STREAM.parallelization} per shard)`,
       quota: QUOTAS.lambdaConcurrency.toLocaleString(),
       economy: lambdaBinds(e),
-      seed: lambdaBinds(s),
+      volttron: lambdaBinds(s),
       raisable: 'account quota, raised on request',
-      action: `${lanes(1)} lanes per metering shard + ${otherLanes} for the other streams + the API; at 100,000 VENs ${lanes(at100k.seed.shards) + otherLanes} lanes, each busy ${round(100 * busy(s, at100k.seed), 1)}% (seed) / ${round(100 * busy(e, at100k.economy), 1)}% (economy) of the time`,
+      action: `${lanes(1)} lanes per metering shard + ${otherLanes} for the other streams + the API; at 100,000 VENs ${lanes(at100k.volttron.shards) + otherLanes} lanes, each busy ${round(100 * busy(s, at100k.volttron), 1)}% (volttron) / ${round(100 * busy(e, at100k.economy), 1)}% (economy) of the time`,
     },
     {
       limit: 'DynamoDB time series: 1,000 WRU/s per partition (samples#device#day)',
       quota: '1,000 WRU/s',
       economy: Infinity,
-      seed: Infinity,
+      volttron: Infinity,
       raisable: 'fixed per shard/partition/connection',
       action: `one VEN's partition takes ≤ ${round(tsWruPerSec(s), 2)} WRU/s (templates: their own per-device partition, ${templatesPerVen} items)`,
     },
@@ -1018,7 +1019,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: 'DynamoDB registry: state item per device',
       quota: '1,000 WRU/s',
       economy: Infinity,
-      seed: Infinity,
+      volttron: Infinity,
       raisable: 'fixed per shard/partition/connection',
       action: `≤ ${round(perSec(s.messages), 2)} heartbeats/s per device; the state item is in no index`,
     },
@@ -1026,7 +1027,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: 'DynamoDB registry byKind index (16 shards): identity writes only',
       quota: '16 × 1,000 WRU/s',
       economy: Infinity,
-      seed: Infinity,
+      volttron: Infinity,
       raisable: 'fixed per shard/partition/connection',
       action: `once per device, at its first report: a whole fleet registering at the connect quota is ${QUOTAS.iotConnectsPerSec / 16} writes/s per shard`,
     },
@@ -1034,7 +1035,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: 'DynamoDB commands byDeadline index (16 shards) during a fleet dispatch',
       quota: '16 × 1,000 WRU/s',
       economy: Infinity,
-      seed: Infinity,
+      volttron: Infinity,
       raisable: 'fixed per shard/partition/connection',
       action:
         'not by fleet size: 2 index writes per command (sent, then acked/timed-out) over 16 shards cap a dispatch at ~8,000–16,000 commands/s (100,000 VENs: ≥ 6–13 s of writes); more shards in lambdas/core/common/shards.ts if faster is needed',
@@ -1043,7 +1044,7 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
       limit: "DynamoDB refusal log: one partition per UTC day (only if the fleet's messages are all refused)",
       quota: '1,000 WRU/s',
       economy: QUOTAS.dynamoPartitionWruPerSec / ruleMessages(e),
-      seed: QUOTAS.dynamoPartitionWruPerSec / ruleMessages(s),
+      volttron: QUOTAS.dynamoPartitionWruPerSec / ruleMessages(s),
       raisable: 'fixed per shard/partition/connection',
       action: `only when the fleet's messages are refused (a bad firmware rollout): every metering message refused is one write to today's partition; error-sink-limit holds each device to 5/s per environment, above a VEN's rate, so it does not help; shard the day key (day#…#00–15) if that failure must be absorbed`,
     },
@@ -1051,15 +1052,17 @@ function capacityModel(traffic: Record<Profile, ProfileTraffic>, templatesPerVen
   const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'never');
   const rows = binds.map((b): [string, string] => [
     `capacity: ${b.limit}`,
-    `${b.quota}; binds at economy ${fmt(b.economy)} / seed ${fmt(b.seed)} VENs; ${b.raisable}; ${b.action}`,
+    `${b.quota}; binds at economy ${fmt(b.economy)} / volttron ${fmt(b.volttron)} VENs; ${b.raisable}; ${b.action}`,
   ]);
   const normal = binds.filter((b) => !b.limit.includes('refusal'));
   const fixedBindsAt = Math.min(
-    ...normal.filter((b) => b.raisable !== 'account quota, raised on request').map((b) => Math.min(b.economy, b.seed)),
+    ...normal
+      .filter((b) => b.raisable !== 'account quota, raised on request')
+      .map((b) => Math.min(b.economy, b.volttron)),
   );
-  const below = binds.filter((b) => Math.min(b.economy, b.seed) < 100_000);
+  const below = binds.filter((b) => Math.min(b.economy, b.volttron) < 100_000);
   const notes = [
-    `Capacity at 5 s: below 100,000 VENs, ${below.map((b) => `${b.limit} (${b.raisable}: economy ${fmt(b.economy)}, seed ${fmt(b.seed)})`).join('; ')}. ` +
+    `Capacity at 5 s: below 100,000 VENs, ${below.map((b) => `${b.limit} (${b.raisable}: economy ${fmt(b.economy)}, volttron ${fmt(b.volttron)})`).join('; ')}. ` +
       `The metering stream follows -c fleetSize (default ${DEFAULT_FLEET_SIZE.toLocaleString('en-US')} VENs: ${shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE)} shard, which binds at ~${fmt(Math.min(eShards.vensPerShard, sShards.vensPerShard) * shardsFor(METERING_RULE_DEF, DEFAULT_FLEET_SIZE))} VENs); ` +
       `deployed with -c fleetSize=${CAPACITY_FLEET.toLocaleString('en-US')} (${configuredShards} shards, priced in the cost lines at each fleet's own fleetSize) nothing but account quotas binds below 100,000 in normal operation.`,
   ];

@@ -115,8 +115,8 @@ process.on('message', (raw) => {
       log,
       connectConcurrency: opts.connectConcurrency ?? 32,
       connectTimeoutMs: 60_000,
-      // seed 001 (one metering message per sample, the shadow every 30 s): the load the soak and the latencies are defined on
-      profile: 'seed',
+      // the VOLTTRON VEN (one metering message per sample, the shadow every 30 s): the load the soak and the latencies are defined on
+      profile: 'volttron',
       ...(opts.basicIngest ? { basicIngest: true } : {}),
     }).then(
       (f) => {

@@ -99,7 +99,7 @@ export async function killUnderLoad(opts: KillOptions): Promise<KillRun> {
     });
     client.on('error', () => undefined);
     const payload = JSON.parse(
-      await readFile(join(ROOT, 'test', 'fixtures', 'seed-001-metering.json'), 'utf8'),
+      await readFile(join(ROOT, 'test', 'fixtures', 'volttron-metering.json'), 'utf8'),
     ) as Record<string, unknown>;
     const t0 = Math.floor(Date.now() / 1000) - 3 * 86_400;
     const acked = new Set<number>();

@@ -1,4 +1,4 @@
-// `npm run inventory -- <file.yaml> --table <InventoryTableName>`: loads the asset and site inventory (seed 002
+// `npm run inventory -- <file.yaml> --table <InventoryTableName>`: loads the asset and site inventory (the DER gateway
 // YAML) into a deployed stack's inventory table, replacing what was there. Uses the default AWS credentials.
 // `--dry-run` says which rows it would create, replace and delete, and writes nothing.
 // The local stack loads its inventory itself on start.

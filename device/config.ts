@@ -1,4 +1,4 @@
-// The agent's configuration is a schema: seed 001's environment names, each overridable by a command-line flag,
+// The agent's configuration is a schema: the VOLTTRON VEN's environment names, each overridable by a command-line flag,
 // validated once at start-up; an error names the variable and its flag.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -207,7 +207,7 @@ export interface AgentConfig {
   /** How a VEN reports (device/profile.ts); the settings below are the profile's unless given one by one. */
   readonly profile: AgentProfile;
   readonly venTopics: VenTopics;
-  /** VEN metering: samples per message (1 = seed 001's one message per sample) and whether the telemetry copy goes out. */
+  /** VEN metering: samples per message (1 = the VOLTTRON VEN's one message per sample) and whether the telemetry copy goes out. */
   readonly metering: { readonly batch: number; readonly telemetryCopy: boolean };
   readonly shadowOnChange: boolean;
   readonly inventoryFile?: string;
@@ -323,14 +323,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 const HELP: Record<EnvName, string> = {
   AGENT_MODE: 'ven | gateway | winter-river | edge (default ven)',
   AGENT_PROFILE:
-    'ven: economy (default: Basic Ingest, 12 samples a message, no telemetry copy, shadow on change + every 300 s) | seed (seed 001 exactly); a setting given wins',
+    'ven: economy (default: Basic Ingest, 12 samples a message, no telemetry copy, shadow on change + every 300 s) | volttron (the VOLTTRON VEN exactly); a setting given wins',
   IOT_ENDPOINT: 'broker host: the AWS IoT ATS endpoint, or 127.0.0.1 for the local stack',
   IOT_PORT: 'default 8883',
   CLIENT_ID: 'thing name = certificate CN = MQTT client id',
   CERT_FILE: 'device certificate (PEM)',
   KEY_FILE: 'its private key (PEM)',
   CA_FILE: 'CA certificate the broker is checked against',
-  TELEMETRY_TOPIC: 'ven/telemetry/<CLIENT_ID> = a copy of each metering sample (seed); off = none (economy)',
+  TELEMETRY_TOPIC: 'ven/telemetry/<CLIENT_ID> = a copy of each metering sample (volttron); off = none (economy)',
   METERING_TOPIC: 'default volttron/metering',
   LOADS_TOPIC: 'default ven/loads/<CLIENT_ID>',
   CMD_TOPIC: 'default ven/cmd/<CLIENT_ID>',
@@ -340,7 +340,7 @@ const HELP: Record<EnvName, string> = {
   DATA_DIR: 'offline buffer directory (default .vpp/agent/<CLIENT_ID>)',
   BUFFER_MAX_BYTES: 'offline buffer bound (default 33554432 = 32 MiB)',
   INTERVAL_SEC: 'metering / gateway telemetry / node status period (default 5)',
-  SHADOW_INTERVAL_SEC: 'shadow report period (seed: 30); economy: heartbeat beside on-change reports (300)',
+  SHADOW_INTERVAL_SEC: 'shadow report period (volttron: 30); economy: heartbeat beside on-change reports (300)',
   LOADS_INTERVAL_SEC: 'ven/loads snapshot period, 0 = off (default 0)',
   ASSETS_PATH: 'gateway: site inventory YAML (device/inventory.example.yaml)',
   GATEWAY_SITE_ID: 'gateway: which site of the inventory',
@@ -351,7 +351,7 @@ const HELP: Record<EnvName, string> = {
   RECONNECT_MAX_SEC: 'reconnect backoff, longest wait (default 64)',
   CONNECT_TIMEOUT_SEC: 'first connect waits this long before going on offline (default 10)',
   BASIC_INGEST:
-    'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (economy 1, seed 0; flag takes no value)',
+    'metering via Basic Ingest, $aws/rules/metering/volttron/metering: 1/0 (economy 1, volttron 0; flag takes no value)',
   AGENT_INSTALL_DIR: 'set by the launcher (dist/agent/launcher.mjs): its folder; turns on updates over IoT Jobs',
   RELEASE_PUBLIC_KEY:
     'Ed25519 public key (PEM) that release signatures must verify with; required with AGENT_INSTALL_DIR',
@@ -360,7 +360,7 @@ const HELP: Record<EnvName, string> = {
     'fleet provisioning by claim: the claim certificate; while CERT_FILE/KEY_FILE do not exist the agent makes a key and CSR and exchanges them for its own certificate',
   CLAIM_KEY_FILE: "the claim certificate's private key",
   PROVISIONING_TEMPLATE: 'the provisioning template (stack output ProvisioningTemplateName; local stack: vpp-devices)',
-  METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (economy 12, seed 1 = one message per sample)`,
+  METERING_BATCH: `ven: metering samples per message, 1-${MAX_METERING_BATCH} (economy 12, volttron 1 = one message per sample)`,
 };
 
 export const USAGE = `Usage: npm run agent -- --mode ven|gateway|winter-river|edge --endpoint <host> --client-id <thing> \\

@@ -27,7 +27,7 @@ export interface Intervals {
   readonly edgeMs?: number;
 }
 
-/** shadowMs: seed 001's period; the economy profile's heartbeat is PROFILES.economy.shadowMs. */
+/** shadowMs: the VOLTTRON VEN's period; the economy profile's heartbeat is PROFILES.economy.shadowMs. */
 export const defaultIntervals: Intervals = {
   meteringMs: 5000,
   shadowMs: 30_000,

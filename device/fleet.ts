@@ -1,6 +1,8 @@
 // Many simulated devices in one process (the local stack's fleet, load tests): one scheduler for all their timers,
 // connects spread out with a concurrency cap, each device with its own certificate, connection and buffer.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { createDevice, defaultIntervals, type DeviceSpec, type Intervals } from './create-device.js';
 import { jsonLog, type DeviceLog, type LogLevel } from './log.js';
 import { PROFILES, type AgentProfile } from './profile.js';
@@ -10,7 +12,14 @@ import { snapshot, startStatusServer, type StatusServer, type StatusSnapshot } f
 import type { VenMetering } from './ven-device.js';
 import { venTopics } from './ven-topics.js';
 import { THING_NAME } from '../lambdas/core/contracts/topics.js';
-import { loadTopologyFile } from '../lambdas/core/contracts/topology-file.js';
+import { checkTopology } from '../lambdas/core/contracts/topology.js';
+
+/** The node ids of a Winter River topology file, refused with the reason and the file named. */
+function topologyNodes(file: string): string[] {
+  const parsed = checkTopology(parseYaml(readFileSync(file, 'utf8')));
+  if (!parsed.ok) throw new Error(`${file}: ${parsed.message}`);
+  return parsed.topology.nodes.map((n) => n.id);
+}
 
 /** One device of the fleet: its identity and, for a gateway, its inventory (see DeviceSpec). */
 export type FleetDeviceSpec = Pick<
@@ -167,9 +176,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  */
 export function defaultFleet(
   root: string,
-  winterRiverNodes: readonly string[] = loadTopologyFile(join(root, 'device', 'winter-river.topology.yaml')).nodes.map(
-    (n) => n.id,
-  ),
+  winterRiverNodes: readonly string[] = topologyNodes(join(root, 'device', 'winter-river.topology.yaml')),
 ): Omit<FleetDeviceSpec, 'certFile' | 'keyFile'>[] {
   return [
     { mode: 'ven', thingName: 'ven-001' },

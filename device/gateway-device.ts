@@ -1,4 +1,4 @@
-// Gateway mode (seed 002): one connection for every asset of a site. Dispatch setpoints arrive on the gateway's own
+// Gateway mode (DER gateway): one connection for every asset of a site. Dispatch setpoints arrive on the gateway's own
 // `ven/cmd/{gatewayThing}`; per-asset telemetry leaves on its own `der/telemetry/{gatewayThing}` (rule `der`).
 import type { DerDispatchAck } from '../lambdas/core/contracts/der-schemas.js';
 import type { Ack, Command, DispatchCommand } from '../lambdas/core/contracts/schemas.js';

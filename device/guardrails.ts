@@ -1,4 +1,4 @@
-// Dispatch that respects each asset's physics (seed 002's "next steps": guardrails, ramp limiting). The static
+// Dispatch that respects each asset's physics (the DER gateway's "next steps": guardrails, ramp limiting). The static
 // rules stay: signed MW, clamped to [min_mw, max_mw], `asset_id` wins, a site setpoint is split by weight. On top,
 // each asset can be given only what it can do now (its Capability): a battery what its energy allows over the next
 // interval, PV and wind a cap up to what they could produce, an EV station a charge limit down to what its cars draw.

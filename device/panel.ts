@@ -239,7 +239,7 @@ export class PanelModel {
     return Object.fromEntries(this.circuits.map((c) => [c.spec.id, c.enabled]));
   }
 
-  /** The `volttron/metering` (and `ven/telemetry/{venId}`) payload, field names as in seed 001. */
+  /** The `volttron/metering` (and `ven/telemetry/{venId}`) payload, field names as in the VOLTTRON VEN. */
   metering(venId: string, nowMs: number): Metering {
     const used = this.usedKw();
     const shed = this.shedKw();
@@ -275,7 +275,7 @@ export class PanelModel {
     return { schemaVersion: '1.0', venId, timestamp: Math.floor(nowMs / 1000), loads: this.loads() };
   }
 
-  /** `state.reported` as in seed 001, plus the keys the operator may set in `desired`. */
+  /** `state.reported` as in the VOLTTRON VEN, plus the keys the operator may set in `desired`. */
   shadowReported(nowMs: number, reportingIntervalSec: number): ShadowReported & ReportedExtras {
     const event = this.event;
     return {
@@ -332,7 +332,7 @@ function shortReason(plan: ReturnType<typeof planShed>): string {
     : `${plan.totalKw} kW shed, within ${MET_TOLERANCE * 100}% of the request: the next circuit would overshoot it`;
 }
 
-/** Keys of `state.reported` beyond seed 001, mirroring what `desired` may set (see device/README.md). */
+/** Keys of `state.reported` beyond the VOLTTRON VEN, mirroring what `desired` may set (see device/README.md). */
 export interface ReportedExtras {
   state: { reported: { reporting_interval_sec: number; circuit_enabled: Record<string, boolean> } };
 }

@@ -1,8 +1,8 @@
-// How a VEN reports: the economy profile (the default) or seed 001 exactly. Each setting can still be given on its
+// How a VEN reports: the economy profile (the default) or the VOLTTRON VEN exactly. Each setting can still be given on its
 // own (BASIC_INGEST, METERING_BATCH, TELEMETRY_TOPIC, SHADOW_INTERVAL_SEC), and a setting given wins over the profile.
 
-export type AgentProfile = 'economy' | 'seed';
-export const AGENT_PROFILES: readonly AgentProfile[] = ['economy', 'seed'];
+export type AgentProfile = 'economy' | 'volttron';
+export const AGENT_PROFILES: readonly AgentProfile[] = ['economy', 'volttron'];
 
 export interface VenReporting {
   /** Metering to `$aws/rules/metering/volttron/metering`: the metering rule alone, no messaging charge. */
@@ -11,7 +11,7 @@ export interface VenReporting {
   readonly meteringBatch: number;
   /** Each sample again on `ven/telemetry/{venId}`. */
   readonly telemetryCopy: boolean;
-  /** The shadow's period (seed) or, reported on change, its heartbeat (economy). */
+  /** The shadow's period (volttron) or, reported on change, its heartbeat (economy). */
   readonly shadowMs: number;
   /** Report the shadow when what it shows changes (device/shadow-change.ts) instead of on a timer. */
   readonly shadowOnChange: boolean;
@@ -24,5 +24,5 @@ export interface VenReporting {
  */
 export const PROFILES: Record<AgentProfile, VenReporting> = {
   economy: { basicIngest: true, meteringBatch: 12, telemetryCopy: false, shadowMs: 300_000, shadowOnChange: true },
-  seed: { basicIngest: false, meteringBatch: 1, telemetryCopy: true, shadowMs: 30_000, shadowOnChange: false },
+  volttron: { basicIngest: false, meteringBatch: 1, telemetryCopy: true, shadowMs: 30_000, shadowOnChange: false },
 };

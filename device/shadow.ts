@@ -1,5 +1,5 @@
 // The classic shadow as a VEN uses it: which `desired` keys it obeys, read from `/update/delta` and
-// `/get/accepted`. The reported document itself is built by the panel (seed 001 shape).
+// `/get/accepted`. The reported document itself is built by the panel (the VOLTTRON VEN shape).
 import * as z from 'zod';
 import { parse } from '../lambdas/core/contracts/schemas.js';
 

@@ -1,4 +1,4 @@
-// A site gateway's assets (seed 002): the YAML inventory and the dispatch split. The asset models are in assets/.
+// A site gateway's assets (DER gateway): the YAML inventory and the dispatch split. The asset models are in assets/.
 // No I/O: the inventory arrives as text, time as arguments.
 import { parse as parseYaml } from 'yaml';
 import type { DispatchCommand } from '../lambdas/core/contracts/schemas.js';

@@ -1,4 +1,4 @@
-// VEN mode (seed 001): a panel publishing metering, its shadow and (optionally) load snapshots, obeying
+// VEN mode (VOLTTRON VEN): a panel publishing metering, its shadow and (optionally) load snapshots, obeying
 // demand-response events, restore and ping on `ven/cmd/{venId}` and circuit switches from the shadow.
 import type { Ack, Command, EventCommand, Metering, MeteringBatch } from '../lambdas/core/contracts/schemas.js';
 import { topics } from '../lambdas/core/contracts/topics.js';
@@ -21,12 +21,12 @@ export interface VenIntervals {
 
 export interface VenMetering {
   /**
-   * Samples per metering message (`{venId, batch: [...]}` when above 1); default 1, seed 001's one per sample. A
+   * Samples per metering message (`{venId, batch: [...]}` when above 1); default 1, the VOLTTRON VEN's one per sample. A
    * batch goes out early on each connect (a sample is taken then: the platform sees the device at once) and with
    * every sample while an event is active (its measured shed follows the event).
    */
   readonly batch?: number;
-  /** Publish each sample again on `ven/telemetry/{venId}` (seed 001); default true. */
+  /** Publish each sample again on `ven/telemetry/{venId}` (VOLTTRON VEN); default true. */
   readonly telemetryCopy?: boolean;
 }
 
@@ -41,7 +41,7 @@ export interface VenOptions {
   /**
    * Report the shadow when what it shows changes (device/shadow-change.ts: circuits, critical set, active event,
    * reporting interval, a material power change), checked with every sample, and otherwise once every
-   * `intervals.shadowMs` (the heartbeat). Default false: seed 001's report every `shadowMs`.
+   * `intervals.shadowMs` (the heartbeat). Default false: the VOLTTRON VEN's report every `shadowMs`.
    */
   readonly shadowOnChange?: boolean;
 }
@@ -148,7 +148,7 @@ export class VenDevice implements Device {
   }
 
   /**
-   * One metering sample: a simulation step, then the same payload on both topics (seed 001), or into the batch
+   * One metering sample: a simulation step, then the same payload on both topics (VOLTTRON VEN), or into the batch
    * (where a second sample within the same second is left out).
    */
   publishMetering(): void {

@@ -1,4 +1,4 @@
-// A VEN's topics: the shared builders by default; seed 001 lets each be overridden (within the device policy).
+// A VEN's topics: the shared builders by default; the VOLTTRON VEN lets each be overridden (within the device policy).
 import { topics } from '../lambdas/core/contracts/topics.js';
 
 export interface VenTopics {

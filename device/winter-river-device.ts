@@ -1,4 +1,4 @@
-// Winter River mode (seed 003): one simulated ESP32 node per connection (client id = node id), status every few
+// Winter River mode: one simulated ESP32 node per connection (client id = node id), status every few
 // seconds on `winter-river/{id}/status`, commands on `winter-river/{id}/command` answered by a fresh status.
 import { parse, winterRiverCommandSchema } from '../lambdas/core/contracts/schemas.js';
 import { topics } from '../lambdas/core/contracts/topics.js';

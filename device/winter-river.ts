@@ -1,4 +1,4 @@
-// A Winter River ESP32 node (seed 003): data-centre component telemetry, the operators' `set_fault` command and
+// A Winter River ESP32 node (Winter River): data-centre component telemetry, the operators' `set_fault` command and
 // the controller's commands (lambdas/core/power-system/events.ts): `set_energized`, `set_source`, `start_generator`,
 // `stop_generator`. No I/O: time comes in as arguments, randomness from an injected generator.
 import type { WinterRiverCommand, WinterRiverStatus } from '../lambdas/core/contracts/schemas.js';
@@ -42,7 +42,7 @@ export class WinterRiverNode {
     this.kind = KINDS[nodeId.split('_')[0] ?? ''] ?? OTHER;
   }
 
-  /** The `winter-river/{id}/status` payload, keys as in seed 003. */
+  /** The `winter-river/{id}/status` payload, keys as in Winter River. */
   status(nowMs: number): WinterRiverStatus {
     const voltage = round(jitter(this.rng, this.kind.voltage, 0.01), 1);
     const generating = this.nodeId.startsWith('gen') ? this.running : this.energized;

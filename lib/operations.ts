@@ -48,7 +48,7 @@ export const AUDIT_CHECKS = {
 } as const;
 
 /**
- * Messages one device may send in 5 minutes before Device Defender flags it: the seed profile sends about 130 (metering
+ * Messages one device may send in 5 minutes before Device Defender flags it: the volttron profile sends about 130 (metering
  * and telemetry every 5 s, the shadow every 30 s), the economy profile about 10; 600 (2 a second) leaves room for
  * an active DR event's per-sample sends and flags a runaway or hijacked device.
  */

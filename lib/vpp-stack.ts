@@ -16,7 +16,7 @@ import { DEFENDER_RESOURCE_TYPES, Operations, type IotLogLevel } from './operati
 import { unavailableResourceTypes } from './regions.js';
 import { Storage, type TimeseriesBackend } from './storage.js';
 import { METERING_RULE } from '../lambdas/core/contracts/topics.js';
-import { loadTopologyFile } from '../lambdas/core/contracts/topology-file.js';
+import { loadTopologyFile } from '../lambdas/core/power-system/topology-file.js';
 
 export interface VppStackProps extends StackProps {
   readonly timeseries: TimeseriesBackend;

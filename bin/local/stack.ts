@@ -28,7 +28,7 @@ import {
 } from '../../lambdas/core/adapters.js';
 import { type Ports } from '../../lambdas/core/ingest/ingest-ports.js';
 import { IotDeviceIdentities } from '../../lambdas/core/fleet/identities.js';
-import { loadTopologyFile } from '../../lambdas/core/contracts/topology-file.js';
+import { loadTopologyFile } from '../../lambdas/core/power-system/topology-file.js';
 import type { Topology } from '../../lambdas/core/contracts/topology.js';
 import { limitErrorSink } from '../../lambdas/core/ingest/error-sink-limit.js';
 import { teeErrorSink } from '../../lambdas/core/ingest/error-sink-tee.js';
@@ -83,7 +83,7 @@ export interface LocalStackOptions {
   readonly httpsPublishPort?: number;
   readonly fleet?: boolean;
   readonly log?: (line: string) => void;
-  /** Asset inventory (seed 002 YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
+  /** Asset inventory (DER gateway YAML). Default: `inventory.yaml` at the repo root if present, else device/inventory.example.yaml. */
   readonly inventoryFile?: string;
   /** The Winter River power chain the controller runs (and the simulated fleet's nodes). Default: device/winter-river.topology.yaml. */
   readonly topologyFile?: string;

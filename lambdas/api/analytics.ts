@@ -1,4 +1,4 @@
-// Rollup reads (seed 004): a node's daily and monthly rows, the portfolio's, a node's 15m / 1h / 1d history, and how
+// Rollup reads (data and persistence layer): a node's daily and monthly rows, the portfolio's, a node's 15m / 1h / 1d history, and how
 // a node compares with its peers.
 // Each is one Query on the rollups table (rollups-dynamodb.ts). nodeId: a VEN, DER asset, Winter River node or
 // site id. A node with no rows that the platform does not know (registry, inventory) is a 404; a known one with

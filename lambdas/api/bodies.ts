@@ -30,7 +30,7 @@ export const emptyBodySchema = z.strictObject({});
 /** `POST /api/telemetry`, one item: a metering payload as the device sends it, with no key the rule would drop. */
 export const telemetryItemSchema = meteringSchema.strict();
 
-/** `POST /dispatch` (seed 002): signed MW, positive = discharge/export; `asset_id` wins over `site_id`. */
+/** `POST /dispatch` (DER gateway): signed MW, positive = discharge/export; `asset_id` wins over `site_id`. */
 export const dispatchBodySchema = z
   .strictObject({ asset_id, site_id, mw, dry_run })
   .refine((b) => b.asset_id !== undefined || b.site_id !== undefined, {

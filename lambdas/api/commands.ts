@@ -67,7 +67,7 @@ export async function restore(ports: ApiPorts, venId: string | undefined, event:
   return accepted({ correlationId, status: 'sent', venId: target, ...(released && { released_from: released }) });
 }
 
-/** Seed 003: the node applies the command and answers with a fresh status, not an ACK, so nothing is tracked. */
+/** Winter River: the node applies the command and answers with a fresh status, not an ACK, so nothing is tracked. */
 export async function winterRiverCommand(ports: ApiPorts, nodeId: string | undefined, event: APIGatewayProxyEventV2) {
   const id = deviceIdParam('nodeId', nodeId);
   const { dry_run, ...command } = parseBody(winterRiverCommandBodySchema, event);

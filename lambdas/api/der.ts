@@ -1,4 +1,4 @@
-// DER reads (seed 002): `GET /api/assets/{assetId}` (inventory and latest reading), its telemetry history, and
+// DER reads (DER gateway): `GET /api/assets/{assetId}` (inventory and latest reading), its telemetry history, and
 // `GET /api/sites/{siteId}` (assets, totals, gateway, connection). The latest readings are the gateway's registry
 // summary (its last site document, one read); the history is the `der_asset_sample` series.
 import { DER_SERIES, derTotalsByType, readingsOf, readingView } from '../core/ingest/der.js';

@@ -1,4 +1,4 @@
-// `POST /dispatch` (or its dry run) and `GET /api/dispatch/{id}` (seed 002).
+// `POST /dispatch` (or its dry run) and `GET /api/dispatch/{id}` (DER gateway).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { dispatch, dispatchView, planDispatch } from '../core/commands/dispatch.js';
 import { NotFoundError } from '../core/contracts/errors.js';

@@ -1,4 +1,4 @@
-// `GET /api/assets` and `GET /api/agents` (seed 002): the inventory, and one row per asset with its gateway's link.
+// `GET /api/assets` and `GET /api/agents` (DER gateway): the inventory, and one row per asset with its gateway's link.
 import type { Device } from '../core/fleet/registry.js';
 import { limitParam } from './params.js';
 import type { ApiPorts } from './ports.js';

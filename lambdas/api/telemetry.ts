@@ -1,4 +1,4 @@
-// `POST /api/telemetry`: the HTTP fallback for VENs that cannot reach MQTT (seeds 000/004). One metering payload
+// `POST /api/telemetry`: the HTTP fallback for VENs that cannot reach MQTT (the VPP aggregation platform and the data and persistence layer service). One metering payload
 // or `{items: [...]}` (at most 100), each through the very validation and stores of the `metering` rule.
 //
 // Identity: the caller holds an operator token (admin role only), not a device certificate, so there is no client id

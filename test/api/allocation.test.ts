@@ -184,8 +184,8 @@ describe('shedCapability', () => {
   const metering = (over: Record<string, unknown>) =>
     meteringSchema.parse({ venId: 'v', timestamp: 1729700000, usedPowerKw: 1, ...over });
 
-  it('gives what the seed-001 metering can shed: the HVAC draw, not its capability', () => {
-    expect(shedCapability(meteringSchema.parse(fixture('seed-001-metering')))).toEqual({
+  it('gives what the VOLTTRON metering can shed: the HVAC draw, not its capability', () => {
+    expect(shedCapability(meteringSchema.parse(fixture('volttron-metering')))).toEqual({
       availableShedKw: 2.1,
       shedTiers: [{ priority: 2, kw: 2.1 }],
       shedLoads: [{ priority: 2, kw: 2.1 }],

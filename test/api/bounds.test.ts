@@ -9,7 +9,7 @@ const now = Math.floor(Date.now() / 1000);
 beforeAll(async () => {
   stack = await startApiStack();
   for (const hoursAgo of [1, 23, 25]) {
-    const m = { ...fixture('seed-001-metering'), venId: 'ven-b1', timestamp: now - hoursAgo * 3600 };
+    const m = { ...fixture('volttron-metering'), venId: 'ven-b1', timestamp: now - hoursAgo * 3600 };
     stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify(m)), 'ven-b1');
   }
   await stack.settle();

@@ -18,7 +18,7 @@ beforeAll(async () => {
   await ven.subscribe(topics.command(VEN));
   await ven.publish(
     topics.metering,
-    JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() }),
+    JSON.stringify({ ...fixture('volttron-metering'), venId: VEN, timestamp: nowSec() }),
   );
   await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
 });
@@ -31,7 +31,7 @@ afterAll(async () => {
 const commandsTo = (device: TestDevice, topic: string) => device.received.filter((m) => m.topic === topic);
 
 describe('POST /api/vens/{venId}/send-event', () => {
-  it('publishes the seed-001 event command, and the ACK makes it acked and shows in the event history', async () => {
+  it('publishes the VOLTTRON event command, and the ACK makes it acked and shows in the event history', async () => {
     const res = await stack.api(
       `/api/vens/${VEN}/send-event`,
       post({ shed_kw: 5, duration_sec: 3600, event_id: 'evt-123' }),
@@ -43,7 +43,7 @@ describe('POST /api/vens/{venId}/send-event', () => {
     const message = await eventually(async () =>
       commandsTo(ven, topics.command(VEN)).find((m) => m.payload.includes(correlationId)),
     );
-    const seed = fixture('seed-001-event-command');
+    const seed = fixture('volttron-event-command');
     const payload = JSON.parse(message.payload);
     expect(keyLayout(payload)).toEqual(keyLayout(seed));
     expect(payload).toEqual({ ...seed, correlationId });
@@ -54,7 +54,7 @@ describe('POST /api/vens/{venId}/send-event', () => {
     });
 
     const ackTs = nowSec();
-    await ven.publish(topics.ack(VEN), JSON.stringify({ ...fixture('seed-001-event-ack'), ts: ackTs, correlationId }));
+    await ven.publish(topics.ack(VEN), JSON.stringify({ ...fixture('volttron-event-ack'), ts: ackTs, correlationId }));
     const command = await eventually(async () => {
       const c = await stack.api(`/api/commands/${correlationId}`);
       return c.body.status === 'acked' && c.body;
@@ -122,18 +122,18 @@ describe('POST /api/vens/{venId}/send-event', () => {
 });
 
 describe('POST /api/vens/{venId}/restore', () => {
-  it('publishes the seed-001 restore command and the restore ACK completes it', async () => {
+  it('publishes the VOLTTRON restore command and the restore ACK completes it', async () => {
     const res = await stack.api(`/api/vens/${VEN}/restore`, { method: 'POST' });
     expect(res).toMatchObject({ status: 202, body: { status: 'sent', venId: VEN } });
     const { correlationId } = res.body as { correlationId: string };
     const message = await eventually(async () =>
       commandsTo(ven, topics.command(VEN)).find((m) => m.payload.includes(correlationId)),
     );
-    expect(message.payload).toBe(JSON.stringify({ ...fixture('seed-001-restore-command'), correlationId }));
+    expect(message.payload).toBe(JSON.stringify({ ...fixture('volttron-restore-command'), correlationId }));
 
     await ven.publish(
       topics.ack(VEN),
-      JSON.stringify({ ...fixture('seed-001-restore-ack'), ts: nowSec(), correlationId }),
+      JSON.stringify({ ...fixture('volttron-restore-ack'), ts: nowSec(), correlationId }),
     );
     await eventually(async () => (await stack.api(`/api/commands/${correlationId}`)).body.status === 'acked');
   });
@@ -180,7 +180,7 @@ describe("the ack rule's CommandAckLatency metric", () => {
       );
       await ven.publish(
         topics.ack(VEN),
-        JSON.stringify({ ...fixture('seed-001-restore-ack'), ts: nowSec(), correlationId: body.correlationId }),
+        JSON.stringify({ ...fixture('volttron-restore-ack'), ts: nowSec(), correlationId: body.correlationId }),
       );
       const command = await eventually(async () => {
         const c = await stack.api(`/api/commands/${body.correlationId}`);
@@ -212,21 +212,18 @@ describe('GET /api/commands/{correlationId}', () => {
 });
 
 describe('POST /api/winter-river/nodes/{nodeId}/command', () => {
-  it('publishes the seed-003 command on the node topic', async () => {
+  it('publishes the Winter River command on the node topic', async () => {
     const node = await connectDevice(await stack.provision('srv_a'), 'srv_a');
     try {
       await node.subscribe(topics.winterRiverCommand('srv_a'));
       await node.publish(
         topics.winterRiverStatus('srv_a'),
-        fixtureText('seed-003-winter-river-status').replace('pdu_a', 'srv_a'),
+        fixtureText('winter-river-status').replace('pdu_a', 'srv_a'),
         mqtt.QoS.AtMostOnce,
       );
       await eventually(async () => (await stack.api('/api/winter-river/nodes')).body.items.length > 0);
 
-      const res = await stack.api(
-        '/api/winter-river/nodes/srv_a/command',
-        post(fixture('seed-003-winter-river-command')),
-      );
+      const res = await stack.api('/api/winter-river/nodes/srv_a/command', post(fixture('winter-river-command')));
       expect(res).toMatchObject({
         status: 202,
         body: { nodeId: 'srv_a', status: 'sent', topic: topics.winterRiverCommand('srv_a') },
@@ -234,7 +231,7 @@ describe('POST /api/winter-river/nodes/{nodeId}/command', () => {
       const message = await eventually(async () =>
         node.received.find((m) => m.topic === topics.winterRiverCommand('srv_a')),
       );
-      expect(message.payload).toBe(JSON.stringify(fixture('seed-003-winter-river-command')));
+      expect(message.payload).toBe(JSON.stringify(fixture('winter-river-command')));
 
       expect(await stack.api('/api/winter-river/nodes/srv_a/command', post({ command: 'Set Fault' }))).toMatchObject({
         status: 400,

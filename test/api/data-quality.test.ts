@@ -21,7 +21,7 @@ let A: number;
 let assetFirst: number;
 const at = (k: number) => A + k * STEP;
 
-const sample = (venId: string, ms: number) => ({ ...fixture('seed-001-metering'), venId, timestamp: ms / 1000 });
+const sample = (venId: string, ms: number) => ({ ...fixture('volttron-metering'), venId, timestamp: ms / 1000 });
 
 async function deliver(topic: string, body: unknown, clientId: string, writtenAt?: number) {
   clock = writtenAt;
@@ -59,7 +59,7 @@ beforeAll(async () => {
   // a connected VEN sending now, a Winter River node, a DER asset with three readings a minute apart
   await presenceConnected(stack, 'ven-dq-2');
   await deliver(topics.metering, sample('ven-dq-2', Math.floor(Date.now() / 1000) * 1000), 'ven-dq-2');
-  await deliver(topics.winterRiverStatus('pdu_a'), fixtureText('seed-003-winter-river-status'), 'pdu_a');
+  await deliver(topics.winterRiverStatus('pdu_a'), fixtureText('winter-river-status'), 'pdu_a');
   assetFirst = Math.floor(Date.now() / 1000) - 120;
   for (const t of [assetFirst, assetFirst + 60, assetFirst + 120]) {
     const doc = {

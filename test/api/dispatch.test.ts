@@ -1,4 +1,4 @@
-// Inventory, agents and dispatch (seed 002) through the local stack: a test device plays the site gateway on the
+// Inventory, agents and dispatch (DER gateway) through the local stack: a test device plays the site gateway on the
 // real SDK, ACKs with a split, and a gateway that never answers ends `timed-out`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/contracts/topics.js';

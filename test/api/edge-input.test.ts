@@ -71,7 +71,7 @@ describe('a number DynamoDB cannot store', () => {
       ['/api/events', { shed_kw: 2, duration_sec: 60, ven_ids: [VEN], dry_run: true, x: [1e-200] }, 'x.0'],
       [
         '/api/telemetry',
-        { ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec(), usedPowerKw: 1e-300 },
+        { ...fixture('volttron-metering'), venId: VEN, timestamp: nowSec(), usedPowerKw: 1e-300 },
         'usedPowerKw',
       ],
       [`/api/winter-river/nodes/${NODE}/command`, { command: 'set_fault', params: { level: 1e-300 } }, 'params.level'],

@@ -1,5 +1,5 @@
 // Fleet DR events and the portfolio through the local stack: three VENs on the real SDK report loads (some critical),
-// the event is split over them, each gets its own seed-001 command, ACKs it, and the report adds it all up.
+// the event is split over them, each gets its own VOLTTRON command, ACKs it, and the report adds it all up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/contracts/topics.js';
 import { eventually } from '../e2e/helpers.js';
@@ -141,7 +141,7 @@ describe('POST /api/events', () => {
     for (const a of allocations) {
       const message = await commandFor(a.venId, a.correlationId);
       const payload = JSON.parse(message.payload);
-      expect(keyLayout(payload)).toEqual(keyLayout(fixture('seed-001-event-command')));
+      expect(keyLayout(payload)).toEqual(keyLayout(fixture('volttron-event-command')));
       expect(payload).toEqual({
         op: 'event',
         event_id: eventId,

@@ -205,7 +205,7 @@ describe('GET /api/sites/{siteId}/forecast', () => {
 describe("POST /api/events: the allocation weighs each VEN's loads by its forecast", () => {
   /** Now: 8 kW drawn, 5 kW of it a sheddable load. */
   const now = (venId: string) => {
-    const { eventId, ...seed } = fixture('seed-001-metering');
+    const { eventId, ...seed } = fixture('volttron-metering');
     return {
       ...seed,
       venId,

@@ -35,12 +35,12 @@ beforeAll(async () => {
   for (const [i, id] of [VEN, OTHER].entries()) {
     await devices[i]!.publish(
       topics.metering,
-      JSON.stringify({ ...fixture('seed-001-metering'), venId: id, timestamp: nowSec() }),
+      JSON.stringify({ ...fixture('volttron-metering'), venId: id, timestamp: nowSec() }),
     );
   }
   await node.publish(
     topics.winterRiverStatus(NODE),
-    JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: NODE }),
+    JSON.stringify({ ...fixture('winter-river-status'), node_id: NODE }),
     mqtt.QoS.AtMostOnce,
   );
   await eventually(

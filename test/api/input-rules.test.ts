@@ -25,7 +25,7 @@ beforeAll(async () => {
   ven = await connectDevice(files, VEN);
   await ven.publish(
     topics.metering,
-    JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() - 60 }),
+    JSON.stringify({ ...fixture('volttron-metering'), venId: VEN, timestamp: nowSec() - 60 }),
   );
   await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
 });
@@ -64,7 +64,7 @@ describe('deeply nested JSON from a device', () => {
     // the connection still carries messages
     await ven.publish(
       topics.metering,
-      JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() - 30 }),
+      JSON.stringify({ ...fixture('volttron-metering'), venId: VEN, timestamp: nowSec() - 30 }),
     );
   });
 
@@ -111,7 +111,7 @@ describe('deeply nested JSON from a device', () => {
 describe('circuit ids', () => {
   it('every id the ingest accepts can be asked for in circuits/history', async () => {
     const ids = ['circuit.1', 'Küche 2', 'x'.repeat(128)];
-    const sample = fixture('seed-001-metering') as {
+    const sample = fixture('volttron-metering') as {
       circuits: Record<string, unknown>[];
       loads: Record<string, unknown>[];
     };
@@ -166,7 +166,7 @@ describe('lone UTF-16 surrogates', () => {
   });
 
   it('in a device message are refused into the error sink, naming the field, and never served', async () => {
-    const sample = fixture('seed-001-metering') as { circuits: Record<string, unknown>[] };
+    const sample = fixture('volttron-metering') as { circuits: Record<string, unknown>[] };
     const text = JSON.stringify({
       ...sample,
       venId: VEN,

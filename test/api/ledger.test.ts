@@ -168,7 +168,7 @@ describe('the write paths append to the ledger', () => {
     await ven.subscribe(topics.command(VEN));
     await ven.publish(
       topics.metering,
-      JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: nowSec() }),
+      JSON.stringify({ ...fixture('volttron-metering'), venId: VEN, timestamp: nowSec() }),
     );
     await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
   });
@@ -182,7 +182,7 @@ describe('the write paths append to the ledger', () => {
     const { correlationId } = sent.body;
     await ven.publish(
       topics.ack(VEN),
-      JSON.stringify({ ...fixture('seed-001-event-ack'), ts: nowSec(), correlationId }),
+      JSON.stringify({ ...fixture('volttron-event-ack'), ts: nowSec(), correlationId }),
     );
     const entries = await eventually(async () => {
       const items = (await stack.api(`/api/transactions/${VEN}`)).body.items as {
@@ -207,7 +207,7 @@ describe('the write paths append to the ledger', () => {
     // a resent ACK (QoS 1 redelivery) records nothing twice
     await ven.publish(
       topics.ack(VEN),
-      JSON.stringify({ ...fixture('seed-001-event-ack'), ts: nowSec(), correlationId }),
+      JSON.stringify({ ...fixture('volttron-event-ack'), ts: nowSec(), correlationId }),
     );
     const fleet = await stack.api('/api/events', post({ shed_kw: 2, duration_sec: 60, ven_ids: [VEN] }));
     expect(fleet.status).toBe(202);

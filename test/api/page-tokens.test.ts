@@ -48,11 +48,11 @@ beforeAll(async () => {
     for (const [i, ts] of [nowSec() - 120, nowSec() - 60].entries()) {
       await device.publish(
         topics.metering,
-        JSON.stringify({ ...fixture('seed-001-metering'), venId: ven, timestamp: ts }),
+        JSON.stringify({ ...fixture('volttron-metering'), venId: ven, timestamp: ts }),
       );
       await device.publish(
         topics.ack(ven),
-        JSON.stringify({ ...fixture('seed-001-event-ack'), ts, correlationId: `${ven}-c${i}` }),
+        JSON.stringify({ ...fixture('volttron-event-ack'), ts, correlationId: `${ven}-c${i}` }),
       );
       await device.publish(topics.metering, JSON.stringify({ venId: ven, timestamp: `not a time ${i}` })); // a refusal
     }

@@ -21,12 +21,12 @@ beforeAll(async () => {
   await presenceConnected(stack, 'ven-001');
   await stack.deliverToRules(
     topics.metering,
-    Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), timestamp: nowSec() })),
+    Buffer.from(JSON.stringify({ ...fixture('volttron-metering'), timestamp: nowSec() })),
     'ven-001',
   );
   await stack.deliverToRules(
     topics.winterRiverStatus('pdu_a'),
-    Buffer.from(fixtureText('seed-003-winter-river-status')),
+    Buffer.from(fixtureText('winter-river-status')),
     'pdu_a',
   );
   await stack.settle();
@@ -107,7 +107,7 @@ describe('property: every API body gets a success or a 400 naming the field', ()
   it('POST /api/telemetry: a reading accepted is read back equal', async () => {
     let t = nowSec() - 3 * 24 * 3600;
     const reading = (a: Amount) => ({
-      ...fixture('seed-001-metering'),
+      ...fixture('volttron-metering'),
       venId: 'ven-http',
       timestamp: ++t,
       usedPowerKw: a.kw,

@@ -19,7 +19,7 @@ beforeAll(async () => {
   await pause();
   stack.deliverToRules(
     topics.metering,
-    Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-other' })),
+    Buffer.from(JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-other' })),
     'ven-r2',
   );
   await stack.settle();
@@ -76,7 +76,7 @@ describe('GET /api/refused', () => {
   it('records what the broker refuses: a device publishing to another device topic', async () => {
     const device = await connectDevice(await stack.provision('ven-r3'), 'ven-r3');
     try {
-      await device.publish(topics.ack('ven-r1'), fixtureText('seed-001-event-ack'), mqtt.QoS.AtMostOnce);
+      await device.publish(topics.ack('ven-r1'), fixtureText('volttron-event-ack'), mqtt.QoS.AtMostOnce);
       const [refusal] = await eventually(async () => {
         const items = (await refused('?device=ven-r3')).body.items;
         return items.length > 0 && items;

@@ -55,10 +55,10 @@ export async function startWithListeningDevices(
   ]);
   await ven.subscribe(topics.command(venId));
   await node.subscribe(topics.winterRiverCommand(nodeId));
-  await ven.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: nowSec() }));
+  await ven.publish(topics.metering, JSON.stringify({ ...fixture('volttron-metering'), venId, timestamp: nowSec() }));
   await node.publish(
     topics.winterRiverStatus(nodeId),
-    JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: nodeId }),
+    JSON.stringify({ ...fixture('winter-river-status'), node_id: nodeId }),
     mqtt.QoS.AtMostOnce,
   );
   await eventually(async () => (await stack.api(`/api/vens/${venId}`)).status === 200);

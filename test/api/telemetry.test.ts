@@ -14,11 +14,11 @@ afterAll(async () => {
   await stack?.dispose();
 });
 
-const metering = (venId: string, timestamp = nowSec()) => ({ ...fixture('seed-001-metering'), venId, timestamp });
+const metering = (venId: string, timestamp = nowSec()) => ({ ...fixture('volttron-metering'), venId, timestamp });
 const window = (t: number) => `start=${t - 60}&end=${t + 60}`;
 
 describe('POST /api/telemetry', () => {
-  it('stores one seed metering payload as the rule would, marked as arrived over HTTP', async () => {
+  it('stores one example metering payload as the rule would, marked as arrived over HTTP', async () => {
     const t = nowSec();
     const res = await stack.api('/api/telemetry', post(metering('ven-h1', t)));
     expect(res).toMatchObject({ status: 200, body: { accepted: 1, rejected: 0, results: [{ index: 0, ok: true }] } });

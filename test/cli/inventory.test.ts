@@ -1,4 +1,4 @@
-// `npm run inventory` loads the seed-002 YAML into an inventory table through the real DynamoDB client;
+// `npm run inventory` loads the DER gateway YAML into an inventory table through the real DynamoDB client;
 // here the table is dynalite's, reached through the SDK's standard endpoint variable.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { execFile } from 'node:child_process';

@@ -83,7 +83,7 @@ describe('npm start', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect((await api('/api/vens')).body.items).toEqual([]);
     // a command nobody answers is timed-out after 1 s, found by a sweep every 100 ms
-    const reading = { ...fixture('seed-001-metering'), venId: 'ven-009', timestamp: Math.floor(Date.now() / 1000) };
+    const reading = { ...fixture('volttron-metering'), venId: 'ven-009', timestamp: Math.floor(Date.now() / 1000) };
     expect((await api('/api/telemetry', { method: 'POST', body: JSON.stringify(reading) })).status).toBeLessThan(300);
     const sent = await api('/api/vens/ven-009/restore', { method: 'POST' });
     expect(sent.status).toBe(202);

@@ -112,7 +112,7 @@ describe('npm run agent', () => {
   });
 
   it('on SIGINT while the broker is down, keeps the unsent messages on disk for the next start', async () => {
-    const env: NodeJS.ProcessEnv = { ...(await venEnv('ven-cli-2')), AGENT_PROFILE: 'seed' }; // one message per sample: three in a second
+    const env: NodeJS.ProcessEnv = { ...(await venEnv('ven-cli-2')), AGENT_PROFILE: 'volttron' }; // one message per sample: three in a second
     const run = agent(['--mode', 'ven', '--web-port', 'off'], env);
     try {
       await eventually(() => on(broker.published, topics.metering).some((p) => p.clientId === 'ven-cli-2'), 20_000);

@@ -6,7 +6,7 @@ import { fixtureText } from '../fixture.js';
 const NOW = 1_729_700_000_000;
 
 describe('readCommand', () => {
-  it.each(['seed-001-event-command', 'seed-001-restore-command', 'seed-001-ping-command'])('accepts %s', (name) => {
+  it.each(['volttron-event-command', 'volttron-restore-command', 'volttron-ping-command'])('accepts %s', (name) => {
     expect(readCommand(fixtureText(name), NOW)).toMatchObject({ ok: true });
   });
 

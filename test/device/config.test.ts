@@ -16,7 +16,7 @@ const ca = file('ca.crt');
 const inventory = file('assets.yaml');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Seed 001's variables. */
+/** The VOLTTRON VEN's variables. */
 const env = {
   IOT_ENDPOINT: 'abc123-ats.iot.us-east-1.amazonaws.com',
   CLIENT_ID: 'ven-001',
@@ -37,7 +37,7 @@ const errors = (argv: string[], e: NodeJS.ProcessEnv = env) => {
 };
 
 describe('agent configuration', () => {
-  it('reads seed 001 environment variables, with defaults for the rest', () => {
+  it('reads the VOLTTRON VEN environment variables, with defaults for the rest', () => {
     const r = loadConfig([], env);
     expect(r).toMatchObject({
       ok: true,
@@ -70,7 +70,7 @@ describe('agent configuration', () => {
 
   it('takes topics from the shared builders when not given', () => {
     const { TELEMETRY_TOPIC, METERING_TOPIC, LOADS_TOPIC, CMD_TOPIC, ACK_TOPIC, ...rest } = env;
-    const r = loadConfig(['--client-id', 'ven-042', '--profile', 'seed'], rest);
+    const r = loadConfig(['--client-id', 'ven-042', '--profile', 'volttron'], rest);
     expect(r.ok && r.config.venTopics).toEqual({
       metering: 'volttron/metering',
       telemetry: 'ven/telemetry/ven-042',
@@ -107,17 +107,17 @@ describe('agent configuration', () => {
       });
     });
 
-    it('--profile seed (AGENT_PROFILE=seed) is seed 001 exactly: every sample on volttron/metering, its telemetry copy, the shadow every 30 s', () => {
-      const seed = {
-        profile: 'seed',
+    it('--profile volttron (AGENT_PROFILE=volttron) is the VOLTTRON VEN exactly: every sample on volttron/metering, its telemetry copy, the shadow every 30 s', () => {
+      const volttron = {
+        profile: 'volttron',
         meteringTopic: 'volttron/metering',
         metering: { batch: 1, telemetryCopy: true },
         shadowOnChange: false,
         shadowMs: 30_000,
         telemetryMs: 5000,
       };
-      expect(reporting(['--profile', 'seed'])).toEqual(seed);
-      expect(reporting([], { ...bare, AGENT_PROFILE: 'seed' })).toEqual(seed);
+      expect(reporting(['--profile', 'volttron'])).toEqual(volttron);
+      expect(reporting([], { ...bare, AGENT_PROFILE: 'volttron' })).toEqual(volttron);
     });
 
     it('a setting given one by one wins over the profile', () => {
@@ -139,9 +139,9 @@ describe('agent configuration', () => {
         metering: { batch: 12 },
       });
       expect(
-        reporting(['--profile', 'seed', '--basic-ingest', '--metering-batch', '6', '--telemetry-topic', 'off']),
+        reporting(['--profile', 'volttron', '--basic-ingest', '--metering-batch', '6', '--telemetry-topic', 'off']),
       ).toMatchObject({
-        profile: 'seed',
+        profile: 'volttron',
         meteringTopic: '$aws/rules/metering/volttron/metering',
         metering: { batch: 6, telemetryCopy: false },
         shadowOnChange: false,
@@ -259,7 +259,7 @@ describe('agent configuration', () => {
   });
 
   it('batches metering samples with --metering-batch, and turns the telemetry copy off with TELEMETRY_TOPIC=off', () => {
-    expect(loadConfig(['--profile', 'seed'], env)).toMatchObject({
+    expect(loadConfig(['--profile', 'volttron'], env)).toMatchObject({
       ok: true,
       config: { metering: { batch: 1, telemetryCopy: true } },
     });

@@ -161,7 +161,7 @@ describe('the extended dispatch ACK', () => {
     });
   });
 
-  // The backend stores what dispatchAckSchema returns: the split items are these (dispatch-split.ts).
+  // The backend stores what dispatchAckSchema returns: the split items are these (schemas.ts).
   it("parses with the backend ACK schema, which keeps the new fields, and an older gateway's split of mw alone", () => {
     const stored = parse(dispatchAckSchema, ack);
     expect(stored.ok && stored.value.split[0]).toEqual(ack.split[0]);

@@ -85,7 +85,7 @@ describe('planShed', () => {
 });
 
 describe('PanelModel events', () => {
-  it('accepts an event with an ACK in the seed shape: circuits, requested and actual kW, correlationId', () => {
+  it('accepts an event with an ACK in the example shape: circuits, requested and actual kW, correlationId', () => {
     const panel = fixedPanel([
       { id: 'hvac', kw: 3.5, priority: 2 },
       { id: 'pool', kw: 1.3, priority: 4 },
@@ -106,7 +106,7 @@ describe('PanelModel events', () => {
       ts: T0 / 1000,
       correlationId: 'xyz-123',
     });
-    expect(Object.keys(ack).sort()).toEqual(Object.keys(fixture('seed-001-event-ack')).sort());
+    expect(Object.keys(ack).sort()).toEqual(Object.keys(fixture('volttron-event-ack')).sort());
     expect(panel.circuits.find((c) => c.spec.id === 'fridge')!.shed).toBe(false);
     expect(panel.usedKw()).toBeCloseTo(0.8);
     expect(panel.shedKw()).toBeCloseTo(4.8);
@@ -209,11 +209,11 @@ describe('PanelModel payloads', () => {
   const panel = new PanelModel(defaultPanel, seededRng(7));
   panel.step();
 
-  it('metering validates, has exactly the seed field names, and adds up', () => {
+  it('metering validates, has exactly the example field names, and adds up', () => {
     panel.startEvent(event(3), T0);
     const m = panel.metering('ven-001', T0);
     expect(parse(meteringSchema, m)).toMatchObject({ ok: true });
-    const seed = fixture('seed-001-metering') as Record<string, unknown>;
+    const seed = fixture('volttron-metering') as Record<string, unknown>;
     expect(Object.keys(m).sort()).toEqual(Object.keys(seed).sort());
     const seedCircuit = (seed['circuits'] as Record<string, unknown>[])[0]!;
     const seedLoad = (seed['loads'] as Record<string, unknown>[])[0]!;
@@ -229,10 +229,10 @@ describe('PanelModel payloads', () => {
     panel.restore('r', T0);
   });
 
-  it('the shadow report validates and keeps the seed keys', () => {
+  it('the shadow report validates and keeps the example keys', () => {
     const doc = panel.shadowReported(T0, 5);
     expect(parse(shadowReportedSchema, doc)).toMatchObject({ ok: true });
-    const seed = (fixture('seed-001-shadow-reported') as { state: { reported: Record<string, unknown> } }).state
+    const seed = (fixture('volttron-shadow-reported') as { state: { reported: Record<string, unknown> } }).state
       .reported;
     expect(Object.keys(doc.state.reported)).toEqual(expect.arrayContaining(Object.keys(seed)));
     expect(doc.state.reported).toMatchObject({ active_event: null, reporting_interval_sec: 5, panel_max_kw: 48 });

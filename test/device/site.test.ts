@@ -34,7 +34,7 @@ const asset = (id: string, weight: number, min: number, max: number): BessSpec =
   weight,
 });
 
-/** seed 002's Gateway-Test site: capacity_mwhr 120:40:40 (3:1:1), flat assets list, original field names. */
+/** The DER gateway's Gateway-Test site: capacity_mwhr 120:40:40 (3:1:1), flat assets list, original field names. */
 const gatewayTest = `
 sites:
   - site_id: site-1

@@ -76,16 +76,16 @@ async function start(
   return Object.assign(agent, { log, ven: agent.device as VenDevice });
 }
 
-/** Seed 001's reporting: one message per sample on volttron/metering, what the store-and-forward tests count. */
-const SEED = ['--profile', 'seed'];
+/** The VOLTTRON VEN's reporting: one message per sample on volttron/metering, what the store-and-forward tests count. */
+const VOLTTRON = ['--profile', 'volttron'];
 
 const fromThing = (thing: string, topic: string) => on(broker.published, topic).filter((p) => p.clientId === thing);
 const acks = (thing: string) => fromThing(thing, topics.ack(thing)).map((p) => json<Record<string, unknown>>(p));
 const command = (thing: string, body: object) => broker.publish(topics.command(thing), body);
 
 describe('VEN agent', () => {
-  it('with --profile seed: meters on volttron/metering and ven/telemetry/{id} with the same seed-shaped payload, and reports its shadow', async () => {
-    const a = await start('ven-201', SEED);
+  it('with --profile volttron: meters on volttron/metering and ven/telemetry/{id} with the same VOLTTRON-shaped payload, and reports its shadow', async () => {
+    const a = await start('ven-201', VOLTTRON);
     expect(a.connected).toBe(true);
     await eventually(() => fromThing('ven-201', topics.telemetry('ven-201')).length >= 2);
     const metering = fromThing('ven-201', topics.metering);
@@ -106,7 +106,7 @@ describe('VEN agent', () => {
   it('with --basic-ingest --metering-batch 3 --telemetry-topic off: the first sample at once, then batches of 3 to the metering rule, no copy, the rest sent on stop', async () => {
     const a = await start('ven-209', [
       '--profile',
-      'seed',
+      'volttron',
       '--basic-ingest',
       '--metering-batch',
       '3',
@@ -131,10 +131,10 @@ describe('VEN agent', () => {
   });
 
   it('sheds the requested kW (at most 5% short, at most one circuit past) without touching critical loads, ACKs the circuits, and restores when the event ends', async () => {
-    const a = await start('ven-202', SEED);
+    const a = await start('ven-202', VOLTTRON);
     await eventually(() => fromThing('ven-202', topics.metering).length >= 1);
     await command('ven-202', {
-      ...fixture('seed-001-event-command'),
+      ...fixture('volttron-event-command'),
       shed_kw: 4,
       duration_sec: 1,
       correlationId: 'corr-e1',
@@ -261,7 +261,7 @@ describe('VEN agent', () => {
 
 describe('VEN store and forward', () => {
   it('broker stopped mid-stream and restarted: every metering message produced arrives exactly once, in order', async () => {
-    const a = await start('ven-206', SEED);
+    const a = await start('ven-206', VOLTTRON);
     const produced: string[] = [];
     const outbox = a.ven.runtime.outbox;
     const original = outbox.sendDurable.bind(outbox);
@@ -291,7 +291,7 @@ describe('VEN store and forward', () => {
   });
 
   it('keeps what it could not send across an agent restart, and sends it first', async () => {
-    const first = await start('ven-207', SEED);
+    const first = await start('ven-207', VOLTTRON);
     await eventually(() => first.ven.runtime.connection.isOnline);
     await broker.stop();
     await eventually(() => first.status().devices[0]!.outbox.bufferDepth >= 3, 5000);
@@ -300,7 +300,7 @@ describe('VEN store and forward', () => {
     expect(kept).toBeGreaterThanOrEqual(3);
     const countBefore = fromThing('ven-207', topics.metering).length;
     await broker.start();
-    const second = await start('ven-207', SEED);
+    const second = await start('ven-207', VOLTTRON);
     await eventually(() => fromThing('ven-207', topics.metering).length >= countBefore + kept + 1, 10_000);
     const after = fromThing('ven-207', topics.metering)
       .slice(countBefore)
@@ -316,7 +316,7 @@ describe('VEN store and forward', () => {
   });
 
   it('counts and reports what the buffer bound drops: status page and log', async () => {
-    const a = await start('ven-208', [...SEED, '--buffer-max-bytes', '4096']);
+    const a = await start('ven-208', [...VOLTTRON, '--buffer-max-bytes', '4096']);
     await eventually(() => a.ven.runtime.connection.isOnline);
     await broker.stop();
     await eventually(() => a.status().devices[0]!.outbox.dropped >= 2, 5000);
@@ -338,14 +338,14 @@ describe('VEN reporting profiles', () => {
   };
 
   it(
-    'over a minute at the deployed 5 s samples: economy (the default) sends its first sample at once and then one batch of 12 through Basic Ingest, its shadow once; --profile seed every sample twice and its shadow every 30 s',
+    'over a minute at the deployed 5 s samples: economy (the default) sends its first sample at once and then one batch of 12 through Basic Ingest, its shadow once; --profile volttron every sample twice and its shadow every 30 s',
     { timeout: 100_000 },
     async () => {
-      const [economy, seed] = await Promise.all([
+      const [economy, volttron] = await Promise.all([
         start('ven-211', [], { asDeployed: true }),
-        start('ven-212', SEED, { asDeployed: true }),
+        start('ven-212', VOLTTRON, { asDeployed: true }),
       ]);
-      expect([economy.connected, seed.connected]).toEqual([true, true]);
+      expect([economy.connected, volttron.connected]).toEqual([true, true]);
       await eventually(() => fromThing('ven-211', topics.meteringBasicIngest).length >= 2, 75_000);
       const until = broker.published.length;
       const batches = fromThing('ven-211', topics.meteringBasicIngest).map(

@@ -7,13 +7,11 @@ import { fixture } from '../fixture.js';
 const T0 = 1_729_700_000_000;
 
 describe('Winter River node', () => {
-  it('publishes the seed status keys (and whether it has power), valid, with uptime from its start', () => {
+  it('publishes the example status keys (and whether it has power), valid, with uptime from its start', () => {
     const node = new WinterRiverNode('pdu_a', seededRng(1), T0);
     const status = node.status(T0 + 3_600_000);
     expect(parse(winterRiverStatusSchema, status)).toMatchObject({ ok: true });
-    expect(Object.keys(status).sort()).toEqual(
-      [...Object.keys(fixture('seed-003-winter-river-status')), 'energized'].sort(),
-    );
+    expect(Object.keys(status).sort()).toEqual([...Object.keys(fixture('winter-river-status')), 'energized'].sort());
     expect(status).toMatchObject({ node_id: 'pdu_a', status: 'ok', uptime: 3600 });
     expect(status.voltage_in).toBeGreaterThan(470);
     expect(status.power_kw).toBeGreaterThan(5);
@@ -22,7 +20,7 @@ describe('Winter River node', () => {
 
   it('set_fault true reports fault with no load; false clears it', () => {
     const node = new WinterRiverNode('ups_a', seededRng(2), T0);
-    expect(node.apply(fixture('seed-003-winter-river-command') as WinterRiverCommand)).toEqual({
+    expect(node.apply(fixture('winter-river-command') as WinterRiverCommand)).toEqual({
       ok: true,
       changed: true,
     });

@@ -59,7 +59,7 @@ it('stores every acknowledged sample once and rolls each up once, through thrott
           // resolves on PUBACK: the record is in the stream
           await device.publish(
             topics.meteringBasicIngest,
-            JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: T + i * 5 }),
+            JSON.stringify({ ...fixture('volttron-metering'), venId, timestamp: T + i * 5 }),
             1,
           );
         }

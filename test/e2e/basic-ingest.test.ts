@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 const metering = (venId: string, timestamp: number) =>
-  JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp });
+  JSON.stringify({ ...fixture('volttron-metering'), venId, timestamp });
 
 describe('Basic Ingest ($aws/rules/metering/volttron/metering)', () => {
   it('stores metering through the metering rule, and no subscriber of volttron/metering receives it', async () => {

@@ -134,14 +134,14 @@ describe("IoT Core's HTTPS publish with the device certificate", () => {
       await curl(
         ven,
         topics.metering,
-        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-hard', timestamp, usedPowerKw: 6.5 }),
+        JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-hard', timestamp, usedPowerKw: 6.5 }),
       ),
     ).toBe('200');
     await stack.settle();
     const telemetry = await stack.api(`/api/vens/ven-hard/telemetry?start=${timestamp - 60}&end=${timestamp + 60}`);
     expect(telemetry.body.items).toEqual([expect.objectContaining({ usedPowerKw: 6.5, source: 'mqtt' })]);
 
-    expect(await curl(ven, topics.ack('ven-other'), JSON.stringify(fixture('seed-001-event-ack')))).toBe('403');
+    expect(await curl(ven, topics.ack('ven-other'), JSON.stringify(fixture('volttron-event-ack')))).toBe('403');
     expect((await refusals('ven-hard')).find((r) => r.topic === topics.ack('ven-other'))).toMatchObject({
       reason: 'not-authorized',
     });
@@ -150,7 +150,7 @@ describe("IoT Core's HTTPS publish with the device certificate", () => {
       await curl(
         ven,
         topics.metering,
-        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-victim', timestamp }),
+        JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-victim', timestamp }),
       ),
     ).toBe('200');
     await stack.settle();
@@ -160,7 +160,7 @@ describe("IoT Core's HTTPS publish with the device certificate", () => {
 
 describe('the error sink', () => {
   it("keeps a payload's text: a number JSON cannot hold (1e999) is shown as sent, not as null", async () => {
-    const text = JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-inf' }).replace(
+    const text = JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-inf' }).replace(
       '"usedPowerKw":8.2',
       '"usedPowerKw":1e999',
     );

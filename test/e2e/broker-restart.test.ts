@@ -42,7 +42,7 @@ async function startVen(thing: string): Promise<{ agent: Agent; produced: number
       '--mode',
       'ven',
       '--profile',
-      'seed',
+      'volttron',
       '--interval-sec',
       '1',
       '--web-port',

@@ -68,7 +68,7 @@ function claimAgentConfig(serial: string) {
       '--mode',
       'ven',
       '--profile',
-      'seed',
+      'volttron',
       '--client-id',
       serial,
       '--endpoint',
@@ -206,7 +206,7 @@ describe('fleet provisioning by claim', () => {
       expect((await device.subscribe(provisioningTopics.accepted(provisioningTopics.createFromCsr))).qos).toBe(1);
       await device.publish(
         topics.metering,
-        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-704' }),
+        JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-704' }),
         mqtt.QoS.AtMostOnce,
       );
       await eventually(() => device.interrupted());
@@ -259,7 +259,7 @@ describe('provisioning from a CSR', () => {
     expect(existsSync(join(stack.dir, 'certs', 'ven-801.private.key'))).toBe(false);
     const device = await connectDevice({ ...mqttTarget(), certFile: result.certFile, keyFile }, 'ven-801');
     try {
-      await device.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-801' }));
+      await device.publish(topics.metering, JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-801' }));
       await eventually(async () => {
         await stack.settle();
         return (await stack.api('/api/vens/ven-801')).status === 200;

@@ -62,7 +62,7 @@ const httpsPublish = (cert: { certFile: string; keyFile: string }, topic: string
   });
 
 const metering = (venId: string) =>
-  JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: Math.floor(Date.now() / 1000) });
+  JSON.stringify({ ...fixture('volttron-metering'), venId, timestamp: Math.floor(Date.now() / 1000) });
 const certificateId = async (files: { certFile: string }) => certificateIdOf(await readFile(files.certFile));
 const venStatus = async (venId: string) => {
   await stack.settle();
@@ -203,7 +203,7 @@ describe('a certificate minted with the claim certificate, its CSR naming a flee
   it("cannot rewrite ven-001's shadow (403); ven-001's own certificate still can", async () => {
     const forged = await mint('ven-001');
     expect(new LocalCa(stack.dir).registry.get(forged.certificateId)).not.toHaveProperty('thingName');
-    expect(await httpsPublish(ven1, topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'))).toBe(
+    expect(await httpsPublish(ven1, topics.shadow('ven-001', 'update'), fixtureText('volttron-shadow-reported'))).toBe(
       '200',
     );
 
@@ -237,7 +237,7 @@ describe('a certificate minted with the claim certificate, its CSR naming a flee
     const forged = await mint('hx-ven-a');
 
     const ack = {
-      ...fixture('seed-001-event-ack'),
+      ...fixture('volttron-event-ack'),
       correlationId: sent.body.correlationId,
       actual_shed_kw: 99,
       ts: Math.floor(Date.now() / 1000),

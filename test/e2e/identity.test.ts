@@ -26,7 +26,7 @@ describe('a device certificate for ven-001', () => {
     try {
       await real.publish(
         topics.metering,
-        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) }),
+        JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) }),
       );
       await eventually(async () => (await stack.api('/api/vens/ven-002')).body?.online === true);
       await expect(connectDevice(ven1, 'ven-002')).rejects.toThrow(/Failed to connect/);
@@ -42,12 +42,12 @@ describe('a device certificate for ven-001', () => {
 
   it('cannot publish to ven/ack/ven-002: the broker drops the connection and records the refusal', async () => {
     // ven-002 exists (it reported), so an ACK stored for it would show in its event history
-    const own = { ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: 1729700100 };
+    const own = { ...fixture('volttron-metering'), venId: 'ven-002', timestamp: 1729700100 };
     stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify(own)), 'ven-002');
     await stack.settle();
     const device = await connectDevice(ven1, 'ven-001');
     try {
-      await device.publish(topics.ack('ven-002'), fixtureText('seed-001-event-ack'), mqtt.QoS.AtMostOnce);
+      await device.publish(topics.ack('ven-002'), fixtureText('volttron-event-ack'), mqtt.QoS.AtMostOnce);
       await eventually(async () => device.interrupted());
       await eventually(async () => (await reasons('ven-001')).includes('not-authorized'));
       await stack.settle();
@@ -65,7 +65,7 @@ describe('a device certificate for ven-001', () => {
       expect(suback.qos).toBe(128);
       const wildcard = await device.subscribe('ven/cmd/+');
       expect(wildcard.qos).toBe(128);
-      await stack.publish(topics.command('ven-002'), fixtureText('seed-001-ping-command'));
+      await stack.publish(topics.command('ven-002'), fixtureText('volttron-ping-command'));
       await new Promise((r) => setTimeout(r, 300));
       expect(device.received).toEqual([]);
     } finally {
@@ -76,7 +76,7 @@ describe('a device certificate for ven-001', () => {
   it('cannot write metering for ven-002: the rule handler refuses it to the error sink', async () => {
     const device = await connectDevice(ven1, 'ven-001');
     try {
-      await device.publish(topics.metering, JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002' }));
+      await device.publish(topics.metering, JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-002' }));
       await eventually(async () => (await reasons('ven-001')).includes('identity-mismatch'));
       await stack.settle();
       const stored = await stack.api('/api/vens/ven-002/telemetry?start=2024-10-23T00:00:00Z&end=2024-10-24T00:00:00Z');
@@ -93,7 +93,7 @@ describe('a device speaking for another', () => {
     try {
       await node.publish(
         topics.winterRiverStatus('pdu_x'),
-        JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: 'pdu_y' }),
+        JSON.stringify({ ...fixture('winter-river-status'), node_id: 'pdu_y' }),
       );
       await eventually(async () => (await reasons('pdu_x')).includes('identity-mismatch'));
       await stack.settle();
@@ -108,7 +108,7 @@ describe('a device speaking for another', () => {
     stack.deliverToRules(
       topics.metering,
       Buffer.from(
-        JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) }),
+        JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-002', timestamp: Math.floor(Date.now() / 1000) }),
       ),
       'ven-002',
     );
@@ -121,7 +121,7 @@ describe('a device speaking for another', () => {
     const device = await connectDevice(ven1, 'ven-001');
     try {
       const ack = {
-        ...fixture('seed-001-event-ack'),
+        ...fixture('volttron-event-ack'),
         correlationId: sent.body.correlationId,
         ts: Math.floor(Date.now() / 1000),
       };
@@ -142,7 +142,7 @@ describe('bad input', () => {
   it('goes to the error sink with its reason and never stops the messages after it', async () => {
     const device = await connectDevice(ven1, 'ven-001');
     try {
-      const good = fixture('seed-001-metering');
+      const good = fixture('volttron-metering');
       await device.publish(topics.metering, '{"venId": "ven-001", "usedPowerKw": ');
       await device.publish(topics.metering, JSON.stringify({ ...good, usedPowerKw: 'a lot' }));
       await device.publish(topics.ack('ven-001'), JSON.stringify({ op: 'event', status: 'accepted' }));

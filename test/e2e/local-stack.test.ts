@@ -1,5 +1,5 @@
 // End to end over the local stack: real device SDK over mutual TLS → broker → rules engine → handlers →
-// DynamoDB → HTTP API, with the seed payloads byte for byte.
+// DynamoDB → HTTP API, with the example payloads byte for byte.
 import { mqtt } from 'aws-iot-device-sdk-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvisionResult } from '../../bin/local/stack.js';
@@ -25,10 +25,10 @@ afterAll(async () => {
 });
 
 describe('a VEN over the real device SDK', () => {
-  it('publishes the seed metering, ACK and shadow update and reads them back through the API', async () => {
-    await ven1Device.publish(topics.metering, fixtureText('seed-001-metering'));
-    await ven1Device.publish(topics.ack('ven-001'), fixtureText('seed-001-event-ack'));
-    await ven1Device.publish(topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'));
+  it('publishes the example metering, ACK and shadow update and reads them back through the API', async () => {
+    await ven1Device.publish(topics.metering, fixtureText('volttron-metering'));
+    await ven1Device.publish(topics.ack('ven-001'), fixtureText('volttron-event-ack'));
+    await ven1Device.publish(topics.shadow('ven-001', 'update'), fixtureText('volttron-shadow-reported'));
 
     const ven = await eventually(async () => {
       const res = await stack.api('/api/vens/ven-001');
@@ -78,7 +78,7 @@ describe('a VEN over the real device SDK', () => {
         requested_shed_kw: 5,
         actual_shed_kw: 4.8,
         correlationId: 'xyz-123',
-        circuits_curtailed: fixture('seed-001-event-ack').circuits_curtailed,
+        circuits_curtailed: fixture('volttron-event-ack').circuits_curtailed,
       }),
     ]);
 
@@ -101,20 +101,16 @@ describe('a VEN over the real device SDK', () => {
 
   it('receives commands on its own topic', async () => {
     await ven1Device.subscribe(topics.command('ven-001'));
-    await stack.publish(topics.command('ven-001'), fixtureText('seed-001-ping-command'));
+    await stack.publish(topics.command('ven-001'), fixtureText('volttron-ping-command'));
     await eventually(async () => ven1Device.received.find((m) => m.topic === topics.command('ven-001')));
   });
 });
 
 describe('a Winter River node', () => {
-  it('publishes the seed status and the node is listed with it', async () => {
+  it('publishes the example status and the node is listed with it', async () => {
     const node = await connectDevice(await stack.provision('pdu_a'), 'pdu_a');
     try {
-      await node.publish(
-        topics.winterRiverStatus('pdu_a'),
-        fixtureText('seed-003-winter-river-status'),
-        mqtt.QoS.AtMostOnce,
-      );
+      await node.publish(topics.winterRiverStatus('pdu_a'), fixtureText('winter-river-status'), mqtt.QoS.AtMostOnce);
       const nodes = await eventually(async () => {
         const res = await stack.api('/api/winter-river/nodes');
         return res.body.items.length > 0 && res.body.items;
@@ -139,7 +135,7 @@ describe('a Winter River node', () => {
   });
 
   it("ignores the backend's own command messages on winter-river/#", async () => {
-    await stack.publish(topics.winterRiverCommand('pdu_b'), fixtureText('seed-003-winter-river-command'));
+    await stack.publish(topics.winterRiverCommand('pdu_b'), fixtureText('winter-river-command'));
     await stack.settle();
     const nodes = await stack.api('/api/winter-river/nodes');
     expect(nodes.body.items.map((n: { nodeId: string }) => n.nodeId)).not.toContain('pdu_b');

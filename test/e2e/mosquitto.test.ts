@@ -39,11 +39,11 @@ function mosquittoPub(device: ProvisionResult, topic: string, message: string, c
 }
 
 describe('mosquitto_pub over mutual TLS', () => {
-  it('publishes the seed metering, event ACK and shadow update, read back through the API', async () => {
+  it('publishes the example metering, event ACK and shadow update, read back through the API', async () => {
     const ven = await stack.provision('ven-001');
-    await mosquittoPub(ven, topics.metering, fixtureText('seed-001-metering'));
-    await mosquittoPub(ven, topics.ack('ven-001'), fixtureText('seed-001-event-ack'));
-    await mosquittoPub(ven, topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'));
+    await mosquittoPub(ven, topics.metering, fixtureText('volttron-metering'));
+    await mosquittoPub(ven, topics.ack('ven-001'), fixtureText('volttron-event-ack'));
+    await mosquittoPub(ven, topics.shadow('ven-001', 'update'), fixtureText('volttron-shadow-reported'));
     await stack.settle();
 
     const telemetry = await eventually(async () => {
@@ -60,9 +60,9 @@ describe('mosquitto_pub over mutual TLS', () => {
     expect(shadow.state.reported.circuits[0]).toMatchObject({ id: 'circuit_1', current_kw: 2.1 });
   });
 
-  it('publishes the seed Winter River status', async () => {
+  it('publishes the example Winter River status', async () => {
     const node = await stack.provision('pdu_a');
-    await mosquittoPub(node, topics.winterRiverStatus('pdu_a'), fixtureText('seed-003-winter-river-status'));
+    await mosquittoPub(node, topics.winterRiverStatus('pdu_a'), fixtureText('winter-river-status'));
     const nodes = await eventually(async () => {
       const res = await stack.api('/api/winter-river/nodes');
       return res.body.items.length > 0 && res.body.items;
@@ -72,7 +72,7 @@ describe('mosquitto_pub over mutual TLS', () => {
 
   it('is refused when the client id is not the certificate', async () => {
     const ven = await stack.provision('ven-001');
-    await expect(mosquittoPub(ven, topics.metering, fixtureText('seed-001-metering'), 'ven-002')).rejects.toThrow(
+    await expect(mosquittoPub(ven, topics.metering, fixtureText('volttron-metering'), 'ven-002')).rejects.toThrow(
       /not authori[sz]ed/i,
     );
   });

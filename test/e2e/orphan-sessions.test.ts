@@ -25,7 +25,7 @@ const start = async () => {
 describe('sessions left open by a stack that did not stop', () => {
   it('are closed (SERVER_ERROR) when the stack starts again; the device is offline until it reconnects', async () => {
     const first = await start();
-    const reading = { ...fixture('seed-001-metering'), venId: 'hx-orphan', timestamp: Math.floor(Date.now() / 1000) };
+    const reading = { ...fixture('volttron-metering'), venId: 'hx-orphan', timestamp: Math.floor(Date.now() / 1000) };
     await first.stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify(reading)), 'hx-orphan');
     // the broker of a run killed with the device connected: its connect was recorded, its disconnect never was
     await presenceConnected(first.stack, 'hx-orphan');

@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 const nowSec = () => Math.floor(Date.now() / 1000);
-const metering = (venId: string) => JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp: nowSec() });
+const metering = (venId: string) => JSON.stringify({ ...fixture('volttron-metering'), venId, timestamp: nowSec() });
 const online = async (filter: boolean) =>
   ((await stack.api(`/api/vens?online=${filter}`)).body.items as { venId: string }[]).map((v) => v.venId).sort();
 

@@ -40,9 +40,9 @@ describe('npm start', () => {
     let config = await npmStart();
     const ven = { ...(await readProvisioned(config)), endpoint: config.mqtt.host, port: config.mqtt.port };
     const device = await connectDevice(ven, 'ven-001');
-    await device.publish(topics.metering, fixtureText('seed-001-metering'));
-    await device.publish(topics.ack('ven-001'), fixtureText('seed-001-event-ack'));
-    await device.publish(topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'));
+    await device.publish(topics.metering, fixtureText('volttron-metering'));
+    await device.publish(topics.ack('ven-001'), fixtureText('volttron-event-ack'));
+    await device.publish(topics.shadow('ven-001', 'update'), fixtureText('volttron-shadow-reported'));
     let api = apiClient(config.apiUrl, config.token);
     await eventually(
       async () => (await api('/api/vens/ven-001/events?start=1729690000&end=1729710000')).body.items.length === 1,

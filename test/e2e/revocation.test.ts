@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => stack?.dispose());
 
 const reported = async (venId: string, timestamp: number) => {
-  const device = { ...fixture('seed-001-metering'), venId, timestamp };
+  const device = { ...fixture('volttron-metering'), venId, timestamp };
   return JSON.stringify(device);
 };
 

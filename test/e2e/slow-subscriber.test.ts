@@ -27,7 +27,7 @@ beforeAll(async () => {
   await ven.subscribe(topics.command(VEN));
   await ven.publish(
     topics.metering,
-    JSON.stringify({ ...fixture('seed-001-metering'), venId: VEN, timestamp: Math.floor(Date.now() / 1000) }),
+    JSON.stringify({ ...fixture('volttron-metering'), venId: VEN, timestamp: Math.floor(Date.now() / 1000) }),
   );
   await eventually(async () => (await stack.api(`/api/vens/${VEN}`)).status === 200);
   flooder = await connectDevice(await stack.provision(FLOODER), FLOODER);

@@ -27,7 +27,7 @@ afterAll(async () => {
 
 const start = Math.floor(Date.now() / 1000) - 600;
 const metering = (i: number) =>
-  JSON.stringify({ ...fixture('seed-001-metering'), timestamp: start + i * 5, usedPowerKw: i });
+  JSON.stringify({ ...fixture('volttron-metering'), timestamp: start + i * 5, usedPowerKw: i });
 const stored = async () =>
   (
     (await stack.api(`/api/vens/ven-001/telemetry?start=${start - 1}&end=${start + 600}&limit=1000`)).body.items as {

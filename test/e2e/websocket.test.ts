@@ -29,9 +29,9 @@ describe('MQTT over WebSocket', () => {
     try {
       await operator.subscribeAsync([topics.metering, 'ven/telemetry/+', '$aws/things/+/shadow/update/documents']);
       const ven = await connectDevice(await stack.provision('ven-001'), 'ven-001');
-      await ven.publish(topics.metering, fixtureText('seed-001-metering'));
-      await ven.publish(topics.telemetry('ven-001'), fixtureText('seed-001-metering'));
-      await ven.publish(topics.shadow('ven-001', 'update'), fixtureText('seed-001-shadow-reported'));
+      await ven.publish(topics.metering, fixtureText('volttron-metering'));
+      await ven.publish(topics.telemetry('ven-001'), fixtureText('volttron-metering'));
+      await ven.publish(topics.shadow('ven-001', 'update'), fixtureText('volttron-shadow-reported'));
       await eventually(
         async () =>
           received.includes(topics.metering) &&
@@ -48,7 +48,7 @@ describe('MQTT over WebSocket', () => {
     const ven = await connectDevice(await stack.provision('ven-002'), 'ven-002');
     try {
       await expect(connectOperator(stack.config.token, 'ven-002')).rejects.toThrow(/Not authorized/i);
-      await ven.publish(topics.metering, fixtureText('seed-001-metering').replace('ven-001', 'ven-002'));
+      await ven.publish(topics.metering, fixtureText('volttron-metering').replace('ven-001', 'ven-002'));
       expect(ven.interrupted()).toBe(false);
     } finally {
       await ven.close();

@@ -196,7 +196,7 @@ describe('Winter River power system on the local stack', () => {
     try {
       await stray.publish(
         topics.winterRiverStatus('pdu_zz'),
-        JSON.stringify({ ...fixture('seed-003-winter-river-status'), node_id: 'pdu_zz' }),
+        JSON.stringify({ ...fixture('winter-river-status'), node_id: 'pdu_zz' }),
       );
       const refusal = await eventually(async () =>
         (await errorSink(stack.config.errorsFile)).find((r) => r.clientId === 'pdu_zz'),

@@ -21,7 +21,7 @@ beforeAll(async () => {
   certificateId = certificateIdOf(await readFile((await stack.provision('ven-iam-1')).certFile));
   await presenceConnected(stack, 'ven-iam-1');
   const metering = (timestamp: number) =>
-    Buffer.from(JSON.stringify({ ...fixture('seed-001-metering'), venId: 'ven-iam-1', timestamp }));
+    Buffer.from(JSON.stringify({ ...fixture('volttron-metering'), venId: 'ven-iam-1', timestamp }));
   await stack.deliverToRules('volttron/metering', metering(T0), 'ven-iam-1');
   await stack.deliverToRules('volttron/metering', metering(T0 + 5), 'ven-iam-1');
   await stack.settle();

@@ -163,7 +163,7 @@ describe('given the stack, when synthesized, then ingest', () => {
       MaximumBatchingWindowInSeconds: 60,
       ParallelizationFactor: 10,
     });
-    // a lane's minute of seed-001 VENs (12 records of ~2.6 KB each, base64 in the event) fits one batch and Lambda's 6 MB
+    // a lane's minute of VOLTTRON VENs (12 records of ~2.6 KB each, base64 in the event) fits one batch and Lambda's 6 MB
     const metering = rules.find((r) => r.name === 'metering')!.stream;
     const lanesMinute = (VENS_PER_METERING_SHARD / metering.parallelization) * 12;
     expect(lanesMinute).toBeLessThanOrEqual(metering.batchSize);

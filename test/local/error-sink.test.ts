@@ -78,7 +78,7 @@ describe('the local stack with a broken error sink', () => {
       await intruder.publish(topics.ack('ven-001'), '{}').catch(() => undefined);
       await intruder.close().catch(() => undefined);
       stack.deliverToRules(topics.metering, Buffer.from('{not json'), 'ven-001');
-      stack.deliverToRules(topics.metering, Buffer.from(fixtureText('seed-001-metering')), 'ven-001');
+      stack.deliverToRules(topics.metering, Buffer.from(fixtureText('volttron-metering')), 'ven-001');
       await stack.settle();
       // stored: the VEN shows once its registry write reaches the eventually consistent read (as in AWS)
       await eventually(async () => (await stack.api('/api/vens/ven-001')).status === 200);

@@ -203,12 +203,12 @@ describe('update', () => {
     });
   });
 
-  it('stores the seed shadow report as the device sends it', async () => {
+  it('stores the example shadow report as the device sends it', async () => {
     const thing = newThing();
-    await request(thing, 'update', fixtureText('seed-001-shadow-reported'));
+    await request(thing, 'update', fixtureText('volttron-shadow-reported'));
 
     const doc = await current(thing);
-    expect(doc.state).toEqual(fixture('seed-001-shadow-reported').state);
+    expect(doc.state).toEqual(fixture('volttron-shadow-reported').state);
     expect(doc.metadata).toMatchObject({
       reported: { circuits: [{ id: { timestamp: T0 }, current_kw: { timestamp: T0 } }] },
     });

@@ -78,7 +78,7 @@ async function connect(stack: LocalStack, venId: string): Promise<MqttClient> {
 }
 
 const metering = (venId: string, timestamp: number) =>
-  JSON.stringify({ ...fixture('seed-001-metering'), venId, timestamp });
+  JSON.stringify({ ...fixture('volttron-metering'), venId, timestamp });
 
 describe('the broker in front of a full stream', () => {
   let stack: LocalStack | undefined;

@@ -12,8 +12,8 @@
 //  3. Same-day adjustment: the event day's mean load in the adjustment window (by default from 4 h to 1 h before the
 //     event start: the hour just before is left out, when a notified site may pre-cool) over the same days' mean in
 //     that window. The ratio, capped to 1 ± the rule's cap, scales every interval. No readings there: no adjustment.
-//  4. No eligible day: each interval falls back to the mean `baselinePowerKw` the VEN itself reported in it (seed
-//     001's metering: load plus what the event holds off); an interval with no history on the days used, likewise.
+//  4. No eligible day: each interval falls back to the mean `baselinePowerKw` the VEN itself reported in it (the VOLTTRON
+//     VEN's metering: load plus what the event holds off); an interval with no history on the days used, likewise.
 // Pure: samples in, numbers out. Hand-computed fixtures in test/api/baseline.test.ts and test/unit/market-time.test.ts
 // pin the arithmetic.
 import { DEFAULT_TERMS, marketDays, type MarketDays, type MarketTerms } from '../programs/market-days.js';

@@ -1,4 +1,4 @@
-// Sending a command: the payloads exactly as seed 001 writes them, recorded as `sent` before they leave (so an ACK
+// Sending a command: the payloads exactly as the VOLTTRON VEN writes them, recorded as `sent` before they leave (so an ACK
 // that beats the write cannot be lost), then published QoS 1 on the target's command topic.
 import { recordEntry, type EntryInput, type LedgerStore } from '../records/ledger.js';
 import { logger } from '../common/logger.js';

@@ -1,4 +1,4 @@
-// Operator dispatch (seed 002): a signed MW setpoint (positive = discharge/export) for one asset or one site,
+// Operator dispatch (DER gateway): a signed MW setpoint (positive = discharge/export) for one asset or one site,
 // clamped to the inventory's limits and sent to the gateway thing serving it. `asset_id` wins over `site_id`.
 import { dispatchCommand, sendCommand, type CommandContext, type CommandPorts } from './commands.js';
 import { NotFoundError } from '../contracts/errors.js';

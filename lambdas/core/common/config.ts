@@ -50,7 +50,7 @@ export const apiEnvSchema = z.object({
   REFUSALS_TABLE: z.string().min(1),
   /** `Idempotency-Key`s of the command routes. */
   IDEMPOTENCY_TABLE: z.string().min(1),
-  /** Node metadata and the transaction ledger (seed 004). */
+  /** Node metadata and the transaction ledger (data and persistence layer). */
   METADATA_TABLE: z.string().min(1),
   LEDGER_TABLE: z.string().min(1),
   /** `https://<account>-ats.iot.<region>.amazonaws.com`: shadow reads and command publishes. */

@@ -1,4 +1,4 @@
-// Seed 002's DER telemetry: a common core every asset sends, and per asset type an extension. Every extension
+// The DER gateway's DER telemetry: a common core every asset sends, and per asset type an extension. Every extension
 // field is optional so an older agent that sends only the core (or today's BESS-only gateway) still parses.
 // The gateway publishes derGatewayTelemetrySchema on `der/telemetry/{gatewayThing}`; rule `der` validates with it.
 import * as z from 'zod';
@@ -87,8 +87,8 @@ export const derGatewayTelemetrySchema = gatewayTelemetrySchema.extend({
 });
 export type DerGatewayTelemetry = z.infer<typeof derGatewayTelemetrySchema>;
 
-export { DISPATCH_REASONS, derSplitItemSchema, type DerSplitItem, type DispatchReason } from './dispatch-split.js';
+export { DISPATCH_REASONS, derSplitItemSchema, type DerSplitItem, type DispatchReason } from './schemas.js';
 
-/** The dispatch ACK: its split items keep what each asset was asked, what it applies and why (dispatch-split.ts). */
+/** The dispatch ACK: its split items keep what each asset was asked, what it applies and why (schemas.ts). */
 export const derDispatchAckSchema = dispatchAckSchema;
 export type DerDispatchAck = z.infer<typeof derDispatchAckSchema>;

@@ -1,4 +1,4 @@
-// The asset and site inventory (seed 002) as the backend sees it: the same YAML file the gateway agent serves
+// The asset and site inventory (DER gateway) as the backend sees it: the same YAML file the gateway agent serves
 // (device/inventory.example.yaml), validated here and flattened into one row per asset and per site.
 // Pure: the file arrives as text.
 import { parse as parseYaml } from 'yaml';
@@ -28,7 +28,7 @@ const bessFields = {
   /** Power rating, the split weight when every asset of the site has one. */
   capacity_mw: positive.optional(),
   energy_mwh: positive.optional(),
-  /** seed 002's name for energy_mwh. */
+  /** the DER gateway's name for energy_mwh. */
   capacity_mwhr: positive.optional(),
   min_mw: mw,
   max_mw: mw,

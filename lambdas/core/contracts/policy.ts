@@ -85,7 +85,7 @@ export const OPERATOR_CLIENT_PREFIX = 'operator-';
  */
 export const operatorSubscribeFilters = [
   'volttron/metering',
-  // VENs' telemetry copy (seed profile); gateways before the der topic published their site here too.
+  // VENs' telemetry copy (volttron profile); gateways before the der topic published their site here too.
   'ven/telemetry/+',
   // Gateways publish their per-asset DER telemetry here; the dashboard's sites view reads it.
   'der/telemetry/+',

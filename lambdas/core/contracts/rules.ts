@@ -60,7 +60,7 @@ const TELEMETRY_STREAM: RuleStream = {
   retryAttempts: 10,
 };
 /**
- * Metering: a lane waits up to 60 s, so a batch holds each VEN's minute (seed 001: 12 messages) and the handler writes
+ * Metering: a lane waits up to 60 s, so a batch holds each VEN's minute (the VOLTTRON VEN: 12 messages) and the handler writes
  * one time-series item and one heartbeat per VEN per minute rather than per message; 10 lanes per shard keep a lane's
  * minute (~125 VENs at VENS_PER_METERING_SHARD) under Lambda's 6 MB payload. In AWS a stored sample may be a minute
  * old (the shadow and the live feed are not batched). The local stack polls without a window.
@@ -82,7 +82,7 @@ const CONTROL_STREAM: RuleStream = {
 };
 
 /**
- * VENs one metering shard carries at 5 s. A VEN puts ~510 B/s into the stream either way (seed 001: a 2.5 KB record
+ * VENs one metering shard carries at 5 s. A VEN puts ~510 B/s into the stream either way (the VOLTTRON VEN: a 2.5 KB record
  * every 5 s; the economy profile: a 29 KB batch a minute, single samples during events), so bytes bind before records:
  * 1,250 VENs are ~64% of a shard's 1 MB/s, headroom for events and reconnect bursts. bench/cost-model.ts checks this
  * figure against the record sizes it measures.

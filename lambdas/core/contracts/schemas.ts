@@ -1,15 +1,43 @@
 // One validator per wire message; the TypeScript types are inferred from them.
-// Field names are the seeds' names, byte for byte.
+// Field names are the source systems' names, byte for byte.
 import * as z from 'zod';
-import { derSplitItemSchema } from './dispatch-split.js';
 import { THING_NAME } from './topics.js';
+
+// One asset of a dispatch ACK's split (DER gateway): the ACK schema here and the DER schemas (der-schemas.ts) use it.
+/** Why an asset's applied setpoint differs from what it was asked (device/README.md, "Guardrails"). */
+export const DISPATCH_REASONS = [
+  'clamped:max_mw',
+  'clamped:min_mw',
+  'soc_floor',
+  'soc_ceiling',
+  'ramp',
+  'unavailable',
+  'curtailment',
+] as const;
+export type DispatchReason = (typeof DISPATCH_REASONS)[number];
+
+/** A split item's MW: any finite number within ±10,000. */
+const splitMw = z.number().finite().min(-10_000).max(10_000);
+
+/**
+ * One asset of a dispatch ACK's split. `mw` is the setpoint given (the field every backend reads); the rest say what
+ * the asset was asked, what it will settle at under its physics now, and why those differ. Older gateways send `mw` alone.
+ */
+export const derSplitItemSchema = z.object({
+  asset_id: z.string().min(1).max(128),
+  mw: splitMw,
+  requested_mw: splitMw.optional(),
+  applied_mw: splitMw.optional(),
+  reasons: z.array(z.enum(DISPATCH_REASONS)).max(DISPATCH_REASONS.length).optional(),
+});
+export type DerSplitItem = z.infer<typeof derSplitItemSchema>;
 
 /** AWS IoT Core's message size limit; larger payloads go to the error sink. */
 export const MAX_PAYLOAD_BYTES = 128 * 1024;
 
 /**
  * How deep JSON may nest, from a device (the local rules engine checks the text before it parses it, so no later
- * step runs out of stack) or in a request body: the seeds' documents nest 3 levels.
+ * step runs out of stack) or in a request body: the source systems' documents nest 3 levels.
  */
 export const MAX_JSON_DEPTH = 32;
 
@@ -107,7 +135,7 @@ export type Metering = z.infer<typeof meteringSchema>;
 export const MAX_METERING_BATCH = 40;
 
 /**
- * Batched metering (the agent's `METERING_BATCH=n`): n seed-001 metering samples of one VEN in one message on the
+ * Batched metering (the agent's `METERING_BATCH=n`): n VOLTTRON metering samples of one VEN in one message on the
  * metering topic, stored exactly as n single messages would be. Fewer messages, rule runs, Lambda invocations and
  * registry writes; the time-series records of the whole batch go to the store in one write.
  */

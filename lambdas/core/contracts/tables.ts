@@ -37,7 +37,7 @@ export const tables = {
     partitionKey: 'correlationId',
     indexes: [{ name: 'byDeadline', partitionKey: 'pending', sortKey: 'expiresAt' }],
   },
-  /** Asset and site inventory (seed 002): `kind` is `asset` or `site`, `id` the asset_id or site_id. */
+  /** Asset and site inventory (DER gateway): `kind` is `asset` or `site`, `id` the asset_id or site_id. */
   inventory: { env: 'INVENTORY_TABLE', partitionKey: 'kind', sortKey: 'id' },
   /**
    * Fleet demand-response events: the request, the per-VEN allocation and the commands that carry it. `byMonth`
@@ -67,7 +67,7 @@ export const tables = {
    * fingerprint, then its first response; TTL 24 h (`expiresAt`, epoch seconds, also checked on read: TTL deletes late).
    */
   idempotency: { env: 'IDEMPOTENCY_TABLE', partitionKey: 'pk', timeToLive: 'expiresAt' },
-  /** The Winter River power system (seed 003): one item, the controller's state (power-system/store-dynamodb.ts). */
+  /** The Winter River power system (Winter River): one item, the controller's state (power-system/store-dynamodb.ts). */
   powerSystem: { env: 'POWER_SYSTEM_TABLE', partitionKey: 'pk' },
   /**
    * The DynamoDB time-series adapter: one partition per device and UTC day, one immutable compressed item per write
@@ -76,7 +76,7 @@ export const tables = {
    */
   timeseries: { env: 'TIMESERIES_TABLE', partitionKey: 'pk', sortKey: 'bucket', timeToLive: 'expiresAt' },
   /**
-   * Node metadata (seed 004): one item per device id (VEN, DER asset, Winter River node). `byType` lists one
+   * Node metadata (data and persistence layer): one item per device id (VEN, DER asset, Winter River node). `byType` lists one
    * technology type; `byCell` finds nodes near a point: `cell` is the geohash of precision 3 (~156 km), `geohash` the
    * full one, so a small radius reads a few cells by prefix (geo.ts).
    */

@@ -1,4 +1,4 @@
-// The Winter River power chain (seed 003) as a graph: which node feeds which, each node's rating and losses.
+// The Winter River power chain (Winter River) as a graph: which node feeds which, each node's rating and losses.
 // Pure: the file arrives as text. Refused: a cycle, an unknown feed, a duplicate id, a server with no path to a source.
 import * as z from 'zod';
 import { parse } from './schemas.js';

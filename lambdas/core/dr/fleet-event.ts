@@ -1,5 +1,5 @@
 // Fleet demand-response events: one shed request split over VENs by what they can shed now (never critical
-// loads), one seed-001 `event` command per VEN under a shared event_id, and the report of requested vs
+// loads), one VOLTTRON `event` command per VEN under a shared event_id, and the report of requested vs
 // acknowledged vs measured shed. A VEN runs one event at a time (a new one replaces it), so an event commits each VEN
 // it allocates for its window (from its start, now or scheduled, to its end): a VEN committed to another event for
 // some of that window is left out, named, and an event that finds nothing left to allocate is refused (409).

@@ -1,4 +1,4 @@
-// An agent's recent sessions (seed 002's `GET /agents`), folded from IoT Core's presence events: a connect opens one,
+// An agent's recent sessions (the DER gateway's `GET /agents`), folded from IoT Core's presence events: a connect opens one,
 // the disconnect with the same session id (else the newest open one) closes it. Pure; idempotent under redelivery.
 
 export interface Session {

@@ -1,6 +1,6 @@
 // What a VEN could shed right now, from one metering payload. A load can give up at most what it draws
 // (`currentPowerKw`), capped by its `shedCapabilityKw`; critical or disabled loads give nothing. A load is critical
-// when it or the circuit of the same id says so (seed 001 carries `critical` on circuits only).
+// when it or the circuit of the same id says so (the VOLTTRON VEN carries `critical` on circuits only).
 import type { Metering } from '../contracts/schemas.js';
 import { shedOrder } from '../contracts/shed-plan.js';
 

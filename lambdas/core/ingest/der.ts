@@ -1,4 +1,4 @@
-// DER telemetry (seed 002): a site gateway's per-asset readings on `der/telemetry/{gatewayThing}` (rule `der`), checked
+// DER telemetry (DER gateway): a site gateway's per-asset readings on `der/telemetry/{gatewayThing}` (rule `der`), checked
 // against the inventory, stored one `der_asset_sample` record per asset, and the gateway's registry heartbeat with its
 // site document. Also the views and totals the API builds from them. Pure: ports in, no clients.
 import { coreTelemetrySchema, derGatewayTelemetrySchema, type DerTelemetry } from '../contracts/der-schemas.js';

@@ -1,4 +1,4 @@
-// Loads an inventory file (seed 002 YAML, the one the gateway agent reads) into the inventory store, replacing it.
+// Loads an inventory file (DER gateway YAML, the one the gateway agent reads) into the inventory store, replacing it.
 import { readFile } from 'node:fs/promises';
 import { parseInventory } from '../contracts/inventory.js';
 import type { InventoryStore } from './inventory-store.js';

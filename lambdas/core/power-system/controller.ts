@@ -1,4 +1,4 @@
-// The central controller in the ingest path (seed 003): fold a batch of node statuses into the stored system state,
+// The central controller in the ingest path (Winter River): fold a batch of node statuses into the stored system state,
 // run the power engine, store the state and recent events, and publish the resulting commands to the nodes.
 // Time advances with the statuses: each evaluation runs at the newest receive time seen, so with every node
 // reporting every few seconds a generator start delay or a UPS battery runs out within one status interval.

@@ -1,4 +1,4 @@
-// The central controller's power engine (seed 003): from the topology, what every node last reported, the time and
+// The central controller's power engine (Winter River): from the topology, what every node last reported, the time and
 // the previous system state, which nodes have power and from where, how much flows through each, what the UPS
 // batteries have left, and what changed since. Pure: no clock, no I/O; call it on every status and on a timer.
 import { diff, type ControllerCommand, type PowerEvent } from './events.js';

@@ -1,4 +1,4 @@
-// Node metadata (seed 004): where a node is, what it is, what it may earn. One document per device id (VEN, DER
+// Node metadata (data and persistence layer): where a node is, what it is, what it may earn. One document per device id (VEN, DER
 // asset, Winter River node), written by admins, read by every role; the store port is MetadataStore below.
 import * as z from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../contracts/errors.js';

@@ -30,16 +30,16 @@ function errorsOf(name: string, payload: unknown): string[] {
 
 /** The source documents' example payloads (test/fixtures/), by the schema each is sent as. */
 const SEED_PAYLOADS: [schema: string, fixture: string][] = [
-  ['metering', 'seed-001-metering'],
-  ['loads-snapshot', 'seed-001-loads-snapshot'],
-  ['command', 'seed-001-event-command'],
-  ['command', 'seed-001-restore-command'],
-  ['command', 'seed-001-ping-command'],
-  ['ack', 'seed-001-event-ack'],
-  ['ack', 'seed-001-restore-ack'],
-  ['shadow-reported', 'seed-001-shadow-reported'],
-  ['winter-river-status', 'seed-003-winter-river-status'],
-  ['winter-river-command', 'seed-003-winter-river-command'],
+  ['metering', 'volttron-metering'],
+  ['loads-snapshot', 'volttron-loads-snapshot'],
+  ['command', 'volttron-event-command'],
+  ['command', 'volttron-restore-command'],
+  ['command', 'volttron-ping-command'],
+  ['ack', 'volttron-event-ack'],
+  ['ack', 'volttron-restore-ack'],
+  ['shadow-reported', 'volttron-shadow-reported'],
+  ['winter-river-status', 'winter-river-status'],
+  ['winter-river-command', 'winter-river-command'],
 ];
 
 describe('the generated contract files', () => {
@@ -72,12 +72,12 @@ describe('the generated contract files', () => {
 });
 
 describe('the payload JSON Schemas', () => {
-  it.each(SEED_PAYLOADS)('%s validates the seed payload %s exactly as sent', (schema, name) => {
+  it.each(SEED_PAYLOADS)('%s validates the example payload %s exactly as sent', (schema, name) => {
     expect(errorsOf(schema, JSON.parse(fixtureText(name)))).toEqual([]);
   });
 
-  it('validate a metering batch of the seed sample, and the DER gateway document the gateway agent publishes', () => {
-    const sample = fixture('seed-001-metering');
+  it('validate a metering batch of the example sample, and the DER gateway document the gateway agent publishes', () => {
+    const sample = fixture('volttron-metering');
     expect(
       errorsOf('metering-batch', {
         venId: sample.venId,
@@ -103,15 +103,15 @@ describe('the payload JSON Schemas', () => {
   });
 
   it('refuse a payload of the wrong type, naming the field', () => {
-    expect(errorsOf('metering', { ...fixture('seed-001-metering'), usedPowerKw: '5.2' })).toEqual([
+    expect(errorsOf('metering', { ...fixture('volttron-metering'), usedPowerKw: '5.2' })).toEqual([
       '/usedPowerKw must be number',
     ]);
-    const { venId: _, ...noVen } = fixture('seed-001-metering');
+    const { venId: _, ...noVen } = fixture('volttron-metering');
     expect(errorsOf('metering', noVen)).toEqual(["(root) must have required property 'venId'"]);
-    expect(errorsOf('ack', { ...fixture('seed-001-event-ack'), status: 'maybe' })).not.toEqual([]);
-    expect(
-      errorsOf('winter-river-status', { ...fixture('seed-003-winter-river-status'), node_id: 'has space' }),
-    ).toEqual(['/node_id must match pattern "^[a-zA-Z0-9:_-]{1,128}$"']);
+    expect(errorsOf('ack', { ...fixture('volttron-event-ack'), status: 'maybe' })).not.toEqual([]);
+    expect(errorsOf('winter-river-status', { ...fixture('winter-river-status'), node_id: 'has space' })).toEqual([
+      '/node_id must match pattern "^[a-zA-Z0-9:_-]{1,128}$"',
+    ]);
     expect(
       errorsOf('inventory', {
         sites: [{ site_id: 's1', assets: [{ asset_id: 'a', asset_type: 'pv', capacity_mw: 'big' }] }],
@@ -168,7 +168,7 @@ describe('the AsyncAPI document', () => {
     expect(rules.map((r) => r.name).filter((r) => !read.has(r))).toEqual([]);
   });
 
-  it("carries each payload's schema, and the seed payloads validate against it there too", () => {
+  it("carries each payload's schema, and the example payloads validate against it there too", () => {
     const draft7 = new Ajv({ strict: false, allErrors: true });
     const camel = (n: string) => n.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
     for (const [schema, name] of SEED_PAYLOADS) {

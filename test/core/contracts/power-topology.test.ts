@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { topologyOf } from '../../../lambdas/core/adapters.js';
-import { parseTopology } from '../../../lambdas/core/contracts/topology-file.js';
+import { parseTopology } from '../../../lambdas/core/power-system/topology-file.js';
 import { checkTopology, topologyJson } from '../../../lambdas/core/contracts/topology.js';
 
 const example = readFileSync(new URL('../../../device/winter-river.topology.yaml', import.meta.url), 'utf8');
@@ -11,7 +11,7 @@ const util = { id: 'util', kind: 'utility', rated_kw: 100 };
 const srv = (id: string, feeds: string[]) => ({ id, kind: 'server', rated_kw: 1, feeds });
 
 describe('topology', () => {
-  it('reads the example: seed 003 nodes, every node after its feeds, switchgear as a transfer switch', () => {
+  it('reads the example: Winter River nodes, every node after its feeds, switchgear as a transfer switch', () => {
     const result = parseTopology(example);
     if (!result.ok) throw new Error(result.message);
     const ids = result.topology.nodes.map((n) => n.id);

@@ -16,27 +16,27 @@ import { fleetEventBodySchema } from '../../../lambdas/api/bodies.js';
 import { fixture } from '../../fixture.js';
 
 const seeds = [
-  ['metering', meteringSchema, 'seed-001-metering'],
-  ['telemetry', telemetrySchema, 'seed-001-metering'],
-  ['event ack', ackSchema, 'seed-001-event-ack'],
-  ['restore ack', ackSchema, 'seed-001-restore-ack'],
-  ['shadow reported', shadowReportedSchema, 'seed-001-shadow-reported'],
-  ['loads snapshot', loadsSnapshotSchema, 'seed-001-loads-snapshot'],
-  ['event command', commandSchema, 'seed-001-event-command'],
-  ['restore command', commandSchema, 'seed-001-restore-command'],
-  ['ping command', commandSchema, 'seed-001-ping-command'],
-  ['winter river status', winterRiverStatusSchema, 'seed-003-winter-river-status'],
-  ['winter river command', winterRiverCommandSchema, 'seed-003-winter-river-command'],
+  ['metering', meteringSchema, 'volttron-metering'],
+  ['telemetry', telemetrySchema, 'volttron-metering'],
+  ['event ack', ackSchema, 'volttron-event-ack'],
+  ['restore ack', ackSchema, 'volttron-restore-ack'],
+  ['shadow reported', shadowReportedSchema, 'volttron-shadow-reported'],
+  ['loads snapshot', loadsSnapshotSchema, 'volttron-loads-snapshot'],
+  ['event command', commandSchema, 'volttron-event-command'],
+  ['restore command', commandSchema, 'volttron-restore-command'],
+  ['ping command', commandSchema, 'volttron-ping-command'],
+  ['winter river status', winterRiverStatusSchema, 'winter-river-status'],
+  ['winter river command', winterRiverCommandSchema, 'winter-river-command'],
 ] as const;
 
-describe('seed examples parse', () => {
+describe('example examples parse', () => {
   it.each(seeds)('%s', (_name, schema, file) => {
     const result = parse(schema, fixture(file));
     expect(result).toMatchObject({ ok: true });
   });
 
-  it('keeps the seed values as sent', () => {
-    const result = parse(meteringSchema, fixture('seed-001-metering'));
+  it('keeps the example values as sent', () => {
+    const result = parse(meteringSchema, fixture('volttron-metering'));
     if (!result.ok) throw new Error(result.message);
     expect(result.value).toMatchObject({ venId: 'ven-001', usedPowerKw: 8.2, eventId: 'evt-123' });
     expect(result.value.circuits.map((c) => c.id)).toEqual(['circuit_1', 'circuit_3']);
@@ -44,7 +44,7 @@ describe('seed examples parse', () => {
 });
 
 describe('bad input is refused and the field is named', () => {
-  const metering = fixture('seed-001-metering');
+  const metering = fixture('volttron-metering');
   const cases: [string, unknown, string][] = [
     ['missing venId', { ...metering, venId: undefined }, 'venId'],
     ['venId with a slash', { ...metering, venId: 'ven/001' }, 'venId'],
@@ -65,19 +65,19 @@ describe('bad input is refused and the field is named', () => {
   });
 
   it('event ack without correlationId', () => {
-    const { correlationId: _, ...ack } = fixture('seed-001-event-ack');
+    const { correlationId: _, ...ack } = fixture('volttron-event-ack');
     expect(parse(ackSchema, ack)).toMatchObject({ ok: false, field: 'correlationId' });
   });
 
   it('ack with an unknown op', () => {
-    expect(parse(ackSchema, { ...fixture('seed-001-restore-ack'), op: 'reboot' })).toMatchObject({
+    expect(parse(ackSchema, { ...fixture('volttron-restore-ack'), op: 'reboot' })).toMatchObject({
       ok: false,
       field: 'op',
     });
   });
 
   it('event command with zero shed', () => {
-    expect(parse(commandSchema, { ...fixture('seed-001-event-command'), shed_kw: 0 })).toMatchObject({ ok: false });
+    expect(parse(commandSchema, { ...fixture('volttron-event-command'), shed_kw: 0 })).toMatchObject({ ok: false });
   });
 
   it('dispatch command needs asset_id or site_id, and a bounded mw', () => {
@@ -95,7 +95,7 @@ describe('bad input is refused and the field is named', () => {
   });
 
   it('winter river status without node_id, or with a string reading', () => {
-    const status = fixture('seed-003-winter-river-status');
+    const status = fixture('winter-river-status');
     expect(parse(winterRiverStatusSchema, { ...status, node_id: undefined })).toMatchObject({
       ok: false,
       field: 'node_id',
@@ -107,7 +107,7 @@ describe('bad input is refused and the field is named', () => {
   });
 
   it('numbers DynamoDB cannot hold, named: in a status (its free numeric keys too) and in an ACK', () => {
-    const status = fixture('seed-003-winter-river-status');
+    const status = fixture('winter-river-status');
     expect(parse(winterRiverStatusSchema, { ...status, power_kw: 1e-200 })).toMatchObject({
       ok: false,
       field: 'power_kw',
@@ -117,14 +117,14 @@ describe('bad input is refused and the field is named', () => {
       field: 'temperature_c',
     });
     expect(parse(winterRiverStatusSchema, { ...status, temperature_c: 21.5 })).toMatchObject({ ok: true });
-    expect(parse(ackSchema, { ...fixture('seed-001-event-ack'), actual_shed_kw: 1e-140 })).toMatchObject({
+    expect(parse(ackSchema, { ...fixture('volttron-event-ack'), actual_shed_kw: 1e-140 })).toMatchObject({
       ok: false,
       field: 'actual_shed_kw',
     });
   });
 
   it('a __proto__ or constructor key, which no copy or store of the message keeps, at the top or nested', () => {
-    const status = fixture('seed-003-winter-river-status');
+    const status = fixture('winter-river-status');
     const top = JSON.parse(JSON.stringify(status).replace('{', '{"__proto__":0,'));
     expect(parse(winterRiverStatusSchema, top)).toMatchObject({ ok: false, field: '__proto__' });
     const nested = { ...status, extra: JSON.parse('{"a":{"__proto__":{"polluted":true}}}') };
@@ -148,7 +148,7 @@ describe('bad input is refused and the field is named', () => {
   });
 
   it('shadow reported document without circuits', () => {
-    const doc = fixture('seed-001-shadow-reported') as { state: { reported: Record<string, unknown> } };
+    const doc = fixture('volttron-shadow-reported') as { state: { reported: Record<string, unknown> } };
     delete doc.state.reported.circuits;
     expect(parse(shadowReportedSchema, doc)).toMatchObject({ ok: false, field: 'state.reported.circuits' });
   });

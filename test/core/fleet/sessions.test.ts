@@ -1,4 +1,4 @@
-// Recent sessions folded from presence events (seed 002's GET /agents): table-driven over the event orders IoT Core
+// Recent sessions folded from presence events (the DER gateway's GET /agents): table-driven over the event orders IoT Core
 // produces, redeliveries included.
 import { describe, expect, it } from 'vitest';
 import {

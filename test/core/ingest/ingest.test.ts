@@ -29,11 +29,11 @@ const message = (payload: Record<string, unknown>, clientId = 'ven-001'): RuleMe
   receivedAt: 1729700000500,
 });
 
-const seed = fixture('seed-001-metering');
+const seed = fixture('volttron-metering');
 const sample = (i: number) => ({ ...seed, timestamp: 1729700000 + 5 * i, usedPowerKw: 8 + i });
 
 describe('metering records', () => {
-  it('maps the seed to one ven_telemetry record and one ven_load_sample per circuit, in payload key order, eventId last', () => {
+  it('maps the example metering to one ven_telemetry record and one ven_load_sample per circuit, in payload key order, eventId last', () => {
     const records = meteringRecords(meteringSchema.parse(seed));
     // Key order is part of the contract: the Timestream adapter sends the measures in this order.
     expect(JSON.stringify(records)).toBe(

@@ -147,9 +147,9 @@ type Reading = typeof reading extends fc.Arbitrary<infer T> ? T : never;
 const VEN = 'ven-prop';
 
 describe('property: every wire message is stored whole or refused naming a field', () => {
-  it('metering (seed 001)', async () => {
+  it('metering (VOLTTRON VEN)', async () => {
     const meteringDoc = (r: Reading) => ({
-      ...fixture('seed-001-metering'),
+      ...fixture('volttron-metering'),
       venId: VEN,
       timestamp: nowSec() - r.age,
       usedPowerKw: r.kw,
@@ -179,7 +179,7 @@ describe('property: every wire message is stored whole or refused naming a field
   it('batched metering', async () => {
     const batchDoc = (r: Reading) => {
       const sample = (i: number) => ({
-        ...fixture('seed-001-metering'),
+        ...fixture('volttron-metering'),
         venId: VEN,
         timestamp: nowSec() - r.age - i * 5,
         usedPowerKw: r.kw / (i + 1),
@@ -212,9 +212,9 @@ describe('property: every wire message is stored whole or refused naming a field
     );
   });
 
-  it('Winter River status (seed 003)', async () => {
+  it('Winter River status', async () => {
     const statusDoc = (r: Reading) => ({
-      ...fixture('seed-003-winter-river-status'),
+      ...fixture('winter-river-status'),
       node_id: 'node-prop',
       power_kw: r.kw,
       uptime: r.age,
@@ -247,7 +247,7 @@ describe('property: every wire message is stored whole or refused naming a field
     );
   });
 
-  it('DER site telemetry (seed 002)', async () => {
+  it('DER site telemetry (DER gateway)', async () => {
     let t = nowSec() - 4 * 24 * 3600;
     const asset = (id: string, r: Reading) => ({
       asset_id: id,
@@ -290,7 +290,7 @@ describe('property: every wire message is stored whole or refused naming a field
 
   it('ACKs and presence events: stored or refused naming a field, never a failed batch', async () => {
     const ackDoc = (r: Reading) => ({
-      ...fixture('seed-001-event-ack'),
+      ...fixture('volttron-event-ack'),
       ts: nowSec() - r.age,
       actual_shed_kw: r.kw,
       correlationId: 'c-prop',

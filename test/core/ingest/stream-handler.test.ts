@@ -59,7 +59,7 @@ beforeEach(() => {
 
 const context = { awsRequestId: 'test' } as Context;
 const meteringEvent = (venId: string, timestamp: number, usedPowerKw = 8.2): RuleEvent => ({
-  ...fixture('seed-001-metering'),
+  ...fixture('volttron-metering'),
   venId,
   timestamp,
   usedPowerKw,
@@ -259,7 +259,7 @@ describe('the metering stream handler', () => {
 
 describe('the ACK stream handler', () => {
   const ackEvent = (venId: string, correlationId: string, ts: number): RuleEvent => ({
-    ...fixture('seed-001-event-ack'),
+    ...fixture('volttron-event-ack'),
     correlationId,
     ts,
     iot_topic: topics.ack(venId),

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluate, type NodeReport, type SystemState } from '../../../lambdas/core/power-system/engine.js';
-import { parseTopology } from '../../../lambdas/core/contracts/topology-file.js';
+import { parseTopology } from '../../../lambdas/core/power-system/topology-file.js';
 import { checkTopology, type Topology } from '../../../lambdas/core/contracts/topology.js';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -255,7 +255,7 @@ describe('overload', () => {
   });
 });
 
-describe('the Winter River example (seed 003)', () => {
+describe('the Winter River example (Winter River)', () => {
   const result = parseTopology(
     readFileSync(new URL('../../../device/winter-river.topology.yaml', import.meta.url), 'utf8'),
   );

@@ -10,7 +10,7 @@ import { ensureTables, startDynamo, type LocalDynamo } from '../../../bin/local/
 import { documentClient } from '../../../lambdas/core/adapters.js';
 import { applyStatuses, type PowerSystem } from '../../../lambdas/core/power-system/controller.js';
 import { DynamoPowerSystemStore } from '../../../lambdas/core/power-system/store-dynamodb.js';
-import { parseTopology } from '../../../lambdas/core/contracts/topology-file.js';
+import { parseTopology } from '../../../lambdas/core/power-system/topology-file.js';
 import { type Topology } from '../../../lambdas/core/contracts/topology.js';
 import { tables } from '../../../lambdas/core/contracts/tables.js';
 

@@ -181,7 +181,7 @@ describe('the packed layout', () => {
       tableName: 'one',
       retentionDays: 30,
     });
-    const seed = meteringSchema.parse(fixture('seed-001-metering'));
+    const seed = meteringSchema.parse(fixture('volttron-metering'));
     await one.write(meteringRecords(seed));
     const items = await scan('one');
     const samples = items.filter((i) => i.pk === 'samples#ven-001#2024-10-23');

@@ -1,5 +1,5 @@
 // The packed DynamoDB time series answers every read exactly as the one-item-per-record layout did: the same
-// traffic (agent payloads, the seed payload, Winter River status) goes through both adapters, the packed one in
+// traffic (agent payloads, the example payload, Winter River status) goes through both adapters, the packed one in
 // mixed batch compositions with redeliveries, and every read endpoint is walked page by page with small limits.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,8 +64,8 @@ function traffic(venId: string): SeriesRecord[][] {
       samples.push(meteringRecords(meteringSchema.parse(panel.metering(venId, t))));
     }
   }
-  // the seed payload: circuits and loads merged, a load id no circuit has
-  const seed = fixture('seed-001-metering');
+  // the example payload: circuits and loads merged, a load id no circuit has
+  const seed = fixture('volttron-metering');
   const loads = [...(seed.loads as object[]), { loadId: 'battery', currentPowerKw: 1.5, enabled: true }];
   samples.push(meteringRecords(meteringSchema.parse({ ...seed, venId, timestamp: (EVENT + 61_000) / 1000, loads })));
   return samples;
@@ -161,7 +161,7 @@ describe('the packed time series against the one-item-per-record layout', () => 
     ],
     ['circuits, one load, limit 6', circuitHistory, { ...around, load_id: 'circuit_4', limit: '6' }],
     [
-      'circuits, a load only the seed payload has',
+      'circuits, a load only the example payload has',
       circuitHistory,
       { start: sec(EVENT - DAY), end: sec(EVENT + DAY), load_id: 'battery', limit: '3' },
     ],

@@ -42,9 +42,9 @@ const loadRecord = (i: number): SeriesRecord => ({
 });
 
 describe('Timestream adapter', () => {
-  it('writes the seed metering as multi-measure records with the exact dimensions and measure types', async () => {
+  it('writes the example metering as multi-measure records with the exact dimensions and measure types', async () => {
     const { store: s, writes } = store();
-    await s.write(meteringRecords(meteringSchema.parse(fixture('seed-001-metering'))));
+    await s.write(meteringRecords(meteringSchema.parse(fixture('volttron-metering'))));
     expect(writes).toEqual([
       {
         DatabaseName: 'vpp',

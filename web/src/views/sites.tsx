@@ -1,4 +1,4 @@
-// DER sites (seed 002): assets per site with limits, connection and live output, and the dispatch console; and one
+// DER sites (DER gateway): assets per site with limits, connection and live output, and the dispatch console; and one
 // site's page with its load forecast and rollups (loaded on first use).
 import { useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';

@@ -1,4 +1,4 @@
-// Winter River (seed 003): every node's status and readings, live, and a command to a node.
+// Winter River: every node's status and readings, live, and a command to a node.
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import { useSend } from '../components/use-send.js';

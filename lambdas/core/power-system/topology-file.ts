@@ -3,7 +3,7 @@
 // YAML parser.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { checkTopology, fail, type Topology, type TopologyResult } from './topology.js';
+import { checkTopology, fail, type Topology, type TopologyResult } from '../contracts/topology.js';
 
 export function parseTopology(text: string): TopologyResult {
   let raw: unknown;
