@@ -1,4 +1,4 @@
-// 8. DR event accuracy: a fleet event on the simulated fleet lands within ±10% of the request (issue #18).
+// 8. DR event accuracy: a fleet event on the simulated fleet lands within ±10% of the request.
 import { join } from 'node:path';
 import { startFleet } from '../device/fleet.js';
 import { memoryLog } from '../device/log.js';

@@ -1,11 +1,13 @@
 // `npm run bench`: every benchmark on this machine, one after the other (they would skew each other side by side),
 // then the table, bench/results.json and bench/REPORT.md. `npm run bench -- dispatch bundles` runs only those and
-// writes nothing. Everything started is stopped, on failure and on Ctrl-C too.
+// writes nothing. Everything started is stopped, on failure and on Ctrl-C too. The command line is every command's
+// (bin/cli.ts): --help, bad usage exit 2, a failure one `error:` line and exit 1, --json.
 import './env.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createContext, ROOT, type BenchContext } from './harness.js';
+import type { BenchContext } from './harness.js';
+import { commandLine, fail, output, refuse } from '../bin/cli.js';
 import { machine, report, table, type BenchResult } from './stats.js';
 
 type Bench = { id: string; run(ctx: BenchContext): Promise<BenchResult> };
@@ -26,18 +28,24 @@ const BENCHES: Bench[] = [
   { id: 'cost-model', run: async (ctx) => (await import('./cost-model.js')).run(ctx) },
 ];
 
-const wanted = process.argv.slice(2);
+const USAGE = `usage: npm run bench [-- <benchmark>...] [--json]
+  every benchmark on this machine, one after the other, then bench/results.json and bench/REPORT.md;
+  naming benchmarks runs only those and writes nothing
+  --json     the results alone on stdout, one JSON value a line (the progress goes to stderr)
+benchmarks: ${BENCHES.map((b) => b.id).join(', ')}
+VPP_BENCH_QUICK=1 makes local-stack a smoke run (100 VENs, 15 s); docs/benchmarks.md says what each measures`;
+
+const { values, positionals: wanted } = commandLine(USAGE, { json: { type: 'boolean' } });
 const unknown = wanted.filter((w) => !BENCHES.some((b) => b.id === w));
-if (unknown.length) {
-  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.id).join(', ')}`);
-  process.exit(2);
-}
+if (unknown.length) refuse(`unknown benchmark(s): ${unknown.join(', ')}`);
 const selected = wanted.length ? BENCHES.filter((b) => wanted.includes(b.id)) : BENCHES;
 
 const started = new Date();
-const dir = await mkdtemp(join(tmpdir(), 'vpp-bench-'));
+const dir = await mkdtemp(join(tmpdir(), 'vpp-bench-')).catch(fail);
 const log = (line: string) =>
   console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+// the harness (stacks, brokers, certificates) loads only once the command line is known good: --help answers at once
+const { createContext, ROOT } = await import('./harness.js');
 const ctx = createContext(dir, log);
 
 let interrupted = false;
@@ -53,7 +61,7 @@ process.on('SIGINT', () => {
 });
 
 const results: BenchResult[] = [];
-let failed = false;
+const failures: string[] = [];
 try {
   for (const bench of selected) {
     log(`${bench.id}…`);
@@ -62,8 +70,9 @@ try {
       results.push(result);
       log(`${bench.id} done in ${Math.round(result.seconds)} s`);
     } catch (error) {
-      failed = true;
-      log(`${bench.id} FAILED: ${(error as Error).stack ?? String(error)}`);
+      const e = error as Error;
+      failures.push(`${bench.id}: ${e.message}`);
+      log(`${bench.id} FAILED: ${process.env.VPP_DEBUG === '1' ? (e.stack ?? String(e)) : e.message}`);
     } finally {
       await ctx.cleanup();
     }
@@ -75,7 +84,7 @@ try {
 const totalSeconds = (Date.now() - started.getTime()) / 1000;
 console.log(`\n${table(results)}\n`);
 console.log(`total ${Math.round(totalSeconds)} s`);
-if (!wanted.length && !failed) {
+if (!wanted.length && !failures.length) {
   const m = machine();
   await writeFile(
     join(ROOT, 'bench', 'results.json'),
@@ -86,4 +95,6 @@ if (!wanted.length && !failed) {
 } else if (wanted.length) {
   console.log('a partial run: bench/results.json and bench/REPORT.md left as they were');
 }
-process.exit(failed ? 1 : 0);
+if (values.json) for (const r of results) output(r);
+if (failures.length) fail(new Error(failures.join('; ')));
+process.exit(0);

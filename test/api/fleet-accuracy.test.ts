@@ -1,4 +1,4 @@
-// A fleet DR event lands on target (issue #18): the simulated fleet (device/fleet.ts: VEN agents on the device SDK
+// A fleet DR event lands on target: the simulated fleet (device/fleet.ts: VEN agents on the device SDK
 // with the default panel, economy profile) over the local stack; the allocation hands out whole circuits and each VEN
 // sheds what it was given, so the acknowledged and the measured shed stay within ±10% of the request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Issue 17 (DER sites), the wiring: the real gateway agents of both example sites against the whole local stack.
+// DER sites, the wiring: the real gateway agents of both example sites against the whole local stack.
 // Per-asset telemetry on der/telemetry/{gateway} → rule der → der_asset_sample + the gateway's heartbeat → the API;
 // a site dispatch's extended ACK through GET /api/dispatch/{id}; refusals to the error sink with nothing stored.
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 5 end to end: simulated devices (device/fleet.ts) against the whole local stack, driven through the
+// End to end: simulated devices (device/fleet.ts) against the whole local stack, driven through the
 // operator API as a user would: API → backend publish → broker → device → ACK → rule → DynamoDB → API.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

@@ -1,4 +1,4 @@
-// The broker refuses what AWS IoT refuses, over mutual TLS with the real device SDK (issue #16): retained messages
+// The broker refuses what AWS IoT refuses, over mutual TLS with the real device SDK: retained messages
 // (no iot:RetainPublish), payloads over 128 KiB on any topic (a huge packet is dropped unread), and it says who failed
 // a TLS handshake and why. The error sink keeps the payload's text, even numbers JSON has no value for.
 import { mqtt } from 'aws-iot-device-sdk-v2';

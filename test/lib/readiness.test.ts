@@ -1,4 +1,4 @@
-// Issue #19, "ready for a real AWS account": the synth refuses what cannot deploy, one environment per account, a
+// "Ready for a real AWS account": the synth refuses what cannot deploy, one environment per account, a
 // teardown that keeps data unless told, HTTP API access logs that log, and IoT service roles without confused deputy.
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';

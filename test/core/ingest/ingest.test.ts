@@ -180,7 +180,7 @@ describe('batched metering (METERING_BATCH)', () => {
   });
 });
 
-describe('issue #16: samples from the future and numbers no store keeps', () => {
+describe('samples from the future and numbers no store keeps', () => {
   const RECEIVED = 1729700000500;
   const skewed = (aheadMs: number) => ({ ...seed, timestamp: Math.floor((RECEIVED + aheadMs) / 1000) });
 
