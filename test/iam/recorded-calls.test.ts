@@ -74,6 +74,42 @@ describe('each deployed function records its own calls', () => {
   });
 });
 
+describe('the paths few tests reach, each under its own function and allowed', () => {
+  it('a refusal by the der and presence rules: each sends to the refusals queue and logs it, with its own role', async () => {
+    await stack.deliverToRules('der/telemetry/gw-iam-1', Buffer.from('{"site_id":1}'), 'gw-iam-1');
+    await stack.deliverToRules('$aws/events/presence/connected/ven-iam-1', Buffer.from('{"clientId":5}'), undefined);
+    await stack.settle();
+    for (const fn of ['der', 'presence'] as const) {
+      await eventually(() => callsOf(fn).some((c) => c.action === 'sqs:SendMessage'));
+      expect(callsOf(fn)).toEqual(
+        expect.arrayContaining([
+          { fn, action: 'sqs:SendMessage', resource: ARN('sqs', '${env:ERROR_QUEUE_URL}') },
+          { fn, action: 'dynamodb:PutItem', resource: ARN('dynamodb', 'table/${env:REFUSALS_TABLE}') },
+        ]),
+      );
+    }
+    const denied = deniedCalls([...callsOf('der'), ...callsOf('presence')], policies);
+    expect(denied, describeDenied(denied, policies)).toEqual([]);
+  });
+
+  it('a command whose publish fails (broker down): the API discards its record, a DeleteItem its role allows', async () => {
+    await stack.parts.broker.stop();
+    try {
+      const res = await stack.api('/api/vens/ven-iam-1/restore', { method: 'POST' });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await stack.parts.broker.start();
+    }
+    const discard = {
+      fn: 'api',
+      action: 'dynamodb:DeleteItem',
+      resource: ARN('dynamodb', 'table/${env:COMMANDS_TABLE}'),
+    };
+    expect(callsOf('api')).toContainEqual(discard);
+    expect(deniedCalls([discard as AwsCall], policies)).toEqual([]);
+  });
+});
+
 describe('the device revocation route against the API function policy', () => {
   it("revokes, detaches the device policy and the thing from the certificate, marks the thing: every call allowed by the API's grants", async () => {
     const res = await stack.api('/api/devices/ven-iam-1/revoke', { method: 'POST' });
