@@ -62,6 +62,17 @@ describe('docs/deploy.md, the first deploy step by step', () => {
     expect(outputs.filter((o) => !listed.includes(`\`${o}\``))).toEqual([]);
   });
 
+  it('deploys to the region it exports, with the default time series (Timestream is closed to new accounts)', () => {
+    const deploy = lines.filter((l) => l.startsWith('npm run deploy'));
+    expect(deploy.length).toBeGreaterThan(0);
+    for (const l of deploy) {
+      expect(l).toContain('-c region=$AWS_REGION');
+      expect(l).not.toContain('timeseries=timestream');
+    }
+    expect(lines.some((l) => /^export AWS_REGION=\S+ AWS_DEFAULT_REGION=/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('npx cdk bootstrap aws://$ACCOUNT/$AWS_REGION'))).toBe(true);
+  });
+
   it('passes the agent, provision and inventory commands only flags they take', () => {
     const take: Record<string, string[]> = {
       'npm run agent': Object.keys(FLAGS),
