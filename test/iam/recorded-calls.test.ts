@@ -108,6 +108,45 @@ describe('the paths few tests reach, each under its own function and allowed', (
     expect(callsOf('api')).toContainEqual(discard);
     expect(deniedCalls([discard as AwsCall], policies)).toEqual([]);
   });
+
+  it('a scheduled event starting while publishes fail: the sweep discards its command, a DeleteItem its role allows', async () => {
+    const online = async () => (await stack.api('/api/vens/ven-iam-1')).body?.online === true;
+    await stack.parts.broker.stop();
+    try {
+      // the VEN counts as online (its connected event, as IoT sends it), so the sweep sends it the event's command
+      const connected = { clientId: 'ven-iam-1', timestamp: Date.now(), eventType: 'connected' };
+      await stack.deliverToRules(
+        '$aws/events/presence/connected/ven-iam-1',
+        Buffer.from(JSON.stringify(connected)),
+        undefined,
+      );
+      await eventually(online);
+      const now = Date.now();
+      await stack.ports.fleetEvents.create({
+        eventId: 'evt-iam-scheduled',
+        requested_kw: 1,
+        duration_sec: 600,
+        startedAt: now + 200,
+        endsAt: now + 600_000,
+        scheduled: true,
+        allocations: [{ venId: 'ven-iam-1', shed_kw: 1, correlationId: 'c-iam-scheduled' }],
+        shortfall_kw: 0,
+        excluded: [],
+      });
+      await eventually(() => callsOf('command-timeouts').some((c) => c.action === 'dynamodb:DeleteItem'), 20_000);
+    } finally {
+      await stack.parts.broker.start();
+    }
+    const discard = callsOf('command-timeouts').filter((c) => c.action === 'dynamodb:DeleteItem');
+    expect(discard).toEqual([
+      {
+        fn: 'command-timeouts',
+        action: 'dynamodb:DeleteItem',
+        resource: ARN('dynamodb', 'table/${env:COMMANDS_TABLE}'),
+      },
+    ]);
+    expect(deniedCalls(discard, policies)).toEqual([]);
+  });
 });
 
 describe('the device revocation route against the API function policy', () => {
