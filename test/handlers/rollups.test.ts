@@ -29,7 +29,7 @@ describe('a rollup pass', () => {
     vi.restoreAllMocks();
   });
 
-  it('writes how far its closed buckets trail now: under a quarter and the grace when caught up, a day when a day behind', async () => {
+  it('writes how far its closed buckets trail now: under a quarter and the grace when caught up, still a day when two days behind (it closes a day per pass)', async () => {
     process.env.VPP_METRICS = 'stdout';
     const now = Date.UTC(2026, 0, 10, 12, 7);
     const closeUntil = bucketStart('15m', now - ROLLUP_GRACE_MS);
