@@ -35,7 +35,7 @@ import { topics } from '../lambdas/core/contracts/topics.js';
 import type { Fleet } from './fleet.js';
 import { topologyJson, type Topology } from '../lambdas/core/contracts/topology.js';
 import { HandlerFunction } from './handler-function.js';
-import { REGISTRY_TABLES, type Storage } from './storage.js';
+import type { Storage } from './storage.js';
 
 export interface ApiProps {
   readonly storage: Storage;
@@ -265,21 +265,33 @@ export class Api extends Construct {
 
   /** What the operator API may touch, and which routes need it. */
   private grantHandler({ storage, fleet }: ApiProps): void {
-    // every GET; not the provisioning allow-list (serials only the hook and `npm run provision` touch)
-    for (const table of REGISTRY_TABLES.filter((t) => t !== 'allowList')) storage.grantRead(this.handler, table);
-    storage.grantTimeseriesRead(this.handler); // telemetry, circuits/history
-    storage.grantWrite(this.handler, 'commands'); // send-event, restore, dispatch, node command
-    storage.grantWrite(this.handler, 'fleetEvents'); // POST /api/events
-    storage.grantWrite(this.handler, 'programs'); // POST, PATCH and DELETE /api/programs
-    storage.grantScan(this.handler, 'programs'); // GET /api/programs lists the few programs whole
-    storage.grantAppend(this.handler, 'metadata'); // POST and PATCH /api/metadata: conditional puts only
+    // Each table's item actions the API's code makes, and nothing else (not the provisioning allow-list, whose serials
+    // only the hook and `npm run provision` touch). A registry read is a Query of the device's items, a list the
+    // byKind index and one BatchGetItem of the states; POST /api/telemetry (the HTTP fallback of the metering rule,
+    // which records what the rule would) updates the device's heartbeat.
+    storage.grantCalls(this.handler, 'devices', ['Query', 'BatchGetItem', 'UpdateItem'], { indexes: true });
+    storage.grantCalls(this.handler, 'events', ['Query']); // a VEN's ACK history
+    // send-event, restore, dispatch, node command: recorded, read back, and discarded if the publish fails
+    storage.grantCalls(this.handler, 'commands', ['GetItem', 'PutItem', 'DeleteItem']);
+    // POST /api/events and its end and cancel: the event, the VENs' commitment items, the report and its parts
+    storage.grantCalls(this.handler, 'fleetEvents', ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem'], {
+      indexes: true,
+    });
+    storage.grantCalls(this.handler, 'inventory', ['GetItem', 'Query']);
+    storage.grantCalls(this.handler, 'refusals', ['Query'], { indexes: true }); // GET /api/refused
+    // Idempotency-Key on the command routes: claim, complete, release
+    storage.grantCalls(this.handler, 'idempotency', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem']);
+    storage.grantCalls(this.handler, 'powerSystem', ['GetItem']);
+    // POST and PATCH /api/metadata: conditional puts only; listed by its indexes
+    storage.grantCalls(this.handler, 'metadata', ['GetItem', 'PutItem'], { indexes: true });
     // POST /api/transactions and every command sent: read the head, append after it; never update or delete
-    storage.grantChainAppend(this.handler, 'ledger');
-    storage.grantWrite(this.handler, 'idempotency'); // Idempotency-Key on the command routes: claim, complete, release
-    // POST /api/telemetry is the HTTP fallback of the metering rule: it records what the rule would.
-    storage.grantWrite(this.handler, 'devices');
+    storage.grantCalls(this.handler, 'ledger', ['Query', 'PutItem']);
+    // rollup rows read; a late reading's rollup bucket marked dirty, as the rule does
+    storage.grantCalls(this.handler, 'rollups', ['Query', 'PutItem']);
+    // POST, PATCH and DELETE /api/programs (PATCH is a conditional put); GET /api/programs lists the few programs whole
+    storage.grantCalls(this.handler, 'programs', ['GetItem', 'PutItem', 'DeleteItem', 'Scan']);
+    storage.grantTimeseriesRead(this.handler); // telemetry, circuits/history
     storage.grantTimeseriesWrite(this.handler);
-    storage.grantAppend(this.handler, 'rollups'); // and marks a late reading's rollup bucket dirty, as the rule does
     const commandTopics = [topics.command('*'), topics.winterRiverCommand('*'), topics.edgeControl('*')];
     this.handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['iot:GetThingShadow'], resources: [`${fleet.arnPrefix}:thing/*`] }),

@@ -54,45 +54,48 @@ export const DEFAULT_STREAM_RETENTION_HOURS = 168;
 /** The event source mapping gives up on a record this old and sends where it was to the dead-letter queue. */
 export const MAX_RECORD_AGE = Duration.hours(6);
 
-/** What each rule's Lambda may touch: ingest only ever writes. */
+/**
+ * What each rule's Lambda may touch: ingest only ever writes, and each grant is an item action its code makes (a
+ * registry heartbeat is an UpdateItem; a late sample's rollup bucket marked dirty a PutItem).
+ */
 const grants: Record<RuleHandler, (fn: HandlerFunction, storage: Storage) => void> = {
   metering: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
-    storage.grantWrite(fn, 'devices');
-    storage.grantAppend(fn, 'rollups'); // a late sample's bucket marked dirty (PutItem only)
+    storage.grantCalls(fn, 'devices', ['UpdateItem']);
+    storage.grantCalls(fn, 'rollups', ['PutItem']);
   },
+  // the ACK history appended; the command completed by a conditional update; its outcome in the node's ledger (reads
+  // the node's head entry, then a conditional put)
   ack: (fn, storage) => {
-    storage.grantWrite(fn, 'events');
-    storage.grantWrite(fn, 'commands');
-    storage.grantChainAppend(fn, 'ledger'); // command outcomes: reads the node's head entry, then a conditional put
+    storage.grantCalls(fn, 'events', ['PutItem']);
+    storage.grantCalls(fn, 'commands', ['UpdateItem']);
+    storage.grantCalls(fn, 'ledger', ['Query', 'PutItem']);
   },
   // and the power system's one item: read, then a conditional put (iot:Publish of its commands: connectWinterRiver)
   'winter-river': (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
-    storage.grantWrite(fn, 'devices');
-    storage.grantAppend(fn, 'rollups');
-    storage.grantItem(fn, 'powerSystem');
+    storage.grantCalls(fn, 'devices', ['UpdateItem']);
+    storage.grantCalls(fn, 'rollups', ['PutItem']);
+    storage.grantCalls(fn, 'powerSystem', ['GetItem', 'PutItem']);
   },
   // and reads back the device's state item to fold the event into its recent sessions
   presence: (fn, storage) => {
-    storage.grantWrite(fn, 'devices');
-    storage.grantGetItem(fn, 'devices');
+    storage.grantCalls(fn, 'devices', ['GetItem', 'UpdateItem']);
   },
-  // checks each reading's asset against the inventory of the sending gateway's site
+  // checks each reading's asset and site against the inventory (one GetItem each)
   der: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
-    storage.grantWrite(fn, 'devices');
-    storage.grantAppend(fn, 'rollups');
-    storage.grantRead(fn, 'inventory');
+    storage.grantCalls(fn, 'devices', ['UpdateItem']);
+    storage.grantCalls(fn, 'rollups', ['PutItem']);
+    storage.grantCalls(fn, 'inventory', ['GetItem']);
   },
   // an edge node's telemetry and status into the time series and the registry (a status is folded into its recent
   // sessions as presence is: one GetItem of its state item); its ACKs complete its commands
   edge: (fn, storage) => {
     storage.grantTimeseriesWrite(fn);
-    storage.grantWrite(fn, 'devices');
-    storage.grantGetItem(fn, 'devices');
-    storage.grantWrite(fn, 'commands');
-    storage.grantChainAppend(fn, 'ledger');
+    storage.grantCalls(fn, 'devices', ['GetItem', 'UpdateItem']);
+    storage.grantCalls(fn, 'commands', ['UpdateItem']);
+    storage.grantCalls(fn, 'ledger', ['Query', 'PutItem']);
   },
 };
 
@@ -223,10 +226,11 @@ export class Ingest extends Construct {
       // The next run a minute later is the retry; a failing sweep raises the Errors alarm.
       retryAttempts: 0,
     });
-    storage.grantRead(fn, 'commands');
-    storage.grantWrite(fn, 'commands');
-    storage.grantChainAppend(fn, 'ledger'); // each time-out and each settlement in the node's ledger
-    storage.grantGetItem(fn, 'metadata'); // each VEN's tariff
+    // the due commands by their deadline index; each read, marked timed-out; a scheduled event's commands recorded
+    // (and discarded again if their publish fails)
+    storage.grantCalls(fn, 'commands', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], { indexes: true });
+    storage.grantCalls(fn, 'ledger', ['Query', 'PutItem']); // each time-out and each settlement in the node's ledger
+    storage.grantCalls(fn, 'metadata', ['GetItem']); // each VEN's tariff
     storage.grantTimeseriesRead(fn); // the metering an event's report is computed from
     // whether a scheduled event's VENs are online at its start: one device's items (identity, state), by its key
     fn.role.addToPrincipalPolicy(
@@ -263,11 +267,11 @@ export class Ingest extends Construct {
       // the next pass 15 minutes later is the retry: it starts from the watermark and finds the markers still there
       retryAttempts: 0,
     });
-    storage.grantRead(fn, 'rollups');
-    storage.grantWrite(fn, 'rollups');
+    // rows written in batches, read by Query and BatchGetItem; the watermark's item read and put; markers deleted
+    storage.grantCalls(fn, 'rollups', ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'DeleteItem', 'BatchWriteItem']);
     storage.grantTimeseriesRead(fn);
-    storage.grantRead(fn, 'devices'); // the VENs and Winter River nodes (byKind)
-    storage.grantRead(fn, 'inventory'); // the DER assets and their sites
+    storage.grantCalls(fn, 'devices', ['BatchGetItem'], { indexes: true }); // the VENs and Winter River nodes (byKind)
+    storage.grantCalls(fn, 'inventory', ['Query']); // the DER assets and their sites
     this.schedule('RollupsSchedule', fn, Duration.minutes(15), 'Runs the rollup pass');
     return fn;
   }
@@ -326,7 +330,7 @@ export class Ingest extends Construct {
     fn.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.refusalsQueue.queueArn] }),
     );
-    storage.grantAppend(fn, 'refusals'); // every refusal is also logged for the operators (GET /api/refused)
+    storage.grantCalls(fn, 'refusals', ['PutItem']); // every refusal is also logged for the operators (GET /api/refused)
     grants[rule.handler](fn, storage);
     this.functions[rule.handler] = fn;
     return fn;

@@ -81,42 +81,24 @@ export class Storage extends Construct {
     };
   }
 
-  /** Item writes on the table alone (an index is never written to); not CDK's grantWriteData, which adds DescribeTable. */
-  grantWrite(grantee: Grantee, table: RegistryTable): void {
-    this.grantItemActions(grantee, table, ITEM_WRITES);
-  }
-
-  /** Item reads and queries, and queries of its indexes; not CDK's grantReadData, which adds Scan, DescribeTable, ConditionCheckItem and the stream reads. */
-  grantRead(grantee: Grantee, table: RegistryTable): void {
-    grantReads(grantee, this.tables[table], tables[table]);
-    this.acknowledgeIndexes(grantee, table);
-  }
-
-  /** PutItem only, on the table alone: for logs a Lambda appends to, and documents replaced whole by a conditional put. */
-  grantAppend(grantee: Grantee, table: RegistryTable): void {
+  /**
+   * Exactly the item actions a function's code makes on the table, and `Query` on its indexes when `indexes` is set:
+   * no more. The IAM-checked runs (docs/develop-iam-checks.md) fail on a grant no recorded call uses.
+   */
+  grantCalls(grantee: Grantee, table: RegistryTable, actions: readonly ItemAction[], opts: { indexes?: boolean } = {}) {
+    if (actions.length > 0)
+      this.grantItemActions(
+        grantee,
+        table,
+        actions.map((a) => `dynamodb:${a}`),
+      );
+    if (!opts.indexes) return;
+    if (!(tables[table] as TableDefinition).indexes?.length)
+      throw new Error(`the ${table} table has no index to query`);
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.tables[table].tableArn] }),
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.tables[table].tableArn}/index/*`] }),
     );
-  }
-
-  /** GetItem and PutItem on the table alone: for a single item read and conditionally rewritten (the power system). */
-  grantItem(grantee: Grantee, table: RegistryTable): void {
-    this.grantItemActions(grantee, table, ['dynamodb:GetItem', 'dynamodb:PutItem']);
-  }
-
-  /** Query and PutItem on the table alone: to read a chain's head and append after it (the ledger), never rewrite. */
-  grantChainAppend(grantee: Grantee, table: RegistryTable): void {
-    this.grantItemActions(grantee, table, ['dynamodb:Query', 'dynamodb:PutItem']);
-  }
-
-  /** GetItem only, on the table alone: to read back the item about to be updated (no Query, no Scan). */
-  grantGetItem(grantee: Grantee, table: RegistryTable): void {
-    this.grantItemActions(grantee, table, ['dynamodb:GetItem']);
-  }
-
-  /** Scan on the table alone: for a small table listed whole (the DR programs, a few dozen items). */
-  grantScan(grantee: Grantee, table: RegistryTable): void {
-    this.grantItemActions(grantee, table, ['dynamodb:Scan']);
+    this.acknowledgeIndexes(grantee, table);
   }
 
   private grantItemActions(grantee: Grantee, table: RegistryTable, actions: string[]): void {
@@ -125,16 +107,21 @@ export class Storage extends Construct {
     );
   }
 
+  /** The samples are put, never updated or deleted (lambdas/core/timeseries/timeseries-dynamodb.ts). */
   grantTimeseriesWrite(grantee: Grantee): void {
     if (this.timeseriesTable)
       grantee.grantPrincipal.addToPrincipalPolicy(
-        new PolicyStatement({ actions: ITEM_WRITES, resources: [this.timeseriesTable.tableArn] }),
+        new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [this.timeseriesTable.tableArn] }),
       );
     else this.grantTimestream(grantee, 'timestream:WriteRecords');
   }
 
+  /** The samples are read by Query alone (a series' buckets in a time range). */
   grantTimeseriesRead(grantee: Grantee): void {
-    if (this.timeseriesTable) grantReads(grantee, this.timeseriesTable, tables.timeseries);
+    if (this.timeseriesTable)
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: [this.timeseriesTable.tableArn] }),
+      );
     else this.grantTimestream(grantee, 'timestream:Select');
   }
 
@@ -221,18 +208,6 @@ export class Storage extends Construct {
   }
 }
 
-/** The item writes the handlers make (lambdas/core/*-dynamodb.ts): no transactions, no table calls. */
-const ITEM_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
-/** The item reads the handlers make: no Scan, no transactions. */
-const ITEM_READS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-
-function grantReads(grantee: Grantee, table: Table, def: TableDefinition): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(
-    new PolicyStatement({ actions: ITEM_READS, resources: [table.tableArn] }),
-  );
-  if (def.indexes?.length) {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/*`] }),
-    );
-  }
-}
+/** A DynamoDB item action (IAM's name without the `dynamodb:` prefix). */
+export type ItemAction =
+  'GetItem' | 'BatchGetItem' | 'Query' | 'Scan' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';

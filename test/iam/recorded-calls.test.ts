@@ -74,6 +74,81 @@ describe('each deployed function records its own calls', () => {
   });
 });
 
+describe('the paths few tests reach, each under its own function and allowed', () => {
+  it('a refusal by the der and presence rules: each sends to the refusals queue and logs it, with its own role', async () => {
+    await stack.deliverToRules('der/telemetry/gw-iam-1', Buffer.from('{"site_id":1}'), 'gw-iam-1');
+    await stack.deliverToRules('$aws/events/presence/connected/ven-iam-1', Buffer.from('{"clientId":5}'), undefined);
+    await stack.settle();
+    for (const fn of ['der', 'presence'] as const) {
+      await eventually(() => callsOf(fn).some((c) => c.action === 'sqs:SendMessage'));
+      expect(callsOf(fn)).toEqual(
+        expect.arrayContaining([
+          { fn, action: 'sqs:SendMessage', resource: ARN('sqs', '${env:ERROR_QUEUE_URL}') },
+          { fn, action: 'dynamodb:PutItem', resource: ARN('dynamodb', 'table/${env:REFUSALS_TABLE}') },
+        ]),
+      );
+    }
+    const denied = deniedCalls([...callsOf('der'), ...callsOf('presence')], policies);
+    expect(denied, describeDenied(denied, policies)).toEqual([]);
+  });
+
+  it('a command whose publish fails (broker down): the API discards its record, a DeleteItem its role allows', async () => {
+    await stack.parts.broker.stop();
+    try {
+      const res = await stack.api('/api/vens/ven-iam-1/restore', { method: 'POST' });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await stack.parts.broker.start();
+    }
+    const discard = {
+      fn: 'api',
+      action: 'dynamodb:DeleteItem',
+      resource: ARN('dynamodb', 'table/${env:COMMANDS_TABLE}'),
+    };
+    expect(callsOf('api')).toContainEqual(discard);
+    expect(deniedCalls([discard as AwsCall], policies)).toEqual([]);
+  });
+
+  it('a scheduled event starting while publishes fail: the sweep discards its command, a DeleteItem its role allows', async () => {
+    const online = async () => (await stack.api('/api/vens/ven-iam-1')).body?.online === true;
+    await stack.parts.broker.stop();
+    try {
+      // the VEN counts as online (its connected event, as IoT sends it), so the sweep sends it the event's command
+      const connected = { clientId: 'ven-iam-1', timestamp: Date.now(), eventType: 'connected' };
+      await stack.deliverToRules(
+        '$aws/events/presence/connected/ven-iam-1',
+        Buffer.from(JSON.stringify(connected)),
+        undefined,
+      );
+      await eventually(online);
+      const now = Date.now();
+      await stack.ports.fleetEvents.create({
+        eventId: 'evt-iam-scheduled',
+        requested_kw: 1,
+        duration_sec: 600,
+        startedAt: now + 200,
+        endsAt: now + 600_000,
+        scheduled: true,
+        allocations: [{ venId: 'ven-iam-1', shed_kw: 1, correlationId: 'c-iam-scheduled' }],
+        shortfall_kw: 0,
+        excluded: [],
+      });
+      await eventually(() => callsOf('command-timeouts').some((c) => c.action === 'dynamodb:DeleteItem'), 20_000);
+    } finally {
+      await stack.parts.broker.start();
+    }
+    const discard = callsOf('command-timeouts').filter((c) => c.action === 'dynamodb:DeleteItem');
+    expect(discard).toEqual([
+      {
+        fn: 'command-timeouts',
+        action: 'dynamodb:DeleteItem',
+        resource: ARN('dynamodb', 'table/${env:COMMANDS_TABLE}'),
+      },
+    ]);
+    expect(deniedCalls(discard, policies)).toEqual([]);
+  });
+});
+
 describe('the device revocation route against the API function policy', () => {
   it("revokes, detaches the device policy and the thing from the certificate, marks the thing: every call allowed by the API's grants", async () => {
     const res = await stack.api('/api/devices/ven-iam-1/revoke', { method: 'POST' });

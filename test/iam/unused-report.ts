@@ -1,11 +1,11 @@
 // The grants no test used: every (function, action, resource) an Allow statement of a deployed function's role gives
 // that no call recorded in the run's local stacks matched, each marked justified when test/iam/unused-grants.yaml
 // gives it a reason. Printed and written at the end of a test run (test/global-setup.ts).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { AwsCall } from '../../bin/local/aws/aws-calls.js';
-import { actionMatches, readableResource, unusedGrants } from './evaluate.js';
+import { actionMatches, grantsOf, readableResource, unusedGrants } from './evaluate.js';
 import type { RolePolicies } from './role-policies.js';
 import { callsDir } from './stack-calls.js';
 
@@ -88,4 +88,85 @@ export function formatReport(
       ? ['Unused, with a reason:', ...report.filter((g) => g.reason).map(line)]
       : []),
   ].join('\n');
+}
+
+/**
+ * The grants a run's recorded calls used, one `function  action  resource` line each (the resource as the report
+ * writes it). Committed as test/iam/used-grants.txt: test/iam/unused-grants.test.ts fails on any grant of today's
+ * synthesized policies that is neither on it nor justified in unused-grants.yaml.
+ */
+export const USED_GRANTS_FILE = new URL('./used-grants.txt', import.meta.url);
+
+const USED_GRANTS_HEADER = [
+  '# The grants of the deployed functions that a recorded AWS call of the local stack used (docs/develop-iam-checks.md).',
+  '# Written by the test run: a run adds the grants its calls used; a whole green `npm test` rewrites it from its calls',
+  '# alone, so a grant no call uses any more drops off. Commit it with the change that made it move.',
+];
+
+export const grantLine = (g: { fn: string; action: string; resource: string }) => `${g.fn}  ${g.action}  ${g.resource}`;
+
+/** Every grant of the policies as a line, sorted. */
+export function grantLines(policies: RolePolicies): string[] {
+  const lines = grantsOf(policies).map((g) =>
+    grantLine({ ...g, resource: readableResource(g.resource, policies[g.fn]) }),
+  );
+  return [...new Set(lines)].sort();
+}
+
+/** The grants the calls used, as lines. */
+export function usedGrantLines(calls: readonly AwsCall[], policies: RolePolicies): string[] {
+  const unused = new Set(
+    unusedGrants(calls, policies).map((g) =>
+      grantLine({ ...g, resource: readableResource(g.resource, policies[g.fn]) }),
+    ),
+  );
+  // a grant given twice (two statements) is used if either copy is
+  const used = new Set(
+    grantsOf(policies)
+      .map((g) => grantLine({ ...g, resource: readableResource(g.resource, policies[g.fn]) }))
+      .filter((l) => !unused.has(l)),
+  );
+  return [...used].sort();
+}
+
+export function readUsedGrants(file: URL | string = USED_GRANTS_FILE): string[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+export function writeUsedGrants(lines: readonly string[], file: URL | string = USED_GRANTS_FILE): void {
+  writeFileSync(file, [...USED_GRANTS_HEADER, ...[...new Set(lines)].sort()].join('\n') + '\n');
+}
+
+/**
+ * The record after a run: with a whole green run, exactly the grants its calls used; otherwise the record as it was
+ * plus the grants this run's calls used (a partial run proves use, never disuse).
+ */
+export function refreshedUsedGrants(recorded: readonly string[], used: readonly string[], wholeGreenRun: boolean) {
+  return [...new Set(wholeGreenRun ? used : [...recorded, ...used])].sort();
+}
+
+/** The grants of today's policies that the record does not show used and no justification explains. */
+export function unexplainedGrants(
+  policies: RolePolicies,
+  used: readonly string[],
+  justifications: readonly Justification[],
+): { line: string; statement: string }[] {
+  const seen = new Set(used);
+  return grantsOf(policies)
+    .map((g) => {
+      const resource = readableResource(g.resource, policies[g.fn]);
+      return { g, resource, line: grantLine({ ...g, resource }) };
+    })
+    .filter(({ line }) => !seen.has(line))
+    .filter(
+      ({ g, resource }) =>
+        !justifications.some(
+          (j) => wildcard(j.fn, g.fn) && wildcard(j.action, g.action) && wildcard(j.resource, resource),
+        ),
+    )
+    .map(({ g, line }) => ({ line, statement: g.statement }));
 }

@@ -85,11 +85,9 @@ describe('given the default context (timeseries=dynamodb), when synthesized', ()
       for (const st of statementsOf(template, stack.resolve(fn.role.roleName))) {
         const dynamo = [st.Action].flat().filter((a) => a.startsWith('dynamodb:'));
         // one Scan: the API lists the few DR programs whole
-        const scansPrograms =
-          name === 'api' && JSON.stringify(st.Resource).includes('Programs') && dynamo.join() === 'dynamodb:Scan';
-        if (scansPrograms) continue;
+        const scansPrograms = name === 'api' && JSON.stringify(st.Resource).includes('Programs');
         expect(
-          dynamo.filter((a) => !used.includes(a)),
+          dynamo.filter((a) => !used.includes(a) && !(scansPrograms && a === 'dynamodb:Scan')),
           `${name}: ${JSON.stringify(st.Resource)}`,
         ).toEqual([]);
         if (JSON.stringify(st.Resource).includes('/index/'))
