@@ -2,7 +2,7 @@
 // then the table, bench/results.json and bench/REPORT.md. `npm run bench -- dispatch bundles` runs only those and
 // writes nothing. Everything started is stopped, on failure and on Ctrl-C too.
 import './env.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createContext, ROOT, type BenchContext } from './harness.js';
@@ -26,7 +26,10 @@ const BENCHES: Bench[] = [
   { id: 'cost-model', run: async (ctx) => (await import('./cost-model.js')).run(ctx) },
 ];
 
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+/** `--save` with a partial run: its results replace those benchmarks' sections in results.json and REPORT.md. */
+const save = args.includes('--save');
+const wanted = args.filter((a) => a !== '--save');
 const unknown = wanted.filter((w) => !BENCHES.some((b) => b.id === w));
 if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHES.map((b) => b.id).join(', ')}`);
@@ -83,7 +86,30 @@ if (!wanted.length && !failed) {
   );
   await writeFile(join(ROOT, 'bench', 'REPORT.md'), report(results, m, started, totalSeconds));
   console.log('wrote bench/results.json and bench/REPORT.md');
+} else if (wanted.length && save && !failed) {
+  // The other sections stay as the last full run left them; the report says which were measured later, and when.
+  const file = join(ROOT, 'bench', 'results.json');
+  const previous = JSON.parse(await readFile(file, 'utf8')) as {
+    date: string;
+    totalSeconds: number;
+    machine: ReturnType<typeof machine>;
+    results: BenchResult[];
+    refreshed?: Record<string, string>;
+  };
+  const merged = previous.results.map((r) => results.find((n) => n.id === r.id) ?? r);
+  for (const r of results) if (!merged.some((m) => m.id === r.id)) merged.push(r);
+  const refreshed = {
+    ...previous.refreshed,
+    ...Object.fromEntries(results.map((r) => [r.id, started.toISOString()])),
+  };
+  await writeFile(file, `${JSON.stringify({ ...previous, results: merged, refreshed }, null, 2)}\n`);
+  await writeFile(
+    join(ROOT, 'bench', 'REPORT.md'),
+    report(merged, previous.machine, new Date(previous.date), previous.totalSeconds, refreshed),
+  );
+  console.log(`wrote ${results.map((r) => r.id).join(', ')} into bench/results.json and bench/REPORT.md`);
 } else if (wanted.length) {
-  console.log('a partial run: bench/results.json and bench/REPORT.md left as they were');
+  for (const r of results) console.log(`${r.id}:\n${r.rows.map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
+  console.log('a partial run: bench/results.json and bench/REPORT.md left as they were (--save writes its sections)');
 }
 process.exit(failed ? 1 : 0);
