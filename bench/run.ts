@@ -3,7 +3,7 @@
 // writes nothing. Everything started is stopped, on failure and on Ctrl-C too. The command line is every command's
 // (bin/cli.ts): --help, bad usage exit 2, a failure one `error:` line and exit 1, --json.
 import './env.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchContext } from './harness.js';
@@ -30,12 +30,18 @@ const BENCHES: Bench[] = [
 
 const USAGE = `usage: npm run bench [-- <benchmark>...] [--json]
   every benchmark on this machine, one after the other, then bench/results.json and bench/REPORT.md;
-  naming benchmarks runs only those and writes nothing
+  naming benchmarks runs only those and writes nothing (unless --save)
   --json     the results alone on stdout, one JSON value a line (the progress goes to stderr)
+  --save     with named benchmarks: their sections replace those in bench/results.json and bench/REPORT.md
 benchmarks: ${BENCHES.map((b) => b.id).join(', ')}
 VPP_BENCH_QUICK=1 makes local-stack a smoke run (100 VENs, 15 s); docs/benchmarks.md says what each measures`;
 
-const { values, positionals: wanted } = commandLine(USAGE, { json: { type: 'boolean' } });
+const { values, positionals: wanted } = commandLine(USAGE, {
+  json: { type: 'boolean' },
+  save: { type: 'boolean' },
+});
+/** `--save` with a partial run: its results replace those benchmarks' sections in results.json and REPORT.md. */
+const save = values.save === true;
 const unknown = wanted.filter((w) => !BENCHES.some((b) => b.id === w));
 if (unknown.length) refuse(`unknown benchmark(s): ${unknown.join(', ')}`);
 const selected = wanted.length ? BENCHES.filter((b) => wanted.includes(b.id)) : BENCHES;
@@ -92,8 +98,31 @@ if (!wanted.length && !failures.length) {
   );
   await writeFile(join(ROOT, 'bench', 'REPORT.md'), report(results, m, started, totalSeconds));
   console.log('wrote bench/results.json and bench/REPORT.md');
+} else if (wanted.length && save && !failures.length) {
+  // The other sections stay as the last full run left them; the report says which were measured later, and when.
+  const file = join(ROOT, 'bench', 'results.json');
+  const previous = JSON.parse(await readFile(file, 'utf8')) as {
+    date: string;
+    totalSeconds: number;
+    machine: ReturnType<typeof machine>;
+    results: BenchResult[];
+    refreshed?: Record<string, string>;
+  };
+  const merged = previous.results.map((r) => results.find((n) => n.id === r.id) ?? r);
+  for (const r of results) if (!merged.some((m) => m.id === r.id)) merged.push(r);
+  const refreshed = {
+    ...previous.refreshed,
+    ...Object.fromEntries(results.map((r) => [r.id, started.toISOString()])),
+  };
+  await writeFile(file, `${JSON.stringify({ ...previous, results: merged, refreshed }, null, 2)}\n`);
+  await writeFile(
+    join(ROOT, 'bench', 'REPORT.md'),
+    report(merged, previous.machine, new Date(previous.date), previous.totalSeconds, refreshed),
+  );
+  console.log(`wrote ${results.map((r) => r.id).join(', ')} into bench/results.json and bench/REPORT.md`);
 } else if (wanted.length) {
-  console.log('a partial run: bench/results.json and bench/REPORT.md left as they were');
+  for (const r of results) console.log(`${r.id}:\n${r.rows.map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
+  console.log('a partial run: bench/results.json and bench/REPORT.md left as they were (--save writes its sections)');
 }
 if (values.json) for (const r of results) output(r);
 if (failures.length) fail(new Error(failures.join('; ')));

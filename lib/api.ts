@@ -135,8 +135,8 @@ export class Api extends Construct {
     this.handler = new HandlerFunction(this, 'Handler', {
       handler: 'api',
       description: 'The operators HTTP API',
-      // the battery-schedule route's LP solver loads its WebAssembly from beside the bundle (core/optimise/solver.ts)
-      files: ['node_modules/highs/build/highs.wasm'],
+      // the battery-schedule route's LP solver (core/optimise/solver.ts), loaded on first use from beside the bundle
+      packages: ['highs'],
       environment: {
         ...props.storage.environment,
         IOT_DATA_ENDPOINT: `https://${props.fleet.dataEndpoint}`,

@@ -1,6 +1,5 @@
 // One way to build a Lambda from `lambdas/<name>/handler.ts`: local esbuild (no Docker), Node 24 on Graviton, ESM,
 // its own log group, and a role that may write that log group and nothing else until granted more.
-import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal, type IGrantable, type IPrincipal } from 'aws-cdk-lib/aws-iam';
@@ -48,6 +47,14 @@ export const LAZY_SDK_MODULES: readonly string[] = [
 export const BUNDLE_AWS_SDK = true;
 
 /**
+ * Packages no bundle carries in its `index.mjs`: a function that needs one names it in `packages`, and the package's
+ * folder is copied to `node_modules/` beside the bundle, where Node resolves the handler's `import()` of it on first
+ * use. For code that is large and rarely run: HiGHS's loader (about 100 KB of JavaScript, parsed on every cold start
+ * when bundled) is needed only by the battery-schedule route, and its WebAssembly sits beside it in the package.
+ */
+export const SHIPPED_PACKAGES: readonly string[] = ['highs'];
+
+/**
  * The esbuild options a handler's bundle differs by: its time-series backend. A function whose environment names
  * TIMESERIES_BACKEND (Storage.environment sets it from the stack's `timeseries` flag) gets a bundle with that
  * backend's adapter and clients (lambdas/core/timeseries/timeseries-store.ts), so the code cannot disagree with its
@@ -79,8 +86,8 @@ export interface HandlerFunctionProps extends Pick<
   readonly handler: string;
   /** @default one month */
   readonly logRetention?: RetentionDays;
-  /** Files (project-relative) copied beside the bundle's `index.mjs`, e.g. a WebAssembly module its code loads from there. */
-  readonly files?: readonly string[];
+  /** Packages from SHIPPED_PACKAGES the handler loads with `import()`: copied whole to `node_modules/` beside the bundle. */
+  readonly packages?: readonly string[];
 }
 
 export class HandlerFunction extends Construct implements IGrantable {
@@ -92,7 +99,10 @@ export class HandlerFunction extends Construct implements IGrantable {
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
-    const { handler, logRetention, environment, files, ...rest } = props;
+    const { handler, logRetention, environment, packages, ...rest } = props;
+    const unknown = packages?.filter((p) => !SHIPPED_PACKAGES.includes(p)) ?? [];
+    if (unknown.length)
+      throw new Error(`${handler}: ${unknown.join(', ')} not in SHIPPED_PACKAGES, so bundled already`);
     const bundle = bundleOptionsFor(environment);
     this.timeseries = bundle.timeseries;
     this.logGroup = new LogGroup(this, 'Logs', {
@@ -122,18 +132,20 @@ export class HandlerFunction extends Construct implements IGrantable {
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         define: bundle.define,
-        externalModules: [...LAZY_SDK_MODULES],
+        externalModules: [...LAZY_SDK_MODULES, ...SHIPPED_PACKAGES],
         minify: true,
         sourceMap: true,
         sourcesContent: false,
         bundleAwsSDK: BUNDLE_AWS_SDK,
         forceDockerBundling: false,
-        ...(files?.length && {
+        ...(packages?.length && {
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
-            afterBundling: (inputDir: string, outputDir: string) =>
-              files.map((f) => `cp "${inputDir}/${f}" "${outputDir}/${basename(f)}"`),
+            afterBundling: (inputDir: string, outputDir: string) => [
+              `mkdir -p "${outputDir}/node_modules"`,
+              ...packages.map((p) => `cp -R "${inputDir}/node_modules/${p}" "${outputDir}/node_modules/${p}"`),
+            ],
           },
         }),
       },

@@ -21,7 +21,7 @@ describe('given the stack, when synthesized with bundling (as `cdk synth` does)'
     synth = synthVpp({}, { bundle: true });
     ({ stack, template } = synth);
     handlers = handlerFunctions(stack);
-  });
+  }, 300_000); // bundling all 11 functions: 57 s alone on 2 cores, past the 60 s default beside other files
 
   it('then every project Lambda runs Node.js 24 on arm64 from its ESM bundle', () => {
     // CDK's own Node.js custom resources run nodejs24.x too

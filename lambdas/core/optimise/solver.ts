@@ -1,6 +1,7 @@
 // The LP solver: HiGHS compiled to WebAssembly (the `highs` package, MIT), loaded once per process. Its loader reads
-// `highs.wasm` from beside the module that imports it; nothing is downloaded at run time. The Lambda bundle carries
-// the file next to its `index.mjs` (lib/handler-function.ts, `files`).
+// `highs.wasm` from beside itself in the package; nothing is downloaded at run time. The Lambda bundle leaves the
+// package out of its `index.mjs` and carries it in `node_modules/` beside it (lib/handler-function.ts, `packages`), so
+// only the first battery schedule of a process pays for loading it.
 import type { Highs } from 'highs';
 
 export type Solver = Highs;
