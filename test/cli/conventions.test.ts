@@ -161,7 +161,8 @@ const COMMANDS: Command[] = [
 
 const noStack = (text: string) => expect(text).not.toMatch(/^\s+at /m);
 
-describe.concurrent('every command', () => {
+// some 45 commands start at once (each a tsx process): on 2 busy cores one can take over 30 s to start and answer
+describe.concurrent('every command', { timeout: 90_000 }, () => {
   // -h for the agent (its own parser) and one of those that share bin/cli.ts
   const helps = COMMANDS.flatMap((c) =>
     (['agent', 'redrive'].includes(c.name) ? ['--help', '-h'] : ['--help']).map((flag) => [c.name, flag, c] as const),
