@@ -118,11 +118,14 @@ export class AgentUpdater {
       state.phase === 'rolled-back'
         ? state.reason
         : `version ${state.version} did not start; running ${this.o.version}`;
+    // the next execution is asked for only once IoT has answered this report: asked before, it can still be this one,
+    // IN_PROGRESS at the version it now runs, and "taking" it again would report SUCCEEDED from the wrong version
     await this.report(
       state.jobId,
       succeeded
         ? { status: 'SUCCEEDED', statusDetails: { version: this.o.version, from: state.from } }
         : { status: 'FAILED', statusDetails: { version: this.o.version, attempted: state.version, reason } },
+      true,
     );
     clearState(this.o.installDir);
     this.rt.log.info(succeeded ? 'update: succeeded' : 'update: rolled back', {

@@ -251,8 +251,12 @@ describe('--dry-run', () => {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
   });
+  // a consistent scan: what is in the table now, the writes just made included
   const rows = async () =>
-    ((await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory' }))).Items ?? [])
+    (
+      (await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory', ConsistentRead: true })))
+        .Items ?? []
+    )
       .map((i) => `${i.kind}:${i.id}:${i.site_name ?? ''}`)
       .sort();
 

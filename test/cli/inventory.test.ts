@@ -33,6 +33,7 @@ const env = () => ({
   AWS_SECRET_ACCESS_KEY: 'local',
 });
 
+// the scans read consistently: they check what the tool just wrote (or did not), not when a reader sees it
 it('loads every site and asset of the file, and says so on its last line', async () => {
   const { stdout } = await run(
     'npx',
@@ -40,7 +41,9 @@ it('loads every site and asset of the file, and says so on its last line', async
     { env: env() },
   );
   expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ table: 'vpp-inventory', sites: 2, assets: 7 });
-  const items = (await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory' }))).Items!;
+  const items = (
+    await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory', ConsistentRead: true }))
+  ).Items!;
   expect(items.map((i) => `${i.kind}:${i.id}`).sort()).toEqual([
     'asset:gt-bess-a',
     'asset:gt-bess-b',
@@ -60,6 +63,8 @@ it('refuses a file that is not an inventory, naming the field, and leaves the ta
   await expect(
     run('npx', ['tsx', 'bin/inventory.ts', bad, '--table', 'vpp-inventory'], { env: env() }),
   ).rejects.toThrow(/site_id/);
-  const items = (await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory' }))).Items!;
+  const items = (
+    await documentClient(dynamo.client).send(new ScanCommand({ TableName: 'vpp-inventory', ConsistentRead: true }))
+  ).Items!;
   expect(items).toHaveLength(9);
 });

@@ -78,13 +78,20 @@ describe('npm start', () => {
     );
     const api = apiClient(config.apiUrl, config.token);
     // the test inventory's site, not the example's; and no fleet
-    expect(await api('/api/sites/site-a')).toMatchObject({ status: 200, body: { site_id: 'site-a' } });
+    // the inventory is loaded at start; a site's read is eventually consistent, so it may show a lag after local.json
+    const site = await eventually(async () => {
+      const res = await api('/api/sites/site-a');
+      return res.status === 200 && res;
+    });
+    expect(site).toMatchObject({ status: 200, body: { site_id: 'site-a' } });
     expect((await api('/api/sites/site-gt')).status).toBe(404);
     await new Promise((r) => setTimeout(r, 1000));
     expect((await api('/api/vens')).body.items).toEqual([]);
     // a command nobody answers is timed-out after 1 s, found by a sweep every 100 ms
     const reading = { ...fixture('volttron-metering'), venId: 'ven-009', timestamp: Math.floor(Date.now() / 1000) };
     expect((await api('/api/telemetry', { method: 'POST', body: JSON.stringify(reading) })).status).toBeLessThan(300);
+    // the reading registers ven-009; the registration shows a lag later (an eventually consistent read, as in AWS)
+    await eventually(async () => (await api('/api/vens/ven-009')).status === 200);
     const sent = await api('/api/vens/ven-009/restore', { method: 'POST' });
     expect(sent.status).toBe(202);
     const started = Date.now();

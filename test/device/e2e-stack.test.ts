@@ -227,7 +227,13 @@ describe('store and forward through a broker restart', () => {
       await device.stop();
       await stack.settle();
 
-      const items = (await stored()).reverse();
+      // the telemetry listing is an eventually consistent query: wait for the last sample produced to show
+      const last = produced.at(-1)!.timestamp;
+      const all = await eventually(async () => {
+        const got = await stored();
+        return got.some((m) => Date.parse(m['timestamp']) / 1000 === last) && got;
+      });
+      const items = all.reverse();
       const from = items.findIndex((m) => Date.parse(m['timestamp']) / 1000 === produced[0]!.timestamp);
       expect(from).toBeGreaterThanOrEqual(0);
       expect(items.slice(from).map((m) => [Date.parse(m['timestamp']) / 1000, m['usedPowerKw']])).toEqual(

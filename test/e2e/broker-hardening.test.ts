@@ -138,8 +138,12 @@ describe("IoT Core's HTTPS publish with the device certificate", () => {
       ),
     ).toBe('200');
     await stack.settle();
-    const telemetry = await stack.api(`/api/vens/ven-hard/telemetry?start=${timestamp - 60}&end=${timestamp + 60}`);
-    expect(telemetry.body.items).toEqual([expect.objectContaining({ usedPowerKw: 6.5, source: 'mqtt' })]);
+    // the VEN and its reading show a lag after they are stored (eventually consistent reads, as in AWS)
+    const items = await eventually(async () => {
+      const res = await stack.api(`/api/vens/ven-hard/telemetry?start=${timestamp - 60}&end=${timestamp + 60}`);
+      return res.status === 200 && res.body.items.length > 0 && res.body.items;
+    });
+    expect(items).toEqual([expect.objectContaining({ usedPowerKw: 6.5, source: 'mqtt' })]);
 
     expect(await curl(ven, topics.ack('ven-other'), JSON.stringify(fixture('volttron-event-ack')))).toBe('403');
     expect((await refusals('ven-hard')).find((r) => r.topic === topics.ack('ven-other'))).toMatchObject({

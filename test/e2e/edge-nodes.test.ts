@@ -13,9 +13,6 @@ import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture, fixtureText } from '../fixture.js';
 import { errorSink, eventually, startStackFleet, startTestStack, type TestStack } from './helpers.js';
 
-// this file holds with DynamoDB's eventual consistency on (docs/develop-local-aws-rules.md)
-process.env.VPP_DYNAMODB_LAG_MS = '300';
-
 const run = promisify(execFile);
 let stack: TestStack;
 let fleet: Fleet;

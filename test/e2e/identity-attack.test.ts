@@ -131,7 +131,8 @@ describe('HTTPS publish checks the certificate registry, as an MQTT connect does
         (e) => e.reason === 'not-authorized' && /REVOKED \(HTTPS publish\)/.test(e.message),
       ),
     );
-    expect(await venStatus('hx-rev1')).toBe(200); // (its one message from before)
+    // its one message from before registered it (the registry read is eventually consistent, as in AWS)
+    await eventually(async () => (await venStatus('hx-rev1')) === 200);
   });
 
   it('npm run provision -- <revoked thing> issues a new certificate (exit 0); the revoked one stays refused', async () => {
@@ -229,6 +230,8 @@ describe('a certificate minted with the claim certificate, its CSR naming a flee
     await stack.provision('hx-ven-a');
     await stack.deliverToRules(topics.metering, Buffer.from(metering('hx-ven-a')), 'hx-ven-a');
     await stack.settle();
+    // a registration just made shows a lag later, in AWS too: an operator sees the VEN before sending it an event
+    await eventually(async () => (await stack.api('/api/vens/hx-ven-a')).status === 200);
     const sent = await stack.api('/api/vens/hx-ven-a/send-event', {
       method: 'POST',
       body: JSON.stringify({ shed_kw: 1, duration_sec: 60 }),
@@ -421,7 +424,11 @@ describe('claim provisioning', () => {
       expect(new LocalCa(stack.dir).registry.get(certificateId)).toMatchObject({ status: 'ACTIVE', thingName: thing });
       const other = thing === 'hx-serial-3' ? 'hx-serial-4' : 'hx-serial-3';
       const entry = await doc.send(
-        new (await import('@aws-sdk/lib-dynamodb')).GetCommand({ TableName: allowListTable, Key: { serial: other } }),
+        new (await import('@aws-sdk/lib-dynamodb')).GetCommand({
+          TableName: allowListTable,
+          Key: { serial: other },
+          ConsistentRead: true, // the claim, had it happened, is a write just made
+        }),
       );
       expect(entry.Item).not.toHaveProperty('claimedAt');
     } finally {

@@ -94,9 +94,16 @@ describe('a VEN over the real device SDK', () => {
     const ack = JSON.stringify({ op: 'restore', status: 'success', ts: 1729700100, correlationId: 'dup-1' });
     await ven1Device.publish(topics.ack('ven-001'), ack);
     await ven1Device.publish(topics.ack('ven-001'), ack);
+    // the listing is an eventually consistent query: once an ACK sent after both shows, both had their chance to
+    const after = JSON.stringify({ op: 'restore', status: 'success', ts: 1729700101, correlationId: 'dup-after' });
+    await ven1Device.publish(topics.ack('ven-001'), after);
     await stack.settle();
-    const events = await stack.api(`/api/vens/ven-001/events?${window}`);
-    expect(events.body.items.filter((e: { correlationId: string }) => e.correlationId === 'dup-1')).toHaveLength(1);
+    const items = await eventually(async () => {
+      const res = await stack.api(`/api/vens/ven-001/events?${window}`);
+      const found = res.body.items as { correlationId: string }[];
+      return found.some((e) => e.correlationId === 'dup-after') && found;
+    });
+    expect(items.filter((e) => e.correlationId === 'dup-1')).toHaveLength(1);
   });
 
   it('receives commands on its own topic', async () => {

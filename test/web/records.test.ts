@@ -5,6 +5,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { documentClient } from '../../lambdas/core/adapters.js';
 import { topics } from '../../lambdas/core/contracts/topics.js';
+import { eventually } from '../e2e/helpers.js';
 import { dashboardSession, expectAccessible, screenshot } from './browser.js';
 
 const ui = dashboardSession({ fleet: true });
@@ -166,8 +167,20 @@ async function writeHistory(): Promise<[number, number]> {
   }
   await ui.stack.settle();
   await ui.stack.rollupPass();
+  await dailyRowsShow('ven-003', days);
   return days;
 }
+
+/**
+ * The page reads a node's daily rollups once: the rows a pass just wrote show a lag later (an eventually consistent
+ * query, as in AWS), so the tests open it once the API lists them, as a user who reloads would see them.
+ */
+const dailyRowsShow = (nodeId: string, days: number[]) =>
+  eventually(async () => {
+    const res = await ui.stack.api(`/api/analytics/${nodeId}/daily`);
+    const starts = ((res.body.items ?? []) as { start: string }[]).map((r) => Date.parse(r.start) / 1000);
+    return days.every((d) => starts.includes(d));
+  });
 
 const dayLabel = (epochSec: number) =>
   new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: 'UTC' }).format(epochSec * 1000);
@@ -378,7 +391,11 @@ describe('a site', () => {
     }
     await ui.stack.settle();
     await ui.stack.rollupPass();
-    const forecast = (await ui.stack.api('/api/sites/site-gt/forecast')).body as { points: { kw: number }[] };
+    await dailyRowsShow('site-gt', [today - DAY]);
+    const forecast = await eventually(async () => {
+      const body = (await ui.stack.api('/api/sites/site-gt/forecast')).body as { points: { kw: number }[] };
+      return body.points.length === 96 && body;
+    });
     expect(forecast.points).toHaveLength(96);
     expect(forecast.points[0]!.kw).toBe(-500); // output: charging is negative
 

@@ -25,24 +25,38 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
 
 export function upstreamCaller(upstream: Upstream) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  /** Sends `body` to the emulator with the client's headers (the target replaced when given). */
-  return (headers: IncomingHttpHeaders, body: Buffer | string, target?: string): Promise<Answer> =>
+  /**
+   * One call on a kept-alive socket, or a fresh one. A reused socket the emulator closed as idle just as the request
+   * went out (its keep-alive timeout) ends in ECONNRESET before any answer: the request was never read, so it is sent
+   * again (Node's documented pattern, `req.reusedSocket`), instead of failing the caller's call.
+   */
+  const send = (out: Record<string, string | string[]>, data: Buffer): Promise<Answer> =>
     new Promise((resolve, reject) => {
-      const data = typeof body === 'string' ? Buffer.from(body) : body;
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(headers))
-        if (v !== undefined && k !== 'content-length' && k !== 'host' && k !== 'connection') out[k] = v;
-      if (target) out['x-amz-target'] = target;
-      out['content-length'] = String(data.length);
+      let answered = false;
       const req = request(
         { host: '127.0.0.1', port: upstream.port, method: 'POST', path: '/', headers: out, agent },
         (res) => {
+          answered = true;
           readBody(res).then((b) => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: b }), reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // each such socket is gone after it: the tries end, at the latest on a fresh socket, which is not retried
+        if (!answered && req.reusedSocket && err.code === 'ECONNRESET') send(out, data).then(resolve, reject);
+        else reject(err);
+      });
       req.end(data);
     });
+  /** Sends `body` to the emulator with the client's headers (the target replaced when given). */
+  return (headers: IncomingHttpHeaders, body: Buffer | string, target?: string): Promise<Answer> => {
+    const data = typeof body === 'string' ? Buffer.from(body) : body;
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(headers))
+      if (v !== undefined && k !== 'content-length' && k !== 'host' && k !== 'connection') out[k] = v;
+    if (target) out['x-amz-target'] = target;
+    out['content-length'] = String(data.length);
+    return send(out, data);
+  };
 }
 
 /** Answers with the emulator's answer, or with `json` in its place (its checksum then dropped: it no longer holds). */
