@@ -25,9 +25,20 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
 
 export function upstreamCaller(upstream: Upstream) {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  /** Sends `body` to the emulator with the client's headers (the target replaced when given). */
+  /**
+   * Sends `body` to the emulator with the client's headers (the target replaced when given). A kept-alive connection
+   * the emulator closed as idle just as the request went out on it (its keep-alive timer and this request share the
+   * worker's event loop, late under load) is reset before any byte of an answer: the emulator never read the request,
+   * so it is sent again on a new connection, as Node's docs advise (`request.reusedSocket`). AWS does not hang up.
+   */
   return (headers: IncomingHttpHeaders, body: Buffer | string, target?: string): Promise<Answer> =>
-    new Promise((resolve, reject) => {
+    send(headers, body, target).catch((err: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+      if (!err.reusedSocket || err.code !== 'ECONNRESET') throw err;
+      return send(headers, body, target);
+    });
+
+  function send(headers: IncomingHttpHeaders, body: Buffer | string, target?: string): Promise<Answer> {
+    return new Promise((resolve, reject) => {
       const data = typeof body === 'string' ? Buffer.from(body) : body;
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(headers))
@@ -40,9 +51,10 @@ export function upstreamCaller(upstream: Upstream) {
           readBody(res).then((b) => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: b }), reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
       req.end(data);
     });
+  }
 }
 
 /** Answers with the emulator's answer, or with `json` in its place (its checksum then dropped: it no longer holds). */
