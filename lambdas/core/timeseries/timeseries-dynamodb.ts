@@ -258,9 +258,14 @@ export class DynamoTelemetryStore implements TelemetryStore {
     return { items };
   }
 
+  /**
+   * A template is written before the first item that uses it, but an eventually consistent read may see the item and
+   * not yet the template (two items, two reads): a miss is read again consistently, which sees every write.
+   */
   private async template(q: SeriesQuery, id: string): Promise<Template> {
     const pk = templatesKey(q.series, q.deviceId);
-    if (!this.templates.has(`${pk}#${id}`)) {
+    for (const consistent of q.consistent ? [true] : [false, true]) {
+      if (this.templates.has(`${pk}#${id}`)) break;
       let startKey: Record<string, unknown> | undefined;
       do {
         const res = await this.props.client.send(
@@ -268,6 +273,7 @@ export class DynamoTelemetryStore implements TelemetryStore {
             TableName: this.props.tableName,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': pk },
+            ...(consistent && { ConsistentRead: true }),
             ExclusiveStartKey: startKey,
           }),
         );

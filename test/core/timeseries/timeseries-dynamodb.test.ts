@@ -212,6 +212,26 @@ function metered(client: DynamoDBDocumentClient) {
   return { client: proxy, seen, reset: () => Object.assign(seen, { wru: 0, requests: {} }) };
 }
 
+describe('reads right after a write, under a long lag', () => {
+  it('a consistent read finds the template of a device first written a moment ago, in a process that never saw it', async () => {
+    // its own DynamoDB, with a lag that outlasts the test: the template and the samples item are both still invisible to
+    // eventually consistent reads (it answered 500, "template … is missing", when the template read was not consistent)
+    const lagged = await startDynamo(join(dir, 'lagged'), { lagMs: 60_000 });
+    try {
+      await ensureTables(lagged.client, { series: tables.timeseries });
+      const client = documentClient(lagged.client);
+      const t = DAY0 + 20 * 86_400_000;
+      await new DynamoTelemetryStore({ client, tableName: 'series', retentionDays: 30 }).write([sample(t, 'c7', 3)]);
+      const reader = new DynamoTelemetryStore({ client, tableName: 'series', retentionDays: 30 });
+      const q = { series: 'ven_load_sample' as const, deviceId: 'ven-001', start: t, end: t, limit: 10 };
+      expect((await reader.query(q)).items).toEqual([]);
+      expect((await reader.query({ ...q, consistent: true })).items).toEqual([sample(t, 'c7', 3)]);
+    } finally {
+      await lagged.close();
+    }
+  });
+});
+
 describe('the packed layout', () => {
   it('stores a metering sample as one compressed item, its static circuit description once per device', async () => {
     const one = new DynamoTelemetryStore({
