@@ -95,6 +95,7 @@ async function ingestItem(ports: ApiPorts, item: unknown, index: number, receive
 /**
  * The path of a reading already stored for this VEN and time when it is not this fallback's (`mqtt`, or none recorded:
  * from before readings carried their source). The store keeps the first reading of a time; this says so out loud.
+ * Consistent: a reading stored a moment ago must still answer 409, not an "accepted" the store then ignores.
  */
 async function otherSource(ports: ApiPorts, venId: string, time: number): Promise<string | undefined> {
   const { items } = await ports.telemetry.query({
@@ -103,6 +104,7 @@ async function otherSource(ports: ApiPorts, venId: string, time: number): Promis
     start: time,
     end: time,
     limit: 1,
+    consistent: true,
   });
   const source = items[0]?.measures.source;
   return items.length && source !== 'http' ? String(source ?? 'mqtt') : undefined;
@@ -142,7 +144,7 @@ async function ingestEdgeItem(
   }
 }
 
-/** As for a VEN: a time the node already sent over MQTT is not overwritten by the fallback, and says so. */
+/** As for a VEN: a time the node already sent over MQTT is not overwritten by the fallback, and says so (consistently). */
 async function edgeConflict(ports: ApiPorts, { dcId, time }: AcceptedEdgeTelemetry): Promise<string | undefined> {
   const { items } = await ports.telemetry.query({
     series: EDGE_SERIES,
@@ -150,6 +152,7 @@ async function edgeConflict(ports: ApiPorts, { dcId, time }: AcceptedEdgeTelemet
     start: time,
     end: time,
     limit: 1,
+    consistent: true,
   });
   const source = items[0]?.measures.source;
   if (!items.length || source === 'http') return undefined;

@@ -1,6 +1,7 @@
 // The read API's bounds: a window defaults to the last 24 hours and spans at most 31 days; `limit` is 1 to 1000.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/contracts/topics.js';
+import { eventually } from '../e2e/helpers.js';
 import { fixture } from '../fixture.js';
 import { startApiStack, type ApiTestStack } from './stack.js';
 
@@ -13,6 +14,8 @@ beforeAll(async () => {
     stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify(m)), 'ven-b1');
   }
   await stack.settle();
+  // readings just stored show to the (eventually consistent) read within the lag, in AWS too
+  await eventually(async () => (await telemetry(`?start=${now - 2 * 86_400}`)).body.items.length === 3);
 });
 afterAll(() => stack?.dispose());
 

@@ -6,10 +6,6 @@ import type { Fleet } from '../../device/fleet.js';
 import { eventually, startStackFleet } from '../e2e/helpers.js';
 import { post, startApiStack, type ApiTestStack } from './stack.js';
 
-// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
-// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
-process.env.VPP_DYNAMODB_LAG_MS = '0';
-
 const VENS = Array.from({ length: 6 }, (_, i) => `ven-acc-${i + 1}`);
 let stack: ApiTestStack;
 let fleet: Fleet;

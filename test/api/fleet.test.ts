@@ -8,10 +8,6 @@ import { fixture } from '../fixture.js';
 import { settleEvent } from '../../lambdas/core/dr/settlement.js';
 import { keyLayout, nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
 
-// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
-// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
-process.env.VPP_DYNAMODB_LAG_MS = '0';
-
 const DAY = 86_400;
 let stack: ApiTestStack;
 const vens: Record<string, TestDevice> = {};

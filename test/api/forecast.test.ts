@@ -4,10 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../lambdas/core/contracts/topics.js';
 import { presenceConnected } from '../e2e/helpers.js';
 import { fixture } from '../fixture.js';
-import { post, startApiStack, type ApiTestStack } from './stack.js';
+import { post, shows, startApiStack, type ApiTestStack } from './stack.js';
 
-// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
-// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
+// Still without DynamoDB's lag: with it, its beforeAll's POST /api/telemetry of 100 readings did not answer within the
+// API function's time on a loaded machine (500 "The operation was aborted"); why is not known yet. Its reads wait
+// for what they read to show (below), as they must once the lag is on.
 process.env.VPP_DYNAMODB_LAG_MS = '0';
 
 const MIN = 60_000;
@@ -102,11 +103,24 @@ beforeAll(async () => {
   }));
   for (let i = 0; i < flat.length; i += 100) {
     const items = flat.slice(i, i + 100);
-    expect((await stack.api('/api/telemetry', post({ items }))).body.accepted).toBe(items.length);
+    const res = await stack.api('/api/telemetry', post({ items }));
+    expect(res.body.accepted, `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`).toBe(items.length);
   }
   await stack.settle();
+  // the pass finds the VENs in the registry's listing (an index), where VENs registered a moment ago show within the lag
+  await shows(async () =>
+    expect((await stack.api('/api/vens?limit=100')).body.items.map((v: { venId: string }) => v.venId)).toEqual(
+      expect.arrayContaining(['ven-fc1', 'ven-fc-old', 'ven-fc-plan']),
+    ),
+  );
   // the history came in late (its buckets had closed): the rollup pass rolls it up, and forecasts read the rollups
   await stack.rollupPass();
+  // which show to the forecasts' (eventually consistent) reads within the lag
+  await shows(async () => {
+    const forecast = async (path: string) => (await stack.api(path, { token: viewer() })).body;
+    expect((await forecast('/api/vens/ven-fc1/forecast')).error?.held_out_days).toBe(7);
+    expect((await forecast('/api/sites/site-a/forecast')).points).toHaveLength(96);
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -221,6 +235,14 @@ describe("POST /api/events: the allocation weighs each VEN's loads by its foreca
     await stack.settle();
     await presenceConnected(stack, 'ven-fc-plan', 'ven-fc-new');
     await stack.settle();
+    // the allocation reads them from the registry, where their reading and connection show within the lag
+    await shows(async () => {
+      for (const venId of ['ven-fc-plan', 'ven-fc-new'])
+        expect((await stack.api(`/api/vens/${venId}`)).body).toMatchObject({
+          online: true,
+          latest: { usedPowerKw: 8 },
+        });
+    });
     // 4 kW forecast over 8 kW now: 0.5, capped to 0.8: its 5 kW load is expected to give 4 kW
     const plan = await stack.api(
       '/api/events',

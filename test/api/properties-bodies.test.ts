@@ -7,11 +7,7 @@ import { topics } from '../../lambdas/core/contracts/topics.js';
 import { fixture, fixtureText } from '../fixture.js';
 import { presenceConnected } from '../e2e/helpers.js';
 import { NAMES_A_FIELD, nearlyValid } from '../properties.js';
-import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
-
-// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
-// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
-process.env.VPP_DYNAMODB_LAG_MS = '0';
+import { nowSec, post, shows, startApiStack, type ApiTestStack } from './stack.js';
 
 const RUNS = 30;
 let stack: ApiTestStack;
@@ -30,6 +26,11 @@ beforeAll(async () => {
     'pdu_a',
   );
   await stack.settle();
+  // the commands look their device up in the registry (an eventually consistent read): wait until both show
+  await shows(async () => expect((await stack.api('/api/vens/ven-001')).status).toBe(200));
+  await shows(async () =>
+    expect((await stack.api('/api/winter-river/nodes')).body.items.map((n: any) => n.nodeId)).toContain('pdu_a'),
+  );
 });
 afterAll(() => stack?.dispose());
 
@@ -118,10 +119,13 @@ describe('property: every API body gets a success or a 400 naming the field', ()
         const res = await answer('/api/telemetry', doc, [200, 201, 202]);
         if (res.status >= 300) return;
         const at = doc.timestamp as number;
-        const back = await stack.api(`/api/vens/${String(doc.venId)}/telemetry?start=${at}&end=${at}`);
-        expect(back.body.items).toHaveLength(1);
-        for (const key of ['usedPowerKw', 'shedPowerKw', 'batterySOC', 'eventId'] as const)
-          expect(back.body.items[0][key]).toEqual(doc[key] ?? undefined);
+        // read back once it shows (the read is eventually consistent, as in AWS)
+        await shows(async () => {
+          const back = await stack.api(`/api/vens/${String(doc.venId)}/telemetry?start=${at}&end=${at}`);
+          expect(back.body.items).toHaveLength(1);
+          for (const key of ['usedPowerKw', 'shedPowerKw', 'batterySOC', 'eventId'] as const)
+            expect(back.body.items[0][key]).toEqual(doc[key] ?? undefined);
+        });
       }),
       { numRuns: RUNS },
     );

@@ -26,6 +26,9 @@ beforeAll(async () => {
   await pause();
   stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ venId: 'ven-r1' })), 'ven-r1');
   await stack.settle();
+  // the refusals just recorded show in their (eventually consistent) listings within the lag, in AWS too
+  await eventually(async () => (await refused()).body.items.length === 3);
+  await eventually(async () => (await refused('?device=ven-r1')).body.items.length === 2);
 });
 
 afterAll(() => stack?.dispose());

@@ -76,3 +76,14 @@ export async function startWithListeningDevices(
     },
   };
 }
+
+/**
+ * Runs `check` (its `expect`s) until it passes, or fails with its last assertion after `timeoutMs`: for API reads of
+ * what was just stored, which, as in AWS, show it only after DynamoDB's lag (eventually consistent reads and indexes).
+ */
+export async function shows(check: () => Promise<unknown>, timeoutMs = 10_000): Promise<void> {
+  await eventually(async () => {
+    await check();
+    return true;
+  }, timeoutMs);
+}

@@ -9,6 +9,7 @@ import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { ValidationError } from '../contracts/errors.js';
+import { mapLimited } from '../common/map-limited.js';
 import { decodeToken, encodeToken } from '../common/page-token.js';
 import type { Page } from '../common/page.js';
 import type { SeriesQuery, SeriesRecord, TelemetryStore } from './telemetry-store.js';
@@ -28,6 +29,12 @@ const DAY_MS = 86_400_000;
 export const SPAN_MS = 300_000;
 /** Compressed bytes per item, at most: far below DynamoDB's 400 KB with the keys. */
 const MAX_ITEM_BYTES = 300_000;
+/**
+ * PutItems of one write under way at once. A day of 5-minute samples is 288 items: sent all at once, the SDK signs
+ * every request before the first is answered (seconds of CPU with nothing else running) while its open connections
+ * sit idle past the endpoint's keep-alive timeout, and each one then fails with `socket hang up`.
+ */
+export const WRITE_PARALLEL = 16;
 /** Templates kept in memory per process for reads, the least recently used forgotten first. */
 const TEMPLATE_CACHE = 10_000;
 /**
@@ -155,14 +162,14 @@ export class DynamoTelemetryStore implements TelemetryStore {
   async write(records: readonly SeriesRecord[]): Promise<void> {
     const { templates, items } = timeSeriesWrites(records, this.props.retentionDays, (this.props.now ?? Date.now)());
     const unknown = templates.filter((t) => !this.written.has(`${t.pk}#${t.bucket}`));
-    await Promise.all(
-      unknown.map((t) => this.props.client.send(new PutCommand({ TableName: this.props.tableName, Item: t }))),
+    await mapLimited(unknown, WRITE_PARALLEL, (t) =>
+      this.props.client.send(new PutCommand({ TableName: this.props.tableName, Item: t })),
     );
     for (const t of unknown) {
       this.remember(t.pk, t.bucket, t.template);
       bounded(this.written, WRITTEN_KEYS).add(`${t.pk}#${t.bucket}`);
     }
-    await Promise.all(items.map((item) => this.put(item)));
+    await mapLimited(items, WRITE_PARALLEL, (item) => this.put(item));
   }
 
   /** Put once: the same samples again (a redelivered batch) have the same key and are left as they were. */
@@ -251,9 +258,14 @@ export class DynamoTelemetryStore implements TelemetryStore {
     return { items };
   }
 
+  /**
+   * A template is written before the first item that uses it, but an eventually consistent read may see the item and
+   * not yet the template (two items, two reads): a miss is read again consistently, which sees every write.
+   */
   private async template(q: SeriesQuery, id: string): Promise<Template> {
     const pk = templatesKey(q.series, q.deviceId);
-    if (!this.templates.has(`${pk}#${id}`)) {
+    for (const consistent of q.consistent ? [true] : [false, true]) {
+      if (this.templates.has(`${pk}#${id}`)) break;
       let startKey: Record<string, unknown> | undefined;
       do {
         const res = await this.props.client.send(
@@ -261,6 +273,7 @@ export class DynamoTelemetryStore implements TelemetryStore {
             TableName: this.props.tableName,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': pk },
+            ...(consistent && { ConsistentRead: true }),
             ExclusiveStartKey: startKey,
           }),
         );

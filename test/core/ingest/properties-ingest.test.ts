@@ -3,7 +3,7 @@
 // Lambda handler (streamHandler over a Kinesis batch) into real tables (dynalite). Whatever is generated is either
 // stored whole and read back equal, or refused with a reason that names a field and nothing of it stored: never a
 // failed batch (a crash), never half a message.
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../../bin/local/aws/dynamodb.js';
 import { buildIngestPorts, documentClient } from '../../../lambdas/core/adapters.js';
-import { type Ports } from '../../../lambdas/core/ingest/ingest-ports.js';
+import { type IngestPorts, type Ports } from '../../../lambdas/core/ingest/ingest-ports.js';
 import type { Env } from '../../../lambdas/core/common/config.js';
 import { derRecord } from '../../../lambdas/core/ingest/der.js';
 import { derGatewayTelemetrySchema } from '../../../lambdas/core/contracts/der-schemas.js';
@@ -29,16 +29,16 @@ import { tables } from '../../../lambdas/core/contracts/tables.js';
 import { topics } from '../../../lambdas/core/contracts/topics.js';
 import { INVENTORY_FIXTURE } from '../../api/stack.js';
 import { fixture } from '../../fixture.js';
+import { consistentReads } from '../consistent-reads.js';
 import { NAMES_A_FIELD, nearlyValid } from '../../properties.js';
-
-// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
-// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
-process.env.VPP_DYNAMODB_LAG_MS = '0';
 
 const RUNS = 40;
 let dir: string;
 let dynamo: LocalDynamo;
 let ports: Ports;
+/** The same stores, read back consistently: the properties are about what is stored, not when it shows. */
+let stored: IngestPorts;
+let db: DynamoDBDocumentClient;
 let rejected: Rejection[] = [];
 const env: Env = {
   DEVICES_TABLE: 'devices',
@@ -67,8 +67,12 @@ beforeAll(async () => {
     inventory,
     errors: { reject: async (r) => void rejected.push(r) },
   };
+  const consistent = consistentReads(dynamo.endpoint);
+  stored = buildIngestPorts(env, consistent);
+  db = documentClient(consistent);
 });
 afterAll(async () => {
+  db?.destroy();
   await dynamo?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -119,7 +123,7 @@ function expectRefusal(refusals: Rejection[]) {
 
 /** Every item any table holds that mentions `device`: nothing at all, for a refused message. */
 async function anythingOf(device: string): Promise<unknown[]> {
-  const doc = documentClient(dynamo.client);
+  const doc = db;
   const found: unknown[] = [];
   for (const TableName of ['series', 'devices', 'events', 'commands']) {
     const { Items = [] } = await doc.send(new ScanCommand({ TableName }));
@@ -131,7 +135,7 @@ async function anythingOf(device: string): Promise<unknown[]> {
 }
 
 const read = async (series: SeriesName, deviceId: string, time: number) =>
-  (await ports.telemetry.query({ series, deviceId, start: time, end: time, limit: 1000 })).items;
+  (await stored.telemetry.query({ series, deviceId, start: time, end: time, limit: 1000 })).items;
 const byLoad = (records: SeriesRecord[]) =>
   [...records].sort((a, b) => String(a.dimensions.load_id).localeCompare(String(b.dimensions.load_id)));
 
@@ -304,7 +308,7 @@ describe('property: every wire message is stored whole or refused naming a field
           expect(await anythingOf(venId)).toEqual([]);
           return;
         }
-        const history = await ports.events.list(venId, { start: 0, end: Date.now() + 1e10, limit: 10 });
+        const history = await stored.events.list(venId, { start: 0, end: Date.now() + 1e10, limit: 10 });
         expect(history.items.map((a) => a.ack)).toEqual(
           doc.op === 'ping' ? [] : [expect.objectContaining({ correlationId: doc.correlationId, ts: doc.ts })],
         );

@@ -1,7 +1,7 @@
 // The rules' Lambda handler over a Kinesis batch (lambdas/core/ingest/stream-handler.ts) against real DynamoDB tables
 // (dynalite): one time-series write and one heartbeat per VEN per batch, refusals never fail a batch, a batch
 // delivered twice is stored once, and a failing store write fails only the records it touched.
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamEvent } from 'aws-lambda';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureTables, startDynamo, type LocalDynamo } from '../../../bin/local/aws/dynamodb.js';
 import { buildIngestPorts, documentClient } from '../../../lambdas/core/adapters.js';
-import { type Ports } from '../../../lambdas/core/ingest/ingest-ports.js';
+import { type IngestPorts, type Ports } from '../../../lambdas/core/ingest/ingest-ports.js';
 import type { Env } from '../../../lambdas/core/common/config.js';
 import type { Rejection } from '../../../lambdas/core/ingest/ingest-ports.js';
 import type { SeriesRecord } from '../../../lambdas/core/timeseries/telemetry-store.js';
@@ -18,14 +18,14 @@ import { streamHandler } from '../../../lambdas/core/ingest/stream-handler.js';
 import { tables } from '../../../lambdas/core/contracts/tables.js';
 import { topics } from '../../../lambdas/core/contracts/topics.js';
 import { fixture } from '../../fixture.js';
-
-// Read-after-write without waiting: this file still runs with DynamoDB's eventual consistency off (why: the list in
-// docs/develop-local-aws-rules.md); the rest of the suite runs with the lag on.
-process.env.VPP_DYNAMODB_LAG_MS = '0';
+import { consistentReads } from '../consistent-reads.js';
 
 let dir: string;
 let dynamo: LocalDynamo;
 let real: Ports;
+/** The same stores, read back consistently: the tests check what the handler stored, not when it shows. */
+let stored: IngestPorts;
+let db: DynamoDBDocumentClient;
 let rejected: Rejection[];
 let n = 0;
 const env = (): Env => ({
@@ -48,8 +48,12 @@ beforeAll(async () => {
     series: tables.timeseries,
   });
   real = { ...buildIngestPorts(env(), dynamo.client), errors: { reject: async (r) => void rejected.push(r) } };
+  const consistent = consistentReads(dynamo.endpoint);
+  stored = buildIngestPorts(env(), consistent);
+  db = documentClient(consistent);
 });
 afterAll(async () => {
+  db?.destroy();
   await dynamo?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -92,7 +96,7 @@ const kinesisEvent = (events: (RuleEvent | string)[]): KinesisStreamEvent => ({
 });
 const seqs = (e: KinesisStreamEvent) => e.Records.map((r) => r.kinesis.sequenceNumber);
 const scan = async (table: string) =>
-  ((await documentClient(dynamo.client).send(new ScanCommand({ TableName: table }))).Items ?? []).sort((a, b) =>
+  ((await db.send(new ScanCommand({ TableName: table }))).Items ?? []).sort((a, b) =>
     JSON.stringify([a.pk ?? a.deviceId, a.sk]).localeCompare(JSON.stringify([b.pk ?? b.deviceId, b.sk])),
   );
 /** Every time-series record stored for the VEN, read back through the store (whatever its item layout). */
@@ -101,7 +105,7 @@ const seriesOf = async (venId: string) => {
   for (const series of ['ven_telemetry', 'ven_load_sample'] as const) {
     records.push(
       ...(
-        await real.telemetry.query({ series, deviceId: venId, start: 1729690000000, end: 1729710000000, limit: 1000 })
+        await stored.telemetry.query({ series, deviceId: venId, start: 1729690000000, end: 1729710000000, limit: 1000 })
       ).items,
     );
   }
@@ -154,7 +158,7 @@ describe('the metering stream handler', () => {
       ['ven-b1', 1729700010_000],
       ['ven-b2', 1729700005_000],
     ]);
-    expect((await real.registry.get('ven-b1'))?.latest).toMatchObject({ usedPowerKw: 9.9 });
+    expect((await stored.registry.get('ven-b1'))?.latest).toMatchObject({ usedPowerKw: 9.9 });
     expect(await seriesOf('ven-b1')).toHaveLength(9);
     expect(rejected.map((r) => r.reason).sort()).toEqual(['identity-mismatch', 'malformed-json']);
   });
@@ -167,11 +171,11 @@ describe('the metering stream handler', () => {
     ]);
     const handler = streamHandler('metering', () => real);
     expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
-    const once = { series: await seriesOf('ven-i1'), device: await real.registry.get('ven-i1') };
+    const once = { series: await seriesOf('ven-i1'), device: await stored.registry.get('ven-i1') };
     expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
     expect(await seriesOf('ven-i1')).toEqual(once.series);
     expect(once.series).toHaveLength(6);
-    expect(await real.registry.get('ven-i1')).toEqual(once.device);
+    expect(await stored.registry.get('ven-i1')).toEqual(once.device);
   });
 
   it('fails only the record whose store write fails; delivered again from it, everything is stored', async () => {
