@@ -11,12 +11,12 @@ export default defineConfig({
     // Vitest's default is one fewer than the cores: one file at a time on a 2-core machine. The files mostly wait on
     // stacks, brokers and devices, so two at a time there halves the run (about 330 s against 570 s on 2 cores).
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    // DynamoDB's eventual consistency (the 300 ms lag `npm start` has) is on in the files that were gone through for it:
-    // they set it at their top; the others still read right after writing (docs/develop-local-aws-rules.md lists both)
+    // DynamoDB's eventual consistency is on, with the 300 ms lag `npm start` has: a read without ConsistentRead or an
+    // index query sees a write only after it, as in AWS (docs/develop-local-aws-rules.md)
     env: {
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      VPP_DYNAMODB_LAG_MS: process.env.VPP_DYNAMODB_LAG_MS ?? '0',
+      VPP_DYNAMODB_LAG_MS: process.env.VPP_DYNAMODB_LAG_MS ?? '300',
     },
   },
 });

@@ -6,9 +6,6 @@ import { eventually } from '../e2e/helpers.js';
 import { connectDevice, type TestDevice } from '../e2e/sdk-client.js';
 import { nowSec, post, startApiStack, type ApiTestStack } from './stack.js';
 
-// this file holds with DynamoDB's eventual consistency on (docs/develop-local-aws-rules.md)
-process.env.VPP_DYNAMODB_LAG_MS = '300';
-
 let stack: ApiTestStack;
 let ven: TestDevice;
 let gateway: TestDevice;

@@ -5,9 +5,6 @@ import { coveringCells, distanceKm, geohash } from '../../lambdas/core/records/g
 import { post, startApiStack, type ApiTestStack } from './stack.js';
 import { eventually } from '../e2e/helpers.js';
 
-// this file holds with DynamoDB's eventual consistency on (docs/develop-local-aws-rules.md)
-process.env.VPP_DYNAMODB_LAG_MS = '300';
-
 let stack: ApiTestStack;
 beforeAll(async () => {
   stack = await startApiStack();

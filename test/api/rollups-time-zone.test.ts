@@ -8,9 +8,6 @@ import { addDays, localDate, zonedInstant } from '../../lambdas/core/programs/ma
 import { eventually } from '../e2e/helpers.js';
 import { startApiStack, type ApiTestStack } from './stack.js';
 
-// this file holds with DynamoDB's eventual consistency on (docs/develop-local-aws-rules.md)
-process.env.VPP_DYNAMODB_LAG_MS = '300';
-
 const ZONE = 'Asia/Kolkata';
 const DAY0 = addDays(localDate(Date.now(), ZONE), -4);
 const FROM = zonedInstant(DAY0, 0, ZONE);

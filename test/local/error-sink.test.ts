@@ -12,9 +12,6 @@ import { eventually, startTestStack } from '../e2e/helpers.js';
 import { connectDevice } from '../e2e/sdk-client.js';
 import { fixtureText } from '../fixture.js';
 
-// this file holds with DynamoDB's eventual consistency on (docs/develop-local-aws-rules.md)
-process.env.VPP_DYNAMODB_LAG_MS = '300';
-
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpp-sink-'));

@@ -9,9 +9,6 @@ import { DynamoJobsStore, JOBS_TABLE } from '../../bin/local/device-services/job
 import { tempDir } from '../device/helpers.js';
 import { eventually } from '../e2e/helpers.js';
 
-// this file holds with DynamoDB's eventual consistency on (docs/develop-local-aws-rules.md)
-process.env.VPP_DYNAMODB_LAG_MS = '300';
-
 const THING = 'ven-001';
 type Sent = { topic: string; body: Record<string, any> };
 

@@ -14,9 +14,6 @@ import { DynamoRefusalLog } from '../../../lambdas/core/ingest/refusals-dynamodb
 import { tables } from '../../../lambdas/core/contracts/tables.js';
 import { eventually } from '../../e2e/helpers.js';
 
-// this file holds with DynamoDB's eventual consistency on (docs/develop-local-aws-rules.md)
-process.env.VPP_DYNAMODB_LAG_MS = '300';
-
 let dir: string;
 let dynamo: LocalDynamo;
 const NOW = Date.UTC(2026, 0, 15, 12);

@@ -22,9 +22,6 @@ import { fixture } from '../../fixture.js';
 import { eventually } from '../../e2e/helpers.js';
 import { LegacyTelemetryStore, legacyTable } from './legacy-timeseries.js';
 
-// this file holds with DynamoDB's eventual consistency on (docs/develop-local-aws-rules.md)
-process.env.VPP_DYNAMODB_LAG_MS = '300';
-
 const DAY = 86_400_000;
 /**
  * The event starts 3 minutes before a UTC midnight, so its window and every prior day's cross one; a Thursday, so
