@@ -84,10 +84,11 @@ export async function getFleetEventCsv(ports: ApiPorts, eventId: string | undefi
 }
 
 export async function portfolio(ports: ApiPorts) {
-  const [vens, gateways, assets] = await Promise.all([
+  const [vens, gateways, assets, edges] = await Promise.all([
     listAll(ports.registry, 'ven'),
     listAll(ports.registry, 'gateway'),
     allAssets(ports.inventory),
+    listAll(ports.registry, 'edge'),
   ]);
-  return summarizePortfolio(vens, gateways, Date.now(), assets);
+  return summarizePortfolio(vens, gateways, Date.now(), assets, edges);
 }

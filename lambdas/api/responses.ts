@@ -351,6 +351,20 @@ export const portfolioSchema = z.object({
       by_type: z.record(z.string(), derTotalsSchema),
     })
     .nullable(),
+  edge: z
+    .object({
+      nodes: num,
+      online: num,
+      power_kw: num.describe("the online nodes' draw"),
+      capacity_kw: num,
+      battery_kwh: num,
+      stored_kwh: num,
+      soc_pct: numOrNull.describe('energy-weighted over the online nodes'),
+      available_discharge_kw: num.describe('per online node: its stored kWh over one hour, capped at its capacity_kw'),
+      available_charge_kw: num.describe('per online node: its empty kWh over one hour, capped at its capacity_kw'),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const realtimePortfolioSchema = z.object({
@@ -534,6 +548,7 @@ const forecastFields = {
 };
 export const venForecastSchema = z.object({ venId: z.string(), ...forecastFields });
 export const siteForecastSchema = z.object({ siteId: z.string(), ...forecastFields });
+export const edgeForecastSchema = z.object({ dcId: z.string(), ...forecastFields });
 
 // --- Winter River, identities -----------------------------------------------------------------------------------------
 
