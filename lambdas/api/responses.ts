@@ -266,6 +266,15 @@ export const fleetEventPlanSchema = z.object({
   start: iso,
   ...plan,
   allocations: z.array(allocationSchema),
+  edge: z
+    .object({
+      available_discharge_kw: num,
+      nodes: z.array(z.object({ dcId: z.string(), soc_pct: numOrNull, discharge_kw: num })),
+    })
+    .optional()
+    .describe(
+      "the online edge batteries' discharge through the event's window (what each holds over its duration, capped at its capacity_kw): listed, not allocated; send it from the edge command route",
+    ),
 });
 export const fleetEventStartSchema = z.object({
   eventId: z.string(),

@@ -75,6 +75,29 @@ describe('edge nodes in the portfolio', () => {
   });
 });
 
+describe('edge batteries in a fleet event plan', () => {
+  it("lists what each online node's battery could discharge through the event's window, capped at its rating", async () => {
+    const operator = apiClient(stack.config.apiUrl, stack.config.tokens.operator);
+    const plan = async (duration_sec: number) =>
+      (
+        await operator('/api/events', {
+          method: 'POST',
+          body: JSON.stringify({ shed_kw: 5, duration_sec, dry_run: true }),
+        })
+      ).body.edge;
+    // two hours: dc-a's 100 kWh → 50 kW, dc-b's 90 kWh → 45 kW; dc-c offline
+    expect(await plan(7200)).toEqual({
+      available_discharge_kw: 95,
+      nodes: [
+        { dcId: 'dc-a', soc_pct: 50, discharge_kw: 50 },
+        { dcId: 'dc-b', soc_pct: 90, discharge_kw: 45 },
+      ],
+    });
+    // half an hour: 200 and 180 kW, capped at their 180 and 60 kW ratings
+    expect((await plan(1800)).available_discharge_kw).toBe(240);
+  });
+});
+
 describe('edge nodes in the rollups', () => {
   const day = `from=${iso(DAY0)}&to=${iso(DAY0 + DAY)}`;
 

@@ -58,6 +58,26 @@ export function edgeSummary(edges: readonly Device[]) {
   };
 }
 
+/**
+ * What the online edge batteries could discharge through a window of `durationSec`: per node what it holds spread over
+ * the window, capped at its rating, largest first. A fleet event's plan lists it beside its VENs' allocation; the
+ * event does not command them (an operator discharges a node from the Edge nodes view or its command route).
+ */
+export function edgeDischargeFor(edges: readonly Device[], durationSec: number) {
+  const hours = durationSec / 3600;
+  const nodes = edges
+    .map(edgeFigures)
+    .filter((n) => n.online && n.soc !== null)
+    .map((n) => ({
+      dcId: n.dcId,
+      soc_pct: n.soc,
+      discharge_kw: round(Math.min((n.batteryKwh * n.soc!) / 100 / hours, n.capacityKw)),
+    }))
+    .filter((n) => n.discharge_kw > 0)
+    .sort((a, b) => b.discharge_kw - a.discharge_kw || a.dcId.localeCompare(b.dcId));
+  return { available_discharge_kw: round(nodes.reduce((s, n) => s + n.discharge_kw, 0)), nodes };
+}
+
 /** One node's figures from its registry summary; a field missing counts as nothing. */
 export function edgeFigures(device: Device) {
   const latest = device.latest ?? {};
