@@ -85,4 +85,17 @@ describe('the Edge nodes view', () => {
     expect(command).toMatchObject({ target: AGENT, status: 'acked', ack: { action: 'discharge', status: 'accepted' } });
     expect(ui.errors).toEqual([]);
   }, 60_000);
+
+  it("shows the edge batteries' discharge beside a fleet event's allocation preview", async () => {
+    await ui.open('/events');
+    await ui.page.locator('input[name="shed_kw"]').fill('5');
+    await ui.page.locator('input[name="duration_sec"]').fill('3600');
+    await ui.page.getByRole('button', { name: 'Preview allocation' }).click();
+    const line = ui.page.getByTestId('edge-capacity');
+    await line.getByText(/Edge batteries could add .* kW through this window/).waitFor();
+    expect(await line.innerText()).toContain(AGENT);
+    expect(await line.innerText()).not.toContain(OFFLINE);
+    await line.getByRole('link', { name: 'Edge nodes' }).waitFor();
+    expect(ui.errors).toEqual([]);
+  }, 60_000);
 });
