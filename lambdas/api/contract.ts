@@ -344,6 +344,10 @@ export const contracts: Partial<Record<RouteKey, RouteContract>> = {
     responses: { 200: r.page(r.edgeNodeSchema) },
   },
   'GET /api/edge/{dcId}': { summary: 'One edge node', responses: { 200: r.edgeNodeSchema } },
+  'GET /api/edge/{dcId}/forecast': {
+    summary: "An edge node's site draw for the next 24 h",
+    responses: { 200: r.edgeForecastSchema },
+  },
   'GET /api/edge/{dcId}/telemetry': {
     summary: "An edge node's samples, newest first, each as sent",
     query: rangeQuery,

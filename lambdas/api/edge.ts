@@ -1,6 +1,6 @@
-// Data-centre edge nodes: the list, a node (its rating, battery and latest sample), its telemetry over a range, and
-// its commands (`POST /api/edge/{dcId}/commands`: charge, discharge, set_power, stop on `edge/{dc_id}/control`, tracked
-// like a VEN's until the node's ACK on `edge/{dc_id}/ack`, or its time-out).
+// Data-centre edge nodes: the list, a node (its rating, battery and latest sample), its telemetry over a range, its
+// forecast, and its commands (`POST /api/edge/{dcId}/commands`: charge, discharge, set_power, stop on
+// `edge/{dc_id}/control`, tracked like a VEN's until the node's ACK on `edge/{dc_id}/ack`, or its time-out).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { sendCommand } from '../core/commands/commands.js';
@@ -11,6 +11,7 @@ import { topics } from '../core/contracts/topics.js';
 import type { Device } from '../core/fleet/registry.js';
 import { EDGE_KIND, EDGE_SERIES, edgeReading } from '../core/ingest/edge.js';
 import { parseBody } from './body.js';
+import { nodeForecast } from './forecast.js';
 import { booleanParam, deviceIdParam, limitParam, rangeParams } from './params.js';
 import { commandContext, type ApiPorts } from './ports.js';
 import { page, type Query } from './queries.js';
@@ -52,6 +53,12 @@ export async function edgeTelemetry(ports: ApiPorts, dcId: string | undefined, q
   const { deviceId } = await existingEdgeNode(ports, dcId);
   const result = await ports.telemetry.query({ series: EDGE_SERIES, deviceId, ...rangeParams(query) });
   return { dcId: deviceId, ...page(result, edgeReading) };
+}
+
+/** `GET /api/edge/{dcId}/forecast`: the node's draw for the next 24 h, by the method VENs' and sites' use. */
+export async function edgeForecast(ports: ApiPorts, dcId: string | undefined) {
+  const { deviceId } = await existingEdgeNode(ports, dcId);
+  return { dcId: deviceId, ...(await nodeForecast(ports, EDGE_KIND, deviceId)) };
 }
 
 /** `POST /api/edge/{dcId}/commands`: `{action, params}` as the node gets it, and `dry_run`. */

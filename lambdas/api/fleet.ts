@@ -2,7 +2,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { eventName, fleetEventSummary, planFleetEvent, startFleetEvent } from '../core/dr/fleet-event.js';
 import { MAX_SCHEDULE_AHEAD_MS } from '../core/dr/fleet-event-store.js';
-import { summarizePortfolio } from '../core/analytics/portfolio.js';
+import { edgeDischargeFor, summarizePortfolio } from '../core/analytics/portfolio.js';
 import { allAssets, listAll } from '../core/fleet/registry-pages.js';
 import { ConflictError, NotFoundError, ValidationError } from '../core/contracts/errors.js';
 import { REPORT_LINK_SEC } from '../core/dr/report-files.js';
@@ -28,7 +28,11 @@ export async function createFleetEvent(ports: ApiPorts, event: APIGatewayProxyEv
       name: request.name ?? eventName(request.shed_kw, request.start_at ?? ctx.now),
       start: new Date(request.start_at ?? ctx.now).toISOString(),
     };
-    return { dry_run: true, ...head, ...(await planFleetEvent(request, ports, ctx.now)) };
+    const [plan, edges] = await Promise.all([
+      planFleetEvent(request, ports, ctx.now),
+      listAll(ports.registry, 'edge', true),
+    ]);
+    return { dry_run: true, ...head, ...plan, edge: edgeDischargeFor(edges, request.duration_sec) };
   }
   return accepted(await startFleetEvent(request, ports, ctx));
 }
@@ -84,10 +88,11 @@ export async function getFleetEventCsv(ports: ApiPorts, eventId: string | undefi
 }
 
 export async function portfolio(ports: ApiPorts) {
-  const [vens, gateways, assets] = await Promise.all([
+  const [vens, gateways, assets, edges] = await Promise.all([
     listAll(ports.registry, 'ven'),
     listAll(ports.registry, 'gateway'),
     allAssets(ports.inventory),
+    listAll(ports.registry, 'edge'),
   ]);
-  return summarizePortfolio(vens, gateways, Date.now(), assets);
+  return summarizePortfolio(vens, gateways, Date.now(), assets, edges);
 }

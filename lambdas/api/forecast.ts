@@ -30,6 +30,11 @@ export async function siteForecast(ports: ApiPorts, siteId: string | undefined) 
   };
 }
 
+/** An edge node's site draw (+ consumption), from its rollups as a VEN's load is (it measures no shed). */
+export async function nodeForecast(ports: ApiPorts, kind: 'edge', nodeId: string) {
+  return forecastView((from, to) => quarterHourLoads(ports.rollups, kind, nodeId, from, to));
+}
+
 /** No reading in the history read: no points and no error, and `note` says why. */
 async function forecastView(read: (from: number, to: number) => Promise<QuarterHourLoads>) {
   const now = Date.now();

@@ -121,6 +121,7 @@ const routeTable: Record<RouteKey, Route> = {
   'GET /api/edge': (e, p) => edge.listEdgeNodes(p, e.queryStringParameters),
   'GET /api/edge/{dcId}': (e, p) => edge.getEdgeNode(p, e.pathParameters?.dcId),
   'GET /api/edge/{dcId}/telemetry': (e, p) => edge.edgeTelemetry(p, e.pathParameters?.dcId, e.queryStringParameters),
+  'GET /api/edge/{dcId}/forecast': (e, p) => edge.edgeForecast(p, e.pathParameters?.dcId),
   'POST /api/edge/{dcId}/commands': (e, p) => edge.edgeCommand(p, e.pathParameters?.dcId, e),
   'POST /api/telemetry/batch': (e, p) => postTelemetryBatch(p, e),
   'POST /api/telemetry/{nodeId}': (e, p) => postNodeTelemetry(p, e.pathParameters?.nodeId, e),

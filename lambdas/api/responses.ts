@@ -266,6 +266,15 @@ export const fleetEventPlanSchema = z.object({
   start: iso,
   ...plan,
   allocations: z.array(allocationSchema),
+  edge: z
+    .object({
+      available_discharge_kw: num,
+      nodes: z.array(z.object({ dcId: z.string(), soc_pct: numOrNull, discharge_kw: num })),
+    })
+    .optional()
+    .describe(
+      "the online edge batteries' discharge through the event's window (what each holds over its duration, capped at its capacity_kw): listed, not allocated; send it from the edge command route",
+    ),
 });
 export const fleetEventStartSchema = z.object({
   eventId: z.string(),
@@ -351,6 +360,20 @@ export const portfolioSchema = z.object({
       by_type: z.record(z.string(), derTotalsSchema),
     })
     .nullable(),
+  edge: z
+    .object({
+      nodes: num,
+      online: num,
+      power_kw: num.describe("the online nodes' draw"),
+      capacity_kw: num,
+      battery_kwh: num,
+      stored_kwh: num,
+      soc_pct: numOrNull.describe('energy-weighted over the online nodes'),
+      available_discharge_kw: num.describe('per online node: its stored kWh over one hour, capped at its capacity_kw'),
+      available_charge_kw: num.describe('per online node: its empty kWh over one hour, capped at its capacity_kw'),
+    })
+    .nullable()
+    .optional(),
 });
 
 export const realtimePortfolioSchema = z.object({
@@ -534,6 +557,7 @@ const forecastFields = {
 };
 export const venForecastSchema = z.object({ venId: z.string(), ...forecastFields });
 export const siteForecastSchema = z.object({ siteId: z.string(), ...forecastFields });
+export const edgeForecastSchema = z.object({ dcId: z.string(), ...forecastFields });
 
 // --- Winter River, identities -----------------------------------------------------------------------------------------
 

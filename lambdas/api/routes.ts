@@ -86,6 +86,7 @@ export const routes = [
   { method: 'GET', path: '/api/edge', role: 'viewer' },
   { method: 'GET', path: '/api/edge/{dcId}', role: 'viewer' },
   { method: 'GET', path: '/api/edge/{dcId}/telemetry', role: 'viewer' },
+  { method: 'GET', path: '/api/edge/{dcId}/forecast', role: 'viewer' },
   { method: 'POST', path: '/api/edge/{dcId}/commands', role: 'operator', idempotent: true },
   // The HTTP fallback's other shapes: a batch of any nodes' readings (all or none), one reading of one node.
   { method: 'POST', path: '/api/telemetry/batch', role: 'admin' },

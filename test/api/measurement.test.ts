@@ -29,6 +29,7 @@ describe('summarizePortfolio', () => {
       available_shed_kw: 2.1,
       bess: null,
       der: null,
+      edge: null,
     });
   });
 

@@ -10,6 +10,7 @@ import { Refused } from './views/refused.js';
 import { SiteDetail, Sites } from './views/sites.js';
 import { VenDetail } from './views/ven.js';
 import { WinterRiver } from './views/winter-river.js';
+import { Edge } from './views/edge.js';
 
 const Ledger = lazy(() => import('./views/ledger.js').then((m) => m.Ledger));
 const NodeDetail = lazy(() => import('./views/analytics.js').then((m) => m.NodeDetail));
@@ -21,6 +22,7 @@ const NAV: { href: string; label: string; views: Route['view'][] }[] = [
   { href: '/events', label: 'DR events', views: ['events', 'event'] },
   { href: '/sites', label: 'Sites', views: ['sites', 'site'] },
   { href: '/winter-river', label: 'Winter River', views: ['winter-river'] },
+  { href: '/edge', label: 'Edge nodes', views: ['edge'] },
   { href: '/refused', label: 'Refused input', views: ['refused'] },
   { href: '/analytics', label: 'Analytics', views: ['analytics', 'node'] },
   { href: '/data-quality', label: 'Data quality', views: ['quality'] },
@@ -88,6 +90,8 @@ function View({ route }: { route: Route }) {
       return <SiteDetail key={route.siteId} siteId={route.siteId} />;
     case 'winter-river':
       return <WinterRiver />;
+    case 'edge':
+      return <Edge />;
     case 'refused':
       return <Refused />;
     case 'node':

@@ -9,6 +9,7 @@ export type Route =
   | { view: 'sites' }
   | { view: 'site'; siteId: string }
   | { view: 'winter-river' }
+  | { view: 'edge' }
   | { view: 'refused' }
   | { view: 'ledger'; nodeId?: string }
   | { view: 'node'; nodeId: string }
@@ -27,6 +28,7 @@ export function parseRoute(path: string): Route {
   if (first === 'sites' && parts.length === 1) return { view: 'sites' };
   if (first === 'sites' && second && parts.length === 2) return { view: 'site', siteId: second };
   if (first === 'winter-river' && parts.length === 1) return { view: 'winter-river' };
+  if (first === 'edge' && parts.length === 1) return { view: 'edge' };
   if (first === 'refused' && parts.length === 1) return { view: 'refused' };
   if (first === 'ledger' && parts.length <= 2) return second ? { view: 'ledger', nodeId: second } : { view: 'ledger' };
   if (first === 'nodes' && second && parts.length === 2) return { view: 'node', nodeId: second };

@@ -43,7 +43,10 @@ export interface RollupDevice {
   readonly series: RollupSeries;
 }
 
-/** Who is rolled up: every VEN, DER asset and Winter River node; sites (their assets); the portfolio (VENs and assets). */
+/**
+ * Who is rolled up: every VEN, DER asset, Winter River node and edge node; sites (their assets); the portfolio (VENs,
+ * assets and edge nodes).
+ */
 export interface RollupFleet {
   readonly devices: readonly RollupDevice[];
   readonly sites: ReadonlyMap<string, readonly string[]>;
@@ -67,18 +70,19 @@ export interface PassResult {
 }
 
 /** The ids of every device of a kind in the registry. */
-export const allDeviceIds = async (registry: Pick<DeviceRegistry, 'list'>, kind: 'ven' | 'winter-river') =>
+export const allDeviceIds = async (registry: Pick<DeviceRegistry, 'list'>, kind: 'ven' | 'winter-river' | 'edge') =>
   (await listAll(registry, kind)).map((d) => d.deviceId);
 
-/** The fleet from the registry (VENs, Winter River nodes) and the inventory (assets and their sites). */
+/** The fleet from the registry (VENs, Winter River and edge nodes) and the inventory (assets and their sites). */
 export async function rollupFleet(
   registry: DeviceRegistry,
   inventory: Pick<InventoryStore, 'listAssets'>,
 ): Promise<RollupFleet> {
-  const [vens, nodes, assets] = await Promise.all([
+  const [vens, nodes, assets, edges] = await Promise.all([
     allDeviceIds(registry, 'ven'),
     allDeviceIds(registry, 'winter-river'),
     allAssets(inventory),
+    allDeviceIds(registry, 'edge'),
   ]);
   const sites = new Map<string, string[]>();
   for (const a of assets) sites.set(a.site_id, [...(sites.get(a.site_id) ?? []), a.asset_id]);
@@ -87,9 +91,10 @@ export async function rollupFleet(
       ...vens.map((deviceId) => ({ deviceId, series: 'ven_telemetry' as const })),
       ...assets.map((a) => ({ deviceId: a.asset_id, series: 'der_asset_sample' as const })),
       ...nodes.map((deviceId) => ({ deviceId, series: 'winter_river_status' as const })),
+      ...edges.map((deviceId) => ({ deviceId, series: 'edge_telemetry' as const })),
     ],
     sites,
-    portfolio: [...new Set([...vens, ...assets.map((a) => a.asset_id)])],
+    portfolio: [...new Set([...vens, ...assets.map((a) => a.asset_id), ...edges])],
   };
 }
 
@@ -251,7 +256,7 @@ export function markingLateSamples(
   rollups: Pick<RollupStore, 'markDirty'>,
   clock: () => number = Date.now,
 ): TelemetryStore {
-  const series = new Set<string>(['ven_telemetry', 'der_asset_sample', 'winter_river_status']);
+  const series = new Set<string>(['ven_telemetry', 'der_asset_sample', 'winter_river_status', 'edge_telemetry']);
   return {
     query: (q) => store.query(q),
     async write(records) {

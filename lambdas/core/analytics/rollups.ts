@@ -178,9 +178,12 @@ export function rollupView(row: RollupRow): RollupView {
 /**
  * The series whose samples a device's rollups read, and what "kW" is in each: a VEN's `usedPowerKw` (+ consumption);
  * a DER asset's `mw` × −1000 (its wire sign is + generation / discharge, der-schemas.ts); a Winter River node's
- * `power_kw` (its load).
+ * `power_kw` (its load); an edge node's `power_kw` (its site's draw) with its battery's `soc`.
  */
-export type RollupSeries = Extract<SeriesName, 'ven_telemetry' | 'der_asset_sample' | 'winter_river_status'>;
+export type RollupSeries = Extract<
+  SeriesName,
+  'ven_telemetry' | 'der_asset_sample' | 'winter_river_status' | 'edge_telemetry'
+>;
 
 export function rollupSample(
   series: RollupSeries,
@@ -207,7 +210,9 @@ export function rollupSample(
     return { time: record.time, kw: -mw * 1000, ...(soc !== undefined && { socPct: soc }) };
   }
   const power = num('power_kw');
-  return power === undefined ? undefined : { time: record.time, kw: power };
+  if (power === undefined) return undefined;
+  const soc = series === 'edge_telemetry' ? num('soc') : undefined;
+  return { time: record.time, kw: power, ...(soc !== undefined && { socPct: soc }) };
 }
 
 /** Which device kinds measure shed: VENs only. */

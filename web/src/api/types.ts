@@ -59,6 +59,9 @@ export type { Ack, GatewayTelemetry, Metering, ShadowReported, WinterRiverStatus
 
 /** One rollup period of a node (or the portfolio): null where the node has no such measure. */
 export type RollupRow = z.infer<typeof r.rollupRowSchema>;
+export type EdgeNode = z.infer<typeof r.edgeNodeSchema>;
+export type EdgeCommandPlan = z.infer<typeof r.edgeCommandPlanSchema>;
+export type EdgeCommandSent = z.infer<typeof r.edgeCommandSentSchema>;
 /** `GET /api/analytics/{nodeId}/daily|monthly`, `GET /api/analytics/portfolio?period=`: newest first. */
 export type Rollups = z.infer<typeof r.rollupsSchema>;
 /** `GET /api/vens/{venId}/forecast` or `GET /api/sites/{siteId}/forecast`: 96 quarter-hours oldest first. */

@@ -16,6 +16,8 @@ const TOLERANCE = PERFORMANCE_TOLERANCE;
 
 type Plan = Pick<FleetEventStart, 'allocated_kw' | 'shortfall_kw' | 'excluded' | 'committed' | 'name' | 'start'> & {
   allocations: readonly { venId: string; shed_kw: number }[];
+  /** The online edge batteries' discharge through the window: listed, not part of the event. */
+  edge?: { available_discharge_kw: number; nodes: readonly { dcId: string; discharge_kw: number }[] };
 };
 
 export function Events() {
@@ -139,6 +141,13 @@ function NewEvent() {
             <strong>{plan.name}</strong> · {startAt ? `starts ${time(plan.start)}` : 'starts now'}
           </p>
           <PlanTable plan={plan} requested={Number(shed)} />
+          {plan.edge && plan.edge.nodes.length > 0 && (
+            <p data-testid="edge-capacity">
+              Edge batteries could add {kw(plan.edge.available_discharge_kw)} through this window (
+              {plan.edge.nodes.map((n) => `${n.dcId} ${kw(n.discharge_kw)}`).join(', ')}): not part of the event;
+              discharge them from <a href="/edge">Edge nodes</a>.
+            </p>
+          )}
           <button
             type="button"
             class="primary"
