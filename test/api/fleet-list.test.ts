@@ -54,6 +54,7 @@ describe('POST /api/events with dry_run', () => {
       allocations: [{ venId: 'ven-l1', shed_kw: 3 }],
       excluded: [],
       committed: [],
+      edge: { available_discharge_kw: 0, nodes: [] },
     });
     expect((await events()).body.items).toEqual([]);
     await new Promise((r) => setTimeout(r, 300));
@@ -63,7 +64,8 @@ describe('POST /api/events with dry_run', () => {
     expect(real.status).toBe(202);
     const { eventId: _id, allocations, status, ...rest } = real.body;
     expect(status).toBe('running');
-    const { dry_run: _dry, allocations: planned, ...plan } = res.body;
+    // the plan adds what edge batteries could discharge (the event itself commands VENs only)
+    const { dry_run: _dry, allocations: planned, edge: _edge, ...plan } = res.body;
     // its start and the name made from it are when it was planned: a moment apart
     Object.assign(plan, { start: rest.start, name: rest.name });
     expect(rest).toEqual(plan);

@@ -103,7 +103,9 @@ describe('GET /api/transactions/{nodeId}/verify', () => {
         ExpressionAttributeValues: { ':a': 1000 },
       }),
     );
-    const raw = await doc().send(new GetCommand({ TableName: table(), Key: { nodeId: 'node-edit', seq: 1 } }));
+    const raw = await doc().send(
+      new GetCommand({ TableName: table(), Key: { nodeId: 'node-edit', seq: 1 }, ConsistentRead: true }),
+    );
     // TTL: the local stack's default archive retention, two years after the entry
     expect(raw.Item!.expiresAt).toBe(Math.floor(Date.parse(raw.Item!.at) / 1000) + 730 * 86_400);
     expect((await stack.api('/api/transactions/node-edit/verify')).body).toMatchObject({

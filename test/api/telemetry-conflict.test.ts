@@ -16,7 +16,7 @@ afterAll(() => stack?.dispose());
 
 it('answers 409 naming timestamp for a time the device sent over MQTT a moment ago', async () => {
   const t = nowSec();
-  const reading = { ...fixture('seed-001-metering'), venId: 'ven-hc', timestamp: t };
+  const reading = { ...fixture('volttron-metering'), venId: 'ven-hc', timestamp: t };
   await stack.deliverToRules(topics.metering, Buffer.from(JSON.stringify({ ...reading, usedPowerKw: 4.4 })), 'ven-hc');
   await stack.settle();
   expect(await stack.api('/api/telemetry', post({ ...reading, usedPowerKw: 99 }))).toMatchObject({

@@ -106,12 +106,18 @@ describe('broker restart with agents replaying', () => {
 
       for (const v of vens) await v.agent.stop(); // flushes what is left
       await stack.settle();
-      const report = await Promise.all(
-        vens.map(async (v, i) => {
-          const sent = [...new Set(v.produced)].sort((a, b) => a - b); // two samples of one second share a key
-          return { ven: VENS[i], sent, stored: await storedTimes(VENS[i]!) };
-        }),
-      );
+      const read = () =>
+        Promise.all(
+          vens.map(async (v, i) => {
+            const sent = [...new Set(v.produced)].sort((a, b) => a - b); // two samples of one second share a key
+            return { ven: VENS[i], sent, stored: await storedTimes(VENS[i]!) };
+          }),
+        );
+      // the listing is eventually consistent, in AWS too: wait for every sent sample to show, then hold it to them
+      const report = await eventually(async () => {
+        const r = await read();
+        return r.every(({ sent, stored }) => sent.every((t) => stored.includes(t))) && r;
+      }, 10_000).catch(read);
       for (const { sent, stored } of report) {
         expect(sent.length).toBeGreaterThanOrEqual(5);
         // the sample sent on connect, before the count began, is stored too
