@@ -76,6 +76,16 @@ beforeAll(async () => {
       (n) => n.status === 'ok' && (n.node_id === 'gen_a' || (n.energized && n.source === 'utility')),
     );
   }, 15_000);
+  // and each registered, as a command finds it (an eventually consistent read, in AWS too): its preview answers
+  for (const id of NODES) {
+    await eventually(async () => {
+      const res = await stack.api(`/api/winter-river/nodes/${id}/command`, {
+        method: 'POST',
+        body: JSON.stringify({ command: 'set_fault', params: { state: false }, dry_run: true }),
+      });
+      return res.status === 200;
+    }, 15_000);
+  }
 });
 
 afterAll(async () => {
