@@ -264,7 +264,11 @@ describe('a report too big to serve whole', () => {
     await eventually(async () => (await ports.fleetEvents.get('evt-big'))?.settledAt !== undefined, 150_000); // ~20 s alone; minutes on a busy machine
 
     const head = await documentClient(stack.dynamodb.client).send(
-      new GetCommand({ TableName: stack.dynamodb.tables.fleetEvents, Key: { eventId: 'evt-big/report' } }),
+      new GetCommand({
+        TableName: stack.dynamodb.tables.fleetEvents,
+        Key: { eventId: 'evt-big/report' },
+        ConsistentRead: true, // what is stored, not when a reader sees it
+      }),
     );
     expect(head.Item!.parts.length).toBeGreaterThan(1);
     const served = (await stack.api('/api/events/evt-big')).body;

@@ -153,6 +153,11 @@ describe('device registry', () => {
   it('spreads each kind over shards and lists it merged in deviceId order, page by page', async () => {
     const shards = new Set((await scan('devices')).filter((i) => i.kind === 'ven').map((i) => i.kindShard));
     expect(shards.size).toBeGreaterThan(8);
+    // the kind index lags the writes above, as a GSI does in AWS: wait for the last of them to show
+    await eventually(
+      async () =>
+        (await pages('ven', 100))[0]?.length === VENS.length && (await pages('gateway', 100))[0]?.length === 2,
+    );
     expect(await pages('ven', 100)).toEqual([VENS]);
     expect((await pages('ven', 7)).flat()).toEqual(VENS);
     expect((await pages('ven', 7))[0]).toHaveLength(7);

@@ -67,7 +67,7 @@ function NodeTable({ nodes }: { nodes: EdgeNode[] }) {
   return (
     <section aria-labelledby="edge-nodes-title">
       <h2 id="edge-nodes-title">Nodes</h2>
-      <table>
+      <table class="grid">
         <caption class="sr-only">Edge nodes</caption>
         <thead>
           <tr>
