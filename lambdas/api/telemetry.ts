@@ -1,5 +1,6 @@
-// `POST /api/telemetry`: the HTTP fallback for VENs that cannot reach MQTT (the VPP aggregation platform and the data and persistence layer service). One metering payload
-// or `{items: [...]}` (at most 100), each through the very validation and stores of the `metering` rule.
+// `POST /api/telemetry`: the HTTP fallback for VENs that cannot reach MQTT (the VPP aggregation platform and the data
+// and persistence layer service do this). One metering payload or `{items: [...]}` (at most 100), each through the very
+// validation and stores of the `metering` rule.
 //
 // Identity: the caller holds an operator token (admin role only), not a device certificate, so there is no client id
 // to check `venId` against. The admin is trusted to speak for any VEN: `venId` is taken as the identity, and both the
