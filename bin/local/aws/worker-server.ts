@@ -14,9 +14,9 @@ server.on('error', (error) => parentPort.postMessage({ error: String(error) }));
 let front = server;
 // A request still in flight when the server closes meets its database closed (dynalite leaves that promise unhandled,
 // and may settle it after the close began, in whatever order its LevelDB work ends): the outage a stop means, not a
-// crash of the test or the stack ("Database is closed", or "is not open" when the close has finished). The emulator's
-// database closes only when it is stopped.
-const outage = (error) => /Database is (closed|not open)/.test(String(error));
+// crash of the test or the stack ("Database is closed", "is not open" or "Iterator is not open" once it has). The
+// emulator's database closes only when it is stopped.
+const outage = (error) => /Database is (closed|not open)|Iterator is not open/.test(String(error));
 process.on('unhandledRejection', (error) => {
   if (!outage(error)) throw error;
 });
